@@ -1,0 +1,63 @@
+import type { Readable, Writable } from 'node:stream';
+import type { Logger } from '../core/ports.js';
+
+/** One flag of a command. Flag names are the kebab-case of the app function's option fields. */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly description: string;
+  readonly multiple?: boolean;
+  readonly short?: string;
+  readonly required?: boolean;
+  /** shown in --help, e.g. FILE, URL, N */
+  readonly valueName?: string;
+  readonly default?: string | boolean;
+}
+
+export interface CommandSpec {
+  readonly name: string;
+  readonly summary: string;
+  /** e.g. `attest FILE… [options]` */
+  readonly usage: string;
+  readonly description?: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  /** positional arguments are accepted; `min` of them required */
+  readonly positionals?: { readonly name: string; readonly min?: number; readonly max?: number };
+  readonly examples?: readonly string[];
+}
+
+export type FlagValue = string | boolean | string[] | undefined;
+
+export interface ParsedArgs {
+  readonly values: Readonly<Record<string, FlagValue>>;
+  readonly positionals: readonly string[];
+}
+
+/** What a command gets from the shell: streams, environment, working directory. */
+export interface CommandContext {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly stdin: Readable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly json: boolean;
+  readonly verbose: boolean;
+  /** stderr is a terminal: progress bars are drawn */
+  readonly isTty: boolean;
+  readonly logger: Logger;
+}
+
+export interface CommandResult {
+  /** JSON-serialisable result, printed as `{"ok":true,"result":…}` with --json */
+  readonly result: unknown;
+  /** human rendering, printed on stderr without --json */
+  readonly human?: string;
+  /** data the user asked for on stdout (e.g. --print-provenance); printed in both modes */
+  readonly stdout?: string;
+  /** non-zero for a result that is not a plain success (e.g. 75 queued, 1 for a batch with failures) */
+  readonly exitCode?: number;
+}
+
+export interface CommandModule {
+  readonly spec: CommandSpec;
+  run(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult>;
+}

@@ -1,0 +1,10 @@
+import { SlsaLedgerError } from '../../errors.js';
+import type { CommandModule } from '../command.js';
+
+// Placeholder until this command lands; it fails closed with exit 70 rather than pretending.
+export const command: CommandModule = {
+  spec: { name: 'flush', summary: 'not implemented yet', usage: 'flush', options: {} },
+  run() {
+    return Promise.reject(new SlsaLedgerError('NOT_IMPLEMENTED', "'flush' is not implemented yet"));
+  },
+};

@@ -1,0 +1,10 @@
+import { SlsaLedgerError } from '../../errors.js';
+import type { CommandModule } from '../command.js';
+
+// Placeholder until this command lands; it fails closed with exit 70 rather than pretending.
+export const command: CommandModule = {
+  spec: { name: 'record', summary: 'not implemented yet', usage: 'record', options: {} },
+  run() {
+    return Promise.reject(new SlsaLedgerError('NOT_IMPLEMENTED', "'record' is not implemented yet"));
+  },
+};

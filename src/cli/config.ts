@@ -1,0 +1,80 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { SlsaLedgerError } from '../errors.js';
+import type { CommandSpec, FlagValue } from './command.js';
+
+export const configFileName = '.slsa-ledger.yml';
+
+/** Finds `.slsa-ledger.yml` at the repository root (the nearest directory with `.git`), else in cwd. */
+export function findConfigFile(cwd: string): string | undefined {
+  let dir = cwd;
+  for (;;) {
+    const candidate = join(dir, configFileName);
+    if (existsSync(candidate)) return candidate;
+    if (existsSync(join(dir, '.git'))) return undefined;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * Reads the flag defaults for one command from the config file: a mapping of command name to a
+ * mapping of flag name to value. Secrets are never read from it (there are no secret flags).
+ */
+export async function loadConfigDefaults(cwd: string, spec: CommandSpec): Promise<Record<string, FlagValue>> {
+  const file = findConfigFile(cwd);
+  if (file === undefined) return {};
+  const { parse } = await import('yaml');
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new SlsaLedgerError(
+      'CONFIG_INVALID',
+      `${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+      {
+        cause: error,
+        details: { file },
+      },
+    );
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new SlsaLedgerError('CONFIG_INVALID', `${file}: expected a mapping of command names to flags`, {
+      details: { file },
+    });
+  }
+  const section = (doc as Record<string, unknown>)[spec.name];
+  if (section === undefined || section === null) return {};
+  if (typeof section !== 'object' || Array.isArray(section)) {
+    throw new SlsaLedgerError('CONFIG_INVALID', `${file}: '${spec.name}' must be a mapping of flags`, {
+      details: { file, command: spec.name },
+    });
+  }
+  const out: Record<string, FlagValue> = {};
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(section as Record<string, unknown>)) {
+    const o = spec.options[key];
+    if (o === undefined) {
+      problems.push(`${spec.name}.${key}: unknown flag`);
+      continue;
+    }
+    if (o.type === 'boolean') {
+      if (typeof value !== 'boolean') problems.push(`${spec.name}.${key}: expected true or false`);
+      else out[key] = value;
+    } else if (o.multiple === true && Array.isArray(value)) {
+      out[key] = value.map(String);
+    } else if (typeof value === 'string' || typeof value === 'number') {
+      out[key] = String(value);
+    } else {
+      problems.push(`${spec.name}.${key}: expected a string`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new SlsaLedgerError('CONFIG_INVALID', `${file}: ${problems.join('; ')}`, {
+      details: { file, problems },
+    });
+  }
+  return out;
+}

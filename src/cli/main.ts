@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { isSlsaLedgerError, SlsaLedgerError } from '../errors.js';
+import { parseCommandArgs, renderHelp } from './args.js';
+import type { CommandContext, CommandResult } from './command.js';
+import { commands } from './commands/index.js';
+import { loadConfigDefaults } from './config.js';
+import { createStderrLogger } from './logger.js';
+import { collectSecrets, redact } from './redact.js';
+
+export interface CliIo {
+  readonly stdout?: Writable;
+  readonly stderr?: Writable;
+  readonly stdin?: Readable;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly cwd?: string;
+  /** draw progress bars (default: stderr is a TTY) */
+  readonly isTty?: boolean;
+}
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function topLevelHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length)) + 2;
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`);
+  return [
+    'usage: slsa-ledger <command> [options]',
+    '',
+    'Bind every release tag to verifiable SLSA provenance and keep an auditable ledger of it.',
+    '',
+    'commands:',
+    ...rows,
+    '',
+    'Every command takes --help, --json and --verbose. Exit codes: 0 ok, 1 negative verdict, 2 usage,',
+    '3 invalid input, 4 conflict, 5 unavailable (retry), 75 queued, 70 internal error.',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Runs the CLI in-process and returns the exit code. The sole owner of stdout, stderr and the exit
+ * code; the one top-level catch maps SlsaLedgerError codes to exit codes and anything else to 70.
+ */
+export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const env = io.env ?? process.env;
+  const secrets = collectSecrets(env);
+  const out = (s: string): void => void stdout.write(redact(s, secrets));
+  const err = (s: string): void => void stderr.write(redact(s, secrets));
+  const json = argv.includes('--json');
+  const verbose = argv.includes('--verbose');
+
+  const first = argv.findIndex((a) => !a.startsWith('-'));
+  const name = first === -1 ? undefined : argv[first];
+  const rest = first === -1 ? [] : [...argv.slice(0, first), ...argv.slice(first + 1)];
+  try {
+    if (name === undefined) {
+      if (argv.includes('--version') || argv.includes('-V')) {
+        const version = packageVersion();
+        if (json) out(`${JSON.stringify({ ok: true, result: { version } })}\n`);
+        else out(`${version}\n`);
+        return 0;
+      }
+      const other = argv.find((a) => a !== '--help' && a !== '-h' && a !== '--json' && a !== '--verbose');
+      if (other !== undefined) {
+        throw new SlsaLedgerError(
+          'USAGE_UNKNOWN_FLAG',
+          `unknown option '${other}'; run 'slsa-ledger --help' for usage`,
+        );
+      }
+      err(topLevelHelp());
+      return argv.length === 0 ? 2 : 0;
+    }
+    const entry = commands[name];
+    if (entry === undefined) {
+      throw new SlsaLedgerError(
+        'USAGE_UNKNOWN_COMMAND',
+        `unknown command '${name}'; run 'slsa-ledger --help' for the list`,
+      );
+    }
+    const { command } = await entry.load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      err(renderHelp(command.spec));
+      return 0;
+    }
+    const cwd = io.cwd ?? process.cwd();
+    const defaults = await loadConfigDefaults(cwd, command.spec);
+    const args = parseCommandArgs(command.spec, rest, defaults);
+    const isTty = io.isTty ?? (stderr as { isTTY?: boolean }).isTTY === true;
+    const ctx: CommandContext = {
+      stdout,
+      stderr,
+      stdin: io.stdin ?? process.stdin,
+      env,
+      cwd,
+      json,
+      verbose,
+      isTty,
+      logger: createStderrLogger({ isTty, verbose, quiet: json, write: err }),
+    };
+    const result: CommandResult = await command.run(args, ctx);
+    if (result.stdout !== undefined) out(result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`);
+    if (json) out(`${JSON.stringify({ ok: true, result: result.result ?? null })}\n`);
+    else if (result.human !== undefined && result.human !== '') {
+      err(result.human.endsWith('\n') ? result.human : `${result.human}\n`);
+    }
+    return result.exitCode ?? 0;
+  } catch (error) {
+    if (isSlsaLedgerError(error)) {
+      if (json) {
+        out(
+          `${JSON.stringify({ ok: false, error: { code: error.code, message: error.message, details: error.details ?? {} } })}\n`,
+        );
+      } else {
+        err(`slsa-ledger: ${error.code}: ${error.message}\n`);
+        if (verbose && error.details !== undefined) err(`${JSON.stringify(error.details, null, 2)}\n`);
+        if (verbose && error.cause instanceof Error)
+          err(`cause: ${error.cause.stack ?? error.cause.message}\n`);
+      }
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    if (json) {
+      out(
+        `${JSON.stringify({ ok: false, error: { code: 'INTERNAL', message: `internal error: ${message}`, details: {} } })}\n`,
+      );
+    }
+    err(`slsa-ledger: internal error, please report: ${message}\n`);
+    err(`${error instanceof Error ? (error.stack ?? '') : ''}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,18 @@
+import type { Category } from './category.js';
+
+// GitHub, Slack, Jira and validation codes. Owned by the orchestration work.
+export const integrationCodes = {
+  DISPATCH_TOKEN_EXPIRED: 'invalid-input',
+  DISPATCH_TOKEN_MISSING: 'usage',
+  DISPATCH_FAILED: 'unavailable',
+  DISPATCH_RUN_NOT_FOUND: 'unavailable',
+  GITHUB_UNAVAILABLE: 'unavailable',
+  GITHUB_REJECTED: 'invalid-input',
+  NOTIFY_FAILED: 'unavailable',
+  NOTIFY_REJECTED: 'invalid-input',
+  NOTIFY_WEBHOOK_MISSING: 'usage',
+  ARTIFACT_UNAVAILABLE: 'unavailable',
+  VALIDATE_STATUS_NOT_SUCCESS: 'verification',
+  VALIDATE_SIGNOFF_MISSING: 'verification',
+  JIRA_UNAVAILABLE: 'unavailable',
+} as const satisfies Record<string, Category>;

@@ -1,0 +1,15 @@
+import type { Category } from './category.js';
+
+// Ledger codes (DESIGN.md §4). Owned by the ledger work.
+export const ledgerCodes = {
+  LEDGER_ENTRY_INVALID: 'invalid-input',
+  LEDGER_MANIFEST_INVALID: 'invalid-input',
+  LEDGER_CONFLICT: 'conflict',
+  LEDGER_PUSH_REFUSED: 'queued',
+  LEDGER_QUEUED: 'queued',
+  LEDGER_REMOTE_UNAVAILABLE: 'unavailable',
+  LEDGER_GIT_FAILED: 'unavailable',
+  LEDGER_LOCK_TIMEOUT: 'unavailable',
+  LEDGER_ENTRY_NOT_FOUND: 'invalid-input',
+  CHECK_FINDINGS: 'verification',
+} as const satisfies Record<string, Category>;

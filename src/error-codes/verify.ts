@@ -1,0 +1,31 @@
+import type { Category } from './category.js';
+
+// Verification codes (DESIGN.md §3): one per failed check, each mapped to the slsa-verifier error of
+// the same meaning. Owned by the attest/verify and Sigstore work.
+export const verifyCodes = {
+  VERIFY_SIGNATURE_INVALID: 'verification',
+  VERIFY_CERTIFICATE_INVALID: 'verification',
+  VERIFY_TLOG_INVALID: 'verification',
+  VERIFY_TLOG_MISSING: 'verification',
+  VERIFY_OIDC_ISSUER_MISMATCH: 'verification',
+  VERIFY_UNTRUSTED_BUILDER: 'verification',
+  VERIFY_BUILDER_MISMATCH: 'verification',
+  VERIFY_INVALID_REF: 'verification',
+  VERIFY_SOURCE_MISMATCH: 'verification',
+  VERIFY_SUBJECT_DIGEST_MISMATCH: 'verification',
+  VERIFY_BRANCH_MISMATCH: 'verification',
+  VERIFY_TAG_MISMATCH: 'verification',
+  VERIFY_VERSIONED_TAG_MISMATCH: 'verification',
+  VERIFY_WORKFLOW_INPUTS_MISMATCH: 'verification',
+  VERIFY_COMMIT_MISMATCH: 'verification',
+  VERIFY_PAYLOAD_TYPE_INVALID: 'verification',
+  VERIFY_STATEMENT_TYPE_INVALID: 'verification',
+  VERIFY_PREDICATE_TYPE_INVALID: 'verification',
+  VERIFY_BATCH_FAILED: 'verification',
+  INPUT_PROVENANCE_MALFORMED: 'invalid-input',
+  INPUT_KEY_INVALID: 'invalid-input',
+  INPUT_TRUSTED_ROOT_INVALID: 'invalid-input',
+  SIGN_FAILED: 'unavailable',
+  OIDC_TOKEN_UNAVAILABLE: 'unavailable',
+  TRUST_ROOT_UNAVAILABLE: 'unavailable',
+} as const satisfies Record<string, Category>;
