@@ -27,7 +27,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   for (const [i, load] of demoSteps.entries()) {
     const { step } = await load();
     options.logger.info(`\n[${i + 1}/${demoSteps.length}] ${step.title}`);
-    const lines = await step.run({ state, logger: options.logger, env: options.env, serve: options.serve ?? false });
+    const lines = await step.run({
+      state,
+      logger: options.logger,
+      env: options.env,
+      serve: options.serve ?? false,
+    });
     for (const line of lines) options.logger.info(`    ${line}`);
     steps.push({ title: step.title, lines });
   }

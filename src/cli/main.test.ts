@@ -44,7 +44,10 @@ describe('parseCommandArgs', () => {
 
 describe('redact', () => {
   it('removes secret env values and URL passwords', () => {
-    const secrets = collectSecrets({ GITHUB_TOKEN: 'ghp_secret123', DATABASE_URL: 'postgres://u:hunter22@h/db' });
+    const secrets = collectSecrets({
+      GITHUB_TOKEN: 'ghp_secret123',
+      DATABASE_URL: 'postgres://u:hunter22@h/db',
+    });
     const text = redact('token ghp_secret123 at postgres://u:hunter22@h/db and https://a:b@c', secrets);
     expect(text).not.toContain('ghp_secret123');
     expect(text).not.toContain('hunter22');

@@ -10,8 +10,15 @@ export const command: CommandModule = {
     description:
       'Creates artifacts and a throwaway key in a temporary directory, then attests, verifies, records into a local bare remote, validates, ingests into the embedded database and prints the KPIs, printing each step.',
     options: {
-      dir: { type: 'string', valueName: 'DIR', description: 'work directory (default: a new temporary directory)' },
-      serve: { type: 'boolean', description: 'leave the KPI dashboard up on the demo data and print its URL' },
+      dir: {
+        type: 'string',
+        valueName: 'DIR',
+        description: 'work directory (default: a new temporary directory)',
+      },
+      serve: {
+        type: 'boolean',
+        description: 'leave the KPI dashboard up on the demo data and print its URL',
+      },
     },
   },
   async run(args, ctx) {
