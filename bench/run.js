@@ -8,7 +8,12 @@ import { suites } from './suites.js';
 const only = process.argv.slice(2);
 const results = {
   generated_at: new Date().toISOString(),
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, memory_gib: Math.round(os.totalmem() / 2 ** 30) },
+  machine: {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    node: process.version,
+    memory_gib: Math.round(os.totalmem() / 2 ** 30),
+  },
   suites: {},
 };
 for (const suite of suites) {
