@@ -1,5 +1,6 @@
 import { exitCodeByCategory, type Category } from './error-codes/category.js';
 import { commonCodes } from './error-codes/common.js';
+import { dashboardCodes } from './error-codes/dashboard.js';
 import { dbCodes } from './error-codes/db.js';
 import { integrationCodes } from './error-codes/integrations.js';
 import { ledgerCodes } from './error-codes/ledger.js';
@@ -17,6 +18,7 @@ export const errorCategories = {
   ...dbCodes,
   ...integrationCodes,
   ...workflowCodes,
+  ...dashboardCodes,
 } as const satisfies Record<string, Category>;
 
 export type ErrorCode = keyof typeof errorCategories;

@@ -9,4 +9,14 @@ export const dbCodes = {
   DB_PERMISSION_DENIED: 'usage',
   SUPABASE_UNAVAILABLE: 'unavailable',
   SUPABASE_REJECTED: 'invalid-input',
+  /** the database refused the data (a constraint or a bad value in an entry) */
+  DB_INPUT_REJECTED: 'invalid-input',
+  /** an applied migration's file changed since it was applied */
+  DB_MIGRATION_CHANGED: 'conflict',
+  /** the database is not migrated yet (or is older than this version) */
+  DB_NOT_MIGRATED: 'usage',
+  /** the embedded database directory is in use by another process */
+  DB_LOCKED: 'unavailable',
+  /** `--since` / `--until` are not dates, or since is not before until */
+  KPI_WINDOW_INVALID: 'usage',
 } as const satisfies Record<string, Category>;

@@ -15,4 +15,8 @@ export const integrationCodes = {
   VALIDATE_STATUS_NOT_SUCCESS: 'verification',
   VALIDATE_SIGNOFF_MISSING: 'verification',
   JIRA_UNAVAILABLE: 'unavailable',
+  JIRA_REJECTED: 'invalid-input',
+  JIRA_CREDENTIALS_MISSING: 'usage',
+  VALIDATE_PROVENANCE_DIGEST_MISMATCH: 'verification',
+  MANIFEST_URL_UNAVAILABLE: 'unavailable',
 } as const satisfies Record<string, Category>;

@@ -12,4 +12,6 @@ export const ledgerCodes = {
   LEDGER_LOCK_TIMEOUT: 'unavailable',
   LEDGER_ENTRY_NOT_FOUND: 'invalid-input',
   CHECK_FINDINGS: 'verification',
+  LEDGER_QUEUE_INVALID: 'invalid-input',
+  LEDGER_REPO_INVALID: 'usage',
 } as const satisfies Record<string, Category>;

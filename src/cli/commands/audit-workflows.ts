@@ -1,10 +1,60 @@
+import { auditWorkflows } from '../../app/audit-workflows.js';
+import { auditFormats, renderAuditReport, type AuditFormat } from '../../core/governance/report.js';
 import { SlsaLedgerError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/files.js';
+import { stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
+import { packageVersion } from '../main.js';
+import { resolve } from 'node:path';
 
-// Placeholder until this command lands; it fails closed with exit 70 rather than pretending.
 export const command: CommandModule = {
-  spec: { name: 'audit-workflows', summary: 'not implemented yet', usage: 'audit-workflows', options: {} },
-  run() {
-    return Promise.reject(new SlsaLedgerError('NOT_IMPLEMENTED', "'audit-workflows' is not implemented yet"));
+  spec: {
+    name: 'audit-workflows',
+    summary: 'check GitHub workflows against the role matrix',
+    usage: 'audit-workflows [DIR|FILE] [--format text|json|sarif] [--out FILE]',
+    description:
+      "Checks every workflow in DIR (default .github/workflows): top-level permissions empty or read-only, each job's permissions within its role, the provenance-manifest concurrency group on every ledger writer, actions pinned to full commit SHAs, PROVENANCE_DISPATCH_TOKEN only in the dispatch step, no pull_request_target job checking out untrusted code. Exit 1 when an error-level finding is found.",
+    positionals: { name: 'DIR', min: 0, max: 1 },
+    options: {
+      format: {
+        type: 'string',
+        valueName: 'FORMAT',
+        default: 'text',
+        description: 'report format: text (default), json or sarif (SARIF 2.1.0 for GitHub code scanning)',
+      },
+      out: {
+        type: 'string',
+        valueName: 'FILE',
+        description: 'write the report to FILE instead of stdout (json/sarif) or stderr (text)',
+      },
+    },
+    examples: [
+      'slsa-ledger audit-workflows',
+      'slsa-ledger audit-workflows .github/workflows --format sarif --out audit.sarif',
+    ],
+  },
+  async run(args, ctx) {
+    const format = stringFlag(args, 'format') ?? 'text';
+    if (!auditFormats.includes(format as AuditFormat)) {
+      throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--format takes text, json or sarif, got '${format}'`);
+    }
+    const out = stringFlag(args, 'out');
+    const toStdout = format !== 'text' && out === undefined;
+    if (toStdout && ctx.json) {
+      throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--format ${format} with --json needs --out FILE`);
+    }
+    const dir = args.positionals[0];
+    const report = await auditWorkflows({ ...(dir === undefined ? {} : { dir }), cwd: ctx.cwd, logger: ctx.logger });
+    const rendered = renderAuditReport(report, format as AuditFormat, packageVersion());
+    if (out !== undefined) await writeFileAtomic(resolve(ctx.cwd, out), rendered);
+    if (toStdout) return { result: report, stdout: rendered, ...(report.errors > 0 ? { exitCode: 1 } : {}) };
+    if (report.errors > 0) {
+      throw new SlsaLedgerError(
+        'AUDIT_FINDINGS',
+        `${report.errors} error finding(s) in ${report.files.length} workflow file(s):\n${rendered.trimEnd()}`,
+        { details: { ...report } },
+      );
+    }
+    return { result: report, human: format === 'text' && out === undefined ? rendered : `report written to ${out ?? ''}` };
   },
 };

@@ -1,45 +1,290 @@
-import { VerificationError } from '../../errors.js';
+import { VerificationError, type ErrorCode } from '../../errors.js';
+import { normalizeRepositoryUri } from './facts/uri.js';
 import type { ProvenanceFacts, SignerIdentity, VerificationPolicy } from './types.js';
 
+// Builder trust as slsa-verifier decides it (verifiers/internal/gha/builder.go and
+// verifiers/utils/builder.go), plus the checks it leaves out: the certificate's source, ref and
+// commit must agree with what the predicate claims.
+
+/** The OIDC issuer of GitHub Actions; only its certificates name a GitHub workflow. */
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+
+const GITHUB = 'https://github.com/';
+const GENERATOR = `${GITHUB}slsa-framework/slsa-github-generator/.github/workflows/`;
+
+/** Reusable workflows of slsa-github-generator trusted without `--builder-id` (artifacts). */
+export const TRUSTED_GENERATOR_BUILDERS: readonly string[] = [
+  `${GENERATOR}generator_generic_slsa3.yml`,
+  `${GENERATOR}builder_go_slsa3.yml`,
+  `${GENERATOR}builder_container-based_slsa3.yml`,
+  `${GENERATOR}generator_container_slsa3.yml`,
+];
+
 /**
- * Decides which builder id is trusted for this provenance (slsa-verifier semantics). Owned by the
- * Sigstore work, which adds the certificate rules (trusted slsa-github-generator builders, loose
- * `--builder-id` match, `vX.Y.Z` pinning, GitHub-attestation style). Until then certificate-signed
- * provenance fails closed.
+ * The BYOB delegators: they sign on behalf of a tool's reusable workflow (TRW), whose id the
+ * predicate's builder.id carries; `--builder-id` then names the TRW, not the signer.
+ */
+export const TRUSTED_DELEGATOR_BUILDERS: readonly string[] = [
+  `${GENERATOR}delegator_generic_slsa3.yml`,
+  `${GENERATOR}delegator_lowperms-generic_slsa3.yml`,
+];
+
+/** buildTypes of GitHub artifact attestations (`actions/attest-build-provenance`), current and older. */
+export const GITHUB_ATTESTATION_BUILD_TYPES: readonly string[] = [
+  'https://actions.github.io/buildtypes/workflow/v1',
+  'https://github.com/Attestations/GitHubActionsWorkflow@v1',
+];
+
+/**
+ * Decides which builder id is trusted for this provenance (slsa-verifier semantics) and returns it.
+ *
+ * Key-signed: the predicate's builder id, loosely matched against `--builder-id` when given.
+ * Certificate-signed (in this order, each failure with its DESIGN.md §3 code):
+ * 1. issuer must be GitHub Actions (VERIFY_OIDC_ISSUER_MISMATCH);
+ * 2. the signing workflow (certificate SAN) must be trusted: without `--builder-id` one of the
+ *    slsa-github-generator builders; with it, a loose match (name, and version if given, `v1.2.3`
+ *    standing for `refs/tags/v1.2.3`) (VERIFY_UNTRUSTED_BUILDER). A BYOB delegator signs for a tool
+ *    workflow: `--builder-id` is then matched against the predicate's builder id
+ *    (VERIFY_BUILDER_MISMATCH). GitHub attestations have no default builders: `--builder-id` names
+ *    the publishing (or the repository's own) workflow;
+ * 3. a reusable builder must be pinned to a `vX.Y.Z` tag; a GitHub attestation signed by the
+ *    repository's own workflow must be at the source ref (VERIFY_INVALID_REF);
+ * 4. the predicate's builder id must be the certificate's (VERIFY_BUILDER_MISMATCH);
+ * 5. the certificate's source repository must be `--source-uri` (VERIFY_SOURCE_MISMATCH), and its
+ *    source, ref and commit must agree with the predicate (VERIFY_SOURCE_MISMATCH,
+ *    VERIFY_INVALID_REF, VERIFY_COMMIT_MISMATCH).
  */
 export function checkBuilderTrust(
   facts: ProvenanceFacts,
   signer: SignerIdentity,
   policy: VerificationPolicy,
 ): string {
-  if (signer.kind === 'certificate') {
-    throw new VerificationError(
+  if (signer.kind === 'key') {
+    if (isGiven(policy.builderId) && !builderIdMatches(policy.builderId, facts.builderId)) {
+      fail('VERIFY_BUILDER_MISMATCH', `builder id mismatch: expected ${policy.builderId}, found ${facts.builderId}`, {
+        expected: policy.builderId,
+        actual: facts.builderId,
+      });
+    }
+    return facts.builderId;
+  }
+
+  if (signer.issuer !== GITHUB_ACTIONS_ISSUER) {
+    fail('VERIFY_OIDC_ISSUER_MISMATCH', `certificate issuer is ${signer.issuer}, expected ${GITHUB_ACTIONS_ISSUER}`, {
+      expected: GITHUB_ACTIONS_ISSUER,
+      actual: signer.issuer,
+    });
+  }
+  const workflow = parseSigningWorkflow(signer.subjectAlternativeName);
+  const isGithubAttestation = GITHUB_ATTESTATION_BUILD_TYPES.includes(facts.buildType);
+  const trusted = isGithubAttestation
+    ? trustGithubAttestation(facts, signer, workflow, policy)
+    : trustGeneratorBuilder(facts, workflow, policy);
+  checkCertificateSource(facts, signer, policy);
+  return trusted;
+}
+
+interface SigningWorkflow {
+  /** `https://github.com/o/r/.github/workflows/x.yml` */
+  readonly name: string;
+  /** `refs/tags/v1.2.3` */
+  readonly ref: string;
+  /** `o/r` */
+  readonly repository: string;
+}
+
+function parseSigningWorkflow(san: string): SigningWorkflow {
+  const at = san.indexOf('@');
+  const name = at === -1 ? san : san.slice(0, at);
+  const ref = at === -1 ? '' : san.slice(at + 1);
+  const path = name.startsWith(GITHUB) ? name.slice(GITHUB.length).split('/') : [];
+  if (ref === '' || path.length < 3 || path.some((part) => part === '')) {
+    fail('VERIFY_CERTIFICATE_INVALID', `certificate identity ${san} is not a github workflow uri`, { actual: san });
+  }
+  return { name, ref, repository: `${path[0]}/${path[1]}` };
+}
+
+function trustGeneratorBuilder(facts: ProvenanceFacts, workflow: SigningWorkflow, policy: VerificationPolicy): string {
+  const certificateBuilder = `${workflow.name}@${workflow.ref}`;
+  const isDelegator = TRUSTED_DELEGATOR_BUILDERS.includes(workflow.name);
+  let trustedBuilder = certificateBuilder;
+  if (!isGiven(policy.builderId)) {
+    if (!TRUSTED_GENERATOR_BUILDERS.includes(workflow.name)) {
+      fail(
+        'VERIFY_UNTRUSTED_BUILDER',
+        isDelegator
+          ? `provenance was signed by the delegator ${workflow.name}: pass --builder-id naming the tool's builder`
+          : `signing workflow ${workflow.name} is not a trusted slsa-github-generator builder; pass --builder-id to trust it`,
+        { actual: certificateBuilder, trusted: TRUSTED_GENERATOR_BUILDERS },
+      );
+    }
+  } else if (isDelegator) {
+    // BYOB: the delegator signs for the tool workflow the predicate names; the user trusts that one.
+    if (!builderIdMatchesLoose(policy.builderId, facts.builderId, true)) {
+      fail('VERIFY_BUILDER_MISMATCH', `builder id mismatch: expected ${policy.builderId}, found ${facts.builderId}`, {
+        expected: policy.builderId,
+        actual: facts.builderId,
+      });
+    }
+    trustedBuilder = facts.builderId;
+  } else if (!builderIdMatchesLoose(policy.builderId, certificateBuilder, true)) {
+    fail(
       'VERIFY_UNTRUSTED_BUILDER',
-      'certificate-signed provenance is not supported yet',
-      {
-        details: { builderId: facts.builderId },
-      },
+      `signing workflow ${certificateBuilder} does not match --builder-id ${policy.builderId}`,
+      { expected: policy.builderId, actual: certificateBuilder },
     );
   }
-  if (policy.builderId !== undefined && !builderIdMatches(policy.builderId, facts.builderId)) {
-    throw new VerificationError(
+  if (!isPinnedReleaseRef(workflow.ref)) {
+    fail('VERIFY_INVALID_REF', `builder ${workflow.name} must be pinned to a vX.Y.Z tag, found ${workflow.ref}`, {
+      expected: 'refs/tags/vX.Y.Z',
+      actual: workflow.ref,
+    });
+  }
+  if (!isDelegator && !builderIdMatchesFull(facts.builderId, certificateBuilder)) {
+    fail(
       'VERIFY_BUILDER_MISMATCH',
-      `builder id mismatch: expected ${policy.builderId}, found ${facts.builderId}`,
-      { details: { expected: policy.builderId, actual: facts.builderId } },
+      `provenance names builder ${facts.builderId}, but ${certificateBuilder} signed it`,
+      { expected: certificateBuilder, actual: facts.builderId },
     );
   }
-  return facts.builderId;
+  return trustedBuilder;
+}
+
+function trustGithubAttestation(
+  facts: ProvenanceFacts,
+  signer: SignerIdentity & { kind: 'certificate' },
+  workflow: SigningWorkflow,
+  policy: VerificationPolicy,
+): string {
+  const certificateBuilder = `${workflow.name}@${workflow.ref}`;
+  if (!isGiven(policy.builderId)) {
+    fail(
+      'VERIFY_UNTRUSTED_BUILDER',
+      `github attestations have no default trusted builders: pass --builder-id naming the signing workflow (${workflow.name})`,
+      { actual: certificateBuilder },
+    );
+  }
+  if (!builderIdMatchesLoose(policy.builderId, certificateBuilder, true)) {
+    fail(
+      'VERIFY_UNTRUSTED_BUILDER',
+      `signing workflow ${certificateBuilder} does not match --builder-id ${policy.builderId}`,
+      { expected: policy.builderId, actual: certificateBuilder },
+    );
+  }
+  // A reusable publishing workflow of another repository must be a release; the repository's own
+  // workflow must have run at the ref being released (the certificate's source ref).
+  const ownWorkflow =
+    signer.sourceRepositoryUri !== undefined &&
+    normalizeRepositoryUri(signer.sourceRepositoryUri) === `github.com/${workflow.repository}` &&
+    signer.sourceRepositoryRef === workflow.ref;
+  if (!ownWorkflow && !isPinnedReleaseRef(workflow.ref)) {
+    fail(
+      'VERIFY_INVALID_REF',
+      `signing workflow ${workflow.name} must be pinned to a vX.Y.Z tag or be the repository's own workflow at the source ref, found ${workflow.ref}`,
+      { expected: 'refs/tags/vX.Y.Z', actual: workflow.ref },
+    );
+  }
+  if (!builderIdMatchesFull(facts.builderId, certificateBuilder)) {
+    fail(
+      'VERIFY_BUILDER_MISMATCH',
+      `provenance names builder ${facts.builderId}, but ${certificateBuilder} signed it`,
+      { expected: certificateBuilder, actual: facts.builderId },
+    );
+  }
+  return certificateBuilder;
+}
+
+/** The source is taken from the certificate, and the predicate must say the same (DESIGN.md §3). */
+function checkCertificateSource(
+  facts: ProvenanceFacts,
+  signer: SignerIdentity & { kind: 'certificate' },
+  policy: VerificationPolicy,
+): void {
+  if (signer.sourceRepositoryUri === undefined) {
+    fail('VERIFY_CERTIFICATE_INVALID', 'certificate names no source repository', {});
+  }
+  const certificateSource = normalizeRepositoryUri(signer.sourceRepositoryUri);
+  const expected = normalizeRepositoryUri(policy.sourceUri);
+  if (certificateSource !== expected) {
+    fail('VERIFY_SOURCE_MISMATCH', `source mismatch: expected ${expected}, the certificate names ${certificateSource}`, {
+      expected,
+      actual: certificateSource,
+    });
+  }
+  if (facts.sourceRepository !== undefined && facts.sourceRepository !== certificateSource) {
+    fail(
+      'VERIFY_SOURCE_MISMATCH',
+      `provenance names source ${facts.sourceRepository}, but the certificate names ${certificateSource}`,
+      { expected: certificateSource, actual: facts.sourceRepository },
+    );
+  }
+  if (
+    signer.sourceRepositoryRef !== undefined &&
+    facts.sourceRef !== undefined &&
+    signer.sourceRepositoryRef !== facts.sourceRef
+  ) {
+    fail(
+      'VERIFY_INVALID_REF',
+      `provenance names ref ${facts.sourceRef}, but the certificate names ${signer.sourceRepositoryRef}`,
+      { expected: signer.sourceRepositoryRef, actual: facts.sourceRef },
+    );
+  }
+  if (
+    signer.sourceRepositoryDigest !== undefined &&
+    facts.sourceCommit !== undefined &&
+    signer.sourceRepositoryDigest.toLowerCase() !== facts.sourceCommit.toLowerCase()
+  ) {
+    fail(
+      'VERIFY_COMMIT_MISMATCH',
+      `provenance names commit ${facts.sourceCommit}, but the certificate names ${signer.sourceRepositoryDigest}`,
+      { expected: signer.sourceRepositoryDigest, actual: facts.sourceCommit },
+    );
+  }
+}
+
+/** `refs/tags/vX.Y.Z` with no pre-release or build metadata (slsa-verifier's IsValidBuilderTag). */
+export function isPinnedReleaseRef(ref: string): boolean {
+  if (!ref.startsWith('refs/tags/')) return false;
+  return /^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$/.test(ref.slice('refs/tags/'.length));
 }
 
 /** `expected` without `@version` matches any version of the same builder; with one, exactly. */
 export function builderIdMatches(expected: string, actual: string): boolean {
-  const [expectedName, expectedVersion] = splitBuilderId(expected);
-  const [actualName, actualVersion] = splitBuilderId(actual);
-  if (expectedName !== actualName) return false;
-  return expectedVersion === undefined || expectedVersion === actualVersion;
+  return builderIdMatchesLoose(expected, actual, false);
 }
 
-function splitBuilderId(id: string): [string, string | undefined] {
-  const at = id.lastIndexOf('@');
-  return at === -1 ? [id, undefined] : [id.slice(0, at), id.slice(at + 1)];
+/**
+ * slsa-verifier's MatchesLoose: the names must be equal; a version, when `expected` gives one, must
+ * equal the actual one, or (with `allowRef`) `v1.2.3` matches an actual `refs/tags/v1.2.3`.
+ */
+export function builderIdMatchesLoose(expected: string, actual: string, allowRef: boolean): boolean {
+  const e = splitBuilderId(expected);
+  const a = splitBuilderId(actual);
+  if (e === undefined || a === undefined || e.name !== a.name) return false;
+  if (e.version === undefined || e.version === a.version) return true;
+  return allowRef && `refs/tags/${e.version}` === a.version;
+}
+
+/** Names and versions both equal; `v1.2.3` stands for `refs/tags/v1.2.3`. */
+function builderIdMatchesFull(expected: string, actual: string): boolean {
+  const e = splitBuilderId(expected);
+  const a = splitBuilderId(actual);
+  if (e === undefined || a === undefined || e.name !== a.name) return false;
+  return e.version === a.version || `refs/tags/${e.version ?? ''}` === a.version;
+}
+
+/** `name@version` (one `@` at most, non-empty version), as slsa-verifier's ParseBuilderID. */
+function splitBuilderId(id: string): { name: string; version: string | undefined } | undefined {
+  const parts = id.split('@');
+  if (parts.length === 1) return { name: id, version: undefined };
+  if (parts.length !== 2 || parts[1] === '') return undefined;
+  return { name: parts[0] ?? '', version: parts[1] };
+}
+
+function isGiven(value: string | undefined): value is string {
+  return value !== undefined && value !== '';
+}
+
+function fail(code: ErrorCode, message: string, details: Record<string, unknown>): never {
+  throw new VerificationError(code, message, { details });
 }

@@ -1,0 +1,74 @@
+// `audit-workflows`: read every workflow file of a directory, check it against the role matrix,
+// and return the report (rendering and the exit code are the CLI's).
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import type { WorkflowModel } from '../core/governance/model.js';
+import { buildAuditReport, type AuditReport } from '../core/governance/report.js';
+import { checkWorkflows } from '../core/governance/rules.js';
+import type { Logger } from '../core/ports.js';
+import { silentLogger } from '../core/ports.js';
+import { SlsaLedgerError } from '../errors.js';
+import { inputFileError, readInputText } from '../io/files.js';
+import { parseWorkflowYaml } from '../io/workflow-yaml.js';
+
+export interface AuditWorkflowsOptions {
+  /** a directory of workflows (default `.github/workflows`) or one workflow file */
+  readonly dir?: string;
+  /** paths in findings are relative to this directory (default: process.cwd()) */
+  readonly cwd?: string;
+  readonly logger?: Logger;
+}
+
+export type AuditWorkflowsResult = AuditReport;
+
+async function listWorkflowFiles(target: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(target);
+  } catch (error) {
+    throw inputFileError(target, 'workflow directory', error);
+  }
+  if (info.isFile()) return [target];
+  const names = (await readdir(target)).filter((n) => /\.ya?ml$/.test(n)).sort();
+  if (names.length === 0) {
+    throw new SlsaLedgerError('WORKFLOW_DIR_EMPTY', `${target} holds no .yml or .yaml workflow file`, {
+      details: { dir: target },
+    });
+  }
+  return names.map((n) => join(target, n));
+}
+
+/**
+ * Audits GitHub workflows against the role matrix (DESIGN.md §6).
+ * @throws INPUT_FILE_MISSING, WORKFLOW_DIR_EMPTY, WORKFLOW_INVALID (every unparsable file listed)
+ */
+export async function auditWorkflows(options: AuditWorkflowsOptions = {}): Promise<AuditWorkflowsResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const logger = options.logger ?? silentLogger;
+  const target = resolve(cwd, options.dir ?? join('.github', 'workflows'));
+  const files = await listWorkflowFiles(target);
+  const models: WorkflowModel[] = [];
+  const problems: { file: string; message: string }[] = [];
+  for (const path of files) {
+    const rel = relative(cwd, path);
+    const shown = (rel.startsWith('..') ? path : rel).split(sep).join('/');
+    const text = await readInputText(path, 'workflow');
+    try {
+      models.push(parseWorkflowYaml(text, shown));
+    } catch (error) {
+      if (error instanceof SlsaLedgerError && error.code === 'WORKFLOW_INVALID') {
+        problems.push({ file: shown, message: error.message });
+      } else throw error;
+    }
+  }
+  if (problems.length > 0) {
+    throw new SlsaLedgerError('WORKFLOW_INVALID', problems.map((p) => p.message).join('; '), {
+      details: { problems },
+    });
+  }
+  logger.info(`auditing ${models.length} workflow file(s) in ${basename(target)}`);
+  return buildAuditReport(
+    models.map((m) => m.file),
+    checkWorkflows(models),
+  );
+}

@@ -1,0 +1,295 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { toRfc3339 } from '../core/dispatch/token-audit.js';
+import { parseManifest, type LedgerEntry } from '../core/ledger/entry.js';
+import type { NotifyEvent } from '../core/notify/events.js';
+import type { Clock, Logger } from '../core/ports.js';
+import { silentLogger } from '../core/ports.js';
+import { decideSignoff, defaultSignoffLabel, parseJiraKey } from '../core/validate/signoff.js';
+import {
+  buildVerdictEntry,
+  checkEntryStatus,
+  derivePolicy,
+  selectEntry,
+  type PolicyFlags,
+} from '../core/validate/validate-plan.js';
+import type { VerificationPolicy } from '../core/verify/types.js';
+import { SlsaLedgerError, UsageError, VerificationError, isSlsaLedgerError, type ErrorCode } from '../errors.js';
+import { downloadProvenance, fetchBytes } from '../io/artifact-download.js';
+import { defaultGithubApiUrl, normaliseApiUrl } from '../io/github.js';
+import { fetchJiraIssue, type JiraCredentials } from '../io/jira.js';
+import { readLedgerFromDir } from '../io/ledger-reader.js';
+import { notifyEvent, type NotifyOptions, type NotifyResult } from './notify.js';
+import { verifyArtifacts, type VerifyResult } from './verify.js';
+
+/** Writes the verdict entry back through the ledger's merge rule (record, or record --via-pr). */
+export type VerdictRecorder = (entry: LedgerEntry) => Promise<RecordedVerdict>;
+
+export interface RecordedVerdict {
+  /** inserted / updated / unchanged / stale, or queued */
+  readonly outcome: string;
+  /** the push was refused: the verdict is safe in the queue (exit 75) */
+  readonly queued: boolean;
+  readonly commit?: string | null;
+  readonly pr_url?: string | null;
+}
+
+export interface ValidateOptions {
+  readonly tag: string;
+  readonly runId?: number;
+  /** a clone of the ledger repository */
+  readonly repo?: string;
+  /** or one day file over HTTPS (e.g. a raw file URL) */
+  readonly manifestUrl?: string;
+  readonly reportsDir?: string;
+  readonly artifacts: readonly string[];
+  /** provenance files; else downloaded from the entry's artifact_url */
+  readonly provenance?: readonly string[];
+  readonly policy?: PolicyFlags;
+  readonly key?: string;
+  readonly trustedRoot?: string;
+  readonly offline?: boolean;
+  /** GITHUB_TOKEN: for the artifacts API and a private --manifest-url */
+  readonly token?: string;
+  /** GITHUB_API_URL */
+  readonly apiUrl?: string;
+  /** artifact name when artifact_url names a whole run */
+  readonly artifactName?: string;
+  /** write the verdict back (`--record`) */
+  readonly record?: VerdictRecorder;
+  /** the security CI run (GITHUB_RUN_ID) */
+  readonly validatorRunId?: number;
+  /** `--require-signoff KEY` */
+  readonly signoff?: { readonly key: string; readonly label?: string; readonly credentials: JiraCredentials };
+  /** alert on artifact-unavailable / validation-failed when a channel is configured */
+  readonly escalate?: Pick<NotifyOptions, 'webhookUrl' | 'githubIssue' | 'logPath' | 'retry' | 'context'>;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+export interface ValidateResult {
+  readonly tag: string;
+  readonly run_id: number;
+  readonly status: 'passed' | 'failed';
+  readonly code: ErrorCode | null;
+  readonly reason: string | null;
+  readonly policy: VerificationPolicy;
+  readonly provenance_source: 'file' | 'downloaded';
+  readonly verdicts: VerifyResult['verdicts'];
+  readonly signoff: { readonly key: string; readonly approved_by: 'status' | 'label' } | null;
+  readonly validation: LedgerEntry['validation'] | null;
+  readonly recorded: RecordedVerdict | null;
+  readonly escalation: { readonly event: NotifyEvent; readonly delivered: boolean; readonly error?: string } | null;
+}
+
+/**
+ * Security CI: loads the tag's entry, refuses unless its status is success, verifies the artifacts
+ * against its provenance with a policy derived from the entry, optionally checks a Jira sign-off and
+ * writes the verdict back. A negative verdict throws its VerificationError (exit 1) after recording.
+ * @throws VALIDATE_STATUS_NOT_SUCCESS, LEDGER_ENTRY_NOT_FOUND, ARTIFACT_UNAVAILABLE (exit 5, escalated),
+ *   VALIDATE_PROVENANCE_DIGEST_MISMATCH, VALIDATE_SIGNOFF_MISSING, any VERIFY_* code
+ */
+export async function validateRelease(options: ValidateOptions): Promise<ValidateResult> {
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? { now: () => new Date() };
+  if ((options.repo === undefined) === (options.manifestUrl === undefined)) {
+    throw new UsageError('USAGE_MISSING_FLAG', 'validate reads the ledger from --repo DIR or --manifest-url URL (one of them)', {
+      details: { flag: 'repo' },
+    });
+  }
+  if (options.artifacts.length === 0) {
+    throw new UsageError('USAGE_MISSING_ARGUMENT', 'validate needs the artifacts to check: --artifact FILE…', { details: { flag: 'artifact' } });
+  }
+  const signoffKey = options.signoff === undefined ? undefined : parseJiraKey(options.signoff.key);
+  const apiUrl = normaliseApiUrl(options.apiUrl ?? defaultGithubApiUrl);
+
+  const entries = await loadEntries(options, apiUrl);
+  const entry = selectEntry(entries, options.tag, options.runId);
+  logger.info(`validating ${entry.tag} run ${entry.run_id} (${entry.sha.slice(0, 12)})`);
+  checkEntryStatus(entry);
+  const policy = derivePolicy(entry, options.policy);
+  logger.debug(`policy: ${JSON.stringify(policy)}`);
+
+  const escalate = async (event: NotifyEvent, reason: string): Promise<ValidateResult['escalation']> => {
+    const e = options.escalate;
+    if (e === undefined || (!e.webhookUrl && e.githubIssue === undefined)) return null;
+    try {
+      const r: NotifyResult = await notifyEvent({
+        ...e,
+        event,
+        subject: { tag: entry.tag, run_id: entry.run_id, status: entry.status, sha: entry.sha, ...(entry.release_url ? { release_url: entry.release_url } : {}), ...(entry.artifact_url ? { artifact_url: entry.artifact_url } : {}) },
+        context: { ...e.context, reason },
+        logger,
+        clock,
+      });
+      return { event, delivered: r.metrics.notify.delivered > 0 };
+    } catch (error) {
+      const message = isSlsaLedgerError(error) ? `${error.code}: ${error.message}` : String(error);
+      logger.warn(`escalation failed: ${message}`);
+      return { event, delivered: false, error: message };
+    }
+  };
+
+  const work = await mkdtemp(join(tmpdir(), 'slsa-ledger-validate-'));
+  try {
+    let provenance: string[];
+    let source: 'file' | 'downloaded';
+    if (options.provenance !== undefined && options.provenance.length > 0) {
+      provenance = [...options.provenance];
+      source = 'file';
+    } else {
+      if (entry.artifact_url === null) {
+        const error = new SlsaLedgerError('ARTIFACT_UNAVAILABLE', `${entry.tag} run ${entry.run_id} has no artifact_url: pass --provenance`, {
+          details: { tag: entry.tag, run_id: entry.run_id },
+        });
+        throw await withEscalation(error, await escalate('artifact-unavailable', error.message));
+      }
+      let files;
+      try {
+        logger.info('downloading the provenance from the entry');
+        files = await downloadProvenance({
+          artifactUrl: entry.artifact_url,
+          apiUrl,
+          ...(options.token === undefined ? {} : { token: options.token }),
+          ...(options.artifactName === undefined ? {} : { artifactName: options.artifactName }),
+        });
+      } catch (error) {
+        if (isSlsaLedgerError(error) && error.code === 'ARTIFACT_UNAVAILABLE') {
+          throw await withEscalation(error, await escalate('artifact-unavailable', `${error.code}: ${error.message}`));
+        }
+        throw error;
+      }
+      provenance = [];
+      for (const [i, f] of files.entries()) {
+        const path = join(work, `${i}-${basename(f.name).replace(/[^A-Za-z0-9._-]/g, '_')}`);
+        await writeFile(path, f.bytes);
+        provenance.push(path);
+      }
+      source = 'downloaded';
+    }
+
+    let code: ErrorCode | null = null;
+    let reason: string | null = null;
+    let verdicts: VerifyResult['verdicts'] = [];
+    try {
+      await checkRecordedDigest(entry, provenance);
+      const verified = await verifyArtifacts({
+        artifacts: options.artifacts,
+        provenance,
+        policy,
+        ...(options.key === undefined ? {} : { key: options.key }),
+        ...(options.trustedRoot === undefined ? {} : { trustedRoot: options.trustedRoot }),
+        ...(options.offline === undefined ? {} : { offline: options.offline }),
+        logger,
+      });
+      verdicts = verified.verdicts;
+      const failed = verified.verdicts.find((v) => !v.ok);
+      if (failed !== undefined) {
+        code = failed.code ?? 'VERIFY_BATCH_FAILED';
+        reason = `${code}: ${failed.artifact}: ${failed.message ?? 'failed'}`;
+      }
+    } catch (error) {
+      if (!isSlsaLedgerError(error) || error.category !== 'verification') throw error;
+      code = error.code;
+      reason = `${error.code}: ${error.message}`;
+    }
+
+    let signoff: ValidateResult['signoff'] = null;
+    if (code === null && options.signoff !== undefined && signoffKey !== undefined) {
+      const label = options.signoff.label ?? defaultSignoffLabel;
+      const issue = await fetchJiraIssue(options.signoff.credentials, signoffKey);
+      try {
+        if (issue === undefined) {
+          throw new VerificationError('VALIDATE_SIGNOFF_MISSING', `release sign-off missing: jira ${signoffKey} does not exist or is not visible`, {
+            details: { key: signoffKey, status: 404 },
+          });
+        }
+        signoff = { key: signoffKey, approved_by: decideSignoff(issue, label).approvedBy };
+        logger.info(`sign-off: ${signoffKey} approved by ${signoff.approved_by}`);
+      } catch (error) {
+        if (!isSlsaLedgerError(error)) throw error;
+        code = error.code;
+        reason = `${error.code}: ${error.message}`;
+      }
+    }
+
+    const passed = code === null;
+    const verdictEntry = buildVerdictEntry(entry, {
+      passed,
+      validatedAt: toRfc3339(clock.now()),
+      ...(options.validatorRunId === undefined ? {} : { validatorRunId: options.validatorRunId }),
+      ...(reason === null ? {} : { reason }),
+    });
+    let recorded: RecordedVerdict | null = null;
+    if (options.record !== undefined) {
+      recorded = await options.record(verdictEntry);
+      if (recorded.queued) logger.warn('the verdict is queued: the ledger push was refused');
+    }
+    const escalation = passed ? null : await escalate('validation-failed', reason ?? 'validation failed');
+    const result: ValidateResult = {
+      tag: entry.tag,
+      run_id: entry.run_id,
+      status: passed ? 'passed' : 'failed',
+      code,
+      reason,
+      policy,
+      provenance_source: source,
+      verdicts,
+      signoff,
+      validation: verdictEntry.validation ?? null,
+      recorded,
+      escalation,
+    };
+    if (!passed) {
+      throw new VerificationError(code ?? 'VERIFY_BATCH_FAILED', reason ?? 'validation failed', { details: { result } });
+    }
+    return result;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function withEscalation(error: SlsaLedgerError, escalation: ValidateResult['escalation']): Promise<SlsaLedgerError> {
+  return new SlsaLedgerError(error.code, error.message, { cause: error.cause ?? error, details: { ...error.details, escalation } });
+}
+
+async function loadEntries(options: ValidateOptions, apiUrl: string): Promise<LedgerEntry[]> {
+  if (options.repo !== undefined) {
+    const files = await readLedgerFromDir(options.repo, options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir });
+    return files.flatMap((f) => f.entries);
+  }
+  const manifestUrl = options.manifestUrl ?? '';
+  let url: URL;
+  try {
+    url = new URL(manifestUrl);
+  } catch {
+    throw new UsageError('USAGE_INVALID_FLAG', `--manifest-url must be an https URL, got '${manifestUrl.slice(0, 100)}'`, { details: { flag: 'manifest-url' } });
+  }
+  // the token goes only to GitHub's own hosts, never to an arbitrary URL
+  const githubOrigins = new Set([new URL(apiUrl).origin, 'https://github.com', 'https://raw.githubusercontent.com', 'https://api.github.com']);
+  const { bytes } = await fetchBytes(url.href, {
+    code: 'MANIFEST_URL_UNAVAILABLE',
+    what: 'manifest download',
+    accept: 'application/vnd.github.raw+json, application/json;q=0.9, */*;q=0.5',
+    ...(options.token !== undefined && githubOrigins.has(url.origin) ? { token: options.token, tokenOrigin: url.origin } : {}),
+    maxBytes: 32 * 1024 * 1024,
+  });
+  return parseManifest(bytes.toString('utf8'), `${url.origin}${url.pathname}`);
+}
+
+/** The provenance bytes must be the ones recorded in the entry (`provenance.digest`), when it has one. */
+async function checkRecordedDigest(entry: LedgerEntry, files: readonly string[]): Promise<void> {
+  const recorded = entry.provenance?.digest;
+  if (recorded === undefined || files.length !== 1) return;
+  const { readInputFile } = await import('../io/files.js');
+  const actual = `sha256:${createHash('sha256').update(await readInputFile(files[0] ?? '', 'provenance')).digest('hex')}`;
+  if (actual !== recorded.toLowerCase()) {
+    throw new VerificationError(
+      'VALIDATE_PROVENANCE_DIGEST_MISMATCH',
+      `the provenance is not the one recorded for ${entry.tag} run ${entry.run_id}: expected ${recorded}, found ${actual}`,
+      { details: { expected: recorded, actual } },
+    );
+  }
+}

@@ -1,0 +1,180 @@
+import { SlsaLedgerError } from '../../errors.js';
+import { parseWindowBound } from '../kpi/window.js';
+
+// Query-parameter parsing for the read-only JSON API. Pure: `now` comes in as an argument.
+// Every parameter is checked against a whitelist; anything unknown, repeated or malformed is a
+// coded usage error, which the server answers with 400 and `{ error: { code, message, details } }`.
+
+export type QueryParams = readonly (readonly [string, string])[];
+
+/** A window of entry timestamps: `since` inclusive, `until` exclusive (ISO 8601 UTC strings). */
+export interface TimeWindow {
+  readonly since?: string;
+  readonly until?: string;
+}
+
+export const runSortKeys = [
+  'timestamp',
+  'tag',
+  'run_id',
+  'status',
+  'governance_flag',
+  'validated_at',
+  'actor',
+] as const;
+export type RunSortKey = (typeof runSortKeys)[number];
+export type SortOrder = 'asc' | 'desc';
+export type RunStatus = 'success' | 'failure';
+
+export const defaultPerPage = 50;
+export const maxPerPage = 200;
+/** deep pages are refused: an offset this large is a scraper, not a person, and costs a scan */
+export const maxPage = 10_000;
+const maxTagBytes = 255;
+
+export interface RunsQuery extends TimeWindow {
+  readonly tagPrefix?: string;
+  readonly status?: RunStatus;
+  readonly governanceFlag?: string;
+  readonly page: number;
+  readonly perPage: number;
+  readonly sort: RunSortKey;
+  readonly order: SortOrder;
+}
+
+export interface RunKey {
+  readonly tag: string;
+  readonly runId: number;
+}
+
+function invalid(param: string, message: string, value?: string): SlsaLedgerError {
+  return new SlsaLedgerError('DASHBOARD_PARAM_INVALID', message, {
+    details: value === undefined ? { param } : { param, value: value.slice(0, 100) },
+  });
+}
+
+function single(params: QueryParams, allowed: readonly string[]): Map<string, string> {
+  const seen = new Map<string, string>();
+  for (const [name, value] of params) {
+    if (!allowed.includes(name)) {
+      throw new SlsaLedgerError(
+        'DASHBOARD_PARAM_UNKNOWN',
+        `unknown query parameter '${name.slice(0, 50)}'; expected one of ${allowed.join(', ')}`,
+        { details: { param: name.slice(0, 50), allowed } },
+      );
+    }
+    if (seen.has(name)) throw invalid(name, `query parameter '${name}' given more than once`);
+    seen.set(name, value);
+  }
+  return seen;
+}
+
+/**
+ * One end of a window, as `kpi --since/--until` read it (the KPI window's own parser): `YYYY-MM-DD`
+ * (UTC; as `until` the end of that day), an RFC 3339 date-time, or an age `Nd` / `Nh` before `now`.
+ */
+export function parseTimeBound(param: string, raw: string, bound: 'since' | 'until', now: Date): string {
+  try {
+    return parseWindowBound(bound, raw, now);
+  } catch (error) {
+    throw new SlsaLedgerError(
+      'DASHBOARD_PARAM_INVALID',
+      `${param} takes YYYY-MM-DD, an RFC 3339 date-time or an age such as 7d or 12h, got '${raw.slice(0, 40)}'`,
+      { cause: error, details: { param, value: raw.slice(0, 100) } },
+    );
+  }
+}
+
+function parseWindow(values: Map<string, string>, now: Date): TimeWindow {
+  const sinceRaw = values.get('since');
+  const untilRaw = values.get('until');
+  const since = sinceRaw === undefined || sinceRaw === '' ? undefined : parseTimeBound('since', sinceRaw, 'since', now);
+  const until = untilRaw === undefined || untilRaw === '' ? undefined : parseTimeBound('until', untilRaw, 'until', now);
+  if (since !== undefined && until !== undefined && Date.parse(since) >= Date.parse(until)) {
+    throw invalid('until', `until (${until}) must be later than since (${since})`);
+  }
+  return { ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
+}
+
+function parseInteger(param: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw invalid(param, `${param} takes a whole number from ${min} to ${max}, got '${raw.slice(0, 20)}'`, raw);
+  }
+  return Number(raw);
+}
+
+// eslint-disable-next-line no-control-regex
+const controlChars = /[\u0000-\u001f\u007f]/;
+
+/** Checks a tag (or tag prefix) from a URL: at most 255 bytes, no control characters. */
+export function checkTagText(param: string, value: string): string {
+  if (new TextEncoder().encode(value).length > maxTagBytes) {
+    throw invalid(param, `${param} is longer than ${maxTagBytes} bytes`);
+  }
+  if (controlChars.test(value)) throw invalid(param, `${param} contains a control character`);
+  return value;
+}
+
+/** `/api/kpi?since=&until=`. */
+export function parseKpiQuery(params: QueryParams, now: Date): TimeWindow {
+  return parseWindow(single(params, ['since', 'until']), now);
+}
+
+/** `/api/runs?tag_prefix=&status=&governance_flag=&since=&until=&page=&per_page=&sort=&order=`. */
+export function parseRunsQuery(params: QueryParams, now: Date): RunsQuery {
+  const v = single(params, [
+    'tag_prefix',
+    'status',
+    'governance_flag',
+    'since',
+    'until',
+    'page',
+    'per_page',
+    'sort',
+    'order',
+  ]);
+  const window = parseWindow(v, now);
+  const tagPrefix = v.get('tag_prefix');
+  const status = v.get('status');
+  if (status !== undefined && status !== '' && status !== 'success' && status !== 'failure') {
+    throw invalid('status', `status takes success or failure, got '${status.slice(0, 40)}'`, status);
+  }
+  const flag = v.get('governance_flag');
+  if (flag !== undefined && flag !== '' && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(flag)) {
+    throw invalid('governance_flag', 'governance_flag takes a kebab-case flag such as validated', flag);
+  }
+  if (flag !== undefined && flag.length > 64) throw invalid('governance_flag', 'governance_flag is too long');
+  const sort = v.get('sort');
+  if (sort !== undefined && sort !== '' && !(runSortKeys as readonly string[]).includes(sort)) {
+    throw invalid('sort', `sort takes one of ${runSortKeys.join(', ')}, got '${sort.slice(0, 40)}'`, sort);
+  }
+  const order = v.get('order');
+  if (order !== undefined && order !== '' && order !== 'asc' && order !== 'desc') {
+    throw invalid('order', `order takes asc or desc, got '${order.slice(0, 40)}'`, order);
+  }
+  const sortKey: RunSortKey = sort === undefined || sort === '' ? 'timestamp' : (sort as RunSortKey);
+  return {
+    ...window,
+    ...(tagPrefix === undefined || tagPrefix === '' ? {} : { tagPrefix: checkTagText('tag_prefix', tagPrefix) }),
+    ...(status === 'success' || status === 'failure' ? { status } : {}),
+    ...(flag === undefined || flag === '' ? {} : { governanceFlag: flag }),
+    page: parseInteger('page', v.get('page'), 1, 1, maxPage),
+    perPage: parseInteger('per_page', v.get('per_page'), defaultPerPage, 1, maxPerPage),
+    sort: sortKey,
+    order: order === 'asc' || order === 'desc' ? order : sortKey === 'timestamp' || sortKey === 'validated_at' ? 'desc' : 'asc',
+  };
+}
+
+/** `/api/runs/:tag/:run_id` has no query parameters. */
+export function parseNoQuery(params: QueryParams): void {
+  single(params, []);
+}
+
+/** The run id segment of `/api/runs/:tag/:run_id`: an integer from 1 to 2^53 − 1. */
+export function parseRunId(raw: string): number {
+  if (!/^\d{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < 1) {
+    throw invalid('run_id', `run_id takes a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`, raw);
+  }
+  return Number(raw);
+}

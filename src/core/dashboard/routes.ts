@@ -1,0 +1,93 @@
+import { SlsaLedgerError, type ErrorCode } from '../../errors.js';
+import { checkTagText, parseRunId } from './query.js';
+
+// The dashboard's routes, decided purely from the method and the raw (still percent-encoded) path.
+
+/** Static files the page needs; the only files the server ever sends. */
+export const staticAssets = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+  '/vendor/uPlot.iife.min.js': { file: 'vendor:uPlot.iife.min.js', type: 'text/javascript; charset=utf-8' },
+  '/vendor/uPlot.min.css': { file: 'vendor:uPlot.min.css', type: 'text/css; charset=utf-8' },
+} as const;
+export type AssetPath = keyof typeof staticAssets;
+
+export type Route =
+  | { readonly kind: 'health' }
+  | { readonly kind: 'kpi' }
+  | { readonly kind: 'runs' }
+  | { readonly kind: 'run'; readonly tag: string; readonly runId: number }
+  | { readonly kind: 'asset'; readonly path: AssetPath };
+
+function decodeSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch (error) {
+    throw new SlsaLedgerError('DASHBOARD_PATH_INVALID', 'the path has malformed percent-encoding', {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Matches a request. Throws DASHBOARD_METHOD_NOT_ALLOWED for anything but GET and HEAD (the API is
+ * read-only), DASHBOARD_NOT_FOUND for unknown paths. In `/api/runs/:tag/:run_id` the tag is
+ * URL-encoded; as tags may contain `/`, an unencoded tag also works: every segment between
+ * `/api/runs/` and the last one is the tag.
+ */
+export function matchRoute(method: string, rawPath: string): Route {
+  if (method !== 'GET' && method !== 'HEAD') {
+    throw new SlsaLedgerError('DASHBOARD_METHOD_NOT_ALLOWED', `method ${method.slice(0, 20)} is not allowed: the API is read-only`, {
+      details: { allow: ['GET', 'HEAD'] },
+    });
+  }
+  if (Object.hasOwn(staticAssets, rawPath)) return { kind: 'asset', path: rawPath as AssetPath };
+  if (rawPath === '/healthz') return { kind: 'health' };
+  if (rawPath === '/api/kpi') return { kind: 'kpi' };
+  if (rawPath === '/api/runs' || rawPath === '/api/runs/') return { kind: 'runs' };
+  if (rawPath.startsWith('/api/runs/')) {
+    const segments = rawPath.slice('/api/runs/'.length).split('/');
+    if (segments.length >= 2 && segments.every((s) => s !== '')) {
+      const runId = parseRunId(decodeSegment(segments[segments.length - 1] ?? ''));
+      const tag = checkTagText('tag', segments.slice(0, -1).map(decodeSegment).join('/'));
+      return { kind: 'run', tag, runId };
+    }
+  }
+  throw new SlsaLedgerError('DASHBOARD_NOT_FOUND', `no such path: ${rawPath.slice(0, 100)}`);
+}
+
+/** The HTTP status for an error code met while answering a request. */
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case 'DASHBOARD_NOT_FOUND':
+    case 'DASHBOARD_RUN_NOT_FOUND':
+      return 404;
+    case 'DASHBOARD_METHOD_NOT_ALLOWED':
+      return 405;
+    case 'DASHBOARD_HOST_REFUSED':
+      return 421;
+    case 'DASHBOARD_PARAM_INVALID':
+    case 'DASHBOARD_PARAM_UNKNOWN':
+    case 'DASHBOARD_PATH_INVALID':
+      return 400;
+    default:
+      // every database failure is 'database unavailable' to a client, whatever the driver said
+      return code.startsWith('DB_') ? 503 : 500;
+  }
+}
+
+/**
+ * Host-header check against DNS rebinding: a server bound to a loopback address answers only
+ * requests addressed to a loopback name, so a web page on another origin that re-points its
+ * own name at 127.0.0.1 cannot read the API. Servers bound elsewhere accept any Host.
+ */
+export function isHostAllowed(boundHost: string, hostHeader: string | undefined): boolean {
+  const loopback = (h: string): boolean =>
+    h === 'localhost' || h === '::1' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+  if (!loopback(boundHost)) return true;
+  if (hostHeader === undefined) return false;
+  const name = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0];
+  return name !== undefined && loopback(name.toLowerCase());
+}

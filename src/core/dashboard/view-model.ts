@@ -1,0 +1,254 @@
+// The dashboard's view model: headline cards, chart series and breakdowns, computed from KPI values.
+// Pure: the page only renders what this returns (as text), so formatting and thresholds are tested here.
+
+export type Tone = 'good' | 'warn' | 'bad' | 'neutral';
+
+/** The headline metrics of a window (DESIGN.md §5); null where the window has no data for it. */
+export interface HeadlineKpis {
+  readonly entries: number;
+  /** UTC days in the window (at least 1) */
+  readonly days: number;
+  readonly failureRate: number | null;
+  readonly missingArtifactRate: number | null;
+  readonly validatedRate: number | null;
+  readonly dispatchTokenAgeDays: number | null;
+  readonly dispatchTokenDaysToExpiry: number | null;
+  readonly manifestToDbLagP95S: number | null;
+  readonly notificationSuccessRatio: number | null;
+  readonly ingestFailures: number | null;
+}
+
+/** One UTC day of entries. */
+export interface DailyCounts {
+  /** YYYY-MM-DD */
+  readonly day: string;
+  readonly success: number;
+  readonly failure: number;
+  readonly missingArtifact: number;
+  readonly validated: number;
+  readonly lagP95S: number | null;
+}
+
+export interface LabelCount {
+  /** null: no value (e.g. no governance flag) */
+  readonly label: string | null;
+  readonly count: number;
+}
+
+export interface DashboardInput {
+  readonly headline: HeadlineKpis;
+  readonly daily: readonly DailyCounts[];
+  readonly statusCounts: readonly LabelCount[];
+  readonly flagCounts: readonly LabelCount[];
+}
+
+export interface HeadlineCard {
+  readonly id: string;
+  readonly label: string;
+  readonly value: string;
+  readonly detail: string;
+  readonly tone: Tone;
+}
+
+export interface DashboardSeries {
+  /** UTC midnight of each day, in seconds (uPlot's x axis) */
+  readonly days: readonly number[];
+  readonly entries_success: readonly number[];
+  readonly entries_failure: readonly number[];
+  readonly failure_rate: readonly (number | null)[];
+  readonly missing_artifact_rate: readonly (number | null)[];
+  readonly validated_rate: readonly (number | null)[];
+  readonly lag_p95_s: readonly (number | null)[];
+}
+
+export interface BreakdownRow {
+  readonly label: string;
+  readonly count: number;
+  readonly share: number;
+  readonly tone: Tone;
+}
+
+export interface DashboardView {
+  readonly headline: readonly HeadlineCard[];
+  readonly series: DashboardSeries;
+  readonly breakdown: { readonly status: readonly BreakdownRow[]; readonly governance_flag: readonly BreakdownRow[] };
+}
+
+/** at most this many days are drawn; a longer range is cut to its latest days */
+export const maxSeriesDays = 3660;
+
+export function formatPercent(ratio: number | null): string {
+  if (ratio === null || !Number.isFinite(ratio)) return '—';
+  const pct = ratio * 100;
+  if (pct !== 0 && Math.abs(pct) < 0.1) return pct > 0 ? '<0.1%' : '>-0.1%';
+  return `${pct.toFixed(pct === 100 || pct === 0 ? 0 : 1)}%`;
+}
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '—';
+  const s = Math.abs(seconds);
+  const sign = seconds < 0 ? '-' : '';
+  if (s < 1) return `${sign}${Math.round(s * 1000)} ms`;
+  if (s < 120) return `${sign}${s.toFixed(s < 10 ? 1 : 0)} s`;
+  if (s < 7200) return `${sign}${(s / 60).toFixed(0)} min`;
+  if (s < 172_800) return `${sign}${(s / 3600).toFixed(1)} h`;
+  return `${sign}${(s / 86_400).toFixed(1)} d`;
+}
+
+export function formatNumber(value: number | null, digits = 1): string {
+  if (value === null || !Number.isFinite(value)) return '—';
+  return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(digits);
+}
+
+/** Tone of a value where lower is better: at or below `warn` good, above `bad` bad. */
+function lowerIsBetter(value: number | null, warn: number, bad: number): Tone {
+  if (value === null) return 'neutral';
+  if (value > bad) return 'bad';
+  return value > warn ? 'warn' : 'good';
+}
+
+function higherIsBetter(value: number | null, warn: number, bad: number): Tone {
+  if (value === null) return 'neutral';
+  if (value < bad) return 'bad';
+  return value < warn ? 'warn' : 'good';
+}
+
+/** Headline cards in the order the page shows them. */
+export function buildHeadlineCards(k: HeadlineKpis): HeadlineCard[] {
+  const perDay = k.entries / Math.max(1, k.days);
+  const expiry = k.dispatchTokenDaysToExpiry;
+  return [
+    {
+      id: 'entries_per_day',
+      label: 'Entries per day',
+      value: formatNumber(Math.round(perDay * 10) / 10),
+      detail: `${k.entries.toLocaleString('en-US')} entries over ${k.days} ${k.days === 1 ? 'day' : 'days'}`,
+      tone: 'neutral',
+    },
+    {
+      id: 'failure_rate',
+      label: 'Failure rate',
+      value: formatPercent(k.failureRate),
+      detail: 'status failure over all entries',
+      tone: lowerIsBetter(k.failureRate, 0.05, 0.2),
+    },
+    {
+      id: 'missing_artifact_rate',
+      label: 'Missing-artifact rate',
+      value: formatPercent(k.missingArtifactRate),
+      detail: 'no artifact_url or flag artifact-missing',
+      tone: lowerIsBetter(k.missingArtifactRate, 0, 0.05),
+    },
+    {
+      id: 'validated_rate',
+      label: 'Validated rate',
+      value: formatPercent(k.validatedRate),
+      detail: 'validation passed over all entries',
+      tone: higherIsBetter(k.validatedRate, 0.9, 0.5),
+    },
+    {
+      id: 'dispatch_token_age_days',
+      label: 'Dispatch token age',
+      value: k.dispatchTokenAgeDays === null ? '—' : `${formatNumber(k.dispatchTokenAgeDays)} d`,
+      detail: 'since the last rotation',
+      tone: lowerIsBetter(k.dispatchTokenAgeDays, 60, 90),
+    },
+    {
+      id: 'dispatch_token_days_to_expiry',
+      label: 'Token days to expiry',
+      value: expiry === null ? '—' : `${formatNumber(expiry)} d`,
+      detail: expiry !== null && expiry <= 0 ? 'expired: rotate it now' : 'of the dispatch token',
+      tone: higherIsBetter(expiry, 14, 0.0001),
+    },
+    {
+      id: 'manifest_to_db_lag_p95_s',
+      label: 'Manifest → DB lag p95',
+      value: formatDuration(k.manifestToDbLagP95S),
+      detail: 'entry timestamp to first ingest',
+      tone: lowerIsBetter(k.manifestToDbLagP95S, 3600, 86_400),
+    },
+    {
+      id: 'notification_success_ratio',
+      label: 'Notification success',
+      value: formatPercent(k.notificationSuccessRatio),
+      detail: 'delivered over attempts',
+      tone: higherIsBetter(k.notificationSuccessRatio, 0.99, 0.9),
+    },
+    {
+      id: 'ingest_failures',
+      label: 'Ingest failures',
+      value: formatNumber(k.ingestFailures),
+      detail: 'failed ingest runs in the window',
+      tone: lowerIsBetter(k.ingestFailures, 0, 0),
+    },
+  ];
+}
+
+function dayMs(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`);
+}
+
+/** Daily series with every day between the first and last present (empty days count zero). */
+export function buildSeries(daily: readonly DailyCounts[]): DashboardSeries {
+  const byDay = new Map(daily.map((d) => [d.day, d]));
+  const known = [...byDay.keys()].filter((d) => !Number.isNaN(dayMs(d))).sort();
+  const out = {
+    days: [] as number[],
+    entries_success: [] as number[],
+    entries_failure: [] as number[],
+    failure_rate: [] as (number | null)[],
+    missing_artifact_rate: [] as (number | null)[],
+    validated_rate: [] as (number | null)[],
+    lag_p95_s: [] as (number | null)[],
+  };
+  const first = known[0];
+  const last = known[known.length - 1];
+  if (first === undefined || last === undefined) return out;
+  const end = dayMs(last);
+  const start = Math.max(dayMs(first), end - (maxSeriesDays - 1) * 86_400_000);
+  for (let t = start; t <= end; t += 86_400_000) {
+    const d = byDay.get(new Date(t).toISOString().slice(0, 10));
+    const total = d === undefined ? 0 : d.success + d.failure;
+    out.days.push(t / 1000);
+    out.entries_success.push(d?.success ?? 0);
+    out.entries_failure.push(d?.failure ?? 0);
+    out.failure_rate.push(total === 0 || d === undefined ? null : d.failure / total);
+    out.missing_artifact_rate.push(total === 0 || d === undefined ? null : d.missingArtifact / total);
+    out.validated_rate.push(total === 0 || d === undefined ? null : d.validated / total);
+    out.lag_p95_s.push(d?.lagP95S ?? null);
+  }
+  return out;
+}
+
+const flagTone: Readonly<Record<string, Tone>> = {
+  validated: 'good',
+  'provenance-ready': 'good',
+  'validation-failed': 'bad',
+  'artifact-missing': 'bad',
+  'dispatch-token-expired': 'bad',
+  'manifest-queued': 'warn',
+  'dispatch-token-expiring': 'warn',
+  'dispatch-token-rotation-overdue': 'warn',
+};
+
+function breakdown(counts: readonly LabelCount[], tone: (label: string) => Tone): BreakdownRow[] {
+  const total = counts.reduce((n, c) => n + c.count, 0);
+  return counts
+    .filter((c) => c.count > 0)
+    .map((c) => {
+      const label = c.label ?? '(none)';
+      return { label, count: c.count, share: total === 0 ? 0 : c.count / total, tone: tone(label) };
+    })
+    .sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}
+
+export function buildDashboardView(input: DashboardInput): DashboardView {
+  return {
+    headline: buildHeadlineCards(input.headline),
+    series: buildSeries(input.daily),
+    breakdown: {
+      status: breakdown(input.statusCounts, (l) => (l === 'success' ? 'good' : l === 'failure' ? 'bad' : 'neutral')),
+      governance_flag: breakdown(input.flagCounts, (l) => flagTone[l] ?? 'neutral'),
+    },
+  };
+}

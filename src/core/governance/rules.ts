@@ -1,0 +1,431 @@
+// The workflow rules of `audit-workflows` (DESIGN.md §6): pure functions over parsed workflows
+// that return findings with file, line, column and rule id.
+import {
+  dispatchesWithGithubToken,
+  inferJobRoles,
+  isDispatchStep,
+  isLedgerWriteStep,
+} from './infer-role.js';
+import type { JobModel, PermissionLevel, PermissionsModel, Position, UsesRef, WorkflowModel } from './model.js';
+import {
+  dispatchTokenName,
+  dispatchWithGithubTokenGrant,
+  knownScopes,
+  ledgerConcurrencyGroup,
+  roleMatrix,
+  type RoleId,
+} from './role-matrix.js';
+
+export type RuleId =
+  | 'top-level-permissions'
+  | 'job-permissions'
+  | 'ledger-concurrency'
+  | 'action-pinned'
+  | 'action-version-comment'
+  | 'dispatch-token-scope'
+  | 'pull-request-target-checkout';
+
+export type FindingLevel = 'error' | 'warning';
+
+export interface RuleInfo {
+  readonly id: RuleId;
+  readonly level: FindingLevel;
+  readonly summary: string;
+  readonly description: string;
+}
+
+/** Every rule, in report order. */
+export const workflowRules: readonly RuleInfo[] = [
+  {
+    id: 'top-level-permissions',
+    level: 'error',
+    summary: 'top-level permissions must be empty or read-only',
+    description:
+      'The workflow-level `permissions:` must be present and grant nothing (`{}`) or only `read`; jobs widen it one by one. Without it every job gets the repository default, which may be write-all.',
+  },
+  {
+    id: 'job-permissions',
+    level: 'error',
+    summary: "each job's permissions stay within its role",
+    description:
+      "A job's role is inferred from what it does (dispatch, attest, record, validate, notify, ingest, audit); it may hold at most that role's permissions of the role matrix (DESIGN.md §6). A job with no role may hold read permissions only (a warning otherwise).",
+  },
+  {
+    id: 'ledger-concurrency',
+    level: 'error',
+    summary: 'jobs that write the ledger share concurrency group provenance-manifest',
+    description:
+      'Every job that runs record, flush or validate --record must have `concurrency: {group: provenance-manifest, cancel-in-progress: false}` (on the job or the workflow), so only one writer holds the manifest at a time and none is cancelled mid-push.',
+  },
+  {
+    id: 'action-pinned',
+    level: 'error',
+    summary: 'actions are pinned to a full commit SHA',
+    description:
+      'Every `uses:` of a third-party action or reusable workflow names a full 40-hex commit SHA. Local actions (`./…`) and Docker images pinned by `@sha256:` digest are exempt.',
+  },
+  {
+    id: 'action-version-comment',
+    level: 'warning',
+    summary: 'a pinned SHA carries a version comment',
+    description:
+      'A SHA pin is followed by a comment naming the version it is (`# v4.2.2`) so reviewers and update bots can read it.',
+  },
+  {
+    id: 'dispatch-token-scope',
+    level: 'error',
+    summary: 'PROVENANCE_DISPATCH_TOKEN is referenced only in the dispatch step',
+    description:
+      'The dispatch token (a PAT) may appear only in the `env:`/`with:` of the step that runs `dispatch`: never at workflow or job level, and never in another step.',
+  },
+  {
+    id: 'pull-request-target-checkout',
+    level: 'error',
+    summary: 'no pull_request_target job checks out untrusted code',
+    description:
+      'A workflow triggered by `pull_request_target` runs with the base repository’s secrets and a write token; it must not check out or fetch the pull request’s head (head.sha, head.ref, github.head_ref, refs/pull/…).',
+  },
+];
+
+export interface Finding {
+  readonly rule: RuleId;
+  readonly level: FindingLevel;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+  /** the job the finding is about, if any */
+  readonly job?: string;
+}
+
+const levelRank: Readonly<Record<PermissionLevel, number>> = { none: 0, read: 1, write: 2 };
+
+function ruleLevel(rule: RuleId): FindingLevel {
+  return workflowRules.find((r) => r.id === rule)?.level ?? 'error';
+}
+
+function finding(
+  wf: WorkflowModel,
+  rule: RuleId,
+  pos: Position,
+  message: string,
+  extra: { job?: string; level?: FindingLevel } = {},
+): Finding {
+  return {
+    rule,
+    level: extra.level ?? ruleLevel(rule),
+    file: wf.file,
+    line: pos.line,
+    column: pos.column,
+    message,
+    ...(extra.job === undefined ? {} : { job: extra.job }),
+  };
+}
+
+function checkTopLevelPermissions(wf: WorkflowModel): Finding[] {
+  const p = wf.permissions;
+  if (p === undefined) {
+    return [
+      finding(
+        wf,
+        'top-level-permissions',
+        wf.triggersPos,
+        'no top-level permissions: every job gets the repository default token permissions; add `permissions: {}`',
+      ),
+    ];
+  }
+  switch (p.kind) {
+    case 'read-all':
+      return [];
+    case 'write-all':
+      return [finding(wf, 'top-level-permissions', p.pos, 'top-level permissions are write-all; use `{}`')];
+    case 'invalid':
+      return [finding(wf, 'top-level-permissions', p.pos, `top-level permissions '${p.text}' are not valid`)];
+    case 'map':
+      return p.scopes
+        .filter((s) => s.level !== 'read' && s.level !== 'none')
+        .map((s) =>
+          finding(
+            wf,
+            'top-level-permissions',
+            s.pos,
+            s.level === 'write'
+              ? `top-level permissions grant '${s.scope}: write'; grant writes per job only`
+              : `top-level permission '${s.scope}' has an invalid level`,
+          ),
+        );
+  }
+}
+
+type Allowed = Record<string, Exclude<PermissionLevel, 'none'>>;
+
+function allowedFor(roles: readonly RoleId[], job: JobModel): Allowed {
+  const allowed: Allowed = {};
+  for (const r of roles) {
+    for (const [scope, level] of Object.entries(roleMatrix[r].permissions)) {
+      if (allowed[scope] === undefined || levelRank[level] > levelRank[allowed[scope]]) allowed[scope] = level;
+    }
+  }
+  if (roles.includes('release-operator') && dispatchesWithGithubToken(job)) {
+    Object.assign(allowed, dispatchWithGithubTokenGrant);
+  }
+  return allowed;
+}
+
+function describeAllowed(allowed: Allowed): string {
+  const parts = Object.entries(allowed).map(([s, l]) => `${s}: ${l}`);
+  return parts.length === 0 ? 'nothing' : parts.join(', ');
+}
+
+function checkJobPermissions(wf: WorkflowModel, job: JobModel): Finding[] {
+  const roles = inferJobRoles(job);
+  const classified = roles.length > 0;
+  const allowed: Allowed = classified ? allowedFor(roles, job) : {};
+  const who = classified ? `role ${roles.join(' + ')} allows ${describeAllowed(allowed)}` : 'job has no provenance role';
+  const excess = (scope: string, level: PermissionLevel): boolean => {
+    if (level === 'none') return false;
+    if (!classified) return level === 'write';
+    const max = allowed[scope];
+    return max === undefined || levelRank[level] > levelRank[max];
+  };
+  const level: FindingLevel = classified ? 'error' : 'warning';
+  const inherited = job.permissions === undefined;
+  const perms: PermissionsModel | undefined = job.permissions ?? wf.permissions;
+  const via = inherited ? ' (inherited from the top level)' : '';
+  const at = (pos: Position): Position => (inherited ? job.pos : pos);
+  if (perms === undefined) {
+    return classified
+      ? [
+          finding(
+            wf,
+            'job-permissions',
+            job.pos,
+            `job '${job.id}' sets no permissions and inherits the repository default; ${who}`,
+            { job: job.id },
+          ),
+        ]
+      : [];
+  }
+  switch (perms.kind) {
+    case 'write-all':
+      return [
+        finding(wf, 'job-permissions', at(perms.pos), `job '${job.id}' has write-all${via}; ${who}`, {
+          job: job.id,
+          level,
+        }),
+      ];
+    case 'invalid':
+      return [
+        finding(wf, 'job-permissions', at(perms.pos), `job '${job.id}' has invalid permissions '${perms.text}'`, {
+          job: job.id,
+        }),
+      ];
+    case 'read-all': {
+      const over = knownScopes.filter((s) => excess(s, 'read'));
+      return over.length === 0
+        ? []
+        : [
+            finding(
+              wf,
+              'job-permissions',
+              at(perms.pos),
+              `job '${job.id}' has read-all${via}, which grants ${over.join(', ')}; ${who}`,
+              { job: job.id, level },
+            ),
+          ];
+    }
+    case 'map':
+      return perms.scopes.flatMap((s) => {
+        if (s.level === undefined || !knownScopes.includes(s.scope)) {
+          return [
+            finding(wf, 'job-permissions', at(s.pos), `job '${job.id}': '${s.scope}' is not a valid permission`, {
+              job: job.id,
+            }),
+          ];
+        }
+        return excess(s.scope, s.level)
+          ? [
+              finding(
+                wf,
+                'job-permissions',
+                at(s.pos),
+                `job '${job.id}' grants '${s.scope}: ${s.level}'${via}; ${who}`,
+                { job: job.id, level },
+              ),
+            ]
+          : [];
+      });
+  }
+}
+
+function checkLedgerConcurrency(wf: WorkflowModel, job: JobModel): Finding[] {
+  if (!job.steps.some(isLedgerWriteStep)) return [];
+  const c = job.concurrency ?? wf.concurrency;
+  const expected = `concurrency: {group: ${ledgerConcurrencyGroup}, cancel-in-progress: false}`;
+  if (c === undefined) {
+    return [
+      finding(wf, 'ledger-concurrency', job.pos, `job '${job.id}' writes the ledger without ${expected}`, {
+        job: job.id,
+      }),
+    ];
+  }
+  if (c.group !== ledgerConcurrencyGroup) {
+    return [
+      finding(
+        wf,
+        'ledger-concurrency',
+        c.pos,
+        `job '${job.id}' writes the ledger in concurrency group '${c.group ?? ''}'; expected ${expected}`,
+        { job: job.id },
+      ),
+    ];
+  }
+  if (c.cancelInProgress !== false && c.cancelInProgress !== undefined) {
+    return [
+      finding(
+        wf,
+        'ledger-concurrency',
+        c.pos,
+        `job '${job.id}' writes the ledger with cancel-in-progress ${String(c.cancelInProgress)}; a cancelled writer can leave a half-pushed entry`,
+        { job: job.id },
+      ),
+    ];
+  }
+  return [];
+}
+
+const shaPattern = /^[0-9a-f]{40}$/;
+const digestPattern = /^docker:\/\/[^@\s]+@sha256:[0-9a-f]{64}$/;
+
+function checkUses(wf: WorkflowModel, uses: UsesRef, job: string): Finding[] {
+  const value = uses.value.trim();
+  if (value.startsWith('./')) return [];
+  if (value.startsWith('docker://')) {
+    return digestPattern.test(value)
+      ? []
+      : [finding(wf, 'action-pinned', uses.pos, `'${value}' is not pinned by @sha256: digest`, { job })];
+  }
+  const at = value.lastIndexOf('@');
+  const ref = at === -1 ? '' : value.slice(at + 1);
+  if (!shaPattern.test(ref)) {
+    return [
+      finding(
+        wf,
+        'action-pinned',
+        uses.pos,
+        at === -1
+          ? `'${value}' names no ref; pin it to a full commit SHA`
+          : `'${value}' is pinned to '${ref}', not a full 40-hex commit SHA`,
+        { job },
+      ),
+    ];
+  }
+  if (uses.comment === undefined || !/\bv?\d+(\.\d+)*\b/.test(uses.comment)) {
+    return [
+      finding(wf, 'action-version-comment', uses.pos, `'${value}' has no version comment (e.g. '# v4.2.2')`, {
+        job,
+      }),
+    ];
+  }
+  return [];
+}
+
+function checkPinned(wf: WorkflowModel, job: JobModel): Finding[] {
+  return [
+    ...(job.uses === undefined ? [] : checkUses(wf, job.uses, job.id)),
+    ...job.steps.flatMap((s) => (s.uses === undefined ? [] : checkUses(wf, s.uses, job.id))),
+  ];
+}
+
+const tokenPattern = new RegExp(`\\b${dispatchTokenName}\\b`);
+
+function checkDispatchToken(wf: WorkflowModel): Finding[] {
+  const out: Finding[] = [];
+  for (const t of wf.texts) {
+    if (!tokenPattern.test(t.value)) continue;
+    const [root, jobId, section, index] = t.path;
+    if (root === 'jobs' && typeof jobId === 'string' && section === 'steps' && typeof index === 'number') {
+      const step = wf.jobs.find((j) => j.id === jobId)?.steps[index];
+      if (step !== undefined && isDispatchStep(step)) continue;
+    }
+    const where =
+      root === 'jobs' && typeof jobId === 'string'
+        ? section === 'steps' && typeof index === 'number'
+          ? `step ${index + 1} of job '${jobId}', which does not run dispatch`
+          : `job '${jobId}' outside its dispatch step`
+        : 'workflow level';
+    out.push(
+      finding(wf, 'dispatch-token-scope', t.pos, `${dispatchTokenName} is referenced at ${where}`, {
+        ...(typeof jobId === 'string' && root === 'jobs' ? { job: jobId } : {}),
+      }),
+    );
+  }
+  return out;
+}
+
+const untrustedRef = /github\.event\.pull_request\.head\.(sha|ref|repo)|github\.head_ref|refs\/pull\//;
+const untrustedScript =
+  /\bgh\s+pr\s+checkout\b|\bgit\s+(fetch|checkout|pull|switch)\b[^\n]*(pull\/|head_ref|pull_request\.head|\$\{\{\s*github\.event\.pull_request)/;
+
+function checkPullRequestTarget(wf: WorkflowModel, job: JobModel): Finding[] {
+  if (!wf.triggers.some((t) => t.value === 'pull_request_target')) return [];
+  const out: Finding[] = [];
+  for (const step of job.steps) {
+    const isCheckout = (step.uses?.value.split('@')[0] ?? '') === 'actions/checkout';
+    if (isCheckout) {
+      for (const key of ['ref', 'repository'] as const) {
+        const v = step.with[key];
+        if (v !== undefined && untrustedRef.test(v.value)) {
+          out.push(
+            finding(
+              wf,
+              'pull-request-target-checkout',
+              v.pos,
+              `job '${job.id}' checks out the pull request head (${v.value.trim()}) in a pull_request_target workflow`,
+              { job: job.id },
+            ),
+          );
+        }
+      }
+    }
+    if (step.run !== undefined && untrustedScript.test(step.run.value)) {
+      out.push(
+        finding(
+          wf,
+          'pull-request-target-checkout',
+          step.run.pos,
+          `job '${job.id}' fetches the pull request head in a script of a pull_request_target workflow`,
+          { job: job.id },
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+const ruleOrder = new Map(workflowRules.map((r, i) => [r.id, i]));
+
+/** Checks one workflow against every rule; findings sorted by line, column, rule. */
+export function checkWorkflow(wf: WorkflowModel): Finding[] {
+  const findings = [
+    ...checkTopLevelPermissions(wf),
+    ...wf.jobs.flatMap((job) => [
+      ...checkJobPermissions(wf, job),
+      ...checkLedgerConcurrency(wf, job),
+      ...checkPinned(wf, job),
+      ...checkPullRequestTarget(wf, job),
+    ]),
+    ...checkDispatchToken(wf),
+  ];
+  return findings.sort(
+    (a, b) =>
+      a.line - b.line || a.column - b.column || (ruleOrder.get(a.rule) ?? 0) - (ruleOrder.get(b.rule) ?? 0),
+  );
+}
+
+/** Checks several workflows; findings in file order. */
+export function checkWorkflows(workflows: readonly WorkflowModel[]): Finding[] {
+  return [...workflows]
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+    .flatMap((wf) => checkWorkflow(wf));
+}

@@ -1,0 +1,288 @@
+import { describe, expect, it } from 'vitest';
+import {
+  compareTags,
+  entryProblems,
+  manifestDayOf,
+  manifestPathFor,
+  parseEntry,
+  parseManifest,
+  serializeManifest,
+  sortEntries,
+  tagProblem,
+  type LedgerEntry,
+} from './entry.js';
+import { makeEntry } from '../../../test/support/ledger.js';
+
+function problemPaths(value: unknown): string[] {
+  return entryProblems(value).map((p) => p.path);
+}
+
+describe('parseEntry', () => {
+  it('accepts a minimal and a full entry', () => {
+    expect(parseEntry(makeEntry())).toEqual(makeEntry());
+    const full = makeEntry({
+      governance_flag: 'provenance-ready',
+      release_url: 'https://github.com/o/r/releases/tag/v1.2.3',
+      governance_history: [{ flag: 'manifest-queued', timestamp: '2025-11-24T09:00:00Z', run_id: 101 }],
+      provenance: {
+        digest: `sha256:${'b'.repeat(64)}`,
+        predicate_type: 'https://slsa.dev/provenance/v1',
+        builder_id: 'https://github.com/o/r/.github/workflows/release.yml@refs/heads/main',
+        subjects: [{ name: 'app.tgz', sha256: 'c'.repeat(64) }],
+      },
+      validation: { status: 'passed', validated_at: '2025-11-24T11:00:00.123Z', validator_run_id: 7 },
+      metrics: {
+        dispatch_token_expires_at: '2026-01-01T00:00:00Z',
+        dispatch_token_rotated_at: '2025-10-01T00:00:00Z',
+        dispatch_token_last_used_run_id: 100,
+        artifact_upload_latency_s: 1.5,
+        lock_wait_s: 0,
+        notify: { attempts: 2, delivered: 1 },
+      },
+    });
+    expect(parseEntry(full)).toEqual(full);
+    expect(parseEntry(makeEntry({ sha: 'd'.repeat(64) })).sha).toHaveLength(64);
+  });
+
+  it('accepts a failure with a null artifact_url and a reason', () => {
+    const e = makeEntry({
+      status: 'failure',
+      artifact_url: null,
+      failure_reason: 'build broke\n\tat step 3',
+    });
+    expect(parseEntry(e).artifact_url).toBeNull();
+  });
+
+  it.each([
+    ['no tag', { tag: undefined }, 'tag'],
+    ['tag ../../x', { tag: '../../x' }, 'tag'],
+    ['tag with leading -', { tag: '-v1' }, 'tag'],
+    ['tag too long', { tag: `v${'1'.repeat(255)}` }, 'tag'],
+    ['tag not text', { tag: 12 }, 'tag'],
+    ['bad sha', { sha: 'ABC' }, 'sha'],
+    ['upper-case sha', { sha: 'A'.repeat(40) }, 'sha'],
+    ['non-utc timestamp', { timestamp: '2025-11-24T10:00:00+01:00' }, 'timestamp'],
+    ['date-only timestamp', { timestamp: '2025-11-24' }, 'timestamp'],
+    ['impossible date', { timestamp: '2025-02-30T10:00:00Z' }, 'timestamp'],
+    ['run_id 0', { run_id: 0 }, 'run_id'],
+    ['run_id above 2^53-1', { run_id: 2 ** 53 }, 'run_id'],
+    ['run_id fractional', { run_id: 1.5 }, 'run_id'],
+    ['run_id as text', { run_id: '5' }, 'run_id'],
+    ['http artifact url', { artifact_url: 'http://x.example/a' }, 'artifact_url'],
+    ['url with credentials', { artifact_url: 'https://u:p@x.example/a' }, 'artifact_url'],
+    ['null artifact on success', { artifact_url: null }, 'artifact_url'],
+    ['missing artifact_url', { artifact_url: undefined }, 'artifact_url'],
+    ['bad status', { status: 'ok' }, 'status'],
+    ['failure without reason', { status: 'failure' }, 'failure_reason'],
+    ['flag not kebab-case', { governance_flag: 'Provenance_Ready' }, 'governance_flag'],
+    ['actor with control char', { actor: 'bob\u0007' }, 'actor'],
+    ['empty actor', { actor: ' ' }, 'actor'],
+    ['release_url not a url', { release_url: 'releases/v1' }, 'release_url'],
+    ['unknown field', { extra: true }, 'extra'],
+    [
+      'bad provenance digest',
+      {
+        provenance: {
+          digest: 'x',
+          predicate_type: 'p',
+          builder_id: 'b',
+          subjects: [{ name: 'a', sha256: 'c'.repeat(64) }],
+        },
+      },
+      'provenance.digest',
+    ],
+    ['provenance not an object', { provenance: 3 }, 'provenance'],
+    [
+      'no subjects',
+      {
+        provenance: {
+          digest: `sha256:${'b'.repeat(64)}`,
+          predicate_type: 'p',
+          builder_id: 'b',
+          subjects: [],
+        },
+      },
+      'provenance.subjects',
+    ],
+    [
+      'bad validation status',
+      { validation: { status: 'ok', validated_at: '2025-11-24T10:00:00Z' } },
+      'validation.status',
+    ],
+    ['negative lock wait', { metrics: { lock_wait_s: -1 } }, 'metrics.lock_wait_s'],
+    ['unknown metric', { metrics: { foo: 1 } }, 'metrics.foo'],
+    [
+      'bad history item',
+      { governance_history: [{ flag: 'x', timestamp: 'now', run_id: 1 }] },
+      'governance_history.0.timestamp',
+    ],
+  ])('refuses %s with LEDGER_ENTRY_INVALID naming the field', (_name, overrides, path) => {
+    const value = { ...makeEntry(), ...overrides };
+    expect(() => parseEntry(value)).toThrowCode('LEDGER_ENTRY_INVALID');
+    expect(problemPaths(value)).toContain(path);
+  });
+
+  it('lists every problem, one per field', () => {
+    const value = {
+      run_id: -1,
+      tag: '../../x',
+      sha: 'x',
+      extra: 1,
+      timestamp: 'yesterday',
+      status: 'failure',
+    };
+    const paths = problemPaths(value);
+    expect(paths).toEqual([
+      'run_id',
+      'tag',
+      'sha',
+      'artifact_url',
+      'actor',
+      'timestamp',
+      'failure_reason',
+      'extra',
+    ]);
+    try {
+      parseEntry(value);
+    } catch (error) {
+      expect((error as { details: { problems: unknown[] } }).details.problems).toHaveLength(paths.length);
+    }
+  });
+
+  it('refuses a non-object', () => {
+    expect(() => parseEntry([])).toThrowCode('LEDGER_ENTRY_INVALID');
+    expect(() => parseEntry(null)).toThrowCode('LEDGER_ENTRY_INVALID');
+    expect(problemPaths('x')).toEqual(['']);
+  });
+});
+
+describe('tagProblem', () => {
+  it.each(['v1.2.3', 'release/2025-11', 'v2025.11.9', 'a@b', 'ünï'])('accepts %s', (tag) => {
+    expect(tagProblem(tag)).toBeUndefined();
+  });
+  it.each([
+    '',
+    '-x',
+    'a..b',
+    'a b',
+    'a~1',
+    'a^',
+    'a:b',
+    'a?',
+    'a*',
+    'a[',
+    'a\\b',
+    'a@{1}',
+    '@',
+    '/a',
+    'a/',
+    'a//b',
+    'a.',
+    '.a',
+    'a/.b',
+    'a.lock',
+    'a/b.lock/c',
+    'a\tb',
+  ])('refuses %j', (tag) => {
+    expect(tagProblem(tag)).toBeDefined();
+  });
+});
+
+describe('compareTags and sortEntries', () => {
+  it('orders digit runs as numbers', () => {
+    expect(compareTags('v2025.11.9', 'v2025.11.12')).toBeLessThan(0);
+    expect(compareTags('v10', 'v9')).toBeGreaterThan(0);
+    expect(compareTags('v1.0', 'v1.0-rc1')).toBeLessThan(0);
+    expect(compareTags('v1', 'v1')).toBe(0);
+    expect(compareTags('v01', 'v1')).not.toBe(0);
+    expect(compareTags('a', 'b')).toBeLessThan(0);
+    expect(compareTags('99999999999999999999999', '100000000000000000000000')).toBeLessThan(0);
+  });
+  it('is a total order consistent in both directions', () => {
+    const tags = [
+      'v1',
+      'v01',
+      'v1.0',
+      'v1.0-rc1',
+      'v1.0-rc10',
+      'v1.0-rc2',
+      'a',
+      'v2025.11.9',
+      'v2025.11.12',
+      '1',
+      'x1y',
+    ];
+    for (const a of tags)
+      for (const b of tags) expect(Math.sign(compareTags(a, b)) + Math.sign(compareTags(b, a))).toBe(0);
+  });
+  it('sorts by tag, then run_id, without mutating', () => {
+    const input = [
+      makeEntry({ tag: 'v2', run_id: 3 }),
+      makeEntry({ tag: 'v10', run_id: 1 }),
+      makeEntry({ tag: 'v2', run_id: 1 }),
+    ];
+    const sorted = sortEntries(input);
+    expect(sorted.map((e) => `${e.tag}/${e.run_id}`)).toEqual(['v2/1', 'v2/3', 'v10/1']);
+    expect(input[0]!.run_id).toBe(3);
+  });
+});
+
+describe('serializeManifest', () => {
+  it('writes canonical bytes: sorted, keys in order, 2-space indent, final newline', () => {
+    const a = {
+      status: 'success',
+      timestamp: '2025-11-24T10:00:00Z',
+      actor: 'x',
+      artifact_url: 'https://a.example/x',
+      sha: 'a'.repeat(40),
+      tag: 'v2',
+      run_id: 2,
+    } as LedgerEntry;
+    const b = makeEntry({
+      tag: 'v1',
+      run_id: 1,
+      metrics: { notify: { delivered: 1, attempts: 1 }, lock_wait_s: 0.5 },
+    });
+    const text = serializeManifest([a, b]);
+    expect(text).toBe(serializeManifest([b, a]));
+    expect(text.endsWith('}\n]\n')).toBe(true);
+    expect(text.startsWith('[\n  {\n    "run_id": 1,\n    "tag": "v1",')).toBe(true);
+    expect(text).toContain(
+      '"metrics": {\n      "lock_wait_s": 0.5,\n      "notify": {\n        "attempts": 1,',
+    );
+    expect(serializeManifest([])).toBe('[]\n');
+    expect(parseManifest(text, 'm.json')).toEqual(sortEntries([parseEntry(a), parseEntry(b)]));
+  });
+});
+
+describe('parseManifest', () => {
+  it('refuses non-json, a non-array and bad entries with their index', () => {
+    expect(() => parseManifest('{', 'm.json')).toThrowCode('LEDGER_MANIFEST_INVALID');
+    expect(() => parseManifest('{}', 'm.json')).toThrowCode('LEDGER_MANIFEST_INVALID');
+    try {
+      parseManifest(JSON.stringify([makeEntry(), makeEntry({ sha: 'x' })]), 'm.json');
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toThrowCode('LEDGER_MANIFEST_INVALID');
+      expect(
+        (error as { details: { problems: { index: number; path: string }[] } }).details.problems,
+      ).toEqual([expect.objectContaining({ index: 1, path: 'sha' })]);
+    }
+  });
+});
+
+describe('manifestPathFor', () => {
+  it('uses the utc date of the timestamp', () => {
+    expect(manifestPathFor(makeEntry({ timestamp: '2025-11-24T23:59:59.9Z' }))).toBe(
+      'docs/reports/2025-11-24/manifest.json',
+    );
+    expect(manifestPathFor(makeEntry(), 'ledger/')).toBe('ledger/2025-11-24/manifest.json');
+    expect(() => manifestPathFor({ timestamp: 'x' })).toThrowCode('LEDGER_ENTRY_INVALID');
+  });
+  it('reads the day back from a path', () => {
+    expect(manifestDayOf('docs/reports/2025-11-24/manifest.json')).toBe('2025-11-24');
+    expect(manifestDayOf('docs/reports/2025-13-24/manifest.json')).toBeUndefined();
+    expect(manifestDayOf('docs/reports/2025-11-24/manifest-queue.json')).toBeUndefined();
+    expect(manifestDayOf('other/2025-11-24/manifest.json')).toBeUndefined();
+  });
+});

@@ -1,0 +1,621 @@
+// The ledger entry (DESIGN.md §4): its type, its schema with one clear message per bad field, the
+// canonical serializer (same entries -> same bytes), version order of tags and the day file path.
+import { z } from 'zod';
+import { SlsaLedgerError, ValidationError } from '../../errors.js';
+
+export type EntryStatus = 'success' | 'failure';
+
+/** One past value of `governance_flag`, pushed by the merge rule when the flag changes. */
+export interface GovernanceHistoryItem {
+  readonly flag: string;
+  /** the entry's `timestamp` while this flag was current */
+  readonly timestamp: string;
+  readonly run_id: number;
+}
+
+export interface ProvenanceSubject {
+  readonly name: string;
+  /** 64 lower-case hex */
+  readonly sha256: string;
+}
+
+/** What `attest` produced for the release: enough to find and check it again. */
+export interface EntryProvenance {
+  /** `sha256:<64 hex>` of the provenance document (bundle or envelope) bytes */
+  readonly digest: string;
+  readonly predicate_type: string;
+  readonly builder_id: string;
+  readonly subjects: readonly ProvenanceSubject[];
+}
+
+export type ValidationStatus = 'passed' | 'failed';
+
+/** The security CI's verdict (`validate --record`). */
+export interface EntryValidation {
+  readonly status: ValidationStatus;
+  readonly validated_at: string;
+  readonly validator_run_id?: number;
+  readonly reason?: string;
+}
+
+export interface NotifyMetrics {
+  readonly attempts: number;
+  readonly delivered: number;
+}
+
+/** Operational figures of the run (DESIGN.md §5). */
+export interface EntryMetrics {
+  readonly dispatch_token_expires_at?: string;
+  readonly dispatch_token_rotated_at?: string;
+  /** the run that last used the dispatch token */
+  readonly dispatch_token_last_used_run_id?: number;
+  readonly dispatch_token_last_used_at?: string;
+  readonly artifact_upload_latency_s?: number;
+  /** seconds `record` waited for the local ledger lock */
+  readonly lock_wait_s?: number;
+  readonly notify?: NotifyMetrics;
+}
+
+/** One release run in the ledger; fields in canonical order. Keyed by (`tag`, `run_id`). */
+export interface LedgerEntry {
+  readonly run_id: number;
+  readonly tag: string;
+  readonly sha: string;
+  /** null only when `status` is `failure` */
+  readonly artifact_url: string | null;
+  readonly actor: string;
+  /** RFC 3339 UTC (`…Z`) */
+  readonly timestamp: string;
+  readonly status: EntryStatus;
+  readonly governance_flag?: string;
+  readonly release_url?: string;
+  /** required when `status` is `failure` */
+  readonly failure_reason?: string;
+  // tool-written
+  readonly governance_history?: readonly GovernanceHistoryItem[];
+  readonly provenance?: EntryProvenance;
+  readonly validation?: EntryValidation;
+  readonly metrics?: EntryMetrics;
+}
+
+/** One problem found in user input; `path` names the field (`tag`, `provenance.subjects.0.sha256`). */
+export interface EntryProblem {
+  readonly path: string;
+  readonly message: string;
+  /** position of the entry in a manifest array, when parsing a manifest */
+  readonly index?: number;
+}
+
+/** Canonical key order of an entry (DESIGN.md §4). */
+export const entryFieldOrder = [
+  'run_id',
+  'tag',
+  'sha',
+  'artifact_url',
+  'actor',
+  'timestamp',
+  'status',
+  'governance_flag',
+  'release_url',
+  'failure_reason',
+  'governance_history',
+  'provenance',
+  'validation',
+  'metrics',
+] as const satisfies readonly (keyof LedgerEntry)[];
+
+/** Flags the tools write; any other kebab-case flag is accepted too. */
+export const knownGovernanceFlags = [
+  'provenance-ready',
+  'validated',
+  'validation-failed',
+  'artifact-missing',
+  'manifest-queued',
+  'dispatch-token-expired',
+  'dispatch-token-expiring',
+  'dispatch-token-rotation-overdue',
+] as const;
+
+export const MAX_TAG_BYTES = 255;
+export const MAX_TEXT_LENGTH = 4096;
+
+// ---- field checks: each returns one message, or undefined when the value is fine ----------------
+
+type Check = (value: unknown, name: string) => string | undefined;
+
+// C0 controls except tab and newline, DEL and C1 controls.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+const SHA_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+const HEX64_RE = /^[0-9a-f]{64}$/;
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+const KEBAB_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value.length > 60 ? `'${value.slice(0, 57)}...'` : `'${value}'`;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return `a ${typeof value}`;
+}
+
+export function checkPlainText(value: unknown, name: string, max = MAX_TEXT_LENGTH): string | undefined {
+  if (value === undefined) return `${name} is required`;
+  if (typeof value !== 'string') return `${name} must be text, got ${describe(value)}`;
+  if (value.trim() === '') return `${name} must not be empty`;
+  if (value.length > max) return `${name} must be at most ${max} characters, got ${value.length}`;
+  if (CONTROL.test(value)) return `${name} must be plain text without control characters`;
+  return undefined;
+}
+
+export function checkHttpsUrl(value: unknown, name: string): string | undefined {
+  const text = checkPlainText(value, name, 2048);
+  if (text !== undefined) return text;
+  const s = value as string;
+  if (/\s/.test(s)) return `${name} must be an https url without spaces, got ${describe(s)}`;
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return `${name} must be an https url, got ${describe(s)}`;
+  }
+  if (url.protocol !== 'https:') return `${name} must be an https url, got scheme '${url.protocol}'`;
+  if (url.hostname === '') return `${name} must name a host`;
+  // credentials in a URL would end up in the ledger and every clone of it
+  if (url.username !== '' || url.password !== '') return `${name} must not carry credentials`;
+  return undefined;
+}
+
+export function checkTimestamp(value: unknown, name: string): string | undefined {
+  if (value === undefined) return `${name} is required`;
+  if (typeof value !== 'string') return `${name} must be an rfc 3339 utc timestamp, got ${describe(value)}`;
+  const m = TIMESTAMP_RE.exec(value);
+  if (m === null) {
+    return `${name} must be an rfc 3339 utc timestamp like 2025-11-24T10:00:00Z, got ${describe(value)}`;
+  }
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  if (
+    date.getUTCFullYear() !== y ||
+    date.getUTCMonth() !== mo - 1 ||
+    date.getUTCDate() !== d ||
+    date.getUTCHours() !== h ||
+    date.getUTCMinutes() !== mi ||
+    y < 1970
+  ) {
+    return `${name} is not a real date and time: ${describe(value)}`;
+  }
+  return undefined;
+}
+
+function checkRunId(value: unknown, name: string): string | undefined {
+  if (value === undefined) return `${name} is required`;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    return `${name} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}, got ${describe(value)}`;
+  }
+  return undefined;
+}
+
+function checkNonNegative(value: unknown, name: string): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    return `${name} must be a number of at least 0, got ${describe(value)}`;
+  }
+  return undefined;
+}
+
+function checkCount(value: unknown, name: string): string | undefined {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    return `${name} must be a whole number of at least 0, got ${describe(value)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why `tag` is not a name `git tag` accepts, or undefined: the rules of `git check-ref-format`
+ * applied to `refs/tags/<tag>`, no leading `-`, at most 255 bytes.
+ */
+export function tagProblem(tag: string): string | undefined {
+  if (tag === '') return 'must not be empty';
+  if (new TextEncoder().encode(tag).length > MAX_TAG_BYTES) return `must be at most ${MAX_TAG_BYTES} bytes`;
+  if (tag.startsWith('-')) return "must not start with '-'";
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(tag)) return 'must not contain control characters';
+  const bad = /[ ~^:?*[\\]/.exec(tag);
+  if (bad !== null) return `must not contain '${bad[0]}'`;
+  if (tag.includes('..')) return "must not contain '..'";
+  if (tag.includes('@{')) return "must not contain '@{'";
+  if (tag === '@') return "must not be '@'";
+  if (tag.startsWith('/') || tag.endsWith('/')) return "must not start or end with '/'";
+  if (tag.includes('//')) return "must not contain '//'";
+  if (tag.endsWith('.')) return "must not end with '.'";
+  for (const part of tag.split('/')) {
+    if (part.startsWith('.')) return "must not have a path component starting with '.'";
+    if (part.endsWith('.lock')) return "must not have a path component ending with '.lock'";
+  }
+  return undefined;
+}
+
+function checkTag(value: unknown, name: string): string | undefined {
+  if (value === undefined) return `${name} is required`;
+  if (typeof value !== 'string') return `${name} must be a git tag name, got ${describe(value)}`;
+  const problem = tagProblem(value);
+  return problem === undefined
+    ? undefined
+    : `${name} is not a valid git tag name (${problem}): ${describe(value)}`;
+}
+
+function checkSha(value: unknown, name: string): string | undefined {
+  if (value === undefined) return `${name} is required`;
+  if (typeof value !== 'string' || !SHA_RE.test(value)) {
+    return `${name} must be a git commit id of 40 or 64 lower-case hex digits, got ${describe(value)}`;
+  }
+  return undefined;
+}
+
+function checkHex64(value: unknown, name: string): string | undefined {
+  if (typeof value !== 'string' || !HEX64_RE.test(value)) {
+    return `${name} must be 64 lower-case hex digits, got ${describe(value)}`;
+  }
+  return undefined;
+}
+
+function checkDigest(value: unknown, name: string): string | undefined {
+  if (typeof value !== 'string' || !DIGEST_RE.test(value)) {
+    return `${name} must be 'sha256:' and 64 lower-case hex digits, got ${describe(value)}`;
+  }
+  return undefined;
+}
+
+function checkStatus(value: unknown, name: string): string | undefined {
+  if (value === undefined) return `${name} is required`;
+  if (value !== 'success' && value !== 'failure') {
+    return `${name} must be 'success' or 'failure', got ${describe(value)}`;
+  }
+  return undefined;
+}
+
+function checkFlag(value: unknown, name: string): string | undefined {
+  if (typeof value !== 'string' || !KEBAB_RE.test(value) || value.length > 100) {
+    return `${name} must be a kebab-case word like 'provenance-ready', got ${describe(value)}`;
+  }
+  return undefined;
+}
+
+function checkArtifactUrl(value: unknown, name: string): string | undefined {
+  if (value === undefined) return `${name} is required (null only when status is 'failure')`;
+  if (value === null) return undefined; // allowed only on failure: checked with the whole entry
+  return checkHttpsUrl(value, name);
+}
+
+function checkValidationStatus(value: unknown, name: string): string | undefined {
+  if (value !== 'passed' && value !== 'failed') {
+    return `${name} must be 'passed' or 'failed', got ${describe(value)}`;
+  }
+  return undefined;
+}
+
+// zod hands refinements no path; messages name the field through this placeholder and
+// `entryProblems` replaces it with the issue's full path.
+const FIELD = '\u0000field\u0000';
+
+/** A zod field whose one message comes from `check`. */
+function field<T>(check: Check) {
+  return z.custom<T>().superRefine((value, ctx) => {
+    const message = check(value, FIELD);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message, input: value });
+  });
+}
+
+const plainText = (max = MAX_TEXT_LENGTH) => field<string>((v, n) => checkPlainText(v, n, max));
+
+const governanceHistoryItemSchema = z.strictObject(
+  {
+    flag: field<string>(checkFlag),
+    timestamp: field<string>(checkTimestamp),
+    run_id: field<number>(checkRunId),
+  },
+  { error: `${FIELD} must be an object {flag, timestamp, run_id}` },
+);
+
+const subjectSchema = z.strictObject(
+  { name: plainText(1024), sha256: field<string>(checkHex64) },
+  { error: `${FIELD} must be an object {name, sha256}` },
+);
+
+const provenanceSchema = z.strictObject(
+  {
+    digest: field<string>(checkDigest),
+    predicate_type: plainText(512),
+    builder_id: plainText(1024),
+    subjects: z
+      .array(subjectSchema, { error: `${FIELD} must be a list of {name, sha256}` })
+      .min(1, { error: `${FIELD} must name at least one subject` }),
+  },
+  { error: `${FIELD} must be an object {digest, predicate_type, builder_id, subjects}` },
+);
+
+const validationSchema = z.strictObject(
+  {
+    status: field<ValidationStatus>(checkValidationStatus),
+    validated_at: field<string>(checkTimestamp),
+    validator_run_id: field<number>(checkRunId).optional(),
+    reason: plainText().optional(),
+  },
+  { error: `${FIELD} must be an object {status, validated_at, validator_run_id, reason}` },
+);
+
+const metricsSchema = z.strictObject(
+  {
+    dispatch_token_expires_at: field<string>(checkTimestamp).optional(),
+    dispatch_token_rotated_at: field<string>(checkTimestamp).optional(),
+    dispatch_token_last_used_run_id: field<number>(checkRunId).optional(),
+    dispatch_token_last_used_at: field<string>(checkTimestamp).optional(),
+    artifact_upload_latency_s: field<number>(checkNonNegative).optional(),
+    lock_wait_s: field<number>(checkNonNegative).optional(),
+    notify: z
+      .strictObject(
+        { attempts: field<number>(checkCount), delivered: field<number>(checkCount) },
+        { error: `${FIELD} must be an object {attempts, delivered}` },
+      )
+      .optional(),
+  },
+  { error: `${FIELD} must be an object` },
+);
+
+/** The zod schema of an entry; prefer `parseEntry`, which turns its issues into one coded error. */
+export const ledgerEntrySchema = z
+  .strictObject(
+    {
+      run_id: field<number>(checkRunId),
+      tag: field<string>(checkTag),
+      sha: field<string>(checkSha),
+      artifact_url: field<string | null>(checkArtifactUrl),
+      actor: plainText(256),
+      timestamp: field<string>(checkTimestamp),
+      status: field<EntryStatus>(checkStatus),
+      governance_flag: field<string>(checkFlag).optional(),
+      release_url: field<string>(checkHttpsUrl).optional(),
+      failure_reason: plainText().optional(),
+      governance_history: z
+        .array(governanceHistoryItemSchema, { error: `${FIELD} must be a list of {flag, timestamp, run_id}` })
+        .optional(),
+      provenance: provenanceSchema.optional(),
+      validation: validationSchema.optional(),
+      metrics: metricsSchema.optional(),
+    },
+    { error: 'an entry must be a json object' },
+  )
+  .superRefine((entry, ctx) => {
+    if (entry.status === 'failure' && entry.failure_reason === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failure_reason'],
+        message: "failure_reason is required when status is 'failure'",
+      });
+    }
+    if (entry.artifact_url === null && entry.status === 'success') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['artifact_url'],
+        message: "artifact_url may be null only when status is 'failure'",
+      });
+    }
+  });
+
+function issuePath(path: readonly PropertyKey[]): string {
+  return path.map(String).join('.');
+}
+
+/** Every problem of a value as an entry: one per bad field, in field order. */
+export function entryProblems(value: unknown): EntryProblem[] {
+  const parsed = ledgerEntrySchema.safeParse(value);
+  if (parsed.success) return [];
+  const problems: EntryProblem[] = [];
+  const seen = new Set<string>();
+  for (const issue of parsed.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const path = issuePath([...issue.path, key]);
+        if (seen.has(path)) continue;
+        seen.add(path);
+        problems.push({
+          path,
+          message: `unknown field '${path}': the ledger holds only what the schema knows`,
+        });
+      }
+      continue;
+    }
+    const path = issuePath(issue.path);
+    if (seen.has(path)) continue; // one message per field
+    seen.add(path);
+    const name = path === '' ? 'entry' : path;
+    let message = issue.message.split(FIELD).join(name);
+    if (issue.code === 'invalid_type' && !message.startsWith(name)) {
+      message = `${name} has the wrong type: ${message.toLowerCase()}`;
+    }
+    problems.push({ path, message });
+  }
+  const order = new Map<string, number>(entryFieldOrder.map((f, i) => [f, i]));
+  const rank = (p: EntryProblem): number => order.get(p.path.split('.')[0] ?? '') ?? entryFieldOrder.length;
+  return problems.sort((a, b) => rank(a) - rank(b));
+}
+
+/**
+ * Parses and checks one entry.
+ * @throws ValidationError `LEDGER_ENTRY_INVALID` with `details.problems` listing every problem
+ */
+export function parseEntry(value: unknown): LedgerEntry {
+  const problems = entryProblems(value);
+  if (problems.length > 0) {
+    const first = problems[0]!;
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    throw new ValidationError('LEDGER_ENTRY_INVALID', `invalid ledger entry: ${first.message}${more}`, {
+      details: { problems },
+    });
+  }
+  return canonicalEntry(value as LedgerEntry);
+}
+
+/**
+ * Parses a manifest file's text: a JSON array of entries.
+ * @throws ValidationError `LEDGER_MANIFEST_INVALID` (`details.path`, `details.problems` with `index`)
+ */
+export function parseManifest(text: string, path: string): LedgerEntry[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ValidationError(
+      'LEDGER_MANIFEST_INVALID',
+      `manifest ${path} is not valid json: ${(error as Error).message}`,
+      {
+        cause: error,
+        details: { path, problems: [{ path: '', message: 'not valid json' }] },
+      },
+    );
+  }
+  if (!Array.isArray(value)) {
+    throw new ValidationError('LEDGER_MANIFEST_INVALID', `manifest ${path} must be a json array of entries`, {
+      details: { path, problems: [{ path: '', message: 'not a json array' }] },
+    });
+  }
+  const problems: EntryProblem[] = [];
+  const entries: LedgerEntry[] = [];
+  value.forEach((item: unknown, index) => {
+    const found = entryProblems(item);
+    if (found.length === 0) entries.push(canonicalEntry(item as LedgerEntry));
+    else for (const p of found) problems.push({ ...p, index });
+  });
+  if (problems.length > 0) {
+    const first = problems[0]!;
+    throw new ValidationError(
+      'LEDGER_MANIFEST_INVALID',
+      `manifest ${path} entry ${first.index ?? 0}: ${first.message}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+      { details: { path, problems } },
+    );
+  }
+  return entries;
+}
+
+// ---- canonical form ---------------------------------------------------------------------------
+
+function pick<T extends object>(value: T, keys: readonly (keyof T)[]): T {
+  const out: Partial<T> = {};
+  for (const key of keys) if (value[key] !== undefined) out[key] = value[key];
+  return out as T;
+}
+
+/** The entry with keys in canonical order at every level and no undefined fields (a new object). */
+export function canonicalEntry(entry: LedgerEntry): LedgerEntry {
+  const out = pick(entry, entryFieldOrder) as { -readonly [K in keyof LedgerEntry]: LedgerEntry[K] };
+  if (entry.governance_history !== undefined) {
+    out.governance_history = entry.governance_history.map((h) => pick(h, ['flag', 'timestamp', 'run_id']));
+  }
+  if (entry.provenance !== undefined) {
+    out.provenance = {
+      ...pick(entry.provenance, ['digest', 'predicate_type', 'builder_id']),
+      subjects: entry.provenance.subjects.map((s) => pick(s, ['name', 'sha256'])),
+    };
+  }
+  if (entry.validation !== undefined) {
+    out.validation = pick(entry.validation, ['status', 'validated_at', 'validator_run_id', 'reason']);
+  }
+  if (entry.metrics !== undefined) {
+    const m = pick(entry.metrics, [
+      'dispatch_token_expires_at',
+      'dispatch_token_rotated_at',
+      'dispatch_token_last_used_run_id',
+      'dispatch_token_last_used_at',
+      'artifact_upload_latency_s',
+      'lock_wait_s',
+      'notify',
+    ]);
+    out.metrics = m.notify === undefined ? m : { ...m, notify: pick(m.notify, ['attempts', 'delivered']) };
+  }
+  return out;
+}
+
+/** Canonical manifest bytes: entries sorted, 2-space indent, keys in §4 order, `\n`, final newline. */
+export function serializeManifest(entries: readonly LedgerEntry[]): string {
+  return `${JSON.stringify(sortEntries(entries).map(canonicalEntry), null, 2)}\n`;
+}
+
+// ---- order -----------------------------------------------------------------------------------
+
+const RUNS = /\d+|\D+/g;
+
+function compareDigits(a: string, b: string): number {
+  const x = a.replace(/^0+(?=\d)/, '');
+  const y = b.replace(/^0+(?=\d)/, '');
+  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * Version order of tags: digit runs compare as numbers, other runs by code unit
+ * (`v2025.11.9` < `v2025.11.12`); ties (e.g. `v01` vs `v1`) fall back to plain string order.
+ */
+export function compareTags(a: string, b: string): number {
+  if (a === b) return 0;
+  const xs = a.match(RUNS) ?? [];
+  const ys = b.match(RUNS) ?? [];
+  const n = Math.min(xs.length, ys.length);
+  for (let i = 0; i < n; i++) {
+    const x = xs[i]!;
+    const y = ys[i]!;
+    const xd = x.charCodeAt(0) >= 48 && x.charCodeAt(0) <= 57;
+    const yd = y.charCodeAt(0) >= 48 && y.charCodeAt(0) <= 57;
+    let c: number;
+    if (xd && yd) c = compareDigits(x, y);
+    else c = x < y ? -1 : x > y ? 1 : 0;
+    if (c !== 0) return c;
+  }
+  if (xs.length !== ys.length) return xs.length < ys.length ? -1 : 1;
+  return a < b ? -1 : 1;
+}
+
+/** Ledger order: tag in version order, then run_id. */
+export function compareEntries(
+  a: Pick<LedgerEntry, 'tag' | 'run_id'>,
+  b: Pick<LedgerEntry, 'tag' | 'run_id'>,
+): number {
+  return compareTags(a.tag, b.tag) || a.run_id - b.run_id;
+}
+
+/** A sorted copy. */
+export function sortEntries<T extends Pick<LedgerEntry, 'tag' | 'run_id'>>(entries: readonly T[]): T[] {
+  return [...entries].sort(compareEntries);
+}
+
+/** The merge key of an entry. */
+export function entryKey(entry: Pick<LedgerEntry, 'tag' | 'run_id'>): string {
+  return `${entry.tag}\u0000${entry.run_id}`;
+}
+
+// ---- paths -----------------------------------------------------------------------------------
+
+export const DEFAULT_REPORTS_DIR = 'docs/reports';
+
+/** `docs/reports/<YYYY-MM-DD>/manifest.json` for the UTC date of the entry's (first) timestamp. */
+export function manifestPathFor(
+  entry: Pick<LedgerEntry, 'timestamp'>,
+  reportsDir = DEFAULT_REPORTS_DIR,
+): string {
+  if (checkTimestamp(entry.timestamp, 'timestamp') !== undefined) {
+    throw new SlsaLedgerError(
+      'LEDGER_ENTRY_INVALID',
+      `cannot place an entry with timestamp ${describe(entry.timestamp)}`,
+    );
+  }
+  return `${reportsDir.replace(/\/+$/, '')}/${entry.timestamp.slice(0, 10)}/manifest.json`;
+}
+
+/** The day of a manifest path (`docs/reports/2025-11-24/manifest.json` -> `2025-11-24`), or undefined. */
+export function manifestDayOf(path: string, reportsDir = DEFAULT_REPORTS_DIR): string | undefined {
+  const prefix = `${reportsDir.replace(/\/+$/, '')}/`;
+  if (!path.startsWith(prefix)) return undefined;
+  const m = /^(\d{4}-\d{2}-\d{2})\/manifest\.json$/.exec(path.slice(prefix.length));
+  if (m === null) return undefined;
+  return checkTimestamp(`${m[1]}T00:00:00Z`, 'day') === undefined ? m[1] : undefined;
+}

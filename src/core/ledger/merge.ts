@@ -1,0 +1,195 @@
+// The merge rule of the ledger (DESIGN.md §4): key (tag, run_id) looked up across every day file.
+import { ConflictError } from '../../errors.js';
+import {
+  canonicalEntry,
+  compareEntries,
+  DEFAULT_REPORTS_DIR,
+  entryKey,
+  manifestPathFor,
+  serializeManifest,
+  type EntryMetrics,
+  type GovernanceHistoryItem,
+  type LedgerEntry,
+} from './entry.js';
+
+/** One day file, parsed. */
+export interface ManifestDay {
+  readonly path: string;
+  readonly entries: readonly LedgerEntry[];
+}
+
+export type MergeOutcome = 'inserted' | 'updated' | 'unchanged' | 'stale';
+
+/** A day file the merge rewrote: its new entries and canonical text. */
+export interface ChangedManifest {
+  readonly path: string;
+  readonly entries: readonly LedgerEntry[];
+  readonly text: string;
+}
+
+export interface MergeResult {
+  readonly outcome: MergeOutcome;
+  /** the day file that holds (or would hold) the key */
+  readonly path: string;
+  /** the entry as the ledger holds it after the merge */
+  readonly entry: LedgerEntry;
+  /** the entry before the merge, when the key existed */
+  readonly previous?: LedgerEntry;
+  /** files to write: one for inserted/updated, none for unchanged/stale */
+  readonly files: readonly ChangedManifest[];
+}
+
+export interface MergeOptions {
+  readonly reportsDir?: string;
+  /** seconds the writer waited for the local lock; stored in `metrics.lock_wait_s` when the entry changes */
+  readonly lockWaitS?: number;
+}
+
+/** Fields that identify a run: a different value for the same key is a conflict. */
+export const identityFields = ['sha', 'actor', 'release_url'] as const;
+
+function instant(timestamp: string): number {
+  return Date.parse(timestamp);
+}
+
+/** Compares two RFC 3339 UTC timestamps as instants (fractions beyond milliseconds by text). */
+export function compareTimestamps(a: string, b: string): number {
+  const d = instant(a) - instant(b);
+  if (d !== 0) return d;
+  const fa = (/\.(\d+)Z$/.exec(a)?.[1] ?? '').padEnd(9, '0');
+  const fb = (/\.(\d+)Z$/.exec(b)?.[1] ?? '').padEnd(9, '0');
+  return fa < fb ? -1 : fa > fb ? 1 : 0;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function withLockWait(entry: LedgerEntry, lockWaitS: number | undefined): LedgerEntry {
+  if (lockWaitS === undefined) return entry;
+  const metrics: EntryMetrics = { ...entry.metrics, lock_wait_s: Math.round(lockWaitS * 1000) / 1000 };
+  return canonicalEntry({ ...entry, metrics });
+}
+
+function conflictsOf(
+  existing: LedgerEntry,
+  incoming: LedgerEntry,
+): { field: string; existing: unknown; incoming: unknown }[] {
+  const out: { field: string; existing: unknown; incoming: unknown }[] = [];
+  for (const field of identityFields) {
+    const a = existing[field];
+    const b = incoming[field];
+    // a release_url may be filled in later, never changed
+    if (field === 'release_url' && (a === undefined || b === undefined)) continue;
+    if (a !== b) out.push({ field, existing: a, incoming: b });
+  }
+  return out;
+}
+
+/** The stored entry after an update of `existing` by a newer-or-equal `incoming`. */
+export function updateEntry(existing: LedgerEntry, incoming: LedgerEntry): LedgerEntry {
+  const flag = incoming.governance_flag ?? existing.governance_flag;
+  let history: readonly GovernanceHistoryItem[] | undefined = existing.governance_history;
+  if (existing.governance_flag !== undefined && flag !== existing.governance_flag) {
+    history = [
+      ...(history ?? []),
+      { flag: existing.governance_flag, timestamp: existing.timestamp, run_id: existing.run_id },
+    ];
+  }
+  const metrics =
+    existing.metrics === undefined && incoming.metrics === undefined
+      ? undefined
+      : { ...existing.metrics, ...incoming.metrics };
+  const updated: LedgerEntry = {
+    run_id: existing.run_id,
+    tag: existing.tag,
+    sha: existing.sha,
+    artifact_url: incoming.artifact_url,
+    actor: existing.actor,
+    timestamp: incoming.timestamp,
+    status: incoming.status,
+    ...(flag === undefined ? {} : { governance_flag: flag }),
+    ...((existing.release_url ?? incoming.release_url)
+      ? { release_url: (existing.release_url ?? incoming.release_url) as string }
+      : {}),
+    ...(incoming.failure_reason === undefined ? {} : { failure_reason: incoming.failure_reason }),
+    ...(history === undefined ? {} : { governance_history: history }),
+    ...((incoming.provenance ?? existing.provenance)
+      ? { provenance: (incoming.provenance ?? existing.provenance)! }
+      : {}),
+    ...((incoming.validation ?? existing.validation)
+      ? { validation: (incoming.validation ?? existing.validation)! }
+      : {}),
+    ...(metrics === undefined ? {} : { metrics }),
+  };
+  return canonicalEntry(updated);
+}
+
+/**
+ * Applies the merge rule: a new key is inserted in order into the day file of its timestamp; an
+ * older timestamp is stale; otherwise the entry is updated in the file that already holds it.
+ * @throws ConflictError `LEDGER_CONFLICT` when `sha`, `actor` or `release_url` differ for the key
+ */
+export function applyMergeRule(
+  days: readonly ManifestDay[],
+  incoming: LedgerEntry,
+  options: MergeOptions = {},
+): MergeResult {
+  const key = entryKey(incoming);
+  let found: { day: ManifestDay; index: number } | undefined;
+  for (const day of days) {
+    const index = day.entries.findIndex((e) => entryKey(e) === key);
+    if (index !== -1) {
+      found = { day, index };
+      break;
+    }
+  }
+  const clean = canonicalEntry(incoming);
+
+  if (found === undefined) {
+    const path = manifestPathFor(clean, options.reportsDir ?? DEFAULT_REPORTS_DIR);
+    const entry = withLockWait(clean, options.lockWaitS);
+    const day = days.find((d) => d.path === path);
+    const entries = insertSorted(day?.entries ?? [], entry);
+    return { outcome: 'inserted', path, entry, files: [{ path, entries, text: serializeManifest(entries) }] };
+  }
+
+  const { day, index } = found;
+  const existing = day.entries[index]!;
+  const conflicts = conflictsOf(existing, clean);
+  if (conflicts.length > 0) {
+    throw new ConflictError(
+      'LEDGER_CONFLICT',
+      `${incoming.tag} run ${incoming.run_id} is already in ${day.path} with a different ${conflicts.map((c) => c.field).join(', ')}`,
+      { details: { tag: incoming.tag, run_id: incoming.run_id, path: day.path, conflicts } },
+    );
+  }
+  if (compareTimestamps(clean.timestamp, existing.timestamp) < 0) {
+    return { outcome: 'stale', path: day.path, entry: existing, previous: existing, files: [] };
+  }
+  const merged = updateEntry(existing, clean);
+  if (same(merged, canonicalEntry(existing))) {
+    return { outcome: 'unchanged', path: day.path, entry: existing, previous: existing, files: [] };
+  }
+  const entry = withLockWait(merged, options.lockWaitS);
+  const entries = day.entries.map((e, i) => (i === index ? entry : e));
+  return {
+    outcome: 'updated',
+    path: day.path,
+    entry,
+    previous: existing,
+    files: [{ path: day.path, entries, text: serializeManifest(entries) }],
+  };
+}
+
+function insertSorted(entries: readonly LedgerEntry[], entry: LedgerEntry): LedgerEntry[] {
+  // binary search keeps inserts into a large day file O(log n) comparisons
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEntries(entries[mid]!, entry) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return [...entries.slice(0, lo), entry, ...entries.slice(lo)];
+}

@@ -1,0 +1,162 @@
+// Queue transitions (DESIGN.md §4): entries whose push was refused wait here until `flush` lands
+// them. Pure: the file adapter writes atomically; flush removes only what landed.
+import { ValidationError } from '../../errors.js';
+import {
+  canonicalEntry,
+  checkPlainText,
+  checkTimestamp,
+  compareEntries,
+  DEFAULT_REPORTS_DIR,
+  entryProblems,
+  manifestPathFor,
+  type EntryProblem,
+  type LedgerEntry,
+} from './entry.js';
+import { compareTimestamps } from './merge.js';
+
+export interface QueueItem {
+  readonly entry: LedgerEntry;
+  /** why it was queued, e.g. the hook's message */
+  readonly reason: string;
+  readonly queued_at: string;
+  /** push attempts made so far */
+  readonly attempts: number;
+}
+
+function sameEntry(a: LedgerEntry, b: LedgerEntry): boolean {
+  return JSON.stringify(canonicalEntry(a)) === JSON.stringify(canonicalEntry(b));
+}
+
+/** Replay order: older entries first, so an update never lands before its insert. */
+export function compareQueueItems(a: QueueItem, b: QueueItem): number {
+  return (
+    compareTimestamps(a.entry.timestamp, b.entry.timestamp) ||
+    compareTimestamps(a.queued_at, b.queued_at) ||
+    compareEntries(a.entry, b.entry)
+  );
+}
+
+function canonicalItem(item: QueueItem): QueueItem {
+  return {
+    entry: canonicalEntry(item.entry),
+    reason: item.reason,
+    queued_at: item.queued_at,
+    attempts: item.attempts,
+  };
+}
+
+/** Adds an item; an identical entry already queued keeps its place and takes the new reason. */
+export function enqueue(items: readonly QueueItem[], item: QueueItem): QueueItem[] {
+  const i = items.findIndex((q) => sameEntry(q.entry, item.entry));
+  if (i === -1) return [...items, canonicalItem(item)].sort(compareQueueItems);
+  return items.map((q, j) =>
+    j === i ? { ...q, reason: item.reason, attempts: q.attempts + item.attempts } : q,
+  );
+}
+
+/** The union of two queues (local file and queue branch), identical entries once. */
+export function mergeQueues(a: readonly QueueItem[], b: readonly QueueItem[]): QueueItem[] {
+  let out = [...a];
+  for (const item of b) {
+    if (!out.some((q) => sameEntry(q.entry, item.entry))) out = [...out, canonicalItem(item)];
+  }
+  return out.sort(compareQueueItems);
+}
+
+/** The queue without the entries that landed (compared by their full content). */
+export function removeLanded(items: readonly QueueItem[], landed: readonly LedgerEntry[]): QueueItem[] {
+  return items.filter((q) => !landed.some((e) => sameEntry(q.entry, e)));
+}
+
+/** Canonical queue bytes: a JSON array, 2-space indent, final newline. */
+export function serializeQueue(items: readonly QueueItem[]): string {
+  return `${JSON.stringify([...items].map(canonicalItem).sort(compareQueueItems), null, 2)}\n`;
+}
+
+/**
+ * Parses a queue file (`[{entry, reason, queued_at, attempts}]`).
+ * @throws ValidationError `LEDGER_QUEUE_INVALID` with `details.problems`
+ */
+export function parseQueue(text: string, path: string): QueueItem[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ValidationError(
+      'LEDGER_QUEUE_INVALID',
+      `queue ${path} is not valid json: ${(error as Error).message}`,
+      {
+        cause: error,
+        details: { path },
+      },
+    );
+  }
+  if (!Array.isArray(value)) {
+    throw new ValidationError('LEDGER_QUEUE_INVALID', `queue ${path} must be a json array`, {
+      details: { path },
+    });
+  }
+  const problems: EntryProblem[] = [];
+  const items: QueueItem[] = [];
+  value.forEach((raw: unknown, index) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      problems.push({
+        index,
+        path: '',
+        message: 'a queue item must be an object {entry, reason, queued_at, attempts}',
+      });
+      return;
+    }
+    const { entry, reason, queued_at, attempts, ...rest } = raw as Record<string, unknown>;
+    const found: EntryProblem[] = entryProblems(entry).map((p) => ({
+      index,
+      path: p.path === '' ? 'entry' : `entry.${p.path}`,
+      message: p.message,
+    }));
+    const r = checkPlainText(reason, 'reason');
+    if (r !== undefined) found.push({ index, path: 'reason', message: r });
+    const q = checkTimestamp(queued_at, 'queued_at');
+    if (q !== undefined) found.push({ index, path: 'queued_at', message: q });
+    if (typeof attempts !== 'number' || !Number.isSafeInteger(attempts) || attempts < 0) {
+      found.push({ index, path: 'attempts', message: 'attempts must be a whole number of at least 0' });
+    }
+    for (const k of Object.keys(rest)) found.push({ index, path: k, message: `unknown field '${k}'` });
+    if (found.length > 0) problems.push(...found);
+    else
+      items.push({
+        entry: canonicalEntry(entry as LedgerEntry),
+        reason: reason as string,
+        queued_at: queued_at as string,
+        attempts: attempts as number,
+      });
+  });
+  if (problems.length > 0) {
+    throw new ValidationError(
+      'LEDGER_QUEUE_INVALID',
+      `queue ${path} item ${problems[0]!.index ?? 0}: ${problems[0]!.message}`,
+      { details: { path, problems } },
+    );
+  }
+  return items.sort(compareQueueItems);
+}
+
+/** Where the queue branch keeps an entry: `docs/reports/<date>/manifest-queue.json`. */
+export function queueBranchPathFor(
+  entry: Pick<LedgerEntry, 'timestamp'>,
+  reportsDir = DEFAULT_REPORTS_DIR,
+): string {
+  return manifestPathFor(entry, reportsDir).replace(/manifest\.json$/, 'manifest-queue.json');
+}
+
+/** Groups items by their queue branch file. */
+export function groupByQueueFile(
+  items: readonly QueueItem[],
+  reportsDir = DEFAULT_REPORTS_DIR,
+): Map<string, QueueItem[]> {
+  const out = new Map<string, QueueItem[]>();
+  for (const item of items) {
+    const path = queueBranchPathFor(item.entry, reportsDir);
+    out.set(path, [...(out.get(path) ?? []), item]);
+  }
+  return out;
+}

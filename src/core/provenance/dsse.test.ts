@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { buildEnvelope, computePae, decodeBase64, decodeStatement, parseEnvelope, parseStatement } from './dsse.js';
+
+const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const statement = {
+  _type: 'https://in-toto.io/Statement/v1',
+  subject: [{ name: 'a', digest: { sha256: 'a'.repeat(64) } }],
+  predicateType: 'https://slsa.dev/provenance/v1',
+  predicate: {},
+};
+
+describe('computePae', () => {
+  it('gives the DSSE spec test vector', () => {
+    // https://github.com/secure-systems-lab/dsse/blob/master/protocol.md#test-vectors
+    expect(text(computePae('http://example.com/HelloWorld', bytes('hello world')))).toBe(
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
+  });
+  it('counts bytes, not characters', () => {
+    expect(text(computePae('t', bytes('é')))).toBe('DSSEv1 1 t 2 é');
+  });
+});
+
+describe('parseEnvelope', () => {
+  const good = buildEnvelope('application/vnd.in-toto+json', bytes('{}'), [{ keyid: 'k', sig: bytes('sig') }]);
+  it('accepts a well-formed envelope', () => {
+    expect(parseEnvelope(good, 'f')).toStrictEqual(good);
+  });
+  it.each([
+    ['not an object', 'x'],
+    ['an array', [good]],
+    ['no payloadType', { ...good, payloadType: undefined }],
+    ['empty payloadType', { ...good, payloadType: '' }],
+    ['payload not base64', { ...good, payload: '***' }],
+    ['no signatures', { ...good, signatures: [] }],
+    ['signatures not a list', { ...good, signatures: 'x' }],
+    ['signature without sig', { ...good, signatures: [{ keyid: 'k' }] }],
+    ['sig not base64', { ...good, signatures: [{ sig: '!!' }] }],
+    ['keyid not a string', { ...good, signatures: [{ sig: 'AAAA', keyid: 3 }] }],
+  ])('refuses %s with INPUT_PROVENANCE_MALFORMED', (_name, value) => {
+    expect(() => parseEnvelope(value, 'f')).toThrowCode('INPUT_PROVENANCE_MALFORMED');
+  });
+});
+
+describe('decodeBase64', () => {
+  it('reads standard and url-safe base64 and refuses anything else', () => {
+    expect(text(decodeBase64('aGk/Pz8=')!)).toBe('hi???');
+    expect(text(decodeBase64('aGk_Pz8=')!)).toBe('hi???');
+    expect(decodeBase64('a')).toBeUndefined();
+    expect(decodeBase64('a b=')).toBeUndefined();
+  });
+});
+
+describe('decodeStatement', () => {
+  it('decodes an in-toto payload', () => {
+    const env = buildEnvelope('application/vnd.in-toto+json', bytes(JSON.stringify(statement)), []);
+    expect(decodeStatement(env, 'f')).toStrictEqual(statement);
+  });
+  it('refuses another payload type with VERIFY_PAYLOAD_TYPE_INVALID', () => {
+    const env = buildEnvelope('text/plain', bytes(JSON.stringify(statement)), []);
+    expect(() => decodeStatement(env, 'f')).toThrowCode('VERIFY_PAYLOAD_TYPE_INVALID');
+  });
+  it.each([
+    ['not json', 'nope'],
+    ['not utf-8', '\uFFFD'],
+    ['an array', '[]'],
+    ['no _type', JSON.stringify({ ...statement, _type: undefined })],
+    ['no predicateType', JSON.stringify({ ...statement, predicateType: 1 })],
+    ['no subjects', JSON.stringify({ ...statement, subject: [] })],
+    ['a subject without digest', JSON.stringify({ ...statement, subject: [{ name: 'a' }] })],
+    ['a digest that is not a map of strings', JSON.stringify({ ...statement, subject: [{ name: 'a', digest: { sha256: 1 } }] })],
+    ['no predicate', JSON.stringify({ ...statement, predicate: null })],
+  ])('refuses a statement that is %s with INPUT_PROVENANCE_MALFORMED', (_name, payload) => {
+    const raw = payload === '\uFFFD' ? new Uint8Array([0xff, 0xfe]) : bytes(payload);
+    expect(() => parseStatement(raw, 'f')).toThrowCode('INPUT_PROVENANCE_MALFORMED');
+  });
+});

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import {
+  builderIdMatchesLoose,
+  checkBuilderTrust,
+  GITHUB_ACTIONS_ISSUER,
+  isPinnedReleaseRef,
+} from './builder-trust.js';
+import type { ProvenanceFacts, SignerIdentity, VerificationPolicy } from './types.js';
+
+const GEN = 'https://github.com/slsa-framework/slsa-github-generator/.github/workflows';
+const GENERIC = `${GEN}/generator_generic_slsa3.yml`;
+const DELEGATOR = `${GEN}/delegator_generic_slsa3.yml`;
+const TRW = 'https://github.com/slsa-framework/example-trw/.github/workflows/builder_high-perms_slsa3.yml';
+const OWN = 'https://github.com/acme/widget/.github/workflows/release.yml';
+const PUBLISH = 'https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml';
+const SHA = '4d329c75e7ec1725f7c9ce917a8799d408d06be3';
+
+type CertificateSigner = SignerIdentity & { kind: 'certificate' };
+
+function makeSigner(overrides: Partial<CertificateSigner> = {}): CertificateSigner {
+  return {
+    kind: 'certificate',
+    issuer: GITHUB_ACTIONS_ISSUER,
+    subjectAlternativeName: `${GENERIC}@refs/tags/v2.1.0`,
+    sourceRepositoryUri: 'https://github.com/acme/widget',
+    sourceRepositoryRef: 'refs/tags/v1.0.0',
+    sourceRepositoryDigest: SHA,
+    ...overrides,
+  };
+}
+
+function makeFacts(overrides: Partial<ProvenanceFacts> = {}): ProvenanceFacts {
+  return {
+    predicateType: 'https://slsa.dev/provenance/v0.2',
+    buildType: 'https://github.com/slsa-framework/slsa-github-generator/generic@v1',
+    builderId: `${GENERIC}@refs/tags/v2.1.0`,
+    sourceRepository: 'github.com/acme/widget',
+    sourceRef: 'refs/tags/v1.0.0',
+    sourceCommit: SHA,
+    workflowInputs: undefined,
+    workflowPath: '.github/workflows/release.yml',
+    ...overrides,
+  };
+}
+
+const policy = (overrides: Partial<VerificationPolicy> = {}): VerificationPolicy => ({
+  sourceUri: 'github.com/acme/widget',
+  ...overrides,
+});
+
+const byob = { buildType: 'https://github.com/slsa-framework/slsa-github-generator/delegator-generic@v0', builderId: `${TRW}@refs/tags/v2.1.0` };
+const attestation = { buildType: 'https://actions.github.io/buildtypes/workflow/v1' };
+
+describe('checkBuilderTrust: certificate-signed, accepted', () => {
+  it.each([
+    ['default trusted generator', makeFacts(), makeSigner(), policy(), `${GENERIC}@refs/tags/v2.1.0`],
+    ['--builder-id by name', makeFacts(), makeSigner(), policy({ builderId: GENERIC }), `${GENERIC}@refs/tags/v2.1.0`],
+    ['--builder-id with short version', makeFacts(), makeSigner(), policy({ builderId: `${GENERIC}@v2.1.0` }), `${GENERIC}@refs/tags/v2.1.0`],
+    ['--builder-id with full ref', makeFacts(), makeSigner(), policy({ builderId: `${GENERIC}@refs/tags/v2.1.0` }), `${GENERIC}@refs/tags/v2.1.0`],
+    [
+      'a non-default builder named by --builder-id',
+      makeFacts({ builderId: `${OWN.replace('release', 'builder')}@refs/tags/v1.2.3` }),
+      makeSigner({ subjectAlternativeName: `${OWN.replace('release', 'builder')}@refs/tags/v1.2.3` }),
+      policy({ builderId: OWN.replace('release', 'builder') }),
+      `${OWN.replace('release', 'builder')}@refs/tags/v1.2.3`,
+    ],
+    ['byob: --builder-id names the tool workflow', makeFacts(byob), makeSigner({ subjectAlternativeName: `${DELEGATOR}@refs/tags/v2.1.0` }), policy({ builderId: TRW }), `${TRW}@refs/tags/v2.1.0`],
+    ['byob: tool workflow with version', makeFacts(byob), makeSigner({ subjectAlternativeName: `${DELEGATOR}@refs/tags/v2.1.0` }), policy({ builderId: `${TRW}@v2.1.0` }), `${TRW}@refs/tags/v2.1.0`],
+    [
+      'github attestation by a pinned publishing workflow',
+      makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/tags/v0.0.1`, sourceRef: 'refs/heads/main' }),
+      makeSigner({ subjectAlternativeName: `${PUBLISH}@refs/tags/v0.0.1`, sourceRepositoryRef: 'refs/heads/main' }),
+      policy({ builderId: PUBLISH }),
+      `${PUBLISH}@refs/tags/v0.0.1`,
+    ],
+    [
+      "github attestation by the repository's own workflow at the release ref",
+      makeFacts({ ...attestation, builderId: `${OWN}@refs/tags/v2025.11.12`, sourceRef: 'refs/tags/v2025.11.12' }),
+      makeSigner({ subjectAlternativeName: `${OWN}@refs/tags/v2025.11.12`, sourceRepositoryRef: 'refs/tags/v2025.11.12' }),
+      policy({ builderId: OWN }),
+      `${OWN}@refs/tags/v2025.11.12`,
+    ],
+    [
+      'facts without source fields (nothing to contradict)',
+      makeFacts({ sourceRepository: undefined, sourceRef: undefined, sourceCommit: undefined }),
+      makeSigner(),
+      policy(),
+      `${GENERIC}@refs/tags/v2.1.0`,
+    ],
+  ] as const)('%s', (_name, facts, signer, p, trusted) => {
+    expect(checkBuilderTrust(facts, signer, p)).toBe(trusted);
+  });
+});
+
+describe('checkBuilderTrust: certificate-signed, rejected with the slsa-verifier code', () => {
+  it.each([
+    ['another oidc issuer', makeFacts(), makeSigner({ issuer: 'https://accounts.google.com' }), policy(), 'VERIFY_OIDC_ISSUER_MISMATCH'],
+    ['a san that is not a workflow', makeFacts(), makeSigner({ subjectAlternativeName: 'mailto:someone@example.com' }), policy(), 'VERIFY_CERTIFICATE_INVALID'],
+    ['a san without ref', makeFacts(), makeSigner({ subjectAlternativeName: GENERIC }), policy(), 'VERIFY_CERTIFICATE_INVALID'],
+    ['a fork of the generator without --builder-id', makeFacts(), makeSigner({ subjectAlternativeName: `${GENERIC.replace('slsa-framework', 'asraa')}@refs/tags/v1.4.0` }), policy(), 'VERIFY_UNTRUSTED_BUILDER'],
+    ['--builder-id not matching the san', makeFacts(), makeSigner(), policy({ builderId: `${GEN}/not-trusted.yml` }), 'VERIFY_UNTRUSTED_BUILDER'],
+    ['--builder-id with another version', makeFacts(), makeSigner(), policy({ builderId: `${GENERIC}@v2.0.0` }), 'VERIFY_UNTRUSTED_BUILDER'],
+    ['--builder-id malformed (two @)', makeFacts(), makeSigner(), policy({ builderId: `${GENERIC}@v2.1.0@x` }), 'VERIFY_UNTRUSTED_BUILDER'],
+    ['a delegator without --builder-id', makeFacts(byob), makeSigner({ subjectAlternativeName: `${DELEGATOR}@refs/tags/v2.1.0` }), policy(), 'VERIFY_UNTRUSTED_BUILDER'],
+    ['byob: --builder-id not the tool workflow', makeFacts(byob), makeSigner({ subjectAlternativeName: `${DELEGATOR}@refs/tags/v2.1.0` }), policy({ builderId: `${GEN}/not-trusted.yml` }), 'VERIFY_BUILDER_MISMATCH'],
+    ['a builder on a branch', makeFacts({ builderId: `${GENERIC}@refs/heads/main` }), makeSigner({ subjectAlternativeName: `${GENERIC}@refs/heads/main` }), policy(), 'VERIFY_INVALID_REF'],
+    ['a builder at a pre-release', makeFacts({ builderId: `${GENERIC}@refs/tags/v2.1.0-rc.1` }), makeSigner({ subjectAlternativeName: `${GENERIC}@refs/tags/v2.1.0-rc.1` }), policy(), 'VERIFY_INVALID_REF'],
+    ['a builder at vX.Y', makeFacts({ builderId: `${GENERIC}@refs/tags/v2.1` }), makeSigner({ subjectAlternativeName: `${GENERIC}@refs/tags/v2.1` }), policy(), 'VERIFY_INVALID_REF'],
+    ['a predicate naming another builder than the san', makeFacts({ builderId: `${GENERIC}@refs/tags/v2.0.0` }), makeSigner(), policy(), 'VERIFY_BUILDER_MISMATCH'],
+    ['github attestation without --builder-id', makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/tags/v0.0.1` }), makeSigner({ subjectAlternativeName: `${PUBLISH}@refs/tags/v0.0.1` }), policy(), 'VERIFY_UNTRUSTED_BUILDER'],
+    ['github attestation signed by another workflow', makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/tags/v0.0.1` }), makeSigner({ subjectAlternativeName: 'https://github.com/mallory/x/.github/workflows/evil.yaml@refs/heads/main' }), policy({ builderId: PUBLISH }), 'VERIFY_UNTRUSTED_BUILDER'],
+    ['github attestation by a foreign workflow on a branch', makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/heads/main` }), makeSigner({ subjectAlternativeName: `${PUBLISH}@refs/heads/main` }), policy({ builderId: PUBLISH }), 'VERIFY_INVALID_REF'],
+    ['github attestation by the own workflow at another ref', makeFacts({ ...attestation, builderId: `${OWN}@refs/heads/dev` }), makeSigner({ subjectAlternativeName: `${OWN}@refs/heads/dev` }), policy({ builderId: OWN }), 'VERIFY_INVALID_REF'],
+    ['github attestation whose predicate names another builder', makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/tags/v0.0.2` }), makeSigner({ subjectAlternativeName: `${PUBLISH}@refs/tags/v0.0.1` }), policy({ builderId: PUBLISH }), 'VERIFY_BUILDER_MISMATCH'],
+    ['a certificate of another repository than --source-uri', makeFacts(), makeSigner(), policy({ sourceUri: 'github.com/acme/widgetA' }), 'VERIFY_SOURCE_MISMATCH'],
+    ['a certificate without source repository', makeFacts(), makeSigner({ sourceRepositoryUri: undefined }), policy(), 'VERIFY_CERTIFICATE_INVALID'],
+    ['a predicate naming another source than the certificate', makeFacts({ sourceRepository: 'github.com/mallory/widget' }), makeSigner(), policy(), 'VERIFY_SOURCE_MISMATCH'],
+    ['a predicate naming another ref than the certificate', makeFacts({ sourceRef: 'refs/tags/v9.9.9' }), makeSigner(), policy(), 'VERIFY_INVALID_REF'],
+    ['a predicate naming another commit than the certificate', makeFacts({ sourceCommit: 'f'.repeat(40) }), makeSigner(), policy(), 'VERIFY_COMMIT_MISMATCH'],
+  ] as const)('%s -> %s', (_name, facts, signer, p, code) => {
+    expect(() => checkBuilderTrust(facts, signer as SignerIdentity, p)).toThrowCode(code);
+  });
+});
+
+describe('checkBuilderTrust: key-signed', () => {
+  const key: SignerIdentity = { kind: 'key', keyId: 'k' };
+  it('trusts the predicate builder, loosely matched against --builder-id', () => {
+    expect(checkBuilderTrust(makeFacts(), key, policy())).toBe(`${GENERIC}@refs/tags/v2.1.0`);
+    expect(checkBuilderTrust(makeFacts(), key, policy({ builderId: GENERIC }))).toBe(`${GENERIC}@refs/tags/v2.1.0`);
+  });
+  it('rejects another builder -> VERIFY_BUILDER_MISMATCH', () => {
+    expect(() => checkBuilderTrust(makeFacts(), key, policy({ builderId: OWN }))).toThrowCode('VERIFY_BUILDER_MISMATCH');
+  });
+});
+
+describe('builder id helpers', () => {
+  it.each([
+    [GENERIC, `${GENERIC}@refs/tags/v2.1.0`, true, true],
+    [`${GENERIC}@v2.1.0`, `${GENERIC}@refs/tags/v2.1.0`, true, true],
+    [`${GENERIC}@v2.1.0`, `${GENERIC}@refs/tags/v2.1.0`, false, false],
+    [`${GENERIC}@refs/tags/v2.1.0`, `${GENERIC}@refs/tags/v2.1.0`, false, true],
+    [`${GENERIC}@v2.1.1`, `${GENERIC}@refs/tags/v2.1.0`, true, false],
+    [`${GENERIC}@`, `${GENERIC}@refs/tags/v2.1.0`, true, false],
+    [OWN, `${GENERIC}@refs/tags/v2.1.0`, true, false],
+  ] as const)('builderIdMatchesLoose(%s, %s, allowRef=%s) = %s', (expected, actual, allowRef, result) => {
+    expect(builderIdMatchesLoose(expected, actual, allowRef)).toBe(result);
+  });
+
+  it.each([
+    ['refs/tags/v1.2.3', true],
+    ['refs/tags/v10.0.20', true],
+    ['refs/tags/v1.2', false],
+    ['refs/tags/1.2.3', false],
+    ['refs/tags/v1.2.3-rc.1', false],
+    ['refs/tags/v1.2.3+build', false],
+    ['refs/tags/v01.2.3', false],
+    ['refs/heads/v1.2.3', false],
+  ] as const)('isPinnedReleaseRef(%s) = %s', (ref, result) => {
+    expect(isPinnedReleaseRef(ref)).toBe(result);
+  });
+});

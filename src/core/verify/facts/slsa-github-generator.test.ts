@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { extractFacts } from '../facts.js';
+import type { InTotoStatement } from '../types.js';
+
+const VECTORS = resolve(import.meta.dirname, '../../../../test/fixtures/vectors/slsa-verifier');
+
+function statementOf(path: string): InTotoStatement {
+  const raw = JSON.parse(readFileSync(resolve(VECTORS, path), 'utf8').split('\n')[0] ?? '');
+  const envelope = raw.dsseEnvelope ?? raw;
+  return JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as InTotoStatement;
+}
+
+const GEN = 'https://github.com/slsa-framework/slsa-github-generator';
+
+describe('slsa-github-generator facts (read where slsa-verifier reads them)', () => {
+  it('v0.2 generic: source from materials/configSource, ref from the environment', () => {
+    expect(extractFacts(statementOf('gha_generic/v2.1.0/binary-linux-amd64-push-v13.0.30.intoto.jsonl'))).toEqual({
+      predicateType: 'https://slsa.dev/provenance/v0.2',
+      buildType: `${GEN}/generic@v1`,
+      builderId: `${GEN}/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0`,
+      sourceRepository: 'github.com/slsa-framework/example-package',
+      sourceRef: 'refs/tags/v13.0.30',
+      sourceCommit: '4d329c75e7ec1725f7c9ce917a8799d408d06be3',
+      workflowInputs: undefined,
+      workflowPath: '.github/workflows/verifier-e2e.all.workflow_dispatch.main.all.slsa3.yml',
+    });
+  });
+
+  it('v0.2 generic: workflow_dispatch inputs from the event payload', () => {
+    expect(extractFacts(statementOf('workflow-inputs.intoto.jsonl')).workflowInputs).toEqual({
+      release_version: '(for example, 0.1.0)',
+      some_bool: 'true',
+      some_integer: '123',
+    });
+  });
+
+  it('v0.2 go builder', () => {
+    const facts = extractFacts(statementOf('binary-linux-amd64-untrusted-builder.intoto.jsonl'));
+    expect(facts.buildType).toBe(`${GEN}/go@v1`);
+    expect(facts.sourceRepository).toBe('github.com/asraa/slsa-on-github-test');
+    expect(facts.sourceRef).toBe('refs/heads/main');
+  });
+
+  it('v1 delegator: builder is the tool workflow, source from resolvedDependencies and internalParameters', () => {
+    expect(extractFacts(statementOf('gha_delegator/v2.1.0/binary-linux-amd64-push-v14.2.build.slsa'))).toMatchObject({
+      predicateType: 'https://slsa.dev/provenance/v1',
+      buildType: `${GEN}/delegator-generic@v0`,
+      builderId: 'https://github.com/slsa-framework/example-trw/.github/workflows/builder_high-perms_slsa3.yml@refs/tags/v2.1.0',
+      sourceRepository: 'github.com/slsa-framework/example-package',
+      sourceRef: 'refs/tags/v14.2',
+      sourceCommit: '4d329c75e7ec1725f7c9ce917a8799d408d06be3',
+      workflowPath: '.github/workflows/verifier-e2e.all.workflow_dispatch.main.all.slsa3.yml',
+    });
+  });
+
+  it('v1 delegator without resolvedDependencies falls back to internalParameters', () => {
+    const st = statementOf('gha_delegator/v2.1.0/binary-linux-amd64-push-v14.2.build.slsa') as any;
+    delete st.predicate.buildDefinition.resolvedDependencies;
+    expect(extractFacts(st)).toMatchObject({
+      sourceRepository: 'github.com/slsa-framework/example-package',
+      sourceRef: 'refs/tags/v14.2',
+      sourceCommit: '4d329c75e7ec1725f7c9ce917a8799d408d06be3',
+    });
+  });
+
+  it.each([
+    ['v0.2 without builder.id', 'gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl', (p: any) => delete p.builder, 'INPUT_PROVENANCE_MALFORMED'],
+    [
+      'v0.2 without any source',
+      'gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl',
+      (p: any) => {
+        delete p.materials;
+        delete p.invocation.configSource;
+      },
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
+    [
+      'v0.2 whose materials and trigger name different repositories',
+      'gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl',
+      (p: any) => (p.materials[0].uri = 'git+https://github.com/mallory/example-package@refs/tags/v14'),
+      'VERIFY_SOURCE_MISMATCH',
+    ],
+    ['v1 delegator without runDetails', 'gha_delegator/v2.1.0/binary-linux-amd64-push-v14.2.build.slsa', (p: any) => delete p.runDetails, 'INPUT_PROVENANCE_MALFORMED'],
+  ] as const)('%s -> %s', (_name, path, mutate, code) => {
+    const st = statementOf(path) as any;
+    mutate(st.predicate);
+    expect(() => extractFacts(st)).toThrowCode(code);
+  });
+});

@@ -1,0 +1,53 @@
+import { createHash, verify, type KeyObject } from 'node:crypto';
+import { VerificationError } from '../../errors.js';
+import { computePae, decodeBase64, decodeStatement, envelopePayload } from '../provenance/dsse.js';
+import type { DsseEnvelope, InTotoStatement, SignerIdentity } from './types.js';
+
+/** A public key `verify --key` trusts: Ed25519 or ECDSA P-256 (checked when it is loaded). */
+export interface TrustedPublicKey {
+  readonly keyObject: KeyObject;
+  /** hex SHA-256 of the DER SubjectPublicKeyInfo */
+  readonly keyId: string;
+}
+
+/** The key id slsa-ledger writes in DSSE `keyid` and bundle `publicKey.hint`: hex SHA-256 of the SPKI DER. */
+export function computeKeyId(publicKey: KeyObject): string {
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
+}
+
+/** Checks one signature over the PAE: Ed25519 (pure), ECDSA P-256 with SHA-256 (DER, as sigstore signs). */
+export function isValidSignature(key: KeyObject, pae: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return verify(key.asymmetricKeyType === 'ed25519' ? null : 'sha256', pae, key, signature);
+  } catch {
+    // a malformed DER signature is an invalid signature, not an internal error
+    return false;
+  }
+}
+
+/**
+ * Verifies a key-signed DSSE envelope: at least one signature must verify over the DSSE PAE with the
+ * trusted key (VERIFY_SIGNATURE_INVALID otherwise); only then is the payload decoded as an in-toto
+ * statement. Pure and synchronous.
+ */
+export function verifyKeySigned(
+  envelope: DsseEnvelope,
+  key: TrustedPublicKey,
+  source: string,
+): { statement: InTotoStatement; signer: SignerIdentity } {
+  const pae = computePae(envelope.payloadType, envelopePayload(envelope));
+  const ok = envelope.signatures.some((s) => {
+    const sig = decodeBase64(s.sig);
+    return sig !== undefined && sig.length > 0 && isValidSignature(key.keyObject, pae, sig);
+  });
+  if (!ok) {
+    throw new VerificationError(
+      'VERIFY_SIGNATURE_INVALID',
+      `${source}: no signature verifies with the given public key`,
+      { details: { source, keyId: key.keyId, signatures: envelope.signatures.length } },
+    );
+  }
+  return { statement: decodeStatement(envelope, source), signer: { kind: 'key', keyId: key.keyId } };
+}

@@ -1,0 +1,227 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildTrustMaterial, verifyCertificateSigned, type SigstoreTrust } from './signature-sigstore.js';
+
+// Real bundles from slsa-verifier's test data (test/fixtures/vectors, see SOURCE.md there),
+// verified against the pinned public-good trusted root, and hand-broken copies of them.
+const VECTORS = resolve(import.meta.dirname, '../../../test/fixtures/vectors');
+const read = (path: string): any => JSON.parse(readFileSync(resolve(VECTORS, path), 'utf8'));
+
+const trustedRoot = read('sigstore/trusted_root.json');
+const trust: SigstoreTrust = { trustedRoot };
+const V03 = 'slsa-verifier/gha_generic/v2.1.0/binary-linux-amd64-workflow_dispatch.intoto.jsonl';
+const V02 = 'slsa-verifier/gha_delegator/v2.1.0/binary-linux-amd64-workflow_dispatch.build.slsa';
+const BARE = 'slsa-verifier/gha_generic/v2.0.0/binary-linux-amd64-workflow_dispatch.intoto.jsonl';
+
+const bundle = (path = V03): any => read(path);
+const verify = (b: unknown, t: SigstoreTrust = trust) => verifyCertificateSigned({ kind: 'bundle', bundle: b }, t);
+const bare = (envelope: any, pem = envelope.signatures[0].cert as string) =>
+  verifyCertificateSigned({ kind: 'dsse-with-certificate', envelope, certificatePem: pem }, trust);
+
+describe('verifyCertificateSigned: valid bundles', () => {
+  it('verifies a bundle v0.3 (dsse entry) and reads the fulcio identity', () => {
+    const { statement, signer } = verify(bundle());
+    expect(statement.predicateType).toBe('https://slsa.dev/provenance/v0.2');
+    expect(signer).toEqual({
+      kind: 'certificate',
+      issuer: 'https://token.actions.githubusercontent.com',
+      subjectAlternativeName:
+        'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0',
+      sourceRepositoryUri: 'https://github.com/slsa-framework/example-package',
+      sourceRepositoryRef: 'refs/heads/main',
+      sourceRepositoryDigest: '4d329c75e7ec1725f7c9ce917a8799d408d06be3',
+      buildSignerUri:
+        'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0',
+      runInvocationUri: 'https://github.com/slsa-framework/example-package/actions/runs/13531731005/attempts/1',
+    });
+  });
+
+  it('verifies a bundle v0.2 (certificate chain, intoto entry)', () => {
+    const { statement, signer } = verify(bundle(V02));
+    expect(statement.predicateType).toBe('https://slsa.dev/provenance/v1');
+    expect(signer.kind === 'certificate' && signer.subjectAlternativeName).toMatch(/delegator_generic_slsa3\.yml@refs\/tags\/v2\.1\.0$/);
+  });
+});
+
+type Case = readonly [name: string, mutate: (b: any) => unknown, code: string];
+
+const brokenBundles: readonly Case[] = [
+  ['unknown media type', (b) => ({ ...b, mediaType: 'application/vnd.dev.sigstore.bundle.v9+json' }), 'INPUT_PROVENANCE_MALFORMED'],
+  ['not an object', () => 'bundle', 'INPUT_PROVENANCE_MALFORMED'],
+  ['no verification material', (b) => ({ ...b, verificationMaterial: undefined }), 'INPUT_PROVENANCE_MALFORMED'],
+  [
+    'two signatures',
+    (b) => {
+      b.dsseEnvelope.signatures.push(b.dsseEnvelope.signatures[0]);
+      return b;
+    },
+    'INPUT_PROVENANCE_MALFORMED',
+  ],
+  [
+    'a message signature instead of a dsse envelope',
+    (b) => {
+      delete b.dsseEnvelope;
+      b.messageSignature = { messageDigest: { algorithm: 'SHA2_256', digest: 'AAAA' }, signature: 'AAAA' };
+      return b;
+    },
+    'INPUT_PROVENANCE_MALFORMED',
+  ],
+  [
+    'a certificate but no log entry',
+    (b) => {
+      b.verificationMaterial.tlogEntries = [];
+      return b;
+    },
+    'VERIFY_TLOG_MISSING',
+  ],
+  [
+    'a log entry with neither promise nor proof',
+    (b) => {
+      delete b.verificationMaterial.tlogEntries[0].inclusionPromise;
+      delete b.verificationMaterial.tlogEntries[0].inclusionProof;
+      return b;
+    },
+    'INPUT_PROVENANCE_MALFORMED',
+  ],
+  [
+    'an inclusion proof but no signed entry timestamp nor tsa token',
+    (b) => {
+      delete b.verificationMaterial.tlogEntries[0].inclusionPromise;
+      return b;
+    },
+    'VERIFY_TLOG_MISSING',
+  ],
+  [
+    'a truncated inclusion proof',
+    (b) => {
+      b.verificationMaterial.tlogEntries[0].inclusionProof.hashes.pop();
+      return b;
+    },
+    'VERIFY_TLOG_INVALID',
+  ],
+  [
+    'an inclusion proof against another root hash',
+    (b) => {
+      b.verificationMaterial.tlogEntries[0].inclusionProof.rootHash = Buffer.alloc(32, 7).toString('base64');
+      return b;
+    },
+    'VERIFY_TLOG_INVALID',
+  ],
+  [
+    'an inclusion proof of another tree size than its checkpoint',
+    (b) => {
+      const p = b.verificationMaterial.tlogEntries[0].inclusionProof;
+      p.treeSize = String(Number(p.treeSize) + 1);
+      return b;
+    },
+    'VERIFY_TLOG_INVALID',
+  ],
+  [
+    'a forged checkpoint signature',
+    (b) => {
+      const cp = b.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint;
+      cp.envelope = cp.envelope.replace(/\n(\d+)\n/, (_: string, n: string) => `\n${Number(n) + 1}\n`);
+      return b;
+    },
+    'VERIFY_TLOG_INVALID',
+  ],
+  [
+    'a signed entry timestamp over another index',
+    (b) => {
+      const e = b.verificationMaterial.tlogEntries[0];
+      e.logIndex = String(Number(e.logIndex) + 1);
+      return b;
+    },
+    'VERIFY_TLOG_INVALID',
+  ],
+  [
+    'a log entry of an unknown log',
+    (b) => {
+      b.verificationMaterial.tlogEntries[0].logId.keyId = Buffer.alloc(32, 1).toString('base64');
+      return b;
+    },
+    'VERIFY_TLOG_INVALID',
+  ],
+  [
+    'a payload the log entry does not cover',
+    (b) => {
+      b.dsseEnvelope.payload = Buffer.from('{"_type":"x"}').toString('base64');
+      return b;
+    },
+    'VERIFY_TLOG_INVALID',
+  ],
+  [
+    'a corrupt certificate',
+    (b) => {
+      b.verificationMaterial.certificate.rawBytes = Buffer.from('not a certificate').toString('base64');
+      return b;
+    },
+    'VERIFY_CERTIFICATE_INVALID',
+  ],
+  [
+    'a certificate of another signing event',
+    (b) => {
+      b.verificationMaterial.certificate = bundle('slsa-verifier/bcr/MODULE.bazel.intoto.jsonl').verificationMaterial.certificate;
+      return b;
+    },
+    'VERIFY_CERTIFICATE_INVALID',
+  ],
+  [
+    'a public key instead of a certificate',
+    (b) => {
+      b.verificationMaterial = { publicKey: { hint: 'abc' }, tlogEntries: b.verificationMaterial.tlogEntries };
+      return b;
+    },
+    'VERIFY_CERTIFICATE_INVALID',
+  ],
+];
+
+describe('verifyCertificateSigned: bad bundles get a coded error, never a pass', () => {
+  it.each(brokenBundles)('%s -> %s', (_name, mutate, code) => {
+    expect(() => verify(mutate(bundle()))).toThrowCode(code);
+  });
+});
+
+describe('verifyCertificateSigned: trust material', () => {
+  const without = (field: 'certificateAuthorities' | 'tlogs' | 'ctlogs'): SigstoreTrust => ({
+    trustedRoot: { ...trustedRoot, [field]: [] },
+  });
+
+  it.each([
+    ['no fulcio ca', without('certificateAuthorities'), 'VERIFY_CERTIFICATE_INVALID'],
+    ['no rekor key', without('tlogs'), 'VERIFY_TLOG_INVALID'],
+    ['no ct log key (no verifiable sct)', without('ctlogs'), 'VERIFY_CERTIFICATE_INVALID'],
+  ] as const)('a trusted root with %s -> %s', (_name, t, code) => {
+    expect(() => verify(bundle(), t)).toThrowCode(code);
+  });
+
+  it.each([
+    ['not an object', 'root'],
+    ['another media type', { ...trustedRoot, mediaType: 'application/json' }],
+    ['a malformed key', { ...trustedRoot, tlogs: [{ ...trustedRoot.tlogs[0], publicKey: { rawBytes: 'AAAA', keyDetails: 'PKIX_ECDSA_P256_SHA_256' } }] }],
+  ] as const)('a trusted root that is %s -> INPUT_TRUSTED_ROOT_INVALID', (_name, root) => {
+    expect(() => buildTrustMaterial(root)).toThrowCode('INPUT_TRUSTED_ROOT_INVALID');
+    expect(() => verify(bundle(), { trustedRoot: root })).toThrowCode('INPUT_TRUSTED_ROOT_INVALID');
+  });
+});
+
+describe('verifyCertificateSigned: dsse envelopes with a certificate and no log entry', () => {
+  it('fails closed with VERIFY_TLOG_MISSING even when the signature is good', () => {
+    expect(() => bare(read(BARE))).toThrowCode('VERIFY_TLOG_MISSING');
+  });
+
+  it.each([
+    ['a bad signature', (e: any) => ({ ...e, signatures: [{ ...e.signatures[0], sig: Buffer.alloc(70, 1).toString('base64') }] }), 'VERIFY_SIGNATURE_INVALID'],
+    ['two signatures', (e: any) => ({ ...e, signatures: [e.signatures[0], e.signatures[0]] }), 'INPUT_PROVENANCE_MALFORMED'],
+    ['no payload', (e: any) => ({ ...e, payload: undefined }), 'INPUT_PROVENANCE_MALFORMED'],
+    ['an empty sig', (e: any) => ({ ...e, signatures: [{ cert: e.signatures[0].cert, sig: '' }] }), 'INPUT_PROVENANCE_MALFORMED'],
+  ] as const)('%s -> %s', (_name, mutate, code) => {
+    expect(() => bare(mutate(read(BARE)), read(BARE).signatures[0].cert)).toThrowCode(code);
+  });
+
+  it('a corrupt certificate -> VERIFY_CERTIFICATE_INVALID', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+    expect(() => bare(read(BARE), pem)).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+  });
+});

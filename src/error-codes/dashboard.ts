@@ -1,0 +1,16 @@
+import type { Category } from './category.js';
+
+// Dashboard and read-only JSON API codes (`serve`). Codes are API: never rename one, only add.
+// Over HTTP: the `usage` codes answer 400, DASHBOARD_NOT_FOUND and DASHBOARD_RUN_NOT_FOUND 404,
+// DASHBOARD_METHOD_NOT_ALLOWED 405, DASHBOARD_HOST_REFUSED 421.
+export const dashboardCodes = {
+  DASHBOARD_PARAM_INVALID: 'usage',
+  DASHBOARD_PARAM_UNKNOWN: 'usage',
+  DASHBOARD_PATH_INVALID: 'usage',
+  DASHBOARD_NOT_FOUND: 'invalid-input',
+  DASHBOARD_RUN_NOT_FOUND: 'invalid-input',
+  DASHBOARD_METHOD_NOT_ALLOWED: 'usage',
+  DASHBOARD_HOST_REFUSED: 'usage',
+  DASHBOARD_LISTEN_FAILED: 'unavailable',
+  DASHBOARD_ASSETS_MISSING: 'internal',
+} as const satisfies Record<string, Category>;

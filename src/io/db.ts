@@ -1,0 +1,238 @@
+// The database layer every command shares (ingest, kpi, migrate, serve): one small client interface
+// over embedded PGlite and over any Postgres URL (`pg`). Stable API: the dashboard builds on it.
+import { resolve } from 'node:path';
+import { SlsaLedgerError, UnavailableError } from '../errors.js';
+
+export type DbEngine = 'pglite' | 'postgres';
+
+/**
+ * Who the session acts as. `owner`: the connecting user (migrations). `ingest`: `SET ROLE
+ * slsa_manifest_ingest` (EXECUTE on the ingest function only). `reader`: `SET ROLE slsa_kpi_reader`
+ * (SELECT on the views only). PGlite's session is a superuser that can `SET ROLE` too.
+ */
+export type DbRole = 'owner' | 'ingest' | 'reader';
+
+export const INGEST_ROLE = 'slsa_manifest_ingest';
+export const READER_ROLE = 'slsa_kpi_reader';
+/** The one function the ingest role may call. */
+export const INGEST_FUNCTION = 'slsa_ingest_batch';
+
+/** Views the reader role sees (DESIGN.md §5). `runs` has every run field and the entry jsonb. */
+export const readerViews = {
+  runs: 'provenance_runs',
+  kpi: 'provenance_kpi',
+  daily: 'provenance_kpi_daily',
+  lag: 'provenance_ingest_lag',
+  ingestRuns: 'provenance_ingest_runs',
+  manifests: 'provenance_manifests',
+  audit: 'provenance_audit',
+} as const;
+
+/** Default embedded database directory, relative to the working directory. */
+export const DEFAULT_DATA_DIR = '.slsa-ledger/db';
+
+export interface QueryResult<T> {
+  readonly rows: T[];
+  /** rows returned or affected */
+  readonly rowCount: number;
+}
+
+/**
+ * What a query or transaction body gets. Values come back as: bigint/integer -> number,
+ * double precision -> number, numeric -> string, timestamptz -> Date, jsonb -> parsed JSON.
+ * Pass jsonb parameters as `JSON.stringify(value)` with a `$n::jsonb` cast.
+ */
+export interface DbQueryable {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  /** Runs one or more statements without parameters (e.g. a migration file). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface DbClient extends DbQueryable {
+  readonly engine: DbEngine;
+  readonly role: DbRole;
+  /** where it points, for messages: `postgres://user@host:5432/db` (never a password) or the data dir */
+  readonly target: string;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: DbQueryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** a `postgres://` URL; when absent the embedded PGlite database is used */
+  readonly databaseUrl?: string;
+  /** the embedded database's directory (default `.slsa-ledger/db` under `cwd`) */
+  readonly dataDir?: string;
+  /** base for a relative `dataDir` (default `process.cwd()`) */
+  readonly cwd?: string;
+  readonly role?: DbRole;
+  /** apply pending migrations as the connecting user before switching to `role` (default false) */
+  readonly migrate?: boolean;
+}
+
+/** `--database-url`, else `DATABASE_URL` from the given environment, else undefined (embedded). */
+export function resolveDatabaseUrl(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const value = flag ?? env.DATABASE_URL;
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** The URL without its password, for messages: `postgres://user@host:5432/db`. */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const user = u.username === '' ? '' : `${decodeURIComponent(u.username)}@`;
+    return `${u.protocol}//${user}${u.host}${u.pathname}`;
+  } catch {
+    return 'the database url';
+  }
+}
+
+/** Host and port of a database URL (or `host` from its query string), for error messages. */
+export function databaseHostOf(url: string): string {
+  try {
+    const u = new URL(url);
+    const host = u.hostname || u.searchParams.get('host') || 'localhost';
+    return `${host}:${u.port || '5432'}`;
+  } catch {
+    return 'unknown host';
+  }
+}
+
+/**
+ * Opens the database: Postgres when `databaseUrl` is given, else embedded PGlite in `dataDir`.
+ * Does not apply migrations (see `applyMigrations`).
+ * @throws UnavailableError `DB_UNAVAILABLE` naming the host (never the password)
+ * @throws SlsaLedgerError `USAGE_INVALID_FLAG` for a URL that is not `postgres://` or `postgresql://`
+ */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<DbClient> {
+  const role = options.role ?? 'owner';
+  const migrate = options.migrate === true;
+  if (options.databaseUrl !== undefined) {
+    checkDatabaseUrl(options.databaseUrl);
+    const { openPostgres } = await import('./postgres-store.js');
+    if (migrate) {
+      const owner = await openPostgres(options.databaseUrl, 'owner');
+      try {
+        const { applyMigrations } = await import('./migrations.js');
+        await applyMigrations(owner);
+      } finally {
+        await owner.close();
+      }
+    }
+    return openPostgres(options.databaseUrl, role);
+  }
+  const dataDir = resolve(options.cwd ?? process.cwd(), options.dataDir ?? DEFAULT_DATA_DIR);
+  const { openPglite } = await import('./pglite-store.js');
+  return openPglite(dataDir, role, migrate);
+}
+
+function checkDatabaseUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      'the database url is not a valid url (expected postgres://user@host:5432/db)',
+      { details: { flag: 'database-url' } },
+    );
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      `the database url must start with postgres:// or postgresql://, got '${parsed.protocol}//'`,
+      { details: { flag: 'database-url' } },
+    );
+  }
+}
+
+/** The SQL that switches a fresh session to a role, or undefined for `owner`. */
+export function setRoleSql(role: DbRole): string | undefined {
+  switch (role) {
+    case 'owner':
+      return undefined;
+    case 'ingest':
+      return `SET ROLE ${INGEST_ROLE}`;
+    case 'reader':
+      return `SET ROLE ${READER_ROLE}`;
+  }
+}
+
+// SQLSTATE classes that mean the server or the connection went away: safe to retry.
+const UNAVAILABLE_STATES = /^(08|57P0|53300|3D000|28)/;
+const NETWORK_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/** True for failures of the connection rather than of the statement. */
+export function isConnectionError(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (NETWORK_ERRNOS.has(code) || UNAVAILABLE_STATES.test(code)) return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /connection terminated|connection ended|not queryable|timeout exceeded when trying to connect|client has encountered a connection error|socket hang up/i.test(
+    message,
+  );
+}
+
+/**
+ * Wraps a foreign database error once, at the boundary: connection failures -> `DB_UNAVAILABLE`
+ * (exit 5), permission -> `DB_PERMISSION_DENIED`, bad data refused by the database ->
+ * `DB_INPUT_REJECTED`, anything else -> `DB_QUERY_FAILED`. `where` names the host, never a password.
+ */
+export function wrapDbError(error: unknown, where: string, doing: string): SlsaLedgerError {
+  if (error instanceof SlsaLedgerError) return error;
+  const e = error as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const raw = typeof e.message === 'string' && e.message !== '' ? e.message : String(error);
+  const message = scrubPasswords(raw).split('\n')[0] ?? raw;
+  const details = { target: where, ...(code === undefined ? {} : { sqlstate: code }) };
+  if (isConnectionError(error)) {
+    return new UnavailableError(
+      'DB_UNAVAILABLE',
+      `database at ${where} is unavailable (${doing}): ${message}`,
+      {
+        cause: error,
+        details,
+      },
+    );
+  }
+  if (code === '42883' || code === '42P01' || code === '3F000') {
+    return new SlsaLedgerError(
+      'DB_NOT_MIGRATED',
+      `database at ${where} lacks the slsa-ledger schema (${message}): run 'slsa-ledger migrate' first`,
+      { cause: error, details },
+    );
+  }
+  if (code === '42501') {
+    return new SlsaLedgerError('DB_PERMISSION_DENIED', `database at ${where} refused ${doing}: ${message}`, {
+      cause: error,
+      details,
+    });
+  }
+  if (code !== undefined && /^(22|23)/.test(code)) {
+    return new SlsaLedgerError('DB_INPUT_REJECTED', `database at ${where} rejected ${doing}: ${message}`, {
+      cause: error,
+      details,
+    });
+  }
+  return new SlsaLedgerError('DB_QUERY_FAILED', `${doing} failed on ${where}: ${message}`, {
+    cause: error,
+    details,
+  });
+}
+
+/** Removes `user:password@` from any URL in a message. */
+export function scrubPasswords(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+):[^\s@/"']+@/gi, '$1:***@');
+}

@@ -1,0 +1,67 @@
+import { parseJiraIssue, type JiraIssueFields } from '../core/validate/signoff.js';
+import { SlsaLedgerError } from '../errors.js';
+import { isAllowedScheme } from './github.js';
+import { networkReason } from './slack.js';
+
+export interface JiraCredentials {
+  /** JIRA_BASE_URL, e.g. https://acme.atlassian.net */
+  readonly baseUrl: string | undefined;
+  /** JIRA_EMAIL */
+  readonly email: string | undefined;
+  /** JIRA_API_TOKEN */
+  readonly apiToken: string | undefined;
+}
+
+/**
+ * Reads an issue's status and labels: `GET /rest/api/3/issue/{key}?fields=status,labels` with Basic
+ * auth (email:API token). 404 means "no such issue, or not visible to this account"; both fail the
+ * sign-off. Throws JIRA_CREDENTIALS_MISSING, JIRA_REJECTED (401/403), JIRA_UNAVAILABLE.
+ */
+export async function fetchJiraIssue(credentials: JiraCredentials, key: string, timeoutMs = 15_000): Promise<JiraIssueFields | undefined> {
+  const { baseUrl, email, apiToken } = credentials;
+  if (!baseUrl || !email || !apiToken) {
+    const missing = [!baseUrl && 'JIRA_BASE_URL', !email && 'JIRA_EMAIL', !apiToken && 'JIRA_API_TOKEN'].filter(Boolean);
+    throw new SlsaLedgerError('JIRA_CREDENTIALS_MISSING', `--require-signoff needs ${missing.join(', ')}`, { details: { missing } });
+  }
+  let base: URL;
+  try {
+    base = new URL(baseUrl);
+  } catch {
+    throw new SlsaLedgerError('CONFIG_INVALID', 'JIRA_BASE_URL is not a URL');
+  }
+  if (!isAllowedScheme(base) || base.username !== '' || base.password !== '') {
+    throw new SlsaLedgerError('CONFIG_INVALID', 'JIRA_BASE_URL must be an https URL without credentials');
+  }
+  const url = new URL(`${base.href.replace(/\/+$/, '')}/rest/api/3/issue/${encodeURIComponent(key)}`);
+  url.searchParams.set('fields', 'status,labels');
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      redirect: 'error',
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: {
+        accept: 'application/json',
+        authorization: `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`,
+      },
+    });
+  } catch (error) {
+    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira: ${networkReason(error)} reaching ${base.host}`, { cause: error });
+  }
+  const text = await response.text();
+  if (response.status === 404) return undefined;
+  if (response.status === 401 || response.status === 403) {
+    throw new SlsaLedgerError('JIRA_REJECTED', `jira refused the credentials (${response.status}): check JIRA_EMAIL and JIRA_API_TOKEN`, {
+      details: { status: response.status },
+    });
+  }
+  if (response.status !== 200) {
+    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${response.status} for ${key}`, { details: { status: response.status } });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${key} with something that is not JSON`, { cause: error });
+  }
+  return parseJiraIssue(key, json);
+}

@@ -1,0 +1,106 @@
+// The KPI aggregates in SQL, over the reader views only (so `slsa_kpi_reader` can run them). They
+// must agree with the pure reference `aggregateRuns` in src/core/kpi: the integration tests compare
+// the two on the same ledger, on PGlite and on Postgres.
+import type { KpiAggregates, KpiWindow, Percentiles } from '../core/kpi/kpi.js';
+import type { DbQueryable } from './db.js';
+import { readerViews } from './db.js';
+
+const runs = `public.${readerViews.runs}`;
+const manifests = `public.${readerViews.manifests}`;
+const ingestRuns = `public.${readerViews.ingestRuns}`;
+
+// Lag at millisecond resolution, as the reference computes it from ISO times.
+const LAG = `extract(epoch FROM date_trunc('milliseconds', ingested_at) - date_trunc('milliseconds', "timestamp"))::double precision`;
+
+const totalsSql = `
+SELECT count(*)::integer AS entries,
+       count(*) FILTER (WHERE status = 'failure')::integer AS failures,
+       count(*) FILTER (WHERE artifact_url IS NULL OR governance_flag = 'artifact-missing')::integer AS missing_artifacts,
+       count(*) FILTER (WHERE validation_status = 'passed')::integer AS validated,
+       coalesce(sum(notify_attempts), 0)::double precision AS notify_attempts,
+       coalesce(sum(notify_delivered), 0)::double precision AS notify_delivered,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY lock_wait_s) AS lock_p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY lock_wait_s) AS lock_p95,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY artifact_upload_latency_s) AS upload_p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY artifact_upload_latency_s) AS upload_p95,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY ${LAG}) AS lag_p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY ${LAG}) AS lag_p95,
+       max(${LAG}) AS lag_max,
+       to_char(max(dispatch_token_rotated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rotated_at,
+       to_char(max(dispatch_token_expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at
+  FROM ${runs}
+ WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz`;
+
+const perDaySql = `
+SELECT to_char(("timestamp" AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, count(*)::integer AS n
+  FROM ${runs}
+ WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz
+ GROUP BY 1
+ ORDER BY 1`;
+
+const manifestsSql = `
+SELECT r.manifest_path AS path, coalesce(m.manifest_hash, min(r.manifest_hash)) AS hash
+  FROM ${runs} r
+  LEFT JOIN ${manifests} m ON m.path = r.manifest_path
+ WHERE r."timestamp" >= $1::timestamptz AND r."timestamp" < $2::timestamptz
+ GROUP BY r.manifest_path, m.manifest_hash
+ ORDER BY 1`;
+
+const ingestFailuresSql = `
+SELECT count(*)::integer AS n
+  FROM ${ingestRuns}
+ WHERE status = 'failed' AND started_at >= $1::timestamptz AND started_at < $2::timestamptz`;
+
+interface TotalsRow {
+  entries: number;
+  failures: number;
+  missing_artifacts: number;
+  validated: number;
+  notify_attempts: number;
+  notify_delivered: number;
+  lock_p50: number | null;
+  lock_p95: number | null;
+  upload_p50: number | null;
+  upload_p95: number | null;
+  lag_p50: number | null;
+  lag_p95: number | null;
+  lag_max: number | null;
+  rotated_at: string | null;
+  expires_at: string | null;
+}
+
+function pct(p50: number | null, p95: number | null): Percentiles {
+  return { p50: p50 === null ? null : Number(p50), p95: p95 === null ? null : Number(p95) };
+}
+
+/** The KPI aggregates of the runs whose entry timestamp lies in the window. */
+export async function queryKpiAggregates(db: DbQueryable, window: KpiWindow): Promise<KpiAggregates> {
+  const params = [window.since, window.until];
+  const totals = (await db.query<TotalsRow>(totalsSql, params)).rows[0]!;
+  const days = await db.query<{ day: string; n: number }>(perDaySql, params);
+  const files = await db.query<{ path: string; hash: string }>(manifestsSql, params);
+  const failures = await db.query<{ n: number }>(ingestFailuresSql, params);
+  const perDay: Record<string, number> = {};
+  for (const d of days.rows) perDay[d.day] = Number(d.n);
+  const hashes: Record<string, string> = {};
+  for (const f of files.rows) hashes[f.path] = f.hash;
+  return {
+    entries: Number(totals.entries),
+    failures: Number(totals.failures),
+    missing_artifacts: Number(totals.missing_artifacts),
+    validated: Number(totals.validated),
+    per_day: perDay,
+    notify_attempts: Number(totals.notify_attempts),
+    notify_delivered: Number(totals.notify_delivered),
+    lock_wait_s: pct(totals.lock_p50, totals.lock_p95),
+    artifact_upload_latency_s: pct(totals.upload_p50, totals.upload_p95),
+    manifest_to_db_lag_s: {
+      ...pct(totals.lag_p50, totals.lag_p95),
+      max: totals.lag_max === null ? null : Number(totals.lag_max),
+    },
+    dispatch_token_rotated_at: totals.rotated_at,
+    dispatch_token_expires_at: totals.expires_at,
+    manifest_hash: hashes,
+    ingest_failures: Number(failures.rows[0]?.n ?? 0),
+  };
+}

@@ -1,0 +1,212 @@
+// DbClient over embedded PGlite (Postgres in WebAssembly, one process, one connection).
+import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { SlsaLedgerError, UnavailableError } from '../errors.js';
+import type { DbClient, DbQueryable, DbRole, QueryResult } from './db.js';
+import { setRoleSql, wrapDbError } from './db.js';
+
+// PGlite runs Postgres as a single-user backend: nothing checkpoints on WAL size by itself, so the
+// adapter checkpoints after every CHECKPOINT_EVERY_BYTES of statements sent and on close. With
+// max_wal_size / min_wal_size small, old segments are recycled at each checkpoint instead of kept.
+const CHECKPOINT_EVERY_BYTES = 48 * 1024 * 1024;
+const WAL_SETTINGS = ['max_wal_size = 64MB', 'min_wal_size = 32MB', 'wal_keep_size = 0'];
+
+// Two PGlite instances on one directory corrupt it: one per directory per process, and a lock file
+// naming the owning process against other processes.
+const openDirs = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function acquireLock(dataDir: string): string {
+  const lockPath = `${dataDir}.lock`;
+  if (openDirs.has(dataDir)) {
+    throw new UnavailableError('DB_LOCKED', `embedded database ${dataDir} is already open in this process`, {
+      details: { dataDir },
+    });
+  }
+  mkdirSync(dirname(lockPath), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      openDirs.add(dataDir);
+      return lockPath;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new UnavailableError(
+          'DB_UNAVAILABLE',
+          `embedded database ${dataDir} cannot be locked: ${(error as Error).message}`,
+          { cause: error, details: { dataDir } },
+        );
+      }
+      const pid = Number.parseInt(readFileSync(lockPath, 'utf8').trim(), 10);
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new UnavailableError(
+          'DB_LOCKED',
+          `embedded database ${dataDir} is in use by process ${pid}; stop it or use --database-url`,
+          { details: { dataDir, pid } },
+        );
+      }
+      // stale lock of a process that is gone
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new UnavailableError('DB_LOCKED', `embedded database ${dataDir} is locked`, { details: { dataDir } });
+}
+
+function releaseLock(dataDir: string, lockPath: string): void {
+  openDirs.delete(dataDir);
+  rmSync(lockPath, { force: true });
+}
+
+/** Opens (creating on first use) the embedded database in `dataDir`, or in memory for `memory://`. */
+export async function openPglite(dataDir: string, role: DbRole, migrate = false): Promise<DbClient> {
+  const inMemory = dataDir.startsWith('memory://') || dataDir.endsWith('/memory:');
+  const where = inMemory ? 'embedded database (in memory)' : `embedded database ${dataDir}`;
+  const lockPath = inMemory ? undefined : acquireLock(dataDir);
+  let db: PGlite;
+  try {
+    if (!inMemory) mkdirSync(dataDir, { recursive: true });
+    db = await PGlite.create(inMemory ? undefined : dataDir, { postgresqlconf: WAL_SETTINGS });
+  } catch (error) {
+    if (lockPath !== undefined) releaseLock(dataDir, lockPath);
+    throw new UnavailableError(
+      'DB_UNAVAILABLE',
+      `${where} cannot be opened: ${(error as Error).message ?? String(error)}`,
+      { cause: error, details: { dataDir } },
+    );
+  }
+  if (migrate) {
+    try {
+      const { applyMigrations } = await import('./migrations.js');
+      await applyMigrations(ownerClient(db, dataDir));
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      if (lockPath !== undefined) releaseLock(dataDir, lockPath);
+      throw error;
+    }
+  }
+  const roleSql = setRoleSql(role);
+  if (roleSql !== undefined) {
+    try {
+      await db.exec(roleSql);
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      if (lockPath !== undefined) releaseLock(dataDir, lockPath);
+      throw new SlsaLedgerError(
+        'DB_NOT_MIGRATED',
+        `${where} has no role for '${role}': run 'slsa-ledger migrate' first`,
+        { cause: error, details: { dataDir, role } },
+      );
+    }
+  }
+
+  return clientFor(db, { dataDir, where, inMemory, role, roleSql, lockPath });
+}
+
+// A throwaway owner view of the open database, for migrating before the role switch.
+function ownerClient(db: PGlite, dataDir: string): DbClient {
+  const where = `embedded database ${dataDir}`;
+  return clientFor(db, {
+    dataDir,
+    where,
+    inMemory: true,
+    role: 'owner',
+    roleSql: undefined,
+    lockPath: undefined,
+    keepOpen: true,
+  });
+}
+
+interface ClientState {
+  readonly dataDir: string;
+  readonly where: string;
+  readonly inMemory: boolean;
+  readonly role: DbRole;
+  readonly roleSql: string | undefined;
+  readonly lockPath: string | undefined;
+  /** close() leaves the database open (the owner view used while migrating) */
+  readonly keepOpen?: boolean;
+}
+
+function clientFor(db: PGlite, state: ClientState): DbClient {
+  const { dataDir, where, inMemory, role, roleSql, lockPath } = state;
+  let sentBytes = 0;
+  let closed = false;
+  const checkpoint = async (): Promise<void> => {
+    sentBytes = 0;
+    // CHECKPOINT needs the superuser the PGlite session really is
+    await db.exec(roleSql === undefined ? 'CHECKPOINT' : `RESET ROLE; CHECKPOINT; ${roleSql}`);
+  };
+  const account = (sql: string, params: readonly unknown[]): void => {
+    sentBytes += sql.length;
+    for (const p of params) if (typeof p === 'string') sentBytes += p.length;
+  };
+  const maybeCheckpoint = async (): Promise<void> => {
+    if (sentBytes >= CHECKPOINT_EVERY_BYTES) await checkpoint();
+  };
+
+  const wrap = (target: PGlite | Transaction): DbQueryable => ({
+    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      account(sql, params);
+      try {
+        const result = await target.query<T>(sql, params as unknown[]);
+        return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      } catch (error) {
+        throw wrapDbError(error, where, 'a query');
+      }
+    },
+    async exec(sql: string): Promise<void> {
+      account(sql, []);
+      try {
+        await target.exec(sql);
+      } catch (error) {
+        throw wrapDbError(error, where, 'a statement');
+      }
+    },
+  });
+  const base = wrap(db);
+  return {
+    engine: 'pglite',
+    role,
+    target: inMemory ? 'memory://' : dataDir,
+    async query<T>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
+      const result = await base.query<T>(sql, params);
+      await maybeCheckpoint();
+      return result;
+    },
+    async exec(sql: string): Promise<void> {
+      await base.exec(sql);
+      await maybeCheckpoint();
+    },
+    async transaction<T>(fn: (tx: DbQueryable) => Promise<T>): Promise<T> {
+      let result: T;
+      try {
+        result = await db.transaction((tx) => fn(wrap(tx)));
+      } catch (error) {
+        throw wrapDbError(error, where, 'a transaction');
+      }
+      await maybeCheckpoint();
+      return result;
+    },
+    async close(): Promise<void> {
+      if (closed || state.keepOpen === true) return;
+      closed = true;
+      try {
+        if (!inMemory) await checkpoint().catch(() => undefined);
+        await db.close();
+      } finally {
+        if (lockPath !== undefined) releaseLock(dataDir, lockPath);
+      }
+    },
+  };
+}

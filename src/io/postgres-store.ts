@@ -1,0 +1,117 @@
+// DbClient over any Postgres URL with `pg`: a small pool, each connection switched to the role.
+import pg from 'pg';
+import { SlsaLedgerError } from '../errors.js';
+import type { DbClient, DbQueryable, DbRole, QueryResult } from './db.js';
+import { databaseHostOf, describeDatabaseUrl, setRoleSql, wrapDbError } from './db.js';
+
+// bigint run ids are at most 2^53 - 1 (DESIGN.md §4), so numbers are exact; numeric stays text.
+const INT8_OID = 20;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+    // pg's own parsers for every other type
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+function queryable(client: pg.PoolClient | pg.Pool, where: string): DbQueryable {
+  return {
+    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      try {
+        const result = await client.query(sql, params as unknown[]);
+        return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
+      } catch (error) {
+        throw wrapDbError(error, where, 'a query');
+      }
+    },
+    async exec(sql: string): Promise<void> {
+      try {
+        await client.query(sql);
+      } catch (error) {
+        throw wrapDbError(error, where, 'a statement');
+      }
+    },
+  };
+}
+
+/**
+ * Connects to Postgres and checks the connection (and the role) once, so an unreachable server
+ * fails here with `DB_UNAVAILABLE` naming the host.
+ */
+export async function openPostgres(url: string, role: DbRole): Promise<DbClient> {
+  const where = databaseHostOf(url);
+  const target = describeDatabaseUrl(url);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 4,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 10_000,
+    types,
+    application_name: 'slsa-ledger',
+  });
+  // an idle connection dropped by the server must not crash the process; the next query reports it
+  pool.on('error', () => undefined);
+  const roleSql = setRoleSql(role);
+  if (roleSql !== undefined) {
+    pool.on('connect', (client) => {
+      client.query(roleSql).catch(() => undefined);
+    });
+  }
+  try {
+    const client = await pool.connect();
+    try {
+      // the 'connect' hook's SET ROLE is queued before this, so a missing role fails here
+      if (roleSql !== undefined) await client.query(roleSql);
+      await client.query('SELECT 1');
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    const wrapped = wrapDbError(error, where, 'connecting');
+    if ((error as { code?: string }).code === '22023' || /role .* does not exist/.test(wrapped.message)) {
+      throw new SlsaLedgerError(
+        'DB_NOT_MIGRATED',
+        `database at ${where} has no role for '${role}': run 'slsa-ledger migrate' first`,
+        { cause: error, details: { target: where, role } },
+      );
+    }
+    throw wrapped;
+  }
+  const base = queryable(pool, where);
+  return {
+    engine: 'postgres',
+    role,
+    target,
+    query: base.query,
+    exec: base.exec,
+    async transaction<T>(fn: (tx: DbQueryable) => Promise<T>): Promise<T> {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw wrapDbError(error, where, 'connecting');
+      }
+      let broken: unknown;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(queryable(client, where));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          // the connection is gone: the server rolls the transaction back itself
+          broken = rollbackError;
+        }
+        throw wrapDbError(error, where, 'a transaction');
+      } finally {
+        client.release(broken === undefined ? undefined : (broken as Error));
+      }
+    },
+    async close(): Promise<void> {
+      await pool.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,264 @@
+import type { DailyCounts, LabelCount } from '../core/dashboard/view-model.js';
+import type { RunKey, RunSortKey, RunsQuery, TimeWindow } from '../core/dashboard/query.js';
+import { SlsaLedgerError } from '../errors.js';
+import { isConnectionError, readerViews, type DbClient, type DbQueryable } from './db.js';
+
+// The dashboard's read queries. Parameterised SQL only: user input only ever travels as bind
+// parameters; the ORDER BY column comes from a fixed whitelist. Every read runs in a READ ONLY
+// transaction, as the reader role where the database has one (see withReader).
+
+const runsView = `public.${readerViews.runs}`;
+const auditView = `public.${readerViews.audit}`;
+
+/**
+ * Runs `fn` in a READ ONLY transaction. The client should be opened with `role: 'reader'`
+ * (`openDatabase`), so the session has already done `SET ROLE slsa_kpi_reader` and can read only the
+ * views; READ ONLY is a second guard.
+ */
+export async function withReader<T>(db: DbClient, fn: (tx: DbQueryable) => Promise<T>): Promise<T> {
+  try {
+    return await db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION READ ONLY');
+      return fn(tx);
+    });
+  } catch (error) {
+    if (error instanceof SlsaLedgerError) throw error;
+    // never the driver's text: it may name the host, user or database
+    throw new SlsaLedgerError(
+      isConnectionError(error) ? 'DB_UNAVAILABLE' : 'DB_QUERY_FAILED',
+      'database query failed',
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+export interface RunSummary {
+  readonly tag: string;
+  readonly run_id: number;
+  readonly sha: string;
+  readonly status: string;
+  readonly governance_flag: string | null;
+  readonly timestamp: string;
+  readonly actor: string;
+  readonly artifact_url: string | null;
+  readonly release_url: string | null;
+  readonly failure_reason: string | null;
+  readonly validation_status: string | null;
+  readonly validated_at: string | null;
+}
+
+export interface RunsPage {
+  readonly runs: readonly RunSummary[];
+  readonly page: number;
+  readonly per_page: number;
+  readonly total: number;
+  readonly total_pages: number;
+  readonly sort: RunSortKey;
+  readonly order: 'asc' | 'desc';
+}
+
+const sortColumns: Readonly<Record<RunSortKey, string>> = {
+  timestamp: 'r."timestamp"',
+  tag: 'r.tag',
+  run_id: 'r.run_id',
+  status: 'r.status',
+  governance_flag: 'r.governance_flag',
+  validated_at: 'r.validated_at',
+  actor: 'r.actor',
+};
+
+/** `LIKE` pattern for a prefix: the prefix's own `%`, `_` and `\` match literally. */
+export function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function whereClause(q: Partial<RunsQuery> & TimeWindow, params: unknown[]): string {
+  const conditions: string[] = [];
+  const bind = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (q.tagPrefix !== undefined) conditions.push(`r.tag LIKE ${bind(likePrefix(q.tagPrefix))} ESCAPE '\\'`);
+  if (q.status !== undefined) conditions.push(`r.status = ${bind(q.status)}`);
+  if (q.governanceFlag !== undefined) conditions.push(`r.governance_flag = ${bind(q.governanceFlag)}`);
+  if (q.since !== undefined) conditions.push(`r."timestamp" >= ${bind(q.since)}::timestamptz`);
+  if (q.until !== undefined) conditions.push(`r."timestamp" < ${bind(q.until)}::timestamptz`);
+  return conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+}
+
+// Output names equal to column names would capture ORDER BY: the sort and filters use `r.` names.
+const summaryColumns = `r.tag, r.run_id, r.sha, r.status, r.governance_flag,
+  r.entry->>'timestamp' AS "timestamp", r.actor, r.artifact_url, r.release_url, r.failure_reason,
+  r.validation_status, r.entry->'validation'->>'validated_at' AS validated_at`;
+
+type SummaryRow = Omit<RunSummary, 'run_id'> & { run_id: number | string };
+
+function toSummary(row: SummaryRow): RunSummary {
+  return { ...row, run_id: Number(row.run_id) };
+}
+
+/** One page of runs, filtered and sorted; ties broken by (tag, run_id) so pages never overlap. */
+export async function listRuns(db: DbClient, q: RunsQuery): Promise<RunsPage> {
+  return withReader(db, async (tx) => {
+    const params: unknown[] = [];
+    const where = whereClause(q, params);
+    const direction = q.order === 'asc' ? 'ASC' : 'DESC';
+        const tie =
+      q.sort === 'tag'
+        ? `run_id ${direction}`
+        : q.sort === 'run_id'
+          ? `tag ${direction}`
+          : `tag ${direction}, run_id ${direction}`;
+    const order = `${sortColumns[q.sort]} ${direction} NULLS LAST, ${tie}`;
+    const offset = (q.page - 1) * q.perPage;
+    const [rows, count] = [
+      await tx.query<SummaryRow>(
+        `SELECT ${summaryColumns} FROM ${runsView} r ${where} ORDER BY ${order} LIMIT ${q.perPage} OFFSET ${offset}`,
+        params,
+      ),
+      await tx.query<{ total: string }>(`SELECT count(*)::text AS total FROM ${runsView} r ${where}`, params),
+    ];
+    const total = Number(count.rows[0]?.total ?? 0);
+    return {
+      runs: rows.rows.map(toSummary),
+      page: q.page,
+      per_page: q.perPage,
+      total,
+      total_pages: Math.max(1, Math.ceil(total / q.perPage)),
+      sort: q.sort,
+      order: q.order,
+    };
+  });
+}
+
+export interface AuditRecord {
+  readonly action: string;
+  readonly changed_at: string;
+  readonly manifest_path: string | null;
+  readonly git_commit: string | null;
+  readonly changed_fields: readonly string[];
+}
+
+export interface RunDetail {
+  readonly run: Readonly<Record<string, unknown>>;
+  readonly audit_log: readonly AuditRecord[];
+}
+
+/** One run with every field, its governance history, validation, provenance, metrics and audit log. */
+export async function getRun(db: DbClient, key: RunKey): Promise<RunDetail> {
+  return withReader(db, async (tx) => {
+    const found = await tx.query<{
+      entry: Record<string, unknown>;
+      validation_status: string | null;
+      manifest_path: string;
+      manifest_hash: string;
+      git_commit: string | null;
+      ingested_at: string;
+      first_ingested_at: string;
+    }>(
+      `SELECT entry, validation_status, manifest_path, manifest_hash, git_commit,
+              to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ingested_at,
+              to_char(first_ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS first_ingested_at
+         FROM ${runsView} WHERE tag = $1 AND run_id = $2`,
+      [key.tag, key.runId],
+    );
+    const row = found.rows[0];
+    if (row === undefined) {
+      throw new SlsaLedgerError(
+        'DASHBOARD_RUN_NOT_FOUND',
+        `no run ${key.runId} for tag ${key.tag.slice(0, 255)}`,
+        {
+          details: { tag: key.tag, run_id: key.runId },
+        },
+      );
+    }
+    const audit = await tx.query<AuditRecord>(
+      `SELECT action,
+              to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS changed_at,
+              manifest_path, git_commit,
+              coalesce(metadata->'changed_fields', '[]'::jsonb) AS changed_fields
+         FROM ${auditView} WHERE tag = $1 AND run_id = $2 ORDER BY changed_at, id`,
+      [key.tag, key.runId],
+    );
+    const entry = row.entry;
+    const validation = entry.validation as { validated_at?: string } | undefined;
+    return {
+      run: {
+        ...entry,
+        validation_status: row.validation_status,
+        validated_at: validation?.validated_at ?? null,
+        manifest_path: row.manifest_path,
+        manifest_hash: row.manifest_hash,
+        git_commit: row.git_commit,
+        ingested_at: row.ingested_at,
+        first_ingested_at: row.first_ingested_at,
+      },
+      audit_log: audit.rows,
+    };
+  });
+}
+
+export interface DashboardAggregates {
+  readonly daily: readonly DailyCounts[];
+  readonly statusCounts: readonly LabelCount[];
+  readonly flagCounts: readonly LabelCount[];
+}
+
+/** Per-day counts, lag p95 and the status / flag breakdown of a window, in one read transaction. */
+export async function loadDashboardAggregates(
+  db: DbClient,
+  window: TimeWindow,
+): Promise<DashboardAggregates> {
+  return withReader(db, async (tx) => {
+    const params: unknown[] = [];
+    const where = whereClause(window, params);
+    const daily = await tx.query<{
+      day: string;
+      success: string;
+      failure: string;
+      missing: string;
+      validated: string;
+      lag_p95_s: number | null;
+    }>(
+      `SELECT to_char(date_trunc('day', "timestamp" AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
+              count(*) FILTER (WHERE status = 'success')::text AS success,
+              count(*) FILTER (WHERE status = 'failure')::text AS failure,
+              count(*) FILTER (WHERE artifact_url IS NULL OR governance_flag = 'artifact-missing')::text AS missing,
+              count(*) FILTER (WHERE validation_status = 'passed')::text AS validated,
+              percentile_cont(0.95) WITHIN GROUP (
+                ORDER BY extract(epoch FROM ingested_at - "timestamp"))::float8 AS lag_p95_s
+         FROM ${runsView} r ${where}
+        GROUP BY 1 ORDER BY 1`,
+      params,
+    );
+    const groups = await tx.query<{
+      status: string | null;
+      governance_flag: string | null;
+      by_status: boolean;
+      n: string;
+    }>(
+      `SELECT status, governance_flag, GROUPING(governance_flag) = 1 AS by_status, count(*)::text AS n
+         FROM ${runsView} r ${where}
+        GROUP BY GROUPING SETS ((status), (governance_flag))`,
+      params,
+    );
+    return {
+      daily: daily.rows.map((r) => ({
+        day: r.day,
+        success: Number(r.success),
+        failure: Number(r.failure),
+        missingArtifact: Number(r.missing),
+        validated: Number(r.validated),
+        lagP95S: r.lag_p95_s === null ? null : Number(r.lag_p95_s),
+      })),
+      statusCounts: groups.rows
+        .filter((r) => r.by_status)
+        .map((r) => ({ label: r.status, count: Number(r.n) })),
+      flagCounts: groups.rows
+        .filter((r) => !r.by_status)
+        .map((r) => ({ label: r.governance_flag, count: Number(r.n) })),
+    };
+  });
+}

@@ -1,0 +1,212 @@
+// Parses GitHub workflow YAML into the governance model with 1-based line/column positions, using
+// the `yaml` package's document API and a LineCounter. Only the shape the rules need is read.
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import type {
+  ConcurrencyModel,
+  JobModel,
+  Located,
+  PermissionsModel,
+  Position,
+  StepModel,
+  TextNode,
+  UsesRef,
+  WorkflowModel,
+} from '../core/governance/model.js';
+import { SlsaLedgerError } from '../errors.js';
+
+type Path = readonly (string | number)[];
+
+function positionOf(lc: LineCounter, node: unknown): Position {
+  const range = (node as { range?: [number, number, number] } | null)?.range;
+  const p = lc.linePos(range?.[0] ?? 0);
+  return { line: p.line, column: p.col };
+}
+
+function scalarText(node: unknown): string | undefined {
+  if (isScalar(node)) {
+    const v = node.value;
+    if (v === null || v === undefined) return '';
+    return typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
+  }
+  return undefined;
+}
+
+function pairs(node: unknown): Pair[] {
+  return isMap(node) ? (node.items as Pair[]) : [];
+}
+
+function keyOf(pair: Pair): string {
+  return scalarText(pair.key) ?? '';
+}
+
+function get(node: unknown, key: string): Pair | undefined {
+  return pairs(node).find((p) => keyOf(p) === key);
+}
+
+function located(lc: LineCounter, node: unknown): Located<string> | undefined {
+  const text = scalarText(node);
+  return text === undefined ? undefined : { value: text, pos: positionOf(lc, node) };
+}
+
+function stringMap(lc: LineCounter, node: unknown): Record<string, Located<string>> {
+  const out: Record<string, Located<string>> = {};
+  for (const p of pairs(node)) {
+    const v = located(lc, p.value);
+    if (v !== undefined) out[keyOf(p)] = v;
+  }
+  return out;
+}
+
+function parsePermissions(lc: LineCounter, pair: Pair | undefined): PermissionsModel | undefined {
+  if (pair === undefined) return undefined;
+  const pos = positionOf(lc, pair.key);
+  const node = pair.value;
+  if (node === null || node === undefined) return { kind: 'map', pos, scopes: [] };
+  if (isMap(node)) {
+    return {
+      kind: 'map',
+      pos,
+      scopes: (node.items as Pair[]).map((p) => {
+        const level = scalarText(p.value);
+        return {
+          scope: keyOf(p),
+          level: level === 'read' || level === 'write' || level === 'none' ? level : undefined,
+          pos: positionOf(lc, p.key),
+        };
+      }),
+    };
+  }
+  const text = scalarText(node) ?? '';
+  if (text === 'read-all' || text === 'write-all') return { kind: text, pos };
+  return { kind: 'invalid', pos, text };
+}
+
+function parseConcurrency(lc: LineCounter, pair: Pair | undefined): ConcurrencyModel | undefined {
+  if (pair === undefined) return undefined;
+  const pos = positionOf(lc, pair.key);
+  if (isMap(pair.value)) {
+    const cancel = get(pair.value, 'cancel-in-progress')?.value;
+    const cancelText = isScalar(cancel) ? cancel.value : undefined;
+    return {
+      pos,
+      group: scalarText(get(pair.value, 'group')?.value),
+      cancelInProgress:
+        typeof cancelText === 'boolean'
+          ? cancelText
+          : cancelText === undefined
+            ? undefined
+            : String(cancelText as string),
+    };
+  }
+  // `concurrency: name` is a group with GitHub's default cancel-in-progress: false
+  return { pos, group: scalarText(pair.value), cancelInProgress: undefined };
+}
+
+function parseUses(lc: LineCounter, text: string, node: unknown): UsesRef | undefined {
+  const v = located(lc, node);
+  if (v === undefined) return undefined;
+  const range = (node as { range?: [number, number, number] }).range;
+  // the comment after the value on the same line (`uses: a/b@sha # v1.2.3`)
+  const end = range?.[1] ?? 0;
+  const lineEnd = text.indexOf('\n', end);
+  const rest = text.slice(end, lineEnd === -1 ? undefined : lineEnd);
+  const m = /^\s*#\s*(.*?)\s*$/.exec(rest);
+  return { ...v, comment: m?.[1] };
+}
+
+function parseStep(lc: LineCounter, text: string, node: unknown, index: number): StepModel {
+  const run = located(lc, get(node, 'run')?.value);
+  return {
+    index,
+    pos: positionOf(lc, node),
+    id: scalarText(get(node, 'id')?.value),
+    name: scalarText(get(node, 'name')?.value),
+    uses: parseUses(lc, text, get(node, 'uses')?.value),
+    run,
+    with: stringMap(lc, get(node, 'with')?.value),
+    env: stringMap(lc, get(node, 'env')?.value),
+  };
+}
+
+function parseJob(lc: LineCounter, text: string, pair: Pair): JobModel {
+  const node = pair.value;
+  const steps = get(node, 'steps')?.value;
+  return {
+    id: keyOf(pair),
+    pos: positionOf(lc, pair.key),
+    permissions: parsePermissions(lc, get(node, 'permissions')),
+    concurrency: parseConcurrency(lc, get(node, 'concurrency')),
+    uses: parseUses(lc, text, get(node, 'uses')?.value),
+    env: stringMap(lc, get(node, 'env')?.value),
+    steps: isSeq(steps) ? steps.items.map((s, i) => parseStep(lc, text, s, i)) : [],
+  };
+}
+
+function collectTexts(lc: LineCounter, node: unknown, path: Path, out: TextNode[]): void {
+  if (isMap(node)) {
+    for (const p of node.items as Pair[]) {
+      const key = keyOf(p);
+      if (isScalar(p.key))
+        out.push({ path: [...path, key], value: key, pos: positionOf(lc, p.key), isKey: true });
+      collectTexts(lc, p.value, [...path, key], out);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => collectTexts(lc, item, [...path, i], out));
+  } else if (isPair(node)) {
+    collectTexts(lc, node.value, path, out);
+  } else {
+    const t = scalarText(node);
+    if (t !== undefined) out.push({ path, value: t, pos: positionOf(lc, node), isKey: false });
+  }
+}
+
+function parseTriggers(lc: LineCounter, pair: Pair | undefined): Located<string>[] {
+  if (pair === undefined) return [];
+  const node = pair.value;
+  if (isScalar(node)) {
+    const v = located(lc, node);
+    return v === undefined ? [] : [v];
+  }
+  if (isSeq(node)) return node.items.map((i) => located(lc, i)).filter((v) => v !== undefined);
+  return pairs(node).map((p) => ({ value: keyOf(p), pos: positionOf(lc, p.key) }));
+}
+
+/**
+ * Parses one workflow file. YAML errors and a document that is not a workflow mapping are
+ * WORKFLOW_INVALID (exit 3), naming the file and line.
+ */
+export function parseWorkflowYaml(text: string, file: string): WorkflowModel {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const p = lc.linePos(e.pos[0]);
+    throw new SlsaLedgerError(
+      'WORKFLOW_INVALID',
+      `${file}:${p.line}:${p.col}: not valid YAML: ${e.message.split('\n')[0]}`,
+      {
+        details: { file, line: p.line, column: p.col },
+      },
+    );
+  }
+  const root = doc.contents as Node | null;
+  if (!isMap(root) || get(root, 'jobs') === undefined || !isMap(get(root, 'jobs')?.value)) {
+    throw new SlsaLedgerError('WORKFLOW_INVALID', `${file}: not a workflow: expected a mapping with 'jobs'`, {
+      details: { file },
+    });
+  }
+  // `on` is a YAML 1.1 boolean in some parsers; the yaml package (1.2 core) keeps it a string key
+  const on = get(root, 'on');
+  const texts: TextNode[] = [];
+  collectTexts(lc, root, [], texts);
+  return {
+    file,
+    name: scalarText(get(root, 'name')?.value),
+    triggers: parseTriggers(lc, on),
+    triggersPos: on === undefined ? { line: 1, column: 1 } : positionOf(lc, on.key),
+    permissions: parsePermissions(lc, get(root, 'permissions')),
+    concurrency: parseConcurrency(lc, get(root, 'concurrency')),
+    jobs: pairs(get(root, 'jobs')?.value).map((p) => parseJob(lc, text, p)),
+    texts,
+  };
+}

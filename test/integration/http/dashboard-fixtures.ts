@@ -1,0 +1,203 @@
+// Test data for the dashboard: realistic ledger entries (checked by the ledger's own schema), loaded
+// through the database's ingest function, on embedded PGlite or a fresh PostgreSQL database.
+import { createHash, randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { manifestPathFor, parseEntry, type LedgerEntry } from '../../../src/core/ledger/entry.js';
+import { openDatabase, type DbClient } from '../../../src/io/db.js';
+
+const day = 86_400_000;
+
+/** A small deterministic PRNG (mulberry32), so the data is the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hex(n: number, random: () => number): string {
+  let s = '';
+  while (s.length < n) s += Math.floor(random() * 16).toString(16);
+  return s;
+}
+
+const actors = ['release-bot', 'octocat', 'mona', 'hubot', 'dependabot[bot]'];
+const failureReasons = [
+  'artifact upload failed: 502 from uploads.github.com',
+  'provenance signing failed: OIDC token expired',
+  'tests failed on linux-arm64',
+  'dispatch token expired: 401 Bad credentials',
+];
+
+/** A tag with `<` and a failure reason that is an XSS attempt: valid ledger data all the same. */
+export const hostileTag = 'v6.6.6-<svg/onload=alert(1)>';
+export const hostileReason = '<img src=x onerror="window.__pwned=true;alert(1)"> <b>bold?</b>';
+
+/** `count` entries over the last `days` days before `now`, plus the hostile one (newest). */
+export function makeDashboardEntries(now: Date, count = 120, days = 45, seed = 7): LedgerEntry[] {
+  const random = prng(seed);
+  const entries: LedgerEntry[] = [];
+  const start = now.getTime() - days * day;
+  for (let i = 0; i < count; i++) {
+    const ts = new Date(start + Math.floor(((i + random() * 0.8) / count) * days * day));
+    const timestamp = `${ts.toISOString().slice(0, 19)}Z`;
+    const month = ts.getUTCMonth() + 1;
+    const tag = i % 9 === 4 ? `release/v${2026}.${month}.${i}` : `v2026.${month}.${i}`;
+    const failed = random() < 0.12;
+    const missing = failed && random() < 0.5;
+    const validated = !failed && random() < 0.9;
+    const runId = 19_000_000_000 + i * 137;
+    const base = {
+      run_id: runId,
+      tag,
+      sha: hex(40, random),
+      artifact_url: missing ? null : `https://github.com/acme/app/releases/download/${tag}/app-${tag.replace('/', '-')}.tar.gz`,
+      actor: actors[i % actors.length]!,
+      timestamp,
+      status: failed ? 'failure' : 'success',
+      governance_flag: missing ? 'artifact-missing' : failed ? 'validation-failed' : validated ? 'validated' : 'provenance-ready',
+      release_url: `https://github.com/acme/app/releases/tag/${encodeURIComponent(tag)}`,
+      ...(failed ? { failure_reason: failureReasons[i % failureReasons.length]! } : {}),
+      ...(validated
+        ? {
+            governance_history: [{ flag: 'provenance-ready', timestamp, run_id: runId }],
+            validation: {
+              status: 'passed',
+              validated_at: new Date(ts.getTime() + 600_000 + Math.floor(random() * 3_000_000)).toISOString().slice(0, 19) + 'Z',
+              validator_run_id: runId + 1,
+            },
+          }
+        : {}),
+      ...(failed
+        ? {}
+        : {
+            provenance: {
+              digest: `sha256:${hex(64, random)}`,
+              predicate_type: 'https://slsa.dev/provenance/v1',
+              builder_id: 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main',
+              subjects: [{ name: `app-${i}.tar.gz`, sha256: hex(64, random) }],
+            },
+          }),
+      metrics: {
+        dispatch_token_expires_at: new Date(now.getTime() + 20 * day).toISOString().slice(0, 19) + 'Z',
+        dispatch_token_rotated_at: new Date(now.getTime() - 70 * day).toISOString().slice(0, 19) + 'Z',
+        artifact_upload_latency_s: Math.round((2 + random() * 30) * 10) / 10,
+        lock_wait_s: Math.round(random() * 50) / 10,
+        notify: { attempts: 1 + (random() < 0.1 ? 1 : 0), delivered: 1 },
+      },
+    };
+    entries.push(parseEntry(base));
+  }
+  const ts = `${new Date(now.getTime() - 3_600_000).toISOString().slice(0, 19)}Z`;
+  entries.push(
+    parseEntry({
+      run_id: 666,
+      tag: hostileTag,
+      sha: 'a'.repeat(40),
+      artifact_url: null,
+      actor: '<script>window.__pwned=true</script>',
+      timestamp: ts,
+      status: 'failure',
+      governance_flag: 'artifact-missing',
+      release_url: 'https://github.com/acme/app/releases/tag/v6.6.6',
+      failure_reason: hostileReason,
+    }),
+  );
+  return entries;
+}
+
+/** Applies every migration file in order, as the owner. */
+export async function applyMigrationFiles(db: DbClient): Promise<void> {
+  const dir = new URL('../../../supabase/migrations/', import.meta.url);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  for (const file of files) await db.exec(await readFile(new URL(file, dir), 'utf8'));
+}
+
+/** Loads entries through the ingest function (`slsa_ingest_batch`): begin, upsert, finish. */
+export async function ingestEntries(db: DbClient, entries: readonly LedgerEntry[]): Promise<void> {
+  const id = randomUUID();
+  const call = (batch: unknown) => db.query('SELECT public.slsa_ingest_batch($1::jsonb) AS r', [JSON.stringify(batch)]);
+  await call({ op: 'begin', ingest_id: id, engine: db.engine, to_commit: 'f'.repeat(40) });
+  for (let i = 0; i < entries.length; i += 500) {
+    const items = entries.slice(i, i + 500).map((entry) => ({
+      entry,
+      manifest_path: manifestPathFor(entry),
+      manifest_hash: createHash('sha256').update(JSON.stringify(entry)).digest('hex'),
+      git_commit: 'f'.repeat(40),
+    }));
+    await call({ op: 'upsert', ingest_id: id, entries: items });
+  }
+  await call({ op: 'finish', ingest_id: id, status: 'succeeded', watermark: 'f'.repeat(40) });
+}
+
+/** An embedded database in `dir` with the migrations applied and the entries loaded; closed after. */
+export async function preparePglite(dir: string, entries: readonly LedgerEntry[]): Promise<string> {
+  const dataDir = join(dir, 'db');
+  const db = await openDatabase({ dataDir });
+  try {
+    await applyMigrationFiles(db);
+    await ingestEntries(db, entries);
+  } finally {
+    await db.close();
+  }
+  return dataDir;
+}
+
+/** Whether PostgreSQL answers on 127.0.0.1:5432 (CI=true: it must). */
+export async function postgresAvailable(): Promise<boolean> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch (error) {
+    if (process.env.CI === 'true') throw new Error(`PostgreSQL on 127.0.0.1:5432 is required in CI: ${String(error)}`);
+    return false;
+  }
+}
+
+/** A fresh database on the local server; `drop()` removes it (forcing out open connections). */
+export async function createFreshPostgresDatabase(prefix: string): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const pg = (await import('pg')).default;
+  const name = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    name,
+    // trust auth ignores the password: it is there to prove no response ever shows it
+    url: `postgres://postgres:sEcReT-pw-123@127.0.0.1:5432/${name}`,
+    async drop() {
+      const c = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+/** A fresh PostgreSQL database with the migrations applied and the entries loaded. */
+export async function preparePostgres(entries: readonly LedgerEntry[]): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const fresh = await createFreshPostgresDatabase('slsa_dash');
+  const db = await openDatabase({ databaseUrl: fresh.url });
+  try {
+    await applyMigrationFiles(db);
+    await ingestEntries(db, entries);
+  } finally {
+    await db.close();
+  }
+  return fresh;
+}

@@ -1,0 +1,126 @@
+// Temporary git repositories for tests: a bare remote, clones with a fixed identity, signing and
+// gc off, deterministic dates for the commits the helpers make.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+
+let tick = 0;
+
+/** Environment for helper commits: fixed identity and a deterministic, increasing date. */
+export function fixedGitEnv(): NodeJS.ProcessEnv {
+  tick += 1;
+  const date = `${1_700_000_000 + tick} +0000`;
+  return {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'Test Author',
+    GIT_AUTHOR_EMAIL: 'author@example.test',
+    GIT_COMMITTER_NAME: 'Test Author',
+    GIT_COMMITTER_EMAIL: 'author@example.test',
+    GIT_AUTHOR_DATE: date,
+    GIT_COMMITTER_DATE: date,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_TERMINAL_PROMPT: '0',
+  };
+}
+
+/** Runs git in `cwd` and returns stdout without the final newline. */
+export async function git(cwd: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  const { stdout } = await exec('git', [...args], {
+    cwd,
+    env: env ?? fixedGitEnv(),
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return stdout.replace(/\n$/, '');
+}
+
+export async function makeTempDir(
+  prefix = 'slsa-ledger-test-',
+): Promise<{ path: string; cleanup(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+const localConfig: readonly (readonly [string, string])[] = [
+  ['user.name', 'Test Author'],
+  ['user.email', 'author@example.test'],
+  ['commit.gpgsign', 'false'],
+  ['tag.gpgsign', 'false'],
+  ['gc.auto', '0'],
+  ['maintenance.auto', 'false'],
+  ['core.autocrlf', 'false'],
+];
+
+export async function configureRepo(dir: string): Promise<void> {
+  for (const [k, v] of localConfig) await git(dir, ['config', k, v]);
+}
+
+/** A bare repository with one initial commit on `main`, and a helper clone used to seed it. */
+export async function createRemote(root: string, name = 'remote.git'): Promise<string> {
+  const remote = join(root, name);
+  await git(root, ['init', '--bare', '-q', '-b', 'main', remote]);
+  await git(remote, ['config', 'gc.auto', '0']);
+  const seed = join(root, `${name}-seed`);
+  await git(root, ['init', '-q', '-b', 'main', seed]);
+  await configureRepo(seed);
+  await writeFile(join(seed, 'README.md'), '# test repository\n');
+  await git(seed, ['add', 'README.md']);
+  await git(seed, ['commit', '-q', '-m', 'initial commit']);
+  await git(seed, ['remote', 'add', 'origin', remote]);
+  await git(seed, ['push', '-q', 'origin', 'main']);
+  return remote;
+}
+
+/** A clone of `remote` with the fixed local config. */
+export async function cloneRemote(remote: string, dir: string): Promise<string> {
+  await git(dirname(dir), ['clone', '-q', remote, dir]);
+  await configureRepo(dir);
+  return dir;
+}
+
+/** Writes files in a clone and commits them (no trailers unless given in `message`). */
+export async function commitFiles(
+  clone: string,
+  files: Readonly<Record<string, string>>,
+  message: string,
+  options: { push?: boolean } = {},
+): Promise<string> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(clone, path)), { recursive: true });
+    await writeFile(join(clone, path), content);
+    await git(clone, ['add', path]);
+  }
+  await git(clone, ['commit', '-q', '-m', message]);
+  if (options.push === true) await git(clone, ['push', '-q', 'origin', 'HEAD:main']);
+  return git(clone, ['rev-parse', 'HEAD']);
+}
+
+/** Installs a `pre-receive` hook in a bare repository that refuses pushes to `refs/heads/<branch>`. */
+export async function installFreezeHook(remote: string, branch = 'main'): Promise<void> {
+  const hook = join(remote, 'hooks', 'pre-receive');
+  await writeFile(
+    hook,
+    `#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = "refs/heads/${branch}" ]; then\n    echo "release freeze: ${branch} is closed" >&2\n    exit 1\n  fi\ndone\nexit 0\n`,
+  );
+  await chmod(hook, 0o755);
+}
+
+export async function removeFreezeHook(remote: string): Promise<void> {
+  await rm(join(remote, 'hooks', 'pre-receive'), { force: true });
+}
+
+/** The file's text at `ref` of the repository, or undefined. */
+export async function showFile(repo: string, ref: string, path: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await exec('git', ['show', `${ref}:${path}`], {
+      cwd: repo,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return stdout;
+  } catch {
+    return undefined;
+  }
+}
