@@ -130,6 +130,32 @@ async function listDir(dir: string, pattern: RegExp): Promise<string[]> {
   }
 }
 
+/** Every file under `rel` (forward-slash paths relative to root), sorted. */
+async function listTree(root: string, rel: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (sub: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(join(root, sub), { withFileTypes: true });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const e of entries) {
+      const child = `${sub}/${e.name}`;
+      if (e.isDirectory()) await walk(child);
+      else if (e.isFile()) out.push(child);
+    }
+  };
+  await walk(rel);
+  if (!out.includes(`${rel}/index.js`)) {
+    throw new SlsaLedgerError('INIT_TEMPLATE_MISSING', `the package has no ${rel}/index.js (the action bundle)`, {
+      details: { file: `${rel}/index.js` },
+    });
+  }
+  return out.sort();
+}
+
 function copy(root: string, source: string, target: string): PlannedFile {
   const path = join(root, source);
   if (!existsSync(path)) {
@@ -151,7 +177,7 @@ async function planFiles(root: string): Promise<PlannedFile[]> {
   return [
     ...workflows.map((n) => copy(root, `workflows/${n}`, `.github/workflows/${n}`)),
     copy(root, 'action.yml', `${actionDir}/action.yml`),
-    copy(root, 'action/dist/index.js', `${actionDir}/action/dist/index.js`),
+    ...(await listTree(root, 'action/dist')).map((f) => copy(root, f, `${actionDir}/${f}`)),
     {
       target: `${actionDir}/package.json`,
       content: () =>

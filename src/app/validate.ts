@@ -19,6 +19,7 @@ import type { VerificationPolicy } from '../core/verify/types.js';
 import { SlsaLedgerError, UsageError, VerificationError, isSlsaLedgerError, type ErrorCode } from '../errors.js';
 import { downloadProvenance, fetchBytes } from '../io/artifact-download.js';
 import { defaultGithubApiUrl, normaliseApiUrl } from '../io/github.js';
+import { readInputFile } from '../io/files.js';
 import { fetchJiraIssue, type JiraCredentials } from '../io/jira.js';
 import { readLedgerFromDir } from '../io/ledger-reader.js';
 import { notifyEvent, type NotifyOptions, type NotifyResult } from './notify.js';
@@ -51,6 +52,8 @@ export interface ValidateOptions {
   readonly key?: string;
   readonly trustedRoot?: string;
   readonly offline?: boolean;
+  /** resolves relative artifact, provenance and key paths (default: the process's) */
+  readonly cwd?: string;
   /** GITHUB_TOKEN: for the artifacts API and a private --manifest-url */
   readonly token?: string;
   /** GITHUB_API_URL */
@@ -144,7 +147,7 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
         const error = new SlsaLedgerError('ARTIFACT_UNAVAILABLE', `${entry.tag} run ${entry.run_id} has no artifact_url: pass --provenance`, {
           details: { tag: entry.tag, run_id: entry.run_id },
         });
-        throw await withEscalation(error, await escalate('artifact-unavailable', error.message));
+        throw withEscalation(error, await escalate('artifact-unavailable', error.message));
       }
       let files;
       try {
@@ -157,7 +160,7 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
         });
       } catch (error) {
         if (isSlsaLedgerError(error) && error.code === 'ARTIFACT_UNAVAILABLE') {
-          throw await withEscalation(error, await escalate('artifact-unavailable', `${error.code}: ${error.message}`));
+          throw withEscalation(error, await escalate('artifact-unavailable', `${error.code}: ${error.message}`));
         }
         throw error;
       }
@@ -182,6 +185,7 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
         ...(options.key === undefined ? {} : { key: options.key }),
         ...(options.trustedRoot === undefined ? {} : { trustedRoot: options.trustedRoot }),
         ...(options.offline === undefined ? {} : { offline: options.offline }),
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
         logger,
       });
       verdicts = verified.verdicts;
@@ -251,7 +255,7 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
   }
 }
 
-async function withEscalation(error: SlsaLedgerError, escalation: ValidateResult['escalation']): Promise<SlsaLedgerError> {
+function withEscalation(error: SlsaLedgerError, escalation: ValidateResult['escalation']): SlsaLedgerError {
   return new SlsaLedgerError(error.code, error.message, { cause: error.cause ?? error, details: { ...error.details, escalation } });
 }
 
@@ -283,7 +287,6 @@ async function loadEntries(options: ValidateOptions, apiUrl: string): Promise<Le
 async function checkRecordedDigest(entry: LedgerEntry, files: readonly string[]): Promise<void> {
   const recorded = entry.provenance?.digest;
   if (recorded === undefined || files.length !== 1) return;
-  const { readInputFile } = await import('../io/files.js');
   const actual = `sha256:${createHash('sha256').update(await readInputFile(files[0] ?? '', 'provenance')).digest('hex')}`;
   if (actual !== recorded.toLowerCase()) {
     throw new VerificationError(

@@ -41,6 +41,8 @@ export interface VerifyOptions {
   /** never fetch trust material */
   readonly offline?: boolean;
   /** relative paths are resolved against it (default: the process's working directory) */
+  /** the environment, for the Sigstore TUF cache directory (HOME, XDG_CACHE_HOME) */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;
   readonly logger?: Logger;
 }
@@ -155,6 +157,7 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     trust = await loadVerifyTrust({
       ...(options.trustedRoot === undefined ? {} : { trustedRoot: at(options.trustedRoot) }),
       ...(options.offline === undefined ? {} : { offline: options.offline }),
+      ...(options.env === undefined ? {} : { env: options.env }),
       logger,
     });
   }

@@ -1,47 +1,65 @@
-import { SlsaLedgerError } from '../errors.js';
+import { UnavailableError } from '../errors.js';
+
+export interface IdentityTokenOptions {
+  /** audience requested from GitHub's OIDC endpoint (Fulcio expects `sigstore`) */
+  readonly audience?: string;
+  /** injectable for tests; defaults to the global fetch */
+  readonly fetch?: typeof globalThis.fetch;
+  readonly timeoutMs?: number;
+}
 
 /**
- * The OIDC identity token for keyless signing: `SIGSTORE_ID_TOKEN` when set, otherwise GitHub
- * Actions' OIDC endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL` + `ACTIONS_ID_TOKEN_REQUEST_TOKEN`,
- * audience `sigstore`; the job needs `id-token: write`). The environment is passed in by the
- * caller; tokens never appear in errors.
+ * The OIDC identity token for keyless signing: `SIGSTORE_ID_TOKEN` when set, otherwise one
+ * requested from GitHub Actions' OIDC endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL` with
+ * `audience=sigstore`, bearer `ACTIONS_ID_TOKEN_REQUEST_TOKEN`; the job needs `id-token: write`).
+ * The environment is passed in by the caller (library code never reads process.env). Throws
+ * OIDC_TOKEN_UNAVAILABLE; the tokens never appear in errors.
  */
 export async function fetchIdentityToken(
   env: Readonly<Record<string, string | undefined>>,
-  audience = 'sigstore',
+  options: IdentityTokenOptions = {},
 ): Promise<string> {
-  const explicit = env.SIGSTORE_ID_TOKEN;
+  const explicit = env.SIGSTORE_ID_TOKEN?.trim();
   if (explicit !== undefined && explicit !== '') return explicit;
-  const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+
+  const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
-  if (url === undefined || url === '' || requestToken === undefined || requestToken === '') {
-    throw new SlsaLedgerError(
+  if (requestUrl === undefined || requestUrl === '' || requestToken === undefined || requestToken === '') {
+    throw new UnavailableError(
       'OIDC_TOKEN_UNAVAILABLE',
       'no identity token: set SIGSTORE_ID_TOKEN, or run in github actions with permissions id-token: write',
     );
   }
-  const target = new URL(url);
-  target.searchParams.set('audience', audience);
+  let url: URL;
+  try {
+    url = new URL(requestUrl);
+  } catch {
+    throw new UnavailableError('OIDC_TOKEN_UNAVAILABLE', 'ACTIONS_ID_TOKEN_REQUEST_URL is not a url');
+  }
+  url.searchParams.set('audience', options.audience ?? 'sigstore');
+  const doFetch = options.fetch ?? globalThis.fetch;
   let response: Response;
   try {
-    response = await fetch(target, {
-      headers: { authorization: `bearer ${requestToken}`, accept: 'application/json' },
+    response = await doFetch(url, {
+      headers: { Authorization: `bearer ${requestToken}`, Accept: 'application/json; api-version=2.0' },
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
-  } catch (error) {
-    throw new SlsaLedgerError('OIDC_TOKEN_UNAVAILABLE', `cannot reach the oidc endpoint ${target.origin}`, {
-      cause: error,
+  } catch (cause) {
+    // A fetch error can echo the request: keep only its name so no bearer token reaches a log.
+    throw new UnavailableError('OIDC_TOKEN_UNAVAILABLE', `cannot reach the oidc endpoint ${url.origin}`, {
+      cause: new Error(cause instanceof Error ? cause.name : 'fetch failed'),
     });
   }
   if (!response.ok) {
-    throw new SlsaLedgerError(
+    throw new UnavailableError(
       'OIDC_TOKEN_UNAVAILABLE',
-      `the oidc endpoint ${target.origin} answered http ${response.status}`,
+      `the oidc endpoint ${url.origin} answered http ${response.status}`,
       { details: { status: response.status } },
     );
   }
   const body = (await response.json().catch(() => undefined)) as { value?: unknown } | undefined;
   if (typeof body?.value !== 'string' || body.value === '') {
-    throw new SlsaLedgerError('OIDC_TOKEN_UNAVAILABLE', 'the oidc endpoint returned no token');
+    throw new UnavailableError('OIDC_TOKEN_UNAVAILABLE', 'the oidc endpoint returned no token');
   }
   return body.value;
 }

@@ -108,3 +108,13 @@ BEGIN
   END IF;
 END
 $$;
+
+-- A migrating user that is not a superuser (e.g. Supabase's `postgres`) must be able to SET ROLE to
+-- the two roles, as ingest and kpi do.
+DO $$
+BEGIN
+  IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+    EXECUTE format('GRANT slsa_manifest_ingest, slsa_kpi_reader TO %I', current_user);
+  END IF;
+END
+$$;

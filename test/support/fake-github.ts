@@ -58,6 +58,8 @@ export interface FakeGithubOptions {
   readonly artifacts?: Readonly<Record<number, { name: string; runId: number; zip: Uint8Array }>>;
   /** pull requests: `refuse` answers 422, `no-auto-merge` refuses the GraphQL mutation */
   readonly pullMode?: 'ok' | 'refuse' | 'no-auto-merge';
+  /** repository files served by the contents API (a private repository: token required) */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 export class FakeGithub {
@@ -92,6 +94,7 @@ export class FakeGithub {
       existingRuns: [],
       artifacts: {},
       pullMode: 'ok',
+      files: {},
       ...options,
     };
     this.runs = [...this.o.existingRuns];
@@ -159,6 +162,14 @@ export class FakeGithub {
           archive_download_url: `${this.mounted?.url ?? ''}${repoPrefix}/actions/artifacts/${id}/zip`,
         }));
       return withHeaders({ status: 200, body: { total_count: list.length, artifacts: list } });
+    }
+    if ((m = /^\/contents\/(.+)$/.exec(rest)) && r.method === 'GET') {
+      const file = this.o.files[decodeURIComponent(m[1]!)];
+      if (file === undefined) return withHeaders({ status: 404, body: { message: 'Not Found' } });
+      if ((r.headers.accept ?? '').includes('application/vnd.github.raw')) {
+        return withHeaders({ status: 200, headers: { 'content-type': 'application/vnd.github.raw' }, body: file });
+      }
+      return withHeaders({ status: 200, body: { type: 'file', encoding: 'base64', content: Buffer.from(file).toString('base64') } });
     }
     if (rest === '/issues' && r.method === 'GET') return withHeaders(this.listIssues(r));
     if (rest === '/issues' && r.method === 'POST') return withHeaders(this.createIssue(r));

@@ -2,4 +2,7 @@ import type { DemoStep } from './types.js';
 
 // The demo's steps, in chain order. Each area appends its own step module here:
 // attest/verify → record/queue/flush/check → validate/notify → ingest/kpi → serve.
-export const demoSteps: readonly (() => Promise<{ step: DemoStep }>)[] = [];
+export const demoSteps: readonly (() => Promise<{ step: DemoStep }>)[] = [
+  () => import('./attest-verify.js'),
+  () => import('./serve.js'),
+];

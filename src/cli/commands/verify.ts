@@ -52,6 +52,7 @@ export const command: CommandModule = {
       policy,
       offline: booleanFlag(args, 'offline'),
       cwd: ctx.cwd,
+      env: ctx.env,
       logger: ctx.logger,
       ...defined({ key: opt('key'), trustedRoot: opt('trusted-root') }),
     });

@@ -43,6 +43,11 @@ function makeFacts(overrides: Partial<ProvenanceFacts> = {}): ProvenanceFacts {
   };
 }
 
+function withoutSource(signer: CertificateSigner): CertificateSigner {
+  const { sourceRepositoryUri: _dropped, ...rest } = signer;
+  return rest;
+}
+
 const policy = (overrides: Partial<VerificationPolicy> = {}): VerificationPolicy => ({
   sourceUri: 'github.com/acme/widget',
   ...overrides,
@@ -113,7 +118,7 @@ describe('checkBuilderTrust: certificate-signed, rejected with the slsa-verifier
     ['github attestation by the own workflow at another ref', makeFacts({ ...attestation, builderId: `${OWN}@refs/heads/dev` }), makeSigner({ subjectAlternativeName: `${OWN}@refs/heads/dev` }), policy({ builderId: OWN }), 'VERIFY_INVALID_REF'],
     ['github attestation whose predicate names another builder', makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/tags/v0.0.2` }), makeSigner({ subjectAlternativeName: `${PUBLISH}@refs/tags/v0.0.1` }), policy({ builderId: PUBLISH }), 'VERIFY_BUILDER_MISMATCH'],
     ['a certificate of another repository than --source-uri', makeFacts(), makeSigner(), policy({ sourceUri: 'github.com/acme/widgetA' }), 'VERIFY_SOURCE_MISMATCH'],
-    ['a certificate without source repository', makeFacts(), makeSigner({ sourceRepositoryUri: undefined }), policy(), 'VERIFY_CERTIFICATE_INVALID'],
+    ['a certificate without source repository', makeFacts(), withoutSource(makeSigner()), policy(), 'VERIFY_CERTIFICATE_INVALID'],
     ['a predicate naming another source than the certificate', makeFacts({ sourceRepository: 'github.com/mallory/widget' }), makeSigner(), policy(), 'VERIFY_SOURCE_MISMATCH'],
     ['a predicate naming another ref than the certificate', makeFacts({ sourceRef: 'refs/tags/v9.9.9' }), makeSigner(), policy(), 'VERIFY_INVALID_REF'],
     ['a predicate naming another commit than the certificate', makeFacts({ sourceCommit: 'f'.repeat(40) }), makeSigner(), policy(), 'VERIFY_COMMIT_MISMATCH'],

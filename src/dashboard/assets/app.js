@@ -156,12 +156,7 @@ function drawCharts(series) {
         series.validated_rate.map(pct),
       ],
     },
-    {
-      id: 'chart-lag',
-      label: 'seconds',
-      series: [{ label: 'lag p95 (s)', stroke: palette.lag, width: 2, spanGaps: true }],
-      data: [days, series.lag_p95_s],
-    },
+    lagSpec(days, series.lag_p95_s),
   ];
   for (const spec of specs) {
     const target = $(spec.id);
@@ -172,6 +167,18 @@ function drawCharts(series) {
     }
     state.charts.push(new uPlot(chartOptions(target, spec.series, spec.label, spec.range), spec.data, target));
   }
+}
+
+/** The lag chart in the unit that suits its largest value (seconds, minutes, hours or days). */
+function lagSpec(days, values) {
+  const max = Math.max(0, ...values.filter((v) => typeof v === 'number'));
+  const [unit, div] = max >= 172800 ? ['days', 86400] : max >= 7200 ? ['hours', 3600] : max >= 120 ? ['minutes', 60] : ['seconds', 1];
+  return {
+    id: 'chart-lag',
+    label: unit,
+    series: [{ label: `lag p95 (${unit})`, stroke: palette.lag, width: 2, spanGaps: true }],
+    data: [days, values.map((v) => (typeof v === 'number' ? Math.round((v / div) * 100) / 100 : null))],
+  };
 }
 
 function pct(v) {
@@ -191,6 +198,13 @@ async function loadKpi() {
 
 // ---------------------------------------------------------------- runs table
 
+/** `2026-11-24T10:00:00Z` as `2026-11-24 10:00` (the full value stays in the title). */
+function shortTime(value) {
+  if (typeof value !== 'string') return '';
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(value);
+  return m ? `${m[1]} ${m[2]}` : value;
+}
+
 function runLink(run) {
   const a = el('a', { className: 'tag-link', text: run.tag });
   a.href = `#/run/${encodeURIComponent(run.tag)}/${run.run_id}`;
@@ -199,7 +213,7 @@ function runLink(run) {
 
 function renderRuns(body) {
   const rows = body.runs.map((run) => {
-    const links = el('td');
+    const links = el('td', { className: 'nowrap' });
     for (const [url, label] of [
       [run.release_url, 'release'],
       [run.artifact_url, 'artifact'],
@@ -211,12 +225,12 @@ function renderRuns(body) {
     if (run.failure_reason) statusCell.append(el('div', { className: 'reason', text: run.failure_reason }));
     return el('tr', { attrs: { 'data-tag': run.tag, 'data-run-id': String(run.run_id) } }, [
       el('td', {}, [runLink(run)]),
-      el('td', { text: run.run_id }),
+      el('td', { text: run.run_id, className: 'nowrap' }),
       statusCell,
       el('td', { text: run.governance_flag ?? '' }),
-      el('td', { text: run.timestamp }),
+      el('td', { text: shortTime(run.timestamp), className: 'nowrap', attrs: { title: run.timestamp } }),
       el('td', { text: run.actor }),
-      el('td', { text: run.validated_at ?? '' }),
+      el('td', { text: shortTime(run.validated_at), className: 'nowrap', attrs: { title: run.validated_at ?? '' } }),
       links,
     ]);
   });

@@ -12,6 +12,13 @@ import { silentLogger } from '../../../src/core/ports.js';
 import { chromiumAvailable, launchChromium, type BrowserSession } from '../../support/browser.js';
 import { hostileReason, hostileTag, makeDashboardEntries, preparePglite } from '../http/dashboard-fixtures.js';
 
+// Callbacks passed to page.evaluate run in the browser; these stand in for the DOM types, which this
+// Node project does not load.
+declare const document: any;
+declare const window: any;
+type HTMLCanvasElement = any;
+type HTMLAnchorElement = any;
+
 const available = chromiumAvailable();
 const now = new Date();
 const entries = makeDashboardEntries(now, 240, 60);
@@ -71,7 +78,7 @@ describe.skipIf(!available)('dashboard page in Chromium', () => {
   it('draws every chart on a canvas with non-blank pixels', async () => {
     for (const id of ['chart-entries', 'chart-rates', 'chart-lag']) {
       const painted = await page.evaluate((chartId) => {
-        const canvas = document.querySelector<HTMLCanvasElement>(`#${chartId} canvas`);
+        const canvas: HTMLCanvasElement = document.querySelector(`#${chartId} canvas`);
         if (!canvas) return -1;
         const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
         let n = 0;

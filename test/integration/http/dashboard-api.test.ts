@@ -3,11 +3,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
+import { PassThrough, Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveDashboard, type RunningDashboard } from '../../../src/app/serve.js';
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { silentLogger } from '../../../src/core/ports.js';
+import { runCli } from '../../../src/cli/main.js';
+import { runCliCaptured } from '../../support/cli.js';
 import {
   hostileReason,
   hostileTag,
@@ -83,10 +86,14 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
       server = await serveDashboard({ dataDir, port: 0, logger: silentLogger });
       cleanup = () => rm(dir, { recursive: true, force: true });
     } else {
-      const db = await preparePostgres(entries);
+      const dir = await mkdtemp(join(tmpdir(), 'slsa-dash-api-'));
+      const db = await preparePostgres(dir, entries);
       secret = 'sEcReT-pw-123';
       server = await serveDashboard({ databaseUrl: db.url, port: 0, logger: silentLogger });
-      cleanup = () => db.drop();
+      cleanup = async () => {
+        await db.drop();
+        await rm(dir, { recursive: true, force: true });
+      };
     }
     base = server.url;
   });
@@ -341,5 +348,66 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
       expect(r.text).not.toContain('postgres://');
       expect(r.text).not.toContain('slsa_dash_');
     }
+  });
+});
+
+describe.skipIf(!hasPostgres)('serve command', () => {
+  it('prints the URL, serves until SIGTERM, then reports in JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'slsa-dash-cli-'));
+    const db = await preparePostgres(dir, entries.slice(0, 10));
+    try {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = '';
+      let err = '';
+      stdout.on('data', (b: Buffer) => (out += b.toString()));
+      stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const exit = runCli(['serve', '--port', '0', '--json'], {
+        stdout,
+        stderr,
+        stdin: Readable.from(['']),
+        env: { PATH: process.env.PATH, DATABASE_URL: db.url },
+        cwd: dir,
+        isTty: false,
+      });
+      const deadline = Date.now() + 30_000;
+      while (!/dashboard at (http:\/\/\S+)/.test(err) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const url = /dashboard at (http:\/\/\S+)/.exec(err)?.[1];
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const health = await send(url!, '/healthz');
+      expect(health.json).toEqual({ status: 'ok', database: 'ok' });
+      const runs = await send(url!, '/api/runs');
+      expect(runs.json.total).toBe(10);
+      process.emit('SIGTERM');
+      expect(await exit).toBe(0);
+      expect(JSON.parse(out)).toEqual({ ok: true, result: { url, engine: 'postgres', stopped_by: 'SIGTERM' } });
+      expect(err).not.toContain('sEcReT-pw-123');
+      await expect(fetch(`${url!}healthz`)).rejects.toThrow();
+    } finally {
+      await db.drop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses bad flags (exit 2) and an unreachable database (exit 5) without showing the password', async () => {
+    const badPort = await runCliCaptured(['serve', '--port', '70000', '--json']);
+    expect(badPort.code).toBe(2);
+    expect(badPort.json().error.code).toBe('USAGE_INVALID_FLAG');
+    const down = await runCliCaptured([
+      'serve',
+      '--port',
+      '0',
+      '--json',
+      '--database-url',
+      'postgres://postgres:hunter2-secret@127.0.0.1:1/nothing',
+    ]);
+    expect(down.code).toBe(5);
+    expect(down.json().error.code).toBe('DB_UNAVAILABLE');
+    expect(down.stdout + down.stderr).not.toContain('hunter2-secret');
+    const help = await runCliCaptured(['serve', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stderr).toContain('--port');
   });
 });

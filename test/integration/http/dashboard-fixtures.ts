@@ -1,9 +1,10 @@
 // Test data for the dashboard: realistic ledger entries (checked by the ledger's own schema), loaded
-// through the database's ingest function, on embedded PGlite or a fresh PostgreSQL database.
-import { createHash, randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { manifestPathFor, parseEntry, type LedgerEntry } from '../../../src/core/ledger/entry.js';
+// by `ingest` from a ledger directory, on embedded PGlite or a fresh PostgreSQL database.
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ingestLedger } from '../../../src/app/ingest.js';
+import { manifestPathFor, parseEntry, serializeManifest, type LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { openDatabase, type DbClient } from '../../../src/io/db.js';
 
 const day = 86_400_000;
@@ -111,40 +112,26 @@ export function makeDashboardEntries(now: Date, count = 120, days = 45, seed = 7
   return entries;
 }
 
-/** Applies every migration file in order, as the owner. */
-export async function applyMigrationFiles(db: DbClient): Promise<void> {
-  const dir = new URL('../../../supabase/migrations/', import.meta.url);
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
-  for (const file of files) await db.exec(await readFile(new URL(file, dir), 'utf8'));
-}
-
-/** Loads entries through the ingest function (`slsa_ingest_batch`): begin, upsert, finish. */
-export async function ingestEntries(db: DbClient, entries: readonly LedgerEntry[]): Promise<void> {
-  const id = randomUUID();
-  const call = (batch: unknown) => db.query('SELECT public.slsa_ingest_batch($1::jsonb) AS r', [JSON.stringify(batch)]);
-  await call({ op: 'begin', ingest_id: id, engine: db.engine, to_commit: 'f'.repeat(40) });
-  for (let i = 0; i < entries.length; i += 500) {
-    const items = entries.slice(i, i + 500).map((entry) => ({
-      entry,
-      manifest_path: manifestPathFor(entry),
-      manifest_hash: createHash('sha256').update(JSON.stringify(entry)).digest('hex'),
-      git_commit: 'f'.repeat(40),
-    }));
-    await call({ op: 'upsert', ingest_id: id, entries: items });
+/** Writes the entries as a ledger (`docs/reports/<date>/manifest.json`, canonical bytes) in `dir`. */
+export async function writeLedger(dir: string, entries: readonly LedgerEntry[]): Promise<void> {
+  const byPath = new Map<string, LedgerEntry[]>();
+  for (const entry of entries) {
+    const path = manifestPathFor(entry);
+    byPath.set(path, [...(byPath.get(path) ?? []), entry]);
   }
-  await call({ op: 'finish', ingest_id: id, status: 'succeeded', watermark: 'f'.repeat(40) });
+  for (const [path, group] of byPath) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), serializeManifest(group));
+  }
 }
 
-/** An embedded database in `dir` with the migrations applied and the entries loaded; closed after. */
+/** An embedded database in `dir` with the entries ingested by `ingest` from a ledger directory. */
 export async function preparePglite(dir: string, entries: readonly LedgerEntry[]): Promise<string> {
+  const ledger = join(dir, 'ledger');
+  await writeLedger(ledger, entries);
   const dataDir = join(dir, 'db');
-  const db = await openDatabase({ dataDir });
-  try {
-    await applyMigrationFiles(db);
-    await ingestEntries(db, entries);
-  } finally {
-    await db.close();
-  }
+  const result = await ingestLedger({ repo: ledger, dataDir, full: true });
+  if (result.inserted !== entries.length) throw new Error(`ingested ${result.inserted} of ${entries.length}`);
   return dataDir;
 }
 
@@ -189,15 +176,16 @@ export async function createFreshPostgresDatabase(prefix: string): Promise<{ url
   };
 }
 
-/** A fresh PostgreSQL database with the migrations applied and the entries loaded. */
-export async function preparePostgres(entries: readonly LedgerEntry[]): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+/** A fresh PostgreSQL database, migrated, with the entries ingested by `ingest` from a ledger directory. */
+export async function preparePostgres(
+  dir: string,
+  entries: readonly LedgerEntry[],
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const fresh = await createFreshPostgresDatabase('slsa_dash');
-  const db = await openDatabase({ databaseUrl: fresh.url });
-  try {
-    await applyMigrationFiles(db);
-    await ingestEntries(db, entries);
-  } finally {
-    await db.close();
-  }
+  await (await openDatabase({ databaseUrl: fresh.url, migrate: true })).close();
+  const ledger = join(dir, 'ledger');
+  await writeLedger(ledger, entries);
+  const result = await ingestLedger({ repo: ledger, databaseUrl: fresh.url, full: true });
+  if (result.inserted !== entries.length) throw new Error(`ingested ${result.inserted} of ${entries.length}`);
   return fresh;
 }

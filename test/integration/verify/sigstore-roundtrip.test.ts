@@ -1,11 +1,15 @@
 // Keyless signing and verification end to end with real sigstore-js code (@sigstore/sign,
 // @sigstore/verify) against a local Fulcio and Rekor (@sigstore/mock behind node:http): no network.
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProvenance } from '../../../src/core/verify/policy.js';
 import { verifyCertificateSigned, type SigstoreTrust } from '../../../src/core/verify/signature-sigstore.js';
 import type { VerificationPolicy } from '../../../src/core/verify/types.js';
 import { signWithSigstore } from '../../../src/io/sigstore-signer.js';
+import { runCliCaptured } from '../../support/cli.js';
 import { githubIdentityToken, startLocalSigstore, type GithubClaims, type LocalSigstore } from '../../support/sigstore-mock.js';
 
 const REPO = 'acme/widget';
@@ -192,6 +196,43 @@ describe('certificate validity window', () => {
       const bundle = await sign(sigstore, githubIdentityToken(claims));
       expect(() => verify(bundle, { trustedRoot: sigstore.trustedRoot })).toThrowCode('VERIFY_CERTIFICATE_INVALID');
     } finally {
+      await sigstore.close();
+    }
+  });
+});
+
+describe('cli: attest --sigstore -> verify --trusted-root', () => {
+  it('signs through the local fulcio and rekor and verifies offline with the same policy slsa-verifier would use', async () => {
+    const sigstore = await startLocalSigstore();
+    const dir = mkdtempSync(join(tmpdir(), 'slsa-ledger-sigstore-cli-'));
+    try {
+      writeFileSync(join(dir, 'widget'), ARTIFACT);
+      writeFileSync(join(dir, 'trusted_root.json'), JSON.stringify(sigstore.trustedRoot));
+      const env = { PATH: process.env.PATH, HOME: dir, SIGSTORE_ID_TOKEN: githubIdentityToken(claims) };
+      const attest = await runCliCaptured(
+        [
+          'attest', 'widget', '--sigstore', '--fulcio-url', sigstore.fulcioUrl, '--rekor-url', sigstore.rekorUrl,
+          '--repository', `https://github.com/${REPO}`, '--ref', `refs/tags/${TAG}`, '--sha', SHA,
+          '--workflow-path', '.github/workflows/release.yml', '--run-id', '42', '--event-name', 'push', '--json',
+        ],
+        { env, cwd: dir },
+      );
+      expect(attest.code, attest.stdout + attest.stderr).toBe(0);
+      expect(attest.stdout).not.toContain(env.SIGSTORE_ID_TOKEN);
+      const verifyArgs = (builderId: string) => [
+        'verify', 'widget', '--provenance', 'provenance.sigstore.json', '--source-uri', `github.com/${REPO}`,
+        '--source-tag', TAG, '--builder-id', builderId, '--trusted-root', 'trusted_root.json', '--offline', '--json',
+      ];
+      const ok = await runCliCaptured(verifyArgs(WORKFLOW), { env: { PATH: process.env.PATH, HOME: dir }, cwd: dir });
+      expect(ok.code, ok.stdout).toBe(0);
+      expect(ok.json().result.verdicts[0]).toMatchObject({ ok: true, builderId: `${WORKFLOW}@refs/tags/${TAG}` });
+      const bad = await runCliCaptured(verifyArgs(`https://github.com/${REPO}/.github/workflows/other.yml`), {
+        env: { PATH: process.env.PATH, HOME: dir },
+        cwd: dir,
+      });
+      expect({ exit: bad.code, code: bad.json().error?.code }).toEqual({ exit: 1, code: 'VERIFY_UNTRUSTED_BUILDER' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
       await sigstore.close();
     }
   });

@@ -66,11 +66,13 @@ describe('slsa-github-generator facts (read where slsa-verifier reads them)', ()
   });
 
   it.each([
-    ['v0.2 without builder.id', 'gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl', (p: any) => delete p.builder, 'INPUT_PROVENANCE_MALFORMED'],
+    ['v0.2 without builder.id', 'gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl', (p: any): void => {
+      delete p.builder;
+    }, 'INPUT_PROVENANCE_MALFORMED'],
     [
       'v0.2 without any source',
       'gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl',
-      (p: any) => {
+      (p: any): void => {
         delete p.materials;
         delete p.invocation.configSource;
       },
@@ -79,10 +81,14 @@ describe('slsa-github-generator facts (read where slsa-verifier reads them)', ()
     [
       'v0.2 whose materials and trigger name different repositories',
       'gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl',
-      (p: any) => (p.materials[0].uri = 'git+https://github.com/mallory/example-package@refs/tags/v14'),
+      (p: any): void => {
+        p.materials[0].uri = 'git+https://github.com/mallory/example-package@refs/tags/v14';
+      },
       'VERIFY_SOURCE_MISMATCH',
     ],
-    ['v1 delegator without runDetails', 'gha_delegator/v2.1.0/binary-linux-amd64-push-v14.2.build.slsa', (p: any) => delete p.runDetails, 'INPUT_PROVENANCE_MALFORMED'],
+    ['v1 delegator without runDetails', 'gha_delegator/v2.1.0/binary-linux-amd64-push-v14.2.build.slsa', (p: any): void => {
+      delete p.runDetails;
+    }, 'INPUT_PROVENANCE_MALFORMED'],
   ] as const)('%s -> %s', (_name, path, mutate, code) => {
     const st = statementOf(path) as any;
     mutate(st.predicate);

@@ -1,0 +1,278 @@
+// The ledger's git repository: fetch the remote branch into a private ref, read the ledger at a
+// commit, build a commit on top of the fetched head with a temporary index (the user's working
+// tree, index and branches are never touched), push it and classify the answer.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { DEFAULT_REPORTS_DIR } from '../core/ledger/entry.js';
+import type { Logger } from '../core/ports.js';
+import { SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
+import { gitText, readObjects, runGit } from './git.js';
+import { readLedgerFromCommit, type LedgerFile } from './ledger-reader.js';
+
+/** What the remote said to a push. */
+export type PublishOutcome =
+  | { readonly kind: 'landed' }
+  | { readonly kind: 'non-fast-forward' }
+  | { readonly kind: 'refused'; readonly reason: string };
+
+export interface PublishRequest {
+  readonly repo: GitLedgerRepo;
+  /** the commit to publish; its parent is `parent` */
+  readonly commit: string;
+  readonly parent: string | undefined;
+  readonly branch: string;
+  /** the entry's key, for publishers that name branches after it (e.g. `provenance/<tag>-<run_id>`) */
+  readonly tag: string;
+  readonly runId: number;
+  readonly manifestPath: string;
+}
+
+/** The swappable push step of `record` and `flush`: a direct push (default) or a pull request. */
+export interface Publisher {
+  publish(request: PublishRequest): Promise<PublishOutcome>;
+}
+
+/** A file to write (bytes) or delete (null) in a commit. */
+export interface CommitFile {
+  readonly path: string;
+  readonly bytes: Uint8Array | null;
+}
+
+export interface GitLedgerRepoOptions {
+  /** a clone of the ledger repository (any directory inside its work tree, or a bare repository) */
+  readonly repoDir: string;
+  readonly remote?: string;
+  readonly reportsDir?: string;
+  readonly logger?: Logger;
+}
+
+const FALLBACK_IDENTITY = {
+  GIT_AUTHOR_NAME: 'slsa-ledger',
+  GIT_AUTHOR_EMAIL: 'slsa-ledger@users.noreply.github.com',
+  GIT_COMMITTER_NAME: 'slsa-ledger',
+  GIT_COMMITTER_EMAIL: 'slsa-ledger@users.noreply.github.com',
+};
+
+export class GitLedgerRepo {
+  private constructor(
+    /** the repository's top directory (work tree root, or the git dir when bare) */
+    readonly root: string,
+    readonly remote: string,
+    /** the remote's URL, credentials scrubbed */
+    readonly remoteUrl: string,
+    readonly reportsDir: string,
+    private readonly identityEnv: Readonly<Record<string, string>>,
+    readonly signs: boolean,
+  ) {}
+
+  /**
+   * Opens a clone and checks that `remote` is configured.
+   * @throws UsageError `LEDGER_REPO_INVALID`
+   */
+  static async open(options: GitLedgerRepoOptions): Promise<GitLedgerRepo> {
+    const dir = resolve(options.repoDir);
+    const remote = options.remote ?? 'origin';
+    const probe = await runGit(
+      ['rev-parse', '--is-bare-repository', '--show-toplevel', '--absolute-git-dir'],
+      {
+        cwd: dir,
+        allowFailure: true,
+      },
+    ).catch((error: unknown) => {
+      throw new UsageError('LEDGER_REPO_INVALID', `${dir} is not a git clone: ${(error as Error).message}`, {
+        cause: error,
+        details: { repo: dir },
+      });
+    });
+    if (probe.code !== 0) {
+      throw new UsageError('LEDGER_REPO_INVALID', `${dir} is not a git clone (pass --repo DIR)`, {
+        details: { repo: dir },
+      });
+    }
+    const lines = probe.stdout.toString('utf8').trim().split('\n');
+    const bare = lines[0] === 'true';
+    const root = bare ? (lines[lines.length - 1] ?? dir) : (lines[1] ?? dir);
+    const url = await runGit(['remote', 'get-url', remote], { cwd: root, allowFailure: true });
+    if (url.code !== 0 || !/^[A-Za-z0-9._/-]+$/.test(remote)) {
+      throw new UsageError('LEDGER_REPO_INVALID', `${root} has no remote '${remote}' (pass --remote NAME)`, {
+        details: { repo: root, remote },
+      });
+    }
+    const email = await runGit(['config', 'user.email'], { cwd: root, allowFailure: true });
+    const sign = await runGit(['config', '--type=bool', 'commit.gpgsign'], { cwd: root, allowFailure: true });
+    const reportsDir = (options.reportsDir ?? DEFAULT_REPORTS_DIR).replace(/^\.\//, '').replace(/\/+$/, '');
+    if (reportsDir === '' || isAbsolute(reportsDir) || reportsDir.split('/').includes('..')) {
+      throw new UsageError(
+        'LEDGER_REPO_INVALID',
+        `--reports-dir must be a relative path inside the repository, got '${reportsDir}'`,
+      );
+    }
+    return new GitLedgerRepo(
+      root,
+      remote,
+      url.stdout
+        .toString('utf8')
+        .trim()
+        .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@'),
+      reportsDir,
+      email.code === 0 && email.stdout.toString().trim() !== '' ? {} : FALLBACK_IDENTITY,
+      sign.code === 0 && sign.stdout.toString().trim() === 'true',
+    );
+  }
+
+  /** The private ref the fetched head of `branch` is kept in. */
+  trackingRef(branch: string): string {
+    return `refs/slsa-ledger/${this.remote}/${branch}`;
+  }
+
+  /**
+   * Fetches `branch` of the remote; returns its head, or undefined when the branch does not exist yet.
+   * @throws UnavailableError `LEDGER_REMOTE_UNAVAILABLE`
+   */
+  async fetch(branch: string): Promise<string | undefined> {
+    const ref = this.trackingRef(branch);
+    const out = await runGit(
+      ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', this.remote, `+refs/heads/${branch}:${ref}`],
+      {
+        cwd: this.root,
+        allowFailure: true,
+        env: { GIT_TERMINAL_PROMPT: '0' },
+      },
+    );
+    if (out.code !== 0) {
+      if (/couldn't find remote ref/i.test(out.stderr)) {
+        await runGit(['update-ref', '-d', ref], { cwd: this.root, allowFailure: true });
+        return undefined;
+      }
+      throw new UnavailableError(
+        'LEDGER_REMOTE_UNAVAILABLE',
+        `cannot fetch ${branch} from ${this.remote} (${this.remoteUrl}): ${lastLine(out.stderr)}`,
+        { details: { remote: this.remote, branch, stderr: out.stderr.slice(0, 2000) } },
+      );
+    }
+    return gitText(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: this.root });
+  }
+
+  /** Every day file of the ledger at `commit` (none when undefined). */
+  async readLedger(commit: string | undefined): Promise<LedgerFile[]> {
+    if (commit === undefined) return [];
+    return readLedgerFromCommit(this.root, commit, { reportsDir: this.reportsDir });
+  }
+
+  /** Bytes of files at `commit` (undefined where absent). */
+  async readFiles(commit: string | undefined, paths: readonly string[]): Promise<(Buffer | undefined)[]> {
+    if (commit === undefined) return paths.map(() => undefined);
+    return readObjects(
+      this.root,
+      paths.map((p) => `${commit}:${p}`),
+    );
+  }
+
+  /** Paths under `prefix` at `commit`. */
+  async listFiles(commit: string | undefined, prefix: string): Promise<string[]> {
+    if (commit === undefined) return [];
+    const out = await runGit(['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit, '--', prefix], {
+      cwd: this.root,
+    });
+    return out.stdout
+      .toString('utf8')
+      .split('\0')
+      .filter((p) => p !== '');
+  }
+
+  /**
+   * Builds a commit of `files` on top of `parent` with a temporary index; nothing in the user's
+   * working tree, index or branches changes. Signs when the repository's config signs commits.
+   */
+  async createCommit(
+    parent: string | undefined,
+    files: readonly CommitFile[],
+    message: string,
+  ): Promise<string> {
+    const tmp = await mkdtemp(join(tmpdir(), 'slsa-ledger-index-'));
+    const env = { ...this.identityEnv, GIT_INDEX_FILE: join(tmp, 'index') };
+    try {
+      await runGit(parent === undefined ? ['read-tree', '--empty'] : ['read-tree', parent], {
+        cwd: this.root,
+        env,
+      });
+      for (const file of files) {
+        if (file.bytes === null) {
+          await runGit(['update-index', '--force-remove', '--', file.path], { cwd: this.root, env });
+          continue;
+        }
+        const oid = await gitText(['hash-object', '-w', '--stdin'], { cwd: this.root, input: file.bytes });
+        await runGit(['update-index', '--add', '--cacheinfo', `100644,${oid},${file.path}`], {
+          cwd: this.root,
+          env,
+        });
+      }
+      const tree = await gitText(['write-tree'], { cwd: this.root, env });
+      const args = [
+        'commit-tree',
+        tree,
+        ...(parent === undefined ? [] : ['-p', parent]),
+        ...(this.signs ? ['-S'] : []),
+      ];
+      return await gitText([...args, '-F', '-'], { cwd: this.root, env, input: message });
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** Pushes `commit` to `branch` as a fast-forward and classifies the answer. */
+  async push(commit: string, branch: string): Promise<PublishOutcome> {
+    const out = await runGit(
+      ['push', '--porcelain', '--quiet', this.remote, `${commit}:refs/heads/${branch}`],
+      {
+        cwd: this.root,
+        allowFailure: true,
+      },
+    );
+    const text = out.stdout.toString('utf8');
+    const status = text.split('\n').find((l) => l.includes(`:refs/heads/${branch}\t`));
+    if (out.code === 0 && status !== undefined && !status.startsWith('!')) return { kind: 'landed' };
+    if (
+      status !== undefined &&
+      /\[rejected\]|\(fetch first\)|non-fast-forward|stale info/.test(status) &&
+      !/\[remote rejected\]/.test(status)
+    ) {
+      return { kind: 'non-fast-forward' };
+    }
+    const remoteSays = out.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('remote: '))
+      .map((l) => l.slice('remote: '.length).trim())
+      .filter((l) => l !== '');
+    const summary = status?.split('\t')[2] ?? lastLine(out.stderr);
+    const reason = [
+      summary.replace(/^\[remote rejected\] /, '').replace(/^\((.*)\)$/, '$1'),
+      ...remoteSays,
+    ].join(': ');
+    return { kind: 'refused', reason: reason.slice(0, 500) || `push failed (exit ${out.code})` };
+  }
+
+  /** `git verify-commit`: true when the commit carries a signature git trusts. */
+  async verifyCommit(commit: string): Promise<boolean> {
+    return (await runGit(['verify-commit', commit], { cwd: this.root, allowFailure: true })).code === 0;
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return (lines[lines.length - 1] ?? 'unknown error').toLowerCase();
+}
+
+/** The default publisher: a fast-forward push of the branch. */
+export const directPushPublisher: Publisher = {
+  publish: (request) => request.repo.push(request.commit, request.branch),
+};
+
+export function repoError(message: string): SlsaLedgerError {
+  return new SlsaLedgerError('LEDGER_GIT_FAILED', message);
+}
