@@ -1,2 +1,10 @@
 // Each suite: { name, run({ log }) -> [{ metric, value, unit, goal?, met? }] }. Areas append theirs.
 export const suites = [];
+
+// Sigstore bundle verification: batch verify through the app layer vs @sigstore/verify directly.
+import { runSigstoreBench } from './sigstore.js';
+suites.push({ name: 'sigstore', run: runSigstoreBench });
+
+// Dashboard API p95 with 1,000,000 runs in PostgreSQL (BENCH_SCALE=small: 20,000).
+import { runDashboardBench } from './dashboard.js';
+suites.push({ name: 'dashboard', run: runDashboardBench });

@@ -5,7 +5,14 @@ import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../cli/main.js';
-import { buildOutputs, findEnvelope, parseOkExitCodes, readInput, renderGithubOutput, splitArgs } from './inputs.js';
+import {
+  buildOutputs,
+  findEnvelope,
+  parseOkExitCodes,
+  readInput,
+  renderGithubOutput,
+  splitArgs,
+} from './inputs.js';
 
 async function main(): Promise<number> {
   const env = process.env;
@@ -39,7 +46,9 @@ async function main(): Promise<number> {
   if (!okCodes.has(code)) {
     const message = envelope?.error?.message ?? `exit code ${code}`;
     const lead = envelope?.error?.code ?? 'FAILED';
-    process.stderr.write(`::error title=slsa-ledger ${argv[0] ?? ''}::${lead}: ${message.split('\n')[0] ?? ''}\n`);
+    process.stderr.write(
+      `::error title=slsa-ledger ${argv[0] ?? ''}::${lead}: ${message.split('\n')[0] ?? ''}\n`,
+    );
     return code === 0 ? 1 : code;
   }
   return 0;
@@ -50,7 +59,9 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`::error::internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `::error::internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 70;
   },
 );

@@ -141,7 +141,7 @@ export async function attestArtifacts(options: AttestOptions): Promise<AttestRes
           await readInputText(resolve(cwd, options.subjectsFrom), 'subjects file'),
           options.subjectsFrom,
         );
-  if (paths.length > 0) logger.info(`hashing ${paths.length} artifact(s)`);
+  if (paths.length > 0) logger.debug(`hashing ${paths.length} artifact(s)`);
   const digests = await hashFiles(
     paths.map((p) => resolve(cwd, p)),
     { logger },
@@ -192,7 +192,7 @@ export async function attestArtifacts(options: AttestOptions): Promise<AttestRes
     text = JSON.stringify(bundle);
   }
   await writeFileAtomic(out, `${text}\n`);
-  logger.info(`wrote ${out}`);
+  logger.debug(`wrote ${out}`);
   return {
     out,
     format,

@@ -52,7 +52,8 @@ export const initSettings: readonly InitSetting[] = [
     kind: 'variable',
     required: true,
     usedBy: ['release.yml'],
-    purpose: 'when the dispatch token was last rotated (RFC 3339, e.g. 2025-11-15T00:00:00Z): feeds the token-age audit',
+    purpose:
+      'when the dispatch token was last rotated (RFC 3339, e.g. 2025-11-15T00:00:00Z): feeds the token-age audit',
     command: 'gh variable set PROVENANCE_DISPATCH_TOKEN_ROTATED_AT --body "$(date -u +%Y-%m-%dT%H:%M:%SZ)"',
   },
   {
@@ -60,7 +61,8 @@ export const initSettings: readonly InitSetting[] = [
     kind: 'secret',
     required: false,
     usedBy: ['release.yml', 'slsa-provenance.yml', 'provenance-validate.yml', 'notify-on-failure.yml'],
-    purpose: 'Slack incoming webhook for alerts (without it, notify still opens GitHub issues where configured)',
+    purpose:
+      'Slack incoming webhook for alerts (without it, notify still opens GitHub issues where configured)',
     command: 'gh secret set SLACK_WEBHOOK_URL',
   },
   {
@@ -149,9 +151,13 @@ async function listTree(root: string, rel: string): Promise<string[]> {
   };
   await walk(rel);
   if (!out.includes(`${rel}/index.js`)) {
-    throw new SlsaLedgerError('INIT_TEMPLATE_MISSING', `the package has no ${rel}/index.js (the action bundle)`, {
-      details: { file: `${rel}/index.js` },
-    });
+    throw new SlsaLedgerError(
+      'INIT_TEMPLATE_MISSING',
+      `the package has no ${rel}/index.js (the action bundle)`,
+      {
+        details: { file: `${rel}/index.js` },
+      },
+    );
   }
   return out.sort();
 }
@@ -169,9 +175,13 @@ function copy(root: string, source: string, target: string): PlannedFile {
 async function planFiles(root: string): Promise<PlannedFile[]> {
   const workflows = await listDir(join(root, 'workflows'), /\.ya?ml$/);
   if (workflows.length === 0) {
-    throw new SlsaLedgerError('INIT_TEMPLATE_MISSING', `the package has no workflow templates in ${root}/workflows`);
+    throw new SlsaLedgerError(
+      'INIT_TEMPLATE_MISSING',
+      `the package has no workflow templates in ${root}/workflows`,
+    );
   }
-  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
+    .version;
   const actionDir = '.github/actions/slsa-ledger';
   const migrations = await listDir(join(root, 'supabase', 'migrations'), /\.sql$/);
   return [

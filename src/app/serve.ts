@@ -10,7 +10,13 @@ import {
   type RunsQuery,
   type TimeWindow,
 } from '../core/dashboard/query.js';
-import { httpStatusOf, isHostAllowed, matchRoute, staticAssets, type AssetPath } from '../core/dashboard/routes.js';
+import {
+  httpStatusOf,
+  isHostAllowed,
+  matchRoute,
+  staticAssets,
+  type AssetPath,
+} from '../core/dashboard/routes.js';
 import { buildDashboardView, type HeadlineKpis } from '../core/dashboard/view-model.js';
 import { buildKpiReport, type KpiReport, type KpiWindow } from '../core/kpi/kpi.js';
 import { DEFAULT_WINDOW_DAYS } from '../core/kpi/window.js';
@@ -63,7 +69,11 @@ function errorResponse(error: unknown, onUnexpected: (error: unknown) => void): 
     return json(500, { error: { code: 'INTERNAL', message: 'internal error' } });
   }
   const extra: Record<string, string> = status === 405 ? { Allow: 'GET, HEAD' } : {};
-  return json(status, { error: { code: error.code, message: error.message, details: error.details ?? {} } }, extra);
+  return json(
+    status,
+    { error: { code: error.code, message: error.message, details: error.details ?? {} } },
+    extra,
+  );
 }
 
 export interface DashboardHandlerOptions {
@@ -83,13 +93,17 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
   return async (request) => {
     try {
       if (!isHostAllowed(options.boundHost, request.headers.host)) {
-        throw new SlsaLedgerError('DASHBOARD_HOST_REFUSED', 'this server answers only requests addressed to a loopback name');
+        throw new SlsaLedgerError(
+          'DASHBOARD_HOST_REFUSED',
+          'this server answers only requests addressed to a loopback name',
+        );
       }
       const route = matchRoute(request.method, request.path);
       switch (route.kind) {
         case 'asset': {
           const body = options.assets.get(route.path);
-          if (body === undefined) throw new SlsaLedgerError('DASHBOARD_ASSETS_MISSING', `asset ${route.path} missing`);
+          if (body === undefined)
+            throw new SlsaLedgerError('DASHBOARD_ASSETS_MISSING', `asset ${route.path} missing`);
           return {
             status: 200,
             headers: { 'Content-Type': staticAssets[route.path].type, 'Cache-Control': 'no-cache' },
@@ -101,8 +115,13 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
           try {
             await backend.ping();
           } catch (error) {
-            options.logger.debug(`serve: health check failed: ${error instanceof Error ? error.message : ''}`);
-            return json(503, { status: 'unavailable', error: { code: 'DB_UNAVAILABLE', message: 'database unavailable' } });
+            options.logger.debug(
+              `serve: health check failed: ${error instanceof Error ? error.message : ''}`,
+            );
+            return json(503, {
+              status: 'unavailable',
+              error: { code: 'DB_UNAVAILABLE', message: 'database unavailable' },
+            });
           }
           return json(200, { status: 'ok', database: 'ok' });
         }
@@ -112,7 +131,8 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
           // as `kpi`: until defaults to now, since to 30 days before until
           const until = parsed.until ?? now.toISOString();
           const window: KpiWindow = {
-            since: parsed.since ?? new Date(Date.parse(until) - DEFAULT_WINDOW_DAYS * 86_400_000).toISOString(),
+            since:
+              parsed.since ?? new Date(Date.parse(until) - DEFAULT_WINDOW_DAYS * 86_400_000).toISOString(),
             until,
           };
           const [kpis, aggregates] = [await backend.kpis(window, now), await backend.aggregates(window)];
@@ -160,9 +180,13 @@ export async function loadDashboardAssets(): Promise<DashboardAssets> {
       lastError = error;
     }
   }
-  throw new SlsaLedgerError('DASHBOARD_ASSETS_MISSING', 'the dashboard page files are missing from the installation', {
-    cause: lastError,
-  });
+  throw new SlsaLedgerError(
+    'DASHBOARD_ASSETS_MISSING',
+    'the dashboard page files are missing from the installation',
+    {
+      cause: lastError,
+    },
+  );
 }
 
 export interface ServeDashboardOptions {
@@ -197,7 +221,11 @@ export function createDatabaseBackend(db: DbClient): DashboardBackend {
   return {
     async kpis(window, now) {
       // the KPI engineer's SQL aggregates and report builder, over the reader views
-      const metrics = buildKpiReport(await withReader(db, (tx) => queryKpiAggregates(tx, window)), window, now);
+      const metrics = buildKpiReport(
+        await withReader(db, (tx) => queryKpiAggregates(tx, window)),
+        window,
+        now,
+      );
       return { metrics, headline: headlineFromKpis(metrics) };
     },
     aggregates: (window) => loadDashboardAggregates(db, window),
@@ -234,7 +262,8 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
         clock: options.clock ?? { now: () => new Date() },
         logger: options.logger,
       }),
-      onError: (error) => options.logger.warn(`serve: ${error instanceof Error ? error.message : String(error)}`),
+      onError: (error) =>
+        options.logger.warn(`serve: ${error instanceof Error ? error.message : String(error)}`),
     });
     options.logger.debug(`serve: ${db.engine} database, reads as role slsa_kpi_reader`);
     return {
@@ -255,7 +284,10 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
 
 /** The headline figures of the page from the KPI report. */
 export function headlineFromKpis(report: KpiReport): HeadlineKpis {
-  const days = Math.max(1, Math.ceil((Date.parse(report.window.until) - Date.parse(report.window.since)) / 86_400_000));
+  const days = Math.max(
+    1,
+    Math.ceil((Date.parse(report.window.until) - Date.parse(report.window.since)) / 86_400_000),
+  );
   return {
     entries: report.entries,
     days,

@@ -13,12 +13,7 @@ import type {
   VerificationPolicy,
   VerifiedProvenance,
 } from '../core/verify/types.js';
-import {
-  isSlsaLedgerError,
-  UsageError,
-  VerificationError,
-  type ErrorCode,
-} from '../errors.js';
+import { isSlsaLedgerError, UsageError, VerificationError, type ErrorCode } from '../errors.js';
 import { loadSigstoreTrust } from '../io/trust.js';
 import { hashFiles } from '../io/hash.js';
 import { loadPublicKey } from '../io/keys.js';
@@ -162,7 +157,7 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     });
   }
 
-  logger.info(`hashing ${options.artifacts.length} artifact(s)`);
+  logger.debug(`hashing ${options.artifacts.length} artifact(s)`);
   const digests = (await hashFiles(options.artifacts.map(at), { logger })).map((d, i) => ({
     ...d,
     path: options.artifacts[i] ?? d.path,

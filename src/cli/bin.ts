@@ -1,5 +1,15 @@
 #!/usr/bin/env node
-// The executable. Kept tiny: `--version` must cost no more than Node's own start-up.
-import { runCli } from './main.js';
+// The executable. Kept tiny: a bare `--version` is answered before the CLI loads, so it costs no
+// more than Node's own start-up; everything else goes through runCli (commands load lazily).
+import { readFileSync } from 'node:fs';
 
-process.exitCode = await runCli(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  process.stdout.write(`${pkg.version}\n`);
+} else {
+  const { runCli } = await import('./main.js');
+  process.exitCode = await runCli(argv);
+}

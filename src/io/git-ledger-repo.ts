@@ -1,13 +1,13 @@
 // The ledger's git repository: fetch the remote branch into a private ref, read the ledger at a
 // commit, build a commit on top of the fetched head with a temporary index (the user's working
 // tree, index and branches are never touched), push it and classify the answer.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_REPORTS_DIR } from '../core/ledger/entry.js';
 import type { Logger } from '../core/ports.js';
 import { SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
-import { gitText, readObjects, runGit } from './git.js';
+import { gitText, readObjects, runGit, scrubCredentials } from './git.js';
 import { readLedgerFromCommit, type LedgerFile } from './ledger-reader.js';
 
 /** What the remote said to a push. */
@@ -47,12 +47,32 @@ export interface GitLedgerRepoOptions {
   readonly logger?: Logger;
 }
 
-const FALLBACK_IDENTITY = {
-  GIT_AUTHOR_NAME: 'slsa-ledger',
-  GIT_AUTHOR_EMAIL: 'slsa-ledger@users.noreply.github.com',
-  GIT_COMMITTER_NAME: 'slsa-ledger',
-  GIT_COMMITTER_EMAIL: 'slsa-ledger@users.noreply.github.com',
-};
+const FALLBACK_NAME = 'slsa-ledger';
+const FALLBACK_EMAIL = 'slsa-ledger@users.noreply.github.com';
+
+/** Who commits: the environment (GIT_AUTHOR_*, GIT_COMMITTER_*), then user.name/email, then slsa-ledger. */
+interface CommitIdentity {
+  readonly authorName: string;
+  readonly authorEmail: string;
+  readonly committerName: string;
+  readonly committerEmail: string;
+}
+
+/** `git config -z --list` -> key (lower-case section and name) -> last value. */
+function parseConfigList(out: Buffer): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const item of out.toString('utf8').split('\0')) {
+    if (item === '') continue;
+    const nl = item.indexOf('\n');
+    const key = nl === -1 ? item : item.slice(0, nl);
+    map.set(key, nl === -1 ? 'true' : item.slice(nl + 1));
+  }
+  return map;
+}
+
+function sanitizeIdent(s: string): string {
+  return s.replace(/[<>\n]/g, '').trim() || 'unknown';
+}
 
 export class GitLedgerRepo {
   private constructor(
@@ -62,7 +82,7 @@ export class GitLedgerRepo {
     /** the remote's URL, credentials scrubbed */
     readonly remoteUrl: string,
     readonly reportsDir: string,
-    private readonly identityEnv: Readonly<Record<string, string>>,
+    private readonly identity: CommitIdentity,
     readonly signs: boolean,
   ) {}
 
@@ -73,6 +93,22 @@ export class GitLedgerRepo {
   static async open(options: GitLedgerRepoOptions): Promise<GitLedgerRepo> {
     const dir = resolve(options.repoDir);
     const remote = options.remote ?? 'origin';
+    const reportsDir = (options.reportsDir ?? DEFAULT_REPORTS_DIR).replace(/^\.\//, '').replace(/\/+$/, '');
+    if (
+      !/^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/.test(reportsDir) ||
+      reportsDir.split('/').some((p) => p === '..' || p === '.')
+    ) {
+      throw new UsageError(
+        'LEDGER_REPO_INVALID',
+        `--reports-dir must be a relative path inside the repository (letters, digits, . _ - /), got '${reportsDir}'`,
+      );
+    }
+    if (!/^[A-Za-z0-9._-]+$/.test(remote)) {
+      throw new UsageError(
+        'LEDGER_REPO_INVALID',
+        `--remote must be the name of a configured remote, got '${remote}'`,
+      );
+    }
     const probe = await runGit(
       ['rev-parse', '--is-bare-repository', '--show-toplevel', '--absolute-git-dir'],
       {
@@ -93,31 +129,33 @@ export class GitLedgerRepo {
     const lines = probe.stdout.toString('utf8').trim().split('\n');
     const bare = lines[0] === 'true';
     const root = bare ? (lines[lines.length - 1] ?? dir) : (lines[1] ?? dir);
-    const url = await runGit(['remote', 'get-url', remote], { cwd: root, allowFailure: true });
-    if (url.code !== 0 || !/^[A-Za-z0-9._/-]+$/.test(remote)) {
+    const config = parseConfigList(
+      (await runGit(['config', '-z', '--list'], { cwd: root, allowFailure: true })).stdout,
+    );
+    const url = config.get(`remote.${remote.toLowerCase()}.url`) ?? config.get(`remote.${remote}.url`);
+    if (url === undefined) {
       throw new UsageError('LEDGER_REPO_INVALID', `${root} has no remote '${remote}' (pass --remote NAME)`, {
         details: { repo: root, remote },
       });
     }
-    const email = await runGit(['config', 'user.email'], { cwd: root, allowFailure: true });
-    const sign = await runGit(['config', '--type=bool', 'commit.gpgsign'], { cwd: root, allowFailure: true });
-    const reportsDir = (options.reportsDir ?? DEFAULT_REPORTS_DIR).replace(/^\.\//, '').replace(/\/+$/, '');
-    if (reportsDir === '' || isAbsolute(reportsDir) || reportsDir.split('/').includes('..')) {
-      throw new UsageError(
-        'LEDGER_REPO_INVALID',
-        `--reports-dir must be a relative path inside the repository, got '${reportsDir}'`,
-      );
-    }
+    // a local path names the same remote from every clone only once resolved
+    const isLocal = !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[^/]+:/.test(url);
+    const env = process.env;
+    const pick = (envKey: string, configKey: string, fallback: string): string =>
+      env[envKey] ?? config.get(configKey) ?? fallback;
+    const identity: CommitIdentity = {
+      authorName: pick('GIT_AUTHOR_NAME', 'user.name', FALLBACK_NAME),
+      authorEmail: pick('GIT_AUTHOR_EMAIL', 'user.email', FALLBACK_EMAIL),
+      committerName: pick('GIT_COMMITTER_NAME', 'user.name', FALLBACK_NAME),
+      committerEmail: pick('GIT_COMMITTER_EMAIL', 'user.email', FALLBACK_EMAIL),
+    };
     return new GitLedgerRepo(
       root,
       remote,
-      url.stdout
-        .toString('utf8')
-        .trim()
-        .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@'),
+      scrubCredentials(isLocal ? resolve(root, url) : url),
       reportsDir,
-      email.code === 0 && email.stdout.toString().trim() !== '' ? {} : FALLBACK_IDENTITY,
-      sign.code === 0 && sign.stdout.toString().trim() === 'true',
+      identity,
+      /^(true|yes|on|1)$/i.test(config.get('commit.gpgsign') ?? ''),
     );
   }
 
@@ -182,57 +220,97 @@ export class GitLedgerRepo {
   }
 
   /**
-   * Builds a commit of `files` on top of `parent` with a temporary index; nothing in the user's
-   * working tree, index or branches changes. Signs when the repository's config signs commits.
+   * Builds a commit of `files` on top of `parent` without a checkout: the user's working tree,
+   * index and branches never change. Unsigned commits go through one `git fast-import`; when the
+   * repository's config signs commits, a temporary index and `git commit-tree -S` sign it.
    */
   async createCommit(
     parent: string | undefined,
     files: readonly CommitFile[],
     message: string,
   ): Promise<string> {
-    const tmp = await mkdtemp(join(tmpdir(), 'slsa-ledger-index-'));
-    const env = { ...this.identityEnv, GIT_INDEX_FILE: join(tmp, 'index') };
+    const tmp = await mkdtemp(join(tmpdir(), 'slsa-ledger-commit-'));
     try {
-      await runGit(parent === undefined ? ['read-tree', '--empty'] : ['read-tree', parent], {
-        cwd: this.root,
-        env,
-      });
+      if (this.signs) return await this.createSignedCommit(tmp, parent, files, message);
+      const now = `${Math.floor(Date.now() / 1000)} +0000`;
+      const id = this.identity;
+      const msg = Buffer.from(message, 'utf8');
+      const parts: (string | Uint8Array)[] = [
+        'feature done\n',
+        'commit refs/slsa-ledger/last-commit\n',
+        'mark :1\n',
+        `author ${sanitizeIdent(id.authorName)} <${sanitizeIdent(id.authorEmail)}> ${now}\n`,
+        `committer ${sanitizeIdent(id.committerName)} <${sanitizeIdent(id.committerEmail)}> ${now}\n`,
+        `data ${msg.length}\n`,
+        msg,
+        '\n',
+        ...(parent === undefined ? [] : [`from ${parent}\n`]),
+      ];
       for (const file of files) {
         if (file.bytes === null) {
-          await runGit(['update-index', '--force-remove', '--', file.path], { cwd: this.root, env });
+          parts.push(`D ${file.path}\n`);
           continue;
         }
-        const oid = await gitText(['hash-object', '-w', '--stdin'], { cwd: this.root, input: file.bytes });
-        await runGit(['update-index', '--add', '--cacheinfo', `100644,${oid},${file.path}`], {
-          cwd: this.root,
-          env,
-        });
+        parts.push(`M 100644 inline ${file.path}\n`, `data ${file.bytes.length}\n`, file.bytes, '\n');
       }
-      const tree = await gitText(['write-tree'], { cwd: this.root, env });
-      const args = [
-        'commit-tree',
-        tree,
-        ...(parent === undefined ? [] : ['-p', parent]),
-        ...(this.signs ? ['-S'] : []),
-      ];
-      return await gitText([...args, '-F', '-'], { cwd: this.root, env, input: message });
+      parts.push('\ndone\n');
+      const marks = join(tmp, 'marks');
+      await runGit(['fast-import', '--quiet', '--force', `--export-marks=${marks}`], {
+        cwd: this.root,
+        input: Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))),
+      });
+      const mark = /^:1 ([0-9a-f]{40,64})$/m.exec(await readFile(marks, 'utf8'));
+      if (mark === null)
+        throw new SlsaLedgerError('LEDGER_GIT_FAILED', 'git fast-import did not report the commit it made');
+      return mark[1]!;
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
   }
 
+  private async createSignedCommit(
+    tmp: string,
+    parent: string | undefined,
+    files: readonly CommitFile[],
+    message: string,
+  ): Promise<string> {
+    const id = this.identity;
+    const env = {
+      GIT_INDEX_FILE: join(tmp, 'index'),
+      GIT_AUTHOR_NAME: id.authorName,
+      GIT_AUTHOR_EMAIL: id.authorEmail,
+      GIT_COMMITTER_NAME: id.committerName,
+      GIT_COMMITTER_EMAIL: id.committerEmail,
+    };
+    await runGit(parent === undefined ? ['read-tree', '--empty'] : ['read-tree', parent], {
+      cwd: this.root,
+      env,
+    });
+    for (const file of files) {
+      if (file.bytes === null) {
+        await runGit(['update-index', '--force-remove', '--', file.path], { cwd: this.root, env });
+        continue;
+      }
+      const oid = await gitText(['hash-object', '-w', '--stdin'], { cwd: this.root, input: file.bytes });
+      await runGit(['update-index', '--add', '--cacheinfo', `100644,${oid},${file.path}`], {
+        cwd: this.root,
+        env,
+      });
+    }
+    const tree = await gitText(['write-tree'], { cwd: this.root, env });
+    const args = ['commit-tree', tree, ...(parent === undefined ? [] : ['-p', parent]), '-S', '-F', '-'];
+    return gitText(args, { cwd: this.root, env, input: message });
+  }
+
   /** Pushes `commit` to `branch` as a fast-forward and classifies the answer. */
   async push(commit: string, branch: string): Promise<PublishOutcome> {
-    const out = await runGit(
-      ['push', '--porcelain', '--quiet', this.remote, `${commit}:refs/heads/${branch}`],
-      {
-        cwd: this.root,
-        allowFailure: true,
-      },
-    );
+    const out = await runGit(['push', '--porcelain', this.remote, `${commit}:refs/heads/${branch}`], {
+      cwd: this.root,
+      allowFailure: true,
+    });
     const text = out.stdout.toString('utf8');
     const status = text.split('\n').find((l) => l.includes(`:refs/heads/${branch}\t`));
-    if (out.code === 0 && status !== undefined && !status.startsWith('!')) return { kind: 'landed' };
+    if (out.code === 0 && (status === undefined || !status.startsWith('!'))) return { kind: 'landed' };
     if (
       status !== undefined &&
       /\[rejected\]|\(fetch first\)|non-fast-forward|stale info/.test(status) &&
@@ -272,7 +350,3 @@ function lastLine(text: string): string {
 export const directPushPublisher: Publisher = {
   publish: (request) => request.repo.push(request.commit, request.branch),
 };
-
-export function repoError(message: string): SlsaLedgerError {
-  return new SlsaLedgerError('LEDGER_GIT_FAILED', message);
-}

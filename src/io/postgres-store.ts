@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { SlsaLedgerError } from '../errors.js';
 import type { DbClient, DbQueryable, DbRole, QueryResult } from './db.js';
-import { databaseHostOf, describeDatabaseUrl, setRoleSql, wrapDbError } from './db.js';
+import { databaseHostOf, describeDatabaseUrl, INGEST_ROLE, READER_ROLE, wrapDbError } from './db.js';
 
 // bigint run ids are at most 2^53 - 1 (DESIGN.md §4), so numbers are exact; numeric stays text.
 const INT8_OID = 20;
@@ -10,9 +10,13 @@ const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
     // pg's own parsers for every other type
-    return pg.types.getTypeParser(oid, format as 'text');
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   },
 };
+
+function roleName(role: DbRole): string | undefined {
+  return role === 'ingest' ? INGEST_ROLE : role === 'reader' ? READER_ROLE : undefined;
+}
 
 function queryable(client: pg.PoolClient | pg.Pool, where: string): DbQueryable {
   return {
@@ -41,8 +45,12 @@ function queryable(client: pg.PoolClient | pg.Pool, where: string): DbQueryable 
 export async function openPostgres(url: string, role: DbRole): Promise<DbClient> {
   const where = databaseHostOf(url);
   const target = describeDatabaseUrl(url);
+  const setRole = roleName(role);
   const pool = new pg.Pool({
     connectionString: url,
+    // the role is set at connection start (`-c role=…`, as SET ROLE), so no query ever runs as the
+    // connecting user, and a missing role fails the connection itself
+    ...(setRole === undefined ? {} : { options: `-c role=${setRole}` }),
     max: 4,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 10_000,
@@ -51,17 +59,9 @@ export async function openPostgres(url: string, role: DbRole): Promise<DbClient>
   });
   // an idle connection dropped by the server must not crash the process; the next query reports it
   pool.on('error', () => undefined);
-  const roleSql = setRoleSql(role);
-  if (roleSql !== undefined) {
-    pool.on('connect', (client) => {
-      client.query(roleSql).catch(() => undefined);
-    });
-  }
   try {
     const client = await pool.connect();
     try {
-      // the 'connect' hook's SET ROLE is queued before this, so a missing role fails here
-      if (roleSql !== undefined) await client.query(roleSql);
       await client.query('SELECT 1');
     } finally {
       client.release();
@@ -69,7 +69,7 @@ export async function openPostgres(url: string, role: DbRole): Promise<DbClient>
   } catch (error) {
     await pool.end().catch(() => undefined);
     const wrapped = wrapDbError(error, where, 'connecting');
-    if ((error as { code?: string }).code === '22023' || /role .* does not exist/.test(wrapped.message)) {
+    if (setRole !== undefined && /role .* does not exist/.test(wrapped.message)) {
       throw new SlsaLedgerError(
         'DB_NOT_MIGRATED',
         `database at ${where} has no role for '${role}': run 'slsa-ledger migrate' first`,
@@ -83,8 +83,8 @@ export async function openPostgres(url: string, role: DbRole): Promise<DbClient>
     engine: 'postgres',
     role,
     target,
-    query: base.query,
-    exec: base.exec,
+    query: (sql, params) => base.query(sql, params),
+    exec: (sql) => base.exec(sql),
     async transaction<T>(fn: (tx: DbQueryable) => Promise<T>): Promise<T> {
       let client: pg.PoolClient;
       try {

@@ -53,11 +53,17 @@ export interface RunsPage {
   readonly runs: readonly RunSummary[];
   readonly page: number;
   readonly per_page: number;
+  /** matching runs, counted up to `maxCountedRuns` */
   readonly total: number;
+  /** true when more than the cap match (`total` is then the cap) */
+  readonly total_capped: boolean;
   readonly total_pages: number;
   readonly sort: RunSortKey;
   readonly order: 'asc' | 'desc';
 }
+
+/** `/api/runs` counts matching runs up to this many (GitHub's search API caps its totals alike). */
+export const maxCountedRuns = 10_000;
 
 const sortColumns: Readonly<Record<RunSortKey, string>> = {
   timestamp: 'r."timestamp"',
@@ -100,12 +106,17 @@ function toSummary(row: SummaryRow): RunSummary {
 }
 
 /** One page of runs, filtered and sorted; ties broken by (tag, run_id) so pages never overlap. */
-export async function listRuns(db: DbClient, q: RunsQuery): Promise<RunsPage> {
+export async function listRuns(
+  db: DbClient,
+  q: RunsQuery,
+  options: { readonly countCap?: number } = {},
+): Promise<RunsPage> {
+  const cap = options.countCap ?? maxCountedRuns;
   return withReader(db, async (tx) => {
     const params: unknown[] = [];
     const where = whereClause(q, params);
     const direction = q.order === 'asc' ? 'ASC' : 'DESC';
-        const tie =
+    const tie =
       q.sort === 'tag'
         ? `run_id ${direction}`
         : q.sort === 'run_id'
@@ -118,14 +129,20 @@ export async function listRuns(db: DbClient, q: RunsQuery): Promise<RunsPage> {
         `SELECT ${summaryColumns} FROM ${runsView} r ${where} ORDER BY ${order} LIMIT ${q.perPage} OFFSET ${offset}`,
         params,
       ),
-      await tx.query<{ total: string }>(`SELECT count(*)::text AS total FROM ${runsView} r ${where}`, params),
+      // an exact count of a million rows costs a full scan per page view: count up to the cap only
+      await tx.query<{ total: string }>(
+        `SELECT count(*)::text AS total FROM (SELECT 1 FROM ${runsView} r ${where} LIMIT ${cap + 1}) s`,
+        params,
+      ),
     ];
-    const total = Number(count.rows[0]?.total ?? 0);
+    const counted = Number(count.rows[0]?.total ?? 0);
+    const total = Math.min(counted, cap);
     return {
       runs: rows.rows.map(toSummary),
       page: q.page,
       per_page: q.perPage,
       total,
+      total_capped: counted > cap,
       total_pages: Math.max(1, Math.ceil(total / q.perPage)),
       sort: q.sort,
       order: q.order,

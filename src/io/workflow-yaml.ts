@@ -61,7 +61,9 @@ function parsePermissions(lc: LineCounter, pair: Pair | undefined): PermissionsM
   if (pair === undefined) return undefined;
   const pos = positionOf(lc, pair.key);
   const node = pair.value;
-  if (node === null || node === undefined) return { kind: 'map', pos, scopes: [] };
+  if (node === null || node === undefined || (isScalar(node) && node.value === null)) {
+    return { kind: 'map', pos, scopes: [] };
+  }
   if (isMap(node)) {
     return {
       kind: 'map',

@@ -12,7 +12,8 @@ export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Whether the browser is installed; throws in CI, where it must be. */
 export function chromiumAvailable(): boolean {
   if (existsSync(chromiumPath)) return true;
-  if (process.env.CI === 'true') throw new Error(`${chromiumPath} is required in CI (apt-get install -y chromium)`);
+  if (process.env.CI === 'true')
+    throw new Error(`${chromiumPath} is required in CI (apt-get install -y chromium)`);
   console.warn(`skipping browser tests: no ${chromiumPath} (apt-get install -y chromium)`);
   return false;
 }
@@ -24,7 +25,9 @@ export interface BrowserSession {
 }
 
 /** Headless Chromium with a fresh user-data-dir, no network extras, no sandbox (root in CI). */
-export async function launchChromium(options: { width?: number; height?: number } = {}): Promise<BrowserSession> {
+export async function launchChromium(
+  options: { width?: number; height?: number } = {},
+): Promise<BrowserSession> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'slsa-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: chromiumPath,

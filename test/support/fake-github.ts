@@ -58,6 +58,8 @@ export interface FakeGithubOptions {
   readonly artifacts?: Readonly<Record<number, { name: string; runId: number; zip: Uint8Array }>>;
   /** pull requests: `refuse` answers 422, `no-auto-merge` refuses the GraphQL mutation */
   readonly pullMode?: 'ok' | 'refuse' | 'no-auto-merge';
+  /** whether a branch exists on the remote (a pull request's head must) */
+  readonly branchExists?: (branch: string) => boolean;
   /** repository files served by the contents API (a private repository: token required) */
   readonly files?: Readonly<Record<string, string>>;
 }
@@ -178,6 +180,11 @@ export class FakeGithub {
     if ((m = /^\/issues\/(\d+)$/.exec(rest)) && r.method === 'PATCH')
       return withHeaders(this.patchIssue(Number(m[1]), r));
     if (rest === '/pulls' && r.method === 'POST') return withHeaders(this.createPull(r));
+    if (rest === '/pulls' && r.method === 'GET') {
+      const head = r.query.get('head');
+      const list = this.pulls.filter((p) => head === null || `${this.o.owner}:${p.head}` === head);
+      return withHeaders({ status: 200, body: list.map((p) => ({ number: p.number, node_id: `PR_node_${p.number}`, html_url: `https://github.com/${this.o.owner}/${this.o.repo}/pull/${p.number}` })) });
+    }
     return { status: 404, body: { message: 'Not Found' } };
   }
 
@@ -371,6 +378,7 @@ export class FakeGithub {
       };
     }
     pull.autoMerge = true;
+    pull.mergeMethod = String(body.variables?.mergeMethod);
     return {
       status: 200,
       body: {

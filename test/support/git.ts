@@ -1,7 +1,7 @@
 // Temporary git repositories for tests: a bare remote, clones with a fixed identity, signing and
 // gc off, deterministic dates for the commits the helpers make.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,15 +54,22 @@ const localConfig: readonly (readonly [string, string])[] = [
   ['core.autocrlf', 'false'],
 ];
 
-export async function configureRepo(dir: string): Promise<void> {
-  for (const [k, v] of localConfig) await git(dir, ['config', k, v]);
+/** Fixed identity, signing and gc off (appended to the repository's own config: one file write, no git calls). */
+export async function configureRepo(dir: string, bare = false): Promise<void> {
+  const sections = new Map<string, string[]>();
+  for (const [k, v] of localConfig) {
+    const [section = '', key = ''] = k.split('.');
+    sections.set(section, [...(sections.get(section) ?? []), `\t${key} = ${v}`]);
+  }
+  const text = [...sections].map(([s, lines]) => `[${s}]\n${lines.join('\n')}\n`).join('');
+  await appendFile(join(dir, bare ? '' : '.git', 'config'), text);
 }
 
 /** A bare repository with one initial commit on `main`, and a helper clone used to seed it. */
 export async function createRemote(root: string, name = 'remote.git'): Promise<string> {
   const remote = join(root, name);
   await git(root, ['init', '--bare', '-q', '-b', 'main', remote]);
-  await git(remote, ['config', 'gc.auto', '0']);
+  await configureRepo(remote, true);
   const seed = join(root, `${name}-seed`);
   await git(root, ['init', '-q', '-b', 'main', seed]);
   await configureRepo(seed);

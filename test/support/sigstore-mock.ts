@@ -50,7 +50,9 @@ function spki(key: KeyObject): Buffer {
   return key.export({ format: 'der', type: 'spki' });
 }
 
-function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
+function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ server: Server; url: string }> {
   const server = createServer(handler);
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
@@ -122,17 +124,17 @@ export async function startLocalSigstore(options: LocalSigstoreOptions = {}): Pr
   const ca = await initializeCA(caKeys, ctLog, options.caClock);
   const fulcio = fulcioHandler(ca);
 
-  let rekorFn: HandlerFn | undefined;
+  const rekor: { fn?: HandlerFn } = {};
   const rekorRoute: HandlerFn = async (body) => {
     const proposed = JSON.parse(body) as Parameters<typeof canonicalDsseEntry>[0];
     const stored = proposed.kind === 'dsse' ? canonicalDsseEntry(proposed) : proposed;
-    if (rekorFn === undefined) throw new Error('rekor not ready');
-    return rekorFn(JSON.stringify(stored));
+    if (rekor.fn === undefined) throw new Error('rekor not ready');
+    return rekor.fn(JSON.stringify(stored));
   };
   const fulcioServer = await listen(serve({ [fulcio.path]: fulcio.fn }, requests));
   const rekorServer = await listen(serve({ '/api/v1/log/entries': rekorRoute }, requests));
   const tlog = await initializeTLog(rekorServer.url, tlogKeys, options.tlogClock);
-  rekorFn = rekorHandler(tlog).fn;
+  rekor.fn = rekorHandler(tlog).fn;
 
   const start = new Date(Date.UTC(2020, 0, 1)).toISOString();
   const tlogSpki = spki(tlogKeys.publicKey);
@@ -142,7 +144,11 @@ export async function startLocalSigstore(options: LocalSigstoreOptions = {}): Pr
       {
         baseUrl: rekorServer.url,
         hashAlgorithm: 'SHA2_256',
-        publicKey: { rawBytes: tlogSpki.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+        publicKey: {
+          rawBytes: tlogSpki.toString('base64'),
+          keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+          validFor: { start },
+        },
         logId: { keyId: createHash('sha256').update(tlogSpki).digest('base64') },
       },
     ],

@@ -1,6 +1,6 @@
 import { attestArtifacts, resolveBuildContext } from '../../app/attest.js';
 import { SlsaLedgerError } from '../../errors.js';
-import { booleanFlag, listFlag, stringFlag } from '../args.js';
+import { booleanFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
 
 const s = (valueName: string, description: string) => ({ type: 'string', valueName, description }) as const;

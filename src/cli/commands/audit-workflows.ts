@@ -44,7 +44,11 @@ export const command: CommandModule = {
       throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--format ${format} with --json needs --out FILE`);
     }
     const dir = args.positionals[0];
-    const report = await auditWorkflows({ ...(dir === undefined ? {} : { dir }), cwd: ctx.cwd, logger: ctx.logger });
+    const report = await auditWorkflows({
+      ...(dir === undefined ? {} : { dir }),
+      cwd: ctx.cwd,
+      logger: ctx.logger,
+    });
     const rendered = renderAuditReport(report, format as AuditFormat, packageVersion());
     if (out !== undefined) await writeFileAtomic(resolve(ctx.cwd, out), rendered);
     if (toStdout) return { result: report, stdout: rendered, ...(report.errors > 0 ? { exitCode: 1 } : {}) };
@@ -55,6 +59,9 @@ export const command: CommandModule = {
         { details: { ...report } },
       );
     }
-    return { result: report, human: format === 'text' && out === undefined ? rendered : `report written to ${out ?? ''}` };
+    return {
+      result: report,
+      human: format === 'text' && out === undefined ? rendered : `report written to ${out ?? ''}`,
+    };
   },
 };

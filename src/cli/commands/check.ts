@@ -1,10 +1,66 @@
-import { SlsaLedgerError } from '../../errors.js';
+import { checkLedger } from '../../app/check.js';
+import { findingCodes } from '../../core/ledger/check.js';
+import { VerificationError } from '../../errors.js';
+import { booleanFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
+import { resolve } from 'node:path';
 
-// Placeholder until this command lands; it fails closed with exit 70 rather than pretending.
 export const command: CommandModule = {
-  spec: { name: 'check', summary: 'not implemented yet', usage: 'check', options: {} },
-  run() {
-    return Promise.reject(new SlsaLedgerError('NOT_IMPLEMENTED', "'check' is not implemented yet"));
+  spec: {
+    name: 'check',
+    summary: 'audit the ledger: schema, order, bytes, history',
+    usage: 'check [--repo DIR] [--ref REF] [--require-signed]',
+    description: `Audits the day files at REF and every commit that touched them. Exit 1 (CHECK_FINDINGS) when anything is found; --json lists the findings with code, path and commit. Finding codes:\n${Object.entries(
+      findingCodes,
+    )
+      .map(([c, d]) => `  ${c}: ${d}`)
+      .join('\n')}`,
+    options: {
+      repo: {
+        type: 'string',
+        valueName: 'DIR',
+        description: 'a clone of the ledger repository (default: .)',
+      },
+      ref: {
+        type: 'string',
+        valueName: 'REF',
+        description: 'commit to audit, e.g. origin/main',
+        default: 'HEAD',
+      },
+      'reports-dir': {
+        type: 'string',
+        valueName: 'DIR',
+        description: 'ledger folder in the repository',
+        default: 'docs/reports',
+      },
+      'require-signed': { type: 'boolean', description: 'every ledger commit must pass git verify-commit' },
+    },
+    examples: [
+      'slsa-ledger check',
+      'slsa-ledger check --ref origin/main --json',
+      'slsa-ledger check --require-signed',
+    ],
+  },
+  async run(args, ctx) {
+    const result = await checkLedger({
+      repoDir: resolve(ctx.cwd, stringFlag(args, 'repo') ?? '.'),
+      ref: stringFlag(args, 'ref') ?? 'HEAD',
+      reportsDir: stringFlag(args, 'reports-dir') ?? 'docs/reports',
+      requireSigned: booleanFlag(args, 'require-signed'),
+      logger: ctx.logger,
+    });
+    const summary = `${result.files} files, ${result.entries} entries, ${result.commits} commits at ${result.commit.slice(0, 12)}`;
+    if (!result.ok) {
+      const lines = result.findings.map(
+        (f) =>
+          `  ${f.code}${f.path === undefined ? '' : ` ${f.path}`}${f.commit === undefined ? '' : ` @${f.commit.slice(0, 12)}`}: ${f.message}`,
+      );
+      throw new VerificationError(
+        'CHECK_FINDINGS',
+        `${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} in the ledger (${summary}):\n${lines.join('\n')}`,
+        { details: { ...result } },
+      );
+    }
+    return { result, human: `ledger ok: ${summary}` };
   },
 };

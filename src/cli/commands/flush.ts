@@ -1,10 +1,29 @@
-import { SlsaLedgerError } from '../../errors.js';
+import { flushQueue } from '../../app/flush.js';
 import type { CommandModule } from '../command.js';
+import { ledgerWriteFlags, ledgerWriteOptions } from './ledger-flags.js';
 
-// Placeholder until this command lands; it fails closed with exit 70 rather than pretending.
 export const command: CommandModule = {
-  spec: { name: 'flush', summary: 'not implemented yet', usage: 'flush', options: {} },
-  run() {
-    return Promise.reject(new SlsaLedgerError('NOT_IMPLEMENTED', "'flush' is not implemented yet"));
+  spec: {
+    name: 'flush',
+    summary: 'replay queued entries; remove only those that landed',
+    usage: 'flush [--repo DIR] [options]',
+    description:
+      'Replays the local queue file and the provenance-queue branch through the merge rule, one commit per entry. Entries that land (or are already in the ledger) leave the queue; the rest stay. Exit 0 when the queue is empty afterwards, 75 when entries remain, 4 when only conflicting entries remain.',
+    options: { ...ledgerWriteFlags },
+    examples: ['slsa-ledger flush', 'slsa-ledger flush --repo ../ledger --json'],
+  },
+  async run(args, ctx) {
+    const result = await flushQueue(ledgerWriteOptions(args, ctx));
+    const lines = result.items.map(
+      (i) =>
+        `  ${i.outcome.padEnd(9)} ${i.tag} run ${i.run_id}${i.reason === undefined ? '' : `: ${i.reason}`}`,
+    );
+    const human =
+      result.outcome === 'empty'
+        ? 'the queue is empty'
+        : [`${result.landed} landed, ${result.remaining} remaining`, ...lines].join('\n');
+    const refused = result.items.some((i) => i.outcome === 'refused' || i.outcome === 'skipped');
+    const exitCode = result.remaining === 0 ? 0 : refused ? 75 : result.conflicts > 0 ? 4 : 75;
+    return { result, human, ...(exitCode === 0 ? {} : { exitCode }) };
   },
 };

@@ -4,7 +4,11 @@ import { booleanFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
 
 function renderNextSteps(result: InitResult): string {
-  const lines = [`installed ${result.files.length} files into ${result.dir}`, '', 'next: create these in the repository settings (or with the GitHub CLI):'];
+  const lines = [
+    `installed ${result.files.length} files into ${result.dir}`,
+    '',
+    'next: create these in the repository settings (or with the GitHub CLI):',
+  ];
   for (const s of result.settings) {
     lines.push(`  ${s.kind} ${s.name}${s.required ? ' (required)' : ''}: ${s.purpose}`, `      ${s.command}`);
   }

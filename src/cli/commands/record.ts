@@ -1,6 +1,7 @@
 import { recordEntry } from '../../app/record.js';
 import { parseJsonText, readInputText } from '../../io/files.js';
-import { stringFlag } from '../args.js';
+import { recordEntryViaPullRequest } from '../../app/record-via-pr.js';
+import { booleanFlag, stringFlag } from '../args.js';
 import type { CommandContext, CommandModule, ParsedArgs } from '../command.js';
 import { ledgerWriteFlags, ledgerWriteOptions } from './ledger-flags.js';
 
@@ -78,6 +79,11 @@ export const command: CommandModule = {
         ]),
       ),
       ...ledgerWriteFlags,
+      'via-pr': {
+        type: 'boolean',
+        description:
+          'push to a branch provenance/<tag>-<run_id> and open a pull request (auto-merge where allowed; GITHUB_TOKEN)',
+      },
     },
     examples: [
       'slsa-ledger record --tag v1.2.3 --artifact-url https://github.com/o/r/releases/download/v1.2.3/app.tgz',
@@ -87,12 +93,27 @@ export const command: CommandModule = {
   },
   async run(args, ctx) {
     const entry = await entryFrom(args, ctx);
-    const result = await recordEntry({ entry, ...ledgerWriteOptions(args, ctx) });
+    const env = ctx.env;
+    const viaPr = booleanFlag(args, 'via-pr')
+      ? await recordEntryViaPullRequest({
+          entry,
+          ...ledgerWriteOptions(args, ctx),
+          token: env.GITHUB_TOKEN || env.GH_TOKEN || undefined,
+          ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
+          ...(env.GITHUB_API_URL ? { apiUrl: env.GITHUB_API_URL } : {}),
+        })
+      : undefined;
+    const result = viaPr ?? (await recordEntry({ entry, ...ledgerWriteOptions(args, ctx) }));
+    const pr = viaPr?.pull_request ?? null;
     const where = `${result.tag} run ${result.run_id} -> ${result.path}`;
     const human =
       result.outcome === 'queued'
         ? `queued ${where}: ${result.queue?.reason ?? ''}\nqueue: ${result.queue?.path ?? ''}${result.queue?.branch_pushed ? ` and branch provenance-queue` : ''}; run 'slsa-ledger flush' later`
         : `${result.outcome} ${where}${result.commit === null ? '' : ` (commit ${result.commit.slice(0, 12)}, ${result.attempts} attempt${result.attempts === 1 ? '' : 's'})`}`;
-    return { result, human, ...(result.outcome === 'queued' ? { exitCode: 75 } : {}) };
+    return {
+      result,
+      human: pr === null ? human : `${human}\npull request #${pr.number}: ${pr.url} (auto-merge ${pr.auto_merge})`,
+      ...(result.outcome === 'queued' ? { exitCode: 75 } : {}),
+    };
   },
 };

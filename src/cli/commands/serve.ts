@@ -24,7 +24,12 @@ export const command: CommandModule = {
     description:
       'Serves the KPI dashboard page and a read-only JSON API (/api/kpi, /api/runs, /api/runs/:tag/:run_id, /healthz) until Ctrl-C or SIGTERM. Reads as the database role slsa_kpi_reader (SELECT on the views only). Prints the URL on stderr. Database from --database-url, else DATABASE_URL, else the embedded database.',
     options: {
-      port: { type: 'string', valueName: 'N', default: String(defaultPort), description: 'port to listen on (0: a free one)' },
+      port: {
+        type: 'string',
+        valueName: 'N',
+        default: String(defaultPort),
+        description: 'port to listen on (0: a free one)',
+      },
       host: {
         type: 'string',
         valueName: 'ADDR',
@@ -36,7 +41,11 @@ export const command: CommandModule = {
         valueName: 'URL',
         description: 'postgres:// URL (default: DATABASE_URL, else the embedded database)',
       },
-      'data-dir': { type: 'string', valueName: 'DIR', description: 'embedded database directory (default .slsa-ledger/db)' },
+      'data-dir': {
+        type: 'string',
+        valueName: 'DIR',
+        description: 'embedded database directory (default .slsa-ledger/db)',
+      },
     },
     examples: [
       'slsa-ledger serve                       # http://127.0.0.1:8080/ on .slsa-ledger/db',

@@ -1,14 +1,60 @@
+import { resolve } from 'node:path';
+import { recordEntry } from '../../app/record.js';
+import { recordEntryViaPullRequest } from '../../app/record-via-pr.js';
 import type { VerdictRecorder } from '../../app/validate.js';
-import { SlsaLedgerError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
+import { booleanFlag, integerFlag, stringFlag } from '../args.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
+import { ledgerWriteFlags } from './ledger-flags.js';
 
-// `validate --record`: the flags and the recorder that writes the verdict through the ledger's
-// record use case (the same merge rule, commit, push and queue as `record`).
+// `validate --record`: the verdict goes through the ledger's record use case (the same merge rule,
+// commit, push, PR and queue as `record`), into the clone given with --repo.
 export const recordFlags: Readonly<Record<string, OptionSpec>> = {
-  record: { type: 'boolean', description: 'write the verdict back to the ledger (merge rule)' },
+  record: { type: 'boolean', description: 'write the verdict back to the ledger (merge rule; needs --repo)' },
+  'via-pr': { type: 'boolean', description: 'with --record: a pull request instead of a direct push' },
+  remote: ledgerWriteFlags.remote!,
+  branch: ledgerWriteFlags.branch!,
+  queue: ledgerWriteFlags.queue!,
+  'max-attempts': ledgerWriteFlags['max-attempts']!,
 };
 
-export function buildVerdictRecorder(_args: ParsedArgs, _ctx: CommandContext): VerdictRecorder {
-  return () =>
-    Promise.reject(new SlsaLedgerError('NOT_IMPLEMENTED', 'validate --record waits for the ledger record use case'));
+export function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): VerdictRecorder {
+  const repo = stringFlag(args, 'repo');
+  if (repo === undefined) {
+    throw new UsageError('USAGE_MISSING_FLAG', '--record writes into a clone: pass --repo DIR', {
+      details: { flag: 'repo' },
+    });
+  }
+  const lockDir = ctx.env.SLSA_LEDGER_LOCK_DIR;
+  const common = {
+    repoDir: resolve(ctx.cwd, repo),
+    remote: stringFlag(args, 'remote') ?? 'origin',
+    branch: stringFlag(args, 'branch') ?? 'main',
+    reportsDir: stringFlag(args, 'reports-dir') ?? 'docs/reports',
+    queuePath: stringFlag(args, 'queue') ?? 'out/provenance/queued-manifest.json',
+    maxAttempts: integerFlag(args, 'max-attempts', { min: 1, max: 100 }) ?? 5,
+    logger: ctx.logger,
+    ...(lockDir ? { lockDir } : {}),
+  };
+  const viaPr = booleanFlag(args, 'via-pr');
+  const env = ctx.env;
+  return async (entry) => {
+    if (viaPr) {
+      const r = await recordEntryViaPullRequest({
+        ...common,
+        entry,
+        token: env.GITHUB_TOKEN || env.GH_TOKEN || undefined,
+        ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
+        ...(env.GITHUB_API_URL ? { apiUrl: env.GITHUB_API_URL } : {}),
+      });
+      return {
+        outcome: r.outcome,
+        queued: r.outcome === 'queued',
+        commit: r.commit,
+        pr_url: r.pull_request?.url ?? null,
+      };
+    }
+    const r = await recordEntry({ ...common, entry });
+    return { outcome: r.outcome, queued: r.outcome === 'queued', commit: r.commit, pr_url: null };
+  };
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkTagText, parseKpiQuery, parseNoQuery, parseRunId, parseRunsQuery, parseTimeBound } from './query.js';
+import {
+  checkTagText,
+  parseKpiQuery,
+  parseNoQuery,
+  parseRunId,
+  parseRunsQuery,
+  parseTimeBound,
+} from './query.js';
 
 const now = new Date('2026-11-26T12:00:00Z');
 
@@ -25,7 +32,15 @@ describe('parseTimeBound', () => {
 
 describe('parseKpiQuery', () => {
   it('takes since and until', () => {
-    expect(parseKpiQuery([['since', '2026-11-01'], ['until', '2026-11-02']], now)).toEqual({
+    expect(
+      parseKpiQuery(
+        [
+          ['since', '2026-11-01'],
+          ['until', '2026-11-02'],
+        ],
+        now,
+      ),
+    ).toEqual({
       since: '2026-11-01T00:00:00.000Z',
       until: '2026-11-03T00:00:00.000Z',
     });
@@ -35,10 +50,24 @@ describe('parseKpiQuery', () => {
     expect(() => parseKpiQuery([['sinse', '7d']], now)).toThrowCode('DASHBOARD_PARAM_UNKNOWN');
   });
   it('refuses a repeated parameter and an empty window', () => {
-    expect(() => parseKpiQuery([['since', '7d'], ['since', '8d']], now)).toThrowCode('DASHBOARD_PARAM_INVALID');
-    expect(() => parseKpiQuery([['since', '2026-11-02'], ['until', '2026-11-01']], now)).toThrowCode(
-      'DASHBOARD_PARAM_INVALID',
-    );
+    expect(() =>
+      parseKpiQuery(
+        [
+          ['since', '7d'],
+          ['since', '8d'],
+        ],
+        now,
+      ),
+    ).toThrowCode('DASHBOARD_PARAM_INVALID');
+    expect(() =>
+      parseKpiQuery(
+        [
+          ['since', '2026-11-02'],
+          ['until', '2026-11-01'],
+        ],
+        now,
+      ),
+    ).toThrowCode('DASHBOARD_PARAM_INVALID');
   });
 });
 
@@ -72,7 +101,17 @@ describe('parseRunsQuery', () => {
     });
   });
   it('treats empty values as absent', () => {
-    expect(parseRunsQuery([['status', ''], ['tag_prefix', ''], ['sort', ''], ['order', '']], now)).toEqual({
+    expect(
+      parseRunsQuery(
+        [
+          ['status', ''],
+          ['tag_prefix', ''],
+          ['sort', ''],
+          ['order', ''],
+        ],
+        now,
+      ),
+    ).toEqual({
       page: 1,
       perPage: 50,
       sort: 'timestamp',

@@ -88,18 +88,30 @@ export function parseTimeBound(param: string, raw: string, bound: 'since' | 'unt
 function parseWindow(values: Map<string, string>, now: Date): TimeWindow {
   const sinceRaw = values.get('since');
   const untilRaw = values.get('until');
-  const since = sinceRaw === undefined || sinceRaw === '' ? undefined : parseTimeBound('since', sinceRaw, 'since', now);
-  const until = untilRaw === undefined || untilRaw === '' ? undefined : parseTimeBound('until', untilRaw, 'until', now);
+  const since =
+    sinceRaw === undefined || sinceRaw === '' ? undefined : parseTimeBound('since', sinceRaw, 'since', now);
+  const until =
+    untilRaw === undefined || untilRaw === '' ? undefined : parseTimeBound('until', untilRaw, 'until', now);
   if (since !== undefined && until !== undefined && Date.parse(since) >= Date.parse(until)) {
     throw invalid('until', `until (${until}) must be later than since (${since})`);
   }
   return { ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
 }
 
-function parseInteger(param: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+function parseInteger(
+  param: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw invalid(param, `${param} takes a whole number from ${min} to ${max}, got '${raw.slice(0, 20)}'`, raw);
+    throw invalid(
+      param,
+      `${param} takes a whole number from ${min} to ${max}, got '${raw.slice(0, 20)}'`,
+      raw,
+    );
   }
   return Number(raw);
 }
@@ -156,13 +168,20 @@ export function parseRunsQuery(params: QueryParams, now: Date): RunsQuery {
   const sortKey: RunSortKey = sort === undefined || sort === '' ? 'timestamp' : (sort as RunSortKey);
   return {
     ...window,
-    ...(tagPrefix === undefined || tagPrefix === '' ? {} : { tagPrefix: checkTagText('tag_prefix', tagPrefix) }),
+    ...(tagPrefix === undefined || tagPrefix === ''
+      ? {}
+      : { tagPrefix: checkTagText('tag_prefix', tagPrefix) }),
     ...(status === 'success' || status === 'failure' ? { status } : {}),
     ...(flag === undefined || flag === '' ? {} : { governanceFlag: flag }),
     page: parseInteger('page', v.get('page'), 1, 1, maxPage),
     perPage: parseInteger('per_page', v.get('per_page'), defaultPerPage, 1, maxPerPage),
     sort: sortKey,
-    order: order === 'asc' || order === 'desc' ? order : sortKey === 'timestamp' || sortKey === 'validated_at' ? 'desc' : 'asc',
+    order:
+      order === 'asc' || order === 'desc'
+        ? order
+        : sortKey === 'timestamp' || sortKey === 'validated_at'
+          ? 'desc'
+          : 'asc',
   };
 }
 

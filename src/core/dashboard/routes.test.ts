@@ -25,12 +25,17 @@ describe('matchRoute', () => {
     expect(() => matchRoute(method, '/api/runs')).toThrowCode('DASHBOARD_METHOD_NOT_ALLOWED');
   });
 
-  it.each(['/nope', '/api', '/api/runs/v1', '/api/runs//1', '/../etc/passwd', '/app.js/', '/src/app/serve.ts'])(
-    '404 for %s',
-    (path) => {
-      expect(() => matchRoute('GET', path)).toThrowCode('DASHBOARD_NOT_FOUND');
-    },
-  );
+  it.each([
+    '/nope',
+    '/api',
+    '/api/runs/v1',
+    '/api/runs//1',
+    '/../etc/passwd',
+    '/app.js/',
+    '/src/app/serve.ts',
+  ])('404 for %s', (path) => {
+    expect(() => matchRoute('GET', path)).toThrowCode('DASHBOARD_NOT_FOUND');
+  });
 
   it('refuses malformed percent-encoding and a bad run id', () => {
     expect(() => matchRoute('GET', '/api/runs/%E0%A4%A/1')).toThrowCode('DASHBOARD_PATH_INVALID');

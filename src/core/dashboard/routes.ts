@@ -39,9 +39,13 @@ function decodeSegment(raw: string): string {
  */
 export function matchRoute(method: string, rawPath: string): Route {
   if (method !== 'GET' && method !== 'HEAD') {
-    throw new SlsaLedgerError('DASHBOARD_METHOD_NOT_ALLOWED', `method ${method.slice(0, 20)} is not allowed: the API is read-only`, {
-      details: { allow: ['GET', 'HEAD'] },
-    });
+    throw new SlsaLedgerError(
+      'DASHBOARD_METHOD_NOT_ALLOWED',
+      `method ${method.slice(0, 20)} is not allowed: the API is read-only`,
+      {
+        details: { allow: ['GET', 'HEAD'] },
+      },
+    );
   }
   if (Object.hasOwn(staticAssets, rawPath)) return { kind: 'asset', path: rawPath as AssetPath };
   if (rawPath === '/healthz') return { kind: 'health' };
@@ -59,23 +63,19 @@ export function matchRoute(method: string, rawPath: string): Route {
 }
 
 /** The HTTP status for an error code met while answering a request. */
+const statusByCode: Partial<Record<ErrorCode, number>> = {
+  DASHBOARD_NOT_FOUND: 404,
+  DASHBOARD_RUN_NOT_FOUND: 404,
+  DASHBOARD_METHOD_NOT_ALLOWED: 405,
+  DASHBOARD_HOST_REFUSED: 421,
+  DASHBOARD_PARAM_INVALID: 400,
+  DASHBOARD_PARAM_UNKNOWN: 400,
+  DASHBOARD_PATH_INVALID: 400,
+};
+
 export function httpStatusOf(code: ErrorCode): number {
-  switch (code) {
-    case 'DASHBOARD_NOT_FOUND':
-    case 'DASHBOARD_RUN_NOT_FOUND':
-      return 404;
-    case 'DASHBOARD_METHOD_NOT_ALLOWED':
-      return 405;
-    case 'DASHBOARD_HOST_REFUSED':
-      return 421;
-    case 'DASHBOARD_PARAM_INVALID':
-    case 'DASHBOARD_PARAM_UNKNOWN':
-    case 'DASHBOARD_PATH_INVALID':
-      return 400;
-    default:
-      // every database failure is 'database unavailable' to a client, whatever the driver said
-      return code.startsWith('DB_') ? 503 : 500;
-  }
+  // every database failure is 'database unavailable' to a client, whatever the driver said
+  return statusByCode[code] ?? (code.startsWith('DB_') ? 503 : 500);
 }
 
 /**
@@ -88,6 +88,8 @@ export function isHostAllowed(boundHost: string, hostHeader: string | undefined)
     h === 'localhost' || h === '::1' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
   if (!loopback(boundHost)) return true;
   if (hostHeader === undefined) return false;
-  const name = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0];
+  const name = hostHeader.startsWith('[')
+    ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
+    : hostHeader.split(':')[0];
   return name !== undefined && loopback(name.toLowerCase());
 }

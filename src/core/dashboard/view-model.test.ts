@@ -85,7 +85,10 @@ describe('buildHeadlineCards', () => {
     const byId = Object.fromEntries(cards.map((c) => [c.id, c]));
     expect(byId.failure_rate!.tone).toBe('bad');
     expect(byId.validated_rate).toMatchObject({ value: '—', tone: 'neutral' });
-    expect(byId.dispatch_token_days_to_expiry).toMatchObject({ tone: 'bad', detail: 'expired: rotate it now' });
+    expect(byId.dispatch_token_days_to_expiry).toMatchObject({
+      tone: 'bad',
+      detail: 'expired: rotate it now',
+    });
     expect(byId.dispatch_token_age_days).toMatchObject({ value: '—', tone: 'neutral' });
     expect(byId.notification_success_ratio!.tone).toBe('bad');
     expect(byId.ingest_failures).toMatchObject({ value: '2', tone: 'bad' });
@@ -98,7 +101,11 @@ describe('buildSeries', () => {
       { day: '2026-11-03', success: 1, failure: 1, missingArtifact: 1, validated: 0, lagP95S: 5 },
       { day: '2026-11-01', success: 4, failure: 0, missingArtifact: 0, validated: 4, lagP95S: null },
     ]);
-    expect(s.days).toEqual([Date.UTC(2026, 10, 1) / 1000, Date.UTC(2026, 10, 2) / 1000, Date.UTC(2026, 10, 3) / 1000]);
+    expect(s.days).toEqual([
+      Date.UTC(2026, 10, 1) / 1000,
+      Date.UTC(2026, 10, 2) / 1000,
+      Date.UTC(2026, 10, 3) / 1000,
+    ]);
     expect(s.entries_success).toEqual([4, 0, 1]);
     expect(s.entries_failure).toEqual([0, 0, 1]);
     expect(s.failure_rate).toEqual([0, null, 0.5]);

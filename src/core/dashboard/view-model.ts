@@ -71,7 +71,10 @@ export interface BreakdownRow {
 export interface DashboardView {
   readonly headline: readonly HeadlineCard[];
   readonly series: DashboardSeries;
-  readonly breakdown: { readonly status: readonly BreakdownRow[]; readonly governance_flag: readonly BreakdownRow[] };
+  readonly breakdown: {
+    readonly status: readonly BreakdownRow[];
+    readonly governance_flag: readonly BreakdownRow[];
+  };
 }
 
 /** at most this many days are drawn; a longer range is cut to its latest days */
@@ -247,7 +250,9 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
     headline: buildHeadlineCards(input.headline),
     series: buildSeries(input.daily),
     breakdown: {
-      status: breakdown(input.statusCounts, (l) => (l === 'success' ? 'good' : l === 'failure' ? 'bad' : 'neutral')),
+      status: breakdown(input.statusCounts, (l) =>
+        l === 'success' ? 'good' : l === 'failure' ? 'bad' : 'neutral',
+      ),
       governance_flag: breakdown(input.flagCounts, (l) => flagTone[l] ?? 'neutral'),
     },
   };

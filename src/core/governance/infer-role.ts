@@ -42,7 +42,12 @@ export function isSlsaLedgerAction(uses: string): boolean {
 export function stepCommands(step: StepModel): StepCommand[] {
   const out: StepCommand[] = [];
   const command = step.with.command?.value.trim();
-  if (step.uses !== undefined && isSlsaLedgerAction(step.uses.value) && command !== undefined && command !== '') {
+  if (
+    step.uses !== undefined &&
+    isSlsaLedgerAction(step.uses.value) &&
+    command !== undefined &&
+    command !== ''
+  ) {
     out.push({ command, args: step.with.args?.value ?? '' });
   }
   if (step.run !== undefined) {
@@ -72,7 +77,9 @@ export function isDispatchStep(step: StepModel): boolean {
 export function isLedgerWriteStep(step: StepModel): boolean {
   return stepCommands(step).some(
     (c) =>
-      c.command === 'record' || c.command === 'flush' || (c.command === 'validate' && /--record\b/.test(c.args)),
+      c.command === 'record' ||
+      c.command === 'flush' ||
+      (c.command === 'validate' && /--record\b/.test(c.args)),
   );
 }
 
@@ -85,8 +92,10 @@ export function inferJobRoles(job: JobModel): RoleId[] {
       if (role !== undefined) roles.add(role);
     }
     const uses = step.uses?.value.split('@')[0] ?? '';
-    if (uses === 'actions/attest-build-provenance' || uses === 'actions/attest') roles.add('provenance-writer');
-    if (step.run !== undefined && /\bgh\s+release\s+create\b/.test(step.run.value)) roles.add('release-operator');
+    if (uses === 'actions/attest-build-provenance' || uses === 'actions/attest')
+      roles.add('provenance-writer');
+    if (step.run !== undefined && /\bgh\s+release\s+create\b/.test(step.run.value))
+      roles.add('release-operator');
     if (tokenPattern.test(stepText(step))) roles.add('release-operator');
   }
   const order: RoleId[] = [

@@ -24,7 +24,9 @@ export function buildAuditReport(files: readonly string[], findings: readonly Fi
 
 /** `file:line:column: level rule: message`, one a line, then a summary line. */
 export function renderAuditText(report: AuditReport): string {
-  const lines = report.findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.level} ${f.rule}: ${f.message}`);
+  const lines = report.findings.map(
+    (f) => `${f.file}:${f.line}:${f.column}: ${f.level} ${f.rule}: ${f.message}`,
+  );
   const summary =
     report.findings.length === 0
       ? `audit-workflows: ${report.files.length} workflow file(s), no findings`

@@ -1,12 +1,14 @@
 // The workflow rules of `audit-workflows` (DESIGN.md §6): pure functions over parsed workflows
 // that return findings with file, line, column and rule id.
-import {
-  dispatchesWithGithubToken,
-  inferJobRoles,
-  isDispatchStep,
-  isLedgerWriteStep,
-} from './infer-role.js';
-import type { JobModel, PermissionLevel, PermissionsModel, Position, UsesRef, WorkflowModel } from './model.js';
+import { dispatchesWithGithubToken, inferJobRoles, isDispatchStep, isLedgerWriteStep } from './infer-role.js';
+import type {
+  JobModel,
+  PermissionLevel,
+  PermissionsModel,
+  Position,
+  UsesRef,
+  WorkflowModel,
+} from './model.js';
 import {
   dispatchTokenName,
   dispatchWithGithubTokenGrant,
@@ -163,7 +165,8 @@ function allowedFor(roles: readonly RoleId[], job: JobModel): Allowed {
   const allowed: Allowed = {};
   for (const r of roles) {
     for (const [scope, level] of Object.entries(roleMatrix[r].permissions)) {
-      if (allowed[scope] === undefined || levelRank[level] > levelRank[allowed[scope]]) allowed[scope] = level;
+      if (allowed[scope] === undefined || levelRank[level] > levelRank[allowed[scope]])
+        allowed[scope] = level;
     }
   }
   if (roles.includes('release-operator') && dispatchesWithGithubToken(job)) {
@@ -181,7 +184,9 @@ function checkJobPermissions(wf: WorkflowModel, job: JobModel): Finding[] {
   const roles = inferJobRoles(job);
   const classified = roles.length > 0;
   const allowed: Allowed = classified ? allowedFor(roles, job) : {};
-  const who = classified ? `role ${roles.join(' + ')} allows ${describeAllowed(allowed)}` : 'job has no provenance role';
+  const who = classified
+    ? `role ${roles.join(' + ')} allows ${describeAllowed(allowed)}`
+    : 'job has no provenance role';
   const excess = (scope: string, level: PermissionLevel): boolean => {
     if (level === 'none') return false;
     if (!classified) return level === 'write';
@@ -216,9 +221,15 @@ function checkJobPermissions(wf: WorkflowModel, job: JobModel): Finding[] {
       ];
     case 'invalid':
       return [
-        finding(wf, 'job-permissions', at(perms.pos), `job '${job.id}' has invalid permissions '${perms.text}'`, {
-          job: job.id,
-        }),
+        finding(
+          wf,
+          'job-permissions',
+          at(perms.pos),
+          `job '${job.id}' has invalid permissions '${perms.text}'`,
+          {
+            job: job.id,
+          },
+        ),
       ];
     case 'read-all': {
       const over = knownScopes.filter((s) => excess(s, 'read'));
@@ -238,9 +249,15 @@ function checkJobPermissions(wf: WorkflowModel, job: JobModel): Finding[] {
       return perms.scopes.flatMap((s) => {
         if (s.level === undefined || !knownScopes.includes(s.scope)) {
           return [
-            finding(wf, 'job-permissions', at(s.pos), `job '${job.id}': '${s.scope}' is not a valid permission`, {
-              job: job.id,
-            }),
+            finding(
+              wf,
+              'job-permissions',
+              at(s.pos),
+              `job '${job.id}': '${s.scope}' is not a valid permission`,
+              {
+                job: job.id,
+              },
+            ),
           ];
         }
         return excess(s.scope, s.level)

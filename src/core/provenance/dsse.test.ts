@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildEnvelope, computePae, decodeBase64, decodeStatement, parseEnvelope, parseStatement } from './dsse.js';
+import {
+  buildEnvelope,
+  computePae,
+  decodeBase64,
+  decodeStatement,
+  parseEnvelope,
+  parseStatement,
+} from './dsse.js';
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -23,7 +30,9 @@ describe('computePae', () => {
 });
 
 describe('parseEnvelope', () => {
-  const good = buildEnvelope('application/vnd.in-toto+json', bytes('{}'), [{ keyid: 'k', sig: bytes('sig') }]);
+  const good = buildEnvelope('application/vnd.in-toto+json', bytes('{}'), [
+    { keyid: 'k', sig: bytes('sig') },
+  ]);
   it('accepts a well-formed envelope', () => {
     expect(parseEnvelope(good, 'f')).toStrictEqual(good);
   });
@@ -69,7 +78,10 @@ describe('decodeStatement', () => {
     ['no predicateType', JSON.stringify({ ...statement, predicateType: 1 })],
     ['no subjects', JSON.stringify({ ...statement, subject: [] })],
     ['a subject without digest', JSON.stringify({ ...statement, subject: [{ name: 'a' }] })],
-    ['a digest that is not a map of strings', JSON.stringify({ ...statement, subject: [{ name: 'a', digest: { sha256: 1 } }] })],
+    [
+      'a digest that is not a map of strings',
+      JSON.stringify({ ...statement, subject: [{ name: 'a', digest: { sha256: 1 } }] }),
+    ],
     ['no predicate', JSON.stringify({ ...statement, predicate: null })],
   ])('refuses a statement that is %s with INPUT_PROVENANCE_MALFORMED', (_name, payload) => {
     const raw = payload === '\uFFFD' ? new Uint8Array([0xff, 0xfe]) : bytes(payload);

@@ -73,13 +73,10 @@ describe('buildProvenanceStatement', () => {
   });
 
   it('drops the optional github ids when the context has none', () => {
-    const {
-      repositoryId: _a,
-      repositoryOwnerId: _b,
-      runnerEnvironment: _c,
-      ...bare
-    } = context;
-    const payload = JSON.parse(new TextDecoder().decode(serializeStatement(buildProvenanceStatement(subjects, bare))));
+    const { repositoryId: _a, repositoryOwnerId: _b, runnerEnvironment: _c, ...bare } = context;
+    const payload = JSON.parse(
+      new TextDecoder().decode(serializeStatement(buildProvenanceStatement(subjects, bare))),
+    );
     expect(payload.predicate.buildDefinition.internalParameters.github).toStrictEqual({ event_name: 'push' });
   });
 
@@ -89,7 +86,10 @@ describe('buildProvenanceStatement', () => {
   });
 
   it('strips a trailing slash from the server url', () => {
-    const statement = buildProvenanceStatement(subjects, { ...context, serverUrl: 'https://ghe.example.com/' });
+    const statement = buildProvenanceStatement(subjects, {
+      ...context,
+      serverUrl: 'https://ghe.example.com/',
+    });
     const p = statement.predicate as typeof golden.predicate;
     expect(p.runDetails.metadata.invocationId).toBe(
       'https://ghe.example.com/octo-org/octo-repo/actions/runs/1234567890/attempts/2',

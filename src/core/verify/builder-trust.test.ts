@@ -53,15 +53,36 @@ const policy = (overrides: Partial<VerificationPolicy> = {}): VerificationPolicy
   ...overrides,
 });
 
-const byob = { buildType: 'https://github.com/slsa-framework/slsa-github-generator/delegator-generic@v0', builderId: `${TRW}@refs/tags/v2.1.0` };
+const byob = {
+  buildType: 'https://github.com/slsa-framework/slsa-github-generator/delegator-generic@v0',
+  builderId: `${TRW}@refs/tags/v2.1.0`,
+};
 const attestation = { buildType: 'https://actions.github.io/buildtypes/workflow/v1' };
 
 describe('checkBuilderTrust: certificate-signed, accepted', () => {
   it.each([
     ['default trusted generator', makeFacts(), makeSigner(), policy(), `${GENERIC}@refs/tags/v2.1.0`],
-    ['--builder-id by name', makeFacts(), makeSigner(), policy({ builderId: GENERIC }), `${GENERIC}@refs/tags/v2.1.0`],
-    ['--builder-id with short version', makeFacts(), makeSigner(), policy({ builderId: `${GENERIC}@v2.1.0` }), `${GENERIC}@refs/tags/v2.1.0`],
-    ['--builder-id with full ref', makeFacts(), makeSigner(), policy({ builderId: `${GENERIC}@refs/tags/v2.1.0` }), `${GENERIC}@refs/tags/v2.1.0`],
+    [
+      '--builder-id by name',
+      makeFacts(),
+      makeSigner(),
+      policy({ builderId: GENERIC }),
+      `${GENERIC}@refs/tags/v2.1.0`,
+    ],
+    [
+      '--builder-id with short version',
+      makeFacts(),
+      makeSigner(),
+      policy({ builderId: `${GENERIC}@v2.1.0` }),
+      `${GENERIC}@refs/tags/v2.1.0`,
+    ],
+    [
+      '--builder-id with full ref',
+      makeFacts(),
+      makeSigner(),
+      policy({ builderId: `${GENERIC}@refs/tags/v2.1.0` }),
+      `${GENERIC}@refs/tags/v2.1.0`,
+    ],
     [
       'a non-default builder named by --builder-id',
       makeFacts({ builderId: `${OWN.replace('release', 'builder')}@refs/tags/v1.2.3` }),
@@ -69,19 +90,41 @@ describe('checkBuilderTrust: certificate-signed, accepted', () => {
       policy({ builderId: OWN.replace('release', 'builder') }),
       `${OWN.replace('release', 'builder')}@refs/tags/v1.2.3`,
     ],
-    ['byob: --builder-id names the tool workflow', makeFacts(byob), makeSigner({ subjectAlternativeName: `${DELEGATOR}@refs/tags/v2.1.0` }), policy({ builderId: TRW }), `${TRW}@refs/tags/v2.1.0`],
-    ['byob: tool workflow with version', makeFacts(byob), makeSigner({ subjectAlternativeName: `${DELEGATOR}@refs/tags/v2.1.0` }), policy({ builderId: `${TRW}@v2.1.0` }), `${TRW}@refs/tags/v2.1.0`],
+    [
+      'byob: --builder-id names the tool workflow',
+      makeFacts(byob),
+      makeSigner({ subjectAlternativeName: `${DELEGATOR}@refs/tags/v2.1.0` }),
+      policy({ builderId: TRW }),
+      `${TRW}@refs/tags/v2.1.0`,
+    ],
+    [
+      'byob: tool workflow with version',
+      makeFacts(byob),
+      makeSigner({ subjectAlternativeName: `${DELEGATOR}@refs/tags/v2.1.0` }),
+      policy({ builderId: `${TRW}@v2.1.0` }),
+      `${TRW}@refs/tags/v2.1.0`,
+    ],
     [
       'github attestation by a pinned publishing workflow',
       makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/tags/v0.0.1`, sourceRef: 'refs/heads/main' }),
-      makeSigner({ subjectAlternativeName: `${PUBLISH}@refs/tags/v0.0.1`, sourceRepositoryRef: 'refs/heads/main' }),
+      makeSigner({
+        subjectAlternativeName: `${PUBLISH}@refs/tags/v0.0.1`,
+        sourceRepositoryRef: 'refs/heads/main',
+      }),
       policy({ builderId: PUBLISH }),
       `${PUBLISH}@refs/tags/v0.0.1`,
     ],
     [
       "github attestation by the repository's own workflow at the release ref",
-      makeFacts({ ...attestation, builderId: `${OWN}@refs/tags/v2025.11.12`, sourceRef: 'refs/tags/v2025.11.12' }),
-      makeSigner({ subjectAlternativeName: `${OWN}@refs/tags/v2025.11.12`, sourceRepositoryRef: 'refs/tags/v2025.11.12' }),
+      makeFacts({
+        ...attestation,
+        builderId: `${OWN}@refs/tags/v2025.11.12`,
+        sourceRef: 'refs/tags/v2025.11.12',
+      }),
+      makeSigner({
+        subjectAlternativeName: `${OWN}@refs/tags/v2025.11.12`,
+        sourceRepositoryRef: 'refs/tags/v2025.11.12',
+      }),
       policy({ builderId: OWN }),
       `${OWN}@refs/tags/v2025.11.12`,
     ],
@@ -99,29 +142,171 @@ describe('checkBuilderTrust: certificate-signed, accepted', () => {
 
 describe('checkBuilderTrust: certificate-signed, rejected with the slsa-verifier code', () => {
   it.each([
-    ['another oidc issuer', makeFacts(), makeSigner({ issuer: 'https://accounts.google.com' }), policy(), 'VERIFY_OIDC_ISSUER_MISMATCH'],
-    ['a san that is not a workflow', makeFacts(), makeSigner({ subjectAlternativeName: 'mailto:someone@example.com' }), policy(), 'VERIFY_CERTIFICATE_INVALID'],
-    ['a san without ref', makeFacts(), makeSigner({ subjectAlternativeName: GENERIC }), policy(), 'VERIFY_CERTIFICATE_INVALID'],
-    ['a fork of the generator without --builder-id', makeFacts(), makeSigner({ subjectAlternativeName: `${GENERIC.replace('slsa-framework', 'asraa')}@refs/tags/v1.4.0` }), policy(), 'VERIFY_UNTRUSTED_BUILDER'],
-    ['--builder-id not matching the san', makeFacts(), makeSigner(), policy({ builderId: `${GEN}/not-trusted.yml` }), 'VERIFY_UNTRUSTED_BUILDER'],
-    ['--builder-id with another version', makeFacts(), makeSigner(), policy({ builderId: `${GENERIC}@v2.0.0` }), 'VERIFY_UNTRUSTED_BUILDER'],
-    ['--builder-id malformed (two @)', makeFacts(), makeSigner(), policy({ builderId: `${GENERIC}@v2.1.0@x` }), 'VERIFY_UNTRUSTED_BUILDER'],
-    ['a delegator without --builder-id', makeFacts(byob), makeSigner({ subjectAlternativeName: `${DELEGATOR}@refs/tags/v2.1.0` }), policy(), 'VERIFY_UNTRUSTED_BUILDER'],
-    ['byob: --builder-id not the tool workflow', makeFacts(byob), makeSigner({ subjectAlternativeName: `${DELEGATOR}@refs/tags/v2.1.0` }), policy({ builderId: `${GEN}/not-trusted.yml` }), 'VERIFY_BUILDER_MISMATCH'],
-    ['a builder on a branch', makeFacts({ builderId: `${GENERIC}@refs/heads/main` }), makeSigner({ subjectAlternativeName: `${GENERIC}@refs/heads/main` }), policy(), 'VERIFY_INVALID_REF'],
-    ['a builder at a pre-release', makeFacts({ builderId: `${GENERIC}@refs/tags/v2.1.0-rc.1` }), makeSigner({ subjectAlternativeName: `${GENERIC}@refs/tags/v2.1.0-rc.1` }), policy(), 'VERIFY_INVALID_REF'],
-    ['a builder at vX.Y', makeFacts({ builderId: `${GENERIC}@refs/tags/v2.1` }), makeSigner({ subjectAlternativeName: `${GENERIC}@refs/tags/v2.1` }), policy(), 'VERIFY_INVALID_REF'],
-    ['a predicate naming another builder than the san', makeFacts({ builderId: `${GENERIC}@refs/tags/v2.0.0` }), makeSigner(), policy(), 'VERIFY_BUILDER_MISMATCH'],
-    ['github attestation without --builder-id', makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/tags/v0.0.1` }), makeSigner({ subjectAlternativeName: `${PUBLISH}@refs/tags/v0.0.1` }), policy(), 'VERIFY_UNTRUSTED_BUILDER'],
-    ['github attestation signed by another workflow', makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/tags/v0.0.1` }), makeSigner({ subjectAlternativeName: 'https://github.com/mallory/x/.github/workflows/evil.yaml@refs/heads/main' }), policy({ builderId: PUBLISH }), 'VERIFY_UNTRUSTED_BUILDER'],
-    ['github attestation by a foreign workflow on a branch', makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/heads/main` }), makeSigner({ subjectAlternativeName: `${PUBLISH}@refs/heads/main` }), policy({ builderId: PUBLISH }), 'VERIFY_INVALID_REF'],
-    ['github attestation by the own workflow at another ref', makeFacts({ ...attestation, builderId: `${OWN}@refs/heads/dev` }), makeSigner({ subjectAlternativeName: `${OWN}@refs/heads/dev` }), policy({ builderId: OWN }), 'VERIFY_INVALID_REF'],
-    ['github attestation whose predicate names another builder', makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/tags/v0.0.2` }), makeSigner({ subjectAlternativeName: `${PUBLISH}@refs/tags/v0.0.1` }), policy({ builderId: PUBLISH }), 'VERIFY_BUILDER_MISMATCH'],
-    ['a certificate of another repository than --source-uri', makeFacts(), makeSigner(), policy({ sourceUri: 'github.com/acme/widgetA' }), 'VERIFY_SOURCE_MISMATCH'],
-    ['a certificate without source repository', makeFacts(), withoutSource(makeSigner()), policy(), 'VERIFY_CERTIFICATE_INVALID'],
-    ['a predicate naming another source than the certificate', makeFacts({ sourceRepository: 'github.com/mallory/widget' }), makeSigner(), policy(), 'VERIFY_SOURCE_MISMATCH'],
-    ['a predicate naming another ref than the certificate', makeFacts({ sourceRef: 'refs/tags/v9.9.9' }), makeSigner(), policy(), 'VERIFY_INVALID_REF'],
-    ['a predicate naming another commit than the certificate', makeFacts({ sourceCommit: 'f'.repeat(40) }), makeSigner(), policy(), 'VERIFY_COMMIT_MISMATCH'],
+    [
+      'another oidc issuer',
+      makeFacts(),
+      makeSigner({ issuer: 'https://accounts.google.com' }),
+      policy(),
+      'VERIFY_OIDC_ISSUER_MISMATCH',
+    ],
+    [
+      'a san that is not a workflow',
+      makeFacts(),
+      makeSigner({ subjectAlternativeName: 'mailto:someone@example.com' }),
+      policy(),
+      'VERIFY_CERTIFICATE_INVALID',
+    ],
+    [
+      'a san without ref',
+      makeFacts(),
+      makeSigner({ subjectAlternativeName: GENERIC }),
+      policy(),
+      'VERIFY_CERTIFICATE_INVALID',
+    ],
+    [
+      'a fork of the generator without --builder-id',
+      makeFacts(),
+      makeSigner({
+        subjectAlternativeName: `${GENERIC.replace('slsa-framework', 'asraa')}@refs/tags/v1.4.0`,
+      }),
+      policy(),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      '--builder-id not matching the san',
+      makeFacts(),
+      makeSigner(),
+      policy({ builderId: `${GEN}/not-trusted.yml` }),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      '--builder-id with another version',
+      makeFacts(),
+      makeSigner(),
+      policy({ builderId: `${GENERIC}@v2.0.0` }),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      '--builder-id malformed (two @)',
+      makeFacts(),
+      makeSigner(),
+      policy({ builderId: `${GENERIC}@v2.1.0@x` }),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      'a delegator without --builder-id',
+      makeFacts(byob),
+      makeSigner({ subjectAlternativeName: `${DELEGATOR}@refs/tags/v2.1.0` }),
+      policy(),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      'byob: --builder-id not the tool workflow',
+      makeFacts(byob),
+      makeSigner({ subjectAlternativeName: `${DELEGATOR}@refs/tags/v2.1.0` }),
+      policy({ builderId: `${GEN}/not-trusted.yml` }),
+      'VERIFY_BUILDER_MISMATCH',
+    ],
+    [
+      'a builder on a branch',
+      makeFacts({ builderId: `${GENERIC}@refs/heads/main` }),
+      makeSigner({ subjectAlternativeName: `${GENERIC}@refs/heads/main` }),
+      policy(),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'a builder at a pre-release',
+      makeFacts({ builderId: `${GENERIC}@refs/tags/v2.1.0-rc.1` }),
+      makeSigner({ subjectAlternativeName: `${GENERIC}@refs/tags/v2.1.0-rc.1` }),
+      policy(),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'a builder at vX.Y',
+      makeFacts({ builderId: `${GENERIC}@refs/tags/v2.1` }),
+      makeSigner({ subjectAlternativeName: `${GENERIC}@refs/tags/v2.1` }),
+      policy(),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'a predicate naming another builder than the san',
+      makeFacts({ builderId: `${GENERIC}@refs/tags/v2.0.0` }),
+      makeSigner(),
+      policy(),
+      'VERIFY_BUILDER_MISMATCH',
+    ],
+    [
+      'github attestation without --builder-id',
+      makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/tags/v0.0.1` }),
+      makeSigner({ subjectAlternativeName: `${PUBLISH}@refs/tags/v0.0.1` }),
+      policy(),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      'github attestation signed by another workflow',
+      makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/tags/v0.0.1` }),
+      makeSigner({
+        subjectAlternativeName: 'https://github.com/mallory/x/.github/workflows/evil.yaml@refs/heads/main',
+      }),
+      policy({ builderId: PUBLISH }),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      'github attestation by a foreign workflow on a branch',
+      makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/heads/main` }),
+      makeSigner({ subjectAlternativeName: `${PUBLISH}@refs/heads/main` }),
+      policy({ builderId: PUBLISH }),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'github attestation by the own workflow at another ref',
+      makeFacts({ ...attestation, builderId: `${OWN}@refs/heads/dev` }),
+      makeSigner({ subjectAlternativeName: `${OWN}@refs/heads/dev` }),
+      policy({ builderId: OWN }),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'github attestation whose predicate names another builder',
+      makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/tags/v0.0.2` }),
+      makeSigner({ subjectAlternativeName: `${PUBLISH}@refs/tags/v0.0.1` }),
+      policy({ builderId: PUBLISH }),
+      'VERIFY_BUILDER_MISMATCH',
+    ],
+    [
+      'a certificate of another repository than --source-uri',
+      makeFacts(),
+      makeSigner(),
+      policy({ sourceUri: 'github.com/acme/widgetA' }),
+      'VERIFY_SOURCE_MISMATCH',
+    ],
+    [
+      'a certificate without source repository',
+      makeFacts(),
+      withoutSource(makeSigner()),
+      policy(),
+      'VERIFY_CERTIFICATE_INVALID',
+    ],
+    [
+      'a predicate naming another source than the certificate',
+      makeFacts({ sourceRepository: 'github.com/mallory/widget' }),
+      makeSigner(),
+      policy(),
+      'VERIFY_SOURCE_MISMATCH',
+    ],
+    [
+      'a predicate naming another ref than the certificate',
+      makeFacts({ sourceRef: 'refs/tags/v9.9.9' }),
+      makeSigner(),
+      policy(),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'a predicate naming another commit than the certificate',
+      makeFacts({ sourceCommit: 'f'.repeat(40) }),
+      makeSigner(),
+      policy(),
+      'VERIFY_COMMIT_MISMATCH',
+    ],
   ] as const)('%s -> %s', (_name, facts, signer, p, code) => {
     expect(() => checkBuilderTrust(facts, signer as SignerIdentity, p)).toThrowCode(code);
   });
@@ -131,10 +316,14 @@ describe('checkBuilderTrust: key-signed', () => {
   const key: SignerIdentity = { kind: 'key', keyId: 'k' };
   it('trusts the predicate builder, loosely matched against --builder-id', () => {
     expect(checkBuilderTrust(makeFacts(), key, policy())).toBe(`${GENERIC}@refs/tags/v2.1.0`);
-    expect(checkBuilderTrust(makeFacts(), key, policy({ builderId: GENERIC }))).toBe(`${GENERIC}@refs/tags/v2.1.0`);
+    expect(checkBuilderTrust(makeFacts(), key, policy({ builderId: GENERIC }))).toBe(
+      `${GENERIC}@refs/tags/v2.1.0`,
+    );
   });
   it('rejects another builder -> VERIFY_BUILDER_MISMATCH', () => {
-    expect(() => checkBuilderTrust(makeFacts(), key, policy({ builderId: OWN }))).toThrowCode('VERIFY_BUILDER_MISMATCH');
+    expect(() => checkBuilderTrust(makeFacts(), key, policy({ builderId: OWN }))).toThrowCode(
+      'VERIFY_BUILDER_MISMATCH',
+    );
   });
 });
 

@@ -61,19 +61,27 @@ export function checkBuilderTrust(
 ): string {
   if (signer.kind === 'key') {
     if (isGiven(policy.builderId) && !builderIdMatches(policy.builderId, facts.builderId)) {
-      fail('VERIFY_BUILDER_MISMATCH', `builder id mismatch: expected ${policy.builderId}, found ${facts.builderId}`, {
-        expected: policy.builderId,
-        actual: facts.builderId,
-      });
+      fail(
+        'VERIFY_BUILDER_MISMATCH',
+        `builder id mismatch: expected ${policy.builderId}, found ${facts.builderId}`,
+        {
+          expected: policy.builderId,
+          actual: facts.builderId,
+        },
+      );
     }
     return facts.builderId;
   }
 
   if (signer.issuer !== GITHUB_ACTIONS_ISSUER) {
-    fail('VERIFY_OIDC_ISSUER_MISMATCH', `certificate issuer is ${signer.issuer}, expected ${GITHUB_ACTIONS_ISSUER}`, {
-      expected: GITHUB_ACTIONS_ISSUER,
-      actual: signer.issuer,
-    });
+    fail(
+      'VERIFY_OIDC_ISSUER_MISMATCH',
+      `certificate issuer is ${signer.issuer}, expected ${GITHUB_ACTIONS_ISSUER}`,
+      {
+        expected: GITHUB_ACTIONS_ISSUER,
+        actual: signer.issuer,
+      },
+    );
   }
   const workflow = parseSigningWorkflow(signer.subjectAlternativeName);
   const isGithubAttestation = GITHUB_ATTESTATION_BUILD_TYPES.includes(facts.buildType);
@@ -99,12 +107,18 @@ function parseSigningWorkflow(san: string): SigningWorkflow {
   const ref = at === -1 ? '' : san.slice(at + 1);
   const path = name.startsWith(GITHUB) ? name.slice(GITHUB.length).split('/') : [];
   if (ref === '' || path.length < 3 || path.some((part) => part === '')) {
-    fail('VERIFY_CERTIFICATE_INVALID', `certificate identity ${san} is not a github workflow uri`, { actual: san });
+    fail('VERIFY_CERTIFICATE_INVALID', `certificate identity ${san} is not a github workflow uri`, {
+      actual: san,
+    });
   }
   return { name, ref, repository: `${path[0]}/${path[1]}` };
 }
 
-function trustGeneratorBuilder(facts: ProvenanceFacts, workflow: SigningWorkflow, policy: VerificationPolicy): string {
+function trustGeneratorBuilder(
+  facts: ProvenanceFacts,
+  workflow: SigningWorkflow,
+  policy: VerificationPolicy,
+): string {
   const certificateBuilder = `${workflow.name}@${workflow.ref}`;
   const isDelegator = TRUSTED_DELEGATOR_BUILDERS.includes(workflow.name);
   let trustedBuilder = certificateBuilder;
@@ -121,10 +135,14 @@ function trustGeneratorBuilder(facts: ProvenanceFacts, workflow: SigningWorkflow
   } else if (isDelegator) {
     // BYOB: the delegator signs for the tool workflow the predicate names; the user trusts that one.
     if (!builderIdMatchesLoose(policy.builderId, facts.builderId, true)) {
-      fail('VERIFY_BUILDER_MISMATCH', `builder id mismatch: expected ${policy.builderId}, found ${facts.builderId}`, {
-        expected: policy.builderId,
-        actual: facts.builderId,
-      });
+      fail(
+        'VERIFY_BUILDER_MISMATCH',
+        `builder id mismatch: expected ${policy.builderId}, found ${facts.builderId}`,
+        {
+          expected: policy.builderId,
+          actual: facts.builderId,
+        },
+      );
     }
     trustedBuilder = facts.builderId;
   } else if (!builderIdMatchesLoose(policy.builderId, certificateBuilder, true)) {
@@ -135,10 +153,14 @@ function trustGeneratorBuilder(facts: ProvenanceFacts, workflow: SigningWorkflow
     );
   }
   if (!isPinnedReleaseRef(workflow.ref)) {
-    fail('VERIFY_INVALID_REF', `builder ${workflow.name} must be pinned to a vX.Y.Z tag, found ${workflow.ref}`, {
-      expected: 'refs/tags/vX.Y.Z',
-      actual: workflow.ref,
-    });
+    fail(
+      'VERIFY_INVALID_REF',
+      `builder ${workflow.name} must be pinned to a vX.Y.Z tag, found ${workflow.ref}`,
+      {
+        expected: 'refs/tags/vX.Y.Z',
+        actual: workflow.ref,
+      },
+    );
   }
   if (!isDelegator && !builderIdMatchesFull(facts.builderId, certificateBuilder)) {
     fail(
@@ -206,10 +228,14 @@ function checkCertificateSource(
   const certificateSource = normalizeRepositoryUri(signer.sourceRepositoryUri);
   const expected = normalizeRepositoryUri(policy.sourceUri);
   if (certificateSource !== expected) {
-    fail('VERIFY_SOURCE_MISMATCH', `source mismatch: expected ${expected}, the certificate names ${certificateSource}`, {
-      expected,
-      actual: certificateSource,
-    });
+    fail(
+      'VERIFY_SOURCE_MISMATCH',
+      `source mismatch: expected ${expected}, the certificate names ${certificateSource}`,
+      {
+        expected,
+        actual: certificateSource,
+      },
+    );
   }
   if (facts.sourceRepository !== undefined && facts.sourceRepository !== certificateSource) {
     fail(

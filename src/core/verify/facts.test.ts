@@ -21,7 +21,11 @@ describe('extractFacts (SLSA v1, GitHub workflow buildType)', () => {
     const p = structuredClone(s.predicate) as { buildDefinition: Record<string, unknown> };
     delete p.buildDefinition.resolvedDependencies;
     const facts = extractFacts({ ...s, predicate: p });
-    expect(facts).toMatchObject({ sourceRepository: undefined, sourceRef: undefined, sourceCommit: undefined });
+    expect(facts).toMatchObject({
+      sourceRepository: undefined,
+      sourceRef: undefined,
+      sourceCommit: undefined,
+    });
   });
 
   it('refuses an unknown predicate or build type', () => {
@@ -52,7 +56,10 @@ describe('uri helpers', () => {
       repository: 'github.com/o/r',
       ref: 'refs/tags/a@b',
     });
-    expect(splitGitUri('git+https://github.com/o/r')).toStrictEqual({ repository: 'github.com/o/r', ref: undefined });
+    expect(splitGitUri('git+https://github.com/o/r')).toStrictEqual({
+      repository: 'github.com/o/r',
+      ref: undefined,
+    });
   });
   it('reads v1 and v0.2 build types', () => {
     expect(buildTypeOf({ buildDefinition: { buildType: 'a' } })).toBe('a');

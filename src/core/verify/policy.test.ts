@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { checkProvenance, checkVersionedTag, parseSemVer } from './policy.js';
-import { ARTIFACT_SHA, COMMIT, makePolicy, makeStatement } from '../../../test/support/provenance-factories.js';
+import {
+  ARTIFACT_SHA,
+  COMMIT,
+  makePolicy,
+  makeStatement,
+} from '../../../test/support/provenance-factories.js';
 import type { InTotoStatement, ProvenanceFacts, VerificationPolicy } from './types.js';
 
 const signer = { kind: 'key', keyId: 'k' } as const;
@@ -12,7 +17,9 @@ function check(policy: VerificationPolicy, statement: InTotoStatement = makeStat
 
 function withInputs(inputs: Record<string, unknown>): InTotoStatement {
   const s = makeStatement();
-  const p = structuredClone(s.predicate) as { buildDefinition: { externalParameters: Record<string, unknown> } };
+  const p = structuredClone(s.predicate) as {
+    buildDefinition: { externalParameters: Record<string, unknown> };
+  };
   p.buildDefinition.externalParameters.inputs = inputs;
   return { ...s, predicate: p };
 }
@@ -28,7 +35,9 @@ describe('checkProvenance', () => {
       }),
     );
     expect(verified.builderId).toBe('https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1.2.3');
-    expect(verified.artifacts).toStrictEqual([{ name: 'app.tar.gz', sha256: ARTIFACT_SHA, subject: 'app.tar.gz' }]);
+    expect(verified.artifacts).toStrictEqual([
+      { name: 'app.tar.gz', sha256: ARTIFACT_SHA, subject: 'app.tar.gz' },
+    ]);
     expect(verified.facts).toMatchObject({
       sourceRepository: 'github.com/o/r',
       sourceRef: 'refs/tags/v1.2.3',
@@ -44,33 +53,77 @@ describe('checkProvenance', () => {
   it('passes a branch build with --source-branch and workflow inputs', () => {
     const statement = withInputs({ level: 'high', count: 3 });
     const branch = makeStatement({ ref: 'refs/heads/main', workflowRef: 'refs/heads/main' });
-    expect(() => check(makePolicy({ buildWorkflowInputs: { level: 'high', count: '3' } }), statement)).not.toThrow();
+    expect(() =>
+      check(makePolicy({ buildWorkflowInputs: { level: 'high', count: '3' } }), statement),
+    ).not.toThrow();
     expect(() => check(makePolicy({ sourceBranch: 'main' }), branch)).not.toThrow();
   });
 
   // one negative case per code this check owns; the first failed check is the answer
-  it.each<[string, VerificationPolicy, InTotoStatement?, typeof artifacts?]>([
-    ['VERIFY_STATEMENT_TYPE_INVALID', makePolicy(), { ...makeStatement(), _type: 'https://in-toto.io/Statement/v2' }],
-    ['VERIFY_PREDICATE_TYPE_INVALID', makePolicy(), { ...makeStatement(), predicateType: 'https://slsa.dev/provenance/v9' }],
+  it.each<[string, VerificationPolicy, (InTotoStatement | undefined)?, typeof artifacts?]>([
+    [
+      'VERIFY_STATEMENT_TYPE_INVALID',
+      makePolicy(),
+      { ...makeStatement(), _type: 'https://in-toto.io/Statement/v2' },
+    ],
+    [
+      'VERIFY_PREDICATE_TYPE_INVALID',
+      makePolicy(),
+      { ...makeStatement(), predicateType: 'https://slsa.dev/provenance/v9' },
+    ],
     [
       'VERIFY_PREDICATE_TYPE_INVALID',
       makePolicy(),
       { ...makeStatement(), predicate: { buildDefinition: { buildType: 'https://example.com/unknown' } } },
     ],
-    ['INPUT_PROVENANCE_MALFORMED', makePolicy(), { ...makeStatement(), predicate: { buildDefinition: { buildType: 'https://actions.github.io/buildtypes/workflow/v1' } } }],
-    ['VERIFY_BUILDER_MISMATCH', makePolicy({ builderId: 'https://github.com/o/r/.github/workflows/other.yml' })],
-    ['VERIFY_BUILDER_MISMATCH', makePolicy({ builderId: 'https://github.com/o/r/.github/workflows/release.yml@refs/tags/v9' })],
+    [
+      'INPUT_PROVENANCE_MALFORMED',
+      makePolicy(),
+      {
+        ...makeStatement(),
+        predicate: { buildDefinition: { buildType: 'https://actions.github.io/buildtypes/workflow/v1' } },
+      },
+    ],
+    [
+      'VERIFY_BUILDER_MISMATCH',
+      makePolicy({ builderId: 'https://github.com/o/r/.github/workflows/other.yml' }),
+    ],
+    [
+      'VERIFY_BUILDER_MISMATCH',
+      makePolicy({ builderId: 'https://github.com/o/r/.github/workflows/release.yml@refs/tags/v9' }),
+    ],
     ['VERIFY_SOURCE_MISMATCH', makePolicy({ sourceUri: 'github.com/o/other' })],
-    ['VERIFY_SUBJECT_DIGEST_MISMATCH', makePolicy(), undefined, [...artifacts, { name: 'x', sha256: 'f'.repeat(64) }]],
-    ['VERIFY_WORKFLOW_INPUTS_MISMATCH', makePolicy({ buildWorkflowInputs: { level: 'low' } }), withInputs({ level: 'high' })],
+    [
+      'VERIFY_SUBJECT_DIGEST_MISMATCH',
+      makePolicy(),
+      undefined,
+      [...artifacts, { name: 'x', sha256: 'f'.repeat(64) }],
+    ],
+    [
+      'VERIFY_WORKFLOW_INPUTS_MISMATCH',
+      makePolicy({ buildWorkflowInputs: { level: 'low' } }),
+      withInputs({ level: 'high' }),
+    ],
     ['VERIFY_WORKFLOW_INPUTS_MISMATCH', makePolicy({ buildWorkflowInputs: { level: 'high' } })],
     ['VERIFY_INVALID_REF', makePolicy({ sourceBranch: 'main' })],
-    ['VERIFY_BRANCH_MISMATCH', makePolicy({ sourceBranch: 'main' }), makeStatement({ ref: 'refs/heads/dev' })],
+    [
+      'VERIFY_BRANCH_MISMATCH',
+      makePolicy({ sourceBranch: 'main' }),
+      makeStatement({ ref: 'refs/heads/dev' }),
+    ],
     ['VERIFY_INVALID_REF', makePolicy({ sourceTag: 'v1.2.3' }), makeStatement({ ref: 'refs/heads/main' })],
     ['VERIFY_TAG_MISMATCH', makePolicy({ sourceTag: 'v1.2' })],
-    ['VERIFY_INVALID_REF', makePolicy({ sourceVersionedTag: 'v1' }), makeStatement({ ref: 'refs/heads/main' })],
+    [
+      'VERIFY_INVALID_REF',
+      makePolicy({ sourceVersionedTag: 'v1' }),
+      makeStatement({ ref: 'refs/heads/main' }),
+    ],
     ['VERIFY_VERSIONED_TAG_MISMATCH', makePolicy({ sourceVersionedTag: 'v2' })],
-    ['VERIFY_VERSIONED_TAG_MISMATCH', makePolicy({ sourceVersionedTag: 'v1' }), makeStatement({ ref: 'refs/tags/release-1' })],
+    [
+      'VERIFY_VERSIONED_TAG_MISMATCH',
+      makePolicy({ sourceVersionedTag: 'v1' }),
+      makeStatement({ ref: 'refs/tags/release-1' }),
+    ],
     ['USAGE_INVALID_FLAG', makePolicy({ sourceVersionedTag: '1.2' })],
     ['VERIFY_COMMIT_MISMATCH', makePolicy({ commit: 'f'.repeat(40) })],
   ])('fails with %s', (code, policy, statement, arts) => {
@@ -83,7 +136,9 @@ describe('checkProvenance', () => {
       'VERIFY_BUILDER_MISMATCH',
     );
     expect(() =>
-      check(makePolicy({ sourceUri: 'github.com/x/y' }), makeStatement(), [{ name: 'x', sha256: '0'.repeat(64) }]),
+      check(makePolicy({ sourceUri: 'github.com/x/y' }), makeStatement(), [
+        { name: 'x', sha256: '0'.repeat(64) },
+      ]),
     ).toThrowCode('VERIFY_SOURCE_MISMATCH');
   });
 
@@ -125,7 +180,11 @@ describe('versioned tags (slsa-verifier semantics and its test cases)', () => {
   });
   it('parses go semver, shorthand included', () => {
     expect(parseSemVer('v1')).toMatchObject({ major: '1', minor: undefined });
-    expect(parseSemVer('v1.2.3-alpha.1+meta')).toMatchObject({ patch: '3', prerelease: 'alpha.1', build: 'meta' });
+    expect(parseSemVer('v1.2.3-alpha.1+meta')).toMatchObject({
+      patch: '3',
+      prerelease: 'alpha.1',
+      build: 'meta',
+    });
     expect(parseSemVer('v01')).toBeUndefined();
     expect(parseSemVer('v1.2-rc')).toBeUndefined();
     expect(parseSemVer('1.2.3')).toBeUndefined();

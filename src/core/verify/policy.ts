@@ -96,7 +96,10 @@ export function checkSubjects(
   });
 }
 
-export function checkWorkflowInputs(facts: ProvenanceFacts, expected: Readonly<Record<string, string>>): void {
+export function checkWorkflowInputs(
+  facts: ProvenanceFacts,
+  expected: Readonly<Record<string, string>>,
+): void {
   for (const [key, value] of Object.entries(expected)) {
     const actual = facts.workflowInputs?.[key];
     if (actual !== value) {

@@ -13,7 +13,11 @@ const ed = generateKeyPairSync('ed25519');
 const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const trusted = (publicKey: KeyObject) => ({ keyObject: publicKey, keyId: computeKeyId(publicKey) });
 
-function signStatement(statement: unknown, privateKey: KeyObject, payloadType = IN_TOTO_PAYLOAD_TYPE): DsseEnvelope {
+function signStatement(
+  statement: unknown,
+  privateKey: KeyObject,
+  payloadType = IN_TOTO_PAYLOAD_TYPE,
+): DsseEnvelope {
   const payload = new TextEncoder().encode(JSON.stringify(statement));
   const algorithm = privateKey.asymmetricKeyType === 'ed25519' ? null : 'sha256';
   const sig = sign(algorithm, computePae(payloadType, payload), privateKey);
@@ -48,22 +52,33 @@ describe('verifyKeySigned', () => {
   });
 
   it.each<[string, () => DsseEnvelope, KeyObject?]>([
-    ['the wrong key', () => signStatement(makeStatement(), ed.privateKey), generateKeyPairSync('ed25519').publicKey],
+    [
+      'the wrong key',
+      () => signStatement(makeStatement(), ed.privateKey),
+      generateKeyPairSync('ed25519').publicKey,
+    ],
     ['a key of another type', () => signStatement(makeStatement(), ed.privateKey), p256.publicKey],
     [
       'a signature over the bare payload instead of the PAE',
       () => {
         const payload = serializeStatement(makeStatement());
-        return buildEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, [{ keyid: '', sig: sign(null, payload, ed.privateKey) }]);
+        return buildEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, [
+          { keyid: '', sig: sign(null, payload, ed.privateKey) },
+        ]);
       },
     ],
-    ['an empty signature', () => ({ ...signStatement(makeStatement(), ed.privateKey), signatures: [{ sig: '' }] })],
+    [
+      'an empty signature',
+      () => ({ ...signStatement(makeStatement(), ed.privateKey), signatures: [{ sig: '' }] }),
+    ],
     [
       'a payload type changed after signing',
       () => ({ ...signStatement(makeStatement(), ed.privateKey), payloadType: 'application/json' }),
     ],
   ])('refuses %s with VERIFY_SIGNATURE_INVALID', (_name, make, key) => {
-    expect(() => verifyKeySigned(make(), trusted(key ?? ed.publicKey), 'f')).toThrowCode('VERIFY_SIGNATURE_INVALID');
+    expect(() => verifyKeySigned(make(), trusted(key ?? ed.publicKey), 'f')).toThrowCode(
+      'VERIFY_SIGNATURE_INVALID',
+    );
   });
 
   it('refuses a validly signed non-in-toto payload with VERIFY_PAYLOAD_TYPE_INVALID', () => {

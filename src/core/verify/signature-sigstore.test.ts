@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readVector } from '../../../test/support/vectors.js';
 import { buildTrustMaterial, verifyCertificateSigned, type SigstoreTrust } from './signature-sigstore.js';
 
 // Real bundles from slsa-verifier's test data (test/fixtures/vectors, see SOURCE.md there),
 // verified against the pinned public-good trusted root, and hand-broken copies of them.
-const VECTORS = resolve(import.meta.dirname, '../../../test/fixtures/vectors');
-const read = (path: string): any => JSON.parse(readFileSync(resolve(VECTORS, path), 'utf8'));
+const read = readVector;
 
 const trustedRoot = read('sigstore/trusted_root.json');
 const trust: SigstoreTrust = { trustedRoot };
@@ -15,7 +13,8 @@ const V02 = 'slsa-verifier/gha_delegator/v2.1.0/binary-linux-amd64-workflow_disp
 const BARE = 'slsa-verifier/gha_generic/v2.0.0/binary-linux-amd64-workflow_dispatch.intoto.jsonl';
 
 const bundle = (path = V03): any => read(path);
-const verify = (b: unknown, t: SigstoreTrust = trust) => verifyCertificateSigned({ kind: 'bundle', bundle: b }, t);
+const verify = (b: unknown, t: SigstoreTrust = trust) =>
+  verifyCertificateSigned({ kind: 'bundle', bundle: b }, t);
 const bare = (envelope: any, pem = envelope.signatures[0].cert as string) =>
   verifyCertificateSigned({ kind: 'dsse-with-certificate', envelope, certificatePem: pem }, trust);
 
@@ -33,23 +32,34 @@ describe('verifyCertificateSigned: valid bundles', () => {
       sourceRepositoryDigest: '4d329c75e7ec1725f7c9ce917a8799d408d06be3',
       buildSignerUri:
         'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0',
-      runInvocationUri: 'https://github.com/slsa-framework/example-package/actions/runs/13531731005/attempts/1',
+      runInvocationUri:
+        'https://github.com/slsa-framework/example-package/actions/runs/13531731005/attempts/1',
     });
   });
 
   it('verifies a bundle v0.2 (certificate chain, intoto entry)', () => {
     const { statement, signer } = verify(bundle(V02));
     expect(statement.predicateType).toBe('https://slsa.dev/provenance/v1');
-    expect(signer.kind === 'certificate' && signer.subjectAlternativeName).toMatch(/delegator_generic_slsa3\.yml@refs\/tags\/v2\.1\.0$/);
+    expect(signer.kind === 'certificate' && signer.subjectAlternativeName).toMatch(
+      /delegator_generic_slsa3\.yml@refs\/tags\/v2\.1\.0$/,
+    );
   });
 });
 
 type Case = readonly [name: string, mutate: (b: any) => unknown, code: string];
 
 const brokenBundles: readonly Case[] = [
-  ['unknown media type', (b) => ({ ...b, mediaType: 'application/vnd.dev.sigstore.bundle.v9+json' }), 'INPUT_PROVENANCE_MALFORMED'],
+  [
+    'unknown media type',
+    (b) => ({ ...b, mediaType: 'application/vnd.dev.sigstore.bundle.v9+json' }),
+    'INPUT_PROVENANCE_MALFORMED',
+  ],
   ['not an object', () => 'bundle', 'INPUT_PROVENANCE_MALFORMED'],
-  ['no verification material', (b) => ({ ...b, verificationMaterial: undefined }), 'INPUT_PROVENANCE_MALFORMED'],
+  [
+    'no verification material',
+    (b) => ({ ...b, verificationMaterial: undefined }),
+    'INPUT_PROVENANCE_MALFORMED',
+  ],
   [
     'two signatures',
     (b) => {
@@ -162,7 +172,9 @@ const brokenBundles: readonly Case[] = [
   [
     'a certificate of another signing event',
     (b) => {
-      b.verificationMaterial.certificate = bundle('slsa-verifier/bcr/MODULE.bazel.intoto.jsonl').verificationMaterial.certificate;
+      b.verificationMaterial.certificate = bundle(
+        'slsa-verifier/bcr/MODULE.bazel.intoto.jsonl',
+      ).verificationMaterial.certificate;
       return b;
     },
     'VERIFY_CERTIFICATE_INVALID',
@@ -170,7 +182,10 @@ const brokenBundles: readonly Case[] = [
   [
     'a public key instead of a certificate',
     (b) => {
-      b.verificationMaterial = { publicKey: { hint: 'abc' }, tlogEntries: b.verificationMaterial.tlogEntries };
+      b.verificationMaterial = {
+        publicKey: { hint: 'abc' },
+        tlogEntries: b.verificationMaterial.tlogEntries,
+      };
       return b;
     },
     'VERIFY_CERTIFICATE_INVALID',
@@ -199,7 +214,15 @@ describe('verifyCertificateSigned: trust material', () => {
   it.each([
     ['not an object', 'root'],
     ['another media type', { ...trustedRoot, mediaType: 'application/json' }],
-    ['a malformed key', { ...trustedRoot, tlogs: [{ ...trustedRoot.tlogs[0], publicKey: { rawBytes: 'AAAA', keyDetails: 'PKIX_ECDSA_P256_SHA_256' } }] }],
+    [
+      'a malformed key',
+      {
+        ...trustedRoot,
+        tlogs: [
+          { ...trustedRoot.tlogs[0], publicKey: { rawBytes: 'AAAA', keyDetails: 'PKIX_ECDSA_P256_SHA_256' } },
+        ],
+      },
+    ],
   ] as const)('a trusted root that is %s -> INPUT_TRUSTED_ROOT_INVALID', (_name, root) => {
     expect(() => buildTrustMaterial(root)).toThrowCode('INPUT_TRUSTED_ROOT_INVALID');
     expect(() => verify(bundle(), { trustedRoot: root })).toThrowCode('INPUT_TRUSTED_ROOT_INVALID');
@@ -212,10 +235,25 @@ describe('verifyCertificateSigned: dsse envelopes with a certificate and no log 
   });
 
   it.each([
-    ['a bad signature', (e: any) => ({ ...e, signatures: [{ ...e.signatures[0], sig: Buffer.alloc(70, 1).toString('base64') }] }), 'VERIFY_SIGNATURE_INVALID'],
-    ['two signatures', (e: any) => ({ ...e, signatures: [e.signatures[0], e.signatures[0]] }), 'INPUT_PROVENANCE_MALFORMED'],
+    [
+      'a bad signature',
+      (e: any) => ({
+        ...e,
+        signatures: [{ ...e.signatures[0], sig: Buffer.alloc(70, 1).toString('base64') }],
+      }),
+      'VERIFY_SIGNATURE_INVALID',
+    ],
+    [
+      'two signatures',
+      (e: any) => ({ ...e, signatures: [e.signatures[0], e.signatures[0]] }),
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
     ['no payload', (e: any) => ({ ...e, payload: undefined }), 'INPUT_PROVENANCE_MALFORMED'],
-    ['an empty sig', (e: any) => ({ ...e, signatures: [{ cert: e.signatures[0].cert, sig: '' }] }), 'INPUT_PROVENANCE_MALFORMED'],
+    [
+      'an empty sig',
+      (e: any) => ({ ...e, signatures: [{ cert: e.signatures[0].cert, sig: '' }] }),
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
   ] as const)('%s -> %s', (_name, mutate, code) => {
     expect(() => bare(mutate(read(BARE)), read(BARE).signatures[0].cert)).toThrowCode(code);
   });

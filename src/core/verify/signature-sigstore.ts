@@ -72,9 +72,13 @@ export function buildTrustMaterial(trustedRoot: unknown): TrustMaterial {
   try {
     return toTrustMaterial(TrustedRoot.fromJSON(trustedRoot));
   } catch (cause) {
-    throw new SlsaLedgerError('INPUT_TRUSTED_ROOT_INVALID', `trusted root cannot be read: ${messageOf(cause)}`, {
-      cause,
-    });
+    throw new SlsaLedgerError(
+      'INPUT_TRUSTED_ROOT_INVALID',
+      `trusted root cannot be read: ${messageOf(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -112,7 +116,10 @@ export function verifyCertificateSigned(
   }
 }
 
-function verifyBundle(raw: unknown, trust: SigstoreTrust): { statement: InTotoStatement; signer: SignerIdentity } {
+function verifyBundle(
+  raw: unknown,
+  trust: SigstoreTrust,
+): { statement: InTotoStatement; signer: SignerIdentity } {
   const bundle = parseBundle(raw);
   if (bundle.content.$case !== 'dsseEnvelope') {
     throw new SlsaLedgerError(
@@ -151,8 +158,9 @@ function verifyBundle(raw: unknown, trust: SigstoreTrust): { statement: InTotoSt
     );
   }
   const hasTrustedTime =
-    material.tlogEntries.some((entry) => entry.inclusionPromise !== undefined && entry.integratedTime !== '0') ||
-    (material.timestampVerificationData?.rfc3161Timestamps.length ?? 0) > 0;
+    material.tlogEntries.some(
+      (entry) => entry.inclusionPromise !== undefined && entry.integratedTime !== '0',
+    ) || (material.timestampVerificationData?.rfc3161Timestamps.length ?? 0) > 0;
   if (!hasTrustedTime) {
     throw new VerificationError(
       'VERIFY_TLOG_MISSING',
@@ -166,12 +174,19 @@ function verifyBundle(raw: unknown, trust: SigstoreTrust): { statement: InTotoSt
   try {
     entity = toSignedEntity(bundle);
   } catch (cause) {
-    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `certificate cannot be parsed: ${messageOf(cause)}`, {
-      cause,
-    });
+    throw new VerificationError(
+      'VERIFY_CERTIFICATE_INVALID',
+      `certificate cannot be parsed: ${messageOf(cause)}`,
+      {
+        cause,
+      },
+    );
   }
   if (entity.key.$case !== 'certificate') {
-    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', 'sigstore bundle carries no signing certificate');
+    throw new VerificationError(
+      'VERIFY_CERTIFICATE_INVALID',
+      'sigstore bundle carries no signing certificate',
+    );
   }
   const certificate = entity.key.certificate;
 
@@ -215,14 +230,25 @@ function verifyBareEnvelope(raw: unknown, certificatePem: string): never {
   let valid: boolean;
   try {
     const key = sigstoreCrypto.createPublicKey(certificate.publicKey);
-    valid = sigstoreCrypto.verify(dsse.preAuthEncoding(envelope.payloadType, envelope.payload), key, signature);
+    valid = sigstoreCrypto.verify(
+      dsse.preAuthEncoding(envelope.payloadType, envelope.payload),
+      key,
+      signature,
+    );
   } catch (cause) {
-    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `certificate key cannot be used: ${messageOf(cause)}`, {
-      cause,
-    });
+    throw new VerificationError(
+      'VERIFY_CERTIFICATE_INVALID',
+      `certificate key cannot be used: ${messageOf(cause)}`,
+      {
+        cause,
+      },
+    );
   }
   if (!valid) {
-    throw new VerificationError('VERIFY_SIGNATURE_INVALID', 'dsse signature does not verify with the certificate key');
+    throw new VerificationError(
+      'VERIFY_SIGNATURE_INVALID',
+      'dsse signature does not verify with the certificate key',
+    );
   }
   // The signature is good, but a Fulcio certificate lives ten minutes: only a transparency-log entry
   // proves the signature was made while it was valid. slsa-verifier searches Rekor online for it;
@@ -243,7 +269,12 @@ function parseBundle(raw: unknown): Bundle {
     throw new SlsaLedgerError(
       'INPUT_PROVENANCE_MALFORMED',
       `unknown sigstore bundle media type ${JSON.stringify(mediaType ?? null)}`,
-      { details: { mediaType: typeof mediaType === 'string' ? mediaType : null, expected: [...KNOWN_BUNDLE_MEDIA_TYPES] } },
+      {
+        details: {
+          mediaType: typeof mediaType === 'string' ? mediaType : null,
+          expected: [...KNOWN_BUNDLE_MEDIA_TYPES],
+        },
+      },
     );
   }
   try {
@@ -297,9 +328,13 @@ function parseCertificate(pem: string): X509Certificate {
   try {
     return X509Certificate.parse(pem);
   } catch (cause) {
-    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `certificate cannot be parsed: ${messageOf(cause)}`, {
-      cause,
-    });
+    throw new VerificationError(
+      'VERIFY_CERTIFICATE_INVALID',
+      `certificate cannot be parsed: ${messageOf(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -342,7 +377,11 @@ export function certificateIdentity(certificate: X509Certificate): SignerIdentit
   if (san === undefined || san === '') {
     throw new VerificationError('VERIFY_CERTIFICATE_INVALID', 'certificate has no subject alternative name');
   }
-  const issuer = agreeing(rawExtension(certificate, OID.issuerV1), utf8Extension(certificate, OID.issuerV2), 'issuer');
+  const issuer = agreeing(
+    rawExtension(certificate, OID.issuerV1),
+    utf8Extension(certificate, OID.issuerV2),
+    'issuer',
+  );
   if (issuer === undefined) {
     throw new VerificationError('VERIFY_CERTIFICATE_INVALID', 'certificate has no oidc issuer extension');
   }
@@ -376,7 +415,11 @@ export function certificateIdentity(certificate: X509Certificate): SignerIdentit
   };
 }
 
-function agreeing(deprecated: string | undefined, current: string | undefined, what: string): string | undefined {
+function agreeing(
+  deprecated: string | undefined,
+  current: string | undefined,
+  what: string,
+): string | undefined {
   if (deprecated !== undefined && current !== undefined && deprecated !== current) {
     throw new VerificationError(
       'VERIFY_CERTIFICATE_INVALID',
@@ -402,10 +445,14 @@ function utf8Extension(certificate: X509Certificate, oid: string): string | unde
     if (inner.tag.number !== 0x0c) throw new Error(`tag ${inner.tag.number}`);
     return inner.value.toString('utf8');
   } catch (cause) {
-    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `certificate extension ${oid} is not a utf-8 string`, {
-      cause,
-      details: { oid },
-    });
+    throw new VerificationError(
+      'VERIFY_CERTIFICATE_INVALID',
+      `certificate extension ${oid} is not a utf-8 string`,
+      {
+        cause,
+        details: { oid },
+      },
+    );
   }
 }
 
@@ -436,9 +483,13 @@ function mapSigstoreError(cause: unknown): SlsaLedgerError {
   }
   // Anything else is a malformed structure the library tripped over (a short hash, a bad base64
   // field): the input is at fault, never a pass and never an internal error.
-  return new VerificationError('VERIFY_TLOG_INVALID', `sigstore bundle failed verification: ${messageOf(cause)}`, {
-    cause,
-  });
+  return new VerificationError(
+    'VERIFY_TLOG_INVALID',
+    `sigstore bundle failed verification: ${messageOf(cause)}`,
+    {
+      cause,
+    },
+  );
 }
 
 function describeSigstoreFailure(code: string, cause: unknown): string {

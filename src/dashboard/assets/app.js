@@ -104,10 +104,19 @@ function renderBreakdown(breakdown) {
     }
     return out;
   };
-  box.replaceChildren(...group('Status', breakdown.status), ...group('Governance flag', breakdown.governance_flag));
+  box.replaceChildren(
+    ...group('Status', breakdown.status),
+    ...group('Governance flag', breakdown.governance_flag),
+  );
 }
 
-const palette = { success: '#1a7f4b', failure: '#b42318', missing: '#a86500', validated: '#2457c5', lag: '#6b4bc5' };
+const palette = {
+  success: '#1a7f4b',
+  failure: '#b42318',
+  missing: '#a86500',
+  validated: '#2457c5',
+  lag: '#6b4bc5',
+};
 
 function chartOptions(target, series, yLabel, yRange) {
   const width = Math.max(300, target.clientWidth || 400);
@@ -165,14 +174,23 @@ function drawCharts(series) {
       target.append(el('p', { className: 'muted', text: 'no entries in this window' }));
       continue;
     }
-    state.charts.push(new uPlot(chartOptions(target, spec.series, spec.label, spec.range), spec.data, target));
+    state.charts.push(
+      new uPlot(chartOptions(target, spec.series, spec.label, spec.range), spec.data, target),
+    );
   }
 }
 
 /** The lag chart in the unit that suits its largest value (seconds, minutes, hours or days). */
 function lagSpec(days, values) {
   const max = Math.max(0, ...values.filter((v) => typeof v === 'number'));
-  const [unit, div] = max >= 172800 ? ['days', 86400] : max >= 7200 ? ['hours', 3600] : max >= 120 ? ['minutes', 60] : ['seconds', 1];
+  const [unit, div] =
+    max >= 172800
+      ? ['days', 86400]
+      : max >= 7200
+        ? ['hours', 3600]
+        : max >= 120
+          ? ['minutes', 60]
+          : ['seconds', 1];
   return {
     id: 'chart-lag',
     label: unit,
@@ -190,7 +208,8 @@ async function loadKpi() {
   const body = await getJson(`/api/kpi${query({ since })}`);
   state.lastKpi = body;
   const w = body.window;
-  $('window-text').textContent = `${w.since ? w.since.slice(0, 10) : 'start'} → ${w.until ? w.until.slice(0, 10) : 'now'}`;
+  $('window-text').textContent =
+    `${w.since ? w.since.slice(0, 10) : 'start'} → ${w.until ? w.until.slice(0, 10) : 'now'}`;
   renderCards(body.view.headline);
   renderBreakdown(body.view.breakdown);
   drawCharts(body.view.series);
@@ -230,21 +249,30 @@ function renderRuns(body) {
       el('td', { text: run.governance_flag ?? '' }),
       el('td', { text: shortTime(run.timestamp), className: 'nowrap', attrs: { title: run.timestamp } }),
       el('td', { text: run.actor }),
-      el('td', { text: shortTime(run.validated_at), className: 'nowrap', attrs: { title: run.validated_at ?? '' } }),
+      el('td', {
+        text: shortTime(run.validated_at),
+        className: 'nowrap',
+        attrs: { title: run.validated_at ?? '' },
+      }),
       links,
     ]);
   });
   if (rows.length === 0) {
-    rows.push(el('tr', {}, [el('td', { text: 'no runs match', attrs: { colspan: '8' }, className: 'muted' })]));
+    rows.push(
+      el('tr', {}, [el('td', { text: 'no runs match', attrs: { colspan: '8' }, className: 'muted' })]),
+    );
   }
   $('runs-body').replaceChildren(...rows);
   state.totalPages = Math.max(1, body.total_pages);
-  $('page-text').textContent = `page ${body.page} of ${state.totalPages} · ${body.total} runs`;
+  const more = body.total_capped ? '+' : '';
+  $('page-text').textContent = `page ${body.page} of ${state.totalPages}${more} · ${body.total}${more} runs`;
   $('prev').disabled = body.page <= 1;
-  $('next').disabled = body.page >= state.totalPages;
+  $('next').disabled = body.page >= state.totalPages && !body.total_capped;
+  if (body.total_capped) state.totalPages = Number.MAX_SAFE_INTEGER;
   for (const button of document.querySelectorAll('th button[data-sort]')) {
     const key = button.getAttribute('data-sort');
-    if (key === body.sort) button.setAttribute('aria-sort', body.order === 'asc' ? 'ascending' : 'descending');
+    if (key === body.sort)
+      button.setAttribute('aria-sort', body.order === 'asc' ? 'ascending' : 'descending');
     else button.removeAttribute('aria-sort');
   }
 }
@@ -304,9 +332,19 @@ function renderEntry(body) {
   addField(fields, 'artifact_url', safeLink(run.artifact_url, run.artifact_url ?? '') ?? run.artifact_url);
 
   const history = run.governance_history ?? [];
-  const rows = history.map((h) => el('tr', {}, [el('td', { text: h.flag }), el('td', { text: h.timestamp }), el('td', { text: h.run_id })]));
-  rows.push(el('tr', {}, [el('td', { text: `${run.governance_flag ?? '—'} (current)` }), el('td', { text: run.timestamp }), el('td', { text: run.run_id })]));
-  $('entry-history').querySelector('tbody').replaceChildren(...rows);
+  const rows = history.map((h) =>
+    el('tr', {}, [el('td', { text: h.flag }), el('td', { text: h.timestamp }), el('td', { text: h.run_id })]),
+  );
+  rows.push(
+    el('tr', {}, [
+      el('td', { text: `${run.governance_flag ?? '—'} (current)` }),
+      el('td', { text: run.timestamp }),
+      el('td', { text: run.run_id }),
+    ]),
+  );
+  $('entry-history')
+    .querySelector('tbody')
+    .replaceChildren(...rows);
 
   const validation = $('entry-validation');
   validation.replaceChildren();

@@ -10,7 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveDashboard, type RunningDashboard } from '../../../src/app/serve.js';
 import { silentLogger } from '../../../src/core/ports.js';
 import { chromiumAvailable, launchChromium, type BrowserSession } from '../../support/browser.js';
-import { hostileReason, hostileTag, makeDashboardEntries, preparePglite } from '../http/dashboard-fixtures.js';
+import {
+  hostileReason,
+  hostileTag,
+  makeDashboardEntries,
+  preparePglite,
+} from '../http/dashboard-fixtures.js';
 
 // Callbacks passed to page.evaluate run in the browser; these stand in for the DOM types, which this
 // Node project does not load.
@@ -95,7 +100,9 @@ describe.skipIf(!available)('dashboard page in Chromium', () => {
     await page.selectOption('#filters select[name="status"]', 'failure');
     await page.click('#filters button[type="submit"]');
     await page.waitForFunction(
-      (n) => document.body.dataset.runs === 'ready' && document.querySelector('#page-text')!.textContent!.includes(`${n} runs`),
+      (n) =>
+        document.body.dataset.runs === 'ready' &&
+        document.querySelector('#page-text')!.textContent!.includes(`${n} runs`),
       failures.length,
     );
     const statuses = await page.locator('#runs-body .status').allTextContents();
@@ -105,23 +112,33 @@ describe.skipIf(!available)('dashboard page in Chromium', () => {
     await page.fill('#filters input[name="tag_prefix"]', 'release/');
     await page.click('#filters button[type="submit"]');
     const expected = failures.filter((e) => e.tag.startsWith('release/')).length;
-    await page.waitForFunction((n) => document.querySelector('#page-text')!.textContent!.includes(`· ${n} runs`), expected);
+    await page.waitForFunction(
+      (n) => document.querySelector('#page-text')!.textContent!.includes(`· ${n} runs`),
+      expected,
+    );
     const tags = await page.locator('#runs-body .tag-link').allTextContents();
     expect(tags.length).toBe(expected);
     expect(tags.every((t) => t.startsWith('release/'))).toBe(true);
 
     await page.click('#filters button[type="reset"]');
-    await page.waitForFunction((n) => document.querySelector('#page-text')!.textContent!.includes(`· ${n} runs`), entries.length);
+    await page.waitForFunction(
+      (n) => document.querySelector('#page-text')!.textContent!.includes(`· ${n} runs`),
+      entries.length,
+    );
     await page.click('th button[data-sort="run_id"]');
     await page.waitForSelector('th button[data-sort="run_id"][aria-sort="ascending"]');
-    const ids = (await page.locator('#runs-body tr').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-run-id')))));
+    const ids = await page
+      .locator('#runs-body tr')
+      .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-run-id'))));
     expect(ids).toEqual([...entries.map((e) => e.run_id)].sort((a, b) => a - b).slice(0, 25));
   });
 
   it('links only https release and artifact URLs, with rel="noopener noreferrer"', async () => {
-    const links = await page.locator('#runs-body a[target="_blank"]').evaluateAll((as) =>
-      as.map((a) => ({ href: (a as HTMLAnchorElement).href, rel: a.getAttribute('rel') })),
-    );
+    const links = await page
+      .locator('#runs-body a[target="_blank"]')
+      .evaluateAll((as) =>
+        as.map((a) => ({ href: (a as HTMLAnchorElement).href, rel: a.getAttribute('rel') })),
+      );
     expect(links.length).toBeGreaterThan(10);
     for (const link of links) {
       expect(link.href).toMatch(/^https:\/\//);

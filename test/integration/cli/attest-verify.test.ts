@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -64,7 +64,7 @@ let keyCache: Record<string, string> | undefined;
 function keyFiles(): Record<string, string> {
   if (keyCache !== undefined) return keyCache;
   const files: Record<string, string> = {};
-  const pem = (k: { export: (o: object) => string | Buffer }, o: object) => k.export(o).toString();
+  const pem = (k: KeyObject, o: Record<string, string>): string => k.export(o as never).toString();
   const ed = generateKeyPairSync('ed25519');
   const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   files['ed.pem'] = pem(ed.privateKey, { type: 'pkcs8', format: 'pem' });
@@ -345,7 +345,7 @@ describe('attest refuses bad input, leaving no output behind', () => {
       env: baseEnv,
     });
     expect(run.code).toBe(3);
-    expect(run.json().error.code).toBe('INPUT_FILE_UNREADABLE');
+    expect(run.json().error?.code).toBe('INPUT_FILE_UNREADABLE');
   });
 
   it('lists every missing piece of build context', async () => {
@@ -466,7 +466,7 @@ describe('verify', () => {
       ],
       { cwd: dir, env: baseEnv },
     );
-    expect([wrong.code, wrong.json().error.code]).toStrictEqual([1, 'VERIFY_SOURCE_MISMATCH']);
+    expect([wrong.code, wrong.json().error?.code]).toStrictEqual([1, 'VERIFY_SOURCE_MISMATCH']);
     const missing = await runCliCaptured(
       ['verify', 'notes.txt', '--provenance', 'p.json', '--key', 'ed.pub'],
       { cwd: dir, env: baseEnv },
@@ -560,7 +560,7 @@ describe('verify', () => {
       { cwd: dir, env: baseEnv },
     );
     expect(run.code).toBe(3);
-    expect(run.json().error.message).toContain('bad.json');
+    expect(run.json().error?.message).toContain('bad.json');
   });
 });
 

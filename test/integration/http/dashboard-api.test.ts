@@ -23,7 +23,8 @@ import {
 const now = new Date();
 const entries: LedgerEntry[] = makeDashboardEntries(now, 120, 45);
 const hasPostgres = await postgresAvailable();
-if (!hasPostgres) console.warn('skipping the PostgreSQL half: no server on 127.0.0.1:5432 (CI=true makes this fail)');
+if (!hasPostgres)
+  console.warn('skipping the PostgreSQL half: no server on 127.0.0.1:5432 (CI=true makes this fail)');
 
 interface Reply {
   status: number;
@@ -141,7 +142,9 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
     expect(lib.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(lib.text).toContain('uPlot');
     const app = await send(base, '/app.js');
-    expect(app.text).not.toMatch(/\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML\(|document\.write(ln)?\(|\beval\(|new Function\(/);
+    expect(app.text).not.toMatch(
+      /\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML\(|document\.write(ln)?\(|\beval\(|new Function\(/,
+    );
   });
 
   it.skipIf(skip)('/api/kpi reports every metric over the last 30 days by default', async () => {
@@ -202,7 +205,15 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
     for (let page = 1; page <= 3; page++) {
       const r = await send(base, `/api/runs?per_page=50&page=${page}`);
       expect(r.status).toBe(200);
-      expect(r.json).toMatchObject({ page, per_page: 50, total: entries.length, total_pages: 3, sort: 'timestamp', order: 'desc' });
+      expect(r.json).toMatchObject({
+        page,
+        per_page: 50,
+        total: entries.length,
+        total_capped: false,
+        total_pages: 3,
+        sort: 'timestamp',
+        order: 'desc',
+      });
       for (const run of r.json.runs) {
         expect(Date.parse(run.timestamp)).toBeLessThanOrEqual(previous);
         previous = Date.parse(run.timestamp);
@@ -235,16 +246,23 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
     const failures = entries.filter((e) => e.status === 'failure');
     const r1 = await send(base, '/api/runs?status=failure&per_page=200');
     expect(r1.json.total).toBe(failures.length);
-    expect(r1.json.runs.every((r: any) => r.status === 'failure' && typeof r.failure_reason === 'string')).toBe(true);
+    expect(
+      r1.json.runs.every((r: any) => r.status === 'failure' && typeof r.failure_reason === 'string'),
+    ).toBe(true);
 
     const missing = entries.filter((e) => e.governance_flag === 'artifact-missing');
     const r2 = await send(base, '/api/runs?governance_flag=artifact-missing&per_page=200');
     expect(r2.json.total).toBe(missing.length);
 
     const release = entries.filter((e) => e.tag.startsWith('release/'));
-    const r3 = await send(base, `/api/runs?tag_prefix=${encodeURIComponent('release/')}&per_page=200&sort=run_id&order=asc`);
+    const r3 = await send(
+      base,
+      `/api/runs?tag_prefix=${encodeURIComponent('release/')}&per_page=200&sort=run_id&order=asc`,
+    );
     expect(r3.json.total).toBe(release.length);
-    expect(r3.json.runs.map((r: any) => r.run_id)).toEqual(release.map((e) => e.run_id).sort((a, b) => a - b));
+    expect(r3.json.runs.map((r: any) => r.run_id)).toEqual(
+      release.map((e) => e.run_id).sort((a, b) => a - b),
+    );
 
     // LIKE wildcards in the prefix match literally
     expect((await send(base, '/api/runs?tag_prefix=v%25')).json.total).toBe(0);
@@ -252,10 +270,15 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
 
     const since = new Date(now.getTime() - 10 * 86_400_000).toISOString();
     const r4 = await send(base, `/api/runs?since=${encodeURIComponent(since)}&status=success&per_page=200`);
-    expect(r4.json.total).toBe(entries.filter((e) => e.status === 'success' && inWindow(e, Date.parse(since))).length);
+    expect(r4.json.total).toBe(
+      entries.filter((e) => e.status === 'success' && inWindow(e, Date.parse(since))).length,
+    );
 
     const r5 = await send(base, '/api/runs?sort=run_id&order=desc&per_page=5');
-    const ids = entries.map((e) => e.run_id).sort((a, b) => b - a).slice(0, 5);
+    const ids = entries
+      .map((e) => e.run_id)
+      .sort((a, b) => b - a)
+      .slice(0, 5);
     expect(r5.json.runs.map((r: any) => r.run_id)).toEqual(ids);
   });
 
@@ -281,29 +304,32 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
     }
   });
 
-  it.skipIf(skip)('/api/runs/:tag/:run_id returns the entry, its history, validation and audit log', async () => {
-    const validated = entries.find((e) => e.validation !== undefined && e.tag.startsWith('release/'))!;
-    for (const path of [
-      `/api/runs/${encodeURIComponent(validated.tag)}/${validated.run_id}`,
-      `/api/runs/${validated.tag}/${validated.run_id}`,
-    ]) {
-      const r = await send(base, path);
-      expect(r.status, path).toBe(200);
-      expect(r.json.run).toMatchObject({
-        tag: validated.tag,
-        run_id: validated.run_id,
-        governance_history: validated.governance_history,
-        validation: validated.validation,
-        validation_status: 'passed',
-        manifest_path: `docs/reports/${validated.timestamp.slice(0, 10)}/manifest.json`,
-      });
-      expect(r.json.audit_log).toEqual([expect.objectContaining({ action: 'insert' })]);
-    }
-    const hostile = await send(base, `/api/runs/${encodeURIComponent(hostileTag)}/666`);
-    expect(hostile.status).toBe(200);
-    expect(hostile.json.run.failure_reason).toBe(hostileReason);
-    expect(hostile.json.run.tag).toBe(hostileTag);
-  });
+  it.skipIf(skip)(
+    '/api/runs/:tag/:run_id returns the entry, its history, validation and audit log',
+    async () => {
+      const validated = entries.find((e) => e.validation !== undefined && e.tag.startsWith('release/'))!;
+      for (const path of [
+        `/api/runs/${encodeURIComponent(validated.tag)}/${validated.run_id}`,
+        `/api/runs/${validated.tag}/${validated.run_id}`,
+      ]) {
+        const r = await send(base, path);
+        expect(r.status, path).toBe(200);
+        expect(r.json.run).toMatchObject({
+          tag: validated.tag,
+          run_id: validated.run_id,
+          governance_history: validated.governance_history,
+          validation: validated.validation,
+          validation_status: 'passed',
+          manifest_path: `docs/reports/${validated.timestamp.slice(0, 10)}/manifest.json`,
+        });
+        expect(r.json.audit_log).toEqual([expect.objectContaining({ action: 'insert' })]);
+      }
+      const hostile = await send(base, `/api/runs/${encodeURIComponent(hostileTag)}/666`);
+      expect(hostile.status).toBe(200);
+      expect(hostile.json.run.failure_reason).toBe(hostileReason);
+      expect(hostile.json.run.tag).toBe(hostileTag);
+    },
+  );
 
   it.skipIf(skip)('unknown runs and paths are 404, other methods 405, foreign Host names 421', async () => {
     const missing = await send(base, '/api/runs/v0.0.0/1');
@@ -329,26 +355,34 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
     expect((await send(base, '/healthz', { host: `localhost:${server.port}` })).status).toBe(200);
   });
 
-  it.skipIf(skip || name !== 'postgres')('never shows the database URL or password, even when the database is gone', async () => {
-    for (const path of ['/healthz', '/api/kpi', '/api/runs', '/api/runs/v0/1', '/api/runs?page=0']) {
-      const r = await send(base, path);
-      expect(r.text).not.toContain(secret);
-      expect(r.text).not.toContain('127.0.0.1:5432');
-      expect(r.text).not.toContain('postgres://');
-      expect(r.text).not.toContain('slsa_dash_');
-    }
-    await cleanup(); // drops the database under the running server
-    cleanup = () => Promise.resolve();
-    for (const path of ['/healthz', '/api/kpi', '/api/runs', `/api/runs/${encodeURIComponent(hostileTag)}/666`]) {
-      const r = await send(base, path);
-      expect(r.status, path).toBe(503);
-      expect(r.json.error.message).toBe('database unavailable');
-      expect(r.text).not.toContain(secret);
-      expect(r.text).not.toContain('127.0.0.1:5432');
-      expect(r.text).not.toContain('postgres://');
-      expect(r.text).not.toContain('slsa_dash_');
-    }
-  });
+  it.skipIf(skip || name !== 'postgres')(
+    'never shows the database URL or password, even when the database is gone',
+    async () => {
+      for (const path of ['/healthz', '/api/kpi', '/api/runs', '/api/runs/v0/1', '/api/runs?page=0']) {
+        const r = await send(base, path);
+        expect(r.text).not.toContain(secret);
+        expect(r.text).not.toContain('127.0.0.1:5432');
+        expect(r.text).not.toContain('postgres://');
+        expect(r.text).not.toContain('slsa_dash_');
+      }
+      await cleanup(); // drops the database under the running server
+      cleanup = () => Promise.resolve();
+      for (const path of [
+        '/healthz',
+        '/api/kpi',
+        '/api/runs',
+        `/api/runs/${encodeURIComponent(hostileTag)}/666`,
+      ]) {
+        const r = await send(base, path);
+        expect(r.status, path).toBe(503);
+        expect(r.json.error.message).toBe('database unavailable');
+        expect(r.text).not.toContain(secret);
+        expect(r.text).not.toContain('127.0.0.1:5432');
+        expect(r.text).not.toContain('postgres://');
+        expect(r.text).not.toContain('slsa_dash_');
+      }
+    },
+  );
 });
 
 describe.skipIf(!hasPostgres)('serve command', () => {
@@ -380,9 +414,12 @@ describe.skipIf(!hasPostgres)('serve command', () => {
       expect(health.json).toEqual({ status: 'ok', database: 'ok' });
       const runs = await send(url!, '/api/runs');
       expect(runs.json.total).toBe(10);
-      process.emit('SIGTERM');
+      process.emit('SIGTERM', 'SIGTERM');
       expect(await exit).toBe(0);
-      expect(JSON.parse(out)).toEqual({ ok: true, result: { url, engine: 'postgres', stopped_by: 'SIGTERM' } });
+      expect(JSON.parse(out)).toEqual({
+        ok: true,
+        result: { url, engine: 'postgres', stopped_by: 'SIGTERM' },
+      });
       expect(err).not.toContain('sEcReT-pw-123');
       await expect(fetch(`${url!}healthz`)).rejects.toThrow();
     } finally {
@@ -394,7 +431,7 @@ describe.skipIf(!hasPostgres)('serve command', () => {
   it('refuses bad flags (exit 2) and an unreachable database (exit 5) without showing the password', async () => {
     const badPort = await runCliCaptured(['serve', '--port', '70000', '--json']);
     expect(badPort.code).toBe(2);
-    expect(badPort.json().error.code).toBe('USAGE_INVALID_FLAG');
+    expect(badPort.json().error!.code).toBe('USAGE_INVALID_FLAG');
     const down = await runCliCaptured([
       'serve',
       '--port',
@@ -404,7 +441,7 @@ describe.skipIf(!hasPostgres)('serve command', () => {
       'postgres://postgres:hunter2-secret@127.0.0.1:1/nothing',
     ]);
     expect(down.code).toBe(5);
-    expect(down.json().error.code).toBe('DB_UNAVAILABLE');
+    expect(down.json().error!.code).toBe('DB_UNAVAILABLE');
     expect(down.stdout + down.stderr).not.toContain('hunter2-secret');
     const help = await runCliCaptured(['serve', '--help']);
     expect(help.code).toBe(0);

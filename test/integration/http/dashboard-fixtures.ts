@@ -4,8 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ingestLedger } from '../../../src/app/ingest.js';
-import { manifestPathFor, parseEntry, serializeManifest, type LedgerEntry } from '../../../src/core/ledger/entry.js';
-import { openDatabase, type DbClient } from '../../../src/io/db.js';
+import {
+  manifestPathFor,
+  parseEntry,
+  serializeManifest,
+  type LedgerEntry,
+} from '../../../src/core/ledger/entry.js';
+import { openDatabase } from '../../../src/io/db.js';
 
 const day = 86_400_000;
 
@@ -57,11 +62,19 @@ export function makeDashboardEntries(now: Date, count = 120, days = 45, seed = 7
       run_id: runId,
       tag,
       sha: hex(40, random),
-      artifact_url: missing ? null : `https://github.com/acme/app/releases/download/${tag}/app-${tag.replace('/', '-')}.tar.gz`,
+      artifact_url: missing
+        ? null
+        : `https://github.com/acme/app/releases/download/${tag}/app-${tag.replace('/', '-')}.tar.gz`,
       actor: actors[i % actors.length]!,
       timestamp,
       status: failed ? 'failure' : 'success',
-      governance_flag: missing ? 'artifact-missing' : failed ? 'validation-failed' : validated ? 'validated' : 'provenance-ready',
+      governance_flag: missing
+        ? 'artifact-missing'
+        : failed
+          ? 'validation-failed'
+          : validated
+            ? 'validated'
+            : 'provenance-ready',
       release_url: `https://github.com/acme/app/releases/tag/${encodeURIComponent(tag)}`,
       ...(failed ? { failure_reason: failureReasons[i % failureReasons.length]! } : {}),
       ...(validated
@@ -69,7 +82,10 @@ export function makeDashboardEntries(now: Date, count = 120, days = 45, seed = 7
             governance_history: [{ flag: 'provenance-ready', timestamp, run_id: runId }],
             validation: {
               status: 'passed',
-              validated_at: new Date(ts.getTime() + 600_000 + Math.floor(random() * 3_000_000)).toISOString().slice(0, 19) + 'Z',
+              validated_at:
+                new Date(ts.getTime() + 600_000 + Math.floor(random() * 3_000_000))
+                  .toISOString()
+                  .slice(0, 19) + 'Z',
               validator_run_id: runId + 1,
             },
           }
@@ -138,19 +154,28 @@ export async function preparePglite(dir: string, entries: readonly LedgerEntry[]
 /** Whether PostgreSQL answers on 127.0.0.1:5432 (CI=true: it must). */
 export async function postgresAvailable(): Promise<boolean> {
   const pg = (await import('pg')).default;
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 3000 });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: 5432,
+    user: 'postgres',
+    database: 'postgres',
+    connectionTimeoutMillis: 3000,
+  });
   try {
     await client.connect();
     await client.end();
     return true;
   } catch (error) {
-    if (process.env.CI === 'true') throw new Error(`PostgreSQL on 127.0.0.1:5432 is required in CI: ${String(error)}`);
+    if (process.env.CI === 'true')
+      throw new Error(`PostgreSQL on 127.0.0.1:5432 is required in CI: ${String(error)}`);
     return false;
   }
 }
 
 /** A fresh database on the local server; `drop()` removes it (forcing out open connections). */
-export async function createFreshPostgresDatabase(prefix: string): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+export async function createFreshPostgresDatabase(
+  prefix: string,
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const pg = (await import('pg')).default;
   const name = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });

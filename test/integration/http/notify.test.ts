@@ -167,7 +167,7 @@ describe('notify against a local Slack webhook and GitHub API', () => {
     expect(r.code).toBe(3);
     expect(r.json().error!.code).toBe('NOTIFY_REJECTED');
     expect(s.slack.messages).toHaveLength(1);
-    expect(r.json().error!.details.result.slack.delivered).toBe(true);
+    expect((r.json().error!.details as any).result.slack.delivered).toBe(true);
   });
 
   it('refuses to run with nowhere to send, an unknown event or a missing tag', async () => {

@@ -76,7 +76,7 @@ describe('validate against a ledger clone and a local GitHub API', () => {
     expect(r.json().error!.code).toBe('VERIFY_SUBJECT_DIGEST_MISMATCH');
     expect(s.slack.messages).toHaveLength(1);
     expect(s.slack.messages[0]!.text).toContain('provenance validation failed: v1.2.3');
-    expect(r.json().error!.details.result.escalation).toEqual({ event: 'validation-failed', delivered: true });
+    expect((r.json().error!.details as any).result.escalation).toEqual({ event: 'validation-failed', delivered: true });
   });
 
   it('fails on the wrong source (--source-uri) and on a provenance that is not the recorded one', async () => {

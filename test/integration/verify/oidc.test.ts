@@ -35,7 +35,9 @@ const actionsEnv = (path = '/token', token = REQUEST_TOKEN) => ({
 
 describe('fetchIdentityToken', () => {
   it('prefers SIGSTORE_ID_TOKEN', async () => {
-    await expect(fetchIdentityToken({ SIGSTORE_ID_TOKEN: 'explicit', ...actionsEnv() })).resolves.toBe('explicit');
+    await expect(fetchIdentityToken({ SIGSTORE_ID_TOKEN: 'explicit', ...actionsEnv() })).resolves.toBe(
+      'explicit',
+    );
   });
 
   it("requests github's oidc endpoint with audience sigstore and the bearer token", async () => {
@@ -47,11 +49,22 @@ describe('fetchIdentityToken', () => {
     ['no token source at all', {}],
     ['a refused request token', actionsEnv('/token', 'wrong')],
     ['an answer that is not json', actionsEnv('/broken')],
-    ['an unreachable endpoint', { ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:1/token', ACTIONS_ID_TOKEN_REQUEST_TOKEN: REQUEST_TOKEN }],
-    ['a request url that is not a url', { ACTIONS_ID_TOKEN_REQUEST_URL: 'nope', ACTIONS_ID_TOKEN_REQUEST_TOKEN: REQUEST_TOKEN }],
+    [
+      'an unreachable endpoint',
+      {
+        ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:1/token',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: REQUEST_TOKEN,
+      },
+    ],
+    [
+      'a request url that is not a url',
+      { ACTIONS_ID_TOKEN_REQUEST_URL: 'nope', ACTIONS_ID_TOKEN_REQUEST_TOKEN: REQUEST_TOKEN },
+    ],
   ] as const)('%s -> OIDC_TOKEN_UNAVAILABLE, without the request token in the error', async (_name, env) => {
     const error = await fetchIdentityToken(env).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'OIDC_TOKEN_UNAVAILABLE' });
-    expect(JSON.stringify({ m: (error as Error).message, c: String((error as Error).cause) })).not.toContain(REQUEST_TOKEN);
+    expect(JSON.stringify({ m: (error as Error).message, c: String((error as Error).cause) })).not.toContain(
+      REQUEST_TOKEN,
+    );
   });
 });

@@ -8,7 +8,10 @@ import { runCliCaptured } from '../../support/cli.js';
 
 const VECTORS = resolve(import.meta.dirname, '../../fixtures/vectors');
 const ARTIFACT = resolve(VECTORS, 'slsa-verifier/gha_generic/v2.1.0/binary-linux-amd64-workflow_dispatch');
-const BUNDLE = resolve(VECTORS, 'slsa-verifier/gha_generic/v2.1.0/binary-linux-amd64-workflow_dispatch.intoto.jsonl');
+const BUNDLE = resolve(
+  VECTORS,
+  'slsa-verifier/gha_generic/v2.1.0/binary-linux-amd64-workflow_dispatch.intoto.jsonl',
+);
 const TRUSTED_ROOT = resolve(VECTORS, 'sigstore/trusted_root.json');
 const SOURCE = 'github.com/slsa-framework/example-package';
 
@@ -25,7 +28,16 @@ function write(value: unknown): string {
 }
 
 async function verify(provenance: string, trustedRoot: string | null = TRUSTED_ROOT) {
-  const args = ['verify', ARTIFACT, '--provenance', provenance, '--source-uri', SOURCE, '--offline', '--json'];
+  const args = [
+    'verify',
+    ARTIFACT,
+    '--provenance',
+    provenance,
+    '--source-uri',
+    SOURCE,
+    '--offline',
+    '--json',
+  ];
   if (trustedRoot !== null) args.push('--trusted-root', trustedRoot);
   return runCliCaptured(args, { env: { PATH: process.env.PATH, HOME: dir } });
 }
@@ -38,13 +50,48 @@ function mutated(mutate: (b: any) => void): string {
 
 describe('verify: broken sigstore bundles', () => {
   it.each([
-    ['a certificate but no log entry', () => mutated((b) => (b.verificationMaterial.tlogEntries = [])), 1, 'VERIFY_TLOG_MISSING'],
-    ['a truncated inclusion proof', () => mutated((b) => b.verificationMaterial.tlogEntries[0].inclusionProof.hashes.splice(3)), 1, 'VERIFY_TLOG_INVALID'],
-    ['a forged signed entry timestamp', () => mutated((b) => (b.verificationMaterial.tlogEntries[0].integratedTime = '1740520731')), 1, 'VERIFY_TLOG_INVALID'],
-    ['an unknown media type', () => mutated((b) => (b.mediaType = 'application/vnd.dev.sigstore.bundle.v0.9+json')), 3, 'INPUT_PROVENANCE_MALFORMED'],
-    ['two signatures', () => mutated((b) => b.dsseEnvelope.signatures.push(b.dsseEnvelope.signatures[0])), 3, 'INPUT_PROVENANCE_MALFORMED'],
-    ['a corrupt certificate', () => mutated((b) => (b.verificationMaterial.certificate.rawBytes = 'MIIBAAAA')), 1, 'VERIFY_CERTIFICATE_INVALID'],
-    ['a corrupt signature', () => mutated((b) => (b.dsseEnvelope.signatures[0].sig = 'MEUCIQ==')), 1, 'VERIFY_TLOG_INVALID'],
+    [
+      'a certificate but no log entry',
+      () => mutated((b) => (b.verificationMaterial.tlogEntries = [])),
+      1,
+      'VERIFY_TLOG_MISSING',
+    ],
+    [
+      'a truncated inclusion proof',
+      () => mutated((b) => b.verificationMaterial.tlogEntries[0].inclusionProof.hashes.splice(3)),
+      1,
+      'VERIFY_TLOG_INVALID',
+    ],
+    [
+      'a forged signed entry timestamp',
+      () => mutated((b) => (b.verificationMaterial.tlogEntries[0].integratedTime = '1740520731')),
+      1,
+      'VERIFY_TLOG_INVALID',
+    ],
+    [
+      'an unknown media type',
+      () => mutated((b) => (b.mediaType = 'application/vnd.dev.sigstore.bundle.v0.9+json')),
+      3,
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
+    [
+      'two signatures',
+      () => mutated((b) => b.dsseEnvelope.signatures.push(b.dsseEnvelope.signatures[0])),
+      3,
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
+    [
+      'a corrupt certificate',
+      () => mutated((b) => (b.verificationMaterial.certificate.rawBytes = 'MIIBAAAA')),
+      1,
+      'VERIFY_CERTIFICATE_INVALID',
+    ],
+    [
+      'a corrupt signature',
+      () => mutated((b) => (b.dsseEnvelope.signatures[0].sig = 'MEUCIQ==')),
+      1,
+      'VERIFY_TLOG_INVALID',
+    ],
     ['a truncated file', () => write(readFileSync(BUNDLE, 'utf8').slice(0, 500)), 3, 'INPUT_JSON_MALFORMED'],
   ] as const)('%s -> exit %s %s', async (_name, make, exit, code) => {
     const run = await verify(make());
@@ -54,9 +101,19 @@ describe('verify: broken sigstore bundles', () => {
 
 describe('verify: trust material', () => {
   it.each([
-    ['without the fulcio ca', () => write({ ...root(), certificateAuthorities: [] }), 1, 'VERIFY_CERTIFICATE_INVALID'],
+    [
+      'without the fulcio ca',
+      () => write({ ...root(), certificateAuthorities: [] }),
+      1,
+      'VERIFY_CERTIFICATE_INVALID',
+    ],
     ['without the rekor key', () => write({ ...root(), tlogs: [] }), 1, 'VERIFY_TLOG_INVALID'],
-    ['of another media type', () => write({ ...root(), mediaType: 'application/json' }), 3, 'INPUT_TRUSTED_ROOT_INVALID'],
+    [
+      'of another media type',
+      () => write({ ...root(), mediaType: 'application/json' }),
+      3,
+      'INPUT_TRUSTED_ROOT_INVALID',
+    ],
     ['that is not json', () => write('{"mediaType": '), 3, 'INPUT_JSON_MALFORMED'],
     ['that does not exist', () => join(dir, 'missing.json'), 3, 'INPUT_FILE_MISSING'],
   ] as const)('a trusted root %s -> exit %s %s', async (_name, make, exit, code) => {
@@ -66,6 +123,9 @@ describe('verify: trust material', () => {
 
   it('--offline without --trusted-root and no tuf cache -> TRUST_ROOT_UNAVAILABLE, nothing fetched', async () => {
     const run = await verify(BUNDLE, null);
-    expect({ exit: run.code, code: run.json().error?.code }).toEqual({ exit: 5, code: 'TRUST_ROOT_UNAVAILABLE' });
+    expect({ exit: run.code, code: run.json().error?.code }).toEqual({
+      exit: 5,
+      code: 'TRUST_ROOT_UNAVAILABLE',
+    });
   });
 });

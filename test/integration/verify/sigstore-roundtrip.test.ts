@@ -10,7 +10,12 @@ import { verifyCertificateSigned, type SigstoreTrust } from '../../../src/core/v
 import type { VerificationPolicy } from '../../../src/core/verify/types.js';
 import { signWithSigstore } from '../../../src/io/sigstore-signer.js';
 import { runCliCaptured } from '../../support/cli.js';
-import { githubIdentityToken, startLocalSigstore, type GithubClaims, type LocalSigstore } from '../../support/sigstore-mock.js';
+import {
+  githubIdentityToken,
+  startLocalSigstore,
+  type GithubClaims,
+  type LocalSigstore,
+} from '../../support/sigstore-mock.js';
 
 const REPO = 'acme/widget';
 const WORKFLOW = `https://github.com/${REPO}/.github/workflows/release.yml`;
@@ -38,11 +43,18 @@ function statement(overrides: { repository?: string; ref?: string; sha?: string 
         buildDefinition: {
           buildType: 'https://actions.github.io/buildtypes/workflow/v1',
           externalParameters: {
-            workflow: { ref, repository: `https://github.com/${repository}`, path: '.github/workflows/release.yml' },
+            workflow: {
+              ref,
+              repository: `https://github.com/${repository}`,
+              path: '.github/workflows/release.yml',
+            },
           },
           internalParameters: { github: { event_name: 'push' } },
           resolvedDependencies: [
-            { uri: `git+https://github.com/${repository}@${ref}`, digest: { gitCommit: overrides.sha ?? SHA } },
+            {
+              uri: `git+https://github.com/${repository}@${ref}`,
+              digest: { gitCommit: overrides.sha ?? SHA },
+            },
           ],
         },
         runDetails: {
@@ -58,10 +70,19 @@ const policy: VerificationPolicy = { sourceUri: `github.com/${REPO}`, builderId:
 
 function verify(bundle: unknown, trust: SigstoreTrust, p: VerificationPolicy = policy) {
   const { statement: st, signer } = verifyCertificateSigned({ kind: 'bundle', bundle }, trust);
-  return checkProvenance({ statement: st, signer, artifacts: [{ name: 'widget', sha256: ARTIFACT_SHA256 }], policy: p });
+  return checkProvenance({
+    statement: st,
+    signer,
+    artifacts: [{ name: 'widget', sha256: ARTIFACT_SHA256 }],
+    policy: p,
+  });
 }
 
-async function sign(sigstore: LocalSigstore, token: string, payload = statement()): Promise<Record<string, any>> {
+async function sign(
+  sigstore: LocalSigstore,
+  token: string,
+  payload = statement(),
+): Promise<Record<string, any>> {
   return (await signWithSigstore(payload, 'application/vnd.in-toto+json', {
     fulcioUrl: sigstore.fulcioUrl,
     rekorUrl: sigstore.rekorUrl,
@@ -103,7 +124,10 @@ describe('keyless sign -> verify against a local sigstore', () => {
   it('rejects another identity than the expected builder', async () => {
     const other = await sign(
       sigstore,
-      githubIdentityToken({ ...claims, workflowUri: `https://github.com/${REPO}/.github/workflows/evil.yml@refs/tags/${TAG}` }),
+      githubIdentityToken({
+        ...claims,
+        workflowUri: `https://github.com/${REPO}/.github/workflows/evil.yml@refs/tags/${TAG}`,
+      }),
     );
     expect(() => verify(other, trust)).toThrowCode('VERIFY_UNTRUSTED_BUILDER');
   });
@@ -119,7 +143,10 @@ describe('keyless sign -> verify against a local sigstore', () => {
       statement({ repository: 'mallory/widget' }),
     );
     expect(() =>
-      verify(other, trust, { ...policy, builderId: 'https://github.com/mallory/widget/.github/workflows/release.yml' }),
+      verify(other, trust, {
+        ...policy,
+        builderId: 'https://github.com/mallory/widget/.github/workflows/release.yml',
+      }),
     ).toThrowCode('VERIFY_SOURCE_MISMATCH');
   });
 
@@ -129,7 +156,10 @@ describe('keyless sign -> verify against a local sigstore', () => {
   });
 
   it('rejects another oidc issuer', async () => {
-    const other = await sign(sigstore, githubIdentityToken({ ...claims, iss: 'https://accounts.example.com' }));
+    const other = await sign(
+      sigstore,
+      githubIdentityToken({ ...claims, iss: 'https://accounts.example.com' }),
+    );
     expect(() => verify(other, trust)).toThrowCode('VERIFY_OIDC_ISSUER_MISMATCH');
   });
 
@@ -162,7 +192,9 @@ describe('keyless sign -> verify against a local sigstore', () => {
   it('rejects a bundle under a foreign trusted root', async () => {
     const foreign = await startLocalSigstore();
     try {
-      expect(() => verify(bundle, { trustedRoot: foreign.trustedRoot })).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+      expect(() => verify(bundle, { trustedRoot: foreign.trustedRoot })).toThrowCode(
+        'VERIFY_CERTIFICATE_INVALID',
+      );
     } finally {
       await foreign.close();
     }
@@ -180,10 +212,15 @@ describe('certificate validity window', () => {
   it('rejects a signature logged after the certificate expired', async () => {
     const now = Date.now();
     // The CA issues 10-minute certificates an hour ago; the log integrates the entry now.
-    const sigstore = await startLocalSigstore({ caClock: new Date(now - 60 * 60 * 1000), tlogClock: new Date(now) });
+    const sigstore = await startLocalSigstore({
+      caClock: new Date(now - 60 * 60 * 1000),
+      tlogClock: new Date(now),
+    });
     try {
       const bundle = await sign(sigstore, githubIdentityToken(claims));
-      expect(() => verify(bundle, { trustedRoot: sigstore.trustedRoot })).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+      expect(() => verify(bundle, { trustedRoot: sigstore.trustedRoot })).toThrowCode(
+        'VERIFY_CERTIFICATE_INVALID',
+      );
     } finally {
       await sigstore.close();
     }
@@ -191,10 +228,15 @@ describe('certificate validity window', () => {
 
   it('rejects a signature logged before the certificate was valid', async () => {
     const now = Date.now();
-    const sigstore = await startLocalSigstore({ caClock: new Date(now), tlogClock: new Date(now - 60 * 60 * 1000) });
+    const sigstore = await startLocalSigstore({
+      caClock: new Date(now),
+      tlogClock: new Date(now - 60 * 60 * 1000),
+    });
     try {
       const bundle = await sign(sigstore, githubIdentityToken(claims));
-      expect(() => verify(bundle, { trustedRoot: sigstore.trustedRoot })).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+      expect(() => verify(bundle, { trustedRoot: sigstore.trustedRoot })).toThrowCode(
+        'VERIFY_CERTIFICATE_INVALID',
+      );
     } finally {
       await sigstore.close();
     }
@@ -211,26 +253,64 @@ describe('cli: attest --sigstore -> verify --trusted-root', () => {
       const env = { PATH: process.env.PATH, HOME: dir, SIGSTORE_ID_TOKEN: githubIdentityToken(claims) };
       const attest = await runCliCaptured(
         [
-          'attest', 'widget', '--sigstore', '--fulcio-url', sigstore.fulcioUrl, '--rekor-url', sigstore.rekorUrl,
-          '--repository', `https://github.com/${REPO}`, '--ref', `refs/tags/${TAG}`, '--sha', SHA,
-          '--workflow-path', '.github/workflows/release.yml', '--run-id', '42', '--event-name', 'push', '--json',
+          'attest',
+          'widget',
+          '--sigstore',
+          '--fulcio-url',
+          sigstore.fulcioUrl,
+          '--rekor-url',
+          sigstore.rekorUrl,
+          '--repository',
+          `https://github.com/${REPO}`,
+          '--ref',
+          `refs/tags/${TAG}`,
+          '--sha',
+          SHA,
+          '--workflow-path',
+          '.github/workflows/release.yml',
+          '--run-id',
+          '42',
+          '--event-name',
+          'push',
+          '--json',
         ],
         { env, cwd: dir },
       );
       expect(attest.code, attest.stdout + attest.stderr).toBe(0);
       expect(attest.stdout).not.toContain(env.SIGSTORE_ID_TOKEN);
       const verifyArgs = (builderId: string) => [
-        'verify', 'widget', '--provenance', 'provenance.sigstore.json', '--source-uri', `github.com/${REPO}`,
-        '--source-tag', TAG, '--builder-id', builderId, '--trusted-root', 'trusted_root.json', '--offline', '--json',
+        'verify',
+        'widget',
+        '--provenance',
+        'provenance.sigstore.json',
+        '--source-uri',
+        `github.com/${REPO}`,
+        '--source-tag',
+        TAG,
+        '--builder-id',
+        builderId,
+        '--trusted-root',
+        'trusted_root.json',
+        '--offline',
+        '--json',
       ];
-      const ok = await runCliCaptured(verifyArgs(WORKFLOW), { env: { PATH: process.env.PATH, HOME: dir }, cwd: dir });
+      const ok = await runCliCaptured(verifyArgs(WORKFLOW), {
+        env: { PATH: process.env.PATH, HOME: dir },
+        cwd: dir,
+      });
       expect(ok.code, ok.stdout).toBe(0);
-      expect(ok.json().result.verdicts[0]).toMatchObject({ ok: true, builderId: `${WORKFLOW}@refs/tags/${TAG}` });
+      expect(ok.json().result.verdicts[0]).toMatchObject({
+        ok: true,
+        builderId: `${WORKFLOW}@refs/tags/${TAG}`,
+      });
       const bad = await runCliCaptured(verifyArgs(`https://github.com/${REPO}/.github/workflows/other.yml`), {
         env: { PATH: process.env.PATH, HOME: dir },
         cwd: dir,
       });
-      expect({ exit: bad.code, code: bad.json().error?.code }).toEqual({ exit: 1, code: 'VERIFY_UNTRUSTED_BUILDER' });
+      expect({ exit: bad.code, code: bad.json().error?.code }).toEqual({
+        exit: 1,
+        code: 'VERIFY_UNTRUSTED_BUILDER',
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await sigstore.close();

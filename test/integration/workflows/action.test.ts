@@ -14,14 +14,21 @@ const bundle = join(repoRoot, 'action', 'dist', 'index.js');
 function runAction(inputs: Record<string, string>, cwd: string, env: Record<string, string> = {}) {
   const outputFile = join(cwd, 'github-output');
   writeFileSync(outputFile, '');
-  const inputEnv = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]));
+  const inputEnv = Object.fromEntries(
+    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]),
+  );
   const run = spawnSync(process.execPath, [bundle], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: cwd, GITHUB_OUTPUT: outputFile, ...inputEnv, ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr, outputs: parseOutputs(readFileSync(outputFile, 'utf8')) };
+  return {
+    code: run.status,
+    stdout: run.stdout,
+    stderr: run.stderr,
+    outputs: parseOutputs(readFileSync(outputFile, 'utf8')),
+  };
 }
 
 /** Parses the `name<<DELIM\nvalue\nDELIM` format GitHub reads from $GITHUB_OUTPUT. */
@@ -62,7 +69,10 @@ describe('the committed bundle', () => {
     const names = readdirSync(fresh).sort();
     expect(readdirSync(committed).sort()).toEqual(names);
     for (const name of names) {
-      expect(readFileSync(join(committed, name), 'utf8') === readFileSync(join(fresh, name), 'utf8'), name).toBe(true);
+      expect(
+        readFileSync(join(committed, name), 'utf8') === readFileSync(join(fresh, name), 'utf8'),
+        name,
+      ).toBe(true);
     }
   });
 
@@ -76,7 +86,11 @@ describe('the committed bundle', () => {
 
   it('audit-workflows with args: findings as outputs; failing exit code fails the step', () => {
     const dir = tempDir();
-    const bad = mutate(readTemplate('release.yml'), '11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2', 'v4');
+    const bad = mutate(
+      readTemplate('release.yml'),
+      '11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2',
+      'v4',
+    );
     writeFiles(dir, { 'my flows/release.yml': bad });
     const run = runAction({ command: 'audit-workflows', args: "'my flows'" }, dir);
     expect(run.code).toBe(1);
@@ -110,8 +124,12 @@ describe('the committed bundle', () => {
 
   it('secrets in the environment never reach the outputs', () => {
     const dir = tempDir();
-    const secret = 'xoxb-super-secret-token-value';
-    const run = runAction({ command: 'notify', args: `--event ${secret}` }, dir, { SLACK_WEBHOOK_URL: `https://hooks.slack.com/services/${secret}` });
+    const secret = 'https://hooks.slack.com/services/T000/B000/xoxb-super-secret-token-value';
+    // the secret echoed back in an error message must come out redacted
+    const run = runAction({ command: 'notify', args: `--event ${secret}` }, dir, {
+      SLACK_WEBHOOK_URL: secret,
+    });
+    expect(run.outputs.error_code).not.toBe('');
     expect(readFileSync(join(dir, 'github-output'), 'utf8')).not.toContain(secret);
     expect(run.stdout).not.toContain(secret);
   });

@@ -122,7 +122,9 @@ describe('init', () => {
 
   it('the vendored action runs from the installed repository', () => {
     const dir = tempDir();
-    execFileSync(process.execPath, [join(repoRoot, 'dist/cli/bin.js'), 'init', '--dir', dir], { stdio: 'pipe' });
+    execFileSync(process.execPath, [join(repoRoot, 'dist/cli/bin.js'), 'init', '--dir', dir], {
+      stdio: 'pipe',
+    });
     const out = join(dir, 'github-output');
     writeFileSync(out, '');
     execFileSync(process.execPath, [join(dir, '.github/actions/slsa-ledger/action/dist/index.js')], {

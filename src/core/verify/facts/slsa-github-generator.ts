@@ -44,7 +44,11 @@ function stringifyInputs(inputs: unknown): Readonly<Record<string, string>> | un
  * the ref is `environment.github_ref`, the commit `configSource.digest.sha1`, the inputs
  * `environment.github_event_payload.inputs`.
  */
-function extractV02(predicate: Readonly<Record<string, unknown>>, predicateType: string, buildType: string): ProvenanceFacts {
+function extractV02(
+  predicate: Readonly<Record<string, unknown>>,
+  predicateType: string,
+  buildType: string,
+): ProvenanceFacts {
   const builderId = optionalString(record(predicate.builder)?.id);
   if (builderId === undefined) throw malformed('builder.id is required');
   const invocation = record(predicate.invocation);
@@ -59,7 +63,11 @@ function extractV02(predicate: Readonly<Record<string, unknown>>, predicateType:
   }
   const fromMaterial = materialUri === undefined ? undefined : splitGitUri(materialUri);
   const fromConfig = configUri === undefined ? undefined : splitGitUri(configUri);
-  if (fromMaterial !== undefined && fromConfig !== undefined && fromMaterial.repository !== fromConfig.repository) {
+  if (
+    fromMaterial !== undefined &&
+    fromConfig !== undefined &&
+    fromMaterial.repository !== fromConfig.repository
+  ) {
     // slsa-verifier checks the expected source against both; they can only both match if equal.
     throw new VerificationError(
       'VERIFY_SOURCE_MISMATCH',
@@ -113,9 +121,11 @@ function extractDelegator(
     buildType,
     builderId,
     sourceRepository:
-      fromUri?.repository ?? (repository === undefined ? undefined : normalizeRepositoryUri(`https://github.com/${repository}`)),
+      fromUri?.repository ??
+      (repository === undefined ? undefined : normalizeRepositoryUri(`https://github.com/${repository}`)),
     sourceRef: fromUri?.ref ?? optionalString(internal?.GITHUB_REF),
-    sourceCommit: optionalString(record(dependency?.digest)?.gitCommit) ?? optionalString(internal?.GITHUB_SHA),
+    sourceCommit:
+      optionalString(record(dependency?.digest)?.gitCommit) ?? optionalString(internal?.GITHUB_SHA),
     workflowInputs: stringifyInputs(record(internal?.GITHUB_EVENT_PAYLOAD)?.inputs),
     workflowPath: workflowPath === '' ? undefined : workflowPath,
   };
@@ -146,4 +156,6 @@ export const slsaGeneratorContainerV02Facts = v02(`${GENERATOR_BUILD_TYPE}/conta
 /** SLSA v1, BYOB generic delegator (`delegator_generic_slsa3.yml`). */
 export const slsaGeneratorDelegatorV1Facts = delegator(`${GENERATOR_BUILD_TYPE}/delegator-generic@v0`);
 /** SLSA v1, BYOB low-permissions delegator (`delegator_lowperms-generic_slsa3.yml`). */
-export const slsaGeneratorLowPermsDelegatorV1Facts = delegator(`${GENERATOR_BUILD_TYPE}/delegator-lowperms-generic@v0`);
+export const slsaGeneratorLowPermsDelegatorV1Facts = delegator(
+  `${GENERATOR_BUILD_TYPE}/delegator-lowperms-generic@v0`,
+);

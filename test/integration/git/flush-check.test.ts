@@ -1,0 +1,181 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkLedger } from '../../../src/app/check.js';
+import { flushQueue } from '../../../src/app/flush.js';
+import { recordEntry } from '../../../src/app/record.js';
+import { serializeManifest } from '../../../src/core/ledger/entry.js';
+import { parseQueue } from '../../../src/core/ledger/queue.js';
+import { readLedgerFromCommit } from '../../../src/io/ledger-reader.js';
+import { runCliCaptured } from '../../support/cli.js';
+import {
+  cloneRemote,
+  commitFiles,
+  createRemote,
+  git,
+  installFreezeHook,
+  makeTempDir,
+  removeFreezeHook,
+  showFile,
+} from '../../support/git.js';
+import { makeEntry } from '../../support/ledger.js';
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let remote: string;
+let clone: string;
+let env: Record<string, string | undefined>;
+
+beforeEach(async () => {
+  tmp = await makeTempDir();
+  remote = await createRemote(tmp.path);
+  clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+  env = { PATH: process.env.PATH, HOME: process.env.HOME, SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks') };
+});
+afterEach(() => tmp.cleanup());
+
+const record = (entry: unknown, repoDir = clone) =>
+  recordEntry({ repoDir, entry, lockDir: join(tmp.path, 'locks'), backoffMs: 5 });
+
+describe('flush', () => {
+  it('lands the queued entries once the hook is gone and empties both queues', async () => {
+    await installFreezeHook(remote);
+    const a = makeEntry({ run_id: 1 });
+    const b = makeEntry({
+      run_id: 2,
+      status: 'failure',
+      artifact_url: null,
+      failure_reason: 'upload failed',
+    });
+    expect((await record(a)).outcome).toBe('queued');
+    expect((await record(b)).outcome).toBe('queued');
+    // a replay of the same entry is queued once
+    expect((await record(a)).queue?.size).toBe(2);
+
+    // still frozen: flush keeps everything and says 75
+    const still = await runCliCaptured(['flush', '--json', '--repo', clone], { env });
+    expect(still.code).toBe(75);
+    expect(still.json().result).toMatchObject({ outcome: 'queued', landed: 0, remaining: 2 });
+
+    await removeFreezeHook(remote);
+    const run = await runCliCaptured(['flush', '--json', '--repo', clone], { env });
+    expect(run.code).toBe(0);
+    expect(run.json().result).toMatchObject({ outcome: 'flushed', landed: 2, remaining: 0 });
+    const head = await git(remote, ['rev-parse', 'main']);
+    const [file] = await readLedgerFromCommit(remote, head);
+    expect(file!.entries.map((e) => e.run_id)).toEqual([1, 2]);
+    expect(
+      parseQueue(await readFile(join(clone, 'out/provenance/queued-manifest.json'), 'utf8'), 'q'),
+    ).toEqual([]);
+    expect(
+      await showFile(remote, 'provenance-queue', 'docs/reports/2025-11-24/manifest-queue.json'),
+    ).toBeUndefined();
+    expect((await checkLedger({ repoDir: remote, ref: 'main' })).findings).toEqual([]);
+
+    // flushing again is harmless
+    expect((await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks') })).outcome).toBe('empty');
+  });
+
+  it('finds entries queued by another clone on the queue branch; replays land as unchanged or stale', async () => {
+    const other = await cloneRemote(remote, join(tmp.path, 'other'));
+    await installFreezeHook(remote);
+    const old = makeEntry({ run_id: 5, timestamp: '2025-11-24T10:00:00Z' });
+    expect((await record(old, other)).outcome).toBe('queued');
+    await removeFreezeHook(remote);
+    // meanwhile a newer version of the same run landed directly
+    const newer = makeEntry({ run_id: 5, timestamp: '2025-11-24T12:00:00Z', governance_flag: 'validated' });
+    expect((await record(newer)).outcome).toBe('committed');
+    const r = await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks') });
+    expect(r).toMatchObject({ outcome: 'flushed', landed: 1, remaining: 0 });
+    expect(r.items[0]!.outcome).toBe('stale');
+    const head = await git(remote, ['rev-parse', 'main']);
+    expect((await readLedgerFromCommit(remote, head))[0]!.entries[0]!.governance_flag).toBe('validated');
+    // the other clone's local queue still holds it; its flush sees it as already there
+    const again = await flushQueue({ repoDir: other, lockDir: join(tmp.path, 'locks') });
+    expect(again).toMatchObject({ outcome: 'flushed', landed: 1 });
+    expect(again.items[0]!.outcome).toBe('stale');
+  });
+});
+
+describe('check', () => {
+  async function seed(): Promise<void> {
+    await record(makeEntry({ tag: 'v1.0.0', run_id: 1, timestamp: '2025-11-23T10:00:00Z' }));
+    await record(makeEntry({ tag: 'v1.0.1', run_id: 2, timestamp: '2025-11-24T10:00:00Z' }));
+    await record(makeEntry({ tag: 'v1.0.2', run_id: 3, timestamp: '2025-11-24T11:00:00Z' }));
+    await git(clone, ['pull', '-q', '--ff-only', 'origin', 'main']);
+  }
+  const P23 = 'docs/reports/2025-11-23/manifest.json';
+  const P24 = 'docs/reports/2025-11-24/manifest.json';
+
+  async function codesAfter(files: Record<string, string>, message: string): Promise<string[]> {
+    await commitFiles(clone, files, message);
+    return (await checkLedger({ repoDir: clone })).findings.map((f) => f.code);
+  }
+
+  it('passes a ledger written by record, through the CLI too', async () => {
+    await seed();
+    const run = await runCliCaptured(['check', '--json', '--repo', clone], { env });
+    expect(run.code).toBe(0);
+    expect(run.json().result).toMatchObject({ ok: true, files: 2, entries: 3, commits: 3 });
+  });
+
+  it('finds a hand edit', async () => {
+    await seed();
+    const text = (await readFile(join(clone, P24), 'utf8')).replace(
+      '"actor": "release-bot"',
+      '"actor": "mallory"',
+    );
+    const codes = await codesAfter({ [P24]: text }, 'fix typo');
+    expect(codes).toContain('CHECK_HASH_MISMATCH');
+    expect(codes).toContain('CHECK_TRAILERS_MISSING');
+  });
+
+  it('finds a hand edit hidden behind copied trailers', async () => {
+    await seed();
+    const body = await git(clone, ['log', '-1', '--format=%B']);
+    const text = (await readFile(join(clone, P24), 'utf8')).replace(
+      '"actor": "release-bot"',
+      '"actor": "mallory"',
+    );
+    const codes = await codesAfter({ [P24]: text }, body);
+    expect(codes).toEqual(expect.arrayContaining(['CHECK_HASH_MISMATCH', 'CHECK_FOREIGN_RUN_CHANGED']));
+  });
+
+  it('finds a commit without trailers, with CLI exit 1 and findings in --json', async () => {
+    await seed();
+    const text = serializeManifest([makeEntry({ tag: 'v9', run_id: 9, timestamp: '2025-11-25T10:00:00Z' })]);
+    await commitFiles(clone, { 'docs/reports/2025-11-25/manifest.json': text }, 'add an entry by hand');
+    const run = await runCliCaptured(['check', '--json', '--repo', clone], { env });
+    expect(run.code).toBe(1);
+    const out = run.json();
+    expect(out.error.code).toBe('CHECK_FINDINGS');
+    const findings = out.error.details.findings as { code: string; path?: string; commit?: string }[];
+    const f = findings.find((x) => x.code === 'CHECK_TRAILERS_MISSING')!;
+    expect(f.path).toBe('docs/reports/2025-11-25/manifest.json');
+    expect(f.commit).toBe(await git(clone, ['rev-parse', 'HEAD']));
+  });
+
+  it('finds a reordered file', async () => {
+    await seed();
+    const entries = JSON.parse(await readFile(join(clone, P24), 'utf8')) as unknown[];
+    const codes = await codesAfter({ [P24]: `${JSON.stringify(entries.reverse(), null, 2)}\n` }, 'reorder');
+    expect(codes).toContain('CHECK_ORDER');
+  });
+
+  it('finds a duplicate across days', async () => {
+    await seed();
+    const dup = makeEntry({ tag: 'v1.0.0', run_id: 1, timestamp: '2025-11-25T10:00:00Z' });
+    await writeFile(join(tmp.path, 'dup.json'), JSON.stringify(dup));
+    const codes = await codesAfter(
+      { 'docs/reports/2025-11-25/manifest.json': serializeManifest([dup]) },
+      'dup',
+    );
+    expect(codes).toContain('CHECK_DUPLICATE_KEY');
+    expect(codes).not.toContain('CHECK_ORDER');
+  });
+
+  it('refuses an unknown ref as a usage error', async () => {
+    const run = await runCliCaptured(['check', '--json', '--repo', clone, '--ref', 'nope'], { env });
+    expect(run.code).toBe(2);
+    expect(run.json().error.code).toBe('LEDGER_REPO_INVALID');
+  });
+});

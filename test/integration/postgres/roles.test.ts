@@ -1,0 +1,160 @@
+// The least-privilege roles on PostgreSQL 15 (PGlite's session is always a superuser, so this is
+// no security boundary there): slsa_manifest_ingest may only EXECUTE slsa_ingest_batch; the reader
+// sees only the views.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateDatabase } from '../../../src/app/migrate.js';
+import {
+  assertPostgresInCi,
+  createTestDatabase,
+  hasPostgres,
+  type TestDatabase,
+} from '../../support/postgres.js';
+
+const runPg = await hasPostgres();
+
+it('PostgreSQL is reachable in CI', async () => {
+  await assertPostgresInCi();
+});
+
+const tables = [
+  'slsa_runs',
+  'provenance_audit_log',
+  'ingest_runs',
+  'ingest_watermark',
+  'ledger_manifests',
+  'slsa_schema_migrations',
+];
+const views = [
+  'provenance_runs',
+  'provenance_kpi',
+  'provenance_kpi_daily',
+  'provenance_ingest_lag',
+  'provenance_ingest_runs',
+  'provenance_manifests',
+  'provenance_audit',
+];
+
+describe.runIf(runPg)('roles on PostgreSQL', () => {
+  let db: TestDatabase;
+  let client: pg.Client;
+  const as = async (role: string, sql: string): Promise<string | undefined> => {
+    await client.query(`SET ROLE ${role}`);
+    try {
+      await client.query('SAVEPOINT s');
+      await client.query(sql);
+      await client.query('RELEASE SAVEPOINT s');
+      return undefined;
+    } catch (error) {
+      await client.query('ROLLBACK TO SAVEPOINT s');
+      return (error as { code?: string }).code;
+    } finally {
+      await client.query('RESET ROLE');
+    }
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('roles');
+    await migrateDatabase({ databaseUrl: db.url });
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await client.query('BEGIN');
+  });
+  afterAll(async () => {
+    await client?.query('ROLLBACK').catch(() => undefined);
+    await client?.end();
+    await db?.drop();
+  });
+
+  it.each(
+    tables.flatMap((t) =>
+      ['SELECT * FROM', 'DELETE FROM', 'TRUNCATE', 'UPDATE', 'INSERT INTO'].map((op) => [op, t]),
+    ),
+  )('ingest role: %s %s is denied', async (op, table) => {
+    const sql =
+      op === 'UPDATE'
+        ? `UPDATE public.${table} SET ${table === 'slsa_schema_migrations' ? 'name' : table === 'ingest_watermark' ? 'ledger' : table === 'ledger_manifests' ? 'path' : table === 'provenance_audit_log' ? 'tag' : table === 'ingest_runs' ? 'error' : 'actor'} = 'x'`
+        : op === 'INSERT INTO'
+          ? `INSERT INTO public.${table} DEFAULT VALUES`
+          : `${op} public.${table}`;
+    expect(await as('slsa_manifest_ingest', sql)).toBe('42501');
+  });
+
+  it.each(views)('ingest role cannot read the view %s', async (view) => {
+    expect(await as('slsa_manifest_ingest', `SELECT * FROM public.${view}`)).toBe('42501');
+  });
+
+  it('ingest role may execute the function, and nothing else has its EXECUTE', async () => {
+    expect(
+      await as(
+        'slsa_manifest_ingest',
+        `SELECT public.slsa_ingest_batch('{"op":"begin","ingest_id":"00000000-0000-4000-8000-000000000001"}')`,
+      ),
+    ).toBeUndefined();
+    expect(await as('slsa_kpi_reader', `SELECT public.slsa_ingest_batch('{}')`)).toBe('42501');
+    const { rows } = await client.query(
+      "SELECT grantee FROM information_schema.routine_privileges WHERE routine_name = 'slsa_ingest_batch' AND grantee NOT IN ('postgres') ORDER BY 1",
+    );
+    expect(rows.map((r) => r.grantee)).toEqual(['slsa_manifest_ingest']);
+  });
+
+  it('the function is SECURITY DEFINER with a fixed, empty search_path', async () => {
+    const { rows } = await client.query(
+      "SELECT prosecdef, proconfig FROM pg_proc WHERE proname = 'slsa_ingest_batch'",
+    );
+    expect(rows).toEqual([{ prosecdef: true, proconfig: ['search_path=""'] }]);
+  });
+
+  it('a temp table named like ours cannot capture the function writes', async () => {
+    await client.query('SET ROLE slsa_manifest_ingest');
+    try {
+      await client.query('CREATE TEMP TABLE slsa_runs (LIKE pg_catalog.pg_class)').catch(() => undefined);
+      await client.query(`SELECT public.slsa_ingest_batch($1::jsonb)`, [
+        JSON.stringify({
+          op: 'upsert',
+          ingest_id: '00000000-0000-4000-8000-000000000001',
+          entries: [
+            {
+              manifest_path: 'docs/reports/2025-11-24/manifest.json',
+              manifest_hash: 'h',
+              git_commit: null,
+              entry: {
+                run_id: 1,
+                tag: 'v1',
+                sha: '0'.repeat(40),
+                artifact_url: 'https://e.com/a',
+                actor: 'a',
+                timestamp: '2025-11-24T00:00:00Z',
+                status: 'success',
+              },
+            },
+          ],
+        }),
+      ]);
+    } finally {
+      await client.query('RESET ROLE');
+    }
+    const { rows } = await client.query('SELECT count(*)::int AS n FROM public.slsa_runs');
+    expect(rows[0].n).toBe(1);
+  });
+
+  it.each(views)('reader role reads the view %s', async (view) => {
+    expect(await as('slsa_kpi_reader', `SELECT * FROM public.${view} LIMIT 1`)).toBeUndefined();
+  });
+
+  it.each(tables)('reader role cannot read the table %s', async (table) => {
+    expect(await as('slsa_kpi_reader', `SELECT * FROM public.${table}`)).toBe('42501');
+  });
+
+  it('the audit log is append-only even for its owner', async () => {
+    await client.query('SAVEPOINT d');
+    await expect(client.query('DELETE FROM public.provenance_audit_log')).rejects.toMatchObject({
+      code: '42501',
+    });
+    await client.query('ROLLBACK TO SAVEPOINT d');
+    await expect(client.query('TRUNCATE public.provenance_audit_log')).rejects.toMatchObject({
+      code: '42501',
+    });
+    await client.query('ROLLBACK TO SAVEPOINT d');
+  });
+});
