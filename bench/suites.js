@@ -8,3 +8,8 @@ suites.push({ name: 'sigstore', run: runSigstoreBench });
 // Dashboard API p95 with 1,000,000 runs in PostgreSQL (BENCH_SCALE=small: 20,000).
 import { runDashboardBench } from './dashboard.js';
 suites.push({ name: 'dashboard', run: runDashboardBench });
+
+// attest hashing vs openssl / sha256sum, key-signed verifications per second, --version start-up
+// (BENCH_SCALE=small: 64 MiB and 4 × 16 MiB).
+import { runAttestBench } from './attest.js';
+suites.push({ name: 'attest', run: runAttestBench });

@@ -106,15 +106,18 @@ export function buildOutputs(envelope: Envelope | undefined, exitCode: number): 
   if (typeof result === 'object' && result !== null && !Array.isArray(result)) {
     for (const [key, value] of Object.entries(result as Record<string, unknown>)) {
       if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) || key in out) continue;
-      out[key] =
-        value === null || value === undefined
-          ? ''
-          : typeof value === 'object'
-            ? JSON.stringify(value)
-            : String(value as string | number | boolean);
+      out[key] = outputText(value);
     }
   }
   return out;
+}
+
+function outputText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  return JSON.stringify(value) ?? '';
 }
 
 /** The `$GITHUB_OUTPUT` file format, with a heredoc delimiter that the value cannot contain. */

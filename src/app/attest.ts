@@ -20,7 +20,6 @@ import { hashFiles } from '../io/hash.js';
 import { createKeySigner } from '../io/key-signer.js';
 import { loadPrivateKey } from '../io/keys.js';
 import { fetchIdentityToken } from '../io/oidc.js';
-import { signWithSigstore } from '../io/sigstore-signer.js';
 
 export type { BuildContext } from '../core/provenance/statement.js';
 
@@ -182,6 +181,8 @@ export async function attestArtifacts(options: AttestOptions): Promise<AttestRes
     const signing = options.signing as Extract<AttestSigning, { kind: 'sigstore' }>;
     const identityToken = await fetchIdentityToken(signing.env);
     logger.info('signing with sigstore (fulcio certificate, rekor entry)');
+    // loaded only for keyless signing: sigstore's signer pulls in an HTTP stack that costs start-up time
+    const { signWithSigstore } = await import('../io/sigstore-signer.js');
     const bundle = await signWithSigstore(payload, IN_TOTO_PAYLOAD_TYPE, {
       fulcioUrl: signing.fulcioUrl ?? PUBLIC_GOOD_FULCIO_URL,
       rekorUrl: signing.rekorUrl ?? PUBLIC_GOOD_REKOR_URL,

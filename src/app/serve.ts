@@ -135,7 +135,11 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
               parsed.since ?? new Date(Date.parse(until) - DEFAULT_WINDOW_DAYS * 86_400_000).toISOString(),
             until,
           };
-          const [kpis, aggregates] = [await backend.kpis(window, now), await backend.aggregates(window)];
+          // two read transactions on two connections, side by side
+          const [kpis, aggregates] = await Promise.all([
+            backend.kpis(window, now),
+            backend.aggregates(window),
+          ]);
           return json(200, {
             window,
             generated_at: now.toISOString(),

@@ -5,7 +5,7 @@ import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { checkProvenance } from '../core/verify/policy.js';
 import { verifyKeySigned, type TrustedPublicKey } from '../core/verify/signature-key.js';
-import { verifyCertificateSigned, type SigstoreTrust } from '../core/verify/signature-sigstore.js';
+import type { SigstoreTrust } from '../core/verify/signature-sigstore.js';
 import type {
   InTotoStatement,
   ProvenanceFacts,
@@ -13,8 +13,7 @@ import type {
   VerificationPolicy,
   VerifiedProvenance,
 } from '../core/verify/types.js';
-import { isSlsaLedgerError, UsageError, VerificationError, type ErrorCode } from '../errors.js';
-import { loadSigstoreTrust } from '../io/trust.js';
+import { isSlsaLedgerError, SlsaLedgerError, UsageError, VerificationError, type ErrorCode } from '../errors.js';
 import { hashFiles } from '../io/hash.js';
 import { loadPublicKey } from '../io/keys.js';
 import {
@@ -86,6 +85,8 @@ export interface TrustOptions {
  * fetches.
  */
 export async function loadVerifyTrust(options: TrustOptions): Promise<SigstoreTrust> {
+  // loaded only for certificate-signed provenance: the TUF client costs start-up time
+  const { loadSigstoreTrust } = await import('../io/trust.js');
   return loadSigstoreTrust({
     ...(options.trustedRoot === undefined ? {} : { trustedRootPath: options.trustedRoot }),
     ...(options.offline === undefined ? {} : { offline: options.offline }),
@@ -148,7 +149,13 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     key = await loadPublicKey(at(options.key));
   }
   let trust: SigstoreTrust | undefined;
+  let verifyCertificateSigned: (typeof import('../core/verify/signature-sigstore.js'))['verifyCertificateSigned'] =
+    () => {
+      throw new SlsaLedgerError('INTERNAL', 'certificate verification was not loaded');
+    };
   if (needsTrust) {
+    // loaded only when needed: sigstore's verifier is heavy to import
+    ({ verifyCertificateSigned } = await import('../core/verify/signature-sigstore.js'));
     trust = await loadVerifyTrust({
       ...(options.trustedRoot === undefined ? {} : { trustedRoot: at(options.trustedRoot) }),
       ...(options.offline === undefined ? {} : { offline: options.offline }),

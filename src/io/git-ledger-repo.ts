@@ -1,7 +1,7 @@
 // The ledger's git repository: fetch the remote branch into a private ref, read the ledger at a
 // commit, build a commit on top of the fetched head with a temporary index (the user's working
 // tree, index and branches are never touched), push it and classify the answer.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_REPORTS_DIR } from '../core/ledger/entry.js';
@@ -78,6 +78,8 @@ export class GitLedgerRepo {
   private constructor(
     /** the repository's top directory (work tree root, or the git dir when bare) */
     readonly root: string,
+    /** the git directory (for the private refs under refs/slsa-ledger) */
+    readonly gitDir: string,
     readonly remote: string,
     /** the remote's URL, credentials scrubbed */
     readonly remoteUrl: string,
@@ -151,6 +153,7 @@ export class GitLedgerRepo {
     };
     return new GitLedgerRepo(
       root,
+      lines[lines.length - 1] ?? join(root, '.git'),
       remote,
       scrubCredentials(isLocal ? resolve(root, url) : url),
       reportsDir,
@@ -169,6 +172,7 @@ export class GitLedgerRepo {
    * @throws UnavailableError `LEDGER_REMOTE_UNAVAILABLE`
    */
   async fetch(branch: string): Promise<string | undefined> {
+    await this.clearStaleRefLocks();
     const ref = this.trackingRef(branch);
     const out = await runGit(
       ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', this.remote, `+refs/heads/${branch}:${ref}`],
@@ -190,6 +194,23 @@ export class GitLedgerRepo {
       );
     }
     return gitText(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: this.root });
+  }
+
+  /**
+   * Removes `*.lock` files under refs/slsa-ledger left by a git killed mid-update. Only slsa-ledger
+   * writes those refs, and only while holding the local ledger lock, so any such file is stale
+   * when called under that lock; without this a SIGKILL at the wrong moment would block every
+   * later fetch.
+   */
+  private async clearStaleRefLocks(): Promise<void> {
+    const dir = join(this.gitDir, 'refs', 'slsa-ledger');
+    let names: string[];
+    try {
+      names = await readdir(dir, { recursive: true });
+    } catch {
+      return;
+    }
+    for (const name of names) if (name.endsWith('.lock')) await rm(join(dir, name), { force: true });
   }
 
   /** Every day file of the ledger at `commit` (none when undefined). */
@@ -314,7 +335,16 @@ export class GitLedgerRepo {
     if (
       status !== undefined &&
       /\[rejected\]|\(fetch first\)|non-fast-forward|stale info/.test(status) &&
-      !/\[remote rejected\]/.test(status)
+      !status.includes('[remote rejected]')
+    ) {
+      return { kind: 'non-fast-forward' };
+    }
+    // another push won the race inside receive-pack (the ref moved between its check and its
+    // update, or its lock was held): the same situation as a non-fast-forward, so retry
+    if (
+      /cannot lock ref|failed to update ref|but expected|incorrect old value/i.test(
+        `${status ?? ''}\n${out.stderr}`,
+      )
     ) {
       return { kind: 'non-fast-forward' };
     }

@@ -223,7 +223,7 @@ export interface DashboardAggregates {
   readonly flagCounts: readonly LabelCount[];
 }
 
-/** Per-day counts, lag p95 and the status / flag breakdown of a window, in one read transaction. */
+/** Per-day counts, lag p95 and the status / flag breakdown of a window: one scan, one statement. */
 export async function loadDashboardAggregates(
   db: DbClient,
   window: TimeWindow,
@@ -231,50 +231,54 @@ export async function loadDashboardAggregates(
   return withReader(db, async (tx) => {
     const params: unknown[] = [];
     const where = whereClause(window, params);
-    const daily = await tx.query<{
-      day: string;
-      success: string;
-      failure: string;
-      missing: string;
-      validated: string;
-      lag_p95_s: number | null;
-    }>(
-      `SELECT to_char(date_trunc('day', "timestamp" AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
-              count(*) FILTER (WHERE status = 'success')::text AS success,
-              count(*) FILTER (WHERE status = 'failure')::text AS failure,
-              count(*) FILTER (WHERE artifact_url IS NULL OR governance_flag = 'artifact-missing')::text AS missing,
-              count(*) FILTER (WHERE validation_status = 'passed')::text AS validated,
-              percentile_cont(0.95) WITHIN GROUP (
-                ORDER BY extract(epoch FROM ingested_at - "timestamp"))::float8 AS lag_p95_s
-         FROM ${runsView} r ${where}
-        GROUP BY 1 ORDER BY 1`,
-      params,
-    );
-    const groups = await tx.query<{
+    const result = await tx.query<{
+      set: 'day' | 'status' | 'flag';
+      day: string | null;
       status: string | null;
       governance_flag: string | null;
-      by_status: boolean;
-      n: string;
+      n: number | string;
+      success: number | string;
+      failure: number | string;
+      missing: number | string;
+      validated: number | string;
+      lag_p95_s: number | null;
     }>(
-      `SELECT status, governance_flag, GROUPING(governance_flag) = 1 AS by_status, count(*)::text AS n
-         FROM ${runsView} r ${where}
-        GROUP BY GROUPING SETS ((status), (governance_flag))`,
+      `SELECT CASE WHEN GROUPING(s.day) = 0 THEN 'day' WHEN GROUPING(s.status) = 0 THEN 'status' ELSE 'flag' END AS set,
+              s.day, s.status, s.governance_flag,
+              count(*)::integer AS n,
+              count(*) FILTER (WHERE s.status = 'success')::integer AS success,
+              count(*) FILTER (WHERE s.status = 'failure')::integer AS failure,
+              count(*) FILTER (WHERE s.missing)::integer AS missing,
+              count(*) FILTER (WHERE s.validated)::integer AS validated,
+              CASE WHEN GROUPING(s.day) = 0
+                   THEN percentile_cont(0.95) WITHIN GROUP (ORDER BY s.lag_s)::float8 END AS lag_p95_s
+         FROM (SELECT to_char(date_trunc('day', r."timestamp" AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
+                      r.status, r.governance_flag,
+                      r.artifact_url IS NULL OR r.governance_flag = 'artifact-missing' AS missing,
+                      r.validation_status = 'passed' AS validated,
+                      extract(epoch FROM r.ingested_at - r."timestamp")::float8 AS lag_s
+                 FROM ${runsView} r ${where}) s
+        GROUP BY GROUPING SETS ((s.day), (s.status), (s.governance_flag))`,
       params,
     );
+    const rows = result.rows;
     return {
-      daily: daily.rows.map((r) => ({
-        day: r.day,
-        success: Number(r.success),
-        failure: Number(r.failure),
-        missingArtifact: Number(r.missing),
-        validated: Number(r.validated),
-        lagP95S: r.lag_p95_s === null ? null : Number(r.lag_p95_s),
-      })),
-      statusCounts: groups.rows
-        .filter((r) => r.by_status)
+      daily: rows
+        .filter((r) => r.set === 'day' && r.day !== null)
+        .map((r) => ({
+          day: r.day ?? '',
+          success: Number(r.success),
+          failure: Number(r.failure),
+          missingArtifact: Number(r.missing),
+          validated: Number(r.validated),
+          lagP95S: r.lag_p95_s === null ? null : Number(r.lag_p95_s),
+        }))
+        .sort((x, y) => (x.day < y.day ? -1 : x.day > y.day ? 1 : 0)),
+      statusCounts: rows
+        .filter((r) => r.set === 'status')
         .map((r) => ({ label: r.status, count: Number(r.n) })),
-      flagCounts: groups.rows
-        .filter((r) => !r.by_status)
+      flagCounts: rows
+        .filter((r) => r.set === 'flag')
         .map((r) => ({ label: r.governance_flag, count: Number(r.n) })),
     };
   });

@@ -107,7 +107,7 @@ export function createSupabaseIngestSink(options: SupabaseSinkOptions): IngestSi
   const call = async (batch: Record<string, unknown>): Promise<unknown> => {
     let response: { data: unknown; error: RpcError | null; status: number };
     try {
-      response = (await client.rpc(INGEST_FUNCTION as never, { batch })) as unknown as typeof response;
+      response = await client.rpc(INGEST_FUNCTION, { batch });
     } catch (error) {
       throw new UnavailableError(
         'SUPABASE_UNAVAILABLE',

@@ -22,17 +22,19 @@ function positionOf(lc: LineCounter, node: unknown): Position {
   return { line: p.line, column: p.col };
 }
 
+function textOf(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v) ?? '';
+}
+
 function scalarText(node: unknown): string | undefined {
-  if (isScalar(node)) {
-    const v = node.value;
-    if (v === null || v === undefined) return '';
-    return typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
-  }
-  return undefined;
+  return isScalar(node) ? textOf(node.value) : undefined;
 }
 
 function pairs(node: unknown): Pair[] {
-  return isMap(node) ? (node.items as Pair[]) : [];
+  return isMap(node) ? node.items : [];
 }
 
 function keyOf(pair: Pair): string {
@@ -68,7 +70,7 @@ function parsePermissions(lc: LineCounter, pair: Pair | undefined): PermissionsM
     return {
       kind: 'map',
       pos,
-      scopes: (node.items as Pair[]).map((p) => {
+      scopes: node.items.map((p) => {
         const level = scalarText(p.value);
         return {
           scope: keyOf(p),
@@ -97,7 +99,7 @@ function parseConcurrency(lc: LineCounter, pair: Pair | undefined): ConcurrencyM
           ? cancelText
           : cancelText === undefined
             ? undefined
-            : String(cancelText as string),
+            : textOf(cancelText),
     };
   }
   // `concurrency: name` is a group with GitHub's default cancel-in-progress: false
@@ -146,7 +148,7 @@ function parseJob(lc: LineCounter, text: string, pair: Pair): JobModel {
 
 function collectTexts(lc: LineCounter, node: unknown, path: Path, out: TextNode[]): void {
   if (isMap(node)) {
-    for (const p of node.items as Pair[]) {
+    for (const p of node.items) {
       const key = keyOf(p);
       if (isScalar(p.key))
         out.push({ path: [...path, key], value: key, pos: positionOf(lc, p.key), isKey: true });

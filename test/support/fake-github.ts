@@ -75,12 +75,13 @@ export class FakeGithub {
     base: string;
     body: string;
     autoMerge: boolean;
+    mergeMethod?: string;
   }[] = [];
   mounted: MountedFake | undefined;
   private nextRunId = 9_000_001;
   private listings = 0;
   private readonly o: Required<
-    Omit<FakeGithubOptions, 'tokenExpiration' | 'artifactOrigin' | 'dispatchStatus'>
+    Omit<FakeGithubOptions, 'tokenExpiration' | 'artifactOrigin' | 'dispatchStatus' | 'branchExists'>
   > &
     FakeGithubOptions;
 
@@ -330,16 +331,31 @@ export class FakeGithub {
     if (typeof body?.title !== 'string' || typeof body.head !== 'string' || typeof body.base !== 'string') {
       return { status: 422, body: { message: 'Validation Failed' } };
     }
-    if (this.o.pullMode === 'refuse')
+    if (this.o.pullMode === 'refuse') return { status: 403, body: { message: 'Resource not accessible by integration' } };
+    const allowed = ['title', 'head', 'base', 'body', 'maintainer_can_modify', 'draft'];
+    const extra = Object.keys(body).find((k) => !allowed.includes(k));
+    if (extra !== undefined) return { status: 422, body: { message: `${extra} is not a permitted key.` } };
+    const { head, base } = body;
+    if (this.o.branchExists !== undefined && (!this.o.branchExists(head) || !this.o.branchExists(base))) {
       return {
         status: 422,
-        body: { message: 'Validation Failed', errors: [{ message: 'pull requests are disabled' }] },
+        body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] },
       };
-    const pull = {
+    }
+    if (this.pulls.some((p) => p.head === head && p.base === base)) {
+      return {
+        status: 422,
+        body: {
+          message: 'Validation Failed',
+          errors: [{ message: `A pull request already exists for ${this.o.owner}:${head}.` }],
+        },
+      };
+    }
+    const pull: FakeGithub['pulls'][number] = {
       number: 100 + this.pulls.length + 1,
       title: body.title,
-      head: body.head,
-      base: body.base,
+      head,
+      base,
       body: typeof body.body === 'string' ? body.body : '',
       autoMerge: false,
     };
@@ -353,6 +369,7 @@ export class FakeGithub {
       },
     };
   }
+
 
   private graphql(r: FakeRequest): FakeResponse {
     const body = jsonBody(r) as { query?: unknown; variables?: Record<string, unknown> } | undefined;

@@ -11,7 +11,15 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, rekorHandler } from '@sigstore/mock';
+import {
+  fulcioHandler,
+  initializeCA,
+  initializeCTLog,
+  initializeTLog,
+  initializeTSA,
+  rekorHandler,
+  tsaHandler,
+} from '@sigstore/mock';
 import type { HandlerFn } from '@sigstore/mock';
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
@@ -21,11 +29,15 @@ export interface LocalSigstoreOptions {
   readonly caClock?: Date;
   /** the transparency log's clock (integrated time); default now */
   readonly tlogClock?: Date;
+  /** also run an RFC 3161 timestamp authority (trusted in the trusted root) */
+  readonly withTsa?: boolean;
 }
 
 export interface LocalSigstore {
   readonly fulcioUrl: string;
   readonly rekorUrl: string;
+  /** set when started `withTsa` */
+  readonly tsaUrl?: string;
   /** trusted_root.json (parsed) trusting this CA, CT log and transparency log */
   readonly trustedRoot: Record<string, unknown>;
   /** requests the servers received, by path */
@@ -136,6 +148,12 @@ export async function startLocalSigstore(options: LocalSigstoreOptions = {}): Pr
   const tlog = await initializeTLog(rekorServer.url, tlogKeys, options.tlogClock);
   rekor.fn = rekorHandler(tlog).fn;
 
+  const tsaKeys = ecKeyPair();
+  const tsa = options.withTsa === true ? await initializeTSA(tsaKeys, options.caClock) : undefined;
+  const tsaRoute = tsa === undefined ? undefined : tsaHandler(tsa);
+  const tsaServer =
+    tsaRoute === undefined ? undefined : await listen(serve({ [tsaRoute.path]: tsaRoute.fn }, requests));
+
   const start = new Date(Date.UTC(2020, 0, 1)).toISOString();
   const tlogSpki = spki(tlogKeys.publicKey);
   const trustedRoot = {
@@ -172,17 +190,33 @@ export async function startLocalSigstore(options: LocalSigstoreOptions = {}): Pr
         logId: { keyId: bytes(ctLog.logID).toString('base64') },
       },
     ],
-    timestampAuthorities: [],
+    timestampAuthorities:
+      tsa === undefined || tsaServer === undefined
+        ? []
+        : [
+            {
+              subject: { organization: 'sigstore.mock', commonName: 'tsa' },
+              uri: tsaServer.url,
+              certChain: {
+                certificates: [
+                  { rawBytes: bytes(tsa.intCertificate).toString('base64') },
+                  { rawBytes: bytes(tsa.rootCertificate).toString('base64') },
+                ],
+              },
+              validFor: { start },
+            },
+          ],
   };
 
   return {
     fulcioUrl: fulcioServer.url,
     rekorUrl: rekorServer.url,
+    ...(tsaServer === undefined ? {} : { tsaUrl: tsaServer.url }),
     trustedRoot,
     requests,
     close: async () => {
       await Promise.all(
-        [fulcioServer.server, rekorServer.server].map(
+        [fulcioServer.server, rekorServer.server, ...(tsaServer === undefined ? [] : [tsaServer.server])].map(
           (server) => new Promise<void>((resolve) => server.close(() => resolve())),
         ),
       );

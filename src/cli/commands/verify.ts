@@ -53,6 +53,7 @@ export const command: CommandModule = {
       offline: booleanFlag(args, 'offline'),
       cwd: ctx.cwd,
       env: ctx.env,
+      env: ctx.env,
       logger: ctx.logger,
       ...defined({ key: opt('key'), trustedRoot: opt('trusted-root') }),
     });

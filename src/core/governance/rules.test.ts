@@ -123,15 +123,16 @@ describe('role inference', () => {
 });
 
 describe('top-level-permissions', () => {
-  it.each([
-    ['{}', { kind: 'map', pos: p(1), scopes: [] } as PermissionsModel, 0],
-    ['read-all', { kind: 'read-all', pos: p(1) } as PermissionsModel, 0],
+  const cases: [string, PermissionsModel, number][] = [
+    ['{}', { kind: 'map', pos: p(1), scopes: [] }, 0],
+    ['read-all', { kind: 'read-all', pos: p(1) }, 0],
     ['contents: read', perms({ contents: 'read' }, 1), 0],
-    ['write-all', { kind: 'write-all', pos: p(1) } as PermissionsModel, 1],
+    ['write-all', { kind: 'write-all', pos: p(1) }, 1],
     ['contents: write', perms({ contents: 'write' }, 1), 1],
     ['bogus level', perms({ contents: 'admin' }, 1), 1],
-    ['invalid', { kind: 'invalid', pos: p(1), text: '3' } as PermissionsModel, 1],
-  ])('%s → %i finding(s)', (_name, permissions, n) => {
+    ['invalid', { kind: 'invalid', pos: p(1), text: '3' }, 1],
+  ];
+  it.each(cases)('%s → %i finding(s)', (_name, permissions, n) => {
     const found = checkWorkflow(wf({ permissions })).filter((f) => f.rule === 'top-level-permissions');
     expect(found).toHaveLength(n);
   });

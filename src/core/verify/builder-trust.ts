@@ -12,12 +12,15 @@ export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.co
 const GITHUB = 'https://github.com/';
 const GENERATOR = `${GITHUB}slsa-framework/slsa-github-generator/.github/workflows/`;
 
-/** Reusable workflows of slsa-github-generator trusted without `--builder-id` (artifacts). */
+/**
+ * Reusable workflows of slsa-github-generator trusted without `--builder-id` for artifacts
+ * (slsa-verifier's defaultArtifactTrustedReusableWorkflows; the container generator is trusted
+ * only for images there, so here it needs `--builder-id`).
+ */
 export const TRUSTED_GENERATOR_BUILDERS: readonly string[] = [
   `${GENERATOR}generator_generic_slsa3.yml`,
   `${GENERATOR}builder_go_slsa3.yml`,
   `${GENERATOR}builder_container-based_slsa3.yml`,
-  `${GENERATOR}generator_container_slsa3.yml`,
 ];
 
 /**

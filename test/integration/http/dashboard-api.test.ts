@@ -10,6 +10,8 @@ import { serveDashboard, type RunningDashboard } from '../../../src/app/serve.js
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { silentLogger } from '../../../src/core/ports.js';
 import { runCli } from '../../../src/cli/main.js';
+import { openDatabase } from '../../../src/io/db.js';
+import { listRuns } from '../../../src/io/runs-query.js';
 import { runCliCaptured } from '../../support/cli.js';
 import {
   hostileReason,
@@ -78,6 +80,7 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
   let base: string;
   let cleanup: () => Promise<void> = () => Promise.resolve();
   let secret = '';
+  let dbUrl = '';
 
   beforeAll(async () => {
     if (skip) return;
@@ -90,6 +93,7 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
       const dir = await mkdtemp(join(tmpdir(), 'slsa-dash-api-'));
       const db = await preparePostgres(dir, entries);
       secret = 'sEcReT-pw-123';
+      dbUrl = db.url;
       server = await serveDashboard({ databaseUrl: db.url, port: 0, logger: silentLogger });
       cleanup = async () => {
         await db.drop();

@@ -6,6 +6,7 @@ import { runCliCaptured } from '../../support/cli.js';
 import { FakeBlobStore, FakeGithub, makeZip } from '../../support/fake-github.js';
 import { FakeSlack } from '../../support/fake-slack.js';
 import { findSecret, mountFake } from '../../support/http-fake.js';
+import { cloneRemote, createRemote, git, showFile } from '../../support/git.js';
 import { makeRelease, writeLedger } from '../../support/release-fixture.js';
 
 const token = 'ghs_VALIDATESECRET0123456789abcdefXYZ';
@@ -166,5 +167,37 @@ describe('validate against a ledger clone and a local GitHub API', () => {
     const none = await runCliCaptured(['validate', '--json', '--tag', 'v1.2.3', '--repo', 'ledger'], { env: s.env, cwd: s.release.dir });
     expect(none.code).toBe(2);
     expect(s.github.requests).toHaveLength(0);
+  });
+
+  it('--record writes the verdict back through the merge rule (validated, then validation-failed)', async () => {
+    const release = await makeRelease();
+    const remote = await createRemote(release.dir);
+    const clone = await cloneRemote(remote, join(release.dir, 'clone'));
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, SLSA_LEDGER_LOCK_DIR: join(release.dir, 'locks'), GITHUB_RUN_ID: '9001' };
+    await writeFile(join(release.dir, 'entry.json'), JSON.stringify(release.entry));
+    const seeded = await runCliCaptured(['record', '--json', '--repo', clone, '--entry', join(release.dir, 'entry.json')], { env });
+    expect(seeded.code, seeded.stdout + seeded.stderr).toBe(0);
+    await git(clone, ['pull', '-q', 'origin', 'main']);
+    const argv = ['validate', '--json', '--tag', 'v1.2.3', '--repo', 'clone', '--key', 'signing.pub', '--artifact', 'app.tgz', '--provenance', 'app.intoto.json', '--record'];
+    const passed = await runCliCaptured(argv, { env, cwd: release.dir });
+    expect(passed.code, passed.stdout + passed.stderr).toBe(0);
+    expect(passed.json().result.recorded).toMatchObject({ outcome: 'committed', queued: false });
+    const path = 'docs/reports/2026-11-20/manifest.json';
+    let landed = JSON.parse((await showFile(remote, 'main', path))!)[0];
+    expect(landed.governance_flag).toBe('validated');
+    expect(landed.validation).toMatchObject({ status: 'passed', validator_run_id: 9001 });
+
+    await writeFile(release.artifact, 'tampered');
+    const failed = await runCliCaptured(argv, { env, cwd: release.dir });
+    expect(failed.code).toBe(1);
+    expect(failed.json().error!.code).toBe('VERIFY_SUBJECT_DIGEST_MISMATCH');
+    landed = JSON.parse((await showFile(remote, 'main', path))!)[0];
+    expect(landed.governance_flag).toBe('validation-failed');
+    expect(landed.validation.status).toBe('failed');
+    expect(landed.validation.reason).toMatch(/^VERIFY_SUBJECT_DIGEST_MISMATCH: /);
+    expect(landed.governance_history.map((h: { flag: string }) => h.flag)).toEqual(['provenance-ready', 'validated']);
+
+    const noClone = await runCliCaptured(['validate', '--json', '--tag', 'v1.2.3', '--manifest-url', 'https://example.com/m.json', '--artifact', 'app.tgz', '--record'], { env, cwd: release.dir });
+    expect(noClone.code).toBe(2);
   });
 });

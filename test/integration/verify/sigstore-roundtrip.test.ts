@@ -208,6 +208,30 @@ describe('keyless sign -> verify against a local sigstore', () => {
   });
 });
 
+describe('keyless signing with a timestamp authority', () => {
+  it('adds an rfc 3161 timestamp that verifies against the trusted tsa', async () => {
+    const sigstore = await startLocalSigstore({ withTsa: true });
+    try {
+      const bundle = (await signWithSigstore(statement(), 'application/vnd.in-toto+json', {
+        fulcioUrl: sigstore.fulcioUrl,
+        rekorUrl: sigstore.rekorUrl,
+        tsaUrl: sigstore.tsaUrl ?? '',
+        identityToken: githubIdentityToken(claims),
+        retries: 0,
+      })) as Record<string, any>;
+      expect(bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps).toHaveLength(1);
+      expect(verify(bundle, { trustedRoot: sigstore.trustedRoot }).builderId).toBe(
+        `${WORKFLOW}@refs/tags/${TAG}`,
+      );
+      // the same bundle under a root that does not trust this TSA: the timestamp cannot be verified
+      const root = { ...sigstore.trustedRoot, timestampAuthorities: [] };
+      expect(() => verify(bundle, { trustedRoot: root })).toThrowCode('VERIFY_TLOG_INVALID');
+    } finally {
+      await sigstore.close();
+    }
+  });
+});
+
 describe('certificate validity window', () => {
   it('rejects a signature logged after the certificate expired', async () => {
     const now = Date.now();

@@ -48,7 +48,7 @@ function parseOutputs(text: string): Record<string, string> {
 
 describe('action.yml', () => {
   it('runs the bundle on node24 and declares the inputs the templates use', () => {
-    const action = parse(readFileSync(join(repoRoot, 'action.yml'), 'utf8')) as any;
+    const action = parse(readFileSync(join(repoRoot, 'action.yml'), 'utf8'));
     expect(action.runs).toEqual({ using: 'node24', main: 'action/dist/index.js' });
     expect(Object.keys(action.inputs)).toEqual(['command', 'args', 'ok-exit-codes', 'working-directory']);
     expect(action.inputs.command.required).toBe(true);

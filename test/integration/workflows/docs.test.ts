@@ -33,7 +33,7 @@ describe.skipIf(!haveBrowser)('docs/ops/workflows.mmd', () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await chromium.launch({
-      executablePath: chromiumPath,
+      ...(chromiumPath === undefined ? {} : { executablePath: chromiumPath }),
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
     });
   });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { onTestFinished } from 'vitest';
+import type * as WorkflowParser from '@actions/workflow-parser';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const templatesDir = join(repoRoot, 'workflows');
@@ -51,7 +52,7 @@ export function lineOf(text: string, needle: string): number {
  * Loads @actions/workflow-parser. The package imports its JSON schema without an import attribute,
  * which Node rejects outside a bundler; esbuild bundles it (JSON included) into one ESM file.
  */
-export async function loadWorkflowParser(): Promise<typeof import('@actions/workflow-parser')> {
+export async function loadWorkflowParser(): Promise<typeof WorkflowParser> {
   const { build } = await import('esbuild');
   const out = join(mkdtempSync(join(tmpdir(), 'slsa-ledger-wp-')), 'workflow-parser.mjs');
   await build({
@@ -63,7 +64,7 @@ export async function loadWorkflowParser(): Promise<typeof import('@actions/work
     logLevel: 'error',
   });
   try {
-    return (await import(pathToFileURL(out).href)) as typeof import('@actions/workflow-parser');
+    return (await import(pathToFileURL(out).href)) as typeof WorkflowParser;
   } finally {
     rmSync(dirname(out), { recursive: true, force: true });
   }

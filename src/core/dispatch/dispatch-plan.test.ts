@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildDispatchMetrics,
+  decideDispatchTag,
+  parseRef,
+  parseRepository,
+  parseSecondsFlag,
+  parseWorkflow,
+  pickDispatchedRun,
+  renderGithubOutput,
+  renderStepSummary,
+} from './dispatch-plan.js';
+import { decideTokenAudit } from './token-audit.js';
+
+describe('flag parsing', () => {
+  it.each(['acme/app', 'a/b.c', 'Acme-1/app_x'])('accepts repository %s', (r) => expect(parseRepository(r).owner).toBe(r.split('/')[0]));
+  it.each(['acme', 'acme/app/x', '/app', 'acme/..', '-a/b'])('refuses repository %s', (r) =>
+    expect(() => parseRepository(r)).toThrowCode('USAGE_INVALID_FLAG'),
+  );
+  it.each([
+    ['provenance.yml', 'provenance.yml'],
+    ['.github/workflows/x.yaml', 'x.yaml'],
+    ['12345', '12345'],
+  ])('accepts workflow %s', (w, out) => expect(parseWorkflow(w)).toBe(out));
+  it.each(['../x.yml', 'x', 'a/b.yml'])('refuses workflow %s', (w) => expect(() => parseWorkflow(w)).toThrowCode('USAGE_INVALID_FLAG'));
+  it.each(['main', 'v1.2.3', 'refs/tags/v1.2.3', 'release/2026'])('accepts ref %s', (r) => expect(parseRef(r)).toBe(r));
+  it.each(['', '-x', 'a..b', 'a b', 'x.lock', 'a/', 'a~1', 'a@{1}'])('refuses ref %j', (r) =>
+    expect(() => parseRef(r)).toThrowCode('USAGE_INVALID_FLAG'),
+  );
+  it.each([
+    ['2', 2000],
+    ['0.25', 250],
+  ])('seconds %s', (v, ms) => expect(parseSecondsFlag('x', v, { min: 0, max: 10 })).toBe(ms));
+  it.each(['-1', '11', 'abc', '1e3'])('refuses seconds %s', (v) =>
+    expect(() => parseSecondsFlag('x', v, { min: 0, max: 10 })).toThrowCode('USAGE_INVALID_FLAG'),
+  );
+});
+
+describe('decideDispatchTag', () => {
+  it.each([
+    [{ tag: 'v9', inputs: { tag: 'v1' }, ref: 'main' }, 'v9'],
+    [{ tag: undefined, inputs: { tag: 'v1' }, ref: 'main' }, 'v1'],
+    [{ tag: undefined, inputs: {}, ref: 'refs/tags/v2' }, 'v2'],
+  ])('%j', (o, tag) => expect(decideDispatchTag(o.tag, o.inputs, o.ref)).toBe(tag));
+});
+
+describe('pickDispatchedRun', () => {
+  const since = new Date('2026-11-26T12:00:00Z');
+  const run = (id: number, created: string, o: Partial<{ event: string; head_branch: string }> = {}) => ({
+    id,
+    event: 'workflow_dispatch',
+    head_branch: 'v1.2.3',
+    created_at: created,
+    ...o,
+  });
+  it('takes the earliest matching run created since the call', () => {
+    const r = pickDispatchedRun(
+      [run(3, '2026-11-26T12:00:09Z'), run(2, '2026-11-26T12:00:05Z'), run(1, '2026-11-26T11:59:00Z')],
+      { ref: 'refs/tags/v1.2.3', since },
+    );
+    expect(r).toEqual({ run: run(2, '2026-11-26T12:00:05Z'), ambiguous: true });
+  });
+  it.each([
+    ['an older run', [run(1, '2026-11-26T11:00:00Z')]],
+    ['another event', [run(1, '2026-11-26T12:00:01Z', { event: 'push' })]],
+    ['another ref', [run(1, '2026-11-26T12:00:01Z', { head_branch: 'main' })]],
+    ['no runs', []],
+  ])('ignores %s', (_n, runs) => expect(pickDispatchedRun(runs, { ref: 'v1.2.3', since })).toBeUndefined());
+});
+
+describe('outputs', () => {
+  it('builds the metrics the ledger entry takes', () => {
+    const audit = decideTokenAudit({
+      now: new Date('2026-11-26T00:00:00Z'),
+      expirationHeader: '2026-12-01 00:00:00 UTC',
+      rotatedAt: '2026-09-01',
+      warnDays: 14,
+      maxAgeDays: 90,
+    });
+    expect(buildDispatchMetrics(audit, { usedByRunId: 7, usedAt: '2026-11-26T00:00:00Z' })).toEqual({
+      dispatch_token_expires_at: '2026-12-01T00:00:00Z',
+      dispatch_token_rotated_at: '2026-09-01T00:00:00Z',
+      dispatch_token_last_used_run_id: 7,
+      dispatch_token_last_used_at: '2026-11-26T00:00:00Z',
+    });
+  });
+  it('renders GITHUB_OUTPUT lines, with a delimiter for multi-line values', () => {
+    expect(renderGithubOutput({ a: '1', b: 'x\ny' }, 'EOF_1')).toBe('a=1\nb<<EOF_1\nx\ny\nEOF_1\n');
+  });
+  it('escapes table cells in the step summary', () => {
+    expect(renderStepSummary('T', [['k', 'a|b\nc']])).toContain('| k | a\\|b c |');
+  });
+});
