@@ -103,7 +103,9 @@ export async function runDashboardBench({ log }) {
     await (await openDatabase({ databaseUrl: url, migrate: true })).close();
     const t0 = performance.now();
     await load(url, log);
-    log(`generated ${ROWS.toLocaleString('en-US')} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+      `generated ${ROWS.toLocaleString('en-US')} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     server = await serveDashboard({ databaseUrl: url, port: 0, logger: silentLogger });
     const cases = [
       ['healthz (baseline)', '/healthz'],
@@ -111,7 +113,10 @@ export async function runDashboardBench({ log }) {
       ['/api/kpi (last 90 days)', '/api/kpi?since=90d'],
       ['/api/runs (first page)', '/api/runs'],
       ['/api/runs?status=failure', '/api/runs?status=failure&per_page=50'],
-      ['/api/runs?tag_prefix&flag', '/api/runs?tag_prefix=v2025.3&governance_flag=validated&sort=tag&order=asc'],
+      [
+        '/api/runs?tag_prefix&flag',
+        '/api/runs?tag_prefix=v2025.3&governance_flag=validated&sort=tag&order=asc',
+      ],
       ['/api/runs?since&until', '/api/runs?since=2026-01-01&until=2026-01-31&page=3'],
     ];
     const rows = [];
@@ -120,7 +125,8 @@ export async function runDashboardBench({ log }) {
       const { p50, p95 } = await measure(server.url, path);
       log(`${label}: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`);
       if (baseline === undefined) baseline = p95;
-      const goal = path === '/api/kpi' || path.startsWith('/api/runs?status=failure') || path.includes('tag_prefix');
+      const goal =
+        path === '/api/kpi' || path.startsWith('/api/runs?status=failure') || path.includes('tag_prefix');
       rows.push({
         metric: `${label} p95`,
         value: Number(p95.toFixed(1)),
@@ -128,7 +134,11 @@ export async function runDashboardBench({ log }) {
         ...(goal ? { goal: '< 100 ms', met: p95 < 100 } : {}),
       });
       if (path !== '/healthz') {
-        rows.push({ metric: `${label} p95 / healthz p95`, value: Number((p95 / baseline).toFixed(1)), unit: 'x' });
+        rows.push({
+          metric: `${label} p95 / healthz p95`,
+          value: Number((p95 / baseline).toFixed(1)),
+          unit: 'x',
+        });
       }
     }
     rows.unshift({ metric: 'runs in the database', value: ROWS, unit: 'rows' });

@@ -13,3 +13,8 @@ suites.push({ name: 'dashboard', run: runDashboardBench });
 // (BENCH_SCALE=small: 64 MiB and 4 × 16 MiB).
 import { runAttestBench } from './attest.js';
 suites.push({ name: 'attest', run: runAttestBench });
+
+// Database: ingest into PostgreSQL 15 vs psql \copy + the same upsert, PGlite rows/s, kpi and the
+// KPI views p95 at 1,000,000 runs (BENCH_SCALE=small: 20,000).
+import { runDatabaseBench } from './database.js';
+suites.push({ name: 'database', run: runDatabaseBench });

@@ -107,3 +107,80 @@ export { loadSigstoreTrust, type LoadSigstoreTrustOptions } from './io/trust.js'
 export { signWithSigstore, type SigstoreSignOptions } from './io/sigstore-signer.js';
 /** The OIDC identity token for keyless signing (SIGSTORE_ID_TOKEN or GitHub Actions' endpoint). */
 export { fetchIdentityToken, type IdentityTokenOptions } from './io/oidc.js';
+/** Audits GitHub workflows against the role matrix (DESIGN.md §6): findings with file, line and rule. */
+export {
+  auditWorkflows,
+  type AuditWorkflowsOptions,
+  type AuditWorkflowsResult,
+} from './app/audit-workflows.js';
+/** Installs the workflows, the action, the config, the migrations and the docs into a repository. */
+export {
+  initRepository,
+  initSettings,
+  type InitOptions,
+  type InitResult,
+  type InitSetting,
+} from './app/init.js';
+/** The governance core: role matrix as data, workflow rules and report renderers (text, JSON, SARIF 2.1.0). */
+export { roleMatrix, type Role, type RoleId } from './core/governance/role-matrix.js';
+export {
+  checkWorkflow,
+  checkWorkflows,
+  workflowRules,
+  type Finding,
+  type RuleId,
+  type RuleInfo,
+} from './core/governance/rules.js';
+export {
+  buildSarif,
+  renderAuditReport,
+  type AuditFormat,
+  type AuditReport,
+} from './core/governance/report.js';
+export { parseWorkflowYaml } from './io/workflow-yaml.js';
+export type { WorkflowModel, JobModel, StepModel } from './core/governance/model.js';
+
+// ---- database: migrations, ingest, KPIs (DESIGN.md §5) -----------------------------------------
+/**
+ * Opens the database: Postgres for a `postgres://` URL, else embedded PGlite (`.slsa-ledger/db`).
+ * @throws `DB_UNAVAILABLE` naming the host (never the password), `DB_NOT_MIGRATED`, `DB_LOCKED`
+ */
+export {
+  openDatabase,
+  resolveDatabaseUrl,
+  readerViews,
+  DEFAULT_DATA_DIR,
+  INGEST_ROLE,
+  READER_ROLE,
+  INGEST_FUNCTION,
+  type DbClient,
+  type DbQueryable,
+  type DbRole,
+  type DbEngine,
+  type OpenDatabaseOptions,
+} from './io/db.js';
+/** Applies supabase/migrations with checksums. @throws `DB_MIGRATION_CHANGED`, `DB_MIGRATION_FAILED`, `DB_UNAVAILABLE` */
+export { migrateDatabase, type MigrateOptions } from './app/migrate.js';
+export { applyMigrations, type ApplyMigrationsResult, type MigrationStatus } from './io/migrations.js';
+/**
+ * Loads the git ledger into the database through `slsa_ingest_batch` (changed files only, batches
+ * of one transaction each). @throws `DB_UNAVAILABLE`, `SUPABASE_UNAVAILABLE`, `DB_PERMISSION_DENIED`,
+ * `DB_NOT_MIGRATED`, `LEDGER_MANIFEST_INVALID`
+ */
+export { ingestLedger, type IngestOptions, type IngestResult } from './app/ingest.js';
+export { createSqlIngestSink, type IngestSink, type IngestItem } from './io/ingest-sink.js';
+export { createSupabaseIngestSink, type SupabaseSinkOptions } from './io/supabase-store.js';
+/** Every metric of DESIGN.md §5 from the database. @throws `KPI_WINDOW_INVALID`, `DB_UNAVAILABLE` */
+export { computeDatabaseKpis, loadKpiReport, type KpiOptions } from './app/kpi.js';
+/** The pure KPI reference: the same numbers from entries in memory. */
+export {
+  computeKpis,
+  aggregateRuns,
+  buildKpiReport,
+  type KpiReport,
+  type KpiRun,
+  type KpiWindow,
+  type KpiAggregates,
+} from './core/kpi/kpi.js';
+export { resolveKpiWindow } from './core/kpi/window.js';
+export { renderKpiTable } from './core/kpi/table.js';

@@ -92,9 +92,13 @@ export async function dispatchWorkflow(options: DispatchOptions): Promise<Dispat
   const ref = parseRef(options.ref);
   const inputs = options.inputs ?? {};
   if (Object.keys(inputs).length > 25) {
-    throw new SlsaLedgerError('USAGE_INVALID_FLAG', `github accepts at most 25 workflow inputs, got ${Object.keys(inputs).length}`, {
-      details: { flag: 'input' },
-    });
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      `github accepts at most 25 workflow inputs, got ${Object.keys(inputs).length}`,
+      {
+        details: { flag: 'input' },
+      },
+    );
   }
   const tag = decideDispatchTag(options.tag, inputs, ref);
   const auditOptions = {
@@ -172,7 +176,10 @@ export async function dispatchWorkflow(options: DispatchOptions): Promise<Dispat
     runUrl = found.run.html_url ?? null;
     source = 'listed';
     ambiguous = found.ambiguous;
-    if (ambiguous) logger.warn(`several workflow_dispatch runs on ${shortRefName(ref)} since the call; reporting the earliest`);
+    if (ambiguous)
+      logger.warn(
+        `several workflow_dispatch runs on ${shortRefName(ref)} since the call; reporting the earliest`,
+      );
   }
 
   for (const flag of audit.flags) {
@@ -240,14 +247,20 @@ async function dispatchOnce(
 /** An older server refuses the unknown `return_run_details` field with a 400 (or a 422 naming it). */
 function isRunDetailsRefusal(error: SlsaLedgerError): boolean {
   const status = error.details?.status;
-  const message = String(error.details?.github_message ?? '');
+  const raw = error.details?.github_message;
+  const message = typeof raw === 'string' ? raw : '';
   return status === 400 || (status === 422 && message.includes('return_run_details'));
 }
 
 function runDetailsOf(response: GithubResponse<unknown>): { id: number; htmlUrl: string | null } | undefined {
-  if (response.status !== 200 || typeof response.data !== 'object' || response.data === null) return undefined;
+  if (response.status !== 200 || typeof response.data !== 'object' || response.data === null)
+    return undefined;
   const data = response.data as { workflow_run_id?: unknown; html_url?: unknown };
-  if (typeof data.workflow_run_id !== 'number' || !Number.isSafeInteger(data.workflow_run_id) || data.workflow_run_id <= 0) {
+  if (
+    typeof data.workflow_run_id !== 'number' ||
+    !Number.isSafeInteger(data.workflow_run_id) ||
+    data.workflow_run_id <= 0
+  ) {
     return undefined;
   }
   return { id: data.workflow_run_id, htmlUrl: typeof data.html_url === 'string' ? data.html_url : null };
@@ -305,7 +318,8 @@ async function writeActionsFiles(result: DispatchResult, options: DispatchOption
       dispatch_run_id: String(result.dispatch_run_id),
       dispatch_run_url: result.dispatch_run_url ?? '',
       dispatch_token_expires_at: result.token.expires_at ?? '',
-      dispatch_token_days_to_expiry: result.token.days_to_expiry === null ? '' : String(result.token.days_to_expiry),
+      dispatch_token_days_to_expiry:
+        result.token.days_to_expiry === null ? '' : String(result.token.days_to_expiry),
       dispatch_token_rotated_at: result.token.rotated_at ?? '',
       dispatch_token_flags: result.flags.join(','),
       dispatch_metrics: JSON.stringify(result.metrics),
@@ -320,7 +334,11 @@ async function writeActionsFiles(result: DispatchResult, options: DispatchOption
         ['run', result.dispatch_run_url ?? String(result.dispatch_run_id)],
         ['token expires', result.token.expires_at ?? 'no expiry reported'],
         ['token rotated', result.token.rotated_at ?? 'unknown'],
-        ['token used by run', result.token.used_by_run_url ?? (result.token.used_by_run_id === null ? 'unknown' : String(result.token.used_by_run_id))],
+        [
+          'token used by run',
+          result.token.used_by_run_url ??
+            (result.token.used_by_run_id === null ? 'unknown' : String(result.token.used_by_run_id)),
+        ],
         ['flags', result.flags.length === 0 ? 'none' : result.flags.join(', ')],
       ]),
     );

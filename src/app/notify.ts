@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { parseRepository } from '../core/dispatch/dispatch-plan.js';
 import { toRfc3339 } from '../core/dispatch/token-audit.js';
-import { buildIssue, buildSlackMessage, type MessageContext, type NotifyEvent, type NotifySubject } from '../core/notify/events.js';
+import {
+  buildIssue,
+  buildSlackMessage,
+  type MessageContext,
+  type NotifyEvent,
+  type NotifySubject,
+} from '../core/notify/events.js';
 import type { NotificationAttempt } from '../core/notify/metrics.js';
 import { decideRetry, defaultRetryPolicy, describeOutcome, type RetryPolicy } from '../core/notify/retry.js';
 import type { Clock, Logger } from '../core/ports.js';
@@ -45,9 +51,14 @@ export interface NotifyResult {
   readonly tag: string;
   readonly run_id: number | null;
   readonly notification_id: string;
-  readonly slack: (ChannelResult & { readonly skipped: false }) | { readonly skipped: true; readonly reason: string };
+  readonly slack:
+    (ChannelResult & { readonly skipped: false }) | { readonly skipped: true; readonly reason: string };
   readonly github_issue:
-    | (ChannelResult & { readonly action: 'created' | 'commented' | 'reopened' | null; readonly number: number | null; readonly url: string | null })
+    | (ChannelResult & {
+        readonly action: 'created' | 'commented' | 'reopened' | null;
+        readonly number: number | null;
+        readonly url: string | null;
+      })
     | null;
   /** ready to merge into the entry's `metrics` */
   readonly metrics: { readonly notify: { readonly attempts: number; readonly delivered: number } };
@@ -67,11 +78,18 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
   const logPath = options.logPath ?? defaultNotificationsLog;
   const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
   const context = options.context ?? {};
-  const webhook = options.webhookUrl === undefined || options.webhookUrl === '' ? undefined : checkWebhookUrl(options.webhookUrl);
+  const webhook =
+    options.webhookUrl === undefined || options.webhookUrl === ''
+      ? undefined
+      : checkWebhookUrl(options.webhookUrl);
   if (webhook === undefined && options.githubIssue === undefined) {
-    throw new SlsaLedgerError('NOTIFY_WEBHOOK_MISSING', 'nowhere to send the alert: set SLACK_WEBHOOK_URL or pass --github-issue --repository OWNER/REPO');
+    throw new SlsaLedgerError(
+      'NOTIFY_WEBHOOK_MISSING',
+      'nowhere to send the alert: set SLACK_WEBHOOK_URL or pass --github-issue --repository OWNER/REPO',
+    );
   }
-  const repository = options.githubIssue === undefined ? undefined : parseRepository(options.githubIssue.repository);
+  const repository =
+    options.githubIssue === undefined ? undefined : parseRepository(options.githubIssue.repository);
   if (options.githubIssue !== undefined && !options.githubIssue.token) {
     throw new SlsaLedgerError('USAGE_MISSING_FLAG', '--github-issue needs GITHUB_TOKEN (issues: write)');
   }
@@ -106,7 +124,14 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
       await log({
         channel: 'slack',
         attempt: attempts,
-        outcome: decision.kind === 'delivered' ? 'delivered' : decision.kind === 'retry' ? 'retry' : decision.code === 'NOTIFY_REJECTED' ? 'rejected' : 'failed',
+        outcome:
+          decision.kind === 'delivered'
+            ? 'delivered'
+            : decision.kind === 'retry'
+              ? 'retry'
+              : decision.code === 'NOTIFY_REJECTED'
+                ? 'rejected'
+                : 'failed',
         status,
         reason,
         latency_ms: latency,
@@ -143,21 +168,57 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
     try {
       const r = await upsertIssue(client, repository, buildIssue(options.event, options.subject, context));
       const ms = Math.round(performance.now() - t0);
-      await log({ channel: 'github-issue', attempt: 1, outcome: 'delivered', status: r.status, reason: null, latency_ms: ms, elapsed_ms: ms });
+      await log({
+        channel: 'github-issue',
+        attempt: 1,
+        outcome: 'delivered',
+        status: r.status,
+        reason: null,
+        latency_ms: ms,
+        elapsed_ms: ms,
+      });
       logger.info(`github: ${r.action} issue #${r.number} ${r.url}`);
-      issue = { delivered: true, attempts: 1, status: r.status, reason: null, action: r.action, number: r.number, url: r.url };
+      issue = {
+        delivered: true,
+        attempts: 1,
+        status: r.status,
+        reason: null,
+        action: r.action,
+        number: r.number,
+        url: r.url,
+      };
     } catch (error) {
       if (!isSlsaLedgerError(error)) throw error;
       const ms = Math.round(performance.now() - t0);
       const status = typeof error.details?.status === 'number' ? error.details.status : null;
       const rejected = error.code === 'GITHUB_REJECTED';
-      await log({ channel: 'github-issue', attempt: 1, outcome: rejected ? 'rejected' : 'failed', status, reason: error.message, latency_ms: ms, elapsed_ms: ms });
-      logger.warn(`github issue: ${error.message}`);
-      issue = { delivered: false, attempts: 1, status, reason: error.message, action: null, number: null, url: null };
-      failure ??= new SlsaLedgerError(rejected ? 'NOTIFY_REJECTED' : 'NOTIFY_FAILED', `github issue: ${error.message}`, {
-        cause: error,
-        details: { channel: 'github-issue', status },
+      await log({
+        channel: 'github-issue',
+        attempt: 1,
+        outcome: rejected ? 'rejected' : 'failed',
+        status,
+        reason: error.message,
+        latency_ms: ms,
+        elapsed_ms: ms,
       });
+      logger.warn(`github issue: ${error.message}`);
+      issue = {
+        delivered: false,
+        attempts: 1,
+        status,
+        reason: error.message,
+        action: null,
+        number: null,
+        url: null,
+      };
+      failure ??= new SlsaLedgerError(
+        rejected ? 'NOTIFY_REJECTED' : 'NOTIFY_FAILED',
+        `github issue: ${error.message}`,
+        {
+          cause: error,
+          details: { channel: 'github-issue', status },
+        },
+      );
     }
   }
 
@@ -170,7 +231,10 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
     metrics: { notify: { attempts, delivered } },
   };
   if (failure !== undefined) {
-    throw new SlsaLedgerError(failure.code, failure.message, { cause: failure.cause, details: { ...failure.details, result } });
+    throw new SlsaLedgerError(failure.code, failure.message, {
+      cause: failure.cause,
+      details: { ...failure.details, result },
+    });
   }
   return result;
 }
@@ -197,13 +261,22 @@ async function upsertIssue(
   const same = listed.data.filter((i) => i.pull_request === undefined && i.title === issue.title);
   const existing = same.find((i) => i.state === 'open') ?? same[0];
   if (existing === undefined) {
-    const created = await client.request<{ number: number; html_url: string }>('create issue', 'POST /repos/{owner}/{repo}/issues', {
-      ...repo,
-      title: issue.title,
-      body: issue.body,
-      labels: issue.labels,
-    });
-    return { action: 'created', number: created.data.number, url: created.data.html_url, status: created.status };
+    const created = await client.request<{ number: number; html_url: string }>(
+      'create issue',
+      'POST /repos/{owner}/{repo}/issues',
+      {
+        ...repo,
+        title: issue.title,
+        body: issue.body,
+        labels: issue.labels,
+      },
+    );
+    return {
+      action: 'created',
+      number: created.data.number,
+      url: created.data.html_url,
+      status: created.status,
+    };
   }
   let action: 'commented' | 'reopened' = 'commented';
   if (existing.state !== 'open') {
@@ -214,10 +287,14 @@ async function upsertIssue(
     });
     action = 'reopened';
   }
-  const comment = await client.request<{ html_url: string }>('comment on issue', 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-    ...repo,
-    issue_number: existing.number,
-    body: issue.comment,
-  });
+  const comment = await client.request<{ html_url: string }>(
+    'comment on issue',
+    'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+    {
+      ...repo,
+      issue_number: existing.number,
+      body: issue.comment,
+    },
+  );
   return { action, number: existing.number, url: existing.html_url, status: comment.status };
 }

@@ -24,7 +24,10 @@ export interface RecordViaPullRequestResult extends RecordResult {
 
 /** `OWNER/REPO` from a GitHub remote URL (https, ssh or scp-like), or undefined. */
 export function repositoryOfRemoteUrl(url: string): string | undefined {
-  const m = /^(?:https?:\/\/(?:[^@/]+@)?[^/]+\/|ssh:\/\/(?:[^@/]+@)?[^/]+\/|[^@/:]+@[^:/]+:)([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url.trim());
+  const m =
+    /^(?:https?:\/\/(?:[^@/]+@)?[^/]+\/|ssh:\/\/(?:[^@/]+@)?[^/]+\/|[^@/:]+@[^:/]+:)([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(
+      url.trim(),
+    );
   return m === null ? undefined : `${m[1]}/${m[2]}`;
 }
 
@@ -33,9 +36,14 @@ export function repositoryOfRemoteUrl(url: string): string | undefined {
  * request (auto-merge where allowed) instead of a direct push; a refused branch push or pull
  * request queues the entry exactly as a refused push does (outcome `queued`, exit 75).
  */
-export async function recordEntryViaPullRequest(options: RecordViaPullRequestOptions): Promise<RecordViaPullRequestResult> {
+export async function recordEntryViaPullRequest(
+  options: RecordViaPullRequestOptions,
+): Promise<RecordViaPullRequestResult> {
   if (options.token === undefined || options.token === '') {
-    throw new UsageError('USAGE_MISSING_FLAG', '--via-pr needs GITHUB_TOKEN (contents: write, pull-requests: write)');
+    throw new UsageError(
+      'USAGE_MISSING_FLAG',
+      '--via-pr needs GITHUB_TOKEN (contents: write, pull-requests: write)',
+    );
   }
   let repository = options.repository;
   if (repository === undefined) {
@@ -45,7 +53,10 @@ export async function recordEntryViaPullRequest(options: RecordViaPullRequestOpt
     });
     repository = url.code === 0 ? repositoryOfRemoteUrl(url.stdout.toString('utf8')) : undefined;
     if (repository === undefined) {
-      throw new UsageError('USAGE_MISSING_FLAG', '--via-pr needs the GitHub repository: set GITHUB_REPOSITORY=OWNER/REPO (the remote is not a GitHub URL)');
+      throw new UsageError(
+        'USAGE_MISSING_FLAG',
+        '--via-pr needs the GitHub repository: set GITHUB_REPOSITORY=OWNER/REPO (the remote is not a GitHub URL)',
+      );
     }
   }
   const { owner, repo } = parseRepository(repository);

@@ -16,7 +16,13 @@ import {
   type PolicyFlags,
 } from '../core/validate/validate-plan.js';
 import type { VerificationPolicy } from '../core/verify/types.js';
-import { SlsaLedgerError, UsageError, VerificationError, isSlsaLedgerError, type ErrorCode } from '../errors.js';
+import {
+  SlsaLedgerError,
+  UsageError,
+  VerificationError,
+  isSlsaLedgerError,
+  type ErrorCode,
+} from '../errors.js';
 import { downloadProvenance, fetchBytes } from '../io/artifact-download.js';
 import { defaultGithubApiUrl, normaliseApiUrl } from '../io/github.js';
 import { readInputFile } from '../io/files.js';
@@ -84,7 +90,11 @@ export interface ValidateResult {
   readonly signoff: { readonly key: string; readonly approved_by: 'status' | 'label' } | null;
   readonly validation: LedgerEntry['validation'] | null;
   readonly recorded: RecordedVerdict | null;
-  readonly escalation: { readonly event: NotifyEvent; readonly delivered: boolean; readonly error?: string } | null;
+  readonly escalation: {
+    readonly event: NotifyEvent;
+    readonly delivered: boolean;
+    readonly error?: string;
+  } | null;
 }
 
 /**
@@ -98,12 +108,20 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? { now: () => new Date() };
   if ((options.repo === undefined) === (options.manifestUrl === undefined)) {
-    throw new UsageError('USAGE_MISSING_FLAG', 'validate reads the ledger from --repo DIR or --manifest-url URL (one of them)', {
-      details: { flag: 'repo' },
-    });
+    throw new UsageError(
+      'USAGE_MISSING_FLAG',
+      'validate reads the ledger from --repo DIR or --manifest-url URL (one of them)',
+      {
+        details: { flag: 'repo' },
+      },
+    );
   }
   if (options.artifacts.length === 0) {
-    throw new UsageError('USAGE_MISSING_ARGUMENT', 'validate needs the artifacts to check: --artifact FILE…', { details: { flag: 'artifact' } });
+    throw new UsageError(
+      'USAGE_MISSING_ARGUMENT',
+      'validate needs the artifacts to check: --artifact FILE…',
+      { details: { flag: 'artifact' } },
+    );
   }
   const signoffKey = options.signoff === undefined ? undefined : parseJiraKey(options.signoff.key);
   const apiUrl = normaliseApiUrl(options.apiUrl ?? defaultGithubApiUrl);
@@ -122,7 +140,14 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
       const r: NotifyResult = await notifyEvent({
         ...e,
         event,
-        subject: { tag: entry.tag, run_id: entry.run_id, status: entry.status, sha: entry.sha, ...(entry.release_url ? { release_url: entry.release_url } : {}), ...(entry.artifact_url ? { artifact_url: entry.artifact_url } : {}) },
+        subject: {
+          tag: entry.tag,
+          run_id: entry.run_id,
+          status: entry.status,
+          sha: entry.sha,
+          ...(entry.release_url ? { release_url: entry.release_url } : {}),
+          ...(entry.artifact_url ? { artifact_url: entry.artifact_url } : {}),
+        },
         context: { ...e.context, reason },
         logger,
         clock,
@@ -144,9 +169,13 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
       source = 'file';
     } else {
       if (entry.artifact_url === null) {
-        const error = new SlsaLedgerError('ARTIFACT_UNAVAILABLE', `${entry.tag} run ${entry.run_id} has no artifact_url: pass --provenance`, {
-          details: { tag: entry.tag, run_id: entry.run_id },
-        });
+        const error = new SlsaLedgerError(
+          'ARTIFACT_UNAVAILABLE',
+          `${entry.tag} run ${entry.run_id} has no artifact_url: pass --provenance`,
+          {
+            details: { tag: entry.tag, run_id: entry.run_id },
+          },
+        );
         throw withEscalation(error, await escalate('artifact-unavailable', error.message));
       }
       let files;
@@ -160,7 +189,10 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
         });
       } catch (error) {
         if (isSlsaLedgerError(error) && error.code === 'ARTIFACT_UNAVAILABLE') {
-          throw withEscalation(error, await escalate('artifact-unavailable', `${error.code}: ${error.message}`));
+          throw withEscalation(
+            error,
+            await escalate('artifact-unavailable', `${error.code}: ${error.message}`),
+          );
         }
         throw error;
       }
@@ -206,9 +238,13 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
       const issue = await fetchJiraIssue(options.signoff.credentials, signoffKey);
       try {
         if (issue === undefined) {
-          throw new VerificationError('VALIDATE_SIGNOFF_MISSING', `release sign-off missing: jira ${signoffKey} does not exist or is not visible`, {
-            details: { key: signoffKey, status: 404 },
-          });
+          throw new VerificationError(
+            'VALIDATE_SIGNOFF_MISSING',
+            `release sign-off missing: jira ${signoffKey} does not exist or is not visible`,
+            {
+              details: { key: signoffKey, status: 404 },
+            },
+          );
         }
         signoff = { key: signoffKey, approved_by: decideSignoff(issue, label).approvedBy };
         logger.info(`sign-off: ${signoffKey} approved by ${signoff.approved_by}`);
@@ -247,7 +283,9 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
       escalation,
     };
     if (!passed) {
-      throw new VerificationError(code ?? 'VERIFY_BATCH_FAILED', reason ?? 'validation failed', { details: { result } });
+      throw new VerificationError(code ?? 'VERIFY_BATCH_FAILED', reason ?? 'validation failed', {
+        details: { result },
+      });
     }
     return result;
   } finally {
@@ -256,12 +294,18 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
 }
 
 function withEscalation(error: SlsaLedgerError, escalation: ValidateResult['escalation']): SlsaLedgerError {
-  return new SlsaLedgerError(error.code, error.message, { cause: error.cause ?? error, details: { ...error.details, escalation } });
+  return new SlsaLedgerError(error.code, error.message, {
+    cause: error.cause ?? error,
+    details: { ...error.details, escalation },
+  });
 }
 
 async function loadEntries(options: ValidateOptions, apiUrl: string): Promise<LedgerEntry[]> {
   if (options.repo !== undefined) {
-    const files = await readLedgerFromDir(options.repo, options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir });
+    const files = await readLedgerFromDir(
+      options.repo,
+      options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir },
+    );
     return files.flatMap((f) => f.entries);
   }
   const manifestUrl = options.manifestUrl ?? '';
@@ -269,15 +313,26 @@ async function loadEntries(options: ValidateOptions, apiUrl: string): Promise<Le
   try {
     url = new URL(manifestUrl);
   } catch {
-    throw new UsageError('USAGE_INVALID_FLAG', `--manifest-url must be an https URL, got '${manifestUrl.slice(0, 100)}'`, { details: { flag: 'manifest-url' } });
+    throw new UsageError(
+      'USAGE_INVALID_FLAG',
+      `--manifest-url must be an https URL, got '${manifestUrl.slice(0, 100)}'`,
+      { details: { flag: 'manifest-url' } },
+    );
   }
   // the token goes only to GitHub's own hosts, never to an arbitrary URL
-  const githubOrigins = new Set([new URL(apiUrl).origin, 'https://github.com', 'https://raw.githubusercontent.com', 'https://api.github.com']);
+  const githubOrigins = new Set([
+    new URL(apiUrl).origin,
+    'https://github.com',
+    'https://raw.githubusercontent.com',
+    'https://api.github.com',
+  ]);
   const { bytes } = await fetchBytes(url.href, {
     code: 'MANIFEST_URL_UNAVAILABLE',
     what: 'manifest download',
     accept: 'application/vnd.github.raw+json, application/json;q=0.9, */*;q=0.5',
-    ...(options.token !== undefined && githubOrigins.has(url.origin) ? { token: options.token, tokenOrigin: url.origin } : {}),
+    ...(options.token !== undefined && githubOrigins.has(url.origin)
+      ? { token: options.token, tokenOrigin: url.origin }
+      : {}),
     maxBytes: 32 * 1024 * 1024,
   });
   return parseManifest(bytes.toString('utf8'), `${url.origin}${url.pathname}`);
@@ -287,7 +342,9 @@ async function loadEntries(options: ValidateOptions, apiUrl: string): Promise<Le
 async function checkRecordedDigest(entry: LedgerEntry, files: readonly string[]): Promise<void> {
   const recorded = entry.provenance?.digest;
   if (recorded === undefined || files.length !== 1) return;
-  const actual = `sha256:${createHash('sha256').update(await readInputFile(files[0] ?? '', 'provenance')).digest('hex')}`;
+  const actual = `sha256:${createHash('sha256')
+    .update(await readInputFile(files[0] ?? '', 'provenance'))
+    .digest('hex')}`;
   if (actual !== recorded.toLowerCase()) {
     throw new VerificationError(
       'VALIDATE_PROVENANCE_DIGEST_MISMATCH',

@@ -38,11 +38,16 @@ export async function fetchBytes(start: string, options: FetchOptions): Promise<
   const deadline = AbortSignal.timeout(options.timeoutMs ?? 60_000);
   for (let hop = 0; ; hop++) {
     if (!isAllowedScheme(url)) {
-      throw new SlsaLedgerError(options.code, `${options.what}: refusing a non-https URL ${url.protocol}//${url.host}`, {
-        details: { url: describeUrl(url) },
-      });
+      throw new SlsaLedgerError(
+        options.code,
+        `${options.what}: refusing a non-https URL ${url.protocol}//${url.host}`,
+        {
+          details: { url: describeUrl(url) },
+        },
+      );
     }
-    const withToken = options.token !== undefined && options.token !== '' && url.origin === options.tokenOrigin;
+    const withToken =
+      options.token !== undefined && options.token !== '' && url.origin === options.tokenOrigin;
     let response: Response;
     try {
       response = await fetch(url, {
@@ -51,19 +56,27 @@ export async function fetchBytes(start: string, options: FetchOptions): Promise<
         headers: {
           'user-agent': 'slsa-ledger',
           ...(options.accept === undefined ? {} : { accept: options.accept }),
-          ...(withToken ? { authorization: `Bearer ${options.token ?? ''}`, 'x-github-api-version': '2022-11-28' } : {}),
+          ...(withToken
+            ? { authorization: `Bearer ${options.token ?? ''}`, 'x-github-api-version': '2022-11-28' }
+            : {}),
         },
       });
     } catch (error) {
-      throw new SlsaLedgerError(options.code, `${options.what}: ${networkReason(error)} reaching ${url.host}`, {
-        cause: error,
-        details: { url: describeUrl(url) },
-      });
+      throw new SlsaLedgerError(
+        options.code,
+        `${options.what}: ${networkReason(error)} reaching ${url.host}`,
+        {
+          cause: error,
+          details: { url: describeUrl(url) },
+        },
+      );
     }
     if (response.status >= 300 && response.status < 400 && response.headers.get('location') !== null) {
       await response.body?.cancel();
       if (hop >= maxRedirects) {
-        throw new SlsaLedgerError(options.code, `${options.what}: too many redirects`, { details: { url: describeUrl(url) } });
+        throw new SlsaLedgerError(options.code, `${options.what}: too many redirects`, {
+          details: { url: describeUrl(url) },
+        });
       }
       url = new URL(response.headers.get('location') ?? '', url);
       continue;
@@ -76,17 +89,25 @@ export async function fetchBytes(start: string, options: FetchOptions): Promise<
           : response.status === 401 || response.status === 403
             ? ' (the token lacks access: actions: read / contents: read)'
             : '';
-      throw new SlsaLedgerError(options.code, `${options.what}: ${url.host} answered ${response.status}${hint}`, {
-        details: { url: describeUrl(url), status: response.status },
-      });
+      throw new SlsaLedgerError(
+        options.code,
+        `${options.what}: ${url.host} answered ${response.status}${hint}`,
+        {
+          details: { url: describeUrl(url), status: response.status },
+        },
+      );
     }
     const max = options.maxBytes ?? 64 * 1024 * 1024;
     const declared = Number(response.headers.get('content-length') ?? '0');
     if (declared > max) {
       await response.body?.cancel();
-      throw new SlsaLedgerError(options.code, `${options.what}: ${declared} bytes is more than the limit of ${max}`, {
-        details: { url: describeUrl(url) },
-      });
+      throw new SlsaLedgerError(
+        options.code,
+        `${options.what}: ${declared} bytes is more than the limit of ${max}`,
+        {
+          details: { url: describeUrl(url) },
+        },
+      );
     }
     let bytes: Buffer;
     try {
@@ -98,7 +119,9 @@ export async function fetchBytes(start: string, options: FetchOptions): Promise<
       });
     }
     if (bytes.length > max) {
-      throw new SlsaLedgerError(options.code, `${options.what}: more than the limit of ${max} bytes`, { details: { url: describeUrl(url) } });
+      throw new SlsaLedgerError(options.code, `${options.what}: more than the limit of ${max} bytes`, {
+        details: { url: describeUrl(url) },
+      });
     }
     return { bytes, url };
   }
@@ -158,19 +181,29 @@ export async function downloadProvenance(options: ProvenanceDownloadOptions): Pr
       artifacts = (JSON.parse(listing.bytes.toString('utf8')) as { artifacts: typeof artifacts }).artifacts;
       if (!Array.isArray(artifacts)) throw new Error('no artifacts array');
     } catch (error) {
-      throw new SlsaLedgerError(code, `artifacts of run ${location.runId}: unexpected answer`, { cause: error });
+      throw new SlsaLedgerError(code, `artifacts of run ${location.runId}: unexpected answer`, {
+        cause: error,
+      });
     }
     const chosen = pickProvenanceArtifact(artifacts, options.artifactName);
     if (chosen === undefined) {
-      throw new SlsaLedgerError(code, `run ${location.runId} has no live provenance artifact${options.artifactName ? ` named ${options.artifactName}` : ''}`, {
-        details: { run_id: location.runId, artifacts: artifacts.map((a) => a.name) },
-      });
+      throw new SlsaLedgerError(
+        code,
+        `run ${location.runId} has no live provenance artifact${options.artifactName ? ` named ${options.artifactName}` : ''}`,
+        {
+          details: { run_id: location.runId, artifacts: artifacts.map((a) => a.name) },
+        },
+      );
     }
     zipUrl = `${apiBase}/repos/${location.owner}/${location.repo}/actions/artifacts/${chosen.id}/zip`;
   } else {
     zipUrl = `${apiBase}/repos/${location.owner}/${location.repo}/actions/artifacts/${location.artifactId}/zip`;
   }
-  const { bytes } = await fetchBytes(zipUrl, { ...common, accept: 'application/vnd.github+json', what: 'artifact download' });
+  const { bytes } = await fetchBytes(zipUrl, {
+    ...common,
+    accept: 'application/vnd.github+json',
+    what: 'artifact download',
+  });
   return extractProvenance(bytes);
 }
 
@@ -182,9 +215,13 @@ function extractProvenance(zip: Buffer): DownloadedFile[] {
   const files = readZip(zip);
   const chosen = pickProvenanceFiles(files.map((f) => f.name));
   if (chosen.length === 0) {
-    throw new SlsaLedgerError('ARTIFACT_UNAVAILABLE', `the artifact holds no provenance file (${files.map((f) => f.name).join(', ') || 'empty'})`, {
-      details: { files: files.map((f) => f.name) },
-    });
+    throw new SlsaLedgerError(
+      'ARTIFACT_UNAVAILABLE',
+      `the artifact holds no provenance file (${files.map((f) => f.name).join(', ') || 'empty'})`,
+      {
+        details: { files: files.map((f) => f.name) },
+      },
+    );
   }
   return files.filter((f) => chosen.includes(f.name));
 }
@@ -223,7 +260,8 @@ export function readZip(zip: Buffer, maxTotal = 256 * 1024 * 1024): DownloadedFi
     if (packed === 0xffffffff || size === 0xffffffff) throw bad('zip64 is not supported');
     total += size;
     if (total > maxTotal) throw bad('too large');
-    if (local + 30 > zip.length || zip.readUInt32LE(local) !== 0x04034b50) throw bad(`broken local header of ${name}`);
+    if (local + 30 > zip.length || zip.readUInt32LE(local) !== 0x04034b50)
+      throw bad(`broken local header of ${name}`);
     const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
     const data = zip.subarray(start, start + packed);
     let bytes: Buffer;
@@ -232,7 +270,9 @@ export function readZip(zip: Buffer, maxTotal = 256 * 1024 * 1024): DownloadedFi
       try {
         bytes = inflateRawSync(data, { maxOutputLength: Math.max(size, 1) });
       } catch (error) {
-        throw new SlsaLedgerError('ARTIFACT_UNAVAILABLE', `the artifact's ${name} does not inflate`, { cause: error });
+        throw new SlsaLedgerError('ARTIFACT_UNAVAILABLE', `the artifact's ${name} does not inflate`, {
+          cause: error,
+        });
       }
     } else throw bad(`${name} uses compression method ${method}`);
     if (bytes.length !== size || crc32(bytes) !== crc) throw bad(`${name} fails its crc check`);

@@ -51,10 +51,13 @@ export class PullRequestPublisher implements Publisher {
     const { repo } = request;
     const branch = pullRequestBranch(request.tag, request.runId);
     // the branch is ours and short-lived: overwrite what an earlier attempt left there
-    const pushed = await runGit(['push', '--porcelain', '--quiet', repo.remote, `+${request.commit}:refs/heads/${branch}`], {
-      cwd: repo.root,
-      allowFailure: true,
-    });
+    const pushed = await runGit(
+      ['push', '--porcelain', '--quiet', repo.remote, `+${request.commit}:refs/heads/${branch}`],
+      {
+        cwd: repo.root,
+        allowFailure: true,
+      },
+    );
     if (pushed.code !== 0) {
       const reason = pushed.stderr.trim().split('\n').pop() ?? `exit ${pushed.code}`;
       return { kind: 'refused', reason: `could not push ${branch}: ${reason.slice(0, 300)}` };
@@ -79,7 +82,8 @@ export class PullRequestPublisher implements Publisher {
       );
       ({ number, html_url: url, node_id: nodeId } = created.data);
     } catch (error) {
-      const existing = isSlsaLedgerError(error) && error.details?.status === 422 ? await this.findOpen(branch) : undefined;
+      const existing =
+        isSlsaLedgerError(error) && error.details?.status === 422 ? await this.findOpen(branch) : undefined;
       if (existing === undefined) {
         await this.deleteBranch(request, branch);
         const reason = isSlsaLedgerError(error) ? error.message : String(error);
@@ -107,21 +111,37 @@ export class PullRequestPublisher implements Publisher {
         // not permitted (auto-merge off in the repository settings, no branch protection, or a token
         // without the right): the pull request stays open for a human to merge
         autoMergeReason = isSlsaLedgerError(error) ? error.message : String(error);
-        autoMerge = /not allowed|not enabled|auto.?merge|protected|UNPROCESSABLE|FORBIDDEN/i.test(autoMergeReason) ? 'not-allowed' : 'failed';
+        autoMerge = /not allowed|not enabled|auto.?merge|protected|UNPROCESSABLE|FORBIDDEN/i.test(
+          autoMergeReason,
+        )
+          ? 'not-allowed'
+          : 'failed';
         this.logger.warn(`auto-merge not enabled for #${number}: ${autoMergeReason}`);
       }
     }
-    this.pullRequest = { number, url, branch, reused, auto_merge: autoMerge, auto_merge_reason: autoMergeReason };
+    this.pullRequest = {
+      number,
+      url,
+      branch,
+      reused,
+      auto_merge: autoMerge,
+      auto_merge_reason: autoMergeReason,
+    };
     return { kind: 'landed' };
   }
 
-  private async findOpen(branch: string): Promise<{ number: number; html_url: string; node_id: string } | undefined> {
+  private async findOpen(
+    branch: string,
+  ): Promise<{ number: number; html_url: string; node_id: string } | undefined> {
     try {
-      const listed = await this.options.client.request<{ number: number; html_url: string; node_id: string }[]>(
-        'find pull request',
-        'GET /repos/{owner}/{repo}/pulls',
-        { owner: this.options.owner, repo: this.options.repo, head: `${this.options.owner}:${branch}`, state: 'open' },
-      );
+      const listed = await this.options.client.request<
+        { number: number; html_url: string; node_id: string }[]
+      >('find pull request', 'GET /repos/{owner}/{repo}/pulls', {
+        owner: this.options.owner,
+        repo: this.options.repo,
+        head: `${this.options.owner}:${branch}`,
+        state: 'open',
+      });
       return listed.data[0];
     } catch {
       return undefined;
@@ -129,8 +149,9 @@ export class PullRequestPublisher implements Publisher {
   }
 
   private async deleteBranch(request: PublishRequest, branch: string): Promise<void> {
-    await runGit(['push', '--quiet', request.repo.remote, `:refs/heads/${branch}`], { cwd: request.repo.root, allowFailure: true }).catch(
-      () => undefined,
-    );
+    await runGit(['push', '--quiet', request.repo.remote, `:refs/heads/${branch}`], {
+      cwd: request.repo.root,
+      allowFailure: true,
+    }).catch(() => undefined);
   }
 }

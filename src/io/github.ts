@@ -104,7 +104,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
 function lowerHeaders(headers: Readonly<Record<string, unknown>>): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(headers)) {
-    out[k.toLowerCase()] = v === undefined || v === null ? undefined : String(v as string | number);
+    out[k.toLowerCase()] = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
   }
   return out;
 }
@@ -118,7 +118,7 @@ export function githubError(what: string, error: unknown): SlsaLedgerError {
     status?: number;
     name?: string;
     response?: { status?: number; data?: unknown; headers?: Record<string, unknown> };
-    errors?: readonly { type?: string; message?: string }[];
+    errors?: unknown;
   };
   const response = e.response;
   if (response?.status !== undefined) {
@@ -141,7 +141,7 @@ export function githubError(what: string, error: unknown): SlsaLedgerError {
     });
   }
   if (e.name === 'GraphqlResponseError' && Array.isArray(e.errors)) {
-    const first = e.errors[0];
+    const first = (e.errors as readonly { type?: string; message?: string }[])[0];
     return new SlsaLedgerError(
       'GITHUB_REJECTED',
       `${what}: github graphql error${first?.message === undefined ? '' : `: ${first.message.slice(0, 200)}`}`,

@@ -17,11 +17,21 @@ export interface JiraCredentials {
  * auth (email:API token). 404 means "no such issue, or not visible to this account"; both fail the
  * sign-off. Throws JIRA_CREDENTIALS_MISSING, JIRA_REJECTED (401/403), JIRA_UNAVAILABLE.
  */
-export async function fetchJiraIssue(credentials: JiraCredentials, key: string, timeoutMs = 15_000): Promise<JiraIssueFields | undefined> {
+export async function fetchJiraIssue(
+  credentials: JiraCredentials,
+  key: string,
+  timeoutMs = 15_000,
+): Promise<JiraIssueFields | undefined> {
   const { baseUrl, email, apiToken } = credentials;
   if (!baseUrl || !email || !apiToken) {
-    const missing = [!baseUrl && 'JIRA_BASE_URL', !email && 'JIRA_EMAIL', !apiToken && 'JIRA_API_TOKEN'].filter(Boolean);
-    throw new SlsaLedgerError('JIRA_CREDENTIALS_MISSING', `--require-signoff needs ${missing.join(', ')}`, { details: { missing } });
+    const missing = [
+      !baseUrl && 'JIRA_BASE_URL',
+      !email && 'JIRA_EMAIL',
+      !apiToken && 'JIRA_API_TOKEN',
+    ].filter(Boolean);
+    throw new SlsaLedgerError('JIRA_CREDENTIALS_MISSING', `--require-signoff needs ${missing.join(', ')}`, {
+      details: { missing },
+    });
   }
   let base: URL;
   try {
@@ -45,23 +55,33 @@ export async function fetchJiraIssue(credentials: JiraCredentials, key: string, 
       },
     });
   } catch (error) {
-    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira: ${networkReason(error)} reaching ${base.host}`, { cause: error });
+    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira: ${networkReason(error)} reaching ${base.host}`, {
+      cause: error,
+    });
   }
   const text = await response.text();
   if (response.status === 404) return undefined;
   if (response.status === 401 || response.status === 403) {
-    throw new SlsaLedgerError('JIRA_REJECTED', `jira refused the credentials (${response.status}): check JIRA_EMAIL and JIRA_API_TOKEN`, {
-      details: { status: response.status },
-    });
+    throw new SlsaLedgerError(
+      'JIRA_REJECTED',
+      `jira refused the credentials (${response.status}): check JIRA_EMAIL and JIRA_API_TOKEN`,
+      {
+        details: { status: response.status },
+      },
+    );
   }
   if (response.status !== 200) {
-    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${response.status} for ${key}`, { details: { status: response.status } });
+    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${response.status} for ${key}`, {
+      details: { status: response.status },
+    });
   }
   let json: unknown;
   try {
     json = JSON.parse(text) as unknown;
   } catch (error) {
-    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${key} with something that is not JSON`, { cause: error });
+    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${key} with something that is not JSON`, {
+      cause: error,
+    });
   }
   return parseJiraIssue(key, json);
 }

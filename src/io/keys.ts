@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { SlsaLedgerError } from '../errors.js';
-import { computeKeyId, type TrustedPublicKey } from '../core/verify/signature-key.js';
+import { computeKeyId } from '../core/verify/key-id.js';
+import type { TrustedPublicKey } from '../core/verify/signature-key.js';
 import { readInputFile } from './files.js';
 
 /** Key types slsa-ledger signs and verifies with. */

@@ -170,9 +170,16 @@ export class FakeGithub {
       const file = this.o.files[decodeURIComponent(m[1]!)];
       if (file === undefined) return withHeaders({ status: 404, body: { message: 'Not Found' } });
       if ((r.headers.accept ?? '').includes('application/vnd.github.raw')) {
-        return withHeaders({ status: 200, headers: { 'content-type': 'application/vnd.github.raw' }, body: file });
+        return withHeaders({
+          status: 200,
+          headers: { 'content-type': 'application/vnd.github.raw' },
+          body: file,
+        });
       }
-      return withHeaders({ status: 200, body: { type: 'file', encoding: 'base64', content: Buffer.from(file).toString('base64') } });
+      return withHeaders({
+        status: 200,
+        body: { type: 'file', encoding: 'base64', content: Buffer.from(file).toString('base64') },
+      });
     }
     if (rest === '/issues' && r.method === 'GET') return withHeaders(this.listIssues(r));
     if (rest === '/issues' && r.method === 'POST') return withHeaders(this.createIssue(r));
@@ -184,7 +191,14 @@ export class FakeGithub {
     if (rest === '/pulls' && r.method === 'GET') {
       const head = r.query.get('head');
       const list = this.pulls.filter((p) => head === null || `${this.o.owner}:${p.head}` === head);
-      return withHeaders({ status: 200, body: list.map((p) => ({ number: p.number, node_id: `PR_node_${p.number}`, html_url: `https://github.com/${this.o.owner}/${this.o.repo}/pull/${p.number}` })) });
+      return withHeaders({
+        status: 200,
+        body: list.map((p) => ({
+          number: p.number,
+          node_id: `PR_node_${p.number}`,
+          html_url: `https://github.com/${this.o.owner}/${this.o.repo}/pull/${p.number}`,
+        })),
+      });
     }
     return { status: 404, body: { message: 'Not Found' } };
   }
@@ -331,7 +345,8 @@ export class FakeGithub {
     if (typeof body?.title !== 'string' || typeof body.head !== 'string' || typeof body.base !== 'string') {
       return { status: 422, body: { message: 'Validation Failed' } };
     }
-    if (this.o.pullMode === 'refuse') return { status: 403, body: { message: 'Resource not accessible by integration' } };
+    if (this.o.pullMode === 'refuse')
+      return { status: 403, body: { message: 'Resource not accessible by integration' } };
     const allowed = ['title', 'head', 'base', 'body', 'maintainer_can_modify', 'draft'];
     const extra = Object.keys(body).find((k) => !allowed.includes(k));
     if (extra !== undefined) return { status: 422, body: { message: `${extra} is not a permitted key.` } };
@@ -339,7 +354,10 @@ export class FakeGithub {
     if (this.o.branchExists !== undefined && (!this.o.branchExists(head) || !this.o.branchExists(base))) {
       return {
         status: 422,
-        body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] },
+        body: {
+          message: 'Validation Failed',
+          errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }],
+        },
       };
     }
     if (this.pulls.some((p) => p.head === head && p.base === base)) {
@@ -369,7 +387,6 @@ export class FakeGithub {
       },
     };
   }
-
 
   private graphql(r: FakeRequest): FakeResponse {
     const body = jsonBody(r) as { query?: unknown; variables?: Record<string, unknown> } | undefined;

@@ -30,15 +30,23 @@ export class FakeJira {
 
   private answer(r: FakeRequest): FakeResponse {
     const expected = `Basic ${Buffer.from(`${this.email}:${this.apiToken}`).toString('base64')}`;
-    if (r.headers.authorization !== expected) return { status: 401, body: { errorMessages: ['You are not authenticated.'] } };
+    if (r.headers.authorization !== expected)
+      return { status: 401, body: { errorMessages: ['You are not authenticated.'] } };
     const m = /^\/rest\/api\/3\/issue\/([^/]+)$/.exec(r.path);
     if (r.method !== 'GET' || m === null) return { status: 404, body: { errorMessages: ['Not found'] } };
     const fields = (r.query.get('fields') ?? '').split(',').filter(Boolean).sort();
-    if (fields.join(',') !== 'labels,status') return { status: 400, body: { errorMessages: ['expected fields=status,labels'] } };
+    if (fields.join(',') !== 'labels,status')
+      return { status: 400, body: { errorMessages: ['expected fields=status,labels'] } };
     const key = decodeURIComponent(m[1]!);
     const issue = this.issues[key];
     if (issue === undefined) {
-      return { status: 404, body: { errorMessages: ['Issue does not exist or you do not have permission to see it.'], errors: {} } };
+      return {
+        status: 404,
+        body: {
+          errorMessages: ['Issue does not exist or you do not have permission to see it.'],
+          errors: {},
+        },
+      };
     }
     return {
       status: 200,

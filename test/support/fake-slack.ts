@@ -34,7 +34,8 @@ export class FakeSlack {
   private answer(r: FakeRequest): FakeResponse {
     if (r.method !== 'POST') return { status: 405, body: 'invalid_method' };
     if (r.path !== this.secretPath) return { status: 404, body: 'no_service' };
-    if (!(r.headers['content-type'] ?? '').startsWith('application/json')) return { status: 400, body: 'invalid_payload' };
+    if (!(r.headers['content-type'] ?? '').startsWith('application/json'))
+      return { status: 400, body: 'invalid_payload' };
     let body: { text?: unknown; blocks?: unknown };
     try {
       body = JSON.parse(r.body) as typeof body;
@@ -54,7 +55,11 @@ export class FakeSlack {
       case 'no_service':
         return { status: 404, body: 'no_service' };
       case 'rate_limited':
-        return { status: 429, headers: { 'retry-after': String(this.retryAfterSeconds) }, body: 'rate_limited' };
+        return {
+          status: 429,
+          headers: { 'retry-after': String(this.retryAfterSeconds) },
+          body: 'rate_limited',
+        };
       case 'server_error':
         return { status: 500, body: 'rollup_error' };
     }
@@ -64,14 +69,28 @@ export class FakeSlack {
 function blocksValid(blocks: unknown): boolean {
   if (blocks === undefined) return true;
   if (!Array.isArray(blocks) || blocks.length > 50) return false;
-  return blocks.every((b: { type?: unknown; text?: { text?: unknown; type?: unknown }; fields?: unknown; elements?: unknown }) => {
-    if (b.type === 'header') return b.text?.type === 'plain_text' && typeof b.text.text === 'string' && b.text.text.length <= 150;
-    if (b.type === 'section') {
-      const fields = b.fields as { text?: unknown }[] | undefined;
-      if (fields !== undefined && (!Array.isArray(fields) || fields.length > 10 || fields.some((f) => typeof f.text !== 'string' || f.text.length > 2000))) return false;
-      return fields !== undefined || (typeof b.text?.text === 'string' && b.text.text.length <= 3000);
-    }
-    if (b.type === 'context') return Array.isArray(b.elements) && b.elements.length <= 10;
-    return false;
-  });
+  return blocks.every(
+    (b: {
+      type?: unknown;
+      text?: { text?: unknown; type?: unknown };
+      fields?: unknown;
+      elements?: unknown;
+    }) => {
+      if (b.type === 'header')
+        return b.text?.type === 'plain_text' && typeof b.text.text === 'string' && b.text.text.length <= 150;
+      if (b.type === 'section') {
+        const fields = b.fields as { text?: unknown }[] | undefined;
+        if (
+          fields !== undefined &&
+          (!Array.isArray(fields) ||
+            fields.length > 10 ||
+            fields.some((f) => typeof f.text !== 'string' || f.text.length > 2000))
+        )
+          return false;
+        return fields !== undefined || (typeof b.text?.text === 'string' && b.text.text.length <= 3000);
+      }
+      if (b.type === 'context') return Array.isArray(b.elements) && b.elements.length <= 10;
+      return false;
+    },
+  );
 }

@@ -1,6 +1,7 @@
 // Temporary git repositories for tests: a bare remote, clones with a fixed identity, signing and
 // gc off, deterministic dates for the commits the helpers make.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { appendFile, chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -130,4 +131,49 @@ export async function showFile(repo: string, ref: string, path: string): Promise
   } catch {
     return undefined;
   }
+}
+
+/** The built CLI (`npm run build`). */
+export const BIN = fileURLToPath(new URL('../../../dist/cli/bin.js', import.meta.url));
+
+export interface BinRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI; `killAfterMs` sends SIGKILL to its whole process group. */
+export function runBin(
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; stdin?: string; killAfterMs?: number },
+): Promise<BinRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: options.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: options.killAfterMs !== undefined,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.stdin ?? '');
+    let timer: NodeJS.Timeout | undefined;
+    if (options.killAfterMs !== undefined) {
+      timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, options.killAfterMs);
+    }
+    child.on('close', (code, signal) => {
+      if (timer !== undefined) clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
 }

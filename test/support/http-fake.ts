@@ -59,11 +59,7 @@ export async function mountFake(handler: FakeHandler): Promise<MountedFake> {
           (response) => {
             const isText = typeof response.body === 'string' || response.body instanceof Uint8Array;
             const body =
-              response.body === undefined
-                ? ''
-                : isText
-                  ? (response.body as string | Uint8Array)
-                  : JSON.stringify(response.body);
+              response.body === undefined ? '' : isText ? response.body : JSON.stringify(response.body);
             res.writeHead(response.status, {
               ...(response.body !== undefined && !isText
                 ? { 'content-type': 'application/json; charset=utf-8' }

@@ -29,9 +29,27 @@ export async function makeRelease(tag = 'v1.2.3', runId = 55): Promise<ReleaseFi
   await writeFile(artifact, `the release artifact of ${tag}`);
   const provenance = join(dir, 'app.intoto.json');
   const attest = await runCliCaptured(
-    ['attest', artifact, '--json', '--key', join(dir, 'signing.key'), '--out', provenance,
-      '--repository', 'acme/app', '--ref', `refs/tags/${tag}`, '--sha', releaseSha,
-      '--workflow-path', '.github/workflows/slsa-provenance.yml', '--run-id', String(runId), '--event-name', 'workflow_dispatch'],
+    [
+      'attest',
+      artifact,
+      '--json',
+      '--key',
+      join(dir, 'signing.key'),
+      '--out',
+      provenance,
+      '--repository',
+      'acme/app',
+      '--ref',
+      `refs/tags/${tag}`,
+      '--sha',
+      releaseSha,
+      '--workflow-path',
+      '.github/workflows/slsa-provenance.yml',
+      '--run-id',
+      String(runId),
+      '--event-name',
+      'workflow_dispatch',
+    ],
     { cwd: dir },
   );
   expect(attest.code, attest.stderr + attest.stdout).toBe(0);
@@ -50,7 +68,14 @@ export async function makeRelease(tag = 'v1.2.3', runId = 55): Promise<ReleaseFi
       digest: `sha256:${createHash('sha256').update(provenanceBytes).digest('hex')}`,
       predicate_type: 'https://slsa.dev/provenance/v1',
       builder_id: `https://github.com/acme/app/.github/workflows/slsa-provenance.yml@refs/tags/${tag}`,
-      subjects: [{ name: 'app.tgz', sha256: createHash('sha256').update(await readFile(artifact)).digest('hex') }],
+      subjects: [
+        {
+          name: 'app.tgz',
+          sha256: createHash('sha256')
+            .update(await readFile(artifact))
+            .digest('hex'),
+        },
+      ],
     },
   };
   return { dir, artifact, provenance, provenanceBytes, publicKey: join(dir, 'signing.pub'), entry };

@@ -23,7 +23,10 @@ async function startReceiver(): Promise<{ url: string; received: Received[]; clo
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       try {
-        received.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: string } });
+        received.push({
+          path: req.url ?? '',
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: string },
+        });
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       } catch {
         res.writeHead(400).end('invalid_payload');
@@ -53,7 +56,12 @@ export const step: DemoStep = {
     const provenancePath = state.values.get('provenancePath') as string | undefined;
     const publicKeyPath = state.values.get('publicKeyPath') as string | undefined;
     const context = state.values.get('buildContext') as BuildContext | undefined;
-    if (artifacts === undefined || provenancePath === undefined || publicKeyPath === undefined || context === undefined) {
+    if (
+      artifacts === undefined ||
+      provenancePath === undefined ||
+      publicKeyPath === undefined ||
+      context === undefined
+    ) {
       return ['skipped: the attest step left no provenance'];
     }
     const lines: string[] = [];
@@ -68,7 +76,16 @@ export const step: DemoStep = {
       await git(state.workDir, ['clone', '-q', remotePath, clonePath]);
       await writeFile(join(clonePath, 'README.md'), '# demo ledger\n');
       await git(clonePath, ['add', 'README.md']);
-      await git(clonePath, ['-c', 'user.name=demo', '-c', 'user.email=demo@example.invalid', 'commit', '-q', '-m', 'initial commit']);
+      await git(clonePath, [
+        '-c',
+        'user.name=demo',
+        '-c',
+        'user.email=demo@example.invalid',
+        'commit',
+        '-q',
+        '-m',
+        'initial commit',
+      ]);
       await git(clonePath, ['push', '-q', 'origin', 'HEAD:main']);
       const entry: LedgerEntry = {
         run_id: Number(context.runId),
@@ -126,7 +143,10 @@ export const step: DemoStep = {
           provenance: [provenancePath],
           key: publicKeyPath,
           policy,
-          escalate: { webhookUrl: receiver.url, logPath: join(state.workDir, 'out/provenance/notifications.jsonl') },
+          escalate: {
+            webhookUrl: receiver.url,
+            logPath: join(state.workDir, 'out/provenance/notifications.jsonl'),
+          },
           logger,
         });
         throw new Error('the demo expected the tampered artifact to fail validation');

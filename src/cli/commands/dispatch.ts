@@ -11,16 +11,54 @@ export const command: CommandModule = {
     description:
       'POSTs a workflow_dispatch with return_run_details (falling back to listing runs on older servers), then reports dispatch_tag, dispatch_run_id and the token expiry in the JSON result, $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY. Token from PROVENANCE_DISPATCH_TOKEN (or GITHUB_TOKEN); API from GITHUB_API_URL. A 401 is DISPATCH_TOKEN_EXPIRED (exit 3).',
     options: {
-      repository: { type: 'string', valueName: 'OWNER/REPO', required: true, description: 'repository holding the workflow' },
-      workflow: { type: 'string', valueName: 'FILE', required: true, description: 'workflow file name or id' },
+      repository: {
+        type: 'string',
+        valueName: 'OWNER/REPO',
+        required: true,
+        description: 'repository holding the workflow',
+      },
+      workflow: {
+        type: 'string',
+        valueName: 'FILE',
+        required: true,
+        description: 'workflow file name or id',
+      },
       ref: { type: 'string', valueName: 'REF', required: true, description: 'branch or tag to run on' },
       input: { type: 'string', multiple: true, valueName: 'k=v', description: 'workflow input' },
-      tag: { type: 'string', valueName: 'TAG', description: "release tag (default: input 'tag', else the ref)" },
-      'warn-days': { type: 'string', valueName: 'N', default: '14', description: 'flag dispatch-token-expiring within N days of expiry' },
-      'max-age-days': { type: 'string', valueName: 'N', default: '90', description: 'flag dispatch-token-rotation-overdue past N days' },
-      'token-rotated-at': { type: 'string', valueName: 'DATE', description: 'last rotation (default: PROVENANCE_DISPATCH_TOKEN_ROTATED_AT)' },
-      'run-timeout': { type: 'string', valueName: 'SECONDS', default: '60', description: 'how long to look for the run on older servers' },
-      'poll-interval': { type: 'string', valueName: 'SECONDS', default: '2', description: 'between run listings' },
+      tag: {
+        type: 'string',
+        valueName: 'TAG',
+        description: "release tag (default: input 'tag', else the ref)",
+      },
+      'warn-days': {
+        type: 'string',
+        valueName: 'N',
+        default: '14',
+        description: 'flag dispatch-token-expiring within N days of expiry',
+      },
+      'max-age-days': {
+        type: 'string',
+        valueName: 'N',
+        default: '90',
+        description: 'flag dispatch-token-rotation-overdue past N days',
+      },
+      'token-rotated-at': {
+        type: 'string',
+        valueName: 'DATE',
+        description: 'last rotation (default: PROVENANCE_DISPATCH_TOKEN_ROTATED_AT)',
+      },
+      'run-timeout': {
+        type: 'string',
+        valueName: 'SECONDS',
+        default: '60',
+        description: 'how long to look for the run on older servers',
+      },
+      'poll-interval': {
+        type: 'string',
+        valueName: 'SECONDS',
+        default: '2',
+        description: 'between run listings',
+      },
     },
     examples: [
       'slsa-ledger dispatch --repository acme/app --workflow provenance.yml --ref v1.2.3 --input tag=v1.2.3',
@@ -48,8 +86,11 @@ export const command: CommandModule = {
       ...(rotatedAt ? { tokenRotatedAt: rotatedAt } : {}),
       ...(runId === undefined ? {} : { usedByRunId: runId }),
       ...(runUrl === undefined ? {} : { usedByRunUrl: runUrl }),
-      runTimeoutMs: parseSecondsFlag('run-timeout', stringFlag(args, 'run-timeout'), { min: 0, max: 3600 }) ?? 60_000,
-      pollIntervalMs: parseSecondsFlag('poll-interval', stringFlag(args, 'poll-interval'), { min: 0.05, max: 600 }) ?? 2_000,
+      runTimeoutMs:
+        parseSecondsFlag('run-timeout', stringFlag(args, 'run-timeout'), { min: 0, max: 3600 }) ?? 60_000,
+      pollIntervalMs:
+        parseSecondsFlag('poll-interval', stringFlag(args, 'poll-interval'), { min: 0.05, max: 600 }) ??
+        2_000,
       ...(env.GITHUB_OUTPUT ? { githubOutputPath: env.GITHUB_OUTPUT } : {}),
       ...(env.GITHUB_STEP_SUMMARY ? { stepSummaryPath: env.GITHUB_STEP_SUMMARY } : {}),
       logger: ctx.logger,

@@ -112,7 +112,8 @@ export const command: CommandModule = {
         : `${result.outcome} ${where}${result.commit === null ? '' : ` (commit ${result.commit.slice(0, 12)}, ${result.attempts} attempt${result.attempts === 1 ? '' : 's'})`}`;
     return {
       result,
-      human: pr === null ? human : `${human}\npull request #${pr.number}: ${pr.url} (auto-merge ${pr.auto_merge})`,
+      human:
+        pr === null ? human : `${human}\npull request #${pr.number}: ${pr.url} (auto-merge ${pr.auto_merge})`,
       ...(result.outcome === 'queued' ? { exitCode: 75 } : {}),
     };
   },

@@ -24,17 +24,26 @@ export const command: CommandModule = {
       'manifest-url': s('URL', 'or one manifest file over https (GITHUB_TOKEN for a private one)'),
       'reports-dir': { ...s('DIR', 'ledger folder in the repository'), default: 'docs/reports' },
       artifact: { ...s('FILE', 'artifact to verify (also as arguments)'), multiple: true },
-      provenance: { ...s('FILE', "provenance file (default: download the entry's artifact)"), multiple: true },
+      provenance: {
+        ...s('FILE', "provenance file (default: download the entry's artifact)"),
+        multiple: true,
+      },
       'artifact-name': s('NAME', 'artifact to download when artifact_url names a whole run'),
       'source-uri': s('URI', 'expected source, HOST/OWNER/REPO (default: from release_url)'),
       'builder-id': s('ID', 'expected builder id (default: the provenance workflow of the source)'),
-      'provenance-workflow': { ...s('PATH', 'the provenance workflow in the source repository'), default: defaultProvenanceWorkflow },
+      'provenance-workflow': {
+        ...s('PATH', 'the provenance workflow in the source repository'),
+        default: defaultProvenanceWorkflow,
+      },
       key: s('PEM', 'public key (pem) for key-signed provenance'),
       'trusted-root': s('FILE', 'sigstore trusted_root.json for certificate-signed provenance'),
       offline: { type: 'boolean', description: 'never fetch trust material' },
       'require-signoff': s('KEY', 'Jira issue that must be done or carry the approval label'),
       'signoff-label': { ...s('LABEL', 'the approval label'), default: defaultSignoffLabel },
-      'github-issue': { type: 'boolean', description: 'also alert through a GitHub issue (with --repository)' },
+      'github-issue': {
+        type: 'boolean',
+        description: 'also alert through a GitHub issue (with --repository)',
+      },
       repository: s('OWNER/REPO', 'repository for --github-issue (default: GITHUB_REPOSITORY)'),
       log: { ...s('FILE', 'notification attempt log'), default: defaultNotificationsLog },
       ...recordFlags,
@@ -47,7 +56,8 @@ export const command: CommandModule = {
   async run(args, ctx) {
     const env = ctx.env;
     const opt = (name: string): string | undefined => stringFlag(args, name);
-    const path = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(ctx.cwd, p));
+    const path = (p: string | undefined): string | undefined =>
+      p === undefined ? undefined : resolve(ctx.cwd, p);
     const defined = <T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } =>
       Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
         [K in keyof T]?: Exclude<T[K], undefined>;
@@ -89,7 +99,11 @@ export const command: CommandModule = {
             signoff: {
               key: signoffKey,
               label: opt('signoff-label') ?? defaultSignoffLabel,
-              credentials: { baseUrl: env.JIRA_BASE_URL, email: env.JIRA_EMAIL, apiToken: env.JIRA_API_TOKEN },
+              credentials: {
+                baseUrl: env.JIRA_BASE_URL,
+                email: env.JIRA_EMAIL,
+                apiToken: env.JIRA_API_TOKEN,
+              },
             },
           }),
       escalate: {
@@ -113,7 +127,9 @@ export const command: CommandModule = {
 };
 
 function renderResult(r: ValidateResult): string {
-  const lines = [`PASSED ${r.tag} run ${r.run_id}: ${r.verdicts.length} artifact(s) verified against ${r.policy.sourceUri}`];
+  const lines = [
+    `PASSED ${r.tag} run ${r.run_id}: ${r.verdicts.length} artifact(s) verified against ${r.policy.sourceUri}`,
+  ];
   if (r.signoff !== null) lines.push(`sign-off: ${r.signoff.key} (${r.signoff.approved_by})`);
   if (r.recorded !== null) {
     lines.push(

@@ -53,7 +53,6 @@ export const command: CommandModule = {
       offline: booleanFlag(args, 'offline'),
       cwd: ctx.cwd,
       env: ctx.env,
-      env: ctx.env,
       logger: ctx.logger,
       ...defined({ key: opt('key'), trustedRoot: opt('trusted-root') }),
     });

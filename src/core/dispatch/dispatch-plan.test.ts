@@ -13,27 +13,33 @@ import {
 import { decideTokenAudit } from './token-audit.js';
 
 describe('flag parsing', () => {
-  it.each(['acme/app', 'a/b.c', 'Acme-1/app_x'])('accepts repository %s', (r) => expect(parseRepository(r).owner).toBe(r.split('/')[0]));
-  it.each(['acme', 'acme/app/x', '/app', 'acme/..', '-a/b'])('refuses repository %s', (r) =>
-    expect(() => parseRepository(r)).toThrowCode('USAGE_INVALID_FLAG'),
+  it.each(['acme/app', 'a/b.c', 'Acme-1/app_x'])('accepts repository %s', (r) =>
+    expect(parseRepository(r).owner).toBe(r.split('/')[0]),
   );
+  it.each(['acme', 'acme/app/x', '/app', 'acme/..', '-a/b'])('refuses repository %s', (r) => {
+    expect(() => parseRepository(r)).toThrowCode('USAGE_INVALID_FLAG');
+  });
   it.each([
     ['provenance.yml', 'provenance.yml'],
     ['.github/workflows/x.yaml', 'x.yaml'],
     ['12345', '12345'],
   ])('accepts workflow %s', (w, out) => expect(parseWorkflow(w)).toBe(out));
-  it.each(['../x.yml', 'x', 'a/b.yml'])('refuses workflow %s', (w) => expect(() => parseWorkflow(w)).toThrowCode('USAGE_INVALID_FLAG'));
-  it.each(['main', 'v1.2.3', 'refs/tags/v1.2.3', 'release/2026'])('accepts ref %s', (r) => expect(parseRef(r)).toBe(r));
-  it.each(['', '-x', 'a..b', 'a b', 'x.lock', 'a/', 'a~1', 'a@{1}'])('refuses ref %j', (r) =>
-    expect(() => parseRef(r)).toThrowCode('USAGE_INVALID_FLAG'),
+  it.each(['../x.yml', 'x', 'a/b.yml'])('refuses workflow %s', (w) => {
+    expect(() => parseWorkflow(w)).toThrowCode('USAGE_INVALID_FLAG');
+  });
+  it.each(['main', 'v1.2.3', 'refs/tags/v1.2.3', 'release/2026'])('accepts ref %s', (r) =>
+    expect(parseRef(r)).toBe(r),
   );
+  it.each(['', '-x', 'a..b', 'a b', 'x.lock', 'a/', 'a~1', 'a@{1}'])('refuses ref %j', (r) => {
+    expect(() => parseRef(r)).toThrowCode('USAGE_INVALID_FLAG');
+  });
   it.each([
     ['2', 2000],
     ['0.25', 250],
   ])('seconds %s', (v, ms) => expect(parseSecondsFlag('x', v, { min: 0, max: 10 })).toBe(ms));
-  it.each(['-1', '11', 'abc', '1e3'])('refuses seconds %s', (v) =>
-    expect(() => parseSecondsFlag('x', v, { min: 0, max: 10 })).toThrowCode('USAGE_INVALID_FLAG'),
-  );
+  it.each(['-1', '11', 'abc', '1e3'])('refuses seconds %s', (v) => {
+    expect(() => parseSecondsFlag('x', v, { min: 0, max: 10 })).toThrowCode('USAGE_INVALID_FLAG');
+  });
 });
 
 describe('decideDispatchTag', () => {

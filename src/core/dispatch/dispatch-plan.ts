@@ -34,6 +34,7 @@ export function parseRef(value: string): string {
   if (
     value === '' ||
     value.startsWith('-') ||
+    // eslint-disable-next-line no-control-regex -- git refuses control characters in ref names
     /[\s~^:?*[\\\x00-\x1f\x7f]/.test(value) ||
     value.includes('..') ||
     value.includes('@{') ||
@@ -115,7 +116,10 @@ export function renderGithubOutput(outputs: Readonly<Record<string, string>>, de
 
 /** Escapes text for a Markdown table cell. */
 export function markdownCell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+  return text
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/[\r\n]+/g, ' ');
 }
 
 /** The step summary table for `$GITHUB_STEP_SUMMARY`. */
@@ -140,9 +144,13 @@ export function parseSecondsFlag(
   if (raw === undefined) return undefined;
   const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(n >= range.min && n <= range.max)) {
-    throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--${flag} takes seconds from ${range.min} to ${range.max}, got '${raw}'`, {
-      details: { flag, value: raw },
-    });
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      `--${flag} takes seconds from ${range.min} to ${range.max}, got '${raw}'`,
+      {
+        details: { flag, value: raw },
+      },
+    );
   }
   return Math.round(n * 1000);
 }

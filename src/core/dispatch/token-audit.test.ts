@@ -3,7 +3,14 @@ import { decideTokenAudit, parseRotatedAt, parseTokenExpiration } from './token-
 
 const now = new Date('2026-11-26T12:00:00Z');
 const audit = (o: Partial<Parameters<typeof decideTokenAudit>[0]>) =>
-  decideTokenAudit({ now, expirationHeader: undefined, rotatedAt: undefined, warnDays: 14, maxAgeDays: 90, ...o });
+  decideTokenAudit({
+    now,
+    expirationHeader: undefined,
+    rotatedAt: undefined,
+    warnDays: 14,
+    maxAgeDays: 90,
+    ...o,
+  });
 
 describe('parseTokenExpiration', () => {
   it.each([
@@ -24,15 +31,27 @@ describe('parseRotatedAt', () => {
     ['2026-08-01T10:00:00Z', '2026-08-01T10:00:00.000Z'],
     ['2026-08-01T12:00:00+02:00', '2026-08-01T10:00:00.000Z'],
   ])('%s', (v, iso) => expect(parseRotatedAt(v)?.toISOString()).toBe(iso));
-  it.each(['2026-08-01T10:00:00', 'last week', '2026-02-30x'])('refuses %j', (v) => expect(parseRotatedAt(v)).toBeUndefined());
+  it.each(['2026-08-01T10:00:00', 'last week', '2026-02-30x'])('refuses %j', (v) =>
+    expect(parseRotatedAt(v)).toBeUndefined(),
+  );
 });
 
 describe('decideTokenAudit', () => {
   it.each([
     ['no header, no rotation date', {}, [], undefined],
     ['expiry far away', { expirationHeader: '2027-06-01 00:00:00 UTC' }, [], 186],
-    ['expiry within warn days', { expirationHeader: '2026-12-05 12:00:00 UTC' }, ['dispatch-token-expiring'], 9],
-    ['expiry exactly at warn days', { expirationHeader: '2026-12-10 12:00:00 UTC' }, ['dispatch-token-expiring'], 14],
+    [
+      'expiry within warn days',
+      { expirationHeader: '2026-12-05 12:00:00 UTC' },
+      ['dispatch-token-expiring'],
+      9,
+    ],
+    [
+      'expiry exactly at warn days',
+      { expirationHeader: '2026-12-10 12:00:00 UTC' },
+      ['dispatch-token-expiring'],
+      14,
+    ],
     ['already expired', { expirationHeader: '2026-11-20 12:00:00 UTC' }, ['dispatch-token-expiring'], -6],
     ['warn days 0', { expirationHeader: '2026-12-05 12:00:00 UTC', warnDays: 0 }, [], 9],
     ['rotation overdue', { rotatedAt: '2026-08-01' }, ['dispatch-token-rotation-overdue'], undefined],

@@ -39,7 +39,8 @@ export function parseTokenExpiration(header: string): Date | undefined {
     header.trim(),
   );
   if (m === null) return undefined;
-  const zone = m[3] === undefined || /^(utc|gmt|z)$/i.test(m[3]) ? 'Z' : m[3].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  const zone =
+    m[3] === undefined || /^(utc|gmt|z)$/i.test(m[3]) ? 'Z' : m[3].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
   const date = new Date(`${m[1]}T${m[2]}${zone}`);
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
@@ -74,7 +75,9 @@ export function decideTokenAudit(options: Readonly<TokenAuditOptions>): TokenAud
   if (options.expirationHeader !== undefined && options.expirationHeader.trim() !== '') {
     const expiry = parseTokenExpiration(options.expirationHeader);
     if (expiry === undefined) {
-      warnings.push(`unreadable github-authentication-token-expiration header '${options.expirationHeader.slice(0, 64)}'`);
+      warnings.push(
+        `unreadable github-authentication-token-expiration header '${options.expirationHeader.slice(0, 64)}'`,
+      );
     } else {
       expiresAt = toRfc3339(expiry);
       const msLeft = expiry.getTime() - options.now.getTime();
@@ -94,9 +97,13 @@ export function decideTokenAudit(options: Readonly<TokenAuditOptions>): TokenAud
       );
     }
     if (rotated.getTime() > options.now.getTime()) {
-      throw new SlsaLedgerError('USAGE_INVALID_FLAG', `token rotation date ${toRfc3339(rotated)} is in the future`, {
-        details: { flag: 'token-rotated-at' },
-      });
+      throw new SlsaLedgerError(
+        'USAGE_INVALID_FLAG',
+        `token rotation date ${toRfc3339(rotated)} is in the future`,
+        {
+          details: { flag: 'token-rotated-at' },
+        },
+      );
     }
     rotatedAt = toRfc3339(rotated);
     ageDays = Math.floor((options.now.getTime() - rotated.getTime()) / dayMs);

@@ -24,32 +24,38 @@ export const eventTexts: Readonly<Record<NotifyEvent, EventText>> = {
   'provenance-failure': {
     emoji: ':x:',
     headline: 'provenance failed',
-    action: 'look at the provenance run, fix the cause and re-run it; the entry is recorded with status failure',
+    action:
+      'look at the provenance run, fix the cause and re-run it; the entry is recorded with status failure',
   },
   'manifest-queued': {
     emoji: ':hourglass_flowing_sand:',
     headline: 'manifest entry queued',
-    action: "the ledger push was refused; the entry is safe in the queue: run 'slsa-ledger flush' once the branch accepts pushes",
+    action:
+      "the ledger push was refused; the entry is safe in the queue: run 'slsa-ledger flush' once the branch accepts pushes",
   },
   'dispatch-token-expired': {
     emoji: ':closed_lock_with_key:',
     headline: 'dispatch token expired',
-    action: 'create a new fine-grained token (actions: write), store it as PROVENANCE_DISPATCH_TOKEN and update PROVENANCE_DISPATCH_TOKEN_ROTATED_AT, then re-run the release',
+    action:
+      'create a new fine-grained token (actions: write), store it as PROVENANCE_DISPATCH_TOKEN and update PROVENANCE_DISPATCH_TOKEN_ROTATED_AT, then re-run the release',
   },
   'dispatch-token-expiring': {
     emoji: ':warning:',
     headline: 'dispatch token expires soon',
-    action: 'rotate PROVENANCE_DISPATCH_TOKEN before it expires and update PROVENANCE_DISPATCH_TOKEN_ROTATED_AT',
+    action:
+      'rotate PROVENANCE_DISPATCH_TOKEN before it expires and update PROVENANCE_DISPATCH_TOKEN_ROTATED_AT',
   },
   'validation-failed': {
     emoji: ':no_entry:',
     headline: 'provenance validation failed',
-    action: 'do not ship this release: read the reason, check the artifacts and the provenance, then re-validate',
+    action:
+      'do not ship this release: read the reason, check the artifacts and the provenance, then re-validate',
   },
   'artifact-unavailable': {
     emoji: ':package:',
     headline: 'provenance artifact unavailable',
-    action: 'the artifact could not be downloaded (expired or deleted?): re-run the provenance workflow or pass --provenance',
+    action:
+      'the artifact could not be downloaded (expired or deleted?): re-run the provenance workflow or pass --provenance',
   },
   'ingest-failed': {
     emoji: ':floppy_disk:',
@@ -61,9 +67,13 @@ export const eventTexts: Readonly<Record<NotifyEvent, EventText>> = {
 /** Parses `--event`; anything else is a usage error naming the known events. */
 export function parseNotifyEvent(value: string): NotifyEvent {
   if ((notifyEvents as readonly string[]).includes(value)) return value as NotifyEvent;
-  throw new SlsaLedgerError('USAGE_INVALID_FLAG', `unknown event '${value}'; expected one of ${notifyEvents.join(', ')}`, {
-    details: { flag: 'event', value, expected: notifyEvents },
-  });
+  throw new SlsaLedgerError(
+    'USAGE_INVALID_FLAG',
+    `unknown event '${value}'; expected one of ${notifyEvents.join(', ')}`,
+    {
+      details: { flag: 'event', value, expected: notifyEvents },
+    },
+  );
 }
 
 /** What a notification is about: the fields of a ledger entry it shows (all but `tag` optional). */
@@ -86,7 +96,10 @@ export interface NotifySubject {
  * would refuse, so only the shown fields are type-checked and the rest is ignored.
  */
 export function parseNotifySubject(value: unknown, overrides: Partial<NotifySubject> = {}): NotifySubject {
-  const o = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  const o =
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   if (value !== undefined && o === undefined) {
     throw new SlsaLedgerError('INPUT_INVALID', 'the entry must be a JSON object');
   }
@@ -112,9 +125,13 @@ export function parseNotifySubject(value: unknown, overrides: Partial<NotifySubj
   };
   const tag = picked.tag;
   if (typeof tag !== 'string' || tag === '') {
-    throw new SlsaLedgerError('INPUT_INVALID', 'the notification needs a tag: give an entry with "tag" or --tag', {
-      details: { field: 'tag' },
-    });
+    throw new SlsaLedgerError(
+      'INPUT_INVALID',
+      'the notification needs a tag: give an entry with "tag" or --tag',
+      {
+        details: { field: 'tag' },
+      },
+    );
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(picked)) if (v !== undefined) out[k] = v;
@@ -184,10 +201,17 @@ export function buildSlackMessage(
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
   ];
   if (reason !== undefined) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(`*reason*\n${escapeSlack(reason)}`, 3000) } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(`*reason*\n${escapeSlack(reason)}`, 3000) },
+    });
   }
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(`*next*\n${escapeSlack(t.action)}`, 3000) } });
-  if (links.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: links.join(' · ') }] });
+  blocks.push({
+    type: 'section',
+    text: { type: 'mrkdwn', text: truncate(`*next*\n${escapeSlack(t.action)}`, 3000) },
+  });
+  if (links.length > 0)
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: links.join(' · ') }] });
   const text = [
     `${t.headline}: ${escapeSlack(subject.tag)}`,
     subject.run_id === undefined ? undefined : `run ${subject.run_id}`,

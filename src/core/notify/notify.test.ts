@@ -9,7 +9,12 @@ import {
   parseNotifySubject,
   slackLink,
 } from './events.js';
-import { computeNotificationMetrics, parseNotificationLog, percentile, type NotificationAttempt } from './metrics.js';
+import {
+  computeNotificationMetrics,
+  parseNotificationLog,
+  percentile,
+  type NotificationAttempt,
+} from './metrics.js';
 import { decideRetry, defaultRetryPolicy, parseRetryAfter, type AttemptOutcome } from './retry.js';
 
 const now = new Date('2026-11-26T12:00:00Z');
@@ -40,9 +45,9 @@ describe('events', () => {
     expect(parseNotifySubject({ tag: 'v1', run_id: -1 })).toEqual({ tag: 'v1' });
     expect(parseNotifySubject(undefined, { tag: 'v2', run_id: 3 })).toEqual({ tag: 'v2', run_id: 3 });
   });
-  it.each([[{}], [{ tag: '' }], [[]], ['text']])('refuses %j without a tag (INPUT_INVALID)', (v) =>
-    expect(() => parseNotifySubject(v)).toThrowCode('INPUT_INVALID'),
-  );
+  it.each([[{}], [{ tag: '' }], [[]], ['text']])('refuses %j without a tag (INPUT_INVALID)', (v) => {
+    expect(() => parseNotifySubject(v)).toThrowCode('INPUT_INVALID');
+  });
   it('escapes mrkdwn and keeps only https links', () => {
     expect(escapeSlack('<a> & b')).toBe('&lt;a&gt; &amp; b');
     expect(slackLink('https://x.test/a|b', 'l')).toBe('<https://x.test/a%7Cb|l>');
@@ -55,7 +60,9 @@ describe('events', () => {
 describe('buildSlackMessage', () => {
   it.each(notifyEvents)('%s: text fallback and blocks with tag, run, status, reason, next step', (event) => {
     const m = buildSlackMessage(event, subject, { runUrl: 'https://github.com/acme/app/actions/runs/9' });
-    expect(m.text).toBe(`${eventTexts[event].headline}: v1.2.3 · run 42 · status failure · reason: upload &lt;failed&gt; &amp; retried`);
+    expect(m.text).toBe(
+      `${eventTexts[event].headline}: v1.2.3 · run 42 · status failure · reason: upload &lt;failed&gt; &amp; retried`,
+    );
     const blocks = JSON.stringify(m.blocks);
     expect(blocks).toContain('<https://github.com/acme/app/actions/runs/9|workflow run>');
     expect(blocks).toContain('<https://github.com/acme/app/releases/tag/v1.2.3|release>');
@@ -91,7 +98,12 @@ describe('decideRetry', () => {
     ['200 ok', r(200, 'ok'), 1, { kind: 'delivered' }],
     ['400 invalid_payload', r(400, 'invalid_payload'), 1, { kind: 'give-up', code: 'NOTIFY_REJECTED' }],
     ['404 no_service', r(404, 'no_service'), 1, { kind: 'give-up', code: 'NOTIFY_REJECTED' }],
-    ['410 channel_is_archived', r(410, 'channel_is_archived'), 1, { kind: 'give-up', code: 'NOTIFY_REJECTED' }],
+    [
+      '410 channel_is_archived',
+      r(410, 'channel_is_archived'),
+      1,
+      { kind: 'give-up', code: 'NOTIFY_REJECTED' },
+    ],
     ['500 first', r(500), 1, { kind: 'retry', delayMs: 375 }],
     ['500 third', r(503), 3, { kind: 'retry', delayMs: 1500 }],
     ['500 last', r(500), 4, { kind: 'give-up', code: 'NOTIFY_FAILED' }],
@@ -116,7 +128,13 @@ describe('decideRetry', () => {
 });
 
 describe('metrics', () => {
-  const a = (id: string, outcome: NotificationAttempt['outcome'], latency: number, elapsed: number, channel: NotificationAttempt['channel'] = 'slack'): NotificationAttempt => ({
+  const a = (
+    id: string,
+    outcome: NotificationAttempt['outcome'],
+    latency: number,
+    elapsed: number,
+    channel: NotificationAttempt['channel'] = 'slack',
+  ): NotificationAttempt => ({
     timestamp: '2026-11-26T12:00:00Z',
     notification_id: id,
     channel,

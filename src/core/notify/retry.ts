@@ -1,6 +1,11 @@
 /** What one delivery attempt gave. */
 export type AttemptOutcome =
-  | { readonly kind: 'response'; readonly status: number; readonly body: string; readonly retryAfter?: string }
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly body: string;
+      readonly retryAfter?: string;
+    }
   | { readonly kind: 'network'; readonly message: string };
 
 export interface RetryPolicy {
@@ -37,7 +42,10 @@ export function parseRetryAfter(value: string | undefined, now: Date): number | 
 /** A short reason for an outcome, safe to log (a Slack error body is a short code such as `no_service`). */
 export function describeOutcome(outcome: AttemptOutcome): string {
   if (outcome.kind === 'network') return `network error: ${outcome.message}`;
-  const body = outcome.body.trim().slice(0, 80).replace(/[^\x20-\x7e]/g, '');
+  const body = outcome.body
+    .trim()
+    .slice(0, 80)
+    .replace(/[^\x20-\x7e]/g, '');
   return body === '' ? `http ${outcome.status}` : `http ${outcome.status} ${body}`;
 }
 
@@ -54,16 +62,22 @@ export function decideRetry(
   context: { readonly now: Date; readonly jitter: number },
 ): RetryDecision {
   const reason = describeOutcome(outcome);
-  if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) return { kind: 'delivered' };
+  if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300)
+    return { kind: 'delivered' };
   const retryable = outcome.kind === 'network' || outcome.status >= 500 || outcome.status === 429;
   if (!retryable) return { kind: 'give-up', code: 'NOTIFY_REJECTED', reason };
-  if (attempt >= policy.maxAttempts) return { kind: 'give-up', code: 'NOTIFY_FAILED', reason: `${reason} (after ${attempt} attempts)` };
+  if (attempt >= policy.maxAttempts)
+    return { kind: 'give-up', code: 'NOTIFY_FAILED', reason: `${reason} (after ${attempt} attempts)` };
   if (outcome.kind === 'response' && outcome.status === 429) {
     const seconds = parseRetryAfter(outcome.retryAfter, context.now);
     if (seconds !== undefined) {
       const ms = seconds * 1000;
       if (ms > policy.maxRetryAfterMs) {
-        return { kind: 'give-up', code: 'NOTIFY_FAILED', reason: `${reason}: retry-after ${seconds} s exceeds the cap of ${Math.round(policy.maxRetryAfterMs / 1000)} s` };
+        return {
+          kind: 'give-up',
+          code: 'NOTIFY_FAILED',
+          reason: `${reason}: retry-after ${seconds} s exceeds the cap of ${Math.round(policy.maxRetryAfterMs / 1000)} s`,
+        };
       }
       return { kind: 'retry', delayMs: ms, reason };
     }

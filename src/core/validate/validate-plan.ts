@@ -33,7 +33,14 @@ export function checkEntryStatus(entry: LedgerEntry): void {
   throw new VerificationError(
     'VALIDATE_STATUS_NOT_SUCCESS',
     `${entry.tag} run ${entry.run_id} has status ${entry.status}: ${entry.failure_reason ?? 'no failure_reason recorded'}`,
-    { details: { tag: entry.tag, run_id: entry.run_id, status: entry.status, failure_reason: entry.failure_reason ?? null } },
+    {
+      details: {
+        tag: entry.tag,
+        run_id: entry.run_id,
+        status: entry.status,
+        failure_reason: entry.failure_reason ?? null,
+      },
+    },
   );
 }
 
@@ -75,9 +82,13 @@ export function derivePolicy(entry: LedgerEntry, flags: PolicyFlags = {}): Verif
     );
   }
   if (!/^[a-z0-9.-]+(:\d+)?\/[^/\s]+\/[^/\s]+$/i.test(sourceUri)) {
-    throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--source-uri takes HOST/OWNER/REPO, got '${sourceUri}'`, {
-      details: { flag: 'source-uri', value: sourceUri },
-    });
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      `--source-uri takes HOST/OWNER/REPO, got '${sourceUri}'`,
+      {
+        details: { flag: 'source-uri', value: sourceUri },
+      },
+    );
   }
   const workflow = (flags.provenanceWorkflow ?? defaultProvenanceWorkflow).replace(/^\/+/, '');
   const builderId = flags.builderId ?? `https://${sourceUri}/${workflow}`;
@@ -87,7 +98,12 @@ export function derivePolicy(entry: LedgerEntry, flags: PolicyFlags = {}): Verif
 /** The entry with the verdict, to write back through the merge rule. */
 export function buildVerdictEntry(
   entry: LedgerEntry,
-  verdict: { readonly passed: boolean; readonly validatedAt: string; readonly validatorRunId?: number; readonly reason?: string },
+  verdict: {
+    readonly passed: boolean;
+    readonly validatedAt: string;
+    readonly validatorRunId?: number;
+    readonly reason?: string;
+  },
 ): LedgerEntry {
   const validation: EntryValidation = {
     status: verdict.passed ? 'passed' : 'failed',
@@ -124,7 +140,14 @@ export function resolveArtifactLocation(artifactUrl: string): ArtifactLocation {
 /** Ranks a file in an artifact archive as provenance (lower is better; undefined: not provenance). */
 export function provenanceFileRank(name: string): number | undefined {
   const base = name.split('/').pop() ?? name;
-  const order = [/\.intoto\.jsonl$/i, /\.sigstore\.json$/i, /\.sigstore$/i, /\.bundle\.json$/i, /\.jsonl$/i, /\.json$/i];
+  const order = [
+    /\.intoto\.jsonl$/i,
+    /\.sigstore\.json$/i,
+    /\.sigstore$/i,
+    /\.bundle\.json$/i,
+    /\.jsonl$/i,
+    /\.json$/i,
+  ];
   const i = order.findIndex((r) => r.test(base));
   return i === -1 ? undefined : i;
 }
@@ -147,5 +170,8 @@ export function pickProvenanceArtifact<T extends { readonly name: string; readon
 ): T | undefined {
   const live = artifacts.filter((a) => a.expired !== true);
   if (name !== undefined) return live.find((a) => a.name === name);
-  return live.find((a) => /provenance|intoto|attestation|sigstore|slsa/i.test(a.name)) ?? (live.length === 1 ? live[0] : undefined);
+  return (
+    live.find((a) => /provenance|intoto|attestation|sigstore|slsa/i.test(a.name)) ??
+    (live.length === 1 ? live[0] : undefined)
+  );
 }

@@ -1,20 +1,15 @@
-import { createHash, verify, type KeyObject } from 'node:crypto';
+import { verify, type KeyObject } from 'node:crypto';
 import { VerificationError } from '../../errors.js';
 import { computePae, decodeBase64, decodeStatement, envelopePayload } from '../provenance/dsse.js';
 import type { DsseEnvelope, InTotoStatement, SignerIdentity } from './types.js';
+
+export { computeKeyId } from './key-id.js';
 
 /** A public key `verify --key` trusts: Ed25519 or ECDSA P-256 (checked when it is loaded). */
 export interface TrustedPublicKey {
   readonly keyObject: KeyObject;
   /** hex SHA-256 of the DER SubjectPublicKeyInfo */
   readonly keyId: string;
-}
-
-/** The key id slsa-ledger writes in DSSE `keyid` and bundle `publicKey.hint`: hex SHA-256 of the SPKI DER. */
-export function computeKeyId(publicKey: KeyObject): string {
-  return createHash('sha256')
-    .update(publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('hex');
 }
 
 /** Checks one signature over the PAE: Ed25519 (pure), ECDSA P-256 with SHA-256 (DER, as sigstore signs). */

@@ -1,58 +1,12 @@
 // Many writers at once, through the built binary (run `npm run build` first).
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger } from '../../../src/app/check.js';
 import { serializeManifest } from '../../../src/core/ledger/entry.js';
 import { readLedgerFromCommit } from '../../../src/io/ledger-reader.js';
-import { cloneRemote, createRemote, git, makeTempDir } from '../../support/git.js';
+import { BIN, cloneRemote, createRemote, git, makeTempDir, runBin, type BinRun } from '../../support/git.js';
 import { makeEntry } from '../../support/ledger.js';
-
-export const BIN = fileURLToPath(new URL('../../../dist/cli/bin.js', import.meta.url));
-
-export interface BinRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI; `killAfterMs` sends SIGKILL to its whole process group. */
-export function runBin(
-  args: readonly string[],
-  options: { env: NodeJS.ProcessEnv; stdin?: string; killAfterMs?: number },
-): Promise<BinRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: options.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: options.killAfterMs !== undefined,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.stdin ?? '');
-    let timer: NodeJS.Timeout | undefined;
-    if (options.killAfterMs !== undefined) {
-      timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }, options.killAfterMs);
-    }
-    child.on('close', (code, signal) => {
-      if (timer !== undefined) clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 describe('concurrent record from many clones', () => {
   let tmp: Awaited<ReturnType<typeof makeTempDir>>;

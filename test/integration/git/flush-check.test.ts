@@ -103,7 +103,6 @@ describe('check', () => {
     await record(makeEntry({ tag: 'v1.0.2', run_id: 3, timestamp: '2025-11-24T11:00:00Z' }));
     await git(clone, ['pull', '-q', '--ff-only', 'origin', 'main']);
   }
-  const P23 = 'docs/reports/2025-11-23/manifest.json';
   const P24 = 'docs/reports/2025-11-24/manifest.json';
 
   async function codesAfter(files: Record<string, string>, message: string): Promise<string[]> {
@@ -147,8 +146,8 @@ describe('check', () => {
     const run = await runCliCaptured(['check', '--json', '--repo', clone], { env });
     expect(run.code).toBe(1);
     const out = run.json();
-    expect(out.error.code).toBe('CHECK_FINDINGS');
-    const findings = out.error.details.findings as { code: string; path?: string; commit?: string }[];
+    expect(out.error!.code).toBe('CHECK_FINDINGS');
+    const findings = out.error!.details.findings as { code: string; path?: string; commit?: string }[];
     const f = findings.find((x) => x.code === 'CHECK_TRAILERS_MISSING')!;
     expect(f.path).toBe('docs/reports/2025-11-25/manifest.json');
     expect(f.commit).toBe(await git(clone, ['rev-parse', 'HEAD']));
@@ -176,6 +175,6 @@ describe('check', () => {
   it('refuses an unknown ref as a usage error', async () => {
     const run = await runCliCaptured(['check', '--json', '--repo', clone, '--ref', 'nope'], { env });
     expect(run.code).toBe(2);
-    expect(run.json().error.code).toBe('LEDGER_REPO_INVALID');
+    expect(run.json().error!.code).toBe('LEDGER_REPO_INVALID');
   });
 });

@@ -267,7 +267,7 @@ describe('record: bad input -> exit 3, nothing changed anywhere', () => {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks') },
     });
     expect(run.code).toBe(3);
-    expect(run.json().error.code).toBe('LEDGER_ENTRY_INVALID');
+    expect(run.json().error!.code).toBe('LEDGER_ENTRY_INVALID');
     expect(await git(remote, ['for-each-ref'])).toBe(refsBefore);
     expect(await git(clone, ['for-each-ref'])).toBe(cloneRefsBefore);
     expect(await git(clone, ['status', '--porcelain', '--ignored'])).toBe('');
@@ -279,10 +279,10 @@ describe('record: bad input -> exit 3, nothing changed anywhere', () => {
       { stdin: JSON.stringify(makeEntry()) },
     );
     expect(run.code).toBe(2);
-    expect(run.json().error.code).toBe('LEDGER_REPO_INVALID');
+    expect(run.json().error!.code).toBe('LEDGER_REPO_INVALID');
     const notRepo = await runCliCaptured(['record', '--json', '--repo', tmp.path, '--entry', '-'], {
       stdin: JSON.stringify(makeEntry()),
     });
-    expect(notRepo.json().error.code).toBe('LEDGER_REPO_INVALID');
+    expect(notRepo.json().error!.code).toBe('LEDGER_REPO_INVALID');
   });
 });

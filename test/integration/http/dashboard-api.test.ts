@@ -359,6 +359,24 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
     expect((await send(base, '/healthz', { host: `localhost:${server.port}` })).status).toBe(200);
   });
 
+  it.skipIf(skip || name !== 'postgres')('counts up to a cap and says so', async () => {
+    const db = await openDatabase({ databaseUrl: dbUrl, role: 'reader' });
+    try {
+      const query = { page: 1, perPage: 10, sort: 'timestamp', order: 'desc' } as const;
+      const capped = await listRuns(db, query, { countCap: 50 });
+      expect(capped).toMatchObject({ total: 50, total_capped: true, total_pages: 5 });
+      expect(capped.runs).toHaveLength(10);
+      const exact = await listRuns(db, query, { countCap: entries.length });
+      expect(exact).toMatchObject({ total: entries.length, total_capped: false });
+      // the reader role sees the views only: the tables are out of reach even for a plain SELECT
+      await expect(db.query('SELECT count(*) FROM public.slsa_runs')).rejects.toThrowCode(
+        'DB_PERMISSION_DENIED',
+      );
+    } finally {
+      await db.close();
+    }
+  });
+
   it.skipIf(skip || name !== 'postgres')(
     'never shows the database URL or password, even when the database is gone',
     async () => {

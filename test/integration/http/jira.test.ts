@@ -20,7 +20,21 @@ async function setup() {
   const env = { PATH: process.env.PATH, JIRA_BASE_URL: base, JIRA_EMAIL: email, JIRA_API_TOKEN: apiToken };
   const run = (extra: string[], more: Record<string, string | undefined> = {}) =>
     runCliCaptured(
-      ['validate', '--json', '--tag', 'v1.2.3', '--repo', 'ledger', '--key', 'signing.pub', '--artifact', 'app.tgz', '--provenance', 'app.intoto.json', ...extra],
+      [
+        'validate',
+        '--json',
+        '--tag',
+        'v1.2.3',
+        '--repo',
+        'ledger',
+        '--key',
+        'signing.pub',
+        '--artifact',
+        'app.tgz',
+        '--provenance',
+        'app.intoto.json',
+        ...extra,
+      ],
       { env: { ...env, ...more }, cwd: release.dir },
     );
   return { release, jira, run };
@@ -40,7 +54,9 @@ describe('validate --require-signoff against a local Jira', () => {
     expect(req.path).toBe('/rest/api/3/issue/REL-1');
     expect(req.query.get('fields')).toBe('status,labels');
     expect(req.headers.authorization).toBe(`Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`);
-    expect(findSecret([done.stdout, done.stderr, labelled.stdout, labelled.stderr], [apiToken])).toBeUndefined();
+    expect(
+      findSecret([done.stdout, done.stderr, labelled.stdout, labelled.stderr], [apiToken]),
+    ).toBeUndefined();
   });
 
   it('fails (exit 1) without approval, with a custom label, and for an issue Jira does not show (404)', async () => {
@@ -53,7 +69,10 @@ describe('validate --require-signoff against a local Jira', () => {
     const missing = await s.run(['--require-signoff', 'REL-404']);
     expect(missing.code).toBe(1);
     expect(missing.json().error!.code).toBe('VALIDATE_SIGNOFF_MISSING');
-    expect(missing.json().error!.details.result).toMatchObject({ status: 'failed', code: 'VALIDATE_SIGNOFF_MISSING' });
+    expect(missing.json().error!.details.result).toMatchObject({
+      status: 'failed',
+      code: 'VALIDATE_SIGNOFF_MISSING',
+    });
   });
 
   it('reports bad credentials (exit 3), missing credentials (exit 2), a bad key (exit 2) and an unreachable Jira (exit 5)', async () => {

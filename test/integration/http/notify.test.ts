@@ -61,7 +61,14 @@ describe('notify against a local Slack webhook and GitHub API', () => {
     expect(result.metrics).toEqual({ notify: { attempts: 1, delivered: 1 } });
     const log = await s.log();
     expect(log).toHaveLength(1);
-    expect(log[0]).toMatchObject({ channel: 'slack', outcome: 'delivered', status: 200, event: 'provenance-failure', tag: 'v1.2.3', run_id: 123456 });
+    expect(log[0]).toMatchObject({
+      channel: 'slack',
+      outcome: 'delivered',
+      status: 200,
+      event: 'provenance-failure',
+      tag: 'v1.2.3',
+      run_id: 123456,
+    });
     expect(await s.leak(r)).toBeUndefined();
   });
 
@@ -72,7 +79,12 @@ describe('notify against a local Slack webhook and GitHub API', () => {
     expect(s.slack.requests).toHaveLength(3);
     expect((await s.log()).map((l) => l.outcome)).toEqual(['retry', 'retry', 'delivered']);
     const metrics = computeNotificationMetrics(await s.log());
-    expect(metrics).toMatchObject({ notifications: 1, delivered: 1, attempts: 3, notification_success_ratio: 1 });
+    expect(metrics).toMatchObject({
+      notifications: 1,
+      delivered: 1,
+      attempts: 3,
+      notification_success_ratio: 1,
+    });
     expect(await s.leak(r)).toBeUndefined();
   });
 
@@ -128,7 +140,9 @@ describe('notify against a local Slack webhook and GitHub API', () => {
     expect(r.code).toBe(5);
     expect(r.json().error!.code).toBe('NOTIFY_FAILED');
     expect((await s.log()).map((l) => l.outcome)).toEqual(['retry', 'failed']);
-    expect(findSecret([r.stdout, r.stderr, await readFile(s.logFile, 'utf8')], [s.slack.secretPath, deadUrl])).toBeUndefined();
+    expect(
+      findSecret([r.stdout, r.stderr, await readFile(s.logFile, 'utf8')], [s.slack.secretPath, deadUrl]),
+    ).toBeUndefined();
   });
 
   it('opens one GitHub issue per (event, tag) and comments on it instead of duplicating', async () => {
@@ -156,14 +170,22 @@ describe('notify against a local Slack webhook and GitHub API', () => {
     const listing = github.requests.find((q) => q.method === 'GET')!;
     expect(listing.query.get('labels')).toBe('slsa-ledger,slsa-ledger:provenance-failure');
     expect(listing.query.get('state')).toBe('all');
-    expect(findSecret([first.stdout, first.stderr, second.stdout, await readFile(s.logFile, 'utf8')], [githubToken, s.slack.secretPath])).toBeUndefined();
+    expect(
+      findSecret(
+        [first.stdout, first.stderr, second.stdout, await readFile(s.logFile, 'utf8')],
+        [githubToken, s.slack.secretPath],
+      ),
+    ).toBeUndefined();
   });
 
   it('reports a rejected GitHub token after still delivering to Slack', async () => {
     const s = await setup();
     const github = new FakeGithub({ token: 'the-right-token-000' });
     const api = await github.mount();
-    const r = await s.run(['--github-issue', '--repository', 'acme/app'], { GITHUB_TOKEN: githubToken, GITHUB_API_URL: api });
+    const r = await s.run(['--github-issue', '--repository', 'acme/app'], {
+      GITHUB_TOKEN: githubToken,
+      GITHUB_API_URL: api,
+    });
     expect(r.code).toBe(3);
     expect(r.json().error!.code).toBe('NOTIFY_REJECTED');
     expect(s.slack.messages).toHaveLength(1);
@@ -175,9 +197,15 @@ describe('notify against a local Slack webhook and GitHub API', () => {
     const none = await s.run([], { SLACK_WEBHOOK_URL: undefined });
     expect(none.code).toBe(2);
     expect(none.json().error!.code).toBe('NOTIFY_WEBHOOK_MISSING');
-    const bad = await runCliCaptured(['notify', '--json', '--event', 'nope', '--tag', 'v1'], { env: s.env, cwd: s.dir });
+    const bad = await runCliCaptured(['notify', '--json', '--event', 'nope', '--tag', 'v1'], {
+      env: s.env,
+      cwd: s.dir,
+    });
     expect(bad.code).toBe(2);
-    const noTag = await runCliCaptured(['notify', '--json', '--event', 'ingest-failed'], { env: s.env, cwd: s.dir });
+    const noTag = await runCliCaptured(['notify', '--json', '--event', 'ingest-failed'], {
+      env: s.env,
+      cwd: s.dir,
+    });
     expect(noTag.code).toBe(3);
     expect(noTag.json().error!.code).toBe('INPUT_INVALID');
     const plainHttp = await s.run([], { SLACK_WEBHOOK_URL: 'http://hooks.example.com/services/x' });

@@ -11,9 +11,14 @@ import { makeRelease, writeLedger } from '../../support/release-fixture.js';
 
 const token = 'ghs_VALIDATESECRET0123456789abcdefXYZ';
 
-async function setup(options: { entries?: (e: LedgerEntry) => LedgerEntry[]; artifactZip?: Uint8Array | null } = {}) {
+async function setup(
+  options: { entries?: (e: LedgerEntry) => LedgerEntry[]; artifactZip?: Uint8Array | null } = {},
+) {
   const release = await makeRelease();
-  const zip = options.artifactZip === undefined ? makeZip({ 'app.intoto.json': release.provenanceBytes }) : options.artifactZip;
+  const zip =
+    options.artifactZip === undefined
+      ? makeZip({ 'app.intoto.json': release.provenanceBytes })
+      : options.artifactZip;
   const blobs = new FakeBlobStore(zip === null ? {} : { '/blob/777.zip': zip });
   const blobOrigin = (await mountFake(blobs.handler)).url;
   const github = new FakeGithub({
@@ -26,12 +31,32 @@ async function setup(options: { entries?: (e: LedgerEntry) => LedgerEntry[]; art
   const webhook = await slack.mount();
   const ledger = join(release.dir, 'ledger');
   await writeLedger(ledger, options.entries ? options.entries(release.entry) : [release.entry]);
-  const env = { PATH: process.env.PATH, GITHUB_TOKEN: token, GITHUB_API_URL: api, SLACK_WEBHOOK_URL: webhook };
+  const env = {
+    PATH: process.env.PATH,
+    GITHUB_TOKEN: token,
+    GITHUB_API_URL: api,
+    SLACK_WEBHOOK_URL: webhook,
+  };
   const run = (extra: string[], more: Record<string, string | undefined> = {}) =>
-    runCliCaptured(['validate', '--json', '--tag', 'v1.2.3', '--repo', 'ledger', '--key', 'signing.pub', '--artifact', 'app.tgz', ...extra], {
-      env: { ...env, ...more },
-      cwd: release.dir,
-    });
+    runCliCaptured(
+      [
+        'validate',
+        '--json',
+        '--tag',
+        'v1.2.3',
+        '--repo',
+        'ledger',
+        '--key',
+        'signing.pub',
+        '--artifact',
+        'app.tgz',
+        ...extra,
+      ],
+      {
+        env: { ...env, ...more },
+        cwd: release.dir,
+      },
+    );
   const secrets = [token, slack.secretPath];
   return { release, github, blobs, slack, api, webhook, ledger, env, run, secrets };
 }
@@ -42,14 +67,22 @@ describe('validate against a ledger clone and a local GitHub API', () => {
     const r = await s.run([]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const result = r.json().result;
-    expect(result).toMatchObject({ tag: 'v1.2.3', run_id: 55, status: 'passed', provenance_source: 'downloaded', recorded: null });
+    expect(result).toMatchObject({
+      tag: 'v1.2.3',
+      run_id: 55,
+      status: 'passed',
+      provenance_source: 'downloaded',
+      recorded: null,
+    });
     expect(result.policy).toEqual({
       sourceUri: 'github.com/acme/app',
       sourceTag: 'v1.2.3',
       commit: s.release.entry.sha,
       builderId: 'https://github.com/acme/app/.github/workflows/slsa-provenance.yml',
     });
-    expect(s.github.requests.map((q) => `${q.method} ${q.path}`)).toEqual(['GET /repos/acme/app/actions/artifacts/777/zip']);
+    expect(s.github.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
+      'GET /repos/acme/app/actions/artifacts/777/zip',
+    ]);
     expect(s.github.requests[0]!.headers.authorization).toBe(`Bearer ${token}`);
     expect(s.blobs.requests).toHaveLength(1);
     expect(s.blobs.requests[0]!.headers.authorization).toBeUndefined();
@@ -59,7 +92,9 @@ describe('validate against a ledger clone and a local GitHub API', () => {
 
   it('refuses an entry whose status is not success (exit 1) with its failure_reason', async () => {
     const s = await setup({
-      entries: (e) => [{ ...e, status: 'failure', artifact_url: null, failure_reason: 'provenance job timed out' }],
+      entries: (e) => [
+        { ...e, status: 'failure', artifact_url: null, failure_reason: 'provenance job timed out' },
+      ],
     });
     const r = await s.run([]);
     expect(r.code).toBe(1);
@@ -77,7 +112,10 @@ describe('validate against a ledger clone and a local GitHub API', () => {
     expect(r.json().error!.code).toBe('VERIFY_SUBJECT_DIGEST_MISMATCH');
     expect(s.slack.messages).toHaveLength(1);
     expect(s.slack.messages[0]!.text).toContain('provenance validation failed: v1.2.3');
-    expect((r.json().error!.details as any).result.escalation).toEqual({ event: 'validation-failed', delivered: true });
+    expect((r.json().error!.details as any).result.escalation).toEqual({
+      event: 'validation-failed',
+      delivered: true,
+    });
   });
 
   it('fails on the wrong source (--source-uri) and on a provenance that is not the recorded one', async () => {
@@ -121,12 +159,32 @@ describe('validate against a ledger clone and a local GitHub API', () => {
 
   it('reads the entry over HTTPS (--manifest-url, private: token) and picks the latest run or --run-id', async () => {
     const release = await makeRelease();
-    const older = { ...release.entry, run_id: 40, timestamp: '2026-11-19T10:00:00Z', status: 'failure' as const, artifact_url: null, failure_reason: 'old run failed' };
+    const older = {
+      ...release.entry,
+      run_id: 40,
+      timestamp: '2026-11-19T10:00:00Z',
+      status: 'failure' as const,
+      artifact_url: null,
+      failure_reason: 'old run failed',
+    };
     const path = 'docs/reports/2026-11-20/manifest.json';
     const github = new FakeGithub({ token, files: { [path]: serializeManifest([release.entry, older]) } });
     const api = await github.mount();
     const url = `${api}/repos/acme/app/contents/${path}`;
-    const base = ['validate', '--json', '--tag', 'v1.2.3', '--manifest-url', url, '--key', release.publicKey, '--artifact', release.artifact, '--provenance', release.provenance];
+    const base = [
+      'validate',
+      '--json',
+      '--tag',
+      'v1.2.3',
+      '--manifest-url',
+      url,
+      '--key',
+      release.publicKey,
+      '--artifact',
+      release.artifact,
+      '--provenance',
+      release.provenance,
+    ];
     const env = { PATH: process.env.PATH, GITHUB_TOKEN: token, GITHUB_API_URL: api };
     const latest = await runCliCaptured(base, { env });
     expect(latest.code, latest.stdout + latest.stderr).toBe(0);
@@ -153,7 +211,20 @@ describe('validate against a ledger clone and a local GitHub API', () => {
     const github = new FakeGithub({ token });
     const api = await github.mount();
     const r = await runCliCaptured(
-      ['validate', '--json', '--tag', 'v1.2.3', '--manifest-url', `${other.url}/manifest.json`, '--key', release.publicKey, '--artifact', release.artifact, '--provenance', release.provenance],
+      [
+        'validate',
+        '--json',
+        '--tag',
+        'v1.2.3',
+        '--manifest-url',
+        `${other.url}/manifest.json`,
+        '--key',
+        release.publicKey,
+        '--artifact',
+        release.artifact,
+        '--provenance',
+        release.provenance,
+      ],
       { env: { PATH: process.env.PATH, GITHUB_TOKEN: token, GITHUB_API_URL: api } },
     );
     expect(r.code, r.stdout).toBe(0);
@@ -164,7 +235,10 @@ describe('validate against a ledger clone and a local GitHub API', () => {
     const s = await setup();
     const both = await s.run(['--manifest-url', 'https://example.com/m.json']);
     expect(both.code).toBe(2);
-    const none = await runCliCaptured(['validate', '--json', '--tag', 'v1.2.3', '--repo', 'ledger'], { env: s.env, cwd: s.release.dir });
+    const none = await runCliCaptured(['validate', '--json', '--tag', 'v1.2.3', '--repo', 'ledger'], {
+      env: s.env,
+      cwd: s.release.dir,
+    });
     expect(none.code).toBe(2);
     expect(s.github.requests).toHaveLength(0);
   });
@@ -173,12 +247,34 @@ describe('validate against a ledger clone and a local GitHub API', () => {
     const release = await makeRelease();
     const remote = await createRemote(release.dir);
     const clone = await cloneRemote(remote, join(release.dir, 'clone'));
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, SLSA_LEDGER_LOCK_DIR: join(release.dir, 'locks'), GITHUB_RUN_ID: '9001' };
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      SLSA_LEDGER_LOCK_DIR: join(release.dir, 'locks'),
+      GITHUB_RUN_ID: '9001',
+    };
     await writeFile(join(release.dir, 'entry.json'), JSON.stringify(release.entry));
-    const seeded = await runCliCaptured(['record', '--json', '--repo', clone, '--entry', join(release.dir, 'entry.json')], { env });
+    const seeded = await runCliCaptured(
+      ['record', '--json', '--repo', clone, '--entry', join(release.dir, 'entry.json')],
+      { env },
+    );
     expect(seeded.code, seeded.stdout + seeded.stderr).toBe(0);
     await git(clone, ['pull', '-q', 'origin', 'main']);
-    const argv = ['validate', '--json', '--tag', 'v1.2.3', '--repo', 'clone', '--key', 'signing.pub', '--artifact', 'app.tgz', '--provenance', 'app.intoto.json', '--record'];
+    const argv = [
+      'validate',
+      '--json',
+      '--tag',
+      'v1.2.3',
+      '--repo',
+      'clone',
+      '--key',
+      'signing.pub',
+      '--artifact',
+      'app.tgz',
+      '--provenance',
+      'app.intoto.json',
+      '--record',
+    ];
     const passed = await runCliCaptured(argv, { env, cwd: release.dir });
     expect(passed.code, passed.stdout + passed.stderr).toBe(0);
     expect(passed.json().result.recorded).toMatchObject({ outcome: 'committed', queued: false });
@@ -195,9 +291,25 @@ describe('validate against a ledger clone and a local GitHub API', () => {
     expect(landed.governance_flag).toBe('validation-failed');
     expect(landed.validation.status).toBe('failed');
     expect(landed.validation.reason).toMatch(/^VERIFY_SUBJECT_DIGEST_MISMATCH: /);
-    expect(landed.governance_history.map((h: { flag: string }) => h.flag)).toEqual(['provenance-ready', 'validated']);
+    expect(landed.governance_history.map((h: { flag: string }) => h.flag)).toEqual([
+      'provenance-ready',
+      'validated',
+    ]);
 
-    const noClone = await runCliCaptured(['validate', '--json', '--tag', 'v1.2.3', '--manifest-url', 'https://example.com/m.json', '--artifact', 'app.tgz', '--record'], { env, cwd: release.dir });
+    const noClone = await runCliCaptured(
+      [
+        'validate',
+        '--json',
+        '--tag',
+        'v1.2.3',
+        '--manifest-url',
+        'https://example.com/m.json',
+        '--artifact',
+        'app.tgz',
+        '--record',
+      ],
+      { env, cwd: release.dir },
+    );
     expect(noClone.code).toBe(2);
   });
 });

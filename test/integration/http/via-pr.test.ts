@@ -26,7 +26,10 @@ const entry: LedgerEntry = {
 
 function branchExists(remote: string, branch: string): boolean {
   try {
-    execFileSync('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: remote, stdio: 'ignore' });
+    execFileSync('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
+      cwd: remote,
+      stdio: 'ignore',
+    });
     return true;
   } catch {
     return false;
@@ -51,10 +54,13 @@ async function setup(pullMode: 'ok' | 'refuse' | 'no-auto-merge' = 'ok') {
     SLSA_LEDGER_LOCK_DIR: join(root, 'locks'),
   };
   const record = (extra: string[] = [], more: Record<string, string | undefined> = {}) =>
-    runCliCaptured(['record', '--json', '--via-pr', '--repo', 'clone', '--entry', join(root, 'entry.json'), ...extra], {
-      env: { ...env, ...more },
-      cwd: root,
-    });
+    runCliCaptured(
+      ['record', '--json', '--via-pr', '--repo', 'clone', '--entry', join(root, 'entry.json'), ...extra],
+      {
+        env: { ...env, ...more },
+        cwd: root,
+      },
+    );
   return { root, remote, clone, github, api, env, record };
 }
 
@@ -76,20 +82,37 @@ describe('record --via-pr against a bare remote and a local GitHub API', () => {
     expect(head).toBe(result.commit);
     const message = await git(s.remote, ['log', '-1', '--format=%B', head]);
     const pull = s.github.pulls[0]!;
-    expect(pull).toMatchObject({ title: message.split('\n')[0], head: 'provenance/v1.2.3-55', base: 'main', autoMerge: true, mergeMethod: 'REBASE' });
+    expect(pull).toMatchObject({
+      title: message.split('\n')[0],
+      head: 'provenance/v1.2.3-55',
+      base: 'main',
+      autoMerge: true,
+      mergeMethod: 'REBASE',
+    });
     expect(pull.title).toBe('provenance: record v1.2.3 (run 55, success)');
-    for (const trailer of ['Provenance-Run-Id: 55', 'Provenance-Tag: v1.2.3', 'Manifest-Path: docs/reports/2026-11-20/manifest.json', 'Manifest-Sha256: ']) {
+    for (const trailer of [
+      'Provenance-Run-Id: 55',
+      'Provenance-Tag: v1.2.3',
+      'Manifest-Path: docs/reports/2026-11-20/manifest.json',
+      'Manifest-Sha256: ',
+    ]) {
       expect(pull.body).toContain(trailer);
       expect(message).toContain(trailer);
     }
     // main is untouched until the pull request merges
     expect(await showFile(s.remote, 'main', 'docs/reports/2026-11-20/manifest.json')).toBeUndefined();
-    expect(s.github.requests.map((q) => `${q.method} ${q.path}`)).toEqual(['POST /repos/acme/app/pulls', 'POST /graphql']);
+    expect(s.github.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
+      'POST /repos/acme/app/pulls',
+      'POST /graphql',
+    ]);
     for (const q of s.github.requests) expect(q.headers.authorization).toBe(`token ${token}`);
     expect(findSecret([r.stdout, r.stderr], [token])).toBeUndefined();
 
     // the same key again (a newer timestamp): the branch is updated and the open pull request reused
-    await writeFile(join(s.root, 'entry.json'), JSON.stringify({ ...entry, timestamp: '2026-11-20T11:00:00Z', governance_flag: 'validated' }));
+    await writeFile(
+      join(s.root, 'entry.json'),
+      JSON.stringify({ ...entry, timestamp: '2026-11-20T11:00:00Z', governance_flag: 'validated' }),
+    );
     const again = await s.record();
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.json().result.pull_request).toMatchObject({ number: 101, reused: true });
@@ -135,21 +158,45 @@ describe('record --via-pr against a bare remote and a local GitHub API', () => {
     const { removeFreezeHook } = await import('../../support/git.js');
     await removeFreezeHook(s.remote);
     await writeFile(join(s.root, 'release-entry.json'), JSON.stringify(release.entry));
-    const seeded = await runCliCaptured(['record', '--json', '--repo', 'clone', '--entry', join(s.root, 'release-entry.json')], { env: s.env, cwd: s.root });
+    const seeded = await runCliCaptured(
+      ['record', '--json', '--repo', 'clone', '--entry', join(s.root, 'release-entry.json')],
+      { env: s.env, cwd: s.root },
+    );
     expect(seeded.code, seeded.stdout + seeded.stderr).toBe(0);
     await installFreezeHook(s.remote, 'main');
     await git(s.clone, ['pull', '-q', 'origin', 'main']);
     const r = await runCliCaptured(
-      ['validate', '--json', '--tag', 'v1.2.3', '--repo', 'clone', '--key', release.publicKey, '--artifact', release.artifact, '--provenance', release.provenance, '--record', '--via-pr'],
+      [
+        'validate',
+        '--json',
+        '--tag',
+        'v1.2.3',
+        '--repo',
+        'clone',
+        '--key',
+        release.publicKey,
+        '--artifact',
+        release.artifact,
+        '--provenance',
+        release.provenance,
+        '--record',
+        '--via-pr',
+      ],
       { env: { ...s.env, GITHUB_RUN_ID: '777' }, cwd: s.root },
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const result = r.json().result;
-    expect(result.recorded).toMatchObject({ outcome: 'committed', queued: false, pr_url: 'https://github.com/acme/app/pull/101' });
+    expect(result.recorded).toMatchObject({
+      outcome: 'committed',
+      queued: false,
+      pr_url: 'https://github.com/acme/app/pull/101',
+    });
     const text = await showFile(s.remote, 'provenance/v1.2.3-55', 'docs/reports/2026-11-20/manifest.json');
     const landed = JSON.parse(text!)[0];
     expect(landed.governance_flag).toBe('validated');
     expect(landed.validation).toMatchObject({ status: 'passed', validator_run_id: 777 });
-    expect(landed.governance_history).toEqual([{ flag: 'provenance-ready', timestamp: release.entry.timestamp, run_id: 55 }]);
+    expect(landed.governance_history).toEqual([
+      { flag: 'provenance-ready', timestamp: release.entry.timestamp, run_id: 55 },
+    ]);
   });
 });

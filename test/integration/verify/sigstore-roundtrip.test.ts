@@ -189,6 +189,30 @@ describe('keyless sign -> verify against a local sigstore', () => {
     expect(() => verify(other, trust)).toThrowCode('VERIFY_SIGNATURE_INVALID');
   });
 
+  it.each([
+    ['another payload type', 'application/vnd.example+json', statement(), 'VERIFY_PAYLOAD_TYPE_INVALID'],
+    [
+      'a payload that is not json',
+      'application/vnd.in-toto+json',
+      Buffer.from('not json'),
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
+    [
+      'json that is not a statement',
+      'application/vnd.in-toto+json',
+      Buffer.from('{"a":1}'),
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
+  ] as const)('rejects a validly signed bundle with %s', async (_name, payloadType, payload, code) => {
+    const signed = await signWithSigstore(payload, payloadType, {
+      fulcioUrl: sigstore.fulcioUrl,
+      rekorUrl: sigstore.rekorUrl,
+      identityToken: githubIdentityToken(claims),
+      retries: 0,
+    });
+    expect(() => verify(signed, trust)).toThrowCode(code);
+  });
+
   it('rejects a bundle under a foreign trusted root', async () => {
     const foreign = await startLocalSigstore();
     try {
@@ -205,6 +229,30 @@ describe('keyless sign -> verify against a local sigstore', () => {
     const swapped = structuredClone(bundle);
     swapped.verificationMaterial.tlogEntries = second.verificationMaterial.tlogEntries;
     expect(() => verify(swapped, trust)).toThrowCode('VERIFY_TLOG_INVALID');
+  });
+});
+
+describe('keyless signing failures', () => {
+  it.each([
+    ['an unreachable fulcio', 'http://127.0.0.1:1', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.'],
+    ['a fulcio that refuses the token', undefined, 'not-a-jwt-secret-token'],
+  ] as const)('%s -> SIGN_FAILED, without the token in the error', async (_name, fulcioUrl, token) => {
+    const sigstore = await startLocalSigstore();
+    try {
+      const error = await signWithSigstore(statement(), 'application/vnd.in-toto+json', {
+        fulcioUrl: fulcioUrl ?? sigstore.fulcioUrl,
+        rekorUrl: sigstore.rekorUrl,
+        identityToken: token,
+        retries: 0,
+        timeoutMs: 5_000,
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'SIGN_FAILED' });
+      expect(
+        JSON.stringify({ m: (error as Error).message, c: String((error as Error).cause) }),
+      ).not.toContain(token);
+    } finally {
+      await sigstore.close();
+    }
   });
 });
 

@@ -390,3 +390,39 @@ describe('audit-workflows errors', () => {
     expect(run.code).toBe(2);
   });
 });
+
+describe('the templates call commands and flags the CLI has', () => {
+  const invocations = templateNames.flatMap((name) => {
+    const wf = parse(readTemplate(name)) as { jobs: Record<string, { steps?: any[] }> };
+    return Object.entries(wf.jobs).flatMap(([jobId, job]) =>
+      (job.steps ?? [])
+        .filter((s) => s.uses === './.github/actions/slsa-ledger')
+        .map(
+          (s) =>
+            [
+              `${name} ${jobId} ${s.with.command as string}`,
+              s.with.command as string,
+              String(s.with.args ?? ''),
+            ] as const,
+        ),
+    );
+  });
+
+  it('finds the slsa-ledger steps', () => {
+    expect(invocations.map(([, c]) => c).sort()).toEqual(
+      expect.arrayContaining(['attest', 'dispatch', 'flush', 'ingest', 'notify', 'record', 'validate']),
+    );
+  });
+
+  it.each(invocations)('%s', async (_where, name, args) => {
+    const { commands } = await import('../../../src/cli/commands/index.js');
+    const { parseCommandArgs } = await import('../../../src/cli/args.js');
+    const { splitArgs } = await import('../../../src/action/inputs.js');
+    const entry = commands[name];
+    expect(entry, `command ${name}`).toBeDefined();
+    const { command } = await entry!.load();
+    // expressions are filled in by the runner; any word stands in for them here
+    const argv = splitArgs(args.replace(/\$\{\{[^}]*\}\}/g, 'v1.2.3'));
+    expect(() => parseCommandArgs(command.spec, argv)).not.toThrow();
+  });
+});

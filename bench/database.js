@@ -1,0 +1,310 @@
+// Database suite (issue 5): ingest rows/s into PostgreSQL 15 through slsa_ingest_batch as the role
+// slsa_manifest_ingest, against the baseline `psql \copy` into a staging table plus the same upsert
+// (the function's own INSERT … ON CONFLICT + audit statement, cut from the migration) on the same
+// server in the same run; PGlite rows/s (a smaller N); `kpi` and the KPI views at N runs: p95.
+// N = 1,000,000 (BENCH_SCALE=small: 20,000; PGlite 50,000 / 2,000). Entries are generated directly
+// as rows (no git ledger), spread over the 365 days before now.
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadKpiReport } from '../dist/app/kpi.js';
+import { resolveKpiWindow } from '../dist/core/kpi/window.js';
+import { openDatabase } from '../dist/io/db.js';
+import { createSqlIngestSink } from '../dist/io/ingest-sink.js';
+import { applyMigrations, defaultMigrationsDir } from '../dist/io/migrations.js';
+
+const small = process.env.BENCH_SCALE === 'small';
+const N = Number(process.env.BENCH_DB_ROWS ?? (small ? 20_000 : 1_000_000));
+const N_PGLITE = Number(process.env.BENCH_PGLITE_ROWS ?? (small ? 2_000 : 50_000));
+const BATCH = 5_000;
+const QUERIES = small ? 20 : 40;
+const host = '127.0.0.1';
+const adminUrl = `postgres://postgres@${host}:5432/postgres`;
+const DAY = 86_400_000;
+
+function percentile(sorted, p) {
+  const rank = (sorted.length - 1) * p;
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+}
+
+const hex = (n, len) => n.toString(16).padStart(len, '0');
+
+/** Item i of the generated ledger: an entry plus where it was read. */
+function item(i, now) {
+  // spread over the 365 days before now (a step co-prime with the span visits every second)
+  const ts = new Date(now - ((i * 7919) % (365 * 86_400)) * 1000);
+  const iso = `${ts.toISOString().slice(0, 19)}Z`;
+  const day = iso.slice(0, 10);
+  const failed = i % 17 === 0;
+  const entry = {
+    run_id: i + 1,
+    tag: `v${2025 + (i % 2)}.${(i >> 10) % 12}.${i}`,
+    sha: hex(i + 1, 40),
+    artifact_url: failed ? null : `https://github.com/acme/app/releases/download/v${i}/app.tgz`,
+    actor: ['release-bot', 'octocat', 'mona'][i % 3],
+    timestamp: iso,
+    status: failed ? 'failure' : 'success',
+    governance_flag: failed ? 'artifact-missing' : 'provenance-ready',
+    release_url: `https://github.com/acme/app/releases/tag/v${i}`,
+    ...(failed ? { failure_reason: 'upload failed' } : {}),
+    ...(i % 3 === 0 ? { validation: { status: 'passed', validated_at: iso } } : {}),
+    metrics: {
+      dispatch_token_rotated_at: '2025-10-01T00:00:00Z',
+      dispatch_token_expires_at: '2026-12-31T00:00:00Z',
+      artifact_upload_latency_s: (i % 97) / 3,
+      lock_wait_s: (i % 13) / 4,
+      notify: { attempts: 1 + (i % 2), delivered: 1 },
+    },
+  };
+  return {
+    entry,
+    manifest_path: `docs/reports/${day}/manifest.json`,
+    manifest_hash: hex(i % 365, 64),
+    git_commit: hex(42, 40),
+  };
+}
+
+async function admin(sql) {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+async function freshDatabase(name) {
+  await admin(`DROP DATABASE IF EXISTS ${name}`);
+  await admin(`CREATE DATABASE ${name}`);
+  const url = `postgres://postgres@${host}:5432/${name}`;
+  const db = await openDatabase({ databaseUrl: url });
+  try {
+    await applyMigrations(db);
+  } finally {
+    await db.close();
+  }
+  return url;
+}
+
+/** The function's upsert statement, reading a staging table instead of the jsonb batch. */
+function upsertFromStaging() {
+  const file = readFileSync(join(defaultMigrationsDir, '20261126150100_slsa_ingest_function.sql'), 'utf8');
+  const start = file.indexOf('WITH input AS (');
+  const end = file.indexOf('FROM audit;', start) + 'FROM audit'.length;
+  let sql = file.slice(start, end);
+  sql = sql.replace(
+    /FROM jsonb_to_recordset\(batch->'entries'\)\s+AS i\(entry jsonb, manifest_path text, manifest_hash text, git_commit text\)/,
+    'FROM bench_staging i',
+  );
+  sql = sql.replace(/\bv_id\b/g, 'NULL::uuid').replace(/\s+INTO v_inserted, v_updated/, '');
+  if (sql.includes('batch->') || !sql.includes('bench_staging'))
+    throw new Error('could not cut the upsert out of the migration');
+  return `${sql};`;
+}
+
+async function ingestOurs(url, n, now, log) {
+  const db = await openDatabase({ databaseUrl: url, role: 'ingest' });
+  const sink = createSqlIngestSink(db);
+  const id = randomUUID();
+  const started = performance.now();
+  await sink.begin({ ingest_id: id, ledger: 'bench', engine: 'postgres', to_commit: null });
+  let inserted = 0;
+  for (let i = 0; i < n; i += BATCH) {
+    const items = [];
+    for (let j = i; j < Math.min(n, i + BATCH); j++) items.push(item(j, now));
+    inserted += (await sink.upsert(id, items)).inserted;
+    if ((i / BATCH) % 40 === 0) log(`ingest ${i + items.length}/${n}`);
+  }
+  await sink.finish({ ingest_id: id, status: 'succeeded', entries_failed: 0, watermark: null });
+  const seconds = (performance.now() - started) / 1000;
+  await sink.close();
+  if (inserted !== n) throw new Error(`inserted ${inserted} of ${n}`);
+  return seconds;
+}
+
+async function writeCsv(path, n, now) {
+  const out = createWriteStream(path);
+  const q = (s) => (s === null ? '' : `"${String(s).replace(/"/g, '""')}"`);
+  for (let i = 0; i < n; i++) {
+    const it = item(i, now);
+    if (
+      !out.write(
+        `${q(JSON.stringify(it.entry))},${q(it.manifest_path)},${q(it.manifest_hash)},${q(it.git_commit)}\n`,
+      )
+    ) {
+      await new Promise((r) => out.once('drain', r));
+    }
+  }
+  await new Promise((r) => out.end(r));
+}
+
+function baselinePsql(url, csv, dir) {
+  const script = join(dir, 'baseline.sql');
+  writeFileSync(
+    script,
+    [
+      '\\set ON_ERROR_STOP on',
+      'CREATE UNLOGGED TABLE bench_staging (entry jsonb, manifest_path text, manifest_hash text, git_commit text);',
+      `\\copy bench_staging FROM '${csv}' WITH (FORMAT csv)`,
+      'BEGIN;',
+      upsertFromStaging(),
+      'COMMIT;',
+    ].join('\n'),
+  );
+  const started = performance.now();
+  const r = spawnSync('psql', ['-q', '-X', '-d', url, '-f', script], { encoding: 'utf8' });
+  const seconds = (performance.now() - started) / 1000;
+  if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
+  return seconds;
+}
+
+async function p95(fn) {
+  await fn();
+  const times = [];
+  for (let i = 0; i < QUERIES; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return Math.round(percentile(times, 0.95) * 10) / 10;
+}
+
+export async function runDatabaseBench({ log }) {
+  const rows = [];
+  const now = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'slsa-bench-db-'));
+  try {
+    // ours and the baseline on the same server, in this run
+    const oursUrl = await freshDatabase('slsa_bench_ingest');
+    log(`ingest ${N} entries through slsa_ingest_batch (batches of ${BATCH})`);
+    const ours = await ingestOurs(oursUrl, N, now, log);
+    const baseUrl = await freshDatabase('slsa_bench_copy');
+    const csv = join(dir, 'entries.csv');
+    await writeCsv(csv, N, now);
+    log('baseline: psql \\copy into a staging table + the same upsert');
+    const base = baselinePsql(baseUrl, csv, dir);
+    await admin('DROP DATABASE IF EXISTS slsa_bench_copy');
+    const ratio = base / ours;
+    rows.push(
+      { metric: `postgres ingest rows/s (N=${N})`, value: Math.round(N / ours), unit: 'rows/s' },
+      { metric: 'psql \\copy + upsert rows/s (baseline)', value: Math.round(N / base), unit: 'rows/s' },
+      {
+        metric: 'ingest vs \\copy+upsert',
+        value: Math.round(ratio * 100) / 100,
+        unit: 'x',
+        goal: '>= 0.8',
+        met: ratio >= 0.8,
+      },
+    );
+
+    // kpi and the KPI views at N runs, as the reader role
+    await admin('VACUUM ANALYZE').catch(() => undefined);
+    const reader = await openDatabase({ databaseUrl: oursUrl, role: 'reader' });
+    try {
+      await reader.exec('ANALYZE').catch(() => undefined);
+      const nowDate = new Date(now);
+      const window30 = resolveKpiWindow({}, nowDate);
+      const window365 = resolveKpiWindow({ since: '366d' }, nowDate);
+      const kpi30 = await p95(() => loadKpiReport(reader, window30, nowDate));
+      const kpi365 = await p95(() => loadKpiReport(reader, window365, nowDate));
+      const daily = await p95(() =>
+        reader.query('SELECT * FROM public.provenance_kpi_daily WHERE day >= $1::date ORDER BY day', [
+          window30.since.slice(0, 10),
+        ]),
+      );
+      const kpiView = await p95(() =>
+        reader.query(
+          'SELECT tag, status, validated_at, run_id, release_url FROM public.provenance_kpi WHERE tag = $1',
+          ['v2025.0.1000'],
+        ),
+      );
+      const lag = await p95(() =>
+        reader.query('SELECT max(lag_s) FROM public.provenance_ingest_lag WHERE "timestamp" >= $1', [
+          window30.since,
+        ]),
+      );
+      rows.push(
+        {
+          metric: `kpi p95, default 30-day window (N=${N})`,
+          value: kpi30,
+          unit: 'ms',
+          goal: '< 100',
+          met: kpi30 < 100,
+        },
+        {
+          metric: `kpi p95, 365-day window = all runs (N=${N})`,
+          value: kpi365,
+          unit: 'ms',
+          goal: '< 100',
+          met: kpi365 < 100,
+        },
+        {
+          metric: 'provenance_kpi_daily p95 (30 days)',
+          value: daily,
+          unit: 'ms',
+          goal: '< 100',
+          met: daily < 100,
+        },
+        {
+          metric: 'provenance_kpi p95 (one tag)',
+          value: kpiView,
+          unit: 'ms',
+          goal: '< 100',
+          met: kpiView < 100,
+        },
+        {
+          metric: 'provenance_ingest_lag p95 (30 days)',
+          value: lag,
+          unit: 'ms',
+          goal: '< 100',
+          met: lag < 100,
+        },
+      );
+    } finally {
+      await reader.close();
+    }
+    await admin('DROP DATABASE IF EXISTS slsa_bench_ingest');
+
+    // PGlite: smaller N (single-threaded WebAssembly)
+    const pgliteDir = join(dir, 'pglite');
+    const lite = await openDatabase({ dataDir: pgliteDir, role: 'ingest', migrate: true });
+    try {
+      const sink = createSqlIngestSink(lite);
+      const id = randomUUID();
+      const started = performance.now();
+      await sink.begin({ ingest_id: id, ledger: 'bench', engine: 'pglite', to_commit: null });
+      for (let i = 0; i < N_PGLITE; i += 1000) {
+        const items = [];
+        for (let j = i; j < Math.min(N_PGLITE, i + 1000); j++) items.push(item(j, now));
+        await sink.upsert(id, items);
+      }
+      await sink.finish({ ingest_id: id, status: 'succeeded', entries_failed: 0, watermark: null });
+      const seconds = (performance.now() - started) / 1000;
+      rows.push({
+        metric: `pglite ingest rows/s (N=${N_PGLITE})`,
+        value: Math.round(N_PGLITE / seconds),
+        unit: 'rows/s',
+      });
+    } finally {
+      await lite.close();
+    }
+    const wal = spawnSync('du', ['-sm', join(pgliteDir, 'pg_wal')], { encoding: 'utf8' });
+    rows.push({
+      metric: 'pglite pg_wal after ingest',
+      value: Number(wal.stdout.split(/\s/)[0] ?? 0),
+      unit: 'MiB',
+      goal: '<= 96',
+      met: Number(wal.stdout.split(/\s/)[0] ?? 0) <= 96,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
