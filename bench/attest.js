@@ -109,7 +109,10 @@ export async function runAttestBench({ log }) {
     const artifact = join(work, 'small.bin');
     writeFileSync(artifact, 'small artifact\n');
     const provenance = join(work, 'small.sigstore.json');
-    execFileSync(process.execPath, [bin, 'attest', artifact, '--key', keyPath, '--out', provenance], { env });
+    execFileSync(process.execPath, [bin, 'attest', artifact, '--key', keyPath, '--out', provenance], {
+      env,
+      stdio: 'ignore',
+    });
     const { verifyArtifacts } = await import(join(root, 'dist/app/verify.js'));
     const { verifyKeySigned, computeKeyId } = await import(join(root, 'dist/core/verify/signature-key.js'));
     const { checkProvenance } = await import(join(root, 'dist/core/verify/policy.js'));
@@ -119,7 +122,10 @@ export async function runAttestBench({ log }) {
     const policy = { sourceUri: 'github.com/bench/bench', sourceTag: 'v1.0.0' };
     const { createHash } = await import('node:crypto');
     const { readFileSync } = await import('node:fs');
-    const artifactDigest = { name: 'small.bin', sha256: createHash('sha256').update(readFileSync(artifact)).digest('hex') };
+    const artifactDigest = {
+      name: 'small.bin',
+      sha256: createHash('sha256').update(readFileSync(artifact)).digest('hex'),
+    };
     const perSecond = async (fn, seconds = small ? 0.5 : 2) => {
       let n = 0;
       const started = performance.now();

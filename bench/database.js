@@ -23,7 +23,6 @@ const BATCH = 5_000;
 const QUERIES = small ? 20 : 40;
 const host = '127.0.0.1';
 const adminUrl = `postgres://postgres@${host}:5432/postgres`;
-const DAY = 86_400_000;
 
 function percentile(sorted, p) {
   const rank = (sorted.length - 1) * p;
@@ -35,9 +34,9 @@ function percentile(sorted, p) {
 const hex = (n, len) => n.toString(16).padStart(len, '0');
 
 /** Item i of the generated ledger: an entry plus where it was read. */
-function item(i, now) {
-  // spread over the 365 days before now (a step co-prime with the span visits every second)
-  const ts = new Date(now - ((i * 7919) % (365 * 86_400)) * 1000);
+function item(i, now, n) {
+  // in time order over the 365 days before now, as a ledger grows (rows land in timestamp order)
+  const ts = new Date(now - 365 * 86_400_000 + Math.floor((i * 365 * 86_400) / n) * 1000);
   const iso = `${ts.toISOString().slice(0, 19)}Z`;
   const day = iso.slice(0, 10);
   const failed = i % 17 === 0;
@@ -117,7 +116,7 @@ async function ingestOurs(url, n, now, log) {
   let inserted = 0;
   for (let i = 0; i < n; i += BATCH) {
     const items = [];
-    for (let j = i; j < Math.min(n, i + BATCH); j++) items.push(item(j, now));
+    for (let j = i; j < Math.min(n, i + BATCH); j++) items.push(item(j, now, n));
     inserted += (await sink.upsert(id, items)).inserted;
     if ((i / BATCH) % 40 === 0) log(`ingest ${i + items.length}/${n}`);
   }
@@ -132,7 +131,7 @@ async function writeCsv(path, n, now) {
   const out = createWriteStream(path);
   const q = (s) => (s === null ? '' : `"${String(s).replace(/"/g, '""')}"`);
   for (let i = 0; i < n; i++) {
-    const it = item(i, now);
+    const it = item(i, now, n);
     if (
       !out.write(
         `${q(JSON.stringify(it.entry))},${q(it.manifest_path)},${q(it.manifest_hash)},${q(it.git_commit)}\n`,
@@ -205,10 +204,13 @@ export async function runDatabaseBench({ log }) {
     );
 
     // kpi and the KPI views at N runs, as the reader role
-    await admin('VACUUM ANALYZE').catch(() => undefined);
+    // autovacuum would get there too; do it now so the visibility map allows index-only scans
+    const owner = new pg.Client({ connectionString: oursUrl });
+    await owner.connect();
+    await owner.query('VACUUM ANALYZE');
+    await owner.end();
     const reader = await openDatabase({ databaseUrl: oursUrl, role: 'reader' });
     try {
-      await reader.exec('ANALYZE').catch(() => undefined);
       const nowDate = new Date(now);
       const window30 = resolveKpiWindow({}, nowDate);
       const window365 = resolveKpiWindow({ since: '366d' }, nowDate);
@@ -282,7 +284,7 @@ export async function runDatabaseBench({ log }) {
       await sink.begin({ ingest_id: id, ledger: 'bench', engine: 'pglite', to_commit: null });
       for (let i = 0; i < N_PGLITE; i += 1000) {
         const items = [];
-        for (let j = i; j < Math.min(N_PGLITE, i + 1000); j++) items.push(item(j, now));
+        for (let j = i; j < Math.min(N_PGLITE, i + 1000); j++) items.push(item(j, now, N_PGLITE));
         await sink.upsert(id, items);
       }
       await sink.finish({ ingest_id: id, status: 'succeeded', entries_failed: 0, watermark: null });

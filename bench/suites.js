@@ -18,3 +18,8 @@ suites.push({ name: 'attest', run: runAttestBench });
 // KPI views p95 at 1,000,000 runs (BENCH_SCALE=small: 20,000).
 import { runDatabaseBench } from './database.js';
 suites.push({ name: 'database', run: runDatabaseBench });
+
+// Integrations: Slack delivery through notifyEvent vs a bare fetch, artifact download (302, unzip)
+// vs a bare fetch, notification metrics over a large log (BENCH_SCALE=small: smaller counts).
+import { runIntegrationsBench } from './integrations.js';
+suites.push({ name: 'integrations', run: runIntegrationsBench });

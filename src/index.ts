@@ -43,7 +43,12 @@ export {
   type EntryMetrics,
   type GovernanceHistoryItem,
 } from './core/ledger/entry.js';
-export { applyMergeRule, type MergeResult, type MergeOutcome, type ManifestDay } from './core/ledger/merge.js';
+export {
+  applyMergeRule,
+  type MergeResult,
+  type MergeOutcome,
+  type ManifestDay,
+} from './core/ledger/merge.js';
 export { findingCodes, type CheckFinding, type FindingCode } from './core/ledger/check.js';
 export type { QueueItem } from './core/ledger/queue.js';
 export {
@@ -184,3 +189,76 @@ export {
 } from './core/kpi/kpi.js';
 export { resolveKpiWindow } from './core/kpi/window.js';
 export { renderKpiTable } from './core/kpi/table.js';
+
+// ---- orchestration and alerts: dispatch, notify, validate, record --via-pr, Jira sign-off ------
+/**
+ * Triggers the provenance workflow and reports its run id and the dispatch token's expiry and age.
+ * @throws `DISPATCH_TOKEN_MISSING`, `DISPATCH_TOKEN_EXPIRED`, `GITHUB_REJECTED`, `DISPATCH_FAILED`, `DISPATCH_RUN_NOT_FOUND`
+ */
+export { dispatchWorkflow, type DispatchOptions, type DispatchResult } from './app/dispatch.js';
+/**
+ * Sends one alert to Slack (retried) and optionally a de-duplicated GitHub issue; logs every attempt.
+ * @throws `NOTIFY_WEBHOOK_MISSING`, `NOTIFY_REJECTED`, `NOTIFY_FAILED`
+ */
+export { notifyEvent, type NotifyOptions, type NotifyResult } from './app/notify.js';
+/**
+ * Security CI: gates a tag's entry on status success, verifies its provenance with a policy derived
+ * from the entry, checks an optional Jira sign-off and records the verdict.
+ * @throws `VALIDATE_STATUS_NOT_SUCCESS`, `ARTIFACT_UNAVAILABLE`, `VALIDATE_SIGNOFF_MISSING`, any `VERIFY_*` code
+ */
+export {
+  validateRelease,
+  type ValidateOptions,
+  type ValidateResult,
+  type VerdictRecorder,
+  type RecordedVerdict,
+} from './app/validate.js';
+/** `record --via-pr`: the ledger commit through a pull request (auto-merge where allowed); refused → queued. */
+export {
+  recordEntryViaPullRequest,
+  type RecordViaPullRequestOptions,
+  type RecordViaPullRequestResult,
+} from './app/record-via-pr.js';
+/** The pull-request publisher for `recordEntry` (the swappable push step). */
+export { PullRequestPublisher, pullRequestBranch, type PullRequestInfo } from './io/github-pr-publisher.js';
+/** The events, their Slack messages and GitHub issues, and the retry policy (pure). */
+export {
+  notifyEvents,
+  buildSlackMessage,
+  buildIssue,
+  type NotifyEvent,
+  type NotifySubject,
+} from './core/notify/events.js';
+export {
+  decideRetry,
+  defaultRetryPolicy,
+  type RetryPolicy,
+  type RetryDecision,
+} from './core/notify/retry.js';
+/** Notification success ratio and latencies from `out/provenance/notifications.jsonl`. */
+export {
+  computeNotificationMetrics,
+  parseNotificationLog,
+  type NotificationAttempt,
+  type NotificationMetrics,
+} from './core/notify/metrics.js';
+export { readNotificationLog, defaultNotificationsLog } from './io/notifications-log.js';
+/** Dispatch token expiry/rotation decisions and the verification policy an entry implies (pure). */
+export { decideTokenAudit, type TokenAudit, type TokenFlag } from './core/dispatch/token-audit.js';
+export { derivePolicy, selectEntry } from './core/validate/validate-plan.js';
+export { decideSignoff, defaultSignoffLabel } from './core/validate/signoff.js';
+/**
+ * The KPI dashboard and its read-only JSON API (`serve`), reading as `slsa_kpi_reader`.
+ * @throws `DB_UNAVAILABLE`, `DB_NOT_MIGRATED`, `DASHBOARD_LISTEN_FAILED`, `DASHBOARD_ASSETS_MISSING`
+ */
+export {
+  serveDashboard,
+  createDashboardHandler,
+  createDatabaseBackend,
+  type ServeDashboardOptions,
+  type RunningDashboard,
+  type DashboardBackend,
+} from './app/serve.js';
+/** The dashboard's run queries (read-only transactions, bind parameters only). */
+export { listRuns, getRun, type RunsPage, type RunSummary, type RunDetail } from './io/runs-query.js';
+export { parseRunsQuery, parseKpiQuery, type RunsQuery } from './core/dashboard/query.js';

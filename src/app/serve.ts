@@ -18,13 +18,13 @@ import {
   type AssetPath,
 } from '../core/dashboard/routes.js';
 import { buildDashboardView, type HeadlineKpis } from '../core/dashboard/view-model.js';
-import { buildKpiReport, type KpiReport, type KpiWindow } from '../core/kpi/kpi.js';
+import type { KpiReport, KpiWindow } from '../core/kpi/kpi.js';
 import { DEFAULT_WINDOW_DAYS } from '../core/kpi/window.js';
 import type { Clock, Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError } from '../errors.js';
+import { loadKpiReport } from './kpi.js';
 import { startHttpServer, type HttpHandler, type HttpResponse } from '../io/http-server.js';
 import { openDatabase, type DbClient, type DbEngine } from '../io/db.js';
-import { queryKpiAggregates } from '../io/kpi-queries.js';
 import {
   getRun,
   listRuns,
@@ -224,12 +224,14 @@ export const defaultPort = 8080;
 export function createDatabaseBackend(db: DbClient): DashboardBackend {
   return {
     async kpis(window, now) {
-      // the KPI engineer's SQL aggregates and report builder, over the reader views
-      const metrics = buildKpiReport(
-        await withReader(db, (tx) => queryKpiAggregates(tx, window)),
-        window,
-        now,
-      );
+      // the `kpi` command's report (read-only transaction over the reader views)
+      let metrics: KpiReport;
+      try {
+        metrics = await loadKpiReport(db, window, now);
+      } catch (error) {
+        if (isSlsaLedgerError(error)) throw error;
+        throw new SlsaLedgerError('DB_QUERY_FAILED', 'database query failed', { cause: error });
+      }
       return { metrics, headline: headlineFromKpis(metrics) };
     },
     aggregates: (window) => loadDashboardAggregates(db, window),

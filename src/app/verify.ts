@@ -5,7 +5,10 @@ import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { checkProvenance } from '../core/verify/policy.js';
 import { verifyKeySigned, type TrustedPublicKey } from '../core/verify/signature-key.js';
-import type { SigstoreTrust } from '../core/verify/signature-sigstore.js';
+import type {
+  SigstoreTrust,
+  verifyCertificateSigned as VerifyCertificateSigned,
+} from '../core/verify/signature-sigstore.js';
 import type {
   InTotoStatement,
   ProvenanceFacts,
@@ -13,7 +16,13 @@ import type {
   VerificationPolicy,
   VerifiedProvenance,
 } from '../core/verify/types.js';
-import { isSlsaLedgerError, SlsaLedgerError, UsageError, VerificationError, type ErrorCode } from '../errors.js';
+import {
+  isSlsaLedgerError,
+  SlsaLedgerError,
+  UsageError,
+  VerificationError,
+  type ErrorCode,
+} from '../errors.js';
 import { hashFiles } from '../io/hash.js';
 import { loadPublicKey } from '../io/keys.js';
 import {
@@ -149,10 +158,9 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     key = await loadPublicKey(at(options.key));
   }
   let trust: SigstoreTrust | undefined;
-  let verifyCertificateSigned: (typeof import('../core/verify/signature-sigstore.js'))['verifyCertificateSigned'] =
-    () => {
-      throw new SlsaLedgerError('INTERNAL', 'certificate verification was not loaded');
-    };
+  let verifyCertificateSigned: typeof VerifyCertificateSigned = () => {
+    throw new SlsaLedgerError('INTERNAL', 'certificate verification was not loaded');
+  };
   if (needsTrust) {
     // loaded only when needed: sigstore's verifier is heavy to import
     ({ verifyCertificateSigned } = await import('../core/verify/signature-sigstore.js'));

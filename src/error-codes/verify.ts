@@ -22,6 +22,8 @@ export const verifyCodes = {
   VERIFY_STATEMENT_TYPE_INVALID: 'verification',
   VERIFY_PREDICATE_TYPE_INVALID: 'verification',
   VERIFY_BATCH_FAILED: 'verification',
+  /** the certificate's build config (top-level workflow) differs from the predicate's (Sigstore work) */
+  VERIFY_WORKFLOW_MISMATCH: 'verification',
   INPUT_PROVENANCE_MALFORMED: 'invalid-input',
   INPUT_KEY_INVALID: 'invalid-input',
   INPUT_TRUSTED_ROOT_INVALID: 'invalid-input',

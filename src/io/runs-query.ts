@@ -67,13 +67,29 @@ export const maxCountedRuns = 10_000;
 
 const sortColumns: Readonly<Record<RunSortKey, string>> = {
   timestamp: 'r."timestamp"',
-  tag: 'r.tag',
+  // byte (code point) order: the same on every database and collation
+  tag: 'r.tag COLLATE "C"',
   run_id: 'r.run_id',
   status: 'r.status',
   governance_flag: 'r.governance_flag',
   validated_at: 'r.validated_at',
   actor: 'r.actor',
 };
+
+const nullableSortKeys: ReadonlySet<RunSortKey> = new Set(['governance_flag', 'validated_at']);
+
+/**
+ * The smallest string above every string that starts with `prefix`, in code point order (the last
+ * code point plus one), or undefined when there is none to give.
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const points = [...prefix];
+  const last = points.pop();
+  if (last === undefined) return undefined;
+  const next = (last.codePointAt(0) ?? 0) + 1;
+  if (next > 0x10ffff || (next >= 0xd800 && next <= 0xdfff)) return undefined;
+  return `${points.join('')}${String.fromCodePoint(next)}`;
+}
 
 /** `LIKE` pattern for a prefix: the prefix's own `%`, `_` and `\` match literally. */
 export function likePrefix(prefix: string): string {
@@ -86,7 +102,13 @@ function whereClause(q: Partial<RunsQuery> & TimeWindow, params: unknown[]): str
     params.push(value);
     return `$${params.length}`;
   };
-  if (q.tagPrefix !== undefined) conditions.push(`r.tag LIKE ${bind(likePrefix(q.tagPrefix))} ESCAPE '\\'`);
+  if (q.tagPrefix !== undefined) {
+    // LIKE decides; the byte-order range beside it lets an index on (tag COLLATE "C") find the rows
+    conditions.push(`r.tag LIKE ${bind(likePrefix(q.tagPrefix))} ESCAPE '\\'`);
+    conditions.push(`r.tag COLLATE "C" >= ${bind(q.tagPrefix)}`);
+    const upper = prefixUpperBound(q.tagPrefix);
+    if (upper !== undefined) conditions.push(`r.tag COLLATE "C" < ${bind(upper)}`);
+  }
   if (q.status !== undefined) conditions.push(`r.status = ${bind(q.status)}`);
   if (q.governanceFlag !== undefined) conditions.push(`r.governance_flag = ${bind(q.governanceFlag)}`);
   if (q.since !== undefined) conditions.push(`r."timestamp" >= ${bind(q.since)}::timestamptz`);
@@ -118,11 +140,14 @@ export async function listRuns(
     const direction = q.order === 'asc' ? 'ASC' : 'DESC';
     const tie =
       q.sort === 'tag'
-        ? `run_id ${direction}`
+        ? `r.run_id ${direction}`
         : q.sort === 'run_id'
-          ? `tag ${direction}`
-          : `tag ${direction}, run_id ${direction}`;
-    const order = `${sortColumns[q.sort]} ${direction} NULLS LAST, ${tie}`;
+          ? `r.tag COLLATE "C" ${direction}`
+          : `r.tag COLLATE "C" ${direction}, r.run_id ${direction}`;
+    // Nullable columns put their nulls last either way. NOT NULL columns get no NULLS clause: a
+    // backward index scan yields DESC NULLS FIRST, and any other clause would force a full sort.
+    const nulls = nullableSortKeys.has(q.sort) && direction === 'DESC' ? ' NULLS LAST' : '';
+    const order = `${sortColumns[q.sort]} ${direction}${nulls}, ${tie}`;
     const offset = (q.page - 1) * q.perPage;
     const [rows, count] = [
       await tx.query<SummaryRow>(

@@ -134,13 +134,15 @@ export async function showFile(repo: string, ref: string, path: string): Promise
 }
 
 /** The built CLI (`npm run build`). */
-export const BIN = fileURLToPath(new URL('../../../dist/cli/bin.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
 
 export interface BinRun {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** wall time of the run */
+  ms: number;
 }
 
 /** Runs the built CLI; `killAfterMs` sends SIGKILL to its whole process group. */
@@ -148,6 +150,7 @@ export function runBin(
   args: readonly string[],
   options: { env: NodeJS.ProcessEnv; stdin?: string; killAfterMs?: number },
 ): Promise<BinRun> {
+  const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: options.env,
@@ -173,7 +176,7 @@ export function runBin(
     }
     child.on('close', (code, signal) => {
       if (timer !== undefined) clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
     });
   });
 }

@@ -4,6 +4,7 @@ import type { DemoStep } from './types.js';
 // attest/verify → record/queue/flush/check → validate/notify → ingest/kpi → serve.
 export const demoSteps: readonly (() => Promise<{ step: DemoStep }>)[] = [
   () => import('./attest-verify.js'),
+  () => import('./ledger.js'),
   () => import('./validate-notify.js'),
   () => import('./ingest-kpi.js'),
   () => import('./serve.js'),

@@ -20,7 +20,7 @@ export const command: CommandModule = {
         type: 'string',
         valueName: 'FORMAT',
         default: 'text',
-        description: 'report format: text (default), json or sarif (SARIF 2.1.0 for GitHub code scanning)',
+        description: 'report format: text, json or sarif (SARIF 2.1.0 for GitHub code scanning)',
       },
       out: {
         type: 'string',

@@ -426,6 +426,7 @@ describe('reports', () => {
     expect(renderAuditText(report).split('\n')[0]).toMatch(/^a\.yml:30:15: error action-pinned: /);
     expect(renderAuditText(buildAuditReport(['a.yml'], []))).toContain('no findings');
     expect(renderAuditReport(report, 'json', '1.0.0')).toContain('"errors": 2');
+    expect(renderAuditReport(report, 'text', '1.0.0')).toMatch(/warning\(s\)\n$/);
   });
 
   it('SARIF 2.1.0 has every rule and a located result per finding', () => {

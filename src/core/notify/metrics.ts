@@ -40,34 +40,38 @@ export function percentile(values: readonly number[], p: number): number | null 
 
 /** Success ratio and latencies from the attempt log; a notification is one (notification_id, channel). */
 export function computeNotificationMetrics(records: readonly NotificationAttempt[]): NotificationMetrics {
-  const byNotification = new Map<string, NotificationAttempt[]>();
-  for (const r of records) {
-    const key = `${r.notification_id}\u0000${r.channel}`;
-    const list = byNotification.get(key) ?? [];
-    list.push(r);
-    byNotification.set(key, list);
+  // one pass: per (notification_id, channel), the elapsed time of its first delivered attempt or -1
+  const delivery = new Map<string, number>();
+  const latencies = new Float64Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    latencies[i] = r.latency_ms;
+    const key = r.channel === 'slack' ? `s${r.notification_id}` : `g${r.notification_id}`;
+    const seen = delivery.get(key);
+    if (r.outcome === 'delivered') {
+      if (seen === undefined || seen < 0) delivery.set(key, r.elapsed_ms);
+    } else if (seen === undefined) delivery.set(key, -1);
   }
-  let delivered = 0;
-  const delivery: number[] = [];
-  for (const list of byNotification.values()) {
-    const ok = list.find((r) => r.outcome === 'delivered');
-    if (ok !== undefined) {
-      delivered++;
-      delivery.push(ok.elapsed_ms);
-    }
-  }
-  const latencies = records.map((r) => r.latency_ms);
-  const notifications = byNotification.size;
+  const delivered: number[] = [];
+  for (const elapsed of delivery.values()) if (elapsed >= 0) delivered.push(elapsed);
+  const notifications = delivery.size;
+  latencies.sort();
+  const deliveredSorted = Float64Array.from(delivered).sort();
   return {
     notifications,
-    delivered,
+    delivered: delivered.length,
     attempts: records.length,
-    notification_success_ratio: notifications === 0 ? null : delivered / notifications,
-    attempt_latency_ms_p50: percentile(latencies, 50),
-    attempt_latency_ms_p95: percentile(latencies, 95),
-    delivery_ms_p50: percentile(delivery, 50),
-    delivery_ms_p95: percentile(delivery, 95),
+    notification_success_ratio: notifications === 0 ? null : delivered.length / notifications,
+    attempt_latency_ms_p50: sortedPercentile(latencies, 50),
+    attempt_latency_ms_p95: sortedPercentile(latencies, 95),
+    delivery_ms_p50: sortedPercentile(deliveredSorted, 50),
+    delivery_ms_p95: sortedPercentile(deliveredSorted, 95),
   };
+}
+
+function sortedPercentile(sorted: Float64Array, p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1] ?? null;
 }
 
 /** Parses the JSONL log, skipping lines that are not attempt records (counted in `skipped`). */

@@ -129,6 +129,15 @@ describe('checkBuilderTrust: certificate-signed, accepted', () => {
       `${OWN}@refs/tags/v2025.11.12`,
     ],
     [
+      'the certificate build config is the predicate workflow',
+      makeFacts(),
+      makeSigner({
+        buildConfigUri: 'https://github.com/acme/widget/.github/workflows/release.yml@refs/tags/v1.0.0',
+      }),
+      policy(),
+      `${GENERIC}@refs/tags/v2.1.0`,
+    ],
+    [
       'facts without source fields (nothing to contradict)',
       makeFacts({ sourceRepository: undefined, sourceRef: undefined, sourceCommit: undefined }),
       makeSigner(),
@@ -299,6 +308,15 @@ describe('checkBuilderTrust: certificate-signed, rejected with the slsa-verifier
       makeSigner(),
       policy(),
       'VERIFY_INVALID_REF',
+    ],
+    [
+      'a predicate naming another workflow than the certificate',
+      makeFacts({ workflowPath: '.github/workflows/other.yml' }),
+      makeSigner({
+        buildConfigUri: 'https://github.com/acme/widget/.github/workflows/release.yml@refs/tags/v1.0.0',
+      }),
+      policy(),
+      'VERIFY_WORKFLOW_MISMATCH',
     ],
     [
       'a predicate naming another commit than the certificate',

@@ -54,8 +54,8 @@ export const GITHUB_ATTESTATION_BUILD_TYPES: readonly string[] = [
  *    repository's own workflow must be at the source ref (VERIFY_INVALID_REF);
  * 4. the predicate's builder id must be the certificate's (VERIFY_BUILDER_MISMATCH);
  * 5. the certificate's source repository must be `--source-uri` (VERIFY_SOURCE_MISMATCH), and its
- *    source, ref and commit must agree with the predicate (VERIFY_SOURCE_MISMATCH,
- *    VERIFY_INVALID_REF, VERIFY_COMMIT_MISMATCH).
+ *    source, ref, top-level workflow and commit must agree with the predicate
+ *    (VERIFY_SOURCE_MISMATCH, VERIFY_INVALID_REF, VERIFY_WORKFLOW_MISMATCH, VERIFY_COMMIT_MISMATCH).
  */
 export function checkBuilderTrust(
   facts: ProvenanceFacts,
@@ -257,6 +257,19 @@ function checkCertificateSource(
       `provenance names ref ${facts.sourceRef}, but the certificate names ${signer.sourceRepositoryRef}`,
       { expected: signer.sourceRepositoryRef, actual: facts.sourceRef },
     );
+  }
+  if (signer.buildConfigUri !== undefined && facts.workflowPath !== undefined) {
+    // 1.18 is `https://github.com/o/r/<path>@<ref>`; the predicate names the path in the repository.
+    const prefix = `https://${certificateSource}/`;
+    const [configName] = signer.buildConfigUri.split('@');
+    const certificatePath = configName?.startsWith(prefix) ? configName.slice(prefix.length) : configName;
+    if (certificatePath !== facts.workflowPath.replace(/^\/+/, '')) {
+      fail(
+        'VERIFY_WORKFLOW_MISMATCH',
+        `provenance names workflow ${facts.workflowPath}, but the certificate names ${signer.buildConfigUri}`,
+        { expected: signer.buildConfigUri, actual: facts.workflowPath },
+      );
+    }
   }
   if (
     signer.sourceRepositoryDigest !== undefined &&

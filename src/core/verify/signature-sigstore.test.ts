@@ -34,6 +34,8 @@ describe('verifyCertificateSigned: valid bundles', () => {
         'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0',
       runInvocationUri:
         'https://github.com/slsa-framework/example-package/actions/runs/13531731005/attempts/1',
+      buildConfigUri:
+        'https://github.com/slsa-framework/example-package/.github/workflows/verifier-e2e.all.workflow_dispatch.main.all.slsa3.yml@refs/heads/main',
     });
   });
 

@@ -50,6 +50,7 @@ const OID = {
   sourceRepositoryUri: '1.3.6.1.4.1.57264.1.12',
   sourceRepositoryDigest: '1.3.6.1.4.1.57264.1.13',
   sourceRepositoryRef: '1.3.6.1.4.1.57264.1.14',
+  buildConfigUri: '1.3.6.1.4.1.57264.1.18',
   runInvocationUri: '1.3.6.1.4.1.57264.1.21',
 } as const;
 
@@ -403,6 +404,7 @@ export function certificateIdentity(certificate: X509Certificate): SignerIdentit
   );
   const buildSignerUri = utf8Extension(certificate, OID.buildSignerUri);
   const runInvocationUri = utf8Extension(certificate, OID.runInvocationUri);
+  const buildConfigUri = utf8Extension(certificate, OID.buildConfigUri);
   return {
     kind: 'certificate',
     issuer,
@@ -412,6 +414,7 @@ export function certificateIdentity(certificate: X509Certificate): SignerIdentit
     ...(sourceRepositoryDigest === undefined ? {} : { sourceRepositoryDigest }),
     ...(buildSignerUri === undefined ? {} : { buildSignerUri }),
     ...(runInvocationUri === undefined ? {} : { runInvocationUri }),
+    ...(buildConfigUri === undefined ? {} : { buildConfigUri }),
   };
 }
 

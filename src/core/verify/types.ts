@@ -58,6 +58,8 @@ export type SignerIdentity =
       readonly sourceRepositoryDigest?: string;
       readonly buildSignerUri?: string;
       readonly runInvocationUri?: string;
+      /** Fulcio extension 1.3.6.1.4.1.57264.1.18: the top-level workflow, `https://github.com/o/r/.github/workflows/x.yml@ref` */
+      readonly buildConfigUri?: string;
     };
 
 /** One artifact to check against the statement's subjects. */

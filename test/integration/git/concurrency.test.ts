@@ -17,7 +17,7 @@ describe('concurrent record from many clones', () => {
     tmp = await makeTempDir();
     remote = await createRemote(tmp.path);
   });
-  afterAll(() => tmp.cleanup());
+  afterAll(() => tmp?.cleanup());
 
   async function recordFromClones(n: number, sharedLock: boolean, first: number): Promise<BinRun[]> {
     const clones = await Promise.all(

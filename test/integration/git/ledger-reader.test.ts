@@ -35,7 +35,7 @@ describe('ledger reader', () => {
       'add ledger',
     );
   });
-  afterAll(() => tmp.cleanup());
+  afterAll(() => tmp?.cleanup());
 
   it('reads every day file from the work tree and from a commit, identically', async () => {
     const fromDir = await readLedgerFromDir(clone);

@@ -8,6 +8,7 @@ import {
   assertPostgresInCi,
   createTestDatabase,
   hasPostgres,
+  sqlOn,
   type TestDatabase,
 } from '../../support/postgres.js';
 
@@ -55,6 +56,16 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('roles');
+    // Supabase's roles and default privileges, which hand every new object in public to them
+    await sqlOn(
+      db.url,
+      `DO $$ BEGIN
+         CREATE ROLE anon NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+       DO $$ BEGIN
+         CREATE ROLE authenticated NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+       ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated;
+       ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated;`,
+    );
     await migrateDatabase({ databaseUrl: db.url });
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -144,6 +155,22 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
 
   it.each(tables)('reader role cannot read the table %s', async (table) => {
     expect(await as('slsa_kpi_reader', `SELECT * FROM public.${table}`)).toBe('42501');
+  });
+
+  it.each(['anon', 'authenticated'])('Supabase default grants to %s are revoked', async (role) => {
+    const { rows } = await client.query(
+      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v')
+          AND (has_table_privilege($1, c.oid, 'SELECT') OR has_table_privilege($1, c.oid, 'INSERT')
+               OR has_table_privilege($1, c.oid, 'DELETE') OR has_table_privilege($1, c.oid, 'TRUNCATE'))`,
+      [role],
+    );
+    expect(rows).toEqual([]);
+    const fn = await client.query(
+      "SELECT has_function_privilege($1, 'public.slsa_ingest_batch(jsonb)', 'EXECUTE') AS ok",
+      [role],
+    );
+    expect(fn.rows[0].ok).toBe(false);
   });
 
   it('the audit log is append-only even for its owner', async () => {

@@ -1,0 +1,73 @@
+// Coded errors of a database that is not ready: not migrated, a broken migration, a locked
+// embedded database.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { migrateDatabase } from '../../../src/app/migrate.js';
+import { openDatabase } from '../../../src/io/db.js';
+import { runCliCaptured } from '../../support/cli.js';
+import { assertPostgresInCi, createTestDatabase, hasPostgres, sqlOn } from '../../support/postgres.js';
+
+const runPg = await hasPostgres();
+const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+
+it('PostgreSQL is reachable in CI', async () => {
+  await assertPostgresInCi();
+});
+
+it('an embedded database locked by another live process: DB_LOCKED, exit 5', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slsa-locked-'));
+  try {
+    const dataDir = join(dir, 'db');
+    // the parent of this process is alive and is not us
+    writeFileSync(`${dataDir}.lock`, `${process.ppid}\n`);
+    await expect(openDatabase({ dataDir })).rejects.toThrowCode('DB_LOCKED');
+    const run = await runCliCaptured(['kpi', '--data-dir', dataDir, '--json'], { env });
+    expect(run.code).toBe(5);
+    expect(run.json().error!.code).toBe('DB_LOCKED');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe.runIf(runPg)('on PostgreSQL', () => {
+  it('ingest and kpi on a database that was never migrated: DB_NOT_MIGRATED, exit 2', async () => {
+    const db = await createTestDatabase('unmigrated');
+    try {
+      for (const argv of [['ingest', '--repo', tmpdir()], ['kpi']]) {
+        const run = await runCliCaptured([...argv, '--database-url', db.url, '--json'], { env });
+        expect(run.code).toBe(2);
+        expect(run.json().error!.code).toBe('DB_NOT_MIGRATED');
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('a migration that fails: DB_MIGRATION_FAILED, and nothing of any pending migration is kept', async () => {
+    const db = await createTestDatabase('badmigration');
+    const dir = mkdtempSync(join(tmpdir(), 'slsa-badmig-'));
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, '20260101000000_first.sql'), 'CREATE TABLE public.first_table (id int);\n');
+      writeFileSync(join(dir, '20260101000001_broken.sql'), 'CREATE TABLE public.broken (id nosuchtype);\n');
+      await expect(migrateDatabase({ databaseUrl: db.url, migrationsDir: dir })).rejects.toThrowCode(
+        'DB_MIGRATION_FAILED',
+      );
+      const tables = await sqlOn<{ n: number }>(
+        db.url,
+        "SELECT count(*)::int AS n FROM pg_tables WHERE tablename IN ('first_table', 'broken')",
+      );
+      expect(tables[0]!.n).toBe(0);
+      const applied = await sqlOn<{ n: number }>(
+        db.url,
+        'SELECT count(*)::int AS n FROM slsa_schema_migrations',
+      );
+      expect(applied[0]!.n).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await db.drop();
+    }
+  });
+});
