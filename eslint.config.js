@@ -39,7 +39,7 @@ export default tseslint.config(
       'supabase/functions/**',
       'test/fixtures/**',
       'bench/work/**',
-      'src/dashboard/assets/**',
+      'src/dashboard/assets/**', 'action/dist/**',
     ],
   },
   js.configs.recommended,

@@ -21,5 +21,7 @@ it('the demo step records, queues, flushes and checks, and leaves the ledger for
   const clone = state.values.get('clonePath') as string;
   const files = await readLedgerFromDir(clone);
   expect(files.flatMap((f) => f.entries.map((e) => e.run_id))).toEqual([1001, 1002]);
-  expect((await checkLedger({ repoDir: state.values.get('remotePath') as string, ref: 'main' })).ok).toBe(true);
+  expect((await checkLedger({ repoDir: state.values.get('remotePath') as string, ref: 'main' })).ok).toBe(
+    true,
+  );
 });
