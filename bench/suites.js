@@ -23,3 +23,8 @@ suites.push({ name: 'database', run: runDatabaseBench });
 // vs a bare fetch, notification metrics over a large log (BENCH_SCALE=small: smaller counts).
 import { runIntegrationsBench } from './integrations.js';
 suites.push({ name: 'integrations', run: runIntegrationsBench });
+
+// Ledger: merge into a 10,000-entry day file vs jq (reduce + sort_by + pretty print, byte-compared),
+// the full record vs jq + git, median record + push (BENCH_SCALE=small: 1,000 entries).
+import { runLedgerBench } from './ledger.js';
+suites.push({ name: 'ledger', run: runLedgerBench });

@@ -217,7 +217,8 @@ function checkCount(value: unknown, name: string): string | undefined {
  */
 export function tagProblem(tag: string): string | undefined {
   if (tag === '') return 'must not be empty';
-  if (new TextEncoder().encode(tag).length > MAX_TAG_BYTES) return `must be at most ${MAX_TAG_BYTES} bytes`;
+  if (tag.length * 3 > MAX_TAG_BYTES && new TextEncoder().encode(tag).length > MAX_TAG_BYTES)
+    return `must be at most ${MAX_TAG_BYTES} bytes`;
   if (tag.startsWith('-')) return "must not start with '-'";
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(tag)) return 'must not contain control characters';
@@ -407,8 +408,112 @@ function issuePath(path: readonly PropertyKey[]): string {
   return path.map(String).join('.');
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function onlyKeys(o: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
+  for (const k in o) if (!allowed.has(k)) return false;
+  return true;
+}
+
+const ENTRY_KEYS = new Set<string>(entryFieldOrder);
+const HISTORY_KEYS = new Set(['flag', 'timestamp', 'run_id']);
+const PROVENANCE_KEYS = new Set(['digest', 'predicate_type', 'builder_id', 'subjects']);
+const SUBJECT_KEYS = new Set(['name', 'sha256']);
+const VALIDATION_KEYS = new Set(['status', 'validated_at', 'validator_run_id', 'reason']);
+const METRICS_KEYS = new Set([
+  'dispatch_token_expires_at',
+  'dispatch_token_rotated_at',
+  'dispatch_token_last_used_run_id',
+  'dispatch_token_last_used_at',
+  'artifact_upload_latency_s',
+  'lock_wait_s',
+  'notify',
+]);
+const ok = (message: string | undefined): boolean => message === undefined;
+const okOptional = (v: unknown, check: Check): boolean => v === undefined || ok(check(v, ''));
+
+/**
+ * True when `value` is a valid entry. The same field checks as the zod schema, without building
+ * issues: a ledger of many thousand entries is checked on every record, and zod runs only to
+ * explain a value this refuses (the unit tests hold the two to the same verdicts).
+ */
+export function isEntryValid(value: unknown): boolean {
+  if (!isObject(value) || !onlyKeys(value, ENTRY_KEYS)) return false;
+  const e = value;
+  if (
+    !ok(checkRunId(e.run_id, '')) ||
+    !ok(checkTag(e.tag, '')) ||
+    !ok(checkSha(e.sha, '')) ||
+    !ok(checkArtifactUrl(e.artifact_url, '')) ||
+    !ok(checkPlainText(e.actor, '', 256)) ||
+    !ok(checkTimestamp(e.timestamp, '')) ||
+    !ok(checkStatus(e.status, '')) ||
+    !okOptional(e.governance_flag, checkFlag) ||
+    !okOptional(e.release_url, checkHttpsUrl) ||
+    !okOptional(e.failure_reason, (v, n) => checkPlainText(v, n))
+  ) {
+    return false;
+  }
+  if (e.status === 'failure' && e.failure_reason === undefined) return false;
+  if (e.status === 'success' && e.artifact_url === null) return false;
+  if (e.governance_history !== undefined) {
+    if (!Array.isArray(e.governance_history)) return false;
+    for (const h of e.governance_history as unknown[]) {
+      if (!isObject(h) || !onlyKeys(h, HISTORY_KEYS)) return false;
+      if (!ok(checkFlag(h.flag, '')) || !ok(checkTimestamp(h.timestamp, '')) || !ok(checkRunId(h.run_id, '')))
+        return false;
+    }
+  }
+  if (e.provenance !== undefined) {
+    const p = e.provenance;
+    if (!isObject(p) || !onlyKeys(p, PROVENANCE_KEYS)) return false;
+    if (
+      !ok(checkDigest(p.digest, '')) ||
+      !ok(checkPlainText(p.predicate_type, '', 512)) ||
+      !ok(checkPlainText(p.builder_id, '', 1024))
+    ) {
+      return false;
+    }
+    if (!Array.isArray(p.subjects) || p.subjects.length === 0) return false;
+    for (const sub of p.subjects as unknown[]) {
+      if (!isObject(sub) || !onlyKeys(sub, SUBJECT_KEYS)) return false;
+      if (!ok(checkPlainText(sub.name, '', 1024)) || !ok(checkHex64(sub.sha256, ''))) return false;
+    }
+  }
+  if (e.validation !== undefined) {
+    const v = e.validation;
+    if (!isObject(v) || !onlyKeys(v, VALIDATION_KEYS)) return false;
+    if (!ok(checkValidationStatus(v.status, '')) || !ok(checkTimestamp(v.validated_at, ''))) return false;
+    if (!okOptional(v.validator_run_id, checkRunId) || !okOptional(v.reason, (x, n) => checkPlainText(x, n)))
+      return false;
+  }
+  if (e.metrics !== undefined) {
+    const m = e.metrics;
+    if (!isObject(m) || !onlyKeys(m, METRICS_KEYS)) return false;
+    if (
+      !okOptional(m.dispatch_token_expires_at, checkTimestamp) ||
+      !okOptional(m.dispatch_token_rotated_at, checkTimestamp) ||
+      !okOptional(m.dispatch_token_last_used_run_id, checkRunId) ||
+      !okOptional(m.dispatch_token_last_used_at, checkTimestamp) ||
+      !okOptional(m.artifact_upload_latency_s, checkNonNegative) ||
+      !okOptional(m.lock_wait_s, checkNonNegative)
+    ) {
+      return false;
+    }
+    if (m.notify !== undefined) {
+      const n = m.notify;
+      if (!isObject(n) || !onlyKeys(n, new Set(['attempts', 'delivered']))) return false;
+      if (!ok(checkCount(n.attempts, '')) || !ok(checkCount(n.delivered, ''))) return false;
+    }
+  }
+  return true;
+}
+
 /** Every problem of a value as an entry: one per bad field, in field order. */
 export function entryProblems(value: unknown): EntryProblem[] {
+  if (isEntryValid(value)) return [];
   const parsed = ledgerEntrySchema.safeParse(value);
   if (parsed.success) return [];
   const problems: EntryProblem[] = [];
@@ -543,35 +648,49 @@ export function serializeManifest(entries: readonly LedgerEntry[]): string {
 
 // ---- order -----------------------------------------------------------------------------------
 
-const RUNS = /\d+|\D+/g;
-
-function compareDigits(a: string, b: string): number {
-  const x = a.replace(/^0+(?=\d)/, '');
-  const y = b.replace(/^0+(?=\d)/, '');
-  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
-  return x < y ? -1 : x > y ? 1 : 0;
-}
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
 /**
  * Version order of tags: digit runs compare as numbers, other runs by code unit
  * (`v2025.11.9` < `v2025.11.12`); ties (e.g. `v01` vs `v1`) fall back to plain string order.
+ * Walks both strings without allocating: it runs for every pair a sort of the ledger compares.
  */
 export function compareTags(a: string, b: string): number {
   if (a === b) return 0;
-  const xs = a.match(RUNS) ?? [];
-  const ys = b.match(RUNS) ?? [];
-  const n = Math.min(xs.length, ys.length);
-  for (let i = 0; i < n; i++) {
-    const x = xs[i]!;
-    const y = ys[i]!;
-    const xd = x.charCodeAt(0) >= 48 && x.charCodeAt(0) <= 57;
-    const yd = y.charCodeAt(0) >= 48 && y.charCodeAt(0) <= 57;
-    let c: number;
-    if (xd && yd) c = compareDigits(x, y);
-    else c = x < y ? -1 : x > y ? 1 : 0;
-    if (c !== 0) return c;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(j);
+    if (isDigit(ca) && isDigit(cb)) {
+      let ei = i;
+      while (ei < a.length && isDigit(a.charCodeAt(ei))) ei++;
+      let ej = j;
+      while (ej < b.length && isDigit(b.charCodeAt(ej))) ej++;
+      let si = i;
+      while (si < ei - 1 && a.charCodeAt(si) === 48) si++;
+      let sj = j;
+      while (sj < ej - 1 && b.charCodeAt(sj) === 48) sj++;
+      const la = ei - si;
+      const lb = ej - sj;
+      if (la !== lb) return la < lb ? -1 : 1;
+      for (let k = 0; k < la; k++) {
+        const d = a.charCodeAt(si + k) - b.charCodeAt(sj + k);
+        if (d !== 0) return d < 0 ? -1 : 1;
+      }
+      i = ei;
+      j = ej;
+      continue;
+    }
+    if (ca !== cb) {
+      // a digit run sorts before text at the same place, as a run-by-run comparison would
+      if (isDigit(ca) !== isDigit(cb)) return isDigit(ca) ? -1 : 1;
+      return ca < cb ? -1 : 1;
+    }
+    i++;
+    j++;
   }
-  if (xs.length !== ys.length) return xs.length < ys.length ? -1 : 1;
+  if (i < a.length || j < b.length) return i < a.length ? 1 : -1;
   return a < b ? -1 : 1;
 }
 
@@ -583,9 +702,12 @@ export function compareEntries(
   return compareTags(a.tag, b.tag) || a.run_id - b.run_id;
 }
 
-/** A sorted copy. */
+/** A sorted copy (already sorted input, the usual case, costs one pass). */
 export function sortEntries<T extends Pick<LedgerEntry, 'tag' | 'run_id'>>(entries: readonly T[]): T[] {
-  return [...entries].sort(compareEntries);
+  let sorted = true;
+  for (let i = 1; i < entries.length && sorted; i++)
+    sorted = compareEntries(entries[i - 1]!, entries[i]!) <= 0;
+  return sorted ? [...entries] : [...entries].sort(compareEntries);
 }
 
 /** The merge key of an entry. */

@@ -1,0 +1,241 @@
+// Ledger bench (issue 4): merging one entry into a day file of 10,000 entries with slsa-ledger vs
+// the jq pipeline a workflow would otherwise run (jq `reduce` merge + sort_by + pretty print on the
+// same file, same run; outputs compared byte for byte), the full `record` (fetch, merge, commit,
+// push) vs the same workflow with jq and git commands, and the median `record` + push to a local
+// bare remote. Runs against dist/. BENCH_SCALE=small: 1,000 entries and fewer repetitions.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'dist/cli/bin.js');
+const work = join(root, 'bench/work/ledger');
+const small = process.env.BENCH_SCALE === 'small';
+const N = small ? 1_000 : 10_000;
+const REPS = small ? 3 : 7;
+const DAY = '2025-11-24';
+const MANIFEST = `docs/reports/${DAY}/manifest.json`;
+
+const JQ_MERGE = `reduce $new[] as $e (.;
+  (map(.tag == $e.tag and .run_id == $e.run_id) | index(true)) as $i
+  | if $i == null then . + [$e] else .[$i] = (.[$i] + $e) end)
+| sort_by(.tag, .run_id)`;
+
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.invalid',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.invalid',
+  GIT_CONFIG_NOSYSTEM: '1',
+};
+const git = (cwd, ...args) =>
+  execFileSync('git', args, { cwd, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (x) => Math.round(x * 10) / 10;
+
+// tags zero-padded so that jq's plain string order agrees with the ledger's version order
+function entry(i, overrides = {}) {
+  const tag = `v2025.11.${String(i).padStart(6, '0')}`;
+  return {
+    run_id: 100_000 + i,
+    tag,
+    sha: (i.toString(16).padStart(8, '0') + 'a'.repeat(32)).slice(0, 40),
+    artifact_url: `https://github.com/acme/app/releases/download/${tag}/app.tar.gz`,
+    actor: 'release-bot',
+    timestamp: `${DAY}T${String(Math.floor(i / 3600) % 24).padStart(2, '0')}:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`,
+    status: 'success',
+    governance_flag: 'provenance-ready',
+    release_url: `https://github.com/acme/app/releases/tag/${tag}`,
+    ...overrides,
+  };
+}
+
+function makeRepo(name, manifestText) {
+  const remote = join(work, `${name}.git`);
+  const clone = join(work, name);
+  git(work, 'init', '-q', '--bare', '-b', 'main', remote);
+  git(work, 'clone', '-q', remote, clone);
+  git(clone, 'config', 'gc.auto', '0');
+  git(clone, 'config', 'commit.gpgsign', 'false');
+  git(clone, 'config', 'user.name', 'bench');
+  git(clone, 'config', 'user.email', 'bench@example.invalid');
+  if (manifestText !== undefined) {
+    mkdirSync(join(clone, `docs/reports/${DAY}`), { recursive: true });
+    writeFileSync(join(clone, MANIFEST), manifestText);
+    git(clone, 'add', MANIFEST);
+  } else {
+    writeFileSync(join(clone, 'README.md'), '# bench\n');
+    git(clone, 'add', 'README.md');
+  }
+  git(clone, 'commit', '-q', '-m', 'seed');
+  git(clone, 'push', '-q', 'origin', 'HEAD:main');
+  return { remote, clone };
+}
+
+export async function runLedgerBench({ log }) {
+  const { parseManifest, serializeManifest } = await import('../dist/core/ledger/entry.js');
+  const { applyMergeRule } = await import('../dist/core/ledger/merge.js');
+  const { recordEntry } = await import('../dist/app/record.js');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const rows = [];
+
+  const text = serializeManifest(Array.from({ length: N }, (_, i) => entry(i)));
+  const manifestPath = join(work, 'manifest.json');
+  writeFileSync(manifestPath, text);
+  log(`day file: ${N} entries, ${(text.length / 2 ** 20).toFixed(1)} MiB`);
+
+  // 1. the merge itself: parse + merge rule + canonical bytes, vs jq on the same file
+  const cases = {
+    insert: entry(Math.floor(N / 2), { run_id: 999_999_999, timestamp: `${DAY}T23:59:59Z` }),
+    update: {
+      ...entry(Math.floor(N / 3)),
+      timestamp: `${DAY}T23:59:59Z`,
+      status: 'failure',
+      artifact_url: null,
+      failure_reason: 'upload failed',
+    },
+  };
+  for (const [name, incoming] of Object.entries(cases)) {
+    const entryPath = join(work, `${name}.json`);
+    writeFileSync(entryPath, JSON.stringify(incoming));
+    const ours = [];
+    let ourText = '';
+    for (let r = 0; r < REPS; r++) {
+      const t0 = performance.now();
+      const entries = parseManifest(readFileSync(manifestPath, 'utf8'), MANIFEST);
+      const result = applyMergeRule([{ path: MANIFEST, entries }], incoming);
+      ourText = result.files[0].text;
+      ours.push(performance.now() - t0);
+    }
+    const jq = [];
+    let jqText = '';
+    for (let r = 0; r < REPS; r++) {
+      const t0 = performance.now();
+      const out = spawnSync('jq', ['--slurpfile', 'new', entryPath, JQ_MERGE, manifestPath], {
+        maxBuffer: 1 << 30,
+      });
+      jq.push(performance.now() - t0);
+      if (out.status !== 0) throw new Error(`jq failed: ${out.stderr}`);
+      jqText = out.stdout.toString();
+    }
+    const ratio = median(jq) / median(ours);
+    log(`merge (${name}): slsa-ledger ${ms(median(ours))} ms, jq ${ms(median(jq))} ms`);
+    rows.push(
+      {
+        metric: `merge ${name} into ${N} entries (slsa-ledger, in-process)`,
+        value: ms(median(ours)),
+        unit: 'ms',
+      },
+      {
+        metric: `merge ${name} into ${N} entries (jq reduce + sort_by + pretty print)`,
+        value: ms(median(jq)),
+        unit: 'ms',
+      },
+      {
+        metric: `merge ${name}: speed-up over jq`,
+        value: Math.round(ratio * 10) / 10,
+        unit: '×',
+        goal: '≥ 5×',
+        met: ratio >= 5,
+      },
+      {
+        metric: `merge ${name}: output byte-identical to jq`,
+        value: ourText === jqText ? 'yes' : 'no',
+        unit: '',
+        goal: 'yes',
+        met: ourText === jqText,
+      },
+    );
+  }
+
+  // 2. the full record (fetch, merge, commit, push) vs the workflow's jq + git commands
+  const a = makeRepo('record-big', text);
+  const b = makeRepo('jq-big', text);
+  const lockDir = join(work, 'locks');
+  const recordTimes = [];
+  const jqTimes = [];
+  for (let r = 0; r < REPS; r++) {
+    const incoming = entry(N + r, { timestamp: `${DAY}T23:59:${String(r).padStart(2, '0')}Z` });
+    const entryPath = join(work, `full-${r}.json`);
+    writeFileSync(entryPath, JSON.stringify(incoming));
+    let t0 = performance.now();
+    const rec = spawnSync(
+      process.execPath,
+      [bin, 'record', '--json', '--repo', a.clone, '--entry', entryPath],
+      {
+        env: { ...process.env, SLSA_LEDGER_LOCK_DIR: lockDir },
+      },
+    );
+    recordTimes.push(performance.now() - t0);
+    if (rec.status !== 0) throw new Error(`record failed: ${rec.stdout}${rec.stderr}`);
+    t0 = performance.now();
+    git(b.clone, 'pull', '-q', '--ff-only', 'origin', 'main');
+    const out = spawnSync('jq', ['--slurpfile', 'new', entryPath, JQ_MERGE, join(b.clone, MANIFEST)], {
+      maxBuffer: 1 << 30,
+    });
+    if (out.status !== 0) throw new Error(`jq failed: ${out.stderr}`);
+    writeFileSync(join(b.clone, MANIFEST), out.stdout);
+    git(b.clone, 'add', MANIFEST);
+    git(b.clone, 'commit', '-q', '-m', `provenance: record ${incoming.tag}`);
+    git(b.clone, 'push', '-q', 'origin', 'HEAD:main');
+    jqTimes.push(performance.now() - t0);
+  }
+  const same = git(a.remote, 'show', `main:${MANIFEST}`) === git(b.remote, 'show', `main:${MANIFEST}`);
+  log(`full record: slsa-ledger ${ms(median(recordTimes))} ms, jq + git ${ms(median(jqTimes))} ms`);
+  rows.push(
+    { metric: `record into ${N} entries + push (CLI process)`, value: ms(median(recordTimes)), unit: 'ms' },
+    { metric: `jq + git pull/commit/push, same merge`, value: ms(median(jqTimes)), unit: 'ms' },
+    {
+      metric: 'full record: speed-up over jq + git',
+      value: Math.round((median(jqTimes) / median(recordTimes)) * 10) / 10,
+      unit: '×',
+    },
+    {
+      metric: 'full record: ledgers byte-identical after all runs',
+      value: same ? 'yes' : 'no',
+      unit: '',
+      goal: 'yes',
+      met: same,
+    },
+  );
+
+  // 3. median record + push into a small ledger on a local bare remote
+  const c = makeRepo('small', undefined);
+  const cli = [];
+  const inProcess = [];
+  for (let r = 0; r < REPS * 2; r++) {
+    const e1 = entry(r, { run_id: 500_000 + r });
+    let t0 = performance.now();
+    const rec = spawnSync(process.execPath, [bin, 'record', '--json', '--repo', c.clone, '--entry', '-'], {
+      input: JSON.stringify(e1),
+      env: { ...process.env, SLSA_LEDGER_LOCK_DIR: lockDir },
+    });
+    cli.push(performance.now() - t0);
+    if (rec.status !== 0) throw new Error(`record failed: ${rec.stdout}${rec.stderr}`);
+    t0 = performance.now();
+    const res = await recordEntry({ repoDir: c.clone, entry: entry(r, { run_id: 600_000 + r }), lockDir });
+    inProcess.push(performance.now() - t0);
+    if (res.outcome !== 'committed') throw new Error(`record: ${res.outcome}`);
+  }
+  log(`record + push (small ledger): CLI ${ms(median(cli))} ms, library ${ms(median(inProcess))} ms`);
+  rows.push(
+    {
+      metric: 'record + push to a local bare remote, median (CLI process)',
+      value: ms(median(cli)),
+      unit: 'ms',
+    },
+    {
+      metric: 'record + push to a local bare remote, median (library call)',
+      value: ms(median(inProcess)),
+      unit: 'ms',
+    },
+  );
+  return rows;
+}

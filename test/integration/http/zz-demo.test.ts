@@ -1,0 +1,20 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { step } from '../../../src/app/demo-steps/serve.js';
+import { silentLogger } from '../../../src/core/ports.js';
+import { makeDashboardEntries, preparePglite } from './dashboard-fixtures.js';
+it('demo step', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dash-demo-'));
+  const dbDir = await preparePglite(dir, makeDashboardEntries(new Date(), 10, 5));
+  const state = { workDir: dir, values: new Map<string, unknown>([['dbDir', dbDir]]) };
+  const off = await step.run({ state, logger: silentLogger, env: {}, serve: false });
+  console.log(off);
+  const on = await step.run({ state, logger: silentLogger, env: {}, serve: true });
+  console.log(on);
+  const url = /dashboard: (\S+)/.exec(on[0]!)![1]!;
+  expect((await (await fetch(`${url}api/runs`)).json()).total).toBe(11);
+  await (state.values.get('dashboard') as { close(): Promise<void> }).close();
+  console.log(await step.run({ state: { workDir: dir, values: new Map() }, logger: silentLogger, env: {}, serve: true }));
+}, 200000);
