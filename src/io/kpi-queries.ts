@@ -19,12 +19,9 @@ SELECT count(*)::integer AS entries,
        count(*) FILTER (WHERE validation_status = 'passed')::integer AS validated,
        coalesce(sum(notify_attempts), 0)::double precision AS notify_attempts,
        coalesce(sum(notify_delivered), 0)::double precision AS notify_delivered,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY lock_wait_s) AS lock_p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY lock_wait_s) AS lock_p95,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY artifact_upload_latency_s) AS upload_p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY artifact_upload_latency_s) AS upload_p95,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY ${LAG}) AS lag_p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY ${LAG}) AS lag_p95,
+       percentile_cont(ARRAY[0.5, 0.95]::double precision[]) WITHIN GROUP (ORDER BY lock_wait_s) AS lock_p,
+       percentile_cont(ARRAY[0.5, 0.95]::double precision[]) WITHIN GROUP (ORDER BY artifact_upload_latency_s) AS upload_p,
+       percentile_cont(ARRAY[0.5, 0.95]::double precision[]) WITHIN GROUP (ORDER BY ${LAG}) AS lag_p,
        max(${LAG}) AS lag_max,
        to_char(max(dispatch_token_rotated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rotated_at,
        to_char(max(dispatch_token_expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at
@@ -58,19 +55,21 @@ interface TotalsRow {
   validated: number;
   notify_attempts: number;
   notify_delivered: number;
-  lock_p50: number | null;
-  lock_p95: number | null;
-  upload_p50: number | null;
-  upload_p95: number | null;
-  lag_p50: number | null;
-  lag_p95: number | null;
+  // [p50, p95] from one sort per column; null when the column has no value in the window
+  lock_p: (number | null)[] | null;
+  upload_p: (number | null)[] | null;
+  lag_p: (number | null)[] | null;
   lag_max: number | null;
   rotated_at: string | null;
   expires_at: string | null;
 }
 
-function pct(p50: number | null, p95: number | null): Percentiles {
-  return { p50: p50 === null ? null : Number(p50), p95: p95 === null ? null : Number(p95) };
+function pct(values: (number | null)[] | null): Percentiles {
+  const at = (i: number): number | null => {
+    const v = values?.[i];
+    return v === null || v === undefined ? null : Number(v);
+  };
+  return { p50: at(0), p95: at(1) };
 }
 
 /** The KPI aggregates of the runs whose entry timestamp lies in the window. */
@@ -92,10 +91,10 @@ export async function queryKpiAggregates(db: DbQueryable, window: KpiWindow): Pr
     per_day: perDay,
     notify_attempts: Number(totals.notify_attempts),
     notify_delivered: Number(totals.notify_delivered),
-    lock_wait_s: pct(totals.lock_p50, totals.lock_p95),
-    artifact_upload_latency_s: pct(totals.upload_p50, totals.upload_p95),
+    lock_wait_s: pct(totals.lock_p),
+    artifact_upload_latency_s: pct(totals.upload_p),
     manifest_to_db_lag_s: {
-      ...pct(totals.lag_p50, totals.lag_p95),
+      ...pct(totals.lag_p),
       max: totals.lag_max === null ? null : Number(totals.lag_max),
     },
     dispatch_token_rotated_at: totals.rotated_at,

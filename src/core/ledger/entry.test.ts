@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   compareTags,
   entryProblems,
+  isEntryValid,
+  ledgerEntrySchema,
   manifestDayOf,
   manifestPathFor,
   parseEntry,
@@ -41,6 +43,8 @@ describe('parseEntry', () => {
       },
     });
     expect(parseEntry(full)).toEqual(full);
+    expect(isEntryValid(full)).toBe(true);
+    expect(ledgerEntrySchema.safeParse(full).success).toBe(true);
     expect(parseEntry(makeEntry({ sha: 'd'.repeat(64) })).sha).toHaveLength(64);
   });
 
@@ -120,6 +124,9 @@ describe('parseEntry', () => {
     const value = { ...makeEntry(), ...overrides };
     expect(() => parseEntry(value)).toThrowCode('LEDGER_ENTRY_INVALID');
     expect(problemPaths(value)).toContain(path);
+    // the fast path and the zod schema agree
+    expect(isEntryValid(value)).toBe(false);
+    expect(ledgerEntrySchema.safeParse(value).success).toBe(false);
   });
 
   it('lists every problem, one per field', () => {

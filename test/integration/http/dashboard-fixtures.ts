@@ -1,6 +1,5 @@
 // Test data for the dashboard: realistic ledger entries (checked by the ledger's own schema), loaded
 // by `ingest` from a ledger directory, on embedded PGlite or a fresh PostgreSQL database.
-import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ingestLedger } from '../../../src/app/ingest.js';
@@ -11,6 +10,10 @@ import {
   type LedgerEntry,
 } from '../../../src/core/ledger/entry.js';
 import { openDatabase } from '../../../src/io/db.js';
+import { createTestDatabase } from '../../support/postgres.js';
+
+/** In the database URL of the Postgres tests; never to appear in a response. */
+export const fakePassword = 'sEcReT-pw-123';
 
 const day = 86_400_000;
 
@@ -151,62 +154,14 @@ export async function preparePglite(dir: string, entries: readonly LedgerEntry[]
   return dataDir;
 }
 
-/** Whether PostgreSQL answers on 127.0.0.1:5432 (CI=true: it must). */
-export async function postgresAvailable(): Promise<boolean> {
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port: 5432,
-    user: 'postgres',
-    database: 'postgres',
-    connectionTimeoutMillis: 3000,
-  });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch (error) {
-    if (process.env.CI === 'true')
-      throw new Error(`PostgreSQL on 127.0.0.1:5432 is required in CI: ${String(error)}`);
-    return false;
-  }
-}
-
-/** A fresh database on the local server; `drop()` removes it (forcing out open connections). */
-export async function createFreshPostgresDatabase(
-  prefix: string,
-): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const pg = (await import('pg')).default;
-  const name = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return {
-    name,
-    // trust auth ignores the password: it is there to prove no response ever shows it
-    url: `postgres://postgres:sEcReT-pw-123@127.0.0.1:5432/${name}`,
-    async drop() {
-      const c = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
-
 /** A fresh PostgreSQL database, migrated, with the entries ingested by `ingest` from a ledger directory. */
 export async function preparePostgres(
   dir: string,
   entries: readonly LedgerEntry[],
 ): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const fresh = await createFreshPostgresDatabase('slsa_dash');
+  const created = await createTestDatabase('dashboard');
+  // trust auth ignores the password: it is there to prove no response ever shows it
+  const fresh = { ...created, url: created.url.replace('postgres@', `postgres:${fakePassword}@`) };
   await (await openDatabase({ databaseUrl: fresh.url, migrate: true })).close();
   const ledger = join(dir, 'ledger');
   await writeLedger(ledger, entries);
