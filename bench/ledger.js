@@ -31,7 +31,12 @@ const gitEnv = {
   GIT_CONFIG_NOSYSTEM: '1',
 };
 const git = (cwd, ...args) =>
-  execFileSync('git', args, { cwd, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  execFileSync('git', args, {
+    cwd,
+    env: gitEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 1 << 30,
+  }).toString();
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -187,7 +192,17 @@ export async function runLedgerBench({ log }) {
     git(b.clone, 'push', '-q', 'origin', 'HEAD:main');
     jqTimes.push(performance.now() - t0);
   }
-  const same = git(a.remote, 'show', `main:${MANIFEST}`) === git(b.remote, 'show', `main:${MANIFEST}`);
+  // record also stores metrics.lock_wait_s, which jq knows nothing of: compare without it
+  const withoutLockWait = (t) =>
+    serializeManifest(
+      JSON.parse(t).map(({ metrics, ...e }) => {
+        const { lock_wait_s: _, ...rest } = metrics ?? {};
+        return Object.keys(rest).length > 0 ? { ...e, metrics: rest } : e;
+      }),
+    );
+  const same =
+    withoutLockWait(git(a.remote, 'show', `main:${MANIFEST}`)) ===
+    withoutLockWait(git(b.remote, 'show', `main:${MANIFEST}`));
   log(`full record: slsa-ledger ${ms(median(recordTimes))} ms, jq + git ${ms(median(jqTimes))} ms`);
   rows.push(
     { metric: `record into ${N} entries + push (CLI process)`, value: ms(median(recordTimes)), unit: 'ms' },
@@ -198,7 +213,7 @@ export async function runLedgerBench({ log }) {
       unit: '×',
     },
     {
-      metric: 'full record: ledgers byte-identical after all runs',
+      metric: 'full record: ledgers identical (apart from metrics.lock_wait_s)',
       value: same ? 'yes' : 'no',
       unit: '',
       goal: 'yes',

@@ -612,8 +612,55 @@ function pick<T extends object>(value: T, keys: readonly (keyof T)[]): T {
   return out as T;
 }
 
-/** The entry with keys in canonical order at every level and no undefined fields (a new object). */
+const ORDER = new Map<string, number>(entryFieldOrder.map((k, i) => [k, i]));
+const NESTED_ORDER: Readonly<Record<string, readonly string[]>> = {
+  provenance: ['digest', 'predicate_type', 'builder_id', 'subjects'],
+  validation: ['status', 'validated_at', 'validator_run_id', 'reason'],
+  metrics: [...METRICS_KEYS],
+};
+
+function keysInOrder(o: object, order: readonly string[]): boolean {
+  let at = 0;
+  for (const k in o) {
+    const i = order.indexOf(k, at);
+    if (i === -1 || (o as Record<string, unknown>)[k] === undefined) return false;
+    at = i + 1;
+  }
+  return true;
+}
+
+/** Keys already in canonical order at every level, no undefined values: nothing to copy. */
+function isCanonical(entry: LedgerEntry): boolean {
+  let last = -1;
+  for (const k in entry) {
+    const i = ORDER.get(k);
+    const v = (entry as unknown as Record<string, unknown>)[k];
+    if (i === undefined || i <= last || v === undefined) return false;
+    last = i;
+    if (k === 'governance_history') {
+      for (const h of v as GovernanceHistoryItem[])
+        if (!keysInOrder(h, ['flag', 'timestamp', 'run_id'])) return false;
+    } else if (k === 'provenance' || k === 'validation' || k === 'metrics') {
+      if (!keysInOrder(v as object, NESTED_ORDER[k]!)) return false;
+      if (k === 'provenance') {
+        for (const sub of (v as EntryProvenance).subjects)
+          if (!keysInOrder(sub, ['name', 'sha256'])) return false;
+      }
+      if (k === 'metrics' && (v as EntryMetrics).notify !== undefined) {
+        if (!keysInOrder((v as EntryMetrics).notify!, ['attempts', 'delivered'])) return false;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * The entry with keys in canonical order at every level and no undefined fields. Entries already
+ * in that shape (everything read from a canonical manifest) come back as they are: the ledger
+ * treats entries as immutable values.
+ */
 export function canonicalEntry(entry: LedgerEntry): LedgerEntry {
+  if (isCanonical(entry)) return entry;
   const out = pick(entry, entryFieldOrder) as { -readonly [K in keyof LedgerEntry]: LedgerEntry[K] };
   if (entry.governance_history !== undefined) {
     out.governance_history = entry.governance_history.map((h) => pick(h, ['flag', 'timestamp', 'run_id']));
