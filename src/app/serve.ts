@@ -255,6 +255,8 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     role: 'reader',
+    // like `kpi`: the embedded database is ours to set up; a server is migrated with `migrate`
+    migrate: options.databaseUrl === undefined,
   });
   const host = options.host ?? defaultHost;
   try {
