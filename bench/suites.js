@@ -1,30 +1,31 @@
+import { runSigstoreBench } from './sigstore.js';
+import { runDashboardBench } from './dashboard.js';
+import { runAttestBench } from './attest.js';
+import { runDatabaseBench } from './database.js';
+import { runIntegrationsBench } from './integrations.js';
+import { runLedgerBench } from './ledger.js';
+
 // Each suite: { name, run({ log }) -> [{ metric, value, unit, goal?, met? }] }. Areas append theirs.
 export const suites = [];
 
 // Sigstore bundle verification: batch verify through the app layer vs @sigstore/verify directly.
-import { runSigstoreBench } from './sigstore.js';
 suites.push({ name: 'sigstore', run: runSigstoreBench });
 
 // Dashboard API p95 with 1,000,000 runs in PostgreSQL (BENCH_SCALE=small: 20,000).
-import { runDashboardBench } from './dashboard.js';
 suites.push({ name: 'dashboard', run: runDashboardBench });
 
 // attest hashing vs openssl / sha256sum, key-signed verifications per second, --version start-up
 // (BENCH_SCALE=small: 64 MiB and 4 × 16 MiB).
-import { runAttestBench } from './attest.js';
 suites.push({ name: 'attest', run: runAttestBench });
 
 // Database: ingest into PostgreSQL 15 vs psql \copy + the same upsert, PGlite rows/s, kpi and the
 // KPI views p95 at 1,000,000 runs (BENCH_SCALE=small: 20,000).
-import { runDatabaseBench } from './database.js';
 suites.push({ name: 'database', run: runDatabaseBench });
 
 // Integrations: Slack delivery through notifyEvent vs a bare fetch, artifact download (302, unzip)
 // vs a bare fetch, notification metrics over a large log (BENCH_SCALE=small: smaller counts).
-import { runIntegrationsBench } from './integrations.js';
 suites.push({ name: 'integrations', run: runIntegrationsBench });
 
 // Ledger: merge into a 10,000-entry day file vs jq (reduce + sort_by + pretty print, byte-compared),
 // the full record vs jq + git, median record + push (BENCH_SCALE=small: 1,000 entries).
-import { runLedgerBench } from './ledger.js';
 suites.push({ name: 'ledger', run: runLedgerBench });
