@@ -54,6 +54,35 @@ async function state(url: string): Promise<State> {
 }
 
 /** Waits until a second ingest call is running on the server, then runs `act`. */
+// Makes the race deterministic: every upsert statement after the first batch has landed sleeps,
+// so the batch in flight is still running when the test cuts its connection (without this, a
+// fast machine can finish the last batch between the poll and the cut). Test-only: the trigger
+// lives in the test's own database, never in a migration.
+async function holdLaterBatches(url: string): Promise<void> {
+  await sqlOn(
+    url,
+    `CREATE FUNCTION public.test_hold_later_batches() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       IF (SELECT count(*) FROM public.slsa_runs) >= ${BATCH} THEN PERFORM pg_catalog.pg_sleep(30); END IF;
+       RETURN NULL;
+     END $$`,
+  );
+  await sqlOn(
+    url,
+    'CREATE TRIGGER test_hold_later_batches BEFORE INSERT ON public.slsa_runs FOR EACH STATEMENT EXECUTE FUNCTION public.test_hold_later_batches()',
+  );
+}
+
+async function releaseLaterBatches(url: string, dbName: string): Promise<void> {
+  // a backend whose client vanished (the proxy cut) sleeps on server-side: end it first
+  await sqlOn(
+    url,
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [dbName],
+  );
+  await sqlOn(url, 'DROP TRIGGER test_hold_later_batches ON public.slsa_runs');
+}
+
 async function whenSecondBatchRuns(
   url: string,
   dbName: string,
@@ -90,6 +119,7 @@ describe.runIf(runPg)('connection lost mid-ingest', () => {
     const db: TestDatabase = await createTestDatabase('cut_terminate');
     try {
       await migrateDatabase({ databaseUrl: db.url });
+      await holdLaterBatches(db.url);
       const killer = whenSecondBatchRuns(db.url, db.name, async (pid) => {
         await sqlOn(db.url, 'SELECT pg_terminate_backend($1)', [pid]);
       });
@@ -115,6 +145,7 @@ describe.runIf(runPg)('connection lost mid-ingest', () => {
       const failed = await sqlOn<{ status: string }>(db.url, 'SELECT status FROM ingest_runs');
       expect(failed.map((f) => f.status)).toEqual(['failed']);
 
+      await releaseLaterBatches(db.url, db.name);
       const rerun = await runCliCaptured([
         'ingest',
         '--repo',
@@ -143,6 +174,7 @@ describe.runIf(runPg)('connection lost mid-ingest', () => {
     const proxy = await startTcpProxy(PG_HOST, PG_PORT);
     try {
       await migrateDatabase({ databaseUrl: db.url });
+      await holdLaterBatches(db.url);
       const viaProxy = `postgres://postgres:notreallyused@127.0.0.1:${proxy.port}/${db.name}`;
       const cutter = whenSecondBatchRuns(db.url, db.name, () => {
         proxy.cut();
@@ -180,6 +212,7 @@ describe.runIf(runPg)('connection lost mid-ingest', () => {
       expect(mid.audit).toBe(mid.runs);
       expect(mid.watermark).toBeUndefined();
 
+      await releaseLaterBatches(db.url, db.name);
       const rerun = await runCliCaptured(['ingest', '--repo', repo.dir, '--database-url', db.url, '--json']);
       expect(rerun.code).toBe(0);
       expect(await state(db.url)).toEqual({ runs: N, audit: N, watermark: head });
