@@ -2,16 +2,12 @@ import { createHash } from 'node:crypto';
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { LedgerEntry } from '../../core/ledger/entry.js';
-import { runGit } from '../../io/git.js';
 import type { BuildContext } from '../attest.js';
 import { checkLedger } from '../check.js';
 import { flushQueue } from '../flush.js';
 import { recordEntry } from '../record.js';
+import { createDemoLedger, git } from './demo-ledger.js';
 import type { DemoStep } from './types.js';
-
-const git = async (cwd: string, args: string[]): Promise<void> => {
-  await runGit(args, { cwd });
-};
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const nowSeconds = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -31,24 +27,8 @@ const FALLBACK_CONTEXT = {
 export const step: DemoStep = {
   title: 'record, queue, flush, check: the git ledger on a local bare remote',
   async run({ state, logger }) {
-    const remotePath = join(state.workDir, 'ledger.git');
-    const clonePath = join(state.workDir, 'ledger');
+    const { remotePath, clonePath } = await createDemoLedger(state.workDir, 'ledger', '# release ledger\n');
     const lockDir = join(state.workDir, 'locks');
-    await git(state.workDir, ['init', '-q', '--bare', '-b', 'main', remotePath]);
-    await git(state.workDir, ['clone', '-q', remotePath, clonePath]);
-    await writeFile(join(clonePath, 'README.md'), '# release ledger\n');
-    await git(clonePath, ['add', 'README.md']);
-    await git(clonePath, [
-      '-c',
-      'user.name=demo',
-      '-c',
-      'user.email=demo@example.invalid',
-      'commit',
-      '-q',
-      '-m',
-      'initial commit',
-    ]);
-    await git(clonePath, ['push', '-q', 'origin', 'HEAD:main']);
     await git(clonePath, ['config', 'user.name', 'release-bot']);
     await git(clonePath, ['config', 'user.email', 'release-bot@example.invalid']);
 

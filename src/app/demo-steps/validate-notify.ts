@@ -4,10 +4,10 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LedgerEntry } from '../../core/ledger/entry.js';
 import { isSlsaLedgerError } from '../../errors.js';
-import { runGit } from '../../io/git.js';
 import type { BuildContext } from '../attest.js';
 import { recordEntry } from '../record.js';
 import { validateRelease } from '../validate.js';
+import { createDemoLedger, git } from './demo-ledger.js';
 import type { DemoStep } from './types.js';
 
 interface Received {
@@ -42,10 +42,6 @@ async function startReceiver(): Promise<{ url: string; received: Received[]; clo
   };
 }
 
-const git = async (cwd: string, args: string[]): Promise<void> => {
-  await runGit(args, { cwd });
-};
-
 // validate --record on the demo's entry (the key-signed provenance and public key of the attest
 // step, the clone and bare remote of the ledger step), then a failing validation of a tampered
 // artifact whose alert goes to a local Slack receiver; prints what the receiver got.
@@ -70,23 +66,8 @@ export const step: DemoStep = {
     let clonePath = state.values.get('clonePath') as string | undefined;
     if (clonePath === undefined) {
       // run on its own: make the ledger the earlier step would have made
-      const remotePath = join(state.workDir, 'validate-ledger.git');
-      clonePath = join(state.workDir, 'validate-ledger');
-      await git(state.workDir, ['init', '-q', '--bare', '-b', 'main', remotePath]);
-      await git(state.workDir, ['clone', '-q', remotePath, clonePath]);
-      await writeFile(join(clonePath, 'README.md'), '# demo ledger\n');
-      await git(clonePath, ['add', 'README.md']);
-      await git(clonePath, [
-        '-c',
-        'user.name=demo',
-        '-c',
-        'user.email=demo@example.invalid',
-        'commit',
-        '-q',
-        '-m',
-        'initial commit',
-      ]);
-      await git(clonePath, ['push', '-q', 'origin', 'HEAD:main']);
+      const created = await createDemoLedger(state.workDir, 'validate-ledger', '# demo ledger\n');
+      clonePath = created.clonePath;
       const entry: LedgerEntry = {
         run_id: Number(context.runId),
         tag,
