@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'dist/cli/bin.js');
+const bin = join(root, 'dist/bin/slsa-ledger.js');
 const work = join(root, 'bench/work/attest');
 const MiB = 1024 * 1024;
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'dist/cli/bin.js');
+const bin = join(root, 'dist/bin/slsa-ledger.js');
 const work = join(root, 'bench/work/ledger');
 const small = process.env.BENCH_SCALE === 'small';
 const N = small ? 1_000 : 10_000;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The executable. Kept tiny: a bare `--version` is answered before the CLI loads, so it costs no
 // more than Node's own start-up; everything else goes through runCli (commands load lazily).
+// `attest` starts its hashing workers first, so they boot while the CLI loads.
 import { readFileSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
@@ -10,6 +11,14 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   };
   process.stdout.write(`${pkg.version}\n`);
 } else {
+  if (argv[0] === 'attest' && !argv.includes('--help') && !argv.includes('-h')) {
+    // attest hashes on every core: boot the worker thread(s) now, while the CLI loads
+    const [{ availableParallelism }, { prestartHashWorkers }] = await Promise.all([
+      import('node:os'),
+      import('../io/hash-worker.js'),
+    ]);
+    prestartHashWorkers(availableParallelism() - 1);
+  }
   const { runCli } = await import('./main.js');
   process.exitCode = await runCli(argv);
 }

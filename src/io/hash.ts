@@ -1,10 +1,17 @@
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
 import { inputFileError } from './files.js';
+import {
+  READ_SIZE,
+  startHashWorker,
+  takePrestartedWorkers,
+  type HashJob,
+  type HashReply,
+} from './hash-worker.js';
 
 export interface FileDigest {
   readonly path: string;
@@ -15,66 +22,23 @@ export interface FileDigest {
 
 export interface HashFilesOptions {
   readonly logger?: Logger;
-  /** worker threads at most (default: the number of cores) */
+  /** threads at most, the calling thread included (default: the number of cores) */
   readonly concurrency?: number;
-  /** files at least this big are hashed on worker threads (default 8 MiB) */
+  /** workers are used when two or more files are at least this big (default 8 MiB) */
   readonly workerThreshold?: number;
 }
 
-const READ_SIZE = 2 * 1024 * 1024;
 const DEFAULT_WORKER_THRESHOLD = 8 * 1024 * 1024;
-
-// The worker is plain JavaScript evaluated from a string, so the same code runs from dist/ and from
-// the TypeScript sources under vitest. Synchronous 2 MiB reads into one reused buffer: the hash is
-// the bottleneck, and OpenSSL's SHA-256 (SHA-NI where the CPU has it) does the work.
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
-const { createHash } = require('node:crypto');
-const buffer = Buffer.allocUnsafe(${READ_SIZE});
-parentPort.on('message', ({ id, path }) => {
-  let fd;
-  try {
-    fd = openSync(path, 'r');
-    const hash = createHash('sha256');
-    let done = 0, reported = 0, n;
-    while ((n = readSync(fd, buffer, 0, buffer.length, null)) > 0) {
-      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
-      done += n;
-      if (done - reported >= 64 * 1024 * 1024) { parentPort.postMessage({ id, progress: done - reported }); reported = done; }
-    }
-    parentPort.postMessage({ id, progress: done - reported, sha256: hash.digest('hex'), size: done });
-  } catch (error) {
-    parentPort.postMessage({ id, error: { code: error.code, message: error.message } });
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-});
-`;
-
-async function hashInProcess(path: string): Promise<{ sha256: string; size: number }> {
-  const handle = await open(path, 'r');
-  try {
-    const hash = createHash('sha256');
-    const buffer = Buffer.allocUnsafe(READ_SIZE);
-    let size = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-      size += bytesRead;
-    }
-    return { sha256: hash.digest('hex'), size };
-  } finally {
-    await handle.close();
-  }
-}
+const PROGRESS_STEP = 16 * 1024 * 1024;
 
 /**
- * Streamed SHA-256 of files, never holding a whole file in memory. Big files are hashed in parallel
- * on worker threads (one per core); small ones in this thread, where a worker would cost more than
- * the hash. Progress (bytes) goes to the logger. Missing or unreadable files are coded input errors
- * naming the file. Results are in the order of `paths`.
+ * Streamed SHA-256 of files, never holding a whole file in memory. The calling thread hashes too,
+ * with synchronous reads (it blocks its event loop meanwhile: this is a command-line hasher, not
+ * server code); when two or more files are at least `workerThreshold` big, worker threads (one per
+ * further core) share the work, each claiming the next file, biggest first, from a shared counter.
+ * Progress (bytes) goes to the logger. Missing or unreadable files are coded input errors naming
+ * the file; a file that cannot be read stops the others claiming more (when several fail, the
+ * first in `paths` order among those tried is named). Results are in the order of `paths`.
  */
 export async function hashFiles(
   paths: readonly string[],
@@ -97,85 +61,143 @@ export async function hashFiles(
     }),
   );
   const threshold = options.workerThreshold ?? DEFAULT_WORKER_THRESHOLD;
-  const total = sizes.reduce((a, b) => a + b, 0);
-  const results: (FileDigest | undefined)[] = paths.map(() => undefined);
-  let done = 0;
-  const report = (bytes: number): void => {
-    done += bytes;
-    options.logger?.progress('hashing', done, total);
-  };
+  const big = sizes.filter((size) => size >= threshold).length;
+  const threads = Math.max(1, options.concurrency ?? availableParallelism());
+  const workers = Math.max(0, Math.min(threads - 1, big - 1));
+  return runHashJob(paths, sizes, workers, options.logger);
+}
 
-  const big: number[] = [];
-  for (const [i, path] of paths.entries()) {
-    if ((sizes[i] ?? 0) < threshold) {
-      try {
-        const r = await hashInProcess(path);
-        results[i] = { path, ...r };
-        report(r.size);
-      } catch (error) {
-        throw inputFileError(path, 'artifact', error);
-      }
-    } else {
-      big.push(i);
+/**
+ * Hashes `paths` (whose `sizes` are known, for ordering and progress) on the calling thread plus
+ * `workerCount` workers. Exported for tests, which reach the workers' error path with it.
+ */
+export async function runHashJob(
+  paths: readonly string[],
+  sizes: readonly number[],
+  workerCount: number,
+  logger?: Logger,
+): Promise<FileDigest[]> {
+  const order = paths.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b);
+  const shared = new SharedArrayBuffer(16);
+  const control = new Int32Array(shared, 0, 2);
+  const progress = new BigInt64Array(shared, 8, 1);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const replies: HashReply[] = [];
+
+  const workers = [...takePrestartedWorkers(workerCount)];
+  while (workers.length < workerCount) workers.push(startHashWorker());
+  const finished = workers.map(
+    (worker) =>
+      new Promise<void>((resolve) => {
+        const onMessage = (reply: HashReply): void => {
+          if ('done' in reply) {
+            worker.off('message', onMessage);
+            resolve();
+          } else {
+            replies.push(reply);
+          }
+        };
+        worker.on('message', onMessage);
+        worker.once('error', (error: Error) => {
+          // a crashed worker: stop claiming and name whatever it had claimed as unhashed
+          Atomics.store(control, 1, 1);
+          replies.push({ index: -1, error: { message: error.message } });
+          resolve();
+        });
+        worker.once('exit', () => resolve());
+        worker.ref();
+        const job: HashJob = { paths, order, shared };
+        worker.postMessage(job);
+      }),
+  );
+
+  try {
+    hashOnThisThread(paths, order, control, progress, replies, (done) =>
+      logger?.progress('hashing', done, total),
+    );
+    // while the workers finish, keep the progress bar moving
+    const ticker = setInterval(
+      () => logger?.progress('hashing', Number(Atomics.load(progress, 0)), total),
+      250,
+    );
+    try {
+      await Promise.all(finished);
+    } finally {
+      clearInterval(ticker);
     }
+  } finally {
+    for (const worker of workers) void worker.terminate();
   }
-  if (big.length > 0) await hashOnWorkers(paths, big, results, report, options.concurrency);
-  options.logger?.progressDone('hashing');
+  logger?.progress('hashing', Number(Atomics.load(progress, 0)), total);
+  logger?.progressDone('hashing');
+
+  const results: (FileDigest | undefined)[] = paths.map(() => undefined);
+  const failures: { index: number; error: { code?: string; message: string } }[] = [];
+  for (const reply of replies) {
+    if ('done' in reply) continue;
+    if ('error' in reply) failures.push(reply);
+    else results[reply.index] = { path: paths[reply.index] ?? '', sha256: reply.sha256, size: reply.size };
+  }
+  // the first failure in `paths` order; a crashed worker (index -1) before any file
+  const [failure] = failures.sort((x, y) => x.index - y.index);
+  if (failure !== undefined) {
+    if (failure.index < 0) {
+      throw new SlsaLedgerError('INTERNAL', `a hashing worker failed: ${failure.error.message}`);
+    }
+    const cause = Object.assign(new Error(failure.error.message), failure.error);
+    throw inputFileError(paths[failure.index] ?? '', 'artifact', cause);
+  }
   return results.map((r, i) => {
     if (r === undefined) throw new SlsaLedgerError('INTERNAL', `no digest for ${paths[i] ?? ''}`);
     return r;
   });
 }
 
-interface WorkerReply {
-  readonly id: number;
-  readonly progress?: number;
-  readonly sha256?: string;
-  readonly size?: number;
-  readonly error?: { code?: string; message: string };
-}
-
-async function hashOnWorkers(
+/** The calling thread's share of a job: the same claim loop as the workers run. */
+function hashOnThisThread(
   paths: readonly string[],
-  indexes: readonly number[],
-  results: (FileDigest | undefined)[],
-  report: (bytes: number) => void,
-  concurrency: number | undefined,
-): Promise<void> {
-  const count = Math.max(1, Math.min(indexes.length, concurrency ?? availableParallelism()));
-  const queue = [...indexes];
-  const workers: Worker[] = [];
-  try {
-    await Promise.all(
-      Array.from({ length: count }, async () => {
-        const worker = new Worker(WORKER_SOURCE, { eval: true });
-        workers.push(worker);
-        for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-          const path = paths[i] ?? '';
-          const reply = await new Promise<WorkerReply>((resolve, reject) => {
-            const onMessage = (m: WorkerReply): void => {
-              if (m.progress !== undefined && m.progress > 0) report(m.progress);
-              if (m.sha256 === undefined && m.error === undefined) return;
-              worker.off('message', onMessage);
-              worker.off('error', reject);
-              resolve(m);
-            };
-            worker.on('message', onMessage);
-            worker.once('error', reject);
-            worker.postMessage({ id: i, path });
-          });
-          if (reply.error !== undefined) {
-            throw inputFileError(
-              path,
-              'artifact',
-              Object.assign(new Error(reply.error.message), reply.error),
-            );
-          }
-          results[i] = { path, sha256: reply.sha256 ?? '', size: reply.size ?? 0 };
+  order: readonly number[],
+  control: Int32Array,
+  progress: BigInt64Array,
+  replies: HashReply[],
+  report: (done: number) => void,
+): void {
+  const buffer = Buffer.allocUnsafe(READ_SIZE);
+  for (;;) {
+    if (Atomics.load(control, 1) !== 0) return;
+    const claimed = Atomics.add(control, 0, 1);
+    if (claimed >= order.length) return;
+    const index = order[claimed] ?? 0;
+    let fd: number | undefined;
+    try {
+      fd = openSync(paths[index] ?? '', 'r');
+      const hash = createHash('sha256');
+      let size = 0;
+      let pending = 0;
+      for (
+        let n = readSync(fd, buffer, 0, buffer.length, null);
+        n > 0;
+        n = readSync(fd, buffer, 0, buffer.length, null)
+      ) {
+        hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+        size += n;
+        pending += n;
+        if (pending >= PROGRESS_STEP) {
+          report(Number(Atomics.add(progress, 0, BigInt(pending))) + pending);
+          pending = 0;
         }
-      }),
-    );
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+      }
+      Atomics.add(progress, 0, BigInt(pending));
+      replies.push({ index, sha256: hash.digest('hex'), size });
+    } catch (error) {
+      Atomics.store(control, 1, 1);
+      const e = error as { code?: string; message: string };
+      replies.push({
+        index,
+        error: { ...(e.code === undefined ? {} : { code: e.code }), message: e.message },
+      });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 }

@@ -134,7 +134,7 @@ export async function showFile(repo: string, ref: string, path: string): Promise
 }
 
 /** The built CLI (`npm run build`). */
-export const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../dist/bin/slsa-ledger.js', import.meta.url));
 
 export interface BinRun {
   code: number | null;

@@ -1,3 +1,5 @@
+import { dsse } from '@sigstore/core';
+import { preAuthEncoding } from '@sigstore/core/dist/dsse.js';
 import { describe, expect, it } from 'vitest';
 import {
   buildEnvelope,
@@ -26,6 +28,9 @@ describe('computePae', () => {
   });
   it('counts bytes, not characters', () => {
     expect(text(computePae('t', bytes('é')))).toBe('DSSEv1 1 t 2 é');
+  });
+  it("uses @sigstore/core's own PAE: the module imported directly is the one its index exports", () => {
+    expect(preAuthEncoding).toBe(dsse.preAuthEncoding);
   });
 });
 

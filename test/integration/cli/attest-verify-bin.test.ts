@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
 const run = promisify(execFile);
-const bin = fileURLToPath(new URL('../../../dist/cli/bin.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../../dist/bin/slsa-ledger.js', import.meta.url));
 
 // Spawns the built binary (npm test builds first): attest and verify work end to end as a process,
 // with the exit codes of DESIGN.md §2 and JSON only on stdout.

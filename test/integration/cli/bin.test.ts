@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const bin = fileURLToPath(new URL('../../../dist/cli/bin.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../../dist/bin/slsa-ledger.js', import.meta.url));
 
 // Spawns the built binary (npm test builds first): the shebang, ESM output and exit codes work for real.
 describe('slsa-ledger binary', () => {

@@ -122,7 +122,7 @@ describe('init', () => {
 
   it('the vendored action runs from the installed repository', () => {
     const dir = tempDir();
-    execFileSync(process.execPath, [join(repoRoot, 'dist/cli/bin.js'), 'init', '--dir', dir], {
+    execFileSync(process.execPath, [join(repoRoot, 'dist/bin/slsa-ledger.js'), 'init', '--dir', dir], {
       stdio: 'pipe',
     });
     const out = join(dir, 'github-output');
