@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { basename, resolve } from 'node:path';
+import { buildKeySignedBundle } from '../core/provenance/bundle.js';
+import { buildEnvelope, computePae, IN_TOTO_PAYLOAD_TYPE } from '../core/provenance/dsse.js';
 import {
   buildProvenanceStatement,
   serializeStatement,
@@ -130,13 +132,6 @@ export async function attestArtifacts(options: AttestOptions): Promise<AttestRes
       ? await loadPrivateKey(resolve(cwd, options.signing.keyPath), options.signing.passphrase)
       : undefined;
 
-  // The DSSE and bundle code pulls in sigstore-js, whose loading takes a noticeable part of a
-  // second: load it on the other core while the artifacts hash.
-  const signingModules = Promise.all([
-    import('../core/provenance/dsse.js'),
-    import('../core/provenance/bundle.js'),
-  ]);
-  signingModules.catch(() => undefined);
   const paths = await resolveArtifactPaths(options.files, cwd);
   const listed =
     options.subjectsFrom === undefined
@@ -155,8 +150,6 @@ export async function attestArtifacts(options: AttestOptions): Promise<AttestRes
     ...listed,
   ]);
 
-  const [{ buildEnvelope, computePae, IN_TOTO_PAYLOAD_TYPE }, { buildKeySignedBundle }] =
-    await signingModules;
   const statement = buildProvenanceStatement(subjects, options.context);
   const payload = serializeStatement(statement);
   const statementDigest = createHash('sha256').update(payload).digest('hex');
