@@ -1,7 +1,7 @@
 import { ingestLedger } from '../../app/ingest.js';
-import { resolveDatabaseUrl } from '../../io/db.js';
 import { booleanFlag, integerFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
+import { databaseOptions, databaseTarget } from '../database-flags.js';
 
 export const command: CommandModule = {
   spec: {
@@ -24,16 +24,7 @@ export const command: CommandModule = {
         description: 'ledger folder in the repository',
         default: 'docs/reports',
       },
-      'database-url': {
-        type: 'string',
-        valueName: 'URL',
-        description: 'postgres:// URL (default: DATABASE_URL, else the embedded database)',
-      },
-      'data-dir': {
-        type: 'string',
-        valueName: 'DIR',
-        description: 'embedded database directory (default .slsa-ledger/db)',
-      },
+      ...databaseOptions,
       'supabase-url': {
         type: 'string',
         valueName: 'URL',
@@ -61,18 +52,14 @@ export const command: CommandModule = {
   },
   async run(args, ctx) {
     const supabaseUrl = stringFlag(args, 'supabase-url');
-    const databaseUrl =
-      supabaseUrl === undefined ? resolveDatabaseUrl(stringFlag(args, 'database-url'), ctx.env) : undefined;
-    const dataDir = stringFlag(args, 'data-dir');
     const ref = stringFlag(args, 'ref');
     const serviceKey = ctx.env.SLSA_MANIFEST_SERVICE_KEY;
     const result = await ingestLedger({
       repo: stringFlag(args, 'repo') ?? '.',
       ...(ref === undefined ? {} : { ref }),
       reportsDir: stringFlag(args, 'reports-dir') ?? 'docs/reports',
-      ...(databaseUrl === undefined ? {} : { databaseUrl }),
-      ...(dataDir === undefined ? {} : { dataDir }),
-      ...(supabaseUrl === undefined ? {} : { supabaseUrl }),
+      // with --supabase-url, DATABASE_URL in the environment is not a second target
+      ...(supabaseUrl === undefined ? databaseTarget(args, ctx.env) : { supabaseUrl }),
       ...(serviceKey === undefined ? {} : { serviceKey }),
       batchSize: integerFlag(args, 'batch-size', { min: 1, max: 100_000 }) ?? 1000,
       full: booleanFlag(args, 'full'),

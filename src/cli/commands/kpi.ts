@@ -1,8 +1,8 @@
 import { computeDatabaseKpis } from '../../app/kpi.js';
 import { renderKpiTable } from '../../core/kpi/table.js';
-import { resolveDatabaseUrl } from '../../io/db.js';
 import { stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
+import { databaseOptions, databaseTarget } from '../database-flags.js';
 
 export const command: CommandModule = {
   spec: {
@@ -18,16 +18,7 @@ export const command: CommandModule = {
         description: 'window start (default: 30 days before --until)',
       },
       until: { type: 'string', valueName: 'WHEN', description: 'window end (default: now)' },
-      'database-url': {
-        type: 'string',
-        valueName: 'URL',
-        description: 'postgres:// URL (default: DATABASE_URL, else the embedded database)',
-      },
-      'data-dir': {
-        type: 'string',
-        valueName: 'DIR',
-        description: 'embedded database directory (default .slsa-ledger/db)',
-      },
+      ...databaseOptions,
     },
     examples: [
       'slsa-ledger kpi',
@@ -36,15 +27,12 @@ export const command: CommandModule = {
     ],
   },
   async run(args, ctx) {
-    const databaseUrl = resolveDatabaseUrl(stringFlag(args, 'database-url'), ctx.env);
-    const dataDir = stringFlag(args, 'data-dir');
     const since = stringFlag(args, 'since');
     const until = stringFlag(args, 'until');
     const report = await computeDatabaseKpis({
       ...(since === undefined ? {} : { since }),
       ...(until === undefined ? {} : { until }),
-      ...(databaseUrl === undefined ? {} : { databaseUrl }),
-      ...(dataDir === undefined ? {} : { dataDir }),
+      ...databaseTarget(args, ctx.env),
       cwd: ctx.cwd,
       logger: ctx.logger,
     });

@@ -1,7 +1,7 @@
 import { migrateDatabase } from '../../app/migrate.js';
-import { resolveDatabaseUrl } from '../../io/db.js';
 import { booleanFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
+import { databaseOptions, databaseTarget } from '../database-flags.js';
 
 export const command: CommandModule = {
   spec: {
@@ -11,16 +11,7 @@ export const command: CommandModule = {
     description:
       'Applies the migrations in supabase/migrations (tables, the ingest function, the KPI views and the roles slsa_manifest_ingest and slsa_kpi_reader) and records each in slsa_schema_migrations with its SHA-256; an applied migration whose file changed is refused (exit 4). Database from --database-url, else DATABASE_URL, else the embedded database.',
     options: {
-      'database-url': {
-        type: 'string',
-        valueName: 'URL',
-        description: 'postgres:// URL (default: DATABASE_URL, else the embedded database)',
-      },
-      'data-dir': {
-        type: 'string',
-        valueName: 'DIR',
-        description: 'embedded database directory (default .slsa-ledger/db)',
-      },
+      ...databaseOptions,
       'migrations-dir': {
         type: 'string',
         valueName: 'DIR',
@@ -34,12 +25,9 @@ export const command: CommandModule = {
     ],
   },
   async run(args, ctx) {
-    const databaseUrl = resolveDatabaseUrl(stringFlag(args, 'database-url'), ctx.env);
-    const dataDir = stringFlag(args, 'data-dir');
     const migrationsDir = stringFlag(args, 'migrations-dir');
     const result = await migrateDatabase({
-      ...(databaseUrl === undefined ? {} : { databaseUrl }),
-      ...(dataDir === undefined ? {} : { dataDir }),
+      ...databaseTarget(args, ctx.env),
       ...(migrationsDir === undefined ? {} : { migrationsDir }),
       cwd: ctx.cwd,
       dryRun: booleanFlag(args, 'dry-run'),

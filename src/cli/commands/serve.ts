@@ -1,7 +1,7 @@
 import { defaultHost, defaultPort, serveDashboard } from '../../app/serve.js';
-import { resolveDatabaseUrl } from '../../io/db.js';
 import { integerFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
+import { databaseOptions, databaseTarget } from '../database-flags.js';
 
 /** Resolves on SIGINT or SIGTERM (Ctrl-C, `kill`), then stops listening for them. */
 function untilStopSignal(): Promise<string> {
@@ -36,16 +36,7 @@ export const command: CommandModule = {
         default: defaultHost,
         description: 'address to listen on (loopback by default; the API has no authentication)',
       },
-      'database-url': {
-        type: 'string',
-        valueName: 'URL',
-        description: 'postgres:// URL (default: DATABASE_URL, else the embedded database)',
-      },
-      'data-dir': {
-        type: 'string',
-        valueName: 'DIR',
-        description: 'embedded database directory (default .slsa-ledger/db)',
-      },
+      ...databaseOptions,
     },
     examples: [
       'slsa-ledger serve                       # http://127.0.0.1:8080/ on .slsa-ledger/db',
@@ -53,12 +44,9 @@ export const command: CommandModule = {
     ],
   },
   async run(args, ctx) {
-    const databaseUrl = resolveDatabaseUrl(stringFlag(args, 'database-url'), ctx.env);
-    const dataDir = stringFlag(args, 'data-dir');
     const port = integerFlag(args, 'port', { min: 0, max: 65_535 }) ?? defaultPort;
     const server = await serveDashboard({
-      ...(databaseUrl === undefined ? {} : { databaseUrl }),
-      ...(dataDir === undefined ? {} : { dataDir }),
+      ...databaseTarget(args, ctx.env),
       cwd: ctx.cwd,
       host: stringFlag(args, 'host') ?? defaultHost,
       port,
