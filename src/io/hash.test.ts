@@ -84,13 +84,19 @@ describe('hashFiles', () => {
 
 describe('runHashJob', () => {
   it('names a file that cannot be read, whichever thread met it, and stops claiming files', async () => {
-    // the file vanishes between stat and read; it is claimed first, in the middle, or last
+    // the file vanishes between stat and read; it is claimed first, in the middle, or last; by
+    // this thread alone (pipelined reads) or beside a worker
     const gone = join(dir, 'gone.bin');
-    for (const position of [0, 2, 4]) {
+    for (const [position, workers] of [
+      [0, 1],
+      [2, 1],
+      [4, 1],
+      [2, 0],
+    ] as const) {
       const job = [paths[6]!, paths[5]!, paths[4]!, paths[3]!];
       job.splice(position, 0, gone);
       const jobSizes = job.map((_, i) => (i === position ? 1000 - position : 100 - i));
-      const error = await runHashJob(job, jobSizes, 1).then(
+      const error = await runHashJob(job, jobSizes, workers).then(
         () => undefined,
         (e: unknown) => e,
       );

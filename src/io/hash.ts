@@ -1,17 +1,11 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
 import { inputFileError } from './files.js';
-import {
-  READ_SIZE,
-  startHashWorker,
-  takePrestartedWorkers,
-  type HashJob,
-  type HashReply,
-} from './hash-worker.js';
+import { startHashWorker, takePrestartedWorkers, type HashJob, type HashReply } from './hash-worker.js';
 
 export interface FileDigest {
   readonly path: string;
@@ -30,11 +24,13 @@ export interface HashFilesOptions {
 
 const DEFAULT_WORKER_THRESHOLD = 8 * 1024 * 1024;
 const PROGRESS_STEP = 16 * 1024 * 1024;
+/** the calling thread's reads: pipelined reads gain from bigger ones (fewer thread-pool trips) */
+const MAIN_READ_SIZE = 1024 * 1024;
 
 /**
- * Streamed SHA-256 of files, never holding a whole file in memory. The calling thread hashes too,
- * with synchronous reads (it blocks its event loop meanwhile: this is a command-line hasher, not
- * server code); when two or more files are at least `workerThreshold` big, worker threads (one per
+ * Streamed SHA-256 of files, never holding a whole file in memory. The calling thread hashes too
+ * (alone, with its reads pipelined on the thread pool; beside workers, with synchronous reads that
+ * block its event loop meanwhile: this is a command-line hasher); when two or more files are at least `workerThreshold` big, worker threads (one per
  * further core) share the work, each claiming the next file, biggest first, from a shared counter.
  * Progress (bytes) goes to the logger. Missing or unreadable files are coded input errors naming
  * the file; a file that cannot be read stops the others claiming more (when several fail, the
@@ -112,8 +108,14 @@ export async function runHashJob(
   );
 
   try {
-    hashOnThisThread(paths, order, control, progress, replies, (done) =>
-      logger?.progress('hashing', done, total),
+    await hashOnThisThread(
+      paths,
+      order,
+      control,
+      progress,
+      replies,
+      (done) => logger?.progress('hashing', done, total),
+      workers.length === 0,
     );
     // while the workers finish, keep the progress bar moving
     const ticker = setInterval(
@@ -153,42 +155,41 @@ export async function runHashJob(
   });
 }
 
-/** The calling thread's share of a job: the same claim loop as the workers run. */
-function hashOnThisThread(
+/**
+ * The calling thread's share of a job: the same claim loop as the workers run. Alone, it pipelines
+ * its reads on libuv's thread pool (the next chunk is read on another core while this one hashes,
+ * so a single big file hashes at the speed of SHA-256 alone); beside workers, every core already
+ * hashes and extra reader threads would only compete with them, so it reads synchronously.
+ */
+async function hashOnThisThread(
   paths: readonly string[],
   order: readonly number[],
   control: Int32Array,
   progress: BigInt64Array,
   replies: HashReply[],
   report: (done: number) => void,
-): void {
-  const buffer = Buffer.allocUnsafe(READ_SIZE);
+  alone: boolean,
+): Promise<void> {
+  let pending = 0;
+  const onBytes = (n: number): void => {
+    pending += n;
+    if (pending >= PROGRESS_STEP) {
+      report(Number(Atomics.add(progress, 0, BigInt(pending))) + pending);
+      pending = 0;
+    }
+  };
+  const buffers = [Buffer.allocUnsafe(MAIN_READ_SIZE), Buffer.allocUnsafe(MAIN_READ_SIZE)] as const;
   for (;;) {
     if (Atomics.load(control, 1) !== 0) return;
     const claimed = Atomics.add(control, 0, 1);
     if (claimed >= order.length) return;
     const index = order[claimed] ?? 0;
-    let fd: number | undefined;
+    const path = paths[index] ?? '';
     try {
-      fd = openSync(paths[index] ?? '', 'r');
-      const hash = createHash('sha256');
-      let size = 0;
-      let pending = 0;
-      for (
-        let n = readSync(fd, buffer, 0, buffer.length, null);
-        n > 0;
-        n = readSync(fd, buffer, 0, buffer.length, null)
-      ) {
-        hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
-        size += n;
-        pending += n;
-        if (pending >= PROGRESS_STEP) {
-          report(Number(Atomics.add(progress, 0, BigInt(pending))) + pending);
-          pending = 0;
-        }
-      }
-      Atomics.add(progress, 0, BigInt(pending));
-      replies.push({ index, sha256: hash.digest('hex'), size });
+      const digest = alone
+        ? await hashFilePipelined(path, buffers, onBytes)
+        : hashFileSync(path, buffers[0], onBytes);
+      replies.push({ index, ...digest });
     } catch (error) {
       Atomics.store(control, 1, 1);
       const e = error as { code?: string; message: string };
@@ -197,7 +198,55 @@ function hashOnThisThread(
         error: { ...(e.code === undefined ? {} : { code: e.code }), message: e.message },
       });
     } finally {
-      if (fd !== undefined) closeSync(fd);
+      Atomics.add(progress, 0, BigInt(pending));
+      pending = 0;
     }
+  }
+}
+
+interface Digest {
+  readonly sha256: string;
+  readonly size: number;
+}
+
+function hashFileSync(path: string, buffer: Buffer, onBytes: (n: number) => void): Digest {
+  const fd = openSync(path, 'r');
+  try {
+    const hash = createHash('sha256');
+    let size = 0;
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) {
+      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+      size += n;
+      onBytes(n);
+    }
+    return { sha256: hash.digest('hex'), size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads into one buffer while the other hashes. */
+async function hashFilePipelined(
+  path: string,
+  buffers: readonly [Buffer, Buffer],
+  onBytes: (n: number) => void,
+): Promise<Digest> {
+  const handle = await open(path, 'r');
+  try {
+    const hash = createHash('sha256');
+    let size = 0;
+    let [filling, spare] = buffers;
+    let next = handle.read(filling, 0, filling.length, null);
+    for (let n = (await next).bytesRead; n > 0; n = (await next).bytesRead) {
+      const full = filling;
+      [filling, spare] = [spare, filling];
+      next = handle.read(filling, 0, filling.length, null);
+      hash.update(n === full.length ? full : full.subarray(0, n));
+      size += n;
+      onBytes(n);
+    }
+    return { sha256: hash.digest('hex'), size };
+  } finally {
+    await handle.close();
   }
 }
