@@ -9,9 +9,16 @@ const runs = `public.${readerViews.runs}`;
 const manifests = `public.${readerViews.manifests}`;
 const ingestRuns = `public.${readerViews.ingestRuns}`;
 
-// Lag at millisecond resolution, as the reference computes it from ISO times.
-const LAG = `extract(epoch FROM date_trunc('milliseconds', ingested_at) - date_trunc('milliseconds', "timestamp"))::double precision`;
+// Lag at millisecond resolution, as the reference computes it from ISO times: the two times truncated
+// to the millisecond, as whole milliseconds since the epoch (round() recovers them exactly: a
+// float8 epoch is off by far less than half a millisecond before the year 100,000), subtracted
+// exactly and divided by 1000 once. IEEE division is correctly rounded, so this is the same double as
+// the numeric \`extract(epoch FROM a - b)::double precision\`, at a third of the cost (no numeric).
+const LAG = `(round(date_part('epoch', date_trunc('milliseconds', ingested_at)) * 1000)
+  - round(date_part('epoch', date_trunc('milliseconds', "timestamp")) * 1000)) / 1000`;
 
+// One index-only scan of the window (slsa_runs_kpi_idx holds every column read); the lag is
+// computed once per run, for its percentiles and its maximum.
 const totalsSql = `
 SELECT count(*)::integer AS entries,
        count(*) FILTER (WHERE status = 'failure')::integer AS failures,
@@ -21,26 +28,34 @@ SELECT count(*)::integer AS entries,
        coalesce(sum(notify_delivered), 0)::double precision AS notify_delivered,
        percentile_cont(ARRAY[0.5, 0.95]::double precision[]) WITHIN GROUP (ORDER BY lock_wait_s) AS lock_p,
        percentile_cont(ARRAY[0.5, 0.95]::double precision[]) WITHIN GROUP (ORDER BY artifact_upload_latency_s) AS upload_p,
-       percentile_cont(ARRAY[0.5, 0.95]::double precision[]) WITHIN GROUP (ORDER BY ${LAG}) AS lag_p,
-       max(${LAG}) AS lag_max,
+       percentile_cont(ARRAY[0.5, 0.95]::double precision[]) WITHIN GROUP (ORDER BY lag_s) AS lag_p,
+       max(lag_s) AS lag_max,
        to_char(max(dispatch_token_rotated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rotated_at,
        to_char(max(dispatch_token_expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at
-  FROM ${runs}
- WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz`;
+  FROM (SELECT status, artifact_url, governance_flag, validation_status, notify_attempts, notify_delivered,
+               lock_wait_s, artifact_upload_latency_s, dispatch_token_rotated_at, dispatch_token_expires_at,
+               ${LAG} AS lag_s
+          FROM ${runs}
+         WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz
+        OFFSET 0) w`;
 
+// Grouped by date first, formatted once per day (not once per run).
 const perDaySql = `
-SELECT to_char(("timestamp" AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, count(*)::integer AS n
-  FROM ${runs}
- WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz
- GROUP BY 1
- ORDER BY 1`;
+SELECT to_char(d.day, 'YYYY-MM-DD') AS day, d.n
+  FROM (SELECT ("timestamp" AT TIME ZONE 'UTC')::date AS day, count(*)::integer AS n
+          FROM ${runs}
+         WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz
+         GROUP BY 1) d
+ ORDER BY d.day`;
 
+// Grouped by path first, then joined to the latest hash of each path (one lookup per file, not per run).
 const manifestsSql = `
-SELECT r.manifest_path AS path, coalesce(m.manifest_hash, min(r.manifest_hash)) AS hash
-  FROM ${runs} r
-  LEFT JOIN ${manifests} m ON m.path = r.manifest_path
- WHERE r."timestamp" >= $1::timestamptz AND r."timestamp" < $2::timestamptz
- GROUP BY r.manifest_path, m.manifest_hash
+SELECT g.path, coalesce(m.manifest_hash, g.hash) AS hash
+  FROM (SELECT r.manifest_path AS path, min(r.manifest_hash) AS hash
+          FROM ${runs} r
+         WHERE r."timestamp" >= $1::timestamptz AND r."timestamp" < $2::timestamptz
+         GROUP BY r.manifest_path) g
+  LEFT JOIN ${manifests} m ON m.path = g.path
  ORDER BY 1`;
 
 const ingestFailuresSql = `
