@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   compareTags,
   entryProblems,
@@ -293,3 +294,156 @@ describe('manifestPathFor', () => {
     expect(manifestDayOf('other/2025-11-24/manifest.json')).toBeUndefined();
   });
 });
+
+// The fast paths of entry validation and tag order (issue 4) against the general code they skip.
+describe('fast paths', () => {
+  const zodAgrees = (value: unknown): void => {
+    expect(isEntryValid(value)).toBe(ledgerEntrySchema.safeParse(value).success);
+  };
+
+  it('the plain timestamp check gives the verdict of the schema', () => {
+    // fields around their limits (plus any digits), so that every bound of the check is hit
+    const num = (lo: number, hi: number, width: number) =>
+      fc.integer({ min: lo, max: hi }).map((n) => String(n).padStart(width, '0'));
+    const plainish = fc
+      .tuple(
+        fc.oneof(num(1965, 2030, 4), num(0, 9999, 4)),
+        num(0, 13, 2),
+        num(0, 32, 2),
+        num(0, 25, 2),
+        num(0, 61, 2),
+        num(0, 61, 2),
+      )
+      .map(([y, mo, d, h, mi, s]) => `${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+    fc.assert(
+      fc.property(fc.oneof(plainish, fc.string({ maxLength: 24 })), (timestamp) => {
+        zodAgrees({ ...makeEntry(), timestamp });
+        zodAgrees({ ...makeEntry(), metrics: { dispatch_token_expires_at: timestamp } });
+      }),
+      { numRuns: 2000 },
+    );
+    for (const t of [
+      '2024-02-29T00:00:00Z',
+      '2023-02-29T00:00:00Z',
+      '1969-12-31T23:59:59Z',
+      '2025-04-31T00:00:00Z',
+    ])
+      zodAgrees({ ...makeEntry(), timestamp: t });
+    expect(isEntryValid({ ...makeEntry(), timestamp: '2025-11-24T10:00:00.5Z' })).toBe(true);
+  });
+
+  it('the plain tag check gives the verdict of tagProblem', () => {
+    const tag = fc
+      .array(fc.constantFrom(...'av0.9-_+/@{l.ock~ '), { minLength: 0, maxLength: 12 })
+      .map((a) => a.join(''));
+    fc.assert(
+      fc.property(fc.oneof(tag, fc.string()), (t) => {
+        const value = { ...makeEntry(), tag: t };
+        expect(isEntryValid(value)).toBe(tagProblem(t) === undefined);
+        zodAgrees(value);
+      }),
+      { numRuns: 3000 },
+    );
+    for (const t of ['v1.lock', 'v1.', 'v1..2', '.v1', '-v1', 'a'.repeat(255), 'a'.repeat(256)])
+      zodAgrees({ ...makeEntry(), tag: t });
+  });
+
+  it('the plain url check gives the verdict of the schema', () => {
+    const url = fc
+      .array(fc.constantFrom(...'hts:/a.b-x@\\ \t%?#1'), { maxLength: 20 })
+      .map((a) => `https://${a.join('')}`);
+    fc.assert(
+      fc.property(fc.oneof(url, fc.webUrl(), fc.string()), (u) => {
+        zodAgrees({ ...makeEntry(), artifact_url: u });
+        zodAgrees({ ...makeEntry(), release_url: u });
+      }),
+      { numRuns: 2000 },
+    );
+    zodAgrees({ ...makeEntry(), artifact_url: `https://a.example/${'x'.repeat(2040)}` });
+  });
+
+  it('compareTags starting at the first difference orders as the walk from the start', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...'v0019.-a'), { maxLength: 10 }).map((a) => a.join('')),
+        fc.array(fc.constantFrom(...'v0019.-a'), { maxLength: 10 }).map((a) => a.join('')),
+        (a, b) => {
+          expect(Math.sign(compareTags(a, b))).toBe(Math.sign(referenceCompareTags(a, b)));
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('parseManifest keeps canonical entries and reorders the others, with the same bytes out', () => {
+    const canonical = makeEntry({
+      tag: 'v1',
+      run_id: 1,
+      metrics: { lock_wait_s: 0.5, notify: { attempts: 1, delivered: 1 } },
+    });
+    const text = serializeManifest([canonical]);
+    const [kept] = parseManifest(text, 'm.json');
+    expect(serializeManifest([kept!])).toBe(text);
+    // keys out of order at the top and in a nested object: the slow path puts them in order
+    const shuffled = `[${JSON.stringify({
+      metrics: { notify: { delivered: 1, attempts: 1 }, lock_wait_s: 0.5 },
+      ...Object.fromEntries(
+        Object.entries(canonical)
+          .filter(([k]) => k !== 'metrics')
+          .reverse(),
+      ),
+    })}]`;
+    const [reordered] = parseManifest(shuffled, 'm.json');
+    expect(Object.keys(reordered!)).toEqual(Object.keys(kept!));
+    expect(Object.keys(reordered!.metrics!)).toEqual(['lock_wait_s', 'notify']);
+    expect(serializeManifest([reordered!])).toBe(text);
+  });
+
+  it('an invalid entry out of canonical order still fails with its problems', () => {
+    const bad = { ...makeEntry({ tag: 'v1' }), sha: 'x', timestamp: '2025-02-30T00:00:00Z' };
+    const { timestamp, ...rest } = bad;
+    const reordered = { timestamp, ...rest }; // out of canonical order and invalid
+    try {
+      parseManifest(JSON.stringify([makeEntry(), reordered]), 'm.json');
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toThrowCode('LEDGER_MANIFEST_INVALID');
+      expect((error as { details: { problems: unknown[] } }).details.problems).toEqual(
+        entryProblems(reordered).map((p) => ({ ...p, index: 1 })),
+      );
+    }
+  });
+});
+
+// compareTags as it was before the first-difference start (walks from index 0)
+function referenceCompareTags(a: string, b: string): number {
+  const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+  if (a === b) return 0;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(j);
+    if (isDigit(ca) && isDigit(cb)) {
+      let ei = i;
+      while (ei < a.length && isDigit(a.charCodeAt(ei))) ei++;
+      let ej = j;
+      while (ej < b.length && isDigit(b.charCodeAt(ej))) ej++;
+      const x = a.slice(i, ei).replace(/^0+(?=.)/, '');
+      const y = b.slice(j, ej).replace(/^0+(?=.)/, '');
+      if (x.length !== y.length) return x.length < y.length ? -1 : 1;
+      if (x !== y) return x < y ? -1 : 1;
+      i = ei;
+      j = ej;
+      continue;
+    }
+    if (ca !== cb) {
+      if (isDigit(ca) !== isDigit(cb)) return isDigit(ca) ? -1 : 1;
+      return ca < cb ? -1 : 1;
+    }
+    i++;
+    j++;
+  }
+  if (i < a.length || j < b.length) return i < a.length ? 1 : -1;
+  return a < b ? -1 : 1;
+}

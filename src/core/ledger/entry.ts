@@ -190,6 +190,59 @@ export function checkTimestamp(value: unknown, name: string): string | undefined
   return undefined;
 }
 
+// `YYYY-MM-DDTHH:MM:SSZ`, the shape every tool writes, decided without the regex's match array
+// (10,000 entries hold 10,000 of them). True only for values `checkTimestamp` accepts; anything
+// else goes to `checkTimestamp`, which alone words the message.
+function isPlainTimestamp(v: string): boolean {
+  if (v.length !== 20 || v.charCodeAt(19) !== 90 /* Z */) return false;
+  let y = 0;
+  for (let i = 0; i < 4; i++) {
+    const c = v.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return false;
+    y = y * 10 + c;
+  }
+  const two = (at: number): number => {
+    const a = v.charCodeAt(at) - 48;
+    const b = v.charCodeAt(at + 1) - 48;
+    return a < 0 || a > 9 || b < 0 || b > 9 ? -1 : a * 10 + b;
+  };
+  if (v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || v.charCodeAt(10) !== 84) return false;
+  if (v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58) return false;
+  const mo = two(5);
+  const d = two(8);
+  const h = two(11);
+  const mi = two(14);
+  const s = two(17);
+  if (mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const days = mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
+  return y >= 1970 && d <= days;
+}
+
+// An https url of the common shape is plain text too: no space or control character, not empty.
+function httpsUrlOk(v: unknown): boolean {
+  return (
+    (typeof v === 'string' && v.length <= 2048 && SIMPLE_HTTPS_RE.test(v)) ||
+    checkHttpsUrl(v, '') === undefined
+  );
+}
+
+function timestampOk(v: unknown): boolean {
+  return (typeof v === 'string' && isPlainTimestamp(v)) || checkTimestamp(v, '') === undefined;
+}
+
+// One path component of ASCII letters, digits and `_+.-`, not starting with `.` or `-`: the
+// tags releases use. Such a tag breaks `tagProblem`'s rules only by `..`, a trailing `.` or a
+// trailing `.lock`, tested next; every other tag goes to `tagProblem`.
+const PLAIN_TAG_RE = /^[A-Za-z0-9_+][A-Za-z0-9_+.-]{0,254}$/;
+
+function tagOk(v: unknown): boolean {
+  if (typeof v === 'string' && PLAIN_TAG_RE.test(v)) {
+    if (!v.includes('..') && !v.endsWith('.') && !v.endsWith('.lock')) return true;
+  }
+  return checkTag(v, '') === undefined;
+}
+
 function checkRunId(value: unknown, name: string): string | undefined {
   if (value === undefined) return `${name} is required`;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
@@ -413,17 +466,37 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function onlyKeys(o: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
-  for (const k in o) if (!allowed.has(k)) return false;
-  return true;
+// What a walk over an object's keys found: an unknown key, known keys only (but out of canonical
+// order or with an undefined value), or known keys in canonical order.
+const INVALID = 0;
+const VALID = 1;
+const CANONICAL = 2;
+type Shape = typeof INVALID | typeof VALID | typeof CANONICAL;
+
+function rankOf(order: readonly string[]): ReadonlyMap<string, number> {
+  return new Map(order.map((k, i) => [k, i]));
 }
 
-const ENTRY_KEYS = new Set<string>(entryFieldOrder);
-const HISTORY_KEYS = new Set(['flag', 'timestamp', 'run_id']);
-const PROVENANCE_KEYS = new Set(['digest', 'predicate_type', 'builder_id', 'subjects']);
-const SUBJECT_KEYS = new Set(['name', 'sha256']);
-const VALIDATION_KEYS = new Set(['status', 'validated_at', 'validator_run_id', 'reason']);
-const METRICS_KEYS = new Set([
+function keysShape(o: Record<string, unknown>, rank: ReadonlyMap<string, number>): Shape {
+  let shape: Shape = CANONICAL;
+  let last = -1;
+  for (const k in o) {
+    const i = rank.get(k);
+    if (i === undefined) return INVALID;
+    if (i <= last || o[k] === undefined) shape = VALID;
+    last = i;
+  }
+  return shape;
+}
+
+const min = (a: Shape, b: Shape): Shape => (a < b ? a : b);
+
+const ENTRY_RANK = rankOf(entryFieldOrder);
+const HISTORY_RANK = rankOf(['flag', 'timestamp', 'run_id']);
+const PROVENANCE_RANK = rankOf(['digest', 'predicate_type', 'builder_id', 'subjects']);
+const SUBJECT_RANK = rankOf(['name', 'sha256']);
+const VALIDATION_RANK = rankOf(['status', 'validated_at', 'validator_run_id', 'reason']);
+const METRICS_KEYS = [
   'dispatch_token_expires_at',
   'dispatch_token_rotated_at',
   'dispatch_token_last_used_run_id',
@@ -431,85 +504,114 @@ const METRICS_KEYS = new Set([
   'artifact_upload_latency_s',
   'lock_wait_s',
   'notify',
-]);
+] as const;
+const METRICS_RANK = rankOf(METRICS_KEYS);
+const NOTIFY_RANK = rankOf(['attempts', 'delivered']);
 const ok = (message: string | undefined): boolean => message === undefined;
 const okOptional = (v: unknown, check: Check): boolean => v === undefined || ok(check(v, ''));
+const timestampOkOptional = (v: unknown): boolean => v === undefined || timestampOk(v);
 
 /**
- * True when `value` is a valid entry. The same field checks as the zod schema, without building
- * issues: a ledger of many thousand entries is checked on every record, and zod runs only to
- * explain a value this refuses (the unit tests hold the two to the same verdicts).
+ * Whether `value` is a valid entry, and if so whether its keys are already in canonical order at
+ * every level (then `canonicalEntry` has nothing to copy). The same field checks as the zod
+ * schema, without building issues: a ledger of many thousand entries is checked on every record,
+ * and zod runs only to explain a value this refuses (the unit tests hold the two to the same
+ * verdicts).
  */
-export function isEntryValid(value: unknown): boolean {
-  if (!isObject(value) || !onlyKeys(value, ENTRY_KEYS)) return false;
+function entryShape(value: unknown): Shape {
+  if (!isObject(value)) return INVALID;
   const e = value;
+  let shape = keysShape(e, ENTRY_RANK);
+  if (shape === INVALID) return INVALID;
   if (
     !ok(checkRunId(e.run_id, '')) ||
-    !ok(checkTag(e.tag, '')) ||
+    !tagOk(e.tag) ||
     !ok(checkSha(e.sha, '')) ||
-    !ok(checkArtifactUrl(e.artifact_url, '')) ||
+    !(e.artifact_url === null || httpsUrlOk(e.artifact_url)) ||
     !ok(checkPlainText(e.actor, '', 256)) ||
-    !ok(checkTimestamp(e.timestamp, '')) ||
+    !timestampOk(e.timestamp) ||
     !ok(checkStatus(e.status, '')) ||
     !okOptional(e.governance_flag, checkFlag) ||
-    !okOptional(e.release_url, checkHttpsUrl) ||
+    !(e.release_url === undefined || httpsUrlOk(e.release_url)) ||
     !okOptional(e.failure_reason, (v, n) => checkPlainText(v, n))
   ) {
-    return false;
+    return INVALID;
   }
-  if (e.status === 'failure' && e.failure_reason === undefined) return false;
-  if (e.status === 'success' && e.artifact_url === null) return false;
+  if (e.status === 'failure' && e.failure_reason === undefined) return INVALID;
+  if (e.status === 'success' && e.artifact_url === null) return INVALID;
   if (e.governance_history !== undefined) {
-    if (!Array.isArray(e.governance_history)) return false;
+    if (!Array.isArray(e.governance_history)) return INVALID;
     for (const h of e.governance_history as unknown[]) {
-      if (!isObject(h) || !onlyKeys(h, HISTORY_KEYS)) return false;
-      if (!ok(checkFlag(h.flag, '')) || !ok(checkTimestamp(h.timestamp, '')) || !ok(checkRunId(h.run_id, '')))
-        return false;
+      if (!isObject(h)) return INVALID;
+      shape = min(shape, keysShape(h, HISTORY_RANK));
+      if (shape === INVALID) return INVALID;
+      if (!ok(checkFlag(h.flag, '')) || !timestampOk(h.timestamp) || !ok(checkRunId(h.run_id, '')))
+        return INVALID;
     }
   }
   if (e.provenance !== undefined) {
     const p = e.provenance;
-    if (!isObject(p) || !onlyKeys(p, PROVENANCE_KEYS)) return false;
+    if (!isObject(p)) return INVALID;
+    shape = min(shape, keysShape(p, PROVENANCE_RANK));
+    if (shape === INVALID) return INVALID;
     if (
       !ok(checkDigest(p.digest, '')) ||
       !ok(checkPlainText(p.predicate_type, '', 512)) ||
       !ok(checkPlainText(p.builder_id, '', 1024))
     ) {
-      return false;
+      return INVALID;
     }
-    if (!Array.isArray(p.subjects) || p.subjects.length === 0) return false;
+    if (!Array.isArray(p.subjects) || p.subjects.length === 0) return INVALID;
     for (const sub of p.subjects as unknown[]) {
-      if (!isObject(sub) || !onlyKeys(sub, SUBJECT_KEYS)) return false;
-      if (!ok(checkPlainText(sub.name, '', 1024)) || !ok(checkHex64(sub.sha256, ''))) return false;
+      if (!isObject(sub)) return INVALID;
+      shape = min(shape, keysShape(sub, SUBJECT_RANK));
+      if (shape === INVALID) return INVALID;
+      if (!ok(checkPlainText(sub.name, '', 1024)) || !ok(checkHex64(sub.sha256, ''))) return INVALID;
     }
   }
   if (e.validation !== undefined) {
     const v = e.validation;
-    if (!isObject(v) || !onlyKeys(v, VALIDATION_KEYS)) return false;
-    if (!ok(checkValidationStatus(v.status, '')) || !ok(checkTimestamp(v.validated_at, ''))) return false;
+    if (!isObject(v)) return INVALID;
+    shape = min(shape, keysShape(v, VALIDATION_RANK));
+    if (shape === INVALID) return INVALID;
+    if (!ok(checkValidationStatus(v.status, '')) || !timestampOk(v.validated_at)) return INVALID;
     if (!okOptional(v.validator_run_id, checkRunId) || !okOptional(v.reason, (x, n) => checkPlainText(x, n)))
-      return false;
+      return INVALID;
   }
   if (e.metrics !== undefined) {
     const m = e.metrics;
-    if (!isObject(m) || !onlyKeys(m, METRICS_KEYS)) return false;
+    if (!isObject(m)) return INVALID;
+    shape = min(shape, keysShape(m, METRICS_RANK));
+    if (shape === INVALID) return INVALID;
     if (
-      !okOptional(m.dispatch_token_expires_at, checkTimestamp) ||
-      !okOptional(m.dispatch_token_rotated_at, checkTimestamp) ||
+      !timestampOkOptional(m.dispatch_token_expires_at) ||
+      !timestampOkOptional(m.dispatch_token_rotated_at) ||
       !okOptional(m.dispatch_token_last_used_run_id, checkRunId) ||
-      !okOptional(m.dispatch_token_last_used_at, checkTimestamp) ||
+      !timestampOkOptional(m.dispatch_token_last_used_at) ||
       !okOptional(m.artifact_upload_latency_s, checkNonNegative) ||
       !okOptional(m.lock_wait_s, checkNonNegative)
     ) {
-      return false;
+      return INVALID;
     }
     if (m.notify !== undefined) {
       const n = m.notify;
-      if (!isObject(n) || !onlyKeys(n, new Set(['attempts', 'delivered']))) return false;
-      if (!ok(checkCount(n.attempts, '')) || !ok(checkCount(n.delivered, ''))) return false;
+      if (!isObject(n)) return INVALID;
+      shape = min(shape, keysShape(n, NOTIFY_RANK));
+      if (shape === INVALID) return INVALID;
+      if (!ok(checkCount(n.attempts, '')) || !ok(checkCount(n.delivered, ''))) return INVALID;
     }
   }
-  return true;
+  return shape;
+}
+
+/** True when `value` is a valid entry (see `entryShape`). */
+export function isEntryValid(value: unknown): boolean {
+  return entryShape(value) !== INVALID;
+}
+
+/** A valid entry's keys are in canonical order at every level, with no undefined value. */
+export function isCanonicalEntry(value: unknown): boolean {
+  return entryShape(value) === CANONICAL;
 }
 
 /** Every problem of a value as an entry: one per bad field, in field order. */
@@ -588,11 +690,19 @@ export function parseManifest(text: string, path: string): LedgerEntry[] {
   }
   const problems: EntryProblem[] = [];
   const entries: LedgerEntry[] = [];
-  value.forEach((item: unknown, index) => {
-    const found = entryProblems(item);
-    if (found.length === 0) entries.push(canonicalEntry(item as LedgerEntry));
-    else for (const p of found) problems.push({ ...p, index });
-  });
+  for (let index = 0; index < value.length; index++) {
+    const item: unknown = value[index];
+    // one walk validates and tells whether the parsed object is already canonical (a canonical
+    // file: every entry), which is then kept as it is; the rest take the general paths
+    const shape = entryShape(item);
+    if (shape === CANONICAL) entries.push(item as LedgerEntry);
+    else if (shape === VALID) entries.push(canonicalEntry(item as LedgerEntry));
+    else {
+      const found = entryProblems(item);
+      if (found.length === 0) entries.push(canonicalEntry(item as LedgerEntry));
+      else for (const p of found) problems.push({ ...p, index });
+    }
+  }
   if (problems.length > 0) {
     const first = problems[0]!;
     throw new ValidationError(
@@ -691,7 +801,9 @@ export function canonicalEntry(entry: LedgerEntry): LedgerEntry {
 
 /** Canonical manifest bytes: entries sorted, 2-space indent, keys in §4 order, `\n`, final newline. */
 export function serializeManifest(entries: readonly LedgerEntry[]): string {
-  return `${JSON.stringify(sortEntries(entries).map(canonicalEntry), null, 2)}\n`;
+  // one copy, not two: sorted input (the usual case) is mapped as it is
+  const sorted = isSorted(entries) ? entries : [...entries].sort(compareEntries);
+  return `${JSON.stringify(sorted.map(canonicalEntry), null, 2)}\n`;
 }
 
 // ---- order -----------------------------------------------------------------------------------
@@ -705,8 +817,14 @@ const isDigit = (c: number): boolean => c >= 48 && c <= 57;
  */
 export function compareTags(a: string, b: string): number {
   if (a === b) return 0;
-  let i = 0;
-  let j = 0;
+  // Equal prefixes compare equal: start at the first difference, backed up to the start of the
+  // digit run it falls in, where the walk below would arrive with both strings in step.
+  const n = Math.min(a.length, b.length);
+  let s = 0;
+  while (s < n && a.charCodeAt(s) === b.charCodeAt(s)) s++;
+  while (s > 0 && isDigit(a.charCodeAt(s - 1))) s--;
+  let i = s;
+  let j = s;
   while (i < a.length && j < b.length) {
     const ca = a.charCodeAt(i);
     const cb = b.charCodeAt(j);
@@ -752,10 +870,12 @@ export function compareEntries(
 
 /** A sorted copy (already sorted input, the usual case, costs one pass). */
 export function sortEntries<T extends Pick<LedgerEntry, 'tag' | 'run_id'>>(entries: readonly T[]): T[] {
-  let sorted = true;
-  for (let i = 1; i < entries.length && sorted; i++)
-    sorted = compareEntries(entries[i - 1]!, entries[i]!) <= 0;
-  return sorted ? [...entries] : [...entries].sort(compareEntries);
+  return isSorted(entries) ? [...entries] : [...entries].sort(compareEntries);
+}
+
+function isSorted(entries: readonly Pick<LedgerEntry, 'tag' | 'run_id'>[]): boolean {
+  for (let i = 1; i < entries.length; i++) if (compareEntries(entries[i - 1]!, entries[i]!) > 0) return false;
+  return true;
 }
 
 /** The merge key of an entry. */

@@ -4,7 +4,6 @@ import {
   canonicalEntry,
   compareEntries,
   DEFAULT_REPORTS_DIR,
-  entryKey,
   manifestPathFor,
   serializeManifest,
   type EntryMetrics,
@@ -135,10 +134,10 @@ export function applyMergeRule(
   incoming: LedgerEntry,
   options: MergeOptions = {},
 ): MergeResult {
-  const key = entryKey(incoming);
   let found: { day: ManifestDay; index: number } | undefined;
   for (const day of days) {
-    const index = day.entries.findIndex((e) => entryKey(e) === key);
+    // compares the key's parts: building entryKey() for every entry of every day allocates
+    const index = day.entries.findIndex((e) => e.run_id === incoming.run_id && e.tag === incoming.tag);
     if (index !== -1) {
       found = { day, index };
       break;
@@ -191,5 +190,7 @@ function insertSorted(entries: readonly LedgerEntry[], entry: LedgerEntry): Ledg
     if (compareEntries(entries[mid]!, entry) <= 0) lo = mid + 1;
     else hi = mid;
   }
-  return [...entries.slice(0, lo), entry, ...entries.slice(lo)];
+  const out = entries.slice();
+  out.splice(lo, 0, entry); // native copy and shift, not spreading two slices through the iterator protocol
+  return out;
 }
