@@ -399,6 +399,68 @@ describe('fast paths', () => {
     expect(serializeManifest([reordered!])).toBe(text);
   });
 
+  const provenance = {
+    digest: `sha256:${'b'.repeat(64)}`,
+    predicate_type: 'https://slsa.dev/provenance/v1',
+    builder_id: 'https://github.com/acme/builder',
+    subjects: [{ name: 'app.tgz', sha256: 'c'.repeat(64) }],
+  };
+  it.each([
+    ['history not a list', { governance_history: { flag: 'x' } }],
+    ['history item not an object', { governance_history: ['x'] }],
+    [
+      'history item with an unknown key',
+      { governance_history: [{ flag: 'a', timestamp: '2025-11-24T10:00:00Z', run_id: 1, x: 1 }] },
+    ],
+    ['provenance not an object', { provenance: 'x' }],
+    ['provenance with an unknown key', { provenance: { ...provenance, x: 1 } }],
+    ['subject not an object', { provenance: { ...provenance, subjects: ['x'] } }],
+    [
+      'subject with an unknown key',
+      { provenance: { ...provenance, subjects: [{ name: 'a', sha256: 'c'.repeat(64), x: 1 }] } },
+    ],
+    ['validation not an object', { validation: [] }],
+    [
+      'validation with an unknown key',
+      { validation: { status: 'passed', validated_at: '2025-11-24T10:00:00Z', x: 1 } },
+    ],
+    ['metrics not an object', { metrics: null }],
+    ['notify not an object', { metrics: { notify: 1 } }],
+    ['notify with an unknown key', { metrics: { notify: { attempts: 1, delivered: 1, x: 1 } } }],
+    ['a year with a letter', { timestamp: '2O25-11-24T10:00:00Z' }],
+  ])('the one-walk check refuses %s, as the schema does', (_name, overrides) => {
+    const value = { ...makeEntry(), ...overrides };
+    expect(isEntryValid(value)).toBe(false);
+    zodAgrees(value);
+    expect(() => parseManifest(JSON.stringify([value]), 'm.json')).toThrowCode('LEDGER_MANIFEST_INVALID');
+  });
+
+  it('parseManifest puts nested objects out of order into canonical order', () => {
+    const entry = makeEntry({
+      governance_history: [{ flag: 'a', timestamp: '2025-11-24T10:00:00Z', run_id: 1 }],
+      provenance,
+      validation: { status: 'passed', validated_at: '2025-11-24T10:00:00Z', validator_run_id: 2 },
+    });
+    const text = serializeManifest([entry]);
+    const shuffled = JSON.stringify([
+      {
+        ...entry,
+        governance_history: [{ run_id: 1, flag: 'a', timestamp: '2025-11-24T10:00:00Z' }],
+        provenance: { ...provenance, subjects: [{ sha256: 'c'.repeat(64), name: 'app.tgz' }] },
+        validation: { validator_run_id: 2, status: 'passed', validated_at: '2025-11-24T10:00:00Z' },
+      },
+    ]);
+    for (const input of [
+      shuffled,
+      JSON.stringify([{ ...entry, provenance: Object.fromEntries(Object.entries(provenance).reverse()) }]),
+    ])
+      expect(serializeManifest(parseManifest(input, 'm.json'))).toBe(text);
+    // an undefined optional field (possible in memory, never in json) is left out
+    expect(serializeManifest([parseEntry({ ...entry, release_url: undefined })])).toBe(
+      text.replace(/\n {4}"release_url": [^\n]*/, ''),
+    );
+  });
+
   it('an invalid entry out of canonical order still fails with its problems', () => {
     const bad = { ...makeEntry({ tag: 'v1' }), sha: 'x', timestamp: '2025-02-30T00:00:00Z' };
     const { timestamp, ...rest } = bad;

@@ -609,11 +609,6 @@ export function isEntryValid(value: unknown): boolean {
   return entryShape(value) !== INVALID;
 }
 
-/** A valid entry's keys are in canonical order at every level, with no undefined value. */
-export function isCanonicalEntry(value: unknown): boolean {
-  return entryShape(value) === CANONICAL;
-}
-
 /** Every problem of a value as an entry: one per bad field, in field order. */
 export function entryProblems(value: unknown): EntryProblem[] {
   if (isEntryValid(value)) return [];
