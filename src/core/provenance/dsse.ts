@@ -13,10 +13,7 @@ export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
  * byte counts. Delegates to @sigstore/core so signer and verifier agree with sigstore-js.
  */
 export function computePae(payloadType: string, payload: Uint8Array): Uint8Array {
-  return preAuthEncoding(
-    payloadType,
-    Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
-  );
+  return preAuthEncoding(payloadType, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
 }
 
 /** A DSSE envelope over `payload` with the given signatures (base64 as the DSSE JSON form requires). */
