@@ -64,6 +64,8 @@ parentPort.once('message', ({ paths, order, shared }) => {
 `;
 
 let prestarted: Worker[] = [];
+/** workers whose 'exit' has been emitted: a job posted to one would never be answered */
+const exited = new WeakSet<Worker>();
 
 /** Boots a hashing worker; unreferenced, so an idle one never keeps the process alive. */
 export function startHashWorker(): Worker {
@@ -71,6 +73,7 @@ export function startHashWorker(): Worker {
   worker.unref();
   // a worker that fails to boot is reported when a job is posted to it; never an unhandled event
   worker.on('error', () => undefined);
+  worker.once('exit', () => exited.add(worker));
   return worker;
 }
 
@@ -78,14 +81,19 @@ export function startHashWorker(): Worker {
  * Starts `count` hashing workers now, for a command that is about to hash (the CLI calls this
  * before loading the command). hashFiles takes them; unused ones end with the process.
  */
-export function prestartHashWorkers(count: number): void {
+export function prestartHashWorkers(count: number): readonly Worker[] {
   for (let i = prestarted.length; i < count; i++) prestarted.push(startHashWorker());
+  return [...prestarted];
 }
 
-/** Up to `count` workers started by prestartHashWorkers; the rest are terminated. */
+/**
+ * Up to `count` live workers started by prestartHashWorkers (one that has exited is skipped: the
+ * caller starts a new one); the rest are terminated.
+ */
 export function takePrestartedWorkers(count: number): Worker[] {
-  const taken = prestarted.slice(0, count);
-  for (const extra of prestarted.slice(count)) void extra.terminate();
+  const live = prestarted.filter((worker) => !exited.has(worker));
+  const taken = live.slice(0, count);
+  for (const extra of live.slice(count)) void extra.terminate();
   prestarted = [];
   return taken;
 }

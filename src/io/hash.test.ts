@@ -67,6 +67,15 @@ describe('hashFiles', () => {
     expect(takePrestartedWorkers(1)).toEqual([]);
   });
 
+  it('skips a started-ahead worker that has exited, instead of waiting for it', async () => {
+    const [early] = prestartHashWorkers(1);
+    const exit = new Promise((resolve) => early!.once('exit', resolve));
+    await early!.terminate();
+    await exit;
+    const digests = await hashFiles(paths, { concurrency: 2, workerThreshold: 1 });
+    expect(digests.map((d) => d.sha256)).toEqual(files.map((f) => f.sha256));
+  });
+
   it('names a missing artifact before hashing anything', async () => {
     const missing = join(dir, 'missing.bin');
     await expect(hashFiles([paths[1]!, missing])).rejects.toThrowCode('INPUT_FILE_MISSING');
