@@ -114,38 +114,35 @@ export async function runLedgerBench({ log }) {
     // Same work on both sides (read the file, merge, sort, pretty print), timed in alternating
     // order within each repetition so that load on the shared machine hits both alike; one untimed
     // run of each side first (JIT and page cache), then medians of MERGE_REPS.
-    const runOurs = () => {
+    const ours = [];
+    const jq = [];
+    let ourText = '';
+    let jqText = '';
+    const runOurs = (times) => {
       const t0 = performance.now();
       const entries = parseManifest(readFileSync(manifestPath, 'utf8'), MANIFEST);
       const result = applyMergeRule([{ path: MANIFEST, entries }], incoming);
-      const t = performance.now() - t0;
-      return { t, text: result.files[0].text };
+      times?.push(performance.now() - t0);
+      ourText = result.files[0].text;
     };
-    const runJq = () => {
+    const runJq = (times) => {
       const t0 = performance.now();
       const out = spawnSync('jq', ['--slurpfile', 'new', entryPath, JQ_MERGE, manifestPath], {
         maxBuffer: 1 << 30,
       });
-      const t = performance.now() - t0;
+      times?.push(performance.now() - t0);
       if (out.status !== 0) throw new Error(`jq failed: ${out.stderr}`);
-      return { t, text: out.stdout.toString() };
+      jqText = out.stdout.toString();
     };
-    let ourText = runOurs().text;
-    let jqText = runJq().text;
-    const ours = [];
-    const jq = [];
+    runOurs();
+    runJq();
     for (let r = 0; r < MERGE_REPS; r++) {
-      const first = r % 2 === 0 ? runOurs : runJq;
-      const second = r % 2 === 0 ? runJq : runOurs;
-      for (const run of [first, second]) {
-        const { t, text: out } = run();
-        if (run === runOurs) {
-          ours.push(t);
-          ourText = out;
-        } else {
-          jq.push(t);
-          jqText = out;
-        }
+      if (r % 2 === 0) {
+        runOurs(ours);
+        runJq(jq);
+      } else {
+        runJq(jq);
+        runOurs(ours);
       }
     }
     const ratio = median(jq) / median(ours);

@@ -80,7 +80,7 @@ export async function runHashJob(
   const total = sizes.reduce((a, b) => a + b, 0);
   const replies: HashReply[] = [];
 
-  const workers = [...takePrestartedWorkers(workerCount)];
+  const workers = takePrestartedWorkers(workerCount);
   while (workers.length < workerCount) workers.push(startHashWorker());
   const finished = workers.map(
     (worker) =>

@@ -13,7 +13,7 @@ const ingestRuns = `public.${readerViews.ingestRuns}`;
 // to the millisecond, as whole milliseconds since the epoch (round() recovers them exactly: a
 // float8 epoch is off by far less than half a millisecond before the year 100,000), subtracted
 // exactly and divided by 1000 once. IEEE division is correctly rounded, so this is the same double as
-// the numeric \`extract(epoch FROM a - b)::double precision\`, at a third of the cost (no numeric).
+// the numeric `extract(epoch FROM a - b)::double precision`, at a third of the cost (no numeric).
 const LAG = `(round(date_part('epoch', date_trunc('milliseconds', ingested_at)) * 1000)
   - round(date_part('epoch', date_trunc('milliseconds', "timestamp")) * 1000)) / 1000`;
 
