@@ -2,7 +2,7 @@
 import { buildKpiReport, type KpiReport, type KpiWindow } from '../core/kpi/kpi.js';
 import { resolveKpiWindow } from '../core/kpi/window.js';
 import type { Clock, Logger } from '../core/ports.js';
-import { openDatabase, type DbClient } from '../io/db.js';
+import { openDatabase, READ_ONLY_SNAPSHOT, type DbClient } from '../io/db.js';
 import { queryKpiAggregates } from '../io/kpi-queries.js';
 
 export interface KpiOptions {
@@ -23,7 +23,7 @@ export interface KpiOptions {
  */
 export async function loadKpiReport(db: DbClient, window: KpiWindow, now: Date): Promise<KpiReport> {
   const aggregates = await db.transaction(async (tx) => {
-    await tx.query('SET TRANSACTION READ ONLY');
+    await tx.query(READ_ONLY_SNAPSHOT);
     return queryKpiAggregates(tx, window);
   });
   return buildKpiReport(aggregates, window, now);

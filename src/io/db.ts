@@ -26,7 +26,11 @@ export const readerViews = {
   ingestRuns: 'provenance_ingest_runs',
   manifests: 'provenance_manifests',
   audit: 'provenance_audit',
+  dayManifests: 'provenance_kpi_day_manifests',
 } as const;
+
+/** Starts a read-only transaction whose statements all read one snapshot (a report that adds up). */
+export const READ_ONLY_SNAPSHOT = 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY';
 
 /** Default embedded database directory, relative to the working directory. */
 export const DEFAULT_DATA_DIR = '.slsa-ledger/db';

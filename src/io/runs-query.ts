@@ -1,7 +1,7 @@
 import type { DailyCounts, LabelCount } from '../core/dashboard/view-model.js';
 import type { RunKey, RunSortKey, RunsQuery, TimeWindow } from '../core/dashboard/query.js';
 import { SlsaLedgerError } from '../errors.js';
-import { isConnectionError, readerViews, type DbClient, type DbQueryable } from './db.js';
+import { isConnectionError, READ_ONLY_SNAPSHOT, readerViews, type DbClient, type DbQueryable } from './db.js';
 
 // The dashboard's read queries. Parameterised SQL only: user input only ever travels as bind
 // parameters; the ORDER BY column comes from a fixed whitelist. Every read runs in a READ ONLY
@@ -11,14 +11,14 @@ const runsView = `public.${readerViews.runs}`;
 const auditView = `public.${readerViews.audit}`;
 
 /**
- * Runs `fn` in a READ ONLY transaction. The client should be opened with `role: 'reader'`
+ * Runs `fn` in a READ ONLY transaction on one snapshot. The client should be opened with `role: 'reader'`
  * (`openDatabase`), so the session has already done `SET ROLE slsa_kpi_reader` and can read only the
  * views; READ ONLY is a second guard.
  */
 export async function withReader<T>(db: DbClient, fn: (tx: DbQueryable) => Promise<T>): Promise<T> {
   try {
     return await db.transaction(async (tx) => {
-      await tx.query('SET TRANSACTION READ ONLY');
+      await tx.query(READ_ONLY_SNAPSHOT);
       return fn(tx);
     });
   } catch (error) {
@@ -280,7 +280,7 @@ export async function loadDashboardAggregates(
          FROM (SELECT (r."timestamp" AT TIME ZONE 'UTC')::date AS day, r.status,
                       r.artifact_url IS NULL OR r.governance_flag = 'artifact-missing' AS missing,
                       r.validation_status = 'passed' AS validated,
-                      extract(epoch FROM r.ingested_at - r."timestamp")::float8 AS lag_s
+                      r.lag_s
                  FROM ${runsView} r ${where}) s
         GROUP BY s.day
         ORDER BY s.day`,

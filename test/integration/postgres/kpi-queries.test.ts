@@ -1,9 +1,10 @@
 // The KPI SQL (src/io/kpi-queries.ts) against the pure reference on awkward times, on both engines:
 // sub-millisecond timestamps, times before 1970 and far in the future, negative lags, runs on the
 // window's edges, runs whose status, validation and times change after they were first written.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKpiReport } from '../../../src/app/kpi.js';
-import { computeKpis, type KpiRun, type KpiWindow } from '../../../src/core/kpi/kpi.js';
+import { aggregateRuns, computeKpis, type KpiRun, type KpiWindow } from '../../../src/core/kpi/kpi.js';
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { openDatabase, type DbClient } from '../../../src/io/db.js';
@@ -25,10 +26,16 @@ const times: readonly [string, string][] = [
   ['2240-01-01T00:00:00.000500Z', '2250-06-30T11:11:11.111111Z'],
 ];
 
+// Whole UTC days come from the per-day rollup, partial days at the edges from the runs: windows on
+// midnights, across partial days at either end or both, inside one day, ending on a run's own time.
 const windows: readonly KpiWindow[] = [
   { since: '2025-11-24T00:00:00.000Z', until: '2025-11-26T00:00:00.000Z' },
   { since: '2025-11-24T10:00:00.000Z', until: '2025-11-25T12:00:00.000Z' },
   { since: '1900-01-01T00:00:00.000Z', until: '2300-01-01T00:00:00.000Z' },
+  { since: '2025-11-25T01:00:00.000Z', until: '2025-11-25T13:00:00.000Z' },
+  { since: '2025-11-24T10:00:00.001Z', until: '2025-11-26T00:00:00.000Z' },
+  { since: '2025-11-24T00:00:00.000Z', until: '2025-11-25T06:30:00.250Z' },
+  { since: '1969-12-31T23:59:59.999Z', until: '1970-01-02T00:00:00.000Z' },
 ];
 
 function entry(i: number, ts: string, changed: boolean): LedgerEntry {
@@ -117,6 +124,57 @@ async function referenceRuns(db: DbClient): Promise<KpiRun[]> {
   return rows.rows;
 }
 
+/** provenance_kpi_daily, read from the rollup, against the reference over each UTC day of the runs. */
+async function expectDailyEqualsReference(db: DbClient): Promise<void> {
+  const runs = await referenceRuns(db);
+  const view = await db.query(
+    `SELECT to_char(day, 'YYYY-MM-DD') AS day, entries, failures, missing_artifacts, validated, failure_rate,
+            missing_artifact_rate, validated_rate, notify_attempts::integer AS notify_attempts,
+            notify_delivered::integer AS notify_delivered, lock_wait_s_p50, lock_wait_s_p95,
+            artifact_upload_latency_s_p50, artifact_upload_latency_s_p95, manifest_to_db_lag_s_p50,
+            manifest_to_db_lag_s_p95, manifest_to_db_lag_s_max,
+            to_char(dispatch_token_rotated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rotated_at,
+            to_char(dispatch_token_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at
+       FROM public.provenance_kpi_daily ORDER BY day`,
+  );
+  const days = [...new Set(runs.map((r) => r.entry.timestamp.slice(0, 10)))].sort();
+  const expected = days.map((day) => {
+    const since = `${day}T00:00:00.000Z`;
+    const until = new Date(Date.parse(since) + 86_400_000).toISOString();
+    const a = aggregateRuns(runs, { since, until });
+    return {
+      day,
+      entries: a.entries,
+      failures: a.failures,
+      missing_artifacts: a.missing_artifacts,
+      validated: a.validated,
+      failure_rate: a.failures / a.entries,
+      missing_artifact_rate: a.missing_artifacts / a.entries,
+      validated_rate: a.validated / a.entries,
+      notify_attempts: a.notify_attempts,
+      notify_delivered: a.notify_delivered,
+      lock_wait_s_p50: a.lock_wait_s.p50,
+      lock_wait_s_p95: a.lock_wait_s.p95,
+      artifact_upload_latency_s_p50: a.artifact_upload_latency_s.p50,
+      artifact_upload_latency_s_p95: a.artifact_upload_latency_s.p95,
+      manifest_to_db_lag_s_p50: a.manifest_to_db_lag_s.p50,
+      manifest_to_db_lag_s_p95: a.manifest_to_db_lag_s.p95,
+      manifest_to_db_lag_s_max: a.manifest_to_db_lag_s.max,
+      rotated_at: a.dispatch_token_rotated_at,
+      expires_at: a.dispatch_token_expires_at,
+    };
+  });
+  expect(view.rows.map((r) => ({ ...r }))).toEqual(expected);
+}
+
+async function expectReportsEqualReference(db: DbClient): Promise<void> {
+  const runs = await referenceRuns(db);
+  const now = new Date('2025-11-27T00:00:00Z');
+  for (const window of windows) {
+    expect(await loadKpiReport(db, window, now)).toEqual(computeKpis(runs, window, { now }));
+  }
+}
+
 describe.each(engines)('KPI SQL on %s', (engine) => {
   let target: EngineTarget;
 
@@ -138,17 +196,105 @@ describe.each(engines)('KPI SQL on %s', (engine) => {
       await write(db, changed);
       const runs = await referenceRuns(db);
       expect(runs).toHaveLength(times.length);
-      const now = new Date('2025-11-27T00:00:00Z');
-      for (const window of windows) {
-        const fromSql = await loadKpiReport(db, window, now);
-        const reference = computeKpis(runs, window, { now });
-        expect(fromSql).toEqual(reference);
-      }
-      const all = await loadKpiReport(db, windows[2]!, now);
+      await expectReportsEqualReference(db);
+      await expectDailyEqualsReference(db);
+      const all = await loadKpiReport(db, windows[2]!, new Date('2025-11-27T00:00:00Z'));
       expect(all.entries).toBe(times.length);
       expect(all.manifest_to_db_lag_s.max).not.toBeNull();
     } finally {
       await db.close();
+    }
+  });
+
+  it('keeps the per-day rollup exact through deletes, a day emptied, a run moved to another day and a truncate', async () => {
+    const db = await openDatabase({ ...target.options, role: 'owner' });
+    try {
+      await write(db, false);
+      await write(db, true);
+      await db.query('DELETE FROM public.slsa_runs WHERE run_id % 3 = 0');
+      await expectReportsEqualReference(db);
+      await expectDailyEqualsReference(db);
+      // move one run to a day of its own and back: the old day loses it, the new one gains it
+      await db.query(
+        `UPDATE public.slsa_runs SET "timestamp" = '2025-11-20T08:00:00Z',
+                entry = jsonb_set(entry, '{timestamp}', '"2025-11-20T08:00:00.000Z"')
+          WHERE run_id = 2`,
+      );
+      await expectReportsEqualReference(db);
+      await expectDailyEqualsReference(db);
+      await db.query('DELETE FROM public.slsa_runs WHERE run_id = 2');
+      await expectDailyEqualsReference(db);
+      const emptied = await db.query(
+        `SELECT count(*)::integer AS n FROM public.provenance_kpi_daily WHERE day = '2025-11-20'`,
+      );
+      expect(emptied.rows[0]).toEqual({ n: 0 });
+      await db.query('TRUNCATE public.slsa_runs');
+      const left = await db.query(
+        `SELECT (SELECT count(*) FROM public.provenance_kpi_daily)::integer AS days,
+                (SELECT count(*) FROM public.provenance_kpi_day_manifests)::integer AS files`,
+      );
+      expect(left.rows[0]).toEqual({ days: 0, files: 0 });
+      await expectReportsEqualReference(db);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+// Two writers of the same day at once, on the server: the second one's trigger waits for the first to
+// commit and then rebuilds the day with both runs (without the per-day lock it would fail on the
+// rollup's key or count only its own run).
+describe.runIf(engines.includes('postgres'))('the per-day rollup under concurrent writers', () => {
+  let target: EngineTarget;
+  beforeAll(async () => {
+    target = await createEngineTarget('postgres', 'kpiconc');
+    await migrateDatabase(target.options);
+  });
+  afterAll(async () => {
+    await target?.cleanup();
+  });
+
+  const insert = (tag: string, ts: string): string =>
+    `INSERT INTO public.slsa_runs (tag, run_id, sha, actor, "timestamp", status, manifest_path, manifest_hash, entry)
+     VALUES ('${tag}', 1, '${'0'.repeat(40)}', 'bot', '${ts}', 'success', 'docs/reports/${ts.slice(0, 10)}/manifest.json',
+             '${'a'.repeat(64)}', '{}')`;
+
+  it.each([
+    ['a day the rollup has no row for yet', '2025-12-01'],
+    ['a day that already has runs', '2025-12-02'],
+  ])('both runs count on %s', async (_label, day) => {
+    const a = new pg.Client({ connectionString: target.options.databaseUrl });
+    const b = new pg.Client({ connectionString: target.options.databaseUrl });
+    await a.connect();
+    await b.connect();
+    try {
+      if (day === '2025-12-02') await a.query(insert(`seed-${day}`, `${day}T01:00:00Z`));
+      await a.query('BEGIN');
+      await b.query('BEGIN');
+      await a.query(insert(`a-${day}`, `${day}T10:00:00Z`));
+      const bPid = (await b.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const second = b.query(insert(`b-${day}`, `${day}T11:00:00Z`));
+      // b's trigger waits for a's lock on the day
+      for (let waited = 0; ; waited += 20) {
+        const w = await a.query(`SELECT wait_event FROM pg_stat_activity WHERE pid = $1`, [bPid]);
+        if (w.rows[0]?.wait_event === 'advisory') break;
+        if (waited > 5000) throw new Error(`b is not waiting on the day's lock: ${JSON.stringify(w.rows)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await a.query('COMMIT');
+      await second;
+      await b.query('COMMIT');
+      const { rows } = await a.query(
+        `SELECT entries, (SELECT count(*)::integer FROM public.slsa_runs
+                           WHERE ("timestamp" AT TIME ZONE 'UTC')::date = $1::date) AS runs
+           FROM public.provenance_kpi_daily WHERE day = $1::date`,
+        [day],
+      );
+      const runs = day === '2025-12-02' ? 3 : 2;
+      expect(rows).toEqual([{ entries: runs, runs }]);
+    } finally {
+      await a.end();
+      await b.end();
     }
   });
 });

@@ -25,6 +25,8 @@ const tables = [
   'ingest_watermark',
   'ledger_manifests',
   'slsa_schema_migrations',
+  'slsa_kpi_days',
+  'slsa_kpi_day_manifests',
 ];
 const views = [
   'provenance_runs',
@@ -34,6 +36,7 @@ const views = [
   'provenance_ingest_runs',
   'provenance_manifests',
   'provenance_audit',
+  'provenance_kpi_day_manifests',
 ];
 
 describe.runIf(runPg)('roles on PostgreSQL', () => {
@@ -82,9 +85,19 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
       ['SELECT * FROM', 'DELETE FROM', 'TRUNCATE', 'UPDATE', 'INSERT INTO'].map((op) => [op, t]),
     ),
   )('ingest role: %s %s is denied', async (op, table) => {
+    const column =
+      {
+        slsa_schema_migrations: 'name',
+        ingest_watermark: 'ledger',
+        ledger_manifests: 'path',
+        provenance_audit_log: 'tag',
+        ingest_runs: 'error',
+        slsa_kpi_days: 'entries',
+        slsa_kpi_day_manifests: 'manifest_hash',
+      }[table] ?? 'actor';
     const sql =
       op === 'UPDATE'
-        ? `UPDATE public.${table} SET ${table === 'slsa_schema_migrations' ? 'name' : table === 'ingest_watermark' ? 'ledger' : table === 'ledger_manifests' ? 'path' : table === 'provenance_audit_log' ? 'tag' : table === 'ingest_runs' ? 'error' : 'actor'} = 'x'`
+        ? `UPDATE public.${table} SET ${column} = ${column}`
         : op === 'INSERT INTO'
           ? `INSERT INTO public.${table} DEFAULT VALUES`
           : `${op} public.${table}`;
@@ -108,6 +121,18 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
     );
     expect(rows.map((r) => r.grantee)).toEqual(['slsa_manifest_ingest']);
   });
+
+  it.each(['slsa_manifest_ingest', 'slsa_kpi_reader', 'anon', 'authenticated'])(
+    '%s cannot rebuild the KPI rollup directly',
+    async (role) => {
+      const { rows } = await client.query(
+        `SELECT has_function_privilege($1, 'public.slsa_kpi_refresh_days(date[])', 'EXECUTE') AS refresh,
+                has_function_privilege($1, 'public.slsa_runs_refresh_kpi_days()', 'EXECUTE') AS trigger`,
+        [role],
+      );
+      expect(rows[0]).toEqual({ refresh: false, trigger: false });
+    },
+  );
 
   it('the function is SECURITY DEFINER with a fixed, empty search_path', async () => {
     const { rows } = await client.query(
