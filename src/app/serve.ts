@@ -8,7 +8,6 @@ import {
   parseRunsQuery,
   type RunKey,
   type RunsQuery,
-  type TimeWindow,
 } from '../core/dashboard/query.js';
 import {
   httpStatusOf,
@@ -41,7 +40,7 @@ import {
 export interface DashboardBackend {
   /** every metric of DESIGN.md §5 for the window, and the headline figures taken from them */
   kpis(window: KpiWindow, now: Date): Promise<{ readonly metrics: unknown; readonly headline: HeadlineKpis }>;
-  aggregates(window: TimeWindow): Promise<DashboardAggregates>;
+  aggregates(window: KpiWindow): Promise<DashboardAggregates>;
   runs(query: RunsQuery): Promise<RunsPage>;
   run(key: RunKey): Promise<RunDetail>;
   /** resolves when the database answers */

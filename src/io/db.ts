@@ -27,6 +27,7 @@ export const readerViews = {
   manifests: 'provenance_manifests',
   audit: 'provenance_audit',
   dayManifests: 'provenance_kpi_day_manifests',
+  dayFlags: 'provenance_kpi_day_flags',
 } as const;
 
 /** Starts a read-only transaction whose statements all read one snapshot (a report that adds up). */

@@ -12,15 +12,17 @@ const daily = `public.${readerViews.daily}`;
 const dayManifests = `public.${readerViews.dayManifests}`;
 
 // Parameters: $1 since, $2 until (the window); $3 and $4, the whole UTC days inside it, [$3, $4)
-// (empty when $3 = $4). Whole days are read from the per-day rollup that the triggers of migration
-// …150800 keep exact; the two partial days at the edges, [$1, $3) and [$4, $2), from the runs.
+// (empty when $3 = $4; see wholeUtcDays). Whole days are read from the per-day rollup that the
+// triggers of migration …150800 keep exact; the two partial days at the edges, [$1, $3) and [$4, $2),
+// from the runs. The dashboard's charts (src/io/runs-query.ts) read the same way.
 
-// The runs of the two partial days, as one relation with the given columns.
-const edges = (columns: string): string => `
+/** The runs of a window's two partial days, as one relation with the given columns ($1–$4). */
+export const edgeRuns = (columns: string): string => `
   SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz
   UNION ALL
   SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $4::timestamptz AND "timestamp" < $2::timestamptz`;
-const wholeDays = `day >= ($3::timestamptz AT TIME ZONE 'UTC')::date AND day < ($4::timestamptz AT TIME ZONE 'UTC')::date`;
+/** The rollup rows of a window's whole days ($3, $4), on a `day` column. */
+export const wholeDays = `day >= ($3::timestamptz AT TIME ZONE 'UTC')::date AND day < ($4::timestamptz AT TIME ZONE 'UTC')::date`;
 
 // A percentile pair needs every value of the window: one scan of slsa_runs_kpi_percentile_idx (the
 // timestamp and the three columns) per column, as a statement of its own. Measured over 82,000 runs,
@@ -54,7 +56,7 @@ SELECT coalesce(sum(p.entries), 0)::integer AS entries,
                count(*) FILTER (WHERE artifact_url IS NULL OR governance_flag = 'artifact-missing'),
                count(*) FILTER (WHERE validation_status = 'passed'), sum(notify_attempts), sum(notify_delivered),
                max(lag_s), max(dispatch_token_rotated_at), max(dispatch_token_expires_at)
-          FROM (${edges(
+          FROM (${edgeRuns(
             `status, artifact_url, governance_flag, validation_status, notify_attempts, notify_delivered, lag_s,
              dispatch_token_rotated_at, dispatch_token_expires_at`,
           )}) e) p`;
@@ -65,7 +67,7 @@ SELECT to_char(d.day, 'YYYY-MM-DD') AS day, d.n
   FROM (SELECT day, entries AS n FROM ${daily} WHERE ${wholeDays}
         UNION ALL
         SELECT (e."timestamp" AT TIME ZONE 'UTC')::date, count(*)::integer
-          FROM (${edges('"timestamp"')}) e
+          FROM (${edgeRuns('"timestamp"')}) e
          GROUP BY 1) d
  ORDER BY d.day`;
 
@@ -76,7 +78,7 @@ SELECT g.path, coalesce(m.manifest_hash, g.hash) AS hash
   FROM (SELECT x.path, min(x.hash) AS hash
           FROM (SELECT manifest_path AS path, manifest_hash AS hash FROM ${dayManifests} WHERE ${wholeDays}
                 UNION ALL
-                ${edges('manifest_path, manifest_hash')}) x
+                ${edgeRuns('manifest_path, manifest_hash')}) x
          GROUP BY x.path) g
   LEFT JOIN ${manifests} m ON m.path = g.path
  ORDER BY 1`;
@@ -122,11 +124,16 @@ export function wholeUtcDays(window: KpiWindow): { from: string; to: string } {
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
 }
 
+/** $1–$4 of the statements that read whole days from the rollup and the edges from the runs. */
+export function splitWindowParams(window: KpiWindow): string[] {
+  const days = wholeUtcDays(window);
+  return [window.since, window.until, days.from, days.to];
+}
+
 /** The KPI aggregates of the runs whose entry timestamp lies in the window (call it in a transaction). */
 export async function queryKpiAggregates(db: DbQueryable, window: KpiWindow): Promise<KpiAggregates> {
   const params = [window.since, window.until];
-  const days = wholeUtcDays(window);
-  const split = [window.since, window.until, days.from, days.to];
+  const split = splitWindowParams(window);
   const totals = (await db.query<TotalsRow>(totalsSql, split)).rows[0]!;
   const pair = async (sql: string): Promise<Percentiles> =>
     pct((await db.query<{ p: (number | null)[] | null }>(sql, params)).rows[0]?.p ?? null);

@@ -1,13 +1,17 @@
 import type { DailyCounts, LabelCount } from '../core/dashboard/view-model.js';
 import type { RunKey, RunSortKey, RunsQuery, TimeWindow } from '../core/dashboard/query.js';
+import type { KpiWindow } from '../core/kpi/kpi.js';
 import { SlsaLedgerError } from '../errors.js';
 import { isConnectionError, READ_ONLY_SNAPSHOT, readerViews, type DbClient, type DbQueryable } from './db.js';
+import { edgeRuns, splitWindowParams, wholeDays } from './kpi-queries.js';
 
 // The dashboard's read queries. Parameterised SQL only: user input only ever travels as bind
 // parameters; the ORDER BY column comes from a fixed whitelist. Every read runs in a READ ONLY
 // transaction, as the reader role where the database has one (see withReader).
 
 const runsView = `public.${readerViews.runs}`;
+const dailyView = `public.${readerViews.daily}`;
+const dayFlagsView = `public.${readerViews.dayFlags}`;
 const auditView = `public.${readerViews.audit}`;
 
 /**
@@ -249,20 +253,14 @@ export interface DashboardAggregates {
 }
 
 /**
- * Per-day counts, lag p95 and the status / flag breakdown of a window, in one snapshot: a per-day
- * aggregate (dates grouped first, formatted once per day) and a (status, flag) cross-tab summed both
- * ways here. Two plain GROUP BYs cost about a third of one GROUPING SETS statement over the same rows
- * (each grouping set re-sorted every run of the window).
+ * Per-day counts, lag p95 and the status / flag breakdown of a window, in one snapshot: whole UTC days
+ * from the per-day rollup (provenance_kpi_daily, provenance_kpi_day_flags), the partial days at the
+ * window's edges from the runs, as `kpi` reads them (src/io/kpi-queries.ts). The (status, flag)
+ * cross-tab is summed both ways here.
  */
-export async function loadDashboardAggregates(
-  db: DbClient,
-  window: TimeWindow,
-): Promise<DashboardAggregates> {
+export async function loadDashboardAggregates(db: DbClient, window: KpiWindow): Promise<DashboardAggregates> {
   return withReader(db, async (tx) => {
-    // a month of runs sorted by day overflows the default 4 MB into an on-disk merge
-    await tx.query(`SET LOCAL work_mem = '32MB'`);
-    const params: unknown[] = [];
-    const where = whereClause(window, params);
+    const params = splitWindowParams(window);
     const days = await tx.query<{
       day: string;
       success: number | string;
@@ -271,23 +269,30 @@ export async function loadDashboardAggregates(
       validated: number | string;
       lag_p95_s: number | null;
     }>(
-      `SELECT to_char(s.day, 'YYYY-MM-DD') AS day,
-              count(*) FILTER (WHERE s.status = 'success')::integer AS success,
-              count(*) FILTER (WHERE s.status = 'failure')::integer AS failure,
-              count(*) FILTER (WHERE s.missing)::integer AS missing,
-              count(*) FILTER (WHERE s.validated)::integer AS validated,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY s.lag_s)::float8 AS lag_p95_s
-         FROM (SELECT (r."timestamp" AT TIME ZONE 'UTC')::date AS day, r.status,
-                      r.artifact_url IS NULL OR r.governance_flag = 'artifact-missing' AS missing,
-                      r.validation_status = 'passed' AS validated,
-                      r.lag_s
-                 FROM ${runsView} r ${where}) s
-        GROUP BY s.day
-        ORDER BY s.day`,
+      `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, d.success, d.failure, d.missing, d.validated, d.lag_p95_s
+         FROM (SELECT day, entries - failures AS success, failures AS failure, missing_artifacts AS missing,
+                      validated, manifest_to_db_lag_s_p95 AS lag_p95_s
+                 FROM ${dailyView} WHERE ${wholeDays}
+               UNION ALL
+               SELECT (e."timestamp" AT TIME ZONE 'UTC')::date,
+                      count(*) FILTER (WHERE e.status = 'success')::integer,
+                      count(*) FILTER (WHERE e.status = 'failure')::integer,
+                      count(*) FILTER (WHERE e.artifact_url IS NULL OR e.governance_flag = 'artifact-missing')::integer,
+                      count(*) FILTER (WHERE e.validation_status = 'passed')::integer,
+                      percentile_cont(0.95) WITHIN GROUP (ORDER BY e.lag_s)
+                 FROM (${edgeRuns('"timestamp", status, artifact_url, governance_flag, validation_status, lag_s')}) e
+                GROUP BY 1) d
+        ORDER BY d.day`,
       params,
     );
     const cross = await tx.query<{ status: string; governance_flag: string | null; n: number | string }>(
-      `SELECT r.status, r.governance_flag, count(*)::integer AS n FROM ${runsView} r ${where} GROUP BY 1, 2`,
+      `SELECT x.status, x.governance_flag, sum(x.n)::integer AS n
+         FROM (SELECT status, governance_flag, runs AS n FROM ${dayFlagsView} WHERE ${wholeDays}
+               UNION ALL
+               SELECT e.status, e.governance_flag, count(*)::integer
+                 FROM (${edgeRuns('status, governance_flag')}) e
+                GROUP BY 1, 2) x
+        GROUP BY 1, 2`,
       params,
     );
     const byStatus = new Map<string, number>();

@@ -3,12 +3,13 @@
 --  1. `lag_s`, the manifest-to-database lag at millisecond resolution, is stored with the run (a
 --     generated column, so no writer can forget it) and covered by the KPI index, instead of being
 --     computed from two timestamps per run on every read;
---  2. `slsa_kpi_days` and `slsa_kpi_day_manifests` hold, per UTC day of entry timestamps, the daily
---     KPIs and the smallest manifest hash per manifest file. Statement triggers on slsa_runs rebuild
+--  2. `slsa_kpi_days`, `slsa_kpi_day_flags` and `slsa_kpi_day_manifests` hold, per UTC day of entry
+--     timestamps, the daily KPIs, the runs per (status, governance flag) and the smallest manifest hash
+--     per manifest file. Statement triggers on slsa_runs rebuild
 --     the days a statement touched from the runs themselves, so the rollup is exact (percentiles
 --     included) whoever writes: the ingest function, a direct INSERT, an UPDATE, a DELETE, a TRUNCATE.
--- `provenance_kpi_daily` reads the rollup; `kpi` reads it for the whole days of a window and the
--- runs for the two partial days at its edges (src/io/kpi-queries.ts).
+-- `provenance_kpi_daily` reads the rollup; `kpi` and the dashboard's charts read it for the whole days
+-- of a window and the runs for the two partial days at its edges (src/io/kpi-queries.ts).
 
 -- Whole milliseconds since the epoch on each side (floor, as date_trunc('milliseconds') and the
 -- reference's ISO times), subtracted exactly as numeric and divided by 1000 once as a double: the same
@@ -50,6 +51,15 @@ CREATE TABLE IF NOT EXISTS public.slsa_kpi_days (
   dispatch_token_expires_at timestamptz
 );
 
+-- Per UTC day, the runs of each (status, governance flag) pair; the flag may be null.
+CREATE TABLE IF NOT EXISTS public.slsa_kpi_day_flags (
+  day date NOT NULL,
+  status text NOT NULL,
+  governance_flag text,
+  runs integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS slsa_kpi_day_flags_day_idx ON public.slsa_kpi_day_flags (day);
+
 -- Per UTC day, each manifest file its runs were read from, with the smallest hash among them.
 CREATE TABLE IF NOT EXISTS public.slsa_kpi_day_manifests (
   day date NOT NULL,
@@ -67,6 +77,7 @@ BEGIN
   PERFORM pg_catalog.pg_advisory_xact_lock(734029015, d.day - date '2000-01-01')
      FROM (SELECT DISTINCT u.day FROM unnest(days) AS u(day) WHERE u.day IS NOT NULL ORDER BY u.day) d;
   DELETE FROM public.slsa_kpi_days k WHERE k.day = ANY (days);
+  DELETE FROM public.slsa_kpi_day_flags f WHERE f.day = ANY (days);
   DELETE FROM public.slsa_kpi_day_manifests m WHERE m.day = ANY (days);
   INSERT INTO public.slsa_kpi_days
   SELECT d.day,
@@ -90,6 +101,13 @@ BEGIN
       ON r."timestamp" >= (d.day::timestamp AT TIME ZONE 'UTC')
      AND r."timestamp" < ((d.day + 1)::timestamp AT TIME ZONE 'UTC')
    GROUP BY d.day;
+  INSERT INTO public.slsa_kpi_day_flags
+  SELECT d.day, r.status, r.governance_flag, count(*)::integer
+    FROM (SELECT DISTINCT u.day FROM unnest(days) AS u(day) WHERE u.day IS NOT NULL) d
+    JOIN public.slsa_runs r
+      ON r."timestamp" >= (d.day::timestamp AT TIME ZONE 'UTC')
+     AND r."timestamp" < ((d.day + 1)::timestamp AT TIME ZONE 'UTC')
+   GROUP BY d.day, r.status, r.governance_flag;
   INSERT INTO public.slsa_kpi_day_manifests
   SELECT d.day, r.manifest_path, min(r.manifest_hash)
     FROM (SELECT DISTINCT u.day FROM unnest(days) AS u(day) WHERE u.day IS NOT NULL) d
@@ -108,7 +126,7 @@ DECLARE
   v_days date[];
 BEGIN
   IF tg_op = 'TRUNCATE' THEN
-    TRUNCATE public.slsa_kpi_days, public.slsa_kpi_day_manifests;
+    TRUNCATE public.slsa_kpi_days, public.slsa_kpi_day_flags, public.slsa_kpi_day_manifests;
     RETURN NULL;
   ELSIF tg_op = 'INSERT' THEN
     SELECT array_agg(DISTINCT (n."timestamp" AT TIME ZONE 'UTC')::date) INTO v_days FROM slsa_new_runs n;
@@ -177,16 +195,20 @@ CREATE OR REPLACE VIEW public.provenance_ingest_lag AS
 SELECT r.tag, r.run_id, r."timestamp", r.ingested_at, r.manifest_path, r.git_commit, r.lag_s
   FROM public.slsa_runs r;
 
--- For `kpi`: the smallest manifest hash per file and day (the reader sees views only).
+-- For `kpi` and the dashboard (the reader sees views only): the smallest manifest hash per file and
+-- day, and the runs per status and governance flag and day.
 CREATE OR REPLACE VIEW public.provenance_kpi_day_manifests AS
 SELECT m.day, m.manifest_path, m.manifest_hash FROM public.slsa_kpi_day_manifests m;
+CREATE OR REPLACE VIEW public.provenance_kpi_day_flags AS
+SELECT f.day, f.status, f.governance_flag, f.runs FROM public.slsa_kpi_day_flags f;
 
 -- Grants as the roles migration: the tables and functions to nobody, the new view to the reader.
-REVOKE ALL ON TABLE public.slsa_kpi_days, public.slsa_kpi_day_manifests FROM PUBLIC;
-REVOKE ALL ON TABLE public.slsa_kpi_days, public.slsa_kpi_day_manifests FROM slsa_manifest_ingest, slsa_kpi_reader;
+REVOKE ALL ON TABLE public.slsa_kpi_days, public.slsa_kpi_day_flags, public.slsa_kpi_day_manifests FROM PUBLIC;
+REVOKE ALL ON TABLE public.slsa_kpi_days, public.slsa_kpi_day_flags, public.slsa_kpi_day_manifests
+  FROM slsa_manifest_ingest, slsa_kpi_reader;
 REVOKE ALL ON FUNCTION public.slsa_kpi_refresh_days(date[]), public.slsa_runs_refresh_kpi_days() FROM PUBLIC;
-REVOKE ALL ON TABLE public.provenance_kpi_day_manifests FROM PUBLIC;
-GRANT SELECT ON TABLE public.provenance_kpi_day_manifests TO slsa_kpi_reader;
+REVOKE ALL ON TABLE public.provenance_kpi_day_manifests, public.provenance_kpi_day_flags FROM PUBLIC;
+GRANT SELECT ON TABLE public.provenance_kpi_day_manifests, public.provenance_kpi_day_flags TO slsa_kpi_reader;
 
 -- On Supabase, take the default grants on new objects back from anon, authenticated and service_role.
 DO $$
@@ -196,8 +218,8 @@ BEGIN
   FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role'] LOOP
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
       EXECUTE format(
-        'REVOKE ALL ON TABLE public.slsa_kpi_days, public.slsa_kpi_day_manifests, '
-        'public.provenance_kpi_day_manifests FROM %I', r);
+        'REVOKE ALL ON TABLE public.slsa_kpi_days, public.slsa_kpi_day_flags, public.slsa_kpi_day_manifests, '
+        'public.provenance_kpi_day_manifests, public.provenance_kpi_day_flags FROM %I', r);
       EXECUTE format(
         'REVOKE ALL ON FUNCTION public.slsa_kpi_refresh_days(date[]), public.slsa_runs_refresh_kpi_days() FROM %I', r);
     END IF;

@@ -4,10 +4,18 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKpiReport } from '../../../src/app/kpi.js';
-import { aggregateRuns, computeKpis, type KpiRun, type KpiWindow } from '../../../src/core/kpi/kpi.js';
+import {
+  aggregateRuns,
+  computeKpis,
+  isMissingArtifact,
+  percentileCont,
+  type KpiRun,
+  type KpiWindow,
+} from '../../../src/core/kpi/kpi.js';
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { openDatabase, type DbClient } from '../../../src/io/db.js';
+import { loadDashboardAggregates } from '../../../src/io/runs-query.js';
 import { createEngineTarget, testEngines, type EngineTarget } from '../../support/postgres.js';
 
 const engines = await testEngines();
@@ -167,11 +175,54 @@ async function expectDailyEqualsReference(db: DbClient): Promise<void> {
   expect(view.rows.map((r) => ({ ...r }))).toEqual(expected);
 }
 
+/** The dashboard's per-day series and (status, flag) breakdown of a window, from the runs. */
+function dashboardReference(runs: readonly KpiRun[], window: KpiWindow) {
+  const inside = runs.filter((r) => {
+    const t = Date.parse(r.entry.timestamp);
+    return t >= Date.parse(window.since) && t < Date.parse(window.until);
+  });
+  const days = [...new Set(inside.map((r) => r.entry.timestamp.slice(0, 10)))].sort();
+  const count = (values: (string | null)[]) => {
+    const counts = new Map<string | null, number>();
+    for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+    return [...counts]
+      .map(([label, n]) => ({ label, count: n }))
+      .sort((a, b) => String(a.label).localeCompare(String(b.label)));
+  };
+  return {
+    daily: days.map((day) => {
+      const of = inside.filter((r) => r.entry.timestamp.startsWith(day));
+      const lags = of.map((r) => (Date.parse(r.ingested_at!) - Date.parse(r.entry.timestamp)) / 1000);
+      return {
+        day,
+        success: of.filter((r) => r.entry.status === 'success').length,
+        failure: of.filter((r) => r.entry.status === 'failure').length,
+        missingArtifact: of.filter((r) => isMissingArtifact(r.entry)).length,
+        validated: of.filter((r) => r.entry.validation?.status === 'passed').length,
+        lagP95S: percentileCont(
+          [...lags].sort((a, b) => a - b),
+          0.95,
+        ),
+      };
+    }),
+    statusCounts: count(inside.map((r) => r.entry.status)),
+    flagCounts: count(inside.map((r) => r.entry.governance_flag ?? null)),
+  };
+}
+
 async function expectReportsEqualReference(db: DbClient): Promise<void> {
   const runs = await referenceRuns(db);
   const now = new Date('2025-11-27T00:00:00Z');
+  const sorted = <T extends { label: string | null }>(a: readonly T[]) =>
+    [...a].sort((x, y) => String(x.label).localeCompare(String(y.label)));
   for (const window of windows) {
     expect(await loadKpiReport(db, window, now)).toEqual(computeKpis(runs, window, { now }));
+    const dashboard = await loadDashboardAggregates(db, window);
+    expect({
+      ...dashboard,
+      statusCounts: sorted(dashboard.statusCounts),
+      flagCounts: sorted(dashboard.flagCounts),
+    }).toEqual(dashboardReference(runs, window));
   }
 }
 

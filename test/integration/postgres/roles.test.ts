@@ -27,6 +27,7 @@ const tables = [
   'slsa_schema_migrations',
   'slsa_kpi_days',
   'slsa_kpi_day_manifests',
+  'slsa_kpi_day_flags',
 ];
 const views = [
   'provenance_runs',
@@ -37,6 +38,7 @@ const views = [
   'provenance_manifests',
   'provenance_audit',
   'provenance_kpi_day_manifests',
+  'provenance_kpi_day_flags',
 ];
 
 describe.runIf(runPg)('roles on PostgreSQL', () => {
@@ -94,6 +96,7 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
         ingest_runs: 'error',
         slsa_kpi_days: 'entries',
         slsa_kpi_day_manifests: 'manifest_hash',
+        slsa_kpi_day_flags: 'runs',
       }[table] ?? 'actor';
     const sql =
       op === 'UPDATE'
