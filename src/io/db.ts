@@ -28,6 +28,7 @@ export const readerViews = {
   audit: 'provenance_audit',
   dayManifests: 'provenance_kpi_day_manifests',
   dayFlags: 'provenance_kpi_day_flags',
+  dayBuckets: 'provenance_kpi_day_buckets',
 } as const;
 
 /** Starts a read-only transaction whose statements all read one snapshot (a report that adds up). */

@@ -2,6 +2,7 @@
 // must agree with the pure reference `aggregateRuns` in src/core/kpi: the integration tests compare
 // the two on the same ledger, on PGlite and on Postgres.
 import type { KpiAggregates, KpiWindow, Percentiles } from '../core/kpi/kpi.js';
+import { planRankReads, rankValue, type RankRead } from '../core/kpi/rank-reads.js';
 import type { DbQueryable } from './db.js';
 import { readerViews } from './db.js';
 
@@ -10,6 +11,7 @@ const manifests = `public.${readerViews.manifests}`;
 const ingestRuns = `public.${readerViews.ingestRuns}`;
 const daily = `public.${readerViews.daily}`;
 const dayManifests = `public.${readerViews.dayManifests}`;
+const dayBuckets = `public.${readerViews.dayBuckets}`;
 
 // Parameters: $1 since, $2 until (the window); $3 and $4, the whole UTC days inside it, [$3, $4)
 // (empty when $3 = $4; see wholeUtcDays). Whole days are read from the per-day rollup that the
@@ -24,17 +26,110 @@ export const edgeRuns = (columns: string): string => `
 /** The rollup rows of a window's whole days ($3, $4), on a `day` column. */
 export const wholeDays = `day >= ($3::timestamptz AT TIME ZONE 'UTC')::date AND day < ($4::timestamptz AT TIME ZONE 'UTC')::date`;
 
-// A percentile pair needs every value of the window: one scan of slsa_runs_kpi_percentile_idx (the
-// timestamp and the three columns) per column, as a statement of its own. Measured over 82,000 runs,
-// three such statements take ~35 ms; the same three sorts in one statement ~55 ms (as three ordered
-// aggregates over one scan, or three subqueries), whatever the work_mem.
-const percentilesSql = (column: string): string => `
-SELECT percentile_cont(ARRAY[0.5, 0.95]::double precision[]) WITHIN GROUP (ORDER BY ${column}) AS p
-  FROM ${runs}
- WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz`;
-const lockSql = percentilesSql('lock_wait_s');
-const uploadSql = percentilesSql('artifact_upload_latency_s');
-const lagSql = percentilesSql('lag_s');
+// Exact percentiles without sorting the window (migration …150800, "percentile histogram"): the
+// window's runs counted per bucket of value (whole days from the rollup, the edge runs bucketed here),
+// then each wanted rank read from the metric's value index, from its bucket's lower bound on.
+const metricColumns = ['lock_wait_s', 'artifact_upload_latency_s', 'lag_s'] as const;
+type MetricColumn = (typeof metricColumns)[number];
+
+const histogramSql = `
+SELECT h.metric, h.bucket, sum(h.runs)::double precision AS runs, min(h.min_value) AS min_value,
+       max(h.max_value) AS max_value
+  FROM (SELECT metric, bucket, runs, min_value, max_value FROM ${dayBuckets} WHERE ${wholeDays}
+        UNION ALL
+        SELECT x.metric, width_bucket(x.v, public.slsa_kpi_thresholds()), count(*)::integer, min(x.v), max(x.v)
+          FROM (${edgeRuns('lock_wait_s, artifact_upload_latency_s, lag_s')}) e
+         CROSS JOIN LATERAL (VALUES (1::smallint, e.lock_wait_s), (2::smallint, e.artifact_upload_latency_s),
+                                    (3::smallint, e.lag_s)) AS x(metric, v)
+         WHERE x.v IS NOT NULL
+         GROUP BY 1, 2) h
+ GROUP BY h.metric, h.bucket`;
+
+interface BucketRow {
+  metric: number;
+  bucket: number;
+  runs: number;
+  min_value: number;
+  max_value: number;
+}
+
+// One subquery per read: the window's values of the column from the bucket's lower bound up (none
+// below bucket 0), or from its upper bound down (none above the last), skipping `offset`, two of them.
+function rankReadsSql(reads: readonly (RankRead & { readonly column: MetricColumn })[]): {
+  sql: string;
+  params: unknown[];
+} {
+  const params: unknown[] = [];
+  const parts = reads.map((r, i) => {
+    params.push(r.descending ? r.bucket + 1 : r.bucket, r.offset);
+    const bound = `(public.slsa_kpi_thresholds())[$${params.length + 1}::integer]`;
+    const offset = `$${params.length + 2}::integer`;
+    const range = r.descending
+      ? `${r.column} < coalesce(${bound}, 'Infinity'::double precision)`
+      : `${r.column} >= coalesce(${bound}, '-Infinity'::double precision)`;
+    return `(SELECT ${i} AS read, v FROM (SELECT ${r.column} AS v FROM ${runs}
+               WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz AND ${range}) s
+             ORDER BY v ${r.descending ? 'DESC' : 'ASC'} OFFSET ${offset} LIMIT 2)`;
+  });
+  return { sql: parts.join('\nUNION ALL\n'), params };
+}
+
+/**
+ * p50 and p95 of each metric over the window, exactly as percentile_cont: the values at ranks
+ * floor(p(n-1)) and ceil(p(n-1)), interpolated, read as planRankReads says (src/core/kpi/rank-reads.ts).
+ */
+async function queryPercentiles(
+  db: DbQueryable,
+  split: readonly string[],
+): Promise<Record<MetricColumn, Percentiles>> {
+  // sorted here: a hash aggregate of a year's bucket rows costs a quarter of sorting them
+  const rows = (await db.query<BucketRow>(histogramSql, [...split])).rows
+    .map((r) => ({
+      metric: Number(r.metric),
+      bucket: Number(r.bucket),
+      runs: Number(r.runs),
+      min: Number(r.min_value),
+      max: Number(r.max_value),
+    }))
+    .sort((x, y) => x.metric - y.metric || x.bucket - y.bucket);
+  const plans = metricColumns.map((column, i) => {
+    const buckets = rows.filter((r) => r.metric === i + 1);
+    const n = buckets.reduce((sum, r) => sum + r.runs, 0);
+    const ranks = [0.5, 0.95].map((p) => {
+      const pos = p * (n - 1);
+      return { pos, lo: Math.floor(pos), hi: Math.ceil(pos) };
+    });
+    return { column, n, ranks, plan: n === 0 ? undefined : planRankReads(buckets, ranks) };
+  });
+  // every metric's reads in one statement
+  const reads = plans.flatMap((m) => (m.plan?.reads ?? []).map((r) => ({ ...r, column: m.column })));
+  const returned: number[][] = reads.map(() => []);
+  if (reads.length > 0) {
+    const { sql, params } = rankReadsSql(reads);
+    for (const r of (await db.query<{ read: number; v: number }>(sql, [split[0], split[1], ...params]))
+      .rows) {
+      returned[Number(r.read)]!.push(Number(r.v));
+    }
+  }
+  const result = {} as Record<MetricColumn, Percentiles>;
+  let first = 0;
+  for (const m of plans) {
+    const count = m.plan?.reads.length ?? 0;
+    const mine = returned.slice(first, first + count);
+    first += count;
+    const value = (i: number): number | null => {
+      if (m.plan === undefined) return null;
+      const { pos, lo, hi } = m.ranks[i]!;
+      const a = rankValue(m.plan, mine, lo);
+      if (hi === lo) return a;
+      const b = rankValue(m.plan, mine, hi);
+      // percentile_cont's interpolation, as the reference computes it
+      return a + (b - a) * (pos - lo);
+    };
+    result[m.column] = { p50: value(0), p95: value(1) };
+  }
+  return result;
+}
 
 // Counts, sums and maxima: the rollup's whole days plus the edge runs.
 const totalsSql = `
@@ -100,15 +195,6 @@ interface TotalsRow {
   expires_at: string | null;
 }
 
-// [p50, p95] from one sort per column; null when the column has no value in the window
-function pct(values: (number | null)[] | null): Percentiles {
-  const at = (i: number): number | null => {
-    const v = values?.[i];
-    return v === null || v === undefined ? null : Number(v);
-  };
-  return { p50: at(0), p95: at(1) };
-}
-
 const DAY_MS = 86_400_000;
 
 /**
@@ -135,11 +221,7 @@ export async function queryKpiAggregates(db: DbQueryable, window: KpiWindow): Pr
   const params = [window.since, window.until];
   const split = splitWindowParams(window);
   const totals = (await db.query<TotalsRow>(totalsSql, split)).rows[0]!;
-  const pair = async (sql: string): Promise<Percentiles> =>
-    pct((await db.query<{ p: (number | null)[] | null }>(sql, params)).rows[0]?.p ?? null);
-  const lock = await pair(lockSql);
-  const upload = await pair(uploadSql);
-  const lag = await pair(lagSql);
+  const percentiles = await queryPercentiles(db, split);
   const perDayRows = await db.query<{ day: string; n: number }>(perDaySql, split);
   const files = await db.query<{ path: string; hash: string }>(manifestsSql, split);
   const failures = await db.query<{ n: number }>(ingestFailuresSql, params);
@@ -155,10 +237,10 @@ export async function queryKpiAggregates(db: DbQueryable, window: KpiWindow): Pr
     per_day: perDay,
     notify_attempts: Number(totals.notify_attempts),
     notify_delivered: Number(totals.notify_delivered),
-    lock_wait_s: lock,
-    artifact_upload_latency_s: upload,
+    lock_wait_s: percentiles.lock_wait_s,
+    artifact_upload_latency_s: percentiles.artifact_upload_latency_s,
     manifest_to_db_lag_s: {
-      ...lag,
+      ...percentiles.lag_s,
       max: totals.lag_max === null ? null : Number(totals.lag_max),
     },
     dispatch_token_rotated_at: totals.rotated_at,

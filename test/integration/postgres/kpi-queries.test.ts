@@ -15,6 +15,7 @@ import {
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { openDatabase, type DbClient } from '../../../src/io/db.js';
+import { queryKpiAggregates } from '../../../src/io/kpi-queries.js';
 import { loadDashboardAggregates } from '../../../src/io/runs-query.js';
 import { createEngineTarget, testEngines, type EngineTarget } from '../../support/postgres.js';
 
@@ -346,6 +347,118 @@ describe.runIf(engines.includes('postgres'))('the per-day rollup under concurren
     } finally {
       await a.end();
       await b.end();
+    }
+  });
+});
+
+// The percentiles come from per-day bucket counts and reads from the metric indexes, not from a sort:
+// hold them to the reference on many runs whose values sit on, between, below and above the bucket
+// boundaries (zeros, negatives, exact powers of two, 1e-7, 2e9, duplicates, missing values), over
+// windows of whole days, partial days and less than a day. Unrounded aggregates, compared exactly.
+const seededRandom = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+function awkwardValue(random: () => number): number | undefined {
+  const r = random();
+  if (r < 0.05) return undefined;
+  if (r < 0.25) return 0;
+  if (r < 0.4) return 2 ** (Math.floor(random() * 80 - 20) / 8); // on a boundary (as the literal or 1 ulp off)
+  if (r < 0.5) return -Math.round(random() * 5000) / 1000;
+  if (r < 0.6) return Math.round(random() * 1e7) / 1e14; // below the lowest boundary
+  if (r < 0.7) return 2e9 + Math.round(random() * 1e9); // above the highest
+  if (r < 0.8) return [0.5, 1.25, 3.75][Math.floor(random() * 3)]!; // many equal values
+  return Math.round(random() * 600_000) / 1000;
+}
+
+describe.each(engines)('KPI percentiles from bucket counts on %s', (engine) => {
+  let target: EngineTarget;
+  beforeAll(async () => {
+    target = await createEngineTarget(engine, 'kpipct');
+    await migrateDatabase(target.options);
+  });
+  afterAll(async () => {
+    await target?.cleanup();
+  });
+
+  it('equals the reference exactly on 1,500 runs with awkward values', async () => {
+    const random = seededRandom(20261126);
+    const rows = Array.from({ length: 1500 }, (_, i) => {
+      // every 50th run lands in one hour, ingested two days before its time: most of that hour's lags
+      // lie below the lowest boundary, so its median is read from bucket 0 (no lower bound)
+      const early = i % 50 === 7;
+      const ts = early
+        ? Date.parse('2025-11-22T05:00:00Z') + Math.floor(random() * 3_600_000)
+        : Date.parse('2025-11-20T00:00:00Z') + Math.floor(random() * 4 * 86_400_000);
+      const lagMs = early
+        ? -172_800_000 - Math.floor(random() * 1e6)
+        : [0, 1, -1500, 250, 86_400_000][i % 5]! + Math.floor(random() * (i % 3 === 0 ? 1000 : 600_000));
+      const lock = awkwardValue(random);
+      const upload = awkwardValue(random);
+      const e = {
+        run_id: i + 1,
+        tag: `v9.${i}.0`,
+        sha: (i + 1).toString(16).padStart(40, '0'),
+        artifact_url: `https://example.test/${i}`,
+        actor: 'bot',
+        timestamp: new Date(ts).toISOString(),
+        status: 'success',
+        metrics: {
+          ...(lock === undefined ? {} : { lock_wait_s: lock }),
+          ...(upload === undefined ? {} : { artifact_upload_latency_s: upload }),
+        },
+      };
+      return { e, ingested: new Date(ts + lagMs).toISOString(), lock, upload };
+    });
+    const db = await openDatabase({ ...target.options, role: 'owner' });
+    try {
+      await db.query(
+        `INSERT INTO public.slsa_runs (tag, run_id, sha, artifact_url, actor, "timestamp", status, metrics,
+           lock_wait_s, artifact_upload_latency_s, manifest_path, manifest_hash, ingested_at, first_ingested_at, entry)
+         SELECT x.e->>'tag', (x.e->>'run_id')::bigint, x.e->>'sha', x.e->>'artifact_url', 'bot',
+                (x.e->>'timestamp')::timestamptz, 'success', x.e->'metrics', x.lock, x.upload,
+                'docs/reports/x/manifest.json', 'h', x.ingested, x.ingested, x.e
+           FROM jsonb_to_recordset($1::jsonb) AS x(e jsonb, ingested timestamptz, lock double precision, upload double precision)`,
+        [
+          JSON.stringify(
+            rows.map((r) => ({
+              e: r.e,
+              ingested: r.ingested,
+              lock: r.lock ?? null,
+              upload: r.upload ?? null,
+            })),
+          ),
+        ],
+      );
+      const runs = await referenceRuns(db);
+      expect(runs).toHaveLength(1500);
+      for (const window of [
+        { since: '2025-11-20T00:00:00.000Z', until: '2025-11-24T00:00:00.000Z' },
+        { since: '2025-11-20T13:17:00.000Z', until: '2025-11-23T02:00:00.123Z' },
+        { since: '2025-11-21T06:00:00.000Z', until: '2025-11-21T06:30:00.000Z' },
+        { since: '2025-11-22T00:00:00.000Z', until: '2025-11-23T00:00:00.000Z' },
+        { since: '2025-11-19T00:00:00.000Z', until: '2025-11-20T00:00:00.000Z' },
+        { since: '2025-11-22T05:00:00.000Z', until: '2025-11-22T06:00:00.000Z' },
+      ]) {
+        const fromSql = await db.transaction((tx) => queryKpiAggregates(tx, window));
+        const reference = aggregateRuns(runs, window);
+        expect({
+          window,
+          lock: fromSql.lock_wait_s,
+          upload: fromSql.artifact_upload_latency_s,
+          lag: fromSql.manifest_to_db_lag_s,
+        }).toEqual({
+          window,
+          lock: reference.lock_wait_s,
+          upload: reference.artifact_upload_latency_s,
+          lag: reference.manifest_to_db_lag_s,
+        });
+      }
+    } finally {
+      await db.close();
     }
   });
 });

@@ -28,6 +28,7 @@ const tables = [
   'slsa_kpi_days',
   'slsa_kpi_day_manifests',
   'slsa_kpi_day_flags',
+  'slsa_kpi_day_buckets',
 ];
 const views = [
   'provenance_runs',
@@ -39,6 +40,7 @@ const views = [
   'provenance_audit',
   'provenance_kpi_day_manifests',
   'provenance_kpi_day_flags',
+  'provenance_kpi_day_buckets',
 ];
 
 describe.runIf(runPg)('roles on PostgreSQL', () => {
@@ -97,6 +99,7 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
         slsa_kpi_days: 'entries',
         slsa_kpi_day_manifests: 'manifest_hash',
         slsa_kpi_day_flags: 'runs',
+        slsa_kpi_day_buckets: 'runs',
       }[table] ?? 'actor';
     const sql =
       op === 'UPDATE'
@@ -136,6 +139,19 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
       expect(rows[0]).toEqual({ refresh: false, trigger: false });
     },
   );
+
+  it.each([
+    ['slsa_kpi_reader', true],
+    ['slsa_manifest_ingest', false],
+    ['anon', false],
+    ['authenticated', false],
+  ])('%s may read the bucket boundaries: %s', async (role, allowed) => {
+    const { rows } = await client.query(
+      `SELECT has_function_privilege($1, 'public.slsa_kpi_thresholds()', 'EXECUTE') AS ok`,
+      [role],
+    );
+    expect(rows[0].ok).toBe(allowed);
+  });
 
   it('the function is SECURITY DEFINER with a fixed, empty search_path', async () => {
     const { rows } = await client.query(

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { percentileCont } from './kpi.js';
+import { planRankReads, rankValue, type RankBucket } from './rank-reads.js';
+
+// A model of the database side: values bucketed by sorted thresholds (width_bucket), a read as SQL
+// runs it (the window's values from the bucket's lower bound up, or upper bound down, skip, take two).
+function model(values: readonly number[], thresholds: readonly number[]) {
+  const bucketOf = (v: number): number => thresholds.filter((t) => t <= v).length;
+  const byBucket = new Map<number, number[]>();
+  for (const v of values) byBucket.set(bucketOf(v), [...(byBucket.get(bucketOf(v)) ?? []), v]);
+  const buckets: RankBucket[] = [...byBucket]
+    .sort(([a], [b]) => a - b)
+    .map(([bucket, vs]) => ({ bucket, runs: vs.length, min: Math.min(...vs), max: Math.max(...vs) }));
+  const read = (bucket: number, descending: boolean, offset: number): number[] => {
+    const lower = thresholds[bucket - 1] ?? Number.NEGATIVE_INFINITY;
+    const upper = thresholds[bucket] ?? Number.POSITIVE_INFINITY;
+    const picked = descending ? values.filter((v) => v < upper) : values.filter((v) => v >= lower);
+    return picked.sort((x, y) => (descending ? y - x : x - y)).slice(offset, offset + 2);
+  };
+  return { buckets, read };
+}
+
+function percentiles(values: readonly number[], thresholds: readonly number[]) {
+  const { buckets, read } = model(values, thresholds);
+  const n = values.length;
+  const pairs = [0.5, 0.95].map((p) => ({
+    pos: p * (n - 1),
+    lo: Math.floor(p * (n - 1)),
+    hi: Math.ceil(p * (n - 1)),
+  }));
+  const plan = planRankReads(buckets, pairs);
+  const returned = plan.reads.map((r) => read(r.bucket, r.descending, r.offset));
+  const values2 = pairs.map(({ pos, lo, hi }) => {
+    const a = rankValue(plan, returned, lo);
+    return hi === lo ? a : a + (rankValue(plan, returned, hi) - a) * (pos - lo);
+  });
+  return { plan, p50: values2[0], p95: values2[1] };
+}
+
+const seeded = (seed: number) => () => {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed / 2147483648;
+};
+
+describe('planRankReads', () => {
+  it('gives percentile_cont exactly on random multisets, thresholds and sizes', () => {
+    const random = seeded(7);
+    for (let trial = 0; trial < 400; trial++) {
+      const n = 1 + Math.floor(random() * 60);
+      const distinct = 1 + Math.floor(random() * 12);
+      const pool = Array.from({ length: distinct }, () => Math.round((random() * 40 - 10) * 4) / 4);
+      const values = Array.from({ length: n }, () => pool[Math.floor(random() * distinct)]!);
+      const thresholds = [
+        ...new Set(Array.from({ length: Math.floor(random() * 8) }, () => Math.round(random() * 30 - 8))),
+      ].sort((a, b) => a - b);
+      const sorted = [...values].sort((a, b) => a - b);
+      const got = percentiles(values, thresholds);
+      expect({ trial, p50: got.p50, p95: got.p95 }).toEqual({
+        trial,
+        p50: percentileCont(sorted, 0.5),
+        p95: percentileCont(sorted, 0.95),
+      });
+    }
+  });
+
+  it('reads nothing when each wanted rank sits in a bucket of one value', () => {
+    const { plan } = percentiles([0, 0, 0, 0, 0, 0, 0, 0, 0, 7], [1, 5]);
+    expect(plan.reads).toEqual([]);
+    expect([...plan.known.keys()].sort()).toEqual([4, 5, 8, 9]);
+  });
+
+  it('reads lo and hi in one read, from the nearer end of the bucket', () => {
+    // 100 values 0..99 in one bucket: p50 = ranks 49 and 50, nearer the bottom; p95 = 94 and 95, the top
+    const values = Array.from({ length: 100 }, (_, i) => i);
+    const { plan, p50, p95 } = percentiles(values, []);
+    expect(plan.reads).toEqual([
+      { bucket: 0, descending: false, offset: 49, first: 49 },
+      { bucket: 0, descending: true, offset: 4, first: 95 },
+    ]);
+    expect([p50, p95]).toEqual([percentileCont(values, 0.5), percentileCont(values, 0.95)]);
+  });
+
+  it('refuses a rank beyond the values counted', () => {
+    expect(() => planRankReads([{ bucket: 1, runs: 2, min: 0, max: 1 }], [{ lo: 2, hi: 2 }])).toThrow(
+      RangeError,
+    );
+  });
+});

@@ -1,0 +1,100 @@
+// Exact order statistics from bucket counts (migration …150800, "percentile histogram"). The values
+// of a window are counted per bucket of value, buckets in value order (every value of a bucket lies
+// below every value of the next). A wanted rank then lies in a known bucket, behind a known number of
+// values: it is either that bucket's only value (min = max) or one read away, a read being "the
+// window's values from this bucket's lower bound up (or its upper bound down), skip `offset`, take
+// two". Pure planning here; src/io/kpi-queries.ts runs the reads.
+
+/** One bucket of a window: how many values it holds and the smallest and largest of them. */
+export interface RankBucket {
+  readonly bucket: number;
+  readonly runs: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** A read: from `bucket`'s lower bound up (or upper bound down), skip `offset` values, take two. */
+export interface RankRead {
+  readonly bucket: number;
+  readonly descending: boolean;
+  readonly offset: number;
+  /** the rank (0-based, ascending over the window) of the first value the read returns */
+  readonly first: number;
+}
+
+export interface RankPlan {
+  /** ranks whose value the buckets already tell */
+  readonly known: ReadonlyMap<number, number>;
+  readonly reads: readonly RankRead[];
+}
+
+/** Where rank r (0-based) lies: its bucket and how many values lie below that bucket. */
+function locate(buckets: readonly RankBucket[], rank: number): { row: RankBucket; below: number } {
+  let below = 0;
+  for (const row of buckets) {
+    if (rank < below + row.runs) return { row, below };
+    below += row.runs;
+  }
+  throw new RangeError(`rank ${rank} is beyond the ${below} values counted`);
+}
+
+const covers = (read: RankRead, rank: number): boolean =>
+  rank === read.first || rank === read.first + (read.descending ? -1 : 1);
+
+/**
+ * The reads that give the wanted ranks, each pair (lo, hi = lo or lo + 1) in one read where both
+ * must be read, in the direction that skips fewer values.
+ * @param buckets the window's buckets in bucket order, empty ones left out
+ * @param pairs the ranks percentile_cont interpolates between, floor and ceil of p·(n − 1)
+ */
+export function planRankReads(
+  buckets: readonly RankBucket[],
+  pairs: readonly { readonly lo: number; readonly hi: number }[],
+): RankPlan {
+  const known = new Map<number, number>();
+  const reads: RankRead[] = [];
+  const up = (rank: number): RankRead => {
+    const { row, below } = locate(buckets, rank);
+    return { bucket: row.bucket, descending: false, offset: rank - below, first: rank };
+  };
+  const down = (rank: number): RankRead => {
+    const { row, below } = locate(buckets, rank);
+    return { bucket: row.bucket, descending: true, offset: below + row.runs - 1 - rank, first: rank };
+  };
+  const cheaper = (a: RankRead, b: RankRead): RankRead => (b.offset < a.offset ? b : a);
+  for (const { lo, hi } of pairs) {
+    const unread = [...new Set([lo, hi])].filter((rank) => {
+      if (known.has(rank) || reads.some((r) => covers(r, rank))) return false;
+      const { row } = locate(buckets, rank);
+      if (row.min === row.max) {
+        known.set(rank, row.min);
+        return false;
+      }
+      return true;
+    });
+    if (unread.length === 2) {
+      // up from lo returns lo and lo + 1; down from hi returns hi and hi − 1 (across a bucket edge too)
+      reads.push(cheaper(up(lo), down(hi)));
+    } else if (unread.length === 1) {
+      reads.push(cheaper(up(unread[0]!), down(unread[0]!)));
+    }
+  }
+  return { known, reads };
+}
+
+/**
+ * The value of a rank, from the plan and what each read returned (in any order: the values of a
+ * read are put in its direction here).
+ */
+export function rankValue(plan: RankPlan, readValues: readonly (readonly number[])[], rank: number): number {
+  const value = plan.known.get(rank);
+  if (value !== undefined) return value;
+  const index = plan.reads.findIndex((r) => covers(r, rank));
+  const read = plan.reads[index];
+  if (read === undefined) throw new RangeError(`rank ${rank} was not planned`);
+  const values = [...(readValues[index] ?? [])].sort((x, y) => (read.descending ? y - x : x - y));
+  const v = values[Math.abs(rank - read.first)];
+  if (v === undefined)
+    throw new RangeError(`read ${index} returned ${values.length} values, rank ${rank} missing`);
+  return v;
+}
