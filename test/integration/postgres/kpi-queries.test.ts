@@ -1,6 +1,9 @@
 // The KPI SQL (src/io/kpi-queries.ts) against the pure reference on awkward times, on both engines:
 // sub-millisecond timestamps, times before 1970 and far in the future, negative lags, runs on the
 // window's edges, runs whose status, validation and times change after they were first written.
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKpiReport } from '../../../src/app/kpi.js';
@@ -16,6 +19,7 @@ import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { openDatabase, type DbClient } from '../../../src/io/db.js';
 import { queryKpiAggregates } from '../../../src/io/kpi-queries.js';
+import { defaultMigrationsDir } from '../../../src/io/migrations.js';
 import { loadDashboardAggregates } from '../../../src/io/runs-query.js';
 import { createEngineTarget, testEngines, type EngineTarget } from '../../support/postgres.js';
 
@@ -459,6 +463,46 @@ describe.each(engines)('KPI percentiles from bucket counts on %s', (engine) => {
       }
     } finally {
       await db.close();
+    }
+  });
+});
+
+// A database that already holds runs when migration …150800 arrives: the lag column is computed for
+// every run and the rollup is built from them, so the first report after the upgrade is exact.
+describe.each(engines)('upgrading a database with runs to the KPI rollup on %s', (engine) => {
+  let target: EngineTarget;
+  let before: string;
+  beforeAll(async () => {
+    target = await createEngineTarget(engine, 'kpiupg');
+    before = await mkdtemp(join(tmpdir(), 'slsa-migrations-'));
+    for (const name of await readdir(defaultMigrationsDir)) {
+      if (name < '20261126150800') await copyFile(join(defaultMigrationsDir, name), join(before, name));
+    }
+  });
+  afterAll(async () => {
+    await target?.cleanup();
+    await rm(before, { recursive: true, force: true });
+  });
+
+  it('backfills the stored lag and every per-day table', async () => {
+    await migrateDatabase({ ...target.options, migrationsDir: before });
+    const db = await openDatabase({ ...target.options, role: 'owner' });
+    try {
+      await write(db, false);
+      await db.close();
+      const result = await migrateDatabase(target.options);
+      expect(result.migrations.filter((m) => m.state === 'applied').map((m) => m.version)).toContain(
+        '20261126150800',
+      );
+      const after = await openDatabase({ ...target.options, role: 'owner' });
+      try {
+        await expectReportsEqualReference(after);
+        await expectDailyEqualsReference(after);
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await db.close().catch(() => undefined);
     }
   });
 });
