@@ -255,52 +255,52 @@ BEGIN
   DELETE FROM public.slsa_kpi_day_flags f WHERE f.day = ANY (days);
   DELETE FROM public.slsa_kpi_day_buckets b WHERE b.day = ANY (days);
   DELETE FROM public.slsa_kpi_day_manifests m WHERE m.day = ANY (days);
-  INSERT INTO public.slsa_kpi_days
-  SELECT d.day,
-         count(*)::integer,
-         count(*) FILTER (WHERE r.status = 'failure')::integer,
-         count(*) FILTER (WHERE r.artifact_url IS NULL OR r.governance_flag = 'artifact-missing')::integer,
-         count(*) FILTER (WHERE r.validation_status = 'passed')::integer,
-         coalesce(sum(r.notify_attempts), 0)::bigint,
-         coalesce(sum(r.notify_delivered), 0)::bigint,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY r.lock_wait_s),
-         percentile_cont(0.95) WITHIN GROUP (ORDER BY r.lock_wait_s),
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY r.artifact_upload_latency_s),
-         percentile_cont(0.95) WITHIN GROUP (ORDER BY r.artifact_upload_latency_s),
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY r.lag_s),
-         percentile_cont(0.95) WITHIN GROUP (ORDER BY r.lag_s),
-         max(r.lag_s),
-         max(r.dispatch_token_rotated_at),
-         max(r.dispatch_token_expires_at)
-    FROM (SELECT DISTINCT u.day FROM unnest(days) AS u(day) WHERE u.day IS NOT NULL) d
-    JOIN public.slsa_runs r
-      ON r."timestamp" >= (d.day::timestamp AT TIME ZONE 'UTC')
-     AND r."timestamp" < ((d.day + 1)::timestamp AT TIME ZONE 'UTC')
-   GROUP BY d.day;
-  INSERT INTO public.slsa_kpi_day_flags
-  SELECT d.day, r.status, r.governance_flag, count(*)::integer
-    FROM (SELECT DISTINCT u.day FROM unnest(days) AS u(day) WHERE u.day IS NOT NULL) d
-    JOIN public.slsa_runs r
-      ON r."timestamp" >= (d.day::timestamp AT TIME ZONE 'UTC')
-     AND r."timestamp" < ((d.day + 1)::timestamp AT TIME ZONE 'UTC')
-   GROUP BY d.day, r.status, r.governance_flag;
-  INSERT INTO public.slsa_kpi_day_buckets
-  SELECT d.day, x.metric, width_bucket(x.v, public.slsa_kpi_thresholds()), count(*)::integer, min(x.v), max(x.v)
-    FROM (SELECT DISTINCT u.day FROM unnest(days) AS u(day) WHERE u.day IS NOT NULL) d
-    JOIN public.slsa_runs r
-      ON r."timestamp" >= (d.day::timestamp AT TIME ZONE 'UTC')
-     AND r."timestamp" < ((d.day + 1)::timestamp AT TIME ZONE 'UTC')
-   CROSS JOIN LATERAL (VALUES (1::smallint, r.lock_wait_s), (2::smallint, r.artifact_upload_latency_s),
-                              (3::smallint, r.lag_s)) AS x(metric, v)
-   WHERE x.v IS NOT NULL
-   GROUP BY 1, 2, 3;
+  -- the touched days' runs, read once, then every per-day table from them
+  WITH touched AS MATERIALIZED (
+    SELECT d.day, r.status, r.artifact_url, r.governance_flag, r.validation_status, r.notify_attempts,
+           r.notify_delivered, r.lock_wait_s, r.artifact_upload_latency_s, r.lag_s,
+           r.dispatch_token_rotated_at, r.dispatch_token_expires_at, r.manifest_path, r.manifest_hash
+      FROM (SELECT DISTINCT u.day FROM unnest(days) AS u(day) WHERE u.day IS NOT NULL) d
+      JOIN public.slsa_runs r
+        ON r."timestamp" >= (d.day::timestamp AT TIME ZONE 'UTC')
+       AND r."timestamp" < ((d.day + 1)::timestamp AT TIME ZONE 'UTC')
+  ),
+  day_rows AS (
+    INSERT INTO public.slsa_kpi_days
+    SELECT t.day,
+           count(*)::integer,
+           count(*) FILTER (WHERE t.status = 'failure')::integer,
+           count(*) FILTER (WHERE t.artifact_url IS NULL OR t.governance_flag = 'artifact-missing')::integer,
+           count(*) FILTER (WHERE t.validation_status = 'passed')::integer,
+           coalesce(sum(t.notify_attempts), 0)::bigint,
+           coalesce(sum(t.notify_delivered), 0)::bigint,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY t.lock_wait_s),
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY t.lock_wait_s),
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY t.artifact_upload_latency_s),
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY t.artifact_upload_latency_s),
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY t.lag_s),
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY t.lag_s),
+           max(t.lag_s),
+           max(t.dispatch_token_rotated_at),
+           max(t.dispatch_token_expires_at)
+      FROM touched t
+     GROUP BY t.day
+  ),
+  flag_rows AS (
+    INSERT INTO public.slsa_kpi_day_flags
+    SELECT t.day, t.status, t.governance_flag, count(*)::integer FROM touched t GROUP BY 1, 2, 3
+  ),
+  bucket_rows AS (
+    INSERT INTO public.slsa_kpi_day_buckets
+    SELECT t.day, x.metric, width_bucket(x.v, public.slsa_kpi_thresholds()), count(*)::integer, min(x.v), max(x.v)
+      FROM touched t
+     CROSS JOIN LATERAL (VALUES (1::smallint, t.lock_wait_s), (2::smallint, t.artifact_upload_latency_s),
+                                (3::smallint, t.lag_s)) AS x(metric, v)
+     WHERE x.v IS NOT NULL
+     GROUP BY 1, 2, 3
+  )
   INSERT INTO public.slsa_kpi_day_manifests
-  SELECT d.day, r.manifest_path, min(r.manifest_hash)
-    FROM (SELECT DISTINCT u.day FROM unnest(days) AS u(day) WHERE u.day IS NOT NULL) d
-    JOIN public.slsa_runs r
-      ON r."timestamp" >= (d.day::timestamp AT TIME ZONE 'UTC')
-     AND r."timestamp" < ((d.day + 1)::timestamp AT TIME ZONE 'UTC')
-   GROUP BY d.day, r.manifest_path;
+  SELECT t.day, t.manifest_path, min(t.manifest_hash) FROM touched t GROUP BY 1, 2;
 END
 $$;
 
