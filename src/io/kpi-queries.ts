@@ -53,23 +53,22 @@ interface BucketRow {
   max_value: number;
 }
 
-// One subquery per read: the window's values of the column from the bucket's lower bound up (none
-// below bucket 0), or from its upper bound down (none above the last), skipping `offset`, two of them.
+// One subquery per read: the window's values of the column from the bucket up (or down), skipping
+// `offset`, two of them. Ordered by (bucket, value), the order of the (bucket, value) index of
+// migration …150800 and, the bucket growing with the value, the value order.
 function rankReadsSql(reads: readonly (RankRead & { readonly column: MetricColumn })[]): {
   sql: string;
   params: unknown[];
 } {
   const params: unknown[] = [];
   const parts = reads.map((r, i) => {
-    params.push(r.descending ? r.bucket + 1 : r.bucket, r.offset);
-    const bound = `(public.slsa_kpi_thresholds())[$${params.length + 1}::integer]`;
-    const offset = `$${params.length + 2}::integer`;
-    const range = r.descending
-      ? `${r.column} < coalesce(${bound}, 'Infinity'::double precision)`
-      : `${r.column} >= coalesce(${bound}, '-Infinity'::double precision)`;
-    return `(SELECT ${i} AS read, v FROM (SELECT ${r.column} AS v FROM ${runs}
-               WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz AND ${range}) s
-             ORDER BY v ${r.descending ? 'DESC' : 'ASC'} OFFSET ${offset} LIMIT 2)`;
+    params.push(r.bucket, r.offset);
+    const bucket = `width_bucket(${r.column}, public.slsa_kpi_thresholds())`;
+    const dir = r.descending ? 'DESC' : 'ASC';
+    return `(SELECT ${i} AS read, ${r.column} AS v FROM ${runs}
+              WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz
+                AND ${bucket} ${r.descending ? '<=' : '>='} $${params.length + 1}::integer
+              ORDER BY ${bucket} ${dir}, ${r.column} ${dir} OFFSET $${params.length + 2}::integer LIMIT 2)`;
   });
   return { sql: parts.join('\nUNION ALL\n'), params };
 }
