@@ -28,7 +28,7 @@ export const wholeDays = `day >= ($3::timestamptz AT TIME ZONE 'UTC')::date AND 
 
 // Exact percentiles without sorting the window (migration …150800, "percentile histogram"): the
 // window's runs counted per bucket of value (whole days from the rollup, the edge runs bucketed here),
-// then each wanted rank read from the metric's value index, from its bucket's lower bound on.
+// then each wanted rank read from the metric's (bucket, value) index, from its bucket up or down.
 const metricColumns = ['lock_wait_s', 'artifact_upload_latency_s', 'lag_s'] as const;
 type MetricColumn = (typeof metricColumns)[number];
 
