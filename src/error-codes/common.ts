@@ -12,6 +12,14 @@ export const commonCodes = {
   INPUT_FILE_UNREADABLE: 'invalid-input',
   INPUT_JSON_MALFORMED: 'invalid-input',
   INPUT_INVALID: 'invalid-input',
+  /** more bytes than the document's limit (docs/limits.md) */
+  INPUT_TOO_LARGE: 'invalid-input',
+  /** depth, string length, array length or keys per object over the limit */
+  INPUT_LIMIT_EXCEEDED: 'invalid-input',
+  /** an object holds the same key twice (or, in signed documents, keys differing only in case) */
+  INPUT_JSON_DUPLICATE_KEY: 'invalid-input',
+  /** a symlink, FIFO, socket or device where a regular file was expected */
+  INPUT_FILE_NOT_REGULAR: 'invalid-input',
   OUTPUT_WRITE_FAILED: 'unavailable',
   NETWORK_UNAVAILABLE: 'unavailable',
   NOT_IMPLEMENTED: 'internal',

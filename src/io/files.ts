@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { limits as jsonLimits, type JsonLimits, type JsonLimitsName } from '../core/input/limits.js';
+import { parseJson } from '../core/input/strict-json.js';
 import { SlsaLedgerError } from '../errors.js';
+
+/** Default byte limit of `readInputFile` when the caller names none (docs/limits.md). */
+export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Writes a file atomically: a temporary file in the same directory, fsync, rename, fsync of the
@@ -39,37 +45,111 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
 }
 
-/** Reads a file as bytes; missing or unreadable files are coded input errors naming the file. */
-export async function readInputFile(path: string, what = 'file'): Promise<Buffer> {
+export interface ReadInputOptions {
+  /** refuse files larger than this, before reading them (default DEFAULT_MAX_INPUT_BYTES) */
+  readonly maxBytes?: number;
+}
+
+/**
+ * Reads a regular file as bytes, at most `maxBytes`. The last path component must not be a
+ * symlink (`O_NOFOLLOW`), and FIFOs, sockets and devices are refused without blocking on them
+ * (`O_NONBLOCK`, then `fstat` of the open descriptor, so the check and the read see one file).
+ * @throws SlsaLedgerError `INPUT_FILE_MISSING`, `INPUT_FILE_NOT_REGULAR`, `INPUT_TOO_LARGE`,
+ *   `INPUT_FILE_UNREADABLE` (all exit 3), each naming the file
+ */
+export async function readInputFile(
+  path: string,
+  what = 'file',
+  options: ReadInputOptions = {},
+): Promise<Buffer> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_INPUT_BYTES;
+  let handle;
   try {
-    return await readFile(path);
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
+    if ((error as { code?: string }).code === 'ELOOP') {
+      throw notRegular(path, what, 'a symbolic link', error);
+    }
     throw inputFileError(path, what, error);
   }
-}
-
-export async function readInputText(path: string, what = 'file'): Promise<string> {
-  return (await readInputFile(path, what)).toString('utf8');
-}
-
-/** Parses JSON text, naming the file on failure. */
-export function parseJsonText(text: string, path: string, what = 'file'): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      const kind = info.isDirectory()
+        ? 'a directory'
+        : info.isFIFO()
+          ? 'a FIFO'
+          : info.isSocket()
+            ? 'a socket'
+            : info.isCharacterDevice() || info.isBlockDevice()
+              ? 'a device'
+              : 'not a regular file';
+      throw notRegular(path, what, kind);
+    }
+    if (info.size > maxBytes) throw tooLarge(path, what, maxBytes, info.size);
+    // read at most maxBytes + 1: a file that grows while it is read is still bounded
+    const buffer = Buffer.allocUnsafe(Math.min(info.size, maxBytes) + 1);
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      if (filled > maxBytes) throw tooLarge(path, what, maxBytes, filled);
+      if (filled === buffer.length) break;
+    }
+    return buffer.subarray(0, filled);
   } catch (error) {
-    throw new SlsaLedgerError(
-      'INPUT_JSON_MALFORMED',
-      `${what} ${path} is not valid JSON: ${(error as Error).message}`,
-      {
-        cause: error,
-        details: { path },
-      },
-    );
+    if (error instanceof SlsaLedgerError) throw error;
+    throw inputFileError(path, what, error);
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }
 
-export async function readJsonFile(path: string, what = 'file'): Promise<unknown> {
-  return parseJsonText(await readInputText(path, what), path, what);
+function notRegular(path: string, what: string, kind: string, cause?: unknown): SlsaLedgerError {
+  return new SlsaLedgerError('INPUT_FILE_NOT_REGULAR', `${what} ${path} is ${kind}, not a regular file`, {
+    ...(cause === undefined ? {} : { cause }),
+    details: { path, kind },
+  });
+}
+
+function tooLarge(path: string, what: string, max: number, actual: number): SlsaLedgerError {
+  return new SlsaLedgerError(
+    'INPUT_TOO_LARGE',
+    `${what} ${path} is ${actual} bytes or more, more than the limit of ${max}`,
+    { details: { path, limit: 'bytes', max, actual } },
+  );
+}
+
+export async function readInputText(
+  path: string,
+  what = 'file',
+  options: ReadInputOptions = {},
+): Promise<string> {
+  return (await readInputFile(path, what, options)).toString('utf8');
+}
+
+/**
+ * Parses outside JSON text strictly within a limits profile (docs/limits.md), naming the file.
+ * @throws `INPUT_JSON_MALFORMED`, `INPUT_TOO_LARGE`, `INPUT_LIMIT_EXCEEDED`, `INPUT_JSON_DUPLICATE_KEY`
+ */
+export function parseJsonText(
+  text: string | Uint8Array,
+  path: string,
+  what = 'file',
+  limits: JsonLimits | JsonLimitsName = 'state',
+): unknown {
+  return parseJson(text, limits, `${what} ${path}`);
+}
+
+/** Reads and parses a JSON file within a limits profile: a regular file, bounded, strict. */
+export async function readJsonFile(
+  path: string,
+  what = 'file',
+  limits: JsonLimits | JsonLimitsName = 'state',
+): Promise<unknown> {
+  const lim = typeof limits === 'string' ? jsonLimits[limits] : limits;
+  return parseJson(await readInputFile(path, what, { maxBytes: lim.maxBytes }), lim, `${what} ${path}`);
 }
 
 export function inputFileError(path: string, what: string, error: unknown): SlsaLedgerError {

@@ -28,7 +28,7 @@ export interface LoadSigstoreTrustOptions {
  */
 export async function loadSigstoreTrust(options: LoadSigstoreTrustOptions = {}): Promise<SigstoreTrust> {
   if (options.trustedRootPath !== undefined) {
-    const json = await readJsonFile(options.trustedRootPath, 'trusted root');
+    const json = await readJsonFile(options.trustedRootPath, 'trusted root', 'trustedRoot');
     return validated(json, options.trustedRootPath);
   }
   const mirrorUrl = options.tufMirrorUrl ?? DEFAULT_MIRROR_URL;
@@ -44,7 +44,7 @@ export async function loadSigstoreTrust(options: LoadSigstoreTrustOptions = {}):
     }
     options.logger?.debug(`using cached sigstore trusted root ${cached}`);
     return validated(
-      parseJsonText(await readInputText(cached, 'cached trusted root'), cached, 'cached trusted root'),
+      parseJsonText(await readInputText(cached, 'cached trusted root'), cached, 'cached trusted root', 'trustedRoot'),
       cached,
     );
   }

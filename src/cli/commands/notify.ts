@@ -61,8 +61,8 @@ export const command: CommandModule = {
       entryPath === undefined
         ? undefined
         : entryPath === '-'
-          ? parseJsonText(await text(ctx.stdin), '-', 'entry')
-          : await readJsonFile(resolve(ctx.cwd, entryPath), 'entry');
+          ? parseJsonText(await text(ctx.stdin), '-', 'entry', 'entry')
+          : await readJsonFile(resolve(ctx.cwd, entryPath), 'entry', 'entry');
     const overrides: Partial<Record<keyof NotifySubject, unknown>> = {};
     const tag = stringFlag(args, 'tag');
     if (tag !== undefined) overrides.tag = tag;

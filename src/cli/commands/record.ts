@@ -30,7 +30,7 @@ async function entryFrom(args: ParsedArgs, ctx: CommandContext): Promise<unknown
   let base: Record<string, unknown> = {};
   if (file !== undefined) {
     const text = file === '-' ? await readStdin(ctx) : await readInputText(file, 'entry');
-    const value = parseJsonText(text, file === '-' ? 'stdin' : file, 'entry');
+    const value = parseJsonText(text, file === '-' ? 'stdin' : file, 'entry', 'entry');
     // not an object: recordEntry refuses it with LEDGER_ENTRY_INVALID
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
     base = value as Record<string, unknown>;

@@ -1,0 +1,113 @@
+// The limits every parse of outside input is held to (docs/limits.md). One table, so the docs, the
+// readers and the tests name the same numbers. A limit is checked before or while parsing: bytes
+// before the text is decoded, depth, string lengths, array lengths and keys per object while the
+// scanner walks the text, so no input costs more than its limit in time or memory.
+
+/** What a JSON document may hold. */
+export interface JsonLimits {
+  /** bytes of the whole document (checked before decoding) */
+  readonly maxBytes: number;
+  /** nesting of arrays and objects (the top-level value is depth 1) */
+  readonly maxDepth: number;
+  /** UTF-16 code units of one string, keys included, after unescaping */
+  readonly maxStringLength: number;
+  /** elements of one array */
+  readonly maxArrayLength: number;
+  /** members of one object */
+  readonly maxObjectKeys: number;
+  /**
+   * Also refuse keys that differ only in case (`subject` beside `Subject`): Go's encoding/json
+   * (slsa-verifier, in-toto-golang, sigstore-go) matches struct fields case-insensitively, so two
+   * verifiers would read different values from one signed document.
+   */
+  readonly caseInsensitiveKeys: boolean;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * The named profiles. Day files hold at most `entriesPerDayFile` entries; a 10,000-entry day file
+ * is ~3.6 MiB, so the byte limit leaves room for ~80,000 plain entries while refusing the
+ * "540 MB of whitespace" file before it is decoded.
+ */
+export const limits = {
+  /** a ledger day file (`manifest.json`), from a work tree or a git blob */
+  dayFile: {
+    maxBytes: 32 * MiB,
+    maxDepth: 8,
+    maxStringLength: 8 * KiB,
+    maxArrayLength: 50_000,
+    maxObjectKeys: 64,
+    caseInsensitiveKeys: false,
+  },
+  /** one entry given to `record --entry` (file or stdin) */
+  entry: {
+    maxBytes: 1 * MiB,
+    maxDepth: 8,
+    maxStringLength: 8 * KiB,
+    maxArrayLength: 10_000,
+    maxObjectKeys: 64,
+    caseInsensitiveKeys: false,
+  },
+  /** the local queue file and the queue branch's files */
+  queueFile: {
+    maxBytes: 32 * MiB,
+    maxDepth: 10,
+    maxStringLength: 8 * KiB,
+    maxArrayLength: 50_000,
+    maxObjectKeys: 64,
+    caseInsensitiveKeys: false,
+  },
+  /**
+   * signed documents: Sigstore bundles, DSSE envelopes, in-toto statements (decoded payloads),
+   * VSAs, signed ledger transitions. Case-variant keys are refused (Go's matching, above).
+   */
+  signed: {
+    maxBytes: 32 * MiB,
+    maxDepth: 64,
+    maxStringLength: 32 * MiB,
+    maxArrayLength: 100_000,
+    maxObjectKeys: 1_000,
+    caseInsensitiveKeys: true,
+  },
+  /** a Sigstore `trusted_root.json` */
+  trustedRoot: {
+    maxBytes: 4 * MiB,
+    maxDepth: 16,
+    maxStringLength: 1 * MiB,
+    maxArrayLength: 1_000,
+    maxObjectKeys: 100,
+    caseInsensitiveKeys: true,
+  },
+  /** a JSON answer of an HTTP API (GitHub, Slack, Supabase) */
+  apiResponse: {
+    maxBytes: 32 * MiB,
+    maxDepth: 64,
+    maxStringLength: 32 * MiB,
+    maxArrayLength: 100_000,
+    maxObjectKeys: 10_000,
+    caseInsensitiveKeys: false,
+  },
+  /** small JSON files of the tool's own (lock owner, witness, state) */
+  state: {
+    maxBytes: 1 * MiB,
+    maxDepth: 16,
+    maxStringLength: 64 * KiB,
+    maxArrayLength: 10_000,
+    maxObjectKeys: 1_000,
+    caseInsensitiveKeys: false,
+  },
+} as const satisfies Record<string, JsonLimits>;
+
+export type JsonLimitsName = keyof typeof limits;
+
+/** Limits that are not about JSON. */
+export const otherLimits = {
+  /** a YAML file: `.slsa-ledger.yml`, a workflow file */
+  yamlBytes: 1 * MiB,
+  /** YAML alias expansions (the `yaml` library's maxAliasCount) */
+  yamlAliases: 100,
+  /** how far ahead of the clock an entry's timestamp may be (clock skew allowance), in seconds */
+  futureSkewS: 300,
+} as const;
