@@ -24,6 +24,9 @@ describe('verifyCertificateSigned: valid bundles', () => {
     expect(statement.predicateType).toBe('https://slsa.dev/provenance/v0.2');
     expect(signer).toEqual({
       kind: 'certificate',
+      buildSignerDigest: 'f7dd8c54c2067bafc12ca7a55595d5ee9b75204a',
+      runnerEnvironment: 'github-hosted',
+      sourceRepositoryOwnerUri: 'https://github.com/slsa-framework',
       issuer: 'https://token.actions.githubusercontent.com',
       subjectAlternativeName:
         'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0',

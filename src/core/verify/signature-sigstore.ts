@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   BUNDLE_V01_MEDIA_TYPE,
   BUNDLE_V02_MEDIA_TYPE,
@@ -7,7 +8,8 @@ import {
   type Bundle,
 } from '@sigstore/bundle';
 import { ASN1Obj, X509Certificate, crypto as sigstoreCrypto, dsse } from '@sigstore/core';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { TrustedRoot, type PublicKey } from '@sigstore/protobuf-specs';
+import { Entry as RekorV2Entry } from '@sigstore/protobuf-specs/rekor/v2';
 import {
   Verifier,
   toSignedEntity,
@@ -15,13 +17,26 @@ import {
   type SignedEntity,
   type TrustMaterial,
 } from '@sigstore/verify';
+// The tlog checks on their own (the package has no `exports` map, so the path is public): the
+// Verifier's body check of a Rekor v2 `hashedrekord` 0.0.2 entry is wrong for DSSE (below).
+import { verifyTLogBody, verifyTLogInclusion } from '@sigstore/verify/dist/tlog/index.js';
+import { parseJson } from '../input/strict-json.js';
 import { SlsaLedgerError, VerificationError, type ErrorCode } from '../../errors.js';
+import { checkDerCertificate } from './der.js';
+import type { TrustedPublicKey } from './signature-key.js';
 import type { InTotoStatement, SignerIdentity } from './types.js';
 
-/** Trust material for certificate-signed provenance (a parsed Sigstore trusted_root.json). */
+/**
+ * Trust material for certificate-signed provenance: one or more parsed Sigstore trusted roots
+ * (`trusted_root.json`, or the lines of `gh attestation trusted-root`'s JSONL: Sigstore public good
+ * and GitHub's own instance). A bundle verifies when it verifies under one of them, with that
+ * root's thresholds (see `thresholdsOf`).
+ */
 export interface SigstoreTrust {
-  /** the trusted_root.json document as parsed JSON (media type application/vnd.dev.sigstore.trustedroot+json) */
-  readonly trustedRoot: unknown;
+  /** one trusted_root.json (media type application/vnd.dev.sigstore.trustedroot+json) */
+  readonly trustedRoot?: unknown;
+  /** several, e.g. the lines of `gh attestation trusted-root` */
+  readonly trustedRoots?: readonly unknown[];
 }
 
 /** A certificate-signed provenance as read from disk: a Sigstore bundle (v0.1–v0.3) or a bare DSSE envelope with a cert. */
@@ -47,18 +62,33 @@ const OID = {
   workflowRef: '1.3.6.1.4.1.57264.1.6',
   issuerV2: '1.3.6.1.4.1.57264.1.8',
   buildSignerUri: '1.3.6.1.4.1.57264.1.9',
+  buildSignerDigest: '1.3.6.1.4.1.57264.1.10',
+  runnerEnvironment: '1.3.6.1.4.1.57264.1.11',
   sourceRepositoryUri: '1.3.6.1.4.1.57264.1.12',
   sourceRepositoryDigest: '1.3.6.1.4.1.57264.1.13',
   sourceRepositoryRef: '1.3.6.1.4.1.57264.1.14',
+  sourceRepositoryOwnerUri: '1.3.6.1.4.1.57264.1.16',
   buildConfigUri: '1.3.6.1.4.1.57264.1.18',
   runInvocationUri: '1.3.6.1.4.1.57264.1.21',
 } as const;
+
+/** The roots of a SigstoreTrust, in order. */
+export function trustedRootsOf(trust: SigstoreTrust): readonly unknown[] {
+  return [...(trust.trustedRoot === undefined ? [] : [trust.trustedRoot]), ...(trust.trustedRoots ?? [])];
+}
 
 /**
  * Builds @sigstore/verify trust material from a parsed trusted_root.json. Pure (key parsing only).
  * Throws INPUT_TRUSTED_ROOT_INVALID when the document is not a usable trusted root.
  */
-export function buildTrustMaterial(trustedRoot: unknown): TrustMaterial {
+export function buildTrustMaterial(
+  trustedRoot: unknown,
+  keys?: Record<string, PublicKey>,
+): TrustMaterial {
+  return toTrustMaterial(parseTrustedRoot(trustedRoot), keys);
+}
+
+function parseTrustedRoot(trustedRoot: unknown): TrustedRoot {
   if (trustedRoot === null || typeof trustedRoot !== 'object' || Array.isArray(trustedRoot)) {
     throw new SlsaLedgerError('INPUT_TRUSTED_ROOT_INVALID', 'trusted root is not a json object');
   }
@@ -71,138 +101,308 @@ export function buildTrustMaterial(trustedRoot: unknown): TrustMaterial {
     );
   }
   try {
-    return toTrustMaterial(TrustedRoot.fromJSON(trustedRoot));
+    const root = TrustedRoot.fromJSON(trustedRoot);
+    // a trusted key without the start of its validity is malformed, not "valid forever" (a closed
+    // interval needs both ends; sigstore-conformance trust-root-tlog-missing-validity-start_fail)
+    for (const log of [...root.tlogs, ...root.ctlogs]) {
+      if (log.publicKey?.validFor?.start === undefined) throw new Error(`log ${log.baseUrl} has no validFor.start`);
+    }
+    toTrustMaterial(root);
+    return root;
   } catch (cause) {
-    throw new SlsaLedgerError(
-      'INPUT_TRUSTED_ROOT_INVALID',
-      `trusted root cannot be read: ${messageOf(cause)}`,
-      {
-        cause,
-      },
-    );
+    throw new SlsaLedgerError('INPUT_TRUSTED_ROOT_INVALID', `trusted root cannot be read: ${messageOf(cause)}`, {
+      cause,
+    });
   }
-}
-
-// One Verifier per trust object: building trust material parses every key, which batch mode must not repeat.
-const verifierCache = new WeakMap<object, Verifier>();
-
-function verifierFor(trust: SigstoreTrust): Verifier {
-  const cached = verifierCache.get(trust);
-  if (cached) return cached;
-  // Thresholds as sigstore-js defaults and as slsa-verifier: at least one SCT, one tlog entry, one trusted time.
-  const verifier = new Verifier(buildTrustMaterial(trust.trustedRoot), {
-    ctlogThreshold: 1,
-    tlogThreshold: 1,
-    timestampThreshold: 1,
-  });
-  verifierCache.set(trust, verifier);
-  return verifier;
 }
 
 /**
- * Verifies certificate chain (to a Fulcio CA of the trusted root at the log's integrated time), SCTs,
- * the transparency-log entry (SET, inclusion proof against a signed checkpoint, body matches the
- * envelope) and the DSSE signature, and returns the statement with the signer's identity. Pure and
- * synchronous over pre-loaded trust material. Every failure is a coded error (DESIGN.md §3).
+ * The thresholds a trusted root asks for, as sigstore-js defines them (`VerifierOptions`): at
+ * least one verified timestamp (a signed entry timestamp of a transparency log, or an RFC 3161
+ * timestamp of one of the root's TSAs); at least one transparency-log entry when the root trusts
+ * any log; at least one SCT when it trusts any CT log. GitHub's own instance (private
+ * repositories) trusts no log and no CT log: its bundles carry a TSA timestamp and nothing else,
+ * and verify only against its root. Any other root asks for a log entry they do not have.
  */
-export function verifyCertificateSigned(
-  provenance: CertificateSignedProvenance,
-  trust: SigstoreTrust,
-): { statement: InTotoStatement; signer: SignerIdentity } {
-  switch (provenance.kind) {
-    case 'bundle':
-      return verifyBundle(provenance.bundle, trust);
-    case 'dsse-with-certificate':
-      return verifyBareEnvelope(provenance.envelope, provenance.certificatePem);
-  }
+export interface RootThresholds {
+  readonly tlog: number;
+  readonly ctlog: number;
+  readonly timestamp: number;
 }
 
-function verifyBundle(
+interface RootVerifier {
+  readonly root: TrustedRoot;
+  readonly material: TrustMaterial;
+  readonly verifier: Verifier;
+  readonly thresholds: RootThresholds;
+  /** DER subjects of the root's CA certificates, to pick the root that issued a certificate */
+  readonly caSubjects: readonly Buffer[];
+}
+
+function rootVerifier(root: TrustedRoot, keys?: Record<string, PublicKey>): RootVerifier {
+  const material = toTrustMaterial(root, keys);
+  const thresholds: RootThresholds = {
+    tlog: root.tlogs.length > 0 ? 1 : 0,
+    ctlog: root.ctlogs.length > 0 ? 1 : 0,
+    timestamp: 1,
+  };
+  // the Verifier checks timestamps, the certificate (chain, SCTs) and the signature; the tlog
+  // entries are checked here (verifyTransparencyLog), so its own tlog threshold is 0
+  const verifier = new Verifier(material, {
+    ctlogThreshold: thresholds.ctlog,
+    tlogThreshold: 0,
+    timestampThreshold: thresholds.timestamp,
+  });
+  const caSubjects = root.certificateAuthorities.flatMap((ca) =>
+    (ca.certChain?.certificates ?? []).map((c) => {
+      try {
+        return X509Certificate.parse(Buffer.from(c.rawBytes)).subject;
+      } catch {
+        return Buffer.alloc(0);
+      }
+    }),
+  );
+  return { root, material, verifier, thresholds, caSubjects };
+}
+
+// Trust material is parsed once per trust object: batch mode must not repeat it.
+const verifierCache = new WeakMap<object, readonly RootVerifier[]>();
+
+function rootVerifiersFor(trust: SigstoreTrust): readonly RootVerifier[] {
+  const cached = verifierCache.get(trust);
+  if (cached) return cached;
+  const roots = trustedRootsOf(trust);
+  if (roots.length === 0) {
+    throw new SlsaLedgerError('INPUT_TRUSTED_ROOT_INVALID', 'no trusted root was given');
+  }
+  const verifiers = roots.map((r) => rootVerifier(parseTrustedRoot(r)));
+  verifierCache.set(trust, verifiers);
+  return verifiers;
+}
+
+/** What a verified bundle signed, and who signed it. */
+export interface VerifiedBundle {
+  readonly content:
+    | { readonly kind: 'dsse'; readonly payloadType: string; readonly payload: Buffer }
+    | { readonly kind: 'message'; readonly digest: Buffer; readonly algorithm: string };
+  /** the certificate's identity, or the key's id for a key-signed bundle */
+  readonly signer: SignerIdentity;
+  /** the verified timestamps (seconds since the epoch), per kind */
+  readonly timestamps: readonly { readonly kind: 'tlog' | 'tsa'; readonly time: Date }[];
+}
+
+export interface VerifyBundleOptions {
+  /** the signed artifact, for a message-signature bundle (its digest must be the bundle's) */
+  readonly artifact?: Uint8Array;
+  /** public keys for a key-signed bundle (matched by `publicKey.hint`, the key id) */
+  readonly publicKeys?: readonly TrustedPublicKey[];
+}
+
+/**
+ * Verifies a Sigstore bundle (v0.1–v0.3, DSSE or message signature, certificate or public key)
+ * against trust material: canonical-DER certificates, chain to a CA of the trusted root at a
+ * verified time, SCTs, transparency-log entries (SET, inclusion proof, checkpoint, body — Rekor v1
+ * and v2), RFC 3161 timestamps of the root's TSAs, thresholds per root, then the signature. Pure
+ * and synchronous over pre-loaded trust. Every failure is a coded error (DESIGN.md §3).
+ */
+export function verifyBundleSignature(
   raw: unknown,
   trust: SigstoreTrust,
-): { statement: InTotoStatement; signer: SignerIdentity } {
+  options: VerifyBundleOptions = {},
+): VerifiedBundle {
   const bundle = parseBundle(raw);
-  if (bundle.content.$case !== 'dsseEnvelope') {
+  if (bundle.content.$case === 'dsseEnvelope' && bundle.content.dsseEnvelope.signatures.length !== 1) {
     throw new SlsaLedgerError(
       'INPUT_PROVENANCE_MALFORMED',
-      'sigstore bundle holds a message signature, expected a dsse envelope with an in-toto statement',
-    );
-  }
-  const envelope = bundle.content.dsseEnvelope;
-  if (envelope.signatures.length !== 1) {
-    throw new SlsaLedgerError(
-      'INPUT_PROVENANCE_MALFORMED',
-      `dsse envelope in a sigstore bundle must carry exactly one signature, found ${envelope.signatures.length}`,
-      { details: { signatures: envelope.signatures.length } },
+      `dsse envelope in a sigstore bundle must carry exactly one signature, found ${bundle.content.dsseEnvelope.signatures.length}`,
+      { details: { signatures: bundle.content.dsseEnvelope.signatures.length } },
     );
   }
   const material = bundle.verificationMaterial;
-  if (material.content.$case === 'publicKey') {
-    throw new VerificationError(
-      'VERIFY_CERTIFICATE_INVALID',
-      'sigstore bundle is signed with a public key, expected a fulcio certificate',
-    );
+  if (material.content.$case === 'x509CertificateChain') {
+    const chain = material.content.x509CertificateChain.certificates;
+    if (chain.length === 0) {
+      throw new VerificationError('VERIFY_CERTIFICATE_INVALID', 'the certificate chain of the bundle is empty');
+    }
+    chain.forEach((c, i) => checkDerCertificate(c.rawBytes, i === 0 ? 'signing certificate' : `chain certificate ${i}`));
+  } else if (material.content.$case === 'certificate') {
+    checkDerCertificate(material.content.certificate.rawBytes, 'signing certificate');
   }
-  if (material.tlogEntries.length === 0) {
+
+  let entity: SignedEntity;
+  try {
+    entity = toSignedEntity(bundle, options.artifact === undefined ? undefined : Buffer.from(options.artifact));
+  } catch (cause) {
+    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `bundle cannot be read: ${messageOf(cause)}`, {
+      cause,
+    });
+  }
+
+  let rootVerifiers: readonly RootVerifier[];
+  if (entity.key.$case === 'public-key') {
+    const hint = entity.key.hint;
+    const key = (options.publicKeys ?? []).find((k) => k.keyId === hint) ?? options.publicKeys?.[0];
+    if (key === undefined) {
+      throw new VerificationError('VERIFY_SIGNATURE_INVALID', 'the bundle is signed with a key and no public key was given');
+    }
+    const keys: Record<string, PublicKey> = {
+      [hint]: {
+        rawBytes: key.keyObject.export({ type: 'spki', format: 'der' }),
+        keyDetails: key.keyObject.asymmetricKeyType === 'ed25519' ? 7 : 5, // PKIX_ED25519 / PKIX_ECDSA_P256_SHA_256
+      } as PublicKey,
+    };
+    rootVerifiers = trustedRootsOf(trust).map((r) => rootVerifier(parseTrustedRoot(r), keys));
+    if (rootVerifiers.length === 0) {
+      rootVerifiers = [rootVerifier(TrustedRoot.fromJSON({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' }), keys)];
+    }
+  } else {
+    rootVerifiers = rootVerifiersFor(trust);
+  }
+
+  const errors: { rv: RootVerifier; error: unknown }[] = [];
+  for (const rv of rootVerifiers) {
+    try {
+      const timestamps = verifyWithRoot(rv, bundle, entity);
+      return {
+        content:
+          bundle.content.$case === 'dsseEnvelope'
+            ? {
+                kind: 'dsse',
+                payloadType: bundle.content.dsseEnvelope.payloadType,
+                payload: bundle.content.dsseEnvelope.payload,
+              }
+            : {
+                kind: 'message',
+                digest: bundle.content.messageSignature.messageDigest?.digest ?? Buffer.alloc(0),
+                algorithm: String(bundle.content.messageSignature.messageDigest?.algorithm ?? ''),
+              },
+        signer:
+          entity.key.$case === 'certificate'
+            ? certificateIdentity(entity.key.certificate)
+            : { kind: 'key', keyId: entity.key.hint },
+        timestamps,
+      };
+    } catch (error) {
+      errors.push({ rv, error });
+    }
+  }
+  // Several roots: the answer is the failure under the root whose CA issued the certificate.
+  const issuer = entity.key.$case === 'certificate' ? entity.key.certificate.issuer : undefined;
+  const issuing = issuer === undefined ? undefined : errors.find((e) => e.rv.caSubjects.some((s) => s.equals(issuer)));
+  throw (issuing ?? errors[0])?.error ?? new VerificationError('VERIFY_CERTIFICATE_INVALID', 'no trusted root');
+}
+
+function verifyWithRoot(
+  rv: RootVerifier,
+  bundle: Bundle,
+  entity: SignedEntity,
+): { kind: 'tlog' | 'tsa'; time: Date }[] {
+  const material = bundle.verificationMaterial;
+  const entries = material.tlogEntries;
+  if (entries.length < rv.thresholds.tlog) {
     throw new VerificationError(
       'VERIFY_TLOG_MISSING',
       'sigstore bundle has no transparency-log entry: nothing proves when the short-lived certificate signed it',
     );
   }
-  const provesInclusion = material.tlogEntries.every(
-    (entry) => entry.inclusionPromise !== undefined || entry.inclusionProof !== undefined,
-  );
-  if (!provesInclusion) {
+  if (!entries.every((entry) => entry.inclusionPromise !== undefined || entry.inclusionProof !== undefined)) {
     throw new VerificationError(
       'VERIFY_TLOG_MISSING',
       'transparency-log entry has neither a signed entry timestamp nor an inclusion proof',
     );
   }
-  const hasTrustedTime =
-    material.tlogEntries.some(
-      (entry) => entry.inclusionPromise !== undefined && entry.integratedTime !== '0',
-    ) || (material.timestampVerificationData?.rfc3161Timestamps.length ?? 0) > 0;
-  if (!hasTrustedTime) {
+  const tsaCount = material.timestampVerificationData?.rfc3161Timestamps.length ?? 0;
+  const setCount = entries.filter((e) => e.inclusionPromise !== undefined && e.integratedTime !== '0').length;
+  if (setCount + tsaCount < rv.thresholds.timestamp) {
     throw new VerificationError(
       'VERIFY_TLOG_MISSING',
       'no signed entry timestamp or timestamp-authority token proves when the certificate signed',
     );
   }
-
-  for (const entry of material.tlogEntries) checkProofMatchesCheckpoint(entry);
-
-  let entity: SignedEntity;
-  try {
-    entity = toSignedEntity(bundle);
-  } catch (cause) {
-    throw new VerificationError(
-      'VERIFY_CERTIFICATE_INVALID',
-      `certificate cannot be parsed: ${messageOf(cause)}`,
-      {
-        cause,
-      },
-    );
+  for (const entry of entries) {
+    checkProofMatchesCheckpoint(entry);
+    verifyTransparencyLogEntry(entry, bundle, entity, rv.material);
   }
-  if (entity.key.$case !== 'certificate') {
-    throw new VerificationError(
-      'VERIFY_CERTIFICATE_INVALID',
-      'sigstore bundle carries no signing certificate',
-    );
-  }
-  const certificate = entity.key.certificate;
-
   try {
-    verifierFor(trust).verify(entity);
+    rv.verifier.verify({ ...entity, tlogEntries: [] });
   } catch (cause) {
     throw mapSigstoreError(cause);
   }
-
-  const signer = certificateIdentity(certificate);
-  const statement = parseStatement(envelope.payloadType, envelope.payload);
-  return { statement, signer };
+  return [
+    ...entries
+      .filter((e) => e.inclusionPromise !== undefined)
+      .map((e) => ({ kind: 'tlog' as const, time: new Date(Number(e.integratedTime) * 1000) })),
+    ...entity.timestamps.flatMap((t) =>
+      t.$case === 'timestamp-authority' ? [{ kind: 'tsa' as const, time: t.timestamp.signingTime }] : [],
+    ),
+  ];
 }
 
 type TlogEntry = Bundle['verificationMaterial']['tlogEntries'][number];
+
+/**
+ * One transparency-log entry: inclusion (SET and/or Merkle proof against a signed checkpoint of a
+ * log of the trusted root, @sigstore/verify), then the body. For a DSSE envelope logged to Rekor v2
+ * as `hashedrekord` 0.0.2, the entry records SHA-256 of the DSSE pre-authentication encoding (what
+ * was signed; Rekor v2 spec, "hashedrekord over DSSE"), while @sigstore/verify 3.x compares it with
+ * the payload's digest and so refuses every such bundle. That body is checked here instead, with
+ * the spec's semantics: the signature must be the envelope's, the digest SHA-256(PAE), and a
+ * certificate named by the entry must be the bundle's. Every other kind goes to @sigstore/verify.
+ */
+function verifyTransparencyLogEntry(
+  entry: TlogEntry,
+  bundle: Bundle,
+  entity: SignedEntity,
+  material: TrustMaterial,
+): void {
+  try {
+    verifyTLogInclusion(entry, material.tlogs);
+    const { kind, version } = entry.kindVersion ?? { kind: '', version: '' };
+    if (kind === 'hashedrekord' && version === '0.0.2' && bundle.content.$case === 'dsseEnvelope') {
+      checkHashedRekordOverDsse(entry, bundle.content.dsseEnvelope, entity);
+    } else {
+      verifyTLogBody(entry, entity.signature);
+    }
+  } catch (cause) {
+    throw mapSigstoreError(cause);
+  }
+}
+
+function checkHashedRekordOverDsse(
+  entry: TlogEntry,
+  envelope: Extract<Bundle['content'], { $case: 'dsseEnvelope' }>['dsseEnvelope'],
+  entity: SignedEntity,
+): void {
+  const bad = (problem: string): never => {
+    throw new VerificationError('VERIFY_TLOG_INVALID', `transparency-log entry does not match the envelope (${problem})`);
+  };
+  const body = parseJson(entry.canonicalizedBody, 'signed', 'transparency-log entry body') as {
+    kind?: unknown;
+    apiVersion?: unknown;
+  };
+  if (body.kind !== 'hashedrekord' || body.apiVersion !== '0.0.2') bad('kind/version mismatch');
+  const spec = RekorV2Entry.fromJSON(body).spec?.spec;
+  if (spec?.$case !== 'hashedRekordV002') return bad('not a hashedrekord 0.0.2 entry');
+  const logged = spec.hashedRekordV002;
+  const signature = envelope.signatures[0]?.sig ?? Buffer.alloc(0);
+  if (logged.signature === undefined || !logged.signature.content.equals(signature)) bad('signature mismatch');
+  const pae = dsse.preAuthEncoding(envelope.payloadType, envelope.payload);
+  const digest = createHash('sha256').update(pae).digest();
+  // HashAlgorithm SHA2_256 is 1 in sigstore's protobuf-specs
+  if (logged.data === undefined || Number(logged.data.algorithm) !== 1 || !logged.data.digest.equals(digest)) {
+    bad('digest of the dsse pre-authentication encoding mismatch');
+  }
+  const verifier = logged.signature?.verifier?.verifier;
+  if (verifier?.$case === 'x509Certificate' && entity.key.$case === 'certificate') {
+    if (!verifier.x509Certificate.rawBytes.equals(certificateDer(entity.key.certificate))) {
+      bad('the entry names another certificate');
+    }
+  }
+}
+
+function certificateDer(certificate: X509Certificate): Buffer {
+  return certificate.root.toDER();
+}
 
 // @sigstore/verify checks the Merkle path against the signed checkpoint and ignores the proof's own
 // rootHash and treeSize; a proof that states another tree than its checkpoint is inconsistent.
@@ -220,6 +420,44 @@ function checkProofMatchesCheckpoint(entry: TlogEntry): void {
   }
 }
 
+/**
+ * Verifies a certificate-signed in-toto provenance: the bundle as `verifyBundleSignature` does,
+ * which must hold a DSSE envelope with a certificate; then the statement is decoded (strictly).
+ */
+export function verifyCertificateSigned(
+  provenance: CertificateSignedProvenance,
+  trust: SigstoreTrust,
+): { statement: InTotoStatement; signer: SignerIdentity } {
+  switch (provenance.kind) {
+    case 'bundle':
+      return verifyBundle(provenance.bundle, trust);
+    case 'dsse-with-certificate':
+      return verifyBareEnvelope(provenance.envelope, provenance.certificatePem);
+  }
+}
+
+function verifyBundle(raw: unknown, trust: SigstoreTrust): { statement: InTotoStatement; signer: SignerIdentity } {
+  const bundle = parseBundle(raw);
+  if (bundle.content.$case !== 'dsseEnvelope') {
+    throw new SlsaLedgerError(
+      'INPUT_PROVENANCE_MALFORMED',
+      'sigstore bundle holds a message signature, expected a dsse envelope with an in-toto statement',
+    );
+  }
+  if (bundle.verificationMaterial.content.$case === 'publicKey') {
+    throw new VerificationError(
+      'VERIFY_CERTIFICATE_INVALID',
+      'sigstore bundle is signed with a public key, expected a fulcio certificate',
+    );
+  }
+  const verified = verifyBundleSignature(raw, trust);
+  if (verified.content.kind !== 'dsse') {
+    throw new SlsaLedgerError('INPUT_PROVENANCE_MALFORMED', 'expected a dsse envelope');
+  }
+  const statement = parseStatement(verified.content.payloadType, verified.content.payload);
+  return { statement, signer: verified.signer };
+}
+
 function verifyBareEnvelope(raw: unknown, certificatePem: string): never {
   const envelope = parseBareEnvelope(raw);
   const certificate = parseCertificate(certificatePem);
@@ -231,25 +469,14 @@ function verifyBareEnvelope(raw: unknown, certificatePem: string): never {
   let valid: boolean;
   try {
     const key = sigstoreCrypto.createPublicKey(certificate.publicKey);
-    valid = sigstoreCrypto.verify(
-      dsse.preAuthEncoding(envelope.payloadType, envelope.payload),
-      key,
-      signature,
-    );
+    valid = sigstoreCrypto.verify(dsse.preAuthEncoding(envelope.payloadType, envelope.payload), key, signature);
   } catch (cause) {
-    throw new VerificationError(
-      'VERIFY_CERTIFICATE_INVALID',
-      `certificate key cannot be used: ${messageOf(cause)}`,
-      {
-        cause,
-      },
-    );
+    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `certificate key cannot be used: ${messageOf(cause)}`, {
+      cause,
+    });
   }
   if (!valid) {
-    throw new VerificationError(
-      'VERIFY_SIGNATURE_INVALID',
-      'dsse signature does not verify with the certificate key',
-    );
+    throw new VerificationError('VERIFY_SIGNATURE_INVALID', 'dsse signature does not verify with the certificate key');
   }
   // The signature is good, but a Fulcio certificate lives ten minutes: only a transparency-log entry
   // proves the signature was made while it was valid. slsa-verifier searches Rekor online for it;
@@ -302,10 +529,7 @@ function parseBareEnvelope(raw: unknown): BareEnvelope {
     typeof env.payload !== 'string' ||
     !Array.isArray(env.signatures)
   ) {
-    throw new SlsaLedgerError(
-      'INPUT_PROVENANCE_MALFORMED',
-      'dsse envelope needs payloadType, payload and signatures',
-    );
+    throw new SlsaLedgerError('INPUT_PROVENANCE_MALFORMED', 'dsse envelope needs payloadType, payload and signatures');
   }
   if (env.signatures.length !== 1) {
     throw new SlsaLedgerError(
@@ -326,20 +550,23 @@ function parseBareEnvelope(raw: unknown): BareEnvelope {
 }
 
 function parseCertificate(pem: string): X509Certificate {
+  let certificate: X509Certificate;
   try {
-    return X509Certificate.parse(pem);
+    certificate = X509Certificate.parse(pem);
   } catch (cause) {
-    throw new VerificationError(
-      'VERIFY_CERTIFICATE_INVALID',
-      `certificate cannot be parsed: ${messageOf(cause)}`,
-      {
-        cause,
-      },
-    );
+    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `certificate cannot be parsed: ${messageOf(cause)}`, {
+      cause,
+    });
   }
+  checkDerCertificate(certificateDer(certificate), 'signing certificate');
+  return certificate;
 }
 
-function parseStatement(payloadType: string, payload: Buffer): InTotoStatement {
+/**
+ * Decodes a verified DSSE payload as an in-toto statement, strictly (duplicate and case-variant
+ * keys refused at every level: the `signed` limits profile).
+ */
+export function parseStatement(payloadType: string, payload: Buffer): InTotoStatement {
   if (payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     throw new VerificationError(
       'VERIFY_PAYLOAD_TYPE_INVALID',
@@ -347,12 +574,7 @@ function parseStatement(payloadType: string, payload: Buffer): InTotoStatement {
       { details: { expected: IN_TOTO_PAYLOAD_TYPE, actual: payloadType } },
     );
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(payload.toString('utf8'));
-  } catch (cause) {
-    throw new SlsaLedgerError('INPUT_PROVENANCE_MALFORMED', 'dsse payload is not json', { cause });
-  }
+  const parsed = parseJson(payload, 'signed', 'in-toto statement (dsse payload)');
   const st = parsed as Partial<InTotoStatement> | null;
   if (
     st === null ||
@@ -372,20 +594,14 @@ function parseStatement(payloadType: string, payload: Buffer): InTotoStatement {
 /**
  * Reads the signer identity from a Fulcio certificate: SAN, issuer and the GitHub workflow
  * extensions. A deprecated and a current extension that disagree make the certificate invalid.
+ * A certificate without an issuer extension (GitHub's release attester) has issuer `''`.
  */
 export function certificateIdentity(certificate: X509Certificate): SignerIdentity & { kind: 'certificate' } {
   const san = certificate.subjectAltName;
   if (san === undefined || san === '') {
     throw new VerificationError('VERIFY_CERTIFICATE_INVALID', 'certificate has no subject alternative name');
   }
-  const issuer = agreeing(
-    rawExtension(certificate, OID.issuerV1),
-    utf8Extension(certificate, OID.issuerV2),
-    'issuer',
-  );
-  if (issuer === undefined) {
-    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', 'certificate has no oidc issuer extension');
-  }
+  const issuer = agreeing(rawExtension(certificate, OID.issuerV1), utf8Extension(certificate, OID.issuerV2), 'issuer');
   const legacyRepository = rawExtension(certificate, OID.workflowRepository);
   const sourceRepositoryUri = agreeing(
     legacyRepository === undefined ? undefined : `https://github.com/${legacyRepository}`,
@@ -402,27 +618,26 @@ export function certificateIdentity(certificate: X509Certificate): SignerIdentit
     utf8Extension(certificate, OID.sourceRepositoryDigest),
     'source digest',
   );
-  const buildSignerUri = utf8Extension(certificate, OID.buildSignerUri);
-  const runInvocationUri = utf8Extension(certificate, OID.runInvocationUri);
-  const buildConfigUri = utf8Extension(certificate, OID.buildConfigUri);
+  const optional = {
+    buildSignerUri: utf8Extension(certificate, OID.buildSignerUri),
+    buildSignerDigest: utf8Extension(certificate, OID.buildSignerDigest),
+    runnerEnvironment: utf8Extension(certificate, OID.runnerEnvironment),
+    sourceRepositoryOwnerUri: utf8Extension(certificate, OID.sourceRepositoryOwnerUri),
+    runInvocationUri: utf8Extension(certificate, OID.runInvocationUri),
+    buildConfigUri: utf8Extension(certificate, OID.buildConfigUri),
+    sourceRepositoryUri,
+    sourceRepositoryRef,
+    sourceRepositoryDigest,
+  };
   return {
     kind: 'certificate',
-    issuer,
+    issuer: issuer ?? '',
     subjectAlternativeName: san,
-    ...(sourceRepositoryUri === undefined ? {} : { sourceRepositoryUri }),
-    ...(sourceRepositoryRef === undefined ? {} : { sourceRepositoryRef }),
-    ...(sourceRepositoryDigest === undefined ? {} : { sourceRepositoryDigest }),
-    ...(buildSignerUri === undefined ? {} : { buildSignerUri }),
-    ...(runInvocationUri === undefined ? {} : { runInvocationUri }),
-    ...(buildConfigUri === undefined ? {} : { buildConfigUri }),
+    ...(Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) as Record<string, string>),
   };
 }
 
-function agreeing(
-  deprecated: string | undefined,
-  current: string | undefined,
-  what: string,
-): string | undefined {
+function agreeing(deprecated: string | undefined, current: string | undefined, what: string): string | undefined {
   if (deprecated !== undefined && current !== undefined && deprecated !== current) {
     throw new VerificationError(
       'VERIFY_CERTIFICATE_INVALID',
@@ -448,14 +663,10 @@ function utf8Extension(certificate: X509Certificate, oid: string): string | unde
     if (inner.tag.number !== 0x0c) throw new Error(`tag ${inner.tag.number}`);
     return inner.value.toString('utf8');
   } catch (cause) {
-    throw new VerificationError(
-      'VERIFY_CERTIFICATE_INVALID',
-      `certificate extension ${oid} is not a utf-8 string`,
-      {
-        cause,
-        details: { oid },
-      },
-    );
+    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `certificate extension ${oid} is not a utf-8 string`, {
+      cause,
+      details: { oid },
+    });
   }
 }
 
@@ -486,13 +697,9 @@ function mapSigstoreError(cause: unknown): SlsaLedgerError {
   }
   // Anything else is a malformed structure the library tripped over (a short hash, a bad base64
   // field): the input is at fault, never a pass and never an internal error.
-  return new VerificationError(
-    'VERIFY_TLOG_INVALID',
-    `sigstore bundle failed verification: ${messageOf(cause)}`,
-    {
-      cause,
-    },
-  );
+  return new VerificationError('VERIFY_TLOG_INVALID', `sigstore bundle failed verification: ${messageOf(cause)}`, {
+    cause,
+  });
 }
 
 function describeSigstoreFailure(code: string, cause: unknown): string {

@@ -60,6 +60,12 @@ export type SignerIdentity =
       readonly runInvocationUri?: string;
       /** Fulcio extension 1.3.6.1.4.1.57264.1.18: the top-level workflow, `https://github.com/o/r/.github/workflows/x.yml@ref` */
       readonly buildConfigUri?: string;
+      /** Fulcio 1.3.6.1.4.1.57264.1.10: the signing workflow's commit */
+      readonly buildSignerDigest?: string;
+      /** Fulcio 1.3.6.1.4.1.57264.1.11: `github-hosted` or `self-hosted` */
+      readonly runnerEnvironment?: string;
+      /** Fulcio 1.3.6.1.4.1.57264.1.16: `https://github.com/OWNER` */
+      readonly sourceRepositoryOwnerUri?: string;
     };
 
 /** One artifact to check against the statement's subjects. */
