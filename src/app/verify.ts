@@ -259,3 +259,112 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     statements: verified.map(([, v]) => v.statement),
   };
 }
+
+export interface VerifySigstoreBundleOptions {
+  /** the bundle file (`*.sigstore.json`) */
+  readonly bundle: string;
+  /** the signed artifact (message signature) or a subject of the statement (DSSE) */
+  readonly artifact: string;
+  readonly trustedRoot?: string;
+  /** public keys for a key-signed bundle (`--key`, repeatable) */
+  readonly keys?: readonly string[];
+  /** the certificate's subject alternative name must be exactly this */
+  readonly certificateIdentity?: string;
+  /** the certificate's OIDC issuer must be exactly this */
+  readonly certificateOidcIssuer?: string;
+  readonly offline?: boolean;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly cwd?: string;
+  readonly logger?: Logger;
+}
+
+export interface VerifySigstoreBundleResult {
+  readonly signer: SignerIdentity;
+  readonly content: 'dsse' | 'message';
+  readonly timestamps: readonly { readonly kind: 'tlog' | 'tsa'; readonly time: string }[];
+}
+
+/**
+ * Verifies one Sigstore bundle over an artifact, as sigstore-conformance's `verify-bundle` does:
+ * the bundle is read strictly, the Sigstore layer verifies it (certificate or key, logs,
+ * timestamps, thresholds), a message signature's digest must be the artifact's, a DSSE statement
+ * must name the artifact's SHA-256 among its subjects, and the certificate identity and issuer
+ * must be the ones given. The first failed check throws its coded error.
+ */
+export async function verifySigstoreBundle(
+  options: VerifySigstoreBundleOptions,
+): Promise<VerifySigstoreBundleResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const at = (p: string): string => resolve(cwd, p);
+  const { readInputFile, readJsonFile } = await import('../io/files.js');
+  const raw = await readJsonFile(at(options.bundle), 'sigstore bundle', 'signed');
+  const artifact = await readInputFile(at(options.artifact), 'artifact');
+  const { verifyBundleSignature, parseStatement } = await import('../core/verify/signature-sigstore.js');
+  const keys = await Promise.all((options.keys ?? []).map((k) => loadPublicKey(at(k))));
+  const isKeySigned =
+    typeof raw === 'object' &&
+    raw !== null &&
+    'verificationMaterial' in raw &&
+    typeof (raw as { verificationMaterial?: { publicKey?: unknown } }).verificationMaterial?.publicKey ===
+      'object';
+  const trust =
+    isKeySigned && options.trustedRoot === undefined
+      ? {}
+      : await loadVerifyTrust({
+          ...(options.trustedRoot === undefined ? {} : { trustedRoot: at(options.trustedRoot) }),
+          ...(options.offline === undefined ? {} : { offline: options.offline }),
+          ...(options.env === undefined ? {} : { env: options.env }),
+          logger: options.logger ?? silentLogger,
+        });
+  if (isKeySigned && keys.length === 0) {
+    throw new UsageError('USAGE_MISSING_FLAG', `${options.bundle} is key-signed: pass --key PUBLIC_KEY.pem`, {
+      details: { flag: 'key' },
+    });
+  }
+  const verified = verifyBundleSignature(raw, trust, { artifact, publicKeys: keys });
+  const sha256 = createHash('sha256').update(artifact).digest();
+  if (verified.content.kind === 'message') {
+    if (!verified.content.digest.equals(sha256)) {
+      throw new VerificationError(
+        'VERIFY_SUBJECT_DIGEST_MISMATCH',
+        `the bundle signs another digest than the artifact's (${sha256.toString('hex')})`,
+        { details: { artifact: options.artifact } },
+      );
+    }
+  } else {
+    const statement = parseStatement(verified.content.payloadType, verified.content.payload);
+    const hex = sha256.toString('hex');
+    if (!statement.subject.some((s) => s.digest?.sha256?.toLowerCase() === hex)) {
+      throw new VerificationError(
+        'VERIFY_SUBJECT_DIGEST_MISMATCH',
+        `artifact ${options.artifact} (sha256 ${hex}) is not a subject of the statement`,
+        { details: { artifact: options.artifact, sha256: hex } },
+      );
+    }
+  }
+  const signer = verified.signer;
+  if (signer.kind === 'certificate') {
+    if (
+      options.certificateIdentity !== undefined &&
+      signer.subjectAlternativeName !== options.certificateIdentity
+    ) {
+      throw new VerificationError(
+        'VERIFY_IDENTITY_MISMATCH',
+        `certificate identity is ${signer.subjectAlternativeName}, expected ${options.certificateIdentity}`,
+        { details: { expected: options.certificateIdentity, actual: signer.subjectAlternativeName } },
+      );
+    }
+    if (options.certificateOidcIssuer !== undefined && signer.issuer !== options.certificateOidcIssuer) {
+      throw new VerificationError(
+        'VERIFY_OIDC_ISSUER_MISMATCH',
+        `certificate issuer is ${signer.issuer}, expected ${options.certificateOidcIssuer}`,
+        { details: { expected: options.certificateOidcIssuer, actual: signer.issuer } },
+      );
+    }
+  }
+  return {
+    signer,
+    content: verified.content.kind,
+    timestamps: verified.timestamps.map((t) => ({ kind: t.kind, time: t.time.toISOString() })),
+  };
+}

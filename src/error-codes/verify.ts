@@ -24,6 +24,14 @@ export const verifyCodes = {
   VERIFY_BATCH_FAILED: 'verification',
   /** the certificate's build config (top-level workflow) differs from the predicate's (Sigstore work) */
   VERIFY_WORKFLOW_MISMATCH: 'verification',
+  /** the certificate's identity (SAN) is not the one asked for (`--cert-identity`, gh's policy flags) */
+  VERIFY_IDENTITY_MISMATCH: 'verification',
+  /** the certificate lacks a property a policy flag asks for (runner, source ref/digest, signer digest) */
+  VERIFY_CERTIFICATE_POLICY_MISMATCH: 'verification',
+  /** no attestation of the predicate type asked for (`--predicate-type`) */
+  VERIFY_NO_ATTESTATION: 'verification',
+  /** a verification summary attestation says something else than asked (verify --vsa) */
+  VERIFY_VSA_MISMATCH: 'verification',
   INPUT_PROVENANCE_MALFORMED: 'invalid-input',
   INPUT_KEY_INVALID: 'invalid-input',
   INPUT_TRUSTED_ROOT_INVALID: 'invalid-input',

@@ -4,7 +4,7 @@ import { DEFAULT_MIRROR_URL, getTrustedRoot } from '@sigstore/tuf';
 import { SlsaLedgerError, UnavailableError } from '../errors.js';
 import type { Logger } from '../core/ports.js';
 import { buildTrustMaterial, type SigstoreTrust } from '../core/verify/signature-sigstore.js';
-import { fileExists, parseJsonText, readInputText, readJsonFile } from './files.js';
+import { fileExists, parseJsonText, readInputFile, readInputText } from './files.js';
 
 export interface LoadSigstoreTrustOptions {
   /** `--trusted-root FILE`: a Sigstore trusted_root.json; used as is, nothing is fetched */
@@ -28,8 +28,7 @@ export interface LoadSigstoreTrustOptions {
  */
 export async function loadSigstoreTrust(options: LoadSigstoreTrustOptions = {}): Promise<SigstoreTrust> {
   if (options.trustedRootPath !== undefined) {
-    const json = await readJsonFile(options.trustedRootPath, 'trusted root', 'trustedRoot');
-    return validated(json, options.trustedRootPath);
+    return readTrustedRootFile(options.trustedRootPath);
   }
   const mirrorUrl = options.tufMirrorUrl ?? DEFAULT_MIRROR_URL;
   const cacheDir = options.cacheDir ?? defaultCacheDir(options.env ?? {});
@@ -44,7 +43,12 @@ export async function loadSigstoreTrust(options: LoadSigstoreTrustOptions = {}):
     }
     options.logger?.debug(`using cached sigstore trusted root ${cached}`);
     return validated(
-      parseJsonText(await readInputText(cached, 'cached trusted root'), cached, 'cached trusted root', 'trustedRoot'),
+      parseJsonText(
+        await readInputText(cached, 'cached trusted root'),
+        cached,
+        'cached trusted root',
+        'trustedRoot',
+      ),
       cached,
     );
   }
@@ -67,6 +71,40 @@ export async function loadSigstoreTrust(options: LoadSigstoreTrustOptions = {}):
   }
   return validated(TrustedRoot.toJSON(root), mirrorUrl);
 }
+
+/**
+ * Reads `--trusted-root FILE`: one Sigstore trusted_root.json, or JSON lines of them (the output of
+ * `gh attestation trusted-root`: Sigstore public good and GitHub's own instance). Each document is
+ * parsed strictly within the `trustedRoot` limits and must be a usable trusted root.
+ */
+export async function readTrustedRootFile(path: string): Promise<SigstoreTrust> {
+  const bytes = await readInputFile(path, 'trusted root', { maxBytes: MAX_TRUSTED_ROOT_FILE_BYTES });
+  const text = bytes.toString('utf8');
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  // JSON lines: every line one whole object; anything else (pretty-printed) is one document
+  const isJsonLines = lines.length > 1 && lines.every((l) => /^\s*\{.*\}\s*$/.test(l));
+  if (!isJsonLines) {
+    return validated(parseJsonText(bytes, path, 'trusted root', 'trustedRoot'), path);
+  }
+  if (lines.length > MAX_TRUSTED_ROOTS) {
+    throw new SlsaLedgerError(
+      'INPUT_LIMIT_EXCEEDED',
+      `trusted root file ${path} holds more than ${MAX_TRUSTED_ROOTS} roots`,
+      {
+        details: { path, limit: 'roots', max: MAX_TRUSTED_ROOTS, actual: lines.length },
+      },
+    );
+  }
+  const roots = lines.map((line, i) =>
+    parseJsonText(line, `${path}:${i + 1}`, 'trusted root', 'trustedRoot'),
+  );
+  roots.forEach((r, i) => validated(r, `${path}:${i + 1}`));
+  return { trustedRoots: roots };
+}
+
+/** A `gh attestation trusted-root` file holds a few roots; more is not a trust file. */
+const MAX_TRUSTED_ROOTS = 16;
+const MAX_TRUSTED_ROOT_FILE_BYTES = 4 * 1024 * 1024 * 4;
 
 function validated(json: unknown, source: string): SigstoreTrust {
   try {

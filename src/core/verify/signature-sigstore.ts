@@ -81,10 +81,7 @@ export function trustedRootsOf(trust: SigstoreTrust): readonly unknown[] {
  * Builds @sigstore/verify trust material from a parsed trusted_root.json. Pure (key parsing only).
  * Throws INPUT_TRUSTED_ROOT_INVALID when the document is not a usable trusted root.
  */
-export function buildTrustMaterial(
-  trustedRoot: unknown,
-  keys?: Record<string, PublicKey>,
-): TrustMaterial {
+export function buildTrustMaterial(trustedRoot: unknown, keys?: Record<string, PublicKey>): TrustMaterial {
   return toTrustMaterial(parseTrustedRoot(trustedRoot), keys);
 }
 
@@ -105,14 +102,19 @@ function parseTrustedRoot(trustedRoot: unknown): TrustedRoot {
     // a trusted key without the start of its validity is malformed, not "valid forever" (a closed
     // interval needs both ends; sigstore-conformance trust-root-tlog-missing-validity-start_fail)
     for (const log of [...root.tlogs, ...root.ctlogs]) {
-      if (log.publicKey?.validFor?.start === undefined) throw new Error(`log ${log.baseUrl} has no validFor.start`);
+      if (log.publicKey?.validFor?.start === undefined)
+        throw new Error(`log ${log.baseUrl} has no validFor.start`);
     }
     toTrustMaterial(root);
     return root;
   } catch (cause) {
-    throw new SlsaLedgerError('INPUT_TRUSTED_ROOT_INVALID', `trusted root cannot be read: ${messageOf(cause)}`, {
-      cause,
-    });
+    throw new SlsaLedgerError(
+      'INPUT_TRUSTED_ROOT_INVALID',
+      `trusted root cannot be read: ${messageOf(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -150,8 +152,27 @@ function rootVerifier(root: TrustedRoot, keys?: Record<string, PublicKey>): Root
   // entries are checked here (verifyTransparencyLog), so its own tlog threshold is 0
   const verifier = new Verifier(material, {
     ctlogThreshold: thresholds.ctlog,
-    tlogThreshold: 0,
+    tlogThreshold: thresholds.tlog,
     timestampThreshold: thresholds.timestamp,
+  });
+  // The Verifier's log step, replaced in place (the only one of its steps that is): same order,
+  // same threshold, but a Rekor v2 hashedrekord over DSSE is checked with the spec's semantics.
+  Object.defineProperty(verifier, 'verifyTLogs', {
+    value: (entity: SignedEntity): void => {
+      const bundle = logContext.get(entity);
+      /* c8 ignore next -- every entity handed to the verifier is registered first */
+      if (bundle === undefined) throw new Error('transparency-log context missing');
+      for (const entry of entity.tlogEntries) {
+        checkProofMatchesCheckpoint(entry);
+        verifyTransparencyLogEntry(entry, bundle, entity, material);
+      }
+      if (entity.tlogEntries.length < thresholds.tlog) {
+        throw new VerificationError(
+          'VERIFY_TLOG_MISSING',
+          `expected ${thresholds.tlog} transparency-log entries, got ${entity.tlogEntries.length}`,
+        );
+      }
+    },
   });
   const caSubjects = root.certificateAuthorities.flatMap((ca) =>
     (ca.certChain?.certificates ?? []).map((c) => {
@@ -164,6 +185,9 @@ function rootVerifier(root: TrustedRoot, keys?: Record<string, PublicKey>): Root
   );
   return { root, material, verifier, thresholds, caSubjects };
 }
+
+// The bundle a SignedEntity was made from, for the replaced log step.
+const logContext = new WeakMap<SignedEntity, Bundle>();
 
 // Trust material is parsed once per trust object: batch mode must not repeat it.
 const verifierCache = new WeakMap<object, readonly RootVerifier[]>();
@@ -222,16 +246,24 @@ export function verifyBundleSignature(
   if (material.content.$case === 'x509CertificateChain') {
     const chain = material.content.x509CertificateChain.certificates;
     if (chain.length === 0) {
-      throw new VerificationError('VERIFY_CERTIFICATE_INVALID', 'the certificate chain of the bundle is empty');
+      throw new VerificationError(
+        'VERIFY_CERTIFICATE_INVALID',
+        'the certificate chain of the bundle is empty',
+      );
     }
-    chain.forEach((c, i) => checkDerCertificate(c.rawBytes, i === 0 ? 'signing certificate' : `chain certificate ${i}`));
+    chain.forEach((c, i) =>
+      checkDerCertificate(c.rawBytes, i === 0 ? 'signing certificate' : `chain certificate ${i}`),
+    );
   } else if (material.content.$case === 'certificate') {
     checkDerCertificate(material.content.certificate.rawBytes, 'signing certificate');
   }
 
   let entity: SignedEntity;
   try {
-    entity = toSignedEntity(bundle, options.artifact === undefined ? undefined : Buffer.from(options.artifact));
+    entity = toSignedEntity(
+      bundle,
+      options.artifact === undefined ? undefined : Buffer.from(options.artifact),
+    );
   } catch (cause) {
     throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `bundle cannot be read: ${messageOf(cause)}`, {
       cause,
@@ -243,7 +275,10 @@ export function verifyBundleSignature(
     const hint = entity.key.hint;
     const key = (options.publicKeys ?? []).find((k) => k.keyId === hint) ?? options.publicKeys?.[0];
     if (key === undefined) {
-      throw new VerificationError('VERIFY_SIGNATURE_INVALID', 'the bundle is signed with a key and no public key was given');
+      throw new VerificationError(
+        'VERIFY_SIGNATURE_INVALID',
+        'the bundle is signed with a key and no public key was given',
+      );
     }
     const keys: Record<string, PublicKey> = {
       [hint]: {
@@ -253,7 +288,12 @@ export function verifyBundleSignature(
     };
     rootVerifiers = trustedRootsOf(trust).map((r) => rootVerifier(parseTrustedRoot(r), keys));
     if (rootVerifiers.length === 0) {
-      rootVerifiers = [rootVerifier(TrustedRoot.fromJSON({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' }), keys)];
+      rootVerifiers = [
+        rootVerifier(
+          TrustedRoot.fromJSON({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' }),
+          keys,
+        ),
+      ];
     }
   } else {
     rootVerifiers = rootVerifiersFor(trust);
@@ -288,8 +328,11 @@ export function verifyBundleSignature(
   }
   // Several roots: the answer is the failure under the root whose CA issued the certificate.
   const issuer = entity.key.$case === 'certificate' ? entity.key.certificate.issuer : undefined;
-  const issuing = issuer === undefined ? undefined : errors.find((e) => e.rv.caSubjects.some((s) => s.equals(issuer)));
-  throw (issuing ?? errors[0])?.error ?? new VerificationError('VERIFY_CERTIFICATE_INVALID', 'no trusted root');
+  const issuing =
+    issuer === undefined ? undefined : errors.find((e) => e.rv.caSubjects.some((s) => s.equals(issuer)));
+  throw (
+    (issuing ?? errors[0])?.error ?? new VerificationError('VERIFY_CERTIFICATE_INVALID', 'no trusted root')
+  );
 }
 
 function verifyWithRoot(
@@ -319,12 +362,12 @@ function verifyWithRoot(
       'no signed entry timestamp or timestamp-authority token proves when the certificate signed',
     );
   }
-  for (const entry of entries) {
-    checkProofMatchesCheckpoint(entry);
-    verifyTransparencyLogEntry(entry, bundle, entity, rv.material);
-  }
+  // @sigstore/verify's order: timestamps, certificate, logs, signature; its log step is this
+  // module's verifyTransparencyLogEntry (see rootVerifier)
+  const checked: SignedEntity = { ...entity };
+  logContext.set(checked, bundle);
   try {
-    rv.verifier.verify({ ...entity, tlogEntries: [] });
+    rv.verifier.verify(checked);
   } catch (cause) {
     throw mapSigstoreError(cause);
   }
@@ -374,7 +417,10 @@ function checkHashedRekordOverDsse(
   entity: SignedEntity,
 ): void {
   const bad = (problem: string): never => {
-    throw new VerificationError('VERIFY_TLOG_INVALID', `transparency-log entry does not match the envelope (${problem})`);
+    throw new VerificationError(
+      'VERIFY_TLOG_INVALID',
+      `transparency-log entry does not match the envelope (${problem})`,
+    );
   };
   const body = parseJson(entry.canonicalizedBody, 'signed', 'transparency-log entry body') as {
     kind?: unknown;
@@ -385,11 +431,16 @@ function checkHashedRekordOverDsse(
   if (spec?.$case !== 'hashedRekordV002') return bad('not a hashedrekord 0.0.2 entry');
   const logged = spec.hashedRekordV002;
   const signature = envelope.signatures[0]?.sig ?? Buffer.alloc(0);
-  if (logged.signature === undefined || !logged.signature.content.equals(signature)) bad('signature mismatch');
+  if (logged.signature === undefined || !logged.signature.content.equals(signature))
+    bad('signature mismatch');
   const pae = dsse.preAuthEncoding(envelope.payloadType, envelope.payload);
   const digest = createHash('sha256').update(pae).digest();
   // HashAlgorithm SHA2_256 is 1 in sigstore's protobuf-specs
-  if (logged.data === undefined || Number(logged.data.algorithm) !== 1 || !logged.data.digest.equals(digest)) {
+  if (
+    logged.data === undefined ||
+    Number(logged.data.algorithm) !== 1 ||
+    !logged.data.digest.equals(digest)
+  ) {
     bad('digest of the dsse pre-authentication encoding mismatch');
   }
   const verifier = logged.signature?.verifier?.verifier;
@@ -436,7 +487,10 @@ export function verifyCertificateSigned(
   }
 }
 
-function verifyBundle(raw: unknown, trust: SigstoreTrust): { statement: InTotoStatement; signer: SignerIdentity } {
+function verifyBundle(
+  raw: unknown,
+  trust: SigstoreTrust,
+): { statement: InTotoStatement; signer: SignerIdentity } {
   const bundle = parseBundle(raw);
   if (bundle.content.$case !== 'dsseEnvelope') {
     throw new SlsaLedgerError(
@@ -469,14 +523,25 @@ function verifyBareEnvelope(raw: unknown, certificatePem: string): never {
   let valid: boolean;
   try {
     const key = sigstoreCrypto.createPublicKey(certificate.publicKey);
-    valid = sigstoreCrypto.verify(dsse.preAuthEncoding(envelope.payloadType, envelope.payload), key, signature);
+    valid = sigstoreCrypto.verify(
+      dsse.preAuthEncoding(envelope.payloadType, envelope.payload),
+      key,
+      signature,
+    );
   } catch (cause) {
-    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `certificate key cannot be used: ${messageOf(cause)}`, {
-      cause,
-    });
+    throw new VerificationError(
+      'VERIFY_CERTIFICATE_INVALID',
+      `certificate key cannot be used: ${messageOf(cause)}`,
+      {
+        cause,
+      },
+    );
   }
   if (!valid) {
-    throw new VerificationError('VERIFY_SIGNATURE_INVALID', 'dsse signature does not verify with the certificate key');
+    throw new VerificationError(
+      'VERIFY_SIGNATURE_INVALID',
+      'dsse signature does not verify with the certificate key',
+    );
   }
   // The signature is good, but a Fulcio certificate lives ten minutes: only a transparency-log entry
   // proves the signature was made while it was valid. slsa-verifier searches Rekor online for it;
@@ -529,7 +594,10 @@ function parseBareEnvelope(raw: unknown): BareEnvelope {
     typeof env.payload !== 'string' ||
     !Array.isArray(env.signatures)
   ) {
-    throw new SlsaLedgerError('INPUT_PROVENANCE_MALFORMED', 'dsse envelope needs payloadType, payload and signatures');
+    throw new SlsaLedgerError(
+      'INPUT_PROVENANCE_MALFORMED',
+      'dsse envelope needs payloadType, payload and signatures',
+    );
   }
   if (env.signatures.length !== 1) {
     throw new SlsaLedgerError(
@@ -554,9 +622,13 @@ function parseCertificate(pem: string): X509Certificate {
   try {
     certificate = X509Certificate.parse(pem);
   } catch (cause) {
-    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `certificate cannot be parsed: ${messageOf(cause)}`, {
-      cause,
-    });
+    throw new VerificationError(
+      'VERIFY_CERTIFICATE_INVALID',
+      `certificate cannot be parsed: ${messageOf(cause)}`,
+      {
+        cause,
+      },
+    );
   }
   checkDerCertificate(certificateDer(certificate), 'signing certificate');
   return certificate;
@@ -601,7 +673,11 @@ export function certificateIdentity(certificate: X509Certificate): SignerIdentit
   if (san === undefined || san === '') {
     throw new VerificationError('VERIFY_CERTIFICATE_INVALID', 'certificate has no subject alternative name');
   }
-  const issuer = agreeing(rawExtension(certificate, OID.issuerV1), utf8Extension(certificate, OID.issuerV2), 'issuer');
+  const issuer = agreeing(
+    rawExtension(certificate, OID.issuerV1),
+    utf8Extension(certificate, OID.issuerV2),
+    'issuer',
+  );
   const legacyRepository = rawExtension(certificate, OID.workflowRepository);
   const sourceRepositoryUri = agreeing(
     legacyRepository === undefined ? undefined : `https://github.com/${legacyRepository}`,
@@ -633,11 +709,18 @@ export function certificateIdentity(certificate: X509Certificate): SignerIdentit
     kind: 'certificate',
     issuer: issuer ?? '',
     subjectAlternativeName: san,
-    ...(Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) as Record<string, string>),
+    ...(Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >),
   };
 }
 
-function agreeing(deprecated: string | undefined, current: string | undefined, what: string): string | undefined {
+function agreeing(
+  deprecated: string | undefined,
+  current: string | undefined,
+  what: string,
+): string | undefined {
   if (deprecated !== undefined && current !== undefined && deprecated !== current) {
     throw new VerificationError(
       'VERIFY_CERTIFICATE_INVALID',
@@ -663,10 +746,14 @@ function utf8Extension(certificate: X509Certificate, oid: string): string | unde
     if (inner.tag.number !== 0x0c) throw new Error(`tag ${inner.tag.number}`);
     return inner.value.toString('utf8');
   } catch (cause) {
-    throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `certificate extension ${oid} is not a utf-8 string`, {
-      cause,
-      details: { oid },
-    });
+    throw new VerificationError(
+      'VERIFY_CERTIFICATE_INVALID',
+      `certificate extension ${oid} is not a utf-8 string`,
+      {
+        cause,
+        details: { oid },
+      },
+    );
   }
 }
 
@@ -697,9 +784,13 @@ function mapSigstoreError(cause: unknown): SlsaLedgerError {
   }
   // Anything else is a malformed structure the library tripped over (a short hash, a bad base64
   // field): the input is at fault, never a pass and never an internal error.
-  return new VerificationError('VERIFY_TLOG_INVALID', `sigstore bundle failed verification: ${messageOf(cause)}`, {
-    cause,
-  });
+  return new VerificationError(
+    'VERIFY_TLOG_INVALID',
+    `sigstore bundle failed verification: ${messageOf(cause)}`,
+    {
+      cause,
+    },
+  );
 }
 
 function describeSigstoreFailure(code: string, cause: unknown): string {

@@ -195,7 +195,7 @@ describe('keyless sign -> verify against a local sigstore', () => {
       'a payload that is not json',
       'application/vnd.in-toto+json',
       Buffer.from('not json'),
-      'INPUT_PROVENANCE_MALFORMED',
+      'INPUT_JSON_MALFORMED',
     ],
     [
       'json that is not a statement',
