@@ -284,7 +284,7 @@ export function verifyBundleSignature(
       [hint]: {
         rawBytes: key.keyObject.export({ type: 'spki', format: 'der' }),
         keyDetails: key.keyObject.asymmetricKeyType === 'ed25519' ? 7 : 5, // PKIX_ED25519 / PKIX_ECDSA_P256_SHA_256
-      } as PublicKey,
+      },
     };
     rootVerifiers = trustedRootsOf(trust).map((r) => rootVerifier(parseTrustedRoot(r), keys));
     if (rootVerifiers.length === 0) {
@@ -330,9 +330,10 @@ export function verifyBundleSignature(
   const issuer = entity.key.$case === 'certificate' ? entity.key.certificate.issuer : undefined;
   const issuing =
     issuer === undefined ? undefined : errors.find((e) => e.rv.caSubjects.some((s) => s.equals(issuer)));
-  throw (
-    (issuing ?? errors[0])?.error ?? new VerificationError('VERIFY_CERTIFICATE_INVALID', 'no trusted root')
-  );
+  const chosen = (issuing ?? errors[0])?.error;
+  throw chosen instanceof Error
+    ? chosen
+    : new VerificationError('VERIFY_CERTIFICATE_INVALID', 'no trusted root');
 }
 
 function verifyWithRoot(

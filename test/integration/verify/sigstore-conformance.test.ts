@@ -71,7 +71,7 @@ describe('strict cryptographic inputs: certificates must be canonical DER', () =
     expect(der.subarray(0, 2)).toEqual(Buffer.from([0x30, 0x82]));
     const ber = Buffer.concat([Buffer.from([0x30, 0x83, 0x00]), der.subarray(2)]);
     bundle.verificationMaterial.certificate.rawBytes = ber.toString('base64');
-    return { bundle: bundle as unknown as Record<string, unknown>, der: ber };
+    return { bundle: bundle, der: ber };
   }
 
   it('@sigstore/core reads the BER variant as the same certificate', async () => {
