@@ -3,13 +3,14 @@ import { resolve } from 'node:path';
 import { envelopePayload, parseStatement } from '../core/provenance/dsse.js';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
-import { checkProvenance } from '../core/verify/policy.js';
+import { artifactDigests, checkProvenance, matchingSubject } from '../core/verify/policy.js';
 import { verifyKeySigned, type TrustedPublicKey } from '../core/verify/signature-key.js';
 import type {
   SigstoreTrust,
   verifyCertificateSigned as VerifyCertificateSigned,
 } from '../core/verify/signature-sigstore.js';
 import type {
+  ArtifactDigest,
   InTotoStatement,
   ProvenanceFacts,
   SignerIdentity,
@@ -24,6 +25,7 @@ import {
   type ErrorCode,
 } from '../errors.js';
 import { hashFiles } from '../io/hash.js';
+import { digestFile, hashableAlgorithms } from '../io/hash-digests.js';
 import { loadPublicKey } from '../io/keys.js';
 import {
   expandProvenancePaths,
@@ -32,22 +34,30 @@ import {
 } from '../io/provenance-reader.js';
 
 export interface VerifyOptions {
-  /** artifact paths */
+  /** artifact paths (may be empty when `digests` names the artifacts) */
   readonly artifacts: readonly string[];
+  /** artifacts given by digest, `ALG:HEX` (`sha256:…`, `sha512:…`, `gitCommit:…`), no file needed */
+  readonly digests?: readonly string[];
   /** provenance files or directories of them; more than one file, or a directory, is batch mode */
   readonly provenance: readonly string[];
   readonly policy: VerificationPolicy;
   /** PEM public key for key-signed provenance */
   readonly key?: string;
-  /** Sigstore trusted_root.json for certificate-signed provenance */
+  /** more public keys (`--key` repeated): a document verifies with the one its key id names, or any */
+  readonly keys?: readonly string[];
+  /** Sigstore trusted_root.json (or `gh attestation trusted-root` JSONL) for certificate-signed provenance */
   readonly trustedRoot?: string;
   /** never fetch trust material */
   readonly offline?: boolean;
-  /** relative paths are resolved against it (default: the process's working directory) */
   /** the environment, for the Sigstore TUF cache directory (HOME, XDG_CACHE_HOME) */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** relative paths are resolved against it (default: the process's working directory) */
   readonly cwd?: string;
   readonly logger?: Logger;
+  /** provenance documents already read (e.g. fetched from GitHub's attestations API) */
+  readonly documents?: readonly ProvenanceDocument[];
+  /** an extra check of each verified document's signer (gh's certificate policy), in the verdict */
+  readonly checkSigner?: (signer: SignerIdentity, statement: InTotoStatement) => void;
 }
 
 /** The verdict for one artifact. */
@@ -61,6 +71,8 @@ export interface ArtifactVerdict {
   readonly builderId?: string;
   readonly code?: ErrorCode;
   readonly message?: string;
+  /** every document naming the artifact that verified (one pass is a pass) */
+  readonly matched?: readonly string[];
 }
 
 export interface VerifyResult {
@@ -68,6 +80,8 @@ export interface VerifyResult {
   /** batch mode: several provenance files or a directory; failures are verdicts, not errors */
   readonly batch: boolean;
   readonly verdicts: readonly ArtifactVerdict[];
+  /** batch mode: provenance files that could not be read, each with its verdict */
+  readonly unreadable: readonly { readonly provenance: string; readonly code: ErrorCode; readonly message: string }[];
   /** what the verified provenance says, per provenance document that verified something */
   readonly provenance: readonly {
     readonly source: string;
@@ -104,58 +118,102 @@ export async function loadVerifyTrust(options: TrustOptions): Promise<SigstoreTr
   });
 }
 
+/** The predicate types verified when `--predicate-type` is not given: SLSA provenance. */
+export const DEFAULT_PREDICATE_TYPES: readonly string[] = [
+  'https://slsa.dev/provenance/v1',
+  'https://slsa.dev/provenance/v0.2',
+];
+
 /** A provenance document with its (not yet trusted) statement decoded, for matching by subject. */
 interface Candidate {
   readonly doc: ProvenanceDocument;
-  readonly subjectDigests: ReadonlySet<string>;
+  readonly statement: InTotoStatement;
   verified?: { statement: InTotoStatement; signer: SignerIdentity } | { error: unknown };
+}
+
+const DIGEST_ARGUMENT = /^([A-Za-z0-9_-]{2,32}):([0-9A-Fa-f]{8,256})$/;
+
+/** `ALG:HEX` of `--digest`, as an artifact named by it. */
+export function parseDigestArgument(value: string): ArtifactDigest {
+  const m = DIGEST_ARGUMENT.exec(value);
+  if (m === null) {
+    throw new UsageError('USAGE_INVALID_FLAG', `--digest takes ALG:HEX (sha256:…, sha512:…), got '${value}'`, {
+      details: { flag: 'digest', value },
+    });
+  }
+  const alg = m[1] as string;
+  const hex = (m[2] as string).toLowerCase();
+  return { name: `${alg}:${hex}`, sha256: alg === 'sha256' ? hex : '', digests: { [alg]: hex } };
 }
 
 /**
  * Verifies artifacts against provenance and a policy. With one provenance file, the first failed
  * check throws (VerificationError with its DESIGN.md §3 code); in batch mode (several files or a
  * directory) every artifact gets a verdict: it passes when a provenance document naming its digest
- * verifies (signature, then policy), and the result says which failed and why.
+ * verifies (signature, then policy), and the result says which failed and why. A `.jsonl` with
+ * several bundles is searched for the ones whose subjects name the artifact; one pass is a pass.
+ * Documents of another predicate type than the one asked for (SLSA provenance by default) are
+ * left aside, as `gh attestation verify` filters them.
  */
 export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyResult> {
   const logger = options.logger ?? silentLogger;
-  if (options.artifacts.length === 0) {
-    throw new UsageError('USAGE_MISSING_ARGUMENT', 'verify needs at least one artifact');
+  const digestArtifacts = (options.digests ?? []).map(parseDigestArgument);
+  if (options.artifacts.length === 0 && digestArtifacts.length === 0) {
+    throw new UsageError('USAGE_MISSING_ARGUMENT', 'verify needs at least one artifact (a file or --digest ALG:HEX)');
   }
-  if (options.provenance.length === 0) {
-    throw new UsageError('USAGE_MISSING_FLAG', 'verify needs --provenance FILE', {
+  if (options.provenance.length === 0 && options.documents === undefined) {
+    throw new UsageError('USAGE_MISSING_FLAG', 'verify needs --provenance FILE (or --repo/--owner to fetch)', {
       details: { flag: 'provenance' },
     });
   }
   const cwd = options.cwd ?? process.cwd();
   const at = (p: string): string => resolve(cwd, p);
-  const { files, hadDirectory } = await expandProvenancePaths(options.provenance.map(at));
+  const { files, hadDirectory } =
+    options.provenance.length === 0
+      ? { files: [] as string[], hadDirectory: false }
+      : await expandProvenancePaths(options.provenance.map(at));
   const batch = hadDirectory || files.length > 1;
-  const docs = (await Promise.all(files.map((f) => readProvenanceFile(f)))).flat();
-  const candidates: Candidate[] = docs.map((doc) => ({
-    doc,
-    subjectDigests: new Set(
-      parseStatement(envelopePayload(doc.envelope), doc.source).subject.map((s) =>
-        (s.digest.sha256 ?? '').toLowerCase(),
-      ),
-    ),
-  }));
-
-  const needsKey = docs.some((d) => d.kind === 'key-signed');
-  const needsTrust = docs.some((d) => d.kind === 'certificate-signed');
-  let key: TrustedPublicKey | undefined;
-  if (needsKey) {
-    if (options.key === undefined) {
-      const first = docs.find((d) => d.kind === 'key-signed');
-      throw new UsageError(
-        'USAGE_MISSING_FLAG',
-        `${first?.source ?? ''} is key-signed: pass --key PUBLIC_KEY.pem`,
-        {
-          details: { flag: 'key' },
-        },
-      );
+  const unreadable: { provenance: string; code: ErrorCode; message: string }[] = [];
+  const docs: ProvenanceDocument[] = [...(options.documents ?? [])];
+  for (const f of files) {
+    try {
+      docs.push(...(await readProvenanceFile(f)));
+    } catch (error) {
+      // batch: a file that cannot be read is that file's verdict, not the end of the batch
+      if (!batch || !isSlsaLedgerError(error) || error.category !== 'invalid-input') throw error;
+      unreadable.push({ provenance: f, code: error.code, message: error.message });
+      logger.warn(`${f}: ${error.code}: ${error.message}`);
     }
-    key = await loadPublicKey(at(options.key));
+  }
+  const wantedTypes =
+    options.policy.predicateType === undefined ? DEFAULT_PREDICATE_TYPES : [options.policy.predicateType];
+  const candidates: Candidate[] = [];
+  for (const doc of docs) {
+    try {
+      const statement = parseStatement(envelopePayload(doc.envelope), doc.source);
+      candidates.push({ doc, statement });
+    } catch (error) {
+      if (!batch || !isSlsaLedgerError(error) || error.category !== 'invalid-input') throw error;
+      unreadable.push({ provenance: doc.source, code: error.code, message: error.message });
+    }
+  }
+  // one document given: it is checked as given (slsa-verifier's order: signature first, then the
+  // predicate type); several: those of another predicate type are not what was asked for
+  const relevant =
+    candidates.length <= 1 ? candidates : candidates.filter((c) => wantedTypes.includes(c.statement.predicateType));
+
+  const needsKey = relevant.some((c) => c.doc.kind === 'key-signed');
+  const needsTrust = relevant.some((c) => c.doc.kind === 'certificate-signed');
+  const keyPaths = [...(options.key === undefined ? [] : [options.key]), ...(options.keys ?? [])];
+  let keys: TrustedPublicKey[] = [];
+  if (needsKey) {
+    if (keyPaths.length === 0) {
+      const first = relevant.find((c) => c.doc.kind === 'key-signed');
+      throw new UsageError('USAGE_MISSING_FLAG', `${first?.doc.source ?? ''} is key-signed: pass --key PUBLIC_KEY.pem`, {
+        details: { flag: 'key' },
+      });
+    }
+    keys = await Promise.all(keyPaths.map((k) => loadPublicKey(at(k))));
   }
   let trust: SigstoreTrust | undefined;
   let verifyCertificateSigned: typeof VerifyCertificateSigned = () => {
@@ -172,18 +230,28 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     });
   }
 
+  // the digests the statements name the artifacts by, beyond sha256 (npm's sha512, in-toto v1.1)
+  const hashable = new Set(hashableAlgorithms());
+  const extraAlgorithms = [
+    ...new Set(relevant.flatMap((c) => c.statement.subject.flatMap((s) => Object.keys(s.digest)))),
+  ].filter((a) => a !== 'sha256' && hashable.has(a));
   logger.debug(`hashing ${options.artifacts.length} artifact(s)`);
-  const digests = (await hashFiles(options.artifacts.map(at), { logger })).map((d, i) => ({
-    ...d,
-    path: options.artifacts[i] ?? d.path,
-  }));
+  const fileDigests = await hashFiles(options.artifacts.map(at), { logger });
+  const fileArtifacts: ArtifactDigest[] = await Promise.all(
+    fileDigests.map(async (d, i) => ({
+      name: options.artifacts[i] ?? d.path,
+      sha256: d.sha256,
+      ...(extraAlgorithms.length === 0 ? {} : { digests: await digestFile(d.path, extraAlgorithms) }),
+    })),
+  );
+  const artifacts = [...fileArtifacts, ...digestArtifacts];
 
   const verifySignature = (c: Candidate): { statement: InTotoStatement; signer: SignerIdentity } => {
     if (c.verified === undefined) {
       try {
         c.verified =
           c.doc.kind === 'key-signed'
-            ? verifyKeySigned(c.doc.envelope, key as TrustedPublicKey, c.doc.source)
+            ? verifyWithKeys(c.doc, keys)
             : verifyCertificateSigned(c.doc.provenance, trust as SigstoreTrust);
       } catch (error) {
         c.verified = { error };
@@ -195,32 +263,43 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
 
   const verdicts: ArtifactVerdict[] = [];
   const passed = new Map<Candidate, VerifiedProvenance>();
-  for (const digest of digests) {
-    const artifact = { name: digest.path, sha256: digest.sha256 };
-    let matching = candidates.filter((c) => c.subjectDigests.has(digest.sha256));
+  for (const artifact of artifacts) {
+    let matching = relevant.filter((c) => matchingSubject(c.statement, artifact) !== undefined);
     // one provenance document: check it in slsa-verifier's order (signature before digest)
-    if (matching.length === 0 && candidates.length === 1) matching = candidates;
+    if (matching.length === 0 && relevant.length === 1) matching = relevant;
     let verdict: ArtifactVerdict | undefined;
-    let error: unknown = new VerificationError(
-      'VERIFY_SUBJECT_DIGEST_MISMATCH',
-      `artifact ${digest.path} (sha256 ${digest.sha256}) is not a subject of any provenance given`,
-      { details: { artifact: digest.path, sha256: digest.sha256 } },
-    );
+    const known = artifactDigests(artifact);
+    let error: unknown =
+      candidates.length > 0 && relevant.length === 0
+        ? new VerificationError(
+            'VERIFY_NO_ATTESTATION',
+            `no attestation of predicate type ${wantedTypes.join(' or ')} was given`,
+            { details: { predicateTypes: wantedTypes } },
+          )
+        : new VerificationError(
+            'VERIFY_SUBJECT_DIGEST_MISMATCH',
+            `artifact ${artifact.name} (${Object.entries(known)
+              .map(([a, h]) => `${a} ${h}`)
+              .join(', ')}) is not a subject of any provenance given`,
+            { details: { artifact: artifact.name, ...known } },
+          );
     let errorSource: string | undefined;
+    const matched: string[] = [];
     for (const c of matching) {
       try {
         const signed = verifySignature(c);
         const verified = checkProvenance({ ...signed, artifacts: [artifact], policy: options.policy });
+        options.checkSigner?.(signed.signer, signed.statement);
         passed.set(c, verified);
-        verdict = {
-          artifact: digest.path,
-          sha256: digest.sha256,
+        matched.push(c.doc.source);
+        verdict ??= {
+          artifact: artifact.name,
+          sha256: artifact.sha256,
           ok: true,
           provenance: c.doc.source,
           subject: verified.artifacts[0]?.subject ?? '',
           builderId: verified.builderId,
         };
-        break;
       } catch (e) {
         if (errorSource === undefined) {
           error = e;
@@ -228,13 +307,14 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
         }
       }
     }
+    if (verdict !== undefined) verdict = { ...verdict, matched };
     if (verdict === undefined) {
       // Single mode: the first failed check is the answer. In batch mode a failed check is a
       // verdict; bad input (exit 3) and unexpected errors still stop the run.
       if (!batch || !isSlsaLedgerError(error) || error.category !== 'verification') throw error;
       verdict = {
-        artifact: digest.path,
-        sha256: digest.sha256,
+        artifact: artifact.name,
+        sha256: artifact.sha256,
         ok: false,
         ...(errorSource === undefined ? {} : { provenance: errorSource }),
         code: error.code,
@@ -242,14 +322,15 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
       };
     }
     verdicts.push(verdict);
-    logger.debug(`${verdict.ok ? 'PASSED' : 'FAILED'} ${digest.path}`);
+    logger.debug(`${verdict.ok ? 'PASSED' : 'FAILED'} ${artifact.name}`);
   }
 
   const verified = [...passed.entries()];
   return {
-    ok: verdicts.every((v) => v.ok),
+    ok: verdicts.every((v) => v.ok) && unreadable.length === 0,
     batch,
     verdicts,
+    unreadable,
     provenance: verified.map(([c, v]) => ({
       source: c.doc.source,
       facts: v.facts,
@@ -258,6 +339,27 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     })),
     statements: verified.map(([, v]) => v.statement),
   };
+}
+
+/**
+ * A key-signed document with the keys given: the key its id names (`publicKey.hint`, or a DSSE
+ * signature's `keyid`) first, then the others (rotation: any trusted key may have signed).
+ */
+function verifyWithKeys(
+  doc: ProvenanceDocument & { kind: 'key-signed' },
+  keys: readonly TrustedPublicKey[],
+): { statement: InTotoStatement; signer: SignerIdentity } {
+  const named = new Set([doc.keyHint, ...doc.envelope.signatures.map((s) => s.keyid)].filter((k) => k !== undefined));
+  const ordered = [...keys.filter((k) => named.has(k.keyId)), ...keys.filter((k) => !named.has(k.keyId))];
+  let first: unknown;
+  for (const key of ordered) {
+    try {
+      return verifyKeySigned(doc.envelope, key, doc.source);
+    } catch (error) {
+      first ??= error;
+    }
+  }
+  throw first;
 }
 
 export interface VerifySigstoreBundleOptions {

@@ -10,7 +10,9 @@ import {
 import { parseEnvelope } from '../core/provenance/dsse.js';
 import type { CertificateSignedProvenance } from '../core/verify/signature-sigstore.js';
 import type { DsseEnvelope } from '../core/verify/types.js';
-import { SlsaLedgerError } from '../errors.js';
+import { isSlsaLedgerError, SlsaLedgerError } from '../errors.js';
+import { parseJson } from '../core/input/strict-json.js';
+import { limits } from '../core/input/limits.js';
 import { inputFileError, readInputText } from './files.js';
 
 export const BUNDLE_MEDIA_TYPES: readonly string[] = [
@@ -28,6 +30,8 @@ export type ProvenanceDocument =
       readonly source: string;
       readonly format: 'bundle' | 'dsse';
       readonly envelope: DsseEnvelope;
+      /** the key id the bundle names (`verificationMaterial.publicKey.hint`) */
+      readonly keyHint?: string;
     }
   | {
       readonly kind: 'certificate-signed';
@@ -61,7 +65,16 @@ function classifyBundle(value: Record<string, unknown>, source: string): Provena
   }
   const envelope = parseEnvelope(value.dsseEnvelope, source);
   const material = (value.verificationMaterial ?? {}) as Record<string, unknown>;
-  if (material.publicKey !== undefined) return { kind: 'key-signed', source, format: 'bundle', envelope };
+  if (material.publicKey !== undefined) {
+    const hint = (material.publicKey as { hint?: unknown } | null)?.hint;
+    return {
+      kind: 'key-signed',
+      source,
+      format: 'bundle',
+      envelope,
+      ...(typeof hint === 'string' && hint !== '' ? { keyHint: hint } : {}),
+    };
+  }
   return {
     kind: 'certificate-signed',
     source,
@@ -98,42 +111,51 @@ export function classifyProvenance(value: unknown, source: string): ProvenanceDo
 }
 
 /**
- * Parses a provenance file's text: one JSON document (a bundle or an envelope, possibly
- * pretty-printed) or JSON lines, one document per line (`.intoto.jsonl`).
+ * Parses a provenance file's text strictly (the `signed` limits: duplicate and case-variant keys
+ * refused, bounded): one JSON document (a bundle, an envelope, or a list of attestations as the
+ * npm registry's attestations endpoint and GitHub's attestations API answer them), or JSON lines,
+ * one document per line (`.intoto.jsonl`, `gh attestation download`'s `.jsonl`).
  */
 export function parseProvenanceText(text: string, path: string): ProvenanceDocument[] {
-  const trimmed = text.trim();
-  if (trimmed === '') throw malformed(path, 'the file is empty');
+  if (text.trim() === '') throw malformed(path, 'the file is empty');
+  const lines = text.split(/\r?\n/);
+  let whole: unknown;
   try {
-    return [classifyProvenance(JSON.parse(trimmed), path)];
+    whole = parseJson(text, 'signed', `provenance ${path}`);
   } catch (error) {
-    if (!(error instanceof SyntaxError)) throw error;
+    const isLines = lines.filter((l) => l.trim() !== '').length > 1;
+    if (!isLines || !isSlsaLedgerError(error) || error.code !== 'INPUT_JSON_MALFORMED') throw error;
   }
+  if (whole !== undefined) return classifyDocument(whole, path);
   const docs: ProvenanceDocument[] = [];
-  for (const [i, line] of text.split(/\r?\n/).entries()) {
+  for (const [i, line] of lines.entries()) {
     if (line.trim() === '') continue;
     const source = `${path}:${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      throw new SlsaLedgerError(
-        'INPUT_JSON_MALFORMED',
-        `${source} is not valid json: ${(error as Error).message}`,
-        {
-          cause: error,
-          details: { path, line: i + 1 },
-        },
-      );
-    }
-    docs.push(classifyProvenance(value, source));
+    docs.push(...classifyDocument(parseJson(line, 'signed', `provenance ${source}`), source));
   }
   return docs;
 }
 
+/**
+ * One document: a bundle or envelope, or `{"attestations":[{"bundle":…}, …]}` (npm registry's
+ * `/-/npm/v1/attestations/NAME@VERSION`, GitHub's attestations API): each bundle is a document,
+ * named `source#N`; entries without an inline bundle are skipped.
+ */
+function classifyDocument(value: unknown, source: string): ProvenanceDocument[] {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'attestations' in value) {
+    const list = (value as { attestations: unknown }).attestations;
+    if (!Array.isArray(list)) throw malformed(source, 'attestations must be a list');
+    return list.flatMap((a: unknown, i) => {
+      const bundle = (a as { bundle?: unknown } | null)?.bundle;
+      return bundle === undefined || bundle === null ? [] : [classifyProvenance(bundle, `${source}#${i}`)];
+    });
+  }
+  return [classifyProvenance(value, source)];
+}
+
 /** Reads one provenance file (see parseProvenanceText). */
 export async function readProvenanceFile(path: string): Promise<ProvenanceDocument[]> {
-  return parseProvenanceText(await readInputText(path, 'provenance'), path);
+  return parseProvenanceText(await readInputText(path, 'provenance', { maxBytes: limits.signed.maxBytes }), path);
 }
 
 const PROVENANCE_FILE = /\.(intoto\.jsonl|jsonl|sigstore\.json|sigstore|bundle|json|build\.slsa|slsa|dsse)$/;

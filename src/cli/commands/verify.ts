@@ -1,5 +1,6 @@
 import { verifyArtifacts, type VerifyResult } from '../../app/verify.js';
 import type { VerificationPolicy } from '../../core/verify/types.js';
+import { UsageError } from '../../errors.js';
 import { booleanFlag, keyValueFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
 
@@ -9,31 +10,70 @@ export const command: CommandModule = {
   spec: {
     name: 'verify',
     summary: 'verify artifacts against provenance and a policy',
-    usage: 'verify FILE… --provenance P --source-uri github.com/OWNER/REPO [options]',
+    usage:
+      'verify [FILE…] [--digest ALG:HEX] (--provenance P --source-uri github.com/OWNER/REPO | --repo OWNER/REPO | --owner ORG | --vsa VSA) [options]',
     description:
-      'Checks the signature (--key for key-signed provenance; Sigstore trust for certificate-signed), the payload and predicate types, the builder, the source, every artifact digest among the subjects, and the ref, tag, inputs and commit asked for (slsa-verifier semantics; the first failed check is the answer, exit 1). With several --provenance files or a directory, every artifact gets a verdict line and the exit code is 1 if any fails.',
-    positionals: { name: 'FILE…', min: 1 },
+      'Checks the signature (--key for key-signed provenance; Sigstore trust for certificate-signed), the payload and predicate types, the builder, the source, every artifact digest among the subjects, and the ref, tag, inputs and commit asked for (slsa-verifier semantics; the first failed check is the answer, exit 1). With several --provenance files or a directory, every artifact gets a verdict line and the exit code is 1 if any fails. With --repo or --owner it checks with `gh attestation verify` semantics, fetching the attestations from GitHub unless --provenance is given. With --vsa it checks a verification summary attestation as slsa-verifier verify-vsa does.',
+    positionals: { name: 'FILE…', min: 0 },
     options: {
-      provenance: { ...s('FILE', 'provenance file or directory of them'), multiple: true, required: true },
-      'source-uri': { ...s('URI', 'expected source repository, github.com/OWNER/REPO'), required: true },
+      provenance: { ...s('FILE', 'provenance file or directory of them'), multiple: true },
+      digest: { ...s('ALG:HEX', 'an artifact by digest, without the file (sha256:…, sha512:…)'), multiple: true },
+      'source-uri': s('URI', 'expected source repository, github.com/OWNER/REPO'),
       'source-tag': s('TAG', 'expected tag, exactly'),
       'source-versioned-tag': s('TAG', 'expected semver tag: major must match, minor/patch if given'),
       'source-branch': s('BRANCH', 'expected branch'),
       'builder-id': s('ID', 'expected builder id (name[@version])'),
       'build-workflow-input': { ...s('K=V', 'expected workflow_dispatch input'), multiple: true },
       commit: s('SHA', 'expected source commit'),
-      key: s('PEM', 'public key (pem) for key-signed provenance'),
-      'trusted-root': s('FILE', 'sigstore trusted_root.json for certificate-signed provenance'),
+      'predicate-type': s(
+        'URI',
+        'predicate type to verify (default slsa provenance; https://in-toto.io/attestation/release/v0.1 for release attestations)',
+      ),
+      key: { ...s('PEM', 'public key (pem) for key-signed provenance; repeat for rotated keys'), multiple: true },
+      'trusted-root': s('FILE', 'sigstore trusted_root.json, or the output of gh attestation trusted-root'),
       offline: { type: 'boolean', description: 'never fetch trust material' },
       'print-provenance': { type: 'boolean', description: 'print the verified statement json on stdout' },
+      repo: s('OWNER/REPO', 'gh mode: the repository the artifact belongs to (fetches attestations)'),
+      owner: s('ORG', 'gh mode: the organisation the artifact belongs to (fetches attestations)'),
+      'signer-workflow': s('[HOST/]OWNER/REPO/PATH', 'gh mode: workflow that signed (a reusable workflow)'),
+      'signer-repo': s('OWNER/REPO', 'gh mode: repository of the workflow that signed'),
+      'cert-identity': s('URI', 'gh mode: the certificate identity, exactly'),
+      'cert-identity-regex': s('REGEX', 'gh mode: the certificate identity, as a regular expression'),
+      'cert-oidc-issuer': s('URI', 'gh mode: oidc issuer (default https://token.actions.githubusercontent.com)'),
+      'deny-self-hosted-runners': { type: 'boolean', description: 'gh mode: refuse self-hosted runners' },
+      'source-digest': s('SHA', 'gh mode: the source commit the certificate names'),
+      'source-ref': s('REF', 'gh mode: the source ref the certificate names'),
+      'signer-digest': s('SHA', 'gh mode: the signing workflow commit the certificate names'),
+      limit: s('N', 'gh mode: attestations to fetch at most (1..1000, default 30)'),
+      vsa: s('FILE', 'a verification summary attestation to check (as slsa-verifier verify-vsa)'),
+      'verifier-id': s('ID', '--vsa: the expected verifier.id'),
+      'resource-uri': s('URI', '--vsa: the expected resourceUri'),
+      'verified-level': { ...s('LEVEL', '--vsa: a level the vsa must state (SLSA_BUILD_LEVEL_3)'), multiple: true },
+      'public-key-id': s('ID', '--vsa: the key id the signature must name'),
     },
     examples: [
       'slsa-ledger verify app.tar.gz --provenance app.sigstore.json --key signing.pub --source-uri github.com/o/r --source-tag v1.2.3',
       'slsa-ledger verify dist/* --provenance provenance/ --source-uri github.com/o/r --trusted-root trusted_root.json --offline',
+      'slsa-ledger verify sigstore-2.1.0.tgz --provenance attestations.json --source-uri github.com/sigstore/sigstore-js --builder-id https://github.com/actions/runner/github-hosted',
+      'slsa-ledger verify app.zip --repo o/r --signer-workflow o/r/.github/workflows/release.yml',
+      'slsa-ledger verify --digest sha256:… --vsa app.vsa.json --key verifier.pub --verifier-id https://example.com/verifier --resource-uri git+https://github.com/o/r',
     ],
   },
   async run(args, ctx) {
     const opt = (name: string): string | undefined => stringFlag(args, name);
+    if (opt('vsa') !== undefined) {
+      const { runVerifyVsa } = await import('./verify-vsa.js');
+      return runVerifyVsa(args, ctx);
+    }
+    if (opt('repo') !== undefined || opt('owner') !== undefined) {
+      const { runVerifyGithub } = await import('./verify-github.js');
+      return runVerifyGithub(args, ctx);
+    }
+    if (opt('source-uri') === undefined) {
+      throw new UsageError('USAGE_MISSING_FLAG', 'verify needs --source-uri github.com/OWNER/REPO (or --repo/--owner)', {
+        details: { flag: 'source-uri' },
+      });
+    }
     const inputs = keyValueFlag(args, 'build-workflow-input');
     const policy: VerificationPolicy = {
       sourceUri: opt('source-uri') ?? '',
@@ -43,48 +83,60 @@ export const command: CommandModule = {
         sourceBranch: opt('source-branch'),
         builderId: opt('builder-id'),
         commit: opt('commit'),
+        predicateType: opt('predicate-type'),
         buildWorkflowInputs: inputs,
       }),
     };
     const result = await verifyArtifacts({
       artifacts: args.positionals,
+      digests: listFlag(args, 'digest'),
       provenance: listFlag(args, 'provenance'),
       policy,
       offline: booleanFlag(args, 'offline'),
       cwd: ctx.cwd,
       env: ctx.env,
       logger: ctx.logger,
-      ...defined({ key: opt('key'), trustedRoot: opt('trusted-root') }),
+      keys: listFlag(args, 'key'),
+      ...defined({ trustedRoot: opt('trusted-root') }),
     });
-    const { statements, ...summary } = result;
-    return {
-      result: summary,
-      human: renderVerdicts(result),
-      ...(booleanFlag(args, 'print-provenance')
-        ? { stdout: statements.map((st) => JSON.stringify(st)).join('\n') }
-        : {}),
-      ...(result.ok ? {} : { exitCode: 1 }),
-    };
+    return renderResult(result, booleanFlag(args, 'print-provenance'));
   },
 };
 
+/** The command's answer for a VerifyResult (shared with gh mode). */
+export function renderResult(
+  result: VerifyResult,
+  printProvenance: boolean,
+): { result: unknown; human: string; stdout?: string; exitCode?: number } {
+  const { statements, ...summary } = result;
+  return {
+    result: summary,
+    human: renderVerdicts(result),
+    ...(printProvenance ? { stdout: statements.map((st) => JSON.stringify(st)).join('\n') } : {}),
+    ...(result.ok ? {} : { exitCode: 1 }),
+  };
+}
+
 function renderVerdicts(result: VerifyResult): string {
-  const lines = result.verdicts.map((v) =>
-    v.ok
-      ? `PASSED ${v.artifact}  (${v.provenance ?? ''}, builder ${v.builderId ?? ''})`
-      : `FAILED ${v.artifact}  ${v.code ?? ''}: ${v.message ?? ''}`,
+  const lines = result.unreadable.map((u) => `UNREADABLE ${u.provenance}  ${u.code}: ${u.message}`);
+  lines.push(
+    ...result.verdicts.map((v) =>
+      v.ok
+        ? `PASSED ${v.artifact}  (${v.provenance ?? ''}, builder ${v.builderId ?? ''}${(v.matched?.length ?? 0) > 1 ? `, ${v.matched?.length} attestations matched` : ''})`
+        : `FAILED ${v.artifact}  ${v.code ?? ''}: ${v.message ?? ''}`,
+    ),
   );
   const failed = result.verdicts.filter((v) => !v.ok).length;
   lines.push(
-    failed === 0
+    failed === 0 && result.unreadable.length === 0
       ? `verified ${result.verdicts.length} artifact(s)`
-      : `${failed} of ${result.verdicts.length} artifact(s) failed verification`,
+      : `${failed} of ${result.verdicts.length} artifact(s) failed verification${result.unreadable.length > 0 ? `, ${result.unreadable.length} provenance file(s) unreadable` : ''}`,
   );
   return lines.join('\n');
 }
 
 /** Drops undefined fields, so absent flags stay absent (exactOptionalPropertyTypes). */
-function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+export function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
     [K in keyof T]?: Exclude<T[K], undefined>;
   };

@@ -78,7 +78,55 @@ describe('decodeStatement', () => {
   it.each([
     ['not json', 'nope'],
     ['not utf-8', '\uFFFD'],
+  ])('refuses a statement that is %s with INPUT_JSON_MALFORMED', (_name, payload) => {
+    const raw = payload === '\uFFFD' ? new Uint8Array([0xff, 0xfe]) : bytes(payload);
+    expect(() => parseStatement(raw, 'f')).toThrowCode('INPUT_JSON_MALFORMED');
+  });
+  it.each([
+    [
+      'subject twice',
+      '{"_type":"t","subject":[],"subject":[{"name":"a","digest":{"sha256":"00"}}],"predicateType":"p","predicate":{}}',
+    ],
+    [
+      'Subject beside subject',
+      '{"_type":"t","Subject":[],"subject":[{"name":"a","digest":{"sha256":"00"}}],"predicateType":"p","predicate":{}}',
+    ],
+    [
+      'a digest algorithm twice',
+      '{"_type":"t","subject":[{"name":"a","digest":{"sha256":"00","sha256":"11"}}],"predicateType":"p","predicate":{}}',
+    ],
+    [
+      'case-variant keys deep in the predicate',
+      '{"_type":"t","subject":[{"name":"a","digest":{"sha256":"00"}}],"predicateType":"p","predicate":{"builder":{"id":"a","ID":"b"}}}',
+    ],
+  ])('refuses a statement with %s (INPUT_JSON_DUPLICATE_KEY)', (_name, payload) => {
+    expect(() => parseStatement(bytes(payload), 'f')).toThrowCode('INPUT_JSON_DUPLICATE_KEY');
+  });
+  it('accepts in-toto v1.1 subjects: a uri instead of a name, any digest algorithm', () => {
+    const st = parseStatement(
+      bytes(
+        JSON.stringify({
+          ...statement,
+          subject: [
+            { uri: 'pkg:github/o/r@v1', digest: { sha1: 'ab' } },
+            { name: 'x', digest: { sha512: 'cd' } },
+          ],
+        }),
+      ),
+      'f',
+    );
+    expect(st.subject.map((s) => s.uri ?? s.name)).toEqual(['pkg:github/o/r@v1', 'x']);
+  });
+  it.each([
     ['an array', '[]'],
+    [
+      'a subject with neither name nor uri',
+      JSON.stringify({ ...statement, subject: [{ digest: { sha256: 'a' } }] }),
+    ],
+    [
+      'a subject with an empty digest set',
+      JSON.stringify({ ...statement, subject: [{ name: 'a', digest: {} }] }),
+    ],
     ['no _type', JSON.stringify({ ...statement, _type: undefined })],
     ['no predicateType', JSON.stringify({ ...statement, predicateType: 1 })],
     ['no subjects', JSON.stringify({ ...statement, subject: [] })],

@@ -3,6 +3,7 @@
 // the path is public; dsse.test.ts checks it is the very function the index exports.
 import { preAuthEncoding } from '@sigstore/core/dist/dsse.js';
 import { SlsaLedgerError, VerificationError } from '../../errors.js';
+import { parseJson } from '../input/strict-json.js';
 import type { DsseEnvelope, InTotoStatement } from '../verify/types.js';
 
 /** The only DSSE payload type slsa-ledger signs or accepts. */
@@ -101,12 +102,9 @@ export function decodeStatement(envelope: DsseEnvelope, source: string): InTotoS
 
 /** Parses statement bytes and checks its shape (not its types: the policy checks those). */
 export function parseStatement(payload: Uint8Array, source: string): InTotoStatement {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
-  } catch {
-    throw malformed(source, 'the payload is not a json in-toto statement');
-  }
+  // strictly, within the `signed` limits: duplicate and case-variant keys refused at every level
+  // (INPUT_JSON_DUPLICATE_KEY), like the bundle or envelope around it
+  const value = parseJson(payload, 'signed', `${source}: in-toto statement`);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed(source, 'the statement must be a json object');
   }
@@ -116,17 +114,23 @@ export function parseStatement(payload: Uint8Array, source: string): InTotoState
   if (!Array.isArray(s.subject) || s.subject.length === 0) {
     throw malformed(source, 'the statement has no subjects');
   }
+  // in-toto v1.1 ResourceDescriptor: a digest set (any algorithm), and a name or a uri
   for (const [i, subject] of s.subject.entries()) {
-    const sub = subject as { name?: unknown; digest?: unknown } | null;
+    const sub = subject as { name?: unknown; uri?: unknown; digest?: unknown } | null;
     const digest = sub?.digest;
     if (
-      typeof sub?.name !== 'string' ||
+      sub === null ||
+      typeof sub !== 'object' ||
+      (sub.name !== undefined && typeof sub.name !== 'string') ||
+      (sub.uri !== undefined && typeof sub.uri !== 'string') ||
+      (sub.name === undefined && sub.uri === undefined) ||
       typeof digest !== 'object' ||
       digest === null ||
       Array.isArray(digest) ||
+      Object.keys(digest).length === 0 ||
       !Object.values(digest).every((d) => typeof d === 'string')
     ) {
-      throw malformed(source, `subject ${i} needs a name and a digest map`);
+      throw malformed(source, `subject ${i} needs a name or a uri, and a digest set`);
     }
   }
   if (typeof s.predicate !== 'object' || s.predicate === null || Array.isArray(s.predicate)) {

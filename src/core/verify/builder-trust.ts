@@ -35,7 +35,24 @@ export const TRUSTED_DELEGATOR_BUILDERS: readonly string[] = [
 /** buildTypes of GitHub artifact attestations (`actions/attest-build-provenance`), current and older. */
 export const GITHUB_ATTESTATION_BUILD_TYPES: readonly string[] = [
   'https://actions.github.io/buildtypes/workflow/v1',
+  // actions/attest-build-provenance before @actions/attest 1.3.0, and the npm CLI's SLSA v1
+  'https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1',
   'https://github.com/Attestations/GitHubActionsWorkflow@v1',
+  // the npm CLI's SLSA v0.2 (`npm publish --provenance`)
+  'https://github.com/npm/cli/gha/v2',
+  'https://github.com/npm/cli/gha@v1',
+];
+
+/**
+ * The builder ids of a workflow that ran on GitHub's runners with no trusted builder in between
+ * (npm CLI provenance, `actions/attest` before 1.3.0): the predicate names the runner, the
+ * certificate the repository's own workflow. `--builder-id` with one of them is slsa-verifier's
+ * `verify-npm-package` trust: the runner environment of the certificate must be GitHub-hosted,
+ * and the provenance must say what the certificate says (source, ref, workflow, commit).
+ */
+export const GITHUB_RUNNER_BUILDER_IDS: readonly string[] = [
+  'https://github.com/actions/runner/github-hosted',
+  'https://github.com/actions/runner',
 ];
 
 /**
@@ -88,9 +105,11 @@ export function checkBuilderTrust(
   }
   const workflow = parseSigningWorkflow(signer.subjectAlternativeName);
   const isGithubAttestation = GITHUB_ATTESTATION_BUILD_TYPES.includes(facts.buildType);
-  const trusted = isGithubAttestation
-    ? trustGithubAttestation(facts, signer, workflow, policy)
-    : trustGeneratorBuilder(facts, workflow, policy);
+  const trusted = !isGithubAttestation
+    ? trustGeneratorBuilder(facts, workflow, policy)
+    : isGiven(policy.builderId) && GITHUB_RUNNER_BUILDER_IDS.includes(policy.builderId)
+      ? trustGithubRunner(facts, signer, policy.builderId)
+      : trustGithubAttestation(facts, signer, workflow, policy);
   checkCertificateSource(facts, signer, policy);
   return trusted;
 }
@@ -209,7 +228,10 @@ function trustGithubAttestation(
       { expected: 'refs/tags/vX.Y.Z', actual: workflow.ref },
     );
   }
-  if (!builderIdMatchesFull(facts.builderId, certificateBuilder)) {
+  // the first GitHub workflow buildType names the runner, not the workflow, as the builder
+  const namesRunner =
+    GITHUB_RUNNER_BUILDER_IDS.includes(facts.builderId) && runnerMatches(facts.builderId, signer);
+  if (!namesRunner && !builderIdMatchesFull(facts.builderId, certificateBuilder)) {
     fail(
       'VERIFY_BUILDER_MISMATCH',
       `provenance names builder ${facts.builderId}, but ${certificateBuilder} signed it`,
@@ -217,6 +239,40 @@ function trustGithubAttestation(
     );
   }
   return certificateBuilder;
+}
+
+/** The runner the predicate names must be the one the certificate certifies (Fulcio 1.11). */
+function runnerMatches(builderId: string, signer: SignerIdentity & { kind: 'certificate' }): boolean {
+  // certificates before the runner-environment extension name no runner: github-hosted is all a
+  // GitHub workflow certificate then certified (slsa-verifier treats the short id so)
+  const env = signer.runnerEnvironment ?? 'github-hosted';
+  return env === 'github-hosted' && GITHUB_RUNNER_BUILDER_IDS.includes(builderId);
+}
+
+/**
+ * slsa-verifier's npm trust (`verify-npm-package --builder-id https://github.com/actions/runner/github-hosted`):
+ * the repository's own workflow signed, on a GitHub-hosted runner, and the provenance names that
+ * runner (with or without `/github-hosted`, as older provenance does).
+ */
+function trustGithubRunner(
+  facts: ProvenanceFacts,
+  signer: SignerIdentity & { kind: 'certificate' },
+  builderId: string,
+): string {
+  if (signer.runnerEnvironment !== undefined && signer.runnerEnvironment !== 'github-hosted') {
+    fail(
+      'VERIFY_BUILDER_MISMATCH',
+      `--builder-id ${builderId} needs a github-hosted runner, the certificate says ${signer.runnerEnvironment}`,
+      { expected: 'github-hosted', actual: signer.runnerEnvironment },
+    );
+  }
+  if (!GITHUB_RUNNER_BUILDER_IDS.includes(facts.builderId)) {
+    fail('VERIFY_BUILDER_MISMATCH', `builder id mismatch: expected ${builderId}, found ${facts.builderId}`, {
+      expected: builderId,
+      actual: facts.builderId,
+    });
+  }
+  return builderId;
 }
 
 /** The source is taken from the certificate, and the predicate must say the same (DESIGN.md §3). */

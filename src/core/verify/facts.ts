@@ -1,6 +1,9 @@
 import { VerificationError } from '../../errors.js';
 import * as generator from './facts/slsa-github-generator.js';
-import { slsaV1GithubWorkflowFacts } from './facts/slsa-v1-github-workflow.js';
+import {
+  slsaV1GithubActionsBuildtypesFacts,
+  slsaV1GithubWorkflowFacts,
+} from './facts/slsa-v1-github-workflow.js';
 import type { InTotoStatement, ProvenanceFacts } from './types.js';
 
 export { normalizeRepositoryUri, splitGitUri } from './facts/uri.js';
@@ -21,6 +24,10 @@ const extractors: readonly FactsExtractor[] = [
   generator.slsaGeneratorContainerV02Facts,
   generator.slsaGeneratorDelegatorV1Facts,
   generator.slsaGeneratorLowPermsDelegatorV1Facts,
+  generator.slsaContainerBasedV1Facts,
+  slsaV1GithubActionsBuildtypesFacts,
+  generator.npmCliGhaV2Facts,
+  generator.npmCliGhaV1Facts,
 ];
 
 /** The predicate types `verify` accepts at all (SLSA v1 and v0.2). */

@@ -1,4 +1,4 @@
-import { UsageError, VerificationError } from '../../errors.js';
+import { SlsaLedgerError, UsageError, VerificationError } from '../../errors.js';
 import { checkBuilderTrust } from './builder-trust.js';
 import { extractFacts, normalizeRepositoryUri, SUPPORTED_PREDICATE_TYPES } from './facts.js';
 import type {
@@ -47,6 +47,23 @@ export function checkProvenance(input: CheckProvenanceInput): VerifiedProvenance
       actual: statement._type,
     });
   }
+  const wanted = policy.predicateType;
+  if (wanted !== undefined && statement.predicateType !== wanted) {
+    fail('VERIFY_PREDICATE_TYPE_INVALID', `predicate type ${statement.predicateType} is not ${wanted}`, {
+      expected: wanted,
+      actual: statement.predicateType,
+    });
+  }
+  if (RELEASE_PREDICATE_TYPES.includes(statement.predicateType)) {
+    if (wanted === undefined) {
+      fail(
+        'VERIFY_PREDICATE_TYPE_INVALID',
+        `${statement.predicateType} is a release attestation: choose it with --predicate-type`,
+        { expected: SUPPORTED_PREDICATE_TYPES, actual: statement.predicateType },
+      );
+    }
+    return checkReleaseAttestation({ statement, signer, artifacts, policy });
+  }
   if (!SUPPORTED_PREDICATE_TYPES.includes(statement.predicateType)) {
     fail(
       'VERIFY_PREDICATE_TYPE_INVALID',
@@ -77,23 +94,110 @@ export function checkSource(facts: ProvenanceFacts, sourceUri: string): void {
   }
 }
 
-/** Every artifact's SHA-256 must be the `sha256` digest of some subject. */
+/** The digests an artifact is known by (`sha256` and `digests`), lower-case. */
+export function artifactDigests(artifact: ArtifactDigest): Record<string, string> {
+  const all: Record<string, string> = {};
+  for (const [alg, hex] of Object.entries(artifact.digests ?? {})) all[alg] = hex.toLowerCase();
+  if (artifact.sha256 !== '') all.sha256 = artifact.sha256.toLowerCase();
+  return all;
+}
+
+/** The subject an artifact matches: one digest algorithm in common, with the same value. */
+export function matchingSubject(
+  statement: InTotoStatement,
+  artifact: ArtifactDigest,
+): InTotoStatement['subject'][number] | undefined {
+  const known = Object.entries(artifactDigests(artifact));
+  return statement.subject.find((s) =>
+    known.some(([alg, hex]) => typeof s.digest[alg] === 'string' && s.digest[alg].toLowerCase() === hex),
+  );
+}
+
+/** The name a subject goes by: its `name`, else its `uri` (in-toto v1.1). */
+export function subjectLabel(subject: InTotoStatement['subject'][number]): string {
+  return subject.name ?? subject.uri ?? '';
+}
+
+/**
+ * Every artifact must be a subject: a digest algorithm both know (sha256, sha512, … as the
+ * statement's in-toto v1.1 digest sets name them), with the same value.
+ */
 export function checkSubjects(
   statement: InTotoStatement,
   artifacts: readonly ArtifactDigest[],
 ): (ArtifactDigest & { subject: string })[] {
   return artifacts.map((artifact) => {
-    const sha256 = artifact.sha256.toLowerCase();
-    const subject = statement.subject.find((s) => s.digest.sha256?.toLowerCase() === sha256);
+    const subject = matchingSubject(statement, artifact);
     if (subject === undefined) {
+      const digests = artifactDigests(artifact);
       fail(
         'VERIFY_SUBJECT_DIGEST_MISMATCH',
-        `artifact ${artifact.name} (sha256 ${sha256}) is not a subject of the provenance`,
-        { artifact: artifact.name, sha256, subjects: statement.subject.map((s) => s.name) },
+        `artifact ${artifact.name} (${Object.entries(digests)
+          .map(([a, h]) => `${a} ${h}`)
+          .join(', ')}) is not a subject of the provenance`,
+        { artifact: artifact.name, ...digests, subjects: statement.subject.map(subjectLabel) },
       );
     }
-    return { name: artifact.name, sha256, subject: subject.name };
+    return { ...artifact, sha256: artifact.sha256.toLowerCase(), subject: subjectLabel(subject) };
   });
+}
+
+/** GitHub's release attestations (immutable releases), signed by GitHub itself. */
+export const RELEASE_PREDICATE_TYPES: readonly string[] = [
+  'https://in-toto.io/attestation/release/v0.1',
+  'https://in-toto.io/attestation/release/v0.2',
+];
+
+/** The identity GitHub signs release attestations with (gh release verify's policy). */
+export const GITHUB_RELEASE_SIGNER = 'https://dotcom.releases.github.com';
+
+/**
+ * A GitHub release attestation (`--predicate-type https://in-toto.io/attestation/release/v0.1`):
+ * signed by GitHub's release attester (certificate SAN `https://dotcom.releases.github.com`, as
+ * `gh release verify` requires; its statement is then GitHub's word), for the repository
+ * `--source-uri` names (`predicate.repository`), at `--source-tag` (`predicate.tag`), at `--commit`
+ * (the `pkg:github/OWNER/REPO@TAG` subject's `sha1`); the artifacts must be subjects.
+ */
+export function checkReleaseAttestation(input: CheckProvenanceInput): VerifiedProvenance {
+  const { statement, signer, artifacts, policy } = input;
+  if (signer.kind !== 'certificate' || signer.subjectAlternativeName !== GITHUB_RELEASE_SIGNER) {
+    fail(
+      'VERIFY_UNTRUSTED_BUILDER',
+      `a release attestation must be signed by ${GITHUB_RELEASE_SIGNER}, found ${signer.kind === 'certificate' ? signer.subjectAlternativeName : `key ${signer.keyId}`}`,
+      { expected: GITHUB_RELEASE_SIGNER },
+    );
+  }
+  const predicate = (statement.predicate ?? {}) as Record<string, unknown>;
+  const str = (k: string): string | undefined => (typeof predicate[k] === 'string' ? predicate[k] : undefined);
+  const repository = str('repository');
+  const tag = str('tag');
+  if (repository === undefined || tag === undefined) {
+    throw new SlsaLedgerError('INPUT_PROVENANCE_MALFORMED', 'release attestation needs predicate.repository and predicate.tag');
+  }
+  const release = statement.subject.find((s) => s.uri?.startsWith('pkg:github/') === true);
+  const facts: ProvenanceFacts = {
+    predicateType: statement.predicateType,
+    buildType: statement.predicateType,
+    builderId: GITHUB_RELEASE_SIGNER,
+    sourceRepository: `github.com/${repository}`.toLowerCase(),
+    sourceRef: `refs/tags/${tag}`,
+    sourceCommit: release?.digest.sha1 ?? release?.digest.gitCommit,
+    workflowInputs: undefined,
+    workflowPath: undefined,
+  };
+  const expected = normalizeRepositoryUri(policy.sourceUri).toLowerCase();
+  if (facts.sourceRepository !== expected) {
+    fail('VERIFY_SOURCE_MISMATCH', `source mismatch: expected ${expected}, the release is of ${repository}`, {
+      expected,
+      actual: repository,
+    });
+  }
+  const matched = checkSubjects(statement, artifacts);
+  if (policy.sourceTag !== undefined) checkTag(facts, policy.sourceTag);
+  if (policy.sourceVersionedTag !== undefined) checkVersionedTag(facts, policy.sourceVersionedTag);
+  if (policy.sourceBranch !== undefined) checkBranch(facts, policy.sourceBranch);
+  if (policy.commit !== undefined) checkCommit(facts, policy.commit);
+  return { statement, facts, signer, artifacts: matched, builderId: GITHUB_RELEASE_SIGNER };
 }
 
 export function checkWorkflowInputs(

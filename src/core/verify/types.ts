@@ -20,7 +20,12 @@ export interface ResourceDescriptor {
 /** in-toto Statement (v0.1 or v1). */
 export interface InTotoStatement {
   readonly _type: string;
-  readonly subject: readonly { readonly name: string; readonly digest: Readonly<Record<string, string>> }[];
+  /** in-toto v1.1 ResourceDescriptors: a `digest`, and a `name` or a `uri` (or both) */
+  readonly subject: readonly {
+    readonly name?: string;
+    readonly uri?: string;
+    readonly digest: Readonly<Record<string, string>>;
+  }[];
   readonly predicateType: string;
   readonly predicate: unknown;
 }
@@ -71,8 +76,13 @@ export type SignerIdentity =
 /** One artifact to check against the statement's subjects. */
 export interface ArtifactDigest {
   readonly name: string;
-  /** lower-case hex SHA-256 */
+  /** lower-case hex SHA-256 (empty when the artifact is given as another digest only) */
   readonly sha256: string;
+  /**
+   * More digests of the artifact by in-toto algorithm name (`sha512`, `sha384`, `gitCommit`, …),
+   * lower-case hex; a subject matches when it has one of these (or `sha256`) with the same value
+   */
+  readonly digests?: Readonly<Record<string, string>>;
 }
 
 /** Plain data: what the verifier must check. Absent fields are not checked. */
@@ -85,6 +95,11 @@ export interface VerificationPolicy {
   readonly builderId?: string;
   readonly buildWorkflowInputs?: Readonly<Record<string, string>>;
   readonly commit?: string;
+  /**
+   * The predicate type to verify (`--predicate-type`): SLSA provenance v1 or v0.2 when absent;
+   * `https://in-toto.io/attestation/release/v0.1` (or v0.2) selects GitHub's release attestations
+   */
+  readonly predicateType?: string;
 }
 
 export interface VerifiedProvenance {

@@ -550,17 +550,26 @@ describe('verify', () => {
     expect(human.stderr).toContain('2 of 2 artifact(s) failed verification');
   });
 
-  it('batch: a malformed provenance file stops the run with exit 3, naming it', async () => {
+  it('batch: a malformed provenance file is that file\'s verdict, the others still get theirs (exit 1)', async () => {
     const dir = workspace();
     mkdirSync(join(dir, 'prov'));
     await attested(dir, ['notes.txt'], 'prov/good.sigstore.json');
     writeFileSync(join(dir, 'prov/bad.json'), '{"mediaType": ');
+    writeFileSync(join(dir, 'prov/dup.json'), '{"mediaType": "a", "mediaType": "b"}');
     const run = await runCliCaptured(
       ['verify', 'notes.txt', '--provenance', 'prov', '--key', 'ed.pub', ...policy, '--json'],
       { cwd: dir, env: baseEnv },
     );
-    expect(run.code).toBe(3);
-    expect(run.json().error?.message).toContain('bad.json');
+    expect(run.code).toBe(1);
+    const result = run.json().result as {
+      verdicts: { ok: boolean; artifact: string }[];
+      unreadable: { provenance: string; code: string }[];
+    };
+    expect(result.verdicts).toEqual([expect.objectContaining({ ok: true, artifact: 'notes.txt' })]);
+    expect(result.unreadable.map((u) => [u.provenance.split('/').pop(), u.code])).toEqual([
+      ['bad.json', 'INPUT_JSON_MALFORMED'],
+      ['dup.json', 'INPUT_JSON_DUPLICATE_KEY'],
+    ]);
   });
 });
 

@@ -125,7 +125,9 @@ function extractDelegator(
       (repository === undefined ? undefined : normalizeRepositoryUri(`https://github.com/${repository}`)),
     sourceRef: fromUri?.ref ?? optionalString(internal?.GITHUB_REF),
     sourceCommit:
-      optionalString(record(dependency?.digest)?.gitCommit) ?? optionalString(internal?.GITHUB_SHA),
+      optionalString(record(dependency?.digest)?.gitCommit) ??
+      optionalString(record(dependency?.digest)?.sha1) ??
+      optionalString(internal?.GITHUB_SHA),
     workflowInputs: stringifyInputs(record(internal?.GITHUB_EVENT_PAYLOAD)?.inputs),
     workflowPath: workflowPath === '' ? undefined : workflowPath,
   };
@@ -159,3 +161,14 @@ export const slsaGeneratorDelegatorV1Facts = delegator(`${GENERATOR_BUILD_TYPE}/
 export const slsaGeneratorLowPermsDelegatorV1Facts = delegator(
   `${GENERATOR_BUILD_TYPE}/delegator-lowperms-generic@v0`,
 );
+
+/**
+ * SLSA v1, slsa-github-generator's container-based builder (`builder_container-based_slsa3.yml`):
+ * the source is `resolvedDependencies[0]` (digest `sha1`), falling back to `internalParameters`
+ * as the delegators' (slsa-verifier reads it as v1 provenance, container_based.go).
+ */
+export const slsaContainerBasedV1Facts = delegator('https://slsa.dev/container-based-build/v0.1?draft');
+/** SLSA v0.2 written by the npm CLI (`npm publish --provenance`) before SLSA v1 (npm/cli gha/v2). */
+export const npmCliGhaV2Facts = v02('https://github.com/npm/cli/gha/v2');
+/** SLSA v0.2 written by the npm CLI's first provenance release (npm/cli gha@v1). */
+export const npmCliGhaV1Facts = v02('https://github.com/npm/cli/gha@v1');

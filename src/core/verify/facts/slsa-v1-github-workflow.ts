@@ -1,5 +1,6 @@
 import { SlsaLedgerError } from '../../../errors.js';
-import type { FactsExtractor } from '../facts.js';
+import { buildTypeOf, type FactsExtractor } from '../facts.js';
+import type { ProvenanceFacts } from '../types.js';
 import { splitGitUri } from './uri.js';
 
 function malformed(problem: string): SlsaLedgerError {
@@ -22,10 +23,25 @@ function optionalString(value: unknown): string | undefined {
  * The source is `resolvedDependencies[0]` only (`git+<server>/<repo>@<ref>`, `digest.gitCommit`):
  * one canonical place, so a statement without it has no source and fails the source check.
  */
-export const slsaV1GithubWorkflowFacts: FactsExtractor = {
-  predicateType: 'https://slsa.dev/provenance/v1',
-  buildType: 'https://actions.github.io/buildtypes/workflow/v1',
-  extract(predicate, predicateType) {
+export const slsaV1GithubWorkflowFacts: FactsExtractor = githubWorkflow(
+  'https://actions.github.io/buildtypes/workflow/v1',
+);
+
+/**
+ * The same buildType under its first URI: `actions/attest-build-provenance` before @actions/attest
+ * 1.3.0, and the npm CLI's SLSA v1 provenance (`npm publish --provenance`), whose builder is the
+ * runner (`https://github.com/actions/runner/github-hosted`).
+ */
+export const slsaV1GithubActionsBuildtypesFacts: FactsExtractor = githubWorkflow(
+  'https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1',
+);
+
+function githubWorkflow(buildType: string): FactsExtractor {
+  return { predicateType: 'https://slsa.dev/provenance/v1', buildType, extract };
+}
+
+function extract(predicate: Readonly<Record<string, unknown>>, predicateType: string): ProvenanceFacts {
+  {
     const definition = record(predicate.buildDefinition);
     const runDetails = record(predicate.runDetails);
     const builderId = optionalString(record(runDetails?.builder)?.id);
@@ -43,7 +59,7 @@ export const slsaV1GithubWorkflowFacts: FactsExtractor = {
     const inputs = record(external?.inputs);
     return {
       predicateType,
-      buildType: this.buildType,
+      buildType: buildTypeOf(predicate) ?? '',
       builderId,
       sourceRepository: fromUri?.repository,
       sourceRef: fromUri?.ref,
@@ -56,5 +72,5 @@ export const slsaV1GithubWorkflowFacts: FactsExtractor = {
             ),
       workflowPath: optionalString(workflow?.path),
     };
-  },
-};
+  }
+}
