@@ -81,7 +81,11 @@ export interface VerifyResult {
   readonly batch: boolean;
   readonly verdicts: readonly ArtifactVerdict[];
   /** batch mode: provenance files that could not be read, each with its verdict */
-  readonly unreadable: readonly { readonly provenance: string; readonly code: ErrorCode; readonly message: string }[];
+  readonly unreadable: readonly {
+    readonly provenance: string;
+    readonly code: ErrorCode;
+    readonly message: string;
+  }[];
   /** what the verified provenance says, per provenance document that verified something */
   readonly provenance: readonly {
     readonly source: string;
@@ -137,9 +141,13 @@ const DIGEST_ARGUMENT = /^([A-Za-z0-9_-]{2,32}):([0-9A-Fa-f]{8,256})$/;
 export function parseDigestArgument(value: string): ArtifactDigest {
   const m = DIGEST_ARGUMENT.exec(value);
   if (m === null) {
-    throw new UsageError('USAGE_INVALID_FLAG', `--digest takes ALG:HEX (sha256:…, sha512:…), got '${value}'`, {
-      details: { flag: 'digest', value },
-    });
+    throw new UsageError(
+      'USAGE_INVALID_FLAG',
+      `--digest takes ALG:HEX (sha256:…, sha512:…), got '${value}'`,
+      {
+        details: { flag: 'digest', value },
+      },
+    );
   }
   const alg = m[1] as string;
   const hex = (m[2] as string).toLowerCase();
@@ -159,12 +167,19 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
   const logger = options.logger ?? silentLogger;
   const digestArtifacts = (options.digests ?? []).map(parseDigestArgument);
   if (options.artifacts.length === 0 && digestArtifacts.length === 0) {
-    throw new UsageError('USAGE_MISSING_ARGUMENT', 'verify needs at least one artifact (a file or --digest ALG:HEX)');
+    throw new UsageError(
+      'USAGE_MISSING_ARGUMENT',
+      'verify needs at least one artifact (a file or --digest ALG:HEX)',
+    );
   }
   if (options.provenance.length === 0 && options.documents === undefined) {
-    throw new UsageError('USAGE_MISSING_FLAG', 'verify needs --provenance FILE (or --repo/--owner to fetch)', {
-      details: { flag: 'provenance' },
-    });
+    throw new UsageError(
+      'USAGE_MISSING_FLAG',
+      'verify needs --provenance FILE (or --repo/--owner to fetch)',
+      {
+        details: { flag: 'provenance' },
+      },
+    );
   }
   const cwd = options.cwd ?? process.cwd();
   const at = (p: string): string => resolve(cwd, p);
@@ -200,7 +215,9 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
   // one document given: it is checked as given (slsa-verifier's order: signature first, then the
   // predicate type); several: those of another predicate type are not what was asked for
   const relevant =
-    candidates.length <= 1 ? candidates : candidates.filter((c) => wantedTypes.includes(c.statement.predicateType));
+    candidates.length <= 1
+      ? candidates
+      : candidates.filter((c) => wantedTypes.includes(c.statement.predicateType));
 
   const needsKey = relevant.some((c) => c.doc.kind === 'key-signed');
   const needsTrust = relevant.some((c) => c.doc.kind === 'certificate-signed');
@@ -209,9 +226,13 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
   if (needsKey) {
     if (keyPaths.length === 0) {
       const first = relevant.find((c) => c.doc.kind === 'key-signed');
-      throw new UsageError('USAGE_MISSING_FLAG', `${first?.doc.source ?? ''} is key-signed: pass --key PUBLIC_KEY.pem`, {
-        details: { flag: 'key' },
-      });
+      throw new UsageError(
+        'USAGE_MISSING_FLAG',
+        `${first?.doc.source ?? ''} is key-signed: pass --key PUBLIC_KEY.pem`,
+        {
+          details: { flag: 'key' },
+        },
+      );
     }
     keys = await Promise.all(keyPaths.map((k) => loadPublicKey(at(k))));
   }
@@ -349,7 +370,9 @@ function verifyWithKeys(
   doc: ProvenanceDocument & { kind: 'key-signed' },
   keys: readonly TrustedPublicKey[],
 ): { statement: InTotoStatement; signer: SignerIdentity } {
-  const named = new Set([doc.keyHint, ...doc.envelope.signatures.map((s) => s.keyid)].filter((k) => k !== undefined));
+  const named = new Set(
+    [doc.keyHint, ...doc.envelope.signatures.map((s) => s.keyid)].filter((k) => k !== undefined),
+  );
   const ordered = [...keys.filter((k) => named.has(k.keyId)), ...keys.filter((k) => !named.has(k.keyId))];
   let first: unknown;
   for (const key of ordered) {

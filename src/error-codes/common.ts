@@ -21,6 +21,8 @@ export const commonCodes = {
   /** a symlink, FIFO, socket or device where a regular file was expected */
   INPUT_FILE_NOT_REGULAR: 'invalid-input',
   OUTPUT_WRITE_FAILED: 'unavailable',
+  /** a file the command would create exists (keygen without --force) */
+  OUTPUT_EXISTS: 'usage',
   NETWORK_UNAVAILABLE: 'unavailable',
   NOT_IMPLEMENTED: 'internal',
   INTERNAL: 'internal',

@@ -34,7 +34,10 @@ export function hashableAlgorithms(): readonly string[] {
  * Streams a file once through several hash functions (in-toto names), for subjects that name an
  * artifact by another digest than SHA-256 (npm's sha512, in-toto v1.1 digest sets).
  */
-export async function digestFile(path: string, algorithms: readonly string[]): Promise<Record<string, string>> {
+export async function digestFile(
+  path: string,
+  algorithms: readonly string[],
+): Promise<Record<string, string>> {
   const wanted = algorithms.filter((a) => NODE_NAMES[a] !== undefined);
   if (wanted.length === 0) return {};
   const hashes: [string, Hash][] = wanted.map((a) => [a, createHash(NODE_NAMES[a] as string)]);

@@ -1,8 +1,9 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
 import { SlsaLedgerError } from '../errors.js';
 import { computeKeyId } from '../core/verify/key-id.js';
 import type { TrustedPublicKey } from '../core/verify/signature-key.js';
-import { readInputFile } from './files.js';
+import { fileExists, readInputFile } from './files.js';
 
 /** Key types slsa-ledger signs and verifies with. */
 export type KeyType = 'ed25519' | 'ecdsa-p256';
@@ -82,4 +83,96 @@ export async function loadPublicKey(path: string): Promise<TrustedPublicKey & { 
   }
   const keyType = checkKeyType(keyObject, path);
   return { keyObject, keyId: computeKeyId(keyObject), keyType };
+}
+
+/** A freshly generated key pair for key-signed mode, as PEM, with its key id. */
+export interface GeneratedKeyPair {
+  readonly keyType: KeyType;
+  /** PKCS#8 PEM, encrypted (AES-256-CBC, PBES2) when a passphrase was given */
+  readonly privateKeyPem: string;
+  /** SPKI PEM */
+  readonly publicKeyPem: string;
+  /** hex SHA-256 of the SPKI DER: what bundles carry as `publicKey.hint`, DSSE as `keyid` */
+  readonly keyId: string;
+}
+
+/**
+ * Generates an Ed25519 or ECDSA P-256 key pair. The passphrase (from the environment, never a
+ * flag) encrypts the private key; it is not kept. Library API for `keygen` and for ledger signing.
+ */
+export function generateSigningKeyPair(keyType: KeyType, passphrase?: string): GeneratedKeyPair {
+  const { privateKey, publicKey } =
+    keyType === 'ed25519'
+      ? generateKeyPairSync('ed25519')
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const privateKeyPem = privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+    ...(passphrase === undefined || passphrase === '' ? {} : { cipher: 'aes-256-cbc', passphrase }),
+  }) as string;
+  return {
+    keyType,
+    privateKeyPem,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    keyId: computeKeyId(publicKey),
+  };
+}
+
+/**
+ * Writes a generated key pair: the private key with mode 0600 and the public key 0644, each
+ * created exclusively (an existing file is refused unless `overwrite`), so no key is ever
+ * replaced by mistake. A failure leaves no partial private key behind.
+ * @throws `OUTPUT_EXISTS` (exit 2), `OUTPUT_WRITE_FAILED` (exit 5)
+ */
+export async function writeKeyPair(
+  pair: GeneratedKeyPair,
+  paths: { readonly privateKey: string; readonly publicKey: string },
+  overwrite = false,
+): Promise<void> {
+  for (const p of [paths.privateKey, paths.publicKey]) {
+    if (!overwrite && (await fileExists(p))) {
+      throw new SlsaLedgerError('OUTPUT_EXISTS', `${p} exists: pass --force to replace it`, {
+        details: { path: p },
+      });
+    }
+  }
+  const write = async (path: string, data: string, mode: number): Promise<void> => {
+    if (overwrite) await rm(path, { force: true });
+    let handle;
+    try {
+      handle = await open(path, 'wx', mode);
+      await handle.writeFile(data);
+      await handle.chmod(mode);
+      await handle.sync();
+    } catch (error) {
+      await handle?.close();
+      handle = undefined;
+      await rm(path, { force: true });
+      if ((error as { code?: string }).code === 'EEXIST') {
+        throw new SlsaLedgerError('OUTPUT_EXISTS', `${path} exists: pass --force to replace it`, {
+          details: { path },
+        });
+      }
+      throw new SlsaLedgerError('OUTPUT_WRITE_FAILED', `cannot write ${path}: ${(error as Error).message}`, {
+        cause: error,
+        details: { path },
+      });
+    } finally {
+      await handle?.close();
+    }
+  };
+  await write(paths.privateKey, pair.privateKeyPem, 0o600);
+  try {
+    await write(paths.publicKey, pair.publicKeyPem, 0o644);
+  } catch (error) {
+    await rm(paths.privateKey, { force: true });
+    throw error;
+  }
+}
+
+/** Loads several public keys (`--key` repeated, `--trust-key` repeated), each checked as loadPublicKey. */
+export async function loadPublicKeys(
+  paths: readonly string[],
+): Promise<(TrustedPublicKey & { keyType: KeyType })[]> {
+  return Promise.all(paths.map((p) => loadPublicKey(p)));
 }

@@ -66,7 +66,8 @@ function classifyBundle(value: Record<string, unknown>, source: string): Provena
   const envelope = parseEnvelope(value.dsseEnvelope, source);
   const material = (value.verificationMaterial ?? {}) as Record<string, unknown>;
   if (material.publicKey !== undefined) {
-    const hint = (material.publicKey as { hint?: unknown } | null)?.hint;
+    const pk = material.publicKey;
+    const hint = typeof pk === 'object' && pk !== null ? (pk as Record<string, unknown>).hint : undefined;
     return {
       kind: 'key-signed',
       source,
@@ -143,7 +144,7 @@ export function parseProvenanceText(text: string, path: string): ProvenanceDocum
  */
 function classifyDocument(value: unknown, source: string): ProvenanceDocument[] {
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'attestations' in value) {
-    const list = (value as { attestations: unknown }).attestations;
+    const list = value.attestations;
     if (!Array.isArray(list)) throw malformed(source, 'attestations must be a list');
     return list.flatMap((a: unknown, i) => {
       const bundle = (a as { bundle?: unknown } | null)?.bundle;
@@ -155,7 +156,10 @@ function classifyDocument(value: unknown, source: string): ProvenanceDocument[] 
 
 /** Reads one provenance file (see parseProvenanceText). */
 export async function readProvenanceFile(path: string): Promise<ProvenanceDocument[]> {
-  return parseProvenanceText(await readInputText(path, 'provenance', { maxBytes: limits.signed.maxBytes }), path);
+  return parseProvenanceText(
+    await readInputText(path, 'provenance', { maxBytes: limits.signed.maxBytes }),
+    path,
+  );
 }
 
 const PROVENANCE_FILE = /\.(intoto\.jsonl|jsonl|sigstore\.json|sigstore|bundle|json|build\.slsa|slsa|dsse)$/;

@@ -10,6 +10,10 @@ export interface CommandEntry {
 export const commands: Readonly<Record<string, CommandEntry>> = {
   attest: { summary: 'hash artifacts and write signed SLSA provenance', load: () => import('./attest.js') },
   verify: { summary: 'verify artifacts against provenance and a policy', load: () => import('./verify.js') },
+  keygen: {
+    summary: 'make an ed25519 or p-256 key pair for key-signed mode, with its key id',
+    load: () => import('./keygen.js'),
+  },
   record: {
     summary: 'merge a manifest entry into the git ledger and push it',
     load: () => import('./record.js'),

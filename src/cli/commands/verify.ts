@@ -17,7 +17,10 @@ export const command: CommandModule = {
     positionals: { name: 'FILE…', min: 0 },
     options: {
       provenance: { ...s('FILE', 'provenance file or directory of them'), multiple: true },
-      digest: { ...s('ALG:HEX', 'an artifact by digest, without the file (sha256:…, sha512:…)'), multiple: true },
+      digest: {
+        ...s('ALG:HEX', 'an artifact by digest, without the file (sha256:…, sha512:…)'),
+        multiple: true,
+      },
       'source-uri': s('URI', 'expected source repository, github.com/OWNER/REPO'),
       'source-tag': s('TAG', 'expected tag, exactly'),
       'source-versioned-tag': s('TAG', 'expected semver tag: major must match, minor/patch if given'),
@@ -29,7 +32,10 @@ export const command: CommandModule = {
         'URI',
         'predicate type to verify (default slsa provenance; https://in-toto.io/attestation/release/v0.1 for release attestations)',
       ),
-      key: { ...s('PEM', 'public key (pem) for key-signed provenance; repeat for rotated keys'), multiple: true },
+      key: {
+        ...s('PEM', 'public key (pem) for key-signed provenance; repeat for rotated keys'),
+        multiple: true,
+      },
       'trusted-root': s('FILE', 'sigstore trusted_root.json, or the output of gh attestation trusted-root'),
       offline: { type: 'boolean', description: 'never fetch trust material' },
       'print-provenance': { type: 'boolean', description: 'print the verified statement json on stdout' },
@@ -39,7 +45,10 @@ export const command: CommandModule = {
       'signer-repo': s('OWNER/REPO', 'gh mode: repository of the workflow that signed'),
       'cert-identity': s('URI', 'gh mode: the certificate identity, exactly'),
       'cert-identity-regex': s('REGEX', 'gh mode: the certificate identity, as a regular expression'),
-      'cert-oidc-issuer': s('URI', 'gh mode: oidc issuer (default https://token.actions.githubusercontent.com)'),
+      'cert-oidc-issuer': s(
+        'URI',
+        'gh mode: oidc issuer (default https://token.actions.githubusercontent.com)',
+      ),
       'deny-self-hosted-runners': { type: 'boolean', description: 'gh mode: refuse self-hosted runners' },
       'source-digest': s('SHA', 'gh mode: the source commit the certificate names'),
       'source-ref': s('REF', 'gh mode: the source ref the certificate names'),
@@ -48,7 +57,10 @@ export const command: CommandModule = {
       vsa: s('FILE', 'a verification summary attestation to check (as slsa-verifier verify-vsa)'),
       'verifier-id': s('ID', '--vsa: the expected verifier.id'),
       'resource-uri': s('URI', '--vsa: the expected resourceUri'),
-      'verified-level': { ...s('LEVEL', '--vsa: a level the vsa must state (SLSA_BUILD_LEVEL_3)'), multiple: true },
+      'verified-level': {
+        ...s('LEVEL', '--vsa: a level the vsa must state (SLSA_BUILD_LEVEL_3)'),
+        multiple: true,
+      },
       'public-key-id': s('ID', '--vsa: the key id the signature must name'),
     },
     examples: [
@@ -70,9 +82,13 @@ export const command: CommandModule = {
       return runVerifyGithub(args, ctx);
     }
     if (opt('source-uri') === undefined) {
-      throw new UsageError('USAGE_MISSING_FLAG', 'verify needs --source-uri github.com/OWNER/REPO (or --repo/--owner)', {
-        details: { flag: 'source-uri' },
-      });
+      throw new UsageError(
+        'USAGE_MISSING_FLAG',
+        'verify needs --source-uri github.com/OWNER/REPO (or --repo/--owner)',
+        {
+          details: { flag: 'source-uri' },
+        },
+      );
     }
     const inputs = keyValueFlag(args, 'build-workflow-input');
     const policy: VerificationPolicy = {
@@ -136,7 +152,9 @@ function renderVerdicts(result: VerifyResult): string {
 }
 
 /** Drops undefined fields, so absent flags stay absent (exactOptionalPropertyTypes). */
-export function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+export function defined<T extends Record<string, unknown>>(
+  o: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
     [K in keyof T]?: Exclude<T[K], undefined>;
   };

@@ -168,11 +168,15 @@ export function checkReleaseAttestation(input: CheckProvenanceInput): VerifiedPr
     );
   }
   const predicate = (statement.predicate ?? {}) as Record<string, unknown>;
-  const str = (k: string): string | undefined => (typeof predicate[k] === 'string' ? predicate[k] : undefined);
+  const str = (k: string): string | undefined =>
+    typeof predicate[k] === 'string' ? predicate[k] : undefined;
   const repository = str('repository');
   const tag = str('tag');
   if (repository === undefined || tag === undefined) {
-    throw new SlsaLedgerError('INPUT_PROVENANCE_MALFORMED', 'release attestation needs predicate.repository and predicate.tag');
+    throw new SlsaLedgerError(
+      'INPUT_PROVENANCE_MALFORMED',
+      'release attestation needs predicate.repository and predicate.tag',
+    );
   }
   const release = statement.subject.find((s) => s.uri?.startsWith('pkg:github/') === true);
   const facts: ProvenanceFacts = {
