@@ -4,6 +4,12 @@ import { envelopePayload, parseStatement } from '../core/provenance/dsse.js';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { artifactDigests, checkProvenance, matchingSubject } from '../core/verify/policy.js';
+import {
+  checkGithubAttestation,
+  checkGithubPolicyFlags,
+  DEFAULT_GITHUB_PREDICATE_TYPE,
+  type GithubPolicy,
+} from '../core/verify/github-policy.js';
 import { verifyKeySigned, type TrustedPublicKey } from '../core/verify/signature-key.js';
 import type {
   SigstoreTrust,
@@ -56,8 +62,8 @@ export interface VerifyOptions {
   readonly logger?: Logger;
   /** provenance documents already read (e.g. fetched from GitHub's attestations API) */
   readonly documents?: readonly ProvenanceDocument[];
-  /** an extra check of each verified document's signer (gh's certificate policy), in the verdict */
-  readonly checkSigner?: (signer: SignerIdentity, statement: InTotoStatement) => void;
+  /** `gh attestation verify`'s policy instead of slsa-verifier's (`--repo`/`--owner` mode) */
+  readonly githubPolicy?: GithubPolicy;
 }
 
 /** The verdict for one artifact. */
@@ -201,7 +207,11 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     }
   }
   const wantedTypes =
-    options.policy.predicateType === undefined ? DEFAULT_PREDICATE_TYPES : [options.policy.predicateType];
+    options.githubPolicy !== undefined
+      ? [options.githubPolicy.predicateType ?? DEFAULT_GITHUB_PREDICATE_TYPE]
+      : options.policy.predicateType === undefined
+        ? DEFAULT_PREDICATE_TYPES
+        : [options.policy.predicateType];
   const candidates: Candidate[] = [];
   for (const doc of docs) {
     try {
@@ -309,8 +319,10 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     for (const c of matching) {
       try {
         const signed = verifySignature(c);
-        const verified = checkProvenance({ ...signed, artifacts: [artifact], policy: options.policy });
-        options.checkSigner?.(signed.signer, signed.statement);
+        const verified =
+          options.githubPolicy === undefined
+            ? checkProvenance({ ...signed, artifacts: [artifact], policy: options.policy })
+            : checkGithubAttestation({ ...signed, artifacts: [artifact], policy: options.githubPolicy });
         passed.set(c, verified);
         matched.push(c.doc.source);
         verdict ??= {
@@ -492,4 +504,63 @@ export async function verifySigstoreBundle(
     content: verified.content.kind,
     timestamps: verified.timestamps.map((t) => ({ kind: t.kind, time: t.time.toISOString() })),
   };
+}
+
+export interface VerifyWithGithubOptions extends Omit<
+  VerifyOptions,
+  'githubPolicy' | 'policy' | 'documents'
+> {
+  readonly githubPolicy: GithubPolicy;
+  /** attestations to fetch at most (1..1000, default 30) */
+  readonly limit?: number;
+  /** GITHUB_API_URL (default https://api.github.com) */
+  readonly apiUrl?: string;
+  /** GITHUB_TOKEN */
+  readonly token?: string;
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * `gh attestation verify` parity: with `--provenance` the bundles given are checked; without, the
+ * attestations for each artifact's digest are fetched from GitHub's attestations API (repository
+ * or organisation scope), then each is verified under gh's policy and the verdict says which
+ * matched. One pass per artifact is a pass.
+ */
+export async function verifyWithGithub(options: VerifyWithGithubOptions): Promise<VerifyResult> {
+  checkGithubPolicyFlags(options.githubPolicy);
+  const base = { ...options, policy: { sourceUri: '' } };
+  if (options.provenance.length > 0) return verifyArtifacts(base);
+  const cwd = options.cwd ?? process.cwd();
+  const { fetchAttestations } = await import('../io/github-attestations.js');
+  const { classifyProvenance } = await import('../io/provenance-reader.js');
+  const fileDigests = await hashFiles(
+    options.artifacts.map((a) => resolve(cwd, a)),
+    options.logger === undefined ? {} : { logger: options.logger },
+  );
+  const subjects = [
+    ...fileDigests.map((d) => `sha256:${d.sha256}`),
+    ...(options.digests ?? []).map((d) => {
+      const a = parseDigestArgument(d);
+      const [alg, hex] = Object.entries(a.digests ?? {})[0] ?? ['', ''];
+      return `${alg}:${hex}`;
+    }),
+  ];
+  const documents: ProvenanceDocument[] = [];
+  for (const digest of subjects) {
+    const fetched = await fetchAttestations({
+      apiUrl: options.apiUrl ?? 'https://api.github.com',
+      digest,
+      ...(options.githubPolicy.repo === undefined
+        ? { owner: options.githubPolicy.owner }
+        : { repo: options.githubPolicy.repo }),
+      ...(options.token === undefined ? {} : { token: options.token }),
+      ...(options.limit === undefined ? {} : { limit: options.limit }),
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    });
+    (options.logger ?? silentLogger).info(
+      `loaded ${fetched.length} attestation(s) for ${digest} from the github api`,
+    );
+    documents.push(...fetched.map((f) => classifyProvenance(f.bundle, `${f.source} (${digest})`)));
+  }
+  return verifyArtifacts({ ...base, documents });
 }

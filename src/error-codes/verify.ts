@@ -32,6 +32,10 @@ export const verifyCodes = {
   VERIFY_NO_ATTESTATION: 'verification',
   /** a verification summary attestation says something else than asked (verify --vsa) */
   VERIFY_VSA_MISMATCH: 'verification',
+  /** GitHub's attestations API has none for the digest in the repository or organisation */
+  ATTESTATIONS_NOT_FOUND: 'verification',
+  /** GitHub's API rate limit: retry after the reset time (details.resetAt) or set GITHUB_TOKEN */
+  GITHUB_RATE_LIMITED: 'unavailable',
   INPUT_PROVENANCE_MALFORMED: 'invalid-input',
   INPUT_KEY_INVALID: 'invalid-input',
   INPUT_TRUSTED_ROOT_INVALID: 'invalid-input',

@@ -1,0 +1,273 @@
+// GitHub's attestations API, read as `gh attestation verify` reads it (cli/cli
+// pkg/cmd/attestation/api/client.go):
+// - GET /repos/{owner}/{repo}/attestations/{subject_digest} and GET /orgs/{org}/attestations/{subject_digest}
+//   (https://docs.github.com/rest/repos/repos#list-attestations,
+//   https://docs.github.com/rest/orgs/orgs#list-attestations), `subject_digest` = `sha256:HEX`,
+//   `per_page` at most 100, more pages by the `Link: <…>; rel="next"` header's cursor
+//   (https://docs.github.com/rest/using-the-rest-api/using-pagination-in-the-rest-api);
+// - each item holds the bundle inline (`bundle`) or a short-lived signed `bundle_url` serving the
+//   bundle's JSON compressed with raw snappy. The URL is a signed blob-storage address: the GitHub
+//   token is never sent to it.
+// - a 403 or 429 with `x-ratelimit-remaining: 0`, or with `retry-after`, is a rate limit
+//   (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api): GITHUB_RATE_LIMITED,
+//   with the reset time; 404 is "no attestations"; 5xx is retried (gh retries 3 times), then
+//   GITHUB_UNAVAILABLE; another 4xx is GITHUB_REJECTED. The token never appears in a message.
+import { uncompress } from 'snappyjs';
+import { limits } from '../core/input/limits.js';
+import { parseJson } from '../core/input/strict-json.js';
+import { SlsaLedgerError, UnavailableError } from '../errors.js';
+
+export interface FetchAttestationsOptions {
+  /** default https://api.github.com (GITHUB_API_URL) */
+  readonly apiUrl: string;
+  /** GITHUB_TOKEN (optional for public repositories) */
+  readonly token?: string;
+  /** `OWNER/REPO` (repository scope) … */
+  readonly repo?: string;
+  /** … or an organisation */
+  readonly owner?: string;
+  /** `sha256:HEX` (or `sha512:HEX`) */
+  readonly digest: string;
+  /** attestations at most (gh's --limit: 1..1000, default 30) */
+  readonly limit?: number;
+  /** filter by predicate type on the server (newer API; the client filters again) */
+  readonly predicateType?: string;
+  /** injectable for tests; default global fetch */
+  readonly fetch?: typeof fetch;
+  /** waits between retries of a 5xx (ms, default 200 as gh) */
+  readonly retryDelayMs?: number;
+}
+
+export interface FetchedAttestation {
+  /** the bundle JSON, parsed strictly */
+  readonly bundle: unknown;
+  /** where it came from, for verdicts */
+  readonly source: string;
+  readonly repositoryId?: number;
+}
+
+const PER_PAGE_MAX = 100;
+const MAX_LIMIT = 1000;
+const RETRIES = 3;
+
+/** Fetches the attestations for a digest (see the module comment for the behaviour). */
+export async function fetchAttestations(options: FetchAttestationsOptions): Promise<FetchedAttestation[]> {
+  const limit = options.limit ?? 30;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--limit ${limit} is not allowed: 1..${MAX_LIMIT}`, {
+      details: { flag: 'limit' },
+    });
+  }
+  const doFetch = options.fetch ?? fetch;
+  const scope =
+    options.repo !== undefined
+      ? `repos/${options.repo.split('/').map(encodeURIComponent).join('/')}`
+      : `orgs/${encodeURIComponent(options.owner ?? '')}`;
+  const base = options.apiUrl.replace(/\/+$/, '');
+  const query = new URLSearchParams({ per_page: String(Math.min(limit, PER_PAGE_MAX)) });
+  if (options.predicateType !== undefined) query.set('predicate_type', options.predicateType);
+  let url: string | undefined =
+    `${base}/${scope}/attestations/${encodeURIComponent(options.digest)}?${query.toString()}`;
+  const items: { bundle?: unknown; bundle_url?: unknown; repository_id?: unknown }[] = [];
+  const apiOrigin = new URL(base).origin;
+  while (url !== undefined && items.length < limit) {
+    if (new URL(url).origin !== apiOrigin) {
+      throw new SlsaLedgerError('GITHUB_REJECTED', 'the next page is on another host than the api', {
+        details: { url: new URL(url).origin },
+      });
+    }
+    const response = await requestWithRetry(
+      doFetch,
+      url,
+      apiHeaders(options.token),
+      options.retryDelayMs ?? 200,
+    );
+    if (response.status === 404) break;
+    const body = parseJson(
+      await boundedBody(response, limits.apiResponse.maxBytes),
+      'apiResponse',
+      'attestations api answer',
+    ) as {
+      attestations?: unknown;
+    };
+    if (!Array.isArray(body.attestations)) {
+      throw new SlsaLedgerError(
+        'GITHUB_REJECTED',
+        'the attestations api answered without an attestations list',
+      );
+    }
+    items.push(...(body.attestations as typeof items));
+    url = nextLink(response.headers.get('link'));
+  }
+  if (items.length === 0) {
+    throw new SlsaLedgerError(
+      'ATTESTATIONS_NOT_FOUND',
+      `no attestations found for ${options.digest} in ${options.repo ?? options.owner ?? ''}`,
+      {
+        details: { digest: options.digest, scope: options.repo ?? options.owner ?? null },
+      },
+    );
+  }
+  const kept = items.slice(0, limit);
+  return Promise.all(
+    kept.map(async (item, i) => {
+      const source = `github:${options.repo ?? options.owner ?? ''}#${i}`;
+      const repositoryId = typeof item.repository_id === 'number' ? { repositoryId: item.repository_id } : {};
+      if (typeof item.bundle_url === 'string' && item.bundle_url !== '') {
+        return { bundle: await downloadBundle(doFetch, item.bundle_url), source, ...repositoryId };
+      }
+      if (item.bundle !== undefined && item.bundle !== null)
+        return { bundle: item.bundle, source, ...repositoryId };
+      throw new SlsaLedgerError('GITHUB_REJECTED', `attestation ${i} has neither a bundle nor a bundle url`);
+    }),
+  );
+}
+
+function apiHeaders(token: string | undefined): Record<string, string> {
+  return {
+    accept: 'application/vnd.github+json',
+    'x-github-api-version': '2022-11-28',
+    'user-agent': 'slsa-ledger',
+    ...(token === undefined || token === '' ? {} : { authorization: `Bearer ${token}` }),
+  };
+}
+
+async function requestWithRetry(
+  doFetch: typeof fetch,
+  url: string,
+  headers: Record<string, string>,
+  delayMs: number,
+): Promise<Response> {
+  for (let attempt = 0; ; attempt += 1) {
+    let response: Response;
+    try {
+      response = await doFetch(url, { headers, redirect: 'error' });
+    } catch (cause) {
+      if (attempt < RETRIES) {
+        await sleep(delayMs);
+        continue;
+      }
+      throw new UnavailableError(
+        'GITHUB_UNAVAILABLE',
+        `cannot reach the github api: ${(cause as Error).message}`.toLowerCase(),
+        {
+          cause,
+        },
+      );
+    }
+    if (response.ok || response.status === 404) return response;
+    const remaining = response.headers.get('x-ratelimit-remaining');
+    const retryAfter = response.headers.get('retry-after');
+    if ((response.status === 403 || response.status === 429) && (remaining === '0' || retryAfter !== null)) {
+      const reset = response.headers.get('x-ratelimit-reset');
+      const resetAt =
+        reset !== null && /^\d+$/.test(reset) ? new Date(Number(reset) * 1000).toISOString() : null;
+      throw new UnavailableError(
+        'GITHUB_RATE_LIMITED',
+        `github api rate limit exceeded${resetAt !== null ? `; it resets at ${resetAt}` : ''}${retryAfter !== null ? `; retry after ${retryAfter} s` : ''}${remaining === '0' ? ' (set GITHUB_TOKEN for a higher limit)' : ''}`,
+        {
+          details: {
+            status: response.status,
+            resetAt,
+            retryAfterS: retryAfter === null ? null : Number(retryAfter),
+          },
+        },
+      );
+    }
+    if (response.status >= 500 && attempt < RETRIES) {
+      await sleep(delayMs);
+      continue;
+    }
+    const message = await response.text().then(
+      (t) => {
+        try {
+          const m = (JSON.parse(t) as { message?: unknown }).message;
+          return typeof m === 'string' ? m.slice(0, 200) : '';
+        } catch {
+          return '';
+        }
+      },
+      () => '',
+    );
+    if (response.status >= 500) {
+      throw new UnavailableError('GITHUB_UNAVAILABLE', `the github api answered ${response.status}`, {
+        details: { status: response.status },
+      });
+    }
+    throw new SlsaLedgerError(
+      'GITHUB_REJECTED',
+      `the github api refused the request (${response.status}${message ? `: ${message}` : ''})`,
+      {
+        details: { status: response.status },
+      },
+    );
+  }
+}
+
+async function downloadBundle(doFetch: typeof fetch, url: string): Promise<unknown> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new SlsaLedgerError('GITHUB_REJECTED', 'a bundle url is not a url');
+  }
+  if (parsed.protocol !== 'https:' && parsed.hostname !== '127.0.0.1') {
+    throw new SlsaLedgerError('GITHUB_REJECTED', `a bundle url is not https (${parsed.protocol})`);
+  }
+  // a signed blob-storage url: no GitHub token goes there
+  const response = await requestWithRetry(doFetch, url, { 'user-agent': 'slsa-ledger' }, 200);
+  if (response.status === 404)
+    throw new SlsaLedgerError('GITHUB_REJECTED', 'a bundle url answered 404 (expired?)');
+  const compressed = await boundedBody(response, limits.signed.maxBytes);
+  let json: Buffer;
+  try {
+    json = uncompress(Buffer.from(compressed), limits.signed.maxBytes);
+  } catch (cause) {
+    throw new SlsaLedgerError(
+      'INPUT_PROVENANCE_MALFORMED',
+      `a downloaded bundle is not snappy-compressed json: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
+  return parseJson(json, 'signed', 'downloaded attestation bundle');
+}
+
+async function boundedBody(response: Response, max: number): Promise<Uint8Array> {
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > max)
+    throw new SlsaLedgerError(
+      'INPUT_TOO_LARGE',
+      `an answer of ${declared} bytes is over the limit of ${max}`,
+    );
+  const reader = response.body?.getReader();
+  if (reader === undefined) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = (await reader.read()) as { done: boolean; value: Uint8Array };
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel();
+      throw new SlsaLedgerError('INPUT_TOO_LARGE', `an answer is over the limit of ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The `rel="next"` target of a Link header. */
+export function nextLink(header: string | null): string | undefined {
+  if (header === null) return undefined;
+  for (const part of header.split(',')) {
+    const m = /^\s*<([^>]+)>\s*;\s*rel="next"\s*$/.exec(part);
+    if (m !== null) return m[1];
+  }
+  return undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

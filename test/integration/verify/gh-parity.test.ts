@@ -1,0 +1,251 @@
+// `gh attestation verify` parity: `verify FILE --repo/--owner` fetches the attestations for the
+// artifact's digest from a local stand-in of GitHub's attestations API
+// (test/support/fake-github-attestations.ts), then applies gh's policy flags. Real bundles:
+// cli/cli's GitHub-instance bundle of actions/attest-demo and a reusable-workflow attestation.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliCaptured } from '../../support/cli.js';
+import {
+  startFakeGithubAttestations,
+  type FakeGithubAttestations,
+  type StoredAttestation,
+} from '../../support/fake-github-attestations.js';
+
+const DIR = join(import.meta.dirname, '../../fixtures/vectors/other-tools');
+const GH_ROOTS = join(DIR, 'github-instance/gh-trusted-root.jsonl');
+const WHL = 'gh/github_provenance_demo-0.0.12-py3-none-any.whl';
+const WHL_DIGEST = 'sha256:ae57936def59bc4c75edd3a837d89bcefc6d3a5e31d55a6fa7a71624f92c3c3b';
+const REUSABLE = 'gh/reusable-workflow-artifact';
+const REUSABLE_DIGEST = 'sha256:49a3aa6075e0f49f82843e74b5baa614ad2a588e6675612bf108a0a008c5ac25';
+
+const demoBundle = JSON.parse(
+  readFileSync(join(DIR, 'gh/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl'), 'utf8').split(
+    '\n',
+  )[0] ?? '',
+) as unknown;
+const reusableBundle = JSON.parse(
+  readFileSync(join(DIR, 'gh/reusable-workflow-attestation.sigstore.json'), 'utf8'),
+) as unknown;
+const otherBundle = JSON.parse(
+  readFileSync(join(DIR, 'npm/sigstore-js-2.1.0-bundle.json'), 'utf8'),
+) as unknown;
+
+const stored: StoredAttestation[] = [
+  // an unrelated attestation listed first under the same digest: it fails, the next passes
+  { owner: 'actions', repo: 'attest-demo', repositoryId: 1, digest: WHL_DIGEST, bundle: otherBundle },
+  { owner: 'actions', repo: 'attest-demo', repositoryId: 1, digest: WHL_DIGEST, bundle: demoBundle },
+  {
+    owner: 'malancas',
+    repo: 'attest-demo',
+    repositoryId: 2,
+    digest: REUSABLE_DIGEST,
+    bundle: reusableBundle,
+  },
+];
+
+let api: FakeGithubAttestations;
+beforeAll(async () => {
+  api = await startFakeGithubAttestations({ attestations: stored, bundleUrls: true, token: 'ghs_test' });
+});
+afterAll(async () => api.close());
+
+async function gh(args: string[], env: Record<string, string> = {}, server = api) {
+  const run = await runCliCaptured(['verify', ...args, '--trusted-root', GH_ROOTS, '--offline', '--json'], {
+    cwd: DIR,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', GITHUB_API_URL: server.url, ...env },
+  });
+  return { code: run.code, json: run.json() };
+}
+
+describe('verify --repo/--owner: attestations fetched from the API', () => {
+  it('--repo: fetched (bundle_url, snappy), verified; which attestation matched is reported', async () => {
+    const r = await gh([WHL, '--repo', 'actions/attest-demo']);
+    expect(r.code).toBe(0);
+    expect(r.json.result.verdicts[0]).toMatchObject({
+      ok: true,
+      matched: [expect.stringContaining('github:actions/attest-demo#1')],
+    });
+    // the token never goes to the signed blob url
+    expect(api.requests.filter((q) => q.path.startsWith('/blobs/')).every((q) => !q.authorized)).toBe(true);
+  });
+
+  it('--owner, --digest without the file, and the token from GITHUB_TOKEN', async () => {
+    const r = await gh(['--digest', WHL_DIGEST, '--owner', 'actions'], { GITHUB_TOKEN: 'ghs_test' });
+    expect(r.code).toBe(0);
+    expect(api.requests.some((q) => q.path.startsWith('/orgs/actions/attestations/') && q.authorized)).toBe(
+      true,
+    );
+  });
+
+  it.each([
+    [['--signer-workflow', 'actions/attest-demo/.github/workflows/build-python.yml'], 0, undefined],
+    [
+      [
+        '--signer-workflow',
+        'github.com/actions/attest-demo/.github/workflows/build-python.yml@refs/heads/main',
+      ],
+      0,
+      undefined,
+    ],
+    [['--signer-workflow', 'actions/attest-demo/.github/workflows/build.yml'], 1, 'VERIFY_IDENTITY_MISMATCH'],
+    [
+      ['--signer-workflow', 'actions/attest-demo/.github/workflows/build-python.yml@refs/heads/other'],
+      1,
+      'VERIFY_IDENTITY_MISMATCH',
+    ],
+    [
+      [
+        '--cert-identity',
+        'https://github.com/actions/attest-demo/.github/workflows/build-python.yml@refs/heads/main',
+      ],
+      0,
+      undefined,
+    ],
+    [['--cert-identity-regex', '^https://github\\.com/actions/'], 0, undefined],
+    [
+      ['--cert-oidc-issuer', 'https://token.actions.githubusercontent.com/acme'],
+      1,
+      'VERIFY_OIDC_ISSUER_MISMATCH',
+    ],
+    [['--deny-self-hosted-runners'], 0, undefined],
+    [
+      ['--source-ref', 'refs/heads/main', '--source-digest', 'a6c23b9806c593664f68637c8f9d45dfcf98b2db'],
+      0,
+      undefined,
+    ],
+    [['--source-ref', 'refs/heads/release'], 1, 'VERIFY_CERTIFICATE_POLICY_MISMATCH'],
+    [['--source-digest', 'b'.repeat(40)], 1, 'VERIFY_CERTIFICATE_POLICY_MISMATCH'],
+    [['--signer-digest', 'a6c23b9806c593664f68637c8f9d45dfcf98b2db'], 0, undefined],
+    [['--predicate-type', 'https://spdx.dev/Document/v2.3'], 1, 'VERIFY_NO_ATTESTATION'],
+  ] as const)('gh policy %j -> exit %i', async (flags, code, errorCode) => {
+    const r = await gh([WHL, '--repo', 'actions/attest-demo', ...flags]);
+    expect(r.code).toBe(code);
+    if (errorCode !== undefined) expect(r.json.error?.code).toBe(errorCode);
+  });
+
+  it('a reusable workflow signed: the default (repository) identity fails, --signer-repo passes', async () => {
+    const fromRepo = await runCliCaptured(
+      [
+        'verify',
+        REUSABLE,
+        '--repo',
+        'malancas/attest-demo',
+        '--trusted-root',
+        join(DIR, '../sigstore/trusted_root.json'),
+        '--offline',
+        '--json',
+      ],
+      { cwd: DIR, env: { PATH: process.env.PATH ?? '', GITHUB_API_URL: api.url } },
+    );
+    expect(fromRepo.json().error?.code).toBe('VERIFY_IDENTITY_MISMATCH');
+    const signer = await runCliCaptured(
+      [
+        'verify',
+        REUSABLE,
+        '--repo',
+        'malancas/attest-demo',
+        '--signer-repo',
+        'github/artifact-attestations-workflows',
+        '--trusted-root',
+        join(DIR, '../sigstore/trusted_root.json'),
+        '--offline',
+        '--json',
+      ],
+      { cwd: DIR, env: { PATH: process.env.PATH ?? '', GITHUB_API_URL: api.url } },
+    );
+    expect(signer.code).toBe(0);
+  });
+
+  it('another owner: the certificate names another repository owner (fails closed)', async () => {
+    const r = await gh([
+      '--digest',
+      WHL_DIGEST,
+      '--owner',
+      'actions',
+      '--cert-identity-regex',
+      '.*',
+      '--repo',
+      'mallory/attest-demo',
+    ]);
+    expect(r.code).toBe(2);
+  });
+
+  it('no attestations for the digest: ATTESTATIONS_NOT_FOUND (exit 1)', async () => {
+    const r = await gh(['--digest', `sha256:${'0'.repeat(64)}`, '--repo', 'actions/attest-demo']);
+    expect(r.code).toBe(1);
+    expect(r.json.error?.code).toBe('ATTESTATIONS_NOT_FOUND');
+  });
+
+  it('pagination: per_page and the Link header (one attestation per page)', async () => {
+    const r = await gh([WHL, '--repo', 'actions/attest-demo', '--limit', '1']);
+    // the limit stops at the first (unrelated) attestation, which fails
+    expect(r.code).toBe(1);
+    const all = await gh([WHL, '--repo', 'actions/attest-demo', '--limit', '2']);
+    expect(all.code).toBe(0);
+    const paged = await startFakeGithubAttestations({ attestations: stored });
+    try {
+      const before = paged.requests.length;
+      const p = await gh([WHL, '--repo', 'actions/attest-demo'], {}, paged);
+      expect(p.code).toBe(0);
+      expect(paged.requests.length - before).toBe(1);
+    } finally {
+      await paged.close();
+    }
+  });
+
+  it.each([
+    ['primary', 'GITHUB_RATE_LIMITED', 5],
+    ['secondary', 'GITHUB_RATE_LIMITED', 5],
+  ] as const)('a %s rate limit is a coded error (exit 5)', async (kind, code, exit) => {
+    const limited = await startFakeGithubAttestations({ attestations: stored, rateLimit: kind });
+    try {
+      const r = await gh([WHL, '--repo', 'actions/attest-demo'], {}, limited);
+      expect(r.code).toBe(exit);
+      expect(r.json.error?.code).toBe(code);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('a bad token is refused (GITHUB_REJECTED), and the token appears nowhere in the output', async () => {
+    const run = await runCliCaptured(
+      ['verify', WHL, '--repo', 'actions/attest-demo', '--trusted-root', GH_ROOTS, '--json'],
+      {
+        cwd: DIR,
+        env: { PATH: process.env.PATH ?? '', GITHUB_API_URL: api.url, GITHUB_TOKEN: 'ghp_secret_value' },
+      },
+    );
+    expect(run.json().error?.code).toBe('GITHUB_REJECTED');
+    expect(run.stdout + run.stderr).not.toContain('ghp_secret_value');
+  });
+
+  it('a private repository without a token is 404: no attestations', async () => {
+    const priv = await startFakeGithubAttestations({
+      attestations: stored,
+      privateRepos: ['actions/attest-demo'],
+      token: 't',
+    });
+    try {
+      const r = await gh([WHL, '--repo', 'actions/attest-demo'], {}, priv);
+      expect(r.json.error?.code).toBe('ATTESTATIONS_NOT_FOUND');
+      const withToken = await gh([WHL, '--repo', 'actions/attest-demo'], { GITHUB_TOKEN: 't' }, priv);
+      expect(withToken.code).toBe(0);
+    } finally {
+      await priv.close();
+    }
+  });
+
+  it('--provenance with --repo: the bundles on disk, no API call', async () => {
+    const before = api.requests.length;
+    const r = await gh([
+      WHL,
+      '--repo',
+      'actions/attest-demo',
+      '--provenance',
+      'gh/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl',
+    ]);
+    expect(r.code).toBe(0);
+    expect(api.requests.length).toBe(before);
+  });
+});

@@ -1,0 +1,160 @@
+// A stand-in for GitHub's attestations API on 127.0.0.1, enforcing its documented behaviour:
+// - GET /repos/{owner}/{repo}/attestations/{subject_digest} (docs.github.com/rest/repos/repos#list-attestations)
+//   and GET /orgs/{org}/attestations/{subject_digest} (docs.github.com/rest/orgs/orgs#list-attestations):
+//   `subject_digest` in the form `sha256:HEX_DIGEST` (else 422 "Validation Failed"); owner and repo
+//   names are not case sensitive; `per_page` at most 100 (default 30); `before`/`after` cursors,
+//   the next page named by `Link: <…>; rel="next"` (docs.github.com/rest/using-the-rest-api/using-pagination-in-the-rest-api);
+//   a repository the caller cannot read is 404, as one without attestations;
+// - items `{bundle, repository_id, bundle_url}`: with `bundleUrls` the bundle is not inline
+//   (`bundle: null`) and `bundle_url` is a signed, short-lived URL serving the bundle compressed with
+//   raw snappy (what gh's api/client.go reads); an unsigned or expired URL is 403, and the URL is
+//   refused when a GitHub token is sent to it (a blob store is another host);
+// - a bad token is 401 "Bad credentials"; rate limits (docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api):
+//   primary 403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`, secondary 429 with `retry-after`.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { compress } from 'snappyjs';
+
+export interface StoredAttestation {
+  readonly owner: string;
+  readonly repo: string;
+  readonly repositoryId: number;
+  /** `sha256:HEX` the attestation is listed under */
+  readonly digest: string;
+  readonly bundle: unknown;
+}
+
+export interface FakeGithubAttestationsOptions {
+  readonly attestations: readonly StoredAttestation[];
+  /** serve bundles by `bundle_url` (snappy) instead of inline */
+  readonly bundleUrls?: boolean;
+  /** the token that is valid; requests without one are anonymous (public data) */
+  readonly token?: string;
+  /** repositories only the token may read (`owner/repo`) */
+  readonly privateRepos?: readonly string[];
+  readonly rateLimit?: 'primary' | 'secondary';
+}
+
+export interface FakeGithubAttestations {
+  readonly url: string;
+  /** every request: method, path and query, and whether it carried a token */
+  readonly requests: { path: string; authorized: boolean }[];
+  close(): Promise<void>;
+}
+
+const DIGEST = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
+
+export async function startFakeGithubAttestations(
+  options: FakeGithubAttestationsOptions,
+): Promise<FakeGithubAttestations> {
+  const requests: { path: string; authorized: boolean }[] = [];
+  const blobs = new Map<string, Buffer>();
+  let blobCounter = 0;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const auth = req.headers.authorization;
+    requests.push({ path: `${url.pathname}${url.search}`, authorized: auth !== undefined });
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+      res.end(JSON.stringify(body));
+    };
+
+    if (url.pathname.startsWith('/blobs/')) {
+      if (auth !== undefined) return json(400, { message: 'a signed url takes no authorization header' });
+      const blob = blobs.get(url.pathname);
+      const expires = Number(url.searchParams.get('se') ?? '0');
+      if (blob === undefined || url.searchParams.get('sig') !== 'signed' || expires < Date.now()) {
+        return json(403, { message: 'Server failed to authenticate the request' });
+      }
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      return void res.end(blob);
+    }
+
+    if (options.rateLimit === 'primary') {
+      return json(
+        403,
+        { message: 'API rate limit exceeded' },
+        {
+          'x-ratelimit-limit': '60',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
+        },
+      );
+    }
+    if (options.rateLimit === 'secondary') {
+      return json(429, { message: 'You have exceeded a secondary rate limit' }, { 'retry-after': '60' });
+    }
+    let authorized = false;
+    if (auth !== undefined) {
+      if (options.token === undefined || auth !== `Bearer ${options.token}`)
+        return json(401, { message: 'Bad credentials' });
+      authorized = true;
+    }
+    const m = /^\/(?:repos\/([^/]+)\/([^/]+)|orgs\/([^/]+))\/attestations\/([^/]+)$/.exec(url.pathname);
+    if (m === null || req.method !== 'GET') return json(404, { message: 'Not Found' });
+    const [, owner, repo, org, rawDigest] = m;
+    const digest = decodeURIComponent(rawDigest ?? '');
+    if (!DIGEST.test(digest)) {
+      return json(422, {
+        message: 'Validation Failed',
+        errors: [{ field: 'subject_digest', code: 'invalid' }],
+      });
+    }
+    const scopeOwner = (owner ?? org ?? '').toLowerCase();
+    const scopeRepo = repo?.toLowerCase();
+    const readable = (a: StoredAttestation): boolean =>
+      authorized ||
+      !(options.privateRepos ?? []).some((p) => p.toLowerCase() === `${a.owner}/${a.repo}`.toLowerCase());
+    if (
+      scopeRepo !== undefined &&
+      !(
+        authorized ||
+        !(options.privateRepos ?? []).some((p) => p.toLowerCase() === `${scopeOwner}/${scopeRepo}`)
+      )
+    ) {
+      return json(404, { message: 'Not Found' });
+    }
+    const all = options.attestations.filter(
+      (a) =>
+        a.digest === digest &&
+        a.owner.toLowerCase() === scopeOwner &&
+        (scopeRepo === undefined || a.repo.toLowerCase() === scopeRepo) &&
+        readable(a),
+    );
+    if (all.length === 0) return json(404, { message: 'Not Found' });
+    const perPage = Math.min(Math.max(Number(url.searchParams.get('per_page') ?? '30') || 30, 1), 100);
+    const after = Number(url.searchParams.get('after') ?? '0') || 0;
+    const page = all.slice(after, after + perPage);
+    const next = after + perPage < all.length ? after + perPage : undefined;
+    const headers: Record<string, string> = {};
+    if (next !== undefined) {
+      const n = new URL(url.toString());
+      n.searchParams.set('after', String(next));
+      headers.link = `<http://127.0.0.1:${(server.address() as AddressInfo).port}${n.pathname}${n.search}>; rel="next"`;
+    }
+    json(
+      200,
+      {
+        attestations: page.map((a) => {
+          if (options.bundleUrls !== true) return { bundle: a.bundle, repository_id: a.repositoryId };
+          const path = `/blobs/${(blobCounter += 1)}`;
+          blobs.set(path, compress(Buffer.from(JSON.stringify(a.bundle))));
+          const port = (server.address() as AddressInfo).port;
+          return {
+            bundle: null,
+            repository_id: a.repositoryId,
+            bundle_url: `http://127.0.0.1:${port}${path}?sig=signed&se=${Date.now() + 60_000}`,
+          };
+        }),
+      },
+      headers,
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
