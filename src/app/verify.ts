@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { envelopePayload, parseStatement } from '../core/provenance/dsse.js';
-import type { Logger } from '../core/ports.js';
+import {
+  buildEnvelope,
+  computePae,
+  envelopePayload,
+  IN_TOTO_PAYLOAD_TYPE,
+  parseStatement,
+} from '../core/provenance/dsse.js';
+import type { Logger, Signer } from '../core/ports.js';
+import type { VsaPredicate } from '../core/vsa/vsa.js';
 import { silentLogger } from '../core/ports.js';
 import { artifactDigests, checkProvenance, matchingSubject } from '../core/verify/policy.js';
 import {
@@ -17,6 +24,7 @@ import type {
 } from '../core/verify/signature-sigstore.js';
 import type {
   ArtifactDigest,
+  DsseEnvelope,
   InTotoStatement,
   ProvenanceFacts,
   SignerIdentity,
@@ -563,4 +571,86 @@ export async function verifyWithGithub(options: VerifyWithGithubOptions): Promis
     documents.push(...fetched.map((f) => classifyProvenance(f.bundle, `${f.source} (${digest})`)));
   }
   return verifyArtifacts({ ...base, documents });
+}
+
+export interface VerifyVsaOptions {
+  /** the VSA: a DSSE envelope (JSON or JSON lines) or a Sigstore bundle, key-signed */
+  readonly vsa: string;
+  /** public keys (`--key`, repeatable) */
+  readonly keys: readonly string[];
+  /** the DSSE `keyid` the verifying signature must carry (slsa-verifier's --public-key-id) */
+  readonly publicKeyId?: string;
+  /** the artifacts, hashed (sha256) to subject digests */
+  readonly artifacts?: readonly string[];
+  /** subject digests as given, `ALG:VALUE` (slsa-verifier's --subject-digest) */
+  readonly subjectDigests?: readonly string[];
+  readonly verifierId: string;
+  readonly resourceUri: string;
+  readonly verifiedLevels?: readonly string[];
+  readonly cwd?: string;
+}
+
+/**
+ * Checks a Verification Summary Attestation as slsa-verifier's `verify-vsa` does: a signature by
+ * one of the keys (naming `publicKeyId` when given), then src/core/vsa's checks. Returns the
+ * verified predicate.
+ */
+export async function verifyVsa(
+  options: VerifyVsaOptions,
+): Promise<{ statement: InTotoStatement; predicate: VsaPredicate }> {
+  const cwd = options.cwd ?? process.cwd();
+  if (options.keys.length === 0) {
+    throw new UsageError('USAGE_MISSING_FLAG', 'verify --vsa needs --key PUBLIC_KEY.pem', {
+      details: { flag: 'key' },
+    });
+  }
+  const docs = await readProvenanceFile(resolve(cwd, options.vsa));
+  if (docs.length !== 1 || docs[0]?.kind !== 'key-signed') {
+    throw new SlsaLedgerError(
+      'INPUT_PROVENANCE_MALFORMED',
+      `${options.vsa}: expected one key-signed dsse envelope or bundle`,
+    );
+  }
+  const doc = docs[0];
+  const keys = await Promise.all(options.keys.map((k) => loadPublicKey(resolve(cwd, k))));
+  const envelope =
+    options.publicKeyId === undefined
+      ? doc.envelope
+      : {
+          ...doc.envelope,
+          signatures: doc.envelope.signatures.filter((s) => (s.keyid ?? doc.keyHint) === options.publicKeyId),
+        };
+  if (envelope.signatures.length === 0) {
+    throw new VerificationError(
+      'VERIFY_SIGNATURE_INVALID',
+      `no signature of the vsa names key id ${options.publicKeyId ?? ''}`,
+      {
+        details: { keyId: options.publicKeyId ?? null },
+      },
+    );
+  }
+  const { statement } = verifyWithKeys({ ...doc, envelope }, keys);
+  const fileDigests =
+    options.artifacts === undefined || options.artifacts.length === 0
+      ? []
+      : (await hashFiles(options.artifacts.map((a) => resolve(cwd, a)))).map((d) => `sha256:${d.sha256}`);
+  const { checkVsa } = await import('../core/vsa/vsa.js');
+  const predicate = checkVsa(statement, {
+    subjectDigests: [...fileDigests, ...(options.subjectDigests ?? [])],
+    verifierId: options.verifierId,
+    resourceUri: options.resourceUri,
+    ...(options.verifiedLevels === undefined ? {} : { verifiedLevels: options.verifiedLevels }),
+  });
+  return { statement, predicate };
+}
+
+/**
+ * Signs a VSA statement (src/core/vsa buildVsaStatement) as a DSSE envelope with a Signer (a key
+ * from src/io/key-signer.ts; `keyid` = the key id). For `validate --record` (phase 2) and anyone
+ * who writes VSAs; `verify --vsa` checks the result.
+ */
+export async function signVsa(statement: InTotoStatement, signer: Signer): Promise<DsseEnvelope> {
+  const payload = Buffer.from(JSON.stringify(statement), 'utf8');
+  const signature = await signer.sign(computePae(IN_TOTO_PAYLOAD_TYPE, payload));
+  return buildEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, [{ keyid: signer.keyId, sig: signature }]);
 }

@@ -15,7 +15,11 @@ export interface TrustedPublicKey {
 /** Checks one signature over the PAE: Ed25519 (pure), ECDSA P-256 with SHA-256 (DER, as sigstore signs). */
 export function isValidSignature(key: KeyObject, pae: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return verify(key.asymmetricKeyType === 'ed25519' ? null : 'sha256', pae, key, signature);
+    if (key.asymmetricKeyType === 'ed25519') return verify(null, pae, key, signature);
+    if (verify('sha256', pae, key, signature)) return true;
+    // ECDSA P-256 as r||s (IEEE P1363, 64 bytes), as some signers write it (Google's BCID VSAs;
+    // sigstore's Go verifier accepts it too): the same (r, s), another encoding
+    return signature.byteLength === 64 && verify('sha256', pae, { key, dsaEncoding: 'ieee-p1363' }, signature);
   } catch {
     // a malformed DER signature is an invalid signature, not an internal error
     return false;
