@@ -108,6 +108,56 @@ export {
 } from './core/verify/builder-trust.js';
 /** Loads Sigstore trust material: a trusted_root.json, or public good through TUF (cached); never fetches offline. */
 export { loadSigstoreTrust, type LoadSigstoreTrustOptions } from './io/trust.js';
+/** The Sigstore layer alone: any bundle (DSSE or message signature, certificate or key), Rekor v1/v2, TSA, per-root thresholds. */
+export {
+  verifyBundleSignature,
+  trustedRootsOf,
+  type VerifiedBundle,
+  type VerifyBundleOptions,
+} from './core/verify/signature-sigstore.js';
+/** Reads `--trusted-root`: one trusted_root.json or the JSON lines of `gh attestation trusted-root`. */
+export { readTrustedRootFile } from './io/trust.js';
+/** Refuses a certificate that is not canonical DER (VERIFY_CERTIFICATE_INVALID). */
+export { checkDerCertificate } from './core/verify/der.js';
+/** `gh attestation verify`'s policy as data and checks; the attestations API client. */
+export {
+  checkGithubAttestation,
+  checkGithubSigner,
+  githubSanMatcher,
+  type GithubPolicy,
+} from './core/verify/github-policy.js';
+export { fetchAttestations, type FetchAttestationsOptions } from './io/github-attestations.js';
+/** verify's other entry points: one Sigstore bundle (conformance), gh parity, VSAs. */
+export {
+  verifySigstoreBundle,
+  verifyWithGithub,
+  verifyVsa,
+  signVsa,
+  parseDigestArgument,
+  type VerifySigstoreBundleOptions,
+  type VerifyWithGithubOptions,
+  type VerifyVsaOptions,
+} from './app/verify.js';
+/** SLSA Verification Summary Attestations: build one, check one (slsa-verifier verify-vsa semantics). */
+export {
+  buildVsaStatement,
+  checkVsa,
+  VSA_PREDICATE_TYPE,
+  type BuildVsaOptions,
+  type VsaPredicate,
+  type VsaExpectations,
+} from './core/vsa/vsa.js';
+/** Keys for key-signed mode: make (with their key id), store (0600), load (several, for rotation). */
+export {
+  generateSigningKeyPair,
+  writeKeyPair,
+  loadPublicKeys,
+  loadPrivateKey,
+  loadPublicKey,
+  type GeneratedKeyPair,
+} from './io/keys.js';
+export { keygen, type KeygenOptions, type KeygenResult } from './app/keygen.js';
+export { createKeySigner } from './io/key-signer.js';
 /** Keyless signing: DSSE with a Fulcio certificate, witnessed in Rekor (and a TSA), as a bundle v0.3. */
 export { signWithSigstore, type SigstoreSignOptions } from './io/sigstore-signer.js';
 /** The OIDC identity token for keyless signing (SIGSTORE_ID_TOKEN or GitHub Actions' endpoint). */
