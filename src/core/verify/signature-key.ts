@@ -19,7 +19,9 @@ export function isValidSignature(key: KeyObject, pae: Uint8Array, signature: Uin
     if (verify('sha256', pae, key, signature)) return true;
     // ECDSA P-256 as r||s (IEEE P1363, 64 bytes), as some signers write it (Google's BCID VSAs;
     // sigstore's Go verifier accepts it too): the same (r, s), another encoding
-    return signature.byteLength === 64 && verify('sha256', pae, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    return (
+      signature.byteLength === 64 && verify('sha256', pae, { key, dsaEncoding: 'ieee-p1363' }, signature)
+    );
   } catch {
     // a malformed DER signature is an invalid signature, not an internal error
     return false;

@@ -550,7 +550,7 @@ describe('verify', () => {
     expect(human.stderr).toContain('2 of 2 artifact(s) failed verification');
   });
 
-  it('batch: a malformed provenance file is that file\'s verdict, the others still get theirs (exit 1)', async () => {
+  it("batch: a malformed provenance file is that file's verdict, the others still get theirs (exit 1)", async () => {
     const dir = workspace();
     mkdirSync(join(dir, 'prov'));
     await attested(dir, ['notes.txt'], 'prov/good.sigstore.json');
