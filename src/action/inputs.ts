@@ -73,7 +73,7 @@ export function parseOkExitCodes(text: string): Set<number> {
 interface Envelope {
   ok?: boolean;
   result?: unknown;
-  error?: { code?: string; message?: string };
+  error?: { code?: string; message?: string; details?: { result?: unknown } };
 }
 
 /** The last line of stdout that parses as the --json envelope. */
@@ -102,7 +102,9 @@ export function buildOutputs(envelope: Envelope | undefined, exitCode: number): 
     error_message: envelope?.error?.message ?? '',
     result: envelope?.result === undefined ? '' : JSON.stringify(envelope.result),
   };
-  const result = envelope?.result;
+  // a command that fails after partial work (notify: Slack refused, the issue opened) reports its
+  // result in the error's details; its fields become outputs too, so a workflow can still record them
+  const result = envelope?.result ?? envelope?.error?.details?.result;
   if (typeof result === 'object' && result !== null && !Array.isArray(result)) {
     for (const [key, value] of Object.entries(result as Record<string, unknown>)) {
       if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) || key in out) continue;
