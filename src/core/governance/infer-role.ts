@@ -94,10 +94,14 @@ export function inferJobRoles(job: JobModel): RoleId[] {
     const uses = step.uses?.value.split('@')[0] ?? '';
     if (uses === 'actions/attest-build-provenance' || uses === 'actions/attest')
       roles.add('provenance-writer');
-    if (step.run !== undefined && /\bgh\s+release\s+create\b/.test(step.run.value))
+    if (step.run !== undefined && /\bgh\s+release\s+(create|upload|edit|delete)\b/.test(step.run.value))
       roles.add('release-operator');
     if (tokenPattern.test(stepText(step))) roles.add('release-operator');
   }
+  // a call of slsa-github-generator's reusable workflows makes and signs provenance
+  const called = job.uses?.value.split('@')[0] ?? '';
+  if (/^slsa-framework\/slsa-github-generator\/\.github\/workflows\//.test(called))
+    roles.add('provenance-writer');
   const order: RoleId[] = [
     'release-operator',
     'provenance-writer',
@@ -107,6 +111,19 @@ export function inferJobRoles(job: JobModel): RoleId[] {
     'ingester',
   ];
   return order.filter((r) => roles.has(r));
+}
+
+/** True when the job attests a container image (push-to-registry, or a registry push). */
+export function attestsContainer(job: JobModel): boolean {
+  return job.steps.some((step) => {
+    const uses = step.uses?.value.split('@')[0] ?? '';
+    if (
+      (uses === 'actions/attest-build-provenance' || uses === 'actions/attest') &&
+      step.with['push-to-registry']
+    )
+      return true;
+    return uses === 'docker/build-push-action' || uses === 'docker/login-action';
+  });
 }
 
 /** True when the job has a dispatch step that does not use PROVENANCE_DISPATCH_TOKEN (it uses GITHUB_TOKEN). */
