@@ -364,7 +364,7 @@ export function applyWorkflowChoices(
 ): string {
   let out = text.replace(/^( {2}SLSA_LEDGER_BRANCH: ).*$/m, `$1${o.ledgerBranch}`);
   if (name === 'ledger-check.yml') {
-    out = replaceOnce(out, 'branches: [slsa-ledger]', `branches: [${yamlString(o.ledgerBranch)}]`, name);
+    out = replaceOnce(out, 'branches: [slsa-ledger]', `branches: [${o.ledgerBranch}]`, name);
   }
   if (name === 'slsa-provenance.yml') {
     out = replaceOnce(

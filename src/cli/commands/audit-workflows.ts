@@ -58,7 +58,8 @@ export const command: CommandModule = {
       throw new SlsaLedgerError(
         'AUDIT_FINDINGS',
         `${report.errors} error finding(s) in ${report.files.length} workflow file(s)${out === undefined ? '' : `; report written to ${out}`}`,
-        { details: { files: report.files.length, errors: report.errors, warnings: report.warnings } },
+        // --json callers get the findings as data in the details (never in the message text)
+        { details: { ...report } },
       );
     }
     return {
