@@ -126,7 +126,15 @@ export function attestsContainer(job: JobModel): boolean {
   });
 }
 
-/** True when the job has a dispatch step that does not use PROVENANCE_DISPATCH_TOKEN (it uses GITHUB_TOKEN). */
+/**
+ * True when the job has a dispatch step that can dispatch with GITHUB_TOKEN: it does not use
+ * PROVENANCE_DISPATCH_TOKEN, or it passes GITHUB_TOKEN as the fallback for an unset one.
+ */
 export function dispatchesWithGithubToken(job: JobModel): boolean {
-  return job.steps.some((s) => isDispatchStep(s) && !tokenPattern.test(stepText(s)));
+  return job.steps.some(
+    (s) =>
+      isDispatchStep(s) &&
+      (!tokenPattern.test(stepText(s)) ||
+        /\$\{\{\s*(github\.token|secrets\.GITHUB_TOKEN)\s*\}\}/.test(stepText(s))),
+  );
 }
