@@ -441,6 +441,8 @@ async function planFiles(root: string, choices: ResolvedInit): Promise<PlannedFi
     },
     { target: '.slsa-ledger.yml', content: () => Promise.resolve(Buffer.from(configText(choices))) },
     ...migrations.map((n) => copy(root, `supabase/migrations/${n}`, `supabase/migrations/${n}`)),
+    // the vendored action's `migrate` reads the migrations beside its package.json
+    ...migrations.map((n) => copy(root, `supabase/migrations/${n}`, `${actionDir}/supabase/migrations/${n}`)),
     ...['docs/ops/workflows.mmd', 'docs/ops/workflow-summary.md', 'docs/ops/failure-recovery.md'].map((p) =>
       copy(root, p, p),
     ),

@@ -131,6 +131,10 @@ export function evaluateStringMap(token: TemplateToken | undefined, contexts: Co
 /** An `if:` condition: GitHub wraps a condition without a status function in `success() && (…)`. */
 export function evaluateCondition(token: TemplateToken | undefined, contexts: Contexts, status: StatusView): boolean {
   if (token === undefined) return !status.failed && !status.cancelled;
-  const expression = isBasicExpression(token) ? token.expression : isString(token) ? token.value : 'success()';
+  let expression = isBasicExpression(token) ? token.expression : isString(token) ? token.value : 'success()';
+  // a condition written as `${{ … }}` (on one line or folded over several) is the expression inside
+  const wrapped = /^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(expression);
+  if (wrapped !== null) expression = wrapped[1]!;
+  if (!/\b(success|failure|always|cancelled)\(\)/.test(expression)) expression = `success() && (${expression})`;
   return truthy(evaluate(expression, contexts, status));
 }

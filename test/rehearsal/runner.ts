@@ -269,6 +269,7 @@ export class WorkflowRunner {
       run.jobs.set(id, record);
       // a skipped need makes a job without a status function skip too (success() is false)
       const skippedNeed = needResults.some((c) => c === 'skipped');
+      debug(`${run.name}#${run.id} job ${id}: if ${job.if === undefined ? '(none)' : isBasicExpression(job.if) ? job.if.expression : JSON.stringify(job.if)}`);
       const ok = evaluateCondition(job.if, contexts, { failed: status.failed || skippedNeed, cancelled: false });
       if (!ok) continue;
       debug(`${run.name}#${run.id} job ${id}: start`);

@@ -209,7 +209,8 @@ export class StandIns {
     const p = await world.attestWith(world.publicSigstore, {
       subjectsFrom: join(dir, 'SHA256SUMS'),
       out,
-      format: 'dsse',
+      // v2.1.0 writes a Sigstore bundle (under the .intoto.jsonl name)
+      format: 'bundle',
       workflowUri: `https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/${m[1]}`,
       builderId: `https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/${m[1]}`,
       ref: tagRef,

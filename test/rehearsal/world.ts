@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { githubIdentityToken, startLocalSigstore, type LocalSigstore } from '../support/sigstore-mock.js';
+import { startLocalSigstore, type LocalSigstore } from '../support/sigstore-mock.js';
 import type { Json } from './expr.js';
 import { GithubStandin, type DispatchRequest, type Ruleset } from './github-standin.js';
 import { runProcess, WorkflowRunner, type ProcessResult, type RunRecord, type WorkflowEvent } from './runner.js';
@@ -263,7 +263,14 @@ export class World {
       cwd: string;
     },
   ): Promise<ProcessResult> {
-    const token = githubIdentityToken({ workflowUri: o.workflowUri, repository: this.api.fullName, ref: o.ref, sha: o.sha, eventName: 'workflow_dispatch' });
+    const token = identityToken({
+      jobWorkflowUri: o.workflowUri,
+      // the top-level workflow of the run (a reusable workflow's caller)
+      callerWorkflowRef: `${this.api.fullName}/.github/workflows/slsa-provenance.yml@${o.ref}`,
+      repository: this.api.fullName,
+      ref: o.ref,
+      sha: o.sha,
+    });
     const args = [
       ...(o.files ?? []).map((f) => `'${f}'`),
       ...(o.subjectsFrom === undefined ? [] : ['--subjects-from', `'${o.subjectsFrom}'`]),
@@ -453,6 +460,44 @@ export class World {
       .filter((f) => f.endsWith('manifest-queue.json'))
       .reduce((n, f) => n + (JSON.parse(this.readRepoFile('refs/heads/provenance-queue', f)) as unknown[]).length, 0);
   }
+}
+
+/**
+ * A GitHub Actions OIDC token for the local Fulcio (unsigned: the mock decodes without verifying).
+ * As GitHub issues them (https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#understanding-the-oidc-token):
+ * `job_workflow_ref` is the workflow whose job runs (a reusable workflow's own path: the
+ * certificate SAN) and `workflow_ref` the run's top-level workflow (the caller: the certificate's
+ * Build Config URI).
+ */
+function identityToken(c: {
+  jobWorkflowUri: string;
+  callerWorkflowRef: string;
+  repository: string;
+  ref: string;
+  sha: string;
+}): string {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = {
+    iss: 'https://token.actions.githubusercontent.com',
+    sub: c.jobWorkflowUri,
+    aud: 'sigstore',
+    repository: c.repository,
+    repository_owner: c.repository.split('/')[0],
+    ref: c.ref,
+    sha: c.sha,
+    event_name: 'workflow_dispatch',
+    job_workflow_ref: c.jobWorkflowUri.replace(/^https:\/\/github\.com\//, ''),
+    job_workflow_sha: c.sha,
+    workflow_ref: c.callerWorkflowRef,
+    workflow_sha: c.sha,
+    runner_environment: 'github-hosted',
+    run_id: '1',
+    run_attempt: '1',
+    exp: now + 600,
+    iat: now,
+  };
+  const b64 = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`;
 }
 
 function globMatch(pattern: string, name: string): boolean {

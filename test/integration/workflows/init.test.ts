@@ -43,6 +43,7 @@ describe('init', () => {
       '.github/actions/slsa-ledger/package.json',
       '.slsa-ledger.yml',
       ...migrations.map((n) => `supabase/migrations/${n}`),
+      ...migrations.map((n) => `.github/actions/slsa-ledger/supabase/migrations/${n}`),
       'docs/ops/workflows.mmd',
       'docs/ops/workflow-summary.md',
       'docs/ops/failure-recovery.md',

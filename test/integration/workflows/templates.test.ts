@@ -343,8 +343,8 @@ const seeds: Seed[] = [
     apply: (t) =>
       mutate(
         t,
-        ' &&\n          github.event.workflow_run.head_repository.full_name == github.repository }}',
-        ' }}',
+        ' &&\n      github.event.workflow_run.head_repository.full_name == github.repository',
+        '',
       ),
     at: '  notify:',
   },
