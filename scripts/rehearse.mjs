@@ -25,7 +25,9 @@ try {
     // the rehearsal's own files keep their paths (bin/, the package root) through this define
     define: { 'import.meta.url': JSON.stringify(`file://${join(root, 'test/rehearsal/main.ts')}`) },
     external: ['pg', '@sigstore/*', 'yaml', 'vitest'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
     logLevel: 'warning',
   });
   const r = spawnSync(process.execPath, [out, ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });

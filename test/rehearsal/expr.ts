@@ -82,7 +82,9 @@ export function evaluate(expression: string, contexts: Contexts, status: StatusV
     contextNames,
     [...functions.values()].map(({ name, minArgs, maxArgs }) => ({ name, minArgs, maxArgs })),
   );
-  const dict = new data.Dictionary(...Object.entries(contexts).map(([key, value]) => ({ key, value: toData(value) })));
+  const dict = new data.Dictionary(
+    ...Object.entries(contexts).map(([key, value]) => ({ key, value: toData(value) })),
+  );
   const result = new Evaluator(parser.parse(), dict, functions).evaluate();
   return fromData(result);
 }
@@ -103,7 +105,11 @@ export function asText(value: Json): string {
 }
 
 /** Evaluates a template token (literal, expression, mapping, sequence) to JSON. */
-export function evaluateToken(token: TemplateToken | undefined, contexts: Contexts, status?: StatusView): Json {
+export function evaluateToken(
+  token: TemplateToken | undefined,
+  contexts: Contexts,
+  status?: StatusView,
+): Json {
   if (token === undefined) return null;
   if (isBasicExpression(token)) return evaluate(token.expression, contexts, status);
   if (isString(token)) return token.value;
@@ -111,7 +117,8 @@ export function evaluateToken(token: TemplateToken | undefined, contexts: Contex
   if (isNumber(token)) return token.value;
   if (isMapping(token)) {
     const out: Record<string, Json> = {};
-    for (const pair of token) out[asText(evaluateToken(pair.key, contexts, status))] = evaluateToken(pair.value, contexts, status);
+    for (const pair of token)
+      out[asText(evaluateToken(pair.key, contexts, status))] = evaluateToken(pair.value, contexts, status);
     return out;
   }
   if (isSequence(token)) return [...token].map((t) => evaluateToken(t, contexts, status));
@@ -119,7 +126,10 @@ export function evaluateToken(token: TemplateToken | undefined, contexts: Contex
 }
 
 /** A mapping token evaluated to text values (env:, with:, outputs:). */
-export function evaluateStringMap(token: TemplateToken | undefined, contexts: Contexts): Record<string, string> {
+export function evaluateStringMap(
+  token: TemplateToken | undefined,
+  contexts: Contexts,
+): Record<string, string> {
   const value = evaluateToken(token, contexts);
   const out: Record<string, string> = {};
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
@@ -129,12 +139,17 @@ export function evaluateStringMap(token: TemplateToken | undefined, contexts: Co
 }
 
 /** An `if:` condition: GitHub wraps a condition without a status function in `success() && (…)`. */
-export function evaluateCondition(token: TemplateToken | undefined, contexts: Contexts, status: StatusView): boolean {
+export function evaluateCondition(
+  token: TemplateToken | undefined,
+  contexts: Contexts,
+  status: StatusView,
+): boolean {
   if (token === undefined) return !status.failed && !status.cancelled;
   let expression = isBasicExpression(token) ? token.expression : isString(token) ? token.value : 'success()';
   // a condition written as `${{ … }}` (on one line or folded over several) is the expression inside
   const wrapped = /^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(expression);
   if (wrapped !== null) expression = wrapped[1]!;
-  if (!/\b(success|failure|always|cancelled)\(\)/.test(expression)) expression = `success() && (${expression})`;
+  if (!/\b(success|failure|always|cancelled)\(\)/.test(expression))
+    expression = `success() && (${expression})`;
   return truthy(evaluate(expression, contexts, status));
 }

@@ -95,6 +95,8 @@ export class GithubStandin {
   /** every refusal answered, for the report: `METHOD path: status message` */
   readonly refusals: string[] = [];
   readonly requests: string[] = [];
+  /** pushes the pre-receive hook refused, with GitHub's message */
+  readonly pushRefusals: string[] = [];
   private nextId = 1;
   private nextRunId = 70_000_001;
   private server: Server | undefined;
@@ -139,10 +141,17 @@ export class GithubStandin {
    *   github-actions[bot] cannot be one ("must be part of the ruleset source or owner
    *   organization": https://docs.github.com/repositories/configuring-branches-and-merges-in-your-repository/managing-rulesets/creating-rulesets-for-a-repository#granting-bypass-permissions-for-your-ruleset).
    */
-  decidePush(token: string | undefined, refs: readonly string[]): { ok: true } | { ok: false; message: string } {
+  decidePush(
+    token: string | undefined,
+    refs: readonly string[],
+  ): { ok: true } | { ok: false; message: string } {
     const info = token === undefined ? undefined : this.tokens.get(token);
     if (info === undefined || (info.expiresAt !== undefined && info.expiresAt.getTime() < Date.now())) {
-      return { ok: false, message: 'remote: Invalid username or token. Password authentication is not supported for Git operations.' };
+      return {
+        ok: false,
+        message:
+          'remote: Invalid username or token. Password authentication is not supported for Git operations.',
+      };
     }
     if (info.permissions.contents !== 'write') {
       return { ok: false, message: `remote: Permission to ${this.fullName}.git denied to ${info.login}.` };
@@ -188,28 +197,33 @@ export class GithubStandin {
     res.end(isBytes ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body));
   }
 
-  private route(
-    method: string,
-    url: URL,
-    headers: IncomingMessage['headers'],
-    body: Buffer,
-  ): Reply {
+  private route(method: string, url: URL, headers: IncomingMessage['headers'], body: Buffer): Reply {
     const p = url.pathname;
     if (p === '/__rehearsal/push' && method === 'POST') {
       const { token, refs } = JSON.parse(body.toString('utf8')) as { token?: string; refs: string[] };
-      return json(200, this.decidePush(token || undefined, refs));
+      const decision = this.decidePush(token || undefined, refs);
+      if (!decision.ok) this.pushRefusals.push(`${refs.join(',')}: ${decision.message}`);
+      return json(200, decision);
     }
     const auth = /^(?:token|Bearer) (.+)$/i.exec(String(headers.authorization ?? ''))?.[1];
     const info = auth === undefined ? undefined : this.tokens.get(auth);
     // https://docs.github.com/rest/authentication/authenticating-to-the-rest-api: a bad or
     // expired token is 401 "Bad credentials", never an anonymous answer
-    if (auth !== undefined && (info === undefined || (info.expiresAt !== undefined && info.expiresAt.getTime() < Date.now()))) {
+    if (
+      auth !== undefined &&
+      (info === undefined || (info.expiresAt !== undefined && info.expiresAt.getTime() < Date.now()))
+    ) {
       return json(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
     }
     const expiry: Record<string, string> =
       info?.expiresAt === undefined
         ? {}
-        : { 'github-authentication-token-expiration': info.expiresAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') };
+        : {
+            'github-authentication-token-expiration': info.expiresAt
+              .toISOString()
+              .replace('T', ' ')
+              .replace(/\.\d+Z$/, ' UTC'),
+          };
     const can = (scope: string, level: Level): boolean =>
       info !== undefined && (info.permissions[scope] === 'write' || info.permissions[scope] === level);
     // a private repository is invisible without a token that can read it
@@ -236,7 +250,12 @@ export class GithubStandin {
       if (!can('contents', 'read') && this.repo.private) return out(forbidden());
       // "Only users with push access will receive listings for draft releases."
       const list = this.releases.filter((r) => !r.draft || can('contents', 'write'));
-      return out(json(200, list.map((r) => this.releaseJson(r))));
+      return out(
+        json(
+          200,
+          list.map((r) => this.releaseJson(r)),
+        ),
+      );
     }
     if ((m = /^\/releases\/tags\/(.+)$/.exec(rest)) && method === 'GET') {
       // "Get a release by tag name" never returns a draft
@@ -248,7 +267,12 @@ export class GithubStandin {
       const b = JSON.parse(body.toString('utf8')) as { tag_name?: string; name?: string; draft?: boolean };
       if (typeof b.tag_name !== 'string') return out(json(422, { message: 'Validation Failed' }));
       if (this.releases.some((r) => r.tag_name === b.tag_name)) {
-        return out(json(422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] }));
+        return out(
+          json(422, {
+            message: 'Validation Failed',
+            errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }],
+          }),
+        );
       }
       const release: Release = {
         id: this.nextId++,
@@ -267,7 +291,9 @@ export class GithubStandin {
       if (r === undefined) return out(json(404, { message: 'Not Found' }));
       const b = JSON.parse(body.toString('utf8')) as { draft?: boolean; name?: string };
       if (b.draft === true && !r.draft) {
-        return out(json(422, { message: 'Validation Failed: a published release cannot become a draft again' }));
+        return out(
+          json(422, { message: 'Validation Failed: a published release cannot become a draft again' }),
+        );
       }
       if (r.immutable && b.name !== undefined && b.name !== r.name) {
         return out(json(422, { message: 'Cannot modify an immutable release' }));
@@ -292,7 +318,12 @@ export class GithubStandin {
       }
       const name = url.searchParams.get('name') ?? '';
       if (name === '' || r.assets.some((a) => a.name === name)) {
-        return out(json(422, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] }));
+        return out(
+          json(422, {
+            message: 'Validation Failed',
+            errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }],
+          }),
+        );
       }
       const asset = { id: this.nextId++, name, bytes: Buffer.from(body) };
       r.assets.push(asset);
@@ -321,7 +352,11 @@ export class GithubStandin {
 
     if ((m = /^\/git\/ref\/tags\/(.+)$/.exec(rest)) && method === 'GET') {
       const tag = decodeURIComponent(m[1]!);
-      return out(this.repo.tagExists(tag) ? json(200, { ref: `refs/tags/${tag}` }) : json(404, { message: 'Not Found' }));
+      return out(
+        this.repo.tagExists(tag)
+          ? json(200, { ref: `refs/tags/${tag}` })
+          : json(404, { message: 'Not Found' }),
+      );
     }
 
     // workflow_dispatch: https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event
@@ -334,7 +369,8 @@ export class GithubStandin {
         inputs?: Record<string, string>;
         return_run_details?: boolean;
       };
-      if (typeof b.ref !== 'string') return out(json(422, { message: 'Invalid request.\n\n"ref" wasn\'t supplied.' }));
+      if (typeof b.ref !== 'string')
+        return out(json(422, { message: 'Invalid request.\n\n"ref" wasn\'t supplied.' }));
       const ref = b.ref.replace(/^refs\/(heads|tags)\//, '');
       if (!this.repo.tagExists(ref) && ref !== this.repo.defaultBranch) {
         return out(json(422, { message: `No ref found for: ${b.ref}` }));
@@ -352,7 +388,9 @@ export class GithubStandin {
         : out({ status: 204 });
     }
     if ((m = /^\/actions\/runs\/(\d+)$/.exec(rest)) && method === 'GET') {
-      return out(json(200, { id: Number(m[1]), run_started_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }));
+      return out(
+        json(200, { id: Number(m[1]), run_started_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }),
+      );
     }
 
     // issues: https://docs.github.com/rest/issues/issues (newest first, paginated, Link header)
@@ -369,13 +407,16 @@ export class GithubStandin {
       return out({
         status: 200,
         body: list.slice((page - 1) * perPage, page * perPage).map((i) => this.issueJson(i)),
-        headers: more ? { link: `<${this.url}${prefix}/issues?page=${page + 1}&per_page=${perPage}>; rel="next"` } : {},
+        headers: more
+          ? { link: `<${this.url}${prefix}/issues?page=${page + 1}&per_page=${perPage}>; rel="next"` }
+          : {},
       });
     }
     if (rest === '/issues' && method === 'POST') {
       if (!can('issues', 'write')) return out(forbidden());
       const b = JSON.parse(body.toString('utf8')) as { title?: string; body?: string; labels?: string[] };
-      if (typeof b.title !== 'string' || b.title === '') return out(json(422, { message: 'Validation Failed' }));
+      if (typeof b.title !== 'string' || b.title === '')
+        return out(json(422, { message: 'Validation Failed' }));
       const issue: Issue = {
         number: this.issues.length + this.pulls.length + 1,
         title: b.title,
@@ -392,7 +433,12 @@ export class GithubStandin {
       const issue = this.issues.find((i) => i.number === Number(m![1]));
       if (issue === undefined) return out(json(404, { message: 'Not Found' }));
       issue.comments.push((JSON.parse(body.toString('utf8')) as { body: string }).body);
-      return out(json(201, { id: this.nextId++, html_url: `https://github.com/${this.fullName}/issues/${issue.number}` }));
+      return out(
+        json(201, {
+          id: this.nextId++,
+          html_url: `https://github.com/${this.fullName}/issues/${issue.number}`,
+        }),
+      );
     }
     if ((m = /^\/issues\/(\d+)$/.exec(rest)) && method === 'PATCH') {
       if (!can('issues', 'write')) return out(forbidden());
@@ -409,9 +455,19 @@ export class GithubStandin {
     if (rest === '/pulls' && method === 'POST') {
       if (!can('pull-requests', 'write')) return out(forbidden());
       const b = JSON.parse(body.toString('utf8')) as { head?: string; base?: string };
-      const pull = { number: this.issues.length + this.pulls.length + 1, head: b.head ?? '', base: b.base ?? '', byToken: info!.kind };
+      const pull = {
+        number: this.issues.length + this.pulls.length + 1,
+        head: b.head ?? '',
+        base: b.base ?? '',
+        byToken: info!.kind,
+      };
       this.pulls.push(pull);
-      return out(json(201, { number: pull.number, html_url: `https://github.com/${this.fullName}/pull/${pull.number}` }));
+      return out(
+        json(201, {
+          number: pull.number,
+          html_url: `https://github.com/${this.fullName}/pull/${pull.number}`,
+        }),
+      );
     }
     return out(json(404, { message: 'Not Found' }));
   }
@@ -430,7 +486,12 @@ export class GithubStandin {
   }
 
   private assetJson(a: ReleaseAsset): Record<string, unknown> {
-    return { id: a.id, name: a.name, size: a.bytes.length, url: `${this.url}/repos/${this.fullName}/releases/assets/${a.id}` };
+    return {
+      id: a.id,
+      name: a.name,
+      size: a.bytes.length,
+      url: `${this.url}/repos/${this.fullName}/releases/assets/${a.id}`,
+    };
   }
 
   private issueJson(i: Issue): Record<string, unknown> {

@@ -60,32 +60,51 @@ export async function runScenario(name: string): Promise<ScenarioOutcome> {
     const observed: Observed = {
       world,
       entries,
-      entry: (tag) => entries.filter((e) => e.tag === tag).sort((a, b) => Number(b.run_id) - Number(a.run_id))[0],
+      entry: (tag) =>
+        entries.filter((e) => e.tag === tag).sort((a, b) => Number(b.run_id) - Number(a.run_id))[0],
       releaseState: (tag) => {
         const r = world.api.releases.find((x) => x.tag_name === tag);
-        return r === undefined ? 'none' : r.draft ? 'draft' : r.immutable ? 'published' : 'published (mutable)';
+        return r === undefined
+          ? 'none'
+          : r.draft
+            ? 'draft'
+            : r.immutable
+              ? 'published'
+              : 'published (mutable)';
       },
       slack: world.slackMessages.length,
-      issues: world.api.issues.map((i) => `#${i.number} ${i.title}${i.comments.length ? ` (+${i.comments.length})` : ''}`),
+      issues: world.api.issues.map(
+        (i) => `#${i.number} ${i.title}${i.comments.length ? ` (+${i.comments.length})` : ''}`,
+      ),
       ingested,
       ledgerBranch: 'slsa-ledger',
     };
     problems.push(...scenario.expect(observed));
     const latest = (tag: string) => observed.entry(tag);
-    const tags = [...new Set(entries.map((e) => String(e.tag)))].sort();
-    const entryText = tags.length === 0 ? 'no entry' : tags.map((t) => `${t} ${describe(latest(t))}`).join('; ');
+    const tags = [...new Set(entries.map((e) => (typeof e.tag === 'string' ? e.tag : '')))].sort();
+    const entryText =
+      tags.length === 0 ? 'no entry' : tags.map((t) => `${t} ${describe(latest(t))}`).join('; ');
     return {
       scenario: name,
       entry: entryText,
-      release: [...new Set(world.api.releases.map((r) => `${r.tag_name} ${observed.releaseState(r.tag_name)}`))].join('; ') || 'none',
+      release:
+        [
+          ...new Set(world.api.releases.map((r) => `${r.tag_name} ${observed.releaseState(r.tag_name)}`)),
+        ].join('; ') || 'none',
       slack: world.slackMessages.length,
       issues: world.api.issues.length,
-      ingested: ingested === undefined ? (db === undefined && name === 'clean-release' ? 'no postgres' : '–') : String(ingested),
+      ingested:
+        ingested === undefined
+          ? db === undefined && name === 'clean-release'
+            ? 'no postgres'
+            : '–'
+          : String(ingested),
       passed: problems.length === 0,
       problems,
       refusals: world.api.refusals.filter((r) => !r.includes('/releases/tags/')).slice(0, 12),
       runs: world.runs.map(
-        (r) => `${r.displayTitle} #${r.id}.${r.attempt}: ${r.conclusion} [${[...r.jobs.values()].map((j) => `${j.id}=${j.conclusion}`).join(' ')}]`,
+        (r) =>
+          `${r.displayTitle} #${r.id}.${r.attempt}: ${r.conclusion} [${[...r.jobs.values()].map((j) => `${j.id}=${j.conclusion}`).join(' ')}]`,
       ),
     };
   } finally {
@@ -103,7 +122,15 @@ function describe(e: Record<string, unknown> | undefined): string {
 
 export function renderTable(rows: readonly ScenarioOutcome[]): string {
   const header = ['scenario', 'final entry', 'release', 'slack', 'issues', 'ingested', 'result'];
-  const body = rows.map((r) => [r.scenario, r.entry, r.release, String(r.slack), String(r.issues), r.ingested, r.passed ? 'pass' : 'FAIL']);
+  const body = rows.map((r) => [
+    r.scenario,
+    r.entry,
+    r.release,
+    String(r.slack),
+    String(r.issues),
+    r.ingested,
+    r.passed ? 'pass' : 'FAIL',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
@@ -127,7 +154,10 @@ async function main(): Promise<number> {
     }
   }
   if (json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-  else process.stdout.write(`${renderTable(rows)}\n${rows.filter((r) => r.passed).length} passed, ${rows.filter((r) => !r.passed).length} failed\n`);
+  else
+    process.stdout.write(
+      `${renderTable(rows)}\n${rows.filter((r) => r.passed).length} passed, ${rows.filter((r) => !r.passed).length} failed\n`,
+    );
   return rows.every((r) => r.passed) ? 0 : 1;
 }
 

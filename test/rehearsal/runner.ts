@@ -8,7 +8,15 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { asText, evaluate, evaluateCondition, evaluateStringMap, evaluateToken, type Contexts, type Json } from './expr.js';
+import {
+  asText,
+  evaluate,
+  evaluateCondition,
+  evaluateStringMap,
+  evaluateToken,
+  type Contexts,
+  type Json,
+} from './expr.js';
 import type { World } from './world.js';
 import {
   convertWorkflowTemplate,
@@ -148,7 +156,11 @@ export function runProcess(
   options: { cwd: string; env: Record<string, string>; input?: string },
 ): Promise<ProcessResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -161,6 +173,8 @@ export function runProcess(
         stderr: Buffer.concat(err).toString('utf8'),
       }),
     );
+    // a process that exits without reading its input closes the pipe first (EPIPE): not an error
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
@@ -215,16 +229,40 @@ export class WorkflowRunner {
     return run;
   }
 
-  /** `gh run rerun --failed`: the failed and skipped-because-of-them jobs run again, in a new attempt. */
+  /**
+   * `gh run rerun --failed` ("Rerun only failed jobs, including dependencies"): the failed jobs and
+   * every job that needs them, directly or not, run again in a new attempt; the others keep their
+   * results and outputs (https://docs.github.com/actions/managing-workflow-runs-and-deployments/managing-workflow-runs/re-running-workflows-and-jobs).
+   */
   async rerunFailed(run: RunRecord): Promise<RunRecord> {
     const content = this.world.readRepoFile(run.event.sha, `.github/workflows/${run.workflowFile}`);
     const wf = await parseWorkflowFile(run.workflowFile, content);
     run.attempt += 1;
-    const keep = new Map([...run.jobs].filter(([, j]) => j.conclusion === 'success'));
+    const again = new Set(
+      [...run.jobs]
+        .filter(([, j]) => j.conclusion === 'failure' || j.conclusion === 'cancelled')
+        .map(([id]) => id),
+    );
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const job of wf.jobs) {
+        if (!again.has(job.id.value) && (job.needs ?? []).some((n) => again.has(n.value))) {
+          again.add(job.id.value);
+          grew = true;
+        }
+      }
+    }
+    const keep = new Map([...run.jobs].filter(([id]) => !again.has(id)));
     run.jobs.clear();
     for (const [k, v] of keep) run.jobs.set(k, v);
+    run.conclusion = 'success';
     const github = this.githubContext(run, wf.name);
-    await this.runJobs(run, wf, { github, inputs: { ...(run.event.inputs ?? {}) }, vars: { ...this.world.vars }, secrets: {} }, true);
+    await this.runJobs(
+      run,
+      wf,
+      { github, inputs: { ...(run.event.inputs ?? {}) }, vars: { ...this.world.vars }, secrets: {} },
+      true,
+    );
     return run;
   }
 
@@ -250,10 +288,15 @@ export class WorkflowRunner {
     };
   }
 
-  private async runJobs(run: RunRecord, wf: ParsedWorkflow, base: Record<string, Json>, rerun = false): Promise<void> {
+  private async runJobs(
+    run: RunRecord,
+    wf: ParsedWorkflow,
+    base: Record<string, Json>,
+    rerun = false,
+  ): Promise<void> {
     for (const job of orderJobs(wf.jobs)) {
       const id = job.id.value;
-      if (rerun && run.jobs.get(id)?.conclusion === 'success') continue;
+      if (rerun && run.jobs.has(id)) continue;
       const needs: Record<string, Json> = {};
       for (const n of job.needs ?? []) {
         const r = run.jobs.get(n.value);
@@ -269,18 +312,31 @@ export class WorkflowRunner {
       run.jobs.set(id, record);
       // a skipped need makes a job without a status function skip too (success() is false)
       const skippedNeed = needResults.some((c) => c === 'skipped');
-      debug(`${run.name}#${run.id} job ${id}: if ${job.if === undefined ? '(none)' : isBasicExpression(job.if) ? job.if.expression : JSON.stringify(job.if)}`);
-      const ok = evaluateCondition(job.if, contexts, { failed: status.failed || skippedNeed, cancelled: false });
+      debug(
+        `${run.name}#${run.id} job ${id}: if ${job.if === undefined ? '(none)' : isBasicExpression(job.if) ? job.if.expression : JSON.stringify(job.if)}`,
+      );
+      const ok = evaluateCondition(job.if, contexts, {
+        failed: status.failed || skippedNeed,
+        cancelled: false,
+      });
       if (!ok) continue;
       debug(`${run.name}#${run.id} job ${id}: start`);
       record.conclusion = await this.runJob(run, wf, job, contexts, record);
-      debug(`${run.name}#${run.id} job ${id}: ${record.conclusion}\n${record.log.join('\n').split('\n').map((l) => `    ${l}`).join('\n')}`);
+      debug(
+        `${run.name}#${run.id} job ${id}: ${record.conclusion}\n${record.log
+          .join('\n')
+          .split('\n')
+          .map((l) => `    ${l}`)
+          .join('\n')}`,
+      );
       if (record.conclusion === 'failure' || record.conclusion === 'cancelled') run.conclusion = 'failure';
       if (record.conclusion === 'cancelled' && run.conclusion !== 'failure') run.conclusion = 'cancelled';
       if (record.conclusion === 'waiting') run.conclusion = 'waiting';
     }
     if ([...run.jobs.values()].some((j) => j.conclusion === 'cancelled')) {
-      run.conclusion = [...run.jobs.values()].some((j) => j.conclusion === 'failure') ? 'failure' : 'cancelled';
+      run.conclusion = [...run.jobs.values()].some((j) => j.conclusion === 'failure')
+        ? 'failure'
+        : 'cancelled';
     }
   }
 
@@ -289,13 +345,22 @@ export class WorkflowRunner {
     const p = jobs[jobId]?.permissions ?? wf.raw.permissions;
     const out: Record<string, 'read' | 'write'> = {};
     if (p === 'write-all' || p === 'read-all') {
-      for (const s of ['actions', 'contents', 'issues', 'pull-requests', 'id-token', 'attestations', 'packages'])
+      for (const s of [
+        'actions',
+        'contents',
+        'issues',
+        'pull-requests',
+        'id-token',
+        'attestations',
+        'packages',
+      ])
         out[s] = p === 'write-all' ? 'write' : 'read';
       return out;
     }
     // no permissions anywhere: the repository default (read, as `init` asks users to set)
     if (p === undefined) return { contents: 'read', metadata: 'read' };
-    for (const [k, v] of Object.entries(p as Record<string, string>)) if (v === 'read' || v === 'write') out[k] = v;
+    for (const [k, v] of Object.entries(p as Record<string, string>))
+      if (v === 'read' || v === 'write') out[k] = v;
     return out;
   }
 
@@ -310,7 +375,12 @@ export class WorkflowRunner {
     const id = job.id.value;
     await world.hooks.beforeJob?.(run, id);
     const permissions = this.permissionsOf(wf, id);
-    const token = world.api.issueToken({ kind: 'github-actions', login: 'github-actions[bot]', permissions, runId: run.id });
+    const token = world.api.issueToken({
+      kind: 'github-actions',
+      login: 'github-actions[bot]',
+      permissions,
+      runId: run.id,
+    });
     const secrets: Record<string, Json> = { ...world.secrets, GITHUB_TOKEN: token };
     const githubCtx = { ...(contexts.github as Record<string, Json>), token, job: id };
     let ctx: Record<string, Json> = { ...contexts, github: githubCtx, secrets };
@@ -319,7 +389,7 @@ export class WorkflowRunner {
     // (https://docs.github.com/actions/managing-workflow-runs-and-deployments/managing-deployments/managing-environments-for-deployment#required-reviewers)
     const envName = (wf.raw.jobs as Record<string, { environment?: unknown }>)[id]?.environment;
     if (typeof envName === 'string' && world.environments[envName]?.requiredReviewers === true) {
-      if (!world.environments[envName]!.approve) {
+      if (!world.environments[envName].approve) {
         record.log.push(`environment ${envName}: waiting for a required reviewer`);
         return 'waiting';
       }
@@ -328,7 +398,8 @@ export class WorkflowRunner {
 
     // concurrency: one running and one pending per group; a newer pending job cancels the older
     // (https://docs.github.com/actions/writing-workflows/choosing-what-your-workflow-does/control-the-concurrency-of-workflows-and-jobs)
-    const concurrency = (wf.raw.jobs as Record<string, { concurrency?: { group?: string } | string }>)[id]?.concurrency;
+    const concurrency = (wf.raw.jobs as Record<string, { concurrency?: { group?: string } | string }>)[id]
+      ?.concurrency;
     const group = typeof concurrency === 'string' ? concurrency : concurrency?.group;
     let release: (() => void) | undefined;
     if (group !== undefined) {
@@ -356,7 +427,7 @@ export class WorkflowRunner {
       mkdirSync(workspace, { recursive: true });
       const jc = this.jobContext(world, run, id, token, permissions, record, workspace);
       const stepsCtx: Record<string, Json> = {};
-      let jobEnv = { ...(asMap(wf.env)), ...evaluateStringMap(j.env, ctx) };
+      let jobEnv = { ...asMap(wf.env), ...evaluateStringMap(j.env, ctx) };
       ctx = { ...ctx, env: jobEnv, steps: stepsCtx };
       let failed = false;
       for (const [stepIndex, step] of j.steps.entries()) {
@@ -391,14 +462,21 @@ export class WorkflowRunner {
           const path = join(workspace, '..', `${id}.${stepId}.sh`);
           writeFileSync(path, script);
           // GitHub's default shell on Linux: bash --noprofile --norc -eo pipefail {0}
-          const p = await runProcess('bash', ['--noprofile', '--norc', '-eo', 'pipefail', path], { cwd: workspace, env });
+          const p = await runProcess('bash', ['--noprofile', '--norc', '-eo', 'pipefail', path], {
+            cwd: workspace,
+            env,
+          });
           record.log.push(`[${stepId}] $ ${script.split('\n')[0] ?? ''}\n${p.stdout}${p.stderr}`.trimEnd());
-          result = { outcome: p.code === 0 ? 'success' : 'failure', outputs: parseCommandFile(readFileSync(files.output, 'utf8')) };
+          result = {
+            outcome: p.code === 0 ? 'success' : 'failure',
+            outputs: parseCommandFile(readFileSync(files.output, 'utf8')),
+          };
         } else {
           const uses = s.uses.value;
           const withInputs = evaluateStringMap(stepWith(wf.root, id, stepIndex), ctx);
           result = await world.standins.action(uses, withInputs, env, jc);
-          if (result.outcome === 'success' && existsSync(files.output)) {
+          // outputs a step set before failing are kept (the action sets error_code that way)
+          if (existsSync(files.output)) {
             Object.assign(result.outputs, parseCommandFile(readFileSync(files.output, 'utf8')));
           }
         }
@@ -463,7 +541,17 @@ export class WorkflowRunner {
       GIT_COMMITTER_EMAIL: '41898282+github-actions[bot]@users.noreply.github.com',
     };
     mkdirSync(baseEnv.RUNNER_TEMP!, { recursive: true });
-    return { world, run, jobId, workspace, token, permissions, baseEnv, gitToken: undefined, log: record.log };
+    return {
+      world,
+      run,
+      jobId,
+      workspace,
+      token,
+      permissions,
+      baseEnv,
+      gitToken: undefined,
+      log: record.log,
+    };
   }
 }
 

@@ -34,7 +34,12 @@ function collect(workspace: string, path: string): { root: string; files: string
 export class StandIns {
   constructor(private readonly world: World) {}
 
-  async action(uses: string, inputs: Record<string, string>, env: Record<string, string>, jc: JobContext): Promise<StepResult> {
+  async action(
+    uses: string,
+    inputs: Record<string, string>,
+    env: Record<string, string>,
+    jc: JobContext,
+  ): Promise<StepResult> {
     if (uses.startsWith('./')) return this.localAction(uses, inputs, env, jc);
     const name = uses.split('@')[0] ?? '';
     switch (name) {
@@ -52,17 +57,26 @@ export class StandIns {
   }
 
   /** The project's own action, from the workspace, with the step's exact inputs. */
-  private async localAction(uses: string, inputs: Record<string, string>, env: Record<string, string>, jc: JobContext): Promise<StepResult> {
+  private async localAction(
+    uses: string,
+    inputs: Record<string, string>,
+    env: Record<string, string>,
+    jc: JobContext,
+  ): Promise<StepResult> {
     const dir = join(jc.workspace, uses);
     if (!existsSync(join(dir, 'action.yml'))) {
       // GitHub's own words for a local action without a checkout
-      return fail(jc, `Can't find 'action.yml', 'action.yaml' or 'Dockerfile' under '${dir}'. Did you forget to run actions/checkout before running your local action?`);
+      return fail(
+        jc,
+        `Can't find 'action.yml', 'action.yaml' or 'Dockerfile' under '${dir}'. Did you forget to run actions/checkout before running your local action?`,
+      );
     }
     const meta = parseYaml(readFileSync(join(dir, 'action.yml'), 'utf8')) as {
       inputs?: Record<string, { default?: string }>;
       runs: { using: string; main: string };
     };
-    if (!/^node\d+$/.test(meta.runs.using)) return fail(jc, `${uses}: runs.using ${meta.runs.using} has no stand-in`);
+    if (!/^node\d+$/.test(meta.runs.using))
+      return fail(jc, `${uses}: runs.using ${meta.runs.using} has no stand-in`);
     const inputEnv: Record<string, string> = {};
     for (const [k, spec] of Object.entries(meta.inputs ?? {})) {
       const v = inputs[k] ?? spec.default;
@@ -75,7 +89,9 @@ export class StandIns {
       cwd: jc.workspace,
       env: { ...env, ...inputEnv },
     });
-    jc.log.push(`[${uses} ${inputs.command ?? ''} ${inputs.args ?? ''}] exit ${p.code}\n${p.stdout}${p.stderr}`.trimEnd());
+    jc.log.push(
+      `[${uses} ${inputs.command ?? ''} ${inputs.args ?? ''}] exit ${p.code}\n${p.stdout}${p.stderr}`.trimEnd(),
+    );
     return { outcome: p.code === 0 ? 'success' : 'failure', outputs: {} };
   }
 
@@ -87,14 +103,28 @@ export class StandIns {
   private async checkout(inputs: Record<string, string>, jc: JobContext): Promise<StepResult> {
     const ref = inputs.ref || jc.run.event.sha;
     const env = { ...jc.baseEnv, GIT_TERMINAL_PROMPT: '0' };
-    const clone = await runProcess('git', ['clone', '--quiet', '--no-checkout', this.world.bare, jc.workspace], { cwd: this.world.root, env });
+    const clone = await runProcess(
+      'git',
+      ['clone', '--quiet', '--no-checkout', this.world.bare, jc.workspace],
+      { cwd: this.world.root, env },
+    );
     if (clone.code !== 0) return fail(jc, `checkout: ${clone.stderr}`);
     const co = await runProcess('git', ['checkout', '--quiet', '--detach', ref], { cwd: jc.workspace, env });
     if (co.code !== 0) return fail(jc, `checkout of ${ref}: ${co.stderr}`);
     await runProcess('git', ['config', 'user.name', 'github-actions[bot]'], { cwd: jc.workspace, env });
-    await runProcess('git', ['config', 'user.email', '41898282+github-actions[bot]@users.noreply.github.com'], { cwd: jc.workspace, env });
+    await runProcess(
+      'git',
+      ['config', 'user.email', '41898282+github-actions[bot]@users.noreply.github.com'],
+      { cwd: jc.workspace, env },
+    );
     if ((inputs['persist-credentials'] ?? 'true') !== 'false') jc.gitToken = jc.token;
-    return { outcome: 'success', outputs: { ref, commit: (await runProcess('git', ['rev-parse', 'HEAD'], { cwd: jc.workspace, env })).stdout.trim() } };
+    return {
+      outcome: 'success',
+      outputs: {
+        ref,
+        commit: (await runProcess('git', ['rev-parse', 'HEAD'], { cwd: jc.workspace, env })).stdout.trim(),
+      },
+    };
   }
 
   /**
@@ -108,13 +138,19 @@ export class StandIns {
     const { root, files } = collect(jc.workspace, inputs.path ?? '');
     if (files.length === 0) {
       const mode = inputs['if-no-files-found'] ?? 'warn';
-      if (mode === 'error') return fail(jc, `No files were found with the provided path: ${inputs.path ?? ''}`);
-      jc.log.push(`::warning::No files were found with the provided path: ${inputs.path ?? ''}. No artifacts will be uploaded.`);
+      if (mode === 'error')
+        return fail(jc, `No files were found with the provided path: ${inputs.path ?? ''}`);
+      jc.log.push(
+        `::warning::No files were found with the provided path: ${inputs.path ?? ''}. No artifacts will be uploaded.`,
+      );
       return { outcome: 'success', outputs: {} };
     }
     const store = this.world.artifactsOf(jc.run.id);
     if (store.has(name) && inputs.overwrite !== 'true') {
-      return fail(jc, `Failed to CreateArtifact: Received non-retryable error: Failed request: (409) Conflict: an artifact with this name already exists on the workflow run`);
+      return fail(
+        jc,
+        `Failed to CreateArtifact: Received non-retryable error: Failed request: (409) Conflict: an artifact with this name already exists on the workflow run`,
+      );
     }
     const id = this.world.nextArtifactId++;
     store.set(name, { id, files: new Map(files.map((f) => [f, readFileSync(join(root, f))])) });
@@ -131,7 +167,8 @@ export class StandIns {
   private downloadArtifact(inputs: Record<string, string>, jc: JobContext): StepResult {
     const name = inputs.name ?? '';
     const a = this.world.artifactsOf(jc.run.id).get(name);
-    if (a === undefined) return fail(jc, `Unable to download artifact(s): Artifact not found for name: ${name}`);
+    if (a === undefined)
+      return fail(jc, `Unable to download artifact(s): Artifact not found for name: ${name}`);
     const dest = join(jc.workspace, inputs.path || '.');
     for (const [f, bytes] of a.files) {
       mkdirSync(dirname(join(dest, f)), { recursive: true });
@@ -149,8 +186,10 @@ export class StandIns {
    * Sigstore (the predicate is slsa-ledger's; the identity and the instance are the action's).
    */
   private async attestBuildProvenance(inputs: Record<string, string>, jc: JobContext): Promise<StepResult> {
-    if (jc.permissions['id-token'] !== 'write') return fail(jc, 'Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable (id-token: write is missing)');
-    if (jc.permissions.attestations !== 'write') return fail(jc, 'Resource not accessible by integration (attestations: write is missing)');
+    if (jc.permissions['id-token'] !== 'write')
+      return fail(jc, 'Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable (id-token: write is missing)');
+    if (jc.permissions.attestations !== 'write')
+      return fail(jc, 'Resource not accessible by integration (attestations: write is missing)');
     const world = this.world;
     const sigstore = world.api.repo.private ? world.githubSigstore : world.publicSigstore;
     const { root, files } = collect(jc.workspace, inputs['subject-path'] ?? '');
@@ -169,7 +208,10 @@ export class StandIns {
     jc.log.push(`[attest-build-provenance] ${p.stdout}${p.stderr}`.trimEnd());
     if (p.code !== 0) return fail(jc, 'attestation failed');
     world.attestations.push({ repository: world.api.fullName, bundle: readFileSync(out, 'utf8') });
-    return { outcome: 'success', outputs: { 'bundle-path': out, 'attestation-id': String(world.attestations.length) } };
+    return {
+      outcome: 'success',
+      outputs: { 'bundle-path': out, 'attestation-id': String(world.attestations.length) },
+    };
   }
 
   /**
@@ -180,20 +222,42 @@ export class StandIns {
    * `provenance-name`, and refuses a private repository unless `private-repository: true` (the
    * public Rekor log would expose it). It must be called by its `@vX.Y.Z` tag.
    */
-  async reusableWorkflow(ref: string, inputs: Record<string, string>, jc: JobContext): Promise<{ outcome: 'success' | 'failure'; outputs: Record<string, string> }> {
-    const m = /^slsa-framework\/slsa-github-generator\/\.github\/workflows\/generator_generic_slsa3\.yml@(v\d+\.\d+\.\d+)$/.exec(ref);
-    if (m === null) return { ...fail(jc, `no stand-in for the reusable workflow ${ref} (the generator must be called by its @vX.Y.Z tag)`) };
+  async reusableWorkflow(
+    ref: string,
+    inputs: Record<string, string>,
+    jc: JobContext,
+  ): Promise<{ outcome: 'success' | 'failure'; outputs: Record<string, string> }> {
+    const m =
+      /^slsa-framework\/slsa-github-generator\/\.github\/workflows\/generator_generic_slsa3\.yml@(v\d+\.\d+\.\d+)$/.exec(
+        ref,
+      );
+    if (m === null)
+      return {
+        ...fail(
+          jc,
+          `no stand-in for the reusable workflow ${ref} (the generator must be called by its @vX.Y.Z tag)`,
+        ),
+      };
     const world = this.world;
-    for (const [scope, level] of [['id-token', 'write'], ['actions', 'read']] as const) {
+    for (const [scope, level] of [
+      ['id-token', 'write'],
+      ['actions', 'read'],
+    ] as const) {
       const has = jc.permissions[scope];
       if (has !== level && has !== 'write') return fail(jc, `the generator needs ${scope}: ${level}`);
     }
     if (world.api.repo.private && inputs['private-repository'] !== 'true') {
-      return fail(jc, 'Repository is private. The workflow has halted in order to keep the repository name from being exposed in the public transparency log. Set \'private-repository\' to override.');
+      return fail(
+        jc,
+        "Repository is private. The workflow has halted in order to keep the repository name from being exposed in the public transparency log. Set 'private-repository' to override.",
+      );
     }
     let lines: string[];
     try {
-      lines = Buffer.from(inputs['base64-subjects'] ?? '', 'base64').toString('utf8').split('\n').filter(Boolean);
+      lines = Buffer.from(inputs['base64-subjects'] ?? '', 'base64')
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean);
     } catch {
       lines = [];
     }

@@ -13,7 +13,13 @@ import { parse as parseYaml } from 'yaml';
 import { startLocalSigstore, type LocalSigstore } from '../support/sigstore-mock.js';
 import type { Json } from './expr.js';
 import { GithubStandin, type DispatchRequest, type Ruleset } from './github-standin.js';
-import { runProcess, WorkflowRunner, type ProcessResult, type RunRecord, type WorkflowEvent } from './runner.js';
+import {
+  runProcess,
+  WorkflowRunner,
+  type ProcessResult,
+  type RunRecord,
+  type WorkflowEvent,
+} from './runner.js';
 import { StandIns } from './stand-ins.js';
 
 export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -88,6 +94,9 @@ export class World {
   readonly runs: RunRecord[] = [];
   readonly attestations: { repository: string; bundle: string }[] = [];
   readonly slackMessages: string[] = [];
+  get pushRefusals(): readonly string[] {
+    return this.api.pushRefusals;
+  }
   readonly vars: Record<string, string> = {};
   readonly secrets: Record<string, string> = {};
   readonly environments: Record<string, { requiredReviewers: boolean; approve: boolean }> = {};
@@ -118,7 +127,8 @@ export class World {
         immutableReleases: options.immutableReleases ?? true,
         rulesets: [{ branches: [this.defaultBranch], bypassApps: [] }, ...(options.extraRulesets ?? [])],
         workflows: [],
-        tagExists: (tag) => this.git(['rev-parse', '--verify', '--quiet', `refs/tags/${tag}`], this.bare, true).code === 0,
+        tagExists: (tag) =>
+          this.git(['rev-parse', '--verify', '--quiet', `refs/tags/${tag}`], this.bare, true).code === 0,
       },
       (request, runId) => this.onDispatch(request, runId),
     );
@@ -129,7 +139,10 @@ export class World {
   async start(): Promise<void> {
     mkdirSync(this.home, { recursive: true });
     mkdirSync(this.binDir, { recursive: true });
-    writeFileSync(join(this.binDir, 'gh'), `#!/bin/sh\nexec "${process.execPath}" "${join(binSource, 'gh.mjs')}" "$@"\n`);
+    writeFileSync(
+      join(this.binDir, 'gh'),
+      `#!/bin/sh\nexec "${process.execPath}" "${join(binSource, 'gh.mjs')}" "$@"\n`,
+    );
     chmodSync(join(this.binDir, 'gh'), 0o755);
     await this.api.start();
     this.publicSigstore = await startLocalSigstore();
@@ -146,8 +159,13 @@ export class World {
           } catch {
             text = undefined;
           }
-          if (req.url !== '/services/T0REHEARSE/B0REHEARSE/rehearsalwebhooksecret' || typeof text !== 'string') {
-            res.writeHead(req.url?.startsWith('/services/') ? 400 : 404).end(req.url?.startsWith('/services/') ? 'invalid_payload' : 'no_service');
+          if (
+            req.url !== '/services/T0REHEARSE/B0REHEARSE/rehearsalwebhooksecret' ||
+            typeof text !== 'string'
+          ) {
+            res
+              .writeHead(req.url?.startsWith('/services/') ? 400 : 404)
+              .end(req.url?.startsWith('/services/') ? 'invalid_payload' : 'no_service');
             return;
           }
           this.slackMessages.push(text);
@@ -158,8 +176,10 @@ export class World {
       const port = (this.slackServer.address() as AddressInfo).port;
       this.secrets.SLACK_WEBHOOK_URL = `http://127.0.0.1:${port}/services/T0REHEARSE/B0REHEARSE/rehearsalwebhooksecret`;
     }
-    if (this.options.databaseUrl !== undefined) this.secrets.SLSA_LEDGER_DATABASE_URL = this.options.databaseUrl;
-    if (this.options.rotatedAt !== undefined) this.vars.PROVENANCE_DISPATCH_TOKEN_ROTATED_AT = this.options.rotatedAt;
+    if (this.options.databaseUrl !== undefined)
+      this.secrets.SLSA_LEDGER_DATABASE_URL = this.options.databaseUrl;
+    if (this.options.rotatedAt !== undefined)
+      this.vars.PROVENANCE_DISPATCH_TOKEN_ROTATED_AT = this.options.rotatedAt;
     this.environments.release = { requiredReviewers: true, approve: this.options.approveRelease !== false };
     this.userToken = this.api.issueToken({
       kind: 'pat',
@@ -178,11 +198,22 @@ export class World {
     rmSync(this.root, { recursive: true, force: true });
   }
 
-  git(args: readonly string[], cwd: string, allowFail = false, env: Record<string, string> = {}): ProcessResult {
+  git(
+    args: readonly string[],
+    cwd: string,
+    allowFail = false,
+    env: Record<string, string> = {},
+  ): ProcessResult {
     try {
       const stdout = execFileSync('git', args, {
         cwd,
-        env: { ...process.env, HOME: this.home, GIT_TERMINAL_PROMPT: '0', REHEARSAL_API_URL: this.api.url, ...env },
+        env: {
+          ...process.env,
+          HOME: this.home,
+          GIT_TERMINAL_PROMPT: '0',
+          REHEARSAL_API_URL: this.api.url,
+          ...env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       }).toString('utf8');
       return { code: 0, stdout, stderr: '' };
@@ -197,16 +228,25 @@ export class World {
   async gitPush(args: readonly string[], cwd: string): Promise<void> {
     const r = await runProcess('git', args, {
       cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: this.home, GIT_TERMINAL_PROMPT: '0', REHEARSAL_API_URL: this.api.url, REHEARSAL_GIT_TOKEN: this.userToken },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: this.home,
+        GIT_TERMINAL_PROMPT: '0',
+        REHEARSAL_API_URL: this.api.url,
+        REHEARSAL_GIT_TOKEN: this.userToken,
+      },
     });
     if (r.code !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
   }
 
   /** `slsa-ledger init` into a fresh repository, a Makefile build, pushed as the default branch. */
   private async setUpRepository(): Promise<void> {
-    writeFileSync(join(this.home, '.gitconfig'), '[user]\n\tname = Release Manager\n\temail = rm@acme.example\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n');
+    writeFileSync(
+      join(this.home, '.gitconfig'),
+      '[user]\n\tname = Release Manager\n\temail = rm@acme.example\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n',
+    );
     this.git(['init', '--quiet', '--bare', `--initial-branch=${this.defaultBranch}`, this.bare], this.root);
-    cpSync(join(binSource, 'pre-receive.cjs'), join(this.bare, 'hooks', 'pre-receive'));
+    cpSync(join(binSource, 'pre-receive.hook'), join(this.bare, 'hooks', 'pre-receive'));
     chmodSync(join(this.bare, 'hooks', 'pre-receive'), 0o755);
     const work = join(this.root, 'work');
     this.git(['init', '--quiet', `--initial-branch=${this.defaultBranch}`, work], this.root);
@@ -230,7 +270,12 @@ export class World {
     this.git(['remote', 'add', 'origin', this.bare], work);
     await this.gitPush(['push', '--quiet', 'origin', `HEAD:refs/heads/${this.defaultBranch}`], work);
     // the repository's workflow files, as the dispatch endpoint knows them
-    const files = this.git(['ls-tree', '--name-only', `${this.defaultBranch}`, '.github/workflows/'], this.bare).stdout.split('\n').filter(Boolean);
+    const files = this.git(
+      ['ls-tree', '--name-only', `${this.defaultBranch}`, '.github/workflows/'],
+      this.bare,
+    )
+      .stdout.split('\n')
+      .filter(Boolean);
     this.api.repo.workflows = files.map((f) => f.replace('.github/workflows/', ''));
   }
 
@@ -301,7 +346,13 @@ export class World {
     ];
     return runProcess(process.execPath, [join(packageRoot, 'action/dist/index.js')], {
       cwd: o.cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: this.home, SIGSTORE_ID_TOKEN: token, INPUT_COMMAND: 'attest', INPUT_ARGS: args.join(' ') },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: this.home,
+        SIGSTORE_ID_TOKEN: token,
+        INPUT_COMMAND: 'attest',
+        INPUT_ARGS: args.join(' '),
+      },
     });
   }
 
@@ -337,7 +388,15 @@ export class World {
       const name = ref.replace(/^refs\/(tags|heads)\//, '');
       const patterns = ref.startsWith('refs/tags/') ? push.tags : push.branches;
       if (patterns === undefined || !patterns.some((p) => globMatch(p, name))) continue;
-      starts.push(this.startRun(file, { name: 'push', ref, sha, actor: 'release-manager', payload: { ref, after: sha, repository: this.repositoryPayload() } }));
+      starts.push(
+        this.startRun(file, {
+          name: 'push',
+          ref,
+          sha,
+          actor: 'release-manager',
+          payload: { ref, after: sha, repository: this.repositoryPayload() },
+        }),
+      );
     }
     return Promise.all(starts).then(() => undefined);
   }
@@ -351,15 +410,30 @@ export class World {
   }
 
   repositoryPayload(): Record<string, Json> {
-    return { full_name: this.api.fullName, private: this.api.repo.private, default_branch: this.defaultBranch };
+    return {
+      full_name: this.api.fullName,
+      private: this.api.repo.private,
+      default_branch: this.defaultBranch,
+    };
   }
 
   private onDispatch(request: DispatchRequest, runId: number): void {
-    const ref = request.ref.startsWith('refs/') ? request.ref : this.api.repo.tagExists(request.ref) ? `refs/tags/${request.ref}` : `refs/heads/${request.ref}`;
+    const ref = request.ref.startsWith('refs/')
+      ? request.ref
+      : this.api.repo.tagExists(request.ref)
+        ? `refs/tags/${request.ref}`
+        : `refs/heads/${request.ref}`;
     const sha = this.git(['rev-parse', `${ref}^{commit}`], this.bare).stdout.trim();
     void this.startRun(
       request.workflow,
-      { name: 'workflow_dispatch', ref, sha, actor: request.token.login, inputs: request.inputs, payload: { inputs: request.inputs, ref, repository: this.repositoryPayload() } },
+      {
+        name: 'workflow_dispatch',
+        ref,
+        sha,
+        actor: request.token.login,
+        inputs: request.inputs,
+        payload: { inputs: request.inputs, ref, repository: this.repositoryPayload() },
+      },
       runId,
     );
   }
@@ -438,12 +512,22 @@ export class World {
   /** A scheduled run (`on.schedule`) of a workflow, on the default branch. */
   schedule(file: string): Promise<RunRecord> {
     const head = this.headOf(this.defaultBranch);
-    return this.startRun(file, { name: 'schedule', ref: `refs/heads/${this.defaultBranch}`, sha: head, actor: 'github-actions[bot]', payload: { schedule: '17 * * * *', repository: this.repositoryPayload() } });
+    return this.startRun(file, {
+      name: 'schedule',
+      ref: `refs/heads/${this.defaultBranch}`,
+      sha: head,
+      actor: 'github-actions[bot]',
+      payload: { schedule: '17 * * * *', repository: this.repositoryPayload() },
+    });
   }
 
   /** The ledger's entries on a branch of the remote (every day file). */
   ledgerEntries(branch: string): Record<string, Json>[] {
-    const ls = this.git(['ls-tree', '-r', '--name-only', `refs/heads/${branch}`, 'docs/reports'], this.bare, true);
+    const ls = this.git(
+      ['ls-tree', '-r', '--name-only', `refs/heads/${branch}`, 'docs/reports'],
+      this.bare,
+      true,
+    );
     if (ls.code !== 0) return [];
     return ls.stdout
       .split('\n')
@@ -458,7 +542,10 @@ export class World {
     return ls.stdout
       .split('\n')
       .filter((f) => f.endsWith('manifest-queue.json'))
-      .reduce((n, f) => n + (JSON.parse(this.readRepoFile('refs/heads/provenance-queue', f)) as unknown[]).length, 0);
+      .reduce(
+        (n, f) => n + (JSON.parse(this.readRepoFile('refs/heads/provenance-queue', f)) as unknown[]).length,
+        0,
+      );
   }
 }
 
@@ -501,7 +588,12 @@ function identityToken(c: {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*\*/g, '.*').replace(/(?<!\.)\*/g, '[^/]*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^$()|[\]\\]/g, '\\$&')
+      .replace(/\*\*/g, '.*')
+      .replace(/(?<!\.)\*/g, '[^/]*')}$`,
+  );
   return re.test(name);
 }
 

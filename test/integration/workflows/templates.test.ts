@@ -341,11 +341,7 @@ const seeds: Seed[] = [
     rule: 'workflow-run-head-repository',
     template: 'notify-on-failure.yml',
     apply: (t) =>
-      mutate(
-        t,
-        ' &&\n      github.event.workflow_run.head_repository.full_name == github.repository',
-        '',
-      ),
+      mutate(t, ' &&\n      github.event.workflow_run.head_repository.full_name == github.repository', ''),
     at: '  notify:',
   },
 ];

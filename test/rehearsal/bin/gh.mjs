@@ -34,7 +34,13 @@ function flag(name) {
   return true;
 }
 
-async function call(method, path, body, accept = 'application/vnd.github+json', contentType = 'application/json') {
+async function call(
+  method,
+  path,
+  body,
+  accept = 'application/vnd.github+json',
+  contentType = 'application/json',
+) {
   const res = await fetch(path.startsWith('http') ? path : `${api}${path}`, {
     method,
     headers: {
@@ -50,7 +56,9 @@ async function call(method, path, body, accept = 'application/vnd.github+json', 
     let message = buf.toString('utf8');
     try {
       message = JSON.parse(message).message;
-    } catch {}
+    } catch {
+      // not JSON: the body is the message
+    }
     fail(`HTTP ${res.status}: ${message} (${path.replace(api, '')})`);
   }
   return { status: res.status, buf, json: () => (buf.length ? JSON.parse(buf.toString('utf8')) : null) };
@@ -72,9 +80,18 @@ switch (sub) {
     const jq = take('--jq');
     const r = await findRelease();
     if (!r) fail('release not found');
-    const view = { isDraft: r.draft, isImmutable: r.immutable, tagName: r.tag_name, url: r.html_url, name: r.name };
+    const view = {
+      isDraft: r.draft,
+      isImmutable: r.immutable,
+      tagName: r.tag_name,
+      url: r.html_url,
+      name: r.name,
+    };
     if (jq === '.isDraft') process.stdout.write(`${view.isDraft}\n`);
-    else if (fields) process.stdout.write(`${JSON.stringify(Object.fromEntries(fields.split(',').map((f) => [f, view[f]])))}\n`);
+    else if (fields)
+      process.stdout.write(
+        `${JSON.stringify(Object.fromEntries(fields.split(',').map((f) => [f, view[f]])))}\n`,
+      );
     else process.stdout.write(`${r.tag_name}\n`);
     break;
   }
@@ -83,7 +100,10 @@ switch (sub) {
     const verify = flag('--verify-tag');
     flag('--generate-notes');
     const title = take('--title') ?? tag;
-    if (verify) await call('GET', `/repos/${repo}/git/ref/tags/${encodeURIComponent(tag)}`).catch(() => fail(`tag ${tag} doesn't exist`));
+    if (verify)
+      await call('GET', `/repos/${repo}/git/ref/tags/${encodeURIComponent(tag)}`).catch(() =>
+        fail(`tag ${tag} doesn't exist`),
+      );
     const r = (await call('POST', `/repos/${repo}/releases`, { tag_name: tag, name: title, draft })).json();
     for (const file of args) await upload(r, file, false);
     process.stdout.write(`${r.html_url}\n`);
@@ -101,7 +121,12 @@ switch (sub) {
     const r = (await call('GET', `/repos/${repo}/releases/tags/${encodeURIComponent(tag)}`)).json();
     mkdirSync(dir, { recursive: true });
     for (const a of r.assets) {
-      const got = await call('GET', `/repos/${repo}/releases/assets/${a.id}`, undefined, 'application/octet-stream');
+      const got = await call(
+        'GET',
+        `/repos/${repo}/releases/assets/${a.id}`,
+        undefined,
+        'application/octet-stream',
+      );
       writeFileSync(join(dir, a.name), got.buf);
     }
     break;
@@ -110,7 +135,11 @@ switch (sub) {
     const draft = take('--draft');
     const r = await findRelease();
     if (!r) fail('release not found');
-    await call('PATCH', `/repos/${repo}/releases/${r.id}`, draft === undefined ? {} : { draft: draft !== 'false' });
+    await call(
+      'PATCH',
+      `/repos/${repo}/releases/${r.id}`,
+      draft === undefined ? {} : { draft: draft !== 'false' },
+    );
     break;
   }
   default:
@@ -124,5 +153,11 @@ async function upload(release, file, clobber) {
     if (!clobber) fail(`asset under the same name already exists: [${name}]`);
     await call('DELETE', `/repos/${repo}/releases/assets/${existing.id}`);
   }
-  await call('POST', `/repos/${repo}/releases/${release.id}/assets?name=${encodeURIComponent(name)}`, readFileSync(file), undefined, 'application/octet-stream');
+  await call(
+    'POST',
+    `/repos/${repo}/releases/${release.id}/assets?name=${encodeURIComponent(name)}`,
+    readFileSync(file),
+    undefined,
+    'application/octet-stream',
+  );
 }
