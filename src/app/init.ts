@@ -350,9 +350,9 @@ function replaceOnce(text: string, from: string | RegExp, to: string, file: stri
   return text.replace(from, () => to);
 }
 
-/** A YAML scalar for a workflow's env: quoted JSON-style (YAML is a superset of JSON strings). */
+/** A single-quoted YAML scalar (the style the templates are formatted in): `'` doubles, nothing else escapes. */
 function yamlString(value: string): string {
-  return JSON.stringify(value);
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
 /** The workflow templates with init's choices applied (ledger branch, build, attestor, sign-off). */
@@ -415,9 +415,21 @@ async function planFiles(root: string, choices: ResolvedInit): Promise<PlannedFi
     .version;
   const actionDir = '.github/actions/slsa-ledger';
   const migrations = await listDir(join(root, 'supabase', 'migrations'), /\.sql$/);
+  // each variant is a whole workflow-shaped document (`jobs:` and one job): the job's text is
+  // what follows `jobs:`, already indented as a job of the template
+  const variant = (file: string): string => {
+    const text = readFileSync(join(root, 'workflows/variants', file), 'utf8');
+    const at = text.indexOf('\njobs:\n');
+    if (at === -1) {
+      throw new SlsaLedgerError('INIT_TEMPLATE_MISSING', `the variant ${file} has no jobs: section`, {
+        details: { file },
+      });
+    }
+    return text.slice(at + '\njobs:\n'.length);
+  };
   const variants = {
-    attest: readFileSync(join(root, 'workflows/variants/provenance-attest-build-provenance.yml'), 'utf8'),
-    jira: readFileSync(join(root, 'workflows/variants/publish-jira-signoff.yml'), 'utf8'),
+    attest: variant('provenance-attest-build-provenance.yml'),
+    jira: variant('publish-jira-signoff.yml'),
   };
   return [
     ...workflows.map((n) => {

@@ -79,6 +79,7 @@ export async function runScenario(name: string): Promise<ScenarioOutcome> {
       ingested,
       ledgerBranch: 'slsa-ledger',
     };
+    problems.push(...world.errors.map((e) => `a run broke: ${e}`));
     problems.push(...scenario.expect(observed));
     const latest = (tag: string) => observed.entry(tag);
     const tags = [...new Set(entries.map((e) => (typeof e.tag === 'string' ? e.tag : '')))].sort();

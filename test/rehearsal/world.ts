@@ -458,9 +458,16 @@ export class World {
     return p;
   }
 
+  /** runs that could not start or broke in the runner (a workflow GitHub would refuse, a stand-in bug) */
+  readonly errors: string[] = [];
+
   private track(p: Promise<unknown>): void {
     this.inFlight.add(p);
-    void p.catch(() => undefined).finally(() => this.inFlight.delete(p));
+    void p
+      .catch((error: unknown) => {
+        this.errors.push((error as Error).message);
+      })
+      .finally(() => this.inFlight.delete(p));
   }
 
   private async afterRun(run: RunRecord): Promise<void> {

@@ -107,7 +107,7 @@ describe('init', () => {
     expect(prov).not.toContain('slsa-github-generator/.github/workflows');
     expect(prov).toContain('command: signoff');
     expect(prov).not.toContain('environment: release');
-    expect(prov).toContain('SLSA_LEDGER_BUILD_COMMAND: "npm ci && npm pack --pack-destination out"');
+    expect(prov).toContain("SLSA_LEDGER_BUILD_COMMAND: 'npm ci && npm pack --pack-destination out'");
     for (const n of templateNames) {
       const text = readFileSync(join(dir, '.github/workflows', n), 'utf8');
       if (text.includes('SLSA_LEDGER_BRANCH:')) expect(text, n).toContain('SLSA_LEDGER_BRANCH: audit/ledger');
