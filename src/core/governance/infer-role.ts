@@ -94,6 +94,9 @@ export function inferJobRoles(job: JobModel): RoleId[] {
     const uses = step.uses?.value.split('@')[0] ?? '';
     if (uses === 'actions/attest-build-provenance' || uses === 'actions/attest')
       roles.add('provenance-writer');
+    // cosign signs and attests images and blobs (keyless with the job's OIDC token)
+    if (uses === 'sigstore/cosign-installer' || /\bcosign\s+(sign|attest)\b/.test(step.run?.value ?? ''))
+      roles.add('provenance-writer');
     if (step.run !== undefined && /\bgh\s+release\s+(create|upload|edit|delete)\b/.test(step.run.value))
       roles.add('release-operator');
     if (tokenPattern.test(stepText(step))) roles.add('release-operator');
@@ -113,8 +116,18 @@ export function inferJobRoles(job: JobModel): RoleId[] {
   return order.filter((r) => roles.has(r));
 }
 
-/** True when the job attests a container image (push-to-registry, or a registry push). */
+/**
+ * True when the job attests a container image: attest with push-to-registry, a registry login or
+ * push next to its signing, or a call of slsa-github-generator's container generator (which pushes
+ * the attestation to the registry itself).
+ */
 export function attestsContainer(job: JobModel): boolean {
+  if (
+    /^slsa-framework\/slsa-github-generator\/\.github\/workflows\/generator_container_slsa3\.yml@/.test(
+      job.uses?.value ?? '',
+    )
+  )
+    return true;
   return job.steps.some((step) => {
     const uses = step.uses?.value.split('@')[0] ?? '';
     if (
