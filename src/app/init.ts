@@ -124,6 +124,24 @@ export function initSettings(options: {
       command: 'gh secret set SLSA_MANIFEST_SERVICE_KEY',
     },
     {
+      name: 'SLSA_LEDGER_DATABASE_URL',
+      kind: 'secret',
+      required: false,
+      usedBy: ['manifest-ingest.yml'],
+      purpose:
+        'a postgres:// URL for the ingest (migrate, then ingest). Missing: the Postgres ingest is skipped with a notice',
+      command: 'gh secret set SLSA_LEDGER_DATABASE_URL',
+    },
+    {
+      name: 'PROVENANCE_DISPATCH_TOKEN',
+      kind: 'secret',
+      required: false,
+      usedBy: ['release.yml (dispatch step, environment provenance-dispatch)'],
+      purpose:
+        'only where GITHUB_TOKEN cannot dispatch (another repository): a fine-grained PAT with Actions read and write, kept as a secret of the provenance-dispatch environment. Missing: GITHUB_TOKEN dispatches; expired: a dispatch-token-expired entry and issue',
+      command: 'gh secret set PROVENANCE_DISPATCH_TOKEN --env provenance-dispatch',
+    },
+    {
       name: 'PROVENANCE_DISPATCH_TOKEN_ROTATED_AT',
       kind: 'variable',
       required: false,
