@@ -132,3 +132,23 @@ export function renderGithubOutput(outputs: Readonly<Record<string, string>>, de
     })
     .join('');
 }
+
+/**
+ * `attest --sigstore` in a private repository publishes the repository name, workflow, commit and
+ * digests to the public Rekor log. The action refuses that without the explicit opt-in
+ * `SLSA_LEDGER_PUBLIC_LOG_OPT_IN=true` (a Fulcio/Rekor of the user's own, given with --rekor-url,
+ * is not the public log). Returns the refusal message, or undefined when the run may go on.
+ */
+export function publicLogRefusal(
+  argv: readonly string[],
+  event: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  if (argv[0] !== 'attest' || !argv.includes('--sigstore')) return undefined;
+  if (argv.some((a) => a === '--rekor-url' || a.startsWith('--rekor-url='))) return undefined;
+  const repo = (event as { repository?: { private?: unknown; visibility?: unknown } } | null)?.repository;
+  const isPrivate =
+    repo?.private === true || repo?.visibility === 'private' || repo?.visibility === 'internal';
+  if (!isPrivate || env.SLSA_LEDGER_PUBLIC_LOG_OPT_IN === 'true') return undefined;
+  return "attest --sigstore in a private repository would publish its name, workflow, commit and digests to the public Rekor log; use actions/attest-build-provenance (GitHub's own Sigstore instance for private repositories), or set SLSA_LEDGER_PUBLIC_LOG_OPT_IN=true to opt in";
+}
