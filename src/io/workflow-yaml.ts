@@ -9,7 +9,6 @@ import {
   LineCounter,
   parseDocument,
   type Document,
-  type Node,
   type Pair,
 } from 'yaml';
 import type {
@@ -245,7 +244,7 @@ export function parseWorkflowYaml(text: string, file: string): WorkflowModel {
 }
 
 function buildModel(lc: LineCounter, text: string, file: string, doc: Document): WorkflowModel {
-  const root = doc.contents as Node | null;
+  const root = doc.contents;
   if (!isMap(root) || get(root, 'jobs') === undefined || !isMap(get(root, 'jobs')?.value)) {
     throw new SlsaLedgerError('WORKFLOW_INVALID', `${file}: not a workflow: expected a mapping with 'jobs'`, {
       details: { file },

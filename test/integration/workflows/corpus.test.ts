@@ -32,7 +32,7 @@ describe('audit-workflows on a corpus of public workflows', () => {
     expect(got).toEqual(expected[file]);
   });
 
-  it('correct uses are clean: the generator by tag, artifact-metadata, container packages: write', async () => {
+  it('correct uses are clean: the generator by tag, artifact-metadata, container packages: write', () => {
     for (const file of [
       'kyverno-images-publish.yaml',
       'slsa-verifier-release.yml',
