@@ -88,19 +88,23 @@ describe('template shape', () => {
     },
   );
 
-  it('GITHUB_TOKEN dispatches (actions: write on that job only); no template names a PAT', () => {
+  it('GITHUB_TOKEN dispatches (actions: write on that job only); a PAT only in the dispatch step, from an environment', () => {
     for (const name of templateNames) {
       const code = readTemplate(name)
         .split('\n')
         .filter((l) => !l.trim().startsWith('#'))
         .join('\n');
-      expect((code.match(/\bPROVENANCE_DISPATCH_TOKEN\b/g) ?? []).length, name).toBe(0);
+      expect((code.match(/\bPROVENANCE_DISPATCH_TOKEN\b/g) ?? []).length, name).toBe(
+        name === 'release.yml' ? 1 : 0,
+      );
     }
     const release = parse(readTemplate('release.yml'));
     const step = release.jobs.release.steps.find((s: any) => s.id === 'dispatch');
     expect(step.env.GITHUB_TOKEN).toBe('${{ github.token }}');
+    expect(step.env.PROVENANCE_DISPATCH_TOKEN).toBe('${{ secrets.PROVENANCE_DISPATCH_TOKEN }}');
     expect(step.with.command).toBe('dispatch');
     expect(release.jobs.release.permissions).toEqual({ contents: 'write', actions: 'write' });
+    expect(release.jobs.release.environment).toBe('provenance-dispatch');
   });
 
   it('slsa-provenance: build at the tag, the generator by tag, upload to the draft, record under the lock, publish after sign-off', () => {
