@@ -95,7 +95,7 @@ describe('template shape', () => {
         .filter((l) => !l.trim().startsWith('#'))
         .join('\n');
       expect((code.match(/\bPROVENANCE_DISPATCH_TOKEN\b/g) ?? []).length, name).toBe(
-        name === 'release.yml' ? 1 : 0,
+        name === 'release.yml' ? 2 : 0,
       );
     }
     const release = parse(readTemplate('release.yml'));
