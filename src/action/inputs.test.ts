@@ -6,6 +6,7 @@ import {
   readInput,
   renderGithubOutput,
   splitArgs,
+  publicLogRefusal,
 } from './inputs.js';
 
 describe('splitArgs', () => {
@@ -92,5 +93,28 @@ describe('outputs', () => {
   it('renders heredoc outputs whose delimiter never occurs in the value', () => {
     const text = renderGithubOutput({ a: 'x\nghadelimiter_s\ny' }, 's');
     expect(text).toBe('a<<ghadelimiter_s_\nx\nghadelimiter_s\ny\nghadelimiter_s_\n');
+  });
+});
+
+describe('publicLogRefusal', () => {
+  const priv = { repository: { private: true } };
+  it('refuses attest --sigstore in a private repository without the opt-in', () => {
+    expect(publicLogRefusal(['attest', 'dist/*', '--sigstore'], priv, {})).toMatch(/public Rekor log/);
+    expect(
+      publicLogRefusal(['attest', '--sigstore'], { repository: { visibility: 'internal' } }, {}),
+    ).toBeDefined();
+  });
+  it('lets it through with the opt-in, in a public repository, with a key, or with an own Rekor', () => {
+    expect(
+      publicLogRefusal(['attest', '--sigstore'], priv, { SLSA_LEDGER_PUBLIC_LOG_OPT_IN: 'true' }),
+    ).toBeUndefined();
+    expect(
+      publicLogRefusal(['attest', '--sigstore'], { repository: { private: false } }, {}),
+    ).toBeUndefined();
+    expect(publicLogRefusal(['attest', '--key', 'k.pem'], priv, {})).toBeUndefined();
+    expect(
+      publicLogRefusal(['attest', '--sigstore', '--rekor-url', 'https://rekor.internal'], priv, {}),
+    ).toBeUndefined();
+    expect(publicLogRefusal(['record'], priv, {})).toBeUndefined();
   });
 });

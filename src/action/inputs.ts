@@ -73,7 +73,7 @@ export function parseOkExitCodes(text: string): Set<number> {
 interface Envelope {
   ok?: boolean;
   result?: unknown;
-  error?: { code?: string; message?: string };
+  error?: { code?: string; message?: string; details?: { result?: unknown } };
 }
 
 /** The last line of stdout that parses as the --json envelope. */
@@ -102,7 +102,9 @@ export function buildOutputs(envelope: Envelope | undefined, exitCode: number): 
     error_message: envelope?.error?.message ?? '',
     result: envelope?.result === undefined ? '' : JSON.stringify(envelope.result),
   };
-  const result = envelope?.result;
+  // a command that fails after partial work (notify: Slack refused, the issue opened) reports its
+  // result in the error's details; its fields become outputs too, so a workflow can still record them
+  const result = envelope?.result ?? envelope?.error?.details?.result;
   if (typeof result === 'object' && result !== null && !Array.isArray(result)) {
     for (const [key, value] of Object.entries(result as Record<string, unknown>)) {
       if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) || key in out) continue;
@@ -129,4 +131,24 @@ export function renderGithubOutput(outputs: Readonly<Record<string, string>>, de
       return `${k}<<${delimiter}\n${v}\n${delimiter}\n`;
     })
     .join('');
+}
+
+/**
+ * `attest --sigstore` in a private repository publishes the repository name, workflow, commit and
+ * digests to the public Rekor log. The action refuses that without the explicit opt-in
+ * `SLSA_LEDGER_PUBLIC_LOG_OPT_IN=true` (a Fulcio/Rekor of the user's own, given with --rekor-url,
+ * is not the public log). Returns the refusal message, or undefined when the run may go on.
+ */
+export function publicLogRefusal(
+  argv: readonly string[],
+  event: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  if (argv[0] !== 'attest' || !argv.includes('--sigstore')) return undefined;
+  if (argv.some((a) => a === '--rekor-url' || a.startsWith('--rekor-url='))) return undefined;
+  const repo = (event as { repository?: { private?: unknown; visibility?: unknown } } | null)?.repository;
+  const isPrivate =
+    repo?.private === true || repo?.visibility === 'private' || repo?.visibility === 'internal';
+  if (!isPrivate || env.SLSA_LEDGER_PUBLIC_LOG_OPT_IN === 'true') return undefined;
+  return "attest --sigstore in a private repository would publish its name, workflow, commit and digests to the public Rekor log; use actions/attest-build-provenance (GitHub's own Sigstore instance for private repositories), or set SLSA_LEDGER_PUBLIC_LOG_OPT_IN=true to opt in";
 }

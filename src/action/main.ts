@@ -1,7 +1,7 @@
 // Entry point of the slsa-ledger GitHub Action (action.yml, `runs.using: node24`): runs the CLI
 // in-process with `--json`, prints the human output, and maps the result to step outputs.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../cli/main.js';
@@ -9,10 +9,21 @@ import {
   buildOutputs,
   findEnvelope,
   parseOkExitCodes,
+  publicLogRefusal,
   readInput,
   renderGithubOutput,
   splitArgs,
 } from './inputs.js';
+
+/** The event payload (GITHUB_EVENT_PATH), or undefined when absent or unreadable. */
+function readEvent(path: string | undefined): unknown {
+  if (path === undefined || path === '') return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 async function main(): Promise<number> {
   const env = process.env;
@@ -24,6 +35,11 @@ async function main(): Promise<number> {
     okCodes = parseOkExitCodes(readInput(env, 'ok-exit-codes'));
   } catch (error) {
     process.stderr.write(`::error::${(error as Error).message}\n`);
+    return 2;
+  }
+  const refusal = publicLogRefusal(argv, readEvent(env.GITHUB_EVENT_PATH), env);
+  if (refusal !== undefined) {
+    process.stderr.write(`::error title=slsa-ledger attest::PUBLIC_LOG_REFUSED: ${refusal}\n`);
     return 2;
   }
   if (!argv.includes('--json')) argv.push('--json');

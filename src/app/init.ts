@@ -10,9 +10,32 @@ import { silentLogger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 
+/** Who attests the release artifacts (issue 15 item 1). */
+export type InitAttestor = 'slsa-github-generator' | 'attest-build-provenance';
+/** What publishing waits for (the Release Operator's ops sign-off). */
+export type InitSignoff = 'environment' | 'jira';
+
+export const initAttestors: readonly InitAttestor[] = ['slsa-github-generator', 'attest-build-provenance'];
+export const initSignoffs: readonly InitSignoff[] = ['environment', 'jira'];
+
 export interface InitOptions {
   /** the repository to install into (default: process.cwd()); created when missing */
   readonly dir?: string;
+  /**
+   * default `slsa-github-generator` (SLSA Build L3; public Rekor), or `attest-build-provenance`
+   * when `isPrivate` (GitHub's own Sigstore instance for private repositories)
+   */
+  readonly attestor?: InitAttestor;
+  /** default `environment` (the `release` environment's required reviewers) */
+  readonly signoff?: InitSignoff;
+  /** the dedicated ledger branch (default `slsa-ledger`) */
+  readonly ledgerBranch?: string;
+  /** the build command the provenance workflow runs (default `make dist`) */
+  readonly buildCommand?: string;
+  /** where the build leaves the release artifacts (default `dist`) */
+  readonly artifactsDir?: string;
+  /** the repository is private: never the public log unless opted in; the default attestor changes */
+  readonly isPrivate?: boolean;
   /** overwrite files that exist */
   readonly force?: boolean;
   readonly logger?: Logger;
@@ -22,7 +45,7 @@ export interface InitOptions {
 
 export interface InitSetting {
   readonly name: string;
-  readonly kind: 'secret' | 'variable';
+  readonly kind: 'secret' | 'variable' | 'environment' | 'ruleset' | 'app-permission';
   readonly required: boolean;
   readonly usedBy: readonly string[];
   readonly purpose: string;
@@ -32,71 +55,222 @@ export interface InitSetting {
 
 export interface InitResult {
   readonly dir: string;
+  readonly attestor: InitAttestor;
+  readonly signoff: InitSignoff;
+  readonly ledger_branch: string;
   readonly files: readonly { readonly path: string; readonly action: 'created' | 'overwritten' }[];
   readonly settings: readonly InitSetting[];
 }
 
-/** The secrets and variables the workflows read; `init` prints them as the next step. */
-export const initSettings: readonly InitSetting[] = [
-  {
-    name: 'PROVENANCE_DISPATCH_TOKEN',
-    kind: 'secret',
-    required: true,
-    usedBy: ['release.yml (dispatch step only)'],
-    purpose:
-      'fine-grained personal access token for this repository with Actions: read and write (workflow_dispatch) and Contents: read; rotate it quarterly',
-    command: 'gh secret set PROVENANCE_DISPATCH_TOKEN',
-  },
-  {
-    name: 'PROVENANCE_DISPATCH_TOKEN_ROTATED_AT',
-    kind: 'variable',
-    required: true,
-    usedBy: ['release.yml'],
-    purpose:
-      'when the dispatch token was last rotated (RFC 3339, e.g. 2025-11-15T00:00:00Z): feeds the token-age audit',
-    command: 'gh variable set PROVENANCE_DISPATCH_TOKEN_ROTATED_AT --body "$(date -u +%Y-%m-%dT%H:%M:%SZ)"',
-  },
-  {
-    name: 'SLACK_WEBHOOK_URL',
-    kind: 'secret',
-    required: false,
-    usedBy: ['release.yml', 'slsa-provenance.yml', 'provenance-validate.yml', 'notify-on-failure.yml'],
-    purpose:
-      'Slack incoming webhook for alerts (without it, notify still opens GitHub issues where configured)',
-    command: 'gh secret set SLACK_WEBHOOK_URL',
-  },
-  {
-    name: 'SLSA_MANIFEST_SERVICE_KEY',
-    kind: 'secret',
-    required: false,
-    usedBy: ['manifest-ingest.yml'],
-    purpose: 'Supabase key mapped to the slsa_manifest_ingest role (EXECUTE on the ingest function only)',
-    command: 'gh secret set SLSA_MANIFEST_SERVICE_KEY',
-  },
-  {
-    name: 'SUPABASE_URL',
-    kind: 'variable',
-    required: false,
-    usedBy: ['manifest-ingest.yml'],
-    purpose: 'your Supabase project URL, e.g. https://abcd1234.supabase.co',
-    command: 'gh variable set SUPABASE_URL --body https://YOUR-PROJECT.supabase.co',
-  },
-];
+/**
+ * What a user sets up on GitHub for the installed workflows, with what happens when each is missing
+ * (`purpose`). `init` prints the ones that apply; the README's GitHub set-up section lists them all.
+ */
+export function initSettings(options: {
+  readonly signoff: InitSignoff;
+  readonly attestor: InitAttestor;
+  readonly ledgerBranch: string;
+}): InitSetting[] {
+  const settings: InitSetting[] = [
+    {
+      name: 'Settings → Actions → General → Workflow permissions',
+      kind: 'ruleset',
+      required: true,
+      usedBy: ['every workflow'],
+      purpose:
+        'leave "Read repository contents" (the workflows widen GITHUB_TOKEN per job); "Allow GitHub Actions to create and approve pull requests" is not needed',
+      command:
+        'gh api -X PUT repos/{owner}/{repo}/actions/permissions/workflow -f default_workflow_permissions=read',
+    },
+    {
+      name: `ledger branch ${options.ledgerBranch}`,
+      kind: 'ruleset',
+      required: true,
+      usedBy: ['slsa-provenance.yml', 'release.yml', 'provenance-validate.yml', 'manifest-ingest.yml'],
+      purpose: `the writers push with GITHUB_TOKEN to ${options.ledgerBranch}, created by the first record; keep it out of any ruleset that blocks pushes (or list the GitHub App below as a bypass actor: github-actions[bot] cannot be one). Missing access: every entry is queued (exit 75) and the manifest-queued alert fires until a flush lands it`,
+      command: `gh api repos/{owner}/{repo}/rules/branches/${options.ledgerBranch}  # must list no rule that blocks the writers`,
+    },
+    {
+      name: 'SLACK_WEBHOOK_URL',
+      kind: 'secret',
+      required: false,
+      usedBy: [
+        'release.yml',
+        'slsa-provenance.yml',
+        'provenance-validate.yml',
+        'notify-on-failure.yml',
+        'ledger-check.yml',
+      ],
+      purpose:
+        'Slack incoming webhook for alerts and release announcements. Missing: the Slack steps are skipped with a notice; failures still open a GitHub issue',
+      command: 'gh secret set SLACK_WEBHOOK_URL',
+    },
+    {
+      name: 'SUPABASE_URL',
+      kind: 'variable',
+      required: false,
+      usedBy: ['manifest-ingest.yml'],
+      purpose:
+        'your Supabase project URL, e.g. https://abcd1234.supabase.co. Missing (or the key below missing): the hourly ingest is skipped with a notice; the git ledger stays the record',
+      command: 'gh variable set SUPABASE_URL --body https://YOUR-PROJECT.supabase.co',
+    },
+    {
+      name: 'SLSA_MANIFEST_SERVICE_KEY',
+      kind: 'secret',
+      required: false,
+      usedBy: ['manifest-ingest.yml'],
+      purpose:
+        'Supabase key mapped to the slsa_manifest_ingest role (EXECUTE on the ingest function only). Missing: as SUPABASE_URL',
+      command: 'gh secret set SLSA_MANIFEST_SERVICE_KEY',
+    },
+    {
+      name: 'SLSA_LEDGER_DATABASE_URL',
+      kind: 'secret',
+      required: false,
+      usedBy: ['manifest-ingest.yml'],
+      purpose:
+        'a postgres:// URL for the ingest (migrate, then ingest). Missing: the Postgres ingest is skipped with a notice',
+      command: 'gh secret set SLSA_LEDGER_DATABASE_URL',
+    },
+    {
+      name: 'PROVENANCE_DISPATCH_TOKEN',
+      kind: 'secret',
+      required: false,
+      usedBy: ['release.yml (dispatch step, environment provenance-dispatch)'],
+      purpose:
+        'only where GITHUB_TOKEN cannot dispatch (another repository): a fine-grained PAT with Actions read and write, kept as a secret of the provenance-dispatch environment. Missing: GITHUB_TOKEN dispatches; expired: a dispatch-token-expired entry and issue',
+      command: 'gh secret set PROVENANCE_DISPATCH_TOKEN --env provenance-dispatch',
+    },
+    {
+      name: 'PROVENANCE_DISPATCH_TOKEN_ROTATED_AT',
+      kind: 'variable',
+      required: false,
+      usedBy: ['release.yml', 'slsa-provenance.yml'],
+      purpose:
+        'only with a dispatch PAT (README, "a PAT only where needed"): when it was last rotated (RFC 3339 UTC). Lands in each entry as metrics.dispatch_token_rotated_at (the token-age audit). Missing: the age is unknown (kpi shows –)',
+      command: 'gh variable set PROVENANCE_DISPATCH_TOKEN_ROTATED_AT --body "$(date -u +%Y-%m-%dT%H:%M:%SZ)"',
+    },
+    {
+      name: 'SLSA_LEDGER_TRUSTED_ROOT',
+      kind: 'variable',
+      required: false,
+      usedBy: ['provenance-validate.yml'],
+      purpose:
+        "path in the repository of a Sigstore trusted_root.json for validate (GitHub Enterprise Server, or GitHub's own Sigstore instance for private repositories: `gh attestation trusted-root > .github/trusted_root.json`). Missing: the public-good Sigstore root from TUF",
+      command: 'gh variable set SLSA_LEDGER_TRUSTED_ROOT --body .github/trusted_root.json',
+    },
+  ];
+  if (options.attestor === 'slsa-github-generator') {
+    settings.push({
+      name: 'SLSA_LEDGER_PUBLIC_LOG_OPT_IN',
+      kind: 'variable',
+      required: false,
+      usedBy: ['slsa-provenance.yml'],
+      purpose:
+        "private repositories only: 'true' lets slsa-github-generator publish the repository name, workflow, commit and digests to the public Rekor log. Missing in a private repository: the generator refuses and the run records a failure entry (use `init --attestor attest-build-provenance` instead)",
+      command: 'gh variable set SLSA_LEDGER_PUBLIC_LOG_OPT_IN --body true',
+    });
+  }
+  if (options.signoff === 'environment') {
+    settings.push({
+      name: 'release',
+      kind: 'environment',
+      required: true,
+      usedBy: ['slsa-provenance.yml (publish job)'],
+      purpose:
+        'the ops sign-off: add required reviewers (the release summarizers) and "Prevent self-review". Missing protection: GitHub creates the environment on first use without reviewers and publishing does not wait',
+      command: 'gh api -X PUT repos/{owner}/{repo}/environments/release --input reviewers.json',
+    });
+  } else {
+    settings.push(
+      {
+        name: 'JIRA_BASE_URL',
+        kind: 'variable',
+        required: true,
+        usedBy: ['slsa-provenance.yml (publish job)'],
+        purpose:
+          'e.g. https://acme.atlassian.net. Missing: the publish job fails (JIRA_CREDENTIALS_MISSING) and the release stays a draft',
+        command: 'gh variable set JIRA_BASE_URL --body https://acme.atlassian.net',
+      },
+      {
+        name: 'JIRA_EMAIL',
+        kind: 'variable',
+        required: true,
+        usedBy: ['slsa-provenance.yml (publish job)'],
+        purpose: 'the Jira account of the API token. Missing: as JIRA_BASE_URL',
+        command: 'gh variable set JIRA_EMAIL --body release-bot@acme.example',
+      },
+      {
+        name: 'JIRA_API_TOKEN',
+        kind: 'secret',
+        required: true,
+        usedBy: ['slsa-provenance.yml (publish job)'],
+        purpose: 'read access to the release project. Missing: as JIRA_BASE_URL',
+        command: 'gh secret set JIRA_API_TOKEN',
+      },
+    );
+  }
+  settings.push(
+    {
+      name: 'Settings → General → Releases → Enable release immutability',
+      kind: 'ruleset',
+      required: false,
+      usedBy: ['release.yml', 'slsa-provenance.yml'],
+      purpose:
+        'recommended: published releases can no longer change. The workflows upload to the draft and publish last, so they work either way',
+      command: '(repository or organization settings)',
+    },
+    {
+      name: 'GitHub App (optional: a ruleset on the ledger branch)',
+      kind: 'app-permission',
+      required: false,
+      usedBy: ['record/flush steps, when the ledger branch is under a ruleset'],
+      purpose:
+        'Contents: read and write, Metadata: read; installed on this repository and added to the ruleset as a bypass actor; its id in vars.SLSA_LEDGER_APP_ID and its key in secrets.SLSA_LEDGER_APP_PRIVATE_KEY (README: "Ledger writer and branch protection"). Missing: with such a ruleset, entries queue',
+      command:
+        'gh variable set SLSA_LEDGER_APP_ID --body 123456 && gh secret set SLSA_LEDGER_APP_PRIVATE_KEY < app.pem',
+    },
+  );
+  return settings;
+}
 
-const configTemplate = `# slsa-ledger configuration: flag defaults per command (flags given on the command line win).
+function configText(o: {
+  readonly attestor: InitAttestor;
+  readonly signoff: InitSignoff;
+  readonly ledgerBranch: string;
+  readonly buildCommand: string;
+  readonly artifactsDir: string;
+}): string {
+  return `# slsa-ledger configuration, written by \`slsa-ledger init\` (flags given on the command line win).
 # Secrets never go here: they come from the environment (GitHub secrets in the workflows).
-# See docs/ops/workflow-summary.md for what each workflow runs.
+# The workflows carry the same ledger branch and build settings in their \`env:\` (re-run
+# \`slsa-ledger init --force\` with the new values to change them everywhere).
+
+# where the ledger lives: a dedicated branch of this repository (its integrity comes from
+# slsa-ledger's own checks, not from branch rules), so the default branch can stay protected
+ledger:
+  remote: origin
+  branch: ${o.ledgerBranch}
+  reports_dir: docs/reports
+
+# what slsa-provenance.yml builds, and where the artifacts land
+build:
+  command: ${JSON.stringify(o.buildCommand)}
+  artifacts: ${JSON.stringify(o.artifactsDir)}
+
+provenance:
+  attestor: ${o.attestor}
+  signoff: ${o.signoff}
+
+record:
+  branch: ${o.ledgerBranch}
+flush:
+  branch: ${o.ledgerBranch}
 
 audit-workflows:
   format: text
-
-# record:
-#   remote: origin
-#   branch: main
-#   reports-dir: docs/reports
-#   max-attempts: 5
-#   via-pr: false        # true when main only takes pull requests
 `;
+}
 
 /** Finds the slsa-ledger package root above this module (dist/app, src/app or the action bundle). */
 export function findPackageRoot(from: string = fileURLToPath(import.meta.url)): string {
@@ -172,7 +346,82 @@ function copy(root: string, source: string, target: string): PlannedFile {
   return { target, content: () => readFile(path) };
 }
 
-async function planFiles(root: string): Promise<PlannedFile[]> {
+interface ResolvedInit {
+  readonly attestor: InitAttestor;
+  readonly signoff: InitSignoff;
+  readonly ledgerBranch: string;
+  readonly buildCommand: string;
+  readonly artifactsDir: string;
+}
+
+function replaceOnce(text: string, from: string | RegExp, to: string, file: string): string {
+  const found = typeof from === 'string' ? text.includes(from) : from.test(text);
+  if (!found) {
+    throw new SlsaLedgerError(
+      'INIT_TEMPLATE_MISSING',
+      `the template ${file} lacks its anchor ${String(from)}`,
+      {
+        details: { file },
+      },
+    );
+  }
+  return text.replace(from, () => to);
+}
+
+/** A single-quoted YAML scalar (the style the templates are formatted in): `'` doubles, nothing else escapes. */
+function yamlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** The workflow templates with init's choices applied (ledger branch, build, attestor, sign-off). */
+export function applyWorkflowChoices(
+  name: string,
+  text: string,
+  o: ResolvedInit,
+  variants: { readonly attest: string; readonly jira: string },
+): string {
+  let out = text.replace(/^( {2}SLSA_LEDGER_BRANCH: ).*$/m, `$1${o.ledgerBranch}`);
+  if (name === 'ledger-check.yml') {
+    out = replaceOnce(out, 'branches: [slsa-ledger]', `branches: [${o.ledgerBranch}]`, name);
+  }
+  if (name === 'slsa-provenance.yml') {
+    out = replaceOnce(
+      out,
+      /^( {2}SLSA_LEDGER_BUILD_COMMAND: ).*$/m,
+      `  SLSA_LEDGER_BUILD_COMMAND: ${yamlString(o.buildCommand)}`,
+      name,
+    );
+    out = replaceOnce(
+      out,
+      /^( {2}SLSA_LEDGER_ARTIFACTS_DIR: ).*$/m,
+      `  SLSA_LEDGER_ARTIFACTS_DIR: ${yamlString(o.artifactsDir)}`,
+      name,
+    );
+    if (o.attestor === 'attest-build-provenance') {
+      out = replaceOnce(out, /^ {2}provenance:\n[\s\S]*?(?=^ {2}upload:\n)/m, `${variants.attest}\n`, name);
+      out = out.replace(
+        /# Release Operator \(publish\)\. Provenance: [\s\S]*?build job\)\.\n/,
+        "# Release Operator (publish). Provenance: actions/attest-build-provenance (SLSA Build L2; the\n# attestation also goes to GitHub's attestation store).\n",
+      );
+    }
+    if (o.signoff === 'jira') {
+      out = replaceOnce(out, /^ {2}# Publication waits for the ops sign-off[\s\S]*$/m, variants.jira, name);
+    }
+  }
+  if (name === 'provenance-validate.yml' && o.attestor === 'attest-build-provenance') {
+    // the builder is this repository's own slsa-provenance.yml at the tag: validate's default
+    out = replaceOnce(
+      out,
+      /^ {2}# the builder the provenance must name[\s\S]*?SLSA_LEDGER_BUILDER_ID: .*\n/m,
+      '',
+      name,
+    );
+    out = replaceOnce(out, /^ {12}--builder-id \$\{\{ env\.SLSA_LEDGER_BUILDER_ID \}\}\n/m, '', name);
+  }
+  return out;
+}
+
+async function planFiles(root: string, choices: ResolvedInit): Promise<PlannedFile[]> {
   const workflows = await listDir(join(root, 'workflows'), /\.ya?ml$/);
   if (workflows.length === 0) {
     throw new SlsaLedgerError(
@@ -184,8 +433,31 @@ async function planFiles(root: string): Promise<PlannedFile[]> {
     .version;
   const actionDir = '.github/actions/slsa-ledger';
   const migrations = await listDir(join(root, 'supabase', 'migrations'), /\.sql$/);
+  // each variant is a whole workflow-shaped document (`jobs:` and one job): the job's text is
+  // what follows `jobs:`, already indented as a job of the template
+  const variant = (file: string): string => {
+    const text = readFileSync(join(root, 'workflows/variants', file), 'utf8');
+    const at = text.indexOf('\njobs:\n');
+    if (at === -1) {
+      throw new SlsaLedgerError('INIT_TEMPLATE_MISSING', `the variant ${file} has no jobs: section`, {
+        details: { file },
+      });
+    }
+    return text.slice(at + '\njobs:\n'.length);
+  };
+  const variants = {
+    attest: variant('provenance-attest-build-provenance.yml'),
+    jira: variant('publish-jira-signoff.yml'),
+  };
   return [
-    ...workflows.map((n) => copy(root, `workflows/${n}`, `.github/workflows/${n}`)),
+    ...workflows.map((n) => {
+      const source = copy(root, `workflows/${n}`, `.github/workflows/${n}`);
+      return {
+        target: source.target,
+        content: async () =>
+          Buffer.from(applyWorkflowChoices(n, (await source.content()).toString('utf8'), choices, variants)),
+      };
+    }),
     copy(root, 'action.yml', `${actionDir}/action.yml`),
     ...(await listTree(root, 'action/dist')).map((f) => copy(root, f, `${actionDir}/${f}`)),
     {
@@ -197,8 +469,10 @@ async function planFiles(root: string): Promise<PlannedFile[]> {
           ),
         ),
     },
-    { target: '.slsa-ledger.yml', content: () => Promise.resolve(Buffer.from(configTemplate)) },
+    { target: '.slsa-ledger.yml', content: () => Promise.resolve(Buffer.from(configText(choices))) },
     ...migrations.map((n) => copy(root, `supabase/migrations/${n}`, `supabase/migrations/${n}`)),
+    // the vendored action's `migrate` reads the migrations beside its package.json
+    ...migrations.map((n) => copy(root, `supabase/migrations/${n}`, `${actionDir}/supabase/migrations/${n}`)),
     ...['docs/ops/workflows.mmd', 'docs/ops/workflow-summary.md', 'docs/ops/failure-recovery.md'].map((p) =>
       copy(root, p, p),
     ),
@@ -215,7 +489,47 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
   const logger = options.logger ?? silentLogger;
   const dir = resolve(options.dir ?? process.cwd());
   const root = options.packageRoot ?? findPackageRoot();
-  const plan = await planFiles(root);
+  const choices: ResolvedInit = {
+    attestor:
+      options.attestor ?? (options.isPrivate === true ? 'attest-build-provenance' : 'slsa-github-generator'),
+    signoff: options.signoff ?? 'environment',
+    ledgerBranch: options.ledgerBranch ?? 'slsa-ledger',
+    buildCommand: options.buildCommand ?? 'make dist',
+    artifactsDir: options.artifactsDir ?? 'dist',
+  };
+  if (!initAttestors.includes(choices.attestor)) {
+    throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--attestor takes ${initAttestors.join(' or ')}`);
+  }
+  if (!initSignoffs.includes(choices.signoff)) {
+    throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--signoff takes ${initSignoffs.join(' or ')}`);
+  }
+  if (
+    !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/.test(choices.ledgerBranch) ||
+    choices.ledgerBranch.includes('..')
+  ) {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      `--ledger-branch '${choices.ledgerBranch}' is not a plain branch name`,
+    );
+  }
+  if (/[\r\n]/.test(choices.buildCommand) || choices.buildCommand.trim() === '') {
+    throw new SlsaLedgerError('USAGE_INVALID_FLAG', '--build-command must be one non-empty line');
+  }
+  if (
+    !/^[A-Za-z0-9._][A-Za-z0-9._/-]{0,199}$/.test(choices.artifactsDir) ||
+    choices.artifactsDir.includes('..')
+  ) {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      `--artifacts-dir '${choices.artifactsDir}' must be a relative path inside the repository`,
+    );
+  }
+  if (options.isPrivate === true && choices.attestor === 'slsa-github-generator') {
+    logger.warn(
+      'a private repository with slsa-github-generator: its provenance goes to the public Rekor log only when vars.SLSA_LEDGER_PUBLIC_LOG_OPT_IN is true; otherwise the generator refuses',
+    );
+  }
+  const plan = await planFiles(root, choices);
   const existing: string[] = [];
   for (const f of plan) {
     if (existsSync(join(dir, f.target))) existing.push(f.target);
@@ -240,5 +554,12 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
     files.push({ path: f.target, action: existing.includes(f.target) ? 'overwritten' : 'created' });
     logger.info(`${existing.includes(f.target) ? 'overwrote' : 'created'} ${f.target}`);
   }
-  return { dir, files, settings: initSettings };
+  return {
+    dir,
+    attestor: choices.attestor,
+    signoff: choices.signoff,
+    ledger_branch: choices.ledgerBranch,
+    files,
+    settings: initSettings(choices),
+  };
 }

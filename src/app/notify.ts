@@ -4,6 +4,7 @@ import { toRfc3339 } from '../core/dispatch/token-audit.js';
 import {
   buildIssue,
   buildSlackMessage,
+  informationalEvents,
   type MessageContext,
   type NotifyEvent,
   type NotifySubject,
@@ -44,6 +45,8 @@ export interface ChannelResult {
   readonly attempts: number;
   readonly status: number | null;
   readonly reason: string | null;
+  /** first attempt to delivery, seconds (backoff included); null when not delivered */
+  readonly latency_s: number | null;
 }
 
 export interface NotifyResult {
@@ -88,6 +91,12 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
       'nowhere to send the alert: set SLACK_WEBHOOK_URL or pass --github-issue --repository OWNER/REPO',
     );
   }
+  if (options.githubIssue !== undefined && informationalEvents.includes(options.event)) {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      `${options.event} is good news: it goes to Slack only, never to a GitHub issue`,
+    );
+  }
   const repository =
     options.githubIssue === undefined ? undefined : parseRepository(options.githubIssue.repository);
   if (options.githubIssue !== undefined && !options.githubIssue.token) {
@@ -112,7 +121,7 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
     const payload = buildSlackMessage(options.event, options.subject, context);
     const started = performance.now();
     let attempts = 0;
-    let last: ChannelResult = { delivered: false, attempts: 0, status: null, reason: null };
+    let last: ChannelResult = { delivered: false, attempts: 0, status: null, reason: null, latency_s: null };
     for (;;) {
       attempts++;
       const t0 = performance.now();
@@ -137,7 +146,13 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
         latency_ms: latency,
         elapsed_ms: Math.round(performance.now() - started),
       });
-      last = { delivered: decision.kind === 'delivered', attempts, status, reason };
+      last = {
+        delivered: decision.kind === 'delivered',
+        attempts,
+        status,
+        reason,
+        latency_s: decision.kind === 'delivered' ? Math.round(performance.now() - started) / 1000 : null,
+      };
       if (decision.kind === 'delivered') {
         logger.info(`slack: delivered ${options.event} for ${options.subject.tag} (attempt ${attempts})`);
         break;
@@ -183,6 +198,7 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
         attempts: 1,
         status: r.status,
         reason: null,
+        latency_s: ms / 1000,
         action: r.action,
         number: r.number,
         url: r.url,
@@ -207,6 +223,7 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
         attempts: 1,
         status,
         reason: error.message,
+        latency_s: null,
         action: null,
         number: null,
         url: null,
@@ -239,6 +256,9 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
   return result;
 }
 
+/** 100 issues a page: the alert labels' issues beyond 10,000 are not searched (documented). */
+const maxIssuePages = 100;
+
 interface IssueListItem {
   number: number;
   title: string;
@@ -252,13 +272,20 @@ async function upsertIssue(
   repo: { owner: string; repo: string },
   issue: ReturnType<typeof buildIssue>,
 ): Promise<{ action: 'created' | 'commented' | 'reopened'; number: number; url: string; status: number }> {
-  const listed = await client.request<IssueListItem[]>('list issues', 'GET /repos/{owner}/{repo}/issues', {
-    ...repo,
-    labels: issue.labels.join(','),
-    state: 'all',
-    per_page: 100,
-  });
-  const same = listed.data.filter((i) => i.pull_request === undefined && i.title === issue.title);
+  // every page (GitHub lists newest first, 100 at most per page, the next page in the Link header):
+  // an alert whose issue is older than the first 100 must still comment on it, not open another
+  const same: IssueListItem[] = [];
+  for (let page = 1; page <= maxIssuePages; page++) {
+    const listed = await client.request<IssueListItem[]>('list issues', 'GET /repos/{owner}/{repo}/issues', {
+      ...repo,
+      labels: issue.labels.join(','),
+      state: 'all',
+      per_page: 100,
+      page,
+    });
+    same.push(...listed.data.filter((i) => i.pull_request === undefined && i.title === issue.title));
+    if (same.some((i) => i.state === 'open') || !/\brel="next"/.test(listed.headers.link ?? '')) break;
+  }
   const existing = same.find((i) => i.state === 'open') ?? same[0];
   if (existing === undefined) {
     const created = await client.request<{ number: number; html_url: string }>(

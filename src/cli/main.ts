@@ -6,6 +6,7 @@ import type { CommandContext, CommandResult } from './command.js';
 import { commands } from './commands/index.js';
 import { loadConfigDefaults } from './config.js';
 import { createStderrLogger } from './logger.js';
+import { withSecrets } from '../io/redaction.js';
 import { collectSecrets, redact } from './redact.js';
 
 export interface CliIo {
@@ -104,7 +105,8 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       isTty,
       logger: createStderrLogger({ isTty, verbose, quiet: json, write: err }),
     };
-    const result: CommandResult = await command.run(args, ctx);
+    // files the command writes are redacted with the same secrets as its output
+    const result: CommandResult = await withSecrets(secrets, () => command.run(args, ctx));
     if (result.stdout !== undefined) out(result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`);
     if (json) out(`${JSON.stringify({ ok: true, result: result.result ?? null })}\n`);
     else if (result.human !== undefined && result.human !== '') {

@@ -12,6 +12,8 @@ export const integrationCodes = {
   NOTIFY_REJECTED: 'invalid-input',
   NOTIFY_WEBHOOK_MISSING: 'usage',
   ARTIFACT_UNAVAILABLE: 'unavailable',
+  /** a downloaded archive is malformed or hostile (zip-slip name, over a size or ratio limit, encrypted) */
+  ARTIFACT_ARCHIVE_INVALID: 'invalid-input',
   VALIDATE_STATUS_NOT_SUCCESS: 'verification',
   VALIDATE_SIGNOFF_MISSING: 'verification',
   JIRA_UNAVAILABLE: 'unavailable',

@@ -1,4 +1,4 @@
-import { crc32, inflateRawSync } from 'node:zlib';
+import yauzl from 'yauzl';
 import {
   pickProvenanceArtifact,
   pickProvenanceFiles,
@@ -211,8 +211,8 @@ function isZip(bytes: Buffer): boolean {
   return bytes.length >= 4 && bytes.readUInt32LE(0) === 0x04034b50;
 }
 
-function extractProvenance(zip: Buffer): DownloadedFile[] {
-  const files = readZip(zip);
+async function extractProvenance(zip: Buffer): Promise<DownloadedFile[]> {
+  const files = await readZip(zip);
   const chosen = pickProvenanceFiles(files.map((f) => f.name));
   if (chosen.length === 0) {
     throw new SlsaLedgerError(
@@ -226,57 +226,116 @@ function extractProvenance(zip: Buffer): DownloadedFile[] {
   return files.filter((f) => chosen.includes(f.name));
 }
 
-/** Reads a zip archive (stored or deflated entries; no zip64, no encryption). */
-export function readZip(zip: Buffer, maxTotal = 256 * 1024 * 1024): DownloadedFile[] {
-  const bad = (why: string): SlsaLedgerError =>
-    new SlsaLedgerError('ARTIFACT_UNAVAILABLE', `the artifact is not a readable zip archive: ${why}`);
-  let eocd = -1;
-  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 65_535); i--) {
-    if (zip.readUInt32LE(i) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
+/** Limits of one downloaded archive (docs/limits.md, "artifact archives"). */
+export interface ZipLimits {
+  /** entries in the central directory, directories included */
+  readonly maxEntries: number;
+  /** uncompressed bytes of one file */
+  readonly maxEntryBytes: number;
+  /** uncompressed bytes of all files */
+  readonly maxTotalBytes: number;
+  /** uncompressed / compressed, for files above `ratioFloorBytes` (a zip bomb inflates ~1000:1) */
+  readonly maxRatio: number;
+  readonly ratioFloorBytes: number;
+}
+
+export const defaultZipLimits: ZipLimits = {
+  maxEntries: 1_000,
+  maxEntryBytes: 64 * 1024 * 1024,
+  maxTotalBytes: 256 * 1024 * 1024,
+  maxRatio: 100,
+  ratioFloorBytes: 1024 * 1024,
+};
+
+/**
+ * Reads a zip archive in memory with yauzl (a maintained reader: zip64, CRC and size checks, and
+ * file-name validation that refuses absolute paths, `..` components and backslashes — zip-slip).
+ * Each file's declared sizes are checked against the limits before it is inflated, and the
+ * inflated bytes are counted while they stream, so a lying header cannot exceed them either.
+ * @throws ARTIFACT_ARCHIVE_INVALID (exit 3): malformed, hostile or over a limit
+ */
+export async function readZip(zip: Buffer, limits: ZipLimits = defaultZipLimits): Promise<DownloadedFile[]> {
+  const bad = (why: string, cause?: unknown): SlsaLedgerError =>
+    new SlsaLedgerError('ARTIFACT_ARCHIVE_INVALID', `the artifact is not an acceptable zip archive: ${why}`, {
+      ...(cause === undefined ? {} : { cause }),
+      details: { reason: why },
+    });
+  const zipfile = await new Promise<yauzl.ZipFile>((resolvePromise, reject) => {
+    yauzl.fromBuffer(
+      zip,
+      { lazyEntries: true, decodeStrings: true, validateEntrySizes: true, strictFileNames: true },
+      (error, file) => (error ? reject(bad(zipReason(error), error)) : resolvePromise(file)),
+    );
+  });
+  if (zipfile.entryCount > limits.maxEntries) {
+    zipfile.close();
+    throw bad(`${zipfile.entryCount} entries, more than the limit of ${limits.maxEntries}`);
   }
-  if (eocd === -1) throw bad('no end of central directory');
-  const count = zip.readUInt16LE(eocd + 10);
-  let p = zip.readUInt32LE(eocd + 16);
   const out: DownloadedFile[] = [];
   let total = 0;
-  for (let n = 0; n < count; n++) {
-    if (p + 46 > zip.length || zip.readUInt32LE(p) !== 0x02014b50) throw bad('broken central directory');
-    const flags = zip.readUInt16LE(p + 8);
-    const method = zip.readUInt16LE(p + 10);
-    const crc = zip.readUInt32LE(p + 16);
-    const packed = zip.readUInt32LE(p + 20);
-    const size = zip.readUInt32LE(p + 24);
-    const nameLen = zip.readUInt16LE(p + 28);
-    const extraLen = zip.readUInt16LE(p + 30);
-    const commentLen = zip.readUInt16LE(p + 32);
-    const local = zip.readUInt32LE(p + 42);
-    const name = zip.subarray(p + 46, p + 46 + nameLen).toString('utf8');
-    p += 46 + nameLen + extraLen + commentLen;
-    if (name.endsWith('/')) continue;
-    if ((flags & 1) !== 0) throw bad(`${name} is encrypted`);
-    if (packed === 0xffffffff || size === 0xffffffff) throw bad('zip64 is not supported');
-    total += size;
-    if (total > maxTotal) throw bad('too large');
-    if (local + 30 > zip.length || zip.readUInt32LE(local) !== 0x04034b50)
-      throw bad(`broken local header of ${name}`);
-    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const data = zip.subarray(start, start + packed);
-    let bytes: Buffer;
-    if (method === 0) bytes = Buffer.from(data);
-    else if (method === 8) {
-      try {
-        bytes = inflateRawSync(data, { maxOutputLength: Math.max(size, 1) });
-      } catch (error) {
-        throw new SlsaLedgerError('ARTIFACT_UNAVAILABLE', `the artifact's ${name} does not inflate`, {
-          cause: error,
-        });
+  try {
+    for (;;) {
+      const entry = await new Promise<yauzl.Entry | undefined>((resolvePromise, reject) => {
+        const onEntry = (e: yauzl.Entry): void => {
+          zipfile.off('end', onEnd).off('error', onError);
+          resolvePromise(e);
+        };
+        const onEnd = (): void => {
+          zipfile.off('entry', onEntry).off('error', onError);
+          resolvePromise(undefined);
+        };
+        const onError = (error: Error): void => {
+          zipfile.off('entry', onEntry).off('end', onEnd);
+          reject(bad(zipReason(error), error));
+        };
+        zipfile.once('entry', onEntry).once('end', onEnd).once('error', onError);
+        zipfile.readEntry();
+      });
+      if (entry === undefined) break;
+      const name = entry.fileName;
+      if (name.endsWith('/')) continue;
+      if (entry.isEncrypted()) throw bad(`${name} is encrypted`);
+      if (entry.uncompressedSize > limits.maxEntryBytes) {
+        throw bad(
+          `${name} inflates to ${entry.uncompressedSize} bytes, more than the limit of ${limits.maxEntryBytes}`,
+        );
       }
-    } else throw bad(`${name} uses compression method ${method}`);
-    if (bytes.length !== size || crc32(bytes) !== crc) throw bad(`${name} fails its crc check`);
-    out.push({ name, bytes });
+      total += entry.uncompressedSize;
+      if (total > limits.maxTotalBytes)
+        throw bad(`the files inflate to more than ${limits.maxTotalBytes} bytes`);
+      if (
+        entry.uncompressedSize > limits.ratioFloorBytes &&
+        entry.uncompressedSize > limits.maxRatio * Math.max(1, entry.compressedSize)
+      ) {
+        throw bad(`${name} has a compression ratio above ${limits.maxRatio}:1 (a zip bomb?)`);
+      }
+      const stream = await new Promise<NodeJS.ReadableStream>((resolvePromise, reject) => {
+        zipfile.openReadStream(entry, (error, s) =>
+          error ? reject(bad(zipReason(error), error)) : resolvePromise(s),
+        );
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > entry.uncompressedSize) throw bad(`${name} inflates past its declared size`);
+          chunks.push(chunk);
+        }
+      } catch (error) {
+        if (error instanceof SlsaLedgerError) throw error;
+        throw bad(`${name}: ${zipReason(error)}`, error);
+      }
+      out.push({ name, bytes: Buffer.concat(chunks, size) });
+    }
+  } finally {
+    zipfile.close();
   }
   return out;
+}
+
+/** yauzl's message, without anything but the reason (names are validated before they are shown). */
+function zipReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.slice(0, 200);
 }

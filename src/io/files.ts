@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { limits as jsonLimits, type JsonLimits, type JsonLimitsName } from '../core/input/limits.js';
 import { parseJson } from '../core/input/strict-json.js';
 import { SlsaLedgerError } from '../errors.js';
+import { redactFileData } from './redaction.js';
 
 /** Default byte limit of `readInputFile` when the caller names none (docs/limits.md). */
 export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -14,6 +15,8 @@ export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024;
  * directory. A crash leaves either the old bytes or the new ones, never a truncated file.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  // secrets never reach a file: text is redacted as the CLI's output is (src/io/redaction.ts)
+  data = redactFileData(data);
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);

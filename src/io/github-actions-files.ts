@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { renderGithubOutput } from '../core/dispatch/dispatch-plan.js';
 import { SlsaLedgerError } from '../errors.js';
+import { redactText } from './redaction.js';
 
 /** Appends step outputs to the `$GITHUB_OUTPUT` file (values with newlines use a random delimiter). */
 export async function appendGithubOutput(
@@ -18,7 +19,7 @@ export async function appendStepSummary(path: string, markdown: string): Promise
 
 async function appendOrFail(path: string, text: string): Promise<void> {
   try {
-    await appendFile(path, text, 'utf8');
+    await appendFile(path, redactText(text), 'utf8');
   } catch (error) {
     throw new SlsaLedgerError(
       'OUTPUT_WRITE_FAILED',

@@ -1,81 +1,63 @@
-import { readdir } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+// Artifact globs (`attest 'dist/*'`, `validate --artifact 'release-assets/*'`), expanded by the
+// maintained `glob` package (minimatch + brace-expansion) with bash's behaviour where it matters:
+// - `*`, `?` and `[…]` never match a leading dot (`dist/*.tgz` does not match `dist/.hidden.tgz`),
+//   as bash without `dotglob`; name the dot to match it (`dist/.*.tgz`);
+// - `{a,b}` expands, an unbalanced `{a,b` is literal text (bash: no brace expansion), never an error;
+// - `**` spans directories as bash with `globstar` does (a symlinked directory below the first
+//   segment is entered once, never recursively);
+// - a pattern that matches nothing is an error the caller names (bash with `failglob`), never the
+//   pattern taken as a file name.
+import { glob, hasMagic } from 'glob';
+import { SlsaLedgerError } from '../errors.js';
 
-const MAGIC = /[*?[{]/;
-
-/** True when the pattern has glob syntax (`*`, `?`, `[…]`, `{a,b}`). */
+/** True when the pattern has glob syntax (`*`, `?`, `[…]`, or a balanced `{a,b}`). */
 export function hasGlobMagic(pattern: string): boolean {
-  return MAGIC.test(pattern);
-}
-
-/** Glob → anchored RegExp over `/`-separated paths: `**` any depth, `*` and `?` within a segment. */
-export function globToRegExp(pattern: string): RegExp {
-  let out = '';
-  let braces = 0;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] ?? '';
-    if (c === '*') {
-      if (pattern[i + 1] === '*') {
-        const slash = pattern[i + 2] === '/';
-        out += slash ? '(?:[^/]*(?:/|$))*' : '.*';
-        i += slash ? 2 : 1;
-      } else out += '[^/]*';
-    } else if (c === '?') out += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end === -1) out += '\\[';
-      else {
-        const body = pattern
-          .slice(i + 1, end)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\');
-        out += `[${body}]`;
-        i = end;
-      }
-    } else if (c === '{') {
-      braces++;
-      out += '(?:';
-    } else if (c === '}' && braces > 0) {
-      braces--;
-      out += ')';
-    } else if (c === ',' && braces > 0) out += '|';
-    else out += c.replace(/[.+^$()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`);
+  return hasMagic(pattern, { magicalBraces: true, windowsPathsNoEscape: false });
 }
 
 /**
  * Expands one glob pattern to the regular files it matches, relative to `cwd` when the pattern is
- * relative, sorted. Directories are walked from the pattern's literal prefix; symlinked
- * directories are not followed.
+ * relative (the results keep the pattern's form: relative patterns give relative paths), sorted.
+ * A malformed pattern matches nothing; it never throws.
  */
 export async function expandGlob(pattern: string, cwd: string): Promise<string[]> {
-  const normalized = pattern.replace(/\\/g, '/');
-  const segments = normalized.split('/');
-  const firstMagic = segments.findIndex((s) => hasGlobMagic(s));
-  const baseSegments = segments.slice(0, firstMagic);
-  const base = baseSegments.join('/') || (isAbsolute(normalized) ? '/' : '');
-  const rest = segments.slice(firstMagic).join('/');
-  const matcher = globToRegExp(rest);
-  const maxDepth = rest.includes('**') ? Infinity : segments.length - firstMagic;
-  const root = resolve(cwd, base || '.');
-  const found: string[] = [];
-  const walk = async (dir: string, rel: string, depth: number): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const relPath = rel === '' ? entry.name : `${rel}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (depth + 1 < maxDepth) await walk(join(dir, entry.name), relPath, depth + 1);
-      } else if (entry.isFile() && matcher.test(relPath)) {
-        found.push(base === '' ? relPath : `${base.replace(/\/$/, '')}/${relPath}`);
-      }
-    }
-  };
-  await walk(root, '', 0);
+  let found: string[];
+  try {
+    found = await glob(pattern, {
+      cwd,
+      dot: false,
+      nodir: true,
+      follow: false,
+      posix: true,
+      // a literal `[` or `{` that does not close stays literal, as in bash
+      nocase: false,
+      windowsPathsNoEscape: false,
+    });
+  } catch {
+    return [];
+  }
   return found.sort();
+}
+
+/**
+ * Expands artifact arguments: literal paths stay as given (the reader names a missing one), each
+ * pattern must match at least one file. Duplicates are dropped, the first position kept.
+ * @throws INPUT_FILE_MISSING (exit 3) naming a pattern that matches nothing
+ */
+export async function expandArtifactPatterns(patterns: readonly string[], cwd: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const pattern of patterns) {
+    if (!hasGlobMagic(pattern)) {
+      out.push(pattern);
+      continue;
+    }
+    const matches = await expandGlob(pattern, cwd);
+    if (matches.length === 0) {
+      throw new SlsaLedgerError('INPUT_FILE_MISSING', `no files match '${pattern}'`, {
+        details: { pattern },
+      });
+    }
+    out.push(...matches);
+  }
+  return [...new Set(out)];
 }

@@ -2,6 +2,7 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseNotificationLog, type NotificationAttempt } from '../core/notify/metrics.js';
 import { SlsaLedgerError } from '../errors.js';
+import { redactText } from './redaction.js';
 
 export const defaultNotificationsLog = 'out/provenance/notifications.jsonl';
 
@@ -9,7 +10,8 @@ export const defaultNotificationsLog = 'out/provenance/notifications.jsonl';
 export async function appendNotificationAttempt(path: string, record: NotificationAttempt): Promise<void> {
   try {
     await mkdir(dirname(path), { recursive: true });
-    await appendFile(path, `${JSON.stringify(record)}\n`, 'utf8');
+    // a reason may quote a receiver's answer, which may echo a token: redacted like all output
+    await appendFile(path, redactText(`${JSON.stringify(record)}\n`), 'utf8');
   } catch (error) {
     throw new SlsaLedgerError(
       'OUTPUT_WRITE_FAILED',

@@ -81,3 +81,27 @@ describe('parseWorkflowYaml', () => {
     expect(parseWorkflowYaml('on: push\njobs: {}\n', 'x.yml').triggers.map((t) => t.value)).toEqual(['push']);
   });
 });
+
+describe('YAML anchors and aliases', () => {
+  it('reads an aliased job and aliased steps as the nodes they name', () => {
+    const wf = parseWorkflowYaml(
+      [
+        'on: push',
+        'permissions: {}',
+        'jobs:',
+        '  a: &job',
+        '    runs-on: ubuntu-latest',
+        '    permissions:',
+        '      contents: read',
+        '    steps: &steps',
+        '      - run: echo "${{ github.event.head_commit.message }}"',
+        '  b: *job',
+        '',
+      ].join('\n'),
+      'anchors.yml',
+    );
+    expect(wf.jobs.map((j) => j.id)).toEqual(['a', 'b']);
+    expect(wf.jobs[1]!.steps[0]!.run?.value).toContain('head_commit.message');
+    expect(wf.jobs[1]!.permissions).toMatchObject({ kind: 'map' });
+  });
+});

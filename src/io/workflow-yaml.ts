@@ -1,6 +1,16 @@
 // Parses GitHub workflow YAML into the governance model with 1-based line/column positions, using
 // the `yaml` package's document API and a LineCounter. Only the shape the rules need is read.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Pair,
+} from 'yaml';
 import type {
   ConcurrencyModel,
   JobModel,
@@ -29,12 +39,21 @@ function textOf(v: unknown): string {
   return JSON.stringify(v) ?? '';
 }
 
+// YAML anchors and aliases (GitHub Actions accepts them): an alias reads as the node it names.
+let currentDoc: Document | undefined;
+function deref(node: unknown): unknown {
+  if (isAlias(node) && currentDoc !== undefined) return node.resolve(currentDoc);
+  return node;
+}
+
 function scalarText(node: unknown): string | undefined {
-  return isScalar(node) ? textOf(node.value) : undefined;
+  const n = deref(node);
+  return isScalar(n) ? textOf(n.value) : undefined;
 }
 
 function pairs(node: unknown): Pair[] {
-  return isMap(node) ? node.items : [];
+  const n = deref(node);
+  return isMap(n) ? n.items : [];
 }
 
 function keyOf(pair: Pair): string {
@@ -133,31 +152,50 @@ function parseStep(lc: LineCounter, text: string, node: unknown, index: number):
 }
 
 function parseJob(lc: LineCounter, text: string, pair: Pair): JobModel {
-  const node = pair.value;
-  const steps = get(node, 'steps')?.value;
+  const node = deref(pair.value);
+  const steps = deref(get(node, 'steps')?.value);
+  const secrets = get(node, 'secrets');
   return {
     id: keyOf(pair),
     pos: positionOf(lc, pair.key),
     permissions: parsePermissions(lc, get(node, 'permissions')),
     concurrency: parseConcurrency(lc, get(node, 'concurrency')),
     uses: parseUses(lc, text, get(node, 'uses')?.value),
+    if: located(lc, get(node, 'if')?.value),
+    needs: ((n) =>
+      isSeq(n)
+        ? n.items.map((i) => scalarText(i) ?? '')
+        : scalarText(n) === undefined
+          ? []
+          : [scalarText(n) ?? ''])(deref(get(node, 'needs')?.value)),
+    secrets:
+      secrets === undefined
+        ? undefined
+        : (located(lc, secrets.value) ?? {
+            value: pairs(secrets.value)
+              .map((p) => keyOf(p))
+              .join(','),
+            pos: positionOf(lc, secrets.key),
+          }),
     env: stringMap(lc, get(node, 'env')?.value),
-    steps: isSeq(steps) ? steps.items.map((s, i) => parseStep(lc, text, s, i)) : [],
+    steps: isSeq(steps) ? steps.items.map((s, i) => parseStep(lc, text, deref(s), i)) : [],
   };
 }
 
-function collectTexts(lc: LineCounter, node: unknown, path: Path, out: TextNode[]): void {
+function collectTexts(lc: LineCounter, node: unknown, path: Path, out: TextNode[], depth = 0): void {
+  if (depth > 64) return;
+  node = deref(node);
   if (isMap(node)) {
     for (const p of node.items) {
       const key = keyOf(p);
       if (isScalar(p.key))
         out.push({ path: [...path, key], value: key, pos: positionOf(lc, p.key), isKey: true });
-      collectTexts(lc, p.value, [...path, key], out);
+      collectTexts(lc, p.value, [...path, key], out, depth + 1);
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => collectTexts(lc, item, [...path, i], out));
+    node.items.forEach((item, i) => collectTexts(lc, item, [...path, i], out, depth + 1));
   } else if (isPair(node)) {
-    collectTexts(lc, node.value, path, out);
+    collectTexts(lc, node.value, path, out, depth + 1);
   } else {
     const t = scalarText(node);
     if (t !== undefined) out.push({ path, value: t, pos: positionOf(lc, node), isKey: false });
@@ -181,7 +219,11 @@ function parseTriggers(lc: LineCounter, pair: Pair | undefined): Located<string>
  */
 export function parseWorkflowYaml(text: string, file: string): WorkflowModel {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    lineCounter: lc,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const p = lc.linePos(e.pos[0]);
@@ -193,7 +235,16 @@ export function parseWorkflowYaml(text: string, file: string): WorkflowModel {
       },
     );
   }
-  const root = doc.contents as Node | null;
+  currentDoc = doc;
+  try {
+    return buildModel(lc, text, file, doc);
+  } finally {
+    currentDoc = undefined;
+  }
+}
+
+function buildModel(lc: LineCounter, text: string, file: string, doc: Document): WorkflowModel {
+  const root = doc.contents;
   if (!isMap(root) || get(root, 'jobs') === undefined || !isMap(get(root, 'jobs')?.value)) {
     throw new SlsaLedgerError('WORKFLOW_INVALID', `${file}: not a workflow: expected a mapping with 'jobs'`, {
       details: { file },

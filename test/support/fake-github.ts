@@ -68,6 +68,8 @@ export class FakeGithub {
   readonly requests: FakeRequest[] = [];
   readonly runs: FakeRun[];
   readonly issues: FakeIssue[] = [];
+  /** list-issues requests answered (one per page) */
+  issueListings = 0;
   readonly pulls: {
     number: number;
     title: string;
@@ -270,15 +272,31 @@ export class FakeGithub {
     return { status: 200, body: { total_count: runs.length, workflow_runs: [...runs].reverse() } };
   }
 
+  // https://docs.github.com/en/rest/issues/issues#list-repository-issues: newest first
+  // (sort=created, direction=desc), `per_page` default 30 and at most 100, `page` from 1, and the
+  // next page announced only in the `Link` header
+  // (https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api).
   private listIssues(r: FakeRequest): FakeResponse {
     const labels = (r.query.get('labels') ?? '').split(',').filter(Boolean);
     const state = r.query.get('state') ?? 'open';
-    const list = this.issues.filter(
-      (i) => labels.every((l) => i.labels.includes(l)) && (state === 'all' || i.state === state),
-    );
+    const perPage = Math.min(100, Math.max(1, Number(r.query.get('per_page') ?? '30') || 30));
+    const page = Math.max(1, Number(r.query.get('page') ?? '1') || 1);
+    const list = this.issues
+      .filter((i) => labels.every((l) => i.labels.includes(l)) && (state === 'all' || i.state === state))
+      .sort((a, b) => b.number - a.number);
+    this.issueListings++;
+    const pages = Math.max(1, Math.ceil(list.length / perPage));
+    const base = `${this.mounted?.url ?? ''}/repos/${this.o.owner}/${this.o.repo}/issues?per_page=${perPage}&state=${state}${labels.length > 0 ? `&labels=${labels.join(',')}` : ''}`;
+    const links = [
+      ...(page < pages
+        ? [`<${base}&page=${page + 1}>; rel="next"`, `<${base}&page=${pages}>; rel="last"`]
+        : []),
+      ...(page > 1 ? [`<${base}&page=1>; rel="first"`, `<${base}&page=${page - 1}>; rel="prev"`] : []),
+    ];
     return {
       status: 200,
-      body: list.map((i) => ({
+      ...(links.length > 0 ? { headers: { link: links.join(', ') } } : {}),
+      body: list.slice((page - 1) * perPage, page * perPage).map((i) => ({
         number: i.number,
         title: i.title,
         state: i.state,

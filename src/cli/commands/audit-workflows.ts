@@ -53,9 +53,12 @@ export const command: CommandModule = {
     if (out !== undefined) await writeFileAtomic(resolve(ctx.cwd, out), rendered);
     if (toStdout) return { result: report, stdout: rendered, ...(report.errors > 0 ? { exitCode: 1 } : {}) };
     if (report.errors > 0) {
+      // the report is written once (to --out, or printed here); the error only counts
+      if (format === 'text' && out === undefined) ctx.stderr.write(rendered);
       throw new SlsaLedgerError(
         'AUDIT_FINDINGS',
-        `${report.errors} error finding(s) in ${report.files.length} workflow file(s):\n${rendered.trimEnd()}`,
+        `${report.errors} error finding(s) in ${report.files.length} workflow file(s)${out === undefined ? '' : `; report written to ${out}`}`,
+        // --json callers get the findings as data in the details (never in the message text)
         { details: { ...report } },
       );
     }

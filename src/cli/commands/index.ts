@@ -39,6 +39,10 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
     summary: 'send an alert to Slack and, optionally, a GitHub issue',
     load: () => import('./notify.js'),
   },
+  signoff: {
+    summary: 'check the ops sign-off (a Jira issue) before a release is published',
+    load: () => import('./signoff.js'),
+  },
   'audit-workflows': {
     summary: 'check GitHub workflows against the role matrix',
     load: () => import('./audit-workflows.js'),

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { validateRelease, type ValidateResult } from '../../app/validate.js';
 import { defaultSignoffLabel } from '../../core/validate/signoff.js';
 import { defaultProvenanceWorkflow } from '../../core/validate/validate-plan.js';
+import { expandArtifactPatterns } from '../../io/glob.js';
 import { defaultNotificationsLog } from '../../io/notifications-log.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
@@ -23,7 +24,10 @@ export const command: CommandModule = {
       repo: s('DIR', 'a clone of the ledger repository'),
       'manifest-url': s('URL', 'or one manifest file over https (GITHUB_TOKEN for a private one)'),
       'reports-dir': { ...s('DIR', 'ledger folder in the repository'), default: 'docs/reports' },
-      artifact: { ...s('FILE', 'artifact to verify (also as arguments)'), multiple: true },
+      artifact: {
+        ...s('FILE', 'artifact to verify, or a glob (`dist/*`, quoted); also as arguments'),
+        multiple: true,
+      },
       provenance: {
         ...s('FILE', "provenance file (default: download the entry's artifact)"),
         multiple: true,
@@ -83,7 +87,10 @@ export const command: CommandModule = {
         artifactName: opt('artifact-name'),
         validatorRunId,
       }),
-      artifacts: [...listFlag(args, 'artifact'), ...args.positionals].map((p) => resolve(ctx.cwd, p)),
+      // globs expand here as attest expands them (the action passes `release-assets/*` unexpanded)
+      artifacts: (
+        await expandArtifactPatterns([...listFlag(args, 'artifact'), ...args.positionals], ctx.cwd)
+      ).map((p) => resolve(ctx.cwd, p)),
       provenance: listFlag(args, 'provenance').map((p) => resolve(ctx.cwd, p)),
       policy: defined({
         sourceUri: opt('source-uri'),

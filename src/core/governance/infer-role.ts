@@ -94,10 +94,17 @@ export function inferJobRoles(job: JobModel): RoleId[] {
     const uses = step.uses?.value.split('@')[0] ?? '';
     if (uses === 'actions/attest-build-provenance' || uses === 'actions/attest')
       roles.add('provenance-writer');
-    if (step.run !== undefined && /\bgh\s+release\s+create\b/.test(step.run.value))
+    // cosign signs and attests images and blobs (keyless with the job's OIDC token)
+    if (uses === 'sigstore/cosign-installer' || /\bcosign\s+(sign|attest)\b/.test(step.run?.value ?? ''))
+      roles.add('provenance-writer');
+    if (step.run !== undefined && /\bgh\s+release\s+(create|upload|edit|delete)\b/.test(step.run.value))
       roles.add('release-operator');
     if (tokenPattern.test(stepText(step))) roles.add('release-operator');
   }
+  // a call of slsa-github-generator's reusable workflows makes and signs provenance
+  const called = job.uses?.value.split('@')[0] ?? '';
+  if (/^slsa-framework\/slsa-github-generator\/\.github\/workflows\//.test(called))
+    roles.add('provenance-writer');
   const order: RoleId[] = [
     'release-operator',
     'provenance-writer',
@@ -109,7 +116,38 @@ export function inferJobRoles(job: JobModel): RoleId[] {
   return order.filter((r) => roles.has(r));
 }
 
-/** True when the job has a dispatch step that does not use PROVENANCE_DISPATCH_TOKEN (it uses GITHUB_TOKEN). */
+/**
+ * True when the job attests a container image: attest with push-to-registry, a registry login or
+ * push next to its signing, or a call of slsa-github-generator's container generator (which pushes
+ * the attestation to the registry itself).
+ */
+export function attestsContainer(job: JobModel): boolean {
+  if (
+    /^slsa-framework\/slsa-github-generator\/\.github\/workflows\/generator_container_slsa3\.yml@/.test(
+      job.uses?.value ?? '',
+    )
+  )
+    return true;
+  return job.steps.some((step) => {
+    const uses = step.uses?.value.split('@')[0] ?? '';
+    if (
+      (uses === 'actions/attest-build-provenance' || uses === 'actions/attest') &&
+      step.with['push-to-registry']
+    )
+      return true;
+    return uses === 'docker/build-push-action' || uses === 'docker/login-action';
+  });
+}
+
+/**
+ * True when the job has a dispatch step that can dispatch with GITHUB_TOKEN: it does not use
+ * PROVENANCE_DISPATCH_TOKEN, or it passes GITHUB_TOKEN as the fallback for an unset one.
+ */
 export function dispatchesWithGithubToken(job: JobModel): boolean {
-  return job.steps.some((s) => isDispatchStep(s) && !tokenPattern.test(stepText(s)));
+  return job.steps.some(
+    (s) =>
+      isDispatchStep(s) &&
+      (!tokenPattern.test(stepText(s)) ||
+        /\$\{\{\s*(github\.token|secrets\.GITHUB_TOKEN)\s*\}\}/.test(stepText(s))),
+  );
 }

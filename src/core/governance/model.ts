@@ -73,6 +73,12 @@ export interface JobModel {
   readonly concurrency: ConcurrencyModel | undefined;
   /** a reusable-workflow call (`jobs.<id>.uses`) */
   readonly uses: UsesRef | undefined;
+  /** the job's `if:` condition as written */
+  readonly if?: Located<string> | undefined;
+  /** `secrets:` of a reusable-workflow call: `inherit`, or the names passed */
+  readonly secrets?: Located<string> | undefined;
+  /** the jobs of `needs:` */
+  readonly needs?: readonly string[] | undefined;
   readonly env: Readonly<Record<string, Located<string>>>;
   readonly steps: readonly StepModel[];
 }

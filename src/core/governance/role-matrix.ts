@@ -33,7 +33,13 @@ export const roleMatrix: Readonly<Record<RoleId, Role>> = {
   'provenance-writer': {
     id: 'provenance-writer',
     title: 'Provenance writer (slsa-provenance, ledger writes)',
-    permissions: { contents: 'write', 'id-token': 'write', attestations: 'write', actions: 'read' },
+    permissions: {
+      contents: 'write',
+      'id-token': 'write',
+      attestations: 'write',
+      'artifact-metadata': 'write',
+      actions: 'read',
+    },
     secrets: ['GITHUB_TOKEN'],
     source: 'DESIGN.md §6',
   },
@@ -73,6 +79,7 @@ export const dispatchWithGithubTokenGrant = { actions: 'write' } as const;
 /** Every scope GitHub's `permissions:` key knows. */
 export const knownScopes: readonly string[] = [
   'actions',
+  'artifact-metadata',
   'attestations',
   'checks',
   'contents',
@@ -88,6 +95,16 @@ export const knownScopes: readonly string[] = [
   'security-events',
   'statuses',
 ];
+
+/**
+ * A provenance writer that attests a container image (`actions/attest*` with `push-to-registry`,
+ * or a registry push) may also hold `packages: write`: the attestation is pushed to the registry.
+ */
+export const containerAttestationGrant = { packages: 'write' } as const;
+
+/** The reusable workflows of slsa-github-generator: its docs require a `@vX.Y.Z` tag, never a SHA. */
+export const tagPinnedReusableWorkflows =
+  /^slsa-framework\/slsa-github-generator\/\.github\/workflows\/[^@]+$/;
 
 /** The concurrency group every ledger-writing job must share. */
 export const ledgerConcurrencyGroup = 'provenance-manifest';

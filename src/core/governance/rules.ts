@@ -1,6 +1,12 @@
 // The workflow rules of `audit-workflows` (DESIGN.md §6): pure functions over parsed workflows
 // that return findings with file, line, column and rule id.
-import { dispatchesWithGithubToken, inferJobRoles, isDispatchStep, isLedgerWriteStep } from './infer-role.js';
+import {
+  attestsContainer,
+  dispatchesWithGithubToken,
+  inferJobRoles,
+  isDispatchStep,
+  isLedgerWriteStep,
+} from './infer-role.js';
 import type {
   JobModel,
   PermissionLevel,
@@ -10,6 +16,8 @@ import type {
   WorkflowModel,
 } from './model.js';
 import {
+  containerAttestationGrant,
+  tagPinnedReusableWorkflows,
   dispatchTokenName,
   dispatchWithGithubTokenGrant,
   knownScopes,
@@ -25,7 +33,12 @@ export type RuleId =
   | 'action-pinned'
   | 'action-version-comment'
   | 'dispatch-token-scope'
-  | 'pull-request-target-checkout';
+  | 'pull-request-target-checkout'
+  | 'script-injection'
+  | 'secrets-inherit'
+  | 'secrets-to-json'
+  | 'workflow-run-head-repository'
+  | 'ledger-concurrency-reader';
 
 export type FindingLevel = 'error' | 'warning';
 
@@ -86,6 +99,41 @@ export const workflowRules: readonly RuleInfo[] = [
     summary: 'no pull_request_target job checks out untrusted code',
     description:
       'A workflow triggered by `pull_request_target` runs with the base repository’s secrets and a write token; it must not check out or fetch the pull request’s head (head.sha, head.ref, github.head_ref, refs/pull/…).',
+  },
+  {
+    id: 'script-injection',
+    level: 'error',
+    summary: 'no untrusted context is interpolated into a script',
+    description:
+      '`${{ github.event.* }}`, `${{ github.head_ref }}` and `${{ inputs.* }}` are text an outsider (or a caller) chooses; interpolated into `run:` (or actions/github-script `script:`) they become code. Pass them through `env:` and use the variable (GitHub: "Security hardening for GitHub Actions", untrusted input).',
+  },
+  {
+    id: 'secrets-inherit',
+    level: 'error',
+    summary: 'a reusable workflow gets the secrets it needs, not `secrets: inherit`',
+    description:
+      '`secrets: inherit` hands every secret of the repository (and organization) to the called workflow; name the secrets it needs instead.',
+  },
+  {
+    id: 'secrets-to-json',
+    level: 'error',
+    summary: 'no `toJSON(secrets)`',
+    description:
+      '`toJSON(secrets)` puts every secret into one value (an env var, a step input, a log line when anything prints it); reference each secret by name.',
+  },
+  {
+    id: 'workflow-run-head-repository',
+    level: 'error',
+    summary: 'workflow_run jobs check the head repository',
+    description:
+      'A `workflow_run` workflow runs with this repository’s token and secrets even when the run that triggered it came from a fork; each job must check `github.event.workflow_run.head_repository.full_name == github.repository` (or need a job that does) before trusting anything of that run.',
+  },
+  {
+    id: 'ledger-concurrency-reader',
+    level: 'warning',
+    summary: 'only jobs that push join the provenance-manifest concurrency group',
+    description:
+      'A concurrency group keeps one running and one pending job; a job that cannot push (no `contents: write`) but waits in provenance-manifest can replace a pending ledger writer, whose entry is then lost to a cancellation.',
   },
 ];
 
@@ -171,6 +219,9 @@ function allowedFor(roles: readonly RoleId[], job: JobModel): Allowed {
   }
   if (roles.includes('release-operator') && dispatchesWithGithubToken(job)) {
     Object.assign(allowed, dispatchWithGithubTokenGrant);
+  }
+  if (roles.includes('provenance-writer') && attestsContainer(job)) {
+    Object.assign(allowed, containerAttestationGrant);
   }
   return allowed;
 }
@@ -275,9 +326,32 @@ function checkJobPermissions(wf: WorkflowModel, job: JobModel): Finding[] {
   }
 }
 
+/** True when the job's token can push (`contents: write`, directly, inherited or write-all). */
+function canPush(wf: WorkflowModel, job: JobModel): boolean {
+  const perms = job.permissions ?? wf.permissions;
+  if (perms === undefined) return true; // the repository default may be write
+  if (perms.kind === 'write-all') return true;
+  if (perms.kind !== 'map') return false;
+  return perms.scopes.some((s) => s.scope === 'contents' && s.level === 'write');
+}
+
 function checkLedgerConcurrency(wf: WorkflowModel, job: JobModel): Finding[] {
-  if (!job.steps.some(isLedgerWriteStep)) return [];
   const c = job.concurrency ?? wf.concurrency;
+  if (!canPush(wf, job)) {
+    // a ledger step without push rights only queues; it must not wait among the writers
+    return job.concurrency?.group === ledgerConcurrencyGroup
+      ? [
+          finding(
+            wf,
+            'ledger-concurrency-reader',
+            job.concurrency.pos,
+            `job '${job.id}' joins concurrency group ${ledgerConcurrencyGroup} but cannot push (no contents: write); it can replace a pending ledger writer`,
+            { job: job.id },
+          ),
+        ]
+      : [];
+  }
+  if (!job.steps.some(isLedgerWriteStep)) return [];
   const expected = `concurrency: {group: ${ledgerConcurrencyGroup}, cancel-in-progress: false}`;
   if (c === undefined) {
     return [
@@ -324,6 +398,21 @@ function checkUses(wf: WorkflowModel, uses: UsesRef, job: string): Finding[] {
   }
   const at = value.lastIndexOf('@');
   const ref = at === -1 ? '' : value.slice(at + 1);
+  if (at !== -1 && tagPinnedReusableWorkflows.test(value.slice(0, at))) {
+    // slsa-github-generator: its docs require `@vX.Y.Z`; its verifier reads the tag from the
+    // certificate, so a SHA (or a short tag) makes the build fail
+    return /^v\d+\.\d+\.\d+$/.test(ref)
+      ? []
+      : [
+          finding(
+            wf,
+            'action-pinned',
+            uses.pos,
+            `'${value}' must be pinned by its full release tag @vX.Y.Z (slsa-github-generator's docs require it; a SHA or a short tag fails the build)`,
+            { job },
+          ),
+        ];
+  }
   if (!shaPattern.test(ref)) {
     return [
       finding(
@@ -420,6 +509,99 @@ function checkPullRequestTarget(wf: WorkflowModel, job: JobModel): Finding[] {
   return out;
 }
 
+// untrusted text (GitHub, "Security hardening for GitHub Actions": understanding the risk of script injections)
+const untrustedExpression =
+  /\$\{\{[^}]*?\b(github\.event\.[A-Za-z0-9_.*[\]'"-]+|github\.head_ref|inputs\.[A-Za-z0-9_-]+)[^}]*\}\}/g;
+
+function checkScriptInjection(wf: WorkflowModel, job: JobModel): Finding[] {
+  const out: Finding[] = [];
+  for (const step of job.steps) {
+    const scripts = [
+      step.run,
+      (step.uses?.value.split('@')[0] ?? '') === 'actions/github-script' ? step.with.script : undefined,
+    ];
+    for (const script of scripts) {
+      if (script === undefined) continue;
+      const seen = new Set<string>();
+      for (const m of script.value.matchAll(untrustedExpression)) {
+        const what = m[1] ?? '';
+        if (seen.has(what)) continue;
+        seen.add(what);
+        out.push(
+          finding(
+            wf,
+            'script-injection',
+            script.pos,
+            `job '${job.id}' interpolates \${{ ${what} }} into a script; pass it through env: and use the variable`,
+            { job: job.id },
+          ),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+function checkSecretsInherit(wf: WorkflowModel, job: JobModel): Finding[] {
+  return job.secrets?.value.trim() === 'inherit'
+    ? [
+        finding(
+          wf,
+          'secrets-inherit',
+          job.secrets.pos,
+          `job '${job.id}' passes every secret to ${job.uses?.value ?? 'the called workflow'} (secrets: inherit); name the ones it needs`,
+          { job: job.id },
+        ),
+      ]
+    : [];
+}
+
+function checkSecretsToJson(wf: WorkflowModel): Finding[] {
+  return wf.texts
+    .filter((t) => !t.isKey && /toJSON\s*\(\s*secrets\s*\)/i.test(t.value))
+    .map((t) => {
+      const jobId = t.path[0] === 'jobs' && typeof t.path[1] === 'string' ? t.path[1] : undefined;
+      return finding(
+        wf,
+        'secrets-to-json',
+        t.pos,
+        'toJSON(secrets) exposes every secret at once; reference each by name',
+        {
+          ...(jobId === undefined ? {} : { job: jobId }),
+        },
+      );
+    });
+}
+
+const headRepositoryCheck = /workflow_run\.head_repository\.(full_name|fork|id|node_id)/;
+
+function checkWorkflowRun(wf: WorkflowModel): Finding[] {
+  if (!wf.triggers.some((t) => t.value === 'workflow_run')) return [];
+  const checked = new Set<string>();
+  // a job is covered by its own `if:` or by needing a covered job (it never runs otherwise)
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const job of wf.jobs) {
+      if (checked.has(job.id)) continue;
+      if (headRepositoryCheck.test(job.if?.value ?? '') || (job.needs ?? []).some((n) => checked.has(n))) {
+        checked.add(job.id);
+        changed = true;
+      }
+    }
+  }
+  return wf.jobs
+    .filter((job) => !checked.has(job.id))
+    .map((job) =>
+      finding(
+        wf,
+        'workflow-run-head-repository',
+        job.pos,
+        `job '${job.id}' runs on workflow_run without checking github.event.workflow_run.head_repository (a fork's run would get this repository's token)`,
+        { job: job.id },
+      ),
+    );
+}
+
 const ruleOrder = new Map(workflowRules.map((r, i) => [r.id, i]));
 
 /** Checks one workflow against every rule; findings sorted by line, column, rule. */
@@ -431,8 +613,12 @@ export function checkWorkflow(wf: WorkflowModel): Finding[] {
       ...checkLedgerConcurrency(wf, job),
       ...checkPinned(wf, job),
       ...checkPullRequestTarget(wf, job),
+      ...checkScriptInjection(wf, job),
+      ...checkSecretsInherit(wf, job),
     ]),
     ...checkDispatchToken(wf),
+    ...checkSecretsToJson(wf),
+    ...checkWorkflowRun(wf),
   ];
   return findings.sort(
     (a, b) =>

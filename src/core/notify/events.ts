@@ -9,6 +9,8 @@ export const notifyEvents = [
   'validation-failed',
   'artifact-unavailable',
   'ingest-failed',
+  'provenance-ready',
+  'ledger-drift',
 ] as const;
 
 export type NotifyEvent = (typeof notifyEvents)[number];
@@ -62,7 +64,21 @@ export const eventTexts: Readonly<Record<NotifyEvent, EventText>> = {
     headline: 'ledger ingest failed',
     action: "the database did not take the ledger: check it is reachable, then re-run 'slsa-ledger ingest'",
   },
+  'provenance-ready': {
+    emoji: ':white_check_mark:',
+    headline: 'provenance recorded',
+    action: 'nothing to do: provenance-validate verifies the release next and records its verdict',
+  },
+  'ledger-drift': {
+    emoji: ':mag:',
+    headline: 'ledger drift found',
+    action:
+      "Governance Auditor: read the findings of 'slsa-ledger check' in the linked run, find who changed the ledger outside slsa-ledger and why, and close this issue once it is explained or repaired",
+  },
 };
+
+/** Events that report good news: a Slack message, never a GitHub issue. */
+export const informationalEvents: readonly NotifyEvent[] = ['provenance-ready'];
 
 /** Parses `--event`; anything else is a usage error naming the known events. */
 export function parseNotifyEvent(value: string): NotifyEvent {

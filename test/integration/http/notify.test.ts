@@ -178,6 +178,33 @@ describe('notify against a local Slack webhook and GitHub API', () => {
     ).toBeUndefined();
   });
 
+  it('de-duplicates against every page of issues, not only the first 100', async () => {
+    const s = await setup();
+    const github = new FakeGithub({ token: githubToken });
+    const api = await github.mount();
+    const more = { GITHUB_TOKEN: githubToken, GITHUB_API_URL: api };
+    const first = await s.run(['--github-issue', '--repository', 'acme/app'], more);
+    expect(first.json().result.github_issue).toMatchObject({ action: 'created', number: 1 });
+    github.issues[0]!.state = 'closed';
+    // 250 newer alerts with the same labels (other tags) push issue #1 to the third page
+    for (let n = 2; n <= 251; n++) {
+      github.issues.push({
+        number: n,
+        title: `slsa-ledger: provenance-failure for v0.0.${n}`,
+        body: '',
+        labels: ['slsa-ledger', 'slsa-ledger:provenance-failure'],
+        state: 'open',
+        comments: [],
+      });
+    }
+    const listingsBefore = github.issueListings;
+    const again = await s.run(['--github-issue', '--repository', 'acme/app'], more);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.json().result.github_issue).toMatchObject({ action: 'reopened', number: 1 });
+    expect(github.issues).toHaveLength(251);
+    expect(github.issueListings - listingsBefore).toBe(3);
+  });
+
   it('reports a rejected GitHub token after still delivering to Slack', async () => {
     const s = await setup();
     const github = new FakeGithub({ token: 'the-right-token-000' });

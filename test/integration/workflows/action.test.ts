@@ -88,7 +88,7 @@ describe('the committed bundle', () => {
     const dir = tempDir();
     const bad = mutate(
       readTemplate('release.yml'),
-      '11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2',
+      '3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1',
       'v4',
     );
     writeFiles(dir, { 'my flows/release.yml': bad });

@@ -68,17 +68,18 @@ describe.skipIf(!haveBrowser)('docs/ops/workflows.mmd', () => {
     expect(result.ok).toBe(true);
     for (const label of [
       'release.yml',
-      'dispatch_tag',
-      'slsa-provenance.yml',
-      'attest --sigstore',
+      'DRAFT release',
+      'slsa-provenance',
+      'slsa-github-generator',
+      'attest-build-provenance',
       'provenance-manifest',
-      'artifacts missing',
+      'no artifacts',
       'DISPATCH_TOKEN_EXPIRED',
       'manifest-queued',
       'validation-failed',
-      'artifact-unavailable',
-      'notify-on-failure.yml',
-      'SLSA_MANIFEST_SERVICE_KEY',
+      'publish the release',
+      'notify-on-failure',
+      'ledger-drift',
     ]) {
       expect(result.svg).toContain(label);
     }

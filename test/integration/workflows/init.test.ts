@@ -43,6 +43,7 @@ describe('init', () => {
       '.github/actions/slsa-ledger/package.json',
       '.slsa-ledger.yml',
       ...migrations.map((n) => `supabase/migrations/${n}`),
+      ...migrations.map((n) => `.github/actions/slsa-ledger/supabase/migrations/${n}`),
       'docs/ops/workflows.mmd',
       'docs/ops/workflow-summary.md',
       'docs/ops/failure-recovery.md',
@@ -55,12 +56,18 @@ describe('init', () => {
       expect(readFileSync(join(dir, '.github/workflows', n), 'utf8')).toBe(readTemplate(n));
     }
     const names = result.settings.map((s: any) => s.name);
+    expect(result).toMatchObject({
+      attestor: 'slsa-github-generator',
+      signoff: 'environment',
+      ledger_branch: 'slsa-ledger',
+    });
     for (const name of [
-      'PROVENANCE_DISPATCH_TOKEN',
       'SLACK_WEBHOOK_URL',
       'SLSA_MANIFEST_SERVICE_KEY',
       'SUPABASE_URL',
       'PROVENANCE_DISPATCH_TOKEN_ROTATED_AT',
+      'SLSA_LEDGER_PUBLIC_LOG_OPT_IN',
+      'release',
     ]) {
       expect(names).toContain(name);
     }
@@ -70,9 +77,62 @@ describe('init', () => {
     const dir = tempDir();
     const run = await runCliCaptured(['init', '--dir', dir]);
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('gh secret set PROVENANCE_DISPATCH_TOKEN');
+    expect(run.stderr).toContain('gh secret set SLACK_WEBHOOK_URL');
+    expect(run.stderr).toContain('environments/release');
     expect(run.stderr).toContain('gh variable set SUPABASE_URL');
     expect(run.stderr).toContain('SLSA_MANIFEST_SERVICE_KEY');
+  });
+
+  it('--private --signoff jira --ledger-branch: attest-build-provenance, a Jira check, the branch everywhere; audit-clean', async () => {
+    const dir = tempDir();
+    const run = await runCliCaptured([
+      'init',
+      '--dir',
+      dir,
+      '--json',
+      '--private',
+      '--signoff',
+      'jira',
+      '--ledger-branch',
+      'audit/ledger',
+      '--build-command',
+      'npm ci && npm pack --pack-destination out',
+      '--artifacts-dir',
+      'out',
+    ]);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.json().result).toMatchObject({ attestor: 'attest-build-provenance', signoff: 'jira' });
+    const prov = readFileSync(join(dir, '.github/workflows/slsa-provenance.yml'), 'utf8');
+    expect(prov).toContain('actions/attest-build-provenance@');
+    expect(prov).not.toContain('slsa-github-generator/.github/workflows');
+    expect(prov).toContain('command: signoff');
+    expect(prov).not.toContain('environment: release');
+    expect(prov).toContain("SLSA_LEDGER_BUILD_COMMAND: 'npm ci && npm pack --pack-destination out'");
+    for (const n of templateNames) {
+      const text = readFileSync(join(dir, '.github/workflows', n), 'utf8');
+      if (text.includes('SLSA_LEDGER_BRANCH:')) expect(text, n).toContain('SLSA_LEDGER_BRANCH: audit/ledger');
+    }
+    const validate = readFileSync(join(dir, '.github/workflows/provenance-validate.yml'), 'utf8');
+    expect(validate).not.toContain('--builder-id');
+    expect(readFileSync(join(dir, '.slsa-ledger.yml'), 'utf8')).toContain('branch: audit/ledger');
+    const audit = await runCliCaptured(['audit-workflows', join(dir, '.github/workflows'), '--json']);
+    expect(audit.json().result).toMatchObject({ errors: 0, warnings: 0 });
+    const names = run.json().result.settings.map((s: any) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['JIRA_BASE_URL', 'JIRA_EMAIL', 'JIRA_API_TOKEN']));
+    expect(names).not.toContain('SLSA_LEDGER_PUBLIC_LOG_OPT_IN');
+  });
+
+  it('refuses a bad choice (exit 2) and writes nothing', async () => {
+    const dir = tempDir();
+    for (const extra of [
+      ['--attestor', 'cosign'],
+      ['--signoff', 'email'],
+      ['--ledger-branch', '../x'],
+    ]) {
+      const run = await runCliCaptured(['init', '--dir', dir, '--json', ...extra]);
+      expect(run.code, extra.join(' ')).toBe(2);
+    }
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('a second run refuses with INIT_FILE_EXISTS (exit 4) and writes nothing; --force overwrites', async () => {

@@ -8,6 +8,7 @@ import type * as WorkflowParser from '@actions/workflow-parser';
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const templatesDir = join(repoRoot, 'workflows');
 export const templateNames = [
+  'ledger-check.yml',
   'manifest-ingest.yml',
   'notify-on-failure.yml',
   'provenance-validate.yml',

@@ -53,7 +53,11 @@ describe('shipped workflows lint clean', () => {
   });
 
   it('@actions/workflow-parser does report an invalid permission level', () => {
-    const broken = mutate(readTemplate('release.yml'), 'contents: write', 'contents: writ');
+    const broken = mutate(
+      readTemplate('release.yml'),
+      '      contents: write\n      actions: write',
+      '      contents: writ\n      actions: write',
+    );
     const result = wp.parseWorkflow(
       { name: 'release.yml', content: broken },
       new wp.NoOperationTraceWriter(),
@@ -73,37 +77,55 @@ describe('template shape', () => {
       expect(uses.length).toBeGreaterThan(0);
       for (const [, ref, rest] of uses) {
         if (ref!.startsWith('./')) continue;
+        if (ref!.startsWith('slsa-framework/slsa-github-generator/.github/workflows/')) {
+          // its docs require the full release tag, never a SHA
+          expect(ref).toMatch(/@v\d+\.\d+\.\d+$/);
+          continue;
+        }
         expect(ref).toMatch(/@[0-9a-f]{40}$/);
         expect(rest).toMatch(/#\s*v\d+\.\d+\.\d+/);
       }
     },
   );
 
-  it('the dispatch token appears only in the dispatch step of release.yml', () => {
+  it('GITHUB_TOKEN dispatches (actions: write on that job only); a PAT only in the dispatch step, from an environment', () => {
     for (const name of templateNames) {
-      const text = readTemplate(name);
-      const code = text
+      const code = readTemplate(name)
         .split('\n')
         .filter((l) => !l.trim().startsWith('#'))
         .join('\n');
-      const count = (code.match(/\bPROVENANCE_DISPATCH_TOKEN\b/g) ?? []).length;
-      expect(count, name).toBe(name === 'release.yml' ? 2 : 0);
+      expect((code.match(/\bPROVENANCE_DISPATCH_TOKEN\b/g) ?? []).length, name).toBe(
+        name === 'release.yml' ? 2 : 0,
+      );
     }
     const release = parse(readTemplate('release.yml'));
     const step = release.jobs.release.steps.find((s: any) => s.id === 'dispatch');
+    expect(step.env.GITHUB_TOKEN).toBe('${{ github.token }}');
     expect(step.env.PROVENANCE_DISPATCH_TOKEN).toBe('${{ secrets.PROVENANCE_DISPATCH_TOKEN }}');
     expect(step.with.command).toBe('dispatch');
+    expect(release.jobs.release.permissions).toEqual({ contents: 'write', actions: 'write' });
+    expect(release.jobs.release.environment).toBe('provenance-dispatch');
   });
 
-  it('slsa-provenance: dispatch with tag, checkout at the tag, attest --sigstore, record under the lock', () => {
+  it('slsa-provenance: build at the tag, the generator by tag, upload to the draft, record under the lock, publish after sign-off', () => {
     const wf = parse(readTemplate('slsa-provenance.yml'));
     expect(wf.on.workflow_dispatch.inputs.tag.required).toBe(true);
-    const steps = wf.jobs.provenance.steps;
-    expect(steps.find((s: any) => String(s.uses).startsWith('actions/checkout@')).with.ref).toBe(
+    const build = wf.jobs.build.steps;
+    expect(build.find((s: any) => String(s.uses).startsWith('actions/checkout@')).with.ref).toBe(
       'refs/tags/${{ inputs.tag }}',
     );
-    expect(steps.find((s: any) => s.with?.command === 'attest').with.args).toContain('--sigstore');
+    expect(wf.jobs.build.permissions).toEqual({ contents: 'read' });
+    expect(wf.jobs.provenance.uses).toBe(
+      'slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@v2.1.0',
+    );
+    expect(wf.jobs.provenance.with['base64-subjects']).toBe('${{ needs.build.outputs.hashes }}');
     expect(wf.jobs.record.concurrency).toEqual({ group: 'provenance-manifest', 'cancel-in-progress': false });
+    expect(wf.jobs.publish.environment).toBe('release');
+    expect(wf.jobs.publish.needs).toEqual(['upload', 'record']);
+    // only the record job waits for the ledger lock
+    for (const [id, job] of Object.entries(wf.jobs as Record<string, any>)) {
+      if (id !== 'record') expect(job.concurrency, id).toBeUndefined();
+    }
     expect(readTemplate('slsa-provenance.yml')).toContain('artifact_upload_latency_s');
   });
 });
@@ -119,7 +141,7 @@ describe('audit-workflows on the templates', () => {
     const tpl = await runCliCaptured(['audit-workflows', 'workflows', '--json'], { cwd: repoRoot });
     expect(tpl.code).toBe(0);
     expect(tpl.json().result).toMatchObject({ findings: [], errors: 0, warnings: 0 });
-    expect(tpl.json().result.files).toHaveLength(5);
+    expect(tpl.json().result.files).toHaveLength(templateNames.length);
     const ci = await runCliCaptured(['audit-workflows', '.github/workflows', '--json'], { cwd: repoRoot });
     expect(ci.json().result.findings).toEqual([]);
   });
@@ -144,6 +166,8 @@ interface Seed {
 
 const untrustedRef = '${{ github.event.pull_request.head.sha }}';
 
+const checkoutPin = 'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1';
+
 const seeds: Seed[] = [
   {
     rule: 'top-level-permissions',
@@ -166,8 +190,7 @@ const seeds: Seed[] = [
   {
     rule: 'job-permissions',
     template: 'release.yml',
-    apply: (t) =>
-      mutate(t, '      pull-requests: write\n', '      pull-requests: write\n      packages: write\n'),
+    apply: (t) => mutate(t, '      actions: write\n', '      actions: write\n      packages: write\n'),
     at: '      packages: write',
   },
   {
@@ -201,21 +224,44 @@ const seeds: Seed[] = [
     at: '    concurrency:',
   },
   {
+    rule: 'ledger-concurrency-reader',
+    template: 'provenance-validate.yml',
+    apply: (t) =>
+      mutate(
+        t,
+        '    # no concurrency group: this job cannot push (read-only token); land-verdict writes\n',
+        '    concurrency:\n      group: provenance-manifest\n      cancel-in-progress: false\n',
+      ),
+    at: '    concurrency:',
+    level: 'warning',
+  },
+  {
     rule: 'action-pinned',
     template: 'slsa-provenance.yml',
     apply: (t) =>
       mutate(
         t,
-        'actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2',
-        'actions/upload-artifact@v4',
+        'actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0',
+        'actions/upload-artifact@v7',
       ),
-    at: 'actions/upload-artifact@v4',
+    at: 'actions/upload-artifact@v7',
   },
   {
     rule: 'action-pinned',
     template: 'release.yml',
-    apply: (t) => mutate(t, '11bd71901bbe5b1630ceea73d27597364c9af683', '11bd719'),
-    at: 'actions/checkout@11bd719',
+    apply: (t) => mutate(t, '3d3c42e5aac5ba805825da76410c181273ba90b1', '3d3c42e'),
+    at: 'actions/checkout@3d3c42e',
+  },
+  {
+    rule: 'action-pinned',
+    template: 'slsa-provenance.yml',
+    apply: (t) =>
+      mutate(
+        t,
+        'generator_generic_slsa3.yml@v2.1.0',
+        'generator_generic_slsa3.yml@f7dd8c54c2067bafc12ca7a55595d5ee9b75204a',
+      ),
+    at: 'generator_generic_slsa3.yml@f7dd8c5',
   },
   {
     rule: 'action-version-comment',
@@ -223,8 +269,8 @@ const seeds: Seed[] = [
     apply: (t) =>
       mutate(
         t,
-        'd3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0',
-        'd3f86a106a0bac45b974a628896c90dbdf5c8093',
+        '3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1',
+        '3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c',
       ),
     at: 'actions/download-artifact@',
     level: 'warning',
@@ -235,8 +281,8 @@ const seeds: Seed[] = [
     apply: (t) =>
       mutate(
         t,
-        '          DISPATCH_TAG: ${{ steps.dispatch.outputs.dispatch_tag }}\n',
-        '          DISPATCH_TAG: ${{ steps.dispatch.outputs.dispatch_tag }}\n          TOKEN_COPY: ${{ secrets.PROVENANCE_DISPATCH_TOKEN }}\n',
+        '          TAG: ${{ steps.tag.outputs.release_tag }}\n',
+        '          TAG: ${{ steps.tag.outputs.release_tag }}\n          TOKEN_COPY: ${{ secrets.PROVENANCE_DISPATCH_TOKEN }}\n',
       ),
     at: 'TOKEN_COPY:',
   },
@@ -246,8 +292,8 @@ const seeds: Seed[] = [
     apply: (t) =>
       mutate(
         t,
-        'permissions: {}\n',
-        'permissions: {}\n\nenv:\n  PROVENANCE_DISPATCH_TOKEN: ${{ secrets.PROVENANCE_DISPATCH_TOKEN }}\n',
+        'env:\n  # the ledger branch',
+        'env:\n  PROVENANCE_DISPATCH_TOKEN: ${{ secrets.PROVENANCE_DISPATCH_TOKEN }}\n  # the ledger branch',
       ),
     at: 'env:\n  PROVENANCE_DISPATCH_TOKEN',
   },
@@ -257,10 +303,50 @@ const seeds: Seed[] = [
     apply: (t) =>
       mutate(
         mutate(t, 'on:\n  workflow_run:', 'on:\n  pull_request_target:\n  workflow_run:'),
-        '        with:\n          fetch-depth: 0\n',
-        `        with:\n          ref: ${untrustedRef}\n          fetch-depth: 0\n`,
+        '        with:\n          persist-credentials: false\n',
+        `        with:\n          ref: ${untrustedRef}\n          persist-credentials: false\n`,
       ),
     at: `ref: ${untrustedRef}`,
+  },
+  {
+    rule: 'script-injection',
+    template: 'notify-on-failure.yml',
+    apply: (t) =>
+      mutate(
+        t,
+        '          mkdir -p out/provenance\n',
+        '          mkdir -p out/provenance\n          echo "${{ github.event.workflow_run.head_branch }}"\n',
+      ),
+    at: '        run: |\n          mkdir -p out/provenance\n          echo',
+  },
+  {
+    rule: 'secrets-inherit',
+    template: 'slsa-provenance.yml',
+    apply: (t) =>
+      mutate(
+        t,
+        '    with:\n      base64-subjects:',
+        '    secrets: inherit\n    with:\n      base64-subjects:',
+      ),
+    at: '    secrets: inherit',
+  },
+  {
+    rule: 'secrets-to-json',
+    template: 'manifest-ingest.yml',
+    apply: (t) =>
+      mutate(
+        t,
+        '          SLSA_MANIFEST_SERVICE_KEY: ${{ secrets.SLSA_MANIFEST_SERVICE_KEY }}\n',
+        '          ALL: ${{ toJSON(secrets) }}\n',
+      ),
+    at: 'ALL: ${{ toJSON',
+  },
+  {
+    rule: 'workflow-run-head-repository',
+    template: 'notify-on-failure.yml',
+    apply: (t) =>
+      mutate(t, ' &&\n      github.event.workflow_run.head_repository.full_name == github.repository', ''),
+    at: '  notify:',
   },
 ];
 
@@ -270,6 +356,7 @@ describe('audit-workflows catches a seeded violation of every rule', () => {
     let line = lineOf(text, seed.at);
     // `at` may span lines: the finding points at the line of the key it starts with unless told
     if (seed.at.startsWith('env:\n')) line += 1;
+    if (seed.at.startsWith('        run: |\n')) line += 0;
     const run = await audit({ [`wf/${seed.template}`]: text }, ['--format', 'json']);
     const report = JSON.parse(run.stdout);
     const hits = report.findings.filter((f: any) => f.rule === seed.rule);
@@ -286,11 +373,7 @@ describe('audit-workflows catches a seeded violation of every rule', () => {
 });
 
 describe('audit-workflows output', () => {
-  const bad = mutate(
-    readTemplate('release.yml'),
-    'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2',
-    'actions/checkout@v4',
-  );
+  const bad = mutate(readTemplate('release.yml'), checkoutPin, 'actions/checkout@v4');
 
   it('text: file:line:column: level rule: message, exit 1 with AUDIT_FINDINGS', async () => {
     const run = await audit({ 'wf/release.yml': bad });
@@ -410,7 +493,7 @@ describe('the templates call commands and flags the CLI has', () => {
 
   it('finds the slsa-ledger steps', () => {
     expect(invocations.map(([, c]) => c).sort()).toEqual(
-      expect.arrayContaining(['attest', 'dispatch', 'flush', 'ingest', 'notify', 'record', 'validate']),
+      expect.arrayContaining(['check', 'dispatch', 'flush', 'ingest', 'notify', 'record', 'validate']),
     );
   });
 

@@ -1,0 +1,77 @@
+// Secrets never reach logs, manifests, files or error messages: every byte the CLI writes to
+// stdout/stderr and every text file the tool writes passes `redact` (pure; the scope that carries
+// the secrets to file writers is src/io/redaction.ts).
+
+/** Environment variables whose values are secrets. */
+export const secretEnvNames = [
+  'PROVENANCE_DISPATCH_TOKEN',
+  'GITHUB_TOKEN',
+  'GH_TOKEN',
+  'SLACK_WEBHOOK_URL',
+  'SLSA_MANIFEST_SERVICE_KEY',
+  'SUPABASE_SERVICE_ROLE_KEY',
+  'JIRA_API_TOKEN',
+  'SLSA_LEDGER_KEY_PASSPHRASE',
+  'SIGSTORE_ID_TOKEN',
+  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+  'ACTIONS_RUNTIME_TOKEN',
+  'PGPASSWORD',
+  'APP_PRIVATE_KEY',
+] as const;
+
+/** Secrets that are URLs whose path is the secret (a Slack incoming webhook: /services/T…/B…/X…). */
+const secretUrlNames = new Set<string>(['SLACK_WEBHOOK_URL']);
+
+/**
+ * The secret strings present in an environment: values of at least 6 characters, URL passwords,
+ * and for webhook URLs also their path (a receiver may echo the path alone) and its last segment.
+ * Longest first, so a secret that contains another is replaced whole.
+ */
+export function collectSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
+  const out = new Set<string>();
+  for (const name of secretEnvNames) {
+    const v = env[name];
+    if (v && v.length >= 6) out.add(v);
+    if (v && secretUrlNames.has(name)) for (const part of urlSecretParts(v)) out.add(part);
+  }
+  for (const name of ['DATABASE_URL', 'SLSA_LEDGER_DATABASE_URL']) {
+    const password = passwordOf(env[name]);
+    if (password) out.add(password);
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+function urlSecretParts(value: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return [];
+  }
+  const path = url.pathname;
+  const parts: string[] = [];
+  if (path.length >= 6) parts.push(path, path.replace(/^\/+/, ''));
+  const segments = path.split('/').filter((s) => s !== '');
+  const last = segments[segments.length - 1];
+  if (last !== undefined && last.length >= 12) parts.push(last);
+  if (url.search.length >= 7) parts.push(url.search.slice(1));
+  return parts.filter((p) => p.length >= 6);
+}
+
+function passwordOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const p = decodeURIComponent(new URL(url).password);
+    return p.length >= 4 ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaces every secret, and the password of any URL with credentials, by `***`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join('***');
+  // user:password@ in any URL
+  return out.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+):[^\s@/"']+@/gi, '$1:***@');
+}

