@@ -88,6 +88,11 @@ ALTER TABLE public.ledger_manifests ADD CONSTRAINT ledger_manifests_pkey PRIMARY
 ALTER TABLE public.ingest_watermark ADD COLUMN IF NOT EXISTS ledger_url text;
 ALTER TABLE public.ingest_watermark ADD COLUMN IF NOT EXISTS rewritten_at timestamptz;
 ALTER TABLE public.ingest_watermark ADD COLUMN IF NOT EXISTS rewritten_head text;
+-- one row per repository ingest has begun, with or without a watermark yet (the repository list)
+ALTER TABLE public.ingest_watermark ALTER COLUMN git_commit DROP NOT NULL;
+INSERT INTO public.ingest_watermark (ledger, git_commit)
+SELECT DISTINCT r.repository, NULL::text FROM public.slsa_runs r
+ON CONFLICT (ledger) DO NOTHING;
 
 -- One row per entry the database refused, with its reason (what ingest printed).
 CREATE TABLE IF NOT EXISTS public.ingest_entry_failures (
@@ -355,6 +360,7 @@ CREATE TABLE public.slsa_kpi_days (
   failures integer NOT NULL,
   missing_artifacts integer NOT NULL,
   validated integer NOT NULL,
+  validation_failures integer NOT NULL,
   notify_attempts bigint NOT NULL,
   notify_delivered bigint NOT NULL,
   -- runs with a notification attempt, and those whose every attempt was delivered (per tag)
@@ -465,6 +471,7 @@ BEGIN
            count(*) FILTER (WHERE t.status = 'failure')::integer,
            count(*) FILTER (WHERE t.artifact_url IS NULL OR t.governance_flag = 'artifact-missing')::integer,
            count(*) FILTER (WHERE t.validation_status = 'passed')::integer,
+           count(*) FILTER (WHERE t.validation_status = 'failed')::integer,
            coalesce(sum(t.notify_attempts), 0)::bigint,
            coalesce(sum(t.notify_delivered), 0)::bigint,
            count(*) FILTER (WHERE t.notify_attempts > 0)::integer,
@@ -656,6 +663,11 @@ BEGIN
     VALUES (v_id, left(batch->>'engine', 20), v_repo, batch->>'to_commit',
             CASE WHEN batch->>'ledger_url' ~ '^https://[^\s@]+$' AND char_length(batch->>'ledger_url') <= 2000 THEN batch->>'ledger_url' END)
     ON CONFLICT (id) DO NOTHING;
+    -- the repository is known from its first ingest on (its watermark comes with the first success)
+    INSERT INTO public.ingest_watermark AS w (ledger, git_commit, updated_at, ledger_url)
+    SELECT v_repo, NULL, now(), r.ledger_url FROM public.ingest_runs r WHERE r.id = v_id
+    ON CONFLICT (ledger) DO UPDATE SET ledger_url = excluded.ledger_url
+     WHERE excluded.ledger_url IS NOT NULL AND w.ledger_url IS DISTINCT FROM excluded.ledger_url;
     SELECT w.git_commit INTO v_watermark FROM public.ingest_watermark w WHERE w.ledger = v_repo;
     UPDATE public.ingest_runs SET from_commit = v_watermark WHERE id = v_id;
     RETURN jsonb_build_object('ingest_id', v_id, 'watermark', v_watermark, 'repository', v_repo);
@@ -818,8 +830,9 @@ BEGIN
                                   THEN jsonb_build_object('signature_status', up.signature_status) ELSE '{}'::jsonb END,
                    'changed_fields', coalesce(jsonb_agg(k.key ORDER BY k.key) FILTER (WHERE k.key IS NOT NULL), '[]'::jsonb)
                           || CASE WHEN old.signature_status IS DISTINCT FROM up.signature_status
-                                  THEN '["signature_status"]'::jsonb ELSE '[]'::jsonb END,
-                   'missing_since', old.missing_since)
+                                  THEN '["signature_status"]'::jsonb ELSE '[]'::jsonb END)
+                 || CASE WHEN old.missing_since IS NOT NULL
+                         THEN jsonb_build_object('missing_since', old.missing_since) ELSE '{}'::jsonb END
             FROM (SELECT jsonb_object_keys(old.entry) UNION SELECT jsonb_object_keys(up.entry)) AS k(key)
            WHERE (old.entry->k.key) IS DISTINCT FROM (up.entry->k.key)
         ) END
@@ -980,7 +993,7 @@ SELECT k.day, k.entries, k.failures, k.missing_artifacts, k.validated,
        k.dispatch_token_rotated_at, k.dispatch_token_expires_at,
        k.repository, k.notified_runs, k.notified_runs_delivered, k.notify_latency_s_p50, k.notify_latency_s_p95,
        k.signatures_verified, k.signatures_unsigned, k.signatures_invalid, k.signatures_untrusted,
-       k.signatures_unverified, k.missing_from_ledger, k.latest_timestamp
+       k.signatures_unverified, k.missing_from_ledger, k.latest_timestamp, k.validation_failures
   FROM public.slsa_kpi_days k;
 
 CREATE VIEW public.provenance_ingest_lag AS
