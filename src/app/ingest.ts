@@ -181,7 +181,8 @@ function hasLoneSurrogate(value: unknown): boolean {
   if (typeof value === 'string') return LONE_SURROGATE.test(value);
   if (Array.isArray(value)) return value.some(hasLoneSurrogate);
   if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) if (LONE_SURROGATE.test(k) || hasLoneSurrogate(v)) return true;
+    for (const [k, v] of Object.entries(value))
+      if (LONE_SURROGATE.test(k) || hasLoneSurrogate(v)) return true;
   }
   return false;
 }
@@ -235,7 +236,11 @@ async function upsertIsolating(
       isSlsaLedgerError(error) && (error.code === 'DB_INPUT_REJECTED' || error.code === 'SUPABASE_REJECTED');
     if (!refusedWhole) throw error;
     if (items.length === 1) {
-      return { ...emptyCounts(), seen: 1, failed: [refusedOf(items[0]!, offset, error.message.slice(0, 500))] };
+      return {
+        ...emptyCounts(),
+        seen: 1,
+        failed: [refusedOf(items[0]!, offset, error.message.slice(0, 500))],
+      };
     }
     const half = Math.ceil(items.length / 2);
     const first = await upsertIsolating(sink, ingestId, items.slice(0, half), offset);
@@ -271,7 +276,10 @@ export async function identifyLedger(
     return { repository, ledgerUrl: sameRepo ? (fromRemote?.url ?? null) : null };
   }
   if (fromRemote !== undefined) return { repository: fromRemote.repository, ledgerUrl: fromRemote.url };
-  const folder = basename(dir).replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 100) || 'ledger';
+  const folder =
+    basename(dir)
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .slice(0, 100) || 'ledger';
   const repository = `local/${folder === '.' || folder === '..' ? 'ledger' : folder}`;
   logger.warn(
     `ingest: ${dir} has no remote that names its repository: ingesting it as ${repository} (name it with --ledger OWNER/NAME)`,
@@ -358,12 +366,18 @@ async function ingestOne(
       logger.progress(`ingest ${repository}`, Math.min(i + batchSize, items.length), items.length);
     }
     logger.progressDone(`ingest ${repository}`);
-    counts = { ...counts, seen: counts.seen + clientRefused.length, failed: [...clientRefused, ...counts.failed] };
+    counts = {
+      ...counts,
+      seen: counts.seen + clientRefused.length,
+      failed: [...clientRefused, ...counts.failed],
+    };
     if (options.reconcile === true && invalidFiles.length === 0) {
       const keys = collected.items.map((item) => [item.entry.tag, item.entry.run_id] as const);
       reconciled = await sink.reconcile(ingestId, keys);
       if (reconciled.marked > 0) {
-        logger.warn(`${repository}: ${reconciled.marked} run(s) in the database are no longer in the ledger: marked`);
+        logger.warn(
+          `${repository}: ${reconciled.marked} run(s) in the database are no longer in the ledger: marked`,
+        );
       }
     } else if (options.reconcile === true) {
       logger.warn(`${repository}: not reconciled: ${invalidFiles.length} manifest file(s) could not be read`);
@@ -383,11 +397,16 @@ async function ingestOne(
       .catch(() => undefined);
     throw error;
   }
-  for (const f of counts.failed) logger.warn(`${repository}: ${f.manifest_path ?? '?'}: ${f.tag ?? '?'} run ${f.run_id ?? '?'} refused: ${f.reason}`);
+  for (const f of counts.failed)
+    logger.warn(
+      `${repository}: ${f.manifest_path ?? '?'}: ${f.tag ?? '?'} run ${f.run_id ?? '?'} refused: ${f.reason}`,
+    );
   const ok = invalidFiles.length === 0 && counts.failed.length === 0;
   const problems = [
     ...(invalidFiles.length === 0 ? [] : [`${invalidFiles.length} manifest file(s) invalid`]),
-    ...(counts.failed.length === 0 ? [] : [`${counts.failed.length} entr${counts.failed.length === 1 ? 'y' : 'ies'} refused`]),
+    ...(counts.failed.length === 0
+      ? []
+      : [`${counts.failed.length} entr${counts.failed.length === 1 ? 'y' : 'ies'} refused`]),
   ];
   const clientOnly = counts.failed.filter((f) => f.reason.includes('lone UTF-16 surrogate')).length;
   const finished = await sink.finish({

@@ -47,7 +47,10 @@ export async function loadKpiReport(
 }
 
 /** The scope of `--repository` / `--owner` (checked: `owner/name`, an owner name). */
-export function kpiScopeOf(options: { repositories?: readonly string[]; owner?: string }): KpiScope | undefined {
+export function kpiScopeOf(options: {
+  repositories?: readonly string[];
+  owner?: string;
+}): KpiScope | undefined {
   const repositories =
     options.repositories === undefined || options.repositories.length === 0
       ? undefined
@@ -56,13 +59,20 @@ export function kpiScopeOf(options: { repositories?: readonly string[]; owner?: 
   if (options.owner !== undefined) {
     owner = options.owner.trim();
     if (!/^[A-Za-z0-9_.-]{1,100}$/.test(owner) || owner === '.' || owner === '..') {
-      throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--owner takes an owner name, got '${owner.slice(0, 100)}'`, {
-        details: { flag: 'owner' },
-      });
+      throw new SlsaLedgerError(
+        'USAGE_INVALID_FLAG',
+        `--owner takes an owner name, got '${owner.slice(0, 100)}'`,
+        {
+          details: { flag: 'owner' },
+        },
+      );
     }
   }
   if (repositories === undefined && owner === undefined) return undefined;
-  return { ...(repositories === undefined ? {} : { repositories }), ...(owner === undefined ? {} : { owner }) };
+  return {
+    ...(repositories === undefined ? {} : { repositories }),
+    ...(owner === undefined ? {} : { owner }),
+  };
 }
 
 /**

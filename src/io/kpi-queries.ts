@@ -289,12 +289,17 @@ export function splitWindowParams(window: KpiWindow): string[] {
  * The repositories a scope names: its list plus every known repository of its owner (the
  * repositories ingest has begun); undefined for the whole organisation.
  */
-export async function resolveScope(db: DbQueryable, scope: KpiScope | undefined): Promise<string[] | undefined> {
+export async function resolveScope(
+  db: DbQueryable,
+  scope: KpiScope | undefined,
+): Promise<string[] | undefined> {
   if (isWholeOrganisation(scope)) return undefined;
   const names = new Set(scope!.repositories ?? []);
   if (scope!.owner !== undefined) {
     const owned = await db.query<{ repository: string }>(
-      `SELECT repository FROM ${repositoriesView} WHERE lower(left(repository, $2::integer)) = lower($1::text)`,
+      `SELECT repository FROM ${repositoriesView} WHERE lower(left(repository, $2::integer)) = lower($1::text)
+       UNION
+       SELECT DISTINCT repository FROM ${daily} WHERE lower(left(repository, $2::integer)) = lower($1::text)`,
       [`${scope!.owner}/`, scope!.owner.length + 1],
     );
     for (const r of owned.rows) names.add(r.repository);
@@ -366,9 +371,12 @@ export async function queryKpiAggregates(
 // the edges from the runs), its newest entry of any time (one index read each) and its ledger.
 const repositoryTableSql = (scoped: boolean): string => `
 WITH known AS (
-  SELECT repository, ledger_url, watermark,
-         to_char(rewritten_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rewritten_at
-    FROM ${repositoriesView} WHERE true${scopeFilter(scoped)}
+  SELECT n.repository, w.ledger_url, w.watermark,
+         to_char(w.rewritten_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rewritten_at
+    FROM (SELECT repository FROM ${repositoriesView} WHERE true${scopeFilter(scoped)}
+          UNION
+          SELECT DISTINCT repository FROM ${daily} WHERE true${scopeFilter(scoped)}) n
+    LEFT JOIN ${repositoriesView} w ON w.repository = n.repository
 ),
 counts AS (
   SELECT c.repository, sum(c.entries)::integer AS entries, sum(c.failures)::integer AS failures,

@@ -1,5 +1,14 @@
 // DbClient over embedded PGlite (Postgres in WebAssembly, one process, one connection).
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Logger } from '../core/ports.js';
@@ -134,7 +143,10 @@ export async function openPglite(
   if (migrate) {
     try {
       const { applyMigrations } = await import('./migrations.js');
-      await applyMigrations(ownerClient(db, dataDir), options.logger === undefined ? {} : { logger: options.logger });
+      await applyMigrations(
+        ownerClient(db, dataDir),
+        options.logger === undefined ? {} : { logger: options.logger },
+      );
     } catch (error) {
       await db.close().catch(() => undefined);
       if (lockPath !== undefined) releaseLock(dataDir, lockPath);

@@ -1,9 +1,9 @@
 import type { DailyCounts, LabelCount } from '../core/dashboard/view-model.js';
 import type { RunKey, RunSortKey, RunsQuery, TimeWindow } from '../core/dashboard/query.js';
-import type { KpiWindow } from '../core/kpi/kpi.js';
+import type { KpiScope, KpiWindow } from '../core/kpi/kpi.js';
 import { SlsaLedgerError } from '../errors.js';
 import { isConnectionError, READ_ONLY_SNAPSHOT, readerViews, type DbClient, type DbQueryable } from './db.js';
-import { edgeRuns, splitWindowParams, wholeDays } from './kpi-queries.js';
+import { edgeRuns, resolveScope, splitWindowParams, wholeDaysIn } from './kpi-queries.js';
 
 // The dashboard's read queries. Parameterised SQL only: user input only ever travels as bind
 // parameters; the ORDER BY column comes from a fixed whitelist. Every read runs in a READ ONLY
@@ -254,13 +254,21 @@ export interface DashboardAggregates {
 
 /**
  * Per-day counts, lag p95 and the status / flag breakdown of a window, in one snapshot: whole UTC days
- * from the per-day rollup (provenance_kpi_daily, provenance_kpi_day_flags), the partial days at the
- * window's edges from the runs, as `kpi` reads them (src/io/kpi-queries.ts). The (status, flag)
- * cross-tab is summed both ways here.
+ * from the per-(repository, day) rollup (provenance_kpi_daily, provenance_kpi_day_flags), the partial
+ * days at the window's edges from the runs, as `kpi` reads them (src/io/kpi-queries.ts). The counts
+ * add up over the repositories; the day's lag p95 is the repository's own with one repository, the
+ * worst repository's (the largest of their p95s) with several. The (status, flag) cross-tab is summed
+ * both ways here.
  */
-export async function loadDashboardAggregates(db: DbClient, window: KpiWindow): Promise<DashboardAggregates> {
+export async function loadDashboardAggregates(
+  db: DbClient,
+  window: KpiWindow,
+  scope?: KpiScope,
+): Promise<DashboardAggregates> {
   return withReader(db, async (tx) => {
-    const params = splitWindowParams(window);
+    const repos = await resolveScope(tx, scope);
+    const scoped = repos !== undefined;
+    const params = scoped ? [...splitWindowParams(window), repos] : splitWindowParams(window);
     const days = await tx.query<{
       day: string;
       success: number | string;
@@ -269,10 +277,12 @@ export async function loadDashboardAggregates(db: DbClient, window: KpiWindow): 
       validated: number | string;
       lag_p95_s: number | null;
     }>(
-      `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, d.success, d.failure, d.missing, d.validated, d.lag_p95_s
+      `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.success)::integer AS success,
+              sum(d.failure)::integer AS failure, sum(d.missing)::integer AS missing,
+              sum(d.validated)::integer AS validated, max(d.lag_p95_s) AS lag_p95_s
          FROM (SELECT day, entries - failures AS success, failures AS failure, missing_artifacts AS missing,
                       validated, manifest_to_db_lag_s_p95 AS lag_p95_s
-                 FROM ${dailyView} WHERE ${wholeDays}
+                 FROM ${dailyView} WHERE ${wholeDaysIn(scoped)}
                UNION ALL
                SELECT (e."timestamp" AT TIME ZONE 'UTC')::date,
                       count(*) FILTER (WHERE e.status = 'success')::integer,
@@ -280,17 +290,18 @@ export async function loadDashboardAggregates(db: DbClient, window: KpiWindow): 
                       count(*) FILTER (WHERE e.artifact_url IS NULL OR e.governance_flag = 'artifact-missing')::integer,
                       count(*) FILTER (WHERE e.validation_status = 'passed')::integer,
                       percentile_cont(0.95) WITHIN GROUP (ORDER BY e.lag_s)
-                 FROM (${edgeRuns('"timestamp", status, artifact_url, governance_flag, validation_status, lag_s')}) e
-                GROUP BY 1) d
+                 FROM (${edgeRuns('repository, "timestamp", status, artifact_url, governance_flag, validation_status, lag_s', scoped)}) e
+                GROUP BY e.repository, 1) d
+        GROUP BY d.day
         ORDER BY d.day`,
       params,
     );
     const cross = await tx.query<{ status: string; governance_flag: string | null; n: number | string }>(
       `SELECT x.status, x.governance_flag, sum(x.n)::integer AS n
-         FROM (SELECT status, governance_flag, runs AS n FROM ${dayFlagsView} WHERE ${wholeDays}
+         FROM (SELECT status, governance_flag, runs AS n FROM ${dayFlagsView} WHERE ${wholeDaysIn(scoped)}
                UNION ALL
                SELECT e.status, e.governance_flag, count(*)::integer
-                 FROM (${edgeRuns('status, governance_flag')}) e
+                 FROM (${edgeRuns('status, governance_flag', scoped)}) e
                 GROUP BY 1, 2) x
         GROUP BY 1, 2`,
       params,

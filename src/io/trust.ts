@@ -44,7 +44,12 @@ export async function loadSigstoreTrust(options: LoadSigstoreTrustOptions = {}):
     }
     options.logger?.debug(`using cached sigstore trusted root ${cached}`);
     return validated(
-      parseJsonText(await readInputText(cached, 'cached trusted root'), cached, 'cached trusted root', 'trustedRoot'),
+      parseJsonText(
+        await readInputText(cached, 'cached trusted root'),
+        cached,
+        'cached trusted root',
+        'trustedRoot',
+      ),
       cached,
     );
   }

@@ -517,7 +517,8 @@ END
 $$;
 
 -- The statement triggers: the (repository, day) pairs a statement inserted, changed (old and new) or
--- deleted are rebuilt; the organisation histogram gets the statement's delta.
+-- deleted are rebuilt; the organisation histogram gets the statement's delta, its rows in key order
+-- (so two writers lock them in the same order; the second waits for the first to commit, then adds).
 CREATE OR REPLACE FUNCTION public.slsa_runs_refresh_kpi() RETURNS trigger
 LANGUAGE plpgsql SET search_path = '' AS $$
 DECLARE
@@ -537,6 +538,7 @@ BEGIN
                                 (3::smallint, n.lag_s), (4::smallint, n.notify_latency_s)) AS x(metric, v)
      WHERE x.v IS NOT NULL
      GROUP BY 1, 2, 3
+     ORDER BY 1, 2, 3
     ON CONFLICT (day, metric, bucket) DO UPDATE
        SET runs = o.runs + excluded.runs, min_value = least(o.min_value, excluded.min_value),
            max_value = greatest(o.max_value, excluded.max_value);
@@ -559,6 +561,7 @@ BEGIN
              WHERE x.v IS NOT NULL) d
      GROUP BY 1, 2, 3
     HAVING sum(d.n) <> 0 OR count(*) FILTER (WHERE d.n > 0) > 0
+     ORDER BY 1, 2, 3
     ON CONFLICT (day, metric, bucket) DO UPDATE
        SET runs = o.runs + excluded.runs,
            min_value = CASE WHEN excluded.min_value = 'NaN' THEN o.min_value ELSE least(o.min_value, excluded.min_value) END,
@@ -576,6 +579,7 @@ BEGIN
                                 (3::smallint, r.lag_s), (4::smallint, r.notify_latency_s)) AS x(metric, v)
      WHERE x.v IS NOT NULL
      GROUP BY 1, 2, 3
+     ORDER BY 1, 2, 3
     ON CONFLICT (day, metric, bucket) DO UPDATE SET runs = o.runs + excluded.runs;
     SELECT array_agg(x.repository), array_agg(x.day) INTO v_repos, v_days
       FROM (SELECT DISTINCT o.repository, (o."timestamp" AT TIME ZONE 'UTC')::date AS day FROM slsa_old_runs o) x;

@@ -262,8 +262,9 @@ describe.each(engines)('database on %s', (engine) => {
     }
     const recorded = await withDb(target, async (d) => ({
       runs: (await d.query("SELECT tag FROM slsa_runs WHERE repository = 'acme/other'")).rows,
-      failures: (await d.query("SELECT tag, reason FROM ingest_entry_failures WHERE repository = 'acme/other'"))
-        .rows,
+      failures: (
+        await d.query("SELECT tag, reason FROM ingest_entry_failures WHERE repository = 'acme/other'")
+      ).rows,
       ingest: (
         await d.query(
           "SELECT entries_failed, entries_refused FROM ingest_runs WHERE ledger = 'acme/other' ORDER BY started_at DESC LIMIT 1",
@@ -307,8 +308,11 @@ describe.each(engines)('database on %s', (engine) => {
           "SELECT git_commit FROM ingest_watermark WHERE ledger = 'acme/widgets'",
         )
       ).rows[0]!.git_commit,
-      failed: (await d.query<{ error: string }>("SELECT error FROM ingest_runs WHERE status = 'failed' AND ledger = 'acme/widgets'"))
-        .rows,
+      failed: (
+        await d.query<{ error: string }>(
+          "SELECT error FROM ingest_runs WHERE status = 'failed' AND ledger = 'acme/widgets'",
+        )
+      ).rows,
     }));
     expect(mid.runs).toBe(4); // the first batch only
     expect(mid.watermark).toBe(oldHead);
@@ -324,7 +328,9 @@ describe.each(engines)('database on %s', (engine) => {
     repo.commitRaw('docs/reports/2025-11-28/manifest.json', '[{"run_id": "nope"}]\n');
     await expect(ingest()).rejects.toThrowCode('LEDGER_MANIFEST_INVALID');
     const wm = await withDb(target, (d) =>
-      d.query<{ git_commit: string }>("SELECT git_commit FROM ingest_watermark WHERE ledger = 'acme/widgets'"),
+      d.query<{ git_commit: string }>(
+        "SELECT git_commit FROM ingest_watermark WHERE ledger = 'acme/widgets'",
+      ),
     );
     expect(wm.rows[0]!.git_commit).toBe(before);
   });
