@@ -147,11 +147,13 @@ CREATE INDEX IF NOT EXISTS slsa_runs_missing_idx ON public.slsa_runs (repository
 -- ---------------------------------------------------------------------------------------------
 -- The entry schema (DESIGN.md §4, src/core/ledger/entry.ts and the agreement in the team notes):
 -- each slsa_check_* returns the problem as text, or NULL. Plain SQL expressions, so the planner
--- inlines them into the ingest function's one statement.
+-- inlines them into the ingest function's one statement. STABLE, not IMMUTABLE: their messages
+-- concatenate numbers (`||` on a non-text value is STABLE), and Postgres inlines a function only
+-- when its body is no more volatile than it is declared (not inlined, each call cost ~50 µs).
 
 -- JavaScript's String.length: UTF-16 code units (a character above U+FFFF counts two).
 CREATE OR REPLACE FUNCTION public.slsa_utf16_length(s text) RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT CASE WHEN octet_length(s) = char_length(s) THEN char_length(s)
               ELSE char_length(s) + char_length(s) - char_length(regexp_replace(s, '[\U00010000-\U0010FFFF]', '', 'g')) END
 $$;
@@ -159,7 +161,7 @@ $$;
 -- Plain text: a string, not blank (JavaScript's trim), at most max_len UTF-16 units, no control
 -- character but tab and newline.
 CREATE OR REPLACE FUNCTION public.slsa_check_text(v jsonb, name text, max_len integer) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT CASE
     WHEN v IS NULL THEN name || ' is required'
     WHEN jsonb_typeof(v) <> 'string' THEN name || ' must be text'
@@ -175,7 +177,7 @@ $$;
 -- An https URL: plain text of at most 2048, scheme https (any case, as URL parsers read it), a host,
 -- no credentials, no white space.
 CREATE OR REPLACE FUNCTION public.slsa_check_url(v jsonb, name text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT coalesce(public.slsa_check_text(v, name, 2048), CASE
     WHEN (v #>> '{}') !~* '^https:' THEN name || ' must be an https url'
     WHEN (v #>> '{}') ~ '[\s\u0000-\u001f]' THEN name || ' must be an https url without spaces'
@@ -186,7 +188,7 @@ $$;
 
 -- RFC 3339 UTC (`…Z`), a real date and time from 1970 on.
 CREATE OR REPLACE FUNCTION public.slsa_check_timestamp(v jsonb, name text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT CASE
     WHEN v IS NULL THEN name || ' is required'
     WHEN jsonb_typeof(v) <> 'string'
@@ -207,7 +209,7 @@ $$;
 
 -- An integer from lo to hi (a JSON number with no fraction).
 CREATE OR REPLACE FUNCTION public.slsa_check_integer(v jsonb, name text, lo numeric, hi numeric) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT CASE
     WHEN v IS NULL THEN name || ' is required'
     WHEN jsonb_typeof(v) <> 'number' THEN name || ' must be a whole number from ' || lo || ' to ' || hi
@@ -218,7 +220,7 @@ $$;
 
 -- A finite number from 0 to 1e9.
 CREATE OR REPLACE FUNCTION public.slsa_check_seconds(v jsonb, name text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT CASE
     WHEN jsonb_typeof(v) <> 'number' THEN name || ' must be a number from 0 to 1e9'
     WHEN v::numeric < 0 OR v::numeric > 1000000000 THEN name || ' must be a number from 0 to 1e9'
@@ -226,7 +228,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION public.slsa_check_flag(v jsonb, name text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT CASE
     WHEN jsonb_typeof(v) <> 'string' OR char_length(v #>> '{}') > 100
       OR (v #>> '{}') !~ '^[a-z0-9]+(-[a-z0-9]+)*$'
@@ -236,7 +238,7 @@ $$;
 
 -- `git check-ref-format` for refs/tags/<tag>, no leading '-', at most 255 bytes.
 CREATE OR REPLACE FUNCTION public.slsa_check_tag(v jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT CASE
     WHEN v IS NULL THEN 'tag is required'
     WHEN jsonb_typeof(v) <> 'string' THEN 'tag must be a git tag name'
@@ -247,7 +249,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION public.slsa_check_keys(v jsonb, allowed text[], name text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT CASE
     WHEN jsonb_typeof(v) <> 'object' THEN name || ' must be an object'
     WHEN (v - allowed) <> '{}'::jsonb
@@ -255,93 +257,130 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   END
 $$;
 
--- The first problem of an entry, in field order, or NULL for a valid entry.
+-- The first problem of an entry, in field order, or NULL for a valid entry. PL/pgSQL, so that each
+-- group of checks is one planned-once expression over the entry (a SQL function with the same
+-- checks cost ~2 ms an entry: its plan was set up on every call).
 CREATE OR REPLACE FUNCTION public.slsa_entry_problem(e jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE
-    WHEN e IS NULL OR jsonb_typeof(e) <> 'object' THEN 'an entry must be a json object'
-    ELSE coalesce(
-      public.slsa_check_keys(e, ARRAY['run_id', 'tag', 'sha', 'artifact_url', 'actor', 'timestamp', 'status',
-        'governance_flag', 'release_url', 'failure_reason', 'governance_history', 'provenance', 'validation',
-        'metrics'], 'the entry'),
-      public.slsa_check_integer(e->'run_id', 'run_id', 1, 9007199254740991),
-      public.slsa_check_tag(e->'tag'),
-      CASE WHEN jsonb_typeof(e->'sha') IS DISTINCT FROM 'string' OR (e->>'sha') !~ '^([0-9a-f]{40}|[0-9a-f]{64})$'
-           THEN 'sha must be 40 or 64 lower-case hex digits' END,
-      CASE WHEN NOT e ? 'artifact_url' THEN 'artifact_url is required (null only when status is failure)'
-           WHEN jsonb_typeof(e->'artifact_url') = 'null'
-             THEN CASE WHEN e->>'status' = 'success' THEN 'artifact_url may be null only when status is failure' END
-           ELSE public.slsa_check_url(e->'artifact_url', 'artifact_url') END,
-      public.slsa_check_text(e->'actor', 'actor', 256),
-      public.slsa_check_timestamp(e->'timestamp', 'timestamp'),
-      CASE WHEN jsonb_typeof(e->'status') IS DISTINCT FROM 'string' OR (e->>'status') NOT IN ('success', 'failure')
-           THEN 'status must be success or failure' END,
-      CASE WHEN e ? 'governance_flag' THEN public.slsa_check_flag(e->'governance_flag', 'governance_flag') END,
-      CASE WHEN e ? 'release_url' THEN public.slsa_check_url(e->'release_url', 'release_url') END,
-      CASE WHEN e ? 'failure_reason' THEN public.slsa_check_text(e->'failure_reason', 'failure_reason', 4096)
-           WHEN e->>'status' = 'failure' THEN 'failure_reason is required when status is failure' END,
-      CASE WHEN NOT e ? 'governance_history' THEN NULL
-           WHEN jsonb_typeof(e->'governance_history') <> 'array' THEN 'governance_history must be a list'
-           ELSE (SELECT min(h.p) FROM (
-                   SELECT coalesce(public.slsa_check_keys(x.v, ARRAY['flag', 'timestamp', 'run_id'], 'governance_history'),
-                                   public.slsa_check_flag(x.v->'flag', 'governance_history.flag'),
-                                   public.slsa_check_timestamp(x.v->'timestamp', 'governance_history.timestamp'),
-                                   public.slsa_check_integer(x.v->'run_id', 'governance_history.run_id', 1, 9007199254740991)) AS p
-                     FROM jsonb_array_elements(e->'governance_history') AS x(v)) h) END,
-      CASE WHEN NOT e ? 'provenance' THEN NULL
-           ELSE coalesce(
-             public.slsa_check_keys(e->'provenance', ARRAY['digest', 'predicate_type', 'builder_id', 'subjects'], 'provenance'),
-             CASE WHEN jsonb_typeof(e->'provenance'->'digest') IS DISTINCT FROM 'string'
-                    OR (e->'provenance'->>'digest') !~ '^sha256:[0-9a-f]{64}$'
-                  THEN 'provenance.digest must be sha256: and 64 lower-case hex digits' END,
-             public.slsa_check_text(e->'provenance'->'predicate_type', 'provenance.predicate_type', 512),
-             public.slsa_check_text(e->'provenance'->'builder_id', 'provenance.builder_id', 1024),
-             CASE WHEN jsonb_typeof(e->'provenance'->'subjects') IS DISTINCT FROM 'array'
-                    OR jsonb_array_length(e->'provenance'->'subjects') = 0
-                  THEN 'provenance.subjects must name at least one subject'
-                  ELSE (SELECT min(s.p) FROM (
-                          SELECT coalesce(public.slsa_check_keys(x.v, ARRAY['name', 'sha256'], 'provenance.subjects'),
-                                          public.slsa_check_text(x.v->'name', 'provenance.subjects.name', 1024),
-                                          CASE WHEN jsonb_typeof(x.v->'sha256') IS DISTINCT FROM 'string'
-                                                 OR (x.v->>'sha256') !~ '^[0-9a-f]{64}$'
-                                               THEN 'provenance.subjects.sha256 must be 64 lower-case hex digits' END) AS p
-                            FROM jsonb_array_elements(e->'provenance'->'subjects') AS x(v)) s) END) END,
-      CASE WHEN NOT e ? 'validation' THEN NULL
-           ELSE coalesce(
-             public.slsa_check_keys(e->'validation', ARRAY['status', 'validated_at', 'validator_run_id', 'reason'], 'validation'),
-             CASE WHEN jsonb_typeof(e->'validation'->'status') IS DISTINCT FROM 'string'
-                    OR (e->'validation'->>'status') NOT IN ('passed', 'failed')
-                  THEN 'validation.status must be passed or failed' END,
-             public.slsa_check_timestamp(e->'validation'->'validated_at', 'validation.validated_at'),
-             CASE WHEN e->'validation' ? 'validator_run_id'
-                  THEN public.slsa_check_integer(e->'validation'->'validator_run_id', 'validation.validator_run_id', 1, 9007199254740991) END,
-             CASE WHEN e->'validation' ? 'reason' THEN public.slsa_check_text(e->'validation'->'reason', 'validation.reason', 4096) END) END,
-      CASE WHEN NOT e ? 'metrics' THEN NULL
-           ELSE coalesce(
-             public.slsa_check_keys(e->'metrics', ARRAY['dispatch_token_expires_at', 'dispatch_token_rotated_at',
-               'dispatch_token_last_used_run_id', 'dispatch_token_last_used_at', 'artifact_upload_latency_s', 'lock_wait_s',
-               'notify'], 'metrics'),
-             CASE WHEN e->'metrics' ? 'dispatch_token_expires_at'
-                  THEN public.slsa_check_timestamp(e->'metrics'->'dispatch_token_expires_at', 'metrics.dispatch_token_expires_at') END,
-             CASE WHEN e->'metrics' ? 'dispatch_token_rotated_at'
-                  THEN public.slsa_check_timestamp(e->'metrics'->'dispatch_token_rotated_at', 'metrics.dispatch_token_rotated_at') END,
-             CASE WHEN e->'metrics' ? 'dispatch_token_last_used_run_id'
-                  THEN public.slsa_check_integer(e->'metrics'->'dispatch_token_last_used_run_id',
-                                                 'metrics.dispatch_token_last_used_run_id', 1, 9007199254740991) END,
-             CASE WHEN e->'metrics' ? 'dispatch_token_last_used_at'
-                  THEN public.slsa_check_timestamp(e->'metrics'->'dispatch_token_last_used_at', 'metrics.dispatch_token_last_used_at') END,
-             CASE WHEN e->'metrics' ? 'artifact_upload_latency_s'
-                  THEN public.slsa_check_seconds(e->'metrics'->'artifact_upload_latency_s', 'metrics.artifact_upload_latency_s') END,
-             CASE WHEN e->'metrics' ? 'lock_wait_s'
-                  THEN public.slsa_check_seconds(e->'metrics'->'lock_wait_s', 'metrics.lock_wait_s') END,
-             CASE WHEN NOT e->'metrics' ? 'notify' THEN NULL
-                  ELSE coalesce(
-                    public.slsa_check_keys(e->'metrics'->'notify', ARRAY['attempts', 'delivered', 'latency_s'], 'metrics.notify'),
-                    public.slsa_check_integer(e->'metrics'->'notify'->'attempts', 'metrics.notify.attempts', 0, 2147483647),
-                    public.slsa_check_integer(e->'metrics'->'notify'->'delivered', 'metrics.notify.delivered', 0, 2147483647),
-                    CASE WHEN e->'metrics'->'notify' ? 'latency_s'
-                         THEN public.slsa_check_seconds(e->'metrics'->'notify'->'latency_s', 'metrics.notify.latency_s') END) END) END)
-  END
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+  p text;
+  m jsonb;
+  n jsonb;
+  v jsonb;
+BEGIN
+  IF e IS NULL OR jsonb_typeof(e) <> 'object' THEN
+    RETURN 'an entry must be a json object';
+  END IF;
+  p := coalesce(
+    public.slsa_check_keys(e, ARRAY['run_id', 'tag', 'sha', 'artifact_url', 'actor', 'timestamp', 'status',
+      'governance_flag', 'release_url', 'failure_reason', 'governance_history', 'provenance', 'validation',
+      'metrics'], 'the entry'),
+    public.slsa_check_integer(e->'run_id', 'run_id', 1, 9007199254740991),
+    public.slsa_check_tag(e->'tag'),
+    CASE WHEN jsonb_typeof(e->'sha') IS DISTINCT FROM 'string' OR (e->>'sha') !~ '^([0-9a-f]{40}|[0-9a-f]{64})$'
+         THEN 'sha must be 40 or 64 lower-case hex digits' END,
+    CASE WHEN NOT e ? 'artifact_url' THEN 'artifact_url is required (null only when status is failure)'
+         WHEN jsonb_typeof(e->'artifact_url') = 'null'
+           THEN CASE WHEN e->>'status' = 'success' THEN 'artifact_url may be null only when status is failure' END
+         ELSE public.slsa_check_url(e->'artifact_url', 'artifact_url') END,
+    public.slsa_check_text(e->'actor', 'actor', 256),
+    public.slsa_check_timestamp(e->'timestamp', 'timestamp'),
+    CASE WHEN jsonb_typeof(e->'status') IS DISTINCT FROM 'string' OR (e->>'status') NOT IN ('success', 'failure')
+         THEN 'status must be success or failure' END,
+    CASE WHEN e ? 'governance_flag' THEN public.slsa_check_flag(e->'governance_flag', 'governance_flag') END,
+    CASE WHEN e ? 'release_url' THEN public.slsa_check_url(e->'release_url', 'release_url') END,
+    CASE WHEN e ? 'failure_reason' THEN public.slsa_check_text(e->'failure_reason', 'failure_reason', 4096)
+         WHEN e->>'status' = 'failure' THEN 'failure_reason is required when status is failure' END);
+  IF p IS NOT NULL THEN
+    RETURN p;
+  END IF;
+
+  IF e ? 'governance_history' THEN
+    IF jsonb_typeof(e->'governance_history') <> 'array' THEN
+      RETURN 'governance_history must be a list';
+    END IF;
+    FOR v IN SELECT x.v FROM jsonb_array_elements(e->'governance_history') AS x(v) LOOP
+      p := coalesce(public.slsa_check_keys(v, ARRAY['flag', 'timestamp', 'run_id'], 'governance_history'),
+                    public.slsa_check_flag(v->'flag', 'governance_history.flag'),
+                    public.slsa_check_timestamp(v->'timestamp', 'governance_history.timestamp'),
+                    public.slsa_check_integer(v->'run_id', 'governance_history.run_id', 1, 9007199254740991));
+      IF p IS NOT NULL THEN
+        RETURN p;
+      END IF;
+    END LOOP;
+  END IF;
+
+  IF e ? 'provenance' THEN
+    m := e->'provenance';
+    p := coalesce(
+      public.slsa_check_keys(m, ARRAY['digest', 'predicate_type', 'builder_id', 'subjects'], 'provenance'),
+      CASE WHEN jsonb_typeof(m->'digest') IS DISTINCT FROM 'string' OR (m->>'digest') !~ '^sha256:[0-9a-f]{64}$'
+           THEN 'provenance.digest must be sha256: and 64 lower-case hex digits' END,
+      public.slsa_check_text(m->'predicate_type', 'provenance.predicate_type', 512),
+      public.slsa_check_text(m->'builder_id', 'provenance.builder_id', 1024),
+      CASE WHEN jsonb_typeof(m->'subjects') IS DISTINCT FROM 'array' OR jsonb_array_length(m->'subjects') = 0
+           THEN 'provenance.subjects must name at least one subject' END);
+    IF p IS NOT NULL THEN
+      RETURN p;
+    END IF;
+    FOR v IN SELECT x.v FROM jsonb_array_elements(m->'subjects') AS x(v) LOOP
+      p := coalesce(public.slsa_check_keys(v, ARRAY['name', 'sha256'], 'provenance.subjects'),
+                    public.slsa_check_text(v->'name', 'provenance.subjects.name', 1024),
+                    CASE WHEN jsonb_typeof(v->'sha256') IS DISTINCT FROM 'string' OR (v->>'sha256') !~ '^[0-9a-f]{64}$'
+                         THEN 'provenance.subjects.sha256 must be 64 lower-case hex digits' END);
+      IF p IS NOT NULL THEN
+        RETURN p;
+      END IF;
+    END LOOP;
+  END IF;
+
+  IF e ? 'validation' THEN
+    m := e->'validation';
+    p := coalesce(
+      public.slsa_check_keys(m, ARRAY['status', 'validated_at', 'validator_run_id', 'reason'], 'validation'),
+      CASE WHEN jsonb_typeof(m->'status') IS DISTINCT FROM 'string' OR (m->>'status') NOT IN ('passed', 'failed')
+           THEN 'validation.status must be passed or failed' END,
+      public.slsa_check_timestamp(m->'validated_at', 'validation.validated_at'),
+      CASE WHEN m ? 'validator_run_id'
+           THEN public.slsa_check_integer(m->'validator_run_id', 'validation.validator_run_id', 1, 9007199254740991) END,
+      CASE WHEN m ? 'reason' THEN public.slsa_check_text(m->'reason', 'validation.reason', 4096) END);
+    IF p IS NOT NULL THEN
+      RETURN p;
+    END IF;
+  END IF;
+
+  IF e ? 'metrics' THEN
+    m := e->'metrics';
+    p := coalesce(
+      public.slsa_check_keys(m, ARRAY['dispatch_token_expires_at', 'dispatch_token_rotated_at',
+        'dispatch_token_last_used_run_id', 'dispatch_token_last_used_at', 'artifact_upload_latency_s', 'lock_wait_s',
+        'notify'], 'metrics'),
+      CASE WHEN m ? 'dispatch_token_expires_at'
+           THEN public.slsa_check_timestamp(m->'dispatch_token_expires_at', 'metrics.dispatch_token_expires_at') END,
+      CASE WHEN m ? 'dispatch_token_rotated_at'
+           THEN public.slsa_check_timestamp(m->'dispatch_token_rotated_at', 'metrics.dispatch_token_rotated_at') END,
+      CASE WHEN m ? 'dispatch_token_last_used_run_id'
+           THEN public.slsa_check_integer(m->'dispatch_token_last_used_run_id', 'metrics.dispatch_token_last_used_run_id',
+                                          1, 9007199254740991) END,
+      CASE WHEN m ? 'dispatch_token_last_used_at'
+           THEN public.slsa_check_timestamp(m->'dispatch_token_last_used_at', 'metrics.dispatch_token_last_used_at') END,
+      CASE WHEN m ? 'artifact_upload_latency_s'
+           THEN public.slsa_check_seconds(m->'artifact_upload_latency_s', 'metrics.artifact_upload_latency_s') END,
+      CASE WHEN m ? 'lock_wait_s' THEN public.slsa_check_seconds(m->'lock_wait_s', 'metrics.lock_wait_s') END);
+    IF p IS NOT NULL THEN
+      RETURN p;
+    END IF;
+    IF m ? 'notify' THEN
+      n := m->'notify';
+      p := coalesce(
+        public.slsa_check_keys(n, ARRAY['attempts', 'delivered', 'latency_s'], 'metrics.notify'),
+        public.slsa_check_integer(n->'attempts', 'metrics.notify.attempts', 0, 2147483647),
+        public.slsa_check_integer(n->'delivered', 'metrics.notify.delivered', 0, 2147483647),
+        CASE WHEN n ? 'latency_s' THEN public.slsa_check_seconds(n->'latency_s', 'metrics.notify.latency_s') END);
+    END IF;
+  END IF;
+  RETURN p;
+END
 $$;
 
 -- ---------------------------------------------------------------------------------------------
@@ -722,7 +761,7 @@ BEGIN
         FROM input i WHERE i.problem IS NULL
        ORDER BY i.item->'entry'->>'tag', (i.item->'entry'->>'run_id')::numeric, i.ord DESC
     ),
-    incoming AS (
+    shaped AS (
       SELECT
         v_repo AS repository,
         v.item->'entry'->>'tag' AS tag,
@@ -757,10 +796,15 @@ BEGIN
         v.item->'entry' AS entry
       FROM valid v
     ),
-    old AS (
-      SELECT r.tag, r.run_id, r.entry, r.signature_status, r.missing_since
-        FROM public.slsa_runs r
-        JOIN incoming n ON r.repository = n.repository AND r.tag = n.tag AND r.run_id = n.run_id
+    -- each run's stored values beside the new ones (one index probe each): what changes is known
+    -- before writing, so the audit rows need no join of the written rows back to the old ones
+    incoming AS MATERIALIZED (
+      SELECT n.*, r.tag IS NOT NULL AS existed, r.entry AS old_entry, r.signature_status AS old_signature_status,
+             r.missing_since AS old_missing_since, r.manifest_path AS old_manifest_path, r.git_commit AS old_git_commit,
+             (r.tag IS NULL OR r.entry IS DISTINCT FROM n.entry OR r.signature_status IS DISTINCT FROM n.signature_status
+              OR r.missing_since IS NOT NULL) AS changed
+        FROM shaped n
+        LEFT JOIN public.slsa_runs r ON r.repository = n.repository AND r.tag = n.tag AND r.run_id = n.run_id
     ),
     up AS (
       INSERT INTO public.slsa_runs AS r (
@@ -777,6 +821,7 @@ BEGIN
         n.dispatch_token_rotated_at, n.signature_status, n.manifest_path, n.manifest_hash, n.git_commit,
         now(), now(), n.entry
       FROM incoming n
+      WHERE n.changed
       ON CONFLICT (repository, tag, run_id) DO UPDATE SET
         sha = excluded.sha,
         artifact_url = excluded.artifact_url,
@@ -810,37 +855,40 @@ BEGIN
       WHERE r.entry IS DISTINCT FROM excluded.entry
          OR r.signature_status IS DISTINCT FROM excluded.signature_status
          OR r.missing_since IS NOT NULL
-      RETURNING r.tag, r.run_id, r.entry, r.signature_status, r.manifest_path, r.git_commit
+      RETURNING 1
     ),
     audit AS (
       INSERT INTO public.provenance_audit_log (repository, tag, run_id, action, ingest_id, manifest_path, git_commit, metadata)
       SELECT
-        v_repo, up.tag, up.run_id,
-        CASE WHEN old.tag IS NULL THEN 'insert'
-             WHEN old.missing_since IS NOT NULL AND old.entry IS NOT DISTINCT FROM up.entry
-                  AND old.signature_status IS NOT DISTINCT FROM up.signature_status THEN 'restored'
+        v_repo, n.tag, n.run_id,
+        CASE WHEN NOT n.existed THEN 'insert'
+             WHEN n.old_missing_since IS NOT NULL AND n.old_entry IS NOT DISTINCT FROM n.entry
+                  AND n.old_signature_status IS NOT DISTINCT FROM n.signature_status THEN 'restored'
              ELSE 'update' END,
-        v_id, up.manifest_path, up.git_commit,
-        CASE WHEN old.tag IS NULL THEN
-          jsonb_build_object('old', NULL::jsonb, 'new', up.entry, 'changed_fields', '[]'::jsonb,
-                             'signature_status', up.signature_status)
+        v_id,
+        CASE WHEN NOT n.existed OR n.old_entry IS DISTINCT FROM n.entry THEN n.manifest_path ELSE n.old_manifest_path END,
+        CASE WHEN NOT n.existed OR n.old_entry IS DISTINCT FROM n.entry THEN n.git_commit ELSE n.old_git_commit END,
+        CASE WHEN NOT n.existed THEN
+          jsonb_build_object('old', NULL::jsonb, 'new', n.entry, 'changed_fields', '[]'::jsonb,
+                             'signature_status', n.signature_status)
         ELSE (
           SELECT jsonb_build_object(
-                   'old', coalesce(jsonb_object_agg(k.key, old.entry->k.key) FILTER (WHERE k.key IS NOT NULL), '{}'::jsonb)
-                          || CASE WHEN old.signature_status IS DISTINCT FROM up.signature_status
-                                  THEN jsonb_build_object('signature_status', old.signature_status) ELSE '{}'::jsonb END,
-                   'new', coalesce(jsonb_object_agg(k.key, up.entry->k.key) FILTER (WHERE k.key IS NOT NULL), '{}'::jsonb)
-                          || CASE WHEN old.signature_status IS DISTINCT FROM up.signature_status
-                                  THEN jsonb_build_object('signature_status', up.signature_status) ELSE '{}'::jsonb END,
+                   'old', coalesce(jsonb_object_agg(k.key, n.old_entry->k.key) FILTER (WHERE k.key IS NOT NULL), '{}'::jsonb)
+                          || CASE WHEN n.old_signature_status IS DISTINCT FROM n.signature_status
+                                  THEN jsonb_build_object('signature_status', n.old_signature_status) ELSE '{}'::jsonb END,
+                   'new', coalesce(jsonb_object_agg(k.key, n.entry->k.key) FILTER (WHERE k.key IS NOT NULL), '{}'::jsonb)
+                          || CASE WHEN n.old_signature_status IS DISTINCT FROM n.signature_status
+                                  THEN jsonb_build_object('signature_status', n.signature_status) ELSE '{}'::jsonb END,
                    'changed_fields', coalesce(jsonb_agg(k.key ORDER BY k.key) FILTER (WHERE k.key IS NOT NULL), '[]'::jsonb)
-                          || CASE WHEN old.signature_status IS DISTINCT FROM up.signature_status
+                          || CASE WHEN n.old_signature_status IS DISTINCT FROM n.signature_status
                                   THEN '["signature_status"]'::jsonb ELSE '[]'::jsonb END)
-                 || CASE WHEN old.missing_since IS NOT NULL
-                         THEN jsonb_build_object('missing_since', old.missing_since) ELSE '{}'::jsonb END
-            FROM (SELECT jsonb_object_keys(old.entry) UNION SELECT jsonb_object_keys(up.entry)) AS k(key)
-           WHERE (old.entry->k.key) IS DISTINCT FROM (up.entry->k.key)
+                 || CASE WHEN n.old_missing_since IS NOT NULL
+                         THEN jsonb_build_object('missing_since', n.old_missing_since) ELSE '{}'::jsonb END
+            FROM (SELECT jsonb_object_keys(n.old_entry) UNION SELECT jsonb_object_keys(n.entry)) AS k(key)
+           WHERE (n.old_entry->k.key) IS DISTINCT FROM (n.entry->k.key)
         ) END
-      FROM up LEFT JOIN old ON old.tag = up.tag AND old.run_id = up.run_id
+      FROM incoming n
+      WHERE n.changed
       RETURNING action
     ),
     counted AS (
@@ -856,7 +904,7 @@ BEGIN
                                                          'reason', i.problem) ORDER BY i.ord)
                        FROM input i WHERE i.problem IS NOT NULL), '[]'::jsonb)
       INTO v_inserted, v_updated, v_restored, v_failed
-      FROM counted c, (SELECT count(*) FROM failures) f;
+      FROM counted c, (SELECT count(*) FROM failures) f, (SELECT count(*) FROM up) w;
 
     -- the latest bytes of each manifest file read (written only when its hash moved)
     INSERT INTO public.ledger_manifests AS m (repository, path, manifest_hash, git_commit, updated_at)
