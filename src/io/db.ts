@@ -65,6 +65,13 @@ export interface DbClient extends DbQueryable {
   readonly target: string;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: DbQueryable) => Promise<T>): Promise<T>;
+  /**
+   * Another client on the same connection acting as `role` in each of its statements
+   * (`SET LOCAL ROLE`), for one process that both reads and ingests an embedded database (`serve
+   * --ingest-every`); its `close()` leaves the connection open. Only the owner client of an embedded
+   * database has it.
+   */
+  readonly withRole?: (role: DbRole) => DbClient;
   close(): Promise<void>;
 }
 

@@ -233,7 +233,41 @@ function clientFor(db: PGlite, state: ClientState): DbClient {
     },
   });
   const base = wrap(db);
+  // the same session acting as another role in each transaction (SET LOCAL ROLE ends with it)
+  const scoped = (as: DbRole): DbClient => {
+    const setLocal = setRoleSql(as)?.replace(/^SET ROLE/, 'SET LOCAL ROLE');
+    const inRole = <T>(fn: (tx: DbQueryable) => Promise<T>): Promise<T> =>
+      db
+        .transaction(async (tx) => {
+          if (setLocal !== undefined) await tx.exec(setLocal);
+          return fn(wrap(tx));
+        })
+        .catch((error: unknown) => {
+          throw wrapDbError(error, where, 'a transaction');
+        });
+    return {
+      engine: 'pglite',
+      role: as,
+      target: inMemory ? 'memory://' : dataDir,
+      async query<T>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
+        const result = await inRole((tx) => tx.query<T>(sql, params));
+        await maybeCheckpoint();
+        return result;
+      },
+      async exec(sql: string): Promise<void> {
+        await inRole((tx) => tx.exec(sql));
+        await maybeCheckpoint();
+      },
+      async transaction<T>(fn: (tx: DbQueryable) => Promise<T>): Promise<T> {
+        const result = await inRole(fn);
+        await maybeCheckpoint();
+        return result;
+      },
+      close: () => Promise.resolve(),
+    };
+  };
   return {
+    ...(roleSql === undefined ? { withRole: scoped } : {}),
     engine: 'pglite',
     role,
     target: inMemory ? 'memory://' : dataDir,
