@@ -101,7 +101,8 @@ export function upsertBatch(ingestId: string, items: readonly IngestItem[]): Rec
 export function upsertCountsOf(reply: unknown): UpsertCounts {
   const r = (reply ?? {}) as Partial<Record<keyof UpsertCounts, unknown>>;
   const failed = Array.isArray(r.failed) ? (r.failed as Record<string, unknown>[]) : [];
-  const text = (v: unknown): string | null => (typeof v === 'string' ? v : v == null ? null : String(v));
+  const text = (v: unknown): string | null =>
+    typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null;
   return {
     seen: Number(r.seen ?? 0),
     inserted: Number(r.inserted ?? 0),

@@ -6,10 +6,6 @@ function pct(value: number | null): string {
   return value === null ? '–' : `${(value * 100).toFixed(1)}%`;
 }
 
-function num(value: number | null, unit = ''): string {
-  return value === null ? '–' : `${value}${unit}`;
-}
-
 /**
  * Seconds in human units, two at most: `450 ms`, `12.3 s`, `12 min 5 s`, `2 h 3 min`, `8 d 16 h`
  * (`–` for none; a leading `-` for a negative duration).

@@ -139,7 +139,13 @@ export async function handleSyncRequest(request: Request, deps: SyncDeps): Promi
   // entries the database refused (each with its reason); the others land
   const refused: unknown[] = [];
   try {
-    await call({ op: 'begin', ingest_id: ingestId, repository, engine: 'edge-function', to_commit: watermark });
+    await call({
+      op: 'begin',
+      ingest_id: ingestId,
+      repository,
+      engine: 'edge-function',
+      to_commit: watermark,
+    });
   } catch (error) {
     const e = error as Error & { status?: number; code?: unknown };
     return failure(e.status !== undefined && e.status < 500 ? e.status : 502, 'UPSTREAM_FAILED', e.message);
@@ -149,7 +155,8 @@ export async function handleSyncRequest(request: Request, deps: SyncDeps): Promi
       const counts = await call({ op: 'upsert', ingest_id: ingestId, entries: items.slice(i, i + BATCH) });
       for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += Number(counts[k] ?? 0);
       if (Array.isArray(counts.failed)) {
-        for (const f of counts.failed as { index?: number }[]) refused.push({ ...f, index: Number(f.index ?? 0) + i });
+        for (const f of counts.failed as { index?: number }[])
+          refused.push({ ...f, index: Number(f.index ?? 0) + i });
       }
     }
   } catch (error) {
