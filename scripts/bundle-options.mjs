@@ -26,7 +26,12 @@ export function bundleOptions(root) {
     // yaml's `node` entry is CommonJS, and esbuild's code splitting gives a dynamic
     // `import('yaml')` of CommonJS only a default export (src/cli/config.ts destructures `parse`).
     // Its ESM build (the `default` export condition, pure JavaScript) keeps named exports.
-    alias: { yaml: './node_modules/yaml/browser/index.js' },
+    // jsonc-parser's `main` is a UMD build whose factory `require`s its sibling files at run time,
+    // which a bundle cannot resolve; its `module` entry is plain ESM.
+    alias: {
+      yaml: './node_modules/yaml/browser/index.js',
+      'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js',
+    },
     logLevel: 'warning',
   };
 }

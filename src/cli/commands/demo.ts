@@ -13,7 +13,8 @@ export const command: CommandModule = {
       dir: {
         type: 'string',
         valueName: 'DIR',
-        description: 'work directory (default: a new temporary directory)',
+        description:
+          "work directory (default: a new temporary directory); created when missing, must be empty or an earlier demo's directory (whose contents are replaced)",
       },
       serve: {
         type: 'boolean',
