@@ -342,6 +342,34 @@ async function ingestOne(
       ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
     });
     if (changes.note !== undefined) logger.warn(changes.note);
+    // the witness (issue 14 item 5): the watermark must be an ancestor of the head read. LEDGER's
+    // readLedgerChanges reports `rewritten` when it is not; then nothing moves and the alert is raised.
+    if ((changes as { rewritten?: boolean }).rewritten === true && fromCommit !== null) {
+      await sink.finish({
+        ingest_id: ingestId,
+        status: 'failed',
+        error: `ledger history rewritten: the watermark ${fromCommit.slice(0, 12)} is not an ancestor of ${head?.slice(0, 12) ?? 'the head'}`,
+        entries_failed: 0,
+        watermark: null,
+        alert: 'ledger-history-rewritten',
+        head,
+      });
+      if (options.alert !== undefined) {
+        await options
+          .alert({
+            event: 'ledger-history-rewritten',
+            repository,
+            code: 'INGEST_HISTORY_REWRITTEN',
+            message: `the watermark ${fromCommit} is not an ancestor of ${head ?? 'the head'}`,
+          })
+          .catch(() => undefined);
+      }
+      throw new SlsaLedgerError(
+        'INGEST_HISTORY_REWRITTEN',
+        `${repository}: the ledger's history was rewritten: the last ingested commit ${fromCommit.slice(0, 12)} is not an ancestor of ${head?.slice(0, 12) ?? 'the head'}; nothing was ingested and the watermark stays (check the ledger, then run 'ingest --full' to accept the new history)`,
+        { details: { repository, watermark: fromCommit, head } },
+      );
+    }
     readWhole = changes.full;
     files = changes.files.length;
     const collected = collectItems(changes.files, changes.commit);
