@@ -114,6 +114,9 @@ export async function handleSyncRequest(request: Request, deps: SyncDeps): Promi
   const watermark =
     typeof doc.watermark === 'string' && /^[0-9a-f]{40,64}$/.test(doc.watermark) ? doc.watermark : null;
   const items = doc.entries as Item[];
+  // the commit the entries were read at: the watermark when given, else the one commit they all name
+  const commits = new Set(items.map((i) => i.git_commit ?? null));
+  const toCommit = watermark ?? (commits.size === 1 ? [...commits][0]! : null);
 
   const rpcUrl = `${deps.supabaseUrl.replace(/\/+$/, '')}/rest/v1/rpc/${FUNCTION}`;
   const call = async (batch: Record<string, unknown>): Promise<Record<string, unknown>> => {
@@ -144,7 +147,7 @@ export async function handleSyncRequest(request: Request, deps: SyncDeps): Promi
       ingest_id: ingestId,
       repository,
       engine: 'edge-function',
-      to_commit: watermark,
+      to_commit: toCommit,
     });
   } catch (error) {
     const e = error as Error & { status?: number; code?: unknown };
@@ -180,7 +183,7 @@ export async function handleSyncRequest(request: Request, deps: SyncDeps): Promi
     status: refused.length === 0 ? 'succeeded' : 'failed',
     ...(refused.length === 0 ? {} : { error: `${refused.length} entries refused` }),
     entries_failed: 0,
-    watermark: refused.length === 0 ? watermark : null,
+    watermark: refused.length === 0 ? toCommit : null,
   }).catch((error: Error) => ({ error: error.message }));
   return json(200, {
     ok: refused.length === 0,
