@@ -34,11 +34,11 @@ async function load(url, log) {
     for (let start = 1; start <= ROWS; start += chunk) {
       const end = Math.min(ROWS, start + chunk - 1);
       await client.query(
-        `INSERT INTO public.slsa_runs (tag, run_id, sha, artifact_url, actor, "timestamp", status, governance_flag,
+        `INSERT INTO public.slsa_runs (repository, tag, run_id, sha, artifact_url, actor, "timestamp", status, governance_flag,
            release_url, failure_reason, governance_history, validation, metrics, validation_status, validated_at,
            artifact_upload_latency_s, lock_wait_s, notify_attempts, notify_delivered, dispatch_token_expires_at,
            dispatch_token_rotated_at, manifest_path, manifest_hash, git_commit, ingested_at, first_ingested_at, entry)
-         SELECT tag, g, sha, CASE WHEN missing THEN NULL ELSE 'https://github.com/acme/app/releases/download/' || tag || '/app.tar.gz' END,
+         SELECT 'acme/app' || lpad((g % 100)::text, 3, '0'), tag, g, sha, CASE WHEN missing THEN NULL ELSE 'https://github.com/acme/app/releases/download/' || tag || '/app.tar.gz' END,
                 actor, ts, CASE WHEN failed THEN 'failure' ELSE 'success' END,
                 CASE WHEN missing THEN 'artifact-missing' WHEN failed THEN 'validation-failed' WHEN validated THEN 'validated' ELSE 'provenance-ready' END,
                 'https://github.com/acme/app/releases/tag/' || tag,
@@ -118,6 +118,10 @@ export async function runDashboardBench({ log }) {
         '/api/runs?tag_prefix=v2025.3&governance_flag=validated&sort=tag&order=asc',
       ],
       ['/api/runs?since&until', '/api/runs?since=2026-01-01&until=2026-01-31&page=3'],
+      ['/api/kpi?repository (one of 100, 30 days)', '/api/kpi?repository=acme/app007'],
+      ['/api/kpi?owner (all 100, a year)', '/api/kpi?owner=acme&since=365d'],
+      ['/api/runs?repository', '/api/runs?repository=acme/app007&per_page=50'],
+      ['/api/runs?repository&status=failure', '/api/runs?repository=acme/app007&status=failure'],
     ];
     const rows = [];
     let baseline;
@@ -126,7 +130,10 @@ export async function runDashboardBench({ log }) {
       log(`${label}: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`);
       if (baseline === undefined) baseline = p95;
       const goal =
-        path === '/api/kpi' || path.startsWith('/api/runs?status=failure') || path.includes('tag_prefix');
+        path === '/api/kpi' ||
+        path.startsWith('/api/runs?status=failure') ||
+        path.includes('tag_prefix') ||
+        path.includes('repository=');
       rows.push({
         metric: `${label} p95`,
         value: Number(p95.toFixed(1)),

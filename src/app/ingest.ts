@@ -1,21 +1,39 @@
-// `ingest`: load the git ledger into the database through slsa_ingest_batch, in batches, as the
-// least-privilege role. Only files changed since the watermark commit are read; each batch is one
-// transaction; the watermark moves only when every batch landed, so a failed ingest is simply rerun.
+// `ingest`: load git ledgers into the database through slsa_ingest_batch, in batches, as the
+// least-privilege role. Each ledger is one repository (`owner/name`) with its own watermark; only
+// files changed since it are read. Each batch is one transaction; an entry the database refuses is
+// recorded as failed and the others land. The watermark moves only when every entry read landed,
+// so nothing is ever skipped silently: a refused entry or an unreadable file is read again by the
+// next ingest, until it is fixed in the ledger. One failing ledger does not stop the others.
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import {
+  parseLedgerSpecs,
+  parseRepositoryName,
+  repositoryFromRemoteUrl,
+  type LedgerSpec,
+} from '../core/ingest/repository.js';
 import { entryKey, parseManifest, type LedgerEntry } from '../core/ledger/entry.js';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { SlsaLedgerError, isSlsaLedgerError } from '../errors.js';
 import { openDatabase } from '../io/db.js';
-import { createSqlIngestSink, type IngestItem, type IngestSink } from '../io/ingest-sink.js';
+import {
+  createSqlIngestSink,
+  type IngestItem,
+  type IngestSink,
+  type ReconcileResult,
+  type RefusedEntry,
+  type UpsertCounts,
+} from '../io/ingest-sink.js';
+import { runGit } from '../io/git.js';
 import { readLedgerChanges, resolveLedgerCommit } from '../io/ledger-source.js';
 import { createSupabaseIngestSink } from '../io/supabase-store.js';
 
 export const DEFAULT_BATCH_SIZE = 1000;
 
 export interface IngestOptions {
-  /** the ledger clone (default cwd); a plain directory is read whole */
+  /** the ledger clone (default cwd) when no ledger names its own; a plain directory is read whole */
   readonly repo?: string;
   /** commit-ish to read (default HEAD) */
   readonly ref?: string;
@@ -31,14 +49,33 @@ export interface IngestOptions {
   readonly batchSize?: number;
   /** read every file, ignoring the watermark */
   readonly full?: boolean;
-  /** the watermark's name, for several ledgers in one database (default `default`) */
+  /** `owner/name` of the `repo` clone (default: from its remote) */
   readonly ledger?: string;
+  /** several ledgers (`--ledger OWNER/NAME=DIR`, repeatable); each its own repository and watermark */
+  readonly ledgers?: readonly LedgerSpec[];
+  /** read every file and mark the runs the database holds that are no longer in git */
+  readonly reconcile?: boolean;
   readonly logger?: Logger;
+  /** raised once per failing ledger (the CLI sends it through `notify`) */
+  readonly alert?: (alert: IngestAlert) => Promise<void>;
   /** for tests and the library: a sink to write to instead of opening one */
   readonly sink?: IngestSink;
 }
 
-export interface IngestResult {
+/** What a failing ledger raises. */
+export interface IngestAlert {
+  readonly event: 'ingest-failed' | 'ledger-history-rewritten';
+  readonly repository: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface LedgerIngestResult {
+  readonly repository: string;
+  readonly ledger_url: string | null;
+  /** the clone read */
+  readonly dir: string;
+  readonly status: 'succeeded' | 'failed';
   readonly ingest_id: string;
   readonly engine: string;
   readonly target: string;
@@ -50,11 +87,30 @@ export interface IngestResult {
   readonly inserted: number;
   readonly updated: number;
   readonly unchanged: number;
+  readonly restored: number;
+  /** entries not written: unreadable files' entries plus refused ones */
   readonly failed: number;
   readonly batches: number;
   readonly watermark: string | null;
   /** manifests that could not be parsed (their entries are counted as failed) */
   readonly invalid_files: readonly { readonly path: string; readonly message: string }[];
+  /** entries the database (or the client's own check) refused, with the reason */
+  readonly refused: readonly RefusedEntry[];
+  /** with `reconcile`: the runs in the database that are no longer in the ledger */
+  readonly reconcile?: ReconcileResult;
+  /** why this ledger failed */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/** One ledger's result, with its fields at the top level as before (single-ledger callers). */
+export type IngestResult = LedgerIngestResult;
+
+export interface IngestLedgersResult {
+  readonly engine: string;
+  readonly target: string;
+  readonly ledgers: readonly LedgerIngestResult[];
+  readonly succeeded: number;
+  readonly failed: number;
 }
 
 async function openSink(options: IngestOptions): Promise<IngestSink> {
@@ -77,8 +133,10 @@ async function openSink(options: IngestOptions): Promise<IngestSink> {
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     role: 'ingest',
-    // the embedded database is ours to set up; a server is migrated with `migrate`
+    // the embedded database is ours to set up (created here on first use); a server is migrated
+    // with `migrate`
     migrate: embedded,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   return createSqlIngestSink(db);
 }
@@ -115,112 +173,457 @@ export function collectItems(
   return { items: [...byKey.values()], invalid };
 }
 
+// Text the database cannot hold (a lone UTF-16 surrogate: Postgres refuses the whole JSON document
+// it is in). Checked here so that one such entry fails alone, not its batch.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value))
+      if (LONE_SURROGATE.test(k) || hasLoneSurrogate(v)) return true;
+  }
+  return false;
+}
+
+function refusedOf(item: IngestItem, index: number, reason: string): RefusedEntry {
+  return {
+    index,
+    tag: item.entry.tag.slice(0, 300).replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd'),
+    run_id: String(item.entry.run_id),
+    manifest_path: item.manifest_path,
+    reason,
+  };
+}
+
+const emptyCounts = (): UpsertCounts => ({
+  seen: 0,
+  inserted: 0,
+  updated: 0,
+  unchanged: 0,
+  restored: 0,
+  failed: [],
+});
+
+function addCounts(a: UpsertCounts, b: UpsertCounts): UpsertCounts {
+  return {
+    seen: a.seen + b.seen,
+    inserted: a.inserted + b.inserted,
+    updated: a.updated + b.updated,
+    unchanged: a.unchanged + b.unchanged,
+    restored: a.restored + b.restored,
+    failed: [...a.failed, ...b.failed],
+  };
+}
+
 /**
- * Loads the ledger into the database. Each batch is one transaction; a failure leaves the
+ * Upserts one batch. When the database refuses the call as a whole (a value it cannot even parse),
+ * the batch is split in halves until the refused entries stand alone: they are recorded as failed,
+ * the rest land.
+ */
+async function upsertIsolating(
+  sink: IngestSink,
+  ingestId: string,
+  items: readonly IngestItem[],
+  offset: number,
+): Promise<UpsertCounts> {
+  try {
+    const counts = await sink.upsert(ingestId, items);
+    return { ...counts, failed: counts.failed.map((f) => ({ ...f, index: f.index + offset })) };
+  } catch (error) {
+    const refusedWhole =
+      isSlsaLedgerError(error) && (error.code === 'DB_INPUT_REJECTED' || error.code === 'SUPABASE_REJECTED');
+    if (!refusedWhole) throw error;
+    if (items.length === 1) {
+      return {
+        ...emptyCounts(),
+        seen: 1,
+        failed: [refusedOf(items[0]!, offset, error.message.slice(0, 500))],
+      };
+    }
+    const half = Math.ceil(items.length / 2);
+    const first = await upsertIsolating(sink, ingestId, items.slice(0, half), offset);
+    const second = await upsertIsolating(sink, ingestId, items.slice(half), offset + half);
+    return addCounts(first, second);
+  }
+}
+
+async function remoteUrlOf(dir: string): Promise<string | undefined> {
+  const names = await runGit(['remote'], { cwd: dir, allowFailure: true }).catch(() => undefined);
+  if (names === undefined || names.code !== 0) return undefined;
+  const list = names.stdout.toString('utf8').split('\n').filter(Boolean);
+  const name = list.includes('origin') ? 'origin' : list[0];
+  if (name === undefined) return undefined;
+  const url = await runGit(['remote', 'get-url', name], { cwd: dir, allowFailure: true });
+  return url.code === 0 ? url.stdout.toString('utf8').trim() : undefined;
+}
+
+/**
+ * The repository a ledger clone belongs to: `--ledger`, else its remote's `owner/name`, else
+ * `local/<folder>` (with a warning).
+ */
+export async function identifyLedger(
+  dir: string,
+  named: string | undefined,
+  logger: Logger,
+): Promise<{ repository: string; ledgerUrl: string | null }> {
+  const remote = await remoteUrlOf(dir);
+  const fromRemote = remote === undefined ? undefined : repositoryFromRemoteUrl(remote);
+  if (named !== undefined) {
+    const repository = parseRepositoryName(named);
+    const sameRepo = fromRemote?.repository.toLowerCase() === repository.toLowerCase();
+    return { repository, ledgerUrl: sameRepo ? (fromRemote?.url ?? null) : null };
+  }
+  if (fromRemote !== undefined) return { repository: fromRemote.repository, ledgerUrl: fromRemote.url };
+  const folder =
+    basename(dir)
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .slice(0, 100) || 'ledger';
+  const repository = `local/${folder === '.' || folder === '..' ? 'ledger' : folder}`;
+  logger.warn(
+    `ingest: ${dir} has no remote that names its repository: ingesting it as ${repository} (name it with --ledger OWNER/NAME)`,
+  );
+  return { repository, ledgerUrl: null };
+}
+
+function checkLedgerDir(dir: string): void {
+  let isDir = false;
+  try {
+    isDir = existsSync(dir) && statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) {
+    throw new SlsaLedgerError('INPUT_FILE_MISSING', `ledger ${dir} does not exist or is not a directory`, {
+      details: { path: dir },
+    });
+  }
+}
+
+interface OneLedger {
+  readonly dir: string;
+  readonly repository?: string;
+}
+
+async function ingestOne(
+  sink: IngestSink,
+  ledger: OneLedger,
+  options: IngestOptions,
+  logger: Logger,
+): Promise<LedgerIngestResult> {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const dir = ledger.dir;
+  checkLedgerDir(dir);
+  const ingestId = randomUUID();
+  // the commit first: a bad --ref must not leave a 'running' ingest behind
+  const head = await resolveLedgerCommit(dir, options.ref);
+  const { repository, ledgerUrl } = await identifyLedger(dir, ledger.repository, logger);
+  const begun = await sink.begin({
+    ingest_id: ingestId,
+    repository,
+    engine: sink.engine,
+    to_commit: head,
+    ledger_url: ledgerUrl,
+  });
+  const fullRead = options.full === true || options.reconcile === true;
+  const fromCommit = fullRead ? null : begun.watermark;
+  let counts = emptyCounts();
+  let batches = 0;
+  let files = 0;
+  let readWhole = true;
+  let invalidFiles: { path: string; message: string; entries: number }[] = [];
+  let unreadable = 0;
+  let reconciled: ReconcileResult | undefined;
+  try {
+    const changes = await readLedgerChanges(dir, {
+      ...(head === null ? {} : { ref: head }),
+      since: fromCommit,
+      ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
+    });
+    if (changes.note !== undefined) logger.warn(changes.note);
+    // the witness (issue 14 item 5): the watermark must be an ancestor of the head read. LEDGER's
+    // readLedgerChanges reports `rewritten` when it is not; then nothing moves and the alert is raised.
+    if ((changes as { rewritten?: boolean }).rewritten === true && fromCommit !== null) {
+      await sink.finish({
+        ingest_id: ingestId,
+        status: 'failed',
+        error: `ledger history rewritten: the watermark ${fromCommit.slice(0, 12)} is not an ancestor of ${head?.slice(0, 12) ?? 'the head'}`,
+        entries_failed: 0,
+        watermark: null,
+        alert: 'ledger-history-rewritten',
+        head,
+      });
+      if (options.alert !== undefined) {
+        await options
+          .alert({
+            event: 'ledger-history-rewritten',
+            repository,
+            code: 'INGEST_HISTORY_REWRITTEN',
+            message: `the watermark ${fromCommit} is not an ancestor of ${head ?? 'the head'}`,
+          })
+          .catch(() => undefined);
+      }
+      throw new SlsaLedgerError(
+        'INGEST_HISTORY_REWRITTEN',
+        `${repository}: the ledger's history was rewritten: the last ingested commit ${fromCommit.slice(0, 12)} is not an ancestor of ${head?.slice(0, 12) ?? 'the head'}; nothing was ingested and the watermark stays (check the ledger, then run 'ingest --full' to accept the new history)`,
+        { details: { repository, watermark: fromCommit, head } },
+      );
+    }
+    readWhole = changes.full;
+    files = changes.files.length;
+    const collected = collectItems(changes.files, changes.commit);
+    invalidFiles = collected.invalid;
+    unreadable = collected.invalid.reduce((n, f) => n + f.entries, 0);
+    for (const bad of collected.invalid) logger.warn(`${repository}: ${bad.path}: skipped: ${bad.message}`);
+    // entries whose text Postgres cannot hold fail here, alone
+    const items: IngestItem[] = [];
+    const clientRefused: RefusedEntry[] = [];
+    collected.items.forEach((item, index) => {
+      if (hasLoneSurrogate(item.entry)) {
+        clientRefused.push(refusedOf(item, index, 'text holds a lone UTF-16 surrogate (not valid Unicode)'));
+      } else items.push(item);
+    });
+    logger.info(
+      `ingest ${repository}: ${collected.items.length} entries in ${files} file(s)${readWhole ? '' : ` changed since ${fromCommit?.slice(0, 12)}`} into ${sink.target}`,
+    );
+    for (let i = 0; i < items.length; i += batchSize) {
+      const batch = await upsertIsolating(sink, ingestId, items.slice(i, i + batchSize), i);
+      counts = addCounts(counts, batch);
+      batches += 1;
+      logger.progress(`ingest ${repository}`, Math.min(i + batchSize, items.length), items.length);
+    }
+    logger.progressDone(`ingest ${repository}`);
+    counts = {
+      ...counts,
+      seen: counts.seen + clientRefused.length,
+      failed: [...clientRefused, ...counts.failed],
+    };
+    if (options.reconcile === true && invalidFiles.length === 0) {
+      const keys = collected.items.map((item) => [item.entry.tag, item.entry.run_id] as const);
+      reconciled = await sink.reconcile(ingestId, keys);
+      if (reconciled.marked > 0) {
+        logger.warn(
+          `${repository}: ${reconciled.marked} run(s) in the database are no longer in the ledger: marked`,
+        );
+      }
+    } else if (options.reconcile === true) {
+      logger.warn(`${repository}: not reconciled: ${invalidFiles.length} manifest file(s) could not be read`);
+    }
+  } catch (error) {
+    logger.progressDone(`ingest ${repository}`);
+    const message = error instanceof Error ? error.message : String(error);
+    // best effort: the database may be the thing that failed
+    await sink
+      .finish({
+        ingest_id: ingestId,
+        status: 'failed',
+        error: message,
+        entries_failed: unreadable,
+        watermark: null,
+      })
+      .catch(() => undefined);
+    throw error;
+  }
+  for (const f of counts.failed)
+    logger.warn(
+      `${repository}: ${f.manifest_path ?? '?'}: ${f.tag ?? '?'} run ${f.run_id ?? '?'} refused: ${f.reason}`,
+    );
+  const ok = invalidFiles.length === 0 && counts.failed.length === 0;
+  const problems = [
+    ...(invalidFiles.length === 0 ? [] : [`${invalidFiles.length} manifest file(s) invalid`]),
+    ...(counts.failed.length === 0
+      ? []
+      : [`${counts.failed.length} entr${counts.failed.length === 1 ? 'y' : 'ies'} refused`]),
+  ];
+  const clientOnly = counts.failed.filter((f) => f.reason.includes('lone UTF-16 surrogate')).length;
+  const finished = await sink.finish({
+    ingest_id: ingestId,
+    status: ok ? 'succeeded' : 'failed',
+    ...(ok ? {} : { error: problems.join('; ') }),
+    // the database counted the entries it refused itself; these are the ones it never saw
+    entries_failed: unreadable + clientOnly,
+    watermark: ok ? head : null,
+  });
+  const result: LedgerIngestResult = {
+    repository,
+    ledger_url: ledgerUrl,
+    dir,
+    status: ok ? 'succeeded' : 'failed',
+    ingest_id: ingestId,
+    engine: sink.engine,
+    target: sink.target,
+    from_commit: fromCommit,
+    to_commit: head,
+    full_read: readWhole,
+    files,
+    seen: counts.seen,
+    inserted: counts.inserted,
+    updated: counts.updated,
+    unchanged: counts.unchanged,
+    restored: counts.restored,
+    failed: unreadable + counts.failed.length,
+    batches,
+    watermark: finished.watermark,
+    invalid_files: invalidFiles.map(({ path, message }) => ({ path, message })),
+    refused: counts.failed,
+    ...(reconciled === undefined ? {} : { reconcile: reconciled }),
+  };
+  if (invalidFiles.length > 0) {
+    const first = invalidFiles[0]!;
+    throw new SlsaLedgerError(
+      'LEDGER_MANIFEST_INVALID',
+      `${repository}: ingested the valid files, but ${invalidFiles.length} manifest file(s) are invalid (first: ${first.path}: ${first.message}); the watermark stays at ${fromCommit ?? 'none'}`,
+      { details: { result } },
+    );
+  }
+  if (counts.failed.length > 0) {
+    const first = counts.failed[0]!;
+    throw new SlsaLedgerError(
+      'INGEST_ENTRIES_REFUSED',
+      `${repository}: ${counts.failed.length} entr${counts.failed.length === 1 ? 'y was' : 'ies were'} refused and recorded as failed (first: ${first.tag ?? '?'} run ${first.run_id ?? '?'}: ${first.reason}); the others landed; the watermark stays at ${fromCommit ?? 'none'} until the ledger is fixed`,
+      { details: { result } },
+    );
+  }
+  return result;
+}
+
+function ledgersOf(options: IngestOptions): OneLedger[] {
+  const cwd = options.cwd ?? process.cwd();
+  const repo = resolve(cwd, options.repo ?? '.');
+  const specs = options.ledgers ?? (options.ledger === undefined ? [] : parseLedgerSpecs([options.ledger]));
+  if (specs.length === 0) return [{ dir: repo }];
+  return specs.map((s) => ({
+    dir: s.dir === undefined ? repo : resolve(cwd, s.dir),
+    ...(s.repository === undefined ? {} : { repository: s.repository }),
+  }));
+}
+
+/**
+ * Loads one ledger into the database. Each batch is one transaction; a failure leaves the
  * database as it was before that batch, records the ingest as failed and keeps the watermark.
  * @throws `DB_UNAVAILABLE`, `SUPABASE_UNAVAILABLE` (exit 5, rerun), `DB_NOT_MIGRATED`,
- *   `DB_PERMISSION_DENIED`, `DB_INPUT_REJECTED`, `LEDGER_MANIFEST_INVALID` (after ingesting the
- *   valid files, without moving the watermark)
+ *   `DB_PERMISSION_DENIED`, `INGEST_ENTRIES_REFUSED` and `LEDGER_MANIFEST_INVALID` (after landing
+ *   the rest, without moving the watermark; `details.result` has the counts), `INPUT_FILE_MISSING`
  */
 export async function ingestLedger(options: IngestOptions = {}): Promise<IngestResult> {
   const logger = options.logger ?? silentLogger;
-  const cwd = options.cwd ?? process.cwd();
-  const repo = resolve(cwd, options.repo ?? '.');
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const ledger = options.ledger ?? 'default';
-  const ingestId = randomUUID();
-
+  const ledgers = ledgersOf(options);
+  if (ledgers.length !== 1) {
+    throw new SlsaLedgerError('USAGE_INVALID_FLAG', 'ingestLedger takes one ledger; use ingestLedgers', {
+      details: { ledgers: ledgers.length },
+    });
+  }
+  for (const l of ledgers) checkLedgerDir(l.dir);
   const sink = await openSink(options);
   try {
-    // the commit first: a bad --ref must not leave a 'running' ingest behind
-    const head = await resolveLedgerCommit(repo, options.ref);
-    const begun = await sink.begin({ ingest_id: ingestId, ledger, engine: sink.engine, to_commit: head });
-    const fromCommit = options.full === true ? null : begun.watermark;
-    let seen = 0;
-    let inserted = 0;
-    let updated = 0;
-    let unchanged = 0;
-    let batches = 0;
-    let failed = 0;
-    let files = 0;
-    let fullRead = true;
-    let invalidFiles: { path: string; message: string; entries: number }[] = [];
-    try {
-      const changes = await readLedgerChanges(repo, {
-        ...(head === null ? {} : { ref: head }),
-        since: fromCommit,
-        ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
-      });
-      if (changes.note !== undefined) logger.warn(changes.note);
-      fullRead = changes.full;
-      files = changes.files.length;
-      const { items, invalid } = collectItems(changes.files, changes.commit);
-      invalidFiles = invalid;
-      failed = invalid.reduce((n, f) => n + f.entries, 0);
-      for (const bad of invalid) logger.warn(`${bad.path}: skipped: ${bad.message}`);
-      logger.info(
-        `ingest: ${items.length} entries in ${files} file(s)${fullRead ? '' : ` changed since ${fromCommit?.slice(0, 12)}`} into ${sink.target}`,
-      );
-      for (let i = 0; i < items.length; i += batchSize) {
-        const counts = await sink.upsert(ingestId, items.slice(i, i + batchSize));
-        batches += 1;
-        seen += counts.seen;
-        inserted += counts.inserted;
-        updated += counts.updated;
-        unchanged += counts.unchanged;
-        logger.progress('ingest', Math.min(i + batchSize, items.length), items.length);
-      }
-      logger.progressDone('ingest');
-    } catch (error) {
-      logger.progressDone('ingest');
-      const message = error instanceof Error ? error.message : String(error);
-      // best effort: the database may be the thing that failed
-      await sink
-        .finish({
-          ingest_id: ingestId,
-          status: 'failed',
-          error: message,
-          entries_failed: failed,
-          watermark: null,
-        })
-        .catch(() => undefined);
-      throw error;
-    }
-    const ok = invalidFiles.length === 0;
-    const finished = await sink.finish({
-      ingest_id: ingestId,
-      status: ok ? 'succeeded' : 'failed',
-      ...(ok ? {} : { error: `${invalidFiles.length} manifest file(s) invalid` }),
-      entries_failed: failed,
-      watermark: ok ? head : null,
-    });
-    const result: IngestResult = {
-      ingest_id: ingestId,
-      engine: sink.engine,
-      target: sink.target,
-      from_commit: fromCommit,
-      to_commit: head,
-      full_read: fullRead,
-      files,
-      seen,
-      inserted,
-      updated,
-      unchanged,
-      failed,
-      batches,
-      watermark: finished.watermark,
-      invalid_files: invalidFiles.map(({ path, message }) => ({ path, message })),
-    };
-    if (!ok) {
-      const first = invalidFiles[0]!;
-      throw new SlsaLedgerError(
-        'LEDGER_MANIFEST_INVALID',
-        `ingested the valid files, but ${invalidFiles.length} manifest file(s) are invalid (first: ${first.path}: ${first.message}); the watermark stays at ${fromCommit ?? 'none'}`,
-        { details: { result } },
-      );
-    }
-    return result;
+    return await ingestOne(sink, ledgers[0]!, options, logger);
   } finally {
     await sink.close();
   }
+}
+
+/**
+ * Loads every ledger (`options.ledgers`, else the one clone) into one database, each with its own
+ * watermark. A failing ledger is reported by name (and alerted), and the others go on.
+ * @throws `INGEST_LEDGERS_FAILED` (details.result: every ledger's result) when one or more failed;
+ *   the one ledger's own error when there is only one
+ */
+export async function ingestLedgers(options: IngestOptions = {}): Promise<IngestLedgersResult> {
+  const logger = options.logger ?? silentLogger;
+  const ledgers = ledgersOf(options);
+  if (ledgers.length === 1) checkLedgerDir(ledgers[0]!.dir);
+  const sink = await openSink(options);
+  const results: LedgerIngestResult[] = [];
+  const errors: { repository: string; error: SlsaLedgerError | Error }[] = [];
+  try {
+    for (const ledger of ledgers) {
+      try {
+        results.push(await ingestOne(sink, ledger, options, logger));
+      } catch (error) {
+        const err = error instanceof Error ? error : new Error(String(error));
+        const partial = isSlsaLedgerError(err)
+          ? ((err.details as { result?: LedgerIngestResult } | undefined)?.result ?? undefined)
+          : undefined;
+        const repository = partial?.repository ?? ledger.repository ?? ledger.dir;
+        const code = isSlsaLedgerError(err) ? err.code : 'INTERNAL';
+        results.push(
+          partial === undefined
+            ? failedResult(ledger, repository, sink, code, err.message)
+            : { ...partial, error: { code, message: err.message } },
+        );
+        errors.push({ repository, error: err });
+        logger.warn(`ingest ${repository}: failed: ${code}: ${err.message}`);
+        if (options.alert !== undefined) {
+          await options
+            .alert({ event: 'ingest-failed', repository, code, message: err.message })
+            .catch((alertError: unknown) =>
+              logger.warn(
+                `ingest ${repository}: the alert could not be sent: ${alertError instanceof Error ? alertError.message : String(alertError)}`,
+              ),
+            );
+        }
+      }
+    }
+  } finally {
+    await sink.close();
+  }
+  const result: IngestLedgersResult = {
+    engine: sink.engine,
+    target: sink.target,
+    ledgers: results,
+    succeeded: results.length - errors.length,
+    failed: errors.length,
+  };
+  if (errors.length === 1 && ledgers.length === 1) {
+    const only = errors[0]!.error;
+    if (isSlsaLedgerError(only)) {
+      throw new SlsaLedgerError(only.code, only.message, {
+        cause: only,
+        details: { ...(only.details ?? {}), result },
+      });
+    }
+    throw only;
+  }
+  if (errors.length > 0) {
+    throw new SlsaLedgerError(
+      'INGEST_LEDGERS_FAILED',
+      `${errors.length} of ${ledgers.length} ledger(s) failed: ${errors.map((e) => `${e.repository} (${isSlsaLedgerError(e.error) ? e.error.code : 'INTERNAL'})`).join(', ')}; the others landed`,
+      { details: { result } },
+    );
+  }
+  return result;
+}
+
+function failedResult(
+  ledger: OneLedger,
+  repository: string,
+  sink: IngestSink,
+  code: string,
+  message: string,
+): LedgerIngestResult {
+  return {
+    repository,
+    ledger_url: null,
+    dir: ledger.dir,
+    status: 'failed',
+    ingest_id: '',
+    engine: sink.engine,
+    target: sink.target,
+    from_commit: null,
+    to_commit: null,
+    full_read: false,
+    files: 0,
+    seen: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    restored: 0,
+    failed: 0,
+    batches: 0,
+    watermark: null,
+    invalid_files: [],
+    refused: [],
+    error: { code, message },
+  };
 }

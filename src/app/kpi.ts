@@ -1,9 +1,11 @@
 // `kpi`: the audit metrics of DESIGN.md §5 from the database, over a window of entry timestamps.
-import { buildKpiReport, type KpiReport, type KpiWindow } from '../core/kpi/kpi.js';
+import { buildKpiReport, type KpiReport, type KpiScope, type KpiWindow } from '../core/kpi/kpi.js';
 import { resolveKpiWindow } from '../core/kpi/window.js';
+import { parseRepositoryName } from '../core/ingest/repository.js';
 import type { Clock, Logger } from '../core/ports.js';
+import { SlsaLedgerError } from '../errors.js';
 import { openDatabase, READ_ONLY_SNAPSHOT, type DbClient } from '../io/db.js';
-import { queryKpiAggregates } from '../io/kpi-queries.js';
+import { queryKpiAggregates, queryRepositoryKpis } from '../io/kpi-queries.js';
 
 export interface KpiOptions {
   /** a date, time or age (`7d`); default 30 days before `until` */
@@ -15,24 +17,68 @@ export interface KpiOptions {
   readonly cwd?: string;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** repositories to report on (default: every one) */
+  readonly repositories?: readonly string[];
+  /** every repository of this owner */
+  readonly owner?: string;
 }
 
 /**
  * Every metric over the window, read from an open database through the reader views (the
  * dashboard calls this with its reader-role client). One READ ONLY transaction: one snapshot.
  */
-export async function loadKpiReport(db: DbClient, window: KpiWindow, now: Date): Promise<KpiReport> {
-  const aggregates = await db.transaction(async (tx) => {
+export async function loadKpiReport(
+  db: DbClient,
+  window: KpiWindow,
+  now: Date,
+  scope?: KpiScope,
+): Promise<KpiReport> {
+  const { aggregates, repositories } = await db.transaction(async (tx) => {
     await tx.query(READ_ONLY_SNAPSHOT);
-    return queryKpiAggregates(tx, window);
+    return {
+      aggregates: await queryKpiAggregates(tx, window, scope),
+      repositories: await queryRepositoryKpis(tx, window, scope),
+    };
   });
-  return buildKpiReport(aggregates, window, now);
+  return buildKpiReport(aggregates, window, now, {
+    ...(scope === undefined ? {} : { scope }),
+    repositories,
+  });
+}
+
+/** The scope of `--repository` / `--owner` (checked: `owner/name`, an owner name). */
+export function kpiScopeOf(options: {
+  repositories?: readonly string[];
+  owner?: string;
+}): KpiScope | undefined {
+  const repositories =
+    options.repositories === undefined || options.repositories.length === 0
+      ? undefined
+      : options.repositories.map((r) => parseRepositoryName(r, '--repository'));
+  let owner: string | undefined;
+  if (options.owner !== undefined) {
+    owner = options.owner.trim();
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(owner) || owner === '.' || owner === '..') {
+      throw new SlsaLedgerError(
+        'USAGE_INVALID_FLAG',
+        `--owner takes an owner name, got '${owner.slice(0, 100)}'`,
+        {
+          details: { flag: 'owner' },
+        },
+      );
+    }
+  }
+  if (repositories === undefined && owner === undefined) return undefined;
+  return {
+    ...(repositories === undefined ? {} : { repositories }),
+    ...(owner === undefined ? {} : { owner }),
+  };
 }
 
 /**
  * Opens the database as the reader role (the embedded one is created and migrated on first use)
  * and computes the KPIs.
- * @throws `KPI_WINDOW_INVALID`, `DB_UNAVAILABLE`, `DB_NOT_MIGRATED`
+ * @throws `KPI_WINDOW_INVALID`, `DB_UNAVAILABLE`, `DB_NOT_MIGRATED`, `DB_NOT_FOUND` (no embedded database there)
  */
 export async function computeDatabaseKpis(options: KpiOptions = {}): Promise<KpiReport> {
   const now = (options.clock ?? { now: () => new Date() }).now();
@@ -43,16 +89,25 @@ export async function computeDatabaseKpis(options: KpiOptions = {}): Promise<Kpi
     },
     now,
   );
+  const scope = kpiScopeOf({
+    ...(options.repositories === undefined ? {} : { repositories: options.repositories }),
+    ...(options.owner === undefined ? {} : { owner: options.owner }),
+  });
   const db = await openDatabase({
     ...(options.databaseUrl === undefined ? {} : { databaseUrl: options.databaseUrl }),
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     role: 'reader',
+    // an embedded database must exist (a mistyped --data-dir is an error, never a new empty one);
+    // one made by an older version is brought up to date
     migrate: options.databaseUrl === undefined,
+    mustExist: true,
+    purpose: 'kpi',
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   try {
     options.logger?.debug(`kpi: ${db.engine} database ${db.target}, ${window.since} .. ${window.until}`);
-    return await loadKpiReport(db, window, now);
+    return await loadKpiReport(db, window, now, scope);
   } finally {
     await db.close();
   }

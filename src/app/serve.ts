@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import {
   parseKpiQuery,
   parseNoQuery,
+  parseRunQuery,
   parseRunsQuery,
   type RunKey,
   type RunsQuery,
@@ -17,11 +18,13 @@ import {
   type AssetPath,
 } from '../core/dashboard/routes.js';
 import { buildDashboardView, type HeadlineKpis } from '../core/dashboard/view-model.js';
-import type { KpiReport, KpiWindow } from '../core/kpi/kpi.js';
+import type { KpiReport, KpiScope, KpiWindow } from '../core/kpi/kpi.js';
 import { DEFAULT_WINDOW_DAYS } from '../core/kpi/window.js';
 import type { Clock, Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError } from '../errors.js';
+import { ingestLedgers, type IngestLedgersResult, type IngestOptions } from './ingest.js';
 import { loadKpiReport } from './kpi.js';
+import { createSqlIngestSink } from '../io/ingest-sink.js';
 import { startHttpServer, type HttpHandler, type HttpResponse } from '../io/http-server.js';
 import { openDatabase, type DbClient, type DbEngine } from '../io/db.js';
 import {
@@ -39,8 +42,12 @@ import {
 /** What the API reads; `serveDashboard` builds it on the database, tests may build it on anything. */
 export interface DashboardBackend {
   /** every metric of DESIGN.md §5 for the window, and the headline figures taken from them */
-  kpis(window: KpiWindow, now: Date): Promise<{ readonly metrics: unknown; readonly headline: HeadlineKpis }>;
-  aggregates(window: KpiWindow): Promise<DashboardAggregates>;
+  kpis(
+    window: KpiWindow,
+    now: Date,
+    scope?: KpiScope,
+  ): Promise<{ readonly metrics: unknown; readonly headline: HeadlineKpis }>;
+  aggregates(window: KpiWindow, scope?: KpiScope): Promise<DashboardAggregates>;
   runs(query: RunsQuery): Promise<RunsPage>;
   run(key: RunKey): Promise<RunDetail>;
   /** resolves when the database answers */
@@ -127,6 +134,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
         case 'kpi': {
           const now = options.clock.now();
           const parsed = parseKpiQuery(request.query, now);
+          const scope = parsed.scope;
           // as `kpi`: until defaults to now, since to 30 days before until
           const until = parsed.until ?? now.toISOString();
           const window: KpiWindow = {
@@ -136,21 +144,35 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
           };
           // two read transactions on two connections, side by side
           const [kpis, aggregates] = await Promise.all([
-            backend.kpis(window, now),
-            backend.aggregates(window),
+            backend.kpis(window, now, scope),
+            backend.aggregates(window, scope),
           ]);
+          const report = kpis.metrics as Partial<KpiReport>;
           return json(200, {
             window,
             generated_at: now.toISOString(),
             metrics: kpis.metrics,
-            view: buildDashboardView({ headline: kpis.headline, ...aggregates }),
+            view: buildDashboardView({
+              headline: kpis.headline,
+              ...aggregates,
+              window,
+              repositories: report.repositories ?? [],
+            }),
           });
         }
         case 'runs':
           return json(200, await backend.runs(parseRunsQuery(request.query, options.clock.now())));
-        case 'run':
-          parseNoQuery(request.query);
-          return json(200, await backend.run({ tag: route.tag, runId: route.runId }));
+        case 'run': {
+          const { repository } = parseRunQuery(request.query);
+          return json(
+            200,
+            await backend.run({
+              tag: route.tag,
+              runId: route.runId,
+              ...(repository === undefined ? {} : { repository }),
+            }),
+          );
+        }
       }
     } catch (error) {
       return errorResponse(error, onUnexpected);
@@ -204,6 +226,12 @@ export interface ServeDashboardOptions {
   readonly port?: number;
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** serve on an address that is not loopback (the API has no authentication) */
+  readonly allowRemote?: boolean;
+  /** ingest in this process on a schedule (milliseconds between the end of one and the next) */
+  readonly ingestEveryMs?: number;
+  /** what to ingest: as `ingestLedgers` takes it (repo, ledgers, reportsDir, ref) */
+  readonly ingest?: Pick<IngestOptions, 'repo' | 'ledgers' | 'reportsDir' | 'ref' | 'alert' | 'batchSize'>;
 }
 
 export interface RunningDashboard {
@@ -212,8 +240,43 @@ export interface RunningDashboard {
   readonly host: string;
   readonly port: number;
   readonly engine: DbEngine;
-  /** stops the server (in-flight requests finish) and closes the database */
+  /** resolves when the scheduled ingest has run (the next one), for tests and the demo */
+  readonly ingested?: () => Promise<IngestLedgersResult | undefined>;
+  /** stops the server (in-flight requests finish), the schedule, and closes the database */
   close(): Promise<void>;
+}
+
+const loopbackHosts = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\])$/i;
+
+/** True for a loopback address or name. */
+export function isLoopbackHost(host: string): boolean {
+  return loopbackHosts.test(host);
+}
+
+/**
+ * `5m`, `30s`, `1h`, `2h30m` as milliseconds (10 seconds to 7 days).
+ * @throws SlsaLedgerError `USAGE_INVALID_FLAG`
+ */
+export function parseInterval(raw: string, flag = 'ingest-every'): number {
+  const value = raw.trim();
+  const re = /(\d{1,6})(ms|s|m|h|d)/gy;
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(value); m !== null; m = re.exec(value)) {
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+      m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+    ];
+    total += Number(m[1]) * unit;
+    matched = re.lastIndex;
+  }
+  if (value === '' || matched !== value.length || total < 10_000 || total > 7 * 86_400_000) {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      `--${flag} takes a duration from 10s to 7d such as 30s, 5m, 1h or 1h30m, got '${raw.slice(0, 40)}'`,
+      { details: { flag, value: raw.slice(0, 100) } },
+    );
+  }
+  return total;
 }
 
 export const defaultHost = '127.0.0.1';
@@ -222,18 +285,18 @@ export const defaultPort = 8080;
 /** The backend of the API on a database opened as the reader role. */
 export function createDatabaseBackend(db: DbClient): DashboardBackend {
   return {
-    async kpis(window, now) {
+    async kpis(window, now, scope) {
       // the `kpi` command's report (read-only transaction over the reader views)
       let metrics: KpiReport;
       try {
-        metrics = await loadKpiReport(db, window, now);
+        metrics = await loadKpiReport(db, window, now, scope);
       } catch (error) {
         if (isSlsaLedgerError(error)) throw error;
         throw new SlsaLedgerError('DB_QUERY_FAILED', 'database query failed', { cause: error });
       }
       return { metrics, headline: headlineFromKpis(metrics) };
     },
-    aggregates: (window) => loadDashboardAggregates(db, window),
+    aggregates: (window, scope) => loadDashboardAggregates(db, window, scope),
     runs: (query) => listRuns(db, query),
     run: (key) => getRun(db, key),
     async ping() {
@@ -248,16 +311,35 @@ export function createDatabaseBackend(db: DbClient): DashboardBackend {
  * @throws `DB_UNAVAILABLE`, `DB_NOT_MIGRATED`, `DASHBOARD_LISTEN_FAILED`, `DASHBOARD_ASSETS_MISSING`
  */
 export async function serveDashboard(options: ServeDashboardOptions): Promise<RunningDashboard> {
+  const host = options.host ?? defaultHost;
+  if (!isLoopbackHost(host) && options.allowRemote !== true) {
+    throw new SlsaLedgerError(
+      'DASHBOARD_REMOTE_REFUSED',
+      `--host ${host.slice(0, 100)} is not a loopback address, and the API has no authentication: pass --allow-remote to serve it there anyway (or keep 127.0.0.1 behind an authenticating proxy)`,
+      { details: { host: host.slice(0, 100) } },
+    );
+  }
   const assets = await loadDashboardAssets();
-  const db = await openDatabase({
+  const embedded = options.databaseUrl === undefined;
+  const scheduled = options.ingestEveryMs !== undefined;
+  // An embedded database is one process's: with a schedule, this process opens it once as its owner
+  // and both reads (as the reader role) and ingests (as the ingest role) through it.
+  const base = await openDatabase({
     ...(options.databaseUrl === undefined ? {} : { databaseUrl: options.databaseUrl }),
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    role: 'reader',
-    // like `kpi`: the embedded database is ours to set up; a server is migrated with `migrate`
-    migrate: options.databaseUrl === undefined,
+    role: embedded && scheduled ? 'owner' : 'reader',
+    // like `kpi`: the embedded database is brought up to date; a server is migrated with `migrate`.
+    // Without a schedule the embedded database must exist (a mistyped --data-dir is an error); with
+    // one, the first ingest creates it.
+    migrate: embedded,
+    mustExist: !scheduled,
+    purpose: `serve http://${host}:${options.port ?? defaultPort}/`,
+    logger: options.logger,
   });
-  const host = options.host ?? defaultHost;
+  const db = embedded && scheduled ? base.withRole!('reader') : base;
+  let stopSchedule: (() => Promise<void>) | undefined;
+  let nextIngest: (() => Promise<IngestLedgersResult | undefined>) | undefined;
   try {
     const server = await startHttpServer({
       host,
@@ -272,21 +354,94 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
       onError: (error) =>
         options.logger.warn(`serve: ${error instanceof Error ? error.message : String(error)}`),
     });
+    if (!isLoopbackHost(host)) {
+      options.logger.warn(
+        `serve: listening on ${server.url} beyond loopback: the API has no authentication, so anyone who can reach this address reads every run`,
+      );
+    }
     options.logger.debug(`serve: ${db.engine} database, reads as role slsa_kpi_reader`);
+    if (scheduled) {
+      const schedule = startIngestSchedule(base, embedded, options);
+      stopSchedule = schedule.stop;
+      nextIngest = schedule.next;
+    }
     return {
       url: server.url,
       host: server.host,
       port: server.port,
       engine: db.engine,
+      ...(nextIngest === undefined ? {} : { ingested: nextIngest }),
       async close() {
         await server.close();
-        await db.close();
+        await stopSchedule?.();
+        await base.close();
       },
     };
   } catch (error) {
-    await db.close().catch(() => undefined);
+    await stopSchedule?.().catch(() => undefined);
+    await base.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Ingests now and then every `ingestEveryMs` after the end of the previous run (never two at once),
+ * in this process: through the embedded database's own connection (as the ingest role), or a
+ * connection of its own to a server.
+ */
+function startIngestSchedule(
+  base: DbClient,
+  embedded: boolean,
+  options: ServeDashboardOptions,
+): { stop: () => Promise<void>; next: () => Promise<IngestLedgersResult | undefined> } {
+  const logger = options.logger;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let running: Promise<IngestLedgersResult | undefined> | undefined;
+  const waiters: ((r: IngestLedgersResult | undefined) => void)[] = [];
+  const runOnce = async (): Promise<IngestLedgersResult | undefined> => {
+    let result: IngestLedgersResult | undefined;
+    try {
+      const sinkDb = embedded ? base.withRole!('ingest') : undefined;
+      result = await ingestLedgers({
+        ...options.ingest,
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        ...(embedded
+          ? { sink: { ...createSqlIngestSink(sinkDb!), close: () => Promise.resolve() } }
+          : { databaseUrl: options.databaseUrl! }),
+        logger,
+      });
+      logger.info(
+        `serve: ingested ${result.ledgers.map((l) => `${l.repository} (+${l.inserted} new, ${l.updated} changed)`).join(', ')}`,
+      );
+    } catch (error) {
+      const partial = isSlsaLedgerError(error)
+        ? (error.details as { result?: IngestLedgersResult } | undefined)?.result
+        : undefined;
+      result = partial;
+      logger.warn(
+        `serve: scheduled ingest failed: ${isSlsaLedgerError(error) ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    for (const w of waiters.splice(0)) w(result);
+    return result;
+  };
+  const loop = (): void => {
+    if (stopped) return;
+    running = runOnce().finally(() => {
+      running = undefined;
+      if (!stopped) timer = setTimeout(loop, options.ingestEveryMs);
+    });
+  };
+  loop();
+  return {
+    next: () => new Promise((resolve) => waiters.push(resolve)),
+    async stop() {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await running?.catch(() => undefined);
+    },
+  };
 }
 
 /** The headline figures of the page from the KPI report. */
@@ -306,5 +461,11 @@ export function headlineFromKpis(report: KpiReport): HeadlineKpis {
     manifestToDbLagP95S: report.manifest_to_db_lag_s.p95,
     notificationSuccessRatio: report.notification_success_ratio,
     ingestFailures: report.ingest_failures,
+    notificationSuccessPerTag: report.notification_success_per_tag.ratio,
+    notificationLatencyP95S: report.notification_latency_s.p95,
+    auditFailures: report.provenance_audit_failures.total,
+    signaturesVerified: report.signatures.verified,
+    signaturesBad: report.signatures.invalid + report.signatures.untrusted,
+    missingFromLedger: report.missing_from_ledger,
   };
 }

@@ -19,4 +19,16 @@ export const dbCodes = {
   DB_LOCKED: 'unavailable',
   /** `--since` / `--until` are not dates, or since is not before until */
   KPI_WINDOW_INVALID: 'usage',
+  /** `kpi` / `serve`: the embedded database directory does not exist or holds no database */
+  DB_NOT_FOUND: 'invalid-input',
+  /** `ingest`: the repository name of a ledger is not `owner/name`, or cannot be found */
+  INGEST_REPOSITORY_INVALID: 'usage',
+  /** `ingest`: one or more ledgers failed (each is reported by name; the others landed) */
+  INGEST_LEDGERS_FAILED: 'unavailable',
+  /** `ingest`: entries the database refused (recorded as failed; the others landed) */
+  INGEST_ENTRIES_REFUSED: 'invalid-input',
+  /** `ingest`: the ledger's history was rewritten (the watermark is not an ancestor of the head) */
+  INGEST_HISTORY_REWRITTEN: 'conflict',
+  /** `serve --host` is not a loopback address and `--allow-remote` was not given */
+  DASHBOARD_REMOTE_REFUSED: 'usage',
 } as const satisfies Record<string, Category>;

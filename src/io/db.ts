@@ -1,6 +1,7 @@
 // The database layer every command shares (ingest, kpi, migrate, serve): one small client interface
 // over embedded PGlite and over any Postgres URL (`pg`). Stable API: the dashboard builds on it.
 import { resolve } from 'node:path';
+import type { Logger } from '../core/ports.js';
 import { SlsaLedgerError, UnavailableError } from '../errors.js';
 
 export type DbEngine = 'pglite' | 'postgres';
@@ -29,6 +30,9 @@ export const readerViews = {
   dayManifests: 'provenance_kpi_day_manifests',
   dayFlags: 'provenance_kpi_day_flags',
   dayBuckets: 'provenance_kpi_day_buckets',
+  orgBuckets: 'provenance_kpi_org_buckets',
+  repositories: 'provenance_repositories',
+  ingestFailures: 'provenance_ingest_failures',
 } as const;
 
 /** Starts a read-only transaction whose statements all read one snapshot (a report that adds up). */
@@ -61,6 +65,13 @@ export interface DbClient extends DbQueryable {
   readonly target: string;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: DbQueryable) => Promise<T>): Promise<T>;
+  /**
+   * Another client on the same connection acting as `role` in each of its statements
+   * (`SET LOCAL ROLE`), for one process that both reads and ingests an embedded database (`serve
+   * --ingest-every`); its `close()` leaves the connection open. Only the owner client of an embedded
+   * database has it.
+   */
+  readonly withRole?: (role: DbRole) => DbClient;
   close(): Promise<void>;
 }
 
@@ -74,6 +85,15 @@ export interface OpenDatabaseOptions {
   readonly role?: DbRole;
   /** apply pending migrations as the connecting user before switching to `role` (default false) */
   readonly migrate?: boolean;
+  /**
+   * the embedded database must exist already (`kpi`, `serve`): a missing or empty directory is
+   * `DB_NOT_FOUND` (exit 3) instead of a new empty database (default false)
+   */
+  readonly mustExist?: boolean;
+  /** what opens it, written in the lock file so that a second process can say who holds it */
+  readonly purpose?: string;
+  /** progress of a first creation and of migrations */
+  readonly logger?: Logger;
 }
 
 /** `--database-url`, else `DATABASE_URL` from the given environment, else undefined (embedded). */
@@ -123,7 +143,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       const owner = await openPostgres(options.databaseUrl, 'owner');
       try {
         const { applyMigrations } = await import('./migrations.js');
-        await applyMigrations(owner);
+        await applyMigrations(owner, options.logger === undefined ? {} : { logger: options.logger });
       } finally {
         await owner.close();
       }
@@ -132,7 +152,11 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   }
   const dataDir = resolve(options.cwd ?? process.cwd(), options.dataDir ?? DEFAULT_DATA_DIR);
   const { openPglite } = await import('./pglite-store.js');
-  return openPglite(dataDir, role, migrate);
+  return openPglite(dataDir, role, migrate, {
+    ...(options.mustExist === undefined ? {} : { mustExist: options.mustExist }),
+    ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
 }
 
 function checkDatabaseUrl(url: string): void {

@@ -1,7 +1,15 @@
 // The KPI aggregates in SQL, over the reader views only (so `slsa_kpi_reader` can run them). They
 // must agree with the pure reference `aggregateRuns` in src/core/kpi: the integration tests compare
 // the two on the same ledger, on PGlite and on Postgres.
-import type { KpiAggregates, KpiWindow, Percentiles } from '../core/kpi/kpi.js';
+import {
+  isWholeOrganisation,
+  type KpiAggregates,
+  type KpiScope,
+  type KpiWindow,
+  type Percentiles,
+  type RepositoryKpis,
+  type SignatureCounts,
+} from '../core/kpi/kpi.js';
 import { planRankReads, rankValue, type RankRead } from '../core/kpi/rank-reads.js';
 import type { DbQueryable } from './db.js';
 import { readerViews } from './db.js';
@@ -12,35 +20,50 @@ const ingestRuns = `public.${readerViews.ingestRuns}`;
 const daily = `public.${readerViews.daily}`;
 const dayManifests = `public.${readerViews.dayManifests}`;
 const dayBuckets = `public.${readerViews.dayBuckets}`;
+const orgBuckets = `public.${readerViews.orgBuckets}`;
+const repositoriesView = `public.${readerViews.repositories}`;
+const refusalsView = `public.${readerViews.ingestFailures}`;
 
 // Parameters: $1 since, $2 until (the window); $3 and $4, the whole UTC days inside it, [$3, $4)
 // (empty when $3 = $4; see wholeUtcDays). Whole days are read from the per-day rollup that the
 // triggers of migration …150800 keep exact; the two partial days at the edges, [$1, $3) and [$4, $2),
 // from the runs. The dashboard's charts (src/io/runs-query.ts) read the same way.
 
-/** The runs of a window's two partial days, as one relation with the given columns ($1–$4). */
-export const edgeRuns = (columns: string): string => `
-  SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz
+// $5, when present, is the scope: an array of repositories (a report of some repositories). Without
+// it, the statements read every repository (the organisation).
+
+/** `AND repository = ANY($5)` for a scoped report, nothing for the organisation's. */
+export const scopeFilter = (scoped: boolean, column = 'repository'): string =>
+  scoped ? ` AND ${column} = ANY($5::text[])` : '';
+
+/** The runs of a window's two partial days, as one relation with the given columns ($1–$4, $5). */
+export const edgeRuns = (columns: string, scoped = false): string => `
+  SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz${scopeFilter(scoped)}
   UNION ALL
-  SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $4::timestamptz AND "timestamp" < $2::timestamptz`;
+  SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $4::timestamptz AND "timestamp" < $2::timestamptz${scopeFilter(scoped)}`;
 /** The rollup rows of a window's whole days ($3, $4), on a `day` column. */
 export const wholeDays = `day >= ($3::timestamptz AT TIME ZONE 'UTC')::date AND day < ($4::timestamptz AT TIME ZONE 'UTC')::date`;
+/** The same, for the rows of the scope's repositories ($5) when scoped. */
+export const wholeDaysIn = (scoped: boolean): string => `${wholeDays}${scopeFilter(scoped)}`;
 
 // Exact percentiles without sorting the window (migration …150800, "percentile histogram"): the
 // window's runs counted per bucket of value (whole days from the rollup, the edge runs bucketed here),
 // then each wanted rank read from the metric's (bucket, value) index, from its bucket up or down.
-const metricColumns = ['lock_wait_s', 'artifact_upload_latency_s', 'lag_s'] as const;
+const metricColumns = ['lock_wait_s', 'artifact_upload_latency_s', 'lag_s', 'notify_latency_s'] as const;
 type MetricColumn = (typeof metricColumns)[number];
 
-const histogramSql = `
+// The organisation's whole days come from its own histogram (kept by deltas); a scope's from its
+// repositories' per-day histograms.
+const histogramSql = (scoped: boolean): string => `
 SELECT h.metric, h.bucket, sum(h.runs)::double precision AS runs, min(h.min_value) AS min_value,
        max(h.max_value) AS max_value
-  FROM (SELECT metric, bucket, runs, min_value, max_value FROM ${dayBuckets} WHERE ${wholeDays}
+  FROM (SELECT metric, bucket, runs, min_value, max_value
+          FROM ${scoped ? dayBuckets : orgBuckets} WHERE ${wholeDaysIn(scoped)}
         UNION ALL
         SELECT x.metric, width_bucket(x.v, public.slsa_kpi_thresholds()), count(*)::integer, min(x.v), max(x.v)
-          FROM (${edgeRuns('lock_wait_s, artifact_upload_latency_s, lag_s')}) e
+          FROM (${edgeRuns('lock_wait_s, artifact_upload_latency_s, lag_s, notify_latency_s', scoped)}) e
          CROSS JOIN LATERAL (VALUES (1::smallint, e.lock_wait_s), (2::smallint, e.artifact_upload_latency_s),
-                                    (3::smallint, e.lag_s)) AS x(metric, v)
+                                    (3::smallint, e.lag_s), (4::smallint, e.notify_latency_s)) AS x(metric, v)
          WHERE x.v IS NOT NULL
          GROUP BY 1, 2) h
  GROUP BY h.metric, h.bucket`;
@@ -56,19 +79,24 @@ interface BucketRow {
 // One subquery per read: the window's values of the column from the bucket up (or down), skipping
 // `offset`, two of them. Ordered by (bucket, value), the order of the (bucket, value) index of
 // migration …150800 and, the bucket growing with the value, the value order.
-function rankReadsSql(reads: readonly (RankRead & { readonly column: MetricColumn })[]): {
+function rankReadsSql(
+  reads: readonly (RankRead & { readonly column: MetricColumn })[],
+  scoped: boolean,
+): {
   sql: string;
   params: unknown[];
 } {
+  // $1, $2 the window; $3 the scope when scoped; then two per read
   const params: unknown[] = [];
+  const first = scoped ? 4 : 3;
   const parts = reads.map((r, i) => {
     params.push(r.bucket, r.offset);
     const bucket = `width_bucket(${r.column}, public.slsa_kpi_thresholds())`;
     const dir = r.descending ? 'DESC' : 'ASC';
     return `(SELECT ${i} AS read, ${r.column} AS v FROM ${runs}
-              WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz
-                AND ${bucket} ${r.descending ? '<=' : '>='} $${params.length + 1}::integer
-              ORDER BY ${bucket} ${dir}, ${r.column} ${dir} OFFSET $${params.length + 2}::integer LIMIT 2)`;
+              WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz${scoped ? ' AND repository = ANY($3::text[])' : ''}
+                AND ${bucket} ${r.descending ? '<=' : '>='} $${params.length - 2 + first}::integer
+              ORDER BY ${bucket} ${dir}, ${r.column} ${dir} OFFSET $${params.length - 1 + first}::integer LIMIT 2)`;
   });
   return { sql: parts.join('\nUNION ALL\n'), params };
 }
@@ -79,10 +107,13 @@ function rankReadsSql(reads: readonly (RankRead & { readonly column: MetricColum
  */
 async function queryPercentiles(
   db: DbQueryable,
-  split: readonly string[],
+  split: readonly unknown[],
+  scope: readonly string[] | undefined,
 ): Promise<Record<MetricColumn, Percentiles>> {
+  const scoped = scope !== undefined;
+  const params = scoped ? [...split, scope] : [...split];
   // sorted here: a hash aggregate of a year's bucket rows costs a quarter of sorting them
-  const rows = (await db.query<BucketRow>(histogramSql, [...split])).rows
+  const rows = (await db.query<BucketRow>(histogramSql(scoped), params)).rows
     .map((r) => ({
       metric: Number(r.metric),
       bucket: Number(r.bucket),
@@ -104,9 +135,9 @@ async function queryPercentiles(
   const reads = plans.flatMap((m) => (m.plan?.reads ?? []).map((r) => ({ ...r, column: m.column })));
   const returned: number[][] = reads.map(() => []);
   if (reads.length > 0) {
-    const { sql, params } = rankReadsSql(reads);
-    for (const r of (await db.query<{ read: number; v: number }>(sql, [split[0], split[1], ...params]))
-      .rows) {
+    const { sql, params: readParams } = rankReadsSql(reads, scoped);
+    const all = [split[0], split[1], ...(scoped ? [scope] : []), ...readParams];
+    for (const r of (await db.query<{ read: number; v: number }>(sql, all)).rows) {
       returned[Number(r.read)]!.push(Number(r.v));
     }
   }
@@ -131,7 +162,7 @@ async function queryPercentiles(
 }
 
 // Counts, sums and maxima: the rollup's whole days plus the edge runs.
-const totalsSql = `
+const totalsSql = (scoped: boolean): string => `
 SELECT coalesce(sum(p.entries), 0)::integer AS entries,
        coalesce(sum(p.failures), 0)::integer AS failures,
        coalesce(sum(p.missing_artifacts), 0)::integer AS missing_artifacts,
@@ -140,47 +171,77 @@ SELECT coalesce(sum(p.entries), 0)::integer AS entries,
        coalesce(sum(p.notify_delivered), 0)::double precision AS notify_delivered,
        max(p.lag_max) AS lag_max,
        to_char(max(p.rotated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rotated_at,
-       to_char(max(p.expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at
+       to_char(max(p.expires_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at,
+       coalesce(sum(p.validation_failures), 0)::integer AS validation_failures,
+       coalesce(sum(p.notified_runs), 0)::integer AS notified_runs,
+       coalesce(sum(p.notified_runs_delivered), 0)::integer AS notified_runs_delivered,
+       coalesce(sum(p.sig_verified), 0)::integer AS sig_verified,
+       coalesce(sum(p.sig_unsigned), 0)::integer AS sig_unsigned,
+       coalesce(sum(p.sig_invalid), 0)::integer AS sig_invalid,
+       coalesce(sum(p.sig_untrusted), 0)::integer AS sig_untrusted,
+       coalesce(sum(p.sig_unverified), 0)::integer AS sig_unverified,
+       coalesce(sum(p.missing_from_ledger), 0)::integer AS missing_from_ledger
   FROM (SELECT entries, failures, missing_artifacts, validated, notify_attempts, notify_delivered,
                manifest_to_db_lag_s_max AS lag_max, dispatch_token_rotated_at AS rotated_at,
-               dispatch_token_expires_at AS expires_at
-          FROM ${daily} WHERE ${wholeDays}
+               dispatch_token_expires_at AS expires_at, validation_failures, notified_runs, notified_runs_delivered,
+               signatures_verified AS sig_verified, signatures_unsigned AS sig_unsigned,
+               signatures_invalid AS sig_invalid, signatures_untrusted AS sig_untrusted,
+               signatures_unverified AS sig_unverified, missing_from_ledger
+          FROM ${daily} WHERE ${wholeDaysIn(scoped)}
         UNION ALL
         SELECT count(*), count(*) FILTER (WHERE status = 'failure'),
                count(*) FILTER (WHERE artifact_url IS NULL OR governance_flag = 'artifact-missing'),
                count(*) FILTER (WHERE validation_status = 'passed'), sum(notify_attempts), sum(notify_delivered),
-               max(lag_s), max(dispatch_token_rotated_at), max(dispatch_token_expires_at)
+               max(lag_s), max(dispatch_token_rotated_at), max(dispatch_token_expires_at),
+               count(*) FILTER (WHERE validation_status = 'failed'),
+               count(*) FILTER (WHERE notify_attempts > 0),
+               count(*) FILTER (WHERE notify_attempts > 0 AND notify_delivered >= notify_attempts),
+               count(*) FILTER (WHERE signature_status = 'verified'),
+               count(*) FILTER (WHERE signature_status = 'unsigned'),
+               count(*) FILTER (WHERE signature_status = 'invalid'),
+               count(*) FILTER (WHERE signature_status = 'untrusted'),
+               count(*) FILTER (WHERE signature_status = 'unverified'),
+               count(*) FILTER (WHERE missing_since IS NOT NULL)
           FROM (${edgeRuns(
             `status, artifact_url, governance_flag, validation_status, notify_attempts, notify_delivered, lag_s,
-             dispatch_token_rotated_at, dispatch_token_expires_at`,
+             dispatch_token_rotated_at, dispatch_token_expires_at, signature_status, missing_since`,
+            scoped,
           )}) e) p`;
 
 // Entries per UTC day: the rollup's count for whole days, the edge runs counted by day.
-const perDaySql = `
-SELECT to_char(d.day, 'YYYY-MM-DD') AS day, d.n
-  FROM (SELECT day, entries AS n FROM ${daily} WHERE ${wholeDays}
+const perDaySql = (scoped: boolean): string => `
+SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.n)::integer AS n
+  FROM (SELECT day, entries AS n FROM ${daily} WHERE ${wholeDaysIn(scoped)}
         UNION ALL
         SELECT (e."timestamp" AT TIME ZONE 'UTC')::date, count(*)::integer
-          FROM (${edgeRuns('"timestamp"')}) e
+          FROM (${edgeRuns('"timestamp"', scoped)}) e
          GROUP BY 1) d
+ GROUP BY d.day
  ORDER BY d.day`;
 
 // The smallest hash per file among the window's runs (rollup for whole days, runs at the edges), then
 // the latest hash of each file where it is known.
-const manifestsSql = `
-SELECT g.path, coalesce(m.manifest_hash, g.hash) AS hash
-  FROM (SELECT x.path, min(x.hash) AS hash
-          FROM (SELECT manifest_path AS path, manifest_hash AS hash FROM ${dayManifests} WHERE ${wholeDays}
+// Paths are per repository: with several, a file is named `owner/name:path`.
+const manifestsSql = (scoped: boolean): string => `
+SELECT g.repository, g.path, coalesce(m.manifest_hash, g.hash) AS hash
+  FROM (SELECT x.repository, x.path, min(x.hash) AS hash
+          FROM (SELECT repository, manifest_path AS path, manifest_hash AS hash FROM ${dayManifests}
+                 WHERE ${wholeDaysIn(scoped)}
                 UNION ALL
-                ${edgeRuns('manifest_path, manifest_hash')}) x
-         GROUP BY x.path) g
-  LEFT JOIN ${manifests} m ON m.path = g.path
- ORDER BY 1`;
+                ${edgeRuns('repository, manifest_path, manifest_hash', scoped)}) x
+         GROUP BY x.repository, x.path) g
+  LEFT JOIN ${manifests} m ON m.repository = g.repository AND m.path = g.path
+ ORDER BY 1, 2`;
 
-const ingestFailuresSql = `
+const ingestFailuresSql = (scoped: boolean): string => `
 SELECT count(*)::integer AS n
   FROM ${ingestRuns}
- WHERE status = 'failed' AND started_at >= $1::timestamptz AND started_at < $2::timestamptz`;
+ WHERE status = 'failed' AND started_at >= $1::timestamptz AND started_at < $2::timestamptz${scoped ? ' AND ledger = ANY($3::text[])' : ''}`;
+
+const refusalsSql = (scoped: boolean): string => `
+SELECT count(*)::integer AS n
+  FROM ${refusalsView}
+ WHERE failed_at >= $1::timestamptz AND failed_at < $2::timestamptz${scoped ? ' AND repository = ANY($3::text[])' : ''}`;
 
 interface TotalsRow {
   entries: number;
@@ -192,6 +253,15 @@ interface TotalsRow {
   lag_max: number | null;
   rotated_at: string | null;
   expires_at: string | null;
+  validation_failures: number;
+  notified_runs: number;
+  notified_runs_delivered: number;
+  sig_verified: number;
+  sig_unsigned: number;
+  sig_invalid: number;
+  sig_untrusted: number;
+  sig_unverified: number;
+  missing_from_ledger: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -215,19 +285,60 @@ export function splitWindowParams(window: KpiWindow): string[] {
   return [window.since, window.until, days.from, days.to];
 }
 
+/**
+ * The repositories a scope names: its list plus every known repository of its owner (the
+ * repositories ingest has begun); undefined for the whole organisation.
+ */
+export async function resolveScope(
+  db: DbQueryable,
+  scope: KpiScope | undefined,
+): Promise<string[] | undefined> {
+  if (isWholeOrganisation(scope)) return undefined;
+  const names = new Set(scope!.repositories ?? []);
+  if (scope!.owner !== undefined) {
+    const owned = await db.query<{ repository: string }>(
+      `SELECT repository FROM ${repositoriesView} WHERE lower(left(repository, $2::integer)) = lower($1::text)
+       UNION
+       SELECT DISTINCT repository FROM ${daily} WHERE lower(left(repository, $2::integer)) = lower($1::text)`,
+      [`${scope!.owner}/`, scope!.owner.length + 1],
+    );
+    for (const r of owned.rows) names.add(r.repository);
+  }
+  return [...names].sort();
+}
+
 /** The KPI aggregates of the runs whose entry timestamp lies in the window (call it in a transaction). */
-export async function queryKpiAggregates(db: DbQueryable, window: KpiWindow): Promise<KpiAggregates> {
+export async function queryKpiAggregates(
+  db: DbQueryable,
+  window: KpiWindow,
+  scope?: KpiScope,
+): Promise<KpiAggregates> {
+  const repos = await resolveScope(db, scope);
+  const scoped = repos !== undefined;
+  const withScope = (p: unknown[]): unknown[] => (scoped ? [...p, repos] : p);
   const params = [window.since, window.until];
   const split = splitWindowParams(window);
-  const totals = (await db.query<TotalsRow>(totalsSql, split)).rows[0]!;
-  const percentiles = await queryPercentiles(db, split);
-  const perDayRows = await db.query<{ day: string; n: number }>(perDaySql, split);
-  const files = await db.query<{ path: string; hash: string }>(manifestsSql, split);
-  const failures = await db.query<{ n: number }>(ingestFailuresSql, params);
+  const totals = (await db.query<TotalsRow>(totalsSql(scoped), withScope(split))).rows[0]!;
+  const percentiles = await queryPercentiles(db, split, repos);
+  const perDayRows = await db.query<{ day: string; n: number }>(perDaySql(scoped), withScope(split));
+  const files = await db.query<{ repository: string; path: string; hash: string }>(
+    manifestsSql(scoped),
+    withScope(split),
+  );
+  const failures = await db.query<{ n: number }>(ingestFailuresSql(scoped), withScope(params));
+  const refusals = await db.query<{ n: number }>(refusalsSql(scoped), withScope(params));
   const perDay: Record<string, number> = {};
   for (const d of perDayRows.rows) perDay[d.day] = Number(d.n);
   const hashes: Record<string, string> = {};
-  for (const f of files.rows) hashes[f.path] = f.hash;
+  const several = new Set(files.rows.map((f) => f.repository)).size > 1;
+  for (const f of files.rows) hashes[several ? `${f.repository}:${f.path}` : f.path] = f.hash;
+  const signatures: SignatureCounts = {
+    verified: Number(totals.sig_verified),
+    unsigned: Number(totals.sig_unsigned),
+    invalid: Number(totals.sig_invalid),
+    untrusted: Number(totals.sig_untrusted),
+    unverified: Number(totals.sig_unverified),
+  };
   return {
     entries: Number(totals.entries),
     failures: Number(totals.failures),
@@ -246,5 +357,84 @@ export async function queryKpiAggregates(db: DbQueryable, window: KpiWindow): Pr
     dispatch_token_expires_at: totals.expires_at,
     manifest_hash: hashes,
     ingest_failures: Number(failures.rows[0]?.n ?? 0),
+    validation_failures: Number(totals.validation_failures),
+    notified_runs: Number(totals.notified_runs),
+    notified_runs_delivered: Number(totals.notified_runs_delivered),
+    notify_latency_s: percentiles.notify_latency_s,
+    signatures,
+    missing_from_ledger: Number(totals.missing_from_ledger),
+    entries_refused: Number(refusals.rows[0]?.n ?? 0),
   };
+}
+
+// The per-repository table: each repository's counts over the window (whole days from the rollup,
+// the edges from the runs), its newest entry of any time (one index read each) and its ledger.
+const repositoryTableSql = (scoped: boolean): string => `
+WITH known AS (
+  SELECT n.repository, w.ledger_url, w.watermark,
+         to_char(w.rewritten_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rewritten_at
+    FROM (SELECT repository FROM ${repositoriesView} WHERE true${scopeFilter(scoped)}
+          UNION
+          SELECT DISTINCT repository FROM ${daily} WHERE true${scopeFilter(scoped)}) n
+    LEFT JOIN ${repositoriesView} w ON w.repository = n.repository
+),
+counts AS (
+  SELECT c.repository, sum(c.entries)::integer AS entries, sum(c.failures)::integer AS failures,
+         sum(c.validated)::integer AS validated
+    FROM (SELECT repository, entries, failures, validated FROM ${daily} WHERE ${wholeDaysIn(scoped)}
+          UNION ALL
+          SELECT e.repository, count(*)::integer, count(*) FILTER (WHERE e.status = 'failure')::integer,
+                 count(*) FILTER (WHERE e.validation_status = 'passed')::integer
+            FROM (${edgeRuns('repository, status, validation_status', scoped)}) e
+           GROUP BY 1) c
+   GROUP BY 1
+)
+SELECT k.repository, k.ledger_url, k.watermark, k.rewritten_at,
+       coalesce(c.entries, 0) AS entries, coalesce(c.failures, 0) AS failures, coalesce(c.validated, 0) AS validated,
+       l.tag AS latest_tag, l.run_id AS latest_run_id,
+       to_char(l."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS latest_timestamp
+  FROM known k
+  LEFT JOIN counts c ON c.repository = k.repository
+  LEFT JOIN LATERAL (
+    SELECT r.tag, r.run_id, r."timestamp" FROM ${runs} r WHERE r.repository = k.repository
+     ORDER BY r."timestamp" DESC, r.tag COLLATE "C" DESC, r.run_id DESC LIMIT 1) l ON true
+ ORDER BY k.repository`;
+
+interface RepositoryRow {
+  repository: string;
+  ledger_url: string | null;
+  watermark: string | null;
+  rewritten_at: string | null;
+  entries: number;
+  failures: number;
+  validated: number;
+  latest_tag: string | null;
+  latest_run_id: number | null;
+  latest_timestamp: string | null;
+}
+
+/** The per-repository table of a window (call it in a transaction). */
+export async function queryRepositoryKpis(
+  db: DbQueryable,
+  window: KpiWindow,
+  scope?: KpiScope,
+): Promise<RepositoryKpis[]> {
+  const repos = await resolveScope(db, scope);
+  const scoped = repos !== undefined;
+  const split = splitWindowParams(window);
+  const rows = await db.query<RepositoryRow>(repositoryTableSql(scoped), scoped ? [...split, repos] : split);
+  const rate = (n: number, d: number): number | null => (d === 0 ? null : Math.round((n / d) * 1e6) / 1e6);
+  return rows.rows.map((r) => ({
+    repository: r.repository,
+    ledger_url: r.ledger_url,
+    entries: Number(r.entries),
+    failure_rate: rate(Number(r.failures), Number(r.entries)),
+    validated_rate: rate(Number(r.validated), Number(r.entries)),
+    latest_entry:
+      r.latest_tag === null || r.latest_timestamp === null
+        ? null
+        : { tag: r.latest_tag, run_id: Number(r.latest_run_id), timestamp: r.latest_timestamp },
+    watermark: r.watermark,
+    history_rewritten_at: r.rewritten_at,
+  }));
 }

@@ -123,7 +123,8 @@ export async function applyMigrations(
         statuses.push({ ...pick(file), state: 'pending' });
         continue;
       }
-      options.logger?.info(`applying ${file.name}`);
+      const pending = files.filter((f) => !done.has(f.version)).length;
+      options.logger?.info(`applying ${file.name} (${applied + 1}/${pending}) to ${db.target}`);
       try {
         await tx.exec(file.sql);
       } catch (error) {

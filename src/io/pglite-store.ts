@@ -1,7 +1,17 @@
 // DbClient over embedded PGlite (Postgres in WebAssembly, one process, one connection).
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { Logger } from '../core/ports.js';
 import { SlsaLedgerError, UnavailableError } from '../errors.js';
 import type { DbClient, DbQueryable, DbRole, QueryResult } from './db.js';
 import { setRoleSql, wrapDbError } from './db.js';
@@ -25,7 +35,21 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function acquireLock(dataDir: string): string {
+/** What the lock file says of its holder: `pid`, then optionally what it is doing (`serve http://…`). */
+function readLockHolder(lockPath: string): { pid: number; purpose: string | undefined } {
+  const [pidLine, purpose] = readFileSync(lockPath, 'utf8').split('\n');
+  return { pid: Number.parseInt((pidLine ?? '').trim(), 10), purpose: purpose?.trim() || undefined };
+}
+
+function lockedMessage(dataDir: string, pid: number, purpose: string | undefined): string {
+  if (purpose?.startsWith('serve') === true) {
+    const url = purpose.slice('serve'.length).trim();
+    return `embedded database ${dataDir} is open in 'slsa-ledger serve' (process ${pid}${url === '' ? '' : `, ${url}`}): an embedded database has one process at a time. Let the server ingest on a schedule ('slsa-ledger serve --ingest-every 5m --repo …'), stop it first, or use PostgreSQL (--database-url)`;
+  }
+  return `embedded database ${dataDir} is in use by process ${pid}${purpose === undefined ? '' : ` (${purpose})`}; stop it or use --database-url`;
+}
+
+function acquireLock(dataDir: string, purpose: string | undefined): string {
   const lockPath = `${dataDir}.lock`;
   if (openDirs.has(dataDir)) {
     throw new UnavailableError('DB_LOCKED', `embedded database ${dataDir} is already open in this process`, {
@@ -36,7 +60,7 @@ function acquireLock(dataDir: string): string {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx');
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, `${process.pid}\n${(purpose ?? '').replace(/\s+/g, ' ').slice(0, 200)}\n`);
       closeSync(fd);
       openDirs.add(dataDir);
       return lockPath;
@@ -48,13 +72,11 @@ function acquireLock(dataDir: string): string {
           { cause: error, details: { dataDir } },
         );
       }
-      const pid = Number.parseInt(readFileSync(lockPath, 'utf8').trim(), 10);
+      const { pid, purpose: holder } = readLockHolder(lockPath);
       if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new UnavailableError(
-          'DB_LOCKED',
-          `embedded database ${dataDir} is in use by process ${pid}; stop it or use --database-url`,
-          { details: { dataDir, pid } },
-        );
+        throw new UnavailableError('DB_LOCKED', lockedMessage(dataDir, pid, holder), {
+          details: { dataDir, pid, ...(holder === undefined ? {} : { holder }) },
+        });
       }
       // stale lock of a process that is gone
       rmSync(lockPath, { force: true });
@@ -68,14 +90,47 @@ function releaseLock(dataDir: string, lockPath: string): void {
   rmSync(lockPath, { force: true });
 }
 
+export interface OpenPgliteOptions {
+  /** refuse a directory that holds no database yet (`DB_NOT_FOUND`) instead of creating one */
+  readonly mustExist?: boolean;
+  /** written in the lock file for whoever finds the database locked */
+  readonly purpose?: string;
+  readonly logger?: Logger;
+}
+
+/** True when `dataDir` holds a PGlite (Postgres) data directory. */
+export function hasEmbeddedDatabase(dataDir: string): boolean {
+  try {
+    return statSync(dataDir).isDirectory() && existsSync(join(dataDir, 'PG_VERSION'));
+  } catch {
+    return false;
+  }
+}
+
 /** Opens (creating on first use) the embedded database in `dataDir`, or in memory for `memory://`. */
-export async function openPglite(dataDir: string, role: DbRole, migrate = false): Promise<DbClient> {
+export async function openPglite(
+  dataDir: string,
+  role: DbRole,
+  migrate = false,
+  options: OpenPgliteOptions = {},
+): Promise<DbClient> {
   const inMemory = dataDir.startsWith('memory://') || dataDir.endsWith('/memory:');
   const where = inMemory ? 'embedded database (in memory)' : `embedded database ${dataDir}`;
-  const lockPath = inMemory ? undefined : acquireLock(dataDir);
+  const fresh = !inMemory && !hasEmbeddedDatabase(dataDir);
+  if (fresh && options.mustExist === true) {
+    throw new SlsaLedgerError(
+      'DB_NOT_FOUND',
+      `no embedded database in ${dataDir}: check --data-dir, or create it with 'slsa-ledger ingest' or 'slsa-ledger migrate'`,
+      { details: { dataDir } },
+    );
+  }
+  const lockPath = inMemory ? undefined : acquireLock(dataDir, options.purpose);
   let db: PGlite;
   try {
     if (!inMemory) mkdirSync(dataDir, { recursive: true });
+    if (fresh) {
+      options.logger?.info(`creating the embedded database in ${dataDir} (first use: this takes 10-40 s)`);
+    }
     db = await PGlite.create(inMemory ? undefined : dataDir, { postgresqlconf: WAL_SETTINGS });
   } catch (error) {
     if (lockPath !== undefined) releaseLock(dataDir, lockPath);
@@ -88,7 +143,10 @@ export async function openPglite(dataDir: string, role: DbRole, migrate = false)
   if (migrate) {
     try {
       const { applyMigrations } = await import('./migrations.js');
-      await applyMigrations(ownerClient(db, dataDir));
+      await applyMigrations(
+        ownerClient(db, dataDir),
+        options.logger === undefined ? {} : { logger: options.logger },
+      );
     } catch (error) {
       await db.close().catch(() => undefined);
       if (lockPath !== undefined) releaseLock(dataDir, lockPath);
@@ -175,7 +233,41 @@ function clientFor(db: PGlite, state: ClientState): DbClient {
     },
   });
   const base = wrap(db);
+  // the same session acting as another role in each transaction (SET LOCAL ROLE ends with it)
+  const scoped = (as: DbRole): DbClient => {
+    const setLocal = setRoleSql(as)?.replace(/^SET ROLE/, 'SET LOCAL ROLE');
+    const inRole = <T>(fn: (tx: DbQueryable) => Promise<T>): Promise<T> =>
+      db
+        .transaction(async (tx) => {
+          if (setLocal !== undefined) await tx.exec(setLocal);
+          return fn(wrap(tx));
+        })
+        .catch((error: unknown) => {
+          throw wrapDbError(error, where, 'a transaction');
+        });
+    return {
+      engine: 'pglite',
+      role: as,
+      target: inMemory ? 'memory://' : dataDir,
+      async query<T>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
+        const result = await inRole((tx) => tx.query<T>(sql, params));
+        await maybeCheckpoint();
+        return result;
+      },
+      async exec(sql: string): Promise<void> {
+        await inRole((tx) => tx.exec(sql));
+        await maybeCheckpoint();
+      },
+      async transaction<T>(fn: (tx: DbQueryable) => Promise<T>): Promise<T> {
+        const result = await inRole(fn);
+        await maybeCheckpoint();
+        return result;
+      },
+      close: () => Promise.resolve(),
+    };
+  };
   return {
+    ...(roleSql === undefined ? { withRole: scoped } : {}),
     engine: 'pglite',
     role,
     target: inMemory ? 'memory://' : dataDir,

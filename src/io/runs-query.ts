@@ -1,9 +1,9 @@
 import type { DailyCounts, LabelCount } from '../core/dashboard/view-model.js';
 import type { RunKey, RunSortKey, RunsQuery, TimeWindow } from '../core/dashboard/query.js';
-import type { KpiWindow } from '../core/kpi/kpi.js';
+import type { KpiScope, KpiWindow } from '../core/kpi/kpi.js';
 import { SlsaLedgerError } from '../errors.js';
 import { isConnectionError, READ_ONLY_SNAPSHOT, readerViews, type DbClient, type DbQueryable } from './db.js';
-import { edgeRuns, splitWindowParams, wholeDays } from './kpi-queries.js';
+import { edgeRuns, resolveScope, splitWindowParams, wholeDaysIn } from './kpi-queries.js';
 
 // The dashboard's read queries. Parameterised SQL only: user input only ever travels as bind
 // parameters; the ORDER BY column comes from a fixed whitelist. Every read runs in a READ ONLY
@@ -39,6 +39,7 @@ export async function withReader<T>(db: DbClient, fn: (tx: DbQueryable) => Promi
 }
 
 export interface RunSummary {
+  readonly repository: string;
   readonly tag: string;
   readonly run_id: number;
   readonly sha: string;
@@ -51,6 +52,9 @@ export interface RunSummary {
   readonly failure_reason: string | null;
   readonly validation_status: string | null;
   readonly validated_at: string | null;
+  readonly signature_status: string;
+  /** when a reconcile found it no longer in the ledger (kept, marked), else null */
+  readonly missing_since: string | null;
 }
 
 export interface RunsPage {
@@ -71,6 +75,7 @@ export const maxCountedRuns = 10_000;
 
 const sortColumns: Readonly<Record<RunSortKey, string>> = {
   timestamp: 'r."timestamp"',
+  repository: 'r.repository COLLATE "C"',
   // byte (code point) order: the same on every database and collation
   tag: 'r.tag COLLATE "C"',
   run_id: 'r.run_id',
@@ -100,12 +105,17 @@ export function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-function whereClause(q: Partial<RunsQuery> & TimeWindow, params: unknown[]): string {
+function whereClause(
+  q: Partial<RunsQuery> & TimeWindow,
+  params: unknown[],
+  repositories: readonly string[] | undefined,
+): string {
   const conditions: string[] = [];
   const bind = (value: unknown): string => {
     params.push(value);
     return `$${params.length}`;
   };
+  if (repositories !== undefined) conditions.push(`r.repository = ANY(${bind(repositories)}::text[])`);
   if (q.tagPrefix !== undefined) {
     // LIKE decides; the byte-order range beside it lets an index on (tag COLLATE "C") find the rows
     conditions.push(`r.tag LIKE ${bind(likePrefix(q.tagPrefix))} ESCAPE '\\'`);
@@ -121,9 +131,10 @@ function whereClause(q: Partial<RunsQuery> & TimeWindow, params: unknown[]): str
 }
 
 // Output names equal to column names would capture ORDER BY: the sort and filters use `r.` names.
-const summaryColumns = `r.tag, r.run_id, r.sha, r.status, r.governance_flag,
+const summaryColumns = `r.repository, r.tag, r.run_id, r.sha, r.status, r.governance_flag,
   r.entry->>'timestamp' AS "timestamp", r.actor, r.artifact_url, r.release_url, r.failure_reason,
-  r.validation_status, r.entry->'validation'->>'validated_at' AS validated_at`;
+  r.validation_status, r.entry->'validation'->>'validated_at' AS validated_at, r.signature_status,
+  to_char(r.missing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS missing_since`;
 
 type SummaryRow = Omit<RunSummary, 'run_id'> & { run_id: number | string };
 
@@ -140,14 +151,17 @@ export async function listRuns(
   const cap = options.countCap ?? maxCountedRuns;
   return withReader(db, async (tx) => {
     const params: unknown[] = [];
-    const where = whereClause(q, params);
+    const repositories = await resolveScope(tx, q.scope);
+    const where = whereClause(q, params, repositories);
     const direction = q.order === 'asc' ? 'ASC' : 'DESC';
     const tie =
-      q.sort === 'tag'
-        ? `r.run_id ${direction}`
-        : q.sort === 'run_id'
-          ? `r.tag COLLATE "C" ${direction}`
-          : `r.tag COLLATE "C" ${direction}, r.run_id ${direction}`;
+      q.sort === 'repository'
+        ? `r.tag COLLATE "C" ${direction}, r.run_id ${direction}`
+        : q.sort === 'tag'
+          ? `r.run_id ${direction}`
+          : q.sort === 'run_id'
+            ? `r.tag COLLATE "C" ${direction}`
+            : `r.tag COLLATE "C" ${direction}, r.run_id ${direction}`;
     // Nullable columns put their nulls last either way. NOT NULL columns get no NULLS clause: a
     // backward index scan yields DESC NULLS FIRST, and any other clause would force a full sort.
     const nulls = nullableSortKeys.has(q.sort) && direction === 'DESC' ? ' NULLS LAST' : '';
@@ -196,6 +210,9 @@ export interface RunDetail {
 export async function getRun(db: DbClient, key: RunKey): Promise<RunDetail> {
   return withReader(db, async (tx) => {
     const found = await tx.query<{
+      repository: string;
+      signature_status: string;
+      missing_since: string | null;
       entry: Record<string, unknown>;
       validation_status: string | null;
       manifest_path: string;
@@ -204,12 +221,21 @@ export async function getRun(db: DbClient, key: RunKey): Promise<RunDetail> {
       ingested_at: string;
       first_ingested_at: string;
     }>(
-      `SELECT entry, validation_status, manifest_path, manifest_hash, git_commit,
+      `SELECT repository, signature_status, entry, validation_status, manifest_path, manifest_hash, git_commit,
               to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ingested_at,
-              to_char(first_ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS first_ingested_at
-         FROM ${runsView} WHERE tag = $1 AND run_id = $2`,
-      [key.tag, key.runId],
+              to_char(first_ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS first_ingested_at,
+              to_char(missing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS missing_since
+         FROM ${runsView} WHERE tag = $1 AND run_id = $2 AND ($3::text IS NULL OR repository = $3::text)
+        ORDER BY repository COLLATE "C" LIMIT 2`,
+      [key.tag, key.runId, key.repository ?? null],
     );
+    if (found.rows.length > 1) {
+      throw new SlsaLedgerError(
+        'DASHBOARD_PARAM_INVALID',
+        `several repositories hold run ${key.runId} of tag ${key.tag.slice(0, 255)}: add ?repository=owner/name`,
+        { details: { param: 'repository', repositories: found.rows.map((r) => r.repository) } },
+      );
+    }
     const row = found.rows[0];
     if (row === undefined) {
       throw new SlsaLedgerError(
@@ -225,14 +251,17 @@ export async function getRun(db: DbClient, key: RunKey): Promise<RunDetail> {
               to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS changed_at,
               manifest_path, git_commit,
               coalesce(metadata->'changed_fields', '[]'::jsonb) AS changed_fields
-         FROM ${auditView} WHERE tag = $1 AND run_id = $2 ORDER BY changed_at, id`,
-      [key.tag, key.runId],
+         FROM ${auditView} WHERE repository = $3 AND tag = $1 AND run_id = $2 ORDER BY changed_at, id`,
+      [key.tag, key.runId, row.repository],
     );
     const entry = row.entry;
     const validation = entry.validation as { validated_at?: string } | undefined;
     return {
       run: {
+        repository: row.repository,
         ...entry,
+        signature_status: row.signature_status,
+        missing_since: row.missing_since,
         validation_status: row.validation_status,
         validated_at: validation?.validated_at ?? null,
         manifest_path: row.manifest_path,
@@ -254,13 +283,21 @@ export interface DashboardAggregates {
 
 /**
  * Per-day counts, lag p95 and the status / flag breakdown of a window, in one snapshot: whole UTC days
- * from the per-day rollup (provenance_kpi_daily, provenance_kpi_day_flags), the partial days at the
- * window's edges from the runs, as `kpi` reads them (src/io/kpi-queries.ts). The (status, flag)
- * cross-tab is summed both ways here.
+ * from the per-(repository, day) rollup (provenance_kpi_daily, provenance_kpi_day_flags), the partial
+ * days at the window's edges from the runs, as `kpi` reads them (src/io/kpi-queries.ts). The counts
+ * add up over the repositories; the day's lag p95 is the repository's own with one repository, the
+ * worst repository's (the largest of their p95s) with several. The (status, flag) cross-tab is summed
+ * both ways here.
  */
-export async function loadDashboardAggregates(db: DbClient, window: KpiWindow): Promise<DashboardAggregates> {
+export async function loadDashboardAggregates(
+  db: DbClient,
+  window: KpiWindow,
+  scope?: KpiScope,
+): Promise<DashboardAggregates> {
   return withReader(db, async (tx) => {
-    const params = splitWindowParams(window);
+    const repos = await resolveScope(tx, scope);
+    const scoped = repos !== undefined;
+    const params = scoped ? [...splitWindowParams(window), repos] : splitWindowParams(window);
     const days = await tx.query<{
       day: string;
       success: number | string;
@@ -269,10 +306,12 @@ export async function loadDashboardAggregates(db: DbClient, window: KpiWindow): 
       validated: number | string;
       lag_p95_s: number | null;
     }>(
-      `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, d.success, d.failure, d.missing, d.validated, d.lag_p95_s
+      `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.success)::integer AS success,
+              sum(d.failure)::integer AS failure, sum(d.missing)::integer AS missing,
+              sum(d.validated)::integer AS validated, max(d.lag_p95_s) AS lag_p95_s
          FROM (SELECT day, entries - failures AS success, failures AS failure, missing_artifacts AS missing,
                       validated, manifest_to_db_lag_s_p95 AS lag_p95_s
-                 FROM ${dailyView} WHERE ${wholeDays}
+                 FROM ${dailyView} WHERE ${wholeDaysIn(scoped)}
                UNION ALL
                SELECT (e."timestamp" AT TIME ZONE 'UTC')::date,
                       count(*) FILTER (WHERE e.status = 'success')::integer,
@@ -280,17 +319,18 @@ export async function loadDashboardAggregates(db: DbClient, window: KpiWindow): 
                       count(*) FILTER (WHERE e.artifact_url IS NULL OR e.governance_flag = 'artifact-missing')::integer,
                       count(*) FILTER (WHERE e.validation_status = 'passed')::integer,
                       percentile_cont(0.95) WITHIN GROUP (ORDER BY e.lag_s)
-                 FROM (${edgeRuns('"timestamp", status, artifact_url, governance_flag, validation_status, lag_s')}) e
-                GROUP BY 1) d
+                 FROM (${edgeRuns('repository, "timestamp", status, artifact_url, governance_flag, validation_status, lag_s', scoped)}) e
+                GROUP BY e.repository, 1) d
+        GROUP BY d.day
         ORDER BY d.day`,
       params,
     );
     const cross = await tx.query<{ status: string; governance_flag: string | null; n: number | string }>(
       `SELECT x.status, x.governance_flag, sum(x.n)::integer AS n
-         FROM (SELECT status, governance_flag, runs AS n FROM ${dayFlagsView} WHERE ${wholeDays}
+         FROM (SELECT status, governance_flag, runs AS n FROM ${dayFlagsView} WHERE ${wholeDaysIn(scoped)}
                UNION ALL
                SELECT e.status, e.governance_flag, count(*)::integer
-                 FROM (${edgeRuns('status, governance_flag')}) e
+                 FROM (${edgeRuns('status, governance_flag', scoped)}) e
                 GROUP BY 1, 2) x
         GROUP BY 1, 2`,
       params,

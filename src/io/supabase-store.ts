@@ -5,7 +5,7 @@ import { PostgrestClient } from '@supabase/postgrest-js';
 import { SlsaLedgerError, UnavailableError } from '../errors.js';
 import { INGEST_FUNCTION } from './db.js';
 import type { IngestSink } from './ingest-sink.js';
-import { upsertBatch, upsertCountsOf, watermarkOf } from './ingest-sink.js';
+import { reconcileResultOf, upsertBatch, upsertCountsOf, watermarkOf } from './ingest-sink.js';
 
 export interface SupabaseSinkOptions {
   /** the project URL, e.g. https://abcd.supabase.co (the REST API is at `<url>/rest/v1`) */
@@ -126,6 +126,9 @@ export function createSupabaseIngestSink(options: SupabaseSinkOptions): IngestSi
     },
     async upsert(ingestId, items) {
       return upsertCountsOf(await call(upsertBatch(ingestId, items)));
+    },
+    async reconcile(ingestId, keys) {
+      return reconcileResultOf(await call({ op: 'reconcile', ingest_id: ingestId, keys }));
     },
     async finish(batch) {
       return { watermark: watermarkOf(await call({ op: 'finish', ...batch })) };

@@ -1,21 +1,55 @@
-import { ingestLedger } from '../../app/ingest.js';
-import { booleanFlag, integerFlag, stringFlag } from '../args.js';
-import type { CommandModule } from '../command.js';
+import { ingestLedgers, type IngestAlert, type LedgerIngestResult } from '../../app/ingest.js';
+import { notifyEvent } from '../../app/notify.js';
+import { parseLedgerSpecs } from '../../core/ingest/repository.js';
+import { booleanFlag, integerFlag, listFlag, stringFlag } from '../args.js';
+import type { CommandContext, CommandModule } from '../command.js';
 import { databaseOptions, databaseTarget } from '../database-flags.js';
+
+/** One line per ledger. */
+export function describeLedgerResult(r: LedgerIngestResult): string {
+  const head = `${r.repository}: ${r.seen} entries from ${r.files} file(s): ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged${r.restored > 0 ? `, ${r.restored} restored` : ''}, ${r.failed} failed; watermark ${r.watermark?.slice(0, 12) ?? 'none'}`;
+  const missing =
+    r.reconcile === undefined
+      ? ''
+      : `; ${r.reconcile.missing.length} run(s) in the database no longer in the ledger${r.reconcile.marked > 0 ? ` (${r.reconcile.marked} newly marked)` : ''}`;
+  const error = r.error === undefined ? '' : ` — FAILED ${r.error.code}`;
+  return `${head}${missing}${error}`;
+}
+
+/** Alerts through `notify` (Slack) when SLACK_WEBHOOK_URL is set; otherwise nothing is sent. */
+function alertOf(ctx: CommandContext): ((alert: IngestAlert) => Promise<void>) | undefined {
+  const webhookUrl = ctx.env.SLACK_WEBHOOK_URL;
+  if (webhookUrl === undefined || webhookUrl === '') return undefined;
+  return async (alert) => {
+    await notifyEvent({
+      event: 'ingest-failed',
+      subject: { tag: alert.repository, failure_reason: `${alert.code}: ${alert.message}`.slice(0, 1000) },
+      webhookUrl,
+      logger: ctx.logger,
+    });
+  };
+}
 
 export const command: CommandModule = {
   spec: {
     name: 'ingest',
-    summary: 'load the ledger into Postgres or Supabase',
-    usage: 'ingest [--repo DIR] [--ref REF] [--database-url URL | --data-dir DIR | --supabase-url URL]',
+    summary: 'load ledgers into Postgres or Supabase',
+    usage:
+      'ingest [--repo DIR] [--ledger OWNER/NAME[=DIR]]… [--ref REF] [--full | --reconcile] [--database-url URL | --data-dir DIR | --supabase-url URL]',
     description:
-      'Reads the manifests changed since the last ingested commit (the watermark) and upserts their entries in batches through slsa_ingest_batch as the role slsa_manifest_ingest. Each batch is one transaction; the watermark moves only when all landed, so after a failure (exit 5) just run it again. Database from --database-url, else DATABASE_URL, else the embedded database (created and migrated on first use). With --supabase-url, SLSA_MANIFEST_SERVICE_KEY from the environment authenticates to the REST API.',
+      "Reads the manifests changed since each ledger's last ingested commit (its watermark) and upserts their entries in batches through slsa_ingest_batch as the role slsa_manifest_ingest. Each ledger is one repository (owner/name: --ledger, else from the clone's remote) with its own watermark; several ledgers are given as --ledger OWNER/NAME=DIR (repeatable, or a list under ingest.ledger in .slsa-ledger.yml). An entry the database refuses is recorded as failed (with its reason) and the others land; the watermark moves only when every entry read landed, so nothing is skipped silently. One failing ledger does not stop the others: each is reported by name (and alerted through Slack when SLACK_WEBHOOK_URL is set). --reconcile reads every file and marks the runs the database holds that are no longer in the ledger (never deletes them). Database from --database-url, else DATABASE_URL, else the embedded database (created and migrated on first use). With --supabase-url, SLSA_MANIFEST_SERVICE_KEY from the environment authenticates to the REST API.",
     options: {
       repo: {
         type: 'string',
         valueName: 'DIR',
         description: 'the ledger clone (a plain directory is read whole)',
         default: '.',
+      },
+      ledger: {
+        type: 'string',
+        multiple: true,
+        valueName: 'OWNER/NAME[=DIR]',
+        description: "the ledger's repository (default: from its remote); =DIR gives its clone (repeatable)",
       },
       ref: { type: 'string', valueName: 'REF', description: 'commit to read (default HEAD)' },
       'reports-dir': {
@@ -37,16 +71,16 @@ export const command: CommandModule = {
         default: '1000',
       },
       full: { type: 'boolean', description: 'read every manifest, ignoring the watermark' },
-      ledger: {
-        type: 'string',
-        valueName: 'NAME',
-        description: 'watermark name when one database holds several ledgers',
-        default: 'default',
+      reconcile: {
+        type: 'boolean',
+        description: 'read every manifest and mark the runs no longer in the ledger (never deleted)',
       },
     },
     examples: [
       'slsa-ledger ingest                                   # ./docs/reports -> .slsa-ledger/db',
       'slsa-ledger ingest --repo ledger --database-url postgres://postgres@127.0.0.1:5432/ledger',
+      'slsa-ledger ingest --ledger acme/widgets=../widgets --ledger acme/gadgets=../gadgets',
+      'slsa-ledger ingest --reconcile',
       'SLSA_MANIFEST_SERVICE_KEY=… slsa-ledger ingest --supabase-url https://abcd.supabase.co',
     ],
   },
@@ -54,8 +88,11 @@ export const command: CommandModule = {
     const supabaseUrl = stringFlag(args, 'supabase-url');
     const ref = stringFlag(args, 'ref');
     const serviceKey = ctx.env.SLSA_MANIFEST_SERVICE_KEY;
-    const result = await ingestLedger({
+    const ledgerValues = listFlag(args, 'ledger');
+    const alert = alertOf(ctx);
+    const result = await ingestLedgers({
       repo: stringFlag(args, 'repo') ?? '.',
+      ...(ledgerValues.length === 0 ? {} : { ledgers: parseLedgerSpecs(ledgerValues) }),
       ...(ref === undefined ? {} : { ref }),
       reportsDir: stringFlag(args, 'reports-dir') ?? 'docs/reports',
       // with --supabase-url, DATABASE_URL in the environment is not a second target
@@ -63,13 +100,16 @@ export const command: CommandModule = {
       ...(serviceKey === undefined ? {} : { serviceKey }),
       batchSize: integerFlag(args, 'batch-size', { min: 1, max: 100_000 }) ?? 1000,
       full: booleanFlag(args, 'full'),
-      ledger: stringFlag(args, 'ledger') ?? 'default',
+      reconcile: booleanFlag(args, 'reconcile'),
       cwd: ctx.cwd,
       logger: ctx.logger,
+      ...(alert === undefined ? {} : { alert }),
     });
+    // one ledger: its result as before; several: every ledger's
+    const only = result.ledgers.length === 1 ? result.ledgers[0] : undefined;
     return {
-      result,
-      human: `ingest ${result.engine} ${result.target}: ${result.seen} entries from ${result.files} file(s): ${result.inserted} new, ${result.updated} changed, ${result.unchanged} unchanged, ${result.failed} failed; watermark ${result.watermark?.slice(0, 12) ?? 'none'}`,
+      result: only ?? result,
+      human: `ingest ${result.engine} ${result.target}:\n${result.ledgers.map((r) => `  ${describeLedgerResult(r)}`).join('\n')}`,
     };
   },
 };

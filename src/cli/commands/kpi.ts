@@ -1,16 +1,20 @@
 import { computeDatabaseKpis } from '../../app/kpi.js';
-import { renderKpiTable } from '../../core/kpi/table.js';
-import { stringFlag } from '../args.js';
+import { renderKpiCsv, renderKpiTable } from '../../core/kpi/table.js';
+import { SlsaLedgerError } from '../../errors.js';
+import { listFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
 import { databaseOptions, databaseTarget } from '../database-flags.js';
+
+const formats = ['text', 'json', 'csv'] as const;
 
 export const command: CommandModule = {
   spec: {
     name: 'kpi',
     summary: 'print the audit metrics',
-    usage: 'kpi [--since WHEN] [--until WHEN] [--database-url URL | --data-dir DIR]',
+    usage:
+      'kpi [--since WHEN] [--until WHEN] [--repository OWNER/NAME]… [--owner ORG] [--format text|json|csv] [--database-url URL | --data-dir DIR]',
     description:
-      'Prints every metric of the ledger over a window of entry timestamps (since <= t < until): entries per day, missing artifact, failure and validated rates (fractions 0-1 in --json), dispatch token age and days to expiry, manifest hash per file, notification success ratio, lock wait and artifact upload latency p50/p95, manifest-to-database lag p50/p95/max and failed ingests. WHEN is a date (2025-11-24; as --until the whole day counts), an RFC 3339 time or an age (7d, 12h). Reads the views as the role slsa_kpi_reader.',
+      'Prints every metric of the ledgers over a window of entry timestamps (since <= t < until), for the whole organisation or the repositories chosen (--repository, repeatable, and/or every repository of --owner), then one line per repository (entries, failure and validated rates, latest entry, ledger). Metrics: entries per day, missing artifact, failure and validated rates, dispatch token age and days to expiry, manifest hash per file, notification success ratio (overall and per tag), Slack notification latency, lock wait, artifact upload latency and manifest-to-database lag p50/p95 (max), provenance_kpi_counts, provenance_audit_failures, signature status counts, runs missing from the ledger. The report goes to stdout: --format text (default, durations in human units), json (the report itself; rates as fractions 0-1) or csv (the per-repository table). WHEN is a date (2025-11-24; as --until the whole day counts), an RFC 3339 time or an age (7d, 12h). Reads the views as the role slsa_kpi_reader; the embedded database must exist (a mistyped --data-dir is an error, exit 3).',
     options: {
       since: {
         type: 'string',
@@ -18,24 +22,55 @@ export const command: CommandModule = {
         description: 'window start (default: 30 days before --until)',
       },
       until: { type: 'string', valueName: 'WHEN', description: 'window end (default: now)' },
+      repository: {
+        type: 'string',
+        multiple: true,
+        valueName: 'OWNER/NAME',
+        description: 'report on this repository (repeatable; default: every one)',
+      },
+      owner: { type: 'string', valueName: 'ORG', description: 'report on every repository of this owner' },
+      format: {
+        type: 'string',
+        valueName: 'FORMAT',
+        default: 'text',
+        description: 'text (default), json or csv, on stdout',
+      },
       ...databaseOptions,
     },
     examples: [
       'slsa-ledger kpi',
-      'slsa-ledger kpi --since 2025-11-01 --until 2025-11-30 --json',
-      'slsa-ledger kpi --since 7d',
+      'slsa-ledger kpi --since 2025-11-01 --until 2025-11-30 --format json > kpi.json',
+      'slsa-ledger kpi --owner acme --since 365d --format csv > acme.csv',
+      'slsa-ledger kpi --repository acme/widgets --repository acme/gadgets --since 7d',
     ],
   },
   async run(args, ctx) {
     const since = stringFlag(args, 'since');
     const until = stringFlag(args, 'until');
+    const owner = stringFlag(args, 'owner');
+    const format = stringFlag(args, 'format') ?? 'text';
+    if (!(formats as readonly string[]).includes(format)) {
+      throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--format takes text, json or csv, got '${format}'`, {
+        details: { flag: 'format', value: format },
+      });
+    }
+    const repositories = listFlag(args, 'repository');
     const report = await computeDatabaseKpis({
       ...(since === undefined ? {} : { since }),
       ...(until === undefined ? {} : { until }),
+      ...(repositories.length === 0 ? {} : { repositories }),
+      ...(owner === undefined ? {} : { owner }),
       ...databaseTarget(args, ctx.env),
       cwd: ctx.cwd,
       logger: ctx.logger,
     });
-    return { result: report, human: renderKpiTable(report) };
+    if (ctx.json) return { result: report };
+    const text =
+      format === 'json'
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : format === 'csv'
+          ? renderKpiCsv(report)
+          : renderKpiTable(report);
+    return { result: report, stdout: text };
   },
 };

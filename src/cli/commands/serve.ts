@@ -1,5 +1,6 @@
-import { defaultHost, defaultPort, serveDashboard } from '../../app/serve.js';
-import { integerFlag, stringFlag } from '../args.js';
+import { defaultHost, defaultPort, parseInterval, serveDashboard } from '../../app/serve.js';
+import { parseLedgerSpecs } from '../../core/ingest/repository.js';
+import { booleanFlag, integerFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
 import { databaseOptions, databaseTarget } from '../database-flags.js';
 
@@ -20,9 +21,10 @@ export const command: CommandModule = {
   spec: {
     name: 'serve',
     summary: 'KPI dashboard and read-only JSON API',
-    usage: 'serve [--port N] [--host ADDR] [--database-url URL | --data-dir DIR]',
+    usage:
+      'serve [--port N] [--host ADDR [--allow-remote]] [--ingest-every DURATION [--repo DIR] [--ledger OWNER/NAME=DIR]…] [--database-url URL | --data-dir DIR]',
     description:
-      'Serves the KPI dashboard page and a read-only JSON API (/api/kpi, /api/runs, /api/runs/:tag/:run_id, /healthz) until Ctrl-C or SIGTERM. Reads as the database role slsa_kpi_reader (SELECT on the views only). Prints the URL on stderr. Database from --database-url, else DATABASE_URL, else the embedded database.',
+      'Serves the KPI dashboard page and a read-only JSON API (/api/kpi, /api/runs, /api/runs/:tag/:run_id, /healthz) until Ctrl-C or SIGTERM. Reads as the database role slsa_kpi_reader (SELECT on the views only). Prints the URL on stderr. The API has no authentication: a --host that is not loopback is refused unless --allow-remote is given (and then warned about). With --ingest-every (e.g. 5m) the server also ingests the ledgers (--repo, --ledger as ingest takes them) in this process, now and then on that schedule, so an embedded database is never opened by a second process. Database from --database-url, else DATABASE_URL, else the embedded database, which must exist (a mistyped --data-dir is an error, exit 3) unless --ingest-every creates it.',
     options: {
       port: {
         type: 'string',
@@ -36,24 +38,68 @@ export const command: CommandModule = {
         default: defaultHost,
         description: 'address to listen on (loopback by default; the API has no authentication)',
       },
+      'allow-remote': {
+        type: 'boolean',
+        description: 'allow a --host that is not loopback (anyone who reaches it reads every run)',
+      },
+      'ingest-every': {
+        type: 'string',
+        valueName: 'DURATION',
+        description: 'ingest in this process now and then every DURATION (30s, 5m, 1h; 10s to 7d)',
+      },
+      repo: {
+        type: 'string',
+        valueName: 'DIR',
+        description: 'with --ingest-every: the ledger clone',
+        default: '.',
+      },
+      ledger: {
+        type: 'string',
+        multiple: true,
+        valueName: 'OWNER/NAME[=DIR]',
+        description: 'with --ingest-every: the ledgers to ingest, as ingest takes them (repeatable)',
+      },
+      'reports-dir': {
+        type: 'string',
+        valueName: 'DIR',
+        description: 'with --ingest-every: ledger folder in the repository',
+        default: 'docs/reports',
+      },
       ...databaseOptions,
     },
     examples: [
       'slsa-ledger serve                       # http://127.0.0.1:8080/ on .slsa-ledger/db',
+      'slsa-ledger serve --ingest-every 5m --repo ../ledger',
       'slsa-ledger serve --port 0 --database-url postgres://postgres@127.0.0.1:5432/ledger',
+      'slsa-ledger serve --host 0.0.0.0 --allow-remote   # behind your own authenticating proxy',
     ],
   },
   async run(args, ctx) {
     const port = integerFlag(args, 'port', { min: 0, max: 65_535 }) ?? defaultPort;
+    const every = stringFlag(args, 'ingest-every');
+    const ledgers = listFlag(args, 'ledger');
     const server = await serveDashboard({
       ...databaseTarget(args, ctx.env),
       cwd: ctx.cwd,
       host: stringFlag(args, 'host') ?? defaultHost,
       port,
+      allowRemote: booleanFlag(args, 'allow-remote'),
+      ...(every === undefined
+        ? {}
+        : {
+            ingestEveryMs: parseInterval(every),
+            ingest: {
+              repo: stringFlag(args, 'repo') ?? '.',
+              reportsDir: stringFlag(args, 'reports-dir') ?? 'docs/reports',
+              ...(ledgers.length === 0 ? {} : { ledgers: parseLedgerSpecs(ledgers) }),
+            },
+          }),
       logger: ctx.logger,
     });
     // stderr in every mode (also --json): the URL is what the user needs first
-    ctx.stderr.write(`slsa-ledger serve: dashboard at ${server.url} (${server.engine}; Ctrl-C to stop)\n`);
+    ctx.stderr.write(
+      `slsa-ledger serve: dashboard at ${server.url} (${server.engine}${every === undefined ? '' : `, ingesting every ${every}`}; Ctrl-C to stop)\n`,
+    );
     const signal = await untilStopSignal();
     await server.close();
     return {

@@ -15,6 +15,7 @@ export interface TimeWindow {
 
 export const runSortKeys = [
   'timestamp',
+  'repository',
   'tag',
   'run_id',
   'status',
@@ -33,6 +34,7 @@ export const maxPage = 10_000;
 const maxTagBytes = 255;
 
 export interface RunsQuery extends TimeWindow {
+  readonly scope?: RepositoryScope;
   readonly tagPrefix?: string;
   readonly status?: RunStatus;
   readonly governanceFlag?: string;
@@ -45,6 +47,8 @@ export interface RunsQuery extends TimeWindow {
 export interface RunKey {
   readonly tag: string;
   readonly runId: number;
+  /** needed only when several repositories hold a run with this tag and run id */
+  readonly repository?: string;
 }
 
 function invalid(param: string, message: string, value?: string): SlsaLedgerError {
@@ -53,9 +57,13 @@ function invalid(param: string, message: string, value?: string): SlsaLedgerErro
   });
 }
 
+/** Query parameters that may be given more than once (`repository=a/b&repository=c/d`). */
+const repeatable: ReadonlySet<string> = new Set(['repository']);
+
 function single(params: QueryParams, allowed: readonly string[]): Map<string, string> {
   const seen = new Map<string, string>();
   for (const [name, value] of params) {
+    if (repeatable.has(name) && allowed.includes(name)) continue;
     if (!allowed.includes(name)) {
       throw new SlsaLedgerError(
         'DASHBOARD_PARAM_UNKNOWN',
@@ -128,14 +136,50 @@ export function checkTagText(param: string, value: string): string {
   return value;
 }
 
-/** `/api/kpi?since=&until=`. */
-export function parseKpiQuery(params: QueryParams, now: Date): TimeWindow {
-  return parseWindow(single(params, ['since', 'until']), now);
+/** Which repositories a request covers (none given: every one). */
+export interface RepositoryScope {
+  readonly repositories?: readonly string[];
+  readonly owner?: string;
 }
 
-/** `/api/runs?tag_prefix=&status=&governance_flag=&since=&until=&page=&per_page=&sort=&order=`. */
+const repositoryRe = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
+const ownerRe = /^[A-Za-z0-9_.-]{1,100}$/;
+
+function parseScope(params: QueryParams, values: Map<string, string>): RepositoryScope | undefined {
+  const repositories = params.filter(([k, v]) => k === 'repository' && v !== '').map(([, v]) => v);
+  if (repositories.length > 100) throw invalid('repository', 'at most 100 repository parameters');
+  for (const r of repositories) {
+    if (!repositoryRe.test(r) || r.split('/').some((p) => p === '.' || p === '..')) {
+      throw invalid('repository', `repository takes owner/name, got '${r.slice(0, 60)}'`, r);
+    }
+  }
+  const owner = values.get('owner');
+  if (owner !== undefined && owner !== '' && (!ownerRe.test(owner) || owner === '.' || owner === '..')) {
+    throw invalid('owner', `owner takes an owner name, got '${owner.slice(0, 60)}'`, owner);
+  }
+  const hasOwner = owner !== undefined && owner !== '';
+  if (repositories.length === 0 && !hasOwner) return undefined;
+  return {
+    ...(repositories.length === 0 ? {} : { repositories: [...new Set(repositories)] }),
+    ...(hasOwner ? { owner } : {}),
+  };
+}
+
+/** `/api/kpi?since=&until=&repository=…&owner=`. */
+export function parseKpiQuery(
+  params: QueryParams,
+  now: Date,
+): TimeWindow & { readonly scope?: RepositoryScope } {
+  const values = single(params, ['since', 'until', 'repository', 'owner']);
+  const scope = parseScope(params, values);
+  return { ...parseWindow(values, now), ...(scope === undefined ? {} : { scope }) };
+}
+
+/** `/api/runs?repository=…&owner=&tag_prefix=&status=&governance_flag=&since=&until=&page=&per_page=&sort=&order=`. */
 export function parseRunsQuery(params: QueryParams, now: Date): RunsQuery {
   const v = single(params, [
+    'repository',
+    'owner',
     'tag_prefix',
     'status',
     'governance_flag',
@@ -166,8 +210,10 @@ export function parseRunsQuery(params: QueryParams, now: Date): RunsQuery {
     throw invalid('order', `order takes asc or desc, got '${order.slice(0, 40)}'`, order);
   }
   const sortKey: RunSortKey = sort === undefined || sort === '' ? 'timestamp' : (sort as RunSortKey);
+  const scope = parseScope(params, v);
   return {
     ...window,
+    ...(scope === undefined ? {} : { scope }),
     ...(tagPrefix === undefined || tagPrefix === ''
       ? {}
       : { tagPrefix: checkTagText('tag_prefix', tagPrefix) }),
@@ -188,6 +234,20 @@ export function parseRunsQuery(params: QueryParams, now: Date): RunsQuery {
 /** `/api/runs/:tag/:run_id` has no query parameters. */
 export function parseNoQuery(params: QueryParams): void {
   single(params, []);
+}
+
+/** `/api/runs/:tag/:run_id?repository=owner/name` (the repository when several hold the run). */
+export function parseRunQuery(params: QueryParams): { readonly repository?: string } {
+  const v = single(params, ['repository']);
+  const repositories = params.filter(([k]) => k === 'repository').map(([, value]) => value);
+  if (repositories.length > 1)
+    throw invalid('repository', `query parameter 'repository' given more than once`);
+  const r = repositories[0];
+  if (r === undefined || r === '') return {};
+  if (!repositoryRe.test(r))
+    throw invalid('repository', `repository takes owner/name, got '${r.slice(0, 60)}'`, r);
+  void v;
+  return { repository: r };
 }
 
 /** The run id segment of `/api/runs/:tag/:run_id`: an integer from 1 to 2^53 − 1. */

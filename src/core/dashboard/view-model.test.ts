@@ -62,6 +62,11 @@ describe('buildHeadlineCards', () => {
       'manifest_to_db_lag_p95_s',
       'notification_success_ratio',
       'ingest_failures',
+      'notification_success_per_tag',
+      'notification_latency_p95_s',
+      'provenance_audit_failures',
+      'signatures',
+      'missing_from_ledger',
     ]);
     const byId = Object.fromEntries(cards.map((c) => [c.id, c]));
     expect(byId.entries_per_day).toMatchObject({ value: '2', tone: 'neutral' });
@@ -149,6 +154,87 @@ describe('buildDashboardView', () => {
       ['(none)', 'neutral'],
       ['my-flag', 'neutral'],
     ]);
-    expect(view.headline).toHaveLength(9);
+    expect(view.headline).toHaveLength(14);
+  });
+});
+
+describe('buildSeries with a window', () => {
+  const day = (d: string, n = 1) => ({
+    day: d,
+    success: n,
+    failure: 0,
+    missingArtifact: 0,
+    validated: 0,
+    lagP95S: 1,
+  });
+  it('spans the days of the window whatever the data (one day of runs in a 30-day window)', () => {
+    const series = buildSeries([day('2025-11-20', 5)], {
+      since: '2025-11-01T00:00:00.000Z',
+      until: '2025-12-01T00:00:00.000Z',
+    });
+    expect(series.days).toHaveLength(30);
+    expect(series.days[0]).toBe(Date.parse('2025-11-01T00:00:00Z') / 1000);
+    expect(series.days.at(-1)).toBe(Date.parse('2025-11-30T00:00:00Z') / 1000);
+    expect(series.entries_success.reduce((a, b) => a + b, 0)).toBe(5);
+  });
+
+  it('an age window counts its partial first day; a very long window starts at its first data', () => {
+    expect(
+      buildSeries([], { since: '2025-11-23T13:00:00.000Z', until: '2025-11-30T13:00:00.000Z' }).days,
+    ).toHaveLength(8);
+    const long = buildSeries([day('2025-01-05')], {
+      since: '1970-01-01T00:00:00.000Z',
+      until: '2025-12-01T00:00:00.000Z',
+    });
+    expect(long.days[0]).toBe(Date.parse('2025-01-05T00:00:00Z') / 1000);
+  });
+});
+
+describe('repository rows and alerts', () => {
+  it('links only https ledgers and raises ledger-history-rewritten', () => {
+    const view = buildDashboardView({
+      headline: {
+        entries: 0,
+        days: 1,
+        failureRate: null,
+        missingArtifactRate: null,
+        validatedRate: null,
+        dispatchTokenAgeDays: null,
+        dispatchTokenDaysToExpiry: null,
+        manifestToDbLagP95S: null,
+        notificationSuccessRatio: null,
+        ingestFailures: 0,
+      },
+      daily: [],
+      statusCounts: [],
+      flagCounts: [],
+      repositories: [
+        {
+          repository: 'acme/a',
+          ledger_url: 'javascript:alert(1)',
+          entries: 3,
+          failure_rate: 0.5,
+          validated_rate: 1,
+          latest_entry: null,
+          watermark: null,
+          history_rewritten_at: '2025-11-30T00:00:00.000Z',
+        },
+        {
+          repository: 'acme/b',
+          ledger_url: 'https://github.com/acme/b',
+          entries: 0,
+          failure_rate: null,
+          validated_rate: null,
+          latest_entry: { tag: 'v1', run_id: 1, timestamp: '2025-11-29T00:00:00.000Z' },
+          watermark: 'a'.repeat(40),
+          history_rewritten_at: null,
+        },
+      ],
+    });
+    expect(view.repositories.map((r) => r.ledger_url)).toEqual([null, 'https://github.com/acme/b']);
+    expect(view.repositories[0]).toMatchObject({ failure_rate: '50.0%', failure_tone: 'bad' });
+    expect(view.alerts).toEqual([
+      expect.objectContaining({ kind: 'ledger-history-rewritten', repository: 'acme/a' }),
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 // The dashboard's view model: headline cards, chart series and breakdowns, computed from KPI values.
 // Pure: the page only renders what this returns (as text), so formatting and thresholds are tested here.
+import type { RepositoryKpis } from '../kpi/kpi.js';
 
 export type Tone = 'good' | 'warn' | 'bad' | 'neutral';
 
@@ -16,6 +17,15 @@ export interface HeadlineKpis {
   readonly manifestToDbLagP95S: number | null;
   readonly notificationSuccessRatio: number | null;
   readonly ingestFailures: number | null;
+  /** Slack success per tag: tags whose every notification arrived, over tags notified */
+  readonly notificationSuccessPerTag?: number | null;
+  readonly notificationLatencyP95S?: number | null;
+  /** failed ingests plus entries the database refused */
+  readonly auditFailures?: number | null;
+  /** runs with signature_status verified, and all runs (the rest: unsigned, invalid, untrusted, unverified) */
+  readonly signaturesVerified?: number;
+  readonly signaturesBad?: number;
+  readonly missingFromLedger?: number;
 }
 
 /** One UTC day of entries. */
@@ -40,6 +50,34 @@ export interface DashboardInput {
   readonly daily: readonly DailyCounts[];
   readonly statusCounts: readonly LabelCount[];
   readonly flagCounts: readonly LabelCount[];
+  /** the window shown: the series cover its days (absent: the days with data) */
+  readonly window?: { readonly since: string; readonly until: string };
+  /** the per-repository table of the KPI report */
+  readonly repositories?: readonly RepositoryKpis[];
+}
+
+/** One line of the page's repository table, formatted. */
+export interface RepositoryRow {
+  readonly repository: string;
+  readonly entries: string;
+  readonly failure_rate: string;
+  readonly failure_tone: Tone;
+  readonly validated_rate: string;
+  readonly validated_tone: Tone;
+  readonly latest_tag: string | null;
+  readonly latest_run_id: number | null;
+  readonly latest_timestamp: string | null;
+  /** an https link to the ledger, or null */
+  readonly ledger_url: string | null;
+  readonly history_rewritten_at: string | null;
+}
+
+/** An alert the page shows above everything else. */
+export interface DashboardAlert {
+  readonly kind: 'ledger-history-rewritten';
+  readonly repository: string;
+  readonly since: string;
+  readonly message: string;
 }
 
 export interface HeadlineCard {
@@ -69,6 +107,8 @@ export interface BreakdownRow {
 }
 
 export interface DashboardView {
+  readonly alerts: readonly DashboardAlert[];
+  readonly repositories: readonly RepositoryRow[];
   readonly headline: readonly HeadlineCard[];
   readonly series: DashboardSeries;
   readonly breakdown: {
@@ -184,6 +224,44 @@ export function buildHeadlineCards(k: HeadlineKpis): HeadlineCard[] {
       detail: 'failed ingest runs in the window',
       tone: lowerIsBetter(k.ingestFailures, 0, 0),
     },
+    {
+      id: 'notification_success_per_tag',
+      label: 'Slack success per tag',
+      value: formatPercent(k.notificationSuccessPerTag ?? null),
+      detail: 'tags whose every notification arrived',
+      tone: higherIsBetter(k.notificationSuccessPerTag ?? null, 0.99, 0.9),
+    },
+    {
+      id: 'notification_latency_p95_s',
+      label: 'Slack latency p95',
+      value: formatDuration(k.notificationLatencyP95S ?? null),
+      detail: 'from sending to delivery',
+      tone: lowerIsBetter(k.notificationLatencyP95S ?? null, 10, 60),
+    },
+    {
+      id: 'provenance_audit_failures',
+      label: 'Audit failures',
+      value: formatNumber(k.auditFailures ?? null),
+      detail: 'failed ingests + entries the database refused',
+      tone: lowerIsBetter(k.auditFailures ?? null, 0, 0),
+    },
+    {
+      id: 'signatures',
+      label: 'Signatures verified',
+      value: k.entries === 0 ? '—' : formatPercent((k.signaturesVerified ?? 0) / k.entries),
+      detail:
+        (k.signaturesBad ?? 0) > 0
+          ? `${k.signaturesBad} invalid or untrusted`
+          : `${(k.entries - (k.signaturesVerified ?? 0)).toLocaleString('en-US')} not verified (yet)`,
+      tone: (k.signaturesBad ?? 0) > 0 ? 'bad' : 'neutral',
+    },
+    {
+      id: 'missing_from_ledger',
+      label: 'Runs gone from git',
+      value: formatNumber(k.missingFromLedger ?? 0),
+      detail: 'in the database, no longer in the ledger',
+      tone: lowerIsBetter(k.missingFromLedger ?? 0, 0, 0),
+    },
   ];
 }
 
@@ -191,10 +269,27 @@ function dayMs(day: string): number {
   return Date.parse(`${day}T00:00:00Z`);
 }
 
-/** Daily series with every day between the first and last present (empty days count zero). */
-export function buildSeries(daily: readonly DailyCounts[]): DashboardSeries {
+/**
+ * Daily series with every UTC day of the window (empty days count zero), so the axis spans the
+ * window whatever the data; a window longer than `maxSeriesDays` starts at its first day with data
+ * (at most `maxSeriesDays` before its end). Without a window, the days from the first to the last
+ * with data.
+ */
+export function buildSeries(
+  daily: readonly DailyCounts[],
+  window?: { readonly since: string; readonly until: string },
+): DashboardSeries {
   const byDay = new Map(daily.map((d) => [d.day, d]));
   const known = [...byDay.keys()].filter((d) => !Number.isNaN(dayMs(d))).sort();
+  if (window !== undefined && Date.parse(window.until) > Date.parse(window.since)) {
+    const sinceDay = dayMs(window.since.slice(0, 10));
+    // the last day with a moment inside the window (until is exclusive)
+    const lastDay = dayMs(new Date(Date.parse(window.until) - 1).toISOString().slice(0, 10));
+    const firstData = known.length === 0 ? lastDay : dayMs(known[0]!);
+    const span = (lastDay - sinceDay) / 86_400_000 + 1;
+    const first = span <= maxSeriesDays ? sinceDay : Math.max(sinceDay, Math.min(firstData, lastDay));
+    return fillSeries(byDay, Math.max(first, lastDay - (maxSeriesDays - 1) * 86_400_000), lastDay);
+  }
   const out = {
     days: [] as number[],
     entries_success: [] as number[],
@@ -208,7 +303,19 @@ export function buildSeries(daily: readonly DailyCounts[]): DashboardSeries {
   const last = known[known.length - 1];
   if (first === undefined || last === undefined) return out;
   const end = dayMs(last);
-  const start = Math.max(dayMs(first), end - (maxSeriesDays - 1) * 86_400_000);
+  return fillSeries(byDay, Math.max(dayMs(first), end - (maxSeriesDays - 1) * 86_400_000), end);
+}
+
+function fillSeries(byDay: ReadonlyMap<string, DailyCounts>, start: number, end: number): DashboardSeries {
+  const out = {
+    days: [] as number[],
+    entries_success: [] as number[],
+    entries_failure: [] as number[],
+    failure_rate: [] as (number | null)[],
+    missing_artifact_rate: [] as (number | null)[],
+    validated_rate: [] as (number | null)[],
+    lag_p95_s: [] as (number | null)[],
+  };
   for (let t = start; t <= end; t += 86_400_000) {
     const d = byDay.get(new Date(t).toISOString().slice(0, 10));
     const total = d === undefined ? 0 : d.success + d.failure;
@@ -245,10 +352,45 @@ function breakdown(counts: readonly LabelCount[], tone: (label: string) => Tone)
     .sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }
 
+/** An https URL as it is, anything else null (the page links only https). */
+export function httpsOrNull(url: string | null | undefined): string | null {
+  if (typeof url !== 'string' || !/^https:\/\/[^\s]+$/i.test(url)) return null;
+  return url;
+}
+
+export function buildRepositoryRows(rows: readonly RepositoryKpis[]): RepositoryRow[] {
+  return rows.map((r) => ({
+    repository: r.repository,
+    entries: r.entries.toLocaleString('en-US'),
+    failure_rate: formatPercent(r.failure_rate),
+    failure_tone: lowerIsBetter(r.failure_rate, 0.05, 0.2),
+    validated_rate: formatPercent(r.validated_rate),
+    validated_tone: higherIsBetter(r.validated_rate, 0.9, 0.5),
+    latest_tag: r.latest_entry?.tag ?? null,
+    latest_run_id: r.latest_entry?.run_id ?? null,
+    latest_timestamp: r.latest_entry?.timestamp ?? null,
+    ledger_url: httpsOrNull(r.ledger_url),
+    history_rewritten_at: r.history_rewritten_at,
+  }));
+}
+
+export function buildAlerts(rows: readonly RepositoryKpis[]): DashboardAlert[] {
+  return rows
+    .filter((r) => r.history_rewritten_at !== null)
+    .map((r) => ({
+      kind: 'ledger-history-rewritten' as const,
+      repository: r.repository,
+      since: r.history_rewritten_at!,
+      message: `the history of ${r.repository}'s ledger was rewritten (the last ingested head is no longer an ancestor); ingest keeps the watermark and refuses to move until someone checks it`,
+    }));
+}
+
 export function buildDashboardView(input: DashboardInput): DashboardView {
   return {
+    alerts: buildAlerts(input.repositories ?? []),
+    repositories: buildRepositoryRows(input.repositories ?? []),
     headline: buildHeadlineCards(input.headline),
-    series: buildSeries(input.daily),
+    series: buildSeries(input.daily, input.window),
     breakdown: {
       status: breakdown(input.statusCounts, (l) =>
         l === 'success' ? 'good' : l === 'failure' ? 'bad' : 'neutral',

@@ -11,7 +11,13 @@ export interface KpiWindow {
 
 /** A run as the database holds it: the entry and when its current content was ingested. */
 export interface KpiRun {
+  /** `owner/name` (default `default`) */
+  readonly repository?: string;
   readonly entry: LedgerEntry;
+  /** default `unverified` */
+  readonly signature_status?: SignatureStatus;
+  /** marked by a reconcile: no longer in the ledger */
+  readonly missing?: boolean;
   /** ISO time the current content reached the database (absent: not ingested, no lag) */
   readonly ingested_at?: string;
   readonly manifest_path?: string;
@@ -21,6 +27,43 @@ export interface KpiRun {
 export interface KpiIngestRun {
   readonly started_at: string;
   readonly status: 'running' | 'succeeded' | 'failed';
+  readonly repository?: string;
+}
+
+/** An entry the database refused (ingest_entry_failures). */
+export interface KpiRefusal {
+  readonly failed_at: string;
+  readonly repository?: string;
+}
+
+export type SignatureStatus = 'verified' | 'unsigned' | 'invalid' | 'untrusted' | 'unverified';
+export const signatureStatusKeys: readonly SignatureStatus[] = [
+  'verified',
+  'unsigned',
+  'invalid',
+  'untrusted',
+  'unverified',
+];
+export type SignatureCounts = Readonly<Record<SignatureStatus, number>>;
+
+/** Which repositories a report covers: all (no field), a list, an owner's, or both (their union). */
+export interface KpiScope {
+  readonly repositories?: readonly string[];
+  /** every repository `owner/…` */
+  readonly owner?: string;
+}
+
+/** True when the scope takes every repository. */
+export function isWholeOrganisation(scope: KpiScope | undefined): boolean {
+  return scope === undefined || (scope.repositories === undefined && scope.owner === undefined);
+}
+
+/** Whether a repository is in the scope (owner compared case-insensitively, as GitHub does). */
+export function inScope(repository: string, scope: KpiScope | undefined): boolean {
+  if (isWholeOrganisation(scope)) return true;
+  if (scope!.repositories?.includes(repository) === true) return true;
+  const owner = scope!.owner;
+  return owner !== undefined && repository.toLowerCase().startsWith(`${owner.toLowerCase()}/`);
 }
 
 export interface Percentiles {
@@ -48,6 +91,31 @@ export interface KpiAggregates {
   readonly manifest_hash: Readonly<Record<string, string>>;
   /** ingests started in the window that failed */
   readonly ingest_failures: number;
+  readonly validation_failures: number;
+  /** runs with at least one notification attempt, and those whose every attempt was delivered */
+  readonly notified_runs: number;
+  readonly notified_runs_delivered: number;
+  readonly notify_latency_s: Percentiles;
+  readonly signatures: SignatureCounts;
+  /** runs marked as no longer in the ledger */
+  readonly missing_from_ledger: number;
+  /** entries the database refused in the window (by when) */
+  readonly entries_refused: number;
+}
+
+/** One repository's line of the per-repository table. */
+export interface RepositoryKpis {
+  readonly repository: string;
+  /** an https page of its ledger, when known */
+  readonly ledger_url: string | null;
+  readonly entries: number;
+  readonly failure_rate: number | null;
+  readonly validated_rate: number | null;
+  /** its newest entry (any time), or null when it has none */
+  readonly latest_entry: { readonly tag: string; readonly run_id: number; readonly timestamp: string } | null;
+  /** the last head ingested (the watermark), and when a history rewrite was refused */
+  readonly watermark: string | null;
+  readonly history_rewritten_at: string | null;
 }
 
 /** Every metric of DESIGN.md §5 over a window; rates are fractions 0–1, null when undefined (0/0). */
@@ -77,6 +145,40 @@ export interface KpiReport {
   readonly artifact_upload_latency_s: Percentiles;
   readonly manifest_to_db_lag_s: Percentiles & { readonly max: number | null };
   readonly ingest_failures: number;
+  /** the repositories covered (sorted); `all` when the report is the organisation's */
+  readonly scope: { readonly repositories: readonly string[] | 'all'; readonly owner: string | null };
+  /**
+   * Slack notification success per tag (seed §2.5): each run of a tag with an attempt counts once;
+   * `ratio` = runs whose every attempt was delivered over runs with an attempt
+   */
+  readonly notification_success_per_tag: {
+    readonly tags_notified: number;
+    readonly tags_all_delivered: number;
+    readonly ratio: number | null;
+  };
+  /** Slack notification latency (§4.4): `metrics.notify.latency_s` p50/p95 */
+  readonly notification_latency_s: Percentiles;
+  /** `supabase.provenance_kpi_counts` (§5.2): the rows of the provenance_kpi view in the window */
+  readonly provenance_kpi_counts: {
+    readonly runs: number;
+    readonly success: number;
+    readonly failure: number;
+    readonly validated: number;
+    readonly validation_failed: number;
+    readonly not_validated: number;
+  };
+  /** `supabase.provenance_audit_failures` (§5.2): failed ingests and entries the database refused */
+  readonly provenance_audit_failures: {
+    readonly ingests_failed: number;
+    readonly entries_refused: number;
+    readonly total: number;
+  };
+  /** signature_status of the window's runs */
+  readonly signatures: SignatureCounts;
+  /** runs a reconcile found no longer in the ledger (kept, marked) */
+  readonly missing_from_ledger: number;
+  /** one line per repository in scope (sorted by name) */
+  readonly repositories: readonly RepositoryKpis[];
 }
 
 const DAY_MS = 86_400_000;
@@ -130,6 +232,12 @@ export interface ComputeKpisOptions {
   /** latest SHA-256 per manifest path (else each run's own `manifest_hash`) */
   readonly manifests?: Readonly<Record<string, string>>;
   readonly ingestRuns?: readonly KpiIngestRun[];
+  readonly refusals?: readonly KpiRefusal[];
+  readonly scope?: KpiScope;
+  /** per repository: ledger url, watermark, rewrite time (from provenance_repositories) */
+  readonly repositoryInfo?: Readonly<
+    Record<string, { ledger_url: string | null; watermark: string | null; rewritten_at: string | null }>
+  >;
 }
 
 /** The aggregates of the runs whose entry timestamp lies in the window. */
@@ -146,15 +254,32 @@ export function aggregateRuns(
   let delivered = 0;
   let rotated: string | null = null;
   let expires: string | null = null;
+  let validationFailures = 0;
+  let notified = 0;
+  let notifiedDelivered = 0;
+  let missingFromLedger = 0;
+  const notifyLatencies: number[] = [];
+  const signatures: Record<SignatureStatus, number> = {
+    verified: 0,
+    unsigned: 0,
+    invalid: 0,
+    untrusted: 0,
+    unverified: 0,
+  };
+  const scope = options.scope;
   const perDay: Record<string, number> = {};
   const lockWaits: number[] = [];
   const uploads: number[] = [];
   const lags: number[] = [];
-  const hashes: Record<string, string> = {};
+  const hashesByRepo = new Map<string, Record<string, string>>();
   for (const run of runs) {
     const e = run.entry;
     if (!inWindow(e.timestamp, window)) continue;
+    if (!inScope(run.repository ?? 'default', scope)) continue;
     entries += 1;
+    if (e.validation?.status === 'failed') validationFailures += 1;
+    signatures[run.signature_status ?? 'unverified'] += 1;
+    if (run.missing === true) missingFromLedger += 1;
     if (e.status === 'failure') failures += 1;
     if (isMissingArtifact(e)) missing += 1;
     if (e.validation?.status === 'passed') validated += 1;
@@ -164,6 +289,12 @@ export function aggregateRuns(
     if (m?.notify !== undefined) {
       attempts += m.notify.attempts;
       delivered += m.notify.delivered;
+      if (m.notify.attempts > 0) {
+        notified += 1;
+        if (m.notify.delivered >= m.notify.attempts) notifiedDelivered += 1;
+      }
+      const latency = (m.notify as { latency_s?: number }).latency_s;
+      if (latency !== undefined) notifyLatencies.push(latency);
     }
     if (m?.lock_wait_s !== undefined) lockWaits.push(m.lock_wait_s);
     if (m?.artifact_upload_latency_s !== undefined) uploads.push(m.artifact_upload_latency_s);
@@ -172,13 +303,30 @@ export function aggregateRuns(
     if (run.ingested_at !== undefined)
       lags.push((Date.parse(run.ingested_at) - Date.parse(e.timestamp)) / 1000);
     if (run.manifest_path !== undefined) {
-      const hash = options.manifests?.[run.manifest_path] ?? run.manifest_hash;
-      if (hash !== undefined) hashes[run.manifest_path] = hash;
+      const repo = run.repository ?? 'default';
+      const hash =
+        options.manifests?.[`${repo}:${run.manifest_path}`] ??
+        options.manifests?.[run.manifest_path] ??
+        run.manifest_hash;
+      if (hash !== undefined) {
+        hashesByRepo.set(repo, { ...(hashesByRepo.get(repo) ?? {}), [run.manifest_path]: hash });
+      }
+    }
+  }
+  // one repository: paths as they are; several: `owner/name:path` (the paths repeat across ledgers)
+  const hashes: Record<string, string> = {};
+  for (const [repo, files] of hashesByRepo) {
+    for (const [path, hash] of Object.entries(files)) {
+      hashes[hashesByRepo.size > 1 ? `${repo}:${path}` : path] = hash;
     }
   }
   const lag = percentiles(lags);
   const failedIngests = (options.ingestRuns ?? []).filter(
-    (r) => r.status === 'failed' && inWindow(r.started_at, window),
+    (r) =>
+      r.status === 'failed' && inWindow(r.started_at, window) && inScope(r.repository ?? 'default', scope),
+  ).length;
+  const refused = (options.refusals ?? []).filter(
+    (r) => inWindow(r.failed_at, window) && inScope(r.repository ?? 'default', scope),
   ).length;
   return {
     entries,
@@ -195,7 +343,63 @@ export function aggregateRuns(
     dispatch_token_expires_at: expires === null ? null : new Date(expires).toISOString(),
     manifest_hash: sortKeys(hashes),
     ingest_failures: failedIngests,
+    validation_failures: validationFailures,
+    notified_runs: notified,
+    notified_runs_delivered: notifiedDelivered,
+    notify_latency_s: percentiles(notifyLatencies),
+    signatures,
+    missing_from_ledger: missingFromLedger,
+    entries_refused: refused,
   };
+}
+
+/** The per-repository table of the reference: every repository in scope with runs or info. */
+export function repositoryRows(
+  runs: readonly KpiRun[],
+  window: KpiWindow,
+  options: Omit<ComputeKpisOptions, 'now'> = {},
+): RepositoryKpis[] {
+  const names = new Set<string>(Object.keys(options.repositoryInfo ?? {}));
+  for (const run of runs) names.add(run.repository ?? 'default');
+  const rows: RepositoryKpis[] = [];
+  for (const repository of [...names].filter((n) => inScope(n, options.scope)).sort()) {
+    const mine = runs.filter((r) => (r.repository ?? 'default') === repository);
+    const a = aggregateRuns(mine, window, { scope: { repositories: [repository] } });
+    let latest: KpiRun | undefined;
+    for (const r of mine) {
+      if (latest === undefined) latest = r;
+      else {
+        const d = Date.parse(r.entry.timestamp) - Date.parse(latest.entry.timestamp);
+        // ties: the greater tag (code point order), then run id, as the SQL orders them
+        if (
+          d > 0 ||
+          (d === 0 &&
+            (r.entry.tag > latest.entry.tag ||
+              (r.entry.tag === latest.entry.tag && r.entry.run_id > latest.entry.run_id)))
+        )
+          latest = r;
+      }
+    }
+    const info = options.repositoryInfo?.[repository];
+    rows.push({
+      repository,
+      ledger_url: info?.ledger_url ?? null,
+      entries: a.entries,
+      failure_rate: ratio(a.failures, a.entries),
+      validated_rate: ratio(a.validated, a.entries),
+      latest_entry:
+        latest === undefined
+          ? null
+          : {
+              tag: latest.entry.tag,
+              run_id: latest.entry.run_id,
+              timestamp: new Date(latest.entry.timestamp).toISOString(),
+            },
+      watermark: info?.watermark ?? null,
+      history_rewritten_at: info?.rewritten_at ?? null,
+    });
+  }
+  return rows;
 }
 
 function sortKeys<T>(record: Readonly<Record<string, T>>): Record<string, T> {
@@ -209,7 +413,12 @@ function roundPercentiles(p: Percentiles, digits: number): Percentiles {
 }
 
 /** The report from aggregates: rates, rounding (6 decimals; seconds of lag 3) and token ages at `now`. */
-export function buildKpiReport(aggregates: KpiAggregates, window: KpiWindow, now: Date): KpiReport {
+export function buildKpiReport(
+  aggregates: KpiAggregates,
+  window: KpiWindow,
+  now: Date,
+  extra: { readonly scope?: KpiScope; readonly repositories?: readonly RepositoryKpis[] } = {},
+): KpiReport {
   const a = aggregates;
   const nowMs = now.getTime();
   const rotated = a.dispatch_token_rotated_at;
@@ -236,6 +445,37 @@ export function buildKpiReport(aggregates: KpiAggregates, window: KpiWindow, now
       max: roundTo(a.manifest_to_db_lag_s.max, 3),
     },
     ingest_failures: a.ingest_failures,
+    scope: {
+      repositories:
+        extra.scope?.repositories === undefined
+          ? extra.scope?.owner === undefined
+            ? 'all'
+            : []
+          : [...extra.scope.repositories].sort(),
+      owner: extra.scope?.owner ?? null,
+    },
+    notification_success_per_tag: {
+      tags_notified: a.notified_runs,
+      tags_all_delivered: a.notified_runs_delivered,
+      ratio: ratio(a.notified_runs_delivered, a.notified_runs),
+    },
+    notification_latency_s: roundPercentiles(a.notify_latency_s, 6),
+    provenance_kpi_counts: {
+      runs: a.entries,
+      success: a.entries - a.failures,
+      failure: a.failures,
+      validated: a.validated,
+      validation_failed: a.validation_failures,
+      not_validated: a.entries - a.validated - a.validation_failures,
+    },
+    provenance_audit_failures: {
+      ingests_failed: a.ingest_failures,
+      entries_refused: a.entries_refused,
+      total: a.ingest_failures + a.entries_refused,
+    },
+    signatures: a.signatures,
+    missing_from_ledger: a.missing_from_ledger,
+    repositories: extra.repositories ?? [],
   };
 }
 
@@ -245,5 +485,8 @@ export function computeKpis(
   window: KpiWindow,
   options: ComputeKpisOptions,
 ): KpiReport {
-  return buildKpiReport(aggregateRuns(runs, window, options), window, options.now);
+  return buildKpiReport(aggregateRuns(runs, window, options), window, options.now, {
+    ...(options.scope === undefined ? {} : { scope: options.scope }),
+    repositories: repositoryRows(runs, window, options),
+  });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kpiFixtureEntries, kpiFixtureNow, kpiFixtureWindow } from '../../../test/support/kpi-fixture.js';
 import { computeKpis } from './kpi.js';
-import { renderKpiTable } from './table.js';
+import { csvField, formatHumanDuration, renderKpiCsv, renderKpiTable } from './table.js';
 
 describe('renderKpiTable', () => {
   it('shows every metric, rates as percentages, per day and per file', () => {
@@ -16,12 +16,18 @@ describe('renderKpiTable', () => {
       'missing_artifact_rate',
       'validated_rate',
       'notification_success_ratio',
-      'dispatch_token_age_days',
+      'dispatch_token_age',
       'dispatch_token_days_to_expiry',
-      'lock_wait_s',
-      'artifact_upload_latency_s',
-      'manifest_to_db_lag_s',
+      'lock_wait',
+      'artifact_upload_latency',
+      'manifest_to_db_lag',
       'ingest_failures',
+      'notification_success_per_tag',
+      'notification_latency',
+      'provenance_kpi_counts',
+      'provenance_audit_failures',
+      'signatures',
+      'missing_from_ledger',
       'entries_per_day',
       'manifest_hash',
     ]) {
@@ -36,5 +42,38 @@ describe('renderKpiTable', () => {
     const text = renderKpiTable(computeKpis([], kpiFixtureWindow, { now: kpiFixtureNow }));
     expect(text).toMatch(/failure_rate\s+–/);
     expect(text).toContain('entries_per_day  (none)');
+  });
+});
+
+describe('formatHumanDuration', () => {
+  it.each([
+    [null, '–'],
+    [0.45, '450 ms'],
+    [3.21, '3.2 s'],
+    [42.4, '42 s'],
+    [725, '12 min 5 s'],
+    [7380, '2 h 3 min'],
+    [7200, '2 h'],
+    [750786.338, '8 d 16 h'],
+    [-90, '-1 min 30 s'],
+  ])('%s s -> %s', (seconds, text) => {
+    expect(formatHumanDuration(seconds)).toBe(text);
+  });
+});
+
+describe('renderKpiCsv', () => {
+  it('one row for the scope, one per repository, CRLF, formula text defused', () => {
+    const runs = kpiFixtureEntries.map((entry, i) => ({
+      repository: i % 2 === 0 ? 'acme/a' : 'acme/b',
+      entry,
+    }));
+    const csv = renderKpiCsv(computeKpis(runs, kpiFixtureWindow, { now: kpiFixtureNow }));
+    const lines = csv.split('\r\n');
+    expect(lines[0]).toMatch(/^repository,entries,failure_rate,validated_rate,/);
+    expect(lines.slice(1, 4).map((l) => l.split(',')[0])).toEqual(['*', 'acme/a', 'acme/b']);
+    expect(lines.at(-1)).toBe('');
+    expect(csvField('=cmd()')).toBe("'=cmd()");
+    expect(csvField('a,"b"')).toBe('"a,""b"""');
+    expect(csvField(null)).toBe('');
   });
 });

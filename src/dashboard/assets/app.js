@@ -6,6 +6,7 @@
 
 const state = {
   window: '30d',
+  repository: '',
   filters: {},
   sort: 'timestamp',
   order: 'desc',
@@ -57,11 +58,22 @@ function showError(error) {
   const box = $('error');
   if (error === undefined) {
     box.hidden = true;
-    box.textContent = '';
+    $('error-text').textContent = '';
+    if (document.body.dataset.state === 'error') document.body.dataset.state = 'ready';
     return;
   }
   box.hidden = false;
-  box.textContent = error instanceof Error ? error.message : String(error);
+  $('error-text').textContent = `Could not load: ${error instanceof Error ? error.message : String(error)}`;
+  document.body.dataset.state = 'error';
+}
+
+/** The window's `since` for the API: an age, or the start of time for "everything". */
+function windowSince() {
+  return state.window === 'all' ? '1970-01-01' : state.window;
+}
+
+function scopeParams() {
+  return state.repository === '' ? {} : { repository: state.repository };
 }
 
 function query(params) {
@@ -118,14 +130,21 @@ const palette = {
   lag: '#6b4bc5',
 };
 
-function chartOptions(target, series, yLabel, yRange) {
+function chartOptions(target, series, yLabel, yRange, days) {
   const width = Math.max(300, target.clientWidth || 400);
+  // the x axis spans the window's days exactly (a lone day is shown as that day, not years around it)
+  const first = days[0];
+  const last = days[days.length - 1];
+  const xRange = first === last ? [first - 43200, last + 43200] : [first, last];
   return {
     width,
     height: 220,
     legend: { show: true },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: yRange ? { range: yRange } : { auto: true } },
+    scales: {
+      x: { time: true, range: () => xRange },
+      y: yRange ? { range: yRange } : { auto: true },
+    },
     axes: [{}, { label: yLabel, size: 56 }],
     series: [{}, ...series],
   };
@@ -175,8 +194,11 @@ function drawCharts(series) {
       continue;
     }
     state.charts.push(
-      new uPlot(chartOptions(target, spec.series, spec.label, spec.range), spec.data, target),
+      new uPlot(chartOptions(target, spec.series, spec.label, spec.range, days), spec.data, target),
     );
+    // the days the x axis spans (UTC midnights, seconds), for whoever checks the page
+    target.dataset.xFirst = String(days[0]);
+    target.dataset.xLast = String(days[days.length - 1]);
   }
 }
 
@@ -203,13 +225,79 @@ function pct(v) {
   return v === null || v === undefined ? null : Math.round(v * 1000) / 10;
 }
 
+function renderAlerts(alerts) {
+  $('alerts').replaceChildren(
+    ...alerts.map((a) =>
+      el('li', { attrs: { 'data-alert': a.kind, 'data-repository': a.repository } }, [
+        el('span', { text: `${a.kind}: ${a.message} (since ${shortTime(a.since)})` }),
+      ]),
+    ),
+  );
+}
+
+function renderRepositories(rows) {
+  const body = rows.map((r) => {
+    const pick = el('button', { className: 'repo-pick', text: r.repository, attrs: { type: 'button' } });
+    pick.addEventListener('click', () => chooseRepository(r.repository));
+    const ledger = el('td', { className: 'nowrap' });
+    const link = safeLink(r.ledger_url, 'ledger');
+    if (link) ledger.append(link);
+    if (r.history_rewritten_at)
+      ledger.append(el('span', { className: 'missing-mark', text: ' history rewritten' }));
+    const latest =
+      r.latest_tag === null
+        ? '—'
+        : `${r.latest_tag} (run ${r.latest_run_id}, ${shortTime(r.latest_timestamp)})`;
+    return el('tr', { attrs: { 'data-repository': r.repository } }, [
+      el('td', {}, [pick]),
+      el('td', { text: r.entries, className: 'num' }),
+      el('td', { text: r.failure_rate, className: r.failure_tone }),
+      el('td', { text: r.validated_rate, className: r.validated_tone }),
+      el('td', { text: latest }),
+      ledger,
+    ]);
+  });
+  if (body.length === 0) {
+    body.push(
+      el('tr', {}, [el('td', { text: 'no repositories yet', attrs: { colspan: '6' }, className: 'muted' })]),
+    );
+  }
+  $('repos-body').replaceChildren(...body);
+}
+
+/** Keeps the repository choices: every repository the organisation's report knows. */
+function updateRepositoryOptions(rows) {
+  const select = $('repository');
+  const known = new Set([...select.options].map((o) => o.value));
+  for (const r of rows) {
+    if (!known.has(r.repository)) {
+      select.append(el('option', { text: r.repository, attrs: { value: r.repository } }));
+      known.add(r.repository);
+    }
+  }
+  select.value = state.repository;
+}
+
+function chooseRepository(repository) {
+  state.repository = repository;
+  $('repository').value = repository;
+  state.page = 1;
+  void refresh();
+}
+
 async function loadKpi() {
-  const since = state.window;
-  const body = await getJson(`/api/kpi${query({ since })}`);
+  const body = await getJson(`/api/kpi${query({ since: windowSince(), ...scopeParams() })}`);
   state.lastKpi = body;
   const w = body.window;
   $('window-text').textContent =
     `${w.since ? w.since.slice(0, 10) : 'start'} → ${w.until ? w.until.slice(0, 10) : 'now'}`;
+  renderAlerts(body.view.alerts ?? []);
+  renderRepositories(body.view.repositories ?? []);
+  if (state.repository === '') updateRepositoryOptions(body.view.repositories ?? []);
+  $('lag-caption').textContent =
+    (body.view.repositories ?? []).length > 1
+      ? 'Manifest-to-database lag per day (p95 of the worst repository)'
+      : 'Manifest-to-database lag per day (p95)';
   renderCards(body.view.headline);
   renderBreakdown(body.view.breakdown);
   drawCharts(body.view.series);
@@ -226,7 +314,7 @@ function shortTime(value) {
 
 function runLink(run) {
   const a = el('a', { className: 'tag-link', text: run.tag });
-  a.href = `#/run/${encodeURIComponent(run.tag)}/${run.run_id}`;
+  a.href = `#/run/${encodeURIComponent(run.tag)}/${run.run_id}/${encodeURIComponent(run.repository ?? '')}`;
   return a;
 }
 
@@ -242,24 +330,36 @@ function renderRuns(body) {
     }
     const statusCell = el('td', {}, [el('span', { className: `status ${run.status}`, text: run.status })]);
     if (run.failure_reason) statusCell.append(el('div', { className: 'reason', text: run.failure_reason }));
-    return el('tr', { attrs: { 'data-tag': run.tag, 'data-run-id': String(run.run_id) } }, [
-      el('td', {}, [runLink(run)]),
-      el('td', { text: run.run_id, className: 'nowrap' }),
-      statusCell,
-      el('td', { text: run.governance_flag ?? '' }),
-      el('td', { text: shortTime(run.timestamp), className: 'nowrap', attrs: { title: run.timestamp } }),
-      el('td', { text: run.actor }),
-      el('td', {
-        text: shortTime(run.validated_at),
-        className: 'nowrap',
-        attrs: { title: run.validated_at ?? '' },
-      }),
-      links,
+    const signature = el('td', {}, [
+      el('span', { className: `signature ${run.signature_status}`, text: run.signature_status }),
     ]);
+    if (run.missing_since) signature.append(el('div', { className: 'missing-mark', text: 'gone from git' }));
+    return el(
+      'tr',
+      {
+        attrs: { 'data-tag': run.tag, 'data-run-id': String(run.run_id), 'data-repository': run.repository },
+      },
+      [
+        el('td', { text: run.repository }),
+        el('td', {}, [runLink(run)]),
+        el('td', { text: run.run_id, className: 'nowrap' }),
+        statusCell,
+        el('td', { text: run.governance_flag ?? '' }),
+        el('td', { text: shortTime(run.timestamp), className: 'nowrap', attrs: { title: run.timestamp } }),
+        el('td', { text: run.actor }),
+        el('td', {
+          text: shortTime(run.validated_at),
+          className: 'nowrap',
+          attrs: { title: run.validated_at ?? '' },
+        }),
+        signature,
+        links,
+      ],
+    );
   });
   if (rows.length === 0) {
     rows.push(
-      el('tr', {}, [el('td', { text: 'no runs match', attrs: { colspan: '8' }, className: 'muted' })]),
+      el('tr', {}, [el('td', { text: 'no runs match', attrs: { colspan: '10' }, className: 'muted' })]),
     );
   }
   $('runs-body').replaceChildren(...rows);
@@ -279,8 +379,11 @@ function renderRuns(body) {
 
 async function loadRuns() {
   document.body.dataset.runs = 'loading';
+  // the table follows the window unless its own date filters say otherwise
+  const windowed =
+    state.filters.since === undefined && state.filters.until === undefined ? { since: windowSince() } : {};
   const body = await getJson(
-    `/api/runs${query({ ...state.filters, sort: state.sort, order: state.order, page: state.page, per_page: 25 })}`,
+    `/api/runs${query({ ...windowed, ...scopeParams(), ...state.filters, sort: state.sort, order: state.order, page: state.page, per_page: 25 })}`,
   );
   renderRuns(body);
   document.body.dataset.runs = 'ready';
@@ -311,6 +414,7 @@ function renderEntry(body) {
   const fields = $('entry-fields');
   fields.replaceChildren();
   for (const key of [
+    'repository',
     'tag',
     'run_id',
     'status',
@@ -321,6 +425,8 @@ function renderEntry(body) {
     'timestamp',
     'validation_status',
     'validated_at',
+    'signature_status',
+    'missing_since',
     'manifest_path',
     'manifest_hash',
     'git_commit',
@@ -368,7 +474,7 @@ function renderEntry(body) {
 }
 
 async function showRoute() {
-  const match = /^#\/run\/([^/]+)\/(\d+)$/.exec(location.hash);
+  const match = /^#\/run\/([^/]+)\/(\d+)(?:\/([^/]*))?$/.exec(location.hash);
   if (!match) {
     $('entry').hidden = true;
     $('dashboard').hidden = false;
@@ -378,7 +484,10 @@ async function showRoute() {
   $('entry').hidden = false;
   document.body.dataset.entry = 'loading';
   const tag = decodeURIComponent(match[1]);
-  const body = await getJson(`/api/runs/${encodeURIComponent(tag)}/${match[2]}`);
+  const repository = match[3] ? decodeURIComponent(match[3]) : '';
+  const body = await getJson(
+    `/api/runs/${encodeURIComponent(tag)}/${match[2]}${query(repository === '' ? {} : { repository })}`,
+  );
   renderEntry(body);
   document.body.dataset.entry = 'ready';
 }
@@ -392,11 +501,26 @@ function guard(promise) {
   );
 }
 
+/** Reloads the figures and the table (window or repository changed), with the loading state. */
+async function refresh() {
+  document.body.dataset.state = 'loading';
+  const results = await Promise.allSettled([loadKpi(), loadRuns()]);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) showError(failed.reason);
+  else {
+    showError(undefined);
+    document.body.dataset.state = 'ready';
+  }
+}
+
 function start() {
   $('window').addEventListener('change', (event) => {
     state.window = event.target.value;
-    void guard(loadKpi());
+    state.page = 1;
+    void refresh();
   });
+  $('repository').addEventListener('change', (event) => chooseRepository(event.target.value));
+  $('retry').addEventListener('click', () => void refresh().then(() => guard(showRoute())));
   $('filters').addEventListener('submit', (event) => {
     event.preventDefault();
     state.filters = readFilters();
@@ -441,9 +565,7 @@ function start() {
       if (state.lastKpi) drawCharts(state.lastKpi.view.series);
     }, 150);
   });
-  Promise.allSettled([guard(loadKpi()), guard(loadRuns()), guard(showRoute())]).then(() => {
-    document.body.dataset.state = 'ready';
-  });
+  void refresh().then(() => guard(showRoute()));
 }
 
 start();

@@ -96,7 +96,7 @@ export async function handleSyncRequest(request: Request, deps: SyncDeps): Promi
   } catch {
     return failure(400, 'INVALID_JSON', 'the body must be json');
   }
-  const doc = body as { entries?: unknown; ledger?: unknown; watermark?: unknown };
+  const doc = body as { entries?: unknown; ledger?: unknown; repository?: unknown; watermark?: unknown };
   if (body === null || typeof body !== 'object' || !Array.isArray(doc.entries)) {
     return failure(400, 'INVALID_BODY', 'the body must be {"entries": [...]}');
   }
@@ -105,10 +105,18 @@ export async function handleSyncRequest(request: Request, deps: SyncDeps): Promi
     const problem = itemProblem(item, i);
     if (problem !== undefined) return failure(400, 'INVALID_ENTRY', problem);
   }
-  const ledger = typeof doc.ledger === 'string' && doc.ledger !== '' ? doc.ledger : 'default';
+  // the runs' repository (`owner/name`; `ledger` is its older name); the database checks the format
+  const named = typeof doc.repository === 'string' && doc.repository !== '' ? doc.repository : doc.ledger;
+  const repository = typeof named === 'string' && named !== '' ? named : 'default';
+  if (!/^[A-Za-z0-9_.-]{1,100}(\/[A-Za-z0-9_.-]{1,100})?$/.test(repository)) {
+    return failure(400, 'INVALID_BODY', 'repository must be owner/name');
+  }
   const watermark =
     typeof doc.watermark === 'string' && /^[0-9a-f]{40,64}$/.test(doc.watermark) ? doc.watermark : null;
   const items = doc.entries as Item[];
+  // the commit the entries were read at: the watermark when given, else the one commit they all name
+  const commits = new Set(items.map((i) => i.git_commit ?? null));
+  const toCommit = watermark ?? (commits.size === 1 ? [...commits][0]! : null);
 
   const rpcUrl = `${deps.supabaseUrl.replace(/\/+$/, '')}/rest/v1/rpc/${FUNCTION}`;
   const call = async (batch: Record<string, unknown>): Promise<Record<string, unknown>> => {
@@ -130,9 +138,17 @@ export async function handleSyncRequest(request: Request, deps: SyncDeps): Promi
   };
 
   const ingestId = crypto.randomUUID();
-  const totals = { seen: 0, inserted: 0, updated: 0, unchanged: 0 };
+  const totals = { seen: 0, inserted: 0, updated: 0, unchanged: 0, restored: 0 };
+  // entries the database refused (each with its reason); the others land
+  const refused: unknown[] = [];
   try {
-    await call({ op: 'begin', ingest_id: ingestId, ledger, engine: 'edge-function', to_commit: watermark });
+    await call({
+      op: 'begin',
+      ingest_id: ingestId,
+      repository,
+      engine: 'edge-function',
+      to_commit: toCommit,
+    });
   } catch (error) {
     const e = error as Error & { status?: number; code?: unknown };
     return failure(e.status !== undefined && e.status < 500 ? e.status : 502, 'UPSTREAM_FAILED', e.message);
@@ -141,6 +157,10 @@ export async function handleSyncRequest(request: Request, deps: SyncDeps): Promi
     for (let i = 0; i < items.length; i += BATCH) {
       const counts = await call({ op: 'upsert', ingest_id: ingestId, entries: items.slice(i, i + BATCH) });
       for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += Number(counts[k] ?? 0);
+      if (Array.isArray(counts.failed)) {
+        for (const f of counts.failed as { index?: number }[])
+          refused.push({ ...f, index: Number(f.index ?? 0) + i });
+      }
     }
   } catch (error) {
     const e = error as Error & { status?: number };
@@ -156,16 +176,18 @@ export async function handleSyncRequest(request: Request, deps: SyncDeps): Promi
       e.status === 400 || e.status === 409 ? 400 : e.status === 401 || e.status === 403 ? 403 : 502;
     return failure(status, 'UPSERT_FAILED', e.message);
   }
+  // the watermark moves only when every entry landed
   const finished: Record<string, unknown> = await call({
     op: 'finish',
     ingest_id: ingestId,
-    status: 'succeeded',
+    status: refused.length === 0 ? 'succeeded' : 'failed',
+    ...(refused.length === 0 ? {} : { error: `${refused.length} entries refused` }),
     entries_failed: 0,
-    watermark,
+    watermark: refused.length === 0 ? toCommit : null,
   }).catch((error: Error) => ({ error: error.message }));
   return json(200, {
-    ok: true,
-    result: { ingest_id: ingestId, ...totals, watermark: finished.watermark ?? null },
+    ok: refused.length === 0,
+    result: { ingest_id: ingestId, ...totals, failed: refused, watermark: finished.watermark ?? null },
   });
 }
 

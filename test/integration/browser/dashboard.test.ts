@@ -27,6 +27,16 @@ type HTMLAnchorElement = any;
 const available = chromiumAvailable();
 const now = new Date();
 const entries = makeDashboardEntries(now, 240, 60);
+// a second repository, every run on one day 3 days ago
+const gadgets = makeDashboardEntries(now, 12, 1).map((e, i) => ({
+  ...e,
+  tag: `g${i}.0.0`,
+  run_id: 900_000 + i,
+  timestamp: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 3, 8, i))
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z'),
+}));
+const DAY_S = 86_400;
 
 describe.skipIf(!available)('dashboard page in Chromium', () => {
   let dir: string;
@@ -39,7 +49,7 @@ describe.skipIf(!available)('dashboard page in Chromium', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'slsa-dash-browser-'));
-    const dataDir = await preparePglite(dir, entries);
+    const dataDir = await preparePglite(dir, entries, gadgets);
     server = await serveDashboard({ dataDir, port: 0, logger: silentLogger });
     browser = await launchChromium({ width: 1280, height: 1000 });
     // no internet: anything not addressed to the server is refused and remembered
@@ -73,7 +83,7 @@ describe.skipIf(!available)('dashboard page in Chromium', () => {
     expect(problems).toEqual([]);
     expect(await page.locator('#error').isHidden()).toBe(true);
     const cards = page.locator('#cards .card');
-    expect(await cards.count()).toBe(9);
+    expect(await cards.count()).toBe(14);
     const perDay = await page.locator('[data-kpi="entries_per_day"] .value').textContent();
     expect(Number(perDay)).toBeGreaterThan(0);
     const failure = await page.locator('[data-kpi="failure_rate"] .value').textContent();
@@ -95,7 +105,103 @@ describe.skipIf(!available)('dashboard page in Chromium', () => {
     expect(await page.locator('#breakdown .bar-row').count()).toBeGreaterThanOrEqual(3);
   });
 
+  it('follows the window: the axes span it and the run table holds only its runs', async () => {
+    const inside = (days: number) =>
+      [...entries, ...gadgets].filter((e) => Date.parse(e.timestamp) >= Date.now() - days * 86_400_000)
+        .length;
+    for (const [value, days] of [
+      ['7d', 7],
+      ['30d', 30],
+    ] as const) {
+      await page.selectOption('#window', value);
+      await page.waitForFunction(
+        (n) =>
+          document.body.dataset.state === 'ready' &&
+          document.querySelector('#page-text')!.textContent!.includes(`· ${n} runs`),
+        inside(days),
+      );
+      const span = await page.evaluate(() => {
+        const box = document.querySelector('#chart-entries');
+        return (Number(box.dataset.xLast) - Number(box.dataset.xFirst)) / 86_400;
+      });
+      // the window's days: 7d covers 8 calendar days at most, at least 7
+      expect(span).toBeGreaterThanOrEqual(days - 1);
+      expect(span).toBeLessThanOrEqual(days);
+    }
+  });
+
+  it('filters by repository: the cards, the table and the repository table follow it', async () => {
+    const repos = await page
+      .locator('#repos-body tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-repository')));
+    expect(repos).toEqual(['acme/gadgets', 'acme/widgets']);
+    await page.selectOption('#repository', 'acme/gadgets');
+    await page.waitForFunction(
+      (n) =>
+        document.body.dataset.state === 'ready' &&
+        document.querySelector('#page-text')!.textContent!.includes(`· ${n} runs`),
+      gadgets.length,
+    );
+    const shown = await page
+      .locator('#runs-body tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-repository')));
+    expect(new Set(shown)).toEqual(new Set(['acme/gadgets']));
+    expect(await page.locator('#repos-body tr').count()).toBe(1);
+    // every run of this repository lies on one day: the axis still spans the window, not years
+    const span = await page.evaluate(() => {
+      const box = document.querySelector('#chart-entries');
+      return (Number(box.dataset.xLast) - Number(box.dataset.xFirst)) / 86_400;
+    });
+    expect(span).toBeGreaterThanOrEqual(29);
+    expect(span).toBeLessThanOrEqual(30);
+    await page.selectOption('#repository', '');
+    await page.waitForFunction(() => document.body.dataset.state === 'ready');
+    expect(DAY_S).toBe(86_400);
+  });
+
+  it('shows the error state when the API fails, and recovers on retry', async () => {
+    await page.route('**/api/kpi*', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'DB_UNAVAILABLE', message: 'database unavailable' } }),
+      }),
+    );
+    await page.selectOption('#window', '90d');
+    await page.waitForSelector('body[data-state="error"]');
+    expect(await page.locator('#error').isVisible()).toBe(true);
+    expect(await page.locator('#error-text').textContent()).toContain('DB_UNAVAILABLE');
+    await page.unroute('**/api/kpi*');
+    await page.click('#retry');
+    await page.waitForSelector('body[data-state="ready"]');
+    expect(await page.locator('#error').isHidden()).toBe(true);
+    // the browser logs the refused request itself; nothing else went wrong
+    expect(problems.every((p) => p.includes('503'))).toBe(true);
+    problems.splice(0);
+  });
+
+  it('shows the loading state until the figures arrive', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route('**/api/kpi*', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.selectOption('#window', '365d');
+    await page.waitForSelector('body[data-state="loading"]');
+    expect(await page.locator('#loading').isVisible()).toBe(true);
+    release();
+    await page.waitForSelector('body[data-state="ready"]');
+    expect(await page.locator('#loading').isVisible()).toBe(false);
+    await page.unroute('**/api/kpi*');
+  });
+
   it('filters and sorts the run table', async () => {
+    // every run, whatever its age
+    await page.selectOption('#window', 'all');
+    await page.waitForFunction(() => document.body.dataset.state === 'ready');
+    await page.selectOption('#repository', 'acme/widgets');
+    await page.waitForFunction(() => document.body.dataset.state === 'ready');
     const failures = entries.filter((e) => e.status === 'failure');
     await page.selectOption('#filters select[name="status"]', 'failure');
     await page.click('#filters button[type="submit"]');
@@ -154,7 +260,7 @@ describe.skipIf(!available)('dashboard page in Chromium', () => {
     const row = page.locator('#runs-body tr').first();
     expect(await row.locator('.tag-link').textContent()).toBe(hostileTag);
     expect(await row.locator('.reason').textContent()).toBe(hostileReason);
-    expect(await row.locator('td').nth(5).textContent()).toBe('<script>window.__pwned=true</script>');
+    expect(await row.locator('td').nth(6).textContent()).toBe('<script>window.__pwned=true</script>');
 
     await row.locator('.tag-link').click();
     await page.waitForSelector('body[data-entry="ready"]');

@@ -243,6 +243,9 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
         'timestamp',
         'validated_at',
         'validation_status',
+        'repository',
+        'signature_status',
+        'missing_since',
       ].sort(),
     );
     const empty = await send(base, '/api/runs?page=99');

@@ -145,12 +145,22 @@ export async function writeLedger(dir: string, entries: readonly LedgerEntry[]):
 }
 
 /** An embedded database in `dir` with the entries ingested by `ingest` from a ledger directory. */
-export async function preparePglite(dir: string, entries: readonly LedgerEntry[]): Promise<string> {
+export async function preparePglite(
+  dir: string,
+  entries: readonly LedgerEntry[],
+  second?: readonly LedgerEntry[],
+): Promise<string> {
   const ledger = join(dir, 'ledger');
   await writeLedger(ledger, entries);
   const dataDir = join(dir, 'db');
-  const result = await ingestLedger({ repo: ledger, dataDir, full: true });
+  const result = await ingestLedger({ repo: ledger, dataDir, full: true, ledger: 'acme/widgets' });
   if (result.inserted !== entries.length) throw new Error(`ingested ${result.inserted} of ${entries.length}`);
+  if (second !== undefined) {
+    const other = join(dir, 'ledger-gadgets');
+    await writeLedger(other, second);
+    const more = await ingestLedger({ repo: other, dataDir, full: true, ledger: 'acme/gadgets' });
+    if (more.inserted !== second.length) throw new Error(`ingested ${more.inserted} of ${second.length}`);
+  }
   return dataDir;
 }
 

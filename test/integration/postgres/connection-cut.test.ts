@@ -49,8 +49,8 @@ async function state(url: string): Promise<State> {
     url,
     'SELECT (SELECT count(*)::int FROM slsa_runs) AS runs, (SELECT count(*)::int FROM provenance_audit_log) AS audit',
   );
-  const w = await sqlOn<{ git_commit: string }>(url, 'SELECT git_commit FROM ingest_watermark');
-  return { runs: r!.runs, audit: r!.audit, watermark: w[0]?.git_commit };
+  const w = await sqlOn<{ git_commit: string | null }>(url, 'SELECT git_commit FROM ingest_watermark');
+  return { runs: r!.runs, audit: r!.audit, watermark: w[0]?.git_commit ?? undefined };
 }
 
 /** Waits until a second ingest call is running on the server, then runs `act`. */

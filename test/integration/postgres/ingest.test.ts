@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestLedger } from '../../../src/app/ingest.js';
 import { loadKpiReport } from '../../../src/app/kpi.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
-import { computeKpis, type KpiRun } from '../../../src/core/kpi/kpi.js';
+import { computeKpis } from '../../../src/core/kpi/kpi.js';
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { UnavailableError } from '../../../src/errors.js';
 import { openDatabase, type DbClient } from '../../../src/io/db.js';
@@ -19,6 +19,7 @@ import {
   kpiFixtureNow,
   kpiFixtureWindow,
 } from '../../support/kpi-fixture.js';
+import { loadReferenceInputs, type ReferenceInputs } from '../../support/kpi-reference.js';
 import { createLedgerRepo, type LedgerRepo } from '../../support/ledger-repo.js';
 import {
   assertPostgresInCi,
@@ -66,7 +67,7 @@ describe.each(engines)('database on %s', (engine) => {
   let target: EngineTarget;
   let repo: LedgerRepo;
   const ingest = (extra: Parameters<typeof ingestLedger>[0] = {}) =>
-    ingestLedger({ repo: repo.dir, ...target.options, ...extra });
+    ingestLedger({ repo: repo.dir, ledger: 'acme/widgets', ...target.options, ...extra });
 
   beforeAll(async () => {
     target = await createEngineTarget(engine, 'ingest');
@@ -201,30 +202,14 @@ describe.each(engines)('database on %s', (engine) => {
   it('KPIs in SQL equal the reference and the hand-computed values', async () => {
     const db = await openDatabase({ ...target.options, role: 'reader' });
     let fromSql;
-    let runs: KpiRun[];
-    let manifests: Record<string, string>;
-    let ingestRuns: { started_at: string; status: 'running' | 'succeeded' | 'failed' }[];
+    let inputs: ReferenceInputs;
     try {
       fromSql = await loadKpiReport(db, kpiFixtureWindow, kpiFixtureNow);
-      const rows = await db.query<{
-        entry: LedgerEntry;
-        ingested_at: Date;
-        manifest_path: string;
-        manifest_hash: string;
-      }>('SELECT entry, ingested_at, manifest_path, manifest_hash FROM provenance_runs');
-      runs = rows.rows.map((r) => ({ ...r, ingested_at: r.ingested_at.toISOString() }));
-      const m = await db.query<{ path: string; manifest_hash: string }>(
-        'SELECT path, manifest_hash FROM provenance_manifests',
-      );
-      manifests = Object.fromEntries(m.rows.map((r) => [r.path, r.manifest_hash]));
-      const i = await db.query<{ started_at: Date; status: 'succeeded' }>(
-        'SELECT started_at, status FROM provenance_ingest_runs',
-      );
-      ingestRuns = i.rows.map((r) => ({ started_at: r.started_at.toISOString(), status: r.status }));
+      inputs = await loadReferenceInputs(db);
     } finally {
       await db.close();
     }
-    const reference = computeKpis(runs, kpiFixtureWindow, { now: kpiFixtureNow, manifests, ingestRuns });
+    const reference = computeKpis(inputs.runs, kpiFixtureWindow, { now: kpiFixtureNow, ...inputs.options });
     expect(fromSql).toEqual(reference);
     expect(fromSql).toMatchObject(kpiFixtureExpected);
     expect(Object.keys(fromSql.manifest_hash)).toEqual([
@@ -248,13 +233,12 @@ describe.each(engines)('database on %s', (engine) => {
     );
   });
 
-  it('a batch is all or nothing: a bad entry rejects its whole batch', async () => {
-    const before = await snapshot(target);
+  it('an entry the database refuses fails alone, with its reason; the others of its batch land', async () => {
     const db = await openDatabase({ ...target.options, role: 'ingest' });
     const sink = createSqlIngestSink(db);
     try {
       const id = crypto.randomUUID();
-      await sink.begin({ ingest_id: id, ledger: 'other', engine, to_commit: null });
+      await sink.begin({ ingest_id: id, repository: 'acme/other', engine, to_commit: null });
       const good = { ...kpiFixtureEntries[1]!, tag: 'v9.9.9' };
       const bad = {
         ...kpiFixtureEntries[2]!,
@@ -263,17 +247,33 @@ describe.each(engines)('database on %s', (engine) => {
       } as unknown as LedgerEntry;
       const item = (entry: LedgerEntry) => ({
         entry,
-        manifest_path: 'docs/reports/x/manifest.json',
-        manifest_hash: 'h',
+        manifest_path: 'docs/reports/2025-11-24/manifest.json',
+        manifest_hash: 'a'.repeat(64),
         git_commit: null,
       });
-      await expect(sink.upsert(id, [item(good), item(bad)])).rejects.toThrowCode('DB_INPUT_REJECTED');
+      const counts = await sink.upsert(id, [item(good), item(bad)]);
+      expect(counts).toMatchObject({ seen: 2, inserted: 1, unchanged: 0 });
+      expect(counts.failed).toEqual([
+        expect.objectContaining({ index: 1, tag: 'v9.9.10', reason: expect.stringContaining('timestamp') }),
+      ]);
+      await sink.finish({ ingest_id: id, status: 'failed', entries_failed: 0, watermark: null });
     } finally {
       await sink.close();
     }
-    const after = await snapshot(target);
-    expect(after.runs).toEqual(before.runs);
-    expect(after.audit).toEqual(before.audit);
+    const recorded = await withDb(target, async (d) => ({
+      runs: (await d.query("SELECT tag FROM slsa_runs WHERE repository = 'acme/other'")).rows,
+      failures: (
+        await d.query("SELECT tag, reason FROM ingest_entry_failures WHERE repository = 'acme/other'")
+      ).rows,
+      ingest: (
+        await d.query(
+          "SELECT entries_failed, entries_refused FROM ingest_runs WHERE ledger = 'acme/other' ORDER BY started_at DESC LIMIT 1",
+        )
+      ).rows,
+    }));
+    expect(recorded.runs).toEqual([{ tag: 'v9.9.9' }]);
+    expect(recorded.failures).toEqual([{ tag: 'v9.9.10', reason: expect.stringContaining('timestamp') }]);
+    expect(recorded.ingest).toEqual([{ entries_failed: 1, entries_refused: 1 }]);
   });
 
   it('a failure mid-way keeps the batches before it, records the failure, keeps the watermark; a rerun lands the rest', async () => {
@@ -305,11 +305,14 @@ describe.each(engines)('database on %s', (engine) => {
         .rows[0]!.n,
       watermark: (
         await d.query<{ git_commit: string }>(
-          "SELECT git_commit FROM ingest_watermark WHERE ledger = 'default'",
+          "SELECT git_commit FROM ingest_watermark WHERE ledger = 'acme/widgets'",
         )
       ).rows[0]!.git_commit,
-      failed: (await d.query<{ error: string }>("SELECT error FROM ingest_runs WHERE status = 'failed'"))
-        .rows,
+      failed: (
+        await d.query<{ error: string }>(
+          "SELECT error FROM ingest_runs WHERE status = 'failed' AND ledger = 'acme/widgets'",
+        )
+      ).rows,
     }));
     expect(mid.runs).toBe(4); // the first batch only
     expect(mid.watermark).toBe(oldHead);
@@ -325,7 +328,9 @@ describe.each(engines)('database on %s', (engine) => {
     repo.commitRaw('docs/reports/2025-11-28/manifest.json', '[{"run_id": "nope"}]\n');
     await expect(ingest()).rejects.toThrowCode('LEDGER_MANIFEST_INVALID');
     const wm = await withDb(target, (d) =>
-      d.query<{ git_commit: string }>("SELECT git_commit FROM ingest_watermark WHERE ledger = 'default'"),
+      d.query<{ git_commit: string }>(
+        "SELECT git_commit FROM ingest_watermark WHERE ledger = 'acme/widgets'",
+      ),
     );
     expect(wm.rows[0]!.git_commit).toBe(before);
   });

@@ -13,6 +13,7 @@ import {
   isMissingArtifact,
   percentileCont,
   type KpiRun,
+  type KpiScope,
   type KpiWindow,
 } from '../../../src/core/kpi/kpi.js';
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
@@ -21,6 +22,7 @@ import { openDatabase, type DbClient } from '../../../src/io/db.js';
 import { queryKpiAggregates } from '../../../src/io/kpi-queries.js';
 import { defaultMigrationsDir } from '../../../src/io/migrations.js';
 import { loadDashboardAggregates } from '../../../src/io/runs-query.js';
+import { loadReferenceInputs } from '../../support/kpi-reference.js';
 import { createEngineTarget, testEngines, type EngineTarget } from '../../support/postgres.js';
 
 const engines = await testEngines();
@@ -77,7 +79,7 @@ function entry(i: number, ts: string, changed: boolean): LedgerEntry {
 }
 
 /** Writes the runs straight into slsa_runs with their exact µs times (ingest would stamp now()). */
-async function write(db: DbClient, changed: boolean): Promise<void> {
+async function write(db: DbClient, changed: boolean, legacy = false): Promise<void> {
   for (const [i, [ts, ingested]] of times.entries()) {
     const e = entry(i, changed && i % 2 === 1 ? ingested : ts, changed);
     const at = changed && i % 2 === 1 ? ts : ingested;
@@ -86,9 +88,9 @@ async function write(db: DbClient, changed: boolean): Promise<void> {
       `INSERT INTO public.slsa_runs (tag, run_id, sha, artifact_url, actor, "timestamp", status, governance_flag,
          release_url, validation, metrics, validation_status, validated_at, artifact_upload_latency_s, lock_wait_s,
          notify_attempts, notify_delivered, dispatch_token_expires_at, dispatch_token_rotated_at, manifest_path,
-         manifest_hash, ingested_at, first_ingested_at, entry)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22, $23)
-       ON CONFLICT (tag, run_id) DO UPDATE SET "timestamp" = excluded."timestamp", status = excluded.status,
+         manifest_hash, ingested_at, first_ingested_at, entry${legacy ? '' : ', repository'})
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22, $23${legacy ? '' : ', $24'})
+       ON CONFLICT (${legacy ? '' : 'repository, '}tag, run_id) DO UPDATE SET "timestamp" = excluded."timestamp", status = excluded.status,
          artifact_url = excluded.artifact_url, governance_flag = excluded.governance_flag,
          validation = excluded.validation, validation_status = excluded.validation_status,
          validated_at = excluded.validated_at, metrics = excluded.metrics, lock_wait_s = excluded.lock_wait_s,
@@ -118,6 +120,8 @@ async function write(db: DbClient, changed: boolean): Promise<void> {
         `${changed ? 'b' : 'a'}${e.timestamp.slice(0, 10).replace(/-/g, '')}`.padEnd(64, '0'),
         at,
         JSON.stringify(e),
+        // two repositories, so the organisation's figures add theirs up
+        ...(legacy ? [] : [i % 3 === 0 ? 'acme/gadgets' : 'acme/widgets']),
       ],
     );
   }
@@ -125,12 +129,14 @@ async function write(db: DbClient, changed: boolean): Promise<void> {
 
 async function referenceRuns(db: DbClient): Promise<KpiRun[]> {
   const rows = await db.query<{
+    repository: string;
     entry: LedgerEntry;
     ingested_at: string;
     manifest_path: string;
     manifest_hash: string;
+    signature_status: 'unverified';
   }>(
-    `SELECT entry, manifest_path, manifest_hash,
+    `SELECT repository, entry, manifest_path, manifest_hash, signature_status,
             to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ingested_at
        FROM public.provenance_runs`,
   );
@@ -147,14 +153,18 @@ async function expectDailyEqualsReference(db: DbClient): Promise<void> {
             artifact_upload_latency_s_p50, artifact_upload_latency_s_p95, manifest_to_db_lag_s_p50,
             manifest_to_db_lag_s_p95, manifest_to_db_lag_s_max,
             to_char(dispatch_token_rotated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rotated_at,
-            to_char(dispatch_token_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at
-       FROM public.provenance_kpi_daily ORDER BY day`,
+            to_char(dispatch_token_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at,
+            repository
+       FROM public.provenance_kpi_daily ORDER BY repository, day`,
   );
-  const days = [...new Set(runs.map((r) => r.entry.timestamp.slice(0, 10)))].sort();
-  const expected = days.map((day) => {
+  const pairs = [
+    ...new Set(runs.map((r) => `${r.repository ?? 'default'} ${r.entry.timestamp.slice(0, 10)}`)),
+  ].sort();
+  const expected = pairs.map((pair) => {
+    const [repository, day] = pair.split(' ') as [string, string];
     const since = `${day}T00:00:00.000Z`;
     const until = new Date(Date.parse(since) + 86_400_000).toISOString();
-    const a = aggregateRuns(runs, { since, until });
+    const a = aggregateRuns(runs, { since, until }, { scope: { repositories: [repository] } });
     return {
       day,
       entries: a.entries,
@@ -175,6 +185,7 @@ async function expectDailyEqualsReference(db: DbClient): Promise<void> {
       manifest_to_db_lag_s_max: a.manifest_to_db_lag_s.max,
       rotated_at: a.dispatch_token_rotated_at,
       expires_at: a.dispatch_token_expires_at,
+      repository,
     };
   });
   expect(view.rows.map((r) => ({ ...r }))).toEqual(expected);
@@ -197,17 +208,23 @@ function dashboardReference(runs: readonly KpiRun[], window: KpiWindow) {
   return {
     daily: days.map((day) => {
       const of = inside.filter((r) => r.entry.timestamp.startsWith(day));
-      const lags = of.map((r) => (Date.parse(r.ingested_at!) - Date.parse(r.entry.timestamp)) / 1000);
+      // the day's lag p95: the largest of the repositories' own p95s (the worst repository's)
+      const p95s = [...new Set(of.map((r) => r.repository))].map((repo) => {
+        const lags = of
+          .filter((r) => r.repository === repo)
+          .map((r) => (Date.parse(r.ingested_at!) - Date.parse(r.entry.timestamp)) / 1000);
+        return percentileCont(
+          [...lags].sort((a, b) => a - b),
+          0.95,
+        )!;
+      });
       return {
         day,
         success: of.filter((r) => r.entry.status === 'success').length,
         failure: of.filter((r) => r.entry.status === 'failure').length,
         missingArtifact: of.filter((r) => isMissingArtifact(r.entry)).length,
         validated: of.filter((r) => r.entry.validation?.status === 'passed').length,
-        lagP95S: percentileCont(
-          [...lags].sort((a, b) => a - b),
-          0.95,
-        ),
+        lagP95S: Math.max(...p95s),
       };
     }),
     statusCounts: count(inside.map((r) => r.entry.status)),
@@ -220,8 +237,26 @@ async function expectReportsEqualReference(db: DbClient): Promise<void> {
   const now = new Date('2025-11-27T00:00:00Z');
   const sorted = <T extends { label: string | null }>(a: readonly T[]) =>
     [...a].sort((x, y) => String(x.label).localeCompare(String(y.label)));
+  const { options } = await loadReferenceInputs(db);
+  const repositories = [...new Set(runs.map((r) => r.repository ?? 'default'))].sort();
+  const scopes: (KpiScope | undefined)[] = [
+    undefined,
+    ...repositories.map((r) => ({ repositories: [r] })),
+    { owner: 'ACME' },
+    { repositories: ['acme/gadgets'], owner: 'nobody' },
+  ];
   for (const window of windows) {
-    expect(await loadKpiReport(db, window, now)).toEqual(computeKpis(runs, window, { now }));
+    for (const scope of scopes) {
+      const fromSql = await loadKpiReport(db, window, now, scope);
+      expect({ scope, report: fromSql }).toEqual({
+        scope,
+        report: computeKpis(runs, window, {
+          now,
+          ...options,
+          ...(scope === undefined ? {} : { scope }),
+        }),
+      });
+    }
     const dashboard = await loadDashboardAggregates(db, window);
     expect({
       ...dashboard,
@@ -311,8 +346,8 @@ describe.runIf(engines.includes('postgres'))('the per-day rollup under concurren
   });
 
   const insert = (tag: string, ts: string): string =>
-    `INSERT INTO public.slsa_runs (tag, run_id, sha, actor, "timestamp", status, manifest_path, manifest_hash, entry)
-     VALUES ('${tag}', 1, '${'0'.repeat(40)}', 'bot', '${ts}', 'success', 'docs/reports/${ts.slice(0, 10)}/manifest.json',
+    `INSERT INTO public.slsa_runs (repository, tag, run_id, sha, actor, "timestamp", status, manifest_path, manifest_hash, entry)
+     VALUES ('acme/widgets', '${tag}', 1, '${'0'.repeat(40)}', 'bot', '${ts}', 'success', 'docs/reports/${ts.slice(0, 10)}/manifest.json',
              '${'a'.repeat(64)}', '{}')`;
 
   it.each([
@@ -333,7 +368,8 @@ describe.runIf(engines.includes('postgres'))('the per-day rollup under concurren
       // b's trigger waits for a's lock on the day
       for (let waited = 0; ; waited += 20) {
         const w = await a.query(`SELECT wait_event FROM pg_stat_activity WHERE pid = $1`, [bPid]);
-        if (w.rows[0]?.wait_event === 'advisory') break;
+        // the day's lock, or a row of the organisation's histogram the first writer holds
+        if (w.rows[0]?.wait_event === 'advisory' || w.rows[0]?.wait_event === 'transactionid') break;
         if (waited > 5000) throw new Error(`b is not waiting on the day's lock: ${JSON.stringify(w.rows)}`);
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -420,9 +456,9 @@ describe.each(engines)('KPI percentiles from bucket counts on %s', (engine) => {
     const db = await openDatabase({ ...target.options, role: 'owner' });
     try {
       await db.query(
-        `INSERT INTO public.slsa_runs (tag, run_id, sha, artifact_url, actor, "timestamp", status, metrics,
+        `INSERT INTO public.slsa_runs (repository, tag, run_id, sha, artifact_url, actor, "timestamp", status, metrics,
            lock_wait_s, artifact_upload_latency_s, manifest_path, manifest_hash, ingested_at, first_ingested_at, entry)
-         SELECT x.e->>'tag', (x.e->>'run_id')::bigint, x.e->>'sha', x.e->>'artifact_url', 'bot',
+         SELECT CASE WHEN (x.e->>'run_id')::integer % 4 = 0 THEN 'acme/b' ELSE 'acme/a' END, x.e->>'tag', (x.e->>'run_id')::bigint, x.e->>'sha', x.e->>'artifact_url', 'bot',
                 (x.e->>'timestamp')::timestamptz, 'success', x.e->'metrics', x.lock, x.upload,
                 'docs/reports/x/manifest.json', 'h', x.ingested, x.ingested, x.e
            FROM jsonb_to_recordset($1::jsonb) AS x(e jsonb, ingested timestamptz, lock double precision, upload double precision)`,
@@ -447,19 +483,24 @@ describe.each(engines)('KPI percentiles from bucket counts on %s', (engine) => {
         { since: '2025-11-19T00:00:00.000Z', until: '2025-11-20T00:00:00.000Z' },
         { since: '2025-11-22T05:00:00.000Z', until: '2025-11-22T06:00:00.000Z' },
       ]) {
-        const fromSql = await db.transaction((tx) => queryKpiAggregates(tx, window));
-        const reference = aggregateRuns(runs, window);
-        expect({
-          window,
-          lock: fromSql.lock_wait_s,
-          upload: fromSql.artifact_upload_latency_s,
-          lag: fromSql.manifest_to_db_lag_s,
-        }).toEqual({
-          window,
-          lock: reference.lock_wait_s,
-          upload: reference.artifact_upload_latency_s,
-          lag: reference.manifest_to_db_lag_s,
-        });
+        // the organisation (its own histogram) and one repository (its per-day histograms)
+        for (const scope of [undefined, { repositories: ['acme/b'] }]) {
+          const fromSql = await db.transaction((tx) => queryKpiAggregates(tx, window, scope));
+          const reference = aggregateRuns(runs, window, scope === undefined ? {} : { scope });
+          expect({
+            window,
+            scope,
+            lock: fromSql.lock_wait_s,
+            upload: fromSql.artifact_upload_latency_s,
+            lag: fromSql.manifest_to_db_lag_s,
+          }).toEqual({
+            window,
+            scope,
+            lock: reference.lock_wait_s,
+            upload: reference.artifact_upload_latency_s,
+            lag: reference.manifest_to_db_lag_s,
+          });
+        }
       }
     } finally {
       await db.close();
@@ -488,7 +529,7 @@ describe.each(engines)('upgrading a database with runs to the KPI rollup on %s',
     await migrateDatabase({ ...target.options, migrationsDir: before });
     const db = await openDatabase({ ...target.options, role: 'owner' });
     try {
-      await write(db, false);
+      await write(db, false, true);
       await db.close();
       const result = await migrateDatabase(target.options);
       expect(result.migrations.filter((m) => m.state === 'applied').map((m) => m.version)).toContain(
@@ -503,6 +544,64 @@ describe.each(engines)('upgrading a database with runs to the KPI rollup on %s',
       }
     } finally {
       await db.close().catch(() => undefined);
+    }
+  });
+});
+
+// A database made by the migrations before the repository dimension, holding runs, their audit rows,
+// an ingest and its watermark: the upgrade names every run after the ledger that wrote it and keeps
+// every report exact.
+describe.each(engines)('upgrading a database with runs to repositories on %s', (engine) => {
+  let target: EngineTarget;
+  let before: string;
+  beforeAll(async () => {
+    target = await createEngineTarget(engine, 'repoupg');
+    before = await mkdtemp(join(tmpdir(), 'slsa-migrations-'));
+    for (const name of await readdir(defaultMigrationsDir)) {
+      if (name < '20261202170000') await copyFile(join(defaultMigrationsDir, name), join(before, name));
+    }
+  });
+  afterAll(async () => {
+    await target?.cleanup();
+    await rm(before, { recursive: true, force: true });
+  });
+
+  it('gives existing runs the name the watermark holds and keeps the reports exact', async () => {
+    await migrateDatabase({ ...target.options, migrationsDir: before });
+    const db = await openDatabase({ ...target.options, role: 'owner' });
+    try {
+      await write(db, false, true);
+      const id = '00000000-0000-4000-8000-000000000001';
+      await db.query(
+        `INSERT INTO public.ingest_runs (id, status, ledger, to_commit) VALUES ($1, 'succeeded', 'acme/legacy', $2)`,
+        [id, 'c'.repeat(40)],
+      );
+      await db.query(
+        `INSERT INTO public.ingest_watermark (ledger, git_commit, ingest_id) VALUES ('acme/legacy', $1, $2)`,
+        ['c'.repeat(40), id],
+      );
+      await db.query(
+        `INSERT INTO public.provenance_audit_log (tag, run_id, action, ingest_id, metadata)
+         SELECT tag, run_id, 'insert', $1, '{}'::jsonb FROM public.slsa_runs`,
+        [id],
+      );
+    } finally {
+      await db.close();
+    }
+    const result = await migrateDatabase(target.options);
+    expect(result.migrations.filter((m) => m.state === 'applied').map((m) => m.version)).toEqual([
+      '20261202170000',
+    ]);
+    const after = await openDatabase({ ...target.options, role: 'owner' });
+    try {
+      const names = await after.query('SELECT DISTINCT repository FROM public.slsa_runs');
+      expect(names.rows).toEqual([{ repository: 'acme/legacy' }]);
+      const audit = await after.query('SELECT DISTINCT repository FROM public.provenance_audit_log');
+      expect(audit.rows).toEqual([{ repository: 'acme/legacy' }]);
+      await expectReportsEqualReference(after);
+      await expectDailyEqualsReference(after);
+    } finally {
+      await after.close();
     }
   });
 });

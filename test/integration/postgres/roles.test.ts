@@ -29,6 +29,8 @@ const tables = [
   'slsa_kpi_day_manifests',
   'slsa_kpi_day_flags',
   'slsa_kpi_day_buckets',
+  'slsa_kpi_org_buckets',
+  'ingest_entry_failures',
 ];
 const views = [
   'provenance_runs',
@@ -41,6 +43,9 @@ const views = [
   'provenance_kpi_day_manifests',
   'provenance_kpi_day_flags',
   'provenance_kpi_day_buckets',
+  'provenance_kpi_org_buckets',
+  'provenance_ingest_failures',
+  'provenance_repositories',
 ];
 
 describe.runIf(runPg)('roles on PostgreSQL', () => {
@@ -100,6 +105,8 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
         slsa_kpi_day_manifests: 'manifest_hash',
         slsa_kpi_day_flags: 'runs',
         slsa_kpi_day_buckets: 'runs',
+        slsa_kpi_org_buckets: 'runs',
+        ingest_entry_failures: 'reason',
       }[table] ?? 'actor';
     const sql =
       op === 'UPDATE'
@@ -132,8 +139,8 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
     '%s cannot rebuild the KPI rollup directly',
     async (role) => {
       const { rows } = await client.query(
-        `SELECT has_function_privilege($1, 'public.slsa_kpi_refresh_days(date[])', 'EXECUTE') AS refresh,
-                has_function_privilege($1, 'public.slsa_runs_refresh_kpi_days()', 'EXECUTE') AS trigger`,
+        `SELECT has_function_privilege($1, 'public.slsa_kpi_refresh(text[], date[])', 'EXECUTE') AS refresh,
+                has_function_privilege($1, 'public.slsa_runs_refresh_kpi()', 'EXECUTE') AS trigger`,
         [role],
       );
       expect(rows[0]).toEqual({ refresh: false, trigger: false });
@@ -171,7 +178,7 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
           entries: [
             {
               manifest_path: 'docs/reports/2025-11-24/manifest.json',
-              manifest_hash: 'h',
+              manifest_hash: 'a'.repeat(64),
               git_commit: null,
               entry: {
                 run_id: 1,
@@ -215,6 +222,148 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
       [role],
     );
     expect(fn.rows[0].ok).toBe(false);
+  });
+
+  // Issue 14: whoever holds the ingest role (or SLSA_MANIFEST_SERVICE_KEY) cannot store what `record`
+  // would refuse, nor pin the watermark to a commit it did not read.
+  describe('the ingest key cannot write what the schema refuses', () => {
+    const id = '00000000-0000-4000-8000-0000000000aa';
+    const commit = 'b'.repeat(40);
+    const call = async (batch: unknown): Promise<Record<string, unknown>> => {
+      await client.query('SET ROLE slsa_manifest_ingest');
+      try {
+        const { rows } = await client.query('SELECT public.slsa_ingest_batch($1::jsonb) AS r', [
+          JSON.stringify(batch),
+        ]);
+        return rows[0].r as Record<string, unknown>;
+      } finally {
+        await client.query('RESET ROLE');
+      }
+    };
+    const good = {
+      run_id: 7,
+      tag: 'v7.0.0',
+      sha: '7'.repeat(40),
+      artifact_url: 'https://example.com/v7.tgz',
+      actor: 'release-bot',
+      timestamp: '2025-11-24T07:00:00Z',
+      status: 'success',
+    };
+    const item = (entry: unknown, extra: Record<string, unknown> = {}) => ({
+      entry,
+      manifest_path: 'docs/reports/2025-11-24/manifest.json',
+      manifest_hash: 'c'.repeat(64),
+      git_commit: commit,
+      ...extra,
+    });
+
+    it.each([
+      ['a javascript: url', { ...good, artifact_url: 'javascript:alert(1)' }, 'artifact_url'],
+      ['an http url', { ...good, release_url: 'http://example.com/r' }, 'release_url'],
+      ['credentials in a url', { ...good, artifact_url: 'https://u:p@example.com/a' }, 'credentials'],
+      ['sha "x"', { ...good, sha: 'x' }, 'sha'],
+      ['an upper-case sha', { ...good, sha: 'A'.repeat(40) }, 'sha'],
+      ['an unknown status', { ...good, status: 'passed' }, 'status'],
+      ['an unknown field', { ...good, validated: true }, 'unknown field'],
+      ['a string run id', { ...good, run_id: '7' }, 'run_id'],
+      ['a run id beyond 2^53 - 1', { ...good, run_id: 2 ** 53 }, 'run_id'],
+      [
+        'attempts beyond int4',
+        { ...good, metrics: { notify: { attempts: 3_000_000_000, delivered: 1 } } },
+        'attempts',
+      ],
+      ['a negative latency', { ...good, metrics: { lock_wait_s: -1 } }, 'lock_wait_s'],
+      [
+        'a latency above 1e9',
+        { ...good, metrics: { artifact_upload_latency_s: 2e9 } },
+        'artifact_upload_latency_s',
+      ],
+      ['a control character in the actor', { ...good, actor: 'a\u0007b' }, 'actor'],
+      ['a tag git refuses', { ...good, tag: 'v1..2' }, 'tag'],
+      ['February 30th', { ...good, timestamp: '2025-02-30T00:00:00Z' }, 'timestamp'],
+      ['a failure without a reason', { ...good, status: 'failure' }, 'failure_reason'],
+      [
+        'a provenance digest that is not sha256',
+        {
+          ...good,
+          provenance: {
+            digest: 'md5:x',
+            predicate_type: 'p',
+            builder_id: 'b',
+            subjects: [{ name: 'a', sha256: 'd'.repeat(64) }],
+          },
+        },
+        'provenance.digest',
+      ],
+    ])(
+      'refuses %s (recorded as failed), and lands the valid entry beside it',
+      async (_label, entry, field) => {
+        await call({
+          op: 'begin',
+          ingest_id: id,
+          repository: 'acme/attack',
+          engine: 'test',
+          to_commit: commit,
+        });
+        const reply = await call({ op: 'upsert', ingest_id: id, entries: [item(entry), item(good)] });
+        expect(reply.failed).toEqual([
+          expect.objectContaining({ index: 0, reason: expect.stringContaining(field) }),
+        ]);
+        const stored = await client.query(
+          "SELECT entry FROM public.slsa_runs WHERE repository = 'acme/attack' AND run_id = 7",
+        );
+        expect(stored.rows).toEqual([{ entry: good }]);
+      },
+    );
+
+    it('refuses an item whose commit is not the one the ingest declared', async () => {
+      await call({
+        op: 'begin',
+        ingest_id: id,
+        repository: 'acme/attack',
+        engine: 'test',
+        to_commit: commit,
+      });
+      const reply = await call({
+        op: 'upsert',
+        ingest_id: id,
+        entries: [item({ ...good, actor: 'mallory' }, { git_commit: 'e'.repeat(40) })],
+      });
+      expect(reply.failed).toEqual([
+        expect.objectContaining({ reason: expect.stringContaining('git_commit') }),
+      ]);
+    });
+
+    it('moves the watermark only to the commit the ingest declared', async () => {
+      const other = '00000000-0000-4000-8000-0000000000ab';
+      await call({
+        op: 'begin',
+        ingest_id: other,
+        repository: 'acme/pin',
+        engine: 'test',
+        to_commit: commit,
+      });
+      await client.query('SAVEPOINT w');
+      await client.query('SET ROLE slsa_manifest_ingest');
+      const refused = (await client
+        .query('SELECT public.slsa_ingest_batch($1::jsonb)', [
+          JSON.stringify({
+            op: 'finish',
+            ingest_id: other,
+            status: 'succeeded',
+            entries_failed: 0,
+            watermark: 'f'.repeat(40),
+          }),
+        ])
+        .catch((error: unknown) => error)) as { code?: string };
+      await client.query('ROLLBACK TO SAVEPOINT w');
+      await client.query('RESET ROLE');
+      expect(refused.code).toBe('22023');
+      const { rows } = await client.query(
+        "SELECT git_commit FROM public.ingest_watermark WHERE ledger = 'acme/pin'",
+      );
+      expect(rows).toEqual([{ git_commit: null }]);
+    });
   });
 
   it('the audit log is append-only even for its owner', async () => {

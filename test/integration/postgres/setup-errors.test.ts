@@ -1,6 +1,6 @@
 // Coded errors of a database that is not ready: not migrated, a broken migration, a locked
 // embedded database.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +16,39 @@ it('PostgreSQL is reachable in CI', async () => {
   await assertPostgresInCi();
 });
 
+it('kpi and serve with a --data-dir that holds no database: DB_NOT_FOUND, exit 3, nothing created', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slsa-nodb-'));
+  try {
+    const dataDir = join(dir, 'typo');
+    for (const args of [
+      ['kpi', '--data-dir', dataDir, '--json'],
+      ['serve', '--data-dir', dataDir, '--port', '0', '--json'],
+    ]) {
+      const run = await runCliCaptured(args, { env });
+      expect(run.code).toBe(3);
+      expect(run.json().error!.code).toBe('DB_NOT_FOUND');
+      expect(existsSync(dataDir)).toBe(false);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('an embedded database held by a running serve: DB_LOCKED says to let serve ingest', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slsa-locked-serve-'));
+  try {
+    const dataDir = join(dir, 'db');
+    writeFileSync(`${dataDir}.lock`, `${process.ppid}\nserve http://127.0.0.1:8080/\n`);
+    const run = await runCliCaptured(['ingest', '--data-dir', dataDir, '--repo', dir, '--json'], { env });
+    expect(run.code).toBe(5);
+    const error = run.json().error!;
+    expect(error.code).toBe('DB_LOCKED');
+    expect(error.message).toContain('--ingest-every');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 it('an embedded database locked by another live process: DB_LOCKED, exit 5', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'slsa-locked-'));
   try {
@@ -23,7 +56,7 @@ it('an embedded database locked by another live process: DB_LOCKED, exit 5', asy
     // the parent of this process is alive and is not us
     writeFileSync(`${dataDir}.lock`, `${process.ppid}\n`);
     await expect(openDatabase({ dataDir })).rejects.toThrowCode('DB_LOCKED');
-    const run = await runCliCaptured(['kpi', '--data-dir', dataDir, '--json'], { env });
+    const run = await runCliCaptured(['migrate', '--data-dir', dataDir, '--json'], { env });
     expect(run.code).toBe(5);
     expect(run.json().error!.code).toBe('DB_LOCKED');
   } finally {

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { parseLedgerSpecs, parseRepositoryName, repositoryFromRemoteUrl } from './repository.js';
+
+describe('repositoryFromRemoteUrl', () => {
+  it.each([
+    ['https://github.com/acme/widgets.git', 'acme/widgets', 'https://github.com/acme/widgets'],
+    ['https://github.com/acme/widgets', 'acme/widgets', 'https://github.com/acme/widgets'],
+    ['git@github.com:acme/widgets.git', 'acme/widgets', 'https://github.com/acme/widgets'],
+    [
+      'ssh://git@git.example.com:2222/acme/widgets.git',
+      'acme/widgets',
+      'https://git.example.com/acme/widgets',
+    ],
+    ['/srv/git/acme/widgets.git', 'acme/widgets', null],
+    ['file:///srv/git/acme/widgets.git', 'acme/widgets', null],
+  ])('%s -> %s', (url, repository, link) => {
+    expect(repositoryFromRemoteUrl(url)).toEqual({ repository, url: link });
+  });
+
+  it.each(['widgets.git', '/', 'https://github.com/', 'https://host/a/..', 'not a url://x'])(
+    'gives nothing for %s',
+    (url) => {
+      expect(repositoryFromRemoteUrl(url)).toBeUndefined();
+    },
+  );
+});
+
+describe('parseRepositoryName / parseLedgerSpecs', () => {
+  it('accepts owner/name and refuses anything else with a code', () => {
+    expect(parseRepositoryName(' acme/widgets ')).toBe('acme/widgets');
+    for (const bad of ['acme', 'acme/', 'a/b/c', '../x', 'acme/wid gets', 'acme/..']) {
+      expect(() => parseRepositoryName(bad)).toThrowCode('INGEST_REPOSITORY_INVALID');
+    }
+  });
+
+  it('reads OWNER/NAME and OWNER/NAME=DIR; several need their directories, once each', () => {
+    expect(parseLedgerSpecs(['acme/a'])).toEqual([{ repository: 'acme/a' }]);
+    expect(parseLedgerSpecs(['acme/a=../a', 'acme/b=/srv/b'])).toEqual([
+      { repository: 'acme/a', dir: '../a' },
+      { repository: 'acme/b', dir: '/srv/b' },
+    ]);
+    expect(() => parseLedgerSpecs(['acme/a', 'acme/b=../b'])).toThrowCode('USAGE_INVALID_FLAG');
+    expect(() => parseLedgerSpecs(['acme/a=x', 'ACME/a=y'])).toThrowCode('USAGE_INVALID_FLAG');
+    expect(() => parseLedgerSpecs(['acme/a='])).toThrowCode('USAGE_INVALID_FLAG');
+  });
+});

@@ -1,0 +1,117 @@
+// Which repository a ledger belongs to (issue 17): `owner/name`, from `--ledger` or from the URL of
+// the clone's remote. Pure: the app layer reads the remote's URL.
+import { SlsaLedgerError } from '../../errors.js';
+
+/** GitHub's rules, loosely: letters, digits, `_`, `.`, `-`; 1–100 characters each side. */
+const PART = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/** True for `owner/name` with sane parts (never `.` or `..`). */
+export function isRepositoryName(value: string): boolean {
+  const parts = value.split('/');
+  return parts.length === 2 && parts.every((p) => PART.test(p) && p !== '.' && p !== '..');
+}
+
+/**
+ * Checks `--ledger OWNER/NAME` (or a config value).
+ * @throws SlsaLedgerError `INGEST_REPOSITORY_INVALID`
+ */
+export function parseRepositoryName(value: string, source = '--ledger'): string {
+  const v = value.trim();
+  if (!isRepositoryName(v)) {
+    throw new SlsaLedgerError(
+      'INGEST_REPOSITORY_INVALID',
+      `${source} takes a repository as owner/name (letters, digits, '_', '.', '-'), got '${v.slice(0, 120)}'`,
+      { details: { value: v.slice(0, 200), source } },
+    );
+  }
+  return v;
+}
+
+export interface RemoteRepository {
+  readonly repository: string;
+  /** an https page of the repository, when the remote is on a web host; null for a local path */
+  readonly url: string | null;
+}
+
+/**
+ * `owner/name` from a git remote URL: `https://host/owner/name(.git)`, `git@host:owner/name.git`,
+ * `ssh://git@host/owner/name.git`, or a path whose last two parts are `owner/name(.git)`.
+ * Undefined when the URL gives none.
+ */
+export function repositoryFromRemoteUrl(remoteUrl: string): RemoteRepository | undefined {
+  const raw = remoteUrl.trim();
+  let host: string | undefined;
+  let path: string;
+  const scp = /^[A-Za-z0-9_.-]+@([A-Za-z0-9.-]+):(?!\/)(.*)$/.exec(raw);
+  if (scp !== null) {
+    host = scp[1];
+    path = scp[2] ?? '';
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      return undefined;
+    }
+    if (u.protocol !== 'file:') host = u.hostname;
+    path = decodeURIComponent(u.pathname);
+  } else {
+    path = raw;
+  }
+  const parts = path
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((p) => p !== '');
+  if (parts.length < 2) return undefined;
+  const name = (parts[parts.length - 1] ?? '').replace(/\.git$/, '');
+  const owner = parts[parts.length - 2] ?? '';
+  const repository = `${owner}/${name}`;
+  if (!isRepositoryName(repository)) return undefined;
+  const url = host !== undefined && host !== '' ? `https://${host}/${repository}` : null;
+  return { repository, url };
+}
+
+/** One `--ledger` value: `OWNER/NAME` (the `--repo` clone) or `OWNER/NAME=DIR`. */
+export interface LedgerSpec {
+  /** undefined: take it from the clone's remote */
+  readonly repository?: string;
+  /** the clone; undefined: `--repo` */
+  readonly dir?: string;
+}
+
+/**
+ * Parses the repeatable `--ledger` values.
+ * @throws SlsaLedgerError `INGEST_REPOSITORY_INVALID`; `USAGE_INVALID_FLAG` when several ledgers
+ *   leave out their directory or one repository is named twice
+ */
+export function parseLedgerSpecs(values: readonly string[]): LedgerSpec[] {
+  const specs = values.map((value): LedgerSpec => {
+    const eq = value.indexOf('=');
+    if (eq === -1) return { repository: parseRepositoryName(value) };
+    const dir = value.slice(eq + 1).trim();
+    if (dir === '') {
+      throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--ledger ${value}: the directory after '=' is empty`, {
+        details: { flag: 'ledger', value },
+      });
+    }
+    return { repository: parseRepositoryName(value.slice(0, eq)), dir };
+  });
+  if (specs.length > 1 && specs.some((s) => s.dir === undefined)) {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      'with several --ledger values, give each its clone: --ledger OWNER/NAME=DIR',
+      { details: { flag: 'ledger' } },
+    );
+  }
+  const seen = new Set<string>();
+  for (const s of specs) {
+    const key = (s.repository ?? '').toLowerCase();
+    if (seen.has(key)) {
+      throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--ledger names ${s.repository} twice`, {
+        details: { flag: 'ledger', repository: s.repository },
+      });
+    }
+    seen.add(key);
+  }
+  return specs;
+}
