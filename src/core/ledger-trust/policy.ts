@@ -126,10 +126,7 @@ const nameList = z.array(z.string().regex(NAME, 'must be a signer name')).max(10
 const documentSchema = z
   .strictObject({
     signers: z
-      .record(
-        z.string().regex(NAME, 'signer names are letters, digits, _, . and - (at most 64)'),
-        signerSchema,
-      )
+      .record(z.string().regex(NAME), signerSchema)
       .refine((r) => Object.keys(r).length <= 100, 'at most 100 signers'),
     record: nameList,
     update: nameList,
@@ -173,7 +170,11 @@ export function parseTrustPolicy(value: unknown, source: string): TrustPolicyDoc
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const path = ['trust', ...issue.path.map(String)].join('.');
-      return `${path}: ${issue.message.replace(/^Invalid input: /, '').toLowerCase()}`;
+      const message =
+        issue.code === 'invalid_key'
+          ? 'signer names are letters, digits, _, . and - (at most 64)'
+          : issue.message.replace(/^Invalid input: /, '').toLowerCase();
+      return `${path}: ${message}`;
     });
     throw policyError(source, problems);
   }

@@ -247,7 +247,8 @@ export function parseTransitionStatement(payload: Uint8Array, source: string): T
   const parsed = statementSchema.safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
-      (i) => `${i.path.map(String).join('.') || 'statement'}: ${i.message}`,
+      (i) =>
+        `${i.path.map(String).join('.') || 'statement'}: ${i.message.replace(/^Invalid input: /, '').toLowerCase()}`,
     );
     throw invalid(`not a ledger transition statement: ${problems[0]!}`, problems, source);
   }
