@@ -495,6 +495,22 @@ describe('auditLedgerTrust, more cases', () => {
     expect(l.audit(policy, material, { history: false }).findings).toEqual([]);
   });
 
+  it('checks only the commits after a witness (incremental), from the witnessed state', async () => {
+    const l = await healthyLedger();
+    const witness = l.witness();
+    const seen = l.history.length;
+    await l.write(release({ run_id: 103, timestamp: '2025-11-24T13:00:00Z' }), provenanceKey.signer);
+    const incremental = (history: typeof l.history) =>
+      auditLedgerTrust({ days: l.days(), history, witness, policy, material, location: l.location });
+    expect(incremental(l.history.slice(seen)).findings).toEqual([]);
+    const c = l.commit({ [DAY]: rewriteEntry(l, 101, (e) => ({ ...e, actor: 'mallory' })) });
+    const result = incremental(l.history.slice(seen));
+    expect(result.findings.map((f) => [f.code, f.commit ?? 'head'])).toEqual([
+      ['CHECK_ENTRY_UNSIGNED', c],
+      ['CHECK_ENTRY_UNSIGNED', 'head'],
+    ]);
+  });
+
   it('tolerates history before signing started, but reports its entries as unsigned', async () => {
     const l = new SignedLedger();
     await l.write(release({ run_id: 90, timestamp: '2025-11-24T09:00:00Z' }), provenanceKey.signer, {

@@ -87,7 +87,10 @@ export interface TrustAuditInput {
   readonly material: TrustMaterial;
   /** this ledger: statements signed for another repository or branch are not accepted here */
   readonly location?: { readonly repository: string; readonly branch: string };
-  /** every commit that changed a day file or a log, oldest first (first-parent) */
+  /**
+   * every commit that changed a day file or a log, oldest first (first-parent); with a witness, the
+   * commits after the witnessed one (an incremental check), else the whole history
+   */
   readonly history?: readonly TrustCommit[];
   readonly witness?: TrustWitness;
 }
@@ -484,9 +487,33 @@ class Audit {
     // digest its transitions log claims last for each key. Checks start at the first commit that
     // writes a transitions log: before it the ledger was not signed (the head pass reports those
     // entries as unsigned unless they were signed since).
+    // History may start after a witnessed head (an incremental check): a day seen for the first time
+    // starts from the `before` texts of its first change, and its claims from the witnessed log.
     const entries = new Map<string, Map<string, string> | undefined>();
     const claimed = new Map<string, Map<string, string[]>>();
-    let signing = false;
+    const claimsOf = (
+      text: string,
+      path: string,
+      into = new Map<string, string[]>(),
+    ): Map<string, string[]> => {
+      for (const l of parseLedgerLog(text, path).lines) {
+        const st = this.claimed(l.text, l.bundle, `${path} line ${l.line}`);
+        if (st === undefined) continue;
+        const k = keyOf(st.predicate.entry.tag, st.predicate.entry.run_id);
+        into.set(k, [...(into.get(k) ?? []), st.subject[0].digest.sha256]);
+      }
+      return into;
+    };
+    for (const log of this.input.witness?.logs ?? []) {
+      const day = dayPathOfLog(log.path);
+      if (day !== undefined && log.path.endsWith(`/${TRANSITIONS_FILE}`))
+        claimed.set(day, claimsOf(log.text, log.path));
+    }
+    const digests = (text: string | undefined, path: string): Map<string, string> | undefined => {
+      const parsed = parseEntries(text, path);
+      return parsed === undefined ? undefined : new Map([...parsed].map(([k, e]) => [k, entryDigest(e)]));
+    };
+    let signing = (this.input.witness?.logs ?? []).some((l) => l.path.endsWith(`/${TRANSITIONS_FILE}`));
     for (const c of history) {
       const touched = new Map<
         string,
@@ -517,26 +544,20 @@ class Audit {
       }
       for (const [dayPath, t] of touched) {
         if (t.transitions !== undefined) {
-          // appended lines update the claims; after a rewrite, the claims are read afresh
+          // appended lines update the claims; after a rewrite (or first seen), they are read afresh
           const { change, appended } = t.transitions;
-          const map =
-            appended === undefined
-              ? new Map<string, string[]>()
-              : (claimed.get(dayPath) ?? new Map<string, string[]>());
-          for (const l of parseLedgerLog(appended ?? change.after ?? '', change.path).lines) {
-            const st = this.claimed(l.text, l.bundle, `${change.path} line ${l.line}`);
-            if (st === undefined) continue;
-            const k = keyOf(st.predicate.entry.tag, st.predicate.entry.run_id);
-            map.set(k, [...(map.get(k) ?? []), st.subject[0].digest.sha256]);
-          }
-          claimed.set(dayPath, map);
+          const known = claimed.get(dayPath);
+          claimed.set(
+            dayPath,
+            appended !== undefined && known !== undefined && change.before !== undefined
+              ? claimsOf(appended, change.path, known)
+              : claimsOf(change.after ?? '', change.path),
+          );
         }
-        const before = entries.has(dayPath) ? entries.get(dayPath) : new Map<string, string>();
+        const before = entries.has(dayPath) ? entries.get(dayPath) : digests(t.day?.before, dayPath);
         let after = before;
         if (t.day !== undefined) {
-          const parsed = parseEntries(t.day.after, dayPath);
-          after =
-            parsed === undefined ? undefined : new Map([...parsed].map(([k, e]) => [k, entryDigest(e)]));
+          after = digests(t.day.after, dayPath);
           entries.set(dayPath, after);
         }
         if (!signing || t.day === undefined) continue;
