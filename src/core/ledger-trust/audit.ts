@@ -4,10 +4,10 @@
 // entry's current bytes are its latest signed state, that each entry's signed states form one
 // unbroken hash chain from its record, that every signer was allowed for its kind of change, and
 // that history only grew. Pure: the engine and `check` read git, this decides.
-import { parseJson } from '../input/strict-json.js';
 import { entryProblems, type LedgerEntry } from '../ledger/entry.js';
 import type { SignerIdentity } from '../verify/types.js';
 import { verifyStoredBundle, type TrustMaterial } from './bundle-verify.js';
+import { parseCanonicalJson } from './canonical-json.js';
 import { checkTransitionChange } from './change-rules.js';
 import { decideSigner, describeSigner, type ResolvedTrustPolicy } from './policy.js';
 import {
@@ -143,7 +143,7 @@ function parseEntries(text: string | undefined, path: string): Map<string, Ledge
   if (text === undefined) return new Map();
   let value: unknown;
   try {
-    value = parseJson(text, 'dayFile', `day file ${path}`);
+    value = parseCanonicalJson(text, 'dayFile', `day file ${path}`);
   } catch {
     return undefined;
   }

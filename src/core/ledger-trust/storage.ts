@@ -6,7 +6,7 @@
 // A log only ever grows by whole lines at its end; a writer appends exactly the lines of its commit.
 import { SlsaLedgerError } from '../../errors.js';
 import { otherLimits } from '../input/limits.js';
-import { parseJson } from '../input/strict-json.js';
+import { parseCanonicalJson } from './canonical-json.js';
 
 export const TRANSITIONS_FILE = 'transitions.jsonl';
 export const VSA_FILE = 'vsa.jsonl';
@@ -115,7 +115,7 @@ export function parseLedgerLog(text: string, path: string): ParsedLog {
       lines.push({
         line: n,
         text: lineText,
-        bundle: parseJson(lineText, 'transitionLine', `${path} line ${n}`),
+        bundle: parseCanonicalJson(lineText, 'transitionLine', `${path} line ${n}`),
       });
     } catch (error) {
       problems.push({ line: n, message: (error as Error).message });

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SlsaLedgerError } from '../../errors.js';
-import { parseJson } from '../input/strict-json.js';
+import { parseCanonicalJson } from './canonical-json.js';
 import {
   canonicalEntry,
   checkPlainText,
@@ -243,7 +243,7 @@ function statementProblems(statement: TransitionStatement, previous?: LedgerEntr
  * @throws SlsaLedgerError `TRUST_TRANSITION_INVALID`, or the INPUT_* codes of strict JSON
  */
 export function parseTransitionStatement(payload: Uint8Array, source: string): TransitionStatement {
-  const value = parseJson(payload, 'signed', `transition statement ${source}`);
+  const value = parseCanonicalJson(payload, 'signed', `transition statement ${source}`);
   const parsed = statementSchema.safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
