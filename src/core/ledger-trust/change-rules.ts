@@ -4,7 +4,7 @@
 // touch nothing else. Without the second part the trust policy's "who may give verdicts" would
 // mean nothing: a record or an update could carry a `validation` block of its own.
 import { ConflictError } from '../../errors.js';
-import type { EntryMetrics, LedgerEntry } from '../ledger/entry.js';
+import type { LedgerEntry } from '../ledger/entry.js';
 import { applyMergeRule } from '../ledger/merge.js';
 import { canonicalEntryText, type TransitionKind } from './transition.js';
 
@@ -60,12 +60,10 @@ export function checkMergeRule(previous: LedgerEntry, next: LedgerEntry): Change
 }
 
 function withoutVerdictFields(entry: LedgerEntry): LedgerEntry {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { validation: _v, governance_flag: _f, governance_history: _h, metrics, ...rest } = entry;
   if (metrics === undefined) return rest;
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { lock_wait_s: _l, ...otherMetrics } = metrics;
-  return Object.keys(otherMetrics).length === 0 ? rest : { ...rest, metrics: otherMetrics as EntryMetrics };
+  return Object.keys(otherMetrics).length === 0 ? rest : { ...rest, metrics: otherMetrics };
 }
 
 /**
@@ -94,7 +92,7 @@ export function checkTransitionChange(
     if (setsVerdictFlag) {
       return {
         rule: 'kind-exceeded',
-        message: `a${kind === 'update' ? 'n' : ''} ${kind} may not set governance_flag ${next.governance_flag!}: only a verdict may`,
+        message: `a${kind === 'update' ? 'n' : ''} ${kind} may not set governance_flag ${next.governance_flag}: only a verdict may`,
       };
     }
     return undefined;

@@ -44,7 +44,7 @@ async function codeOf(p: Promise<unknown>): Promise<{ code: string | undefined; 
   } catch (error) {
     return {
       code: isSlsaLedgerError(error) ? error.code : undefined,
-      text: `${(error as Error).message} ${JSON.stringify((error as { details?: unknown }).details ?? {})} ${String((error as Error).cause ?? '')}`,
+      text: `${(error as Error).message} ${JSON.stringify((error as { details?: unknown }).details ?? {})} ${JSON.stringify(String((error as { cause?: { message?: string } }).cause?.message ?? ''))}`,
     };
   }
   return { code: undefined, text: '' };
