@@ -443,6 +443,18 @@ const attacks: readonly Attack[] = [
     },
   },
   {
+    name: 'a passing verdict bound to a vsa that says FAILED',
+    expected: ['CHECK_SIGNATURE_INVALID'],
+    status: { run_id: 102, status: 'invalid' },
+    run: async (l) => {
+      const judged = buildVerdictEntry(l.entry('v1.2.3', 102)!, {
+        passed: true,
+        validatedAt: '2025-11-24T12:40:00Z',
+      });
+      await l.write(judged, validateKey.signer, { writer: 'validate', vsa: makeVsa(judged, 'FAILED') });
+    },
+  },
+  {
     name: 'a vsa signed by the provenance workflow',
     expected: ['CHECK_SIGNATURE_INVALID', 'CHECK_SIGNER_UNTRUSTED'],
     run: async (l) => {

@@ -168,6 +168,19 @@ export function readDayEntries(text: string | undefined, path: string): LedgerEn
   return map === undefined ? undefined : [...map.values()];
 }
 
+/** The `verificationResult` of a VSA payload (SLSA VSA v1), or undefined. */
+function vsaResult(payload: Uint8Array): string | undefined {
+  try {
+    const st = parseCanonicalJson(payload, 'signed', 'vsa') as {
+      predicate?: { verificationResult?: unknown };
+    } | null;
+    const r = st?.predicate?.verificationResult;
+    return typeof r === 'string' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -289,8 +302,9 @@ class Audit {
   }
 
   /** VSAs: each line verifies and is signed by a verdict signer; returns the payload digests that did. */
-  private verifyVsas(day: TrustDay): Set<string> {
-    const good = new Set<string>();
+  private verifyVsas(day: TrustDay): Map<string, string | undefined> {
+    // payload digest -> the VSA's verificationResult (undefined when it has none)
+    const good = new Map<string, string | undefined>();
     if (day.vsa === undefined) return good;
     const path = vsaPathFor(day.path);
     const parsed = parseLedgerLog(day.vsa, path);
@@ -325,7 +339,7 @@ class Audit {
         });
         continue;
       }
-      good.add(sha256Hex(result.payload));
+      good.set(sha256Hex(result.payload), vsaResult(result.payload));
     }
     return good;
   }
@@ -428,7 +442,7 @@ class Audit {
   private checkChain(
     links: readonly Link[],
     path: string,
-    vsas: ReadonlySet<string>,
+    vsas: ReadonlyMap<string, string | undefined>,
     haveVsaLog: boolean,
   ): Chain {
     const accepted: Link[] = [];
@@ -468,13 +482,22 @@ class Audit {
         });
         ok = false;
       }
-      if (p.vsa !== undefined && link.status === 'ok' && !vsas.has(p.vsa.sha256)) {
-        this.add({
-          code: 'CHECK_SIGNATURE_INVALID',
-          ...id,
-          message: `the verdict of ${name} (line ${link.line}) names vsa ${p.vsa.sha256.slice(0, 12)}…, which ${haveVsaLog ? 'is not a verified vsa of' : 'is not stored in'} ${vsaPathFor(p.ledger.path)}`,
-        });
-        ok = false;
+      if (p.vsa !== undefined && link.status === 'ok') {
+        const expected = p.state.validation?.status === 'passed' ? 'PASSED' : 'FAILED';
+        const result = vsas.get(p.vsa.sha256);
+        const problem = !vsas.has(p.vsa.sha256)
+          ? `names vsa ${p.vsa.sha256.slice(0, 12)}…, which ${haveVsaLog ? 'is not a verified vsa of' : 'is not stored in'} ${vsaPathFor(p.ledger.path)}`
+          : result !== expected
+            ? `says ${p.state.validation?.status ?? 'nothing'}, but its vsa says verificationResult ${result ?? 'nothing'}`
+            : undefined;
+        if (problem !== undefined) {
+          this.add({
+            code: 'CHECK_SIGNATURE_INVALID',
+            ...id,
+            message: `the verdict of ${name} (line ${link.line}) ${problem}`,
+          });
+          ok = false;
+        }
       }
     }
     return { accepted, excluded, ok };
