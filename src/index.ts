@@ -310,8 +310,10 @@ export {
 export { decideQueuedTransition, type QueueDecision } from './core/ledger-trust/queue-gate.js';
 export { verifyEntrySignatures, type SignatureStatus } from './core/ledger-trust/signature-status.js';
 export {
+  signChange,
   signTransition,
   signVsa,
+  writerFromEnvironment,
   decideSigningMode,
   transitionKindFor,
   type BundleSigner,

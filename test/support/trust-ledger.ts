@@ -17,12 +17,7 @@ import {
   type ResolvedTrustPolicy,
   type TrustPolicyDocument,
 } from '../../src/core/ledger-trust/policy.js';
-import {
-  signTransition,
-  signVsa,
-  transitionKindFor,
-  type BundleSigner,
-} from '../../src/core/ledger-trust/sign.js';
+import { signTransition, signVsa, signChange, type BundleSigner } from '../../src/core/ledger-trust/sign.js';
 import {
   appendLogLines,
   dayPathOfLog,
@@ -166,29 +161,51 @@ export class SignedLedger {
       const commit = this.commit({ [file.path]: file.text });
       return { commit, path: file.path, entry: result.entry, outcome: result.outcome };
     }
-    const kind = options.kind ?? transitionKindFor(result.outcome, options.writer ?? 'record')!;
-    const changes: Record<string, string> = { [file.path]: file.text };
-    let vsaSha256: string | undefined;
-    if (options.vsa !== undefined) {
-      const signedVsa = await signVsa(options.vsa, options.vsaSigner ?? signer);
-      vsaSha256 = signedVsa.payloadSha256;
-      changes[vsaPathFor(file.path)] = appendLogLines(this.files.get(vsaPathFor(file.path)), [
-        signedVsa.line,
-      ]);
+    const context = {
+      actor: 'ledger-bot',
+      run_id: 9000 + this.n,
+      run_attempt: 1,
+      workflow_ref: 'acme/app/.github/workflows/provenance.yml@refs/heads/main',
+    };
+    const time = options.time ?? new Date(Date.UTC(2025, 10, 24, 12, 0, this.n));
+    const vsa =
+      options.vsa === undefined ? undefined : await signVsa(options.vsa, options.vsaSigner ?? signer);
+    if (options.kind === undefined) {
+      // what the engine will do: signChange over the merge result
+      const signed = (await signChange({
+        merge: result,
+        writer: options.writer ?? 'record',
+        context,
+        time,
+        ledger: options.location ?? this.location,
+        signer,
+        log: this.files.get(transitionsPathFor(file.path)),
+        ...(vsa === undefined ? {} : { vsa, vsaLog: this.files.get(vsaPathFor(file.path)) }),
+      }))!;
+      const commit = this.commit({ [file.path]: file.text, ...signed.files });
+      return {
+        commit,
+        kind: signed.kind,
+        path: file.path,
+        line: signed.line,
+        entry: result.entry,
+        bundle: signed.bundle,
+        outcome: result.outcome,
+      };
     }
+    // attacks: sign as another kind than the merge made
+    const kind = options.kind;
+    const changes: Record<string, string> = { [file.path]: file.text };
+    if (vsa !== undefined)
+      changes[vsaPathFor(file.path)] = appendLogLines(this.files.get(vsaPathFor(file.path)), [vsa.line]);
     const statement = buildTransitionStatement({
       kind,
       previous: result.previous ?? null,
       state: result.entry,
-      writer: {
-        actor: 'ledger-bot',
-        run_id: 9000 + this.n,
-        run_attempt: 1,
-        workflow_ref: 'acme/app/.github/workflows/provenance.yml@refs/heads/main',
-      },
-      time: options.time ?? new Date(Date.UTC(2025, 10, 24, 12, 0, this.n)),
+      writer: context,
+      time,
       ledger: { ...(options.location ?? this.location), path: file.path },
-      ...(vsaSha256 === undefined ? {} : { vsaSha256 }),
+      ...(vsa === undefined ? {} : { vsaSha256: vsa.payloadSha256 }),
     });
     const signed = await signTransition(statement, signer);
     const tpath = transitionsPathFor(file.path);

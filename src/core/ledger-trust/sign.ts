@@ -3,11 +3,17 @@
 // Sigstore bundle, and the bundle becomes one line of the day's log. Also: which signing mode a
 // writer uses, decided from its flags and environment.
 import { SlsaLedgerError, UsageError } from '../../errors.js';
-import type { MergeOutcome } from '../ledger/merge.js';
+import type { MergeOutcome, MergeResult } from '../ledger/merge.js';
 import type { InTotoStatement } from '../verify/types.js';
 import { IN_TOTO_PAYLOAD_TYPE } from '../provenance/dsse.js';
-import { serializeLogLine } from './storage.js';
-import { serializeTransitionStatement, type TransitionKind, type TransitionStatement } from './transition.js';
+import { appendLogLines, serializeLogLine, transitionsPathFor, vsaPathFor } from './storage.js';
+import {
+  buildTransitionStatement,
+  serializeTransitionStatement,
+  type TransitionKind,
+  type TransitionStatement,
+  type TransitionWriter,
+} from './transition.js';
 import { createHash } from 'node:crypto';
 
 /** The SLSA Verification Summary Attestation predicate type. */
@@ -158,4 +164,76 @@ export function decideSigningMode(
     'every change to the ledger is signed: pass --sign-key FILE (make one with slsa-ledger keygen), --sign sigstore, or --no-sign to opt out',
     { details: { flags: ['sign', 'sign-key', 'no-sign'] } },
   );
+}
+
+/** The writer of a change, from the GitHub Actions environment (null fields elsewhere). */
+export function writerFromEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  fallbackActor: string,
+): TransitionWriter {
+  const int = (v: string | undefined): number | null => {
+    if (v === undefined || !/^[1-9]\d{0,15}$/.test(v)) return null;
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : null;
+  };
+  const actor = env.GITHUB_ACTOR !== undefined && env.GITHUB_ACTOR !== '' ? env.GITHUB_ACTOR : fallbackActor;
+  const ref = env.GITHUB_WORKFLOW_REF;
+  return {
+    actor,
+    run_id: int(env.GITHUB_RUN_ID),
+    run_attempt: int(env.GITHUB_RUN_ATTEMPT),
+    workflow_ref: ref !== undefined && ref !== '' ? ref : null,
+  };
+}
+
+export interface SignChangeOptions {
+  /** what the merge rule did (`applyMergeRule`'s result: outcome, path, entry, previous) */
+  readonly merge: Pick<MergeResult, 'outcome' | 'path' | 'entry' | 'previous'>;
+  /** `record` and `flush` write records and updates; `validate --record` writes verdicts */
+  readonly writer: 'record' | 'validate';
+  readonly context: TransitionWriter;
+  readonly time: Date;
+  readonly ledger: { readonly repository: string; readonly branch: string };
+  readonly signer: BundleSigner;
+  /** the day's `transitions.jsonl` at the head the change is built on (undefined: none yet) */
+  readonly log: string | undefined;
+  /** verdicts: the signed VSA (from `signVsa`) to bind */
+  readonly vsa?: SignedDocument;
+  /** the day's `vsa.jsonl` at that head */
+  readonly vsaLog?: string | undefined;
+}
+
+export interface SignedChange {
+  readonly kind: TransitionKind;
+  readonly statement: TransitionStatement;
+  readonly line: string;
+  readonly bundle: unknown;
+  /** the files to write in the same commit as the day file: the logs with their new lines */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/**
+ * Signs the change a merge made, for the engine: the transition statement, its bundle, and the day's
+ * logs with the new lines appended (the transition, and the VSA for a verdict). Undefined when the
+ * merge changed nothing (`unchanged`, `stale`): nothing is signed and nothing written.
+ */
+export async function signChange(options: SignChangeOptions): Promise<SignedChange | undefined> {
+  const kind = transitionKindFor(options.merge.outcome, options.writer);
+  if (kind === undefined) return undefined;
+  const statement = buildTransitionStatement({
+    kind,
+    previous: options.merge.previous ?? null,
+    state: options.merge.entry,
+    writer: options.context,
+    time: options.time,
+    ledger: { ...options.ledger, path: options.merge.path },
+    ...(options.vsa === undefined ? {} : { vsaSha256: options.vsa.payloadSha256 }),
+  });
+  const signed = await signTransition(statement, options.signer);
+  const files: Record<string, string> = {
+    [transitionsPathFor(options.merge.path)]: appendLogLines(options.log, [signed.line]),
+  };
+  if (options.vsa !== undefined)
+    files[vsaPathFor(options.merge.path)] = appendLogLines(options.vsaLog, [options.vsa.line]);
+  return { kind, statement, line: signed.line, bundle: signed.bundle, files };
 }
