@@ -4,6 +4,7 @@ import { runAttestBench } from './attest.js';
 import { runDatabaseBench } from './database.js';
 import { runIntegrationsBench } from './integrations.js';
 import { runLedgerBench } from './ledger.js';
+import { runLedgerTrustBench } from './ledger-trust.js';
 
 // Each suite: { name, run({ log }) -> [{ metric, value, unit, goal?, met? }] }. Areas append theirs.
 export const suites = [];
@@ -29,3 +30,7 @@ suites.push({ name: 'integrations', run: runIntegrationsBench });
 // Ledger: merge into a 10,000-entry day file vs jq (reduce + sort_by + pretty print, byte-compared),
 // the full record vs jq + git, median record + push (BENCH_SCALE=small: 1,000 entries).
 suites.push({ name: 'ledger', run: runLedgerBench });
+
+// Ledger trust: the pure audit of 10,000 signed transitions (key mode ed25519 and P-256) vs a raw
+// crypto.verify loop, and keyless transitions vs `verify` batch (BENCH_SCALE=small: 1,000 / 40).
+suites.push({ name: 'ledger-trust', run: runLedgerTrustBench });

@@ -4,6 +4,7 @@ import { dashboardCodes } from './error-codes/dashboard.js';
 import { dbCodes } from './error-codes/db.js';
 import { integrationCodes } from './error-codes/integrations.js';
 import { ledgerCodes } from './error-codes/ledger.js';
+import { ledgerTrustCodes } from './error-codes/ledger-trust.js';
 import { verifyCodes } from './error-codes/verify.js';
 import { workflowCodes } from './error-codes/workflows.js';
 
@@ -15,6 +16,7 @@ export const errorCategories = {
   ...commonCodes,
   ...verifyCodes,
   ...ledgerCodes,
+  ...ledgerTrustCodes,
   ...dbCodes,
   ...integrationCodes,
   ...workflowCodes,

@@ -312,3 +312,63 @@ export {
 /** The dashboard's run queries (read-only transactions, bind parameters only). */
 export { listRuns, getRun, type RunsPage, type RunSummary, type RunDetail } from './io/runs-query.js';
 export { parseRunsQuery, parseKpiQuery, type RunsQuery } from './core/dashboard/query.js';
+/**
+ * The signed ledger (issue 14, docs/trust.md): transition statements, the trust policy, the storage
+ * layout, the pure audit, the queue gate, signature statuses for ingest. Pure unless noted.
+ * @throws `TRUST_TRANSITION_INVALID`, `TRUST_POLICY_INVALID`, `TRUST_SIGN_MODE_REQUIRED`
+ */
+export {
+  TRANSITION_PREDICATE_TYPE,
+  buildTransitionStatement,
+  parseTransitionStatement,
+  serializeTransitionStatement,
+  canonicalEntryText,
+  entryDigest,
+  type TransitionKind,
+  type TransitionStatement,
+  type TransitionPredicate,
+  type TransitionWriter,
+  type LedgerLocation,
+} from './core/ledger-trust/transition.js';
+export { checkTransitionChange, type ChangeViolation } from './core/ledger-trust/change-rules.js';
+export {
+  parseTrustPolicy,
+  resolveTrustPolicy,
+  decideSigner,
+  type TrustPolicyDocument,
+  type ResolvedTrustPolicy,
+  type SignerRule,
+} from './core/ledger-trust/policy.js';
+export {
+  transitionsPathFor,
+  vsaPathFor,
+  appendLogLines,
+  checkAppendOnly,
+  parseLedgerLog,
+} from './core/ledger-trust/storage.js';
+export { verifyStoredBundle, type TrustMaterial } from './core/ledger-trust/bundle-verify.js';
+export {
+  auditLedgerTrust,
+  trustFindingCodes,
+  type TrustAuditInput,
+  type TrustAuditResult,
+  type TrustFinding,
+  type TrustDay,
+  type TrustCommit,
+  type TrustWitness,
+} from './core/ledger-trust/audit.js';
+export { decideQueuedTransition, type QueueDecision } from './core/ledger-trust/queue-gate.js';
+export { verifyEntrySignatures, type SignatureStatus } from './core/ledger-trust/signature-status.js';
+export {
+  signChange,
+  signTransition,
+  signVsa,
+  writerFromEnvironment,
+  decideSigningMode,
+  transitionKindFor,
+  type BundleSigner,
+  type SigningMode,
+} from './core/ledger-trust/sign.js';
+/** Signers (key file or Sigstore keyless) and the trust policy loader (I/O). */
+export { loadLedgerSigner, createKeyBundleSigner, createSigstoreBundleSigner } from './io/ledger-signer.js';
+export { loadLedgerTrust, readTrustPolicyFile, type LedgerTrust } from './io/trust-policy-file.js';

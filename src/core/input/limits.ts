@@ -71,6 +71,19 @@ export const limits = {
     maxObjectKeys: 1_000,
     caseInsensitiveKeys: true,
   },
+  /**
+   * one line of a signed ledger log (`transitions.jsonl`, `vsa.jsonl` beside a day file): a Sigstore
+   * bundle whose DSSE payload holds one entry state. 2 MiB covers a 1 MiB entry in base64 plus a
+   * certificate and transparency-log proof; case-variant keys refused as in every signed document.
+   */
+  transitionLine: {
+    maxBytes: 2 * MiB,
+    maxDepth: 32,
+    maxStringLength: 2 * MiB,
+    maxArrayLength: 10_000,
+    maxObjectKeys: 100,
+    caseInsensitiveKeys: true,
+  },
   /** a Sigstore `trusted_root.json` */
   trustedRoot: {
     maxBytes: 4 * MiB,
@@ -108,6 +121,10 @@ export const otherLimits = {
   yamlBytes: 1 * MiB,
   /** YAML alias expansions (the `yaml` library's maxAliasCount) */
   yamlAliases: 100,
+  /** bytes of one signed ledger log (`transitions.jsonl`, `vsa.jsonl`); 10,000 keyless-signed entries with a verdict each are ~150 MiB */
+  ledgerLogBytes: 256 * MiB,
+  /** lines of one signed ledger log */
+  ledgerLogLines: 200_000,
   /** how far ahead of the clock an entry's timestamp may be (clock skew allowance), in seconds */
   futureSkewS: 300,
 } as const;

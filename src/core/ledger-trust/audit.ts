@@ -1,0 +1,688 @@
+// The trust audit of the ledger (issue 14 item 4, DESIGN.md §7, docs/trust.md "What check
+// verifies"): over pre-loaded inputs (the day files and their signed logs at the audited head, the
+// history of the commits that changed them, the logs at the last witnessed head), decide that every
+// entry's current bytes are its latest signed state, that each entry's signed states form one
+// unbroken hash chain from its record, that every signer was allowed for its kind of change, and
+// that history only grew. Pure: the engine and `check` read git, this decides.
+import { entryProblems, type LedgerEntry } from '../ledger/entry.js';
+import type { SignerIdentity } from '../verify/types.js';
+import { verifyStoredBundle, type TrustMaterial } from './bundle-verify.js';
+import { parseCanonicalJson } from './canonical-json.js';
+import { checkTransitionChange } from './change-rules.js';
+import { decideSigner, describeSigner, type ResolvedTrustPolicy } from './policy.js';
+import {
+  checkAppendOnly,
+  dayPathOfLog,
+  parseLedgerLog,
+  transitionsPathFor,
+  TRANSITIONS_FILE,
+  vsaPathFor,
+} from './storage.js';
+import { entryDigest, parseTransitionStatement, type TransitionStatement } from './transition.js';
+import { decodeBase64 } from '../provenance/dsse.js';
+import { createHash } from 'node:crypto';
+
+export type TrustFindingCode =
+  | 'CHECK_ENTRY_UNSIGNED'
+  | 'CHECK_SIGNATURE_INVALID'
+  | 'CHECK_SIGNER_UNTRUSTED'
+  | 'CHECK_CHAIN_BROKEN'
+  | 'CHECK_HISTORY_REWRITTEN';
+
+/** Every trust finding with one line on what it means (docs and `check --help`). */
+export const trustFindingCodes: Readonly<Record<TrustFindingCode, string>> = {
+  CHECK_ENTRY_UNSIGNED:
+    "an entry's bytes are not the state of any signed transition (a hand edit, or written with --no-sign)",
+  CHECK_SIGNATURE_INVALID:
+    'a stored transition or vsa is malformed, does not verify, or was signed for another place',
+  CHECK_SIGNER_UNTRUSTED:
+    'a transition is signed by someone the trust policy does not allow for its kind, or makes a change its kind may not',
+  CHECK_CHAIN_BROKEN:
+    "an entry's signed states do not form one chain from its record (a state missing, replayed or forked)",
+  CHECK_HISTORY_REWRITTEN:
+    'history did not only grow: a signed log shrank or changed, a signed entry vanished or went back, or a change broke the merge rule',
+};
+
+export interface TrustFinding {
+  readonly code: TrustFindingCode;
+  readonly message: string;
+  readonly path?: string;
+  readonly commit?: string;
+  readonly tag?: string;
+  readonly run_id?: number;
+  /** 1-based line of the log the finding is about */
+  readonly line?: number;
+}
+
+/** One day at the audited head: the day file and its logs (undefined: the file is absent). */
+export interface TrustDay {
+  /** `docs/reports/<day>/manifest.json` */
+  readonly path: string;
+  readonly manifest: string | undefined;
+  readonly transitions: string | undefined;
+  readonly vsa?: string | undefined;
+}
+
+/** A change a commit made to a day file or a log (`before`/`after` undefined when absent). */
+export interface TrustChange {
+  readonly path: string;
+  readonly before?: string;
+  readonly after?: string;
+}
+
+export interface TrustCommit {
+  readonly commit: string;
+  readonly changes: readonly TrustChange[];
+}
+
+/** The logs at the last head this clone (or database) verified: they must be prefixes of today's. */
+export interface TrustWitness {
+  readonly commit: string;
+  readonly logs: readonly { readonly path: string; readonly text: string }[];
+}
+
+export interface TrustAuditInput {
+  readonly days: readonly TrustDay[];
+  readonly policy: ResolvedTrustPolicy;
+  readonly material: TrustMaterial;
+  /** this ledger: statements signed for another repository or branch are not accepted here */
+  readonly location?: { readonly repository: string; readonly branch: string };
+  /**
+   * every commit that changed a day file or a log, oldest first (first-parent); with a witness, the
+   * commits after the witnessed one (an incremental check), else the whole history
+   */
+  readonly history?: readonly TrustCommit[];
+  readonly witness?: TrustWitness;
+}
+
+/** What the audit says about one current entry (the database stores `status` as `signature_status`). */
+export type EntrySignatureStatus = 'verified' | 'unsigned' | 'invalid' | 'untrusted';
+
+export interface EntryTrust {
+  readonly path: string;
+  readonly tag: string;
+  readonly run_id: number;
+  readonly status: EntrySignatureStatus;
+  /** signed transitions of the entry */
+  readonly transitions: number;
+  /** who signed its current state, when it verified */
+  readonly signer?: string;
+}
+
+export interface TrustAuditResult {
+  readonly findings: readonly TrustFinding[];
+  readonly entries: readonly EntryTrust[];
+  /** lines verified (transitions and vsas) */
+  readonly verified: number;
+}
+
+const keyOf = (tag: string, runId: number): string => `${tag}\u0000${runId}`;
+const label = (tag: string, runId: number): string => `${tag} run ${runId}`;
+
+interface Link {
+  readonly line: number;
+  readonly statement: TransitionStatement;
+  /** `ok`: verified and allowed; otherwise why this link cannot be trusted */
+  readonly status: 'ok' | 'invalid' | 'untrusted';
+  readonly signer?: SignerIdentity;
+}
+
+/** Reads a statement from a bundle without verifying it (history replay, attribution of bad lines). */
+function claimedStatement(bundle: unknown, source: string): TransitionStatement | undefined {
+  const env = (bundle as { dsseEnvelope?: { payload?: unknown } } | null)?.dsseEnvelope;
+  const payload = typeof env?.payload === 'string' ? decodeBase64(env.payload) : undefined;
+  if (payload === undefined) return undefined;
+  try {
+    return parseTransitionStatement(payload, source);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseEntries(text: string | undefined, path: string): Map<string, LedgerEntry> | undefined {
+  if (text === undefined) return new Map();
+  let value: unknown;
+  try {
+    value = parseCanonicalJson(text, 'dayFile', `day file ${path}`);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value)) return undefined;
+  const out = new Map<string, LedgerEntry>();
+  for (const raw of value) {
+    // an invalid entry is the schema audit's finding; here it simply has no signed state to match
+    if (entryProblems(raw).length === 0) {
+      const e = raw as LedgerEntry;
+      out.set(keyOf(e.tag, e.run_id), e);
+    }
+  }
+  return out;
+}
+
+/**
+ * The valid entries of a day file's text (strict, bounded JSON; invalid entries skipped: the schema
+ * audit reports them), or undefined when it is not a JSON array. Absent file: no entries.
+ */
+export function readDayEntries(text: string | undefined, path: string): LedgerEntry[] | undefined {
+  const map = parseEntries(text, path);
+  return map === undefined ? undefined : [...map.values()];
+}
+
+/** The `verificationResult` of a VSA payload (SLSA VSA v1), or undefined. */
+function vsaResult(payload: Uint8Array): string | undefined {
+  try {
+    const st = parseCanonicalJson(payload, 'signed', 'vsa') as {
+      predicate?: { verificationResult?: unknown };
+    } | null;
+    const r = st?.predicate?.verificationResult;
+    return typeof r === 'string' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** One key's links: those that extend its chain, those that do not, and whether every change was allowed. */
+interface Chain {
+  readonly accepted: readonly Link[];
+  readonly excluded: readonly Link[];
+  readonly ok: boolean;
+}
+
+class Audit {
+  readonly findings: TrustFinding[] = [];
+  readonly entries: EntryTrust[] = [];
+  verified = 0;
+  private readonly statementCache = new Map<string, TransitionStatement | undefined>();
+
+  constructor(private readonly input: TrustAuditInput) {}
+
+  add(finding: TrustFinding): void {
+    this.findings.push(finding);
+  }
+
+  /** The statement a log line claims (cached: history replay and the head pass read the same lines). */
+  claimed(text: string, bundle: unknown, source: string): TransitionStatement | undefined {
+    if (this.statementCache.has(text)) return this.statementCache.get(text);
+    const st = claimedStatement(bundle, source);
+    this.statementCache.set(text, st);
+    return st;
+  }
+
+  run(): TrustAuditResult {
+    if (this.input.history !== undefined) this.replayHistory(this.input.history);
+    if (this.input.witness !== undefined) this.checkWitness(this.input.witness);
+    for (const day of [...this.input.days].sort((a, b) => (a.path < b.path ? -1 : 1))) this.auditDay(day);
+    return { findings: this.findings, entries: this.entries, verified: this.verified };
+  }
+
+  // ---- the head: signatures, signers, chains, current bytes -----------------------------------
+
+  private verifyLinks(day: TrustDay): Link[] {
+    const path = transitionsPathFor(day.path);
+    if (day.transitions === undefined) return [];
+    const parsed = parseLedgerLog(day.transitions, path);
+    for (const p of parsed.problems) {
+      this.add({
+        code: 'CHECK_SIGNATURE_INVALID',
+        path,
+        ...(p.line > 0 ? { line: p.line } : {}),
+        message: p.message,
+      });
+    }
+    const links: Link[] = [];
+    const { location, policy, material } = this.input;
+    for (const l of parsed.lines) {
+      const where = `${path} line ${l.line}`;
+      const result = verifyStoredBundle(l.bundle, material);
+      this.verified += 1;
+      if (!result.ok) {
+        const st = this.claimed(l.text, l.bundle, where);
+        const id = st === undefined ? {} : { tag: st.predicate.entry.tag, run_id: st.predicate.entry.run_id };
+        this.add({
+          code: result.failure === 'invalid' ? 'CHECK_SIGNATURE_INVALID' : 'CHECK_SIGNER_UNTRUSTED',
+          path,
+          line: l.line,
+          ...id,
+          message: `${where}: ${result.message}`,
+        });
+        if (st !== undefined)
+          links.push({
+            line: l.line,
+            statement: st,
+            status: result.failure === 'invalid' ? 'invalid' : 'untrusted',
+          });
+        continue;
+      }
+      let st: TransitionStatement;
+      try {
+        st = parseTransitionStatement(result.payload, where);
+      } catch (error) {
+        this.add({ code: 'CHECK_SIGNATURE_INVALID', path, line: l.line, message: (error as Error).message });
+        continue;
+      }
+      const p = st.predicate;
+      const id = { tag: p.entry.tag, run_id: p.entry.run_id };
+      const elsewhere =
+        p.ledger.path !== day.path
+          ? `signed for ${p.ledger.path}, stored beside ${day.path}`
+          : location !== undefined &&
+              (p.ledger.repository !== location.repository || p.ledger.branch !== location.branch)
+            ? `signed for ${p.ledger.repository} branch ${p.ledger.branch}, not this ledger (${location.repository} branch ${location.branch})`
+            : undefined;
+      if (elsewhere !== undefined) {
+        this.add({
+          code: 'CHECK_SIGNATURE_INVALID',
+          path,
+          line: l.line,
+          ...id,
+          message: `${where}: ${elsewhere}`,
+        });
+        links.push({ line: l.line, statement: st, status: 'invalid', signer: result.signer });
+        continue;
+      }
+      const decision = decideSigner(policy, p.kind, result.signer);
+      if (!decision.allowed) {
+        this.add({
+          code: 'CHECK_SIGNER_UNTRUSTED',
+          path,
+          line: l.line,
+          ...id,
+          message: `${where}: ${p.kind} of ${label(id.tag, id.run_id)}: ${decision.reason}`,
+        });
+        links.push({ line: l.line, statement: st, status: 'untrusted', signer: result.signer });
+        continue;
+      }
+      links.push({ line: l.line, statement: st, status: 'ok', signer: result.signer });
+    }
+    return links;
+  }
+
+  /** VSAs: each line verifies and is signed by a verdict signer; returns the payload digests that did. */
+  private verifyVsas(day: TrustDay): Map<string, string | undefined> {
+    // payload digest -> the VSA's verificationResult (undefined when it has none)
+    const good = new Map<string, string | undefined>();
+    if (day.vsa === undefined) return good;
+    const path = vsaPathFor(day.path);
+    const parsed = parseLedgerLog(day.vsa, path);
+    for (const p of parsed.problems) {
+      this.add({
+        code: 'CHECK_SIGNATURE_INVALID',
+        path,
+        ...(p.line > 0 ? { line: p.line } : {}),
+        message: p.message,
+      });
+    }
+    for (const l of parsed.lines) {
+      const where = `${path} line ${l.line}`;
+      const result = verifyStoredBundle(l.bundle, this.input.material);
+      this.verified += 1;
+      if (!result.ok) {
+        this.add({
+          code: result.failure === 'invalid' ? 'CHECK_SIGNATURE_INVALID' : 'CHECK_SIGNER_UNTRUSTED',
+          path,
+          line: l.line,
+          message: `${where}: ${result.message}`,
+        });
+        continue;
+      }
+      const decision = decideSigner(this.input.policy, 'verdict', result.signer);
+      if (!decision.allowed) {
+        this.add({
+          code: 'CHECK_SIGNER_UNTRUSTED',
+          path,
+          line: l.line,
+          message: `${where}: vsa: ${decision.reason}`,
+        });
+        continue;
+      }
+      good.set(sha256Hex(result.payload), vsaResult(result.payload));
+    }
+    return good;
+  }
+
+  private auditDay(day: TrustDay): void {
+    const links = this.verifyLinks(day);
+    const vsas = this.verifyVsas(day);
+    const entries = parseEntries(day.manifest, day.path);
+    const byKey = new Map<string, Link[]>();
+    for (const link of links) {
+      const k = keyOf(link.statement.predicate.entry.tag, link.statement.predicate.entry.run_id);
+      const list = byKey.get(k);
+      if (list === undefined) byKey.set(k, [link]);
+      else list.push(link);
+    }
+    const path = transitionsPathFor(day.path);
+    const chains = new Map<string, Chain>();
+    for (const [k, links] of byKey) chains.set(k, this.checkChain(links, path, vsas, day.vsa !== undefined));
+
+    if (entries === undefined) return; // not a manifest: the schema audit reports it, and nothing here can match
+    for (const [k, entry] of entries) {
+      const chain = chains.get(k);
+      const id = { tag: entry.tag, run_id: entry.run_id };
+      const name = label(entry.tag, entry.run_id);
+      const base = { path: day.path, ...id, transitions: byKey.get(k)?.length ?? 0 };
+      if (chain === undefined) {
+        this.add({
+          code: 'CHECK_ENTRY_UNSIGNED',
+          path: day.path,
+          ...id,
+          message: `${name} has no signed transition`,
+        });
+        this.entries.push({ ...base, status: 'unsigned' });
+        continue;
+      }
+      const digest = entryDigest(entry);
+      const subject = (l: Link): string => l.statement.subject[0].digest.sha256;
+      const head = chain.accepted[chain.accepted.length - 1];
+      if (head !== undefined && subject(head) === digest) {
+        const all = [...chain.accepted, ...chain.excluded];
+        const status: EntrySignatureStatus =
+          !chain.ok || all.some((l) => l.status === 'invalid')
+            ? 'invalid'
+            : all.some((l) => l.status === 'untrusted')
+              ? 'untrusted'
+              : 'verified';
+        this.entries.push({
+          ...base,
+          status,
+          ...(status === 'verified' && head.signer !== undefined
+            ? { signer: describeSigner(head.signer) }
+            : {}),
+        });
+        continue;
+      }
+      const earlier = chain.accepted.find((l) => subject(l) === digest);
+      if (earlier !== undefined) {
+        this.add({
+          code: 'CHECK_HISTORY_REWRITTEN',
+          path: day.path,
+          ...id,
+          line: earlier.line,
+          message: `${name} went back to the signed state of ${path} line ${earlier.line}; its latest signed state is line ${head!.line}`,
+        });
+        this.entries.push({ ...base, status: 'invalid' });
+      } else if (chain.excluded.some((l) => subject(l) === digest)) {
+        // its state is signed, but outside the chain: the chain finding says why
+        this.entries.push({ ...base, status: 'invalid' });
+      } else {
+        this.add({
+          code: 'CHECK_ENTRY_UNSIGNED',
+          path: day.path,
+          ...id,
+          message:
+            head === undefined
+              ? `${name} has no signed state that chains to its record`
+              : `${name} differs from its latest signed state (${path} line ${head.line}): changed without a signature`,
+        });
+        this.entries.push({ ...base, status: 'unsigned' });
+      }
+    }
+    for (const [k, chain] of byKey) {
+      if (entries.has(k)) continue;
+      const p = chain[0]!.statement.predicate;
+      this.add({
+        code: 'CHECK_HISTORY_REWRITTEN',
+        path: day.path,
+        tag: p.entry.tag,
+        run_id: p.entry.run_id,
+        message: `${label(p.entry.tag, p.entry.run_id)} has signed transitions in ${path} but is gone from ${day.path}`,
+      });
+    }
+  }
+
+  /**
+   * Walks one key's links in log order. A link extends the chain when it is the record (first) or
+   * names the state of the chain's head as its previous one; any other link is excluded (and
+   * reported), so a replayed or forked link never becomes the head.
+   */
+  private checkChain(
+    links: readonly Link[],
+    path: string,
+    vsas: ReadonlyMap<string, string | undefined>,
+    haveVsaLog: boolean,
+  ): Chain {
+    const accepted: Link[] = [];
+    const excluded: Link[] = [];
+    let ok = true;
+    for (const link of links) {
+      const p = link.statement.predicate;
+      const id = { path, line: link.line, tag: p.entry.tag, run_id: p.entry.run_id };
+      const name = label(p.entry.tag, p.entry.run_id);
+      const head = accepted[accepted.length - 1];
+      if (
+        head === undefined
+          ? p.previous !== null
+          : p.previous?.sha256 !== head.statement.subject[0].digest.sha256
+      ) {
+        this.add({
+          code: 'CHECK_CHAIN_BROKEN',
+          ...id,
+          message:
+            head === undefined
+              ? `the first signed state of ${name} (line ${link.line}) is a${p.kind === 'update' ? 'n' : ''} ${p.kind}: its record is missing`
+              : p.previous === null
+                ? `${name} is recorded a second time (line ${link.line}) after line ${head.line}`
+                : `line ${link.line} of ${name} does not follow its latest signed state (line ${head.line}): replayed, forked or a state is missing`,
+        });
+        excluded.push(link);
+        ok = false;
+        continue;
+      }
+      accepted.push(link);
+      const violation = checkTransitionChange(p.kind, head?.statement.predicate.state ?? null, p.state);
+      if (violation !== undefined) {
+        this.add({
+          code: violation.rule === 'merge-rule' ? 'CHECK_HISTORY_REWRITTEN' : 'CHECK_SIGNER_UNTRUSTED',
+          ...id,
+          message: `${p.kind} of ${name} (line ${link.line}): ${violation.message}`,
+        });
+        ok = false;
+      }
+      if (p.vsa !== undefined && link.status === 'ok') {
+        const expected = p.state.validation?.status === 'passed' ? 'PASSED' : 'FAILED';
+        const result = vsas.get(p.vsa.sha256);
+        const problem = !vsas.has(p.vsa.sha256)
+          ? `names vsa ${p.vsa.sha256.slice(0, 12)}…, which ${haveVsaLog ? 'is not a verified vsa of' : 'is not stored in'} ${vsaPathFor(p.ledger.path)}`
+          : result !== expected
+            ? `says ${p.state.validation?.status ?? 'nothing'}, but its vsa says verificationResult ${result ?? 'nothing'}`
+            : undefined;
+        if (problem !== undefined) {
+          this.add({
+            code: 'CHECK_SIGNATURE_INVALID',
+            ...id,
+            message: `the verdict of ${name} (line ${link.line}) ${problem}`,
+          });
+          ok = false;
+        }
+      }
+    }
+    return { accepted, excluded, ok };
+  }
+
+  // ---- history: logs only grow, and every change of an entry is signed --------------------------
+
+  private replayHistory(history: readonly TrustCommit[]): void {
+    // Per day file: its entries (digest by key; undefined while it is not a manifest) and the state
+    // digest its transitions log claims last for each key. Checks start at the first commit that
+    // writes a transitions log: before it the ledger was not signed (the head pass reports those
+    // entries as unsigned unless they were signed since).
+    // History may start after a witnessed head (an incremental check): a day seen for the first time
+    // starts from the `before` texts of its first change, and its claims from the witnessed log.
+    const entries = new Map<string, Map<string, string> | undefined>();
+    const claimed = new Map<string, Map<string, string[]>>();
+    const claimsOf = (
+      text: string,
+      path: string,
+      into = new Map<string, string[]>(),
+    ): Map<string, string[]> => {
+      for (const l of parseLedgerLog(text, path).lines) {
+        const st = this.claimed(l.text, l.bundle, `${path} line ${l.line}`);
+        if (st === undefined) continue;
+        const k = keyOf(st.predicate.entry.tag, st.predicate.entry.run_id);
+        into.set(k, [...(into.get(k) ?? []), st.subject[0].digest.sha256]);
+      }
+      return into;
+    };
+    for (const log of this.input.witness?.logs ?? []) {
+      const day = dayPathOfLog(log.path);
+      if (day !== undefined && log.path.endsWith(`/${TRANSITIONS_FILE}`))
+        claimed.set(day, claimsOf(log.text, log.path));
+    }
+    const digests = (text: string | undefined, path: string): Map<string, string> | undefined => {
+      const parsed = parseEntries(text, path);
+      return parsed === undefined ? undefined : new Map([...parsed].map(([k, e]) => [k, entryDigest(e)]));
+    };
+    let signing = (this.input.witness?.logs ?? []).some((l) => l.path.endsWith(`/${TRANSITIONS_FILE}`));
+    for (const c of history) {
+      const touched = new Map<
+        string,
+        { day?: TrustChange; transitions?: { change: TrustChange; appended?: string } }
+      >();
+      for (const ch of c.changes) {
+        const dayOfLog = dayPathOfLog(ch.path);
+        if (dayOfLog === undefined) {
+          touched.set(ch.path, { ...touched.get(ch.path), day: ch });
+          continue;
+        }
+        const check = checkAppendOnly(ch.before, ch.after);
+        if (!check.ok) {
+          this.add({
+            code: 'CHECK_HISTORY_REWRITTEN',
+            path: ch.path,
+            commit: c.commit,
+            message: `commit ${c.commit.slice(0, 12)} rewrote ${ch.path}: ${check.reason}`,
+          });
+        }
+        if (ch.path.endsWith(`/${TRANSITIONS_FILE}`)) {
+          signing = true;
+          touched.set(dayOfLog, {
+            ...touched.get(dayOfLog),
+            transitions: { change: ch, ...(check.ok ? { appended: check.appended } : {}) },
+          });
+        }
+      }
+      for (const [dayPath, t] of touched) {
+        if (t.transitions !== undefined) {
+          // appended lines update the claims; after a rewrite (or first seen), they are read afresh
+          const { change, appended } = t.transitions;
+          const known = claimed.get(dayPath);
+          claimed.set(
+            dayPath,
+            appended !== undefined && known !== undefined && change.before !== undefined
+              ? claimsOf(appended, change.path, known)
+              : claimsOf(change.after ?? '', change.path),
+          );
+        }
+        const before = entries.has(dayPath) ? entries.get(dayPath) : digests(t.day?.before, dayPath);
+        let after = before;
+        if (t.day !== undefined) {
+          after = digests(t.day.after, dayPath);
+          entries.set(dayPath, after);
+        }
+        if (!signing || t.day === undefined) continue;
+        this.checkCommitDay(c.commit, dayPath, before, after, claimed.get(dayPath) ?? new Map());
+      }
+    }
+  }
+
+  private checkCommitDay(
+    commit: string,
+    path: string,
+    before: ReadonlyMap<string, string> | undefined,
+    after: ReadonlyMap<string, string> | undefined,
+    claims: ReadonlyMap<string, readonly string[]>,
+  ): void {
+    const short = commit.slice(0, 12);
+    if (after === undefined) {
+      this.add({
+        code: 'CHECK_ENTRY_UNSIGNED',
+        path,
+        commit,
+        message: `commit ${short} leaves ${path} unreadable as a manifest: what it holds is not a signed state`,
+      });
+      return;
+    }
+    for (const [k, digest] of after) {
+      if (before !== undefined && before.get(k) === digest) continue; // unchanged by this commit
+      const states = claims.get(k) ?? [];
+      if (states[states.length - 1] === digest) continue;
+      const [tag = '', run] = k.split('\u0000');
+      const name = label(tag, Number(run));
+      this.add(
+        states.includes(digest)
+          ? {
+              code: 'CHECK_HISTORY_REWRITTEN',
+              path,
+              commit,
+              tag,
+              run_id: Number(run),
+              message: `commit ${short} puts ${name} in ${path} back to an earlier signed state`,
+            }
+          : {
+              code: 'CHECK_ENTRY_UNSIGNED',
+              path,
+              commit,
+              tag,
+              run_id: Number(run),
+              message: `commit ${short} changes ${name} in ${path} to a state no signed transition names`,
+            },
+      );
+    }
+    if (before === undefined) return;
+    for (const k of before.keys()) {
+      if (after.has(k)) continue;
+      const [tag = '', run] = k.split('\u0000');
+      this.add({
+        code: 'CHECK_HISTORY_REWRITTEN',
+        path,
+        commit,
+        tag,
+        run_id: Number(run),
+        message: `commit ${short} removes ${label(tag, Number(run))} from ${path}: entries are never removed`,
+      });
+    }
+  }
+
+  // ---- the witness: what was verified before is still there ------------------------------------
+
+  private checkWitness(witness: TrustWitness): void {
+    const current = new Map<string, string | undefined>();
+    for (const d of this.input.days) {
+      current.set(transitionsPathFor(d.path), d.transitions);
+      current.set(vsaPathFor(d.path), d.vsa);
+    }
+    for (const log of witness.logs) {
+      const now = current.get(log.path);
+      const check = checkAppendOnly(log.text, now);
+      if (check.ok) continue;
+      const keysOf = (text: string | undefined): Set<string> => {
+        const out = new Set<string>();
+        for (const l of parseLedgerLog(text ?? '', log.path).lines) {
+          const st = this.claimed(l.text, l.bundle, `${log.path} line ${l.line}`);
+          if (st !== undefined) out.add(label(st.predicate.entry.tag, st.predicate.entry.run_id));
+        }
+        return out;
+      };
+      const nowKeys = keysOf(now);
+      const dropped = [...keysOf(log.text)].filter((k) => !nowKeys.has(k));
+      this.add({
+        code: 'CHECK_HISTORY_REWRITTEN',
+        path: log.path,
+        commit: witness.commit,
+        message: `${log.path} no longer extends what was verified at ${witness.commit.slice(0, 12)}: ${check.reason}${dropped.length > 0 ? `; dropped: ${dropped.join(', ')}` : ''}`,
+      });
+    }
+  }
+}
+
+/**
+ * Audits the signed ledger. Findings come in a stable order: history, witness, then day by day.
+ * Never throws on bad input: every problem is a finding.
+ */
+export function auditLedgerTrust(input: TrustAuditInput): TrustAuditResult {
+  return new Audit(input).run();
+}

@@ -1,0 +1,100 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isSlsaLedgerError } from '../../errors.js';
+import type { JsonLimits } from '../input/limits.js';
+import { parseJson } from '../input/strict-json.js';
+import { parseCanonicalJson } from './canonical-json.js';
+
+const tight: JsonLimits = {
+  maxBytes: 400,
+  maxDepth: 4,
+  maxStringLength: 20,
+  maxArrayLength: 5,
+  maxObjectKeys: 5,
+  caseInsensitiveKeys: true,
+};
+
+function outcome(f: () => unknown): { value?: unknown; code?: string } {
+  try {
+    return { value: f() };
+  } catch (error) {
+    if (isSlsaLedgerError(error)) return { code: error.code };
+    throw error;
+  }
+}
+
+const agree = (text: string, limits: JsonLimits | 'signed' | 'transitionLine') => {
+  expect(outcome(() => parseCanonicalJson(text, limits, 'doc'))).toEqual(
+    outcome(() => parseJson(text, limits, 'doc')),
+  );
+  const bytes = Buffer.from(text);
+  expect(outcome(() => parseCanonicalJson(bytes, limits, 'doc'))).toEqual(
+    outcome(() => parseJson(bytes, limits, 'doc')),
+  );
+};
+
+describe('parseCanonicalJson agrees with the strict scanner', () => {
+  it('on compact JSON of any value, within tight and real limits', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const text = JSON.stringify(v);
+        agree(text, tight);
+        agree(text, 'signed');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('on texts with duplicate and case-variant keys spliced in', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { minKeys: 1 }),
+        fc.boolean(),
+        (o, upper) => {
+          const text = JSON.stringify(o);
+          const [k, v] = Object.entries(o)[0]!;
+          const dupKey = upper ? k.toUpperCase() : k;
+          agree(`{${JSON.stringify(dupKey)}:${JSON.stringify(v)},${text.slice(1)}`, 'signed');
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('on arbitrary strings and pretty-printed JSON', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.jsonValue().map((v) => JSON.stringify(v, null, 1)),
+        ),
+        (text) => agree(text, tight),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each([
+    ['a bom', '\ufeff{}'],
+    ['a lone surrogate escape', '"\\ud800"'],
+    ['a huge number', '1e400'],
+    ['negative zero', '-0'],
+    ['a __proto__ key', '{"__proto__":1}'],
+    ['a duplicate __proto__', '{"__proto__":1,"__proto__":2}'],
+    ['deep nesting', `${'['.repeat(70)}${']'.repeat(70)}`],
+    ['an escaped key that folds to another', '{"A":1,"\\u0061":2}'],
+    ['whitespace', '{ "a": 1 }'],
+    ['two values', '{}{}'],
+    ['nothing', ''],
+  ])('on %s', (_name, text) => {
+    agree(text, 'signed');
+    agree(text, tight);
+  });
+
+  it('refuses invalid UTF-8 as the scanner does', () => {
+    const bytes = Uint8Array.from([0x22, 0xff, 0x22]);
+    expect(outcome(() => parseCanonicalJson(bytes, 'signed', 'doc'))).toEqual({
+      code: 'INPUT_JSON_MALFORMED',
+    });
+  });
+});

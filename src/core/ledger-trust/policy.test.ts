@@ -1,0 +1,243 @@
+import { describe, expect, it } from 'vitest';
+import { makeTestKey } from '../../../test/support/trust-ledger.js';
+import { isSlsaLedgerError } from '../../errors.js';
+import type { SignerIdentity } from '../verify/types.js';
+import {
+  decideSigner,
+  GITHUB_ACTIONS_ISSUER,
+  parseTrustPolicy,
+  resolveTrustPolicy,
+  signerMatches,
+  type TrustPolicyDocument,
+} from './policy.js';
+
+const laptop = makeTestKey();
+const ci = makeTestKey('p256');
+
+const provenance = 'https://github.com/acme/app/.github/workflows/provenance.yml@refs/heads/main';
+const validate = 'https://github.com/acme/app/.github/workflows/validate.yml@refs/tags/v1.2.3';
+const cert = (san: string, issuer = GITHUB_ACTIONS_ISSUER): SignerIdentity => ({
+  kind: 'certificate',
+  issuer,
+  subjectAlternativeName: san,
+});
+
+const written = {
+  signers: {
+    'provenance-workflow': { workflow: 'acme/app/.github/workflows/provenance.yml', ref: 'refs/heads/main' },
+    'validate-workflow': { workflow: 'acme/app/.github/workflows/validate.yml' },
+    'exact-id': { issuer: 'https://issuer.example', identity: 'ops@example.com' },
+    'regex-id': { issuer: 'https://issuer.example', identity_regex: '.+@example\\.com' },
+    'release-laptop': { key_id: laptop.keyId },
+    'ci-key': { key: 'keys/ci.pub' },
+  },
+  record: ['provenance-workflow', 'release-laptop', 'ci-key'],
+  update: ['provenance-workflow', 'exact-id'],
+  verdict: ['validate-workflow', 'regex-id'],
+};
+
+function problemsOf(value: unknown): string[] {
+  try {
+    parseTrustPolicy(value, '.slsa-ledger.yml');
+  } catch (error) {
+    if (isSlsaLedgerError(error) && error.code === 'TRUST_POLICY_INVALID')
+      return error.details!.problems as string[];
+    throw error;
+  }
+  return [];
+}
+
+describe('parseTrustPolicy', () => {
+  it('reads every signer form', () => {
+    const doc = parseTrustPolicy(written, 'f');
+    expect(doc.signers['ci-key']).toEqual({ key: 'keys/ci.pub' });
+    expect(doc.verdict).toEqual(['validate-workflow', 'regex-id']);
+  });
+
+  it('defaults absent kinds to nobody', () => {
+    expect(parseTrustPolicy({ signers: { a: { key_id: laptop.keyId } }, record: ['a'] }, 'f').update).toEqual(
+      [],
+    );
+  });
+
+  it.each([
+    ['not a mapping', 'yes', 'trust'],
+    ['an unknown key', { ...written, signer: {} }, 'trust'],
+    [
+      'an unknown signer field',
+      { ...written, signers: { a: { key_id: laptop.keyId, note: 1 } }, record: ['a'] },
+      'trust.signers.a',
+    ],
+    [
+      'two identities',
+      { signers: { a: { key_id: laptop.keyId, key: 'k.pub' } }, record: ['a'] },
+      'exactly one',
+    ],
+    ['no identity', { signers: { a: { issuer: 'https://x' } }, record: ['a'] }, 'exactly one'],
+    [
+      'an identity without issuer',
+      { signers: { a: { identity: 'x' } }, record: ['a'] },
+      'trust.signers.a.issuer',
+    ],
+    [
+      'an issuer on a key',
+      { signers: { a: { key_id: laptop.keyId, issuer: 'https://x' } }, record: ['a'] },
+      'trust.signers.a.issuer',
+    ],
+    [
+      'a ref without workflow',
+      { signers: { a: { issuer: 'https://x', identity: 'x', ref: 'refs/heads/main' } }, record: ['a'] },
+      'trust.signers.a.ref',
+    ],
+    [
+      'a bad regular expression',
+      { signers: { a: { issuer: 'https://x', identity_regex: '(' } }, record: ['a'] },
+      'trust.signers.a.identity_regex',
+    ],
+    [
+      'a bad workflow',
+      { signers: { a: { workflow: 'acme/app/release.yml' } }, record: ['a'] },
+      'trust.signers.a.workflow',
+    ],
+    [
+      'a short ref',
+      { signers: { a: { workflow: 'acme/app/.github/workflows/r.yml', ref: 'main' } }, record: ['a'] },
+      'trust.signers.a.ref',
+    ],
+    [
+      'an http issuer',
+      { signers: { a: { issuer: 'http://x', identity: 'x' } }, record: ['a'] },
+      'trust.signers.a.issuer',
+    ],
+    ['a short key id', { signers: { a: { key_id: 'abc' } }, record: ['a'] }, 'trust.signers.a.key_id'],
+    [
+      'an unknown signer name in a kind',
+      { signers: { a: { key_id: laptop.keyId } }, record: ['b'] },
+      'trust.record.0',
+    ],
+    ['no signer for any kind', { signers: { a: { key_id: laptop.keyId } } }, 'allows no signer'],
+    ['a bad signer name', { signers: { 'a b': { key_id: laptop.keyId } }, record: [] }, 'trust.signers'],
+  ])('refuses %s', (_name, value, where) => {
+    const problems = problemsOf(value);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.join('\n')).toContain(where);
+  });
+
+  it('lists every problem at once', () => {
+    expect(
+      problemsOf({
+        signers: { a: { key_id: 'x' }, b: { issuer: 'http://x', identity: 'y' } },
+        record: ['a', 'c'],
+      }),
+    ).toHaveLength(3);
+  });
+});
+
+describe('resolveTrustPolicy and decideSigner', () => {
+  const doc: TrustPolicyDocument = parseTrustPolicy(written, 'f');
+  const policy = resolveTrustPolicy(doc, {
+    keyFiles: new Map([['keys/ci.pub', ci.trusted]]),
+    trustKeys: [laptop.trusted],
+  });
+
+  it('resolves keys, workflows and identities', () => {
+    expect(policy.needsSigstore).toBe(true);
+    expect([...policy.keys.keys()].sort()).toEqual([laptop.keyId, ci.keyId].sort());
+    expect(policy.allowed.record.map((r) => r.name)).toEqual([
+      'provenance-workflow',
+      'release-laptop',
+      'ci-key',
+    ]);
+  });
+
+  it.each([
+    ['the provenance workflow records', 'record', cert(provenance), true],
+    [
+      'the provenance workflow on another ref',
+      'record',
+      cert(provenance.replace('heads/main', 'heads/dev')),
+      false,
+    ],
+    [
+      'the provenance workflow of another repository',
+      'record',
+      cert(provenance.replace('acme/app', 'evil/app')),
+      false,
+    ],
+    [
+      'the provenance workflow from another issuer',
+      'record',
+      cert(provenance, 'https://evil.example'),
+      false,
+    ],
+    ['the provenance workflow giving a verdict', 'verdict', cert(provenance), false],
+    ['the validate workflow on any ref', 'verdict', cert(validate), true],
+    [
+      'the validate workflow as a prefix of a longer path',
+      'verdict',
+      cert(validate.replace('validate.yml', 'validate.yml.evil')),
+      false,
+    ],
+    ['the validate workflow with a space in the ref', 'verdict', cert(`${validate} x`), false],
+    ['an exact identity', 'update', cert('ops@example.com', 'https://issuer.example'), true],
+    ['an exact identity, other case', 'update', cert('OPS@example.com', 'https://issuer.example'), false],
+    ['a regex identity, matched whole', 'verdict', cert('qa@example.com', 'https://issuer.example'), true],
+    [
+      'a regex identity, matched in part only',
+      'verdict',
+      cert('qa@example.com.evil', 'https://issuer.example'),
+      false,
+    ],
+    ['the laptop key records', 'record', { kind: 'key', keyId: laptop.keyId }, true],
+    ['the laptop key updating', 'update', { kind: 'key', keyId: laptop.keyId }, false],
+    ['the ci key file', 'record', { kind: 'key', keyId: ci.keyId }, true],
+    ['an unknown key', 'record', { kind: 'key', keyId: 'f'.repeat(64) }, false],
+  ] as const)('%s', (_name, kind, signer, allowed) => {
+    const decision = decideSigner(policy, kind, signer);
+    expect(decision.allowed).toBe(allowed);
+    if (!decision.allowed) expect(decision.reason).not.toBe('');
+  });
+
+  it('explains why a signer is refused', () => {
+    const d1 = decideSigner(policy, 'verdict', cert(provenance));
+    expect(!d1.allowed && d1.reason).toContain('may sign record, update but not verdict');
+    const d2 = decideSigner(policy, 'record', { kind: 'key', keyId: 'f'.repeat(64) });
+    expect(!d2.allowed && d2.reason).toContain('not a signer of the trust policy');
+    const idle = resolveTrustPolicy(
+      parseTrustPolicy(
+        { signers: { a: { key_id: laptop.keyId }, b: { key_id: ci.keyId } }, record: ['a'] },
+        'f',
+      ),
+      {
+        trustKeys: [laptop.trusted, ci.trusted],
+      },
+    );
+    const d3 = decideSigner(idle, 'record', { kind: 'key', keyId: ci.keyId });
+    expect(!d3.allowed && d3.reason).toContain('(signer b) is not allowed any kind');
+  });
+
+  it('without a document, trusts every --trust-key for every kind', () => {
+    const p = resolveTrustPolicy(undefined, { trustKeys: [laptop.trusted] });
+    for (const kind of ['record', 'update', 'verdict'] as const) {
+      expect(decideSigner(p, kind, { kind: 'key', keyId: laptop.keyId }).allowed).toBe(true);
+    }
+    expect(p.needsSigstore).toBe(false);
+    expect(signerMatches(p.signers[0]!, cert(provenance))).toBe(false);
+  });
+
+  it.each([
+    ['no policy and no key', undefined, {}],
+    ['a key id without its key', doc, { keyFiles: new Map([['keys/ci.pub', ci.trusted]]) }],
+    ['a key file not loaded', doc, { trustKeys: [laptop.trusted] }],
+    [
+      'a --trust-key the policy does not name',
+      doc,
+      {
+        keyFiles: new Map([['keys/ci.pub', ci.trusted]]),
+        trustKeys: [laptop.trusted, makeTestKey().trusted],
+      },
+    ],
+  ] as const)('refuses %s', (_name, document, options) => {
+    expect(() => resolveTrustPolicy(document, options)).toThrowCode('TRUST_POLICY_INVALID');
+  });
+});

@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import { makeEntry } from '../../../test/support/ledger.js';
+import {
+  keyMaterial,
+  keyPolicy,
+  LOCATION,
+  makeTestKey,
+  type TestKey,
+} from '../../../test/support/trust-ledger.js';
+import type { LedgerEntry } from '../ledger/entry.js';
+import { applyMergeRule } from '../ledger/merge.js';
+import { buildVerdictEntry } from '../validate/validate-plan.js';
+import { decideQueuedTransition, type QueueDecision } from './queue-gate.js';
+import { signTransition } from './sign.js';
+import { buildTransitionStatement, type TransitionKind } from './transition.js';
+
+const provenanceKey = makeTestKey();
+const validateKey = makeTestKey('p256');
+const attacker = makeTestKey();
+const policy = keyPolicy({ record: [provenanceKey], update: [provenanceKey], verdict: [validateKey] });
+const material = keyMaterial(policy);
+const DAY = 'docs/reports/2025-11-24/manifest.json';
+
+const recorded = makeEntry({ governance_flag: 'provenance-ready' });
+const merge = (previous: LedgerEntry | undefined, incoming: LedgerEntry): LedgerEntry =>
+  applyMergeRule(previous === undefined ? [] : [{ path: DAY, entries: [previous] }], incoming).entry;
+const updated = merge(
+  recorded,
+  makeEntry({
+    governance_flag: 'provenance-ready',
+    timestamp: '2025-11-24T10:05:00Z',
+    metrics: { artifact_upload_latency_s: 2 },
+  }),
+);
+
+async function queued(
+  kind: TransitionKind,
+  previous: LedgerEntry | null,
+  state: LedgerEntry,
+  key: TestKey = provenanceKey,
+  over: { path?: string; repository?: string } = {},
+): Promise<{ entry: LedgerEntry; transition: unknown }> {
+  const st = buildTransitionStatement({
+    kind,
+    previous,
+    state,
+    writer: { actor: 'bot', run_id: 1, run_attempt: 1, workflow_ref: null },
+    time: new Date('2025-11-24T12:00:00Z'),
+    ledger: {
+      repository: over.repository ?? LOCATION.repository,
+      branch: LOCATION.branch,
+      path: over.path ?? DAY,
+    },
+  });
+  return { entry: state, transition: (await signTransition(st, key.signer)).bundle };
+}
+
+function decide(item: { entry: LedgerEntry; transition?: unknown }, current?: LedgerEntry): QueueDecision {
+  return decideQueuedTransition({
+    item,
+    current: current === undefined ? undefined : { entry: current, path: DAY },
+    policy,
+    material,
+    location: LOCATION,
+  });
+}
+
+describe('decideQueuedTransition', () => {
+  it('lands a signed record of a new key with its bundle as the log line', async () => {
+    const item = await queued('record', null, recorded);
+    const d = decide(item);
+    expect(d).toMatchObject({ kind: 'land', transitionKind: 'record', path: DAY, entry: recorded });
+    expect(d.kind === 'land' && JSON.parse(d.line)).toEqual(item.transition);
+  });
+
+  it('lands a signed update that follows the head', async () => {
+    expect(decide(await queued('update', recorded, updated), recorded)).toMatchObject({
+      kind: 'land',
+      transitionKind: 'update',
+    });
+  });
+
+  it('drops an item the head already holds, or a newer state of', async () => {
+    expect(decide(await queued('record', null, recorded), recorded)).toEqual({
+      kind: 'landed',
+      outcome: 'unchanged',
+    });
+    const newer = merge(updated, makeEntry({ timestamp: '2025-11-24T11:00:00Z' }));
+    expect(decide(await queued('update', recorded, updated), newer)).toEqual({
+      kind: 'landed',
+      outcome: 'stale',
+    });
+  });
+
+  it('rebases an item signed against an older head (flush signs the new change)', async () => {
+    const judged = merge(
+      recorded,
+      buildVerdictEntry(recorded, { passed: true, validatedAt: '2025-11-24T12:00:00Z' }),
+    );
+    const d = decide(await queued('verdict', recorded, judged, validateKey), updated);
+    expect(d).toMatchObject({ kind: 'rebase', transitionKind: 'verdict', previous: updated });
+    if (d.kind !== 'rebase') return;
+    // the verdict brings only its verdict: the head's newer metrics stay
+    expect(d.entry.metrics?.artifact_upload_latency_s).toBe(2);
+    expect(d.entry.validation?.status).toBe('passed');
+    expect(d.authorizedBy.signer).toContain(validateKey.keyId.slice(0, 12));
+  });
+
+  it('rebases a record onto a key that now exists as an update', async () => {
+    const other = makeEntry({ timestamp: '2025-11-24T10:01:00Z', governance_flag: 'provenance-ready' });
+    expect(decide(await queued('record', null, other), recorded)).toMatchObject({
+      kind: 'rebase',
+      transitionKind: 'update',
+    });
+  });
+
+  it('leaves a conflicting item as a conflict', async () => {
+    const item = await queued('record', null, makeEntry({ sha: 'b'.repeat(40) }));
+    expect(decide(item, recorded)).toMatchObject({ kind: 'conflict' });
+  });
+
+  const untrusted: readonly [
+    string,
+    () => Promise<{ entry: LedgerEntry; transition?: unknown }>,
+    LedgerEntry?,
+  ][] = [
+    ['an item queued unsigned (queue-branch injection)', () => Promise.resolve({ entry: recorded })],
+    ['an item signed by an unknown key', () => queued('record', null, recorded, attacker)],
+    [
+      'a bundle that does not verify',
+      async () => {
+        const item = await queued('record', null, recorded);
+        const b = item.transition as { dsseEnvelope: { payload: string } };
+        return {
+          ...item,
+          transition: {
+            ...b,
+            dsseEnvelope: { ...b.dsseEnvelope, payload: Buffer.from('{}').toString('base64') },
+          },
+        };
+      },
+    ],
+    [
+      'a signed statement that is not a transition',
+      async () => {
+        const b = (await provenanceKey.signer.signDsse(
+          'application/vnd.in-toto+json',
+          Buffer.from('{"_type":"x"}'),
+        )) as object;
+        return { entry: recorded, transition: b };
+      },
+    ],
+    [
+      'an entry other than the one signed (validated flag slipped in)',
+      async () => {
+        const item = await queued('record', null, recorded);
+        return { ...item, entry: { ...recorded, governance_flag: 'validated' } };
+      },
+    ],
+    [
+      'a state for another day file',
+      () =>
+        queued('record', null, recorded, provenanceKey, { path: 'docs/reports/2025-11-23/manifest.json' }),
+    ],
+    [
+      'a state for another ledger',
+      () => queued('record', null, recorded, provenanceKey, { repository: 'acme/other' }),
+    ],
+    [
+      'a verdict signed by the provenance key',
+      () => {
+        const judged = merge(
+          recorded,
+          buildVerdictEntry(recorded, { passed: true, validatedAt: '2025-11-24T12:00:00Z' }),
+        );
+        return queued('verdict', recorded, judged);
+      },
+      recorded,
+    ],
+    [
+      'a record carrying a validation block',
+      () =>
+        queued('record', null, {
+          ...recorded,
+          governance_flag: 'validated',
+          validation: { status: 'passed', validated_at: '2025-11-24T12:00:00Z' },
+        }),
+    ],
+    [
+      'an update carrying a validation block, rebased',
+      () =>
+        queued(
+          'update',
+          recorded,
+          merge(recorded, {
+            ...updated,
+            validation: { status: 'passed', validated_at: '2025-11-24T12:00:00Z' },
+          }),
+        ),
+      updated,
+    ],
+  ];
+  it.each(untrusted)('refuses %s: FLUSH_ENTRY_UNTRUSTED', async (_name, make, current) => {
+    const d = decide(await make(), current);
+    expect(d).toMatchObject({ kind: 'untrusted', code: 'FLUSH_ENTRY_UNTRUSTED' });
+    expect(d.kind === 'untrusted' && d.reason).toMatch(/v1\.2\.3|transition/);
+  });
+
+  it('refuses a record that, rebased, becomes an update its signer may not make', async () => {
+    const recorder = makeTestKey();
+    const narrow = keyPolicy({ record: [recorder], update: [provenanceKey], verdict: [validateKey] });
+    const item = await queued('record', null, makeEntry({ timestamp: '2025-11-24T10:01:00Z' }), recorder);
+    const d = decideQueuedTransition({
+      item,
+      current: { entry: recorded, path: DAY },
+      policy: narrow,
+      material: keyMaterial(narrow),
+    });
+    expect(d).toMatchObject({ kind: 'untrusted', code: 'FLUSH_ENTRY_UNTRUSTED' });
+    expect(d.kind === 'untrusted' && d.reason).toContain('rebased onto the head it becomes an update');
+  });
+});

@@ -1,0 +1,166 @@
+// The authenticated queue (issue 14 item 6, DESIGN.md §7): `flush` replays a queued entry only
+// when the signed statement queued with it verifies under the trust policy. Anyone can push to the
+// queue branch; nobody without a trusted signature can get an entry landed through it. Pure: the
+// engine gives the item, the key's current state at the fetched head and the trust material.
+import { ConflictError } from '../../errors.js';
+import { manifestPathFor, type LedgerEntry } from '../ledger/entry.js';
+import { applyMergeRule } from '../ledger/merge.js';
+import type { SignerIdentity } from '../verify/types.js';
+import { verifyStoredBundle, type TrustMaterial } from './bundle-verify.js';
+import { checkTransitionChange } from './change-rules.js';
+import { decideSigner, describeSigner, type ResolvedTrustPolicy } from './policy.js';
+import { serializeLogLine } from './storage.js';
+import {
+  entryDigest,
+  parseTransitionStatement,
+  type TransitionKind,
+  type TransitionStatement,
+} from './transition.js';
+
+/** A queued item as flush sees it: the entry to land and the bundle signed when it was queued. */
+export interface QueuedTransition {
+  readonly entry: LedgerEntry;
+  /** the Sigstore bundle of the transition statement (absent on items queued unsigned) */
+  readonly transition?: unknown;
+}
+
+export interface QueueGateInput {
+  readonly item: QueuedTransition;
+  /** the key's state at the fetched head and the day file holding it; undefined for a new key */
+  readonly current: { readonly entry: LedgerEntry; readonly path: string } | undefined;
+  readonly policy: ResolvedTrustPolicy;
+  readonly material: TrustMaterial;
+  readonly location?: { readonly repository: string; readonly branch: string };
+  readonly reportsDir?: string;
+}
+
+export type QueueDecision =
+  /** the signed state follows the head's state: land it as signed and append `line` to the day's transitions log */
+  | {
+      readonly kind: 'land';
+      readonly entry: LedgerEntry;
+      readonly path: string;
+      readonly transitionKind: TransitionKind;
+      readonly line: string;
+      readonly signer: string;
+    }
+  /**
+   * the ledger moved on since the item was signed: merge it onto the head's state and sign that
+   * change with flush's own signer (whom the policy must allow for `transitionKind`)
+   */
+  | {
+      readonly kind: 'rebase';
+      readonly entry: LedgerEntry;
+      readonly previous: LedgerEntry | null;
+      readonly path: string;
+      readonly transitionKind: TransitionKind;
+      /** the statement that authorised it: its signer and subject digest, for the log and the output */
+      readonly authorizedBy: { readonly signer: string; readonly sha256: string };
+    }
+  /** the head already holds the signed state, or a newer one (stale): remove the item, write nothing */
+  | { readonly kind: 'landed'; readonly outcome: 'unchanged' | 'stale' }
+  /** the merge rule refuses it (`LEDGER_CONFLICT`): leave it, as flush does with conflicts */
+  | { readonly kind: 'conflict'; readonly error: ConflictError }
+  /** `FLUSH_ENTRY_UNTRUSTED`: report it and leave it where it is */
+  | { readonly kind: 'untrusted'; readonly code: 'FLUSH_ENTRY_UNTRUSTED'; readonly reason: string };
+
+function untrusted(reason: string): QueueDecision {
+  return { kind: 'untrusted', code: 'FLUSH_ENTRY_UNTRUSTED', reason };
+}
+
+/**
+ * Decides what flush may do with one queued item: land it as signed, rebase it (sign anew), drop
+ * it as landed, leave it as a conflict, or leave it as untrusted. Untrusted: no signed statement;
+ * a signature that does not verify; a statement about another state, day file or ledger; a signer
+ * the policy does not allow for the kind; or a change the kind may not make (a record or update
+ * carrying a `validation` block, a verdict changing anything but the verdict).
+ */
+export function decideQueuedTransition(input: QueueGateInput): QueueDecision {
+  const { item, current, policy, material, location } = input;
+  const name = `${item.entry.tag} run ${item.entry.run_id}`;
+  if (item.transition === undefined) return untrusted(`${name} was queued without a signed statement`);
+  const verified = verifyStoredBundle(item.transition, material);
+  if (!verified.ok) return untrusted(`${name}: ${verified.message}`);
+  let st: TransitionStatement;
+  try {
+    st = parseTransitionStatement(verified.payload, `queued ${name}`);
+  } catch (error) {
+    return untrusted((error as Error).message);
+  }
+  const p = st.predicate;
+  if (
+    p.entry.tag !== item.entry.tag ||
+    p.entry.run_id !== item.entry.run_id ||
+    st.subject[0].digest.sha256 !== entryDigest(item.entry)
+  ) {
+    return untrusted(`${name}: the signed statement is about another state than the queued entry`);
+  }
+  const path = current?.path ?? manifestPathFor(item.entry, input.reportsDir);
+  if (p.ledger.path !== path)
+    return untrusted(`${name}: signed for ${p.ledger.path}, but the entry lives in ${path}`);
+  if (
+    location !== undefined &&
+    (p.ledger.repository !== location.repository || p.ledger.branch !== location.branch)
+  ) {
+    return untrusted(
+      `${name}: signed for ${p.ledger.repository} branch ${p.ledger.branch}, not ${location.repository} branch ${location.branch}`,
+    );
+  }
+  const signer: SignerIdentity = verified.signer;
+  const allowed = decideSigner(policy, p.kind, signer);
+  if (!allowed.allowed) return untrusted(`${name}: ${allowed.reason}`);
+
+  const currentDigest = current === undefined ? null : entryDigest(current.entry);
+  if (currentDigest === st.subject[0].digest.sha256) return { kind: 'landed', outcome: 'unchanged' };
+  if ((p.previous?.sha256 ?? null) === currentDigest) {
+    const violation = checkTransitionChange(p.kind, current?.entry ?? null, item.entry);
+    if (violation !== undefined) return untrusted(`${name}: ${violation.message}`);
+    return {
+      kind: 'land',
+      entry: item.entry,
+      path,
+      transitionKind: p.kind,
+      line: serializeLogLine(item.transition),
+      signer: describeSigner(signer),
+    };
+  }
+
+  // The head moved since the item was signed. A verdict brings only its verdict; anything else is
+  // merged as the merge rule merges it. The signer's authority must cover the change made now.
+  const incoming: LedgerEntry =
+    p.kind === 'verdict' && current !== undefined
+      ? { ...current.entry, governance_flag: item.entry.governance_flag!, validation: item.entry.validation! }
+      : item.entry;
+  let merged: LedgerEntry;
+  try {
+    const result = applyMergeRule(
+      current === undefined ? [] : [{ path, entries: [current.entry] }],
+      incoming,
+      {
+        ...(input.reportsDir === undefined ? {} : { reportsDir: input.reportsDir }),
+      },
+    );
+    if (result.outcome === 'stale' || result.outcome === 'unchanged')
+      return { kind: 'landed', outcome: result.outcome };
+    merged = result.entry;
+  } catch (error) {
+    if (error instanceof ConflictError) return { kind: 'conflict', error };
+    throw error;
+  }
+  const kind: TransitionKind = current === undefined ? 'record' : p.kind === 'verdict' ? 'verdict' : 'update';
+  const allowedNow = decideSigner(policy, kind, signer);
+  if (!allowedNow.allowed)
+    return untrusted(
+      `${name}: rebased onto the head it becomes a${kind === 'update' ? 'n' : ''} ${kind}: ${allowedNow.reason}`,
+    );
+  const violation = checkTransitionChange(kind, current?.entry ?? null, merged);
+  if (violation !== undefined) return untrusted(`${name}: ${violation.message}`);
+  return {
+    kind: 'rebase',
+    entry: merged,
+    previous: current?.entry ?? null,
+    path,
+    transitionKind: kind,
+    authorizedBy: { signer: describeSigner(signer), sha256: st.subject[0].digest.sha256 },
+  };
+}

@@ -1,0 +1,261 @@
+// The signed entry transition (issue 14 item 2, DESIGN.md §7, docs/trust.md "Transition format"):
+// every change `record`, `flush` and `validate --record` make to one ledger entry is an in-toto
+// Statement v1 whose subject is the entry's canonical bytes after the change and whose predicate
+// names the change: its kind, the digest of the state before it (a hash chain per entry), the
+// state itself, who wrote it and where. Pure: builders, the canonical payload, a strict parser.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { SlsaLedgerError } from '../../errors.js';
+import { parseCanonicalJson } from './canonical-json.js';
+import {
+  canonicalEntry,
+  checkPlainText,
+  checkTimestamp,
+  entryProblems,
+  type LedgerEntry,
+} from '../ledger/entry.js';
+import { IN_TOTO_STATEMENT_V1 } from '../provenance/statement.js';
+
+export { IN_TOTO_PAYLOAD_TYPE } from '../provenance/dsse.js';
+
+/** The predicate type of a ledger transition (ours; versioned by its last path segment). */
+export const TRANSITION_PREDICATE_TYPE = 'https://slsa-ledger.dev/ledger-transition/v1';
+
+/**
+ * `record`: the first state of a key (no previous state); `update`: any later change by a writer of
+ * runs (status, artifact, metrics, flags other than the verdict's); `verdict`: the security CI's
+ * `validation` block and its `validated`/`validation-failed` flag, nothing else.
+ */
+export type TransitionKind = 'record' | 'update' | 'verdict';
+export const transitionKinds: readonly TransitionKind[] = ['record', 'update', 'verdict'];
+
+/** The key of an entry: (`tag`, `run_id`). */
+export interface EntryKeyRef {
+  readonly tag: string;
+  readonly run_id: number;
+}
+
+/** The process that made the change (from the GitHub Actions context, or null fields elsewhere). */
+export interface TransitionWriter {
+  /** GITHUB_ACTOR, else the local user the CLI was told */
+  readonly actor: string;
+  /** GITHUB_RUN_ID of the writing workflow run (not the entry's run: `validate` writes verdicts for other runs) */
+  readonly run_id: number | null;
+  readonly run_attempt: number | null;
+  /** GITHUB_WORKFLOW_REF: `OWNER/REPO/.github/workflows/x.yml@refs/heads/main` */
+  readonly workflow_ref: string | null;
+}
+
+/** Where the entry lives: the ledger repository, its branch and the day file. */
+export interface LedgerLocation {
+  /** `OWNER/NAME` on GitHub, else the remote URL without credentials */
+  readonly repository: string;
+  readonly branch: string;
+  /** the day file holding the entry, e.g. `docs/reports/2025-11-24/manifest.json` */
+  readonly path: string;
+}
+
+export interface TransitionPredicate {
+  readonly kind: TransitionKind;
+  readonly entry: EntryKeyRef;
+  /** SHA-256 of the canonical bytes of the state before this change; null for a record */
+  readonly previous: { readonly sha256: string } | null;
+  /** the entry after the change (its canonical bytes are the subject) */
+  readonly state: LedgerEntry;
+  readonly writer: TransitionWriter;
+  /** when the writer signed, RFC 3339 UTC */
+  readonly time: string;
+  readonly ledger: LedgerLocation;
+  /** verdicts: the SHA-256 of the VSA statement (DSSE payload bytes) stored beside the day file */
+  readonly vsa?: { readonly sha256: string };
+}
+
+export interface TransitionStatement {
+  readonly _type: typeof IN_TOTO_STATEMENT_V1;
+  readonly subject: readonly [{ readonly name: string; readonly digest: { readonly sha256: string } }];
+  readonly predicateType: typeof TRANSITION_PREDICATE_TYPE;
+  readonly predicate: TransitionPredicate;
+}
+
+/**
+ * The canonical bytes of ONE entry, which a transition's subject digests: the entry in canonical
+ * key order (`canonicalEntry`), `JSON.stringify(entry, null, 2)` and a final `\n`, UTF-8. The same
+ * entry always gives the same bytes (the serializer of the day files, applied to one entry).
+ */
+export function canonicalEntryText(entry: LedgerEntry): string {
+  return `${JSON.stringify(canonicalEntry(entry), null, 2)}\n`;
+}
+
+/** Lower-case hex SHA-256 of `canonicalEntryText(entry)`. */
+export function entryDigest(entry: LedgerEntry): string {
+  return createHash('sha256').update(canonicalEntryText(entry), 'utf8').digest('hex');
+}
+
+/** The subject name of a transition: `<tag>#<run_id>` (a run id has no `#`, so the last one splits). */
+export function transitionSubjectName(key: EntryKeyRef): string {
+  return `${key.tag}#${key.run_id}`;
+}
+
+export interface BuildTransitionOptions {
+  readonly kind: TransitionKind;
+  /** the entry before the change; null for a record */
+  readonly previous: LedgerEntry | null;
+  /** the entry after the change, as the writer stores it */
+  readonly state: LedgerEntry;
+  readonly writer: TransitionWriter;
+  readonly time: Date;
+  readonly ledger: LedgerLocation;
+  /** verdicts only: SHA-256 (hex) of the signed VSA statement's payload bytes */
+  readonly vsaSha256?: string;
+}
+
+function invalid(message: string, problems: readonly string[], source?: string): SlsaLedgerError {
+  return new SlsaLedgerError(
+    'TRUST_TRANSITION_INVALID',
+    source === undefined ? message : `${source}: ${message}`,
+    {
+      details: { ...(source === undefined ? {} : { source }), problems },
+    },
+  );
+}
+
+/**
+ * Builds the statement for one change. The kind must fit the previous state (a record has none,
+ * an update or verdict has one), the previous state must have the same key, and only a verdict
+ * carries a VSA digest.
+ * @throws SlsaLedgerError `TRUST_TRANSITION_INVALID` (a caller's bug: the engine passes these)
+ */
+export function buildTransitionStatement(options: BuildTransitionOptions): TransitionStatement {
+  const state = canonicalEntry(options.state);
+  const key = { tag: state.tag, run_id: state.run_id };
+  const predicate: TransitionPredicate = {
+    kind: options.kind,
+    entry: key,
+    previous: options.previous === null ? null : { sha256: entryDigest(options.previous) },
+    state,
+    writer: {
+      actor: options.writer.actor,
+      run_id: options.writer.run_id,
+      run_attempt: options.writer.run_attempt,
+      workflow_ref: options.writer.workflow_ref,
+    },
+    time: options.time.toISOString(),
+    ledger: {
+      repository: options.ledger.repository,
+      branch: options.ledger.branch,
+      path: options.ledger.path,
+    },
+    ...(options.vsaSha256 === undefined ? {} : { vsa: { sha256: options.vsaSha256 } }),
+  };
+  const statement: TransitionStatement = {
+    _type: IN_TOTO_STATEMENT_V1,
+    subject: [{ name: transitionSubjectName(key), digest: { sha256: entryDigest(state) } }],
+    predicateType: TRANSITION_PREDICATE_TYPE,
+    predicate,
+  };
+  const problems = statementProblems(statement, options.previous);
+  if (problems.length > 0) throw invalid(`cannot build the transition: ${problems[0]!}`, problems);
+  return statement;
+}
+
+/** The DSSE payload: compact JSON of the statement in the key order the builder gives. */
+export function serializeTransitionStatement(statement: TransitionStatement): Uint8Array {
+  return Buffer.from(JSON.stringify(statement), 'utf8');
+}
+
+// ---- parsing ---------------------------------------------------------------------------------
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const digest = z.strictObject({ sha256: z.string().regex(HEX64, 'must be 64 lower-case hex') });
+const text = (max: number) =>
+  z
+    .string()
+    .refine(
+      (v) => checkPlainText(v, 'value', max) === undefined,
+      `must be plain text (at most ${max} characters)`,
+    );
+const runNumber = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+const statementSchema = z.strictObject({
+  _type: z.literal(IN_TOTO_STATEMENT_V1),
+  subject: z
+    .array(z.strictObject({ name: z.string().max(512), digest }))
+    .length(1, 'a transition has exactly one subject'),
+  predicateType: z.literal(TRANSITION_PREDICATE_TYPE),
+  predicate: z.strictObject({
+    kind: z.enum(['record', 'update', 'verdict']),
+    entry: z.strictObject({ tag: z.string().max(512), run_id: runNumber }),
+    previous: digest.nullable(),
+    state: z.unknown(),
+    writer: z.strictObject({
+      actor: text(256),
+      run_id: runNumber.nullable(),
+      run_attempt: runNumber.nullable(),
+      workflow_ref: text(1024).nullable(),
+    }),
+    time: z
+      .string()
+      .refine((v) => checkTimestamp(v, 'time') === undefined, 'must be an rfc 3339 utc timestamp'),
+    ledger: z.strictObject({ repository: text(1024), branch: text(256), path: text(1024) }),
+    vsa: digest.optional(),
+  }),
+});
+
+function statementProblems(statement: TransitionStatement, previous?: LedgerEntry | null): string[] {
+  const problems: string[] = [];
+  const p = statement.predicate;
+  const stateProblems = entryProblems(p.state);
+  for (const sp of stateProblems) problems.push(`predicate.state.${sp.path}: ${sp.message}`);
+  if (stateProblems.length > 0) return problems;
+  if (p.state.tag !== p.entry.tag || p.state.run_id !== p.entry.run_id) {
+    problems.push('predicate.state is another entry than predicate.entry');
+  }
+  const subject = statement.subject[0];
+  if (subject.name !== transitionSubjectName(p.entry)) {
+    problems.push(`subject name must be ${transitionSubjectName(p.entry)}`);
+  }
+  if (subject.digest.sha256 !== entryDigest(p.state)) {
+    problems.push('subject digest is not the sha-256 of the canonical bytes of predicate.state');
+  }
+  if ((p.kind === 'record') !== (p.previous === null)) {
+    problems.push(
+      p.kind === 'record'
+        ? 'a record has no previous state'
+        : `a${p.kind === 'update' ? 'n' : ''} ${p.kind} needs the previous state`,
+    );
+  }
+  if (p.vsa !== undefined && p.kind !== 'verdict') problems.push('only a verdict names a vsa');
+  if (
+    previous !== undefined &&
+    previous !== null &&
+    (previous.tag !== p.entry.tag || previous.run_id !== p.entry.run_id)
+  ) {
+    problems.push('the previous state is another entry');
+  }
+  return problems;
+}
+
+/**
+ * Parses a transition statement from its DSSE payload bytes: strict, bounded JSON (duplicate and
+ * case-variant keys refused), the ledger-transition/v1 shape with unknown fields refused, a valid
+ * entry as the state, and a statement that agrees with itself (subject = digest of the state,
+ * record ⇔ no previous state, the key named three times the same).
+ * @throws SlsaLedgerError `TRUST_TRANSITION_INVALID`, or the INPUT_* codes of strict JSON
+ */
+export function parseTransitionStatement(payload: Uint8Array, source: string): TransitionStatement {
+  const value = parseCanonicalJson(payload, 'signed', `transition statement ${source}`);
+  const parsed = statementSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (i) =>
+        `${i.path.map(String).join('.') || 'statement'}: ${i.message.replace(/^Invalid input: /, '').toLowerCase()}`,
+    );
+    throw invalid(`not a ledger transition statement: ${problems[0]!}`, problems, source);
+  }
+  const statement = parsed.data as unknown as TransitionStatement;
+  const problems = statementProblems(statement);
+  if (problems.length > 0)
+    throw invalid(`the transition contradicts itself: ${problems[0]!}`, problems, source);
+  const state = canonicalEntry(statement.predicate.state);
+  return { ...statement, predicate: { ...statement.predicate, state } };
+}
