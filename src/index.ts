@@ -362,7 +362,7 @@ export { verifyEntrySignatures, type SignatureStatus } from './core/ledger-trust
 export {
   signChange,
   signTransition,
-  signVsa,
+  signVsa as signVsaBundle,
   writerFromEnvironment,
   decideSigningMode,
   transitionKindFor,
