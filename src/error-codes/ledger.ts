@@ -14,4 +14,6 @@ export const ledgerCodes = {
   CHECK_FINDINGS: 'verification',
   LEDGER_QUEUE_INVALID: 'invalid-input',
   LEDGER_REPO_INVALID: 'usage',
+  /** a read command was given a path that is not a git clone, or a ref with no ledger at all */
+  LEDGER_NOT_FOUND: 'invalid-input',
 } as const satisfies Record<string, Category>;
