@@ -14,4 +14,8 @@ export const ledgerCodes = {
   CHECK_FINDINGS: 'verification',
   LEDGER_QUEUE_INVALID: 'invalid-input',
   LEDGER_REPO_INVALID: 'usage',
+  /** the remote has no default branch and none was configured: pass --branch */
+  LEDGER_BRANCH_UNKNOWN: 'usage',
+  /** the remote head does not descend from the last head this clone saw (issue 14 item 5) */
+  LEDGER_HISTORY_REWRITTEN: 'queued',
 } as const satisfies Record<string, Category>;
