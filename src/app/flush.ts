@@ -5,11 +5,12 @@ import { canonicalEntry, type LedgerEntry } from '../core/ledger/entry.js';
 import { mergeQueues, removeLanded, type QueueItem } from '../core/ledger/queue.js';
 import { silentLogger } from '../core/ports.js';
 import { isSlsaLedgerError } from '../errors.js';
-import { directPushPublisher, GitLedgerRepo } from '../io/git-ledger-repo.js';
+import { directPushPublisher } from '../io/git-ledger-repo.js';
 import { withLock } from '../io/lock.js';
 import { readQueueFile, writeQueueFile } from '../io/queue-file.js';
 import {
   lockPathFor,
+  openLedger,
   landEntry,
   queuePathIn,
   QUEUE_BRANCH,
@@ -51,13 +52,8 @@ export type FlushOptions = LedgerWriteOptions;
  */
 export async function flushQueue(options: FlushOptions = {}): Promise<FlushResult> {
   const logger = options.logger ?? silentLogger;
-  const branch = options.branch ?? 'main';
-  const repo = await GitLedgerRepo.open({
-    repoDir: options.repoDir ?? '.',
-    ...(options.remote === undefined ? {} : { remote: options.remote }),
-    ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
-    logger,
-  });
+  const { repo, location } = await openLedger(options);
+  const branch = location.branch;
   const queuePath = queuePathIn(repo.root, options.queuePath);
   return withLock(
     lockPathFor(repo, branch, options),

@@ -20,6 +20,8 @@ import {
   type Publisher,
 } from '../io/git-ledger-repo.js';
 import { defaultLockPath, withLock } from '../io/lock.js';
+import { resolveLedgerLocation, type ResolvedLedgerLocation } from '../io/ledger-location.js';
+import type { LedgerConfigSection } from '../core/ledger/location.js';
 import { readQueueFile, writeQueueFile } from '../io/queue-file.js';
 
 export const DEFAULT_QUEUE_PATH = 'out/provenance/queued-manifest.json';
@@ -29,9 +31,16 @@ export const QUEUE_BRANCH = 'provenance-queue';
 export interface LedgerWriteOptions {
   /** a clone of the ledger repository (default: the current directory) */
   readonly repoDir?: string;
-  readonly remote?: string;
-  readonly branch?: string;
-  readonly reportsDir?: string;
+  /** the remote (default: `ledger.remote` of `.slsa-ledger.yml`, else `origin`) */
+  readonly remote?: string | undefined;
+  /** the ledger branch (default: `ledger.branch` of `.slsa-ledger.yml`, else the remote's default branch) */
+  readonly branch?: string | undefined;
+  /** the ledger folder (default: `ledger.reports_dir`, else `docs/reports`) */
+  readonly reportsDir?: string | undefined;
+  /** where the command runs: its `.slsa-ledger.yml` is used when the clone has none */
+  readonly cwd?: string;
+  /** the `ledger:` config section already read (`null`: read none) */
+  readonly config?: LedgerConfigSection | null;
   /** the local queue file, relative to `repoDir` unless absolute */
   readonly queuePath?: string;
   /** push attempts before queueing (default 5) */
@@ -297,6 +306,29 @@ export function lockPathFor(repo: GitLedgerRepo, branch: string, options: Ledger
 }
 
 /**
+ * Resolves where the ledger is (flags, `.slsa-ledger.yml` `ledger:`, the remote's default branch)
+ * and opens the clone. @throws `LEDGER_REPO_INVALID`, `CONFIG_INVALID`, `LEDGER_REMOTE_UNAVAILABLE`
+ */
+export async function openLedger(
+  options: LedgerWriteOptions,
+): Promise<{ repo: GitLedgerRepo; location: ResolvedLedgerLocation }> {
+  const repoDir = options.repoDir ?? '.';
+  const location = await resolveLedgerLocation({
+    repoDir,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.config === undefined ? {} : { config: options.config }),
+    flags: { remote: options.remote, branch: options.branch, reportsDir: options.reportsDir },
+  });
+  const repo = await GitLedgerRepo.open({
+    repoDir,
+    remote: location.remote,
+    reportsDir: location.reportsDir,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  return { repo, location };
+}
+
+/**
  * Records one entry in the git ledger.
  * @throws `LEDGER_ENTRY_INVALID` (exit 3, nothing changed), `LEDGER_REPO_INVALID` (exit 2),
  *   `LEDGER_CONFLICT` (exit 4), `LEDGER_MANIFEST_INVALID`, `LEDGER_LOCK_TIMEOUT`, `LEDGER_GIT_FAILED`
@@ -306,13 +338,8 @@ export async function recordEntry(options: RecordOptions): Promise<RecordResult>
   const entry = parseEntry(options.entry);
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;
-  const branch = options.branch ?? 'main';
-  const repo = await GitLedgerRepo.open({
-    repoDir: options.repoDir ?? '.',
-    ...(options.remote === undefined ? {} : { remote: options.remote }),
-    ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
-    logger,
-  });
+  const { repo, location } = await openLedger(options);
+  const branch = location.branch;
   const queuePath = queuePathIn(repo.root, options.queuePath);
   const lockPath = lockPathFor(repo, branch, options);
   return withLock(

@@ -175,7 +175,15 @@ export class GitLedgerRepo {
     await this.clearStaleRefLocks();
     const ref = this.trackingRef(branch);
     const out = await runGit(
-      ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', this.remote, `+refs/heads/${branch}:${ref}`],
+      [
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--no-write-fetch-head',
+        '--refmap=',
+        this.remote,
+        `+refs/heads/${branch}:${ref}`,
+      ],
       {
         cwd: this.root,
         allowFailure: true,

@@ -6,13 +6,21 @@ import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
 /** Flags `record` and `flush` share. */
 export const ledgerWriteFlags: Readonly<Record<string, OptionSpec>> = {
   repo: { type: 'string', valueName: 'DIR', description: 'a clone of the ledger repository (default: .)' },
-  remote: { type: 'string', valueName: 'NAME', description: 'remote to fetch and push', default: 'origin' },
-  branch: { type: 'string', valueName: 'BRANCH', description: 'ledger branch', default: 'main' },
+  remote: {
+    type: 'string',
+    valueName: 'NAME',
+    description: 'remote to fetch and push (default: ledger.remote of .slsa-ledger.yml, else origin)',
+  },
+  branch: {
+    type: 'string',
+    valueName: 'BRANCH',
+    description:
+      "ledger branch (default: ledger.branch of .slsa-ledger.yml, else the remote's default branch)",
+  },
   'reports-dir': {
     type: 'string',
     valueName: 'DIR',
-    description: 'ledger folder in the repository',
-    default: 'docs/reports',
+    description: 'ledger folder in the repository (default: ledger.reports_dir, else docs/reports)',
   },
   queue: {
     type: 'string',
@@ -33,9 +41,10 @@ export function ledgerWriteOptions(args: ParsedArgs, ctx: CommandContext): Ledge
   const lockDir = ctx.env.SLSA_LEDGER_LOCK_DIR;
   return {
     repoDir: resolve(ctx.cwd, stringFlag(args, 'repo') ?? '.'),
-    remote: stringFlag(args, 'remote') ?? 'origin',
-    branch: stringFlag(args, 'branch') ?? 'main',
-    reportsDir: stringFlag(args, 'reports-dir') ?? 'docs/reports',
+    remote: stringFlag(args, 'remote'),
+    branch: stringFlag(args, 'branch'),
+    reportsDir: stringFlag(args, 'reports-dir'),
+    cwd: ctx.cwd,
     queuePath: stringFlag(args, 'queue') ?? 'out/provenance/queued-manifest.json',
     maxAttempts: integerFlag(args, 'max-attempts', { min: 1, max: 100 }) ?? 5,
     logger: ctx.logger,

@@ -28,9 +28,10 @@ export function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): Ver
   const lockDir = ctx.env.SLSA_LEDGER_LOCK_DIR;
   const common = {
     repoDir: resolve(ctx.cwd, repo),
-    remote: stringFlag(args, 'remote') ?? 'origin',
-    branch: stringFlag(args, 'branch') ?? 'main',
-    reportsDir: stringFlag(args, 'reports-dir') ?? 'docs/reports',
+    remote: stringFlag(args, 'remote'),
+    branch: stringFlag(args, 'branch'),
+    reportsDir: stringFlag(args, 'reports-dir'),
+    cwd: ctx.cwd,
     queuePath: stringFlag(args, 'queue') ?? 'out/provenance/queued-manifest.json',
     maxAttempts: integerFlag(args, 'max-attempts', { min: 1, max: 100 }) ?? 5,
     logger: ctx.logger,
