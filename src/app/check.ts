@@ -13,9 +13,9 @@ import {
   type ManifestChange,
   type ManifestSnapshot,
 } from '../core/ledger/check.js';
-import { DEFAULT_REPORTS_DIR, manifestDayOf } from '../core/ledger/entry.js';
+import { manifestDayOf } from '../core/ledger/entry.js';
 import { silentLogger, type Logger } from '../core/ports.js';
-import { SlsaLedgerError, UsageError } from '../errors.js';
+import { SlsaLedgerError } from '../errors.js';
 import { runGit } from '../io/git.js';
 import {
   objectSizes,
@@ -24,15 +24,23 @@ import {
   sha256Hex,
   type BlobRef,
 } from '../io/ledger-reader.js';
-import { isAncestor } from '../io/ledger-source.js';
+import { isAncestor, resolveReadTarget } from '../io/ledger-source.js';
 import { readWitness, writeWitness, type Witness } from '../io/check-witness.js';
 
 export interface CheckOptions {
   /** a clone of the ledger repository, or any folder inside it (default: the current directory) */
   readonly repoDir?: string;
-  /** the commit to audit (default `HEAD`), e.g. `origin/main` */
+  /**
+   * the commit-ish of the clone to audit (e.g. `HEAD`, `origin/main`); default: the remote's
+   * ledger branch, fetched now (docs/ledger.md "Reading the ledger")
+   */
   readonly ref?: string;
+  /** the remote and branch to fetch (default: `.slsa-ledger.yml` `ledger:`, else origin and its default branch) */
+  readonly remote?: string;
+  readonly branch?: string;
   readonly reportsDir?: string;
+  /** the working directory, for its `.slsa-ledger.yml` */
+  readonly cwd?: string;
   /** every commit touching the ledger must pass `git verify-commit` */
   readonly requireSigned?: boolean;
   /** where the last verified head is kept (default: `<git dir>/slsa-ledger/check-witness.json`) */
@@ -45,7 +53,10 @@ export interface CheckOptions {
 export interface CheckResult {
   /** no findings */
   readonly ok: boolean;
+  /** the ref audited: `--ref` as given, or the private ref the ledger branch was fetched into */
   readonly ref: string;
+  /** how it was found: `origin/main (fetched)`, `--ref HEAD` */
+  readonly source: string;
   readonly commit: string;
   readonly files: number;
   readonly entries: number;
@@ -111,50 +122,23 @@ function parseLog(text: string, reportsDir: string): LogRecord[] {
 const STEP_BYTES = 64 * 1024 * 1024;
 
 /**
- * The repository root of any folder inside a clone (so `check` from `docs/` audits the same files).
- * @throws `LEDGER_NOT_FOUND` when `dir` is not inside a git repository
- */
-export async function repositoryRoot(dir: string): Promise<{ root: string; gitDir: string }> {
-  const probe = await runGit(['rev-parse', '--is-bare-repository', '--absolute-git-dir'], {
-    cwd: dir,
-    allowFailure: true,
-  }).catch(() => undefined);
-  if (probe === undefined || probe.code !== 0) {
-    throw new SlsaLedgerError(
-      'LEDGER_NOT_FOUND',
-      `${dir} is not a git repository holding a ledger (pass --repo CLONE)`,
-      { details: { repo: dir } },
-    );
-  }
-  const [bare = '', gitDir = ''] = probe.stdout.toString('utf8').trim().split('\n');
-  if (bare === 'true') return { root: gitDir, gitDir };
-  const top = await runGit(['rev-parse', '--show-toplevel'], { cwd: dir });
-  return { root: top.stdout.toString('utf8').trim(), gitDir };
-}
-
-/**
  * Audits the ledger at `ref`; findings are data (a negative verdict is not an exception here).
  * @throws `LEDGER_NOT_FOUND` (not a clone, or no ledger at all at `ref`), `LEDGER_REPO_INVALID`
  *   (unknown ref), `LEDGER_GIT_FAILED`
  */
 export async function checkLedger(options: CheckOptions = {}): Promise<CheckResult> {
   const logger = options.logger ?? silentLogger;
-  const { root: repoDir, gitDir } = await repositoryRoot(resolve(options.repoDir ?? '.'));
-  const ref = options.ref ?? 'HEAD';
-  const reportsDir = (options.reportsDir ?? DEFAULT_REPORTS_DIR).replace(/^\.\//, '').replace(/\/+$/, '');
-  const probe = ref.startsWith('-')
-    ? undefined
-    : await runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
-        cwd: repoDir,
-        allowFailure: true,
-      });
-  if (probe === undefined || probe.code !== 0) {
-    throw new UsageError('LEDGER_REPO_INVALID', `cannot audit ${ref} in ${repoDir}: no such commit`, {
-      details: { repo: repoDir, ref },
-    });
-  }
-  const commit = probe.stdout.toString('utf8').trim();
-  logger.info(`auditing ${reportsDir} at ${ref} (${commit.slice(0, 12)})`);
+  const target = await resolveReadTarget({
+    repoDir: resolve(options.repoDir ?? '.'),
+    ...(options.ref === undefined ? {} : { ref: options.ref }),
+    ...(options.remote === undefined ? {} : { remote: options.remote }),
+    ...(options.branch === undefined ? {} : { branch: options.branch }),
+    ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
+  const { root: repoDir, gitDir, commit, reportsDir } = target;
+  const ref = target.ref;
+  logger.info(`auditing ${reportsDir} at ${target.label} (${commit.slice(0, 12)})`);
 
   const head = await readLedgerAtCommit(repoDir, commit, { reportsDir });
   const files: ManifestSnapshot[] = [
@@ -187,7 +171,7 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
   if (records.length === 0 && files.length === 0) {
     throw new SlsaLedgerError(
       'LEDGER_NOT_FOUND',
-      `no ledger at ${ref} (${commit.slice(0, 12)}) of ${repoDir}: nothing under ${reportsDir}/ and no commit ever wrote there (check --ref, --reports-dir)`,
+      `no ledger at ${target.label} (${commit.slice(0, 12)}) of ${repoDir}: nothing under ${reportsDir}/ and no commit ever wrote there (check --ref, --reports-dir)`,
       { details: { repo: repoDir, ref, commit, reportsDir } },
     );
   }
@@ -286,7 +270,7 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
       findings.push({
         code: 'CHECK_HISTORY_REWRITTEN',
         commit,
-        message: `${ref} (${commit.slice(0, 12)}) does not descend from ${previous.slice(0, 12)}, the head verified on ${witness.heads[key]!.checked_at}: the history was rewritten (a force-push); the witness stays until you have looked (delete ${key} from ${file} to accept the new history)`,
+        message: `${target.label} (${commit.slice(0, 12)}) does not descend from ${previous.slice(0, 12)}, the head verified on ${witness.heads[key]!.checked_at}: the history was rewritten (a force-push); the witness stays until you have looked (delete ${key} from ${file} to accept the new history)`,
       });
     }
     if (!rewritten) {
@@ -310,6 +294,7 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
   return {
     ok: findings.length === 0,
     ref,
+    source: target.label,
     commit,
     files: files.length,
     entries,

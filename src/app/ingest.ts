@@ -28,7 +28,7 @@ import {
 } from '../io/ingest-sink.js';
 import { runGit } from '../io/git.js';
 import { dayFileText } from '../io/ledger-reader.js';
-import { readLedgerChanges, resolveLedgerCommit } from '../io/ledger-source.js';
+import { isGitRepo, readLedgerChanges, resolveReadTarget } from '../io/ledger-source.js';
 import { createSupabaseIngestSink } from '../io/supabase-store.js';
 
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -36,8 +36,14 @@ export const DEFAULT_BATCH_SIZE = 1000;
 export interface IngestOptions {
   /** the ledger clone (default cwd) when no ledger names its own; a plain directory is read whole */
   readonly repo?: string;
-  /** commit-ish to read (default HEAD) */
+  /**
+   * commit-ish of the clone to read (e.g. `HEAD`); default: the remote's ledger branch, fetched now
+   * (docs/ledger.md "Reading the ledger"); a clone without remotes is read at HEAD
+   */
   readonly ref?: string;
+  /** the remote and branch to fetch (default: `.slsa-ledger.yml` `ledger:`, else origin and its default branch) */
+  readonly remote?: string;
+  readonly branch?: string;
   readonly reportsDir?: string;
   readonly databaseUrl?: string;
   readonly dataDir?: string;
@@ -328,8 +334,29 @@ async function ingestOne(
   const dir = ledger.dir;
   checkLedgerDir(dir);
   const ingestId = randomUUID();
-  // the commit first: a bad --ref must not leave a 'running' ingest behind
-  const head = await resolveLedgerCommit(dir, options.ref);
+  // the commit first: a bad --ref or an unreachable remote must not leave a 'running' ingest behind.
+  // A clone is read at its remote's ledger branch, fetched now (issue 13 item 1), or at --ref.
+  let head: string | null = null;
+  let readDir = dir;
+  let reportsDir = options.reportsDir;
+  if (await isGitRepo(dir)) {
+    const target = await resolveReadTarget({
+      repoDir: dir,
+      ...(options.ref === undefined ? {} : { ref: options.ref }),
+      ...(options.remote === undefined ? {} : { remote: options.remote }),
+      ...(options.branch === undefined ? {} : { branch: options.branch }),
+      ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
+    head = target.commit;
+    readDir = target.root;
+    reportsDir = target.reportsDir;
+    logger.info(`ingest: reading ${target.label} (${head.slice(0, 12)}) of ${target.root}`);
+  } else if (options.ref !== undefined) {
+    throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--ref needs a git repository, and ${dir} is not one`, {
+      details: { flag: 'ref', repo: dir },
+    });
+  }
   const { repository, ledgerUrl } = await identifyLedger(dir, ledger.repository, logger);
   const begun = await sink.begin({
     ingest_id: ingestId,
@@ -348,10 +375,10 @@ async function ingestOne(
   let unreadable = 0;
   let reconciled: ReconcileResult | undefined;
   try {
-    const changes = await readLedgerChanges(dir, {
+    const changes = await readLedgerChanges(readDir, {
       ...(head === null ? {} : { ref: head }),
       since: fromCommit,
-      ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
+      ...(reportsDir === undefined ? {} : { reportsDir }),
     });
     if (changes.note !== undefined) logger.warn(changes.note);
     // the witness (issue 14 item 5): the watermark must be an ancestor of the head read;

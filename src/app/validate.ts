@@ -27,7 +27,7 @@ import { downloadProvenance, fetchBytes } from '../io/artifact-download.js';
 import { defaultGithubApiUrl, normaliseApiUrl } from '../io/github.js';
 import { readInputFile } from '../io/files.js';
 import { fetchJiraIssue, type JiraCredentials } from '../io/jira.js';
-import { readLedgerFromDir } from '../io/ledger-reader.js';
+import { readLedgerForRead } from '../io/ledger-source.js';
 import { notifyEvent, type NotifyOptions, type NotifyResult } from './notify.js';
 import { verifyArtifacts, type VerifyResult } from './verify.js';
 
@@ -302,7 +302,8 @@ function withEscalation(error: SlsaLedgerError, escalation: ValidateResult['esca
 
 async function loadEntries(options: ValidateOptions, apiUrl: string): Promise<LedgerEntry[]> {
   if (options.repo !== undefined) {
-    const files = await readLedgerFromDir(
+    // the remote's ledger branch, fetched now (issue 13 item 1); a plain folder is read bounded
+    const { files } = await readLedgerForRead(
       options.repo,
       options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir },
     );
