@@ -2,6 +2,7 @@ import { runSigstoreBench } from './sigstore.js';
 import { runDashboardBench } from './dashboard.js';
 import { runAttestBench } from './attest.js';
 import { runDatabaseBench } from './database.js';
+import { runDatabaseOrgBench } from './database-org.js';
 import { runIntegrationsBench } from './integrations.js';
 import { runLedgerBench } from './ledger.js';
 import { runLedgerTrustBench } from './ledger-trust.js';
@@ -22,6 +23,11 @@ suites.push({ name: 'attest', run: runAttestBench });
 // Database: ingest into PostgreSQL 15 vs psql \copy + the same upsert, PGlite rows/s, kpi and the
 // KPI views p95 at 1,000,000 runs (BENCH_SCALE=small: 20,000).
 suites.push({ name: 'database', run: runDatabaseBench });
+
+// Organisation scale (issue 17): R repositories × M runs through slsa_ingest_batch, ingest vs the
+// \copy + upsert baseline at that size, kpi and dashboard p95, size per million runs
+// (BENCH_ORG_REPOS × BENCH_ORG_RUNS, default 100 × 100,000; BENCH_SCALE=small: 10 × 2,000).
+suites.push({ name: 'database-org', run: runDatabaseOrgBench });
 
 // Integrations: Slack delivery through notifyEvent vs a bare fetch, artifact download (302, unzip)
 // vs a bare fetch, notification metrics over a large log (BENCH_SCALE=small: smaller counts).

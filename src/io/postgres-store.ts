@@ -50,7 +50,11 @@ export async function openPostgres(url: string, role: DbRole): Promise<DbClient>
     connectionString: url,
     // the role is set at connection start (`-c role=…`, as SET ROLE), so no query ever runs as the
     // connecting user, and a missing role fails the connection itself
-    ...(setRole === undefined ? {} : { options: `-c role=${setRole}` }),
+    // the reader's reports aggregate a year of an organisation's rollup (~60,000 histogram rows): with
+    // the default 4 MB their sorts and hashes spill to disk
+    ...(setRole === undefined
+      ? {}
+      : { options: `-c role=${setRole}${role === 'reader' ? ' -c work_mem=64MB' : ''}` }),
     max: 4,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 10_000,
