@@ -9,7 +9,26 @@ import { createHash } from 'node:crypto';
 import { rename } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { limits } from '../core/input/limits.js';
-import { checkEntryClock, parseDayFile, type LedgerEntry } from '../core/ledger/entry.js';
+import {
+  checkEntryClock,
+  manifestDayOf,
+  manifestPathFor,
+  parseDayFile,
+  type LedgerEntry,
+} from '../core/ledger/entry.js';
+import {
+  buildKeyIndex,
+  KEY_INDEX_VERSION,
+  keyIndexDir,
+  keyIndexShard,
+  keyIndexShardPath,
+  keyIndexVersionPath,
+  lookupKey,
+  parseKeyIndexShard,
+  refreshShard,
+  serializeKeyIndexShard,
+  type KeyIndexRow,
+} from '../core/ledger/key-index.js';
 import type { LedgerConfigSection } from '../core/ledger/location.js';
 import {
   applyMergeRule,
@@ -36,6 +55,7 @@ import {
   GitLedgerRepo,
   historyRewritten,
   type CommitFile,
+  type DayBlob,
   type Publisher,
 } from '../io/git-ledger-repo.js';
 import { resolveLedgerLocation, type ResolvedLedgerLocation } from '../io/ledger-location.js';
@@ -187,6 +207,15 @@ export function recordMessage(entry: LedgerEntry, path: string, sha256: string):
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** What a merge reads: the day files, the unreadable ones, and how the key index was used. */
+export interface MergeInput {
+  readonly days: ManifestDay[];
+  readonly broken: Map<string, DayFileWarning>;
+  readonly index:
+    | { readonly mode: 'full' }
+    | { readonly mode: 'shard'; readonly shard: string; readonly rows: KeyIndexRow[] };
+}
+
 export class LedgerEngine {
   /** day files at the last head read that could not be parsed */
   readonly warnings: DayFileWarning[] = [];
@@ -276,15 +305,16 @@ export class LedgerEngine {
   }
 
   /**
-   * The day files at `head`, read within the `dayFile` limits. A file that is a symlink, too
-   * large, not JSON, too deep or not a valid manifest becomes a warning and is left out; the
-   * merge then goes on with the others (issue 13 item 3).
+   * The day files at `head` (all of them, or the blobs given), read within the `dayFile` limits.
+   * A file that is a symlink, too large, not JSON, too deep or not a valid manifest becomes a
+   * warning and is left out; the merge then goes on with the others (issue 13 item 3).
    */
   async readDays(
     head: string | undefined,
+    only?: readonly DayBlob[],
   ): Promise<{ days: ManifestDay[]; broken: Map<string, DayFileWarning> }> {
     const broken = new Map<string, DayFileWarning>();
-    const blobs = await this.repo.listDayBlobs(head);
+    const blobs = only ?? (await this.repo.listDayBlobs(head));
     const readable = blobs.filter((b) => {
       if (b.type !== 'blob' || (b.mode !== '100644' && b.mode !== '100755')) {
         broken.set(b.path, {
@@ -321,6 +351,100 @@ export class LedgerEngine {
   }
 
   /**
+   * What the merge of `entry` needs at `head`, through the key index (src/core/ledger/key-index.ts):
+   * the entry's index shard, the day file the index names for its key and the day of its
+   * timestamp — two small reads whatever the ledger's age. Without an index, with an unreadable
+   * shard, with day files changed by commits that did not keep the index, or when the index is
+   * wrong about the key, every day file is read and the whole index is written anew.
+   */
+  async loadForMerge(head: string | undefined, entry: LedgerEntry): Promise<MergeInput> {
+    const reportsDir = this.repo.reportsDir;
+    const shard = keyIndexShard(entry.tag);
+    const target = manifestPathFor(entry, reportsDir);
+    const full = async (): Promise<MergeInput> => {
+      const r = await this.readDays(head);
+      return { ...r, index: { mode: 'full' } };
+    };
+    if (head === undefined) return { days: [], broken: new Map(), index: { mode: 'full' } };
+    const listed = await this.repo.listPaths(head, [
+      keyIndexVersionPath(reportsDir),
+      keyIndexShardPath(reportsDir, shard),
+      target,
+    ]);
+    const version = listed.find((b) => b.path === keyIndexVersionPath(reportsDir));
+    if (version === undefined) return full();
+    const shardBlob = listed.find((b) => b.path === keyIndexShardPath(reportsDir, shard));
+    const lastIndexed = await this.repo.lastChange(head, keyIndexDir(reportsDir));
+    const stale =
+      lastIndexed === undefined
+        ? ['?']
+        : (await this.repo.changedPaths(lastIndexed, head, reportsDir)).filter(
+            (p) => manifestDayOf(p, reportsDir) !== undefined,
+          );
+    if (stale.length > 0) return full();
+    let rows: KeyIndexRow[] = [];
+    if (shardBlob !== undefined) {
+      if (shardBlob.type !== 'blob' || shardBlob.size > limits.dayFile.maxBytes) return full();
+      const [bytes] = await this.repo.readBlobs([shardBlob.oid]);
+      const parsed = parseKeyIndexShard((bytes ?? Buffer.alloc(0)).toString('utf8'));
+      if (parsed === undefined) return full();
+      rows = parsed;
+    }
+    const day = lookupKey(rows, entry.tag, entry.run_id);
+    const keyPath = day === undefined ? undefined : `${reportsDir}/${day}/manifest.json`;
+    const blobs = listed.filter((b) => b.path === target);
+    if (keyPath !== undefined && keyPath !== target) {
+      const more = await this.repo.listPaths(head, [keyPath]);
+      if (more.length === 0) return full(); // the index names a day file that is not there
+      blobs.push(...more);
+    }
+    const { days, broken } = await this.readDays(head, blobs);
+    if (keyPath !== undefined && !broken.has(keyPath)) {
+      const holder = days.find((d) => d.path === keyPath);
+      if (holder?.entries.some((e) => e.run_id === entry.run_id && e.tag === entry.tag) !== true)
+        return full();
+    }
+    return { days, broken, index: { mode: 'shard', shard, rows } };
+  }
+
+  /** The index files to commit with a merge (issue 14 performance: the key index). */
+  indexFilesFor(input: MergeInput, merge: MergeResult): CommitFile[] {
+    const reportsDir = this.repo.reportsDir;
+    const day = manifestDayOf(merge.path, reportsDir) ?? merge.entry.timestamp.slice(0, 10);
+    if (input.index.mode === 'shard') {
+      if (merge.outcome !== 'inserted') return [];
+      const rows = refreshShard(input.index.rows, input.index.shard, new Map(), {
+        tag: merge.entry.tag,
+        run_id: merge.entry.run_id,
+        day,
+      });
+      return [
+        {
+          path: keyIndexShardPath(reportsDir, input.index.shard),
+          bytes: Buffer.from(serializeKeyIndexShard(rows)),
+        },
+      ];
+    }
+    const all = new Map<string, readonly Pick<LedgerEntry, 'tag' | 'run_id'>[]>();
+    for (const d of input.days) {
+      const dd = manifestDayOf(d.path, reportsDir);
+      if (dd !== undefined) all.set(dd, d.entries);
+    }
+    const changed = merge.files[0];
+    if (changed !== undefined) all.set(day, changed.entries);
+    const files: CommitFile[] = [
+      { path: keyIndexVersionPath(reportsDir), bytes: Buffer.from(KEY_INDEX_VERSION) },
+    ];
+    for (const [s, rows] of buildKeyIndex(all)) {
+      files.push({
+        path: keyIndexShardPath(reportsDir, s),
+        bytes: Buffer.from(serializeKeyIndexShard(rows)),
+      });
+    }
+    return files;
+  }
+
+  /**
    * Lands one entry: fetch, merge at the fetched head, commit, publish; a non-fast-forward answer
    * is retried from a fresh fetch under the one retry policy. Throws LEDGER_CONFLICT and
    * LEDGER_ENTRY_INVALID (a timestamp too far ahead); a refused push, a rewritten history, an
@@ -347,7 +471,8 @@ export class LedgerEngine {
         }
         throw error;
       }
-      const { days, broken } = await this.readDays(head);
+      const input = await this.loadForMerge(head, entry);
+      const { days, broken } = input;
       const merge = applyMergeRule(days, entry, {
         reportsDir: this.repo.reportsDir,
         ...(lockWaitS === undefined ? {} : { lockWaitS }),
@@ -386,7 +511,7 @@ export class LedgerEngine {
             });
       const commit = await this.repo.createCommit(
         head,
-        [{ path: changed.path, bytes }, ...signed],
+        [{ path: changed.path, bytes }, ...this.indexFilesFor(input, merge), ...signed],
         recordMessage(merge.entry, changed.path, sha256),
       );
       const published = await publisher.publish({

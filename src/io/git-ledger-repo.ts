@@ -357,6 +357,39 @@ export class GitLedgerRepo {
     return blobs;
   }
 
+  /** `ls-tree -r -l` of the given paths (files or folders) at `commit`, with modes and sizes. */
+  async listPaths(commit: string, paths: readonly string[]): Promise<DayBlob[]> {
+    const out = await runGit(['ls-tree', '-r', '-l', '-z', '--full-tree', commit, '--', ...paths], {
+      cwd: this.root,
+    });
+    const blobs: DayBlob[] = [];
+    for (const record of out.stdout.toString('utf8').split('\0')) {
+      if (record === '') continue;
+      const tab = record.indexOf('\t');
+      const [mode = '', type = '', oid = '', size = ''] = record.slice(0, tab).split(/ +/);
+      blobs.push({ path: record.slice(tab + 1), oid, mode, type, size: Number(size) });
+    }
+    return blobs;
+  }
+
+  /** The last commit reachable from `commit` that changed `path` (first parents), or undefined. */
+  async lastChange(commit: string, path: string): Promise<string | undefined> {
+    const out = await gitText(['log', '-1', '--format=%H', commit, '--', path], { cwd: this.root });
+    return out === '' ? undefined : out;
+  }
+
+  /** Paths under `prefix` that differ between two commits. */
+  async changedPaths(from: string, to: string, prefix: string): Promise<string[]> {
+    if (from === to) return [];
+    const out = await runGit(['diff', '--name-only', '-z', '--no-renames', from, to, '--', prefix], {
+      cwd: this.root,
+    });
+    return out.stdout
+      .toString('utf8')
+      .split('\0')
+      .filter((p) => p !== '');
+  }
+
   /** Reads blobs by object id (in order). */
   async readBlobs(oids: readonly string[]): Promise<(Buffer | undefined)[]> {
     return readObjects(this.root, oids);

@@ -202,3 +202,58 @@ describe('history only grows (issue 14 item 5)', () => {
     expect(serializeManifest([])).toBe('[]\n');
   });
 });
+
+describe('the key index: record reads one shard and one day file (issue 14 performance)', () => {
+  async function remoteIndex(): Promise<Map<string, string>> {
+    const { readLedgerFromCommit } = await import('../../../src/io/ledger-reader.js');
+    const { buildKeyIndex, serializeKeyIndexShard } = await import('../../../src/core/ledger/key-index.js');
+    const head = await git(remote, ['rev-parse', 'main']);
+    const files = await readLedgerFromCommit(remote, head);
+    const built = buildKeyIndex(new Map(files.map((f) => [f.path.split('/')[2]!, f.entries])));
+    return new Map([...built].map(([s, rows]) => [s, serializeKeyIndexShard(rows)]));
+  }
+  async function checkIndex(): Promise<void> {
+    const expected = await remoteIndex();
+    expect(await showFile(remote, 'main', 'docs/reports/index/VERSION')).toBe('1\n');
+    for (const [s, text] of expected)
+      expect(await showFile(remote, 'main', `docs/reports/index/${s}.json`)).toBe(text);
+  }
+
+  it('keeps the index exact over inserts and updates across days', async () => {
+    await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
+    await record(makeEntry({ run_id: 2, timestamp: '2025-11-21T10:00:00Z' }));
+    await record(makeEntry({ tag: 'v2.0.0', run_id: 3, timestamp: '2025-11-22T10:00:00Z' }));
+    const upd = await record(
+      makeEntry({ run_id: 1, timestamp: '2025-11-24T10:00:00Z', governance_flag: 'validated' }),
+    );
+    expect(upd).toMatchObject({ outcome: 'committed', merge: 'updated', path: day('2025-11-20') });
+    await checkIndex();
+  });
+
+  it('a day file changed without the index (a hand edit, another tool) is read again: no duplicate', async () => {
+    await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
+    // a key added by hand to another day, index untouched
+    await pushRaw({
+      [day('2025-11-21')]: serializeManifest([makeEntry({ run_id: 9, timestamp: '2025-11-21T10:00:00Z' })]),
+    });
+    const r = await record(
+      makeEntry({ run_id: 9, timestamp: '2025-11-23T10:00:00Z', governance_flag: 'validated' }),
+    );
+    expect(r).toMatchObject({ merge: 'updated', path: day('2025-11-21') });
+    await checkIndex();
+  });
+
+  it('an index that lies about a key is not trusted: the day files decide', async () => {
+    await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
+    const { keyIndexShard } = await import('../../../src/core/ledger/key-index.js');
+    const s = keyIndexShard('v1.2.3');
+    await pushRaw({
+      [`docs/reports/index/${s}.json`]: JSON.stringify([{ tag: 'v1.2.3', run_id: 1, day: '2025-11-22' }]),
+    });
+    const r = await record(
+      makeEntry({ run_id: 1, timestamp: '2025-11-24T10:00:00Z', governance_flag: 'validated' }),
+    );
+    expect(r).toMatchObject({ merge: 'updated', path: day('2025-11-20') });
+    await checkIndex();
+  });
+});
