@@ -314,14 +314,16 @@ export function dayFileText(file: Pick<RawLedgerFile, 'path' | 'bytes'>): string
  * @throws ValidationError `LEDGER_MANIFEST_INVALID` for the first file that is not a valid manifest
  */
 export function parseLedgerFiles(files: readonly RawLedgerFile[]): LedgerFile[] {
-  return files.map((f) => ({ ...f, entries: parseDayFile(f) }));
+  return files.map((f) => ({ ...f, entries: parseDayFileStrict(f) }));
 }
 
 /**
- * Parses one day file within the day-file limits, then against the entry schema.
+ * Parses one day file with the full strict parser (every day-file limit, duplicate keys refused),
+ * then against the entry schema: the readers' parse (`check`, `ingest`, `validate --repo`). The
+ * writers use `parseDayFileStrict` of entry.ts, cheaper and enough for the files they rewrite.
  * @throws ValidationError `LEDGER_MANIFEST_INVALID` (a limit broken, not JSON, or a bad entry)
  */
-export function parseDayFile(file: Pick<RawLedgerFile, 'path' | 'bytes'>): LedgerEntry[] {
+export function parseDayFileStrict(file: Pick<RawLedgerFile, 'path' | 'bytes'>): LedgerEntry[] {
   let text: string;
   try {
     text = dayFileText(file);

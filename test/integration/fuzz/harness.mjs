@@ -16,12 +16,12 @@ const sha256 = createHash('sha256').update(bytes).digest('hex');
 const DAY = 'docs/reports/2025-11-24/manifest.json';
 
 const { isSlsaLedgerError } = await load('errors.js');
-const { parseDayFile } = await load('io/ledger-reader.js');
+const { parseDayFileStrict } = await load('io/ledger-reader.js');
 const { checkLedgerFindings } = await load('core/ledger/check.js');
 const { collectItems } = await load('app/ingest.js');
-const { parseQueue } = await load('core/ledger/queue.js');
+const { parseQueue, parseQueueItems } = await load('core/ledger/queue.js');
 const { parseJson } = await load('core/input/strict-json.js');
-const { parseEntry } = await load('core/ledger/entry.js');
+const { parseEntry, parseDayFile } = await load('core/ledger/entry.js');
 const { parseProvenanceText } = await load('io/provenance-reader.js');
 const { parseEnvelope, parseStatement } = await load('core/provenance/dsse.js');
 const { parseLedgerLog } = await load('core/ledger-trust/storage.js');
@@ -33,7 +33,8 @@ const trailers = {
   'Manifest-Sha256': [sha256],
 };
 const readers = {
-  dayFile: () => parseDayFile({ path: DAY, bytes }),
+  dayFile: () => parseDayFileStrict({ path: DAY, bytes }),
+  dayFileWriters: () => parseDayFile(bytes, DAY),
   check: () =>
     checkLedgerFindings({
       files: [{ path: DAY, text, sha256 }],
@@ -58,6 +59,7 @@ const readers = {
     return r;
   },
   queueFile: () => parseQueue(parseJsonTextBounded('queueFile'), 'queue.json'),
+  queueItems: () => parseQueueItems(bytes, 'queue.json'),
   entry: () => parseEntry(parseJson(bytes, 'entry', 'entry')),
   provenance: () => parseProvenanceText(text, 'app.intoto.jsonl'),
   envelope: () => parseEnvelope(parseJson(bytes, 'signed', 'envelope'), 'envelope'),

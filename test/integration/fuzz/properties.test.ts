@@ -18,7 +18,7 @@ import { parseEntry, serializeManifest, type LedgerEntry } from '../../../src/co
 import { applyMergeRule } from '../../../src/core/ledger/merge.js';
 import { parseQueue } from '../../../src/core/ledger/queue.js';
 import { isSlsaLedgerError } from '../../../src/errors.js';
-import { parseDayFile } from '../../../src/io/ledger-reader.js';
+import { parseDayFileStrict } from '../../../src/io/ledger-reader.js';
 import { makeEntry } from '../../support/ledger.js';
 
 const DAY = 'docs/reports/2025-11-24/manifest.json';
@@ -76,11 +76,11 @@ const dayText = fc.oneof(
 );
 
 describe('readers answer or refuse with a code, never crash', () => {
-  it('day files: parseDayFile, the audit and ingest', () => {
+  it('day files: parseDayFileStrict, the audit and ingest', () => {
     fc.assert(
       fc.property(dayText, (text) => {
         const bytes = Buffer.from(text);
-        coded(() => parseDayFile({ path: DAY, bytes }));
+        coded(() => parseDayFileStrict({ path: DAY, bytes }));
         coded(() => checkLedgerFindings({ files: [{ path: DAY, text, sha256: sha(bytes) }], commits: [] }));
         coded(() => collectItems([{ path: DAY, bytes, sha256: sha(bytes) }], null));
       }),

@@ -40,6 +40,6 @@ describe('every reader over the corpus, in bounded child processes', () => {
       );
     expect(problems).toEqual([]);
     // each reader answered every case
-    for (const { run } of runs) expect(run.stdout.trim().split('\n')).toHaveLength(9);
+    for (const { run } of runs) expect(run.stdout.trim().split('\n')).toHaveLength(11);
   }, 300_000);
 });
