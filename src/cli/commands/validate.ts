@@ -22,6 +22,10 @@ export const command: CommandModule = {
       tag: { ...s('TAG', 'release tag to validate'), required: true },
       'run-id': s('N', 'the run to validate (default: the latest run of the tag)'),
       repo: s('DIR', 'a clone of the ledger repository'),
+      ref: s(
+        'REF',
+        "with --repo: read this commit-ish of the clone (e.g. HEAD) instead of fetching the remote's ledger branch",
+      ),
       'manifest-url': s('URL', 'or one manifest file over https (GITHUB_TOKEN for a private one)'),
       'reports-dir': { ...s('DIR', 'ledger folder in the repository'), default: 'docs/reports' },
       artifact: {
@@ -80,6 +84,9 @@ export const command: CommandModule = {
         repo: path(opt('repo')),
         manifestUrl: opt('manifest-url'),
         reportsDir: opt('reports-dir'),
+        ledgerRemote: opt('remote'),
+        ledgerBranch: opt('branch'),
+        ref: opt('ref'),
         key: path(opt('key')),
         trustedRoot: path(opt('trusted-root')),
         token: env.GITHUB_TOKEN || env.GH_TOKEN || undefined,
