@@ -395,7 +395,7 @@ export async function runDatabaseOrgBench({ log }) {
         const known = Number(
           (await ownerQuery('SELECT count(DISTINCT repository) AS n FROM public.slsa_runs')).rows[0].n,
         );
-        rows.push(...(await ratioRows(900 + known, now, dir)));
+        rows.push(...(await ratioRows(Number(process.env.BENCH_ORG_RATIO_FIRST ?? 900 + known), now, dir)));
         await ownerQuery('VACUUM ANALYZE');
       }
     }
