@@ -1,24 +1,14 @@
-// `flush`: replay the local queue and the `provenance-queue` branch through the merge rule and
-// remove only the entries that landed. Replays and out-of-order deliveries are harmless: the
-// merge rule turns them into `unchanged` or `stale`.
+// `flush`: replay the local queue and the `provenance-queue` branch through the ledger engine,
+// item by item: an invalid, conflicting or refused item is reported with its reason and stays in
+// the queue; the others land (issue 13 item 3). Replays and out-of-order deliveries are harmless:
+// the merge rule turns them into `unchanged` or `stale`.
 import { canonicalEntry, type LedgerEntry } from '../core/ledger/entry.js';
 import { mergeQueues, removeLanded, type QueueItem } from '../core/ledger/queue.js';
-import { silentLogger } from '../core/ports.js';
 import { isSlsaLedgerError } from '../errors.js';
-import { directPushPublisher, GitLedgerRepo } from '../io/git-ledger-repo.js';
-import { withLock } from '../io/lock.js';
-import { readQueueFile, writeQueueFile } from '../io/queue-file.js';
-import {
-  lockPathFor,
-  landEntry,
-  queuePathIn,
-  QUEUE_BRANCH,
-  readQueueBranchAt,
-  updateQueueBranch,
-  type LedgerWriteOptions,
-} from './record.js';
+import { LedgerEngine, QUEUE_BRANCH, type LedgerWriteOptions } from './ledger-engine.js';
 
-export type FlushItemOutcome = 'committed' | 'unchanged' | 'stale' | 'refused' | 'conflict' | 'skipped';
+export type FlushItemOutcome =
+  'committed' | 'unchanged' | 'stale' | 'refused' | 'conflict' | 'invalid' | 'skipped';
 
 export interface FlushItemResult {
   readonly tag: string;
@@ -27,6 +17,8 @@ export interface FlushItemResult {
   readonly path?: string;
   readonly commit?: string | null;
   readonly reason?: string;
+  /** the code behind a refusal or an invalid item */
+  readonly code?: string;
 }
 
 export interface FlushResult {
@@ -37,128 +29,149 @@ export interface FlushResult {
   readonly remaining: number;
   /** entries kept because they conflict with the ledger (exit 4 when nothing else remains) */
   readonly conflicts: number;
+  /** items kept because they are not valid entries (exit 3 when nothing else remains) */
+  readonly invalid: number;
   readonly queue_path: string;
   /** the queue branch could be read and updated */
   readonly queue_branch: boolean;
+  /** the local queue file could not be read as a whole (left as it is) */
+  readonly queue_file_error?: { readonly code: string; readonly message: string };
   readonly lock_wait_s: number;
+  readonly local_branch?: string;
+  readonly alert?: string;
 }
 
 export type FlushOptions = LedgerWriteOptions;
 
+const keyOf = (e: LedgerEntry): string => JSON.stringify(canonicalEntry(e));
+
 /**
  * Replays queued entries; removes only those that landed (committed, or already in the ledger).
- * @throws `LEDGER_REPO_INVALID`, `LEDGER_QUEUE_INVALID`, `LEDGER_LOCK_TIMEOUT`, `LEDGER_GIT_FAILED`
+ * @throws `LEDGER_REPO_INVALID`, `LEDGER_LOCK_TIMEOUT`, `LEDGER_GIT_FAILED`
  */
 export async function flushQueue(options: FlushOptions = {}): Promise<FlushResult> {
-  const logger = options.logger ?? silentLogger;
-  const branch = options.branch ?? 'main';
-  const repo = await GitLedgerRepo.open({
-    repoDir: options.repoDir ?? '.',
-    ...(options.remote === undefined ? {} : { remote: options.remote }),
-    ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
-    logger,
-  });
-  const queuePath = queuePathIn(repo.root, options.queuePath);
-  return withLock(
-    lockPathFor(repo, branch, options),
-    {
-      ...(options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }),
-      onWait: (holder) => logger.info(`waiting for the ledger lock (held by ${holder})`),
-    },
-    async (lock) => {
-      const lockWaitS = Math.round(lock.waitedS * 1000) / 1000;
-      const local = await readQueueFile(queuePath);
-      let branchItems: QueueItem[] = [];
-      let branchOk = true;
-      try {
-        const head = await repo.fetch(QUEUE_BRANCH);
-        branchItems = [...(await readQueueBranchAt(repo, head)).values()].flat();
-      } catch (error) {
-        branchOk = false;
-        logger.warn(`cannot read the ${QUEUE_BRANCH} branch: ${(error as Error).message}`);
-      }
-      const all = mergeQueues(local, branchItems);
-      if (all.length === 0) {
-        return {
-          outcome: 'empty',
-          items: [],
-          landed: 0,
-          remaining: 0,
-          conflicts: 0,
-          queue_path: queuePath,
-          queue_branch: branchOk,
-          lock_wait_s: lockWaitS,
-        };
-      }
-      logger.info(
-        `flushing ${all.length} queued entr${all.length === 1 ? 'y' : 'ies'} into ${repo.remote}/${branch}`,
+  const engine = await LedgerEngine.open(options);
+  const logger = engine.logger;
+  return engine.withLock(async (lockWaitS) => {
+    const local = await engine.readLocalQueue();
+    if (local.unreadable !== undefined)
+      logger.warn(
+        `the queue file ${engine.queuePath} cannot be read; left as it is: ${local.unreadable.message}`,
       );
-      const ctx = {
-        repo,
-        branch,
-        maxAttempts: options.maxAttempts ?? 5,
-        publisher: options.publisher ?? directPushPublisher,
-        backoffMs: options.backoffMs ?? 200,
-        random: options.random ?? Math.random,
-        logger,
-      };
-      const items: FlushItemResult[] = [];
-      const landed: LedgerEntry[] = [];
-      const attemptsByEntry = new Map<string, number>();
-      let refused = false;
-      for (const [i, item] of all.entries()) {
-        const id = { tag: item.entry.tag, run_id: item.entry.run_id };
-        logger.progress('flush', i, all.length);
-        if (refused) {
-          items.push({ ...id, outcome: 'skipped', reason: 'the remote refused an earlier entry' });
-          continue;
-        }
-        try {
-          const r = await landEntry(ctx, item.entry, lockWaitS);
-          if (r.kind === 'done') {
-            landed.push(item.entry);
-            items.push({ ...id, outcome: r.outcome, path: r.path, commit: r.commit });
-          } else {
-            refused = true;
-            attemptsByEntry.set(JSON.stringify(canonicalEntry(item.entry)), r.attempts);
-            items.push({ ...id, outcome: 'refused', reason: r.reason });
-          }
-        } catch (error) {
-          if (isSlsaLedgerError(error) && error.code === 'LEDGER_CONFLICT') {
-            items.push({ ...id, outcome: 'conflict', reason: error.message });
-            continue;
-          }
-          throw error;
-        }
-      }
-      logger.progressDone('flush');
-
-      // local queue: only what landed goes; refused items count their attempts
-      const remainingLocal = removeLanded(local, landed).map((q) => {
-        const extra = attemptsByEntry.get(JSON.stringify(canonicalEntry(q.entry)));
-        return extra === undefined ? q : { ...q, attempts: q.attempts + extra };
+    let branchItems: QueueItem[] = [];
+    let branchInvalid: typeof local.invalid = [];
+    let branchOk = true;
+    try {
+      const b = await engine.readQueueBranch();
+      branchItems = [...b.files.values()].flat();
+      branchInvalid = b.invalid;
+    } catch (error) {
+      branchOk = false;
+      logger.warn(`cannot read the ${QUEUE_BRANCH} branch: ${(error as Error).message}`);
+    }
+    const items: FlushItemResult[] = [];
+    for (const bad of [...local.invalid, ...branchInvalid]) {
+      items.push({
+        tag: bad.tag ?? '?',
+        run_id: bad.run_id ?? 0,
+        outcome: 'invalid',
+        code: 'LEDGER_QUEUE_INVALID',
+        reason: bad.problems
+          .map((p) => p.message)
+          .join('; ')
+          .slice(0, 1000),
       });
-      if (landed.length > 0 || attemptsByEntry.size > 0) await writeQueueFile(queuePath, remainingLocal);
-      if (landed.length > 0 && branchOk) {
-        branchOk = await updateQueueBranch(
-          repo,
-          (current) => new Map([...current].map(([p, q]) => [p, removeLanded(q, landed)])),
-          `provenance: flush ${landed.length} landed entr${landed.length === 1 ? 'y' : 'ies'}`,
-          logger,
-        );
-      }
-      const remaining = all.length - landed.length;
-      const conflicts = items.filter((i) => i.outcome === 'conflict').length;
+    }
+    const all = mergeQueues(local.items, branchItems);
+    const fileError =
+      local.unreadable === undefined
+        ? {}
+        : { queue_file_error: { code: local.unreadable.code, message: local.unreadable.message } };
+    if (all.length === 0 && items.length === 0) {
       return {
-        outcome: remaining === 0 ? 'flushed' : 'queued',
-        items,
-        landed: landed.length,
-        remaining,
-        conflicts,
-        queue_path: queuePath,
+        outcome: local.unreadable === undefined ? 'empty' : 'queued',
+        items: [],
+        landed: 0,
+        remaining: 0,
+        conflicts: 0,
+        invalid: 0,
+        queue_path: engine.queuePath,
         queue_branch: branchOk,
         lock_wait_s: lockWaitS,
+        ...fileError,
       };
-    },
-  );
+    }
+    logger.info(
+      `flushing ${all.length} queued entr${all.length === 1 ? 'y' : 'ies'} into ${engine.repo.remote}/${engine.branch}`,
+    );
+    const landed: LedgerEntry[] = [];
+    const attemptsByEntry = new Map<string, number>();
+    let stop: string | undefined;
+    let alert: string | undefined;
+    let lastCommit: string | null = null;
+    for (const [i, item] of all.entries()) {
+      const id = { tag: item.entry.tag, run_id: item.entry.run_id };
+      logger.progress('flush', i, all.length);
+      if (stop !== undefined) {
+        items.push({ ...id, outcome: 'skipped', reason: stop });
+        continue;
+      }
+      try {
+        const r = await engine.land(item.entry, lockWaitS);
+        if (r.kind === 'done') {
+          landed.push(item.entry);
+          if (r.outcome === 'committed') lastCommit = r.commit;
+          items.push({ ...id, outcome: r.outcome, path: r.path, commit: r.commit });
+          continue;
+        }
+        attemptsByEntry.set(keyOf(item.entry), r.attempts);
+        items.push({ ...id, outcome: 'refused', reason: r.reason, code: r.code });
+        // the remote as a whole cannot take anything now: the rest wait, untried
+        if (r.code === 'LEDGER_REMOTE_UNAVAILABLE' || r.code === 'LEDGER_HISTORY_REWRITTEN') {
+          stop =
+            r.code === 'LEDGER_HISTORY_REWRITTEN'
+              ? 'the ledger history was rewritten'
+              : 'the remote is unavailable';
+          if (r.code === 'LEDGER_HISTORY_REWRITTEN') alert = 'ledger-history-rewritten';
+        }
+      } catch (error) {
+        if (isSlsaLedgerError(error) && error.code === 'LEDGER_CONFLICT') {
+          items.push({ ...id, outcome: 'conflict', reason: error.message, code: error.code });
+          continue;
+        }
+        if (isSlsaLedgerError(error) && error.code === 'LEDGER_ENTRY_INVALID') {
+          items.push({ ...id, outcome: 'invalid', reason: error.message, code: error.code });
+          continue;
+        }
+        throw error;
+      }
+    }
+    logger.progressDone('flush');
+
+    // local queue: only what landed goes; refused items count their attempts; invalid ones stay as they were
+    if (local.unreadable === undefined && (landed.length > 0 || attemptsByEntry.size > 0)) {
+      const remainingLocal = removeLanded(local.items, landed).map((q) => {
+        const extra = attemptsByEntry.get(keyOf(q.entry));
+        return extra === undefined ? q : { ...q, attempts: q.attempts + extra };
+      });
+      await engine.writeLocalQueue(remainingLocal, local.invalid);
+    }
+    if (landed.length > 0 && branchOk) branchOk = await engine.dropFromQueueBranch(landed);
+    const localBranch = await engine.afterLanding(lastCommit);
+    const remaining = all.length - landed.length + local.invalid.length + branchInvalid.length;
+    return {
+      outcome: remaining === 0 && local.unreadable === undefined ? 'flushed' : 'queued',
+      items,
+      landed: landed.length,
+      remaining,
+      conflicts: items.filter((x) => x.outcome === 'conflict').length,
+      invalid: items.filter((x) => x.outcome === 'invalid').length,
+      queue_path: engine.queuePath,
+      queue_branch: branchOk,
+      lock_wait_s: lockWaitS,
+      ...fileError,
+      ...(localBranch === undefined ? {} : { local_branch: localBranch }),
+      ...(alert === undefined ? {} : { alert }),
+    };
+  });
 }

@@ -27,7 +27,8 @@ import {
   type UpsertCounts,
 } from '../io/ingest-sink.js';
 import { runGit } from '../io/git.js';
-import { readLedgerChanges, resolveLedgerCommit } from '../io/ledger-source.js';
+import { dayFileText } from '../io/ledger-reader.js';
+import { isGitRepo, readLedgerChanges, resolveReadTarget } from '../io/ledger-source.js';
 import { createSupabaseIngestSink } from '../io/supabase-store.js';
 
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -35,8 +36,14 @@ export const DEFAULT_BATCH_SIZE = 1000;
 export interface IngestOptions {
   /** the ledger clone (default cwd) when no ledger names its own; a plain directory is read whole */
   readonly repo?: string;
-  /** commit-ish to read (default HEAD) */
+  /**
+   * commit-ish of the clone to read (e.g. `HEAD`); default: the remote's ledger branch, fetched now
+   * (docs/ledger.md "Reading the ledger"); a clone without remotes is read at HEAD
+   */
   readonly ref?: string;
+  /** the remote and branch to fetch (default: `.slsa-ledger.yml` `ledger:`, else origin and its default branch) */
+  readonly remote?: string;
+  readonly branch?: string;
   readonly reportsDir?: string;
   readonly databaseUrl?: string;
   readonly dataDir?: string;
@@ -141,7 +148,11 @@ async function openSink(options: IngestOptions): Promise<IngestSink> {
   return createSqlIngestSink(db);
 }
 
-/** Entries of every readable file, last occurrence of a key winning; bad files are reported. */
+/**
+ * Entries of every readable file, last occurrence of a key winning; bad files are reported. Each
+ * file is checked within the day-file limits (docs/limits.md) before it is parsed, so a hostile
+ * file costs no more than its limit and is refused alone.
+ */
 export function collectItems(
   files: readonly { path: string; bytes: Buffer; sha256: string }[],
   commit: string | null,
@@ -149,19 +160,26 @@ export function collectItems(
   const byKey = new Map<string, IngestItem>();
   const invalid: { path: string; message: string; entries: number }[] = [];
   for (const file of files) {
-    let entries: LedgerEntry[];
+    let text: string;
     try {
-      entries = parseManifest(file.bytes.toString('utf8'), file.path);
+      text = dayFileText(file);
     } catch (error) {
       if (!isSlsaLedgerError(error)) throw error;
-      let count = 1;
-      try {
-        const parsed = JSON.parse(file.bytes.toString('utf8')) as unknown;
-        if (Array.isArray(parsed)) count = parsed.length;
-      } catch {
-        // not json at all: one failure for the file
-      }
-      invalid.push({ path: file.path, message: error.message, entries: count });
+      // not json within the limits: one failure for the file
+      invalid.push({ path: file.path, message: `${error.code}: ${error.message}`, entries: 1 });
+      continue;
+    }
+    let entries: LedgerEntry[];
+    try {
+      entries = parseManifest(text, file.path);
+    } catch (error) {
+      if (!isSlsaLedgerError(error)) throw error;
+      const parsed = JSON.parse(text) as unknown; // within the limits: checked above
+      invalid.push({
+        path: file.path,
+        message: error.message,
+        entries: Array.isArray(parsed) ? parsed.length : 1,
+      });
       continue;
     }
     for (const entry of entries) {
@@ -316,8 +334,29 @@ async function ingestOne(
   const dir = ledger.dir;
   checkLedgerDir(dir);
   const ingestId = randomUUID();
-  // the commit first: a bad --ref must not leave a 'running' ingest behind
-  const head = await resolveLedgerCommit(dir, options.ref);
+  // the commit first: a bad --ref or an unreachable remote must not leave a 'running' ingest behind.
+  // A clone is read at its remote's ledger branch, fetched now (issue 13 item 1), or at --ref.
+  let head: string | null = null;
+  let readDir = dir;
+  let reportsDir = options.reportsDir;
+  if (await isGitRepo(dir)) {
+    const target = await resolveReadTarget({
+      repoDir: dir,
+      ...(options.ref === undefined ? {} : { ref: options.ref }),
+      ...(options.remote === undefined ? {} : { remote: options.remote }),
+      ...(options.branch === undefined ? {} : { branch: options.branch }),
+      ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
+    head = target.commit;
+    readDir = target.root;
+    reportsDir = target.reportsDir;
+    logger.info(`ingest: reading ${target.label} (${head.slice(0, 12)}) of ${target.root}`);
+  } else if (options.ref !== undefined) {
+    throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--ref needs a git repository, and ${dir} is not one`, {
+      details: { flag: 'ref', repo: dir },
+    });
+  }
   const { repository, ledgerUrl } = await identifyLedger(dir, ledger.repository, logger);
   const begun = await sink.begin({
     ingest_id: ingestId,
@@ -336,15 +375,15 @@ async function ingestOne(
   let unreadable = 0;
   let reconciled: ReconcileResult | undefined;
   try {
-    const changes = await readLedgerChanges(dir, {
+    const changes = await readLedgerChanges(readDir, {
       ...(head === null ? {} : { ref: head }),
       since: fromCommit,
-      ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
+      ...(reportsDir === undefined ? {} : { reportsDir }),
     });
     if (changes.note !== undefined) logger.warn(changes.note);
-    // the witness (issue 14 item 5): the watermark must be an ancestor of the head read. LEDGER's
+    // the witness (issue 14 item 5): the watermark must be an ancestor of the head read;
     // readLedgerChanges reports `rewritten` when it is not; then nothing moves and the alert is raised.
-    if ((changes as { rewritten?: boolean }).rewritten === true && fromCommit !== null) {
+    if (changes.rewritten === true && fromCommit !== null) {
       await sink.finish({
         ingest_id: ingestId,
         status: 'failed',
@@ -373,9 +412,14 @@ async function ingestOne(
     readWhole = changes.full;
     files = changes.files.length;
     const collected = collectItems(changes.files, changes.commit);
-    invalidFiles = collected.invalid;
-    unreadable = collected.invalid.reduce((n, f) => n + f.entries, 0);
-    for (const bad of collected.invalid) logger.warn(`${repository}: ${bad.path}: skipped: ${bad.message}`);
+    // files refused before reading (a symlink, FIFO or device; over the byte limit) fail alone
+    invalidFiles = [
+      ...changes.refused.map((r) => ({ path: r.path, message: `${r.code}: ${r.message}`, entries: 1 })),
+      ...collected.invalid,
+    ];
+    files += changes.refused.length;
+    unreadable = invalidFiles.reduce((n, f) => n + f.entries, 0);
+    for (const bad of invalidFiles) logger.warn(`${repository}: ${bad.path}: skipped: ${bad.message}`);
     // entries whose text Postgres cannot hold fail here, alone
     const items: IngestItem[] = [];
     const clientRefused: RefusedEntry[] = [];

@@ -262,11 +262,6 @@ provenance:
   attestor: ${o.attestor}
   signoff: ${o.signoff}
 
-record:
-  branch: ${o.ledgerBranch}
-flush:
-  branch: ${o.ledgerBranch}
-
 audit-workflows:
   format: text
 `;

@@ -1,55 +1,22 @@
-// `record`: merge one entry into the git ledger, commit at the fetched remote head, push; retry a
-// non-fast-forward push with backoff and jitter; queue the entry when the push is refused.
-import { createHash } from 'node:crypto';
-import { isAbsolute, join } from 'node:path';
+// `record`: merge one entry into the git ledger through the ledger engine (fetch, merge at the
+// fetched head, commit, push, retry); queue the entry when it cannot land.
 import { parseEntry, type LedgerEntry } from '../core/ledger/entry.js';
-import { applyMergeRule, type MergeOutcome } from '../core/ledger/merge.js';
+import type { MergeOutcome } from '../core/ledger/merge.js';
 import {
-  enqueue,
-  parseQueue,
-  queueBranchPathFor,
-  serializeQueue,
-  type QueueItem,
-} from '../core/ledger/queue.js';
-import { silentLogger, type Clock, type Logger } from '../core/ports.js';
-import { isSlsaLedgerError } from '../errors.js';
-import {
-  directPushPublisher,
-  GitLedgerRepo,
-  type CommitFile,
-  type Publisher,
-} from '../io/git-ledger-repo.js';
-import { defaultLockPath, withLock } from '../io/lock.js';
-import { readQueueFile, writeQueueFile } from '../io/queue-file.js';
+  LedgerEngine,
+  type DayFileWarning,
+  type LedgerWriteOptions,
+  type QueueReceipt,
+} from './ledger-engine.js';
 
-export const DEFAULT_QUEUE_PATH = 'out/provenance/queued-manifest.json';
-export const QUEUE_BRANCH = 'provenance-queue';
-
-/** Options shared by `record` and `flush`. */
-export interface LedgerWriteOptions {
-  /** a clone of the ledger repository (default: the current directory) */
-  readonly repoDir?: string;
-  readonly remote?: string;
-  readonly branch?: string;
-  readonly reportsDir?: string;
-  /** the local queue file, relative to `repoDir` unless absolute */
-  readonly queuePath?: string;
-  /** push attempts before queueing (default 5) */
-  readonly maxAttempts?: number;
-  /** the push step (default: a direct fast-forward push) */
-  readonly publisher?: Publisher;
-  /** the local lock file (default: one per remote and branch in the OS temp dir) */
-  readonly lockPath?: string;
-  /** directory for the default lock file (default: `slsa-ledger-locks` in the OS temp dir) */
-  readonly lockDir?: string;
-  readonly lockTimeoutMs?: number;
-  /** first backoff delay in ms (default 200); doubled per attempt, with jitter */
-  readonly backoffMs?: number;
-  readonly logger?: Logger;
-  readonly clock?: Clock;
-  /** randomness for jitter, in [0, 1) */
-  readonly random?: () => number;
-}
+export {
+  DEFAULT_QUEUE_PATH,
+  QUEUE_BRANCH,
+  recordMessage,
+  sha256Hex,
+  systemClock,
+  type LedgerWriteOptions,
+} from './ledger-engine.js';
 
 export interface RecordOptions extends LedgerWriteOptions {
   /** the entry: validated here, so raw JSON values are fine */
@@ -69,319 +36,70 @@ export interface RecordResult {
   readonly path: string;
   /** the commit that landed (`committed`) or the remote head that already held it; null when queued */
   readonly commit: string | null;
-  /** SHA-256 of the day file after the change (or as it is) */
+  /** SHA-256 of the day file after the change (`committed`), else null */
   readonly manifest_sha256: string | null;
   readonly attempts: number;
   readonly lock_wait_s: number;
   readonly remote: string;
   readonly branch: string;
-  readonly queue?: {
-    readonly path: string;
-    readonly reason: string;
-    /** the entry also reached the `provenance-queue` branch */
-    readonly branch_pushed: boolean;
-    readonly size: number;
-  };
-}
-
-export const systemClock: Clock = { now: () => new Date() };
-
-export interface Landing {
-  readonly kind: 'done';
-  readonly outcome: Exclude<RecordOutcome, 'queued'>;
-  readonly merge?: Extract<MergeOutcome, 'inserted' | 'updated'>;
-  readonly path: string;
-  readonly commit: string | null;
-  readonly sha256: string | null;
-  readonly attempts: number;
-}
-
-export interface Refusal {
-  readonly kind: 'refused';
-  readonly reason: string;
-  readonly attempts: number;
-}
-
-export interface LandContext {
-  readonly repo: GitLedgerRepo;
-  readonly branch: string;
-  readonly maxAttempts: number;
-  readonly publisher: Publisher;
-  readonly backoffMs: number;
-  readonly random: () => number;
-  readonly logger: Logger;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** The commit message of a record: subject and the trailers `check` audits. */
-export function recordMessage(entry: LedgerEntry, path: string, sha256: string): string {
-  return [
-    `provenance: record ${entry.tag} (run ${entry.run_id}, ${entry.status})`,
-    '',
-    `Provenance-Run-Id: ${entry.run_id}`,
-    `Provenance-Tag: ${entry.tag}`,
-    `Manifest-Path: ${path}`,
-    `Manifest-Sha256: ${sha256}`,
-    '',
-  ].join('\n');
-}
-
-/**
- * Lands one entry: fetch, merge at the fetched head, commit, publish; a non-fast-forward answer
- * is retried from a fresh fetch. Throws LEDGER_CONFLICT / LEDGER_MANIFEST_INVALID; a refused
- * push, exhausted attempts or an unreachable remote come back as a Refusal.
- */
-export async function landEntry(
-  ctx: LandContext,
-  entry: LedgerEntry,
-  lockWaitS: number | undefined,
-): Promise<Landing | Refusal> {
-  let attempts = 0;
-  for (;;) {
-    attempts += 1;
-    let head: string | undefined;
-    try {
-      head = await ctx.repo.fetch(ctx.branch);
-    } catch (error) {
-      if (isSlsaLedgerError(error) && error.code === 'LEDGER_REMOTE_UNAVAILABLE') {
-        return { kind: 'refused', reason: error.message, attempts };
-      }
-      throw error;
-    }
-    const files = await ctx.repo.readLedger(head);
-    const merge = applyMergeRule(files, entry, {
-      reportsDir: ctx.repo.reportsDir,
-      ...(lockWaitS === undefined ? {} : { lockWaitS }),
-    });
-    if (merge.outcome === 'unchanged' || merge.outcome === 'stale') {
-      const file = files.find((f) => f.path === merge.path);
-      return {
-        kind: 'done',
-        outcome: merge.outcome,
-        path: merge.path,
-        commit: head ?? null,
-        sha256: file?.sha256 ?? null,
-        attempts,
-      };
-    }
-    const changed = merge.files[0]!;
-    const bytes = Buffer.from(changed.text, 'utf8');
-    const sha256 = sha256Hex(bytes);
-    const files2: CommitFile[] = [{ path: changed.path, bytes }];
-    const commit = await ctx.repo.createCommit(
-      head,
-      files2,
-      recordMessage(merge.entry, changed.path, sha256),
-    );
-    const published = await ctx.publisher.publish({
-      repo: ctx.repo,
-      commit,
-      parent: head,
-      branch: ctx.branch,
-      tag: entry.tag,
-      runId: entry.run_id,
-      manifestPath: changed.path,
-    });
-    switch (published.kind) {
-      case 'landed':
-        return {
-          kind: 'done',
-          outcome: 'committed',
-          merge: merge.outcome,
-          path: changed.path,
-          commit,
-          sha256,
-          attempts,
-        };
-      case 'refused':
-        return { kind: 'refused', reason: published.reason, attempts };
-      case 'non-fast-forward': {
-        if (attempts >= ctx.maxAttempts) {
-          return {
-            kind: 'refused',
-            reason: `out of attempts: ${ctx.branch} kept moving (${attempts} tries)`,
-            attempts,
-          };
-        }
-        const base = ctx.backoffMs * 2 ** (attempts - 1);
-        const delay = Math.min(base, 5_000) * (0.5 + ctx.random());
-        ctx.logger.info(
-          `${ctx.branch} moved on the remote; retrying in ${Math.round(delay)} ms (attempt ${attempts + 1}/${ctx.maxAttempts})`,
-        );
-        await sleep(delay);
-        break;
-      }
-    }
-  }
-}
-
-/**
- * Applies `change` to the queue files of the `provenance-queue` branch and pushes, best-effort:
- * returns false (and warns) when the branch cannot be updated.
- */
-export async function updateQueueBranch(
-  repo: GitLedgerRepo,
-  change: (current: Map<string, QueueItem[]>) => Map<string, QueueItem[]>,
-  message: string,
-  logger: Logger,
-): Promise<boolean> {
-  try {
-    for (let attempt = 1; attempt <= 4; attempt++) {
-      const head = await repo.fetch(QUEUE_BRANCH);
-      const current = await readQueueBranchAt(repo, head);
-      const next = change(current);
-      const files: CommitFile[] = [];
-      for (const path of new Set([...current.keys(), ...next.keys()])) {
-        const before = current.has(path) ? serializeQueue(current.get(path)!) : undefined;
-        const items = next.get(path) ?? [];
-        const after = items.length === 0 ? undefined : serializeQueue(items);
-        if (before === after) continue;
-        files.push({ path, bytes: after === undefined ? null : Buffer.from(after) });
-      }
-      if (files.length === 0) return true;
-      const commit = await repo.createCommit(head, files, `${message}\n`);
-      const pushed = await repo.push(commit, QUEUE_BRANCH);
-      if (pushed.kind === 'landed') return true;
-      if (pushed.kind === 'refused') {
-        logger.warn(`could not update the ${QUEUE_BRANCH} branch: ${pushed.reason}`);
-        return false;
-      }
-      await sleep(50 * attempt + Math.floor(Math.random() * 50));
-    }
-    logger.warn(`could not update the ${QUEUE_BRANCH} branch: it kept moving`);
-    return false;
-  } catch (error) {
-    logger.warn(`could not update the ${QUEUE_BRANCH} branch: ${(error as Error).message}`);
-    return false;
-  }
-}
-
-/** The queue files on the queue branch at `head`; an unreadable file is skipped with its path. */
-export async function readQueueBranchAt(
-  repo: GitLedgerRepo,
-  head: string | undefined,
-): Promise<Map<string, QueueItem[]>> {
-  const paths = (await repo.listFiles(head, repo.reportsDir)).filter((p) =>
-    p.endsWith('/manifest-queue.json'),
-  );
-  const blobs = await repo.readFiles(head, paths);
-  const out = new Map<string, QueueItem[]>();
-  paths.forEach((path, i) => {
-    const bytes = blobs[i];
-    if (bytes === undefined) return;
-    try {
-      out.set(path, parseQueue(bytes.toString('utf8'), `${QUEUE_BRANCH}:${path}`));
-    } catch {
-      // a broken queue file on the branch is left alone; the local queue still holds its entries
-    }
-  });
-  return out;
-}
-
-export function queuePathIn(repoRoot: string, queuePath: string | undefined): string {
-  const p = queuePath ?? DEFAULT_QUEUE_PATH;
-  return isAbsolute(p) ? p : join(repoRoot, p);
-}
-
-export function lockPathFor(repo: GitLedgerRepo, branch: string, options: LedgerWriteOptions): string {
-  const key = `${repo.remoteUrl}\n${branch}`;
-  return (
-    options.lockPath ??
-    (options.lockDir === undefined ? defaultLockPath(key) : defaultLockPath(key, options.lockDir))
-  );
+  /** day files of other days that could not be read (skipped; `check` reports them) */
+  readonly warnings?: readonly DayFileWarning[];
+  /** what happened to the checked-out ledger branch (read-after-write) */
+  readonly local_branch?: string;
+  /** an alert raised (e.g. `ledger-history-rewritten`) */
+  readonly alert?: string;
+  readonly queue?: QueueReceipt;
 }
 
 /**
  * Records one entry in the git ledger.
  * @throws `LEDGER_ENTRY_INVALID` (exit 3, nothing changed), `LEDGER_REPO_INVALID` (exit 2),
- *   `LEDGER_CONFLICT` (exit 4), `LEDGER_MANIFEST_INVALID`, `LEDGER_LOCK_TIMEOUT`, `LEDGER_GIT_FAILED`
+ *   `LEDGER_CONFLICT` (exit 4), `LEDGER_LOCK_TIMEOUT`, `LEDGER_GIT_FAILED`
  * @returns outcome `committed`, `unchanged`, `stale` or `queued` (the CLI exits 75 for `queued`)
  */
 export async function recordEntry(options: RecordOptions): Promise<RecordResult> {
   const entry = parseEntry(options.entry);
-  const logger = options.logger ?? silentLogger;
-  const clock = options.clock ?? systemClock;
-  const branch = options.branch ?? 'main';
-  const repo = await GitLedgerRepo.open({
-    repoDir: options.repoDir ?? '.',
-    ...(options.remote === undefined ? {} : { remote: options.remote }),
-    ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
-    logger,
-  });
-  const queuePath = queuePathIn(repo.root, options.queuePath);
-  const lockPath = lockPathFor(repo, branch, options);
-  return withLock(
-    lockPath,
-    {
-      ...(options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }),
-      onWait: (holder) => logger.info(`waiting for the ledger lock (held by ${holder})`),
-    },
-    async (lock) => {
-      const lockWaitS = Math.round(lock.waitedS * 1000) / 1000;
-      logger.info(
-        `recording ${entry.tag} run ${entry.run_id} (${entry.status}) into ${repo.remote}/${branch}`,
-      );
-      const landing = await landEntry(
-        {
-          repo,
-          branch,
-          maxAttempts: options.maxAttempts ?? 5,
-          publisher: options.publisher ?? directPushPublisher,
-          backoffMs: options.backoffMs ?? 200,
-          random: options.random ?? Math.random,
-          logger,
-        },
-        entry,
-        lockWaitS,
-      );
-      const base = {
-        tag: entry.tag,
-        run_id: entry.run_id,
-        status: entry.status,
-        attempts: landing.attempts,
-        lock_wait_s: lockWaitS,
-        remote: repo.remote,
-        branch,
-      };
-      if (landing.kind === 'done') {
-        return {
-          outcome: landing.outcome,
-          ...(landing.merge === undefined ? {} : { merge: landing.merge }),
-          ...base,
-          path: landing.path,
-          commit: landing.commit,
-          manifest_sha256: landing.sha256,
-        };
-      }
-      logger.warn(`push refused (${landing.reason}); queueing the entry in ${queuePath}`);
-      const item: QueueItem = {
-        entry,
-        reason: landing.reason,
-        queued_at: clock.now().toISOString(),
-        attempts: landing.attempts,
-      };
-      const queued = enqueue(await readQueueFile(queuePath), item);
-      await writeQueueFile(queuePath, queued);
-      const branchPath = queueBranchPathFor(entry, repo.reportsDir);
-      const pushed = await updateQueueBranch(
-        repo,
-        (current) => new Map(current).set(branchPath, enqueue(current.get(branchPath) ?? [], item)),
-        `provenance: queue ${entry.tag} (run ${entry.run_id}, ${entry.status})`,
-        logger,
-      );
+  const engine = await LedgerEngine.open(options);
+  return engine.withLock(async (lockWaitS) => {
+    engine.logger.info(
+      `recording ${entry.tag} run ${entry.run_id} (${entry.status}) into ${engine.repo.remote}/${engine.branch}`,
+    );
+    const landing = await engine.land(entry, lockWaitS);
+    const base = {
+      tag: entry.tag,
+      run_id: entry.run_id,
+      status: entry.status,
+      attempts: landing.attempts,
+      lock_wait_s: lockWaitS,
+      remote: engine.repo.remote,
+      branch: engine.branch,
+      ...(engine.warnings.length === 0 ? {} : { warnings: [...engine.warnings] }),
+    };
+    if (landing.kind === 'done') {
+      const local = landing.outcome === 'committed' ? await engine.afterLanding(landing.commit) : undefined;
       return {
-        outcome: 'queued',
+        outcome: landing.outcome,
+        ...(landing.merge === undefined ? {} : { merge: landing.merge }),
         ...base,
-        path: branchPath.replace(/manifest-queue\.json$/, 'manifest.json'),
-        commit: null,
-        manifest_sha256: null,
-        queue: { path: queuePath, reason: landing.reason, branch_pushed: pushed, size: queued.length },
+        path: landing.path,
+        commit: landing.commit,
+        manifest_sha256: landing.sha256,
+        ...(local === undefined ? {} : { local_branch: local }),
       };
-    },
-  );
+    }
+    const queue = await engine.queueEntry(entry, landing);
+    return {
+      outcome: 'queued',
+      ...base,
+      path: pathOfDay(engine, entry),
+      commit: null,
+      manifest_sha256: null,
+      ...(landing.code === 'LEDGER_HISTORY_REWRITTEN' ? { alert: 'ledger-history-rewritten' } : {}),
+      queue,
+    };
+  });
+}
+
+function pathOfDay(engine: LedgerEngine, entry: LedgerEntry): string {
+  return `${engine.repo.reportsDir}/${entry.timestamp.slice(0, 10)}/manifest.json`;
 }

@@ -63,6 +63,8 @@ export interface VerifyOptions {
   readonly trustedRoot?: string;
   /** never fetch trust material */
   readonly offline?: boolean;
+  /** where the trusted roots are fetched from through TUF, without `trustedRoot` */
+  readonly tuf?: TufSourceOptions;
   /** the environment, for the Sigstore TUF cache directory (HOME, XDG_CACHE_HOME) */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** relative paths are resolved against it (default: the process's working directory) */
@@ -112,9 +114,24 @@ export interface VerifyResult {
   readonly statements: readonly InTotoStatement[];
 }
 
+/**
+ * The TUF repositories of the trusted roots (`--tuf-mirror`, `--tuf-root`, `--github-tuf-mirror`,
+ * `--github-tuf-root`, `--tuf-cache`); paths are resolved against the working directory.
+ */
+export interface TufSourceOptions {
+  readonly mirrorUrl?: string;
+  readonly rootPath?: string;
+  readonly githubMirrorUrl?: string;
+  readonly githubRootPath?: string;
+  readonly cacheDir?: string;
+}
+
 export interface TrustOptions {
   readonly trustedRoot?: string;
   readonly offline?: boolean;
+  readonly tuf?: TufSourceOptions;
+  /** resolves the tuf paths (default: the process's working directory) */
+  readonly cwd?: string;
   /** for the TUF cache directory (HOME, XDG_CACHE_HOME) */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
@@ -122,15 +139,22 @@ export interface TrustOptions {
 
 /**
  * Loads Sigstore trust material for certificate-signed provenance (src/io/trust.ts): the given
- * trusted_root.json, else Sigstore public-good through TUF with a local cache; `--offline` never
- * fetches.
+ * trusted_root.json, else the trusted roots of Sigstore public good and GitHub's instance through
+ * TUF with a local cache; `--offline` never fetches.
  */
 export async function loadVerifyTrust(options: TrustOptions): Promise<SigstoreTrust> {
   // loaded only for certificate-signed provenance: the TUF client costs start-up time
   const { loadSigstoreTrust } = await import('../io/trust.js');
+  const at = (p: string): string => resolve(options.cwd ?? process.cwd(), p);
+  const tuf = options.tuf ?? {};
   return loadSigstoreTrust({
     ...(options.trustedRoot === undefined ? {} : { trustedRootPath: options.trustedRoot }),
     ...(options.offline === undefined ? {} : { offline: options.offline }),
+    ...(tuf.mirrorUrl === undefined ? {} : { tufMirrorUrl: tuf.mirrorUrl }),
+    ...(tuf.rootPath === undefined ? {} : { tufRootPath: at(tuf.rootPath) }),
+    ...(tuf.githubMirrorUrl === undefined ? {} : { githubTufMirrorUrl: tuf.githubMirrorUrl }),
+    ...(tuf.githubRootPath === undefined ? {} : { githubTufRootPath: at(tuf.githubRootPath) }),
+    ...(tuf.cacheDir === undefined ? {} : { cacheDir: at(tuf.cacheDir) }),
     ...(options.env === undefined ? {} : { env: options.env }),
     logger: options.logger,
   });
@@ -264,6 +288,8 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     trust = await loadVerifyTrust({
       ...(options.trustedRoot === undefined ? {} : { trustedRoot: at(options.trustedRoot) }),
       ...(options.offline === undefined ? {} : { offline: options.offline }),
+      ...(options.tuf === undefined ? {} : { tuf: options.tuf }),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       ...(options.env === undefined ? {} : { env: options.env }),
       logger,
     });
@@ -418,6 +444,7 @@ export interface VerifySigstoreBundleOptions {
   /** the certificate's OIDC issuer must be exactly this */
   readonly certificateOidcIssuer?: string;
   readonly offline?: boolean;
+  readonly tuf?: TufSourceOptions;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;
   readonly logger?: Logger;
@@ -458,6 +485,8 @@ export async function verifySigstoreBundle(
       : await loadVerifyTrust({
           ...(options.trustedRoot === undefined ? {} : { trustedRoot: at(options.trustedRoot) }),
           ...(options.offline === undefined ? {} : { offline: options.offline }),
+          ...(options.tuf === undefined ? {} : { tuf: options.tuf }),
+          ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
           ...(options.env === undefined ? {} : { env: options.env }),
           logger: options.logger ?? silentLogger,
         });

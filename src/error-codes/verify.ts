@@ -42,4 +42,6 @@ export const verifyCodes = {
   SIGN_FAILED: 'unavailable',
   OIDC_TOKEN_UNAVAILABLE: 'unavailable',
   TRUST_ROOT_UNAVAILABLE: 'unavailable',
+  /** a TUF repository of trust material does not verify (signature, expiry, rollback, target hash): exit 1, not a retry */
+  TRUST_ROOT_REFUSED: 'verification',
 } as const satisfies Record<string, Category>;

@@ -1,19 +1,42 @@
 // What ingest reads: the ledger's day files at a commit, only those changed since the watermark
 // commit when there is one (git diff), or every file of a plain directory.
-import { DEFAULT_REPORTS_DIR, manifestDayOf } from '../core/ledger/entry.js';
-import { SlsaLedgerError } from '../errors.js';
-import { listTree, readObjects, runGit } from './git.js';
-import { readRawLedgerFromDir, sha256Hex, type RawLedgerFile } from './ledger-reader.js';
+import { DEFAULT_REPORTS_DIR } from '../core/ledger/entry.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { planLedgerLocation, type LedgerConfigSection } from '../core/ledger/location.js';
+import { SlsaLedgerError, UnavailableError, isSlsaLedgerError } from '../errors.js';
+import {
+  fetchLedgerRef,
+  findConfigFileFrom,
+  readLedgerConfigFile,
+  resolveLedgerLocation,
+} from './ledger-location.js';
+import { runGit } from './git.js';
+import {
+  parseLedgerFiles,
+  readLedgerAtCommit,
+  readLedgerDirBounded,
+  type LedgerFile,
+  type RawLedgerFile,
+  type RefusedLedgerFile,
+} from './ledger-reader.js';
 
 export interface LedgerChanges {
   /** the commit read, or null for a directory that is not a git repository */
   readonly commit: string | null;
   /** the day files to ingest, sorted by path */
   readonly files: readonly RawLedgerFile[];
+  /** day files that were not read (a symlink, FIFO or device, over the byte limit), sorted by path */
+  readonly refused: readonly RefusedLedgerFile[];
   /** every file was read (no usable watermark) */
   readonly full: boolean;
   /** why a watermark was not used, when it was given but unusable */
   readonly note?: string;
+  /**
+   * the watermark is a commit of this repository but not an ancestor of `commit`: the history was
+   * rewritten (a force-push); nothing was read
+   */
+  readonly rewritten?: boolean;
 }
 
 export interface ReadLedgerChangesOptions {
@@ -24,9 +47,15 @@ export interface ReadLedgerChangesOptions {
   readonly reportsDir?: string;
 }
 
-async function isGitRepo(dir: string): Promise<boolean> {
+export async function isGitRepo(dir: string): Promise<boolean> {
   const r = await runGit(['rev-parse', '--git-dir'], { cwd: dir, allowFailure: true }).catch(() => undefined);
   return r !== undefined && r.code === 0;
+}
+
+/** `git merge-base --is-ancestor`: true when `ancestor` is `commit` or one of its ancestors. */
+export async function isAncestor(dir: string, ancestor: string, commit: string): Promise<boolean> {
+  const r = await runGit(['merge-base', '--is-ancestor', ancestor, commit], { cwd: dir, allowFailure: true });
+  return r.code === 0;
 }
 
 async function commitOf(dir: string, ref: string): Promise<string | undefined> {
@@ -88,7 +117,15 @@ export async function readLedgerChanges(
         },
       );
     }
-    return { commit: null, files: await readRawLedgerFromDir(repoDir, { reportsDir }), full: true };
+    if (!existsSync(join(repoDir, reportsDir))) {
+      throw new SlsaLedgerError(
+        'LEDGER_NOT_FOUND',
+        `${repoDir} is neither a git clone nor a folder holding a ledger (no ${reportsDir}/ in it)`,
+        { details: { repo: repoDir, reportsDir } },
+      );
+    }
+    const { files, refused } = await readLedgerDirBounded(repoDir, { reportsDir });
+    return { commit: null, files, refused, full: true };
   }
   const ref = options.ref ?? 'HEAD';
   const commit = await commitOf(repoDir, ref);
@@ -101,10 +138,12 @@ export async function readLedgerChanges(
   let note: string | undefined;
   const since = options.since ?? null;
   if (since !== null) {
-    if (since === commit) return { commit, files: [], full: false };
+    if (since === commit) return { commit, files: [], refused: [], full: false };
     const known = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(since) ? await commitOf(repoDir, since) : undefined;
     if (known === undefined) {
       note = `watermark ${since.slice(0, 12)} is not a commit of this repository: reading every file`;
+    } else if (!(await isAncestor(repoDir, known, commit))) {
+      return { commit, files: [], refused: [], full: false, rewritten: true };
     } else {
       const diff = await runGit(
         ['diff', '--name-only', '-z', '--no-renames', since, commit, '--', reportsDir],
@@ -115,20 +154,193 @@ export async function readLedgerChanges(
       changed = new Set(diff.stdout.toString('utf8').split('\0').filter(Boolean));
     }
   }
-  const tree = (await listTree(repoDir, commit, reportsDir)).filter(
-    (t) =>
-      t.type === 'blob' &&
-      manifestDayOf(t.path, reportsDir) !== undefined &&
-      (changed === undefined || changed.has(t.path)),
-  );
-  tree.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const blobs = await readObjects(
-    repoDir,
-    tree.map((t) => t.oid),
-  );
-  const files = tree.map((t, i) => {
-    const bytes = blobs[i] ?? Buffer.alloc(0);
-    return { path: t.path, bytes, sha256: sha256Hex(bytes) };
+  const { files, refused } = await readLedgerAtCommit(repoDir, commit, {
+    reportsDir,
+    ...(changed === undefined ? {} : { only: changed }),
   });
-  return { commit, files, full: changed === undefined, ...(note === undefined ? {} : { note }) };
+  return {
+    commit,
+    files,
+    refused,
+    full: changed === undefined,
+    ...(note === undefined ? {} : { note }),
+  };
+}
+
+/** What a read command reads: the clone's root, the commit, and where it came from. */
+export interface LedgerReadTarget {
+  /** the repository's root (work tree root, or the git dir of a bare repository) */
+  readonly root: string;
+  readonly gitDir: string;
+  /** the commit read */
+  readonly commit: string;
+  /** the ref read: `--ref` as given, or the private ref the ledger branch was fetched into */
+  readonly ref: string;
+  /** how the commit was found, for messages: `origin/main (fetched)`, `--ref HEAD` */
+  readonly label: string;
+  readonly reportsDir: string;
+  /** the remote and branch fetched (absent with `--ref` or a clone without remotes) */
+  readonly location?: { readonly remote: string; readonly branch: string };
+}
+
+export interface ResolveReadTargetOptions {
+  /** a clone, or any folder inside it */
+  readonly repoDir: string;
+  /** read this commit-ish of the clone instead of fetching the ledger branch (e.g. `HEAD`) */
+  readonly ref?: string;
+  readonly remote?: string;
+  readonly branch?: string;
+  readonly reportsDir?: string;
+  /** the working directory, for its `.slsa-ledger.yml` */
+  readonly cwd?: string;
+}
+
+const READ_HINT = 'pass --ref HEAD to read the local clone as it is, or check the remote (git remote -v)';
+
+/**
+ * The repository root of any folder inside a clone.
+ * @throws `LEDGER_NOT_FOUND` (exit 3) when `dir` is not inside a git repository
+ */
+export async function repositoryRoot(dir: string): Promise<{ root: string; gitDir: string }> {
+  const probe = await runGit(['rev-parse', '--is-bare-repository', '--absolute-git-dir'], {
+    cwd: dir,
+    allowFailure: true,
+  }).catch(() => undefined);
+  if (probe === undefined || probe.code !== 0) {
+    throw new SlsaLedgerError(
+      'LEDGER_NOT_FOUND',
+      `${dir} is not a git repository holding a ledger (pass --repo CLONE)`,
+      { details: { repo: dir } },
+    );
+  }
+  const [bare = '', gitDir = ''] = probe.stdout.toString('utf8').trim().split('\n');
+  if (bare === 'true') return { root: gitDir, gitDir };
+  const top = await runGit(['rev-parse', '--show-toplevel'], { cwd: dir });
+  return { root: top.stdout.toString('utf8').trim(), gitDir };
+}
+
+async function configSection(
+  root: string,
+  cwd: string | undefined,
+): Promise<LedgerConfigSection | undefined> {
+  const file = findConfigFileFrom(root) ?? (cwd === undefined ? undefined : findConfigFileFrom(cwd));
+  return file === undefined ? undefined : readLedgerConfigFile(file);
+}
+
+/**
+ * Where a read command reads (issue 13 item 1): by default the remote's ledger branch (flags, then
+ * `.slsa-ledger.yml` `ledger:`, then the remote's default branch), fetched into a private ref
+ * right now, so what `record` just pushed is what is read; `ref` reads that commit-ish of the
+ * clone instead, without fetching. A clone without any remote is read at `HEAD`.
+ * @throws `LEDGER_NOT_FOUND` (exit 3: not a git repository; the ledger branch does not exist),
+ *   `LEDGER_REMOTE_UNAVAILABLE` (exit 5, `details.hint`), `LEDGER_REPO_INVALID` (unknown ref or
+ *   remote), `CONFIG_INVALID`, `LEDGER_BRANCH_UNKNOWN`
+ */
+export async function resolveReadTarget(options: ResolveReadTargetOptions): Promise<LedgerReadTarget> {
+  const { root, gitDir } = await repositoryRoot(options.repoDir);
+  const section = await configSection(root, options.cwd);
+  const plan = planLedgerLocation(
+    { remote: options.remote, branch: options.branch, reportsDir: options.reportsDir },
+    section,
+  );
+  const reportsDir = plan.reportsDir;
+  const explicit = options.ref;
+  let useRef = explicit;
+  if (useRef === undefined && options.remote === undefined && section?.remote === undefined) {
+    const remotes = await runGit(['remote'], { cwd: root, allowFailure: true });
+    if (remotes.stdout.toString('utf8').trim() === '') useRef = 'HEAD'; // nothing to fetch from
+  }
+  if (useRef !== undefined) {
+    const commit = await commitOf(root, useRef);
+    if (commit === undefined) {
+      throw new SlsaLedgerError(
+        'LEDGER_REPO_INVALID',
+        `--ref '${useRef}' does not name a commit in ${root}`,
+        {
+          details: { repo: root, ref: useRef },
+        },
+      );
+    }
+    return {
+      root,
+      gitDir,
+      commit,
+      ref: useRef,
+      label: explicit === undefined ? `${useRef} (the clone has no remote)` : `--ref ${useRef}`,
+      reportsDir,
+    };
+  }
+  let location;
+  let fetched;
+  try {
+    location = await resolveLedgerLocation({
+      repoDir: root,
+      flags: { remote: options.remote, branch: options.branch, reportsDir: options.reportsDir },
+      config: section ?? null,
+    });
+    fetched = await fetchLedgerRef(root, location);
+  } catch (error) {
+    if (isSlsaLedgerError(error) && error.code === 'LEDGER_REMOTE_UNAVAILABLE') {
+      throw new UnavailableError('LEDGER_REMOTE_UNAVAILABLE', `${error.message} (${READ_HINT})`, {
+        cause: error,
+        details: { ...(error.details ?? {}), hint: READ_HINT },
+      });
+    }
+    throw error;
+  }
+  if (fetched.commit === undefined) {
+    throw new SlsaLedgerError(
+      'LEDGER_NOT_FOUND',
+      `remote '${location.remote}' has no branch '${location.branch}': there is no ledger to read yet (pass --branch, or --ref HEAD for the local clone)`,
+      { details: { repo: root, remote: location.remote, branch: location.branch } },
+    );
+  }
+  return {
+    root,
+    gitDir,
+    commit: fetched.commit,
+    ref: fetched.ref,
+    label: `${location.remote}/${location.branch} (fetched)`,
+    reportsDir: location.reportsDir,
+    location: { remote: location.remote, branch: location.branch },
+  };
+}
+
+/**
+ * Every entry of the ledger for a read command that wants all of it (`validate --repo`): a clone is
+ * read at its remote's ledger branch, fetched now (or at `ref`); a plain folder holding a ledger is
+ * read from its files, bounded (symlinks, FIFOs and devices refused without blocking).
+ * @throws `LEDGER_NOT_FOUND` (exit 3), `LEDGER_MANIFEST_INVALID`, `INPUT_FILE_NOT_REGULAR`,
+ *   `INPUT_TOO_LARGE`, `LEDGER_REMOTE_UNAVAILABLE` (exit 5)
+ */
+export async function readLedgerForRead(
+  repoDir: string,
+  options: Omit<ResolveReadTargetOptions, 'repoDir'> = {},
+): Promise<{ files: LedgerFile[]; commit: string | null; label: string }> {
+  if (!(await isGitRepo(repoDir))) {
+    if (options.ref !== undefined) {
+      throw new SlsaLedgerError(
+        'USAGE_INVALID_FLAG',
+        `--ref needs a git repository, and ${repoDir} is not one`,
+        {
+          details: { flag: 'ref', repo: repoDir },
+        },
+      );
+    }
+    const changes = await readLedgerChanges(repoDir, {
+      ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
+    });
+    const first = changes.refused[0];
+    if (first !== undefined) {
+      throw new SlsaLedgerError(first.code, first.message, { details: { path: first.path } });
+    }
+    return { files: parseLedgerFiles(changes.files), commit: null, label: repoDir };
+  }
+  const target = await resolveReadTarget({ ...options, repoDir });
+  const read = await readLedgerAtCommit(target.root, target.commit, { reportsDir: target.reportsDir });
+  const first = read.refused[0];
+  if (first !== undefined) {
+    throw new SlsaLedgerError(first.code, first.message, { details: { path: first.path } });
+  }
+  return { files: parseLedgerFiles(read.files), commit: target.commit, label: target.label };
 }

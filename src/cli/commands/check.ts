@@ -9,8 +9,9 @@ export const command: CommandModule = {
   spec: {
     name: 'check',
     summary: 'audit the ledger: schema, order, bytes, history',
-    usage: 'check [--repo DIR] [--ref REF] [--require-signed]',
-    description: `Audits the day files at REF and every commit that touched them. Exit 1 (CHECK_FINDINGS) when anything is found; --json lists the findings with code, path and commit. Finding codes:\n${Object.entries(
+    usage:
+      'check [--repo DIR] [--ref REF | --remote NAME --branch BRANCH] [--witness FILE] [--require-signed]',
+    description: `Audits the day files of the ledger and every commit that touched them: by default the remote's ledger branch, fetched now (what record just pushed); --ref REF audits a commit-ish of the clone instead (--ref HEAD: the clone as it is). Keeps the last head it verified (per clone under .git/slsa-ledger/, or in --witness FILE) and reports CHECK_HISTORY_REWRITTEN when the new head does not descend from it. Hostile blobs (symlinks, over a limit, too deep, not JSON) are findings, never read past their limit. Exit 1 (CHECK_FINDINGS) when anything is found; --json lists the findings with code, path and commit. Finding codes:\n${Object.entries(
       findingCodes,
     )
       .map(([c, d]) => `  ${c}: ${d}`)
@@ -19,37 +20,63 @@ export const command: CommandModule = {
       repo: {
         type: 'string',
         valueName: 'DIR',
-        description: 'a clone of the ledger repository (default: .)',
+        description: 'a clone of the ledger repository, or any folder inside it (default: .)',
       },
       ref: {
         type: 'string',
         valueName: 'REF',
-        description: 'commit to audit, e.g. origin/main',
-        default: 'HEAD',
+        description:
+          "commit-ish of the clone to audit, e.g. HEAD (default: the remote's ledger branch, fetched now)",
+      },
+      remote: {
+        type: 'string',
+        valueName: 'NAME',
+        description:
+          'remote to fetch the ledger from (default: ledger.remote of .slsa-ledger.yml, else origin)',
+      },
+      branch: {
+        type: 'string',
+        valueName: 'BRANCH',
+        description:
+          "ledger branch (default: ledger.branch of .slsa-ledger.yml, else the remote's default branch)",
       },
       'reports-dir': {
         type: 'string',
         valueName: 'DIR',
-        description: 'ledger folder in the repository',
-        default: 'docs/reports',
+        description: 'ledger folder in the repository (default: ledger.reports_dir, else docs/reports)',
+      },
+      witness: {
+        type: 'string',
+        valueName: 'FILE',
+        description: 'keep the last verified head in FILE (default: .git/slsa-ledger/check-witness.json)',
       },
       'require-signed': { type: 'boolean', description: 'every ledger commit must pass git verify-commit' },
     },
     examples: [
       'slsa-ledger check',
-      'slsa-ledger check --ref origin/main --json',
+      'slsa-ledger check --ref HEAD --json',
+      'slsa-ledger check --branch ledger --witness /var/lib/audit/witness.json',
       'slsa-ledger check --require-signed',
     ],
   },
   async run(args, ctx) {
+    const given = (name: string, key: string): Record<string, string> => {
+      const v = stringFlag(args, name);
+      return v === undefined ? {} : { [key]: v };
+    };
+    const witness = stringFlag(args, 'witness');
     const result = await checkLedger({
       repoDir: resolve(ctx.cwd, stringFlag(args, 'repo') ?? '.'),
-      ref: stringFlag(args, 'ref') ?? 'HEAD',
-      reportsDir: stringFlag(args, 'reports-dir') ?? 'docs/reports',
+      ...given('ref', 'ref'),
+      ...given('remote', 'remote'),
+      ...given('branch', 'branch'),
+      ...given('reports-dir', 'reportsDir'),
+      ...(witness === undefined ? {} : { witnessFile: resolve(ctx.cwd, witness) }),
+      cwd: ctx.cwd,
       requireSigned: booleanFlag(args, 'require-signed'),
       logger: ctx.logger,
     });
-    const summary = `${result.files} files, ${result.entries} entries, ${result.commits} commits at ${result.commit.slice(0, 12)}`;
+    const summary = `${result.files} files, ${result.entries} entries, ${result.commits} commits at ${result.source} ${result.commit.slice(0, 12)}`;
     if (!result.ok) {
       const lines = result.findings.map(
         (f) =>

@@ -8,7 +8,7 @@ export const command: CommandModule = {
     summary: 'replay queued entries; remove only those that landed',
     usage: 'flush [--repo DIR] [options]',
     description:
-      'Replays the local queue file and the provenance-queue branch through the merge rule, one commit per entry. Entries that land (or are already in the ledger) leave the queue; the rest stay. Exit 0 when the queue is empty afterwards, 75 when entries remain, 4 when only conflicting entries remain.',
+      'Replays the local queue file and the provenance-queue branch through the merge rule, one commit per entry. Entries that land (or are already in the ledger) leave the queue; the rest stay. Item by item: an invalid, conflicting or refused item is reported with its reason and stays; the others land. Exit 0 when the queue is empty afterwards, 75 when refused entries remain, 4 when only conflicting ones, 3 when only invalid ones.',
     options: { ...ledgerWriteFlags },
     examples: ['slsa-ledger flush', 'slsa-ledger flush --repo ../ledger --json'],
   },
@@ -18,12 +18,25 @@ export const command: CommandModule = {
       (i) =>
         `  ${i.outcome.padEnd(9)} ${i.tag} run ${i.run_id}${i.reason === undefined ? '' : `: ${i.reason}`}`,
     );
+    const fileError =
+      result.queue_file_error === undefined
+        ? []
+        : [`  the queue file cannot be read (left as it is): ${result.queue_file_error.message}`];
     const human =
       result.outcome === 'empty'
         ? 'the queue is empty'
-        : [`${result.landed} landed, ${result.remaining} remaining`, ...lines].join('\n');
+        : [`${result.landed} landed, ${result.remaining} remaining`, ...lines, ...fileError].join('\n');
     const refused = result.items.some((i) => i.outcome === 'refused' || i.outcome === 'skipped');
-    const exitCode = result.remaining === 0 ? 0 : refused ? 75 : result.conflicts > 0 ? 4 : 75;
+    const exitCode =
+      result.outcome !== 'queued'
+        ? 0
+        : refused || result.queue_file_error !== undefined
+          ? 75
+          : result.conflicts > 0
+            ? 4
+            : result.invalid > 0
+              ? 3
+              : 75;
     return { result, human, ...(exitCode === 0 ? {} : { exitCode }) };
   },
 };

@@ -30,14 +30,18 @@ function alertOf(ctx: CommandContext): ((alert: IngestAlert) => Promise<void>) |
   };
 }
 
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
 export const command: CommandModule = {
   spec: {
     name: 'ingest',
     summary: 'load ledgers into Postgres or Supabase',
     usage:
-      'ingest [--repo DIR] [--ledger OWNER/NAME[=DIR]]… [--ref REF] [--full | --reconcile] [--database-url URL | --data-dir DIR | --supabase-url URL]',
+      'ingest [--repo DIR] [--ledger OWNER/NAME[=DIR]]… [--ref REF | --remote NAME --branch BRANCH] [--full | --reconcile] [--database-url URL | --data-dir DIR | --supabase-url URL]',
     description:
-      "Reads the manifests changed since each ledger's last ingested commit (its watermark) and upserts their entries in batches through slsa_ingest_batch as the role slsa_manifest_ingest. Each ledger is one repository (owner/name: --ledger, else from the clone's remote) with its own watermark; several ledgers are given as --ledger OWNER/NAME=DIR (repeatable, or a list under ingest.ledger in .slsa-ledger.yml). An entry the database refuses is recorded as failed (with its reason) and the others land; the watermark moves only when every entry read landed, so nothing is skipped silently. One failing ledger does not stop the others: each is reported by name (and alerted through Slack when SLACK_WEBHOOK_URL is set). --reconcile reads every file and marks the runs the database holds that are no longer in the ledger (never deletes them). Database from --database-url, else DATABASE_URL, else the embedded database (created and migrated on first use). With --supabase-url, SLSA_MANIFEST_SERVICE_KEY from the environment authenticates to the REST API.",
+      "Reads the ledger from the remote's ledger branch, fetched now (--ref HEAD reads the clone as it is), and the manifests changed since each ledger's last ingested commit (its watermark) and upserts their entries in batches through slsa_ingest_batch as the role slsa_manifest_ingest. Each ledger is one repository (owner/name: --ledger, else from the clone's remote) with its own watermark; several ledgers are given as --ledger OWNER/NAME=DIR (repeatable, or a list under ingest.ledger in .slsa-ledger.yml). An entry the database refuses is recorded as failed (with its reason) and the others land; the watermark moves only when every entry read landed, so nothing is skipped silently. One failing ledger does not stop the others: each is reported by name (and alerted through Slack when SLACK_WEBHOOK_URL is set). --reconcile reads every file and marks the runs the database holds that are no longer in the ledger (never deletes them). Database from --database-url, else DATABASE_URL, else the embedded database (created and migrated on first use). With --supabase-url, SLSA_MANIFEST_SERVICE_KEY from the environment authenticates to the REST API.",
     options: {
       repo: {
         type: 'string',
@@ -51,12 +55,28 @@ export const command: CommandModule = {
         valueName: 'OWNER/NAME[=DIR]',
         description: "the ledger's repository (default: from its remote); =DIR gives its clone (repeatable)",
       },
-      ref: { type: 'string', valueName: 'REF', description: 'commit to read (default HEAD)' },
+      ref: {
+        type: 'string',
+        valueName: 'REF',
+        description:
+          "commit-ish of the clone to read, e.g. HEAD (default: the remote's ledger branch, fetched now)",
+      },
+      remote: {
+        type: 'string',
+        valueName: 'NAME',
+        description:
+          'remote to fetch the ledger from (default: ledger.remote of .slsa-ledger.yml, else origin)',
+      },
+      branch: {
+        type: 'string',
+        valueName: 'BRANCH',
+        description:
+          "ledger branch (default: ledger.branch of .slsa-ledger.yml, else the remote's default branch)",
+      },
       'reports-dir': {
         type: 'string',
         valueName: 'DIR',
-        description: 'ledger folder in the repository',
-        default: 'docs/reports',
+        description: 'ledger folder in the repository (default: ledger.reports_dir, else docs/reports)',
       },
       ...databaseOptions,
       'supabase-url': {
@@ -94,7 +114,9 @@ export const command: CommandModule = {
       repo: stringFlag(args, 'repo') ?? '.',
       ...(ledgerValues.length === 0 ? {} : { ledgers: parseLedgerSpecs(ledgerValues) }),
       ...(ref === undefined ? {} : { ref }),
-      reportsDir: stringFlag(args, 'reports-dir') ?? 'docs/reports',
+      ...optional('reportsDir', stringFlag(args, 'reports-dir')),
+      ...optional('remote', stringFlag(args, 'remote')),
+      ...optional('branch', stringFlag(args, 'branch')),
       // with --supabase-url, DATABASE_URL in the environment is not a second target
       ...(supabaseUrl === undefined ? databaseTarget(args, ctx.env) : { supabaseUrl }),
       ...(serviceKey === undefined ? {} : { serviceKey }),

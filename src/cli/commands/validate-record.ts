@@ -5,7 +5,7 @@ import type { VerdictRecorder } from '../../app/validate.js';
 import { UsageError } from '../../errors.js';
 import { booleanFlag, integerFlag, stringFlag } from '../args.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
-import { ledgerWriteFlags } from './ledger-flags.js';
+import { alertOption, clockSkewOption, ledgerWriteFlags } from './ledger-flags.js';
 
 // `validate --record`: the verdict goes through the ledger's record use case (the same merge rule,
 // commit, push, PR and queue as `record`), into the clone given with --repo.
@@ -16,6 +16,7 @@ export const recordFlags: Readonly<Record<string, OptionSpec>> = {
   branch: ledgerWriteFlags.branch!,
   queue: ledgerWriteFlags.queue!,
   'max-attempts': ledgerWriteFlags['max-attempts']!,
+  'clock-skew': ledgerWriteFlags['clock-skew']!,
 };
 
 export function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): VerdictRecorder {
@@ -28,11 +29,14 @@ export function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): Ver
   const lockDir = ctx.env.SLSA_LEDGER_LOCK_DIR;
   const common = {
     repoDir: resolve(ctx.cwd, repo),
-    remote: stringFlag(args, 'remote') ?? 'origin',
-    branch: stringFlag(args, 'branch') ?? 'main',
-    reportsDir: stringFlag(args, 'reports-dir') ?? 'docs/reports',
+    remote: stringFlag(args, 'remote'),
+    branch: stringFlag(args, 'branch'),
+    reportsDir: stringFlag(args, 'reports-dir'),
+    cwd: ctx.cwd,
     queuePath: stringFlag(args, 'queue') ?? 'out/provenance/queued-manifest.json',
     maxAttempts: integerFlag(args, 'max-attempts', { min: 1, max: 100 }) ?? 5,
+    ...clockSkewOption(args),
+    ...alertOption(ctx),
     logger: ctx.logger,
     ...(lockDir ? { lockDir } : {}),
   };

@@ -3,7 +3,7 @@ import type { GithubPolicy } from '../../core/verify/github-policy.js';
 import { UsageError } from '../../errors.js';
 import { booleanFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandContext, CommandResult, ParsedArgs } from '../command.js';
-import { defined, renderResult } from './verify.js';
+import { defined, renderResult, tufFlags } from './verify.js';
 
 /** `verify --repo OWNER/REPO | --owner ORG`: gh attestation verify's policy (app/verify.ts). */
 export async function runVerifyGithub(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
@@ -45,6 +45,7 @@ export async function runVerifyGithub(args: ParsedArgs, ctx: CommandContext): Pr
     provenance: listFlag(args, 'provenance'),
     keys: listFlag(args, 'key'),
     offline: booleanFlag(args, 'offline'),
+    tuf: tufFlags(args),
     cwd: ctx.cwd,
     env: ctx.env,
     logger: ctx.logger,

@@ -1,8 +1,8 @@
-import { verifyArtifacts, type VerifyResult } from '../../app/verify.js';
+import { verifyArtifacts, type TufSourceOptions, type VerifyResult } from '../../app/verify.js';
 import type { VerificationPolicy } from '../../core/verify/types.js';
 import { UsageError } from '../../errors.js';
 import { booleanFlag, keyValueFlag, listFlag, stringFlag } from '../args.js';
-import type { CommandModule } from '../command.js';
+import type { CommandModule, ParsedArgs } from '../command.js';
 
 const s = (valueName: string, description: string) => ({ type: 'string', valueName, description }) as const;
 
@@ -38,6 +38,17 @@ export const command: CommandModule = {
       },
       'trusted-root': s('FILE', 'sigstore trusted_root.json, or the output of gh attestation trusted-root'),
       offline: { type: 'boolean', description: 'never fetch trust material' },
+      'tuf-mirror': s(
+        'URL',
+        "sigstore public good's tuf repository (default https://tuf-repo-cdn.sigstore.dev)",
+      ),
+      'tuf-root': s('FILE', 'the initial root.json of --tuf-mirror (needed for another mirror)'),
+      'github-tuf-mirror': s('URL', "github's sigstore tuf repository (default https://tuf-repo.github.com)"),
+      'github-tuf-root': s(
+        'FILE',
+        'the initial root.json of --github-tuf-mirror (default: the one gh embeds)',
+      ),
+      'tuf-cache': s('DIR', 'tuf cache (default $XDG_CACHE_HOME/slsa-ledger/sigstore-tuf)'),
       'print-provenance': { type: 'boolean', description: 'print the verified statement json on stdout' },
       repo: s('OWNER/REPO', 'gh mode: the repository the artifact belongs to (fetches attestations)'),
       owner: s('ORG', 'gh mode: the organisation the artifact belongs to (fetches attestations)'),
@@ -113,6 +124,7 @@ export const command: CommandModule = {
       env: ctx.env,
       logger: ctx.logger,
       keys: listFlag(args, 'key'),
+      tuf: tufFlags(args),
       ...defined({ trustedRoot: opt('trusted-root') }),
     });
     return renderResult(result, booleanFlag(args, 'print-provenance'));
@@ -149,6 +161,18 @@ function renderVerdicts(result: VerifyResult): string {
       : `${failed} of ${result.verdicts.length} artifact(s) failed verification${result.unreadable.length > 0 ? `, ${result.unreadable.length} provenance file(s) unreadable` : ''}`,
   );
   return lines.join('\n');
+}
+
+/** `--tuf-mirror`, `--tuf-root`, `--github-tuf-mirror`, `--github-tuf-root`, `--tuf-cache`. */
+export function tufFlags(args: ParsedArgs): TufSourceOptions {
+  const opt = (name: string): string | undefined => stringFlag(args, name);
+  return defined({
+    mirrorUrl: opt('tuf-mirror'),
+    rootPath: opt('tuf-root'),
+    githubMirrorUrl: opt('github-tuf-mirror'),
+    githubRootPath: opt('github-tuf-root'),
+    cacheDir: opt('tuf-cache'),
+  });
 }
 
 /** Drops undefined fields, so absent flags stay absent (exactOptionalPropertyTypes). */

@@ -22,6 +22,7 @@ import {
 import { verifyTLogBody, verifyTLogInclusion } from '@sigstore/verify/dist/tlog/index.js';
 import { parseJson } from '../input/strict-json.js';
 import { SlsaLedgerError, VerificationError, type ErrorCode } from '../../errors.js';
+import { registerCertificateBytes, verifyCertificateCached } from './chain.js';
 import { checkDerCertificate } from './der.js';
 import type { TrustedPublicKey } from './signature-key.js';
 import type { InTotoStatement, SignerIdentity } from './types.js';
@@ -155,6 +156,17 @@ function rootVerifier(root: TrustedRoot, keys?: Record<string, PublicKey>): Root
     tlogThreshold: thresholds.tlog,
     timestampThreshold: thresholds.timestamp,
   });
+  // The Verifier's certificate step, replaced in place by the same checks with the CA side of the
+  // chain prepared once per trusted root (chain.ts); a public key goes to the library's step.
+  const librarySigningKey = (
+    verifier as unknown as { verifySigningKey: (e: SignedEntity, t: Date[]) => unknown }
+  ).verifySigningKey.bind(verifier);
+  Object.defineProperty(verifier, 'verifySigningKey', {
+    value: (entity: SignedEntity, timestamps: Date[]): unknown =>
+      entity.key.$case === 'certificate'
+        ? verifyCertificateCached(entity.key.certificate, timestamps, material, thresholds.ctlog)
+        : librarySigningKey(entity, timestamps),
+  });
   // The Verifier's log step, replaced in place (the only one of its steps that is): same order,
   // same threshold, but a Rekor v2 hashedrekord over DSSE is checked with the spec's semantics.
   Object.defineProperty(verifier, 'verifyTLogs', {
@@ -268,6 +280,16 @@ export function verifyBundleSignature(
     throw new VerificationError('VERIFY_CERTIFICATE_INVALID', `bundle cannot be read: ${messageOf(cause)}`, {
       cause,
     });
+  }
+
+  if (entity.key.$case === 'certificate') {
+    const der =
+      material.content.$case === 'certificate'
+        ? material.content.certificate.rawBytes
+        : material.content.$case === 'x509CertificateChain'
+          ? material.content.x509CertificateChain.certificates[0]?.rawBytes
+          : undefined;
+    if (der !== undefined) registerCertificateBytes(entity.key.certificate, der);
   }
 
   let rootVerifiers: readonly RootVerifier[];

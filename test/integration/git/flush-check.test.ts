@@ -107,7 +107,8 @@ describe('check', () => {
 
   async function codesAfter(files: Record<string, string>, message: string): Promise<string[]> {
     await commitFiles(clone, files, message);
-    return (await checkLedger({ repoDir: clone })).findings.map((f) => f.code);
+    // the edit is local: --ref HEAD audits the clone as it is (the default reads the remote's branch)
+    return (await checkLedger({ repoDir: clone, ref: 'HEAD' })).findings.map((f) => f.code);
   }
 
   it('passes a ledger written by record, through the CLI too', async () => {
@@ -143,7 +144,7 @@ describe('check', () => {
     await seed();
     const text = serializeManifest([makeEntry({ tag: 'v9', run_id: 9, timestamp: '2025-11-25T10:00:00Z' })]);
     await commitFiles(clone, { 'docs/reports/2025-11-25/manifest.json': text }, 'add an entry by hand');
-    const run = await runCliCaptured(['check', '--json', '--repo', clone], { env });
+    const run = await runCliCaptured(['check', '--json', '--repo', clone, '--ref', 'HEAD'], { env });
     expect(run.code).toBe(1);
     const out = run.json();
     expect(out.error!.code).toBe('CHECK_FINDINGS');

@@ -103,6 +103,7 @@ describe.each(engines)('repositories on %s', (engine) => {
     try {
       await ingestLedgers({
         ...target.options,
+        ref: 'HEAD', // the remotes only name the repositories: read the clones as they are
         ledgers: [
           { dir: widgets.dir },
           { dir: gadgets.dir },
@@ -181,7 +182,7 @@ describe.each(engines)('repositories on %s', (engine) => {
     const goodHead = widgets.commit([entry(5, 'v1.4.0', '2025-11-27T10:00:00Z')]);
     let failure: unknown;
     try {
-      await ingestLedger({ ...target.options, repo: widgets.dir });
+      await ingestLedger({ ...target.options, ref: 'HEAD', repo: widgets.dir });
     } catch (error) {
       failure = error;
     }
@@ -215,7 +216,7 @@ describe.each(engines)('repositories on %s', (engine) => {
       entry(3, 'v1.2.0', '2025-11-26T10:00:00Z'),
       entry(4, 'v1.3.0', '2025-11-26T11:00:00Z'),
     ]);
-    const rerun = await ingestLedger({ ...target.options, repo: widgets.dir });
+    const rerun = await ingestLedger({ ...target.options, ref: 'HEAD', repo: widgets.dir });
     expect(rerun).toMatchObject({ inserted: 2, failed: 0, watermark: fixed });
     expect(goodHead).not.toBe(fixed);
   });
@@ -223,7 +224,7 @@ describe.each(engines)('repositories on %s', (engine) => {
   it('reconcile marks a run gone from git (never deletes it) and clears it when it comes back', async () => {
     // the 2025-11-27 file loses its run
     const gone = widgets.commitRaw('docs/reports/2025-11-27/manifest.json', '[]\n');
-    const result = await ingestLedger({ ...target.options, repo: widgets.dir, reconcile: true });
+    const result = await ingestLedger({ ...target.options, ref: 'HEAD', repo: widgets.dir, reconcile: true });
     expect(result.reconcile).toMatchObject({
       marked: 1,
       missing: [expect.objectContaining({ tag: 'v1.4.0' })],
@@ -237,7 +238,7 @@ describe.each(engines)('repositories on %s', (engine) => {
       expect((await loadKpiReport(db, window, now)).missing_from_ledger).toBe(1);
     });
     widgets.commit([entry(5, 'v1.4.0', '2025-11-27T10:00:00Z')]);
-    const back = await ingestLedger({ ...target.options, repo: widgets.dir });
+    const back = await ingestLedger({ ...target.options, ref: 'HEAD', repo: widgets.dir });
     expect(back.restored).toBe(1);
     await withDb(target, async (db) => {
       expect((await loadKpiReport(db, window, now)).missing_from_ledger).toBe(0);

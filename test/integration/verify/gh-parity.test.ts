@@ -157,7 +157,36 @@ describe('verify --repo/--owner: attestations fetched from the API', () => {
     expect(signer.code).toBe(0);
   });
 
-  it('another owner: the certificate names another repository owner (fails closed)', async () => {
+  it.each([
+    // the default identity is the repository: another repository's certificate is refused
+    [['--repo', 'mallory/attest-demo'], 'VERIFY_IDENTITY_MISMATCH'],
+    // any identity allowed, but the certificate's source repository (1.12) is still --repo's
+    [['--repo', 'mallory/attest-demo', '--cert-identity-regex', '.*'], 'VERIFY_SOURCE_MISMATCH'],
+    [['--repo', 'actions/other', '--cert-identity-regex', '.*'], 'VERIFY_SOURCE_MISMATCH'],
+    // and its source repository owner (1.16) is --owner's
+    [['--owner', 'mallory', '--cert-identity-regex', '.*'], 'VERIFY_SOURCE_MISMATCH'],
+    // --signer-workflow is the whole workflow path: a prefix of it is not a match
+    [
+      [
+        '--repo',
+        'actions/attest-demo',
+        '--signer-workflow',
+        'actions/attest-demo/.github/workflows/build-python',
+      ],
+      'VERIFY_IDENTITY_MISMATCH',
+    ],
+  ] as const)('another repository or owner: %j -> %s (exit 1)', async (flags, code) => {
+    const r = await gh([
+      WHL,
+      ...flags,
+      '--provenance',
+      'gh/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.json.error?.code).toBe(code);
+  });
+
+  it('--owner and --repo together are a usage error (exit 2), as in gh', async () => {
     const r = await gh([
       '--digest',
       WHL_DIGEST,

@@ -1,0 +1,121 @@
+// The key index (issue 14, performance): where each (tag, run_id) lives, so `record` reads one
+// index shard and one day file instead of every day file of the ledger. Layout, under the reports
+// folder:
+//   index/VERSION        "1\n" — the index exists and is kept by the writers
+//   index/<xx>.json      xx = the first two hex digits of SHA-256(tag as UTF-8); a JSON array of
+//                        {"tag", "run_id", "day"} sorted like the ledger (tag in version order,
+//                        then run_id), 2-space indent, final newline (canonical bytes)
+// Every key of every day file is in exactly one shard, with the day of the file that holds it.
+// Writers refresh the rows of day files changed by commits that did not touch the index (another
+// tool, a hand edit); `check` verifies the whole index against the day files.
+import { createHash } from 'node:crypto';
+import { compareEntries, type LedgerEntry } from './entry.js';
+
+export const KEY_INDEX_VERSION = '1\n';
+
+export interface KeyIndexRow {
+  readonly tag: string;
+  readonly run_id: number;
+  /** YYYY-MM-DD: the day file holding the key */
+  readonly day: string;
+}
+
+/** `xx` of `index/<xx>.json` for a tag. */
+export function keyIndexShard(tag: string): string {
+  return createHash('sha256').update(tag, 'utf8').digest('hex').slice(0, 2);
+}
+
+export function keyIndexDir(reportsDir: string): string {
+  return `${reportsDir.replace(/\/+$/, '')}/index`;
+}
+
+export function keyIndexShardPath(reportsDir: string, shard: string): string {
+  return `${keyIndexDir(reportsDir)}/${shard}.json`;
+}
+
+export function keyIndexVersionPath(reportsDir: string): string {
+  return `${keyIndexDir(reportsDir)}/VERSION`;
+}
+
+const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Parses a shard; undefined when it is not a valid shard (the writer then rebuilds the index). */
+export function parseKeyIndexShard(text: string): KeyIndexRow[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value)) return undefined;
+  const rows: KeyIndexRow[] = [];
+  for (const r of value as unknown[]) {
+    if (typeof r !== 'object' || r === null) return undefined;
+    const { tag, run_id, day, ...rest } = r as Record<string, unknown>;
+    if (Object.keys(rest).length > 0) return undefined;
+    if (typeof tag !== 'string' || typeof day !== 'string' || !DAY_RE.test(day)) return undefined;
+    if (typeof run_id !== 'number' || !Number.isSafeInteger(run_id) || run_id < 1) return undefined;
+    rows.push({ tag, run_id, day });
+  }
+  return rows;
+}
+
+/** Canonical shard bytes. */
+export function serializeKeyIndexShard(rows: readonly KeyIndexRow[]): string {
+  const sorted = [...rows].sort(compareEntries);
+  return `${JSON.stringify(
+    sorted.map((r) => ({ tag: r.tag, run_id: r.run_id, day: r.day })),
+    null,
+    2,
+  )}\n`;
+}
+
+/** The day a key lives in, per the shard's rows. */
+export function lookupKey(rows: readonly KeyIndexRow[], tag: string, runId: number): string | undefined {
+  return rows.find((r) => r.run_id === runId && r.tag === tag)?.day;
+}
+
+/**
+ * The rows of `shard` after replacing those of `days` (re-read) with their entries, and setting
+ * `set` (the key just written).
+ */
+export function refreshShard(
+  rows: readonly KeyIndexRow[],
+  shard: string,
+  days: ReadonlyMap<string, readonly Pick<LedgerEntry, 'tag' | 'run_id'>[]>,
+  set?: KeyIndexRow,
+): KeyIndexRow[] {
+  const out = rows.filter(
+    (r) => !days.has(r.day) && !(set !== undefined && r.tag === set.tag && r.run_id === set.run_id),
+  );
+  for (const [day, entries] of days) {
+    for (const e of entries)
+      if (keyIndexShard(e.tag) === shard) out.push({ tag: e.tag, run_id: e.run_id, day });
+  }
+  if (set !== undefined && keyIndexShard(set.tag) === shard) out.push(set);
+  // one row per key (a duplicate key across days is a `check` finding; the first day wins here)
+  const seen = new Set<string>();
+  return out
+    .sort((a, b) => compareEntries(a, b) || (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))
+    .filter((r) => {
+      const k = `${r.tag}\u0000${r.run_id}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+}
+
+/** Every shard of a full index built from all day files (`day` -> entries). */
+export function buildKeyIndex(
+  days: ReadonlyMap<string, readonly Pick<LedgerEntry, 'tag' | 'run_id'>[]>,
+): Map<string, KeyIndexRow[]> {
+  const shards = new Map<string, KeyIndexRow[]>();
+  for (const [day, entries] of days) {
+    for (const e of entries) {
+      const s = keyIndexShard(e.tag);
+      shards.set(s, [...(shards.get(s) ?? []), { tag: e.tag, run_id: e.run_id, day }]);
+    }
+  }
+  for (const [s, rows] of shards) shards.set(s, refreshShard(rows, s, new Map()));
+  return shards;
+}

@@ -1,0 +1,183 @@
+// Where the ledger is, resolved against the real clone and remote: flags, then the `ledger:`
+// section of `.slsa-ledger.yml` (the clone's, else the one above the working directory), then
+// `origin` and the remote's own default branch (`git ls-remote --symref <remote> HEAD`).
+// Used by every writer (`record`, `flush`, `validate --record`) and by the read commands.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { otherLimits } from '../core/input/limits.js';
+import {
+  parseLedgerConfigSection,
+  parseSymrefHead,
+  planLedgerLocation,
+  readerTrackingRef,
+  type LedgerConfigSection,
+  type LedgerLocation,
+  type LedgerLocationFlags,
+} from '../core/ledger/location.js';
+import { SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
+import { readInputFile } from './files.js';
+import { fetchForcedInto, lsRemoteHead } from './git-ledger-repo.js';
+
+export type { LedgerLocation, LedgerLocationFlags, LedgerConfigSection } from '../core/ledger/location.js';
+
+export const CONFIG_FILE_NAME = '.slsa-ledger.yml';
+
+/** `.slsa-ledger.yml` in `dir` or above it, stopping at the first directory holding `.git`. */
+export function findConfigFileFrom(dir: string): string | undefined {
+  let at = resolve(dir);
+  for (;;) {
+    const candidate = join(at, CONFIG_FILE_NAME);
+    if (existsSync(candidate)) return candidate;
+    if (existsSync(join(at, '.git'))) return undefined;
+    const parent = dirname(at);
+    if (parent === at) return undefined;
+    at = parent;
+  }
+}
+
+/**
+ * Reads the `ledger:` section of a config file (bounded YAML, duplicate keys refused).
+ * @throws SlsaLedgerError `CONFIG_INVALID`, the INPUT_FILE_* codes
+ */
+export async function readLedgerConfigFile(path: string): Promise<LedgerConfigSection | undefined> {
+  const bytes = await readInputFile(path, 'config', { maxBytes: otherLimits.yamlBytes });
+  const { parse } = await import('yaml');
+  let doc: unknown;
+  try {
+    doc = parse(bytes.toString('utf8'), { maxAliasCount: otherLimits.yamlAliases, uniqueKeys: true });
+  } catch (error) {
+    throw new SlsaLedgerError(
+      'CONFIG_INVALID',
+      `${path}: not valid yaml: ${((error as Error).message.split('\n')[0] ?? '').toLowerCase()}`,
+      { cause: error, details: { file: path } },
+    );
+  }
+  if (doc === null || doc === undefined) return undefined;
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new SlsaLedgerError('CONFIG_INVALID', `${path}: expected a mapping`, { details: { file: path } });
+  }
+  return parseLedgerConfigSection((doc as Record<string, unknown>).ledger, path);
+}
+
+export interface ResolveLedgerLocationOptions {
+  /** a clone of the ledger repository (any directory inside it) */
+  readonly repoDir: string;
+  /** the working directory; its `.slsa-ledger.yml` is used when the clone has none */
+  readonly cwd?: string;
+  /** flags / library options; undefined fields were not given */
+  readonly flags?: LedgerLocationFlags;
+  /**
+   * the `ledger:` section already read; `null` reads no config file; undefined looks for
+   * `.slsa-ledger.yml` in the clone, then above `cwd`
+   */
+  readonly config?: LedgerConfigSection | null;
+}
+
+export interface ResolvedLedgerLocation extends LedgerLocation {
+  /** `ledger.clock_skew` of the config file, when set */
+  readonly clockSkewS?: number;
+}
+
+async function loadSection(
+  options: ResolveLedgerLocationOptions,
+): Promise<{ section: LedgerConfigSection | undefined; file?: string }> {
+  if (options.config === null) return { section: undefined };
+  if (options.config !== undefined) return { section: options.config };
+  const file =
+    findConfigFileFrom(options.repoDir) ??
+    (options.cwd === undefined ? undefined : findConfigFileFrom(options.cwd));
+  if (file === undefined) return { section: undefined };
+  return { section: await readLedgerConfigFile(file), file };
+}
+
+const REMOTE_HINT =
+  'check the remote URL (git remote -v), the network and the credentials (GITHUB_TOKEN), or pass --remote NAME';
+
+/**
+ * Asks the remote for its default branch.
+ * @throws `LEDGER_REPO_INVALID` (no such remote), `LEDGER_REMOTE_UNAVAILABLE` (exit 5, with
+ *   `details.hint`), `LEDGER_BRANCH_UNKNOWN` (the remote has no default branch: pass --branch)
+ */
+export async function remoteDefaultBranch(repoDir: string, remote: string): Promise<string> {
+  const out = await lsRemoteHead(repoDir, remote);
+  if (!out.ok) {
+    if (out.remotes === undefined) {
+      throw new UsageError('LEDGER_REPO_INVALID', `${repoDir} is not a git clone (pass --repo DIR)`, {
+        details: { repo: repoDir },
+      });
+    }
+    if (!out.remotes.includes(remote)) {
+      throw new UsageError(
+        'LEDGER_REPO_INVALID',
+        `${repoDir} has no remote '${remote}' (pass --remote NAME)`,
+        {
+          details: { repo: repoDir, remote },
+        },
+      );
+    }
+    const last = out.stderr.trim().split('\n').pop() ?? 'unknown error';
+    throw new UnavailableError(
+      'LEDGER_REMOTE_UNAVAILABLE',
+      `cannot reach remote '${remote}' to find its default branch: ${last.toLowerCase()}`,
+      { details: { remote, hint: REMOTE_HINT, stderr: out.stderr.slice(0, 2000) } },
+    );
+  }
+  const branch = parseSymrefHead(out.stdout);
+  if (branch === undefined) {
+    throw new UsageError(
+      'LEDGER_BRANCH_UNKNOWN',
+      `remote '${remote}' has no default branch (empty repository?): pass --branch NAME or set ledger.branch in ${CONFIG_FILE_NAME}`,
+      { details: { remote } },
+    );
+  }
+  return branch;
+}
+
+/**
+ * Where the ledger is: `{remote, branch, reportsDir, source}`. The remote is asked only when no
+ * flag and no config names the branch.
+ * @throws `CONFIG_INVALID`, `LEDGER_REPO_INVALID`, `LEDGER_REMOTE_UNAVAILABLE`, `LEDGER_BRANCH_UNKNOWN`
+ */
+export async function resolveLedgerLocation(
+  options: ResolveLedgerLocationOptions,
+): Promise<ResolvedLedgerLocation> {
+  const repoDir = resolve(options.repoDir);
+  const { section, file } = await loadSection(options);
+  const plan = planLedgerLocation(options.flags ?? {}, section);
+  const branch = plan.branch ?? (await remoteDefaultBranch(repoDir, plan.remote));
+  return {
+    remote: plan.remote,
+    branch,
+    reportsDir: plan.reportsDir,
+    source: plan.source,
+    ...(file === undefined ? {} : { configFile: file }),
+    ...(section?.clock_skew === undefined ? {} : { clockSkewS: section.clock_skew }),
+  };
+}
+
+export interface FetchedLedgerRef {
+  /** the private ref the branch was fetched into (`refs/slsa-ledger-read/<remote>/<branch>`) */
+  readonly ref: string;
+  /** its commit; undefined when the remote has no such branch (an empty ledger) */
+  readonly commit: string | undefined;
+}
+
+/**
+ * For the read commands: fetches the ledger branch into a private ref (forced, so a rewritten
+ * history is seen and can be reported) and returns the ref and its commit. The user's branches,
+ * remote-tracking refs, index and working tree do not change.
+ * @throws `LEDGER_REMOTE_UNAVAILABLE` (exit 5, `details.hint`)
+ */
+export async function fetchLedgerRef(repoDir: string, location: LedgerLocation): Promise<FetchedLedgerRef> {
+  const ref = readerTrackingRef(location.remote, location.branch);
+  const out = await fetchForcedInto(repoDir, location.remote, location.branch, ref);
+  if (!out.ok) {
+    const last = out.stderr.trim().split('\n').pop() ?? 'unknown error';
+    throw new UnavailableError(
+      'LEDGER_REMOTE_UNAVAILABLE',
+      `cannot fetch ${location.branch} from ${location.remote}: ${last.toLowerCase()}`,
+      { details: { remote: location.remote, branch: location.branch, hint: REMOTE_HINT } },
+    );
+  }
+  return { ref, commit: out.commit };
+}
