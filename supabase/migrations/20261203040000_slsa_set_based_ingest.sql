@@ -9,8 +9,12 @@
 --     histogram adds in key order);
 --   * the manifests' latest hashes are written by the upsert statement itself (the batch is parsed
 --     once);
---   * each entry's stored run is read by its whole key (see `incoming`): at millions of runs a batch
---     of a repository new to the statistics read every run of that repository per entry.
+--   * the (repository, timestamp) index no longer carries every KPI column: the timestamp-led covering
+--     index serves the organisation's edge days, and a repository's reads (its edge days, the rollup
+--     rebuild of its touched days, its latest entry) fetch few rows. ~370 bytes less per run.
+
+DROP INDEX IF EXISTS public.slsa_runs_repo_time_idx;
+CREATE INDEX IF NOT EXISTS slsa_runs_repo_ts_idx ON public.slsa_runs (repository, "timestamp");
 
 -- The earlier checks, under new names (the fallbacks).
 CREATE OR REPLACE FUNCTION public.slsa_check_text_full(v jsonb, name text, max_len integer) RETURNS text
@@ -245,15 +249,7 @@ BEGIN
              (r.tag IS NULL OR r.entry IS DISTINCT FROM n.entry OR r.signature_status IS DISTINCT FROM n.signature_status
               OR r.missing_since IS NOT NULL) AS changed
         FROM shaped n
-        -- one key lookup per entry, always: as a plain join, a repository the statistics do not know yet
-        -- (estimated at one run) was read with the key's first column only and the rest as a join
-        -- filter, every entry scanning every run of its repository (5,000 × 25,000 rows for the sixth
-        -- batch of one ledger); OFFSET 0 keeps the lookup a subquery with all three columns as its key
-        LEFT JOIN LATERAL (
-          SELECT o.tag, o.entry, o.signature_status, o.missing_since, o.manifest_path, o.git_commit
-            FROM public.slsa_runs o
-           WHERE o.repository = n.repository AND o.tag = n.tag AND o.run_id = n.run_id
-          OFFSET 0) r ON true
+        LEFT JOIN public.slsa_runs r ON r.repository = n.repository AND r.tag = n.tag AND r.run_id = n.run_id
     ),
     up AS (
       INSERT INTO public.slsa_runs AS r (
