@@ -178,7 +178,7 @@ export function baselineUpsertSql(repository, ingestId) {
   if (/\bv_[a-z]+\b|batch->/.test(sql)) throw new Error('the upsert statement uses more variables');
   return sql.trimEnd().replace(/;$/, '') + ';';
 }
-const BASELINE_MIGRATION = '20261203040000_slsa_set_based_ingest.sql';
+const BASELINE_MIGRATION = '20261203040200_slsa_ingest_key_lookup.sql';
 
 async function baseline(r, now, dir) {
   // the same staging shape the function fills from its batch: (ord, item jsonb)
@@ -395,7 +395,7 @@ export async function runDatabaseOrgBench({ log }) {
         const known = Number(
           (await ownerQuery('SELECT count(DISTINCT repository) AS n FROM public.slsa_runs')).rows[0].n,
         );
-        rows.push(...(await ratioRows(900 + known, now, dir)));
+        rows.push(...(await ratioRows(Number(process.env.BENCH_ORG_RATIO_FIRST ?? 900 + known), now, dir)));
         await ownerQuery('VACUUM ANALYZE');
       }
     }

@@ -164,7 +164,8 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
     const { rows } = await client.query(
       "SELECT prosecdef, proconfig FROM pg_proc WHERE proname = 'slsa_ingest_batch'",
     );
-    expect(rows).toEqual([{ prosecdef: true, proconfig: ['search_path=""'] }]);
+    // plus the planner settings of migration …040200 (no JIT, work_mem for the batch's sort)
+    expect(rows).toEqual([{ prosecdef: true, proconfig: ['search_path=""', 'jit=off', 'work_mem=64MB'] }]);
   });
 
   it('a temp table named like ours cannot capture the function writes', async () => {
