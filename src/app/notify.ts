@@ -64,7 +64,9 @@ export interface NotifyResult {
       })
     | null;
   /** ready to merge into the entry's `metrics` */
-  readonly metrics: { readonly notify: { readonly attempts: number; readonly delivered: number } };
+  readonly metrics: {
+    readonly notify: { readonly attempts: number; readonly delivered: number; readonly latency_s?: number };
+  };
 }
 
 /**
@@ -245,7 +247,16 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
     ...base,
     slack,
     github_issue: issue,
-    metrics: { notify: { attempts, delivered } },
+    // Slack's delivery latency (seed §4.4) lands in the entry with the counts (DB column notify_latency_s)
+    metrics: {
+      notify: {
+        attempts,
+        delivered,
+        ...(!slack.skipped && slack.delivered && slack.latency_s !== null
+          ? { latency_s: slack.latency_s }
+          : {}),
+      },
+    },
   };
   if (failure !== undefined) {
     throw new SlsaLedgerError(failure.code, failure.message, {

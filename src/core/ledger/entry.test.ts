@@ -552,6 +552,22 @@ describe('entries that mean one thing and that Postgres stores (issue 13 items 3
     expect(problemPaths(makeEntry({ actor: 'bot \ud83d\ude00' }))).toEqual([]);
   });
 
+  it('metrics.notify.latency_s (seed §4.4, the notify_latency_s column): a non-negative number of seconds', () => {
+    const parsed = parseEntry(
+      makeEntry({ metrics: { notify: { latency_s: 0.25, delivered: 1, attempts: 1 } } }),
+    );
+    expect(parsed.metrics!.notify).toEqual({ attempts: 1, delivered: 1, latency_s: 0.25 });
+    expect(Object.keys(parsed.metrics!.notify!)).toEqual(['attempts', 'delivered', 'latency_s']);
+    expect(
+      problemPaths(makeEntry({ metrics: { notify: { attempts: 1, delivered: 1, latency_s: -1 } } })),
+    ).toEqual(['metrics.notify.latency_s']);
+    expect(
+      problemPaths(
+        makeEntry({ metrics: { notify: { attempts: 1, delivered: 1, latency_s: '1' } } } as never),
+      ),
+    ).toEqual(['metrics.notify.latency_s']);
+  });
+
   it('one schema orders: any key order in, canonical order out', () => {
     const e = makeEntry({ metrics: { notify: { delivered: 1, attempts: 2 }, lock_wait_s: 1 } });
     const shuffled = Object.fromEntries(Object.entries(e).reverse());

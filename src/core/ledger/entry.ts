@@ -41,6 +41,8 @@ export interface EntryValidation {
 export interface NotifyMetrics {
   readonly attempts: number;
   readonly delivered: number;
+  /** seconds from the first Slack attempt to its delivery (seed §4.4); absent when Slack was skipped or failed */
+  readonly latency_s?: number;
 }
 
 /** Operational figures of the run (DESIGN.md §5). */
@@ -435,7 +437,11 @@ const VALIDATION_SPEC = objectSpec([
   opt('validator_run_id', runId),
   opt('reason', text()),
 ]);
-const NOTIFY_SPEC = objectSpec([req('attempts', val(checkInt4Count)), req('delivered', val(checkInt4Count))]);
+const NOTIFY_SPEC = objectSpec([
+  req('attempts', val(checkInt4Count)),
+  req('delivered', val(checkInt4Count)),
+  opt('latency_s', val(checkNonNegative)),
+]);
 const METRICS_SPEC = objectSpec(
   [
     opt('dispatch_token_expires_at', timestamp),

@@ -58,7 +58,9 @@ describe('notify against a local Slack webhook and GitHub API', () => {
     expect(blocks).toContain('<https://github.com/acme/app/actions/runs/99|workflow run>');
     const result = r.json().result;
     expect(result.slack).toMatchObject({ delivered: true, attempts: 1, status: 200 });
-    expect(result.metrics).toEqual({ notify: { attempts: 1, delivered: 1 } });
+    // Slack's latency lands in the entry's metrics with the counts (the notify_latency_s column)
+    expect(result.metrics).toEqual({ notify: { attempts: 1, delivered: 1, latency_s: result.slack.latency_s } });
+    expect(result.metrics.notify.latency_s).toBeGreaterThanOrEqual(0);
     const log = await s.log();
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({
