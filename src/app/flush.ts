@@ -5,7 +5,10 @@ import { canonicalEntry, type LedgerEntry } from '../core/ledger/entry.js';
 import { mergeQueues, removeLanded, type QueueItem } from '../core/ledger/queue.js';
 import { silentLogger } from '../core/ports.js';
 import { isSlsaLedgerError } from '../errors.js';
+import { decideQueuedTransition } from '../core/ledger-trust/queue-gate.js';
 import { directPushPublisher } from '../io/git-ledger-repo.js';
+import type { LedgerTrust } from '../io/trust-policy-file.js';
+import { ledgerIdentity, landingSigner, queuedLandingSigner, type LandingSigner } from './ledger-signing.js';
 import { withLock } from '../io/lock.js';
 import { readQueueFile, writeQueueFile } from '../io/queue-file.js';
 import {
@@ -19,7 +22,15 @@ import {
   type LedgerWriteOptions,
 } from './record.js';
 
-export type FlushItemOutcome = 'committed' | 'unchanged' | 'stale' | 'refused' | 'conflict' | 'skipped';
+export type FlushItemOutcome =
+  | 'committed'
+  | 'unchanged'
+  | 'stale'
+  | 'refused'
+  | 'conflict'
+  | 'skipped'
+  /** FLUSH_ENTRY_UNTRUSTED: its signed statement does not verify under the trust policy; left in place */
+  | 'untrusted';
 
 export interface FlushItemResult {
   readonly tag: string;
@@ -28,6 +39,8 @@ export interface FlushItemResult {
   readonly path?: string;
   readonly commit?: string | null;
   readonly reason?: string;
+  /** `untrusted`: FLUSH_ENTRY_UNTRUSTED */
+  readonly code?: 'FLUSH_ENTRY_UNTRUSTED';
 }
 
 export interface FlushResult {
@@ -38,13 +51,21 @@ export interface FlushResult {
   readonly remaining: number;
   /** entries kept because they conflict with the ledger (exit 4 when nothing else remains) */
   readonly conflicts: number;
+  /** entries kept because their signed statement does not verify under the policy (FLUSH_ENTRY_UNTRUSTED, exit 1) */
+  readonly untrusted: number;
   readonly queue_path: string;
   /** the queue branch could be read and updated */
   readonly queue_branch: boolean;
   readonly lock_wait_s: number;
 }
 
-export type FlushOptions = LedgerWriteOptions;
+export interface FlushOptions extends LedgerWriteOptions {
+  /**
+   * the trust policy (docs/trust.md "The authenticated queue"): only items whose signed statement
+   * verifies under it are landed; undefined: no policy, every item is replayed (unauthenticated)
+   */
+  readonly trust?: LedgerTrust;
+}
 
 /**
  * Replays queued entries; removes only those that landed (committed, or already in the ledger).
@@ -81,6 +102,7 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
           landed: 0,
           remaining: 0,
           conflicts: 0,
+          untrusted: 0,
           queue_path: queuePath,
           queue_branch: branchOk,
           lock_wait_s: lockWaitS,
@@ -98,6 +120,13 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
         random: options.random ?? Math.random,
         logger,
       };
+      const identity = ledgerIdentity(repo.remoteUrl, branch);
+      const ownSigner = (writer: 'record' | 'validate'): LandingSigner | undefined =>
+        options.signing === undefined ? undefined : landingSigner({ ...options.signing, writer }, identity);
+      if (options.trust === undefined)
+        logger.warn(
+          'no trust policy (trust: in .slsa-ledger.yml or --trust-key): queued entries are not authenticated',
+        );
       const items: FlushItemResult[] = [];
       const landed: LedgerEntry[] = [];
       const attemptsByEntry = new Map<string, number>();
@@ -110,7 +139,60 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
           continue;
         }
         try {
-          const r = await landEntry(ctx, item.entry, lockWaitS);
+          let toLand = item.entry;
+          let sign = ownSigner('record');
+          if (options.trust !== undefined) {
+            // the queue gate: decide at the fetched head what this item may do
+            const head = await repo.fetch(branch);
+            const current = (await repo.readLedger(head))
+              .map((f) => ({
+                path: f.path,
+                entry: f.entries.find((e) => e.tag === id.tag && e.run_id === id.run_id),
+              }))
+              .find((c) => c.entry !== undefined) as { path: string; entry: LedgerEntry } | undefined;
+            const decision = decideQueuedTransition({
+              item,
+              current,
+              policy: options.trust.policy,
+              material: options.trust.material,
+              location: identity,
+              reportsDir: repo.reportsDir,
+            });
+            if (decision.kind === 'untrusted') {
+              logger.warn(`${decision.code}: ${decision.reason}`);
+              items.push({ ...id, outcome: 'untrusted', code: decision.code, reason: decision.reason });
+              continue;
+            }
+            if (decision.kind === 'conflict') {
+              items.push({ ...id, outcome: 'conflict', reason: decision.error.message });
+              continue;
+            }
+            if (decision.kind === 'landed') {
+              landed.push(item.entry);
+              items.push({
+                ...id,
+                outcome: decision.outcome,
+                path: current?.path ?? '',
+                commit: head ?? null,
+              });
+              continue;
+            }
+            toLand = decision.entry;
+            const writer = decision.transitionKind === 'verdict' ? 'validate' : 'record';
+            sign =
+              decision.kind === 'land'
+                ? queuedLandingSigner(
+                    decision.line,
+                    {
+                      entry: decision.entry,
+                      previous: current?.entry ?? null,
+                      kind: decision.transitionKind,
+                    },
+                    ownSigner(writer),
+                  )
+                : ownSigner(writer);
+          }
+          const r = await landEntry({ ...ctx, ...(sign === undefined ? {} : { sign }) }, toLand, lockWaitS);
           if (r.kind === 'done') {
             landed.push(item.entry);
             items.push({ ...id, outcome: r.outcome, path: r.path, commit: r.commit });
@@ -145,12 +227,14 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
       }
       const remaining = all.length - landed.length;
       const conflicts = items.filter((i) => i.outcome === 'conflict').length;
+      const untrusted = items.filter((i) => i.outcome === 'untrusted').length;
       return {
         outcome: remaining === 0 ? 'flushed' : 'queued',
         items,
         landed: landed.length,
         remaining,
         conflicts,
+        untrusted,
         queue_path: queuePath,
         queue_branch: branchOk,
         lock_wait_s: lockWaitS,

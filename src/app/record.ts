@@ -23,6 +23,8 @@ import { defaultLockPath, withLock } from '../io/lock.js';
 import { resolveLedgerLocation, type ResolvedLedgerLocation } from '../io/ledger-location.js';
 import type { LedgerConfigSection } from '../core/ledger/location.js';
 import { readQueueFile, writeQueueFile } from '../io/queue-file.js';
+import type { SignedDocument } from '../core/ledger-trust/sign.js';
+import { ledgerIdentity, landingSigner, type LandingSigner, type LedgerSigning } from './ledger-signing.js';
 
 export const DEFAULT_QUEUE_PATH = 'out/provenance/queued-manifest.json';
 export const QUEUE_BRANCH = 'provenance-queue';
@@ -58,11 +60,15 @@ export interface LedgerWriteOptions {
   readonly clock?: Clock;
   /** randomness for jitter, in [0, 1) */
   readonly random?: () => number;
+  /** how changes are signed (docs/trust.md; from `prepareLedgerSigning`); undefined: unsigned */
+  readonly signing?: LedgerSigning;
 }
 
 export interface RecordOptions extends LedgerWriteOptions {
   /** the entry: validated here, so raw JSON values are fine */
   readonly entry: unknown;
+  /** `validate --record`: the verdict's signed VSA, bound by its transition and stored in `vsa.jsonl` */
+  readonly vsa?: SignedDocument;
 }
 
 export type RecordOutcome = 'committed' | 'unchanged' | 'stale' | 'queued';
@@ -109,6 +115,8 @@ export interface Refusal {
   readonly kind: 'refused';
   readonly reason: string;
   readonly attempts: number;
+  /** the signed transition of the last attempt and the state it signs: queued in place of the entry */
+  readonly transition?: { readonly bundle: unknown; readonly entry: LedgerEntry };
 }
 
 export interface LandContext {
@@ -119,6 +127,8 @@ export interface LandContext {
   readonly backoffMs: number;
   readonly random: () => number;
   readonly logger: Logger;
+  /** the transition-signing hook (docs/trust.md), called after each merge that changes an entry; undefined: unsigned */
+  readonly sign?: LandingSigner;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -151,6 +161,11 @@ export async function landEntry(
   lockWaitS: number | undefined,
 ): Promise<Landing | Refusal> {
   let attempts = 0;
+  let transition: { bundle: unknown; entry: LedgerEntry } | undefined;
+  const sign = async (merge: ReturnType<typeof applyMergeRule>, head: string | undefined) =>
+    ctx.sign === undefined
+      ? undefined
+      : ctx.sign(merge, async (path) => (await ctx.repo.readFiles(head, [path]))[0]?.toString('utf8'));
   for (;;) {
     attempts += 1;
     let head: string | undefined;
@@ -158,7 +173,27 @@ export async function landEntry(
       head = await ctx.repo.fetch(ctx.branch);
     } catch (error) {
       if (isSlsaLedgerError(error) && error.code === 'LEDGER_REMOTE_UNAVAILABLE') {
-        return { kind: 'refused', reason: error.message, attempts };
+        // the queued entry carries a statement signed against the last head this clone saw
+        if (transition === undefined && ctx.sign !== undefined) {
+          try {
+            const known = await ctx.repo.lastFetchedHead(ctx.branch);
+            const merge = applyMergeRule(await ctx.repo.readLedger(known), entry, {
+              reportsDir: ctx.repo.reportsDir,
+              ...(lockWaitS === undefined ? {} : { lockWaitS }),
+            });
+            const signed = await sign(merge, known);
+            transition = signed === undefined ? undefined : { bundle: signed.bundle, entry: merge.entry };
+          } catch (signError) {
+            if (isSlsaLedgerError(signError) && signError.code === 'SIGN_FAILED') throw signError;
+            // a conflict at the old head is flush's to find; the item is queued unsigned
+          }
+        }
+        return {
+          kind: 'refused',
+          reason: error.message,
+          attempts,
+          ...(transition === undefined ? {} : { transition }),
+        };
       }
       throw error;
     }
@@ -181,7 +216,9 @@ export async function landEntry(
     const changed = merge.files[0]!;
     const bytes = Buffer.from(changed.text, 'utf8');
     const sha256 = sha256Hex(bytes);
-    const files2: CommitFile[] = [{ path: changed.path, bytes }];
+    const signed = await sign(merge, head);
+    transition = signed === undefined ? undefined : { bundle: signed.bundle, entry: merge.entry };
+    const files2: CommitFile[] = [{ path: changed.path, bytes }, ...(signed?.files ?? [])];
     const commit = await ctx.repo.createCommit(
       head,
       files2,
@@ -208,13 +245,19 @@ export async function landEntry(
           attempts,
         };
       case 'refused':
-        return { kind: 'refused', reason: published.reason, attempts };
+        return {
+          kind: 'refused',
+          reason: published.reason,
+          attempts,
+          ...(transition === undefined ? {} : { transition }),
+        };
       case 'non-fast-forward': {
         if (attempts >= ctx.maxAttempts) {
           return {
             kind: 'refused',
             reason: `out of attempts: ${ctx.branch} kept moving (${attempts} tries)`,
             attempts,
+            ...(transition === undefined ? {} : { transition }),
           };
         }
         const base = ctx.backoffMs * 2 ** (attempts - 1);
@@ -328,6 +371,17 @@ export async function openLedger(
   return { repo, location };
 }
 
+/** The engine's signing hook for a writer's options (none when unsigned). */
+export function signHook(
+  signing: LedgerSigning | undefined,
+  repo: GitLedgerRepo,
+  branch: string,
+  vsa?: SignedDocument,
+): { sign?: LandingSigner } {
+  const sign = landingSigner(signing, ledgerIdentity(repo.remoteUrl, branch), vsa);
+  return sign === undefined ? {} : { sign };
+}
+
 /**
  * Records one entry in the git ledger.
  * @throws `LEDGER_ENTRY_INVALID` (exit 3, nothing changed), `LEDGER_REPO_INVALID` (exit 2),
@@ -362,6 +416,7 @@ export async function recordEntry(options: RecordOptions): Promise<RecordResult>
           backoffMs: options.backoffMs ?? 200,
           random: options.random ?? Math.random,
           logger,
+          ...signHook(options.signing, repo, branch, options.vsa),
         },
         entry,
         lockWaitS,
@@ -386,11 +441,13 @@ export async function recordEntry(options: RecordOptions): Promise<RecordResult>
         };
       }
       logger.warn(`push refused (${landing.reason}); queueing the entry in ${queuePath}`);
+      // a signed item queues the state its statement signs (the merge rule's result), so flush can verify it
       const item: QueueItem = {
-        entry,
+        entry: landing.transition?.entry ?? entry,
         reason: landing.reason,
         queued_at: clock.now().toISOString(),
         attempts: landing.attempts,
+        ...(landing.transition === undefined ? {} : { transition: landing.transition.bundle }),
       };
       const queued = enqueue(await readQueueFile(queuePath), item);
       await writeQueueFile(queuePath, queued);

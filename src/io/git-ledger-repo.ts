@@ -204,6 +204,15 @@ export class GitLedgerRepo {
     return gitText(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: this.root });
   }
 
+  /** The head of `branch` this clone fetched last (undefined: never fetched), without fetching. */
+  async lastFetchedHead(branch: string): Promise<string | undefined> {
+    const out = await runGit(['rev-parse', '--verify', '--quiet', `${this.trackingRef(branch)}^{commit}`], {
+      cwd: this.root,
+      allowFailure: true,
+    });
+    return out.code === 0 ? out.stdout.toString('utf8').trim() : undefined;
+  }
+
   /**
    * Removes `*.lock` files under refs/slsa-ledger left by a git killed mid-update. Only slsa-ledger
    * writes those refs, and only while holding the local ledger lock, so any such file is stale

@@ -5,7 +5,7 @@ import type { VerdictRecorder } from '../../app/validate.js';
 import { UsageError } from '../../errors.js';
 import { booleanFlag, integerFlag, stringFlag } from '../args.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
-import { ledgerWriteFlags } from './ledger-flags.js';
+import { ledgerSigningFrom, ledgerWriteFlags, signingFlags } from './ledger-flags.js';
 
 // `validate --record`: the verdict goes through the ledger's record use case (the same merge rule,
 // commit, push, PR and queue as `record`), into the clone given with --repo.
@@ -16,9 +16,10 @@ export const recordFlags: Readonly<Record<string, OptionSpec>> = {
   branch: ledgerWriteFlags.branch!,
   queue: ledgerWriteFlags.queue!,
   'max-attempts': ledgerWriteFlags['max-attempts']!,
+  ...signingFlags,
 };
 
-export function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): VerdictRecorder {
+export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): Promise<VerdictRecorder> {
   const repo = stringFlag(args, 'repo');
   if (repo === undefined) {
     throw new UsageError('USAGE_MISSING_FLAG', '--record writes into a clone: pass --repo DIR', {
@@ -39,11 +40,14 @@ export function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): Ver
   };
   const viaPr = booleanFlag(args, 'via-pr');
   const env = ctx.env;
+  // decided now, so a missing sign mode or a bad key fails before the verdict is computed
+  const signing = await ledgerSigningFrom(args, ctx, 'validate');
   return async (entry) => {
     if (viaPr) {
       const r = await recordEntryViaPullRequest({
         ...common,
         entry,
+        signing,
         token: env.GITHUB_TOKEN || env.GH_TOKEN || undefined,
         ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
         ...(env.GITHUB_API_URL ? { apiUrl: env.GITHUB_API_URL } : {}),
@@ -55,7 +59,7 @@ export function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): Ver
         pr_url: r.pull_request?.url ?? null,
       };
     }
-    const r = await recordEntry({ ...common, entry });
+    const r = await recordEntry({ ...common, entry, signing });
     return { outcome: r.outcome, queued: r.outcome === 'queued', commit: r.commit, pr_url: null };
   };
 }

@@ -21,6 +21,8 @@ export interface QueueItem {
   readonly queued_at: string;
   /** push attempts made so far */
   readonly attempts: number;
+  /** the Sigstore bundle of the entry's signed transition (docs/trust.md); flush verifies it */
+  readonly transition?: unknown;
 }
 
 function sameEntry(a: LedgerEntry, b: LedgerEntry): boolean {
@@ -42,6 +44,7 @@ function canonicalItem(item: QueueItem): QueueItem {
     reason: item.reason,
     queued_at: item.queued_at,
     attempts: item.attempts,
+    ...(item.transition === undefined ? {} : { transition: item.transition }),
   };
 }
 
@@ -50,7 +53,14 @@ export function enqueue(items: readonly QueueItem[], item: QueueItem): QueueItem
   const i = items.findIndex((q) => sameEntry(q.entry, item.entry));
   if (i === -1) return [...items, canonicalItem(item)].sort(compareQueueItems);
   return items.map((q, j) =>
-    j === i ? { ...q, reason: item.reason, attempts: q.attempts + item.attempts } : q,
+    j === i
+      ? {
+          ...q,
+          reason: item.reason,
+          attempts: q.attempts + item.attempts,
+          ...(item.transition === undefined ? {} : { transition: item.transition }),
+        }
+      : q,
   );
 }
 
@@ -107,7 +117,7 @@ export function parseQueue(text: string, path: string): QueueItem[] {
       });
       return;
     }
-    const { entry, reason, queued_at, attempts, ...rest } = raw as Record<string, unknown>;
+    const { entry, reason, queued_at, attempts, transition, ...rest } = raw as Record<string, unknown>;
     const found: EntryProblem[] = entryProblems(entry).map((p) => ({
       index,
       path: p.path === '' ? 'entry' : `entry.${p.path}`,
@@ -120,6 +130,12 @@ export function parseQueue(text: string, path: string): QueueItem[] {
     if (typeof attempts !== 'number' || !Number.isSafeInteger(attempts) || attempts < 0) {
       found.push({ index, path: 'attempts', message: 'attempts must be a whole number of at least 0' });
     }
+    // the bundle is checked by flush's queue gate (docs/trust.md); here only its shape
+    if (
+      transition !== undefined &&
+      (typeof transition !== 'object' || transition === null || Array.isArray(transition))
+    )
+      found.push({ index, path: 'transition', message: 'transition must be a sigstore bundle (an object)' });
     for (const k of Object.keys(rest)) found.push({ index, path: k, message: `unknown field '${k}'` });
     if (found.length > 0) problems.push(...found);
     else
@@ -128,6 +144,7 @@ export function parseQueue(text: string, path: string): QueueItem[] {
         reason: reason as string,
         queued_at: queued_at as string,
         attempts: attempts as number,
+        ...(transition === undefined ? {} : { transition }),
       });
   });
   if (problems.length > 0) {
