@@ -1,27 +1,44 @@
 // `check`: audit the ledger at a commit: the day files (schema, order, canonical bytes, duplicates
 // across days) and the history of every commit that touched them (trailers, Manifest-Sha256,
-// foreign runs, signatures). Reads with git, decides in src/core/ledger/check.ts.
-import { resolve } from 'node:path';
+// foreign runs, the merge rule, signatures), and whether the head still descends from the last
+// head this clone verified (the witness). Reads with git, decides in src/core/ledger/check.ts.
+// Every blob is read bounded (src/io/ledger-reader.ts): a hostile blob is a finding, never a crash.
+import { join, resolve } from 'node:path';
+import { parseJson } from '../core/input/strict-json.js';
 import {
-  checkLedgerFindings,
+  HistoryAudit,
+  findManifestProblems,
   type CheckFinding,
   type LedgerCommit,
   type ManifestChange,
+  type ManifestSnapshot,
 } from '../core/ledger/check.js';
 import { DEFAULT_REPORTS_DIR, manifestDayOf } from '../core/ledger/entry.js';
 import { silentLogger, type Logger } from '../core/ports.js';
-import { UsageError } from '../errors.js';
-import { readObjects, runGit } from '../io/git.js';
-import { readRawLedgerFromCommit, sha256Hex } from '../io/ledger-reader.js';
+import { SlsaLedgerError, UsageError } from '../errors.js';
+import { runGit } from '../io/git.js';
+import {
+  objectSizes,
+  readBlobsBounded,
+  readLedgerAtCommit,
+  sha256Hex,
+  type BlobRef,
+} from '../io/ledger-reader.js';
+import { isAncestor } from '../io/ledger-source.js';
+import { readWitness, writeWitness, type Witness } from '../io/check-witness.js';
 
 export interface CheckOptions {
-  /** a clone of the ledger repository (default: the current directory) */
+  /** a clone of the ledger repository, or any folder inside it (default: the current directory) */
   readonly repoDir?: string;
   /** the commit to audit (default `HEAD`), e.g. `origin/main` */
   readonly ref?: string;
   readonly reportsDir?: string;
   /** every commit touching the ledger must pass `git verify-commit` */
   readonly requireSigned?: boolean;
+  /** where the last verified head is kept (default: `<git dir>/slsa-ledger/check-witness.json`) */
+  readonly witnessFile?: string;
+  /** do not read or write the witness */
+  readonly noWitness?: boolean;
   readonly logger?: Logger;
 }
 
@@ -34,50 +51,121 @@ export interface CheckResult {
   readonly entries: number;
   readonly commits: number;
   readonly findings: readonly CheckFinding[];
+  /** the witness: the head verified before this run (if any) and the file it is kept in */
+  readonly witness?: { readonly file: string; readonly previous: string | null; readonly updated: boolean };
 }
 
 const RS = '\x1e';
 const US = '\x1f';
+const ZERO = /^0+$/;
 
-function parseTrailers(text: string): Record<string, string[]> {
+/**
+ * `Key: value` lines of `%(trailers:only,unfold)`. Values are kept exactly as git gives them (git
+ * itself strips ASCII whitespace around them); nothing else is trimmed, so a tag ending in U+FEFF
+ * or another invisible character compares equal to the same tag in the day file.
+ */
+export function parseTrailers(text: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const line of text.split('\n')) {
-    const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line.trim());
+    const m = /^([A-Za-z0-9-]+): ?(.*)$/.exec(line);
     if (m === null) continue;
-    (out[m[1]!] ??= []).push(m[2]!.trim());
+    (out[m[1]!] ??= []).push(m[2]!);
   }
   return out;
 }
 
+/** One commit of `git log --raw`: its day-file changes with modes and blob ids. */
+interface LogRecord {
+  readonly hash: string;
+  readonly subject: string;
+  readonly trailers: Record<string, string[]>;
+  readonly changes: {
+    readonly path: string;
+    readonly oldMode: string;
+    readonly newMode: string;
+    readonly oldOid: string;
+    readonly newOid: string;
+  }[];
+}
+
+function parseLog(text: string, reportsDir: string): LogRecord[] {
+  const records: LogRecord[] = [];
+  for (const r of text.split(RS)) {
+    if (r.trim() === '') continue;
+    const [hash = '', subject = '', trailers = '', raw = ''] = r.split(US);
+    const changes: LogRecord['changes'] = [];
+    for (const line of raw.split('\n')) {
+      // :<old mode> <new mode> <old oid> <new oid> <status>\t<path>
+      const m = /^:([0-7]{6}) ([0-7]{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) [A-Z][0-9]*\t(.*)$/.exec(line);
+      if (m === null) continue;
+      const path = m[5]!;
+      if (manifestDayOf(path, reportsDir) === undefined) continue;
+      changes.push({ oldMode: m[1]!, newMode: m[2]!, oldOid: m[3]!, newOid: m[4]!, path });
+    }
+    if (changes.length > 0) records.push({ hash, subject, trailers: parseTrailers(trailers), changes });
+  }
+  return records;
+}
+
+/** Bytes of blobs one read step may hold: the history is read in steps of about this size. */
+const STEP_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The repository root of any folder inside a clone (so `check` from `docs/` audits the same files).
+ * @throws `LEDGER_NOT_FOUND` when `dir` is not inside a git repository
+ */
+export async function repositoryRoot(dir: string): Promise<{ root: string; gitDir: string }> {
+  const probe = await runGit(['rev-parse', '--is-bare-repository', '--absolute-git-dir'], {
+    cwd: dir,
+    allowFailure: true,
+  }).catch(() => undefined);
+  if (probe === undefined || probe.code !== 0) {
+    throw new SlsaLedgerError(
+      'LEDGER_NOT_FOUND',
+      `${dir} is not a git repository holding a ledger (pass --repo CLONE)`,
+      { details: { repo: dir } },
+    );
+  }
+  const [bare = '', gitDir = ''] = probe.stdout.toString('utf8').trim().split('\n');
+  if (bare === 'true') return { root: gitDir, gitDir };
+  const top = await runGit(['rev-parse', '--show-toplevel'], { cwd: dir });
+  return { root: top.stdout.toString('utf8').trim(), gitDir };
+}
+
 /**
  * Audits the ledger at `ref`; findings are data (a negative verdict is not an exception here).
- * @throws `LEDGER_REPO_INVALID` (not a clone or unknown ref), `LEDGER_GIT_FAILED`
+ * @throws `LEDGER_NOT_FOUND` (not a clone, or no ledger at all at `ref`), `LEDGER_REPO_INVALID`
+ *   (unknown ref), `LEDGER_GIT_FAILED`
  */
 export async function checkLedger(options: CheckOptions = {}): Promise<CheckResult> {
   const logger = options.logger ?? silentLogger;
-  const repoDir = resolve(options.repoDir ?? '.');
+  const { root: repoDir, gitDir } = await repositoryRoot(resolve(options.repoDir ?? '.'));
   const ref = options.ref ?? 'HEAD';
   const reportsDir = (options.reportsDir ?? DEFAULT_REPORTS_DIR).replace(/^\.\//, '').replace(/\/+$/, '');
-  const probe = await runGit(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], {
-    cwd: repoDir,
-    allowFailure: true,
-  }).catch((error: unknown) => {
-    throw new UsageError('LEDGER_REPO_INVALID', `${repoDir} is not a git clone`, { cause: error });
-  });
-  if (probe.code !== 0) {
-    throw new UsageError(
-      'LEDGER_REPO_INVALID',
-      `cannot audit ${ref} in ${repoDir}: not a git clone or no such commit`,
-      {
-        details: { repo: repoDir, ref },
-      },
-    );
+  const probe = ref.startsWith('-')
+    ? undefined
+    : await runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
+        cwd: repoDir,
+        allowFailure: true,
+      });
+  if (probe === undefined || probe.code !== 0) {
+    throw new UsageError('LEDGER_REPO_INVALID', `cannot audit ${ref} in ${repoDir}: no such commit`, {
+      details: { repo: repoDir, ref },
+    });
   }
   const commit = probe.stdout.toString('utf8').trim();
   logger.info(`auditing ${reportsDir} at ${ref} (${commit.slice(0, 12)})`);
 
-  const raw = await readRawLedgerFromCommit(repoDir, commit, { reportsDir });
-  const files = raw.map((f) => ({ path: f.path, text: f.bytes.toString('utf8'), sha256: f.sha256 }));
+  const head = await readLedgerAtCommit(repoDir, commit, { reportsDir });
+  const files: ManifestSnapshot[] = [
+    ...head.files.map((f) => ({ path: f.path, text: f.bytes.toString('utf8'), sha256: f.sha256 })),
+    ...head.refused.map((r) => ({
+      path: r.path,
+      text: '',
+      sha256: '',
+      refused: { code: r.code, message: r.message },
+    })),
+  ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
   const log = await runGit(
     [
@@ -86,66 +174,134 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
       '--first-parent',
       '-m',
       '--no-renames',
+      '--raw',
+      '--no-abbrev',
       `--format=${RS}%H${US}%s${US}%(trailers:only,unfold)${US}`,
-      '--name-only',
       commit,
       '--',
       reportsDir,
     ],
     { cwd: repoDir },
   );
-  const records = log.stdout
-    .toString('utf8')
-    .split(RS)
-    .filter((r) => r.trim() !== '')
-    .map((r) => {
-      const [hash = '', subject = '', trailers = '', names = ''] = r.split(US);
-      const paths = names
-        .split('\n')
-        .map((n) => n.trim())
-        .filter((n) => n !== '' && manifestDayOf(n, reportsDir) !== undefined);
-      return { hash, subject, trailers: parseTrailers(trailers), paths };
-    })
-    .filter((r) => r.paths.length > 0);
+  const records = parseLog(log.stdout.toString('utf8'), reportsDir);
+  if (records.length === 0 && files.length === 0) {
+    throw new SlsaLedgerError(
+      'LEDGER_NOT_FOUND',
+      `no ledger at ${ref} (${commit.slice(0, 12)}) of ${repoDir}: nothing under ${reportsDir}/ and no commit ever wrote there (check --ref, --reports-dir)`,
+      { details: { repo: repoDir, ref, commit, reportsDir } },
+    );
+  }
 
-  const names = records.flatMap((r) => r.paths.flatMap((p) => [`${r.hash}^:${p}`, `${r.hash}:${p}`]));
-  const blobs = await readObjects(repoDir, names);
+  // the history, in steps of at most STEP_BYTES of blobs: memory follows the ledger's size, not its age
+  const audit = new HistoryAudit(options.requireSigned === true);
+  const seen = new Set<string>();
+  const sizes = await objectSizes(
+    repoDir,
+    records.flatMap((r) => r.changes.map((c) => c.newOid).filter((o) => !ZERO.test(o))),
+  );
   let at = 0;
-  const commits: LedgerCommit[] = [];
-  for (const [i, r] of records.entries()) {
-    logger.progress('check', i, records.length);
-    const changes: ManifestChange[] = r.paths.map((path) => {
-      const before = blobs[at++];
-      const after = blobs[at++];
-      return {
-        path,
-        ...(before === undefined ? {} : { before: before.toString('utf8') }),
-        ...(after === undefined ? {} : { after: after.toString('utf8'), afterSha256: sha256Hex(after) }),
+  while (at < records.length) {
+    let end = at;
+    let bytes = 0;
+    while (end < records.length && (end === at || bytes < STEP_BYTES)) {
+      for (const c of records[end]!.changes) bytes += Math.min(sizes.get(c.newOid)?.size ?? 0, STEP_BYTES);
+      end += 1;
+    }
+    const step = records.slice(at, end);
+    const refs: BlobRef[] = [];
+    const slots: { after?: number; before?: number }[][] = [];
+    const stepSeen = new Set(seen);
+    for (const r of step) {
+      slots.push(
+        r.changes.map((c) => {
+          const slot: { after?: number; before?: number } = {};
+          if (!stepSeen.has(c.path) && !ZERO.test(c.oldOid)) {
+            slot.before =
+              refs.push({
+                oid: c.oldOid,
+                mode: c.oldMode,
+                what: `${c.path} before commit ${r.hash.slice(0, 12)}`,
+              }) - 1;
+          }
+          stepSeen.add(c.path);
+          if (!ZERO.test(c.newOid)) {
+            slot.after =
+              refs.push({
+                oid: c.newOid,
+                mode: c.newMode,
+                what: `${c.path} at commit ${r.hash.slice(0, 12)}`,
+              }) - 1;
+          }
+          return slot;
+        }),
+      );
+    }
+    const blobs = await readBlobsBounded(repoDir, refs);
+    for (const [i, r] of step.entries()) {
+      logger.progress('check', at + i, records.length);
+      const changes: ManifestChange[] = r.changes.map((c, j) => {
+        const slot = slots[i]![j]!;
+        const before = slot.before === undefined ? undefined : blobs[slot.before];
+        const after = slot.after === undefined ? undefined : blobs[slot.after];
+        seen.add(c.path);
+        return {
+          path: c.path,
+          ...(before?.kind === 'ok' ? { before: before.bytes.toString('utf8') } : {}),
+          ...(after === undefined
+            ? {}
+            : after.kind === 'ok'
+              ? { after: after.bytes.toString('utf8'), afterSha256: sha256Hex(after.bytes) }
+              : { afterRefused: { code: after.code, message: after.message } }),
+        };
+      });
+      const signed =
+        options.requireSigned === true
+          ? (await runGit(['verify-commit', r.hash], { cwd: repoDir, allowFailure: true })).code === 0
+          : undefined;
+      const lc: LedgerCommit = {
+        commit: r.hash,
+        subject: r.subject,
+        trailers: r.trailers,
+        changes,
+        ...(signed === undefined ? {} : { signed }),
       };
-    });
-    const signed =
-      options.requireSigned === true
-        ? (await runGit(['verify-commit', r.hash], { cwd: repoDir, allowFailure: true })).code === 0
-        : undefined;
-    commits.push({
-      commit: r.hash,
-      subject: r.subject,
-      trailers: r.trailers,
-      changes,
-      ...(signed === undefined ? {} : { signed }),
-    });
+      audit.add(lc);
+    }
+    at = end;
   }
   logger.progressDone('check');
 
-  const findings = checkLedgerFindings({
-    files,
-    commits,
-    reportsDir,
-    ...(options.requireSigned === undefined ? {} : { requireSigned: options.requireSigned }),
-  });
+  const findings: CheckFinding[] = [...findManifestProblems(files, reportsDir), ...audit.finish(files)];
+
+  // the witness: the head must descend from the last head this clone verified
+  let witnessInfo: CheckResult['witness'];
+  if (options.noWitness !== true) {
+    const file = options.witnessFile ?? join(gitDir, 'slsa-ledger', 'check-witness.json');
+    const key = await witnessKey(repoDir, ref, reportsDir);
+    const witness: Witness = await readWitness(file);
+    const previous = witness.heads[key]?.commit ?? null;
+    let rewritten = false;
+    if (previous !== null && previous !== commit && !(await isAncestor(repoDir, previous, commit))) {
+      rewritten = true;
+      findings.push({
+        code: 'CHECK_HISTORY_REWRITTEN',
+        commit,
+        message: `${ref} (${commit.slice(0, 12)}) does not descend from ${previous.slice(0, 12)}, the head verified on ${witness.heads[key]!.checked_at}: the history was rewritten (a force-push); the witness stays until you have looked (delete ${key} from ${file} to accept the new history)`,
+      });
+    }
+    if (!rewritten) {
+      await writeWitness(file, {
+        ...witness,
+        heads: { ...witness.heads, [key]: { commit, checked_at: new Date().toISOString() } },
+      });
+    }
+    witnessInfo = { file, previous, updated: !rewritten };
+  }
+
   const entries = files.reduce((n, f) => {
+    if (f.refused !== undefined) return n;
     try {
-      const v = JSON.parse(f.text) as unknown;
+      const v = parseJson(f.text, 'dayFile', f.path);
       return n + (Array.isArray(v) ? v.length : 0);
     } catch {
       return n;
@@ -157,7 +313,18 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
     commit,
     files: files.length,
     entries,
-    commits: commits.length,
+    commits: audit.count,
     findings,
+    ...(witnessInfo === undefined ? {} : { witness: witnessInfo }),
   };
+}
+
+/** What a witnessed head is kept under: the full ref name audited (or the ref as given) and the reports folder. */
+async function witnessKey(repoDir: string, ref: string, reportsDir: string): Promise<string> {
+  const full = await runGit(['rev-parse', '--symbolic-full-name', '--end-of-options', ref], {
+    cwd: repoDir,
+    allowFailure: true,
+  });
+  const name = full.code === 0 ? full.stdout.toString('utf8').trim() : '';
+  return `${name === '' ? ref : name}:${reportsDir}`;
 }

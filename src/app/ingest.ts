@@ -27,6 +27,7 @@ import {
   type UpsertCounts,
 } from '../io/ingest-sink.js';
 import { runGit } from '../io/git.js';
+import { dayFileText } from '../io/ledger-reader.js';
 import { readLedgerChanges, resolveLedgerCommit } from '../io/ledger-source.js';
 import { createSupabaseIngestSink } from '../io/supabase-store.js';
 
@@ -141,7 +142,11 @@ async function openSink(options: IngestOptions): Promise<IngestSink> {
   return createSqlIngestSink(db);
 }
 
-/** Entries of every readable file, last occurrence of a key winning; bad files are reported. */
+/**
+ * Entries of every readable file, last occurrence of a key winning; bad files are reported. Each
+ * file is checked within the day-file limits (docs/limits.md) before it is parsed, so a hostile
+ * file costs no more than its limit and is refused alone.
+ */
 export function collectItems(
   files: readonly { path: string; bytes: Buffer; sha256: string }[],
   commit: string | null,
@@ -149,19 +154,26 @@ export function collectItems(
   const byKey = new Map<string, IngestItem>();
   const invalid: { path: string; message: string; entries: number }[] = [];
   for (const file of files) {
-    let entries: LedgerEntry[];
+    let text: string;
     try {
-      entries = parseManifest(file.bytes.toString('utf8'), file.path);
+      text = dayFileText(file);
     } catch (error) {
       if (!isSlsaLedgerError(error)) throw error;
-      let count = 1;
-      try {
-        const parsed = JSON.parse(file.bytes.toString('utf8')) as unknown;
-        if (Array.isArray(parsed)) count = parsed.length;
-      } catch {
-        // not json at all: one failure for the file
-      }
-      invalid.push({ path: file.path, message: error.message, entries: count });
+      // not json within the limits: one failure for the file
+      invalid.push({ path: file.path, message: `${error.code}: ${error.message}`, entries: 1 });
+      continue;
+    }
+    let entries: LedgerEntry[];
+    try {
+      entries = parseManifest(text, file.path);
+    } catch (error) {
+      if (!isSlsaLedgerError(error)) throw error;
+      const parsed = JSON.parse(text) as unknown; // within the limits: checked above
+      invalid.push({
+        path: file.path,
+        message: error.message,
+        entries: Array.isArray(parsed) ? parsed.length : 1,
+      });
       continue;
     }
     for (const entry of entries) {
@@ -342,9 +354,9 @@ async function ingestOne(
       ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
     });
     if (changes.note !== undefined) logger.warn(changes.note);
-    // the witness (issue 14 item 5): the watermark must be an ancestor of the head read. LEDGER's
+    // the witness (issue 14 item 5): the watermark must be an ancestor of the head read;
     // readLedgerChanges reports `rewritten` when it is not; then nothing moves and the alert is raised.
-    if ((changes as { rewritten?: boolean }).rewritten === true && fromCommit !== null) {
+    if (changes.rewritten === true && fromCommit !== null) {
       await sink.finish({
         ingest_id: ingestId,
         status: 'failed',
@@ -373,9 +385,14 @@ async function ingestOne(
     readWhole = changes.full;
     files = changes.files.length;
     const collected = collectItems(changes.files, changes.commit);
-    invalidFiles = collected.invalid;
-    unreadable = collected.invalid.reduce((n, f) => n + f.entries, 0);
-    for (const bad of collected.invalid) logger.warn(`${repository}: ${bad.path}: skipped: ${bad.message}`);
+    // files refused before reading (a symlink, FIFO or device; over the byte limit) fail alone
+    invalidFiles = [
+      ...changes.refused.map((r) => ({ path: r.path, message: `${r.code}: ${r.message}`, entries: 1 })),
+      ...collected.invalid,
+    ];
+    files += changes.refused.length;
+    unreadable = invalidFiles.reduce((n, f) => n + f.entries, 0);
+    for (const bad of invalidFiles) logger.warn(`${repository}: ${bad.path}: skipped: ${bad.message}`);
     // entries whose text Postgres cannot hold fail here, alone
     const items: IngestItem[] = [];
     const clientRefused: RefusedEntry[] = [];

@@ -14,6 +14,8 @@ export const ledgerCodes = {
   CHECK_FINDINGS: 'verification',
   LEDGER_QUEUE_INVALID: 'invalid-input',
   LEDGER_REPO_INVALID: 'usage',
+  /** a read command was given a path that is not a git clone, or a ref with no ledger at all */
+  LEDGER_NOT_FOUND: 'invalid-input',
   /** the remote has no default branch and none was configured: pass --branch */
   LEDGER_BRANCH_UNKNOWN: 'usage',
   /** the remote head does not descend from the last head this clone saw (issue 14 item 5) */

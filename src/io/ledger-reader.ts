@@ -1,11 +1,18 @@
 // Reads every day file of the ledger, from a work tree or from a commit, with its exact bytes and
 // SHA-256 (the value `Manifest-Sha256` trailers carry). Used by record, check, validate and ingest.
+// Every read is bounded (docs/limits.md): symlinks, FIFOs and devices are refused and never
+// followed or opened for reading, sizes are checked before bytes are read (`git cat-file
+// --batch-check` for blobs), and the text is checked by the strict parser before it is parsed.
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { limits } from '../core/input/limits.js';
+import { checkJson } from '../core/input/strict-json.js';
 import { DEFAULT_REPORTS_DIR, manifestDayOf, parseManifest, type LedgerEntry } from '../core/ledger/entry.js';
-import { inputFileError } from './files.js';
-import { listTree, readObjects } from './git.js';
+import { SlsaLedgerError, ValidationError, isSlsaLedgerError, type ErrorCode } from '../errors.js';
+import { inputFileError, readInputFile } from './files.js';
+import { listTree, readObjects, runGit } from './git.js';
 
 /** One day file, as stored: repo-relative `path` (with `/`), bytes and their SHA-256 (hex). */
 export interface RawLedgerFile {
@@ -32,56 +39,274 @@ function reportsDirOf(options: LedgerReadOptions): string {
   return (options.reportsDir ?? DEFAULT_REPORTS_DIR).replace(/^\.\//, '').replace(/\/+$/, '');
 }
 
-/** Every day file's bytes in a work tree (`dir` is the repository root), sorted by path. */
+/** A day file that was not read: a symlink, FIFO or device, over a limit, or unreadable. */
+export interface RefusedLedgerFile {
+  readonly path: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** The day files read and the ones refused, each sorted by path. */
+export interface BoundedLedgerRead {
+  readonly files: RawLedgerFile[];
+  readonly refused: RefusedLedgerFile[];
+}
+
+const DAY_FILE_MAX_BYTES = limits.dayFile.maxBytes;
+
+function refusal(path: string, error: unknown): RefusedLedgerFile {
+  if (isSlsaLedgerError(error)) return { path, code: error.code, message: error.message };
+  return { path, code: 'INPUT_FILE_UNREADABLE', message: `cannot read ${path}: ${(error as Error).message}` };
+}
+
+/**
+ * Every day file of a work tree (`dir` is the repository root), bounded: the reports folder and
+ * each day folder must be real directories (a symlink is refused, never followed), and each
+ * `manifest.json` is opened with `O_NOFOLLOW | O_NONBLOCK` and must be a regular file within the
+ * day-file byte limit (docs/limits.md). Refusals are returned, one per file, never thrown.
+ * @throws `INPUT_FILE_NOT_REGULAR` when the reports folder itself is not a directory
+ */
+export async function readLedgerDirBounded(
+  dir: string,
+  options: LedgerReadOptions = {},
+): Promise<BoundedLedgerRead> {
+  const reportsDir = reportsDirOf(options);
+  const top = join(dir, reportsDir);
+  try {
+    const info = await lstat(top);
+    if (!info.isDirectory()) {
+      throw new SlsaLedgerError(
+        'INPUT_FILE_NOT_REGULAR',
+        `ledger folder ${top} is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}: not followed`,
+        { details: { path: top } },
+      );
+    }
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return { files: [], refused: [] };
+    if (isSlsaLedgerError(error)) throw error;
+    throw inputFileError(top, 'ledger folder', error);
+  }
+  let days: Dirent[];
+  try {
+    days = await readdir(top, { withFileTypes: true });
+  } catch (error) {
+    throw inputFileError(top, 'ledger folder', error);
+  }
+  const files: RawLedgerFile[] = [];
+  const refused: RefusedLedgerFile[] = [];
+  for (const day of days.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const path = `${reportsDir}/${day.name}/manifest.json`;
+    if (manifestDayOf(path, reportsDir) === undefined) continue;
+    if (!day.isDirectory()) {
+      if (day.isSymbolicLink()) {
+        refused.push({
+          path,
+          code: 'INPUT_FILE_NOT_REGULAR',
+          message: `day folder ${reportsDir}/${day.name} is a symbolic link: not followed`,
+        });
+      }
+      continue;
+    }
+    try {
+      const bytes = await readInputFile(join(dir, path), 'day file', { maxBytes: DAY_FILE_MAX_BYTES });
+      files.push({ path, bytes, sha256: sha256Hex(bytes) });
+    } catch (error) {
+      if (isSlsaLedgerError(error) && error.code === 'INPUT_FILE_MISSING') continue;
+      refused.push(refusal(path, error));
+    }
+  }
+  return { files, refused };
+}
+
+/**
+ * Every day file's bytes in a work tree (`dir` is the repository root), sorted by path.
+ * @throws the first refusal of `readLedgerDirBounded` (`INPUT_FILE_NOT_REGULAR`, `INPUT_TOO_LARGE`,
+ *   `INPUT_FILE_UNREADABLE`)
+ */
 export async function readRawLedgerFromDir(
   dir: string,
   options: LedgerReadOptions = {},
 ): Promise<RawLedgerFile[]> {
-  const reportsDir = reportsDirOf(options);
-  let days: string[];
-  try {
-    days = (await readdir(join(dir, reportsDir), { withFileTypes: true }))
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return [];
-    throw inputFileError(join(dir, reportsDir), 'ledger folder', error);
-  }
-  const files: RawLedgerFile[] = [];
-  for (const day of days.sort()) {
-    const path = `${reportsDir}/${day}/manifest.json`;
-    if (manifestDayOf(path, reportsDir) === undefined) continue;
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(join(dir, path));
-    } catch (error) {
-      if ((error as { code?: string }).code === 'ENOENT') continue;
-      throw inputFileError(join(dir, path), 'manifest', error);
-    }
-    files.push({ path, bytes, sha256: sha256Hex(bytes) });
-  }
-  return files;
+  const read = await readLedgerDirBounded(dir, options);
+  throwFirst(read.refused);
+  return read.files;
 }
 
-/** Every day file's bytes at `commit` of the repository at `repoDir`, sorted by path. */
+function throwFirst(refused: readonly RefusedLedgerFile[]): void {
+  const first = refused[0];
+  if (first !== undefined) {
+    throw new SlsaLedgerError(first.code, first.message, { details: { path: first.path } });
+  }
+}
+
+/** A blob named in a tree or a diff: its id and git mode. */
+export interface BlobRef {
+  readonly oid: string;
+  readonly mode: string;
+  /** names the blob in messages */
+  readonly what: string;
+}
+
+export type BlobRead =
+  | { readonly kind: 'ok'; readonly bytes: Buffer }
+  | { readonly kind: 'refused'; readonly code: ErrorCode; readonly message: string };
+
+/** Git modes of regular files; 120000 (symlink) and 160000 (submodule) are refused, never read. */
+const REGULAR_MODES = new Set(['100644', '100755', '100664']);
+
+/** `git cat-file --batch-check` of object ids: type and size, without reading the contents. */
+export async function objectSizes(
+  cwd: string,
+  oids: readonly string[],
+): Promise<Map<string, { type: string; size: number }>> {
+  const unique = [...new Set(oids)].filter((o) => /^[0-9a-f]{40,64}$/.test(o));
+  const out = new Map<string, { type: string; size: number }>();
+  if (unique.length === 0) return out;
+  const { stdout } = await runGit(['cat-file', '--batch-check'], { cwd, input: `${unique.join('\n')}\n` });
+  for (const line of stdout.toString('utf8').split('\n')) {
+    const [oid = '', type = '', size = ''] = line.split(' ');
+    if (type === 'missing' || size === '') continue;
+    out.set(oid, { type, size: Number(size) });
+  }
+  return out;
+}
+
+/** Bytes a `git cat-file --batch` call may return at once (several blobs within the day-file limit). */
+const BATCH_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads blobs within `maxBytes` each: the mode must be a regular file's (a symlink's target is never
+ * read, so it cannot leak into a message), the size is checked with `--batch-check` before anything
+ * is read, and the reads go in batches of at most 64 MiB. Each blob is `ok` or `refused`, in order.
+ */
+export async function readBlobsBounded(
+  cwd: string,
+  refs: readonly BlobRef[],
+  maxBytes: number = DAY_FILE_MAX_BYTES,
+): Promise<BlobRead[]> {
+  const results: (BlobRead | undefined)[] = refs.map(() => undefined);
+  const sizes = await objectSizes(
+    cwd,
+    refs.filter((r) => REGULAR_MODES.has(r.mode)).map((r) => r.oid),
+  );
+  const wanted: { index: number; oid: string; size: number }[] = [];
+  refs.forEach((ref, index) => {
+    if (!REGULAR_MODES.has(ref.mode)) {
+      const kind =
+        ref.mode === '120000'
+          ? 'a symbolic link'
+          : ref.mode === '160000'
+            ? 'a submodule'
+            : ref.mode === '040000'
+              ? 'a directory'
+              : `of git mode ${ref.mode.replace(/[^0-7]/g, '').slice(0, 6)}`;
+      results[index] = {
+        kind: 'refused',
+        code: 'INPUT_FILE_NOT_REGULAR',
+        message: `${ref.what} is ${kind} in git, not a regular file: not followed`,
+      };
+      return;
+    }
+    const info = sizes.get(ref.oid);
+    if (info === undefined || info.type !== 'blob') {
+      results[index] = {
+        kind: 'refused',
+        code: 'INPUT_FILE_UNREADABLE',
+        message: `${ref.what} (${ref.oid.slice(0, 12)}) is not a blob of this repository`,
+      };
+      return;
+    }
+    if (info.size > maxBytes) {
+      results[index] = {
+        kind: 'refused',
+        code: 'INPUT_TOO_LARGE',
+        message: `${ref.what} is ${info.size} bytes, more than the limit of ${maxBytes}: not read`,
+      };
+      return;
+    }
+    wanted.push({ index, oid: ref.oid, size: info.size });
+  });
+  let at = 0;
+  while (at < wanted.length) {
+    let total = 0;
+    let end = at;
+    while (end < wanted.length && (end === at || total + wanted[end]!.size <= BATCH_BYTES)) {
+      total += wanted[end]!.size;
+      end += 1;
+    }
+    const chunk = wanted.slice(at, end);
+    const blobs = await readObjects(
+      cwd,
+      chunk.map((w) => w.oid),
+    );
+    chunk.forEach((w, i) => {
+      const bytes = blobs[i];
+      results[w.index] =
+        bytes === undefined
+          ? {
+              kind: 'refused',
+              code: 'INPUT_FILE_UNREADABLE',
+              message: `${refs[w.index]!.what} could not be read`,
+            }
+          : { kind: 'ok', bytes };
+    });
+    at = end;
+  }
+  return results.map((r) => r!);
+}
+
+/**
+ * Every day file at `commit`, bounded: regular files only (a symlink in the tree is refused, its
+ * target never read), each within the day-file byte limit before it is read. Sorted by path.
+ */
+export async function readLedgerAtCommit(
+  repoDir: string,
+  commit: string,
+  options: LedgerReadOptions & { readonly only?: ReadonlySet<string> } = {},
+): Promise<BoundedLedgerRead> {
+  const reportsDir = reportsDirOf(options);
+  const tree = (await listTree(repoDir, commit, reportsDir)).filter(
+    (t) =>
+      t.type !== 'tree' &&
+      manifestDayOf(t.path, reportsDir) !== undefined &&
+      (options.only === undefined || options.only.has(t.path)),
+  );
+  tree.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const reads = await readBlobsBounded(
+    repoDir,
+    tree.map((t) => ({ oid: t.oid, mode: t.mode, what: `day file ${t.path}` })),
+  );
+  const files: RawLedgerFile[] = [];
+  const refused: RefusedLedgerFile[] = [];
+  tree.forEach((t, i) => {
+    const r = reads[i]!;
+    if (r.kind === 'ok') files.push({ path: t.path, bytes: r.bytes, sha256: sha256Hex(r.bytes) });
+    else refused.push({ path: t.path, code: r.code, message: r.message });
+  });
+  return { files, refused };
+}
+
+/**
+ * Every day file's bytes at `commit` of the repository at `repoDir`, sorted by path.
+ * @throws the first refusal of `readLedgerAtCommit` (`INPUT_FILE_NOT_REGULAR`, `INPUT_TOO_LARGE`)
+ */
 export async function readRawLedgerFromCommit(
   repoDir: string,
   commit: string,
   options: LedgerReadOptions = {},
 ): Promise<RawLedgerFile[]> {
-  const reportsDir = reportsDirOf(options);
-  const tree = (await listTree(repoDir, commit, reportsDir)).filter(
-    (t) => t.type === 'blob' && manifestDayOf(t.path, reportsDir) !== undefined,
-  );
-  tree.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const blobs = await readObjects(
-    repoDir,
-    tree.map((t) => t.oid),
-  );
-  return tree.map((t, i) => {
-    const bytes = blobs[i] ?? Buffer.alloc(0);
-    return { path: t.path, bytes, sha256: sha256Hex(bytes) };
-  });
+  const read = await readLedgerAtCommit(repoDir, commit, options);
+  throwFirst(read.refused);
+  return read.files;
+}
+
+/**
+ * The text of a day file, checked within the day-file limits (bytes, depth, string and array
+ * lengths, duplicate keys) before anything builds its value.
+ * @throws `INPUT_TOO_LARGE`, `INPUT_LIMIT_EXCEEDED`, `INPUT_JSON_DUPLICATE_KEY`, `INPUT_JSON_MALFORMED`
+ */
+export function dayFileText(file: Pick<RawLedgerFile, 'path' | 'bytes'>): string {
+  return checkJson(file.bytes, 'dayFile', `day file ${file.path}`);
 }
 
 /**
@@ -89,7 +314,25 @@ export async function readRawLedgerFromCommit(
  * @throws ValidationError `LEDGER_MANIFEST_INVALID` for the first file that is not a valid manifest
  */
 export function parseLedgerFiles(files: readonly RawLedgerFile[]): LedgerFile[] {
-  return files.map((f) => ({ ...f, entries: parseManifest(f.bytes.toString('utf8'), f.path) }));
+  return files.map((f) => ({ ...f, entries: parseDayFile(f) }));
+}
+
+/**
+ * Parses one day file within the day-file limits, then against the entry schema.
+ * @throws ValidationError `LEDGER_MANIFEST_INVALID` (a limit broken, not JSON, or a bad entry)
+ */
+export function parseDayFile(file: Pick<RawLedgerFile, 'path' | 'bytes'>): LedgerEntry[] {
+  let text: string;
+  try {
+    text = dayFileText(file);
+  } catch (error) {
+    if (!isSlsaLedgerError(error)) throw error;
+    throw new ValidationError('LEDGER_MANIFEST_INVALID', `manifest ${file.path}: ${error.message}`, {
+      cause: error,
+      details: { path: file.path, reason: error.code, problems: [{ path: '', message: error.message }] },
+    });
+  }
+  return parseManifest(text, file.path);
 }
 
 /**

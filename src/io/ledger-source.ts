@@ -1,19 +1,31 @@
 // What ingest reads: the ledger's day files at a commit, only those changed since the watermark
 // commit when there is one (git diff), or every file of a plain directory.
-import { DEFAULT_REPORTS_DIR, manifestDayOf } from '../core/ledger/entry.js';
+import { DEFAULT_REPORTS_DIR } from '../core/ledger/entry.js';
 import { SlsaLedgerError } from '../errors.js';
-import { listTree, readObjects, runGit } from './git.js';
-import { readRawLedgerFromDir, sha256Hex, type RawLedgerFile } from './ledger-reader.js';
+import { runGit } from './git.js';
+import {
+  readLedgerAtCommit,
+  readLedgerDirBounded,
+  type RawLedgerFile,
+  type RefusedLedgerFile,
+} from './ledger-reader.js';
 
 export interface LedgerChanges {
   /** the commit read, or null for a directory that is not a git repository */
   readonly commit: string | null;
   /** the day files to ingest, sorted by path */
   readonly files: readonly RawLedgerFile[];
+  /** day files that were not read (a symlink, FIFO or device, over the byte limit), sorted by path */
+  readonly refused: readonly RefusedLedgerFile[];
   /** every file was read (no usable watermark) */
   readonly full: boolean;
   /** why a watermark was not used, when it was given but unusable */
   readonly note?: string;
+  /**
+   * the watermark is a commit of this repository but not an ancestor of `commit`: the history was
+   * rewritten (a force-push); nothing was read
+   */
+  readonly rewritten?: boolean;
 }
 
 export interface ReadLedgerChangesOptions {
@@ -27,6 +39,12 @@ export interface ReadLedgerChangesOptions {
 async function isGitRepo(dir: string): Promise<boolean> {
   const r = await runGit(['rev-parse', '--git-dir'], { cwd: dir, allowFailure: true }).catch(() => undefined);
   return r !== undefined && r.code === 0;
+}
+
+/** `git merge-base --is-ancestor`: true when `ancestor` is `commit` or one of its ancestors. */
+export async function isAncestor(dir: string, ancestor: string, commit: string): Promise<boolean> {
+  const r = await runGit(['merge-base', '--is-ancestor', ancestor, commit], { cwd: dir, allowFailure: true });
+  return r.code === 0;
 }
 
 async function commitOf(dir: string, ref: string): Promise<string | undefined> {
@@ -88,7 +106,8 @@ export async function readLedgerChanges(
         },
       );
     }
-    return { commit: null, files: await readRawLedgerFromDir(repoDir, { reportsDir }), full: true };
+    const { files, refused } = await readLedgerDirBounded(repoDir, { reportsDir });
+    return { commit: null, files, refused, full: true };
   }
   const ref = options.ref ?? 'HEAD';
   const commit = await commitOf(repoDir, ref);
@@ -101,10 +120,12 @@ export async function readLedgerChanges(
   let note: string | undefined;
   const since = options.since ?? null;
   if (since !== null) {
-    if (since === commit) return { commit, files: [], full: false };
+    if (since === commit) return { commit, files: [], refused: [], full: false };
     const known = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(since) ? await commitOf(repoDir, since) : undefined;
     if (known === undefined) {
       note = `watermark ${since.slice(0, 12)} is not a commit of this repository: reading every file`;
+    } else if (!(await isAncestor(repoDir, known, commit))) {
+      return { commit, files: [], refused: [], full: false, rewritten: true };
     } else {
       const diff = await runGit(
         ['diff', '--name-only', '-z', '--no-renames', since, commit, '--', reportsDir],
@@ -115,20 +136,15 @@ export async function readLedgerChanges(
       changed = new Set(diff.stdout.toString('utf8').split('\0').filter(Boolean));
     }
   }
-  const tree = (await listTree(repoDir, commit, reportsDir)).filter(
-    (t) =>
-      t.type === 'blob' &&
-      manifestDayOf(t.path, reportsDir) !== undefined &&
-      (changed === undefined || changed.has(t.path)),
-  );
-  tree.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const blobs = await readObjects(
-    repoDir,
-    tree.map((t) => t.oid),
-  );
-  const files = tree.map((t, i) => {
-    const bytes = blobs[i] ?? Buffer.alloc(0);
-    return { path: t.path, bytes, sha256: sha256Hex(bytes) };
+  const { files, refused } = await readLedgerAtCommit(repoDir, commit, {
+    reportsDir,
+    ...(changed === undefined ? {} : { only: changed }),
   });
-  return { commit, files, full: changed === undefined, ...(note === undefined ? {} : { note }) };
+  return {
+    commit,
+    files,
+    refused,
+    full: changed === undefined,
+    ...(note === undefined ? {} : { note }),
+  };
 }

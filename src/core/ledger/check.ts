@@ -1,5 +1,8 @@
 // The ledger audit (DESIGN.md §4): findings over the day files at a commit and over the history of
 // the commits that touched them. Pure: the app layer reads files and `git log`, this decides.
+import { parseJson } from '../input/strict-json.js';
+import { checkMergeRule } from '../ledger-trust/change-rules.js';
+import { isSlsaLedgerError } from '../../errors.js';
 import {
   DEFAULT_REPORTS_DIR,
   compareEntries,
@@ -22,7 +25,10 @@ export type FindingCode =
   | 'CHECK_TRAILERS_MISMATCH'
   | 'CHECK_HASH_MISMATCH'
   | 'CHECK_FOREIGN_RUN_CHANGED'
-  | 'CHECK_UNSIGNED_COMMIT';
+  | 'CHECK_UNSIGNED_COMMIT'
+  | 'CHECK_HISTORY_BLOB_INVALID'
+  | 'CHECK_MERGE_RULE_BROKEN'
+  | 'CHECK_HISTORY_REWRITTEN';
 
 /** Every finding code with one line on what it means (docs and `check --help`). */
 export const findingCodes: Readonly<Record<FindingCode, string>> = {
@@ -38,6 +44,12 @@ export const findingCodes: Readonly<Record<FindingCode, string>> = {
   CHECK_HASH_MISMATCH: "a file's bytes differ from its last Manifest-Sha256 trailer (a hand edit)",
   CHECK_FOREIGN_RUN_CHANGED: 'a commit changed entries of a run other than the one its trailers name',
   CHECK_UNSIGNED_COMMIT: 'a commit touching the ledger has no valid signature (--require-signed)',
+  CHECK_HISTORY_BLOB_INVALID:
+    'a commit wrote a day file that is not a readable manifest: a symlink, over a limit, too deep, or not json (never read past the limit)',
+  CHECK_MERGE_RULE_BROKEN:
+    'a commit changed an entry in a way the merge rule forbids (sha, actor or release_url rewritten, timestamp moved back, history or a block dropped, an entry removed), whatever its trailers say',
+  CHECK_HISTORY_REWRITTEN:
+    'the audited head does not descend from the last head this clone verified (a force-push rewrote the history)',
 };
 
 export interface CheckFinding {
@@ -49,19 +61,31 @@ export interface CheckFinding {
   readonly run_id?: number;
 }
 
-/** A day file at the audited commit. */
+/** Why a blob was not read (a symlink in git, over the byte limit): a coded reason. */
+export interface BlobRefusal {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** A day file at the audited commit (`refused`: not read, `text` is empty). */
 export interface ManifestSnapshot {
   readonly path: string;
   readonly text: string;
   readonly sha256: string;
+  readonly refused?: BlobRefusal;
 }
 
-/** A change a commit made to one day file (`before`/`after` undefined when absent). */
+/**
+ * A change a commit made to one day file (`before`/`after` undefined when absent; `afterRefused`
+ * when the new blob was not read). `before` is only used for the first change of a path the audit
+ * sees; later changes are compared with the last readable state of the path.
+ */
 export interface ManifestChange {
   readonly path: string;
   readonly before?: string;
   readonly after?: string;
   readonly afterSha256?: string;
+  readonly afterRefused?: BlobRefusal;
 }
 
 /** A commit that touched the ledger, oldest first. */
@@ -90,11 +114,23 @@ function trailer(c: LedgerCommit, key: string): string | undefined {
   return values?.[values.length - 1];
 }
 
-/** Entries of a text, or undefined when it is not a JSON array of objects. */
+/** A day file's value within the day-file limits, or the coded reason it is not one. */
+function parseDay(text: string, what: string): { value: unknown } | { error: string } {
+  try {
+    return { value: parseJson(text, 'dayFile', what) };
+  } catch (error) {
+    if (isSlsaLedgerError(error)) return { error: `${error.code}: ${error.message}` };
+    throw error;
+  }
+}
+
+/** Entries of a text, or undefined when it is not a JSON array (within the limits). */
 function looseEntries(text: string | undefined): LedgerEntry[] | undefined {
   if (text === undefined) return [];
-  try {
-    const v = JSON.parse(text) as unknown;
+  const parsed = parseDay(text, 'day file');
+  if ('error' in parsed) return undefined;
+  const v = parsed.value;
+  {
     if (!Array.isArray(v)) return undefined;
     return v.filter(
       (e): e is LedgerEntry =>
@@ -104,8 +140,6 @@ function looseEntries(text: string | undefined): LedgerEntry[] | undefined {
         'run_id' in e &&
         typeof (e as LedgerEntry).tag === 'string',
     );
-  } catch {
-    return undefined;
   }
 }
 
@@ -121,17 +155,24 @@ export function findManifestProblems(
   const findings: CheckFinding[] = [];
   const seen = new Map<string, string>();
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
-    let value: unknown;
-    try {
-      value = JSON.parse(file.text) as unknown;
-    } catch (error) {
+    if (file.refused !== undefined) {
       findings.push({
         code: 'CHECK_MANIFEST_INVALID',
         path: file.path,
-        message: `not valid json: ${(error as Error).message}`,
+        message: `not read: ${file.refused.code}: ${file.refused.message}`,
       });
       continue;
     }
+    const parsed = parseDay(file.text, `day file ${file.path}`);
+    if ('error' in parsed) {
+      findings.push({
+        code: 'CHECK_MANIFEST_INVALID',
+        path: file.path,
+        message: `not a readable day file: ${parsed.error}`,
+      });
+      continue;
+    }
+    const value = parsed.value;
     if (!Array.isArray(value)) {
       findings.push({
         code: 'CHECK_MANIFEST_INVALID',
@@ -201,41 +242,47 @@ export function findManifestProblems(
   return findings;
 }
 
-function changedKeys(
-  before: string | undefined,
-  after: string | undefined,
-): Pick<LedgerEntry, 'tag' | 'run_id'>[] | undefined {
-  const a = looseEntries(before);
-  const b = looseEntries(after);
-  if (a === undefined || b === undefined) return undefined;
-  const index = (list: LedgerEntry[]): Map<string, string> =>
-    new Map(list.map((e) => [entryKey(e), JSON.stringify(e)]));
-  const ia = index(a);
-  const ib = index(b);
-  const out: Pick<LedgerEntry, 'tag' | 'run_id'>[] = [];
-  for (const e of [...a, ...b]) {
-    const k = entryKey(e);
-    if (ia.get(k) !== ib.get(k) && !out.some((o) => entryKey(o) === k))
-      out.push({ tag: e.tag, run_id: e.run_id });
-  }
-  return out;
+/** The last readable state of one day file: key -> entry (loose: maybe schema-invalid) and its text. */
+type DayState = Map<string, { readonly entry: LedgerEntry; readonly text: string }>;
+
+function dayState(entries: readonly LedgerEntry[]): DayState {
+  return new Map(entries.map((e) => [entryKey(e), { entry: e, text: JSON.stringify(e) }]));
 }
 
-/** Findings over the history: trailers, Manifest-Sha256 per commit and at the head, foreign runs, signatures. */
-export function findHistoryProblems(input: CheckInput): CheckFinding[] {
-  const findings: CheckFinding[] = [];
-  const lastTrailerHash = new Map<string, { sha256: string; commit: string }>();
-  const lastToucher = new Map<string, { commit: string; trailered: boolean }>();
-  for (const c of input.commits) {
+/**
+ * The history audit, one commit at a time (oldest first), so a caller can read the history in
+ * chunks and memory stays bounded by the ledger's size, not its age. Each change is compared with
+ * the last readable state of its path: a commit that writes a file that is not JSON (or breaks a
+ * limit) is a finding, and the next readable state is compared with the one before it, so an
+ * unreadable intermediate state hides nothing. The merge rule is applied to every change of an
+ * existing entry, whatever the trailers say.
+ */
+export class HistoryAudit {
+  private readonly findings: CheckFinding[] = [];
+  private readonly lastTrailerHash = new Map<string, { sha256: string; commit: string }>();
+  private readonly lastToucher = new Map<string, { commit: string }>();
+  private readonly states = new Map<string, DayState>();
+  private commits = 0;
+
+  constructor(private readonly requireSigned = false) {}
+
+  get count(): number {
+    return this.commits;
+  }
+
+  add(c: LedgerCommit): void {
+    this.commits += 1;
+    const findings = this.findings;
     const short = c.commit.slice(0, 12);
     const missing = TRAILERS.filter((t) => trailer(c, t) === undefined);
-    if (input.requireSigned === true && c.signed !== true) {
+    if (this.requireSigned && c.signed !== true) {
       findings.push({
         code: 'CHECK_UNSIGNED_COMMIT',
         commit: c.commit,
         message: `commit ${short} (${c.subject}) is not signed by a trusted key`,
       });
     }
+    let named: { tag: string; runId: number; path: string } | undefined;
     if (missing.length > 0) {
       findings.push({
         code: 'CHECK_TRAILERS_MISSING',
@@ -243,66 +290,158 @@ export function findHistoryProblems(input: CheckInput): CheckFinding[] {
         ...(c.changes[0] === undefined ? {} : { path: c.changes[0].path }),
         message: `commit ${short} (${c.subject}) changes the ledger without ${missing.join(', ')}`,
       });
-      for (const ch of c.changes) lastToucher.set(ch.path, { commit: c.commit, trailered: false });
-      continue;
-    }
-    const path = trailer(c, 'Manifest-Path')!;
-    const sha256 = trailer(c, 'Manifest-Sha256')!;
-    const tag = trailer(c, 'Provenance-Tag')!;
-    const runId = Number(trailer(c, 'Provenance-Run-Id'));
-    const own = c.changes.find((ch) => ch.path === path);
-    if (own === undefined) {
-      findings.push({
-        code: 'CHECK_TRAILERS_MISMATCH',
-        commit: c.commit,
-        path,
-        message: `commit ${short} names Manifest-Path ${path} but does not change it`,
-      });
-    } else if (own.afterSha256 !== sha256) {
-      findings.push({
-        code: 'CHECK_HASH_MISMATCH',
-        commit: c.commit,
-        path,
-        message: `commit ${short} says Manifest-Sha256 ${sha256.slice(0, 12)}… but the file it wrote hashes to ${(own.afterSha256 ?? 'nothing').slice(0, 12)}…`,
-      });
+    } else {
+      const path = trailer(c, 'Manifest-Path')!;
+      const sha256 = trailer(c, 'Manifest-Sha256')!;
+      const runText = trailer(c, 'Provenance-Run-Id')!;
+      // exact: a run id is digits only, a tag is compared byte for byte (never trimmed)
+      const runId = /^[1-9][0-9]{0,15}$/.test(runText) ? Number(runText) : Number.NaN;
+      named = { tag: trailer(c, 'Provenance-Tag')!, runId, path };
+      const own = c.changes.find((ch) => ch.path === path);
+      if (own === undefined) {
+        findings.push({
+          code: 'CHECK_TRAILERS_MISMATCH',
+          commit: c.commit,
+          path,
+          message: `commit ${short} names Manifest-Path ${path} but does not change it`,
+        });
+      } else if (own.afterRefused === undefined && own.afterSha256 !== sha256) {
+        findings.push({
+          code: 'CHECK_HASH_MISMATCH',
+          commit: c.commit,
+          path,
+          message: `commit ${short} says Manifest-Sha256 ${sha256.slice(0, 12)}… but the file it wrote hashes to ${(own.afterSha256 ?? 'nothing').slice(0, 12)}…`,
+        });
+      }
+      if (own !== undefined) this.lastTrailerHash.set(path, { sha256, commit: c.commit });
     }
     for (const ch of c.changes) {
-      lastToucher.set(ch.path, { commit: c.commit, trailered: ch.path === path });
-      if (ch.path === path) lastTrailerHash.set(path, { sha256, commit: c.commit });
-      const keys = changedKeys(ch.before, ch.after);
-      for (const k of keys ?? []) {
-        if (k.tag === tag && k.run_id === runId) continue;
-        findings.push({
+      this.lastToucher.set(ch.path, { commit: c.commit });
+      this.change(c, ch, named);
+    }
+  }
+
+  private change(
+    c: LedgerCommit,
+    ch: ManifestChange,
+    named: { tag: string; runId: number; path: string } | undefined,
+  ): void {
+    const short = c.commit.slice(0, 12);
+    let previous = this.states.get(ch.path);
+    if (previous === undefined && ch.before !== undefined) {
+      const before = looseEntries(ch.before);
+      if (before !== undefined) previous = dayState(before);
+    }
+    let next: DayState;
+    if (ch.afterRefused !== undefined) {
+      this.findings.push({
+        code: 'CHECK_HISTORY_BLOB_INVALID',
+        commit: c.commit,
+        path: ch.path,
+        message: `commit ${short} wrote ${ch.path}, not read: ${ch.afterRefused.code}: ${ch.afterRefused.message}`,
+      });
+      return; // the last readable state stays the one to compare with
+    }
+    if (ch.after === undefined) {
+      next = new Map();
+    } else {
+      const parsed = parseDay(ch.after, `day file ${ch.path}`);
+      const list =
+        'error' in parsed ? undefined : Array.isArray(parsed.value) ? looseList(parsed.value) : undefined;
+      if (list === undefined) {
+        this.findings.push({
+          code: 'CHECK_HISTORY_BLOB_INVALID',
+          commit: c.commit,
+          path: ch.path,
+          message: `commit ${short} wrote ${ch.path}, which is not a day file: ${'error' in parsed ? parsed.error : 'not a json array'}`,
+        });
+        return;
+      }
+      next = dayState(list);
+    }
+    const before = previous ?? new Map<string, { entry: LedgerEntry; text: string }>();
+    const keys = new Set([...before.keys(), ...next.keys()]);
+    for (const k of keys) {
+      const a = before.get(k);
+      const b = next.get(k);
+      if (a?.text === b?.text) continue;
+      const e = (b ?? a)!.entry;
+      if (named !== undefined && !(e.tag === named.tag && e.run_id === named.runId)) {
+        this.findings.push({
           code: 'CHECK_FOREIGN_RUN_CHANGED',
           commit: c.commit,
           path: ch.path,
-          tag: k.tag,
-          run_id: k.run_id,
-          message: `commit ${short} records ${tag} run ${runId} but also changes ${label(k)}`,
+          tag: e.tag,
+          run_id: e.run_id,
+          message: `commit ${short} records ${named.tag} run ${named.runId} but also changes ${label(e)}`,
+        });
+      }
+      const broken = mergeRuleBroken(a?.entry, b?.entry);
+      if (broken !== undefined) {
+        this.findings.push({
+          code: 'CHECK_MERGE_RULE_BROKEN',
+          commit: c.commit,
+          path: ch.path,
+          tag: e.tag,
+          run_id: e.run_id,
+          message: `commit ${short} changes ${label(e)}: ${broken}`,
         });
       }
     }
+    this.states.set(ch.path, next);
   }
-  for (const file of input.files) {
-    const last = lastTrailerHash.get(file.path);
-    if (last === undefined) {
-      findings.push({
-        code: 'CHECK_HASH_MISMATCH',
-        path: file.path,
-        ...(lastToucher.get(file.path) === undefined ? {} : { commit: lastToucher.get(file.path)!.commit }),
-        message: `no commit with a Manifest-Sha256 trailer ever wrote ${file.path}`,
-      });
-    } else if (last.sha256 !== file.sha256) {
-      const toucher = lastToucher.get(file.path);
-      findings.push({
-        code: 'CHECK_HASH_MISMATCH',
-        path: file.path,
-        commit: toucher?.commit ?? last.commit,
-        message: `bytes hash to ${file.sha256.slice(0, 12)}…, not ${last.sha256.slice(0, 12)}… of the last Manifest-Sha256 trailer (commit ${last.commit.slice(0, 12)}): edited by hand`,
-      });
+
+  /** The findings so far plus those of the head's files against the last trailers. */
+  finish(files: readonly ManifestSnapshot[]): CheckFinding[] {
+    const findings = [...this.findings];
+    for (const file of files) {
+      if (file.refused !== undefined) continue; // reported as CHECK_MANIFEST_INVALID
+      const last = this.lastTrailerHash.get(file.path);
+      const toucher = this.lastToucher.get(file.path);
+      if (last === undefined) {
+        findings.push({
+          code: 'CHECK_HASH_MISMATCH',
+          path: file.path,
+          ...(toucher === undefined ? {} : { commit: toucher.commit }),
+          message: `no commit with a Manifest-Sha256 trailer ever wrote ${file.path}`,
+        });
+      } else if (last.sha256 !== file.sha256) {
+        findings.push({
+          code: 'CHECK_HASH_MISMATCH',
+          path: file.path,
+          commit: toucher?.commit ?? last.commit,
+          message: `bytes hash to ${file.sha256.slice(0, 12)}…, not ${last.sha256.slice(0, 12)}… of the last Manifest-Sha256 trailer (commit ${last.commit.slice(0, 12)}): edited by hand`,
+        });
+      }
     }
+    return findings;
   }
-  return findings;
+}
+
+function looseList(v: unknown[]): LedgerEntry[] {
+  return v.filter(
+    (e): e is LedgerEntry =>
+      typeof e === 'object' &&
+      e !== null &&
+      'tag' in e &&
+      'run_id' in e &&
+      typeof (e as LedgerEntry).tag === 'string',
+  );
+}
+
+/** Why `a` -> `b` (same key) breaks the merge rule, or undefined. Schema problems are reported at the head. */
+function mergeRuleBroken(a: LedgerEntry | undefined, b: LedgerEntry | undefined): string | undefined {
+  if (a === undefined) return undefined; // a new key
+  if (b === undefined) return 'the entry was removed: the merge rule never removes an entry';
+  if (entryProblems(a).length > 0 || entryProblems(b).length > 0) return undefined;
+  return checkMergeRule(a, b)?.message;
+}
+
+/** Findings over the history: trailers, Manifest-Sha256 per commit and at the head, foreign runs, the merge rule, signatures. */
+export function findHistoryProblems(input: CheckInput): CheckFinding[] {
+  const audit = new HistoryAudit(input.requireSigned === true);
+  for (const c of input.commits) audit.add(c);
+  return audit.finish(input.files);
 }
 
 /** Every finding of the audit, files first, then history. */

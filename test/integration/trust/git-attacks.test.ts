@@ -1,7 +1,8 @@
 // The attacks of issue 14 on a signed ledger in real git (a bare remote and clones), made the way a
 // pusher would make them, read back out of git and audited. Each is also run through today's
-// `check` (src/app/check.ts): the forged-trailer and non-JSON-intermediate attacks pass it unseen,
-// the force-push leaves nothing for it to see, the queue branch is not its business.
+// `check` (src/app/check.ts): it catches the forged-trailer attack (the merge rule over history)
+// and the non-JSON intermediate (compared with the last readable state); a force-push is seen only
+// by a clone that witnessed the old head (test/integration/readers/); the queue branch is not its business.
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -130,7 +131,8 @@ describe('attacks on a signed ledger in git', () => {
       `provenance: record v1.2.3 (run 102, failure)\n\n${trailers({ tag: 'v1.2.3', run_id: 102 }, day)}`,
       { push: true },
     );
-    expect(await todaysCheck()).toEqual([]); // unseen today
+    // check applies the merge rule to history (issue 14 item 4): the trailers do not hide it
+    expect(await todaysCheck()).toEqual(['CHECK_MERGE_RULE_BROKEN']);
     const result = await audit();
     expect(
       result.findings.map((f) => [f.code, f.run_id, f.commit === undefined ? 'head' : 'commit']),
@@ -164,7 +166,8 @@ describe('attacks on a signed ledger in git', () => {
       `provenance: record v1.2.3 (run 101, success)\n\n${trailers({ tag: 'v1.2.3', run_id: 101 }, day)}`,
       { push: true },
     );
-    expect(await todaysCheck()).not.toContain('CHECK_FOREIGN_RUN_CHANGED'); // unseen today
+    // check compares with the last readable state, so the intermediate hides nothing
+    expect(await todaysCheck()).toContain('CHECK_FOREIGN_RUN_CHANGED');
     const codes = (await audit()).findings.map((f) => [f.code, f.run_id ?? null]);
     expect(codes).toContainEqual(['CHECK_ENTRY_UNSIGNED', 102]);
     expect(codes.every(([c]) => c === 'CHECK_ENTRY_UNSIGNED')).toBe(true);
