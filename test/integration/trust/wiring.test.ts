@@ -177,3 +177,78 @@ describe('signing in the writers', () => {
     expect(left).toHaveLength(2);
   });
 });
+
+describe('check verifies who wrote what', () => {
+  async function check(cwd: string, ...flags: string[]) {
+    await git(clone, ['fetch', '-q', 'origin']);
+    return runCliCaptured(['check', '--json', '--repo', clone, '--ref', 'origin/main', ...flags], {
+      env,
+      cwd,
+    });
+  }
+
+  it('attack: forged trailers (sha edited, Manifest-Sha256 recomputed) pass today, CHECK_ENTRY_UNSIGNED now', async () => {
+    const k = await keygen('ledger');
+    expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
+    const clean = await check(tmp.path, '--trust-key', k.pub);
+    expect(clean.code, clean.stdout).toBe(0);
+
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    const day = JSON.parse(await readFile(join(attacker, DAY), 'utf8'));
+    day[0].sha = 'b'.repeat(40);
+    day[0].artifact_url = 'https://evil.example/app.tgz';
+    const text = `${JSON.stringify(day, null, 2)}\n`;
+    await writeFile(join(attacker, DAY), text);
+    const { createHash } = await import('node:crypto');
+    const sum = createHash('sha256').update(text).digest('hex');
+    await git(attacker, [
+      'commit',
+      '-qam',
+      `provenance: record v1.2.3 (run 101, success)\n\nProvenance-Run-Id: 101\nProvenance-Tag: v1.2.3\nManifest-Path: ${DAY}\nManifest-Sha256: ${sum}`,
+    ]);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+
+    const found = await check(tmp.path, '--trust-key', k.pub);
+    expect(found.code).toBe(1);
+    const codes = (found.json().error!.details.findings as { code: string }[]).map((f) => f.code);
+    expect(codes).toContain('CHECK_ENTRY_UNSIGNED');
+  });
+
+  it("the policy comes from the checker's .slsa-ledger.yml: a signer not allowed for its kind is CHECK_SIGNER_UNTRUSTED", async () => {
+    const provenance = await keygen('provenance');
+    const validator = await keygen('validator');
+    const cfg = join(tmp.path, 'checker');
+    await mkdir(join(cfg, 'keys'), { recursive: true });
+    await writeFile(join(cfg, 'keys/provenance.pub'), await readFile(provenance.pub));
+    await writeFile(join(cfg, 'keys/validator.pub'), await readFile(validator.pub));
+    await writeFile(
+      join(cfg, '.slsa-ledger.yml'),
+      [
+        'trust:',
+        '  signers:',
+        '    provenance: { key: keys/provenance.pub }',
+        '    validator: { key: keys/validator.pub }',
+        '  record: [provenance]',
+        '  update: [provenance]',
+        '  verdict: [validator]',
+        '',
+      ].join('\n'),
+    );
+    expect((await record(makeEntry(), '--sign-key', provenance.key)).code).toBe(0);
+    expect((await check(cfg)).code).toBe(0);
+    // the validator's key records an update: not allowed for `update`
+    expect(
+      (
+        await record(
+          makeEntry({ timestamp: '2025-11-24T12:05:00Z', governance_flag: 'provenance-ready' }),
+          '--sign-key',
+          validator.key,
+        )
+      ).code,
+    ).toBe(0);
+    const found = await check(cfg);
+    expect(found.code).toBe(1);
+    const codes = (found.json().error!.details.findings as { code: string }[]).map((f) => f.code);
+    expect(codes).toContain('CHECK_SIGNER_UNTRUSTED');
+  });
+});
