@@ -6,6 +6,8 @@ import { UsageError } from '../../errors.js';
 import { booleanFlag, integerFlag, stringFlag } from '../args.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
 import { ledgerSigningFrom, ledgerWriteFlags, signingFlags } from './ledger-flags.js';
+import { signLedgerVsa } from '../../app/ledger-signing.js';
+import { writeFileAtomic } from '../../io/files.js';
 
 // `validate --record`: the verdict goes through the ledger's record use case (the same merge rule,
 // commit, push, PR and queue as `record`), into the clone given with --repo.
@@ -17,6 +19,12 @@ export const recordFlags: Readonly<Record<string, OptionSpec>> = {
   queue: ledgerWriteFlags.queue!,
   'max-attempts': ledgerWriteFlags['max-attempts']!,
   ...signingFlags,
+  'vsa-out': {
+    type: 'string',
+    valueName: 'FILE',
+    description:
+      "with --record: write the verdict's signed SLSA VSA (a Sigstore bundle) here; verify it with verify --vsa",
+  },
 };
 
 export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): Promise<VerdictRecorder> {
@@ -42,12 +50,20 @@ export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext
   const env = ctx.env;
   // decided now, so a missing sign mode or a bad key fails before the verdict is computed
   const signing = await ledgerSigningFrom(args, ctx, 'validate');
-  return async (entry) => {
+  const vsaOutFlag = stringFlag(args, 'vsa-out');
+  const vsaOut = vsaOutFlag === undefined ? undefined : resolve(ctx.cwd, vsaOutFlag);
+  return async (entry, statement) => {
+    // the VSA is signed once with the writer's signer; the verdict's transition binds it
+    const vsa = await signLedgerVsa(signing, statement);
+    if (vsa !== undefined && vsaOut !== undefined)
+      await writeFileAtomic(vsaOut, `${JSON.stringify(vsa.bundle)}\n`);
+    const vsaInfo = vsa === undefined ? null : { sha256: vsa.payloadSha256, file: vsaOut ?? null };
     if (viaPr) {
       const r = await recordEntryViaPullRequest({
         ...common,
         entry,
         signing,
+        ...(vsa === undefined ? {} : { vsa }),
         token: env.GITHUB_TOKEN || env.GH_TOKEN || undefined,
         ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
         ...(env.GITHUB_API_URL ? { apiUrl: env.GITHUB_API_URL } : {}),
@@ -57,9 +73,16 @@ export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext
         queued: r.outcome === 'queued',
         commit: r.commit,
         pr_url: r.pull_request?.url ?? null,
+        vsa: vsaInfo,
       };
     }
-    const r = await recordEntry({ ...common, entry, signing });
-    return { outcome: r.outcome, queued: r.outcome === 'queued', commit: r.commit, pr_url: null };
+    const r = await recordEntry({ ...common, entry, signing, ...(vsa === undefined ? {} : { vsa }) });
+    return {
+      outcome: r.outcome,
+      queued: r.outcome === 'queued',
+      commit: r.commit,
+      pr_url: null,
+      vsa: vsaInfo,
+    };
   };
 }

@@ -19,6 +19,8 @@ import {
   showFile,
 } from '../../support/git.js';
 import { makeEntry } from '../../support/ledger.js';
+import { makeRelease } from '../../support/release-fixture.js';
+import { VALIDATE_VERIFIER_ID } from '../../../src/core/vsa/verdict.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let remote: string;
@@ -250,5 +252,114 @@ describe('check verifies who wrote what', () => {
     expect(found.code).toBe(1);
     const codes = (found.json().error!.details.findings as { code: string }[]).map((f) => f.code);
     expect(codes).toContain('CHECK_SIGNER_UNTRUSTED');
+  });
+});
+
+describe('verdicts as SLSA VSAs', () => {
+  it('validate --record signs the verdict and its VSA; the VSA round-trips through verify --vsa; check is clean', async () => {
+    const release = await makeRelease();
+    const vremote = await createRemote(release.dir);
+    const vclone = await cloneRemote(vremote, join(release.dir, 'clone'));
+    const provenance = await keygen('provenance');
+    const validator = await keygen('validator', 'p256');
+    const venv = { ...env, GITHUB_RUN_ID: '9001' };
+    await writeFile(join(release.dir, 'entry.json'), JSON.stringify(release.entry));
+    const seeded = await runCliCaptured(
+      [
+        'record',
+        '--sign-key',
+        provenance.key,
+        '--json',
+        '--repo',
+        vclone,
+        '--entry',
+        join(release.dir, 'entry.json'),
+      ],
+      { env: venv },
+    );
+    expect(seeded.code, seeded.stdout + seeded.stderr).toBe(0);
+    await git(vclone, ['pull', '-q', 'origin', 'main']);
+    const vsaOut = join(release.dir, 'verdict.vsa.json');
+    const passed = await runCliCaptured(
+      [
+        'validate',
+        '--json',
+        '--tag',
+        'v1.2.3',
+        '--repo',
+        'clone',
+        '--key',
+        'signing.pub',
+        '--artifact',
+        'app.tgz',
+        '--provenance',
+        'app.intoto.json',
+        '--record',
+        '--sign-key',
+        validator.key,
+        '--vsa-out',
+        vsaOut,
+      ],
+      { env: venv, cwd: release.dir },
+    );
+    expect(passed.code, passed.stdout + passed.stderr).toBe(0);
+    expect(passed.json().result.recorded.vsa.file).toBe(vsaOut);
+
+    // the VSA: the SLSA spec's fields
+    const bundle = JSON.parse(await readFile(vsaOut, 'utf8'));
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+    expect(statement.predicateType).toBe('https://slsa.dev/verification_summary/v1');
+    expect(Object.keys(statement.predicate).sort()).toEqual(
+      [
+        'inputAttestations',
+        'policy',
+        'resourceUri',
+        'slsaVersion',
+        'timeVerified',
+        'verificationResult',
+        'verifiedLevels',
+        'verifier',
+      ].sort(),
+    );
+    expect(statement.predicate.verificationResult).toBe('PASSED');
+    expect(statement.predicate.policy.digest.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(statement.predicate.inputAttestations[0].digest.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const digest = statement.subject[0].digest.sha256;
+
+    const verified = await runCliCaptured(
+      [
+        'verify',
+        '--json',
+        '--vsa',
+        vsaOut,
+        '--key',
+        validator.pub,
+        '--digest',
+        `sha256:${digest}`,
+        '--verifier-id',
+        VALIDATE_VERIFIER_ID,
+        '--resource-uri',
+        statement.predicate.resourceUri,
+      ],
+      { env: venv, cwd: release.dir },
+    );
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+
+    // stored with the entry: vsa.jsonl beside the day file, bound by the verdict's transition
+    const dayDir = release.entry.timestamp.slice(0, 10);
+    const vsaLog = await showFile(vremote, 'main', `docs/reports/${dayDir}/vsa.jsonl`);
+    expect(vsaLog).toBe(`${JSON.stringify(bundle)}\n`);
+    const cfg = join(release.dir, 'checker');
+    await mkdir(cfg, { recursive: true });
+    await writeFile(
+      join(cfg, '.slsa-ledger.yml'),
+      `trust:\n  signers:\n    provenance: { key: ${provenance.pub} }\n    validator: { key: ${validator.pub} }\n  record: [provenance]\n  update: [provenance]\n  verdict: [validator]\n`,
+    );
+    await git(vclone, ['fetch', '-q', 'origin']);
+    const checked = await runCliCaptured(['check', '--json', '--repo', vclone, '--ref', 'origin/main'], {
+      env: venv,
+      cwd: cfg,
+    });
+    expect(checked.code, checked.stdout + checked.stderr).toBe(0);
   });
 });
