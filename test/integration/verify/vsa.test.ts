@@ -81,7 +81,10 @@ describe('a VSA written by slsa-ledger round-trips through verify --vsa', () => 
     const { createHash } = await import('node:crypto');
     const sha = createHash('sha256').update('app\n').digest('hex');
     const st = { ...statement, subject: [{ name: 'app.tar.gz', digest: { sha256: sha } }] };
-    writeFileSync(join(d, 'app.vsa.json'), JSON.stringify((await signVsa(st, createKeyBundleSigner(key))).bundle));
+    writeFileSync(
+      join(d, 'app.vsa.json'),
+      JSON.stringify((await signVsa(st, createKeyBundleSigner(key))).bundle),
+    );
     const args = [
       'app.tar.gz',
       '--vsa',
