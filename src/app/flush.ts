@@ -1,26 +1,21 @@
-// `flush`: replay the local queue and the `provenance-queue` branch through the merge rule and
-// remove only the entries that landed. Replays and out-of-order deliveries are harmless: the
-// merge rule turns them into `unchanged` or `stale`.
+// `flush`: replay the local queue and the `provenance-queue` branch through the ledger engine,
+// item by item: an invalid, conflicting or refused item is reported with its reason and stays in
+// the queue; the others land (issue 13 item 3). Replays and out-of-order deliveries are harmless:
+// the merge rule turns them into `unchanged` or `stale`.
 import { canonicalEntry, type LedgerEntry } from '../core/ledger/entry.js';
 import { mergeQueues, removeLanded, type QueueItem } from '../core/ledger/queue.js';
-import { silentLogger } from '../core/ports.js';
 import { isSlsaLedgerError } from '../errors.js';
 import { decideQueuedTransition } from '../core/ledger-trust/queue-gate.js';
-import { directPushPublisher } from '../io/git-ledger-repo.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
-import { ledgerIdentity, landingSigner, queuedLandingSigner, type LandingSigner } from './ledger-signing.js';
-import { withLock } from '../io/lock.js';
-import { readQueueFile, writeQueueFile } from '../io/queue-file.js';
+import { LedgerEngine, QUEUE_BRANCH, type LedgerWriteOptions } from './ledger-engine.js';
 import {
-  lockPathFor,
-  openLedger,
-  landEntry,
-  queuePathIn,
-  QUEUE_BRANCH,
-  readQueueBranchAt,
-  updateQueueBranch,
-  type LedgerWriteOptions,
-} from './record.js';
+  landingSigner,
+  LedgerTransitionSigner,
+  queuedLandingSigner,
+  type LedgerIdentity,
+  type LedgerSigning,
+} from './ledger-signing.js';
+import { ledgerIdentity } from './ledger-signing.js';
 
 export type FlushItemOutcome =
   | 'committed'
@@ -28,6 +23,7 @@ export type FlushItemOutcome =
   | 'stale'
   | 'refused'
   | 'conflict'
+  | 'invalid'
   | 'skipped'
   /** FLUSH_ENTRY_UNTRUSTED: its signed statement does not verify under the trust policy; left in place */
   | 'untrusted';
@@ -39,8 +35,8 @@ export interface FlushItemResult {
   readonly path?: string;
   readonly commit?: string | null;
   readonly reason?: string;
-  /** `untrusted`: FLUSH_ENTRY_UNTRUSTED */
-  readonly code?: 'FLUSH_ENTRY_UNTRUSTED';
+  /** the code behind a refusal or an invalid item */
+  readonly code?: string;
 }
 
 export interface FlushResult {
@@ -51,194 +47,224 @@ export interface FlushResult {
   readonly remaining: number;
   /** entries kept because they conflict with the ledger (exit 4 when nothing else remains) */
   readonly conflicts: number;
-  /** entries kept because their signed statement does not verify under the policy (FLUSH_ENTRY_UNTRUSTED, exit 1) */
+  /** items kept because they are not valid entries (exit 3 when nothing else remains) */
+  readonly invalid: number;
+  /** items kept because their signed statement does not verify under the policy (FLUSH_ENTRY_UNTRUSTED, exit 1) */
   readonly untrusted: number;
   readonly queue_path: string;
   /** the queue branch could be read and updated */
   readonly queue_branch: boolean;
+  /** the local queue file could not be read as a whole (left as it is) */
+  readonly queue_file_error?: { readonly code: string; readonly message: string };
   readonly lock_wait_s: number;
+  readonly local_branch?: string;
+  readonly alert?: string;
 }
 
 export interface FlushOptions extends LedgerWriteOptions {
+  /** how flush signs what it lands (re-signed changes); undefined: unsigned */
+  readonly signing?: LedgerSigning;
   /**
    * the trust policy (docs/trust.md "The authenticated queue"): only items whose signed statement
-   * verifies under it are landed; undefined: no policy, every item is replayed (unauthenticated)
+   * verifies under it are landed; undefined: no policy, every item is replayed unauthenticated
    */
   readonly trust?: LedgerTrust;
 }
 
+const keyOf = (e: LedgerEntry): string => JSON.stringify(canonicalEntry(e));
+
 /**
  * Replays queued entries; removes only those that landed (committed, or already in the ledger).
- * @throws `LEDGER_REPO_INVALID`, `LEDGER_QUEUE_INVALID`, `LEDGER_LOCK_TIMEOUT`, `LEDGER_GIT_FAILED`
+ * @throws `LEDGER_REPO_INVALID`, `LEDGER_LOCK_TIMEOUT`, `LEDGER_GIT_FAILED`
  */
 export async function flushQueue(options: FlushOptions = {}): Promise<FlushResult> {
-  const logger = options.logger ?? silentLogger;
-  const { repo, location } = await openLedger(options);
-  const branch = location.branch;
-  const queuePath = queuePathIn(repo.root, options.queuePath);
-  return withLock(
-    lockPathFor(repo, branch, options),
-    {
-      ...(options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }),
-      onWait: (holder) => logger.info(`waiting for the ledger lock (held by ${holder})`),
-    },
-    async (lock) => {
-      const lockWaitS = Math.round(lock.waitedS * 1000) / 1000;
-      const local = await readQueueFile(queuePath);
-      let branchItems: QueueItem[] = [];
-      let branchOk = true;
-      try {
-        const head = await repo.fetch(QUEUE_BRANCH);
-        branchItems = [...(await readQueueBranchAt(repo, head)).values()].flat();
-      } catch (error) {
-        branchOk = false;
-        logger.warn(`cannot read the ${QUEUE_BRANCH} branch: ${(error as Error).message}`);
-      }
-      const all = mergeQueues(local, branchItems);
-      if (all.length === 0) {
-        return {
-          outcome: 'empty',
-          items: [],
-          landed: 0,
-          remaining: 0,
-          conflicts: 0,
-          untrusted: 0,
-          queue_path: queuePath,
-          queue_branch: branchOk,
-          lock_wait_s: lockWaitS,
-        };
-      }
-      logger.info(
-        `flushing ${all.length} queued entr${all.length === 1 ? 'y' : 'ies'} into ${repo.remote}/${branch}`,
+  // flush's own signer, swapped per item by the queue gate
+  const own = (writer: 'record' | 'validate') => (ledger: LedgerIdentity) =>
+    options.signing === undefined ? undefined : landingSigner({ ...options.signing, writer }, ledger);
+  const signer = new LedgerTransitionSigner(own('record'));
+  const engine = await LedgerEngine.open({ ...options, transitionSigner: signer });
+  const logger = engine.logger;
+  if (options.trust === undefined)
+    logger.warn(
+      'no trust policy (trust: in .slsa-ledger.yml, or --trust-key): queued entries are not authenticated',
+    );
+  return engine.withLock(async (lockWaitS) => {
+    const local = await engine.readLocalQueue();
+    if (local.unreadable !== undefined)
+      logger.warn(
+        `the queue file ${engine.queuePath} cannot be read; left as it is: ${local.unreadable.message}`,
       );
-      const ctx = {
-        repo,
-        branch,
-        maxAttempts: options.maxAttempts ?? 5,
-        publisher: options.publisher ?? directPushPublisher,
-        backoffMs: options.backoffMs ?? 200,
-        random: options.random ?? Math.random,
-        logger,
+    let branchItems: QueueItem[] = [];
+    let branchInvalid: typeof local.invalid = [];
+    let branchOk = true;
+    try {
+      const b = await engine.readQueueBranch();
+      branchItems = [...b.files.values()].flat();
+      branchInvalid = b.invalid;
+    } catch (error) {
+      branchOk = false;
+      logger.warn(`cannot read the ${QUEUE_BRANCH} branch: ${(error as Error).message}`);
+    }
+    const items: FlushItemResult[] = [];
+    for (const bad of [...local.invalid, ...branchInvalid]) {
+      items.push({
+        tag: bad.tag ?? '?',
+        run_id: bad.run_id ?? 0,
+        outcome: 'invalid',
+        code: 'LEDGER_QUEUE_INVALID',
+        reason: bad.problems
+          .map((p) => p.message)
+          .join('; ')
+          .slice(0, 1000),
+      });
+    }
+    const all = mergeQueues(local.items, branchItems);
+    const fileError =
+      local.unreadable === undefined
+        ? {}
+        : { queue_file_error: { code: local.unreadable.code, message: local.unreadable.message } };
+    if (all.length === 0 && items.length === 0) {
+      return {
+        outcome: local.unreadable === undefined ? 'empty' : 'queued',
+        items: [],
+        landed: 0,
+        remaining: 0,
+        conflicts: 0,
+        invalid: 0,
+        untrusted: 0,
+        queue_path: engine.queuePath,
+        queue_branch: branchOk,
+        lock_wait_s: lockWaitS,
+        ...fileError,
       };
-      const identity = ledgerIdentity(repo.remoteUrl, branch);
-      const ownSigner = (writer: 'record' | 'validate'): LandingSigner | undefined =>
-        options.signing === undefined ? undefined : landingSigner({ ...options.signing, writer }, identity);
-      if (options.trust === undefined)
-        logger.warn(
-          'no trust policy (trust: in .slsa-ledger.yml or --trust-key): queued entries are not authenticated',
-        );
-      const items: FlushItemResult[] = [];
-      const landed: LedgerEntry[] = [];
-      const attemptsByEntry = new Map<string, number>();
-      let refused = false;
-      for (const [i, item] of all.entries()) {
-        const id = { tag: item.entry.tag, run_id: item.entry.run_id };
-        logger.progress('flush', i, all.length);
-        if (refused) {
-          items.push({ ...id, outcome: 'skipped', reason: 'the remote refused an earlier entry' });
-          continue;
-        }
-        try {
-          let toLand = item.entry;
-          let sign = ownSigner('record');
-          if (options.trust !== undefined) {
-            // the queue gate: decide at the fetched head what this item may do
-            const head = await repo.fetch(branch);
-            const current = (await repo.readLedger(head))
-              .map((f) => ({
-                path: f.path,
-                entry: f.entries.find((e) => e.tag === id.tag && e.run_id === id.run_id),
-              }))
-              .find((c) => c.entry !== undefined) as { path: string; entry: LedgerEntry } | undefined;
-            const decision = decideQueuedTransition({
-              item,
-              current,
-              policy: options.trust.policy,
-              material: options.trust.material,
-              location: identity,
-              reportsDir: repo.reportsDir,
+    }
+    logger.info(
+      `flushing ${all.length} queued entr${all.length === 1 ? 'y' : 'ies'} into ${engine.repo.remote}/${engine.branch}`,
+    );
+    const landed: LedgerEntry[] = [];
+    const attemptsByEntry = new Map<string, number>();
+    let stop: string | undefined;
+    let alert: string | undefined;
+    let lastCommit: string | null = null;
+    for (const [i, item] of all.entries()) {
+      const id = { tag: item.entry.tag, run_id: item.entry.run_id };
+      logger.progress('flush', i, all.length);
+      if (stop !== undefined) {
+        items.push({ ...id, outcome: 'skipped', reason: stop });
+        continue;
+      }
+      try {
+        let toLand = item.entry;
+        signer.sign = own('record');
+        if (options.trust !== undefined) {
+          // the queue gate: at the fetched head, what may this item do?
+          const head = await engine.fetchHead();
+          const { days } = await engine.readDays(head);
+          let current: { path: string; entry: LedgerEntry } | undefined;
+          for (const d of days) {
+            const e = d.entries.find((x) => x.tag === id.tag && x.run_id === id.run_id);
+            if (e !== undefined) current = { path: d.path, entry: e };
+          }
+          const identity = ledgerIdentity(engine.repo.remoteUrl, engine.branch);
+          const decision = decideQueuedTransition({
+            item,
+            current,
+            policy: options.trust.policy,
+            material: options.trust.material,
+            location: identity,
+            reportsDir: engine.repo.reportsDir,
+          });
+          if (decision.kind === 'untrusted') {
+            logger.warn(`${decision.code}: ${decision.reason}`);
+            items.push({ ...id, outcome: 'untrusted', code: decision.code, reason: decision.reason });
+            continue;
+          }
+          if (decision.kind === 'conflict') {
+            items.push({
+              ...id,
+              outcome: 'conflict',
+              reason: decision.error.message,
+              code: 'LEDGER_CONFLICT',
             });
-            if (decision.kind === 'untrusted') {
-              logger.warn(`${decision.code}: ${decision.reason}`);
-              items.push({ ...id, outcome: 'untrusted', code: decision.code, reason: decision.reason });
-              continue;
-            }
-            if (decision.kind === 'conflict') {
-              items.push({ ...id, outcome: 'conflict', reason: decision.error.message });
-              continue;
-            }
-            if (decision.kind === 'landed') {
-              landed.push(item.entry);
-              items.push({
-                ...id,
-                outcome: decision.outcome,
-                path: current?.path ?? '',
-                commit: head ?? null,
-              });
-              continue;
-            }
-            toLand = decision.entry;
-            const writer = decision.transitionKind === 'verdict' ? 'validate' : 'record';
-            sign =
-              decision.kind === 'land'
-                ? queuedLandingSigner(
+            continue;
+          }
+          if (decision.kind === 'landed') {
+            landed.push(item.entry);
+            items.push({ ...id, outcome: decision.outcome, path: current?.path ?? '', commit: head ?? null });
+            continue;
+          }
+          toLand = decision.entry;
+          const writer = decision.transitionKind === 'verdict' ? 'validate' : 'record';
+          signer.sign =
+            decision.kind === 'land'
+              ? (ledger) =>
+                  queuedLandingSigner(
                     decision.line,
                     {
                       entry: decision.entry,
                       previous: current?.entry ?? null,
                       kind: decision.transitionKind,
                     },
-                    ownSigner(writer),
+                    own(writer)(ledger),
                   )
-                : ownSigner(writer);
-          }
-          const r = await landEntry({ ...ctx, ...(sign === undefined ? {} : { sign }) }, toLand, lockWaitS);
-          if (r.kind === 'done') {
-            landed.push(item.entry);
-            items.push({ ...id, outcome: r.outcome, path: r.path, commit: r.commit });
-          } else {
-            refused = true;
-            attemptsByEntry.set(JSON.stringify(canonicalEntry(item.entry)), r.attempts);
-            items.push({ ...id, outcome: 'refused', reason: r.reason });
-          }
-        } catch (error) {
-          if (isSlsaLedgerError(error) && error.code === 'LEDGER_CONFLICT') {
-            items.push({ ...id, outcome: 'conflict', reason: error.message });
-            continue;
-          }
-          throw error;
+              : own(writer);
         }
+        const r = await engine.land(toLand, lockWaitS);
+        if (r.kind === 'done') {
+          landed.push(item.entry);
+          if (r.outcome === 'committed') lastCommit = r.commit;
+          items.push({ ...id, outcome: r.outcome, path: r.path, commit: r.commit });
+          continue;
+        }
+        attemptsByEntry.set(keyOf(item.entry), r.attempts);
+        items.push({ ...id, outcome: 'refused', reason: r.reason, code: r.code });
+        // the remote as a whole cannot take anything now: the rest wait, untried
+        if (r.code === 'LEDGER_REMOTE_UNAVAILABLE' || r.code === 'LEDGER_HISTORY_REWRITTEN') {
+          stop =
+            r.code === 'LEDGER_HISTORY_REWRITTEN'
+              ? 'the ledger history was rewritten'
+              : 'the remote is unavailable';
+          if (r.code === 'LEDGER_HISTORY_REWRITTEN') alert = 'ledger-history-rewritten';
+        }
+      } catch (error) {
+        if (isSlsaLedgerError(error) && error.code === 'LEDGER_CONFLICT') {
+          items.push({ ...id, outcome: 'conflict', reason: error.message, code: error.code });
+          continue;
+        }
+        if (isSlsaLedgerError(error) && error.code === 'LEDGER_ENTRY_INVALID') {
+          items.push({ ...id, outcome: 'invalid', reason: error.message, code: error.code });
+          continue;
+        }
+        throw error;
       }
-      logger.progressDone('flush');
+    }
+    logger.progressDone('flush');
 
-      // local queue: only what landed goes; refused items count their attempts
-      const remainingLocal = removeLanded(local, landed).map((q) => {
-        const extra = attemptsByEntry.get(JSON.stringify(canonicalEntry(q.entry)));
+    // local queue: only what landed goes; refused items count their attempts; invalid ones stay as they were
+    if (local.unreadable === undefined && (landed.length > 0 || attemptsByEntry.size > 0)) {
+      const remainingLocal = removeLanded(local.items, landed).map((q) => {
+        const extra = attemptsByEntry.get(keyOf(q.entry));
         return extra === undefined ? q : { ...q, attempts: q.attempts + extra };
       });
-      if (landed.length > 0 || attemptsByEntry.size > 0) await writeQueueFile(queuePath, remainingLocal);
-      if (landed.length > 0 && branchOk) {
-        branchOk = await updateQueueBranch(
-          repo,
-          (current) => new Map([...current].map(([p, q]) => [p, removeLanded(q, landed)])),
-          `provenance: flush ${landed.length} landed entr${landed.length === 1 ? 'y' : 'ies'}`,
-          logger,
-        );
-      }
-      const remaining = all.length - landed.length;
-      const conflicts = items.filter((i) => i.outcome === 'conflict').length;
-      const untrusted = items.filter((i) => i.outcome === 'untrusted').length;
-      return {
-        outcome: remaining === 0 ? 'flushed' : 'queued',
-        items,
-        landed: landed.length,
-        remaining,
-        conflicts,
-        untrusted,
-        queue_path: queuePath,
-        queue_branch: branchOk,
-        lock_wait_s: lockWaitS,
-      };
-    },
-  );
+      await engine.writeLocalQueue(remainingLocal, local.invalid);
+    }
+    if (landed.length > 0 && branchOk) branchOk = await engine.dropFromQueueBranch(landed);
+    const localBranch = await engine.afterLanding(lastCommit);
+    const remaining = all.length - landed.length + local.invalid.length + branchInvalid.length;
+    return {
+      outcome: remaining === 0 && local.unreadable === undefined ? 'flushed' : 'queued',
+      items,
+      landed: landed.length,
+      remaining,
+      conflicts: items.filter((x) => x.outcome === 'conflict').length,
+      invalid: items.filter((x) => x.outcome === 'invalid').length,
+      untrusted: items.filter((x) => x.outcome === 'untrusted').length,
+      queue_path: engine.queuePath,
+      queue_branch: branchOk,
+      lock_wait_s: lockWaitS,
+      ...fileError,
+      ...(localBranch === undefined ? {} : { local_branch: localBranch }),
+      ...(alert === undefined ? {} : { alert }),
+    };
+  });
 }

@@ -22,6 +22,7 @@ import type { InTotoStatement } from '../core/verify/types.js';
 import type { Clock } from '../core/ports.js';
 import { scrubCredentials } from '../io/git.js';
 import type { CommitFile } from '../io/git-ledger-repo.js';
+import type { LedgerChange, TransitionSigner } from './ledger-engine.js';
 import { loadLedgerSigner } from '../io/ledger-signer.js';
 
 /** How a writer signs, prepared once per command (the key is loaded and checked here). */
@@ -208,4 +209,40 @@ export function queuedLandingSigner(
     }
     return fallback === undefined ? undefined : fallback(merge, readFile);
   };
+}
+
+/**
+ * The engine's `TransitionSigner` over a `LandingSigner`: the statement is signed for the ledger the
+ * engine writes (`ledgerIdentity(remote url, branch)`), and the last signed change is kept so a
+ * refused entry is queued as the state its statement signs, with the bundle.
+ */
+export class LedgerTransitionSigner implements TransitionSigner {
+  /** the last change signed (undefined when the last one was not signed) */
+  last: { readonly bundle: unknown; readonly entry: LedgerEntry } | undefined;
+
+  constructor(
+    /** the hook for a change in a given ledger; swapped per item by flush */
+    public sign: ((ledger: LedgerIdentity) => LandingSigner | undefined) | undefined,
+  ) {}
+
+  async filesFor(change: LedgerChange): Promise<readonly CommitFile[]> {
+    this.last = undefined;
+    const sign = this.sign?.(ledgerIdentity(change.repo.remoteUrl, change.branch));
+    if (sign === undefined) return [];
+    const signed = await sign(change.merge, async (path) =>
+      (await change.repo.readFiles(change.parent, [path]))[0]?.toString('utf8'),
+    );
+    if (signed === undefined) return [];
+    this.last = { bundle: signed.bundle, entry: change.merge.entry };
+    return signed.files;
+  }
+}
+
+/** A writer's transition signer (undefined when it does not sign: `--no-sign`). */
+export function ledgerTransitionSigner(
+  signing: LedgerSigning | undefined,
+  vsa?: SignedDocument,
+): LedgerTransitionSigner | undefined {
+  if (signing?.signer === undefined) return undefined;
+  return new LedgerTransitionSigner((ledger) => landingSigner(signing, ledger, vsa));
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseRepository } from '../core/dispatch/dispatch-plan.js';
 import { UsageError } from '../errors.js';
-import { runGit } from '../io/git.js';
+import { remoteUrlOf } from '../io/git-ledger-repo.js';
 import { createGithubClient } from '../io/github.js';
 import { PullRequestPublisher, type PullRequestInfo } from '../io/github-pr-publisher.js';
 import { recordEntry, type RecordOptions, type RecordResult } from './record.js';
@@ -47,11 +47,8 @@ export async function recordEntryViaPullRequest(
   }
   let repository = options.repository;
   if (repository === undefined) {
-    const url = await runGit(['remote', 'get-url', options.remote ?? 'origin'], {
-      cwd: resolve(options.repoDir ?? '.'),
-      allowFailure: true,
-    });
-    repository = url.code === 0 ? repositoryOfRemoteUrl(url.stdout.toString('utf8')) : undefined;
+    const url = await remoteUrlOf(resolve(options.repoDir ?? '.'), options.remote ?? 'origin');
+    repository = url === undefined ? undefined : repositoryOfRemoteUrl(url);
     if (repository === undefined) {
       throw new UsageError(
         'USAGE_MISSING_FLAG',

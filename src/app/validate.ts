@@ -366,18 +366,27 @@ async function loadEntries(options: ValidateOptions, apiUrl: string): Promise<Le
   return parseManifest(bytes.toString('utf8'), `${url.origin}${url.pathname}`);
 }
 
-/** The provenance bytes must be the ones recorded in the entry (`provenance.digest`), when it has one. */
+/**
+ * The provenance bytes must be the ones recorded in the entry (`provenance.digest`), when it has
+ * one — for every provenance file in play (issue 14 item 8): a second file next to the recorded
+ * one (another bundle in the artifact, a second --provenance) is refused, never used to verify.
+ */
 async function checkRecordedDigest(entry: LedgerEntry, files: readonly string[]): Promise<void> {
-  const recorded = entry.provenance?.digest;
-  if (recorded === undefined || files.length !== 1) return;
-  const actual = `sha256:${createHash('sha256')
-    .update(await readInputFile(files[0] ?? '', 'provenance'))
-    .digest('hex')}`;
-  if (actual !== recorded.toLowerCase()) {
+  const recorded = entry.provenance?.digest.toLowerCase();
+  if (recorded === undefined) return;
+  const mismatched: { file: string; actual: string }[] = [];
+  for (const file of files) {
+    const actual = `sha256:${createHash('sha256')
+      .update(await readInputFile(file, 'provenance'))
+      .digest('hex')}`;
+    if (actual !== recorded) mismatched.push({ file: basename(file), actual });
+  }
+  if (mismatched.length > 0) {
+    const first = mismatched[0]!;
     throw new VerificationError(
       'VALIDATE_PROVENANCE_DIGEST_MISMATCH',
-      `the provenance is not the one recorded for ${entry.tag} run ${entry.run_id}: expected ${recorded}, found ${actual}`,
-      { details: { expected: recorded, actual } },
+      `the provenance is not the one recorded for ${entry.tag} run ${entry.run_id}: expected ${recorded}, found ${first.actual} in ${first.file}${mismatched.length > 1 ? ` (and ${mismatched.length - 1} more file(s))` : ''}`,
+      { details: { expected: recorded, actual: first.actual, files: mismatched } },
     );
   }
 }

@@ -1,12 +1,16 @@
 // The ledger's git repository: fetch the remote branch into a private ref, read the ledger at a
 // commit, build a commit on top of the fetched head with a temporary index (the user's working
 // tree, index and branches are never touched), push it and classify the answer.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { DEFAULT_REPORTS_DIR } from '../core/ledger/entry.js';
+import { dirname, join, resolve } from 'node:path';
+import { limits } from '../core/input/limits.js';
+import { parseJson } from '../core/input/strict-json.js';
+import { DEFAULT_REPORTS_DIR, manifestDayOf } from '../core/ledger/entry.js';
 import type { Logger } from '../core/ports.js';
-import { SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
+import { isSlsaLedgerError, SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
+import { readInputFile, writeFileAtomic } from './files.js';
 import { gitText, readObjects, runGit, scrubCredentials } from './git.js';
 import { readLedgerFromCommit, type LedgerFile } from './ledger-reader.js';
 
@@ -31,6 +35,30 @@ export interface PublishRequest {
 /** The swappable push step of `record` and `flush`: a direct push (default) or a pull request. */
 export interface Publisher {
   publish(request: PublishRequest): Promise<PublishOutcome>;
+}
+
+/** A day file's blob at a commit, before it is read. */
+export interface DayBlob {
+  readonly path: string;
+  readonly oid: string;
+  /** `100644`, `100755`; `120000` is a symlink, `160000` a submodule */
+  readonly mode: string;
+  readonly type: string;
+  readonly size: number;
+}
+
+/** The error of a rewritten ledger branch (the caller queues the entry and raises the alert). */
+export function historyRewritten(
+  remote: string,
+  branch: string,
+  lastSeen: string | undefined,
+  head: string | undefined,
+): SlsaLedgerError {
+  return new SlsaLedgerError(
+    'LEDGER_HISTORY_REWRITTEN',
+    `the history of ${remote}/${branch} was rewritten: ${head === undefined ? 'the remote branch' : `its head ${head.slice(0, 12)}`} does not descend from ${lastSeen === undefined ? 'the head this clone saw before' : lastSeen.slice(0, 12)}, the last head this clone saw; nothing is written on top of it`,
+    { details: { remote, branch, last_seen: lastSeen ?? null, head: head ?? null } },
+  );
 }
 
 /** A file to write (bytes) or delete (null) in a commit. */
@@ -86,6 +114,7 @@ export class GitLedgerRepo {
     readonly reportsDir: string,
     private readonly identity: CommitIdentity,
     readonly signs: boolean,
+    readonly bare: boolean,
   ) {}
 
   /**
@@ -159,6 +188,7 @@ export class GitLedgerRepo {
       reportsDir,
       identity,
       /^(true|yes|on|1)$/i.test(config.get('commit.gpgsign') ?? ''),
+      bare,
     );
   }
 
@@ -169,50 +199,168 @@ export class GitLedgerRepo {
 
   /**
    * Fetches `branch` of the remote; returns its head, or undefined when the branch does not exist yet.
-   * @throws UnavailableError `LEDGER_REMOTE_UNAVAILABLE`
+   * Never forced: a remote head that does not descend from the one fetched before is refused by git
+   * and reported as `LEDGER_HISTORY_REWRITTEN` (issue 14 item 5). `allowRewrite` (the queue branch
+   * only, whose items the queue gate checks one by one) drops the old private ref and fetches anew.
+   * @throws UnavailableError `LEDGER_REMOTE_UNAVAILABLE`; SlsaLedgerError `LEDGER_HISTORY_REWRITTEN`
    */
-  async fetch(branch: string): Promise<string | undefined> {
+  async fetch(
+    branch: string,
+    options: { readonly allowRewrite?: boolean } = {},
+  ): Promise<string | undefined> {
     await this.clearStaleRefLocks();
     const ref = this.trackingRef(branch);
-    const out = await runGit(
-      [
-        'fetch',
-        '--quiet',
-        '--no-tags',
-        '--no-write-fetch-head',
-        '--refmap=',
-        this.remote,
-        `+refs/heads/${branch}:${ref}`,
-      ],
-      {
-        cwd: this.root,
-        allowFailure: true,
-        env: { GIT_TERMINAL_PROMPT: '0' },
-      },
-    );
-    if (out.code !== 0) {
+    for (let pass = 0; ; pass++) {
+      const out = await runGit(
+        [
+          'fetch',
+          '--quiet',
+          '--no-tags',
+          '--no-write-fetch-head',
+          // no opportunistic update of refs/remotes/<remote>/*: only the private ref moves
+          '--refmap=',
+          this.remote,
+          `refs/heads/${branch}:${ref}`,
+        ],
+        { cwd: this.root, allowFailure: true, env: { GIT_TERMINAL_PROMPT: '0' } },
+      );
+      if (out.code === 0) return gitText(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: this.root });
       if (/couldn't find remote ref/i.test(out.stderr)) {
+        const had = await this.resolve(ref);
+        if (had !== undefined && options.allowRewrite !== true) {
+          throw historyRewritten(this.remote, branch, had, undefined);
+        }
         await runGit(['update-ref', '-d', ref], { cwd: this.root, allowFailure: true });
         return undefined;
+      }
+      if (/non-fast-forward|\[rejected\]/i.test(out.stderr)) {
+        if (options.allowRewrite === true && pass === 0) {
+          await runGit(['update-ref', '-d', ref], { cwd: this.root, allowFailure: true });
+          continue;
+        }
+        throw historyRewritten(this.remote, branch, await this.resolve(ref), undefined);
       }
       throw new UnavailableError(
         'LEDGER_REMOTE_UNAVAILABLE',
         `cannot fetch ${branch} from ${this.remote} (${this.remoteUrl}): ${lastLine(out.stderr)}`,
-        { details: { remote: this.remote, branch, stderr: out.stderr.slice(0, 2000) } },
+        {
+          details: {
+            remote: this.remote,
+            branch,
+            stderr: out.stderr.slice(0, 2000),
+            hint: 'check the remote URL (git remote -v), the network and the credentials (GITHUB_TOKEN)',
+          },
+        },
       );
     }
-    return gitText(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: this.root });
   }
 
-  /** The head of `branch` this clone fetched last (undefined: never fetched), without fetching. */
-  async lastFetchedHead(branch: string): Promise<string | undefined> {
-    const out = await runGit(['rev-parse', '--verify', '--quiet', `${this.trackingRef(branch)}^{commit}`], {
+  /** The commit a ref names, or undefined. */
+  async resolve(ref: string): Promise<string | undefined> {
+    const out = await runGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
       cwd: this.root,
       allowFailure: true,
     });
     return out.code === 0 ? out.stdout.toString('utf8').trim() : undefined;
   }
 
+  /** True when `ancestor` is `descendant` or one of its ancestors (both present locally). */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    const out = await runGit(['merge-base', '--is-ancestor', ancestor, descendant], {
+      cwd: this.root,
+      allowFailure: true,
+    });
+    return out.code === 0;
+  }
+
+  // ---- the witness: the last head of the ledger branch this clone saw (issue 14 item 5) ----
+
+  /** `.git/slsa-ledger/witness/<hash of remote URL and branch>.json` */
+  witnessPath(branch: string): string {
+    const key = createHash('sha256').update(`${this.remoteUrl}\n${branch}`).digest('hex').slice(0, 32);
+    return join(this.gitDir, 'slsa-ledger', 'witness', `${key}.json`);
+  }
+
+  /** The last head seen, or undefined (never seen, or the file is unreadable: reported by the caller). */
+  async readWitness(branch: string): Promise<string | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = await readInputFile(this.witnessPath(branch), 'witness', { maxBytes: limits.state.maxBytes });
+    } catch (error) {
+      if (isSlsaLedgerError(error) && error.code === 'INPUT_FILE_MISSING') return undefined;
+      throw error;
+    }
+    const value = parseJson(bytes, 'state', `witness ${this.witnessPath(branch)}`) as { head?: unknown };
+    return typeof value.head === 'string' && /^[0-9a-f]{40,64}$/.test(value.head) ? value.head : undefined;
+  }
+
+  async writeWitness(branch: string, head: string): Promise<void> {
+    const path = this.witnessPath(branch);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(
+      path,
+      `${JSON.stringify({ remote_url: this.remoteUrl, branch, head, seen_at: new Date().toISOString() })}\n`,
+    );
+  }
+
+  // ---- read-after-write: move the user's branch when that is safe (issue 13 item 1) ----
+
+  /**
+   * Fast-forwards the local `branch` to `commit` when it is checked out in this work tree, the
+   * tree is clean and the branch is an ancestor of `commit`; otherwise leaves everything alone.
+   * Returns what it did.
+   */
+  async fastForwardCheckedOut(
+    branch: string,
+    commit: string,
+  ): Promise<'fast-forwarded' | 'not-checked-out' | 'dirty' | 'diverged' | 'up-to-date' | 'bare'> {
+    if (this.bare) return 'bare';
+    const head = await runGit(['symbolic-ref', '--quiet', 'HEAD'], { cwd: this.root, allowFailure: true });
+    if (head.code !== 0 || head.stdout.toString('utf8').trim() !== `refs/heads/${branch}`)
+      return 'not-checked-out';
+    const local = await this.resolve(`refs/heads/${branch}`);
+    if (local === commit) return 'up-to-date';
+    if (local !== undefined && !(await this.isAncestor(local, commit))) return 'diverged';
+    const status = await runGit(['status', '--porcelain', '--untracked-files=no'], {
+      cwd: this.root,
+      allowFailure: true,
+    });
+    if (status.code !== 0 || status.stdout.length > 0) return 'dirty';
+    // `merge --ff-only` updates the branch, index and work tree together and refuses anything else
+    const merged = await runGit(['merge', '--ff-only', '--quiet', commit], {
+      cwd: this.root,
+      allowFailure: true,
+    });
+    return merged.code === 0 ? 'fast-forwarded' : 'dirty';
+  }
+
+  // ---- day files, read with limits (issue 13 items 2 and 3) ----
+
+  /**
+   * The regular-file blobs of the day files at `commit` with their sizes (`ls-tree -l`): a
+   * symlink or submodule where a day file should be is reported, never followed.
+   */
+  async listDayBlobs(commit: string | undefined): Promise<DayBlob[]> {
+    if (commit === undefined) return [];
+    const out = await runGit(['ls-tree', '-r', '-l', '-z', '--full-tree', commit, '--', this.reportsDir], {
+      cwd: this.root,
+    });
+    const blobs: DayBlob[] = [];
+    for (const record of out.stdout.toString('utf8').split('\0')) {
+      if (record === '') continue;
+      const tab = record.indexOf('\t');
+      const [mode = '', type = '', oid = '', size = ''] = record.slice(0, tab).split(/ +/);
+      const path = record.slice(tab + 1);
+      if (manifestDayOf(path, this.reportsDir) === undefined) continue;
+      blobs.push({ path, oid, mode, type, size: Number(size) });
+    }
+    return blobs;
+  }
+
+  /** Reads blobs by object id (in order). */
+  async readBlobs(oids: readonly string[]): Promise<(Buffer | undefined)[]> {
+    return readObjects(this.root, oids);
+  }
   /**
    * Removes `*.lock` files under refs/slsa-ledger left by a git killed mid-update. Only slsa-ledger
    * writes those refs, and only while holding the local ledger lock, so any such file is stale
@@ -382,6 +530,67 @@ export class GitLedgerRepo {
   async verifyCommit(commit: string): Promise<boolean> {
     return (await runGit(['verify-commit', commit], { cwd: this.root, allowFailure: true })).code === 0;
   }
+}
+
+// ---- remote look-ups before a clone is opened (ledger-location.ts) ----
+
+/** `git ls-remote --symref <remote> HEAD` in `repoDir`: its output, or the failure. */
+export async function lsRemoteHead(
+  repoDir: string,
+  remote: string,
+): Promise<{ ok: true; stdout: string } | { ok: false; stderr: string; remotes: string[] | undefined }> {
+  const out = await runGit(['ls-remote', '--symref', remote, 'HEAD'], { cwd: repoDir, allowFailure: true });
+  if (out.code === 0) return { ok: true, stdout: out.stdout.toString('utf8') };
+  const remotes = await runGit(['remote'], { cwd: repoDir, allowFailure: true });
+  return {
+    ok: false,
+    stderr: out.stderr,
+    remotes:
+      remotes.code === 0
+        ? remotes.stdout
+            .toString('utf8')
+            .split('\n')
+            .filter((r) => r !== '')
+        : undefined,
+  };
+}
+
+/**
+ * For the read commands: fetches `branch` into `ref`, forced (they must see a rewrite to report
+ * it). Returns the commit, undefined when the branch does not exist, or the failure's stderr.
+ */
+export async function fetchForcedInto(
+  repoDir: string,
+  remote: string,
+  branch: string,
+  ref: string,
+): Promise<{ ok: true; commit: string | undefined } | { ok: false; stderr: string }> {
+  const out = await runGit(
+    [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      '--refmap=',
+      remote,
+      `+refs/heads/${branch}:${ref}`,
+    ],
+    { cwd: repoDir, allowFailure: true },
+  );
+  if (out.code !== 0) {
+    if (/couldn't find remote ref/i.test(out.stderr)) {
+      await runGit(['update-ref', '-d', ref], { cwd: repoDir, allowFailure: true });
+      return { ok: true, commit: undefined };
+    }
+    return { ok: false, stderr: out.stderr };
+  }
+  return { ok: true, commit: await gitText(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: repoDir }) };
+}
+
+/** The URL of `remote` in the clone at `repoDir` (credentials scrubbed), or undefined. */
+export async function remoteUrlOf(repoDir: string, remote: string): Promise<string | undefined> {
+  const url = await runGit(['remote', 'get-url', remote], { cwd: repoDir, allowFailure: true });
+  return url.code === 0 ? scrubCredentials(url.stdout.toString('utf8').trim()) : undefined;
 }
 
 function lastLine(text: string): string {

@@ -12,6 +12,7 @@
 //   (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api): GITHUB_RATE_LIMITED,
 //   with the reset time; 404 is "no attestations"; 5xx is retried (gh retries 3 times), then
 //   GITHUB_UNAVAILABLE; another 4xx is GITHUB_REJECTED. The token never appears in a message.
+import { decideRetry, retryPolicies, type BackoffPolicy } from '../core/retry/decide-retry.js';
 import { uncompress } from 'snappyjs';
 import { limits } from '../core/input/limits.js';
 import { parseJson } from '../core/input/strict-json.js';
@@ -48,7 +49,14 @@ export interface FetchedAttestation {
 
 const PER_PAGE_MAX = 100;
 const MAX_LIMIT = 1000;
-const RETRIES = 3;
+/** The GitHub API policy of the one retry module, from the caller's first delay. */
+function policyOf(delayMs: number): BackoffPolicy {
+  return {
+    ...retryPolicies.githubApi,
+    baseDelayMs: delayMs,
+    maxDelayMs: Math.max(delayMs, retryPolicies.githubApi.maxDelayMs),
+  };
+}
 
 /** Fetches the attestations for a digest (see the module comment for the behaviour). */
 export async function fetchAttestations(options: FetchAttestationsOptions): Promise<FetchedAttestation[]> {
@@ -143,8 +151,9 @@ async function requestWithRetry(
     try {
       response = await doFetch(url, { headers, redirect: 'error' });
     } catch (cause) {
-      if (attempt < RETRIES) {
-        await sleep(delayMs);
+      const verdict = decideRetry(policyOf(delayMs), attempt + 1, { retryable: true, random: Math.random() });
+      if (verdict.kind === 'retry') {
+        await sleep(verdict.delayMs);
         continue;
       }
       throw new UnavailableError(
@@ -174,8 +183,12 @@ async function requestWithRetry(
         },
       );
     }
-    if (response.status >= 500 && attempt < RETRIES) {
-      await sleep(delayMs);
+    const verdict = decideRetry(policyOf(delayMs), attempt + 1, {
+      retryable: response.status >= 500,
+      random: Math.random(),
+    });
+    if (verdict.kind === 'retry') {
+      await sleep(verdict.delayMs);
       continue;
     }
     const message = await response.text().then(

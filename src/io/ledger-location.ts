@@ -16,7 +16,7 @@ import {
 } from '../core/ledger/location.js';
 import { SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
 import { readInputFile } from './files.js';
-import { gitText, runGit } from './git.js';
+import { fetchForcedInto, lsRemoteHead } from './git-ledger-repo.js';
 
 export type { LedgerLocation, LedgerLocationFlags, LedgerConfigSection } from '../core/ledger/location.js';
 
@@ -99,15 +99,14 @@ const REMOTE_HINT =
  *   `details.hint`), `LEDGER_BRANCH_UNKNOWN` (the remote has no default branch: pass --branch)
  */
 export async function remoteDefaultBranch(repoDir: string, remote: string): Promise<string> {
-  const out = await runGit(['ls-remote', '--symref', remote, 'HEAD'], { cwd: repoDir, allowFailure: true });
-  if (out.code !== 0) {
-    const remotes = await runGit(['remote'], { cwd: repoDir, allowFailure: true });
-    if (remotes.code !== 0) {
+  const out = await lsRemoteHead(repoDir, remote);
+  if (!out.ok) {
+    if (out.remotes === undefined) {
       throw new UsageError('LEDGER_REPO_INVALID', `${repoDir} is not a git clone (pass --repo DIR)`, {
         details: { repo: repoDir },
       });
     }
-    if (!remotes.stdout.toString('utf8').split('\n').includes(remote)) {
+    if (!out.remotes.includes(remote)) {
       throw new UsageError(
         'LEDGER_REPO_INVALID',
         `${repoDir} has no remote '${remote}' (pass --remote NAME)`,
@@ -116,14 +115,14 @@ export async function remoteDefaultBranch(repoDir: string, remote: string): Prom
         },
       );
     }
-    const last = out.stderr.trim().split('\n').pop() ?? `exit ${out.code}`;
+    const last = out.stderr.trim().split('\n').pop() ?? 'unknown error';
     throw new UnavailableError(
       'LEDGER_REMOTE_UNAVAILABLE',
       `cannot reach remote '${remote}' to find its default branch: ${last.toLowerCase()}`,
       { details: { remote, hint: REMOTE_HINT, stderr: out.stderr.slice(0, 2000) } },
     );
   }
-  const branch = parseSymrefHead(out.stdout.toString('utf8'));
+  const branch = parseSymrefHead(out.stdout);
   if (branch === undefined) {
     throw new UsageError(
       'LEDGER_BRANCH_UNKNOWN',
@@ -171,30 +170,14 @@ export interface FetchedLedgerRef {
  */
 export async function fetchLedgerRef(repoDir: string, location: LedgerLocation): Promise<FetchedLedgerRef> {
   const ref = readerTrackingRef(location.remote, location.branch);
-  const out = await runGit(
-    [
-      'fetch',
-      '--quiet',
-      '--no-tags',
-      '--no-write-fetch-head',
-      // no opportunistic update of refs/remotes/<remote>/*: only the private ref moves
-      '--refmap=',
-      location.remote,
-      `+refs/heads/${location.branch}:${ref}`,
-    ],
-    { cwd: repoDir, allowFailure: true },
-  );
-  if (out.code !== 0) {
-    if (/couldn't find remote ref/i.test(out.stderr)) {
-      await runGit(['update-ref', '-d', ref], { cwd: repoDir, allowFailure: true });
-      return { ref, commit: undefined };
-    }
-    const last = out.stderr.trim().split('\n').pop() ?? `exit ${out.code}`;
+  const out = await fetchForcedInto(repoDir, location.remote, location.branch, ref);
+  if (!out.ok) {
+    const last = out.stderr.trim().split('\n').pop() ?? 'unknown error';
     throw new UnavailableError(
       'LEDGER_REMOTE_UNAVAILABLE',
       `cannot fetch ${location.branch} from ${location.remote}: ${last.toLowerCase()}`,
       { details: { remote: location.remote, branch: location.branch, hint: REMOTE_HINT } },
     );
   }
-  return { ref, commit: await gitText(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: repoDir }) };
+  return { ref, commit: out.commit };
 }

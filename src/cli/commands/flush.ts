@@ -1,7 +1,7 @@
 import { flushQueue } from '../../app/flush.js';
 import type { CommandModule } from '../command.js';
-import { checkerTrustFrom, trustFlags } from './trust-flags.js';
 import { ledgerSigningFrom, ledgerWriteFlags, ledgerWriteOptions } from './ledger-flags.js';
+import { checkerTrustFrom, trustFlags } from './trust-flags.js';
 
 export const command: CommandModule = {
   spec: {
@@ -9,7 +9,7 @@ export const command: CommandModule = {
     summary: 'replay queued entries; remove only those that landed',
     usage: 'flush [--repo DIR] [options]',
     description:
-      'Replays the local queue file and the provenance-queue branch through the merge rule, one commit per entry. Entries that land (or are already in the ledger) leave the queue; the rest stay. With a trust policy (trust: in .slsa-ledger.yml, or --trust-key), only entries whose signed statement verifies under it are landed; the others are reported (FLUSH_ENTRY_UNTRUSTED) and left where they are. Exit 0 when the queue is empty afterwards, 75 when entries remain, 1 when untrusted entries remain, 4 when only conflicting entries remain.',
+      'Replays the local queue file and the provenance-queue branch through the merge rule, one commit per entry. Entries that land (or are already in the ledger) leave the queue; the rest stay. Item by item: an invalid, conflicting or refused item is reported with its reason and stays; the others land. With a trust policy (trust: in .slsa-ledger.yml, or --trust-key), only items whose signed statement verifies under it land; the others are reported (FLUSH_ENTRY_UNTRUSTED) and left where they are. Exit 0 when the queue is empty afterwards, 75 when refused entries remain, 1 when untrusted ones remain, 4 when only conflicting ones, 3 when only invalid ones.',
     options: { ...ledgerWriteFlags, ...trustFlags },
     examples: ['slsa-ledger flush', 'slsa-ledger flush --repo ../ledger --json'],
   },
@@ -25,13 +25,27 @@ export const command: CommandModule = {
       (i) =>
         `  ${i.outcome.padEnd(9)} ${i.tag} run ${i.run_id}${i.reason === undefined ? '' : `: ${i.reason}`}`,
     );
+    const fileError =
+      result.queue_file_error === undefined
+        ? []
+        : [`  the queue file cannot be read (left as it is): ${result.queue_file_error.message}`];
     const human =
       result.outcome === 'empty'
         ? 'the queue is empty'
-        : [`${result.landed} landed, ${result.remaining} remaining`, ...lines].join('\n');
+        : [`${result.landed} landed, ${result.remaining} remaining`, ...lines, ...fileError].join('\n');
     const refused = result.items.some((i) => i.outcome === 'refused' || i.outcome === 'skipped');
     const exitCode =
-      result.remaining === 0 ? 0 : refused ? 75 : result.untrusted > 0 ? 1 : result.conflicts > 0 ? 4 : 75;
+      result.outcome !== 'queued'
+        ? 0
+        : refused || result.queue_file_error !== undefined
+          ? 75
+          : result.untrusted > 0
+            ? 1
+            : result.conflicts > 0
+              ? 4
+              : result.invalid > 0
+                ? 3
+                : 75;
     return { result, human, ...(exitCode === 0 ? {} : { exitCode }) };
   },
 };

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { LedgerWriteOptions } from '../../app/record.js';
+import type { LedgerAlert, LedgerWriteOptions } from '../../app/ledger-engine.js';
 import { prepareLedgerSigning, type LedgerSigning } from '../../app/ledger-signing.js';
 import { booleanFlag, integerFlag, stringFlag } from '../args.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
@@ -56,8 +56,46 @@ export const ledgerWriteFlags: Readonly<Record<string, OptionSpec>> = {
     description: 'push attempts before queueing',
     default: '5',
   },
+  'clock-skew': {
+    type: 'string',
+    valueName: 'SECONDS',
+    description: 'how far ahead of the clock a timestamp may be (default: ledger.clock_skew, else 300)',
+  },
   ...signingFlags,
 };
+
+/**
+ * The alert path of the writers (issue 14 item 5): `ledger-history-rewritten` goes through
+ * `notify` (Slack, and the notifications log) when SLACK_WEBHOOK_URL is set; it is always in the
+ * result and on stderr.
+ */
+export function ledgerAlertOf(ctx: CommandContext): ((alert: LedgerAlert) => Promise<void>) | undefined {
+  const webhookUrl = ctx.env.SLACK_WEBHOOK_URL;
+  if (webhookUrl === undefined || webhookUrl === '') return undefined;
+  return async (alert) => {
+    const { notifyEvent } = await import('../../app/notify.js');
+    await notifyEvent({
+      event: alert.event,
+      subject: {
+        tag: alert.tag ?? `${alert.remote}/${alert.branch}`,
+        ...(alert.run_id === undefined ? {} : { run_id: alert.run_id }),
+        failure_reason: `${alert.code}: ${alert.message}`.slice(0, 1000),
+      },
+      webhookUrl,
+      logger: ctx.logger,
+    });
+  };
+}
+
+export function clockSkewOption(args: ParsedArgs): { clockSkewS?: number } {
+  const skew = integerFlag(args, 'clock-skew', { min: 0, max: 86_400 });
+  return skew === undefined ? {} : { clockSkewS: skew };
+}
+
+export function alertOption(ctx: CommandContext): { alert?: (alert: LedgerAlert) => Promise<void> } {
+  const alert = ledgerAlertOf(ctx);
+  return alert === undefined ? {} : { alert };
+}
 
 /** Options for `recordEntry` / `flushQueue` from the shared flags; SLSA_LEDGER_LOCK_DIR moves the lock. */
 export function ledgerWriteOptions(args: ParsedArgs, ctx: CommandContext): LedgerWriteOptions {
@@ -70,6 +108,8 @@ export function ledgerWriteOptions(args: ParsedArgs, ctx: CommandContext): Ledge
     cwd: ctx.cwd,
     queuePath: stringFlag(args, 'queue') ?? 'out/provenance/queued-manifest.json',
     maxAttempts: integerFlag(args, 'max-attempts', { min: 1, max: 100 }) ?? 5,
+    ...clockSkewOption(args),
+    ...alertOption(ctx),
     logger: ctx.logger,
     ...(lockDir === undefined || lockDir === '' ? {} : { lockDir }),
   };

@@ -46,12 +46,14 @@ async function entryFrom(args: ParsedArgs, ctx: CommandContext): Promise<unknown
     };
   }
   const entry: Record<string, unknown> = { ...base };
+  // numbers arrive as text from flags and the environment (never from the --entry JSON: there
+  // "run_id": "1" is refused, not coerced); anything else is left for the schema to refuse
+  const fromText = file === undefined || stringFlag(args, 'run-id') !== undefined;
   for (const [flag, [field]] of Object.entries(fieldFlags)) {
     const v = stringFlag(args, flag);
     if (v !== undefined) entry[field] = v;
   }
-  // numbers arrive as text from flags and the environment; anything else is left for the schema to refuse
-  if (typeof entry.run_id === 'string' && /^\d{1,16}$/.test(entry.run_id))
+  if (fromText && typeof entry.run_id === 'string' && /^\d{1,16}$/.test(entry.run_id))
     entry.run_id = Number(entry.run_id);
   if (file === undefined && entry.artifact_url === undefined && entry.status === 'failure')
     entry.artifact_url = null;
@@ -106,6 +108,7 @@ export const command: CommandModule = {
         })
       : undefined;
     const result = viaPr ?? (await recordEntry({ entry, ...ledgerWriteOptions(args, ctx), signing }));
+    const rewritten = result.alert === 'ledger-history-rewritten' ? '\nalert: ledger-history-rewritten' : '';
     const pr = viaPr?.pull_request ?? null;
     const where = `${result.tag} run ${result.run_id} -> ${result.path}`;
     const human =
@@ -115,7 +118,9 @@ export const command: CommandModule = {
     return {
       result,
       human:
-        pr === null ? human : `${human}\npull request #${pr.number}: ${pr.url} (auto-merge ${pr.auto_merge})`,
+        (pr === null
+          ? human
+          : `${human}\npull request #${pr.number}: ${pr.url} (auto-merge ${pr.auto_merge})`) + rewritten,
       ...(result.outcome === 'queued' ? { exitCode: 75 } : {}),
     };
   },

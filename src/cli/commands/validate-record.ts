@@ -5,7 +5,13 @@ import type { VerdictRecorder } from '../../app/validate.js';
 import { UsageError } from '../../errors.js';
 import { booleanFlag, integerFlag, stringFlag } from '../args.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
-import { ledgerSigningFrom, ledgerWriteFlags, signingFlags } from './ledger-flags.js';
+import {
+  alertOption,
+  clockSkewOption,
+  ledgerSigningFrom,
+  ledgerWriteFlags,
+  signingFlags,
+} from './ledger-flags.js';
 import { signLedgerVsa } from '../../app/ledger-signing.js';
 import { writeFileAtomic } from '../../io/files.js';
 
@@ -18,6 +24,7 @@ export const recordFlags: Readonly<Record<string, OptionSpec>> = {
   branch: ledgerWriteFlags.branch!,
   queue: ledgerWriteFlags.queue!,
   'max-attempts': ledgerWriteFlags['max-attempts']!,
+  'clock-skew': ledgerWriteFlags['clock-skew']!,
   ...signingFlags,
   'vsa-out': {
     type: 'string',
@@ -43,6 +50,8 @@ export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext
     cwd: ctx.cwd,
     queuePath: stringFlag(args, 'queue') ?? 'out/provenance/queued-manifest.json',
     maxAttempts: integerFlag(args, 'max-attempts', { min: 1, max: 100 }) ?? 5,
+    ...clockSkewOption(args),
+    ...alertOption(ctx),
     logger: ctx.logger,
     ...(lockDir ? { lockDir } : {}),
   };

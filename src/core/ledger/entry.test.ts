@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  checkEntryClock,
   compareTags,
   entryProblems,
   isEntryValid,
   ledgerEntrySchema,
   manifestDayOf,
   manifestPathFor,
+  parseDayFile,
   parseEntry,
   parseManifest,
   serializeManifest,
@@ -509,3 +511,92 @@ function referenceCompareTags(a: string, b: string): number {
   if (i < a.length || j < b.length) return i < a.length ? 1 : -1;
   return a < b ? -1 : 1;
 }
+
+describe('entries that mean one thing and that Postgres stores (issue 13 items 3, 4)', () => {
+  it.each([
+    ['a zero-width space', 'v1.2\u200b.3'],
+    ['a right-to-left override', 'v1.2.3\u202e'],
+    ['a trailing U+FEFF', 'v1.2.3\ufeff'],
+    ['a soft hyphen', 'v1.\u00ad2.3'],
+    ['a left-to-right mark', '\u200ev1.2.3'],
+    ['an isolate', 'v1\u2066.2.3'],
+    ['a no-break space', 'v1.2.3\u00a0'],
+    ['a combining grapheme joiner', 'v1.2.3\u034f'],
+    ['a non-NFC form', 'v1-cafe\u0301'],
+    ['a lone surrogate', 'v1.2.3\ud800'],
+  ])('refuses a tag with %s', (_name, tag) => {
+    expect(() => parseEntry(makeEntry({ tag }))).toThrowCode('LEDGER_ENTRY_INVALID');
+    expect(problemPaths(makeEntry({ tag }))).toEqual(['tag']);
+  });
+
+  it('accepts an NFC tag with non-ASCII letters', () => {
+    expect(parseEntry(makeEntry({ tag: 'v1-caf\u00e9' })).tag).toBe('v1-caf\u00e9');
+  });
+
+  it('refuses a run_id that is a string, never coerced', () => {
+    expect(problemPaths(makeEntry({ run_id: '1' }))).toEqual(['run_id']);
+    expect(problemPaths(makeEntry({ run_id: 1.5 }))).toEqual(['run_id']);
+  });
+
+  it('refuses what Postgres cannot store: counts over int4, lone surrogates in text', () => {
+    expect(
+      problemPaths(makeEntry({ metrics: { notify: { attempts: 3_000_000_000, delivered: 0 } } })),
+    ).toEqual(['metrics.notify.attempts']);
+    expect(isEntryValid(makeEntry({ metrics: { notify: { attempts: 2_147_483_647, delivered: 0 } } }))).toBe(
+      true,
+    );
+    expect(problemPaths(makeEntry({ actor: 'bot\ud800' }))).toEqual(['actor']);
+    expect(problemPaths(makeEntry({ status: 'failure', failure_reason: '\udc00x' }))).toEqual([
+      'failure_reason',
+    ]);
+    expect(problemPaths(makeEntry({ actor: 'bot \ud83d\ude00' }))).toEqual([]);
+  });
+
+  it('one schema orders: any key order in, canonical order out', () => {
+    const e = makeEntry({ metrics: { notify: { delivered: 1, attempts: 2 }, lock_wait_s: 1 } });
+    const shuffled = Object.fromEntries(Object.entries(e).reverse());
+    const parsed = parseEntry(shuffled);
+    expect(Object.keys(parsed)).toEqual(Object.keys(e).filter((k) => k in parsed));
+    expect(Object.keys(parsed.metrics!)).toEqual(['lock_wait_s', 'notify']);
+    expect(Object.keys(parsed.metrics!.notify!)).toEqual(['attempts', 'delivered']);
+  });
+});
+
+describe('checkEntryClock', () => {
+  const now = new Date('2025-11-24T10:00:00Z');
+  it('allows the skew, refuses beyond it', () => {
+    expect(() => checkEntryClock(makeEntry({ timestamp: '2025-11-24T10:05:00Z' }), now, 300)).not.toThrow();
+    expect(() => checkEntryClock(makeEntry({ timestamp: '2025-11-24T10:05:01Z' }), now, 300)).toThrowCode(
+      'LEDGER_ENTRY_INVALID',
+    );
+    expect(() => checkEntryClock(makeEntry({ timestamp: '9999-12-31T23:59:59Z' }), now, 300)).toThrowCode(
+      'LEDGER_ENTRY_INVALID',
+    );
+    expect(() =>
+      checkEntryClock(
+        makeEntry({ validation: { status: 'passed', validated_at: '2030-01-01T00:00:00Z' } }),
+        now,
+        300,
+      ),
+    ).toThrowCode('LEDGER_ENTRY_INVALID');
+  });
+});
+
+describe('parseDayFile: limits before the value is built', () => {
+  it.each([
+    ['too deep', `[${'['.repeat(20)}${']'.repeat(20)}]`, 'INPUT_LIMIT_EXCEEDED'],
+    ['not utf-8', Buffer.from([0x5b, 0xff, 0x5d]), 'INPUT_JSON_MALFORMED'],
+    ['not json', 'not json', 'INPUT_JSON_MALFORMED'],
+  ])('%s', (_n, text, code) => {
+    try {
+      parseDayFile(typeof text === 'string' ? Buffer.from(text) : text, 'd');
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'LEDGER_MANIFEST_INVALID', details: { cause_code: code } });
+    }
+  });
+  it('reads a canonical file', () => {
+    const text = serializeManifest([makeEntry()]);
+    expect(parseDayFile(Buffer.from(text), 'd')).toEqual([makeEntry()]);
+  });
+});

@@ -1,7 +1,7 @@
 // The ledger entry (DESIGN.md §4): its type, its schema with one clear message per bad field, the
 // canonical serializer (same entries -> same bytes), version order of tags and the day file path.
-import { z } from 'zod';
 import { SlsaLedgerError, ValidationError } from '../../errors.js';
+import { limits } from '../input/limits.js';
 
 export type EntryStatus = 'success' | 'failure';
 
@@ -86,24 +86,6 @@ export interface EntryProblem {
   readonly index?: number;
 }
 
-/** Canonical key order of an entry (DESIGN.md §4). */
-export const entryFieldOrder = [
-  'run_id',
-  'tag',
-  'sha',
-  'artifact_url',
-  'actor',
-  'timestamp',
-  'status',
-  'governance_flag',
-  'release_url',
-  'failure_reason',
-  'governance_history',
-  'provenance',
-  'validation',
-  'metrics',
-] as const satisfies readonly (keyof LedgerEntry)[];
-
 /** Flags the tools write; any other kebab-case flag is accepted too. */
 export const knownGovernanceFlags = [
   'provenance-ready',
@@ -149,6 +131,10 @@ export function checkPlainText(value: unknown, name: string, max = MAX_TEXT_LENG
   if (value.trim() === '') return `${name} must not be empty`;
   if (value.length > max) return `${name} must be at most ${max} characters, got ${value.length}`;
   if (CONTROL.test(value)) return `${name} must be plain text without control characters`;
+  // Postgres text (and UTF-8) cannot hold a lone surrogate: refused here so every value the
+  // schema accepts, the database stores
+  if (!(value as string & { isWellFormed(): boolean }).isWellFormed())
+    return `${name} must be well-formed unicode text (a lone surrogate is not)`;
   return undefined;
 }
 
@@ -220,15 +206,8 @@ function isPlainTimestamp(v: string): boolean {
 }
 
 // An https url of the common shape is plain text too: no space or control character, not empty.
-function httpsUrlOk(v: unknown): boolean {
-  return (
-    (typeof v === 'string' && v.length <= 2048 && SIMPLE_HTTPS_RE.test(v)) ||
-    checkHttpsUrl(v, '') === undefined
-  );
-}
-
-function timestampOk(v: unknown): boolean {
-  return (typeof v === 'string' && isPlainTimestamp(v)) || checkTimestamp(v, '') === undefined;
+function httpsUrlFast(v: unknown): boolean {
+  return typeof v === 'string' && v.length <= 2048 && SIMPLE_HTTPS_RE.test(v);
 }
 
 // One path component of ASCII letters, digits and `_+.-`, not starting with `.` or `-`: the
@@ -236,11 +215,14 @@ function timestampOk(v: unknown): boolean {
 // trailing `.lock`, tested next; every other tag goes to `tagProblem`.
 const PLAIN_TAG_RE = /^[A-Za-z0-9_+][A-Za-z0-9_+.-]{0,254}$/;
 
-function tagOk(v: unknown): boolean {
-  if (typeof v === 'string' && PLAIN_TAG_RE.test(v)) {
-    if (!v.includes('..') && !v.endsWith('.') && !v.endsWith('.lock')) return true;
-  }
-  return checkTag(v, '') === undefined;
+function tagFast(v: unknown): boolean {
+  return (
+    typeof v === 'string' &&
+    PLAIN_TAG_RE.test(v) &&
+    !v.includes('..') &&
+    !v.endsWith('.') &&
+    !v.endsWith('.lock')
+  );
 }
 
 function checkRunId(value: unknown, name: string): string | undefined {
@@ -258,9 +240,12 @@ function checkNonNegative(value: unknown, name: string): string | undefined {
   return undefined;
 }
 
-function checkCount(value: unknown, name: string): string | undefined {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    return `${name} must be a whole number of at least 0, got ${describe(value)}`;
+/** The largest value of a Postgres `integer` (int4) column: counts are stored in one. */
+export const MAX_INT4 = 2_147_483_647;
+
+function checkInt4Count(value: unknown, name: string): string | undefined {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_INT4) {
+    return `${name} must be a whole number from 0 to ${MAX_INT4}, got ${describe(value)}`;
   }
   return undefined;
 }
@@ -274,6 +259,11 @@ export function tagProblem(tag: string): string | undefined {
   if (tag.length * 3 > MAX_TAG_BYTES && new TextEncoder().encode(tag).length > MAX_TAG_BYTES)
     return `must be at most ${MAX_TAG_BYTES} bytes`;
   if (tag.startsWith('-')) return "must not start with '-'";
+  if (!(tag as string & { isWellFormed(): boolean }).isWellFormed()) return 'must be well-formed unicode';
+  // one tag must look like one tag: no invisible (zero-width, U+FEFF, soft hyphen, other format
+  // characters), bidirectional-control or separator characters, and only its NFC form
+  if (INVISIBLE_RE.test(tag)) return 'must not contain invisible, bidirectional-control or space characters';
+  if (tag.normalize('NFC') !== tag) return 'must be in unicode normalization form C (NFC)';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(tag)) return 'must not contain control characters';
   const bad = /[ ~^:?*[\\]/.exec(tag);
@@ -290,6 +280,12 @@ export function tagProblem(tag: string): string | undefined {
   }
   return undefined;
 }
+
+// \p{Cf}: format characters (ZWSP U+200B, ZWJ/ZWNJ, LRM/RLM, the bidi embeddings, overrides and
+// isolates U+202A–202E and U+2066–2069, U+FEFF, soft hyphen U+00AD, U+061C…); \p{Z}: spaces and
+// separators; and the invisible letters and marks Unicode does not class as Cf.
+// eslint-disable-next-line no-misleading-character-class -- single code points, listed on purpose
+const INVISIBLE_RE = /[\p{Cf}\p{Z}\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0\ufe00-\ufe0f]/u;
 
 function checkTag(value: unknown, name: string): string | undefined {
   if (value === undefined) return `${name} is required`;
@@ -350,261 +346,264 @@ function checkValidationStatus(value: unknown, name: string): string | undefined
   return undefined;
 }
 
-// zod hands refinements no path; messages name the field through this placeholder and
-// `entryProblems` replaces it with the issue's full path.
-const FIELD = '\u0000field\u0000';
+// ---- the one schema: it validates (with one message per bad field) and it orders ------------
+//
+// Each object is a list of its fields in canonical order. `walk` checks a value against it and
+// says whether the keys are already in that order at every level (then nothing is copied);
+// `canonicalEntry` copies in the same order. The messages, the fast check of a ledger of many
+// thousand entries and the canonical bytes all come from this one table.
 
-/** A zod field whose one message comes from `check`. */
-function field<T>(check: Check) {
-  return z.custom<T>().superRefine((value, ctx) => {
-    const message = check(value, FIELD);
-    if (message !== undefined) ctx.addIssue({ code: 'custom', message, input: value });
-  });
+type FieldSpec =
+  | {
+      readonly kind: 'value';
+      readonly check: Check;
+      /** a cheap test that only ever says "valid" (the common shapes); else `check` decides */
+      readonly fast?: (v: unknown) => boolean;
+    }
+  | { readonly kind: 'object'; readonly spec: ObjectSpec }
+  | {
+      readonly kind: 'array';
+      readonly item: ObjectSpec;
+      readonly minItems: number;
+      readonly minMessage?: string;
+    };
+
+interface FieldDef {
+  readonly name: string;
+  readonly optional: boolean;
+  readonly spec: FieldSpec;
 }
 
-const plainText = (max = MAX_TEXT_LENGTH) => field<string>((v, n) => checkPlainText(v, n, max));
-
-const governanceHistoryItemSchema = z.strictObject(
-  {
-    flag: field<string>(checkFlag),
-    timestamp: field<string>(checkTimestamp),
-    run_id: field<number>(checkRunId),
-  },
-  { error: `${FIELD} must be an object {flag, timestamp, run_id}` },
-);
-
-const subjectSchema = z.strictObject(
-  { name: plainText(1024), sha256: field<string>(checkHex64) },
-  { error: `${FIELD} must be an object {name, sha256}` },
-);
-
-const provenanceSchema = z.strictObject(
-  {
-    digest: field<string>(checkDigest),
-    predicate_type: plainText(512),
-    builder_id: plainText(1024),
-    subjects: z
-      .array(subjectSchema, { error: `${FIELD} must be a list of {name, sha256}` })
-      .min(1, { error: `${FIELD} must name at least one subject` }),
-  },
-  { error: `${FIELD} must be an object {digest, predicate_type, builder_id, subjects}` },
-);
-
-const validationSchema = z.strictObject(
-  {
-    status: field<ValidationStatus>(checkValidationStatus),
-    validated_at: field<string>(checkTimestamp),
-    validator_run_id: field<number>(checkRunId).optional(),
-    reason: plainText().optional(),
-  },
-  { error: `${FIELD} must be an object {status, validated_at, validator_run_id, reason}` },
-);
-
-const metricsSchema = z.strictObject(
-  {
-    dispatch_token_expires_at: field<string>(checkTimestamp).optional(),
-    dispatch_token_rotated_at: field<string>(checkTimestamp).optional(),
-    dispatch_token_last_used_run_id: field<number>(checkRunId).optional(),
-    dispatch_token_last_used_at: field<string>(checkTimestamp).optional(),
-    artifact_upload_latency_s: field<number>(checkNonNegative).optional(),
-    lock_wait_s: field<number>(checkNonNegative).optional(),
-    notify: z
-      .strictObject(
-        { attempts: field<number>(checkCount), delivered: field<number>(checkCount) },
-        { error: `${FIELD} must be an object {attempts, delivered}` },
-      )
-      .optional(),
-  },
-  { error: `${FIELD} must be an object` },
-);
-
-/** The zod schema of an entry; prefer `parseEntry`, which turns its issues into one coded error. */
-export const ledgerEntrySchema = z
-  .strictObject(
-    {
-      run_id: field<number>(checkRunId),
-      tag: field<string>(checkTag),
-      sha: field<string>(checkSha),
-      artifact_url: field<string | null>(checkArtifactUrl),
-      actor: plainText(256),
-      timestamp: field<string>(checkTimestamp),
-      status: field<EntryStatus>(checkStatus),
-      governance_flag: field<string>(checkFlag).optional(),
-      release_url: field<string>(checkHttpsUrl).optional(),
-      failure_reason: plainText().optional(),
-      governance_history: z
-        .array(governanceHistoryItemSchema, { error: `${FIELD} must be a list of {flag, timestamp, run_id}` })
-        .optional(),
-      provenance: provenanceSchema.optional(),
-      validation: validationSchema.optional(),
-      metrics: metricsSchema.optional(),
-    },
-    { error: 'an entry must be a json object' },
-  )
-  .superRefine((entry, ctx) => {
-    if (entry.status === 'failure' && entry.failure_reason === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['failure_reason'],
-        message: "failure_reason is required when status is 'failure'",
-      });
-    }
-    if (entry.artifact_url === null && entry.status === 'success') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['artifact_url'],
-        message: "artifact_url may be null only when status is 'failure'",
-      });
-    }
-  });
-
-function issuePath(path: readonly PropertyKey[]): string {
-  return path.map(String).join('.');
+interface ObjectSpec {
+  readonly fields: readonly FieldDef[];
+  readonly rank: ReadonlyMap<string, number>;
+  readonly names: readonly string[];
+  /** how many fields are required */
+  readonly required: number;
+  /** rules over the whole object (fields that depend on each other) */
+  readonly rules?: (o: Record<string, unknown>) => EntryProblem[] | undefined;
+  /** the message when the value is not an object (`{}` names the path) */
+  readonly notObject: string;
 }
+
+const val = (check: Check, fast?: (v: unknown) => boolean): FieldSpec =>
+  fast === undefined ? { kind: 'value', check } : { kind: 'value', check, fast };
+const req = (name: string, spec: FieldSpec): FieldDef => ({ name, optional: false, spec });
+const opt = (name: string, spec: FieldSpec): FieldDef => ({ name, optional: true, spec });
+
+function objectSpec(
+  fields: readonly FieldDef[],
+  notObject?: string,
+  rules?: ObjectSpec['rules'],
+): ObjectSpec {
+  const names = fields.map((f) => f.name);
+  return {
+    fields,
+    names,
+    required: fields.filter((f) => !f.optional).length,
+    rank: new Map(names.map((n, i) => [n, i])),
+    notObject: notObject ?? `{} must be an object {${names.join(', ')}}`,
+    ...(rules === undefined ? {} : { rules }),
+  };
+}
+
+const text = (max = MAX_TEXT_LENGTH): FieldSpec => val((v, n) => checkPlainText(v, n, max));
+const timestamp = val(checkTimestamp, (v) => typeof v === 'string' && isPlainTimestamp(v));
+const runId = val(checkRunId);
+const httpsUrl = val(checkHttpsUrl, httpsUrlFast);
+
+const HISTORY_SPEC = objectSpec([
+  req('flag', val(checkFlag)),
+  req('timestamp', timestamp),
+  req('run_id', runId),
+]);
+const SUBJECT_SPEC = objectSpec([req('name', text(1024)), req('sha256', val(checkHex64))]);
+const PROVENANCE_SPEC = objectSpec([
+  req('digest', val(checkDigest)),
+  req('predicate_type', text(512)),
+  req('builder_id', text(1024)),
+  req('subjects', {
+    kind: 'array',
+    item: SUBJECT_SPEC,
+    minItems: 1,
+    minMessage: '{} must name at least one subject',
+  }),
+]);
+const VALIDATION_SPEC = objectSpec([
+  req('status', val(checkValidationStatus)),
+  req('validated_at', timestamp),
+  opt('validator_run_id', runId),
+  opt('reason', text()),
+]);
+const NOTIFY_SPEC = objectSpec([req('attempts', val(checkInt4Count)), req('delivered', val(checkInt4Count))]);
+const METRICS_SPEC = objectSpec(
+  [
+    opt('dispatch_token_expires_at', timestamp),
+    opt('dispatch_token_rotated_at', timestamp),
+    opt('dispatch_token_last_used_run_id', runId),
+    opt('dispatch_token_last_used_at', timestamp),
+    opt('artifact_upload_latency_s', val(checkNonNegative)),
+    opt('lock_wait_s', val(checkNonNegative)),
+    opt('notify', { kind: 'object', spec: NOTIFY_SPEC }),
+  ],
+  '{} must be an object',
+);
+
+/** The schema of an entry: fields in canonical order (DESIGN.md §4). */
+const ENTRY_SPEC = objectSpec(
+  [
+    req('run_id', runId),
+    req('tag', val(checkTag, tagFast)),
+    req('sha', val(checkSha)),
+    req(
+      'artifact_url',
+      val(checkArtifactUrl, (v) => v === null || httpsUrlFast(v)),
+    ),
+    req('actor', text(256)),
+    req('timestamp', timestamp),
+    req('status', val(checkStatus)),
+    opt('governance_flag', val(checkFlag)),
+    opt('release_url', httpsUrl),
+    opt('failure_reason', text()),
+    opt('governance_history', { kind: 'array', item: HISTORY_SPEC, minItems: 0 }),
+    opt('provenance', { kind: 'object', spec: PROVENANCE_SPEC }),
+    opt('validation', { kind: 'object', spec: VALIDATION_SPEC }),
+    opt('metrics', { kind: 'object', spec: METRICS_SPEC }),
+  ],
+  'an entry must be a json object',
+  (e) => {
+    const reasonMissing = e.status === 'failure' && e.failure_reason === undefined;
+    const nullUrl = e.artifact_url === null && e.status === 'success';
+    if (!reasonMissing && !nullUrl) return undefined; // the usual case allocates nothing
+    const out: EntryProblem[] = [];
+    if (reasonMissing)
+      out.push({ path: 'failure_reason', message: "failure_reason is required when status is 'failure'" });
+    if (nullUrl)
+      out.push({ path: 'artifact_url', message: "artifact_url may be null only when status is 'failure'" });
+    return out;
+  },
+);
+
+/** Canonical key order of an entry, from the schema. */
+export const entryFieldOrder = ENTRY_SPEC.names as readonly (keyof LedgerEntry)[];
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-// What a walk over an object's keys found: an unknown key, known keys only (but out of canonical
-// order or with an undefined value), or known keys in canonical order.
+// What a walk found: invalid, valid (keys out of canonical order, or an undefined value), or
+// valid with keys in canonical order at every level.
 const INVALID = 0;
 const VALID = 1;
 const CANONICAL = 2;
 type Shape = typeof INVALID | typeof VALID | typeof CANONICAL;
-
-function rankOf(order: readonly string[]): ReadonlyMap<string, number> {
-  return new Map(order.map((k, i) => [k, i]));
-}
-
-function keysShape(o: Record<string, unknown>, rank: ReadonlyMap<string, number>): Shape {
-  let shape: Shape = CANONICAL;
-  let last = -1;
-  for (const k in o) {
-    const i = rank.get(k);
-    if (i === undefined) return INVALID;
-    if (i <= last || o[k] === undefined) shape = VALID;
-    last = i;
-  }
-  return shape;
-}
-
 const min = (a: Shape, b: Shape): Shape => (a < b ? a : b);
-
-const ENTRY_RANK = rankOf(entryFieldOrder);
-const HISTORY_RANK = rankOf(['flag', 'timestamp', 'run_id']);
-const PROVENANCE_RANK = rankOf(['digest', 'predicate_type', 'builder_id', 'subjects']);
-const SUBJECT_RANK = rankOf(['name', 'sha256']);
-const VALIDATION_RANK = rankOf(['status', 'validated_at', 'validator_run_id', 'reason']);
-const METRICS_KEYS = [
-  'dispatch_token_expires_at',
-  'dispatch_token_rotated_at',
-  'dispatch_token_last_used_run_id',
-  'dispatch_token_last_used_at',
-  'artifact_upload_latency_s',
-  'lock_wait_s',
-  'notify',
-] as const;
-const METRICS_RANK = rankOf(METRICS_KEYS);
-const NOTIFY_RANK = rankOf(['attempts', 'delivered']);
-const ok = (message: string | undefined): boolean => message === undefined;
-const okOptional = (v: unknown, check: Check): boolean => v === undefined || ok(check(v, ''));
-const timestampOkOptional = (v: unknown): boolean => v === undefined || timestampOk(v);
+const join = (path: string, key: string | number): string => (path === '' ? String(key) : `${path}.${key}`);
 
 /**
- * Whether `value` is a valid entry, and if so whether its keys are already in canonical order at
- * every level (then `canonicalEntry` has nothing to copy). The same field checks as the zod
- * schema, without building issues: a ledger of many thousand entries is checked on every record,
- * and zod runs only to explain a value this refuses (the unit tests hold the two to the same
- * verdicts).
+ * Walks `v` against `spec`. Without `sink` it stops at the first problem (the fast path of a
+ * ledger read); with `sink` it collects one problem per bad field.
  */
-function entryShape(value: unknown): Shape {
-  if (!isObject(value)) return INVALID;
-  const e = value;
-  let shape = keysShape(e, ENTRY_RANK);
-  if (shape === INVALID) return INVALID;
-  if (
-    !ok(checkRunId(e.run_id, '')) ||
-    !tagOk(e.tag) ||
-    !ok(checkSha(e.sha, '')) ||
-    !(e.artifact_url === null || httpsUrlOk(e.artifact_url)) ||
-    !ok(checkPlainText(e.actor, '', 256)) ||
-    !timestampOk(e.timestamp) ||
-    !ok(checkStatus(e.status, '')) ||
-    !okOptional(e.governance_flag, checkFlag) ||
-    !(e.release_url === undefined || httpsUrlOk(e.release_url)) ||
-    !okOptional(e.failure_reason, (v, n) => checkPlainText(v, n))
-  ) {
+function walkObject(v: unknown, spec: ObjectSpec, path: string, sink: EntryProblem[] | undefined): Shape {
+  if (!isObject(v)) {
+    sink?.push({ path, message: spec.notObject.split('{}').join(path === '' ? 'entry' : path) });
     return INVALID;
   }
-  if (e.status === 'failure' && e.failure_reason === undefined) return INVALID;
-  if (e.status === 'success' && e.artifact_url === null) return INVALID;
-  if (e.governance_history !== undefined) {
-    if (!Array.isArray(e.governance_history)) return INVALID;
-    for (const h of e.governance_history as unknown[]) {
-      if (!isObject(h)) return INVALID;
-      shape = min(shape, keysShape(h, HISTORY_RANK));
-      if (shape === INVALID) return INVALID;
-      if (!ok(checkFlag(h.flag, '')) || !timestampOk(h.timestamp) || !ok(checkRunId(h.run_id, '')))
-        return INVALID;
+  let shape: Shape = CANONICAL;
+  let last = -1;
+  let required = 0;
+  let unknown: string[] | undefined;
+  // one pass over the object's own keys: order, known names, and each value against its field
+  for (const k in v) {
+    const i = spec.rank.get(k);
+    if (i === undefined) {
+      if (sink === undefined) return INVALID;
+      (unknown ??= []).push(k);
+      shape = INVALID;
+      continue;
+    }
+    const x = v[k];
+    if (i <= last || x === undefined) shape = min(shape, VALID);
+    last = i;
+    if (x === undefined) continue;
+    const f = spec.fields[i]!;
+    if (!f.optional) required++;
+    const got = walkField(x, f.spec, path, k, sink);
+    if (got === INVALID && sink === undefined) return INVALID;
+    shape = min(shape, got);
+  }
+  if (required < spec.required) {
+    if (sink === undefined) return INVALID;
+    for (const f of spec.fields) {
+      if (f.optional || v[f.name] !== undefined) continue;
+      const name = join(path, f.name);
+      const s = f.spec;
+      sink.push({
+        path: name,
+        message:
+          s.kind === 'value' ? (s.check(undefined, name) ?? `${name} is required`) : `${name} is required`,
+      });
+    }
+    shape = INVALID;
+  }
+  if ((shape !== INVALID || sink !== undefined) && spec.rules !== undefined) {
+    const broken = spec.rules(v);
+    if (broken !== undefined) {
+      for (const b of broken) sink?.push({ ...b, path: join(path, b.path) });
+      shape = INVALID;
     }
   }
-  if (e.provenance !== undefined) {
-    const p = e.provenance;
-    if (!isObject(p)) return INVALID;
-    shape = min(shape, keysShape(p, PROVENANCE_RANK));
-    if (shape === INVALID) return INVALID;
-    if (
-      !ok(checkDigest(p.digest, '')) ||
-      !ok(checkPlainText(p.predicate_type, '', 512)) ||
-      !ok(checkPlainText(p.builder_id, '', 1024))
-    ) {
-      return INVALID;
-    }
-    if (!Array.isArray(p.subjects) || p.subjects.length === 0) return INVALID;
-    for (const sub of p.subjects as unknown[]) {
-      if (!isObject(sub)) return INVALID;
-      shape = min(shape, keysShape(sub, SUBJECT_RANK));
-      if (shape === INVALID) return INVALID;
-      if (!ok(checkPlainText(sub.name, '', 1024)) || !ok(checkHex64(sub.sha256, ''))) return INVALID;
-    }
-  }
-  if (e.validation !== undefined) {
-    const v = e.validation;
-    if (!isObject(v)) return INVALID;
-    shape = min(shape, keysShape(v, VALIDATION_RANK));
-    if (shape === INVALID) return INVALID;
-    if (!ok(checkValidationStatus(v.status, '')) || !timestampOk(v.validated_at)) return INVALID;
-    if (!okOptional(v.validator_run_id, checkRunId) || !okOptional(v.reason, (x, n) => checkPlainText(x, n)))
-      return INVALID;
-  }
-  if (e.metrics !== undefined) {
-    const m = e.metrics;
-    if (!isObject(m)) return INVALID;
-    shape = min(shape, keysShape(m, METRICS_RANK));
-    if (shape === INVALID) return INVALID;
-    if (
-      !timestampOkOptional(m.dispatch_token_expires_at) ||
-      !timestampOkOptional(m.dispatch_token_rotated_at) ||
-      !okOptional(m.dispatch_token_last_used_run_id, checkRunId) ||
-      !timestampOkOptional(m.dispatch_token_last_used_at) ||
-      !okOptional(m.artifact_upload_latency_s, checkNonNegative) ||
-      !okOptional(m.lock_wait_s, checkNonNegative)
-    ) {
-      return INVALID;
-    }
-    if (m.notify !== undefined) {
-      const n = m.notify;
-      if (!isObject(n)) return INVALID;
-      shape = min(shape, keysShape(n, NOTIFY_RANK));
-      if (shape === INVALID) return INVALID;
-      if (!ok(checkCount(n.attempts, '')) || !ok(checkCount(n.delivered, ''))) return INVALID;
-    }
+  for (const k of unknown ?? []) {
+    const name = join(path, k);
+    sink?.push({
+      path: name,
+      message: `unknown field '${name}': the ledger holds only what the schema knows`,
+    });
   }
   return shape;
 }
 
-/** True when `value` is a valid entry (see `entryShape`). */
+function walkField(
+  x: unknown,
+  s: FieldSpec,
+  path: string,
+  key: string | number,
+  sink: EntryProblem[] | undefined,
+): Shape {
+  if (s.kind === 'value') {
+    if (s.fast !== undefined && s.fast(x)) return CANONICAL;
+    // the name is only built for a message: the fast path of a large ledger never needs it
+    if (sink === undefined) return s.check(x, '') === undefined ? CANONICAL : INVALID;
+    const name = join(path, key);
+    const message = s.check(x, name);
+    if (message === undefined) return CANONICAL;
+    sink.push({ path: name, message });
+    return INVALID;
+  }
+  const name = sink === undefined ? '' : join(path, key);
+  if (s.kind === 'object') return walkObject(x, s.spec, name, sink);
+  if (!Array.isArray(x)) {
+    sink?.push({ path: name, message: `${name} must be a list of {${s.item.names.join(', ')}}` });
+    return INVALID;
+  }
+  if (x.length < s.minItems) {
+    sink?.push({ path: name, message: (s.minMessage ?? '{} is too short').split('{}').join(name) });
+    return INVALID;
+  }
+  let shape: Shape = CANONICAL;
+  for (let i = 0; i < x.length; i++) {
+    const got = walkObject(x[i], s.item, sink === undefined ? '' : join(name, i), sink);
+    if (got === INVALID && sink === undefined) return INVALID;
+    shape = min(shape, got);
+  }
+  return shape;
+}
+
+function entryShape(value: unknown): Shape {
+  return walkObject(value, ENTRY_SPEC, '', undefined);
+}
+
+/** True when `value` is a valid entry. */
 export function isEntryValid(value: unknown): boolean {
   return entryShape(value) !== INVALID;
 }
@@ -612,37 +611,31 @@ export function isEntryValid(value: unknown): boolean {
 /** Every problem of a value as an entry: one per bad field, in field order. */
 export function entryProblems(value: unknown): EntryProblem[] {
   if (isEntryValid(value)) return [];
-  const parsed = ledgerEntrySchema.safeParse(value);
-  if (parsed.success) return [];
   const problems: EntryProblem[] = [];
+  walkObject(value, ENTRY_SPEC, '', problems);
   const seen = new Set<string>();
-  for (const issue of parsed.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        const path = issuePath([...issue.path, key]);
-        if (seen.has(path)) continue;
-        seen.add(path);
-        problems.push({
-          path,
-          message: `unknown field '${path}': the ledger holds only what the schema knows`,
-        });
-      }
-      continue;
-    }
-    const path = issuePath(issue.path);
-    if (seen.has(path)) continue; // one message per field
-    seen.add(path);
-    const name = path === '' ? 'entry' : path;
-    let message = issue.message.split(FIELD).join(name);
-    if (issue.code === 'invalid_type' && !message.startsWith(name)) {
-      message = `${name} has the wrong type: ${message.toLowerCase()}`;
-    }
-    problems.push({ path, message });
-  }
-  const order = new Map<string, number>(entryFieldOrder.map((f, i) => [f, i]));
-  const rank = (p: EntryProblem): number => order.get(p.path.split('.')[0] ?? '') ?? entryFieldOrder.length;
-  return problems.sort((a, b) => rank(a) - rank(b));
+  const unique = problems.filter((p) => (seen.has(p.path) ? false : (seen.add(p.path), true)));
+  const rank = (p: EntryProblem): number =>
+    ENTRY_SPEC.rank.get(p.path.split('.')[0] ?? '') ?? ENTRY_SPEC.names.length;
+  return unique.sort((a, b) => rank(a) - rank(b));
 }
+
+/**
+ * The schema as a `safeParse` for callers that used the earlier zod schema: `{success: true, data}`
+ * (canonical) or `{success: false, problems}`.
+ */
+export const ledgerEntrySchema = {
+  safeParse(
+    value: unknown,
+  ):
+    | { readonly success: true; readonly data: LedgerEntry }
+    | { readonly success: false; readonly problems: EntryProblem[] } {
+    const problems = entryProblems(value);
+    return problems.length === 0
+      ? { success: true, data: canonicalEntry(value as LedgerEntry) }
+      : { success: false, problems };
+  },
+};
 
 /**
  * Parses and checks one entry.
@@ -678,6 +671,67 @@ export function parseManifest(text: string, path: string): LedgerEntry[] {
       },
     );
   }
+  return manifestFromValue(value, path);
+}
+
+/**
+ * Parses a day file's bytes within the `dayFile` limits (docs/limits.md): the byte count and the
+ * nesting depth are checked by one cheap pass over the bytes before anything is built; JSON.parse
+ * (iterative in V8, linear) builds the value; the entry schema then bounds every string, list and
+ * object it accepts (unknown fields are refused without being walked), and the array length is
+ * checked before the entries are. The full strict scanner (`checkJson`) would cost more than the
+ * merge itself on a 10,000-entry day; duplicate keys are left to `check` (a file `record` rewrites
+ * is canonical, so it never writes one).
+ * @throws ValidationError `LEDGER_MANIFEST_INVALID`; `details.cause_code` names the INPUT_* code
+ */
+export function parseDayFile(bytes: Uint8Array, path: string): LedgerEntry[] {
+  const lim = limits.dayFile;
+  const refuse = (code: string, message: string): never => {
+    throw new ValidationError('LEDGER_MANIFEST_INVALID', `manifest ${path}: ${message}`, {
+      details: { path, cause_code: code, problems: [{ path: '', message }] },
+    });
+  };
+  if (bytes.byteLength > lim.maxBytes)
+    refuse('INPUT_TOO_LARGE', `${bytes.byteLength} bytes, more than the limit of ${lim.maxBytes}`);
+  const depth = jsonDepthOver(bytes, lim.maxDepth);
+  if (depth !== undefined) refuse('INPUT_LIMIT_EXCEEDED', `nested deeper than ${lim.maxDepth} levels`);
+  let text: string;
+  try {
+    text = fatalUtf8.decode(bytes);
+  } catch {
+    return refuse('INPUT_JSON_MALFORMED', 'not valid utf-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (error) {
+    return refuse('INPUT_JSON_MALFORMED', `not valid json: ${(error as Error).message}`);
+  }
+  if (Array.isArray(value) && value.length > lim.maxArrayLength)
+    refuse('INPUT_LIMIT_EXCEEDED', `${value.length} entries, more than the limit of ${lim.maxArrayLength}`);
+  return manifestFromValue(value, path);
+}
+
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** The offset where `[`/`{` nesting outside strings goes deeper than `max`, or undefined. */
+function jsonDepthOver(bytes: Uint8Array, max: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return undefined;
+}
+
+function manifestFromValue(value: unknown, path: string): LedgerEntry[] {
   if (!Array.isArray(value)) {
     throw new ValidationError('LEDGER_MANIFEST_INVALID', `manifest ${path} must be a json array of entries`, {
       details: { path, problems: [{ path: '', message: 'not a json array' }] },
@@ -709,54 +763,48 @@ export function parseManifest(text: string, path: string): LedgerEntry[] {
   return entries;
 }
 
+// ---- the clock ---------------------------------------------------------------------------------
+
+/**
+ * Refuses an entry whose `timestamp` (or `validation.validated_at`) is more than `skewS` seconds
+ * ahead of `now`: a far-future entry would make every later update of its run "stale".
+ * @throws ValidationError `LEDGER_ENTRY_INVALID` (`details.problems`)
+ */
+export function checkEntryClock(entry: LedgerEntry, now: Date, skewS: number): void {
+  const limit = now.getTime() + skewS * 1000;
+  const problems: EntryProblem[] = [];
+  const ahead = (path: string, t: string | undefined): void => {
+    if (t !== undefined && Date.parse(t) > limit)
+      problems.push({
+        path,
+        message: `${path} ${t} is more than ${skewS} s ahead of the clock (${now.toISOString()}); pass --clock-skew to allow more`,
+      });
+  };
+  ahead('timestamp', entry.timestamp);
+  ahead('validation.validated_at', entry.validation?.validated_at);
+  if (problems.length > 0) {
+    throw new ValidationError('LEDGER_ENTRY_INVALID', `invalid ledger entry: ${problems[0]!.message}`, {
+      details: { problems },
+    });
+  }
+}
+
 // ---- canonical form ---------------------------------------------------------------------------
 
-function pick<T extends object>(value: T, keys: readonly (keyof T)[]): T {
-  const out: Partial<T> = {};
-  for (const key of keys) if (value[key] !== undefined) out[key] = value[key];
-  return out as T;
-}
-
-const ORDER = new Map<string, number>(entryFieldOrder.map((k, i) => [k, i]));
-const NESTED_ORDER: Readonly<Record<string, readonly string[]>> = {
-  provenance: ['digest', 'predicate_type', 'builder_id', 'subjects'],
-  validation: ['status', 'validated_at', 'validator_run_id', 'reason'],
-  metrics: [...METRICS_KEYS],
-};
-
-function keysInOrder(o: object, order: readonly string[]): boolean {
-  let at = 0;
-  for (const k in o) {
-    const i = order.indexOf(k, at);
-    if (i === -1 || (o as Record<string, unknown>)[k] === undefined) return false;
-    at = i + 1;
+function copyObject(v: Record<string, unknown>, spec: ObjectSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of spec.fields) {
+    const x = v[f.name];
+    if (x === undefined) continue;
+    const s = f.spec;
+    out[f.name] =
+      s.kind === 'object'
+        ? copyObject(x as Record<string, unknown>, s.spec)
+        : s.kind === 'array'
+          ? (x as Record<string, unknown>[]).map((item) => copyObject(item, s.item))
+          : x;
   }
-  return true;
-}
-
-/** Keys already in canonical order at every level, no undefined values: nothing to copy. */
-function isCanonical(entry: LedgerEntry): boolean {
-  let last = -1;
-  for (const k in entry) {
-    const i = ORDER.get(k);
-    const v = (entry as unknown as Record<string, unknown>)[k];
-    if (i === undefined || i <= last || v === undefined) return false;
-    last = i;
-    if (k === 'governance_history') {
-      for (const h of v as GovernanceHistoryItem[])
-        if (!keysInOrder(h, ['flag', 'timestamp', 'run_id'])) return false;
-    } else if (k === 'provenance' || k === 'validation' || k === 'metrics') {
-      if (!keysInOrder(v as object, NESTED_ORDER[k]!)) return false;
-      if (k === 'provenance') {
-        for (const sub of (v as EntryProvenance).subjects)
-          if (!keysInOrder(sub, ['name', 'sha256'])) return false;
-      }
-      if (k === 'metrics' && (v as EntryMetrics).notify !== undefined) {
-        if (!keysInOrder((v as EntryMetrics).notify!, ['attempts', 'delivered'])) return false;
-      }
-    }
-  }
-  return true;
+  return out;
 }
 
 /**
@@ -765,33 +813,33 @@ function isCanonical(entry: LedgerEntry): boolean {
  * treats entries as immutable values.
  */
 export function canonicalEntry(entry: LedgerEntry): LedgerEntry {
-  if (isCanonical(entry)) return entry;
-  const out = pick(entry, entryFieldOrder) as { -readonly [K in keyof LedgerEntry]: LedgerEntry[K] };
-  if (entry.governance_history !== undefined) {
-    out.governance_history = entry.governance_history.map((h) => pick(h, ['flag', 'timestamp', 'run_id']));
+  if (walkShape(entry) === CANONICAL) return entry;
+  return copyObject(entry as unknown as Record<string, unknown>, ENTRY_SPEC) as unknown as LedgerEntry;
+}
+
+// key order only (the entry is known valid): the same walk without the value checks
+function walkShape(entry: LedgerEntry): Shape {
+  return orderOf(entry as unknown as Record<string, unknown>, ENTRY_SPEC);
+}
+
+function orderOf(v: Record<string, unknown>, spec: ObjectSpec): Shape {
+  let last = -1;
+  for (const k in v) {
+    const i = spec.rank.get(k);
+    if (i === undefined || i <= last || v[k] === undefined) return VALID;
+    last = i;
   }
-  if (entry.provenance !== undefined) {
-    out.provenance = {
-      ...pick(entry.provenance, ['digest', 'predicate_type', 'builder_id']),
-      subjects: entry.provenance.subjects.map((s) => pick(s, ['name', 'sha256'])),
-    };
+  for (const f of spec.fields) {
+    const x = v[f.name];
+    if (x === undefined || f.spec.kind === 'value') continue;
+    if (f.spec.kind === 'object') {
+      if (orderOf(x as Record<string, unknown>, f.spec.spec) !== CANONICAL) return VALID;
+    } else {
+      for (const item of x as Record<string, unknown>[])
+        if (orderOf(item, f.spec.item) !== CANONICAL) return VALID;
+    }
   }
-  if (entry.validation !== undefined) {
-    out.validation = pick(entry.validation, ['status', 'validated_at', 'validator_run_id', 'reason']);
-  }
-  if (entry.metrics !== undefined) {
-    const m = pick(entry.metrics, [
-      'dispatch_token_expires_at',
-      'dispatch_token_rotated_at',
-      'dispatch_token_last_used_run_id',
-      'dispatch_token_last_used_at',
-      'artifact_upload_latency_s',
-      'lock_wait_s',
-      'notify',
-    ]);
-    out.metrics = m.notify === undefined ? m : { ...m, notify: pick(m.notify, ['attempts', 'delivered']) };
-  }
-  return out;
+  return CANONICAL;
 }
 
 /** Canonical manifest bytes: entries sorted, 2-space indent, keys in §4 order, `\n`, final newline. */

@@ -1,6 +1,7 @@
 // Queue transitions (DESIGN.md §4): entries whose push was refused wait here until `flush` lands
 // them. Pure: the file adapter writes atomically; flush removes only what landed.
-import { ValidationError } from '../../errors.js';
+import { isSlsaLedgerError, ValidationError } from '../../errors.js';
+import { parseJson } from '../input/strict-json.js';
 import {
   canonicalEntry,
   checkPlainText,
@@ -21,7 +22,7 @@ export interface QueueItem {
   readonly queued_at: string;
   /** push attempts made so far */
   readonly attempts: number;
-  /** the Sigstore bundle of the entry's signed transition (docs/trust.md); flush verifies it */
+  /** the Sigstore bundle of the entry's signed transition (docs/trust.md); flush's queue gate verifies it */
   readonly transition?: unknown;
 }
 
@@ -83,78 +84,126 @@ export function serializeQueue(items: readonly QueueItem[]): string {
   return `${JSON.stringify([...items].map(canonicalItem).sort(compareQueueItems), null, 2)}\n`;
 }
 
+/** A queued item that does not pass the schema: kept as it is, reported, never landed. */
+export interface InvalidQueueItem {
+  readonly index: number;
+  /** the item as found in the file (written back unchanged) */
+  readonly raw: unknown;
+  readonly problems: readonly EntryProblem[];
+  /** the entry's key, when it has one that can be shown */
+  readonly tag?: string;
+  readonly run_id?: number;
+}
+
+export interface ParsedQueue {
+  readonly items: QueueItem[];
+  readonly invalid: InvalidQueueItem[];
+}
+
+function checkItem(raw: unknown, index: number): QueueItem | EntryProblem[] {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return [
+      { index, path: '', message: 'a queue item must be an object {entry, reason, queued_at, attempts}' },
+    ];
+  }
+  const { entry, reason, queued_at, attempts, transition, ...rest } = raw as Record<string, unknown>;
+  const found: EntryProblem[] = entryProblems(entry).map((p) => ({
+    index,
+    path: p.path === '' ? 'entry' : `entry.${p.path}`,
+    message: p.message,
+  }));
+  const r = checkPlainText(reason, 'reason');
+  if (r !== undefined) found.push({ index, path: 'reason', message: r });
+  const q = checkTimestamp(queued_at, 'queued_at');
+  if (q !== undefined) found.push({ index, path: 'queued_at', message: q });
+  if (typeof attempts !== 'number' || !Number.isSafeInteger(attempts) || attempts < 0) {
+    found.push({ index, path: 'attempts', message: 'attempts must be a whole number of at least 0' });
+  }
+  // the bundle is verified by flush's queue gate (docs/trust.md); here only its shape
+  if (
+    transition !== undefined &&
+    (typeof transition !== 'object' || transition === null || Array.isArray(transition))
+  )
+    found.push({ index, path: 'transition', message: 'transition must be a sigstore bundle (an object)' });
+  for (const k of Object.keys(rest)) found.push({ index, path: k, message: `unknown field '${k}'` });
+  if (found.length > 0) return found;
+  return {
+    entry: canonicalEntry(entry as LedgerEntry),
+    reason: reason as string,
+    queued_at: queued_at as string,
+    attempts: attempts as number,
+    ...(transition === undefined ? {} : { transition }),
+  };
+}
+
 /**
- * Parses a queue file (`[{entry, reason, queued_at, attempts}]`).
- * @throws ValidationError `LEDGER_QUEUE_INVALID` with `details.problems`
+ * Parses a queue file within the `queueFile` limits, item by item: valid items and the invalid
+ * ones (reported and kept, never landed) apart.
+ * @throws ValidationError `LEDGER_QUEUE_INVALID` when the file as a whole is not a queue (not
+ *   JSON, over a limit, not an array); `details.cause_code` names the INPUT_* code
  */
-export function parseQueue(text: string, path: string): QueueItem[] {
+export function parseQueueItems(input: string | Uint8Array, path: string): ParsedQueue {
   let value: unknown;
   try {
-    value = JSON.parse(text) as unknown;
+    value = parseJson(input, 'queueFile', `queue ${path}`);
   } catch (error) {
-    throw new ValidationError(
-      'LEDGER_QUEUE_INVALID',
-      `queue ${path} is not valid json: ${(error as Error).message}`,
-      {
-        cause: error,
-        details: { path },
-      },
-    );
+    const code = isSlsaLedgerError(error) ? error.code : 'INPUT_JSON_MALFORMED';
+    throw new ValidationError('LEDGER_QUEUE_INVALID', `queue ${path}: ${(error as Error).message}`, {
+      cause: error,
+      details: { path, cause_code: code },
+    });
   }
   if (!Array.isArray(value)) {
     throw new ValidationError('LEDGER_QUEUE_INVALID', `queue ${path} must be a json array`, {
       details: { path },
     });
   }
-  const problems: EntryProblem[] = [];
   const items: QueueItem[] = [];
+  const invalid: InvalidQueueItem[] = [];
   value.forEach((raw: unknown, index) => {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      problems.push({
+    const got = checkItem(raw, index);
+    if (Array.isArray(got)) {
+      const e = (raw as { entry?: { tag?: unknown; run_id?: unknown } } | null)?.entry;
+      invalid.push({
         index,
-        path: '',
-        message: 'a queue item must be an object {entry, reason, queued_at, attempts}',
+        raw,
+        problems: got,
+        ...(typeof e?.tag === 'string' ? { tag: e.tag.slice(0, 255) } : {}),
+        ...(typeof e?.run_id === 'number' ? { run_id: e.run_id } : {}),
       });
-      return;
-    }
-    const { entry, reason, queued_at, attempts, transition, ...rest } = raw as Record<string, unknown>;
-    const found: EntryProblem[] = entryProblems(entry).map((p) => ({
-      index,
-      path: p.path === '' ? 'entry' : `entry.${p.path}`,
-      message: p.message,
-    }));
-    const r = checkPlainText(reason, 'reason');
-    if (r !== undefined) found.push({ index, path: 'reason', message: r });
-    const q = checkTimestamp(queued_at, 'queued_at');
-    if (q !== undefined) found.push({ index, path: 'queued_at', message: q });
-    if (typeof attempts !== 'number' || !Number.isSafeInteger(attempts) || attempts < 0) {
-      found.push({ index, path: 'attempts', message: 'attempts must be a whole number of at least 0' });
-    }
-    // the bundle is checked by flush's queue gate (docs/trust.md); here only its shape
-    if (
-      transition !== undefined &&
-      (typeof transition !== 'object' || transition === null || Array.isArray(transition))
-    )
-      found.push({ index, path: 'transition', message: 'transition must be a sigstore bundle (an object)' });
-    for (const k of Object.keys(rest)) found.push({ index, path: k, message: `unknown field '${k}'` });
-    if (found.length > 0) problems.push(...found);
-    else
-      items.push({
-        entry: canonicalEntry(entry as LedgerEntry),
-        reason: reason as string,
-        queued_at: queued_at as string,
-        attempts: attempts as number,
-        ...(transition === undefined ? {} : { transition }),
-      });
+    } else items.push(got);
   });
-  if (problems.length > 0) {
+  return { items: items.sort(compareQueueItems), invalid };
+}
+
+/**
+ * Parses a queue file (`[{entry, reason, queued_at, attempts}]`) that must be valid throughout.
+ * @throws ValidationError `LEDGER_QUEUE_INVALID` with `details.problems`
+ */
+export function parseQueue(text: string | Uint8Array, path: string): QueueItem[] {
+  const { items, invalid } = parseQueueItems(text, path);
+  if (invalid.length > 0) {
+    const problems = invalid.flatMap((i) => i.problems);
     throw new ValidationError(
       'LEDGER_QUEUE_INVALID',
       `queue ${path} item ${problems[0]!.index ?? 0}: ${problems[0]!.message}`,
       { details: { path, problems } },
     );
   }
-  return items.sort(compareQueueItems);
+  return items;
+}
+
+/** Queue bytes: the valid items in canonical order, then the invalid ones exactly as they were. */
+export function serializeQueueWith(
+  items: readonly QueueItem[],
+  invalid: readonly InvalidQueueItem[],
+): string {
+  if (invalid.length === 0) return serializeQueue(items);
+  const all: unknown[] = [
+    ...[...items].map(canonicalItem).sort(compareQueueItems),
+    ...invalid.map((i) => i.raw),
+  ];
+  return `${JSON.stringify(all, null, 2)}\n`;
 }
 
 /** Where the queue branch keeps an entry: `docs/reports/<date>/manifest-queue.json`. */

@@ -11,6 +11,7 @@ export const notifyEvents = [
   'ingest-failed',
   'provenance-ready',
   'ledger-drift',
+  'ledger-history-rewritten',
 ] as const;
 
 export type NotifyEvent = (typeof notifyEvents)[number];
@@ -68,6 +69,12 @@ export const eventTexts: Readonly<Record<NotifyEvent, EventText>> = {
     emoji: ':white_check_mark:',
     headline: 'provenance recorded',
     action: 'nothing to do: provenance-validate verifies the release next and records its verdict',
+  },
+  'ledger-history-rewritten': {
+    emoji: ':rotating_light:',
+    headline: 'ledger history rewritten',
+    action:
+      "the ledger branch no longer descends from the last head this writer saw (a force-push?): the entry is queued, nothing was written on top; Governance Auditor: run 'slsa-ledger check', find who rewrote the branch and restore it, then run 'slsa-ledger flush'",
   },
   'ledger-drift': {
     emoji: ':mag:',

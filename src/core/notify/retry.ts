@@ -1,3 +1,5 @@
+import { decideRetry as decideBackoff, retryPolicies } from '../retry/decide-retry.js';
+
 /** What one delivery attempt gave. */
 export type AttemptOutcome =
   | {
@@ -17,11 +19,12 @@ export interface RetryPolicy {
   readonly maxRetryAfterMs: number;
 }
 
+/** The Slack webhook's policy of the one retry module (src/core/retry). */
 export const defaultRetryPolicy: RetryPolicy = {
-  maxAttempts: 4,
-  baseDelayMs: 500,
-  maxDelayMs: 8_000,
-  maxRetryAfterMs: 30_000,
+  maxAttempts: retryPolicies.slack.maxAttempts,
+  baseDelayMs: retryPolicies.slack.baseDelayMs,
+  maxDelayMs: retryPolicies.slack.maxDelayMs,
+  maxRetryAfterMs: retryPolicies.slack.maxServerDelayMs,
 };
 
 export type RetryDecision =
@@ -82,7 +85,12 @@ export function decideRetry(
       return { kind: 'retry', delayMs: ms, reason };
     }
   }
-  const exp = policy.baseDelayMs * 2 ** (attempt - 1);
-  const delayMs = Math.min(policy.maxDelayMs, Math.round(exp * (0.5 + context.jitter / 2)));
-  return { kind: 'retry', delayMs, reason };
+  const verdict = decideBackoff(
+    { maxAttempts: policy.maxAttempts, baseDelayMs: policy.baseDelayMs, maxDelayMs: policy.maxDelayMs },
+    attempt,
+    { retryable: true, random: context.jitter },
+  );
+  return verdict.kind === 'retry'
+    ? { kind: 'retry', delayMs: verdict.delayMs, reason }
+    : { kind: 'give-up', code: 'NOTIFY_FAILED', reason: `${reason} (after ${attempt} attempts)` };
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordEntry, type RecordOptions } from '../../../src/app/record.js';
@@ -107,7 +107,8 @@ describe('record: the merge rule against a real remote', () => {
     ]);
   });
 
-  it('writes the trailers and never touches the working tree', async () => {
+  it('writes the trailers; a dirty work tree is never touched', async () => {
+    await writeFile(join(clone, 'README.md'), 'local edit\n');
     const before = await git(clone, ['status', '--porcelain']);
     const headBefore = await git(clone, ['rev-parse', 'HEAD']);
     const r = await record(makeEntry());
@@ -115,9 +116,23 @@ describe('record: the merge rule against a real remote', () => {
     expect(body).toContain(
       `Provenance-Run-Id: 101\nProvenance-Tag: v1.2.3\nManifest-Path: ${r.path}\nManifest-Sha256: ${r.manifest_sha256}`,
     );
+    expect(r.local_branch).toBe('dirty');
     expect(await git(clone, ['status', '--porcelain'])).toBe(before);
     expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(headBefore);
     expect(await git(clone, ['worktree', 'list'])).not.toContain('\n');
+  });
+
+  it('read-after-write: a clean, checked-out ledger branch is fast-forwarded to the landed commit', async () => {
+    const r = await record(makeEntry());
+    expect(r.local_branch).toBe('fast-forwarded');
+    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(r.commit);
+    expect(await readFile(join(clone, r.path), 'utf8')).toBe(await showFile(remote, 'main', r.path));
+    expect(await git(clone, ['status', '--porcelain'])).toBe('');
+    // another branch checked out: left alone
+    await git(clone, ['checkout', '-q', '-b', 'work']);
+    const r2 = await record(makeEntry({ run_id: 102 }));
+    expect(r2.local_branch).toBe('not-checked-out');
+    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(r.commit);
   });
 
   it('retries a non-fast-forward push from a fresh fetch', async () => {

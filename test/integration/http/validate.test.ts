@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,8 @@ import { cloneRemote, createRemote, git, showFile } from '../../support/git.js';
 import { makeRelease, writeLedger } from '../../support/release-fixture.js';
 
 const token = 'ghs_VALIDATESECRET0123456789abcdefXYZ';
+
+const digestOf = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 async function setup(
   options: { entries?: (e: LedgerEntry) => LedgerEntry[]; artifactZip?: Uint8Array | null } = {},
@@ -133,6 +136,36 @@ describe('validate against a ledger clone and a local GitHub API', () => {
     const wrongDoc = await s.run(['--provenance', other.provenance]);
     expect(wrongDoc.code).toBe(1);
     expect(wrongDoc.json().error!.code).toBe('VALIDATE_PROVENANCE_DIGEST_MISMATCH');
+  });
+
+  it('pins the recorded provenance digest for every provenance file (issue 14 item 8)', async () => {
+    // the artifact holds the recorded provenance and a second document for the same artifact
+    const forged = await makeRelease();
+    const first = await makeRelease();
+    const s = await setup({
+      artifactZip: makeZip({
+        'app.intoto.json': first.provenanceBytes,
+        'extra.intoto.json': forged.provenanceBytes,
+      }),
+      entries: (e) => [{ ...e, provenance: { ...e.provenance!, digest: digestOf(first.provenanceBytes) } }],
+    });
+    const r = await s.run([]);
+    expect(r.json().error, r.stdout).toMatchObject({ code: 'VALIDATE_PROVENANCE_DIGEST_MISMATCH' });
+    expect(r.code).toBe(1);
+    expect(r.json().error!.message).toContain('extra.intoto.json');
+    expect(r.json().error!.message).not.toContain('more file');
+    // several local files: each one is checked
+    const own = await setup();
+    const both = await own.run(['--provenance', own.release.provenance, '--provenance', forged.provenance]);
+    expect(both.code).toBe(1);
+    expect(both.json().error!.code).toBe('VALIDATE_PROVENANCE_DIGEST_MISMATCH');
+    const twice = await own.run([
+      '--provenance',
+      own.release.provenance,
+      '--provenance',
+      own.release.provenance,
+    ]);
+    expect(twice.json().error?.code).not.toBe('VALIDATE_PROVENANCE_DIGEST_MISMATCH');
   });
 
   it('is ARTIFACT_UNAVAILABLE (exit 5) when the artifact is gone, and escalates', async () => {

@@ -1,0 +1,610 @@
+// The one module that writes the ledger (issue 14 item 1): where it is, the local lock, fetch,
+// merge at the fetched head, commit, publish, retry, queue — used by `record`, `flush`,
+// `validate --record` and the pull-request path. Every git call goes through the ledger
+// repository adapter (io/git-ledger-repo.ts); every wait through the one retry policy
+// (core/retry). It also keeps the witness (history only grows, issue 14 item 5), reads day files
+// within limits so one bad file never blocks another day (issue 13 item 3), and moves the user's
+// checked-out branch forward after a landing (read-after-write, issue 13 item 1).
+import { createHash } from 'node:crypto';
+import { rename } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { limits } from '../core/input/limits.js';
+import { checkEntryClock, parseDayFile, type LedgerEntry } from '../core/ledger/entry.js';
+import type { LedgerConfigSection } from '../core/ledger/location.js';
+import {
+  applyMergeRule,
+  type ManifestDay,
+  type MergeOutcome,
+  type MergeResult,
+} from '../core/ledger/merge.js';
+import {
+  enqueue,
+  parseQueueItems,
+  queueBranchPathFor,
+  removeLanded,
+  serializeQueue,
+  serializeQueueWith,
+  type InvalidQueueItem,
+  type QueueItem,
+} from '../core/ledger/queue.js';
+import { silentLogger, type Clock, type Logger } from '../core/ports.js';
+import { decideRetry, retryPolicies, type BackoffPolicy } from '../core/retry/decide-retry.js';
+import { isSlsaLedgerError, type SlsaLedgerError } from '../errors.js';
+import { readInputFile, writeFileAtomic } from '../io/files.js';
+import {
+  directPushPublisher,
+  GitLedgerRepo,
+  historyRewritten,
+  type CommitFile,
+  type Publisher,
+} from '../io/git-ledger-repo.js';
+import { resolveLedgerLocation, type ResolvedLedgerLocation } from '../io/ledger-location.js';
+import { defaultLockPath, withLock } from '../io/lock.js';
+
+export const DEFAULT_QUEUE_PATH = 'out/provenance/queued-manifest.json';
+export const QUEUE_BRANCH = 'provenance-queue';
+
+/** An alert the engine raises (the CLI sends it through `notify`). */
+export interface LedgerAlert {
+  readonly event: 'ledger-history-rewritten';
+  readonly code: 'LEDGER_HISTORY_REWRITTEN';
+  readonly message: string;
+  readonly remote: string;
+  readonly branch: string;
+  readonly tag?: string;
+  readonly run_id?: number;
+}
+
+/** One change the engine is about to commit, for the transition signer. */
+export interface LedgerChange {
+  readonly merge: MergeResult;
+  /** the fetched head the commit builds on */
+  readonly parent: string | undefined;
+  readonly repo: GitLedgerRepo;
+  readonly branch: string;
+}
+
+/**
+ * The hook where a transition signer is called (issue 14 item 2): given the change, it returns
+ * the files to add to the same commit (e.g. the day's `transitions.jsonl` with the new signed
+ * line, built with `signChange` of src/core/ledger-trust). Called once per commit attempt, after
+ * the merge and before `createCommit`; a throw stops the write (nothing is committed).
+ */
+export interface TransitionSigner {
+  filesFor(change: LedgerChange): Promise<readonly CommitFile[]>;
+}
+
+/** Options shared by `record` and `flush`. */
+export interface LedgerWriteOptions {
+  /** a clone of the ledger repository (default: the current directory) */
+  readonly repoDir?: string;
+  /** the remote (default: `ledger.remote` of `.slsa-ledger.yml`, else `origin`) */
+  readonly remote?: string | undefined;
+  /** the ledger branch (default: `ledger.branch` of `.slsa-ledger.yml`, else the remote's default branch) */
+  readonly branch?: string | undefined;
+  /** the ledger folder (default: `ledger.reports_dir`, else `docs/reports`) */
+  readonly reportsDir?: string | undefined;
+  /** where the command runs: its `.slsa-ledger.yml` is used when the clone has none */
+  readonly cwd?: string;
+  /** the `ledger:` config section already read (`null`: read none) */
+  readonly config?: LedgerConfigSection | null;
+  /** the local queue file, relative to `repoDir` unless absolute */
+  readonly queuePath?: string;
+  /** push attempts before queueing (default 5) */
+  readonly maxAttempts?: number;
+  /** the push step (default: a direct fast-forward push) */
+  readonly publisher?: Publisher;
+  /** the local lock file (default: one per remote and branch in the OS temp dir) */
+  readonly lockPath?: string;
+  /** directory for the default lock file (default: `slsa-ledger-locks` in the OS temp dir) */
+  readonly lockDir?: string;
+  readonly lockTimeoutMs?: number;
+  /** first backoff delay in ms (default 200); doubled per attempt, with jitter */
+  readonly backoffMs?: number;
+  /** seconds an entry's timestamp may be ahead of the clock (default `ledger.clock_skew`, else 300) */
+  readonly clockSkewS?: number;
+  /** move the checked-out ledger branch forward after a landing when it is clean and behind (default true) */
+  readonly fastForward?: boolean;
+  /** raised when the engine refuses to write (e.g. a rewritten history) */
+  readonly alert?: (alert: LedgerAlert) => Promise<void>;
+  /** signs each change into the same commit (issue 14 item 2); none by default */
+  readonly transitionSigner?: TransitionSigner;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** randomness for jitter, in [0, 1) */
+  readonly random?: () => number;
+  /** waits (tests pass a fake) */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** A day file the engine could not read: a warning, never a stop (issue 13 item 3). */
+export interface DayFileWarning {
+  readonly path: string;
+  /** LEDGER_MANIFEST_INVALID, or the INPUT_* code underneath (INPUT_TOO_LARGE, INPUT_FILE_NOT_REGULAR…) */
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface Landing {
+  readonly kind: 'done';
+  readonly outcome: 'committed' | 'unchanged' | 'stale';
+  readonly merge?: Extract<MergeOutcome, 'inserted' | 'updated'>;
+  readonly path: string;
+  readonly commit: string | null;
+  readonly sha256: string | null;
+  readonly attempts: number;
+}
+
+export interface Refusal {
+  readonly kind: 'refused';
+  /** why, for the queue and the output */
+  readonly reason: string;
+  /** a coded cause: LEDGER_HISTORY_REWRITTEN, LEDGER_REMOTE_UNAVAILABLE, LEDGER_MANIFEST_INVALID, LEDGER_PUSH_REFUSED */
+  readonly code: string;
+  readonly attempts: number;
+}
+
+export interface QueueReceipt {
+  readonly path: string;
+  readonly reason: string;
+  readonly code: string;
+  /** the entry also reached the `provenance-queue` branch */
+  readonly branch_pushed: boolean;
+  readonly size: number;
+  /** an unreadable local queue file was moved here first (never overwritten) */
+  readonly moved_aside?: string;
+}
+
+export interface LocalQueue {
+  readonly items: QueueItem[];
+  readonly invalid: InvalidQueueItem[];
+  /** the file as a whole could not be read (it is left as it is) */
+  readonly unreadable?: SlsaLedgerError;
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * The commit message of a change: subject and the trailers `check` audits. Trailer values are
+ * written exactly as they are compared (never trimmed on read): the tag, the run id, the path and
+ * the hash contain no whitespace or line breaks (the schema refuses them in tags).
+ */
+export function recordMessage(entry: LedgerEntry, path: string, sha256: string): string {
+  return [
+    `provenance: record ${entry.tag} (run ${entry.run_id}, ${entry.status})`,
+    '',
+    `Provenance-Run-Id: ${entry.run_id}`,
+    `Provenance-Tag: ${entry.tag}`,
+    `Manifest-Path: ${path}`,
+    `Manifest-Sha256: ${sha256}`,
+    '',
+  ].join('\n');
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class LedgerEngine {
+  /** day files at the last head read that could not be parsed */
+  readonly warnings: DayFileWarning[] = [];
+  private readonly policy: BackoffPolicy;
+
+  private constructor(
+    readonly repo: GitLedgerRepo,
+    readonly location: ResolvedLedgerLocation,
+    readonly queuePath: string,
+    readonly lockPath: string,
+    private readonly options: LedgerWriteOptions,
+    readonly logger: Logger,
+  ) {
+    this.policy = {
+      ...retryPolicies.ledgerPush,
+      maxAttempts: options.maxAttempts ?? retryPolicies.ledgerPush.maxAttempts,
+      baseDelayMs: options.backoffMs ?? retryPolicies.ledgerPush.baseDelayMs,
+    };
+  }
+
+  get branch(): string {
+    return this.location.branch;
+  }
+
+  get clockSkewS(): number {
+    return this.options.clockSkewS ?? this.location.clockSkewS ?? 300;
+  }
+
+  now(): Date {
+    return (this.options.clock ?? systemClock).now();
+  }
+
+  /**
+   * Resolves where the ledger is and opens the clone.
+   * @throws `LEDGER_REPO_INVALID`, `CONFIG_INVALID`, `LEDGER_REMOTE_UNAVAILABLE`, `LEDGER_BRANCH_UNKNOWN`
+   */
+  static async open(options: LedgerWriteOptions): Promise<LedgerEngine> {
+    const logger = options.logger ?? silentLogger;
+    const repoDir = options.repoDir ?? '.';
+    const location = await resolveLedgerLocation({
+      repoDir,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.config === undefined ? {} : { config: options.config }),
+      flags: { remote: options.remote, branch: options.branch, reportsDir: options.reportsDir },
+    });
+    const repo = await GitLedgerRepo.open({
+      repoDir,
+      remote: location.remote,
+      reportsDir: location.reportsDir,
+      logger,
+    });
+    const q = options.queuePath ?? DEFAULT_QUEUE_PATH;
+    const queuePath = isAbsolute(q) ? q : join(repo.root, q);
+    const key = `${repo.remoteUrl}\n${location.branch}`;
+    const lockPath =
+      options.lockPath ??
+      (options.lockDir === undefined ? defaultLockPath(key) : defaultLockPath(key, options.lockDir));
+    return new LedgerEngine(repo, location, queuePath, lockPath, options, logger);
+  }
+
+  /** Runs `fn` holding the local lock; `lockWaitS` is the wait, rounded to ms. */
+  withLock<T>(fn: (lockWaitS: number) => Promise<T>): Promise<T> {
+    return withLock(
+      this.lockPath,
+      {
+        ...(this.options.lockTimeoutMs === undefined ? {} : { timeoutMs: this.options.lockTimeoutMs }),
+        onWait: (holder) => this.logger.info(`waiting for the ledger lock (held by ${holder})`),
+      },
+      (lock) => fn(Math.round(lock.waitedS * 1000) / 1000),
+    );
+  }
+
+  /**
+   * Fetches the ledger branch (never forced) and checks it descends from the witness, the last
+   * head this clone saw. @throws `LEDGER_HISTORY_REWRITTEN`, `LEDGER_REMOTE_UNAVAILABLE`
+   */
+  async fetchHead(): Promise<string | undefined> {
+    const head = await this.repo.fetch(this.branch);
+    const seen = await this.repo.readWitness(this.branch);
+    if (seen !== undefined && head !== seen) {
+      if (head === undefined || !(await this.repo.isAncestor(seen, head))) {
+        throw historyRewritten(this.repo.remote, this.branch, seen, head);
+      }
+    }
+    if (head !== undefined && head !== seen) await this.repo.writeWitness(this.branch, head);
+    return head;
+  }
+
+  /**
+   * The day files at `head`, read within the `dayFile` limits. A file that is a symlink, too
+   * large, not JSON, too deep or not a valid manifest becomes a warning and is left out; the
+   * merge then goes on with the others (issue 13 item 3).
+   */
+  async readDays(
+    head: string | undefined,
+  ): Promise<{ days: ManifestDay[]; broken: Map<string, DayFileWarning> }> {
+    const broken = new Map<string, DayFileWarning>();
+    const blobs = await this.repo.listDayBlobs(head);
+    const readable = blobs.filter((b) => {
+      if (b.type !== 'blob' || (b.mode !== '100644' && b.mode !== '100755')) {
+        broken.set(b.path, {
+          path: b.path,
+          code: 'INPUT_FILE_NOT_REGULAR',
+          message: `${b.path} is ${b.mode === '120000' ? 'a symbolic link' : `not a regular file (mode ${b.mode})`}`,
+        });
+        return false;
+      }
+      if (!(b.size <= limits.dayFile.maxBytes)) {
+        broken.set(b.path, {
+          path: b.path,
+          code: 'INPUT_TOO_LARGE',
+          message: `${b.path} is ${b.size} bytes, more than the limit of ${limits.dayFile.maxBytes}`,
+        });
+        return false;
+      }
+      return true;
+    });
+    const bytes = await this.repo.readBlobs(readable.map((b) => b.oid));
+    const days: ManifestDay[] = [];
+    readable.forEach((b, i) => {
+      try {
+        days.push({ path: b.path, entries: parseDayFile(bytes[i] ?? Buffer.alloc(0), b.path) });
+      } catch (error) {
+        if (!isSlsaLedgerError(error)) throw error;
+        const cause = (error.details as { cause_code?: string } | undefined)?.cause_code;
+        broken.set(b.path, { path: b.path, code: cause ?? error.code, message: error.message });
+      }
+    });
+    this.warnings.splice(0, this.warnings.length, ...broken.values());
+    for (const w of broken.values()) this.logger.warn(`skipping ${w.path}: ${w.code}: ${w.message}`);
+    return { days, broken };
+  }
+
+  /**
+   * Lands one entry: fetch, merge at the fetched head, commit, publish; a non-fast-forward answer
+   * is retried from a fresh fetch under the one retry policy. Throws LEDGER_CONFLICT and
+   * LEDGER_ENTRY_INVALID (a timestamp too far ahead); a refused push, a rewritten history, an
+   * unreadable target day file, exhausted attempts or an unreachable remote come back as a Refusal.
+   */
+  async land(entry: LedgerEntry, lockWaitS: number | undefined): Promise<Landing | Refusal> {
+    checkEntryClock(entry, this.now(), this.clockSkewS);
+    const random = this.options.random ?? Math.random;
+    const sleep = this.options.sleep ?? defaultSleep;
+    const publisher = this.options.publisher ?? directPushPublisher;
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      let head: string | undefined;
+      try {
+        head = await this.fetchHead();
+      } catch (error) {
+        if (
+          isSlsaLedgerError(error) &&
+          (error.code === 'LEDGER_REMOTE_UNAVAILABLE' || error.code === 'LEDGER_HISTORY_REWRITTEN')
+        ) {
+          if (error.code === 'LEDGER_HISTORY_REWRITTEN') await this.raiseRewrite(error.message, entry);
+          return { kind: 'refused', reason: error.message, code: error.code, attempts };
+        }
+        throw error;
+      }
+      const { days, broken } = await this.readDays(head);
+      const merge = applyMergeRule(days, entry, {
+        reportsDir: this.repo.reportsDir,
+        ...(lockWaitS === undefined ? {} : { lockWaitS }),
+      });
+      const target = broken.get(merge.path);
+      if (target !== undefined) {
+        // the entry's own day file cannot be read: writing it would destroy what is there
+        return {
+          kind: 'refused',
+          reason: `the day file ${merge.path} cannot be read (${target.code}); the entry waits in the queue until it is repaired`,
+          code: 'LEDGER_MANIFEST_INVALID',
+          attempts,
+        };
+      }
+      if (merge.outcome === 'unchanged' || merge.outcome === 'stale') {
+        return {
+          kind: 'done',
+          outcome: merge.outcome,
+          path: merge.path,
+          commit: head ?? null,
+          sha256: null,
+          attempts,
+        };
+      }
+      const changed = merge.files[0]!;
+      const bytes = Buffer.from(changed.text, 'utf8');
+      const sha256 = sha256Hex(bytes);
+      const signed =
+        this.options.transitionSigner === undefined
+          ? []
+          : await this.options.transitionSigner.filesFor({
+              merge,
+              parent: head,
+              repo: this.repo,
+              branch: this.branch,
+            });
+      const commit = await this.repo.createCommit(
+        head,
+        [{ path: changed.path, bytes }, ...signed],
+        recordMessage(merge.entry, changed.path, sha256),
+      );
+      const published = await publisher.publish({
+        repo: this.repo,
+        commit,
+        parent: head,
+        branch: this.branch,
+        tag: entry.tag,
+        runId: entry.run_id,
+        manifestPath: changed.path,
+      });
+      if (published.kind === 'landed') {
+        // a pull-request publisher lands elsewhere first: only a direct landing moves the witness
+        if (publisher === directPushPublisher) await this.repo.writeWitness(this.branch, commit);
+        return {
+          kind: 'done',
+          outcome: 'committed',
+          merge: merge.outcome,
+          path: changed.path,
+          commit,
+          sha256,
+          attempts,
+        };
+      }
+      if (published.kind === 'refused') {
+        return { kind: 'refused', reason: published.reason, code: 'LEDGER_PUSH_REFUSED', attempts };
+      }
+      const verdict = decideRetry(this.policy, attempts, { retryable: true, random: random() });
+      if (verdict.kind === 'stop') {
+        return {
+          kind: 'refused',
+          reason: `out of attempts: ${this.branch} kept moving (${attempts} tries)`,
+          code: 'LEDGER_PUSH_REFUSED',
+          attempts,
+        };
+      }
+      this.logger.info(
+        `${this.branch} moved on the remote; retrying in ${verdict.delayMs} ms (attempt ${attempts + 1}/${this.policy.maxAttempts})`,
+      );
+      await sleep(verdict.delayMs);
+    }
+  }
+
+  private async raiseRewrite(message: string, entry?: LedgerEntry): Promise<void> {
+    this.logger.warn(`ledger-history-rewritten: ${message}`);
+    await this.options
+      .alert?.({
+        event: 'ledger-history-rewritten',
+        code: 'LEDGER_HISTORY_REWRITTEN',
+        message,
+        remote: this.repo.remote,
+        branch: this.branch,
+        ...(entry === undefined ? {} : { tag: entry.tag, run_id: entry.run_id }),
+      })
+      .catch((error: unknown) =>
+        this.logger.warn(`the alert could not be sent: ${(error as Error).message}`),
+      );
+  }
+
+  /** After a landing: the checked-out ledger branch moves forward when it is clean and behind. */
+  async afterLanding(commit: string | null): Promise<string | undefined> {
+    if (commit === null || this.options.fastForward === false) return undefined;
+    try {
+      const r = await this.repo.fastForwardCheckedOut(this.branch, commit);
+      if (r === 'fast-forwarded')
+        this.logger.info(`fast-forwarded your ${this.branch} to ${commit.slice(0, 12)}`);
+      if (r === 'dirty' || r === 'diverged')
+        this.logger.info(`left your ${this.branch} as it is (${r}); 'git pull' to see the entry`);
+      return r;
+    } catch (error) {
+      this.logger.warn(`could not fast-forward ${this.branch}: ${(error as Error).message}`);
+      return 'failed';
+    }
+  }
+
+  // ---- the queue ---------------------------------------------------------------------------
+
+  /** The local queue file, item by item; a file that cannot be read as a whole is reported. */
+  async readLocalQueue(): Promise<LocalQueue> {
+    let bytes: Buffer;
+    try {
+      bytes = await readInputFile(this.queuePath, 'queue', { maxBytes: limits.queueFile.maxBytes });
+    } catch (error) {
+      if (isSlsaLedgerError(error) && error.code === 'INPUT_FILE_MISSING') return { items: [], invalid: [] };
+      if (isSlsaLedgerError(error)) return { items: [], invalid: [], unreadable: error };
+      throw error;
+    }
+    try {
+      return parseQueueItems(bytes, this.queuePath);
+    } catch (error) {
+      if (isSlsaLedgerError(error)) return { items: [], invalid: [], unreadable: error };
+      throw error;
+    }
+  }
+
+  async writeLocalQueue(items: readonly QueueItem[], invalid: readonly InvalidQueueItem[]): Promise<void> {
+    await writeFileAtomic(this.queuePath, serializeQueueWith(items, invalid));
+  }
+
+  /**
+   * Queues a refused entry in the local file and, best-effort, on the queue branch. A signed entry
+   * is queued as the state its statement signs, with the statement's bundle (`transition`).
+   */
+  async queueEntry(entry: LedgerEntry, refusal: Refusal, transition?: unknown): Promise<QueueReceipt> {
+    this.logger.warn(`not landed (${refusal.reason}); queueing the entry in ${this.queuePath}`);
+    const item: QueueItem = {
+      entry,
+      reason: refusal.reason.slice(0, 4000),
+      queued_at: this.now().toISOString(),
+      attempts: refusal.attempts,
+      ...(transition === undefined ? {} : { transition }),
+    };
+    const local = await this.readLocalQueue();
+    let movedAside: string | undefined;
+    if (local.unreadable !== undefined) {
+      // never overwrite what cannot be read: move it aside, start a new queue
+      movedAside = `${this.queuePath}.unreadable-${Date.now()}`;
+      await rename(this.queuePath, movedAside);
+      this.logger.warn(
+        `the queue file could not be read (${local.unreadable.code}); moved it to ${movedAside}`,
+      );
+    }
+    const queued = enqueue(local.items, item);
+    await this.writeLocalQueue(queued, local.invalid);
+    const branchPath = queueBranchPathFor(entry, this.repo.reportsDir);
+    const pushed = await this.updateQueueBranch(
+      (current) => new Map(current).set(branchPath, enqueue(current.get(branchPath) ?? [], item)),
+      `provenance: queue ${entry.tag} (run ${entry.run_id}, ${entry.status})`,
+    );
+    return {
+      path: this.queuePath,
+      reason: item.reason,
+      code: refusal.code,
+      branch_pushed: pushed,
+      size: queued.length + local.invalid.length,
+      ...(movedAside === undefined ? {} : { moved_aside: movedAside }),
+    };
+  }
+
+  /** The queue files on the queue branch at `head`; an unreadable one is skipped with a warning. */
+  async readQueueBranch(): Promise<{
+    files: Map<string, QueueItem[]>;
+    invalid: InvalidQueueItem[];
+    head: string | undefined;
+  }> {
+    const head = await this.repo.fetch(QUEUE_BRANCH, { allowRewrite: true });
+    const files = new Map<string, QueueItem[]>();
+    const invalid: InvalidQueueItem[] = [];
+    if (head === undefined) return { files, invalid, head };
+    const paths = (await this.repo.listFiles(head, this.repo.reportsDir)).filter((p) =>
+      p.endsWith('/manifest-queue.json'),
+    );
+    const blobs = await this.repo.readFiles(head, paths);
+    paths.forEach((path, i) => {
+      const bytes = blobs[i];
+      if (bytes === undefined) return;
+      try {
+        const parsed = parseQueueItems(bytes, `${QUEUE_BRANCH}:${path}`);
+        files.set(path, parsed.items);
+        invalid.push(...parsed.invalid);
+      } catch (error) {
+        this.logger.warn(`skipping ${QUEUE_BRANCH}:${path}: ${(error as Error).message}`);
+      }
+    });
+    return { files, invalid, head };
+  }
+
+  /**
+   * Applies `change` to the queue files of the `provenance-queue` branch and pushes, best-effort:
+   * returns false (and warns) when the branch cannot be updated.
+   */
+  async updateQueueBranch(
+    change: (current: Map<string, QueueItem[]>) => Map<string, QueueItem[]>,
+    message: string,
+  ): Promise<boolean> {
+    const random = this.options.random ?? Math.random;
+    const sleep = this.options.sleep ?? defaultSleep;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const { files: current, head } = await this.readQueueBranch();
+        const next = change(current);
+        const files: CommitFile[] = [];
+        for (const path of new Set([...current.keys(), ...next.keys()])) {
+          const before = current.has(path) ? serializeQueue(current.get(path)!) : undefined;
+          const items = next.get(path) ?? [];
+          const after = items.length === 0 ? undefined : serializeQueue(items);
+          if (before === after) continue;
+          files.push({ path, bytes: after === undefined ? null : Buffer.from(after) });
+        }
+        if (files.length === 0) return true;
+        const commit = await this.repo.createCommit(head, files, `${message}\n`);
+        const pushed = await this.repo.push(commit, QUEUE_BRANCH);
+        if (pushed.kind === 'landed') return true;
+        if (pushed.kind === 'refused') {
+          this.logger.warn(`could not update the ${QUEUE_BRANCH} branch: ${pushed.reason}`);
+          return false;
+        }
+        const verdict = decideRetry(retryPolicies.queueBranch, attempt, {
+          retryable: true,
+          random: random(),
+        });
+        if (verdict.kind === 'stop') {
+          this.logger.warn(`could not update the ${QUEUE_BRANCH} branch: it kept moving`);
+          return false;
+        }
+        await sleep(verdict.delayMs);
+      }
+    } catch (error) {
+      this.logger.warn(`could not update the ${QUEUE_BRANCH} branch: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Removes landed entries from the queue branch (best-effort). */
+  async dropFromQueueBranch(landed: readonly LedgerEntry[]): Promise<boolean> {
+    return this.updateQueueBranch(
+      (current) => new Map([...current].map(([p, q]) => [p, removeLanded(q, landed)])),
+      `provenance: flush ${landed.length} landed entr${landed.length === 1 ? 'y' : 'ies'}`,
+    );
+  }
+}

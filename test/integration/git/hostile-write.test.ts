@@ -1,0 +1,204 @@
+// Hostile input on the write side (issue 13 items 3 and 4) and history that only grows (issue 14
+// item 5), against real git and bare remotes.
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LedgerAlert } from '../../../src/app/ledger-engine.js';
+import { flushQueue } from '../../../src/app/flush.js';
+import { recordEntry, type RecordOptions } from '../../../src/app/record.js';
+import { serializeManifest } from '../../../src/core/ledger/entry.js';
+import { cloneRemote, commitFiles, createRemote, git, makeTempDir, showFile } from '../../support/git.js';
+import { makeEntry } from '../../support/ledger.js';
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let remote: string;
+let clone: string;
+let other: string;
+
+beforeEach(async () => {
+  tmp = await makeTempDir();
+  remote = await createRemote(tmp.path);
+  clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+  other = await cloneRemote(remote, join(tmp.path, 'other'));
+});
+afterEach(() => tmp.cleanup());
+
+function record(entry: unknown, extra: Partial<RecordOptions> = {}) {
+  return recordEntry({
+    repoDir: clone,
+    entry,
+    lockDir: join(tmp.path, 'locks'),
+    backoffMs: 5,
+    clock: { now: () => new Date('2025-11-25T00:00:00Z') },
+    ...extra,
+  });
+}
+
+/** Pushes raw files to the remote's main from the other clone (an attacker or a careless hand). */
+async function pushRaw(files: Record<string, string>): Promise<void> {
+  await git(other, ['pull', '-q', '--ff-only', 'origin', 'main']).catch(() => undefined);
+  await commitFiles(other, files, 'hand edit', { push: true });
+}
+
+const day = (d: string): string => `docs/reports/${d}/manifest.json`;
+
+describe('a malformed day file never stops record landing another day (issue 13 item 3)', () => {
+  it.each([
+    ['not json', 'not json', 'INPUT_JSON_MALFORMED'],
+    ['20,000-deep array', `${'['.repeat(20_000)}${']'.repeat(20_000)}`, 'INPUT_LIMIT_EXCEEDED'],
+    ['an object, not an array', '{"a": 1}\n', 'LEDGER_MANIFEST_INVALID'],
+    ['an invalid entry', '[{"run_id": "1"}]\n', 'LEDGER_MANIFEST_INVALID'],
+  ])('%s in another day: a warning, the entry lands', async (_name, text, code) => {
+    await pushRaw({ [day('2025-11-20')]: text });
+    const r = await record(makeEntry());
+    expect(r.outcome).toBe('committed');
+    expect(r.warnings).toEqual([expect.objectContaining({ path: day('2025-11-20'), code })]);
+    expect(await showFile(remote, 'main', day('2025-11-20'))).toBe(text);
+  });
+
+  it('a day file over the byte limit is not even read (32 MiB of whitespace): a warning, the entry lands', async () => {
+    await pushRaw({ [day('2025-11-20')]: `[${' '.repeat(33 * 1024 * 1024)}]` });
+    const r = await record(makeEntry());
+    expect(r.outcome).toBe('committed');
+    expect(r.warnings?.[0]).toMatchObject({ code: 'INPUT_TOO_LARGE' });
+  });
+
+  it('a symlink where a day file should be is reported, never followed', async () => {
+    await git(other, ['pull', '-q', '--ff-only', 'origin', 'main']).catch(() => undefined);
+    await mkdir(join(other, 'docs/reports/2025-11-20'), { recursive: true });
+    await symlink('/etc/passwd', join(other, day('2025-11-20')));
+    await git(other, ['add', '-A']);
+    await git(other, ['commit', '-q', '-m', 'link']);
+    await git(other, ['push', '-q', 'origin', 'HEAD:main']);
+    const r = await record(makeEntry());
+    expect(r.outcome).toBe('committed');
+    expect(r.warnings?.[0]).toMatchObject({ code: 'INPUT_FILE_NOT_REGULAR' });
+    expect(JSON.stringify(r)).not.toContain('root:');
+  });
+
+  it("the entry's own day file is malformed: queued (never written over), not exit 70", async () => {
+    await pushRaw({ [day('2025-11-24')]: 'not json' });
+    const r = await record(makeEntry());
+    expect(r.outcome).toBe('queued');
+    expect(r.queue?.code).toBe('LEDGER_MANIFEST_INVALID');
+    expect(await showFile(remote, 'main', day('2025-11-24'))).toBe('not json');
+  });
+});
+
+describe('entries that mean one thing (issue 13 item 4)', () => {
+  it('a timestamp more than 5 minutes ahead is refused; the skew is configurable', async () => {
+    const now = new Date('2025-11-24T10:00:00Z');
+    await expect(
+      record(makeEntry({ timestamp: '2025-11-24T10:05:01Z' }), { clock: { now: () => now } }),
+    ).rejects.toMatchObject({ code: 'LEDGER_ENTRY_INVALID' });
+    await expect(
+      record(makeEntry({ timestamp: '9999-12-31T23:59:59Z' }), { clock: { now: () => now } }),
+    ).rejects.toMatchObject({ code: 'LEDGER_ENTRY_INVALID' });
+    const ok = await record(makeEntry({ timestamp: '2025-11-24T10:05:00Z' }), { clock: { now: () => now } });
+    expect(ok.outcome).toBe('committed');
+    const wide = await record(makeEntry({ run_id: 2, timestamp: '2025-11-24T11:00:00Z' }), {
+      clock: { now: () => now },
+      clockSkewS: 3600,
+    });
+    expect(wide.outcome).toBe('committed');
+    await writeFile(join(clone, '.slsa-ledger.yml'), 'ledger:\n  clock_skew: 0\n');
+    await expect(
+      record(makeEntry({ run_id: 3, timestamp: '2025-11-24T10:00:01Z' }), { clock: { now: () => now } }),
+    ).rejects.toMatchObject({ code: 'LEDGER_ENTRY_INVALID' });
+  });
+
+  it('commit trailers round-trip exactly through git interpret-trailers', async () => {
+    const r = await record(makeEntry({ tag: 'v1.2.3+build.7' }));
+    const trailers = await git(remote, ['log', '-1', '--format=%(trailers:only,unfold)', 'main']);
+    expect(trailers.split('\n').filter((l) => l !== '')).toEqual([
+      'Provenance-Run-Id: 101',
+      'Provenance-Tag: v1.2.3+build.7',
+      `Manifest-Path: ${r.path}`,
+      `Manifest-Sha256: ${r.manifest_sha256}`,
+    ]);
+  });
+});
+
+describe('flush replays item by item (issue 13 item 3)', () => {
+  it('an invalid queued item and a conflicting one stay with their reasons; the others land', async () => {
+    await record(makeEntry({ run_id: 1 }));
+    const queuePath = join(clone, 'out/provenance/queued-manifest.json');
+    await mkdir(join(clone, 'out/provenance'), { recursive: true });
+    const item = (entry: unknown) => ({
+      entry,
+      reason: 'refused',
+      queued_at: '2025-11-24T10:00:00Z',
+      attempts: 1,
+    });
+    const bad = item({ ...makeEntry({ run_id: 2 }), run_id: '2' });
+    const conflict = item(makeEntry({ run_id: 1, sha: 'b'.repeat(40), timestamp: '2025-11-24T11:00:00Z' }));
+    const good = item(makeEntry({ run_id: 3 }));
+    await writeFile(queuePath, JSON.stringify([bad, conflict, good]));
+    const r = await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks') });
+    expect(r.landed).toBe(1);
+    const outcomes = Object.fromEntries(r.items.map((i) => [i.run_id === 0 ? '?' : i.run_id, i.outcome]));
+    expect(outcomes).toMatchObject({ '?': 'invalid', 1: 'conflict', 3: 'committed' });
+    expect(r.items.find((i) => i.outcome === 'invalid')?.reason).toMatch(/run_id/);
+    const left = JSON.parse(await readFile(queuePath, 'utf8')) as { entry: { run_id: unknown } }[];
+    expect(left.map((x) => x.entry.run_id).sort()).toEqual([1, '2']);
+  });
+
+  it('a queue file that is not JSON: flush reports it and leaves it; record moves it aside', async () => {
+    const queuePath = join(clone, 'out/provenance/queued-manifest.json');
+    await mkdir(join(clone, 'out/provenance'), { recursive: true });
+    await writeFile(queuePath, 'garbage');
+    const f = await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks') });
+    expect(f.queue_file_error?.code).toBe('LEDGER_QUEUE_INVALID');
+    expect(await readFile(queuePath, 'utf8')).toBe('garbage');
+    await pushRaw({ [day('2025-11-24')]: 'not json' });
+    const r = await record(makeEntry());
+    expect(r.outcome).toBe('queued');
+    expect(r.queue?.moved_aside).toBeDefined();
+    expect(await readFile(r.queue!.moved_aside!, 'utf8')).toBe('garbage');
+  });
+});
+
+describe('history only grows (issue 14 item 5)', () => {
+  it('a force-push that drops a run: record queues (exit 75), nothing is written on top, the alert fires', async () => {
+    const a = await record(makeEntry({ run_id: 1 }));
+    await record(makeEntry({ run_id: 2 }));
+    // the attacker rewrites main back to the first record, dropping run 2
+    await git(other, ['fetch', '-q', 'origin']);
+    await git(other, ['push', '-q', '--force', 'origin', `${a.commit!}:refs/heads/main`]);
+    const alerts: LedgerAlert[] = [];
+    const r = await record(makeEntry({ run_id: 3 }), {
+      alert: (x) => {
+        alerts.push(x);
+        return Promise.resolve();
+      },
+    });
+    expect(r).toMatchObject({ outcome: 'queued', alert: 'ledger-history-rewritten' });
+    expect(r.queue?.code).toBe('LEDGER_HISTORY_REWRITTEN');
+    expect(alerts).toEqual([expect.objectContaining({ event: 'ledger-history-rewritten', run_id: 3 })]);
+    expect(await git(remote, ['rev-parse', 'main'])).toBe(a.commit);
+
+    // the witness holds even when the private ref is gone
+    await git(clone, ['update-ref', '-d', 'refs/slsa-ledger/origin/main']);
+    const again = await record(makeEntry({ run_id: 4 }));
+    expect(again.queue?.code).toBe('LEDGER_HISTORY_REWRITTEN');
+
+    // flush refuses too, and keeps the queue
+    const f = await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks') });
+    expect(f).toMatchObject({ outcome: 'queued', alert: 'ledger-history-rewritten', landed: 0 });
+    expect(await git(remote, ['rev-parse', 'main'])).toBe(a.commit);
+  });
+
+  it('a normal fast-forward by another writer is fine', async () => {
+    await record(makeEntry({ run_id: 1 }));
+    await recordEntry({ repoDir: other, entry: makeEntry({ run_id: 2 }), lockDir: join(tmp.path, 'l2') });
+    const r = await record(makeEntry({ run_id: 3 }));
+    expect(r.outcome).toBe('committed');
+  });
+
+  it('record never fetches with a forced refspec', async () => {
+    const src = await readFile(new URL('../../../src/io/git-ledger-repo.ts', import.meta.url), 'utf8');
+    const fetchBody = src.slice(src.indexOf('  async fetch('), src.indexOf('  async resolve('));
+    expect(fetchBody).not.toContain('`+refs/heads');
+    expect(serializeManifest([])).toBe('[]\n');
+  });
+});
