@@ -363,3 +363,57 @@ describe('verdicts as SLSA VSAs', () => {
     expect(checked.code, checked.stdout + checked.stderr).toBe(0);
   });
 });
+
+describe('the database copy: signature_status', () => {
+  it("ingest --trust-key stores each run's signature_status; a forged day file shows as unsigned", async () => {
+    const k = await keygen('ledger');
+    expect((await record(makeEntry({ run_id: 1 }), '--sign-key', k.key)).code).toBe(0);
+    expect((await record(makeEntry({ run_id: 2 }), '--sign-key', k.key)).code).toBe(0);
+    const dataDir = join(tmp.path, 'db');
+    const ingest = async () => {
+      await git(clone, ['pull', '-q', 'origin', 'main']);
+      const r = await runCliCaptured(
+        [
+          'ingest',
+          '--json',
+          '--repo',
+          clone,
+          '--ledger',
+          'acme/ledger',
+          '--data-dir',
+          dataDir,
+          '--trust-key',
+          k.pub,
+        ],
+        { env },
+      );
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    };
+    const statuses = async () => {
+      const { PGlite } = await import('@electric-sql/pglite');
+      const db = new PGlite(dataDir);
+      const rows = await db.query<{ run_id: number; signature_status: string }>(
+        'SELECT run_id, signature_status FROM public.slsa_runs ORDER BY run_id',
+      );
+      await db.close();
+      return rows.rows.map((r) => [Number(r.run_id), r.signature_status]);
+    };
+    await ingest();
+    expect(await statuses()).toEqual([
+      [1, 'verified'],
+      [2, 'verified'],
+    ]);
+    // a pusher rewrites run 2's artifact url without a signature
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    const day = JSON.parse(await readFile(join(attacker, DAY), 'utf8'));
+    day[1].artifact_url = 'https://evil.example/app.tgz';
+    await writeFile(join(attacker, DAY), `${JSON.stringify(day, null, 2)}\n`);
+    await git(attacker, ['commit', '-qam', 'edit']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+    await ingest();
+    expect(await statuses()).toEqual([
+      [1, 'verified'],
+      [2, 'unsigned'],
+    ]);
+  });
+});
