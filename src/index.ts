@@ -132,7 +132,6 @@ export {
   verifySigstoreBundle,
   verifyWithGithub,
   verifyVsa,
-  signVsa,
   parseDigestArgument,
   type VerifySigstoreBundleOptions,
   type VerifyWithGithubOptions,
@@ -362,7 +361,8 @@ export { verifyEntrySignatures, type SignatureStatus } from './core/ledger-trust
 export {
   signChange,
   signTransition,
-  signVsa as signVsaBundle,
+  /** the one VSA signer: a Sigstore bundle (key or keyless) that `verify --vsa` checks */
+  signVsa,
   writerFromEnvironment,
   decideSigningMode,
   transitionKindFor,

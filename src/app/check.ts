@@ -26,6 +26,9 @@ import {
 } from '../io/ledger-reader.js';
 import { isAncestor, resolveReadTarget } from '../io/ledger-source.js';
 import { readWitness, writeWitness, type Witness } from '../io/check-witness.js';
+import type { TrustFinding } from '../core/ledger-trust/audit.js';
+import type { LedgerTrust } from '../io/trust-policy-file.js';
+import { checkTrustFindings } from './check-trust.js';
 
 export interface CheckOptions {
   /** a clone of the ledger repository, or any folder inside it (default: the current directory) */
@@ -47,6 +50,8 @@ export interface CheckOptions {
   readonly witnessFile?: string;
   /** do not read or write the witness */
   readonly noWitness?: boolean;
+  /** the trust policy (docs/trust.md): who may write what; undefined: no trust audit */
+  readonly trust?: LedgerTrust;
   readonly logger?: Logger;
 }
 
@@ -61,7 +66,7 @@ export interface CheckResult {
   readonly files: number;
   readonly entries: number;
   readonly commits: number;
-  readonly findings: readonly CheckFinding[];
+  readonly findings: readonly (CheckFinding | TrustFinding)[];
   /** the witness: the head verified before this run (if any) and the file it is kept in */
   readonly witness?: { readonly file: string; readonly previous: string | null; readonly updated: boolean };
 }
@@ -255,7 +260,10 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
   }
   logger.progressDone('check');
 
-  const findings: CheckFinding[] = [...findManifestProblems(files, reportsDir), ...audit.finish(files)];
+  const findings: (CheckFinding | TrustFinding)[] = [
+    ...findManifestProblems(files, reportsDir),
+    ...audit.finish(files),
+  ];
 
   // the witness: the head must descend from the last head this clone verified
   let witnessInfo: CheckResult['witness'];
@@ -280,6 +288,21 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
       });
     }
     witnessInfo = { file, previous, updated: !rewritten };
+  }
+
+  // who wrote what: the trust audit under the checker's policy (src/app/check-trust.ts)
+  if (options.trust !== undefined) {
+    findings.push(
+      ...(await checkTrustFindings({
+        repoDir,
+        ref,
+        commit,
+        reportsDir,
+        trust: options.trust,
+        witnessCommit: witnessInfo?.previous ?? null,
+        logger,
+      })),
+    );
   }
 
   const entries = files.reduce((n, f) => {

@@ -5,10 +5,28 @@
 import { canonicalEntry, type LedgerEntry } from '../core/ledger/entry.js';
 import { mergeQueues, removeLanded, type QueueItem } from '../core/ledger/queue.js';
 import { isSlsaLedgerError } from '../errors.js';
+import { decideQueuedTransition } from '../core/ledger-trust/queue-gate.js';
+import type { LedgerTrust } from '../io/trust-policy-file.js';
 import { LedgerEngine, QUEUE_BRANCH, type LedgerWriteOptions } from './ledger-engine.js';
+import {
+  landingSigner,
+  LedgerTransitionSigner,
+  queuedLandingSigner,
+  type LedgerIdentity,
+  type LedgerSigning,
+} from './ledger-signing.js';
+import { ledgerIdentity } from './ledger-signing.js';
 
 export type FlushItemOutcome =
-  'committed' | 'unchanged' | 'stale' | 'refused' | 'conflict' | 'invalid' | 'skipped';
+  | 'committed'
+  | 'unchanged'
+  | 'stale'
+  | 'refused'
+  | 'conflict'
+  | 'invalid'
+  | 'skipped'
+  /** FLUSH_ENTRY_UNTRUSTED: its signed statement does not verify under the trust policy; left in place */
+  | 'untrusted';
 
 export interface FlushItemResult {
   readonly tag: string;
@@ -31,6 +49,8 @@ export interface FlushResult {
   readonly conflicts: number;
   /** items kept because they are not valid entries (exit 3 when nothing else remains) */
   readonly invalid: number;
+  /** items kept because their signed statement does not verify under the policy (FLUSH_ENTRY_UNTRUSTED, exit 1) */
+  readonly untrusted: number;
   readonly queue_path: string;
   /** the queue branch could be read and updated */
   readonly queue_branch: boolean;
@@ -41,7 +61,15 @@ export interface FlushResult {
   readonly alert?: string;
 }
 
-export type FlushOptions = LedgerWriteOptions;
+export interface FlushOptions extends LedgerWriteOptions {
+  /** how flush signs what it lands (re-signed changes); undefined: unsigned */
+  readonly signing?: LedgerSigning;
+  /**
+   * the trust policy (docs/trust.md "The authenticated queue"): only items whose signed statement
+   * verifies under it are landed; undefined: no policy, every item is replayed unauthenticated
+   */
+  readonly trust?: LedgerTrust;
+}
 
 const keyOf = (e: LedgerEntry): string => JSON.stringify(canonicalEntry(e));
 
@@ -50,8 +78,16 @@ const keyOf = (e: LedgerEntry): string => JSON.stringify(canonicalEntry(e));
  * @throws `LEDGER_REPO_INVALID`, `LEDGER_LOCK_TIMEOUT`, `LEDGER_GIT_FAILED`
  */
 export async function flushQueue(options: FlushOptions = {}): Promise<FlushResult> {
-  const engine = await LedgerEngine.open(options);
+  // flush's own signer, swapped per item by the queue gate
+  const own = (writer: 'record' | 'validate') => (ledger: LedgerIdentity) =>
+    options.signing === undefined ? undefined : landingSigner({ ...options.signing, writer }, ledger);
+  const signer = new LedgerTransitionSigner(own('record'));
+  const engine = await LedgerEngine.open({ ...options, transitionSigner: signer });
   const logger = engine.logger;
+  if (options.trust === undefined)
+    logger.warn(
+      'no trust policy (trust: in .slsa-ledger.yml, or --trust-key): queued entries are not authenticated',
+    );
   return engine.withLock(async (lockWaitS) => {
     const local = await engine.readLocalQueue();
     if (local.unreadable !== undefined)
@@ -95,6 +131,7 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
         remaining: 0,
         conflicts: 0,
         invalid: 0,
+        untrusted: 0,
         queue_path: engine.queuePath,
         queue_branch: branchOk,
         lock_wait_s: lockWaitS,
@@ -117,7 +154,62 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
         continue;
       }
       try {
-        const r = await engine.land(item.entry, lockWaitS);
+        let toLand = item.entry;
+        signer.sign = own('record');
+        if (options.trust !== undefined) {
+          // the queue gate: at the fetched head, what may this item do?
+          const head = await engine.fetchHead();
+          const { days } = await engine.readDays(head);
+          let current: { path: string; entry: LedgerEntry } | undefined;
+          for (const d of days) {
+            const e = d.entries.find((x) => x.tag === id.tag && x.run_id === id.run_id);
+            if (e !== undefined) current = { path: d.path, entry: e };
+          }
+          const identity = ledgerIdentity(engine.repo.remoteUrl, engine.branch);
+          const decision = decideQueuedTransition({
+            item,
+            current,
+            policy: options.trust.policy,
+            material: options.trust.material,
+            location: identity,
+            reportsDir: engine.repo.reportsDir,
+          });
+          if (decision.kind === 'untrusted') {
+            logger.warn(`${decision.code}: ${decision.reason}`);
+            items.push({ ...id, outcome: 'untrusted', code: decision.code, reason: decision.reason });
+            continue;
+          }
+          if (decision.kind === 'conflict') {
+            items.push({
+              ...id,
+              outcome: 'conflict',
+              reason: decision.error.message,
+              code: 'LEDGER_CONFLICT',
+            });
+            continue;
+          }
+          if (decision.kind === 'landed') {
+            landed.push(item.entry);
+            items.push({ ...id, outcome: decision.outcome, path: current?.path ?? '', commit: head ?? null });
+            continue;
+          }
+          toLand = decision.entry;
+          const writer = decision.transitionKind === 'verdict' ? 'validate' : 'record';
+          signer.sign =
+            decision.kind === 'land'
+              ? (ledger) =>
+                  queuedLandingSigner(
+                    decision.line,
+                    {
+                      entry: decision.entry,
+                      previous: current?.entry ?? null,
+                      kind: decision.transitionKind,
+                    },
+                    own(writer)(ledger),
+                  )
+              : own(writer);
+        }
+        const r = await engine.land(toLand, lockWaitS);
         if (r.kind === 'done') {
           landed.push(item.entry);
           if (r.outcome === 'committed') lastCommit = r.commit;
@@ -166,6 +258,7 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
       remaining,
       conflicts: items.filter((x) => x.outcome === 'conflict').length,
       invalid: items.filter((x) => x.outcome === 'invalid').length,
+      untrusted: items.filter((x) => x.outcome === 'untrusted').length,
       queue_path: engine.queuePath,
       queue_branch: branchOk,
       lock_wait_s: lockWaitS,

@@ -30,6 +30,10 @@ import { runGit } from '../io/git.js';
 import { dayFileText } from '../io/ledger-reader.js';
 import { isGitRepo, readLedgerChanges, resolveReadTarget } from '../io/ledger-source.js';
 import { createSupabaseIngestSink } from '../io/supabase-store.js';
+import type { LedgerTrust } from '../io/trust-policy-file.js';
+import { verifyEntrySignatures } from '../core/ledger-trust/signature-status.js';
+import { readTrustDaysAt } from '../io/ledger-trust-reader.js';
+import { ledgerIdentityOfRef } from './check-trust.js';
 
 export const DEFAULT_BATCH_SIZE = 1000;
 
@@ -45,6 +49,11 @@ export interface IngestOptions {
   readonly remote?: string;
   readonly branch?: string;
   readonly reportsDir?: string;
+  /**
+   * the trust policy (docs/trust.md "The database copy"): each run's `signature_status` is computed
+   * from the ingested commit's signed logs under it; undefined: `unverified`
+   */
+  readonly trust?: LedgerTrust;
   readonly databaseUrl?: string;
   readonly dataDir?: string;
   readonly cwd?: string;
@@ -411,7 +420,13 @@ async function ingestOne(
     }
     readWhole = changes.full;
     files = changes.files.length;
-    const collected = collectItems(changes.files, changes.commit);
+    const collected = await withSignatureStatuses(
+      collectItems(changes.files, changes.commit),
+      dir,
+      changes.commit,
+      options,
+      logger,
+    );
     // files refused before reading (a symlink, FIFO or device; over the byte limit) fail alone
     invalidFiles = [
       ...changes.refused.map((r) => ({ path: r.path, message: `${r.code}: ${r.message}`, entries: 1 })),
@@ -670,4 +685,35 @@ function failedResult(
     refused: [],
     error: { code, message },
   };
+}
+
+/**
+ * Each run's `signature_status` from the signed logs of the ingested commit, under the policy
+ * (docs/trust.md "The database copy"), computed at every ingest, never taken from a stored field.
+ */
+async function withSignatureStatuses<T extends { items: IngestItem[] }>(
+  collected: T,
+  dir: string,
+  commit: string | null,
+  options: IngestOptions,
+  logger: Logger,
+): Promise<T> {
+  if (options.trust === undefined || commit === null || collected.items.length === 0) return collected;
+  const reportsDir = (options.reportsDir ?? 'docs/reports').replace(/^\.\//, '').replace(/\/+$/, '');
+  const days = await readTrustDaysAt(dir, commit, reportsDir);
+  const location = await ledgerIdentityOfRef(dir, options.ref ?? 'HEAD');
+  const statuses = new Map(
+    verifyEntrySignatures(days, options.trust, location).map((r) => [
+      `${r.tag}\u0000${r.run_id}`,
+      r.signature_status,
+    ]),
+  );
+  const counts = new Map<string, number>();
+  const items = collected.items.map((item) => {
+    const status = statuses.get(`${item.entry.tag}\u0000${item.entry.run_id}`) ?? 'unsigned';
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+    return { ...item, signature_status: status };
+  });
+  logger.info(`signatures: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  return { ...collected, items };
 }

@@ -611,14 +611,18 @@ export class LedgerEngine {
     await writeFileAtomic(this.queuePath, serializeQueueWith(items, invalid));
   }
 
-  /** Queues a refused entry in the local file and, best-effort, on the queue branch. */
-  async queueEntry(entry: LedgerEntry, refusal: Refusal): Promise<QueueReceipt> {
+  /**
+   * Queues a refused entry in the local file and, best-effort, on the queue branch. A signed entry
+   * is queued as the state its statement signs, with the statement's bundle (`transition`).
+   */
+  async queueEntry(entry: LedgerEntry, refusal: Refusal, transition?: unknown): Promise<QueueReceipt> {
     this.logger.warn(`not landed (${refusal.reason}); queueing the entry in ${this.queuePath}`);
     const item: QueueItem = {
       entry,
       reason: refusal.reason.slice(0, 4000),
       queued_at: this.now().toISOString(),
       attempts: refusal.attempts,
+      ...(transition === undefined ? {} : { transition }),
     };
     const local = await this.readLocalQueue();
     let movedAside: string | undefined;

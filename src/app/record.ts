@@ -8,6 +8,8 @@ import {
   type LedgerWriteOptions,
   type QueueReceipt,
 } from './ledger-engine.js';
+import type { SignedDocument } from '../core/ledger-trust/sign.js';
+import { ledgerTransitionSigner, type LedgerSigning } from './ledger-signing.js';
 
 export {
   DEFAULT_QUEUE_PATH,
@@ -21,6 +23,10 @@ export {
 export interface RecordOptions extends LedgerWriteOptions {
   /** the entry: validated here, so raw JSON values are fine */
   readonly entry: unknown;
+  /** how the change is signed (docs/trust.md; `prepareLedgerSigning`); undefined: unsigned */
+  readonly signing?: LedgerSigning;
+  /** `validate --record`: the verdict's signed VSA, bound by its transition and stored in `vsa.jsonl` */
+  readonly vsa?: SignedDocument;
 }
 
 export type RecordOutcome = 'committed' | 'unchanged' | 'stale' | 'queued';
@@ -59,7 +65,11 @@ export interface RecordResult {
  */
 export async function recordEntry(options: RecordOptions): Promise<RecordResult> {
   const entry = parseEntry(options.entry);
-  const engine = await LedgerEngine.open(options);
+  const signer = ledgerTransitionSigner(options.signing, options.vsa);
+  const engine = await LedgerEngine.open({
+    ...options,
+    ...(signer === undefined ? {} : { transitionSigner: signer }),
+  });
   return engine.withLock(async (lockWaitS) => {
     engine.logger.info(
       `recording ${entry.tag} run ${entry.run_id} (${entry.status}) into ${engine.repo.remote}/${engine.branch}`,
@@ -87,7 +97,8 @@ export async function recordEntry(options: RecordOptions): Promise<RecordResult>
         ...(local === undefined ? {} : { local_branch: local }),
       };
     }
-    const queue = await engine.queueEntry(entry, landing);
+    // a signed entry is queued as the state its statement signs, with the bundle (flush verifies it)
+    const queue = await engine.queueEntry(signer?.last?.entry ?? entry, landing, signer?.last?.bundle);
     return {
       outcome: 'queued',
       ...base,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve as resolvePath } from 'node:path';
 import { toRfc3339 } from '../core/dispatch/token-audit.js';
 import { parseManifest, type LedgerEntry } from '../core/ledger/entry.js';
 import type { NotifyEvent } from '../core/notify/events.js';
@@ -15,7 +15,9 @@ import {
   selectEntry,
   type PolicyFlags,
 } from '../core/validate/validate-plan.js';
-import type { VerificationPolicy } from '../core/verify/types.js';
+import type { InTotoStatement, VerificationPolicy } from '../core/verify/types.js';
+import { buildVerdictVsa } from '../core/vsa/verdict.js';
+import { hashFiles } from '../io/hash.js';
 import {
   SlsaLedgerError,
   UsageError,
@@ -31,8 +33,11 @@ import { readLedgerForRead } from '../io/ledger-source.js';
 import { notifyEvent, type NotifyOptions, type NotifyResult } from './notify.js';
 import { verifyArtifacts, type VerifyResult } from './verify.js';
 
-/** Writes the verdict entry back through the ledger's merge rule (record, or record --via-pr). */
-export type VerdictRecorder = (entry: LedgerEntry) => Promise<RecordedVerdict>;
+/**
+ * Writes the verdict entry back through the ledger's merge rule (record, or record --via-pr), with
+ * the verdict's SLSA VSA (signed by the recorder's signer, docs/trust.md).
+ */
+export type VerdictRecorder = (entry: LedgerEntry, vsa: InTotoStatement) => Promise<RecordedVerdict>;
 
 export interface RecordedVerdict {
   /** inserted / updated / unchanged / stale, or queued */
@@ -41,6 +46,8 @@ export interface RecordedVerdict {
   readonly queued: boolean;
   readonly commit?: string | null;
   readonly pr_url?: string | null;
+  /** the signed VSA's payload digest (and where it was written, `--vsa-out`), when signed */
+  readonly vsa?: { readonly sha256: string; readonly file: string | null } | null;
 }
 
 export interface ValidateOptions {
@@ -269,7 +276,28 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
     });
     let recorded: RecordedVerdict | null = null;
     if (options.record !== undefined) {
-      recorded = await options.record(verdictEntry);
+      const artifactDigests =
+        verdicts.length > 0
+          ? verdicts.map((v) => ({ name: basename(v.artifact), sha256: v.sha256 }))
+          : (await hashFiles(options.artifacts.map((a) => resolvePath(options.cwd ?? process.cwd(), a)))).map(
+              (d, i) => ({ name: basename(options.artifacts[i]!), sha256: d.sha256 }),
+            );
+      const provenanceDigests = (
+        await hashFiles(provenance.map((p) => resolvePath(options.cwd ?? process.cwd(), p)))
+      ).map((d, i) => ({
+        name: source === 'file' ? basename(provenance[i]!) : (entry.artifact_url ?? ''),
+        sha256: d.sha256,
+      }));
+      const vsa = buildVerdictVsa({
+        entry,
+        passed,
+        artifacts: artifactDigests,
+        provenance: provenanceDigests,
+        policy,
+        timeVerified: clock.now(),
+        builderIds: verdicts.flatMap((v) => (v.ok && v.builderId !== undefined ? [v.builderId] : [])),
+      });
+      recorded = await options.record(verdictEntry, vsa);
       if (recorded.queued) logger.warn('the verdict is queued: the ledger push was refused');
     }
     const escalation = passed ? null : await escalate('validation-failed', reason ?? 'validation failed');

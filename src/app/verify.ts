@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import {
-  buildEnvelope,
-  computePae,
-  envelopePayload,
-  IN_TOTO_PAYLOAD_TYPE,
-  parseStatement,
-} from '../core/provenance/dsse.js';
-import type { Logger, Signer } from '../core/ports.js';
+import { envelopePayload, parseStatement } from '../core/provenance/dsse.js';
+import type { Logger } from '../core/ports.js';
 import type { VsaPredicate } from '../core/vsa/vsa.js';
 import { silentLogger } from '../core/ports.js';
 import { artifactDigests, checkProvenance, matchingSubject } from '../core/verify/policy.js';
@@ -24,7 +18,6 @@ import type {
 } from '../core/verify/signature-sigstore.js';
 import type {
   ArtifactDigest,
-  DsseEnvelope,
   InTotoStatement,
   ProvenanceFacts,
   SignerIdentity,
@@ -671,15 +664,4 @@ export async function verifyVsa(
     ...(options.verifiedLevels === undefined ? {} : { verifiedLevels: options.verifiedLevels }),
   });
   return { statement, predicate };
-}
-
-/**
- * Signs a VSA statement (src/core/vsa buildVsaStatement) as a DSSE envelope with a Signer (a key
- * from src/io/key-signer.ts; `keyid` = the key id). For `validate --record` (phase 2) and anyone
- * who writes VSAs; `verify --vsa` checks the result.
- */
-export async function signVsa(statement: InTotoStatement, signer: Signer): Promise<DsseEnvelope> {
-  const payload = Buffer.from(JSON.stringify(statement), 'utf8');
-  const signature = await signer.sign(computePae(IN_TOTO_PAYLOAD_TYPE, payload));
-  return buildEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, [{ keyid: signer.keyId, sig: signature }]);
 }

@@ -6,6 +6,9 @@ import type { BuildContext } from '../attest.js';
 import { checkLedger } from '../check.js';
 import { flushQueue } from '../flush.js';
 import { recordEntry } from '../record.js';
+import { keygen } from '../keygen.js';
+import { prepareLedgerSigning } from '../ledger-signing.js';
+import { loadCheckerTrust } from '../check-trust.js';
 import { createDemoLedger, git } from './demo-ledger.js';
 import type { DemoStep } from './types.js';
 
@@ -29,6 +32,14 @@ export const step: DemoStep = {
   async run({ state, logger }) {
     const { remotePath, clonePath } = await createDemoLedger(state.workDir, 'ledger', '# release ledger\n');
     const lockDir = join(state.workDir, 'locks');
+    // every change is signed (docs/trust.md): a key made here, trusted by flush and check
+    const key = await keygen({ out: join(state.workDir, 'ledger.key'), force: true });
+    const signing = await prepareLedgerSigning({
+      writer: 'record',
+      signKey: key.privateKeyPath,
+      env: { USER: 'release-bot' },
+    });
+    const trust = await loadCheckerTrust({ cwd: state.workDir, trustKeys: [key.publicKeyPath] });
     await git(clonePath, ['config', 'user.name', 'release-bot']);
     await git(clonePath, ['config', 'user.email', 'release-bot@example.invalid']);
 
@@ -60,12 +71,12 @@ export const step: DemoStep = {
       release_url: `${context.serverUrl}/${context.repository}/releases/tag/${tag}`,
       ...(provenance === undefined ? {} : { provenance }),
     };
-    const recorded = await recordEntry({ entry, repoDir: clonePath, lockDir, logger });
+    const recorded = await recordEntry({ entry, repoDir: clonePath, lockDir, logger, signing });
     const lines = [
-      `slsa-ledger record --entry entry.json --repo ledger`,
+      `slsa-ledger record --entry entry.json --repo ledger --sign-key ledger.key`,
       `  ${recorded.outcome} ${tag} run ${runId} -> ${recorded.path} (commit ${recorded.commit?.slice(0, 12) ?? ''}, sha256 ${recorded.manifest_sha256?.slice(0, 12) ?? ''}…)`,
     ];
-    const again = await recordEntry({ entry, repoDir: clonePath, lockDir, logger });
+    const again = await recordEntry({ entry, repoDir: clonePath, lockDir, logger, signing });
     lines.push(`  the same entry again: ${again.outcome}, no commit`);
 
     // a release freeze on main: the remote refuses the push, the entry waits in the queue
@@ -87,7 +98,7 @@ export const step: DemoStep = {
       release_url: entry.release_url!,
       failure_reason: 'artifact upload timed out after 3 attempts',
     };
-    const queued = await recordEntry({ entry: failed, repoDir: clonePath, lockDir, logger });
+    const queued = await recordEntry({ entry: failed, repoDir: clonePath, lockDir, logger, signing });
     lines.push(
       `freeze hook installed; record ${tag} run ${runId + 1} (failure): ${queued.outcome} (exit 75)`,
       `  reason: ${queued.queue?.reason ?? ''}`,
@@ -95,12 +106,23 @@ export const step: DemoStep = {
     );
 
     await rm(hook);
-    const flushed = await flushQueue({ repoDir: clonePath, lockDir, logger });
+    const flushed = await flushQueue({
+      repoDir: clonePath,
+      lockDir,
+      logger,
+      signing,
+      ...(trust === undefined ? {} : { trust }),
+    });
     lines.push(`freeze lifted; slsa-ledger flush: ${flushed.landed} landed, ${flushed.remaining} remaining`);
 
-    const audit = await checkLedger({ repoDir: remotePath, ref: 'main', logger });
+    const audit = await checkLedger({
+      repoDir: remotePath,
+      ref: 'main',
+      logger,
+      ...(trust === undefined ? {} : { trust }),
+    });
     lines.push(
-      `slsa-ledger check: ${audit.ok ? 'ok' : `${audit.findings.length} findings`} (${audit.files} file(s), ${audit.entries} entries, ${audit.commits} commits with trailers)`,
+      `slsa-ledger check --trust-key ledger.pub: ${audit.ok ? 'ok' : `${audit.findings.length} findings (${audit.findings.map((f) => f.code).join(', ')})`} (${audit.files} file(s), ${audit.entries} entries, ${audit.commits} commits with trailers; every change signed with key ${key.keyId.slice(0, 12)}…)`,
     );
     await git(clonePath, ['pull', '-q', '--ff-only', 'origin', 'main']);
 

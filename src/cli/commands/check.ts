@@ -1,5 +1,7 @@
 import { checkLedger } from '../../app/check.js';
 import { findingCodes } from '../../core/ledger/check.js';
+import { trustFindingCodes } from '../../core/ledger-trust/audit.js';
+import { checkerTrustFrom, trustFlags } from './trust-flags.js';
 import { VerificationError } from '../../errors.js';
 import { booleanFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
@@ -11,8 +13,8 @@ export const command: CommandModule = {
     summary: 'audit the ledger: schema, order, bytes, history',
     usage:
       'check [--repo DIR] [--ref REF | --remote NAME --branch BRANCH] [--witness FILE] [--require-signed]',
-    description: `Audits the day files of the ledger and every commit that touched them: by default the remote's ledger branch, fetched now (what record just pushed); --ref REF audits a commit-ish of the clone instead (--ref HEAD: the clone as it is). Keeps the last head it verified (per clone under .git/slsa-ledger/, or in --witness FILE) and reports CHECK_HISTORY_REWRITTEN when the new head does not descend from it. Hostile blobs (symlinks, over a limit, too deep, not JSON) are findings, never read past their limit. Exit 1 (CHECK_FINDINGS) when anything is found; --json lists the findings with code, path and commit. Finding codes:\n${Object.entries(
-      findingCodes,
+    description: `Audits the day files of the ledger and every commit that touched them: by default the remote's ledger branch, fetched now (what record just pushed); --ref REF audits a commit-ish of the clone instead (--ref HEAD: the clone as it is). Keeps the last head it verified (per clone under .git/slsa-ledger/, or in --witness FILE) and reports CHECK_HISTORY_REWRITTEN when the new head does not descend from it. Hostile blobs (symlinks, over a limit, too deep, not JSON) are findings, never read past their limit. With a trust policy (trust: in your .slsa-ledger.yml, or --trust-key PUB), also who wrote what: every entry's signed transitions, their signers and chains (docs/trust.md). Exit 1 (CHECK_FINDINGS) when anything is found; --json lists the findings with code, path and commit. Finding codes:\n${Object.entries(
+      { ...findingCodes, ...trustFindingCodes },
     )
       .map(([c, d]) => `  ${c}: ${d}`)
       .join('\n')}`,
@@ -51,12 +53,14 @@ export const command: CommandModule = {
         description: 'keep the last verified head in FILE (default: .git/slsa-ledger/check-witness.json)',
       },
       'require-signed': { type: 'boolean', description: 'every ledger commit must pass git verify-commit' },
+      ...trustFlags,
     },
     examples: [
       'slsa-ledger check',
       'slsa-ledger check --ref HEAD --json',
       'slsa-ledger check --branch ledger --witness /var/lib/audit/witness.json',
       'slsa-ledger check --require-signed',
+      'slsa-ledger check --ref origin/slsa-ledger --trust-key ledger.pub',
     ],
   },
   async run(args, ctx) {
@@ -65,7 +69,9 @@ export const command: CommandModule = {
       return v === undefined ? {} : { [key]: v };
     };
     const witness = stringFlag(args, 'witness');
+    const trust = await checkerTrustFrom(args, ctx);
     const result = await checkLedger({
+      ...(trust === undefined ? {} : { trust }),
       repoDir: resolve(ctx.cwd, stringFlag(args, 'repo') ?? '.'),
       ...given('ref', 'ref'),
       ...given('remote', 'remote'),

@@ -1,6 +1,7 @@
 import { flushQueue } from '../../app/flush.js';
 import type { CommandModule } from '../command.js';
-import { ledgerWriteFlags, ledgerWriteOptions } from './ledger-flags.js';
+import { ledgerSigningFrom, ledgerWriteFlags, ledgerWriteOptions } from './ledger-flags.js';
+import { checkerTrustFrom, trustFlags } from './trust-flags.js';
 
 export const command: CommandModule = {
   spec: {
@@ -8,12 +9,18 @@ export const command: CommandModule = {
     summary: 'replay queued entries; remove only those that landed',
     usage: 'flush [--repo DIR] [options]',
     description:
-      'Replays the local queue file and the provenance-queue branch through the merge rule, one commit per entry. Entries that land (or are already in the ledger) leave the queue; the rest stay. Item by item: an invalid, conflicting or refused item is reported with its reason and stays; the others land. Exit 0 when the queue is empty afterwards, 75 when refused entries remain, 4 when only conflicting ones, 3 when only invalid ones.',
-    options: { ...ledgerWriteFlags },
+      'Replays the local queue file and the provenance-queue branch through the merge rule, one commit per entry. Entries that land (or are already in the ledger) leave the queue; the rest stay. Item by item: an invalid, conflicting or refused item is reported with its reason and stays; the others land. With a trust policy (trust: in .slsa-ledger.yml, or --trust-key), only items whose signed statement verifies under it land; the others are reported (FLUSH_ENTRY_UNTRUSTED) and left where they are. Exit 0 when the queue is empty afterwards, 75 when refused entries remain, 1 when untrusted ones remain, 4 when only conflicting ones, 3 when only invalid ones.',
+    options: { ...ledgerWriteFlags, ...trustFlags },
     examples: ['slsa-ledger flush', 'slsa-ledger flush --repo ../ledger --json'],
   },
   async run(args, ctx) {
-    const result = await flushQueue(ledgerWriteOptions(args, ctx));
+    const signing = await ledgerSigningFrom(args, ctx, 'record');
+    const trust = await checkerTrustFrom(args, ctx);
+    const result = await flushQueue({
+      ...ledgerWriteOptions(args, ctx),
+      signing,
+      ...(trust === undefined ? {} : { trust }),
+    });
     const lines = result.items.map(
       (i) =>
         `  ${i.outcome.padEnd(9)} ${i.tag} run ${i.run_id}${i.reason === undefined ? '' : `: ${i.reason}`}`,
@@ -32,11 +39,13 @@ export const command: CommandModule = {
         ? 0
         : refused || result.queue_file_error !== undefined
           ? 75
-          : result.conflicts > 0
-            ? 4
-            : result.invalid > 0
-              ? 3
-              : 75;
+          : result.untrusted > 0
+            ? 1
+            : result.conflicts > 0
+              ? 4
+              : result.invalid > 0
+                ? 3
+                : 75;
     return { result, human, ...(exitCode === 0 ? {} : { exitCode }) };
   },
 };

@@ -3,6 +3,7 @@ import { notifyEvent } from '../../app/notify.js';
 import { parseLedgerSpecs } from '../../core/ingest/repository.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandContext, CommandModule } from '../command.js';
+import { checkerTrustFrom, trustFlags } from './trust-flags.js';
 import { databaseOptions, databaseTarget } from '../database-flags.js';
 
 /** One line per ledger. */
@@ -43,6 +44,7 @@ export const command: CommandModule = {
     description:
       "Reads the ledger from the remote's ledger branch, fetched now (--ref HEAD reads the clone as it is), and the manifests changed since each ledger's last ingested commit (its watermark) and upserts their entries in batches through slsa_ingest_batch as the role slsa_manifest_ingest. Each ledger is one repository (owner/name: --ledger, else from the clone's remote) with its own watermark; several ledgers are given as --ledger OWNER/NAME=DIR (repeatable, or a list under ingest.ledger in .slsa-ledger.yml). An entry the database refuses is recorded as failed (with its reason) and the others land; the watermark moves only when every entry read landed, so nothing is skipped silently. One failing ledger does not stop the others: each is reported by name (and alerted through Slack when SLACK_WEBHOOK_URL is set). --reconcile reads every file and marks the runs the database holds that are no longer in the ledger (never deletes them). Database from --database-url, else DATABASE_URL, else the embedded database (created and migrated on first use). With --supabase-url, SLSA_MANIFEST_SERVICE_KEY from the environment authenticates to the REST API.",
     options: {
+      ...trustFlags,
       repo: {
         type: 'string',
         valueName: 'DIR',
@@ -110,7 +112,9 @@ export const command: CommandModule = {
     const serviceKey = ctx.env.SLSA_MANIFEST_SERVICE_KEY;
     const ledgerValues = listFlag(args, 'ledger');
     const alert = alertOf(ctx);
+    const trust = await checkerTrustFrom(args, ctx);
     const result = await ingestLedgers({
+      ...(trust === undefined ? {} : { trust }),
       repo: stringFlag(args, 'repo') ?? '.',
       ...(ledgerValues.length === 0 ? {} : { ledgers: parseLedgerSpecs(ledgerValues) }),
       ...(ref === undefined ? {} : { ref }),

@@ -1,7 +1,29 @@
 import { resolve } from 'node:path';
 import type { LedgerAlert, LedgerWriteOptions } from '../../app/ledger-engine.js';
-import { integerFlag, stringFlag } from '../args.js';
+import { prepareLedgerSigning, type LedgerSigning } from '../../app/ledger-signing.js';
+import { booleanFlag, integerFlag, stringFlag } from '../args.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
+
+/** How `record`, `flush` and `validate --record` sign their changes (docs/trust.md "Signing"). */
+export const signingFlags: Readonly<Record<string, OptionSpec>> = {
+  sign: {
+    type: 'string',
+    valueName: 'sigstore',
+    description: 'sign changes keylessly with the workflow identity (default in GitHub Actions)',
+  },
+  'sign-key': {
+    type: 'string',
+    valueName: 'FILE',
+    description:
+      'sign changes with an ed25519 or P-256 PEM private key (slsa-ledger keygen; passphrase: SLSA_LEDGER_KEY_PASSPHRASE)',
+  },
+  'no-sign': {
+    type: 'boolean',
+    description: 'write changes unsigned (check with a trust policy reports them: CHECK_ENTRY_UNSIGNED)',
+  },
+  'fulcio-url': { type: 'string', valueName: 'URL', description: 'with --sign sigstore: the Fulcio url' },
+  'rekor-url': { type: 'string', valueName: 'URL', description: 'with --sign sigstore: the Rekor url' },
+};
 
 /** Flags `record` and `flush` share. */
 export const ledgerWriteFlags: Readonly<Record<string, OptionSpec>> = {
@@ -39,6 +61,7 @@ export const ledgerWriteFlags: Readonly<Record<string, OptionSpec>> = {
     valueName: 'SECONDS',
     description: 'how far ahead of the clock a timestamp may be (default: ledger.clock_skew, else 300)',
   },
+  ...signingFlags,
 };
 
 /**
@@ -90,4 +113,28 @@ export function ledgerWriteOptions(args: ParsedArgs, ctx: CommandContext): Ledge
     logger: ctx.logger,
     ...(lockDir === undefined || lockDir === '' ? {} : { lockDir }),
   };
+}
+
+/**
+ * The signer from the signing flags, loaded before anything is written.
+ * @throws `TRUST_SIGN_MODE_REQUIRED` outside GitHub Actions without a flag, `INPUT_KEY_INVALID`
+ */
+export function ledgerSigningFrom(
+  args: ParsedArgs,
+  ctx: CommandContext,
+  writer: 'record' | 'validate',
+): Promise<LedgerSigning> {
+  const signKey = stringFlag(args, 'sign-key');
+  const sign = stringFlag(args, 'sign');
+  const fulcioUrl = stringFlag(args, 'fulcio-url');
+  const rekorUrl = stringFlag(args, 'rekor-url');
+  return prepareLedgerSigning({
+    writer,
+    env: ctx.env,
+    ...(sign === undefined ? {} : { sign }),
+    ...(signKey === undefined ? {} : { signKey: resolve(ctx.cwd, signKey) }),
+    ...(booleanFlag(args, 'no-sign') ? { noSign: true } : {}),
+    ...(fulcioUrl === undefined ? {} : { fulcioUrl }),
+    ...(rekorUrl === undefined ? {} : { rekorUrl }),
+  });
 }

@@ -3,7 +3,7 @@ import { parseJsonText, readInputText } from '../../io/files.js';
 import { recordEntryViaPullRequest } from '../../app/record-via-pr.js';
 import { booleanFlag, stringFlag } from '../args.js';
 import type { CommandContext, CommandModule, ParsedArgs } from '../command.js';
-import { ledgerWriteFlags, ledgerWriteOptions } from './ledger-flags.js';
+import { ledgerSigningFrom, ledgerWriteFlags, ledgerWriteOptions } from './ledger-flags.js';
 
 async function readStdin(ctx: CommandContext): Promise<string> {
   const chunks: Buffer[] = [];
@@ -90,22 +90,24 @@ export const command: CommandModule = {
     examples: [
       'slsa-ledger record --tag v1.2.3 --artifact-url https://github.com/o/r/releases/download/v1.2.3/app.tgz',
       'slsa-ledger record --status failure --failure-reason "upload failed" --tag v1.2.3',
-      'slsa-ledger record --entry entry.json --repo ../ledger --json',
+      'slsa-ledger record --entry entry.json --repo ../ledger --sign-key ledger.key --json',
     ],
   },
   async run(args, ctx) {
     const entry = await entryFrom(args, ctx);
+    const signing = await ledgerSigningFrom(args, ctx, 'record');
     const env = ctx.env;
     const viaPr = booleanFlag(args, 'via-pr')
       ? await recordEntryViaPullRequest({
           entry,
           ...ledgerWriteOptions(args, ctx),
+          signing,
           token: env.GITHUB_TOKEN || env.GH_TOKEN || undefined,
           ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
           ...(env.GITHUB_API_URL ? { apiUrl: env.GITHUB_API_URL } : {}),
         })
       : undefined;
-    const result = viaPr ?? (await recordEntry({ entry, ...ledgerWriteOptions(args, ctx) }));
+    const result = viaPr ?? (await recordEntry({ entry, ...ledgerWriteOptions(args, ctx), signing }));
     const rewritten = result.alert === 'ledger-history-rewritten' ? '\nalert: ledger-history-rewritten' : '';
     const pr = viaPr?.pull_request ?? null;
     const where = `${result.tag} run ${result.run_id} -> ${result.path}`;

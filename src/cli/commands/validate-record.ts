@@ -5,7 +5,15 @@ import type { VerdictRecorder } from '../../app/validate.js';
 import { UsageError } from '../../errors.js';
 import { booleanFlag, integerFlag, stringFlag } from '../args.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
-import { alertOption, clockSkewOption, ledgerWriteFlags } from './ledger-flags.js';
+import {
+  alertOption,
+  clockSkewOption,
+  ledgerSigningFrom,
+  ledgerWriteFlags,
+  signingFlags,
+} from './ledger-flags.js';
+import { signLedgerVsa } from '../../app/ledger-signing.js';
+import { writeFileAtomic } from '../../io/files.js';
 
 // `validate --record`: the verdict goes through the ledger's record use case (the same merge rule,
 // commit, push, PR and queue as `record`), into the clone given with --repo.
@@ -17,9 +25,16 @@ export const recordFlags: Readonly<Record<string, OptionSpec>> = {
   queue: ledgerWriteFlags.queue!,
   'max-attempts': ledgerWriteFlags['max-attempts']!,
   'clock-skew': ledgerWriteFlags['clock-skew']!,
+  ...signingFlags,
+  'vsa-out': {
+    type: 'string',
+    valueName: 'FILE',
+    description:
+      "with --record: write the verdict's signed SLSA VSA (a Sigstore bundle) here; verify it with verify --vsa",
+  },
 };
 
-export function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): VerdictRecorder {
+export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): Promise<VerdictRecorder> {
   const repo = stringFlag(args, 'repo');
   if (repo === undefined) {
     throw new UsageError('USAGE_MISSING_FLAG', '--record writes into a clone: pass --repo DIR', {
@@ -42,11 +57,22 @@ export function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): Ver
   };
   const viaPr = booleanFlag(args, 'via-pr');
   const env = ctx.env;
-  return async (entry) => {
+  // decided now, so a missing sign mode or a bad key fails before the verdict is computed
+  const signing = await ledgerSigningFrom(args, ctx, 'validate');
+  const vsaOutFlag = stringFlag(args, 'vsa-out');
+  const vsaOut = vsaOutFlag === undefined ? undefined : resolve(ctx.cwd, vsaOutFlag);
+  return async (entry, statement) => {
+    // the VSA is signed once with the writer's signer; the verdict's transition binds it
+    const vsa = await signLedgerVsa(signing, statement);
+    if (vsa !== undefined && vsaOut !== undefined)
+      await writeFileAtomic(vsaOut, `${JSON.stringify(vsa.bundle)}\n`);
+    const vsaInfo = vsa === undefined ? null : { sha256: vsa.payloadSha256, file: vsaOut ?? null };
     if (viaPr) {
       const r = await recordEntryViaPullRequest({
         ...common,
         entry,
+        signing,
+        ...(vsa === undefined ? {} : { vsa }),
         token: env.GITHUB_TOKEN || env.GH_TOKEN || undefined,
         ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
         ...(env.GITHUB_API_URL ? { apiUrl: env.GITHUB_API_URL } : {}),
@@ -56,9 +82,16 @@ export function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext): Ver
         queued: r.outcome === 'queued',
         commit: r.commit,
         pr_url: r.pull_request?.url ?? null,
+        vsa: vsaInfo,
       };
     }
-    const r = await recordEntry({ ...common, entry });
-    return { outcome: r.outcome, queued: r.outcome === 'queued', commit: r.commit, pr_url: null };
+    const r = await recordEntry({ ...common, entry, signing, ...(vsa === undefined ? {} : { vsa }) });
+    return {
+      outcome: r.outcome,
+      queued: r.outcome === 'queued',
+      commit: r.commit,
+      pr_url: null,
+      vsa: vsaInfo,
+    };
   };
 }

@@ -106,7 +106,7 @@ export const command: CommandModule = {
       }),
       offline: booleanFlag(args, 'offline'),
       cwd: ctx.cwd,
-      ...(booleanFlag(args, 'record') ? { record: buildVerdictRecorder(args, ctx) } : {}),
+      ...(booleanFlag(args, 'record') ? { record: await buildVerdictRecorder(args, ctx) } : {}),
       ...(signoffKey === undefined
         ? {}
         : {

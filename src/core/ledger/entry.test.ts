@@ -562,9 +562,7 @@ describe('entries that mean one thing and that Postgres stores (issue 13 items 3
       problemPaths(makeEntry({ metrics: { notify: { attempts: 1, delivered: 1, latency_s: -1 } } })),
     ).toEqual(['metrics.notify.latency_s']);
     expect(
-      problemPaths(
-        makeEntry({ metrics: { notify: { attempts: 1, delivered: 1, latency_s: '1' } } } as never),
-      ),
+      problemPaths(makeEntry({ metrics: { notify: { attempts: 1, delivered: 1, latency_s: '1' } } })),
     ).toEqual(['metrics.notify.latency_s']);
   });
 

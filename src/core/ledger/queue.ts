@@ -22,6 +22,8 @@ export interface QueueItem {
   readonly queued_at: string;
   /** push attempts made so far */
   readonly attempts: number;
+  /** the Sigstore bundle of the entry's signed transition (docs/trust.md); flush's queue gate verifies it */
+  readonly transition?: unknown;
 }
 
 function sameEntry(a: LedgerEntry, b: LedgerEntry): boolean {
@@ -43,6 +45,7 @@ function canonicalItem(item: QueueItem): QueueItem {
     reason: item.reason,
     queued_at: item.queued_at,
     attempts: item.attempts,
+    ...(item.transition === undefined ? {} : { transition: item.transition }),
   };
 }
 
@@ -51,7 +54,14 @@ export function enqueue(items: readonly QueueItem[], item: QueueItem): QueueItem
   const i = items.findIndex((q) => sameEntry(q.entry, item.entry));
   if (i === -1) return [...items, canonicalItem(item)].sort(compareQueueItems);
   return items.map((q, j) =>
-    j === i ? { ...q, reason: item.reason, attempts: q.attempts + item.attempts } : q,
+    j === i
+      ? {
+          ...q,
+          reason: item.reason,
+          attempts: q.attempts + item.attempts,
+          ...(item.transition === undefined ? {} : { transition: item.transition }),
+        }
+      : q,
   );
 }
 
@@ -96,7 +106,7 @@ function checkItem(raw: unknown, index: number): QueueItem | EntryProblem[] {
       { index, path: '', message: 'a queue item must be an object {entry, reason, queued_at, attempts}' },
     ];
   }
-  const { entry, reason, queued_at, attempts, ...rest } = raw as Record<string, unknown>;
+  const { entry, reason, queued_at, attempts, transition, ...rest } = raw as Record<string, unknown>;
   const found: EntryProblem[] = entryProblems(entry).map((p) => ({
     index,
     path: p.path === '' ? 'entry' : `entry.${p.path}`,
@@ -109,6 +119,12 @@ function checkItem(raw: unknown, index: number): QueueItem | EntryProblem[] {
   if (typeof attempts !== 'number' || !Number.isSafeInteger(attempts) || attempts < 0) {
     found.push({ index, path: 'attempts', message: 'attempts must be a whole number of at least 0' });
   }
+  // the bundle is verified by flush's queue gate (docs/trust.md); here only its shape
+  if (
+    transition !== undefined &&
+    (typeof transition !== 'object' || transition === null || Array.isArray(transition))
+  )
+    found.push({ index, path: 'transition', message: 'transition must be a sigstore bundle (an object)' });
   for (const k of Object.keys(rest)) found.push({ index, path: k, message: `unknown field '${k}'` });
   if (found.length > 0) return found;
   return {
@@ -116,6 +132,7 @@ function checkItem(raw: unknown, index: number): QueueItem | EntryProblem[] {
     reason: reason as string,
     queued_at: queued_at as string,
     attempts: attempts as number,
+    ...(transition === undefined ? {} : { transition }),
   };
 }
 

@@ -31,14 +31,17 @@ describe('concurrent record from many clones', () => {
           run_id: runId,
           timestamp: `2025-11-${String(20 + (runId % 3)).padStart(2, '0')}T10:00:${String(runId % 60).padStart(2, '0')}Z`,
         });
-        return runBin(['record', '--json', '--repo', clone, '--entry', '-', '--max-attempts', '30'], {
-          env: {
-            PATH: process.env.PATH,
-            HOME: process.env.HOME,
-            SLSA_LEDGER_LOCK_DIR: join(tmp.path, sharedLock ? 'locks' : `locks-${runId}`),
+        return runBin(
+          ['record', '--no-sign', '--json', '--repo', clone, '--entry', '-', '--max-attempts', '30'],
+          {
+            env: {
+              PATH: process.env.PATH,
+              HOME: process.env.HOME,
+              SLSA_LEDGER_LOCK_DIR: join(tmp.path, sharedLock ? 'locks' : `locks-${runId}`),
+            },
+            stdin: JSON.stringify(entry),
           },
-          stdin: JSON.stringify(entry),
-        });
+        );
       }),
     );
   }

@@ -52,12 +52,12 @@ describe('flush', () => {
     expect((await record(a)).queue?.size).toBe(2);
 
     // still frozen: flush keeps everything and says 75
-    const still = await runCliCaptured(['flush', '--json', '--repo', clone], { env });
+    const still = await runCliCaptured(['flush', '--no-sign', '--json', '--repo', clone], { env });
     expect(still.code).toBe(75);
     expect(still.json().result).toMatchObject({ outcome: 'queued', landed: 0, remaining: 2 });
 
     await removeFreezeHook(remote);
-    const run = await runCliCaptured(['flush', '--json', '--repo', clone], { env });
+    const run = await runCliCaptured(['flush', '--no-sign', '--json', '--repo', clone], { env });
     expect(run.code).toBe(0);
     expect(run.json().result).toMatchObject({ outcome: 'flushed', landed: 2, remaining: 0 });
     const head = await git(remote, ['rev-parse', 'main']);

@@ -125,13 +125,15 @@ describe('the built CLI (dist/bin)', () => {
     const env = { ...process.env, SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks') };
     const entryFile = join(tmp.path, 'entry.json');
     await writeFile(entryFile, JSON.stringify(makeEntry()));
-    const ok = await runBin(['record', '--entry', entryFile, '--repo', clone, '--json'], { env });
+    const ok = await runBin(['record', '--no-sign', '--entry', entryFile, '--repo', clone, '--json'], {
+      env,
+    });
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, result: { branch: 'master' } });
     expect(await git(remote, ['branch', '--list', 'main'])).toBe('');
 
     await git(clone, ['remote', 'set-url', 'origin', join(tmp.path, 'nowhere.git')]);
-    const bad = await runBin(['flush', '--repo', clone, '--json'], { env });
+    const bad = await runBin(['flush', '--no-sign', '--repo', clone, '--json'], { env });
     expect(bad.code).toBe(5);
     const out = JSON.parse(bad.stdout) as { error: { code: string; details: { hint?: string } } };
     expect(out.error.code).toBe('LEDGER_REMOTE_UNAVAILABLE');

@@ -177,7 +177,7 @@ describe('record: refused push -> queue (exit 75)', () => {
       HOME: process.env.HOME,
       SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks'),
     };
-    const run = await runCliCaptured(['record', '--json', '--repo', clone, '--entry', '-'], {
+    const run = await runCliCaptured(['record', '--no-sign', '--json', '--repo', clone, '--entry', '-'], {
       env,
       stdin: JSON.stringify(makeEntry()),
     });
@@ -278,7 +278,7 @@ describe('record: bad input -> exit 3, nothing changed anywhere', () => {
     await installFreezeHook(remote, 'never'); // a hook that accepts: the remote is reachable
     const refsBefore = await git(remote, ['for-each-ref']);
     const cloneRefsBefore = await git(clone, ['for-each-ref']);
-    const run = await runCliCaptured(['record', '--json', '--repo', clone, ...flags], {
+    const run = await runCliCaptured(['record', '--no-sign', '--json', '--repo', clone, ...flags], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks') },
     });
     expect(run.code).toBe(3);
@@ -290,14 +290,17 @@ describe('record: bad input -> exit 3, nothing changed anywhere', () => {
 
   it('a clone without the remote is a usage error', async () => {
     const run = await runCliCaptured(
-      ['record', '--json', '--repo', clone, '--remote', 'nope', '--entry', '-'],
+      ['record', '--no-sign', '--json', '--repo', clone, '--remote', 'nope', '--entry', '-'],
       { stdin: JSON.stringify(makeEntry()) },
     );
     expect(run.code).toBe(2);
     expect(run.json().error!.code).toBe('LEDGER_REPO_INVALID');
-    const notRepo = await runCliCaptured(['record', '--json', '--repo', tmp.path, '--entry', '-'], {
-      stdin: JSON.stringify(makeEntry()),
-    });
+    const notRepo = await runCliCaptured(
+      ['record', '--no-sign', '--json', '--repo', tmp.path, '--entry', '-'],
+      {
+        stdin: JSON.stringify(makeEntry()),
+      },
+    );
     expect(notRepo.json().error!.code).toBe('LEDGER_REPO_INVALID');
   });
 });

@@ -67,7 +67,7 @@ describe('SIGKILL at random moments', () => {
     let killed = 0;
     // calibrate: how long an undisturbed record takes here, so kills land inside the run
     const calibration = makeEntry({ tag: 'v2.calibration', run_id: 999, timestamp: '2025-11-24T09:00:00Z' });
-    const first = await runBin(['record', '--json', '--repo', clone, '--entry', '-'], {
+    const first = await runBin(['record', '--no-sign', '--json', '--repo', clone, '--entry', '-'], {
       env,
       stdin: JSON.stringify(calibration),
     });
@@ -85,8 +85,8 @@ describe('SIGKILL at random moments', () => {
         timestamp: `2025-11-24T10:${String(trial).padStart(2, '0')}:00Z`,
       });
       const args = flush
-        ? ['flush', '--json', '--repo', clone]
-        : ['record', '--json', '--repo', clone, '--entry', '-'];
+        ? ['flush', '--no-sign', '--json', '--repo', clone]
+        : ['record', '--no-sign', '--json', '--repo', clone, '--entry', '-'];
       const run = await runBin(args, {
         env,
         stdin: JSON.stringify(entry),
@@ -108,7 +108,7 @@ describe('SIGKILL at random moments', () => {
     }
     // the last word: the freeze lifts and a flush that is not killed lands everything
     await removeFreezeHook(remote);
-    const final = await runBin(['flush', '--json', '--repo', clone], { env });
+    const final = await runBin(['flush', '--no-sign', '--json', '--repo', clone], { env });
     expect(final.code, final.stderr).toBe(0);
     const inLedger = await ledgerKeys();
     for (const key of confirmed) expect(inLedger.has(key), `seed ${seed}: ${key} never landed`).toBe(true);

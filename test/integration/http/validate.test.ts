@@ -288,7 +288,7 @@ describe('validate against a ledger clone and a local GitHub API', () => {
     };
     await writeFile(join(release.dir, 'entry.json'), JSON.stringify(release.entry));
     const seeded = await runCliCaptured(
-      ['record', '--json', '--repo', clone, '--entry', join(release.dir, 'entry.json')],
+      ['record', '--no-sign', '--json', '--repo', clone, '--entry', join(release.dir, 'entry.json')],
       { env },
     );
     expect(seeded.code, seeded.stdout + seeded.stderr).toBe(0);
@@ -307,6 +307,7 @@ describe('validate against a ledger clone and a local GitHub API', () => {
       '--provenance',
       'app.intoto.json',
       '--record',
+      '--no-sign',
     ];
     const passed = await runCliCaptured(argv, { env, cwd: release.dir });
     expect(passed.code, passed.stdout + passed.stderr).toBe(0);
@@ -340,6 +341,7 @@ describe('validate against a ledger clone and a local GitHub API', () => {
         '--artifact',
         'app.tgz',
         '--record',
+        '--no-sign',
       ],
       { env, cwd: release.dir },
     );

@@ -55,7 +55,17 @@ async function setup(pullMode: 'ok' | 'refuse' | 'no-auto-merge' = 'ok') {
   };
   const record = (extra: string[] = [], more: Record<string, string | undefined> = {}) =>
     runCliCaptured(
-      ['record', '--json', '--via-pr', '--repo', 'clone', '--entry', join(root, 'entry.json'), ...extra],
+      [
+        'record',
+        '--no-sign',
+        '--json',
+        '--via-pr',
+        '--repo',
+        'clone',
+        '--entry',
+        join(root, 'entry.json'),
+        ...extra,
+      ],
       {
         env: { ...env, ...more },
         cwd: root,
@@ -159,7 +169,7 @@ describe('record --via-pr against a bare remote and a local GitHub API', () => {
     await removeFreezeHook(s.remote);
     await writeFile(join(s.root, 'release-entry.json'), JSON.stringify(release.entry));
     const seeded = await runCliCaptured(
-      ['record', '--json', '--repo', 'clone', '--entry', join(s.root, 'release-entry.json')],
+      ['record', '--no-sign', '--json', '--repo', 'clone', '--entry', join(s.root, 'release-entry.json')],
       { env: s.env, cwd: s.root },
     );
     expect(seeded.code, seeded.stdout + seeded.stderr).toBe(0);
@@ -180,6 +190,7 @@ describe('record --via-pr against a bare remote and a local GitHub API', () => {
         '--provenance',
         release.provenance,
         '--record',
+        '--no-sign',
         '--via-pr',
       ],
       { env: { ...s.env, GITHUB_RUN_ID: '777' }, cwd: s.root },

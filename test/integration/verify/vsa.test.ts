@@ -4,9 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { signVsa } from '../../../src/app/verify.js';
+import { signVsa } from '../../../src/core/ledger-trust/sign.js';
+import { createKeyBundleSigner } from '../../../src/io/ledger-signer.js';
 import { buildVsaStatement } from '../../../src/core/vsa/vsa.js';
-import { createKeySigner } from '../../../src/io/key-signer.js';
 import { loadPrivateKey } from '../../../src/io/keys.js';
 import { runCliCaptured } from '../../support/cli.js';
 
@@ -81,7 +81,10 @@ describe('a VSA written by slsa-ledger round-trips through verify --vsa', () => 
     const { createHash } = await import('node:crypto');
     const sha = createHash('sha256').update('app\n').digest('hex');
     const st = { ...statement, subject: [{ name: 'app.tar.gz', digest: { sha256: sha } }] };
-    writeFileSync(join(d, 'app.vsa.json'), JSON.stringify(await signVsa(st, createKeySigner(key))));
+    writeFileSync(
+      join(d, 'app.vsa.json'),
+      JSON.stringify((await signVsa(st, createKeyBundleSigner(key))).bundle),
+    );
     const args = [
       'app.tar.gz',
       '--vsa',

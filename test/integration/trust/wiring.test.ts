@@ -1,0 +1,419 @@
+// The signed ledger end to end through the CLI (issue 14 items 2, 4, 6): `record`, `flush` and
+// `validate --record` sign with `--sign-key` (made by `keygen`), refuse to write without a sign mode
+// outside GitHub Actions, store the bundles beside the day file, and `check` verifies them under a
+// policy given by `--trust-key` or the checker's `.slsa-ledger.yml`.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkLedgerTrust, loadCheckerTrust } from '../../../src/app/check-trust.js';
+import { ledgerIdentity } from '../../../src/app/ledger-signing.js';
+import { parseLedgerLog } from '../../../src/core/ledger-trust/storage.js';
+import { runCliCaptured } from '../../support/cli.js';
+import {
+  cloneRemote,
+  createRemote,
+  git,
+  installFreezeHook,
+  makeTempDir,
+  removeFreezeHook,
+  showFile,
+} from '../../support/git.js';
+import { makeEntry } from '../../support/ledger.js';
+import { makeRelease } from '../../support/release-fixture.js';
+import { VALIDATE_VERIFIER_ID } from '../../../src/core/vsa/verdict.js';
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let remote: string;
+let clone: string;
+let env: Record<string, string | undefined>;
+const DAY = 'docs/reports/2025-11-24/manifest.json';
+const LOG = 'docs/reports/2025-11-24/transitions.jsonl';
+
+async function keygen(name: string, type = 'ed25519'): Promise<{ key: string; pub: string }> {
+  const key = join(tmp.path, `${name}.key`);
+  const r = await runCliCaptured(['keygen', '--type', type, '--out', key, '--json'], { env });
+  expect(r.code, r.stderr).toBe(0);
+  return { key, pub: join(tmp.path, `${name}.pub`) };
+}
+
+async function record(entry: unknown, ...flags: string[]) {
+  const file = join(tmp.path, `entry-${Math.random().toString(16).slice(2)}.json`);
+  await writeFile(file, JSON.stringify(entry));
+  return runCliCaptured(['record', '--json', '--repo', clone, '--entry', file, ...flags], { env });
+}
+
+async function audit(trustKeys: string[]) {
+  await git(clone, ['fetch', '-q', 'origin']);
+  const commit = await git(clone, ['rev-parse', 'origin/main']);
+  const trust = await loadCheckerTrust({ cwd: tmp.path, trustKeys });
+  return checkLedgerTrust({
+    repoDir: clone,
+    commit,
+    reportsDir: 'docs/reports',
+    trust: trust!,
+    location: ledgerIdentity(remote, 'main'),
+  });
+}
+
+beforeEach(async () => {
+  tmp = await makeTempDir('slsa-ledger-trust-wiring-');
+  remote = await createRemote(tmp.path);
+  clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+  env = { PATH: process.env.PATH, HOME: process.env.HOME, SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks') };
+});
+afterEach(() => tmp.cleanup());
+
+describe('signing in the writers', () => {
+  it('record --sign-key signs every change; the bundles sit beside the day file, append-only', async () => {
+    const k = await keygen('ledger');
+    const first = await record(makeEntry(), '--sign-key', k.key);
+    expect(first.code, first.stderr).toBe(0);
+    const log1 = (await showFile(remote, 'main', LOG))!;
+    expect(parseLedgerLog(log1, LOG).lines).toHaveLength(1);
+    const update = await record(
+      makeEntry({ timestamp: '2025-11-24T12:05:00Z', governance_flag: 'provenance-ready' }),
+      '--sign-key',
+      k.key,
+    );
+    expect(update.code, update.stderr).toBe(0);
+    const log2 = (await showFile(remote, 'main', LOG))!;
+    expect(log2.startsWith(log1)).toBe(true);
+    expect(parseLedgerLog(log2, LOG).lines).toHaveLength(2);
+    // one commit per change: the day file and its log together
+    const files = await git(remote, ['show', '--name-only', '--format=', 'main']);
+    expect(files.split('\n').sort()).toEqual([DAY, LOG]);
+
+    const result = await audit([k.pub]);
+    expect(result.findings).toEqual([]);
+    expect(result.entries.map((e) => [e.run_id, e.status, e.transitions])).toEqual([[101, 'verified', 2]]);
+  });
+
+  it('no sign mode outside GitHub Actions: TRUST_SIGN_MODE_REQUIRED, exit 2, nothing written', async () => {
+    const before = await git(remote, ['for-each-ref']);
+    const r = await record(makeEntry());
+    expect(r.code).toBe(2);
+    expect(r.json().error!.code).toBe('TRUST_SIGN_MODE_REQUIRED');
+    const flush = await runCliCaptured(['flush', '--json', '--repo', clone], { env });
+    expect(flush.json().error!.code).toBe('TRUST_SIGN_MODE_REQUIRED');
+    const both = await record(makeEntry(), '--no-sign', '--sign', 'sigstore');
+    expect(both.json().error!.code).toBe('USAGE_INVALID_FLAG');
+    const badKey = join(tmp.path, 'bad.key');
+    await writeFile(badKey, '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');
+    const bad = await record(makeEntry(), '--sign-key', badKey);
+    expect(bad.code).toBe(3);
+    expect(bad.json().error!.code).toBe('INPUT_KEY_INVALID');
+    expect(bad.stdout + bad.stderr).not.toContain('AAAA');
+    expect(await git(remote, ['for-each-ref'])).toBe(before);
+  });
+
+  it('--no-sign writes the entry unsigned, and check with a policy reports CHECK_ENTRY_UNSIGNED', async () => {
+    const k = await keygen('ledger');
+    expect((await record(makeEntry(), '--no-sign')).code).toBe(0);
+    expect(await showFile(remote, 'main', LOG)).toBeUndefined();
+    const result = await audit([k.pub]);
+    expect(result.findings.map((f) => f.code)).toContain('CHECK_ENTRY_UNSIGNED');
+    expect(result.entries[0]!.status).toBe('unsigned');
+  });
+
+  it('a refused push queues the entry with its signed statement; flush lands it as signed', async () => {
+    const k = await keygen('ledger', 'p256');
+    expect((await record(makeEntry({ run_id: 1 }), '--sign-key', k.key)).code).toBe(0);
+    await installFreezeHook(remote);
+    const queued = await record(makeEntry({ run_id: 2 }), '--sign-key', k.key);
+    expect(queued.code).toBe(75);
+    const queue = JSON.parse(await readFile(join(clone, 'out/provenance/queued-manifest.json'), 'utf8'));
+    expect(queue[0].transition.dsseEnvelope).toBeDefined();
+    await removeFreezeHook(remote);
+    await mkdir(join(tmp.path, 'cfg'), { recursive: true });
+    const flush = await runCliCaptured(
+      ['flush', '--json', '--repo', clone, '--sign-key', k.key, '--trust-key', k.pub],
+      { env },
+    );
+    expect(flush.code, flush.stdout + flush.stderr).toBe(0);
+    expect(flush.json().result).toMatchObject({ landed: 1, remaining: 0 });
+    const result = await audit([k.pub]);
+    expect(result.findings).toEqual([]);
+    expect(result.entries.map((e) => e.status)).toEqual(['verified', 'verified']);
+  });
+
+  it('attack: an entry pushed to the provenance-queue branch by anyone is never landed (FLUSH_ENTRY_UNTRUSTED)', async () => {
+    const k = await keygen('ledger');
+    const stranger = await keygen('stranger');
+    expect((await record(makeEntry({ run_id: 1 }), '--sign-key', k.key)).code).toBe(0);
+    // the attacker queues a `validated` entry unsigned, and one signed with their own key
+    const forged = makeEntry({
+      run_id: 1,
+      timestamp: '2025-11-24T13:00:00Z',
+      governance_flag: 'validated',
+      validation: { status: 'passed', validated_at: '2025-11-24T13:00:00Z', validator_run_id: 1 },
+    });
+    await installFreezeHook(remote);
+    expect((await record(makeEntry({ run_id: 9 }), '--sign-key', stranger.key)).code).toBe(75);
+    await removeFreezeHook(remote);
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    await git(attacker, ['fetch', '-q', 'origin', 'provenance-queue:provenance-queue']);
+    await git(attacker, ['checkout', '-q', 'provenance-queue']);
+    const qpath = 'docs/reports/2025-11-24/manifest-queue.json';
+    const items = JSON.parse(await readFile(join(attacker, qpath), 'utf8'));
+    items.push({ entry: forged, reason: 'x', queued_at: '2025-11-24T13:00:00Z', attempts: 1 });
+    await writeFile(join(attacker, qpath), JSON.stringify(items, null, 2) + '\n');
+    await git(attacker, ['commit', '-qam', 'queue']);
+    await git(attacker, ['push', '-q', 'origin', 'provenance-queue']);
+    // the writer's local queue is gone: only the branch holds the items
+    await writeFile(join(clone, 'out/provenance/queued-manifest.json'), '[]\n');
+    const before = await git(remote, ['rev-parse', 'main']);
+    const flush = await runCliCaptured(
+      ['flush', '--json', '--repo', clone, '--sign-key', k.key, '--trust-key', k.pub],
+      { env },
+    );
+    expect(flush.code, flush.stdout + flush.stderr).toBe(1);
+    const result = flush.json().result;
+    expect(result).toMatchObject({ landed: 0, remaining: 2, untrusted: 2 });
+    expect(result.items.map((i: { code: string }) => i.code)).toEqual([
+      'FLUSH_ENTRY_UNTRUSTED',
+      'FLUSH_ENTRY_UNTRUSTED',
+    ]);
+    expect(await git(remote, ['rev-parse', 'main'])).toBe(before);
+    // left where they are
+    const left = JSON.parse((await showFile(remote, 'provenance-queue', qpath))!);
+    expect(left).toHaveLength(2);
+  });
+});
+
+describe('check verifies who wrote what', () => {
+  async function check(cwd: string, ...flags: string[]) {
+    await git(clone, ['fetch', '-q', 'origin']);
+    return runCliCaptured(['check', '--json', '--repo', clone, '--ref', 'origin/main', ...flags], {
+      env,
+      cwd,
+    });
+  }
+
+  it('attack: forged trailers (sha edited, Manifest-Sha256 recomputed) pass today, CHECK_ENTRY_UNSIGNED now', async () => {
+    const k = await keygen('ledger');
+    expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
+    const clean = await check(tmp.path, '--trust-key', k.pub);
+    expect(clean.code, clean.stdout).toBe(0);
+
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    const day = JSON.parse(await readFile(join(attacker, DAY), 'utf8'));
+    day[0].sha = 'b'.repeat(40);
+    day[0].artifact_url = 'https://evil.example/app.tgz';
+    const text = `${JSON.stringify(day, null, 2)}\n`;
+    await writeFile(join(attacker, DAY), text);
+    const { createHash } = await import('node:crypto');
+    const sum = createHash('sha256').update(text).digest('hex');
+    await git(attacker, [
+      'commit',
+      '-qam',
+      `provenance: record v1.2.3 (run 101, success)\n\nProvenance-Run-Id: 101\nProvenance-Tag: v1.2.3\nManifest-Path: ${DAY}\nManifest-Sha256: ${sum}`,
+    ]);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+
+    const found = await check(tmp.path, '--trust-key', k.pub);
+    expect(found.code).toBe(1);
+    const codes = (found.json().error!.details.findings as { code: string }[]).map((f) => f.code);
+    expect(codes).toContain('CHECK_ENTRY_UNSIGNED');
+  });
+
+  it("the policy comes from the checker's .slsa-ledger.yml: a signer not allowed for its kind is CHECK_SIGNER_UNTRUSTED", async () => {
+    const provenance = await keygen('provenance');
+    const validator = await keygen('validator');
+    const cfg = join(tmp.path, 'checker');
+    await mkdir(join(cfg, 'keys'), { recursive: true });
+    await writeFile(join(cfg, 'keys/provenance.pub'), await readFile(provenance.pub));
+    await writeFile(join(cfg, 'keys/validator.pub'), await readFile(validator.pub));
+    await writeFile(
+      join(cfg, '.slsa-ledger.yml'),
+      [
+        'trust:',
+        '  signers:',
+        '    provenance: { key: keys/provenance.pub }',
+        '    validator: { key: keys/validator.pub }',
+        '  record: [provenance]',
+        '  update: [provenance]',
+        '  verdict: [validator]',
+        '',
+      ].join('\n'),
+    );
+    expect((await record(makeEntry(), '--sign-key', provenance.key)).code).toBe(0);
+    expect((await check(cfg)).code).toBe(0);
+    // the validator's key records an update: not allowed for `update`
+    expect(
+      (
+        await record(
+          makeEntry({ timestamp: '2025-11-24T12:05:00Z', governance_flag: 'provenance-ready' }),
+          '--sign-key',
+          validator.key,
+        )
+      ).code,
+    ).toBe(0);
+    const found = await check(cfg);
+    expect(found.code).toBe(1);
+    const codes = (found.json().error!.details.findings as { code: string }[]).map((f) => f.code);
+    expect(codes).toContain('CHECK_SIGNER_UNTRUSTED');
+  });
+});
+
+describe('verdicts as SLSA VSAs', () => {
+  it('validate --record signs the verdict and its VSA; the VSA round-trips through verify --vsa; check is clean', async () => {
+    const release = await makeRelease();
+    const vremote = await createRemote(release.dir);
+    const vclone = await cloneRemote(vremote, join(release.dir, 'clone'));
+    const provenance = await keygen('provenance');
+    const validator = await keygen('validator', 'p256');
+    const venv = { ...env, GITHUB_RUN_ID: '9001' };
+    await writeFile(join(release.dir, 'entry.json'), JSON.stringify(release.entry));
+    const seeded = await runCliCaptured(
+      [
+        'record',
+        '--sign-key',
+        provenance.key,
+        '--json',
+        '--repo',
+        vclone,
+        '--entry',
+        join(release.dir, 'entry.json'),
+      ],
+      { env: venv },
+    );
+    expect(seeded.code, seeded.stdout + seeded.stderr).toBe(0);
+    await git(vclone, ['pull', '-q', 'origin', 'main']);
+    const vsaOut = join(release.dir, 'verdict.vsa.json');
+    const passed = await runCliCaptured(
+      [
+        'validate',
+        '--json',
+        '--tag',
+        'v1.2.3',
+        '--repo',
+        'clone',
+        '--key',
+        'signing.pub',
+        '--artifact',
+        'app.tgz',
+        '--provenance',
+        'app.intoto.json',
+        '--record',
+        '--sign-key',
+        validator.key,
+        '--vsa-out',
+        vsaOut,
+      ],
+      { env: venv, cwd: release.dir },
+    );
+    expect(passed.code, passed.stdout + passed.stderr).toBe(0);
+    expect(passed.json().result.recorded.vsa.file).toBe(vsaOut);
+
+    // the VSA: the SLSA spec's fields
+    const bundle = JSON.parse(await readFile(vsaOut, 'utf8'));
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+    expect(statement.predicateType).toBe('https://slsa.dev/verification_summary/v1');
+    expect(Object.keys(statement.predicate).sort()).toEqual(
+      [
+        'inputAttestations',
+        'policy',
+        'resourceUri',
+        'slsaVersion',
+        'timeVerified',
+        'verificationResult',
+        'verifiedLevels',
+        'verifier',
+      ].sort(),
+    );
+    expect(statement.predicate.verificationResult).toBe('PASSED');
+    expect(statement.predicate.policy.digest.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(statement.predicate.inputAttestations[0].digest.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const digest = statement.subject[0].digest.sha256;
+
+    const verified = await runCliCaptured(
+      [
+        'verify',
+        '--json',
+        '--vsa',
+        vsaOut,
+        '--key',
+        validator.pub,
+        '--digest',
+        `sha256:${digest}`,
+        '--verifier-id',
+        VALIDATE_VERIFIER_ID,
+        '--resource-uri',
+        statement.predicate.resourceUri,
+      ],
+      { env: venv, cwd: release.dir },
+    );
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+
+    // stored with the entry: vsa.jsonl beside the day file, bound by the verdict's transition
+    const dayDir = release.entry.timestamp.slice(0, 10);
+    const vsaLog = await showFile(vremote, 'main', `docs/reports/${dayDir}/vsa.jsonl`);
+    expect(vsaLog).toBe(`${JSON.stringify(bundle)}\n`);
+    const cfg = join(release.dir, 'checker');
+    await mkdir(cfg, { recursive: true });
+    await writeFile(
+      join(cfg, '.slsa-ledger.yml'),
+      `trust:\n  signers:\n    provenance: { key: ${provenance.pub} }\n    validator: { key: ${validator.pub} }\n  record: [provenance]\n  update: [provenance]\n  verdict: [validator]\n`,
+    );
+    await git(vclone, ['fetch', '-q', 'origin']);
+    const checked = await runCliCaptured(['check', '--json', '--repo', vclone, '--ref', 'origin/main'], {
+      env: venv,
+      cwd: cfg,
+    });
+    expect(checked.code, checked.stdout + checked.stderr).toBe(0);
+  });
+});
+
+describe('the database copy: signature_status', () => {
+  it("ingest --trust-key stores each run's signature_status; a forged day file shows as unsigned", async () => {
+    const k = await keygen('ledger');
+    expect((await record(makeEntry({ run_id: 1 }), '--sign-key', k.key)).code).toBe(0);
+    expect((await record(makeEntry({ run_id: 2 }), '--sign-key', k.key)).code).toBe(0);
+    const dataDir = join(tmp.path, 'db');
+    const ingest = async () => {
+      await git(clone, ['pull', '-q', 'origin', 'main']);
+      const r = await runCliCaptured(
+        [
+          'ingest',
+          '--json',
+          '--repo',
+          clone,
+          '--ledger',
+          'acme/ledger',
+          '--data-dir',
+          dataDir,
+          '--trust-key',
+          k.pub,
+        ],
+        { env },
+      );
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    };
+    const statuses = async () => {
+      const { PGlite } = await import('@electric-sql/pglite');
+      const db = new PGlite(dataDir);
+      const rows = await db.query<{ run_id: number; signature_status: string }>(
+        'SELECT run_id, signature_status FROM public.slsa_runs ORDER BY run_id',
+      );
+      await db.close();
+      return rows.rows.map((r) => [Number(r.run_id), r.signature_status]);
+    };
+    await ingest();
+    expect(await statuses()).toEqual([
+      [1, 'verified'],
+      [2, 'verified'],
+    ]);
+    // a pusher rewrites run 2's artifact url without a signature
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    const day = JSON.parse(await readFile(join(attacker, DAY), 'utf8'));
+    day[1].artifact_url = 'https://evil.example/app.tgz';
+    await writeFile(join(attacker, DAY), `${JSON.stringify(day, null, 2)}\n`);
+    await git(attacker, ['commit', '-qam', 'edit']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+    await ingest();
+    expect(await statuses()).toEqual([
+      [1, 'verified'],
+      [2, 'unsigned'],
+    ]);
+  });
+});
