@@ -51,6 +51,9 @@ export interface ValidateOptions {
   /** or one day file over HTTPS (e.g. a raw file URL) */
   readonly manifestUrl?: string;
   readonly reportsDir?: string;
+  /** the remote and branch `repo`'s ledger is fetched from (default: .slsa-ledger.yml, else origin and its default branch) */
+  readonly ledgerRemote?: string;
+  readonly ledgerBranch?: string;
   readonly artifacts: readonly string[];
   /** provenance files; else downloaded from the entry's artifact_url */
   readonly provenance?: readonly string[];
@@ -303,10 +306,12 @@ function withEscalation(error: SlsaLedgerError, escalation: ValidateResult['esca
 async function loadEntries(options: ValidateOptions, apiUrl: string): Promise<LedgerEntry[]> {
   if (options.repo !== undefined) {
     // the remote's ledger branch, fetched now (issue 13 item 1); a plain folder is read bounded
-    const { files } = await readLedgerForRead(
-      options.repo,
-      options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir },
-    );
+    const { files } = await readLedgerForRead(options.repo, {
+      ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
+      ...(options.ledgerRemote === undefined ? {} : { remote: options.ledgerRemote }),
+      ...(options.ledgerBranch === undefined ? {} : { branch: options.ledgerBranch }),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
     return files.flatMap((f) => f.entries);
   }
   const manifestUrl = options.manifestUrl ?? '';

@@ -80,6 +80,9 @@ export const command: CommandModule = {
         repo: path(opt('repo')),
         manifestUrl: opt('manifest-url'),
         reportsDir: opt('reports-dir'),
+        // where --repo's ledger is read from (the same flags --record writes with)
+        ledgerRemote: opt('remote'),
+        ledgerBranch: opt('branch'),
         key: path(opt('key')),
         trustedRoot: path(opt('trusted-root')),
         token: env.GITHUB_TOKEN || env.GH_TOKEN || undefined,

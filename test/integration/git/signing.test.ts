@@ -42,6 +42,9 @@ it('record signs when commit.gpgsign is set; check --require-signed verifies eve
     { 'docs/reports/2025-11-24/manifest.json': (await readFile(join(clone, r.path), 'utf8')) + ' ' },
     'touch',
   );
-  const codes = (await checkLedger({ repoDir: clone, requireSigned: true })).findings.map((f) => f.code);
+  // the commit is local: --ref HEAD audits the clone as it is (the default reads the remote's branch)
+  const codes = (await checkLedger({ repoDir: clone, ref: 'HEAD', requireSigned: true })).findings.map(
+    (f) => f.code,
+  );
   expect(codes).toContain('CHECK_UNSIGNED_COMMIT');
 });
