@@ -59,7 +59,9 @@ describe('notify against a local Slack webhook and GitHub API', () => {
     const result = r.json().result;
     expect(result.slack).toMatchObject({ delivered: true, attempts: 1, status: 200 });
     // Slack's latency lands in the entry's metrics with the counts (the notify_latency_s column)
-    expect(result.metrics).toEqual({ notify: { attempts: 1, delivered: 1, latency_s: result.slack.latency_s } });
+    expect(result.metrics).toEqual({
+      notify: { attempts: 1, delivered: 1, latency_s: result.slack.latency_s },
+    });
     expect(result.metrics.notify.latency_s).toBeGreaterThanOrEqual(0);
     const log = await s.log();
     expect(log).toHaveLength(1);
