@@ -17,7 +17,7 @@ import {
   type Contexts,
   type Json,
 } from './expr.js';
-import type { World } from './world.js';
+import { identityToken, type World } from './world.js';
 import {
   convertWorkflowTemplate,
   isBasicExpression,
@@ -540,6 +540,23 @@ export class WorkflowRunner {
       GIT_COMMITTER_NAME: 'github-actions[bot]',
       GIT_COMMITTER_EMAIL: '41898282+github-actions[bot]@users.noreply.github.com',
     };
+    if (permissions['id-token'] === 'write') {
+      // slsa-ledger's own keyless signing (record, flush, validate --record) in a job with
+      // `id-token: write`: GitHub hands such a job an OIDC token for audience sigstore
+      // (https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect);
+      // here the token comes ready in SIGSTORE_ID_TOKEN (the CLI's documented override of the
+      // ACTIONS_ID_TOKEN_REQUEST_URL request), and the public-good instance is the local one.
+      const ref = e.ref;
+      baseEnv.SIGSTORE_ID_TOKEN = identityToken({
+        jobWorkflowUri: `https://github.com/${world.api.fullName}/.github/workflows/${run.workflowFile}@${ref}`,
+        callerWorkflowRef: `${world.api.fullName}/.github/workflows/${run.workflowFile}@${ref}`,
+        repository: world.api.fullName,
+        ref,
+        sha: e.sha,
+      });
+      baseEnv.SLSA_LEDGER_FULCIO_URL = world.publicSigstore.fulcioUrl;
+      baseEnv.SLSA_LEDGER_REKOR_URL = world.publicSigstore.rekorUrl;
+    }
     mkdirSync(baseEnv.RUNNER_TEMP!, { recursive: true });
     return {
       world,

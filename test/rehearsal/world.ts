@@ -563,7 +563,7 @@ export class World {
  * certificate SAN) and `workflow_ref` the run's top-level workflow (the caller: the certificate's
  * Build Config URI).
  */
-function identityToken(c: {
+export function identityToken(c: {
   jobWorkflowUri: string;
   callerWorkflowRef: string;
   repository: string;

@@ -21,8 +21,16 @@ export const signingFlags: Readonly<Record<string, OptionSpec>> = {
     type: 'boolean',
     description: 'write changes unsigned (check with a trust policy reports them: CHECK_ENTRY_UNSIGNED)',
   },
-  'fulcio-url': { type: 'string', valueName: 'URL', description: 'with --sign sigstore: the Fulcio url' },
-  'rekor-url': { type: 'string', valueName: 'URL', description: 'with --sign sigstore: the Rekor url' },
+  'fulcio-url': {
+    type: 'string',
+    valueName: 'URL',
+    description: 'with --sign sigstore: the Fulcio url (default: SLSA_LEDGER_FULCIO_URL, else public good)',
+  },
+  'rekor-url': {
+    type: 'string',
+    valueName: 'URL',
+    description: 'with --sign sigstore: the Rekor url (default: SLSA_LEDGER_REKOR_URL, else public good)',
+  },
 };
 
 /** Flags `record` and `flush` share. */
@@ -126,8 +134,9 @@ export function ledgerSigningFrom(
 ): Promise<LedgerSigning> {
   const signKey = stringFlag(args, 'sign-key');
   const sign = stringFlag(args, 'sign');
-  const fulcioUrl = stringFlag(args, 'fulcio-url');
-  const rekorUrl = stringFlag(args, 'rekor-url');
+  // a private Sigstore instance can be named once for every step (SLSA_LEDGER_FULCIO_URL/_REKOR_URL)
+  const fulcioUrl = stringFlag(args, 'fulcio-url') ?? (ctx.env.SLSA_LEDGER_FULCIO_URL || undefined);
+  const rekorUrl = stringFlag(args, 'rekor-url') ?? (ctx.env.SLSA_LEDGER_REKOR_URL || undefined);
   return prepareLedgerSigning({
     writer,
     env: ctx.env,

@@ -262,18 +262,18 @@ describe('the built CLI (dist/bin): hostile entries exit 3, never 70', () => {
   it('"run_id": "1" in --entry is refused, not coerced; a far-future timestamp is refused', async () => {
     const { runBin } = await import('../../support/git.js');
     const env = { ...process.env, SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks') };
-    const asString = await runBin(['record', '--json', '--repo', clone, '--entry', '-'], {
+    const asString = await runBin(['record', '--json', '--no-sign', '--repo', clone, '--entry', '-'], {
       env,
       stdin: JSON.stringify({ ...makeEntry(), run_id: '1' }),
     });
     expect(asString.code).toBe(3);
     expect(JSON.parse(asString.stdout).error.code).toBe('LEDGER_ENTRY_INVALID');
-    const future = await runBin(['record', '--json', '--repo', clone, '--entry', '-'], {
+    const future = await runBin(['record', '--json', '--no-sign', '--repo', clone, '--entry', '-'], {
       env,
       stdin: JSON.stringify(makeEntry({ timestamp: '9999-12-31T23:59:59Z' })),
     });
     expect(future.code).toBe(3);
-    const zwsp = await runBin(['record', '--json', '--repo', clone, '--entry', '-'], {
+    const zwsp = await runBin(['record', '--json', '--no-sign', '--repo', clone, '--entry', '-'], {
       env,
       stdin: JSON.stringify(makeEntry({ tag: 'v1.2.3\ufeff' })),
     });
