@@ -115,6 +115,17 @@ describe('publicLogRefusal', () => {
     expect(
       publicLogRefusal(['attest', '--sigstore', '--rekor-url', 'https://rekor.internal'], priv, {}),
     ).toBeUndefined();
-    expect(publicLogRefusal(['record'], priv, {})).toBeUndefined();
+    // the ledger writers sign keyless by default in Actions: the same refusal, the same ways out
+    expect(publicLogRefusal(['record'], priv, {})).toMatch(/public Rekor log/);
+    expect(publicLogRefusal(['flush'], priv, {})).toMatch(/public Rekor log/);
+    expect(publicLogRefusal(['validate', '--record'], priv, {})).toMatch(/public Rekor log/);
+    expect(publicLogRefusal(['validate'], priv, {})).toBeUndefined();
+    expect(publicLogRefusal(['record', '--sign-key', 'k.pem'], priv, {})).toBeUndefined();
+    expect(publicLogRefusal(['record', '--no-sign'], priv, {})).toBeUndefined();
+    expect(
+      publicLogRefusal(['record'], priv, { SLSA_LEDGER_REKOR_URL: 'https://rekor.internal' }),
+    ).toBeUndefined();
+    expect(publicLogRefusal(['record'], priv, { SLSA_LEDGER_PUBLIC_LOG_OPT_IN: 'true' })).toBeUndefined();
+    expect(publicLogRefusal(['record'], { repository: { private: false } }, {})).toBeUndefined();
   });
 });

@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   }
   const refusal = publicLogRefusal(argv, readEvent(env.GITHUB_EVENT_PATH), env);
   if (refusal !== undefined) {
-    process.stderr.write(`::error title=slsa-ledger attest::PUBLIC_LOG_REFUSED: ${refusal}\n`);
+    process.stderr.write(`::error title=slsa-ledger ${argv[0] ?? ''}::PUBLIC_LOG_REFUSED: ${refusal}\n`);
     return 2;
   }
   if (!argv.includes('--json')) argv.push('--json');

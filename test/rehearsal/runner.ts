@@ -73,7 +73,8 @@ interface ParsedWorkflow {
   readonly root: TemplateToken;
   readonly name: string;
   readonly runName: string | undefined;
-  readonly env: Json;
+  /** the workflow-level `env:`, evaluated per run (it may read `vars`, `github`, `inputs`) */
+  readonly envToken: TemplateToken | undefined;
   readonly jobs: readonly WorkflowJob[];
   readonly raw: Record<string, unknown>;
 }
@@ -95,7 +96,7 @@ export async function parseWorkflowFile(file: string, content: string): Promise<
     root: parsed.value,
     name: typeof raw.name === 'string' ? raw.name : file,
     runName: typeof raw['run-name'] === 'string' ? raw['run-name'] : undefined,
-    env: evaluateToken(template.env, {}),
+    envToken: template.env,
     jobs: template.jobs,
     raw,
   };
@@ -307,7 +308,7 @@ export class WorkflowRunner {
         failed: needResults.some((c) => c === 'failure' || c === 'cancelled'),
         cancelled: false,
       };
-      const contexts = { ...base, needs, env: wf.env };
+      const contexts = { ...base, needs, env: evaluateToken(wf.envToken, base) };
       const record: JobRecord = { id, conclusion: 'skipped', outputs: {}, log: [] };
       run.jobs.set(id, record);
       // a skipped need makes a job without a status function skip too (success() is false)
@@ -427,7 +428,7 @@ export class WorkflowRunner {
       mkdirSync(workspace, { recursive: true });
       const jc = this.jobContext(world, run, id, token, permissions, record, workspace);
       const stepsCtx: Record<string, Json> = {};
-      let jobEnv = { ...asMap(wf.env), ...evaluateStringMap(j.env, ctx) };
+      let jobEnv = { ...asMap(contexts.env ?? null), ...evaluateStringMap(j.env, ctx) };
       ctx = { ...ctx, env: jobEnv, steps: stepsCtx };
       let failed = false;
       for (const [stepIndex, step] of j.steps.entries()) {
@@ -450,7 +451,12 @@ export class WorkflowRunner {
         if (!existsSync(files.summary)) writeFileSync(files.summary, '');
         const env = {
           ...jc.baseEnv,
-          ...stepEnv,
+          ...Object.fromEntries(
+            // an unset variable leaves the public-good route in place (the CLI's defaults)
+            Object.entries(stepEnv).filter(
+              ([k, v]) => !(v === '' && (k === 'SLSA_LEDGER_FULCIO_URL' || k === 'SLSA_LEDGER_REKOR_URL')),
+            ),
+          ),
           GITHUB_OUTPUT: files.output,
           GITHUB_ENV: files.env,
           GITHUB_STEP_SUMMARY: files.summary,
@@ -554,6 +560,9 @@ export class WorkflowRunner {
         ref,
         sha: e.sha,
       });
+      // the route to Sigstore's public-good instance (the CLI's default URLs) is the local one; a
+      // repository's own instance comes from vars.SLSA_LEDGER_FULCIO_URL/_REKOR_URL (the
+      // workflows' env), which win when set
       baseEnv.SLSA_LEDGER_FULCIO_URL = world.publicSigstore.fulcioUrl;
       baseEnv.SLSA_LEDGER_REKOR_URL = world.publicSigstore.rekorUrl;
     }

@@ -277,6 +277,10 @@ export const scenarios: readonly Scenario[] = [
       'init --private: attest-build-provenance on GitHub’s own Sigstore; nothing reaches the public log',
     world: () => ({ private: true, initArgs: ['--private'] }),
     act: async (w) => {
+      // the ledger's own signatures go to a Sigstore of the organisation's (here GitHub's local
+      // instance), named in repository variables; without them the writers refuse the public log
+      w.vars.SLSA_LEDGER_FULCIO_URL = w.githubSigstore.fulcioUrl;
+      w.vars.SLSA_LEDGER_REKOR_URL = w.githubSigstore.rekorUrl;
       await w.pushTag('v1.0.0');
       await w.settle();
     },
