@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
+import { repositoryFromRemoteUrl } from '../core/ingest/repository.js';
 import { writeFileAtomic } from '../io/files.js';
+import { runGit } from '../io/git.js';
 
 /** Who attests the release artifacts (issue 15 item 1). */
 export type InitAttestor = 'slsa-github-generator' | 'attest-build-provenance';
@@ -36,6 +38,15 @@ export interface InitOptions {
   readonly artifactsDir?: string;
   /** the repository is private: never the public log unless opted in; the default attestor changes */
   readonly isPrivate?: boolean;
+  /**
+   * `OWNER/NAME` on GitHub, for the `trust:` policy's workflow signers (default: from the `origin`
+   * remote of `dir`, else `GITHUB_REPOSITORY`); without one the policy is written commented out
+   */
+  readonly repository?: string;
+  /** the default branch the scheduled and `workflow_run` writers run on (default: origin's HEAD, the current branch, else `main`) */
+  readonly defaultBranch?: string;
+  /** the environment read for `GITHUB_REPOSITORY` (default: process.env) */
+  readonly env?: NodeJS.ProcessEnv;
   /** overwrite files that exist */
   readonly force?: boolean;
   readonly logger?: Logger;
@@ -58,6 +69,9 @@ export interface InitResult {
   readonly attestor: InitAttestor;
   readonly signoff: InitSignoff;
   readonly ledger_branch: string;
+  /** the repository the `trust:` policy names, or null when it was written commented out */
+  readonly trust_repository: string | null;
+  readonly default_branch: string;
   readonly files: readonly { readonly path: string; readonly action: 'created' | 'overwritten' }[];
   readonly settings: readonly InitSetting[];
 }
@@ -234,12 +248,65 @@ export function initSettings(options: {
   return settings;
 }
 
+/**
+ * The `trust:` policy for the shipped workflows (docs/trust.md "The trust policy"): each writer
+ * workflow of `repository`, only on the refs GitHub runs it on, for the kinds of change it makes.
+ * A `push`/`workflow_dispatch` on a branch a pusher made carries that branch's ref in the
+ * certificate, so a workflow edited there is never trusted.
+ */
+export function trustPolicyText(o: {
+  readonly repository: string | null;
+  readonly defaultBranch: string;
+}): string {
+  const repo = o.repository ?? 'OWNER/NAME';
+  const main = `refs/heads/${o.defaultBranch}`;
+  const policy = `trust:
+  signers:
+    # release.yml: on a pushed v* tag, or dispatched on the default branch
+    release-workflow:
+      workflow: ${repo}/.github/workflows/release.yml
+      ref: [refs/tags/v*, ${main}]
+    # slsa-provenance.yml: dispatched by release.yml on the release tag
+    provenance-workflow:
+      workflow: ${repo}/.github/workflows/slsa-provenance.yml
+      ref: [refs/tags/v*]
+    # provenance-validate.yml: workflow_run and its dispatch run on the default branch
+    validate-workflow:
+      workflow: ${repo}/.github/workflows/provenance-validate.yml
+      ref: ${main}
+    # manifest-ingest.yml: the hourly flush of the queue, on the default branch
+    ingest-workflow:
+      workflow: ${repo}/.github/workflows/manifest-ingest.yml
+      ref: ${main}
+  # validate-workflow and ingest-workflow appear under record and update only because their flush
+  # re-signs a queued change whose entry moved meanwhile (docs/trust.md "The authenticated queue");
+  # remove them for a stricter policy (such a change is then a finding until it is re-recorded)
+  record: [release-workflow, provenance-workflow, validate-workflow, ingest-workflow]
+  update: [release-workflow, provenance-workflow, validate-workflow, ingest-workflow]
+  verdict: [validate-workflow, ingest-workflow]
+`;
+  const head = `# who may write what in the ledger (docs/trust.md): check, flush and ingest verify every change's
+# signature against this policy, read from this file on the default branch (never from the ledger
+# branch). Keep the v* tags protected (a tag ruleset): whoever can create a v* tag can run release.yml
+# with their own edits. Add keys (\`key: keys/ledger.pub\`) for writers outside GitHub Actions.
+`;
+  if (o.repository !== null) return head + policy;
+  return `${head}# slsa-ledger init did not know this repository's OWNER/NAME (no GitHub origin remote): set it below
+# and uncomment, or re-run \`slsa-ledger init --force --repository OWNER/NAME\`.
+${policy
+  .split('\n')
+  .map((l) => (l === '' ? l : `# ${l}`))
+  .join('\n')}`;
+}
+
 function configText(o: {
   readonly attestor: InitAttestor;
   readonly signoff: InitSignoff;
   readonly ledgerBranch: string;
   readonly buildCommand: string;
   readonly artifactsDir: string;
+  readonly repository: string | null;
+  readonly defaultBranch: string;
 }): string {
   return `# slsa-ledger configuration, written by \`slsa-ledger init\` (flags given on the command line win).
 # Secrets never go here: they come from the environment (GitHub secrets in the workflows).
@@ -264,7 +331,8 @@ provenance:
 
 audit-workflows:
   format: text
-`;
+
+${trustPolicyText(o)}`;
 }
 
 /** Finds the slsa-ledger package root above this module (dist/app, src/app or the action bundle). */
@@ -347,6 +415,41 @@ interface ResolvedInit {
   readonly ledgerBranch: string;
   readonly buildCommand: string;
   readonly artifactsDir: string;
+  readonly repository: string | null;
+  readonly defaultBranch: string;
+}
+
+const REPOSITORY = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
+const BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
+
+/** `OWNER/NAME` of the GitHub repository `dir` is a clone of (its `origin` on a web host), if any. */
+async function detectRepository(dir: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+  const url = await runGit(['remote', 'get-url', 'origin'], { cwd: dir, allowFailure: true }).catch(
+    () => undefined,
+  );
+  if (url !== undefined && url.code === 0) {
+    const remote = repositoryFromRemoteUrl(url.stdout.toString('utf8').trim());
+    if (remote !== undefined && remote.url !== null) return remote.repository;
+  }
+  const fromEnv = env.GITHUB_REPOSITORY;
+  return fromEnv !== undefined && REPOSITORY.test(fromEnv) ? fromEnv : null;
+}
+
+/** The default branch: origin's HEAD as the clone knows it, else the checked-out branch, else `main`. */
+async function detectDefaultBranch(dir: string): Promise<string> {
+  for (const args of [
+    ['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'],
+    ['symbolic-ref', '--quiet', '--short', 'HEAD'],
+  ]) {
+    const out = await runGit(args, { cwd: dir, allowFailure: true }).catch(() => undefined);
+    if (out === undefined || out.code !== 0) continue;
+    const name = out.stdout
+      .toString('utf8')
+      .trim()
+      .replace(/^origin\//, '');
+    if (BRANCH.test(name) && !name.includes('..')) return name;
+  }
+  return 'main';
 }
 
 function replaceOnce(text: string, from: string | RegExp, to: string, file: string): string {
@@ -484,7 +587,22 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
   const logger = options.logger ?? silentLogger;
   const dir = resolve(options.dir ?? process.cwd());
   const root = options.packageRoot ?? findPackageRoot();
+  const dirExists = existsSync(dir);
+  const repository =
+    options.repository ?? (dirExists ? await detectRepository(dir, options.env ?? process.env) : null);
+  if (repository !== null && !REPOSITORY.test(repository)) {
+    throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--repository '${repository}' is not OWNER/NAME`);
+  }
+  const defaultBranch = options.defaultBranch ?? (dirExists ? await detectDefaultBranch(dir) : 'main');
+  if (!BRANCH.test(defaultBranch) || defaultBranch.includes('..')) {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      `--default-branch '${defaultBranch}' is not a plain branch name`,
+    );
+  }
   const choices: ResolvedInit = {
+    repository,
+    defaultBranch,
     attestor:
       options.attestor ?? (options.isPrivate === true ? 'attest-build-provenance' : 'slsa-github-generator'),
     signoff: options.signoff ?? 'environment',
@@ -524,6 +642,11 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
       'a private repository with slsa-github-generator: its provenance goes to the public Rekor log only when vars.SLSA_LEDGER_PUBLIC_LOG_OPT_IN is true; otherwise the generator refuses',
     );
   }
+  if (repository === null) {
+    logger.warn(
+      'the trust: policy in .slsa-ledger.yml is written commented out: init found no GitHub repository (origin remote or GITHUB_REPOSITORY); pass --repository OWNER/NAME',
+    );
+  }
   const plan = await planFiles(root, choices);
   const existing: string[] = [];
   for (const f of plan) {
@@ -554,6 +677,8 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
     attestor: choices.attestor,
     signoff: choices.signoff,
     ledger_branch: choices.ledgerBranch,
+    trust_repository: choices.repository,
+    default_branch: choices.defaultBranch,
     files,
     settings: initSettings(choices),
   };

@@ -64,6 +64,34 @@ const expectValidated =
     return out;
   };
 
+/**
+ * The daily ledger-check, run last: it audits the ledger branch under the trust: policy `init` wrote
+ * (every change signed by the writer workflow the policy allows for its kind, chains unbroken).
+ */
+async function auditLedger(w: World): Promise<void> {
+  await w.schedule('ledger-check.yml');
+  await w.settle();
+}
+
+function expectAudited(r: Observed): string[] {
+  const check = r.world.runs.filter((x) => x.name === 'ledger-check').at(-1);
+  const out: string[] = [];
+  if (check?.conclusion !== 'success')
+    out.push(`expected ledger-check to succeed, got ${check?.conclusion ?? 'no run'}`);
+  const drift = r.issues.filter((i) => i.includes('ledger-drift'));
+  if (drift.length > 0) {
+    // the findings, as check printed them in the job's log
+    const findings = [...(check?.jobs.values() ?? [])]
+      .flatMap((j) => j.log.join('\n').split('\n'))
+      .filter((l) => /CHECK_[A-Z_]+/.test(l))
+      .slice(0, 10);
+    out.push(
+      `expected no ledger-drift finding under the trust policy, got ${drift.join('; ')}: ${findings.join(' | ')}`,
+    );
+  }
+  return out;
+}
+
 export const scenarios: readonly Scenario[] = [
   {
     name: 'clean-release',
@@ -78,9 +106,10 @@ export const scenarios: readonly Scenario[] = [
       await w.settle();
       await w.schedule('manifest-ingest.yml');
       await w.settle();
+      await auditLedger(w);
     },
     expect: (r) => {
-      const out = expectValidated('v1.0.0')(r);
+      const out = [...expectValidated('v1.0.0')(r), ...expectAudited(r)];
       if (r.issues.length > 0) out.push(`expected no issue, got ${r.issues.join('; ')}`);
       if (r.slack < 1) out.push('expected the provenance-ready Slack message');
       const m = r.entry('v1.0.0')?.metrics as Record<string, Json> | undefined;
@@ -138,9 +167,11 @@ export const scenarios: readonly Scenario[] = [
       );
       if (res.status !== 204) throw new Error(`the re-validation dispatch was refused: ${res.status}`);
       await w.settle();
+      await auditLedger(w);
     },
     expect: (r) => {
-      const out: string[] = [];
+      // the entry was queued signed by slsa-provenance.yml and landed by manifest-ingest.yml's flush
+      const out: string[] = expectAudited(r);
       const e = r.entry('v1.0.0');
       if (e?.status !== 'success')
         out.push(`expected the queued entry landed by flush, got ${describeEntry(e)}`);
@@ -283,9 +314,10 @@ export const scenarios: readonly Scenario[] = [
       w.vars.SLSA_LEDGER_REKOR_URL = w.githubSigstore.rekorUrl;
       await w.pushTag('v1.0.0');
       await w.settle();
+      await auditLedger(w);
     },
     expect: (r) => {
-      const out = expectValidated('v1.0.0')(r);
+      const out = [...expectValidated('v1.0.0')(r), ...expectAudited(r)];
       const publicLog = r.world.publicSigstore.requests.filter(
         (p) => p.includes('/api/v1/log/entries') || p.includes('/api/v2/log/entries'),
       );

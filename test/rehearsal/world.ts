@@ -256,7 +256,18 @@ export class World {
         PATH: process.env.PATH ?? '',
         HOME: this.home,
         INPUT_COMMAND: 'init',
-        INPUT_ARGS: ['--dir', '.', ...(this.options.initArgs ?? [])].map((a) => `'${a}'`).join(' '),
+        // the trust: policy names this repository's writer workflows (a fresh clone has no origin yet)
+        INPUT_ARGS: [
+          '--dir',
+          '.',
+          '--repository',
+          this.api.fullName,
+          '--default-branch',
+          this.defaultBranch,
+          ...(this.options.initArgs ?? []),
+        ]
+          .map((a) => `'${a}'`)
+          .join(' '),
       },
     });
     if (init.code !== 0) throw new Error(`slsa-ledger init failed: ${init.stdout}${init.stderr}`);

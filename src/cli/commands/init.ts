@@ -6,6 +6,9 @@ import type { CommandModule } from '../command.js';
 function renderNextSteps(result: InitResult): string {
   const lines = [
     `installed ${result.files.length} files into ${result.dir} (provenance: ${result.attestor}; sign-off: ${result.signoff}; ledger branch: ${result.ledger_branch})`,
+    result.trust_repository === null
+      ? 'trust policy: written commented out in .slsa-ledger.yml (no GitHub repository known): re-run with --repository OWNER/NAME'
+      : `trust policy: ${result.trust_repository}'s release, slsa-provenance, provenance-validate and manifest-ingest workflows (default branch ${result.default_branch}, tags v*), in .slsa-ledger.yml`,
     '',
     'next: set these up on GitHub (README, "GitHub set-up", says what happens when each is missing):',
   ];
@@ -25,9 +28,9 @@ export const command: CommandModule = {
     name: 'init',
     summary: 'install the workflows, config, migrations and docs into a repository',
     usage:
-      'init [--dir DIR] [--attestor slsa-github-generator|attest-build-provenance] [--signoff environment|jira] [--ledger-branch NAME] [--build-command CMD] [--artifacts-dir DIR] [--private] [--force]',
+      'init [--dir DIR] [--attestor slsa-github-generator|attest-build-provenance] [--signoff environment|jira] [--ledger-branch NAME] [--build-command CMD] [--artifacts-dir DIR] [--repository OWNER/NAME] [--default-branch NAME] [--private] [--force]',
     description:
-      'Writes .github/workflows/{release,slsa-provenance,provenance-validate,manifest-ingest,notify-on-failure}.yml, the slsa-ledger action (.github/actions/slsa-ledger), .slsa-ledger.yml, supabase/migrations/*.sql and docs/ops + docs/governance, then prints the secrets and variables to create. Refuses (exit 4, nothing written) when any of these files exists, unless --force.',
+      'Writes .github/workflows/{release,slsa-provenance,provenance-validate,manifest-ingest,notify-on-failure}.yml, the slsa-ledger action (.github/actions/slsa-ledger), .slsa-ledger.yml, supabase/migrations/*.sql and docs/ops + docs/governance, then prints the secrets and variables to create. The trust: policy in the config names the writer workflows of this repository, each on the refs GitHub runs it on (docs/trust.md). Refuses (exit 4, nothing written) when any of these files exists, unless --force.',
     options: {
       dir: { type: 'string', valueName: 'DIR', description: 'the repository to install into (default: .)' },
       force: { type: 'boolean', description: 'overwrite files that exist' },
@@ -58,6 +61,18 @@ export const command: CommandModule = {
         valueName: 'DIR',
         description: 'where the build leaves the release artifacts (default: dist)',
       },
+      repository: {
+        type: 'string',
+        valueName: 'OWNER/NAME',
+        description:
+          "the GitHub repository the trust: policy names (default: the origin remote's, else GITHUB_REPOSITORY; without one the policy is written commented out)",
+      },
+      'default-branch': {
+        type: 'string',
+        valueName: 'NAME',
+        description:
+          "the default branch the validate and ingest workflows run on (default: origin's HEAD, else the current branch, else main)",
+      },
       private: {
         type: 'boolean',
         description: 'a private repository: nothing goes to the public log unless opted in',
@@ -73,6 +88,8 @@ export const command: CommandModule = {
     const ledgerBranch = opt('ledger-branch');
     const buildCommand = opt('build-command');
     const artifactsDir = opt('artifacts-dir');
+    const repository = opt('repository');
+    const defaultBranch = opt('default-branch');
     const result = await initRepository({
       dir: dir === undefined ? ctx.cwd : resolve(ctx.cwd, dir),
       force: booleanFlag(args, 'force'),
@@ -82,6 +99,9 @@ export const command: CommandModule = {
       ...(ledgerBranch === undefined ? {} : { ledgerBranch }),
       ...(buildCommand === undefined ? {} : { buildCommand }),
       ...(artifactsDir === undefined ? {} : { artifactsDir }),
+      ...(repository === undefined ? {} : { repository }),
+      ...(defaultBranch === undefined ? {} : { defaultBranch }),
+      env: ctx.env,
       logger: ctx.logger,
     });
     return { result, human: renderNextSteps(result) };

@@ -241,3 +241,51 @@ describe('resolveTrustPolicy and decideSigner', () => {
     expect(() => resolveTrustPolicy(document, options)).toThrowCode('TRUST_POLICY_INVALID');
   });
 });
+
+describe('workflow signers with several refs and wildcards', () => {
+  const policy = resolveTrustPolicy(
+    parseTrustPolicy(
+      {
+        signers: {
+          release: {
+            workflow: 'acme/app/.github/workflows/release.yml',
+            ref: ['refs/tags/v*', 'refs/heads/main'],
+          },
+        },
+        record: ['release'],
+      },
+      'f',
+    ),
+    { trustKeys: [] },
+  );
+  const release = (ref: string) => cert(`https://github.com/acme/app/.github/workflows/release.yml@${ref}`);
+
+  it.each([
+    ['a release tag', 'refs/tags/v1.2.3', true],
+    ['the default branch', 'refs/heads/main', true],
+    ['a branch a pusher made', 'refs/heads/evil', false],
+    ['a tag outside the pattern', 'refs/tags/1.2.3', false],
+    ['a branch named like the pattern', 'refs/heads/refs/tags/v1', false],
+    ['a ref with an @ inside the wildcard', 'refs/tags/v1@x', false],
+    ['a ref with a space inside the wildcard', 'refs/tags/v1 x', false],
+    ['the default branch with a suffix', 'refs/heads/main-x', false],
+  ] as const)('%s', (_name, ref, allowed) => {
+    expect(decideSigner(policy, 'record', release(ref)).allowed).toBe(allowed);
+  });
+
+  it('refuses an empty list and short refs in a list', () => {
+    const problems = (ref: unknown) => {
+      try {
+        parseTrustPolicy(
+          { signers: { a: { workflow: 'acme/app/.github/workflows/r.yml', ref } }, record: ['a'] },
+          'f',
+        );
+        return [];
+      } catch (error) {
+        return (error as { details: { problems: string[] } }).details.problems;
+      }
+    };
+    expect(problems([]).join('\n')).toMatch(/trust\.signers\.a\.ref/);
+    expect(problems(['refs/heads/main', 'main']).join('\n')).toMatch(/trust\.signers\.a\.ref/);
+  });
+});

@@ -22,8 +22,11 @@ export interface SignerSpec {
   readonly identity_regex?: string;
   /** keyless, GitHub Actions: `OWNER/REPO/.github/workflows/FILE.yml`; the SAN is `<server>/<workflow>@<ref>` */
   readonly workflow?: string;
-  /** with `workflow`: the one ref allowed (`refs/heads/main`); any ref when absent */
-  readonly ref?: string;
+  /**
+   * with `workflow`: the refs allowed — one or a list, each a full ref (`refs/heads/main`) where `*`
+   * stands for any run of characters (`refs/tags/v*`); any ref when absent
+   */
+  readonly ref?: string | readonly string[];
   /** with `workflow`: the GitHub server (default https://github.com) */
   readonly server?: string;
   /** key mode: a PEM public key file (relative to the policy file) */
@@ -67,6 +70,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const WORKFLOW = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/\.github\/workflows\/[^/@\s]+\.ya?ml$/;
 const REF = /^refs\/[^\s@]+$/;
+const refPattern = z
+  .string()
+  .max(256)
+  .regex(REF, 'must be a full git ref such as refs/heads/main or refs/tags/v*');
 const httpsUrl = z
   .string()
   .max(1024)
@@ -79,7 +86,7 @@ const signerSchema = z
     identity: nonEmpty(1024).optional(),
     identity_regex: nonEmpty(1024).optional(),
     workflow: z.string().regex(WORKFLOW, 'must be OWNER/REPO/.github/workflows/FILE.yml').optional(),
-    ref: z.string().regex(REF, 'must be a full git ref such as refs/heads/main').optional(),
+    ref: z.union([refPattern, z.array(refPattern).min(1, 'must name at least one ref').max(20)]).optional(),
     server: httpsUrl.optional(),
     key: nonEmpty(4096).optional(),
     key_id: z.string().regex(HEX64, 'must be 64 lower-case hex (the key id keygen prints)').optional(),
@@ -254,9 +261,7 @@ export function resolveTrustPolicy(
         kind: 'keyless',
         name,
         issuer: spec.issuer ?? GITHUB_ACTIONS_ISSUER,
-        ...(spec.ref !== undefined
-          ? { exact: `${base}${spec.ref}` }
-          : { pattern: new RegExp(`^${escapeRegExp(base)}refs/[^\\s@]+$`, 'u') }),
+        ...workflowIdentity(base, spec.ref),
       });
     } else if (spec.identity !== undefined) {
       rules.set(name, { kind: 'keyless', name, issuer: spec.issuer!, exact: spec.identity });
@@ -326,4 +331,19 @@ export function decideSigner(
         ? `${describeSigner(signer)} (signer ${known.name}) is not allowed any kind`
         : `${describeSigner(signer)} is not a signer of the trust policy`;
   return { allowed: false, reason };
+}
+
+/**
+ * What a workflow signer's SAN must be: `<server>/<workflow>@<ref>` for one of the allowed refs
+ * (`*` in a ref: any run of characters but whitespace and `@`), or any `refs/…` ref.
+ */
+function workflowIdentity(
+  base: string,
+  ref: string | readonly string[] | undefined,
+): { exact: string } | { pattern: RegExp } {
+  if (ref === undefined) return { pattern: new RegExp(`^${escapeRegExp(base)}refs/[^\\s@]+$`, 'u') };
+  const refs = typeof ref === 'string' ? [ref] : ref;
+  if (refs.length === 1 && !refs[0]!.includes('*')) return { exact: `${base}${refs[0]!}` };
+  const alternatives = refs.map((r) => r.split('*').map(escapeRegExp).join('[^\\s@]*'));
+  return { pattern: new RegExp(`^${escapeRegExp(base)}(?:${alternatives.join('|')})$`, 'u') };
 }

@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { decideSigner, parseTrustPolicy, resolveTrustPolicy } from '../../../src/core/ledger-trust/policy.js';
 import { runCliCaptured } from '../../support/cli.js';
 import { readTemplate, repoRoot, tempDir, templateNames } from './support.js';
 
@@ -193,5 +195,100 @@ describe('init', () => {
       stdio: 'pipe',
     });
     expect(readFileSync(out, 'utf8')).toMatch(/^errors<<(\S+)\n0\n\1$/m);
+  });
+
+  describe('the trust: policy', () => {
+    const policyOf = (dir: string) => {
+      const doc = parseYaml(readFileSync(join(dir, '.slsa-ledger.yml'), 'utf8')) as { trust?: unknown };
+      return doc.trust === undefined
+        ? undefined
+        : resolveTrustPolicy(parseTrustPolicy(doc.trust, '.slsa-ledger.yml'), { trustKeys: [] });
+    };
+    const san = (repo: string, file: string, ref: string) => ({
+      kind: 'certificate' as const,
+      issuer: 'https://token.actions.githubusercontent.com',
+      subjectAlternativeName: `https://github.com/${repo}/.github/workflows/${file}@${ref}`,
+    });
+
+    it('names the clone’s GitHub repository and default branch: each writer on the refs GitHub runs it on', async () => {
+      const dir = tempDir();
+      execFileSync('git', ['init', '-q', '--initial-branch=trunk', dir]);
+      execFileSync('git', ['-C', dir, 'remote', 'add', 'origin', 'git@github.com:acme/app.git']);
+      const run = await runCliCaptured(['init', '--dir', dir, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.json().result).toMatchObject({ trust_repository: 'acme/app', default_branch: 'trunk' });
+      const policy = policyOf(dir)!;
+      expect(policy.needsSigstore).toBe(true);
+      const allowed = (kind: 'record' | 'update' | 'verdict', file: string, ref: string, repo = 'acme/app') =>
+        decideSigner(policy, kind, san(repo, file, ref)).allowed;
+      // what the shipped workflows sign
+      expect(allowed('record', 'release.yml', 'refs/tags/v1.2.3')).toBe(true);
+      expect(allowed('record', 'release.yml', 'refs/heads/trunk')).toBe(true);
+      expect(allowed('update', 'slsa-provenance.yml', 'refs/tags/v1.2.3')).toBe(true);
+      expect(allowed('verdict', 'provenance-validate.yml', 'refs/heads/trunk')).toBe(true);
+      expect(allowed('update', 'manifest-ingest.yml', 'refs/heads/trunk')).toBe(true);
+      // what a pusher could make them sign: a workflow edited on a branch of their own, another
+      // repository's workflow, a verdict from the provenance workflow, a workflow that is not a writer
+      expect(allowed('record', 'release.yml', 'refs/heads/evil')).toBe(false);
+      expect(allowed('verdict', 'provenance-validate.yml', 'refs/heads/evil')).toBe(false);
+      expect(allowed('record', 'slsa-provenance.yml', 'refs/heads/trunk')).toBe(false);
+      expect(allowed('record', 'release.yml', 'refs/tags/v1.2.3', 'evil/app')).toBe(false);
+      expect(allowed('verdict', 'slsa-provenance.yml', 'refs/tags/v1.2.3')).toBe(false);
+      expect(allowed('verdict', 'release.yml', 'refs/tags/v1.2.3')).toBe(false);
+      expect(allowed('record', 'ledger-check.yml', 'refs/heads/trunk')).toBe(false);
+    });
+
+    it('--repository and --default-branch win; a bad one is refused (exit 2) and nothing is written', async () => {
+      const dir = tempDir();
+      const run = await runCliCaptured([
+        'init',
+        '--dir',
+        dir,
+        '--repository',
+        'acme/tool',
+        '--default-branch',
+        'main',
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout + run.stderr).toMatch(/trust policy: acme\/tool/);
+      expect(
+        decideSigner(
+          policyOf(dir)!,
+          'verdict',
+          san('acme/tool', 'provenance-validate.yml', 'refs/heads/main'),
+        ).allowed,
+      ).toBe(true);
+      for (const bad of [
+        ['--repository', 'acme'],
+        ['--repository', 'acme/app\nx'],
+        ['--default-branch', '../x'],
+      ]) {
+        const other = tempDir();
+        const refused = await runCliCaptured(['init', '--dir', other, ...bad, '--json']);
+        expect(refused.code).toBe(2);
+        expect(refused.json().error?.code).toBe('USAGE_INVALID_FLAG');
+        expect(readdirSync(other)).toEqual([]);
+      }
+    });
+
+    it('without a GitHub repository the policy is written commented out, with a warning; GITHUB_REPOSITORY fills it', async () => {
+      const dir = tempDir();
+      const run = await runCliCaptured(['init', '--dir', dir]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(/--repository OWNER\/NAME/);
+      expect(policyOf(dir)).toBeUndefined();
+      expect(readFileSync(join(dir, '.slsa-ledger.yml'), 'utf8')).toMatch(/^# trust:$/m);
+      const fromEnv = tempDir();
+      await runCliCaptured(['init', '--dir', fromEnv], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_REPOSITORY: 'acme/ci' },
+      });
+      expect(policyOf(fromEnv)).toBeDefined();
+      // a local path as origin is no GitHub repository
+      const local = tempDir();
+      execFileSync('git', ['init', '-q', local]);
+      execFileSync('git', ['-C', local, 'remote', 'add', 'origin', '/srv/git/acme/app.git']);
+      await runCliCaptured(['init', '--dir', local]);
+      expect(policyOf(local)).toBeUndefined();
+    });
   });
 });

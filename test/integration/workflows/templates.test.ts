@@ -504,8 +504,14 @@ describe('the templates call commands and flags the CLI has', () => {
     const entry = commands[name];
     expect(entry, `command ${name}`).toBeDefined();
     const { command } = await entry!.load();
-    // expressions are filled in by the runner; any word stands in for them here
-    const argv = splitArgs(args.replace(/\$\{\{[^}]*\}\}/g, 'v1.2.3'));
+    // expressions are filled in by the runner; any word stands in for them here, and a
+    // `format('--flag {0}', …)` expression for the flag it gives when its variable is set
+    const argv = splitArgs(
+      args.replace(/\$\{\{([\s\S]*?)\}\}/g, (_all, expr: string) => {
+        const flag = /format\('(--[a-z-]+) \{0\}'/.exec(expr);
+        return flag === null ? 'v1.2.3' : `${flag[1]!} v1.2.3`;
+      }),
+    );
     expect(() => parseCommandArgs(command.spec, argv)).not.toThrow();
   });
 });
