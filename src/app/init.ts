@@ -235,6 +235,16 @@ export function initSettings(options: {
       command: '(repository or organization settings)',
     },
     {
+      name: 'tag ruleset on v* (restrict creations, updates, deletions)',
+      kind: 'ruleset',
+      required: false,
+      usedBy: ['release.yml', 'slsa-provenance.yml', 'the trust: policy in .slsa-ledger.yml'],
+      purpose:
+        'recommended: the trust: policy trusts release.yml and slsa-provenance.yml on refs/tags/v*, so whoever can create a v* tag can sign ledger records with a workflow edited at that tag. Missing: anyone with push access can',
+      command:
+        'gh api -X POST repos/{owner}/{repo}/rulesets -f name=release-tags -f target=tag -f enforcement=active -f "conditions[ref_name][include][]=refs/tags/v*" -f "conditions[ref_name][exclude][]=" -f "rules[][type]=creation"  # add update and deletion rules and your release managers as bypass actors',
+    },
+    {
       name: 'GitHub App (optional: a ruleset on the ledger branch)',
       kind: 'app-permission',
       required: false,
