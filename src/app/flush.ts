@@ -6,6 +6,7 @@ import { canonicalEntry, type LedgerEntry } from '../core/ledger/entry.js';
 import { mergeQueues, removeLanded, type QueueItem } from '../core/ledger/queue.js';
 import { isSlsaLedgerError } from '../errors.js';
 import { decideQueuedTransition } from '../core/ledger-trust/queue-gate.js';
+import { signedDocumentOf, type SignedDocument } from '../core/ledger-trust/sign.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
 import { LedgerEngine, QUEUE_BRANCH, type LedgerWriteOptions } from './ledger-engine.js';
 import {
@@ -79,8 +80,8 @@ const keyOf = (e: LedgerEntry): string => JSON.stringify(canonicalEntry(e));
  */
 export async function flushQueue(options: FlushOptions = {}): Promise<FlushResult> {
   // flush's own signer, swapped per item by the queue gate
-  const own = (writer: 'record' | 'validate') => (ledger: LedgerIdentity) =>
-    options.signing === undefined ? undefined : landingSigner({ ...options.signing, writer }, ledger);
+  const own = (writer: 'record' | 'validate', vsa?: SignedDocument) => (ledger: LedgerIdentity) =>
+    options.signing === undefined ? undefined : landingSigner({ ...options.signing, writer }, ledger, vsa);
   const signer = new LedgerTransitionSigner(own('record'));
   const engine = await LedgerEngine.open({ ...options, transitionSigner: signer });
   const logger = engine.logger;
@@ -102,6 +103,14 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
       branchItems = [...b.files.values()].flat();
       branchInvalid = b.invalid;
     } catch (error) {
+      // nothing queued here and the remote cannot be reached: say so (exit 5), never "empty"
+      if (
+        isSlsaLedgerError(error) &&
+        error.code === 'LEDGER_REMOTE_UNAVAILABLE' &&
+        local.items.length === 0 &&
+        local.invalid.length === 0
+      )
+        throw error;
       branchOk = false;
       logger.warn(`cannot read the ${QUEUE_BRANCH} branch: ${(error as Error).message}`);
     }
@@ -195,6 +204,8 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
           }
           toLand = decision.entry;
           const writer = decision.transitionKind === 'verdict' ? 'validate' : 'record';
+          // a verdict's VSA goes to vsa.jsonl with it, bound again if flush signs the change itself
+          const vsa = item.vsa === undefined ? undefined : signedDocumentOf(item.vsa);
           signer.sign =
             decision.kind === 'land'
               ? (ledger) =>
@@ -205,9 +216,10 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
                       previous: current?.entry ?? null,
                       kind: decision.transitionKind,
                     },
-                    own(writer)(ledger),
+                    own(writer, writer === 'validate' ? vsa : undefined)(ledger),
+                    decision.vsaLine,
                   )
-              : own(writer);
+              : own(writer, decision.vsa === undefined ? undefined : vsa);
         }
         const r = await engine.land(toLand, lockWaitS);
         if (r.kind === 'done') {

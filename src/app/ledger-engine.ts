@@ -260,6 +260,8 @@ export class LedgerEngine {
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       ...(options.config === undefined ? {} : { config: options.config }),
       flags: { remote: options.remote, branch: options.branch, reportsDir: options.reportsDir },
+      // an unreachable remote must not lose the entry: it is queued for the branch last known
+      lastKnownBranch: true,
     });
     const repo = await GitLedgerRepo.open({
       repoDir,
@@ -555,6 +557,31 @@ export class LedgerEngine {
     }
   }
 
+  /**
+   * Signs the change `entry` would make at the last head this clone saw (the witness), without
+   * the network: for an entry refused before any merge was signed (the remote unreachable, or its
+   * history rewritten), so it is queued signed and flush's gate can verify it. When the ledger has
+   * moved by the time flush runs, the gate rebases it under flush's own signature. Returns false
+   * when nothing was signed (no signer, nothing to change, the day file unreadable, or signing
+   * failed: the entry is then queued unsigned, as before).
+   */
+  async signAtLastSeenHead(entry: LedgerEntry): Promise<boolean> {
+    const signer = this.options.transitionSigner;
+    if (signer === undefined) return false;
+    try {
+      const head = await this.repo.readWitness(this.branch);
+      const input = await this.loadForMerge(head, entry);
+      const merge = applyMergeRule(input.days, entry, { reportsDir: this.repo.reportsDir });
+      if (input.broken.has(merge.path)) return false;
+      if (merge.outcome !== 'inserted' && merge.outcome !== 'updated') return false;
+      const files = await signer.filesFor({ merge, parent: head, repo: this.repo, branch: this.branch });
+      return files.length > 0;
+    } catch (error) {
+      this.logger.warn(`the queued entry could not be signed: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
   private async raiseRewrite(message: string, entry?: LedgerEntry): Promise<void> {
     this.logger.warn(`ledger-history-rewritten: ${message}`);
     await this.options
@@ -615,7 +642,12 @@ export class LedgerEngine {
    * Queues a refused entry in the local file and, best-effort, on the queue branch. A signed entry
    * is queued as the state its statement signs, with the statement's bundle (`transition`).
    */
-  async queueEntry(entry: LedgerEntry, refusal: Refusal, transition?: unknown): Promise<QueueReceipt> {
+  async queueEntry(
+    entry: LedgerEntry,
+    refusal: Refusal,
+    transition?: unknown,
+    vsa?: unknown,
+  ): Promise<QueueReceipt> {
     this.logger.warn(`not landed (${refusal.reason}); queueing the entry in ${this.queuePath}`);
     const item: QueueItem = {
       entry,
@@ -623,6 +655,7 @@ export class LedgerEngine {
       queued_at: this.now().toISOString(),
       attempts: refusal.attempts,
       ...(transition === undefined ? {} : { transition }),
+      ...(transition === undefined || vsa === undefined ? {} : { vsa }),
     };
     const local = await this.readLocalQueue();
     let movedAside: string | undefined;

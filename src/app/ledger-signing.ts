@@ -189,6 +189,8 @@ export function queuedLandingSigner(
     readonly kind: TransitionKind;
   },
   fallback: LandingSigner | undefined,
+  /** a verdict's VSA line, appended to the day's `vsa.jsonl` in the same commit */
+  vsaLine?: string,
 ): LandingSigner {
   const want = entryDigest(signed.entry);
   const wantPrevious = signed.previous === null ? null : entryDigest(signed.previous);
@@ -201,11 +203,15 @@ export function queuedLandingSigner(
     ) {
       const path = transitionsPathFor(merge.path);
       const text = appendLogLines(await readFile(path), [line]);
-      return {
-        kind: signed.kind,
-        files: [{ path, bytes: Buffer.from(text, 'utf8') }],
-        bundle: JSON.parse(line) as unknown,
-      };
+      const files: CommitFile[] = [{ path, bytes: Buffer.from(text, 'utf8') }];
+      if (vsaLine !== undefined) {
+        const vsaPath = vsaPathFor(merge.path);
+        files.push({
+          path: vsaPath,
+          bytes: Buffer.from(appendLogLines(await readFile(vsaPath), [vsaLine]), 'utf8'),
+        });
+      }
+      return { kind: signed.kind, files, bundle: JSON.parse(line) as unknown };
     }
     return fallback === undefined ? undefined : fallback(merge, readFile);
   };

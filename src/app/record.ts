@@ -97,8 +97,23 @@ export async function recordEntry(options: RecordOptions): Promise<RecordResult>
         ...(local === undefined ? {} : { local_branch: local }),
       };
     }
+    // refused before a merge was signed (the remote unreachable, a rewritten history): sign the
+    // change at the last head this clone saw, so the entry is never queued unsigned
+    if (
+      signer !== undefined &&
+      signer.last === undefined &&
+      (landing.code === 'LEDGER_REMOTE_UNAVAILABLE' || landing.code === 'LEDGER_HISTORY_REWRITTEN')
+    ) {
+      await engine.signAtLastSeenHead(entry);
+    }
     // a signed entry is queued as the state its statement signs, with the bundle (flush verifies it)
-    const queue = await engine.queueEntry(signer?.last?.entry ?? entry, landing, signer?.last?.bundle);
+    // and, for a verdict, the VSA its statement binds (flush appends it to vsa.jsonl)
+    const queue = await engine.queueEntry(
+      signer?.last?.entry ?? entry,
+      landing,
+      signer?.last?.bundle,
+      signer?.last === undefined ? undefined : options.vsa?.bundle,
+    );
     return {
       outcome: 'queued',
       ...base,

@@ -588,6 +588,51 @@ export async function lsRemoteHead(
   };
 }
 
+const BRANCH_NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;
+
+async function commonGitDir(repoDir: string): Promise<string | undefined> {
+  const out = await runGit(['rev-parse', '--path-format=absolute', '--git-common-dir'], {
+    cwd: repoDir,
+    allowFailure: true,
+  });
+  return out.code === 0 ? out.stdout.toString('utf8').trim() : undefined;
+}
+
+function defaultBranchHintPath(gitDir: string, remote: string): string {
+  return join(gitDir, 'slsa-ledger', 'default-branch', encodeURIComponent(remote));
+}
+
+/**
+ * The remote's default branch as this clone last learnt it: the name `rememberDefaultBranch` kept
+ * under `.git/slsa-ledger/default-branch/`, else `refs/remotes/<remote>/HEAD` (set by `git clone`).
+ * For writers that cannot reach the remote: they still know where the entry belongs, and queue it.
+ */
+export async function lastKnownDefaultBranch(repoDir: string, remote: string): Promise<string | undefined> {
+  const gitDir = await commonGitDir(repoDir);
+  if (gitDir !== undefined) {
+    const kept = await readFile(defaultBranchHintPath(gitDir, remote), 'utf8').catch(() => undefined);
+    const name = kept?.trim();
+    if (name !== undefined && BRANCH_NAME.test(name) && !name.includes('..')) return name;
+  }
+  const head = await runGit(['symbolic-ref', '--quiet', `refs/remotes/${remote}/HEAD`], {
+    cwd: repoDir,
+    allowFailure: true,
+  });
+  if (head.code !== 0) return undefined;
+  const name = head.stdout.toString('utf8').trim().replace(`refs/remotes/${remote}/`, '');
+  return BRANCH_NAME.test(name) && !name.includes('..') ? name : undefined;
+}
+
+/** Keeps the default branch the remote named (best effort: a failure only loses the hint). */
+export async function rememberDefaultBranch(repoDir: string, remote: string, branch: string): Promise<void> {
+  const gitDir = await commonGitDir(repoDir);
+  if (gitDir === undefined) return;
+  const path = defaultBranchHintPath(gitDir, remote);
+  const kept = await readFile(path, 'utf8').catch(() => undefined);
+  if (kept === `${branch}\n`) return;
+  await writeFileAtomic(path, `${branch}\n`).catch(() => undefined);
+}
+
 /**
  * For the read commands: fetches `branch` into `ref`, forced (they must see a rewrite to report
  * it). Returns the commit, undefined when the branch does not exist, or the failure's stderr.

@@ -16,7 +16,12 @@ import {
 } from '../core/ledger/location.js';
 import { SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
 import { readInputFile } from './files.js';
-import { fetchForcedInto, lsRemoteHead } from './git-ledger-repo.js';
+import {
+  fetchForcedInto,
+  lastKnownDefaultBranch,
+  lsRemoteHead,
+  rememberDefaultBranch,
+} from './git-ledger-repo.js';
 
 export type { LedgerLocation, LedgerLocationFlags, LedgerConfigSection } from '../core/ledger/location.js';
 
@@ -71,6 +76,11 @@ export interface ResolveLedgerLocationOptions {
    * `.slsa-ledger.yml` in the clone, then above `cwd`
    */
   readonly config?: LedgerConfigSection | null;
+  /**
+   * writers: when the remote cannot be reached, use the default branch this clone last learnt
+   * (they queue the entry where it belongs) instead of failing
+   */
+  readonly lastKnownBranch?: boolean;
 }
 
 export interface ResolvedLedgerLocation extends LedgerLocation {
@@ -98,7 +108,11 @@ const REMOTE_HINT =
  * @throws `LEDGER_REPO_INVALID` (no such remote), `LEDGER_REMOTE_UNAVAILABLE` (exit 5, with
  *   `details.hint`), `LEDGER_BRANCH_UNKNOWN` (the remote has no default branch: pass --branch)
  */
-export async function remoteDefaultBranch(repoDir: string, remote: string): Promise<string> {
+export async function remoteDefaultBranch(
+  repoDir: string,
+  remote: string,
+  options: { readonly lastKnown?: boolean } = {},
+): Promise<string> {
   const out = await lsRemoteHead(repoDir, remote);
   if (!out.ok) {
     if (out.remotes === undefined) {
@@ -115,14 +129,24 @@ export async function remoteDefaultBranch(repoDir: string, remote: string): Prom
         },
       );
     }
-    const last = out.stderr.trim().split('\n').pop() ?? 'unknown error';
+    // unreachable: the default branch this clone last learnt, so a writer still knows where the
+    // entry belongs (its fetch then fails too, and it queues the entry); else the failure
+    if (options.lastKnown === true) {
+      const known = await lastKnownDefaultBranch(repoDir, remote);
+      if (known !== undefined) return known;
+    }
+    const lines = out.stderr
+      .split('\n')
+      .map((l) => l.replace(/^fatal:\s*/, '').trim())
+      .filter((l) => l !== '');
     throw new UnavailableError(
       'LEDGER_REMOTE_UNAVAILABLE',
-      `cannot reach remote '${remote}' to find its default branch: ${last.toLowerCase()}`,
+      `cannot reach remote '${remote}' to find its default branch: ${lines[0] ?? 'unknown error'}`,
       { details: { remote, hint: REMOTE_HINT, stderr: out.stderr.slice(0, 2000) } },
     );
   }
   const branch = parseSymrefHead(out.stdout);
+  if (branch !== undefined) await rememberDefaultBranch(repoDir, remote, branch);
   if (branch === undefined) {
     throw new UsageError(
       'LEDGER_BRANCH_UNKNOWN',
@@ -144,7 +168,9 @@ export async function resolveLedgerLocation(
   const repoDir = resolve(options.repoDir);
   const { section, file } = await loadSection(options);
   const plan = planLedgerLocation(options.flags ?? {}, section);
-  const branch = plan.branch ?? (await remoteDefaultBranch(repoDir, plan.remote));
+  const branch =
+    plan.branch ??
+    (await remoteDefaultBranch(repoDir, plan.remote, { lastKnown: options.lastKnownBranch === true }));
   return {
     remote: plan.remote,
     branch,

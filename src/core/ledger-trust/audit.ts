@@ -169,7 +169,7 @@ export function readDayEntries(text: string | undefined, path: string): LedgerEn
 }
 
 /** The `verificationResult` of a VSA payload (SLSA VSA v1), or undefined. */
-function vsaResult(payload: Uint8Array): string | undefined {
+export function vsaResult(payload: Uint8Array): string | undefined {
   try {
     const st = parseCanonicalJson(payload, 'signed', 'vsa') as {
       predicate?: { verificationResult?: unknown };

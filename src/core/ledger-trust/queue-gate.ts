@@ -2,10 +2,12 @@
 // when the signed statement queued with it verifies under the trust policy. Anyone can push to the
 // queue branch; nobody without a trusted signature can get an entry landed through it. Pure: the
 // engine gives the item, the key's current state at the fetched head and the trust material.
+import { createHash } from 'node:crypto';
 import { ConflictError } from '../../errors.js';
 import { manifestPathFor, type LedgerEntry } from '../ledger/entry.js';
 import { applyMergeRule } from '../ledger/merge.js';
 import type { SignerIdentity } from '../verify/types.js';
+import { vsaResult } from './audit.js';
 import { verifyStoredBundle, type TrustMaterial } from './bundle-verify.js';
 import { checkTransitionChange } from './change-rules.js';
 import { decideSigner, describeSigner, type ResolvedTrustPolicy } from './policy.js';
@@ -22,6 +24,8 @@ export interface QueuedTransition {
   readonly entry: LedgerEntry;
   /** the Sigstore bundle of the transition statement (absent on items queued unsigned) */
   readonly transition?: unknown;
+  /** a verdict's signed VSA, which the transition names by its payload digest */
+  readonly vsa?: unknown;
 }
 
 export interface QueueGateInput {
@@ -43,6 +47,8 @@ export type QueueDecision =
       readonly transitionKind: TransitionKind;
       readonly line: string;
       readonly signer: string;
+      /** a verdict's VSA line for the day's `vsa.jsonl` */
+      readonly vsaLine?: string;
     }
   /**
    * the ledger moved on since the item was signed: merge it onto the head's state and sign that
@@ -56,6 +62,8 @@ export type QueueDecision =
       readonly transitionKind: TransitionKind;
       /** the statement that authorised it: its signer and subject digest, for the log and the output */
       readonly authorizedBy: { readonly signer: string; readonly sha256: string };
+      /** a verdict's verified VSA bundle, bound again by flush's own statement */
+      readonly vsa?: unknown;
     }
   /** the head already holds the signed state, or a newer one (stale): remove the item, write nothing */
   | { readonly kind: 'landed'; readonly outcome: 'unchanged' | 'stale' }
@@ -109,6 +117,28 @@ export function decideQueuedTransition(input: QueueGateInput): QueueDecision {
   const signer: SignerIdentity = verified.signer;
   const allowed = decideSigner(policy, p.kind, signer);
   if (!allowed.allowed) return untrusted(`${name}: ${allowed.reason}`);
+  // a verdict that names a VSA lands only with it: verified, signed by a verdict signer, the one
+  // named, and saying what the verdict says (as check's audit requires of vsa.jsonl)
+  if (p.vsa === undefined && item.vsa !== undefined)
+    return untrusted(`${name}: a VSA was queued with a statement that names none`);
+  if (p.vsa !== undefined) {
+    if (item.vsa === undefined)
+      return untrusted(
+        `${name}: the verdict names VSA ${p.vsa.sha256.slice(0, 12)}…, which was not queued with it`,
+      );
+    const vsa = verifyStoredBundle(item.vsa, material);
+    if (!vsa.ok) return untrusted(`${name}: its VSA: ${vsa.message}`);
+    const vsaSigner = decideSigner(policy, 'verdict', vsa.signer);
+    if (!vsaSigner.allowed) return untrusted(`${name}: its VSA: ${vsaSigner.reason}`);
+    if (createHash('sha256').update(vsa.payload).digest('hex') !== p.vsa.sha256)
+      return untrusted(`${name}: the queued VSA is not the one its verdict names`);
+    const expected = item.entry.validation?.status === 'passed' ? 'PASSED' : 'FAILED';
+    const result = vsaResult(vsa.payload);
+    if (result !== expected)
+      return untrusted(
+        `${name}: the verdict says ${item.entry.validation?.status ?? 'nothing'}, but its VSA says ${result ?? 'nothing'}`,
+      );
+  }
 
   const currentDigest = current === undefined ? null : entryDigest(current.entry);
   if (currentDigest === st.subject[0].digest.sha256) return { kind: 'landed', outcome: 'unchanged' };
@@ -122,6 +152,7 @@ export function decideQueuedTransition(input: QueueGateInput): QueueDecision {
       transitionKind: p.kind,
       line: serializeLogLine(item.transition),
       signer: describeSigner(signer),
+      ...(p.vsa === undefined ? {} : { vsaLine: serializeLogLine(item.vsa) }),
     };
   }
 
@@ -162,5 +193,6 @@ export function decideQueuedTransition(input: QueueGateInput): QueueDecision {
     path,
     transitionKind: kind,
     authorizedBy: { signer: describeSigner(signer), sha256: st.subject[0].digest.sha256 },
+    ...(kind === 'verdict' && p.vsa !== undefined ? { vsa: item.vsa } : {}),
   };
 }

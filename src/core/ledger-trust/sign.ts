@@ -58,6 +58,20 @@ export function signTransition(
 }
 
 /**
+ * A stored bundle (a queued VSA) as a signed document again: its log line and the digest of its
+ * DSSE payload. Undefined when it has no DSSE payload (flush's gate verified it before).
+ */
+export function signedDocumentOf(bundle: unknown): SignedDocument | undefined {
+  const payload = (bundle as { dsseEnvelope?: { payload?: unknown } } | null)?.dsseEnvelope?.payload;
+  if (typeof payload !== 'string') return undefined;
+  return {
+    bundle,
+    line: serializeLogLine(bundle),
+    payloadSha256: createHash('sha256').update(Buffer.from(payload, 'base64')).digest('hex'),
+  };
+}
+
+/**
  * Signs a VSA statement (built by src/core/vsa) with the writer's signer: the line goes to
  * `vsaPathFor(day)`, the bundle to `--vsa-out FILE`, and `payloadSha256` into the verdict's
  * transition (`vsaSha256`), which binds the two.

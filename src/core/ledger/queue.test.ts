@@ -5,6 +5,7 @@ import {
   groupByQueueFile,
   mergeQueues,
   parseQueue,
+  parseQueueItems,
   queueBranchPathFor,
   removeLanded,
   serializeQueue,
@@ -62,5 +63,38 @@ describe('queue transitions', () => {
       'docs/reports/2025-11-24/manifest-queue.json',
       'docs/reports/2025-11-25/manifest-queue.json',
     ]);
+  });
+});
+
+describe('a queued verdict’s VSA', () => {
+  const item = {
+    entry: makeEntry(),
+    reason: 'refused',
+    queued_at: '2025-11-24T10:00:00Z',
+    attempts: 1,
+    transition: { mediaType: 't' },
+    vsa: { mediaType: 'v' },
+  };
+
+  it('is kept through parse, serialize and enqueue; a new signature replaces it', () => {
+    const parsed = parseQueueItems(Buffer.from(serializeQueue([item])), 'q').items;
+    expect(parsed[0]).toMatchObject({ transition: { mediaType: 't' }, vsa: { mediaType: 'v' } });
+    const resigned = enqueue(parsed, { ...item, transition: { mediaType: 't2' }, vsa: undefined });
+    expect(resigned[0]!.transition).toEqual({ mediaType: 't2' });
+    expect('vsa' in resigned[0]!).toBe(false);
+    // an unsigned re-queue keeps the signed statement and its VSA
+    expect(enqueue(parsed, { ...item, transition: undefined, vsa: undefined })[0]).toMatchObject({
+      vsa: { mediaType: 'v' },
+    });
+  });
+
+  it('is refused when it is not an object, or comes without the transition that binds it', () => {
+    const problems = (raw: unknown) =>
+      parseQueueItems(Buffer.from(JSON.stringify([raw])), 'q').invalid.flatMap((i) =>
+        i.problems.map((p) => p.path),
+      );
+    expect(problems({ ...item, vsa: 'x' })).toEqual(['vsa']);
+    const { transition: _t, ...unsigned } = item;
+    expect(problems(unsigned)).toEqual(['vsa']);
   });
 });

@@ -24,6 +24,8 @@ export interface QueueItem {
   readonly attempts: number;
   /** the Sigstore bundle of the entry's signed transition (docs/trust.md); flush's queue gate verifies it */
   readonly transition?: unknown;
+  /** a verdict's signed VSA (Sigstore bundle) that its transition binds; flush appends it to `vsa.jsonl` */
+  readonly vsa?: unknown;
 }
 
 function sameEntry(a: LedgerEntry, b: LedgerEntry): boolean {
@@ -46,6 +48,7 @@ function canonicalItem(item: QueueItem): QueueItem {
     queued_at: item.queued_at,
     attempts: item.attempts,
     ...(item.transition === undefined ? {} : { transition: item.transition }),
+    ...(item.vsa === undefined ? {} : { vsa: item.vsa }),
   };
 }
 
@@ -53,16 +56,18 @@ function canonicalItem(item: QueueItem): QueueItem {
 export function enqueue(items: readonly QueueItem[], item: QueueItem): QueueItem[] {
   const i = items.findIndex((q) => sameEntry(q.entry, item.entry));
   if (i === -1) return [...items, canonicalItem(item)].sort(compareQueueItems);
-  return items.map((q, j) =>
-    j === i
-      ? {
-          ...q,
-          reason: item.reason,
-          attempts: q.attempts + item.attempts,
-          ...(item.transition === undefined ? {} : { transition: item.transition }),
-        }
-      : q,
-  );
+  return items.map((q, j) => {
+    if (j !== i) return q;
+    const merged = { ...q, reason: item.reason, attempts: q.attempts + item.attempts };
+    if (item.transition === undefined) return merged;
+    // a new signature replaces the old one, with the VSA it binds (or none)
+    const { vsa: _old, ...rest } = merged;
+    return {
+      ...rest,
+      transition: item.transition,
+      ...(item.vsa === undefined ? {} : { vsa: item.vsa }),
+    };
+  });
 }
 
 /** The union of two queues (local file and queue branch), identical entries once. */
@@ -106,7 +111,7 @@ function checkItem(raw: unknown, index: number): QueueItem | EntryProblem[] {
       { index, path: '', message: 'a queue item must be an object {entry, reason, queued_at, attempts}' },
     ];
   }
-  const { entry, reason, queued_at, attempts, transition, ...rest } = raw as Record<string, unknown>;
+  const { entry, reason, queued_at, attempts, transition, vsa, ...rest } = raw as Record<string, unknown>;
   const found: EntryProblem[] = entryProblems(entry).map((p) => ({
     index,
     path: p.path === '' ? 'entry' : `entry.${p.path}`,
@@ -125,6 +130,10 @@ function checkItem(raw: unknown, index: number): QueueItem | EntryProblem[] {
     (typeof transition !== 'object' || transition === null || Array.isArray(transition))
   )
     found.push({ index, path: 'transition', message: 'transition must be a sigstore bundle (an object)' });
+  if (vsa !== undefined && (typeof vsa !== 'object' || vsa === null || Array.isArray(vsa)))
+    found.push({ index, path: 'vsa', message: 'vsa must be a sigstore bundle (an object)' });
+  if (vsa !== undefined && transition === undefined)
+    found.push({ index, path: 'vsa', message: 'a vsa comes only with the transition that binds it' });
   for (const k of Object.keys(rest)) found.push({ index, path: k, message: `unknown field '${k}'` });
   if (found.length > 0) return found;
   return {
@@ -133,6 +142,7 @@ function checkItem(raw: unknown, index: number): QueueItem | EntryProblem[] {
     queued_at: queued_at as string,
     attempts: attempts as number,
     ...(transition === undefined ? {} : { transition }),
+    ...(vsa === undefined ? {} : { vsa }),
   };
 }
 

@@ -132,11 +132,31 @@ describe('the built CLI (dist/bin)', () => {
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, result: { branch: 'master' } });
     expect(await git(remote, ['branch', '--list', 'main'])).toBe('');
 
+    await writeFile(join(tmp.path, 'entry2.json'), JSON.stringify(makeEntry({ run_id: 4242 })));
     await git(clone, ['remote', 'set-url', 'origin', join(tmp.path, 'nowhere.git')]);
     const bad = await runBin(['flush', '--no-sign', '--repo', clone, '--json'], { env });
     expect(bad.code).toBe(5);
     const out = JSON.parse(bad.stdout) as { error: { code: string; details: { hint?: string } } };
     expect(out.error.code).toBe('LEDGER_REMOTE_UNAVAILABLE');
     expect(out.error.details.hint).toMatch(/git remote -v/);
+
+    // a writer never loses the entry: it queues it (exit 75) for the default branch it last learnt
+    const queued = await runBin(
+      [
+        'record',
+        '--no-sign',
+        '--entry',
+        entryFile.replace('entry.json', 'entry2.json'),
+        '--repo',
+        clone,
+        '--json',
+      ],
+      { env },
+    );
+    expect(queued.code, queued.stdout + queued.stderr).toBe(75);
+    expect(JSON.parse(queued.stdout)).toMatchObject({
+      ok: true,
+      result: { outcome: 'queued', branch: 'master' },
+    });
   });
 });
