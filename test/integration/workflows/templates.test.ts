@@ -509,7 +509,9 @@ describe('the templates call commands and flags the CLI has', () => {
     const argv = splitArgs(
       args.replace(/\$\{\{([\s\S]*?)\}\}/g, (_all, expr: string) => {
         const flag = /format\('(--[a-z-]+) \{0\}'/.exec(expr);
-        return flag === null ? 'v1.2.3' : `${flag[1]!} v1.2.3`;
+        if (flag !== null) return `${flag[1]!} v1.2.3`;
+        const literal = /&& '(--[a-z-]+)' \|\|/.exec(expr);
+        return literal === null ? 'v1.2.3' : literal[1]!;
       }),
     );
     expect(() => parseCommandArgs(command.spec, argv)).not.toThrow();
