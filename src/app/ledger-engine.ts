@@ -48,7 +48,7 @@ import {
 } from '../core/ledger/queue.js';
 import { silentLogger, type Clock, type Logger } from '../core/ports.js';
 import { decideRetry, retryPolicies, type BackoffPolicy } from '../core/retry/decide-retry.js';
-import { isSlsaLedgerError, type SlsaLedgerError } from '../errors.js';
+import { isSlsaLedgerError, UnavailableError, type SlsaLedgerError } from '../errors.js';
 import { readInputFile, writeFileAtomic } from '../io/files.js';
 import {
   directPushPublisher,
@@ -58,7 +58,7 @@ import {
   type DayBlob,
   type Publisher,
 } from '../io/git-ledger-repo.js';
-import { resolveLedgerLocation, type ResolvedLedgerLocation } from '../io/ledger-location.js';
+import { planLocation, remoteDefaultBranch, type ResolvedLedgerLocation } from '../io/ledger-location.js';
 import { defaultLockPath, withLock } from '../io/lock.js';
 
 export const DEFAULT_QUEUE_PATH = 'out/provenance/queued-manifest.json';
@@ -153,6 +153,8 @@ export interface Landing {
   readonly merge?: Extract<MergeOutcome, 'inserted' | 'updated'>;
   readonly path: string;
   readonly commit: string | null;
+  /** `committed`: the head the commit was built on (null: the first commit of the branch) */
+  readonly parent?: string | null;
   readonly sha256: string | null;
   readonly attempts: number;
 }
@@ -228,6 +230,8 @@ export class LedgerEngine {
     readonly lockPath: string,
     private readonly options: LedgerWriteOptions,
     readonly logger: Logger,
+    /** the branch is the remote's default branch as cached, not asked this time */
+    private cachedBranch = false,
   ) {
     this.policy = {
       ...retryPolicies.ledgerPush,
@@ -255,7 +259,7 @@ export class LedgerEngine {
   static async open(options: LedgerWriteOptions): Promise<LedgerEngine> {
     const logger = options.logger ?? silentLogger;
     const repoDir = options.repoDir ?? '.';
-    const location = await resolveLedgerLocation({
+    const planned = await planLocation({
       repoDir,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       ...(options.config === undefined ? {} : { config: options.config }),
@@ -263,17 +267,30 @@ export class LedgerEngine {
     });
     const repo = await GitLedgerRepo.open({
       repoDir,
-      remote: location.remote,
-      reportsDir: location.reportsDir,
+      remote: planned.remote,
+      reportsDir: planned.reportsDir,
       logger,
     });
+    // the remote's default branch is asked once per clone and remote URL, then kept under
+    // .git/slsa-ledger/ (a round trip less per write); fetchHead re-asks when the branch is gone
+    let branch = planned.branch;
+    let cachedBranch = false;
+    if (branch === undefined) {
+      branch = await repo.readDefaultBranch();
+      cachedBranch = branch !== undefined;
+      if (branch === undefined) {
+        branch = await remoteDefaultBranch(repo.root, planned.remote);
+        await repo.writeDefaultBranch(branch);
+      }
+    }
+    const location: ResolvedLedgerLocation = { ...planned, branch };
     const q = options.queuePath ?? DEFAULT_QUEUE_PATH;
     const queuePath = isAbsolute(q) ? q : join(repo.root, q);
     const key = `${repo.remoteUrl}\n${location.branch}`;
     const lockPath =
       options.lockPath ??
       (options.lockDir === undefined ? defaultLockPath(key) : defaultLockPath(key, options.lockDir));
-    return new LedgerEngine(repo, location, queuePath, lockPath, options, logger);
+    return new LedgerEngine(repo, location, queuePath, lockPath, options, logger, cachedBranch);
   }
 
   /** Runs `fn` holding the local lock; `lockWaitS` is the wait, rounded to ms. */
@@ -293,7 +310,14 @@ export class LedgerEngine {
    * head this clone saw. @throws `LEDGER_HISTORY_REWRITTEN`, `LEDGER_REMOTE_UNAVAILABLE`
    */
   async fetchHead(): Promise<string | undefined> {
-    const head = await this.repo.fetch(this.branch);
+    let head: string | undefined;
+    try {
+      head = await this.repo.fetch(this.branch);
+    } catch (error) {
+      await this.checkCachedBranch(error);
+      throw error;
+    }
+    if (head === undefined) await this.checkCachedBranch(undefined);
     const seen = await this.repo.readWitness(this.branch);
     if (seen !== undefined && head !== seen) {
       if (head === undefined || !(await this.repo.isAncestor(seen, head))) {
@@ -302,6 +326,29 @@ export class LedgerEngine {
     }
     if (head !== undefined && head !== seen) await this.repo.writeWitness(this.branch, head);
     return head;
+  }
+
+  /**
+   * The branch came from the default-branch cache and the remote has no such branch (or it is
+   * gone): ask the remote again. Unchanged: nothing to do (the caller goes on as without a cache).
+   * Changed (the default branch was renamed): the cache takes the new name and nothing is written
+   * to the old one — the write is refused as unavailable (safe to retry), so `record` queues the
+   * entry and the next run (or `flush`) lands it on the new default branch.
+   */
+  private async checkCachedBranch(cause: unknown): Promise<void> {
+    if (!this.cachedBranch) return;
+    if (cause !== undefined && !(isSlsaLedgerError(cause) && cause.code === 'LEDGER_HISTORY_REWRITTEN'))
+      return;
+    this.cachedBranch = false;
+    await this.repo.dropDefaultBranch();
+    const actual = await remoteDefaultBranch(this.repo.root, this.repo.remote);
+    await this.repo.writeDefaultBranch(actual);
+    if (actual === this.branch) return;
+    throw new UnavailableError(
+      'LEDGER_REMOTE_UNAVAILABLE',
+      `the default branch of ${this.repo.remote} is now ${actual}, not ${this.branch}: nothing was written; run again to write to ${actual}`,
+      { details: { remote: this.repo.remote, branch: this.branch, default_branch: actual } },
+    );
   }
 
   /**
@@ -532,6 +579,7 @@ export class LedgerEngine {
           merge: merge.outcome,
           path: changed.path,
           commit,
+          parent: head ?? null,
           sha256,
           attempts,
         };
@@ -572,10 +620,10 @@ export class LedgerEngine {
   }
 
   /** After a landing: the checked-out ledger branch moves forward when it is clean and behind. */
-  async afterLanding(commit: string | null): Promise<string | undefined> {
+  async afterLanding(commit: string | null, parent?: string | null): Promise<string | undefined> {
     if (commit === null || this.options.fastForward === false) return undefined;
     try {
-      const r = await this.repo.fastForwardCheckedOut(this.branch, commit);
+      const r = await this.repo.fastForwardCheckedOut(this.branch, commit, parent ?? undefined);
       if (r === 'fast-forwarded')
         this.logger.info(`fast-forwarded your ${this.branch} to ${commit.slice(0, 12)}`);
       if (r === 'dirty' || r === 'diverged')

@@ -86,7 +86,10 @@ export async function recordEntry(options: RecordOptions): Promise<RecordResult>
       ...(engine.warnings.length === 0 ? {} : { warnings: [...engine.warnings] }),
     };
     if (landing.kind === 'done') {
-      const local = landing.outcome === 'committed' ? await engine.afterLanding(landing.commit) : undefined;
+      const local =
+        landing.outcome === 'committed'
+          ? await engine.afterLanding(landing.commit, landing.parent)
+          : undefined;
       return {
         outcome: landing.outcome,
         ...(landing.merge === undefined ? {} : { merge: landing.merge }),

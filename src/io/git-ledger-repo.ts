@@ -2,12 +2,13 @@
 // commit, build a commit on top of the fetched head with a temporary index (the user's working
 // tree, index and branches are never touched), push it and classify the answer.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { limits } from '../core/input/limits.js';
 import { parseJson } from '../core/input/strict-json.js';
 import { DEFAULT_REPORTS_DIR, manifestDayOf } from '../core/ledger/entry.js';
+import { branchNameProblem } from '../core/ledger/location.js';
 import type { Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
 import { readInputFile, writeFileAtomic } from './files.js';
@@ -303,6 +304,48 @@ export class GitLedgerRepo {
     );
   }
 
+  // ---- the remote's default branch, as last asked (issue 14 performance) ----
+
+  /** `.git/slsa-ledger/default-branch/<hash of the remote URL>.json` */
+  defaultBranchPath(): string {
+    const key = createHash('sha256').update(this.remoteUrl).digest('hex').slice(0, 32);
+    return join(this.gitDir, 'slsa-ledger', 'default-branch', `${key}.json`);
+  }
+
+  /**
+   * The remote's default branch as this clone last asked it (`ls-remote --symref`), or undefined:
+   * never asked, another remote URL, or a file that is not what `writeDefaultBranch` writes.
+   */
+  async readDefaultBranch(): Promise<string | undefined> {
+    try {
+      const bytes = await readInputFile(this.defaultBranchPath(), 'state', {
+        maxBytes: limits.state.maxBytes,
+      });
+      const value = parseJson(bytes, 'state', 'default branch cache') as {
+        remote_url?: unknown;
+        branch?: unknown;
+      };
+      if (value.remote_url !== this.remoteUrl || typeof value.branch !== 'string') return undefined;
+      return branchNameProblem(value.branch) === undefined ? value.branch : undefined;
+    } catch (error) {
+      if (isSlsaLedgerError(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async writeDefaultBranch(branch: string): Promise<void> {
+    const path = this.defaultBranchPath();
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(
+      path,
+      `${JSON.stringify({ remote_url: this.remoteUrl, branch, asked_at: new Date().toISOString() })}\n`,
+    );
+  }
+
+  async dropDefaultBranch(): Promise<void> {
+    await rm(this.defaultBranchPath(), { force: true });
+  }
+
   // ---- read-after-write: move the user's branch when that is safe (issue 13 item 1) ----
 
   /**
@@ -313,19 +356,27 @@ export class GitLedgerRepo {
   async fastForwardCheckedOut(
     branch: string,
     commit: string,
+    /** the commit's parent when known (an ancestor of `commit` without asking git) */
+    parent?: string,
   ): Promise<'fast-forwarded' | 'not-checked-out' | 'dirty' | 'diverged' | 'up-to-date' | 'bare'> {
     if (this.bare) return 'bare';
-    const head = await runGit(['symbolic-ref', '--quiet', 'HEAD'], { cwd: this.root, allowFailure: true });
-    if (head.code !== 0 || head.stdout.toString('utf8').trim() !== `refs/heads/${branch}`)
-      return 'not-checked-out';
-    const local = await this.resolve(`refs/heads/${branch}`);
+    // one `status --porcelain=v2 --branch` answers what is checked out, where it points and
+    // whether the tracked files are clean (three git processes before)
+    const status = await runGit(
+      ['status', '--porcelain=v2', '--branch', '--no-ahead-behind', '--untracked-files=no'],
+      { cwd: this.root, allowFailure: true },
+    );
+    if (status.code !== 0) return 'not-checked-out';
+    const lines = status.stdout.toString('utf8').split('\n');
+    const header = (name: string): string | undefined =>
+      lines.find((l) => l.startsWith(`# branch.${name} `))?.slice(`# branch.${name} `.length);
+    if (header('head') !== branch) return 'not-checked-out';
+    const oid = header('oid');
+    const local = oid === undefined || !/^[0-9a-f]{40,64}$/.test(oid) ? undefined : oid;
     if (local === commit) return 'up-to-date';
-    if (local !== undefined && !(await this.isAncestor(local, commit))) return 'diverged';
-    const status = await runGit(['status', '--porcelain', '--untracked-files=no'], {
-      cwd: this.root,
-      allowFailure: true,
-    });
-    if (status.code !== 0 || status.stdout.length > 0) return 'dirty';
+    // the commit's parent is the fetched head: the usual case needs no merge-base
+    if (local !== undefined && local !== parent && !(await this.isAncestor(local, commit))) return 'diverged';
+    if (lines.some((l) => l !== '' && !l.startsWith('#'))) return 'dirty';
     // `merge --ff-only` updates the branch, index and work tree together and refuses anything else
     const merged = await runGit(['merge', '--ff-only', '--quiet', commit], {
       cwd: this.root,
@@ -448,43 +499,45 @@ export class GitLedgerRepo {
     files: readonly CommitFile[],
     message: string,
   ): Promise<string> {
-    const tmp = await mkdtemp(join(tmpdir(), 'slsa-ledger-commit-'));
-    try {
-      if (this.signs) return await this.createSignedCommit(tmp, parent, files, message);
-      const now = `${Math.floor(Date.now() / 1000)} +0000`;
-      const id = this.identity;
-      const msg = Buffer.from(message, 'utf8');
-      const parts: (string | Uint8Array)[] = [
-        'feature done\n',
-        'commit refs/slsa-ledger/last-commit\n',
-        'mark :1\n',
-        `author ${sanitizeIdent(id.authorName)} <${sanitizeIdent(id.authorEmail)}> ${now}\n`,
-        `committer ${sanitizeIdent(id.committerName)} <${sanitizeIdent(id.committerEmail)}> ${now}\n`,
-        `data ${msg.length}\n`,
-        msg,
-        '\n',
-        ...(parent === undefined ? [] : [`from ${parent}\n`]),
-      ];
-      for (const file of files) {
-        if (file.bytes === null) {
-          parts.push(`D ${file.path}\n`);
-          continue;
-        }
-        parts.push(`M 100644 inline ${file.path}\n`, `data ${file.bytes.length}\n`, file.bytes, '\n');
+    if (this.signs) {
+      const tmp = await mkdtemp(join(tmpdir(), 'slsa-ledger-commit-'));
+      try {
+        return await this.createSignedCommit(tmp, parent, files, message);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
       }
-      parts.push('\ndone\n');
-      const marks = join(tmp, 'marks');
-      await runGit(['fast-import', '--quiet', '--force', `--export-marks=${marks}`], {
-        cwd: this.root,
-        input: Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))),
-      });
-      const mark = /^:1 ([0-9a-f]{40,64})$/m.exec(await readFile(marks, 'utf8'));
-      if (mark === null)
-        throw new SlsaLedgerError('LEDGER_GIT_FAILED', 'git fast-import did not report the commit it made');
-      return mark[1]!;
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
     }
+    const now = `${Math.floor(Date.now() / 1000)} +0000`;
+    const id = this.identity;
+    const msg = Buffer.from(message, 'utf8');
+    const parts: (string | Uint8Array)[] = [
+      // `get-mark` prints the commit's id on stdout: no marks file, no temporary directory
+      'feature done\nfeature get-mark\n',
+      'commit refs/slsa-ledger/last-commit\n',
+      'mark :1\n',
+      `author ${sanitizeIdent(id.authorName)} <${sanitizeIdent(id.authorEmail)}> ${now}\n`,
+      `committer ${sanitizeIdent(id.committerName)} <${sanitizeIdent(id.committerEmail)}> ${now}\n`,
+      `data ${msg.length}\n`,
+      msg,
+      '\n',
+      ...(parent === undefined ? [] : [`from ${parent}\n`]),
+    ];
+    for (const file of files) {
+      if (file.bytes === null) {
+        parts.push(`D ${file.path}\n`);
+        continue;
+      }
+      parts.push(`M 100644 inline ${file.path}\n`, `data ${file.bytes.length}\n`, file.bytes, '\n');
+    }
+    parts.push('\nget-mark :1\ndone\n');
+    const out = await runGit(['fast-import', '--quiet', '--force'], {
+      cwd: this.root,
+      input: Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))),
+    });
+    const mark = /^([0-9a-f]{40,64})$/m.exec(out.stdout.toString('utf8'));
+    if (mark === null)
+      throw new SlsaLedgerError('LEDGER_GIT_FAILED', 'git fast-import did not report the commit it made');
+    return mark[1]!;
   }
 
   private async createSignedCommit(

@@ -133,6 +133,34 @@ export async function remoteDefaultBranch(repoDir: string, remote: string): Prom
   return branch;
 }
 
+/** The location before the branch is known: flags and the config file (no git call). */
+export interface PlannedLedgerLocation {
+  readonly remote: string;
+  /** undefined: the remote's default branch */
+  readonly branch: string | undefined;
+  readonly reportsDir: string;
+  readonly source: LedgerLocation['source'];
+  readonly configFile?: string;
+  readonly clockSkewS?: number;
+}
+
+/**
+ * Flags, then the `ledger:` section of the config file: everything but the remote's default branch.
+ * @throws `CONFIG_INVALID`, `LEDGER_REPO_INVALID`
+ */
+export async function planLocation(options: ResolveLedgerLocationOptions): Promise<PlannedLedgerLocation> {
+  const { section, file } = await loadSection({ ...options, repoDir: resolve(options.repoDir) });
+  const plan = planLedgerLocation(options.flags ?? {}, section);
+  return {
+    remote: plan.remote,
+    branch: plan.branch,
+    reportsDir: plan.reportsDir,
+    source: plan.source,
+    ...(file === undefined ? {} : { configFile: file }),
+    ...(section?.clock_skew === undefined ? {} : { clockSkewS: section.clock_skew }),
+  };
+}
+
 /**
  * Where the ledger is: `{remote, branch, reportsDir, source}`. The remote is asked only when no
  * flag and no config names the branch.
@@ -142,17 +170,9 @@ export async function resolveLedgerLocation(
   options: ResolveLedgerLocationOptions,
 ): Promise<ResolvedLedgerLocation> {
   const repoDir = resolve(options.repoDir);
-  const { section, file } = await loadSection(options);
-  const plan = planLedgerLocation(options.flags ?? {}, section);
-  const branch = plan.branch ?? (await remoteDefaultBranch(repoDir, plan.remote));
-  return {
-    remote: plan.remote,
-    branch,
-    reportsDir: plan.reportsDir,
-    source: plan.source,
-    ...(file === undefined ? {} : { configFile: file }),
-    ...(section?.clock_skew === undefined ? {} : { clockSkewS: section.clock_skew }),
-  };
+  const planned = await planLocation(options);
+  const branch = planned.branch ?? (await remoteDefaultBranch(repoDir, planned.remote));
+  return { ...planned, branch };
 }
 
 export interface FetchedLedgerRef {
