@@ -293,6 +293,11 @@ export class LedgerEngine {
     return new LedgerEngine(repo, location, queuePath, lockPath, options, logger, cachedBranch);
   }
 
+  /** Ends the git processes the engine keeps open (the object reader). */
+  close(): void {
+    this.repo.close();
+  }
+
   /** Runs `fn` holding the local lock; `lockWaitS` is the wait, rounded to ms. */
   withLock<T>(fn: (lockWaitS: number) => Promise<T>): Promise<T> {
     return withLock(
@@ -413,15 +418,18 @@ export class LedgerEngine {
       return { ...r, index: { mode: 'full' } };
     };
     if (head === undefined) return { days: [], broken: new Map(), index: { mode: 'full' } };
-    const listed = await this.repo.listPaths(head, [
-      keyIndexVersionPath(reportsDir),
-      keyIndexShardPath(reportsDir, shard),
-      target,
+    // two independent questions to git, asked at once
+    const [listed, lastIndexed] = await Promise.all([
+      this.repo.listPaths(head, [
+        keyIndexVersionPath(reportsDir),
+        keyIndexShardPath(reportsDir, shard),
+        target,
+      ]),
+      this.repo.lastChange(head, keyIndexDir(reportsDir)),
     ]);
     const version = listed.find((b) => b.path === keyIndexVersionPath(reportsDir));
     if (version === undefined) return full();
     const shardBlob = listed.find((b) => b.path === keyIndexShardPath(reportsDir, shard));
-    const lastIndexed = await this.repo.lastChange(head, keyIndexDir(reportsDir));
     const stale =
       lastIndexed === undefined
         ? ['?']

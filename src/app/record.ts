@@ -70,48 +70,52 @@ export async function recordEntry(options: RecordOptions): Promise<RecordResult>
     ...options,
     ...(signer === undefined ? {} : { transitionSigner: signer }),
   });
-  return engine.withLock(async (lockWaitS) => {
-    engine.logger.info(
-      `recording ${entry.tag} run ${entry.run_id} (${entry.status}) into ${engine.repo.remote}/${engine.branch}`,
-    );
-    const landing = await engine.land(entry, lockWaitS);
-    const base = {
-      tag: entry.tag,
-      run_id: entry.run_id,
-      status: entry.status,
-      attempts: landing.attempts,
-      lock_wait_s: lockWaitS,
-      remote: engine.repo.remote,
-      branch: engine.branch,
-      ...(engine.warnings.length === 0 ? {} : { warnings: [...engine.warnings] }),
-    };
-    if (landing.kind === 'done') {
-      const local =
-        landing.outcome === 'committed'
-          ? await engine.afterLanding(landing.commit, landing.parent)
-          : undefined;
-      return {
-        outcome: landing.outcome,
-        ...(landing.merge === undefined ? {} : { merge: landing.merge }),
-        ...base,
-        path: landing.path,
-        commit: landing.commit,
-        manifest_sha256: landing.sha256,
-        ...(local === undefined ? {} : { local_branch: local }),
+  try {
+    return await engine.withLock(async (lockWaitS) => {
+      engine.logger.info(
+        `recording ${entry.tag} run ${entry.run_id} (${entry.status}) into ${engine.repo.remote}/${engine.branch}`,
+      );
+      const landing = await engine.land(entry, lockWaitS);
+      const base = {
+        tag: entry.tag,
+        run_id: entry.run_id,
+        status: entry.status,
+        attempts: landing.attempts,
+        lock_wait_s: lockWaitS,
+        remote: engine.repo.remote,
+        branch: engine.branch,
+        ...(engine.warnings.length === 0 ? {} : { warnings: [...engine.warnings] }),
       };
-    }
-    // a signed entry is queued as the state its statement signs, with the bundle (flush verifies it)
-    const queue = await engine.queueEntry(signer?.last?.entry ?? entry, landing, signer?.last?.bundle);
-    return {
-      outcome: 'queued',
-      ...base,
-      path: pathOfDay(engine, entry),
-      commit: null,
-      manifest_sha256: null,
-      ...(landing.code === 'LEDGER_HISTORY_REWRITTEN' ? { alert: 'ledger-history-rewritten' } : {}),
-      queue,
-    };
-  });
+      if (landing.kind === 'done') {
+        const local =
+          landing.outcome === 'committed'
+            ? await engine.afterLanding(landing.commit, landing.parent)
+            : undefined;
+        return {
+          outcome: landing.outcome,
+          ...(landing.merge === undefined ? {} : { merge: landing.merge }),
+          ...base,
+          path: landing.path,
+          commit: landing.commit,
+          manifest_sha256: landing.sha256,
+          ...(local === undefined ? {} : { local_branch: local }),
+        };
+      }
+      // a signed entry is queued as the state its statement signs, with the bundle (flush verifies it)
+      const queue = await engine.queueEntry(signer?.last?.entry ?? entry, landing, signer?.last?.bundle);
+      return {
+        outcome: 'queued',
+        ...base,
+        path: pathOfDay(engine, entry),
+        commit: null,
+        manifest_sha256: null,
+        ...(landing.code === 'LEDGER_HISTORY_REWRITTEN' ? { alert: 'ledger-history-rewritten' } : {}),
+        queue,
+      };
+    });
+  } finally {
+    engine.close();
+  }
 }
 
 function pathOfDay(engine: LedgerEngine, entry: LedgerEntry): string {

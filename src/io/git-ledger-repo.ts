@@ -12,7 +12,7 @@ import { branchNameProblem } from '../core/ledger/location.js';
 import type { Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
 import { readInputFile, writeFileAtomic } from './files.js';
-import { gitText, readObjects, runGit, scrubCredentials } from './git.js';
+import { GitObjectReader, gitText, runGit, scrubCredentials } from './git.js';
 import { readLedgerFromCommit, type LedgerFile } from './ledger-reader.js';
 
 /** What the remote said to a push. */
@@ -76,6 +76,9 @@ export interface GitLedgerRepoOptions {
   readonly logger?: Logger;
 }
 
+/** From this many bytes of file contents, a commit is written as a pack (see createCommit). */
+const LARGE_COMMIT_BYTES = 1 << 20;
+
 const FALLBACK_NAME = 'slsa-ledger';
 const FALLBACK_EMAIL = 'slsa-ledger@users.noreply.github.com';
 
@@ -118,6 +121,20 @@ export class GitLedgerRepo {
     readonly bare: boolean,
   ) {}
 
+  /** one `git cat-file --batch` for the reads between two fetches */
+  private objects: GitObjectReader | undefined;
+
+  private reader(): GitObjectReader {
+    this.objects ??= new GitObjectReader(this.root);
+    return this.objects;
+  }
+
+  /** Ends the object reader (the next read starts a new one). */
+  close(): void {
+    this.objects?.close();
+    this.objects = undefined;
+  }
+
   /**
    * Opens a clone and checks that `remote` is configured.
    * @throws UsageError `LEDGER_REPO_INVALID`
@@ -141,6 +158,10 @@ export class GitLedgerRepo {
         `--remote must be the name of a configured remote, got '${remote}'`,
       );
     }
+    // the config is read at the same time (inside a work tree, any directory gives the same list)
+    const listed = runGit(['config', '-z', '--list'], { cwd: dir, allowFailure: true }).catch(
+      () => undefined,
+    );
     const probe = await runGit(
       ['rev-parse', '--is-bare-repository', '--show-toplevel', '--absolute-git-dir'],
       {
@@ -161,9 +182,7 @@ export class GitLedgerRepo {
     const lines = probe.stdout.toString('utf8').trim().split('\n');
     const bare = lines[0] === 'true';
     const root = bare ? (lines[lines.length - 1] ?? dir) : (lines[1] ?? dir);
-    const config = parseConfigList(
-      (await runGit(['config', '-z', '--list'], { cwd: root, allowFailure: true })).stdout,
-    );
+    const config = parseConfigList((await listed)?.stdout ?? Buffer.alloc(0));
     const url = config.get(`remote.${remote.toLowerCase()}.url`) ?? config.get(`remote.${remote}.url`);
     if (url === undefined) {
       throw new UsageError('LEDGER_REPO_INVALID', `${root} has no remote '${remote}' (pass --remote NAME)`, {
@@ -210,6 +229,8 @@ export class GitLedgerRepo {
     options: { readonly allowRewrite?: boolean } = {},
   ): Promise<string | undefined> {
     await this.clearStaleRefLocks();
+    // objects and refs the fetch brings are read by a new reader
+    this.close();
     const ref = this.trackingRef(branch);
     for (let pass = 0; ; pass++) {
       const out = await runGit(
@@ -225,7 +246,12 @@ export class GitLedgerRepo {
         ],
         { cwd: this.root, allowFailure: true, env: { GIT_TERMINAL_PROMPT: '0' } },
       );
-      if (out.code === 0) return gitText(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: this.root });
+      if (out.code === 0) {
+        const head = await this.reader().read(`${ref}^{commit}`);
+        if (head === undefined)
+          throw new SlsaLedgerError('LEDGER_GIT_FAILED', `git fetch left no commit in ${ref}`);
+        return head.oid;
+      }
       if (/couldn't find remote ref/i.test(out.stderr)) {
         const had = await this.resolve(ref);
         if (had !== undefined && options.allowRewrite !== true) {
@@ -443,7 +469,14 @@ export class GitLedgerRepo {
 
   /** Reads blobs by object id (in order). */
   async readBlobs(oids: readonly string[]): Promise<(Buffer | undefined)[]> {
-    return readObjects(this.root, oids);
+    return this.readObjects(oids);
+  }
+
+  /** Objects by name (id or `<rev>:<path>`), in order, through the one reader; undefined where absent. */
+  private async readObjects(names: readonly string[]): Promise<(Buffer | undefined)[]> {
+    const reader = this.reader();
+    const objects = await Promise.all(names.map((n) => reader.read(n)));
+    return objects.map((o) => o?.bytes);
   }
   /**
    * Removes `*.lock` files under refs/slsa-ledger left by a git killed mid-update. Only slsa-ledger
@@ -471,10 +504,7 @@ export class GitLedgerRepo {
   /** Bytes of files at `commit` (undefined where absent). */
   async readFiles(commit: string | undefined, paths: readonly string[]): Promise<(Buffer | undefined)[]> {
     if (commit === undefined) return paths.map(() => undefined);
-    return readObjects(
-      this.root,
-      paths.map((p) => `${commit}:${p}`),
-    );
+    return this.readObjects(paths.map((p) => `${commit}:${p}`));
   }
 
   /** Paths under `prefix` at `commit`. */
@@ -530,10 +560,21 @@ export class GitLedgerRepo {
       parts.push(`M 100644 inline ${file.path}\n`, `data ${file.bytes.length}\n`, file.bytes, '\n');
     }
     parts.push('\nget-mark :1\ndone\n');
-    const out = await runGit(['fast-import', '--quiet', '--force'], {
-      cwd: this.root,
-      input: Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))),
-    });
+    // A large commit (a 10,000-entry day file is ~4 MiB) is kept as the pack fast-import writes,
+    // at zlib's fastest level: by default git would deflate it into a pack, inflate it again and
+    // deflate it once more as loose objects. Small commits stay loose as before (one pack per
+    // record would make gc --auto repack every 50 records).
+    const bytes = files.reduce((n, f) => n + (f.bytes?.length ?? 0), 0);
+    const big = bytes >= LARGE_COMMIT_BYTES;
+    const out = await runGit(
+      [
+        ...(big ? ['-c', 'fastimport.unpackLimit=1', '-c', 'pack.compression=1'] : []),
+        'fast-import',
+        '--quiet',
+        '--force',
+      ],
+      { cwd: this.root, input: parts },
+    );
     const mark = /^([0-9a-f]{40,64})$/m.exec(out.stdout.toString('utf8'));
     if (mark === null)
       throw new SlsaLedgerError('LEDGER_GIT_FAILED', 'git fast-import did not report the commit it made');
