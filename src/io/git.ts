@@ -218,9 +218,9 @@ export class GitObjectReader {
     this.chunks = [];
     this.buffered = 0;
     const err: Buffer[] = [];
-    child.stdin!.on('error', () => undefined);
-    child.stderr!.on('data', (b: Buffer) => err.push(b));
-    child.stdout!.on('data', (b: Buffer) => {
+    child.stdin.on('error', () => undefined);
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout.on('data', (b: Buffer) => {
       this.chunks.push(b);
       this.buffered += b.length;
       this.drain();
