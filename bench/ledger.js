@@ -97,6 +97,7 @@ export async function runLedgerBench({ log }) {
   const kg = spawnSync(process.execPath, [bin, 'keygen', '--out', signKey, '--json'], { encoding: 'utf8' });
   if (kg.status !== 0) throw new Error(`keygen failed: ${kg.stdout}${kg.stderr}`);
   const rows = [];
+  const lockDir = join(work, 'locks');
 
   const text = serializeManifest(Array.from({ length: N }, (_, i) => entry(i)));
   const manifestPath = join(work, 'manifest.json');
@@ -186,7 +187,6 @@ export async function runLedgerBench({ log }) {
     // 2. the full record (fetch, merge, commit, push) vs the workflow's jq + git commands
     const a = makeRepo('record-big', text);
     const b = makeRepo('jq-big', text);
-    const lockDir = join(work, 'locks');
     const recordTimes = [];
     const jqTimes = [];
     for (let r = 0; r < REPS; r++) {

@@ -58,6 +58,7 @@ import {
   type DayBlob,
   type Publisher,
 } from '../io/git-ledger-repo.js';
+import type { GitOutput } from '../io/git.js';
 import { planLocation, remoteDefaultBranch, type ResolvedLedgerLocation } from '../io/ledger-location.js';
 import { defaultLockPath, withLock } from '../io/lock.js';
 
@@ -222,6 +223,8 @@ export class LedgerEngine {
   /** day files at the last head read that could not be parsed */
   readonly warnings: DayFileWarning[] = [];
   private readonly policy: BackoffPolicy;
+  /** `git status` of the clone, started while the last push ran */
+  private checkout: { readonly commit: string; readonly state: Promise<GitOutput | undefined> } | undefined;
 
   private constructor(
     readonly repo: GitLedgerRepo,
@@ -569,6 +572,12 @@ export class LedgerEngine {
         [{ path: changed.path, bytes }, ...this.indexFilesFor(input, merge), ...signed],
         recordMessage(merge.entry, changed.path, sha256),
       );
+      // what is checked out is read while the push runs (read-after-write needs it next)
+      const checkout =
+        publisher === directPushPublisher && this.options.fastForward !== false && !this.repo.bare
+          ? { commit, state: this.repo.readCheckout().catch(() => undefined) }
+          : undefined;
+      this.checkout = checkout;
       const published = await publisher.publish({
         repo: this.repo,
         commit,
@@ -631,7 +640,14 @@ export class LedgerEngine {
   async afterLanding(commit: string | null, parent?: string | null): Promise<string | undefined> {
     if (commit === null || this.options.fastForward === false) return undefined;
     try {
-      const r = await this.repo.fastForwardCheckedOut(this.branch, commit, parent ?? undefined);
+      const early = this.checkout?.commit === commit ? await this.checkout.state : undefined;
+      this.checkout = undefined;
+      const r = await this.repo.fastForwardCheckedOut(
+        this.branch,
+        commit,
+        parent ?? undefined,
+        early === undefined ? undefined : Promise.resolve(early),
+      );
       if (r === 'fast-forwarded')
         this.logger.info(`fast-forwarded your ${this.branch} to ${commit.slice(0, 12)}`);
       if (r === 'dirty' || r === 'diverged')

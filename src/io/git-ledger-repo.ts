@@ -12,7 +12,7 @@ import { branchNameProblem } from '../core/ledger/location.js';
 import type { Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
 import { readInputFile, writeFileAtomic } from './files.js';
-import { GitObjectReader, gitText, runGit, scrubCredentials } from './git.js';
+import { GitObjectReader, gitText, runGit, scrubCredentials, type GitOutput } from './git.js';
 import { readLedgerFromCommit, type LedgerFile } from './ledger-reader.js';
 
 /** What the remote said to a push. */
@@ -375,6 +375,18 @@ export class GitLedgerRepo {
   // ---- read-after-write: move the user's branch when that is safe (issue 13 item 1) ----
 
   /**
+   * One `status --porcelain=v2 --branch` answers what is checked out, where it points and whether
+   * the tracked files are clean (three git processes before). It reads only the work tree and
+   * the index, so a writer starts it while its push runs.
+   */
+  readCheckout(): Promise<GitOutput> {
+    return runGit(['status', '--porcelain=v2', '--branch', '--no-ahead-behind', '--untracked-files=no'], {
+      cwd: this.root,
+      allowFailure: true,
+    });
+  }
+
+  /**
    * Fast-forwards the local `branch` to `commit` when it is checked out in this work tree, the
    * tree is clean and the branch is an ancestor of `commit`; otherwise leaves everything alone.
    * Returns what it did.
@@ -384,14 +396,11 @@ export class GitLedgerRepo {
     commit: string,
     /** the commit's parent when known (an ancestor of `commit` without asking git) */
     parent?: string,
+    /** `readCheckout()` started earlier (e.g. while the push ran) */
+    checkout?: Promise<GitOutput>,
   ): Promise<'fast-forwarded' | 'not-checked-out' | 'dirty' | 'diverged' | 'up-to-date' | 'bare'> {
     if (this.bare) return 'bare';
-    // one `status --porcelain=v2 --branch` answers what is checked out, where it points and
-    // whether the tracked files are clean (three git processes before)
-    const status = await runGit(
-      ['status', '--porcelain=v2', '--branch', '--no-ahead-behind', '--untracked-files=no'],
-      { cwd: this.root, allowFailure: true },
-    );
+    const status = await (checkout ?? this.readCheckout());
     if (status.code !== 0) return 'not-checked-out';
     const lines = status.stdout.toString('utf8').split('\n');
     const header = (name: string): string | undefined =>
