@@ -286,8 +286,8 @@ describe('lists parsed from a canonical file (marked canonical)', () => {
     for (const text of [serializeManifest(list), shuffled]) {
       const parsed = parseDayFile(Buffer.from(text), path);
       expect(isMarkedCanonical(parsed)).toBe(true);
-      const marked = applyMergeRule([{ path, entries: parsed }], incoming as LedgerEntry, { lockWaitS: 0.5 });
-      const plain = applyMergeRule([{ path, entries: [...parsed] }], incoming as LedgerEntry, {
+      const marked = applyMergeRule([{ path, entries: parsed }], incoming, { lockWaitS: 0.5 });
+      const plain = applyMergeRule([{ path, entries: [...parsed] }], incoming, {
         lockWaitS: 0.5,
       });
       expect(isMarkedCanonical([...parsed])).toBe(false);
