@@ -223,8 +223,8 @@ export class LedgerEngine {
   /** day files at the last head read that could not be parsed */
   readonly warnings: DayFileWarning[] = [];
   private readonly policy: BackoffPolicy;
-  /** `git status` of the clone, started while the last push ran */
-  private checkout: { readonly commit: string; readonly state: Promise<GitOutput | undefined> } | undefined;
+  /** `git status` of the clone, started when the last landing began */
+  private checkout: { readonly state: Promise<GitOutput | undefined> } | undefined;
 
   private constructor(
     readonly repo: GitLedgerRepo,
@@ -513,6 +513,13 @@ export class LedgerEngine {
     const random = this.options.random ?? Math.random;
     const sleep = this.options.sleep ?? defaultSleep;
     const publisher = this.options.publisher ?? directPushPublisher;
+    // what is checked out (for read-after-write) is read while the landing runs, and before the
+    // day files are in memory: a process spawned from a large heap costs more (fork copies its
+    // page tables)
+    this.checkout =
+      publisher === directPushPublisher && this.options.fastForward !== false && !this.repo.bare
+        ? { state: this.repo.readCheckout().catch(() => undefined) }
+        : undefined;
     let attempts = 0;
     for (;;) {
       attempts += 1;
@@ -572,12 +579,6 @@ export class LedgerEngine {
         [{ path: changed.path, bytes }, ...this.indexFilesFor(input, merge), ...signed],
         recordMessage(merge.entry, changed.path, sha256),
       );
-      // what is checked out is read while the push runs (read-after-write needs it next)
-      const checkout =
-        publisher === directPushPublisher && this.options.fastForward !== false && !this.repo.bare
-          ? { commit, state: this.repo.readCheckout().catch(() => undefined) }
-          : undefined;
-      this.checkout = checkout;
       const published = await publisher.publish({
         repo: this.repo,
         commit,
@@ -640,7 +641,7 @@ export class LedgerEngine {
   async afterLanding(commit: string | null, parent?: string | null): Promise<string | undefined> {
     if (commit === null || this.options.fastForward === false) return undefined;
     try {
-      const early = this.checkout?.commit === commit ? await this.checkout.state : undefined;
+      const early = this.checkout === undefined ? undefined : await this.checkout.state;
       this.checkout = undefined;
       const r = await this.repo.fastForwardCheckedOut(
         this.branch,
