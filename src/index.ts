@@ -319,7 +319,6 @@ export { parseRunsQuery, parseKpiQuery, type RunsQuery } from './core/dashboard/
 export {
   TRANSITION_PREDICATE_TYPE,
   buildTransitionStatement,
-  parseTransitionStatement,
   serializeTransitionStatement,
   canonicalEntryText,
   entryDigest,
@@ -329,6 +328,7 @@ export {
   type TransitionWriter,
   type LedgerLocation,
 } from './core/ledger-trust/transition.js';
+export { parseTransitionStatement } from './core/ledger-trust/transition-parse.js';
 export { checkTransitionChange, type ChangeViolation } from './core/ledger-trust/change-rules.js';
 export {
   parseTrustPolicy,

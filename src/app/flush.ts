@@ -89,194 +89,203 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
     logger.warn(
       'no trust policy (trust: in .slsa-ledger.yml, or --trust-key): queued entries are not authenticated',
     );
-  return engine.withLock(async (lockWaitS) => {
-    const local = await engine.readLocalQueue();
-    if (local.unreadable !== undefined)
-      logger.warn(
-        `the queue file ${engine.queuePath} cannot be read; left as it is: ${local.unreadable.message}`,
+  try {
+    return await engine.withLock(async (lockWaitS) => {
+      const local = await engine.readLocalQueue();
+      if (local.unreadable !== undefined)
+        logger.warn(
+          `the queue file ${engine.queuePath} cannot be read; left as it is: ${local.unreadable.message}`,
+        );
+      let branchItems: QueueItem[] = [];
+      let branchInvalid: typeof local.invalid = [];
+      let branchOk = true;
+      try {
+        const b = await engine.readQueueBranch();
+        branchItems = [...b.files.values()].flat();
+        branchInvalid = b.invalid;
+      } catch (error) {
+        // nothing queued here and the remote cannot be reached: say so (exit 5), never "empty"
+        if (
+          isSlsaLedgerError(error) &&
+          error.code === 'LEDGER_REMOTE_UNAVAILABLE' &&
+          local.items.length === 0 &&
+          local.invalid.length === 0
+        )
+          throw error;
+        branchOk = false;
+        logger.warn(`cannot read the ${QUEUE_BRANCH} branch: ${(error as Error).message}`);
+      }
+      const items: FlushItemResult[] = [];
+      for (const bad of [...local.invalid, ...branchInvalid]) {
+        items.push({
+          tag: bad.tag ?? '?',
+          run_id: bad.run_id ?? 0,
+          outcome: 'invalid',
+          code: 'LEDGER_QUEUE_INVALID',
+          reason: bad.problems
+            .map((p) => p.message)
+            .join('; ')
+            .slice(0, 1000),
+        });
+      }
+      const all = mergeQueues(local.items, branchItems);
+      const fileError =
+        local.unreadable === undefined
+          ? {}
+          : { queue_file_error: { code: local.unreadable.code, message: local.unreadable.message } };
+      if (all.length === 0 && items.length === 0) {
+        return {
+          outcome: local.unreadable === undefined ? 'empty' : 'queued',
+          items: [],
+          landed: 0,
+          remaining: 0,
+          conflicts: 0,
+          invalid: 0,
+          untrusted: 0,
+          queue_path: engine.queuePath,
+          queue_branch: branchOk,
+          lock_wait_s: lockWaitS,
+          ...fileError,
+        };
+      }
+      logger.info(
+        `flushing ${all.length} queued entr${all.length === 1 ? 'y' : 'ies'} into ${engine.repo.remote}/${engine.branch}`,
       );
-    let branchItems: QueueItem[] = [];
-    let branchInvalid: typeof local.invalid = [];
-    let branchOk = true;
-    try {
-      const b = await engine.readQueueBranch();
-      branchItems = [...b.files.values()].flat();
-      branchInvalid = b.invalid;
-    } catch (error) {
-      // nothing queued here and the remote cannot be reached: say so (exit 5), never "empty"
-      if (
-        isSlsaLedgerError(error) &&
-        error.code === 'LEDGER_REMOTE_UNAVAILABLE' &&
-        local.items.length === 0 &&
-        local.invalid.length === 0
-      )
-        throw error;
-      branchOk = false;
-      logger.warn(`cannot read the ${QUEUE_BRANCH} branch: ${(error as Error).message}`);
-    }
-    const items: FlushItemResult[] = [];
-    for (const bad of [...local.invalid, ...branchInvalid]) {
-      items.push({
-        tag: bad.tag ?? '?',
-        run_id: bad.run_id ?? 0,
-        outcome: 'invalid',
-        code: 'LEDGER_QUEUE_INVALID',
-        reason: bad.problems
-          .map((p) => p.message)
-          .join('; ')
-          .slice(0, 1000),
-      });
-    }
-    const all = mergeQueues(local.items, branchItems);
-    const fileError =
-      local.unreadable === undefined
-        ? {}
-        : { queue_file_error: { code: local.unreadable.code, message: local.unreadable.message } };
-    if (all.length === 0 && items.length === 0) {
+      const landed: LedgerEntry[] = [];
+      const attemptsByEntry = new Map<string, number>();
+      let stop: string | undefined;
+      let alert: string | undefined;
+      let lastCommit: string | null = null;
+      for (const [i, item] of all.entries()) {
+        const id = { tag: item.entry.tag, run_id: item.entry.run_id };
+        logger.progress('flush', i, all.length);
+        if (stop !== undefined) {
+          items.push({ ...id, outcome: 'skipped', reason: stop });
+          continue;
+        }
+        try {
+          let toLand = item.entry;
+          signer.sign = own('record');
+          if (options.trust !== undefined) {
+            // the queue gate: at the fetched head, what may this item do?
+            const head = await engine.fetchHead();
+            const { days } = await engine.readDays(head);
+            let current: { path: string; entry: LedgerEntry } | undefined;
+            for (const d of days) {
+              const e = d.entries.find((x) => x.tag === id.tag && x.run_id === id.run_id);
+              if (e !== undefined) current = { path: d.path, entry: e };
+            }
+            const identity = ledgerIdentity(engine.repo.remoteUrl, engine.branch);
+            const decision = decideQueuedTransition({
+              item,
+              current,
+              policy: options.trust.policy,
+              material: options.trust.material,
+              location: identity,
+              reportsDir: engine.repo.reportsDir,
+            });
+            if (decision.kind === 'untrusted') {
+              logger.warn(`${decision.code}: ${decision.reason}`);
+              items.push({ ...id, outcome: 'untrusted', code: decision.code, reason: decision.reason });
+              continue;
+            }
+            if (decision.kind === 'conflict') {
+              items.push({
+                ...id,
+                outcome: 'conflict',
+                reason: decision.error.message,
+                code: 'LEDGER_CONFLICT',
+              });
+              continue;
+            }
+            if (decision.kind === 'landed') {
+              landed.push(item.entry);
+              items.push({
+                ...id,
+                outcome: decision.outcome,
+                path: current?.path ?? '',
+                commit: head ?? null,
+              });
+              continue;
+            }
+            toLand = decision.entry;
+            const writer = decision.transitionKind === 'verdict' ? 'validate' : 'record';
+            // a verdict's VSA goes to vsa.jsonl with it, bound again if flush signs the change itself
+            const vsa = item.vsa === undefined ? undefined : signedDocumentOf(item.vsa);
+            signer.sign =
+              decision.kind === 'land'
+                ? (ledger) =>
+                    queuedLandingSigner(
+                      decision.line,
+                      {
+                        entry: decision.entry,
+                        previous: current?.entry ?? null,
+                        kind: decision.transitionKind,
+                      },
+                      own(writer, writer === 'validate' ? vsa : undefined)(ledger),
+                      decision.vsaLine,
+                    )
+                : own(writer, decision.vsa === undefined ? undefined : vsa);
+          }
+          const r = await engine.land(toLand, lockWaitS);
+          if (r.kind === 'done') {
+            landed.push(item.entry);
+            if (r.outcome === 'committed') lastCommit = r.commit;
+            items.push({ ...id, outcome: r.outcome, path: r.path, commit: r.commit });
+            continue;
+          }
+          attemptsByEntry.set(keyOf(item.entry), r.attempts);
+          items.push({ ...id, outcome: 'refused', reason: r.reason, code: r.code });
+          // the remote as a whole cannot take anything now: the rest wait, untried
+          if (r.code === 'LEDGER_REMOTE_UNAVAILABLE' || r.code === 'LEDGER_HISTORY_REWRITTEN') {
+            stop =
+              r.code === 'LEDGER_HISTORY_REWRITTEN'
+                ? 'the ledger history was rewritten'
+                : 'the remote is unavailable';
+            if (r.code === 'LEDGER_HISTORY_REWRITTEN') alert = 'ledger-history-rewritten';
+          }
+        } catch (error) {
+          if (isSlsaLedgerError(error) && error.code === 'LEDGER_CONFLICT') {
+            items.push({ ...id, outcome: 'conflict', reason: error.message, code: error.code });
+            continue;
+          }
+          if (isSlsaLedgerError(error) && error.code === 'LEDGER_ENTRY_INVALID') {
+            items.push({ ...id, outcome: 'invalid', reason: error.message, code: error.code });
+            continue;
+          }
+          throw error;
+        }
+      }
+      logger.progressDone('flush');
+
+      // local queue: only what landed goes; refused items count their attempts; invalid ones stay as they were
+      if (local.unreadable === undefined && (landed.length > 0 || attemptsByEntry.size > 0)) {
+        const remainingLocal = removeLanded(local.items, landed).map((q) => {
+          const extra = attemptsByEntry.get(keyOf(q.entry));
+          return extra === undefined ? q : { ...q, attempts: q.attempts + extra };
+        });
+        await engine.writeLocalQueue(remainingLocal, local.invalid);
+      }
+      if (landed.length > 0 && branchOk) branchOk = await engine.dropFromQueueBranch(landed);
+      const localBranch = await engine.afterLanding(lastCommit);
+      const remaining = all.length - landed.length + local.invalid.length + branchInvalid.length;
       return {
-        outcome: local.unreadable === undefined ? 'empty' : 'queued',
-        items: [],
-        landed: 0,
-        remaining: 0,
-        conflicts: 0,
-        invalid: 0,
-        untrusted: 0,
+        outcome: remaining === 0 && local.unreadable === undefined ? 'flushed' : 'queued',
+        items,
+        landed: landed.length,
+        remaining,
+        conflicts: items.filter((x) => x.outcome === 'conflict').length,
+        invalid: items.filter((x) => x.outcome === 'invalid').length,
+        untrusted: items.filter((x) => x.outcome === 'untrusted').length,
         queue_path: engine.queuePath,
         queue_branch: branchOk,
         lock_wait_s: lockWaitS,
         ...fileError,
+        ...(localBranch === undefined ? {} : { local_branch: localBranch }),
+        ...(alert === undefined ? {} : { alert }),
       };
-    }
-    logger.info(
-      `flushing ${all.length} queued entr${all.length === 1 ? 'y' : 'ies'} into ${engine.repo.remote}/${engine.branch}`,
-    );
-    const landed: LedgerEntry[] = [];
-    const attemptsByEntry = new Map<string, number>();
-    let stop: string | undefined;
-    let alert: string | undefined;
-    let lastCommit: string | null = null;
-    for (const [i, item] of all.entries()) {
-      const id = { tag: item.entry.tag, run_id: item.entry.run_id };
-      logger.progress('flush', i, all.length);
-      if (stop !== undefined) {
-        items.push({ ...id, outcome: 'skipped', reason: stop });
-        continue;
-      }
-      try {
-        let toLand = item.entry;
-        signer.sign = own('record');
-        if (options.trust !== undefined) {
-          // the queue gate: at the fetched head, what may this item do?
-          const head = await engine.fetchHead();
-          const { days } = await engine.readDays(head);
-          let current: { path: string; entry: LedgerEntry } | undefined;
-          for (const d of days) {
-            const e = d.entries.find((x) => x.tag === id.tag && x.run_id === id.run_id);
-            if (e !== undefined) current = { path: d.path, entry: e };
-          }
-          const identity = ledgerIdentity(engine.repo.remoteUrl, engine.branch);
-          const decision = decideQueuedTransition({
-            item,
-            current,
-            policy: options.trust.policy,
-            material: options.trust.material,
-            location: identity,
-            reportsDir: engine.repo.reportsDir,
-          });
-          if (decision.kind === 'untrusted') {
-            logger.warn(`${decision.code}: ${decision.reason}`);
-            items.push({ ...id, outcome: 'untrusted', code: decision.code, reason: decision.reason });
-            continue;
-          }
-          if (decision.kind === 'conflict') {
-            items.push({
-              ...id,
-              outcome: 'conflict',
-              reason: decision.error.message,
-              code: 'LEDGER_CONFLICT',
-            });
-            continue;
-          }
-          if (decision.kind === 'landed') {
-            landed.push(item.entry);
-            items.push({ ...id, outcome: decision.outcome, path: current?.path ?? '', commit: head ?? null });
-            continue;
-          }
-          toLand = decision.entry;
-          const writer = decision.transitionKind === 'verdict' ? 'validate' : 'record';
-          // a verdict's VSA goes to vsa.jsonl with it, bound again if flush signs the change itself
-          const vsa = item.vsa === undefined ? undefined : signedDocumentOf(item.vsa);
-          signer.sign =
-            decision.kind === 'land'
-              ? (ledger) =>
-                  queuedLandingSigner(
-                    decision.line,
-                    {
-                      entry: decision.entry,
-                      previous: current?.entry ?? null,
-                      kind: decision.transitionKind,
-                    },
-                    own(writer, writer === 'validate' ? vsa : undefined)(ledger),
-                    decision.vsaLine,
-                  )
-              : own(writer, decision.vsa === undefined ? undefined : vsa);
-        }
-        const r = await engine.land(toLand, lockWaitS);
-        if (r.kind === 'done') {
-          landed.push(item.entry);
-          if (r.outcome === 'committed') lastCommit = r.commit;
-          items.push({ ...id, outcome: r.outcome, path: r.path, commit: r.commit });
-          continue;
-        }
-        attemptsByEntry.set(keyOf(item.entry), r.attempts);
-        items.push({ ...id, outcome: 'refused', reason: r.reason, code: r.code });
-        // the remote as a whole cannot take anything now: the rest wait, untried
-        if (r.code === 'LEDGER_REMOTE_UNAVAILABLE' || r.code === 'LEDGER_HISTORY_REWRITTEN') {
-          stop =
-            r.code === 'LEDGER_HISTORY_REWRITTEN'
-              ? 'the ledger history was rewritten'
-              : 'the remote is unavailable';
-          if (r.code === 'LEDGER_HISTORY_REWRITTEN') alert = 'ledger-history-rewritten';
-        }
-      } catch (error) {
-        if (isSlsaLedgerError(error) && error.code === 'LEDGER_CONFLICT') {
-          items.push({ ...id, outcome: 'conflict', reason: error.message, code: error.code });
-          continue;
-        }
-        if (isSlsaLedgerError(error) && error.code === 'LEDGER_ENTRY_INVALID') {
-          items.push({ ...id, outcome: 'invalid', reason: error.message, code: error.code });
-          continue;
-        }
-        throw error;
-      }
-    }
-    logger.progressDone('flush');
-
-    // local queue: only what landed goes; refused items count their attempts; invalid ones stay as they were
-    if (local.unreadable === undefined && (landed.length > 0 || attemptsByEntry.size > 0)) {
-      const remainingLocal = removeLanded(local.items, landed).map((q) => {
-        const extra = attemptsByEntry.get(keyOf(q.entry));
-        return extra === undefined ? q : { ...q, attempts: q.attempts + extra };
-      });
-      await engine.writeLocalQueue(remainingLocal, local.invalid);
-    }
-    if (landed.length > 0 && branchOk) branchOk = await engine.dropFromQueueBranch(landed);
-    const localBranch = await engine.afterLanding(lastCommit);
-    const remaining = all.length - landed.length + local.invalid.length + branchInvalid.length;
-    return {
-      outcome: remaining === 0 && local.unreadable === undefined ? 'flushed' : 'queued',
-      items,
-      landed: landed.length,
-      remaining,
-      conflicts: items.filter((x) => x.outcome === 'conflict').length,
-      invalid: items.filter((x) => x.outcome === 'invalid').length,
-      untrusted: items.filter((x) => x.outcome === 'untrusted').length,
-      queue_path: engine.queuePath,
-      queue_branch: branchOk,
-      lock_wait_s: lockWaitS,
-      ...fileError,
-      ...(localBranch === undefined ? {} : { local_branch: localBranch }),
-      ...(alert === undefined ? {} : { alert }),
-    };
-  });
+    });
+  } finally {
+    engine.close();
+  }
 }

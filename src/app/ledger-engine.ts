@@ -48,7 +48,7 @@ import {
 } from '../core/ledger/queue.js';
 import { silentLogger, type Clock, type Logger } from '../core/ports.js';
 import { decideRetry, retryPolicies, type BackoffPolicy } from '../core/retry/decide-retry.js';
-import { isSlsaLedgerError, type SlsaLedgerError } from '../errors.js';
+import { isSlsaLedgerError, UnavailableError, type SlsaLedgerError } from '../errors.js';
 import { readInputFile, writeFileAtomic } from '../io/files.js';
 import {
   directPushPublisher,
@@ -58,7 +58,13 @@ import {
   type DayBlob,
   type Publisher,
 } from '../io/git-ledger-repo.js';
-import { resolveLedgerLocation, type ResolvedLedgerLocation } from '../io/ledger-location.js';
+import type { GitOutput } from '../io/git.js';
+import {
+  planLocation,
+  remoteDefaultBranch,
+  writerDefaultBranch,
+  type ResolvedLedgerLocation,
+} from '../io/ledger-location.js';
 import { defaultLockPath, withLock } from '../io/lock.js';
 
 export const DEFAULT_QUEUE_PATH = 'out/provenance/queued-manifest.json';
@@ -153,6 +159,8 @@ export interface Landing {
   readonly merge?: Extract<MergeOutcome, 'inserted' | 'updated'>;
   readonly path: string;
   readonly commit: string | null;
+  /** `committed`: the head the commit was built on (null: the first commit of the branch) */
+  readonly parent?: string | null;
   readonly sha256: string | null;
   readonly attempts: number;
 }
@@ -220,6 +228,8 @@ export class LedgerEngine {
   /** day files at the last head read that could not be parsed */
   readonly warnings: DayFileWarning[] = [];
   private readonly policy: BackoffPolicy;
+  /** `git status` of the clone, started when the last landing began */
+  private checkout: { readonly state: Promise<GitOutput | undefined> } | undefined;
 
   private constructor(
     readonly repo: GitLedgerRepo,
@@ -228,6 +238,8 @@ export class LedgerEngine {
     readonly lockPath: string,
     private readonly options: LedgerWriteOptions,
     readonly logger: Logger,
+    /** the branch is the remote's default branch as cached, not asked this time */
+    private cachedBranch = false,
   ) {
     this.policy = {
       ...retryPolicies.ledgerPush,
@@ -255,27 +267,46 @@ export class LedgerEngine {
   static async open(options: LedgerWriteOptions): Promise<LedgerEngine> {
     const logger = options.logger ?? silentLogger;
     const repoDir = options.repoDir ?? '.';
-    const location = await resolveLedgerLocation({
+    const planned = await planLocation({
       repoDir,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       ...(options.config === undefined ? {} : { config: options.config }),
       flags: { remote: options.remote, branch: options.branch, reportsDir: options.reportsDir },
-      // an unreachable remote must not lose the entry: it is queued for the branch last known
-      lastKnownBranch: true,
     });
     const repo = await GitLedgerRepo.open({
       repoDir,
-      remote: location.remote,
-      reportsDir: location.reportsDir,
+      remote: planned.remote,
+      reportsDir: planned.reportsDir,
       logger,
     });
+    // the remote's default branch is asked once per clone and remote URL, then kept under
+    // .git/slsa-ledger/ (a round trip less per write); fetchHead re-asks when the branch is gone
+    let branch = planned.branch;
+    let cachedBranch = false;
+    if (branch === undefined) {
+      branch = await repo.readDefaultBranch();
+      cachedBranch = branch !== undefined;
+      if (branch === undefined) {
+        // an unreachable remote must not lose the entry: it is queued for the default branch the
+        // clone knows (refs/remotes/<remote>/HEAD, set by git clone), which is not cached
+        const asked = await writerDefaultBranch(repo.root, planned.remote);
+        branch = asked.branch;
+        if (asked.from === 'remote') await repo.writeDefaultBranch(branch);
+      }
+    }
+    const location: ResolvedLedgerLocation = { ...planned, branch };
     const q = options.queuePath ?? DEFAULT_QUEUE_PATH;
     const queuePath = isAbsolute(q) ? q : join(repo.root, q);
     const key = `${repo.remoteUrl}\n${location.branch}`;
     const lockPath =
       options.lockPath ??
       (options.lockDir === undefined ? defaultLockPath(key) : defaultLockPath(key, options.lockDir));
-    return new LedgerEngine(repo, location, queuePath, lockPath, options, logger);
+    return new LedgerEngine(repo, location, queuePath, lockPath, options, logger, cachedBranch);
+  }
+
+  /** Ends the git processes the engine keeps open (the object reader). */
+  close(): void {
+    this.repo.close();
   }
 
   /** Runs `fn` holding the local lock; `lockWaitS` is the wait, rounded to ms. */
@@ -295,7 +326,14 @@ export class LedgerEngine {
    * head this clone saw. @throws `LEDGER_HISTORY_REWRITTEN`, `LEDGER_REMOTE_UNAVAILABLE`
    */
   async fetchHead(): Promise<string | undefined> {
-    const head = await this.repo.fetch(this.branch);
+    let head: string | undefined;
+    try {
+      head = await this.repo.fetch(this.branch);
+    } catch (error) {
+      await this.checkCachedBranch(error);
+      throw error;
+    }
+    if (head === undefined) await this.checkCachedBranch(undefined);
     const seen = await this.repo.readWitness(this.branch);
     if (seen !== undefined && head !== seen) {
       if (head === undefined || !(await this.repo.isAncestor(seen, head))) {
@@ -304,6 +342,29 @@ export class LedgerEngine {
     }
     if (head !== undefined && head !== seen) await this.repo.writeWitness(this.branch, head);
     return head;
+  }
+
+  /**
+   * The branch came from the default-branch cache and the remote has no such branch (or it is
+   * gone): ask the remote again. Unchanged: nothing to do (the caller goes on as without a cache).
+   * Changed (the default branch was renamed): the cache takes the new name and nothing is written
+   * to the old one — the write is refused as unavailable (safe to retry), so `record` queues the
+   * entry and the next run (or `flush`) lands it on the new default branch.
+   */
+  private async checkCachedBranch(cause: unknown): Promise<void> {
+    if (!this.cachedBranch) return;
+    if (cause !== undefined && !(isSlsaLedgerError(cause) && cause.code === 'LEDGER_HISTORY_REWRITTEN'))
+      return;
+    this.cachedBranch = false;
+    await this.repo.dropDefaultBranch();
+    const actual = await remoteDefaultBranch(this.repo.root, this.repo.remote);
+    await this.repo.writeDefaultBranch(actual);
+    if (actual === this.branch) return;
+    throw new UnavailableError(
+      'LEDGER_REMOTE_UNAVAILABLE',
+      `the default branch of ${this.repo.remote} is now ${actual}, not ${this.branch}: nothing was written; run again to write to ${actual}`,
+      { details: { remote: this.repo.remote, branch: this.branch, default_branch: actual } },
+    );
   }
 
   /**
@@ -368,15 +429,18 @@ export class LedgerEngine {
       return { ...r, index: { mode: 'full' } };
     };
     if (head === undefined) return { days: [], broken: new Map(), index: { mode: 'full' } };
-    const listed = await this.repo.listPaths(head, [
-      keyIndexVersionPath(reportsDir),
-      keyIndexShardPath(reportsDir, shard),
-      target,
+    // two independent questions to git, asked at once
+    const [listed, lastIndexed] = await Promise.all([
+      this.repo.listPaths(head, [
+        keyIndexVersionPath(reportsDir),
+        keyIndexShardPath(reportsDir, shard),
+        target,
+      ]),
+      this.repo.lastChange(head, keyIndexDir(reportsDir)),
     ]);
     const version = listed.find((b) => b.path === keyIndexVersionPath(reportsDir));
     if (version === undefined) return full();
     const shardBlob = listed.find((b) => b.path === keyIndexShardPath(reportsDir, shard));
-    const lastIndexed = await this.repo.lastChange(head, keyIndexDir(reportsDir));
     const stale =
       lastIndexed === undefined
         ? ['?']
@@ -457,6 +521,13 @@ export class LedgerEngine {
     const random = this.options.random ?? Math.random;
     const sleep = this.options.sleep ?? defaultSleep;
     const publisher = this.options.publisher ?? directPushPublisher;
+    // what is checked out (for read-after-write) is read while the landing runs, and before the
+    // day files are in memory: a process spawned from a large heap costs more (fork copies its
+    // page tables)
+    this.checkout =
+      publisher === directPushPublisher && this.options.fastForward !== false && !this.repo.bare
+        ? { state: this.repo.readCheckout().catch(() => undefined) }
+        : undefined;
     let attempts = 0;
     for (;;) {
       attempts += 1;
@@ -534,6 +605,7 @@ export class LedgerEngine {
           merge: merge.outcome,
           path: changed.path,
           commit,
+          parent: head ?? null,
           sha256,
           attempts,
         };
@@ -599,10 +671,17 @@ export class LedgerEngine {
   }
 
   /** After a landing: the checked-out ledger branch moves forward when it is clean and behind. */
-  async afterLanding(commit: string | null): Promise<string | undefined> {
+  async afterLanding(commit: string | null, parent?: string | null): Promise<string | undefined> {
     if (commit === null || this.options.fastForward === false) return undefined;
     try {
-      const r = await this.repo.fastForwardCheckedOut(this.branch, commit);
+      const early = this.checkout === undefined ? undefined : await this.checkout.state;
+      this.checkout = undefined;
+      const r = await this.repo.fastForwardCheckedOut(
+        this.branch,
+        commit,
+        parent ?? undefined,
+        early === undefined ? undefined : Promise.resolve(early),
+      );
       if (r === 'fast-forwarded')
         this.logger.info(`fast-forwarded your ${this.branch} to ${commit.slice(0, 12)}`);
       if (r === 'dirty' || r === 'diverged')

@@ -70,60 +70,67 @@ export async function recordEntry(options: RecordOptions): Promise<RecordResult>
     ...options,
     ...(signer === undefined ? {} : { transitionSigner: signer }),
   });
-  return engine.withLock(async (lockWaitS) => {
-    engine.logger.info(
-      `recording ${entry.tag} run ${entry.run_id} (${entry.status}) into ${engine.repo.remote}/${engine.branch}`,
-    );
-    const landing = await engine.land(entry, lockWaitS);
-    const base = {
-      tag: entry.tag,
-      run_id: entry.run_id,
-      status: entry.status,
-      attempts: landing.attempts,
-      lock_wait_s: lockWaitS,
-      remote: engine.repo.remote,
-      branch: engine.branch,
-      ...(engine.warnings.length === 0 ? {} : { warnings: [...engine.warnings] }),
-    };
-    if (landing.kind === 'done') {
-      const local = landing.outcome === 'committed' ? await engine.afterLanding(landing.commit) : undefined;
-      return {
-        outcome: landing.outcome,
-        ...(landing.merge === undefined ? {} : { merge: landing.merge }),
-        ...base,
-        path: landing.path,
-        commit: landing.commit,
-        manifest_sha256: landing.sha256,
-        ...(local === undefined ? {} : { local_branch: local }),
+  try {
+    return await engine.withLock(async (lockWaitS) => {
+      engine.logger.info(
+        `recording ${entry.tag} run ${entry.run_id} (${entry.status}) into ${engine.repo.remote}/${engine.branch}`,
+      );
+      const landing = await engine.land(entry, lockWaitS);
+      const base = {
+        tag: entry.tag,
+        run_id: entry.run_id,
+        status: entry.status,
+        attempts: landing.attempts,
+        lock_wait_s: lockWaitS,
+        remote: engine.repo.remote,
+        branch: engine.branch,
+        ...(engine.warnings.length === 0 ? {} : { warnings: [...engine.warnings] }),
       };
-    }
-    // refused before a merge was signed (the remote unreachable, a rewritten history): sign the
-    // change at the last head this clone saw, so the entry is never queued unsigned
-    if (
-      signer !== undefined &&
-      signer.last === undefined &&
-      (landing.code === 'LEDGER_REMOTE_UNAVAILABLE' || landing.code === 'LEDGER_HISTORY_REWRITTEN')
-    ) {
-      await engine.signAtLastSeenHead(entry);
-    }
-    // a signed entry is queued as the state its statement signs, with the bundle (flush verifies it)
-    // and, for a verdict, the VSA its statement binds (flush appends it to vsa.jsonl)
-    const queue = await engine.queueEntry(
-      signer?.last?.entry ?? entry,
-      landing,
-      signer?.last?.bundle,
-      signer?.last === undefined ? undefined : options.vsa?.bundle,
-    );
-    return {
-      outcome: 'queued',
-      ...base,
-      path: pathOfDay(engine, entry),
-      commit: null,
-      manifest_sha256: null,
-      ...(landing.code === 'LEDGER_HISTORY_REWRITTEN' ? { alert: 'ledger-history-rewritten' } : {}),
-      queue,
-    };
-  });
+      if (landing.kind === 'done') {
+        const local =
+          landing.outcome === 'committed'
+            ? await engine.afterLanding(landing.commit, landing.parent)
+            : undefined;
+        return {
+          outcome: landing.outcome,
+          ...(landing.merge === undefined ? {} : { merge: landing.merge }),
+          ...base,
+          path: landing.path,
+          commit: landing.commit,
+          manifest_sha256: landing.sha256,
+          ...(local === undefined ? {} : { local_branch: local }),
+        };
+      }
+      // refused before a merge was signed (the remote unreachable, a rewritten history): sign the
+      // change at the last head this clone saw, so the entry is never queued unsigned
+      if (
+        signer !== undefined &&
+        signer.last === undefined &&
+        (landing.code === 'LEDGER_REMOTE_UNAVAILABLE' || landing.code === 'LEDGER_HISTORY_REWRITTEN')
+      ) {
+        await engine.signAtLastSeenHead(entry);
+      }
+      // a signed entry is queued as the state its statement signs, with the bundle (flush verifies it)
+      // and, for a verdict, the VSA its statement binds (flush appends it to vsa.jsonl)
+      const queue = await engine.queueEntry(
+        signer?.last?.entry ?? entry,
+        landing,
+        signer?.last?.bundle,
+        signer?.last === undefined ? undefined : options.vsa?.bundle,
+      );
+      return {
+        outcome: 'queued',
+        ...base,
+        path: pathOfDay(engine, entry),
+        commit: null,
+        manifest_sha256: null,
+        ...(landing.code === 'LEDGER_HISTORY_REWRITTEN' ? { alert: 'ledger-history-rewritten' } : {}),
+        queue,
+      };
+    });
+  } finally {
+    engine.close();
+  }
 }
 
 function pathOfDay(engine: LedgerEngine, entry: LedgerEntry): string {

@@ -3,6 +3,12 @@
 // more than Node's own start-up; everything else goes through runCli (commands load lazily).
 // `attest` starts its hashing workers first, so they boot while the CLI loads.
 import { readFileSync } from 'node:fs';
+import nodeModule from 'node:module';
+
+// Node 22.1+ keeps V8's compiled code of the CLI's modules on disk between runs (in the OS temp
+// dir, or NODE_COMPILE_CACHE); Node 20 has no such cache, so it is feature-detected. A cache that
+// cannot be written is reported by Node as a status, never thrown.
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {

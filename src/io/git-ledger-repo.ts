@@ -2,16 +2,17 @@
 // commit, build a commit on top of the fetched head with a temporary index (the user's working
 // tree, index and branches are never touched), push it and classify the answer.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { limits } from '../core/input/limits.js';
 import { parseJson } from '../core/input/strict-json.js';
 import { DEFAULT_REPORTS_DIR, manifestDayOf } from '../core/ledger/entry.js';
+import { branchNameProblem } from '../core/ledger/location.js';
 import type { Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
 import { readInputFile, writeFileAtomic } from './files.js';
-import { gitText, readObjects, runGit, scrubCredentials } from './git.js';
+import { GitObjectReader, gitText, runGit, scrubCredentials, type GitOutput } from './git.js';
 import { readLedgerFromCommit, type LedgerFile } from './ledger-reader.js';
 
 /** What the remote said to a push. */
@@ -75,6 +76,9 @@ export interface GitLedgerRepoOptions {
   readonly logger?: Logger;
 }
 
+/** From this many bytes of file contents, a commit is written as a pack (see createCommit). */
+const LARGE_COMMIT_BYTES = 1 << 20;
+
 const FALLBACK_NAME = 'slsa-ledger';
 const FALLBACK_EMAIL = 'slsa-ledger@users.noreply.github.com';
 
@@ -117,6 +121,20 @@ export class GitLedgerRepo {
     readonly bare: boolean,
   ) {}
 
+  /** one `git cat-file --batch` for the reads between two fetches */
+  private objects: GitObjectReader | undefined;
+
+  private reader(): GitObjectReader {
+    this.objects ??= new GitObjectReader(this.root);
+    return this.objects;
+  }
+
+  /** Ends the object reader (the next read starts a new one). */
+  close(): void {
+    this.objects?.close();
+    this.objects = undefined;
+  }
+
   /**
    * Opens a clone and checks that `remote` is configured.
    * @throws UsageError `LEDGER_REPO_INVALID`
@@ -140,6 +158,10 @@ export class GitLedgerRepo {
         `--remote must be the name of a configured remote, got '${remote}'`,
       );
     }
+    // the config is read at the same time (inside a work tree, any directory gives the same list)
+    const listed = runGit(['config', '-z', '--list'], { cwd: dir, allowFailure: true }).catch(
+      () => undefined,
+    );
     const probe = await runGit(
       ['rev-parse', '--is-bare-repository', '--show-toplevel', '--absolute-git-dir'],
       {
@@ -160,9 +182,7 @@ export class GitLedgerRepo {
     const lines = probe.stdout.toString('utf8').trim().split('\n');
     const bare = lines[0] === 'true';
     const root = bare ? (lines[lines.length - 1] ?? dir) : (lines[1] ?? dir);
-    const config = parseConfigList(
-      (await runGit(['config', '-z', '--list'], { cwd: root, allowFailure: true })).stdout,
-    );
+    const config = parseConfigList((await listed)?.stdout ?? Buffer.alloc(0));
     const url = config.get(`remote.${remote.toLowerCase()}.url`) ?? config.get(`remote.${remote}.url`);
     if (url === undefined) {
       throw new UsageError('LEDGER_REPO_INVALID', `${root} has no remote '${remote}' (pass --remote NAME)`, {
@@ -209,6 +229,8 @@ export class GitLedgerRepo {
     options: { readonly allowRewrite?: boolean } = {},
   ): Promise<string | undefined> {
     await this.clearStaleRefLocks();
+    // objects and refs the fetch brings are read by a new reader
+    this.close();
     const ref = this.trackingRef(branch);
     for (let pass = 0; ; pass++) {
       const out = await runGit(
@@ -224,7 +246,12 @@ export class GitLedgerRepo {
         ],
         { cwd: this.root, allowFailure: true, env: { GIT_TERMINAL_PROMPT: '0' } },
       );
-      if (out.code === 0) return gitText(['rev-parse', '--verify', `${ref}^{commit}`], { cwd: this.root });
+      if (out.code === 0) {
+        const head = await this.reader().read(`${ref}^{commit}`);
+        if (head === undefined)
+          throw new SlsaLedgerError('LEDGER_GIT_FAILED', `git fetch left no commit in ${ref}`);
+        return head.oid;
+      }
       if (/couldn't find remote ref/i.test(out.stderr)) {
         const had = await this.resolve(ref);
         if (had !== undefined && options.allowRewrite !== true) {
@@ -303,7 +330,61 @@ export class GitLedgerRepo {
     );
   }
 
+  // ---- the remote's default branch, as last asked (issue 14 performance) ----
+
+  /** `.git/slsa-ledger/default-branch/<hash of the remote URL>.json` */
+  defaultBranchPath(): string {
+    const key = createHash('sha256').update(this.remoteUrl).digest('hex').slice(0, 32);
+    return join(this.gitDir, 'slsa-ledger', 'default-branch', `${key}.json`);
+  }
+
+  /**
+   * The remote's default branch as this clone last asked it (`ls-remote --symref`), or undefined:
+   * never asked, another remote URL, or a file that is not what `writeDefaultBranch` writes.
+   */
+  async readDefaultBranch(): Promise<string | undefined> {
+    try {
+      const bytes = await readInputFile(this.defaultBranchPath(), 'state', {
+        maxBytes: limits.state.maxBytes,
+      });
+      const value = parseJson(bytes, 'state', 'default branch cache') as {
+        remote_url?: unknown;
+        branch?: unknown;
+      };
+      if (value.remote_url !== this.remoteUrl || typeof value.branch !== 'string') return undefined;
+      return branchNameProblem(value.branch) === undefined ? value.branch : undefined;
+    } catch (error) {
+      if (isSlsaLedgerError(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async writeDefaultBranch(branch: string): Promise<void> {
+    const path = this.defaultBranchPath();
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(
+      path,
+      `${JSON.stringify({ remote_url: this.remoteUrl, branch, asked_at: new Date().toISOString() })}\n`,
+    );
+  }
+
+  async dropDefaultBranch(): Promise<void> {
+    await rm(this.defaultBranchPath(), { force: true });
+  }
+
   // ---- read-after-write: move the user's branch when that is safe (issue 13 item 1) ----
+
+  /**
+   * One `status --porcelain=v2 --branch` answers what is checked out, where it points and whether
+   * the tracked files are clean (three git processes before). It reads only the work tree and
+   * the index, so a writer starts it while its push runs.
+   */
+  readCheckout(): Promise<GitOutput> {
+    return runGit(['status', '--porcelain=v2', '--branch', '--no-ahead-behind', '--untracked-files=no'], {
+      cwd: this.root,
+      allowFailure: true,
+    });
+  }
 
   /**
    * Fast-forwards the local `branch` to `commit` when it is checked out in this work tree, the
@@ -313,19 +394,24 @@ export class GitLedgerRepo {
   async fastForwardCheckedOut(
     branch: string,
     commit: string,
+    /** the commit's parent when known (an ancestor of `commit` without asking git) */
+    parent?: string,
+    /** `readCheckout()` started earlier (e.g. while the push ran) */
+    checkout?: Promise<GitOutput>,
   ): Promise<'fast-forwarded' | 'not-checked-out' | 'dirty' | 'diverged' | 'up-to-date' | 'bare'> {
     if (this.bare) return 'bare';
-    const head = await runGit(['symbolic-ref', '--quiet', 'HEAD'], { cwd: this.root, allowFailure: true });
-    if (head.code !== 0 || head.stdout.toString('utf8').trim() !== `refs/heads/${branch}`)
-      return 'not-checked-out';
-    const local = await this.resolve(`refs/heads/${branch}`);
+    const status = await (checkout ?? this.readCheckout());
+    if (status.code !== 0) return 'not-checked-out';
+    const lines = status.stdout.toString('utf8').split('\n');
+    const header = (name: string): string | undefined =>
+      lines.find((l) => l.startsWith(`# branch.${name} `))?.slice(`# branch.${name} `.length);
+    if (header('head') !== branch) return 'not-checked-out';
+    const oid = header('oid');
+    const local = oid === undefined || !/^[0-9a-f]{40,64}$/.test(oid) ? undefined : oid;
     if (local === commit) return 'up-to-date';
-    if (local !== undefined && !(await this.isAncestor(local, commit))) return 'diverged';
-    const status = await runGit(['status', '--porcelain', '--untracked-files=no'], {
-      cwd: this.root,
-      allowFailure: true,
-    });
-    if (status.code !== 0 || status.stdout.length > 0) return 'dirty';
+    // the commit's parent is the fetched head: the usual case needs no merge-base
+    if (local !== undefined && local !== parent && !(await this.isAncestor(local, commit))) return 'diverged';
+    if (lines.some((l) => l !== '' && !l.startsWith('#'))) return 'dirty';
     // `merge --ff-only` updates the branch, index and work tree together and refuses anything else
     const merged = await runGit(['merge', '--ff-only', '--quiet', commit], {
       cwd: this.root,
@@ -392,7 +478,14 @@ export class GitLedgerRepo {
 
   /** Reads blobs by object id (in order). */
   async readBlobs(oids: readonly string[]): Promise<(Buffer | undefined)[]> {
-    return readObjects(this.root, oids);
+    return this.readObjects(oids);
+  }
+
+  /** Objects by name (id or `<rev>:<path>`), in order, through the one reader; undefined where absent. */
+  private async readObjects(names: readonly string[]): Promise<(Buffer | undefined)[]> {
+    const reader = this.reader();
+    const objects = await Promise.all(names.map((n) => reader.read(n)));
+    return objects.map((o) => o?.bytes);
   }
   /**
    * Removes `*.lock` files under refs/slsa-ledger left by a git killed mid-update. Only slsa-ledger
@@ -420,10 +513,7 @@ export class GitLedgerRepo {
   /** Bytes of files at `commit` (undefined where absent). */
   async readFiles(commit: string | undefined, paths: readonly string[]): Promise<(Buffer | undefined)[]> {
     if (commit === undefined) return paths.map(() => undefined);
-    return readObjects(
-      this.root,
-      paths.map((p) => `${commit}:${p}`),
-    );
+    return this.readObjects(paths.map((p) => `${commit}:${p}`));
   }
 
   /** Paths under `prefix` at `commit`. */
@@ -448,43 +538,56 @@ export class GitLedgerRepo {
     files: readonly CommitFile[],
     message: string,
   ): Promise<string> {
-    const tmp = await mkdtemp(join(tmpdir(), 'slsa-ledger-commit-'));
-    try {
-      if (this.signs) return await this.createSignedCommit(tmp, parent, files, message);
-      const now = `${Math.floor(Date.now() / 1000)} +0000`;
-      const id = this.identity;
-      const msg = Buffer.from(message, 'utf8');
-      const parts: (string | Uint8Array)[] = [
-        'feature done\n',
-        'commit refs/slsa-ledger/last-commit\n',
-        'mark :1\n',
-        `author ${sanitizeIdent(id.authorName)} <${sanitizeIdent(id.authorEmail)}> ${now}\n`,
-        `committer ${sanitizeIdent(id.committerName)} <${sanitizeIdent(id.committerEmail)}> ${now}\n`,
-        `data ${msg.length}\n`,
-        msg,
-        '\n',
-        ...(parent === undefined ? [] : [`from ${parent}\n`]),
-      ];
-      for (const file of files) {
-        if (file.bytes === null) {
-          parts.push(`D ${file.path}\n`);
-          continue;
-        }
-        parts.push(`M 100644 inline ${file.path}\n`, `data ${file.bytes.length}\n`, file.bytes, '\n');
+    if (this.signs) {
+      const tmp = await mkdtemp(join(tmpdir(), 'slsa-ledger-commit-'));
+      try {
+        return await this.createSignedCommit(tmp, parent, files, message);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
       }
-      parts.push('\ndone\n');
-      const marks = join(tmp, 'marks');
-      await runGit(['fast-import', '--quiet', '--force', `--export-marks=${marks}`], {
-        cwd: this.root,
-        input: Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))),
-      });
-      const mark = /^:1 ([0-9a-f]{40,64})$/m.exec(await readFile(marks, 'utf8'));
-      if (mark === null)
-        throw new SlsaLedgerError('LEDGER_GIT_FAILED', 'git fast-import did not report the commit it made');
-      return mark[1]!;
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
     }
+    const now = `${Math.floor(Date.now() / 1000)} +0000`;
+    const id = this.identity;
+    const msg = Buffer.from(message, 'utf8');
+    const parts: (string | Uint8Array)[] = [
+      // `get-mark` prints the commit's id on stdout: no marks file, no temporary directory
+      'feature done\nfeature get-mark\n',
+      'commit refs/slsa-ledger/last-commit\n',
+      'mark :1\n',
+      `author ${sanitizeIdent(id.authorName)} <${sanitizeIdent(id.authorEmail)}> ${now}\n`,
+      `committer ${sanitizeIdent(id.committerName)} <${sanitizeIdent(id.committerEmail)}> ${now}\n`,
+      `data ${msg.length}\n`,
+      msg,
+      '\n',
+      ...(parent === undefined ? [] : [`from ${parent}\n`]),
+    ];
+    for (const file of files) {
+      if (file.bytes === null) {
+        parts.push(`D ${file.path}\n`);
+        continue;
+      }
+      parts.push(`M 100644 inline ${file.path}\n`, `data ${file.bytes.length}\n`, file.bytes, '\n');
+    }
+    parts.push('\nget-mark :1\ndone\n');
+    // A large commit (a 10,000-entry day file is ~4 MiB) is kept as the pack fast-import writes,
+    // at zlib's fastest level: by default git would deflate it into a pack, inflate it again and
+    // deflate it once more as loose objects. Small commits stay loose as before (one pack per
+    // record would make gc --auto repack every 50 records).
+    const bytes = files.reduce((n, f) => n + (f.bytes?.length ?? 0), 0);
+    const big = bytes >= LARGE_COMMIT_BYTES;
+    const out = await runGit(
+      [
+        ...(big ? ['-c', 'fastimport.unpackLimit=1', '-c', 'pack.compression=1'] : []),
+        'fast-import',
+        '--quiet',
+        '--force',
+      ],
+      { cwd: this.root, input: parts },
+    );
+    const mark = /^([0-9a-f]{40,64})$/m.exec(out.stdout.toString('utf8'));
+    if (mark === null)
+      throw new SlsaLedgerError('LEDGER_GIT_FAILED', 'git fast-import did not report the commit it made');
+    return mark[1]!;
   }
 
   private async createSignedCommit(
@@ -590,30 +693,8 @@ export async function lsRemoteHead(
 
 const BRANCH_NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;
 
-async function commonGitDir(repoDir: string): Promise<string | undefined> {
-  const out = await runGit(['rev-parse', '--path-format=absolute', '--git-common-dir'], {
-    cwd: repoDir,
-    allowFailure: true,
-  });
-  return out.code === 0 ? out.stdout.toString('utf8').trim() : undefined;
-}
-
-function defaultBranchHintPath(gitDir: string, remote: string): string {
-  return join(gitDir, 'slsa-ledger', 'default-branch', encodeURIComponent(remote));
-}
-
-/**
- * The remote's default branch as this clone last learnt it: the name `rememberDefaultBranch` kept
- * under `.git/slsa-ledger/default-branch/`, else `refs/remotes/<remote>/HEAD` (set by `git clone`).
- * For writers that cannot reach the remote: they still know where the entry belongs, and queue it.
- */
-export async function lastKnownDefaultBranch(repoDir: string, remote: string): Promise<string | undefined> {
-  const gitDir = await commonGitDir(repoDir);
-  if (gitDir !== undefined) {
-    const kept = await readFile(defaultBranchHintPath(gitDir, remote), 'utf8').catch(() => undefined);
-    const name = kept?.trim();
-    if (name !== undefined && BRANCH_NAME.test(name) && !name.includes('..')) return name;
-  }
+/** `refs/remotes/<remote>/HEAD` of the clone (set by `git clone`): the branch it names, if any. */
+export async function remoteHeadOfClone(repoDir: string, remote: string): Promise<string | undefined> {
   const head = await runGit(['symbolic-ref', '--quiet', `refs/remotes/${remote}/HEAD`], {
     cwd: repoDir,
     allowFailure: true,
@@ -621,16 +702,6 @@ export async function lastKnownDefaultBranch(repoDir: string, remote: string): P
   if (head.code !== 0) return undefined;
   const name = head.stdout.toString('utf8').trim().replace(`refs/remotes/${remote}/`, '');
   return BRANCH_NAME.test(name) && !name.includes('..') ? name : undefined;
-}
-
-/** Keeps the default branch the remote named (best effort: a failure only loses the hint). */
-export async function rememberDefaultBranch(repoDir: string, remote: string, branch: string): Promise<void> {
-  const gitDir = await commonGitDir(repoDir);
-  if (gitDir === undefined) return;
-  const path = defaultBranchHintPath(gitDir, remote);
-  const kept = await readFile(path, 'utf8').catch(() => undefined);
-  if (kept === `${branch}\n`) return;
-  await writeFileAtomic(path, `${branch}\n`).catch(() => undefined);
 }
 
 /**

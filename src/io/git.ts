@@ -6,8 +6,8 @@ import { SlsaLedgerError, UnavailableError, type ErrorCode } from '../errors.js'
 export interface GitRunOptions {
   /** the directory git runs in */
   readonly cwd: string;
-  /** written to git's stdin */
-  readonly input?: string | Uint8Array;
+  /** written to git's stdin (a list is written part by part, never copied into one buffer) */
+  readonly input?: string | Uint8Array | readonly (string | Uint8Array)[];
   /** added to the environment git runs with */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** return a non-zero exit instead of throwing */
@@ -84,8 +84,13 @@ export function runGit(args: readonly string[], options: GitRunOptions): Promise
       }
       resolve({ code: status, stdout, stderr });
     });
-    if (options.input !== undefined) child.stdin.end(options.input);
-    else child.stdin.end();
+    const input = options.input;
+    if (input === undefined) child.stdin.end();
+    else if (typeof input === 'string' || input instanceof Uint8Array) child.stdin.end(input);
+    else {
+      for (const part of input) child.stdin.write(part);
+      child.stdin.end();
+    }
   });
 }
 
@@ -147,4 +152,167 @@ export async function readObjects(cwd: string, names: readonly string[]): Promis
     at = start + size + 1;
   }
   return blobs;
+}
+
+/** One object as `git cat-file --batch` gives it. */
+export interface GitObject {
+  readonly oid: string;
+  readonly type: string;
+  readonly bytes: Buffer;
+}
+
+interface PendingRead {
+  readonly name: string;
+  readonly resolve: (value: GitObject | undefined) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * One long-lived `git cat-file --batch` for many reads, one request at a time as the caller needs
+ * them (a writer resolves the fetched head, then reads the key index shard, then the day files,
+ * then the day's transition log: one git process instead of four). The process never keeps Node
+ * alive while idle (its handles are unreferenced between requests) and ends when `close` is
+ * called or when Node exits (git sees the end of its input). A reader is opened after a fetch:
+ * objects and refs a later fetch brings need a new one.
+ */
+export class GitObjectReader {
+  private child: ReturnType<typeof spawn> | undefined;
+  private readonly queue: PendingRead[] = [];
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private failed: Error | undefined;
+
+  constructor(private readonly cwd: string) {}
+
+  /** The object `name` names (an id, `<rev>:<path>`, `<ref>^{commit}`), or undefined when there is none. */
+  read(name: string): Promise<GitObject | undefined> {
+    if (/[\n\r]/.test(name))
+      return Promise.reject(new SlsaLedgerError('INTERNAL', 'object names must not contain line breaks'));
+    if (this.failed !== undefined) return Promise.reject(this.failed);
+    const child = this.start();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ name, resolve, reject });
+      this.setActive(true);
+      child.stdin!.write(`${name}\n`);
+    });
+  }
+
+  /** Ends the process (later reads start a new one). */
+  close(): void {
+    const child = this.child;
+    this.child = undefined;
+    if (child === undefined) return;
+    child.stdin?.end();
+    this.fail(new SlsaLedgerError('LEDGER_GIT_FAILED', 'git cat-file was closed before it answered'));
+    this.failed = undefined;
+  }
+
+  private start(): ReturnType<typeof spawn> {
+    if (this.child !== undefined) return this.child;
+    const child = spawn('git', ['cat-file', '--batch'], {
+      cwd: this.cwd,
+      env: baseEnv(undefined),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.chunks = [];
+    this.buffered = 0;
+    const err: Buffer[] = [];
+    child.stdin.on('error', () => undefined);
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout.on('data', (b: Buffer) => {
+      this.chunks.push(b);
+      this.buffered += b.length;
+      this.drain();
+    });
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      this.fail(
+        new UnavailableError('LEDGER_GIT_FAILED', `cannot run git: ${error.message}`, { cause: error }),
+      ),
+    );
+    child.on('close', (code) => {
+      if (this.child === child) this.child = undefined;
+      const stderr = scrubCredentials(Buffer.concat(err).toString('utf8')).trim();
+      this.fail(
+        new SlsaLedgerError(
+          'LEDGER_GIT_FAILED',
+          `git cat-file ended (exit ${code ?? 'signal'}): ${stderr.split('\n').slice(-3).join('; ').toLowerCase()}`,
+        ),
+      );
+    });
+    this.setActive(false, child);
+    return child;
+  }
+
+  /** Holds Node's event loop open only while a request waits for its answer. */
+  private setActive(active: boolean, child = this.child): void {
+    if (child === undefined) return;
+    const handles = [child.stdin, child.stdout, child.stderr] as unknown as ({
+      ref?: () => void;
+      unref?: () => void;
+    } | null)[];
+    if (active) {
+      child.ref();
+      for (const h of handles) h?.ref?.();
+    } else {
+      child.unref();
+      for (const h of handles) h?.unref?.();
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.queue.length === 0) return;
+    this.failed = error;
+    for (const p of this.queue.splice(0)) p.reject(error);
+  }
+
+  private drain(): void {
+    for (;;) {
+      const next = this.queue[0];
+      if (next === undefined || this.buffered === 0) return;
+      // the header is short: join chunks only until it is complete
+      let first = this.chunks[0]!;
+      let nl = first.indexOf(0x0a);
+      if (nl === -1) {
+        if (this.chunks.length === 1) return;
+        first = Buffer.concat(this.chunks);
+        this.chunks = [first];
+        nl = first.indexOf(0x0a);
+        if (nl === -1) return;
+      }
+      const header = first.subarray(0, nl).toString('utf8');
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+        this.take(nl + 1);
+        this.answer(undefined);
+        continue;
+      }
+      const [oid = '', type = '', sizeText = ''] = header.split(' ');
+      const size = Number(sizeText);
+      if (!/^[0-9a-f]{40,64}$/.test(oid) || !Number.isSafeInteger(size) || size < 0) {
+        this.fail(
+          new SlsaLedgerError('LEDGER_GIT_FAILED', `git cat-file cannot read ${next.name}: ${header}`),
+        );
+        this.close();
+        return;
+      }
+      // a large object arrives in many chunks: they are joined once, when all of it is there
+      if (this.buffered < nl + 1 + size + 1) return;
+      const whole = this.take(nl + 1 + size + 1);
+      this.answer({ oid, type, bytes: whole.subarray(nl + 1, nl + 1 + size) });
+    }
+  }
+
+  /** Removes the first `n` buffered bytes and returns them as one buffer. */
+  private take(n: number): Buffer {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    const rest = all.subarray(n);
+    this.chunks = rest.length === 0 ? [] : [rest];
+    this.buffered = rest.length;
+    return all.subarray(0, n);
+  }
+
+  private answer(value: GitObject | undefined): void {
+    this.queue.shift()!.resolve(value);
+    if (this.queue.length === 0) this.setActive(false);
+  }
 }

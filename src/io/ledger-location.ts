@@ -16,12 +16,7 @@ import {
 } from '../core/ledger/location.js';
 import { SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
 import { readInputFile } from './files.js';
-import {
-  fetchForcedInto,
-  lastKnownDefaultBranch,
-  lsRemoteHead,
-  rememberDefaultBranch,
-} from './git-ledger-repo.js';
+import { fetchForcedInto, lsRemoteHead, remoteHeadOfClone } from './git-ledger-repo.js';
 
 export type { LedgerLocation, LedgerLocationFlags, LedgerConfigSection } from '../core/ledger/location.js';
 
@@ -76,11 +71,6 @@ export interface ResolveLedgerLocationOptions {
    * `.slsa-ledger.yml` in the clone, then above `cwd`
    */
   readonly config?: LedgerConfigSection | null;
-  /**
-   * writers: when the remote cannot be reached, use the default branch this clone last learnt
-   * (they queue the entry where it belongs) instead of failing
-   */
-  readonly lastKnownBranch?: boolean;
 }
 
 export interface ResolvedLedgerLocation extends LedgerLocation {
@@ -108,11 +98,7 @@ const REMOTE_HINT =
  * @throws `LEDGER_REPO_INVALID` (no such remote), `LEDGER_REMOTE_UNAVAILABLE` (exit 5, with
  *   `details.hint`), `LEDGER_BRANCH_UNKNOWN` (the remote has no default branch: pass --branch)
  */
-export async function remoteDefaultBranch(
-  repoDir: string,
-  remote: string,
-  options: { readonly lastKnown?: boolean } = {},
-): Promise<string> {
+export async function remoteDefaultBranch(repoDir: string, remote: string): Promise<string> {
   const out = await lsRemoteHead(repoDir, remote);
   if (!out.ok) {
     if (out.remotes === undefined) {
@@ -129,12 +115,6 @@ export async function remoteDefaultBranch(
         },
       );
     }
-    // unreachable: the default branch this clone last learnt, so a writer still knows where the
-    // entry belongs (its fetch then fails too, and it queues the entry); else the failure
-    if (options.lastKnown === true) {
-      const known = await lastKnownDefaultBranch(repoDir, remote);
-      if (known !== undefined) return known;
-    }
     const lines = out.stderr
       .split('\n')
       .map((l) => l.replace(/^fatal:\s*/, '').trim())
@@ -146,7 +126,6 @@ export async function remoteDefaultBranch(
     );
   }
   const branch = parseSymrefHead(out.stdout);
-  if (branch !== undefined) await rememberDefaultBranch(repoDir, remote, branch);
   if (branch === undefined) {
     throw new UsageError(
       'LEDGER_BRANCH_UNKNOWN',
@@ -155,6 +134,54 @@ export async function remoteDefaultBranch(
     );
   }
   return branch;
+}
+
+/** The location before the branch is known: flags and the config file (no git call). */
+export interface PlannedLedgerLocation {
+  readonly remote: string;
+  /** undefined: the remote's default branch */
+  readonly branch: string | undefined;
+  readonly reportsDir: string;
+  readonly source: LedgerLocation['source'];
+  readonly configFile?: string;
+  readonly clockSkewS?: number;
+}
+
+/**
+ * Flags, then the `ledger:` section of the config file: everything but the remote's default branch.
+ * @throws `CONFIG_INVALID`, `LEDGER_REPO_INVALID`
+ */
+export async function planLocation(options: ResolveLedgerLocationOptions): Promise<PlannedLedgerLocation> {
+  const { section, file } = await loadSection({ ...options, repoDir: resolve(options.repoDir) });
+  const plan = planLedgerLocation(options.flags ?? {}, section);
+  return {
+    remote: plan.remote,
+    branch: plan.branch,
+    reportsDir: plan.reportsDir,
+    source: plan.source,
+    ...(file === undefined ? {} : { configFile: file }),
+    ...(section?.clock_skew === undefined ? {} : { clockSkewS: section.clock_skew }),
+  };
+}
+
+/**
+ * For the writers: the remote's default branch, or — when the remote cannot be reached — the one
+ * the clone knows (`refs/remotes/<remote>/HEAD`, set by `git clone`), so the entry is queued where
+ * it belongs instead of lost. `from` says which (only an answer of the remote is worth caching).
+ * @throws as `remoteDefaultBranch` when the clone knows none either
+ */
+export async function writerDefaultBranch(
+  repoDir: string,
+  remote: string,
+): Promise<{ readonly branch: string; readonly from: 'remote' | 'clone' }> {
+  try {
+    return { branch: await remoteDefaultBranch(repoDir, remote), from: 'remote' };
+  } catch (error) {
+    if (!(error instanceof UnavailableError)) throw error;
+    const known = await remoteHeadOfClone(repoDir, remote);
+    if (known === undefined) throw error;
+    return { branch: known, from: 'clone' };
+  }
 }
 
 /**
@@ -166,19 +193,9 @@ export async function resolveLedgerLocation(
   options: ResolveLedgerLocationOptions,
 ): Promise<ResolvedLedgerLocation> {
   const repoDir = resolve(options.repoDir);
-  const { section, file } = await loadSection(options);
-  const plan = planLedgerLocation(options.flags ?? {}, section);
-  const branch =
-    plan.branch ??
-    (await remoteDefaultBranch(repoDir, plan.remote, { lastKnown: options.lastKnownBranch === true }));
-  return {
-    remote: plan.remote,
-    branch,
-    reportsDir: plan.reportsDir,
-    source: plan.source,
-    ...(file === undefined ? {} : { configFile: file }),
-    ...(section?.clock_skew === undefined ? {} : { clockSkewS: section.clock_skew }),
-  };
+  const planned = await planLocation(options);
+  const branch = planned.branch ?? (await remoteDefaultBranch(repoDir, planned.remote));
+  return { ...planned, branch };
 }
 
 export interface FetchedLedgerRef {

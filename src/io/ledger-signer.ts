@@ -7,8 +7,6 @@ import { buildKeySignedBundle } from '../core/provenance/bundle.js';
 import { computePae } from '../core/provenance/dsse.js';
 import { createKeySigner } from './key-signer.js';
 import { loadPrivateKey, type LoadedPrivateKey } from './keys.js';
-import { fetchIdentityToken } from './oidc.js';
-import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, signWithSigstore } from './sigstore-signer.js';
 
 /** The environment variable holding the passphrase of an encrypted `--sign-key`. */
 export const KEY_PASSPHRASE_ENV = 'SLSA_LEDGER_KEY_PASSPHRASE';
@@ -42,6 +40,9 @@ export function createSigstoreBundleSigner(options: SigstoreBundleSignerOptions)
     mode: 'sigstore',
     keyId: '',
     async signDsse(payloadType: string, payload: Uint8Array): Promise<unknown> {
+      // @sigstore/sign and its fetch stack load only in keyless mode (a key-mode record stays light)
+      const { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, signWithSigstore } =
+        await import('./sigstore-signer.js');
       const identityToken = await options.identityToken();
       return signWithSigstore(payload, payloadType, {
         fulcioUrl: options.fulcioUrl ?? DEFAULT_FULCIO_URL,
@@ -87,8 +88,11 @@ export async function loadLedgerSigner(options: LoadLedgerSignerOptions): Promis
     }
     case 'sigstore':
       return createSigstoreBundleSigner({
-        identityToken: () =>
-          fetchIdentityToken(env, options.fetch === undefined ? {} : { fetch: options.fetch }),
+        identityToken: async () =>
+          (await import('./oidc.js')).fetchIdentityToken(
+            env,
+            options.fetch === undefined ? {} : { fetch: options.fetch },
+          ),
         ...(options.fulcioUrl === undefined ? {} : { fulcioUrl: options.fulcioUrl }),
         ...(options.rekorUrl === undefined ? {} : { rekorUrl: options.rekorUrl }),
         ...(options.tsaUrl === undefined ? {} : { tsaUrl: options.tsaUrl }),

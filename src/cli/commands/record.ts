@@ -1,6 +1,5 @@
 import { recordEntry } from '../../app/record.js';
 import { parseJsonText, readInputText } from '../../io/files.js';
-import { recordEntryViaPullRequest } from '../../app/record-via-pr.js';
 import { booleanFlag, stringFlag } from '../args.js';
 import type { CommandContext, CommandModule, ParsedArgs } from '../command.js';
 import { ledgerSigningFrom, ledgerWriteFlags, ledgerWriteOptions } from './ledger-flags.js';
@@ -97,8 +96,11 @@ export const command: CommandModule = {
     const entry = await entryFrom(args, ctx);
     const signing = await ledgerSigningFrom(args, ctx, 'record');
     const env = ctx.env;
+    // the pull-request path (octokit) loads only when asked for: a plain record stays light
     const viaPr = booleanFlag(args, 'via-pr')
-      ? await recordEntryViaPullRequest({
+      ? await (
+          await import('../../app/record-via-pr.js')
+        ).recordEntryViaPullRequest({
           entry,
           ...ledgerWriteOptions(args, ctx),
           signing,

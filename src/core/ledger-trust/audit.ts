@@ -18,7 +18,8 @@ import {
   TRANSITIONS_FILE,
   vsaPathFor,
 } from './storage.js';
-import { entryDigest, parseTransitionStatement, type TransitionStatement } from './transition.js';
+import { entryDigest, type TransitionStatement } from './transition.js';
+import { parseTransitionStatement } from './transition-parse.js';
 import { decodeBase64 } from '../provenance/dsse.js';
 import { createHash } from 'node:crypto';
 

@@ -12,12 +12,8 @@ import { verifyStoredBundle, type TrustMaterial } from './bundle-verify.js';
 import { checkTransitionChange } from './change-rules.js';
 import { decideSigner, describeSigner, type ResolvedTrustPolicy } from './policy.js';
 import { serializeLogLine } from './storage.js';
-import {
-  entryDigest,
-  parseTransitionStatement,
-  type TransitionKind,
-  type TransitionStatement,
-} from './transition.js';
+import { entryDigest, type TransitionKind, type TransitionStatement } from './transition.js';
+import { parseTransitionStatement } from './transition-parse.js';
 
 /** A queued item as flush sees it: the entry to land and the bundle signed when it was queued. */
 export interface QueuedTransition {

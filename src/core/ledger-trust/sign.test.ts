@@ -11,7 +11,8 @@ import {
   transitionKindFor,
   writerFromEnvironment,
 } from './sign.js';
-import { buildTransitionStatement, parseTransitionStatement } from './transition.js';
+import { buildTransitionStatement } from './transition.js';
+import { parseTransitionStatement } from './transition-parse.js';
 
 const key = makeTestKey();
 

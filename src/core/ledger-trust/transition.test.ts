@@ -6,12 +6,12 @@ import {
   buildTransitionStatement,
   canonicalEntryText,
   entryDigest,
-  parseTransitionStatement,
   serializeTransitionStatement,
   TRANSITION_PREDICATE_TYPE,
   transitionSubjectName,
   type BuildTransitionOptions,
 } from './transition.js';
+import { parseTransitionStatement } from './transition-parse.js';
 
 const entry = makeEntry({ governance_flag: 'provenance-ready' });
 const updated = makeEntry({ governance_flag: 'provenance-ready', timestamp: '2025-11-24T10:05:00Z' });

@@ -2,18 +2,10 @@
 // every change `record`, `flush` and `validate --record` make to one ledger entry is an in-toto
 // Statement v1 whose subject is the entry's canonical bytes after the change and whose predicate
 // names the change: its kind, the digest of the state before it (a hash chain per entry), the
-// state itself, who wrote it and where. Pure: builders, the canonical payload, a strict parser.
+// state itself, who wrote it and where. Pure: builders and the canonical payload (the strict parser: transition-parse.ts).
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { SlsaLedgerError } from '../../errors.js';
-import { parseCanonicalJson } from './canonical-json.js';
-import {
-  canonicalEntry,
-  checkPlainText,
-  checkTimestamp,
-  entryProblems,
-  type LedgerEntry,
-} from '../ledger/entry.js';
+import { canonicalEntry, entryProblems, type LedgerEntry } from '../ledger/entry.js';
 import { IN_TOTO_STATEMENT_V1 } from '../provenance/statement.js';
 
 export { IN_TOTO_PAYLOAD_TYPE } from '../provenance/dsse.js';
@@ -109,7 +101,11 @@ export interface BuildTransitionOptions {
   readonly vsaSha256?: string;
 }
 
-function invalid(message: string, problems: readonly string[], source?: string): SlsaLedgerError {
+export function transitionInvalid(
+  message: string,
+  problems: readonly string[],
+  source?: string,
+): SlsaLedgerError {
   return new SlsaLedgerError(
     'TRUST_TRANSITION_INVALID',
     source === undefined ? message : `${source}: ${message}`,
@@ -154,7 +150,7 @@ export function buildTransitionStatement(options: BuildTransitionOptions): Trans
     predicate,
   };
   const problems = statementProblems(statement, options.previous);
-  if (problems.length > 0) throw invalid(`cannot build the transition: ${problems[0]!}`, problems);
+  if (problems.length > 0) throw transitionInvalid(`cannot build the transition: ${problems[0]!}`, problems);
   return statement;
 }
 
@@ -163,45 +159,8 @@ export function serializeTransitionStatement(statement: TransitionStatement): Ui
   return Buffer.from(JSON.stringify(statement), 'utf8');
 }
 
-// ---- parsing ---------------------------------------------------------------------------------
-
-const HEX64 = /^[0-9a-f]{64}$/;
-const digest = z.strictObject({ sha256: z.string().regex(HEX64, 'must be 64 lower-case hex') });
-const text = (max: number) =>
-  z
-    .string()
-    .refine(
-      (v) => checkPlainText(v, 'value', max) === undefined,
-      `must be plain text (at most ${max} characters)`,
-    );
-const runNumber = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
-
-const statementSchema = z.strictObject({
-  _type: z.literal(IN_TOTO_STATEMENT_V1),
-  subject: z
-    .array(z.strictObject({ name: z.string().max(512), digest }))
-    .length(1, 'a transition has exactly one subject'),
-  predicateType: z.literal(TRANSITION_PREDICATE_TYPE),
-  predicate: z.strictObject({
-    kind: z.enum(['record', 'update', 'verdict']),
-    entry: z.strictObject({ tag: z.string().max(512), run_id: runNumber }),
-    previous: digest.nullable(),
-    state: z.unknown(),
-    writer: z.strictObject({
-      actor: text(256),
-      run_id: runNumber.nullable(),
-      run_attempt: runNumber.nullable(),
-      workflow_ref: text(1024).nullable(),
-    }),
-    time: z
-      .string()
-      .refine((v) => checkTimestamp(v, 'time') === undefined, 'must be an rfc 3339 utc timestamp'),
-    ledger: z.strictObject({ repository: text(1024), branch: text(256), path: text(1024) }),
-    vsa: digest.optional(),
-  }),
-});
-
-function statementProblems(statement: TransitionStatement, previous?: LedgerEntry | null): string[] {
+/** What is wrong with a statement (empty: nothing); the builder and the parser both check it. */
+export function statementProblems(statement: TransitionStatement, previous?: LedgerEntry | null): string[] {
   const problems: string[] = [];
   const p = statement.predicate;
   const stateProblems = entryProblems(p.state);
@@ -233,29 +192,4 @@ function statementProblems(statement: TransitionStatement, previous?: LedgerEntr
     problems.push('the previous state is another entry');
   }
   return problems;
-}
-
-/**
- * Parses a transition statement from its DSSE payload bytes: strict, bounded JSON (duplicate and
- * case-variant keys refused), the ledger-transition/v1 shape with unknown fields refused, a valid
- * entry as the state, and a statement that agrees with itself (subject = digest of the state,
- * record ⇔ no previous state, the key named three times the same).
- * @throws SlsaLedgerError `TRUST_TRANSITION_INVALID`, or the INPUT_* codes of strict JSON
- */
-export function parseTransitionStatement(payload: Uint8Array, source: string): TransitionStatement {
-  const value = parseCanonicalJson(payload, 'signed', `transition statement ${source}`);
-  const parsed = statementSchema.safeParse(value);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (i) =>
-        `${i.path.map(String).join('.') || 'statement'}: ${i.message.replace(/^Invalid input: /, '').toLowerCase()}`,
-    );
-    throw invalid(`not a ledger transition statement: ${problems[0]!}`, problems, source);
-  }
-  const statement = parsed.data as unknown as TransitionStatement;
-  const problems = statementProblems(statement);
-  if (problems.length > 0)
-    throw invalid(`the transition contradicts itself: ${problems[0]!}`, problems, source);
-  const state = canonicalEntry(statement.predicate.state);
-  return { ...statement, predicate: { ...statement.predicate, state } };
 }

@@ -766,7 +766,27 @@ function manifestFromValue(value: unknown, path: string): LedgerEntry[] {
       { details: { path, problems } },
     );
   }
+  // every entry is canonical now: kept as parsed, or copied into canonical order above
+  canonicalLists.add(entries);
   return entries;
+}
+
+/**
+ * Entry lists the parser returned with every entry already in canonical key order (the parsed
+ * objects themselves). The serialiser then skips its per-entry key-order walk; the lists are
+ * readonly values (the ledger never mutates an entry or a list it has read), so the mark stays true.
+ */
+const canonicalLists = new WeakSet<readonly LedgerEntry[]>();
+
+/** A list whose entries are all canonical: `parseDayFile`'s, or one built from such a list plus canonical entries. */
+export function markCanonical(entries: readonly LedgerEntry[]): readonly LedgerEntry[] {
+  canonicalLists.add(entries);
+  return entries;
+}
+
+/** True when `entries` is marked canonical (see `markCanonical`). */
+export function isMarkedCanonical(entries: readonly LedgerEntry[]): boolean {
+  return canonicalLists.has(entries);
 }
 
 // ---- the clock ---------------------------------------------------------------------------------
@@ -850,9 +870,11 @@ function orderOf(v: Record<string, unknown>, spec: ObjectSpec): Shape {
 
 /** Canonical manifest bytes: entries sorted, 2-space indent, keys in §4 order, `\n`, final newline. */
 export function serializeManifest(entries: readonly LedgerEntry[]): string {
-  // one copy, not two: sorted input (the usual case) is mapped as it is
+  // one copy, not two: sorted input (the usual case) is mapped as it is; a list marked canonical
+  // (parsed from a canonical file, see markCanonical) is not walked again
+  const known = canonicalLists.has(entries);
   const sorted = isSorted(entries) ? entries : [...entries].sort(compareEntries);
-  return `${JSON.stringify(sorted.map(canonicalEntry), null, 2)}\n`;
+  return `${JSON.stringify(known ? sorted : sorted.map(canonicalEntry), null, 2)}\n`;
 }
 
 // ---- order -----------------------------------------------------------------------------------

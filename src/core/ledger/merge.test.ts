@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeEntry } from '../../../test/support/ledger.js';
-import { serializeManifest, type LedgerEntry } from './entry.js';
+import { isMarkedCanonical, parseDayFile, serializeManifest, type LedgerEntry } from './entry.js';
 import { applyMergeRule, compareTimestamps, type ManifestDay } from './merge.js';
 
 const P23 = 'docs/reports/2025-11-23/manifest.json';
@@ -258,5 +258,44 @@ describe('compareTimestamps', () => {
     expect(compareTimestamps('2025-11-24T10:00:00Z', '2025-11-24T10:00:00.000Z')).toBe(0);
     expect(compareTimestamps('2025-11-24T10:00:00.0001Z', '2025-11-24T10:00:00Z')).toBeGreaterThan(0);
     expect(compareTimestamps('2025-11-24T09:59:59.999Z', '2025-11-24T10:00:00Z')).toBeLessThan(0);
+  });
+});
+
+describe('lists parsed from a canonical file (marked canonical)', () => {
+  const path = 'docs/reports/2025-11-24/manifest.json';
+  const list = [
+    makeEntry({ tag: 'v1.0.1', run_id: 1, timestamp: '2025-11-24T10:00:00Z' }),
+    makeEntry({ tag: 'v1.0.3', run_id: 3, timestamp: '2025-11-24T10:00:00Z' }),
+  ];
+  // a file written with its keys out of canonical order: the parser copies those entries
+  const shuffled = `[${list.map((e) => JSON.stringify(Object.fromEntries(Object.entries(e).reverse()))).join(',')}]`;
+
+  it.each([
+    ['insert', makeEntry({ tag: 'v1.0.2', run_id: 2, timestamp: '2025-11-24T11:00:00Z' })],
+    [
+      'update',
+      {
+        ...list[1]!,
+        timestamp: '2025-11-24T12:00:00Z',
+        status: 'failure',
+        artifact_url: null,
+        failure_reason: 'x',
+      },
+    ],
+  ] as const)('%s: the same bytes as the same entries unmarked', (_, incoming) => {
+    for (const text of [serializeManifest(list), shuffled]) {
+      const parsed = parseDayFile(Buffer.from(text), path);
+      expect(isMarkedCanonical(parsed)).toBe(true);
+      const marked = applyMergeRule([{ path, entries: parsed }], incoming, { lockWaitS: 0.5 });
+      const plain = applyMergeRule([{ path, entries: [...parsed] }], incoming, {
+        lockWaitS: 0.5,
+      });
+      expect(isMarkedCanonical([...parsed])).toBe(false);
+      expect(isMarkedCanonical(marked.files[0]!.entries)).toBe(true);
+      expect(marked.files[0]!.text).toBe(plain.files[0]!.text);
+      expect(marked.files[0]!.text).toBe(
+        serializeManifest(JSON.parse(marked.files[0]!.text) as LedgerEntry[]),
+      );
+    }
   });
 });

@@ -4,7 +4,9 @@ import {
   canonicalEntry,
   compareEntries,
   DEFAULT_REPORTS_DIR,
+  isMarkedCanonical,
   manifestPathFor,
+  markCanonical,
   serializeManifest,
   type EntryMetrics,
   type GovernanceHistoryItem,
@@ -149,7 +151,8 @@ export function applyMergeRule(
     const path = manifestPathFor(clean, options.reportsDir ?? DEFAULT_REPORTS_DIR);
     const entry = withLockWait(clean, options.lockWaitS);
     const day = days.find((d) => d.path === path);
-    const entries = insertSorted(day?.entries ?? [], entry);
+    // the entry is canonical: a list of canonical entries stays one (the serialiser skips its walk)
+    const entries = keepMark(day?.entries ?? [], insertSorted(day?.entries ?? [], entry));
     return { outcome: 'inserted', path, entry, files: [{ path, entries, text: serializeManifest(entries) }] };
   }
 
@@ -171,7 +174,10 @@ export function applyMergeRule(
     return { outcome: 'unchanged', path: day.path, entry: existing, previous: existing, files: [] };
   }
   const entry = withLockWait(merged, options.lockWaitS);
-  const entries = day.entries.map((e, i) => (i === index ? entry : e));
+  const entries = keepMark(
+    day.entries,
+    day.entries.map((e, i) => (i === index ? entry : e)),
+  );
   return {
     outcome: 'updated',
     path: day.path,
@@ -179,6 +185,11 @@ export function applyMergeRule(
     previous: existing,
     files: [{ path: day.path, entries, text: serializeManifest(entries) }],
   };
+}
+
+/** `next` (old entries plus one canonical entry) is marked canonical when `old` was (or was empty). */
+function keepMark(old: readonly LedgerEntry[], next: LedgerEntry[]): readonly LedgerEntry[] {
+  return old.length === 0 || isMarkedCanonical(old) ? markCanonical(next) : next;
 }
 
 function insertSorted(entries: readonly LedgerEntry[], entry: LedgerEntry): LedgerEntry[] {

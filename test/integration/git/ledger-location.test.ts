@@ -1,6 +1,6 @@
 // Where the ledger is (issue 15 item 3, issue 13 item 1): flags, `.slsa-ledger.yml` `ledger:`,
 // then the remote's default branch — against real bare remotes, never an assumed `main`.
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flushQueue } from '../../../src/app/flush.js';
@@ -115,6 +115,41 @@ describe('resolveLedgerLocation', () => {
     expect(fetched).toEqual({ ref: 'refs/slsa-ledger-read/origin/master', commit: r.commit });
     const none = await fetchLedgerRef(clone, { ...loc, branch: 'nothing-here' });
     expect(none.commit).toBeUndefined();
+  });
+});
+
+describe("the remote's default branch, cached per clone (issue 14 performance)", () => {
+  it('is asked once, kept under .git/slsa-ledger/, and asked again when the branch is gone (renamed: nothing written to the old name, queued, then lands on the new one)', async () => {
+    const { remote, clone } = await masterRemote();
+    const lockDir = join(tmp.path, 'locks');
+    const first = await recordEntry({ repoDir: clone, entry: makeEntry({ run_id: 1 }), lockDir });
+    expect(first).toMatchObject({ outcome: 'committed', branch: 'master' });
+    const cacheDir = join(clone, '.git', 'slsa-ledger', 'default-branch');
+    const files = await readdir(cacheDir);
+    expect(files).toHaveLength(1);
+    const cached = JSON.parse(await readFile(join(cacheDir, files[0]!), 'utf8')) as { branch: string };
+    expect(cached.branch).toBe('master');
+
+    // the remote's HEAD moves to another branch while master stays: the cache is used (not asked)
+    await git(remote, ['branch', 'trunk', 'master']);
+    await git(remote, ['symbolic-ref', 'HEAD', 'refs/heads/trunk']);
+    const second = await recordEntry({ repoDir: clone, entry: makeEntry({ run_id: 2 }), lockDir });
+    expect(second).toMatchObject({ outcome: 'committed', branch: 'master' });
+
+    // master is renamed away: the write is refused (queued), the cache takes trunk, nothing on master
+    await git(remote, ['update-ref', 'refs/heads/trunk', 'refs/heads/master']);
+    await git(remote, ['update-ref', '-d', 'refs/heads/master']);
+    const third = await recordEntry({ repoDir: clone, entry: makeEntry({ run_id: 3 }), lockDir });
+    expect(third.outcome).toBe('queued');
+    expect(third.queue).toMatchObject({ code: 'LEDGER_REMOTE_UNAVAILABLE' });
+    expect(third.queue?.reason).toMatch(/default branch of origin is now trunk/);
+    expect(await git(remote, ['branch', '--list', 'master'])).toBe('');
+
+    const fourth = await recordEntry({ repoDir: clone, entry: makeEntry({ run_id: 4 }), lockDir });
+    expect(fourth).toMatchObject({ outcome: 'committed', branch: 'trunk' });
+    const flushed = await flushQueue({ repoDir: clone, lockDir });
+    expect(flushed.landed).toBe(1);
+    expect(await git(remote, ['branch', '--list', 'master'])).toBe('');
   });
 });
 

@@ -1,0 +1,68 @@
+// The one long-lived `git cat-file --batch` a writer reads through (issue 14 performance): answers
+// in the order asked, large objects split over many pipe chunks, missing names, peeled refs, and
+// a closed or failed reader never leaves a caller waiting.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GitObjectReader } from '../../../src/io/git.js';
+import { configureRepo, git, makeTempDir } from '../../support/git.js';
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+
+beforeEach(async () => {
+  tmp = await makeTempDir();
+});
+afterEach(() => tmp.cleanup());
+
+async function repoWithFiles(): Promise<{ dir: string; big: Buffer; head: string }> {
+  const dir = join(tmp.path, 'repo');
+  await git(tmp.path, ['init', '-q', '-b', 'main', dir]);
+  await configureRepo(dir);
+  // several MiB with every byte value, newlines included: it arrives in many chunks
+  const big = Buffer.alloc(5 * 1024 * 1024 + 7);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31 + (i >> 11)) & 0xff;
+  await writeFile(join(dir, 'big.bin'), big);
+  await writeFile(join(dir, 'small.txt'), 'small\n');
+  await writeFile(join(dir, 'empty'), '');
+  await git(dir, ['add', '.']);
+  await git(dir, ['commit', '-q', '-m', 'files']);
+  return { dir, big, head: await git(dir, ['rev-parse', 'HEAD']) };
+}
+
+describe('GitObjectReader', () => {
+  it('answers many reads in order through one process: blobs of any size, missing names, peeled refs', async () => {
+    const { dir, big, head } = await repoWithFiles();
+    const reader = new GitObjectReader(dir);
+    try {
+      const [a, b, missing, c, commit, d] = await Promise.all([
+        reader.read(`${head}:small.txt`),
+        reader.read(`${head}:big.bin`),
+        reader.read(`${head}:no-such-file`),
+        reader.read(`${head}:empty`),
+        reader.read('refs/heads/main^{commit}'),
+        reader.read(`${head}:small.txt`),
+      ]);
+      expect(a?.bytes.toString()).toBe('small\n');
+      expect(a?.type).toBe('blob');
+      expect(b?.bytes.equals(big)).toBe(true);
+      expect(missing).toBeUndefined();
+      expect(c?.bytes.length).toBe(0);
+      expect(commit).toMatchObject({ oid: head, type: 'commit' });
+      expect(d?.oid).toBe(a?.oid);
+      // later reads on the same reader still work
+      expect((await reader.read(`${head}:small.txt`))?.bytes.toString()).toBe('small\n');
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('refuses names with line breaks, and fails (never hangs) outside a repository', async () => {
+    const { dir, head } = await repoWithFiles();
+    const reader = new GitObjectReader(dir);
+    await expect(reader.read(`${head}:small.txt\nHEAD`)).rejects.toMatchObject({ code: 'INTERNAL' });
+    reader.close();
+    const outside = new GitObjectReader(tmp.path);
+    await expect(outside.read('HEAD')).rejects.toMatchObject({ code: 'LEDGER_GIT_FAILED' });
+    outside.close();
+  });
+});
