@@ -31,6 +31,7 @@ export const readerViews = {
   dayFlags: 'provenance_kpi_day_flags',
   dayBuckets: 'provenance_kpi_day_buckets',
   orgBuckets: 'provenance_kpi_org_buckets',
+  orgMonthBuckets: 'provenance_kpi_org_month_buckets',
   repositories: 'provenance_repositories',
   ingestFailures: 'provenance_ingest_failures',
 } as const;

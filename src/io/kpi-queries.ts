@@ -21,6 +21,7 @@ const daily = `public.${readerViews.daily}`;
 const dayManifests = `public.${readerViews.dayManifests}`;
 const dayBuckets = `public.${readerViews.dayBuckets}`;
 const orgBuckets = `public.${readerViews.orgBuckets}`;
+const orgMonthBuckets = `public.${readerViews.orgMonthBuckets}`;
 const repositoriesView = `public.${readerViews.repositories}`;
 const refusalsView = `public.${readerViews.ingestFailures}`;
 
@@ -36,11 +37,19 @@ const refusalsView = `public.${readerViews.ingestFailures}`;
 export const scopeFilter = (scoped: boolean, column = 'repository'): string =>
   scoped ? ` AND ${column} = ANY($5::text[])` : '';
 
+/**
+ * The runs of the scope's repositories: in byte order, the collation of the runs' (repository
+ * COLLATE "C", timestamp) index (migration …070000), so a repository's time range is one index range.
+ * Equality is the same in any deterministic collation.
+ */
+export const runsScopeFilter = (scoped: boolean, column = 'repository'): string =>
+  scopeFilter(scoped, `${column} COLLATE "C"`);
+
 /** The runs of a window's two partial days, as one relation with the given columns ($1–$4, $5). */
 export const edgeRuns = (columns: string, scoped = false): string => `
-  SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz${scopeFilter(scoped)}
+  SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz${runsScopeFilter(scoped)}
   UNION ALL
-  SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $4::timestamptz AND "timestamp" < $2::timestamptz${scopeFilter(scoped)}`;
+  SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $4::timestamptz AND "timestamp" < $2::timestamptz${runsScopeFilter(scoped)}`;
 /** The rollup rows of a window's whole days ($3, $4), on a `day` column. */
 export const wholeDays = `day >= ($3::timestamptz AT TIME ZONE 'UTC')::date AND day < ($4::timestamptz AT TIME ZONE 'UTC')::date`;
 /** The same, for the rows of the scope's repositories ($5) when scoped. */
@@ -52,13 +61,21 @@ export const wholeDaysIn = (scoped: boolean): string => `${wholeDays}${scopeFilt
 const metricColumns = ['lock_wait_s', 'artifact_upload_latency_s', 'lag_s', 'notify_latency_s'] as const;
 type MetricColumn = (typeof metricColumns)[number];
 
-// The organisation's whole days come from its own histogram (kept by deltas); a scope's from its
-// repositories' per-day histograms.
+// The organisation's whole days come from its own histograms (kept by deltas): whole UTC months
+// from the month one ($5, $6: [first month, end month), empty when equal), the other whole days from
+// the day one; a scope's from its repositories' per-day histograms.
 const histogramSql = (scoped: boolean): string => `
 SELECT h.metric, h.bucket, sum(h.runs)::double precision AS runs, min(h.min_value) AS min_value,
        max(h.max_value) AS max_value
-  FROM (SELECT metric, bucket, runs, min_value, max_value
-          FROM ${scoped ? dayBuckets : orgBuckets} WHERE ${wholeDaysIn(scoped)}
+  FROM (${
+    scoped
+      ? `SELECT metric, bucket, runs, min_value, max_value FROM ${dayBuckets} WHERE ${wholeDaysIn(true)}`
+      : `SELECT metric, bucket, runs, min_value, max_value FROM ${orgBuckets}
+          WHERE ${wholeDays} AND NOT (day >= $5::date AND day < $6::date)
+         UNION ALL
+         SELECT metric, bucket, runs, min_value, max_value FROM ${orgMonthBuckets}
+          WHERE month >= $5::date AND month < $6::date`
+  }
         UNION ALL
         SELECT x.metric, width_bucket(x.v, public.slsa_kpi_thresholds()), count(*)::integer, min(x.v), max(x.v)
           FROM (${edgeRuns('lock_wait_s, artifact_upload_latency_s, lag_s, notify_latency_s', scoped)}) e
@@ -67,6 +84,19 @@ SELECT h.metric, h.bucket, sum(h.runs)::double precision AS runs, min(h.min_valu
          WHERE x.v IS NOT NULL
          GROUP BY 1, 2) h
  GROUP BY h.metric, h.bucket`;
+
+/**
+ * The whole UTC months inside a window's whole days [from, to) (wholeUtcDays), as dates
+ * [first, end); both the same when no whole month fits.
+ */
+export function wholeUtcMonths(days: { from: string; to: string }): { first: string; end: string } {
+  const from = new Date(days.from);
+  const to = new Date(days.to);
+  const start = Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + (from.getUTCDate() === 1 ? 0 : 1), 1);
+  const end = Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), 1);
+  const date = (t: number): string => new Date(t).toISOString().slice(0, 10);
+  return start < end ? { first: date(start), end: date(end) } : { first: date(start), end: date(start) };
+}
 
 interface BucketRow {
   metric: number;
@@ -111,7 +141,8 @@ async function queryPercentiles(
   scope: readonly string[] | undefined,
 ): Promise<Record<MetricColumn, Percentiles>> {
   const scoped = scope !== undefined;
-  const params = scoped ? [...split, scope] : [...split];
+  const months = wholeUtcMonths({ from: String(split[2]), to: String(split[3]) });
+  const params = scoped ? [...split, scope] : [...split, months.first, months.end];
   // sorted here: a hash aggregate of a year's bucket rows costs a quarter of sorting them
   const rows = (await db.query<BucketRow>(histogramSql(scoped), params)).rows
     .map((r) => ({
@@ -397,7 +428,7 @@ SELECT k.repository, k.ledger_url, k.watermark, k.rewritten_at,
   FROM known k
   LEFT JOIN counts c ON c.repository = k.repository
   LEFT JOIN LATERAL (
-    SELECT r.tag, r.run_id, r."timestamp" FROM ${runs} r WHERE r.repository = k.repository
+    SELECT r.tag, r.run_id, r."timestamp" FROM ${runs} r WHERE r.repository COLLATE "C" = k.repository
      ORDER BY r."timestamp" DESC, r.tag COLLATE "C" DESC, r.run_id DESC LIMIT 1) l ON true
  ORDER BY k.repository`;
 

@@ -115,7 +115,9 @@ function whereClause(
     params.push(value);
     return `$${params.length}`;
   };
-  if (repositories !== undefined) conditions.push(`r.repository = ANY(${bind(repositories)}::text[])`);
+  // byte order: the (repository COLLATE "C", timestamp) index serves it (equality is the same)
+  if (repositories !== undefined)
+    conditions.push(`r.repository COLLATE "C" = ANY(${bind(repositories)}::text[])`);
   if (q.tagPrefix !== undefined) {
     // LIKE decides; the byte-order range beside it lets an index on (tag COLLATE "C") find the rows
     conditions.push(`r.tag LIKE ${bind(likePrefix(q.tagPrefix))} ESCAPE '\\'`);
@@ -225,7 +227,7 @@ export async function getRun(db: DbClient, key: RunKey): Promise<RunDetail> {
               to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ingested_at,
               to_char(first_ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS first_ingested_at,
               to_char(missing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS missing_since
-         FROM ${runsView} WHERE tag = $1 AND run_id = $2 AND ($3::text IS NULL OR repository = $3::text)
+         FROM ${runsView} WHERE tag COLLATE "C" = $1 AND run_id = $2 AND ($3::text IS NULL OR repository = $3::text)
         ORDER BY repository COLLATE "C" LIMIT 2`,
       [key.tag, key.runId, key.repository ?? null],
     );
