@@ -22,6 +22,27 @@ const dayManifests = `public.${readerViews.dayManifests}`;
 const dayBuckets = `public.${readerViews.dayBuckets}`;
 const orgBuckets = `public.${readerViews.orgBuckets}`;
 const orgMonthBuckets = `public.${readerViews.orgMonthBuckets}`;
+const orgDaily = `public.${readerViews.orgDaily}`;
+const orgMonthly = `public.${readerViews.orgMonthly}`;
+export const orgDayFlags = `public.${readerViews.orgDayFlags}`;
+export const orgMonthFlags = `public.${readerViews.orgMonthFlags}`;
+
+/**
+ * The organisation's rollup rows of a window's whole days (migration …070300): whole UTC months
+ * ($5, $6 as wholeUtcMonths gives them) from the month table, the other whole days from the day one,
+ * with the given columns (the month table's key is \`month\`, given here as \`day\`).
+ */
+export const orgWholeDays = (dayTable: string, monthTable: string, columns: string): string => `
+  SELECT ${columns} FROM ${dayTable} WHERE ${wholeDays} AND NOT (day >= $5::date AND day < $6::date)
+  UNION ALL
+  SELECT ${columns.replace(/\bday\b/g, 'month AS day')} FROM ${monthTable} WHERE month >= $5::date AND month < $6::date`;
+
+/** $1–$6 of an organisation's report: the window, its whole days, its whole months. */
+export function orgWindowParams(window: KpiWindow): string[] {
+  const split = splitWindowParams(window);
+  const months = wholeUtcMonths({ from: split[2]!, to: split[3]! });
+  return [...split, months.first, months.end];
+}
 const repositoriesView = `public.${readerViews.repositories}`;
 const refusalsView = `public.${readerViews.ingestFailures}`;
 
@@ -132,14 +153,50 @@ function rankReadsSql(
 }
 
 /**
- * p50 and p95 of each metric over the window, exactly as percentile_cont: the values at ranks
- * floor(p(n-1)) and ceil(p(n-1)), interpolated, read as planRankReads says (src/core/kpi/rank-reads.ts).
+ * Up to this many runs in the window (and scope), the percentiles are percentile_cont over the runs
+ * themselves, read from the covering time indexes (one index range, a few sorts of at most this many
+ * values): cheaper than the histogram and the rank reads, whose walk of a metric's (bucket, value)
+ * index skips every run of that bucket outside the window and the scope (a repository's 30 days are
+ * ~0.1% of an organisation's runs).
+ */
+export const directPercentileRuns = 50_000;
+
+const directPercentilesSql = (scoped: boolean): string => `
+SELECT ${metricColumns
+  .map((c) => `percentile_cont(ARRAY[0.5, 0.95]::double precision[]) WITHIN GROUP (ORDER BY ${c}) AS ${c}`)
+  .join(',\n       ')}
+  FROM ${runs}
+ WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz${scoped ? ' AND repository COLLATE "C" = ANY($3::text[])' : ''}`;
+
+async function queryDirectPercentiles(
+  db: DbQueryable,
+  split: readonly unknown[],
+  scope: readonly string[] | undefined,
+): Promise<Record<MetricColumn, Percentiles>> {
+  const params = scope === undefined ? [split[0], split[1]] : [split[0], split[1], scope];
+  const row = (
+    await db.query<Record<MetricColumn, number[] | null>>(directPercentilesSql(scope !== undefined), params)
+  ).rows[0];
+  const result = {} as Record<MetricColumn, Percentiles>;
+  for (const c of metricColumns) {
+    const v = row?.[c] ?? null;
+    result[c] = v === null ? { p50: null, p95: null } : { p50: Number(v[0]), p95: Number(v[1]) };
+  }
+  return result;
+}
+
+/**
+ * p50 and p95 of each metric over the window, exactly as percentile_cont: for a window of at most
+ * directPercentileRuns runs, percentile_cont itself; else the values at ranks floor(p(n-1)) and
+ * ceil(p(n-1)), interpolated, read as planRankReads says (src/core/kpi/rank-reads.ts).
  */
 async function queryPercentiles(
   db: DbQueryable,
   split: readonly unknown[],
   scope: readonly string[] | undefined,
+  runsInWindow: number,
 ): Promise<Record<MetricColumn, Percentiles>> {
+  if (runsInWindow <= directPercentileRuns) return queryDirectPercentiles(db, split, scope);
   const scoped = scope !== undefined;
   const months = wholeUtcMonths({ from: String(split[2]), to: String(split[3]) });
   const params = scoped ? [...split, scope] : [...split, months.first, months.end];
@@ -192,7 +249,14 @@ async function queryPercentiles(
   return result;
 }
 
-// Counts, sums and maxima: the rollup's whole days plus the edge runs.
+// The rollup's columns the totals read (the per-(repository, day) rows and the organisation's alike).
+const rollupTotalsColumns = `day, entries, failures, missing_artifacts, validated, notify_attempts, notify_delivered,
+  manifest_to_db_lag_s_max, dispatch_token_rotated_at, dispatch_token_expires_at, validation_failures, notified_runs,
+  notified_runs_delivered, signatures_verified, signatures_unsigned, signatures_invalid, signatures_untrusted,
+  signatures_unverified, missing_from_ledger`;
+
+// Counts, sums and maxima: the rollup's whole days (the organisation's: its months and days) plus the
+// edge runs.
 const totalsSql = (scoped: boolean): string => `
 SELECT coalesce(sum(p.entries), 0)::integer AS entries,
        coalesce(sum(p.failures), 0)::integer AS failures,
@@ -218,7 +282,11 @@ SELECT coalesce(sum(p.entries), 0)::integer AS entries,
                signatures_verified AS sig_verified, signatures_unsigned AS sig_unsigned,
                signatures_invalid AS sig_invalid, signatures_untrusted AS sig_untrusted,
                signatures_unverified AS sig_unverified, missing_from_ledger
-          FROM ${daily} WHERE ${wholeDaysIn(scoped)}
+          FROM (${
+            scoped
+              ? `SELECT * FROM ${daily} WHERE ${wholeDaysIn(true)}`
+              : orgWholeDays(orgDaily, orgMonthly, rollupTotalsColumns)
+          }) w
         UNION ALL
         SELECT count(*), count(*) FILTER (WHERE status = 'failure'),
                count(*) FILTER (WHERE artifact_url IS NULL OR governance_flag = 'artifact-missing'),
@@ -242,7 +310,7 @@ SELECT coalesce(sum(p.entries), 0)::integer AS entries,
 // Entries per UTC day: the rollup's count for whole days, the edge runs counted by day.
 const perDaySql = (scoped: boolean): string => `
 SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.n)::integer AS n
-  FROM (SELECT day, entries AS n FROM ${daily} WHERE ${wholeDaysIn(scoped)}
+  FROM (SELECT day, entries AS n FROM ${scoped ? daily : orgDaily} WHERE ${wholeDaysIn(scoped)}
         UNION ALL
         SELECT (e."timestamp" AT TIME ZONE 'UTC')::date, count(*)::integer
           FROM (${edgeRuns('"timestamp"', scoped)}) e
@@ -350,8 +418,10 @@ export async function queryKpiAggregates(
   const withScope = (p: unknown[]): unknown[] => (scoped ? [...p, repos] : p);
   const params = [window.since, window.until];
   const split = splitWindowParams(window);
-  const totals = (await db.query<TotalsRow>(totalsSql(scoped), withScope(split))).rows[0]!;
-  const percentiles = await queryPercentiles(db, split, repos);
+  const totals = (
+    await db.query<TotalsRow>(totalsSql(scoped), scoped ? withScope(split) : orgWindowParams(window))
+  ).rows[0]!;
+  const percentiles = await queryPercentiles(db, split, repos, Number(totals.entries));
   const perDayRows = await db.query<{ day: string; n: number }>(perDaySql(scoped), withScope(split));
   const files = await db.query<{ repository: string; path: string; hash: string }>(
     manifestsSql(scoped),
