@@ -194,9 +194,9 @@ async function queryPercentiles(
   db: DbQueryable,
   split: readonly unknown[],
   scope: readonly string[] | undefined,
-  runsInWindow: number,
+  direct: boolean,
 ): Promise<Record<MetricColumn, Percentiles>> {
-  if (runsInWindow <= directPercentileRuns) return queryDirectPercentiles(db, split, scope);
+  if (direct) return queryDirectPercentiles(db, split, scope);
   const scoped = scope !== undefined;
   const months = wholeUtcMonths({ from: String(split[2]), to: String(split[3]) });
   const params = scoped ? [...split, scope] : [...split, months.first, months.end];
@@ -413,6 +413,7 @@ export async function queryKpiAggregates(
   db: DbQueryable,
   window: KpiWindow,
   scope?: KpiScope,
+  options: { readonly directPercentileRuns?: number } = {},
 ): Promise<KpiAggregates> {
   const repos = await resolveScope(db, scope);
   const scoped = repos !== undefined;
@@ -422,7 +423,12 @@ export async function queryKpiAggregates(
   const totals = (
     await db.query<TotalsRow>(totalsSql(scoped), scoped ? withScope(split) : orgWindowParams(window))
   ).rows[0]!;
-  const percentiles = await queryPercentiles(db, split, repos, Number(totals.entries));
+  const percentiles = await queryPercentiles(
+    db,
+    split,
+    repos,
+    Number(totals.entries) <= (options.directPercentileRuns ?? directPercentileRuns),
+  );
   const perDayRows = await db.query<{ day: string; n: number }>(perDaySql(scoped), withScope(split));
   const files = await db.query<{ repository: string; path: string; hash: string }>(
     manifestsSql(scoped),
