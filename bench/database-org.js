@@ -178,7 +178,7 @@ export function baselineUpsertSql(repository, ingestId) {
   if (/\bv_[a-z]+\b|batch->/.test(sql)) throw new Error('the upsert statement uses more variables');
   return sql.trimEnd().replace(/;$/, '') + ';';
 }
-const BASELINE_MIGRATION = '20261203040200_slsa_ingest_key_lookup.sql';
+const BASELINE_MIGRATION = '20261203070100_slsa_entry_checks_hex.sql';
 
 async function baseline(r, now, dir) {
   // the same staging shape the function fills from its batch: (ord, item jsonb)

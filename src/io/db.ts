@@ -31,6 +31,11 @@ export const readerViews = {
   dayFlags: 'provenance_kpi_day_flags',
   dayBuckets: 'provenance_kpi_day_buckets',
   orgBuckets: 'provenance_kpi_org_buckets',
+  orgMonthBuckets: 'provenance_kpi_org_month_buckets',
+  orgDaily: 'provenance_kpi_org_daily',
+  orgMonthly: 'provenance_kpi_org_monthly',
+  orgDayFlags: 'provenance_kpi_org_day_flags',
+  orgMonthFlags: 'provenance_kpi_org_month_flags',
   repositories: 'provenance_repositories',
   ingestFailures: 'provenance_ingest_failures',
 } as const;

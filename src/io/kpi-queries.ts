@@ -21,6 +21,28 @@ const daily = `public.${readerViews.daily}`;
 const dayManifests = `public.${readerViews.dayManifests}`;
 const dayBuckets = `public.${readerViews.dayBuckets}`;
 const orgBuckets = `public.${readerViews.orgBuckets}`;
+const orgMonthBuckets = `public.${readerViews.orgMonthBuckets}`;
+const orgDaily = `public.${readerViews.orgDaily}`;
+const orgMonthly = `public.${readerViews.orgMonthly}`;
+export const orgDayFlags = `public.${readerViews.orgDayFlags}`;
+export const orgMonthFlags = `public.${readerViews.orgMonthFlags}`;
+
+/**
+ * The organisation's rollup rows of a window's whole days (migration …070300): whole UTC months
+ * ($5, $6 as wholeUtcMonths gives them) from the month table, the other whole days from the day one,
+ * with the given columns (the month table's key is \`month\`, given here as \`day\`).
+ */
+export const orgWholeDays = (dayTable: string, monthTable: string, columns: string): string => `
+  SELECT ${columns} FROM ${dayTable} WHERE ${wholeDays} AND NOT (day >= $5::date AND day < $6::date)
+  UNION ALL
+  SELECT ${columns.replace(/\bday\b/g, 'month AS day')} FROM ${monthTable} WHERE month >= $5::date AND month < $6::date`;
+
+/** $1–$6 of an organisation's report: the window, its whole days, its whole months. */
+export function orgWindowParams(window: KpiWindow): string[] {
+  const split = splitWindowParams(window);
+  const months = wholeUtcMonths({ from: split[2]!, to: split[3]! });
+  return [...split, months.first, months.end];
+}
 const repositoriesView = `public.${readerViews.repositories}`;
 const refusalsView = `public.${readerViews.ingestFailures}`;
 
@@ -36,11 +58,19 @@ const refusalsView = `public.${readerViews.ingestFailures}`;
 export const scopeFilter = (scoped: boolean, column = 'repository'): string =>
   scoped ? ` AND ${column} = ANY($5::text[])` : '';
 
+/**
+ * The runs of the scope's repositories: in byte order, the collation of the runs' (repository
+ * COLLATE "C", timestamp) index (migration …070000), so a repository's time range is one index range.
+ * Equality is the same in any deterministic collation.
+ */
+export const runsScopeFilter = (scoped: boolean, column = 'repository'): string =>
+  scopeFilter(scoped, `${column} COLLATE "C"`);
+
 /** The runs of a window's two partial days, as one relation with the given columns ($1–$4, $5). */
 export const edgeRuns = (columns: string, scoped = false): string => `
-  SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz${scopeFilter(scoped)}
+  SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz${runsScopeFilter(scoped)}
   UNION ALL
-  SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $4::timestamptz AND "timestamp" < $2::timestamptz${scopeFilter(scoped)}`;
+  SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $4::timestamptz AND "timestamp" < $2::timestamptz${runsScopeFilter(scoped)}`;
 /** The rollup rows of a window's whole days ($3, $4), on a `day` column. */
 export const wholeDays = `day >= ($3::timestamptz AT TIME ZONE 'UTC')::date AND day < ($4::timestamptz AT TIME ZONE 'UTC')::date`;
 /** The same, for the rows of the scope's repositories ($5) when scoped. */
@@ -52,13 +82,21 @@ export const wholeDaysIn = (scoped: boolean): string => `${wholeDays}${scopeFilt
 const metricColumns = ['lock_wait_s', 'artifact_upload_latency_s', 'lag_s', 'notify_latency_s'] as const;
 type MetricColumn = (typeof metricColumns)[number];
 
-// The organisation's whole days come from its own histogram (kept by deltas); a scope's from its
-// repositories' per-day histograms.
+// The organisation's whole days come from its own histograms (kept by deltas): whole UTC months
+// from the month one ($5, $6: [first month, end month), empty when equal), the other whole days from
+// the day one; a scope's from its repositories' per-day histograms.
 const histogramSql = (scoped: boolean): string => `
 SELECT h.metric, h.bucket, sum(h.runs)::double precision AS runs, min(h.min_value) AS min_value,
        max(h.max_value) AS max_value
-  FROM (SELECT metric, bucket, runs, min_value, max_value
-          FROM ${scoped ? dayBuckets : orgBuckets} WHERE ${wholeDaysIn(scoped)}
+  FROM (${
+    scoped
+      ? `SELECT metric, bucket, runs, min_value, max_value FROM ${dayBuckets} WHERE ${wholeDaysIn(true)}`
+      : `SELECT metric, bucket, runs, min_value, max_value FROM ${orgBuckets}
+          WHERE ${wholeDays} AND NOT (day >= $5::date AND day < $6::date)
+         UNION ALL
+         SELECT metric, bucket, runs, min_value, max_value FROM ${orgMonthBuckets}
+          WHERE month >= $5::date AND month < $6::date`
+  }
         UNION ALL
         SELECT x.metric, width_bucket(x.v, public.slsa_kpi_thresholds()), count(*)::integer, min(x.v), max(x.v)
           FROM (${edgeRuns('lock_wait_s, artifact_upload_latency_s, lag_s, notify_latency_s', scoped)}) e
@@ -67,6 +105,19 @@ SELECT h.metric, h.bucket, sum(h.runs)::double precision AS runs, min(h.min_valu
          WHERE x.v IS NOT NULL
          GROUP BY 1, 2) h
  GROUP BY h.metric, h.bucket`;
+
+/**
+ * The whole UTC months inside a window's whole days [from, to) (wholeUtcDays), as dates
+ * [first, end); both the same when no whole month fits.
+ */
+export function wholeUtcMonths(days: { from: string; to: string }): { first: string; end: string } {
+  const from = new Date(days.from);
+  const to = new Date(days.to);
+  const start = Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + (from.getUTCDate() === 1 ? 0 : 1), 1);
+  const end = Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), 1);
+  const date = (t: number): string => new Date(t).toISOString().slice(0, 10);
+  return start < end ? { first: date(start), end: date(end) } : { first: date(start), end: date(start) };
+}
 
 interface BucketRow {
   metric: number;
@@ -102,16 +153,53 @@ function rankReadsSql(
 }
 
 /**
- * p50 and p95 of each metric over the window, exactly as percentile_cont: the values at ranks
- * floor(p(n-1)) and ceil(p(n-1)), interpolated, read as planRankReads says (src/core/kpi/rank-reads.ts).
+ * Up to this many runs in the window (and scope), the percentiles are percentile_cont over the runs
+ * themselves, read from the covering time indexes (one index range, a few sorts of at most this many
+ * values): cheaper than the histogram and the rank reads, whose walk of a metric's (bucket, value)
+ * index skips every run of that bucket outside the window and the scope (a repository's 30 days are
+ * ~0.1% of an organisation's runs).
+ */
+export const directPercentileRuns = 50_000;
+
+const directPercentilesSql = (scoped: boolean): string => `
+SELECT ${metricColumns
+  .map((c) => `percentile_cont(ARRAY[0.5, 0.95]::double precision[]) WITHIN GROUP (ORDER BY ${c}) AS ${c}`)
+  .join(',\n       ')}
+  FROM ${runs}
+ WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz${scoped ? ' AND repository COLLATE "C" = ANY($3::text[])' : ''}`;
+
+async function queryDirectPercentiles(
+  db: DbQueryable,
+  split: readonly unknown[],
+  scope: readonly string[] | undefined,
+): Promise<Record<MetricColumn, Percentiles>> {
+  const params = scope === undefined ? [split[0], split[1]] : [split[0], split[1], scope];
+  const row = (
+    await db.query<Record<MetricColumn, number[] | null>>(directPercentilesSql(scope !== undefined), params)
+  ).rows[0];
+  const result = {} as Record<MetricColumn, Percentiles>;
+  for (const c of metricColumns) {
+    const v = row?.[c] ?? null;
+    result[c] = v === null ? { p50: null, p95: null } : { p50: Number(v[0]), p95: Number(v[1]) };
+  }
+  return result;
+}
+
+/**
+ * p50 and p95 of each metric over the window, exactly as percentile_cont: for a window of at most
+ * directPercentileRuns runs, percentile_cont itself; else the values at ranks floor(p(n-1)) and
+ * ceil(p(n-1)), interpolated, read as planRankReads says (src/core/kpi/rank-reads.ts).
  */
 async function queryPercentiles(
   db: DbQueryable,
   split: readonly unknown[],
   scope: readonly string[] | undefined,
+  direct: boolean,
 ): Promise<Record<MetricColumn, Percentiles>> {
+  if (direct) return queryDirectPercentiles(db, split, scope);
   const scoped = scope !== undefined;
-  const params = scoped ? [...split, scope] : [...split];
+  const months = wholeUtcMonths({ from: String(split[2]), to: String(split[3]) });
+  const params = scoped ? [...split, scope] : [...split, months.first, months.end];
   // sorted here: a hash aggregate of a year's bucket rows costs a quarter of sorting them
   const rows = (await db.query<BucketRow>(histogramSql(scoped), params)).rows
     .map((r) => ({
@@ -161,7 +249,14 @@ async function queryPercentiles(
   return result;
 }
 
-// Counts, sums and maxima: the rollup's whole days plus the edge runs.
+// The rollup's columns the totals read (the per-(repository, day) rows and the organisation's alike).
+const rollupTotalsColumns = `day, entries, failures, missing_artifacts, validated, notify_attempts, notify_delivered,
+  manifest_to_db_lag_s_max, dispatch_token_rotated_at, dispatch_token_expires_at, validation_failures, notified_runs,
+  notified_runs_delivered, signatures_verified, signatures_unsigned, signatures_invalid, signatures_untrusted,
+  signatures_unverified, missing_from_ledger`;
+
+// Counts, sums and maxima: the rollup's whole days (the organisation's: its months and days) plus the
+// edge runs.
 const totalsSql = (scoped: boolean): string => `
 SELECT coalesce(sum(p.entries), 0)::integer AS entries,
        coalesce(sum(p.failures), 0)::integer AS failures,
@@ -187,7 +282,11 @@ SELECT coalesce(sum(p.entries), 0)::integer AS entries,
                signatures_verified AS sig_verified, signatures_unsigned AS sig_unsigned,
                signatures_invalid AS sig_invalid, signatures_untrusted AS sig_untrusted,
                signatures_unverified AS sig_unverified, missing_from_ledger
-          FROM ${daily} WHERE ${wholeDaysIn(scoped)}
+          FROM (${
+            scoped
+              ? `SELECT * FROM ${daily} WHERE ${wholeDaysIn(true)}`
+              : orgWholeDays(orgDaily, orgMonthly, rollupTotalsColumns)
+          }) w
         UNION ALL
         SELECT count(*), count(*) FILTER (WHERE status = 'failure'),
                count(*) FILTER (WHERE artifact_url IS NULL OR governance_flag = 'artifact-missing'),
@@ -211,7 +310,7 @@ SELECT coalesce(sum(p.entries), 0)::integer AS entries,
 // Entries per UTC day: the rollup's count for whole days, the edge runs counted by day.
 const perDaySql = (scoped: boolean): string => `
 SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.n)::integer AS n
-  FROM (SELECT day, entries AS n FROM ${daily} WHERE ${wholeDaysIn(scoped)}
+  FROM (SELECT day, entries AS n FROM ${scoped ? daily : orgDaily} WHERE ${wholeDaysIn(scoped)}
         UNION ALL
         SELECT (e."timestamp" AT TIME ZONE 'UTC')::date, count(*)::integer
           FROM (${edgeRuns('"timestamp"', scoped)}) e
@@ -220,13 +319,14 @@ SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.n)::integer AS n
  ORDER BY d.day`;
 
 // The smallest hash per file among the window's runs (rollup for whole days, runs at the edges), then
-// the latest hash of each file where it is known.
+// the latest hash of each file where it is known. The smallest in byte order: for the 64 lower-case hex
+// digits ingest admits the same as any collation's (and the reference's), without strcoll's cost.
 // Paths are per repository: with several, a file is named `owner/name:path`. Unordered: the report
 // sorts its keys (a year of an organisation is ~36,500 files; sorting them here by the database's
 // collation cost more than the rest of the statement).
 const manifestsSql = (scoped: boolean): string => `
 SELECT g.repository, g.path, coalesce(m.manifest_hash, g.hash) AS hash
-  FROM (SELECT x.repository, x.path, min(x.hash) AS hash
+  FROM (SELECT x.repository, x.path, min(x.hash COLLATE "C") AS hash
           FROM (SELECT repository, manifest_path AS path, manifest_hash AS hash FROM ${dayManifests}
                  WHERE ${wholeDaysIn(scoped)}
                 UNION ALL
@@ -313,14 +413,22 @@ export async function queryKpiAggregates(
   db: DbQueryable,
   window: KpiWindow,
   scope?: KpiScope,
+  options: { readonly directPercentileRuns?: number } = {},
 ): Promise<KpiAggregates> {
   const repos = await resolveScope(db, scope);
   const scoped = repos !== undefined;
   const withScope = (p: unknown[]): unknown[] => (scoped ? [...p, repos] : p);
   const params = [window.since, window.until];
   const split = splitWindowParams(window);
-  const totals = (await db.query<TotalsRow>(totalsSql(scoped), withScope(split))).rows[0]!;
-  const percentiles = await queryPercentiles(db, split, repos);
+  const totals = (
+    await db.query<TotalsRow>(totalsSql(scoped), scoped ? withScope(split) : orgWindowParams(window))
+  ).rows[0]!;
+  const percentiles = await queryPercentiles(
+    db,
+    split,
+    repos,
+    Number(totals.entries) <= (options.directPercentileRuns ?? directPercentileRuns),
+  );
   const perDayRows = await db.query<{ day: string; n: number }>(perDaySql(scoped), withScope(split));
   const files = await db.query<{ repository: string; path: string; hash: string }>(
     manifestsSql(scoped),
@@ -368,6 +476,15 @@ export async function queryKpiAggregates(
   };
 }
 
+// Every repository of the per-(repository, day) rollup, one index probe each (a DISTINCT read all of
+// its rows: 36,500 for a year of 100 repositories).
+const dailyRepositoriesSql = `SELECT repository FROM (
+  WITH RECURSIVE r(repository) AS (
+    SELECT min(repository) FROM ${daily}
+    UNION ALL
+    SELECT (SELECT min(d.repository) FROM ${daily} d WHERE d.repository > r.repository) FROM r WHERE r.repository IS NOT NULL
+  ) SELECT repository FROM r WHERE repository IS NOT NULL) dr`;
+
 // The per-repository table: each repository's counts over the window (whole days from the rollup,
 // the edges from the runs), its newest entry of any time (one index read each) and its ledger.
 const repositoryTableSql = (scoped: boolean): string => `
@@ -376,7 +493,7 @@ WITH known AS (
          to_char(w.rewritten_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rewritten_at
     FROM (SELECT repository FROM ${repositoriesView} WHERE true${scopeFilter(scoped)}
           UNION
-          SELECT DISTINCT repository FROM ${daily} WHERE true${scopeFilter(scoped)}) n
+          ${scoped ? `SELECT DISTINCT repository FROM ${daily} WHERE true${scopeFilter(true)}` : dailyRepositoriesSql}) n
     LEFT JOIN ${repositoriesView} w ON w.repository = n.repository
 ),
 counts AS (
@@ -397,7 +514,7 @@ SELECT k.repository, k.ledger_url, k.watermark, k.rewritten_at,
   FROM known k
   LEFT JOIN counts c ON c.repository = k.repository
   LEFT JOIN LATERAL (
-    SELECT r.tag, r.run_id, r."timestamp" FROM ${runs} r WHERE r.repository = k.repository
+    SELECT r.tag, r.run_id, r."timestamp" FROM ${runs} r WHERE r.repository COLLATE "C" = k.repository
      ORDER BY r."timestamp" DESC, r.tag COLLATE "C" DESC, r.run_id DESC LIMIT 1) l ON true
  ORDER BY k.repository`;
 

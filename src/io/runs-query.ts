@@ -3,7 +3,16 @@ import type { RunKey, RunSortKey, RunsQuery, TimeWindow } from '../core/dashboar
 import type { KpiScope, KpiWindow } from '../core/kpi/kpi.js';
 import { SlsaLedgerError } from '../errors.js';
 import { isConnectionError, READ_ONLY_SNAPSHOT, readerViews, type DbClient, type DbQueryable } from './db.js';
-import { edgeRuns, resolveScope, splitWindowParams, wholeDaysIn } from './kpi-queries.js';
+import {
+  edgeRuns,
+  orgDayFlags,
+  orgMonthFlags,
+  orgWholeDays,
+  orgWindowParams,
+  resolveScope,
+  splitWindowParams,
+  wholeDaysIn,
+} from './kpi-queries.js';
 
 // The dashboard's read queries. Parameterised SQL only: user input only ever travels as bind
 // parameters; the ORDER BY column comes from a fixed whitelist. Every read runs in a READ ONLY
@@ -12,6 +21,7 @@ import { edgeRuns, resolveScope, splitWindowParams, wholeDaysIn } from './kpi-qu
 const runsView = `public.${readerViews.runs}`;
 const dailyView = `public.${readerViews.daily}`;
 const dayFlagsView = `public.${readerViews.dayFlags}`;
+const orgDailyView = `public.${readerViews.orgDaily}`;
 const auditView = `public.${readerViews.audit}`;
 
 /**
@@ -115,7 +125,9 @@ function whereClause(
     params.push(value);
     return `$${params.length}`;
   };
-  if (repositories !== undefined) conditions.push(`r.repository = ANY(${bind(repositories)}::text[])`);
+  // byte order: the (repository COLLATE "C", timestamp) index serves it (equality is the same)
+  if (repositories !== undefined)
+    conditions.push(`r.repository COLLATE "C" = ANY(${bind(repositories)}::text[])`);
   if (q.tagPrefix !== undefined) {
     // LIKE decides; the byte-order range beside it lets an index on (tag COLLATE "C") find the rows
     conditions.push(`r.tag LIKE ${bind(likePrefix(q.tagPrefix))} ESCAPE '\\'`);
@@ -225,7 +237,7 @@ export async function getRun(db: DbClient, key: RunKey): Promise<RunDetail> {
               to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ingested_at,
               to_char(first_ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS first_ingested_at,
               to_char(missing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS missing_since
-         FROM ${runsView} WHERE tag = $1 AND run_id = $2 AND ($3::text IS NULL OR repository = $3::text)
+         FROM ${runsView} WHERE tag COLLATE "C" = $1 AND run_id = $2 AND ($3::text IS NULL OR repository = $3::text)
         ORDER BY repository COLLATE "C" LIMIT 2`,
       [key.tag, key.runId, key.repository ?? null],
     );
@@ -298,6 +310,9 @@ export async function loadDashboardAggregates(
     const repos = await resolveScope(tx, scope);
     const scoped = repos !== undefined;
     const params = scoped ? [...splitWindowParams(window), repos] : splitWindowParams(window);
+    // the organisation's whole days from its own rollup (per day; the cross-tab by months and days,
+    // migration …070300)
+    const crossParams = scoped ? params : orgWindowParams(window);
     const days = await tx.query<{
       day: string;
       success: number | string;
@@ -310,8 +325,8 @@ export async function loadDashboardAggregates(
               sum(d.failure)::integer AS failure, sum(d.missing)::integer AS missing,
               sum(d.validated)::integer AS validated, max(d.lag_p95_s) AS lag_p95_s
          FROM (SELECT day, entries - failures AS success, failures AS failure, missing_artifacts AS missing,
-                      validated, manifest_to_db_lag_s_p95 AS lag_p95_s
-                 FROM ${dailyView} WHERE ${wholeDaysIn(scoped)}
+                      validated, ${scoped ? 'manifest_to_db_lag_s_p95' : 'worst_lag_s_p95'} AS lag_p95_s
+                 FROM ${scoped ? dailyView : orgDailyView} WHERE ${wholeDaysIn(scoped)}
                UNION ALL
                SELECT (e."timestamp" AT TIME ZONE 'UTC')::date,
                       count(*) FILTER (WHERE e.status = 'success')::integer,
@@ -327,13 +342,18 @@ export async function loadDashboardAggregates(
     );
     const cross = await tx.query<{ status: string; governance_flag: string | null; n: number | string }>(
       `SELECT x.status, x.governance_flag, sum(x.n)::integer AS n
-         FROM (SELECT status, governance_flag, runs AS n FROM ${dayFlagsView} WHERE ${wholeDaysIn(scoped)}
+         FROM (SELECT status, governance_flag, runs AS n
+                 FROM (${
+                   scoped
+                     ? `SELECT * FROM ${dayFlagsView} WHERE ${wholeDaysIn(true)}`
+                     : orgWholeDays(orgDayFlags, orgMonthFlags, 'day, status, governance_flag, runs')
+                 }) w
                UNION ALL
                SELECT e.status, e.governance_flag, count(*)::integer
                  FROM (${edgeRuns('status, governance_flag', scoped)}) e
                 GROUP BY 1, 2) x
         GROUP BY 1, 2`,
-      params,
+      crossParams,
     );
     const byStatus = new Map<string, number>();
     const byFlag = new Map<string | null, number>();

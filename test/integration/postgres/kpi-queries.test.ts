@@ -482,20 +482,36 @@ describe.each(engines)('KPI percentiles from bucket counts on %s', (engine) => {
         { since: '2025-11-22T00:00:00.000Z', until: '2025-11-23T00:00:00.000Z' },
         { since: '2025-11-19T00:00:00.000Z', until: '2025-11-20T00:00:00.000Z' },
         { since: '2025-11-22T05:00:00.000Z', until: '2025-11-22T06:00:00.000Z' },
+        // whole months (the organisation's month histogram) with and without days beside them
+        { since: '2025-10-01T00:00:00.000Z', until: '2025-12-01T00:00:00.000Z' },
+        { since: '2025-10-15T06:00:00.000Z', until: '2025-12-15T00:00:00.000Z' },
       ]) {
-        // the organisation (its own histogram) and one repository (its per-day histograms)
-        for (const scope of [undefined, { repositories: ['acme/b'] }]) {
-          const fromSql = await db.transaction((tx) => queryKpiAggregates(tx, window, scope));
+        // the organisation (its own histograms) and one repository (its per-day histograms); both
+        // ways to the percentiles: percentile_cont over a small window's runs (the default here), and
+        // the histogram with the rank reads (what a window of more than directPercentileRuns takes)
+        for (const [scope, direct] of [undefined, { repositories: ['acme/b'] }].flatMap((scope) =>
+          [undefined, 0].map((d) => [scope, d] as const),
+        )) {
+          const fromSql = await db.transaction((tx) =>
+            queryKpiAggregates(
+              tx,
+              window,
+              scope,
+              direct === undefined ? {} : { directPercentileRuns: direct },
+            ),
+          );
           const reference = aggregateRuns(runs, window, scope === undefined ? {} : { scope });
           expect({
             window,
             scope,
+            direct,
             lock: fromSql.lock_wait_s,
             upload: fromSql.artifact_upload_latency_s,
             lag: fromSql.manifest_to_db_lag_s,
           }).toEqual({
             window,
             scope,
+            direct,
             lock: reference.lock_wait_s,
             upload: reference.artifact_upload_latency_s,
             lag: reference.manifest_to_db_lag_s,
