@@ -234,7 +234,7 @@ describe('job-permissions', () => {
       wf({
         jobs: [
           job({
-            permissions: perms({ contents: 'write', issues: 'write' }),
+            permissions: perms({ contents: 'write', issues: 'write', 'id-token': 'write' }),
             concurrency: lock,
             steps: [action('record'), action('notify')],
           }),
@@ -242,6 +242,54 @@ describe('job-permissions', () => {
       }),
     );
     expect(found).toEqual([]);
+  });
+});
+
+describe('ledger-signing-identity', () => {
+  const check = (
+    scopes: Record<string, string> | undefined,
+    steps: StepModel[],
+    wfPerms?: PermissionsModel,
+  ) =>
+    rules(
+      checkWorkflow(
+        wf({
+          ...(wfPerms === undefined ? {} : { permissions: wfPerms }),
+          jobs: [
+            job({ permissions: scopes === undefined ? undefined : perms(scopes), concurrency: lock, steps }),
+          ],
+        }),
+      ),
+    ).filter((r) => r === 'ledger-signing-identity');
+
+  it.each([
+    ['record with id-token: write', { contents: 'write', 'id-token': 'write' }, [action('record')], 0],
+    ['record without it', { contents: 'write' }, [action('record')], 1],
+    ['flush without it', { contents: 'write' }, [action('flush')], 1],
+    ['validate --record without it', { contents: 'write' }, [action('validate', '--tag v1 --record')], 1],
+    ['plain validate without it', { contents: 'read' }, [action('validate', '--tag v1')], 0],
+    ['record --sign-key without it', { contents: 'write' }, [action('record', '--sign-key k.pem')], 0],
+    ['record --no-sign without it', { contents: 'write' }, [action('record', '--no-sign')], 0],
+    [
+      'a run step recording without it',
+      { contents: 'write' },
+      [run('npx slsa-ledger record --entry e.json')],
+      1,
+    ],
+    ['id-token: read', { contents: 'write', 'id-token': 'read' }, [action('record')], 1],
+  ] as const)('%s → %i', (_n, scopes, steps, n) => {
+    expect(check(scopes, [...steps])).toHaveLength(n);
+  });
+
+  it('the repository default (no permissions anywhere) never grants id-token; write-all does', () => {
+    expect(check(undefined, [action('record')], undefined)).toHaveLength(1);
+    expect(
+      check(undefined, [action('record')], { kind: 'write-all', pos: p(1) } as PermissionsModel),
+    ).toHaveLength(0);
+  });
+
+  it('is in the rule list', () => {
+    expect(workflowRules.map((r) => r.id)).toContain('ledger-signing-identity');
   });
 });
 

@@ -6,6 +6,7 @@ import {
   inferJobRoles,
   isDispatchStep,
   isLedgerWriteStep,
+  stepCommands,
 } from './infer-role.js';
 import type {
   JobModel,
@@ -38,7 +39,8 @@ export type RuleId =
   | 'secrets-inherit'
   | 'secrets-to-json'
   | 'workflow-run-head-repository'
-  | 'ledger-concurrency-reader';
+  | 'ledger-concurrency-reader'
+  | 'ledger-signing-identity';
 
 export type FindingLevel = 'error' | 'warning';
 
@@ -134,6 +136,13 @@ export const workflowRules: readonly RuleInfo[] = [
     summary: 'only jobs that push join the provenance-manifest concurrency group',
     description:
       'A concurrency group keeps one running and one pending job; a job that cannot push (no `contents: write`) but waits in provenance-manifest can replace a pending ledger writer, whose entry is then lost to a cancellation.',
+  },
+  {
+    id: 'ledger-signing-identity',
+    level: 'error',
+    summary: 'jobs that write the ledger can sign keyless (`id-token: write`)',
+    description:
+      'In GitHub Actions `record`, `flush` and `validate --record` sign every change keyless with the job’s OIDC identity (docs/trust.md); without `permissions: id-token: write` they cannot get a token and fail (`SIGN_FAILED`), so no entry lands. Exempt: a step that signs with `--sign-key FILE` or opts out with `--no-sign`.',
   },
 ];
 
@@ -333,6 +342,35 @@ function canPush(wf: WorkflowModel, job: JobModel): boolean {
   if (perms.kind === 'write-all') return true;
   if (perms.kind !== 'map') return false;
   return perms.scopes.some((s) => s.scope === 'contents' && s.level === 'write');
+}
+
+/** True when the job's token can ask for an OIDC token (`id-token: write`, directly, inherited or write-all). */
+function canSignKeyless(wf: WorkflowModel, job: JobModel): boolean {
+  const perms = job.permissions ?? wf.permissions;
+  if (perms === undefined) return false; // the repository default never grants id-token
+  if (perms.kind === 'write-all') return true;
+  if (perms.kind !== 'map') return false;
+  return perms.scopes.some((s) => s.scope === 'id-token' && s.level === 'write');
+}
+
+function checkLedgerSigning(wf: WorkflowModel, job: JobModel): Finding[] {
+  if (canSignKeyless(wf, job)) return [];
+  return job.steps
+    .filter(isLedgerWriteStep)
+    .filter((step) => !stepCommands(step).some((c) => /(^|\s)--(sign-key|no-sign)\b/.test(c.args)))
+    .map((step) =>
+      finding(
+        wf,
+        'ledger-signing-identity',
+        step.pos,
+        `job '${job.id}' writes the ledger (${stepCommands(step)
+          .map((c) => c.command)
+          .join(
+            ', ',
+          )}) without permissions id-token: write: keyless signing fails and nothing lands; grant it, or sign with --sign-key`,
+        { job: job.id },
+      ),
+    );
 }
 
 function checkLedgerConcurrency(wf: WorkflowModel, job: JobModel): Finding[] {
@@ -611,6 +649,7 @@ export function checkWorkflow(wf: WorkflowModel): Finding[] {
     ...wf.jobs.flatMap((job) => [
       ...checkJobPermissions(wf, job),
       ...checkLedgerConcurrency(wf, job),
+      ...checkLedgerSigning(wf, job),
       ...checkPinned(wf, job),
       ...checkPullRequestTarget(wf, job),
       ...checkScriptInjection(wf, job),

@@ -236,6 +236,17 @@ const seeds: Seed[] = [
     level: 'warning',
   },
   {
+    rule: 'ledger-signing-identity',
+    template: 'manifest-ingest.yml',
+    apply: (t) =>
+      mutate(
+        t,
+        "      # keyless signing of each ledger change (docs/trust.md): the job's OIDC identity\n      id-token: write\n",
+        '',
+      ),
+    at: '      - name: flush',
+  },
+  {
     rule: 'action-pinned',
     template: 'slsa-provenance.yml',
     apply: (t) =>
