@@ -283,9 +283,7 @@ describe('ledger-signing-identity', () => {
 
   it('the repository default (no permissions anywhere) never grants id-token; write-all does', () => {
     expect(check(undefined, [action('record')], undefined)).toHaveLength(1);
-    expect(
-      check(undefined, [action('record')], { kind: 'write-all', pos: p(1) }),
-    ).toHaveLength(0);
+    expect(check(undefined, [action('record')], { kind: 'write-all', pos: p(1) })).toHaveLength(0);
   });
 
   it('is in the rule list', () => {
