@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
-import { repositoryFromRemoteUrl } from '../core/ingest/repository.js';
+import { isRepositoryName, repositoryFromRemoteUrl } from '../core/ingest/repository.js';
 import { writeFileAtomic } from '../io/files.js';
 import { runGit } from '../io/git.js';
 
@@ -429,7 +429,6 @@ interface ResolvedInit {
   readonly defaultBranch: string;
 }
 
-const REPOSITORY = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
 const BRANCH = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
 
 /** `OWNER/NAME` of the GitHub repository `dir` is a clone of (its `origin` on a web host), if any. */
@@ -442,7 +441,7 @@ async function detectRepository(dir: string, env: NodeJS.ProcessEnv): Promise<st
     if (remote !== undefined && remote.url !== null) return remote.repository;
   }
   const fromEnv = env.GITHUB_REPOSITORY;
-  return fromEnv !== undefined && REPOSITORY.test(fromEnv) ? fromEnv : null;
+  return fromEnv !== undefined && isRepositoryName(fromEnv) ? fromEnv : null;
 }
 
 /** The default branch: origin's HEAD as the clone knows it, else the checked-out branch, else `main`. */
@@ -600,7 +599,7 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
   const dirExists = existsSync(dir);
   const repository =
     options.repository ?? (dirExists ? await detectRepository(dir, options.env ?? process.env) : null);
-  if (repository !== null && !REPOSITORY.test(repository)) {
+  if (repository !== null && !isRepositoryName(repository)) {
     throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--repository '${repository}' is not OWNER/NAME`);
   }
   const defaultBranch = options.defaultBranch ?? (dirExists ? await detectDefaultBranch(dir) : 'main');
