@@ -13,6 +13,38 @@ import type { Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
 import { readInputFile, writeFileAtomic } from './files.js';
 import { GitObjectReader, gitText, runGit, scrubCredentials, type GitOutput } from './git.js';
+
+/** A blob read within a bound: its bytes, or only its size when it is over the bound. */
+export interface BoundedBlob {
+  readonly size: number;
+  /** undefined when the blob is larger than the bound (never read) */
+  readonly bytes: Buffer | undefined;
+}
+
+/** One entry of a tree object. */
+interface TreeItem {
+  readonly mode: string;
+  readonly type: string;
+  readonly oid: string;
+}
+
+/** The entries of a tree object (`<mode> <name>\0<raw id>`, repeated), by name. */
+function parseTreeObject(bytes: Buffer, oidBytes: number): Map<string, TreeItem> | undefined {
+  const items = new Map<string, TreeItem>();
+  let at = 0;
+  while (at < bytes.length) {
+    const space = bytes.indexOf(0x20, at);
+    const nul = space === -1 ? -1 : bytes.indexOf(0, space + 1);
+    if (space === -1 || nul === -1 || nul + 1 + oidBytes > bytes.length) return undefined;
+    const mode = bytes.subarray(at, space).toString('latin1').padStart(6, '0');
+    const name = bytes.subarray(space + 1, nul).toString('utf8');
+    const oid = bytes.subarray(nul + 1, nul + 1 + oidBytes).toString('hex');
+    const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
+    items.set(name, { mode, type, oid });
+    at = nul + 1 + oidBytes;
+  }
+  return items;
+}
 import { readLedgerFromCommit, type LedgerFile } from './ledger-reader.js';
 
 /** What the remote said to a push. */
@@ -380,10 +412,19 @@ export class GitLedgerRepo {
    * the index, so a writer starts it while its push runs.
    */
   readCheckout(): Promise<GitOutput> {
-    return runGit(['status', '--porcelain=v2', '--branch', '--no-ahead-behind', '--untracked-files=no'], {
-      cwd: this.root,
-      allowFailure: true,
-    });
+    // --no-optional-locks: status only reads; it does not rewrite the index (stat data it
+    // refreshed), which in a clone of years of day files took as long as the status itself
+    return runGit(
+      [
+        '--no-optional-locks',
+        'status',
+        '--porcelain=v2',
+        '--branch',
+        '--no-ahead-behind',
+        '--untracked-files=no',
+      ],
+      { cwd: this.root, allowFailure: true },
+    );
   }
 
   /**
@@ -458,8 +499,59 @@ export class GitLedgerRepo {
     return blobs;
   }
 
-  /** The last commit reachable from `commit` that changed `path` (first parents), or undefined. */
+  /**
+   * Files at `commit` with their modes and ids, from the tree objects of their folders (through
+   * the object reader: no process per call). Sizes are not in a tree: `size` is NaN, and the
+   * blobs are read with `readBlobsWithin`, which refuses an oversized one from its header.
+   */
+  async statPaths(commit: string, paths: readonly string[]): Promise<DayBlob[]> {
+    const folders = new Map<string, Promise<Map<string, TreeItem> | undefined>>();
+    const found = await Promise.all(
+      paths.map(async (path) => {
+        const slash = path.lastIndexOf('/');
+        const folder = slash === -1 ? '' : path.slice(0, slash);
+        let tree = folders.get(folder);
+        if (tree === undefined) {
+          tree = this.readTree(commit, folder);
+          folders.set(folder, tree);
+        }
+        const item = (await tree)?.get(path.slice(slash + 1));
+        return item === undefined ? undefined : { path, ...item, size: Number.NaN };
+      }),
+    );
+    return found.filter((b) => b !== undefined);
+  }
+
+  /** The entries of the tree at `<commit>:<folder>`, or undefined when there is no such tree. */
+  private async readTree(commit: string, folder: string): Promise<Map<string, TreeItem> | undefined> {
+    const tree = await this.reader().readWithin(`${commit}:${folder}`, limits.dayFile.maxBytes);
+    if (tree === undefined || tree.type !== 'tree' || 'tooLarge' in tree) return undefined;
+    return parseTreeObject(tree.bytes, commit.length / 2);
+  }
+
+  /**
+   * The last commit reachable from `commit` that changed `path` (as `git log -1 -- path`), or
+   * undefined. Usually `commit` itself (the last write kept the index): when the tree at `path`
+   * differs from its one parent's (or a root commit has it), that is answered from the objects
+   * alone; otherwise `git log` walks the history.
+   */
   async lastChange(commit: string, path: string): Promise<string | undefined> {
+    const reader = this.reader();
+    const object = await reader.read(commit);
+    if (object?.type === 'commit') {
+      const header = object.bytes.subarray(0, Math.max(0, object.bytes.indexOf('\n\n'))).toString('utf8');
+      const parents = header
+        .split('\n')
+        .filter((l) => l.startsWith('parent '))
+        .map((l) => l.slice('parent '.length));
+      const bound = limits.dayFile.maxBytes;
+      const [here, before] = await Promise.all([
+        reader.readWithin(`${commit}:${path}`, bound),
+        parents.length === 1 ? reader.readWithin(`${parents[0]}:${path}`, bound) : undefined,
+      ]);
+      if (here !== undefined && parents.length === 0) return commit;
+      if (here !== undefined && parents.length === 1 && before?.oid !== here.oid) return commit;
+    }
     const out = await gitText(['log', '-1', '--format=%H', commit, '--', path], { cwd: this.root });
     return out === '' ? undefined : out;
   }
@@ -479,6 +571,20 @@ export class GitLedgerRepo {
   /** Reads blobs by object id (in order). */
   async readBlobs(oids: readonly string[]): Promise<(Buffer | undefined)[]> {
     return this.readObjects(oids);
+  }
+
+  /**
+   * Reads blobs by object id (in order), none larger than `maxBytes`: an oversized one comes back
+   * with its size only, its contents never read. Undefined where absent.
+   */
+  async readBlobsWithin(oids: readonly string[], maxBytes: number): Promise<(BoundedBlob | undefined)[]> {
+    const reader = this.reader();
+    const objects = await Promise.all(oids.map((oid) => reader.readWithin(oid, maxBytes)));
+    return objects.map((o) => {
+      if (o === undefined) return undefined;
+      if ('tooLarge' in o) return { size: o.size, bytes: undefined };
+      return { size: o.bytes.length, bytes: o.bytes };
+    });
   }
 
   /** Objects by name (id or `<rev>:<path>`), in order, through the one reader; undefined where absent. */
