@@ -1,6 +1,7 @@
-// The ledger repository's reads through the one object reader (issue 14 performance): the last
-// change of a folder answered from the objects agrees with `git log -1 -- <folder>` on every
-// history shape, and files listed from tree objects agree with `git ls-tree` (modes and ids).
+// The ledger repository without a process per step (issue 14 performance): the last change of a
+// folder answered from the objects agrees with `git log -1 -- <folder>` on every history shape,
+// files listed from tree objects agree with `git ls-tree` (modes and ids), and a commit written
+// as loose objects is the very commit `git fast-import` makes (same id), which git reads back.
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -87,6 +88,73 @@ describe('GitLedgerRepo reads through the object reader', () => {
       const expected = (await Promise.all(paths.map(lsTree))).filter((x) => x !== undefined);
       expect(got.map(({ size: _, ...rest }) => rest)).toEqual(expected);
       expect(got.every((b) => Number.isNaN(b.size))).toBe(true);
+    } finally {
+      repo.close();
+    }
+  });
+});
+
+describe('GitLedgerRepo writes a small commit without git fast-import', () => {
+  it('the same commit id as fast-import, for new and existing folders, replaced files and a file where a folder goes', async () => {
+    await commitFiles(
+      clone,
+      {
+        'docs/reports/2025-11-20/manifest.json': '[]\n',
+        'docs/reports/index/VERSION': '1\n',
+        'docs/reports/index/00.json': '[]\n',
+        'docs/reports/2025-11-23': 'a file where a folder will go\n',
+        'docs/other/a.txt': 'a\n',
+      },
+      'seed',
+    );
+    const parent = await git(clone, ['rev-parse', 'HEAD']);
+    const repo = await GitLedgerRepo.open({ repoDir: clone });
+    try {
+      const cases: { path: string; text: string }[][] = [
+        [{ path: 'docs/reports/2025-11-20/manifest.json', text: '[1]\n' }],
+        [
+          { path: 'docs/reports/2025-11-21/manifest.json', text: '[2]\n' },
+          { path: 'docs/reports/2025-11-21/transitions.jsonl', text: '{}\n' },
+          { path: 'docs/reports/index/00.json', text: '[{"a":1}]\n' },
+          { path: 'docs/reports/index/ff.json', text: '[]\n' },
+        ],
+        [{ path: 'docs/reports/2025-11-23/manifest.json', text: '[3]\n' }],
+        [{ path: 'top.txt', text: 'top\n' }],
+        [{ path: 'docs/reports/index/00.json', text: '[]\n' }], // unchanged content
+      ];
+      for (const files of cases) {
+        const commitFilesList = files.map((f) => ({ path: f.path, bytes: Buffer.from(f.text) }));
+        const message = 'provenance: record v1 (run 1, success)\n\nProvenance-Run-Id: 1\n';
+        const time = Date.UTC(2025, 10, 25, 12, 0, 0);
+        const direct = await repo.createCommit(parent, commitFilesList, message, { time, via: 'objects' });
+        const imported = await repo.createCommit(parent, commitFilesList, message, {
+          time,
+          via: 'fast-import',
+        });
+        expect(direct).toBe(imported);
+        for (const f of files)
+          expect(await git(clone, ['show', `${direct}:${f.path}`])).toBe(f.text.trimEnd());
+      }
+      await git(clone, ['fsck', '--strict', '--no-dangling']);
+      // the objects were written by the direct path (not found there from fast-import's run): a
+      // fresh clone's objects directory has none of them before
+      const fresh = await cloneRemote(await createRemote(tmp.path, 'fresh.git'), join(tmp.path, 'fresh'));
+      const head = await git(fresh, ['rev-parse', 'HEAD']);
+      const freshRepo = await GitLedgerRepo.open({ repoDir: fresh });
+      try {
+        const made = await freshRepo.createCommit(
+          head,
+          [{ path: 'docs/reports/2025-11-24/manifest.json', bytes: Buffer.from('[]\n') }],
+          'direct\n',
+          { via: 'objects' },
+        );
+        expect(await git(fresh, ['cat-file', '-t', made])).toBe('commit');
+        expect(await git(fresh, ['show', `${made}:docs/reports/2025-11-24/manifest.json`])).toBe('[]');
+        expect(await git(fresh, ['rev-parse', `${made}^`])).toBe(head);
+        await git(fresh, ['fsck', '--strict', '--no-dangling']);
+      } finally {
+        freshRepo.close();
+      }
     } finally {
       repo.close();
     }
