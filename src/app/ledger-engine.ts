@@ -333,10 +333,10 @@ export class LedgerEngine {
    * Fetches the ledger branch (never forced) and checks it descends from the witness, the last
    * head this clone saw. @throws `LEDGER_HISTORY_REWRITTEN`, `LEDGER_REMOTE_UNAVAILABLE`
    */
-  async fetchHead(): Promise<string | undefined> {
+  async fetchHead(onStarted?: () => void): Promise<string | undefined> {
     let head: string | undefined;
     try {
-      head = await this.repo.fetch(this.branch);
+      head = await this.repo.fetch(this.branch, onStarted === undefined ? {} : { onStarted });
     } catch (error) {
       await this.checkCachedBranch(error);
       throw error;
@@ -538,17 +538,21 @@ export class LedgerEngine {
     const publisher = this.options.publisher ?? directPushPublisher;
     // what is checked out (for read-after-write) is read while the landing runs, and before the
     // day files are in memory: a process spawned from a large heap costs more (fork copies its
-    // page tables)
-    this.checkout =
+    // page tables). It starts once the fetch has started: a spawn holds Node until the child
+    // runs, and the fetch is the one everything else waits for.
+    this.checkout = undefined;
+    const readCheckout =
       publisher === directPushPublisher && this.options.fastForward !== false && !this.repo.bare
-        ? { state: this.repo.readCheckout().catch(() => undefined) }
+        ? (): void => {
+            this.checkout ??= { state: this.repo.readCheckout().catch(() => undefined) };
+          }
         : undefined;
     let attempts = 0;
     for (;;) {
       attempts += 1;
       let head: string | undefined;
       try {
-        head = await this.fetchHead();
+        head = await this.fetchHead(readCheckout);
       } catch (error) {
         if (
           isSlsaLedgerError(error) &&

@@ -293,14 +293,18 @@ export class GitLedgerRepo {
    */
   async fetch(
     branch: string,
-    options: { readonly allowRewrite?: boolean } = {},
+    options: {
+      readonly allowRewrite?: boolean;
+      /** called once the fetch process has started */
+      readonly onStarted?: () => void;
+    } = {},
   ): Promise<string | undefined> {
     await this.clearStaleRefLocks();
     // objects and refs the fetch brings are read by a new reader
     this.close();
     const ref = this.trackingRef(branch);
     for (let pass = 0; ; pass++) {
-      const out = await runGit(
+      const fetching = runGit(
         [
           'fetch',
           '--quiet',
@@ -313,6 +317,8 @@ export class GitLedgerRepo {
         ],
         { cwd: this.root, allowFailure: true, env: { GIT_TERMINAL_PROMPT: '0' } },
       );
+      if (pass === 0) options.onStarted?.();
+      const out = await fetching;
       if (out.code === 0) {
         const head = await this.reader().read(`${ref}^{commit}`);
         if (head === undefined)
