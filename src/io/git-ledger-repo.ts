@@ -13,7 +13,7 @@ import type { Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
 import { readInputFile, writeFileAtomic } from './files.js';
 import { GitObjectReader, gitText, runGit, scrubCredentials, type GitOutput } from './git.js';
-import { parseTreeBody, treeBody, writeLooseObject, type TreeEntry } from './git-objects.js';
+import { editTreeBody, findInTree, writeLooseObject } from './git-objects.js';
 
 /** A blob read within a bound: its bytes, or only its size when it is over the bound. */
 export interface BoundedBlob {
@@ -22,25 +22,6 @@ export interface BoundedBlob {
   readonly bytes: Buffer | undefined;
 }
 
-/** One entry of a tree object. */
-interface TreeItem {
-  readonly mode: string;
-  readonly type: string;
-  readonly oid: string;
-}
-
-/** The entries of a tree object by name, with modes as `ls-tree` prints them (`040000`). */
-function parseTreeObject(bytes: Buffer, oidBytes: number): Map<string, TreeItem> | undefined {
-  const entries = parseTreeBody(bytes, oidBytes);
-  if (entries === undefined) return undefined;
-  const items = new Map<string, TreeItem>();
-  for (const e of entries) {
-    const mode = e.mode.padStart(6, '0');
-    const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
-    items.set(e.name, { mode, type, oid: e.oid });
-  }
-  return items;
-}
 import { readLedgerFromCommit, type LedgerFile } from './ledger-reader.js';
 
 /** What the remote said to a push. */
@@ -546,7 +527,7 @@ export class GitLedgerRepo {
    * blobs are read with `readBlobsWithin`, which refuses an oversized one from its header.
    */
   async statPaths(commit: string, paths: readonly string[]): Promise<DayBlob[]> {
-    const folders = new Map<string, Promise<Map<string, TreeItem> | undefined>>();
+    const folders = new Map<string, Promise<Buffer | undefined>>();
     const found = await Promise.all(
       paths.map(async (path) => {
         const slash = path.lastIndexOf('/');
@@ -556,18 +537,24 @@ export class GitLedgerRepo {
           tree = this.readTree(commit, folder);
           folders.set(folder, tree);
         }
-        const item = (await tree)?.get(path.slice(slash + 1));
-        return item === undefined ? undefined : { path, ...item, size: Number.NaN };
+        const body = await tree;
+        const item =
+          body === undefined ? undefined : findInTree(body, commit.length / 2, path.slice(slash + 1));
+        if (item === undefined) return undefined;
+        // modes as ls-tree prints them
+        const mode = item.mode.padStart(6, '0');
+        const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
+        return { path, mode, type, oid: item.oid, size: Number.NaN };
       }),
     );
     return found.filter((b) => b !== undefined);
   }
 
-  /** The entries of the tree at `<commit>:<folder>`, or undefined when there is no such tree. */
-  private async readTree(commit: string, folder: string): Promise<Map<string, TreeItem> | undefined> {
+  /** The body of the tree at `<commit>:<folder>`, or undefined when there is no such tree. */
+  private async readTree(commit: string, folder: string): Promise<Buffer | undefined> {
     const tree = await this.reader().readWithin(`${commit}:${folder}`, limits.dayFile.maxBytes);
     if (tree === undefined || tree.type !== 'tree' || 'tooLarge' in tree) return undefined;
-    return parseTreeObject(tree.bytes, commit.length / 2);
+    return tree.bytes;
   }
 
   /**
@@ -773,9 +760,7 @@ export class GitLedgerRepo {
   ): Promise<string | undefined> {
     const reader = this.reader();
     const commit = await reader.read(parent);
-    const treeLine =
-      commit?.type === 'commit' ? /^tree ([0-9a-f]{40})\n/.exec(commit.bytes.toString('latin1')) : null;
-    if (treeLine === null || parent.length !== 40) return undefined;
+    if (commit?.type !== 'commit' || parent.length !== 40) return undefined;
     // the folders to rewrite, each with the files and folders changed in it
     interface Folder {
       readonly files: Map<string, Uint8Array>;
@@ -797,46 +782,46 @@ export class GitLedgerRepo {
     for (const file of files) {
       const slash = file.path.lastIndexOf('/');
       const name = file.path.slice(slash + 1);
-      if (name === '' || file.path.split('/').some((p) => p === '' || p === '.' || p === '..'))
+      if (
+        name === '' ||
+        /[\n\r]/.test(file.path) ||
+        file.path.split('/').some((p) => p === '' || p === '.' || p === '..')
+      )
         return undefined;
       folder(slash === -1 ? '' : file.path.slice(0, slash)).files.set(name, file.bytes!);
     }
     const write = (type: 'blob' | 'tree' | 'commit', body: Uint8Array): Promise<string> =>
       writeLooseObject(store.dir, type, body, store.level);
-    // the trees under `path` in the parent (one read per changed folder), rewritten deepest first
-    const build = async (path: string, oid: string | undefined): Promise<string | undefined> => {
+    // the trees under `path` in the parent (one read per changed folder), rewritten deepest first;
+    // a tree is edited in its raw bytes (the folder of day folders has thousands of entries)
+    // (git finds each folder's tree by its path: a folder that is not a tree in the parent, or is
+    // not there, starts empty, as fast-import does)
+    const build = async (path: string): Promise<string | undefined> => {
       const f = folders.get(path)!;
-      let entries: TreeEntry[] = [];
-      if (oid !== undefined) {
-        const tree = await reader.readWithin(oid, limits.dayFile.maxBytes);
-        if (tree === undefined || 'tooLarge' in tree || tree.type !== 'tree') return undefined;
-        const parsed = parseTreeBody(tree.bytes, 20);
-        if (parsed === undefined) return undefined;
-        entries = parsed;
+      let body: Buffer = Buffer.alloc(0);
+      const tree = await reader.readWithin(`${parent}:${path}`, limits.dayFile.maxBytes);
+      if (tree !== undefined && tree.type === 'tree') {
+        if ('tooLarge' in tree) return undefined;
+        body = tree.bytes;
       }
-      const byName = new Map(entries.map((e) => [e.name, e]));
+      const changes = new Map<string, { mode: string; oid: string }>();
       const subtrees = await Promise.all(
         [...f.folders].map(async (name) => {
-          const old = byName.get(name);
-          const sub = await build(
-            path === '' ? name : `${path}/${name}`,
-            old?.mode === '40000' ? old.oid : undefined,
-          );
-          return sub === undefined ? undefined : { mode: '40000', name, oid: sub };
+          const sub = await build(path === '' ? name : `${path}/${name}`);
+          if (sub !== undefined) changes.set(name, { mode: '40000', oid: sub });
+          return sub;
         }),
       );
       if (subtrees.some((t) => t === undefined)) return undefined;
-      const blobs = await Promise.all(
-        [...f.files].map(async ([name, bytes]) => ({
-          mode: '100644',
-          name,
-          oid: await write('blob', bytes),
-        })),
+      await Promise.all(
+        [...f.files].map(async ([name, bytes]) =>
+          changes.set(name, { mode: '100644', oid: await write('blob', bytes) }),
+        ),
       );
-      for (const e of [...subtrees, ...blobs]) byName.set(e!.name, e!);
-      return write('tree', treeBody([...byName.values()]));
+      const edited = editTreeBody(body, 20, changes);
+      return edited === undefined ? undefined : write('tree', edited);
     };
-    const root = await build('', treeLine[1]);
+    const root = await build('');
     if (root === undefined) return undefined;
     const body = Buffer.from(
       `tree ${root}\nparent ${parent}\nauthor ${author}\ncommitter ${committer}\n\n${message}`,

@@ -104,6 +104,12 @@ describe('GitLedgerRepo writes a small commit without git fast-import', () => {
         'docs/reports/index/00.json': '[]\n',
         'docs/reports/2025-11-23': 'a file where a folder will go\n',
         'docs/other/a.txt': 'a\n',
+        // names that sort next to a folder's (git sorts a folder as if its name ended in '/')
+        'docs/reports/index.md': 'x\n',
+        'docs/reports/index0/x': 'x\n',
+        'docs/reports/index-/x': 'x\n',
+        'docs/reports/2025-11-21.md': 'x\n',
+        'docs/reports/2025-11-210': 'x\n',
       },
       'seed',
     );
@@ -120,6 +126,13 @@ describe('GitLedgerRepo writes a small commit without git fast-import', () => {
         ],
         [{ path: 'docs/reports/2025-11-23/manifest.json', text: '[3]\n' }],
         [{ path: 'top.txt', text: 'top\n' }],
+        [
+          { path: 'docs/reports/index.md', text: 'y\n' },
+          { path: 'docs/reports/index/0.json', text: '[]\n' },
+          { path: 'docs/reports/index-/y', text: 'y\n' },
+          { path: 'docs/reports/2025-11-21/a', text: 'a\n' },
+          { path: 'docs/reports/2025-11-21.md/b', text: 'b\n' },
+        ],
         [{ path: 'docs/reports/index/00.json', text: '[]\n' }], // unchanged content
       ];
       for (const files of cases) {
