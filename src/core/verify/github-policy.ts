@@ -207,6 +207,61 @@ export function checkGithubSigner(signer: SignerIdentity, policy: GithubPolicy):
 }
 
 /**
+ * The certificate identity without gh's repository scope (cosign's `--certificate-identity`,
+ * `--certificate-identity-regexp`, `--certificate-oidc-issuer`): for a keyless signature whose
+ * signer is named by its workflow alone, such as a VSA (`verify --vsa`). One of the identity
+ * fields must be set.
+ */
+export type CertificateIdentityPolicy = Pick<
+  GithubPolicy,
+  'certIdentity' | 'certIdentityRegex' | 'signerRepo' | 'signerWorkflow' | 'certOidcIssuer' | 'hostname'
+>;
+
+/** The identity fields a CertificateIdentityPolicy sets (none: it names no signer). */
+export function identityFlagsOf(policy: CertificateIdentityPolicy): readonly string[] {
+  return [
+    policy.certIdentity === undefined ? undefined : 'cert-identity',
+    policy.certIdentityRegex === undefined ? undefined : 'cert-identity-regex',
+    policy.signerRepo === undefined ? undefined : 'signer-repo',
+    policy.signerWorkflow === undefined ? undefined : 'signer-workflow',
+  ].filter((f): f is string => f !== undefined);
+}
+
+/** The SAN and issuer of a certificate-signed signature under a CertificateIdentityPolicy. */
+export function checkCertificateIdentity(signer: SignerIdentity, policy: CertificateIdentityPolicy): void {
+  if (signer.kind !== 'certificate') {
+    fail('VERIFY_CERTIFICATE_INVALID', 'a certificate identity needs a certificate-signed signature', {});
+  }
+  const flags = identityFlagsOf(policy);
+  if (flags.length !== 1) {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      'name the signer with exactly one of --cert-identity, --cert-identity-regex, --signer-repo, --signer-workflow',
+      { details: { flag: 'cert-identity' } },
+    );
+  }
+  const san = githubSanMatcher({ owner: '', ...policy });
+  const sanOk =
+    san.exact !== undefined
+      ? signer.subjectAlternativeName === san.exact
+      : san.regex?.test(signer.subjectAlternativeName) === true;
+  if (!sanOk) {
+    fail(
+      'VERIFY_IDENTITY_MISMATCH',
+      `certificate identity ${signer.subjectAlternativeName} does not match ${san.describe}`,
+      { expected: san.describe, actual: signer.subjectAlternativeName },
+    );
+  }
+  const issuer = policy.certOidcIssuer ?? GITHUB_OIDC_ISSUER;
+  if (!equalFold(issuer, signer.issuer)) {
+    fail('VERIFY_OIDC_ISSUER_MISMATCH', `expected issuer ${issuer}, got ${signer.issuer}`, {
+      expected: issuer,
+      actual: signer.issuer,
+    });
+  }
+}
+
+/**
  * gh's verdict for one attestation: the predicate type, the artifact among the subjects, the
  * signer under the policy. The facts are read when the predicate is SLSA provenance of a known
  * buildType, else left empty (gh does not read the predicate).
