@@ -131,27 +131,23 @@ function fail(code: ErrorCode, message: string, details: Record<string, unknown>
   throw new VerificationError(code, message, { details });
 }
 
+function checkSan(actual: string, san: ReturnType<typeof githubSanMatcher>): void {
+  const ok = san.exact !== undefined ? actual === san.exact : san.regex?.test(actual) === true;
+  if (!ok) {
+    fail('VERIFY_IDENTITY_MISMATCH', `certificate identity ${actual} does not match ${san.describe}`, {
+      expected: san.describe,
+      actual,
+    });
+  }
+}
+
 /** The certificate half of gh's policy. */
 export function checkGithubSigner(signer: SignerIdentity, policy: GithubPolicy): void {
   if (signer.kind !== 'certificate') {
     fail('VERIFY_CERTIFICATE_INVALID', 'gh attestation policies need a certificate-signed attestation', {});
   }
   const host = policy.hostname ?? 'github.com';
-  const san = githubSanMatcher(policy);
-  const sanOk =
-    san.exact !== undefined
-      ? signer.subjectAlternativeName === san.exact
-      : san.regex?.test(signer.subjectAlternativeName) === true;
-  if (!sanOk) {
-    fail(
-      'VERIFY_IDENTITY_MISMATCH',
-      `certificate identity ${signer.subjectAlternativeName} does not match ${san.describe}`,
-      {
-        expected: san.describe,
-        actual: signer.subjectAlternativeName,
-      },
-    );
-  }
+  checkSan(signer.subjectAlternativeName, githubSanMatcher(policy));
   const ownerUri = `https://${host}/${policy.owner}`;
   if (!equalFold(ownerUri, signer.sourceRepositoryOwnerUri)) {
     fail(
@@ -240,18 +236,7 @@ export function checkCertificateIdentity(signer: SignerIdentity, policy: Certifi
       { details: { flag: 'cert-identity' } },
     );
   }
-  const san = githubSanMatcher({ owner: '', ...policy });
-  const sanOk =
-    san.exact !== undefined
-      ? signer.subjectAlternativeName === san.exact
-      : san.regex?.test(signer.subjectAlternativeName) === true;
-  if (!sanOk) {
-    fail(
-      'VERIFY_IDENTITY_MISMATCH',
-      `certificate identity ${signer.subjectAlternativeName} does not match ${san.describe}`,
-      { expected: san.describe, actual: signer.subjectAlternativeName },
-    );
-  }
+  checkSan(signer.subjectAlternativeName, githubSanMatcher({ owner: '', ...policy }));
   const issuer = policy.certOidcIssuer ?? GITHUB_OIDC_ISSUER;
   if (!equalFold(issuer, signer.issuer)) {
     fail('VERIFY_OIDC_ISSUER_MISMATCH', `expected issuer ${issuer}, got ${signer.issuer}`, {
