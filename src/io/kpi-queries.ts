@@ -22,6 +22,8 @@ const dayManifests = `public.${readerViews.dayManifests}`;
 const dayBuckets = `public.${readerViews.dayBuckets}`;
 const orgBuckets = `public.${readerViews.orgBuckets}`;
 const orgMonthBuckets = `public.${readerViews.orgMonthBuckets}`;
+const orgFineDays = `public.${readerViews.orgFineDays}`;
+const orgFineMonths = `public.${readerViews.orgFineMonths}`;
 const orgDaily = `public.${readerViews.orgDaily}`;
 const orgMonthly = `public.${readerViews.orgMonthly}`;
 export const orgDayFlags = `public.${readerViews.orgDayFlags}`;
@@ -145,7 +147,7 @@ function rankReadsSql(
     const bucket = `width_bucket(${r.column}, public.slsa_kpi_thresholds())`;
     const dir = r.descending ? 'DESC' : 'ASC';
     return `(SELECT ${i} AS read, ${r.column} AS v FROM ${runs}
-              WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz${scoped ? ' AND repository = ANY($3::text[])' : ''}
+              WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz${scoped ? ' AND repository COLLATE "C" = ANY($3::text[])' : ''}
                 AND ${bucket} ${r.descending ? '<=' : '>='} $${params.length - 2 + first}::integer
               ORDER BY ${bucket} ${dir}, ${r.column} ${dir} OFFSET $${params.length - 1 + first}::integer LIMIT 2)`;
   });
@@ -185,6 +187,158 @@ async function queryDirectPercentiles(
   return result;
 }
 
+// The organisation's reads (migration …100000): a bucket's 32 fine buckets (slsa_kpi_fine_bucket:
+// the bucket times 64 plus its part, 1-33) counted over the window, from the organisation's fine
+// histograms (whole months, the other whole days) and the edge runs; $7, $8: the (metric, bucket)
+// pairs wanted. Each fine bucket is one equality probe per table with the window's days as its range.
+const fineCountsSql = `
+WITH w AS (SELECT w.metric, w.bucket, w.i FROM unnest($7::smallint[], $8::integer[]) WITH ORDINALITY AS w(metric, bucket, i)),
+     edge AS MATERIALIZED (
+       SELECT x.metric, public.slsa_kpi_fine_bucket(x.v) AS fine, width_bucket(x.v, public.slsa_kpi_thresholds()) AS bucket
+         FROM (${edgeRuns('lock_wait_s, artifact_upload_latency_s, lag_s, notify_latency_s')}) e
+        CROSS JOIN LATERAL (VALUES (1::smallint, e.lock_wait_s), (2::smallint, e.artifact_upload_latency_s),
+                                   (3::smallint, e.lag_s), (4::smallint, e.notify_latency_s)) AS x(metric, v)
+        WHERE x.v IS NOT NULL)
+SELECT c.i, c.fine, sum(c.runs)::double precision AS runs
+  FROM (SELECT w.i, g.fine,
+               (SELECT coalesce(sum(d.runs), 0) FROM ${orgFineDays} d
+                 WHERE d.metric = w.metric AND d.fine = g.fine AND ${wholeDays}
+                   AND NOT (d.day >= $5::date AND d.day < $6::date))
+             + (SELECT coalesce(sum(m.runs), 0) FROM ${orgFineMonths} m
+                 WHERE m.metric = w.metric AND m.fine = g.fine AND m.month >= $5::date AND m.month < $6::date) AS runs
+          FROM w CROSS JOIN LATERAL generate_series(w.bucket * 64, w.bucket * 64 + 33) AS g(fine)
+        UNION ALL
+        SELECT w.i, e.fine, count(*) FROM w JOIN edge e ON e.metric = w.metric AND e.bucket = w.bucket GROUP BY 1, 2) c
+ GROUP BY 1, 2
+HAVING sum(c.runs) > 0`;
+
+/** A rank of one metric's window that the fine buckets place: its bucket and its offset in it. */
+interface FineRank {
+  readonly metric: number;
+  readonly bucket: number;
+  readonly offset: number;
+}
+
+/**
+ * The organisation's ranks that the bucket counts do not tell: the window's fine counts of each
+ * rank's bucket place it in a fine bucket, then one read per fine bucket takes its values from the
+ * lowest offset wanted to the highest (the window's runs of one fine bucket, sorted).
+ */
+async function readFineRanks(
+  db: DbQueryable,
+  orgParams: readonly unknown[],
+  wanted: readonly FineRank[],
+): Promise<number[]> {
+  const pairs = [...new Map(wanted.map((r) => [`${r.metric}:${r.bucket}`, r])).values()];
+  const counts = (
+    await db.query<{ i: number; fine: number; runs: number }>(fineCountsSql, [
+      ...orgParams,
+      pairs.map((p) => p.metric),
+      pairs.map((p) => p.bucket),
+    ])
+  ).rows
+    .map((r) => ({ i: Number(r.i) - 1, fine: Number(r.fine), runs: Number(r.runs) }))
+    .sort((x, y) => x.i - y.i || x.fine - y.fine);
+  const located = wanted.map((r) => {
+    const i = pairs.findIndex((p) => p.metric === r.metric && p.bucket === r.bucket);
+    let below = 0;
+    for (const c of counts) {
+      if (c.i !== i) continue;
+      if (r.offset < below + c.runs) return { metric: r.metric, fine: c.fine, offset: r.offset - below };
+      below += c.runs;
+    }
+    throw new RangeError(
+      `the fine counts of bucket ${r.bucket} of metric ${r.metric} hold ${below} values, not rank ${r.offset}`,
+    );
+  });
+  const reads = [
+    ...new Map(located.map((r) => [`${r.metric}:${r.fine}`, { metric: r.metric, fine: r.fine }])).values(),
+  ].map((read) => {
+    const offsets = located
+      .filter((r) => r.metric === read.metric && r.fine === read.fine)
+      .map((r) => r.offset);
+    return { ...read, first: Math.min(...offsets), last: Math.max(...offsets) };
+  });
+  const params: unknown[] = [orgParams[0], orgParams[1]];
+  const sql = reads
+    .map((r, i) => {
+      const column = metricColumns[r.metric - 1]!;
+      params.push(r.fine, r.first, r.last - r.first + 1);
+      const n = params.length;
+      return `(SELECT ${i} AS read, v FROM (SELECT ${column} AS v FROM ${runs}
+                WHERE public.slsa_kpi_fine_bucket(${column}) = $${n - 2}::integer
+                  AND "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz
+                ORDER BY ${column} OFFSET $${n - 1}::integer LIMIT $${n}::integer) s)`;
+    })
+    .join('\nUNION ALL\n');
+  const values: number[][] = reads.map(() => []);
+  for (const row of (await db.query<{ read: number; v: number }>(sql, params)).rows) {
+    values[Number(row.read)]!.push(Number(row.v));
+  }
+  return located.map((r) => {
+    const index = reads.findIndex((x) => x.metric === r.metric && x.fine === r.fine);
+    const sorted = values[index]!.sort((x, y) => x - y);
+    const v = sorted[r.offset - reads[index]!.first];
+    if (v === undefined)
+      throw new RangeError(`fine bucket ${r.fine} of metric ${r.metric} lacks offset ${r.offset}`);
+    return v;
+  });
+}
+
+/**
+ * The organisation's p50 and p95 from its histograms: a rank in a bucket of one value is known, any
+ * other is read from its fine bucket (readFineRanks).
+ */
+async function queryOrgPercentiles(
+  db: DbQueryable,
+  orgParams: readonly unknown[],
+  rows: readonly { metric: number; bucket: number; runs: number; min: number; max: number }[],
+): Promise<Record<MetricColumn, Percentiles>> {
+  const plans = metricColumns.map((column, i) => {
+    const buckets = rows.filter((r) => Number(r.metric) === i + 1);
+    const n = buckets.reduce((sum, r) => sum + Number(r.runs), 0);
+    const ranks = [0.5, 0.95].map((p) => {
+      const pos = p * (n - 1);
+      return { pos, lo: Math.floor(pos), hi: Math.ceil(pos) };
+    });
+    return { metric: i + 1, column, n, buckets, ranks };
+  });
+  const known = new Map<string, number>();
+  const wanted: (FineRank & { key: string })[] = [];
+  for (const m of plans) {
+    if (m.n === 0) continue;
+    for (const rank of new Set(m.ranks.flatMap((r) => [r.lo, r.hi]))) {
+      let below = 0;
+      const row = m.buckets.find((b) => {
+        if (rank < below + Number(b.runs)) return true;
+        below += Number(b.runs);
+        return false;
+      })!;
+      const key = `${m.metric}:${rank}`;
+      if (row.min === row.max) known.set(key, row.min);
+      else wanted.push({ key, metric: m.metric, bucket: Number(row.bucket), offset: rank - below });
+    }
+  }
+  if (wanted.length > 0) {
+    const values = await readFineRanks(db, orgParams, wanted);
+    wanted.forEach((w, i) => known.set(w.key, values[i]!));
+  }
+  const result = {} as Record<MetricColumn, Percentiles>;
+  for (const m of plans) {
+    const value = (i: number): number | null => {
+      if (m.n === 0) return null;
+      const { pos, lo, hi } = m.ranks[i]!;
+      const a = known.get(`${m.metric}:${lo}`)!;
+      if (hi === lo) return a;
+      const b = known.get(`${m.metric}:${hi}`)!;
+      // percentile_cont's interpolation, as the reference computes it
+      return a + (b - a) * (pos - lo);
+    };
+    result[m.column] = { p50: value(0), p95: value(1) };
+  }
+  return result;
+}
+
 /**
  * p50 and p95 of each metric over the window, exactly as percentile_cont: for a window of at most
  * directPercentileRuns runs, percentile_cont itself; else the values at ranks floor(p(n-1)) and
@@ -210,6 +364,7 @@ async function queryPercentiles(
       max: Number(r.max_value),
     }))
     .sort((x, y) => x.metric - y.metric || x.bucket - y.bucket);
+  if (!scoped) return queryOrgPercentiles(db, params, rows);
   const plans = metricColumns.map((column, i) => {
     const buckets = rows.filter((r) => r.metric === i + 1);
     const n = buckets.reduce((sum, r) => sum + r.runs, 0);
