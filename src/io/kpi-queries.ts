@@ -190,27 +190,42 @@ async function queryDirectPercentiles(
 // The organisation's reads (migration …100000): a bucket's 32 fine buckets (slsa_kpi_fine_bucket:
 // the bucket times 64 plus its part, 1-33) counted over the window, from the organisation's fine
 // histograms (whole months, the other whole days) and the edge runs; $7, $8: the (metric, bucket)
-// pairs wanted. Each fine bucket is one equality probe per table with the window's days as its range.
-const fineCountsSql = `
-WITH w AS (SELECT w.metric, w.bucket, w.i FROM unnest($7::smallint[], $8::integer[]) WITH ORDINALITY AS w(metric, bucket, i)),
-     edge AS MATERIALIZED (
-       SELECT x.metric, public.slsa_kpi_fine_bucket(x.v) AS fine, width_bucket(x.v, public.slsa_kpi_thresholds()) AS bucket
-         FROM (${edgeRuns('lock_wait_s, artifact_upload_latency_s, lag_s, notify_latency_s')}) e
-        CROSS JOIN LATERAL (VALUES (1::smallint, e.lock_wait_s), (2::smallint, e.artifact_upload_latency_s),
-                                   (3::smallint, e.lag_s), (4::smallint, e.notify_latency_s)) AS x(metric, v)
-        WHERE x.v IS NOT NULL)
-SELECT c.i, c.fine, sum(c.runs)::double precision AS runs
-  FROM (SELECT w.i, g.fine,
-               (SELECT coalesce(sum(d.runs), 0) FROM ${orgFineDays} d
-                 WHERE d.metric = w.metric AND d.fine = g.fine AND ${wholeDays}
-                   AND NOT (d.day >= $5::date AND d.day < $6::date))
-             + (SELECT coalesce(sum(m.runs), 0) FROM ${orgFineMonths} m
-                 WHERE m.metric = w.metric AND m.fine = g.fine AND m.month >= $5::date AND m.month < $6::date) AS runs
-          FROM w CROSS JOIN LATERAL generate_series(w.bucket * 64, w.bucket * 64 + 33) AS g(fine)
+// pairs wanted. A pair's parts over the days outside the whole months (two ranges) and over the
+// months are each one range of a table's key (metric, bucket, day or month, sub).
+const fineCountsSql = (edge: string): string => `
+WITH w AS (SELECT w.metric, w.bucket, w.i FROM unnest($7::smallint[], $8::integer[]) WITH ORDINALITY AS w(metric, bucket, i))
+SELECT c.i, c.bucket * 64 + c.sub AS fine, sum(c.runs)::double precision AS runs
+  FROM (SELECT w.i, w.bucket, d.sub, d.runs FROM w JOIN ${orgFineDays} d ON d.metric = w.metric AND d.bucket = w.bucket
+         WHERE d.day >= ($3::timestamptz AT TIME ZONE 'UTC')::date AND d.day < least(($4::timestamptz AT TIME ZONE 'UTC')::date, $5::date)
         UNION ALL
-        SELECT w.i, e.fine, count(*) FROM w JOIN edge e ON e.metric = w.metric AND e.bucket = w.bucket GROUP BY 1, 2) c
- GROUP BY 1, 2
+        SELECT w.i, w.bucket, d.sub, d.runs FROM w JOIN ${orgFineDays} d ON d.metric = w.metric AND d.bucket = w.bucket
+         WHERE d.day >= greatest(($3::timestamptz AT TIME ZONE 'UTC')::date, $6::date) AND d.day < ($4::timestamptz AT TIME ZONE 'UTC')::date
+        UNION ALL
+        SELECT w.i, w.bucket, m.sub, m.runs FROM w JOIN ${orgFineMonths} m ON m.metric = w.metric AND m.bucket = w.bucket
+         WHERE m.month >= $5::date AND m.month < $6::date
+        UNION ALL
+        SELECT w.i, w.bucket, e.fine - w.bucket * 64, e.runs
+          FROM w JOIN (${edge}) e ON e.metric = w.metric AND e.fine / 64 = w.bucket) c
+ GROUP BY c.i, c.bucket, c.sub
 HAVING sum(c.runs) > 0`;
+
+/**
+ * The edge runs' fine buckets of the wanted buckets, per metric: the runs of [since, first whole
+ * day) and [last whole day, until) in the given fine buckets ($n: their list), counted from the
+ * metric's (fine bucket, timestamp) index, one descent per fine bucket and edge.
+ */
+const edgeFineSql = (metric: number, column: MetricColumn, n: number): string =>
+  [
+    '"timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz',
+    '"timestamp" >= $4::timestamptz AND "timestamp" < $2::timestamptz',
+  ]
+    .map(
+      (
+        range,
+      ) => `SELECT ${metric}::smallint AS metric, public.slsa_kpi_fine_bucket(${column}) AS fine, count(*) AS runs
+  FROM ${runs} WHERE public.slsa_kpi_fine_bucket(${column}) = ANY($${n}::integer[]) AND ${range} GROUP BY 2`,
+    )
+    .join('\nUNION ALL\n');
 
 /** A rank of one metric's window that the fine buckets place: its bucket and its offset in it. */
 interface FineRank {
@@ -230,11 +245,19 @@ async function readFineRanks(
   wanted: readonly FineRank[],
 ): Promise<number[]> {
   const pairs = [...new Map(wanted.map((r) => [`${r.metric}:${r.bucket}`, r])).values()];
+  const metrics = [...new Set(pairs.map((p) => p.metric))];
+  const fines = metrics.map((m) =>
+    pairs
+      .filter((p) => p.metric === m)
+      .flatMap((p) => Array.from({ length: 34 }, (_, sub) => p.bucket * 64 + sub)),
+  );
+  const edge = metrics.map((m, k) => edgeFineSql(m, metricColumns[m - 1]!, 9 + k)).join('\nUNION ALL\n');
   const counts = (
-    await db.query<{ i: number; fine: number; runs: number }>(fineCountsSql, [
+    await db.query<{ i: number; fine: number; runs: number }>(fineCountsSql(edge), [
       ...orgParams,
       pairs.map((p) => p.metric),
       pairs.map((p) => p.bucket),
+      ...fines,
     ])
   ).rows
     .map((r) => ({ i: Number(r.i) - 1, fine: Number(r.fine), runs: Number(r.runs) }))

@@ -19,19 +19,24 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                                  (public.slsa_kpi_thresholds())[width_bucket(v, public.slsa_kpi_thresholds()) + 1], 32), 0)
 $$;
 
+-- Per (metric, bucket, day) the runs of each part (sub, 0-33; the fine bucket is bucket * 64 + sub):
+-- a bucket's parts over a window's days are one range of the key, read index-only (runs in the key's
+-- index).
 CREATE TABLE IF NOT EXISTS public.slsa_kpi_org_fine_days (
   metric smallint NOT NULL,
-  fine integer NOT NULL,
+  bucket integer NOT NULL,
   day date NOT NULL,
+  sub smallint NOT NULL,
   runs bigint NOT NULL,
-  PRIMARY KEY (metric, fine, day)
+  PRIMARY KEY (metric, bucket, day, sub) INCLUDE (runs)
 );
 CREATE TABLE IF NOT EXISTS public.slsa_kpi_org_fine_months (
   metric smallint NOT NULL,
-  fine integer NOT NULL,
+  bucket integer NOT NULL,
   month date NOT NULL,
+  sub smallint NOT NULL,
   runs bigint NOT NULL,
-  PRIMARY KEY (metric, fine, month)
+  PRIMARY KEY (metric, bucket, month, sub) INCLUDE (runs)
 );
 
 -- Kept by each statement's delta (runs added minus runs removed), rows in key order so two writers
@@ -40,17 +45,18 @@ CREATE TABLE IF NOT EXISTS public.slsa_kpi_org_fine_months (
 CREATE OR REPLACE FUNCTION public.slsa_kpi_fine_apply(p_metrics smallint[], p_fines integer[], p_days date[], p_runs bigint[])
 RETURNS void
 LANGUAGE sql SET search_path = '' AS $$
-  INSERT INTO public.slsa_kpi_org_fine_days AS o (metric, fine, day, runs)
-  SELECT d.metric, d.fine, d.day, d.runs FROM unnest(p_metrics, p_fines, p_days, p_runs) AS d(metric, fine, day, runs)
-   ORDER BY 1, 2, 3
-  ON CONFLICT (metric, fine, day) DO UPDATE SET runs = o.runs + excluded.runs;
-  INSERT INTO public.slsa_kpi_org_fine_months AS o (metric, fine, month, runs)
-  SELECT d.metric, d.fine, date_trunc('month', d.day)::date, sum(d.runs)
+  INSERT INTO public.slsa_kpi_org_fine_days AS o (metric, bucket, day, sub, runs)
+  SELECT d.metric, d.fine / 64, d.day, (d.fine % 64)::smallint, d.runs
     FROM unnest(p_metrics, p_fines, p_days, p_runs) AS d(metric, fine, day, runs)
-   GROUP BY 1, 2, 3
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT (metric, bucket, day, sub) DO UPDATE SET runs = o.runs + excluded.runs;
+  INSERT INTO public.slsa_kpi_org_fine_months AS o (metric, bucket, month, sub, runs)
+  SELECT d.metric, d.fine / 64, date_trunc('month', d.day)::date, (d.fine % 64)::smallint, sum(d.runs)
+    FROM unnest(p_metrics, p_fines, p_days, p_runs) AS d(metric, fine, day, runs)
+   GROUP BY 1, 2, 3, 4
   HAVING sum(d.runs) <> 0
-   ORDER BY 1, 2, 3
-  ON CONFLICT (metric, fine, month) DO UPDATE SET runs = o.runs + excluded.runs;
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT (metric, bucket, month, sub) DO UPDATE SET runs = o.runs + excluded.runs;
 $$;
 
 CREATE OR REPLACE FUNCTION public.slsa_runs_refresh_kpi_fine() RETURNS trigger
@@ -123,16 +129,18 @@ CREATE TRIGGER slsa_runs_kpi_fine_truncate AFTER TRUNCATE ON public.slsa_runs
 
 -- The runs already there.
 TRUNCATE public.slsa_kpi_org_fine_days, public.slsa_kpi_org_fine_months;
-INSERT INTO public.slsa_kpi_org_fine_days (metric, fine, day, runs)
-SELECT x.metric, public.slsa_kpi_fine_bucket(x.v), (r."timestamp" AT TIME ZONE 'UTC')::date, count(*)
-  FROM public.slsa_runs r
- CROSS JOIN LATERAL (VALUES (1::smallint, r.lock_wait_s), (2::smallint, r.artifact_upload_latency_s),
-                            (3::smallint, r.lag_s), (4::smallint, r.notify_latency_s)) AS x(metric, v)
- WHERE x.v IS NOT NULL
- GROUP BY 1, 2, 3;
-INSERT INTO public.slsa_kpi_org_fine_months (metric, fine, month, runs)
-SELECT d.metric, d.fine, date_trunc('month', d.day)::date, sum(d.runs) FROM public.slsa_kpi_org_fine_days d
- GROUP BY 1, 2, 3;
+INSERT INTO public.slsa_kpi_org_fine_days (metric, bucket, day, sub, runs)
+SELECT f.metric, f.fine / 64, f.day, (f.fine % 64)::smallint, f.runs
+  FROM (SELECT x.metric, public.slsa_kpi_fine_bucket(x.v) AS fine, (r."timestamp" AT TIME ZONE 'UTC')::date AS day,
+               count(*) AS runs
+          FROM public.slsa_runs r
+         CROSS JOIN LATERAL (VALUES (1::smallint, r.lock_wait_s), (2::smallint, r.artifact_upload_latency_s),
+                                    (3::smallint, r.lag_s), (4::smallint, r.notify_latency_s)) AS x(metric, v)
+         WHERE x.v IS NOT NULL
+         GROUP BY 1, 2, 3) f;
+INSERT INTO public.slsa_kpi_org_fine_months (metric, bucket, month, sub, runs)
+SELECT d.metric, d.bucket, date_trunc('month', d.day)::date, d.sub, sum(d.runs) FROM public.slsa_kpi_org_fine_days d
+ GROUP BY 1, 2, 3, 4;
 
 -- The reads: one fine bucket's runs inside a window.
 DROP INDEX IF EXISTS public.slsa_runs_lock_wait_repo_idx;
@@ -150,9 +158,9 @@ CREATE INDEX IF NOT EXISTS slsa_runs_notify_latency_fine_idx
   ON public.slsa_runs ((public.slsa_kpi_fine_bucket(notify_latency_s)), "timestamp") INCLUDE (notify_latency_s);
 
 CREATE OR REPLACE VIEW public.provenance_kpi_org_fine_days AS
-SELECT o.metric, o.fine, o.day, o.runs FROM public.slsa_kpi_org_fine_days o;
+SELECT o.metric, o.bucket, o.day, o.sub, o.runs FROM public.slsa_kpi_org_fine_days o;
 CREATE OR REPLACE VIEW public.provenance_kpi_org_fine_months AS
-SELECT o.metric, o.fine, o.month, o.runs FROM public.slsa_kpi_org_fine_months o;
+SELECT o.metric, o.bucket, o.month, o.sub, o.runs FROM public.slsa_kpi_org_fine_months o;
 
 REVOKE ALL ON TABLE public.slsa_kpi_org_fine_days, public.slsa_kpi_org_fine_months FROM PUBLIC;
 REVOKE ALL ON TABLE public.slsa_kpi_org_fine_days, public.slsa_kpi_org_fine_months

@@ -256,8 +256,8 @@ async function expectReportsEqualReference(db: DbClient): Promise<void> {
     ['slsa_kpi_org_fine_months', 'month'],
   ] as const) {
     const kept = await db.query(
-      `SELECT metric::integer AS metric, fine, ${t}::text AS t, runs::integer AS runs FROM public.${table}
-        WHERE runs <> 0 ORDER BY 1, 2, 3`,
+      `SELECT metric::integer AS metric, bucket * 64 + sub AS fine, ${t}::text AS t, runs::integer AS runs
+         FROM public.${table} WHERE runs <> 0 ORDER BY 1, 2, 3`,
     );
     const expected = await db.query(
       recount.replace(
