@@ -6,9 +6,13 @@ import type { VsaPredicate } from '../core/vsa/vsa.js';
 import { silentLogger } from '../core/ports.js';
 import { artifactDigests, checkProvenance, matchingSubject } from '../core/verify/policy.js';
 import {
+  checkCertificateIdentity,
   checkGithubAttestation,
   checkGithubPolicyFlags,
+  checkGithubSigner,
+  identityFlagsOf,
   DEFAULT_GITHUB_PREDICATE_TYPE,
+  type CertificateIdentityPolicy,
   type GithubPolicy,
 } from '../core/verify/github-policy.js';
 import { verifyKeySigned, type TrustedPublicKey } from '../core/verify/signature-key.js';
@@ -596,12 +600,21 @@ export async function verifyWithGithub(options: VerifyWithGithubOptions): Promis
 }
 
 export interface VerifyVsaOptions {
-  /** the VSA: a DSSE envelope (JSON or JSON lines) or a Sigstore bundle, key-signed */
+  /** the VSA: a DSSE envelope (JSON or JSON lines) or a Sigstore bundle, key-signed or keyless */
   readonly vsa: string;
-  /** public keys (`--key`, repeatable) */
+  /** public keys (`--key`, repeatable) for a key-signed VSA */
   readonly keys: readonly string[];
   /** the DSSE `keyid` the verifying signature must carry (slsa-verifier's --public-key-id) */
   readonly publicKeyId?: string;
+  /** keyless, gh's policy: `--repo`/`--owner` with the identity and certificate flags */
+  readonly githubPolicy?: GithubPolicy;
+  /** keyless, the certificate identity alone: `--cert-identity[-regex]`/`--signer-workflow`/`--signer-repo` */
+  readonly identity?: CertificateIdentityPolicy;
+  readonly trustedRoot?: string;
+  readonly offline?: boolean;
+  readonly tuf?: TufSourceOptions;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly logger?: Logger;
   /** the artifacts, hashed (sha256) to subject digests */
   readonly artifacts?: readonly string[];
   /** subject digests as given, `ALG:VALUE` (slsa-verifier's --subject-digest) */
@@ -613,27 +626,54 @@ export interface VerifyVsaOptions {
 }
 
 /**
- * Checks a Verification Summary Attestation as slsa-verifier's `verify-vsa` does: a signature by
- * one of the keys (naming `publicKeyId` when given), then src/core/vsa's checks. Returns the
- * verified predicate.
+ * Checks a Verification Summary Attestation as slsa-verifier's `verify-vsa` does, then
+ * src/core/vsa's checks. Key-signed: a signature by one of the keys (naming `publicKeyId` when
+ * given). Keyless (what `validate --record` writes in GitHub Actions): the Sigstore layer under the
+ * trusted roots (certificate chain, transparency log or timestamps), then the signer, under gh's
+ * policy (`githubPolicy`) or by its certificate identity and issuer (`identity`); a keyless VSA
+ * whose signer is not named is refused, since anyone can get a certificate. Returns the verified
+ * predicate and who signed it.
  */
 export async function verifyVsa(
   options: VerifyVsaOptions,
-): Promise<{ statement: InTotoStatement; predicate: VsaPredicate }> {
+): Promise<{ statement: InTotoStatement; predicate: VsaPredicate; signer: SignerIdentity }> {
   const cwd = options.cwd ?? process.cwd();
+  const docs = await readProvenanceFile(resolve(cwd, options.vsa));
+  const doc = docs[0];
+  if (docs.length !== 1 || doc === undefined) {
+    throw new SlsaLedgerError(
+      'INPUT_PROVENANCE_MALFORMED',
+      `${options.vsa}: expected one signed vsa (a dsse envelope or a sigstore bundle), found ${docs.length}`,
+    );
+  }
+  const { statement, signer } =
+    doc.kind === 'key-signed'
+      ? await verifyKeySignedVsa(options, doc, cwd)
+      : await verifyKeylessVsa(options, doc, cwd);
+  const fileDigests =
+    options.artifacts === undefined || options.artifacts.length === 0
+      ? []
+      : (await hashFiles(options.artifacts.map((a) => resolve(cwd, a)))).map((d) => `sha256:${d.sha256}`);
+  const { checkVsa } = await import('../core/vsa/vsa.js');
+  const predicate = checkVsa(statement, {
+    subjectDigests: [...fileDigests, ...(options.subjectDigests ?? [])],
+    verifierId: options.verifierId,
+    resourceUri: options.resourceUri,
+    ...(options.verifiedLevels === undefined ? {} : { verifiedLevels: options.verifiedLevels }),
+  });
+  return { statement, predicate, signer };
+}
+
+async function verifyKeySignedVsa(
+  options: VerifyVsaOptions,
+  doc: ProvenanceDocument & { kind: 'key-signed' },
+  cwd: string,
+): Promise<{ statement: InTotoStatement; signer: SignerIdentity }> {
   if (options.keys.length === 0) {
-    throw new UsageError('USAGE_MISSING_FLAG', 'verify --vsa needs --key PUBLIC_KEY.pem', {
+    throw new UsageError('USAGE_MISSING_FLAG', `${options.vsa} is key-signed: pass --key PUBLIC_KEY.pem`, {
       details: { flag: 'key' },
     });
   }
-  const docs = await readProvenanceFile(resolve(cwd, options.vsa));
-  if (docs.length !== 1 || docs[0]?.kind !== 'key-signed') {
-    throw new SlsaLedgerError(
-      'INPUT_PROVENANCE_MALFORMED',
-      `${options.vsa}: expected one key-signed dsse envelope or bundle`,
-    );
-  }
-  const doc = docs[0];
   const keys = await Promise.all(options.keys.map((k) => loadPublicKey(resolve(cwd, k))));
   const envelope =
     options.publicKeyId === undefined
@@ -651,17 +691,42 @@ export async function verifyVsa(
       },
     );
   }
-  const { statement } = verifyWithKeys({ ...doc, envelope }, keys);
-  const fileDigests =
-    options.artifacts === undefined || options.artifacts.length === 0
-      ? []
-      : (await hashFiles(options.artifacts.map((a) => resolve(cwd, a)))).map((d) => `sha256:${d.sha256}`);
-  const { checkVsa } = await import('../core/vsa/vsa.js');
-  const predicate = checkVsa(statement, {
-    subjectDigests: [...fileDigests, ...(options.subjectDigests ?? [])],
-    verifierId: options.verifierId,
-    resourceUri: options.resourceUri,
-    ...(options.verifiedLevels === undefined ? {} : { verifiedLevels: options.verifiedLevels }),
+  return verifyWithKeys({ ...doc, envelope }, keys);
+}
+
+async function verifyKeylessVsa(
+  options: VerifyVsaOptions,
+  doc: ProvenanceDocument & { kind: 'certificate-signed' },
+  cwd: string,
+): Promise<{ statement: InTotoStatement; signer: SignerIdentity }> {
+  if (options.publicKeyId !== undefined) {
+    throw new UsageError(
+      'USAGE_INVALID_FLAG',
+      `${options.vsa} is keyless (certificate-signed): --public-key-id is for key-signed vsas`,
+      { details: { flag: 'public-key-id' } },
+    );
+  }
+  if (options.githubPolicy !== undefined) checkGithubPolicyFlags(options.githubPolicy);
+  else if (options.identity === undefined || identityFlagsOf(options.identity).length === 0) {
+    throw new UsageError(
+      'USAGE_MISSING_FLAG',
+      `${options.vsa} is keyless (certificate-signed): name its signer with --repo OWNER/REPO or --owner ORG ` +
+        '(gh attestation verify semantics, with --signer-workflow for the validate workflow), or with ' +
+        '--cert-identity, --cert-identity-regex, --signer-workflow or --signer-repo',
+      { details: { flag: 'signer-workflow' } },
+    );
+  }
+  const { verifyCertificateSigned } = await import('../core/verify/signature-sigstore.js');
+  const trust = await loadVerifyTrust({
+    ...(options.trustedRoot === undefined ? {} : { trustedRoot: resolve(cwd, options.trustedRoot) }),
+    ...(options.offline === undefined ? {} : { offline: options.offline }),
+    ...(options.tuf === undefined ? {} : { tuf: options.tuf }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    cwd,
+    logger: options.logger ?? silentLogger,
   });
-  return { statement, predicate };
+  const verified = verifyCertificateSigned(doc.provenance, trust);
+  if (options.githubPolicy !== undefined) checkGithubSigner(verified.signer, options.githubPolicy);
+  else checkCertificateIdentity(verified.signer, options.identity ?? {});
+  return verified;
 }

@@ -32,6 +32,8 @@ export const readerViews = {
   dayBuckets: 'provenance_kpi_day_buckets',
   orgBuckets: 'provenance_kpi_org_buckets',
   orgMonthBuckets: 'provenance_kpi_org_month_buckets',
+  orgFineDays: 'provenance_kpi_org_fine_days',
+  orgFineMonths: 'provenance_kpi_org_fine_months',
   orgDaily: 'provenance_kpi_org_daily',
   orgMonthly: 'provenance_kpi_org_monthly',
   orgDayFlags: 'provenance_kpi_org_day_flags',

@@ -22,6 +22,8 @@ const dayManifests = `public.${readerViews.dayManifests}`;
 const dayBuckets = `public.${readerViews.dayBuckets}`;
 const orgBuckets = `public.${readerViews.orgBuckets}`;
 const orgMonthBuckets = `public.${readerViews.orgMonthBuckets}`;
+const orgFineDays = `public.${readerViews.orgFineDays}`;
+const orgFineMonths = `public.${readerViews.orgFineMonths}`;
 const orgDaily = `public.${readerViews.orgDaily}`;
 const orgMonthly = `public.${readerViews.orgMonthly}`;
 export const orgDayFlags = `public.${readerViews.orgDayFlags}`;
@@ -145,7 +147,7 @@ function rankReadsSql(
     const bucket = `width_bucket(${r.column}, public.slsa_kpi_thresholds())`;
     const dir = r.descending ? 'DESC' : 'ASC';
     return `(SELECT ${i} AS read, ${r.column} AS v FROM ${runs}
-              WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz${scoped ? ' AND repository = ANY($3::text[])' : ''}
+              WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz${scoped ? ' AND repository COLLATE "C" = ANY($3::text[])' : ''}
                 AND ${bucket} ${r.descending ? '<=' : '>='} $${params.length - 2 + first}::integer
               ORDER BY ${bucket} ${dir}, ${r.column} ${dir} OFFSET $${params.length - 1 + first}::integer LIMIT 2)`;
   });
@@ -185,6 +187,181 @@ async function queryDirectPercentiles(
   return result;
 }
 
+// The organisation's reads (migration …100000): a bucket's 32 fine buckets (slsa_kpi_fine_bucket:
+// the bucket times 64 plus its part, 1-33) counted over the window, from the organisation's fine
+// histograms (whole months, the other whole days) and the edge runs; $7, $8: the (metric, bucket)
+// pairs wanted. A pair's parts over the days outside the whole months (two ranges) and over the
+// months are each one range of a table's key (metric, bucket, day or month, sub).
+const fineCountsSql = (edge: string): string => `
+WITH w AS (SELECT w.metric, w.bucket, w.i FROM unnest($7::smallint[], $8::integer[]) WITH ORDINALITY AS w(metric, bucket, i))
+SELECT c.i, c.bucket * 64 + c.sub AS fine, sum(c.runs)::double precision AS runs
+  FROM (SELECT w.i, w.bucket, d.sub, d.runs FROM w JOIN ${orgFineDays} d ON d.metric = w.metric AND d.bucket = w.bucket
+         WHERE d.day >= ($3::timestamptz AT TIME ZONE 'UTC')::date AND d.day < least(($4::timestamptz AT TIME ZONE 'UTC')::date, $5::date)
+        UNION ALL
+        SELECT w.i, w.bucket, d.sub, d.runs FROM w JOIN ${orgFineDays} d ON d.metric = w.metric AND d.bucket = w.bucket
+         WHERE d.day >= greatest(($3::timestamptz AT TIME ZONE 'UTC')::date, $6::date) AND d.day < ($4::timestamptz AT TIME ZONE 'UTC')::date
+        UNION ALL
+        SELECT w.i, w.bucket, m.sub, m.runs FROM w JOIN ${orgFineMonths} m ON m.metric = w.metric AND m.bucket = w.bucket
+         WHERE m.month >= $5::date AND m.month < $6::date
+        UNION ALL
+        SELECT w.i, w.bucket, e.fine - w.bucket * 64, e.runs
+          FROM w JOIN (${edge}) e ON e.metric = w.metric AND e.fine / 64 = w.bucket) c
+ GROUP BY c.i, c.bucket, c.sub
+HAVING sum(c.runs) > 0`;
+
+/**
+ * The edge runs' fine buckets of the wanted buckets, per metric: the runs of [since, first whole
+ * day) and [last whole day, until) in the given fine buckets ($n: their list), counted from the
+ * metric's (fine bucket, timestamp) index, one descent per fine bucket and edge.
+ */
+const edgeFineSql = (metric: number, column: MetricColumn, n: number): string =>
+  [
+    '"timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz',
+    '"timestamp" >= $4::timestamptz AND "timestamp" < $2::timestamptz',
+  ]
+    .map(
+      (
+        range,
+      ) => `SELECT ${metric}::smallint AS metric, public.slsa_kpi_fine_bucket(${column}) AS fine, count(*) AS runs
+  FROM ${runs} WHERE public.slsa_kpi_fine_bucket(${column}) = ANY($${n}::integer[]) AND ${range} GROUP BY 2`,
+    )
+    .join('\nUNION ALL\n');
+
+/** A rank of one metric's window that the fine buckets place: its bucket and its offset in it. */
+interface FineRank {
+  readonly metric: number;
+  readonly bucket: number;
+  readonly offset: number;
+}
+
+/**
+ * The organisation's ranks that the bucket counts do not tell: the window's fine counts of each
+ * rank's bucket place it in a fine bucket, then one read per fine bucket takes its values from the
+ * lowest offset wanted to the highest (the window's runs of one fine bucket, sorted).
+ */
+async function readFineRanks(
+  db: DbQueryable,
+  orgParams: readonly unknown[],
+  wanted: readonly FineRank[],
+): Promise<number[]> {
+  const pairs = [...new Map(wanted.map((r) => [`${r.metric}:${r.bucket}`, r])).values()];
+  const metrics = [...new Set(pairs.map((p) => p.metric))];
+  const fines = metrics.map((m) =>
+    pairs
+      .filter((p) => p.metric === m)
+      .flatMap((p) => Array.from({ length: 34 }, (_, sub) => p.bucket * 64 + sub)),
+  );
+  const edge = metrics.map((m, k) => edgeFineSql(m, metricColumns[m - 1]!, 9 + k)).join('\nUNION ALL\n');
+  const counts = (
+    await db.query<{ i: number; fine: number; runs: number }>(fineCountsSql(edge), [
+      ...orgParams,
+      pairs.map((p) => p.metric),
+      pairs.map((p) => p.bucket),
+      ...fines,
+    ])
+  ).rows
+    .map((r) => ({ i: Number(r.i) - 1, fine: Number(r.fine), runs: Number(r.runs) }))
+    .sort((x, y) => x.i - y.i || x.fine - y.fine);
+  const located = wanted.map((r) => {
+    const i = pairs.findIndex((p) => p.metric === r.metric && p.bucket === r.bucket);
+    let below = 0;
+    for (const c of counts) {
+      if (c.i !== i) continue;
+      if (r.offset < below + c.runs) return { metric: r.metric, fine: c.fine, offset: r.offset - below };
+      below += c.runs;
+    }
+    throw new RangeError(
+      `the fine counts of bucket ${r.bucket} of metric ${r.metric} hold ${below} values, not rank ${r.offset}`,
+    );
+  });
+  const reads = [
+    ...new Map(located.map((r) => [`${r.metric}:${r.fine}`, { metric: r.metric, fine: r.fine }])).values(),
+  ].map((read) => {
+    const offsets = located
+      .filter((r) => r.metric === read.metric && r.fine === read.fine)
+      .map((r) => r.offset);
+    return { ...read, first: Math.min(...offsets), last: Math.max(...offsets) };
+  });
+  const params: unknown[] = [orgParams[0], orgParams[1]];
+  const sql = reads
+    .map((r, i) => {
+      const column = metricColumns[r.metric - 1]!;
+      params.push(r.fine, r.first, r.last - r.first + 1);
+      const n = params.length;
+      return `(SELECT ${i} AS read, v FROM (SELECT ${column} AS v FROM ${runs}
+                WHERE public.slsa_kpi_fine_bucket(${column}) = $${n - 2}::integer
+                  AND "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz
+                ORDER BY ${column} OFFSET $${n - 1}::integer LIMIT $${n}::integer) s)`;
+    })
+    .join('\nUNION ALL\n');
+  const values: number[][] = reads.map(() => []);
+  for (const row of (await db.query<{ read: number; v: number }>(sql, params)).rows) {
+    values[Number(row.read)]!.push(Number(row.v));
+  }
+  return located.map((r) => {
+    const index = reads.findIndex((x) => x.metric === r.metric && x.fine === r.fine);
+    const sorted = values[index]!.sort((x, y) => x - y);
+    const v = sorted[r.offset - reads[index]!.first];
+    if (v === undefined)
+      throw new RangeError(`fine bucket ${r.fine} of metric ${r.metric} lacks offset ${r.offset}`);
+    return v;
+  });
+}
+
+/**
+ * The organisation's p50 and p95 from its histograms: a rank in a bucket of one value is known, any
+ * other is read from its fine bucket (readFineRanks).
+ */
+async function queryOrgPercentiles(
+  db: DbQueryable,
+  orgParams: readonly unknown[],
+  rows: readonly { metric: number; bucket: number; runs: number; min: number; max: number }[],
+): Promise<Record<MetricColumn, Percentiles>> {
+  const plans = metricColumns.map((column, i) => {
+    const buckets = rows.filter((r) => Number(r.metric) === i + 1);
+    const n = buckets.reduce((sum, r) => sum + Number(r.runs), 0);
+    const ranks = [0.5, 0.95].map((p) => {
+      const pos = p * (n - 1);
+      return { pos, lo: Math.floor(pos), hi: Math.ceil(pos) };
+    });
+    return { metric: i + 1, column, n, buckets, ranks };
+  });
+  const known = new Map<string, number>();
+  const wanted: (FineRank & { key: string })[] = [];
+  for (const m of plans) {
+    if (m.n === 0) continue;
+    for (const rank of new Set(m.ranks.flatMap((r) => [r.lo, r.hi]))) {
+      let below = 0;
+      const row = m.buckets.find((b) => {
+        if (rank < below + Number(b.runs)) return true;
+        below += Number(b.runs);
+        return false;
+      })!;
+      const key = `${m.metric}:${rank}`;
+      if (row.min === row.max) known.set(key, row.min);
+      else wanted.push({ key, metric: m.metric, bucket: Number(row.bucket), offset: rank - below });
+    }
+  }
+  if (wanted.length > 0) {
+    const values = await readFineRanks(db, orgParams, wanted);
+    wanted.forEach((w, i) => known.set(w.key, values[i]!));
+  }
+  const result = {} as Record<MetricColumn, Percentiles>;
+  for (const m of plans) {
+    const value = (i: number): number | null => {
+      if (m.n === 0) return null;
+      const { pos, lo, hi } = m.ranks[i]!;
+      const a = known.get(`${m.metric}:${lo}`)!;
+      if (hi === lo) return a;
+      const b = known.get(`${m.metric}:${hi}`)!;
+      // percentile_cont's interpolation, as the reference computes it
+      return a + (b - a) * (pos - lo);
+    };
+    result[m.column] = { p50: value(0), p95: value(1) };
+  }
+  return result;
+}
+
 /**
  * p50 and p95 of each metric over the window, exactly as percentile_cont: for a window of at most
  * directPercentileRuns runs, percentile_cont itself; else the values at ranks floor(p(n-1)) and
@@ -210,6 +387,7 @@ async function queryPercentiles(
       max: Number(r.max_value),
     }))
     .sort((x, y) => x.metric - y.metric || x.bucket - y.bucket);
+  if (!scoped) return queryOrgPercentiles(db, params, rows);
   const plans = metricColumns.map((column, i) => {
     const buckets = rows.filter((r) => r.metric === i + 1);
     const n = buckets.reduce((sum, r) => sum + r.runs, 0);

@@ -234,6 +234,8 @@ export interface GithubClaims {
   readonly ref: string;
   readonly sha: string;
   readonly eventName?: string;
+  /** `repository_owner`: Fulcio's source repository owner URI (1.3.6.1.4.1.57264.1.16); omitted when not given */
+  readonly repositoryOwner?: string;
 }
 
 /**
@@ -253,6 +255,7 @@ export function githubIdentityToken(claims: GithubClaims): string {
     job_workflow_ref: jobWorkflowRef,
     workflow_ref: jobWorkflowRef,
     runner_environment: 'github-hosted',
+    ...(claims.repositoryOwner === undefined ? {} : { repository_owner: claims.repositoryOwner }),
     exp: Math.floor(Date.now() / 1000) + 600,
     iat: Math.floor(Date.now() / 1000),
   };

@@ -5,8 +5,8 @@ import { booleanFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandContext, CommandResult, ParsedArgs } from '../command.js';
 import { defined, renderResult, tufFlags } from './verify.js';
 
-/** `verify --repo OWNER/REPO | --owner ORG`: gh attestation verify's policy (app/verify.ts). */
-export async function runVerifyGithub(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
+/** gh's policy from the flags (`--repo`/`--owner`, the identity and certificate flags). */
+export function githubPolicyFromFlags(args: ParsedArgs): GithubPolicy {
   const opt = (name: string): string | undefined => stringFlag(args, name);
   const repo = opt('repo');
   const ownerFlag = opt('owner');
@@ -15,14 +15,7 @@ export async function runVerifyGithub(args: ParsedArgs, ctx: CommandContext): Pr
       details: { flag: 'owner' },
     });
   }
-  const limitText = opt('limit');
-  const limit = limitText === undefined ? undefined : Number(limitText);
-  if (limit !== undefined && !Number.isInteger(limit)) {
-    throw new UsageError('USAGE_INVALID_FLAG', `--limit takes a number, got '${limitText}'`, {
-      details: { flag: 'limit' },
-    });
-  }
-  const githubPolicy: GithubPolicy = {
+  return {
     owner: repo === undefined ? (ownerFlag ?? '') : (repo.split('/')[0] ?? ''),
     denySelfHostedRunners: booleanFlag(args, 'deny-self-hosted-runners'),
     ...defined({
@@ -38,6 +31,19 @@ export async function runVerifyGithub(args: ParsedArgs, ctx: CommandContext): Pr
       predicateType: opt('predicate-type'),
     }),
   };
+}
+
+/** `verify --repo OWNER/REPO | --owner ORG`: gh attestation verify's policy (app/verify.ts). */
+export async function runVerifyGithub(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
+  const opt = (name: string): string | undefined => stringFlag(args, name);
+  const limitText = opt('limit');
+  const limit = limitText === undefined ? undefined : Number(limitText);
+  if (limit !== undefined && !Number.isInteger(limit)) {
+    throw new UsageError('USAGE_INVALID_FLAG', `--limit takes a number, got '${limitText}'`, {
+      details: { flag: 'limit' },
+    });
+  }
+  const githubPolicy = githubPolicyFromFlags(args);
   const result = await verifyWithGithub({
     githubPolicy,
     artifacts: args.positionals,

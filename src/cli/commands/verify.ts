@@ -13,7 +13,7 @@ export const command: CommandModule = {
     usage:
       'verify [FILE…] [--digest ALG:HEX] (--provenance P --source-uri github.com/OWNER/REPO | --repo OWNER/REPO | --owner ORG | --vsa VSA) [options]',
     description:
-      'Checks the signature (--key for key-signed provenance; Sigstore trust for certificate-signed), the payload and predicate types, the builder, the source, every artifact digest among the subjects, and the ref, tag, inputs and commit asked for (slsa-verifier semantics; the first failed check is the answer, exit 1). With several --provenance files or a directory, every artifact gets a verdict line and the exit code is 1 if any fails. With --repo or --owner it checks with `gh attestation verify` semantics, fetching the attestations from GitHub unless --provenance is given. With --vsa it checks a verification summary attestation as slsa-verifier verify-vsa does.',
+      'Checks the signature (--key for key-signed provenance; Sigstore trust for certificate-signed), the payload and predicate types, the builder, the source, every artifact digest among the subjects, and the ref, tag, inputs and commit asked for (slsa-verifier semantics; the first failed check is the answer, exit 1). With several --provenance files or a directory, every artifact gets a verdict line and the exit code is 1 if any fails. With --repo or --owner it checks with `gh attestation verify` semantics, fetching the attestations from GitHub unless --provenance is given. With --vsa it checks a verification summary attestation as slsa-verifier verify-vsa does: key-signed with --key, keyless (what validate --record writes in GitHub Actions) under the trusted roots with its signer named by --repo/--owner and --signer-workflow (gh semantics) or by --cert-identity/--cert-identity-regex/--signer-workflow alone.',
     positionals: { name: 'FILE…', min: 0 },
     options: {
       provenance: { ...s('FILE', 'provenance file or directory of them'), multiple: true },
@@ -80,6 +80,7 @@ export const command: CommandModule = {
       'slsa-ledger verify sigstore-2.1.0.tgz --provenance attestations.json --source-uri github.com/sigstore/sigstore-js --builder-id https://github.com/actions/runner/github-hosted',
       'slsa-ledger verify app.zip --repo o/r --signer-workflow o/r/.github/workflows/release.yml',
       'slsa-ledger verify --digest sha256:… --vsa app.vsa.json --key verifier.pub --verifier-id https://example.com/verifier --resource-uri git+https://github.com/o/r',
+      'slsa-ledger verify app.tar.gz --vsa app.vsa.json --repo o/r --signer-workflow o/r/.github/workflows/provenance-validate.yml --verifier-id https://github.com/o/r/.github/workflows/provenance-validate.yml --resource-uri git+https://github.com/o/r@refs/tags/v1.2.3',
     ],
   },
   async run(args, ctx) {

@@ -131,27 +131,23 @@ function fail(code: ErrorCode, message: string, details: Record<string, unknown>
   throw new VerificationError(code, message, { details });
 }
 
+function checkSan(actual: string, san: ReturnType<typeof githubSanMatcher>): void {
+  const ok = san.exact !== undefined ? actual === san.exact : san.regex?.test(actual) === true;
+  if (!ok) {
+    fail('VERIFY_IDENTITY_MISMATCH', `certificate identity ${actual} does not match ${san.describe}`, {
+      expected: san.describe,
+      actual,
+    });
+  }
+}
+
 /** The certificate half of gh's policy. */
 export function checkGithubSigner(signer: SignerIdentity, policy: GithubPolicy): void {
   if (signer.kind !== 'certificate') {
     fail('VERIFY_CERTIFICATE_INVALID', 'gh attestation policies need a certificate-signed attestation', {});
   }
   const host = policy.hostname ?? 'github.com';
-  const san = githubSanMatcher(policy);
-  const sanOk =
-    san.exact !== undefined
-      ? signer.subjectAlternativeName === san.exact
-      : san.regex?.test(signer.subjectAlternativeName) === true;
-  if (!sanOk) {
-    fail(
-      'VERIFY_IDENTITY_MISMATCH',
-      `certificate identity ${signer.subjectAlternativeName} does not match ${san.describe}`,
-      {
-        expected: san.describe,
-        actual: signer.subjectAlternativeName,
-      },
-    );
-  }
+  checkSan(signer.subjectAlternativeName, githubSanMatcher(policy));
   const ownerUri = `https://${host}/${policy.owner}`;
   if (!equalFold(ownerUri, signer.sourceRepositoryOwnerUri)) {
     fail(
@@ -204,6 +200,50 @@ export function checkGithubSigner(signer: SignerIdentity, policy: GithubPolicy):
   extension('--signer-digest', policy.signerDigest, signer.buildSignerDigest);
   extension('--source-digest', policy.sourceDigest, signer.sourceRepositoryDigest);
   extension('--source-ref', policy.sourceRef, signer.sourceRepositoryRef);
+}
+
+/**
+ * The certificate identity without gh's repository scope (cosign's `--certificate-identity`,
+ * `--certificate-identity-regexp`, `--certificate-oidc-issuer`): for a keyless signature whose
+ * signer is named by its workflow alone, such as a VSA (`verify --vsa`). One of the identity
+ * fields must be set.
+ */
+export type CertificateIdentityPolicy = Pick<
+  GithubPolicy,
+  'certIdentity' | 'certIdentityRegex' | 'signerRepo' | 'signerWorkflow' | 'certOidcIssuer' | 'hostname'
+>;
+
+/** The identity fields a CertificateIdentityPolicy sets (none: it names no signer). */
+export function identityFlagsOf(policy: CertificateIdentityPolicy): readonly string[] {
+  return [
+    policy.certIdentity === undefined ? undefined : 'cert-identity',
+    policy.certIdentityRegex === undefined ? undefined : 'cert-identity-regex',
+    policy.signerRepo === undefined ? undefined : 'signer-repo',
+    policy.signerWorkflow === undefined ? undefined : 'signer-workflow',
+  ].filter((f): f is string => f !== undefined);
+}
+
+/** The SAN and issuer of a certificate-signed signature under a CertificateIdentityPolicy. */
+export function checkCertificateIdentity(signer: SignerIdentity, policy: CertificateIdentityPolicy): void {
+  if (signer.kind !== 'certificate') {
+    fail('VERIFY_CERTIFICATE_INVALID', 'a certificate identity needs a certificate-signed signature', {});
+  }
+  const flags = identityFlagsOf(policy);
+  if (flags.length !== 1) {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      'name the signer with exactly one of --cert-identity, --cert-identity-regex, --signer-repo, --signer-workflow',
+      { details: { flag: 'cert-identity' } },
+    );
+  }
+  checkSan(signer.subjectAlternativeName, githubSanMatcher({ owner: '', ...policy }));
+  const issuer = policy.certOidcIssuer ?? GITHUB_OIDC_ISSUER;
+  if (!equalFold(issuer, signer.issuer)) {
+    fail('VERIFY_OIDC_ISSUER_MISMATCH', `expected issuer ${issuer}, got ${signer.issuer}`, {
+      expected: issuer,
+      actual: signer.issuer,
+    });
+  }
 }
 
 /**

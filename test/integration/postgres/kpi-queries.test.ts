@@ -245,6 +245,30 @@ async function expectReportsEqualReference(db: DbClient): Promise<void> {
     { owner: 'ACME' },
     { repositories: ['acme/gadgets'], owner: 'nobody' },
   ];
+  // the organisation's fine histograms (kept by deltas) equal a recount of the runs
+  const recount = `SELECT x.metric, public.slsa_kpi_fine_bucket(x.v) AS fine, %s AS t, count(*)::integer AS runs
+      FROM public.slsa_runs r
+     CROSS JOIN LATERAL (VALUES (1, r.lock_wait_s), (2, r.artifact_upload_latency_s), (3, r.lag_s),
+                                (4, r.notify_latency_s)) AS x(metric, v)
+     WHERE x.v IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`;
+  for (const [table, t] of [
+    ['slsa_kpi_org_fine_days', 'day'],
+    ['slsa_kpi_org_fine_months', 'month'],
+  ] as const) {
+    const kept = await db.query(
+      `SELECT metric::integer AS metric, bucket * 64 + sub AS fine, ${t}::text AS t, runs::integer AS runs
+         FROM public.${table} WHERE runs <> 0 ORDER BY 1, 2, 3`,
+    );
+    const expected = await db.query(
+      recount.replace(
+        '%s',
+        t === 'day'
+          ? `(r."timestamp" AT TIME ZONE 'UTC')::date::text`
+          : `date_trunc('month', r."timestamp" AT TIME ZONE 'UTC')::date::text`,
+      ),
+    );
+    expect({ table, rows: kept.rows }).toEqual({ table, rows: expected.rows });
+  }
   for (const window of windows) {
     for (const scope of scopes) {
       const fromSql = await loadKpiReport(db, window, now, scope);
@@ -257,6 +281,24 @@ async function expectReportsEqualReference(db: DbClient): Promise<void> {
         }),
       });
     }
+    // the organisation's percentiles through its histograms and fine buckets (a larger window's way)
+    const viaFine = await db.transaction((tx) =>
+      queryKpiAggregates(tx, window, undefined, { directPercentileRuns: 0 }),
+    );
+    const reference = aggregateRuns(runs, window, {});
+    expect({
+      window,
+      lock: viaFine.lock_wait_s,
+      upload: viaFine.artifact_upload_latency_s,
+      lag: viaFine.manifest_to_db_lag_s,
+      notify: viaFine.notify_latency_s,
+    }).toEqual({
+      window,
+      lock: reference.lock_wait_s,
+      upload: reference.artifact_upload_latency_s,
+      lag: reference.manifest_to_db_lag_s,
+      notify: reference.notify_latency_s,
+    });
     const dashboard = await loadDashboardAggregates(db, window);
     expect({
       ...dashboard,
