@@ -215,6 +215,14 @@ export function recordMessage(entry: LedgerEntry, path: string, sha256: string):
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+function tooLarge(path: string, size: number): DayFileWarning {
+  return {
+    path,
+    code: 'INPUT_TOO_LARGE',
+    message: `${path} is ${size} bytes, more than the limit of ${limits.dayFile.maxBytes}`,
+  };
+}
+
 /** What a merge reads: the day files, the unreadable ones, and how the key index was used. */
 export interface MergeInput {
   readonly days: ManifestDay[];
@@ -325,10 +333,10 @@ export class LedgerEngine {
    * Fetches the ledger branch (never forced) and checks it descends from the witness, the last
    * head this clone saw. @throws `LEDGER_HISTORY_REWRITTEN`, `LEDGER_REMOTE_UNAVAILABLE`
    */
-  async fetchHead(): Promise<string | undefined> {
+  async fetchHead(onStarted?: () => void): Promise<string | undefined> {
     let head: string | undefined;
     try {
-      head = await this.repo.fetch(this.branch);
+      head = await this.repo.fetch(this.branch, onStarted === undefined ? {} : { onStarted });
     } catch (error) {
       await this.checkCachedBranch(error);
       throw error;
@@ -387,21 +395,27 @@ export class LedgerEngine {
         });
         return false;
       }
-      if (!(b.size <= limits.dayFile.maxBytes)) {
-        broken.set(b.path, {
-          path: b.path,
-          code: 'INPUT_TOO_LARGE',
-          message: `${b.path} is ${b.size} bytes, more than the limit of ${limits.dayFile.maxBytes}`,
-        });
+      // a size from `ls-tree -l` refuses the blob before it is read; an unknown size (NaN, from
+      // a tree object) is checked by the bounded read below, from the blob's header
+      if (b.size > limits.dayFile.maxBytes) {
+        broken.set(b.path, tooLarge(b.path, b.size));
         return false;
       }
       return true;
     });
-    const bytes = await this.repo.readBlobs(readable.map((b) => b.oid));
+    const contents = await this.repo.readBlobsWithin(
+      readable.map((b) => b.oid),
+      limits.dayFile.maxBytes,
+    );
     const days: ManifestDay[] = [];
     readable.forEach((b, i) => {
+      const blob = contents[i];
+      if (blob !== undefined && blob.bytes === undefined) {
+        broken.set(b.path, tooLarge(b.path, blob.size));
+        return;
+      }
       try {
-        days.push({ path: b.path, entries: parseDayFile(bytes[i] ?? Buffer.alloc(0), b.path) });
+        days.push({ path: b.path, entries: parseDayFile(blob?.bytes ?? Buffer.alloc(0), b.path) });
       } catch (error) {
         if (!isSlsaLedgerError(error)) throw error;
         const cause = (error.details as { cause_code?: string } | undefined)?.cause_code;
@@ -431,7 +445,7 @@ export class LedgerEngine {
     if (head === undefined) return { days: [], broken: new Map(), index: { mode: 'full' } };
     // two independent questions to git, asked at once
     const [listed, lastIndexed] = await Promise.all([
-      this.repo.listPaths(head, [
+      this.repo.statPaths(head, [
         keyIndexVersionPath(reportsDir),
         keyIndexShardPath(reportsDir, shard),
         target,
@@ -450,9 +464,10 @@ export class LedgerEngine {
     if (stale.length > 0) return full();
     let rows: KeyIndexRow[] = [];
     if (shardBlob !== undefined) {
-      if (shardBlob.type !== 'blob' || shardBlob.size > limits.dayFile.maxBytes) return full();
-      const [bytes] = await this.repo.readBlobs([shardBlob.oid]);
-      const parsed = parseKeyIndexShard((bytes ?? Buffer.alloc(0)).toString('utf8'));
+      if (shardBlob.type !== 'blob' || shardBlob.mode === '120000') return full();
+      const [blob] = await this.repo.readBlobsWithin([shardBlob.oid], limits.dayFile.maxBytes);
+      if (blob !== undefined && blob.bytes === undefined) return full();
+      const parsed = parseKeyIndexShard((blob?.bytes ?? Buffer.alloc(0)).toString('utf8'));
       if (parsed === undefined) return full();
       rows = parsed;
     }
@@ -460,7 +475,7 @@ export class LedgerEngine {
     const keyPath = day === undefined ? undefined : `${reportsDir}/${day}/manifest.json`;
     const blobs = listed.filter((b) => b.path === target);
     if (keyPath !== undefined && keyPath !== target) {
-      const more = await this.repo.listPaths(head, [keyPath]);
+      const more = await this.repo.statPaths(head, [keyPath]);
       if (more.length === 0) return full(); // the index names a day file that is not there
       blobs.push(...more);
     }
@@ -523,17 +538,21 @@ export class LedgerEngine {
     const publisher = this.options.publisher ?? directPushPublisher;
     // what is checked out (for read-after-write) is read while the landing runs, and before the
     // day files are in memory: a process spawned from a large heap costs more (fork copies its
-    // page tables)
-    this.checkout =
+    // page tables). It starts once the fetch has started: a spawn holds Node until the child
+    // runs, and the fetch is the one everything else waits for.
+    this.checkout = undefined;
+    const readCheckout =
       publisher === directPushPublisher && this.options.fastForward !== false && !this.repo.bare
-        ? { state: this.repo.readCheckout().catch(() => undefined) }
+        ? (): void => {
+            this.checkout ??= { state: this.repo.readCheckout().catch(() => undefined) };
+          }
         : undefined;
     let attempts = 0;
     for (;;) {
       attempts += 1;
       let head: string | undefined;
       try {
-        head = await this.fetchHead();
+        head = await this.fetchHead(readCheckout);
       } catch (error) {
         if (
           isSlsaLedgerError(error) &&

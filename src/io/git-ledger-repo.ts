@@ -13,6 +13,34 @@ import type { Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
 import { readInputFile, writeFileAtomic } from './files.js';
 import { GitObjectReader, gitText, runGit, scrubCredentials, type GitOutput } from './git.js';
+import { parseTreeBody, treeBody, writeLooseObject, type TreeEntry } from './git-objects.js';
+
+/** A blob read within a bound: its bytes, or only its size when it is over the bound. */
+export interface BoundedBlob {
+  readonly size: number;
+  /** undefined when the blob is larger than the bound (never read) */
+  readonly bytes: Buffer | undefined;
+}
+
+/** One entry of a tree object. */
+interface TreeItem {
+  readonly mode: string;
+  readonly type: string;
+  readonly oid: string;
+}
+
+/** The entries of a tree object by name, with modes as `ls-tree` prints them (`040000`). */
+function parseTreeObject(bytes: Buffer, oidBytes: number): Map<string, TreeItem> | undefined {
+  const entries = parseTreeBody(bytes, oidBytes);
+  if (entries === undefined) return undefined;
+  const items = new Map<string, TreeItem>();
+  for (const e of entries) {
+    const mode = e.mode.padStart(6, '0');
+    const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
+    items.set(e.name, { mode, type, oid: e.oid });
+  }
+  return items;
+}
 import { readLedgerFromCommit, type LedgerFile } from './ledger-reader.js';
 
 /** What the remote said to a push. */
@@ -102,6 +130,39 @@ function parseConfigList(out: Buffer): Map<string, string> {
   return map;
 }
 
+/** A loose-object store the writer may write into itself (see `objectStoreOf`). */
+interface ObjectStore {
+  readonly dir: string;
+  /** zlib level of loose objects */
+  readonly level: number;
+}
+
+/**
+ * The objects directory, when writing loose objects the way git does is certain to be what git
+ * would do: SHA-1 objects (no `extensions.*`: another object format, a partial clone…), no fsync
+ * of object files asked for (`core.fsync`, `core.fsyncObjectFiles`), no shared-repository
+ * permissions. Otherwise undefined, and commits go through `git fast-import`.
+ */
+function objectStoreOf(config: Map<string, string>, dir: string | undefined): ObjectStore | undefined {
+  if (dir === undefined) return undefined;
+  for (const key of config.keys()) {
+    if (
+      key.startsWith('extensions.') ||
+      key === 'core.fsync' ||
+      key === 'core.fsyncobjectfiles' ||
+      key === 'core.fsyncmethod' ||
+      key === 'core.sharedrepository'
+    )
+      return undefined;
+  }
+  const text = config.get('core.loosecompression') ?? config.get('core.compression');
+  if (text === undefined) return { dir, level: 1 };
+  if (!/^-?\d+$/.test(text)) return undefined;
+  const level = Number(text);
+  if (level < -1 || level > 9) return undefined;
+  return { dir, level: level === -1 ? 6 : level };
+}
+
 function sanitizeIdent(s: string): string {
   return s.replace(/[<>\n]/g, '').trim() || 'unknown';
 }
@@ -119,6 +180,8 @@ export class GitLedgerRepo {
     private readonly identity: CommitIdentity,
     readonly signs: boolean,
     readonly bare: boolean,
+    /** where a small commit's objects are written directly (undefined: always `git fast-import`) */
+    private readonly objectStore: ObjectStore | undefined = undefined,
   ) {}
 
   /** one `git cat-file --batch` for the reads between two fetches */
@@ -163,7 +226,7 @@ export class GitLedgerRepo {
       () => undefined,
     );
     const probe = await runGit(
-      ['rev-parse', '--is-bare-repository', '--show-toplevel', '--absolute-git-dir'],
+      ['rev-parse', '--git-path', 'objects', '--is-bare-repository', '--show-toplevel', '--absolute-git-dir'],
       {
         cwd: dir,
         allowFailure: true,
@@ -179,7 +242,7 @@ export class GitLedgerRepo {
         details: { repo: dir },
       });
     }
-    const lines = probe.stdout.toString('utf8').trim().split('\n');
+    const [objectsLine, ...lines] = probe.stdout.toString('utf8').trim().split('\n');
     const bare = lines[0] === 'true';
     const root = bare ? (lines[lines.length - 1] ?? dir) : (lines[1] ?? dir);
     const config = parseConfigList((await listed)?.stdout ?? Buffer.alloc(0));
@@ -209,6 +272,10 @@ export class GitLedgerRepo {
       identity,
       /^(true|yes|on|1)$/i.test(config.get('commit.gpgsign') ?? ''),
       bare,
+      objectStoreOf(
+        config,
+        objectsLine === undefined || objectsLine === '' ? undefined : resolve(dir, objectsLine),
+      ),
     );
   }
 
@@ -226,14 +293,18 @@ export class GitLedgerRepo {
    */
   async fetch(
     branch: string,
-    options: { readonly allowRewrite?: boolean } = {},
+    options: {
+      readonly allowRewrite?: boolean;
+      /** called once the fetch process has started */
+      readonly onStarted?: () => void;
+    } = {},
   ): Promise<string | undefined> {
     await this.clearStaleRefLocks();
     // objects and refs the fetch brings are read by a new reader
     this.close();
     const ref = this.trackingRef(branch);
     for (let pass = 0; ; pass++) {
-      const out = await runGit(
+      const fetching = runGit(
         [
           'fetch',
           '--quiet',
@@ -246,6 +317,8 @@ export class GitLedgerRepo {
         ],
         { cwd: this.root, allowFailure: true, env: { GIT_TERMINAL_PROMPT: '0' } },
       );
+      if (pass === 0) options.onStarted?.();
+      const out = await fetching;
       if (out.code === 0) {
         const head = await this.reader().read(`${ref}^{commit}`);
         if (head === undefined)
@@ -380,10 +453,19 @@ export class GitLedgerRepo {
    * the index, so a writer starts it while its push runs.
    */
   readCheckout(): Promise<GitOutput> {
-    return runGit(['status', '--porcelain=v2', '--branch', '--no-ahead-behind', '--untracked-files=no'], {
-      cwd: this.root,
-      allowFailure: true,
-    });
+    // --no-optional-locks: status only reads; it does not rewrite the index (stat data it
+    // refreshed), which in a clone of years of day files took as long as the status itself
+    return runGit(
+      [
+        '--no-optional-locks',
+        'status',
+        '--porcelain=v2',
+        '--branch',
+        '--no-ahead-behind',
+        '--untracked-files=no',
+      ],
+      { cwd: this.root, allowFailure: true },
+    );
   }
 
   /**
@@ -458,8 +540,59 @@ export class GitLedgerRepo {
     return blobs;
   }
 
-  /** The last commit reachable from `commit` that changed `path` (first parents), or undefined. */
+  /**
+   * Files at `commit` with their modes and ids, from the tree objects of their folders (through
+   * the object reader: no process per call). Sizes are not in a tree: `size` is NaN, and the
+   * blobs are read with `readBlobsWithin`, which refuses an oversized one from its header.
+   */
+  async statPaths(commit: string, paths: readonly string[]): Promise<DayBlob[]> {
+    const folders = new Map<string, Promise<Map<string, TreeItem> | undefined>>();
+    const found = await Promise.all(
+      paths.map(async (path) => {
+        const slash = path.lastIndexOf('/');
+        const folder = slash === -1 ? '' : path.slice(0, slash);
+        let tree = folders.get(folder);
+        if (tree === undefined) {
+          tree = this.readTree(commit, folder);
+          folders.set(folder, tree);
+        }
+        const item = (await tree)?.get(path.slice(slash + 1));
+        return item === undefined ? undefined : { path, ...item, size: Number.NaN };
+      }),
+    );
+    return found.filter((b) => b !== undefined);
+  }
+
+  /** The entries of the tree at `<commit>:<folder>`, or undefined when there is no such tree. */
+  private async readTree(commit: string, folder: string): Promise<Map<string, TreeItem> | undefined> {
+    const tree = await this.reader().readWithin(`${commit}:${folder}`, limits.dayFile.maxBytes);
+    if (tree === undefined || tree.type !== 'tree' || 'tooLarge' in tree) return undefined;
+    return parseTreeObject(tree.bytes, commit.length / 2);
+  }
+
+  /**
+   * The last commit reachable from `commit` that changed `path` (as `git log -1 -- path`), or
+   * undefined. Usually `commit` itself (the last write kept the index): when the tree at `path`
+   * differs from its one parent's (or a root commit has it), that is answered from the objects
+   * alone; otherwise `git log` walks the history.
+   */
   async lastChange(commit: string, path: string): Promise<string | undefined> {
+    const reader = this.reader();
+    const object = await reader.read(commit);
+    if (object?.type === 'commit') {
+      const header = object.bytes.subarray(0, Math.max(0, object.bytes.indexOf('\n\n'))).toString('utf8');
+      const parents = header
+        .split('\n')
+        .filter((l) => l.startsWith('parent '))
+        .map((l) => l.slice('parent '.length));
+      const bound = limits.dayFile.maxBytes;
+      const [here, before] = await Promise.all([
+        reader.readWithin(`${commit}:${path}`, bound),
+        parents.length === 1 ? reader.readWithin(`${parents[0]}:${path}`, bound) : undefined,
+      ]);
+      if (here !== undefined && parents.length === 0) return commit;
+      if (here !== undefined && parents.length === 1 && before?.oid !== here.oid) return commit;
+    }
     const out = await gitText(['log', '-1', '--format=%H', commit, '--', path], { cwd: this.root });
     return out === '' ? undefined : out;
   }
@@ -479,6 +612,20 @@ export class GitLedgerRepo {
   /** Reads blobs by object id (in order). */
   async readBlobs(oids: readonly string[]): Promise<(Buffer | undefined)[]> {
     return this.readObjects(oids);
+  }
+
+  /**
+   * Reads blobs by object id (in order), none larger than `maxBytes`: an oversized one comes back
+   * with its size only, its contents never read. Undefined where absent.
+   */
+  async readBlobsWithin(oids: readonly string[], maxBytes: number): Promise<(BoundedBlob | undefined)[]> {
+    const reader = this.reader();
+    const objects = await Promise.all(oids.map((oid) => reader.readWithin(oid, maxBytes)));
+    return objects.map((o) => {
+      if (o === undefined) return undefined;
+      if ('tooLarge' in o) return { size: o.size, bytes: undefined };
+      return { size: o.bytes.length, bytes: o.bytes };
+    });
   }
 
   /** Objects by name (id or `<rev>:<path>`), in order, through the one reader; undefined where absent. */
@@ -537,6 +684,8 @@ export class GitLedgerRepo {
     parent: string | undefined,
     files: readonly CommitFile[],
     message: string,
+    /** tests: the commit time (ms) and the path taken */
+    options: { readonly time?: number; readonly via?: 'objects' | 'fast-import' } = {},
   ): Promise<string> {
     if (this.signs) {
       const tmp = await mkdtemp(join(tmpdir(), 'slsa-ledger-commit-'));
@@ -546,16 +695,34 @@ export class GitLedgerRepo {
         await rm(tmp, { recursive: true, force: true });
       }
     }
-    const now = `${Math.floor(Date.now() / 1000)} +0000`;
+    const now = `${Math.floor((options.time ?? Date.now()) / 1000)} +0000`;
     const id = this.identity;
+    const bytes = files.reduce((n, f) => n + (f.bytes?.length ?? 0), 0);
+    const author = `${sanitizeIdent(id.authorName)} <${sanitizeIdent(id.authorEmail)}> ${now}`;
+    const committer = `${sanitizeIdent(id.committerName)} <${sanitizeIdent(id.committerEmail)}> ${now}`;
+    // a small commit on a parent, files written (not deleted): its objects are written here, as
+    // git writes loose objects (no process); fast-import does everything else
+    if (
+      options.via !== 'fast-import' &&
+      this.objectStore !== undefined &&
+      parent !== undefined &&
+      bytes < LARGE_COMMIT_BYTES &&
+      files.every((f) => f.bytes !== null)
+    ) {
+      const made = await this.writeCommitObjects(this.objectStore, parent, files, author, committer, message);
+      if (made !== undefined) return made;
+    }
+    if (options.via === 'objects') {
+      throw new SlsaLedgerError('INTERNAL', 'this commit cannot be written without git fast-import');
+    }
     const msg = Buffer.from(message, 'utf8');
     const parts: (string | Uint8Array)[] = [
       // `get-mark` prints the commit's id on stdout: no marks file, no temporary directory
       'feature done\nfeature get-mark\n',
       'commit refs/slsa-ledger/last-commit\n',
       'mark :1\n',
-      `author ${sanitizeIdent(id.authorName)} <${sanitizeIdent(id.authorEmail)}> ${now}\n`,
-      `committer ${sanitizeIdent(id.committerName)} <${sanitizeIdent(id.committerEmail)}> ${now}\n`,
+      `author ${author}\n`,
+      `committer ${committer}\n`,
       `data ${msg.length}\n`,
       msg,
       '\n',
@@ -573,7 +740,6 @@ export class GitLedgerRepo {
     // at zlib's fastest level: by default git would deflate it into a pack, inflate it again and
     // deflate it once more as loose objects. Small commits stay loose as before (one pack per
     // record would make gc --auto repack every 50 records).
-    const bytes = files.reduce((n, f) => n + (f.bytes?.length ?? 0), 0);
     const big = bytes >= LARGE_COMMIT_BYTES;
     const out = await runGit(
       [
@@ -588,6 +754,95 @@ export class GitLedgerRepo {
     if (mark === null)
       throw new SlsaLedgerError('LEDGER_GIT_FAILED', 'git fast-import did not report the commit it made');
     return mark[1]!;
+  }
+
+  /**
+   * The commit `git fast-import` would make of `files` on `parent` (same trees, same commit
+   * bytes, so the same id), its objects written as loose objects: a blob per file, the trees from
+   * the changed folders up to the root (each read from the parent's tree through the object
+   * reader; a file or link where a folder must be is replaced by the folder, as fast-import does),
+   * and the commit. Undefined when a tree cannot be read (the caller uses fast-import).
+   */
+  private async writeCommitObjects(
+    store: ObjectStore,
+    parent: string,
+    files: readonly CommitFile[],
+    author: string,
+    committer: string,
+    message: string,
+  ): Promise<string | undefined> {
+    const reader = this.reader();
+    const commit = await reader.read(parent);
+    const treeLine =
+      commit?.type === 'commit' ? /^tree ([0-9a-f]{40})\n/.exec(commit.bytes.toString('latin1')) : null;
+    if (treeLine === null || parent.length !== 40) return undefined;
+    // the folders to rewrite, each with the files and folders changed in it
+    interface Folder {
+      readonly files: Map<string, Uint8Array>;
+      readonly folders: Set<string>;
+    }
+    const folders = new Map<string, Folder>();
+    const folder = (path: string): Folder => {
+      let f = folders.get(path);
+      if (f === undefined) {
+        f = { files: new Map(), folders: new Set() };
+        folders.set(path, f);
+        if (path !== '') {
+          const slash = path.lastIndexOf('/');
+          folder(slash === -1 ? '' : path.slice(0, slash)).folders.add(path.slice(slash + 1));
+        }
+      }
+      return f;
+    };
+    for (const file of files) {
+      const slash = file.path.lastIndexOf('/');
+      const name = file.path.slice(slash + 1);
+      if (name === '' || file.path.split('/').some((p) => p === '' || p === '.' || p === '..'))
+        return undefined;
+      folder(slash === -1 ? '' : file.path.slice(0, slash)).files.set(name, file.bytes!);
+    }
+    const write = (type: 'blob' | 'tree' | 'commit', body: Uint8Array): Promise<string> =>
+      writeLooseObject(store.dir, type, body, store.level);
+    // the trees under `path` in the parent (one read per changed folder), rewritten deepest first
+    const build = async (path: string, oid: string | undefined): Promise<string | undefined> => {
+      const f = folders.get(path)!;
+      let entries: TreeEntry[] = [];
+      if (oid !== undefined) {
+        const tree = await reader.readWithin(oid, limits.dayFile.maxBytes);
+        if (tree === undefined || 'tooLarge' in tree || tree.type !== 'tree') return undefined;
+        const parsed = parseTreeBody(tree.bytes, 20);
+        if (parsed === undefined) return undefined;
+        entries = parsed;
+      }
+      const byName = new Map(entries.map((e) => [e.name, e]));
+      const subtrees = await Promise.all(
+        [...f.folders].map(async (name) => {
+          const old = byName.get(name);
+          const sub = await build(
+            path === '' ? name : `${path}/${name}`,
+            old?.mode === '40000' ? old.oid : undefined,
+          );
+          return sub === undefined ? undefined : { mode: '40000', name, oid: sub };
+        }),
+      );
+      if (subtrees.some((t) => t === undefined)) return undefined;
+      const blobs = await Promise.all(
+        [...f.files].map(async ([name, bytes]) => ({
+          mode: '100644',
+          name,
+          oid: await write('blob', bytes),
+        })),
+      );
+      for (const e of [...subtrees, ...blobs]) byName.set(e!.name, e!);
+      return write('tree', treeBody([...byName.values()]));
+    };
+    const root = await build('', treeLine[1]);
+    if (root === undefined) return undefined;
+    const body = Buffer.from(
+      `tree ${root}\nparent ${parent}\nauthor ${author}\ncommitter ${committer}\n\n${message}`,
+      'utf8',
+    );
+    return write('commit', body);
   }
 
   private async createSignedCommit(

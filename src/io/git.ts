@@ -161,9 +161,19 @@ export interface GitObject {
   readonly bytes: Buffer;
 }
 
+/** An object larger than the bound a read was given: its contents were never read. */
+export interface GitObjectTooLarge {
+  readonly oid: string;
+  readonly type: string;
+  readonly size: number;
+  readonly tooLarge: true;
+}
+
 interface PendingRead {
   readonly name: string;
-  readonly resolve: (value: GitObject | undefined) => void;
+  /** larger objects are answered as `GitObjectTooLarge` (see `readWithin`) */
+  readonly maxBytes: number | undefined;
+  readonly resolve: (value: GitObject | GitObjectTooLarge | undefined) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -186,15 +196,33 @@ export class GitObjectReader {
 
   /** The object `name` names (an id, `<rev>:<path>`, `<ref>^{commit}`), or undefined when there is none. */
   read(name: string): Promise<GitObject | undefined> {
+    return this.request(name, undefined) as Promise<GitObject | undefined>;
+  }
+
+  /**
+   * Like `read`, for an object that may be hostile: one larger than `maxBytes` is answered with
+   * its size only. Its contents are never read: the process is ended as soon as its header says
+   * so (a blob of any size costs nothing) and the reads queued behind it go to a new one.
+   */
+  readWithin(name: string, maxBytes: number): Promise<GitObject | GitObjectTooLarge | undefined> {
+    return this.request(name, maxBytes);
+  }
+
+  private request(
+    name: string,
+    maxBytes: number | undefined,
+  ): Promise<GitObject | GitObjectTooLarge | undefined> {
     if (/[\n\r]/.test(name))
       return Promise.reject(new SlsaLedgerError('INTERNAL', 'object names must not contain line breaks'));
     if (this.failed !== undefined) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => this.enqueue({ name, maxBytes, resolve, reject }));
+  }
+
+  private enqueue(pending: PendingRead): void {
     const child = this.start();
-    return new Promise((resolve, reject) => {
-      this.queue.push({ name, resolve, reject });
-      this.setActive(true);
-      child.stdin!.write(`${name}\n`);
-    });
+    this.queue.push(pending);
+    this.setActive(true);
+    child.stdin!.write(`${pending.name}\n`);
   }
 
   /** Ends the process (later reads start a new one). */
@@ -221,17 +249,22 @@ export class GitObjectReader {
     child.stdin.on('error', () => undefined);
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.stdout.on('data', (b: Buffer) => {
+      // a process ended early (an object over its bound) may still deliver what it had written
+      if (this.child !== child) return;
       this.chunks.push(b);
       this.buffered += b.length;
       this.drain();
     });
-    child.on('error', (error: NodeJS.ErrnoException) =>
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (this.child !== child) return;
       this.fail(
         new UnavailableError('LEDGER_GIT_FAILED', `cannot run git: ${error.message}`, { cause: error }),
-      ),
-    );
+      );
+    });
     child.on('close', (code) => {
-      if (this.child === child) this.child = undefined;
+      // a process closed or replaced before it ended answers nobody any more
+      if (this.child !== child) return;
+      this.child = undefined;
       const stderr = scrubCredentials(Buffer.concat(err).toString('utf8')).trim();
       this.fail(
         new SlsaLedgerError(
@@ -295,11 +328,31 @@ export class GitObjectReader {
         this.close();
         return;
       }
+      if (next.maxBytes !== undefined && size > next.maxBytes) {
+        this.queue.shift()!.resolve({ oid, type, size, tooLarge: true });
+        this.restart();
+        return;
+      }
       // a large object arrives in many chunks: they are joined once, when all of it is there
       if (this.buffered < nl + 1 + size + 1) return;
       const whole = this.take(nl + 1 + size + 1);
       this.answer({ oid, type, bytes: whole.subarray(nl + 1, nl + 1 + size) });
     }
+  }
+
+  /** Ends the process without reading the rest of its output; the reads still waiting go to a new one. */
+  private restart(): void {
+    const child = this.child;
+    const waiting = this.queue.splice(0);
+    this.child = undefined;
+    this.chunks = [];
+    this.buffered = 0;
+    if (child !== undefined) {
+      this.setActive(false, child);
+      child.stdin?.end();
+      child.kill('SIGKILL');
+    }
+    for (const pending of waiting) this.enqueue(pending);
   }
 
   /** Removes the first `n` buffered bytes and returns them as one buffer. */
@@ -311,7 +364,7 @@ export class GitObjectReader {
     return all.subarray(0, n);
   }
 
-  private answer(value: GitObject | undefined): void {
+  private answer(value: GitObject | GitObjectTooLarge | undefined): void {
     this.queue.shift()!.resolve(value);
     if (this.queue.length === 0) this.setActive(false);
   }

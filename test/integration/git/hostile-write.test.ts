@@ -256,6 +256,50 @@ describe('the key index: record reads one shard and one day file (issue 14 perfo
     expect(r).toMatchObject({ merge: 'updated', path: day('2025-11-20') });
     await checkIndex();
   });
+
+  // with an index, the day files come from tree objects (no sizes): the limits still hold
+  it("the entry's own day file over the byte limit, with an index: queued unread, never written over", async () => {
+    await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
+    const huge = `[${' '.repeat(33 * 1024 * 1024)}]`;
+    await pushRaw({ [day('2025-11-21')]: huge });
+    // another day first: the huge file is listed, never read (the index names no key in it)
+    const other = await record(makeEntry({ run_id: 2, timestamp: '2025-11-22T10:00:00Z' }));
+    expect(other).toMatchObject({ outcome: 'committed', merge: 'inserted' });
+    const r = await record(makeEntry({ run_id: 3, timestamp: '2025-11-21T10:00:00Z' }));
+    expect(r).toMatchObject({ outcome: 'queued', queue: { code: 'LEDGER_MANIFEST_INVALID' } });
+    expect(r.warnings).toEqual([
+      expect.objectContaining({ path: day('2025-11-21'), code: 'INPUT_TOO_LARGE' }),
+    ]);
+    expect(r.warnings?.[0]?.message).toContain(`${Buffer.byteLength(huge)} bytes`);
+    expect(await showFile(remote, 'main', day('2025-11-21'))).toBe(huge);
+  });
+
+  it("the entry's own day file a symlink, with an index: reported, never followed", async () => {
+    await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
+    await git(other, ['pull', '-q', '--ff-only', 'origin', 'main']);
+    await mkdir(join(other, 'docs/reports/2025-11-21'), { recursive: true });
+    await symlink('/etc/passwd', join(other, day('2025-11-21')));
+    await git(other, ['add', '-A']);
+    await git(other, ['commit', '-q', '-m', 'link']);
+    await git(other, ['push', '-q', 'origin', 'HEAD:main']);
+    const r = await record(makeEntry({ run_id: 3, timestamp: '2025-11-21T10:00:00Z' }));
+    expect(r).toMatchObject({ outcome: 'queued', queue: { code: 'LEDGER_MANIFEST_INVALID' } });
+    expect(r.warnings).toEqual([
+      expect.objectContaining({ path: day('2025-11-21'), code: 'INPUT_FILE_NOT_REGULAR' }),
+    ]);
+  });
+
+  it('an index shard over the byte limit is not read: the day files decide', async () => {
+    await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
+    const { keyIndexShard } = await import('../../../src/core/ledger/key-index.js');
+    const s = keyIndexShard('v1.2.3');
+    await pushRaw({ [`docs/reports/index/${s}.json`]: `[${' '.repeat(33 * 1024 * 1024)}]` });
+    const r = await record(
+      makeEntry({ run_id: 1, timestamp: '2025-11-24T10:00:00Z', governance_flag: 'validated' }),
+    );
+    expect(r).toMatchObject({ merge: 'updated', path: day('2025-11-20') });
+    await checkIndex();
+  });
 });
 
 describe('the built CLI (dist/bin): hostile entries exit 3, never 70', () => {

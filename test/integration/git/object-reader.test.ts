@@ -56,6 +56,34 @@ describe('GitObjectReader', () => {
     }
   });
 
+  it('readWithin: an object over the bound comes back with its size only; the reads behind it are answered', async () => {
+    const { dir, big, head } = await repoWithFiles();
+    const reader = new GitObjectReader(dir);
+    try {
+      const [small, over, missing, after, whole] = await Promise.all([
+        reader.readWithin(`${head}:small.txt`, 1024),
+        reader.readWithin(`${head}:big.bin`, 1024),
+        reader.readWithin(`${head}:no-such-file`, 1024),
+        reader.read(`${head}:small.txt`),
+        reader.readWithin(`${head}:big.bin`, big.length),
+      ]);
+      expect(small).toMatchObject({ type: 'blob' });
+      expect(small !== undefined && 'bytes' in small && small.bytes.toString()).toBe('small\n');
+      expect(over).toEqual({
+        oid: expect.stringMatching(/^[0-9a-f]{40}$/),
+        type: 'blob',
+        size: big.length,
+        tooLarge: true,
+      });
+      expect(missing).toBeUndefined();
+      expect(after?.bytes.toString()).toBe('small\n');
+      expect(whole !== undefined && 'bytes' in whole && whole.bytes.equals(big)).toBe(true);
+      expect((await reader.read(`${head}:empty`))?.bytes.length).toBe(0);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('refuses names with line breaks, and fails (never hangs) outside a repository', async () => {
     const { dir, head } = await repoWithFiles();
     const reader = new GitObjectReader(dir);
