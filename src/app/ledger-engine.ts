@@ -592,15 +592,27 @@ export class LedgerEngine {
       const changed = merge.files[0]!;
       const bytes = Buffer.from(changed.text, 'utf8');
       const sha256 = sha256Hex(bytes);
-      const signed =
-        this.options.transitionSigner === undefined
-          ? []
-          : await this.options.transitionSigner.filesFor({
-              merge,
-              parent: head,
-              repo: this.repo,
-              branch: this.branch,
-            });
+      let signed: readonly CommitFile[] = [];
+      try {
+        signed =
+          this.options.transitionSigner === undefined
+            ? []
+            : await this.options.transitionSigner.filesFor({
+                merge,
+                parent: head,
+                repo: this.repo,
+                branch: this.branch,
+              });
+      } catch (error) {
+        // the day's signed log cannot be read (over its limit): appending to it would need it whole
+        if (!isSlsaLedgerError(error) || error.code !== 'INPUT_TOO_LARGE') throw error;
+        return {
+          kind: 'refused',
+          reason: `${error.message} (${error.code}); the entry waits in the queue until it is repaired`,
+          code: 'LEDGER_MANIFEST_INVALID',
+          attempts,
+        };
+      }
       const commit = await this.repo.createCommit(
         head,
         [{ path: changed.path, bytes }, ...this.indexFilesFor(input, merge), ...signed],

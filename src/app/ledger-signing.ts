@@ -20,6 +20,8 @@ import type { LedgerEntry } from '../core/ledger/entry.js';
 import type { TransitionKind, TransitionWriter } from '../core/ledger-trust/transition.js';
 import type { InTotoStatement } from '../core/verify/types.js';
 import type { Clock } from '../core/ports.js';
+import { otherLimits } from '../core/input/limits.js';
+import { SlsaLedgerError } from '../errors.js';
 import { scrubCredentials } from '../io/git.js';
 import type { CommitFile } from '../io/git-ledger-repo.js';
 import type { LedgerChange, TransitionSigner } from './ledger-engine.js';
@@ -235,9 +237,21 @@ export class LedgerTransitionSigner implements TransitionSigner {
     this.last = undefined;
     const sign = this.sign?.(ledgerIdentity(change.repo.remoteUrl, change.branch));
     if (sign === undefined) return [];
-    const signed = await sign(change.merge, async (path) =>
-      (await change.repo.readFiles(change.parent, [path]))[0]?.toString('utf8'),
-    );
+    // a log planted by a pusher is read only within its limit (docs/limits.md): over it, the change
+    // is refused (the entry is queued) rather than the writer's memory exhausted
+    const signed = await sign(change.merge, async (path) => {
+      const max = otherLimits.ledgerLogBytes;
+      const blob = await change.repo.readFileWithin(change.parent, path, max);
+      if (blob === undefined) return undefined;
+      if (blob.bytes === undefined) {
+        throw new SlsaLedgerError(
+          'INPUT_TOO_LARGE',
+          `${path} is ${blob.size} bytes, more than the limit of ${max} for a signed ledger log`,
+          { details: { path, size: blob.size, limit: max } },
+        );
+      }
+      return blob.bytes.toString('utf8');
+    });
     if (signed === undefined) return [];
     this.last = { bundle: signed.bundle, entry: change.merge.entry };
     return signed.files;

@@ -650,6 +650,20 @@ export class GitLedgerRepo {
     return this.readObjects(paths.map((p) => `${commit}:${p}`));
   }
 
+  /**
+   * One file at `commit`, read only when at most `maxBytes`: an oversized one comes back with its
+   * size only (its contents never read). Undefined when absent.
+   */
+  async readFileWithin(
+    commit: string | undefined,
+    path: string,
+    maxBytes: number,
+  ): Promise<BoundedBlob | undefined> {
+    if (commit === undefined) return undefined;
+    const [blob] = await this.readBlobsWithin([`${commit}:${path}`], maxBytes);
+    return blob;
+  }
+
   /** Paths under `prefix` at `commit`. */
   async listFiles(commit: string | undefined, prefix: string): Promise<string[]> {
     if (commit === undefined) return [];
