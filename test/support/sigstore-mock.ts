@@ -150,6 +150,19 @@ export async function startLocalSigstore(options: LocalSigstoreOptions = {}): Pr
 
   const tsaKeys = ecKeyPair();
   const tsa = options.withTsa === true ? await initializeTSA(tsaKeys, options.caClock) : undefined;
+  if (tsa !== undefined) {
+    // The mock TSA encodes genTime with asn1js, which strips a fraction's trailing zeros
+    // (`.52Z`), while @sigstore/core parses only a three-digit fraction (`(\.\d{3})?Z`, RFC 5280
+    // style): one timestamp in ten failed as "invalid time". Real TSAs (sigstore's timestamp-
+    // authority) write whole seconds or three digits. Never a zero in the last digit, then.
+    const mock = tsa as unknown as { getCurrentTime: () => Date };
+    const clock = mock.getCurrentTime;
+    mock.getCurrentTime = () => {
+      const d = new Date(clock().getTime());
+      if (d.getUTCMilliseconds() % 10 === 0) d.setUTCMilliseconds(d.getUTCMilliseconds() + 1);
+      return d;
+    };
+  }
   const tsaRoute = tsa === undefined ? undefined : tsaHandler(tsa);
   const tsaServer =
     tsaRoute === undefined ? undefined : await listen(serve({ [tsaRoute.path]: tsaRoute.fn }, requests));
