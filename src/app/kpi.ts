@@ -1,5 +1,11 @@
 // `kpi`: the audit metrics of DESIGN.md §5 from the database, over a window of entry timestamps.
-import { buildKpiReport, type KpiReport, type KpiScope, type KpiWindow } from '../core/kpi/kpi.js';
+import {
+  buildKpiReport,
+  shouldListManifests,
+  type KpiReport,
+  type KpiScope,
+  type KpiWindow,
+} from '../core/kpi/kpi.js';
 import { resolveKpiWindow } from '../core/kpi/window.js';
 import { parseRepositoryName } from '../core/ingest/repository.js';
 import type { Clock, Logger } from '../core/ports.js';
@@ -21,23 +27,30 @@ export interface KpiOptions {
   readonly repositories?: readonly string[];
   /** every repository of this owner */
   readonly owner?: string;
+  /** list every manifest file even when the report covers several repositories (the slow path) */
+  readonly manifests?: boolean;
 }
 
 /**
  * Every metric over the window, read from an open database through the reader views (the
- * dashboard calls this with its reader-role client). One READ ONLY transaction: one snapshot.
+ * dashboard calls this with its reader-role client). One READ ONLY transaction: one snapshot. A
+ * report of several repositories leaves its manifest list out unless `manifests` asks for it
+ * (shouldListManifests).
  */
 export async function loadKpiReport(
   db: DbClient,
   window: KpiWindow,
   now: Date,
   scope?: KpiScope,
+  options: { readonly manifests?: boolean } = {},
 ): Promise<KpiReport> {
   const { aggregates, repositories } = await db.transaction(async (tx) => {
     await tx.query(READ_ONLY_SNAPSHOT);
+    const repositories = await queryRepositoryKpis(tx, window, scope);
+    const listManifests = shouldListManifests(repositories.length, options.manifests);
     return {
-      aggregates: await queryKpiAggregates(tx, window, scope),
-      repositories: await queryRepositoryKpis(tx, window, scope),
+      aggregates: await queryKpiAggregates(tx, window, scope, { listManifests }),
+      repositories,
     };
   });
   return buildKpiReport(aggregates, window, now, {
@@ -107,7 +120,9 @@ export async function computeDatabaseKpis(options: KpiOptions = {}): Promise<Kpi
   });
   try {
     options.logger?.debug(`kpi: ${db.engine} database ${db.target}, ${window.since} .. ${window.until}`);
-    return await loadKpiReport(db, window, now, scope);
+    return await loadKpiReport(db, window, now, scope, {
+      ...(options.manifests === undefined ? {} : { manifests: options.manifests }),
+    });
   } finally {
     await db.close();
   }

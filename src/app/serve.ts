@@ -3,10 +3,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  encodeManifestCursor,
   parseKpiQuery,
+  parseManifestsQuery,
   parseNoQuery,
   parseRunQuery,
   parseRunsQuery,
+  type ManifestsQuery,
   type RunKey,
   type RunsQuery,
 } from '../core/dashboard/query.js';
@@ -27,6 +30,7 @@ import { loadKpiReport } from './kpi.js';
 import { createSqlIngestSink } from '../io/ingest-sink.js';
 import { startHttpServer, type HttpHandler, type HttpResponse } from '../io/http-server.js';
 import { openDatabase, type DbClient, type DbEngine } from '../io/db.js';
+import { listManifestFiles, type ManifestPage } from '../io/manifests-query.js';
 import {
   getRun,
   listRuns,
@@ -50,6 +54,8 @@ export interface DashboardBackend {
   aggregates(window: KpiWindow, scope?: KpiScope): Promise<DashboardAggregates>;
   runs(query: RunsQuery): Promise<RunsPage>;
   run(key: RunKey): Promise<RunDetail>;
+  /** a page of the window's manifest files with their latest hash (`GET /api/manifests`) */
+  manifests(window: KpiWindow, query: ManifestsQuery): Promise<ManifestPage>;
   /** resolves when the database answers */
   ping(): Promise<void>;
 }
@@ -80,6 +86,15 @@ function errorResponse(error: unknown, onUnexpected: (error: unknown) => void): 
     { error: { code: error.code, message: error.message, details: error.details ?? {} } },
     extra,
   );
+}
+
+/** A request's window as `kpi` takes it: until defaults to now, since to 30 days before until. */
+function defaultWindow(parsed: { readonly since?: string; readonly until?: string }, now: Date): KpiWindow {
+  const until = parsed.until ?? now.toISOString();
+  return {
+    since: parsed.since ?? new Date(Date.parse(until) - DEFAULT_WINDOW_DAYS * 86_400_000).toISOString(),
+    until,
+  };
 }
 
 export interface DashboardHandlerOptions {
@@ -135,13 +150,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
           const now = options.clock.now();
           const parsed = parseKpiQuery(request.query, now);
           const scope = parsed.scope;
-          // as `kpi`: until defaults to now, since to 30 days before until
-          const until = parsed.until ?? now.toISOString();
-          const window: KpiWindow = {
-            since:
-              parsed.since ?? new Date(Date.parse(until) - DEFAULT_WINDOW_DAYS * 86_400_000).toISOString(),
-            until,
-          };
+          const window = defaultWindow(parsed, now);
           // two read transactions on two connections, side by side
           const [kpis, aggregates] = await Promise.all([
             backend.kpis(window, now, scope),
@@ -158,6 +167,17 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
               window,
               repositories: report.repositories ?? [],
             }),
+          });
+        }
+        case 'manifests': {
+          const now = options.clock.now();
+          const parsed = parseManifestsQuery(request.query, now);
+          const window = defaultWindow(parsed, now);
+          const page = await backend.manifests(window, parsed);
+          return json(200, {
+            window,
+            files: page.files,
+            next: page.next === null ? null : encodeManifestCursor(page.next),
           });
         }
         case 'runs':
@@ -299,6 +319,11 @@ export function createDatabaseBackend(db: DbClient): DashboardBackend {
     aggregates: (window, scope) => loadDashboardAggregates(db, window, scope),
     runs: (query) => listRuns(db, query),
     run: (key) => getRun(db, key),
+    manifests: (window, query) =>
+      listManifestFiles(db, window, query.scope, {
+        limit: query.limit,
+        ...(query.after === undefined ? {} : { after: query.after }),
+      }),
     async ping() {
       await withReader(db, (tx) => tx.query('SELECT 1'));
     },

@@ -38,6 +38,7 @@ export const readerViews = {
   orgMonthly: 'provenance_kpi_org_monthly',
   orgDayFlags: 'provenance_kpi_org_day_flags',
   orgMonthFlags: 'provenance_kpi_org_month_flags',
+  repoMonthly: 'provenance_kpi_repo_monthly',
   repositories: 'provenance_repositories',
   ingestFailures: 'provenance_ingest_failures',
 } as const;

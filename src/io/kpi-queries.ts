@@ -26,6 +26,7 @@ const orgFineDays = `public.${readerViews.orgFineDays}`;
 const orgFineMonths = `public.${readerViews.orgFineMonths}`;
 const orgDaily = `public.${readerViews.orgDaily}`;
 const orgMonthly = `public.${readerViews.orgMonthly}`;
+const repoMonthly = `public.${readerViews.repoMonthly}`;
 export const orgDayFlags = `public.${readerViews.orgDayFlags}`;
 export const orgMonthFlags = `public.${readerViews.orgMonthFlags}`;
 
@@ -591,7 +592,11 @@ export async function queryKpiAggregates(
   db: DbQueryable,
   window: KpiWindow,
   scope?: KpiScope,
-  options: { readonly directPercentileRuns?: number } = {},
+  options: {
+    readonly directPercentileRuns?: number;
+    /** read the manifest list (default); false leaves it out (`manifest_hash` null) */
+    readonly listManifests?: boolean;
+  } = {},
 ): Promise<KpiAggregates> {
   const repos = await resolveScope(db, scope);
   const scoped = repos !== undefined;
@@ -608,17 +613,23 @@ export async function queryKpiAggregates(
     Number(totals.entries) <= (options.directPercentileRuns ?? directPercentileRuns),
   );
   const perDayRows = await db.query<{ day: string; n: number }>(perDaySql(scoped), withScope(split));
-  const files = await db.query<{ repository: string; path: string; hash: string }>(
-    manifestsSql(scoped),
-    withScope(split),
-  );
+  const files =
+    options.listManifests === false
+      ? undefined
+      : await db.query<{ repository: string; path: string; hash: string }>(
+          manifestsSql(scoped),
+          withScope(split),
+        );
   const failures = await db.query<{ n: number }>(ingestFailuresSql(scoped), withScope(params));
   const refusals = await db.query<{ n: number }>(refusalsSql(scoped), withScope(params));
   const perDay: Record<string, number> = {};
   for (const d of perDayRows.rows) perDay[d.day] = Number(d.n);
-  const hashes: Record<string, string> = {};
-  const several = new Set(files.rows.map((f) => f.repository)).size > 1;
-  for (const f of files.rows) hashes[several ? `${f.repository}:${f.path}` : f.path] = f.hash;
+  let hashes: Record<string, string> | null = null;
+  if (files !== undefined) {
+    hashes = {};
+    const several = new Set(files.rows.map((f) => f.repository)).size > 1;
+    for (const f of files.rows) hashes[several ? `${f.repository}:${f.path}` : f.path] = f.hash;
+  }
   const signatures: SignatureCounts = {
     verified: Number(totals.sig_verified),
     unsigned: Number(totals.sig_unsigned),
@@ -663,9 +674,14 @@ const dailyRepositoriesSql = `SELECT repository FROM (
     SELECT (SELECT min(d.repository) FROM ${daily} d WHERE d.repository > r.repository) FROM r WHERE r.repository IS NOT NULL
   ) SELECT repository FROM r WHERE repository IS NOT NULL) dr`;
 
-// The per-repository table: each repository's counts over the window (whole days from the rollup,
-// the edges from the runs), its newest entry of any time (one index read each) and its ledger.
-const repositoryTableSql = (scoped: boolean): string => `
+// The per-repository table: each repository's counts over the window (whole months from the
+// per-(repository, month) rows of migration …131000, the other whole days from the per-day rollup, the
+// edges from the runs), its newest entry of any time (one index read each) with its manifest file and
+// that file's latest hash, and its ledger. The whole months are [$5, $6) for the organisation and
+// [$6, $7) for a scope ($5 its repositories).
+const repositoryTableSql = (scoped: boolean): string => {
+  const months = scoped ? { first: '$6::date', end: '$7::date' } : { first: '$5::date', end: '$6::date' };
+  return `
 WITH known AS (
   SELECT n.repository, w.ledger_url, w.watermark,
          to_char(w.rewritten_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rewritten_at
@@ -677,7 +693,11 @@ WITH known AS (
 counts AS (
   SELECT c.repository, sum(c.entries)::integer AS entries, sum(c.failures)::integer AS failures,
          sum(c.validated)::integer AS validated
-    FROM (SELECT repository, entries, failures, validated FROM ${daily} WHERE ${wholeDaysIn(scoped)}
+    FROM (SELECT repository, entries, failures, validated FROM ${daily}
+           WHERE ${wholeDaysIn(scoped)} AND NOT (day >= ${months.first} AND day < ${months.end})
+          UNION ALL
+          SELECT repository, entries, failures, validated FROM ${repoMonthly}
+           WHERE month >= ${months.first} AND month < ${months.end}${scopeFilter(scoped)}
           UNION ALL
           SELECT e.repository, count(*)::integer, count(*) FILTER (WHERE e.status = 'failure')::integer,
                  count(*) FILTER (WHERE e.validation_status = 'passed')::integer
@@ -688,13 +708,17 @@ counts AS (
 SELECT k.repository, k.ledger_url, k.watermark, k.rewritten_at,
        coalesce(c.entries, 0) AS entries, coalesce(c.failures, 0) AS failures, coalesce(c.validated, 0) AS validated,
        l.tag AS latest_tag, l.run_id AS latest_run_id,
-       to_char(l."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS latest_timestamp
+       to_char(l."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS latest_timestamp,
+       l.manifest_path AS latest_manifest_path, coalesce(m.manifest_hash, l.manifest_hash) AS latest_manifest_hash
   FROM known k
   LEFT JOIN counts c ON c.repository = k.repository
   LEFT JOIN LATERAL (
-    SELECT r.tag, r.run_id, r."timestamp" FROM ${runs} r WHERE r.repository COLLATE "C" = k.repository
+    SELECT r.tag, r.run_id, r."timestamp", r.manifest_path, r.manifest_hash FROM ${runs} r
+     WHERE r.repository COLLATE "C" = k.repository
      ORDER BY r."timestamp" DESC, r.tag COLLATE "C" DESC, r.run_id DESC LIMIT 1) l ON true
+  LEFT JOIN ${manifests} m ON m.repository = k.repository AND m.path = l.manifest_path
  ORDER BY k.repository`;
+};
 
 interface RepositoryRow {
   repository: string;
@@ -707,6 +731,8 @@ interface RepositoryRow {
   latest_tag: string | null;
   latest_run_id: number | null;
   latest_timestamp: string | null;
+  latest_manifest_path: string | null;
+  latest_manifest_hash: string | null;
 }
 
 /** The per-repository table of a window (call it in a transaction). */
@@ -718,7 +744,11 @@ export async function queryRepositoryKpis(
   const repos = await resolveScope(db, scope);
   const scoped = repos !== undefined;
   const split = splitWindowParams(window);
-  const rows = await db.query<RepositoryRow>(repositoryTableSql(scoped), scoped ? [...split, repos] : split);
+  const months = wholeUtcMonths({ from: split[2]!, to: split[3]! });
+  const rows = await db.query<RepositoryRow>(
+    repositoryTableSql(scoped),
+    scoped ? [...split, repos, months.first, months.end] : [...split, months.first, months.end],
+  );
   const rate = (n: number, d: number): number | null => (d === 0 ? null : Math.round((n / d) * 1e6) / 1e6);
   return rows.rows.map((r) => ({
     repository: r.repository,
@@ -730,6 +760,10 @@ export async function queryRepositoryKpis(
       r.latest_tag === null || r.latest_timestamp === null
         ? null
         : { tag: r.latest_tag, run_id: Number(r.latest_run_id), timestamp: r.latest_timestamp },
+    latest_manifest:
+      r.latest_manifest_path === null || r.latest_manifest_hash === null
+        ? null
+        : { path: r.latest_manifest_path, hash: r.latest_manifest_hash },
     watermark: r.watermark,
     history_rewritten_at: r.rewritten_at,
   }));

@@ -175,6 +175,78 @@ export function parseKpiQuery(
   return { ...parseWindow(values, now), ...(scope === undefined ? {} : { scope }) };
 }
 
+/** Where a page of the manifest list starts: after this file (byte order of repository, then path). */
+export interface ManifestCursor {
+  readonly repository: string;
+  readonly path: string;
+}
+
+export interface ManifestsQuery extends TimeWindow {
+  readonly scope?: RepositoryScope;
+  readonly limit: number;
+  readonly after?: ManifestCursor;
+}
+
+export const defaultManifestLimit = 500;
+export const maxManifestLimit = 5_000;
+const maxCursorChars = 2_800;
+
+/** The cursor as the API gives it: base64url of the JSON `[repository, path]` (opaque to clients). */
+export function encodeManifestCursor(cursor: ManifestCursor): string {
+  const bytes = new TextEncoder().encode(JSON.stringify([cursor.repository, cursor.path]));
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** A cursor `encodeManifestCursor` made; anything else is DASHBOARD_PARAM_INVALID (param `after`). */
+export function decodeManifestCursor(raw: string): ManifestCursor {
+  const bad = (): SlsaLedgerError =>
+    invalid('after', 'after takes the cursor a previous page gave as next', raw);
+  if (raw.length > maxCursorChars || !/^[A-Za-z0-9_-]+$/.test(raw) || raw.length % 4 === 1) throw bad();
+  let value: unknown;
+  try {
+    const binary = atob(raw.replace(/-/g, '+').replace(/_/g, '/'));
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new SlsaLedgerError(
+      'DASHBOARD_PARAM_INVALID',
+      'after takes the cursor a previous page gave as next',
+      {
+        cause: error,
+        details: { param: 'after', value: raw.slice(0, 100) },
+      },
+    );
+  }
+  if (
+    !Array.isArray(value) ||
+    value.length !== 2 ||
+    typeof value[0] !== 'string' ||
+    typeof value[1] !== 'string' ||
+    !repositoryRe.test(value[0]) ||
+    value[1] === '' ||
+    value[1].length > 1024 ||
+    controlChars.test(value[1])
+  ) {
+    throw bad();
+  }
+  return { repository: value[0], path: value[1] };
+}
+
+/** `/api/manifests?repository=…&owner=&since=&until=&limit=&after=`. */
+export function parseManifestsQuery(params: QueryParams, now: Date): ManifestsQuery {
+  const v = single(params, ['repository', 'owner', 'since', 'until', 'limit', 'after']);
+  const scope = parseScope(params, v);
+  const after = v.get('after');
+  return {
+    ...parseWindow(v, now),
+    ...(scope === undefined ? {} : { scope }),
+    limit: parseInteger('limit', v.get('limit'), defaultManifestLimit, 1, maxManifestLimit),
+    ...(after === undefined || after === '' ? {} : { after: decodeManifestCursor(after) }),
+  };
+}
+
 /** `/api/runs?repository=…&owner=&tag_prefix=&status=&governance_flag=&since=&until=&page=&per_page=&sort=&order=`. */
 export function parseRunsQuery(params: QueryParams, now: Date): RunsQuery {
   const v = single(params, [

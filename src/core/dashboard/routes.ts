@@ -17,6 +17,7 @@ export type AssetPath = keyof typeof staticAssets;
 export type Route =
   | { readonly kind: 'health' }
   | { readonly kind: 'kpi' }
+  | { readonly kind: 'manifests' }
   | { readonly kind: 'runs' }
   | { readonly kind: 'run'; readonly tag: string; readonly runId: number }
   | { readonly kind: 'asset'; readonly path: AssetPath };
@@ -50,6 +51,7 @@ export function matchRoute(method: string, rawPath: string): Route {
   if (Object.hasOwn(staticAssets, rawPath)) return { kind: 'asset', path: rawPath as AssetPath };
   if (rawPath === '/healthz') return { kind: 'health' };
   if (rawPath === '/api/kpi') return { kind: 'kpi' };
+  if (rawPath === '/api/manifests') return { kind: 'manifests' };
   if (rawPath === '/api/runs' || rawPath === '/api/runs/') return { kind: 'runs' };
   if (rawPath.startsWith('/api/runs/')) {
     const segments = rawPath.slice('/api/runs/'.length).split('/');

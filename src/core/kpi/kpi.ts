@@ -87,8 +87,11 @@ export interface KpiAggregates {
   /** the latest rotation and the latest expiry any entry in the window reports (ISO) */
   readonly dispatch_token_rotated_at: string | null;
   readonly dispatch_token_expires_at: string | null;
-  /** latest SHA-256 of each manifest file holding runs of the window */
-  readonly manifest_hash: Readonly<Record<string, string>>;
+  /**
+   * latest SHA-256 of each manifest file holding runs of the window; null when the list was left
+   * out (a report of several repositories, unless asked for: see shouldListManifests)
+   */
+  readonly manifest_hash: Readonly<Record<string, string>> | null;
   /** ingests started in the window that failed */
   readonly ingest_failures: number;
   readonly validation_failures: number;
@@ -113,6 +116,8 @@ export interface RepositoryKpis {
   readonly validated_rate: number | null;
   /** its newest entry (any time), or null when it has none */
   readonly latest_entry: { readonly tag: string; readonly run_id: number; readonly timestamp: string } | null;
+  /** the manifest file of its newest entry, with that file's latest SHA-256; null when it has none */
+  readonly latest_manifest: { readonly path: string; readonly hash: string } | null;
   /** the last head ingested (the watermark), and when a history rewrite was refused */
   readonly watermark: string | null;
   readonly history_rewritten_at: string | null;
@@ -137,8 +142,13 @@ export interface KpiReport {
   readonly dispatch_token_days_to_expiry: number | null;
   readonly dispatch_token_rotated_at: string | null;
   readonly dispatch_token_expires_at: string | null;
-  /** path -> latest SHA-256 of each manifest file with runs in the window */
-  readonly manifest_hash: Readonly<Record<string, string>>;
+  /**
+   * path -> latest SHA-256 of each manifest file with runs in the window (`owner/name:path` with
+   * several repositories); null when left out (`manifests.listed` false)
+   */
+  readonly manifest_hash: Readonly<Record<string, string>> | null;
+  /** whether `manifest_hash` lists the files, how many, and where the full list is when it does not */
+  readonly manifests: ManifestSummary;
   /** notifications delivered over notification attempts */
   readonly notification_success_ratio: number | null;
   readonly lock_wait_s: Percentiles;
@@ -179,6 +189,30 @@ export interface KpiReport {
   readonly missing_from_ledger: number;
   /** one line per repository in scope (sorted by name) */
   readonly repositories: readonly RepositoryKpis[];
+}
+
+/**
+ * The manifest list's summary in a report. A report of one repository lists every file
+ * (`listed: true`, `files` their number, `full_list` null); a report of several leaves the list out
+ * unless asked (`listed: false`, `files` null: counting the files costs what listing them does), and
+ * `full_list` says where it is.
+ */
+export interface ManifestSummary {
+  readonly listed: boolean;
+  readonly files: number | null;
+  readonly full_list: string | null;
+}
+
+/** Where a report that leaves its manifest list out sends its reader (stable text, documented). */
+export const manifestListElsewhere = 'slsa-ledger kpi --manifests, or GET /api/manifests (paged)';
+
+/**
+ * Whether a report lists its manifest files (DESIGN.md §5 `manifest_hash`, see docs/deviations.md):
+ * always when it covers at most one repository, else only when asked (`kpi --manifests`). A year
+ * of 100 repositories is ~36,500 files, more than the rest of the report.
+ */
+export function shouldListManifests(repositories: number, requested?: boolean): boolean {
+  return requested === true || repositories <= 1;
 }
 
 const DAY_MS = 86_400_000;
@@ -238,6 +272,8 @@ export interface ComputeKpisOptions {
   readonly repositoryInfo?: Readonly<
     Record<string, { ledger_url: string | null; watermark: string | null; rewritten_at: string | null }>
   >;
+  /** list the manifest files even when the report covers several repositories (`kpi --manifests`) */
+  readonly listManifests?: boolean;
 }
 
 /** The aggregates of the runs whose entry timestamp lies in the window. */
@@ -381,6 +417,13 @@ export function repositoryRows(
       }
     }
     const info = options.repositoryInfo?.[repository];
+    const latestPath = latest?.manifest_path;
+    const latestHash =
+      latestPath === undefined
+        ? undefined
+        : (options.manifests?.[`${repository}:${latestPath}`] ??
+          options.manifests?.[latestPath] ??
+          latest?.manifest_hash);
     rows.push({
       repository,
       ledger_url: info?.ledger_url ?? null,
@@ -395,6 +438,8 @@ export function repositoryRows(
               run_id: latest.entry.run_id,
               timestamp: new Date(latest.entry.timestamp).toISOString(),
             },
+      latest_manifest:
+        latestPath === undefined || latestHash === undefined ? null : { path: latestPath, hash: latestHash },
       watermark: info?.watermark ?? null,
       history_rewritten_at: info?.rewritten_at ?? null,
     });
@@ -436,7 +481,11 @@ export function buildKpiReport(
       expires === null ? null : roundTo((Date.parse(expires) - nowMs) / DAY_MS, 2),
     dispatch_token_rotated_at: rotated,
     dispatch_token_expires_at: expires,
-    manifest_hash: sortKeys(a.manifest_hash),
+    manifest_hash: a.manifest_hash === null ? null : sortKeys(a.manifest_hash),
+    manifests:
+      a.manifest_hash === null
+        ? { listed: false, files: null, full_list: manifestListElsewhere }
+        : { listed: true, files: Object.keys(a.manifest_hash).length, full_list: null },
     notification_success_ratio: ratio(a.notify_delivered, a.notify_attempts),
     lock_wait_s: roundPercentiles(a.lock_wait_s, 6),
     artifact_upload_latency_s: roundPercentiles(a.artifact_upload_latency_s, 6),
@@ -485,8 +534,17 @@ export function computeKpis(
   window: KpiWindow,
   options: ComputeKpisOptions,
 ): KpiReport {
-  return buildKpiReport(aggregateRuns(runs, window, options), window, options.now, {
-    ...(options.scope === undefined ? {} : { scope: options.scope }),
-    repositories: repositoryRows(runs, window, options),
-  });
+  const repositories = repositoryRows(runs, window, options);
+  const aggregates = aggregateRuns(runs, window, options);
+  return buildKpiReport(
+    shouldListManifests(repositories.length, options.listManifests)
+      ? aggregates
+      : { ...aggregates, manifest_hash: null },
+    window,
+    options.now,
+    {
+      ...(options.scope === undefined ? {} : { scope: options.scope }),
+      repositories,
+    },
+  );
 }

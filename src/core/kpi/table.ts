@@ -92,16 +92,31 @@ export function renderKpiTable(report: KpiReport): string {
   const perDay = Object.entries(report.entries_per_day);
   lines.push('', `entries_per_day${perDay.length === 0 ? '  (none)' : ''}`);
   for (const [day, n] of perDay) lines.push(`  ${day}  ${n}`);
-  const files = Object.entries(report.manifest_hash);
-  lines.push('', `manifest_hash${files.length === 0 ? '  (none)' : ''}`);
-  for (const [path, hash] of files) lines.push(`  ${path}  ${hash}`);
+  if (report.manifest_hash === null) {
+    lines.push(
+      '',
+      `manifest_hash  (left out: the report covers ${report.repositories.length} repositories; full list: ${report.manifests.full_list ?? ''})`,
+    );
+  } else {
+    const files = Object.entries(report.manifest_hash);
+    lines.push('', `manifest_hash${files.length === 0 ? '  (none)' : ''}`);
+    for (const [path, hash] of files) lines.push(`  ${path}  ${hash}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
 /** The per-repository table as aligned text lines. */
 export function renderRepositoryTable(rows: readonly RepositoryKpis[]): string[] {
   if (rows.length === 0) return ['repositories  (none)'];
-  const header = ['repository', 'entries', 'failure', 'validated', 'latest entry', 'ledger'];
+  const header = [
+    'repository',
+    'entries',
+    'failure',
+    'validated',
+    'latest entry',
+    'latest manifest',
+    'ledger',
+  ];
   const body = rows.map((r) => [
     r.repository,
     String(r.entries),
@@ -110,6 +125,7 @@ export function renderRepositoryTable(rows: readonly RepositoryKpis[]): string[]
     r.latest_entry === null
       ? '–'
       : `${r.latest_entry.tag} (run ${r.latest_entry.run_id}, ${r.latest_entry.timestamp.slice(0, 16).replace('T', ' ')})`,
+    r.latest_manifest === null ? '–' : `${r.latest_manifest.path} ${r.latest_manifest.hash.slice(0, 12)}`,
     (r.history_rewritten_at === null ? '' : 'HISTORY REWRITTEN ') + (r.ledger_url ?? '–'),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -148,6 +164,8 @@ export function renderKpiCsv(report: KpiReport): string {
     'watermark',
     'window_since',
     'window_until',
+    'latest_manifest_path',
+    'latest_manifest_hash',
   ];
   const total = [
     '*',
@@ -163,6 +181,8 @@ export function renderKpiCsv(report: KpiReport): string {
     null,
     report.window.since,
     report.window.until,
+    null,
+    null,
   ];
   const rows = report.repositories.map((r) => [
     r.repository,
@@ -178,6 +198,8 @@ export function renderKpiCsv(report: KpiReport): string {
     r.watermark,
     report.window.since,
     report.window.until,
+    r.latest_manifest?.path ?? null,
+    r.latest_manifest?.hash ?? null,
   ]);
   return `${[header, total, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
 }

@@ -212,7 +212,7 @@ describe.each(engines)('database on %s', (engine) => {
     const reference = computeKpis(inputs.runs, kpiFixtureWindow, { now: kpiFixtureNow, ...inputs.options });
     expect(fromSql).toEqual(reference);
     expect(fromSql).toMatchObject(kpiFixtureExpected);
-    expect(Object.keys(fromSql.manifest_hash)).toEqual([
+    expect(Object.keys(fromSql.manifest_hash ?? {})).toEqual([
       'docs/reports/2025-11-24/manifest.json',
       'docs/reports/2025-11-25/manifest.json',
     ]);
