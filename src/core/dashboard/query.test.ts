@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkTagText,
+  decodeManifestCursor,
+  defaultManifestLimit,
+  encodeManifestCursor,
+  maxManifestLimit,
   parseKpiQuery,
+  parseManifestsQuery,
   parseNoQuery,
   parseRunId,
   parseRunsQuery,
@@ -137,6 +142,72 @@ describe('parseRunsQuery', () => {
   });
   it('refuses an unknown parameter', () => {
     expect(() => parseRunsQuery([['limit', '10']], now)).toThrowCode('DASHBOARD_PARAM_UNKNOWN');
+  });
+});
+
+describe('parseManifestsQuery', () => {
+  it('has defaults: the first page of the default size', () => {
+    expect(parseManifestsQuery([], now)).toEqual({ limit: defaultManifestLimit });
+  });
+
+  it('takes a scope, a window, a limit and a cursor', () => {
+    const after = encodeManifestCursor({ repository: 'acme/a', path: 'docs/réports/x,"y".json' });
+    expect(after).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(
+      parseManifestsQuery(
+        [
+          ['repository', 'acme/a'],
+          ['repository', 'acme/b'],
+          ['owner', 'acme'],
+          ['since', '2026-11-01'],
+          ['until', '2026-11-02'],
+          ['limit', String(maxManifestLimit)],
+          ['after', after],
+        ],
+        now,
+      ),
+    ).toEqual({
+      scope: { repositories: ['acme/a', 'acme/b'], owner: 'acme' },
+      since: '2026-11-01T00:00:00.000Z',
+      until: '2026-11-03T00:00:00.000Z',
+      limit: maxManifestLimit,
+      after: { repository: 'acme/a', path: 'docs/réports/x,"y".json' },
+    });
+  });
+
+  it.each([['0'], [String(maxManifestLimit + 1)], ['-1'], ['ten'], ['1e3']])('refuses limit=%s', (limit) => {
+    expect(() => parseManifestsQuery([['limit', limit]], now)).toThrowCode('DASHBOARD_PARAM_INVALID');
+  });
+
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+  it.each([
+    ['not base64', 'a b'],
+    ['one leftover character', 'abcde'],
+    ['not JSON', b64('acme/a docs/x')],
+    ['not a pair', b64('["acme/a"]')],
+    ['not strings', b64('["acme/a", 7]')],
+    ['a bad repository', b64('["acme", "docs/x"]')],
+    ['an empty path', b64('["acme/a", ""]')],
+    ['a control character', b64('["acme/a", "docs/\u0007"]')],
+    ['a path too long', b64(JSON.stringify(['acme/a', 'x'.repeat(1025)]))],
+    ['too long', 'A'.repeat(3000)],
+    ['bad UTF-8', Buffer.from([0x5b, 0x22, 0xff, 0x22, 0x5d]).toString('base64url')],
+  ])('refuses a cursor that is %s', (_label, after) => {
+    expect(() => parseManifestsQuery([['after', after]], now)).toThrowCode('DASHBOARD_PARAM_INVALID');
+    expect(() => decodeManifestCursor(after)).toThrowCode('DASHBOARD_PARAM_INVALID');
+  });
+
+  it('refuses an unknown or repeated parameter', () => {
+    expect(() => parseManifestsQuery([['page', '2']], now)).toThrowCode('DASHBOARD_PARAM_UNKNOWN');
+    expect(() =>
+      parseManifestsQuery(
+        [
+          ['limit', '1'],
+          ['limit', '2'],
+        ],
+        now,
+      ),
+    ).toThrowCode('DASHBOARD_PARAM_INVALID');
   });
 });
 

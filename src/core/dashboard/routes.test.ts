@@ -8,6 +8,7 @@ describe('matchRoute', () => {
     ['/vendor/uPlot.iife.min.js', { kind: 'asset', path: '/vendor/uPlot.iife.min.js' }],
     ['/healthz', { kind: 'health' }],
     ['/api/kpi', { kind: 'kpi' }],
+    ['/api/manifests', { kind: 'manifests' }],
     ['/api/runs', { kind: 'runs' }],
     ['/api/runs/v1.2.3/42', { kind: 'run', tag: 'v1.2.3', runId: 42 }],
     ['/api/runs/release%2Fv1/7', { kind: 'run', tag: 'release/v1', runId: 7 }],

@@ -10,8 +10,10 @@ import {
   buildKpiReport,
   computeKpis,
   isMissingArtifact,
+  manifestListElsewhere,
   percentileCont,
   roundTo,
+  shouldListManifests,
   type KpiRun,
 } from './kpi.js';
 
@@ -56,6 +58,72 @@ describe('computeKpis on the hand-computed fixture', () => {
   it('keeps the window and now', () => {
     expect(report.window).toEqual(kpiFixtureWindow);
     expect(report.generated_at).toBe(kpiFixtureNow.toISOString());
+  });
+});
+
+describe('the manifest list of a report of several repositories', () => {
+  // the fixture's runs in two repositories; every file's hash known for acme/a only
+  const two: KpiRun[] = runs.map((r, i) => ({ ...r, repository: i % 2 === 0 ? 'acme/a' : 'acme/b' }));
+  const manifests = { 'acme/a:docs/reports/2025-11-25/manifest.json': 'latest-a' };
+
+  it('lists every file when the report covers at most one repository, else only when asked', () => {
+    expect([0, 1, 2, 100].map((n) => shouldListManifests(n))).toEqual([true, true, false, false]);
+    expect(shouldListManifests(2, true)).toBe(true);
+    expect(shouldListManifests(2, false)).toBe(false);
+  });
+
+  it('leaves the list out of the organisation report and says where it is', () => {
+    const report = computeKpis(two, kpiFixtureWindow, { now: kpiFixtureNow, manifests });
+    expect(report.manifest_hash).toBeNull();
+    expect(report.manifests).toEqual({ listed: false, files: null, full_list: manifestListElsewhere });
+    expect(report.repositories.map((r) => r.repository)).toEqual(['acme/a', 'acme/b']);
+  });
+
+  it('gives the full list with listManifests, keyed owner/name:path', () => {
+    const report = computeKpis(two, kpiFixtureWindow, { now: kpiFixtureNow, manifests, listManifests: true });
+    expect(report.manifest_hash).toEqual({
+      'acme/a:docs/reports/2025-11-24/manifest.json': 'old-2',
+      'acme/a:docs/reports/2025-11-25/manifest.json': 'latest-a',
+      'acme/b:docs/reports/2025-11-24/manifest.json': 'old-1',
+      'acme/b:docs/reports/2025-11-25/manifest.json': 'old-5',
+    });
+    expect(report.manifests).toEqual({ listed: true, files: 4, full_list: null });
+  });
+
+  it("keeps one repository's list as it was, with its size", () => {
+    const report = computeKpis(two, kpiFixtureWindow, {
+      now: kpiFixtureNow,
+      manifests,
+      scope: { repositories: ['acme/a'] },
+    });
+    expect(report.manifest_hash).toEqual({
+      'docs/reports/2025-11-24/manifest.json': 'old-2',
+      'docs/reports/2025-11-25/manifest.json': 'latest-a',
+    });
+    expect(report.manifests).toEqual({ listed: true, files: 2, full_list: null });
+  });
+
+  it("gives each repository the manifest file of its newest entry with that file's latest hash", () => {
+    const report = computeKpis(two, kpiFixtureWindow, { now: kpiFixtureNow, manifests });
+    const newest = (repo: string) =>
+      two
+        .filter((r) => r.repository === repo)
+        .reduce((a, b) => (Date.parse(b.entry.timestamp) > Date.parse(a.entry.timestamp) ? b : a));
+    const a = newest('acme/a');
+    const b = newest('acme/b');
+    expect(report.repositories.map((r) => r.latest_manifest)).toEqual([
+      {
+        path: a.manifest_path,
+        hash: manifests[`acme/a:${a.manifest_path!}` as keyof typeof manifests] ?? a.manifest_hash,
+      },
+      { path: b.manifest_path, hash: b.manifest_hash },
+    ]);
+    const bare = computeKpis(
+      two.map(({ manifest_path: _p, manifest_hash: _h, ...r }) => r),
+      kpiFixtureWindow,
+      { now: kpiFixtureNow },
+    );
+    expect(bare.repositories.map((r) => r.latest_manifest)).toEqual([null, null]);
   });
 });
 

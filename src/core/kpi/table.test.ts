@@ -38,6 +38,25 @@ describe('renderKpiTable', () => {
     expect(text).toContain('docs/reports/2025-11-24/manifest.json  h');
   });
 
+  it("says where a left-out manifest list is, and each repository's latest manifest", () => {
+    const runs = kpiFixtureEntries.map((entry, i) => ({
+      repository: i % 2 === 0 ? 'acme/a' : 'acme/b',
+      entry,
+      manifest_path: `docs/reports/${entry.timestamp.slice(0, 10)}/manifest.json`,
+      manifest_hash: 'abcdef0123456789',
+    }));
+    const text = renderKpiTable(computeKpis(runs, kpiFixtureWindow, { now: kpiFixtureNow }));
+    expect(text).toContain(
+      'manifest_hash  (left out: the report covers 2 repositories; full list: slsa-ledger kpi --manifests',
+    );
+    expect(text).toContain('latest manifest');
+    expect(text).toContain('docs/reports/2025-11-25/manifest.json abcdef012345');
+    const listed = renderKpiTable(
+      computeKpis(runs, kpiFixtureWindow, { now: kpiFixtureNow, listManifests: true }),
+    );
+    expect(listed).toContain('acme/a:docs/reports/2025-11-24/manifest.json  abcdef0123456789');
+  });
+
   it('shows dashes when there is nothing to measure', () => {
     const text = renderKpiTable(computeKpis([], kpiFixtureWindow, { now: kpiFixtureNow }));
     expect(text).toMatch(/failure_rate\s+–/);
@@ -71,6 +90,16 @@ describe('renderKpiCsv', () => {
     const lines = csv.split('\r\n');
     expect(lines[0]).toMatch(/^repository,entries,failure_rate,validated_rate,/);
     expect(lines.slice(1, 4).map((l) => l.split(',')[0])).toEqual(['*', 'acme/a', 'acme/b']);
+    expect(lines[0]).toMatch(/,latest_manifest_path,latest_manifest_hash$/);
+    const withFiles = renderKpiCsv(
+      computeKpis(
+        runs.map((r) => ({ ...r, manifest_path: 'docs/m.json', manifest_hash: 'h1' })),
+        kpiFixtureWindow,
+        { now: kpiFixtureNow },
+      ),
+    ).split('\r\n');
+    expect(withFiles[1]).toMatch(/,,$/);
+    expect(withFiles[2]).toMatch(/,docs\/m\.json,h1$/);
     expect(lines.at(-1)).toBe('');
     expect(csvField('=cmd()')).toBe("'=cmd()");
     expect(csvField('a,"b"')).toBe('"a,""b"""');

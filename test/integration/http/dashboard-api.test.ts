@@ -292,6 +292,56 @@ describe.each(engines)('dashboard API on $name', ({ name, skip }) => {
     expect(r5.json.runs.map((r: any) => r.run_id)).toEqual(ids);
   });
 
+  it.skipIf(skip)(
+    '/api/manifests pages the manifest list: every page together is the full list',
+    async () => {
+      const since = new Date(now.getTime() - 365 * 86_400_000).toISOString().slice(0, 10);
+      const kpi = await send(base, `/api/kpi?since=${since}`);
+      // one repository: its report lists every file
+      expect(kpi.json.metrics.manifests).toMatchObject({ listed: true, full_list: null });
+      const full = kpi.json.metrics.manifest_hash as Record<string, string>;
+      expect(Object.keys(full).length).toBeGreaterThan(2);
+      for (const limit of [1, 2, 5000]) {
+        const listed: [string, string][] = [];
+        let after: string | null = null;
+        let pages = 0;
+        do {
+          const r = await send(
+            base,
+            `/api/manifests?since=${since}&limit=${limit}${after === null ? '' : `&after=${after}`}`,
+          );
+          expect(r.status).toBe(200);
+          expect(r.json.files.length).toBeLessThanOrEqual(limit);
+          for (const f of r.json.files) listed.push([f.path, f.hash]);
+          after = r.json.next;
+          pages += 1;
+        } while (after !== null && pages < 1000);
+        expect(listed).toEqual(
+          Object.entries(full).sort(([a], [b]) => (Buffer.from(a) < Buffer.from(b) ? -1 : 1)),
+        );
+        expect(pages).toBe(Math.max(1, Math.ceil(listed.length / limit)));
+      }
+      const none = await send(base, '/api/manifests?owner=nobody');
+      expect(none.json).toMatchObject({ files: [], next: null });
+      for (const [path, code] of [
+        ['/api/manifests?limit=0', 'DASHBOARD_PARAM_INVALID'],
+        ['/api/manifests?limit=5001', 'DASHBOARD_PARAM_INVALID'],
+        ['/api/manifests?limit=1&limit=2', 'DASHBOARD_PARAM_INVALID'],
+        ['/api/manifests?after=not%20a%20cursor', 'DASHBOARD_PARAM_INVALID'],
+        [
+          `/api/manifests?after=${Buffer.from('["acme", "x"]').toString('base64url')}`,
+          'DASHBOARD_PARAM_INVALID',
+        ],
+        ['/api/manifests?page=2', 'DASHBOARD_PARAM_UNKNOWN'],
+        ['/api/manifests?since=2026-11-02&until=2026-11-01', 'DASHBOARD_PARAM_INVALID'],
+      ] as const) {
+        const r = await send(base, path);
+        expect(r.status, path).toBe(400);
+        expect(r.json.error.code, path).toBe(code);
+      }
+    },
+  );
+
   it.skipIf(skip)('bad parameters are 400 with a code', async () => {
     for (const [path, code] of [
       ['/api/runs?per_page=201', 'DASHBOARD_PARAM_INVALID'],

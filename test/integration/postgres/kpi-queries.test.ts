@@ -20,6 +20,7 @@ import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { openDatabase, type DbClient } from '../../../src/io/db.js';
 import { queryKpiAggregates } from '../../../src/io/kpi-queries.js';
+import { listManifestFiles } from '../../../src/io/manifests-query.js';
 import { defaultMigrationsDir } from '../../../src/io/migrations.js';
 import { loadDashboardAggregates } from '../../../src/io/runs-query.js';
 import { loadReferenceInputs } from '../../support/kpi-reference.js';
@@ -269,17 +270,54 @@ async function expectReportsEqualReference(db: DbClient): Promise<void> {
     );
     expect({ table, rows: kept.rows }).toEqual({ table, rows: expected.rows });
   }
+  // the per-(repository, month) counts (kept by deltas from the per-day rows) equal a recount
+  const months = await db.query(
+    `SELECT repository, month::text AS month, entries::integer AS entries, failures::integer AS failures,
+            validated::integer AS validated
+       FROM public.provenance_kpi_repo_monthly ORDER BY 1, 2`,
+  );
+  const recounted = await db.query(
+    `SELECT repository, date_trunc('month', "timestamp" AT TIME ZONE 'UTC')::date::text AS month,
+            count(*)::integer AS entries, count(*) FILTER (WHERE status = 'failure')::integer AS failures,
+            count(*) FILTER (WHERE validation_status = 'passed')::integer AS validated
+       FROM public.slsa_runs GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  expect(months.rows).toEqual(recounted.rows);
   for (const window of windows) {
     for (const scope of scopes) {
       const fromSql = await loadKpiReport(db, window, now, scope);
-      expect({ scope, report: fromSql }).toEqual({
+      const reference = {
+        now,
+        ...options,
+        ...(scope === undefined ? {} : { scope }),
+      };
+      expect({ scope, report: fromSql }).toEqual({ scope, report: computeKpis(runs, window, reference) });
+      // the full list when asked, and the same list a page at a time
+      const listed = await loadKpiReport(db, window, now, scope, { manifests: true });
+      expect({ scope, report: listed }).toEqual({
         scope,
-        report: computeKpis(runs, window, {
-          now,
-          ...options,
-          ...(scope === undefined ? {} : { scope }),
-        }),
+        report: computeKpis(runs, window, { ...reference, listManifests: true }),
       });
+      const paged: Record<string, string> = {};
+      const several = new Set<string>();
+      let after: { repository: string; path: string } | undefined;
+      for (let page = 0; page < 100; page++) {
+        const got = await listManifestFiles(db, window, scope, {
+          limit: 2,
+          ...(after === undefined ? {} : { after }),
+        });
+        expect(got.files.length).toBeLessThanOrEqual(2);
+        for (const f of got.files) {
+          paged[`${f.repository}:${f.path}`] = f.hash;
+          several.add(f.repository);
+        }
+        if (got.next === null) break;
+        after = got.next;
+      }
+      const keyed = Object.fromEntries(
+        Object.entries(paged).map(([k, v]) => [several.size > 1 ? k : k.slice(k.indexOf(':') + 1), v]),
+      );
+      expect({ scope, window, files: keyed }).toEqual({ scope, window, files: listed.manifest_hash });
     }
     // the organisation's percentiles through its histograms and fine buckets (a larger window's way)
     const viaFine = await db.transaction((tx) =>

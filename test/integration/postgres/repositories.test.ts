@@ -268,5 +268,57 @@ describe.each(engines)('repositories on %s', (engine) => {
     const lines = csv.stdout.trimEnd().split('\r\n');
     expect(lines[0]).toMatch(/^repository,entries,failure_rate/);
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['*', 'acme/gadgets', 'acme/widgets']);
+    expect(lines[2]).toMatch(/,docs\/reports\/2025-11-24\/manifest\.json,[0-9a-f]{64}$/);
+  });
+
+  it('kpi leaves the manifest list of several repositories out; --manifests puts it back, as it was', async () => {
+    const args = [
+      ...(target.options.databaseUrl === undefined
+        ? ['--data-dir', target.options.dataDir!]
+        : ['--database-url', target.options.databaseUrl]),
+      '--since',
+      '2025-11-01',
+      '--until',
+      '2025-11-30',
+    ];
+    const org = JSON.parse((await runCliCaptured(['kpi', ...args, '--format', 'json'])).stdout);
+    expect(org.manifest_hash).toBeNull();
+    expect(org.manifests).toEqual({
+      listed: false,
+      files: null,
+      full_list: 'slsa-ledger kpi --manifests, or GET /api/manifests (paged)',
+    });
+    expect(org.repositories.map((r: any) => r.latest_manifest.path)).toEqual([
+      'docs/reports/2025-11-24/manifest.json',
+      expect.stringMatching(/^docs\/reports\/2025-11-2\d\/manifest\.json$/),
+    ]);
+    const text = await runCliCaptured(['kpi', ...args, '--owner', 'acme']);
+    expect(text.stdout).toContain('manifest_hash  (left out: the report covers 2 repositories');
+    const full = JSON.parse(
+      (await runCliCaptured(['kpi', ...args, '--manifests', '--format', 'json'])).stdout,
+    );
+    const inputs = await withDb(target, (db) => loadReferenceInputs(db));
+    const reference = computeKpis(
+      inputs.runs,
+      { since: full.window.since, until: full.window.until },
+      {
+        now: new Date(full.generated_at),
+        ...inputs.options,
+        listManifests: true,
+      },
+    );
+    expect(full.manifest_hash).toEqual(reference.manifest_hash);
+    expect(Object.keys(full.manifest_hash)).toContain('acme/gadgets:docs/reports/2025-11-24/manifest.json');
+    expect(full.manifests).toEqual({
+      listed: true,
+      files: Object.keys(full.manifest_hash).length,
+      full_list: null,
+    });
+    // one repository: the list as before, paths as they are
+    const one = JSON.parse(
+      (await runCliCaptured(['kpi', ...args, '--repository', 'acme/gadgets', '--format', 'json'])).stdout,
+    );
+    expect(Object.keys(one.manifest_hash)).toEqual(['docs/reports/2025-11-24/manifest.json']);
+    expect(one.manifests).toEqual({ listed: true, files: 1, full_list: null });
   });
 });
