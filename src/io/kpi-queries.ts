@@ -677,7 +677,7 @@ const dailyRepositoriesSql = `SELECT repository FROM (
 // The per-repository table: each repository's counts over the window (whole months from the
 // per-(repository, month) rows of migration …131000, the other whole days from the per-day rollup, the
 // edges from the runs), its newest entry of any time (one index read each) with its manifest file and
-// that file's latest hash, and its ledger. The whole months are [$5, $6) for the organisation and
+// that file's latest hash (one key probe each: a join read every file), and its ledger. The whole months are [$5, $6) for the organisation and
 // [$6, $7) for a scope ($5 its repositories).
 const repositoryTableSql = (scoped: boolean): string => {
   const months = scoped ? { first: '$6::date', end: '$7::date' } : { first: '$5::date', end: '$6::date' };
@@ -709,14 +709,15 @@ SELECT k.repository, k.ledger_url, k.watermark, k.rewritten_at,
        coalesce(c.entries, 0) AS entries, coalesce(c.failures, 0) AS failures, coalesce(c.validated, 0) AS validated,
        l.tag AS latest_tag, l.run_id AS latest_run_id,
        to_char(l."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS latest_timestamp,
-       l.manifest_path AS latest_manifest_path, coalesce(m.manifest_hash, l.manifest_hash) AS latest_manifest_hash
+       l.manifest_path AS latest_manifest_path,
+       coalesce((SELECT m.manifest_hash FROM ${manifests} m WHERE m.repository = k.repository AND m.path = l.manifest_path),
+                l.manifest_hash) AS latest_manifest_hash
   FROM known k
   LEFT JOIN counts c ON c.repository = k.repository
   LEFT JOIN LATERAL (
     SELECT r.tag, r.run_id, r."timestamp", r.manifest_path, r.manifest_hash FROM ${runs} r
      WHERE r.repository COLLATE "C" = k.repository
      ORDER BY r."timestamp" DESC, r.tag COLLATE "C" DESC, r.run_id DESC LIMIT 1) l ON true
-  LEFT JOIN ${manifests} m ON m.repository = k.repository AND m.path = l.manifest_path
  ORDER BY k.repository`;
 };
 
