@@ -447,6 +447,16 @@ export async function runDatabaseOrgBench({ log }) {
           });
         }
       }
+      // the slow path: the organisation's report with its full manifest list (`kpi --manifests`)
+      for (const [wLabel, window] of windows) {
+        const t = await p95(() => loadKpiReport(reader, window, nowDate, undefined, { manifests: true }));
+        log(`kpi --manifests organisation, ${wLabel}: p95 ${t} ms`);
+        rows.push({
+          metric: `kpi --manifests p95, organisation, ${wLabel} (full list, no goal)`,
+          value: t,
+          unit: 'ms',
+        });
+      }
     } finally {
       await reader.close();
     }
@@ -467,6 +477,13 @@ export async function runDatabaseOrgBench({ log }) {
           '/api/runs?tag_prefix=v3.1&governance_flag=validated&sort=tag&order=asc',
         ],
       ];
+      // a page of the manifest list from the middle of a year (the cursor the first page gives)
+      const first = await (await fetch(new URL('/api/manifests?since=365d&limit=500', server.url))).json();
+      if (first.next === null) throw new Error('/api/manifests: one page only');
+      cases.push([
+        '/api/manifests (organisation, a year, 500 a page)',
+        `/api/manifests?since=365d&limit=500&after=${first.next}`,
+      ]);
       for (const [label, path] of cases) {
         const t = await p95(async () => {
           const res = await fetch(new URL(path, server.url));
