@@ -42,8 +42,9 @@ const times: readonly [string, string][] = [
   ['2240-01-01T00:00:00.000500Z', '2250-06-30T11:11:11.111111Z'],
 ];
 
-// Whole UTC days come from the per-day rollup, partial days at the edges from the runs: windows on
-// midnights, across partial days at either end or both, inside one day, ending on a run's own time.
+// Whole UTC days come from the per-day rollup (whole months from the month rows), partial days at the
+// edges from the runs: windows on midnights, across partial days at either end or both, inside one
+// day, ending on a run's own time, and whole months beside the runs' month.
 const windows: readonly KpiWindow[] = [
   { since: '2025-11-24T00:00:00.000Z', until: '2025-11-26T00:00:00.000Z' },
   { since: '2025-11-24T10:00:00.000Z', until: '2025-11-25T12:00:00.000Z' },
@@ -52,6 +53,10 @@ const windows: readonly KpiWindow[] = [
   { since: '2025-11-24T10:00:00.001Z', until: '2025-11-26T00:00:00.000Z' },
   { since: '2025-11-24T00:00:00.000Z', until: '2025-11-25T06:30:00.250Z' },
   { since: '1969-12-31T23:59:59.999Z', until: '1970-01-02T00:00:00.000Z' },
+  // whole months next to runs: October whole, then November's days up to a partial day (the month
+  // rows must stop before November), and a half month before a whole November (they must start at it)
+  { since: '2025-10-01T00:00:00.000Z', until: '2025-11-25T12:00:00.000Z' },
+  { since: '2025-10-15T00:00:00.000Z', until: '2025-12-01T00:00:00.000Z' },
 ];
 
 function entry(i: number, ts: string, changed: boolean): LedgerEntry {
