@@ -4,6 +4,7 @@
 // the ledger ref being checked) or `--trust-key PUB`.
 import {
   auditLedgerTrust,
+  auditLedgerTrustChunked,
   type TrustAuditResult,
   type TrustFinding,
   type TrustWitness,
@@ -12,7 +13,7 @@ import { resolve } from 'node:path';
 import type { Logger } from '../core/ports.js';
 import { runGit } from '../io/git.js';
 import { findConfigFileFrom } from '../io/ledger-location.js';
-import { readTrustDaysAt, readTrustHistoryAt, readTrustWitnessAt } from '../io/ledger-trust-reader.js';
+import { readTrustDaysAt, readTrustHistoryChunks, readTrustWitnessAt } from '../io/ledger-trust-reader.js';
 import { loadLedgerTrust, type LedgerTrust } from '../io/trust-policy-file.js';
 import { ledgerIdentity, type LedgerIdentity } from './ledger-signing.js';
 
@@ -65,18 +66,19 @@ export interface CheckLedgerTrustOptions {
 export async function checkLedgerTrust(options: CheckLedgerTrustOptions): Promise<TrustAuditResult> {
   const { repoDir, commit, reportsDir } = options;
   const days = await readTrustDaysAt(repoDir, commit, reportsDir);
-  const history =
-    options.history === false
-      ? undefined
-      : await readTrustHistoryAt(repoDir, commit, reportsDir, options.witness?.commit);
-  return auditLedgerTrust({
+  const input = {
     days,
     policy: options.trust.policy,
     material: options.trust.material,
     ...(options.location === undefined ? {} : { location: options.location }),
-    ...(history === undefined ? {} : { history }),
     ...(options.witness === undefined ? {} : { witness: options.witness }),
-  });
+  };
+  return options.history === false
+    ? auditLedgerTrust(input)
+    : auditLedgerTrustChunked(
+        input,
+        readTrustHistoryChunks(repoDir, commit, reportsDir, options.witness?.commit),
+      );
 }
 
 /**
@@ -151,19 +153,15 @@ export async function checkTrustFindings(options: TrustFindingsOptions): Promise
     ).code === 0;
   const days = await readTrustDaysAt(repoDir, commit, reportsDir);
   // after a verified head that still is an ancestor, only the commits since; else all of history
-  const history = await readTrustHistoryAt(
-    repoDir,
-    commit,
-    reportsDir,
-    descends ? witness!.commit : undefined,
+  const result = await auditLedgerTrustChunked(
+    {
+      days,
+      policy: options.trust.policy,
+      material: options.trust.material,
+      ...(location === undefined ? {} : { location }),
+      ...(witness === undefined ? {} : { witness }),
+    },
+    readTrustHistoryChunks(repoDir, commit, reportsDir, descends ? witness!.commit : undefined),
   );
-  const result = auditLedgerTrust({
-    days,
-    policy: options.trust.policy,
-    material: options.trust.material,
-    ...(location === undefined ? {} : { location }),
-    history,
-    ...(witness === undefined ? {} : { witness }),
-  });
   return [...result.findings];
 }

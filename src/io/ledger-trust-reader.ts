@@ -18,24 +18,31 @@ function limitFor(path: string): number {
   return MANIFEST.test(path) ? limits.dayFile.maxBytes : otherLimits.ledgerLogBytes;
 }
 
-/**
- * Reads blobs by name (`<commit>:<path>`), undefined where absent or over its limit. Two batch
- * calls: sizes first, then only the blobs within their limits.
- */
-async function readBounded(repoDir: string, names: readonly string[]): Promise<(string | undefined)[]> {
+interface BlobHeader {
+  readonly oid: string;
+  /** bytes, or undefined when the name is no blob or the blob is over its limit (not read) */
+  readonly size: number | undefined;
+}
+
+/** Sizes of blobs by name (`<commit>:<path>`), one `--batch-check` call; nothing is read. */
+async function headersOf(repoDir: string, names: readonly string[]): Promise<BlobHeader[]> {
   if (names.length === 0) return [];
   const check = await runGit(['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], {
     cwd: repoDir,
     input: `${names.join('\n')}\n`,
   });
-  const headers = check.stdout.toString('utf8').split('\n');
-  const wanted: { index: number; oid: string }[] = [];
-  names.forEach((name, index) => {
-    const [oid = '', type = '', size = ''] = (headers[index] ?? '').split(' ');
+  const lines = check.stdout.toString('utf8').split('\n');
+  return names.map((name, index) => {
+    const [oid = '', type = '', size = ''] = (lines[index] ?? '').split(' ');
     const path = name.slice(name.indexOf(':') + 1);
-    if (type === 'blob' && Number(size) <= limitFor(path)) wanted.push({ index, oid });
+    return { oid, size: type === 'blob' && Number(size) <= limitFor(path) ? Number(size) : undefined };
   });
-  const out: (string | undefined)[] = names.map(() => undefined);
+}
+
+/** The texts of the blobs whose size is known (within their limits), undefined for the others. */
+async function readHeaders(repoDir: string, headers: readonly BlobHeader[]): Promise<(string | undefined)[]> {
+  const out: (string | undefined)[] = headers.map(() => undefined);
+  const wanted = headers.flatMap((h, index) => (h.size === undefined ? [] : [{ index, oid: h.oid }]));
   if (wanted.length === 0) return out;
   const { stdout } = await runGit(['cat-file', '--batch'], {
     cwd: repoDir,
@@ -51,6 +58,14 @@ async function readBounded(repoDir: string, names: readonly string[]): Promise<(
     at = start + size + 1;
   }
   return out;
+}
+
+/**
+ * Reads blobs by name (`<commit>:<path>`), undefined where absent or over its limit. Two batch
+ * calls: sizes first, then only the blobs within their limits.
+ */
+async function readBounded(repoDir: string, names: readonly string[]): Promise<(string | undefined)[]> {
+  return readHeaders(repoDir, await headersOf(repoDir, names));
 }
 
 /** The day files and their logs at `commit`. */
@@ -83,15 +98,25 @@ export async function readTrustDaysAt(
 const RS = '\x1e';
 
 /**
- * Every first-parent commit up to `commit` (after `since`, when given) that changed a day file or a
- * log, oldest first, with the texts before (first parent) and after.
+ * Bytes of blob texts one chunk of history holds at most (a single commit's changes are one chunk
+ * whatever their size: each blob is within its own limit). History is read and audited chunk by
+ * chunk, so `check` of a long or hostile history (each commit may rewrite a 32 MiB day file) holds
+ * one chunk, not every version of every file.
  */
-export async function readTrustHistoryAt(
+export const HISTORY_CHUNK_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Every first-parent commit up to `commit` (after `since`, when given) that changed a day file or a
+ * log, oldest first, with the texts before (first parent) and after, in chunks of at most
+ * `chunkBytes` of texts.
+ */
+export async function* readTrustHistoryChunks(
   repoDir: string,
   commit: string,
   reportsDir: string,
   since?: string,
-): Promise<TrustCommit[]> {
+  chunkBytes: number = HISTORY_CHUNK_BYTES,
+): AsyncGenerator<TrustCommit[]> {
   const log = await runGit(
     [
       'log',
@@ -126,20 +151,59 @@ export async function readTrustHistoryAt(
       `${r.hash}:${p}`,
     ]),
   );
-  const blobs = await readBounded(repoDir, names);
-  let at = 0;
-  return records.map((r) => ({
-    commit: r.hash,
-    changes: r.paths.map((path) => {
-      const before = blobs[at++];
-      const after = blobs[at++];
-      return {
-        path,
-        ...(before === undefined ? {} : { before }),
-        ...(after === undefined ? {} : { after }),
-      };
-    }),
-  }));
+  const headers = await headersOf(repoDir, names);
+  let at = 0; // the first name of the chunk
+  let next = 0; // the first record of the chunk
+  while (next < records.length) {
+    let end = next;
+    let bytes = 0;
+    let namesEnd = at;
+    do {
+      const count = 2 * records[end]!.paths.length;
+      for (let i = namesEnd; i < namesEnd + count; i++) bytes += headers[i]!.size ?? 0;
+      namesEnd += count;
+      end += 1;
+    } while (end < records.length && bytes + chunkSize(records[end]!, headers, namesEnd) <= chunkBytes);
+    const texts = await readHeaders(repoDir, headers.slice(at, namesEnd));
+    let t = 0;
+    yield records.slice(next, end).map((r) => ({
+      commit: r.hash,
+      changes: r.paths.map((path) => {
+        const before = texts[t++];
+        const after = texts[t++];
+        return {
+          path,
+          ...(before === undefined ? {} : { before }),
+          ...(after === undefined ? {} : { after }),
+        };
+      }),
+    }));
+    at = namesEnd;
+    next = end;
+  }
+}
+
+/** Bytes of the texts of one record, whose names start at `from`. */
+function chunkSize(
+  record: { paths: readonly string[] },
+  headers: readonly BlobHeader[],
+  from: number,
+): number {
+  let bytes = 0;
+  for (let i = from; i < from + 2 * record.paths.length; i++) bytes += headers[i]!.size ?? 0;
+  return bytes;
+}
+
+/** The whole history at once (`readTrustHistoryChunks` concatenated): small ledgers and tests. */
+export async function readTrustHistoryAt(
+  repoDir: string,
+  commit: string,
+  reportsDir: string,
+  since?: string,
+): Promise<TrustCommit[]> {
+  const out: TrustCommit[] = [];
+  for await (const chunk of readTrustHistoryChunks(repoDir, commit, reportsDir, since)) out.push(...chunk);
+  return out;
 }
 
 /** The logs at `commit`: what a witness keeps of the last verified head. */

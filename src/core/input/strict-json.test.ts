@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { limits, type JsonLimits } from './limits.js';
-import { checkJson, parseJson } from './strict-json.js';
+import { checkJson, foldLongWhitespace, parseJson } from './strict-json.js';
 
 const small: JsonLimits = {
   maxBytes: 1000,
@@ -123,5 +123,48 @@ describe('parseJson', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('long whitespace runs (a hostile 25 MiB run of spaces cost ~12 s of GC per read)', () => {
+  const wide: JsonLimits = {
+    ...limits.dayFile,
+    maxBytes: 64 * 1024 * 1024,
+    maxStringLength: 16 * 1024 * 1024,
+  };
+
+  it('folds runs of 64+ outside strings only; a valid text keeps its value', () => {
+    const pad = ' \n\t\r'.repeat(40);
+    const spaces = ' '.repeat(100); // inside strings: JSON allows no raw tab or newline there
+    const text = `${pad}{${pad}"a${spaces}b"${pad}:${pad}["x${spaces}", 1 ,${pad}null]${pad}}${pad}`;
+    const folded = foldLongWhitespace(text);
+    expect(folded.length).toBeLessThan(text.length);
+    expect(JSON.parse(folded)).toEqual(JSON.parse(text));
+    expect(parseJson(text, wide, 'doc')).toEqual(JSON.parse(text));
+    expect(foldLongWhitespace('{"a": 1}')).toBe('{"a": 1}');
+  });
+
+  it('agrees with JSON.parse on any value printed with wide indentation', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.integer({ min: 60, max: 130 }), (v, indent) => {
+        const text = JSON.stringify(v, null, ' '.repeat(Math.min(indent, 10))).replace(
+          /\n/g,
+          `\n${' '.repeat(indent)}`,
+        );
+        expect(JSON.parse(foldLongWhitespace(text))).toEqual(JSON.parse(text));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a 25 MiB run of spaces is read, and duplicate keys behind one are still refused', () => {
+    const spaces = ' '.repeat(25 * 1024 * 1024);
+    expect(parseJson(`[${spaces}]`, wide, 'doc')).toEqual([]);
+    expect(() => parseJson(`{"a":1,${spaces}"a":2}`, wide, 'doc')).toThrowCode('INPUT_JSON_DUPLICATE_KEY');
+    // escaped quotes never end a string: whitespace inside one is kept
+    const inString = `["\\"${' '.repeat(100)}\\""]`;
+    expect(foldLongWhitespace(inString)).toBe(inString);
+    // a long run of escaped quotes is one linear pass (a regular expression over strings backtracks on it)
+    expect(() => parseJson(`"${'\\"'.repeat(1_000_000)}`, wide, 'doc')).toThrowCode('INPUT_JSON_MALFORMED');
   });
 });

@@ -92,7 +92,7 @@ export interface TrustAuditInput {
    * every commit that changed a day file or a log, oldest first (first-parent); with a witness, the
    * commits after the witnessed one (an incremental check), else the whole history
    */
-  readonly history?: readonly TrustCommit[];
+  readonly history?: Iterable<TrustCommit>;
   readonly witness?: TrustWitness;
 }
 
@@ -214,7 +214,12 @@ class Audit {
   }
 
   run(): TrustAuditResult {
-    if (this.input.history !== undefined) this.replayHistory(this.input.history);
+    if (this.input.history !== undefined) this.replay(this.input.history);
+    return this.finish();
+  }
+
+  /** After history: the witness, then day by day. */
+  finish(): TrustAuditResult {
     if (this.input.witness !== undefined) this.checkWitness(this.input.witness);
     for (const day of [...this.input.days].sort((a, b) => (a.path < b.path ? -1 : 1))) this.auditDay(day);
     return { findings: this.findings, entries: this.entries, verified: this.verified };
@@ -506,38 +511,54 @@ class Audit {
 
   // ---- history: logs only grow, and every change of an entry is signed --------------------------
 
-  private replayHistory(history: readonly TrustCommit[]): void {
-    // Per day file: its entries (digest by key; undefined while it is not a manifest) and the state
-    // digest its transitions log claims last for each key. Checks start at the first commit that
-    // writes a transitions log: before it the ledger was not signed (the head pass reports those
-    // entries as unsigned unless they were signed since).
-    // History may start after a witnessed head (an incremental check): a day seen for the first time
-    // starts from the `before` texts of its first change, and its claims from the witnessed log.
-    const entries = new Map<string, Map<string, string> | undefined>();
-    const claimed = new Map<string, Map<string, string[]>>();
-    const claimsOf = (
-      text: string,
-      path: string,
-      into = new Map<string, string[]>(),
-    ): Map<string, string[]> => {
-      for (const l of parseLedgerLog(text, path).lines) {
-        const st = this.claimed(l.text, l.bundle, `${path} line ${l.line}`);
-        if (st === undefined) continue;
-        const k = keyOf(st.predicate.entry.tag, st.predicate.entry.run_id);
-        into.set(k, [...(into.get(k) ?? []), st.subject[0].digest.sha256]);
+  /**
+   * Replay state: per day file its entries (digest by key; undefined while it is not a manifest)
+   * and the state digests its transitions log claims for each key. Checks start at the first commit
+   * that writes a transitions log: before it the ledger was not signed (the head pass reports those
+   * entries as unsigned unless they were signed since). History may start after a witnessed head
+   * (an incremental check): a day seen for the first time starts from the `before` texts of its first
+   * change, and its claims from the witnessed log. History may come in chunks (`replay`), so a long
+   * one is never held whole.
+   */
+  private replayState:
+    | {
+        readonly entries: Map<string, Map<string, string> | undefined>;
+        readonly claimed: Map<string, Map<string, string[]>>;
+        signing: boolean;
       }
-      return into;
-    };
-    for (const log of this.input.witness?.logs ?? []) {
-      const day = dayPathOfLog(log.path);
-      if (day !== undefined && log.path.endsWith(`/${TRANSITIONS_FILE}`))
-        claimed.set(day, claimsOf(log.text, log.path));
+    | undefined;
+
+  private claimsOf(text: string, path: string, into = new Map<string, string[]>()): Map<string, string[]> {
+    for (const l of parseLedgerLog(text, path).lines) {
+      const st = this.claimed(l.text, l.bundle, `${path} line ${l.line}`);
+      if (st === undefined) continue;
+      const k = keyOf(st.predicate.entry.tag, st.predicate.entry.run_id);
+      into.set(k, [...(into.get(k) ?? []), st.subject[0].digest.sha256]);
     }
+    return into;
+  }
+
+  /** Replays the next commits of history (oldest first), after those replayed before. */
+  replay(history: Iterable<TrustCommit>): void {
+    if (this.replayState === undefined) {
+      const claimed = new Map<string, Map<string, string[]>>();
+      for (const log of this.input.witness?.logs ?? []) {
+        const day = dayPathOfLog(log.path);
+        if (day !== undefined && log.path.endsWith(`/${TRANSITIONS_FILE}`))
+          claimed.set(day, this.claimsOf(log.text, log.path));
+      }
+      this.replayState = {
+        entries: new Map(),
+        claimed,
+        signing: (this.input.witness?.logs ?? []).some((l) => l.path.endsWith(`/${TRANSITIONS_FILE}`)),
+      };
+    }
+    const state = this.replayState;
+    const { entries, claimed } = state;
     const digests = (text: string | undefined, path: string): Map<string, string> | undefined => {
       const parsed = parseEntries(text, path);
       return parsed === undefined ? undefined : new Map([...parsed].map(([k, e]) => [k, entryDigest(e)]));
     };
-    let signing = (this.input.witness?.logs ?? []).some((l) => l.path.endsWith(`/${TRANSITIONS_FILE}`));
     for (const c of history) {
       const touched = new Map<
         string,
@@ -559,7 +580,7 @@ class Audit {
           });
         }
         if (ch.path.endsWith(`/${TRANSITIONS_FILE}`)) {
-          signing = true;
+          state.signing = true;
           touched.set(dayOfLog, {
             ...touched.get(dayOfLog),
             transitions: { change: ch, ...(check.ok ? { appended: check.appended } : {}) },
@@ -574,8 +595,8 @@ class Audit {
           claimed.set(
             dayPath,
             appended !== undefined && known !== undefined && change.before !== undefined
-              ? claimsOf(appended, change.path, known)
-              : claimsOf(change.after ?? '', change.path),
+              ? this.claimsOf(appended, change.path, known)
+              : this.claimsOf(change.after ?? '', change.path),
           );
         }
         const before = entries.has(dayPath) ? entries.get(dayPath) : digests(t.day?.before, dayPath);
@@ -584,7 +605,7 @@ class Audit {
           after = digests(t.day.after, dayPath);
           entries.set(dayPath, after);
         }
-        if (!signing || t.day === undefined) continue;
+        if (!state.signing || t.day === undefined) continue;
         this.checkCommitDay(c.commit, dayPath, before, after, claimed.get(dayPath) ?? new Map());
       }
     }
@@ -686,4 +707,19 @@ class Audit {
  */
 export function auditLedgerTrust(input: TrustAuditInput): TrustAuditResult {
   return new Audit(input).run();
+}
+
+/**
+ * `auditLedgerTrust` with the history given in chunks, oldest first: each chunk is replayed as it
+ * arrives, so a long history is never held whole (the reader bounds a chunk's bytes). The same
+ * findings as `auditLedgerTrust` with the chunks concatenated as `history`.
+ */
+export async function auditLedgerTrustChunked(
+  input: Omit<TrustAuditInput, 'history'>,
+  history: AsyncIterable<readonly TrustCommit[]>,
+): Promise<TrustAuditResult> {
+  const audit = new Audit(input);
+  audit.replay([]);
+  for await (const chunk of history) audit.replay(chunk);
+  return audit.finish();
 }
