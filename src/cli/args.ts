@@ -151,7 +151,8 @@ export function renderHelp(spec: CommandSpec): string {
     const value = o.type === 'string' ? ` ${o.valueName ?? 'VALUE'}` : '';
     const extra = [
       o.required ? 'required' : '',
-      o.multiple ? 'repeatable' : '',
+      // a description that already says how it repeats is not told twice
+      o.multiple && !/\brepeatable\b/.test(o.description) ? 'repeatable' : '',
       o.default !== undefined ? `default: ${String(o.default)}` : '',
     ]
       .filter(Boolean)

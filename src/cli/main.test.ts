@@ -87,3 +87,14 @@ describe('runCli', () => {
     expect(r.json().error?.code).toBe('USAGE_UNKNOWN_FLAG');
   });
 });
+
+describe('every command help', () => {
+  it('says each thing once: no option is called repeatable twice', async () => {
+    const { commands } = await import('./commands/index.js');
+    for (const [name, entry] of Object.entries(commands)) {
+      const { command } = await entry.load();
+      const help = renderHelp(command.spec);
+      expect(help, name).not.toMatch(/repeatable\)?[^\n]*\(repeatable\)/);
+    }
+  });
+});

@@ -206,18 +206,27 @@ export class GitLedgerRepo {
     const listed = runGit(['config', '-z', '--list'], { cwd: dir, allowFailure: true }).catch(
       () => undefined,
     );
-    const probe = await runGit(
-      ['rev-parse', '--git-path', 'objects', '--is-bare-repository', '--show-toplevel', '--absolute-git-dir'],
-      {
+    const revParse = (args: readonly string[]): Promise<GitOutput> =>
+      runGit(['rev-parse', '--git-path', 'objects', '--is-bare-repository', ...args, '--absolute-git-dir'], {
         cwd: dir,
         allowFailure: true,
-      },
-    ).catch((error: unknown) => {
-      throw new UsageError('LEDGER_REPO_INVALID', `${dir} is not a git clone: ${(error as Error).message}`, {
-        cause: error,
-        details: { repo: dir },
+      }).catch((error: unknown) => {
+        throw new UsageError(
+          'LEDGER_REPO_INVALID',
+          `${dir} is not a git clone: ${(error as Error).message}`,
+          {
+            cause: error,
+            details: { repo: dir },
+          },
+        );
       });
-    });
+    let probe = await revParse(['--show-toplevel']);
+    // git 2.25+ refuses --show-toplevel outside a work tree: a bare repository is asked again
+    // without it (one more process, only there)
+    if (probe.code !== 0) {
+      const again = await revParse([]);
+      if (again.code === 0 && again.stdout.toString('utf8').split('\n')[1] === 'true') probe = again;
+    }
     if (probe.code !== 0) {
       throw new UsageError('LEDGER_REPO_INVALID', `${dir} is not a git clone (pass --repo DIR)`, {
         details: { repo: dir },

@@ -55,7 +55,7 @@ export const command: CommandModule = {
         type: 'string',
         multiple: true,
         valueName: 'OWNER/NAME[=DIR]',
-        description: "the ledger's repository (default: from its remote); =DIR gives its clone (repeatable)",
+        description: "the ledger's repository (default: from its remote); =DIR gives its clone",
       },
       ref: {
         type: 'string',

@@ -57,7 +57,7 @@ export const command: CommandModule = {
         type: 'string',
         multiple: true,
         valueName: 'OWNER/NAME[=DIR]',
-        description: 'with --ingest-every: the ledgers to ingest, as ingest takes them (repeatable)',
+        description: 'with --ingest-every: the ledgers to ingest, as ingest takes them',
       },
       'reports-dir': {
         type: 'string',

@@ -135,6 +135,28 @@ describe('record: the merge rule against a real remote', () => {
     expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(r.commit);
   });
 
+  it('writes from a bare clone (a server-side mirror); its branches are left where they were', async () => {
+    const bare = join(tmp.path, 'mirror.git');
+    await git(tmp.path, ['clone', '-q', '--bare', remote, bare]);
+    const before = await git(bare, ['rev-parse', 'main']);
+    const r = await recordEntry({
+      repoDir: bare,
+      entry: makeEntry(),
+      lockDir: join(tmp.path, 'locks'),
+      backoffMs: 5,
+    });
+    expect(r.outcome).toBe('committed');
+    expect(r.merge).toBe('inserted');
+    expect(r.local_branch).toBe('bare');
+    expect(await git(remote, ['rev-parse', 'main'])).toBe(r.commit);
+    expect(await git(bare, ['rev-parse', 'main'])).toBe(before);
+    // the CLI too: not "not a git clone"
+    const cli = await runCliCaptured(['record', '--no-sign', '--repo', bare, '--json', '--entry', '-'], {
+      stdin: JSON.stringify(makeEntry({ run_id: 202 })),
+    });
+    expect(cli.stderr).not.toContain('LEDGER_REPO_INVALID');
+    expect(cli.code).toBe(0);
+  });
   it('retries a non-fast-forward push from a fresh fetch', async () => {
     const other = await cloneRemote(remote, join(tmp.path, 'other'));
     let raced = false;
