@@ -13,7 +13,7 @@ import {
   repositoryFromRemoteUrl,
   type LedgerSpec,
 } from '../core/ingest/repository.js';
-import { entryKey, parseManifest, type LedgerEntry } from '../core/ledger/entry.js';
+import { entryKey, manifestFromValue, type LedgerEntry } from '../core/ledger/entry.js';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { SlsaLedgerError, isSlsaLedgerError } from '../errors.js';
@@ -27,7 +27,7 @@ import {
   type UpsertCounts,
 } from '../io/ingest-sink.js';
 import { runGit } from '../io/git.js';
-import { dayFileText } from '../io/ledger-reader.js';
+import { dayFileValue } from '../io/ledger-reader.js';
 import { isGitRepo, readLedgerChanges, resolveReadTarget } from '../io/ledger-source.js';
 import { createSupabaseIngestSink } from '../io/supabase-store.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
@@ -169,9 +169,9 @@ export function collectItems(
   const byKey = new Map<string, IngestItem>();
   const invalid: { path: string; message: string; entries: number }[] = [];
   for (const file of files) {
-    let text: string;
+    let value: unknown;
     try {
-      text = dayFileText(file);
+      value = dayFileValue(file);
     } catch (error) {
       if (!isSlsaLedgerError(error)) throw error;
       // not json within the limits: one failure for the file
@@ -180,14 +180,13 @@ export function collectItems(
     }
     let entries: LedgerEntry[];
     try {
-      entries = parseManifest(text, file.path);
+      entries = manifestFromValue(value, file.path);
     } catch (error) {
       if (!isSlsaLedgerError(error)) throw error;
-      const parsed = JSON.parse(text) as unknown; // within the limits: checked above
       invalid.push({
         path: file.path,
         message: error.message,
-        entries: Array.isArray(parsed) ? parsed.length : 1,
+        entries: Array.isArray(value) ? value.length : 1,
       });
       continue;
     }

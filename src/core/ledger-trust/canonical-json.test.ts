@@ -97,4 +97,18 @@ describe('parseCanonicalJson agrees with the strict scanner', () => {
       code: 'INPUT_JSON_MALFORMED',
     });
   });
+
+  it('refuses a 20,000-deep value with the depth limit, never a stack overflow of re-serialising it', () => {
+    // JSON.parse builds such a value without recursion; JSON.stringify of it throws RangeError
+    for (const deep of [
+      '['.repeat(20_000) + ']'.repeat(20_000),
+      '{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000),
+    ]) {
+      for (const profile of ['dayFile', 'transitionLine'] as const) {
+        const got = outcome(() => parseCanonicalJson(deep, profile, 'doc'));
+        expect(got).toEqual(outcome(() => parseJson(deep, profile, 'doc')));
+        expect(['INPUT_LIMIT_EXCEEDED', 'INPUT_TOO_LARGE']).toContain((got as { code?: string }).code);
+      }
+    }
+  });
 });

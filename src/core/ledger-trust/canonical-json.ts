@@ -39,6 +39,17 @@ function withinLimits(value: unknown, lim: JsonLimits, depth: number): boolean {
   return true;
 }
 
+function isCanonical(value: unknown, text: string): boolean {
+  try {
+    return (
+      JSON.stringify(value) === text ||
+      (text.endsWith('\n') && `${JSON.stringify(value, null, 2)}\n` === text)
+    );
+  } catch {
+    return false; // a RangeError of a value too deep after all: the scanner decides
+  }
+}
+
 /**
  * Parses JSON within a limits profile like `parseJson`, faster for canonical compact JSON.
  * @throws the codes of `parseJson`: `INPUT_TOO_LARGE`, `INPUT_LIMIT_EXCEEDED`, `INPUT_JSON_DUPLICATE_KEY`, `INPUT_JSON_MALFORMED`
@@ -64,11 +75,9 @@ export function parseCanonicalJson(
       } catch {
         value = undefined;
       }
-      const canonical =
-        value !== undefined &&
-        (JSON.stringify(value) === text ||
-          (text.endsWith('\n') && `${JSON.stringify(value, null, 2)}\n` === text));
-      if (canonical && withinLimits(value, lim, 0)) {
+      // the limits first: their walk stops at the depth limit, so the re-serialisation below never
+      // recurses into a 20,000-deep value (JSON.parse is iterative, JSON.stringify is not)
+      if (value !== undefined && withinLimits(value, lim, 0) && isCanonical(value, text)) {
         return value;
       }
     }

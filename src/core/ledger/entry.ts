@@ -737,7 +737,11 @@ function jsonDepthOver(bytes: Uint8Array, max: number): number | undefined {
   return undefined;
 }
 
-function manifestFromValue(value: unknown, path: string): LedgerEntry[] {
+/**
+ * A parsed manifest value as entries (the readers parse the JSON within its limits first).
+ * @throws ValidationError `LEDGER_MANIFEST_INVALID` (`details.path`, `details.problems` with `index`)
+ */
+export function manifestFromValue(value: unknown, path: string): LedgerEntry[] {
   if (!Array.isArray(value)) {
     throw new ValidationError('LEDGER_MANIFEST_INVALID', `manifest ${path} must be a json array of entries`, {
       details: { path, problems: [{ path: '', message: 'not a json array' }] },
