@@ -14,7 +14,7 @@
 //   * the database size per million runs.
 // Size: BENCH_ORG_REPOS (default 100) × BENCH_ORG_RUNS (runs per repository, default 100,000);
 // BENCH_SCALE=small: 10 × 2,000. BENCH_ORG_DB names the database (default slsa_bench_org);
-// BENCH_ORG_WORKERS ingests at once (default 1: ledgers one after another, as `ingest` reads them); BENCH_ORG_KEEP=1 keeps it after the run; BENCH_ORG_REUSE=1 measures an existing one (no build;
+// BENCH_ORG_PORT the server's port (default 5432); BENCH_ORG_WORKERS ingests at once (default 1: ledgers one after another, as `ingest` reads them); BENCH_ORG_KEEP=1 keeps it after the run; BENCH_ORG_REUSE=1 measures an existing one (no build;
 // migrated first; with BENCH_ORG_RATIO=1 the baseline and ratio are measured at its size).
 // Entries are generated (deterministic pseudo-random values with millisecond resolution) in
 // timestamp order over the 365 days before now, as ledgers grow.
@@ -44,8 +44,10 @@ const BATCH = Number(process.env.BENCH_ORG_BATCH ?? 5_000);
 const QUERIES = small ? 20 : 30;
 const COMMIT = 'b'.repeat(40);
 const host = '127.0.0.1';
-const adminUrl = `postgres://postgres@${host}:5432/postgres`;
-const url = `postgres://postgres@${host}:5432/${DB}`;
+// BENCH_ORG_PORT: another server (the "sized server" comparison of docs/database.md runs on 5433)
+const port = Number(process.env.BENCH_ORG_PORT ?? 5432);
+const adminUrl = `postgres://postgres@${host}:${port}/postgres`;
+const url = `postgres://postgres@${host}:${port}/${DB}`;
 const repoName = (r) => `acme/svc${String(r).padStart(3, '0')}`;
 const DAY = 86_400_000;
 
@@ -178,7 +180,7 @@ export function baselineUpsertSql(repository, ingestId) {
   if (/\bv_[a-z]+\b|batch->/.test(sql)) throw new Error('the upsert statement uses more variables');
   return sql.trimEnd().replace(/;$/, '') + ';';
 }
-const BASELINE_MIGRATION = '20261203070100_slsa_entry_checks_hex.sql';
+const BASELINE_MIGRATION = '20261203130000_slsa_ingest_lean_writes.sql';
 
 async function baseline(r, now, dir) {
   // the same staging shape the function fills from its batch: (ord, item jsonb)

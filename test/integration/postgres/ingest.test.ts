@@ -125,6 +125,22 @@ describe.each(engines)('database on %s', (engine) => {
     expect(snap.runs).toHaveLength(6);
     expect(snap.audit).toHaveLength(6);
     expect(snap.audit.every((a: any) => a.action === 'insert' && a.metadata.old === null)).toBe(true);
+    // an insert's audit row holds the hash of the entry inserted, not a copy of it (the run's row and
+    // git hold the entry): the hash of each stored entry, as the database computes it
+    const hashes = await withDb(target, async (db) =>
+      Object.fromEntries(
+        (
+          await db.query<{ k: string; h: string }>(
+            `SELECT tag || ' ' || run_id AS k, encode(sha256(convert_to(entry::text, 'UTF8')), 'hex') AS h FROM slsa_runs`,
+          )
+        ).rows.map((r) => [r.k, r.h]),
+      ),
+    );
+    for (const a of snap.audit as any[]) {
+      expect(a.metadata).not.toHaveProperty('new');
+      expect(a.metadata.entry_sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(a.metadata.entry_sha256).toBe(hashes[`${a.tag} ${a.run_id}`]);
+    }
     const v100 = snap.runs.find((r: any) => r.tag === 'v1.0.0') as any;
     expect(v100).toMatchObject({
       run_id: 101,
