@@ -94,5 +94,6 @@ describe.each(engines)('a row rewritten through the ingest function, on %s', (en
     expect(repaired.run.entry).toEqual(victim);
     expect(repaired.audit.length).toBe(tampered.audit.length + 1);
     expect(repaired.audit.at(-1)?.action).toBe('update');
-  });
+    // nine opens of the embedded database (each loads PGlite): ~25 s idle, over 120 s at load 7
+  }, 600_000);
 });
