@@ -159,11 +159,10 @@ export async function* readTrustHistoryChunks(
     let bytes = 0;
     let namesEnd = at;
     do {
-      const count = 2 * records[end]!.paths.length;
-      for (let i = namesEnd; i < namesEnd + count; i++) bytes += headers[i]!.size ?? 0;
-      namesEnd += count;
+      bytes += recordBytes(records[end]!, headers, namesEnd);
+      namesEnd += 2 * records[end]!.paths.length;
       end += 1;
-    } while (end < records.length && bytes + chunkSize(records[end]!, headers, namesEnd) <= chunkBytes);
+    } while (end < records.length && bytes + recordBytes(records[end]!, headers, namesEnd) <= chunkBytes);
     const texts = await readHeaders(repoDir, headers.slice(at, namesEnd));
     let t = 0;
     yield records.slice(next, end).map((r) => ({
@@ -183,8 +182,8 @@ export async function* readTrustHistoryChunks(
   }
 }
 
-/** Bytes of the texts of one record, whose names start at `from`. */
-function chunkSize(
+/** Bytes of the texts (before and after) of one record, whose names start at `from`. */
+function recordBytes(
   record: { paths: readonly string[] },
   headers: readonly BlobHeader[],
   from: number,
