@@ -17,6 +17,7 @@ import { entryKey, manifestFromValue, type LedgerEntry } from '../core/ledger/en
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { SlsaLedgerError, isSlsaLedgerError } from '../errors.js';
+import { decideRetry, retryPolicies } from '../core/retry/decide-retry.js';
 import { openDatabase } from '../io/db.js';
 import {
   createSqlIngestSink,
@@ -65,6 +66,12 @@ export interface IngestOptions {
   readonly batchSize?: number;
   /** read every file, ignoring the watermark */
   readonly full?: boolean;
+  /**
+   * ledgers ingested at once (default 1; 1–16). Each is its own transaction per batch and its own
+   * turn (the lock is per repository); on Postgres a batch that loses a deadlock or a serialization
+   * check to another ledger's batch is retried whole. The embedded database takes one writer.
+   */
+  readonly jobs?: number;
   /** `owner/name` of the `repo` clone (default: from its remote) */
   readonly ledger?: string;
   /** several ledgers (`--ledger OWNER/NAME=DIR`, repeatable); each its own repository and watermark */
@@ -129,7 +136,24 @@ export interface IngestLedgersResult {
   readonly failed: number;
 }
 
-async function openSink(options: IngestOptions): Promise<IngestSink> {
+/** The most ledgers one ingest writes at once (each holds one connection). */
+export const MAX_INGEST_JOBS = 16;
+
+function jobsOf(options: IngestOptions, ledgers: number): number {
+  const jobs = options.jobs ?? 1;
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_INGEST_JOBS) {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      `--jobs must be an integer from 1 to ${MAX_INGEST_JOBS}`,
+      {
+        details: { flag: 'jobs' },
+      },
+    );
+  }
+  return Math.min(jobs, Math.max(1, ledgers));
+}
+
+async function openSink(options: IngestOptions, jobs = 1): Promise<IngestSink> {
   if (options.sink !== undefined) return options.sink;
   if (options.supabaseUrl !== undefined) {
     if (options.serviceKey === undefined || options.serviceKey === '') {
@@ -149,6 +173,7 @@ async function openSink(options: IngestOptions): Promise<IngestSink> {
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     role: 'ingest',
+    connections: jobs,
     // the embedded database is ours to set up (created here on first use); a server is migrated
     // with `migrate`
     migrate: embedded,
@@ -243,6 +268,35 @@ function addCounts(a: UpsertCounts, b: UpsertCounts): UpsertCounts {
   };
 }
 
+/** SQLSTATEs of a transaction that lost to a concurrent one and was rolled back whole. */
+const LOST_TURN = new Set(['40P01', '40001']);
+
+/**
+ * Runs one batch call, again (after the database-turn backoff) when the server rolled it back for a
+ * deadlock or a serialization failure against a concurrent writer (`--jobs`, or another ingest):
+ * the call is one transaction, so nothing of it landed and running it again is safe.
+ */
+async function withDatabaseTurns<T>(call: () => Promise<T>, logger: Logger, what: string): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const sqlstate = isSlsaLedgerError(error)
+        ? (error.details as { sqlstate?: unknown } | undefined)?.sqlstate
+        : undefined;
+      const verdict = decideRetry(retryPolicies.databaseTurn, attempt, {
+        retryable: typeof sqlstate === 'string' && LOST_TURN.has(sqlstate),
+        random: Math.random(),
+      });
+      if (verdict.kind === 'stop') throw error;
+      logger.warn(
+        `${what}: rolled back by the database (${String(sqlstate)}: ${sqlstate === '40P01' ? 'deadlock with a concurrent writer' : 'serialization failure'}); nothing of it landed; trying again in ${verdict.delayMs} ms`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
+    }
+  }
+}
+
 /**
  * Upserts one batch. When the database refuses the call as a whole (a value it cannot even parse),
  * the batch is split in halves until the refused entries stand alone: they are recorded as failed,
@@ -253,9 +307,15 @@ async function upsertIsolating(
   ingestId: string,
   items: readonly IngestItem[],
   offset: number,
+  logger: Logger,
+  repository: string,
 ): Promise<UpsertCounts> {
   try {
-    const counts = await sink.upsert(ingestId, items);
+    const counts = await withDatabaseTurns(
+      () => sink.upsert(ingestId, items),
+      logger,
+      `ingest ${repository}: the batch of entries ${offset + 1}–${offset + items.length}`,
+    );
     return { ...counts, failed: counts.failed.map((f) => ({ ...f, index: f.index + offset })) };
   } catch (error) {
     const refusedWhole =
@@ -269,8 +329,15 @@ async function upsertIsolating(
       };
     }
     const half = Math.ceil(items.length / 2);
-    const first = await upsertIsolating(sink, ingestId, items.slice(0, half), offset);
-    const second = await upsertIsolating(sink, ingestId, items.slice(half), offset + half);
+    const first = await upsertIsolating(sink, ingestId, items.slice(0, half), offset, logger, repository);
+    const second = await upsertIsolating(
+      sink,
+      ingestId,
+      items.slice(half),
+      offset + half,
+      logger,
+      repository,
+    );
     return addCounts(first, second);
   }
 }
@@ -446,7 +513,14 @@ async function ingestOne(
       `ingest ${repository}: ${collected.items.length} entries in ${files} file(s)${readWhole ? '' : ` changed since ${fromCommit?.slice(0, 12)}`} into ${sink.target}`,
     );
     for (let i = 0; i < items.length; i += batchSize) {
-      const batch = await upsertIsolating(sink, ingestId, items.slice(i, i + batchSize), i);
+      const batch = await upsertIsolating(
+        sink,
+        ingestId,
+        items.slice(i, i + batchSize),
+        i,
+        logger,
+        repository,
+      );
       counts = addCounts(counts, batch);
       batches += 1;
       logger.progress(`ingest ${repository}`, Math.min(i + batchSize, items.length), items.length);
@@ -591,41 +665,58 @@ export async function ingestLedgers(options: IngestOptions = {}): Promise<Ingest
   const logger = options.logger ?? silentLogger;
   const ledgers = ledgersOf(options);
   if (ledgers.length === 1) checkLedgerDir(ledgers[0]!.dir);
-  const sink = await openSink(options);
-  const results: LedgerIngestResult[] = [];
-  const errors: { repository: string; error: SlsaLedgerError | Error }[] = [];
-  try {
-    for (const ledger of ledgers) {
-      try {
-        results.push(await ingestOne(sink, ledger, options, logger));
-      } catch (error) {
-        const err = error instanceof Error ? error : new Error(String(error));
-        const partial = isSlsaLedgerError(err)
-          ? ((err.details as { result?: LedgerIngestResult } | undefined)?.result ?? undefined)
-          : undefined;
-        const repository = partial?.repository ?? ledger.repository ?? ledger.dir;
-        const code = isSlsaLedgerError(err) ? err.code : 'INTERNAL';
-        results.push(
-          partial === undefined
-            ? failedResult(ledger, repository, sink, code, err.message)
-            : { ...partial, error: { code, message: err.message } },
-        );
-        errors.push({ repository, error: err });
-        logger.warn(`ingest ${repository}: failed: ${code}: ${err.message}`);
-        if (options.alert !== undefined) {
-          await options
-            .alert({ event: 'ingest-failed', repository, code, message: err.message })
-            .catch((alertError: unknown) =>
-              logger.warn(
-                `ingest ${repository}: the alert could not be sent: ${alertError instanceof Error ? alertError.message : String(alertError)}`,
-              ),
-            );
-        }
+  const jobs = jobsOf(options, ledgers.length);
+  const sink = await openSink(options, jobs);
+  const width = sink.engine === 'pglite' ? 1 : jobs;
+  if (width < jobs) {
+    logger.info(`the embedded database takes one writer at a time: --jobs ${jobs} runs as 1`);
+  }
+  // each ledger's result in the order the ledgers were given, whichever finishes first
+  const slots: (LedgerIngestResult | undefined)[] = ledgers.map(() => undefined);
+  const failures: ({ repository: string; error: SlsaLedgerError | Error } | undefined)[] = ledgers.map(
+    () => undefined,
+  );
+  const ingestAt = async (index: number): Promise<void> => {
+    const ledger = ledgers[index]!;
+    try {
+      slots[index] = await ingestOne(sink, ledger, options, logger);
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      const partial = isSlsaLedgerError(err)
+        ? ((err.details as { result?: LedgerIngestResult } | undefined)?.result ?? undefined)
+        : undefined;
+      const repository = partial?.repository ?? ledger.repository ?? ledger.dir;
+      const code = isSlsaLedgerError(err) ? err.code : 'INTERNAL';
+      slots[index] =
+        partial === undefined
+          ? failedResult(ledger, repository, sink, code, err.message)
+          : { ...partial, error: { code, message: err.message } };
+      failures[index] = { repository, error: err };
+      logger.warn(`ingest ${repository}: failed: ${code}: ${err.message}`);
+      if (options.alert !== undefined) {
+        await options
+          .alert({ event: 'ingest-failed', repository, code, message: err.message })
+          .catch((alertError: unknown) =>
+            logger.warn(
+              `ingest ${repository}: the alert could not be sent: ${alertError instanceof Error ? alertError.message : String(alertError)}`,
+            ),
+          );
       }
     }
+  };
+  try {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < ledgers.length) await ingestAt(next++);
+    };
+    await Promise.all(Array.from({ length: Math.min(width, ledgers.length) }, worker));
   } finally {
     await sink.close();
   }
+  const results = slots.filter((r): r is LedgerIngestResult => r !== undefined);
+  const errors = failures.filter(
+    (f): f is { repository: string; error: SlsaLedgerError | Error } => f !== undefined,
+  );
   const result: IngestLedgersResult = {
     engine: sink.engine,
     target: sink.target,

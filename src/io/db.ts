@@ -102,6 +102,8 @@ export interface OpenDatabaseOptions {
   readonly purpose?: string;
   /** progress of a first creation and of migrations */
   readonly logger?: Logger;
+  /** a server's connections this client may hold at once (default 4; at least 4) */
+  readonly connections?: number;
 }
 
 /** `--database-url`, else `DATABASE_URL` from the given environment, else undefined (embedded). */
@@ -156,7 +158,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
         await owner.close();
       }
     }
-    return openPostgres(options.databaseUrl, role);
+    return openPostgres(options.databaseUrl, role, { connections: options.connections ?? 4 });
   }
   const dataDir = resolve(options.cwd ?? process.cwd(), options.dataDir ?? DEFAULT_DATA_DIR);
   const { openPglite } = await import('./pglite-store.js');

@@ -42,7 +42,11 @@ function queryable(client: pg.PoolClient | pg.Pool, where: string): DbQueryable 
  * Connects to Postgres and checks the connection (and the role) once, so an unreachable server
  * fails here with `DB_UNAVAILABLE` naming the host.
  */
-export async function openPostgres(url: string, role: DbRole): Promise<DbClient> {
+export async function openPostgres(
+  url: string,
+  role: DbRole,
+  options: { readonly connections?: number } = {},
+): Promise<DbClient> {
   const where = databaseHostOf(url);
   const target = describeDatabaseUrl(url);
   const setRole = roleName(role);
@@ -61,7 +65,8 @@ export async function openPostgres(url: string, role: DbRole): Promise<DbClient>
             role === 'reader' ? ' -c work_mem=64MB -c max_parallel_workers_per_gather=0 -c jit=off' : ''
           }`,
         }),
-    max: 4,
+    // `ingest --jobs N` holds one connection per ledger at once
+    max: Math.max(4, options.connections ?? 4),
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 10_000,
     types,

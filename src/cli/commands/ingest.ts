@@ -1,4 +1,4 @@
-import { ingestLedgers, type IngestAlert, type LedgerIngestResult } from '../../app/ingest.js';
+import { MAX_INGEST_JOBS, ingestLedgers, type IngestAlert, type LedgerIngestResult } from '../../app/ingest.js';
 import { notifyEvent } from '../../app/notify.js';
 import { parseLedgerSpecs } from '../../core/ingest/repository.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag } from '../args.js';
@@ -40,7 +40,7 @@ export const command: CommandModule = {
     name: 'ingest',
     summary: 'load ledgers into Postgres or Supabase',
     usage:
-      'ingest [--repo DIR] [--ledger OWNER/NAME[=DIR]]… [--ref REF | --remote NAME --branch BRANCH] [--full | --reconcile] [--database-url URL | --data-dir DIR | --supabase-url URL]',
+      'ingest [--repo DIR] [--ledger OWNER/NAME[=DIR]]… [--ref REF | --remote NAME --branch BRANCH] [--full | --reconcile] [--jobs N] [--database-url URL | --data-dir DIR | --supabase-url URL]',
     description:
       "Reads the ledger from the remote's ledger branch, fetched now (--ref HEAD reads the clone as it is), and the manifests changed since each ledger's last ingested commit (its watermark) and upserts their entries in batches through slsa_ingest_batch as the role slsa_manifest_ingest. Each ledger is one repository (owner/name: --ledger, else from the clone's remote) with its own watermark; several ledgers are given as --ledger OWNER/NAME=DIR (repeatable, or a list under ingest.ledger in .slsa-ledger.yml). An entry the database refuses is recorded as failed (with its reason) and the others land; the watermark moves only when every entry read landed, so nothing is skipped silently. One failing ledger does not stop the others: each is reported by name (and alerted through Slack when SLACK_WEBHOOK_URL is set). --reconcile reads every file and marks the runs the database holds that are no longer in the ledger (never deletes them). Database from --database-url, else DATABASE_URL, else the embedded database (created and migrated on first use). With --supabase-url, SLSA_MANIFEST_SERVICE_KEY from the environment authenticates to the REST API.",
     options: {
@@ -93,6 +93,12 @@ export const command: CommandModule = {
         default: '1000',
       },
       full: { type: 'boolean', description: 'read every manifest, ignoring the watermark' },
+      jobs: {
+        type: 'string',
+        valueName: 'N',
+        description: `ledgers ingested at once on a server (1–${MAX_INGEST_JOBS}; the embedded database takes one)`,
+        default: '1',
+      },
       reconcile: {
         type: 'boolean',
         description: 'read every manifest and mark the runs no longer in the ledger (never deleted)',
@@ -102,6 +108,7 @@ export const command: CommandModule = {
       'slsa-ledger ingest                                   # ./docs/reports -> .slsa-ledger/db',
       'slsa-ledger ingest --repo ledger --database-url postgres://postgres@127.0.0.1:5432/ledger',
       'slsa-ledger ingest --ledger acme/widgets=../widgets --ledger acme/gadgets=../gadgets',
+      'slsa-ledger ingest --jobs 2 --database-url postgres://ingest@db/ledger   # the ledgers of .slsa-ledger.yml, two at once',
       'slsa-ledger ingest --reconcile',
       'SLSA_MANIFEST_SERVICE_KEY=… slsa-ledger ingest --supabase-url https://abcd.supabase.co',
     ],
@@ -126,6 +133,7 @@ export const command: CommandModule = {
       ...(serviceKey === undefined ? {} : { serviceKey }),
       batchSize: integerFlag(args, 'batch-size', { min: 1, max: 100_000 }) ?? 1000,
       full: booleanFlag(args, 'full'),
+      jobs: integerFlag(args, 'jobs', { min: 1, max: MAX_INGEST_JOBS }) ?? 1,
       reconcile: booleanFlag(args, 'reconcile'),
       cwd: ctx.cwd,
       logger: ctx.logger,

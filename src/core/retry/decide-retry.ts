@@ -58,6 +58,8 @@ export const retryPolicies = {
   queueBranch: { maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 400 },
   /** the Slack webhook (`notify`); a 429 longer than 30 s gives up */
   slack: { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 8_000, maxServerDelayMs: 30_000 },
+  /** an ingest batch the database rolled back for a deadlock or serialization failure (40P01, 40001) */
+  databaseTurn: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 },
   /** GitHub REST reads (attestations): network errors and 5xx */
   githubApi: { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 2_000 },
 } as const satisfies Record<string, BackoffPolicy>;
