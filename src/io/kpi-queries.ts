@@ -10,7 +10,13 @@ import {
   type RepositoryKpis,
   type SignatureCounts,
 } from '../core/kpi/kpi.js';
-import { planRankReads, rankValue, type RankRead } from '../core/kpi/rank-reads.js';
+import {
+  planRankReads,
+  rankValue,
+  readBucketRange,
+  type BucketRange,
+  type RankRead,
+} from '../core/kpi/rank-reads.js';
 import type { DbQueryable } from './db.js';
 import { readerViews } from './db.js';
 
@@ -41,8 +47,8 @@ export const orgWholeDays = (dayTable: string, monthTable: string, columns: stri
   SELECT ${columns.replace(/\bday\b/g, 'month AS day')} FROM ${monthTable} WHERE month >= $5::date AND month < $6::date`;
 
 /** $1–$6 of an organisation's report: the window, its whole days, its whole months. */
-export function orgWindowParams(window: KpiWindow): string[] {
-  const split = splitWindowParams(window);
+export function orgWindowParams(window: KpiWindow, edges?: SettledEdges): string[] {
+  const split = splitWindowParams(window, edges);
   const months = wholeUtcMonths({ from: split[2]!, to: split[3]! });
   return [...split, months.first, months.end];
 }
@@ -130,29 +136,35 @@ interface BucketRow {
   max_value: number;
 }
 
-// One subquery per read: the window's values of the column from the bucket up (or down), skipping
-// `offset`, two of them. Ordered by (bucket, value), the order of the (bucket, value) index of
-// migration …150800 and, the bucket growing with the value, the value order.
+// The reads of a scope, in one pass over its window (the per-repository time index, which carries
+// the four metrics): read i is one aggregate over the values of buckets [from, to] of its column,
+// sorted in its direction, of which it keeps positions offset + 1 and offset + 2. The buckets are
+// width_bucket's over slsa_kpi_thresholds() (bucket b holds thresholds[b] <= v < thresholds[b + 1],
+// bucket 0 everything below thresholds[1]; a subscript outside the array is null, i.e. no bound), so
+// the filter is two comparisons; each aggregate sorts only its one or two buckets' values. Eight
+// separate reads scanned a repository's year eight times: 177 ms at 100,000 runs against 32–39 ms.
 function rankReadsSql(
-  reads: readonly (RankRead & { readonly column: MetricColumn })[],
-  scoped: boolean,
+  reads: readonly (RankRead & { readonly column: MetricColumn; readonly range: BucketRange })[],
 ): {
   sql: string;
   params: unknown[];
 } {
-  // $1, $2 the window; $3 the scope when scoped; then two per read
+  // $1, $2 the window; $3 the scope; then three per read
   const params: unknown[] = [];
-  const first = scoped ? 4 : 3;
-  const parts = reads.map((r, i) => {
-    params.push(r.bucket, r.offset);
-    const bucket = `width_bucket(${r.column}, public.slsa_kpi_thresholds())`;
-    const dir = r.descending ? 'DESC' : 'ASC';
-    return `(SELECT ${i} AS read, ${r.column} AS v FROM ${runs}
-              WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz${scoped ? ' AND repository COLLATE "C" = ANY($3::text[])' : ''}
-                AND ${bucket} ${r.descending ? '<=' : '>='} $${params.length - 2 + first}::integer
-              ORDER BY ${bucket} ${dir}, ${r.column} ${dir} OFFSET $${params.length - 1 + first}::integer LIMIT 2)`;
+  const aggregates = reads.map((r, i) => {
+    params.push(r.range.from, r.range.to + 1, r.offset + 1);
+    const [from, to, offset] = [params.length + 1, params.length + 2, params.length + 3];
+    const c = r.column;
+    return `(array_agg(${c} ORDER BY ${c} ${r.descending ? 'DESC' : 'ASC'})
+             FILTER (WHERE ${c} >= coalesce(t.a[$${from}::integer], '-Infinity'::double precision)
+                       AND ${c} < coalesce(t.a[$${to}::integer], 'Infinity'::double precision)))
+           [$${offset}::integer : $${offset}::integer + 1] AS r${i}`;
   });
-  return { sql: parts.join('\nUNION ALL\n'), params };
+  const sql = `WITH t AS (SELECT public.slsa_kpi_thresholds() AS a)
+SELECT ${aggregates.join(',\n       ')}
+  FROM ${runs}, t
+ WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz AND repository COLLATE "C" = ANY($3::text[])`;
+  return { sql, params };
 }
 
 /**
@@ -396,17 +408,21 @@ async function queryPercentiles(
       const pos = p * (n - 1);
       return { pos, lo: Math.floor(pos), hi: Math.ceil(pos) };
     });
-    return { column, n, ranks, plan: n === 0 ? undefined : planRankReads(buckets, ranks) };
+    return { column, n, ranks, buckets, plan: n === 0 ? undefined : planRankReads(buckets, ranks) };
   });
   // every metric's reads in one statement
-  const reads = plans.flatMap((m) => (m.plan?.reads ?? []).map((r) => ({ ...r, column: m.column })));
+  const reads = plans.flatMap((m) =>
+    (m.plan?.reads ?? []).map((r) => ({ ...r, column: m.column, range: readBucketRange(m.buckets, r) })),
+  );
   const returned: number[][] = reads.map(() => []);
   if (reads.length > 0) {
-    const { sql, params: readParams } = rankReadsSql(reads, scoped);
-    const all = [split[0], split[1], ...(scoped ? [scope] : []), ...readParams];
-    for (const r of (await db.query<{ read: number; v: number }>(sql, all)).rows) {
-      returned[Number(r.read)]!.push(Number(r.v));
-    }
+    const { sql, params: readParams } = rankReadsSql(reads);
+    const row = (await db.query<Record<string, unknown>>(sql, [split[0], split[1], scope, ...readParams]))
+      .rows[0];
+    reads.forEach((_, i) => {
+      const values = row?.[`r${i}`];
+      returned[i] = Array.isArray(values) ? values.map(Number) : [];
+    });
   }
   const result = {} as Record<MetricColumn, Percentiles>;
   let first = 0;
@@ -547,22 +563,71 @@ interface TotalsRow {
 const DAY_MS = 86_400_000;
 
 /**
- * The whole UTC days inside a window, as [from, to): from is the first midnight at or after since,
- * to the last midnight at or before until; both are until when no whole day fits, so the window
- * splits into [since, from), [from, to) and [to, until) with every part possibly empty.
+ * Whether a window's partial edge days hold runs outside the window (wholeEdges): `lower` true
+ * when no run lies on the first day before `since`, `upper` when none lies on the last day at or
+ * after `until`. A settled edge day is then read whole from the rollup instead of run by run.
  */
-export function wholeUtcDays(window: KpiWindow): { from: string; to: string } {
+export interface SettledEdges {
+  readonly lower: boolean;
+  readonly upper: boolean;
+}
+const unsettled: SettledEdges = { lower: false, upper: false };
+
+/**
+ * The whole UTC days a window reads from the rollup, as [from, to): from is the first midnight at or
+ * after since, to the last midnight at or before until; both are until when no whole day fits, so the
+ * window splits into [since, from), [from, to) and [to, until) with every part possibly empty.
+ * With settled edges (wholeEdges), an edge day that holds no run outside the window is one of the
+ * whole days: from goes back to the midnight before since, to forward to the one after until. The
+ * parts [from, since) and [until, to) then hold no run, so reading [from, to) whole from the rollup
+ * counts exactly the window's runs, and the edge parts [since, from) and [to, until) are empty.
+ */
+export function wholeUtcDays(
+  window: KpiWindow,
+  edges: SettledEdges = unsettled,
+): { from: string; to: string } {
   const since = Date.parse(window.since);
   const until = Date.parse(window.until);
-  const from = Math.min(Math.ceil(since / DAY_MS) * DAY_MS, until);
-  const to = Math.max(Math.floor(until / DAY_MS) * DAY_MS, from);
-  return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+  const iso = (t: number): string => new Date(t).toISOString();
+  const first = Math.ceil(since / DAY_MS) * DAY_MS;
+  const last = Math.floor(until / DAY_MS) * DAY_MS;
+  const lower = edges.lower ? Math.floor(since / DAY_MS) * DAY_MS : first;
+  const upper = edges.upper ? Math.ceil(until / DAY_MS) * DAY_MS : last;
+  if ((edges.lower || edges.upper) && lower <= upper) return { from: iso(lower), to: iso(upper) };
+  const from = Math.min(first, until);
+  const to = Math.max(last, from);
+  return { from: iso(from), to: iso(to) };
 }
 
 /** $1–$4 of the statements that read whole days from the rollup and the edges from the runs. */
-export function splitWindowParams(window: KpiWindow): string[] {
-  const days = wholeUtcDays(window);
+export function splitWindowParams(window: KpiWindow, edges: SettledEdges = unsettled): string[] {
+  const days = wholeUtcDays(window, edges);
   return [window.since, window.until, days.from, days.to];
+}
+
+/**
+ * Probes the window's two edge days (two index probes; call it in the report's transaction, so
+ * every later statement sees the same runs): a window that ends now has no run after its end, so
+ * its last day is read from the rollup rather than run by run (at 10M runs a day is ~27,000 runs).
+ * Every repository's runs are probed, so the answer holds for any scope.
+ */
+export async function wholeEdges(db: DbQueryable, window: KpiWindow): Promise<SettledEdges> {
+  const since = Date.parse(window.since);
+  const until = Date.parse(window.until);
+  const iso = (t: number): string => new Date(t).toISOString();
+  const row = (
+    await db.query<{ lower: boolean; upper: boolean }>(
+      `SELECT NOT EXISTS (SELECT 1 FROM ${runs} WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz) AS lower,
+              NOT EXISTS (SELECT 1 FROM ${runs} WHERE "timestamp" >= $3::timestamptz AND "timestamp" < $4::timestamptz) AS upper`,
+      [
+        iso(Math.floor(since / DAY_MS) * DAY_MS),
+        window.since,
+        window.until,
+        iso(Math.ceil(until / DAY_MS) * DAY_MS),
+      ],
+    )
+  ).rows[0];
+  return { lower: row?.lower === true, upper: row?.upper === true };
 }
 
 /**
@@ -602,9 +667,10 @@ export async function queryKpiAggregates(
   const scoped = repos !== undefined;
   const withScope = (p: unknown[]): unknown[] => (scoped ? [...p, repos] : p);
   const params = [window.since, window.until];
-  const split = splitWindowParams(window);
+  const edges = await wholeEdges(db, window);
+  const split = splitWindowParams(window, edges);
   const totals = (
-    await db.query<TotalsRow>(totalsSql(scoped), scoped ? withScope(split) : orgWindowParams(window))
+    await db.query<TotalsRow>(totalsSql(scoped), scoped ? withScope(split) : orgWindowParams(window, edges))
   ).rows[0]!;
   const percentiles = await queryPercentiles(
     db,
@@ -744,7 +810,7 @@ export async function queryRepositoryKpis(
 ): Promise<RepositoryKpis[]> {
   const repos = await resolveScope(db, scope);
   const scoped = repos !== undefined;
-  const split = splitWindowParams(window);
+  const split = splitWindowParams(window, await wholeEdges(db, window));
   const months = wholeUtcMonths({ from: split[2]!, to: split[3]! });
   const rows = await db.query<RepositoryRow>(
     repositoryTableSql(scoped),

@@ -5,7 +5,7 @@
 import type { KpiScope, KpiWindow } from '../core/kpi/kpi.js';
 import type { ManifestCursor } from '../core/dashboard/query.js';
 import { readerViews, type DbClient } from './db.js';
-import { edgeRuns, resolveScope, splitWindowParams, wholeDays } from './kpi-queries.js';
+import { edgeRuns, resolveScope, splitWindowParams, wholeDays, wholeEdges } from './kpi-queries.js';
 import { withReader } from './runs-query.js';
 
 export interface ManifestFile {
@@ -65,7 +65,7 @@ export async function listManifestFiles(
   return withReader(db, async (tx) => {
     const repos = await resolveScope(tx, scope);
     const params: unknown[] = [
-      ...splitWindowParams(window),
+      ...splitWindowParams(window, await wholeEdges(tx, window)),
       page.limit + 1,
       page.after?.repository ?? null,
       page.after?.path ?? null,

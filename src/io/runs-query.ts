@@ -11,6 +11,7 @@ import {
   orgWindowParams,
   resolveScope,
   splitWindowParams,
+  wholeEdges,
   wholeDaysIn,
 } from './kpi-queries.js';
 
@@ -309,10 +310,11 @@ export async function loadDashboardAggregates(
   return withReader(db, async (tx) => {
     const repos = await resolveScope(tx, scope);
     const scoped = repos !== undefined;
-    const params = scoped ? [...splitWindowParams(window), repos] : splitWindowParams(window);
+    const edges = await wholeEdges(tx, window);
+    const params = scoped ? [...splitWindowParams(window, edges), repos] : splitWindowParams(window, edges);
     // the organisation's whole days from its own rollup (per day; the cross-tab by months and days,
     // migration …070300)
-    const crossParams = scoped ? params : orgWindowParams(window);
+    const crossParams = scoped ? params : orgWindowParams(window, edges);
     const days = await tx.query<{
       day: string;
       success: number | string;

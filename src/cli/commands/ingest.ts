@@ -1,4 +1,9 @@
-import { MAX_INGEST_JOBS, ingestLedgers, type IngestAlert, type LedgerIngestResult } from '../../app/ingest.js';
+import {
+  MAX_INGEST_JOBS,
+  ingestLedgers,
+  type IngestAlert,
+  type LedgerIngestResult,
+} from '../../app/ingest.js';
 import { notifyEvent } from '../../app/notify.js';
 import { parseLedgerSpecs } from '../../core/ingest/repository.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag } from '../args.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { percentileCont } from './kpi.js';
-import { planRankReads, rankValue, type RankBucket } from './rank-reads.js';
+import { planRankReads, rankValue, readBucketRange, type RankBucket, type RankRead } from './rank-reads.js';
 
 // A model of the database side: values bucketed by sorted thresholds (width_bucket), a read as SQL
 // runs it (the window's values from the bucket's lower bound up, or upper bound down, skip, take two).
@@ -17,11 +17,18 @@ function model(values: readonly number[], thresholds: readonly number[]) {
     const picked = descending ? values.filter((v) => v < upper) : values.filter((v) => v >= lower);
     return picked.sort((x, y) => (descending ? y - x : x - y)).slice(offset, offset + 2);
   };
-  return { buckets, read };
+  // a scope's single-pass read (src/io/kpi-queries.ts rankReadsSql): only the values of the buckets
+  // readBucketRange names, sorted in the read's direction, positions offset and offset + 1
+  const rangeRead = (r: RankRead): number[] => {
+    const { from, to } = readBucketRange(buckets, r);
+    const picked = values.filter((v) => bucketOf(v) >= from && bucketOf(v) <= to);
+    return picked.sort((x, y) => (r.descending ? y - x : x - y)).slice(r.offset, r.offset + 2);
+  };
+  return { buckets, read, rangeRead };
 }
 
-function percentiles(values: readonly number[], thresholds: readonly number[]) {
-  const { buckets, read } = model(values, thresholds);
+function percentiles(values: readonly number[], thresholds: readonly number[], ranged = false) {
+  const { buckets, read, rangeRead } = model(values, thresholds);
   const n = values.length;
   const pairs = [0.5, 0.95].map((p) => ({
     pos: p * (n - 1),
@@ -29,7 +36,7 @@ function percentiles(values: readonly number[], thresholds: readonly number[]) {
     hi: Math.ceil(p * (n - 1)),
   }));
   const plan = planRankReads(buckets, pairs);
-  const returned = plan.reads.map((r) => read(r.bucket, r.descending, r.offset));
+  const returned = plan.reads.map((r) => (ranged ? rangeRead(r) : read(r.bucket, r.descending, r.offset)));
   const values2 = pairs.map(({ pos, lo, hi }) => {
     const a = rankValue(plan, returned, lo);
     return hi === lo ? a : a + (rankValue(plan, returned, hi) - a) * (pos - lo);
@@ -43,7 +50,10 @@ const seeded = (seed: number) => () => {
 };
 
 describe('planRankReads', () => {
-  it('gives percentile_cont exactly on random multisets, thresholds and sizes', () => {
+  it.each([
+    ['reads from the bucket up or down', false],
+    ['reads of only the buckets readBucketRange names', true],
+  ])('gives percentile_cont exactly on random multisets, thresholds and sizes: %s', (_label, ranged) => {
     const random = seeded(7);
     for (let trial = 0; trial < 400; trial++) {
       const n = 1 + Math.floor(random() * 60);
@@ -54,7 +64,7 @@ describe('planRankReads', () => {
         ...new Set(Array.from({ length: Math.floor(random() * 8) }, () => Math.round(random() * 30 - 8))),
       ].sort((a, b) => a - b);
       const sorted = [...values].sort((a, b) => a - b);
-      const got = percentiles(values, thresholds);
+      const got = percentiles(values, thresholds, ranged);
       expect({ trial, p50: got.p50, p95: got.p95 }).toEqual({
         trial,
         p50: percentileCont(sorted, 0.5),

@@ -98,3 +98,24 @@ export function rankValue(plan: RankPlan, readValues: readonly (readonly number[
     throw new RangeError(`read ${index} returned ${values.length} values, rank ${rank} missing`);
   return v;
 }
+
+/** The buckets a read's values lie in, from its first value to its second (inclusive, in bucket order). */
+export interface BucketRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The buckets that hold a read's two values: a read up starts at its bucket and may end in the
+ * bucket of the next rank, a read down ends at its bucket and may start in the bucket of the rank
+ * before (the next non-empty bucket when the rank is its bucket's last). Reading only these buckets'
+ * values, sorted in the read's direction, the read's values are at `offset` and `offset + 1`.
+ * @param buckets the window's buckets in bucket order, empty ones left out (as for planRankReads)
+ */
+export function readBucketRange(buckets: readonly RankBucket[], read: RankRead): BucketRange {
+  const n = buckets.reduce((sum, b) => sum + b.runs, 0);
+  if (read.descending) {
+    return { from: locate(buckets, Math.max(read.first - 1, 0)).row.bucket, to: read.bucket };
+  }
+  return { from: read.bucket, to: locate(buckets, Math.min(read.first + 1, n - 1)).row.bucket };
+}

@@ -19,7 +19,7 @@ import {
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { openDatabase, type DbClient } from '../../../src/io/db.js';
-import { queryKpiAggregates } from '../../../src/io/kpi-queries.js';
+import { queryKpiAggregates, wholeUtcDays } from '../../../src/io/kpi-queries.js';
 import { listManifestFiles } from '../../../src/io/manifests-query.js';
 import { defaultMigrationsDir } from '../../../src/io/migrations.js';
 import { loadDashboardAggregates } from '../../../src/io/runs-query.js';
@@ -57,7 +57,63 @@ const windows: readonly KpiWindow[] = [
   // rows must stop before November), and a half month before a whole November (they must start at it)
   { since: '2025-10-01T00:00:00.000Z', until: '2025-11-25T12:00:00.000Z' },
   { since: '2025-10-15T00:00:00.000Z', until: '2025-12-01T00:00:00.000Z' },
+  // settled edges (wholeEdges): an edge day with no run outside the window is read whole from the
+  // rollup; one with a run outside stays run by run. Upper day settled, lower not:
+  { since: '2025-11-24T10:00:00.001Z', until: '2025-11-25T13:00:00.000Z' },
+  // lower settled (no run on 11-25 before 00:30), upper at a midnight
+  { since: '2025-11-25T00:30:00.000Z', until: '2025-11-26T00:00:00.000Z' },
+  // both settled, as a window ending "now" is: nothing on 11-20 before 08:00, nothing on 11-26 after 09:00
+  { since: '2025-11-20T08:00:00.000Z', until: '2025-11-26T09:00:00.000Z' },
+  // lower settled inside one day whose upper part holds a run (12:00:00.000001 on 11-25)
+  { since: '2025-11-25T00:30:00.000Z', until: '2025-11-25T07:00:00.000Z' },
 ];
+
+describe('wholeUtcDays with settled edges', () => {
+  const w = (since: string, until: string): KpiWindow => ({ since, until });
+  it('reads an edge day whole only when it holds no run outside the window', () => {
+    const window = w('2025-11-24T10:00:00.000Z', '2025-11-26T09:00:00.000Z');
+    expect(wholeUtcDays(window)).toEqual({
+      from: '2025-11-25T00:00:00.000Z',
+      to: '2025-11-26T00:00:00.000Z',
+    });
+    expect(wholeUtcDays(window, { lower: true, upper: false })).toEqual({
+      from: '2025-11-24T00:00:00.000Z',
+      to: '2025-11-26T00:00:00.000Z',
+    });
+    expect(wholeUtcDays(window, { lower: false, upper: true })).toEqual({
+      from: '2025-11-25T00:00:00.000Z',
+      to: '2025-11-27T00:00:00.000Z',
+    });
+    expect(wholeUtcDays(window, { lower: true, upper: true })).toEqual({
+      from: '2025-11-24T00:00:00.000Z',
+      to: '2025-11-27T00:00:00.000Z',
+    });
+  });
+  it('inside one day: whole when both parts outside are empty, else the runs between', () => {
+    const window = w('2025-11-25T01:00:00.000Z', '2025-11-25T13:00:00.000Z');
+    // unsettled: no whole day, the one edge [since, until)
+    expect(wholeUtcDays(window)).toEqual({ from: window.until, to: window.until });
+    expect(wholeUtcDays(window, { lower: true, upper: true })).toEqual({
+      from: '2025-11-25T00:00:00.000Z',
+      to: '2025-11-26T00:00:00.000Z',
+    });
+    // lower settled: no whole day, the upper edge [midnight, until) (the part before since is empty)
+    expect(wholeUtcDays(window, { lower: true, upper: false })).toEqual({
+      from: '2025-11-25T00:00:00.000Z',
+      to: '2025-11-25T00:00:00.000Z',
+    });
+    // upper settled: the lower edge [since, next midnight) (the part after until is empty)
+    expect(wholeUtcDays(window, { lower: false, upper: true })).toEqual({
+      from: '2025-11-26T00:00:00.000Z',
+      to: '2025-11-26T00:00:00.000Z',
+    });
+  });
+  it('midnights stay as they are', () => {
+    const window = w('2025-11-24T00:00:00.000Z', '2025-11-26T00:00:00.000Z');
+    for (const edges of [undefined, { lower: true, upper: true }])
+      expect(wholeUtcDays(window, edges)).toEqual({ from: window.since, to: window.until });
+  });
+});
 
 function entry(i: number, ts: string, changed: boolean): LedgerEntry {
   const failed = (i + (changed ? 1 : 0)) % 3 === 0;
@@ -507,6 +563,41 @@ describe.each(engines)('KPI percentiles from bucket counts on %s', (engine) => {
   });
   afterAll(async () => {
     await target?.cleanup();
+  });
+
+  it("a repository's rank reads take values on a bucket's lower bound and leave those on its upper one", async () => {
+    // lock_wait_s 1.0 x6 and 1.05 x4: the median's bucket [1, 2^(1/8)) starts at a value the runs hold
+    // (read up from it); upload 1.9 x4, 1.95 x2 and 2.0 x4: the median's bucket [2^(7/8), 2) ends where
+    // the next one's values start (read down from it). 1 and 2 are thresholds exactly (2^0, 2^1).
+    const lock = [1, 1, 1, 1, 1, 1, 1.05, 1.05, 1.05, 1.05];
+    const upload = [1.9, 1.9, 1.9, 1.9, 1.95, 1.95, 2, 2, 2, 2];
+    const db = await openDatabase({ ...target.options, role: 'owner' });
+    try {
+      await db.query(
+        `INSERT INTO public.slsa_runs (repository, tag, run_id, sha, artifact_url, actor, "timestamp", status, metrics,
+           lock_wait_s, artifact_upload_latency_s, manifest_path, manifest_hash, ingested_at, first_ingested_at, entry)
+         SELECT 'acme/edges', 'v1.' || i || '.0', 9000 + i, lpad(to_hex(9000 + i), 40, '0'), 'https://example.test/e', 'bot',
+                '2025-11-10T00:00:00Z'::timestamptz + i * interval '1 hour', 'success', '{}'::jsonb,
+                ($1::double precision[])[i], ($2::double precision[])[i], 'docs/reports/x/manifest.json', 'h',
+                '2025-11-12T00:00:00Z', '2025-11-12T00:00:00Z', '{}'::jsonb
+           FROM generate_series(1, 10) AS i`,
+        [lock, upload],
+      );
+      const window = { since: '2025-11-09T00:00:00.000Z', until: '2025-11-12T00:00:00.000Z' };
+      const fromSql = await db.transaction((tx) =>
+        queryKpiAggregates(tx, window, { repositories: ['acme/edges'] }, { directPercentileRuns: 0 }),
+      );
+      expect(fromSql.lock_wait_s).toEqual({
+        p50: percentileCont(lock, 0.5),
+        p95: percentileCont(lock, 0.95),
+      });
+      expect(fromSql.artifact_upload_latency_s).toEqual({
+        p50: percentileCont(upload, 0.5),
+        p95: percentileCont(upload, 0.95),
+      });
+    } finally {
+      await db.close();
+    }
   });
 
   it('equals the reference exactly on 1,500 runs with awkward values', async () => {
