@@ -14,8 +14,10 @@ const work = join(root, 'bench/work/ledger');
 const small = process.env.BENCH_SCALE === 'small';
 const N = Number(process.env.BENCH_LEDGER_ENTRIES ?? (small ? 1_000 : 10_000));
 const REPS = small ? 3 : 7;
-// BENCH_LEDGER_PARTS=merge,full,small,floor runs some sections only (while working on one)
-const PARTS = new Set((process.env.BENCH_LEDGER_PARTS ?? 'merge,full,small,floor').split(','));
+// BENCH_LEDGER_PARTS=merge,full,small,floor,signed-day runs some sections only (while working on one)
+const PARTS = new Set((process.env.BENCH_LEDGER_PARTS ?? 'merge,full,small,floor,signed-day').split(','));
+// signed-day: the day's log holds this many signed lines (a day grown by that many signed records)
+const LOG_LINES = Number(process.env.BENCH_LEDGER_LOG_LINES ?? (small ? 1_000 : 10_000));
 const MERGE_REPS = small ? 5 : 15;
 const DAY = '2025-11-24';
 const MANIFEST = `docs/reports/${DAY}/manifest.json`;
@@ -399,6 +401,80 @@ export async function runLedgerBench({ log }) {
         unit: '×',
       },
       { metric: 'first record into the aged ledger (builds the key index)', value: ms(boot), unit: 'ms' },
+    );
+  }
+  if (PARTS.has('signed-day')) {
+    // 5. a day grown by LOG_LINES signed records: its log holds LOG_LINES lines in segments of
+    // `ledgerLogSegmentBytes` (docs/trust.md "Storage layout"), laid out as the writers lay them
+    // out (the lines are copies of a real signed line: a writer reads no line but the last
+    // segment's, and verifies none). Record into it against the same day whose log has one line.
+    const { otherLimits } = await import('../dist/core/input/limits.js');
+    otherLimits.ledgerLogSegmentBytes ??= 256 * 1024; // an older build has no segments
+    const fresh = makeRepo('signed-day-fresh', text);
+    const grown = makeRepo('signed-day-grown', text);
+    const signedInto = (repo, i) => {
+      const e = entry(N + 1000 + i, { timestamp: `${DAY}T23:58:${String(i % 60).padStart(2, '0')}Z` });
+      const t0 = performance.now();
+      const rec = spawnSync(
+        process.execPath,
+        [bin, 'record', '--json', '--sign-key', signKey, '--repo', repo.clone, '--entry', '-'],
+        { input: JSON.stringify(e), env: { ...process.env, SLSA_LEDGER_LOCK_DIR: lockDir } },
+      );
+      if (rec.status !== 0) throw new Error(`record failed: ${rec.stdout}${rec.stderr}`);
+      return performance.now() - t0;
+    };
+    signedInto(fresh, 900);
+    signedInto(grown, 900);
+    git(grown.clone, 'pull', '-q', '--ff-only', 'origin', 'main');
+    const logDir = join(grown.clone, `docs/reports/${DAY}`);
+    const line = readFileSync(join(logDir, 'transitions.jsonl'), 'utf8');
+    // BENCH_LEDGER_LOG_LAYOUT=single: every line in transitions.jsonl (a log written before
+    // segments, or by an older slsa-ledger: the before figure)
+    const perSegment =
+      process.env.BENCH_LEDGER_LOG_LAYOUT === 'single'
+        ? LOG_LINES
+        : Math.ceil(otherLimits.ledgerLogSegmentBytes / Buffer.byteLength(line));
+    let segments = 0;
+    for (let done = 0; done < LOG_LINES; done += perSegment) {
+      segments += 1;
+      const name = segments === 1 ? 'transitions.jsonl' : `transitions.${segments}.jsonl`;
+      writeFileSync(join(logDir, name), line.repeat(Math.min(perSegment, LOG_LINES - done)));
+    }
+    git(grown.clone, 'add', '-A');
+    git(grown.clone, 'commit', '-q', '-m', `a day of ${LOG_LINES} signed lines`);
+    git(grown.clone, 'push', '-q', 'origin', 'HEAD:main');
+    log(`signed day: ${LOG_LINES} log lines of ${Buffer.byteLength(line)} bytes in ${segments} segments`);
+    const tFresh = [];
+    const tGrown = [];
+    for (let r = 0; r < REPS; r++) {
+      if (r % 2 === 0) {
+        tFresh.push(signedInto(fresh, r));
+        tGrown.push(signedInto(grown, r));
+      } else {
+        tGrown.push(signedInto(grown, r));
+        tFresh.push(signedInto(fresh, r));
+      }
+    }
+    const ratio = median(tGrown) / median(tFresh);
+    log(
+      `record into ${N} entries: log of ${LOG_LINES} signed lines ${ms(median(tGrown))} ms, of one line ${ms(median(tFresh))} ms (${ratio.toFixed(2)}×)`,
+    );
+    rows.push(
+      {
+        metric: `record (CLI) into ${N} entries whose log holds ${LOG_LINES} signed lines (${segments} segments), median`,
+        value: ms(median(tGrown)),
+        unit: 'ms',
+      },
+      {
+        metric: `record (CLI) into ${N} entries whose log holds one signed line, median`,
+        value: ms(median(tFresh)),
+        unit: 'ms',
+      },
+      {
+        metric: `record: ${LOG_LINES}-line log / one-line log`,
+        value: Math.round(ratio * 100) / 100,
+        unit: '×',
+      },
     );
   }
   return rows;

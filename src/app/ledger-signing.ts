@@ -12,16 +12,16 @@ import {
   writerFromEnvironment,
   type BundleSigner,
   type SignedDocument,
+  type LogTail,
   type SigningFlags,
 } from '../core/ledger-trust/sign.js';
-import { appendLogLines, transitionsPathFor, vsaPathFor } from '../core/ledger-trust/storage.js';
+import { appendLogLines, appendTarget, logSegmentPath, type LogKind } from '../core/ledger-trust/storage.js';
 import { entryDigest } from '../core/ledger-trust/transition.js';
 import type { LedgerEntry } from '../core/ledger/entry.js';
 import type { TransitionKind, TransitionWriter } from '../core/ledger-trust/transition.js';
 import type { InTotoStatement } from '../core/verify/types.js';
 import type { Clock } from '../core/ports.js';
 import { otherLimits } from '../core/input/limits.js';
-import { SlsaLedgerError } from '../errors.js';
 import { scrubCredentials } from '../io/git.js';
 import type { CommitFile } from '../io/git-ledger-repo.js';
 import type { LedgerChange, TransitionSigner } from './ledger-engine.js';
@@ -101,8 +101,8 @@ export interface SignLandingInput {
   /** what the merge rule did at the head the commit is built on */
   readonly merge: Pick<MergeResult, 'outcome' | 'path' | 'entry' | 'previous'>;
   readonly ledger: LedgerIdentity;
-  /** a file at that head (undefined: absent) */
-  readonly readFile: (path: string) => Promise<string | undefined>;
+  /** where to append to the day's logs at that head */
+  readonly tail: LogTails;
   /** a verdict's signed VSA (from `signLedgerVsa`), bound by the transition and appended to `vsa.jsonl` */
   readonly vsa?: SignedDocument;
   /** overrides the signing's writer (flush re-signing a queued verdict signs a verdict) */
@@ -128,8 +128,8 @@ export async function signLanding(
   if (signing?.signer === undefined) return undefined;
   const { merge } = input;
   if (merge.outcome !== 'inserted' && merge.outcome !== 'updated') return undefined;
-  const log = await input.readFile(transitionsPathFor(merge.path));
-  const vsaLog = input.vsa === undefined ? undefined : await input.readFile(vsaPathFor(merge.path));
+  const log = await input.tail(merge.path, 'transitions');
+  const vsaLog = input.vsa === undefined ? undefined : await input.tail(merge.path, 'vsa');
   const signed = await signChange({
     merge,
     writer: input.writer ?? signing.writer,
@@ -163,8 +163,14 @@ export async function signLedgerVsa(
  */
 export type LandingSigner = (
   merge: Pick<MergeResult, 'outcome' | 'path' | 'entry' | 'previous'>,
-  readFile: (path: string) => Promise<string | undefined>,
+  tail: LogTails,
 ) => Promise<SignedLanding | undefined>;
+
+/**
+ * The segment of a day's log (`transitions` or `vsa`) a change appends to at the head it is built
+ * on, with that segment's text (undefined: a new segment): docs/trust.md "Storage layout".
+ */
+export type LogTails = (dayPath: string, kind: LogKind) => Promise<LogTail>;
 
 /** The engine's hook for a writer: signs every change with `signing` (a verdict also binds `vsa`). */
 export function landingSigner(
@@ -173,8 +179,8 @@ export function landingSigner(
   vsa?: SignedDocument,
 ): LandingSigner | undefined {
   if (signing?.signer === undefined) return undefined;
-  return (merge, readFile) =>
-    signLanding(signing, { merge, ledger, readFile, ...(vsa === undefined ? {} : { vsa }) });
+  return (merge, tail) =>
+    signLanding(signing, { merge, ledger, tail, ...(vsa === undefined ? {} : { vsa }) });
 }
 
 /**
@@ -196,26 +202,27 @@ export function queuedLandingSigner(
 ): LandingSigner {
   const want = entryDigest(signed.entry);
   const wantPrevious = signed.previous === null ? null : entryDigest(signed.previous);
-  return async (merge, readFile) => {
+  return async (merge, tail) => {
     const previous = merge.previous === undefined ? null : entryDigest(merge.previous);
     if (
       (merge.outcome === 'inserted' || merge.outcome === 'updated') &&
       entryDigest(merge.entry) === want &&
       previous === wantPrevious
     ) {
-      const path = transitionsPathFor(merge.path);
-      const text = appendLogLines(await readFile(path), [line]);
-      const files: CommitFile[] = [{ path, bytes: Buffer.from(text, 'utf8') }];
+      const log = await tail(merge.path, 'transitions');
+      const files: CommitFile[] = [
+        { path: log.path, bytes: Buffer.from(appendLogLines(log.text, [line]), 'utf8') },
+      ];
       if (vsaLine !== undefined) {
-        const vsaPath = vsaPathFor(merge.path);
+        const vsaLog = await tail(merge.path, 'vsa');
         files.push({
-          path: vsaPath,
-          bytes: Buffer.from(appendLogLines(await readFile(vsaPath), [vsaLine]), 'utf8'),
+          path: vsaLog.path,
+          bytes: Buffer.from(appendLogLines(vsaLog.text, [vsaLine]), 'utf8'),
         });
       }
       return { kind: signed.kind, files, bundle: JSON.parse(line) as unknown };
     }
-    return fallback === undefined ? undefined : fallback(merge, readFile);
+    return fallback === undefined ? undefined : fallback(merge, tail);
   };
 }
 
@@ -237,25 +244,37 @@ export class LedgerTransitionSigner implements TransitionSigner {
     this.last = undefined;
     const sign = this.sign?.(ledgerIdentity(change.repo.remoteUrl, change.branch));
     if (sign === undefined) return [];
-    // a log planted by a pusher is read only within its limit (docs/limits.md): over it, the change
-    // is refused (the entry is queued) rather than the writer's memory exhausted
-    const signed = await sign(change.merge, async (path) => {
-      const max = otherLimits.ledgerLogBytes;
-      const blob = await change.repo.readFileWithin(change.parent, path, max);
-      if (blob === undefined) return undefined;
-      if (blob.bytes === undefined) {
-        throw new SlsaLedgerError(
-          'INPUT_TOO_LARGE',
-          `${path} is ${blob.size} bytes, more than the limit of ${max} for a signed ledger log`,
-          { details: { path, size: blob.size, limit: max } },
-        );
-      }
-      return blob.bytes.toString('utf8');
-    });
+    const signed = await sign(change.merge, (dayPath, kind) => logTailAt(change, dayPath, kind));
     if (signed === undefined) return [];
     this.last = { bundle: signed.bundle, entry: change.merge.entry };
     return signed.files;
   }
+}
+
+/**
+ * Where a change appends to a day's log at the commit it is built on: the last segment while it is
+ * under `ledgerLogSegmentBytes` and ends in a whole line, else a new one (docs/trust.md "Storage
+ * layout"). Only the names of the segments are listed (from the day folder's tree) and at most
+ * the last one is read, so a day of thousands of signed changes costs a write what a day of one does, and a log planted by a
+ * pusher (a huge segment, a last line cut short) is never read whole: the writer goes on in a new
+ * segment, and `check` reports what is wrong with the old one.
+ */
+async function logTailAt(change: LedgerChange, dayPath: string, kind: LogKind): Promise<LogTail> {
+  const numbers = await change.repo.logSegmentNumbers(change.parent, dayPath, kind);
+  if (numbers.length === 0) return appendTarget(dayPath, kind, undefined);
+  const n = Math.max(...numbers);
+  // read within twice the segment bound: a segment a writer just filled is read (and not appended
+  // to); only a bigger one (planted, or a log from before segments) is refused from its header
+  const blob = await change.repo.readFileWithin(
+    change.parent,
+    logSegmentPath(dayPath, kind, n),
+    2 * otherLimits.ledgerLogSegmentBytes,
+  );
+  return appendTarget(dayPath, kind, {
+    n,
+    size: blob?.size ?? 0,
+    text: blob?.bytes?.toString('utf8'),
+  });
 }
 
 /** A writer's transition signer (undefined when it does not sign: `--no-sign`). */

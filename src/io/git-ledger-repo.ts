@@ -8,12 +8,13 @@ import { dirname, join, resolve } from 'node:path';
 import { limits } from '../core/input/limits.js';
 import { parseJson } from '../core/input/strict-json.js';
 import { DEFAULT_REPORTS_DIR, manifestDayOf } from '../core/ledger/entry.js';
+import { logSegmentOf, type LogKind } from '../core/ledger-trust/storage.js';
 import { branchNameProblem } from '../core/ledger/location.js';
 import type { Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
 import { readInputFile, writeFileAtomic } from './files.js';
 import { GitObjectReader, gitText, runGit, scrubCredentials, type GitOutput } from './git.js';
-import { editTreeBody, findInTree, writeLooseObject } from './git-objects.js';
+import { editTreeBody, findInTree, listTree, writeLooseObject } from './git-objects.js';
 
 /** A blob read within a bound: its bytes, or only its size when it is over the bound. */
 export interface BoundedBlob {
@@ -557,6 +558,24 @@ export class GitLedgerRepo {
       }),
     );
     return found.filter((b) => b !== undefined);
+  }
+
+  /**
+   * The segment numbers of a day's log (`transitions` or `vsa`) at `commit`: regular files only,
+   * from the day folder's tree object (no process; nothing of the segments is read).
+   */
+  async logSegmentNumbers(commit: string | undefined, dayPath: string, kind: LogKind): Promise<number[]> {
+    if (commit === undefined) return [];
+    const folder = dayPath.slice(0, dayPath.lastIndexOf('/'));
+    const body = await this.readTree(commit, folder);
+    if (body === undefined) return [];
+    const numbers: number[] = [];
+    for (const item of listTree(body, commit.length / 2) ?? []) {
+      if (item.mode !== '100644' && item.mode !== '100755') continue;
+      const seg = logSegmentOf(`${folder}/${item.name}`);
+      if (seg?.kind === kind) numbers.push(seg.n);
+    }
+    return numbers;
   }
 
   /** The body of the tree at `<commit>:<folder>`, or undefined when there is no such tree. */

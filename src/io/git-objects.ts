@@ -104,6 +104,28 @@ export function findInTree(
   return undefined;
 }
 
+/** The entries of a tree object's body (names, modes, ids), or undefined when it is malformed. */
+export function listTree(
+  body: Buffer,
+  oidBytes: number,
+): { mode: string; name: string; oid: string }[] | undefined {
+  const out: { mode: string; name: string; oid: string }[] = [];
+  const n = body.length;
+  let at = 0;
+  while (at < n) {
+    const space = body.indexOf(0x20, at);
+    const nul = space === -1 ? -1 : body.indexOf(0, space + 1);
+    if (space === -1 || nul === -1 || nul + 1 + oidBytes > n) return undefined;
+    out.push({
+      mode: body.toString('latin1', at, space),
+      name: body.toString('utf8', space + 1, nul),
+      oid: body.toString('hex', nul + 1, nul + 1 + oidBytes),
+    });
+    at = nul + 1 + oidBytes;
+  }
+  return out;
+}
+
 /** An object as stored: its id and the uncompressed "<type> <size>\0<body>". */
 export function gitObject(type: 'blob' | 'tree' | 'commit', body: Uint8Array): { oid: string; raw: Buffer } {
   const raw = Buffer.concat([Buffer.from(`${type} ${body.length}\0`, 'latin1'), body]);

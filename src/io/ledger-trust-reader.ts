@@ -1,10 +1,11 @@
 // Reading the signed ledger out of git for the trust audit (docs/trust.md "What check verifies"):
-// the day files and their logs at a commit, and every first-parent commit that changed them with
-// the texts before and after. Sizes are checked (`git cat-file --batch-check`) before any blob is
-// read: a log over `ledgerLogBytes` or a day file over the day-file limit is not read, and the
-// audit sees it as absent (its entries then have no signed state, which is a finding).
+// the day files and their logs (every segment) at a commit, and every first-parent commit that
+// changed them with the texts before and after. Sizes are checked (`git cat-file --batch-check`)
+// before any blob is read: a log segment over `ledgerLogBytes` (or past that many bytes of its log)
+// or a day file over the day-file limit is not read; the audit reports the segment, and sees the day
+// file as absent (its entries then have no signed state, which is a finding).
 import type { TrustCommit, TrustDay, TrustWitness } from '../core/ledger-trust/audit.js';
-import { dayPathOfLog, transitionsPathFor, vsaPathFor } from '../core/ledger-trust/storage.js';
+import { dayPathOfLog, logSegmentOf, logSegments, type LogSegment } from '../core/ledger-trust/storage.js';
 import { limits, otherLimits } from '../core/input/limits.js';
 import { runGit } from './git.js';
 
@@ -61,14 +62,10 @@ async function readHeaders(repoDir: string, headers: readonly BlobHeader[]): Pro
 }
 
 /**
- * Reads blobs by name (`<commit>:<path>`), undefined where absent or over its limit. Two batch
- * calls: sizes first, then only the blobs within their limits.
+ * The day files and their logs at `commit`, every segment of each log (docs/trust.md "Storage
+ * layout"). A segment over `ledgerLogBytes`, or past that many bytes of its log's segments
+ * together, is listed but not read (`text` undefined: the audit reports it).
  */
-async function readBounded(repoDir: string, names: readonly string[]): Promise<(string | undefined)[]> {
-  return readHeaders(repoDir, await headersOf(repoDir, names));
-}
-
-/** The day files and their logs at `commit`. */
 export async function readTrustDaysAt(
   repoDir: string,
   commit: string,
@@ -80,19 +77,62 @@ export async function readTrustDaysAt(
       cwd: repoDir,
     },
   );
-  const days = new Set<string>();
+  const days = new Map<
+    string,
+    { transitions: { path: string; n: number }[]; vsa: { path: string; n: number }[] }
+  >();
+  const dayOf = (path: string) => {
+    let day = days.get(path);
+    if (day === undefined) {
+      day = { transitions: [], vsa: [] };
+      days.set(path, day);
+    }
+    return day;
+  };
   for (const p of listing.stdout.toString('utf8').split('\0')) {
-    if (p !== '' && isLedgerFile(p, reportsDir)) days.add(dayPathOfLog(p) ?? p);
+    if (p === '' || !isLedgerFile(p, reportsDir)) continue;
+    const seg = logSegmentOf(p);
+    if (seg === undefined) dayOf(p);
+    else dayOf(seg.day)[seg.kind].push({ path: p, n: seg.n });
   }
-  const paths = [...days].sort();
-  const names = paths.flatMap((p) => [p, transitionsPathFor(p), vsaPathFor(p)].map((f) => `${commit}:${f}`));
-  const blobs = await readBounded(repoDir, names);
-  return paths.map((path, i) => ({
-    path,
-    manifest: blobs[3 * i],
-    transitions: blobs[3 * i + 1],
-    vsa: blobs[3 * i + 2],
-  }));
+  const paths = [...days.keys()].sort();
+  const names: string[] = [];
+  for (const path of paths) {
+    const day = days.get(path)!;
+    day.transitions.sort((a, b) => a.n - b.n);
+    day.vsa.sort((a, b) => a.n - b.n);
+    names.push(path, ...day.transitions.map((t) => t.path), ...day.vsa.map((v) => v.path));
+  }
+  const headers = await headersOf(
+    repoDir,
+    names.map((n) => `${commit}:${n}`),
+  );
+  // a log's segments together are bounded like one log: the rest are listed, not read
+  let at = 0;
+  for (const path of paths) {
+    const day = days.get(path)!;
+    at += 1;
+    for (const kind of ['transitions', 'vsa'] as const) {
+      let total = 0;
+      for (let i = 0; i < day[kind].length; i++, at++) {
+        const h = headers[at]!;
+        total += h.size ?? 0;
+        if (h.size !== undefined && total > otherLimits.ledgerLogBytes)
+          headers[at] = { ...h, size: undefined };
+      }
+    }
+  }
+  const texts = await readHeaders(repoDir, headers);
+  let t = 0;
+  return paths.map((path) => {
+    const day = days.get(path)!;
+    const manifest = texts[t++];
+    const segments = (list: { path: string; n: number }[]): LogSegment[] | undefined =>
+      list.length === 0 ? undefined : list.map((s) => ({ path: s.path, n: s.n, text: texts[t++] }));
+    const transitions = segments(day.transitions);
+    const vsa = segments(day.vsa);
+    return { path, manifest, transitions, vsa };
+  });
 }
 
 const RS = '\x1e';
@@ -213,9 +253,11 @@ export async function readTrustWitnessAt(
 ): Promise<TrustWitness> {
   const logs: { path: string; text: string }[] = [];
   for (const day of await readTrustDaysAt(repoDir, commit, reportsDir)) {
-    if (day.transitions !== undefined)
-      logs.push({ path: transitionsPathFor(day.path), text: day.transitions });
-    if (day.vsa !== undefined) logs.push({ path: vsaPathFor(day.path), text: day.vsa });
+    for (const kind of ['transitions', 'vsa'] as const) {
+      for (const seg of logSegments(day.path, kind, day[kind])) {
+        if (seg.text !== undefined) logs.push({ path: seg.path, text: seg.text });
+      }
+    }
   }
   return { commit, logs };
 }

@@ -3,7 +3,12 @@
 // the ledger repository adapter will do for `check` in phase B; here it is plain git so the tests
 // of the pure audit run on histories git really made.
 import type { TrustCommit, TrustDay, TrustWitness } from '../../src/core/ledger-trust/audit.js';
-import { dayPathOfLog } from '../../src/core/ledger-trust/storage.js';
+import {
+  dayPathOfLog,
+  logSegmentOf,
+  logSegments,
+  type LogSegment,
+} from '../../src/core/ledger-trust/storage.js';
 import { git, showFile } from './git.js';
 
 const REPORTS = 'docs/reports';
@@ -14,18 +19,24 @@ function isLedgerFile(path: string): boolean {
   );
 }
 
-/** The day files and logs at `ref`. */
+/** The day files and logs at `ref`, every segment of each log. */
 export async function readTrustDays(repo: string, ref: string): Promise<TrustDay[]> {
   const listing = await git(repo, ['ls-tree', '-r', '--name-only', ref, '--', REPORTS]);
-  const days = new Set<string>();
-  for (const p of listing.split('\n').filter(isLedgerFile)) days.add(dayPathOfLog(p) ?? p);
+  const days = new Map<string, { transitions: LogSegment[]; vsa: LogSegment[] }>();
+  for (const p of listing.split('\n').filter(isLedgerFile)) {
+    const seg = logSegmentOf(p);
+    const day = seg?.day ?? p;
+    const entry = days.get(day) ?? { transitions: [], vsa: [] };
+    days.set(day, entry);
+    if (seg !== undefined) entry[seg.kind].push({ path: p, n: seg.n, text: await showFile(repo, ref, p) });
+  }
   const out: TrustDay[] = [];
-  for (const path of [...days].sort()) {
+  for (const [path, logs] of [...days].sort(([a], [b]) => (a < b ? -1 : 1))) {
     out.push({
       path,
       manifest: await showFile(repo, ref, path),
-      transitions: await showFile(repo, ref, path.replace(/manifest\.json$/, 'transitions.jsonl')),
-      vsa: await showFile(repo, ref, path.replace(/manifest\.json$/, 'vsa.jsonl')),
+      transitions: logs.transitions.length === 0 ? undefined : logs.transitions,
+      vsa: logs.vsa.length === 0 ? undefined : logs.vsa,
     });
   }
   return out;
@@ -72,12 +83,12 @@ export async function readTrustHistory(repo: string, ref: string, since?: string
 /** The logs at `ref`: what a witness keeps of the last verified head. */
 export async function readTrustWitness(repo: string, ref: string): Promise<TrustWitness> {
   const commit = await git(repo, ['rev-parse', ref]);
-  const logs = [];
+  const logs: { path: string; text: string }[] = [];
   for (const day of await readTrustDays(repo, commit)) {
-    if (day.transitions !== undefined)
-      logs.push({ path: day.path.replace(/manifest\.json$/, 'transitions.jsonl'), text: day.transitions });
-    if (day.vsa !== undefined)
-      logs.push({ path: day.path.replace(/manifest\.json$/, 'vsa.jsonl'), text: day.vsa });
+    for (const kind of ['transitions', 'vsa'] as const) {
+      for (const seg of logSegments(day.path, kind, day[kind]))
+        if (seg.text !== undefined) logs.push({ path: seg.path, text: seg.text });
+    }
   }
   return { commit, logs };
 }

@@ -17,12 +17,21 @@ import {
   type ResolvedTrustPolicy,
   type TrustPolicyDocument,
 } from '../../src/core/ledger-trust/policy.js';
-import { signTransition, signVsa, signChange, type BundleSigner } from '../../src/core/ledger-trust/sign.js';
+import {
+  signTransition,
+  signVsa,
+  signChange,
+  type BundleSigner,
+  type LogTail,
+} from '../../src/core/ledger-trust/sign.js';
 import {
   appendLogLines,
+  appendTarget,
   dayPathOfLog,
-  transitionsPathFor,
-  vsaPathFor,
+  logSegmentOf,
+  type LogInput,
+  type LogKind,
+  type LogSegment,
 } from '../../src/core/ledger-trust/storage.js';
 import { buildTransitionStatement, type TransitionKind } from '../../src/core/ledger-trust/transition.js';
 import { buildKeySignedBundle } from '../../src/core/provenance/bundle.js';
@@ -179,8 +188,8 @@ export class SignedLedger {
         time,
         ledger: options.location ?? this.location,
         signer,
-        log: this.files.get(transitionsPathFor(file.path)),
-        ...(vsa === undefined ? {} : { vsa, vsaLog: this.files.get(vsaPathFor(file.path)) }),
+        log: this.tail(file.path, 'transitions'),
+        ...(vsa === undefined ? {} : { vsa, vsaLog: this.tail(file.path, 'vsa') }),
       }))!;
       const commit = this.commit({ [file.path]: file.text, ...signed.files });
       return {
@@ -196,8 +205,10 @@ export class SignedLedger {
     // attacks: sign as another kind than the merge made
     const kind = options.kind;
     const changes: Record<string, string> = { [file.path]: file.text };
-    if (vsa !== undefined)
-      changes[vsaPathFor(file.path)] = appendLogLines(this.files.get(vsaPathFor(file.path)), [vsa.line]);
+    if (vsa !== undefined) {
+      const vsaLog = this.tail(file.path, 'vsa');
+      changes[vsaLog.path] = appendLogLines(vsaLog.text, [vsa.line]);
+    }
     const statement = buildTransitionStatement({
       kind,
       previous: result.previous ?? null,
@@ -208,8 +219,8 @@ export class SignedLedger {
       ...(vsa === undefined ? {} : { vsaSha256: vsa.payloadSha256 }),
     });
     const signed = await signTransition(statement, signer);
-    const tpath = transitionsPathFor(file.path);
-    changes[tpath] = appendLogLines(this.files.get(tpath), [signed.line]);
+    const log = this.tail(file.path, 'transitions');
+    changes[log.path] = appendLogLines(log.text, [signed.line]);
     const commit = this.commit(changes);
     return {
       commit,
@@ -222,15 +233,35 @@ export class SignedLedger {
     };
   }
 
-  /** The days at the head, as the audit takes them. */
+  /** Where a writer appends to a day's log now (the last segment, or the next once it is full). */
+  tail(dayPath: string, kind: LogKind): LogTail {
+    let last: { n: number; size: number; text: string } | undefined;
+    for (const [path, text] of this.files) {
+      const seg = logSegmentOf(path);
+      if (seg?.day !== dayPath || seg.kind !== kind || (last !== undefined && last.n > seg.n)) continue;
+      last = { n: seg.n, size: Buffer.byteLength(text), text };
+    }
+    return appendTarget(dayPath, kind, last);
+  }
+
+  /** The days at the head, as the audit takes them: a log that has one segment as its text. */
   days(): TrustDay[] {
     const paths = new Set<string>();
     for (const p of this.files.keys()) paths.add(p.endsWith('/manifest.json') ? p : (dayPathOfLog(p) ?? p));
+    const logOf = (path: string, kind: LogKind): LogInput => {
+      const segments: LogSegment[] = [];
+      for (const [p, text] of this.files) {
+        const seg = logSegmentOf(p);
+        if (seg?.day === path && seg.kind === kind) segments.push({ path: p, n: seg.n, text });
+      }
+      if (segments.length === 0) return undefined;
+      return segments.length === 1 && segments[0]!.n === 1 ? segments[0]!.text : segments;
+    };
     return [...paths].map((path) => ({
       path,
       manifest: this.files.get(path),
-      transitions: this.files.get(transitionsPathFor(path)),
-      vsa: this.files.get(vsaPathFor(path)),
+      transitions: logOf(path, 'transitions'),
+      vsa: logOf(path, 'vsa'),
     }));
   }
 

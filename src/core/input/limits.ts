@@ -125,6 +125,13 @@ export const otherLimits = {
   ledgerLogBytes: 256 * MiB,
   /** lines of one signed ledger log */
   ledgerLogLines: 200_000,
+  /**
+   * a log segment's size at which writers start the next segment (docs/trust.md "Storage layout"):
+   * a writer reads and rewrites at most this much of a day's log, however many changes the day holds
+   */
+  ledgerLogSegmentBytes: 256 * KiB,
+  /** the highest segment number of a day's log (`transitions.<n>.jsonl`); a name above it is no segment */
+  ledgerLogSegments: 4096,
   /** how far ahead of the clock an entry's timestamp may be (clock skew allowance), in seconds */
   futureSkewS: 300,
 } as const;

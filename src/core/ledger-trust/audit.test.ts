@@ -12,6 +12,7 @@ import { serializeManifest, type LedgerEntry } from '../ledger/entry.js';
 import { buildVerdictEntry } from '../validate/validate-plan.js';
 import { auditLedgerTrust, readDayEntries, trustFindingCodes, type TrustFindingCode } from './audit.js';
 import { signTransition } from './sign.js';
+import { otherLimits } from '../input/limits.js';
 import { appendLogLines, serializeLogLine, transitionsPathFor, vsaPathFor } from './storage.js';
 import { buildTransitionStatement } from './transition.js';
 
@@ -622,5 +623,104 @@ describe('auditLedgerTrust, more cases', () => {
       material,
     });
     expect(codes(result)).toEqual(['CHECK_SIGNATURE_INVALID']);
+  });
+});
+
+describe('auditLedgerTrust over a log in segments (docs/trust.md "Storage layout")', () => {
+  /** Runs `fn` with writers starting a new segment once one holds `bytes` (restored after). */
+  async function withSegmentBytes<T>(bytes: number, fn: () => Promise<T>): Promise<T> {
+    const limits = otherLimits as { ledgerLogSegmentBytes: number };
+    const was = limits.ledgerLogSegmentBytes;
+    limits.ledgerLogSegmentBytes = bytes;
+    try {
+      return await fn();
+    } finally {
+      limits.ledgerLogSegmentBytes = was;
+    }
+  }
+  const SEG2 = 'docs/reports/2025-11-24/transitions.2.jsonl';
+  const SEG3 = 'docs/reports/2025-11-24/transitions.3.jsonl';
+
+  it('reads the segments as one log: the same verdicts as one file, with or without history', async () => {
+    const l = await withSegmentBytes(1, healthyLedger);
+    expect([...l.files.keys()].filter((p) => p.includes('transitions')).sort()).toEqual([
+      SEG2,
+      SEG3,
+      'docs/reports/2025-11-24/transitions.4.jsonl',
+      LOG,
+    ]);
+    const result = l.audit(policy, material);
+    expect(result.findings).toEqual([]);
+    expect(result.entries.map((e) => [e.run_id, e.status, e.transitions])).toEqual([
+      [101, 'verified', 3],
+      [102, 'verified', 1],
+    ]);
+    expect(l.audit(policy, material, { history: false }).findings).toEqual([]);
+  });
+
+  it('an incremental check from a witness taken before a new segment', async () => {
+    const l = await withSegmentBytes(1, healthyLedger);
+    const witness = l.witness();
+    const seen = l.history.length;
+    await withSegmentBytes(1, () =>
+      l.write(release({ run_id: 103, timestamp: '2025-11-24T13:00:00Z' }), provenanceKey.signer),
+    );
+    expect(l.files.has('docs/reports/2025-11-24/transitions.5.jsonl')).toBe(true);
+    const result = auditLedgerTrust({
+      days: l.days(),
+      history: l.history.slice(seen),
+      witness,
+      policy,
+      material,
+      location: l.location,
+    });
+    expect(result.findings).toEqual([]);
+  });
+
+  it('names the segment and line of the latest signed state when an entry is changed unsigned', async () => {
+    const l = await withSegmentBytes(1, healthyLedger);
+    l.commit({ [DAY]: rewriteEntry(l, 102, (e) => ({ ...e, actor: 'mallory' })) });
+    const found = l.audit(policy, material, { history: false }).findings;
+    expect(found.map((f) => f.code)).toEqual(['CHECK_ENTRY_UNSIGNED']);
+    expect(found[0]!.message).toContain(`(${SEG2} line 1)`);
+  });
+
+  it('reports a line appended to a segment that is no longer the last', async () => {
+    const l = await withSegmentBytes(1, healthyLedger);
+    // a valid signed line, copied into segment 1 after segment 2 was written
+    const c = l.commit({ [LOG]: l.files.get(LOG)! + l.files.get(SEG3)! });
+    const found = l.audit(policy, material).findings;
+    expect(found).toContainEqual(
+      expect.objectContaining({ code: 'CHECK_HISTORY_REWRITTEN', commit: c, path: LOG }),
+    );
+    expect(found.find((f) => f.commit === c)!.message).toContain("only a log's last segment grows");
+  });
+
+  it('reports a segment removed, in history and at the head', async () => {
+    const l = await withSegmentBytes(1, healthyLedger);
+    const c = l.commit({ [SEG2]: undefined });
+    const found = l.audit(policy, material).findings;
+    expect(found).toContainEqual(expect.objectContaining({ code: 'CHECK_HISTORY_REWRITTEN', commit: c }));
+    expect(found.some((f) => f.code === 'CHECK_HISTORY_REWRITTEN' && f.message.includes('segment 2'))).toBe(
+      true,
+    );
+    // without history the gap alone still tells
+    expect(codes(l.audit(policy, material, { history: false }))).toContain('CHECK_HISTORY_REWRITTEN');
+  });
+
+  it('reports a segment it could not read (over its limit) and still reads the others', async () => {
+    const l = await withSegmentBytes(1, healthyLedger);
+    const days = l.days().map((d) => ({
+      ...d,
+      transitions: (d.transitions as readonly { path: string; n: number; text: string | undefined }[]).map(
+        (s) => (s.n === 2 ? { ...s, text: undefined } : s),
+      ),
+    }));
+    const result = auditLedgerTrust({ days, policy, material, location: l.location });
+    expect(result.findings.filter((f) => f.path === SEG2).map((f) => f.code)).toEqual([
+      'CHECK_SIGNATURE_INVALID',
+    ]);
+    expect(result.entries.find((e) => e.run_id === 101)?.status).toBe('verified');
+    expect(result.entries.find((e) => e.run_id === 102)?.status).toBe('unsigned');
   });
 });

@@ -12,11 +12,12 @@ import { checkTransitionChange } from './change-rules.js';
 import { decideSigner, describeSigner, type ResolvedTrustPolicy } from './policy.js';
 import {
   checkAppendOnly,
-  dayPathOfLog,
+  logSegmentOf,
+  logSegments,
+  missingSegments,
   parseLedgerLog,
-  transitionsPathFor,
-  TRANSITIONS_FILE,
   vsaPathFor,
+  type LogInput,
 } from './storage.js';
 import { entryDigest, type TransitionStatement } from './transition.js';
 import { parseTransitionStatement } from './transition-parse.js';
@@ -55,13 +56,16 @@ export interface TrustFinding {
   readonly line?: number;
 }
 
-/** One day at the audited head: the day file and its logs (undefined: the file is absent). */
+/**
+ * One day at the audited head: the day file and its logs (undefined: absent). A log is its segments
+ * (`transitions.jsonl`, `transitions.2.jsonl`, …), or a text: segment 1 alone.
+ */
 export interface TrustDay {
   /** `docs/reports/<day>/manifest.json` */
   readonly path: string;
   readonly manifest: string | undefined;
-  readonly transitions: string | undefined;
-  readonly vsa?: string | undefined;
+  readonly transitions: LogInput;
+  readonly vsa?: LogInput;
 }
 
 /** A change a commit made to a day file or a log (`before`/`after` undefined when absent). */
@@ -120,7 +124,14 @@ export interface TrustAuditResult {
 const keyOf = (tag: string, runId: number): string => `${tag}\u0000${runId}`;
 const label = (tag: string, runId: number): string => `${tag} run ${runId}`;
 
+/** `line N` of a link, naming its segment when it is not in `here` (the segment being talked about). */
+function lineOf(link: { readonly path: string; readonly line: number }, here: string): string {
+  return link.path === here ? `line ${link.line}` : `${link.path} line ${link.line}`;
+}
+
 interface Link {
+  /** the log segment the line is in */
+  readonly path: string;
   readonly line: number;
   readonly statement: TransitionStatement;
   /** `ok`: verified and allowed; otherwise why this link cannot be trusted */
@@ -193,6 +204,19 @@ interface Chain {
   readonly ok: boolean;
 }
 
+/** One transitions segment's claims in replay: its number, and the state digests per key. */
+interface SegmentClaims {
+  readonly n: number;
+  readonly claims: Map<string, string[]>;
+}
+
+/** The states a day's log claims for a key, segment by segment in order. */
+function statesOf(segments: ReadonlyMap<string, SegmentClaims> | undefined): (key: string) => string[] {
+  if (segments === undefined) return () => [];
+  const ordered = [...segments.values()].sort((a, b) => a.n - b.n);
+  return (key) => ordered.flatMap((s) => s.claims.get(key) ?? []);
+}
+
 class Audit {
   readonly findings: TrustFinding[] = [];
   readonly entries: EntryTrust[] = [];
@@ -227,10 +251,44 @@ class Audit {
 
   // ---- the head: signatures, signers, chains, current bytes -----------------------------------
 
+  /**
+   * A log's readable segments in order; a segment missing below the last one, or over its limit
+   * (present but not read), is a finding.
+   */
+  private segmentsOf(day: TrustDay, kind: 'transitions' | 'vsa'): { path: string; text: string }[] {
+    const segments = logSegments(day.path, kind, kind === 'transitions' ? day.transitions : day.vsa);
+    const first = segments[0]?.path ?? '';
+    for (const n of missingSegments(segments)) {
+      this.add({
+        code: 'CHECK_HISTORY_REWRITTEN',
+        path: first,
+        message: `segment ${n} of the ${kind} log of ${day.path} is missing: a log's segments are never removed`,
+      });
+    }
+    const out: { path: string; text: string }[] = [];
+    for (const seg of segments) {
+      if (seg.text === undefined) {
+        this.add({
+          code: 'CHECK_SIGNATURE_INVALID',
+          path: seg.path,
+          message: `${seg.path} is over the limit for a signed ledger log and was not read`,
+        });
+        continue;
+      }
+      out.push({ path: seg.path, text: seg.text });
+    }
+    return out;
+  }
+
   private verifyLinks(day: TrustDay): Link[] {
-    const path = transitionsPathFor(day.path);
-    if (day.transitions === undefined) return [];
-    const parsed = parseLedgerLog(day.transitions, path);
+    const links: Link[] = [];
+    for (const segment of this.segmentsOf(day, 'transitions')) this.verifySegment(day, segment, links);
+    return links;
+  }
+
+  private verifySegment(day: TrustDay, segment: { path: string; text: string }, links: Link[]): void {
+    const { path } = segment;
+    const parsed = parseLedgerLog(segment.text, path);
     for (const p of parsed.problems) {
       this.add({
         code: 'CHECK_SIGNATURE_INVALID',
@@ -239,7 +297,6 @@ class Audit {
         message: p.message,
       });
     }
-    const links: Link[] = [];
     const { location, policy, material } = this.input;
     for (const l of parsed.lines) {
       const where = `${path} line ${l.line}`;
@@ -257,6 +314,7 @@ class Audit {
         });
         if (st !== undefined)
           links.push({
+            path,
             line: l.line,
             statement: st,
             status: result.failure === 'invalid' ? 'invalid' : 'untrusted',
@@ -287,7 +345,7 @@ class Audit {
           ...id,
           message: `${where}: ${elsewhere}`,
         });
-        links.push({ line: l.line, statement: st, status: 'invalid', signer: result.signer });
+        links.push({ path, line: l.line, statement: st, status: 'invalid', signer: result.signer });
         continue;
       }
       const decision = decideSigner(policy, p.kind, result.signer);
@@ -299,21 +357,27 @@ class Audit {
           ...id,
           message: `${where}: ${p.kind} of ${label(id.tag, id.run_id)}: ${decision.reason}`,
         });
-        links.push({ line: l.line, statement: st, status: 'untrusted', signer: result.signer });
+        links.push({ path, line: l.line, statement: st, status: 'untrusted', signer: result.signer });
         continue;
       }
-      links.push({ line: l.line, statement: st, status: 'ok', signer: result.signer });
+      links.push({ path, line: l.line, statement: st, status: 'ok', signer: result.signer });
     }
-    return links;
   }
 
   /** VSAs: each line verifies and is signed by a verdict signer; returns the payload digests that did. */
   private verifyVsas(day: TrustDay): Map<string, string | undefined> {
     // payload digest -> the VSA's verificationResult (undefined when it has none)
     const good = new Map<string, string | undefined>();
-    if (day.vsa === undefined) return good;
-    const path = vsaPathFor(day.path);
-    const parsed = parseLedgerLog(day.vsa, path);
+    for (const segment of this.segmentsOf(day, 'vsa')) this.verifyVsaSegment(segment, good);
+    return good;
+  }
+
+  private verifyVsaSegment(
+    segment: { path: string; text: string },
+    good: Map<string, string | undefined>,
+  ): void {
+    const { path } = segment;
+    const parsed = parseLedgerLog(segment.text, path);
     for (const p of parsed.problems) {
       this.add({
         code: 'CHECK_SIGNATURE_INVALID',
@@ -347,7 +411,6 @@ class Audit {
       }
       good.set(sha256Hex(result.payload), vsaResult(result.payload));
     }
-    return good;
   }
 
   private auditDay(day: TrustDay): void {
@@ -361,9 +424,8 @@ class Audit {
       if (list === undefined) byKey.set(k, [link]);
       else list.push(link);
     }
-    const path = transitionsPathFor(day.path);
     const chains = new Map<string, Chain>();
-    for (const [k, links] of byKey) chains.set(k, this.checkChain(links, path, vsas, day.vsa !== undefined));
+    for (const [k, links] of byKey) chains.set(k, this.checkChain(links, vsas, day.vsa !== undefined));
 
     if (entries === undefined) return; // not a manifest: the schema audit reports it, and nothing here can match
     for (const [k, entry] of entries) {
@@ -408,7 +470,7 @@ class Audit {
           path: day.path,
           ...id,
           line: earlier.line,
-          message: `${name} went back to the signed state of ${path} line ${earlier.line}; its latest signed state is line ${head!.line}`,
+          message: `${name} went back to the signed state of ${earlier.path} line ${earlier.line}; its latest signed state is ${lineOf(head!, earlier.path)}`,
         });
         this.entries.push({ ...base, status: 'invalid' });
       } else if (chain.excluded.some((l) => subject(l) === digest)) {
@@ -422,7 +484,7 @@ class Audit {
           message:
             head === undefined
               ? `${name} has no signed state that chains to its record`
-              : `${name} differs from its latest signed state (${path} line ${head.line}): changed without a signature`,
+              : `${name} differs from its latest signed state (${head.path} line ${head.line}): changed without a signature`,
         });
         this.entries.push({ ...base, status: 'unsigned' });
       }
@@ -435,7 +497,7 @@ class Audit {
         path: day.path,
         tag: p.entry.tag,
         run_id: p.entry.run_id,
-        message: `${label(p.entry.tag, p.entry.run_id)} has signed transitions in ${path} but is gone from ${day.path}`,
+        message: `${label(p.entry.tag, p.entry.run_id)} has signed transitions in ${chain[0]!.path} but is gone from ${day.path}`,
       });
     }
   }
@@ -447,7 +509,6 @@ class Audit {
    */
   private checkChain(
     links: readonly Link[],
-    path: string,
     vsas: ReadonlyMap<string, string | undefined>,
     haveVsaLog: boolean,
   ): Chain {
@@ -456,7 +517,8 @@ class Audit {
     let ok = true;
     for (const link of links) {
       const p = link.statement.predicate;
-      const id = { path, line: link.line, tag: p.entry.tag, run_id: p.entry.run_id };
+      const id = { path: link.path, line: link.line, tag: p.entry.tag, run_id: p.entry.run_id };
+      const at = (l: Link): string => lineOf(l, link.path);
       const name = label(p.entry.tag, p.entry.run_id);
       const head = accepted[accepted.length - 1];
       if (
@@ -471,8 +533,8 @@ class Audit {
             head === undefined
               ? `the first signed state of ${name} (line ${link.line}) is a${p.kind === 'update' ? 'n' : ''} ${p.kind}: its record is missing`
               : p.previous === null
-                ? `${name} is recorded a second time (line ${link.line}) after line ${head.line}`
-                : `line ${link.line} of ${name} does not follow its latest signed state (line ${head.line}): replayed, forked or a state is missing`,
+                ? `${name} is recorded a second time (line ${link.line}) after ${at(head)}`
+                : `line ${link.line} of ${name} does not follow its latest signed state (${at(head)}): replayed, forked or a state is missing`,
         });
         excluded.push(link);
         ok = false;
@@ -523,7 +585,10 @@ class Audit {
   private replayState:
     | {
         readonly entries: Map<string, Map<string, string> | undefined>;
-        readonly claimed: Map<string, Map<string, string[]>>;
+        /** per day file, per transitions segment: the state digests its lines claim for each key */
+        readonly claimed: Map<string, Map<string, SegmentClaims>>;
+        /** per day file and kind of log: the last segment seen so far */
+        readonly lastSegment: Map<string, number>;
         signing: boolean;
       }
     | undefined;
@@ -533,7 +598,9 @@ class Audit {
       const st = this.claimed(l.text, l.bundle, `${path} line ${l.line}`);
       if (st === undefined) continue;
       const k = keyOf(st.predicate.entry.tag, st.predicate.entry.run_id);
-      into.set(k, [...(into.get(k) ?? []), st.subject[0].digest.sha256]);
+      const states = into.get(k);
+      if (states === undefined) into.set(k, [st.subject[0].digest.sha256]);
+      else states.push(st.subject[0].digest.sha256);
     }
     return into;
   }
@@ -541,35 +608,41 @@ class Audit {
   /** Replays the next commits of history (oldest first), after those replayed before. */
   replay(history: Iterable<TrustCommit>): void {
     if (this.replayState === undefined) {
-      const claimed = new Map<string, Map<string, string[]>>();
+      const claimed = new Map<string, Map<string, SegmentClaims>>();
+      const lastSegment = new Map<string, number>();
+      let signing = false;
       for (const log of this.input.witness?.logs ?? []) {
-        const day = dayPathOfLog(log.path);
-        if (day !== undefined && log.path.endsWith(`/${TRANSITIONS_FILE}`))
-          claimed.set(day, this.claimsOf(log.text, log.path));
+        const seg = logSegmentOf(log.path);
+        if (seg === undefined) continue;
+        const lastKey = `${seg.day}\u0000${seg.kind}`;
+        lastSegment.set(lastKey, Math.max(lastSegment.get(lastKey) ?? 0, seg.n));
+        if (seg.kind !== 'transitions') continue;
+        signing = true;
+        const day = claimed.get(seg.day) ?? new Map<string, SegmentClaims>();
+        day.set(log.path, { n: seg.n, claims: this.claimsOf(log.text, log.path) });
+        claimed.set(seg.day, day);
       }
-      this.replayState = {
-        entries: new Map(),
-        claimed,
-        signing: (this.input.witness?.logs ?? []).some((l) => l.path.endsWith(`/${TRANSITIONS_FILE}`)),
-      };
+      this.replayState = { entries: new Map(), claimed, lastSegment, signing };
     }
     const state = this.replayState;
-    const { entries, claimed } = state;
+    const { entries, claimed, lastSegment } = state;
     const digests = (text: string | undefined, path: string): Map<string, string> | undefined => {
       const parsed = parseEntries(text, path);
       return parsed === undefined ? undefined : new Map([...parsed].map(([k, e]) => [k, entryDigest(e)]));
     };
     for (const c of history) {
-      const touched = new Map<
-        string,
-        { day?: TrustChange; transitions?: { change: TrustChange; appended?: string } }
-      >();
+      const touched = new Map<string, { day?: TrustChange }>();
+      // the last segment of each log before this commit: only it may grow, and new ones come after it
+      const lastBefore = new Map<string, number | undefined>();
       for (const ch of c.changes) {
-        const dayOfLog = dayPathOfLog(ch.path);
-        if (dayOfLog === undefined) {
+        const seg = logSegmentOf(ch.path);
+        if (seg === undefined) {
           touched.set(ch.path, { ...touched.get(ch.path), day: ch });
           continue;
         }
+        const lastKey = `${seg.day}\u0000${seg.kind}`;
+        if (!lastBefore.has(lastKey)) lastBefore.set(lastKey, lastSegment.get(lastKey));
+        const sealed = lastBefore.get(lastKey);
         const check = checkAppendOnly(ch.before, ch.after);
         if (!check.ok) {
           this.add({
@@ -578,27 +651,32 @@ class Audit {
             commit: c.commit,
             message: `commit ${c.commit.slice(0, 12)} rewrote ${ch.path}: ${check.reason}`,
           });
-        }
-        if (ch.path.endsWith(`/${TRANSITIONS_FILE}`)) {
-          state.signing = true;
-          touched.set(dayOfLog, {
-            ...touched.get(dayOfLog),
-            transitions: { change: ch, ...(check.ok ? { appended: check.appended } : {}) },
+        } else if (sealed !== undefined && seg.n < sealed && ch.after !== undefined) {
+          this.add({
+            code: 'CHECK_HISTORY_REWRITTEN',
+            path: ch.path,
+            commit: c.commit,
+            message: `commit ${c.commit.slice(0, 12)} appended to ${ch.path}, but segment ${sealed} of that log was already written: only a log's last segment grows`,
           });
+        }
+        if (ch.after !== undefined) lastSegment.set(lastKey, Math.max(lastSegment.get(lastKey) ?? 0, seg.n));
+        if (seg.kind === 'transitions') {
+          state.signing = true;
+          // appended lines update the segment's claims; after a rewrite (or first seen), it is read afresh
+          const day = claimed.get(seg.day) ?? new Map<string, SegmentClaims>();
+          const known = day.get(ch.path);
+          day.set(ch.path, {
+            n: seg.n,
+            claims:
+              check.ok && known !== undefined
+                ? this.claimsOf(check.appended, ch.path, known.claims)
+                : this.claimsOf(ch.after ?? '', ch.path),
+          });
+          claimed.set(seg.day, day);
+          if (!touched.has(seg.day)) touched.set(seg.day, {});
         }
       }
       for (const [dayPath, t] of touched) {
-        if (t.transitions !== undefined) {
-          // appended lines update the claims; after a rewrite (or first seen), they are read afresh
-          const { change, appended } = t.transitions;
-          const known = claimed.get(dayPath);
-          claimed.set(
-            dayPath,
-            appended !== undefined && known !== undefined && change.before !== undefined
-              ? this.claimsOf(appended, change.path, known)
-              : this.claimsOf(change.after ?? '', change.path),
-          );
-        }
         const before = entries.has(dayPath) ? entries.get(dayPath) : digests(t.day?.before, dayPath);
         let after = before;
         if (t.day !== undefined) {
@@ -606,7 +684,7 @@ class Audit {
           entries.set(dayPath, after);
         }
         if (!state.signing || t.day === undefined) continue;
-        this.checkCommitDay(c.commit, dayPath, before, after, claimed.get(dayPath) ?? new Map());
+        this.checkCommitDay(c.commit, dayPath, before, after, statesOf(claimed.get(dayPath)));
       }
     }
   }
@@ -616,7 +694,7 @@ class Audit {
     path: string,
     before: ReadonlyMap<string, string> | undefined,
     after: ReadonlyMap<string, string> | undefined,
-    claims: ReadonlyMap<string, readonly string[]>,
+    claims: (key: string) => readonly string[],
   ): void {
     const short = commit.slice(0, 12);
     if (after === undefined) {
@@ -630,7 +708,7 @@ class Audit {
     }
     for (const [k, digest] of after) {
       if (before !== undefined && before.get(k) === digest) continue; // unchanged by this commit
-      const states = claims.get(k) ?? [];
+      const states = claims(k);
       if (states[states.length - 1] === digest) continue;
       const [tag = '', run] = k.split('\u0000');
       const name = label(tag, Number(run));
@@ -674,8 +752,10 @@ class Audit {
   private checkWitness(witness: TrustWitness): void {
     const current = new Map<string, string | undefined>();
     for (const d of this.input.days) {
-      current.set(transitionsPathFor(d.path), d.transitions);
-      current.set(vsaPathFor(d.path), d.vsa);
+      for (const kind of ['transitions', 'vsa'] as const) {
+        for (const seg of logSegments(d.path, kind, kind === 'transitions' ? d.transitions : d.vsa))
+          current.set(seg.path, seg.text);
+      }
     }
     for (const log of witness.logs) {
       const now = current.get(log.path);

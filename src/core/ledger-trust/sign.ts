@@ -6,7 +6,7 @@ import { SlsaLedgerError, UsageError } from '../../errors.js';
 import type { MergeOutcome, MergeResult } from '../ledger/merge.js';
 import type { InTotoStatement } from '../verify/types.js';
 import { IN_TOTO_PAYLOAD_TYPE } from '../provenance/dsse.js';
-import { appendLogLines, serializeLogLine, transitionsPathFor, vsaPathFor } from './storage.js';
+import { appendLogLines, logSegmentPath, serializeLogLine, type LogKind } from './storage.js';
 import {
   buildTransitionStatement,
   serializeTransitionStatement,
@@ -49,7 +49,7 @@ async function signStatement(payload: Uint8Array, signer: BundleSigner): Promise
   };
 }
 
-/** Signs a transition statement: the line goes to `transitionsPathFor(day)`. */
+/** Signs a transition statement: the line goes to the last segment of the day's transitions log. */
 export function signTransition(
   statement: TransitionStatement,
   signer: BundleSigner,
@@ -73,7 +73,7 @@ export function signedDocumentOf(bundle: unknown): SignedDocument | undefined {
 
 /**
  * Signs a VSA statement (built by src/core/vsa) with the writer's signer: the line goes to
- * `vsaPathFor(day)`, the bundle to `--vsa-out FILE`, and `payloadSha256` into the verdict's
+ * the day's vsa log, the bundle to `--vsa-out FILE`, and `payloadSha256` into the verdict's
  * transition (`vsaSha256`), which binds the two.
  * @throws SlsaLedgerError `TRUST_TRANSITION_INVALID` when the statement is not a VSA v1
  */
@@ -209,12 +209,25 @@ export interface SignChangeOptions {
   readonly time: Date;
   readonly ledger: { readonly repository: string; readonly branch: string };
   readonly signer: BundleSigner;
-  /** the day's `transitions.jsonl` at the head the change is built on (undefined: none yet) */
-  readonly log: string | undefined;
+  /**
+   * where the transition goes: the day's transitions segment to append to at the head the change is
+   * built on (`appendTarget`), with its text (undefined: a new segment); a text alone is segment 1
+   */
+  readonly log: LogTail | string | undefined;
   /** verdicts: the signed VSA (from `signVsa`) to bind */
   readonly vsa?: SignedDocument;
-  /** the day's `vsa.jsonl` at that head */
-  readonly vsaLog?: string | undefined;
+  /** the day's vsa segment to append to at that head */
+  readonly vsaLog?: LogTail | string | undefined;
+}
+
+/** The segment of a day's log a writer appends to, and its text at the head (undefined: new). */
+export interface LogTail {
+  readonly path: string;
+  readonly text: string | undefined;
+}
+
+function tailOf(dayPath: string, kind: LogKind, log: LogTail | string | undefined): LogTail {
+  return typeof log === 'object' ? log : { path: logSegmentPath(dayPath, kind, 1), text: log };
 }
 
 export interface SignedChange {
@@ -244,10 +257,11 @@ export async function signChange(options: SignChangeOptions): Promise<SignedChan
     ...(options.vsa === undefined ? {} : { vsaSha256: options.vsa.payloadSha256 }),
   });
   const signed = await signTransition(statement, options.signer);
-  const files: Record<string, string> = {
-    [transitionsPathFor(options.merge.path)]: appendLogLines(options.log, [signed.line]),
-  };
-  if (options.vsa !== undefined)
-    files[vsaPathFor(options.merge.path)] = appendLogLines(options.vsaLog, [options.vsa.line]);
+  const log = tailOf(options.merge.path, 'transitions', options.log);
+  const files: Record<string, string> = { [log.path]: appendLogLines(log.text, [signed.line]) };
+  if (options.vsa !== undefined) {
+    const vsaLog = tailOf(options.merge.path, 'vsa', options.vsaLog);
+    files[vsaLog.path] = appendLogLines(vsaLog.text, [options.vsa.line]);
+  }
   return { kind, statement, line: signed.line, bundle: signed.bundle, files };
 }

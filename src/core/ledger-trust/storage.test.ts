@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { otherLimits } from '../input/limits.js';
 import {
   appendLogLines,
+  appendTarget,
   checkAppendOnly,
   dayPathOfLog,
+  logSegmentOf,
+  logSegmentPath,
+  logSegments,
+  missingSegments,
   parseLedgerLog,
   serializeLogLine,
   transitionsPathFor,
@@ -20,6 +25,77 @@ describe('layout', () => {
     expect(dayPathOfLog('docs/reports/2025-11-24/vsa.jsonl')).toBe(DAY);
     expect(dayPathOfLog(DAY)).toBeUndefined();
     expect(() => transitionsPathFor('docs/reports/2025-11-24/other.json')).toThrowCode('INTERNAL');
+  });
+});
+
+describe('log segments', () => {
+  const dir = 'docs/reports/2025-11-24/';
+  it('names segment 1 as the log itself and the next ones with their number', () => {
+    expect(logSegmentPath(DAY, 'transitions', 1)).toBe(`${dir}transitions.jsonl`);
+    expect(logSegmentPath(DAY, 'transitions', 2)).toBe(`${dir}transitions.2.jsonl`);
+    expect(logSegmentPath(DAY, 'vsa', 17)).toBe(`${dir}vsa.17.jsonl`);
+    expect(() => logSegmentPath(DAY, 'vsa', 0)).toThrowCode('INTERNAL');
+    expect(() => logSegmentPath(DAY, 'vsa', otherLimits.ledgerLogSegments + 1)).toThrowCode('INTERNAL');
+  });
+
+  it('reads a segment name back, and nothing else as one', () => {
+    expect(logSegmentOf(`${dir}transitions.jsonl`)).toEqual({ day: DAY, kind: 'transitions', n: 1 });
+    expect(logSegmentOf(`${dir}transitions.2.jsonl`)).toEqual({ day: DAY, kind: 'transitions', n: 2 });
+    expect(logSegmentOf(`${dir}vsa.4096.jsonl`)).toEqual({ day: DAY, kind: 'vsa', n: 4096 });
+    expect(dayPathOfLog(`${dir}vsa.12.jsonl`)).toBe(DAY);
+    for (const name of [
+      'transitions.1.jsonl', // segment 1 has one name only
+      'transitions.02.jsonl',
+      'transitions.0.jsonl',
+      'transitions.4097.jsonl',
+      'transitions.-2.jsonl',
+      'transitions.2.json',
+      'xtransitions.2.jsonl',
+      'transitions..jsonl',
+      'manifest.json',
+    ]) {
+      expect(logSegmentOf(`${dir}${name}`), name).toBeUndefined();
+    }
+  });
+
+  it('orders segments by number, a text being segment 1, and finds the missing ones', () => {
+    const segs = logSegments(DAY, 'transitions', [
+      { path: `${dir}transitions.10.jsonl`, n: 10, text: 'c\n' },
+      { path: `${dir}transitions.2.jsonl`, n: 2, text: 'b\n' },
+      { path: `${dir}transitions.jsonl`, n: 1, text: 'a\n' },
+    ]);
+    expect(segs.map((s) => s.n)).toEqual([1, 2, 10]);
+    expect(missingSegments(segs)).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    expect(logSegments(DAY, 'vsa', 'x\n')).toEqual([{ path: `${dir}vsa.jsonl`, n: 1, text: 'x\n' }]);
+    expect(logSegments(DAY, 'vsa', undefined)).toEqual([]);
+    expect(missingSegments([{ path: `${dir}transitions.2.jsonl`, n: 2, text: '' }])).toEqual([1]);
+  });
+
+  it('appends to the last segment until it is full, then starts the next', () => {
+    const max = otherLimits.ledgerLogSegmentBytes;
+    expect(appendTarget(DAY, 'transitions', undefined)).toEqual({
+      path: `${dir}transitions.jsonl`,
+      text: undefined,
+    });
+    expect(appendTarget(DAY, 'transitions', { n: 1, size: 2, text: 'a\n' })).toEqual({
+      path: `${dir}transitions.jsonl`,
+      text: 'a\n',
+    });
+    expect(appendTarget(DAY, 'transitions', { n: 3, size: max - 1, text: 'a\n' }).path).toBe(
+      `${dir}transitions.3.jsonl`,
+    );
+    // full, over the bound it was read within, or cut short by a pusher: the next segment, new
+    expect(appendTarget(DAY, 'transitions', { n: 3, size: max, text: 'a\n' })).toEqual({
+      path: `${dir}transitions.4.jsonl`,
+      text: undefined,
+    });
+    expect(appendTarget(DAY, 'vsa', { n: 1, size: 10 * max, text: undefined }).path).toBe(
+      `${dir}vsa.2.jsonl`,
+    );
+    expect(appendTarget(DAY, 'vsa', { n: 2, size: 3, text: '{"a"' }).path).toBe(`${dir}vsa.3.jsonl`);
+    expect(() =>
+      appendTarget(DAY, 'vsa', { n: otherLimits.ledgerLogSegments, size: max, text: '' }),
+    ).toThrowCode('INPUT_TOO_LARGE');
   });
 });
 

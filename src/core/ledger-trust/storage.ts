@@ -1,9 +1,13 @@
 // Where signed transitions and VSAs live (docs/trust.md "Storage layout"): beside each day file,
-// one append-only JSON Lines log per kind of document,
-//   docs/reports/<day>/manifest.json      the entries (as before)
-//   docs/reports/<day>/transitions.jsonl  one Sigstore bundle per line: every signed change to an entry of that day file
-//   docs/reports/<day>/vsa.jsonl          one Sigstore bundle per line: every signed VSA of a verdict on an entry of that file
-// A log only ever grows by whole lines at its end; a writer appends exactly the lines of its commit.
+// one append-only JSON Lines log per kind of document, stored in segments,
+//   docs/reports/<day>/manifest.json          the entries (as before)
+//   docs/reports/<day>/transitions.jsonl      segment 1 of the day's transitions: one Sigstore bundle per line
+//   docs/reports/<day>/transitions.<n>.jsonl  segment n (2, 3, …): the log goes on here once segment n-1 is full
+//   docs/reports/<day>/vsa.jsonl, vsa.<n>.jsonl   the same for the signed VSAs of verdicts
+// A log is its segments in order. Only its last segment ever grows, by whole lines at its end; a
+// writer appends exactly the lines of its commit, and starts segment n+1 once segment n holds
+// `ledgerLogSegmentBytes` (or ends in an incomplete line), so no write reads or rewrites more than
+// one segment, however many changes the day holds.
 import { SlsaLedgerError } from '../../errors.js';
 import { otherLimits } from '../input/limits.js';
 import { parseCanonicalJson } from './canonical-json.js';
@@ -29,12 +33,106 @@ export function vsaPathFor(dayPath: string): string {
   return sibling(dayPath, VSA_FILE);
 }
 
-/** The day file a log belongs to, or undefined when `path` is not a log of ours. */
-export function dayPathOfLog(path: string): string | undefined {
-  for (const name of [TRANSITIONS_FILE, VSA_FILE]) {
-    if (path.endsWith(`/${name}`)) return `${path.slice(0, -name.length)}${DAY_FILE}`;
+export type LogKind = 'transitions' | 'vsa';
+
+/** One segment of a day's log: its path, its number (1: `transitions.jsonl`) and its text. */
+export interface LogSegment {
+  readonly path: string;
+  readonly n: number;
+  /** undefined: present, but over its limit, so not read */
+  readonly text: string | undefined;
+}
+
+/** A log as the audit takes it: one text (segment 1 alone), or its segments. */
+export type LogInput = string | readonly LogSegment[] | undefined;
+
+/**
+ * Segment `n` of a day's log: 1 is `transitions.jsonl` (`vsa.jsonl`), n ≥ 2 `transitions.<n>.jsonl`.
+ */
+export function logSegmentPath(dayPath: string, kind: LogKind, n: number): string {
+  if (!Number.isSafeInteger(n) || n < 1 || n > otherLimits.ledgerLogSegments) {
+    throw new SlsaLedgerError('INTERNAL', `no log segment ${n}`);
   }
-  return undefined;
+  return sibling(dayPath, n === 1 ? `${kind}.jsonl` : `${kind}.${n}.jsonl`);
+}
+
+const SEGMENT_NAME = /^(transitions|vsa)(?:\.([1-9][0-9]{0,5}))?\.jsonl$/;
+
+/**
+ * What a path is as a log segment: its day file, kind and number; undefined when it is not a
+ * segment of ours (`transitions.1.jsonl`, `transitions.007.jsonl` and numbers over
+ * `ledgerLogSegments` are not: segment 1 has one name only).
+ */
+export function logSegmentOf(
+  path: string,
+): { readonly day: string; readonly kind: LogKind; readonly n: number } | undefined {
+  const slash = path.lastIndexOf('/');
+  const m = SEGMENT_NAME.exec(path.slice(slash + 1));
+  if (m === null || slash === -1) return undefined;
+  const n = m[2] === undefined ? 1 : Number(m[2]);
+  if (n === 1 && m[2] !== undefined) return undefined;
+  if (n > otherLimits.ledgerLogSegments) return undefined;
+  return { day: `${path.slice(0, slash + 1)}${DAY_FILE}`, kind: m[1] as LogKind, n };
+}
+
+/** The day file a log segment belongs to, or undefined when `path` is not a log of ours. */
+export function dayPathOfLog(path: string): string | undefined {
+  return logSegmentOf(path)?.day;
+}
+
+/** A log's segments in order (a text is segment 1). */
+export function logSegments(dayPath: string, kind: LogKind, log: LogInput): readonly LogSegment[] {
+  if (log === undefined) return [];
+  if (typeof log === 'string') return [{ path: logSegmentPath(dayPath, kind, 1), n: 1, text: log }];
+  return [...log].sort((a, b) => a.n - b.n);
+}
+
+/** The segment numbers a log lacks below its last one (a segment removed, or never written). */
+export function missingSegments(segments: readonly LogSegment[]): number[] {
+  const have = new Set(segments.map((s) => s.n));
+  const last = Math.max(0, ...have);
+  const missing: number[] = [];
+  for (let n = 1; n < last && missing.length < 100; n++) if (!have.has(n)) missing.push(n);
+  return missing;
+}
+
+/**
+ * Where a writer appends to a day's log, given its last segment at the head it builds on (undefined:
+ * the day has no log yet; `text` undefined: the segment is over the bound it was read within): that
+ * segment while it holds less than `ledgerLogSegmentBytes` and ends in a whole line, else a new
+ * segment after it (a pusher's planted segment, huge or cut short, is never appended to).
+ */
+export function appendTarget(
+  dayPath: string,
+  kind: LogKind,
+  last: { readonly n: number; readonly size: number; readonly text: string | undefined } | undefined,
+): { readonly path: string; readonly text: string | undefined } {
+  if (last === undefined) return { path: logSegmentPath(dayPath, kind, 1), text: undefined };
+  const { text } = last;
+  if (
+    text !== undefined &&
+    last.size < otherLimits.ledgerLogSegmentBytes &&
+    (text === '' || text.endsWith('\n'))
+  ) {
+    return { path: logSegmentPath(dayPath, kind, last.n), text };
+  }
+  return nextSegment(dayPath, kind, last.n);
+}
+
+/** The segment after `n` (refused past `ledgerLogSegments`: the day's log is full). */
+export function nextSegment(
+  dayPath: string,
+  kind: LogKind,
+  n: number,
+): { readonly path: string; readonly text: undefined } {
+  if (n >= otherLimits.ledgerLogSegments) {
+    throw new SlsaLedgerError(
+      'INPUT_TOO_LARGE',
+      `the ${kind} log of ${dayPath} has ${n} segments, the limit; nothing more can be appended to it`,
+      { details: { path: dayPath, segments: n, limit: otherLimits.ledgerLogSegments } },
+    );
+  }
+  return { path: logSegmentPath(dayPath, kind, n + 1), text: undefined };
 }
 
 /** One line of a log: compact JSON of the bundle and `\n`. */

@@ -1,7 +1,9 @@
 // A signed ledger log planted by someone with push access (issue 13's bounded reads, applied to the
-// writer's append to `transitions.jsonl`): a log over its limit (docs/limits.md, 256 MiB; a few
-// hundred KiB in git) is never read into the writer's memory; the signed entry is queued, not lost,
-// and the planted log is left as it was.
+// writer's append to the day's log): a segment over its limit (docs/limits.md; 256 MiB, a few
+// hundred KiB in git) is never read into the writer's memory. Planted as segment 1, the writer goes
+// on in segment 2 (test/integration/trust/log-segments.test.ts); planted as the last segment a log
+// may have, nothing can be appended: the signed entry is queued, not lost, and the planted log is
+// left as it was.
 import { generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,9 +14,9 @@ import { cloneRemote, createRemote, git, makeTempDir } from '../../support/git.j
 import { commitBlobs, writeWhitespaceBlob } from '../../support/hostile-git.js';
 import { makeEntry } from '../../support/ledger.js';
 
-const LOG = 'docs/reports/2025-11-24/transitions.jsonl';
+const LOG = `docs/reports/2025-11-24/transitions.${otherLimits.ledgerLogSegments}.jsonl`;
 
-describe('a planted transitions.jsonl over its limit', () => {
+describe('a planted last log segment over its limit', () => {
   let tmp: Awaited<ReturnType<typeof makeTempDir>>;
   let remote: string;
   let clone: string;
@@ -57,7 +59,7 @@ describe('a planted transitions.jsonl over its limit', () => {
     );
     expect(r.code, r.stdout + r.stderr).toBe(75);
     expect(r.stdout + r.stderr).toContain('INPUT_TOO_LARGE');
-    expect(r.stdout + r.stderr).toContain('transitions.jsonl');
+    expect(r.stdout + r.stderr).toContain(`${otherLimits.ledgerLogSegments} segments`);
     // the entry is kept in the queue, not lost
     const queued = JSON.parse(await readFile(join(clone, 'out/provenance/queued-manifest.json'), 'utf8'));
     expect(JSON.stringify(queued)).toContain(makeEntry().tag);

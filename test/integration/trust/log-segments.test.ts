@@ -1,0 +1,175 @@
+// A day's signed log in segments, through the CLI and real git (docs/trust.md "Storage layout"):
+// `record` appends to the last segment of the day's `transitions.jsonl` until it holds
+// `ledgerLogSegmentBytes`, then starts `transitions.2.jsonl`, … so a write never reads or rewrites
+// more than one segment however many changes the day holds; `check` reads the segments as one log,
+// incrementally from its witness too, and reports a pusher who grows a sealed segment or removes one.
+// The segment bound is lowered in-process (the CLI runs in this process) so a few records roll over.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { checkLedgerTrust, loadCheckerTrust } from '../../../src/app/check-trust.js';
+import { ledgerIdentity } from '../../../src/app/ledger-signing.js';
+import { otherLimits } from '../../../src/core/input/limits.js';
+import { runCliCaptured } from '../../support/cli.js';
+import { cloneRemote, createRemote, git, makeTempDir } from '../../support/git.js';
+import { commitBlobs, writeWhitespaceBlob } from '../../support/hostile-git.js';
+import { makeEntry } from '../../support/ledger.js';
+
+const DIR = 'docs/reports/2025-11-24';
+const SEG = (n: number): string => `${DIR}/transitions${n === 1 ? '' : `.${n}`}.jsonl`;
+
+const limits = otherLimits as { ledgerLogSegmentBytes: number };
+const segmentBytes = limits.ledgerLogSegmentBytes;
+beforeAll(() => {
+  // a key-mode line is ~1.7 KiB: two lines fill a segment
+  limits.ledgerLogSegmentBytes = 3000;
+});
+afterAll(() => {
+  limits.ledgerLogSegmentBytes = segmentBytes;
+});
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let remote: string;
+let clone: string;
+let env: Record<string, string | undefined>;
+let key: string;
+let pub: string;
+
+beforeEach(async () => {
+  tmp = await makeTempDir('slsa-ledger-log-segments-');
+  remote = await createRemote(tmp.path);
+  clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+  env = { PATH: process.env.PATH, HOME: process.env.HOME, SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks') };
+  key = join(tmp.path, 'ledger.key');
+  const r = await runCliCaptured(['keygen', '--type', 'ed25519', '--out', key, '--json'], { env });
+  expect(r.code, r.stderr).toBe(0);
+  pub = join(tmp.path, 'ledger.pub');
+});
+afterEach(() => tmp.cleanup());
+
+async function record(entry: unknown) {
+  const file = join(tmp.path, `entry-${Math.random().toString(16).slice(2)}.json`);
+  await writeFile(file, JSON.stringify(entry));
+  return runCliCaptured(['record', '--json', '--repo', clone, '--entry', file, '--sign-key', key], { env });
+}
+
+async function check(...flags: string[]) {
+  await git(clone, ['fetch', '-q', 'origin']);
+  const r = await runCliCaptured(
+    ['check', '--json', '--repo', clone, '--ref', 'origin/main', '--trust-key', pub, ...flags],
+    { env, cwd: tmp.path },
+  );
+  const findings = (r.json().error?.details.findings ?? []) as {
+    code: string;
+    message: string;
+    path?: string;
+  }[];
+  return { code: r.code, findings, out: r.stdout + r.stderr };
+}
+
+/** The log files of the day at the remote's head. */
+async function logFiles(): Promise<string[]> {
+  const out = await git(remote, ['ls-tree', '--name-only', 'main', `${DIR}/`]);
+  return out
+    .split('\n')
+    .filter((p) => p.includes('transitions'))
+    .sort();
+}
+
+/** Records runs 101.. into the same day: a record each (one line each). */
+async function recordRuns(count: number, from = 101): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const r = await record(
+      makeEntry({ run_id: from + i, timestamp: `2025-11-24T10:${String(i).padStart(2, '0')}:00Z` }),
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  }
+}
+
+describe('a signed log in segments', () => {
+  it('record rolls over to a new segment, each commit writes one segment, and check verifies them all', async () => {
+    await recordRuns(5);
+    // two lines fill a segment: 1, 2 → segment 1; 3, 4 → 2; 5 → 3
+    expect(await logFiles()).toEqual([SEG(2), SEG(3), SEG(1)].sort());
+    // each commit touched the day file and exactly one segment, and no segment changed once the next existed
+    const log = await git(remote, ['log', '--reverse', '--format=@%H', '--name-only', 'main', '--', DIR]);
+    const touched = log
+      .split('@')
+      .filter((c) => c.trim() !== '')
+      .map((c) =>
+        c
+          .split('\n')
+          .slice(1)
+          .filter((p) => p.includes('transitions')),
+      );
+    expect(touched).toEqual([[SEG(1)], [SEG(1)], [SEG(2)], [SEG(2)], [SEG(3)]]);
+
+    const clean = await check();
+    expect(clean.code, clean.out).toBe(0);
+    expect(clean.out).toContain('"entries":5');
+    // every entry's latest state verified from its segment (the audit check runs, read directly)
+    const commit = await git(clone, ['rev-parse', 'origin/main']);
+    const trust = await loadCheckerTrust({ cwd: tmp.path, trustKeys: [pub] });
+    const audit = await checkLedgerTrust({
+      repoDir: clone,
+      commit: commit.trim(),
+      reportsDir: 'docs/reports',
+      trust: trust!,
+      location: ledgerIdentity(remote, 'main'),
+    });
+    expect(audit.findings).toEqual([]);
+    expect(audit.entries.map((e) => e.status)).toEqual(Array(5).fill('verified'));
+    // incremental from the witness check keeps: more records, a new segment, still clean
+    await recordRuns(2, 106);
+    expect(await logFiles()).toContain(SEG(4));
+    const again = await check();
+    expect(again.code, again.out).toBe(0);
+  });
+
+  it('attack: a valid line copied into a sealed segment is CHECK_HISTORY_REWRITTEN', async () => {
+    await recordRuns(3);
+    expect((await check()).code).toBe(0);
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    const seg1 = await readFile(join(attacker, SEG(1)), 'utf8');
+    const seg2 = await readFile(join(attacker, SEG(2)), 'utf8');
+    await writeFile(join(attacker, SEG(1)), seg1 + seg2);
+    await git(attacker, ['commit', '-qam', 'grow a sealed segment']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+    const found = await check();
+    expect(found.code, found.out).toBe(1);
+    expect(found.findings.map((f) => f.code)).toContain('CHECK_HISTORY_REWRITTEN');
+    expect(found.out).toContain("only a log's last segment grows");
+  });
+
+  it('attack: a segment removed is CHECK_HISTORY_REWRITTEN (history and the gap at the head)', async () => {
+    await recordRuns(5);
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    await rm(join(attacker, SEG(2)));
+    await git(attacker, ['commit', '-qam', 'drop a segment']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+    const found = await check();
+    expect(found.code).toBe(1);
+    const rewritten = found.findings.filter((f) => f.code === 'CHECK_HISTORY_REWRITTEN');
+    expect(rewritten.some((f) => f.message.includes('segment 2'))).toBe(true);
+    expect(rewritten.some((f) => f.message.includes('the log was deleted'))).toBe(true);
+  });
+
+  it('a planted segment over the limit is never read: the writer goes on in the next one, check names it', async () => {
+    // a log of whitespace over the whole log's limit (a few hundred KiB in git), as segment 1
+    await recordRuns(1);
+    const other = await cloneRemote(remote, join(tmp.path, 'other'));
+    const planted = await writeWhitespaceBlob(join(other, '.git'), otherLimits.ledgerLogBytes + 1);
+    await commitBlobs(other, { [SEG(1)]: { oid: planted } }, 'plant a log');
+    await git(other, ['push', '-q', 'origin', 'HEAD:main']);
+
+    const r = await record(makeEntry({ run_id: 102, timestamp: '2025-11-24T11:00:00Z' }));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await logFiles()).toEqual([SEG(2), SEG(1)].sort());
+    expect((await git(remote, ['rev-parse', `main:${SEG(1)}`])).trim()).toBe(planted);
+    const found = await check();
+    expect(found.code).toBe(1);
+    expect(found.findings.some((f) => f.path === SEG(1) && f.code === 'CHECK_SIGNATURE_INVALID')).toBe(true);
+    // run 102's record is in segment 2 and verifies; run 101's was in the planted-over segment 1
+    expect(found.findings.filter((f) => f.message.includes('run 102'))).toEqual([]);
+  });
+});
