@@ -11,7 +11,14 @@ import { checkLedgerTrust, loadCheckerTrust } from '../../../src/app/check-trust
 import { ledgerIdentity } from '../../../src/app/ledger-signing.js';
 import { otherLimits } from '../../../src/core/input/limits.js';
 import { runCliCaptured } from '../../support/cli.js';
-import { cloneRemote, createRemote, git, makeTempDir } from '../../support/git.js';
+import {
+  cloneRemote,
+  createRemote,
+  git,
+  installFreezeHook,
+  makeTempDir,
+  removeFreezeHook,
+} from '../../support/git.js';
 import { commitBlobs, writeWhitespaceBlob } from '../../support/hostile-git.js';
 import { makeEntry } from '../../support/ledger.js';
 
@@ -152,6 +159,50 @@ describe('a signed log in segments', () => {
     const rewritten = found.findings.filter((f) => f.code === 'CHECK_HISTORY_REWRITTEN');
     expect(rewritten.some((f) => f.message.includes('segment 2'))).toBe(true);
     expect(rewritten.some((f) => f.message.includes('the log was deleted'))).toBe(true);
+  });
+
+  it('a queued signed entry lands through flush in the next segment, and ingest verifies every segment', async () => {
+    await recordRuns(2); // segment 1 is full
+    await installFreezeHook(remote);
+    const queued = await record(makeEntry({ run_id: 103, timestamp: '2025-11-24T10:30:00Z' }));
+    expect(queued.code, queued.stdout + queued.stderr).toBe(75);
+    await removeFreezeHook(remote);
+    const flush = await runCliCaptured(
+      ['flush', '--json', '--repo', clone, '--sign-key', key, '--trust-key', pub],
+      { env },
+    );
+    expect(flush.code, flush.stdout + flush.stderr).toBe(0);
+    expect(flush.json().result).toMatchObject({ landed: 1, remaining: 0 });
+    expect(await logFiles()).toEqual([SEG(2), SEG(1)].sort());
+    expect((await check()).code).toBe(0);
+
+    await recordRuns(2, 104); // segment 2 fills, segment 3 starts
+    const dataDir = join(tmp.path, 'db');
+    const ingest = await runCliCaptured(
+      [
+        'ingest',
+        '--json',
+        '--repo',
+        clone,
+        '--ledger',
+        'acme/ledger',
+        '--data-dir',
+        dataDir,
+        '--trust-key',
+        pub,
+      ],
+      { env },
+    );
+    expect(ingest.code, ingest.stdout + ingest.stderr).toBe(0);
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = new PGlite(dataDir);
+    const rows = await db.query<{ run_id: number; signature_status: string }>(
+      'SELECT run_id, signature_status FROM public.slsa_runs ORDER BY run_id',
+    );
+    await db.close();
+    expect(rows.rows.map((r) => [Number(r.run_id), r.signature_status])).toEqual(
+      [101, 102, 103, 104, 105].map((id) => [id, 'verified']),
+    );
   });
 
   it('a planted segment over the limit is never read: the writer goes on in the next one, check names it', async () => {
