@@ -59,6 +59,24 @@ export async function loadKpiReport(
   });
 }
 
+/**
+ * The `warm` of a long-lived reader (`serve`; docs/database.md "A warm reader"): on each of its
+ * connections, the organisation's report over 30 days and over a year, so the catalog caches,
+ * plans of the report's statements and the buffers they read are in place before the first request.
+ * A failure is logged, never fatal: the request that needs the connection reports it.
+ */
+export function warmKpiReader(clock: Clock, logger: Logger): (db: DbClient) => Promise<void> {
+  return async (db) => {
+    const now = clock.now();
+    try {
+      await loadKpiReport(db, resolveKpiWindow({}, now), now);
+      await loadKpiReport(db, resolveKpiWindow({ since: '366d' }, now), now);
+    } catch (error) {
+      logger.warn(`warming a database connection failed: ${(error as Error).message}`);
+    }
+  };
+}
+
 /** The scope of `--repository` / `--owner` (checked: `owner/name`, an owner name). */
 export function kpiScopeOf(options: {
   repositories?: readonly string[];

@@ -26,7 +26,7 @@ import { DEFAULT_WINDOW_DAYS } from '../core/kpi/window.js';
 import type { Clock, Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError } from '../errors.js';
 import { ingestLedgers, type IngestLedgersResult, type IngestOptions } from './ingest.js';
-import { loadKpiReport } from './kpi.js';
+import { loadKpiReport, warmKpiReader } from './kpi.js';
 import { createSqlIngestSink } from '../io/ingest-sink.js';
 import { startHttpServer, type HttpHandler, type HttpResponse } from '../io/http-server.js';
 import { openDatabase, type DbClient, type DbEngine } from '../io/db.js';
@@ -361,6 +361,8 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
     mustExist: !scheduled,
     purpose: `serve http://${host}:${options.port ?? defaultPort}/`,
     logger: options.logger,
+    // a server: every connection opened and warmed now, and kept (the embedded one is one connection)
+    ...(embedded ? {} : { warm: warmKpiReader(options.clock ?? { now: () => new Date() }, options.logger) }),
   });
   const db = embedded && scheduled ? base.withRole!('reader') : base;
   let stopSchedule: (() => Promise<void>) | undefined;

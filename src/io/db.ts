@@ -104,6 +104,11 @@ export interface OpenDatabaseOptions {
   readonly logger?: Logger;
   /** a server's connections this client may hold at once (default 4; at least 4) */
   readonly connections?: number;
+  /**
+   * a server only, for a long-lived reader (`serve`): open every connection now, run this on each,
+   * and keep idle connections open (docs/database.md "A warm reader")
+   */
+  readonly warm?: (db: DbClient) => Promise<void>;
 }
 
 /** `--database-url`, else `DATABASE_URL` from the given environment, else undefined (embedded). */
@@ -158,7 +163,10 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
         await owner.close();
       }
     }
-    return openPostgres(options.databaseUrl, role, { connections: options.connections ?? 4 });
+    return openPostgres(options.databaseUrl, role, {
+      connections: options.connections ?? 4,
+      ...(options.warm === undefined ? {} : { warm: options.warm }),
+    });
   }
   const dataDir = resolve(options.cwd ?? process.cwd(), options.dataDir ?? DEFAULT_DATA_DIR);
   const { openPglite } = await import('./pglite-store.js');

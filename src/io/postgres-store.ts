@@ -45,7 +45,15 @@ function queryable(client: pg.PoolClient | pg.Pool, where: string): DbQueryable 
 export async function openPostgres(
   url: string,
   role: DbRole,
-  options: { readonly connections?: number } = {},
+  options: {
+    readonly connections?: number;
+    /**
+     * a long-lived reader (`serve`): every connection is opened now, `warm` runs on each (pinned to
+     * it), and idle connections are kept instead of closed after 10 s, so a request after a quiet
+     * spell plans on warm catalog caches rather than on a new, cold connection
+     */
+    readonly warm?: (db: DbClient) => Promise<void>;
+  } = {},
 ): Promise<DbClient> {
   const where = databaseHostOf(url);
   const target = describeDatabaseUrl(url);
@@ -68,7 +76,8 @@ export async function openPostgres(
     // `ingest --jobs N` holds one connection per ledger at once
     max: Math.max(4, options.connections ?? 4),
     connectionTimeoutMillis: 10_000,
-    idleTimeoutMillis: 10_000,
+    // 0: kept until the server drops them (a warm pool); else closed after 10 s idle
+    idleTimeoutMillis: options.warm === undefined ? 10_000 : 0,
     types,
     application_name: 'slsa-ledger',
   });
@@ -92,6 +101,16 @@ export async function openPostgres(
       );
     }
     throw wrapped;
+  }
+  if (options.warm !== undefined) {
+    // all at once: one after another, the pool would hand out the same idle connection each time
+    const max = Math.max(4, options.connections ?? 4);
+    const clients = await Promise.all(Array.from({ length: max }, () => pool.connect()));
+    try {
+      await Promise.all(clients.map((c) => options.warm!(pinnedClient(c, where, role, target))));
+    } finally {
+      for (const c of clients) c.release();
+    }
   }
   const base = queryable(pool, where);
   return {
@@ -128,5 +147,29 @@ export async function openPostgres(
     async close(): Promise<void> {
       await pool.end().catch(() => undefined);
     },
+  };
+}
+
+/** A client on one connection of the pool (a pool's `warm`); `close` leaves the connection open. */
+function pinnedClient(client: pg.PoolClient, where: string, role: DbRole, target: string): DbClient {
+  const base = queryable(client, where);
+  return {
+    engine: 'postgres',
+    role,
+    target,
+    query: (sql, params) => base.query(sql, params),
+    exec: (sql) => base.exec(sql),
+    async transaction<T>(fn: (tx: DbQueryable) => Promise<T>): Promise<T> {
+      await base.query('BEGIN');
+      try {
+        const result = await fn(base);
+        await base.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    },
+    async close(): Promise<void> {},
   };
 }
