@@ -61,16 +61,23 @@ export async function loadKpiReport(
 
 /**
  * The `warm` of a long-lived reader (`serve`; docs/database.md "A warm reader"): on each of its
- * connections, the organisation's report over 30 days and over a year, so the catalog caches,
- * plans of the report's statements and the buffers they read are in place before the first request.
- * A failure is logged, never fatal: the request that needs the connection reports it.
+ * connections, the organisation's report over 30 days and over a year, and the `also` reads over
+ * the same windows (the dashboard's charts), so the catalog caches, the plans of their statements
+ * and the buffers they read are in place before the first request. A failure is logged, never
+ * fatal: the request that needs the connection reports it.
  */
-export function warmKpiReader(clock: Clock, logger: Logger): (db: DbClient) => Promise<void> {
+export function warmKpiReader(
+  clock: Clock,
+  logger: Logger,
+  also: readonly ((db: DbClient, window: KpiWindow) => Promise<unknown>)[] = [],
+): (db: DbClient) => Promise<void> {
   return async (db) => {
     const now = clock.now();
     try {
-      await loadKpiReport(db, resolveKpiWindow({}, now), now);
-      await loadKpiReport(db, resolveKpiWindow({ since: '366d' }, now), now);
+      for (const window of [resolveKpiWindow({}, now), resolveKpiWindow({ since: '366d' }, now)]) {
+        await loadKpiReport(db, window, now);
+        for (const read of also) await read(db, window);
+      }
     } catch (error) {
       logger.warn(`warming a database connection failed: ${(error as Error).message}`);
     }

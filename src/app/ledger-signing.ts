@@ -255,9 +255,9 @@ export class LedgerTransitionSigner implements TransitionSigner {
  * Where a change appends to a day's log at the commit it is built on: the last segment while it is
  * under `ledgerLogSegmentBytes` and ends in a whole line, else a new one (docs/trust.md "Storage
  * layout"). Only the names of the segments are listed (from the day folder's tree) and at most
- * the last one is read, so a day of thousands of signed changes costs a write what a day of one does, and a log planted by a
- * pusher (a huge segment, a last line cut short) is never read whole: the writer goes on in a new
- * segment, and `check` reports what is wrong with the old one.
+ * the last one is read, so a day of thousands of signed changes costs a write what a day of one
+ * does, and a log planted by a pusher (a huge segment, a last line cut short) is never read whole:
+ * the writer goes on in a new segment, and `check` reports what is wrong with the old one.
  */
 async function logTailAt(change: LedgerChange, dayPath: string, kind: LogKind): Promise<LogTail> {
   const numbers = await change.repo.logSegmentNumbers(change.parent, dayPath, kind);

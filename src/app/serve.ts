@@ -362,7 +362,13 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
     purpose: `serve http://${host}:${options.port ?? defaultPort}/`,
     logger: options.logger,
     // a server: every connection opened and warmed now, and kept (the embedded one is one connection)
-    ...(embedded ? {} : { warm: warmKpiReader(options.clock ?? { now: () => new Date() }, options.logger) }),
+    ...(embedded
+      ? {}
+      : {
+          warm: warmKpiReader(options.clock ?? { now: () => new Date() }, options.logger, [
+            (reader, window) => loadDashboardAggregates(reader, window),
+          ]),
+        }),
   });
   const db = embedded && scheduled ? base.withRole!('reader') : base;
   let stopSchedule: (() => Promise<void>) | undefined;
