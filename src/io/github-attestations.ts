@@ -8,11 +8,16 @@
 // - each item holds the bundle inline (`bundle`) or a short-lived signed `bundle_url` serving the
 //   bundle's JSON compressed with raw snappy. The URL is a signed blob-storage address: the GitHub
 //   token is never sent to it.
-// - a 403 or 429 with `x-ratelimit-remaining: 0`, or with `retry-after`, is a rate limit
-//   (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api): GITHUB_RATE_LIMITED,
-//   with the reset time; 404 is "no attestations"; 5xx is retried (gh retries 3 times), then
-//   GITHUB_UNAVAILABLE; another 4xx is GITHUB_REJECTED. The token never appears in a message.
+// - rate limits (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api,
+//   "Exceeding the rate limit"): the primary limit answers 403 or 429 with `x-ratelimit-remaining: 0`
+//   (wait for `x-ratelimit-reset`); a secondary limit answers 403 or 429 with a message saying so,
+//   `retry-after` only sometimes (else "wait for at least one minute"). So every 429, and a 403 with
+//   `x-ratelimit-remaining: 0`, `retry-after` or a rate-limit message, is GITHUB_RATE_LIMITED
+//   (exit 5) with the reset time or the wait, never retried at once; 404 is "no attestations"; 5xx
+//   is retried (gh retries 3 times), then GITHUB_UNAVAILABLE; another 4xx (a 403 of permissions
+//   too) is GITHUB_REJECTED. The token never appears in a message.
 import { decideRetry, retryPolicies, type BackoffPolicy } from '../core/retry/decide-retry.js';
+import { decideRateLimit } from '../core/retry/rate-limit.js';
 import { uncompress } from 'snappyjs';
 import { limits } from '../core/input/limits.js';
 import { parseJson } from '../core/input/strict-json.js';
@@ -165,22 +170,22 @@ async function requestWithRetry(
       );
     }
     if (response.ok || response.status === 404) return response;
-    const remaining = response.headers.get('x-ratelimit-remaining');
-    const retryAfter = response.headers.get('retry-after');
-    if ((response.status === 403 || response.status === 429) && (remaining === '0' || retryAfter !== null)) {
-      const reset = response.headers.get('x-ratelimit-reset');
-      const resetAt =
-        reset !== null && /^\d+$/.test(reset) ? new Date(Number(reset) * 1000).toISOString() : null;
+    const errorMessage =
+      response.status === 403 || response.status === 429 ? await readErrorMessage(response) : undefined;
+    const limit = decideRateLimit(
+      response.status,
+      {
+        remaining: response.headers.get('x-ratelimit-remaining'),
+        reset: response.headers.get('x-ratelimit-reset'),
+        retryAfter: response.headers.get('retry-after'),
+      },
+      errorMessage ?? '',
+    );
+    if (limit !== undefined) {
       throw new UnavailableError(
         'GITHUB_RATE_LIMITED',
-        `github api rate limit exceeded${resetAt !== null ? `; it resets at ${resetAt}` : ''}${retryAfter !== null ? `; retry after ${retryAfter} s` : ''}${remaining === '0' ? ' (set GITHUB_TOKEN for a higher limit)' : ''}`,
-        {
-          details: {
-            status: response.status,
-            resetAt,
-            retryAfterS: retryAfter === null ? null : Number(retryAfter),
-          },
-        },
+        `github api rate limit exceeded${limit.resetAt !== null ? `; it resets at ${limit.resetAt}` : ''}${limit.retryAfterS !== null ? `; retry after ${limit.retryAfterS} s` : ''}${limit.primary ? ' (set GITHUB_TOKEN for a higher limit)' : ''}`,
+        { details: { status: response.status, resetAt: limit.resetAt, retryAfterS: limit.retryAfterS } },
       );
     }
     const verdict = decideRetry(policyOf(delayMs), attempt + 1, {
@@ -191,17 +196,7 @@ async function requestWithRetry(
       await sleep(verdict.delayMs);
       continue;
     }
-    const message = await response.text().then(
-      (t) => {
-        try {
-          const m = (JSON.parse(t) as { message?: unknown }).message;
-          return typeof m === 'string' ? m.slice(0, 200) : '';
-        } catch {
-          return '';
-        }
-      },
-      () => '',
-    );
+    const message = errorMessage ?? (await readErrorMessage(response));
     if (response.status >= 500) {
       throw new UnavailableError('GITHUB_UNAVAILABLE', `the github api answered ${response.status}`, {
         details: { status: response.status },
@@ -215,6 +210,21 @@ async function requestWithRetry(
       },
     );
   }
+}
+
+/** The `message` of a GitHub error answer (at most 200 characters), or '' when there is none. */
+async function readErrorMessage(response: Response): Promise<string> {
+  return response.text().then(
+    (t) => {
+      try {
+        const m = (JSON.parse(t) as { message?: unknown }).message;
+        return typeof m === 'string' ? m.slice(0, 200) : '';
+      } catch {
+        return '';
+      }
+    },
+    () => '',
+  );
 }
 
 async function downloadBundle(doFetch: typeof fetch, url: string): Promise<unknown> {

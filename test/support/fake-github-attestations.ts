@@ -9,8 +9,12 @@
 //   (`bundle: null`) and `bundle_url` is a signed, short-lived URL serving the bundle compressed with
 //   raw snappy (what gh's api/client.go reads); an unsigned or expired URL is 403, and the URL is
 //   refused when a GitHub token is sent to it (a blob store is another host);
-// - a bad token is 401 "Bad credentials"; rate limits (docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api):
-//   primary 403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`, secondary 429 with `retry-after`.
+// - a bad token is 401 "Bad credentials"; rate limits (docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api,
+//   "Exceeding the rate limit"): the primary limit is "a 403 or 429 response, and the
+//   x-ratelimit-remaining header will be 0" (with `x-ratelimit-reset`); a secondary limit is "a 403
+//   or 429 response and an error message that indicates that you exceeded a secondary rate limit",
+//   `retry-after` only sometimes ("otherwise, wait for at least one minute"). `rateLimit` picks one
+//   of those answers; `rateLimitPages` answers it only after that many pages were served.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compress } from 'snappyjs';
@@ -32,8 +36,20 @@ export interface FakeGithubAttestationsOptions {
   readonly token?: string;
   /** repositories only the token may read (`owner/repo`) */
   readonly privateRepos?: readonly string[];
-  readonly rateLimit?: 'primary' | 'secondary';
+  readonly rateLimit?: RateLimitAnswer;
+  /** at most this many items a page whatever `per_page` asks (the client must follow `Link`) */
+  readonly pageSize?: number;
+  /** pages served before the rate limit answers (default 0: the first request is limited) */
+  readonly rateLimitAfter?: number;
 }
+
+/** The documented ways GitHub answers a request over a rate limit. */
+export type RateLimitAnswer =
+  | 'primary' // 403, x-ratelimit-remaining: 0, x-ratelimit-reset
+  | 'primary-429' // 429, x-ratelimit-remaining: 0, x-ratelimit-reset
+  | 'secondary' // 429 with retry-after
+  | 'secondary-403' // 403 with retry-after
+  | 'secondary-403-bare'; // 403, the message only (no retry-after, remaining not 0)
 
 export interface FakeGithubAttestations {
   readonly url: string;
@@ -50,6 +66,7 @@ export async function startFakeGithubAttestations(
   const requests: { path: string; authorized: boolean }[] = [];
   const blobs = new Map<string, Buffer>();
   let blobCounter = 0;
+  let pagesServed = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const auth = req.headers.authorization;
@@ -70,19 +87,28 @@ export async function startFakeGithubAttestations(
       return void res.end(blob);
     }
 
-    if (options.rateLimit === 'primary') {
-      return json(
-        403,
-        { message: 'API rate limit exceeded' },
-        {
-          'x-ratelimit-limit': '60',
-          'x-ratelimit-remaining': '0',
-          'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
-        },
-      );
-    }
-    if (options.rateLimit === 'secondary') {
-      return json(429, { message: 'You have exceeded a secondary rate limit' }, { 'retry-after': '60' });
+    const limited = options.rateLimit;
+    if (limited !== undefined && (pagesServed += 1) > (options.rateLimitAfter ?? 0)) {
+      const primary = {
+        'x-ratelimit-limit': '60',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
+      };
+      const secondary = {
+        message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+      };
+      switch (limited) {
+        case 'primary':
+          return json(403, { message: 'API rate limit exceeded' }, primary);
+        case 'primary-429':
+          return json(429, { message: 'API rate limit exceeded' }, primary);
+        case 'secondary':
+          return json(429, secondary, { 'retry-after': '60' });
+        case 'secondary-403':
+          return json(403, secondary, { 'retry-after': '60' });
+        case 'secondary-403-bare':
+          return json(403, secondary, { 'x-ratelimit-remaining': '4321' });
+      }
     }
     let authorized = false;
     if (auth !== undefined) {
@@ -122,7 +148,11 @@ export async function startFakeGithubAttestations(
         readable(a),
     );
     if (all.length === 0) return json(404, { message: 'Not Found' });
-    const perPage = Math.min(Math.max(Number(url.searchParams.get('per_page') ?? '30') || 30, 1), 100);
+    const perPage = Math.min(
+      Math.max(Number(url.searchParams.get('per_page') ?? '30') || 30, 1),
+      100,
+      options.pageSize ?? 100,
+    );
     const after = Number(url.searchParams.get('after') ?? '0') || 0;
     const page = all.slice(after, after + perPage);
     const next = after + perPage < all.length ? after + perPage : undefined;

@@ -223,15 +223,45 @@ describe('verify --repo/--owner: attestations fetched from the API', () => {
     }
   });
 
+  // every answer the rate-limit page documents (403 or 429; x-ratelimit-remaining 0, retry-after,
+  // or only the message of a secondary limit) is GITHUB_RATE_LIMITED, exit 5 (retry later)
   it.each([
-    ['primary', 'GITHUB_RATE_LIMITED', 5],
-    ['secondary', 'GITHUB_RATE_LIMITED', 5],
-  ] as const)('a %s rate limit is a coded error (exit 5)', async (kind, code, exit) => {
+    ['primary', 403, null],
+    ['primary-429', 429, null],
+    ['secondary', 429, 60],
+    ['secondary-403', 403, 60],
+    ['secondary-403-bare', 403, 60],
+  ] as const)('a %s rate limit (%i) is GITHUB_RATE_LIMITED (exit 5)', async (kind, status, retryAfterS) => {
     const limited = await startFakeGithubAttestations({ attestations: stored, rateLimit: kind });
     try {
       const r = await gh([WHL, '--repo', 'actions/attest-demo'], {}, limited);
-      expect(r.code).toBe(exit);
-      expect(r.json.error?.code).toBe(code);
+      expect(r.code).toBe(5);
+      expect(r.json.error).toMatchObject({
+        code: 'GITHUB_RATE_LIMITED',
+        details: { status, retryAfterS },
+      });
+      // a rate limit is not retried at once (the page asks to wait): one request only
+      expect(limited.requests).toHaveLength(1);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('a rate limit on a later page is the error, not a partial verdict', async () => {
+    const limited = await startFakeGithubAttestations({
+      attestations: stored,
+      rateLimit: 'secondary-403-bare',
+      rateLimitAfter: 1,
+      pageSize: 1,
+    });
+    try {
+      const r = await gh([WHL, '--repo', 'actions/attest-demo', '--limit', '2'], {}, limited);
+      expect(r.json.error?.code).toBe('GITHUB_RATE_LIMITED');
+      expect(r.code).toBe(5);
+      expect(limited.requests.map((q) => new URL(q.path, 'http://x').searchParams.get('after'))).toEqual([
+        null,
+        '1',
+      ]);
     } finally {
       await limited.close();
     }
