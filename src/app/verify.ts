@@ -252,9 +252,11 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     }
   }
   // one document given: it is checked as given (slsa-verifier's order: signature first, then the
-  // predicate type); several: those of another predicate type are not what was asked for
+  // predicate type); several, or gh's policy (`gh attestation verify` filters by predicate type
+  // first, whatever the count, and then has "no attestations"): those of another predicate type
+  // are not what was asked for
   const relevant =
-    candidates.length <= 1
+    candidates.length <= 1 && options.githubPolicy === undefined
       ? candidates
       : candidates.filter((c) => wantedTypes.includes(c.statement.predicateType));
 

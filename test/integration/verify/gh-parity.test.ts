@@ -295,6 +295,22 @@ describe('verify --repo/--owner: attestations fetched from the API', () => {
     }
   });
 
+  it('one bundle on disk of another predicate type: VERIFY_NO_ATTESTATION, as gh filters first', async () => {
+    // gh attestation verify filters the attestations by --predicate-type before verifying any, and
+    // one bundle is no exception ("no attestations found with predicate type …")
+    const r = await gh([
+      WHL,
+      '--repo',
+      'actions/attest-demo',
+      '--provenance',
+      'gh/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl',
+      '--predicate-type',
+      'https://spdx.dev/Document/v2.3',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.json.error?.code).toBe('VERIFY_NO_ATTESTATION');
+  });
+
   it('--provenance with --repo: the bundles on disk, no API call', async () => {
     const before = api.requests.length;
     const r = await gh([
