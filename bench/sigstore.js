@@ -39,6 +39,10 @@ function listen(routes) {
       );
     });
   });
+  // The signer's HTTP agent keeps sockets alive between bundles; the verification rounds between
+  // the two signing phases last longer than node's 5 s keepAliveTimeout, and a request sent on a
+  // socket the server has just closed fails with ECONNRESET (retries are off below). Keep them open.
+  server.keepAliveTimeout = 10 * 60_000;
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
       resolve({ server, url: `http://127.0.0.1:${server.address().port}` }),
