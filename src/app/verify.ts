@@ -589,6 +589,8 @@ export async function verifyWithGithub(options: VerifyWithGithubOptions): Promis
       ...(options.githubPolicy.repo === undefined
         ? { owner: options.githubPolicy.owner }
         : { repo: options.githubPolicy.repo }),
+      // as gh: the server filters by predicate type, so --limit counts only those verified
+      predicateType: options.githubPolicy.predicateType ?? DEFAULT_GITHUB_PREDICATE_TYPE,
       ...(options.token === undefined ? {} : { token: options.token }),
       ...(options.limit === undefined ? {} : { limit: options.limit }),
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),

@@ -4,7 +4,9 @@
 //   `subject_digest` in the form `sha256:HEX_DIGEST` (else 422 "Validation Failed"); owner and repo
 //   names are not case sensitive; `per_page` at most 100 (default 30); `before`/`after` cursors,
 //   the next page named by `Link: <…>; rel="next"` (docs.github.com/rest/using-the-rest-api/using-pagination-in-the-rest-api);
-//   a repository the caller cannot read is 404, as one without attestations;
+//   a repository the caller cannot read is 404, as one without attestations; `predicate_type` keeps
+//   the attestations of that predicate type (gh sends it: cli/cli pkg/cmd/attestation/api/client.go,
+//   FetchParams.PredicateType), matched here on the full URI;
 // - items `{bundle, repository_id, bundle_url}`: with `bundleUrls` the bundle is not inline
 //   (`bundle: null`) and `bundle_url` is a signed, short-lived URL serving the bundle compressed with
 //   raw snappy (what gh's api/client.go reads); an unsigned or expired URL is 403, and the URL is
@@ -140,13 +142,15 @@ export async function startFakeGithubAttestations(
     ) {
       return json(404, { message: 'Not Found' });
     }
-    const all = options.attestations.filter(
+    const listed = options.attestations.filter(
       (a) =>
         a.digest === digest &&
         a.owner.toLowerCase() === scopeOwner &&
         (scopeRepo === undefined || a.repo.toLowerCase() === scopeRepo) &&
         readable(a),
     );
+    const predicateType = url.searchParams.get('predicate_type');
+    const all = listed.filter((a) => predicateType === null || predicateTypeOf(a.bundle) === predicateType);
     if (all.length === 0) return json(404, { message: 'Not Found' });
     const perPage = Math.min(
       Math.max(Number(url.searchParams.get('per_page') ?? '30') || 30, 1),
@@ -187,4 +191,18 @@ export async function startFakeGithubAttestations(
     requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** The predicate type of a bundle's DSSE statement (what the API indexes attestations by). */
+function predicateTypeOf(bundle: unknown): string | undefined {
+  const payload = (bundle as { dsseEnvelope?: { payload?: unknown } } | null)?.dsseEnvelope?.payload;
+  if (typeof payload !== 'string') return undefined;
+  try {
+    const statement = JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as {
+      predicateType?: unknown;
+    };
+    return typeof statement.predicateType === 'string' ? statement.predicateType : undefined;
+  } catch {
+    return undefined;
+  }
 }

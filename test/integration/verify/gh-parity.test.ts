@@ -117,7 +117,8 @@ describe('verify --repo/--owner: attestations fetched from the API', () => {
     [['--source-ref', 'refs/heads/release'], 1, 'VERIFY_CERTIFICATE_POLICY_MISMATCH'],
     [['--source-digest', 'b'.repeat(40)], 1, 'VERIFY_CERTIFICATE_POLICY_MISMATCH'],
     [['--signer-digest', 'a6c23b9806c593664f68637c8f9d45dfcf98b2db'], 0, undefined],
-    [['--predicate-type', 'https://spdx.dev/Document/v2.3'], 1, 'VERIFY_NO_ATTESTATION'],
+    // the API is asked for that predicate type only (gh's predicate_type): none is "not found"
+    [['--predicate-type', 'https://spdx.dev/Document/v2.3'], 1, 'ATTESTATIONS_NOT_FOUND'],
   ] as const)('gh policy %j -> exit %i', async (flags, code, errorCode) => {
     const r = await gh([WHL, '--repo', 'actions/attest-demo', ...flags]);
     expect(r.code).toBe(code);
@@ -292,6 +293,29 @@ describe('verify --repo/--owner: attestations fetched from the API', () => {
       expect(withToken.code).toBe(0);
     } finally {
       await priv.close();
+    }
+  });
+
+  it('the predicate type goes to the API (predicate_type), so --limit counts only those verified', async () => {
+    // a release attestation listed first under the same digest: without the server-side filter,
+    // --limit 1 would fetch only it and find no provenance
+    const releaseBundle = JSON.parse(
+      readFileSync(join(DIR, 'release/github_release_bundle.json'), 'utf8'),
+    ) as unknown;
+    const mixed = await startFakeGithubAttestations({
+      attestations: [
+        { owner: 'actions', repo: 'attest-demo', repositoryId: 1, digest: WHL_DIGEST, bundle: releaseBundle },
+        { owner: 'actions', repo: 'attest-demo', repositoryId: 1, digest: WHL_DIGEST, bundle: demoBundle },
+      ],
+    });
+    try {
+      const r = await gh([WHL, '--repo', 'actions/attest-demo', '--limit', '1'], {}, mixed);
+      expect(r.code).toBe(0);
+      const sent = new URL(mixed.requests[0]?.path ?? '', 'http://x').searchParams;
+      expect(sent.get('predicate_type')).toBe('https://slsa.dev/provenance/v1');
+      expect(sent.get('per_page')).toBe('1');
+    } finally {
+      await mixed.close();
     }
   });
 
