@@ -2,7 +2,9 @@
 // (test/fixtures/vectors/other-tools/SOURCE.md): npm provenance of both generations, the
 // container-based builder, actions/attest before 1.3.0, GitHub's own Sigstore instance (private
 // repositories) and GitHub's release attestations. Each kind also fails closed where it must.
-import { join } from 'node:path';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../../support/cli.js';
 
@@ -71,6 +73,42 @@ describe('npm provenance', () => {
       PUBLIC_GOOD,
     ]);
     expect(r.code).toBe(0);
+  });
+
+  it("SLSA v0.2 (npm/cli/gha/v2) of sigstore@1.3.0, sigstore-go's example bundle, by --digest", async () => {
+    const digest =
+      'sha512:76176ffa33808b54602c7c35de5c6e9a4deb96066dba6533f50ac234f4f1f4c6b3527515dc17c06fbe2860030f410eee69ea20079bd3a2c6f3dcf3b329b10751';
+    const args = [
+      '--provenance',
+      'npm/sigstore-1.3.0-provenance.sigstore-go.json',
+      '--source-uri',
+      'github.com/sigstore/sigstore-js',
+      '--builder-id',
+      RUNNER,
+      '--trusted-root',
+      PUBLIC_GOOD,
+    ];
+    const ok = await verify([
+      '--digest',
+      digest,
+      ...args,
+      '--source-branch',
+      'main',
+      '--commit',
+      'dae8bd8eb433a4147b4655c00fe73e0f22bc0fb1',
+    ]);
+    expect(ok.code).toBe(0);
+    expect(ok.json.result.verdicts[0]).toMatchObject({ ok: true, subject: 'pkg:npm/sigstore@1.3.0' });
+    const commit = await verify([
+      '--digest',
+      digest,
+      ...args,
+      '--commit',
+      'dae8bd8eb433a4147b4655c00fe73e0f22bc0fb2',
+    ]);
+    expect(commit.json.error?.code).toBe('VERIFY_COMMIT_MISMATCH');
+    const other = await verify(['--digest', `${digest.slice(0, -1)}0`, ...args]);
+    expect(other.json.error?.code).toBe('VERIFY_SUBJECT_DIGEST_MISMATCH');
   });
 
   it('--digest sha512:… without the tarball', async () => {
@@ -150,6 +188,35 @@ describe("slsa-github-generator's container-based builder (trusted by default)",
     );
   });
 
+  it('workflow_dispatch on a branch: --source-branch main passes; another branch, a tag, another repository or builder fail', async () => {
+    const base = [
+      'container-based/binary-linux-amd64-workflow_dispatch',
+      '--provenance',
+      'container-based/binary-linux-amd64-workflow_dispatch.intoto.build.slsa',
+      '--trusted-root',
+      PUBLIC_GOOD,
+    ];
+    const repo = ['--source-uri', 'github.com/slsa-framework/example-package'];
+    expect((await verify([...base, ...repo, '--source-branch', 'main'])).code).toBe(0);
+    const cases: [string[], string][] = [
+      [[...repo, '--source-branch', 'master'], 'VERIFY_BRANCH_MISMATCH'],
+      [[...repo, '--source-tag', 'v14'], 'VERIFY_INVALID_REF'],
+      [['--source-uri', 'github.com/slsa-framework/other'], 'VERIFY_SOURCE_MISMATCH'],
+      [
+        [
+          ...repo,
+          '--builder-id',
+          'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml',
+        ],
+        'VERIFY_UNTRUSTED_BUILDER',
+      ],
+    ];
+    for (const [flags, code] of cases) {
+      const r = await verify([...base, ...flags]);
+      expect({ flags, code: r.json.error?.code }).toEqual({ flags, code });
+    }
+  });
+
   it('a tag other than the build ref fails', async () => {
     const r = await verify([
       'container-based/binary-linux-amd64-push-v14',
@@ -218,6 +285,47 @@ describe("GitHub's own Sigstore instance (private repositories): a TSA timestamp
   });
 });
 
+describe('batch mode on real data: an unreadable file is its own verdict, the others still get theirs', () => {
+  it("npm's bundle, cli/cli's GitHub-instance bundle and its broken copy, a release attestation, in one directory", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'batch-real-'));
+    for (const f of [
+      'npm/sigstore-js-2.1.0-bundle.json',
+      'gh/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl',
+      'gh/github_provenance_demo-0.0.12-py3-none-any-bundle-missing-cert.jsonl',
+      'release/github_release_bundle.json',
+    ])
+      copyFileSync(join(DIR, f), join(dir, basename(f)));
+    const r = await verify([
+      'npm/sigstore-2.1.0.tgz',
+      'gh/github_provenance_demo-0.0.12-py3-none-any.whl',
+      '--provenance',
+      dir,
+      '--source-uri',
+      'github.com/sigstore/sigstore-js',
+      '--builder-id',
+      RUNNER,
+      '--trusted-root',
+      GH_ROOTS,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.json.result.verdicts).toMatchObject([
+      { artifact: 'npm/sigstore-2.1.0.tgz', ok: true, subject: 'pkg:npm/sigstore@2.1.0' },
+      // verified, then refused by the policy: another repository than --source-uri
+      {
+        artifact: 'gh/github_provenance_demo-0.0.12-py3-none-any.whl',
+        ok: false,
+        code: 'VERIFY_SOURCE_MISMATCH',
+      },
+    ]);
+    expect(r.json.result.unreadable).toEqual([
+      expect.objectContaining({
+        provenance: join(dir, 'github_provenance_demo-0.0.12-py3-none-any-bundle-missing-cert.jsonl'),
+        code: 'INPUT_PROVENANCE_MALFORMED',
+      }),
+    ]);
+  });
+});
+
 describe("GitHub's release attestations (--predicate-type https://in-toto.io/attestation/release/v0.1)", () => {
   const base = [
     '--provenance',
@@ -245,7 +353,11 @@ describe("GitHub's release attestations (--predicate-type https://in-toto.io/att
   });
   it('the release itself, by its uri subject (pkg:github/…, sha1 of the commit)', async () => {
     const r = await verify(['--digest', 'sha1:c5e17a62e06a1d201570249c61fae531e9244e1b', ...base]);
+    expect(r.code).toBe(0);
     expect(r.json.result.verdicts[0]).toMatchObject({ ok: true, subject: 'pkg:github/bdehamer/delme@v6' });
+    // a digest set matches by a shared algorithm: the commit named as gitCommit is another algorithm
+    const git = await verify(['--digest', 'gitCommit:c5e17a62e06a1d201570249c61fae531e9244e1b', ...base]);
+    expect(git.json.error?.code).toBe('VERIFY_SUBJECT_DIGEST_MISMATCH');
   });
   it.each([
     ['another repository', ['--source-uri', 'github.com/bdehamer/other'], 'VERIFY_SOURCE_MISMATCH'],
@@ -264,5 +376,7 @@ describe("GitHub's release attestations (--predicate-type https://in-toto.io/att
   it('under the public-good root it fails closed', async () => {
     const r = await verify(['--digest', asset, ...base.slice(0, 6), '--trusted-root', PUBLIC_GOOD]);
     expect(r.code).toBe(1);
+    // public good asks for a transparency-log entry; GitHub's instance has none
+    expect(r.json.error?.code).toBe('VERIFY_TLOG_MISSING');
   });
 });
