@@ -75,6 +75,32 @@ describe('npm provenance', () => {
     expect(r.code).toBe(0);
   });
 
+  it.each([
+    [['--source-tag', 'v1.0.1'], 0, undefined],
+    [['--source-tag', 'v1.0.2'], 1, 'VERIFY_TAG_MISMATCH'],
+    [['--source-versioned-tag', 'v1'], 0, undefined],
+    [['--source-versioned-tag', 'v2'], 1, 'VERIFY_VERSIONED_TAG_MISMATCH'],
+    [['--source-branch', 'main'], 1, 'VERIFY_INVALID_REF'],
+  ] as const)(
+    'a package published from a tag (gundam-visor v1.0.1): %j -> exit %i',
+    async (flags, code, error) => {
+      const r = await verify([
+        'npm/gundam-visor-cli-v1-tag.tgz',
+        '--provenance',
+        'npm/gundam-visor-cli-v1-tag.tgz.json',
+        '--source-uri',
+        'github.com/ramonpetgrave64/gundam-visor',
+        '--builder-id',
+        RUNNER,
+        '--trusted-root',
+        PUBLIC_GOOD,
+        ...flags,
+      ]);
+      expect(r.code).toBe(code);
+      expect(r.json.error?.code).toBe(error);
+    },
+  );
+
   it("SLSA v0.2 (npm/cli/gha/v2) of sigstore@1.3.0, sigstore-go's example bundle, by --digest", async () => {
     const digest =
       'sha512:76176ffa33808b54602c7c35de5c6e9a4deb96066dba6533f50ac234f4f1f4c6b3527515dc17c06fbe2860030f410eee69ea20079bd3a2c6f3dcf3b329b10751';
