@@ -1,7 +1,8 @@
 // A stand-in for GitHub's attestations API on 127.0.0.1, enforcing its documented behaviour:
 // - GET /repos/{owner}/{repo}/attestations/{subject_digest} (docs.github.com/rest/repos/repos#list-attestations)
 //   and GET /orgs/{org}/attestations/{subject_digest} (docs.github.com/rest/orgs/orgs#list-attestations):
-//   `subject_digest` in the form `sha256:HEX_DIGEST` (else 422 "Validation Failed"); owner and repo
+//   `subject_digest` in the form `sha256:HEX_DIGEST` (the page's form; also `sha512:HEX`, what gh
+//   sends with `--digest-alg sha512`; else 422 "Validation Failed"); owner and repo
 //   names are not case sensitive; `per_page` at most 100 (default 30); `before`/`after` cursors,
 //   the next page named by `Link: <…>; rel="next"` (docs.github.com/rest/using-the-rest-api/using-pagination-in-the-rest-api);
 //   a repository the caller cannot read is 404, as one without attestations; `predicate_type` keeps
