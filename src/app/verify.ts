@@ -549,6 +549,8 @@ export interface VerifyWithGithubOptions extends Omit<
   readonly githubPolicy: GithubPolicy;
   /** attestations to fetch at most (1..1000, default 30) */
   readonly limit?: number;
+  /** the digest a file is looked up by in the attestations api (gh's --digest-alg; default sha256) */
+  readonly digestAlgorithm?: 'sha256' | 'sha512';
   /** GITHUB_API_URL (default https://api.github.com) */
   readonly apiUrl?: string;
   /** GITHUB_TOKEN */
@@ -573,8 +575,15 @@ export async function verifyWithGithub(options: VerifyWithGithubOptions): Promis
     options.artifacts.map((a) => resolve(cwd, a)),
     options.logger === undefined ? {} : { logger: options.logger },
   );
+  const algorithm = options.digestAlgorithm ?? 'sha256';
   const subjects = [
-    ...fileDigests.map((d) => `sha256:${d.sha256}`),
+    ...(await Promise.all(
+      fileDigests.map(async (d) =>
+        algorithm === 'sha256'
+          ? `sha256:${d.sha256}`
+          : `${algorithm}:${(await digestFile(d.path, [algorithm]))[algorithm] ?? ''}`,
+      ),
+    )),
     ...(options.digests ?? []).map((d) => {
       const a = parseDigestArgument(d);
       const [alg, hex] = Object.entries(a.digests ?? {})[0] ?? ['', ''];

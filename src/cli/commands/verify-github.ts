@@ -43,6 +43,13 @@ export async function runVerifyGithub(args: ParsedArgs, ctx: CommandContext): Pr
       details: { flag: 'limit' },
     });
   }
+  const digestAlg = opt('digest-alg');
+  const digestAlgorithm = digestAlg === 'sha256' || digestAlg === 'sha512' ? digestAlg : undefined;
+  if (digestAlg !== undefined && digestAlgorithm === undefined) {
+    throw new UsageError('USAGE_INVALID_FLAG', `--digest-alg is sha256 or sha512, got '${digestAlg}'`, {
+      details: { flag: 'digest-alg' },
+    });
+  }
   const githubPolicy = githubPolicyFromFlags(args);
   const result = await verifyWithGithub({
     githubPolicy,
@@ -55,6 +62,7 @@ export async function runVerifyGithub(args: ParsedArgs, ctx: CommandContext): Pr
     cwd: ctx.cwd,
     env: ctx.env,
     logger: ctx.logger,
+    ...(digestAlgorithm === undefined ? {} : { digestAlgorithm }),
     ...defined({
       trustedRoot: opt('trusted-root'),
       limit,

@@ -65,6 +65,7 @@ export const command: CommandModule = {
       'source-ref': s('REF', 'gh mode: the source ref the certificate names'),
       'signer-digest': s('SHA', 'gh mode: the signing workflow commit the certificate names'),
       limit: s('N', 'gh mode: attestations to fetch at most (1..1000, default 30)'),
+      'digest-alg': s('ALG', 'gh mode: digest a file is looked up by, sha256 (default) or sha512'),
       vsa: s('FILE', 'a verification summary attestation to check (as slsa-verifier verify-vsa)'),
       'verifier-id': s('ID', '--vsa: the expected verifier.id'),
       'resource-uri': s('URI', '--vsa: the expected resourceUri'),

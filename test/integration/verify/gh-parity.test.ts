@@ -319,6 +319,34 @@ describe('verify --repo/--owner: attestations fetched from the API', () => {
     }
   });
 
+  it('--digest-alg sha512 looks a file up by its SHA-512 (an npm tarball), as gh', async () => {
+    const npm = await startFakeGithubAttestations({
+      attestations: [
+        {
+          owner: 'sigstore',
+          repo: 'sigstore-js',
+          repositoryId: 3,
+          digest:
+            'sha512:90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090ef831f84490847c4e82b9232c78e8a258463b1e55c0f7469f730265008fa6633f',
+          bundle: otherBundle,
+        },
+      ],
+    });
+    try {
+      const args = ['npm/sigstore-2.1.0.tgz', '--repo', 'sigstore/sigstore-js'];
+      const r = await gh([...args, '--digest-alg', 'sha512'], {}, npm);
+      expect(r.code).toBe(0);
+      expect(npm.requests[0]?.path).toContain('/attestations/sha512%3A90f223f9');
+      // the default is sha256, under which nothing is listed
+      expect((await gh(args, {}, npm)).json.error?.code).toBe('ATTESTATIONS_NOT_FOUND');
+      const bad = await gh([...args, '--digest-alg', 'md5'], {}, npm);
+      expect(bad.code).toBe(2);
+      expect(bad.json.error?.code).toBe('USAGE_INVALID_FLAG');
+    } finally {
+      await npm.close();
+    }
+  });
+
   it('one bundle on disk of another predicate type: VERIFY_NO_ATTESTATION, as gh filters first', async () => {
     // gh attestation verify filters the attestations by --predicate-type before verifying any, and
     // one bundle is no exception ("no attestations found with predicate type …")
