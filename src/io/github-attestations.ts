@@ -5,6 +5,8 @@
 //   https://docs.github.com/rest/orgs/orgs#list-attestations), `subject_digest` = `sha256:HEX`,
 //   `per_page` at most 100, more pages by the `Link: <…>; rel="next"` header's cursor
 //   (https://docs.github.com/rest/using-the-rest-api/using-pagination-in-the-rest-api);
+// - redirects are followed (a renamed or transferred repository answers 301), the token only
+//   within the origin it was sent to;
 // - each item holds the bundle inline (`bundle`) or a short-lived signed `bundle_url` serving the
 //   bundle's JSON compressed with raw snappy. The URL is a signed blob-storage address: the GitHub
 //   token is never sent to it.
@@ -154,8 +156,9 @@ async function requestWithRetry(
   for (let attempt = 0; ; attempt += 1) {
     let response: Response;
     try {
-      response = await doFetch(url, { headers, redirect: 'error' });
+      response = await fetchFollowingRedirects(doFetch, url, headers);
     } catch (cause) {
+      if (cause instanceof SlsaLedgerError) throw cause;
       const verdict = decideRetry(policyOf(delayMs), attempt + 1, { retryable: true, random: Math.random() });
       if (verdict.kind === 'retry') {
         await sleep(verdict.delayMs);
@@ -210,6 +213,55 @@ async function requestWithRetry(
       },
     );
   }
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
+/**
+ * GET with GitHub's redirects followed (https://docs.github.com/rest/using-the-rest-api/best-practices-for-using-the-rest-api,
+ * "Follow redirects": any request may be redirected; a renamed or transferred repository answers 301
+ * with its new location): at most 5, https only (http only to the loopback interface), and the
+ * token is dropped as soon as a redirect leaves the origin it was meant for, as browsers and Go do.
+ */
+async function fetchFollowingRedirects(
+  doFetch: typeof fetch,
+  url: string,
+  headers: Record<string, string>,
+): Promise<Response> {
+  let current = new URL(url);
+  let sent = headers;
+  for (let hop = 0; ; hop += 1) {
+    const response = await doFetch(current, { headers: sent, redirect: 'manual' });
+    const location = response.headers.get('location');
+    if (!REDIRECTS.has(response.status) || location === null) return response;
+    await response.body?.cancel();
+    if (hop >= MAX_REDIRECTS) {
+      throw new SlsaLedgerError('GITHUB_REJECTED', `more than ${MAX_REDIRECTS} redirects from ${url}`, {
+        details: { status: response.status },
+      });
+    }
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch {
+      throw new SlsaLedgerError('GITHUB_REJECTED', 'a redirect to something that is not a url');
+    }
+    if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLoopback(next.hostname))) {
+      throw new SlsaLedgerError('GITHUB_REJECTED', `a redirect to ${next.protocol} is refused (https only)`, {
+        details: { location: next.origin },
+      });
+    }
+    if (next.origin !== current.origin) {
+      const { authorization: _dropped, ...rest } = sent;
+      sent = rest;
+    }
+    current = next;
+  }
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
 }
 
 /** The `message` of a GitHub error answer (at most 200 characters), or '' when there is none. */

@@ -5,7 +5,9 @@
 //   sends with `--digest-alg sha512`; else 422 "Validation Failed"); owner and repo
 //   names are not case sensitive; `per_page` at most 100 (default 30); `before`/`after` cursors,
 //   the next page named by `Link: <…>; rel="next"` (docs.github.com/rest/using-the-rest-api/using-pagination-in-the-rest-api);
-//   a repository the caller cannot read is 404, as one without attestations; `predicate_type` keeps
+//   a repository the caller cannot read is 404, as one without attestations; a renamed or
+//   transferred repository answers 301 to `/repositories/{id}/…`
+//   (docs.github.com/rest/using-the-rest-api/best-practices-for-using-the-rest-api, "Follow redirects"); `predicate_type` keeps
 //   the attestations of that predicate type (gh sends it: cli/cli pkg/cmd/attestation/api/client.go,
 //   FetchParams.PredicateType), matched here on the full URI;
 // - items `{bundle, repository_id, bundle_url}`: with `bundleUrls` the bundle is not inline
@@ -40,6 +42,10 @@ export interface FakeGithubAttestationsOptions {
   /** repositories only the token may read (`owner/repo`) */
   readonly privateRepos?: readonly string[];
   readonly rateLimit?: RateLimitAnswer;
+  /** renamed repositories: `old-owner/old-name` -> `owner/name` (answered with a 301) */
+  readonly renamed?: Readonly<Record<string, string>>;
+  /** answer every api request with a 307 to this base url (another origin) */
+  readonly redirectTo?: string;
   /** at most this many items a page whatever `per_page` asks (the client must follow `Link`) */
   readonly pageSize?: number;
   /** pages served before the rate limit answers (default 0: the first request is limited) */
@@ -119,7 +125,30 @@ export async function startFakeGithubAttestations(
         return json(401, { message: 'Bad credentials' });
       authorized = true;
     }
-    const m = /^\/(?:repos\/([^/]+)\/([^/]+)|orgs\/([^/]+))\/attestations\/([^/]+)$/.exec(url.pathname);
+    if (options.redirectTo !== undefined) {
+      res.writeHead(307, { location: `${options.redirectTo}${url.pathname}${url.search}` });
+      return void res.end();
+    }
+    // a renamed repository: 301 to /repositories/{id}/…, which answers for the repository it is now
+    const renamedId = /^\/repos\/([^/]+\/[^/]+)\//.exec(url.pathname)?.[1]?.toLowerCase();
+    const renamedTo = renamedId === undefined ? undefined : options.renamed?.[renamedId];
+    if (renamedTo !== undefined) {
+      const id = options.attestations.find(
+        (a) => `${a.owner}/${a.repo}`.toLowerCase() === renamedTo.toLowerCase(),
+      )?.repositoryId;
+      const rest = url.pathname.replace(/^\/repos\/[^/]+\/[^/]+/, '');
+      const port = (server.address() as AddressInfo).port;
+      res.writeHead(301, {
+        location: `http://127.0.0.1:${port}/repositories/${id ?? 0}${rest}${url.search}`,
+      });
+      return void res.end(JSON.stringify({ message: 'Moved Permanently' }));
+    }
+    const byId = /^\/repositories\/(\d+)(\/.*)$/.exec(url.pathname);
+    const current =
+      byId === null ? undefined : options.attestations.find((a) => a.repositoryId === Number(byId[1]));
+    const path =
+      current === undefined ? url.pathname : `/repos/${current.owner}/${current.repo}${byId?.[2] ?? ''}`;
+    const m = /^\/(?:repos\/([^/]+)\/([^/]+)|orgs\/([^/]+))\/attestations\/([^/]+)$/.exec(path);
     if (m === null || req.method !== 'GET') return json(404, { message: 'Not Found' });
     const [, owner, repo, org, rawDigest] = m;
     const digest = decodeURIComponent(rawDigest ?? '');

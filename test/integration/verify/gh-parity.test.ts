@@ -319,6 +319,46 @@ describe('verify --repo/--owner: attestations fetched from the API', () => {
     }
   });
 
+  it('a renamed repository: the 301 to /repositories/{id} is followed with the token', async () => {
+    // attested as actions/attest-demo, since renamed: the old name still finds its attestations
+    const renamed = await startFakeGithubAttestations({
+      attestations: [
+        { owner: 'actions', repo: 'attest-demo-2', repositoryId: 7, digest: WHL_DIGEST, bundle: demoBundle },
+      ],
+      renamed: { 'actions/attest-demo': 'actions/attest-demo-2' },
+      token: 't',
+    });
+    try {
+      const r = await gh([WHL, '--repo', 'actions/attest-demo'], { GITHUB_TOKEN: 't' }, renamed);
+      expect(r.code).toBe(0);
+      expect(renamed.requests.map((q) => [q.path.split('?')[0], q.authorized])).toEqual([
+        [`/repos/actions/attest-demo/attestations/${encodeURIComponent(WHL_DIGEST)}`, true],
+        [`/repositories/7/attestations/${encodeURIComponent(WHL_DIGEST)}`, true],
+      ]);
+    } finally {
+      await renamed.close();
+    }
+  });
+
+  it('a redirect to another origin is followed without the token', async () => {
+    const elsewhere = await startFakeGithubAttestations({ attestations: stored });
+    const redirecting = await startFakeGithubAttestations({
+      attestations: [],
+      token: 'ghs_secret',
+      redirectTo: elsewhere.url,
+    });
+    try {
+      const r = await gh([WHL, '--repo', 'actions/attest-demo'], { GITHUB_TOKEN: 'ghs_secret' }, redirecting);
+      expect(r.code).toBe(0);
+      expect(redirecting.requests.every((q) => q.authorized)).toBe(true);
+      expect(elsewhere.requests.length).toBeGreaterThan(0);
+      expect(elsewhere.requests.every((q) => !q.authorized)).toBe(true);
+    } finally {
+      await redirecting.close();
+      await elsewhere.close();
+    }
+  });
+
   it('--digest-alg sha512 looks a file up by its SHA-512 (an npm tarball), as gh', async () => {
     const npm = await startFakeGithubAttestations({
       attestations: [
