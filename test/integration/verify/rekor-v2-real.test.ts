@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifySigstoreBundle } from '../../../src/app/verify.js';
 import { isSlsaLedgerError } from '../../../src/errors.js';
+import { runCliCaptured } from '../../support/cli.js';
 
 const DIR = join(import.meta.dirname, '../../fixtures/vectors/sigstore-python');
 const STAGING = join(DIR, 'staging_trusted_root.json');
@@ -130,5 +131,30 @@ describe.each(Object.entries(CASES))('Rekor v2, %s 0.0.2 entry of a DSSE bundle 
     const r = await verify(c, { bundle: edited(c, edit) });
     expect(r.ok).toBe(false);
     expect((r as { code: string }).code).toMatch(code);
+  });
+});
+
+describe('through the CLI (gh policy): the hashedrekord-over-DSSE provenance of the beacon workflow', () => {
+  it.each([
+    [STAGING, 0, undefined],
+    [PUBLIC_GOOD, 1, 'VERIFY_TLOG_INVALID'],
+  ] as const)('under %s: exit %i', async (root, code, error) => {
+    const run = await runCliCaptured(
+      [
+        'verify',
+        CASES.hashedrekord.artifact,
+        '--provenance',
+        CASES.hashedrekord.bundle,
+        '--repo',
+        'sigstore-conformance/extremely-dangerous-public-oidc-beacon',
+        '--trusted-root',
+        root,
+        '--offline',
+        '--json',
+      ],
+      { env: { PATH: process.env.PATH ?? '' } },
+    );
+    expect(run.code).toBe(code);
+    expect(run.json().error?.code).toBe(error);
   });
 });
