@@ -566,6 +566,15 @@ export interface VerifyWithGithubOptions extends Omit<
  */
 export async function verifyWithGithub(options: VerifyWithGithubOptions): Promise<VerifyResult> {
   checkGithubPolicyFlags(options.githubPolicy);
+  // gh checks --limit whether or not it fetches (1..1000)
+  if (
+    options.limit !== undefined &&
+    !(Number.isInteger(options.limit) && options.limit >= 1 && options.limit <= 1000)
+  ) {
+    throw new UsageError('USAGE_INVALID_FLAG', `--limit ${options.limit} is not allowed: 1..1000`, {
+      details: { flag: 'limit' },
+    });
+  }
   const base = { ...options, policy: { sourceUri: '' } };
   if (options.provenance.length > 0) return verifyArtifacts(base);
   const cwd = options.cwd ?? process.cwd();

@@ -403,6 +403,23 @@ describe('verify --repo/--owner: attestations fetched from the API', () => {
     expect(r.json.error?.code).toBe('VERIFY_NO_ATTESTATION');
   });
 
+  it.each(['0', '1001'])(
+    '--limit %s is a usage error (exit 2) even with bundles on disk, as in gh',
+    async (limit) => {
+      const r = await gh([
+        WHL,
+        '--repo',
+        'actions/attest-demo',
+        '--provenance',
+        'gh/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl',
+        '--limit',
+        limit,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.json.error?.code).toBe('USAGE_INVALID_FLAG');
+    },
+  );
+
   it('--provenance with --repo: the bundles on disk, no API call', async () => {
     const before = api.requests.length;
     const r = await gh([
