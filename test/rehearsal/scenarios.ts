@@ -92,6 +92,9 @@ function expectAudited(r: Observed): string[] {
   return out;
 }
 
+/** what a scenario saw along the way, for its expectations */
+const seen = new WeakMap<World, { driftBeforeEdit: string[]; issuesAfterWriters: string[] }>();
+
 export const scenarios: readonly Scenario[] = [
   {
     name: 'clean-release',
@@ -342,6 +345,47 @@ export const scenarios: readonly Scenario[] = [
       const ingest = r.world.runs.find((x) => x.name === 'manifest-ingest');
       if (ingest?.conclusion !== 'success')
         out.push(`expected manifest-ingest to succeed with a notice, got ${ingest?.conclusion ?? 'no run'}`);
+      return out;
+    },
+  },
+  {
+    name: 'ledger-hand-edit',
+    summary:
+      'a person edits the ledger branch by hand: the push starts nothing (the branch holds no workflows); the ledger-check after the next writer run opens one drift issue, the daily one comments on it',
+    world: () => ({}),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+      const driftBeforeEdit = w.api.issues
+        .filter((i) => i.title.includes('ledger-drift'))
+        .map((i) => i.title);
+      await w.pushLedgerEdit((text) => text.replace(/"actor": "[^"]*"/, '"actor": "someone-else"'));
+      await w.settle();
+      await w.pushTag('v1.1.0');
+      await w.settle();
+      const issuesAfterWriters = w.api.issues.map((i) => i.title);
+      seen.set(w, { driftBeforeEdit, issuesAfterWriters });
+      await auditLedger(w);
+    },
+    expect: (r) => {
+      const out = expectValidated('v1.1.0')(r);
+      const s = seen.get(r.world);
+      if (s === undefined) return [...out, 'the scenario did not get to the edit'];
+      if (s.driftBeforeEdit.length > 0)
+        out.push(`expected no drift before the edit, got ${s.driftBeforeEdit.join('; ')}`);
+      if (r.world.pushRuns.some((x) => x.includes('refs/heads/slsa-ledger')))
+        out.push(`a push to the ledger branch started a run: ${r.world.pushRuns.join('; ')}`);
+      if (!s.issuesAfterWriters.some((t) => t.includes('ledger-drift')))
+        out.push('expected the ledger-check after the v1.1.0 writers to open the drift issue');
+      const drift = r.issues.filter((i) => i.includes('ledger-drift'));
+      if (drift.length !== 1)
+        out.push(`expected exactly one ledger-drift issue, got ${drift.join('; ') || 'none'}`);
+      else if (!/\(\+\d+\)$/.test(drift[0]!)) out.push(`expected the daily check to comment on ${drift[0]!}`);
+      const check = r.world.runs.filter((x) => x.name === 'ledger-check').at(-1);
+      if (check?.conclusion !== 'success')
+        out.push(
+          `expected ledger-check to succeed (findings are an issue, not a red run), got ${check?.conclusion ?? 'no run'}`,
+        );
       return out;
     },
   },

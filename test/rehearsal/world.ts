@@ -256,16 +256,9 @@ export class World {
         PATH: process.env.PATH ?? '',
         HOME: this.home,
         INPUT_COMMAND: 'init',
-        // the trust: policy names this repository's writer workflows (a fresh clone has no origin yet)
-        INPUT_ARGS: [
-          '--dir',
-          '.',
-          '--repository',
-          this.api.fullName,
-          '--default-branch',
-          this.defaultBranch,
-          ...(this.options.initArgs ?? []),
-        ]
+        // the trust: policy names this repository's writer workflows (a fresh clone has no origin
+        // yet: the repository is named; the default branch init reads from the clone, as a user's)
+        INPUT_ARGS: ['--dir', '.', '--repository', this.api.fullName, ...(this.options.initArgs ?? [])]
           .map((a) => `'${a}'`)
           .join(' '),
       },
@@ -390,15 +383,40 @@ export class World {
     await this.triggerPush(`refs/tags/${tag}`, sha);
   }
 
+  /**
+   * A person (an admin: the ledger branch is under no ruleset) edits a day file on the ledger
+   * branch by hand and pushes it, as the drift guard must notice.
+   */
+  async pushLedgerEdit(edit: (manifest: string) => string, branch = 'slsa-ledger'): Promise<void> {
+    const work = join(this.root, 'ledger-edit');
+    rmSync(work, { recursive: true, force: true });
+    this.git(['clone', '--quiet', '--branch', branch, this.bare, work], this.root);
+    const file = this.git(['ls-files', 'docs/reports/*/manifest.json'], work).stdout.split('\n')[0];
+    if (file === undefined || file === '') throw new Error(`no day file on ${branch}`);
+    writeFileSync(join(work, file), edit(readFileSync(join(work, file), 'utf8')));
+    this.git(['commit', '--quiet', '-am', 'fix a typo'], work);
+    await this.gitPush(['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], work);
+    const sha = this.git(['rev-parse', 'HEAD'], work).stdout.trim();
+    await this.triggerPush(`refs/heads/${branch}`, sha);
+  }
+
+  /** workflow runs started by `push` events (none for a push to the ledger branch: it holds no workflows) */
+  readonly pushRuns: string[] = [];
+
   private triggerPush(ref: string, sha: string): Promise<void> {
     const starts: Promise<unknown>[] = [];
     for (const file of this.api.repo.workflows) {
+      // https://docs.github.com/actions/writing-workflows/choosing-when-your-workflow-runs/triggering-a-workflow:
+      // GitHub looks for workflow files in the pushed commit and runs that version of them
+      if (this.git(['cat-file', '-e', `${sha}:.github/workflows/${file}`], this.bare, true).code !== 0)
+        continue;
       const on = this.triggersOf(sha, file);
       const push = on.push as { tags?: string[]; branches?: string[] } | undefined;
       if (push === undefined) continue;
       const name = ref.replace(/^refs\/(tags|heads)\//, '');
       const patterns = ref.startsWith('refs/tags/') ? push.tags : push.branches;
       if (patterns === undefined || !patterns.some((p) => globMatch(p, name))) continue;
+      this.pushRuns.push(`${file} on ${ref}`);
       starts.push(
         this.startRun(file, {
           name: 'push',

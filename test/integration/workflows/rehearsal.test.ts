@@ -58,6 +58,7 @@ describe('npm run rehearse', () => {
       'default-branch-master',
       'private-repository',
       'no-slack-no-database',
+      'ledger-hand-edit',
     ]);
     for (const row of rows) expect(row.problems, `${row.scenario}\n${row.runs.join('\n')}`).toEqual([]);
     const clean = rows.find((x) => x.scenario === 'clean-release')!;
