@@ -147,16 +147,16 @@ export const scenarios: readonly Scenario[] = [
   {
     name: 'refused-push-then-flush',
     summary:
-      'a ruleset refuses GITHUB_TOKEN on the ledger branch: the entry queues and alerts; an App bypass later lets the hourly flush land it',
+      'a ruleset refuses GITHUB_TOKEN on the ledger branch: the entry queues and alerts; the README’s App token (a bypass actor) then lets the hourly flush land it, the ruleset staying',
     world: () => ({
       extraRulesets: [{ branches: [ledgerBranch], bypassApps: ['slsa-ledger-writer'], bypassAdmins: false }],
     }),
     act: async (w) => {
       await w.pushTag('v1.0.0');
       await w.settle();
-      // the documented fix: the ruleset stays, the writers use the App's installation token —
-      // here the ruleset is lifted for the hourly flush instead (GITHUB_TOKEN cannot be a bypass actor)
-      w.api.repo.rulesets = w.api.repo.rulesets.filter((x) => !x.branches.includes(ledgerBranch));
+      // the documented fix: the ruleset stays (GITHUB_TOKEN cannot be a bypass actor), the writers
+      // push with the App's installation token
+      await w.useLedgerApp('slsa-ledger-writer');
       await w.schedule('manifest-ingest.yml');
       await w.settle();
       // the runbook (docs/ops/failure-recovery.md): once the entry has landed, validate again
@@ -184,6 +184,8 @@ export const scenarios: readonly Scenario[] = [
         out.push('expected a manifest-queued issue');
       if (!r.world.pushRefusals.some((x) => x.includes('GH013')))
         out.push('expected the ruleset to refuse a GITHUB_TOKEN push');
+      if (!r.world.api.repo.rulesets.some((x) => x.branches.includes(ledgerBranch)))
+        out.push('expected the ruleset on the ledger branch to stay');
       return out;
     },
   },

@@ -98,6 +98,11 @@ export class World {
     return this.api.pushRefusals;
   }
   readonly vars: Record<string, string> = {};
+  /** GitHub Apps installed on the repository, by client ID */
+  readonly apps = new Map<
+    string,
+    { login: string; privateKey: string; permissions: Record<string, 'read' | 'write'> }
+  >();
   readonly secrets: Record<string, string> = {};
   readonly environments: Record<string, { requiredReviewers: boolean; approve: boolean }> = {};
   nextArtifactId = 500;
@@ -371,6 +376,52 @@ export class World {
     // the default branch is protected: an admin (a bypass actor of the ruleset) pushes
     await this.gitPush(['push', '--quiet', 'origin', `HEAD:refs/heads/${this.defaultBranch}`], work);
     this.vars.SLSA_LEDGER_TRUSTED_ROOT = path;
+  }
+
+  /**
+   * The README's fix for a ledger branch under a ruleset ("Ledger writer and branch protection"): a
+   * GitHub App with Contents read and write, its client ID and key as a variable and a secret, and
+   * in each writer job an `actions/create-github-app-token` step whose token the checkout persists.
+   * An admin commits the edited workflows to the default branch.
+   */
+  async useLedgerApp(login: string): Promise<void> {
+    const clientId = 'Iv23liREHEARSAL';
+    const privateKey = '-----BEGIN RSA PRIVATE KEY-----\nrehearsal\n-----END RSA PRIVATE KEY-----';
+    this.apps.set(clientId, { login, privateKey, permissions: { contents: 'write', metadata: 'read' } });
+    this.vars.SLSA_LEDGER_APP_CLIENT_ID = clientId;
+    this.secrets.SLSA_LEDGER_APP_PRIVATE_KEY = privateKey;
+    const work = join(this.root, 'work');
+    this.git(['pull', '--quiet', '--ff-only', 'origin', this.defaultBranch], work);
+    let edited = 0;
+    for (const file of this.api.repo.workflows) {
+      const path = join(work, '.github/workflows', file);
+      const text = readFileSync(path, 'utf8');
+      // the README's snippet, before each writer job's checkout (the one that keeps its credentials)
+      const next = text.replace(
+        /^( +)- uses: (actions\/checkout@\S+ # \S+)\n +with:\n +persist-credentials: true\n/gm,
+        (_all, indent: string, checkout: string) =>
+          [
+            `${indent}- uses: actions/create-github-app-token@1b10c78c7865c340bc4f6099eb2f838309f1e8c3 # v3.1.1`,
+            `${indent}  id: app`,
+            `${indent}  with:`,
+            `${indent}    client-id: \${{ vars.SLSA_LEDGER_APP_CLIENT_ID }}`,
+            `${indent}    private-key: \${{ secrets.SLSA_LEDGER_APP_PRIVATE_KEY }}`,
+            `${indent}    permission-contents: write`,
+            `${indent}- uses: ${checkout}`,
+            `${indent}  with:`,
+            `${indent}    token: \${{ steps.app.outputs.token }}`,
+            `${indent}    persist-credentials: true`,
+            '',
+          ].join('\n'),
+      );
+      if (next !== text) {
+        writeFileSync(path, next);
+        edited++;
+      }
+    }
+    if (edited === 0) throw new Error('no writer job to give the App token');
+    this.git(['commit', '--quiet', '-am', 'ledger writers push as the slsa-ledger App'], work);
+    await this.gitPush(['push', '--quiet', 'origin', `HEAD:refs/heads/${this.defaultBranch}`], work);
   }
 
   /** A person tags the default branch's head and pushes the tag: the `push` event (tags) starts release.yml. */
