@@ -293,6 +293,47 @@ export const scenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'redispatch-after-build-change',
+    summary:
+      'the sign-off is withheld, the build changes (one artifact fewer) and slsa-provenance is dispatched again on the tag: the draft loses the earlier asset, the release validates',
+    world: () => ({ approveRelease: false }),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+      const draft = w.api.releases.find((x) => x.tag_name === 'v1.0.0');
+      if (draft?.draft !== true || !draft.assets.some((a) => a.name === 'app.txt'))
+        throw new Error('expected a draft holding app.txt while the sign-off waits');
+      w.environments.release!.approve = true;
+      // the runbook's command: `gh workflow run slsa-provenance.yml --ref TAG -f tag=TAG -f build-command=…`
+      // (on the tag, as release.yml dispatches it: the trust policy trusts it there only)
+      const res = await fetch(
+        `${w.api.url}/repos/${w.api.fullName}/actions/workflows/slsa-provenance.yml/dispatches`,
+        {
+          method: 'POST',
+          headers: { authorization: `token ${w.userToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            ref: 'v1.0.0',
+            inputs: {
+              tag: 'v1.0.0',
+              'build-command': 'mkdir -p dist && tar -czf dist/app.tar.gz --mtime=@0 Makefile',
+            },
+          }),
+        },
+      );
+      if (res.status !== 204) throw new Error(`the re-dispatch was refused: ${res.status}`);
+      await w.settle();
+      await auditLedger(w);
+    },
+    expect: (r) => {
+      const out = [...expectValidated('v1.0.0')(r), ...expectAudited(r)];
+      const assets =
+        r.world.api.releases.find((x) => x.tag_name === 'v1.0.0')?.assets.map((a) => a.name) ?? [];
+      if (assets.includes('app.txt'))
+        out.push(`expected the earlier app.txt gone from the release, got ${assets.join(', ')}`);
+      return out;
+    },
+  },
+  {
     name: 'default-branch-master',
     summary: 'a fresh repository whose default branch is master (protected), immutable releases',
     world: () => ({ defaultBranch: 'master' }),

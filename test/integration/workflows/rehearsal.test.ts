@@ -55,6 +55,7 @@ describe('npm run rehearse', () => {
       'failed-validation',
       'second-release-during-first',
       'rerun-failed-job',
+      'redispatch-after-build-change',
       'default-branch-master',
       'private-repository',
       'no-slack-no-database',
