@@ -192,7 +192,7 @@ export function initSettings(options: {
       required: true,
       usedBy: ['slsa-provenance.yml (publish job)'],
       purpose:
-        'the ops sign-off: add required reviewers (the release summarizers) and "Prevent self-review". Missing protection: GitHub creates the environment on first use without reviewers and publishing does not wait',
+        'the ops sign-off: add required reviewers (the release summarizers) and "Prevent self-review". Missing protection: GitHub creates the environment on first use without reviewers and publishing does not wait. A private repository has required reviewers on GitHub Enterprise Cloud only (elsewhere: init --signoff jira)',
       command: 'gh api -X PUT repos/{owner}/{repo}/environments/release --input reviewers.json',
     });
   } else {
@@ -250,9 +250,9 @@ export function initSettings(options: {
       required: false,
       usedBy: ['record/flush steps, when the ledger branch is under a ruleset'],
       purpose:
-        'Contents: read and write, Metadata: read; installed on this repository and added to the ruleset as a bypass actor; its id in vars.SLSA_LEDGER_APP_ID and its key in secrets.SLSA_LEDGER_APP_PRIVATE_KEY (README: "Ledger writer and branch protection"). Missing: with such a ruleset, entries queue',
+        'Contents: read and write, Metadata: read; installed on this repository and added to the ruleset as a bypass actor; its client ID in vars.SLSA_LEDGER_APP_CLIENT_ID (actions/create-github-app-token v3 deprecates app-id) and its key in secrets.SLSA_LEDGER_APP_PRIVATE_KEY (README: "Ledger writer and branch protection"). Missing: with such a ruleset, entries queue',
       command:
-        'gh variable set SLSA_LEDGER_APP_ID --body 123456 && gh secret set SLSA_LEDGER_APP_PRIVATE_KEY < app.pem',
+        'gh variable set SLSA_LEDGER_APP_CLIENT_ID --body Iv23liEXAMPLE && gh secret set SLSA_LEDGER_APP_PRIVATE_KEY < app.pem',
     },
   );
   return settings;
@@ -488,9 +488,6 @@ export function applyWorkflowChoices(
   variants: { readonly attest: string; readonly jira: string },
 ): string {
   let out = text.replace(/^( {2}SLSA_LEDGER_BRANCH: ).*$/m, `$1${o.ledgerBranch}`);
-  if (name === 'ledger-check.yml') {
-    out = replaceOnce(out, 'branches: [slsa-ledger]', `branches: [${o.ledgerBranch}]`, name);
-  }
   if (name === 'slsa-provenance.yml') {
     out = replaceOnce(
       out,

@@ -6,6 +6,7 @@ import type { CommandContext, CommandResult } from './command.js';
 import { commands } from './commands/index.js';
 import { loadConfigDefaults } from './config.js';
 import { createStderrLogger } from './logger.js';
+import { publicLogRefusal } from './public-log.js';
 import { withSecrets } from '../io/redaction.js';
 import { collectSecrets, redact } from './redact.js';
 
@@ -41,6 +42,17 @@ function topLevelHelp(): string {
     '3 invalid input, 4 conflict, 5 unavailable (retry), 75 queued, 70 internal error.',
     '',
   ].join('\n');
+}
+
+/** GitHub's event payload (GITHUB_EVENT_PATH, at most 16 MiB), or undefined when absent or unreadable. */
+function readGithubEvent(path: string | undefined): unknown {
+  if (path === undefined || path === '') return undefined;
+  try {
+    const text = readFileSync(path, 'utf8');
+    return text.length > 16 * 1024 * 1024 ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -89,6 +101,12 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     if (rest.includes('--help') || rest.includes('-h')) {
       err(renderHelp(command.spec));
       return 0;
+    }
+    // in a private repository's workflow, keyless signing never reaches the public log unopted,
+    // whether the command runs through the action or as `npx slsa-ledger` in a `run:` step
+    if (env.GITHUB_ACTIONS === 'true') {
+      const refusal = publicLogRefusal([name, ...rest], readGithubEvent(env.GITHUB_EVENT_PATH), env);
+      if (refusal !== undefined) throw new SlsaLedgerError('PUBLIC_LOG_REFUSED', refusal);
     }
     const cwd = io.cwd ?? process.cwd();
     const defaults = await loadConfigDefaults(cwd, command.spec);

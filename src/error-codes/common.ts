@@ -8,6 +8,8 @@ export const commonCodes = {
   USAGE_INVALID_FLAG: 'usage',
   USAGE_MISSING_ARGUMENT: 'usage',
   CONFIG_INVALID: 'usage',
+  /** keyless signing from a private repository's workflow would reach the public Rekor log (no opt-in) */
+  PUBLIC_LOG_REFUSED: 'usage',
   INPUT_FILE_MISSING: 'invalid-input',
   INPUT_FILE_UNREADABLE: 'invalid-input',
   INPUT_JSON_MALFORMED: 'invalid-input',

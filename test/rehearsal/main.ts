@@ -80,6 +80,16 @@ export async function runScenario(name: string): Promise<ScenarioOutcome> {
       ledgerBranch: 'slsa-ledger',
     };
     problems.push(...world.errors.map((e) => `a run broke: ${e}`));
+    // the drift guard runs after every writer run: it must pass (or give way to a newer check in its
+    // concurrency group), and find nothing but a hand edit
+    for (const run of world.runs.filter(
+      (r) => r.name === 'ledger-check' && r.conclusion !== 'success' && r.conclusion !== 'cancelled',
+    ))
+      problems.push(`ledger-check #${run.id} ended ${run.conclusion}`);
+    if (name !== 'ledger-hand-edit')
+      problems.push(
+        ...observed.issues.filter((i) => i.includes('ledger-drift')).map((i) => `unexpected drift: ${i}`),
+      );
     problems.push(...scenario.expect(observed));
     const latest = (tag: string) => observed.entry(tag);
     const tags = [...new Set(entries.map((e) => (typeof e.tag === 'string' ? e.tag : '')))].sort();

@@ -92,6 +92,9 @@ function expectAudited(r: Observed): string[] {
   return out;
 }
 
+/** what a scenario saw along the way, for its expectations */
+const seen = new WeakMap<World, { driftBeforeEdit: string[]; issuesAfterWriters: string[] }>();
+
 export const scenarios: readonly Scenario[] = [
   {
     name: 'clean-release',
@@ -144,16 +147,16 @@ export const scenarios: readonly Scenario[] = [
   {
     name: 'refused-push-then-flush',
     summary:
-      'a ruleset refuses GITHUB_TOKEN on the ledger branch: the entry queues and alerts; an App bypass later lets the hourly flush land it',
+      'a ruleset refuses GITHUB_TOKEN on the ledger branch: the entry queues and alerts; the README’s App token (a bypass actor) then lets the hourly flush land it, the ruleset staying',
     world: () => ({
       extraRulesets: [{ branches: [ledgerBranch], bypassApps: ['slsa-ledger-writer'], bypassAdmins: false }],
     }),
     act: async (w) => {
       await w.pushTag('v1.0.0');
       await w.settle();
-      // the documented fix: the ruleset stays, the writers use the App's installation token —
-      // here the ruleset is lifted for the hourly flush instead (GITHUB_TOKEN cannot be a bypass actor)
-      w.api.repo.rulesets = w.api.repo.rulesets.filter((x) => !x.branches.includes(ledgerBranch));
+      // the documented fix: the ruleset stays (GITHUB_TOKEN cannot be a bypass actor), the writers
+      // push with the App's installation token
+      await w.useLedgerApp('slsa-ledger-writer');
       await w.schedule('manifest-ingest.yml');
       await w.settle();
       // the runbook (docs/ops/failure-recovery.md): once the entry has landed, validate again
@@ -181,6 +184,8 @@ export const scenarios: readonly Scenario[] = [
         out.push('expected a manifest-queued issue');
       if (!r.world.pushRefusals.some((x) => x.includes('GH013')))
         out.push('expected the ruleset to refuse a GITHUB_TOKEN push');
+      if (!r.world.api.repo.rulesets.some((x) => x.branches.includes(ledgerBranch)))
+        out.push('expected the ruleset on the ledger branch to stay');
       return out;
     },
   },
@@ -288,6 +293,47 @@ export const scenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'redispatch-after-build-change',
+    summary:
+      'the sign-off is withheld, the build changes (one artifact fewer) and slsa-provenance is dispatched again on the tag: the draft loses the earlier asset, the release validates',
+    world: () => ({ approveRelease: false }),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+      const draft = w.api.releases.find((x) => x.tag_name === 'v1.0.0');
+      if (draft?.draft !== true || !draft.assets.some((a) => a.name === 'app.txt'))
+        throw new Error('expected a draft holding app.txt while the sign-off waits');
+      w.environments.release!.approve = true;
+      // the runbook's command: `gh workflow run slsa-provenance.yml --ref TAG -f tag=TAG -f build-command=…`
+      // (on the tag, as release.yml dispatches it: the trust policy trusts it there only)
+      const res = await fetch(
+        `${w.api.url}/repos/${w.api.fullName}/actions/workflows/slsa-provenance.yml/dispatches`,
+        {
+          method: 'POST',
+          headers: { authorization: `token ${w.userToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            ref: 'v1.0.0',
+            inputs: {
+              tag: 'v1.0.0',
+              'build-command': 'mkdir -p dist && tar -czf dist/app.tar.gz --mtime=@0 Makefile',
+            },
+          }),
+        },
+      );
+      if (res.status !== 204) throw new Error(`the re-dispatch was refused: ${res.status}`);
+      await w.settle();
+      await auditLedger(w);
+    },
+    expect: (r) => {
+      const out = [...expectValidated('v1.0.0')(r), ...expectAudited(r)];
+      const assets =
+        r.world.api.releases.find((x) => x.tag_name === 'v1.0.0')?.assets.map((a) => a.name) ?? [];
+      if (assets.includes('app.txt'))
+        out.push(`expected the earlier app.txt gone from the release, got ${assets.join(', ')}`);
+      return out;
+    },
+  },
+  {
     name: 'default-branch-master',
     summary: 'a fresh repository whose default branch is master (protected), immutable releases',
     world: () => ({ defaultBranch: 'master' }),
@@ -342,6 +388,47 @@ export const scenarios: readonly Scenario[] = [
       const ingest = r.world.runs.find((x) => x.name === 'manifest-ingest');
       if (ingest?.conclusion !== 'success')
         out.push(`expected manifest-ingest to succeed with a notice, got ${ingest?.conclusion ?? 'no run'}`);
+      return out;
+    },
+  },
+  {
+    name: 'ledger-hand-edit',
+    summary:
+      'a person edits the ledger branch by hand: the push starts nothing (the branch holds no workflows); the ledger-check after the next writer run opens one drift issue, the daily one comments on it',
+    world: () => ({}),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+      const driftBeforeEdit = w.api.issues
+        .filter((i) => i.title.includes('ledger-drift'))
+        .map((i) => i.title);
+      await w.pushLedgerEdit((text) => text.replace(/"actor": "[^"]*"/, '"actor": "someone-else"'));
+      await w.settle();
+      await w.pushTag('v1.1.0');
+      await w.settle();
+      const issuesAfterWriters = w.api.issues.map((i) => i.title);
+      seen.set(w, { driftBeforeEdit, issuesAfterWriters });
+      await auditLedger(w);
+    },
+    expect: (r) => {
+      const out = expectValidated('v1.1.0')(r);
+      const s = seen.get(r.world);
+      if (s === undefined) return [...out, 'the scenario did not get to the edit'];
+      if (s.driftBeforeEdit.length > 0)
+        out.push(`expected no drift before the edit, got ${s.driftBeforeEdit.join('; ')}`);
+      if (r.world.pushRuns.some((x) => x.includes('refs/heads/slsa-ledger')))
+        out.push(`a push to the ledger branch started a run: ${r.world.pushRuns.join('; ')}`);
+      if (!s.issuesAfterWriters.some((t) => t.includes('ledger-drift')))
+        out.push('expected the ledger-check after the v1.1.0 writers to open the drift issue');
+      const drift = r.issues.filter((i) => i.includes('ledger-drift'));
+      if (drift.length !== 1)
+        out.push(`expected exactly one ledger-drift issue, got ${drift.join('; ') || 'none'}`);
+      else if (!/\(\+\d+\)$/.test(drift[0]!)) out.push(`expected the daily check to comment on ${drift[0]!}`);
+      const check = r.world.runs.filter((x) => x.name === 'ledger-check').at(-1);
+      if (check?.conclusion !== 'success')
+        out.push(
+          `expected ledger-check to succeed (findings are an issue, not a red run), got ${check?.conclusion ?? 'no run'}`,
+        );
       return out;
     },
   },

@@ -51,6 +51,8 @@ export class StandIns {
         return this.downloadArtifact(inputs, jc);
       case 'actions/attest-build-provenance':
         return this.attestBuildProvenance(inputs, jc);
+      case 'actions/create-github-app-token':
+        return this.createGithubAppToken(inputs, jc);
       default:
         return fail(jc, `no stand-in for ${uses}`);
     }
@@ -117,7 +119,8 @@ export class StandIns {
       ['config', 'user.email', '41898282+github-actions[bot]@users.noreply.github.com'],
       { cwd: jc.workspace, env },
     );
-    if ((inputs['persist-credentials'] ?? 'true') !== 'false') jc.gitToken = jc.token;
+    // `token` (default: the job's GITHUB_TOKEN) is the one persisted for git
+    if ((inputs['persist-credentials'] ?? 'true') !== 'false') jc.gitToken = inputs.token || jc.token;
     return {
       outcome: 'success',
       outputs: {
@@ -175,6 +178,27 @@ export class StandIns {
       writeFileSync(join(dest, f), bytes);
     }
     return { outcome: 'success', outputs: { 'download-path': dest } };
+  }
+
+  /**
+   * actions/create-github-app-token v3 (https://github.com/actions/create-github-app-token#usage):
+   * an installation token of the App whose `client-id` (`app-id` is deprecated) and `private-key`
+   * are given, acting as that App (a ruleset may list it as a bypass actor); `permission-<name>`
+   * inputs narrow the token to those permissions. Output: `token`.
+   */
+  private createGithubAppToken(inputs: Record<string, string>, jc: JobContext): StepResult {
+    const app = this.world.apps.get(inputs['client-id'] || inputs['app-id'] || '');
+    if (app === undefined || inputs['private-key'] !== app.privateKey)
+      return fail(jc, 'create-github-app-token: A JSON web token could not be decoded (unknown App or key)');
+    const narrowed = Object.entries(inputs)
+      .filter(([k, v]) => k.startsWith('permission-') && (v === 'read' || v === 'write'))
+      .map(([k, v]) => [k.slice('permission-'.length), v as 'read' | 'write'] as const);
+    const token = this.world.api.issueToken({
+      kind: 'app',
+      login: app.login,
+      permissions: narrowed.length > 0 ? Object.fromEntries(narrowed) : app.permissions,
+    });
+    return { outcome: 'success', outputs: { token, 'app-slug': app.login } };
   }
 
   /**

@@ -98,6 +98,11 @@ export class World {
     return this.api.pushRefusals;
   }
   readonly vars: Record<string, string> = {};
+  /** GitHub Apps installed on the repository, by client ID */
+  readonly apps = new Map<
+    string,
+    { login: string; privateKey: string; permissions: Record<string, 'read' | 'write'> }
+  >();
   readonly secrets: Record<string, string> = {};
   readonly environments: Record<string, { requiredReviewers: boolean; approve: boolean }> = {};
   nextArtifactId = 500;
@@ -256,16 +261,9 @@ export class World {
         PATH: process.env.PATH ?? '',
         HOME: this.home,
         INPUT_COMMAND: 'init',
-        // the trust: policy names this repository's writer workflows (a fresh clone has no origin yet)
-        INPUT_ARGS: [
-          '--dir',
-          '.',
-          '--repository',
-          this.api.fullName,
-          '--default-branch',
-          this.defaultBranch,
-          ...(this.options.initArgs ?? []),
-        ]
+        // the trust: policy names this repository's writer workflows (a fresh clone has no origin
+        // yet: the repository is named; the default branch init reads from the clone, as a user's)
+        INPUT_ARGS: ['--dir', '.', '--repository', this.api.fullName, ...(this.options.initArgs ?? [])]
           .map((a) => `'${a}'`)
           .join(' '),
       },
@@ -380,6 +378,52 @@ export class World {
     this.vars.SLSA_LEDGER_TRUSTED_ROOT = path;
   }
 
+  /**
+   * The README's fix for a ledger branch under a ruleset ("Ledger writer and branch protection"): a
+   * GitHub App with Contents read and write, its client ID and key as a variable and a secret, and
+   * in each writer job an `actions/create-github-app-token` step whose token the checkout persists.
+   * An admin commits the edited workflows to the default branch.
+   */
+  async useLedgerApp(login: string): Promise<void> {
+    const clientId = 'Iv23liREHEARSAL';
+    const privateKey = '-----BEGIN RSA PRIVATE KEY-----\nrehearsal\n-----END RSA PRIVATE KEY-----';
+    this.apps.set(clientId, { login, privateKey, permissions: { contents: 'write', metadata: 'read' } });
+    this.vars.SLSA_LEDGER_APP_CLIENT_ID = clientId;
+    this.secrets.SLSA_LEDGER_APP_PRIVATE_KEY = privateKey;
+    const work = join(this.root, 'work');
+    this.git(['pull', '--quiet', '--ff-only', 'origin', this.defaultBranch], work);
+    let edited = 0;
+    for (const file of this.api.repo.workflows) {
+      const path = join(work, '.github/workflows', file);
+      const text = readFileSync(path, 'utf8');
+      // the README's snippet, before each writer job's checkout (the one that keeps its credentials)
+      const next = text.replace(
+        /^( +)- uses: (actions\/checkout@\S+ # \S+)\n +with:\n +persist-credentials: true\n/gm,
+        (_all, indent: string, checkout: string) =>
+          [
+            `${indent}- uses: actions/create-github-app-token@1b10c78c7865c340bc4f6099eb2f838309f1e8c3 # v3.1.1`,
+            `${indent}  id: app`,
+            `${indent}  with:`,
+            `${indent}    client-id: \${{ vars.SLSA_LEDGER_APP_CLIENT_ID }}`,
+            `${indent}    private-key: \${{ secrets.SLSA_LEDGER_APP_PRIVATE_KEY }}`,
+            `${indent}    permission-contents: write`,
+            `${indent}- uses: ${checkout}`,
+            `${indent}  with:`,
+            `${indent}    token: \${{ steps.app.outputs.token }}`,
+            `${indent}    persist-credentials: true`,
+            '',
+          ].join('\n'),
+      );
+      if (next !== text) {
+        writeFileSync(path, next);
+        edited++;
+      }
+    }
+    if (edited === 0) throw new Error('no writer job to give the App token');
+    this.git(['commit', '--quiet', '-am', 'ledger writers push as the slsa-ledger App'], work);
+    await this.gitPush(['push', '--quiet', 'origin', `HEAD:refs/heads/${this.defaultBranch}`], work);
+  }
+
   /** A person tags the default branch's head and pushes the tag: the `push` event (tags) starts release.yml. */
   async pushTag(tag: string): Promise<void> {
     const work = join(this.root, 'work');
@@ -390,15 +434,40 @@ export class World {
     await this.triggerPush(`refs/tags/${tag}`, sha);
   }
 
+  /**
+   * A person (an admin: the ledger branch is under no ruleset) edits a day file on the ledger
+   * branch by hand and pushes it, as the drift guard must notice.
+   */
+  async pushLedgerEdit(edit: (manifest: string) => string, branch = 'slsa-ledger'): Promise<void> {
+    const work = join(this.root, 'ledger-edit');
+    rmSync(work, { recursive: true, force: true });
+    this.git(['clone', '--quiet', '--branch', branch, this.bare, work], this.root);
+    const file = this.git(['ls-files', 'docs/reports/*/manifest.json'], work).stdout.split('\n')[0];
+    if (file === undefined || file === '') throw new Error(`no day file on ${branch}`);
+    writeFileSync(join(work, file), edit(readFileSync(join(work, file), 'utf8')));
+    this.git(['commit', '--quiet', '-am', 'fix a typo'], work);
+    await this.gitPush(['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], work);
+    const sha = this.git(['rev-parse', 'HEAD'], work).stdout.trim();
+    await this.triggerPush(`refs/heads/${branch}`, sha);
+  }
+
+  /** workflow runs started by `push` events (none for a push to the ledger branch: it holds no workflows) */
+  readonly pushRuns: string[] = [];
+
   private triggerPush(ref: string, sha: string): Promise<void> {
     const starts: Promise<unknown>[] = [];
     for (const file of this.api.repo.workflows) {
+      // https://docs.github.com/actions/writing-workflows/choosing-when-your-workflow-runs/triggering-a-workflow:
+      // GitHub looks for workflow files in the pushed commit and runs that version of them
+      if (this.git(['cat-file', '-e', `${sha}:.github/workflows/${file}`], this.bare, true).code !== 0)
+        continue;
       const on = this.triggersOf(sha, file);
       const push = on.push as { tags?: string[]; branches?: string[] } | undefined;
       if (push === undefined) continue;
       const name = ref.replace(/^refs\/(tags|heads)\//, '');
       const patterns = ref.startsWith('refs/tags/') ? push.tags : push.branches;
       if (patterns === undefined || !patterns.some((p) => globMatch(p, name))) continue;
+      this.pushRuns.push(`${file} on ${ref}`);
       starts.push(
         this.startRun(file, {
           name: 'push',

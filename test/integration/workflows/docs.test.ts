@@ -116,4 +116,16 @@ describe('docs/governance/role-matrix.md', () => {
       'failure-recovery.md',
     );
   });
+
+  it('match the rehearsal: one summary row per scenario, and every runbook row marked rehearsed names one', async () => {
+    const { scenarios } = await import('../../rehearsal/scenarios.js');
+    const names = scenarios.map((x) => x.name);
+    const summary = readFileSync(join(repoRoot, 'docs/ops/workflow-summary.md'), 'utf8');
+    const rows = [...summary.matchAll(/^\| ([a-z][a-z-]+) +\|/gm)].map((m) => m[1]);
+    expect(rows.filter((r) => r !== 'workflow' && r !== 'scenario')).toEqual(names);
+    const runbook = readFileSync(join(repoRoot, 'docs/ops/failure-recovery.md'), 'utf8');
+    const rehearsed = [...runbook.matchAll(/_rehearsed: ([a-z-]+)_/g)].map((m) => m[1]!);
+    expect(rehearsed.length).toBeGreaterThan(0);
+    for (const r of rehearsed) expect(names, r).toContain(r);
+  });
 });

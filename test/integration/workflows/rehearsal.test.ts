@@ -55,9 +55,11 @@ describe('npm run rehearse', () => {
       'failed-validation',
       'second-release-during-first',
       'rerun-failed-job',
+      'redispatch-after-build-change',
       'default-branch-master',
       'private-repository',
       'no-slack-no-database',
+      'ledger-hand-edit',
     ]);
     for (const row of rows) expect(row.problems, `${row.scenario}\n${row.runs.join('\n')}`).toEqual([]);
     const clean = rows.find((x) => x.scenario === 'clean-release')!;

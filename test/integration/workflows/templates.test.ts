@@ -128,6 +128,29 @@ describe('template shape', () => {
     }
     expect(readTemplate('slsa-provenance.yml')).toContain('artifact_upload_latency_s');
   });
+
+  it('ledger-check runs after every workflow that writes the ledger and daily, never on a push to the ledger branch', () => {
+    // GitHub runs a push's workflows from the pushed commit, and the ledger branch (an orphan
+    // holding only docs/reports) has no workflow files: `on: push` to it would never fire
+    const wf = parse(readTemplate('ledger-check.yml'));
+    expect(wf.on.push).toBeUndefined();
+    expect(wf.on.schedule).toHaveLength(1);
+    expect(wf.on.workflow_run.types).toEqual(['completed']);
+    const writers = templateNames
+      .filter((n) => /command: (record|flush)\b|--record\b/.test(readTemplate(n)))
+      .map((n) => (parse(readTemplate(n)) as { name: string }).name);
+    expect(writers.sort()).toEqual(['manifest-ingest', 'provenance-validate', 'release', 'slsa-provenance']);
+    expect([...wf.on.workflow_run.workflows].sort()).toEqual(writers);
+    expect(wf.jobs.check.if).toContain(
+      'github.event.workflow_run.head_repository.full_name == github.repository',
+    );
+    expect(wf.jobs.check.concurrency).toEqual({ group: 'ledger-check', 'cancel-in-progress': false });
+    // a pending check replaced by a newer one ends `cancelled`: not an alert
+    const nof = parse(readTemplate('notify-on-failure.yml'));
+    expect(nof.jobs.notify.if).toContain(
+      "!(github.event.workflow_run.name == 'ledger-check' && github.event.workflow_run.conclusion == 'cancelled')",
+    );
+  });
 });
 
 async function audit(files: Record<string, string>, extra: string[] = []) {

@@ -88,6 +88,7 @@ switch (sub) {
       name: r.name,
     };
     if (jq === '.isDraft') process.stdout.write(`${view.isDraft}\n`);
+    else if (jq === '.assets[].name') for (const a of r.assets) process.stdout.write(`${a.name}\n`);
     else if (fields)
       process.stdout.write(
         `${JSON.stringify(Object.fromEntries(fields.split(',').map((f) => [f, view[f]])))}\n`,
@@ -140,6 +141,17 @@ switch (sub) {
       `/repos/${repo}/releases/${r.id}`,
       draft === undefined ? {} : { draft: draft !== 'false' },
     );
+    break;
+  }
+  case 'delete-asset': {
+    // https://cli.github.com/manual/gh_release_delete-asset: `gh release delete-asset TAG NAME --yes`
+    flag('--yes');
+    const name = args.shift();
+    const r = await findRelease();
+    if (!r) fail('release not found');
+    const asset = r.assets.find((a) => a.name === name);
+    if (!asset) fail(`asset ${name} not found in release ${tag}`);
+    await call('DELETE', `/repos/${repo}/releases/assets/${asset.id}`);
     break;
   }
   default:
