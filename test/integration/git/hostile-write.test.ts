@@ -8,6 +8,7 @@ import { flushQueue } from '../../../src/app/flush.js';
 import { recordEntry, type RecordOptions } from '../../../src/app/record.js';
 import { serializeManifest } from '../../../src/core/ledger/entry.js';
 import { cloneRemote, commitFiles, createRemote, git, makeTempDir, showFile } from '../../support/git.js';
+import { commitBlobs, writeWhitespaceBlob } from '../../support/hostile-git.js';
 import { makeEntry } from '../../support/ledger.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -83,6 +84,25 @@ describe('a malformed day file never stops record landing another day (issue 13 
     expect(r.queue?.code).toBe('LEDGER_MANIFEST_INVALID');
     expect(await showFile(remote, 'main', day('2025-11-24'))).toBe('not json');
   });
+});
+
+describe('day files together within ledgerReadBytes (issue 13 item 2)', () => {
+  it('one 30 MiB blob under ten day paths: the largest are warnings, the entry lands, the checkout is not filled', async () => {
+    // before: 280 such paths (a 400 KB push) cost record 3 minutes and 8.5 GB, and its
+    // fast-forward wrote 8.3 GB of whitespace into the user's work tree
+    await record(makeEntry({ tag: 'v0.9.0', run_id: 9, timestamp: '2025-11-23T10:00:00Z' }));
+    await git(other, ['pull', '-q', '--ff-only', 'origin', 'main']);
+    const oid = await writeWhitespaceBlob(join(other, '.git'), 30 * 1024 * 1024);
+    const paths = Array.from({ length: 10 }, (_, i) => day(`2025-10-${String(i + 10)}`));
+    await commitBlobs(other, Object.fromEntries(paths.map((p) => [p, { oid }])), 'one blob, ten days');
+    await git(other, ['push', '-q', 'origin', 'HEAD:main']);
+    const r = await record(makeEntry());
+    expect(r.outcome).toBe('committed');
+    const together = (r.warnings ?? []).filter((w) => /together/.test(w.message));
+    expect(together.map((w) => w.code)).toEqual(['INPUT_TOO_LARGE', 'INPUT_TOO_LARGE']);
+    expect(r.local_branch).toBe('too-large');
+    expect(await git(clone, ['ls-files', 'docs/reports/2025-10-10'])).toBe('');
+  }, 120_000);
 });
 
 describe('entries that mean one thing (issue 13 item 4)', () => {

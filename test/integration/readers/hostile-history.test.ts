@@ -152,6 +152,32 @@ describe('check reads hostile history bounded', () => {
   });
 });
 
+describe('day files together within ledgerReadBytes (one blob under many day paths)', () => {
+  it('a 30 MiB blob named under ten day paths (300 MiB for a few KB pushed): the largest are refused unread', async () => {
+    // before: 280 such paths (a 400 KB push) made check die at 12.7 GB (exit 134), ingest take
+    // 5 minutes and 9 GB, record 3 minutes and 8.5 GB
+    const clone = await freshClone();
+    const oid = await writeWhitespaceBlob(join(clone, '.git'), 30 * 1024 * 1024);
+    const paths = Array.from(
+      { length: 10 },
+      (_, i) => `docs/reports/2025-10-${String(i + 10)}/manifest.json`,
+    );
+    await commitBlobs(clone, Object.fromEntries(paths.map((p) => [p, { oid }])), 'one blob, ten days');
+    const before = process.memoryUsage().rss;
+    const result = await check(clone);
+    expect(process.memoryUsage().rss - before).toBeLessThan(1536 * 1024 * 1024);
+    const together = result.findings.filter((f) => /more than the limit of 268435456/.test(f.message));
+    // two at the head, two in the commit that wrote them (the same budget per history step)
+    expect(together.map((f) => f.code).sort()).toEqual([
+      'CHECK_HISTORY_BLOB_INVALID',
+      'CHECK_HISTORY_BLOB_INVALID',
+      'CHECK_MANIFEST_INVALID',
+      'CHECK_MANIFEST_INVALID',
+    ]);
+    expect(result.entries).toBe(1);
+  }, 120_000);
+});
+
 describe('check applies the merge rule to history (issue 14 item 4)', () => {
   it('a rewritten sha with trailers naming the run and a recomputed Manifest-Sha256', async () => {
     const clone = await freshClone();
