@@ -29,7 +29,7 @@ import {
 } from '../io/ingest-sink.js';
 import { runGit } from '../io/git.js';
 import { dayFileValue } from '../io/ledger-reader.js';
-import { isGitRepo, readLedgerChanges, resolveReadTarget } from '../io/ledger-source.js';
+import { assertLedgerAt, isGitRepo, readLedgerChanges, resolveReadTarget } from '../io/ledger-source.js';
 import { createSupabaseIngestSink } from '../io/supabase-store.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
 import { verifyEntrySignatures } from '../core/ledger-trust/signature-status.js';
@@ -423,6 +423,7 @@ async function ingestOne(
       ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
+    await assertLedgerAt(target);
     head = target.commit;
     readDir = target.root;
     reportsDir = target.reportsDir;
@@ -636,7 +637,8 @@ function ledgersOf(options: IngestOptions): OneLedger[] {
  * database as it was before that batch, records the ingest as failed and keeps the watermark.
  * @throws `DB_UNAVAILABLE`, `SUPABASE_UNAVAILABLE` (exit 5, rerun), `DB_NOT_MIGRATED`,
  *   `DB_PERMISSION_DENIED`, `INGEST_ENTRIES_REFUSED` and `LEDGER_MANIFEST_INVALID` (after landing
- *   the rest, without moving the watermark; `details.result` has the counts), `INPUT_FILE_MISSING`
+ *   the rest, without moving the watermark; `details.result` has the counts), `INPUT_FILE_MISSING`,
+ *   `LEDGER_NOT_FOUND` (a repository with no ledger at the commit read: nothing is written)
  */
 export async function ingestLedger(options: IngestOptions = {}): Promise<IngestResult> {
   const logger = options.logger ?? silentLogger;
