@@ -185,7 +185,8 @@ async function openSink(options: IngestOptions, jobs = 1): Promise<IngestSink> {
 /**
  * Entries of every readable file, last occurrence of a key winning; bad files are reported. Each
  * file is checked within the day-file limits (docs/limits.md) before it is parsed, so a hostile
- * file costs no more than its limit and is refused alone.
+ * file costs no more than its limit and is refused alone; in a file whose entries the schema
+ * refuses only in part, the valid ones are kept and the file is reported with the refused count.
  */
 export function collectItems(
   files: readonly { path: string; bytes: Buffer; sha256: string }[],
@@ -208,12 +209,23 @@ export function collectItems(
       entries = manifestFromValue(value, file.path);
     } catch (error) {
       if (!isSlsaLedgerError(error)) throw error;
-      invalid.push({
-        path: file.path,
-        message: error.message,
-        entries: Array.isArray(value) ? value.length : 1,
-      });
-      continue;
+      if (!Array.isArray(value)) {
+        invalid.push({ path: file.path, message: error.message, entries: 1 });
+        continue;
+      }
+      // one bad entry never blocks the others of its file (issue 13 item 3): the valid ones land,
+      // the file is reported with the count of the refused ones, and the watermark stays
+      entries = [];
+      let refused = 0;
+      for (const item of value) {
+        try {
+          entries.push(...manifestFromValue([item], file.path));
+        } catch (itemError) {
+          if (!isSlsaLedgerError(itemError)) throw itemError;
+          refused += 1;
+        }
+      }
+      invalid.push({ path: file.path, message: error.message, entries: refused });
     }
     for (const entry of entries) {
       const key = entryKey(entry);

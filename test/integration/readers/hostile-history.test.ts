@@ -361,6 +361,36 @@ describe('ingest refuses hostile files one by one and keeps going', () => {
     expect(JSON.stringify(result)).not.toMatch(/root:/);
   });
 
+  it('entries the schema refuses fail alone: the valid entries of the same day file land', async () => {
+    // before: the whole file was refused, so one pushed bad entry kept its day's runs out of the database
+    const clone = await freshClone();
+    const good = makeEntry({ tag: 'v2.0.0', run_id: 20, timestamp: '2025-11-24T12:00:00Z' });
+    const bad = [
+      { ...good, tag: 'v2.0.1', run_id: 21, actor: 'bot-\ud800' },
+      { ...good, tag: 'v2.0.2', run_id: 22, metrics: { notify: { attempts: 3_000_000_000, delivered: 1 } } },
+      { ...good, tag: 'v2.0.3\u200b', run_id: 23 },
+      { ...good, tag: 'v2.0.4', run_id: '24' },
+    ];
+    const text = `${JSON.stringify([e1, good, ...bad], null, 2)}\n`;
+    await commitText(clone, DAY, text, { tag: good.tag, runId: good.run_id });
+    const error = await ingestLedger({
+      repo: clone,
+      ref: 'HEAD',
+      ledger: 'acme/mixed',
+      ...target.options,
+    }).catch((e: unknown) => e);
+    expect(isSlsaLedgerError(error) && error.code).toBe('LEDGER_MANIFEST_INVALID');
+    const result = (
+      error as {
+        details: {
+          result: { inserted: number; failed: number; watermark: string | null; invalid_files: unknown[] };
+        };
+      }
+    ).details.result;
+    expect(result).toMatchObject({ inserted: 2, failed: 4, watermark: null });
+    expect(result.invalid_files).toHaveLength(1);
+  });
+
   it('a watermark that is not an ancestor of the new head: INGEST_HISTORY_REWRITTEN, nothing moves', async () => {
     const clone = await freshClone();
     await commitText(clone, DAY, good2, { tag: e2.tag, runId: e2.run_id });
