@@ -595,6 +595,20 @@ export class LedgerEngine {
           attempts,
         };
       }
+      // a stored entry stamped ahead of the clock (pushed by hand: the writers refuse such a
+      // timestamp) would make this update, a verdict included, "stale" and drop it: it waits in the
+      // queue instead, and check reports the stored entry (CHECK_TIMESTAMP_FUTURE)
+      if (
+        merge.outcome === 'stale' &&
+        Date.parse(merge.previous?.timestamp ?? '') > this.now().getTime() + this.clockSkewS * 1000
+      ) {
+        return {
+          kind: 'refused',
+          reason: `the ledger holds ${entry.tag} run ${entry.run_id} with timestamp ${merge.previous!.timestamp}, more than ${this.clockSkewS} s ahead of the clock: this update would be dropped as stale; it waits in the queue until the ledger is repaired`,
+          code: 'LEDGER_MANIFEST_INVALID',
+          attempts,
+        };
+      }
       if (merge.outcome === 'unchanged' || merge.outcome === 'stale') {
         return {
           kind: 'done',

@@ -186,4 +186,23 @@ describe('checkLedgerFindings', () => {
       expect(found.at(-1)!.message).toMatch(/^and 400 more .* in this change of the file by 2222/);
     }
   });
+
+  it('reports an entry stamped ahead of the clock (a hand push of 9999-12-31) only with a clock', () => {
+    const future = makeEntry({ tag: 'v9.0.0', run_id: 9, timestamp: '9999-12-31T23:59:59Z' });
+    const later = makeEntry({
+      tag: 'v9.0.1',
+      run_id: 10,
+      timestamp: '2025-11-23T10:00:00Z',
+      validation: { status: 'passed', validated_at: '2025-11-23T10:10:00Z', validator_run_id: 11 },
+    });
+    const text = serializeManifest([future, later]);
+    const clock = { now: new Date('2025-11-23T10:00:00Z'), skewS: 300 };
+    const found = (c?: typeof clock) =>
+      checkLedgerFindings({ files: [snap(P23, text)], commits: [], ...(c === undefined ? {} : { clock: c }) })
+        .filter((f) => f.code === 'CHECK_TIMESTAMP_FUTURE')
+        .map((f) => f.tag);
+    expect(found()).toEqual([]);
+    expect(found(clock)).toEqual(['v9.0.0', 'v9.0.1']);
+    expect(found({ ...clock, skewS: 3600 })).toEqual(['v9.0.0']);
+  });
 });

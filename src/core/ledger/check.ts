@@ -28,7 +28,8 @@ export type FindingCode =
   | 'CHECK_UNSIGNED_COMMIT'
   | 'CHECK_HISTORY_BLOB_INVALID'
   | 'CHECK_MERGE_RULE_BROKEN'
-  | 'CHECK_HISTORY_REWRITTEN';
+  | 'CHECK_HISTORY_REWRITTEN'
+  | 'CHECK_TIMESTAMP_FUTURE';
 
 /** Every finding code with one line on what it means (docs and `check --help`). */
 export const findingCodes: Readonly<Record<FindingCode, string>> = {
@@ -50,6 +51,8 @@ export const findingCodes: Readonly<Record<FindingCode, string>> = {
     'a commit changed an entry in a way the merge rule forbids (sha, actor or release_url rewritten, timestamp moved back, history or a block dropped, an entry removed), whatever its trailers say',
   CHECK_HISTORY_REWRITTEN:
     'the audited head does not descend from the last head this clone verified (a force-push rewrote the history)',
+  CHECK_TIMESTAMP_FUTURE:
+    "an entry's timestamp (or validated_at) is further ahead of the clock than the skew allows: every later update of its run would be dropped as stale",
 };
 
 export interface CheckFinding {
@@ -104,6 +107,14 @@ export interface CheckInput {
   readonly commits: readonly LedgerCommit[];
   readonly reportsDir?: string;
   readonly requireSigned?: boolean;
+  /** the checker's clock: entries further ahead than `skewS` seconds are CHECK_TIMESTAMP_FUTURE */
+  readonly clock?: CheckClock;
+}
+
+/** The time `check` runs at and the clock-skew allowance (`ledger.clock_skew`, default 300 s). */
+export interface CheckClock {
+  readonly now: Date;
+  readonly skewS: number;
 }
 
 export const TRAILERS = ['Provenance-Run-Id', 'Provenance-Tag', 'Manifest-Path', 'Manifest-Sha256'] as const;
@@ -159,12 +170,13 @@ export const MAX_FINDINGS_PER_FILE_AND_CODE = 100;
 export function findManifestProblems(
   files: readonly ManifestSnapshot[],
   reportsDir = DEFAULT_REPORTS_DIR,
+  clock?: CheckClock,
 ): CheckFinding[] {
   const all: CheckFinding[] = [];
   const seen = new Map<string, string>();
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     const findings = cappedFindings(all, file.path);
-    checkOneFile(file, findings, seen, reportsDir);
+    checkOneFile(file, findings, seen, reportsDir, clock);
     findings.close();
   }
   return all;
@@ -205,6 +217,7 @@ function checkOneFile(
   findings: { push: (f: CheckFinding) => void },
   seen: Map<string, string>,
   reportsDir: string,
+  clock: CheckClock | undefined,
 ): void {
   if (file.refused !== undefined) {
     findings.push({
@@ -262,6 +275,21 @@ function checkOneFile(
         message: `${label(e)} is also in ${other}`,
       });
     } else seen.set(key, file.path);
+    const ahead =
+      clock === undefined
+        ? undefined
+        : [e.timestamp, e.validation?.validated_at].find(
+            (t) => t !== undefined && Date.parse(t) > clock.now.getTime() + clock.skewS * 1000,
+          );
+    if (ahead !== undefined) {
+      findings.push({
+        code: 'CHECK_TIMESTAMP_FUTURE',
+        path: file.path,
+        tag: e.tag,
+        run_id: e.run_id,
+        message: `${label(e)} has time ${ahead}, more than ${clock!.skewS} s ahead of the clock (${clock!.now.toISOString()}): every later update of the run would be dropped as stale`,
+      });
+    }
     if (day !== undefined && e.timestamp.slice(0, 10) < day) {
       findings.push({
         code: 'CHECK_WRONG_DAY',
@@ -497,5 +525,5 @@ export function findHistoryProblems(input: CheckInput): CheckFinding[] {
 
 /** Every finding of the audit, files first, then history. */
 export function checkLedgerFindings(input: CheckInput): CheckFinding[] {
-  return [...findManifestProblems(input.files, input.reportsDir), ...findHistoryProblems(input)];
+  return [...findManifestProblems(input.files, input.reportsDir, input.clock), ...findHistoryProblems(input)];
 }

@@ -4,6 +4,7 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerAlert } from '../../../src/app/ledger-engine.js';
+import { checkLedger } from '../../../src/app/check.js';
 import { flushQueue } from '../../../src/app/flush.js';
 import { recordEntry, type RecordOptions } from '../../../src/app/record.js';
 import { serializeManifest } from '../../../src/core/ledger/entry.js';
@@ -136,6 +137,26 @@ describe('entries that mean one thing (issue 13 item 4)', () => {
       `Manifest-Path: ${r.path}`,
       `Manifest-Sha256: ${r.manifest_sha256}`,
     ]);
+  });
+});
+
+describe('an entry pushed by hand with a far-future timestamp (issue 13 item 4)', () => {
+  it('a later update of its run is queued, never dropped as stale; check reports the entry', async () => {
+    const future = makeEntry({ timestamp: '9999-12-31T23:59:59Z' });
+    await pushRaw({ [day('9999-12-31')]: serializeManifest([future]) });
+    const verdict = makeEntry({
+      timestamp: '2025-11-24T12:00:00Z',
+      status: 'failure',
+      failure_reason: 'provenance does not verify',
+      governance_flag: 'validation-failed',
+    });
+    const r = await record(verdict);
+    // before: outcome 'stale', exit 0, the failed verdict gone
+    expect(r.outcome).toBe('queued');
+    expect(r.queue?.code).toBe('LEDGER_MANIFEST_INVALID');
+    expect(r.queue?.reason).toMatch(/ahead of the clock/);
+    const checked = await checkLedger({ repoDir: clone, noWitness: true });
+    expect(checked.findings.map((f) => f.code)).toContain('CHECK_TIMESTAMP_FUTURE');
   });
 });
 
