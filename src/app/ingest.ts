@@ -575,11 +575,21 @@ async function ingestOne(
       `${repository}: ${f.manifest_path ?? '?'}: ${f.tag ?? '?'} run ${f.run_id ?? '?'} refused: ${f.reason}`,
     );
   const ok = invalidFiles.length === 0 && counts.failed.length === 0;
+  // ingest_runs.error carries the first reason of each kind, so the database says why (issue 13
+  // item 3), not only how many
+  const firstFile = invalidFiles[0];
+  const firstRefused = counts.failed[0];
   const problems = [
-    ...(invalidFiles.length === 0 ? [] : [`${invalidFiles.length} manifest file(s) invalid`]),
-    ...(counts.failed.length === 0
+    ...(firstFile === undefined
       ? []
-      : [`${counts.failed.length} entr${counts.failed.length === 1 ? 'y' : 'ies'} refused`]),
+      : [
+          `${invalidFiles.length} manifest file(s) invalid (first: ${firstFile.path}: ${firstFile.message.slice(0, 500)})`,
+        ]),
+    ...(firstRefused === undefined
+      ? []
+      : [
+          `${counts.failed.length} entr${counts.failed.length === 1 ? 'y' : 'ies'} refused (first: ${firstRefused.tag ?? '?'} run ${firstRefused.run_id ?? '?'}: ${firstRefused.reason.slice(0, 500)})`,
+        ]),
   ];
   const clientOnly = counts.failed.filter((f) => f.reason.includes('lone UTF-16 surrogate')).length;
   const finished = await sink.finish({

@@ -10,6 +10,7 @@ import { checkLedger } from '../../../src/app/check.js';
 import { ingestLedger } from '../../../src/app/ingest.js';
 import { serializeManifest, type LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { isSlsaLedgerError } from '../../../src/errors.js';
+import { openDatabase } from '../../../src/io/db.js';
 import { readLedgerDirBounded } from '../../../src/io/ledger-reader.js';
 import { cloneRemote, createRemote, git, makeTempDir } from '../../support/git.js';
 import {
@@ -389,6 +390,23 @@ describe('ingest refuses hostile files one by one and keeps going', () => {
     ).details.result;
     expect(result).toMatchObject({ inserted: 2, failed: 4, watermark: null });
     expect(result.invalid_files).toHaveLength(1);
+    // the reason is in the database too, not only a count
+    const db = await openDatabase({ ...target.options, role: 'owner' });
+    try {
+      const runs = await db.query<{ error: string; entries_failed: number }>(
+        "SELECT error, entries_failed FROM ingest_runs WHERE ledger = 'acme/mixed'",
+      );
+      expect(runs.rows).toEqual([
+        {
+          error: expect.stringMatching(
+            /^1 manifest file\(s\) invalid \(first: docs\/reports\/.*lone surrogate/,
+          ),
+          entries_failed: 4,
+        },
+      ]);
+    } finally {
+      await db.close();
+    }
   });
 
   it('a watermark that is not an ancestor of the new head: INGEST_HISTORY_REWRITTEN, nothing moves', async () => {
