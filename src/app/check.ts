@@ -4,6 +4,7 @@
 // head this clone verified (the witness). Reads with git, decides in src/core/ledger/check.ts.
 // Every blob is read bounded (src/io/ledger-reader.ts): a hostile blob is a finding, never a crash.
 import { join, resolve } from 'node:path';
+import { otherLimits } from '../core/input/limits.js';
 import { parseJson } from '../core/input/strict-json.js';
 import {
   HistoryAudit,
@@ -261,7 +262,7 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
   logger.progressDone('check');
 
   const findings: (CheckFinding | TrustFinding)[] = [
-    ...findManifestProblems(files, reportsDir),
+    ...findManifestProblems(files, reportsDir, { now: new Date(), skewS: otherLimits.futureSkewS }),
     ...audit.finish(files),
   ];
 

@@ -29,7 +29,7 @@ import {
 } from '../io/ingest-sink.js';
 import { runGit } from '../io/git.js';
 import { dayFileValue } from '../io/ledger-reader.js';
-import { isGitRepo, readLedgerChanges, resolveReadTarget } from '../io/ledger-source.js';
+import { assertLedgerAt, isGitRepo, readLedgerChanges, resolveReadTarget } from '../io/ledger-source.js';
 import { createSupabaseIngestSink } from '../io/supabase-store.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
 import { verifyEntrySignatures } from '../core/ledger-trust/signature-status.js';
@@ -185,7 +185,8 @@ async function openSink(options: IngestOptions, jobs = 1): Promise<IngestSink> {
 /**
  * Entries of every readable file, last occurrence of a key winning; bad files are reported. Each
  * file is checked within the day-file limits (docs/limits.md) before it is parsed, so a hostile
- * file costs no more than its limit and is refused alone.
+ * file costs no more than its limit and is refused alone; in a file whose entries the schema
+ * refuses only in part, the valid ones are kept and the file is reported with the refused count.
  */
 export function collectItems(
   files: readonly { path: string; bytes: Buffer; sha256: string }[],
@@ -208,12 +209,23 @@ export function collectItems(
       entries = manifestFromValue(value, file.path);
     } catch (error) {
       if (!isSlsaLedgerError(error)) throw error;
-      invalid.push({
-        path: file.path,
-        message: error.message,
-        entries: Array.isArray(value) ? value.length : 1,
-      });
-      continue;
+      if (!Array.isArray(value)) {
+        invalid.push({ path: file.path, message: error.message, entries: 1 });
+        continue;
+      }
+      // one bad entry never blocks the others of its file (issue 13 item 3): the valid ones land,
+      // the file is reported with the count of the refused ones, and the watermark stays
+      entries = [];
+      let refused = 0;
+      for (const item of value) {
+        try {
+          entries.push(...manifestFromValue([item], file.path));
+        } catch (itemError) {
+          if (!isSlsaLedgerError(itemError)) throw itemError;
+          refused += 1;
+        }
+      }
+      invalid.push({ path: file.path, message: error.message, entries: refused });
     }
     for (const entry of entries) {
       const key = entryKey(entry);
@@ -423,6 +435,7 @@ async function ingestOne(
       ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
+    await assertLedgerAt(target);
     head = target.commit;
     readDir = target.root;
     reportsDir = target.reportsDir;
@@ -562,11 +575,21 @@ async function ingestOne(
       `${repository}: ${f.manifest_path ?? '?'}: ${f.tag ?? '?'} run ${f.run_id ?? '?'} refused: ${f.reason}`,
     );
   const ok = invalidFiles.length === 0 && counts.failed.length === 0;
+  // ingest_runs.error carries the first reason of each kind, so the database says why (issue 13
+  // item 3), not only how many
+  const firstFile = invalidFiles[0];
+  const firstRefused = counts.failed[0];
   const problems = [
-    ...(invalidFiles.length === 0 ? [] : [`${invalidFiles.length} manifest file(s) invalid`]),
-    ...(counts.failed.length === 0
+    ...(firstFile === undefined
       ? []
-      : [`${counts.failed.length} entr${counts.failed.length === 1 ? 'y' : 'ies'} refused`]),
+      : [
+          `${invalidFiles.length} manifest file(s) invalid (first: ${firstFile.path}: ${firstFile.message.slice(0, 500)})`,
+        ]),
+    ...(firstRefused === undefined
+      ? []
+      : [
+          `${counts.failed.length} entr${counts.failed.length === 1 ? 'y' : 'ies'} refused (first: ${firstRefused.tag ?? '?'} run ${firstRefused.run_id ?? '?'}: ${firstRefused.reason.slice(0, 500)})`,
+        ]),
   ];
   const clientOnly = counts.failed.filter((f) => f.reason.includes('lone UTF-16 surrogate')).length;
   const finished = await sink.finish({
@@ -636,7 +659,8 @@ function ledgersOf(options: IngestOptions): OneLedger[] {
  * database as it was before that batch, records the ingest as failed and keeps the watermark.
  * @throws `DB_UNAVAILABLE`, `SUPABASE_UNAVAILABLE` (exit 5, rerun), `DB_NOT_MIGRATED`,
  *   `DB_PERMISSION_DENIED`, `INGEST_ENTRIES_REFUSED` and `LEDGER_MANIFEST_INVALID` (after landing
- *   the rest, without moving the watermark; `details.result` has the counts), `INPUT_FILE_MISSING`
+ *   the rest, without moving the watermark; `details.result` has the counts), `INPUT_FILE_MISSING`,
+ *   `LEDGER_NOT_FOUND` (a repository with no ledger at the commit read: nothing is written)
  */
 export async function ingestLedger(options: IngestOptions = {}): Promise<IngestResult> {
   const logger = options.logger ?? silentLogger;

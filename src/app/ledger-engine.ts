@@ -8,7 +8,8 @@
 import { createHash } from 'node:crypto';
 import { rename } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { limits } from '../core/input/limits.js';
+import { admitWithinBudget } from '../core/input/byte-budget.js';
+import { limits, otherLimits } from '../core/input/limits.js';
 import {
   checkEntryClock,
   manifestDayOf,
@@ -403,12 +404,27 @@ export class LedgerEngine {
       }
       return true;
     });
+    // together within `ledgerReadBytes` (one blob named under hundreds of day paths costs a pusher
+    // nothing): past it the largest are warnings, never read; an unknown size counts as the limit
+    const admitted = admitWithinBudget(
+      readable.map((b) => (Number.isFinite(b.size) ? b.size : limits.dayFile.maxBytes)),
+      otherLimits.ledgerReadBytes,
+    );
+    const kept = readable.filter((b, i) => {
+      if (admitted[i] === true) return true;
+      broken.set(b.path, {
+        path: b.path,
+        code: 'INPUT_TOO_LARGE',
+        message: `${b.path} not read: the day files together are more than the limit of ${otherLimits.ledgerReadBytes} bytes (the smallest are read first)`,
+      });
+      return false;
+    });
     const contents = await this.repo.readBlobsWithin(
-      readable.map((b) => b.oid),
+      kept.map((b) => b.oid),
       limits.dayFile.maxBytes,
     );
     const days: ManifestDay[] = [];
-    readable.forEach((b, i) => {
+    kept.forEach((b, i) => {
       const blob = contents[i];
       if (blob !== undefined && blob.bytes === undefined) {
         broken.set(b.path, tooLarge(b.path, blob.size));
@@ -579,6 +595,20 @@ export class LedgerEngine {
           attempts,
         };
       }
+      // a stored entry stamped ahead of the clock (pushed by hand: the writers refuse such a
+      // timestamp) would make this update, a verdict included, "stale" and drop it: it waits in the
+      // queue instead, and check reports the stored entry (CHECK_TIMESTAMP_FUTURE)
+      if (
+        merge.outcome === 'stale' &&
+        Date.parse(merge.previous?.timestamp ?? '') > this.now().getTime() + this.clockSkewS * 1000
+      ) {
+        return {
+          kind: 'refused',
+          reason: `the ledger holds ${entry.tag} run ${entry.run_id} with timestamp ${merge.previous!.timestamp}, more than ${this.clockSkewS} s ahead of the clock: this update would be dropped as stale; it waits in the queue until the ledger is repaired`,
+          code: 'LEDGER_MANIFEST_INVALID',
+          attempts,
+        };
+      }
       if (merge.outcome === 'unchanged' || merge.outcome === 'stale') {
         return {
           kind: 'done',
@@ -717,6 +747,10 @@ export class LedgerEngine {
         this.logger.info(`fast-forwarded your ${this.branch} to ${commit.slice(0, 12)}`);
       if (r === 'dirty' || r === 'diverged')
         this.logger.info(`left your ${this.branch} as it is (${r}); 'git pull' to see the entry`);
+      if (r === 'too-large')
+        this.logger.warn(
+          `left your ${this.branch} as it is: the commits pushed since it hold a file over ${limits.dayFile.maxBytes} bytes, or more than ${otherLimits.ledgerReadBytes} in all (look before you 'git pull')`,
+        );
       return r;
     } catch (error) {
       this.logger.warn(`could not fast-forward ${this.branch}: ${(error as Error).message}`);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { limits as jsonLimits, type JsonLimits, type JsonLimitsName } from '../core/input/limits.js';
@@ -77,18 +77,7 @@ export async function readInputFile(
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) {
-      const kind = info.isDirectory()
-        ? 'a directory'
-        : info.isFIFO()
-          ? 'a FIFO'
-          : info.isSocket()
-            ? 'a socket'
-            : info.isCharacterDevice() || info.isBlockDevice()
-              ? 'a device'
-              : 'not a regular file';
-      throw notRegular(path, what, kind);
-    }
+    if (!info.isFile()) throw notRegular(path, what, fileKind(info));
     if (info.size > maxBytes) throw tooLarge(path, what, maxBytes, info.size);
     // read at most maxBytes + 1: a file that grows while it is read is still bounded
     const buffer = Buffer.allocUnsafe(Math.min(info.size, maxBytes) + 1);
@@ -109,7 +98,23 @@ export async function readInputFile(
   }
 }
 
-function notRegular(path: string, what: string, kind: string, cause?: unknown): SlsaLedgerError {
+/** What a file that is not a regular file is, for messages (`a FIFO`, `a symbolic link`, …). */
+export function fileKind(info: Stats): string {
+  return info.isSymbolicLink()
+    ? 'a symbolic link'
+    : info.isDirectory()
+      ? 'a directory'
+      : info.isFIFO()
+        ? 'a FIFO'
+        : info.isSocket()
+          ? 'a socket'
+          : info.isCharacterDevice() || info.isBlockDevice()
+            ? 'a device'
+            : 'not a regular file';
+}
+
+/** `INPUT_FILE_NOT_REGULAR` (exit 3) naming the file and what it is. */
+export function notRegular(path: string, what: string, kind: string, cause?: unknown): SlsaLedgerError {
   return new SlsaLedgerError('INPUT_FILE_NOT_REGULAR', `${what} ${path} is ${kind}, not a regular file`, {
     ...(cause === undefined ? {} : { cause }),
     details: { path, kind },

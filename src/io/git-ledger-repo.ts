@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { limits } from '../core/input/limits.js';
+import { limits, otherLimits } from '../core/input/limits.js';
 import { parseJson } from '../core/input/strict-json.js';
 import { DEFAULT_REPORTS_DIR, manifestDayOf } from '../core/ledger/entry.js';
 import { logSegmentOf, type LogKind } from '../core/ledger-trust/storage.js';
@@ -471,7 +471,9 @@ export class GitLedgerRepo {
     parent?: string,
     /** `readCheckout()` started earlier (e.g. while the push ran) */
     checkout?: Promise<GitOutput>,
-  ): Promise<'fast-forwarded' | 'not-checked-out' | 'dirty' | 'diverged' | 'up-to-date' | 'bare'> {
+  ): Promise<
+    'fast-forwarded' | 'not-checked-out' | 'dirty' | 'diverged' | 'up-to-date' | 'bare' | 'too-large'
+  > {
     if (this.bare) return 'bare';
     const status = await (checkout ?? this.readCheckout());
     if (status.code !== 0) return 'not-checked-out';
@@ -485,12 +487,44 @@ export class GitLedgerRepo {
     // the commit's parent is the fetched head: the usual case needs no merge-base
     if (local !== undefined && local !== parent && !(await this.isAncestor(local, commit))) return 'diverged';
     if (lines.some((l) => l !== '' && !l.startsWith('#'))) return 'dirty';
+    // behind by more than our own commit: what others pushed is checked out only within the
+    // limits, so a pusher's 32 MiB blob under hundreds of paths never fills the user's disk
+    if (local !== undefined && local !== parent && !(await this.changesWithin(local, commit)))
+      return 'too-large';
     // `merge --ff-only` updates the branch, index and work tree together and refuses anything else
     const merged = await runGit(['merge', '--ff-only', '--quiet', commit], {
       cwd: this.root,
       allowFailure: true,
     });
     return merged.code === 0 ? 'fast-forwarded' : 'dirty';
+  }
+
+  /**
+   * Whether the files `from..to` changes are each within the day-file limit and together within
+   * `ledgerReadBytes` (sizes from `git cat-file --batch-check`, nothing read).
+   */
+  private async changesWithin(from: string, to: string): Promise<boolean> {
+    const diff = await runGit(['diff', '--raw', '-z', '--no-renames', '--no-abbrev', from, to], {
+      cwd: this.root,
+    });
+    const oids = diff.stdout
+      .toString('utf8')
+      .split('\0')
+      .flatMap((field) => /^:[0-7]{6} [0-7]{6} [0-9a-f]+ ([0-9a-f]{40,64}) /.exec(field)?.[1] ?? [])
+      .filter((oid) => !/^0+$/.test(oid));
+    if (oids.length === 0) return true;
+    const check = await runGit(['cat-file', '--batch-check=%(objectsize)'], {
+      cwd: this.root,
+      input: `${oids.join('\n')}\n`,
+    });
+    let total = 0;
+    for (const line of check.stdout.toString('utf8').split('\n')) {
+      const size = Number(line);
+      if (line === '' || !Number.isFinite(size)) continue;
+      if (size > limits.dayFile.maxBytes) return false;
+      total += size;
+    }
+    return total <= otherLimits.ledgerReadBytes;
   }
 
   // ---- day files, read with limits (issue 13 items 2 and 3) ----

@@ -28,7 +28,7 @@ export type HashReply =
 // the hash is the bottleneck, and OpenSSL's SHA-256 (SHA-NI where the CPU has it) does the work.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
+const { openSync, readSync, closeSync, constants } = require('node:fs');
 const { createHash } = require('node:crypto');
 const buffer = Buffer.allocUnsafe(${READ_SIZE});
 parentPort.once('message', ({ paths, order, shared }) => {
@@ -41,7 +41,7 @@ parentPort.once('message', ({ paths, order, shared }) => {
     const index = order[claimed];
     let fd;
     try {
-      fd = openSync(paths[index], 'r');
+      fd = openSync(paths[index], constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
       const hash = createHash('sha256');
       let size = 0, pending = 0, n;
       while ((n = readSync(fd, buffer, 0, buffer.length, null)) > 0) {

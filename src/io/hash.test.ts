@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,6 +83,24 @@ describe('hashFiles', () => {
     await hashFiles([missing]).catch((error: unknown) => {
       expect(isSlsaLedgerError(error) && error.details).toEqual({ path: missing });
     });
+  });
+
+  it('refuses a symlink, a FIFO and a device: INPUT_FILE_NOT_REGULAR, never followed or waited on', async () => {
+    // before: a symlink to /etc/passwd was hashed (its digest signed into the provenance) and a
+    // FIFO or /dev/zero was INPUT_FILE_UNREADABLE
+    const link = join(dir, 'passwd.tgz');
+    symlinkSync('/etc/passwd', link);
+    const fifo = join(dir, 'fifo.tgz');
+    execFileSync('mkfifo', [fifo]);
+    for (const [path, kind] of [
+      [link, 'a symbolic link'],
+      [fifo, 'a FIFO'],
+      ['/dev/zero', 'a device'],
+    ] as const) {
+      const error = await hashFiles([files[1]!.path, path]).catch((e: unknown) => e);
+      expect(isSlsaLedgerError(error) && error.code).toBe('INPUT_FILE_NOT_REGULAR');
+      expect(isSlsaLedgerError(error) && error.details).toEqual({ path, kind });
+    }
   });
 
   it('refuses a directory as an artifact', async () => {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
-import { inputFileError } from './files.js';
+import { fileKind, inputFileError, notRegular } from './files.js';
 import { startHashWorker, takePrestartedWorkers, type HashJob, type HashReply } from './hash-worker.js';
 
 export interface FileDigest {
@@ -23,6 +23,8 @@ export interface HashFilesOptions {
 }
 
 const DEFAULT_WORKER_THRESHOLD = 8 * 1024 * 1024;
+/** a file swapped for a symlink or FIFO after the check is still neither followed nor waited on */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 const PROGRESS_STEP = 16 * 1024 * 1024;
 /** the calling thread's reads: pipelined reads gain from bigger ones (fewer thread-pool trips) */
 const MAIN_READ_SIZE = 1024 * 1024;
@@ -43,7 +45,11 @@ export async function hashFiles(
   const sizes = await Promise.all(
     paths.map(async (path) => {
       try {
-        const s = await stat(path);
+        // not followed (issue 13 item 5): a symlink in dist/ could publish the digest of any file
+        // the build machine can read in a signed, public attestation; a FIFO would hang the hash
+        const s = await lstat(path);
+        if (s.isSymbolicLink() || s.isFIFO() || s.isSocket() || s.isCharacterDevice() || s.isBlockDevice())
+          throw notRegular(path, 'artifact', fileKind(s));
         if (!s.isFile()) {
           throw new SlsaLedgerError('INPUT_FILE_UNREADABLE', `artifact ${path} is not a regular file`, {
             details: { path },
@@ -210,7 +216,7 @@ interface Digest {
 }
 
 function hashFileSync(path: string, buffer: Buffer, onBytes: (n: number) => void): Digest {
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, OPEN_FLAGS);
   try {
     const hash = createHash('sha256');
     let size = 0;
@@ -231,7 +237,7 @@ async function hashFilePipelined(
   buffers: readonly [Buffer, Buffer],
   onBytes: (n: number) => void,
 ): Promise<Digest> {
-  const handle = await open(path, 'r');
+  const handle = await open(path, OPEN_FLAGS);
   try {
     const hash = createHash('sha256');
     let size = 0;

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { limits } from '../core/input/limits.js';
+import { admitWithinBudget } from '../core/input/byte-budget.js';
+import { limits, otherLimits } from '../core/input/limits.js';
 import { parseCanonicalJson } from '../core/ledger-trust/canonical-json.js';
 import {
   DEFAULT_REPORTS_DIR,
@@ -99,6 +100,7 @@ export async function readLedgerDirBounded(
   }
   const files: RawLedgerFile[] = [];
   const refused: RefusedLedgerFile[] = [];
+  let total = 0; // bytes read so far: files past `ledgerReadBytes` together are refused unread
   for (const day of days.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const path = `${reportsDir}/${day.name}/manifest.json`;
     if (manifestDayOf(path, reportsDir) === undefined) continue;
@@ -113,11 +115,27 @@ export async function readLedgerDirBounded(
       continue;
     }
     try {
-      const bytes = await readInputFile(join(dir, path), 'day file', { maxBytes: DAY_FILE_MAX_BYTES });
+      const left = otherLimits.ledgerReadBytes - total;
+      const bytes = await readInputFile(join(dir, path), 'day file', {
+        maxBytes: Math.min(DAY_FILE_MAX_BYTES, left),
+      });
+      total += bytes.length;
       files.push({ path, bytes, sha256: sha256Hex(bytes) });
     } catch (error) {
       if (isSlsaLedgerError(error) && error.code === 'INPUT_FILE_MISSING') continue;
-      refused.push(refusal(path, error));
+      const overTotal =
+        isSlsaLedgerError(error) &&
+        error.code === 'INPUT_TOO_LARGE' &&
+        total + DAY_FILE_MAX_BYTES > otherLimits.ledgerReadBytes;
+      refused.push(
+        overTotal
+          ? {
+              path,
+              code: 'INPUT_TOO_LARGE',
+              message: `day file ${path} not read: the day files before it hold ${total} bytes, and all together may hold at most ${otherLimits.ledgerReadBytes}`,
+            }
+          : refusal(path, error),
+      );
     }
   }
   return { files, refused };
@@ -180,21 +198,24 @@ export async function objectSizes(
 const BATCH_BYTES = 64 * 1024 * 1024;
 
 /**
- * Reads blobs within `maxBytes` each: the mode must be a regular file's (a symlink's target is never
- * read, so it cannot leak into a message), the size is checked with `--batch-check` before anything
- * is read, and the reads go in batches of at most 64 MiB. Each blob is `ok` or `refused`, in order.
+ * Reads blobs within `maxBytes` each and `totalBytes` together: the mode must be a regular file's (a
+ * symlink's target is never read, so it cannot leak into a message), the sizes are checked with
+ * `--batch-check` before anything is read (past the total, the largest are refused:
+ * `admitWithinBudget`), and the reads go in batches of at most 64 MiB. Each blob is `ok` or
+ * `refused`, in order.
  */
 export async function readBlobsBounded(
   cwd: string,
   refs: readonly BlobRef[],
   maxBytes: number = DAY_FILE_MAX_BYTES,
+  totalBytes: number = otherLimits.ledgerReadBytes,
 ): Promise<BlobRead[]> {
   const results: (BlobRead | undefined)[] = refs.map(() => undefined);
   const sizes = await objectSizes(
     cwd,
     refs.filter((r) => REGULAR_MODES.has(r.mode)).map((r) => r.oid),
   );
-  const wanted: { index: number; oid: string; size: number }[] = [];
+  let wanted: { index: number; oid: string; size: number }[] = [];
   refs.forEach((ref, index) => {
     if (!REGULAR_MODES.has(ref.mode)) {
       const kind =
@@ -231,6 +252,22 @@ export async function readBlobsBounded(
     }
     wanted.push({ index, oid: ref.oid, size: info.size });
   });
+  const admitted = admitWithinBudget(
+    wanted.map((w) => w.size),
+    totalBytes,
+  );
+  if (admitted.includes(false)) {
+    const sum = wanted.reduce((n, w) => n + w.size, 0);
+    wanted.forEach((w, i) => {
+      if (admitted[i] === true) return;
+      results[w.index] = {
+        kind: 'refused',
+        code: 'INPUT_TOO_LARGE',
+        message: `${refs[w.index]!.what} (${w.size} bytes) not read: the day files of this read hold ${sum} bytes together, more than the limit of ${totalBytes} (the smallest are read first)`,
+      };
+    });
+    wanted = wanted.filter((_, i) => admitted[i] === true);
+  }
   let at = 0;
   while (at < wanted.length) {
     let total = 0;

@@ -307,6 +307,23 @@ export async function resolveReadTarget(options: ResolveReadTargetOptions): Prom
 }
 
 /**
+ * Refuses a commit that holds no ledger: nothing under the reports folder and no commit up to it
+ * that ever wrote there (`check` decides the same from its history). A read command given a
+ * repository that is not a ledger fails, never reports an empty success (issue 13 item 1).
+ * @throws `LEDGER_NOT_FOUND` (exit 3)
+ */
+export async function assertLedgerAt(target: LedgerReadTarget): Promise<void> {
+  const { root, commit, reportsDir, label } = target;
+  const last = await runGit(['log', '-1', '--format=%H', commit, '--', reportsDir], { cwd: root });
+  if (last.stdout.toString('utf8').trim() !== '') return;
+  throw new SlsaLedgerError(
+    'LEDGER_NOT_FOUND',
+    `no ledger at ${label} (${commit.slice(0, 12)}) of ${root}: nothing under ${reportsDir}/ and no commit ever wrote there (check --repo, --ref, --reports-dir)`,
+    { details: { repo: root, commit, reportsDir } },
+  );
+}
+
+/**
  * Every entry of the ledger for a read command that wants all of it (`validate --repo`): a clone is
  * read at its remote's ledger branch, fetched now (or at `ref`); a plain folder holding a ledger is
  * read from its files, bounded (symlinks, FIFOs and devices refused without blocking).
@@ -337,6 +354,7 @@ export async function readLedgerForRead(
     return { files: parseLedgerFiles(changes.files), commit: null, label: repoDir };
   }
   const target = await resolveReadTarget({ ...options, repoDir });
+  await assertLedgerAt(target);
   const read = await readLedgerAtCommit(target.root, target.commit, { reportsDir: target.reportsDir });
   const first = read.refused[0];
   if (first !== undefined) {

@@ -6,6 +6,7 @@
 // file as absent (its entries then have no signed state, which is a finding).
 import type { TrustCommit, TrustDay, TrustWitness } from '../core/ledger-trust/audit.js';
 import { dayPathOfLog, logSegmentOf, logSegments, type LogSegment } from '../core/ledger-trust/storage.js';
+import { admitWithinBudget } from '../core/input/byte-budget.js';
 import { limits, otherLimits } from '../core/input/limits.js';
 import { runGit } from './git.js';
 
@@ -122,6 +123,15 @@ export async function readTrustDaysAt(
       }
     }
   }
+  // the day files together within `ledgerReadBytes`, as every reader of them (the largest not read)
+  const manifests = headers.flatMap((h, i) => (MANIFEST.test(names[i]!) && h.size !== undefined ? [i] : []));
+  const admitted = admitWithinBudget(
+    manifests.map((i) => headers[i]!.size!),
+    otherLimits.ledgerReadBytes,
+  );
+  manifests.forEach((i, k) => {
+    if (admitted[k] !== true) headers[i] = { ...headers[i]!, size: undefined };
+  });
   const texts = await readHeaders(repoDir, headers);
   let t = 0;
   return paths.map((path) => {
@@ -192,6 +202,22 @@ export async function* readTrustHistoryChunks(
     ]),
   );
   const headers = await headersOf(repoDir, names);
+  // one commit's day files together within `ledgerReadBytes` (a chunk holds at least one commit)
+  let from = 0;
+  for (const r of records) {
+    const span = 2 * r.paths.length;
+    const idx = Array.from({ length: span }, (_, k) => from + k).filter(
+      (i) => headers[i]!.size !== undefined && MANIFEST.test(names[i]!),
+    );
+    const admitted = admitWithinBudget(
+      idx.map((i) => headers[i]!.size!),
+      otherLimits.ledgerReadBytes,
+    );
+    idx.forEach((i, k) => {
+      if (admitted[k] !== true) headers[i] = { ...headers[i]!, size: undefined };
+    });
+    from += span;
+  }
   let at = 0; // the first name of the chunk
   let next = 0; // the first record of the chunk
   while (next < records.length) {

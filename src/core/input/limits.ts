@@ -121,6 +121,14 @@ export const otherLimits = {
   yamlBytes: 1 * MiB,
   /** YAML alias expansions (the `yaml` library's maxAliasCount) */
   yamlAliases: 100,
+  /**
+   * bytes of day files one read of the ledger holds at once: a commit's day files (`check`,
+   * `ingest`, `validate --repo`, a writer's full read), one step of `check`'s history. Each file is
+   * within `dayFile.maxBytes`, but a pusher can name one 32 MiB blob under hundreds of day paths
+   * for the price of one (a 400 KB push made `check` die at 12 GB). Past the total, the largest
+   * files are not read (`admitWithinBudget`); the five-year bench ledger is ~27 MiB.
+   */
+  ledgerReadBytes: 256 * MiB,
   /** bytes of one signed ledger log (`transitions.jsonl`, `vsa.jsonl`); 10,000 keyless-signed entries with a verdict each are ~150 MiB */
   ledgerLogBytes: 256 * MiB,
   /** lines of one signed ledger log */

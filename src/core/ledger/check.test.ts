@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { makeEntry } from '../../../test/support/ledger.js';
-import { checkLedgerFindings, type LedgerCommit, type ManifestSnapshot } from './check.js';
+import {
+  MAX_FINDINGS_PER_FILE_AND_CODE,
+  checkLedgerFindings,
+  type LedgerCommit,
+  type ManifestSnapshot,
+} from './check.js';
 import { serializeManifest, type LedgerEntry } from './entry.js';
 
 const P23 = 'docs/reports/2025-11-23/manifest.json';
@@ -149,5 +154,55 @@ describe('checkLedgerFindings', () => {
       commits: [{ ...recordCommit(1, P23, undefined, t23, e1), trailers: {} }],
     });
     expect(f).toMatchObject({ code: 'CHECK_TRAILERS_MISSING', path: P23, commit: '1'.repeat(40) });
+  });
+
+  it("lists at most 100 findings of a code per file: day files of 50,000 '{}' (twenty of them, a 100 KB push, were 7 million)", () => {
+    // before the cap: 7,000,000 findings, 3 GB, and exit 70 printing them (issue 13)
+    const objects = `[${Array.from({ length: 50_000 }, () => '{}').join(',')}]\n`;
+    const files = Array.from({ length: 3 }, (_, i) =>
+      snap(`docs/reports/2025-11-${String(i + 10)}/manifest.json`, objects),
+    );
+    const findings = checkLedgerFindings({ files, commits: [] });
+    const perFile = findings.filter((f) => f.path === files[0]!.path);
+    const schema = perFile.filter((f) => f.code === 'CHECK_SCHEMA_INVALID');
+    expect(schema).toHaveLength(MAX_FINDINGS_PER_FILE_AND_CODE + 1);
+    expect(schema.at(-1)!.message).toMatch(/^and \d+ more CHECK_SCHEMA_INVALID findings in this file/);
+    expect(findings.length).toBeLessThan(3 * 10 * (MAX_FINDINGS_PER_FILE_AND_CODE + 1));
+  });
+
+  it('lists at most 100 findings of a code per change of a file in history', () => {
+    const many = Array.from({ length: 500 }, (_, i) =>
+      makeEntry({ tag: `v2.0.${i}`, run_id: i + 10, timestamp: '2025-11-23T12:00:00Z' }),
+    );
+    const before = serializeManifest([e1, ...many]);
+    const after = serializeManifest([e1, ...many.map((e) => ({ ...e, actor: 'mallory' }))]);
+    const findings = checkLedgerFindings({
+      files: [snap(P23, after)],
+      commits: [recordCommit(1, P23, undefined, before, e1), recordCommit(2, P23, before, after, e1)],
+    });
+    for (const code of ['CHECK_FOREIGN_RUN_CHANGED', 'CHECK_MERGE_RULE_BROKEN']) {
+      const found = findings.filter((f) => f.code === code && f.commit === '2'.repeat(40));
+      expect(found).toHaveLength(MAX_FINDINGS_PER_FILE_AND_CODE + 1);
+      expect(found.at(-1)!.message).toMatch(/^and 400 more .* in this change of the file by 2222/);
+    }
+  });
+
+  it('reports an entry stamped ahead of the clock (a hand push of 9999-12-31) only with a clock', () => {
+    const future = makeEntry({ tag: 'v9.0.0', run_id: 9, timestamp: '9999-12-31T23:59:59Z' });
+    const later = makeEntry({
+      tag: 'v9.0.1',
+      run_id: 10,
+      timestamp: '2025-11-23T10:00:00Z',
+      validation: { status: 'passed', validated_at: '2025-11-23T10:10:00Z', validator_run_id: 11 },
+    });
+    const text = serializeManifest([future, later]);
+    const clock = { now: new Date('2025-11-23T10:00:00Z'), skewS: 300 };
+    const found = (c?: typeof clock) =>
+      checkLedgerFindings({ files: [snap(P23, text)], commits: [], ...(c === undefined ? {} : { clock: c }) })
+        .filter((f) => f.code === 'CHECK_TIMESTAMP_FUTURE')
+        .map((f) => f.tag);
+    expect(found()).toEqual([]);
+    expect(found(clock)).toEqual(['v9.0.0', 'v9.0.1']);
+    expect(found({ ...clock, skewS: 3600 })).toEqual(['v9.0.0']);
   });
 });

@@ -28,7 +28,8 @@ export type FindingCode =
   | 'CHECK_UNSIGNED_COMMIT'
   | 'CHECK_HISTORY_BLOB_INVALID'
   | 'CHECK_MERGE_RULE_BROKEN'
-  | 'CHECK_HISTORY_REWRITTEN';
+  | 'CHECK_HISTORY_REWRITTEN'
+  | 'CHECK_TIMESTAMP_FUTURE';
 
 /** Every finding code with one line on what it means (docs and `check --help`). */
 export const findingCodes: Readonly<Record<FindingCode, string>> = {
@@ -50,6 +51,8 @@ export const findingCodes: Readonly<Record<FindingCode, string>> = {
     'a commit changed an entry in a way the merge rule forbids (sha, actor or release_url rewritten, timestamp moved back, history or a block dropped, an entry removed), whatever its trailers say',
   CHECK_HISTORY_REWRITTEN:
     'the audited head does not descend from the last head this clone verified (a force-push rewrote the history)',
+  CHECK_TIMESTAMP_FUTURE:
+    "an entry's timestamp (or validated_at) is further ahead of the clock than the skew allows: every later update of its run would be dropped as stale",
 };
 
 export interface CheckFinding {
@@ -104,6 +107,14 @@ export interface CheckInput {
   readonly commits: readonly LedgerCommit[];
   readonly reportsDir?: string;
   readonly requireSigned?: boolean;
+  /** the checker's clock: entries further ahead than `skewS` seconds are CHECK_TIMESTAMP_FUTURE */
+  readonly clock?: CheckClock;
+}
+
+/** The time `check` runs at and the clock-skew allowance (`ledger.clock_skew`, default 300 s). */
+export interface CheckClock {
+  readonly now: Date;
+  readonly skewS: number;
 }
 
 export const TRAILERS = ['Provenance-Run-Id', 'Provenance-Tag', 'Manifest-Path', 'Manifest-Sha256'] as const;
@@ -147,99 +158,165 @@ function label(e: Pick<LedgerEntry, 'tag' | 'run_id'>): string {
   return `${e.tag} run ${e.run_id}`;
 }
 
+/**
+ * Findings of one code listed per day file at most; the rest of that code in that file are counted
+ * in one closing finding. A day file may hold 50,000 entries, each with several schema problems:
+ * without a cap, a 100 KB push of `[{},{},…]` under twenty day paths gave `check` 7 million findings
+ * (3 GB, then exit 70 while printing them).
+ */
+export const MAX_FINDINGS_PER_FILE_AND_CODE = 100;
+
 /** Findings over the day files themselves: schema, order, canonical bytes, duplicates, day. */
 export function findManifestProblems(
   files: readonly ManifestSnapshot[],
   reportsDir = DEFAULT_REPORTS_DIR,
+  clock?: CheckClock,
 ): CheckFinding[] {
-  const findings: CheckFinding[] = [];
+  const all: CheckFinding[] = [];
   const seen = new Map<string, string>();
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
-    if (file.refused !== undefined) {
-      findings.push({
-        code: 'CHECK_MANIFEST_INVALID',
-        path: file.path,
-        message: `not read: ${file.refused.code}: ${file.refused.message}`,
-      });
-      continue;
-    }
-    const parsed = parseDay(file.text, `day file ${file.path}`);
-    if ('error' in parsed) {
-      findings.push({
-        code: 'CHECK_MANIFEST_INVALID',
-        path: file.path,
-        message: `not a readable day file: ${parsed.error}`,
-      });
-      continue;
-    }
-    const value = parsed.value;
-    if (!Array.isArray(value)) {
-      findings.push({
-        code: 'CHECK_MANIFEST_INVALID',
-        path: file.path,
-        message: 'not a json array of entries',
-      });
-      continue;
-    }
-    const valid: LedgerEntry[] = [];
-    value.forEach((raw: unknown, index) => {
-      const problems = entryProblems(raw);
-      const id =
-        typeof raw === 'object' && raw !== null && 'tag' in raw && 'run_id' in raw
-          ? { tag: String((raw as LedgerEntry).tag), run_id: Number((raw as LedgerEntry).run_id) }
-          : {};
-      for (const p of problems) {
-        findings.push({
-          code: p.path === 'failure_reason' ? 'CHECK_FAILURE_REASON_MISSING' : 'CHECK_SCHEMA_INVALID',
-          path: file.path,
-          ...id,
-          message: `entry ${index}: ${p.message}`,
+    const findings = cappedFindings(all, file.path);
+    checkOneFile(file, findings, seen, reportsDir, clock);
+    findings.close();
+  }
+  return all;
+}
+
+/**
+ * A sink for the findings of one file (or of one commit's change of it) that keeps the first
+ * `MAX_FINDINGS_PER_FILE_AND_CODE` of each code and counts the rest in one closing finding.
+ */
+function cappedFindings(
+  out: CheckFinding[],
+  path: string,
+  commit?: string,
+): { push: (f: CheckFinding) => void; close: () => void } {
+  const counts = new Map<FindingCode, number>();
+  return {
+    push(f) {
+      const n = (counts.get(f.code) ?? 0) + 1;
+      counts.set(f.code, n);
+      if (n <= MAX_FINDINGS_PER_FILE_AND_CODE) out.push(f);
+    },
+    close() {
+      for (const [code, n] of counts) {
+        if (n <= MAX_FINDINGS_PER_FILE_AND_CODE) continue;
+        out.push({
+          code,
+          path,
+          ...(commit === undefined ? {} : { commit }),
+          message: `and ${n - MAX_FINDINGS_PER_FILE_AND_CODE} more ${code} findings in ${commit === undefined ? 'this file' : `this change of the file by ${commit.slice(0, 12)}`} (${n} in all; the first ${MAX_FINDINGS_PER_FILE_AND_CODE} are listed)`,
         });
       }
-      if (problems.length === 0) valid.push(raw as LedgerEntry);
+    },
+  };
+}
+
+function checkOneFile(
+  file: ManifestSnapshot,
+  findings: { push: (f: CheckFinding) => void },
+  seen: Map<string, string>,
+  reportsDir: string,
+  clock: CheckClock | undefined,
+): void {
+  if (file.refused !== undefined) {
+    findings.push({
+      code: 'CHECK_MANIFEST_INVALID',
+      path: file.path,
+      message: `not read: ${file.refused.code}: ${file.refused.message}`,
     });
-    const day = manifestDayOf(file.path, reportsDir);
-    for (const e of valid) {
-      const key = entryKey(e);
-      const other = seen.get(key);
-      if (other !== undefined) {
-        findings.push({
-          code: 'CHECK_DUPLICATE_KEY',
-          path: file.path,
-          tag: e.tag,
-          run_id: e.run_id,
-          message: `${label(e)} is also in ${other}`,
-        });
-      } else seen.set(key, file.path);
-      if (day !== undefined && e.timestamp.slice(0, 10) < day) {
-        findings.push({
-          code: 'CHECK_WRONG_DAY',
-          path: file.path,
-          tag: e.tag,
-          run_id: e.run_id,
-          message: `${label(e)} has timestamp ${e.timestamp}, before the file's day ${day}`,
-        });
-      }
-    }
-    if (valid.length !== value.length) continue; // order and bytes only mean something for a valid file
-    const outOfOrder = valid.findIndex((e, i) => i > 0 && compareEntries(valid[i - 1]!, e) > 0);
-    if (outOfOrder !== -1) {
+    return;
+  }
+  const parsed = parseDay(file.text, `day file ${file.path}`);
+  if ('error' in parsed) {
+    findings.push({
+      code: 'CHECK_MANIFEST_INVALID',
+      path: file.path,
+      message: `not a readable day file: ${parsed.error}`,
+    });
+    return;
+  }
+  const value = parsed.value;
+  if (!Array.isArray(value)) {
+    findings.push({
+      code: 'CHECK_MANIFEST_INVALID',
+      path: file.path,
+      message: 'not a json array of entries',
+    });
+    return;
+  }
+  const valid: LedgerEntry[] = [];
+  value.forEach((raw: unknown, index) => {
+    const problems = entryProblems(raw);
+    const id =
+      typeof raw === 'object' && raw !== null && 'tag' in raw && 'run_id' in raw
+        ? { tag: String((raw as LedgerEntry).tag), run_id: Number((raw as LedgerEntry).run_id) }
+        : {};
+    for (const p of problems) {
       findings.push({
-        code: 'CHECK_ORDER',
+        code: p.path === 'failure_reason' ? 'CHECK_FAILURE_REASON_MISSING' : 'CHECK_SCHEMA_INVALID',
         path: file.path,
-        tag: valid[outOfOrder]!.tag,
-        run_id: valid[outOfOrder]!.run_id,
-        message: `${label(valid[outOfOrder]!)} comes after ${label(valid[outOfOrder - 1]!)}`,
+        ...id,
+        message: `entry ${index}: ${p.message}`,
       });
-    } else if (serializeManifest(valid) !== file.text) {
+    }
+    if (problems.length === 0) valid.push(raw as LedgerEntry);
+  });
+  const day = manifestDayOf(file.path, reportsDir);
+  for (const e of valid) {
+    const key = entryKey(e);
+    const other = seen.get(key);
+    if (other !== undefined) {
       findings.push({
-        code: 'CHECK_NOT_CANONICAL',
+        code: 'CHECK_DUPLICATE_KEY',
         path: file.path,
-        message: 'bytes are not the canonical serialization',
+        tag: e.tag,
+        run_id: e.run_id,
+        message: `${label(e)} is also in ${other}`,
+      });
+    } else seen.set(key, file.path);
+    const ahead =
+      clock === undefined
+        ? undefined
+        : [e.timestamp, e.validation?.validated_at].find(
+            (t) => t !== undefined && Date.parse(t) > clock.now.getTime() + clock.skewS * 1000,
+          );
+    if (ahead !== undefined) {
+      findings.push({
+        code: 'CHECK_TIMESTAMP_FUTURE',
+        path: file.path,
+        tag: e.tag,
+        run_id: e.run_id,
+        message: `${label(e)} has time ${ahead}, more than ${clock!.skewS} s ahead of the clock (${clock!.now.toISOString()}): every later update of the run would be dropped as stale`,
+      });
+    }
+    if (day !== undefined && e.timestamp.slice(0, 10) < day) {
+      findings.push({
+        code: 'CHECK_WRONG_DAY',
+        path: file.path,
+        tag: e.tag,
+        run_id: e.run_id,
+        message: `${label(e)} has timestamp ${e.timestamp}, before the file's day ${day}`,
       });
     }
   }
-  return findings;
+  if (valid.length !== value.length) return; // order and bytes only mean something for a valid file
+  const outOfOrder = valid.findIndex((e, i) => i > 0 && compareEntries(valid[i - 1]!, e) > 0);
+  if (outOfOrder !== -1) {
+    findings.push({
+      code: 'CHECK_ORDER',
+      path: file.path,
+      tag: valid[outOfOrder]!.tag,
+      run_id: valid[outOfOrder]!.run_id,
+      message: `${label(valid[outOfOrder]!)} comes after ${label(valid[outOfOrder - 1]!)}`,
+    });
+  } else if (serializeManifest(valid) !== file.text) {
+    findings.push({
+      code: 'CHECK_NOT_CANONICAL',
+      path: file.path,
+      message: 'bytes are not the canonical serialization',
+    });
+  }
 }
 
 /** The last readable state of one day file: key -> entry (loose: maybe schema-invalid) and its text. */
@@ -361,13 +438,14 @@ export class HistoryAudit {
     }
     const before = previous ?? new Map<string, { entry: LedgerEntry; text: string }>();
     const keys = new Set([...before.keys(), ...next.keys()]);
+    const findings = cappedFindings(this.findings, ch.path, c.commit);
     for (const k of keys) {
       const a = before.get(k);
       const b = next.get(k);
       if (a?.text === b?.text) continue;
       const e = (b ?? a)!.entry;
       if (named !== undefined && !(e.tag === named.tag && e.run_id === named.runId)) {
-        this.findings.push({
+        findings.push({
           code: 'CHECK_FOREIGN_RUN_CHANGED',
           commit: c.commit,
           path: ch.path,
@@ -378,7 +456,7 @@ export class HistoryAudit {
       }
       const broken = mergeRuleBroken(a?.entry, b?.entry);
       if (broken !== undefined) {
-        this.findings.push({
+        findings.push({
           code: 'CHECK_MERGE_RULE_BROKEN',
           commit: c.commit,
           path: ch.path,
@@ -388,6 +466,7 @@ export class HistoryAudit {
         });
       }
     }
+    findings.close();
     this.states.set(ch.path, next);
   }
 
@@ -446,5 +525,5 @@ export function findHistoryProblems(input: CheckInput): CheckFinding[] {
 
 /** Every finding of the audit, files first, then history. */
 export function checkLedgerFindings(input: CheckInput): CheckFinding[] {
-  return [...findManifestProblems(input.files, input.reportsDir), ...findHistoryProblems(input)];
+  return [...findManifestProblems(input.files, input.reportsDir, input.clock), ...findHistoryProblems(input)];
 }

@@ -198,6 +198,22 @@ describe('tagProblem', () => {
   });
 });
 
+describe('messages never carry invisible or control characters raw', () => {
+  it.each([
+    ['a right-to-left override', 'v1.0.0\u202e', "'v1.0.0\\u202e'"],
+    ['a zero-width space', 'v1\u200b.0', "'v1\\u200b.0'"],
+    ['a trailing U+FEFF', 'v1.0.0\ufeff', "'v1.0.0\\ufeff'"],
+    ['a terminal escape', 'v1\u001b[2J', "'v1\\u001b[2J'"],
+    ['a lone surrogate', 'v1\ud800', "'v1\\ud800'"],
+    ['an invisible tag character', 'v1\u{e0041}', "'v1\\u{e0041}'"],
+  ])('%s in a tag is shown escaped', (_name, tag, shown) => {
+    const [problem] = entryProblems(makeEntry({ tag }));
+    expect(problem!.message).toContain(shown);
+    for (const raw of ['\u202e', '\u200b', '\ufeff', '\u001b', '\ud800', '\u{e0041}'])
+      expect(problem!.message.includes(raw)).toBe(false);
+  });
+});
+
 describe('compareTags and sortEntries', () => {
   it('orders digit runs as numbers', () => {
     expect(compareTags('v2025.11.9', 'v2025.11.12')).toBeLessThan(0);

@@ -7,6 +7,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -297,6 +298,9 @@ describe('attest refuses bad input, leaving no output behind', () => {
     ['a missing artifact', ['missing.bin', '--key', 'ed.pem'], 3, 'INPUT_FILE_MISSING'],
     ['a directory as artifact', ['.', '--key', 'ed.pem'], 3, 'INPUT_FILE_UNREADABLE'],
     ['a glob matching nothing', ['*.nothing', '--key', 'ed.pem'], 3, 'INPUT_FILE_MISSING'],
+    // issue 13: an unbalanced brace built an invalid RegExp (exit 70); as bash, it is literal text
+    ['an unbalanced brace, no such file', ['sub/{a,b', '--key', 'ed.pem'], 3, 'INPUT_FILE_MISSING'],
+    ['a symlink as artifact', ['link.txt', '--key', 'ed.pem'], 3, 'INPUT_FILE_NOT_REGULAR'],
     ['a malformed pem', ['notes.txt', '--key', 'garbage.pem'], 3, 'INPUT_KEY_INVALID'],
     ['a file that is not pem', ['notes.txt', '--key', 'notes.txt'], 3, 'INPUT_KEY_INVALID'],
     ['an rsa key', ['notes.txt', '--key', 'rsa.pem'], 3, 'INPUT_KEY_INVALID'],
@@ -316,6 +320,7 @@ describe('attest refuses bad input, leaving no output behind', () => {
     const dir = workspace();
     mkdirSync(join(dir, 'sub'));
     writeFileSync(join(dir, 'sub/notes.txt'), 'another\n');
+    symlinkSync('/etc/passwd', join(dir, 'link.txt'));
     writeFileSync(join(dir, 'keep.json'), 'previous\n');
     const run = await runCliCaptured(['attest', ...contextFlags, ...args, '--out', 'keep.json', '--json'], {
       cwd: dir,

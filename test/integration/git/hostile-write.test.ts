@@ -4,10 +4,12 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerAlert } from '../../../src/app/ledger-engine.js';
+import { checkLedger } from '../../../src/app/check.js';
 import { flushQueue } from '../../../src/app/flush.js';
 import { recordEntry, type RecordOptions } from '../../../src/app/record.js';
 import { serializeManifest } from '../../../src/core/ledger/entry.js';
 import { cloneRemote, commitFiles, createRemote, git, makeTempDir, showFile } from '../../support/git.js';
+import { commitBlobs, writeWhitespaceBlob } from '../../support/hostile-git.js';
 import { makeEntry } from '../../support/ledger.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -85,6 +87,25 @@ describe('a malformed day file never stops record landing another day (issue 13 
   });
 });
 
+describe('day files together within ledgerReadBytes (issue 13 item 2)', () => {
+  it('one 30 MiB blob under ten day paths: the largest are warnings, the entry lands, the checkout is not filled', async () => {
+    // before: 280 such paths (a 400 KB push) cost record 3 minutes and 8.5 GB, and its
+    // fast-forward wrote 8.3 GB of whitespace into the user's work tree
+    await record(makeEntry({ tag: 'v0.9.0', run_id: 9, timestamp: '2025-11-23T10:00:00Z' }));
+    await git(other, ['pull', '-q', '--ff-only', 'origin', 'main']);
+    const oid = await writeWhitespaceBlob(join(other, '.git'), 30 * 1024 * 1024);
+    const paths = Array.from({ length: 10 }, (_, i) => day(`2025-10-${String(i + 10)}`));
+    await commitBlobs(other, Object.fromEntries(paths.map((p) => [p, { oid }])), 'one blob, ten days');
+    await git(other, ['push', '-q', 'origin', 'HEAD:main']);
+    const r = await record(makeEntry());
+    expect(r.outcome).toBe('committed');
+    const together = (r.warnings ?? []).filter((w) => /together/.test(w.message));
+    expect(together.map((w) => w.code)).toEqual(['INPUT_TOO_LARGE', 'INPUT_TOO_LARGE']);
+    expect(r.local_branch).toBe('too-large');
+    expect(await git(clone, ['ls-files', 'docs/reports/2025-10-10'])).toBe('');
+  }, 120_000);
+});
+
 describe('entries that mean one thing (issue 13 item 4)', () => {
   it('a timestamp more than 5 minutes ahead is refused; the skew is configurable', async () => {
     const now = new Date('2025-11-24T10:00:00Z');
@@ -116,6 +137,26 @@ describe('entries that mean one thing (issue 13 item 4)', () => {
       `Manifest-Path: ${r.path}`,
       `Manifest-Sha256: ${r.manifest_sha256}`,
     ]);
+  });
+});
+
+describe('an entry pushed by hand with a far-future timestamp (issue 13 item 4)', () => {
+  it('a later update of its run is queued, never dropped as stale; check reports the entry', async () => {
+    const future = makeEntry({ timestamp: '9999-12-31T23:59:59Z' });
+    await pushRaw({ [day('9999-12-31')]: serializeManifest([future]) });
+    const verdict = makeEntry({
+      timestamp: '2025-11-24T12:00:00Z',
+      status: 'failure',
+      failure_reason: 'provenance does not verify',
+      governance_flag: 'validation-failed',
+    });
+    const r = await record(verdict);
+    // before: outcome 'stale', exit 0, the failed verdict gone
+    expect(r.outcome).toBe('queued');
+    expect(r.queue?.code).toBe('LEDGER_MANIFEST_INVALID');
+    expect(r.queue?.reason).toMatch(/ahead of the clock/);
+    const checked = await checkLedger({ repoDir: clone, noWitness: true });
+    expect(checked.findings.map((f) => f.code)).toContain('CHECK_TIMESTAMP_FUTURE');
   });
 });
 

@@ -10,6 +10,7 @@ import { checkLedger } from '../../../src/app/check.js';
 import { ingestLedger } from '../../../src/app/ingest.js';
 import { serializeManifest, type LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { isSlsaLedgerError } from '../../../src/errors.js';
+import { openDatabase } from '../../../src/io/db.js';
 import { readLedgerDirBounded } from '../../../src/io/ledger-reader.js';
 import { cloneRemote, createRemote, git, makeTempDir } from '../../support/git.js';
 import {
@@ -150,6 +151,32 @@ describe('check reads hostile history bounded', () => {
     ]);
     expect(result.findings[0]!.message).toMatch(/INPUT_TOO_LARGE/);
   });
+});
+
+describe('day files together within ledgerReadBytes (one blob under many day paths)', () => {
+  it('a 30 MiB blob named under ten day paths (300 MiB for a few KB pushed): the largest are refused unread', async () => {
+    // before: 280 such paths (a 400 KB push) made check die at 12.7 GB (exit 134), ingest take
+    // 5 minutes and 9 GB, record 3 minutes and 8.5 GB
+    const clone = await freshClone();
+    const oid = await writeWhitespaceBlob(join(clone, '.git'), 30 * 1024 * 1024);
+    const paths = Array.from(
+      { length: 10 },
+      (_, i) => `docs/reports/2025-10-${String(i + 10)}/manifest.json`,
+    );
+    await commitBlobs(clone, Object.fromEntries(paths.map((p) => [p, { oid }])), 'one blob, ten days');
+    const before = process.memoryUsage().rss;
+    const result = await check(clone);
+    expect(process.memoryUsage().rss - before).toBeLessThan(1536 * 1024 * 1024);
+    const together = result.findings.filter((f) => /more than the limit of 268435456/.test(f.message));
+    // two at the head, two in the commit that wrote them (the same budget per history step)
+    expect(together.map((f) => f.code).sort()).toEqual([
+      'CHECK_HISTORY_BLOB_INVALID',
+      'CHECK_HISTORY_BLOB_INVALID',
+      'CHECK_MANIFEST_INVALID',
+      'CHECK_MANIFEST_INVALID',
+    ]);
+    expect(result.entries).toBe(1);
+  }, 120_000);
 });
 
 describe('check applies the merge rule to history (issue 14 item 4)', () => {
@@ -333,6 +360,53 @@ describe('ingest refuses hostile files one by one and keeps going', () => {
       'INPUT_JSON_MALFORMED',
     ]);
     expect(JSON.stringify(result)).not.toMatch(/root:/);
+  });
+
+  it('entries the schema refuses fail alone: the valid entries of the same day file land', async () => {
+    // before: the whole file was refused, so one pushed bad entry kept its day's runs out of the database
+    const clone = await freshClone();
+    const good = makeEntry({ tag: 'v2.0.0', run_id: 20, timestamp: '2025-11-24T12:00:00Z' });
+    const bad = [
+      { ...good, tag: 'v2.0.1', run_id: 21, actor: 'bot-\ud800' },
+      { ...good, tag: 'v2.0.2', run_id: 22, metrics: { notify: { attempts: 3_000_000_000, delivered: 1 } } },
+      { ...good, tag: 'v2.0.3\u200b', run_id: 23 },
+      { ...good, tag: 'v2.0.4', run_id: '24' },
+    ];
+    const text = `${JSON.stringify([e1, good, ...bad], null, 2)}\n`;
+    await commitText(clone, DAY, text, { tag: good.tag, runId: good.run_id });
+    const error = await ingestLedger({
+      repo: clone,
+      ref: 'HEAD',
+      ledger: 'acme/mixed',
+      ...target.options,
+    }).catch((e: unknown) => e);
+    expect(isSlsaLedgerError(error) && error.code).toBe('LEDGER_MANIFEST_INVALID');
+    const result = (
+      error as {
+        details: {
+          result: { inserted: number; failed: number; watermark: string | null; invalid_files: unknown[] };
+        };
+      }
+    ).details.result;
+    expect(result).toMatchObject({ inserted: 2, failed: 4, watermark: null });
+    expect(result.invalid_files).toHaveLength(1);
+    // the reason is in the database too, not only a count
+    const db = await openDatabase({ ...target.options, role: 'owner' });
+    try {
+      const runs = await db.query<{ error: string; entries_failed: number }>(
+        "SELECT error, entries_failed FROM ingest_runs WHERE ledger = 'acme/mixed'",
+      );
+      expect(runs.rows).toEqual([
+        {
+          error: expect.stringMatching(
+            /^1 manifest file\(s\) invalid \(first: docs\/reports\/.*lone surrogate/,
+          ),
+          entries_failed: 4,
+        },
+      ]);
+    } finally {
+      await db.close();
+    }
   });
 
   it('a watermark that is not an ancestor of the new head: INGEST_HISTORY_REWRITTEN, nothing moves', async () => {

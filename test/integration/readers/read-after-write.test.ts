@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestLedger } from '../../../src/app/ingest.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { isSlsaLedgerError } from '../../../src/errors.js';
+import { openDatabase } from '../../../src/io/db.js';
 import { runCliCaptured } from '../../support/cli.js';
 import { cloneRemote, createRemote, git } from '../../support/git.js';
 import { createEngineTarget, testEngines, type EngineTarget } from '../../support/postgres.js';
@@ -113,6 +114,47 @@ describe('read commands refuse what is not a ledger', () => {
     } finally {
       await target.cleanup();
     }
+  });
+
+  it('a clone whose ledger branch holds no ledger: ingest and validate --repo are LEDGER_NOT_FOUND, nothing written', async () => {
+    // before: ingest exited 0 ("succeeded", 0 files) and set a watermark for a repository that is
+    // not a ledger; validate --repo said LEDGER_ENTRY_NOT_FOUND
+    const release = await makeRelease();
+    const remote = await createRemote(release.dir);
+    const clone = await cloneRemote(remote, join(release.dir, 'clone'));
+    const target = await createEngineTarget('pglite', 'readers');
+    try {
+      const error = await ingestLedger({ repo: clone, ledger: 'acme/none', ...target.options }).catch(
+        (e: unknown) => e,
+      );
+      expect(isSlsaLedgerError(error) && error.code).toBe('LEDGER_NOT_FOUND');
+      const db = await openDatabase({ ...target.options, role: 'owner' });
+      try {
+        expect((await db.query('SELECT 1 FROM ingest_runs')).rows).toEqual([]);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await target.cleanup();
+    }
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const validate = await runCliCaptured(
+      [
+        'validate',
+        '--json',
+        '--tag',
+        'v1.2.3',
+        '--repo',
+        clone,
+        '--key',
+        'signing.pub',
+        '--artifact',
+        'app.tgz',
+      ],
+      { env, cwd: release.dir },
+    );
+    expect(validate.code, validate.stdout).toBe(3);
+    expect(validate.json().error!.code).toBe('LEDGER_NOT_FOUND');
   });
 
   it('an unreachable remote is LEDGER_REMOTE_UNAVAILABLE (exit 5) with the --ref HEAD hint', async () => {
