@@ -64,13 +64,15 @@ async function readHeaders(repoDir: string, headers: readonly BlobHeader[]): Pro
 
 /**
  * The day files and their logs at `commit`, every segment of each log (docs/trust.md "Storage
- * layout"). A segment over `ledgerLogBytes`, or past that many bytes of its log's segments
- * together, is listed but not read (`text` undefined: the audit reports it).
+ * layout"). A segment over `ledgerLogBytes`, past that many bytes of its log's segments together,
+ * or past `logsBudget` bytes of every day's logs together (the largest first), is listed but not
+ * read (`text` undefined: the audit reports it).
  */
 export async function readTrustDaysAt(
   repoDir: string,
   commit: string,
   reportsDir: string,
+  logsBudget: number = otherLimits.ledgerLogsReadBytes,
 ): Promise<TrustDay[]> {
   const listing = await runGit(
     ['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit, '--', reportsDir],
@@ -123,6 +125,16 @@ export async function readTrustDaysAt(
       }
     }
   }
+  // every day's logs together within `logsBudget`: a pusher can name one 256 MiB log under
+  // hundreds of days for the price of one (the largest are not read, as for day files)
+  const logs = headers.flatMap((h, i) => (!MANIFEST.test(names[i]!) && h.size !== undefined ? [i] : []));
+  const admittedLogs = admitWithinBudget(
+    logs.map((i) => headers[i]!.size!),
+    logsBudget,
+  );
+  logs.forEach((i, k) => {
+    if (admittedLogs[k] !== true) headers[i] = { ...headers[i]!, size: undefined };
+  });
   // the day files together within `ledgerReadBytes`, as every reader of them (the largest not read)
   const manifests = headers.flatMap((h, i) => (MANIFEST.test(names[i]!) && h.size !== undefined ? [i] : []));
   const admitted = admitWithinBudget(

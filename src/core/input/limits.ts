@@ -131,6 +131,13 @@ export const otherLimits = {
   ledgerReadBytes: 256 * MiB,
   /** bytes of one signed ledger log (`transitions.jsonl`, `vsa.jsonl`); 10,000 keyless-signed entries with a verdict each are ~150 MiB */
   ledgerLogBytes: 256 * MiB,
+  /**
+   * bytes of every day's signed logs that `check`'s trust audit and `ingest` hold at once. Each log
+   * is within `ledgerLogBytes`, but a pusher can name one 256 MiB blob as the log of hundreds of
+   * days (a push of a few hundred KB); past the total, the largest logs are not read and each is a
+   * `CHECK_SIGNATURE_INVALID` finding. ~70,000 keyless-signed entries with a verdict each fit.
+   */
+  ledgerLogsReadBytes: 1024 * MiB,
   /** lines of one signed ledger log */
   ledgerLogLines: 200_000,
   /**

@@ -271,7 +271,7 @@ class Audit {
         this.add({
           code: 'CHECK_SIGNATURE_INVALID',
           path: seg.path,
-          message: `${seg.path} is over the limit for a signed ledger log and was not read`,
+          message: `${seg.path} is over the limits for signed ledger logs (one log's size, or every log's together) and was not read`,
         });
         continue;
       }

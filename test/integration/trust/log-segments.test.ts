@@ -224,3 +224,33 @@ describe('a signed log in segments', () => {
     expect(found.findings.filter((f) => f.message.includes('run 102'))).toEqual([]);
   });
 });
+
+describe("every day's logs together (issue 13 item 2)", () => {
+  const all = otherLimits as { ledgerLogsReadBytes: number };
+  const budget = all.ledgerLogsReadBytes;
+  afterEach(() => {
+    all.ledgerLogsReadBytes = budget;
+  });
+
+  it('one planted log named under many days is read at most up to the total: the rest are findings, never read', async () => {
+    // a pusher names one blob (each copy within a log's own limit) as the log of many days: a push
+    // of a few hundred KB; read together they would exceed memory. Scaled down: a 1 MiB total and
+    // a 600 KiB blob under three days
+    all.ledgerLogsReadBytes = 1024 * 1024;
+    await recordRuns(1);
+    const other = await cloneRemote(remote, join(tmp.path, 'other'));
+    const planted = await writeWhitespaceBlob(join(other, '.git'), 600 * 1024);
+    const days = ['2025-11-25', '2025-11-26', '2025-11-27'].map((d) => `docs/reports/${d}/transitions.jsonl`);
+    await commitBlobs(other, Object.fromEntries(days.map((p) => [p, { oid: planted }])), 'plant logs');
+    await git(other, ['push', '-q', 'origin', 'HEAD:main']);
+
+    const found = await check();
+    expect(found.code, found.out).toBe(1);
+    const unread = found.findings.filter((f) => /every log's together\) and was not read/.test(f.message));
+    // the legitimate day's small log and one planted copy fit; the other two are listed, not read
+    expect(unread.map((f) => f.code)).toEqual(['CHECK_SIGNATURE_INVALID', 'CHECK_SIGNATURE_INVALID']);
+    expect(unread.map((f) => f.path).sort()).toEqual(days.slice(1));
+    // run 101's day and its signed record are untouched by the planted logs
+    expect(found.findings.filter((f) => (f.path ?? '').startsWith(DIR))).toEqual([]);
+  });
+});
