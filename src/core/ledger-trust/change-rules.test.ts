@@ -29,6 +29,12 @@ const failedVerdict = merged(
   buildVerdictEntry(later, { passed: false, validatedAt: '2025-11-24T12:00:00Z', reason: 'bad' }),
 );
 
+// the verdict given again later, failing this time (e.g. its provenance was revoked)
+const reJudged = merged(
+  verdict,
+  buildVerdictEntry(verdict, { passed: false, validatedAt: '2025-11-24T13:00:00Z', reason: 'revoked' }),
+);
+
 describe('checkMergeRule', () => {
   it('accepts whatever the merge rule makes', () => {
     expect(checkMergeRule(recorded, later)).toBeUndefined();
@@ -125,6 +131,22 @@ const cases: readonly [
     'kind-exceeded',
   ],
   ['a verdict on nothing', 'verdict', null, verdict, 'kind-exceeded'],
+  [
+    'a verdict that goes back to an older verdict (a superseded passed verdict replayed)',
+    'verdict',
+    reJudged,
+    {
+      ...reJudged,
+      governance_flag: 'validated',
+      validation: verdict.validation!,
+      governance_history: [
+        ...(reJudged.governance_history ?? []),
+        { flag: 'validation-failed', timestamp: reJudged.timestamp, run_id: reJudged.run_id },
+      ],
+    },
+    'merge-rule',
+  ],
+  ['a newer verdict over an older one', 'verdict', verdict, reJudged, undefined],
 ];
 
 describe('checkTransitionChange', () => {

@@ -5,11 +5,11 @@
 // mean nothing: a record or an update could carry a `validation` block of its own.
 import { ConflictError } from '../../errors.js';
 import type { LedgerEntry } from '../ledger/entry.js';
-import { applyMergeRule } from '../ledger/merge.js';
+import { applyMergeRule, verdictFlags } from '../ledger/merge.js';
 import { canonicalEntryText, type TransitionKind } from './transition.js';
 
 /** The flags only a verdict may set. */
-export const verdictFlags: readonly string[] = ['validated', 'validation-failed'];
+export { verdictFlags };
 
 export interface ChangeViolation {
   /** `merge-rule`: no merge could have made this state (history rewritten); `kind-exceeded`: the kind may not make this change */

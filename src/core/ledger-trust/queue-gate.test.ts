@@ -220,3 +220,30 @@ describe('decideQueuedTransition', () => {
     expect(d.kind === 'untrusted' && d.reason).toContain('rebased onto the head it becomes an update');
   });
 });
+
+describe('decideQueuedTransition: a replayed old verdict', () => {
+  const passed = merge(
+    recorded,
+    buildVerdictEntry(recorded, { passed: true, validatedAt: '2025-11-24T12:00:00Z' }),
+  );
+  const failed = merge(
+    passed,
+    buildVerdictEntry(passed, { passed: false, validatedAt: '2025-11-24T13:00:00Z', reason: 'revoked' }),
+  );
+
+  it('never rolls a newer verdict back: the superseded verdict is landed already, nothing is written', async () => {
+    // the passed verdict's bundle, copied from the ledger's own log onto the queue branch: it
+    // verifies, its signer gives verdicts, and rebased it would have been signed anew by flush
+    const replay = await queued('verdict', recorded, passed, validateKey);
+    expect(decide(replay, failed)).toMatchObject({ kind: 'landed' });
+  });
+
+  it('still rebases a verdict newer than the one the head holds', async () => {
+    const later = merge(
+      passed,
+      buildVerdictEntry(passed, { passed: false, validatedAt: '2025-11-24T14:00:00Z', reason: 'revoked' }),
+    );
+    const d = decide(await queued('verdict', passed, later, validateKey), { ...failed });
+    expect(d).toMatchObject({ kind: 'rebase', transitionKind: 'verdict' });
+  });
+});

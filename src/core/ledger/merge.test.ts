@@ -236,6 +236,37 @@ describe('applyMergeRule', () => {
     });
   });
 
+  it('never lets an older verdict replace a newer one, alone or carried by an update', () => {
+    const days = (r: {
+      files: readonly { path: string; entries: readonly LedgerEntry[] }[];
+    }): ManifestDay[] => r.files.map((f) => ({ path: f.path, entries: f.entries }));
+    const passed = makeEntry({
+      governance_flag: 'validated',
+      validation: { status: 'passed', validated_at: '2025-11-24T12:00:00Z' },
+    });
+    const first = applyMergeRule([], passed);
+    const failed = applyMergeRule(
+      days(first),
+      makeEntry({
+        governance_flag: 'validation-failed',
+        validation: { status: 'failed', validated_at: '2025-11-24T13:00:00Z', reason: 'revoked' },
+      }),
+    );
+    expect(failed.outcome).toBe('updated');
+    // the superseded passed verdict again (same entry timestamp): nothing changes
+    const replay = applyMergeRule(days(failed), passed);
+    expect(replay.outcome).toBe('unchanged');
+    expect(replay.entry.validation?.status).toBe('failed');
+    // an update signed before the newer verdict carries the old one: it lands, the verdict stays
+    const update = applyMergeRule(days(failed), { ...passed, timestamp: '2025-11-24T14:00:00Z' });
+    expect(update.outcome).toBe('updated');
+    expect(update.entry).toMatchObject({
+      timestamp: '2025-11-24T14:00:00Z',
+      governance_flag: 'validation-failed',
+      validation: { status: 'failed', validated_at: '2025-11-24T13:00:00Z' },
+    });
+  });
+
   it('keeps the day file sorted on insert', () => {
     let d: ManifestDay[] = [];
     const tags = ['v1.10', 'v1.2', 'v1.9', 'v1.2', 'v1.1'];

@@ -46,6 +46,9 @@ export interface MergeOptions {
   readonly lockWaitS?: number;
 }
 
+/** The flags a verdict sets (`validation.status` passed / failed). */
+export const verdictFlags: readonly string[] = ['validated', 'validation-failed'];
+
 /** Fields that identify a run: a different value for the same key is a conflict. */
 export const identityFields = ['sha', 'actor', 'release_url'] as const;
 
@@ -89,7 +92,19 @@ function conflictsOf(
 
 /** The stored entry after an update of `existing` by a newer-or-equal `incoming`. */
 export function updateEntry(existing: LedgerEntry, incoming: LedgerEntry): LedgerEntry {
-  const flag = incoming.governance_flag ?? existing.governance_flag;
+  // A verdict only moves forward. `validate` writes its verdict with the entry's own timestamp, so
+  // the timestamp cannot order two verdicts: `validated_at` does. An incoming validation older
+  // than the stored one (an old signed verdict replayed through the queue branch, or the loser of
+  // two validate runs) is ignored, and so is the verdict flag it came with: without this, a
+  // superseded `passed` verdict would roll a newer `failed` one back.
+  const olderVerdict =
+    incoming.validation !== undefined &&
+    existing.validation !== undefined &&
+    compareTimestamps(incoming.validation.validated_at, existing.validation.validated_at) < 0;
+  const flag =
+    olderVerdict && incoming.governance_flag !== undefined && verdictFlags.includes(incoming.governance_flag)
+      ? existing.governance_flag
+      : (incoming.governance_flag ?? existing.governance_flag);
   let history: readonly GovernanceHistoryItem[] | undefined = existing.governance_history;
   if (existing.governance_flag !== undefined && flag !== existing.governance_flag) {
     history = [
@@ -118,8 +133,8 @@ export function updateEntry(existing: LedgerEntry, incoming: LedgerEntry): Ledge
     ...((incoming.provenance ?? existing.provenance)
       ? { provenance: (incoming.provenance ?? existing.provenance)! }
       : {}),
-    ...((incoming.validation ?? existing.validation)
-      ? { validation: (incoming.validation ?? existing.validation)! }
+    ...((olderVerdict ? existing.validation : (incoming.validation ?? existing.validation))
+      ? { validation: (olderVerdict ? existing.validation : (incoming.validation ?? existing.validation))! }
       : {}),
     ...(metrics === undefined ? {} : { metrics }),
   };
