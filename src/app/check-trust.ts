@@ -11,7 +11,7 @@ import {
 } from '../core/ledger-trust/audit.js';
 import { resolve } from 'node:path';
 import type { Logger } from '../core/ports.js';
-import { runGit } from '../io/git.js';
+import { isFirstParentAncestor, runGit, symbolicFullName } from '../io/git.js';
 import { findConfigFileFrom } from '../io/ledger-location.js';
 import { readTrustDaysAt, readTrustHistoryChunks, readTrustWitnessAt } from '../io/ledger-trust-reader.js';
 import { loadLedgerTrust, type LedgerTrust } from '../io/trust-policy-file.js';
@@ -92,9 +92,7 @@ export async function ledgerIdentityOfRef(repoDir: string, ref: string): Promise
     const out = r.stdout.toString('utf8').trim();
     return r.code === 0 && out !== '' ? out : undefined;
   };
-  const full = ref.startsWith('-')
-    ? undefined
-    : await git(['rev-parse', '--symbolic-full-name', '--end-of-options', ref]);
+  const full = await symbolicFullName(repoDir, ref);
   if (full === undefined) return undefined;
   let remote: string | undefined;
   let branch: string | undefined;
@@ -143,14 +141,7 @@ export async function checkTrustFindings(options: TrustFindingsOptions): Promise
     });
     if (known.code === 0) witness = await readTrustWitnessAt(repoDir, previous, reportsDir);
   }
-  const descends =
-    witness !== undefined &&
-    (
-      await runGit(['merge-base', '--is-ancestor', witness.commit, commit], {
-        cwd: repoDir,
-        allowFailure: true,
-      })
-    ).code === 0;
+  const descends = witness !== undefined && (await isFirstParentAncestor(repoDir, witness.commit, commit));
   const days = await readTrustDaysAt(repoDir, commit, reportsDir);
   // after a verified head that still is an ancestor, only the commits since; else all of history
   const result = await auditLedgerTrustChunked(

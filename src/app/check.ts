@@ -17,7 +17,7 @@ import {
 import { manifestDayOf } from '../core/ledger/entry.js';
 import { silentLogger, type Logger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
-import { runGit } from '../io/git.js';
+import { isFirstParentAncestor, runGit, symbolicFullName } from '../io/git.js';
 import {
   objectSizes,
   readBlobsBounded,
@@ -25,7 +25,7 @@ import {
   sha256Hex,
   type BlobRef,
 } from '../io/ledger-reader.js';
-import { isAncestor, resolveReadTarget } from '../io/ledger-source.js';
+import { resolveReadTarget } from '../io/ledger-source.js';
 import { readWitness, writeWitness, type Witness } from '../io/check-witness.js';
 import type { TrustFinding } from '../core/ledger-trust/audit.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
@@ -270,16 +270,25 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
   let witnessInfo: CheckResult['witness'];
   if (options.noWitness !== true) {
     const file = options.witnessFile ?? join(gitDir, 'slsa-ledger', 'check-witness.json');
-    const key = await witnessKey(repoDir, ref, reportsDir);
-    const witness: Witness = await readWitness(file);
+    const { key, legacy } = await witnessKey(repoDir, ref, reportsDir);
+    const stored: Witness = await readWitness(file);
+    const { [legacy ?? key]: old, ...heads } = stored.heads;
+    const witness: Witness =
+      legacy === undefined || old === undefined || heads[key] !== undefined
+        ? stored
+        : { ...stored, heads: { ...heads, [key]: old } };
     const previous = witness.heads[key]?.commit ?? null;
     let rewritten = false;
-    if (previous !== null && previous !== commit && !(await isAncestor(repoDir, previous, commit))) {
+    if (
+      previous !== null &&
+      previous !== commit &&
+      !(await isFirstParentAncestor(repoDir, previous, commit))
+    ) {
       rewritten = true;
       findings.push({
         code: 'CHECK_HISTORY_REWRITTEN',
         commit,
-        message: `${target.label} (${commit.slice(0, 12)}) does not descend from ${previous.slice(0, 12)}, the head verified on ${witness.heads[key]!.checked_at}: the history was rewritten (a force-push); the witness stays until you have looked (delete ${key} from ${file} to accept the new history)`,
+        message: `${target.label} (${commit.slice(0, 12)}) does not descend from ${previous.slice(0, 12)} along its first parents, the head verified on ${witness.heads[key]!.checked_at}: the history was rewritten (a force-push, or a merge that keeps the old head only as a second parent); the witness stays until you have looked (delete ${key} from ${file} to accept the new history)`,
       });
     }
     if (!rewritten) {
@@ -328,12 +337,18 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
   };
 }
 
-/** What a witnessed head is kept under: the full ref name audited (or the ref as given) and the reports folder. */
-async function witnessKey(repoDir: string, ref: string, reportsDir: string): Promise<string> {
-  const full = await runGit(['rev-parse', '--symbolic-full-name', '--end-of-options', ref], {
-    cwd: repoDir,
-    allowFailure: true,
-  });
-  const name = full.code === 0 ? full.stdout.toString('utf8').trim() : '';
-  return `${name === '' ? ref : name}:${reportsDir}`;
+/**
+ * What a witnessed head is kept under: the full ref name audited (or the ref as given) and the
+ * reports folder; `legacy`: the key git before 2.43 made of it (`--end-of-options` echoed on a
+ * line of its own), read so that a witness kept by an earlier version is not lost.
+ */
+async function witnessKey(
+  repoDir: string,
+  ref: string,
+  reportsDir: string,
+): Promise<{ key: string; legacy?: string }> {
+  const name = await symbolicFullName(repoDir, ref);
+  return name === undefined
+    ? { key: `${ref}:${reportsDir}` }
+    : { key: `${name}:${reportsDir}`, legacy: `--end-of-options\n${name}:${reportsDir}` };
 }

@@ -345,7 +345,7 @@ export class LedgerEngine {
     if (head === undefined) await this.checkCachedBranch(undefined);
     const seen = await this.repo.readWitness(this.branch);
     if (seen !== undefined && head !== seen) {
-      if (head === undefined || !(await this.repo.isAncestor(seen, head))) {
+      if (head === undefined || !(await this.repo.descendsFrom(seen, head))) {
         throw historyRewritten(this.repo.remote, this.branch, seen, head);
       }
     }

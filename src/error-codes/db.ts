@@ -27,7 +27,7 @@ export const dbCodes = {
   INGEST_LEDGERS_FAILED: 'unavailable',
   /** `ingest`: entries the database refused (recorded as failed; the others landed) */
   INGEST_ENTRIES_REFUSED: 'invalid-input',
-  /** `ingest`: the ledger's history was rewritten (the watermark is not an ancestor of the head) */
+  /** `ingest`: the ledger's history was rewritten (the watermark is not on the head's first-parent history) */
   INGEST_HISTORY_REWRITTEN: 'conflict',
   /** `serve --host` is not a loopback address and `--allow-remote` was not given */
   DASHBOARD_REMOTE_REFUSED: 'usage',

@@ -13,7 +13,14 @@ import { branchNameProblem } from '../core/ledger/location.js';
 import type { Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
 import { readInputFile, writeFileAtomic } from './files.js';
-import { GitObjectReader, gitText, runGit, scrubCredentials, type GitOutput } from './git.js';
+import {
+  GitObjectReader,
+  gitText,
+  isFirstParentAncestor,
+  runGit,
+  scrubCredentials,
+  type GitOutput,
+} from './git.js';
 import { editTreeBody, findInTree, listTree, writeLooseObject } from './git-objects.js';
 
 /** A blob read within a bound: its bytes, or only its size when it is over the bound. */
@@ -353,6 +360,14 @@ export class GitLedgerRepo {
       allowFailure: true,
     });
     return out.code === 0 ? out.stdout.toString('utf8').trim() : undefined;
+  }
+
+  /**
+   * True when `ancestor` is `descendant` or on its first-parent line (the witness test: a merge
+   * keeping an old head only as its second parent is a rewrite; `isFirstParentAncestor`).
+   */
+  descendsFrom(ancestor: string, descendant: string): Promise<boolean> {
+    return isFirstParentAncestor(this.root, ancestor, descendant);
   }
 
   /** True when `ancestor` is `descendant` or one of its ancestors (both present locally). */

@@ -1,6 +1,8 @@
 // A small runner for the real `git` binary: no shell, coded errors, credentials scrubbed from
 // everything it reports. Adapters above it never touch the user's working tree.
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { SlsaLedgerError, UnavailableError, type ErrorCode } from '../errors.js';
 
 export interface GitRunOptions {
@@ -368,4 +370,75 @@ export class GitObjectReader {
     this.queue.shift()!.resolve(value);
     if (this.queue.length === 0) this.setActive(false);
   }
+}
+
+/**
+ * `git rev-parse --symbolic-full-name REF`: the full ref name (`refs/remotes/origin/main`), or
+ * undefined when REF names no ref. Git before 2.43 does not know `--end-of-options` here and
+ * echoes it as a line of its own: that line is never the answer (it once was, which hid the
+ * ledger's location from the trust audit and skipped the check that a statement was signed for
+ * this ledger). A ref starting with `-` is refused before git sees it.
+ */
+export async function symbolicFullName(cwd: string, ref: string): Promise<string | undefined> {
+  if (ref.startsWith('-')) return undefined;
+  const r = await runGit(['rev-parse', '--symbolic-full-name', '--end-of-options', ref], {
+    cwd,
+    allowFailure: true,
+  });
+  if (r.code !== 0) return undefined;
+  const lines = r.stdout
+    .toString('utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && l !== '--end-of-options');
+  return lines.length === 1 ? lines[0] : undefined;
+}
+
+/**
+ * True when `ancestor` is `commit` or on its first-parent chain: the line of history the ledger's
+ * writers build and `check` replays. `git merge-base --is-ancestor` alone is not enough for a
+ * witness: a pusher can fast-forward the branch to a merge whose first parent is a rewritten line
+ * (a run dropped) and whose second parent is the old head, so the old head is an ancestor while
+ * the history every reader follows was rewritten. A pull request merged by GitHub keeps the base
+ * as the first parent, so the writers' own histories always pass.
+ */
+export async function isFirstParentAncestor(cwd: string, ancestor: string, commit: string): Promise<boolean> {
+  if (ancestor === commit) return true;
+  const base = await runGit(['merge-base', '--is-ancestor', ancestor, commit], { cwd, allowFailure: true });
+  if (base.code !== 0) return false;
+  // the first-parent walk from `commit` stops at the first commit reachable from `ancestor`: when
+  // `ancestor` is on the chain, that is `ancestor` itself, the first parent of the last commit listed
+  const walk = await runGit(['rev-list', '--first-parent', '--parents', commit, `^${ancestor}`, '--'], {
+    cwd,
+    allowFailure: true,
+  });
+  if (walk.code !== 0) return false;
+  return walk.stdout
+    .toString('utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[1] === ancestor);
+}
+
+/**
+ * True when the clone holds every ancestor of `commit`: it is not shallow, or none of its shallow
+ * boundaries is in `commit`'s history (a shallow checkout of another branch, as `actions/checkout`
+ * makes, does not make the ledger branch fetched in full shallow).
+ */
+export async function hasCompleteHistory(cwd: string, commit: string): Promise<boolean> {
+  const path = await runGit(['rev-parse', '--git-path', 'shallow'], { cwd, allowFailure: true });
+  if (path.code !== 0) return false;
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, path.stdout.toString('utf8').trim()), 'utf8');
+  } catch {
+    return true; // no shallow file: a complete clone
+  }
+  const boundaries = new Set(text.split('\n').filter((l) => l !== ''));
+  if (boundaries.size === 0) return true;
+  const roots = await runGit(['rev-list', '--max-parents=0', commit, '--'], { cwd, allowFailure: true });
+  if (roots.code !== 0) return false;
+  return !roots.stdout
+    .toString('utf8')
+    .split('\n')
+    .some((r) => boundaries.has(r));
 }

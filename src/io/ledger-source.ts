@@ -11,7 +11,7 @@ import {
   readLedgerConfigFile,
   resolveLedgerLocation,
 } from './ledger-location.js';
-import { runGit } from './git.js';
+import { hasCompleteHistory, isFirstParentAncestor, runGit } from './git.js';
 import {
   parseLedgerFiles,
   readLedgerAtCommit,
@@ -50,12 +50,6 @@ export interface ReadLedgerChangesOptions {
 export async function isGitRepo(dir: string): Promise<boolean> {
   const r = await runGit(['rev-parse', '--git-dir'], { cwd: dir, allowFailure: true }).catch(() => undefined);
   return r !== undefined && r.code === 0;
-}
-
-/** `git merge-base --is-ancestor`: true when `ancestor` is `commit` or one of its ancestors. */
-export async function isAncestor(dir: string, ancestor: string, commit: string): Promise<boolean> {
-  const r = await runGit(['merge-base', '--is-ancestor', ancestor, commit], { cwd: dir, allowFailure: true });
-  return r.code === 0;
 }
 
 async function commitOf(dir: string, ref: string): Promise<string | undefined> {
@@ -141,8 +135,13 @@ export async function readLedgerChanges(
     if (since === commit) return { commit, files: [], refused: [], full: false };
     const known = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(since) ? await commitOf(repoDir, since) : undefined;
     if (known === undefined) {
-      note = `watermark ${since.slice(0, 12)} is not a commit of this repository: reading every file`;
-    } else if (!(await isAncestor(repoDir, known, commit))) {
+      // a clone holding the head's whole history holds every commit that was ever on its first-parent
+      // line: a watermark it lacks was on a line a force-push threw away (a fresh clone never fetches
+      // it). Only a shallow clone cannot tell, and is read whole as before.
+      if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(since) && (await hasCompleteHistory(repoDir, commit)))
+        return { commit, files: [], refused: [], full: false, rewritten: true };
+      note = `watermark ${since.slice(0, 12)} is not a commit of this shallow clone: reading every file`;
+    } else if (!(await isFirstParentAncestor(repoDir, known, commit))) {
       return { commit, files: [], refused: [], full: false, rewritten: true };
     } else {
       const diff = await runGit(

@@ -436,4 +436,66 @@ describe('ingest refuses hostile files one by one and keeps going', () => {
     });
     expect(full.status).toBe('succeeded');
   });
+
+  it('a merge keeping the watermark only as its second parent (a fast-forward push) is a rewrite too', async () => {
+    const clone = await freshClone();
+    const fork = await git(clone, ['rev-parse', 'HEAD']);
+    await commitText(clone, DAY, good2, { tag: e2.tag, runId: e2.run_id });
+    const first = await ingestLedger({
+      repo: clone,
+      ref: 'HEAD',
+      ledger: 'acme/merge-trick',
+      ...target.options,
+    });
+    const watermark = await git(clone, ['rev-parse', 'HEAD']);
+    expect(first.watermark).toBe(watermark);
+    // run 2 dropped: the tree before it, on top of the fork point, with the old head as second parent
+    const merge = await git(clone, [
+      'commit-tree',
+      `${fork}^{tree}`,
+      '-p',
+      fork,
+      '-p',
+      watermark,
+      '-m',
+      'merge',
+    ]);
+    await git(clone, ['reset', '-q', '--hard', merge]);
+    const error = await ingestLedger({
+      repo: clone,
+      ref: 'HEAD',
+      ledger: 'acme/merge-trick',
+      ...target.options,
+    }).catch((e: unknown) => e);
+    expect(isSlsaLedgerError(error) && error.code).toBe('INGEST_HISTORY_REWRITTEN');
+  });
+
+  it('a fresh clone without the watermark commit (force-pushed away): a rewrite, not a full read', async () => {
+    const own = await createRemote(tmp.path, 'rewrite.git');
+    const writer = await cloneRemote(own, join(tmp.path, 'rewrite-writer'));
+    await commitText(writer, DAY, good, { tag: e1.tag, runId: e1.run_id });
+    await commitText(writer, DAY, good2, { tag: e2.tag, runId: e2.run_id });
+    await git(writer, ['push', '-q', 'origin', 'HEAD:main']);
+    const before = await cloneRemote(own, join(tmp.path, 'rewrite-reader-1'));
+    const first = await ingestLedger({ repo: before, ref: 'HEAD', ledger: 'acme/gone', ...target.options });
+    expect(first.watermark).toBe(await git(writer, ['rev-parse', 'HEAD']));
+    await git(writer, ['push', '-q', '--force', 'origin', 'HEAD~1:main']);
+    // as the shipped manifest-ingest workflow does every hour: a fresh clone, which never holds it
+    // (over a transport: a local clone would hardlink the unreachable objects too)
+    const after = join(tmp.path, 'rewrite-reader-2');
+    await git(tmp.path, ['clone', '-q', `file://${own}`, after]);
+    expect(await git(after, ['cat-file', '-t', first.watermark!]).catch(() => 'missing')).toBe('missing');
+    const error = await ingestLedger({
+      repo: after,
+      ref: 'HEAD',
+      ledger: 'acme/gone',
+      ...target.options,
+    }).catch((e: unknown) => e);
+    expect(isSlsaLedgerError(error) && error.code).toBe('INGEST_HISTORY_REWRITTEN');
+    // a shallow clone cannot tell: it is read whole, as before
+    const shallow = join(tmp.path, 'rewrite-reader-3');
+    await git(tmp.path, ['clone', '-q', '--depth', '1', `file://${own}`, shallow]);
+    const read = await ingestLedger({ repo: shallow, ref: 'HEAD', ledger: 'acme/gone', ...target.options });
+    expect(read.status).toBe('succeeded');
+  });
 });

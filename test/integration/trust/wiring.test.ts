@@ -216,6 +216,75 @@ describe('check verifies who wrote what', () => {
     expect(codes).toContain('CHECK_ENTRY_UNSIGNED');
   });
 
+  it("attack: a transition signed for another repository's ledger, replayed here with its entry: CHECK_SIGNATURE_INVALID", async () => {
+    // one key signs for two ledgers (an organisation's key); git before 2.43 once hid this ledger's
+    // location from the audit (`rev-parse --end-of-options` echoed), so the binding was not checked
+    const k = await keygen('ledger');
+    expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
+    const otherRemote = await createRemote(tmp.path, 'other.git');
+    const other = await cloneRemote(otherRemote, join(tmp.path, 'other'));
+    const file = join(tmp.path, 'other-entry.json');
+    await writeFile(file, JSON.stringify(makeEntry({ tag: 'v9.9.9', run_id: 909 })));
+    const r = await runCliCaptured(
+      ['record', '--json', '--repo', other, '--entry', file, '--sign-key', k.key],
+      { env },
+    );
+    expect(r.code, r.stderr).toBe(0);
+
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    const theirs = JSON.parse((await showFile(otherRemote, 'main', DAY))!) as unknown[];
+    const day = [...(JSON.parse(await readFile(join(attacker, DAY), 'utf8')) as unknown[]), ...theirs];
+    await writeFile(join(attacker, DAY), `${JSON.stringify(day, null, 2)}\n`);
+    await writeFile(
+      join(attacker, LOG),
+      `${await readFile(join(attacker, LOG), 'utf8')}${(await showFile(otherRemote, 'main', LOG))!}`,
+    );
+    await git(attacker, ['commit', '-qam', 'replay']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+
+    const found = await check(tmp.path, '--trust-key', k.pub);
+    expect(found.code).toBe(1);
+    const findings = found.json().error!.details.findings as { code: string; run_id?: number }[];
+    expect(findings).toContainEqual(
+      expect.objectContaining({ code: 'CHECK_SIGNATURE_INVALID', run_id: 909 }),
+    );
+  });
+
+  it('attack: a fast-forward to a merge keeping the old head only as its second parent (a run dropped) is a rewrite for check and the writers', async () => {
+    const k = await keygen('ledger');
+    expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
+    const fork = await git(remote, ['rev-parse', 'main']);
+    expect((await record(makeEntry({ tag: 'v1.2.4', run_id: 102 }), '--sign-key', k.key)).code).toBe(0);
+    const clean = await check(tmp.path, '--trust-key', k.pub);
+    expect(clean.code, clean.stdout).toBe(0);
+
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    const head = await git(attacker, ['rev-parse', 'HEAD']);
+    const merge = await git(attacker, [
+      'commit-tree',
+      `${fork}^{tree}`,
+      '-p',
+      fork,
+      '-p',
+      head,
+      '-m',
+      'merge',
+    ]);
+    await git(attacker, ['push', '-q', 'origin', `${merge}:main`]); // no force needed
+
+    for (let i = 0; i < 2; i += 1) {
+      // the witness stays: the rewrite is reported again until someone looks
+      const found = await check(tmp.path, '--trust-key', k.pub);
+      expect(found.code).toBe(1);
+      const codes = (found.json().error!.details.findings as { code: string }[]).map((f) => f.code);
+      expect(codes).toContain('CHECK_HISTORY_REWRITTEN');
+    }
+    const queued = await record(makeEntry({ tag: 'v1.2.5', run_id: 103 }), '--sign-key', k.key);
+    expect(queued.code, queued.stderr).toBe(75);
+    expect(queued.json().result.queue.code).toBe('LEDGER_HISTORY_REWRITTEN');
+    expect(await git(remote, ['rev-parse', 'main'])).toBe(merge);
+  });
+
   it("the policy comes from the checker's .slsa-ledger.yml: a signer not allowed for its kind is CHECK_SIGNER_UNTRUSTED", async () => {
     const provenance = await keygen('provenance');
     const validator = await keygen('validator');
