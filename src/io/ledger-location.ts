@@ -1,5 +1,5 @@
 // Where the ledger is, resolved against the real clone and remote: flags, then the `ledger:`
-// section of `.slsa-ledger.yml` (the clone's, else the one above the working directory), then
+// section of `.slsa-ledger.yml` (the working directory's, else the clone's: `findLedgerConfigFile`), then
 // `origin` and the remote's own default branch (`git ls-remote --symref <remote> HEAD`).
 // Used by every writer (`record`, `flush`, `validate --record`) and by the read commands.
 import { existsSync } from 'node:fs';
@@ -36,6 +36,18 @@ export function findConfigFileFrom(dir: string): string | undefined {
 }
 
 /**
+ * The `.slsa-ledger.yml` that says where the ledger is: the working directory's (the operator's
+ * own, e.g. the default branch's checkout in the shipped workflows), else the `--repo` clone's.
+ * The working directory's wins because `--repo` may be a checkout of the ledger branch itself (the
+ * shipped `ledger-check.yml`, `manifest-ingest.yml` and `provenance-validate.yml` pass such a
+ * worktree): anyone who can push to that branch could otherwise add a `.slsa-ledger.yml` there
+ * naming another branch or reports folder, and `check` and `ingest` would read a decoy.
+ */
+export function findLedgerConfigFile(repoDir: string, cwd: string | undefined): string | undefined {
+  return (cwd === undefined ? undefined : findConfigFileFrom(cwd)) ?? findConfigFileFrom(repoDir);
+}
+
+/**
  * Reads the `ledger:` section of a config file (bounded YAML, duplicate keys refused).
  * @throws SlsaLedgerError `CONFIG_INVALID`, the INPUT_FILE_* codes
  */
@@ -62,13 +74,13 @@ export async function readLedgerConfigFile(path: string): Promise<LedgerConfigSe
 export interface ResolveLedgerLocationOptions {
   /** a clone of the ledger repository (any directory inside it) */
   readonly repoDir: string;
-  /** the working directory; its `.slsa-ledger.yml` is used when the clone has none */
+  /** the working directory; its `.slsa-ledger.yml` wins over the clone's (`findLedgerConfigFile`) */
   readonly cwd?: string;
   /** flags / library options; undefined fields were not given */
   readonly flags?: LedgerLocationFlags;
   /**
    * the `ledger:` section already read; `null` reads no config file; undefined looks for
-   * `.slsa-ledger.yml` in the clone, then above `cwd`
+   * `.slsa-ledger.yml` above `cwd`, then in the clone
    */
   readonly config?: LedgerConfigSection | null;
 }
@@ -83,9 +95,7 @@ async function loadSection(
 ): Promise<{ section: LedgerConfigSection | undefined; file?: string }> {
   if (options.config === null) return { section: undefined };
   if (options.config !== undefined) return { section: options.config };
-  const file =
-    findConfigFileFrom(options.repoDir) ??
-    (options.cwd === undefined ? undefined : findConfigFileFrom(options.cwd));
+  const file = findLedgerConfigFile(options.repoDir, options.cwd);
   if (file === undefined) return { section: undefined };
   return { section: await readLedgerConfigFile(file), file };
 }

@@ -7,7 +7,7 @@ import { planLedgerLocation, type LedgerConfigSection } from '../core/ledger/loc
 import { SlsaLedgerError, UnavailableError, isSlsaLedgerError } from '../errors.js';
 import {
   fetchLedgerRef,
-  findConfigFileFrom,
+  findLedgerConfigFile,
   readLedgerConfigFile,
   resolveLedgerLocation,
 } from './ledger-location.js';
@@ -222,7 +222,7 @@ async function configSection(
   root: string,
   cwd: string | undefined,
 ): Promise<LedgerConfigSection | undefined> {
-  const file = findConfigFileFrom(root) ?? (cwd === undefined ? undefined : findConfigFileFrom(cwd));
+  const file = findLedgerConfigFile(root, cwd);
   return file === undefined ? undefined : readLedgerConfigFile(file);
 }
 

@@ -8,6 +8,7 @@ import { recordEntry } from '../../../src/app/record.js';
 import { fetchLedgerRef, resolveLedgerLocation } from '../../../src/io/ledger-location.js';
 import { cloneRemote, configureRepo, git, makeTempDir, showFile } from '../../support/git.js';
 import { makeEntry } from '../../support/ledger.js';
+import { runCliCaptured } from '../../support/cli.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 
@@ -67,6 +68,42 @@ describe('resolveLedgerLocation', () => {
     const flagged = await resolveLedgerLocation({ repoDir: clone, flags: { branch: 'other' } });
     expect(flagged.branch).toBe('other');
     expect(flagged.source.branch).toBe('flag');
+  });
+
+  it('attack: a .slsa-ledger.yml pushed to the ledger branch never redirects check or ingest run on a worktree of it (as the shipped workflows do)', async () => {
+    const { remote, clone } = await masterRemote();
+    await writeFile(join(clone, '.slsa-ledger.yml'), 'ledger:\n  branch: slsa-ledger\n');
+    await git(clone, ['add', '.slsa-ledger.yml']);
+    await git(clone, ['commit', '-qm', 'config']);
+    await git(clone, ['push', '-q', 'origin', 'master']);
+    const lock = join(tmp.path, 'locks');
+    const good = await recordEntry({ repoDir: clone, entry: makeEntry(), lockDir: lock });
+    expect(good.branch).toBe('slsa-ledger');
+    // the pusher: a decoy branch holding the genuine ledger as it was, and on the ledger branch a
+    // rewritten sha with correct trailers plus a config naming the decoy
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    await git(attacker, ['checkout', '-q', 'slsa-ledger']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:refs/heads/decoy']);
+    const day = JSON.parse(await readFile(join(attacker, good.path), 'utf8')) as { sha: string }[];
+    day[0]!.sha = 'b'.repeat(40);
+    const text = `${JSON.stringify(day, null, 2)}\n`;
+    await writeFile(join(attacker, good.path), text);
+    await writeFile(join(attacker, '.slsa-ledger.yml'), 'ledger:\n  branch: decoy\n');
+    await git(attacker, ['add', '-A']);
+    await git(attacker, ['commit', '-qm', 'provenance: record v1.2.3 (run 101, success)']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:slsa-ledger']);
+
+    // the checker: the default branch checked out, the ledger branch as a worktree for --repo
+    const checker = await cloneRemote(remote, join(tmp.path, 'checker'));
+    await git(checker, ['fetch', '-q', 'origin', '+refs/heads/slsa-ledger:refs/remotes/origin/slsa-ledger']);
+    await git(checker, ['worktree', 'add', '-q', '--detach', 'ledger', 'origin/slsa-ledger']);
+    const loc = await resolveLedgerLocation({ repoDir: join(checker, 'ledger'), cwd: checker });
+    expect(loc.branch).toBe('slsa-ledger');
+    const r = await runCliCaptured(['check', '--json', '--repo', 'ledger'], { cwd: checker });
+    expect(r.code, r.stdout).toBe(1);
+    const out = r.json().error!.details as { source: string; findings: { code: string }[] };
+    expect(out.source).toMatch(/slsa-ledger/);
+    expect(out.findings.map((f) => f.code)).toContain('CHECK_HASH_MISMATCH');
   });
 
   it('refuses an invalid ledger: section with CONFIG_INVALID, nothing written', async () => {
