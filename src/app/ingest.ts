@@ -453,8 +453,9 @@ async function ingestOne(
     to_commit: head,
     ledger_url: ledgerUrl,
   });
-  const fullRead = options.full === true || options.reconcile === true;
-  const fromCommit = fullRead ? null : begun.watermark;
+  // --reconcile reads every file but is no way around the witness: only --full accepts a rewrite
+  // (the shipped workflow reconciles daily, unattended: a force-push just before it went through)
+  const fromCommit = options.full === true ? null : begun.watermark;
   let counts = emptyCounts();
   let batches = 0;
   let files = 0;
@@ -466,6 +467,7 @@ async function ingestOne(
     const changes = await readLedgerChanges(readDir, {
       ...(head === null ? {} : { ref: head }),
       since: fromCommit,
+      ...(options.reconcile === true ? { readAll: true } : {}),
       ...(reportsDir === undefined ? {} : { reportsDir }),
     });
     if (changes.note !== undefined) logger.warn(changes.note);

@@ -44,6 +44,11 @@ export interface ReadLedgerChangesOptions {
   readonly ref?: string;
   /** the last ingested commit; files unchanged since it are skipped */
   readonly since?: string | null;
+  /**
+   * read every file even with a usable `since` (`ingest --reconcile`), which is still checked: a
+   * watermark not on the head's first-parent history is `rewritten` and nothing is read
+   */
+  readonly readAll?: boolean;
   readonly reportsDir?: string;
 }
 
@@ -132,7 +137,7 @@ export async function readLedgerChanges(
   let note: string | undefined;
   const since = options.since ?? null;
   if (since !== null) {
-    if (since === commit) return { commit, files: [], refused: [], full: false };
+    if (since === commit && options.readAll !== true) return { commit, files: [], refused: [], full: false };
     const known = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(since) ? await commitOf(repoDir, since) : undefined;
     if (known === undefined) {
       // a clone holding the head's whole history holds every commit that was ever on its first-parent
@@ -143,7 +148,7 @@ export async function readLedgerChanges(
       note = `watermark ${since.slice(0, 12)} is not a commit of this shallow clone: reading every file`;
     } else if (!(await isFirstParentAncestor(repoDir, known, commit))) {
       return { commit, files: [], refused: [], full: false, rewritten: true };
-    } else {
+    } else if (options.readAll !== true) {
       const diff = await runGit(
         ['diff', '--name-only', '-z', '--no-renames', since, commit, '--', reportsDir],
         {

@@ -426,6 +426,15 @@ describe('ingest refuses hostile files one by one and keeps going', () => {
       ...target.options,
     }).catch((e: unknown) => e);
     expect(isSlsaLedgerError(error) && error.code).toBe('INGEST_HISTORY_REWRITTEN');
+    // the daily --reconcile reads every file, but is no way around the witness
+    const reconcile = await ingestLedger({
+      repo: clone,
+      ref: 'HEAD',
+      ledger: 'acme/rewrite',
+      reconcile: true,
+      ...target.options,
+    }).catch((e: unknown) => e);
+    expect(isSlsaLedgerError(reconcile) && reconcile.code).toBe('INGEST_HISTORY_REWRITTEN');
     // --full accepts the new history
     const full = await ingestLedger({
       repo: clone,
@@ -435,6 +444,15 @@ describe('ingest refuses hostile files one by one and keeps going', () => {
       ...target.options,
     });
     expect(full.status).toBe('succeeded');
+    // and a reconcile on an unchanged head still reads every file
+    const again = await ingestLedger({
+      repo: clone,
+      ref: 'HEAD',
+      ledger: 'acme/rewrite',
+      reconcile: true,
+      ...target.options,
+    });
+    expect(again).toMatchObject({ status: 'succeeded', full_read: true, seen: 1 });
   });
 
   it('a merge keeping the watermark only as its second parent (a fast-forward push) is a rewrite too', async () => {
