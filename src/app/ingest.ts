@@ -470,15 +470,19 @@ async function ingestOne(
       ...(options.reconcile === true ? { readAll: true } : {}),
       ...(reportsDir === undefined ? {} : { reportsDir }),
     });
-    if (changes.note !== undefined) logger.warn(changes.note);
+    if (changes.note !== undefined && changes.rewritten !== true) logger.warn(changes.note);
     // the witness (issue 14 item 5): the watermark must be on the first-parent history of the head
-    // read (a commit a complete clone lacks was thrown away by a force-push); readLedgerChanges
-    // reports `rewritten` when it is not; then nothing moves and the alert is raised.
+    // read (a commit a complete clone lacks was thrown away by a force-push), and every signed log
+    // changed since it must only have grown; readLedgerChanges reports `rewritten` when not (`note`
+    // says which log); then nothing moves and the alert is raised.
     if (changes.rewritten === true && fromCommit !== null) {
+      const why =
+        changes.note ??
+        `the watermark ${fromCommit.slice(0, 12)} is not on the first-parent history of ${head?.slice(0, 12) ?? 'the head'}`;
       await sink.finish({
         ingest_id: ingestId,
         status: 'failed',
-        error: `ledger history rewritten: the watermark ${fromCommit.slice(0, 12)} is not on the first-parent history of ${head?.slice(0, 12) ?? 'the head'}`,
+        error: `ledger history rewritten: ${why}`,
         entries_failed: 0,
         watermark: null,
         alert: 'ledger-history-rewritten',
@@ -490,13 +494,13 @@ async function ingestOne(
             event: 'ledger-history-rewritten',
             repository,
             code: 'INGEST_HISTORY_REWRITTEN',
-            message: `the watermark ${fromCommit} is not on the first-parent history of ${head ?? 'the head'}`,
+            message: why,
           })
           .catch(() => undefined);
       }
       throw new SlsaLedgerError(
         'INGEST_HISTORY_REWRITTEN',
-        `${repository}: the ledger's history was rewritten: the last ingested commit ${fromCommit.slice(0, 12)} is not on the first-parent history of ${head?.slice(0, 12) ?? 'the head'}; nothing was ingested and the watermark stays (check the ledger, then run 'ingest --full' to accept the new history)`,
+        `${repository}: the ledger's history was rewritten: ${why}; nothing was ingested and the watermark stays (check the ledger, then run 'ingest --full' to accept the new history)`,
         { details: { repository, watermark: fromCommit, head } },
       );
     }

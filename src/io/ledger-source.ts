@@ -11,7 +11,9 @@ import {
   readLedgerConfigFile,
   resolveLedgerLocation,
 } from './ledger-location.js';
-import { hasCompleteHistory, isFirstParentAncestor, runGit } from './git.js';
+import { checkAppendOnly, logSegmentOf } from '../core/ledger-trust/storage.js';
+import { otherLimits } from '../core/input/limits.js';
+import { GitObjectReader, hasCompleteHistory, isFirstParentAncestor, runGit } from './git.js';
 import {
   parseLedgerFiles,
   readLedgerAtCommit,
@@ -33,8 +35,9 @@ export interface LedgerChanges {
   /** why a watermark was not used, when it was given but unusable */
   readonly note?: string;
   /**
-   * the watermark is a commit of this repository but not an ancestor of `commit`: the history was
-   * rewritten (a force-push); nothing was read
+   * the watermark is not on `commit`'s first-parent history (a force-push; a complete clone without
+   * it), or a signed log changed since it other than by appending (`note` says which): the history
+   * was rewritten; nothing was read
    */
   readonly rewritten?: boolean;
 }
@@ -148,14 +151,18 @@ export async function readLedgerChanges(
       note = `watermark ${since.slice(0, 12)} is not a commit of this shallow clone: reading every file`;
     } else if (!(await isFirstParentAncestor(repoDir, known, commit))) {
       return { commit, files: [], refused: [], full: false, rewritten: true };
-    } else if (options.readAll !== true) {
+    } else {
       const diff = await runGit(
         ['diff', '--name-only', '-z', '--no-renames', since, commit, '--', reportsDir],
         {
           cwd: repoDir,
         },
       );
-      changed = new Set(diff.stdout.toString('utf8').split('\0').filter(Boolean));
+      const paths = diff.stdout.toString('utf8').split('\0').filter(Boolean);
+      const rewrite = await logRewrittenSince(repoDir, known, commit, paths);
+      if (rewrite !== undefined)
+        return { commit, files: [], refused: [], full: false, rewritten: true, note: rewrite };
+      if (options.readAll !== true) changed = new Set(paths);
     }
   }
   const { files, refused } = await readLedgerAtCommit(repoDir, commit, {
@@ -169,6 +176,44 @@ export async function readLedgerChanges(
     full: changed === undefined,
     ...(note === undefined ? {} : { note }),
   };
+}
+
+/**
+ * The witness by content (issue 14 item 5): every signed log segment changed between the watermark
+ * and the head must only have grown at its end. Ancestry alone lets a plain commit through that
+ * cuts a log's last lines and puts its entry back to the earlier signed state (a verdict or a
+ * status rolled back): the head pass would call that state `verified`. Returns why not, or
+ * undefined. A segment over `ledgerLogBytes` is never read and counts as rewritten (a writer never
+ * appends to a segment past `ledgerLogSegmentBytes`).
+ */
+async function logRewrittenSince(
+  repoDir: string,
+  since: string,
+  commit: string,
+  paths: readonly string[],
+): Promise<string | undefined> {
+  const logs = paths.filter((p) => logSegmentOf(p) !== undefined);
+  if (logs.length === 0) return undefined;
+  const reader = new GitObjectReader(repoDir);
+  const text = async (rev: string, path: string): Promise<string | undefined | null> => {
+    const o = await reader.readWithin(`${rev}:${path}`, otherLimits.ledgerLogBytes);
+    if (o === undefined) return undefined;
+    return 'tooLarge' in o ? null : o.bytes.toString('utf8');
+  };
+  try {
+    for (const path of logs) {
+      const before = await text(since, path);
+      if (before === undefined) continue; // a new segment
+      const after = await text(commit, path);
+      if (before === null || after === null)
+        return `${path} changed since the watermark ${since.slice(0, 12)} and is over the limit for signed logs`;
+      const check = checkAppendOnly(before, after);
+      if (!check.ok) return `${path} since the watermark ${since.slice(0, 12)}: ${check.reason}`;
+    }
+    return undefined;
+  } finally {
+    reader.close();
+  }
 }
 
 /** What a read command reads: the clone's root, the commit, and where it came from. */

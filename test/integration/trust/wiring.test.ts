@@ -485,4 +485,59 @@ describe('the database copy: signature_status', () => {
       [2, 'unsigned'],
     ]);
   });
+
+  it('attack: a plain commit cutting the log and putting a run back to its earlier signed state is a rewrite for ingest, not "verified"', async () => {
+    const k = await keygen('ledger');
+    const failed = makeEntry({
+      status: 'failure',
+      artifact_url: null,
+      failure_reason: 'build broke',
+      governance_flag: 'artifact-missing',
+    });
+    expect((await record(failed, '--sign-key', k.key)).code).toBe(0);
+    const succeeded = makeEntry({ timestamp: '2025-11-24T10:10:00Z', governance_flag: 'provenance-ready' });
+    expect((await record(succeeded, '--sign-key', k.key)).code).toBe(0);
+    const dataDir = join(tmp.path, 'db');
+    const ingest = async () => {
+      await git(clone, ['pull', '-q', 'origin', 'main']);
+      return runCliCaptured(
+        [
+          'ingest',
+          '--json',
+          '--repo',
+          clone,
+          '--ledger',
+          'acme/ledger',
+          '--data-dir',
+          dataDir,
+          '--trust-key',
+          k.pub,
+        ],
+        { env },
+      );
+    };
+    const rows = async () => {
+      const { PGlite } = await import('@electric-sql/pglite');
+      const db = new PGlite(dataDir);
+      const r = await db.query<{ status: string; signature_status: string }>(
+        'SELECT status, signature_status FROM public.slsa_runs',
+      );
+      await db.close();
+      return r.rows.map((x) => [x.status, x.signature_status]);
+    };
+    expect((await ingest()).code).toBe(0);
+    expect(await rows()).toEqual([['success', 'verified']]);
+
+    // the pusher: the log's last line cut, the entry back to its record (a fast-forward push)
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    await writeFile(join(attacker, DAY), (await showFile(attacker, 'HEAD~1', DAY))!);
+    await writeFile(join(attacker, LOG), (await showFile(attacker, 'HEAD~1', LOG))!);
+    await git(attacker, ['commit', '-qam', 'provenance: record v1.2.3 (run 101, failure)']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+
+    const refused = await ingest();
+    expect(refused.code).toBe(4);
+    expect(refused.json().error!.code).toBe('INGEST_HISTORY_REWRITTEN');
+    expect(await rows()).toEqual([['success', 'verified']]);
+  });
 });
