@@ -268,6 +268,7 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
 
   // the witness: the head must descend from the last head this clone verified
   let witnessInfo: CheckResult['witness'];
+  let pendingWitness: (() => Promise<void>) | undefined;
   if (options.noWitness !== true) {
     const file = options.witnessFile ?? join(gitDir, 'slsa-ledger', 'check-witness.json');
     const { key, legacy } = await witnessKey(repoDir, ref, reportsDir);
@@ -291,13 +292,17 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
         message: `${target.label} (${commit.slice(0, 12)}) does not descend from ${previous.slice(0, 12)} along its first parents, the head verified on ${witness.heads[key]!.checked_at}: the history was rewritten (a force-push, or a merge that keeps the old head only as a second parent); the witness stays until you have looked (delete ${key} from ${file} to accept the new history)`,
       });
     }
-    if (!rewritten) {
-      await writeWitness(file, {
-        ...witness,
-        heads: { ...witness.heads, [key]: { commit, checked_at: new Date().toISOString() } },
-      });
-    }
     witnessInfo = { file, previous, updated: !rewritten };
+    // written after the trust audit (below): a head whose history or logs were rewritten since the
+    // witness is not verified, so the witness stays and the finding is reported again until
+    // someone has looked
+    pendingWitness = rewritten
+      ? undefined
+      : async () =>
+          writeWitness(file, {
+            ...witness,
+            heads: { ...witness.heads, [key]: { commit, checked_at: new Date().toISOString() } },
+          });
   }
 
   // who wrote what: the trust audit under the checker's policy (src/app/check-trust.ts)
@@ -313,6 +318,20 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
         logger,
       })),
     );
+  }
+
+  // a commit since the witness rewrote history, or the witnessed logs no longer extend (findings
+  // that name a commit; the head's own state is reported every run anyway): the witness stays.
+  // Without a witness (first run, or its key deleted after review) the head is taken.
+  if (pendingWitness !== undefined && witnessInfo !== undefined) {
+    if (
+      witnessInfo.previous !== null &&
+      findings.some((f) => f.code === 'CHECK_HISTORY_REWRITTEN' && f.commit !== undefined)
+    ) {
+      witnessInfo = { ...witnessInfo, updated: false };
+    } else {
+      await pendingWitness();
+    }
   }
 
   const entries = files.reduce((n, f) => {

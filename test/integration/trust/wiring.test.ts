@@ -285,6 +285,37 @@ describe('check verifies who wrote what', () => {
     expect(await git(remote, ['rev-parse', 'main'])).toBe(merge);
   });
 
+  it('attack: a plain commit cutting the log (a run rolled back to its earlier signed state) is reported until someone looks: the witness stays', async () => {
+    const k = await keygen('ledger');
+    const failed = makeEntry({
+      status: 'failure',
+      artifact_url: null,
+      failure_reason: 'build broke',
+      governance_flag: 'artifact-missing',
+    });
+    expect((await record(failed, '--sign-key', k.key)).code).toBe(0);
+    const succeeded = makeEntry({ timestamp: '2025-11-24T10:10:00Z', governance_flag: 'provenance-ready' });
+    expect((await record(succeeded, '--sign-key', k.key)).code).toBe(0);
+    expect((await check(tmp.path, '--trust-key', k.pub)).code).toBe(0);
+
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    await writeFile(join(attacker, DAY), (await showFile(attacker, 'HEAD~1', DAY))!);
+    await writeFile(join(attacker, LOG), (await showFile(attacker, 'HEAD~1', LOG))!);
+    await git(attacker, ['commit', '-qam', 'provenance: record v1.2.3 (run 101, failure)']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+
+    for (let i = 0; i < 2; i += 1) {
+      const found = await check(tmp.path, '--trust-key', k.pub);
+      expect(found.code).toBe(1);
+      const details = found.json().error!.details as {
+        findings: { code: string }[];
+        witness: { updated: boolean };
+      };
+      expect(details.findings.map((f) => f.code)).toContain('CHECK_HISTORY_REWRITTEN');
+      expect(details.witness.updated).toBe(false);
+    }
+  });
+
   it("the policy comes from the checker's .slsa-ledger.yml: a signer not allowed for its kind is CHECK_SIGNER_UNTRUSTED", async () => {
     const provenance = await keygen('provenance');
     const validator = await keygen('validator');
