@@ -424,6 +424,10 @@ async function ingestOne(
   // the commit first: a bad --ref or an unreachable remote must not leave a 'running' ingest behind.
   // A clone is read at its remote's ledger branch, fetched now (issue 13 item 1), or at --ref.
   let head: string | null = null;
+  // the ref read (the private ref the ledger branch was fetched into, or --ref): the ledger location
+  // the statements must be signed for comes from it, never from the clone's HEAD (a detached
+  // worktree, as the shipped workflows pass with --repo, names no branch)
+  let readRef: string | undefined;
   let readDir = dir;
   let reportsDir = options.reportsDir;
   if (await isGitRepo(dir)) {
@@ -437,6 +441,7 @@ async function ingestOne(
     });
     await assertLedgerAt(target);
     head = target.commit;
+    readRef = target.ref;
     readDir = target.root;
     reportsDir = target.reportsDir;
     logger.info(`ingest: reading ${target.label} (${head.slice(0, 12)}) of ${target.root}`);
@@ -510,6 +515,7 @@ async function ingestOne(
       collectItems(changes.files, changes.commit),
       dir,
       changes.commit,
+      readRef ?? options.ref ?? 'HEAD',
       options,
       logger,
     );
@@ -816,13 +822,14 @@ async function withSignatureStatuses<T extends { items: IngestItem[] }>(
   collected: T,
   dir: string,
   commit: string | null,
+  ref: string,
   options: IngestOptions,
   logger: Logger,
 ): Promise<T> {
   if (options.trust === undefined || commit === null || collected.items.length === 0) return collected;
   const reportsDir = (options.reportsDir ?? 'docs/reports').replace(/^\.\//, '').replace(/\/+$/, '');
   const days = await readTrustDaysAt(dir, commit, reportsDir);
-  const location = await ledgerIdentityOfRef(dir, options.ref ?? 'HEAD');
+  const location = await ledgerIdentityOfRef(dir, ref);
   const statuses = new Map(
     verifyEntrySignatures(days, options.trust, location).map((r) => [
       `${r.tag}\u0000${r.run_id}`,

@@ -571,4 +571,60 @@ describe('the database copy: signature_status', () => {
     expect(refused.json().error!.code).toBe('INGEST_HISTORY_REWRITTEN');
     expect(await rows()).toEqual([['success', 'verified']]);
   });
+
+  it("attack: a transition signed for another repository's ledger is not verified by ingest run on a detached worktree (as the shipped workflow runs it)", async () => {
+    const k = await keygen('ledger');
+    expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
+    const otherRemote = await createRemote(tmp.path, 'other.git');
+    const other = await cloneRemote(otherRemote, join(tmp.path, 'other'));
+    const file = join(tmp.path, 'other-entry.json');
+    await writeFile(file, JSON.stringify(makeEntry({ tag: 'v9.9.9', run_id: 909 })));
+    const r = await runCliCaptured(
+      ['record', '--json', '--repo', other, '--entry', file, '--sign-key', k.key],
+      {
+        env,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    const theirs = JSON.parse((await showFile(otherRemote, 'main', DAY))!) as unknown[];
+    const day = [...(JSON.parse(await readFile(join(attacker, DAY), 'utf8')) as unknown[]), ...theirs];
+    await writeFile(join(attacker, DAY), `${JSON.stringify(day, null, 2)}\n`);
+    await writeFile(
+      join(attacker, LOG),
+      `${await readFile(join(attacker, LOG), 'utf8')}${(await showFile(otherRemote, 'main', LOG))!}`,
+    );
+    await git(attacker, ['commit', '-qam', 'replay']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+
+    const checker = await cloneRemote(remote, join(tmp.path, 'checker'));
+    await git(checker, ['worktree', 'add', '-q', '--detach', 'ledger', 'origin/main']);
+    const dataDir = join(tmp.path, 'db');
+    const ingested = await runCliCaptured(
+      [
+        'ingest',
+        '--json',
+        '--repo',
+        join(checker, 'ledger'),
+        '--ledger',
+        'acme/ledger',
+        '--data-dir',
+        dataDir,
+        '--trust-key',
+        k.pub,
+      ],
+      { env, cwd: checker },
+    );
+    expect(ingested.code, ingested.stdout + ingested.stderr).toBe(0);
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = new PGlite(dataDir);
+    const rows = await db.query<{ run_id: number; signature_status: string }>(
+      'SELECT run_id, signature_status FROM public.slsa_runs ORDER BY run_id',
+    );
+    await db.close();
+    expect(rows.rows.map((x) => [Number(x.run_id), x.signature_status])).toEqual([
+      [101, 'verified'],
+      [909, 'invalid'],
+    ]);
+  });
 });
