@@ -1,19 +1,24 @@
 // Who wrote what (issue 14 item 4, docs/trust.md "What check verifies"): the trust audit of a ledger
-// commit under the checker's policy. `check` calls `checkLedgerTrust` once; `ingest` calls
-// `ledgerSignatureStatuses`. The policy comes from the checker's own `.slsa-ledger.yml` (never from
+// commit under the checker's policy. `check` calls `checkTrustFindings` once (through
+// `checkLedgerTrust`); `ingest` computes `signature_status` from the same reader. The ledger is read
+// and audited in groups of days (`ledgerLogsReadBytes`), so a ledger of any size is audited whole
+// while memory holds one group. The policy comes from the checker's own `.slsa-ledger.yml` (never from
 // the ledger ref being checked) or `--trust-key PUB`.
 import {
-  auditLedgerTrust,
-  auditLedgerTrustChunked,
+  auditLedgerTrustStreamed,
   type TrustAuditResult,
   type TrustFinding,
-  type TrustWitness,
 } from '../core/ledger-trust/audit.js';
 import { resolve } from 'node:path';
 import type { Logger } from '../core/ports.js';
 import { isFirstParentAncestor, runGit, symbolicFullName } from '../io/git.js';
 import { findConfigFileFrom } from '../io/ledger-location.js';
-import { readTrustDaysAt, readTrustHistoryChunks, readTrustWitnessAt } from '../io/ledger-trust-reader.js';
+import {
+  listTrustDaysAt,
+  readTrustDayGroups,
+  readTrustHistoryChunks,
+  readTrustLogGroups,
+} from '../io/ledger-trust-reader.js';
 import { loadLedgerTrust, type LedgerTrust } from '../io/trust-policy-file.js';
 import { ledgerIdentity, type LedgerIdentity } from './ledger-signing.js';
 
@@ -56,29 +61,38 @@ export interface CheckLedgerTrustOptions {
   readonly trust: LedgerTrust;
   /** the ledger the statements must be signed for (`ledgerIdentity(remote url, branch)`) */
   readonly location?: LedgerIdentity;
-  /** the last verified head: history is audited after it, and its logs must still be prefixes */
-  readonly witness?: TrustWitness;
+  /**
+   * the last verified head: its logs must still be prefixes of the audited ones, and the history
+   * replay starts from them (read from git at that commit, group by group)
+   */
+  readonly witnessCommit?: string;
+  /** audit the history after this commit only (an ancestor of `commit`); default: all of it */
+  readonly historySince?: string;
   /** audit the history (default true) */
   readonly history?: boolean;
 }
 
 /** The trust audit of the ledger at `commit`: findings (never thrown) and each entry's status. */
 export async function checkLedgerTrust(options: CheckLedgerTrustOptions): Promise<TrustAuditResult> {
-  const { repoDir, commit, reportsDir } = options;
-  const days = await readTrustDaysAt(repoDir, commit, reportsDir);
-  const input = {
-    days,
-    policy: options.trust.policy,
-    material: options.trust.material,
-    ...(options.location === undefined ? {} : { location: options.location }),
-    ...(options.witness === undefined ? {} : { witness: options.witness }),
-  };
-  return options.history === false
-    ? auditLedgerTrust(input)
-    : auditLedgerTrustChunked(
-        input,
-        readTrustHistoryChunks(repoDir, commit, reportsDir, options.witness?.commit),
-      );
+  const { repoDir, commit, reportsDir, witnessCommit } = options;
+  const head = await listTrustDaysAt(repoDir, commit, reportsDir);
+  const witness =
+    witnessCommit === undefined ? undefined : await listTrustDaysAt(repoDir, witnessCommit, reportsDir);
+  return auditLedgerTrustStreamed(
+    {
+      policy: options.trust.policy,
+      material: options.trust.material,
+      ...(options.location === undefined ? {} : { location: options.location }),
+      ...(witnessCommit === undefined ? {} : { witnessCommit }),
+    },
+    {
+      ...(witness === undefined ? {} : { witnessLogs: readTrustLogGroups(repoDir, witness) }),
+      ...(options.history === false
+        ? {}
+        : { history: readTrustHistoryChunks(repoDir, commit, reportsDir, options.historySince) }),
+      days: readTrustDayGroups(repoDir, head, witness === undefined ? {} : { witness }),
+    },
+  );
 }
 
 /**
@@ -132,27 +146,26 @@ export async function checkTrustFindings(options: TrustFindingsOptions): Promise
     options.logger?.info(
       `trust: ${options.ref} names no remote branch; statements are not checked against a ledger location`,
     );
-  let witness: TrustWitness | undefined;
+  let witnessCommit: string | undefined;
   const previous = options.witnessCommit ?? undefined;
   if (previous !== undefined && previous !== commit) {
     const known = await runGit(['cat-file', '-e', `${previous}^{commit}`], {
       cwd: repoDir,
       allowFailure: true,
     });
-    if (known.code === 0) witness = await readTrustWitnessAt(repoDir, previous, reportsDir);
+    if (known.code === 0) witnessCommit = previous;
   }
-  const descends = witness !== undefined && (await isFirstParentAncestor(repoDir, witness.commit, commit));
-  const days = await readTrustDaysAt(repoDir, commit, reportsDir);
+  const descends =
+    witnessCommit !== undefined && (await isFirstParentAncestor(repoDir, witnessCommit, commit));
   // after a verified head that still is an ancestor, only the commits since; else all of history
-  const result = await auditLedgerTrustChunked(
-    {
-      days,
-      policy: options.trust.policy,
-      material: options.trust.material,
-      ...(location === undefined ? {} : { location }),
-      ...(witness === undefined ? {} : { witness }),
-    },
-    readTrustHistoryChunks(repoDir, commit, reportsDir, descends ? witness!.commit : undefined),
-  );
+  const result = await checkLedgerTrust({
+    repoDir,
+    commit,
+    reportsDir,
+    trust: options.trust,
+    ...(location === undefined ? {} : { location }),
+    ...(witnessCommit === undefined ? {} : { witnessCommit }),
+    ...(descends && witnessCommit !== undefined ? { historySince: witnessCommit } : {}),
+  });
   return [...result.findings];
 }

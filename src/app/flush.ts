@@ -3,8 +3,15 @@
 // the queue; the others land (issue 13 item 3). Replays and out-of-order deliveries are harmless:
 // the merge rule turns them into `unchanged` or `stale`.
 import { canonicalEntry, type LedgerEntry } from '../core/ledger/entry.js';
+import { escapeUnprintable } from '../core/text/unprintable.js';
 import { mergeQueues, removeLanded, type QueueItem } from '../core/ledger/queue.js';
-import { isSlsaLedgerError } from '../errors.js';
+import {
+  ConflictError,
+  isSlsaLedgerError,
+  ValidationError,
+  VerificationError,
+  type SlsaLedgerError,
+} from '../errors.js';
 import { decideQueuedTransition } from '../core/ledger-trust/queue-gate.js';
 import { signedDocumentOf, type SignedDocument } from '../core/ledger-trust/sign.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
@@ -73,6 +80,50 @@ export interface FlushOptions extends LedgerWriteOptions {
 }
 
 const keyOf = (e: LedgerEntry): string => JSON.stringify(canonicalEntry(e));
+
+/**
+ * What a flush that left items behind means, reported as `ingest` reports a partial failure (an
+ * error carrying the whole result in `details.result`), so `--json` never says `ok: true` with a
+ * failing exit code. Undefined when nothing remains, or when what remains waits for a retry
+ * (refused or skipped items, a queue file that cannot be read: exit 75, as `record`'s queued entry).
+ * Otherwise the worst kind that remains: untrusted (`FLUSH_ENTRY_UNTRUSTED`, exit 1), conflicting
+ * (`LEDGER_CONFLICT`, exit 4), invalid (`LEDGER_QUEUE_INVALID` or `LEDGER_ENTRY_INVALID`, exit 3).
+ */
+export function flushRemainderError(result: FlushResult): SlsaLedgerError | undefined {
+  if (result.outcome !== 'queued' || result.queue_file_error !== undefined) return undefined;
+  if (result.items.some((i) => i.outcome === 'refused' || i.outcome === 'skipped')) return undefined;
+  const first = (outcome: FlushItemOutcome): string => {
+    const item = result.items.find((i) => i.outcome === outcome);
+    return item === undefined
+      ? ''
+      : ` (first: ${escapeUnprintable(item.tag)} run ${item.run_id}: ${escapeUnprintable(item.reason ?? outcome)})`;
+  };
+  const left = `${result.landed} landed, ${result.remaining} remain in the queue`;
+  const details = { result };
+  if (result.untrusted > 0)
+    return new VerificationError(
+      'FLUSH_ENTRY_UNTRUSTED',
+      `${result.untrusted} queued item(s) are not signed as the trust policy requires and were not landed${first('untrusted')}; ${left}`,
+      { details },
+    );
+  if (result.conflicts > 0)
+    return new ConflictError(
+      'LEDGER_CONFLICT',
+      `${result.conflicts} queued item(s) conflict with the ledger${first('conflict')}; ${left}`,
+      { details },
+    );
+  if (result.invalid > 0) {
+    const code = result.items.some((i) => i.outcome === 'invalid' && i.code === 'LEDGER_ENTRY_INVALID')
+      ? 'LEDGER_ENTRY_INVALID'
+      : 'LEDGER_QUEUE_INVALID';
+    return new ValidationError(
+      code,
+      `${result.invalid} queued item(s) are not valid entries${first('invalid')}; ${left}`,
+      { details },
+    );
+  }
+  return undefined;
+}
 
 /**
  * Replays queued entries; removes only those that landed (committed, or already in the ledger).

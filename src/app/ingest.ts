@@ -32,8 +32,8 @@ import { dayFileValue } from '../io/ledger-reader.js';
 import { assertLedgerAt, isGitRepo, readLedgerChanges, resolveReadTarget } from '../io/ledger-source.js';
 import { createSupabaseIngestSink } from '../io/supabase-store.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
-import { verifyEntrySignatures } from '../core/ledger-trust/signature-status.js';
-import { readTrustDaysAt } from '../io/ledger-trust-reader.js';
+import { verifyEntrySignatures, type SignatureStatus } from '../core/ledger-trust/signature-status.js';
+import { listTrustDaysAt, readTrustDayGroups } from '../io/ledger-trust-reader.js';
 import { ledgerIdentityOfRef } from './check-trust.js';
 
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -828,14 +828,15 @@ async function withSignatureStatuses<T extends { items: IngestItem[] }>(
 ): Promise<T> {
   if (options.trust === undefined || commit === null || collected.items.length === 0) return collected;
   const reportsDir = (options.reportsDir ?? 'docs/reports').replace(/^\.\//, '').replace(/\/+$/, '');
-  const days = await readTrustDaysAt(dir, commit, reportsDir);
   const location = await ledgerIdentityOfRef(dir, ref);
-  const statuses = new Map(
-    verifyEntrySignatures(days, options.trust, location).map((r) => [
-      `${r.tag}\u0000${r.run_id}`,
-      r.signature_status,
-    ]),
-  );
+  // day by day, in groups within `ledgerLogsReadBytes`: each day's statuses depend on its own logs
+  // only, so a ledger of any size is verified whole while memory holds one group
+  const statuses = new Map<string, SignatureStatus>();
+  const listing = await listTrustDaysAt(dir, commit, reportsDir);
+  for await (const group of readTrustDayGroups(dir, listing)) {
+    for (const r of verifyEntrySignatures(group.days, options.trust, location))
+      statuses.set(`${r.tag}\u0000${r.run_id}`, r.signature_status);
+  }
   const counts = new Map<string, number>();
   const items = collected.items.map((item) => {
     const status = statuses.get(`${item.entry.tag}\u0000${item.entry.run_id}`) ?? 'unsigned';

@@ -9,6 +9,7 @@ import { createStderrLogger } from './logger.js';
 import { publicLogRefusal } from './public-log.js';
 import { withSecrets } from '../io/redaction.js';
 import { collectSecrets, redact } from './redact.js';
+import { stringifyJsonPrintable } from '../core/text/unprintable.js';
 
 export interface CliIo {
   readonly stdout?: Writable;
@@ -76,7 +77,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     if (name === undefined) {
       if (argv.includes('--version') || argv.includes('-V')) {
         const version = packageVersion();
-        if (json) out(`${JSON.stringify({ ok: true, result: { version } })}\n`);
+        if (json) out(`${stringifyJsonPrintable({ ok: true, result: { version } })}\n`);
         else out(`${version}\n`);
         return 0;
       }
@@ -126,7 +127,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     // files the command writes are redacted with the same secrets as its output
     const result: CommandResult = await withSecrets(secrets, () => command.run(args, ctx));
     if (result.stdout !== undefined) out(result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`);
-    if (json) out(`${JSON.stringify({ ok: true, result: result.result ?? null })}\n`);
+    if (json) out(`${stringifyJsonPrintable({ ok: true, result: result.result ?? null })}\n`);
     else if (result.human !== undefined && result.human !== '') {
       err(result.human.endsWith('\n') ? result.human : `${result.human}\n`);
     }
@@ -135,11 +136,11 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     if (isSlsaLedgerError(error)) {
       if (json) {
         out(
-          `${JSON.stringify({ ok: false, error: { code: error.code, message: error.message, details: error.details ?? {} } })}\n`,
+          `${stringifyJsonPrintable({ ok: false, error: { code: error.code, message: error.message, details: error.details ?? {} } })}\n`,
         );
       } else {
         err(`slsa-ledger: ${error.code}: ${error.message}\n`);
-        if (verbose && error.details !== undefined) err(`${JSON.stringify(error.details, null, 2)}\n`);
+        if (verbose && error.details !== undefined) err(`${stringifyJsonPrintable(error.details, 2)}\n`);
         if (verbose && error.cause instanceof Error)
           err(`cause: ${error.cause.stack ?? error.cause.message}\n`);
       }
@@ -148,7 +149,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     const message = error instanceof Error ? error.message : String(error);
     if (json) {
       out(
-        `${JSON.stringify({ ok: false, error: { code: 'INTERNAL', message: `internal error: ${message}`, details: {} } })}\n`,
+        `${stringifyJsonPrintable({ ok: false, error: { code: 'INTERNAL', message: `internal error: ${message}`, details: {} } })}\n`,
       );
     }
     err(`slsa-ledger: internal error, please report: ${message}\n`);

@@ -1,5 +1,6 @@
-import { flushQueue } from '../../app/flush.js';
+import { flushQueue, flushRemainderError } from '../../app/flush.js';
 import type { CommandModule } from '../command.js';
+import { escapeUnprintable } from '../../core/text/unprintable.js';
 import { ledgerSigningFrom, ledgerWriteFlags, ledgerWriteOptions } from './ledger-flags.js';
 import { checkerTrustFrom, trustFlags } from './trust-flags.js';
 
@@ -9,7 +10,7 @@ export const command: CommandModule = {
     summary: 'replay queued entries; remove only those that landed',
     usage: 'flush [--repo DIR] [options]',
     description:
-      'Replays the local queue file and the provenance-queue branch through the merge rule, one commit per entry. Entries that land (or are already in the ledger) leave the queue; the rest stay. Item by item: an invalid, conflicting or refused item is reported with its reason and stays; the others land. With a trust policy (trust: in .slsa-ledger.yml, or --trust-key), only items whose signed statement verifies under it land; the others are reported (FLUSH_ENTRY_UNTRUSTED) and left where they are. Exit 0 when the queue is empty afterwards, 75 when refused entries remain, 1 when untrusted ones remain, 4 when only conflicting ones, 3 when only invalid ones.',
+      'Replays the local queue file and the provenance-queue branch through the merge rule, one commit per entry. Entries that land (or are already in the ledger) leave the queue; the rest stay. Item by item: an invalid, conflicting or refused item is reported with its reason and stays; the others land. With a trust policy (trust: in .slsa-ledger.yml, or --trust-key), only items whose signed statement verifies under it land; the others are reported (FLUSH_ENTRY_UNTRUSTED) and left where they are. Exit 0 when the queue is empty afterwards, 75 when refused entries remain (they wait for a retry), 1 when untrusted ones remain, 4 when only conflicting ones, 3 when only invalid ones; exits 1, 4 and 3 are errors (--json: ok false, the code, and the result in error.details.result).',
     options: { ...ledgerWriteFlags, ...trustFlags },
     examples: ['slsa-ledger flush', 'slsa-ledger flush --repo ../ledger --json'],
   },
@@ -23,7 +24,7 @@ export const command: CommandModule = {
     });
     const lines = result.items.map(
       (i) =>
-        `  ${i.outcome.padEnd(9)} ${i.tag} run ${i.run_id}${i.reason === undefined ? '' : `: ${i.reason}`}`,
+        `  ${i.outcome.padEnd(9)} ${escapeUnprintable(i.tag)} run ${i.run_id}${i.reason === undefined ? '' : `: ${escapeUnprintable(i.reason)}`}`,
     );
     const fileError =
       result.queue_file_error === undefined
@@ -33,19 +34,12 @@ export const command: CommandModule = {
       result.outcome === 'empty'
         ? 'the queue is empty'
         : [`${result.landed} landed, ${result.remaining} remaining`, ...lines, ...fileError].join('\n');
-    const refused = result.items.some((i) => i.outcome === 'refused' || i.outcome === 'skipped');
-    const exitCode =
-      result.outcome !== 'queued'
-        ? 0
-        : refused || result.queue_file_error !== undefined
-          ? 75
-          : result.untrusted > 0
-            ? 1
-            : result.conflicts > 0
-              ? 4
-              : result.invalid > 0
-                ? 3
-                : 75;
-    return { result, human, ...(exitCode === 0 ? {} : { exitCode }) };
+    // items that stay for another reason than a retry: ok false, as ingest's partial failures
+    const failure = flushRemainderError(result);
+    if (failure !== undefined) {
+      ctx.logger.info(human);
+      throw failure;
+    }
+    return { result, human, ...(result.outcome === 'queued' ? { exitCode: 75 } : {}) };
   },
 };

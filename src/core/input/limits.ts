@@ -132,12 +132,20 @@ export const otherLimits = {
   /** bytes of one signed ledger log (`transitions.jsonl`, `vsa.jsonl`); 10,000 keyless-signed entries with a verdict each are ~150 MiB */
   ledgerLogBytes: 256 * MiB,
   /**
-   * bytes of every day's signed logs that `check`'s trust audit and `ingest` hold at once. Each log
-   * is within `ledgerLogBytes`, but a pusher can name one 256 MiB blob as the log of hundreds of
-   * days (a push of a few hundred KB); past the total, the largest logs are not read and each is a
-   * `CHECK_SIGNATURE_INVALID` finding. ~70,000 keyless-signed entries with a verdict each fit.
+   * bytes of signed logs (and day files) `check`'s trust audit and `ingest` hold at once: they read
+   * the days at a commit in groups of at most this much, in path order (one day is a group whatever
+   * its size: each of its logs is within `ledgerLogBytes`), so every log of a ledger of any size is
+   * read and verified while memory holds one group.
    */
   ledgerLogsReadBytes: 1024 * MiB,
+  /**
+   * bytes of log blobs read again under another log path in one read of a commit (the smallest
+   * first): a pusher can name one 256 MiB blob as the log of every day for the price of one, and
+   * each copy would be read and verified again; past this, a repeat is listed, not read, and is a
+   * `CHECK_SIGNATURE_INVALID` finding. A ledger's own logs are never byte-identical (every line is
+   * signed for its day file), so only coincidences such as empty logs use it.
+   */
+  ledgerLogsRepeatBytes: 256 * MiB,
   /** lines of one signed ledger log */
   ledgerLogLines: 200_000,
   /**

@@ -10,10 +10,20 @@ import {
 } from '../../../test/support/trust-ledger.js';
 import { serializeManifest, type LedgerEntry } from '../ledger/entry.js';
 import { buildVerdictEntry } from '../validate/validate-plan.js';
-import { auditLedgerTrust, readDayEntries, trustFindingCodes, type TrustFindingCode } from './audit.js';
+import {
+  auditLedgerTrust,
+  auditLedgerTrustStreamed,
+  readDayEntries,
+  trustFindingCodes,
+  type TrustAuditResult,
+  type TrustDay,
+  type TrustDayGroup,
+  type TrustFindingCode,
+  type TrustWitness,
+} from './audit.js';
 import { signTransition } from './sign.js';
 import { otherLimits } from '../input/limits.js';
-import { appendLogLines, serializeLogLine, transitionsPathFor, vsaPathFor } from './storage.js';
+import { appendLogLines, dayPathOfLog, serializeLogLine, transitionsPathFor, vsaPathFor } from './storage.js';
 import { buildTransitionStatement } from './transition.js';
 
 const provenanceKey = makeTestKey('ed25519');
@@ -722,5 +732,107 @@ describe('auditLedgerTrust over a log in segments (docs/trust.md "Storage layout
     ]);
     expect(result.entries.find((e) => e.run_id === 101)?.status).toBe('verified');
     expect(result.entries.find((e) => e.run_id === 102)?.status).toBe('unsigned');
+  });
+});
+
+describe('auditLedgerTrustStreamed: day groups, the witness and history streamed', () => {
+  const DAY2 = 'docs/reports/2025-11-25/manifest.json';
+  const DAY3 = 'docs/reports/2025-11-26/manifest.json';
+
+  async function* stream<T>(items: readonly T[]): AsyncGenerator<T> {
+    for (const item of items) yield await Promise.resolve(item);
+  }
+
+  /** One group per day path of the head and the witness (the reader's order), its witness logs with it. */
+  function groupsOf(days: readonly TrustDay[], witness: TrustWitness | undefined): TrustDayGroup[] {
+    const dayOf = (p: string) => dayPathOfLog(p) ?? p;
+    const paths = [
+      ...new Set([...days.map((d) => d.path), ...(witness?.logs ?? []).map((l) => dayOf(l.path))]),
+    ];
+    return paths.sort().map((path) => ({
+      days: days.filter((d) => d.path === path),
+      witnessLogs: (witness?.logs ?? []).filter((l) => dayOf(l.path) === path),
+    }));
+  }
+
+  /** Three days; then, after the witness, an unsigned change on day 2 and day 3's log rewritten. */
+  async function tamperedLedger() {
+    const l = await healthyLedger();
+    await l.write(release({ run_id: 201, timestamp: '2025-11-25T10:00:00Z' }), provenanceKey.signer);
+    await l.write(release({ run_id: 202, timestamp: '2025-11-25T11:00:00Z' }), provenanceKey.signer);
+    await l.write(release({ run_id: 301, timestamp: '2025-11-26T10:00:00Z' }), provenanceKey.signer);
+    const witness = l.witness();
+    const seen = l.history.length;
+    await l.write(release({ run_id: 302, timestamp: '2025-11-26T11:00:00Z' }), provenanceKey.signer);
+    const day2 = (JSON.parse(l.files.get(DAY2)!) as LedgerEntry[]).map((e) =>
+      e.run_id === 202 ? { ...e, actor: 'mallory' } : e,
+    );
+    l.commit({ [DAY2]: serializeManifest(day2) });
+    const log3 = transitionsPathFor(DAY3);
+    l.commit({ [log3]: l.files.get(log3)!.split('\n').slice(1).join('\n') });
+    return { l, witness, history: l.history.slice(seen) };
+  }
+
+  it('gives the findings, entries and count of auditLedgerTrust over the days concatenated', async () => {
+    const { l, witness, history } = await tamperedLedger();
+    const days = l.days();
+    const whole = auditLedgerTrust({ days, history, witness, policy, material, location: l.location });
+    expect(codes(whole)).toEqual(['CHECK_ENTRY_UNSIGNED', 'CHECK_HISTORY_REWRITTEN']);
+    expect(whole.findings.some((f) => f.message.includes('no longer extends what was verified'))).toBe(true);
+    const groups = groupsOf(days, witness);
+    expect(groups.length).toBe(3);
+    const streamed = await auditLedgerTrustStreamed(
+      { policy, material, location: l.location, witnessCommit: witness.commit },
+      {
+        witnessLogs: stream(groups.map((g) => g.witnessLogs ?? [])),
+        history: stream([history.slice(0, 1), history.slice(1)]),
+        days: stream(groups),
+      },
+    );
+    const sorted = (r: TrustAuditResult) => r.findings.map((f) => JSON.stringify(f)).sort();
+    expect(sorted(streamed)).toEqual(sorted(whole));
+    expect(streamed.entries).toEqual(whole.entries);
+    expect(streamed.verified).toBe(whole.verified);
+    // one group holding everything: the same findings in the same order
+    const one = await auditLedgerTrustStreamed(
+      { policy, material, location: l.location, witnessCommit: witness.commit },
+      {
+        witnessLogs: stream([witness.logs]),
+        history: stream([history]),
+        days: stream([{ days, witnessLogs: witness.logs }]),
+      },
+    );
+    expect(one).toEqual(whole);
+  });
+
+  it('without a witness or history: the head alone, day by day, as auditLedgerTrust', async () => {
+    const { l } = await tamperedLedger();
+    const days = l.days();
+    const whole = auditLedgerTrust({ days, policy, material, location: l.location });
+    const streamed = await auditLedgerTrustStreamed(
+      { policy, material, location: l.location },
+      { days: stream(groupsOf(days, undefined)) },
+    );
+    expect(streamed).toEqual(whole);
+  });
+
+  it('names why a segment was not read when the reader says (a repeated blob)', () => {
+    const days: TrustDay[] = [
+      {
+        path: DAY2,
+        manifest: undefined,
+        transitions: [
+          { path: transitionsPathFor(DAY2), n: 1, text: undefined, unread: 'is the same blob as x' },
+        ],
+      },
+    ];
+    const result = auditLedgerTrust({ days, policy, material });
+    expect(result.findings).toEqual([
+      {
+        code: 'CHECK_SIGNATURE_INVALID',
+        path: transitionsPathFor(DAY2),
+        message: `${transitionsPathFor(DAY2)} is the same blob as x and was not read`,
+      },
+    ]);
   });
 });

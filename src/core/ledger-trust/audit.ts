@@ -86,6 +86,21 @@ export interface TrustWitness {
   readonly logs: readonly { readonly path: string; readonly text: string }[];
 }
 
+/** One log of the witness (its text at the witnessed head). */
+export interface TrustWitnessLog {
+  readonly path: string;
+  readonly text: string;
+}
+
+/**
+ * Days of the audited head read together (`auditLedgerTrustStreamed`), in path order across groups,
+ * with the witness's logs of the same day paths (those of days no longer at the head included).
+ */
+export interface TrustDayGroup {
+  readonly days: readonly TrustDay[];
+  readonly witnessLogs?: readonly TrustWitnessLog[];
+}
+
 export interface TrustAuditInput {
   readonly days: readonly TrustDay[];
   readonly policy: ResolvedTrustPolicy;
@@ -217,13 +232,24 @@ function statesOf(segments: ReadonlyMap<string, SegmentClaims> | undefined): (ke
   return (key) => ordered.flatMap((s) => s.claims.get(key) ?? []);
 }
 
+/**
+ * Characters of log lines the statement cache keeps at most: a pure memo, emptied when full, so a
+ * history of many GiB of logs never makes it hold every line.
+ */
+const STATEMENT_CACHE_CHARS = 32 * 1024 * 1024;
+
+type AuditSetup = Omit<TrustAuditInput, 'days' | 'history'>;
+
+const byPath = (a: TrustDay, b: TrustDay): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
 class Audit {
   readonly findings: TrustFinding[] = [];
   readonly entries: EntryTrust[] = [];
   verified = 0;
   private readonly statementCache = new Map<string, TransitionStatement | undefined>();
+  private statementCacheChars = 0;
 
-  constructor(private readonly input: TrustAuditInput) {}
+  constructor(private readonly input: AuditSetup) {}
 
   add(finding: TrustFinding): void {
     this.findings.push(finding);
@@ -233,19 +259,31 @@ class Audit {
   claimed(text: string, bundle: unknown, source: string): TransitionStatement | undefined {
     if (this.statementCache.has(text)) return this.statementCache.get(text);
     const st = claimedStatement(bundle, source);
+    if (this.statementCacheChars + text.length > STATEMENT_CACHE_CHARS) {
+      this.statementCache.clear();
+      this.statementCacheChars = 0;
+    }
     this.statementCache.set(text, st);
+    this.statementCacheChars += text.length;
     return st;
   }
 
-  run(): TrustAuditResult {
-    if (this.input.history !== undefined) this.replay(this.input.history);
-    return this.finish();
+  /** After history: the witness, then day by day (all days at once). */
+  finish(days: readonly TrustDay[]): TrustAuditResult {
+    this.auditGroup({ days, witnessLogs: this.input.witness?.logs ?? [] }, this.input.witness?.commit);
+    return this.result();
   }
 
-  /** After history: the witness, then day by day. */
-  finish(): TrustAuditResult {
-    if (this.input.witness !== undefined) this.checkWitness(this.input.witness);
-    for (const day of [...this.input.days].sort((a, b) => (a.path < b.path ? -1 : 1))) this.auditDay(day);
+  /**
+   * One group of days (after history): the witness's logs of its day paths against the head's,
+   * then its days in path order.
+   */
+  auditGroup(group: TrustDayGroup, witnessCommit: string | undefined): void {
+    if (witnessCommit !== undefined) this.checkWitness(witnessCommit, group.witnessLogs ?? [], group.days);
+    for (const day of [...group.days].sort(byPath)) this.auditDay(day);
+  }
+
+  result(): TrustAuditResult {
     return { findings: this.findings, entries: this.entries, verified: this.verified };
   }
 
@@ -271,7 +309,7 @@ class Audit {
         this.add({
           code: 'CHECK_SIGNATURE_INVALID',
           path: seg.path,
-          message: `${seg.path} is over the limits for signed ledger logs (one log's size, or every log's together) and was not read`,
+          message: `${seg.path} ${seg.unread ?? "is over the limits for signed ledger logs (a segment's size, or its log's segments together)"} and was not read`,
         });
         continue;
       }
@@ -605,26 +643,34 @@ class Audit {
     return into;
   }
 
+  /**
+   * Where the replay starts from the witness's logs (given whole, or group by group before any
+   * commit is replayed): the last segment of each log, and the states its transitions claim.
+   */
+  seedWitness(logs: readonly TrustWitnessLog[]): void {
+    const state = (this.replayState ??= {
+      entries: new Map<string, Map<string, string> | undefined>(),
+      claimed: new Map<string, Map<string, SegmentClaims>>(),
+      lastSegment: new Map<string, number>(),
+      signing: false,
+    });
+    for (const log of logs) {
+      const seg = logSegmentOf(log.path);
+      if (seg === undefined) continue;
+      const lastKey = `${seg.day}\u0000${seg.kind}`;
+      state.lastSegment.set(lastKey, Math.max(state.lastSegment.get(lastKey) ?? 0, seg.n));
+      if (seg.kind !== 'transitions') continue;
+      state.signing = true;
+      const day = state.claimed.get(seg.day) ?? new Map<string, SegmentClaims>();
+      day.set(log.path, { n: seg.n, claims: this.claimsOf(log.text, log.path) });
+      state.claimed.set(seg.day, day);
+    }
+  }
+
   /** Replays the next commits of history (oldest first), after those replayed before. */
   replay(history: Iterable<TrustCommit>): void {
-    if (this.replayState === undefined) {
-      const claimed = new Map<string, Map<string, SegmentClaims>>();
-      const lastSegment = new Map<string, number>();
-      let signing = false;
-      for (const log of this.input.witness?.logs ?? []) {
-        const seg = logSegmentOf(log.path);
-        if (seg === undefined) continue;
-        const lastKey = `${seg.day}\u0000${seg.kind}`;
-        lastSegment.set(lastKey, Math.max(lastSegment.get(lastKey) ?? 0, seg.n));
-        if (seg.kind !== 'transitions') continue;
-        signing = true;
-        const day = claimed.get(seg.day) ?? new Map<string, SegmentClaims>();
-        day.set(log.path, { n: seg.n, claims: this.claimsOf(log.text, log.path) });
-        claimed.set(seg.day, day);
-      }
-      this.replayState = { entries: new Map(), claimed, lastSegment, signing };
-    }
-    const state = this.replayState;
+    if (this.replayState === undefined) this.seedWitness(this.input.witness?.logs ?? []);
+    const state = this.replayState!;
     const { entries, claimed, lastSegment } = state;
     const digests = (text: string | undefined, path: string): Map<string, string> | undefined => {
       const parsed = parseEntries(text, path);
@@ -749,15 +795,15 @@ class Audit {
 
   // ---- the witness: what was verified before is still there ------------------------------------
 
-  private checkWitness(witness: TrustWitness): void {
+  private checkWitness(commit: string, logs: readonly TrustWitnessLog[], days: readonly TrustDay[]): void {
     const current = new Map<string, string | undefined>();
-    for (const d of this.input.days) {
+    for (const d of days) {
       for (const kind of ['transitions', 'vsa'] as const) {
         for (const seg of logSegments(d.path, kind, kind === 'transitions' ? d.transitions : d.vsa))
           current.set(seg.path, seg.text);
       }
     }
-    for (const log of witness.logs) {
+    for (const log of logs) {
       const now = current.get(log.path);
       const check = checkAppendOnly(log.text, now);
       if (check.ok) continue;
@@ -774,8 +820,8 @@ class Audit {
       this.add({
         code: 'CHECK_HISTORY_REWRITTEN',
         path: log.path,
-        commit: witness.commit,
-        message: `${log.path} no longer extends what was verified at ${witness.commit.slice(0, 12)}: ${check.reason}${dropped.length > 0 ? `; dropped: ${dropped.join(', ')}` : ''}`,
+        commit,
+        message: `${log.path} no longer extends what was verified at ${commit.slice(0, 12)}: ${check.reason}${dropped.length > 0 ? `; dropped: ${dropped.join(', ')}` : ''}`,
       });
     }
   }
@@ -786,7 +832,9 @@ class Audit {
  * Never throws on bad input: every problem is a finding.
  */
 export function auditLedgerTrust(input: TrustAuditInput): TrustAuditResult {
-  return new Audit(input).run();
+  const audit = new Audit(input);
+  if (input.history !== undefined) audit.replay(input.history);
+  return audit.finish(input.days);
 }
 
 /**
@@ -801,5 +849,36 @@ export async function auditLedgerTrustChunked(
   const audit = new Audit(input);
   audit.replay([]);
   for await (const chunk of history) audit.replay(chunk);
-  return audit.finish();
+  return audit.finish(input.days);
+}
+
+/**
+ * The audit with everything streamed, so memory holds one group of days and one chunk of history,
+ * however large the ledger (docs/limits.md "Signed logs, day by day"): the witness's logs (group by
+ * group, for where the replay starts), then the history in chunks, then the days at the head in
+ * groups, in path order, each with the witness's logs of its day paths. The same findings as
+ * `auditLedgerTrust` over the days concatenated, with `witness` the witness's logs concatenated;
+ * with more than one group, witness findings come group by group before that group's days.
+ */
+export async function auditLedgerTrustStreamed(
+  input: Omit<AuditSetup, 'witness'> & {
+    /** the witnessed head: each group's `witnessLogs` must still be prefixes of its logs */
+    readonly witnessCommit?: string;
+  },
+  sources: {
+    /** the witness's logs (group by group), where the history replay starts */
+    readonly witnessLogs?: AsyncIterable<readonly TrustWitnessLog[]>;
+    /** the commits after the witnessed head (or all), in chunks, oldest first; absent: not audited */
+    readonly history?: AsyncIterable<readonly TrustCommit[]>;
+    readonly days: AsyncIterable<TrustDayGroup>;
+  },
+): Promise<TrustAuditResult> {
+  const audit = new Audit(input);
+  if (sources.history !== undefined) {
+    audit.seedWitness([]);
+    for await (const logs of sources.witnessLogs ?? []) audit.seedWitness(logs);
+    for await (const chunk of sources.history) audit.replay(chunk);
+  }
+  for await (const group of sources.days) audit.auditGroup(group, input.witnessCommit);
+  return audit.result();
 }

@@ -41,6 +41,8 @@ export interface LogSegment {
   readonly n: number;
   /** undefined: present, but over its limit, so not read */
   readonly text: string | undefined;
+  /** why it was not read, when the reader says more than "over the limits" (the finding's words) */
+  readonly unread?: string;
 }
 
 /** A log as the audit takes it: one text (segment 1 alone), or its segments. */

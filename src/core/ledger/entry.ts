@@ -2,6 +2,7 @@
 // canonical serializer (same entries -> same bytes), version order of tags and the day file path.
 import { SlsaLedgerError, ValidationError } from '../../errors.js';
 import { limits } from '../input/limits.js';
+import { escapeUnprintable } from '../text/unprintable.js';
 
 export type EntryStatus = 'success' | 'failure';
 
@@ -119,19 +120,11 @@ const SIMPLE_HTTPS_RE =
   /^https:\/\/[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?:\/[\x21-\x3f\x41-\x5b\x5d-\x7e]*)?$/;
 const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
 
-// characters a message must not carry raw: control (a terminal escape), format (a right-to-left
-// override flips the text around it on screen), separators other than the space, lone surrogates
-const UNPRINTABLE_RE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\u00a0\u2000-\u200a\u202f\u205f\u3000]/gu;
-
-/** A value for a message: text quoted, with invisible and control characters as `\uXXXX`. */
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') {
-    const shown = (value.length > 60 ? `${value.slice(0, 57)}...` : value).replace(UNPRINTABLE_RE, (c) => {
-      const point = c.codePointAt(0)!;
-      return point > 0xffff ? `\\u{${point.toString(16)}}` : `\\u${point.toString(16).padStart(4, '0')}`;
-    });
+    const shown = escapeUnprintable(value.length > 60 ? `${value.slice(0, 57)}...` : value);
     return `'${shown}'`;
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);

@@ -8,6 +8,12 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkLedgerTrust, loadCheckerTrust } from '../../../src/app/check-trust.js';
+import type { TrustCommit } from '../../../src/core/ledger-trust/audit.js';
+import {
+  listTrustDaysAt,
+  readTrustDayGroups,
+  readTrustHistoryChunks,
+} from '../../../src/io/ledger-trust-reader.js';
 import { ledgerIdentity } from '../../../src/app/ledger-signing.js';
 import { otherLimits } from '../../../src/core/input/limits.js';
 import { runCliCaptured } from '../../support/cli.js';
@@ -225,31 +231,126 @@ describe('a signed log in segments', () => {
   });
 });
 
-describe("every day's logs together (issue 13 item 2)", () => {
-  const all = otherLimits as { ledgerLogsReadBytes: number };
-  const budget = all.ledgerLogsReadBytes;
+describe("every day's logs, group by group (issue 13 item 2)", () => {
+  const all = otherLimits as { ledgerLogsReadBytes: number; ledgerLogsRepeatBytes: number };
+  const groupBytes = all.ledgerLogsReadBytes;
+  const repeatBytes = all.ledgerLogsRepeatBytes;
   afterEach(() => {
-    all.ledgerLogsReadBytes = budget;
+    all.ledgerLogsReadBytes = groupBytes;
+    all.ledgerLogsRepeatBytes = repeatBytes;
   });
 
-  it('one planted log named under many days is read at most up to the total: the rest are findings, never read', async () => {
-    // a pusher names one blob (each copy within a log's own limit) as the log of many days: a push
-    // of a few hundred KB; read together they would exceed memory. Scaled down: a 1 MiB total and
-    // a 600 KiB blob under three days
+  /** Records two runs into each of the given days. */
+  async function recordDays(days: readonly string[], from = 0): Promise<void> {
+    for (const [d, day] of days.entries()) {
+      for (const i of [0, 1]) {
+        const r = await record(
+          makeEntry({ run_id: 1000 + from + 10 * d + i, timestamp: `${day}T10:0${i}:00Z` }),
+        );
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+      }
+    }
+  }
+
+  it('a ledger whose logs together exceed the total is read group by group: every log verified, no false finding (check, incremental check, ingest)', async () => {
+    // a legitimate ledger over 1 GiB of logs, scaled down: a total of 4 KiB (two key-signed lines)
+    // and three days of two records each (~10 KiB of logs). Before, the logs past the total were
+    // listed, not read, and each was a CHECK_SIGNATURE_INVALID finding
+    all.ledgerLogsReadBytes = 4096;
+    const days = ['2025-11-24', '2025-11-25', '2025-11-26'];
+    await recordDays(days);
+    const clean = await check();
+    expect(clean.code, clean.out).toBe(0);
+    expect(clean.out).toContain('"entries":6');
+    // the reader held one day at a time
+    const commit = (await git(clone, ['rev-parse', 'origin/main'])).trim();
+    const listing = await listTrustDaysAt(clone, commit, 'docs/reports');
+    const groups: number[] = [];
+    for await (const g of readTrustDayGroups(clone, listing)) groups.push(g.days.length);
+    expect(groups).toEqual([1, 1, 1]);
+    const logBytes = listing.days.flatMap((d) => d.transitions).reduce((n, s) => n + (s.size ?? 0), 0);
+    expect(logBytes).toBeGreaterThan(2 * 4096);
+
+    // incremental, from the witness (its logs read group by group too): still clean
+    await recordDays(['2025-11-25', '2025-11-27'], 100);
+    const again = await check();
+    expect(again.code, again.out).toBe(0);
+
+    // ingest verifies every run's signatures group by group too
+    const dataDir = join(tmp.path, 'db');
+    const ingest = await runCliCaptured(
+      [
+        'ingest',
+        '--json',
+        '--repo',
+        clone,
+        '--ledger',
+        'acme/ledger',
+        '--data-dir',
+        dataDir,
+        '--trust-key',
+        pub,
+      ],
+      { env },
+    );
+    expect(ingest.code, ingest.stdout + ingest.stderr).toBe(0);
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = new PGlite(dataDir);
+    const rows = await db.query<{ signature_status: string }>(
+      'SELECT signature_status FROM public.slsa_runs',
+    );
+    await db.close();
+    expect(rows.rows.map((r) => r.signature_status)).toEqual(Array(10).fill('verified'));
+  });
+
+  it('one planted log named under many days is read once (again only within ledgerLogsRepeatBytes): the other copies are findings, never read', async () => {
+    // a pusher names one blob (within a log's own limit) as the log of many days: a push of a few
+    // KB. Read per day path, each copy would be read and verified again. Scaled down: a 600 KiB
+    // blob under 40 days, an allowance of 1 MiB for repeats, groups of 1 MiB
     all.ledgerLogsReadBytes = 1024 * 1024;
+    all.ledgerLogsRepeatBytes = 1024 * 1024;
     await recordRuns(1);
     const other = await cloneRemote(remote, join(tmp.path, 'other'));
     const planted = await writeWhitespaceBlob(join(other, '.git'), 600 * 1024);
-    const days = ['2025-11-25', '2025-11-26', '2025-11-27'].map((d) => `docs/reports/${d}/transitions.jsonl`);
-    await commitBlobs(other, Object.fromEntries(days.map((p) => [p, { oid: planted }])), 'plant logs');
+    const days = Array.from({ length: 40 }, (_, i) => {
+      const [month, day] = [1 + Math.floor(i / 20), 1 + (i % 20)].map((n) => String(n).padStart(2, '0'));
+      return `docs/reports/2026-${month}-${day}/transitions.jsonl`;
+    });
+    const plant = await commitBlobs(
+      other,
+      Object.fromEntries(days.map((p) => [p, { oid: planted }])),
+      'plant logs',
+    );
     await git(other, ['push', '-q', 'origin', 'HEAD:main']);
+
+    // what is read: the blob once, one repeat within the allowance; nothing else of it
+    await git(clone, ['fetch', '-q', 'origin']);
+    const commit = (await git(clone, ['rev-parse', 'origin/main'])).trim();
+    const listing = await listTrustDaysAt(clone, commit, 'docs/reports');
+    const read = listing.days
+      .flatMap((d) => d.transitions)
+      .filter((s) => s.oid === planted && s.size !== undefined);
+    expect(read.map((s) => s.path)).toEqual(days.slice(0, 2));
+
+    // in history too: the planting commit is read a day at a time (chunks of 700 KiB here), and
+    // its copies of the blob only within the allowance. Before, the commit was one chunk holding
+    // every copy: 300 days of a 256 MiB log made check die at 22 GB
+    const pieces: TrustCommit[] = [];
+    for await (const chunk of readTrustHistoryChunks(clone, commit, 'docs/reports', undefined, 700 * 1024)) {
+      const bytes = chunk.flatMap((c) => c.changes).reduce((n, ch) => n + (ch.after?.length ?? 0), 0);
+      expect(bytes).toBeLessThanOrEqual(700 * 1024);
+      pieces.push(...chunk);
+    }
+    const planting = pieces.filter((c) => c.commit === plant).flatMap((c) => c.changes);
+    expect(planting.map((ch) => ch.path)).toEqual(days);
+    expect(planting.filter((ch) => ch.after !== undefined).map((ch) => ch.path)).toEqual(days.slice(0, 2));
 
     const found = await check();
     expect(found.code, found.out).toBe(1);
-    const unread = found.findings.filter((f) => /every log's together\) and was not read/.test(f.message));
-    // the legitimate day's small log and one planted copy fit; the other two are listed, not read
-    expect(unread.map((f) => f.code)).toEqual(['CHECK_SIGNATURE_INVALID', 'CHECK_SIGNATURE_INVALID']);
-    expect(unread.map((f) => f.path).sort()).toEqual(days.slice(1));
+    const unread = found.findings.filter((f) => /is the same blob as .* and was not read/.test(f.message));
+    expect(unread.map((f) => f.code)).toEqual(Array(38).fill('CHECK_SIGNATURE_INVALID'));
+    expect(unread.map((f) => f.path).sort()).toEqual(days.slice(2));
+    expect(unread[0]!.message).toContain(`the same blob as ${days[0]!}`);
     // run 101's day and its signed record are untouched by the planted logs
     expect(found.findings.filter((f) => (f.path ?? '').startsWith(DIR))).toEqual([]);
   });

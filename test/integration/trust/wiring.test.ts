@@ -167,7 +167,10 @@ describe('signing in the writers', () => {
       { env },
     );
     expect(flush.code, flush.stdout + flush.stderr).toBe(1);
-    const result = flush.json().result;
+    // exit 1 is an error: ok false, the code, and the result in the details (as ingest reports)
+    const out = flush.json();
+    expect(out).toMatchObject({ ok: false, error: { code: 'FLUSH_ENTRY_UNTRUSTED' } });
+    const result = out.error!.details.result as { items: { code: string }[] };
     expect(result).toMatchObject({ landed: 0, remaining: 2, untrusted: 2 });
     expect(result.items.map((i: { code: string }) => i.code)).toEqual([
       'FLUSH_ENTRY_UNTRUSTED',

@@ -1,0 +1,35 @@
+// Characters a terminal must never receive raw from data: control characters (a terminal escape),
+// format characters (U+202E RIGHT-TO-LEFT OVERRIDE flips the text around it on screen; U+200B, U+FEFF
+// and the other zero-width ones hide text), separators other than the space, lone surrogates. A tag
+// in a ledger written by anyone who can push may hold them (the entry schema refuses them in new
+// tags; history is input too), so every message and every JSON document the CLI prints shows them
+// as escapes instead.
+
+const UNPRINTABLE = '\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}\\u00a0\\u2000-\\u200a\\u202f\\u205f\\u3000';
+const UNPRINTABLE_RE = new RegExp(`[${UNPRINTABLE}]`, 'gu');
+// in JSON text, the C0 controls are JSON.stringify's to escape (inside strings it always does; outside
+// them, with an indent, `\n` is layout), and it escapes lone surrogates too
+const JSON_UNPRINTABLE_RE = new RegExp(`(?![\\u0000-\\u001f])[${UNPRINTABLE}]`, 'gu');
+
+const unit = (u: number): string => `\\u${u.toString(16).padStart(4, '0')}`;
+
+/** `text` with every unprintable code point as `\uXXXX` (`\u{XXXXX}` above U+FFFF), for messages. */
+export function escapeUnprintable(text: string): string {
+  return text.replace(UNPRINTABLE_RE, (c) => {
+    const point = c.codePointAt(0)!;
+    return point > 0xffff ? `\\u{${point.toString(16)}}` : unit(point);
+  });
+}
+
+/**
+ * `JSON.stringify(value, null, indent)` with every unprintable code point as a JSON `\uXXXX` escape
+ * (a surrogate pair above U+FFFF): the same JSON value, and no such character in the text.
+ */
+export function stringifyJsonPrintable(value: unknown, indent?: number): string {
+  const json = JSON.stringify(value, null, indent);
+  // JSON.stringify(undefined) is undefined; the CLI never prints one, but keep the type honest
+  if (json === undefined) return 'null';
+  return json.replace(JSON_UNPRINTABLE_RE, (c) =>
+    Array.from({ length: c.length }, (_, i) => unit(c.charCodeAt(i))).join(''),
+  );
+}
