@@ -3,6 +3,14 @@ import { parseLedgerSpecs } from '../../core/ingest/repository.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
 import { databaseOptions, databaseTarget } from '../database-flags.js';
+import { ingestAlertOf } from '../ingest-alert.js';
+import type { IngestAlert } from '../../app/ingest.js';
+
+function alertOption(alert: ((a: IngestAlert) => Promise<void>) | undefined): {
+  alert?: (a: IngestAlert) => Promise<void>;
+} {
+  return alert === undefined ? {} : { alert };
+}
 
 /** Resolves on SIGINT or SIGTERM (Ctrl-C, `kill`), then stops listening for them. */
 function untilStopSignal(): Promise<string> {
@@ -92,6 +100,7 @@ export const command: CommandModule = {
               repo: stringFlag(args, 'repo') ?? '.',
               reportsDir: stringFlag(args, 'reports-dir') ?? 'docs/reports',
               ...(ledgers.length === 0 ? {} : { ledgers: parseLedgerSpecs(ledgers) }),
+              ...alertOption(ingestAlertOf(ctx, { repeatAfterMs: 60 * 60 * 1000 })),
             },
           }),
       logger: ctx.logger,
