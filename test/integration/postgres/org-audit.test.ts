@@ -192,6 +192,56 @@ describe.each(engines)('issue 17 audit on %s', (engine) => {
     expect(typo.stderr).toContain('no repository named acme/widgest');
   });
 
+  it('an entry claiming more deliveries than attempts is refused, by ingest and by the database itself', async () => {
+    const inflated = addRemote(createLedgerRepo(), 'https://github.com/acme/inflated.git');
+    repos.push(inflated);
+    const good = entry(1, 'v1.0.0', 1, { metrics: { notify: { attempts: 4, delivered: 1 } } });
+    const bad = entry(2, 'v2.0.0', 1, { metrics: { notify: { attempts: 1, delivered: 9 } } });
+    inflated.commitRaw(manifestPathFor(good), `${JSON.stringify([good, bad], null, 2)}\n`);
+    const run = await runCliCaptured(['ingest', ...dbArgs(target), '--repo', inflated.dir, '--ref', 'HEAD']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('metrics.notify.delivered must not exceed metrics.notify.attempts');
+    const kpi = await runCliCaptured([
+      'kpi',
+      ...dbArgs(target),
+      '--repository',
+      'acme/inflated',
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(kpi.stdout)).toMatchObject({ entries: 1, notification_success_ratio: 0.25 });
+    // whoever holds the ingest key calls the function directly: it refuses the entry too
+    const db = await openDatabase({ ...target.options, role: 'ingest' });
+    try {
+      const id = randomUUID();
+      const call = async (batch: unknown): Promise<any> =>
+        (
+          await db.query<{ r: unknown }>('SELECT public.slsa_ingest_batch($1::jsonb) AS r', [
+            JSON.stringify(batch),
+          ])
+        ).rows[0]!.r;
+      await call({ op: 'begin', ingest_id: id, repository: 'acme/inflated', engine, to_commit: null });
+      const result = await call({
+        op: 'upsert',
+        ingest_id: id,
+        entries: [
+          {
+            entry: bad,
+            manifest_path: manifestPathFor(bad),
+            manifest_hash: 'a'.repeat(64),
+            git_commit: null,
+          },
+        ],
+      });
+      expect(JSON.stringify(result)).toContain(
+        'metrics.notify.delivered must not exceed metrics.notify.attempts',
+      );
+      await call({ op: 'finish', ingest_id: id, status: 'failed', watermark: null });
+    } finally {
+      await db.close();
+    }
+  });
+
   it('a ledger that cannot be read is a failed ingest the audit metrics count; every ledger is reported', async () => {
     const gone = addRemote(
       createLedgerRepo(),
