@@ -34,6 +34,8 @@ describe('renderKpiTable', () => {
       expect(text).toContain(name);
     }
     expect(text).toMatch(/failure_rate\s+20\.0%/);
+    // what the two counts are, not '0 of 1 tags notified' (which read as nothing notified)
+    expect(text).toMatch(/notification_success_per_tag\s+\S+ \(\d+ of \d+ notified tags fully delivered\)/);
     expect(text).toContain('2025-11-25  3');
     expect(text).toContain('docs/reports/2025-11-24/manifest.json  h');
   });

@@ -60,7 +60,7 @@ export function renderKpiTable(report: KpiReport): string {
     ['notification_success_ratio', pct(report.notification_success_ratio)],
     [
       'notification_success_per_tag',
-      `${pct(report.notification_success_per_tag.ratio)} (${report.notification_success_per_tag.tags_all_delivered} of ${report.notification_success_per_tag.tags_notified} tags notified)`,
+      `${pct(report.notification_success_per_tag.ratio)} (${report.notification_success_per_tag.tags_all_delivered} of ${report.notification_success_per_tag.tags_notified} notified tags fully delivered)`,
     ],
     ['notification_latency', durations(report.notification_latency_s)],
     ['dispatch_token_age', days(report.dispatch_token_age_days)],
