@@ -77,6 +77,13 @@ describe('formatHumanDuration', () => {
     [7200, '2 h'],
     [750786.338, '8 d 16 h'],
     [-90, '-1 min 30 s'],
+    // at a unit's edge the next unit takes it, rounded as that unit rounds
+    [0, '0 ms'],
+    [0.0004, '<1 ms'],
+    [0.9996, '1 s'],
+    [9.97, '10 s'],
+    [59.6, '1 min'],
+    [3599.6, '1 h'],
   ])('%s s -> %s', (seconds, text) => {
     expect(formatHumanDuration(seconds)).toBe(text);
   });
