@@ -2,7 +2,7 @@
 // alerts it (the scheduled ingest sent nothing before), once an hour, not at every run. The built
 // binary, against a local stand-in of the webhook.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -61,5 +61,27 @@ describe('serve --ingest-every alerts a failing ledger', () => {
     expect(posts).toHaveLength(1);
     expect(posts[0]).toContain('*repository*\\nacme/gone');
     expect(posts[0]).toContain('INPUT_FILE_MISSING');
+  }, 120_000);
+
+  it("ingests the ledgers of .slsa-ledger.yml's ingest section (it ingested '.' instead)", async () => {
+    const org = join(dir, 'org');
+    mkdirSync(org);
+    writeFileSync(join(org, '.slsa-ledger.yml'), 'ingest:\n  ledger: [acme/listed=./no-such-clone]\n');
+    const child = spawn(
+      process.execPath,
+      [bin, 'serve', '--data-dir', join(dir, 'db2'), '--port', '0', '--ingest-every', '1h'],
+      { cwd: org, env: { ...process.env, SLACK_WEBHOOK_URL: '' }, stdio: 'pipe' },
+    );
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    onTestFinished(() => {
+      child.kill('SIGTERM');
+    });
+    const deadline = Date.now() + 90_000;
+    while (!stderr.includes('scheduled ingest failed') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(stderr).toContain('ingest acme/listed: failed: INPUT_FILE_MISSING');
+    expect(stderr).not.toContain('local/org');
   }, 120_000);
 });
