@@ -23,7 +23,9 @@ export function ingestAlertOf(
       sent.set(key, now());
     }
     await notifyEvent({
-      event: alert.event,
+      // one event for every ingest alert: the writers' ledger-history-rewritten text tells them to
+      // flush a queued entry, which means nothing here; the code in the reason says what happened
+      event: 'ingest-failed',
       subject: {
         tag: alert.repository,
         repository: alert.repository,
