@@ -392,6 +392,90 @@ export async function identifyLedger(
   return { repository, ledgerUrl: null };
 }
 
+/** Where a ledger is read: the commit (null for a plain directory), the tree and its reports folder. */
+async function readTargetOf(
+  dir: string,
+  options: IngestOptions,
+  logger: Logger,
+): Promise<{
+  head: string | null;
+  readRef: string | undefined;
+  readDir: string;
+  reportsDir: string | undefined;
+}> {
+  let head: string | null = null;
+  let readRef: string | undefined;
+  let readDir = dir;
+  let reportsDir = options.reportsDir;
+  if (await isGitRepo(dir)) {
+    const target = await resolveReadTarget({
+      repoDir: dir,
+      ...(options.ref === undefined ? {} : { ref: options.ref }),
+      ...(options.remote === undefined ? {} : { remote: options.remote }),
+      ...(options.branch === undefined ? {} : { branch: options.branch }),
+      ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
+    await assertLedgerAt(target);
+    head = target.commit;
+    readRef = target.ref;
+    readDir = target.root;
+    reportsDir = target.reportsDir;
+    logger.info(`ingest: reading ${target.label} (${head.slice(0, 12)}) of ${target.root}`);
+  } else if (options.ref !== undefined) {
+    throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--ref needs a git repository, and ${dir} is not one`, {
+      details: { flag: 'ref', repo: dir },
+    });
+  }
+  return { head, readRef, readDir, reportsDir };
+}
+
+/**
+ * A ledger that could not be read at all (its clone missing, its remote unreachable, no ledger at
+ * the commit, a bad --ref) is an ingest that failed: recorded in `ingest_runs` under its repository,
+ * so `ingest_failures`, `provenance_audit_failures` and the dashboard count it. Only a ledger named
+ * by `--ledger` or by its remote is recorded (a `local/<folder>` guess would invent a repository);
+ * best effort: the database may be what failed.
+ */
+async function recordUnreadLedger(
+  sink: IngestSink,
+  ingestId: string,
+  ledger: OneLedger,
+  error: unknown,
+  logger: Logger,
+): Promise<void> {
+  if (!isSlsaLedgerError(error)) return;
+  let repository = ledger.repository;
+  let ledgerUrl: string | null = null;
+  if (repository === undefined) {
+    const remote = existsSync(ledger.dir) ? await remoteUrlOf(ledger.dir).catch(() => undefined) : undefined;
+    const fromRemote = remote === undefined ? undefined : repositoryFromRemoteUrl(remote);
+    if (fromRemote === undefined) return;
+    repository = fromRemote.repository;
+    ledgerUrl = fromRemote.url;
+  }
+  try {
+    await sink.begin({
+      ingest_id: ingestId,
+      repository,
+      engine: sink.engine,
+      to_commit: null,
+      ledger_url: ledgerUrl,
+    });
+    await sink.finish({
+      ingest_id: ingestId,
+      status: 'failed',
+      error: `${error.code}: ${error.message}`.slice(0, 2000),
+      entries_failed: 0,
+      watermark: null,
+    });
+  } catch (recordError) {
+    logger.debug(
+      `ingest ${repository}: the failure could not be recorded: ${recordError instanceof Error ? recordError.message : String(recordError)}`,
+    );
+  }
+}
+
 function checkLedgerDir(dir: string): void {
   let isDir = false;
   try {
@@ -419,10 +503,10 @@ async function ingestOne(
 ): Promise<LedgerIngestResult> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const dir = ledger.dir;
-  checkLedgerDir(dir);
   const ingestId = randomUUID();
-  // the commit first: a bad --ref or an unreachable remote must not leave a 'running' ingest behind.
-  // A clone is read at its remote's ledger branch, fetched now (issue 13 item 1), or at --ref.
+  // the commit first: a bad --ref or an unreachable remote must not leave a 'running' ingest behind
+  // (it is recorded as a failed ingest instead, below). A clone is read at its remote's ledger
+  // branch, fetched now (issue 13 item 1), or at --ref.
   let head: string | null = null;
   // the ref read (the private ref the ledger branch was fetched into, or --ref): the ledger location
   // the statements must be signed for comes from it, never from the clone's HEAD (a detached
@@ -430,34 +514,29 @@ async function ingestOne(
   let readRef: string | undefined;
   let readDir = dir;
   let reportsDir = options.reportsDir;
-  if (await isGitRepo(dir)) {
-    const target = await resolveReadTarget({
-      repoDir: dir,
-      ...(options.ref === undefined ? {} : { ref: options.ref }),
-      ...(options.remote === undefined ? {} : { remote: options.remote }),
-      ...(options.branch === undefined ? {} : { branch: options.branch }),
-      ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    });
-    await assertLedgerAt(target);
-    head = target.commit;
-    readRef = target.ref;
-    readDir = target.root;
-    reportsDir = target.reportsDir;
-    logger.info(`ingest: reading ${target.label} (${head.slice(0, 12)}) of ${target.root}`);
-  } else if (options.ref !== undefined) {
-    throw new SlsaLedgerError('USAGE_INVALID_FLAG', `--ref needs a git repository, and ${dir} is not one`, {
-      details: { flag: 'ref', repo: dir },
-    });
+  try {
+    checkLedgerDir(dir);
+    ({ head, readRef, readDir, reportsDir } = await readTargetOf(dir, options, logger));
+  } catch (error) {
+    await recordUnreadLedger(sink, ingestId, ledger, error, logger);
+    throw error;
   }
-  const { repository, ledgerUrl } = await identifyLedger(dir, ledger.repository, logger);
+  const identified = await identifyLedger(dir, ledger.repository, logger);
+  const { ledgerUrl } = identified;
   const begun = await sink.begin({
     ingest_id: ingestId,
-    repository,
+    repository: identified.repository,
     engine: sink.engine,
     to_commit: head,
     ledger_url: ledgerUrl,
   });
+  // the database keeps a repository under the spelling it first saw (names are case-insensitive)
+  const repository = begun.repository ?? identified.repository;
+  if (repository !== identified.repository) {
+    logger.info(
+      `ingest ${identified.repository}: the database knows it as ${repository}: ingesting into that`,
+    );
+  }
   // --reconcile reads every file but is no way around the witness: only --full accepts a rewrite
   // (the shipped workflow reconciles daily, unattended: a force-push just before it went through)
   const fromCommit = options.full === true ? null : begun.watermark;
@@ -701,7 +780,9 @@ export async function ingestLedger(options: IngestOptions = {}): Promise<IngestR
 export async function ingestLedgers(options: IngestOptions = {}): Promise<IngestLedgersResult> {
   const logger = options.logger ?? silentLogger;
   const ledgers = ledgersOf(options);
-  if (ledgers.length === 1) checkLedgerDir(ledgers[0]!.dir);
+  // a mistyped --repo fails before anything is opened; a named ledger's missing clone is an ingest
+  // that failed, recorded and alerted like any other (`serve --ingest-every` runs one ledger too)
+  if (ledgers.length === 1 && ledgers[0]!.repository === undefined) checkLedgerDir(ledgers[0]!.dir);
   const jobs = jobsOf(options, ledgers.length);
   const sink = await openSink(options, jobs);
   const width = sink.engine === 'pglite' ? 1 : jobs;

@@ -145,9 +145,21 @@ export async function computeDatabaseKpis(options: KpiOptions = {}): Promise<Kpi
   });
   try {
     options.logger?.debug(`kpi: ${db.engine} database ${db.target}, ${window.since} .. ${window.until}`);
-    return await loadKpiReport(db, window, now, scope, {
+    const report = await loadKpiReport(db, window, now, scope, {
       ...(options.manifests === undefined ? {} : { manifests: options.manifests }),
     });
+    // a mistyped name gives an empty report, which reads like a quiet repository: say so
+    const known = new Set(report.repositories.map((r) => r.repository.toLowerCase()));
+    const unknown = (scope?.repositories ?? []).filter((r) => !known.has(r.toLowerCase()));
+    if (unknown.length > 0) {
+      options.logger?.warn(
+        `kpi: no repository named ${unknown.join(', ')} in the database (ingest has never begun one by that name)`,
+      );
+    }
+    if (scope?.owner !== undefined && report.repositories.length === 0) {
+      options.logger?.warn(`kpi: no repository of owner ${scope.owner} in the database`);
+    }
+    return report;
   } finally {
     await db.close();
   }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { SlsaLedgerError } from '../errors.js';
 import type { CommandSpec, FlagValue } from './command.js';
 
@@ -63,6 +63,15 @@ export async function loadConfigDefaults(cwd: string, spec: CommandSpec): Promis
     if (o.type === 'boolean') {
       if (typeof value !== 'boolean') problems.push(`${spec.name}.${key}: expected true or false`);
       else out[key] = value;
+    } else if (
+      key === 'ledger' &&
+      o.multiple === true &&
+      (Array.isArray(value) || typeof value === 'string')
+    ) {
+      // a ledger's clone is relative to the file, which is found from any folder below it
+      out[key] = (Array.isArray(value) ? value : [value]).map((v) =>
+        ledgerRelativeTo(dirname(file), String(v)),
+      );
     } else if (o.multiple === true && Array.isArray(value)) {
       out[key] = value.map(String);
     } else if (typeof value === 'string' || typeof value === 'number') {
@@ -77,4 +86,12 @@ export async function loadConfigDefaults(cwd: string, spec: CommandSpec): Promis
     });
   }
   return out;
+}
+
+/** `OWNER/NAME=DIR` with a relative DIR made absolute against `base`; anything else as it is. */
+export function ledgerRelativeTo(base: string, value: string): string {
+  const eq = value.indexOf('=');
+  if (eq === -1) return value;
+  const dir = value.slice(eq + 1).trim();
+  return dir === '' || isAbsolute(dir) ? value : `${value.slice(0, eq)}=${resolve(base, dir)}`;
 }

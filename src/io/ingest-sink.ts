@@ -84,7 +84,8 @@ export interface IngestSink {
   readonly engine: 'pglite' | 'postgres' | 'supabase';
   /** for messages; never a password or key */
   readonly target: string;
-  begin(batch: BeginIngest): Promise<{ watermark: string | null }>;
+  /** `repository`: the name the database keeps the ledger under (its first spelling, any case) */
+  begin(batch: BeginIngest): Promise<BegunIngest>;
   upsert(ingestId: string, items: readonly IngestItem[]): Promise<UpsertCounts>;
   /** marks the repository's runs whose keys are not given (never deletes) */
   reconcile(ingestId: string, keys: readonly (readonly [string, number])[]): Promise<ReconcileResult>;
@@ -134,6 +135,17 @@ export function reconcileResultOf(reply: unknown): ReconcileResult {
   };
 }
 
+/** What `begin` answers: the ledger's watermark and the name the database keeps it under. */
+export interface BegunIngest {
+  readonly watermark: string | null;
+  readonly repository?: string;
+}
+
+export function begunOf(reply: unknown): BegunIngest {
+  const r = (reply as { repository?: unknown } | null)?.repository;
+  return { watermark: watermarkOf(reply), ...(typeof r === 'string' && r !== '' ? { repository: r } : {}) };
+}
+
 export function watermarkOf(reply: unknown): string | null {
   const w = (reply as { watermark?: unknown } | null)?.watermark;
   return typeof w === 'string' ? w : null;
@@ -152,7 +164,7 @@ export function createSqlIngestSink(db: DbClient): IngestSink {
     engine: db.engine,
     target: db.target,
     async begin(batch) {
-      return { watermark: watermarkOf(await call({ op: 'begin', ...batch })) };
+      return begunOf(await call({ op: 'begin', ...batch }));
     },
     async upsert(ingestId, items) {
       return upsertCountsOf(await call(upsertBatch(ingestId, items)));

@@ -639,7 +639,16 @@ export async function resolveScope(
   scope: KpiScope | undefined,
 ): Promise<string[] | undefined> {
   if (isWholeOrganisation(scope)) return undefined;
-  const names = new Set(scope!.repositories ?? []);
+  const requested = scope!.repositories ?? [];
+  const names = new Set(requested);
+  if (requested.length > 0) {
+    // GitHub's names are case-insensitive (`--owner` is too): `Acme/Widgets` finds `acme/widgets`
+    const known = await db.query<{ repository: string }>(
+      `SELECT repository FROM ${repositoriesView} WHERE lower(repository) = ANY($1::text[])`,
+      [requested.map((r) => r.toLowerCase())],
+    );
+    for (const r of known.rows) names.add(r.repository);
+  }
   if (scope!.owner !== undefined) {
     const owned = await db.query<{ repository: string }>(
       `SELECT repository FROM ${repositoriesView} WHERE lower(left(repository, $2::integer)) = lower($1::text)

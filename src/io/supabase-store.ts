@@ -5,7 +5,7 @@ import { PostgrestClient } from '@supabase/postgrest-js';
 import { SlsaLedgerError, UnavailableError } from '../errors.js';
 import { INGEST_FUNCTION } from './db.js';
 import type { IngestSink } from './ingest-sink.js';
-import { reconcileResultOf, upsertBatch, upsertCountsOf, watermarkOf } from './ingest-sink.js';
+import { begunOf, reconcileResultOf, upsertBatch, upsertCountsOf, watermarkOf } from './ingest-sink.js';
 
 export interface SupabaseSinkOptions {
   /** the project URL, e.g. https://abcd.supabase.co (the REST API is at `<url>/rest/v1`) */
@@ -122,7 +122,7 @@ export function createSupabaseIngestSink(options: SupabaseSinkOptions): IngestSi
     engine: 'supabase',
     target: rest,
     async begin(batch) {
-      return { watermark: watermarkOf(await call({ op: 'begin', ...batch })) };
+      return begunOf(await call({ op: 'begin', ...batch }));
     },
     async upsert(ingestId, items) {
       return upsertCountsOf(await call(upsertBatch(ingestId, items)));

@@ -1,15 +1,16 @@
 import {
   MAX_INGEST_JOBS,
   ingestLedgers,
-  type IngestAlert,
+  type IngestLedgersResult,
   type LedgerIngestResult,
 } from '../../app/ingest.js';
-import { notifyEvent } from '../../app/notify.js';
+import { isSlsaLedgerError } from '../../errors.js';
 import { parseLedgerSpecs } from '../../core/ingest/repository.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag } from '../args.js';
-import type { CommandContext, CommandModule } from '../command.js';
+import type { CommandModule } from '../command.js';
 import { checkerTrustFrom, trustFlags } from './trust-flags.js';
 import { databaseOptions, databaseTarget } from '../database-flags.js';
+import { ingestAlertOf } from '../ingest-alert.js';
 
 /** One line per ledger. */
 export function describeLedgerResult(r: LedgerIngestResult): string {
@@ -22,18 +23,8 @@ export function describeLedgerResult(r: LedgerIngestResult): string {
   return `${head}${missing}${error}`;
 }
 
-/** Alerts through `notify` (Slack) when SLACK_WEBHOOK_URL is set; otherwise nothing is sent. */
-function alertOf(ctx: CommandContext): ((alert: IngestAlert) => Promise<void>) | undefined {
-  const webhookUrl = ctx.env.SLACK_WEBHOOK_URL;
-  if (webhookUrl === undefined || webhookUrl === '') return undefined;
-  return async (alert) => {
-    await notifyEvent({
-      event: 'ingest-failed',
-      subject: { tag: alert.repository, failure_reason: `${alert.code}: ${alert.message}`.slice(0, 1000) },
-      webhookUrl,
-      logger: ctx.logger,
-    });
-  };
+function summaryOf(result: IngestLedgersResult): string {
+  return `ingest ${result.engine} ${result.target}:\n${result.ledgers.map((r) => `  ${describeLedgerResult(r)}`).join('\n')}`;
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
@@ -123,8 +114,9 @@ export const command: CommandModule = {
     const ref = stringFlag(args, 'ref');
     const serviceKey = ctx.env.SLSA_MANIFEST_SERVICE_KEY;
     const ledgerValues = listFlag(args, 'ledger');
-    const alert = alertOf(ctx);
+    const alert = ingestAlertOf(ctx);
     const trust = await checkerTrustFrom(args, ctx);
+    // several ledgers, some failed: the line of every ledger still goes out before the error
     const result = await ingestLedgers({
       ...(trust === undefined ? {} : { trust }),
       repo: stringFlag(args, 'repo') ?? '.',
@@ -143,12 +135,15 @@ export const command: CommandModule = {
       cwd: ctx.cwd,
       logger: ctx.logger,
       ...(alert === undefined ? {} : { alert }),
+    }).catch((error: unknown) => {
+      const partial = isSlsaLedgerError(error)
+        ? (error.details as { result?: IngestLedgersResult } | undefined)?.result
+        : undefined;
+      if (partial !== undefined && partial.ledgers.length > 1) ctx.logger.info(summaryOf(partial));
+      throw error;
     });
     // one ledger: its result as before; several: every ledger's
     const only = result.ledgers.length === 1 ? result.ledgers[0] : undefined;
-    return {
-      result: only ?? result,
-      human: `ingest ${result.engine} ${result.target}:\n${result.ledgers.map((r) => `  ${describeLedgerResult(r)}`).join('\n')}`,
-    };
+    return { result: only ?? result, human: summaryOf(result) };
   },
 };

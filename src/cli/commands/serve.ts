@@ -3,6 +3,22 @@ import { parseLedgerSpecs } from '../../core/ingest/repository.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
 import { databaseOptions, databaseTarget } from '../database-flags.js';
+import { ingestAlertOf } from '../ingest-alert.js';
+import { loadConfigDefaults } from '../config.js';
+import type { FlagValue } from '../command.js';
+import { command as ingestCommand } from './ingest.js';
+
+function configuredLedgers(defaults: Record<string, FlagValue>): string[] {
+  const value = defaults.ledger;
+  return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
+}
+import type { IngestAlert } from '../../app/ingest.js';
+
+function alertOption(alert: ((a: IngestAlert) => Promise<void>) | undefined): {
+  alert?: (a: IngestAlert) => Promise<void>;
+} {
+  return alert === undefined ? {} : { alert };
+}
 
 /** Resolves on SIGINT or SIGTERM (Ctrl-C, `kill`), then stops listening for them. */
 function untilStopSignal(): Promise<string> {
@@ -77,7 +93,11 @@ export const command: CommandModule = {
   async run(args, ctx) {
     const port = integerFlag(args, 'port', { min: 0, max: 65_535 }) ?? defaultPort;
     const every = stringFlag(args, 'ingest-every');
-    const ledgers = listFlag(args, 'ledger');
+    // the organisation's list is written once, for ingest: serve's own ingest takes it too
+    const ledgers =
+      listFlag(args, 'ledger').length > 0 || every === undefined
+        ? listFlag(args, 'ledger')
+        : configuredLedgers(await loadConfigDefaults(ctx.cwd, ingestCommand.spec));
     const server = await serveDashboard({
       ...databaseTarget(args, ctx.env),
       cwd: ctx.cwd,
@@ -92,6 +112,7 @@ export const command: CommandModule = {
               repo: stringFlag(args, 'repo') ?? '.',
               reportsDir: stringFlag(args, 'reports-dir') ?? 'docs/reports',
               ...(ledgers.length === 0 ? {} : { ledgers: parseLedgerSpecs(ledgers) }),
+              ...alertOption(ingestAlertOf(ctx, { repeatAfterMs: 60 * 60 * 1000 })),
             },
           }),
       logger: ctx.logger,

@@ -8,6 +8,7 @@ import {
   parseKpiQuery,
   parseManifestsQuery,
   parseNoQuery,
+  parseRunQuery,
   parseRunId,
   parseRunsQuery,
   parseTimeBound,
@@ -143,6 +144,14 @@ describe('parseRunsQuery', () => {
   it('refuses an unknown parameter', () => {
     expect(() => parseRunsQuery([['limit', '10']], now)).toThrowCode('DASHBOARD_PARAM_UNKNOWN');
   });
+  it('takes the one-part name an upgraded database gave its earlier runs; refuses other shapes', () => {
+    expect(parseRunsQuery([['repository', 'default']], now).scope).toEqual({ repositories: ['default'] });
+    expect(parseRunQuery([['repository', 'default']])).toEqual({ repository: 'default' });
+    for (const bad of ['a/b/c', '..', 'acme/..', 'a b']) {
+      expect(() => parseRunsQuery([['repository', bad]], now)).toThrowCode('DASHBOARD_PARAM_INVALID');
+      expect(() => parseRunQuery([['repository', bad]])).toThrowCode('DASHBOARD_PARAM_INVALID');
+    }
+  });
 });
 
 describe('parseManifestsQuery', () => {
@@ -186,7 +195,7 @@ describe('parseManifestsQuery', () => {
     ['not JSON', b64('acme/a docs/x')],
     ['not a pair', b64('["acme/a"]')],
     ['not strings', b64('["acme/a", 7]')],
-    ['a bad repository', b64('["acme", "docs/x"]')],
+    ['a bad repository', b64('["a/b/c", "docs/x"]')],
     ['an empty path', b64('["acme/a", ""]')],
     ['a control character', b64('["acme/a", "docs/\u0007"]')],
     ['a path too long', b64(JSON.stringify(['acme/a', 'x'.repeat(1025)]))],

@@ -1,5 +1,6 @@
 import { SlsaLedgerError } from '../../errors.js';
 import { parseWindowBound } from '../kpi/window.js';
+import { isLedgerName } from '../ingest/repository.js';
 
 // Query-parameter parsing for the read-only JSON API. Pure: `now` comes in as an argument.
 // Every parameter is checked against a whitelist; anything unknown, repeated or malformed is a
@@ -142,14 +143,13 @@ export interface RepositoryScope {
   readonly owner?: string;
 }
 
-const repositoryRe = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
 const ownerRe = /^[A-Za-z0-9_.-]{1,100}$/;
 
 function parseScope(params: QueryParams, values: Map<string, string>): RepositoryScope | undefined {
   const repositories = params.filter(([k, v]) => k === 'repository' && v !== '').map(([, v]) => v);
   if (repositories.length > 100) throw invalid('repository', 'at most 100 repository parameters');
   for (const r of repositories) {
-    if (!repositoryRe.test(r) || r.split('/').some((p) => p === '.' || p === '..')) {
+    if (!isLedgerName(r)) {
       throw invalid('repository', `repository takes owner/name, got '${r.slice(0, 60)}'`, r);
     }
   }
@@ -224,7 +224,7 @@ export function decodeManifestCursor(raw: string): ManifestCursor {
     value.length !== 2 ||
     typeof value[0] !== 'string' ||
     typeof value[1] !== 'string' ||
-    !repositoryRe.test(value[0]) ||
+    !isLedgerName(value[0]) ||
     value[1] === '' ||
     value[1].length > 1024 ||
     controlChars.test(value[1])
@@ -316,7 +316,7 @@ export function parseRunQuery(params: QueryParams): { readonly repository?: stri
     throw invalid('repository', `query parameter 'repository' given more than once`);
   const r = repositories[0];
   if (r === undefined || r === '') return {};
-  if (!repositoryRe.test(r))
+  if (!isLedgerName(r))
     throw invalid('repository', `repository takes owner/name, got '${r.slice(0, 60)}'`, r);
   void v;
   return { repository: r };

@@ -41,6 +41,7 @@ describe('formatting', () => {
     [36_000, '10.0 h'],
     [864_000, '10.0 d'],
     [-5, '-5.0 s'],
+    [0.9996, '1.0 s'],
   ])('duration %s -> %s', (v, s) => expect(formatDuration(v)).toBe(s));
   it.each([
     [null, '—'],

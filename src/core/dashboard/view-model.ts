@@ -131,7 +131,7 @@ export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '—';
   const s = Math.abs(seconds);
   const sign = seconds < 0 ? '-' : '';
-  if (s < 1) return `${sign}${Math.round(s * 1000)} ms`;
+  if (Math.round(s * 1000) < 1000) return `${sign}${Math.round(s * 1000)} ms`;
   if (s < 120) return `${sign}${s.toFixed(s < 10 ? 1 : 0)} s`;
   if (s < 7200) return `${sign}${(s / 60).toFixed(0)} min`;
   if (s < 172_800) return `${sign}${(s / 3600).toFixed(1)} h`;

@@ -12,6 +12,9 @@ describe('repositoryFromRemoteUrl', () => {
       'https://git.example.com/acme/widgets',
     ],
     ['/srv/git/acme/widgets.git', 'acme/widgets', null],
+    // nested groups: the link is the whole path, never another project's `owner/name`
+    ['https://gitlab.com/grp/sub/widgets.git', 'sub/widgets', 'https://gitlab.com/grp/sub/widgets'],
+    ['git@gitlab.com:grp/sub/widgets.git', 'sub/widgets', 'https://gitlab.com/grp/sub/widgets'],
     ['file:///srv/git/acme/widgets.git', 'acme/widgets', null],
   ])('%s -> %s', (url, repository, link) => {
     expect(repositoryFromRemoteUrl(url)).toEqual({ repository, url: link });
@@ -28,9 +31,14 @@ describe('repositoryFromRemoteUrl', () => {
 describe('parseRepositoryName / parseLedgerSpecs', () => {
   it('accepts owner/name and refuses anything else with a code', () => {
     expect(parseRepositoryName(' acme/widgets ')).toBe('acme/widgets');
-    for (const bad of ['acme', 'acme/', 'a/b/c', '../x', 'acme/wid gets', 'acme/..']) {
+    for (const bad of ['acme/', 'a/b/c', '../x', 'acme/wid gets', 'acme/..', '..', '']) {
       expect(() => parseRepositoryName(bad)).toThrowCode('INGEST_REPOSITORY_INVALID');
     }
+  });
+
+  it('accepts the one-part names an upgraded database gave its earlier runs', () => {
+    expect(parseRepositoryName('default')).toBe('default');
+    expect(parseLedgerSpecs(['default=../w'])).toEqual([{ repository: 'default', dir: '../w' }]);
   });
 
   it('reads OWNER/NAME and OWNER/NAME=DIR; several need their directories, once each', () => {

@@ -12,15 +12,26 @@ export function isRepositoryName(value: string): boolean {
 }
 
 /**
+ * True for `owner/name`, or for a one-part name: the repositories migration (`…20261202170000`)
+ * names a database's earlier runs after the ledger name their ingest used (`--ledger NAME` of the
+ * CLI before repositories; `default` when none was given), and those runs must stay reachable by
+ * that name (`ingest --ledger default=DIR`, `kpi --repository default`, the dashboard's filter).
+ * The ingest function accepts the same shapes.
+ */
+export function isLedgerName(value: string): boolean {
+  return isRepositoryName(value) || (PART.test(value) && value !== '.' && value !== '..');
+}
+
+/**
  * Checks `--ledger OWNER/NAME` (or a config value).
  * @throws SlsaLedgerError `INGEST_REPOSITORY_INVALID`
  */
 export function parseRepositoryName(value: string, source = '--ledger'): string {
   const v = value.trim();
-  if (!isRepositoryName(v)) {
+  if (!isLedgerName(v)) {
     throw new SlsaLedgerError(
       'INGEST_REPOSITORY_INVALID',
-      `${source} takes a repository as owner/name (letters, digits, '_', '.', '-'), got '${v.slice(0, 120)}'`,
+      `${source} takes a repository as owner/name (letters, digits, '_', '.', '-'; or the one-part name an upgraded database gave its earlier runs), got '${v.slice(0, 120)}'`,
       { details: { value: v.slice(0, 200), source } },
     );
   }
@@ -67,7 +78,13 @@ export function repositoryFromRemoteUrl(remoteUrl: string): RemoteRepository | u
   const owner = parts[parts.length - 2] ?? '';
   const repository = `${owner}/${name}`;
   if (!isRepositoryName(repository)) return undefined;
-  const url = host !== undefined && host !== '' ? `https://${host}/${repository}` : null;
+  // the link is the remote's whole path: on a host with nested groups (GitLab's
+  // `group/subgroup/name`) `owner/name` alone is another project, possibly someone else's
+  const page = [...parts.slice(0, -1), name];
+  const url =
+    host !== undefined && host !== '' && page.every((p) => PART.test(p) && p !== '.' && p !== '..')
+      ? `https://${host}/${page.join('/')}`
+      : null;
   return { repository, url };
 }
 

@@ -34,6 +34,8 @@ describe('renderKpiTable', () => {
       expect(text).toContain(name);
     }
     expect(text).toMatch(/failure_rate\s+20\.0%/);
+    // what the two counts are, not '0 of 1 tags notified' (which read as nothing notified)
+    expect(text).toMatch(/notification_success_per_tag\s+\S+ \(\d+ of \d+ notified tags fully delivered\)/);
     expect(text).toContain('2025-11-25  3');
     expect(text).toContain('docs/reports/2025-11-24/manifest.json  h');
   });
@@ -75,6 +77,13 @@ describe('formatHumanDuration', () => {
     [7200, '2 h'],
     [750786.338, '8 d 16 h'],
     [-90, '-1 min 30 s'],
+    // at a unit's edge the next unit takes it, rounded as that unit rounds
+    [0, '0 ms'],
+    [0.0004, '<1 ms'],
+    [0.9996, '1 s'],
+    [9.97, '10 s'],
+    [59.6, '1 min'],
+    [3599.6, '1 h'],
   ])('%s s -> %s', (seconds, text) => {
     expect(formatHumanDuration(seconds)).toBe(text);
   });

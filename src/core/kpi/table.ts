@@ -14,8 +14,12 @@ export function formatHumanDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '–';
   const sign = seconds < 0 ? '-' : '';
   const s = Math.abs(seconds);
-  if (s < 1) return `${sign}${Math.round(s * 1000)} ms`;
-  if (s < 60) return `${sign}${s < 10 ? (Math.round(s * 10) / 10).toString() : Math.round(s).toString()} s`;
+  // each unit takes the value as rounded for it: 0.9996 s is '1 s', not '1000 ms'; 59.6 s '1 min'
+  if (s > 0 && s < 0.0005) return `${sign}<1 ms`;
+  const ms = Math.round(s * 1000);
+  if (ms < 1000) return `${sign}${ms} ms`;
+  const secs = s < 9.95 ? Math.round(s * 10) / 10 : Math.round(s);
+  if (secs < 60) return `${sign}${secs.toString()} s`;
   const whole = Math.round(s);
   const units: [number, string][] = [
     [86_400, 'd'],
@@ -60,7 +64,7 @@ export function renderKpiTable(report: KpiReport): string {
     ['notification_success_ratio', pct(report.notification_success_ratio)],
     [
       'notification_success_per_tag',
-      `${pct(report.notification_success_per_tag.ratio)} (${report.notification_success_per_tag.tags_all_delivered} of ${report.notification_success_per_tag.tags_notified} tags notified)`,
+      `${pct(report.notification_success_per_tag.ratio)} (${report.notification_success_per_tag.tags_all_delivered} of ${report.notification_success_per_tag.tags_notified} notified tags fully delivered)`,
     ],
     ['notification_latency', durations(report.notification_latency_s)],
     ['dispatch_token_age', days(report.dispatch_token_age_days)],

@@ -119,6 +119,11 @@ describe('parseEntry', () => {
     ['negative lock wait', { metrics: { lock_wait_s: -1 } }, 'metrics.lock_wait_s'],
     ['unknown metric', { metrics: { foo: 1 } }, 'metrics.foo'],
     [
+      'more deliveries than attempts',
+      { metrics: { notify: { attempts: 1, delivered: 9 } } },
+      'metrics.notify.delivered',
+    ],
+    [
       'bad history item',
       { governance_history: [{ flag: 'x', timestamp: 'now', run_id: 1 }] },
       'governance_history.0.timestamp',

@@ -484,8 +484,22 @@ const ENTRY_SPEC = objectSpec(
   (e) => {
     const reasonMissing = e.status === 'failure' && e.failure_reason === undefined;
     const nullUrl = e.artifact_url === null && e.status === 'success';
-    if (!reasonMissing && !nullUrl) return undefined; // the usual case allocates nothing
+    // more deliveries than attempts would lift notification_success_ratio above 1 and hide other
+    // runs' failed deliveries in the organisation's figure
+    const metrics = e.metrics;
+    const notify = isObject(metrics) && isObject(metrics.notify) ? metrics.notify : undefined;
+    const overDelivered =
+      notify !== undefined &&
+      typeof notify.delivered === 'number' &&
+      typeof notify.attempts === 'number' &&
+      notify.delivered > notify.attempts;
+    if (!reasonMissing && !nullUrl && !overDelivered) return undefined; // the usual case allocates nothing
     const out: EntryProblem[] = [];
+    if (overDelivered)
+      out.push({
+        path: 'metrics.notify.delivered',
+        message: `metrics.notify.delivered must not exceed metrics.notify.attempts, got ${String(notify.delivered)} > ${String(notify.attempts)}`,
+      });
     if (reasonMissing)
       out.push({ path: 'failure_reason', message: "failure_reason is required when status is 'failure'" });
     if (nullUrl)

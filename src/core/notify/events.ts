@@ -63,7 +63,8 @@ export const eventTexts: Readonly<Record<NotifyEvent, EventText>> = {
   'ingest-failed': {
     emoji: ':floppy_disk:',
     headline: 'ledger ingest failed',
-    action: "the database did not take the ledger: check it is reachable, then re-run 'slsa-ledger ingest'",
+    action:
+      "the ledger could not be read or the database did not take it: read the reason, fix the ledger's clone or remote or the database, then re-run 'slsa-ledger ingest'",
   },
   'provenance-ready': {
     emoji: ':white_check_mark:',
@@ -102,6 +103,8 @@ export function parseNotifyEvent(value: string): NotifyEvent {
 /** What a notification is about: the fields of a ledger entry it shows (all but `tag` optional). */
 export interface NotifySubject {
   readonly tag: string;
+  /** set when the alert is about a whole ledger (`ingest`): shown instead of tag, run and status */
+  readonly repository?: string;
   readonly run_id?: number;
   readonly sha?: string;
   readonly status?: string;
@@ -207,12 +210,15 @@ export function buildSlackMessage(
   const t = eventTexts[event];
   const reason = reasonOf(subject, context);
   const headline = `${t.emoji} ${t.headline}: ${subject.tag}`;
-  const fields = [
-    `*tag*\n${escapeSlack(subject.tag)}`,
-    `*run*\n${subject.run_id === undefined ? 'n/a' : String(subject.run_id)}`,
-    `*status*\n${escapeSlack(subject.status ?? 'n/a')}`,
-    `*flag*\n${escapeSlack(subject.governance_flag ?? event)}`,
-  ];
+  const fields =
+    subject.repository === undefined
+      ? [
+          `*tag*\n${escapeSlack(subject.tag)}`,
+          `*run*\n${subject.run_id === undefined ? 'n/a' : String(subject.run_id)}`,
+          `*status*\n${escapeSlack(subject.status ?? 'n/a')}`,
+          `*flag*\n${escapeSlack(subject.governance_flag ?? event)}`,
+        ]
+      : [`*repository*\n${escapeSlack(subject.repository)}`, `*event*\n${event}`];
   const links = [
     slackLink(context.runUrl, 'workflow run'),
     slackLink(subject.release_url, 'release'),

@@ -74,6 +74,17 @@ describe('buildSlackMessage', () => {
     expect(m.text.length).toBeLessThan(600);
     expect(JSON.stringify(m.blocks)).not.toContain('x'.repeat(3001));
   });
+  it('names a ledger alert by its repository, not as a tag with no run or status', () => {
+    const m = buildSlackMessage('ingest-failed', {
+      tag: 'acme/widgets',
+      repository: 'acme/widgets',
+      failure_reason: 'LEDGER_REMOTE_UNAVAILABLE: cannot reach remote',
+    });
+    const blocks = JSON.stringify(m.blocks);
+    expect(blocks).toContain('*repository*\\nacme/widgets');
+    expect(blocks).not.toContain('*tag*');
+    expect(blocks).not.toContain('*run*');
+  });
 });
 
 describe('buildIssue', () => {

@@ -153,8 +153,10 @@ describe.each(engines)('repositories on %s', (engine) => {
       }
       const org = await loadKpiReport(db, window, now);
       expect(org.entries).toBe(3);
+      // the ledger whose clone was missing is known too: its ingest was recorded as failed
       expect(org.repositories.map((r) => [r.repository, r.entries, r.latest_entry?.tag])).toEqual([
         ['acme/gadgets', 1, 'v1.0.0'],
+        ['acme/missing', 0, undefined],
         ['acme/widgets', 2, 'v1.1.0'],
       ]);
       expect(org.notification_success_per_tag).toEqual({ tags_notified: 3, tags_all_delivered: 0, ratio: 0 });
@@ -267,7 +269,12 @@ describe.each(engines)('repositories on %s', (engine) => {
     const csv = await runCliCaptured(['kpi', ...args, '--owner', 'acme', '--format', 'csv']);
     const lines = csv.stdout.trimEnd().split('\r\n');
     expect(lines[0]).toMatch(/^repository,entries,failure_rate/);
-    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['*', 'acme/gadgets', 'acme/widgets']);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual([
+      '*',
+      'acme/gadgets',
+      'acme/missing',
+      'acme/widgets',
+    ]);
     expect(lines[2]).toMatch(/,docs\/reports\/2025-11-24\/manifest\.json,[0-9a-f]{64}$/);
   });
 
@@ -288,12 +295,13 @@ describe.each(engines)('repositories on %s', (engine) => {
       files: null,
       full_list: 'slsa-ledger kpi --manifests, or GET /api/manifests (paged)',
     });
-    expect(org.repositories.map((r: any) => r.latest_manifest.path)).toEqual([
+    expect(org.repositories.map((r: any) => r.latest_manifest?.path ?? null)).toEqual([
       'docs/reports/2025-11-24/manifest.json',
+      null,
       expect.stringMatching(/^docs\/reports\/2025-11-2\d\/manifest\.json$/),
     ]);
     const text = await runCliCaptured(['kpi', ...args, '--owner', 'acme']);
-    expect(text.stdout).toContain('manifest_hash  (left out: the report covers 2 repositories');
+    expect(text.stdout).toContain('manifest_hash  (left out: the report covers 3 repositories');
     const full = JSON.parse(
       (await runCliCaptured(['kpi', ...args, '--manifests', '--format', 'json'])).stdout,
     );
