@@ -144,7 +144,11 @@ describe.each(engines)('issue 17 audit on %s', (engine) => {
     const https = addRemote(createLedgerRepo(), 'https://github.com/Acme/Widgets.git');
     const ssh = addRemote(createLedgerRepo(), 'git@github.com:acme/widgets.git');
     repos.push(https, ssh);
+    // one repository's history in two clones (fixed dates and identity: the same commits), the
+    // second a commit ahead: the watermark the first leaves is an ancestor of the second's head
     https.commit([entry(7, 'v7.0.0', 1)]);
+    ssh.commit([entry(7, 'v7.0.0', 1)]);
+    expect(ssh.head()).toBe(https.head());
     ssh.commit([entry(7, 'v7.0.0', 1), entry(8, 'v8.0.0', 1)]);
     for (const r of [https, ssh]) {
       const run = await runCliCaptured([
