@@ -289,8 +289,10 @@ async function loadKpi() {
   const body = await getJson(`/api/kpi${query({ since: windowSince(), ...scopeParams() })}`);
   state.lastKpi = body;
   const w = body.window;
+  // "everything" asks from the epoch: say "start", not 1970-01-01
+  const fromStart = !w.since || state.window === 'all';
   $('window-text').textContent =
-    `${w.since ? w.since.slice(0, 10) : 'start'} → ${w.until ? w.until.slice(0, 10) : 'now'}`;
+    `${fromStart ? 'start' : w.since.slice(0, 10)} → ${w.until ? w.until.slice(0, 10) : 'now'}`;
   renderAlerts(body.view.alerts ?? []);
   renderRepositories(body.view.repositories ?? []);
   if (state.repository === '') updateRepositoryOptions(body.view.repositories ?? []);

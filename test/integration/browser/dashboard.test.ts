@@ -200,6 +200,8 @@ describe.skipIf(!available)('dashboard page in Chromium', () => {
     // every run, whatever its age
     await page.selectOption('#window', 'all');
     await page.waitForFunction(() => document.body.dataset.state === 'ready');
+    // the header says where the window starts: "everything" from the start, not from 1970-01-01
+    expect(await page.locator('#window-text').textContent()).toMatch(/^start → /);
     await page.selectOption('#repository', 'acme/widgets');
     await page.waitForFunction(() => document.body.dataset.state === 'ready');
     const failures = entries.filter((e) => e.status === 'failure');
