@@ -105,6 +105,14 @@ export function initSettings(options: {
       command: `gh api repos/{owner}/{repo}/rules/branches/${options.ledgerBranch}  # must list no rule that blocks the writers`,
     },
     {
+      name: `ledger history ruleset on ${options.ledgerBranch} (block force pushes, require linear history, restrict deletions)`,
+      kind: 'ruleset',
+      required: false,
+      usedBy: ['ledger-check.yml', 'manifest-ingest.yml', 'the witness (docs/trust.md)'],
+      purpose: `recommended: the writers push plain fast-forward commits (record --via-pr rebases), so these rules block none of them and need no bypass actor, while nobody without bypass can rewrite the ledger's history: no force-push, no merge commit whose first parent is a rewritten line, no deleted branch. Missing: anyone with push access can rewrite it; ledger-check.yml audits a fresh clone with no witness of the last head it verified, so a history rewritten consistently (a run and its signed lines dropped) is caught only by ingest's database watermark`,
+      command: `gh api -X POST repos/{owner}/{repo}/rulesets -f name=slsa-ledger-history -f target=branch -f enforcement=active -f "conditions[ref_name][include][]=refs/heads/${options.ledgerBranch}" -f "conditions[ref_name][exclude][]=" -f "rules[][type]=non_fast_forward" -f "rules[][type]=required_linear_history" -f "rules[][type]=deletion"`,
+    },
+    {
       name: 'SLACK_WEBHOOK_URL',
       kind: 'secret',
       required: false,

@@ -73,6 +73,12 @@ describe('init', () => {
     ]) {
       expect(names).toContain(name);
     }
+    // the ledger's history: rules that block no writer (they push fast-forward, linear commits)
+    const history = result.settings.find((s: any) => s.name.startsWith('ledger history ruleset'));
+    expect(history.command).toContain('refs/heads/slsa-ledger');
+    for (const rule of ['non_fast_forward', 'required_linear_history', 'deletion'])
+      expect(history.command).toContain(`rules[][type]=${rule}`);
+    expect(history.command).not.toMatch(/type\]=(update|creation)/);
   });
 
   it('prints the secrets and variables to create', async () => {
