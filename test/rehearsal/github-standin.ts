@@ -50,6 +50,23 @@ export interface Ruleset {
   readonly bypassApps: readonly string[];
   /** the Repository admin role is a bypass actor (default true) */
   readonly bypassAdmins?: boolean;
+  /**
+   * The ruleset's rules (https://docs.github.com/repositories/configuring-branches-and-merges-in-your-repository/managing-rulesets/available-rules-for-rulesets):
+   * `update` (only bypass actors may push; "Changes must be made through a pull request"),
+   * `non_fast_forward` ("Block force pushes"), `required_linear_history` ("Require linear
+   * history": no merge commits), `deletion` ("Restrict deletions"). Default: `update`.
+   */
+  readonly rules?: readonly RuleType[];
+}
+
+export type RuleType = 'update' | 'non_fast_forward' | 'required_linear_history' | 'deletion';
+
+/** One ref of a push, as the pre-receive hook saw it. */
+export interface PushUpdate {
+  readonly ref: string;
+  readonly deletion: boolean;
+  readonly nonFastForward: boolean;
+  readonly mergeCommits: boolean;
 }
 
 export interface DispatchRequest {
@@ -139,11 +156,20 @@ export class GithubStandin {
    * - without credentials, or a token without `contents: write`, the push is refused;
    * - a branch under a ruleset refuses every actor that is not a bypass actor, and
    *   github-actions[bot] cannot be one ("must be part of the ruleset source or owner
-   *   organization": https://docs.github.com/repositories/configuring-branches-and-merges-in-your-repository/managing-rulesets/creating-rulesets-for-a-repository#granting-bypass-permissions-for-your-ruleset).
+   *   organization": https://docs.github.com/repositories/configuring-branches-and-merges-in-your-repository/managing-rulesets/creating-rulesets-for-a-repository#granting-bypass-permissions-for-your-ruleset);
+   * - a ruleset of history rules only (block force pushes, require linear history, restrict
+   *   deletions) lets fast-forward pushes of linear commits through and refuses a force-push, a push
+   *   bringing merge commits, or a deletion, with GitHub's GH013 lines for each.
    */
   decidePush(
     token: string | undefined,
     refs: readonly string[],
+    updates: readonly PushUpdate[] = refs.map((ref) => ({
+      ref,
+      deletion: false,
+      nonFastForward: false,
+      mergeCommits: false,
+    })),
   ): { ok: true } | { ok: false; message: string } {
     const info = token === undefined ? undefined : this.tokens.get(token);
     if (info === undefined || (info.expiresAt !== undefined && info.expiresAt.getTime() < Date.now())) {
@@ -156,17 +182,28 @@ export class GithubStandin {
     if (info.permissions.contents !== 'write') {
       return { ok: false, message: `remote: Permission to ${this.fullName}.git denied to ${info.login}.` };
     }
-    for (const ref of refs) {
-      const branch = ref.replace(/^refs\/heads\//, '');
-      if (!ref.startsWith('refs/heads/')) continue;
-      const rule = this.repo.rulesets.find((r) => r.branches.some((p) => matchBranch(p, branch)));
-      const bypass =
-        (info.kind === 'app' && rule?.bypassApps.includes(info.login) === true) ||
-        (info.admin === true && rule?.bypassAdmins !== false);
-      if (rule !== undefined && !bypass) {
+    for (const u of updates) {
+      if (!u.ref.startsWith('refs/heads/')) continue;
+      const branch = u.ref.replace(/^refs\/heads\//, '');
+      // every ruleset that targets the branch applies (rulesets layer)
+      const violations: string[] = [];
+      for (const rule of this.repo.rulesets.filter((r) => r.branches.some((p) => matchBranch(p, branch)))) {
+        const bypass =
+          (info.kind === 'app' && rule.bypassApps.includes(info.login)) ||
+          (info.admin === true && rule.bypassAdmins !== false);
+        if (bypass) continue;
+        const rules = rule.rules ?? ['update'];
+        if (rules.includes('deletion') && u.deletion) violations.push('Cannot delete this branch');
+        if (rules.includes('non_fast_forward') && u.nonFastForward)
+          violations.push('Cannot force-push to this branch');
+        if (rules.includes('required_linear_history') && u.mergeCommits)
+          violations.push('This branch must not contain merge commits.');
+        if (rules.includes('update')) violations.push('Changes must be made through a pull request.');
+      }
+      if (violations.length > 0) {
         return {
           ok: false,
-          message: `remote: error: GH013: Repository rule violations found for ${ref}.\nremote: - Changes must be made through a pull request.`,
+          message: `remote: error: GH013: Repository rule violations found for ${u.ref}.\n${[...new Set(violations)].map((v) => `remote: - ${v}`).join('\n')}`,
         };
       }
     }
@@ -200,8 +237,12 @@ export class GithubStandin {
   private route(method: string, url: URL, headers: IncomingMessage['headers'], body: Buffer): Reply {
     const p = url.pathname;
     if (p === '/__rehearsal/push' && method === 'POST') {
-      const { token, refs } = JSON.parse(body.toString('utf8')) as { token?: string; refs: string[] };
-      const decision = this.decidePush(token || undefined, refs);
+      const { token, refs, updates } = JSON.parse(body.toString('utf8')) as {
+        token?: string;
+        refs: string[];
+        updates?: PushUpdate[];
+      };
+      const decision = this.decidePush(token || undefined, refs, updates);
       if (!decision.ok) this.pushRefusals.push(`${refs.join(',')}: ${decision.message}`);
       return json(200, decision);
     }

@@ -92,6 +92,9 @@ function expectAudited(r: Observed): string[] {
   return out;
 }
 
+/** the refusals of the rewrite attempts of `ledger-history-ruleset` */
+const rewrites = new WeakMap<World, Record<'force' | 'merge' | 'delete', string | null>>();
+
 /** what a scenario saw along the way, for its expectations */
 const seen = new WeakMap<World, { driftBeforeEdit: string[]; issuesAfterWriters: string[] }>();
 
@@ -428,6 +431,59 @@ export const scenarios: readonly Scenario[] = [
       if (check?.conclusion !== 'success')
         out.push(
           `expected ledger-check to succeed (findings are an issue, not a red run), got ${check?.conclusion ?? 'no run'}`,
+        );
+      return out;
+    },
+  },
+  {
+    name: 'ledger-history-ruleset',
+    summary:
+      'the ledger history ruleset init prints (block force pushes, require linear history, restrict deletions, no bypass actor) blocks none of the writers of two releases, and refuses a force-push, a merge commit over a rewritten line and a deletion of the ledger branch',
+    world: () => ({
+      extraRulesets: [
+        {
+          branches: [ledgerBranch],
+          bypassApps: [],
+          bypassAdmins: false,
+          rules: ['non_fast_forward', 'required_linear_history', 'deletion'],
+        },
+      ],
+    }),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+      await w.pushTag('v1.1.0');
+      await w.settle();
+      rewrites.set(w, {
+        force: await w.tryLedgerRewrite('force'),
+        merge: await w.tryLedgerRewrite('merge'),
+        delete: await w.tryLedgerRewrite('delete'),
+      });
+      await auditLedger(w);
+    },
+    expect: (r) => {
+      const out = [...expectValidated('v1.0.0')(r), ...expectValidated('v1.1.0')(r), ...expectAudited(r)];
+      const tried = rewrites.get(r.world);
+      if (tried === undefined) return [...out, 'the scenario did not get to the rewrites'];
+      const expected = {
+        force: 'Cannot force-push to this branch',
+        merge: 'This branch must not contain merge commits.',
+        delete: 'Cannot delete this branch',
+      } as const;
+      for (const kind of ['force', 'merge', 'delete'] as const) {
+        const refusal = tried[kind];
+        if (refusal === null || !refusal.includes(expected[kind]))
+          out.push(
+            `expected the ${kind} rewrite refused with "${expected[kind]}", got ${refusal ?? 'accepted'}`,
+          );
+      }
+      // no writer met a rule: the only GH013 refusals are the three rewrites (the validate job's
+      // read-only token is refused by design, as in every scenario: its verdict is queued and
+      // land-verdict flushes it)
+      const ruleRefusals = r.world.api.pushRefusals.filter((x) => x.includes('GH013'));
+      if (ruleRefusals.length !== 3)
+        out.push(
+          `expected exactly the three rewrites refused by the ruleset, got ${ruleRefusals.join(' | ')}`,
         );
       return out;
     },

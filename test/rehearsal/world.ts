@@ -451,6 +451,41 @@ export class World {
     await this.triggerPush(`refs/heads/${branch}`, sha);
   }
 
+  /**
+   * A person who can push tries to rewrite the ledger branch: `force` pushes it back to its parent
+   * (dropping the last change), `merge` pushes a merge commit whose first parent is that rewritten
+   * line and whose second is the old head (a fast-forward, no force needed), `delete` deletes the
+   * branch. Returns the remote's refusal, or null when the push went through.
+   */
+  async tryLedgerRewrite(kind: 'force' | 'merge' | 'delete', branch = 'slsa-ledger'): Promise<string | null> {
+    const work = join(this.root, `ledger-rewrite-${kind}`);
+    rmSync(work, { recursive: true, force: true });
+    this.git(['clone', '--quiet', '--branch', branch, this.bare, work], this.root);
+    const head = this.git(['rev-parse', 'HEAD'], work).stdout.trim();
+    let args: string[];
+    if (kind === 'delete') args = ['push', '--quiet', 'origin', `:refs/heads/${branch}`];
+    else {
+      this.git(['reset', '--quiet', '--hard', 'HEAD~1'], work);
+      if (kind === 'merge') {
+        this.git(['commit', '--quiet', '--allow-empty', '-m', 'rewritten line'], work);
+        this.git(['merge', '--quiet', '--no-ff', '-s', 'ours', '-m', 'merge', head], work);
+      }
+      args = [
+        'push',
+        '--quiet',
+        ...(kind === 'force' ? ['--force'] : []),
+        'origin',
+        `HEAD:refs/heads/${branch}`,
+      ];
+    }
+    try {
+      await this.gitPush(args, work);
+      return null;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
   /** workflow runs started by `push` events (none for a push to the ledger branch: it holds no workflows) */
   readonly pushRuns: string[] = [];
 

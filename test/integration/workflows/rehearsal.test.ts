@@ -60,6 +60,7 @@ describe('npm run rehearse', () => {
       'private-repository',
       'no-slack-no-database',
       'ledger-hand-edit',
+      'ledger-history-ruleset',
     ]);
     for (const row of rows) expect(row.problems, `${row.scenario}\n${row.runs.join('\n')}`).toEqual([]);
     const clean = rows.find((x) => x.scenario === 'clean-release')!;
