@@ -130,7 +130,16 @@ describe('read commands refuse what is not a ledger', () => {
       expect(isSlsaLedgerError(error) && error.code).toBe('LEDGER_NOT_FOUND');
       const db = await openDatabase({ ...target.options, role: 'owner' });
       try {
-        expect((await db.query('SELECT 1 FROM ingest_runs')).rows).toEqual([]);
+        // no success and no watermark; the named ledger's failure is recorded (the audit metrics
+        // count an ingest that could not read its ledger, issue 17)
+        const runs = await db.query<{ status: string; error: string }>(
+          'SELECT status, error FROM ingest_runs',
+        );
+        expect(runs.rows).toHaveLength(1);
+        expect(runs.rows[0]!.status).toBe('failed');
+        expect(runs.rows[0]!.error).toMatch(/^LEDGER_NOT_FOUND: /);
+        const marks = await db.query('SELECT 1 FROM ingest_watermark WHERE git_commit IS NOT NULL');
+        expect(marks.rows).toEqual([]);
       } finally {
         await db.close();
       }
