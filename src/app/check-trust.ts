@@ -5,10 +5,12 @@
 // while memory holds one group. The policy comes from the checker's own `.slsa-ledger.yml` (never from
 // the ledger ref being checked) or `--trust-key PUB`.
 import {
+  auditLedgerHistoryStreamed,
   auditLedgerTrustStreamed,
   type TrustAuditResult,
   type TrustFinding,
 } from '../core/ledger-trust/audit.js';
+import { logSegmentOf } from '../core/ledger-trust/storage.js';
 import { resolve } from 'node:path';
 import type { Logger } from '../core/ports.js';
 import { isFirstParentAncestor, runGit, symbolicFullName } from '../io/git.js';
@@ -168,4 +170,23 @@ export async function checkTrustFindings(options: TrustFindingsOptions): Promise
     ...(descends && witnessCommit !== undefined ? { historySince: witnessCommit } : {}),
   });
   return [...result.findings];
+}
+
+/**
+ * Where a signed log of the ledger at `commit` did not only grow over its whole first-parent
+ * history: `check`'s history replay (streamed in chunks, so memory holds one chunk however long the
+ * history), keeping its findings about logs (a segment rewritten, cut, removed, or appended to after
+ * a later one was written). `ingest` runs it when it has no watermark to compare with (a first or
+ * `--full` read): a log cut in an earlier commit and its run put back to an earlier signed state
+ * reads as verified at the head. No policy is needed: nothing is verified, only compared.
+ */
+export async function findLogRewrites(
+  repoDir: string,
+  commit: string,
+  reportsDir: string,
+): Promise<TrustFinding[]> {
+  const findings = await auditLedgerHistoryStreamed(readTrustHistoryChunks(repoDir, commit, reportsDir));
+  return findings.filter(
+    (f) => f.code === 'CHECK_HISTORY_REWRITTEN' && f.path !== undefined && logSegmentOf(f.path) !== undefined,
+  );
 }

@@ -8,9 +8,9 @@ import { mergeQueues, removeLanded, type QueueItem } from '../core/ledger/queue.
 import {
   ConflictError,
   isSlsaLedgerError,
+  SlsaLedgerError,
   ValidationError,
   VerificationError,
-  type SlsaLedgerError,
 } from '../errors.js';
 import { decideQueuedTransition } from '../core/ledger-trust/queue-gate.js';
 import { signedDocumentOf, type SignedDocument } from '../core/ledger-trust/sign.js';
@@ -34,7 +34,9 @@ export type FlushItemOutcome =
   | 'invalid'
   | 'skipped'
   /** FLUSH_ENTRY_UNTRUSTED: its signed statement does not verify under the trust policy; left in place */
-  | 'untrusted';
+  | 'untrusted'
+  /** FLUSH_NO_TRUST_POLICY: there is no trust policy to authenticate it with; left in place */
+  | 'unauthenticated';
 
 export interface FlushItemResult {
   readonly tag: string;
@@ -59,6 +61,8 @@ export interface FlushResult {
   readonly invalid: number;
   /** items kept because their signed statement does not verify under the policy (FLUSH_ENTRY_UNTRUSTED, exit 1) */
   readonly untrusted: number;
+  /** items kept because there is no trust policy to authenticate them (FLUSH_NO_TRUST_POLICY, exit 2) */
+  readonly unauthenticated: number;
   readonly queue_path: string;
   /** the queue branch could be read and updated */
   readonly queue_branch: boolean;
@@ -74,9 +78,16 @@ export interface FlushOptions extends LedgerWriteOptions {
   readonly signing?: LedgerSigning;
   /**
    * the trust policy (docs/trust.md "The authenticated queue"): only items whose signed statement
-   * verifies under it are landed; undefined: no policy, every item is replayed unauthenticated
+   * verifies under it are landed; undefined: no policy, and no queued item lands
+   * (`FLUSH_NO_TRUST_POLICY`) unless `allowUnauthenticated`
    */
   readonly trust?: LedgerTrust;
+  /**
+   * without a trust policy, replay every queued item unauthenticated, as flush did before signing
+   * (dangerous: whoever can write the queue branch or the queue file gets entries landed by this
+   * writer). Ignored when there is a policy: it never loosens the gate.
+   */
+  readonly allowUnauthenticated?: boolean;
 }
 
 const keyOf = (e: LedgerEntry): string => JSON.stringify(canonicalEntry(e));
@@ -100,6 +111,12 @@ export function flushRemainderError(result: FlushResult): SlsaLedgerError | unde
   };
   const left = `${result.landed} landed, ${result.remaining} remain in the queue`;
   const details = { result };
+  if (result.unauthenticated > 0)
+    return new SlsaLedgerError(
+      'FLUSH_NO_TRUST_POLICY',
+      `${result.unauthenticated} queued item(s) were not landed: there is no trust policy to authenticate them (add trust: to .slsa-ledger.yml or pass --trust-key PUB; --allow-unauthenticated lands them unchecked)${first('unauthenticated')}; ${left}`,
+      { details },
+    );
   if (result.untrusted > 0)
     return new VerificationError(
       'FLUSH_ENTRY_UNTRUSTED',
@@ -136,10 +153,19 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
   const signer = new LedgerTransitionSigner(own('record'));
   const engine = await LedgerEngine.open({ ...options, transitionSigner: signer });
   const logger = engine.logger;
-  if (options.trust === undefined)
+  // Without a policy nothing can tell a queued item its writer signed from one anyone pushed to the
+  // queue branch. The local queue file is no better: it lives in the working tree, where a checkout
+  // (of the repository, or of the ledger branch as the shipped validate job reads it) can bring one,
+  // `record` carries every item it finds there into the queue it writes, and the shipped workflows
+  // hand it from job to job as an artifact. So no queued item lands without a policy unless the
+  // caller opts out.
+  const unauthenticated = options.trust === undefined && options.allowUnauthenticated !== true;
+  if (options.trust === undefined && options.allowUnauthenticated === true)
     logger.warn(
-      'no trust policy (trust: in .slsa-ledger.yml, or --trust-key): queued entries are not authenticated',
+      '--allow-unauthenticated: no trust policy, so queued entries are landed without authentication (anyone who can write the queue branch or the queue file can get an entry landed)',
     );
+  if (options.trust !== undefined && options.allowUnauthenticated === true)
+    logger.warn('--allow-unauthenticated is ignored: the trust policy gates every queued entry');
   try {
     return await engine.withLock(async (lockWaitS) => {
       const local = await engine.readLocalQueue();
@@ -193,6 +219,7 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
           conflicts: 0,
           invalid: 0,
           untrusted: 0,
+          unauthenticated: 0,
           queue_path: engine.queuePath,
           queue_branch: branchOk,
           lock_wait_s: lockWaitS,
@@ -212,6 +239,16 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
         logger.progress('flush', i, all.length);
         if (stop !== undefined) {
           items.push({ ...id, outcome: 'skipped', reason: stop });
+          continue;
+        }
+        if (unauthenticated) {
+          items.push({
+            ...id,
+            outcome: 'unauthenticated',
+            code: 'FLUSH_NO_TRUST_POLICY',
+            reason:
+              'no trust policy (trust: in .slsa-ledger.yml, or --trust-key) to authenticate it: left in the queue',
+          });
           continue;
         }
         try {
@@ -328,6 +365,7 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
         conflicts: items.filter((x) => x.outcome === 'conflict').length,
         invalid: items.filter((x) => x.outcome === 'invalid').length,
         untrusted: items.filter((x) => x.outcome === 'untrusted').length,
+        unauthenticated: items.filter((x) => x.outcome === 'unauthenticated').length,
         queue_path: engine.queuePath,
         queue_branch: branchOk,
         lock_wait_s: lockWaitS,

@@ -34,7 +34,7 @@ import { createSupabaseIngestSink } from '../io/supabase-store.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
 import { verifyEntrySignatures, type SignatureStatus } from '../core/ledger-trust/signature-status.js';
 import { listTrustDaysAt, readTrustDayGroups } from '../io/ledger-trust-reader.js';
-import { ledgerIdentityOfRef } from './check-trust.js';
+import { findLogRewrites, ledgerIdentityOfRef } from './check-trust.js';
 
 export const DEFAULT_BATCH_SIZE = 1000;
 
@@ -558,11 +558,32 @@ async function ingestOne(
     // the witness (issue 14 item 5): the watermark must be on the first-parent history of the head
     // read (a commit a complete clone lacks was thrown away by a force-push), and every signed log
     // changed since it must only have grown; readLedgerChanges reports `rewritten` when not (`note`
-    // says which log); then nothing moves and the alert is raised.
+    // says which log); then nothing moves and the alert is raised. Without a watermark (a first
+    // ingest, or --full) there is nothing to compare with, so the whole history is replayed instead:
+    // every signed log must have only grown in every commit (check's history audit, streamed).
+    let why: string | undefined;
+    let hint = "check the ledger, then run 'ingest --full' to accept the new history";
     if (changes.rewritten === true && fromCommit !== null) {
-      const why =
+      why =
         changes.note ??
         `the watermark ${fromCommit.slice(0, 12)} is not on the first-parent history of ${head?.slice(0, 12) ?? 'the head'}`;
+    } else if (fromCommit === null && changes.commit !== null) {
+      const started = Date.now();
+      const cut = await findLogRewrites(
+        readDir,
+        changes.commit,
+        (reportsDir ?? 'docs/reports').replace(/^\.\//, '').replace(/\/+$/, ''),
+      );
+      logger.info(
+        `${repository}: history replayed (${Date.now() - started} ms): ${cut.length === 0 ? 'every signed log only grew' : `${cut.length} log rewrite(s)`}`,
+      );
+      if (cut.length > 0) {
+        why = `${cut[0]!.message}${cut.length > 1 ? ` (and ${cut.length - 1} more)` : ''}`;
+        hint =
+          "a signed log only grows; 'slsa-ledger check' lists every rewrite: restore the log's lines, or rewrite the ledger's history without the cut, then ingest again";
+      }
+    }
+    if (why !== undefined) {
       await sink.finish({
         ingest_id: ingestId,
         status: 'failed',
@@ -584,7 +605,7 @@ async function ingestOne(
       }
       throw new SlsaLedgerError(
         'INGEST_HISTORY_REWRITTEN',
-        `${repository}: the ledger's history was rewritten: ${why}; nothing was ingested and the watermark stays (check the ledger, then run 'ingest --full' to accept the new history)`,
+        `${repository}: the ledger's history was rewritten: ${why}; nothing was ingested and the watermark stays (${hint})`,
         { details: { repository, watermark: fromCommit, head } },
       );
     }

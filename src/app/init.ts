@@ -658,7 +658,7 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
   }
   if (repository === null) {
     logger.warn(
-      'the trust: policy in .slsa-ledger.yml is written commented out: init found no GitHub repository (origin remote or GITHUB_REPOSITORY); pass --repository OWNER/NAME',
+      'the trust: policy in .slsa-ledger.yml is written commented out: init found no GitHub repository (origin remote or GITHUB_REPOSITORY); pass --repository OWNER/NAME. Until it is set, flush lands no queued entry (FLUSH_NO_TRUST_POLICY)',
     );
   }
   const plan = await planFiles(root, choices);

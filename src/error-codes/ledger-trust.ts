@@ -15,6 +15,8 @@ export const ledgerTrustCodes = {
   CHECK_HISTORY_REWRITTEN: 'verification',
   /** `flush`: a queued entry has no signed statement that verifies under the trust policy; left in place */
   FLUSH_ENTRY_UNTRUSTED: 'verification',
+  /** `flush`: items are queued but there is no trust policy to authenticate them (none landed; `--allow-unauthenticated` opts out) */
+  FLUSH_NO_TRUST_POLICY: 'usage',
   /** the `trust:` section of .slsa-ledger.yml (or a --trust-key) is invalid; `details.problems` lists every problem */
   TRUST_POLICY_INVALID: 'usage',
   /** a writer has no signing mode: pass --sign-key FILE, --sign sigstore, or --no-sign */

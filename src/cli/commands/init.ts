@@ -7,7 +7,7 @@ function renderNextSteps(result: InitResult): string {
   const lines = [
     `installed ${result.files.length} files into ${result.dir} (provenance: ${result.attestor}; sign-off: ${result.signoff}; ledger branch: ${result.ledger_branch})`,
     result.trust_repository === null
-      ? 'trust policy: written commented out in .slsa-ledger.yml (no GitHub repository known): re-run with --repository OWNER/NAME'
+      ? 'trust policy: written commented out in .slsa-ledger.yml (no GitHub repository known): re-run with --repository OWNER/NAME; until then flush lands no queued entry (FLUSH_NO_TRUST_POLICY)'
       : `trust policy: ${result.trust_repository}'s release, slsa-provenance, provenance-validate and manifest-ingest workflows (default branch ${result.default_branch}, tags v*), in .slsa-ledger.yml`,
     '',
     'next: set these up on GitHub (README, "GitHub set-up", says what happens when each is missing):',

@@ -73,6 +73,33 @@ describe('auditLedgerTrust: a ledger written by the trusted writers', () => {
     expect(result.verified).toBe(5); // four transitions and one vsa
   });
 
+  it('a record and an update signed in the same second (and two verdicts): no finding, the chain orders them', async () => {
+    const l = new SignedLedger();
+    await l.write(release(), provenanceKey.signer);
+    await l.write(
+      release({ status: 'failure', artifact_url: null, failure_reason: 'upload timed out' }),
+      provenanceKey.signer,
+    );
+    for (const [passed, reason] of [
+      [true, undefined],
+      [false, 'revoked'],
+    ] as const) {
+      const judged = buildVerdictEntry(l.entry('v1.2.3', 101)!, {
+        passed,
+        validatedAt: '2025-11-24T12:30:00Z',
+        ...(reason === undefined ? {} : { reason }),
+      });
+      await l.write(judged, validateKey.signer, {
+        writer: 'validate',
+        vsa: makeVsa(judged, passed ? 'PASSED' : 'FAILED'),
+      });
+    }
+    const result = l.audit(policy, material);
+    expect(result.findings).toEqual([]);
+    expect(l.entry('v1.2.3', 101)).toMatchObject({ status: 'failure', validation: { status: 'failed' } });
+    expect(result.entries.map((e) => [e.run_id, e.status, e.transitions])).toEqual([[101, 'verified', 4]]);
+  });
+
   it('verifies without history, witness or location too', async () => {
     const l = await healthyLedger();
     expect(l.audit(policy, material, { history: false, location: false }).findings).toEqual([]);

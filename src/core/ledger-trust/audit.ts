@@ -249,7 +249,18 @@ class Audit {
   private readonly statementCache = new Map<string, TransitionStatement | undefined>();
   private statementCacheChars = 0;
 
-  constructor(private readonly input: AuditSetup) {}
+  /** `input` without a policy: the history replay alone (`auditLedgerHistoryStreamed`), no head pass */
+  constructor(private readonly input: Partial<AuditSetup>) {}
+
+  /** The policy and material the head pass verifies with. */
+  private get setup(): AuditSetup {
+    const { policy, material } = this.input;
+    // a bug, not bad input: only auditLedgerHistoryStreamed builds an audit without a policy, and it
+    // never audits days
+    if (policy === undefined || material === undefined)
+      throw new Error('the head pass of the trust audit needs a policy and its material');
+    return { ...this.input, policy, material };
+  }
 
   add(finding: TrustFinding): void {
     this.findings.push(finding);
@@ -335,7 +346,7 @@ class Audit {
         message: p.message,
       });
     }
-    const { location, policy, material } = this.input;
+    const { location, policy, material } = this.setup;
     for (const l of parsed.lines) {
       const where = `${path} line ${l.line}`;
       const result = verifyStoredBundle(l.bundle, material);
@@ -426,7 +437,7 @@ class Audit {
     }
     for (const l of parsed.lines) {
       const where = `${path} line ${l.line}`;
-      const result = verifyStoredBundle(l.bundle, this.input.material);
+      const result = verifyStoredBundle(l.bundle, this.setup.material);
       this.verified += 1;
       if (!result.ok) {
         this.add({
@@ -437,7 +448,7 @@ class Audit {
         });
         continue;
       }
-      const decision = decideSigner(this.input.policy, 'verdict', result.signer);
+      const decision = decideSigner(this.setup.policy, 'verdict', result.signer);
       if (!decision.allowed) {
         this.add({
           code: 'CHECK_SIGNER_UNTRUSTED',
@@ -881,4 +892,20 @@ export async function auditLedgerTrustStreamed(
   }
   for await (const group of sources.days) audit.auditGroup(group, input.witnessCommit);
   return audit.result();
+}
+
+/**
+ * The history replay of the audit alone, streamed like `auditLedgerTrustStreamed` (one chunk of
+ * history in memory at a time): every change of every commit, oldest first, from the first one
+ * (`ingest`'s first or `--full` read, which has no watermark to compare with). Verifies no
+ * signature and needs no policy: it reads what the log lines claim. Returns the history's findings,
+ * those of `auditLedgerTrustStreamed` with the same history before any day is audited.
+ */
+export async function auditLedgerHistoryStreamed(
+  history: AsyncIterable<readonly TrustCommit[]>,
+): Promise<readonly TrustFinding[]> {
+  const audit = new Audit({});
+  audit.seedWitness([]);
+  for await (const chunk of history) audit.replay(chunk);
+  return audit.result().findings;
 }

@@ -247,3 +247,71 @@ describe('decideQueuedTransition: a replayed old verdict', () => {
     expect(d).toMatchObject({ kind: 'rebase', transitionKind: 'verdict' });
   });
 });
+
+describe('decideQueuedTransition: two states of one run in the same second', () => {
+  // record and update signed within one second: the timestamps tie, the hash chain orders them
+  const failedSameSecond = merge(
+    recorded,
+    makeEntry({
+      governance_flag: 'provenance-ready',
+      status: 'failure',
+      artifact_url: null,
+      failure_reason: 'upload timed out',
+    }),
+  );
+
+  it('the later state, signed against the earlier one, lands: the chain orders it, not the clock', async () => {
+    expect(failedSameSecond.timestamp).toBe(recorded.timestamp);
+    const d = decide(await queued('update', recorded, failedSameSecond), recorded);
+    expect(d).toMatchObject({ kind: 'land', transitionKind: 'update', entry: failedSameSecond });
+  });
+
+  it('the earlier state replayed over the later one is landed already: the run is not rolled back', async () => {
+    // the record's bundle, copied from the ledger's own log onto the queue branch: it verifies and
+    // its signer may update, but its state is as old as the head's, not newer
+    const d = decide(await queued('record', null, recorded), failedSameSecond);
+    expect(d).toEqual({ kind: 'landed', outcome: 'stale' });
+  });
+
+  it('a same-second update signed against another state loses to the head, whichever came first', async () => {
+    const other = merge(recorded, makeEntry({ governance_flag: 'artifact-missing' }));
+    expect(decide(await queued('update', recorded, other), failedSameSecond)).toEqual({
+      kind: 'landed',
+      outcome: 'stale',
+    });
+    expect(decide(await queued('update', recorded, failedSameSecond), other)).toEqual({
+      kind: 'landed',
+      outcome: 'stale',
+    });
+  });
+
+  it('two verdicts given in the same second: the earlier replayed never replaces the later', async () => {
+    const passed = merge(
+      recorded,
+      buildVerdictEntry(recorded, { passed: true, validatedAt: '2025-11-24T12:00:00Z' }),
+    );
+    const failed = merge(
+      passed,
+      buildVerdictEntry(passed, { passed: false, validatedAt: '2025-11-24T12:00:00Z', reason: 'revoked' }),
+    );
+    expect(failed.validation?.status).toBe('failed');
+    // in chain order the second verdict follows the first
+    expect(decide(await queued('verdict', passed, failed, validateKey), passed)).toMatchObject({
+      kind: 'land',
+      transitionKind: 'verdict',
+    });
+    // replayed after it, the first is as old as the head's verdict
+    expect(decide(await queued('verdict', recorded, passed, validateKey), failed)).toEqual({
+      kind: 'landed',
+      outcome: 'stale',
+    });
+  });
+
+  it('a state a second newer than the head still rebases', async () => {
+    const later = makeEntry({ governance_flag: 'provenance-ready', timestamp: '2025-11-24T10:00:01Z' });
+    expect(decide(await queued('record', null, later), failedSameSecond)).toMatchObject({
+      kind: 'rebase',
+      transitionKind: 'update',
+    });
+  });
+});

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { ConflictError } from '../../errors.js';
 import { manifestPathFor, type LedgerEntry } from '../ledger/entry.js';
-import { applyMergeRule } from '../ledger/merge.js';
+import { applyMergeRule, compareTimestamps } from '../ledger/merge.js';
 import type { SignerIdentity } from '../verify/types.js';
 import { vsaResult } from './audit.js';
 import { verifyStoredBundle, type TrustMaterial } from './bundle-verify.js';
@@ -67,6 +67,24 @@ export type QueueDecision =
   | { readonly kind: 'conflict'; readonly error: ConflictError }
   /** `FLUSH_ENTRY_UNTRUSTED`: report it and leave it where it is */
   | { readonly kind: 'untrusted'; readonly code: 'FLUSH_ENTRY_UNTRUSTED'; readonly reason: string };
+
+/**
+ * Whether a queued state signed against another state than the head's is as old as the head's: the
+ * same `timestamp` (a verdict: the same `validation.validated_at`, its timestamp being the entry's
+ * own). Such a state is concurrent with the head's, and the clock cannot order them; the merge rule
+ * would take it as an update, so the earlier of two same-second states (its bundle copied from the
+ * ledger's own log onto the queue branch) would roll the run back, re-signed by flush. At a tie the
+ * state the ledger holds wins. A state signed against the head's own state follows it in the hash
+ * chain and lands whatever the clock says (the `land` case): the chain, not the timestamp, orders it.
+ */
+function isSameSecondAsHead(kind: TransitionKind, head: LedgerEntry, incoming: LedgerEntry): boolean {
+  if (kind === 'verdict') {
+    const a = incoming.validation?.validated_at;
+    const b = head.validation?.validated_at;
+    return a !== undefined && b !== undefined && compareTimestamps(a, b) === 0;
+  }
+  return compareTimestamps(incoming.timestamp, head.timestamp) === 0;
+}
 
 function untrusted(reason: string): QueueDecision {
   return { kind: 'untrusted', code: 'FLUSH_ENTRY_UNTRUSTED', reason };
@@ -182,6 +200,8 @@ export function decideQueuedTransition(input: QueueGateInput): QueueDecision {
     );
   const violation = checkTransitionChange(kind, current?.entry ?? null, merged);
   if (violation !== undefined) return untrusted(`${name}: ${violation.message}`);
+  if (current !== undefined && isSameSecondAsHead(p.kind, current.entry, incoming))
+    return { kind: 'landed', outcome: 'stale' };
   return {
     kind: 'rebase',
     entry: merged,

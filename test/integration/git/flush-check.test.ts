@@ -52,12 +52,45 @@ describe('flush', () => {
     expect((await record(a)).queue?.size).toBe(2);
 
     // still frozen: flush keeps everything and says 75
-    const still = await runCliCaptured(['flush', '--no-sign', '--json', '--repo', clone], { env });
+    const still = await runCliCaptured(
+      ['flush', '--no-sign', '--allow-unauthenticated', '--json', '--repo', clone],
+      { env },
+    );
     expect(still.code).toBe(75);
     expect(still.json().result).toMatchObject({ outcome: 'queued', landed: 0, remaining: 2 });
 
     await removeFreezeHook(remote);
-    const run = await runCliCaptured(['flush', '--no-sign', '--json', '--repo', clone], { env });
+    // without a trust policy nothing lands by default: FLUSH_NO_TRUST_POLICY (exit 2), every item
+    // reported and left where it is, in the queue file and on the queue branch alike
+    const queueFile = join(clone, 'out/provenance/queued-manifest.json');
+    const queueBefore = await readFile(queueFile, 'utf8');
+    const branchBefore = await git(remote, ['rev-parse', 'provenance-queue']);
+    const mainBefore = await git(remote, ['rev-parse', 'main']);
+    const gated = await runCliCaptured(['flush', '--no-sign', '--json', '--repo', clone], { env });
+    expect(gated.code, gated.stderr).toBe(2);
+    expect(gated.json().error?.code).toBe('FLUSH_NO_TRUST_POLICY');
+    expect(gated.json().error?.details.result).toMatchObject({
+      outcome: 'queued',
+      landed: 0,
+      remaining: 2,
+      unauthenticated: 2,
+      items: [
+        { run_id: 1, outcome: 'unauthenticated', code: 'FLUSH_NO_TRUST_POLICY' },
+        { run_id: 2, outcome: 'unauthenticated', code: 'FLUSH_NO_TRUST_POLICY' },
+      ],
+    });
+    expect(await readFile(queueFile, 'utf8')).toBe(queueBefore);
+    expect(await git(remote, ['rev-parse', 'provenance-queue'])).toBe(branchBefore);
+    expect(await git(remote, ['rev-parse', 'main'])).toBe(mainBefore);
+    const human = await runCliCaptured(['flush', '--no-sign', '--repo', clone], { env });
+    expect(human.code).toBe(2);
+    expect(human.stderr).toMatch(/FLUSH_NO_TRUST_POLICY: 2 queued item\(s\) were not landed/);
+
+    // the explicit opt-out replays them unauthenticated, as flush did before signing
+    const run = await runCliCaptured(
+      ['flush', '--no-sign', '--allow-unauthenticated', '--json', '--repo', clone],
+      { env },
+    );
     expect(run.code).toBe(0);
     expect(run.json().result).toMatchObject({ outcome: 'flushed', landed: 2, remaining: 0 });
     const head = await git(remote, ['rev-parse', 'main']);
@@ -72,7 +105,7 @@ describe('flush', () => {
     expect((await checkLedger({ repoDir: remote, ref: 'main' })).findings).toEqual([]);
 
     // flushing again is harmless
-    expect((await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks') })).outcome).toBe('empty');
+    expect((await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks'), allowUnauthenticated: true })).outcome).toBe('empty');
   });
 
   it('finds entries queued by another clone on the queue branch; replays land as unchanged or stale', async () => {
@@ -84,13 +117,13 @@ describe('flush', () => {
     // meanwhile a newer version of the same run landed directly
     const newer = makeEntry({ run_id: 5, timestamp: '2025-11-24T12:00:00Z', governance_flag: 'validated' });
     expect((await record(newer)).outcome).toBe('committed');
-    const r = await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks') });
+    const r = await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks'), allowUnauthenticated: true });
     expect(r).toMatchObject({ outcome: 'flushed', landed: 1, remaining: 0 });
     expect(r.items[0]!.outcome).toBe('stale');
     const head = await git(remote, ['rev-parse', 'main']);
     expect((await readLedgerFromCommit(remote, head))[0]!.entries[0]!.governance_flag).toBe('validated');
     // the other clone's local queue still holds it; its flush sees it as already there
-    const again = await flushQueue({ repoDir: other, lockDir: join(tmp.path, 'locks') });
+    const again = await flushQueue({ repoDir: other, lockDir: join(tmp.path, 'locks'), allowUnauthenticated: true });
     expect(again).toMatchObject({ outcome: 'flushed', landed: 1 });
     expect(again.items[0]!.outcome).toBe('stale');
   });

@@ -184,7 +184,7 @@ describe("the remote's default branch, cached per clone (issue 14 performance)",
 
     const fourth = await recordEntry({ repoDir: clone, entry: makeEntry({ run_id: 4 }), lockDir });
     expect(fourth).toMatchObject({ outcome: 'committed', branch: 'trunk' });
-    const flushed = await flushQueue({ repoDir: clone, lockDir });
+    const flushed = await flushQueue({ repoDir: clone, lockDir, allowUnauthenticated: true });
     expect(flushed.landed).toBe(1);
     expect(await git(remote, ['branch', '--list', 'master'])).toBe('');
   });

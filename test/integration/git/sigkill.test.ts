@@ -86,7 +86,7 @@ describe('SIGKILL at random moments', () => {
         timestamp: `2025-11-24T10:${String(trial).padStart(2, '0')}:00Z`,
       });
       const args = flush
-        ? ['flush', '--no-sign', '--json', '--repo', clone]
+        ? ['flush', '--no-sign', '--allow-unauthenticated', '--json', '--repo', clone]
         : ['record', '--no-sign', '--json', '--repo', clone, '--entry', '-'];
       // one trial in five runs to the end, so every run of the test confirms entries (queued and
       // committed) whatever the machine's speed; the others are killed somewhere inside the run
@@ -114,7 +114,7 @@ describe('SIGKILL at random moments', () => {
     }
     // the last word: the freeze lifts and a flush that is not killed lands everything
     await removeFreezeHook(remote);
-    const final = await runBin(['flush', '--no-sign', '--json', '--repo', clone], { env });
+    const final = await runBin(['flush', '--no-sign', '--allow-unauthenticated', '--json', '--repo', clone], { env });
     expect(final.code, final.stderr).toBe(0);
     const inLedger = await ledgerKeys();
     for (const key of confirmed) expect(inLedger.has(key), `seed ${seed}: ${key} never landed`).toBe(true);

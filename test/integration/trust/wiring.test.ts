@@ -575,6 +575,76 @@ describe('the database copy: signature_status', () => {
     expect(await rows()).toEqual([['success', 'verified']]);
   });
 
+  it('attack: a log cut earlier in history is a rewrite for a first ingest (a fresh clone) and for --full too, not "verified"', async () => {
+    const k = await keygen('ledger');
+    const failed = makeEntry({
+      status: 'failure',
+      artifact_url: null,
+      failure_reason: 'build broke',
+      governance_flag: 'artifact-missing',
+    });
+    expect((await record(failed, '--sign-key', k.key)).code).toBe(0);
+    const succeeded = makeEntry({ timestamp: '2025-11-24T10:10:00Z', governance_flag: 'provenance-ready' });
+    expect((await record(succeeded, '--sign-key', k.key)).code).toBe(0);
+    const full = join(tmp.path, 'db-full');
+    const ingest = async (dataDir: string, repo: string, ...flags: string[]) =>
+      runCliCaptured(
+        [
+          'ingest',
+          '--json',
+          '--repo',
+          repo,
+          '--ledger',
+          'acme/ledger',
+          '--data-dir',
+          dataDir,
+          '--trust-key',
+          k.pub,
+          ...flags,
+        ],
+        { env },
+      );
+    const rows = async (dataDir: string) => {
+      const { PGlite } = await import('@electric-sql/pglite');
+      const db = new PGlite(dataDir);
+      const r = await db.query<{ status: string; signature_status: string }>(
+        'SELECT status, signature_status FROM public.slsa_runs',
+      );
+      await db.close();
+      return r.rows.map((x) => [x.status, x.signature_status]);
+    };
+    const before = await cloneRemote(remote, join(tmp.path, 'before'));
+    expect((await ingest(full, before)).code).toBe(0);
+    expect(await rows(full)).toEqual([['success', 'verified']]);
+
+    // the pusher: the log's last line cut, the entry back to its record (a fast-forward push), then
+    // an unrelated signed record on top, so the cut is in history, not at the head's last commit
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    await writeFile(join(attacker, DAY), (await showFile(attacker, 'HEAD~1', DAY))!);
+    await writeFile(join(attacker, LOG), (await showFile(attacker, 'HEAD~1', LOG))!);
+    await git(attacker, ['commit', '-qam', 'provenance: record v1.2.3 (run 101, failure)']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+    await git(clone, ['pull', '-q', 'origin', 'main']);
+    const other = makeEntry({ tag: 'v1.2.4', run_id: 102, timestamp: '2025-11-24T11:00:00Z' });
+    expect((await record(other, '--sign-key', k.key)).code).toBe(0);
+    // at the head every run's chain is whole: check without its history sees nothing either
+    const fresh = await cloneRemote(remote, join(tmp.path, 'fresh'));
+
+    // a first ingest from a fresh clone (as manifest-ingest.yml runs it): refused, nothing stored
+    const first = join(tmp.path, 'db-first');
+    const refused = await ingest(first, fresh);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(4);
+    expect(refused.json().error!.code).toBe('INGEST_HISTORY_REWRITTEN');
+    expect(refused.json().error!.message).toContain(LOG);
+    expect(await rows(first)).toEqual([]);
+
+    // --full over the database that held the run as it was: refused too, the rows stay
+    const again = await ingest(full, fresh, '--full');
+    expect(again.code, again.stdout + again.stderr).toBe(4);
+    expect(again.json().error!.code).toBe('INGEST_HISTORY_REWRITTEN');
+    expect(await rows(full)).toEqual([['success', 'verified']]);
+  });
+
   it("attack: a transition signed for another repository's ledger is not verified by ingest run on a detached worktree (as the shipped workflow runs it)", async () => {
     const k = await keygen('ledger');
     expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);

@@ -282,6 +282,8 @@ describe('init', () => {
       const run = await runCliCaptured(['init', '--dir', dir]);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stderr).toMatch(/--repository OWNER\/NAME/);
+      // flush without a policy lands nothing: init says so
+      expect(run.stderr).toMatch(/FLUSH_NO_TRUST_POLICY/);
       expect(policyOf(dir)).toBeUndefined();
       expect(readFileSync(join(dir, '.slsa-ledger.yml'), 'utf8')).toMatch(/^# trust:$/m);
       const fromEnv = tempDir();
