@@ -11,6 +11,7 @@ import {
 import { serializeManifest, type LedgerEntry } from '../ledger/entry.js';
 import { buildVerdictEntry } from '../validate/validate-plan.js';
 import {
+  auditLedgerHistoryStreamed,
   auditLedgerTrust,
   auditLedgerTrustStreamed,
   readDayEntries,
@@ -531,6 +532,39 @@ describe('auditLedgerTrust catches the attacks of issue 14', () => {
         attack.status.status,
       );
     }
+  });
+});
+
+describe('auditLedgerHistoryStreamed: the history replay alone (ingest without a watermark)', () => {
+  async function* chunks<T>(items: readonly T[], size: number): AsyncGenerator<T[]> {
+    for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+  }
+
+  it('finds a log cut in an earlier commit that the head looks whole after, without any policy', async () => {
+    const l = await healthyLedger();
+    const logBefore = l.files.get(LOG)!;
+    // a pusher cuts the log's last line (the verdict) and puts the run back, then a record on top
+    const cutLog = logBefore.slice(0, logBefore.slice(0, -1).lastIndexOf('\n') + 1);
+    const dayBefore = l.history
+      .findLast((c) => c.changes.some((ch) => ch.path === DAY && ch.after !== l.files.get(DAY)))
+      ?.changes.find((ch) => ch.path === DAY)?.after;
+    const cut = l.commit({ [LOG]: cutLog, ...(dayBefore === undefined ? {} : { [DAY]: dayBefore }) });
+    await l.write(release({ run_id: 103, timestamp: '2025-11-24T13:00:00Z' }), provenanceKey.signer);
+
+    const found = await auditLedgerHistoryStreamed(chunks(l.history, 2));
+    expect(found.map((f) => [f.code, f.path, f.commit])).toContainEqual([
+      'CHECK_HISTORY_REWRITTEN',
+      LOG,
+      cut,
+    ]);
+    // the same history findings as the whole audit's
+    const whole = l.audit(policy, material).findings.filter((f) => f.commit !== undefined);
+    expect(found).toEqual(whole);
+  });
+
+  it('a ledger whose logs only grew: no finding', async () => {
+    const l = await healthyLedger();
+    expect(await auditLedgerHistoryStreamed(chunks(l.history, 1))).toEqual([]);
   });
 });
 

@@ -105,7 +105,10 @@ describe('flush', () => {
     expect((await checkLedger({ repoDir: remote, ref: 'main' })).findings).toEqual([]);
 
     // flushing again is harmless
-    expect((await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks'), allowUnauthenticated: true })).outcome).toBe('empty');
+    expect(
+      (await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks'), allowUnauthenticated: true }))
+        .outcome,
+    ).toBe('empty');
   });
 
   it('finds entries queued by another clone on the queue branch; replays land as unchanged or stale', async () => {
@@ -117,13 +120,21 @@ describe('flush', () => {
     // meanwhile a newer version of the same run landed directly
     const newer = makeEntry({ run_id: 5, timestamp: '2025-11-24T12:00:00Z', governance_flag: 'validated' });
     expect((await record(newer)).outcome).toBe('committed');
-    const r = await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks'), allowUnauthenticated: true });
+    const r = await flushQueue({
+      repoDir: clone,
+      lockDir: join(tmp.path, 'locks'),
+      allowUnauthenticated: true,
+    });
     expect(r).toMatchObject({ outcome: 'flushed', landed: 1, remaining: 0 });
     expect(r.items[0]!.outcome).toBe('stale');
     const head = await git(remote, ['rev-parse', 'main']);
     expect((await readLedgerFromCommit(remote, head))[0]!.entries[0]!.governance_flag).toBe('validated');
     // the other clone's local queue still holds it; its flush sees it as already there
-    const again = await flushQueue({ repoDir: other, lockDir: join(tmp.path, 'locks'), allowUnauthenticated: true });
+    const again = await flushQueue({
+      repoDir: other,
+      lockDir: join(tmp.path, 'locks'),
+      allowUnauthenticated: true,
+    });
     expect(again).toMatchObject({ outcome: 'flushed', landed: 1 });
     expect(again.items[0]!.outcome).toBe('stale');
   });

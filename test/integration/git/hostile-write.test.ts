@@ -175,7 +175,11 @@ describe('flush replays item by item (issue 13 item 3)', () => {
     const conflict = item(makeEntry({ run_id: 1, sha: 'b'.repeat(40), timestamp: '2025-11-24T11:00:00Z' }));
     const good = item(makeEntry({ run_id: 3 }));
     await writeFile(queuePath, JSON.stringify([bad, conflict, good]));
-    const r = await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks'), allowUnauthenticated: true });
+    const r = await flushQueue({
+      repoDir: clone,
+      lockDir: join(tmp.path, 'locks'),
+      allowUnauthenticated: true,
+    });
     expect(r.landed).toBe(1);
     const outcomes = Object.fromEntries(r.items.map((i) => [i.run_id === 0 ? '?' : i.run_id, i.outcome]));
     expect(outcomes).toMatchObject({ '?': 'invalid', 1: 'conflict', 3: 'committed' });
@@ -188,7 +192,11 @@ describe('flush replays item by item (issue 13 item 3)', () => {
     const queuePath = join(clone, 'out/provenance/queued-manifest.json');
     await mkdir(join(clone, 'out/provenance'), { recursive: true });
     await writeFile(queuePath, 'garbage');
-    const f = await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks'), allowUnauthenticated: true });
+    const f = await flushQueue({
+      repoDir: clone,
+      lockDir: join(tmp.path, 'locks'),
+      allowUnauthenticated: true,
+    });
     expect(f.queue_file_error?.code).toBe('LEDGER_QUEUE_INVALID');
     expect(await readFile(queuePath, 'utf8')).toBe('garbage');
     await pushRaw({ [day('2025-11-24')]: 'not json' });
@@ -224,7 +232,11 @@ describe('history only grows (issue 14 item 5)', () => {
     expect(again.queue?.code).toBe('LEDGER_HISTORY_REWRITTEN');
 
     // flush refuses too, and keeps the queue
-    const f = await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks'), allowUnauthenticated: true });
+    const f = await flushQueue({
+      repoDir: clone,
+      lockDir: join(tmp.path, 'locks'),
+      allowUnauthenticated: true,
+    });
     expect(f).toMatchObject({ outcome: 'queued', alert: 'ledger-history-rewritten', landed: 0 });
     expect(await git(remote, ['rev-parse', 'main'])).toBe(a.commit);
   });

@@ -114,7 +114,9 @@ describe('SIGKILL at random moments', () => {
     }
     // the last word: the freeze lifts and a flush that is not killed lands everything
     await removeFreezeHook(remote);
-    const final = await runBin(['flush', '--no-sign', '--allow-unauthenticated', '--json', '--repo', clone], { env });
+    const final = await runBin(['flush', '--no-sign', '--allow-unauthenticated', '--json', '--repo', clone], {
+      env,
+    });
     expect(final.code, final.stderr).toBe(0);
     const inLedger = await ledgerKeys();
     for (const key of confirmed) expect(inLedger.has(key), `seed ${seed}: ${key} never landed`).toBe(true);
