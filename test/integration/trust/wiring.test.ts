@@ -136,6 +136,60 @@ describe('signing in the writers', () => {
     expect(result.entries.map((e) => e.status)).toEqual(['verified', 'verified']);
   });
 
+  it('attack: the earlier of two same-second signed states, replayed through the queue branch, does not roll the run back', async () => {
+    const k = await keygen('ledger');
+    const recorded = makeEntry({ governance_flag: 'provenance-ready' });
+    // a record and an update of one run signed within the same second (timestamps tie)
+    expect((await record(recorded, '--sign-key', k.key)).code).toBe(0);
+    const failed = makeEntry({
+      governance_flag: 'provenance-ready',
+      status: 'failure',
+      artifact_url: null,
+      failure_reason: 'upload timed out',
+    });
+    expect((await record(failed, '--sign-key', k.key)).code).toBe(0);
+    // the chain orders the pair: no finding
+    expect((await audit([k.pub])).findings).toEqual([]);
+    // the attacker copies the record's bundle from the ledger's own log onto the queue branch
+    const [recordLine] = parseLedgerLog((await showFile(remote, 'main', LOG))!, LOG).lines;
+    const [signedRecord] = JSON.parse((await showFile(remote, 'main~1', DAY))!) as unknown[];
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    await git(attacker, ['checkout', '-q', '--orphan', 'provenance-queue']);
+    await git(attacker, ['rm', '-q', '-rf', '.']);
+    const qpath = 'docs/reports/2025-11-24/manifest-queue.json';
+    await mkdir(join(attacker, 'docs/reports/2025-11-24'), { recursive: true });
+    await writeFile(
+      join(attacker, qpath),
+      JSON.stringify(
+        [
+          {
+            entry: signedRecord,
+            reason: 'x',
+            queued_at: '2025-11-24T10:00:00Z',
+            attempts: 1,
+            transition: recordLine!.bundle,
+          },
+        ],
+        null,
+        2,
+      ) + '\n',
+    );
+    await git(attacker, ['add', '-A']);
+    await git(attacker, ['commit', '-qm', 'queue']);
+    await git(attacker, ['push', '-q', 'origin', 'provenance-queue']);
+    const before = await git(remote, ['rev-parse', 'main']);
+    const flush = await runCliCaptured(
+      ['flush', '--json', '--repo', clone, '--sign-key', k.key, '--trust-key', k.pub],
+      { env },
+    );
+    expect(flush.code, flush.stdout + flush.stderr).toBe(0);
+    expect(flush.json().result).toMatchObject({ landed: 1, remaining: 0, items: [{ outcome: 'stale' }] });
+    // nothing written: the run keeps its later state
+    expect(await git(remote, ['rev-parse', 'main'])).toBe(before);
+    const day = JSON.parse((await showFile(remote, 'main', DAY))!) as { status: string }[];
+    expect(day.map((e) => e.status)).toEqual(['failure']);
+  });
+
   it('attack: an entry pushed to the provenance-queue branch by anyone is never landed (FLUSH_ENTRY_UNTRUSTED)', async () => {
     const k = await keygen('ledger');
     const stranger = await keygen('stranger');
