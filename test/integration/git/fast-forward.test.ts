@@ -1,0 +1,129 @@
+// Read-after-write's fast-forward of the user's checked-out branch (issue 13 item 1; issue 14
+// performance): when the branch is at the landed commit's parent, only the commit's few paths are
+// checked out and the branch is moved by a compare-and-swap `update-ref`; anything else goes through
+// `merge --ff-only`. Either way the user's work tree, index and untracked files end as git's own
+// fast-forward would leave them, or are not touched at all.
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GitLedgerRepo } from '../../../src/io/git-ledger-repo.js';
+import { cloneRemote, commitFiles, createRemote, git, makeTempDir } from '../../support/git.js';
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let remote: string;
+let clone: string;
+let writer: string;
+
+const DAY = 'docs/reports/2025-12-02/manifest.json';
+
+beforeEach(async () => {
+  tmp = await makeTempDir();
+  remote = await createRemote(tmp.path);
+  clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+  writer = await cloneRemote(remote, join(tmp.path, 'writer'));
+  await commitFiles(clone, { 'docs/reports/2025-12-01/manifest.json': '[]\n' }, 'a first day', {
+    push: true,
+  });
+  await git(writer, ['pull', '-q', 'origin', 'main']);
+});
+afterEach(() => tmp.cleanup());
+
+/** Lands a commit on the remote from the other clone and fetches it into `clone` (not merged). */
+async function land(
+  files: Record<string, string>,
+  remove: string[] = [],
+): Promise<{ parent: string; commit: string }> {
+  const parent = await git(writer, ['rev-parse', 'HEAD']);
+  for (const path of remove) await git(writer, ['rm', '-q', path]);
+  const commit =
+    Object.keys(files).length > 0
+      ? await commitFiles(writer, files, 'provenance: record')
+      : (await git(writer, ['commit', '-q', '-m', 'provenance: remove']),
+        await git(writer, ['rev-parse', 'HEAD']));
+  await git(writer, ['push', '-q', 'origin', 'HEAD:main']);
+  await git(clone, ['fetch', '-q', 'origin']);
+  return { parent, commit };
+}
+
+async function fastForward(
+  commit: string,
+  parent: string,
+  checkout?: Awaited<ReturnType<GitLedgerRepo['readCheckout']>>,
+) {
+  const repo = await GitLedgerRepo.open({ repoDir: clone });
+  try {
+    return await repo.fastForwardCheckedOut(
+      'main',
+      commit,
+      parent,
+      checkout === undefined ? undefined : Promise.resolve(checkout),
+    );
+  } finally {
+    repo.close();
+  }
+}
+
+describe('read-after-write fast-forward of the checked-out branch', () => {
+  it("our own commit: only its paths are checked out, the branch moves, the tree is clean as after git's fast-forward", async () => {
+    const { parent, commit } = await land({
+      [DAY]: '[{"tag":"v1"}]\n',
+      'docs/reports/2025-12-01/manifest.json': '[{"tag":"v0"}]\n',
+    });
+    expect(await fastForward(commit, parent)).toBe('fast-forwarded');
+    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(commit);
+    expect(await git(clone, ['symbolic-ref', 'HEAD'])).toBe('refs/heads/main');
+    expect(await readFile(join(clone, DAY), 'utf8')).toBe('[{"tag":"v1"}]\n');
+    expect(await readFile(join(clone, 'docs/reports/2025-12-01/manifest.json'), 'utf8')).toBe(
+      '[{"tag":"v0"}]\n',
+    );
+    expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
+    expect(await git(clone, ['diff', '--cached', '--name-only', commit])).toBe('');
+    // the fast way was taken (merge writes "merge <commit>: Fast-forward"), and the reflog says so
+    expect(await git(clone, ['reflog', '-1', '--format=%gs', 'main'])).toBe(
+      `slsa-ledger: fast-forward to ${commit}`,
+    );
+    // the next commit on top sees the index as git left it
+    expect(await commitFiles(clone, { 'notes.txt': 'x\n' }, 'a local commit')).toMatch(/^[0-9a-f]{40}$/);
+    expect(await git(clone, ['diff', '--name-only', commit, 'HEAD'])).toBe('notes.txt');
+  });
+
+  it('an untracked file where the commit adds one is never overwritten: left as it is (dirty)', async () => {
+    const { parent, commit } = await land({ [DAY]: '[{"tag":"v1"}]\n' });
+    await mkdir(join(clone, 'docs/reports/2025-12-02'), { recursive: true });
+    await writeFile(join(clone, DAY), 'my own notes\n');
+    expect(await fastForward(commit, parent)).toBe('dirty');
+    expect(await readFile(join(clone, DAY), 'utf8')).toBe('my own notes\n');
+    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(parent);
+  });
+
+  it('a file where the commit adds a directory is never replaced: left as it is (dirty)', async () => {
+    const { parent, commit } = await land({ [DAY]: '[{"tag":"v1"}]\n' });
+    await writeFile(join(clone, 'docs/reports/2025-12-02'), 'in the way\n');
+    expect(await fastForward(commit, parent)).toBe('dirty');
+    expect(await readFile(join(clone, 'docs/reports/2025-12-02'), 'utf8')).toBe('in the way\n');
+    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(parent);
+  });
+
+  it('the branch moved after the status was read: the paths are put back, the branch and tree are as the user left them', async () => {
+    const { parent, commit } = await land({
+      [DAY]: '[{"tag":"v1"}]\n',
+      'docs/reports/2025-12-01/manifest.json': '[{"tag":"v0"}]\n',
+    });
+    const repo = await GitLedgerRepo.open({ repoDir: clone });
+    const stale = await repo.readCheckout();
+    repo.close();
+    const mine = await commitFiles(clone, { 'notes.txt': 'mine\n' }, 'a local commit meanwhile');
+    expect(await fastForward(commit, parent, stale)).toBe('diverged');
+    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(mine);
+    expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
+    expect(await readFile(join(clone, 'docs/reports/2025-12-01/manifest.json'), 'utf8')).toBe('[]\n');
+  });
+
+  it('a commit that deletes a file goes through merge --ff-only, with the same result', async () => {
+    const { parent, commit } = await land({}, ['docs/reports/2025-12-01/manifest.json']);
+    expect(await fastForward(commit, parent)).toBe('fast-forwarded');
+    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(commit);
+    expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
+    expect(await git(clone, ['reflog', '-1', '--format=%gs', 'main'])).toContain('Fast-forward');
+  });
+});
