@@ -97,11 +97,15 @@ const keyOf = (e: LedgerEntry): string => JSON.stringify(canonicalEntry(e));
  * error carrying the whole result in `details.result`), so `--json` never says `ok: true` with a
  * failing exit code. Undefined when nothing remains, or when what remains waits for a retry
  * (refused or skipped items, a queue file that cannot be read: exit 75, as `record`'s queued entry).
- * Otherwise the worst kind that remains: untrusted (`FLUSH_ENTRY_UNTRUSTED`, exit 1), conflicting
- * (`LEDGER_CONFLICT`, exit 4), invalid (`LEDGER_QUEUE_INVALID` or `LEDGER_ENTRY_INVALID`, exit 3).
+ * Otherwise the worst kind that remains: items kept for want of a trust policy
+ * (`FLUSH_NO_TRUST_POLICY`, exit 2, whatever else), untrusted (`FLUSH_ENTRY_UNTRUSTED`, exit 1),
+ * conflicting (`LEDGER_CONFLICT`, exit 4), invalid (`LEDGER_QUEUE_INVALID` or `LEDGER_ENTRY_INVALID`, exit 3).
  */
 export function flushRemainderError(result: FlushResult): SlsaLedgerError | undefined {
-  if (result.outcome !== 'queued' || result.queue_file_error !== undefined) return undefined;
+  if (result.outcome !== 'queued') return undefined;
+  // no retry lands an item for want of a policy: that is said even beside an unreadable queue file
+  const noPolicy = result.unauthenticated > 0;
+  if (!noPolicy && result.queue_file_error !== undefined) return undefined;
   if (result.items.some((i) => i.outcome === 'refused' || i.outcome === 'skipped')) return undefined;
   const first = (outcome: FlushItemOutcome): string => {
     const item = result.items.find((i) => i.outcome === outcome);
@@ -111,7 +115,7 @@ export function flushRemainderError(result: FlushResult): SlsaLedgerError | unde
   };
   const left = `${result.landed} landed, ${result.remaining} remain in the queue`;
   const details = { result };
-  if (result.unauthenticated > 0)
+  if (noPolicy)
     return new SlsaLedgerError(
       'FLUSH_NO_TRUST_POLICY',
       `${result.unauthenticated} queued item(s) were not landed: there is no trust policy to authenticate them (add trust: to .slsa-ledger.yml or pass --trust-key PUB; --allow-unauthenticated lands them unchecked)${first('unauthenticated')}; ${left}`,

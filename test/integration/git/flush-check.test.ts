@@ -85,6 +85,17 @@ describe('flush', () => {
     const human = await runCliCaptured(['flush', '--no-sign', '--repo', clone], { env });
     expect(human.code).toBe(2);
     expect(human.stderr).toMatch(/FLUSH_NO_TRUST_POLICY: 2 queued item\(s\) were not landed/);
+    // beside a queue file that cannot be read (exit 75 otherwise: a retry), the missing policy is
+    // still the answer: no retry lands these
+    await writeFile(queueFile, 'garbage');
+    const unreadable = await runCliCaptured(['flush', '--no-sign', '--json', '--repo', clone], { env });
+    expect(unreadable.code, unreadable.stderr).toBe(2);
+    expect(unreadable.json().error?.details.result).toMatchObject({
+      unauthenticated: 2,
+      queue_file_error: { code: 'LEDGER_QUEUE_INVALID' },
+    });
+    expect(await readFile(queueFile, 'utf8')).toBe('garbage');
+    await writeFile(queueFile, queueBefore);
 
     // the explicit opt-out replays them unauthenticated, as flush did before signing
     const run = await runCliCaptured(
