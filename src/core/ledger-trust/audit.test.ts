@@ -537,7 +537,7 @@ describe('auditLedgerTrust catches the attacks of issue 14', () => {
 
 describe('auditLedgerHistoryStreamed: the history replay alone (ingest without a watermark)', () => {
   async function* chunks<T>(items: readonly T[], size: number): AsyncGenerator<T[]> {
-    for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+    for (let i = 0; i < items.length; i += size) yield await Promise.resolve(items.slice(i, i + size));
   }
 
   it('finds a log cut in an earlier commit that the head looks whole after, without any policy', async () => {
