@@ -88,7 +88,11 @@ export const command: CommandModule = {
         description: 'entries per transaction',
         default: '1000',
       },
-      full: { type: 'boolean', description: 'read every manifest, ignoring the watermark' },
+      full: {
+        type: 'boolean',
+        description:
+          'read every manifest, ignoring the watermark (accepts a history rewritten consistently); like a first ingest it replays the whole history and refuses a signed log that did not only grow (INGEST_HISTORY_REWRITTEN)',
+      },
       jobs: {
         type: 'string',
         valueName: 'N',
