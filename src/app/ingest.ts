@@ -28,7 +28,7 @@ import {
   type RefusedEntry,
   type UpsertCounts,
 } from '../io/ingest-sink.js';
-import { runGit } from '../io/git.js';
+import { hasCompleteHistory, runGit } from '../io/git.js';
 import { dayFileValue } from '../io/ledger-reader.js';
 import {
   assertLedgerAt,
@@ -672,7 +672,7 @@ async function ingestOne(
     // a repository the database holds no ingested commit of may be one it holds under another
     // name (a renamed or moved repository): refused before any run is written, never a second copy
     if (begun.watermark === null) {
-      await refuseKnownLedger(sink, ingestId, repository, dir, readDir, head, collected.items);
+      await refuseKnownLedger(sink, ingestId, repository, dir, readDir, head, collected.items, logger);
     }
     // files refused before reading (a symlink, FIFO or device; over the byte limit) fail alone
     invalidFiles = [
@@ -812,9 +812,12 @@ async function ingestOne(
 }
 
 /**
- * Refuses a ledger the database already holds under another name: another repository's watermark
- * is on this ledger's first-parent history, or another repository holds its runs (the same run id,
- * tag and sha: GitHub run ids are unique across GitHub).
+ * Refuses a ledger the database already holds under another name (a renamed or moved repository):
+ * another repository's watermark is on this ledger's first-parent history. Where the history cannot
+ * tell (a plain folder, a shallow clone), another repository holding this ledger's runs (the same
+ * run id, tag and sha: GitHub run ids are unique across GitHub) is that repository too. A complete
+ * clone whose history holds no other watermark is a ledger of its own even when runs coincide
+ * (said as a warning): two repositories' runs are kept apart by repository.
  * @throws `INGEST_REPOSITORY_RENAMED` naming the repository it is and the two ways out
  */
 async function refuseKnownLedger(
@@ -825,12 +828,22 @@ async function refuseKnownLedger(
   readDir: string,
   head: string | null,
   items: readonly IngestItem[],
+  logger: Logger,
 ): Promise<void> {
   const commits = head === null ? [] : await listFirstParentCommits(readDir, head);
   const runs = items.map((i) => [i.entry.tag, i.entry.run_id, i.entry.sha] as const);
   const matches = await sink.lineage(ingestId, commits, runs);
-  const match = matches[0];
-  if (match === undefined) return;
+  if (matches.length === 0) return;
+  const historyTells = head !== null && (await hasCompleteHistory(readDir, head));
+  const match = historyTells ? matches.find((m) => m.watermark !== null) : matches[0];
+  if (match === undefined) {
+    for (const m of matches) {
+      logger.warn(
+        `ingest ${repository}: ${m.runs} of its runs (same run id, tag and sha) are also in ${m.repository}, whose history it does not share: ingested as a repository of its own`,
+      );
+    }
+    return;
+  }
   const why = [
     ...(match.watermark === null
       ? []

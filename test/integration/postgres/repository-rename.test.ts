@@ -4,11 +4,14 @@
 // watermark, manifests, ingests, rollups, an audit row per run), as the ingest role, and never
 // merges two repositories. On both engines, through the CLI.
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestLedgers, type IngestAlert } from '../../../src/app/ingest.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
-import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
+import { manifestPathFor, serializeManifest, type LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { openDatabase } from '../../../src/io/db.js';
 import { runCliCaptured } from '../../support/cli.js';
 import { createLedgerRepo, type LedgerRepo } from '../../support/ledger-repo.js';
@@ -194,17 +197,37 @@ describe.each(engines)('a renamed repository on %s', (engine) => {
     expect((await kpi()).entries).toBe(4);
   });
 
-  it("a copy of another repository's runs under a new history is refused too", async () => {
+  it("another repository's runs: refused from a folder or a shallow clone, a warning from a history of its own", async () => {
+    // a complete clone with a history of its own: a repository of its own (runs are kept apart by
+    // repository), with a warning
     const copy = withRemote(createLedgerRepo(), 'https://github.com/acme/copy.git');
     repos.push(copy);
-    copy.commit([entry(101, 'v1.0.0', 3), entry(102, 'v1.1.0', 2)], 'copied by hand');
-    const refused = await ingest(['--repo', copy.dir]);
-    expect(refused.code).toBe(4);
-    expect(refused.json().error).toMatchObject({
-      code: 'INGEST_REPOSITORY_RENAMED',
-      details: { matches: [{ repository: 'acme/gizmos', watermark: null, runs: 2 }] },
-    });
-    expect(await sql(`SELECT 1 FROM public.slsa_runs WHERE repository = 'acme/copy'`)).toEqual([]);
+    copy.commit([entry(101, 'v1.0.0', 3)], 'copied by hand');
+    const own = await ingest(['--repo', copy.dir]);
+    expect(own.code, own.stdout).toBe(0);
+    expect(own.stderr).toContain('also in acme/gizmos, whose history it does not share');
+    // a plain folder has no history to tell: the same runs are the same ledger
+    const folder = mkdtempSync(join(tmpdir(), 'slsa-plain-copy-'));
+    try {
+      const e = entry(102, 'v1.1.0', 2);
+      mkdirSync(dirname(join(folder, manifestPathFor(e))), { recursive: true });
+      writeFileSync(join(folder, manifestPathFor(e)), serializeManifest([e]));
+      const refused = await runCliCaptured([
+        'ingest',
+        ...dbArgs(target),
+        '--ledger',
+        `acme/plain=${folder}`,
+        '--json',
+      ]);
+      expect(refused.code).toBe(4);
+      expect(refused.json().error).toMatchObject({
+        code: 'INGEST_REPOSITORY_RENAMED',
+        details: { matches: [{ repository: 'acme/gizmos', watermark: null, runs: 1 }] },
+      });
+      expect(await sql(`SELECT 1 FROM public.slsa_runs WHERE repository = 'acme/plain'`)).toEqual([]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('a rename never merges, never renames an unknown name, and waits for a running ingest', async () => {
