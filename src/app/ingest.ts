@@ -993,7 +993,10 @@ export async function ingestLedger(options: IngestOptions = {}): Promise<IngestR
 
 /**
  * Loads every ledger (`options.ledgers`, else the one clone) into one database, each with its own
- * watermark. A failing ledger is reported by name (and alerted), and the others go on.
+ * watermark. A failing ledger is reported by name (and alerted), and the others go on. A repository
+ * whose remote has no ledger yet and that the database never ingested is `status: 'no-ledger'`
+ * (not a failure, not alerted); a ledger the database holds under another name (a renamed
+ * repository) fails with `INGEST_REPOSITORY_RENAMED` before any run is written.
  * @throws `INGEST_LEDGERS_FAILED` (details.result: every ledger's result) when one or more failed;
  *   the one ledger's own error when there is only one
  */
