@@ -222,6 +222,12 @@ export { applyMigrations, type ApplyMigrationsResult, type MigrationStatus } fro
  * `DB_NOT_MIGRATED`, `LEDGER_MANIFEST_INVALID`
  */
 export { ingestLedger, type IngestOptions, type IngestResult } from './app/ingest.js';
+/**
+ * Moves a repository to its new name in the database (a renamed GitHub repository): runs, watermark,
+ * manifests, ingests and rollups in one transaction, an audit row per run; never a merge.
+ * @throws `INGEST_REPOSITORY_INVALID`, `INGEST_RENAME_REFUSED`, `DB_UNAVAILABLE`, `DB_NOT_MIGRATED`
+ */
+export { renameRepository, type RenameRepositoryOptions, type RenameRepositoryResult } from './app/ingest.js';
 export { createSqlIngestSink, type IngestSink, type IngestItem } from './io/ingest-sink.js';
 export { createSupabaseIngestSink, type SupabaseSinkOptions } from './io/supabase-store.js';
 /** Every metric of DESIGN.md §5 from the database. @throws `KPI_WINDOW_INVALID`, `DB_UNAVAILABLE` */

@@ -16,20 +16,27 @@ import {
 import { entryKey, manifestFromValue, type LedgerEntry } from '../core/ledger/entry.js';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
-import { SlsaLedgerError, isSlsaLedgerError } from '../errors.js';
+import { SlsaLedgerError, assertNever, isSlsaLedgerError } from '../errors.js';
 import { decideRetry, retryPolicies } from '../core/retry/decide-retry.js';
 import { openDatabase } from '../io/db.js';
 import {
   createSqlIngestSink,
   type IngestItem,
+  type BegunIngest,
   type IngestSink,
   type ReconcileResult,
   type RefusedEntry,
   type UpsertCounts,
 } from '../io/ingest-sink.js';
-import { runGit } from '../io/git.js';
+import { hasCompleteHistory, runGit } from '../io/git.js';
 import { dayFileValue } from '../io/ledger-reader.js';
-import { assertLedgerAt, isGitRepo, readLedgerChanges, resolveReadTarget } from '../io/ledger-source.js';
+import {
+  assertLedgerAt,
+  isGitRepo,
+  listFirstParentCommits,
+  readLedgerChanges,
+  resolveReadTarget,
+} from '../io/ledger-source.js';
 import { createSupabaseIngestSink } from '../io/supabase-store.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
 import { verifyEntrySignatures, type SignatureStatus } from '../core/ledger-trust/signature-status.js';
@@ -98,7 +105,11 @@ export interface LedgerIngestResult {
   readonly ledger_url: string | null;
   /** the clone read */
   readonly dir: string;
-  readonly status: 'succeeded' | 'failed';
+  /**
+   * `no-ledger`: the remote has no ledger yet (no ledger branch, or nothing ever written to it) and
+   * the database never ingested this repository: recorded, not a failure, not alerted
+   */
+  readonly status: 'succeeded' | 'failed' | 'no-ledger';
   readonly ingest_id: string;
   readonly engine: string;
   readonly target: string;
@@ -123,6 +134,8 @@ export interface LedgerIngestResult {
   readonly reconcile?: ReconcileResult;
   /** why this ledger failed */
   readonly error?: { readonly code: string; readonly message: string };
+  /** with status `no-ledger`: why there is none */
+  readonly note?: string;
 }
 
 /** One ledger's result, with its fields at the top level as before (single-ledger callers). */
@@ -134,6 +147,8 @@ export interface IngestLedgersResult {
   readonly ledgers: readonly LedgerIngestResult[];
   readonly succeeded: number;
   readonly failed: number;
+  /** ledgers whose remote has no ledger yet (never ingested): neither succeeded nor failed */
+  readonly no_ledger: number;
 }
 
 /** The most ledgers one ingest writes at once (each holds one connection). */
@@ -431,11 +446,26 @@ async function readTargetOf(
 }
 
 /**
+ * The remote has no ledger yet: its ledger branch does not exist, or nothing was ever written to
+ * it (read from the remote, not at a `--ref` the caller named).
+ */
+function isNoLedgerYet(error: unknown): boolean {
+  if (!isSlsaLedgerError(error) || error.code !== 'LEDGER_NOT_FOUND') return false;
+  const d = error.details as { remote?: unknown; branch?: unknown } | undefined;
+  return typeof d?.remote === 'string' && typeof d.branch === 'string';
+}
+
+/**
  * A ledger that could not be read at all (its clone missing, its remote unreachable, no ledger at
  * the commit, a bad --ref) is an ingest that failed: recorded in `ingest_runs` under its repository,
  * so `ingest_failures`, `provenance_audit_failures` and the dashboard count it. Only a ledger named
  * by `--ledger` or by its remote is recorded (a `local/<folder>` guess would invent a repository);
  * best effort: the database may be what failed.
+ *
+ * Except a repository with no ledger yet (its remote has none) that the database never ingested
+ * (no watermark): that is recorded as such (a finished ingest with the alert `no-ledger-yet`, not a
+ * failure) and returned. A repository the database did ingest whose ledger is gone is a deletion:
+ * failed (and alerted) as any unreadable ledger, so deleting a ledger branch never goes quiet.
  */
 async function recordUnreadLedger(
   sink: IngestSink,
@@ -443,37 +473,77 @@ async function recordUnreadLedger(
   ledger: OneLedger,
   error: unknown,
   logger: Logger,
-): Promise<void> {
-  if (!isSlsaLedgerError(error)) return;
+): Promise<{ result?: LedgerIngestResult; repository?: string }> {
+  if (!isSlsaLedgerError(error)) return {};
   let repository = ledger.repository;
   let ledgerUrl: string | null = null;
   if (repository === undefined) {
     const remote = existsSync(ledger.dir) ? await remoteUrlOf(ledger.dir).catch(() => undefined) : undefined;
     const fromRemote = remote === undefined ? undefined : repositoryFromRemoteUrl(remote);
-    if (fromRemote === undefined) return;
+    if (fromRemote === undefined) return {};
     repository = fromRemote.repository;
     ledgerUrl = fromRemote.url;
   }
+  let begun: BegunIngest;
   try {
-    await sink.begin({
+    begun = await sink.begin({
       ingest_id: ingestId,
       repository,
       engine: sink.engine,
       to_commit: null,
       ledger_url: ledgerUrl,
     });
+  } catch (recordError) {
+    logger.debug(
+      `ingest ${repository}: the failure could not be recorded: ${recordError instanceof Error ? recordError.message : String(recordError)}`,
+    );
+    return { repository };
+  }
+  const known = begun.repository ?? repository;
+  const noLedgerYet = isNoLedgerYet(error) && begun.watermark === null;
+  try {
     await sink.finish({
       ingest_id: ingestId,
-      status: 'failed',
-      error: `${error.code}: ${error.message}`.slice(0, 2000),
+      status: noLedgerYet ? 'succeeded' : 'failed',
+      ...(noLedgerYet
+        ? { alert: 'no-ledger-yet' }
+        : { error: `${error.code}: ${error.message}`.slice(0, 2000) }),
       entries_failed: 0,
       watermark: null,
     });
   } catch (recordError) {
     logger.debug(
-      `ingest ${repository}: the failure could not be recorded: ${recordError instanceof Error ? recordError.message : String(recordError)}`,
+      `ingest ${known}: the ingest could not be recorded: ${recordError instanceof Error ? recordError.message : String(recordError)}`,
     );
+    if (noLedgerYet) throw recordError;
+    return { repository: known };
   }
+  if (!noLedgerYet) return { repository: known };
+  logger.info(
+    `ingest ${known}: no ledger yet (${error.message}); not a failure until it has been ingested once`,
+  );
+  const { error: _none, ...empty } = failedResult(ledger, known, sink, error.code, error.message);
+  return {
+    repository: known,
+    result: {
+      ...empty,
+      ledger_url: ledgerUrl,
+      status: 'no-ledger',
+      ingest_id: ingestId,
+      note: error.message,
+    },
+  };
+}
+
+/** The error, naming the repository it is about (so it is reported and alerted under that name). */
+function withRepository(error: unknown, repository: string | undefined): unknown {
+  if (repository === undefined || !isSlsaLedgerError(error)) return error;
+  if (typeof (error.details as { repository?: unknown } | undefined)?.repository === 'string') return error;
+  const Kind = error.constructor as typeof SlsaLedgerError;
+  return new Kind(error.code, error.message, {
+    cause: error,
+    details: { ...(error.details ?? {}), repository },
+  });
 }
 
 function checkLedgerDir(dir: string): void {
@@ -518,8 +588,9 @@ async function ingestOne(
     checkLedgerDir(dir);
     ({ head, readRef, readDir, reportsDir } = await readTargetOf(dir, options, logger));
   } catch (error) {
-    await recordUnreadLedger(sink, ingestId, ledger, error, logger);
-    throw error;
+    const unread = await recordUnreadLedger(sink, ingestId, ledger, error, logger);
+    if (unread.result !== undefined) return unread.result;
+    throw withRepository(error, unread.repository);
   }
   const identified = await identifyLedger(dir, ledger.repository, logger);
   const { ledgerUrl } = identified;
@@ -619,6 +690,11 @@ async function ingestOne(
       options,
       logger,
     );
+    // a repository the database holds no ingested commit of may be one it holds under another
+    // name (a renamed or moved repository): refused before any run is written, never a second copy
+    if (begun.watermark === null) {
+      await refuseKnownLedger(sink, ingestId, repository, dir, readDir, head, collected.items, logger);
+    }
     // files refused before reading (a symlink, FIFO or device; over the byte limit) fail alone
     invalidFiles = [
       ...changes.refused.map((r) => ({ path: r.path, message: `${r.code}: ${r.message}`, entries: 1 })),
@@ -756,6 +832,150 @@ async function ingestOne(
   return result;
 }
 
+/**
+ * Refuses a ledger the database already holds under another name (a renamed or moved repository):
+ * another repository's watermark is on this ledger's first-parent history. Where the history cannot
+ * tell (a plain folder, a shallow clone), another repository holding this ledger's runs (the same
+ * run id, tag and sha: GitHub run ids are unique across GitHub) is that repository too. A complete
+ * clone whose history holds no other watermark is a ledger of its own even when runs coincide
+ * (said as a warning): two repositories' runs are kept apart by repository.
+ * @throws `INGEST_REPOSITORY_RENAMED` naming the repository it is and the two ways out
+ */
+async function refuseKnownLedger(
+  sink: IngestSink,
+  ingestId: string,
+  repository: string,
+  dir: string,
+  readDir: string,
+  head: string | null,
+  items: readonly IngestItem[],
+  logger: Logger,
+): Promise<void> {
+  const commits = head === null ? [] : await listFirstParentCommits(readDir, head);
+  const runs = items.map((i) => [i.entry.tag, i.entry.run_id, i.entry.sha] as const);
+  const matches = await sink.lineage(ingestId, commits, runs);
+  if (matches.length === 0) return;
+  const historyTells = head !== null && (await hasCompleteHistory(readDir, head));
+  const match = historyTells ? matches.find((m) => m.watermark !== null) : matches[0];
+  if (match === undefined) {
+    for (const m of matches) {
+      logger.warn(
+        `ingest ${repository}: ${m.runs} of its runs (same run id, tag and sha) are also in ${m.repository}, whose history it does not share: ingested as a repository of its own`,
+      );
+    }
+    return;
+  }
+  const why = [
+    ...(match.watermark === null
+      ? []
+      : [`its watermark ${match.watermark.slice(0, 12)} is on this ledger's history`]),
+    ...(match.runs > 0 ? [`it holds ${match.runs} of this ledger's runs (same run id, tag and sha)`] : []),
+  ].join(' and ');
+  throw new SlsaLedgerError(
+    'INGEST_REPOSITORY_RENAMED',
+    `${repository}: this ledger is the repository ${match.repository} the database already holds (${why}): a renamed or moved repository? nothing was ingested; keep the old name with --ledger ${match.repository}=${dir}, or move it to the new name with 'ingest --rename-repository ${match.repository}=${repository}'`,
+    { details: { repository, matches } },
+  );
+}
+
+export interface RenameRepositoryOptions {
+  /** the name the database holds the repository under */
+  readonly from: string;
+  /** its new name, which may hold no run yet */
+  readonly to: string;
+  /** kept in the audit rows */
+  readonly reason?: string;
+  readonly databaseUrl?: string;
+  readonly dataDir?: string;
+  readonly cwd?: string;
+  readonly supabaseUrl?: string;
+  readonly serviceKey?: string;
+  readonly logger?: Logger;
+  readonly sink?: IngestSink;
+}
+
+export interface RenameRepositoryResult {
+  readonly renamed: { readonly from: string; readonly to: string };
+  readonly rename_id: string;
+  readonly engine: string;
+  readonly target: string;
+  /** runs moved (each with an audit row `renamed`) */
+  readonly runs: number;
+  readonly ingests: number;
+  readonly manifests: number;
+  readonly refused_entries: number;
+  readonly watermark: string | null;
+}
+
+/**
+ * Moves a repository to a new name in the database (a renamed or moved GitHub repository): its
+ * runs, watermark, manifests, ingests, refused entries and rollups, in one transaction, with an
+ * audit row per run; through the function the ingest role may call. Never a merge.
+ * @throws `INGEST_REPOSITORY_INVALID` (a name not owner/name, or unknown to the database),
+ *   `INGEST_RENAME_REFUSED` (the new name has runs or an ingested commit, or an ingest of either
+ *   is running), `DB_UNAVAILABLE`, `DB_NOT_MIGRATED`
+ */
+export async function renameRepository(options: RenameRepositoryOptions): Promise<RenameRepositoryResult> {
+  const from = parseRepositoryName(options.from, '--rename-repository OLD');
+  const to = parseRepositoryName(options.to, '--rename-repository NEW');
+  const sink = await openSink({
+    ...options,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  try {
+    const renameId = randomUUID();
+    const reply = await sink.renameRepository({
+      rename_id: renameId,
+      from,
+      to,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+    });
+    if (!reply.renamed) {
+      switch (reply.refused) {
+        case 'unknown':
+          throw new SlsaLedgerError(
+            'INGEST_REPOSITORY_INVALID',
+            `the database holds no repository named ${from}: nothing was renamed`,
+            { details: { from, to, refused: reply.refused } },
+          );
+        case 'same':
+          throw new SlsaLedgerError(
+            'INGEST_RENAME_REFUSED',
+            `the database already holds ${reply.from} under the name ${to}: nothing was renamed`,
+            { details: { from, to, refused: reply.refused } },
+          );
+        case 'running':
+          throw new SlsaLedgerError(
+            'INGEST_RENAME_REFUSED',
+            `an ingest of ${reply.from} or ${to} is running: nothing was renamed; try again when it has finished`,
+            { details: { from, to, refused: reply.refused } },
+          );
+        case 'taken':
+          throw new SlsaLedgerError(
+            'INGEST_RENAME_REFUSED',
+            `${to} already holds runs or an ingested commit in the database: a rename never merges two repositories; nothing was renamed`,
+            { details: { from, to, refused: reply.refused } },
+          );
+        default:
+          return assertNever(reply.refused);
+      }
+    }
+    return {
+      renamed: { from: reply.from, to: reply.to },
+      rename_id: renameId,
+      engine: sink.engine,
+      target: sink.target,
+      runs: reply.runs,
+      ingests: reply.ingests,
+      manifests: reply.manifests,
+      refused_entries: reply.refused_entries,
+      watermark: reply.watermark,
+    };
+  } finally {
+    await sink.close();
+  }
+}
+
 function ledgersOf(options: IngestOptions): OneLedger[] {
   const cwd = options.cwd ?? process.cwd();
   const repo = resolve(cwd, options.repo ?? '.');
@@ -794,7 +1014,10 @@ export async function ingestLedger(options: IngestOptions = {}): Promise<IngestR
 
 /**
  * Loads every ledger (`options.ledgers`, else the one clone) into one database, each with its own
- * watermark. A failing ledger is reported by name (and alerted), and the others go on.
+ * watermark. A failing ledger is reported by name (and alerted), and the others go on. A repository
+ * whose remote has no ledger yet and that the database never ingested is `status: 'no-ledger'`
+ * (not a failure, not alerted); a ledger the database holds under another name (a renamed
+ * repository) fails with `INGEST_REPOSITORY_RENAMED` before any run is written.
  * @throws `INGEST_LEDGERS_FAILED` (details.result: every ledger's result) when one or more failed;
  *   the one ledger's own error when there is only one
  */
@@ -824,7 +1047,15 @@ export async function ingestLedgers(options: IngestOptions = {}): Promise<Ingest
       const partial = isSlsaLedgerError(err)
         ? ((err.details as { result?: LedgerIngestResult } | undefined)?.result ?? undefined)
         : undefined;
-      const repository = partial?.repository ?? ledger.repository ?? ledger.dir;
+      // a ledger named by its remote is reported (and alerted) under that name, not its folder
+      const named = isSlsaLedgerError(err)
+        ? (err.details as { repository?: unknown } | undefined)?.repository
+        : undefined;
+      const repository =
+        partial?.repository ??
+        (typeof named === 'string' ? named : undefined) ??
+        ledger.repository ??
+        ledger.dir;
       const code = isSlsaLedgerError(err) ? err.code : 'INTERNAL';
       slots[index] =
         partial === undefined
@@ -860,8 +1091,9 @@ export async function ingestLedgers(options: IngestOptions = {}): Promise<Ingest
     engine: sink.engine,
     target: sink.target,
     ledgers: results,
-    succeeded: results.length - errors.length,
+    succeeded: results.filter((r) => r.status === 'succeeded').length,
     failed: errors.length,
+    no_ledger: results.filter((r) => r.status === 'no-ledger').length,
   };
   if (errors.length === 1 && ledgers.length === 1) {
     const only = errors[0]!.error;

@@ -11,6 +11,12 @@ export interface OptionSpec {
   /** shown in --help, e.g. FILE, URL, N */
   readonly valueName?: string;
   readonly default?: string | boolean;
+  /**
+   * a FILE/DIR option that is not a path on this machine but inside the repository (`reports-dir`,
+   * `artifacts-dir`) or a name (`dispatch --workflow`): taken from `.slsa-ledger.yml` as written;
+   * every other FILE/DIR value there is relative to the file (`isConfigPath`)
+   */
+  readonly isRepositoryPath?: boolean;
 }
 
 export interface CommandSpec {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { SlsaLedgerError } from '../errors.js';
-import type { CommandSpec, FlagValue } from './command.js';
+import type { CommandSpec, FlagValue, OptionSpec } from './command.js';
 
 export const configFileName = '.slsa-ledger.yml';
 
@@ -72,10 +72,15 @@ export async function loadConfigDefaults(cwd: string, spec: CommandSpec): Promis
       out[key] = (Array.isArray(value) ? value : [value]).map((v) =>
         ledgerRelativeTo(dirname(file), String(v)),
       );
-    } else if (o.multiple === true && Array.isArray(value)) {
-      out[key] = value.map(String);
+    } else if (
+      o.multiple === true &&
+      (Array.isArray(value) || (isConfigPath(o) && typeof value === 'string'))
+    ) {
+      // a path is relative to the file, as the ledger list is, not to the folder the command runs in
+      const list = (Array.isArray(value) ? value : [value]).map(String);
+      out[key] = isConfigPath(o) ? list.map((v) => pathRelativeTo(dirname(file), v)) : list;
     } else if (typeof value === 'string' || typeof value === 'number') {
-      out[key] = String(value);
+      out[key] = isConfigPath(o) ? pathRelativeTo(dirname(file), String(value)) : String(value);
     } else {
       problems.push(`${spec.name}.${key}: expected a string`);
     }
@@ -94,4 +99,15 @@ export function ledgerRelativeTo(base: string, value: string): string {
   if (eq === -1) return value;
   const dir = value.slice(eq + 1).trim();
   return dir === '' || isAbsolute(dir) ? value : `${value.slice(0, eq)}=${resolve(base, dir)}`;
+}
+
+/** A value naming a file or folder on this machine (FILE, DIR, a public key file), not a repository path. */
+export function isConfigPath(option: OptionSpec): boolean {
+  if (option.type !== 'string' || option.isRepositoryPath === true) return false;
+  return ['FILE', 'DIR', 'FILE|-', 'PUB'].includes(option.valueName ?? '');
+}
+
+/** A relative path made absolute against `base`; `-` (stdin) and absolute paths as they are. */
+export function pathRelativeTo(base: string, value: string): string {
+  return value === '-' || value === '' || isAbsolute(value) ? value : resolve(base, value);
 }

@@ -29,6 +29,13 @@ export const dbCodes = {
   INGEST_ENTRIES_REFUSED: 'invalid-input',
   /** `ingest`: the ledger's history was rewritten (the watermark is not on the head's first-parent history) */
   INGEST_HISTORY_REWRITTEN: 'conflict',
+  /**
+   * `ingest`: the ledger is a repository the database already holds under another name (its
+   * watermark is on the ledger's history, or the same runs): a renamed or moved repository
+   */
+  INGEST_REPOSITORY_RENAMED: 'conflict',
+  /** `ingest --rename-repository`: the new name already has runs, or an ingest of either is running */
+  INGEST_RENAME_REFUSED: 'conflict',
   /** `serve --host` is not a loopback address and `--allow-remote` was not given */
   DASHBOARD_REMOTE_REFUSED: 'usage',
 } as const satisfies Record<string, Category>;

@@ -90,7 +90,92 @@ export interface IngestSink {
   /** marks the repository's runs whose keys are not given (never deletes) */
   reconcile(ingestId: string, keys: readonly (readonly [string, number])[]): Promise<ReconcileResult>;
   finish(batch: FinishIngest): Promise<{ watermark: string | null }>;
+  /**
+   * For a repository the database holds no ingested commit of: the other repositories this ledger
+   * is (their watermark on `commits`, the ledger's first-parent history, or the same runs)
+   */
+  lineage(ingestId: string, commits: readonly string[], runs: readonly LineageRun[]): Promise<LineageMatch[]>;
+  /** moves a repository to a new name (never onto one that has runs); refusals come back as data */
+  renameRepository(batch: RenameRepositoryBatch): Promise<RenameRepositoryReply>;
   close(): Promise<void>;
+}
+
+/** `[tag, run_id, sha]` of a run read from the ledger. */
+export type LineageRun = readonly [string, number, string];
+
+/** Another repository the ledger being ingested already is. */
+export interface LineageMatch {
+  readonly repository: string;
+  /** its watermark, when that commit is on this ledger's first-parent history */
+  readonly watermark: string | null;
+  /** how many of this ledger's runs (run id, tag, sha) it holds */
+  readonly runs: number;
+}
+
+export interface RenameRepositoryBatch {
+  readonly rename_id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly reason?: string;
+}
+
+export type RenameRepositoryReply =
+  | {
+      readonly renamed: true;
+      readonly from: string;
+      readonly to: string;
+      readonly rename_id: string;
+      readonly runs: number;
+      readonly ingests: number;
+      readonly manifests: number;
+      readonly refused_entries: number;
+      readonly watermark: string | null;
+    }
+  | {
+      readonly renamed: false;
+      readonly refused: 'unknown' | 'same' | 'running' | 'taken';
+      readonly from: string;
+      readonly to: string;
+    };
+
+export const LINEAGE_FUNCTION = 'slsa_ingest_lineage';
+export const RENAME_FUNCTION = 'slsa_rename_repository';
+
+export function lineageMatchesOf(reply: unknown): LineageMatch[] {
+  const matches = (reply as { matches?: unknown } | null)?.matches;
+  if (!Array.isArray(matches)) return [];
+  return (matches as Record<string, unknown>[]).map((m) => ({
+    repository: String(m.repository),
+    watermark: typeof m.watermark === 'string' ? m.watermark : null,
+    runs: Number(m.runs ?? 0),
+  }));
+}
+
+export function renameReplyOf(reply: unknown): RenameRepositoryReply {
+  const r = (reply ?? {}) as Record<string, unknown>;
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const from = text(r.from);
+  const to = text(r.to);
+  if (r.renamed === true) {
+    return {
+      renamed: true,
+      from,
+      to,
+      rename_id: text(r.rename_id),
+      runs: Number(r.runs ?? 0),
+      ingests: Number(r.ingests ?? 0),
+      manifests: Number(r.manifests ?? 0),
+      refused_entries: Number(r.refused_entries ?? 0),
+      watermark: typeof r.watermark === 'string' ? r.watermark : null,
+    };
+  }
+  const refused = r.refused;
+  return {
+    renamed: false,
+    refused: refused === 'unknown' || refused === 'same' || refused === 'running' ? refused : 'taken',
+    from,
+    to,
+  };
 }
 
 /** The JSON document one upsert call sends (shared by the SQL and REST paths and the bench). */
@@ -153,11 +238,10 @@ export function watermarkOf(reply: unknown): string | null {
 
 /** The SQL sink: `SELECT public.slsa_ingest_batch($1::jsonb)`, one autocommitted call per batch. */
 export function createSqlIngestSink(db: DbClient): IngestSink {
-  const call = async (batch: unknown): Promise<unknown> => {
-    const result = await db.query<{ result: unknown }>(
-      `SELECT public.${INGEST_FUNCTION}($1::jsonb) AS result`,
-      [JSON.stringify(batch)],
-    );
+  const call = async (batch: unknown, fn: string = INGEST_FUNCTION): Promise<unknown> => {
+    const result = await db.query<{ result: unknown }>(`SELECT public.${fn}($1::jsonb) AS result`, [
+      JSON.stringify(batch),
+    ]);
     return result.rows[0]?.result;
   };
   return {
@@ -174,6 +258,12 @@ export function createSqlIngestSink(db: DbClient): IngestSink {
     },
     async finish(batch) {
       return { watermark: watermarkOf(await call({ op: 'finish', ...batch })) };
+    },
+    async lineage(ingestId, commits, runs) {
+      return lineageMatchesOf(await call({ ingest_id: ingestId, commits, runs }, LINEAGE_FUNCTION));
+    },
+    async renameRepository(batch) {
+      return renameReplyOf(await call(batch, RENAME_FUNCTION));
     },
     close: () => db.close(),
   };

@@ -368,7 +368,17 @@ export async function assertLedgerAt(target: LedgerReadTarget): Promise<void> {
   throw new SlsaLedgerError(
     'LEDGER_NOT_FOUND',
     `no ledger at ${label} (${commit.slice(0, 12)}) of ${root}: nothing under ${reportsDir}/ and no commit ever wrote there (check --repo, --ref, --reports-dir)`,
-    { details: { repo: root, commit, reportsDir } },
+    {
+      details: {
+        repo: root,
+        commit,
+        reportsDir,
+        // read from the remote's ledger branch (not --ref): `ingest` tells a ledger not written yet
+        ...(target.location === undefined
+          ? {}
+          : { remote: target.location.remote, branch: target.location.branch }),
+      },
+    },
   );
 }
 
@@ -410,4 +420,17 @@ export async function readLedgerForRead(
     throw new SlsaLedgerError(first.code, first.message, { details: { path: first.path } });
   }
   return { files: parseLedgerFiles(read.files), commit: target.commit, label: target.label };
+}
+
+/**
+ * Every commit on the first-parent history of `commit` (newest first): the commits a watermark of
+ * this ledger can be, for recognising the ledger under another name (a renamed repository).
+ * @throws SlsaLedgerError `LEDGER_GIT_FAILED`
+ */
+export async function listFirstParentCommits(repoDir: string, commit: string): Promise<string[]> {
+  const out = await runGit(['rev-list', '--first-parent', commit], { cwd: repoDir });
+  return out.stdout
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(line));
 }

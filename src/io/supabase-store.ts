@@ -5,7 +5,17 @@ import { PostgrestClient } from '@supabase/postgrest-js';
 import { SlsaLedgerError, UnavailableError } from '../errors.js';
 import { INGEST_FUNCTION } from './db.js';
 import type { IngestSink } from './ingest-sink.js';
-import { begunOf, reconcileResultOf, upsertBatch, upsertCountsOf, watermarkOf } from './ingest-sink.js';
+import {
+  LINEAGE_FUNCTION,
+  RENAME_FUNCTION,
+  begunOf,
+  lineageMatchesOf,
+  reconcileResultOf,
+  renameReplyOf,
+  upsertBatch,
+  upsertCountsOf,
+  watermarkOf,
+} from './ingest-sink.js';
 
 export interface SupabaseSinkOptions {
   /** the project URL, e.g. https://abcd.supabase.co (the REST API is at `<url>/rest/v1`) */
@@ -104,10 +114,10 @@ export function createSupabaseIngestSink(options: SupabaseSinkOptions): IngestSi
     retry: false,
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
-  const call = async (batch: Record<string, unknown>): Promise<unknown> => {
+  const call = async (batch: Record<string, unknown>, fn: string = INGEST_FUNCTION): Promise<unknown> => {
     let response: { data: unknown; error: RpcError | null; status: number };
     try {
-      response = await client.rpc(INGEST_FUNCTION, { batch });
+      response = await client.rpc(fn, { batch });
     } catch (error) {
       throw new UnavailableError(
         'SUPABASE_UNAVAILABLE',
@@ -132,6 +142,12 @@ export function createSupabaseIngestSink(options: SupabaseSinkOptions): IngestSi
     },
     async finish(batch) {
       return { watermark: watermarkOf(await call({ op: 'finish', ...batch })) };
+    },
+    async lineage(ingestId, commits, runs) {
+      return lineageMatchesOf(await call({ ingest_id: ingestId, commits, runs }, LINEAGE_FUNCTION));
+    },
+    async renameRepository(batch) {
+      return renameReplyOf(await call({ ...batch }, RENAME_FUNCTION));
     },
     close: () => Promise.resolve(),
   };

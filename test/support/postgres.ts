@@ -66,7 +66,7 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 
 /** A fresh database named after the test file; `drop()` terminates its sessions and drops it. */
 export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
-  const name = `slsa_test_${prefix.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}_${Date.now().toString(36)}`;
+  const name = `${process.env.SLSA_TEST_DB_PREFIX ?? 'slsa_test_'}${prefix.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}_${Date.now().toString(36)}`;
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
   return {
     name,

@@ -43,6 +43,7 @@ export const command: CommandModule = {
           "ledger branch (default: ledger.branch of .slsa-ledger.yml, else the remote's default branch)",
       },
       'reports-dir': {
+        isRepositoryPath: true,
         type: 'string',
         valueName: 'DIR',
         description: 'ledger folder in the repository (default: ledger.reports_dir, else docs/reports)',

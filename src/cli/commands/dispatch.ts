@@ -18,6 +18,7 @@ export const command: CommandModule = {
         description: 'repository holding the workflow',
       },
       workflow: {
+        isRepositoryPath: true,
         type: 'string',
         valueName: 'FILE',
         required: true,

@@ -1,11 +1,12 @@
 import {
   MAX_INGEST_JOBS,
   ingestLedgers,
+  renameRepository,
   type IngestLedgersResult,
   type LedgerIngestResult,
 } from '../../app/ingest.js';
 import { isSlsaLedgerError } from '../../errors.js';
-import { parseLedgerSpecs } from '../../core/ingest/repository.js';
+import { parseLedgerSpecs, parseRenameSpec } from '../../core/ingest/repository.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
 import { checkerTrustFrom, trustFlags } from './trust-flags.js';
@@ -14,6 +15,8 @@ import { ingestAlertOf } from '../ingest-alert.js';
 
 /** One line per ledger. */
 export function describeLedgerResult(r: LedgerIngestResult): string {
+  if (r.status === 'no-ledger')
+    return `${r.repository}: no ledger yet (not a failure until it has been ingested once)`;
   const head = `${r.repository}: ${r.seen} entries from ${r.files} file(s): ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged${r.restored > 0 ? `, ${r.restored} restored` : ''}, ${r.failed} failed; watermark ${r.watermark?.slice(0, 12) ?? 'none'}`;
   const missing =
     r.reconcile === undefined
@@ -36,9 +39,9 @@ export const command: CommandModule = {
     name: 'ingest',
     summary: 'load ledgers into Postgres or Supabase',
     usage:
-      'ingest [--repo DIR] [--ledger OWNER/NAME[=DIR]]… [--ref REF | --remote NAME --branch BRANCH] [--full | --reconcile] [--jobs N] [--database-url URL | --data-dir DIR | --supabase-url URL]',
+      'ingest [--repo DIR] [--ledger OWNER/NAME[=DIR]]… [--ref REF | --remote NAME --branch BRANCH] [--full | --reconcile] [--jobs N] [--database-url URL | --data-dir DIR | --supabase-url URL]\n       ingest --rename-repository OLD/NAME=NEW/NAME [--database-url URL | --data-dir DIR | --supabase-url URL]',
     description:
-      "Reads the ledger from the remote's ledger branch, fetched now (--ref HEAD reads the clone as it is), and the manifests changed since each ledger's last ingested commit (its watermark) and upserts their entries in batches through slsa_ingest_batch as the role slsa_manifest_ingest. Each ledger is one repository (owner/name: --ledger, else from the clone's remote) with its own watermark; several ledgers are given as --ledger OWNER/NAME=DIR (repeatable, or a list under ingest.ledger in .slsa-ledger.yml). An entry the database refuses is recorded as failed (with its reason) and the others land; the watermark moves only when every entry read landed, so nothing is skipped silently. One failing ledger does not stop the others: each is reported by name (and alerted through Slack when SLACK_WEBHOOK_URL is set). --reconcile reads every file and marks the runs the database holds that are no longer in the ledger (never deletes them). Database from --database-url, else DATABASE_URL, else the embedded database (created and migrated on first use). With --supabase-url, SLSA_MANIFEST_SERVICE_KEY from the environment authenticates to the REST API.",
+      "Reads the ledger from the remote's ledger branch, fetched now (--ref HEAD reads the clone as it is), and the manifests changed since each ledger's last ingested commit (its watermark) and upserts their entries in batches through slsa_ingest_batch as the role slsa_manifest_ingest. Each ledger is one repository (owner/name: --ledger, else from the clone's remote) with its own watermark; several ledgers are given as --ledger OWNER/NAME=DIR (repeatable, or a list under ingest.ledger in .slsa-ledger.yml). An entry the database refuses is recorded as failed (with its reason) and the others land; the watermark moves only when every entry read landed, so nothing is skipped silently. One failing ledger does not stop the others: each is reported by name (and alerted through Slack when SLACK_WEBHOOK_URL is set). --reconcile reads every file and marks the runs the database holds that are no longer in the ledger (never deletes them). A renamed or moved repository is recognised at its first ingest under the new name (another repository's watermark is on its history; from a plain folder or a shallow clone, another repository holds its runs): it is refused (INGEST_REPOSITORY_RENAMED, exit 4, alerted) before any run is written; keep the old name with --ledger OLD/NAME=DIR, or move the repository in the database with --rename-repository OLD/NAME=NEW/NAME (its runs, watermark, manifests, ingests and rollups in one transaction, an audit row per run; refused with INGEST_RENAME_REFUSED when the new name already has runs); --rename-repository reads no ledger. A repository whose remote has no ledger yet (no ledger branch, or nothing written to it) and that was never ingested is reported as 'no ledger yet' (status no-ledger): not a failure, not alerted; once ingested, a ledger that is gone fails (LEDGER_NOT_FOUND) and is alerted. Folders in .slsa-ledger.yml (the ledger list, --repo, --data-dir) are relative to the file. Database from --database-url, else DATABASE_URL, else the embedded database (created and migrated on first use). With --supabase-url, SLSA_MANIFEST_SERVICE_KEY from the environment authenticates to the REST API.",
     options: {
       ...trustFlags,
       repo: {
@@ -72,6 +75,7 @@ export const command: CommandModule = {
           "ledger branch (default: ledger.branch of .slsa-ledger.yml, else the remote's default branch)",
       },
       'reports-dir': {
+        isRepositoryPath: true,
         type: 'string',
         valueName: 'DIR',
         description: 'ledger folder in the repository (default: ledger.reports_dir, else docs/reports)',
@@ -103,6 +107,12 @@ export const command: CommandModule = {
         type: 'boolean',
         description: 'read every manifest and mark the runs no longer in the ledger (never deleted)',
       },
+      'rename-repository': {
+        type: 'string',
+        valueName: 'OLD=NEW',
+        description:
+          'move a repository to its new name in the database (a renamed GitHub repository; never onto a name with runs), then stop',
+      },
     },
     examples: [
       'slsa-ledger ingest                                   # ./docs/reports -> .slsa-ledger/db',
@@ -110,6 +120,7 @@ export const command: CommandModule = {
       'slsa-ledger ingest --ledger acme/widgets=../widgets --ledger acme/gadgets=../gadgets',
       'slsa-ledger ingest --jobs 2 --database-url postgres://ingest@db/ledger   # the ledgers of .slsa-ledger.yml, two at once',
       'slsa-ledger ingest --reconcile',
+      'slsa-ledger ingest --rename-repository acme/widgets=acme/gizmos   # the repository was renamed on GitHub',
       'SLSA_MANIFEST_SERVICE_KEY=… slsa-ledger ingest --supabase-url https://abcd.supabase.co',
     ],
   },
@@ -118,6 +129,20 @@ export const command: CommandModule = {
     const ref = stringFlag(args, 'ref');
     const serviceKey = ctx.env.SLSA_MANIFEST_SERVICE_KEY;
     const ledgerValues = listFlag(args, 'ledger');
+    const rename = stringFlag(args, 'rename-repository');
+    if (rename !== undefined) {
+      const moved = await renameRepository({
+        ...parseRenameSpec(rename),
+        ...(supabaseUrl === undefined ? databaseTarget(args, ctx.env) : { supabaseUrl }),
+        ...(serviceKey === undefined ? {} : { serviceKey }),
+        cwd: ctx.cwd,
+        logger: ctx.logger,
+      });
+      return {
+        result: moved,
+        human: `renamed ${moved.renamed.from} to ${moved.renamed.to} in ${moved.engine} ${moved.target}: ${moved.runs} run(s), ${moved.ingests} ingest(s), ${moved.manifests} manifest(s); watermark ${moved.watermark?.slice(0, 12) ?? 'none'}`,
+      };
+    }
     const alert = ingestAlertOf(ctx);
     const trust = await checkerTrustFrom(args, ctx);
     // several ledgers, some failed: the line of every ledger still goes out before the error

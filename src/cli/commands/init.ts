@@ -57,6 +57,7 @@ export const command: CommandModule = {
         description: 'the build the provenance workflow runs (default: make dist)',
       },
       'artifacts-dir': {
+        isRepositoryPath: true,
         type: 'string',
         valueName: 'DIR',
         description: 'where the build leaves the release artifacts (default: dist)',

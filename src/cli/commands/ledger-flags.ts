@@ -48,6 +48,7 @@ export const ledgerWriteFlags: Readonly<Record<string, OptionSpec>> = {
       "ledger branch (default: ledger.branch of .slsa-ledger.yml, else the remote's default branch)",
   },
   'reports-dir': {
+    isRepositoryPath: true,
     type: 'string',
     valueName: 'DIR',
     description: 'ledger folder in the repository (default: ledger.reports_dir, else docs/reports)',

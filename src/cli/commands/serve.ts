@@ -76,6 +76,7 @@ export const command: CommandModule = {
         description: 'with --ingest-every: the ledgers to ingest, as ingest takes them',
       },
       'reports-dir': {
+        isRepositoryPath: true,
         type: 'string',
         valueName: 'DIR',
         description: 'with --ingest-every: ledger folder in the repository',

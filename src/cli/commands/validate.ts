@@ -27,7 +27,11 @@ export const command: CommandModule = {
         "with --repo: read this commit-ish of the clone (e.g. HEAD) instead of fetching the remote's ledger branch",
       ),
       'manifest-url': s('URL', 'or one manifest file over https (GITHUB_TOKEN for a private one)'),
-      'reports-dir': { ...s('DIR', 'ledger folder in the repository'), default: 'docs/reports' },
+      'reports-dir': {
+        ...s('DIR', 'ledger folder in the repository'),
+        default: 'docs/reports',
+        isRepositoryPath: true,
+      },
       artifact: {
         ...s('FILE', 'artifact to verify, or a glob (`dist/*`, quoted); also as arguments'),
         multiple: true,

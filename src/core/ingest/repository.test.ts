@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseLedgerSpecs, parseRepositoryName, repositoryFromRemoteUrl } from './repository.js';
+import {
+  parseLedgerSpecs,
+  parseRenameSpec,
+  parseRepositoryName,
+  repositoryFromRemoteUrl,
+} from './repository.js';
 
 describe('repositoryFromRemoteUrl', () => {
   it.each([
@@ -51,4 +56,17 @@ describe('parseRepositoryName / parseLedgerSpecs', () => {
     expect(() => parseLedgerSpecs(['acme/a=x', 'ACME/a=y'])).toThrowCode('USAGE_INVALID_FLAG');
     expect(() => parseLedgerSpecs(['acme/a='])).toThrowCode('USAGE_INVALID_FLAG');
   });
+});
+
+describe('parseRenameSpec', () => {
+  it('takes OLD=NEW, each owner/name or an upgraded database one-part name', () => {
+    expect(parseRenameSpec('acme/widgets=acme/gizmos')).toEqual({ from: 'acme/widgets', to: 'acme/gizmos' });
+    expect(parseRenameSpec(' default = acme/widgets ')).toEqual({ from: 'default', to: 'acme/widgets' });
+  });
+  it.each(['acme/widgets', 'acme/widgets=', '=acme/gizmos', 'acme/a b=acme/c', 'acme/a=acme/b/c'])(
+    'refuses %s',
+    (bad) => {
+      expect(() => parseRenameSpec(bad)).toThrowCode('INGEST_REPOSITORY_INVALID');
+    },
+  );
 });

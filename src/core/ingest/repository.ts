@@ -132,3 +132,27 @@ export function parseLedgerSpecs(values: readonly string[]): LedgerSpec[] {
   }
   return specs;
 }
+
+/** A repository's move in the database: `--rename-repository OLD=NEW`. */
+export interface RenameSpec {
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * Parses `OLD=NEW` (both `owner/name`, or the one-part names of an upgraded database).
+ * @throws `INGEST_REPOSITORY_INVALID`
+ */
+export function parseRenameSpec(value: string): RenameSpec {
+  const eq = value.indexOf('=');
+  if (eq === -1) {
+    throw new SlsaLedgerError(
+      'INGEST_REPOSITORY_INVALID',
+      `--rename-repository takes OLD=NEW (two repositories as owner/name), got '${value.trim().slice(0, 120)}'`,
+      { details: { value: value.trim().slice(0, 200), source: '--rename-repository' } },
+    );
+  }
+  const from = parseRepositoryName(value.slice(0, eq), '--rename-repository OLD');
+  const to = parseRepositoryName(value.slice(eq + 1), '--rename-repository NEW');
+  return { from, to };
+}
