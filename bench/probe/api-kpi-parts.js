@@ -3,13 +3,17 @@
 // `serve` keeps it), the Node side (the page's view, the JSON), and the whole request over HTTP.
 // Median and p95 of ROUNDS rounds after one warm-up. Reads only. After `npm run build`:
 //   node bench/probe/api-kpi-parts.js <database> [since, default 365d]   (postgres@127.0.0.1:5432)
+//   PROBE_DIST=/path/to/other/dist ROUNDS=15 node bench/probe/api-kpi-parts.js …
 import { readFileSync } from 'node:fs';
-import { loadKpiReport, loadKpiReportWithCharts, warmKpiReader } from '../../dist/app/kpi.js';
-import { headlineFromKpis, serveDashboard } from '../../dist/app/serve.js';
-import { buildDashboardView } from '../../dist/core/dashboard/view-model.js';
-import { resolveKpiWindow } from '../../dist/core/kpi/window.js';
-import { openDatabase } from '../../dist/io/db.js';
-import { loadDashboardAggregates } from '../../dist/io/runs-query.js';
+
+// PROBE_DIST: another build's dist (e.g. main's, to compare; it may lack loadKpiReportWithCharts)
+const dist = new URL(`${process.env.PROBE_DIST ?? '../../dist'}/`, import.meta.url);
+const { loadKpiReport, loadKpiReportWithCharts, warmKpiReader } = await import(new URL('app/kpi.js', dist));
+const { headlineFromKpis, serveDashboard } = await import(new URL('app/serve.js', dist));
+const { buildDashboardView } = await import(new URL('core/dashboard/view-model.js', dist));
+const { resolveKpiWindow } = await import(new URL('core/kpi/window.js', dist));
+const { openDatabase } = await import(new URL('io/db.js', dist));
+const { loadDashboardAggregates } = await import(new URL('io/runs-query.js', dist));
 
 const name = process.argv[2];
 if (name === undefined) throw new Error('usage: node bench/probe/api-kpi-parts.js <database> [since]');
@@ -76,7 +80,7 @@ const base = await openDatabase({
   role: 'reader',
   warm: warmKpiReader({ now: () => now }, silent, [
     (r, w) => loadDashboardAggregates(r, w),
-    (r, w) => loadKpiReportWithCharts(r, w, now),
+    ...(loadKpiReportWithCharts === undefined ? [] : [(r, w) => loadKpiReportWithCharts(r, w, now)]),
   ]),
 });
 const db = timed(base);
@@ -94,10 +98,12 @@ try {
     label = 'both';
     await Promise.all([loadKpiReport(db, window, now), loadDashboardAggregates(db, window)]);
   });
-  await rounds('report with its charts, one transaction (as /api/kpi does now)', async () => {
-    label = 'one';
-    await loadKpiReportWithCharts(db, window, now);
-  });
+  if (loadKpiReportWithCharts !== undefined) {
+    await rounds('report with its charts, one transaction (as /api/kpi does now)', async () => {
+      label = 'one';
+      await loadKpiReportWithCharts(db, window, now);
+    });
+  }
   const metrics = await loadKpiReport(base, window, now);
   const aggregates = await loadDashboardAggregates(base, window);
   await rounds('Node: the view and the JSON', async () => {
