@@ -26,7 +26,7 @@ import { DEFAULT_WINDOW_DAYS } from '../core/kpi/window.js';
 import type { Clock, Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError } from '../errors.js';
 import { ingestLedgers, type IngestLedgersResult, type IngestOptions } from './ingest.js';
-import { loadKpiReport, loadKpiReportWithCharts, warmKpiReader } from './kpi.js';
+import { loadKpiReport, warmKpiReader } from './kpi.js';
 import { createSqlIngestSink } from '../io/ingest-sink.js';
 import { startHttpServer, type HttpHandler, type HttpResponse } from '../io/http-server.js';
 import { openDatabase, type DbClient, type DbEngine } from '../io/db.js';
@@ -52,19 +52,6 @@ export interface DashboardBackend {
     scope?: KpiScope,
   ): Promise<{ readonly metrics: unknown; readonly headline: HeadlineKpis }>;
   aggregates(window: KpiWindow, scope?: KpiScope): Promise<DashboardAggregates>;
-  /**
-   * `kpis` and `aggregates` of one window in one read (one snapshot); when a backend has it,
-   * `/api/kpi` calls it in their place
-   */
-  kpisWithAggregates?(
-    window: KpiWindow,
-    now: Date,
-    scope?: KpiScope,
-  ): Promise<{
-    readonly metrics: unknown;
-    readonly headline: HeadlineKpis;
-    readonly aggregates: DashboardAggregates;
-  }>;
   runs(query: RunsQuery): Promise<RunsPage>;
   run(key: RunKey): Promise<RunDetail>;
   /** a page of the window's manifest files with their latest hash (`GET /api/manifests`) */
@@ -164,21 +151,18 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
           const parsed = parseKpiQuery(request.query, now);
           const scope = parsed.scope;
           const window = defaultWindow(parsed, now);
-          // one read where the backend has it (the database's: one transaction, the days read once),
-          // else the report and the charts side by side
-          const { metrics, headline, aggregates } =
-            backend.kpisWithAggregates === undefined
-              ? await Promise.all([backend.kpis(window, now, scope), backend.aggregates(window, scope)]).then(
-                  ([kpis, charts]) => ({ ...kpis, aggregates: charts }),
-                )
-              : await backend.kpisWithAggregates(window, now, scope);
-          const report = metrics as Partial<KpiReport>;
+          // two read transactions on two connections, side by side
+          const [kpis, aggregates] = await Promise.all([
+            backend.kpis(window, now, scope),
+            backend.aggregates(window, scope),
+          ]);
+          const report = kpis.metrics as Partial<KpiReport>;
           return json(200, {
             window,
             generated_at: now.toISOString(),
-            metrics,
+            metrics: kpis.metrics,
             view: buildDashboardView({
-              headline,
+              headline: kpis.headline,
               ...aggregates,
               window,
               repositories: report.repositories ?? [],
@@ -320,26 +304,19 @@ export const defaultPort = 8080;
 
 /** The backend of the API on a database opened as the reader role. */
 export function createDatabaseBackend(db: DbClient): DashboardBackend {
-  const reading = async <T>(read: () => Promise<T>): Promise<T> => {
-    try {
-      return await read();
-    } catch (error) {
-      if (isSlsaLedgerError(error)) throw error;
-      throw new SlsaLedgerError('DB_QUERY_FAILED', 'database query failed', { cause: error });
-    }
-  };
   return {
     async kpis(window, now, scope) {
       // the `kpi` command's report (read-only transaction over the reader views)
-      const metrics = await reading(() => loadKpiReport(db, window, now, scope));
+      let metrics: KpiReport;
+      try {
+        metrics = await loadKpiReport(db, window, now, scope);
+      } catch (error) {
+        if (isSlsaLedgerError(error)) throw error;
+        throw new SlsaLedgerError('DB_QUERY_FAILED', 'database query failed', { cause: error });
+      }
       return { metrics, headline: headlineFromKpis(metrics) };
     },
     aggregates: (window, scope) => loadDashboardAggregates(db, window, scope),
-    async kpisWithAggregates(window, now, scope) {
-      // the same report and charts in one transaction, the days read once
-      const { report, charts } = await reading(() => loadKpiReportWithCharts(db, window, now, scope));
-      return { metrics: report, headline: headlineFromKpis(report), aggregates: charts };
-    },
     runs: (query) => listRuns(db, query),
     run: (key) => getRun(db, key),
     manifests: (window, query) =>
@@ -368,7 +345,6 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
     );
   }
   const assets = await loadDashboardAssets();
-  const clock = options.clock ?? { now: () => new Date() };
   const embedded = options.databaseUrl === undefined;
   const scheduled = options.ingestEveryMs !== undefined;
   // An embedded database is one process's: with a schedule, this process opens it once as its owner
@@ -389,8 +365,8 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
     ...(embedded
       ? {}
       : {
-          warm: warmKpiReader(clock, options.logger, [
-            (reader, window) => loadKpiReportWithCharts(reader, window, clock.now()),
+          warm: warmKpiReader(options.clock ?? { now: () => new Date() }, options.logger, [
+            (reader, window) => loadDashboardAggregates(reader, window),
           ]),
         }),
   });
@@ -405,7 +381,7 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
         backend: createDatabaseBackend(db),
         assets,
         boundHost: host,
-        clock,
+        clock: options.clock ?? { now: () => new Date() },
         logger: options.logger,
       }),
       onError: (error) =>
