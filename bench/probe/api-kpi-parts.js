@@ -94,12 +94,12 @@ try {
     label = 'charts';
     await loadDashboardAggregates(db, window);
   });
-  await rounds('report and charts side by side (as /api/kpi did)', async () => {
+  await rounds('report and charts side by side (as /api/kpi reads them)', async () => {
     label = 'both';
     await Promise.all([loadKpiReport(db, window, now), loadDashboardAggregates(db, window)]);
   });
   if (loadKpiReportWithCharts !== undefined) {
-    await rounds('report with its charts, one transaction (as /api/kpi does now)', async () => {
+    await rounds('report with its charts, one transaction (loadKpiReportWithCharts)', async () => {
       label = 'one';
       await loadKpiReportWithCharts(db, window, now);
     });
