@@ -17,6 +17,7 @@ import {
   type BucketRange,
   type RankRead,
 } from '../core/kpi/rank-reads.js';
+import type { DailyCounts, LabelCount } from '../core/dashboard/view-model.js';
 import type { DbQueryable } from './db.js';
 import { readerViews } from './db.js';
 
@@ -26,6 +27,7 @@ const ingestRuns = `public.${readerViews.ingestRuns}`;
 const daily = `public.${readerViews.daily}`;
 const dayManifests = `public.${readerViews.dayManifests}`;
 const dayBuckets = `public.${readerViews.dayBuckets}`;
+const dayFlags = `public.${readerViews.dayFlags}`;
 const orgBuckets = `public.${readerViews.orgBuckets}`;
 const orgMonthBuckets = `public.${readerViews.orgMonthBuckets}`;
 const orgFineDays = `public.${readerViews.orgFineDays}`;
@@ -33,8 +35,8 @@ const orgFineMonths = `public.${readerViews.orgFineMonths}`;
 const orgDaily = `public.${readerViews.orgDaily}`;
 const orgMonthly = `public.${readerViews.orgMonthly}`;
 const repoMonthly = `public.${readerViews.repoMonthly}`;
-export const orgDayFlags = `public.${readerViews.orgDayFlags}`;
-export const orgMonthFlags = `public.${readerViews.orgMonthFlags}`;
+const orgDayFlags = `public.${readerViews.orgDayFlags}`;
+const orgMonthFlags = `public.${readerViews.orgMonthFlags}`;
 
 /**
  * The organisation's rollup rows of a window's whole days (migration …070300): whole UTC months
@@ -502,8 +504,32 @@ SELECT coalesce(sum(p.entries), 0)::integer AS entries,
             scoped,
           )}) e) p`;
 
-// Entries per UTC day: the rollup's count for whole days, the edge runs counted by day.
-const perDaySql = (scoped: boolean): string => `
+// Entries per UTC day: the rollup's count for whole days, the edge runs counted by day. With
+// `charts`, the same rows also carry the dashboard's per-day series (its success, failure, missing
+// artifact and validated counts, and the day's lag p95: a repository's own, or with several the worst
+// repository's, i.e. the largest of their p95s), so `/api/kpi` reads the days once, in the report's
+// transaction: the edge runs are then grouped by repository too (each one's p95 of the day).
+const perDaySql = (scoped: boolean, charts = false): string =>
+  charts
+    ? `
+SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.n)::integer AS n, sum(d.success)::integer AS success,
+       sum(d.failure)::integer AS failure, sum(d.missing)::integer AS missing,
+       sum(d.validated)::integer AS validated, max(d.lag_p95_s) AS lag_p95_s
+  FROM (SELECT day, entries AS n, entries - failures AS success, failures AS failure, missing_artifacts AS missing,
+               validated, ${scoped ? 'manifest_to_db_lag_s_p95' : 'worst_lag_s_p95'} AS lag_p95_s
+          FROM ${scoped ? daily : orgDaily} WHERE ${wholeDaysIn(scoped)}
+        UNION ALL
+        SELECT (e."timestamp" AT TIME ZONE 'UTC')::date, count(*)::integer,
+               count(*) FILTER (WHERE e.status = 'success')::integer,
+               count(*) FILTER (WHERE e.status = 'failure')::integer,
+               count(*) FILTER (WHERE e.artifact_url IS NULL OR e.governance_flag = 'artifact-missing')::integer,
+               count(*) FILTER (WHERE e.validation_status = 'passed')::integer,
+               percentile_cont(0.95) WITHIN GROUP (ORDER BY e.lag_s)
+          FROM (${edgeRuns('repository, "timestamp", status, artifact_url, governance_flag, validation_status, lag_s', scoped)}) e
+         GROUP BY e.repository, 1) d
+ GROUP BY d.day
+ ORDER BY d.day`
+    : `
 SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.n)::integer AS n
   FROM (SELECT day, entries AS n FROM ${scoped ? daily : orgDaily} WHERE ${wholeDaysIn(scoped)}
         UNION ALL
@@ -512,6 +538,23 @@ SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.n)::integer AS n
          GROUP BY 1) d
  GROUP BY d.day
  ORDER BY d.day`;
+
+// The dashboard's (status, governance flag) cross-tab of a window: the scope's per-(repository, day)
+// flag rows, or the organisation's own by months and days (migration …070300), plus the edge runs.
+// $1–$4 and $5 the scope, or for the organisation $5, $6 its whole months (orgWindowParams).
+const statusFlagSql = (scoped: boolean): string => `
+SELECT x.status, x.governance_flag, sum(x.n)::integer AS n
+  FROM (SELECT status, governance_flag, runs AS n
+          FROM (${
+            scoped
+              ? `SELECT * FROM ${dayFlags} WHERE ${wholeDaysIn(true)}`
+              : orgWholeDays(orgDayFlags, orgMonthFlags, 'day, status, governance_flag, runs')
+          }) w
+        UNION ALL
+        SELECT e.status, e.governance_flag, count(*)::integer
+          FROM (${edgeRuns('status, governance_flag', scoped)}) e
+         GROUP BY 1, 2) x
+ GROUP BY 1, 2`;
 
 // The smallest hash per file among the window's runs (rollup for whole days, runs at the edges), then
 // the latest hash of each file where it is known. The smallest in byte order: for the 64 lower-case hex
@@ -661,22 +704,133 @@ export async function resolveScope(
   return [...names].sort();
 }
 
+/**
+ * The dashboard's charts of a window: the per-day series (counts and the day's lag p95) and the
+ * status / governance flag breakdown.
+ */
+export interface DashboardAggregates {
+  readonly daily: readonly DailyCounts[];
+  readonly statusCounts: readonly LabelCount[];
+  readonly flagCounts: readonly LabelCount[];
+}
+
+export interface KpiAggregatesOptions {
+  readonly directPercentileRuns?: number;
+  /** read the manifest list (default); false leaves it out (`manifest_hash` null) */
+  readonly listManifests?: boolean;
+  /** the window's settled edges when the caller has probed them in this transaction (wholeEdges) */
+  readonly edges?: SettledEdges;
+}
+
 /** The KPI aggregates of the runs whose entry timestamp lies in the window (call it in a transaction). */
 export async function queryKpiAggregates(
   db: DbQueryable,
   window: KpiWindow,
   scope?: KpiScope,
-  options: {
-    readonly directPercentileRuns?: number;
-    /** read the manifest list (default); false leaves it out (`manifest_hash` null) */
-    readonly listManifests?: boolean;
-  } = {},
+  options: KpiAggregatesOptions = {},
 ): Promise<KpiAggregates> {
+  return (await readKpiAggregates(db, window, scope, options, false)).aggregates;
+}
+
+/**
+ * The KPI aggregates and the dashboard's charts of a window, in the caller's transaction (one
+ * snapshot): the charts' per-day series comes from the report's own per-day statement (which then
+ * carries the chart columns), the breakdown from one more statement. `/api/kpi` reads both this way.
+ */
+export async function queryKpiAggregatesWithCharts(
+  db: DbQueryable,
+  window: KpiWindow,
+  scope?: KpiScope,
+  options: KpiAggregatesOptions = {},
+): Promise<{ aggregates: KpiAggregates; charts: DashboardAggregates }> {
+  const read = await readKpiAggregates(db, window, scope, options, true);
+  return {
+    aggregates: read.aggregates,
+    charts: await readCharts(db, window, read.edges, read.repos, read.days),
+  };
+}
+
+/**
+ * The dashboard's charts alone (call it in a transaction): the same two statements as
+ * queryKpiAggregatesWithCharts reads them with.
+ */
+export async function queryDashboardAggregates(
+  db: DbQueryable,
+  window: KpiWindow,
+  scope?: KpiScope,
+): Promise<DashboardAggregates> {
+  const repos = await resolveScope(db, scope);
+  const edges = await wholeEdges(db, window);
+  const split = splitWindowParams(window, edges);
+  const days = await db.query<ChartDayRow>(
+    perDaySql(repos !== undefined, true),
+    repos === undefined ? split : [...split, repos],
+  );
+  return readCharts(db, window, edges, repos, days.rows);
+}
+
+interface ChartDayRow {
+  day: string;
+  n: number | string;
+  success: number | string;
+  failure: number | string;
+  missing: number | string;
+  validated: number | string;
+  lag_p95_s: number | null;
+}
+
+/** The charts from the per-day rows (perDaySql with charts) and the window's cross-tab. */
+async function readCharts(
+  db: DbQueryable,
+  window: KpiWindow,
+  edges: SettledEdges,
+  repos: readonly string[] | undefined,
+  days: readonly ChartDayRow[],
+): Promise<DashboardAggregates> {
+  const cross = await db.query<{ status: string; governance_flag: string | null; n: number | string }>(
+    statusFlagSql(repos !== undefined),
+    repos === undefined ? orgWindowParams(window, edges) : [...splitWindowParams(window, edges), repos],
+  );
+  // the (status, flag) cross-tab summed both ways
+  const byStatus = new Map<string, number>();
+  const byFlag = new Map<string | null, number>();
+  for (const row of cross.rows) {
+    const n = Number(row.n);
+    byStatus.set(row.status, (byStatus.get(row.status) ?? 0) + n);
+    byFlag.set(row.governance_flag, (byFlag.get(row.governance_flag) ?? 0) + n);
+  }
+  return {
+    daily: days.map((r) => ({
+      day: r.day,
+      success: Number(r.success),
+      failure: Number(r.failure),
+      missingArtifact: Number(r.missing),
+      validated: Number(r.validated),
+      lagP95S: r.lag_p95_s === null ? null : Number(r.lag_p95_s),
+    })),
+    statusCounts: [...byStatus].map(([label, count]) => ({ label, count })),
+    flagCounts: [...byFlag].map(([label, count]) => ({ label, count })),
+  };
+}
+
+async function readKpiAggregates(
+  db: DbQueryable,
+  window: KpiWindow,
+  scope: KpiScope | undefined,
+  options: KpiAggregatesOptions,
+  charts: boolean,
+): Promise<{
+  aggregates: KpiAggregates;
+  /** the per-day rows, with the chart columns when `charts` */
+  days: ChartDayRow[];
+  edges: SettledEdges;
+  repos: string[] | undefined;
+}> {
   const repos = await resolveScope(db, scope);
   const scoped = repos !== undefined;
   const withScope = (p: unknown[]): unknown[] => (scoped ? [...p, repos] : p);
   const params = [window.since, window.until];
-  const edges = await wholeEdges(db, window);
+  const edges = options.edges ?? (await wholeEdges(db, window));
   const split = splitWindowParams(window, edges);
   const totals = (
     await db.query<TotalsRow>(totalsSql(scoped), scoped ? withScope(split) : orgWindowParams(window, edges))
@@ -687,7 +841,7 @@ export async function queryKpiAggregates(
     repos,
     Number(totals.entries) <= (options.directPercentileRuns ?? directPercentileRuns),
   );
-  const perDayRows = await db.query<{ day: string; n: number }>(perDaySql(scoped), withScope(split));
+  const perDayRows = await db.query<ChartDayRow>(perDaySql(scoped, charts), withScope(split));
   const files =
     options.listManifests === false
       ? undefined
@@ -712,7 +866,7 @@ export async function queryKpiAggregates(
     untrusted: Number(totals.sig_untrusted),
     unverified: Number(totals.sig_unverified),
   };
-  return {
+  const aggregates: KpiAggregates = {
     entries: Number(totals.entries),
     failures: Number(totals.failures),
     missing_artifacts: Number(totals.missing_artifacts),
@@ -738,6 +892,7 @@ export async function queryKpiAggregates(
     missing_from_ledger: Number(totals.missing_from_ledger),
     entries_refused: Number(refusals.rows[0]?.n ?? 0),
   };
+  return { aggregates, days: perDayRows.rows, edges, repos };
 }
 
 // Every repository of the per-(repository, day) rollup, one index probe each (a DISTINCT read all of
@@ -816,10 +971,11 @@ export async function queryRepositoryKpis(
   db: DbQueryable,
   window: KpiWindow,
   scope?: KpiScope,
+  options: { readonly edges?: SettledEdges } = {},
 ): Promise<RepositoryKpis[]> {
   const repos = await resolveScope(db, scope);
   const scoped = repos !== undefined;
-  const split = splitWindowParams(window, await wholeEdges(db, window));
+  const split = splitWindowParams(window, options.edges ?? (await wholeEdges(db, window)));
   const months = wholeUtcMonths({ from: split[2]!, to: split[3]! });
   const rows = await db.query<RepositoryRow>(
     repositoryTableSql(scoped),

@@ -1,28 +1,14 @@
-import type { DailyCounts, LabelCount } from '../core/dashboard/view-model.js';
 import type { RunKey, RunSortKey, RunsQuery, TimeWindow } from '../core/dashboard/query.js';
 import type { KpiScope, KpiWindow } from '../core/kpi/kpi.js';
 import { SlsaLedgerError } from '../errors.js';
 import { isConnectionError, READ_ONLY_SNAPSHOT, readerViews, type DbClient, type DbQueryable } from './db.js';
-import {
-  edgeRuns,
-  orgDayFlags,
-  orgMonthFlags,
-  orgWholeDays,
-  orgWindowParams,
-  resolveScope,
-  splitWindowParams,
-  wholeEdges,
-  wholeDaysIn,
-} from './kpi-queries.js';
+import { queryDashboardAggregates, resolveScope, type DashboardAggregates } from './kpi-queries.js';
 
 // The dashboard's read queries. Parameterised SQL only: user input only ever travels as bind
 // parameters; the ORDER BY column comes from a fixed whitelist. Every read runs in a READ ONLY
 // transaction, as the reader role where the database has one (see withReader).
 
 const runsView = `public.${readerViews.runs}`;
-const dailyView = `public.${readerViews.daily}`;
-const dayFlagsView = `public.${readerViews.dayFlags}`;
-const orgDailyView = `public.${readerViews.orgDaily}`;
 const auditView = `public.${readerViews.audit}`;
 
 /**
@@ -288,93 +274,21 @@ export async function getRun(db: DbClient, key: RunKey): Promise<RunDetail> {
   });
 }
 
-export interface DashboardAggregates {
-  readonly daily: readonly DailyCounts[];
-  readonly statusCounts: readonly LabelCount[];
-  readonly flagCounts: readonly LabelCount[];
-}
+export type { DashboardAggregates } from './kpi-queries.js';
 
 /**
  * Per-day counts, lag p95 and the status / flag breakdown of a window, in one snapshot: whole UTC days
- * from the per-(repository, day) rollup (provenance_kpi_daily, provenance_kpi_day_flags), the partial
- * days at the window's edges from the runs, as `kpi` reads them (src/io/kpi-queries.ts). The counts
- * add up over the repositories; the day's lag p95 is the repository's own with one repository, the
- * worst repository's (the largest of their p95s) with several. The (status, flag) cross-tab is summed
- * both ways here.
+ * from the per-(repository, day) rollup (provenance_kpi_daily, provenance_kpi_day_flags; the
+ * organisation's own by days and months), the partial days at the window's edges from the runs, as
+ * `kpi` reads them (queryDashboardAggregates in src/io/kpi-queries.ts). The counts add up over the
+ * repositories; the day's lag p95 is the repository's own with one repository, the worst
+ * repository's (the largest of their p95s) with several. `/api/kpi` reads the same charts in the
+ * report's transaction instead (loadKpiReportWithCharts).
  */
 export async function loadDashboardAggregates(
   db: DbClient,
   window: KpiWindow,
   scope?: KpiScope,
 ): Promise<DashboardAggregates> {
-  return withReader(db, async (tx) => {
-    const repos = await resolveScope(tx, scope);
-    const scoped = repos !== undefined;
-    const edges = await wholeEdges(tx, window);
-    const params = scoped ? [...splitWindowParams(window, edges), repos] : splitWindowParams(window, edges);
-    // the organisation's whole days from its own rollup (per day; the cross-tab by months and days,
-    // migration …070300)
-    const crossParams = scoped ? params : orgWindowParams(window, edges);
-    const days = await tx.query<{
-      day: string;
-      success: number | string;
-      failure: number | string;
-      missing: number | string;
-      validated: number | string;
-      lag_p95_s: number | null;
-    }>(
-      `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.success)::integer AS success,
-              sum(d.failure)::integer AS failure, sum(d.missing)::integer AS missing,
-              sum(d.validated)::integer AS validated, max(d.lag_p95_s) AS lag_p95_s
-         FROM (SELECT day, entries - failures AS success, failures AS failure, missing_artifacts AS missing,
-                      validated, ${scoped ? 'manifest_to_db_lag_s_p95' : 'worst_lag_s_p95'} AS lag_p95_s
-                 FROM ${scoped ? dailyView : orgDailyView} WHERE ${wholeDaysIn(scoped)}
-               UNION ALL
-               SELECT (e."timestamp" AT TIME ZONE 'UTC')::date,
-                      count(*) FILTER (WHERE e.status = 'success')::integer,
-                      count(*) FILTER (WHERE e.status = 'failure')::integer,
-                      count(*) FILTER (WHERE e.artifact_url IS NULL OR e.governance_flag = 'artifact-missing')::integer,
-                      count(*) FILTER (WHERE e.validation_status = 'passed')::integer,
-                      percentile_cont(0.95) WITHIN GROUP (ORDER BY e.lag_s)
-                 FROM (${edgeRuns('repository, "timestamp", status, artifact_url, governance_flag, validation_status, lag_s', scoped)}) e
-                GROUP BY e.repository, 1) d
-        GROUP BY d.day
-        ORDER BY d.day`,
-      params,
-    );
-    const cross = await tx.query<{ status: string; governance_flag: string | null; n: number | string }>(
-      `SELECT x.status, x.governance_flag, sum(x.n)::integer AS n
-         FROM (SELECT status, governance_flag, runs AS n
-                 FROM (${
-                   scoped
-                     ? `SELECT * FROM ${dayFlagsView} WHERE ${wholeDaysIn(true)}`
-                     : orgWholeDays(orgDayFlags, orgMonthFlags, 'day, status, governance_flag, runs')
-                 }) w
-               UNION ALL
-               SELECT e.status, e.governance_flag, count(*)::integer
-                 FROM (${edgeRuns('status, governance_flag', scoped)}) e
-                GROUP BY 1, 2) x
-        GROUP BY 1, 2`,
-      crossParams,
-    );
-    const byStatus = new Map<string, number>();
-    const byFlag = new Map<string | null, number>();
-    for (const row of cross.rows) {
-      const n = Number(row.n);
-      byStatus.set(row.status, (byStatus.get(row.status) ?? 0) + n);
-      byFlag.set(row.governance_flag, (byFlag.get(row.governance_flag) ?? 0) + n);
-    }
-    return {
-      daily: days.rows.map((r) => ({
-        day: r.day,
-        success: Number(r.success),
-        failure: Number(r.failure),
-        missingArtifact: Number(r.missing),
-        validated: Number(r.validated),
-        lagP95S: r.lag_p95_s === null ? null : Number(r.lag_p95_s),
-      })),
-      statusCounts: [...byStatus].map(([label, count]) => ({ label, count })),
-      flagCounts: [...byFlag].map(([label, count]) => ({ label, count })),
-    };
-  });
+  return withReader(db, (tx) => queryDashboardAggregates(tx, window, scope));
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadKpiReport } from '../../../src/app/kpi.js';
+import { loadKpiReport, loadKpiReportWithCharts } from '../../../src/app/kpi.js';
 import {
   aggregateRuns,
   computeKpis,
@@ -22,7 +22,7 @@ import { openDatabase, type DbClient } from '../../../src/io/db.js';
 import { queryKpiAggregates, wholeUtcDays } from '../../../src/io/kpi-queries.js';
 import { listManifestFiles } from '../../../src/io/manifests-query.js';
 import { defaultMigrationsDir } from '../../../src/io/migrations.js';
-import { loadDashboardAggregates } from '../../../src/io/runs-query.js';
+import { loadDashboardAggregates, type DashboardAggregates } from '../../../src/io/runs-query.js';
 import { loadReferenceInputs } from '../../support/kpi-reference.js';
 import { createEngineTarget, testEngines, type EngineTarget } from '../../support/postgres.js';
 
@@ -253,11 +253,28 @@ async function expectDailyEqualsReference(db: DbClient): Promise<void> {
   expect(view.rows.map((r) => ({ ...r }))).toEqual(expected);
 }
 
-/** The dashboard's per-day series and (status, flag) breakdown of a window, from the runs. */
-function dashboardReference(runs: readonly KpiRun[], window: KpiWindow) {
+/** The repositories a scope names among the given ones (case-insensitively, as resolveScope). */
+function scopeRepositories(scope: KpiScope | undefined, all: readonly string[]): string[] | undefined {
+  if (scope === undefined) return undefined;
+  return all.filter(
+    (name) =>
+      (scope.repositories ?? []).some((r) => r.toLowerCase() === name.toLowerCase()) ||
+      (scope.owner !== undefined && name.toLowerCase().startsWith(`${scope.owner.toLowerCase()}/`)),
+  );
+}
+
+/**
+ * The dashboard's per-day series and (status, flag) breakdown of a window (of the given
+ * repositories, default every one), from the runs; the breakdown sorted by label.
+ */
+function dashboardReference(runs: readonly KpiRun[], window: KpiWindow, repositories?: readonly string[]) {
   const inside = runs.filter((r) => {
     const t = Date.parse(r.entry.timestamp);
-    return t >= Date.parse(window.since) && t < Date.parse(window.until);
+    return (
+      t >= Date.parse(window.since) &&
+      t < Date.parse(window.until) &&
+      (repositories === undefined || repositories.includes(r.repository ?? 'default'))
+    );
   });
   const days = [...new Set(inside.map((r) => r.entry.timestamp.slice(0, 10)))].sort();
   const count = (values: (string | null)[]) => {
@@ -353,6 +370,26 @@ async function expectReportsEqualReference(db: DbClient): Promise<void> {
         ...(scope === undefined ? {} : { scope }),
       };
       expect({ scope, report: fromSql }).toEqual({ scope, report: computeKpis(runs, window, reference) });
+      // `/api/kpi`'s one read (the charts from the report's per-day statement, one transaction): the
+      // same report, and the charts of the dashboard's own read and of the reference
+      const withCharts = await loadKpiReportWithCharts(db, window, now, scope);
+      expect({ scope, report: withCharts.report }).toEqual({ scope, report: fromSql });
+      const charts = await loadDashboardAggregates(db, window, scope);
+      const sortedCharts = (c: DashboardAggregates) => ({
+        ...c,
+        statusCounts: sorted(c.statusCounts),
+        flagCounts: sorted(c.flagCounts),
+      });
+      expect({ scope, window, charts: sortedCharts(withCharts.charts) }).toEqual({
+        scope,
+        window,
+        charts: sortedCharts(charts),
+      });
+      expect({ scope, window, charts: sortedCharts(charts) }).toEqual({
+        scope,
+        window,
+        charts: dashboardReference(runs, window, scopeRepositories(scope, repositories)),
+      });
       // the full list when asked, and the same list a page at a time
       const listed = await loadKpiReport(db, window, now, scope, { manifests: true });
       expect({ scope, report: listed }).toEqual({
