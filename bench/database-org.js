@@ -7,8 +7,10 @@
 //     and written by the same upsert (the function's own statements, on the same triggers and
 //     indexes), against one more repository through the ingest function; their ratio;
 //   * `kpi` p95 (the report `loadKpiReport` builds, as slsa_kpi_reader) for the organisation and for
-//     one repository, over 30 days and over a year; every KPI checked exact against SQL run over the
-//     runs table directly (counts, sums, percentile_cont);
+//     one repository, over 30 days, over a year (366 days from the build, whose first day is read from
+//     the rollup) and over the dashboard's year (365 days from now, whose first day is read in part,
+//     run by run); every KPI checked exact against SQL run over the runs table directly (counts, sums,
+//     percentile_cont);
 //   * the dashboard (`serveDashboard`, over HTTP): `/api/kpi` (30 days, a year, one repository) and
 //     filtered `/api/runs` pages, p95;
 //   * the database size per million runs.
@@ -428,6 +430,10 @@ export async function runDatabaseOrgBench({ log }) {
       const windows = [
         ['30 days', resolveKpiWindow({}, nowDate)],
         ['a year', resolveKpiWindow({ since: '366d' }, nowDate)],
+        // as the dashboard's `since=365d` reads it, some time after the build: its first day holds
+        // runs before `since`, so that day's part in the window is read run by run (366 days from the
+        // build's now begins before the first run, and reads that day from the rollup)
+        ['a year from inside a day (365d, now)', resolveKpiWindow({ since: '365d' }, new Date())],
       ];
       const scopes = [
         ['organisation', undefined],
@@ -458,7 +464,7 @@ export async function runDatabaseOrgBench({ log }) {
         }
       }
       // the slow path: the organisation's report with its full manifest list (`kpi --manifests`)
-      for (const [wLabel, window] of windows) {
+      for (const [wLabel, window] of windows.slice(0, 2)) {
         const t = await p95(() => loadKpiReport(reader, window, nowDate, undefined, { manifests: true }));
         log(`kpi --manifests organisation, ${wLabel}: p95 ${t} ms`);
         rows.push({

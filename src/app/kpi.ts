@@ -14,6 +14,7 @@ import { openDatabase, READ_ONLY_SNAPSHOT, type DbClient } from '../io/db.js';
 import {
   queryKpiAggregates,
   queryKpiAggregatesWithCharts,
+  queryEdgeSummary,
   queryRepositoryKpis,
   wholeEdges,
   type DashboardAggregates,
@@ -53,10 +54,12 @@ export async function loadKpiReport(
   const { aggregates, repositories } = await db.transaction(async (tx) => {
     await tx.query(READ_ONLY_SNAPSHOT);
     const edges = await wholeEdges(tx, window);
-    const repositories = await queryRepositoryKpis(tx, window, scope, { edges });
+    // the window's edge runs read once, for the repository table and the aggregates alike
+    const edgeRuns = await queryEdgeSummary(tx, window, scope, edges, { report: true, charts: false });
+    const repositories = await queryRepositoryKpis(tx, window, scope, { edges, edgeRuns });
     const listManifests = shouldListManifests(repositories.length, options.manifests);
     return {
-      aggregates: await queryKpiAggregates(tx, window, scope, { listManifests, edges }),
+      aggregates: await queryKpiAggregates(tx, window, scope, { listManifests, edges, edgeRuns }),
       repositories,
     };
   });
@@ -83,10 +86,11 @@ export async function loadKpiReportWithCharts(
   const { aggregates, charts, repositories } = await db.transaction(async (tx) => {
     await tx.query(READ_ONLY_SNAPSHOT);
     const edges = await wholeEdges(tx, window);
-    const repositories = await queryRepositoryKpis(tx, window, scope, { edges });
+    const edgeRuns = await queryEdgeSummary(tx, window, scope, edges, { report: true, charts: true });
+    const repositories = await queryRepositoryKpis(tx, window, scope, { edges, edgeRuns });
     const listManifests = shouldListManifests(repositories.length, undefined);
     return {
-      ...(await queryKpiAggregatesWithCharts(tx, window, scope, { listManifests, edges })),
+      ...(await queryKpiAggregatesWithCharts(tx, window, scope, { listManifests, edges, edgeRuns })),
       repositories,
     };
   });

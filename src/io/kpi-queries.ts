@@ -82,6 +82,238 @@ export const edgeRuns = (columns: string, scoped = false): string => `
   SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz${runsScopeFilter(scoped)}
   UNION ALL
   SELECT ${columns} FROM ${runs} WHERE "timestamp" >= $4::timestamptz AND "timestamp" < $2::timestamptz${runsScopeFilter(scoped)}`;
+
+// A window's edge runs, read once (docs/database.md "Tenth session: the window's edge day"). A window
+// that starts inside a day with runs before `since` (any `since=30d` or `365d` of an organisation)
+// reads that day's part run by run: ~16,600 runs at 10M, which six statements (the per-repository
+// table, totals, histogram, per-day counts, the charts' days and cross-tab) each scanned, ~75 ms of
+// a 135 ms report. One statement now reads them into a materialised relation and groups it every way
+// those statements need; each then reads only its rollup rows, and the two parts are added here
+// (addEdge…): counts and sums add, maxima take the larger, histogram rows add per (metric, bucket).
+
+/** What a report (`report`) or the dashboard's charts (`charts`) read of a window's edge runs. */
+export interface EdgeParts {
+  readonly report: boolean;
+  readonly charts: boolean;
+}
+
+/** One (repository, UTC day) group of a window's edge runs, with the columns its parts asked for. */
+export interface EdgeDayRow {
+  readonly repository: string;
+  readonly day: string;
+  readonly n: number;
+  readonly failures: number;
+  readonly missing: number;
+  readonly validated: number;
+  // the report's
+  readonly notify_attempts?: number | null;
+  readonly notify_delivered?: number | null;
+  readonly lag_max?: number | null;
+  readonly rotated_at?: string | null;
+  readonly expires_at?: string | null;
+  readonly validation_failures?: number;
+  readonly notified_runs?: number;
+  readonly notified_runs_delivered?: number;
+  readonly sig_verified?: number;
+  readonly sig_unsigned?: number;
+  readonly sig_invalid?: number;
+  readonly sig_untrusted?: number;
+  readonly sig_unverified?: number;
+  readonly missing_from_ledger?: number;
+  // the charts'
+  readonly success?: number;
+  readonly lag_p95_s?: number | null;
+}
+
+/** A window's edge runs grouped every way a report and the charts read them. */
+export interface EdgeSummary {
+  readonly days: readonly EdgeDayRow[];
+  /** the (status, governance flag) cross-tab (charts) */
+  readonly flags: readonly { status: string; governance_flag: string | null; n: number }[];
+  /** the histogram's rows (report) */
+  readonly buckets: readonly BucketRow[];
+}
+
+const noEdgeRuns: EdgeSummary = { days: [], flags: [], buckets: [] };
+
+const formatTime = (column: string): string =>
+  `to_char(max(${column}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+// $1–$4 the split window, $5 the scope. The edge runs come from the KPI index (its INCLUDE list
+// carries every column here), materialised once; the groups are JSON arrays of one row.
+const edgeSummarySql = (scoped: boolean, parts: EdgeParts): string => {
+  const reportColumns = parts.report
+    ? `, sum(notify_attempts) AS notify_attempts, sum(notify_delivered) AS notify_delivered,
+         max(lag_s) AS lag_max, ${formatTime('dispatch_token_rotated_at')} AS rotated_at,
+         ${formatTime('dispatch_token_expires_at')} AS expires_at,
+         count(*) FILTER (WHERE validation_status = 'failed') AS validation_failures,
+         count(*) FILTER (WHERE notify_attempts > 0) AS notified_runs,
+         count(*) FILTER (WHERE notify_attempts > 0 AND notify_delivered >= notify_attempts) AS notified_runs_delivered,
+         count(*) FILTER (WHERE signature_status = 'verified') AS sig_verified,
+         count(*) FILTER (WHERE signature_status = 'unsigned') AS sig_unsigned,
+         count(*) FILTER (WHERE signature_status = 'invalid') AS sig_invalid,
+         count(*) FILTER (WHERE signature_status = 'untrusted') AS sig_untrusted,
+         count(*) FILTER (WHERE signature_status = 'unverified') AS sig_unverified,
+         count(*) FILTER (WHERE missing_since IS NOT NULL) AS missing_from_ledger`
+    : '';
+  const chartColumns = parts.charts
+    ? `, count(*) FILTER (WHERE status = 'success') AS success,
+         percentile_cont(0.95) WITHIN GROUP (ORDER BY lag_s) AS lag_p95_s`
+    : '';
+  return `
+WITH e AS MATERIALIZED (${edgeRuns(
+    `repository, ("timestamp" AT TIME ZONE 'UTC')::date AS day, status, artifact_url, governance_flag,
+     validation_status, notify_attempts, notify_delivered, lock_wait_s, artifact_upload_latency_s, lag_s,
+     notify_latency_s, dispatch_token_rotated_at, dispatch_token_expires_at, signature_status, missing_since`,
+    scoped,
+  )})
+SELECT (SELECT json_agg(d) FROM (
+          SELECT repository, to_char(day, 'YYYY-MM-DD') AS day, count(*) AS n,
+                 count(*) FILTER (WHERE status = 'failure') AS failures,
+                 count(*) FILTER (WHERE artifact_url IS NULL OR governance_flag = 'artifact-missing') AS missing,
+                 count(*) FILTER (WHERE validation_status = 'passed') AS validated${reportColumns}${chartColumns}
+            FROM e GROUP BY e.repository, e.day) d) AS days,
+       ${
+         parts.charts
+           ? `(SELECT json_agg(f) FROM (SELECT status, governance_flag, count(*) AS n FROM e GROUP BY 1, 2) f)`
+           : 'NULL::json'
+       } AS flags,
+       ${
+         parts.report
+           ? `(SELECT json_agg(h) FROM (
+          SELECT x.metric, width_bucket(x.v, public.slsa_kpi_thresholds()) AS bucket, count(*) AS runs,
+                 min(x.v) AS min_value, max(x.v) AS max_value
+            FROM e CROSS JOIN LATERAL (VALUES (1, e.lock_wait_s), (2, e.artifact_upload_latency_s), (3, e.lag_s),
+                                              (4, e.notify_latency_s)) AS x(metric, v)
+           WHERE x.v IS NOT NULL
+           GROUP BY 1, 2) h)`
+           : 'NULL::json'
+       } AS buckets`;
+};
+
+/** Whether a split window (splitWindowParams) has an edge part, i.e. runs it reads one by one. */
+const hasEdgeRuns = (split: readonly unknown[]): boolean =>
+  Date.parse(String(split[0])) < Date.parse(String(split[2])) ||
+  Date.parse(String(split[3])) < Date.parse(String(split[1]));
+
+/**
+ * The window's edge runs grouped as `parts` asks (call it in the report's transaction, with the
+ * edges it probed): one read of the runs, none when the window has no edge part.
+ */
+export async function readEdgeSummary(
+  db: DbQueryable,
+  split: readonly unknown[],
+  repos: readonly string[] | undefined,
+  parts: EdgeParts,
+): Promise<EdgeSummary> {
+  if (!hasEdgeRuns(split)) return noEdgeRuns;
+  const row = (
+    await db.query<{
+      days: EdgeDayRow[] | null;
+      flags: EdgeSummary['flags'] | null;
+      buckets: BucketRow[] | null;
+    }>(edgeSummarySql(repos !== undefined, parts), repos === undefined ? [...split] : [...split, repos])
+  ).rows[0];
+  return { days: row?.days ?? [], flags: row?.flags ?? [], buckets: row?.buckets ?? [] };
+}
+
+/** The larger of two values where null is none (SQL's max); ISO times compare as strings. */
+function maxOf<T extends number | string>(a: T | null | undefined, b: T | null | undefined): T | null {
+  if (a === null || a === undefined) return b ?? null;
+  if (b === null || b === undefined) return a;
+  return a >= b ? a : b;
+}
+
+/** The totals of the rollup's whole days plus the edge runs'. */
+function addEdgeTotals(whole: TotalsRow, edge: readonly EdgeDayRow[]): TotalsRow {
+  const sum = (k: keyof EdgeDayRow): number =>
+    edge.reduce((s, d) => s + Number((d[k] as number | null | undefined) ?? 0), 0);
+  const t = whole;
+  return {
+    entries: Number(t.entries) + sum('n'),
+    failures: Number(t.failures) + sum('failures'),
+    missing_artifacts: Number(t.missing_artifacts) + sum('missing'),
+    validated: Number(t.validated) + sum('validated'),
+    notify_attempts: Number(t.notify_attempts) + sum('notify_attempts'),
+    notify_delivered: Number(t.notify_delivered) + sum('notify_delivered'),
+    lag_max: edge.reduce<number | null>(
+      (m, d) => maxOf(m, d.lag_max === null || d.lag_max === undefined ? null : Number(d.lag_max)),
+      t.lag_max === null ? null : Number(t.lag_max),
+    ),
+    rotated_at: edge.reduce<string | null>((m, d) => maxOf(m, d.rotated_at), t.rotated_at),
+    expires_at: edge.reduce<string | null>((m, d) => maxOf(m, d.expires_at), t.expires_at),
+    validation_failures: Number(t.validation_failures) + sum('validation_failures'),
+    notified_runs: Number(t.notified_runs) + sum('notified_runs'),
+    notified_runs_delivered: Number(t.notified_runs_delivered) + sum('notified_runs_delivered'),
+    sig_verified: Number(t.sig_verified) + sum('sig_verified'),
+    sig_unsigned: Number(t.sig_unsigned) + sum('sig_unsigned'),
+    sig_invalid: Number(t.sig_invalid) + sum('sig_invalid'),
+    sig_untrusted: Number(t.sig_untrusted) + sum('sig_untrusted'),
+    sig_unverified: Number(t.sig_unverified) + sum('sig_unverified'),
+    missing_from_ledger: Number(t.missing_from_ledger) + sum('missing_from_ledger'),
+  };
+}
+
+/** The per-day rows of the rollup's whole days plus the edge runs' (charts columns too), by day. */
+function addEdgeDays(whole: readonly ChartDayRow[], edge: readonly EdgeDayRow[]): ChartDayRow[] {
+  const days = new Map<string, ChartDayRow>();
+  const add = (r: ChartDayRow): void => {
+    const d = days.get(r.day);
+    days.set(
+      r.day,
+      d === undefined
+        ? r
+        : {
+            day: r.day,
+            n: Number(d.n) + Number(r.n),
+            success: Number(d.success) + Number(r.success),
+            failure: Number(d.failure) + Number(r.failure),
+            missing: Number(d.missing) + Number(r.missing),
+            validated: Number(d.validated) + Number(r.validated),
+            lag_p95_s: maxOf(
+              d.lag_p95_s === null ? null : Number(d.lag_p95_s),
+              r.lag_p95_s === null ? null : Number(r.lag_p95_s),
+            ),
+          },
+    );
+  };
+  for (const r of whole) add(r);
+  for (const e of edge) {
+    add({
+      day: e.day,
+      n: e.n,
+      success: e.success ?? 0,
+      failure: e.failures,
+      missing: e.missing,
+      validated: e.validated,
+      lag_p95_s: e.lag_p95_s ?? null,
+    });
+  }
+  return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+}
+
+/** The rows of a histogram's whole days plus the edge runs', per (metric, bucket). */
+function addEdgeBuckets(whole: readonly BucketRow[], edge: readonly BucketRow[]): BucketRow[] {
+  const rows = new Map<string, BucketRow>();
+  for (const r of [...whole, ...edge]) {
+    const key = `${r.metric}:${r.bucket}`;
+    const x = rows.get(key);
+    rows.set(
+      key,
+      x === undefined
+        ? r
+        : {
+            metric: r.metric,
+            bucket: r.bucket,
+            runs: Number(x.runs) + Number(r.runs),
+            min_value: Math.min(Number(x.min_value), Number(r.min_value)),
+            max_value: Math.max(Number(x.max_value), Number(r.max_value)),
+          },
+    );
+  }
+  return [...rows.values()];
+}
+
 /** The rollup rows of a window's whole days ($3, $4), on a `day` column. */
 export const wholeDays = `day >= ($3::timestamptz AT TIME ZONE 'UTC')::date AND day < ($4::timestamptz AT TIME ZONE 'UTC')::date`;
 /** The same, for the rows of the scope's repositories ($5) when scoped. */
@@ -107,14 +339,7 @@ SELECT h.metric, h.bucket, sum(h.runs)::double precision AS runs, min(h.min_valu
          UNION ALL
          SELECT metric, bucket, runs, min_value, max_value FROM ${orgMonthBuckets}
           WHERE month >= $5::date AND month < $6::date`
-  }
-        UNION ALL
-        SELECT x.metric, width_bucket(x.v, public.slsa_kpi_thresholds()), count(*)::integer, min(x.v), max(x.v)
-          FROM (${edgeRuns('lock_wait_s, artifact_upload_latency_s, lag_s, notify_latency_s', scoped)}) e
-         CROSS JOIN LATERAL (VALUES (1::smallint, e.lock_wait_s), (2::smallint, e.artifact_upload_latency_s),
-                                    (3::smallint, e.lag_s), (4::smallint, e.notify_latency_s)) AS x(metric, v)
-         WHERE x.v IS NOT NULL
-         GROUP BY 1, 2) h
+  }) h
  GROUP BY h.metric, h.bucket`;
 
 /**
@@ -387,13 +612,15 @@ async function queryPercentiles(
   split: readonly unknown[],
   scope: readonly string[] | undefined,
   direct: boolean,
+  edgeBuckets: readonly BucketRow[],
 ): Promise<Record<MetricColumn, Percentiles>> {
   if (direct) return queryDirectPercentiles(db, split, scope);
   const scoped = scope !== undefined;
   const months = wholeUtcMonths({ from: String(split[2]), to: String(split[3]) });
   const params = scoped ? [...split, scope] : [...split, months.first, months.end];
   // sorted here: a hash aggregate of a year's bucket rows costs a quarter of sorting them
-  const rows = (await db.query<BucketRow>(histogramSql(scoped), params)).rows
+  const whole = (await db.query<BucketRow>(...wholeDayQuery(histogramSql(scoped), params))).rows;
+  const rows = addEdgeBuckets(whole, edgeBuckets)
     .map((r) => ({
       metric: Number(r.metric),
       bucket: Number(r.bucket),
@@ -452,8 +679,8 @@ const rollupTotalsColumns = `day, entries, failures, missing_artifacts, validate
   notified_runs_delivered, signatures_verified, signatures_unsigned, signatures_invalid, signatures_untrusted,
   signatures_unverified, missing_from_ledger`;
 
-// Counts, sums and maxima: the rollup's whole days (the organisation's: its months and days) plus the
-// edge runs.
+// Counts, sums and maxima of the rollup's whole days (the organisation's: its months and days); the
+// edge runs' are added to them (addEdgeTotals).
 const totalsSql = (scoped: boolean): string => `
 SELECT coalesce(sum(p.entries), 0)::integer AS entries,
        coalesce(sum(p.failures), 0)::integer AS failures,
@@ -483,77 +710,38 @@ SELECT coalesce(sum(p.entries), 0)::integer AS entries,
             scoped
               ? `SELECT * FROM ${daily} WHERE ${wholeDaysIn(true)}`
               : orgWholeDays(orgDaily, orgMonthly, rollupTotalsColumns)
-          }) w
-        UNION ALL
-        SELECT count(*), count(*) FILTER (WHERE status = 'failure'),
-               count(*) FILTER (WHERE artifact_url IS NULL OR governance_flag = 'artifact-missing'),
-               count(*) FILTER (WHERE validation_status = 'passed'), sum(notify_attempts), sum(notify_delivered),
-               max(lag_s), max(dispatch_token_rotated_at), max(dispatch_token_expires_at),
-               count(*) FILTER (WHERE validation_status = 'failed'),
-               count(*) FILTER (WHERE notify_attempts > 0),
-               count(*) FILTER (WHERE notify_attempts > 0 AND notify_delivered >= notify_attempts),
-               count(*) FILTER (WHERE signature_status = 'verified'),
-               count(*) FILTER (WHERE signature_status = 'unsigned'),
-               count(*) FILTER (WHERE signature_status = 'invalid'),
-               count(*) FILTER (WHERE signature_status = 'untrusted'),
-               count(*) FILTER (WHERE signature_status = 'unverified'),
-               count(*) FILTER (WHERE missing_since IS NOT NULL)
-          FROM (${edgeRuns(
-            `status, artifact_url, governance_flag, validation_status, notify_attempts, notify_delivered, lag_s,
-             dispatch_token_rotated_at, dispatch_token_expires_at, signature_status, missing_since`,
-            scoped,
-          )}) e) p`;
+          }) w) p`;
 
-// Entries per UTC day: the rollup's count for whole days, the edge runs counted by day. With
-// `charts`, the same rows also carry the dashboard's per-day series (its success, failure, missing
-// artifact and validated counts, and the day's lag p95: a repository's own, or with several the worst
-// repository's, i.e. the largest of their p95s), so `/api/kpi` reads the days once, in the report's
-// transaction: the edge runs are then grouped by repository too (each one's p95 of the day).
+// Entries per UTC day of the rollup's whole days (the edge runs' are added to them). With `charts`,
+// the same rows also carry the dashboard's per-day series (its success, failure, missing artifact and
+// validated counts, and the day's lag p95: a repository's own, or with several the worst
+// repository's, i.e. the largest of their p95s).
 const perDaySql = (scoped: boolean, charts = false): string =>
   charts
     ? `
-SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.n)::integer AS n, sum(d.success)::integer AS success,
-       sum(d.failure)::integer AS failure, sum(d.missing)::integer AS missing,
-       sum(d.validated)::integer AS validated, max(d.lag_p95_s) AS lag_p95_s
-  FROM (SELECT day, entries AS n, entries - failures AS success, failures AS failure, missing_artifacts AS missing,
-               validated, ${scoped ? 'manifest_to_db_lag_s_p95' : 'worst_lag_s_p95'} AS lag_p95_s
-          FROM ${scoped ? daily : orgDaily} WHERE ${wholeDaysIn(scoped)}
-        UNION ALL
-        SELECT (e."timestamp" AT TIME ZONE 'UTC')::date, count(*)::integer,
-               count(*) FILTER (WHERE e.status = 'success')::integer,
-               count(*) FILTER (WHERE e.status = 'failure')::integer,
-               count(*) FILTER (WHERE e.artifact_url IS NULL OR e.governance_flag = 'artifact-missing')::integer,
-               count(*) FILTER (WHERE e.validation_status = 'passed')::integer,
-               percentile_cont(0.95) WITHIN GROUP (ORDER BY e.lag_s)
-          FROM (${edgeRuns('repository, "timestamp", status, artifact_url, governance_flag, validation_status, lag_s', scoped)}) e
-         GROUP BY e.repository, 1) d
- GROUP BY d.day
- ORDER BY d.day`
+SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(entries)::integer AS n, sum(entries - failures)::integer AS success,
+       sum(failures)::integer AS failure, sum(missing_artifacts)::integer AS missing,
+       sum(validated)::integer AS validated, max(${scoped ? 'manifest_to_db_lag_s_p95' : 'worst_lag_s_p95'}) AS lag_p95_s
+  FROM ${scoped ? daily : orgDaily} WHERE ${wholeDaysIn(scoped)}
+ GROUP BY day
+ ORDER BY day`
     : `
-SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.n)::integer AS n
-  FROM (SELECT day, entries AS n FROM ${scoped ? daily : orgDaily} WHERE ${wholeDaysIn(scoped)}
-        UNION ALL
-        SELECT (e."timestamp" AT TIME ZONE 'UTC')::date, count(*)::integer
-          FROM (${edgeRuns('"timestamp"', scoped)}) e
-         GROUP BY 1) d
- GROUP BY d.day
- ORDER BY d.day`;
+SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(entries)::integer AS n
+  FROM ${scoped ? daily : orgDaily} WHERE ${wholeDaysIn(scoped)}
+ GROUP BY day
+ ORDER BY day`;
 
-// The dashboard's (status, governance flag) cross-tab of a window: the scope's per-(repository, day)
-// flag rows, or the organisation's own by months and days (migration …070300), plus the edge runs.
-// $1–$4 and $5 the scope, or for the organisation $5, $6 its whole months (orgWindowParams).
+// The dashboard's (status, governance flag) cross-tab of a window's whole days: the scope's
+// per-(repository, day) flag rows, or the organisation's own by months and days (migration …070300);
+// the edge runs' are added to it (readEdgeSummary). $3, $4 and $5 the scope, or for the organisation
+// $5, $6 its whole months (orgWindowParams); see wholeDayStatement.
 const statusFlagSql = (scoped: boolean): string => `
-SELECT x.status, x.governance_flag, sum(x.n)::integer AS n
-  FROM (SELECT status, governance_flag, runs AS n
-          FROM (${
-            scoped
-              ? `SELECT * FROM ${dayFlags} WHERE ${wholeDaysIn(true)}`
-              : orgWholeDays(orgDayFlags, orgMonthFlags, 'day, status, governance_flag, runs')
-          }) w
-        UNION ALL
-        SELECT e.status, e.governance_flag, count(*)::integer
-          FROM (${edgeRuns('status, governance_flag', scoped)}) e
-         GROUP BY 1, 2) x
+SELECT status, governance_flag, sum(runs)::integer AS n
+  FROM (${
+    scoped
+      ? `SELECT * FROM ${dayFlags} WHERE ${wholeDaysIn(true)}`
+      : orgWholeDays(orgDayFlags, orgMonthFlags, 'day, status, governance_flag, runs')
+  }) w
  GROUP BY 1, 2`;
 
 // The smallest hash per file among the window's runs (rollup for whole days, runs at the edges), then
@@ -642,6 +830,15 @@ export function wholeUtcDays(
   return { from: iso(from), to: iso(to) };
 }
 
+/**
+ * A statement on a split window's parameters (splitWindowParams, then its own) that reads only the
+ * whole days ($3 on): Postgres refuses a parameter it cannot type, so the unused $1, $2 (the window's
+ * bounds) are dropped and the others renumbered from $3 = $1. No statement here quotes with `$`.
+ */
+function wholeDayQuery(sql: string, params: readonly unknown[]): [string, unknown[]] {
+  return [sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) - 2}`), params.slice(2)];
+}
+
 /** $1–$4 of the statements that read whole days from the rollup and the edges from the runs. */
 export function splitWindowParams(window: KpiWindow, edges: SettledEdges = unsettled): string[] {
   const days = wholeUtcDays(window, edges);
@@ -720,6 +917,25 @@ export interface KpiAggregatesOptions {
   readonly listManifests?: boolean;
   /** the window's settled edges when the caller has probed them in this transaction (wholeEdges) */
   readonly edges?: SettledEdges;
+  /**
+   * the window's edge runs when the caller has read them in this transaction (queryEdgeSummary, with
+   * the parts this read needs: `report`, and `charts` for the charts), on the same edges
+   */
+  readonly edgeRuns?: EdgeSummary;
+}
+
+/**
+ * The window's edge runs grouped as `parts` asks (readEdgeSummary), for a scope, on the edges the
+ * caller probed (wholeEdges): read once by a transaction and given to each read of the window.
+ */
+export async function queryEdgeSummary(
+  db: DbQueryable,
+  window: KpiWindow,
+  scope: KpiScope | undefined,
+  edges: SettledEdges,
+  parts: EdgeParts,
+): Promise<EdgeSummary> {
+  return readEdgeSummary(db, splitWindowParams(window, edges), await resolveScope(db, scope), parts);
 }
 
 /** The KPI aggregates of the runs whose entry timestamp lies in the window (call it in a transaction). */
@@ -746,12 +962,12 @@ export async function queryKpiAggregatesWithCharts(
   const read = await readKpiAggregates(db, window, scope, options, true);
   return {
     aggregates: read.aggregates,
-    charts: await readCharts(db, window, read.edges, read.repos, read.days),
+    charts: await readCharts(db, window, read.edges, read.repos, read.days, read.edgeRuns),
   };
 }
 
 /**
- * The dashboard's charts alone (call it in a transaction): the same two statements as
+ * The dashboard's charts alone (call it in a transaction): the same statements as
  * queryKpiAggregatesWithCharts reads them with.
  */
 export async function queryDashboardAggregates(
@@ -762,11 +978,11 @@ export async function queryDashboardAggregates(
   const repos = await resolveScope(db, scope);
   const edges = await wholeEdges(db, window);
   const split = splitWindowParams(window, edges);
+  const edgeRuns = await readEdgeSummary(db, split, repos, { report: false, charts: true });
   const days = await db.query<ChartDayRow>(
-    perDaySql(repos !== undefined, true),
-    repos === undefined ? split : [...split, repos],
+    ...wholeDayQuery(perDaySql(repos !== undefined, true), repos === undefined ? split : [...split, repos]),
   );
-  return readCharts(db, window, edges, repos, days.rows);
+  return readCharts(db, window, edges, repos, addEdgeDays(days.rows, edgeRuns.days), edgeRuns);
 }
 
 interface ChartDayRow {
@@ -779,22 +995,25 @@ interface ChartDayRow {
   lag_p95_s: number | null;
 }
 
-/** The charts from the per-day rows (perDaySql with charts) and the window's cross-tab. */
+/** The charts from the per-day rows (whole and edge days) and the window's cross-tab. */
 async function readCharts(
   db: DbQueryable,
   window: KpiWindow,
   edges: SettledEdges,
   repos: readonly string[] | undefined,
   days: readonly ChartDayRow[],
+  edgeRuns: EdgeSummary,
 ): Promise<DashboardAggregates> {
   const cross = await db.query<{ status: string; governance_flag: string | null; n: number | string }>(
-    statusFlagSql(repos !== undefined),
-    repos === undefined ? orgWindowParams(window, edges) : [...splitWindowParams(window, edges), repos],
+    ...wholeDayQuery(
+      statusFlagSql(repos !== undefined),
+      repos === undefined ? orgWindowParams(window, edges) : [...splitWindowParams(window, edges), repos],
+    ),
   );
-  // the (status, flag) cross-tab summed both ways
+  // the (status, flag) cross-tab, whole days and edge runs, summed both ways
   const byStatus = new Map<string, number>();
   const byFlag = new Map<string | null, number>();
-  for (const row of cross.rows) {
+  for (const row of [...cross.rows, ...edgeRuns.flags]) {
     const n = Number(row.n);
     byStatus.set(row.status, (byStatus.get(row.status) ?? 0) + n);
     byFlag.set(row.governance_flag, (byFlag.get(row.governance_flag) ?? 0) + n);
@@ -821,10 +1040,11 @@ async function readKpiAggregates(
   charts: boolean,
 ): Promise<{
   aggregates: KpiAggregates;
-  /** the per-day rows, with the chart columns when `charts` */
+  /** the per-day rows (whole and edge days), with the chart columns when `charts` */
   days: ChartDayRow[];
   edges: SettledEdges;
   repos: string[] | undefined;
+  edgeRuns: EdgeSummary;
 }> {
   const repos = await resolveScope(db, scope);
   const scoped = repos !== undefined;
@@ -832,16 +1052,26 @@ async function readKpiAggregates(
   const params = [window.since, window.until];
   const edges = options.edges ?? (await wholeEdges(db, window));
   const split = splitWindowParams(window, edges);
-  const totals = (
-    await db.query<TotalsRow>(totalsSql(scoped), scoped ? withScope(split) : orgWindowParams(window, edges))
-  ).rows[0]!;
+  const edgeRuns = options.edgeRuns ?? (await readEdgeSummary(db, split, repos, { report: true, charts }));
+  const totals = addEdgeTotals(
+    (
+      await db.query<TotalsRow>(
+        ...wholeDayQuery(totalsSql(scoped), scoped ? withScope(split) : orgWindowParams(window, edges)),
+      )
+    ).rows[0]!,
+    edgeRuns.days,
+  );
   const percentiles = await queryPercentiles(
     db,
     split,
     repos,
     Number(totals.entries) <= (options.directPercentileRuns ?? directPercentileRuns),
+    edgeRuns.buckets,
   );
-  const perDayRows = await db.query<ChartDayRow>(perDaySql(scoped, charts), withScope(split));
+  const perDayRows = addEdgeDays(
+    (await db.query<ChartDayRow>(...wholeDayQuery(perDaySql(scoped, charts), withScope(split)))).rows,
+    edgeRuns.days,
+  );
   const files =
     options.listManifests === false
       ? undefined
@@ -852,7 +1082,7 @@ async function readKpiAggregates(
   const failures = await db.query<{ n: number }>(ingestFailuresSql(scoped), withScope(params));
   const refusals = await db.query<{ n: number }>(refusalsSql(scoped), withScope(params));
   const perDay: Record<string, number> = {};
-  for (const d of perDayRows.rows) perDay[d.day] = Number(d.n);
+  for (const d of perDayRows) perDay[d.day] = Number(d.n);
   let hashes: Record<string, string> | null = null;
   if (files !== undefined) {
     hashes = {};
@@ -892,7 +1122,7 @@ async function readKpiAggregates(
     missing_from_ledger: Number(totals.missing_from_ledger),
     entries_refused: Number(refusals.rows[0]?.n ?? 0),
   };
-  return { aggregates, days: perDayRows.rows, edges, repos };
+  return { aggregates, days: perDayRows, edges, repos, edgeRuns };
 }
 
 // Every repository of the per-(repository, day) rollup, one index probe each (a DISTINCT read all of
@@ -905,10 +1135,11 @@ const dailyRepositoriesSql = `SELECT repository FROM (
   ) SELECT repository FROM r WHERE repository IS NOT NULL) dr`;
 
 // The per-repository table: each repository's counts over the window (whole months from the
-// per-(repository, month) rows of migration …131000, the other whole days from the per-day rollup, the
-// edges from the runs), its newest entry of any time (one index read each) with its manifest file and
-// that file's latest hash (one key probe each: a join read every file), and its ledger. The whole months are [$5, $6) for the organisation and
-// [$6, $7) for a scope ($5 its repositories).
+// per-(repository, month) rows of migration …131000, the other whole days from the per-day rollup;
+// queryRepositoryKpis adds the edge runs'), its newest entry of any time (one index read each) with its
+// manifest file and that file's latest hash (one key probe each: a join read every file), and its
+// ledger. The whole months are [$5, $6) for the organisation and [$6, $7) for a scope ($5 its
+// repositories); see wholeDayQuery.
 const repositoryTableSql = (scoped: boolean): string => {
   const months = scoped ? { first: '$6::date', end: '$7::date' } : { first: '$5::date', end: '$6::date' };
   return `
@@ -928,11 +1159,7 @@ counts AS (
           UNION ALL
           SELECT repository, entries, failures, validated FROM ${repoMonthly}
            WHERE month >= ${months.first} AND month < ${months.end}${scopeFilter(scoped)}
-          UNION ALL
-          SELECT e.repository, count(*)::integer, count(*) FILTER (WHERE e.status = 'failure')::integer,
-                 count(*) FILTER (WHERE e.validation_status = 'passed')::integer
-            FROM (${edgeRuns('repository, status, validation_status', scoped)}) e
-           GROUP BY 1) c
+          ) c
    GROUP BY 1
 )
 SELECT k.repository, k.ledger_url, k.watermark, k.rewritten_at,
@@ -971,32 +1198,50 @@ export async function queryRepositoryKpis(
   db: DbQueryable,
   window: KpiWindow,
   scope?: KpiScope,
-  options: { readonly edges?: SettledEdges } = {},
+  options: { readonly edges?: SettledEdges; readonly edgeRuns?: EdgeSummary } = {},
 ): Promise<RepositoryKpis[]> {
   const repos = await resolveScope(db, scope);
   const scoped = repos !== undefined;
   const split = splitWindowParams(window, options.edges ?? (await wholeEdges(db, window)));
+  const edgeRuns =
+    options.edgeRuns ?? (await readEdgeSummary(db, split, repos, { report: false, charts: false }));
   const months = wholeUtcMonths({ from: split[2]!, to: split[3]! });
   const rows = await db.query<RepositoryRow>(
-    repositoryTableSql(scoped),
-    scoped ? [...split, repos, months.first, months.end] : [...split, months.first, months.end],
+    ...wholeDayQuery(
+      repositoryTableSql(scoped),
+      scoped ? [...split, repos, months.first, months.end] : [...split, months.first, months.end],
+    ),
   );
+  // each repository's edge runs added to its whole days
+  const edge = new Map<string, { entries: number; failures: number; validated: number }>();
+  for (const d of edgeRuns.days) {
+    const e = edge.get(d.repository) ?? { entries: 0, failures: 0, validated: 0 };
+    edge.set(d.repository, {
+      entries: e.entries + Number(d.n),
+      failures: e.failures + Number(d.failures),
+      validated: e.validated + Number(d.validated),
+    });
+  }
   const rate = (n: number, d: number): number | null => (d === 0 ? null : Math.round((n / d) * 1e6) / 1e6);
-  return rows.rows.map((r) => ({
-    repository: r.repository,
-    ledger_url: r.ledger_url,
-    entries: Number(r.entries),
-    failure_rate: rate(Number(r.failures), Number(r.entries)),
-    validated_rate: rate(Number(r.validated), Number(r.entries)),
-    latest_entry:
-      r.latest_tag === null || r.latest_timestamp === null
-        ? null
-        : { tag: r.latest_tag, run_id: Number(r.latest_run_id), timestamp: r.latest_timestamp },
-    latest_manifest:
-      r.latest_manifest_path === null || r.latest_manifest_hash === null
-        ? null
-        : { path: r.latest_manifest_path, hash: r.latest_manifest_hash },
-    watermark: r.watermark,
-    history_rewritten_at: r.rewritten_at,
-  }));
+  return rows.rows.map((r) => {
+    const e = edge.get(r.repository);
+    const entries = Number(r.entries) + (e?.entries ?? 0);
+    return {
+      repository: r.repository,
+      ledger_url: r.ledger_url,
+      entries,
+      failure_rate: rate(Number(r.failures) + (e?.failures ?? 0), entries),
+      validated_rate: rate(Number(r.validated) + (e?.validated ?? 0), entries),
+      latest_entry:
+        r.latest_tag === null || r.latest_timestamp === null
+          ? null
+          : { tag: r.latest_tag, run_id: Number(r.latest_run_id), timestamp: r.latest_timestamp },
+      latest_manifest:
+        r.latest_manifest_path === null || r.latest_manifest_hash === null
+          ? null
+          : { path: r.latest_manifest_path, hash: r.latest_manifest_hash },
+      watermark: r.watermark,
+      history_rewritten_at: r.rewritten_at,
+    };
+  });
 }

@@ -749,6 +749,186 @@ describe.each(engines)('KPI percentiles from bucket counts on %s', (engine) => {
   });
 });
 
+// A window's edge days read once (docs/database.md "Tenth session: the window's edge day"): its
+// partial first and last days are read run by run by one statement, grouped every way the report and
+// the charts need, and added to the rollup's whole days in the client. Hold every figure of the
+// report and of the charts to the reference over windows whose edges fall inside days holding runs on
+// both sides (several repositories, every status, flag, validation and notify outcome on each edge
+// day), and count the statements that read the runs of the edges.
+describe.each(engines)("KPI reports read the window's edge runs once on %s", (engine) => {
+  let target: EngineTarget;
+  beforeAll(async () => {
+    target = await createEngineTarget(engine, 'kpiedge');
+    await migrateDatabase(target.options);
+  });
+  afterAll(async () => {
+    await target?.cleanup();
+  });
+
+  // the statements of a client's transactions that read runs of a window's edge, [since, first
+  // whole day) (edgeRuns and the fine counts' edge part both say so)
+  const counting = (db: DbClient): { db: DbClient; edgeReads: () => number; reset: () => void } => {
+    let n = 0;
+    const wrapped: DbClient = {
+      engine: db.engine,
+      role: db.role,
+      target: db.target,
+      close: () => db.close(),
+      query: (sql, params) => db.query(sql, params),
+      exec: (sql) => db.exec(sql),
+      transaction: (fn) =>
+        db.transaction((tx) =>
+          fn({
+            exec: (sql) => tx.exec(sql),
+            query: (sql, params) => {
+              if (sql.includes('"timestamp" < $3::timestamptz')) n++;
+              return tx.query(sql, params);
+            },
+          }),
+        ),
+    };
+    return { db: wrapped, edgeReads: () => n, reset: () => (n = 0) };
+  };
+
+  it('equals the reference on edge days with runs on both sides, reading the edge runs once', async () => {
+    const random = seededRandom(20261204);
+    const repos = ['acme/a', 'acme/b', 'other/c'];
+    // a run every 7 minutes from 11-20 to 11-23 (~820), the repositories in turn, ingested 0-10 minutes
+    // later (one in 40 a day early: a negative lag)
+    const rows = Array.from({ length: 820 }, (_, i) => {
+      const ts = Date.parse('2025-11-20T00:03:00Z') + i * 7 * 60_000 + Math.floor(random() * 60_000);
+      const e = entry(i, new Date(ts).toISOString(), i % 5 === 0);
+      const lag = i % 40 === 3 ? -86_400_000 : Math.floor(random() * 600_000);
+      return {
+        repository: repos[i % 3]!,
+        e: { ...e, tag: `v2.${i}.0`, run_id: 5000 + i },
+        ingested: new Date(ts + lag).toISOString(),
+      };
+    });
+    const owner = await openDatabase({ ...target.options, role: 'owner' });
+    try {
+      await owner.query(
+        `INSERT INTO public.slsa_runs (repository, tag, run_id, sha, artifact_url, actor, "timestamp", status,
+           governance_flag, release_url, validation, metrics, validation_status, validated_at,
+           artifact_upload_latency_s, lock_wait_s, notify_attempts, notify_delivered, dispatch_token_expires_at,
+           dispatch_token_rotated_at, manifest_path, manifest_hash, ingested_at, first_ingested_at, entry)
+         SELECT x.repository, x.e->>'tag', (x.e->>'run_id')::bigint, x.e->>'sha', x.e->>'artifact_url', x.e->>'actor',
+                (x.e->>'timestamp')::timestamptz, x.e->>'status', x.e->>'governance_flag', x.e->>'release_url',
+                x.e->'validation', x.e->'metrics', x.e->'validation'->>'status',
+                (x.e->'validation'->>'validated_at')::timestamptz,
+                (x.e->'metrics'->>'artifact_upload_latency_s')::double precision,
+                (x.e->'metrics'->>'lock_wait_s')::double precision,
+                (x.e->'metrics'->'notify'->>'attempts')::integer, (x.e->'metrics'->'notify'->>'delivered')::integer,
+                (x.e->'metrics'->>'dispatch_token_expires_at')::timestamptz,
+                (x.e->'metrics'->>'dispatch_token_rotated_at')::timestamptz,
+                'docs/reports/' || left(x.e->>'timestamp', 10) || '/manifest.json',
+                rpad(replace(left(x.e->>'timestamp', 10), '-', ''), 64, '0'), x.ingested, x.ingested, x.e
+           FROM jsonb_to_recordset($1::jsonb) AS x(repository text, e jsonb, ingested timestamptz)`,
+        [JSON.stringify(rows)],
+      );
+    } finally {
+      await owner.close();
+    }
+    const base = await openDatabase({ ...target.options, role: 'reader' });
+    const { db, edgeReads, reset } = counting(base);
+    try {
+      const runs = await referenceRuns(base);
+      expect(runs).toHaveLength(820);
+      const { options } = await loadReferenceInputs(base);
+      const now = new Date('2025-11-27T00:00:00Z');
+      const sorted = <T extends { label: string | null }>(a: readonly T[]) =>
+        [...a].sort((x, y) => String(x.label).localeCompare(String(y.label)));
+      const windows: KpiWindow[] = [
+        // both edges inside days with runs before and after them
+        { since: '2025-11-20T13:17:00.000Z', until: '2025-11-22T09:41:00.123Z' },
+        // inside one day, runs on both sides of both ends
+        { since: '2025-11-21T05:00:00.000Z', until: '2025-11-21T18:00:00.000Z' },
+        // the first day in part, the last at a midnight
+        { since: '2025-11-20T13:17:00.000Z', until: '2025-11-23T00:00:00.000Z' },
+        // as a window ending now: the last day settled (no run after until), the first in part
+        { since: '2025-11-21T11:11:11.111Z', until: '2025-11-26T00:00:00.000Z' },
+      ];
+      for (const window of windows) {
+        // every window here has runs on its first day before `since`
+        expect(
+          runs.some(
+            (r) =>
+              r.entry.timestamp < window.since &&
+              r.entry.timestamp.slice(0, 10) === window.since.slice(0, 10),
+          ),
+        ).toBe(true);
+        for (const scope of [undefined, { repositories: ['acme/b'] }, { owner: 'acme' }] as (
+          KpiScope | undefined
+        )[]) {
+          const reference = { now, ...options, ...(scope === undefined ? {} : { scope }) };
+          reset();
+          const report = await loadKpiReport(db, window, now, scope);
+          expect({ window, scope, report }).toEqual({
+            window,
+            scope,
+            report: computeKpis(runs, window, reference),
+          });
+          // one statement reads the edge runs (the percentiles here are percentile_cont over the window),
+          // and one more the edge's manifest files when the report lists them (one repository's)
+          expect({ window, scope, edgeReads: edgeReads() }).toEqual({
+            window,
+            scope,
+            edgeReads: report.manifest_hash === null ? 1 : 2,
+          });
+          reset();
+          const charts = await loadDashboardAggregates(db, window, scope);
+          expect({ window, scope, edgeReads: edgeReads() }).toEqual({ window, scope, edgeReads: 1 });
+          const chartsReference = dashboardReference(runs, window, scopeRepositories(scope, repos));
+          expect({
+            window,
+            scope,
+            charts: {
+              ...charts,
+              statusCounts: sorted(charts.statusCounts),
+              flagCounts: sorted(charts.flagCounts),
+            },
+          }).toEqual({
+            window,
+            scope,
+            charts: chartsReference,
+          });
+          const both = await loadKpiReportWithCharts(db, window, now, scope);
+          expect({ window, scope, report: both.report }).toEqual({ window, scope, report });
+          expect({
+            window,
+            scope,
+            charts: {
+              ...both.charts,
+              statusCounts: sorted(both.charts.statusCounts),
+              flagCounts: sorted(both.charts.flagCounts),
+            },
+          }).toEqual({
+            window,
+            scope,
+            charts: chartsReference,
+          });
+          // the larger window's way to the percentiles: histograms (the edge runs' rows added) and rank
+          // or fine reads; every aggregate, not only the percentiles
+          const viaBuckets = await base.transaction((tx) =>
+            queryKpiAggregates(tx, window, scope, { directPercentileRuns: 0 }),
+          );
+          expect({ window, scope, aggregates: viaBuckets }).toEqual({
+            window,
+            scope,
+            aggregates: aggregateRuns(runs, window, {
+              ...options,
+              ...(scope === undefined ? {} : { scope }),
+              listManifests: true,
+            }),
+          });
+        }
+      }
+    } finally {
+      await base.close();
+    }
+  });
+});
+
 // A database that already holds runs when migration …150800 arrives: the lag column is computed for
 // every run and the rollup is built from them, so the first report after the upgrade is exact.
 describe.each(engines)('upgrading a database with runs to the KPI rollup on %s', (engine) => {
