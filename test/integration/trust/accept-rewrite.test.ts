@@ -236,6 +236,14 @@ describe.each(engines)('ingest --accept-rewrite on %s', (engine) => {
       [101, cut, DAY, LOG],
       [102, cut, DAY, LOG],
     ]);
+    // the repository's row in kpi (and the dashboard) says so, for good
+    const kpi = await runCliCaptured(['kpi', ...dbArgs(), '--format', 'json'], { env });
+    expect(kpi.code, kpi.stderr).toBe(0);
+    const repos = (JSON.parse(kpi.stdout) as { repositories: Record<string, unknown>[] }).repositories;
+    expect(repos.find((r) => r.repository === 'acme/accepted')).toMatchObject({
+      history_rewritten_at: null,
+      history_rewrite_accepted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
 
     // a later run of the cut day, read incrementally: still not verified (the acceptance is the
     // repository's, read back at every ingest), and a --full replay needs no name again
