@@ -233,6 +233,17 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
       logger.info(
         `flushing ${all.length} queued entr${all.length === 1 ? 'y' : 'ies'} into ${engine.repo.remote}/${engine.branch}`,
       );
+      // Without a policy nothing lands, but the witness still watches the remote: a rewritten history
+      // is reported as it is with a policy (LEDGER_HISTORY_REWRITTEN, exit 75), not hidden behind
+      // FLUSH_NO_TRUST_POLICY. Any other fetch failure changes nothing here: no retry lands these.
+      if (unauthenticated && all.length > 0) {
+        try {
+          await engine.fetchHead();
+        } catch (error) {
+          if (isSlsaLedgerError(error) && error.code === 'LEDGER_HISTORY_REWRITTEN') throw error;
+          logger.debug(`fetch before the unauthenticated report failed: ${(error as Error).message}`);
+        }
+      }
       const landed: LedgerEntry[] = [];
       const attemptsByEntry = new Map<string, number>();
       let stop: string | undefined;

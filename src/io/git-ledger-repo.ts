@@ -305,7 +305,10 @@ export class GitLedgerRepo {
       const fetching = runGit(
         [
           'fetch',
-          '--quiet',
+          // not --quiet: with it git says nothing about a rejected (non-fast-forward) update and
+          // exits 1, so a rewrite the private ref cannot follow (an orphan force-pushed over the
+          // branch) read as an unreachable remote instead of LEDGER_HISTORY_REWRITTEN
+          '--no-progress',
           '--no-tags',
           '--no-write-fetch-head',
           // no opportunistic update of refs/remotes/<remote>/*: only the private ref moves

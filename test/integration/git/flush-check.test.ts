@@ -122,6 +122,29 @@ describe('flush', () => {
     ).toBe('empty');
   });
 
+  it('without a trust policy lands nothing but still reports a rewritten history', async () => {
+    expect((await record(makeEntry({ run_id: 1 }))).outcome).toBe('committed');
+    await installFreezeHook(remote);
+    expect((await record(makeEntry({ run_id: 2 }))).outcome).toBe('queued');
+    await removeFreezeHook(remote);
+    // someone with force-push rights replaces the ledger's history (run 1 gone)
+    const other = await cloneRemote(remote, join(tmp.path, 'other'));
+    await git(other, ['checkout', '-q', '--orphan', 'rewritten']);
+    await git(other, ['rm', '-rq', '--cached', '.']);
+    await commitFiles(other, { 'README.md': 'nothing here\n' }, 'a new history');
+    await git(other, ['push', '-q', '--force', 'origin', 'rewritten:main']);
+    const mainBefore = await git(remote, ['rev-parse', 'main']);
+    const queueFile = join(clone, 'out/provenance/queued-manifest.json');
+    const queueBefore = await readFile(queueFile, 'utf8');
+
+    const run = await runCliCaptured(['flush', '--no-sign', '--json', '--repo', clone], { env });
+    // before: FLUSH_NO_TRUST_POLICY (exit 2), the rewrite unseen because nothing was fetched
+    expect(run.code, run.stderr).toBe(75);
+    expect(run.json().error?.code).toBe('LEDGER_HISTORY_REWRITTEN');
+    expect(await git(remote, ['rev-parse', 'main'])).toBe(mainBefore);
+    expect(await readFile(queueFile, 'utf8')).toBe(queueBefore);
+  });
+
   it('finds entries queued by another clone on the queue branch; replays land as unchanged or stale', async () => {
     const other = await cloneRemote(remote, join(tmp.path, 'other'));
     await installFreezeHook(remote);

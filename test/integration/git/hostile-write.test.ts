@@ -241,6 +241,21 @@ describe('history only grows (issue 14 item 5)', () => {
     expect(await git(remote, ['rev-parse', 'main'])).toBe(a.commit);
   });
 
+  it('a new history force-pushed over the branch (an orphan) is a rewrite, not an unreachable remote', async () => {
+    await record(makeEntry({ run_id: 1 }));
+    await git(other, ['checkout', '-q', '--orphan', 'rewritten']);
+    await git(other, ['rm', '-rq', '--cached', '.']);
+    await commitFiles(other, { 'README.md': 'a new history\n' }, 'a new history');
+    await git(other, ['push', '-q', '--force', 'origin', 'rewritten:main']);
+    const forged = await git(remote, ['rev-parse', 'main']);
+    const r = await record(makeEntry({ run_id: 2 }));
+    // before: git fetch --quiet says nothing about a rejected update, so this was queued as
+    // LEDGER_REMOTE_UNAVAILABLE ("unknown error") and no ledger-history-rewritten alert fired
+    expect(r).toMatchObject({ outcome: 'queued', alert: 'ledger-history-rewritten' });
+    expect(r.queue?.code).toBe('LEDGER_HISTORY_REWRITTEN');
+    expect(await git(remote, ['rev-parse', 'main'])).toBe(forged);
+  });
+
   it('a normal fast-forward by another writer is fine', async () => {
     await record(makeEntry({ run_id: 1 }));
     await recordEntry({ repoDir: other, entry: makeEntry({ run_id: 2 }), lockDir: join(tmp.path, 'l2') });
