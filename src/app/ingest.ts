@@ -697,6 +697,7 @@ async function ingestOne(
           rewrites: decision.refused.slice(0, MAX_LISTED_REWRITES),
           rewrites_total: decision.refused.length,
           commits: commits.slice(0, MAX_LISTED_REWRITES),
+          commits_total: commits.length,
           ...(decision.accepted.length + decision.previously.length === 0
             ? {}
             : { accepted: [...decision.previously, ...decision.accepted].slice(0, MAX_LISTED_REWRITES) }),

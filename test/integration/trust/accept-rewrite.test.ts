@@ -154,6 +154,7 @@ describe.each(engines)('ingest --accept-rewrite on %s', (engine) => {
     ]);
     expect(error.details.rewrites_total).toBe(1);
     expect(error.details.commits).toEqual([cut]);
+    expect(error.details.commits_total).toBe(1);
     expect(error.message).toContain('--accept-rewrite');
     expect(await statuses('acme/listed')).toEqual([]);
 
