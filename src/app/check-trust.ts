@@ -10,6 +10,7 @@ import {
   type TrustAuditResult,
   type TrustFinding,
 } from '../core/ledger-trust/audit.js';
+import type { LogRewrite } from '../core/ingest/accept-rewrites.js';
 import { logSegmentOf } from '../core/ledger-trust/storage.js';
 import { resolve } from 'node:path';
 import type { Logger } from '../core/ports.js';
@@ -178,15 +179,21 @@ export async function checkTrustFindings(options: TrustFindingsOptions): Promise
  * history), keeping its findings about logs (a segment rewritten, cut, removed, or appended to after
  * a later one was written). `ingest` runs it when it has no watermark to compare with (a first or
  * `--full` read): a log cut in an earlier commit and its run put back to an earlier signed state
- * reads as verified at the head. No policy is needed: nothing is verified, only compared.
+ * reads as verified at the head. No policy is needed: nothing is verified, only compared. Each
+ * rewrite names the commit that made it (what `ingest --accept-rewrite` acknowledges).
  */
 export async function findLogRewrites(
   repoDir: string,
   commit: string,
   reportsDir: string,
-): Promise<TrustFinding[]> {
+): Promise<LogRewrite[]> {
   const findings = await auditLedgerHistoryStreamed(readTrustHistoryChunks(repoDir, commit, reportsDir));
-  return findings.filter(
-    (f) => f.code === 'CHECK_HISTORY_REWRITTEN' && f.path !== undefined && logSegmentOf(f.path) !== undefined,
-  );
+  const rewrites: LogRewrite[] = [];
+  for (const f of findings) {
+    // the replay names the commit of every change it compares (`ingest --accept-rewrite` takes it)
+    if (f.code !== 'CHECK_HISTORY_REWRITTEN' || f.path === undefined || f.commit === undefined) continue;
+    if (logSegmentOf(f.path) === undefined) continue;
+    rewrites.push({ commit: f.commit, path: f.path, message: f.message });
+  }
+  return rewrites;
 }

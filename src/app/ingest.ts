@@ -42,6 +42,16 @@ import type { LedgerTrust } from '../io/trust-policy-file.js';
 import { verifyEntrySignatures, type SignatureStatus } from '../core/ledger-trust/signature-status.js';
 import { listTrustDaysAt, readTrustDayGroups } from '../io/ledger-trust-reader.js';
 import { findLogRewrites, ledgerIdentityOfRef } from './check-trust.js';
+import {
+  MAX_LISTED_REWRITES,
+  commitsOf,
+  decideRewriteAcceptance,
+  parseAcceptRewriteValue,
+  rewrittenDays,
+  statusAfterRewrite,
+  type AcceptedRewrite,
+  type LogRewrite,
+} from '../core/ingest/accept-rewrites.js';
 
 export const DEFAULT_BATCH_SIZE = 1000;
 
@@ -85,6 +95,14 @@ export interface IngestOptions {
   readonly ledgers?: readonly LedgerSpec[];
   /** read every file and mark the runs the database holds that are no longer in git */
   readonly reconcile?: boolean;
+  /**
+   * `--accept-rewrite COMMIT` (repeatable; one ledger): commits (full ids or unique abbreviations)
+   * whose signed-log rewrites the history replay of a first or `--full` ingest reported, acknowledged
+   * after review (docs/trust.md "Accepting a rewritten history"): the ingest goes on, records them
+   * (the ingest's row, the repository's, an audit row per run of their days) and never stores the
+   * runs of those days as `verified`. A rewrite not named still refuses.
+   */
+  readonly acceptRewrites?: readonly string[];
   readonly logger?: Logger;
   /** raised once per failing ledger (the CLI sends it through `notify`) */
   readonly alert?: (alert: IngestAlert) => Promise<void>;
@@ -136,6 +154,8 @@ export interface LedgerIngestResult {
   readonly error?: { readonly code: string; readonly message: string };
   /** with status `no-ledger`: why there is none */
   readonly note?: string;
+  /** the history rewrites this ingest accepted (`acceptRewrites`) and recorded; absent when none */
+  readonly accepted_rewrites?: readonly LogRewrite[];
 }
 
 /** One ledger's result, with its fields at the top level as before (single-ledger callers). */
@@ -618,6 +638,11 @@ async function ingestOne(
   let invalidFiles: { path: string; message: string; entries: number }[] = [];
   let unreadable = 0;
   let reconciled: ReconcileResult | undefined;
+  const named = options.acceptRewrites ?? [];
+  // the rewrites this ingest accepts and records, and every accepted one of the repository (earlier
+  // ingests' too): the runs of their days are never stored as verified
+  let accepted: readonly LogRewrite[] = [];
+  let acceptedBefore: readonly AcceptedRewrite[] = [];
   try {
     const changes = await readLedgerChanges(readDir, {
       ...(head === null ? {} : { ref: head }),
@@ -633,12 +658,18 @@ async function ingestOne(
     // ingest, or --full) there is nothing to compare with, so the whole history is replayed instead:
     // every signed log must have only grown in every commit (check's history audit, streamed).
     let why: string | undefined;
-    let hint = "check the ledger, then run 'ingest --full' to accept the new history";
+    let hint =
+      "check the ledger, then run 'ingest --full' to accept the new history (its whole history is replayed: name each signed-log rewrite the replay reports with --accept-rewrite)";
+    let rewriteDetails: Record<string, unknown> = {};
+    const replays = fromCommit === null && changes.commit !== null;
+    if ((replays || options.trust !== undefined) && head !== null) {
+      acceptedBefore = await sink.acceptedRewrites(ingestId);
+    }
     if (changes.rewritten === true && fromCommit !== null) {
       why =
         changes.note ??
         `the watermark ${fromCommit.slice(0, 12)} is not on the first-parent history of ${head?.slice(0, 12) ?? 'the head'}`;
-    } else if (fromCommit === null && changes.commit !== null) {
+    } else if (replays) {
       const started = Date.now();
       const cut = await findLogRewrites(
         readDir,
@@ -648,11 +679,39 @@ async function ingestOne(
       logger.info(
         `${repository}: history replayed (${Date.now() - started} ms): ${cut.length === 0 ? 'every signed log only grew' : `${cut.length} log rewrite(s)`}`,
       );
-      if (cut.length > 0) {
-        why = `${cut[0]!.message}${cut.length > 1 ? ` (and ${cut.length - 1} more)` : ''}`;
-        hint =
-          "a signed log only grows; 'slsa-ledger check' lists every rewrite: restore the log's lines, or rewrite the ledger's history without the cut, then ingest again";
+      const decision = decideRewriteAcceptance(cut, named, acceptedBefore);
+      for (const c of decision.unmatched) {
+        logger.warn(
+          `ingest ${repository}: --accept-rewrite ${c.slice(0, 12)}: the replay reported no signed-log rewrite in that commit: nothing to accept`,
+        );
       }
+      for (const r of decision.previously) {
+        logger.info(`ingest ${repository}: history rewrite accepted by an earlier ingest: ${r.message}`);
+      }
+      if (decision.refused.length > 0) {
+        const commits = commitsOf(decision.refused);
+        why = `${decision.refused[0]!.message}${decision.refused.length > 1 ? ` (and ${decision.refused.length - 1} more)` : ''}; rewritten by commit(s) ${commits.slice(0, 20).join(', ')}${commits.length > 20 ? ` and ${commits.length - 20} more` : ''}`;
+        hint =
+          "a signed log only grows, and the commit that cut it stays in history: restoring the log's lines in a later commit does not undo it. Review each commit with 'slsa-ledger check' (it lists every rewrite), then accept them with 'ingest --accept-rewrite COMMIT' for each commit listed (recorded in the audit log; the runs of their days are never stored as verified), or rewrite the ledger's history without the cut, then ingest again";
+        rewriteDetails = {
+          rewrites: decision.refused.slice(0, MAX_LISTED_REWRITES),
+          rewrites_total: decision.refused.length,
+          commits: commits.slice(0, MAX_LISTED_REWRITES),
+          commits_total: commits.length,
+          ...(decision.accepted.length + decision.previously.length === 0
+            ? {}
+            : { accepted: [...decision.previously, ...decision.accepted].slice(0, MAX_LISTED_REWRITES) }),
+        };
+      } else {
+        accepted = decision.accepted;
+        for (const r of accepted) {
+          logger.warn(`ingest ${repository}: history rewrite accepted (--accept-rewrite): ${r.message}`);
+        }
+      }
+    } else if (named.length > 0) {
+      logger.warn(
+        `ingest ${repository}: --accept-rewrite applies to a replay of the whole history (a first ingest, or --full); this ingest reads the changes since ${fromCommit?.slice(0, 12) ?? 'nothing'}: nothing to accept`,
+      );
     }
     if (why !== undefined) {
       await sink.finish({
@@ -677,11 +736,12 @@ async function ingestOne(
       throw new SlsaLedgerError(
         'INGEST_HISTORY_REWRITTEN',
         `${repository}: the ledger's history was rewritten: ${why}; nothing was ingested and the watermark stays (${hint})`,
-        { details: { repository, watermark: fromCommit, head } },
+        { details: { repository, watermark: fromCommit, head, ...rewriteDetails } },
       );
     }
     readWhole = changes.full;
     files = changes.files.length;
+    const acceptedDays = rewrittenDays([...acceptedBefore, ...accepted]);
     const collected = await withSignatureStatuses(
       collectItems(changes.files, changes.commit),
       dir,
@@ -689,11 +749,27 @@ async function ingestOne(
       readRef ?? options.ref ?? 'HEAD',
       options,
       logger,
+      acceptedDays,
     );
     // a repository the database holds no ingested commit of may be one it holds under another
     // name (a renamed or moved repository): refused before any run is written, never a second copy
     if (begun.watermark === null) {
       await refuseKnownLedger(sink, ingestId, repository, dir, readDir, head, collected.items, logger);
+    }
+    // the acceptance is recorded before any run is written: no run lands without its audit trail
+    if (accepted.length > 0) {
+      const days = rewrittenDays(accepted);
+      const recorded = await sink.acceptRewrites({
+        ingest_id: ingestId,
+        head,
+        rewrites: accepted,
+        runs: collected.items
+          .filter((i) => days.has(i.manifest_path))
+          .map((i) => [i.entry.tag, i.entry.run_id, i.manifest_path] as const),
+      });
+      logger.warn(
+        `ingest ${repository}: accepted ${recorded.accepted} history rewrite(s) of commit(s) ${commitsOf(accepted).join(', ')}: recorded on the ingest and the repository, with ${recorded.audit_rows} audit row(s) (rewrite-accepted); the runs of their days are not stored as verified`,
+      );
     }
     // files refused before reading (a symlink, FIFO or device; over the byte limit) fail alone
     invalidFiles = [
@@ -788,6 +864,7 @@ async function ingestOne(
     // the database counted the entries it refused itself; these are the ones it never saw
     entries_failed: unreadable + clientOnly,
     watermark: ok ? head : null,
+    ...(accepted.length > 0 ? { alert: 'ledger-rewrite-accepted' } : {}),
   });
   const result: LedgerIngestResult = {
     repository,
@@ -812,6 +889,7 @@ async function ingestOne(
     invalid_files: invalidFiles.map(({ path, message }) => ({ path, message })),
     refused: counts.failed,
     ...(reconciled === undefined ? {} : { reconcile: reconciled }),
+    ...(accepted.length === 0 ? {} : { accepted_rewrites: accepted }),
   };
   if (invalidFiles.length > 0) {
     const first = invalidFiles[0]!;
@@ -988,6 +1066,64 @@ function ledgersOf(options: IngestOptions): OneLedger[] {
 }
 
 /**
+ * The `--accept-rewrite` values as full commit ids of the one ledger's clone, resolved before the
+ * database is opened: a value that is not a commit id, names no commit of the clone, is ambiguous,
+ * or comes with several ledgers changes nothing.
+ * @throws `INGEST_ACCEPT_REWRITE_INVALID`
+ */
+async function resolveAcceptRewrites(
+  values: readonly string[],
+  ledgers: readonly OneLedger[],
+): Promise<string[]> {
+  if (values.length === 0) return [];
+  const prefixes = values.map(parseAcceptRewriteValue);
+  if (ledgers.length !== 1) {
+    throw new SlsaLedgerError(
+      'INGEST_ACCEPT_REWRITE_INVALID',
+      `--accept-rewrite names commits of one ledger, and ${ledgers.length} ledgers were given: ingest that ledger alone (--ledger OWNER/NAME=DIR)`,
+      { details: { flag: 'accept-rewrite', ledgers: ledgers.length } },
+    );
+  }
+  const dir = ledgers[0]!.dir;
+  if (!existsSync(dir) || !(await isGitRepo(dir))) {
+    throw new SlsaLedgerError(
+      'INGEST_ACCEPT_REWRITE_INVALID',
+      `--accept-rewrite needs the ledger's git clone, and ${dir} is not one`,
+      { details: { flag: 'accept-rewrite', repo: dir } },
+    );
+  }
+  const resolved: string[] = [];
+  for (const prefix of prefixes) {
+    // a validated hex prefix: never an option or a ref name; peeled to a commit, so only commits
+    // (and tags of them) make an abbreviation ambiguous
+    const r = await runGit(['rev-parse', '--verify', `${prefix}^{commit}`], {
+      cwd: dir,
+      allowFailure: true,
+    });
+    const full = r.stdout.toString('utf8').trim();
+    if (r.code !== 0 || !/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(full) || !full.startsWith(prefix)) {
+      const ambiguous = /ambiguous/i.test(r.stderr);
+      throw new SlsaLedgerError(
+        'INGEST_ACCEPT_REWRITE_INVALID',
+        ambiguous
+          ? `--accept-rewrite ${prefix}: more than one commit of ${dir} starts with it: give more digits (the refusal lists each commit in full)`
+          : `--accept-rewrite ${prefix}: no commit of ${dir} starts with it (the refusal of the ingest lists each rewriting commit in full)`,
+        {
+          details: {
+            flag: 'accept-rewrite',
+            value: prefix,
+            repo: dir,
+            reason: ambiguous ? 'ambiguous' : 'unknown',
+          },
+        },
+      );
+    }
+    if (!resolved.includes(full)) resolved.push(full);
+  }
+  return resolved;
+}
+
+/**
  * Loads one ledger into the database. Each batch is one transaction; a failure leaves the
  * database as it was before that batch, records the ingest as failed and keeps the watermark.
  * @throws `DB_UNAVAILABLE`, `SUPABASE_UNAVAILABLE` (exit 5, rerun), `DB_NOT_MIGRATED`,
@@ -1004,9 +1140,10 @@ export async function ingestLedger(options: IngestOptions = {}): Promise<IngestR
     });
   }
   for (const l of ledgers) checkLedgerDir(l.dir);
+  const acceptRewrites = await resolveAcceptRewrites(options.acceptRewrites ?? [], ledgers);
   const sink = await openSink(options);
   try {
-    return await ingestOne(sink, ledgers[0]!, options, logger);
+    return await ingestOne(sink, ledgers[0]!, { ...options, acceptRewrites }, logger);
   } finally {
     await sink.close();
   }
@@ -1028,6 +1165,8 @@ export async function ingestLedgers(options: IngestOptions = {}): Promise<Ingest
   // that failed, recorded and alerted like any other (`serve --ingest-every` runs one ledger too)
   if (ledgers.length === 1 && ledgers[0]!.repository === undefined) checkLedgerDir(ledgers[0]!.dir);
   const jobs = jobsOf(options, ledgers.length);
+  // resolved in the clone before the database is opened: a bad value changes nothing
+  const acceptRewrites = await resolveAcceptRewrites(options.acceptRewrites ?? [], ledgers);
   const sink = await openSink(options, jobs);
   const width = sink.engine === 'pglite' ? 1 : jobs;
   if (width < jobs) {
@@ -1041,7 +1180,7 @@ export async function ingestLedgers(options: IngestOptions = {}): Promise<Ingest
   const ingestAt = async (index: number): Promise<void> => {
     const ledger = ledgers[index]!;
     try {
-      slots[index] = await ingestOne(sink, ledger, options, logger);
+      slots[index] = await ingestOne(sink, ledger, { ...options, acceptRewrites }, logger);
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
       const partial = isSlsaLedgerError(err)
@@ -1159,6 +1298,7 @@ async function withSignatureStatuses<T extends { items: IngestItem[] }>(
   ref: string,
   options: IngestOptions,
   logger: Logger,
+  rewrittenDayPaths: ReadonlySet<string>,
 ): Promise<T> {
   if (options.trust === undefined || commit === null || collected.items.length === 0) return collected;
   const reportsDir = (options.reportsDir ?? 'docs/reports').replace(/^\.\//, '').replace(/\/+$/, '');
@@ -1172,11 +1312,21 @@ async function withSignatureStatuses<T extends { items: IngestItem[] }>(
       statuses.set(`${r.tag}\u0000${r.run_id}`, r.signature_status);
   }
   const counts = new Map<string, number>();
+  let downgraded = 0;
   const items = collected.items.map((item) => {
-    const status = statuses.get(`${item.entry.tag}\u0000${item.entry.run_id}`) ?? 'unsigned';
+    const atHead = statuses.get(`${item.entry.tag}\u0000${item.entry.run_id}`) ?? 'unsigned';
+    // a day whose signed log an accepted rewrite cut: its logs at the head prove nothing (a run put
+    // back to an earlier signed state verifies there), so its runs are never stored as verified
+    const status = rewrittenDayPaths.has(item.manifest_path) ? statusAfterRewrite(atHead) : atHead;
+    if (status !== atHead) downgraded += 1;
     counts.set(status, (counts.get(status) ?? 0) + 1);
     return { ...item, signature_status: status };
   });
   logger.info(`signatures: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  if (downgraded > 0) {
+    logger.warn(
+      `signatures: ${downgraded} run(s) verify at the head but their day's signed log was rewritten in history (an accepted rewrite): stored as invalid`,
+    );
+  }
   return { ...collected, items };
 }

@@ -30,6 +30,11 @@ export const dbCodes = {
   /** `ingest`: the ledger's history was rewritten (the watermark is not on the head's first-parent history) */
   INGEST_HISTORY_REWRITTEN: 'conflict',
   /**
+   * `ingest --accept-rewrite`: the value is not a commit id, names no commit (or several) of the
+   * ledger clone, or is given with more than one ledger; nothing was read or written
+   */
+  INGEST_ACCEPT_REWRITE_INVALID: 'usage',
+  /**
    * `ingest`: the ledger is a repository the database already holds under another name (its
    * watermark is on the ledger's history, or the same runs): a renamed or moved repository
    */

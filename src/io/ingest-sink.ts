@@ -1,5 +1,6 @@
 // The one way into the database: calls of `slsa_ingest_batch(batch jsonb)`, over SQL (PGlite or
 // Postgres, as the role slsa_manifest_ingest) or over Supabase's REST API (supabase-store.ts).
+import type { AcceptedRewrite, LogRewrite } from '../core/ingest/accept-rewrites.js';
 import type { LedgerEntry } from '../core/ledger/entry.js';
 import type { DbClient } from './db.js';
 import { INGEST_FUNCTION } from './db.js';
@@ -97,6 +98,15 @@ export interface IngestSink {
   lineage(ingestId: string, commits: readonly string[], runs: readonly LineageRun[]): Promise<LineageMatch[]>;
   /** moves a repository to a new name (never onto one that has runs); refusals come back as data */
   renameRepository(batch: RenameRepositoryBatch): Promise<RenameRepositoryReply>;
+  /** the history rewrites earlier ingests of the running ingest's repository accepted */
+  acceptedRewrites(ingestId: string): Promise<AcceptedRewrite[]>;
+  /**
+   * records the rewrites this ingest accepts (`ingest --accept-rewrite`): on the ingest's row, the
+   * repository's, and one audit row per run of their days (`runs`)
+   */
+  acceptRewrites(
+    batch: AcceptRewritesBatch,
+  ): Promise<{ readonly accepted: number; readonly audit_rows: number }>;
   close(): Promise<void>;
 }
 
@@ -138,7 +148,30 @@ export type RenameRepositoryReply =
       readonly to: string;
     };
 
+export interface AcceptRewritesBatch {
+  readonly ingest_id: string;
+  /** the head read (recorded with each rewrite) */
+  readonly head: string | null;
+  readonly rewrites: readonly LogRewrite[];
+  /** `[tag, run_id, manifest_path]` of the runs read in the days of the rewritten logs */
+  readonly runs: readonly (readonly [string, number, string])[];
+}
+
 export const LINEAGE_FUNCTION = 'slsa_ingest_lineage';
+export const REWRITES_FUNCTION = 'slsa_ingest_rewrites';
+
+export function acceptedRewritesOf(reply: unknown): AcceptedRewrite[] {
+  const accepted = (reply as { accepted?: unknown } | null)?.accepted;
+  if (!Array.isArray(accepted)) return [];
+  return (accepted as Record<string, unknown>[])
+    .filter((a) => typeof a.commit === 'string' && typeof a.path === 'string')
+    .map((a) => ({ commit: a.commit as string, path: a.path as string }));
+}
+
+export function acceptReplyOf(reply: unknown): { accepted: number; audit_rows: number } {
+  const r = (reply ?? {}) as { accepted?: unknown; audit_rows?: unknown };
+  return { accepted: Number(r.accepted ?? 0), audit_rows: Number(r.audit_rows ?? 0) };
+}
 export const RENAME_FUNCTION = 'slsa_rename_repository';
 
 export function lineageMatchesOf(reply: unknown): LineageMatch[] {
@@ -264,6 +297,12 @@ export function createSqlIngestSink(db: DbClient): IngestSink {
     },
     async renameRepository(batch) {
       return renameReplyOf(await call(batch, RENAME_FUNCTION));
+    },
+    async acceptedRewrites(ingestId) {
+      return acceptedRewritesOf(await call({ op: 'list', ingest_id: ingestId }, REWRITES_FUNCTION));
+    },
+    async acceptRewrites(batch) {
+      return acceptReplyOf(await call({ op: 'accept', ...batch }, REWRITES_FUNCTION));
     },
     close: () => db.close(),
   };

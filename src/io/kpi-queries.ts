@@ -1165,7 +1165,8 @@ const repositoryTableSql = (scoped: boolean): string => {
   return `
 WITH known AS (
   SELECT n.repository, w.ledger_url, w.watermark,
-         to_char(w.rewritten_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rewritten_at
+         to_char(w.rewritten_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rewritten_at,
+         to_char(w.rewrite_accepted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS rewrite_accepted_at
     FROM (SELECT repository FROM ${repositoriesView} WHERE true${scopeFilter(scoped)}
           UNION
           ${scoped ? `SELECT DISTINCT repository FROM ${daily} WHERE true${scopeFilter(true)}` : dailyRepositoriesSql}) n
@@ -1182,7 +1183,7 @@ counts AS (
           ) c
    GROUP BY 1
 )
-SELECT k.repository, k.ledger_url, k.watermark, k.rewritten_at,
+SELECT k.repository, k.ledger_url, k.watermark, k.rewritten_at, k.rewrite_accepted_at,
        coalesce(c.entries, 0) AS entries, coalesce(c.failures, 0) AS failures, coalesce(c.validated, 0) AS validated,
        l.tag AS latest_tag, l.run_id AS latest_run_id,
        to_char(l."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS latest_timestamp,
@@ -1203,6 +1204,7 @@ interface RepositoryRow {
   ledger_url: string | null;
   watermark: string | null;
   rewritten_at: string | null;
+  rewrite_accepted_at: string | null;
   entries: number;
   failures: number;
   validated: number;
@@ -1262,6 +1264,7 @@ export async function queryRepositoryKpis(
           : { path: r.latest_manifest_path, hash: r.latest_manifest_hash },
       watermark: r.watermark,
       history_rewritten_at: r.rewritten_at,
+      history_rewrite_accepted_at: r.rewrite_accepted_at,
     };
   });
 }

@@ -8,6 +8,9 @@ import type { IngestSink } from './ingest-sink.js';
 import {
   LINEAGE_FUNCTION,
   RENAME_FUNCTION,
+  REWRITES_FUNCTION,
+  acceptReplyOf,
+  acceptedRewritesOf,
   begunOf,
   lineageMatchesOf,
   reconcileResultOf,
@@ -148,6 +151,12 @@ export function createSupabaseIngestSink(options: SupabaseSinkOptions): IngestSi
     },
     async renameRepository(batch) {
       return renameReplyOf(await call({ ...batch }, RENAME_FUNCTION));
+    },
+    async acceptedRewrites(ingestId) {
+      return acceptedRewritesOf(await call({ op: 'list', ingest_id: ingestId }, REWRITES_FUNCTION));
+    },
+    async acceptRewrites(batch) {
+      return acceptReplyOf(await call({ op: 'accept', ...batch }, REWRITES_FUNCTION));
     },
     close: () => Promise.resolve(),
   };

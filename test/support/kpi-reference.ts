@@ -54,11 +54,19 @@ export async function loadReferenceInputs(db: DbQueryable): Promise<ReferenceInp
     ledger_url: string | null;
     watermark: string | null;
     rewritten_at: Date | null;
-  }>('SELECT repository, ledger_url, watermark, rewritten_at FROM provenance_repositories');
+    rewrite_accepted_at: Date | null;
+  }>(
+    'SELECT repository, ledger_url, watermark, rewritten_at, rewrite_accepted_at FROM provenance_repositories',
+  );
   const repositoryInfo = Object.fromEntries(
     w.rows.map((r) => [
       r.repository,
-      { ledger_url: r.ledger_url, watermark: r.watermark, rewritten_at: iso(r.rewritten_at) },
+      {
+        ledger_url: r.ledger_url,
+        watermark: r.watermark,
+        rewritten_at: iso(r.rewritten_at),
+        rewrite_accepted_at: iso(r.rewrite_accepted_at),
+      },
     ]),
   );
   return { runs, options: { manifests, ingestRuns, refusals, repositoryInfo } };

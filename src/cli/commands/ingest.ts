@@ -23,7 +23,11 @@ export function describeLedgerResult(r: LedgerIngestResult): string {
       ? ''
       : `; ${r.reconcile.missing.length} run(s) in the database no longer in the ledger${r.reconcile.marked > 0 ? ` (${r.reconcile.marked} newly marked)` : ''}`;
   const error = r.error === undefined ? '' : ` — FAILED ${r.error.code}`;
-  return `${head}${missing}${error}`;
+  const accepted =
+    r.accepted_rewrites === undefined
+      ? ''
+      : `; ACCEPTED ${r.accepted_rewrites.length} history rewrite(s) of commit(s) ${[...new Set(r.accepted_rewrites.map((a) => a.commit.slice(0, 12)))].join(', ')} (recorded; their days' runs not verified)`;
+  return `${head}${missing}${accepted}${error}`;
 }
 
 function summaryOf(result: IngestLedgersResult): string {
@@ -39,9 +43,9 @@ export const command: CommandModule = {
     name: 'ingest',
     summary: 'load ledgers into Postgres or Supabase',
     usage:
-      'ingest [--repo DIR] [--ledger OWNER/NAME[=DIR]]… [--ref REF | --remote NAME --branch BRANCH] [--full | --reconcile] [--jobs N] [--database-url URL | --data-dir DIR | --supabase-url URL]\n       ingest --rename-repository OLD/NAME=NEW/NAME [--database-url URL | --data-dir DIR | --supabase-url URL]',
+      'ingest [--repo DIR] [--ledger OWNER/NAME[=DIR]]… [--ref REF | --remote NAME --branch BRANCH] [--full | --reconcile] [--accept-rewrite COMMIT]… [--jobs N] [--database-url URL | --data-dir DIR | --supabase-url URL]\n       ingest --rename-repository OLD/NAME=NEW/NAME [--database-url URL | --data-dir DIR | --supabase-url URL]',
     description:
-      "Reads the ledger from the remote's ledger branch, fetched now (--ref HEAD reads the clone as it is), and the manifests changed since each ledger's last ingested commit (its watermark) and upserts their entries in batches through slsa_ingest_batch as the role slsa_manifest_ingest. Each ledger is one repository (owner/name: --ledger, else from the clone's remote) with its own watermark; several ledgers are given as --ledger OWNER/NAME=DIR (repeatable, or a list under ingest.ledger in .slsa-ledger.yml). An entry the database refuses is recorded as failed (with its reason) and the others land; the watermark moves only when every entry read landed, so nothing is skipped silently. One failing ledger does not stop the others: each is reported by name (and alerted through Slack when SLACK_WEBHOOK_URL is set). --reconcile reads every file and marks the runs the database holds that are no longer in the ledger (never deletes them). A renamed or moved repository is recognised at its first ingest under the new name (another repository's watermark is on its history; from a plain folder or a shallow clone, another repository holds its runs): it is refused (INGEST_REPOSITORY_RENAMED, exit 4, alerted) before any run is written; keep the old name with --ledger OLD/NAME=DIR, or move the repository in the database with --rename-repository OLD/NAME=NEW/NAME (its runs, watermark, manifests, ingests and rollups in one transaction, an audit row per run; refused with INGEST_RENAME_REFUSED when the new name already has runs); --rename-repository reads no ledger. A repository whose remote has no ledger yet (no ledger branch, or nothing written to it) and that was never ingested is reported as 'no ledger yet' (status no-ledger): not a failure, not alerted; once ingested, a ledger that is gone fails (LEDGER_NOT_FOUND) and is alerted. Folders in .slsa-ledger.yml (the ledger list, --repo, --data-dir) are relative to the file. Database from --database-url, else DATABASE_URL, else the embedded database (created and migrated on first use). With --supabase-url, SLSA_MANIFEST_SERVICE_KEY from the environment authenticates to the REST API.",
+      "Reads the ledger from the remote's ledger branch, fetched now (--ref HEAD reads the clone as it is), and the manifests changed since each ledger's last ingested commit (its watermark) and upserts their entries in batches through slsa_ingest_batch as the role slsa_manifest_ingest. Each ledger is one repository (owner/name: --ledger, else from the clone's remote) with its own watermark; several ledgers are given as --ledger OWNER/NAME=DIR (repeatable, or a list under ingest.ledger in .slsa-ledger.yml). An entry the database refuses is recorded as failed (with its reason) and the others land; the watermark moves only when every entry read landed, so nothing is skipped silently. One failing ledger does not stop the others: each is reported by name (and alerted through Slack when SLACK_WEBHOOK_URL is set). --reconcile reads every file and marks the runs the database holds that are no longer in the ledger (never deletes them). A renamed or moved repository is recognised at its first ingest under the new name (another repository's watermark is on its history; from a plain folder or a shallow clone, another repository holds its runs): it is refused (INGEST_REPOSITORY_RENAMED, exit 4, alerted) before any run is written; keep the old name with --ledger OLD/NAME=DIR, or move the repository in the database with --rename-repository OLD/NAME=NEW/NAME (its runs, watermark, manifests, ingests and rollups in one transaction, an audit row per run; refused with INGEST_RENAME_REFUSED when the new name already has runs); --rename-repository reads no ledger. A first ingest (and --full) replays the ledger's whole history and refuses a signed log that was cut, rewritten or removed in any commit (INGEST_HISTORY_REWRITTEN, exit 4, alerted; the refusal lists every such commit, and restoring the lines in a later commit does not undo it): review them with 'slsa-ledger check', then acknowledge exactly those with --accept-rewrite COMMIT (repeatable; one ledger): the ingest goes on, records the acceptance (ingest_runs.accepted_rewrites, the repository's rewrite_accepted_at, an audit row rewrite-accepted per run of their days) and stores the runs of those days as signature_status invalid, never verified; a rewrite not named still refuses. A repository whose remote has no ledger yet (no ledger branch, or nothing written to it) and that was never ingested is reported as 'no ledger yet' (status no-ledger): not a failure, not alerted; once ingested, a ledger that is gone fails (LEDGER_NOT_FOUND) and is alerted. Folders in .slsa-ledger.yml (the ledger list, --repo, --data-dir) are relative to the file. Database from --database-url, else DATABASE_URL, else the embedded database (created and migrated on first use). With --supabase-url, SLSA_MANIFEST_SERVICE_KEY from the environment authenticates to the REST API.",
     options: {
       ...trustFlags,
       repo: {
@@ -107,6 +111,13 @@ export const command: CommandModule = {
         type: 'boolean',
         description: 'read every manifest and mark the runs no longer in the ledger (never deleted)',
       },
+      'accept-rewrite': {
+        type: 'string',
+        multiple: true,
+        valueName: 'COMMIT',
+        description:
+          'acknowledge, after review, the signed-log rewrites this commit made (as INGEST_HISTORY_REWRITTEN lists them; a full id or a unique abbreviation; repeatable; one ledger): recorded in the audit log, and the runs of their days are never stored as verified',
+      },
       'rename-repository': {
         type: 'string',
         valueName: 'OLD=NEW',
@@ -120,6 +131,7 @@ export const command: CommandModule = {
       'slsa-ledger ingest --ledger acme/widgets=../widgets --ledger acme/gadgets=../gadgets',
       'slsa-ledger ingest --jobs 2 --database-url postgres://ingest@db/ledger   # the ledgers of .slsa-ledger.yml, two at once',
       'slsa-ledger ingest --reconcile',
+      'slsa-ledger ingest --full --accept-rewrite 3f9c2e1a7b04   # after reviewing the rewrite the refusal listed',
       'slsa-ledger ingest --rename-repository acme/widgets=acme/gizmos   # the repository was renamed on GitHub',
       'SLSA_MANIFEST_SERVICE_KEY=… slsa-ledger ingest --supabase-url https://abcd.supabase.co',
     ],
@@ -129,6 +141,7 @@ export const command: CommandModule = {
     const ref = stringFlag(args, 'ref');
     const serviceKey = ctx.env.SLSA_MANIFEST_SERVICE_KEY;
     const ledgerValues = listFlag(args, 'ledger');
+    const acceptRewrites = listFlag(args, 'accept-rewrite');
     const rename = stringFlag(args, 'rename-repository');
     if (rename !== undefined) {
       const moved = await renameRepository({
@@ -161,6 +174,7 @@ export const command: CommandModule = {
       full: booleanFlag(args, 'full'),
       jobs: integerFlag(args, 'jobs', { min: 1, max: MAX_INGEST_JOBS }) ?? 1,
       reconcile: booleanFlag(args, 'reconcile'),
+      ...(acceptRewrites.length === 0 ? {} : { acceptRewrites }),
       cwd: ctx.cwd,
       logger: ctx.logger,
       ...(alert === undefined ? {} : { alert }),

@@ -220,6 +220,7 @@ describe('repository rows and alerts', () => {
           latest_manifest: null,
           watermark: null,
           history_rewritten_at: '2025-11-30T00:00:00.000Z',
+          history_rewrite_accepted_at: null,
         },
         {
           repository: 'acme/b',
@@ -231,6 +232,7 @@ describe('repository rows and alerts', () => {
           latest_manifest: null,
           watermark: 'a'.repeat(40),
           history_rewritten_at: null,
+          history_rewrite_accepted_at: '2025-11-30T01:00:00.000Z',
         },
       ],
     });
@@ -238,6 +240,11 @@ describe('repository rows and alerts', () => {
     expect(view.repositories[0]).toMatchObject({ failure_rate: '50.0%', failure_tone: 'bad' });
     expect(view.alerts).toEqual([
       expect.objectContaining({ kind: 'ledger-history-rewritten', repository: 'acme/a' }),
+    ]);
+    // an accepted rewrite stays on its repository's row (not an alert: it was dealt with)
+    expect(view.repositories.map((r) => r.history_rewrite_accepted_at)).toEqual([
+      null,
+      '2025-11-30T01:00:00.000Z',
     ]);
   });
 });

@@ -70,6 +70,8 @@ export interface RepositoryRow {
   /** an https link to the ledger, or null */
   readonly ledger_url: string | null;
   readonly history_rewritten_at: string | null;
+  /** a rewrite of its history was accepted (`ingest --accept-rewrite`): shown for good */
+  readonly history_rewrite_accepted_at: string | null;
 }
 
 /** An alert the page shows above everything else. */
@@ -371,6 +373,7 @@ export function buildRepositoryRows(rows: readonly RepositoryKpis[]): Repository
     latest_timestamp: r.latest_entry?.timestamp ?? null,
     ledger_url: httpsOrNull(r.ledger_url),
     history_rewritten_at: r.history_rewritten_at,
+    history_rewrite_accepted_at: r.history_rewrite_accepted_at,
   }));
 }
 

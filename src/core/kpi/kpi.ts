@@ -121,6 +121,8 @@ export interface RepositoryKpis {
   /** the last head ingested (the watermark), and when a history rewrite was refused */
   readonly watermark: string | null;
   readonly history_rewritten_at: string | null;
+  /** when a rewrite of its history was last accepted (`ingest --accept-rewrite`); kept for good */
+  readonly history_rewrite_accepted_at: string | null;
 }
 
 /** Every metric of DESIGN.md §5 over a window; rates are fractions 0–1, null when undefined (0/0). */
@@ -270,7 +272,15 @@ export interface ComputeKpisOptions {
   readonly scope?: KpiScope;
   /** per repository: ledger url, watermark, rewrite time (from provenance_repositories) */
   readonly repositoryInfo?: Readonly<
-    Record<string, { ledger_url: string | null; watermark: string | null; rewritten_at: string | null }>
+    Record<
+      string,
+      {
+        ledger_url: string | null;
+        watermark: string | null;
+        rewritten_at: string | null;
+        rewrite_accepted_at?: string | null;
+      }
+    >
   >;
   /** list the manifest files even when the report covers several repositories (`kpi --manifests`) */
   readonly listManifests?: boolean;
@@ -442,6 +452,7 @@ export function repositoryRows(
         latestPath === undefined || latestHash === undefined ? null : { path: latestPath, hash: latestHash },
       watermark: info?.watermark ?? null,
       history_rewritten_at: info?.rewritten_at ?? null,
+      history_rewrite_accepted_at: info?.rewrite_accepted_at ?? null,
     });
   }
   return rows;

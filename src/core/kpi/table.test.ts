@@ -1,7 +1,47 @@
 import { describe, expect, it } from 'vitest';
 import { kpiFixtureEntries, kpiFixtureNow, kpiFixtureWindow } from '../../../test/support/kpi-fixture.js';
 import { computeKpis } from './kpi.js';
-import { csvField, formatHumanDuration, renderKpiCsv, renderKpiTable } from './table.js';
+import {
+  csvField,
+  formatHumanDuration,
+  renderKpiCsv,
+  renderKpiTable,
+  renderRepositoryTable,
+} from './table.js';
+import type { RepositoryKpis } from './kpi.js';
+
+describe('renderRepositoryTable', () => {
+  const row = (overrides: Partial<RepositoryKpis>): RepositoryKpis => ({
+    repository: 'acme/a',
+    ledger_url: null,
+    entries: 1,
+    failure_rate: 0,
+    validated_rate: null,
+    latest_entry: null,
+    latest_manifest: null,
+    watermark: null,
+    history_rewritten_at: null,
+    history_rewrite_accepted_at: null,
+    ...overrides,
+  });
+
+  it('marks a refused history rewrite and an accepted one on the ledger column', () => {
+    const lines = renderRepositoryTable([
+      row({ repository: 'acme/a' }),
+      row({ repository: 'acme/b', history_rewritten_at: '2025-11-30T00:00:00.000Z' }),
+      row({
+        repository: 'acme/c',
+        ledger_url: 'https://github.com/acme/c',
+        history_rewrite_accepted_at: '2025-11-30T01:00:00.000Z',
+      }),
+    ]);
+    expect(lines.find((l) => l.startsWith('acme/a'))).not.toMatch(/HISTORY|ACCEPTED/);
+    expect(lines.find((l) => l.startsWith('acme/b'))).toMatch(/HISTORY REWRITTEN –$/);
+    expect(lines.find((l) => l.startsWith('acme/c'))).toMatch(
+      /REWRITE ACCEPTED https:\/\/github.com\/acme\/c$/,
+    );
+  });
+});
 
 describe('renderKpiTable', () => {
   it('shows every metric, rates as percentages, per day and per file', () => {

@@ -130,7 +130,9 @@ export function renderRepositoryTable(rows: readonly RepositoryKpis[]): string[]
       ? '–'
       : `${r.latest_entry.tag} (run ${r.latest_entry.run_id}, ${r.latest_entry.timestamp.slice(0, 16).replace('T', ' ')})`,
     r.latest_manifest === null ? '–' : `${r.latest_manifest.path} ${r.latest_manifest.hash.slice(0, 12)}`,
-    (r.history_rewritten_at === null ? '' : 'HISTORY REWRITTEN ') + (r.ledger_url ?? '–'),
+    (r.history_rewritten_at === null ? '' : 'HISTORY REWRITTEN ') +
+      (r.history_rewrite_accepted_at === null ? '' : 'REWRITE ACCEPTED ') +
+      (r.ledger_url ?? '–'),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string =>

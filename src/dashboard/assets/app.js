@@ -244,6 +244,14 @@ function renderRepositories(rows) {
     if (link) ledger.append(link);
     if (r.history_rewritten_at)
       ledger.append(el('span', { className: 'missing-mark', text: ' history rewritten' }));
+    if (r.history_rewrite_accepted_at)
+      ledger.append(
+        el('span', {
+          className: 'missing-mark',
+          text: ' history rewrite accepted',
+          attrs: { title: `accepted ${r.history_rewrite_accepted_at} (ingest --accept-rewrite)` },
+        }),
+      );
     const latest =
       r.latest_tag === null
         ? '—'
