@@ -61,15 +61,19 @@ describe.runIf(runPg)('ingest through the Supabase REST API', () => {
       watermark: repo.head(),
     });
     // the ingest function, and at the first ingest of a repository the check that it is not one the
-    // database holds under another name (a renamed repository)
+    // database holds under another name (a renamed repository) and the read of the history rewrites
+    // accepted for it earlier (its whole history is replayed)
     expect(
       server.calls.every(
         (c) =>
-          (c.fn === 'slsa_ingest_batch' || c.fn === 'slsa_ingest_lineage') &&
+          (c.fn === 'slsa_ingest_batch' ||
+            c.fn === 'slsa_ingest_lineage' ||
+            c.fn === 'slsa_ingest_rewrites') &&
           c.role === 'slsa_manifest_ingest',
       ),
     ).toBe(true);
     expect(server.calls.filter((c) => c.fn === 'slsa_ingest_lineage')).toHaveLength(1);
+    expect(server.calls.filter((c) => c.fn === 'slsa_ingest_rewrites')).toHaveLength(1);
     const rows = await sqlOn<{ n: number }>(db.url, 'SELECT count(*)::int AS n FROM slsa_runs');
     expect(rows[0]!.n).toBe(6);
     const again = await ingest(serviceKey);
