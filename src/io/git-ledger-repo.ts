@@ -2,6 +2,7 @@
 // commit, build a commit on top of the fetched head with a temporary index (the user's working
 // tree, index and branches are never touched), push it and classify the answer.
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -152,6 +153,51 @@ function objectStoreOf(config: Map<string, string>, dir: string | undefined): Ob
   return { dir, level: level === -1 ? 6 : level };
 }
 
+/**
+ * What `git maintenance run --auto` checks before it does anything, for a repository whose
+ * config names no maintenance task (then the only automatic task is `gc --auto`): `gc.auto`
+ * (default 6700) and `gc.autoPackLimit` (default 50). Undefined when git must be asked (a
+ * `maintenance.*` key, a value that is not a plain integer).
+ */
+export interface AutoGcLimits {
+  /** `gc.auto`; 0 or less: never */
+  readonly looseObjects: number;
+  /** `gc.autoPackLimit`; 0 or less: never */
+  readonly packs: number;
+}
+
+export function autoGcLimitsOf(config: ReadonlyMap<string, string>): AutoGcLimits | undefined {
+  for (const key of config.keys()) if (key.startsWith('maintenance.')) return undefined;
+  const int = (key: string, fallback: number): number | undefined => {
+    const text = config.get(key);
+    if (text === undefined) return fallback;
+    return /^-?\d{1,9}$/.test(text) ? Number(text) : undefined;
+  };
+  const looseObjects = int('gc.auto', 6700);
+  const packs = int('gc.autopacklimit', 50);
+  return looseObjects === undefined || packs === undefined ? undefined : { looseObjects, packs };
+}
+
+/**
+ * Whether `gc --auto` would run, by git's own estimate (builtin/gc.c `need_to_gc`): more loose
+ * objects in `objects/17` than `gc.auto` / 256 (rounded up), or more local packs without a
+ * `.keep` than `gc.autoPackLimit`. `loose17` and `packs` are those directories' names.
+ */
+export function autoGcDue(
+  limits: AutoGcLimits,
+  loose17: readonly string[],
+  packs: readonly string[],
+): boolean {
+  if (limits.looseObjects <= 0) return false;
+  if (limits.packs > 0) {
+    const names = new Set(packs);
+    const counted = packs.filter((n) => n.endsWith('.pack') && !names.has(`${n.slice(0, -5)}.keep`));
+    if (counted.length > limits.packs) return true;
+  }
+  const threshold = Math.ceil(limits.looseObjects / 256);
+  return loose17.filter((n) => /^[0-9a-f]{38}$/.test(n)).length > threshold;
+}
+
 function sanitizeIdent(s: string): string {
   return s.replace(/[<>\n]/g, '').trim() || 'unknown';
 }
@@ -171,14 +217,53 @@ export class GitLedgerRepo {
     readonly bare: boolean,
     /** where a small commit's objects are written directly (undefined: always `git fast-import`) */
     private readonly objectStore: ObjectStore | undefined = undefined,
+    /** git's auto-gc limits when this object may check them itself (see `fetch`) */
+    private readonly autoGc: AutoGcLimits | undefined = undefined,
   ) {}
+
+  /**
+   * Whether the fetch may skip git's automatic maintenance: only when git's own check would find
+   * nothing to do (`autoGcDue`), read here in a fraction of a millisecond where the
+   * `git maintenance run --auto` a fetch starts costs a process (~10 ms a record). When it is
+   * due, or the config names maintenance tasks, the fetch runs it as git always does.
+   */
+  private maintenanceIdle(): boolean {
+    if (this.autoGc === undefined || this.objectStore === undefined) return false;
+    const list = (dir: string): string[] | undefined => {
+      try {
+        return readdirSync(dir);
+      } catch (error) {
+        return (error as NodeJS.ErrnoException).code === 'ENOENT' ? [] : undefined;
+      }
+    };
+    const loose = list(join(this.objectStore.dir, '17'));
+    const packs = list(join(this.objectStore.dir, 'pack'));
+    if (loose === undefined || packs === undefined) return false;
+    return !autoGcDue(this.autoGc, loose, packs);
+  }
 
   /** one `git cat-file --batch` for the reads between two fetches */
   private objects: GitObjectReader | undefined;
 
+  /**
+   * What each commit this object wrote itself changed against its parent (`writeCommitObjects`),
+   * so the read-after-write needs no `git diff-tree` (a process, ~10 ms); undefined when the
+   * commit replaced a folder by a file or the reverse (the diff is then asked of git).
+   */
+  private readonly ownCommits = new Map<string, { parent: string; changes: RawChange[] | undefined }>();
+
   private reader(): GitObjectReader {
     this.objects ??= new GitObjectReader(this.root);
     return this.objects;
+  }
+
+  /**
+   * What a commit this object wrote itself changes against `parent`, as `git diff-tree -r`
+   * lists it; undefined for any other commit, or one that replaced a file by a folder or the reverse.
+   */
+  ownCommitChanges(commit: string, parent: string): readonly RawChange[] | undefined {
+    const own = this.ownCommits.get(commit);
+    return own?.parent === parent ? own.changes : undefined;
   }
 
   /** Ends the object reader (the next read starts a new one). */
@@ -274,6 +359,7 @@ export class GitLedgerRepo {
         config,
         objectsLine === undefined || objectsLine === '' ? undefined : resolve(dir, objectsLine),
       ),
+      autoGcLimitsOf(config),
     );
   }
 
@@ -304,6 +390,7 @@ export class GitLedgerRepo {
     for (let pass = 0; ; pass++) {
       const fetching = runGit(
         [
+          ...(this.maintenanceIdle() ? ['-c', 'maintenance.auto=false'] : []),
           'fetch',
           // not --quiet: with it git says nothing about a rejected (non-fast-forward) update and
           // exits 1, so a rewrite the private ref cannot follow (an orphan force-pushed over the
@@ -537,12 +624,15 @@ export class GitLedgerRepo {
     parent: string,
     commit: string,
   ): Promise<'fast-forwarded' | 'diverged' | undefined> {
-    const diff = await runGit(['diff-tree', '-r', '-z', '--no-renames', '--no-abbrev', parent, commit], {
-      cwd: this.root,
-      allowFailure: true,
-    });
-    if (diff.code !== 0) return undefined;
-    const changes = parseRawDiff(diff.stdout.toString('utf8'));
+    let changes = this.ownCommitChanges(commit, parent);
+    if (changes === undefined) {
+      const diff = await runGit(['diff-tree', '-r', '-z', '--no-renames', '--no-abbrev', parent, commit], {
+        cwd: this.root,
+        allowFailure: true,
+      });
+      if (diff.code !== 0) return undefined;
+      changes = parseRawDiff(diff.stdout.toString('utf8'));
+    }
     if (changes === undefined || changes.length === 0 || changes.length > OWN_COMMIT_MAX_PATHS)
       return undefined;
     const added: string[] = [];
@@ -554,16 +644,43 @@ export class GitLedgerRepo {
     // an untracked file where the commit adds one: `merge --ff-only` refuses, and so must we
     for (const path of added) if (await pathExists(join(this.root, path))) return undefined;
     const paths = changes.map((c) => c.path);
-    const checkedOut = await runGit(['--literal-pathspecs', 'checkout', '-q', commit, '--', ...paths], {
-      cwd: this.root,
-      allowFailure: true,
-    });
-    if (checkedOut.code !== 0) return undefined;
-    const moved = await runGit(
-      ['update-ref', '-m', `slsa-ledger: fast-forward to ${commit}`, `refs/heads/${branch}`, commit, parent],
-      { cwd: this.root, allowFailure: true },
-    );
-    if (moved.code === 0) return 'fast-forwarded';
+    // the checkout (index.lock) and the compare-and-swap of the branch (its ref lock) take
+    // different locks: they run at once, and whichever fails undoes the other
+    const [checkedOut, moved] = await Promise.all([
+      runGit(['--literal-pathspecs', 'checkout', '-q', commit, '--', ...paths], {
+        cwd: this.root,
+        allowFailure: true,
+      }),
+      runGit(
+        [
+          'update-ref',
+          '-m',
+          `slsa-ledger: fast-forward to ${commit}`,
+          `refs/heads/${branch}`,
+          commit,
+          parent,
+        ],
+        { cwd: this.root, allowFailure: true },
+      ),
+    ]);
+    if (checkedOut.code === 0 && moved.code === 0) return 'fast-forwarded';
+    if (checkedOut.code !== 0) {
+      // git refused the checkout (and changed nothing): the branch goes back, and
+      // `merge --ff-only` decides; if it moved on meanwhile, it is someone else's
+      if (moved.code !== 0) return 'diverged';
+      const back = await runGit(
+        [
+          'update-ref',
+          '-m',
+          `slsa-ledger: undo fast-forward to ${commit}`,
+          `refs/heads/${branch}`,
+          parent,
+          commit,
+        ],
+        { cwd: this.root, allowFailure: true },
+      );
+      return back.code === 0 ? undefined : 'diverged';
+    }
     // the branch moved between the status and now: the paths go back to the parent's versions
     const changed = changes.filter((c) => c.status === 'M').map((c) => c.path);
     if (changed.length > 0)
@@ -940,16 +1057,27 @@ export class GitLedgerRepo {
         return undefined;
       folder(slash === -1 ? '' : file.path.slice(0, slash)).files.set(name, file.bytes!);
     }
-    const write = (type: 'blob' | 'tree' | 'commit', body: Uint8Array): Promise<string> =>
+    const write = (type: 'blob' | 'tree' | 'commit', body: Uint8Array): string =>
       writeLooseObject(store.dir, type, body, store.level);
+    // what `git diff-tree -r parent commit` will list, for the read-after-write
+    const changed: RawChange[] = [];
+    let exact = true;
     // the trees under `path` in the parent (one read per changed folder), rewritten deepest first;
     // a tree is edited in its raw bytes (the folder of day folders has thousands of entries)
     // (git finds each folder's tree by its path: a folder that is not a tree in the parent, or is
     // not there, starts empty, as fast-import does)
+    // every folder's tree is asked for at once (one round trip to cat-file, not one per level)
+    const trees = new Map(
+      [...folders.keys()].map((path) => {
+        const read = reader.readWithin(`${parent}:${path}`, limits.dayFile.maxBytes);
+        read.catch(() => undefined); // awaited (and thrown) below, unless the build stops first
+        return [path, read] as const;
+      }),
+    );
     const build = async (path: string): Promise<string | undefined> => {
       const f = folders.get(path)!;
       let body: Buffer = Buffer.alloc(0);
-      const tree = await reader.readWithin(`${parent}:${path}`, limits.dayFile.maxBytes);
+      const tree = await trees.get(path)!;
       if (tree !== undefined && tree.type === 'tree') {
         if ('tooLarge' in tree) return undefined;
         body = tree.bytes;
@@ -963,11 +1091,21 @@ export class GitLedgerRepo {
         }),
       );
       if (subtrees.some((t) => t === undefined)) return undefined;
-      await Promise.all(
-        [...f.files].map(async ([name, bytes]) =>
-          changes.set(name, { mode: '100644', oid: await write('blob', bytes) }),
-        ),
-      );
+      for (const name of f.folders) {
+        const before = findInTree(body, 20, name);
+        if (before !== undefined && before.mode !== '40000') exact = false;
+      }
+      for (const [name, bytes] of f.files) {
+        const oid = write('blob', bytes);
+        changes.set(name, { mode: '100644', oid });
+        const before = findInTree(body, 20, name);
+        const filePath = path === '' ? name : `${path}/${name}`;
+        if (before === undefined)
+          changed.push({ oldMode: '000000', newMode: '100644', status: 'A', path: filePath });
+        else if (before.mode === '40000') exact = false;
+        else if (before.oid !== oid || before.mode !== '100644')
+          changed.push({ oldMode: before.mode, newMode: '100644', status: 'M', path: filePath });
+      }
       const edited = editTreeBody(body, 20, changes);
       return edited === undefined ? undefined : write('tree', edited);
     };
@@ -977,7 +1115,9 @@ export class GitLedgerRepo {
       `tree ${root}\nparent ${parent}\nauthor ${author}\ncommitter ${committer}\n\n${message}`,
       'utf8',
     );
-    return write('commit', body);
+    const made = write('commit', body);
+    this.ownCommits.set(made, { parent, changes: exact ? changed : undefined });
+    return made;
   }
 
   private async createSignedCommit(
@@ -1149,7 +1289,7 @@ export const directPushPublisher: Publisher = {
 /** At most this many paths take `fastForwardOwnCommit`'s way (a record changes three). */
 const OWN_COMMIT_MAX_PATHS = 16;
 
-interface RawChange {
+export interface RawChange {
   readonly oldMode: string;
   readonly newMode: string;
   readonly status: string;

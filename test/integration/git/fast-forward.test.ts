@@ -3,7 +3,7 @@
 // checked out and the branch is moved by a compare-and-swap `update-ref`; anything else goes through
 // `merge --ff-only`. Either way the user's work tree, index and untracked files end as git's own
 // fast-forward would leave them, or are not touched at all.
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitLedgerRepo } from '../../../src/io/git-ledger-repo.js';
@@ -117,6 +117,60 @@ describe('read-after-write fast-forward of the checked-out branch', () => {
     expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(mine);
     expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
     expect(await readFile(join(clone, 'docs/reports/2025-12-01/manifest.json'), 'utf8')).toBe('[]\n');
+  });
+
+  it('a commit this writer made itself: no diff-tree is asked, and the result is the same', async () => {
+    // the clone's own writer makes the commit (as record does) and lands it on the remote
+    const repo = await GitLedgerRepo.open({ repoDir: clone });
+    const trace = join(tmp.path, 'trace.json');
+    const saved = process.env.GIT_TRACE2_EVENT;
+    try {
+      const parent = await git(clone, ['rev-parse', 'HEAD']);
+      const commit = await repo.createCommit(
+        parent,
+        [
+          { path: DAY, bytes: Buffer.from('[{"tag":"v1"}]\n') },
+          { path: 'docs/reports/2025-12-01/manifest.json', bytes: Buffer.from('[{"tag":"v0"}]\n') },
+        ],
+        'provenance: record v1\n',
+        { via: 'objects' },
+      );
+      expect(await repo.push(commit, 'main')).toEqual({ kind: 'landed' });
+      process.env.GIT_TRACE2_EVENT = trace;
+      expect(await repo.fastForwardCheckedOut('main', commit, parent)).toBe('fast-forwarded');
+      delete process.env.GIT_TRACE2_EVENT;
+      const commands = (await readFile(trace, 'utf8'))
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { event: string; argv?: string[] })
+        .filter((e) => e.event === 'start')
+        .map((e) => e.argv![1]);
+      expect(commands).not.toContain('diff-tree');
+      expect(commands).not.toContain('merge');
+      expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(commit);
+      expect(await readFile(join(clone, DAY), 'utf8')).toBe('[{"tag":"v1"}]\n');
+      expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
+      expect(await git(clone, ['diff', '--cached', '--name-only', commit])).toBe('');
+    } finally {
+      if (saved === undefined) delete process.env.GIT_TRACE2_EVENT;
+      else process.env.GIT_TRACE2_EVENT = saved;
+      repo.close();
+    }
+  });
+
+  it('git refuses the checkout (the index is locked) while the branch moved: the branch goes back, nothing else changes', async () => {
+    const { parent, commit } = await land({ [DAY]: '[{"tag":"v1"}]\n' });
+    // another git process holds the index: checkout and merge refuse, update-ref does not
+    await writeFile(join(clone, '.git', 'index.lock'), '');
+    expect(await fastForward(commit, parent)).toBe('dirty');
+    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(parent);
+    await rm(join(clone, '.git', 'index.lock'));
+    expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
+    // the undo is in the reflog, after the move
+    expect((await git(clone, ['reflog', '-2', '--format=%gs', 'main'])).split('\n')).toEqual([
+      `slsa-ledger: undo fast-forward to ${commit}`,
+      `slsa-ledger: fast-forward to ${commit}`,
+    ]);
   });
 
   it('a commit that deletes a file goes through merge --ff-only, with the same result', async () => {

@@ -145,6 +145,21 @@ describe('GitLedgerRepo writes a small commit without git fast-import', () => {
           via: 'fast-import',
         });
         expect(direct).toBe(imported);
+        // what it changed is known without asking git (the read-after-write's fast path): the same
+        // list as diff-tree's, except where a file and a folder swap (then git is asked)
+        const listed = (await git(clone, ['diff-tree', '-r', '--no-renames', '--no-abbrev', parent, direct]))
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => {
+            const m = /^:(\d{6}) (\d{6}) [0-9a-f]+ [0-9a-f]+ ([A-Z])\t(.*)$/.exec(l)!;
+            return { oldMode: m[1]!, newMode: m[2]!, status: m[3]!, path: m[4]! };
+          });
+        const byPath = (a: { path: string }, b: { path: string }): number => a.path.localeCompare(b.path);
+        const swaps = files.some((f) => /2025-11-23\/|2025-11-21\.md\//.test(f.path));
+        const own = repo.ownCommitChanges(direct, parent);
+        if (swaps) expect(own).toBeUndefined();
+        else expect([...own!].sort(byPath)).toEqual(listed.sort(byPath));
+        expect(repo.ownCommitChanges(direct, imported)).toBeUndefined();
         for (const f of files)
           expect(await git(clone, ['show', `${direct}:${f.path}`])).toBe(f.text.trimEnd());
       }
