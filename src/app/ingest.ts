@@ -112,7 +112,7 @@ export interface IngestOptions {
 
 /** What a failing ledger raises. */
 export interface IngestAlert {
-  readonly event: 'ingest-failed' | 'ledger-history-rewritten';
+  readonly event: 'ingest-failed' | 'ledger-history-rewritten' | 'ledger-rewrite-accepted';
   readonly repository: string;
   readonly code: string;
   readonly message: string;
@@ -767,9 +767,19 @@ async function ingestOne(
           .filter((i) => days.has(i.manifest_path))
           .map((i) => [i.entry.tag, i.entry.run_id, i.manifest_path] as const),
       });
-      logger.warn(
-        `ingest ${repository}: accepted ${recorded.accepted} history rewrite(s) of commit(s) ${commitsOf(accepted).join(', ')}: recorded on the ingest and the repository, with ${recorded.audit_rows} audit row(s) (rewrite-accepted); the runs of their days are not stored as verified`,
-      );
+      const what = `accepted ${recorded.accepted} history rewrite(s) of commit(s) ${commitsOf(accepted).join(', ')}: recorded on the ingest and the repository, with ${recorded.audit_rows} audit row(s) (rewrite-accepted); the runs of their days are not stored as verified`;
+      logger.warn(`ingest ${repository}: ${what}`);
+      // an acceptance is news for the auditors, not a failure: its own event (never ingest-failed)
+      if (options.alert !== undefined) {
+        await options
+          .alert({
+            event: 'ledger-rewrite-accepted',
+            repository,
+            code: 'INGEST_HISTORY_REWRITTEN',
+            message: `${what} (${accepted.map((r) => r.message).join('; ')})`,
+          })
+          .catch(() => undefined);
+      }
     }
     // files refused before reading (a symlink, FIFO or device; over the byte limit) fail alone
     invalidFiles = [

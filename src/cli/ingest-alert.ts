@@ -23,9 +23,10 @@ export function ingestAlertOf(
       sent.set(key, now());
     }
     await notifyEvent({
-      // one event for every ingest alert: the writers' ledger-history-rewritten text tells them to
-      // flush a queued entry, which means nothing here; the code in the reason says what happened
-      event: 'ingest-failed',
+      // one event for every failing ingest: the writers' ledger-history-rewritten text tells them
+      // to flush a queued entry, which means nothing here; the code in the reason says what
+      // happened. An accepted rewrite is not a failure: it has its own event and text.
+      event: alert.event === 'ledger-rewrite-accepted' ? 'ledger-rewrite-accepted' : 'ingest-failed',
       subject: {
         tag: alert.repository,
         repository: alert.repository,

@@ -12,6 +12,7 @@ export const notifyEvents = [
   'provenance-ready',
   'ledger-drift',
   'ledger-history-rewritten',
+  'ledger-rewrite-accepted',
 ] as const;
 
 export type NotifyEvent = (typeof notifyEvents)[number];
@@ -76,6 +77,12 @@ export const eventTexts: Readonly<Record<NotifyEvent, EventText>> = {
     headline: 'ledger history rewritten',
     action:
       "the ledger branch no longer descends from the last head this writer saw (a force-push?): the entry is queued, nothing was written on top; Governance Auditor: run 'slsa-ledger check', find who rewrote the branch and restore it, then run 'slsa-ledger flush'",
+  },
+  'ledger-rewrite-accepted': {
+    emoji: ':memo:',
+    headline: 'ledger history rewrite accepted',
+    action:
+      "an ingest accepted a rewritten signed log ('ingest --accept-rewrite'): it is recorded on the ingest, the repository and the audit log (rewrite-accepted), and the runs of those days are stored invalid, never verified; Governance Auditor: confirm the acceptance was reviewed and intended, and who ran it",
   },
   'ledger-drift': {
     emoji: ':mag:',

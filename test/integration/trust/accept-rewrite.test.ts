@@ -6,9 +6,11 @@
 // verified. Real git with a bare remote, signed by `record --sign-key`, through the CLI, on PGlite
 // and on PostgreSQL.
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { checkLedgerTrust, loadCheckerTrust } from '../../../src/app/check-trust.js';
 import { ledgerIdentity } from '../../../src/app/ledger-signing.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
@@ -198,8 +200,28 @@ describe.each(engines)('ingest --accept-rewrite on %s', (engine) => {
       [201, 'verified'],
     ]);
 
+    // Slack hears of the acceptance under its own event (a stand-in webhook on loopback)
+    const posts: string[] = [];
+    const slack = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        posts.push(body);
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => slack.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => slack.close(() => r())));
+    env.SLACK_WEBHOOK_URL = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook`;
     const accepted = await ingest('acme/accepted', clone2, '--accept-rewrite', cut.slice(0, 12));
+    delete env.SLACK_WEBHOOK_URL;
     expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
+    expect(posts).toHaveLength(1);
+    const message = JSON.parse(posts[0]!) as { text: string };
+    expect(message.text).toContain('ledger history rewrite accepted');
+    expect(message.text).not.toContain('ingest failed');
+    expect(posts[0]).toContain('acme/accepted');
+    expect(posts[0]).toContain(cut);
     const result = accepted.json().result;
     expect(result.status).toBe('succeeded');
     expect(result.accepted_rewrites).toEqual([{ commit: cut, path: LOG, message: expect.any(String) }]);
