@@ -1,9 +1,13 @@
 // ingest --supabase-url: the REST path (@supabase/postgrest-js) against a local server that speaks
 // PostgREST's RPC contract and runs the call as the JWT's role on the real database.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { kpiFixtureEntries } from '../../support/kpi-fixture.js';
 import { runCliCaptured } from '../../support/cli.js';
+import { cloneRemote, createRemote, git, makeTempDir, showFile } from '../../support/git.js';
+import { makeEntry } from '../../support/ledger.js';
 import { createLedgerRepo, type LedgerRepo } from '../../support/ledger-repo.js';
 import {
   assertPostgresInCi,
@@ -124,5 +128,141 @@ describe.runIf(runPg)('ingest through the Supabase REST API', () => {
     );
     expect(run.code).toBe(2);
     expect(run.json().error!.code).toBe('USAGE_INVALID_FLAG');
+  });
+});
+
+// Issue 14: `--accept-rewrite` through the REST API (slsa_ingest_rewrites `accept`, then `list` on
+// the next ingest) records the same as on a direct connection (accept-rewrite.test.ts): the
+// ingest's row, the repository's, an audit row per run of the cut day, the day's runs invalid.
+describe.runIf(runPg)('ingest --accept-rewrite through the Supabase REST API', () => {
+  let db: TestDatabase;
+  let server: PostgrestServer;
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('restaccept');
+    await migrateDatabase({ databaseUrl: db.url });
+    server = await startPostgrestServer({ databaseUrl: db.url, jwtSecret: secret });
+    tmp = await makeTempDir('slsa-ledger-rest-accept-');
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.drop();
+    await tmp?.cleanup();
+  });
+
+  it('records the acceptance as slsa_manifest_ingest, and a later --full replay needs no name again', async () => {
+    const remote = await createRemote(tmp.path);
+    const clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks'),
+      SLSA_MANIFEST_SERVICE_KEY: serviceKey,
+    };
+    const key = join(tmp.path, 'ledger.key');
+    const made = await runCliCaptured(['keygen', '--out', key, '--json'], { env });
+    expect(made.code, made.stderr).toBe(0);
+    let n = 0;
+    const record = async (entry: unknown): Promise<void> => {
+      await git(clone, ['pull', '-q', 'origin', 'main']);
+      const file = join(tmp.path, `entry-${(n += 1)}.json`);
+      await writeFile(file, JSON.stringify(entry));
+      const r = await runCliCaptured(
+        ['record', '--json', '--repo', clone, '--entry', file, '--sign-key', key],
+        {
+          env,
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+    };
+    const DAY = 'docs/reports/2025-11-24/manifest.json';
+    const LOG = 'docs/reports/2025-11-24/transitions.jsonl';
+    await record(
+      makeEntry({
+        status: 'failure',
+        artifact_url: null,
+        failure_reason: 'build broke',
+        governance_flag: 'artifact-missing',
+      }),
+    );
+    await record(makeEntry({ timestamp: '2025-11-24T10:10:00Z', governance_flag: 'provenance-ready' }));
+    // the pusher's cut: the log loses its last line, the run goes back to its signed record state
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    await writeFile(join(attacker, DAY), (await showFile(attacker, 'HEAD~1', DAY))!);
+    await writeFile(join(attacker, LOG), (await showFile(attacker, 'HEAD~1', LOG))!);
+    await git(attacker, ['commit', '-qam', 'provenance: record v1.2.3 (run 101, failure)']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+    const cut = await git(attacker, ['rev-parse', 'HEAD']);
+    await record(makeEntry({ tag: 'v2.0.0', run_id: 201, timestamp: '2025-11-25T09:00:00Z' }));
+
+    const fresh = await cloneRemote(remote, join(tmp.path, 'fresh'));
+    const ingest = (...flags: string[]) =>
+      runCliCaptured(
+        [
+          'ingest',
+          '--json',
+          '--repo',
+          fresh,
+          '--ledger',
+          'acme/rest',
+          '--supabase-url',
+          server.url,
+          '--trust-key',
+          `${key.replace(/\.key$/, '')}.pub`,
+          ...flags,
+        ],
+        { env },
+      );
+    const refused = await ingest();
+    expect(refused.code, refused.stdout + refused.stderr).toBe(4);
+    expect(refused.json().error!.details.commits).toEqual([cut]);
+
+    server.calls.length = 0;
+    const accepted = await ingest('--accept-rewrite', cut.slice(0, 10));
+    expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
+    expect(accepted.json().result.accepted_rewrites).toEqual([
+      { commit: cut, path: LOG, message: expect.any(String) },
+    ]);
+    const rewrites = server.calls.filter((c) => c.fn === 'slsa_ingest_rewrites');
+    expect(rewrites.map((c) => c.role)).toEqual(['slsa_manifest_ingest', 'slsa_manifest_ingest']);
+    const statuses = async () =>
+      (
+        await sqlOn<{ run_id: string; signature_status: string }>(
+          db.url,
+          `SELECT run_id::text AS run_id, signature_status FROM public.slsa_runs WHERE repository = 'acme/rest' ORDER BY run_id`,
+        )
+      ).map((r) => [Number(r.run_id), r.signature_status]);
+    expect(await statuses()).toEqual([
+      [101, 'invalid'],
+      [201, 'verified'],
+    ]);
+    expect(
+      await sqlOn<{ alert: string | null }>(
+        db.url,
+        `SELECT alert FROM public.provenance_ingest_runs WHERE repository = 'acme/rest' AND status = 'succeeded'`,
+      ),
+    ).toEqual([{ alert: 'ledger-rewrite-accepted' }]);
+    expect(
+      await sqlOn<{ rewrite_accepted_commits: string[] }>(
+        db.url,
+        `SELECT rewrite_accepted_commits FROM public.provenance_repositories WHERE repository = 'acme/rest'`,
+      ),
+    ).toEqual([{ rewrite_accepted_commits: [cut] }]);
+    const audit = await sqlOn<{ run_id: string; git_commit: string }>(
+      db.url,
+      `SELECT run_id::text AS run_id, git_commit FROM public.provenance_audit
+        WHERE repository = 'acme/rest' AND action = 'rewrite-accepted' ORDER BY run_id`,
+    );
+    expect(audit.map((a) => [Number(a.run_id), a.git_commit])).toEqual([[101, cut]]);
+
+    // the acceptance is the repository's: a later --full replay reads it back (list) and goes on
+    const again = await ingest('--full');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.json().result.accepted_rewrites).toBeUndefined();
+    expect(await statuses()).toEqual([
+      [101, 'invalid'],
+      [201, 'verified'],
+    ]);
   });
 });
