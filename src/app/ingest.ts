@@ -36,6 +36,7 @@ import {
   listFirstParentCommits,
   readLedgerChanges,
   resolveReadTarget,
+  watermarkLeftBehind,
 } from '../io/ledger-source.js';
 import { createSupabaseIngestSink } from '../io/supabase-store.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
@@ -110,6 +111,9 @@ export interface IngestOptions {
   readonly sink?: IngestSink;
 }
 
+/** The `path` of the accepted rewrite that records a history replaced by `--full` (no log's). */
+export const HISTORY_PATH = '(history)';
+
 /** What a failing ledger raises. */
 export interface IngestAlert {
   readonly event: 'ingest-failed' | 'ledger-history-rewritten' | 'ledger-rewrite-accepted';
@@ -156,6 +160,11 @@ export interface LedgerIngestResult {
   readonly note?: string;
   /** the history rewrites this ingest accepted (`acceptRewrites`) and recorded; absent when none */
   readonly accepted_rewrites?: readonly LogRewrite[];
+  /**
+   * `--full` over a history that no longer holds the last ingested commit (`from`): recorded as an
+   * accepted rewrite (path `(history)`), alerted, and the runs it lacks marked (reconcile)
+   */
+  readonly history_replaced?: { readonly from: string; readonly to: string };
 }
 
 /** One ledger's result, with its fields at the top level as before (single-ledger callers). */
@@ -643,6 +652,7 @@ async function ingestOne(
   // ingests' too): the runs of their days are never stored as verified
   let accepted: readonly LogRewrite[] = [];
   let acceptedBefore: readonly AcceptedRewrite[] = [];
+  let replaced: { readonly from: string; readonly to: string } | undefined;
   try {
     const changes = await readLedgerChanges(readDir, {
       ...(head === null ? {} : { ref: head }),
@@ -659,7 +669,7 @@ async function ingestOne(
     // every signed log must have only grown in every commit (check's history audit, streamed).
     let why: string | undefined;
     let hint =
-      "check the ledger, then run 'ingest --full' to accept the new history (its whole history is replayed: name each signed-log rewrite the replay reports with --accept-rewrite)";
+      "check the ledger, then run 'ingest --full' to accept the new history (its whole history is replayed: name each signed-log rewrite the replay reports with --accept-rewrite; the replacement is recorded as an accepted rewrite and alerted, and the runs the new history lacks are marked)";
     let rewriteDetails: Record<string, unknown> = {};
     const replays = fromCommit === null && changes.commit !== null;
     if ((replays || options.trust !== undefined) && head !== null) {
@@ -739,6 +749,21 @@ async function ingestOne(
         { details: { repository, watermark: fromCommit, head, ...rewriteDetails } },
       );
     }
+    // --full over a history that no longer holds the last ingested commit (a force-push, refused
+    // by the incremental ingest): taken, since that is what --full is for, but never silently: it
+    // is recorded as an accepted rewrite of the whole history (the lost commit, path `(history)`),
+    // alerted, and the runs the database holds that the new history lacks are marked (reconcile)
+    if (
+      options.full === true &&
+      begun.watermark !== null &&
+      changes.commit !== null &&
+      (await watermarkLeftBehind(readDir, begun.watermark, changes.commit)) === true
+    ) {
+      replaced = { from: begun.watermark, to: changes.commit };
+      logger.warn(
+        `ingest ${repository}: --full over a replaced history: the last ingested commit ${begun.watermark} is not on the first-parent history of ${changes.commit} (a force-push); the new history is ingested, the replacement recorded (accepted rewrite, path ${HISTORY_PATH}) and the runs it lacks marked`,
+      );
+    }
     readWhole = changes.full;
     files = changes.files.length;
     const acceptedDays = rewrittenDays([...acceptedBefore, ...accepted]);
@@ -757,17 +782,29 @@ async function ingestOne(
       await refuseKnownLedger(sink, ingestId, repository, dir, readDir, head, collected.items, logger);
     }
     // the acceptance is recorded before any run is written: no run lands without its audit trail
-    if (accepted.length > 0) {
+    const recording: LogRewrite[] = [
+      ...accepted,
+      ...(replaced === undefined
+        ? []
+        : [
+            {
+              commit: replaced.from,
+              path: HISTORY_PATH,
+              message: `history replaced by ingest --full: ${replaced.from} (the last commit ingested) is not on the first-parent history of ${replaced.to}`,
+            },
+          ]),
+    ];
+    if (recording.length > 0) {
       const days = rewrittenDays(accepted);
       const recorded = await sink.acceptRewrites({
         ingest_id: ingestId,
         head,
-        rewrites: accepted,
+        rewrites: recording,
         runs: collected.items
           .filter((i) => days.has(i.manifest_path))
           .map((i) => [i.entry.tag, i.entry.run_id, i.manifest_path] as const),
       });
-      const what = `accepted ${recorded.accepted} history rewrite(s) of commit(s) ${commitsOf(accepted).join(', ')}: recorded on the ingest and the repository, with ${recorded.audit_rows} audit row(s) (rewrite-accepted); the runs of their days are not stored as verified`;
+      const what = `accepted ${recorded.accepted} history rewrite(s) of commit(s) ${commitsOf(recording).join(', ')}: recorded on the ingest and the repository, with ${recorded.audit_rows} audit row(s) (rewrite-accepted); the runs of their days are not stored as verified`;
       logger.warn(`ingest ${repository}: ${what}`);
       // an acceptance is news for the auditors, not a failure: its own event (never ingest-failed)
       if (options.alert !== undefined) {
@@ -776,7 +813,7 @@ async function ingestOne(
             event: 'ledger-rewrite-accepted',
             repository,
             code: 'INGEST_HISTORY_REWRITTEN',
-            message: `${what} (${accepted.map((r) => r.message).join('; ')})`,
+            message: `${what} (${recording.map((r) => r.message).join('; ')})`,
           })
           .catch(() => undefined);
       }
@@ -819,7 +856,8 @@ async function ingestOne(
       seen: counts.seen + clientRefused.length,
       failed: [...clientRefused, ...counts.failed],
     };
-    if (options.reconcile === true && invalidFiles.length === 0) {
+    const reconciling = options.reconcile === true || replaced !== undefined;
+    if (reconciling && invalidFiles.length === 0) {
       const keys = collected.items.map((item) => [item.entry.tag, item.entry.run_id] as const);
       reconciled = await sink.reconcile(ingestId, keys);
       if (reconciled.marked > 0) {
@@ -827,7 +865,7 @@ async function ingestOne(
           `${repository}: ${reconciled.marked} run(s) in the database are no longer in the ledger: marked`,
         );
       }
-    } else if (options.reconcile === true) {
+    } else if (reconciling) {
       logger.warn(`${repository}: not reconciled: ${invalidFiles.length} manifest file(s) could not be read`);
     }
   } catch (error) {
@@ -874,7 +912,7 @@ async function ingestOne(
     // the database counted the entries it refused itself; these are the ones it never saw
     entries_failed: unreadable + clientOnly,
     watermark: ok ? head : null,
-    ...(accepted.length > 0 ? { alert: 'ledger-rewrite-accepted' } : {}),
+    ...(accepted.length > 0 || replaced !== undefined ? { alert: 'ledger-rewrite-accepted' } : {}),
   });
   const result: LedgerIngestResult = {
     repository,
@@ -899,7 +937,17 @@ async function ingestOne(
     invalid_files: invalidFiles.map(({ path, message }) => ({ path, message })),
     refused: counts.failed,
     ...(reconciled === undefined ? {} : { reconcile: reconciled }),
-    ...(accepted.length === 0 ? {} : { accepted_rewrites: accepted }),
+    ...(accepted.length === 0 && replaced === undefined
+      ? {}
+      : {
+          accepted_rewrites: [
+            ...accepted,
+            ...(replaced === undefined
+              ? []
+              : [{ commit: replaced.from, path: HISTORY_PATH, message: 'history replaced' }]),
+          ],
+        }),
+    ...(replaced === undefined ? {} : { history_replaced: replaced }),
   };
   if (invalidFiles.length > 0) {
     const first = invalidFiles[0]!;

@@ -60,6 +60,24 @@ export async function isGitRepo(dir: string): Promise<boolean> {
   return r !== undefined && r.code === 0;
 }
 
+/**
+ * Whether `commit`'s history left `watermark` behind (a force-push): the watermark is not on its
+ * first-parent history, or a complete clone does not hold it at all. Undefined when a shallow clone
+ * cannot tell.
+ */
+export async function watermarkLeftBehind(
+  repoDir: string,
+  watermark: string,
+  commit: string,
+): Promise<boolean | undefined> {
+  if (watermark === commit) return false;
+  const known = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(watermark)
+    ? await commitOf(repoDir, watermark)
+    : undefined;
+  if (known === undefined) return (await hasCompleteHistory(repoDir, commit)) ? true : undefined;
+  return !(await isFirstParentAncestor(repoDir, known, commit));
+}
+
 async function commitOf(dir: string, ref: string): Promise<string | undefined> {
   if (ref.startsWith('-')) return undefined;
   const r = await runGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {

@@ -82,7 +82,7 @@ export const eventTexts: Readonly<Record<NotifyEvent, EventText>> = {
     emoji: ':memo:',
     headline: 'ledger history rewrite accepted',
     action:
-      "an ingest accepted a rewritten signed log ('ingest --accept-rewrite'): it is recorded on the ingest, the repository and the audit log (rewrite-accepted), and the runs of those days are stored invalid, never verified; Governance Auditor: confirm the acceptance was reviewed and intended, and who ran it",
+      "an ingest accepted a rewritten history: a cut signed log ('ingest --accept-rewrite': the runs of those days are stored invalid, never verified) or a replaced branch ('ingest --full' over a force-push: the runs it lacks are marked missing); it is recorded on the ingest, the repository and the audit log. Governance Auditor: confirm the acceptance was reviewed and intended, and who ran it",
   },
   'ledger-drift': {
     emoji: ':mag:',

@@ -350,6 +350,101 @@ describe.each(engines)('ingest --accept-rewrite on %s', (engine) => {
     expect(audit).toEqual([{ n: '3' }]);
   });
 
+  it('--full over a force-push: taken, recorded as an accepted rewrite of the history, alerted, and the run it lacks marked', async () => {
+    await record(makeEntry({ timestamp: '2025-11-24T10:00:00Z' }));
+    await record(makeEntry({ tag: 'v1.2.4', run_id: 102, timestamp: '2025-11-24T11:00:00Z' }));
+    const first = await ingest('acme/replaced', await fresh());
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const watermark = first.json().result.to_commit as string;
+    // the pusher rewinds the branch past run 102 (the remote takes a force-push)
+    const attacker = await cloneRemote(remote, join(tmp.path, `attacker-${(n += 1)}`));
+    await git(attacker, ['push', '-q', '--force', 'origin', 'HEAD~1:main']);
+    const head = await git(attacker, ['rev-parse', 'HEAD~1']);
+    const after = await fresh();
+    const refused = await ingest('acme/replaced', after);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(4);
+    expect(refused.json().error!.code).toBe('INGEST_HISTORY_REWRITTEN');
+    expect(refused.json().error!.message).toContain("'ingest --full'");
+
+    const posts: string[] = [];
+    const slack = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        posts.push(body);
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => slack.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => slack.close(() => r())));
+    env.SLACK_WEBHOOK_URL = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook`;
+    const full = await ingest('acme/replaced', after, '--full');
+    delete env.SLACK_WEBHOOK_URL;
+    expect(full.code, full.stdout + full.stderr).toBe(0);
+    const result = full.json().result;
+    expect(result.history_replaced).toEqual({ from: watermark, to: head });
+    expect(result.accepted_rewrites).toEqual([
+      { commit: watermark, path: '(history)', message: 'history replaced' },
+    ]);
+    expect(result.reconcile).toMatchObject({
+      marked: 1,
+      missing: [expect.objectContaining({ run_id: 102 })],
+    });
+    expect(full.stderr).toContain(`--full over a replaced history: the last ingested commit ${watermark}`);
+    expect(posts).toHaveLength(1);
+    expect(JSON.parse(posts[0]!).text).toContain('ledger history rewrite accepted');
+    expect(posts[0]).toContain(watermark);
+    expect(posts[0]).toContain('history replaced by ingest --full');
+
+    // recorded: the ingest's row, the repository's (for good), and the marked run's audit row
+    const ingests = await sql<{ alert: string | null; accepted_rewrites: unknown }>(
+      `SELECT alert, accepted_rewrites FROM public.provenance_ingest_runs
+        WHERE repository = 'acme/replaced' AND status = 'succeeded' ORDER BY started_at`,
+    );
+    expect(ingests).toEqual([
+      { alert: null, accepted_rewrites: null },
+      {
+        alert: 'ledger-rewrite-accepted',
+        accepted_rewrites: [
+          expect.objectContaining({
+            commit: watermark,
+            path: '(history)',
+            head,
+            message: expect.stringContaining('history replaced by ingest --full'),
+          }),
+        ],
+      },
+    ]);
+    const repo = await sql<{ rewrite_accepted_commits: string[] }>(
+      `SELECT rewrite_accepted_commits FROM public.provenance_repositories WHERE repository = 'acme/replaced'`,
+    );
+    expect(repo).toEqual([{ rewrite_accepted_commits: [watermark] }]);
+    const audit = await sql<{ run_id: string; action: string }>(
+      `SELECT run_id::text AS run_id, action FROM public.provenance_audit
+        WHERE repository = 'acme/replaced' AND action <> 'insert' ORDER BY id`,
+    );
+    expect(audit.map((a) => [Number(a.run_id), a.action])).toEqual([[102, 'missing']]);
+
+    // the writer's clone saw the old head: it refuses to build on the new one (its witness); a new
+    // clone records on top, and the next --full over that history replaces nothing
+    const writer = await fresh();
+    const file = join(tmp.path, `entry-${(n += 1)}.json`);
+    await writeFile(
+      file,
+      JSON.stringify(makeEntry({ tag: 'v2.0.0', run_id: 201, timestamp: '2025-11-25T09:00:00Z' })),
+    );
+    const recorded = await runCliCaptured(
+      ['record', '--json', '--repo', writer, '--entry', file, '--sign-key', key.key],
+      { env },
+    );
+    expect(recorded.code, recorded.stderr).toBe(0);
+    const next = await ingest('acme/replaced', await fresh(), '--full');
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.json().result.history_replaced).toBeUndefined();
+    expect(next.json().result.accepted_rewrites).toBeUndefined();
+    expect(next.json().result.reconcile).toBeUndefined();
+  });
+
   it('a bad --accept-rewrite value is exit 2 (INGEST_ACCEPT_REWRITE_INVALID) and changes nothing', async () => {
     const cut = await cutHistory();
     const clone4 = await fresh();
