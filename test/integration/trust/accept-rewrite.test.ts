@@ -6,16 +6,15 @@
 // verified. Real git with a bare remote, signed by `record --sign-key`, through the CLI, on PGlite
 // and on PostgreSQL.
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkLedgerTrust, loadCheckerTrust } from '../../../src/app/check-trust.js';
 import { ledgerIdentity } from '../../../src/app/ledger-signing.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { openDatabase } from '../../../src/io/db.js';
 import { runCliCaptured } from '../../support/cli.js';
+import { FakeSlack } from '../../support/fake-slack.js';
 import { cloneRemote, createRemote, git, makeTempDir, showFile } from '../../support/git.js';
 import { makeEntry } from '../../support/ledger.js';
 import {
@@ -201,27 +200,17 @@ describe.each(engines)('ingest --accept-rewrite on %s', (engine) => {
     ]);
 
     // Slack hears of the acceptance under its own event (a stand-in webhook on loopback)
-    const posts: string[] = [];
-    const slack = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        posts.push(body);
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((r) => slack.listen(0, '127.0.0.1', r));
-    onTestFinished(() => new Promise<void>((r) => slack.close(() => r())));
-    env.SLACK_WEBHOOK_URL = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook`;
+    const slack = new FakeSlack();
+    env.SLACK_WEBHOOK_URL = await slack.mount();
     const accepted = await ingest('acme/accepted', clone2, '--accept-rewrite', cut.slice(0, 12));
     delete env.SLACK_WEBHOOK_URL;
     expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
-    expect(posts).toHaveLength(1);
-    const message = JSON.parse(posts[0]!) as { text: string };
+    expect(slack.messages).toHaveLength(1);
+    const message = slack.messages[0]!;
     expect(message.text).toContain('ledger history rewrite accepted');
     expect(message.text).not.toContain('ingest failed');
-    expect(posts[0]).toContain('acme/accepted');
-    expect(posts[0]).toContain(cut);
+    expect(JSON.stringify(message)).toContain('acme/accepted');
+    expect(JSON.stringify(message)).toContain(cut);
     const result = accepted.json().result;
     expect(result.status).toBe('succeeded');
     expect(result.accepted_rewrites).toEqual([{ commit: cut, path: LOG, message: expect.any(String) }]);
@@ -366,18 +355,8 @@ describe.each(engines)('ingest --accept-rewrite on %s', (engine) => {
     expect(refused.json().error!.code).toBe('INGEST_HISTORY_REWRITTEN');
     expect(refused.json().error!.message).toContain("'ingest --full'");
 
-    const posts: string[] = [];
-    const slack = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        posts.push(body);
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((r) => slack.listen(0, '127.0.0.1', r));
-    onTestFinished(() => new Promise<void>((r) => slack.close(() => r())));
-    env.SLACK_WEBHOOK_URL = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hook`;
+    const slack = new FakeSlack();
+    env.SLACK_WEBHOOK_URL = await slack.mount();
     const full = await ingest('acme/replaced', after, '--full');
     delete env.SLACK_WEBHOOK_URL;
     expect(full.code, full.stdout + full.stderr).toBe(0);
@@ -391,10 +370,10 @@ describe.each(engines)('ingest --accept-rewrite on %s', (engine) => {
       missing: [expect.objectContaining({ run_id: 102 })],
     });
     expect(full.stderr).toContain(`--full over a replaced history: the last ingested commit ${watermark}`);
-    expect(posts).toHaveLength(1);
-    expect(JSON.parse(posts[0]!).text).toContain('ledger history rewrite accepted');
-    expect(posts[0]).toContain(watermark);
-    expect(posts[0]).toContain('history replaced by ingest --full');
+    expect(slack.messages).toHaveLength(1);
+    expect(slack.messages[0]!.text).toContain('ledger history rewrite accepted');
+    expect(JSON.stringify(slack.messages[0])).toContain(watermark);
+    expect(JSON.stringify(slack.messages[0])).toContain('history replaced by ingest --full');
 
     // recorded: the ingest's row, the repository's (for good), and the marked run's audit row
     const ingests = await sql<{ alert: string | null; accepted_rewrites: unknown }>(
