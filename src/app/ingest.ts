@@ -114,6 +114,17 @@ export interface IngestOptions {
 /** The `path` of the accepted rewrite that records a history replaced by `--full` (no log's). */
 export const HISTORY_PATH = '(history)';
 
+/** Sends an alert when the caller asked for them; a failed delivery is said, never fails the ingest. */
+async function raiseAlert(options: IngestOptions, alert: IngestAlert, logger: Logger): Promise<void> {
+  await options
+    .alert?.(alert)
+    .catch((error: unknown) =>
+      logger.warn(
+        `ingest ${alert.repository}: the alert could not be sent: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+    );
+}
+
 /** What a failing ledger raises. */
 export interface IngestAlert {
   readonly event: 'ingest-failed' | 'ledger-history-rewritten' | 'ledger-rewrite-accepted';
@@ -733,16 +744,16 @@ async function ingestOne(
         alert: 'ledger-history-rewritten',
         head,
       });
-      if (options.alert !== undefined) {
-        await options
-          .alert({
-            event: 'ledger-history-rewritten',
-            repository,
-            code: 'INGEST_HISTORY_REWRITTEN',
-            message: why,
-          })
-          .catch(() => undefined);
-      }
+      await raiseAlert(
+        options,
+        {
+          event: 'ledger-history-rewritten',
+          repository,
+          code: 'INGEST_HISTORY_REWRITTEN',
+          message: why,
+        },
+        logger,
+      );
       throw new SlsaLedgerError(
         'INGEST_HISTORY_REWRITTEN',
         `${repository}: the ledger's history was rewritten: ${why}; nothing was ingested and the watermark stays (${hint})`,
@@ -807,16 +818,16 @@ async function ingestOne(
       const what = `accepted ${recorded.accepted} history rewrite(s) of commit(s) ${commitsOf(recording).join(', ')}: recorded on the ingest and the repository, with ${recorded.audit_rows} audit row(s) (rewrite-accepted); the runs of their days are not stored as verified`;
       logger.warn(`ingest ${repository}: ${what}`);
       // an acceptance is news for the auditors, not a failure: its own event (never ingest-failed)
-      if (options.alert !== undefined) {
-        await options
-          .alert({
-            event: 'ledger-rewrite-accepted',
-            repository,
-            code: 'INGEST_HISTORY_REWRITTEN',
-            message: `${what} (${recording.map((r) => r.message).join('; ')})`,
-          })
-          .catch(() => undefined);
-      }
+      await raiseAlert(
+        options,
+        {
+          event: 'ledger-rewrite-accepted',
+          repository,
+          code: 'INGEST_HISTORY_REWRITTEN',
+          message: `${what} (${recording.map((r) => r.message).join('; ')})`,
+        },
+        logger,
+      );
     }
     // files refused before reading (a symlink, FIFO or device; over the byte limit) fail alone
     invalidFiles = [
@@ -1260,15 +1271,7 @@ export async function ingestLedgers(options: IngestOptions = {}): Promise<Ingest
           : { ...partial, error: { code, message: err.message } };
       failures[index] = { repository, error: err };
       logger.warn(`ingest ${repository}: failed: ${code}: ${err.message}`);
-      if (options.alert !== undefined) {
-        await options
-          .alert({ event: 'ingest-failed', repository, code, message: err.message })
-          .catch((alertError: unknown) =>
-            logger.warn(
-              `ingest ${repository}: the alert could not be sent: ${alertError instanceof Error ? alertError.message : String(alertError)}`,
-            ),
-          );
-      }
+      await raiseAlert(options, { event: 'ingest-failed', repository, code, message: err.message }, logger);
     }
   };
   try {
