@@ -1104,7 +1104,13 @@ export class GitLedgerRepo {
           changed.push({ oldMode: '000000', newMode: '100644', status: 'A', path: filePath });
         else if (before.mode === '40000') exact = false;
         else if (before.oid !== oid || before.mode !== '100644')
-          changed.push({ oldMode: before.mode, newMode: '100644', status: 'M', path: filePath });
+          // a file's mode bit is a modification; a link or submodule becoming a file a type change
+          changed.push({
+            oldMode: before.mode,
+            newMode: '100644',
+            status: before.mode === '100755' || before.mode === '100644' ? 'M' : 'T',
+            path: filePath,
+          });
       }
       const edited = editTreeBody(body, 20, changes);
       return edited === undefined ? undefined : write('tree', edited);

@@ -249,7 +249,9 @@ function renderRepositories(rows) {
         el('span', {
           className: 'missing-mark',
           text: ' history rewrite accepted',
-          attrs: { title: `accepted ${r.history_rewrite_accepted_at} (ingest --accept-rewrite)` },
+          attrs: {
+            title: `accepted ${r.history_rewrite_accepted_at} (ingest --accept-rewrite, or --full over a force-push)`,
+          },
         }),
       );
     const latest =

@@ -2,7 +2,7 @@
 // folder answered from the objects agrees with `git log -1 -- <folder>` on every history shape,
 // files listed from tree objects agree with `git ls-tree` (modes and ids), and a commit written
 // as loose objects is the very commit `git fast-import` makes (same id), which git reads back.
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitLedgerRepo } from '../../../src/io/git-ledger-repo.js';
@@ -113,6 +113,13 @@ describe('GitLedgerRepo writes a small commit without git fast-import', () => {
       },
       'seed',
     );
+    // a symlink and an executable, which a commit then replaces by plain files (a type change and
+    // a mode change: diff-tree's T and M)
+    await symlink('manifest.json', join(clone, 'docs/reports/2025-11-20/link.json'));
+    await writeFile(join(clone, 'docs/reports/2025-11-20/run.sh'), '#!/bin/sh\n');
+    await chmod(join(clone, 'docs/reports/2025-11-20/run.sh'), 0o755);
+    await git(clone, ['add', 'docs/reports/2025-11-20']);
+    await git(clone, ['commit', '-q', '-m', 'a link and an executable']);
     const parent = await git(clone, ['rev-parse', 'HEAD']);
     const repo = await GitLedgerRepo.open({ repoDir: clone });
     try {
@@ -134,6 +141,10 @@ describe('GitLedgerRepo writes a small commit without git fast-import', () => {
           { path: 'docs/reports/2025-11-21.md/b', text: 'b\n' },
         ],
         [{ path: 'docs/reports/index/00.json', text: '[]\n' }], // unchanged content
+        [
+          { path: 'docs/reports/2025-11-20/link.json', text: '[]\n' },
+          { path: 'docs/reports/2025-11-20/run.sh', text: '#!/bin/sh\n' },
+        ],
       ];
       for (const files of cases) {
         const commitFilesList = files.map((f) => ({ path: f.path, bytes: Buffer.from(f.text) }));
