@@ -62,8 +62,10 @@ export async function isGitRepo(dir: string): Promise<boolean> {
 
 /**
  * Whether `commit`'s history left `watermark` behind (a force-push): the watermark is not on its
- * first-parent history, or a complete clone does not hold it at all. Undefined when a shallow clone
- * cannot tell.
+ * first-parent history, or a complete clone does not hold it at all (a clone holding the head's
+ * whole history holds every commit that was ever on its first-parent line, so a watermark it lacks
+ * was on a line a force-push threw away; a fresh clone never fetches it). Undefined when that
+ * cannot be told: a shallow clone without the watermark, or a watermark that is not a commit id.
  */
 export async function watermarkLeftBehind(
   repoDir: string,
@@ -71,11 +73,10 @@ export async function watermarkLeftBehind(
   commit: string,
 ): Promise<boolean | undefined> {
   if (watermark === commit) return false;
-  const known = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(watermark)
-    ? await commitOf(repoDir, watermark)
-    : undefined;
-  if (known === undefined) return (await hasCompleteHistory(repoDir, commit)) ? true : undefined;
-  return !(await isFirstParentAncestor(repoDir, known, commit));
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(watermark)) return undefined;
+  if ((await commitOf(repoDir, watermark)) === undefined)
+    return (await hasCompleteHistory(repoDir, commit)) ? true : undefined;
+  return !(await isFirstParentAncestor(repoDir, watermark, commit));
 }
 
 async function commitOf(dir: string, ref: string): Promise<string | undefined> {
@@ -159,16 +160,11 @@ export async function readLedgerChanges(
   const since = options.since ?? null;
   if (since !== null) {
     if (since === commit && options.readAll !== true) return { commit, files: [], refused: [], full: false };
-    const known = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(since) ? await commitOf(repoDir, since) : undefined;
-    if (known === undefined) {
-      // a clone holding the head's whole history holds every commit that was ever on its first-parent
-      // line: a watermark it lacks was on a line a force-push threw away (a fresh clone never fetches
-      // it). Only a shallow clone cannot tell, and is read whole as before.
-      if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(since) && (await hasCompleteHistory(repoDir, commit)))
-        return { commit, files: [], refused: [], full: false, rewritten: true };
+    const left = await watermarkLeftBehind(repoDir, since, commit);
+    if (left === true) return { commit, files: [], refused: [], full: false, rewritten: true };
+    if (left === undefined) {
+      // only a shallow clone cannot tell: it is read whole, as before
       note = `watermark ${since.slice(0, 12)} is not a commit of this shallow clone: reading every file`;
-    } else if (!(await isFirstParentAncestor(repoDir, known, commit))) {
-      return { commit, files: [], refused: [], full: false, rewritten: true };
     } else {
       const diff = await runGit(
         ['diff', '--name-only', '-z', '--no-renames', since, commit, '--', reportsDir],
@@ -177,7 +173,7 @@ export async function readLedgerChanges(
         },
       );
       const paths = diff.stdout.toString('utf8').split('\0').filter(Boolean);
-      const rewrite = await logRewrittenSince(repoDir, known, commit, paths);
+      const rewrite = await logRewrittenSince(repoDir, since, commit, paths);
       if (rewrite !== undefined)
         return { commit, files: [], refused: [], full: false, rewritten: true, note: rewrite };
       if (options.readAll !== true) changed = new Set(paths);
