@@ -230,6 +230,12 @@ async function baseline(r, now, dir) {
  * The baseline and ours once more at the database's size (same triggers and indexes): repository
  * `first` through psql \\copy + the function's upsert statement, `first + 1` through the function.
  */
+/** 00:05 UTC of the first whole day of the bench's data (which begins 365 days before `now`). */
+function edgeDaySince(now) {
+  const day = 86_400_000;
+  return new Date(Math.ceil((now - 365 * day) / day) * day + 5 * 60_000).toISOString();
+}
+
 async function ratioRows(first, now, dir) {
   const base = await baseline(first, now, dir);
   const ingest2 = await openDatabase({ databaseUrl: url, role: 'ingest' });
@@ -434,6 +440,9 @@ export async function runDatabaseOrgBench({ log }) {
         // runs before `since`, so that day's part in the window is read run by run (366 days from the
         // build's now begins before the first run, and reads that day from the rollup)
         ['a year from inside a day (365d, now)', resolveKpiWindow({ since: '365d' }, new Date())],
+        // the worst case of an edge, whatever the time of day: a window from 5 minutes past the first
+        // whole day's midnight, whose first day lies all but 5 minutes inside it
+        ['a year from 00:05 (a whole edge day)', resolveKpiWindow({ since: edgeDaySince(now) }, new Date())],
       ];
       const scopes = [
         ['organisation', undefined],
@@ -483,6 +492,7 @@ export async function runDatabaseOrgBench({ log }) {
       const cases = [
         ['/api/kpi (organisation, 30 days)', '/api/kpi'],
         ['/api/kpi (organisation, a year)', '/api/kpi?since=365d'],
+        ['/api/kpi (organisation, a year from 00:05)', `/api/kpi?since=${edgeDaySince(now)}`],
         ['/api/kpi?repository (30 days)', `/api/kpi?repository=${repoName(7)}`],
         ['/api/kpi?repository (a year)', `/api/kpi?repository=${repoName(7)}&since=365d`],
         ['/api/runs?status=failure', '/api/runs?status=failure&per_page=50'],

@@ -39,6 +39,9 @@ export const readerViews = {
   orgDayFlags: 'provenance_kpi_org_day_flags',
   orgMonthFlags: 'provenance_kpi_org_month_flags',
   repoMonthly: 'provenance_kpi_repo_monthly',
+  hours: 'provenance_kpi_hours',
+  hourFlags: 'provenance_kpi_hour_flags',
+  orgHourBuckets: 'provenance_kpi_org_hour_buckets',
   repositories: 'provenance_repositories',
   ingestFailures: 'provenance_ingest_failures',
 } as const;

@@ -37,6 +37,9 @@ const orgMonthly = `public.${readerViews.orgMonthly}`;
 const repoMonthly = `public.${readerViews.repoMonthly}`;
 const orgDayFlags = `public.${readerViews.orgDayFlags}`;
 const orgMonthFlags = `public.${readerViews.orgMonthFlags}`;
+const hours = `public.${readerViews.hours}`;
+const hourFlags = `public.${readerViews.hourFlags}`;
+const orgHourBuckets = `public.${readerViews.orgHourBuckets}`;
 
 /**
  * The organisation's rollup rows of a window's whole days (migration …070300): whole UTC months
@@ -145,8 +148,54 @@ const formatTime = (column: string): string =>
 // cost is the aggregates' work per run, so each part does only its own: one grouping per
 // (repository, day) serves the per-repository table, the totals and the per-day rows alike, and the
 // histogram is one pass of grouping sets (one per metric) rather than four rows per run (a lateral
-// VALUES list cost ~1.5 times as much). Each part is a JSON array of its rows.
+// VALUES list cost ~1.5 times as much). Each part is a JSON array of its rows. Groups by repository
+// compare it in byte order (COLLATE "C": the same groups, a sort ~2x cheaper than the locale's).
+// The organisation's report by the hour (migration …200000): its edge parts [since, first whole day)
+// and [last whole day, until) split at whole UTC hours; the whole hours come from the per-(repository,
+// hour) rollup and the organisation's hourly histogram, the partial hours ($1–$5, $6–$3, $4–$7,
+// $8–$2) run by run. An edge is then at most two partial hours of runs (~1,100 each at 10M) instead
+// of most of a day (~16,600). The charts' (status, flag) breakdown comes from the per-(repository,
+// hour) flag rows; their per-day lag p95 of each repository does not add up from hours, so it is read
+// over the whole edge (lag_days: the lag values alone, ~6 ms at 10M). A scope's edge (one repository
+// has ~170 runs a day at 10M) is read run by run as before.
+/** The runs of the partial hours of an organisation's edges, as one relation ($1–$8). */
+const edgeRunsByHour = (columns: string): string =>
+  [
+    ['$1', '$5'],
+    ['$6', '$3'],
+    ['$4', '$7'],
+    ['$8', '$2'],
+  ]
+    .map(
+      ([from, to]) =>
+        `SELECT ${columns} FROM ${runs} WHERE "timestamp" >= ${from}::timestamptz AND "timestamp" < ${to}::timestamptz`,
+    )
+    .join('\n  UNION ALL\n  ');
+
+/** The rows of an hour rollup in the whole hours of the two edges ([$5, $6) and [$7, $8)). */
+const edgeHours = (table: string, columns: string): string => `
+  SELECT ${columns} FROM ${table} WHERE hour >= $5::timestamptz AND hour < $6::timestamptz
+  UNION ALL
+  SELECT ${columns} FROM ${table} WHERE hour >= $7::timestamptz AND hour < $8::timestamptz`;
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The whole UTC hours [h0, h1) inside a part [a, b) of a window's edge (both b when none fits), so
+ * that the part splits into [a, h0), [h0, h1) and [h1, b).
+ */
+export function wholeUtcHours(a: string, b: string): [string, string] {
+  const h0 = Math.ceil(Date.parse(a) / HOUR_MS) * HOUR_MS;
+  const h1 = Math.floor(Date.parse(b) / HOUR_MS) * HOUR_MS;
+  return h0 < h1 ? [new Date(h0).toISOString(), new Date(h1).toISOString()] : [b, b];
+}
+
+/** Whether an edge summary reads the organisation's edges by the hour (edgeSummarySql). */
+const byHour = (scoped: boolean): boolean => !scoped;
+
 const edgeSummarySql = (scoped: boolean, parts: EdgeParts): string => {
+  const hourly = byHour(scoped);
+  const edge = (columns: string): string => (hourly ? edgeRunsByHour(columns) : edgeRuns(columns, scoped));
   const reportColumns = parts.report
     ? `, sum(notify_attempts) AS notify_attempts, sum(notify_delivered) AS notify_delivered,
          max(lag_s) AS lag_max, ${formatTime('dispatch_token_rotated_at')} AS rotated_at,
@@ -161,9 +210,11 @@ const edgeSummarySql = (scoped: boolean, parts: EdgeParts): string => {
          count(*) FILTER (WHERE signature_status = 'unverified') AS sig_unverified,
          count(*) FILTER (WHERE missing_since IS NOT NULL) AS missing_from_ledger`
     : '';
+  // by the hour, the charts' lag p95 per (repository, day) is read apart (lag_days), over the whole edge
   const chartColumns = parts.charts
-    ? `, count(*) FILTER (WHERE status = 'success') AS success,
-         percentile_cont(0.95) WITHIN GROUP (ORDER BY lag_s) AS lag_p95_s`
+    ? `, count(*) FILTER (WHERE status = 'success') AS success${
+        hourly ? '' : ', percentile_cont(0.95) WITHIN GROUP (ORDER BY lag_s) AS lag_p95_s'
+      }`
     : '';
   const dayColumns = `repository, ("timestamp" AT TIME ZONE 'UTC')::date AS day, status, artifact_url, governance_flag,
      validation_status${
@@ -180,16 +231,23 @@ const edgeSummarySql = (scoped: boolean, parts: EdgeParts): string => {
           WHEN GROUPING(b3) = 0 THEN ${f('v3')} ELSE ${f('v4')} END`;
   return `
 SELECT (SELECT json_agg(d) FROM (
-          SELECT repository, to_char(day, 'YYYY-MM-DD') AS day, count(*) AS n,
+          SELECT repository COLLATE "C" AS repository, to_char(day, 'YYYY-MM-DD') AS day, count(*) AS n,
                  count(*) FILTER (WHERE status = 'failure') AS failures,
                  count(*) FILTER (WHERE artifact_url IS NULL OR governance_flag = 'artifact-missing') AS missing,
                  count(*) FILTER (WHERE validation_status = 'passed') AS validated${reportColumns}${chartColumns}
-            FROM (${edgeRuns(dayColumns, scoped)}) e
-           GROUP BY e.repository, e.day) d) AS days,
+            FROM (${edge(dayColumns)}) e
+           GROUP BY e.repository COLLATE "C", e.day) d) AS days,
        ${
          parts.charts
            ? `(SELECT json_agg(f) FROM (
-          SELECT status, governance_flag, count(*) AS n FROM (${edgeRuns('status, governance_flag', scoped)}) e
+          SELECT status, governance_flag, ${hourly ? 'sum(n)' : 'count(*)'} AS n
+            FROM (${
+              hourly
+                ? `SELECT status, governance_flag, 1 AS n FROM (${edge('status, governance_flag')}) e
+                   UNION ALL
+                   SELECT status, governance_flag, runs FROM (${edgeHours(hourFlags, 'status, governance_flag, runs')}) h`
+                : edge('status, governance_flag')
+            }) e
            GROUP BY 1, 2) f)`
            : 'NULL::json'
        } AS flags,
@@ -204,11 +262,51 @@ SELECT (SELECT json_agg(d) FROM (
                          width_bucket(artifact_upload_latency_s, public.slsa_kpi_thresholds()) AS b2,
                          width_bucket(lag_s, public.slsa_kpi_thresholds()) AS b3,
                          width_bucket(notify_latency_s, public.slsa_kpi_thresholds()) AS b4
-                    FROM (${edgeRuns('lock_wait_s, artifact_upload_latency_s, lag_s, notify_latency_s', scoped)}) e) w
+                    FROM (${edge('lock_wait_s, artifact_upload_latency_s, lag_s, notify_latency_s')}) e) w
            GROUP BY GROUPING SETS ((b1), (b2), (b3), (b4))) h
          WHERE h.runs > 0)`
            : 'NULL::json'
-       } AS buckets`;
+       } AS buckets,
+       ${
+         hourly
+           ? `(SELECT json_agg(d) FROM (
+          SELECT repository, to_char((hour AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, sum(entries) AS n,
+                 sum(failures) AS failures, sum(missing_artifacts) AS missing, sum(validated) AS validated${
+                   parts.report
+                     ? `, sum(notify_attempts) AS notify_attempts, sum(notify_delivered) AS notify_delivered,
+                 max(manifest_to_db_lag_s_max) AS lag_max, ${formatTime('dispatch_token_rotated_at')} AS rotated_at,
+                 ${formatTime('dispatch_token_expires_at')} AS expires_at,
+                 sum(validation_failures) AS validation_failures, sum(notified_runs) AS notified_runs,
+                 sum(notified_runs_delivered) AS notified_runs_delivered, sum(signatures_verified) AS sig_verified,
+                 sum(signatures_unsigned) AS sig_unsigned, sum(signatures_invalid) AS sig_invalid,
+                 sum(signatures_untrusted) AS sig_untrusted, sum(signatures_unverified) AS sig_unverified,
+                 sum(missing_from_ledger) AS missing_from_ledger`
+                     : ''
+                 }${parts.charts ? ', sum(success) AS success' : ''}
+            FROM (${edgeHours(hours, '*')}) h
+           GROUP BY 1, 2) d)`
+           : 'NULL::json'
+       } AS hour_days,
+       ${
+         hourly && parts.charts
+           ? `(SELECT json_agg(l) FROM (
+          SELECT repository, to_char(day, 'YYYY-MM-DD') AS day, 0 AS n, 0 AS failures, 0 AS missing, 0 AS validated,
+                 0 AS success, lag_p95_s
+            FROM (SELECT repository COLLATE "C" AS repository, day,
+                         percentile_cont(0.95) WITHIN GROUP (ORDER BY lag_s) AS lag_p95_s
+                    FROM (${edgeRuns(`repository, ("timestamp" AT TIME ZONE 'UTC')::date AS day, lag_s`)}) e
+                   GROUP BY 1, 2) g) l)`
+           : 'NULL::json'
+       } AS lag_days,
+       ${
+         hourly && parts.report
+           ? `(SELECT json_agg(b) FROM (
+          SELECT metric, bucket, sum(runs) AS runs, min(min_value) AS min_value, max(max_value) AS max_value
+            FROM (${edgeHours(orgHourBuckets, 'metric, bucket, runs, min_value, max_value')}) h
+           GROUP BY 1, 2
+          HAVING sum(runs) > 0) b)`
+           : 'NULL::json'
+       } AS hour_buckets`;
 };
 
 /** Whether a split window (splitWindowParams) has an edge part, i.e. runs it reads one by one. */
@@ -227,14 +325,32 @@ export async function readEdgeSummary(
   parts: EdgeParts,
 ): Promise<EdgeSummary> {
   if (!hasEdgeRuns(split)) return noEdgeRuns;
+  const scoped = repos !== undefined;
+  const params = scoped
+    ? [...split, repos]
+    : byHour(scoped)
+      ? [
+          ...split,
+          ...wholeUtcHours(String(split[0]), String(split[2])),
+          ...wholeUtcHours(String(split[3]), String(split[1])),
+        ]
+      : [...split];
   const row = (
     await db.query<{
       days: EdgeDayRow[] | null;
       flags: EdgeSummary['flags'] | null;
       buckets: BucketRow[] | null;
-    }>(edgeSummarySql(repos !== undefined, parts), repos === undefined ? [...split] : [...split, repos])
+      hour_days: EdgeDayRow[] | null;
+      lag_days: EdgeDayRow[] | null;
+      hour_buckets: BucketRow[] | null;
+    }>(edgeSummarySql(scoped, parts), params)
   ).rows[0];
-  return { days: row?.days ?? [], flags: row?.flags ?? [], buckets: row?.buckets ?? [] };
+  // a (repository, day) or (metric, bucket) may come from both parts: every reader adds them up
+  return {
+    days: [...(row?.days ?? []), ...(row?.hour_days ?? []), ...(row?.lag_days ?? [])],
+    flags: row?.flags ?? [],
+    buckets: [...(row?.buckets ?? []), ...(row?.hour_buckets ?? [])],
+  };
 }
 
 /** The larger of two values where null is none (SQL's max); ISO times compare as strings. */

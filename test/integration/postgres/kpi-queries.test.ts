@@ -19,7 +19,7 @@ import {
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { openDatabase, type DbClient } from '../../../src/io/db.js';
-import { queryKpiAggregates, wholeUtcDays } from '../../../src/io/kpi-queries.js';
+import { queryKpiAggregates, wholeUtcDays, wholeUtcHours } from '../../../src/io/kpi-queries.js';
 import { listManifestFiles } from '../../../src/io/manifests-query.js';
 import { defaultMigrationsDir } from '../../../src/io/migrations.js';
 import { loadDashboardAggregates, type DashboardAggregates } from '../../../src/io/runs-query.js';
@@ -112,6 +112,27 @@ describe('wholeUtcDays with settled edges', () => {
     const window = w('2025-11-24T00:00:00.000Z', '2025-11-26T00:00:00.000Z');
     for (const edges of [undefined, { lower: true, upper: true }])
       expect(wholeUtcDays(window, edges)).toEqual({ from: window.since, to: window.until });
+  });
+});
+
+describe('wholeUtcHours', () => {
+  it('splits an edge part at whole UTC hours, or not at all when none fits', () => {
+    expect(wholeUtcHours('2025-11-20T13:17:00.000Z', '2025-11-21T00:00:00.000Z')).toEqual([
+      '2025-11-20T14:00:00.000Z',
+      '2025-11-21T00:00:00.000Z',
+    ]);
+    // on an hour: that hour is whole
+    expect(wholeUtcHours('2025-11-21T05:00:00.000Z', '2025-11-21T07:59:59.999Z')).toEqual([
+      '2025-11-21T05:00:00.000Z',
+      '2025-11-21T07:00:00.000Z',
+    ]);
+    // inside one hour, or an empty part: the whole part run by run
+    for (const [a, b] of [
+      ['2025-11-21T05:10:00.000Z', '2025-11-21T05:50:00.000Z'],
+      ['2025-11-21T05:10:00.000Z', '2025-11-21T06:10:00.000Z'],
+      ['2025-11-21T06:00:00.000Z', '2025-11-21T06:00:00.000Z'],
+    ] as const)
+      expect(wholeUtcHours(a, b)).toEqual([b, b]);
   });
 });
 
@@ -311,6 +332,78 @@ function dashboardReference(runs: readonly KpiRun[], window: KpiWindow, reposito
   };
 }
 
+/**
+ * The hour rollup (migration …200000) equals a recount of the runs: the per-(repository, hour) rows
+ * exactly, the organisation's hourly histogram in its counts, with bounds around every value.
+ */
+async function expectHourRollupEqualsRuns(db: DbClient): Promise<void> {
+  const hour = `date_trunc('hour', r."timestamp" AT TIME ZONE 'UTC')::text`;
+  const kept = await db.query(
+    `SELECT repository, (hour AT TIME ZONE 'UTC')::text AS hour, entries, failures, missing_artifacts, validated,
+            success, validation_failures, notify_attempts::integer AS notify_attempts,
+            notify_delivered::integer AS notify_delivered, notified_runs, notified_runs_delivered,
+            signatures_verified, signatures_unsigned, signatures_invalid, signatures_untrusted,
+            signatures_unverified, missing_from_ledger, manifest_to_db_lag_s_max,
+            (dispatch_token_rotated_at AT TIME ZONE 'UTC')::text AS rotated_at,
+            (dispatch_token_expires_at AT TIME ZONE 'UTC')::text AS expires_at
+       FROM public.provenance_kpi_hours ORDER BY 1, 2`,
+  );
+  const recount = await db.query(
+    `SELECT r.repository, ${hour} AS hour, count(*)::integer AS entries,
+            count(*) FILTER (WHERE r.status = 'failure')::integer AS failures,
+            count(*) FILTER (WHERE r.artifact_url IS NULL OR r.governance_flag = 'artifact-missing')::integer AS missing_artifacts,
+            count(*) FILTER (WHERE r.validation_status = 'passed')::integer AS validated,
+            count(*) FILTER (WHERE r.status = 'success')::integer AS success,
+            count(*) FILTER (WHERE r.validation_status = 'failed')::integer AS validation_failures,
+            coalesce(sum(r.notify_attempts), 0)::integer AS notify_attempts,
+            coalesce(sum(r.notify_delivered), 0)::integer AS notify_delivered,
+            count(*) FILTER (WHERE r.notify_attempts > 0)::integer AS notified_runs,
+            count(*) FILTER (WHERE r.notify_attempts > 0 AND r.notify_delivered >= r.notify_attempts)::integer AS notified_runs_delivered,
+            count(*) FILTER (WHERE r.signature_status = 'verified')::integer AS signatures_verified,
+            count(*) FILTER (WHERE r.signature_status = 'unsigned')::integer AS signatures_unsigned,
+            count(*) FILTER (WHERE r.signature_status = 'invalid')::integer AS signatures_invalid,
+            count(*) FILTER (WHERE r.signature_status = 'untrusted')::integer AS signatures_untrusted,
+            count(*) FILTER (WHERE r.signature_status = 'unverified')::integer AS signatures_unverified,
+            count(*) FILTER (WHERE r.missing_since IS NOT NULL)::integer AS missing_from_ledger,
+            max(r.lag_s) AS manifest_to_db_lag_s_max,
+            (max(r.dispatch_token_rotated_at) AT TIME ZONE 'UTC')::text AS rotated_at,
+            (max(r.dispatch_token_expires_at) AT TIME ZONE 'UTC')::text AS expires_at
+       FROM public.slsa_runs r GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  expect(kept.rows).toEqual(recount.rows);
+  const flags = await db.query(
+    `SELECT repository, (hour AT TIME ZONE 'UTC')::text AS hour, status, governance_flag, runs
+       FROM public.provenance_kpi_hour_flags ORDER BY 1, 2, 3, 4`,
+  );
+  const reflagged = await db.query(
+    `SELECT r.repository, ${hour} AS hour, r.status, r.governance_flag, count(*)::integer AS runs
+       FROM public.slsa_runs r GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+  );
+  expect(flags.rows).toEqual(reflagged.rows);
+  const buckets = await db.query<{
+    hour: string;
+    metric: number;
+    bucket: number;
+    runs: number;
+    inside: boolean;
+  }>(
+    `SELECT c.hour, c.metric, c.bucket, c.runs, coalesce(k.min_value <= c.lo AND k.max_value >= c.hi, false) AS inside,
+            k.runs::integer AS kept
+       FROM (SELECT ${hour} AS hour, x.metric, width_bucket(x.v, public.slsa_kpi_thresholds()) AS bucket,
+                    count(*)::integer AS runs, min(x.v) AS lo, max(x.v) AS hi
+               FROM public.slsa_runs r
+              CROSS JOIN LATERAL (VALUES (1, r.lock_wait_s), (2, r.artifact_upload_latency_s), (3, r.lag_s),
+                                         (4, r.notify_latency_s)) AS x(metric, v)
+              WHERE x.v IS NOT NULL GROUP BY 1, 2, 3) c
+       FULL JOIN (SELECT (hour AT TIME ZONE 'UTC')::text AS hour, metric::integer AS metric, bucket, runs, min_value,
+                         max_value
+                    FROM public.provenance_kpi_org_hour_buckets) k
+         ON k.hour = c.hour AND k.metric = c.metric AND k.bucket = c.bucket
+      WHERE c.runs IS DISTINCT FROM k.runs OR NOT coalesce(k.min_value <= c.lo AND k.max_value >= c.hi, false)`,
+  );
+  expect(buckets.rows).toEqual([]);
+}
+
 async function expectReportsEqualReference(db: DbClient): Promise<void> {
   const runs = await referenceRuns(db);
   const now = new Date('2025-11-27T00:00:00Z');
@@ -361,6 +454,7 @@ async function expectReportsEqualReference(db: DbClient): Promise<void> {
        FROM public.slsa_runs GROUP BY 1, 2 ORDER BY 1, 2`,
   );
   expect(months.rows).toEqual(recounted.rows);
+  await expectHourRollupEqualsRuns(db);
   for (const window of windows) {
     for (const scope of scopes) {
       const fromSql = await loadKpiReport(db, window, now, scope);
@@ -542,7 +636,8 @@ describe.runIf(engines.includes('postgres'))('the per-day rollup under concurren
       await b.query('BEGIN');
       await a.query(insert(`a-${day}`, `${day}T10:00:00Z`));
       const bPid = (await b.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      const second = b.query(insert(`b-${day}`, `${day}T11:00:00Z`));
+      // in a's hour too: the hour rollup (migration …200000) rebuilds it after the day's lock
+      const second = b.query(insert(`b-${day}`, `${day}T10:30:00Z`));
       // b's trigger waits for a's lock on the day
       for (let waited = 0; ; waited += 20) {
         const w = await a.query(`SELECT wait_event FROM pg_stat_activity WHERE pid = $1`, [bPid]);
@@ -562,6 +657,15 @@ describe.runIf(engines.includes('postgres'))('the per-day rollup under concurren
       );
       const runs = day === '2025-12-02' ? 3 : 2;
       expect(rows).toEqual([{ entries: runs, runs }]);
+      const hours = await a.query(
+        `SELECT (hour AT TIME ZONE 'UTC')::text AS hour, sum(entries)::integer AS entries
+           FROM public.provenance_kpi_hours WHERE (hour AT TIME ZONE 'UTC')::date = $1::date GROUP BY 1 ORDER BY 1`,
+        [day],
+      );
+      expect(hours.rows).toEqual([
+        ...(day === '2025-12-02' ? [{ hour: `${day} 01:00:00`, entries: 1 }] : []),
+        { hour: `${day} 10:00:00`, entries: 2 },
+      ]);
     } finally {
       await a.end();
       await b.end();
@@ -767,8 +871,11 @@ describe.each(engines)("KPI reports read the window's edge runs once on %s", (en
 
   // the statements of a client's transactions that read runs of a window's edge, [since, first
   // whole day) (edgeRuns and the fine counts' edge part both say so)
-  const counting = (db: DbClient): { db: DbClient; edgeReads: () => number; reset: () => void } => {
+  const counting = (
+    db: DbClient,
+  ): { db: DbClient; edgeReads: () => number; hourReads: () => number; reset: () => void } => {
     let n = 0;
+    let byHour = 0;
     const wrapped: DbClient = {
       engine: db.engine,
       role: db.role,
@@ -782,12 +889,21 @@ describe.each(engines)("KPI reports read the window's edge runs once on %s", (en
             exec: (sql) => tx.exec(sql),
             query: (sql, params) => {
               if (sql.includes('"timestamp" < $3::timestamptz')) n++;
+              if (sql.includes('provenance_kpi_hours')) byHour++;
               return tx.query(sql, params);
             },
           }),
         ),
     };
-    return { db: wrapped, edgeReads: () => n, reset: () => (n = 0) };
+    return {
+      db: wrapped,
+      edgeReads: () => n,
+      hourReads: () => byHour,
+      reset: () => {
+        n = 0;
+        byHour = 0;
+      },
+    };
   };
 
   it('equals the reference on edge days with runs on both sides, reading the edge runs once', async () => {
@@ -830,7 +946,7 @@ describe.each(engines)("KPI reports read the window's edge runs once on %s", (en
       await owner.close();
     }
     const base = await openDatabase({ ...target.options, role: 'reader' });
-    const { db, edgeReads, reset } = counting(base);
+    const { db, edgeReads, hourReads, reset } = counting(base);
     try {
       const runs = await referenceRuns(base);
       expect(runs).toHaveLength(820);
@@ -875,9 +991,20 @@ describe.each(engines)("KPI reports read the window's edge runs once on %s", (en
             scope,
             edgeReads: report.manifest_hash === null ? 1 : 2,
           });
+          // the organisation's edge days by the hour: its whole hours from the hour rollup
+          expect({ window, scope, hourReads: hourReads() }).toEqual({
+            window,
+            scope,
+            hourReads: scope === undefined ? 1 : 0,
+          });
           reset();
           const charts = await loadDashboardAggregates(db, window, scope);
-          expect({ window, scope, edgeReads: edgeReads() }).toEqual({ window, scope, edgeReads: 1 });
+          expect({ window, scope, edgeReads: edgeReads(), hourReads: hourReads() }).toEqual({
+            window,
+            scope,
+            edgeReads: 1,
+            hourReads: scope === undefined ? 1 : 0,
+          });
           const chartsReference = dashboardReference(runs, window, scopeRepositories(scope, repos));
           expect({
             window,

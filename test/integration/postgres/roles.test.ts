@@ -30,6 +30,9 @@ const tables = [
   'slsa_kpi_day_flags',
   'slsa_kpi_day_buckets',
   'slsa_kpi_org_buckets',
+  'slsa_kpi_hours',
+  'slsa_kpi_hour_flags',
+  'slsa_kpi_org_hour_buckets',
   'ingest_entry_failures',
 ];
 const views = [
@@ -44,6 +47,9 @@ const views = [
   'provenance_kpi_day_flags',
   'provenance_kpi_day_buckets',
   'provenance_kpi_org_buckets',
+  'provenance_kpi_hours',
+  'provenance_kpi_hour_flags',
+  'provenance_kpi_org_hour_buckets',
   'provenance_ingest_failures',
   'provenance_repositories',
 ];
@@ -106,6 +112,9 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
         slsa_kpi_day_flags: 'runs',
         slsa_kpi_day_buckets: 'runs',
         slsa_kpi_org_buckets: 'runs',
+        slsa_kpi_hours: 'entries',
+        slsa_kpi_hour_flags: 'runs',
+        slsa_kpi_org_hour_buckets: 'runs',
         ingest_entry_failures: 'reason',
       }[table] ?? 'actor';
     const sql =
