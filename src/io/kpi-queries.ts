@@ -190,11 +190,9 @@ export function wholeUtcHours(a: string, b: string): [string, string] {
   return h0 < h1 ? [new Date(h0).toISOString(), new Date(h1).toISOString()] : [b, b];
 }
 
-/** Whether an edge summary reads the organisation's edges by the hour (edgeSummarySql). */
-const byHour = (scoped: boolean): boolean => !scoped;
-
 const edgeSummarySql = (scoped: boolean, parts: EdgeParts): string => {
-  const hourly = byHour(scoped);
+  // the organisation's edges by the hour, a scope's run by run
+  const hourly = !scoped;
   const edge = (columns: string): string => (hourly ? edgeRunsByHour(columns) : edgeRuns(columns, scoped));
   const reportColumns = parts.report
     ? `, sum(notify_attempts) AS notify_attempts, sum(notify_delivered) AS notify_delivered,
@@ -326,15 +324,14 @@ export async function readEdgeSummary(
 ): Promise<EdgeSummary> {
   if (!hasEdgeRuns(split)) return noEdgeRuns;
   const scoped = repos !== undefined;
+  // a scope's $5; the organisation's edges' whole hours, $5–$8 (edgeSummarySql)
   const params = scoped
     ? [...split, repos]
-    : byHour(scoped)
-      ? [
-          ...split,
-          ...wholeUtcHours(String(split[0]), String(split[2])),
-          ...wholeUtcHours(String(split[3]), String(split[1])),
-        ]
-      : [...split];
+    : [
+        ...split,
+        ...wholeUtcHours(String(split[0]), String(split[2])),
+        ...wholeUtcHours(String(split[3]), String(split[1])),
+      ];
   const row = (
     await db.query<{
       days: EdgeDayRow[] | null;
