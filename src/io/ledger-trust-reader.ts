@@ -10,12 +10,25 @@ import type { TrustCommit, TrustDay } from '../core/ledger-trust/audit.js';
 import { dayPathOfLog, logSegmentOf, type LogSegment } from '../core/ledger-trust/storage.js';
 import { admitWithinBudget } from '../core/input/byte-budget.js';
 import { limits, otherLimits } from '../core/input/limits.js';
-import { runGit } from './git.js';
+import { SlsaLedgerError } from '../errors.js';
+import { listTree, runGit } from './git.js';
 
 const MANIFEST = /\/manifest\.json$/;
 
+/**
+ * A path the trust audit reads as a day file or a log. Never one with a control character: the
+ * writers write none, `git log` without `-z` quotes such a path (so history would never see it),
+ * and a line break in it once split the `cat-file` batch it was named in, shifting every later
+ * answer onto the next path (a planted path made the audit read an old signed day file and log
+ * in place of the real ones, test/integration/trust/git-paths.test.ts).
+ */
 function isLedgerFile(path: string, reportsDir: string): boolean {
-  return path.startsWith(`${reportsDir}/`) && (MANIFEST.test(path) || dayPathOfLog(path) !== undefined);
+  return (
+    path.startsWith(`${reportsDir}/`) &&
+    // eslint-disable-next-line no-control-regex
+    !/[\u0000-\u001f\u007f]/.test(path) &&
+    (MANIFEST.test(path) || dayPathOfLog(path) !== undefined)
+  );
 }
 
 function limitFor(path: string): number {
@@ -28,17 +41,25 @@ interface BlobHeader {
   readonly size: number | undefined;
 }
 
-/** Sizes of blobs by name (`<commit>:<path>`), one `--batch-check` call; nothing is read. */
-async function headersOf(repoDir: string, names: readonly string[]): Promise<BlobHeader[]> {
+/**
+ * Sizes of blobs, one `--batch-check` call; nothing is read. Each is named by `name` (an object id,
+ * or `<commit>:<path>`) and bounded by the limit of `path`. git answers one line per line asked, so
+ * a name holding a line break would shift every later answer: refused as a bug.
+ */
+async function headersOf(
+  repoDir: string,
+  names: readonly { readonly name: string; readonly path: string }[],
+): Promise<BlobHeader[]> {
   if (names.length === 0) return [];
+  if (names.some((n) => /[\n\r]/.test(n.name)))
+    throw new SlsaLedgerError('INTERNAL', 'object names must not contain line breaks');
   const check = await runGit(['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], {
     cwd: repoDir,
-    input: `${names.join('\n')}\n`,
+    input: `${names.map((n) => n.name).join('\n')}\n`,
   });
   const lines = check.stdout.toString('utf8').split('\n');
-  return names.map((name, index) => {
+  return names.map(({ path }, index) => {
     const [oid = '', type = '', size = ''] = (lines[index] ?? '').split(' ');
-    const path = name.slice(name.indexOf(':') + 1);
     return { oid, size: type === 'blob' && Number(size) <= limitFor(path) ? Number(size) : undefined };
   });
 }
@@ -113,12 +134,9 @@ export async function listTrustDaysAt(
   reportsDir: string,
   repeatBytes: number = otherLimits.ledgerLogsRepeatBytes,
 ): Promise<TrustListing> {
-  const listing = await runGit(
-    ['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit, '--', reportsDir],
-    {
-      cwd: repoDir,
-    },
-  );
+  // the tree's own object ids (`ls-tree -z`), so no path is ever parsed back out of git's answers
+  const listing = await listTree(repoDir, commit, reportsDir);
+  const oidOf = new Map(listing.map((t) => [t.path, t.oid]));
   const days = new Map<
     string,
     { transitions: { path: string; n: number }[]; vsa: { path: string; n: number }[]; manifest: boolean }
@@ -131,8 +149,8 @@ export async function listTrustDaysAt(
     }
     return day;
   };
-  for (const p of listing.stdout.toString('utf8').split('\0')) {
-    if (p === '' || !isLedgerFile(p, reportsDir)) continue;
+  for (const { path: p } of listing) {
+    if (!isLedgerFile(p, reportsDir)) continue;
     const seg = logSegmentOf(p);
     if (seg === undefined) dayOf(p).manifest = true;
     else dayOf(seg.day)[seg.kind].push({ path: p, n: seg.n });
@@ -147,7 +165,7 @@ export async function listTrustDaysAt(
   }
   const headers: (BlobHeader & { unread?: string })[] = await headersOf(
     repoDir,
-    names.map((n) => `${commit}:${n}`),
+    names.map((n) => ({ name: oidOf.get(n)!, path: n })),
   );
   // a log's segments together are bounded like one log: the rest are listed, not read
   let at = 0;
@@ -389,7 +407,10 @@ export async function* readTrustHistoryChunks(
       `${r.hash}:${p}`,
     ]),
   );
-  const headers = await headersOf(repoDir, names);
+  const headers = await headersOf(
+    repoDir,
+    names.map((name) => ({ name, path: name.slice(name.indexOf(':') + 1) })),
+  );
   const isManifest = (i: number): boolean => MANIFEST.test(names[i]!.slice(names[i]!.indexOf(':') + 1));
   // per commit: its day files together within `ledgerReadBytes`, its repeated log blobs within
   // `ledgerLogsRepeatBytes`; then its changes as units of one day each (names `from`..`to`)
