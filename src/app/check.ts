@@ -14,10 +14,19 @@ import {
   type ManifestChange,
   type ManifestSnapshot,
 } from '../core/ledger/check.js';
-import { manifestDayOf } from '../core/ledger/entry.js';
+import { entryProblems, manifestDayOf, type LedgerEntry } from '../core/ledger/entry.js';
+import {
+  checkKeyIndex,
+  keyIndexDir,
+  keyIndexShard,
+  keyIndexShardPath,
+  keyIndexVersionPath,
+  parseKeyIndexShard,
+  type KeyIndexRow,
+} from '../core/ledger/key-index.js';
 import { silentLogger, type Logger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
-import { isFirstParentAncestor, runGit, symbolicFullName } from '../io/git.js';
+import { isFirstParentAncestor, listTree, runGit, symbolicFullName } from '../io/git.js';
 import {
   objectSizes,
   readBlobsBounded,
@@ -264,6 +273,7 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
   const findings: (CheckFinding | TrustFinding)[] = [
     ...findManifestProblems(files, reportsDir, { now: new Date(), skewS: otherLimits.futureSkewS }),
     ...audit.finish(files),
+    ...(await keyIndexFindings(repoDir, commit, reportsDir, files)),
   ];
 
   // the witness: the head must descend from the last head this clone verified
@@ -354,6 +364,74 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
     findings,
     ...(witnessInfo === undefined ? {} : { witness: witnessInfo }),
   };
+}
+
+/**
+ * The key index against the day files at `commit` (docs/ledger.md "the key index"), when the
+ * writers would trust it: it exists (`VERSION`) and no day file changed since the last commit
+ * that changed it (else the writers read every day file and write it anew). Read as the writers
+ * read it: a shard that is not a regular blob within the day-file limit, or not a shard, makes
+ * them read every day file, so it cannot mislead them.
+ */
+async function keyIndexFindings(
+  repoDir: string,
+  commit: string,
+  reportsDir: string,
+  files: readonly ManifestSnapshot[],
+): Promise<CheckFinding[]> {
+  const dir = keyIndexDir(reportsDir);
+  const tree = await listTree(repoDir, commit, dir);
+  if (!tree.some((t) => t.path === keyIndexVersionPath(reportsDir))) return [];
+  const last = await runGit(['log', '-1', '--format=%H', commit, '--', dir], { cwd: repoDir });
+  const lastIndexed = last.stdout.toString('utf8').trim();
+  if (lastIndexed === '') return [];
+  if (lastIndexed !== commit) {
+    const diff = await runGit(
+      ['diff', '--name-only', '-z', '--no-renames', lastIndexed, commit, '--', reportsDir],
+      { cwd: repoDir },
+    );
+    const changed = diff.stdout.toString('utf8').split('\0');
+    if (changed.some((p) => p !== '' && manifestDayOf(p, reportsDir) !== undefined)) return [];
+  }
+  const shardFiles = tree.filter((t) => /^[0-9a-f]{2}\.json$/.test(t.path.slice(dir.length + 1)));
+  const reads = await readBlobsBounded(
+    repoDir,
+    shardFiles.map((t) => ({ oid: t.oid, mode: t.mode, what: `key index shard ${t.path}` })),
+  );
+  const shards = new Map<string, readonly KeyIndexRow[] | 'unreadable'>();
+  shardFiles.forEach((t, i) => {
+    const r = reads[i]!;
+    const rows = r.kind === 'ok' ? parseKeyIndexShard(r.bytes.toString('utf8')) : undefined;
+    shards.set(t.path.slice(dir.length + 1, -'.json'.length), rows ?? 'unreadable');
+  });
+  const days = new Map<string, LedgerEntry[]>();
+  for (const f of files) {
+    const day = manifestDayOf(f.path, reportsDir);
+    if (day === undefined || f.refused !== undefined) continue;
+    let value: unknown;
+    try {
+      value = parseJson(f.text, 'dayFile', f.path);
+    } catch {
+      continue; // not a manifest: CHECK_MANIFEST_INVALID; the writers do not read it either
+    }
+    // a day file with an invalid entry is one the writers skip (a warning) and never index
+    if (!Array.isArray(value) || value.some((e) => entryProblems(e).length > 0)) continue;
+    days.set(day, value as LedgerEntry[]);
+  }
+  return checkKeyIndex(days, shards).map((p) => {
+    const shard = keyIndexShardPath(reportsDir, keyIndexShard(p.tag));
+    return {
+      code: 'CHECK_INDEX_MISMATCH' as const,
+      path: shard,
+      commit: lastIndexed,
+      tag: p.tag,
+      run_id: p.run_id,
+      message:
+        p.indexed === undefined
+          ? `${p.tag} run ${p.run_id} of ${reportsDir}/${p.day}/manifest.json is not in the key index (${shard}, last changed by commit ${lastIndexed.slice(0, 12)}): a writer updating it with a timestamp of another day would record it again there`
+          : `the key index (${shard}) names day ${p.indexed} for ${p.tag} run ${p.run_id}, which ${reportsDir}/${p.day}/manifest.json holds`,
+    };
+  });
 }
 
 /**

@@ -29,7 +29,8 @@ export type FindingCode =
   | 'CHECK_HISTORY_BLOB_INVALID'
   | 'CHECK_MERGE_RULE_BROKEN'
   | 'CHECK_HISTORY_REWRITTEN'
-  | 'CHECK_TIMESTAMP_FUTURE';
+  | 'CHECK_TIMESTAMP_FUTURE'
+  | 'CHECK_INDEX_MISMATCH';
 
 /** Every finding code with one line on what it means (docs and `check --help`). */
 export const findingCodes: Readonly<Record<FindingCode, string>> = {
@@ -53,6 +54,8 @@ export const findingCodes: Readonly<Record<FindingCode, string>> = {
     'the audited head does not descend from the last head this clone verified (a force-push rewrote the history)',
   CHECK_TIMESTAMP_FUTURE:
     "an entry's timestamp (or validated_at) is further ahead of the clock than the skew allows: every later update of its run would be dropped as stale",
+  CHECK_INDEX_MISMATCH:
+    'the key index the writers trust does not list a run under the day file holding it: a writer would record the run again in another day file, past the merge rule',
 };
 
 export interface CheckFinding {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildKeyIndex,
+  checkKeyIndex,
   keyIndexShard,
   keyIndexShardPath,
   lookupKey,
@@ -52,5 +53,33 @@ describe('the key index', () => {
     expect(lookupKey(rows, 'a', 3)).toBe('2025-11-25');
     const again = refreshShard(rows, s, new Map(), { tag: 'a', run_id: 3, day: '2025-11-25' });
     expect(again).toEqual(rows);
+  });
+});
+
+describe('checkKeyIndex: the index the writers trust against the day files', () => {
+  const s = keyIndexShard('v1');
+  const days = new Map([
+    ['2025-11-20', [{ tag: 'v1', run_id: 1 }]],
+    ['2025-11-21', [{ tag: 'v1', run_id: 2 }]],
+  ]);
+  const row = (run_id: number, day: string) => ({ tag: 'v1', run_id, day });
+  it.each([
+    ['exact', [row(1, '2025-11-20'), row(2, '2025-11-21')], []],
+    ['a key left out', [row(2, '2025-11-21')], [{ tag: 'v1', run_id: 1, day: '2025-11-20' }]],
+    [
+      'a key under a day that does not hold it',
+      [row(1, '2025-11-22'), row(2, '2025-11-21')],
+      [{ tag: 'v1', run_id: 1, day: '2025-11-20', indexed: '2025-11-22' }],
+    ],
+  ])('%s', (_name, rows, expected) => {
+    expect(checkKeyIndex(days, new Map([[s, rows]]))).toEqual(expected);
+  });
+  it('a shard absent lists nothing; an unreadable one misleads nobody', () => {
+    expect(checkKeyIndex(days, new Map())).toHaveLength(2);
+    expect(checkKeyIndex(days, new Map([[s, 'unreadable']]))).toEqual([]);
+  });
+  it('a key held by two day files is the duplicate finding, not an index one', () => {
+    const dup = new Map([...days, ['2025-11-22', [{ tag: 'v1', run_id: 1 }]]]);
+    expect(checkKeyIndex(dup, new Map([[s, [row(1, '2025-11-20'), row(2, '2025-11-21')]]]))).toEqual([]);
   });
 });

@@ -119,3 +119,47 @@ export function buildKeyIndex(
   for (const [s, rows] of shards) shards.set(s, refreshShard(rows, s, new Map()));
   return shards;
 }
+
+/** A key the index the writers would trust does not list where its day file holds it. */
+export interface KeyIndexProblem {
+  readonly tag: string;
+  readonly run_id: number;
+  /** the day file holding the key */
+  readonly day: string;
+  /** the day the shard names instead (undefined: the shard does not list the key) */
+  readonly indexed?: string;
+}
+
+/**
+ * Where the key index disagrees with the day files, as a writer would act on it
+ * (`loadForMerge`): every key of a day file must be listed under that day in its shard, else a
+ * writer that updates the run with a timestamp of another day does not find it and records it
+ * again there as a new run, past the merge rule (a pusher who edits only the index makes an honest
+ * writer do it). `shards`: each present shard's rows, or `unreadable` (the writers then read every
+ * day file, so nothing there can mislead them); a shard absent lists nothing. A key held by more
+ * than one day file is `CHECK_DUPLICATE_KEY`'s business: it is not reported here.
+ */
+export function checkKeyIndex(
+  days: ReadonlyMap<string, readonly Pick<LedgerEntry, 'tag' | 'run_id'>[]>,
+  shards: ReadonlyMap<string, readonly KeyIndexRow[] | 'unreadable'>,
+): KeyIndexProblem[] {
+  const holders = new Map<string, Set<string>>();
+  for (const [day, entries] of days) {
+    for (const e of entries) {
+      const k = `${e.tag}\u0000${e.run_id}`;
+      holders.set(k, (holders.get(k) ?? new Set()).add(day));
+    }
+  }
+  const problems: KeyIndexProblem[] = [];
+  for (const [day, entries] of days) {
+    for (const e of entries) {
+      const rows = shards.get(keyIndexShard(e.tag)) ?? [];
+      if (rows === 'unreadable') continue;
+      const indexed = lookupKey(rows, e.tag, e.run_id);
+      if (indexed === day) continue;
+      if (indexed !== undefined && holders.get(`${e.tag}\u0000${e.run_id}`)?.has(indexed) === true) continue;
+      problems.push({ tag: e.tag, run_id: e.run_id, day, ...(indexed === undefined ? {} : { indexed }) });
+    }
+  }
+  return problems;
+}

@@ -325,6 +325,29 @@ describe('the key index: record reads one shard and one day file (issue 14 perfo
     await checkIndex();
   });
 
+  it('attack: an index that omits a key, pushed alone, is CHECK_INDEX_MISMATCH for check (a writer would record the run again in another day file, past the merge rule)', async () => {
+    await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
+    await record(makeEntry({ run_id: 2, timestamp: '2025-11-21T10:00:00Z' }));
+    const audit = async () => {
+      const reader = await cloneRemote(
+        remote,
+        join(tmp.path, `reader-${Math.random().toString(16).slice(2)}`),
+      );
+      return (await checkLedger({ repoDir: reader, ref: 'origin/main' })).findings;
+    };
+    expect(await audit()).toEqual([]);
+    const { keyIndexShard } = await import('../../../src/core/ledger/key-index.js');
+    const s = keyIndexShard('v1.2.3');
+    // run 1 left out: the writers trust the shard (no day file changed since), so an update of
+    // run 1 dated another day would not find it
+    await pushRaw({
+      [`docs/reports/index/${s}.json`]: `${JSON.stringify([{ tag: 'v1.2.3', run_id: 2, day: '2025-11-21' }], null, 2)}\n`,
+    });
+    expect(await audit()).toEqual([
+      expect.objectContaining({ code: 'CHECK_INDEX_MISMATCH', tag: 'v1.2.3', run_id: 1 }),
+    ]);
+  });
+
   // with an index, the day files come from tree objects (no sizes): the limits still hold
   it("the entry's own day file over the byte limit, with an index: queued unread, never written over", async () => {
     await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
