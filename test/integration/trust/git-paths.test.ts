@@ -133,4 +133,22 @@ describe('paths planted in the ledger tree', () => {
       [102, 'success', 'untrusted'],
     ]);
   });
+
+  it.each([
+    ['the log', LOG],
+    ['the whole day folder', 'docs/reports/2025-11-24'],
+  ])('attack: a submodule (gitlink) where %s was is a rewrite, never read as absent', async (_name, path) => {
+    const k = await keygen('ledger');
+    const clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+    await record(clone, makeEntry(), k.key);
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    const head = await git(attacker, ['rev-parse', 'HEAD']);
+    await git(attacker, ['rm', '-rq', '--cached', path]);
+    await git(attacker, ['update-index', '--add', '--cacheinfo', `160000,${head},${path}`]);
+    await git(attacker, ['commit', '-qm', 'submodule']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+    const found = await check(await cloneRemote(remote, join(tmp.path, 'fresh')), k.pub);
+    expect(found.code).toBe(1);
+    expect(found.codes).toContain('CHECK_HISTORY_REWRITTEN');
+  });
 });
