@@ -3,6 +3,7 @@
 // foreign runs, the merge rule, signatures), and whether the head still descends from the last
 // head this clone verified (the witness). Reads with git, decides in src/core/ledger/check.ts.
 // Every blob is read bounded (src/io/ledger-reader.ts): a hostile blob is a finding, never a crash.
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { otherLimits } from '../core/input/limits.js';
 import { parseJson } from '../core/input/strict-json.js';
@@ -114,11 +115,33 @@ interface LogRecord {
   }[];
 }
 
-function parseLog(text: string, reportsDir: string): LogRecord[] {
+/**
+ * The separators of one `git log` read: RS and US followed by a nonce. A commit's subject and
+ * trailers are whatever its pusher wrote, \x1e and \x1f included: with the bare characters, a
+ * subject holding `\x1e<hash>\x1f` started a record of its own, so the commit's changes and
+ * trailers were read under another commit's hash (an unsigned commit passed `--require-signed` by
+ * naming a signed one), and a subject holding `\x1f` hid the commit's changes. The nonce is never
+ * in the repository, so no message can forge it.
+ */
+function logSeparators(): { readonly rs: string; readonly us: string } {
+  const nonce = randomBytes(12).toString('hex');
+  return { rs: `${RS}${nonce}`, us: `${US}${nonce}` };
+}
+
+function parseLog(
+  text: string,
+  reportsDir: string,
+  sep: { readonly rs: string; readonly us: string },
+): LogRecord[] {
   const records: LogRecord[] = [];
-  for (const r of text.split(RS)) {
+  for (const r of text.split(sep.rs)) {
     if (r.trim() === '') continue;
-    const [hash = '', subject = '', trailers = '', raw = ''] = r.split(US);
+    const [hash = '', subject = '', trailers = '', raw = ''] = r.split(sep.us);
+    if (!/^[0-9a-f]{40,64}$/.test(hash))
+      throw new SlsaLedgerError(
+        'INTERNAL',
+        `git log gave a record without a commit id: ${hash.slice(0, 80)}`,
+      );
     const changes: LogRecord['changes'] = [];
     for (const line of raw.split('\n')) {
       // :<old mode> <new mode> <old oid> <new oid> <status>\t<path>
@@ -166,6 +189,7 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
     })),
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
+  const sep = logSeparators();
   const log = await runGit(
     [
       'log',
@@ -175,14 +199,14 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
       '--no-renames',
       '--raw',
       '--no-abbrev',
-      `--format=${RS}%H${US}%s${US}%(trailers:only,unfold)${US}`,
+      `--format=${sep.rs}%H${sep.us}%s${sep.us}%(trailers:only,unfold)${sep.us}`,
       commit,
       '--',
       reportsDir,
     ],
     { cwd: repoDir },
   );
-  const records = parseLog(log.stdout.toString('utf8'), reportsDir);
+  const records = parseLog(log.stdout.toString('utf8'), reportsDir, sep);
   if (records.length === 0 && files.length === 0) {
     throw new SlsaLedgerError(
       'LEDGER_NOT_FOUND',
