@@ -21,6 +21,7 @@ import {
 // Verifier's body check of a Rekor v2 `hashedrekord` 0.0.2 entry is wrong for DSSE (below).
 import { verifyTLogBody, verifyTLogInclusion } from '@sigstore/verify/dist/tlog/index.js';
 import { parseJson } from '../input/strict-json.js';
+import { checkSubjectShapes } from '../provenance/dsse.js';
 import { SlsaLedgerError, VerificationError, type ErrorCode } from '../../errors.js';
 import { registerCertificateBytes, verifyCertificateCached } from './chain.js';
 import { checkDerCertificate } from './der.js';
@@ -683,6 +684,9 @@ export function parseStatement(payloadType: string, payload: Buffer): InTotoStat
       'dsse payload is not an in-toto statement (needs _type, subject, predicateType)',
     );
   }
+  // the subject shapes every reader of a statement checks: callers index the subjects and their
+  // digest sets (a keyless VSA with a `[null]` subject was an internal error, exit 70)
+  checkSubjectShapes(st.subject, 'dsse payload');
   return st as InTotoStatement;
 }
 
