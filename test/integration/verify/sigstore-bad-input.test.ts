@@ -93,6 +93,25 @@ describe('verify: broken sigstore bundles', () => {
       'VERIFY_TLOG_INVALID',
     ],
     ['a truncated file', () => write(readFileSync(BUNDLE, 'utf8').slice(0, 500)), 3, 'INPUT_JSON_MALFORMED'],
+    [
+      'a public key beside the certificate (two members of one oneof)',
+      () => mutated((b) => (b.verificationMaterial.publicKey = { hint: 'k' })),
+      3,
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
+    [
+      'a message signature beside the dsse envelope',
+      () =>
+        mutated(
+          (b) =>
+            (b.messageSignature = {
+              messageDigest: { algorithm: 'SHA2_256', digest: 'AAAA' },
+              signature: b.dsseEnvelope.signatures[0].sig,
+            }),
+        ),
+      3,
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
   ] as const)('%s -> exit %s %s', async (_name, make, exit, code) => {
     const run = await verify(make());
     expect({ exit: run.code, code: run.json().error?.code }).toEqual({ exit, code });
