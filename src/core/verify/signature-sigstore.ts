@@ -24,7 +24,7 @@ import { parseJson } from '../input/strict-json.js';
 import { checkSubjectShapes } from '../provenance/dsse.js';
 import { SlsaLedgerError, VerificationError, type ErrorCode } from '../../errors.js';
 import { registerCertificateBytes, verifyCertificateCached } from './chain.js';
-import { checkDerCertificate } from './der.js';
+import { checkDerCertificate, nestsDeeperThan } from './der.js';
 import type { TrustedPublicKey } from './signature-key.js';
 import type { InTotoStatement, SignerIdentity } from './types.js';
 
@@ -47,6 +47,8 @@ export type CertificateSignedProvenance =
   | { readonly kind: 'dsse-with-certificate'; readonly envelope: unknown; readonly certificatePem: string };
 
 const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+/** A TimeStampToken (CMS SignedData, RFC 3161) nests about 12 levels; certificates inside it too. */
+const MAX_TIMESTAMP_DEPTH = 64;
 
 const KNOWN_BUNDLE_MEDIA_TYPES: ReadonlySet<string> = new Set([
   BUNDLE_V01_MEDIA_TYPE,
@@ -269,6 +271,16 @@ export function verifyBundleSignature(
     );
   } else if (material.content.$case === 'certificate') {
     checkDerCertificate(material.content.certificate.rawBytes, 'signing certificate');
+  }
+
+  // RFC 3161 tokens are read by @sigstore/core's recursive ASN.1 reader: bound their depth first
+  for (const token of material.timestampVerificationData?.rfc3161Timestamps ?? []) {
+    if (nestsDeeperThan(token.signedTimestamp, MAX_TIMESTAMP_DEPTH)) {
+      throw new VerificationError(
+        'VERIFY_TLOG_INVALID',
+        `an rfc 3161 timestamp nests deeper than ${MAX_TIMESTAMP_DEPTH} levels`,
+      );
+    }
   }
 
   let entity: SignedEntity;
