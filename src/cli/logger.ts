@@ -1,4 +1,5 @@
 import type { Logger } from '../core/ports.js';
+import { escapeUnprintableLines } from '../core/text/unprintable.js';
 
 /** Renders the Logger port on stderr: messages as lines, progress as a bar redrawn in place on a TTY. */
 export function createStderrLogger(options: {
@@ -19,16 +20,16 @@ export function createStderrLogger(options: {
     info(message) {
       if (options.quiet) return;
       clear();
-      options.write(`${message}\n`);
+      options.write(`${escapeUnprintableLines(message)}\n`);
     },
     warn(message) {
       clear();
-      options.write(`warning: ${message}\n`);
+      options.write(`warning: ${escapeUnprintableLines(message)}\n`);
     },
     debug(message) {
       if (!options.verbose) return;
       clear();
-      options.write(`debug: ${message}\n`);
+      options.write(`debug: ${escapeUnprintableLines(message)}\n`);
     },
     progress(label, done, total) {
       if (!options.isTty) return;
@@ -44,7 +45,7 @@ export function createStderrLogger(options: {
       } else {
         line = `${label} ${done}`;
       }
-      options.write(`\r\x1b[2K${line}`);
+      options.write(`\r\x1b[2K${escapeUnprintableLines(line)}`);
       drawing = true;
     },
     progressDone() {

@@ -9,7 +9,7 @@ import { createStderrLogger } from './logger.js';
 import { publicLogRefusal } from './public-log.js';
 import { withSecrets } from '../io/redaction.js';
 import { collectSecrets, redact } from './redact.js';
-import { stringifyJsonPrintable } from '../core/text/unprintable.js';
+import { escapeUnprintableLines, stringifyJsonPrintable } from '../core/text/unprintable.js';
 
 export interface CliIo {
   readonly stdout?: Writable;
@@ -67,6 +67,8 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   const secrets = collectSecrets(env);
   const out = (s: string): void => void stdout.write(redact(s, secrets));
   const err = (s: string): void => void stderr.write(redact(s, secrets));
+  // human text quotes what inputs say: never a raw terminal control (the logger escapes its lines too)
+  const errText = (s: string): void => err(escapeUnprintableLines(s));
   const json = argv.includes('--json');
   const verbose = argv.includes('--verbose');
 
@@ -129,7 +131,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     if (result.stdout !== undefined) out(result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`);
     if (json) out(`${stringifyJsonPrintable({ ok: true, result: result.result ?? null })}\n`);
     else if (result.human !== undefined && result.human !== '') {
-      err(result.human.endsWith('\n') ? result.human : `${result.human}\n`);
+      errText(result.human.endsWith('\n') ? result.human : `${result.human}\n`);
     }
     return result.exitCode ?? 0;
   } catch (error) {
@@ -139,10 +141,10 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
           `${stringifyJsonPrintable({ ok: false, error: { code: error.code, message: error.message, details: error.details ?? {} } })}\n`,
         );
       } else {
-        err(`slsa-ledger: ${error.code}: ${error.message}\n`);
+        errText(`slsa-ledger: ${error.code}: ${error.message}\n`);
         if (verbose && error.details !== undefined) err(`${stringifyJsonPrintable(error.details, 2)}\n`);
         if (verbose && error.cause instanceof Error)
-          err(`cause: ${error.cause.stack ?? error.cause.message}\n`);
+          errText(`cause: ${error.cause.stack ?? error.cause.message}\n`);
       }
       return error.exitCode;
     }
@@ -152,8 +154,8 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
         `${stringifyJsonPrintable({ ok: false, error: { code: 'INTERNAL', message: `internal error: ${message}`, details: {} } })}\n`,
       );
     }
-    err(`slsa-ledger: internal error, please report: ${message}\n`);
-    err(`${error instanceof Error ? (error.stack ?? '') : ''}\n`);
+    errText(`slsa-ledger: internal error, please report: ${message}\n`);
+    errText(`${error instanceof Error ? (error.stack ?? '') : ''}\n`);
     return 70;
   }
 }

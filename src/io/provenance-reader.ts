@@ -54,6 +54,22 @@ function classifyBundle(value: Record<string, unknown>, source: string): Provena
   if (typeof mediaType !== 'string' || !BUNDLE_MEDIA_TYPES.includes(mediaType)) {
     throw malformed(source, `unknown sigstore bundle media type ${JSON.stringify(mediaType)}`);
   }
+  // proto3 JSON refuses two members of one oneof (sigstore-go's protojson does); @sigstore/bundle
+  // keeps one of them, and which one decides how the bundle is verified (a `publicKey` beside the
+  // certificate made a keyless bundle ask for --key, exit 2)
+  const material = (value.verificationMaterial ?? {}) as Record<string, unknown>;
+  for (const [where, object, members] of [
+    ['', value, ['dsseEnvelope', 'messageSignature']],
+    ['verificationMaterial.', material, ['publicKey', 'x509CertificateChain', 'certificate']],
+  ] as const) {
+    const set = members.filter((m) => object[m] !== undefined && object[m] !== null);
+    if (set.length > 1) {
+      throw malformed(
+        source,
+        `invalid sigstore bundle: ${set.map((m) => where + m).join(' and ')} exclude each other`,
+      );
+    }
+  }
   try {
     bundleFromJSON(value);
   } catch (error) {
@@ -64,7 +80,6 @@ function classifyBundle(value: Record<string, unknown>, source: string): Provena
     throw malformed(source, 'the sigstore bundle holds a message signature, not a dsse envelope');
   }
   const envelope = parseEnvelope(value.dsseEnvelope, source);
-  const material = (value.verificationMaterial ?? {}) as Record<string, unknown>;
   if (material.publicKey !== undefined) {
     const pk = material.publicKey;
     const hint = typeof pk === 'object' && pk !== null ? (pk as Record<string, unknown>).hint : undefined;

@@ -1,6 +1,7 @@
 import { verifyArtifacts, type TufSourceOptions, type VerifyResult } from '../../app/verify.js';
 import type { VerificationPolicy } from '../../core/verify/types.js';
 import { UsageError } from '../../errors.js';
+import { stringifyJsonPrintable } from '../../core/text/unprintable.js';
 import { booleanFlag, keyValueFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandModule, ParsedArgs } from '../command.js';
 
@@ -142,7 +143,7 @@ export function renderResult(
   return {
     result: summary,
     human: renderVerdicts(result),
-    ...(printProvenance ? { stdout: statements.map((st) => JSON.stringify(st)).join('\n') } : {}),
+    ...(printProvenance ? { stdout: statements.map((st) => stringifyJsonPrintable(st)).join('\n') } : {}),
     ...(result.ok ? {} : { exitCode: 1 }),
   };
 }

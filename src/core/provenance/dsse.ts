@@ -114,8 +114,21 @@ export function parseStatement(payload: Uint8Array, source: string): InTotoState
   if (!Array.isArray(s.subject) || s.subject.length === 0) {
     throw malformed(source, 'the statement has no subjects');
   }
-  // in-toto v1.1 ResourceDescriptor: a digest set (any algorithm), and a name or a uri
-  for (const [i, subject] of s.subject.entries()) {
+  checkSubjectShapes(s.subject, source);
+  if (typeof s.predicate !== 'object' || s.predicate === null || Array.isArray(s.predicate)) {
+    throw malformed(source, 'the statement has no predicate object');
+  }
+  return value as InTotoStatement;
+}
+
+/**
+ * Each subject is an in-toto v1.1 ResourceDescriptor: a name or a uri (strings), and a non-empty
+ * digest set of strings (any algorithm). Every reader of a signed statement checks this before it
+ * looks at a subject, so a hostile subject (`null`, a digest that is not an object, a number for a
+ * digest value) is bad input (INPUT_PROVENANCE_MALFORMED, exit 3), never a crash.
+ */
+export function checkSubjectShapes(subjects: readonly unknown[], source: string): void {
+  for (const [i, subject] of subjects.entries()) {
     const sub = subject as { name?: unknown; uri?: unknown; digest?: unknown } | null;
     const digest = sub?.digest;
     if (
@@ -133,8 +146,4 @@ export function parseStatement(payload: Uint8Array, source: string): InTotoState
       throw malformed(source, `subject ${i} needs a name or a uri, and a digest set`);
     }
   }
-  if (typeof s.predicate !== 'object' || s.predicate === null || Array.isArray(s.predicate)) {
-    throw malformed(source, 'the statement has no predicate object');
-  }
-  return value as InTotoStatement;
 }

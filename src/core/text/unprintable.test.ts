@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeUnprintable, stringifyJsonPrintable } from './unprintable.js';
+import { escapeUnprintable, escapeUnprintableLines, stringifyJsonPrintable } from './unprintable.js';
 
 // a code point the terminal must not receive raw: controls, format (bidi, zero-width), separators
 const RAW = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\u00a0\u2000-\u200a\u202f\u205f\u3000]/u;
@@ -44,5 +44,16 @@ describe('stringifyJsonPrintable', () => {
     const plain = { a: 'v1.2.3 é 日本', b: [1, null, true] };
     expect(stringifyJsonPrintable(plain)).toBe(JSON.stringify(plain));
     expect(stringifyJsonPrintable(plain, 2)).toBe(JSON.stringify(plain, null, 2));
+  });
+});
+
+describe('escapeUnprintableLines', () => {
+  it.each([
+    ['two\nlines\tand a tab', 'two\nlines\tand a tab'],
+    ['x\u001b[2J\u001b[32mPASSED\nnext', 'x\\u001b[2J\\u001b[32mPASSED\nnext'],
+    ['bel\u0007 csi\u009b cr\r', 'bel\\u0007 csi\\u009b cr\\u000d'],
+    ['v1.0\u202e\tgpj', 'v1.0\\u202e\tgpj'],
+  ])('%j -> %j (layout kept, every other control escaped)', (input, shown) => {
+    expect(escapeUnprintableLines(input)).toBe(shown);
   });
 });

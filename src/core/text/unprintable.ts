@@ -22,6 +22,19 @@ export function escapeUnprintable(text: string): string {
 }
 
 /**
+ * Human output (several lines): every unprintable code point escaped as by `escapeUnprintable`
+ * except the line feed and the tab that lay the text out. Messages quote what a provenance, a
+ * bundle or a ledger says (a builder id, a subject name, a duplicate key of an unsigned file), and
+ * an ESC there would otherwise reach the terminal raw: a screen cleared, a forged `PASSED` line.
+ */
+export function escapeUnprintableLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.split('\t').map(escapeUnprintable).join('\t'))
+    .join('\n');
+}
+
+/**
  * `JSON.stringify(value, null, indent)` with every unprintable code point as a JSON `\uXXXX` escape
  * (a surrogate pair above U+FFFF): the same JSON value, and no such character in the text.
  */

@@ -238,6 +238,20 @@ describe('checkBuilderTrust: certificate-signed, rejected with the slsa-verifier
       'VERIFY_INVALID_REF',
     ],
     [
+      'a workflow whose path only starts with the trusted one',
+      makeFacts({ builderId: `${GENERIC}.evil@refs/tags/v2.1.0` }),
+      makeSigner({ subjectAlternativeName: `${GENERIC}.evil@refs/tags/v2.1.0` }),
+      policy(),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      'a builder at a tag that only starts with vX.Y.Z',
+      makeFacts({ builderId: `${GENERIC}@refs/tags/v2.1.0.evil` }),
+      makeSigner({ subjectAlternativeName: `${GENERIC}@refs/tags/v2.1.0.evil` }),
+      policy(),
+      'VERIFY_INVALID_REF',
+    ],
+    [
       'a predicate naming another builder than the san',
       makeFacts({ builderId: `${GENERIC}@refs/tags/v2.0.0` }),
       makeSigner(),

@@ -299,3 +299,62 @@ function certificate(der: Uint8Array, top: Element): void {
   if (i !== fields.length)
     throw notCertificate('unexpected field in the certificate', (fields[i] as Element).start);
 }
+
+/**
+ * Whether the elements of `der` nest deeper than `max`, counted as @sigstore/core's ASN.1 reader
+ * reads them: definite lengths, constructed elements, and OCTET STRINGs whose content reads as
+ * elements (it tries each one, and treats it as primitive when that fails). One loop, no
+ * recursion: that reader recurses once per level, so a token of a million nested SEQUENCEs (a few
+ * MiB in a bundle) ran it out of stack. Bytes the reader cannot read either are left to it.
+ */
+export function nestsDeeperThan(der: Uint8Array, max: number): boolean {
+  const frames: { end: number; octets: boolean }[] = [];
+  let at = 0;
+  for (;;) {
+    while (frames.length > 0 && at === frames[frames.length - 1]!.end) frames.pop();
+    if (at >= der.length && frames.length === 0) return false;
+    const limit = frames.length > 0 ? frames[frames.length - 1]!.end : der.length;
+    const next = readElement(der, at, limit);
+    if (next === undefined) {
+      // unreadable: inside an OCTET STRING the reader keeps the string as bytes and goes on after
+      // it; anywhere else it fails, and so does the verification
+      let inner = frames.length - 1;
+      while (inner >= 0 && !frames[inner]!.octets) inner--;
+      if (inner < 0) return false;
+      at = frames[inner]!.end;
+      frames.length = inner;
+      continue;
+    }
+    const { tag, contentStart, end } = next;
+    const octets = tag === 0x04;
+    if ((tag & CONSTRUCTED) !== 0 || (octets && end > contentStart)) {
+      frames.push({ end, octets });
+      if (frames.length > max) return true;
+      at = contentStart;
+    } else {
+      at = end;
+    }
+  }
+}
+
+function readElement(
+  der: Uint8Array,
+  at: number,
+  limit: number,
+): { tag: number; contentStart: number; end: number } | undefined {
+  if (at + 2 > limit) return undefined;
+  const tag = der[at] as number;
+  const first = der[at + 1] as number;
+  let length = first;
+  let contentStart = at + 2;
+  if (first & 0x80) {
+    const n = first & 0x7f;
+    if (n === 0 || n > 6 || contentStart + n > limit) return undefined;
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + (der[contentStart + i] as number);
+    if (length === 0) return undefined;
+    contentStart += n;
+  }
+  const end = contentStart + length;
+  return end > limit ? undefined : { tag, contentStart, end };
+}

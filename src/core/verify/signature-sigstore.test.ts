@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { readVector } from '../../../test/support/vectors.js';
-import { buildTrustMaterial, verifyCertificateSigned, type SigstoreTrust } from './signature-sigstore.js';
+import {
+  buildTrustMaterial,
+  parseStatement,
+  verifyCertificateSigned,
+  type SigstoreTrust,
+} from './signature-sigstore.js';
 
 // Real bundles from slsa-verifier's test data (test/fixtures/vectors, see SOURCE.md there),
 // verified against the pinned public-good trusted root, and hand-broken copies of them.
@@ -266,5 +271,35 @@ describe('verifyCertificateSigned: dsse envelopes with a certificate and no log 
   it('a corrupt certificate -> VERIFY_CERTIFICATE_INVALID', () => {
     const pem = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
     expect(() => bare(read(BARE), pem)).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+  });
+});
+
+describe('parseStatement: the verified payload', () => {
+  const payload = (subject: unknown) =>
+    Buffer.from(
+      JSON.stringify({
+        _type: 'https://in-toto.io/Statement/v1',
+        subject,
+        predicateType: 'https://slsa.dev/verification_summary/v1',
+        predicate: {},
+      }),
+    );
+
+  it('reads a statement whose subjects are resource descriptors', () => {
+    const subject = [{ name: 'a', digest: { sha256: 'ab'.repeat(32) } }];
+    expect(parseStatement('application/vnd.in-toto+json', payload(subject)).subject).toEqual(subject);
+  });
+
+  it.each([
+    ['a null subject', [null]],
+    ['no digest set', [{ name: 'a' }]],
+    ['a digest set that is a list', [{ name: 'a', digest: ['x'] }]],
+    ['an empty digest set', [{ name: 'a', digest: {} }]],
+    ['a digest value that is a number', [{ name: 'a', digest: { sha256: 1 } }]],
+    ['neither name nor uri', [{ digest: { sha256: 'ab' } }]],
+  ])('%s -> INPUT_PROVENANCE_MALFORMED (callers index subjects: never a crash)', (_name, subject) => {
+    expect(() => parseStatement('application/vnd.in-toto+json', payload(subject))).toThrowCode(
+      'INPUT_PROVENANCE_MALFORMED',
+    );
   });
 });

@@ -21,9 +21,10 @@ import {
 // Verifier's body check of a Rekor v2 `hashedrekord` 0.0.2 entry is wrong for DSSE (below).
 import { verifyTLogBody, verifyTLogInclusion } from '@sigstore/verify/dist/tlog/index.js';
 import { parseJson } from '../input/strict-json.js';
+import { checkSubjectShapes } from '../provenance/dsse.js';
 import { SlsaLedgerError, VerificationError, type ErrorCode } from '../../errors.js';
 import { registerCertificateBytes, verifyCertificateCached } from './chain.js';
-import { checkDerCertificate } from './der.js';
+import { checkDerCertificate, nestsDeeperThan } from './der.js';
 import type { TrustedPublicKey } from './signature-key.js';
 import type { InTotoStatement, SignerIdentity } from './types.js';
 
@@ -46,6 +47,8 @@ export type CertificateSignedProvenance =
   | { readonly kind: 'dsse-with-certificate'; readonly envelope: unknown; readonly certificatePem: string };
 
 const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+/** A TimeStampToken (CMS SignedData, RFC 3161) nests about 12 levels; certificates inside it too. */
+const MAX_TIMESTAMP_DEPTH = 64;
 
 const KNOWN_BUNDLE_MEDIA_TYPES: ReadonlySet<string> = new Set([
   BUNDLE_V01_MEDIA_TYPE,
@@ -268,6 +271,16 @@ export function verifyBundleSignature(
     );
   } else if (material.content.$case === 'certificate') {
     checkDerCertificate(material.content.certificate.rawBytes, 'signing certificate');
+  }
+
+  // RFC 3161 tokens are read by @sigstore/core's recursive ASN.1 reader: bound their depth first
+  for (const token of material.timestampVerificationData?.rfc3161Timestamps ?? []) {
+    if (nestsDeeperThan(token.signedTimestamp, MAX_TIMESTAMP_DEPTH)) {
+      throw new VerificationError(
+        'VERIFY_TLOG_INVALID',
+        `an rfc 3161 timestamp nests deeper than ${MAX_TIMESTAMP_DEPTH} levels`,
+      );
+    }
   }
 
   let entity: SignedEntity;
@@ -683,6 +696,9 @@ export function parseStatement(payloadType: string, payload: Buffer): InTotoStat
       'dsse payload is not an in-toto statement (needs _type, subject, predicateType)',
     );
   }
+  // the subject shapes every reader of a statement checks: callers index the subjects and their
+  // digest sets (a keyless VSA with a `[null]` subject was an internal error, exit 70)
+  checkSubjectShapes(st.subject, 'dsse payload');
   return st as InTotoStatement;
 }
 

@@ -93,6 +93,49 @@ describe('verify: broken sigstore bundles', () => {
       'VERIFY_TLOG_INVALID',
     ],
     ['a truncated file', () => write(readFileSync(BUNDLE, 'utf8').slice(0, 500)), 3, 'INPUT_JSON_MALFORMED'],
+    [
+      'an rfc 3161 timestamp of 200,000 nested sequences (bounded before the recursive reader)',
+      () =>
+        mutated((b) => {
+          let token = Buffer.from([0x05, 0x00]);
+          const headers: Buffer[] = [];
+          for (let i = 0, n = token.length; i < 200_000; i++) {
+            const len =
+              n < 0x80
+                ? [n]
+                : n < 0x10000
+                  ? [0x82, n >> 8, n & 0xff]
+                  : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+            headers.push(Buffer.from([0x30, ...len]));
+            n += 1 + len.length;
+          }
+          token = Buffer.concat([...headers.reverse(), token]);
+          b.verificationMaterial.timestampVerificationData = {
+            rfc3161Timestamps: [{ signedTimestamp: token.toString('base64') }],
+          };
+        }),
+      1,
+      'VERIFY_TLOG_INVALID',
+    ],
+    [
+      'a public key beside the certificate (two members of one oneof)',
+      () => mutated((b) => (b.verificationMaterial.publicKey = { hint: 'k' })),
+      3,
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
+    [
+      'a message signature beside the dsse envelope',
+      () =>
+        mutated(
+          (b) =>
+            (b.messageSignature = {
+              messageDigest: { algorithm: 'SHA2_256', digest: 'AAAA' },
+              signature: b.dsseEnvelope.signatures[0].sig,
+            }),
+        ),
+      3,
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
   ] as const)('%s -> exit %s %s', async (_name, make, exit, code) => {
     const run = await verify(make());
     expect({ exit: run.code, code: run.json().error?.code }).toEqual({ exit, code });

@@ -8,6 +8,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VALIDATE_VERIFIER_ID } from '../../../src/core/vsa/verdict.js';
+import { signWithSigstore } from '../../../src/io/sigstore-signer.js';
 import { runCliCaptured } from '../../support/cli.js';
 import { cloneRemote, createRemote, git } from '../../support/git.js';
 import { makeRelease, type ReleaseFixture } from '../../support/release-fixture.js';
@@ -234,5 +235,30 @@ describe('verify --vsa: a keyless VSA written by validate --record', () => {
     );
     const scoped = await verify(fromFork, [...root, '--repo', APP]);
     expect([scoped.code, scoped.json.error?.code]).toStrictEqual([1, 'VERIFY_IDENTITY_MISMATCH']);
+  });
+
+  it.each([
+    ['a null subject', [null]],
+    ['a subject without a digest set', [{ name: 'app.tgz' }]],
+    ['a digest value that is not a string', [{ name: 'app.tgz', digest: { sha256: 1 } }]],
+  ])('a keyless VSA with %s is bad input (exit 3), not an internal error', async (_name, subject) => {
+    const bundle = JSON.parse(await readFile(vsa, 'utf8'));
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+    statement.subject = subject;
+    // signed by the trusted validate workflow itself: the identity checks pass, the shape must not
+    const signed = await signWithSigstore(
+      Buffer.from(JSON.stringify(statement)),
+      'application/vnd.in-toto+json',
+      {
+        fulcioUrl: sigstore.fulcioUrl,
+        rekorUrl: sigstore.rekorUrl,
+        identityToken: token(VALIDATE, 'refs/heads/main'),
+        retries: 0,
+      },
+    );
+    const file = join(release.dir, 'bad-subject.vsa.json');
+    await writeFile(file, JSON.stringify(signed));
+    const r = await verify(file, [...root, '--repo', APP, '--signer-workflow', VALIDATE]);
+    expect([r.code, r.json.error?.code], r.out).toStrictEqual([3, 'INPUT_PROVENANCE_MALFORMED']);
   });
 });
