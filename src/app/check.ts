@@ -15,7 +15,7 @@ import {
   type ManifestChange,
   type ManifestSnapshot,
 } from '../core/ledger/check.js';
-import { entryProblems, manifestDayOf, type LedgerEntry } from '../core/ledger/entry.js';
+import { manifestDayOf, type LedgerEntry } from '../core/ledger/entry.js';
 import {
   checkKeyIndex,
   keyIndexDir,
@@ -294,10 +294,17 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
   }
   logger.progressDone('check');
 
+  // the day files as the writers read them, parsed once for the manifest checks and the key index
+  const readableDays = new Map<string, readonly LedgerEntry[]>();
   const findings: (CheckFinding | TrustFinding)[] = [
-    ...findManifestProblems(files, reportsDir, { now: new Date(), skewS: otherLimits.futureSkewS }),
+    ...findManifestProblems(
+      files,
+      reportsDir,
+      { now: new Date(), skewS: otherLimits.futureSkewS },
+      readableDays,
+    ),
     ...audit.finish(files),
-    ...(await keyIndexFindings(repoDir, commit, reportsDir, files)),
+    ...(await keyIndexFindings(repoDir, commit, reportsDir, readableDays)),
   ];
 
   // the witness: the head must descend from the last head this clone verified
@@ -401,7 +408,8 @@ async function keyIndexFindings(
   repoDir: string,
   commit: string,
   reportsDir: string,
-  files: readonly ManifestSnapshot[],
+  /** the entries of each day file the writers read, by day (`findManifestProblems` fills it) */
+  days: ReadonlyMap<string, readonly LedgerEntry[]>,
 ): Promise<CheckFinding[]> {
   const dir = keyIndexDir(reportsDir);
   const tree = await listTree(repoDir, commit, dir);
@@ -428,20 +436,6 @@ async function keyIndexFindings(
     const rows = r.kind === 'ok' ? parseKeyIndexShard(r.bytes.toString('utf8')) : undefined;
     shards.set(t.path.slice(dir.length + 1, -'.json'.length), rows ?? 'unreadable');
   });
-  const days = new Map<string, LedgerEntry[]>();
-  for (const f of files) {
-    const day = manifestDayOf(f.path, reportsDir);
-    if (day === undefined || f.refused !== undefined) continue;
-    let value: unknown;
-    try {
-      value = parseJson(f.text, 'dayFile', f.path);
-    } catch {
-      continue; // not a manifest: CHECK_MANIFEST_INVALID; the writers do not read it either
-    }
-    // a day file with an invalid entry is one the writers skip (a warning) and never index
-    if (!Array.isArray(value) || value.some((e) => entryProblems(e).length > 0)) continue;
-    days.set(day, value as LedgerEntry[]);
-  }
   return checkKeyIndex(days, shards).map((p) => {
     const shard = keyIndexShardPath(reportsDir, keyIndexShard(p.tag));
     return {

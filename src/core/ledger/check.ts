@@ -174,12 +174,17 @@ export function findManifestProblems(
   files: readonly ManifestSnapshot[],
   reportsDir = DEFAULT_REPORTS_DIR,
   clock?: CheckClock,
+  /**
+   * filled with the entries of each day file the writers read (a JSON array of valid entries at
+   * `<reportsDir>/<day>/manifest.json`), by day: what the key index is checked against
+   */
+  readableDays?: Map<string, readonly LedgerEntry[]>,
 ): CheckFinding[] {
   const all: CheckFinding[] = [];
   const seen = new Map<string, string>();
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     const findings = cappedFindings(all, file.path);
-    checkOneFile(file, findings, seen, reportsDir, clock);
+    checkOneFile(file, findings, seen, reportsDir, clock, readableDays);
     findings.close();
   }
   return all;
@@ -221,6 +226,7 @@ function checkOneFile(
   seen: Map<string, string>,
   reportsDir: string,
   clock: CheckClock | undefined,
+  readableDays?: Map<string, readonly LedgerEntry[]>,
 ): void {
   if (file.refused !== undefined) {
     findings.push({
@@ -266,6 +272,8 @@ function checkOneFile(
     if (problems.length === 0) valid.push(raw as LedgerEntry);
   });
   const day = manifestDayOf(file.path, reportsDir);
+  // a day file with an invalid entry is one the writers skip (a warning) and never index
+  if (day !== undefined && valid.length === value.length) readableDays?.set(day, valid);
   for (const e of valid) {
     const key = entryKey(e);
     const other = seen.get(key);

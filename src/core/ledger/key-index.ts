@@ -8,7 +8,7 @@
 // Every key of every day file is in exactly one shard, with the day of the file that holds it.
 // Writers refresh the rows of day files changed by commits that did not touch the index (another
 // tool, a hand edit); `check` verifies the whole index against the day files.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { compareEntries, type LedgerEntry } from './entry.js';
 
 export const KEY_INDEX_VERSION = '1\n';
@@ -22,7 +22,8 @@ export interface KeyIndexRow {
 
 /** `xx` of `index/<xx>.json` for a tag. */
 export function keyIndexShard(tag: string): string {
-  return createHash('sha256').update(tag, 'utf8').digest('hex').slice(0, 2);
+  // one-shot `hash` (Node ≥ 20.12): ~3× `createHash` for a tag, which `check` does for every entry
+  return hash('sha256', tag, 'hex').slice(0, 2);
 }
 
 export function keyIndexDir(reportsDir: string): string {
