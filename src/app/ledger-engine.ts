@@ -838,9 +838,18 @@ export class LedgerEngine {
     const files = new Map<string, QueueItem[]>();
     const invalid: InvalidQueueItem[] = [];
     if (head === undefined) return { files, invalid, head };
-    const paths = (await this.repo.listFiles(head, this.repo.reportsDir)).filter((p) =>
+    const listed = (await this.repo.listFiles(head, this.repo.reportsDir)).filter((p) =>
       p.endsWith('/manifest-queue.json'),
     );
+    // the writers write no path with a control character, and git's object names go one a line:
+    // such a path (planted by whoever can push the branch) is skipped, never read, so it cannot
+    // make the rest of the branch unreadable
+    // eslint-disable-next-line no-control-regex
+    const paths = listed.filter((p) => !/[\u0000-\u001f\u007f]/.test(p));
+    if (paths.length < listed.length)
+      this.logger.warn(
+        `skipping ${listed.length - paths.length} file(s) on ${QUEUE_BRANCH} whose path holds a control character`,
+      );
     const blobs = await this.repo.readFiles(head, paths);
     paths.forEach((path, i) => {
       const bytes = blobs[i];

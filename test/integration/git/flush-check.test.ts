@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkLedger } from '../../../src/app/check.js';
@@ -120,6 +120,32 @@ describe('flush', () => {
       (await flushQueue({ repoDir: clone, lockDir: join(tmp.path, 'locks'), allowUnauthenticated: true }))
         .outcome,
     ).toBe('empty');
+  });
+
+  it("a queue-branch path with a line break is skipped, and the branch's items still land", async () => {
+    await installFreezeHook(remote);
+    expect((await record(makeEntry({ run_id: 7 }))).outcome).toBe('queued');
+    // the item is now only on the queue branch
+    await rm(join(clone, 'out/provenance/queued-manifest.json'), { force: true });
+    // whoever can push the queue branch plants a path whose line break once made flush give up on
+    // the whole branch (`outcome: "empty"`, exit 0) while the item waited there
+    const other = await cloneRemote(remote, join(tmp.path, 'other'));
+    await git(other, ['checkout', '-q', 'provenance-queue']);
+    await commitFiles(other, { 'docs/reports/2025-11-24\nevil/manifest-queue.json': '[]\n' }, 'planted');
+    await git(other, ['push', '-q', 'origin', 'HEAD:provenance-queue']);
+    await removeFreezeHook(remote);
+
+    const run = await runCliCaptured(
+      ['flush', '--no-sign', '--allow-unauthenticated', '--json', '--repo', clone],
+      { env },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json().result).toMatchObject({ outcome: 'flushed', landed: 1, remaining: 0 });
+    expect(run.stderr).toMatch(
+      /skipping 1 file\(s\) on provenance-queue whose path holds a control character/,
+    );
+    const [file] = await readLedgerFromCommit(remote, await git(remote, ['rev-parse', 'main']));
+    expect(file!.entries.map((e) => e.run_id)).toEqual([7]);
   });
 
   it('without a trust policy lands nothing but still reports a rewritten history', async () => {
