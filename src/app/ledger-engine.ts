@@ -31,6 +31,7 @@ import {
   type KeyIndexRow,
 } from '../core/ledger/key-index.js';
 import type { LedgerConfigSection } from '../core/ledger/location.js';
+import { pathHasControlCharacter } from '../core/ledger/location.js';
 import {
   applyMergeRule,
   type ManifestDay,
@@ -841,11 +842,9 @@ export class LedgerEngine {
     const listed = (await this.repo.listFiles(head, this.repo.reportsDir)).filter((p) =>
       p.endsWith('/manifest-queue.json'),
     );
-    // the writers write no path with a control character, and git's object names go one a line:
-    // such a path (planted by whoever can push the branch) is skipped, never read, so it cannot
-    // make the rest of the branch unreadable
-    // eslint-disable-next-line no-control-regex
-    const paths = listed.filter((p) => !/[\u0000-\u001f\u007f]/.test(p));
+    // a path with a control character (planted by whoever can push the branch) is skipped, never
+    // read, so it cannot make the rest of the branch unreadable
+    const paths = listed.filter((p) => !pathHasControlCharacter(p));
     if (paths.length < listed.length)
       this.logger.warn(
         `skipping ${listed.length - paths.length} file(s) on ${QUEUE_BRANCH} whose path holds a control character`,

@@ -8,6 +8,7 @@
 // signed state, which is a finding).
 import type { TrustCommit, TrustDay } from '../core/ledger-trust/audit.js';
 import { dayPathOfLog, logSegmentOf, type LogSegment } from '../core/ledger-trust/storage.js';
+import { pathHasControlCharacter } from '../core/ledger/location.js';
 import { admitWithinBudget } from '../core/input/byte-budget.js';
 import { limits, otherLimits } from '../core/input/limits.js';
 import { SlsaLedgerError } from '../errors.js';
@@ -25,8 +26,7 @@ const MANIFEST = /\/manifest\.json$/;
 function isLedgerFile(path: string, reportsDir: string): boolean {
   return (
     path.startsWith(`${reportsDir}/`) &&
-    // eslint-disable-next-line no-control-regex
-    !/[\u0000-\u001f\u007f]/.test(path) &&
+    !pathHasControlCharacter(path) &&
     (MANIFEST.test(path) || dayPathOfLog(path) !== undefined)
   );
 }

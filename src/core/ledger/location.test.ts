@@ -3,6 +3,7 @@ import {
   branchNameProblem,
   parseLedgerConfigSection,
   parseSymrefHead,
+  pathHasControlCharacter,
   planLedgerLocation,
   readerTrackingRef,
   writerTrackingRef,
@@ -112,5 +113,18 @@ describe('branch names and private refs', () => {
   it('keeps the writer and reader refs apart', () => {
     expect(writerTrackingRef('origin', 'main')).toBe('refs/slsa-ledger/origin/main');
     expect(readerTrackingRef('origin', 'main')).toBe('refs/slsa-ledger-read/origin/main');
+  });
+});
+
+describe('paths with control characters', () => {
+  it('flags every C0 control and DEL, and nothing else', () => {
+    for (let c = 0; c < 0x20; c++)
+      expect(pathHasControlCharacter(`docs/reports/2026-01-01${String.fromCharCode(c)}/manifest.json`)).toBe(
+        true,
+      );
+    expect(pathHasControlCharacter('docs/reports/2026-01-01/\u007fmanifest.json')).toBe(true);
+    expect(pathHasControlCharacter('docs/reports/2026-01-01/manifest.json')).toBe(false);
+    expect(pathHasControlCharacter('docs/reports/2026-01-01/transitions.2.jsonl')).toBe(false);
+    expect(pathHasControlCharacter('docs/reports/\u00e9t\u00e9 \u2028/manifest.json')).toBe(false);
   });
 });

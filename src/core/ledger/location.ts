@@ -80,6 +80,17 @@ export function branchNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * True when a path inside the ledger holds a control character (U+0000–U+001F, U+007F). The writers
+ * write no such path, and git names objects one a line: such a path, planted by whoever can push,
+ * is never read as a day file, a log or a queue file (a line break in it once split a `cat-file`
+ * batch and shifted every later answer onto the next path).
+ */
+export function pathHasControlCharacter(path: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(path);
+}
+
 /** Normalises a reports folder (`./docs/reports/` -> `docs/reports`); undefined when unusable. */
 export function normalizeReportsDir(dir: string): string | undefined {
   const d = dir.replace(/^\.\//, '').replace(/\/+$/, '');
