@@ -10,6 +10,7 @@ import { parseJson } from '../core/input/strict-json.js';
 import {
   HistoryAudit,
   findManifestProblems,
+  findUnexpectedPaths,
   type CheckFinding,
   type LedgerCommit,
   type ManifestChange,
@@ -305,6 +306,7 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
     ),
     ...audit.finish(files),
     ...(await keyIndexFindings(repoDir, commit, reportsDir, readableDays)),
+    ...findUnexpectedPaths(await ledgerFolderPaths(repoDir, commit, reportsDir), reportsDir),
   ];
 
   // the witness: the head must descend from the last head this clone verified
@@ -450,6 +452,40 @@ async function keyIndexFindings(
           : `the key index (${shard}) names day ${p.indexed} for ${p.tag} run ${p.run_id}, which ${reportsDir}/${p.day}/manifest.json holds`,
     };
   });
+}
+
+/** The empty tree's id by the length of the repository's object ids (SHA-1, SHA-256): git knows it without storing it. */
+const EMPTY_TREE: Readonly<Record<number, string>> = {
+  40: '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
+  64: '6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321',
+};
+
+/**
+ * Every path at `commit` under the reports folder or a folder that differs from it only in case
+ * (`docs/Reports/…`, which a checkout on a case-insensitive file system merges into it). `ls-tree`
+ * takes no `icase` pathspec; a diff against the empty tree does.
+ */
+async function ledgerFolderPaths(repoDir: string, commit: string, reportsDir: string): Promise<string[]> {
+  const empty = EMPTY_TREE[commit.length];
+  if (empty === undefined) throw new SlsaLedgerError('INTERNAL', `not an object id: ${commit.slice(0, 80)}`);
+  const { stdout } = await runGit(
+    [
+      'diff-tree',
+      '-r',
+      '-z',
+      '--name-only',
+      '--no-renames',
+      empty,
+      commit,
+      '--',
+      `:(literal,icase)${reportsDir}`,
+    ],
+    { cwd: repoDir },
+  );
+  return stdout
+    .toString('utf8')
+    .split('\0')
+    .filter((p) => p !== '');
 }
 
 /**

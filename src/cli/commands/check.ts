@@ -6,6 +6,7 @@ import { VerificationError } from '../../errors.js';
 import { booleanFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
 import { resolve } from 'node:path';
+import { escapeUnprintable } from '../../core/text/unprintable.js';
 
 export const command: CommandModule = {
   spec: {
@@ -85,9 +86,11 @@ export const command: CommandModule = {
     });
     const summary = `${result.files} files, ${result.entries} entries, ${result.commits} commits at ${result.source} ${result.commit.slice(0, 12)}`;
     if (!result.ok) {
+      // one finding a line: a path or message holding a line break (a planted path) is escaped, so
+      // it cannot start a line of its own (a forged finding, or a forged "ledger ok")
       const lines = result.findings.map(
         (f) =>
-          `  ${f.code}${f.path === undefined ? '' : ` ${f.path}`}${f.commit === undefined ? '' : ` @${f.commit.slice(0, 12)}`}: ${f.message}`,
+          `  ${f.code}${f.path === undefined ? '' : ` ${escapeUnprintable(f.path)}`}${f.commit === undefined ? '' : ` @${f.commit.slice(0, 12)}`}: ${escapeUnprintable(f.message)}`,
       );
       throw new VerificationError(
         'CHECK_FINDINGS',

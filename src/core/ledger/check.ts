@@ -2,6 +2,7 @@
 // the commits that touched them. Pure: the app layer reads files and `git log`, this decides.
 import { parseJson } from '../input/strict-json.js';
 import { checkMergeRule } from '../ledger-trust/change-rules.js';
+import { unexpectedLedgerPath } from './layout.js';
 import { isSlsaLedgerError } from '../../errors.js';
 import {
   DEFAULT_REPORTS_DIR,
@@ -30,7 +31,8 @@ export type FindingCode =
   | 'CHECK_MERGE_RULE_BROKEN'
   | 'CHECK_HISTORY_REWRITTEN'
   | 'CHECK_TIMESTAMP_FUTURE'
-  | 'CHECK_INDEX_MISMATCH';
+  | 'CHECK_INDEX_MISMATCH'
+  | 'CHECK_UNEXPECTED_PATH';
 
 /** Every finding code with one line on what it means (docs and `check --help`). */
 export const findingCodes: Readonly<Record<FindingCode, string>> = {
@@ -56,6 +58,8 @@ export const findingCodes: Readonly<Record<FindingCode, string>> = {
     "an entry's timestamp (or validated_at) is further ahead of the clock than the skew allows: every later update of its run would be dropped as stale",
   CHECK_INDEX_MISMATCH:
     'the key index the writers trust does not list a run under the day file holding it: a writer would record the run again in another day file, past the merge rule',
+  CHECK_UNEXPECTED_PATH:
+    'a path in a day folder or the key index, or named like a ledger file, that no writer writes (a case variant such as Manifest.json, a file beside the day file, a folder that is no calendar day): never read nor audited, yet seen by people and, on a case-insensitive file system, in place of the real file',
 };
 
 export interface CheckFinding {
@@ -169,6 +173,25 @@ function label(e: Pick<LedgerEntry, 'tag' | 'run_id'>): string {
  */
 export const MAX_FINDINGS_PER_FILE_AND_CODE = 100;
 
+/**
+ * Paths (every path at the audited commit under the reports folder or a case variant of it) that
+ * no writer writes in the ledger's part of the folder (core/ledger/layout.ts), at most
+ * `MAX_FINDINGS_PER_FILE_AND_CODE` listed and the rest counted in one closing finding.
+ */
+export function findUnexpectedPaths(
+  paths: readonly string[],
+  reportsDir = DEFAULT_REPORTS_DIR,
+): CheckFinding[] {
+  const out: CheckFinding[] = [];
+  const findings = cappedFindings(out, reportsDir);
+  for (const path of [...paths].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const why = unexpectedLedgerPath(path, reportsDir);
+    if (why !== undefined) findings.push({ code: 'CHECK_UNEXPECTED_PATH', path, message: why });
+  }
+  findings.close();
+  return out;
+}
+
 /** Findings over the day files themselves: schema, order, canonical bytes, duplicates, day. */
 export function findManifestProblems(
   files: readonly ManifestSnapshot[],
@@ -213,7 +236,7 @@ function cappedFindings(
           code,
           path,
           ...(commit === undefined ? {} : { commit }),
-          message: `and ${n - MAX_FINDINGS_PER_FILE_AND_CODE} more ${code} findings in ${commit === undefined ? 'this file' : `this change of the file by ${commit.slice(0, 12)}`} (${n} in all; the first ${MAX_FINDINGS_PER_FILE_AND_CODE} are listed)`,
+          message: `and ${n - MAX_FINDINGS_PER_FILE_AND_CODE} more ${code} findings in ${code === 'CHECK_UNEXPECTED_PATH' ? 'this folder' : commit === undefined ? 'this file' : `this change of the file by ${commit.slice(0, 12)}`} (${n} in all; the first ${MAX_FINDINGS_PER_FILE_AND_CODE} are listed)`,
         });
       }
     },
