@@ -30,18 +30,29 @@ export type ErrorDetails = Readonly<Record<string, unknown>>;
 export interface ErrorOptions {
   readonly cause?: unknown;
   readonly details?: ErrorDetails;
+  /**
+   * Lines a person reads after the message (`check`'s findings, one a line). The CLI prints each on
+   * a line of its own with its line breaks escaped, as it prints the message: data quoted in either
+   * can never start a line of its own.
+   */
+  readonly lines?: readonly string[];
 }
 
-/** The one error type of slsa-ledger: a stable `code`, a lower-case message, optional details and cause. */
+/**
+ * The one error type of slsa-ledger: a stable `code`, a lower-case message (one line: the CLI
+ * escapes any line break in it), optional details, lines for people, and a cause.
+ */
 export class SlsaLedgerError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetails | undefined;
+  readonly lines: readonly string[];
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.details = options.details;
+    this.lines = options.lines ?? [];
   }
 
   get category(): Category {

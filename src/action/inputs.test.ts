@@ -7,6 +7,7 @@ import {
   renderGithubOutput,
   splitArgs,
   publicLogRefusal,
+  workflowCommand,
 } from './inputs.js';
 
 describe('splitArgs', () => {
@@ -127,5 +128,22 @@ describe('publicLogRefusal', () => {
     ).toBeUndefined();
     expect(publicLogRefusal(['record'], priv, { SLSA_LEDGER_PUBLIC_LOG_OPT_IN: 'true' })).toBeUndefined();
     expect(publicLogRefusal(['record'], { repository: { private: false } }, {})).toBeUndefined();
+  });
+});
+
+describe('workflowCommand', () => {
+  it('escapes the message and properties as the runner unescapes them', () => {
+    expect(workflowCommand('error', {}, 'plain')).toBe('::error::plain\n');
+    expect(workflowCommand('error', { title: 'slsa-ledger check' }, 'CHECK_FINDINGS: 2 findings')).toBe(
+      '::error title=slsa-ledger check::CHECK_FINDINGS: 2 findings\n',
+    );
+    expect(workflowCommand('error', { title: 'a:b,c%' }, '100% done\r\n::add-mask::x')).toBe(
+      '::error title=a%3Ab%2Cc%25::100%25 done%0D%0A::add-mask::x\n',
+    );
+  });
+
+  it('a message quoting an input never starts a line of its own (no command injection)', () => {
+    const line = workflowCommand('error', {}, 'bad args: x\n::stop-commands::pwned\n::warning::forged');
+    expect(line.split('\n')).toEqual([expect.stringMatching(/^::error::/), '']);
   });
 });

@@ -136,3 +136,23 @@ export function renderGithubOutput(outputs: Readonly<Record<string, string>>, de
 // the refusal is the CLI's own (it also guards `npx slsa-ledger` run in a workflow); the action
 // checks it first to name it in an ::error annotation
 export { publicLogRefusal } from '../cli/public-log.js';
+
+/**
+ * One workflow command line (`::error title=…::message`), escaped as the runner unescapes it
+ * (docs.github.com "Workflow commands for GitHub Actions"; actions/toolkit core `escapeData` and
+ * `escapeProperty`): `%`, CR and LF in the message, also `:` and `,` in a property. Unescaped, a
+ * line break in a message quoting an input starts a line of its own, which the runner reads as a
+ * command (`::add-mask::`, `::stop-commands::…`, a forged annotation).
+ */
+export function workflowCommand(
+  command: string,
+  properties: Readonly<Record<string, string>>,
+  message: string,
+): string {
+  const data = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const property = (s: string): string => data(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+  const props = Object.entries(properties)
+    .map(([k, v]) => `${k}=${property(v)}`)
+    .join(',');
+  return `::${command}${props === '' ? '' : ` ${props}`}::${data(message)}\n`;
+}

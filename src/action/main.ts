@@ -13,6 +13,7 @@ import {
   readInput,
   renderGithubOutput,
   splitArgs,
+  workflowCommand,
 } from './inputs.js';
 
 /** The event payload (GITHUB_EVENT_PATH), or undefined when absent or unreadable. */
@@ -34,12 +35,14 @@ async function main(): Promise<number> {
     argv = [...(command === '' ? [] : splitArgs(command)), ...splitArgs(readInput(env, 'args'))];
     okCodes = parseOkExitCodes(readInput(env, 'ok-exit-codes'));
   } catch (error) {
-    process.stderr.write(`::error::${(error as Error).message}\n`);
+    process.stderr.write(workflowCommand('error', {}, (error as Error).message));
     return 2;
   }
   const refusal = publicLogRefusal(argv, readEvent(env.GITHUB_EVENT_PATH), env);
   if (refusal !== undefined) {
-    process.stderr.write(`::error title=slsa-ledger ${argv[0] ?? ''}::PUBLIC_LOG_REFUSED: ${refusal}\n`);
+    process.stderr.write(
+      workflowCommand('error', { title: `slsa-ledger ${argv[0] ?? ''}` }, `PUBLIC_LOG_REFUSED: ${refusal}`),
+    );
     return 2;
   }
   if (!argv.includes('--json')) argv.push('--json');
@@ -63,7 +66,11 @@ async function main(): Promise<number> {
     const message = envelope?.error?.message ?? `exit code ${code}`;
     const lead = envelope?.error?.code ?? 'FAILED';
     process.stderr.write(
-      `::error title=slsa-ledger ${argv[0] ?? ''}::${lead}: ${message.split('\n')[0] ?? ''}\n`,
+      workflowCommand(
+        'error',
+        { title: `slsa-ledger ${argv[0] ?? ''}` },
+        `${lead}: ${message.split('\n')[0] ?? ''}`,
+      ),
     );
     return code === 0 ? 1 : code;
   }
@@ -76,7 +83,11 @@ main().then(
   },
   (error: unknown) => {
     process.stderr.write(
-      `::error::internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      workflowCommand(
+        'error',
+        {},
+        `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      ),
     );
     process.exitCode = 70;
   },

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/ports.js';
-import { escapeUnprintableLines } from '../core/text/unprintable.js';
+import { escapeUnprintable, escapeUnprintableLines } from '../core/text/unprintable.js';
 
 /** Renders the Logger port on stderr: messages as lines, progress as a bar redrawn in place on a TTY. */
 export function createStderrLogger(options: {
@@ -24,7 +24,9 @@ export function createStderrLogger(options: {
     },
     warn(message) {
       clear();
-      options.write(`warning: ${escapeUnprintableLines(message)}\n`);
+      // one line: a warning quotes what it refused (a planted path, a file's text), and a line
+      // break there must not start a line of its own
+      options.write(`warning: ${escapeUnprintable(message)}\n`);
     },
     debug(message) {
       if (!options.verbose) return;

@@ -9,7 +9,11 @@ import { createStderrLogger } from './logger.js';
 import { publicLogRefusal } from './public-log.js';
 import { withSecrets } from '../io/redaction.js';
 import { collectSecrets, redact } from './redact.js';
-import { escapeUnprintableLines, stringifyJsonPrintable } from '../core/text/unprintable.js';
+import {
+  escapeUnprintable,
+  escapeUnprintableLines,
+  stringifyJsonPrintable,
+} from '../core/text/unprintable.js';
 
 export interface CliIo {
   readonly stdout?: Writable;
@@ -141,7 +145,10 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
           `${stringifyJsonPrintable({ ok: false, error: { code: error.code, message: error.message, details: error.details ?? {} } })}\n`,
         );
       } else {
-        errText(`slsa-ledger: ${error.code}: ${error.message}\n`);
+        // one line, whatever the message quotes (a source a provenance claims once held
+        // "\nPASSED widget": a forged verdict line under the real one); then the error's own lines
+        err(`slsa-ledger: ${error.code}: ${escapeUnprintable(error.message)}\n`);
+        for (const line of error.lines) err(`${escapeUnprintable(line)}\n`);
         if (verbose && error.details !== undefined) err(`${stringifyJsonPrintable(error.details, 2)}\n`);
         if (verbose && error.cause instanceof Error)
           errText(`cause: ${error.cause.stack ?? error.cause.message}\n`);

@@ -6,7 +6,6 @@ import { VerificationError } from '../../errors.js';
 import { booleanFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
 import { resolve } from 'node:path';
-import { escapeUnprintable } from '../../core/text/unprintable.js';
 
 export const command: CommandModule = {
   spec: {
@@ -86,16 +85,18 @@ export const command: CommandModule = {
     });
     const summary = `${result.files} files, ${result.entries} entries, ${result.commits} commits at ${result.source} ${result.commit.slice(0, 12)}`;
     if (!result.ok) {
-      // one finding a line: a path or message holding a line break (a planted path) is escaped, so
-      // it cannot start a line of its own (a forged finding, or a forged "ledger ok")
-      const lines = result.findings.map(
-        (f) =>
-          `  ${f.code}${f.path === undefined ? '' : ` ${escapeUnprintable(f.path)}`}${f.commit === undefined ? '' : ` @${f.commit.slice(0, 12)}`}: ${escapeUnprintable(f.message)}`,
-      );
+      // one finding a line (the CLI escapes line breaks in each: a planted path holding one cannot
+      // start a line of its own, a forged finding or a forged "ledger ok")
       throw new VerificationError(
         'CHECK_FINDINGS',
-        `${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} in the ledger (${summary}):\n${lines.join('\n')}`,
-        { details: { ...result } },
+        `${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} in the ledger (${summary}):`,
+        {
+          details: { ...result },
+          lines: result.findings.map(
+            (f) =>
+              `  ${f.code}${f.path === undefined ? '' : ` ${f.path}`}${f.commit === undefined ? '' : ` @${f.commit.slice(0, 12)}`}: ${f.message}`,
+          ),
+        },
       );
     }
     return { result, human: `ledger ok: ${summary}` };

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { validateRelease, type ValidateResult } from '../../app/validate.js';
 import { defaultSignoffLabel } from '../../core/validate/signoff.js';
+import { escapeUnprintable } from '../../core/text/unprintable.js';
 import { defaultProvenanceWorkflow } from '../../core/validate/validate-plan.js';
 import { expandArtifactPatterns } from '../../io/glob.js';
 import { defaultNotificationsLog } from '../../io/notifications-log.js';
@@ -145,10 +146,12 @@ export const command: CommandModule = {
 };
 
 function renderResult(r: ValidateResult): string {
+  // one fact a line: a Jira field or a source holding a line break cannot start a line of its own
+  const e = escapeUnprintable;
   const lines = [
-    `PASSED ${r.tag} run ${r.run_id}: ${r.verdicts.length} artifact(s) verified against ${r.policy.sourceUri}`,
+    `PASSED ${e(r.tag)} run ${r.run_id}: ${r.verdicts.length} artifact(s) verified against ${e(r.policy.sourceUri)}`,
   ];
-  if (r.signoff !== null) lines.push(`sign-off: ${r.signoff.key} (${r.signoff.approved_by})`);
+  if (r.signoff !== null) lines.push(`sign-off: ${e(r.signoff.key)} (${e(r.signoff.approved_by)})`);
   if (r.recorded !== null) {
     lines.push(
       r.recorded.queued

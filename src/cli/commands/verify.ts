@@ -1,7 +1,7 @@
 import { verifyArtifacts, type TufSourceOptions, type VerifyResult } from '../../app/verify.js';
 import type { VerificationPolicy } from '../../core/verify/types.js';
 import { UsageError } from '../../errors.js';
-import { stringifyJsonPrintable } from '../../core/text/unprintable.js';
+import { escapeUnprintable, stringifyJsonPrintable } from '../../core/text/unprintable.js';
 import { booleanFlag, keyValueFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandModule, ParsedArgs } from '../command.js';
 
@@ -149,12 +149,15 @@ export function renderResult(
 }
 
 function renderVerdicts(result: VerifyResult): string {
-  const lines = result.unreadable.map((u) => `UNREADABLE ${u.provenance}  ${u.code}: ${u.message}`);
+  // one verdict a line: a file name, builder id or message holding a line break (quoting what a
+  // provenance says) is escaped, so it cannot start a line of its own (a forged PASSED line)
+  const e = escapeUnprintable;
+  const lines = result.unreadable.map((u) => `UNREADABLE ${e(u.provenance)}  ${u.code}: ${e(u.message)}`);
   lines.push(
     ...result.verdicts.map((v) =>
       v.ok
-        ? `PASSED ${v.artifact}  (${v.provenance ?? ''}, builder ${v.builderId ?? ''}${(v.matched?.length ?? 0) > 1 ? `, ${v.matched?.length} attestations matched` : ''})`
-        : `FAILED ${v.artifact}  ${v.code ?? ''}: ${v.message ?? ''}`,
+        ? `PASSED ${e(v.artifact)}  (${e(v.provenance ?? '')}, builder ${e(v.builderId ?? '')}${(v.matched?.length ?? 0) > 1 ? `, ${v.matched?.length} attestations matched` : ''})`
+        : `FAILED ${e(v.artifact)}  ${v.code ?? ''}: ${e(v.message ?? '')}`,
     ),
   );
   const failed = result.verdicts.filter((v) => !v.ok).length;

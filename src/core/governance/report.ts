@@ -1,5 +1,6 @@
 // Renders audit findings as text (compiler style), JSON, or SARIF 2.1.0 for GitHub code scanning.
 import type { Finding } from './rules.js';
+import { escapeUnprintable } from '../text/unprintable.js';
 import { workflowRules } from './rules.js';
 
 export type AuditFormat = 'text' | 'json' | 'sarif';
@@ -24,8 +25,11 @@ export function buildAuditReport(files: readonly string[], findings: readonly Fi
 
 /** `file:line:column: level rule: message`, one a line, then a summary line. */
 export function renderAuditText(report: AuditReport): string {
+  // one finding a line: a file name or a quoted snippet holding a line break (a workflow is the
+  // pull request's author's text) cannot start a line of its own, such as a forged "no findings"
   const lines = report.findings.map(
-    (f) => `${f.file}:${f.line}:${f.column}: ${f.level} ${f.rule}: ${f.message}`,
+    (f) =>
+      `${escapeUnprintable(f.file)}:${f.line}:${f.column}: ${f.level} ${f.rule}: ${escapeUnprintable(f.message)}`,
   );
   const summary =
     report.findings.length === 0

@@ -475,6 +475,18 @@ describe('reports', () => {
     expect(renderAuditReport(report, 'text', '1.0.0')).toMatch(/warning\(s\)\n$/);
   });
 
+  it('text is one finding a line: a line break in a file name or message cannot forge a line', () => {
+    const forged = '\naudit-workflows: 1 workflow file(s), no findings';
+    const hostile = buildAuditReport(
+      [`c${forged}.yml`],
+      [{ ...findings[0]!, file: `c${forged}.yml`, message: `uses x${forged}` }],
+    );
+    const text = renderAuditText(hostile);
+    expect(text.split('\n')).toHaveLength(2);
+    expect(text).not.toMatch(/^audit-workflows: .*no findings$/m);
+    expect(text).toContain('\\u000aaudit-workflows');
+  });
+
   it('SARIF 2.1.0 has every rule and a located result per finding', () => {
     const sarif = buildSarif(report, '1.0.0') as any;
     expect(sarif.version).toBe('2.1.0');

@@ -114,6 +114,40 @@ describe('verify never writes a raw terminal control it read from a provenance',
     expect(r.stderr).not.toMatch(RAW);
   });
 
+  it('a line break in what a provenance says cannot forge a verdict line of its own', async () => {
+    const { dir, write } = setup();
+    const forged =
+      '\nPASSED widget  (forged.json, builder https://github.com/acme/widget)\nverified 1 artifact(s)';
+    const file = write('fail.json', statement({ source: `https://github.com/acme/evil${forged}` }));
+    const r = await verify(dir, file);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('VERIFY_SOURCE_MISMATCH');
+    expect(r.stderr).toContain('\\u000aPASSED widget');
+    expect(r.stderr).not.toMatch(/^PASSED/m);
+    expect(r.stderr).not.toMatch(/^verified/m);
+    // a batch: one verdict a line, whatever the file names
+    writeFileSync(join(dir, `widget\nPASSED evil`), ARTIFACT);
+    const good = write('good.json', statement());
+    const batch = await runCliCaptured(
+      [
+        'verify',
+        'widget',
+        `widget\nPASSED evil`,
+        '--provenance',
+        good,
+        '--provenance',
+        file,
+        '--source-uri',
+        'github.com/acme/widget',
+        '--key',
+        'key.pub',
+      ],
+      { cwd: dir },
+    );
+    expect(batch.stderr).toContain('PASSED widget\\u000aPASSED evil');
+    expect(batch.stderr).not.toMatch(/^PASSED evil/m);
+  });
+
   it('an unsigned file: a duplicate key quoted in the error (exit 3) and in a batch warning', async () => {
     const { dir, write } = setup();
     const good = write('good.json', statement());
