@@ -9,6 +9,7 @@ import {
   parseNoQuery,
   parseRunQuery,
   parseRunsQuery,
+  resolveRequestWindow,
   type ManifestsQuery,
   type RunKey,
   type RunsQuery,
@@ -22,7 +23,6 @@ import {
 } from '../core/dashboard/routes.js';
 import { buildDashboardView, type HeadlineKpis } from '../core/dashboard/view-model.js';
 import type { KpiReport, KpiScope, KpiWindow } from '../core/kpi/kpi.js';
-import { DEFAULT_WINDOW_DAYS } from '../core/kpi/window.js';
 import type { Clock, Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError } from '../errors.js';
 import { ingestLedgers, type IngestLedgersResult, type IngestOptions } from './ingest.js';
@@ -88,15 +88,6 @@ function errorResponse(error: unknown, onUnexpected: (error: unknown) => void): 
   );
 }
 
-/** A request's window as `kpi` takes it: until defaults to now, since to 30 days before until. */
-function defaultWindow(parsed: { readonly since?: string; readonly until?: string }, now: Date): KpiWindow {
-  const until = parsed.until ?? now.toISOString();
-  return {
-    since: parsed.since ?? new Date(Date.parse(until) - DEFAULT_WINDOW_DAYS * 86_400_000).toISOString(),
-    until,
-  };
-}
-
 export interface DashboardHandlerOptions {
   readonly backend: DashboardBackend;
   readonly assets: DashboardAssets;
@@ -150,7 +141,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
           const now = options.clock.now();
           const parsed = parseKpiQuery(request.query, now);
           const scope = parsed.scope;
-          const window = defaultWindow(parsed, now);
+          const window = resolveRequestWindow(parsed, now);
           // two read transactions on two connections, side by side
           const [kpis, aggregates] = await Promise.all([
             backend.kpis(window, now, scope),
@@ -172,7 +163,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
         case 'manifests': {
           const now = options.clock.now();
           const parsed = parseManifestsQuery(request.query, now);
-          const window = defaultWindow(parsed, now);
+          const window = resolveRequestWindow(parsed, now);
           const page = await backend.manifests(window, parsed);
           return json(200, {
             window,
