@@ -16,6 +16,7 @@ import {
 } from '../core/dashboard/query.js';
 import {
   httpStatusOf,
+  isFetchSiteAllowed,
   isHostAllowed,
   matchRoute,
   staticAssets,
@@ -108,6 +109,13 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
         throw new SlsaLedgerError(
           'DASHBOARD_HOST_REFUSED',
           'this server answers only requests addressed to a loopback name',
+        );
+      }
+      if (!isFetchSiteAllowed(request.headers)) {
+        throw new SlsaLedgerError(
+          'DASHBOARD_CROSS_SITE_REFUSED',
+          'this server answers only its own page: the request came from another site',
+          { details: { sec_fetch_site: (request.headers['sec-fetch-site'] ?? '').slice(0, 40) } },
         );
       }
       const route = matchRoute(request.method, request.path);

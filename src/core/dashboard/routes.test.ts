@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { httpStatusOf, isHostAllowed, matchRoute } from './routes.js';
+import { httpStatusOf, isFetchSiteAllowed, isHostAllowed, matchRoute } from './routes.js';
 
 describe('matchRoute', () => {
   it.each([
@@ -51,6 +51,7 @@ describe('httpStatusOf', () => {
     ['DASHBOARD_RUN_NOT_FOUND', 404],
     ['DASHBOARD_METHOD_NOT_ALLOWED', 405],
     ['DASHBOARD_HOST_REFUSED', 421],
+    ['DASHBOARD_CROSS_SITE_REFUSED', 403],
     ['DASHBOARD_PARAM_INVALID', 400],
     ['DASHBOARD_PARAM_UNKNOWN', 400],
     ['DASHBOARD_PATH_INVALID', 400],
@@ -78,5 +79,22 @@ describe('isHostAllowed', () => {
     ['10.1.2.3', undefined, true],
   ] as const)('bound %s, Host %s -> %s', (bound, header, allowed) => {
     expect(isHostAllowed(bound, header)).toBe(allowed);
+  });
+});
+
+describe('isFetchSiteAllowed', () => {
+  it.each([
+    [{}, true],
+    [{ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' }, true],
+    [{ 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }, true],
+    [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }, true],
+    [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'empty' }, false],
+    [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' }, false],
+    [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' }, false],
+    [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' }, false],
+    [{ 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' }, false],
+    [{ 'sec-fetch-site': 'bogus' }, false],
+  ] as const)('%j -> %s', (headers, allowed) => {
+    expect(isFetchSiteAllowed(headers)).toBe(allowed);
   });
 });

@@ -70,6 +70,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   DASHBOARD_RUN_NOT_FOUND: 404,
   DASHBOARD_METHOD_NOT_ALLOWED: 405,
   DASHBOARD_HOST_REFUSED: 421,
+  DASHBOARD_CROSS_SITE_REFUSED: 403,
   DASHBOARD_PARAM_INVALID: 400,
   DASHBOARD_PARAM_UNKNOWN: 400,
   DASHBOARD_PATH_INVALID: 400,
@@ -94,4 +95,19 @@ export function isHostAllowed(boundHost: string, hostHeader: string | undefined)
     ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
     : hostHeader.split(':')[0];
   return name !== undefined && loopback(name.toLowerCase());
+}
+
+/**
+ * Fetch Metadata resource isolation (W3C "Fetch Metadata Request Headers"): a browser says in
+ * `Sec-Fetch-Site` whose page made a request. The page only ever calls its own origin, so a request
+ * another site's (or another port's) page made is refused: CORS already keeps its answer from that
+ * page, but the request still ran, and a page open in the operator's browser could send thousands of
+ * the costliest queries to a loopback server whose Host check it passes. A top-level navigation (a
+ * link to the dashboard, `Sec-Fetch-Mode: navigate` with `Sec-Fetch-Dest: document`) is let through,
+ * and so is a client that sends no such header (curl, scripts, older browsers).
+ */
+export function isFetchSiteAllowed(headers: Readonly<Record<string, string | undefined>>): boolean {
+  const site = headers['sec-fetch-site'];
+  if (site === undefined || site === 'same-origin' || site === 'none') return true;
+  return headers['sec-fetch-mode'] === 'navigate' && headers['sec-fetch-dest'] === 'document';
 }
