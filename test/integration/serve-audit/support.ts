@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { serveDashboard, type RunningDashboard } from '../../../src/app/serve.js';
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { silentLogger, type Logger } from '../../../src/core/ports.js';
+import { openDatabase, type DbClient } from '../../../src/io/db.js';
 import { makeDashboardEntries, preparePglite, preparePostgres } from '../http/dashboard-fixtures.js';
 
 export interface Reply {
@@ -78,13 +79,19 @@ export const engines = (withPostgres: boolean) =>
 /** `serve` on a small ledger; `close` stops it and removes its data. */
 export async function startServe(
   engine: 'pglite' | 'postgres',
-  options: { entries?: LedgerEntry[]; logger?: Logger } = {},
+  options: {
+    entries?: LedgerEntry[];
+    logger?: Logger;
+    /** runs on the database (as its owner) after the ingest, before the server opens it */
+    prepare?: (db: DbClient) => Promise<void>;
+  } = {},
 ): Promise<{ server: RunningDashboard; close(): Promise<void> }> {
   const entries = options.entries ?? makeDashboardEntries(new Date(), 20, 10);
   const dir = await mkdtemp(join(tmpdir(), 'slsa-serve-audit-'));
   const logger = options.logger ?? silentLogger;
   if (engine === 'pglite') {
     const dataDir = await preparePglite(dir, entries);
+    if (options.prepare !== undefined) await withOwner(openDatabase({ dataDir }), options.prepare);
     const server = await serveDashboard({ dataDir, port: 0, logger });
     return {
       server,
@@ -95,6 +102,9 @@ export async function startServe(
     };
   }
   const db = await preparePostgres(dir, entries);
+  if (options.prepare !== undefined) {
+    await withOwner(openDatabase({ databaseUrl: db.url }), options.prepare);
+  }
   const server = await serveDashboard({ databaseUrl: db.url, port: 0, logger });
   return {
     server,
@@ -104,4 +114,13 @@ export async function startServe(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function withOwner(opening: Promise<DbClient>, fn: (db: DbClient) => Promise<void>): Promise<void> {
+  const db = await opening;
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
+  }
 }
