@@ -18,6 +18,7 @@ import {
   httpStatusOf,
   isFetchSiteAllowed,
   isHostAllowed,
+  isLoopbackName,
   matchRoute,
   staticAssets,
   type AssetPath,
@@ -265,11 +266,9 @@ export interface RunningDashboard {
   close(): Promise<void>;
 }
 
-const loopbackHosts = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\])$/i;
-
-/** True for a loopback address or name. */
+/** True for a loopback address or name (the Host check's own predicate). */
 export function isLoopbackHost(host: string): boolean {
-  return loopbackHosts.test(host);
+  return isLoopbackName(host);
 }
 
 /**

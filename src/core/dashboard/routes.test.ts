@@ -75,6 +75,9 @@ describe('isHostAllowed', () => {
     ['127.0.0.1', 'evil.example:8080', false],
     ['127.0.0.1', '127.0.0.1.evil.example', false],
     ['127.0.0.1', undefined, false],
+    // `--host LOCALHOST` is loopback (no --allow-remote needed), so the check must apply to it too
+    ['LOCALHOST', 'evil.example:8080', false],
+    ['Localhost', 'localhost:8080', true],
     ['0.0.0.0', 'dash.internal:8080', true],
     ['10.1.2.3', undefined, true],
   ] as const)('bound %s, Host %s -> %s', (bound, header, allowed) => {

@@ -82,19 +82,26 @@ export function httpStatusOf(code: ErrorCode): number {
 }
 
 /**
+ * True for a loopback address or name, in any case (`LOCALHOST` listens where `localhost` does).
+ * `serve` decides with it both whether `--host` needs `--allow-remote` and whether the Host check
+ * applies: with two predicates, `--host LOCALHOST` passed as loopback and turned the check off.
+ */
+export function isLoopbackName(host: string): boolean {
+  return /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\])$/i.test(host);
+}
+
+/**
  * Host-header check against DNS rebinding: a server bound to a loopback address answers only
  * requests addressed to a loopback name, so a web page on another origin that re-points its
  * own name at 127.0.0.1 cannot read the API. Servers bound elsewhere accept any Host.
  */
 export function isHostAllowed(boundHost: string, hostHeader: string | undefined): boolean {
-  const loopback = (h: string): boolean =>
-    h === 'localhost' || h === '::1' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-  if (!loopback(boundHost)) return true;
+  if (!isLoopbackName(boundHost)) return true;
   if (hostHeader === undefined) return false;
   const name = hostHeader.startsWith('[')
     ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
     : hostHeader.split(':')[0];
-  return name !== undefined && loopback(name.toLowerCase());
+  return name !== undefined && isLoopbackName(name);
 }
 
 /**

@@ -84,6 +84,8 @@ export async function startServe(
     logger?: Logger;
     /** runs on the database (as its owner) after the ingest, before the server opens it */
     prepare?: (db: DbClient) => Promise<void>;
+    /** `--host` (default 127.0.0.1) */
+    host?: string;
   } = {},
 ): Promise<{ server: RunningDashboard; close(): Promise<void> }> {
   const entries = options.entries ?? makeDashboardEntries(new Date(), 20, 10);
@@ -92,7 +94,12 @@ export async function startServe(
   if (engine === 'pglite') {
     const dataDir = await preparePglite(dir, entries);
     if (options.prepare !== undefined) await withOwner(openDatabase({ dataDir }), options.prepare);
-    const server = await serveDashboard({ dataDir, port: 0, logger });
+    const server = await serveDashboard({
+      dataDir,
+      port: 0,
+      logger,
+      ...(options.host === undefined ? {} : { host: options.host }),
+    });
     return {
       server,
       async close() {
