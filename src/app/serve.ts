@@ -9,20 +9,22 @@ import {
   parseNoQuery,
   parseRunQuery,
   parseRunsQuery,
+  resolveRequestWindow,
   type ManifestsQuery,
   type RunKey,
   type RunsQuery,
 } from '../core/dashboard/query.js';
 import {
   httpStatusOf,
+  isFetchSiteAllowed,
   isHostAllowed,
+  isLoopbackName,
   matchRoute,
   staticAssets,
   type AssetPath,
 } from '../core/dashboard/routes.js';
 import { buildDashboardView, type HeadlineKpis } from '../core/dashboard/view-model.js';
 import type { KpiReport, KpiScope, KpiWindow } from '../core/kpi/kpi.js';
-import { DEFAULT_WINDOW_DAYS } from '../core/kpi/window.js';
 import type { Clock, Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError } from '../errors.js';
 import { ingestLedgers, type IngestLedgersResult, type IngestOptions } from './ingest.js';
@@ -88,15 +90,6 @@ function errorResponse(error: unknown, onUnexpected: (error: unknown) => void): 
   );
 }
 
-/** A request's window as `kpi` takes it: until defaults to now, since to 30 days before until. */
-function defaultWindow(parsed: { readonly since?: string; readonly until?: string }, now: Date): KpiWindow {
-  const until = parsed.until ?? now.toISOString();
-  return {
-    since: parsed.since ?? new Date(Date.parse(until) - DEFAULT_WINDOW_DAYS * 86_400_000).toISOString(),
-    until,
-  };
-}
-
 export interface DashboardHandlerOptions {
   readonly backend: DashboardBackend;
   readonly assets: DashboardAssets;
@@ -117,6 +110,13 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
         throw new SlsaLedgerError(
           'DASHBOARD_HOST_REFUSED',
           'this server answers only requests addressed to a loopback name',
+        );
+      }
+      if (!isFetchSiteAllowed(request.headers)) {
+        throw new SlsaLedgerError(
+          'DASHBOARD_CROSS_SITE_REFUSED',
+          'this server answers only its own page: the request came from another site',
+          { details: { sec_fetch_site: (request.headers['sec-fetch-site'] ?? '').slice(0, 40) } },
         );
       }
       const route = matchRoute(request.method, request.path);
@@ -150,7 +150,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
           const now = options.clock.now();
           const parsed = parseKpiQuery(request.query, now);
           const scope = parsed.scope;
-          const window = defaultWindow(parsed, now);
+          const window = resolveRequestWindow(parsed, now);
           // two read transactions on two connections, side by side
           const [kpis, aggregates] = await Promise.all([
             backend.kpis(window, now, scope),
@@ -172,7 +172,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
         case 'manifests': {
           const now = options.clock.now();
           const parsed = parseManifestsQuery(request.query, now);
-          const window = defaultWindow(parsed, now);
+          const window = resolveRequestWindow(parsed, now);
           const page = await backend.manifests(window, parsed);
           return json(200, {
             window,
@@ -266,11 +266,9 @@ export interface RunningDashboard {
   close(): Promise<void>;
 }
 
-const loopbackHosts = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\])$/i;
-
-/** True for a loopback address or name. */
+/** True for a loopback address or name (the Host check's own predicate). */
 export function isLoopbackHost(host: string): boolean {
-  return loopbackHosts.test(host);
+  return isLoopbackName(host);
 }
 
 /**

@@ -2,7 +2,8 @@ import type { Category } from './category.js';
 
 // Dashboard and read-only JSON API codes (`serve`). Codes are API: never rename one, only add.
 // Over HTTP: the `usage` codes answer 400, DASHBOARD_NOT_FOUND and DASHBOARD_RUN_NOT_FOUND 404,
-// DASHBOARD_METHOD_NOT_ALLOWED 405, DASHBOARD_HOST_REFUSED 421.
+// DASHBOARD_METHOD_NOT_ALLOWED 405, DASHBOARD_HOST_REFUSED 421, DASHBOARD_CROSS_SITE_REFUSED 403;
+// DASHBOARD_REQUEST_MALFORMED (a request node:http could not read) 400, 408 or 431.
 export const dashboardCodes = {
   DASHBOARD_PARAM_INVALID: 'usage',
   DASHBOARD_PARAM_UNKNOWN: 'usage',
@@ -11,6 +12,8 @@ export const dashboardCodes = {
   DASHBOARD_RUN_NOT_FOUND: 'invalid-input',
   DASHBOARD_METHOD_NOT_ALLOWED: 'usage',
   DASHBOARD_HOST_REFUSED: 'usage',
+  DASHBOARD_CROSS_SITE_REFUSED: 'usage',
+  DASHBOARD_REQUEST_MALFORMED: 'usage',
   DASHBOARD_LISTEN_FAILED: 'unavailable',
   DASHBOARD_ASSETS_MISSING: 'internal',
 } as const satisfies Record<string, Category>;

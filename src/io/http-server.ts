@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { SlsaLedgerError } from '../errors.js';
 
 // A small node:http adapter: it turns requests into plain values for a handler, sets the security
@@ -80,6 +81,39 @@ const internalError: HttpResponse = {
   body: `${JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } })}\n`,
 };
 
+/**
+ * What node:http says itself to a request it cannot read (bad syntax, headers over 16 KiB, too slow),
+ * with the security headers and a coded JSON body like every other answer: its own answer is a
+ * bare status line without them.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request took too long to arrive']
+        : [400, 'Bad Request', 'the request is not valid HTTP/1.1'];
+  const body = `${JSON.stringify({ error: { code: 'DASHBOARD_REQUEST_MALFORMED', message } })}\n`;
+  const headers = {
+    ...securityHeaders,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+  };
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\n${Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('')}\r\n${body}`,
+    () => socket.destroy(),
+  );
+}
+
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
@@ -106,6 +140,7 @@ export async function startHttpServer(options: StartHttpServerOptions): Promise<
       },
     );
   });
+  server.on('clientError', answerClientError);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;

@@ -202,8 +202,18 @@ export interface AuditRecord {
 
 export interface RunDetail {
   readonly run: Readonly<Record<string, unknown>>;
+  /** the run's latest `maxAuditRecords` changes, oldest first */
   readonly audit_log: readonly AuditRecord[];
+  /** true when the run has older changes than those listed */
+  readonly audit_log_truncated: boolean;
 }
+
+/**
+ * Changes of one run `/api/runs/:tag/:run_id` lists, the latest. The audit log is append-only and
+ * grows by a row each time an ingest finds the run changed: a pusher who rewrites one entry before
+ * every scheduled ingest (`serve --ingest-every 10s`: 8,640 a day) made its answer grow without end.
+ */
+export const maxAuditRecords = 1_000;
 
 /** One run with every field, its governance history, validation, provenance, metrics and audit log. */
 export async function getRun(db: DbClient, key: RunKey): Promise<RunDetail> {
@@ -245,14 +255,18 @@ export async function getRun(db: DbClient, key: RunKey): Promise<RunDetail> {
         },
       );
     }
+    // the latest changes (one more, to tell whether there are older ones), then oldest first
     const audit = await tx.query<AuditRecord>(
-      `SELECT action,
-              to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS changed_at,
-              manifest_path, git_commit,
-              coalesce(metadata->'changed_fields', '[]'::jsonb) AS changed_fields
-         FROM ${auditView} WHERE repository = $3 AND tag = $1 AND run_id = $2 ORDER BY changed_at, id`,
-      [key.tag, key.runId, row.repository],
+      `SELECT action, to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS changed_at,
+              manifest_path, git_commit, changed_fields
+         FROM (SELECT action, changed_at, id, manifest_path, git_commit,
+                      coalesce(metadata->'changed_fields', '[]'::jsonb) AS changed_fields
+                 FROM ${auditView} WHERE repository = $3 AND tag = $1 AND run_id = $2
+                ORDER BY changed_at DESC, id DESC LIMIT $4) latest
+        ORDER BY latest.changed_at, latest.id`,
+      [key.tag, key.runId, row.repository, maxAuditRecords + 1],
     );
+    const truncated = audit.rows.length > maxAuditRecords;
     const entry = row.entry;
     const validation = entry.validation as { validated_at?: string } | undefined;
     return {
@@ -269,7 +283,8 @@ export async function getRun(db: DbClient, key: RunKey): Promise<RunDetail> {
         ingested_at: row.ingested_at,
         first_ingested_at: row.first_ingested_at,
       },
-      audit_log: audit.rows,
+      audit_log: truncated ? audit.rows.slice(1) : audit.rows,
+      audit_log_truncated: truncated,
     };
   });
 }

@@ -12,6 +12,7 @@ import {
   parseRunId,
   parseRunsQuery,
   parseTimeBound,
+  resolveRequestWindow,
 } from './query.js';
 
 const now = new Date('2026-11-26T12:00:00Z');
@@ -34,6 +35,32 @@ describe('parseTimeBound', () => {
       expect(() => parseTimeBound('since', raw, 'since', now)).toThrowCode('DASHBOARD_PARAM_INVALID');
     },
   );
+});
+
+describe('resolveRequestWindow', () => {
+  it('defaults until to now and since to 30 days before until', () => {
+    expect(resolveRequestWindow({}, now)).toEqual({
+      since: '2026-10-27T12:00:00.000Z',
+      until: '2026-11-26T12:00:00.000Z',
+    });
+    expect(resolveRequestWindow({ until: '2026-11-02T00:00:00.000Z' }, now)).toEqual({
+      since: '2026-10-03T00:00:00.000Z',
+      until: '2026-11-02T00:00:00.000Z',
+    });
+  });
+
+  // `/api/kpi?since=9999-12-31` answered 200 with a window that ended before it began
+  it.each([
+    [{ since: '9999-12-31T00:00:00.000Z' }, 'since'],
+    [{ since: now.toISOString() }, 'since'],
+  ] as const)('refuses %j, left empty by the default until', (parsed, param) => {
+    expect(() => resolveRequestWindow(parsed, now)).toThrowCode('DASHBOARD_PARAM_INVALID');
+    try {
+      resolveRequestWindow(parsed, now);
+    } catch (error) {
+      expect((error as { details: { param: string } }).details.param).toBe(param);
+    }
+  });
 });
 
 describe('parseKpiQuery', () => {

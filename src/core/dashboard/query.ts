@@ -1,5 +1,6 @@
 import { SlsaLedgerError } from '../../errors.js';
-import { parseWindowBound } from '../kpi/window.js';
+import type { KpiWindow } from '../kpi/kpi.js';
+import { DEFAULT_WINDOW_DAYS, parseWindowBound } from '../kpi/window.js';
 import { isLedgerName } from '../ingest/repository.js';
 
 // Query-parameter parsing for the read-only JSON API. Pure: `now` comes in as an argument.
@@ -105,6 +106,23 @@ function parseWindow(values: Map<string, string>, now: Date): TimeWindow {
     throw invalid('until', `until (${until}) must be later than since (${since})`);
   }
   return { ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
+}
+
+/**
+ * The window a `/api/kpi` or `/api/manifests` request covers, as `kpi` resolves it: `until` defaults
+ * to now, `since` to 30 days before `until`. A window left empty by a default (`since` now or later,
+ * with no `until`) is refused as one given empty is.
+ */
+export function resolveRequestWindow(parsed: TimeWindow, now: Date): KpiWindow {
+  const until = parsed.until ?? now.toISOString();
+  const since = parsed.since ?? new Date(Date.parse(until) - DEFAULT_WINDOW_DAYS * 86_400_000).toISOString();
+  if (Date.parse(since) >= Date.parse(until)) {
+    throw invalid(
+      parsed.since === undefined ? 'until' : 'since',
+      `since (${since}) must be earlier than until (${until}${parsed.until === undefined ? ', now' : ''})`,
+    );
+  }
+  return { since, until };
 }
 
 function parseInteger(

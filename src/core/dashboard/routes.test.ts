@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { httpStatusOf, isHostAllowed, matchRoute } from './routes.js';
+import { httpStatusOf, isFetchSiteAllowed, isHostAllowed, matchRoute } from './routes.js';
 
 describe('matchRoute', () => {
   it.each([
@@ -51,6 +51,7 @@ describe('httpStatusOf', () => {
     ['DASHBOARD_RUN_NOT_FOUND', 404],
     ['DASHBOARD_METHOD_NOT_ALLOWED', 405],
     ['DASHBOARD_HOST_REFUSED', 421],
+    ['DASHBOARD_CROSS_SITE_REFUSED', 403],
     ['DASHBOARD_PARAM_INVALID', 400],
     ['DASHBOARD_PARAM_UNKNOWN', 400],
     ['DASHBOARD_PATH_INVALID', 400],
@@ -74,9 +75,29 @@ describe('isHostAllowed', () => {
     ['127.0.0.1', 'evil.example:8080', false],
     ['127.0.0.1', '127.0.0.1.evil.example', false],
     ['127.0.0.1', undefined, false],
+    // `--host LOCALHOST` is loopback (no --allow-remote needed), so the check must apply to it too
+    ['LOCALHOST', 'evil.example:8080', false],
+    ['Localhost', 'localhost:8080', true],
     ['0.0.0.0', 'dash.internal:8080', true],
     ['10.1.2.3', undefined, true],
   ] as const)('bound %s, Host %s -> %s', (bound, header, allowed) => {
     expect(isHostAllowed(bound, header)).toBe(allowed);
+  });
+});
+
+describe('isFetchSiteAllowed', () => {
+  it.each([
+    [{}, true],
+    [{ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' }, true],
+    [{ 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }, true],
+    [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }, true],
+    [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'empty' }, false],
+    [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' }, false],
+    [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' }, false],
+    [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' }, false],
+    [{ 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' }, false],
+    [{ 'sec-fetch-site': 'bogus' }, false],
+  ] as const)('%j -> %s', (headers, allowed) => {
+    expect(isFetchSiteAllowed(headers)).toBe(allowed);
   });
 });

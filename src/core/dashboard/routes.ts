@@ -70,6 +70,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   DASHBOARD_RUN_NOT_FOUND: 404,
   DASHBOARD_METHOD_NOT_ALLOWED: 405,
   DASHBOARD_HOST_REFUSED: 421,
+  DASHBOARD_CROSS_SITE_REFUSED: 403,
   DASHBOARD_PARAM_INVALID: 400,
   DASHBOARD_PARAM_UNKNOWN: 400,
   DASHBOARD_PATH_INVALID: 400,
@@ -81,17 +82,39 @@ export function httpStatusOf(code: ErrorCode): number {
 }
 
 /**
+ * True for a loopback address or name, in any case (`LOCALHOST` listens where `localhost` does).
+ * `serve` decides with it both whether `--host` needs `--allow-remote` and whether the Host check
+ * applies: with two predicates, `--host LOCALHOST` passed as loopback and turned the check off.
+ */
+export function isLoopbackName(host: string): boolean {
+  return /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\])$/i.test(host);
+}
+
+/**
  * Host-header check against DNS rebinding: a server bound to a loopback address answers only
  * requests addressed to a loopback name, so a web page on another origin that re-points its
  * own name at 127.0.0.1 cannot read the API. Servers bound elsewhere accept any Host.
  */
 export function isHostAllowed(boundHost: string, hostHeader: string | undefined): boolean {
-  const loopback = (h: string): boolean =>
-    h === 'localhost' || h === '::1' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-  if (!loopback(boundHost)) return true;
+  if (!isLoopbackName(boundHost)) return true;
   if (hostHeader === undefined) return false;
   const name = hostHeader.startsWith('[')
     ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
     : hostHeader.split(':')[0];
-  return name !== undefined && loopback(name.toLowerCase());
+  return name !== undefined && isLoopbackName(name);
+}
+
+/**
+ * Fetch Metadata resource isolation (W3C "Fetch Metadata Request Headers"): a browser says in
+ * `Sec-Fetch-Site` whose page made a request. The page only ever calls its own origin, so a request
+ * another site's (or another port's) page made is refused: CORS already keeps its answer from that
+ * page, but the request still ran, and a page open in the operator's browser could send thousands of
+ * the costliest queries to a loopback server whose Host check it passes. A top-level navigation (a
+ * link to the dashboard, `Sec-Fetch-Mode: navigate` with `Sec-Fetch-Dest: document`) is let through,
+ * and so is a client that sends no such header (curl, scripts, older browsers).
+ */
+export function isFetchSiteAllowed(headers: Readonly<Record<string, string | undefined>>): boolean {
+  const site = headers['sec-fetch-site'];
+  if (site === undefined || site === 'same-origin' || site === 'none') return true;
+  return headers['sec-fetch-mode'] === 'navigate' && headers['sec-fetch-dest'] === 'document';
 }

@@ -6,6 +6,7 @@ import {
   formatDuration,
   formatNumber,
   formatPercent,
+  maxBreakdownRows,
   maxSeriesDays,
   type HeadlineKpis,
 } from './view-model.js';
@@ -156,6 +157,32 @@ describe('buildDashboardView', () => {
       ['my-flag', 'neutral'],
     ]);
     expect(view.headline).toHaveLength(14);
+  });
+
+  it('keeps a breakdown of many distinct flags to maxBreakdownRows rows, the rest as one', () => {
+    const flagCounts = Array.from({ length: 5_000 }, (_, i) => ({ label: `flag-${i}`, count: 1 }));
+    flagCounts.push({ label: 'validated', count: 100 });
+    const view = buildDashboardView({ headline, daily: [], statusCounts: [], flagCounts });
+    const rows = view.breakdown.governance_flag;
+    expect(rows).toHaveLength(maxBreakdownRows);
+    expect(rows[0]).toMatchObject({ label: 'validated', count: 100 });
+    expect(rows.at(-1)).toEqual({
+      label: `(${5_000 - (maxBreakdownRows - 2)} others)`,
+      count: 5_000 - (maxBreakdownRows - 2),
+      share: (5_000 - (maxBreakdownRows - 2)) / 5_100,
+      tone: 'neutral',
+    });
+    expect(rows.reduce((n, r) => n + r.count, 0)).toBe(5_100);
+    // at the limit nothing is folded
+    const exact = buildDashboardView({
+      headline,
+      daily: [],
+      statusCounts: [],
+      flagCounts: flagCounts.slice(0, maxBreakdownRows),
+    });
+    expect(exact.breakdown.governance_flag.map((r) => r.label)).not.toContain(
+      expect.stringMatching(/others/),
+    );
   });
 });
 

@@ -343,15 +343,31 @@ const flagTone: Readonly<Record<string, Tone>> = {
   'dispatch-token-rotation-overdue': 'warn',
 };
 
+/**
+ * Rows a breakdown shows at most; the rest are one `(N others)` row. Governance flags are any
+ * kebab-case text a ledger's pusher writes: a ledger of distinct flags made the breakdown one row
+ * per run (2 MB of JSON per page load at 20,000 runs, as many bars in the page).
+ */
+export const maxBreakdownRows = 20;
+
 function breakdown(counts: readonly LabelCount[], tone: (label: string) => Tone): BreakdownRow[] {
   const total = counts.reduce((n, c) => n + c.count, 0);
-  return counts
+  const share = (count: number): number => (total === 0 ? 0 : count / total);
+  const rows = counts
     .filter((c) => c.count > 0)
     .map((c) => {
       const label = c.label ?? '(none)';
-      return { label, count: c.count, share: total === 0 ? 0 : c.count / total, tone: tone(label) };
+      return { label, count: c.count, share: share(c.count), tone: tone(label) };
     })
     .sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  if (rows.length <= maxBreakdownRows) return rows;
+  const rest = rows.slice(maxBreakdownRows - 1);
+  const count = rest.reduce((n, r) => n + r.count, 0);
+  return [
+    ...rows.slice(0, maxBreakdownRows - 1),
+    // parentheses: no flag (kebab-case) can take this label
+    { label: `(${rest.length} others)`, count, share: share(count), tone: 'neutral' },
+  ];
 }
 
 /** An https URL as it is, anything else null (the page links only https). */

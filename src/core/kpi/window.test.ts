@@ -26,6 +26,25 @@ describe('parseWindowBound', () => {
   ])('refuses %j', (raw) => {
     expect(() => parseWindowBound('since', raw, now)).toThrowCode('KPI_WINDOW_INVALID');
   });
+
+  // PostgreSQL refuses year 0000 and the six-digit years toISOString writes past 9999: such a bound
+  // reached the database and came back from `serve` as a 503 `DB_INPUT_REJECTED`
+  it.each([
+    ['until', '9999-12-31'],
+    ['until', '9999-12-31T23:00:00-14:00'],
+    ['since', '0000-01-01T10:00:00Z'],
+    ['since', '0001-01-01T00:30:00+01:00'],
+  ] as const)('refuses %s %j, outside the years 0001 to 9999', (flag, raw) => {
+    expect(() => parseWindowBound(flag, raw, now)).toThrowCode('KPI_WINDOW_INVALID');
+  });
+
+  it.each([
+    ['until', '9999-12-30', '9999-12-31T00:00:00.000Z'],
+    ['since', '9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999Z'],
+    ['since', '0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z'],
+  ] as const)('takes %s %j, at the edges of that range', (flag, raw, expected) => {
+    expect(parseWindowBound(flag, raw, now)).toBe(expected);
+  });
 });
 
 describe('resolveKpiWindow', () => {

@@ -9,6 +9,11 @@ export const DEFAULT_WINDOW_DAYS = 30;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const RELATIVE_RE = /^(\d{1,5})([dh])$/;
+// The instants a bound may name: years 0001 to 9999. Outside them `toISOString` writes a six-digit
+// year (`+010000-01-01…`, which `until=9999-12-31` gives) or year 0000, and PostgreSQL refuses both:
+// a bad request would reach the database and come back as its error instead of the caller's.
+const MIN_BOUND_MS = Date.parse('0001-01-01T00:00:00.000Z');
+const MAX_BOUND_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
 function invalid(flag: string, raw: string): SlsaLedgerError {
   return new SlsaLedgerError(
@@ -18,13 +23,25 @@ function invalid(flag: string, raw: string): SlsaLedgerError {
   );
 }
 
-/** One bound as an ISO instant. */
+/** One bound as an ISO instant (of the years 0001 to 9999). */
 export function parseWindowBound(flag: 'since' | 'until', raw: string, now: Date): string {
+  const t = parseBoundMs(flag, raw, now);
+  if (!(t >= MIN_BOUND_MS && t <= MAX_BOUND_MS)) {
+    throw new SlsaLedgerError(
+      'KPI_WINDOW_INVALID',
+      `--${flag} must name a time from 0001-01-01 to 9999-12-31T23:59:59.999Z, got '${raw.slice(0, 40)}'`,
+      { details: { flag, value: raw.slice(0, 100) } },
+    );
+  }
+  return new Date(t).toISOString();
+}
+
+function parseBoundMs(flag: 'since' | 'until', raw: string, now: Date): number {
   const value = raw.trim();
   const rel = RELATIVE_RE.exec(value);
   if (rel !== null) {
     const ms = Number(rel[1]) * (rel[2] === 'd' ? 86_400_000 : 3_600_000);
-    return new Date(now.getTime() - ms).toISOString();
+    return now.getTime() - ms;
   }
   const date = DATE_RE.exec(value);
   if (date !== null) {
@@ -32,7 +49,7 @@ export function parseWindowBound(flag: 'since' | 'until', raw: string, now: Date
     const t = new Date(Date.UTC(y, m - 1, d));
     if (t.getUTCFullYear() !== y || t.getUTCMonth() !== m - 1 || t.getUTCDate() !== d)
       throw invalid(flag, raw);
-    return new Date(t.getTime() + (flag === 'until' ? 86_400_000 : 0)).toISOString();
+    return t.getTime() + (flag === 'until' ? 86_400_000 : 0);
   }
   if (DATETIME_RE.test(value)) {
     const t = Date.parse(value);
@@ -44,7 +61,7 @@ export function parseWindowBound(flag: 'since' | 'until', raw: string, now: Date
       const probe = new Date(Date.UTC(Number(check[1]), Number(check[2]) - 1, Number(check[3])));
       if (probe.getUTCDate() !== Number(check[3])) throw invalid(flag, raw);
     }
-    return new Date(t).toISOString();
+    return t;
   }
   throw invalid(flag, raw);
 }

@@ -28,7 +28,12 @@ function el(tag, options = {}, children = []) {
   return node;
 }
 
-/** An https URL as a link, or undefined. Any other scheme (javascript:, data:, http:) is not linked. */
+/**
+ * An https URL as a link, or undefined. Any other scheme (javascript:, data:, http:) is not linked.
+ * Without a label the link shows the URL as the browser will open it (`parsed.href`: the host in
+ * punycode, the path percent-encoded), never the stored text: `https://gіthub.com/…` with a
+ * Cyrillic `і` would read as github.com and open xn--gthub-n2e.com.
+ */
 function safeLink(url, label) {
   if (typeof url !== 'string') return undefined;
   let parsed;
@@ -38,7 +43,7 @@ function safeLink(url, label) {
     return undefined;
   }
   if (parsed.protocol !== 'https:') return undefined;
-  const a = el('a', { text: label, attrs: { target: '_blank', rel: 'noopener noreferrer' } });
+  const a = el('a', { text: label ?? parsed.href, attrs: { target: '_blank', rel: 'noopener noreferrer' } });
   a.href = parsed.href;
   return a;
 }
@@ -446,8 +451,8 @@ function renderEntry(body) {
   ]) {
     addField(fields, key, run[key]);
   }
-  addField(fields, 'release_url', safeLink(run.release_url, run.release_url ?? '') ?? run.release_url);
-  addField(fields, 'artifact_url', safeLink(run.artifact_url, run.artifact_url ?? '') ?? run.artifact_url);
+  addField(fields, 'release_url', safeLink(run.release_url) ?? run.release_url);
+  addField(fields, 'artifact_url', safeLink(run.artifact_url) ?? run.artifact_url);
 
   const history = run.governance_history ?? [];
   const rows = history.map((h) =>
