@@ -75,3 +75,25 @@ export function redact(text: string, secrets: readonly string[]): string {
   // user:password@ in any URL
   return out.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+):[^\s@/"']+@/gi, '$1:***@');
 }
+
+/**
+ * JSON data with `redact` applied to every string in it (object keys are left as they are). The
+ * value itself when no string changed, so data without secrets keeps its identity.
+ */
+export function redactJson<T>(value: T, secrets: readonly string[]): T {
+  if (typeof value === 'string') return redact(value, secrets) as T;
+  if (Array.isArray(value)) {
+    const items = value.map((item: unknown) => redactJson(item, secrets));
+    return (items.some((item, i) => item !== value[i]) ? items : value) as T;
+  }
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = redactJson(item, secrets);
+      if (out[key] !== item) changed = true;
+    }
+    return (changed ? out : value) as T;
+  }
+  return value;
+}
