@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactJson } from './redact.js';
+import { collectSecrets, redact, redactJson } from './redact.js';
 
 describe('redactJson', () => {
   const secrets = ['s3cr3t-token'];
@@ -26,5 +26,19 @@ describe('redactJson', () => {
     expect(redactJson(date, secrets)).toBe(date);
     expect(redactJson('s3cr3t-token', secrets)).toBe('***');
     expect(redactJson(undefined, secrets)).toBeUndefined();
+  });
+});
+
+describe('collectSecrets', () => {
+  it('knows a value pasted with whitespace around it by its trimmed value too', () => {
+    const secrets = collectSecrets({
+      GITHUB_TOKEN: 'ghs_pasted0123456789\n',
+      JIRA_API_TOKEN: ' jira-token-1 ',
+    });
+    expect(redact('Bad credentials: ghs_pasted0123456789 / jira-token-1', secrets)).toBe(
+      'Bad credentials: *** / ***',
+    );
+    // a short one stays short once trimmed
+    expect(collectSecrets({ GITHUB_TOKEN: ' abcde\n' })).toEqual([' abcde\n']);
   });
 });

@@ -32,6 +32,11 @@ export function collectSecrets(env: Readonly<Record<string, string | undefined>>
   for (const name of secretEnvNames) {
     const v = env[name];
     if (v && v.length >= 6) out.add(v);
+    // a value pasted with a line break or spaces around it (`$(cat token)`, a secret saved with its
+    // newline) is sent trimmed (fetch trims header values, URLs drop them), so the trimmed value is
+    // what a receiver echoes
+    const trimmed = v?.trim();
+    if (trimmed && trimmed !== v && trimmed.length >= 6) out.add(trimmed);
     if (v && secretUrlNames.has(name)) for (const part of urlSecretParts(v)) out.add(part);
   }
   for (const name of ['DATABASE_URL', 'SLSA_LEDGER_DATABASE_URL']) {
