@@ -42,3 +42,39 @@ describe('collectSecrets', () => {
     expect(collectSecrets({ GITHUB_TOKEN: ' abcde\n' })).toEqual([' abcde\n']);
   });
 });
+
+describe('redact: credentials known by their shape', () => {
+  it.each([
+    [
+      'a classic token as a URL user',
+      'https://ghp_0123456789abcdefghijABCDEFGHIJ012345@github.com/o/r',
+      'https://***@github.com/o/r',
+    ],
+    ['a fine-grained token', 'token github_pat_11ABCDEFG0123456789_abcdefghijklmnop', 'token ***'],
+    ['an installation token', 'x-access-token:ghs_0123456789abcdefghijABCDEF', 'x-access-token:***'],
+    ['a JWT', 'bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmEvYiJ9.c2lnbmF0dXJlLWJ5dGVz', 'bearer ***'],
+    ['a Slack token', 'xoxb-1234567890-abcdefghij', '***'],
+    [
+      'a Slack webhook',
+      'https://hooks.slack.com/services/T0/B0/abcdefghij',
+      'https://hooks.slack.com/services/***',
+    ],
+  ])('%s', (_, text, expected) => {
+    expect(redact(text, [])).toBe(expected);
+  });
+
+  it('leaves look-alikes alone', () => {
+    const text = 'ghp_short gh_0123456789abcdefghijABCDEF eyJhbGciOiJ9 sha256:0123abcd v1.2.3';
+    expect(redact(text, [])).toBe(text);
+  });
+});
+
+describe('redact: JSON text', () => {
+  it('redacts a secret with a quote, a backslash or a line break as JSON escapes it', () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA\n-----END PRIVATE KEY-----\n';
+    const secrets = ['pass"word\\123', pem];
+    const json = JSON.stringify({ message: `got pass"word\\123 and ${pem}` });
+    expect(redact(json, secrets)).toBe('{"message":"got *** and ***"}');
+    expect(redact(`got ${pem}`, secrets)).toBe('got ***');
+  });
+});

@@ -73,10 +73,27 @@ function passwordOf(url: string | undefined): string | undefined {
   }
 }
 
-/** Replaces every secret, and the password of any URL with credentials, by `***`. */
+// Credentials known by their shape, whatever variable (or log line) they came from: GitHub tokens
+// (classic, fine-grained, app installation, OAuth, refresh), JSON Web Tokens (an OIDC identity
+// token, a Supabase key), Slack tokens and the secret path of a Slack incoming webhook.
+const TOKEN_SHAPES =
+  /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|xox[abposr]-[A-Za-z0-9-]{10,})/g;
+const SLACK_WEBHOOK_PATH = /(hooks\.slack\.com\/services\/)[A-Za-z0-9_/-]+/gi;
+
+/**
+ * Replaces every secret, the password of any URL with credentials and every credential known by its
+ * shape (a GitHub token, a JWT, a Slack token or webhook path) by `***`.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of secrets) out = out.split(s).join('***');
+  for (const s of secrets) {
+    out = out.split(s).join('***');
+    // JSON text (the --json output, the notification log) holds a secret with a quote, a backslash
+    // or a line break (a PEM key, a passphrase) escaped: `"` as `\"`, a line break as `\n`
+    const escaped = JSON.stringify(s).slice(1, -1);
+    if (escaped !== s) out = out.split(escaped).join('***');
+  }
+  out = out.replace(TOKEN_SHAPES, '***').replace(SLACK_WEBHOOK_PATH, '$1***');
   // user:password@ in any URL
   return out.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+):[^\s@/"']+@/gi, '$1:***@');
 }

@@ -76,6 +76,34 @@ describe('a failure reason that quotes a secret', () => {
   });
 });
 
+describe('a failure reason that quotes a credential of no variable the tool knows', () => {
+  it('lands in the ledger with the credential redacted by its shape', async () => {
+    const remote = await createRemote(tmp.path);
+    const clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+    // a personal access token in a remote URL, an OIDC identity token in a log line
+    const pat = 'ghp_RELEASEPAT0123456789abcdefghijklmn';
+    const jwt = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJyZXBvOmFjbWUvYXBwIn0.c2lnbmF0dXJlYnl0ZXM';
+    const landed = await runCliCaptured(['record', '--no-sign', '--json', '--repo', clone, '--entry', '-'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks') },
+      stdin: JSON.stringify(
+        makeEntry({
+          run_id: 13,
+          status: 'failure',
+          artifact_url: null,
+          failure_reason: `fatal: could not push to https://${pat}@github.com/acme/app.git; id token ${jwt}`,
+        }),
+      ),
+    });
+    expect(landed.code).toBe(0);
+    const manifest = await showFile(remote, 'main', 'docs/reports/2025-11-24/manifest.json');
+    expect(manifest).toContain('could not push to https://***@github.com/acme/app.git; id token ***');
+    for (const text of [manifest, landed.stdout, landed.stderr]) {
+      expect(text).not.toContain(pat);
+      expect(text).not.toContain(jwt.split('.')[1]);
+    }
+  });
+});
+
 describe('an alert about such an entry', () => {
   it('reaches Slack and the GitHub issue redacted', async () => {
     const slack = new FakeSlack();
