@@ -78,3 +78,12 @@ describe('redact: JSON text', () => {
     expect(redact(`got ${pem}`, secrets)).toBe('got ***');
   });
 });
+
+describe('redact: URL passwords', () => {
+  it('hides a password with a raw @ in it whole, up to the last @ of the authority', () => {
+    expect(redact('postgres://app:p@ss@w0rd@db.internal:5432/ledger', [])).toBe(
+      'postgres://app:***@db.internal:5432/ledger',
+    );
+    expect(redact('https://u:pw12@h/x a@b', [])).toBe('https://u:***@h/x a@b');
+  });
+});
