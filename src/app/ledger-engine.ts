@@ -68,6 +68,7 @@ import {
   type ResolvedLedgerLocation,
 } from '../io/ledger-location.js';
 import { defaultLockPath, withLock } from '../io/lock.js';
+import { redactText } from '../io/redaction.js';
 
 export const DEFAULT_QUEUE_PATH = 'out/provenance/queued-manifest.json';
 export const QUEUE_BRANCH = 'provenance-queue';
@@ -796,7 +797,9 @@ export class LedgerEngine {
     this.logger.warn(`not landed (${refusal.reason}); queueing the entry in ${this.queuePath}`);
     const item: QueueItem = {
       entry,
-      reason: refusal.reason.slice(0, 4000),
+      // the reason may quote an answer that echoed a token (a refused pull request): redacted before
+      // it is cut, since the queue branch is pushed to the remote (the local file is redacted too)
+      reason: redactText(refusal.reason).slice(0, 4000),
       queued_at: this.now().toISOString(),
       attempts: refusal.attempts,
       ...(transition === undefined ? {} : { transition }),

@@ -16,6 +16,7 @@ import { silentLogger } from '../core/ports.js';
 import { SlsaLedgerError, isSlsaLedgerError } from '../errors.js';
 import { createGithubClient, type GithubClient } from '../io/github.js';
 import { appendNotificationAttempt, defaultNotificationsLog } from '../io/notifications-log.js';
+import { redactValue } from '../io/redaction.js';
 import { checkWebhookUrl, postSlackWebhook } from '../io/slack.js';
 
 export interface NotifyOptions {
@@ -120,7 +121,9 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
     logger.warn('SLACK_WEBHOOK_URL is not set: no Slack message');
     slack = { skipped: true, reason: 'SLACK_WEBHOOK_URL not set' };
   } else {
-    const payload = buildSlackMessage(options.event, options.subject, context);
+    // a message quotes what failed (a failure reason, a git or database error): it leaves the tool
+    // redacted like everything the tool writes, to the channel and to the issue alike
+    const payload = redactValue(buildSlackMessage(options.event, options.subject, context));
     const started = performance.now();
     let attempts = 0;
     let last: ChannelResult = { delivered: false, attempts: 0, status: null, reason: null, latency_s: null };
@@ -183,7 +186,11 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
       });
     const t0 = performance.now();
     try {
-      const r = await upsertIssue(client, repository, buildIssue(options.event, options.subject, context));
+      const r = await upsertIssue(
+        client,
+        repository,
+        redactValue(buildIssue(options.event, options.subject, context)),
+      );
       const ms = Math.round(performance.now() - t0);
       await log({
         channel: 'github-issue',

@@ -10,6 +10,7 @@ import {
 } from './ledger-engine.js';
 import type { SignedDocument } from '../core/ledger-trust/sign.js';
 import { ledgerTransitionSigner, type LedgerSigning } from './ledger-signing.js';
+import { redactText } from '../io/redaction.js';
 
 export {
   DEFAULT_QUEUE_PATH,
@@ -64,7 +65,7 @@ export interface RecordResult {
  * @returns outcome `committed`, `unchanged`, `stale` or `queued` (the CLI exits 75 for `queued`)
  */
 export async function recordEntry(options: RecordOptions): Promise<RecordResult> {
-  const entry = parseEntry(options.entry);
+  const entry = parseEntry(redactFreeText(options.entry));
   const signer = ledgerTransitionSigner(options.signing, options.vsa);
   const engine = await LedgerEngine.open({
     ...options,
@@ -131,6 +132,27 @@ export async function recordEntry(options: RecordOptions): Promise<RecordResult>
   } finally {
     engine.close();
   }
+}
+
+/**
+ * The entry with its free text (`failure_reason`, `validation.reason`) redacted as all output is:
+ * a reason quotes what failed (a git error, a log line), which may hold a token or a URL password,
+ * and the ledger is pushed to every clone. Redacted before the entry is signed, committed or
+ * queued; the structured fields are checked by the schema, never rewritten.
+ */
+function redactFreeText(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const raw = value as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...raw };
+  if (typeof raw.failure_reason === 'string') out.failure_reason = redactText(raw.failure_reason);
+  const validation = raw.validation as Record<string, unknown> | null | undefined;
+  if (typeof validation === 'object' && validation !== null && typeof validation.reason === 'string') {
+    out.validation = { ...validation, reason: redactText(validation.reason) };
+  }
+  const changed =
+    out.failure_reason !== raw.failure_reason ||
+    (out.validation as Record<string, unknown> | undefined)?.reason !== validation?.reason;
+  return changed ? out : value;
 }
 
 function pathOfDay(engine: LedgerEngine, entry: LedgerEntry): string {

@@ -350,9 +350,12 @@ async function loadEntries(options: ValidateOptions, apiUrl: string): Promise<Le
   try {
     url = new URL(manifestUrl);
   } catch {
+    // shown without its query: a raw.githubusercontent.com link carries its token there (?token=)
+    const query = manifestUrl.search(/[?#]/);
+    const shown = query === -1 ? manifestUrl : `${manifestUrl.slice(0, query)}?…`;
     throw new UsageError(
       'USAGE_INVALID_FLAG',
-      `--manifest-url must be an https URL, got '${manifestUrl.slice(0, 100)}'`,
+      `--manifest-url must be an https URL, got '${shown.slice(0, 100)}'`,
       { details: { flag: 'manifest-url' } },
     );
   }

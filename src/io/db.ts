@@ -2,6 +2,7 @@
 // over embedded PGlite and over any Postgres URL (`pg`). Stable API: the dashboard builds on it.
 import { resolve } from 'node:path';
 import type { Logger } from '../core/ports.js';
+import { redact } from '../core/redact/redact.js';
 import { SlsaLedgerError, UnavailableError } from '../errors.js';
 
 export type DbEngine = 'pglite' | 'postgres';
@@ -283,7 +284,7 @@ export function wrapDbError(error: unknown, where: string, doing: string): SlsaL
   });
 }
 
-/** Removes `user:password@` from any URL in a message. */
+/** Removes `user:password@` from any URL in a message (the one redaction, src/core/redact). */
 export function scrubPasswords(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+):[^\s@/"']+@/gi, '$1:***@');
+  return redact(text, []);
 }

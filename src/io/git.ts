@@ -24,9 +24,12 @@ export interface GitOutput {
   readonly stderr: string;
 }
 
-/** `https://user:token@host` -> `https://***@host`, so a remote URL never leaks a token. */
+/**
+ * `https://user:token@host` -> `https://***@host`, so a remote URL never leaks a token: up to the
+ * last `@` of the authority, so a password pasted with a raw `@` in it is hidden whole.
+ */
 export function scrubCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@');
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+(?:@[^/\s@]+)*@/gi, '$1***@');
 }
 
 function baseEnv(extra: Readonly<Record<string, string | undefined>> | undefined): NodeJS.ProcessEnv {

@@ -2,6 +2,7 @@ import { Octokit } from '@octokit/rest';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
+import { redactText } from './redaction.js';
 
 export const defaultGithubApiUrl = 'https://api.github.com';
 
@@ -144,7 +145,7 @@ export function githubError(what: string, error: unknown): SlsaLedgerError {
     const first = (e.errors as readonly { type?: string; message?: string }[])[0];
     return new SlsaLedgerError(
       'GITHUB_REJECTED',
-      `${what}: github graphql error${first?.message === undefined ? '' : `: ${first.message.slice(0, 200)}`}`,
+      `${what}: github graphql error${first?.message === undefined ? '' : `: ${shorten(first.message)}`}`,
       { cause: error, details: { what, graphql_type: first?.type } },
     );
   }
@@ -161,10 +162,18 @@ function apiMessageOf(data: unknown): string | undefined {
     data !== null &&
     typeof (data as { message?: unknown }).message === 'string'
   ) {
-    return (data as { message: string }).message.slice(0, 200);
+    return shorten((data as { message: string }).message);
   }
-  if (typeof data === 'string' && data.trim() !== '') return data.trim().slice(0, 200);
+  if (typeof data === 'string' && data.trim() !== '') return shorten(data.trim());
   return undefined;
+}
+
+/**
+ * The API's message, at most 200 characters, redacted before it is cut: an answer that quotes the
+ * token would otherwise keep the part of it before the cut, which no redaction recognises.
+ */
+function shorten(message: string): string {
+  return redactText(message.slice(0, 64 * 1024)).slice(0, 200);
 }
 
 function suffix(message: string | undefined): string {

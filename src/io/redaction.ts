@@ -4,7 +4,7 @@
 // in an AsyncLocalStorage scope, so concurrent in-process runs (tests) never see each other's, and
 // library code never reads the environment itself.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { redact } from '../core/redact/redact.js';
+import { redact, redactJson } from '../core/redact/redact.js';
 
 const scope = new AsyncLocalStorage<readonly string[]>();
 
@@ -30,4 +30,12 @@ export function redactText(text: string): string {
  */
 export function redactFileData<T extends string | Uint8Array>(data: T): T {
   return (typeof data === 'string' ? redactText(data) : data) as T;
+}
+
+/**
+ * JSON data with the current scope's secrets (and URL passwords) redacted in every string: what
+ * leaves the tool as data rather than as text (a notification's payload, an entry's free text).
+ */
+export function redactValue<T>(value: T): T {
+  return redactJson(value, currentSecrets());
 }

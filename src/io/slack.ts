@@ -1,6 +1,7 @@
 import type { AttemptOutcome } from '../core/notify/retry.js';
 import { SlsaLedgerError } from '../errors.js';
 import { isAllowedScheme } from './github.js';
+import { redactText } from './redaction.js';
 
 /**
  * Checks a Slack incoming-webhook URL without ever echoing it (its path is the secret): https, or
@@ -39,7 +40,9 @@ export async function postSlackWebhook(
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const body = (await response.text()).slice(0, 1000);
+    // redacted before it is cut: a receiver that echoes the webhook's path would otherwise leave
+    // the part of it before the cut, which no redaction recognises
+    const body = redactText((await response.text()).slice(0, 64 * 1024)).slice(0, 1000);
     const retryAfter = response.headers.get('retry-after');
     return {
       kind: 'response',

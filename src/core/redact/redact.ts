@@ -32,6 +32,11 @@ export function collectSecrets(env: Readonly<Record<string, string | undefined>>
   for (const name of secretEnvNames) {
     const v = env[name];
     if (v && v.length >= 6) out.add(v);
+    // a value pasted with a line break or spaces around it (`$(cat token)`, a secret saved with its
+    // newline) is sent trimmed (fetch trims header values, URLs drop them), so the trimmed value is
+    // what a receiver echoes
+    const trimmed = v?.trim();
+    if (trimmed && trimmed !== v && trimmed.length >= 6) out.add(trimmed);
     if (v && secretUrlNames.has(name)) for (const part of urlSecretParts(v)) out.add(part);
   }
   for (const name of ['DATABASE_URL', 'SLSA_LEDGER_DATABASE_URL']) {
@@ -68,10 +73,50 @@ function passwordOf(url: string | undefined): string | undefined {
   }
 }
 
-/** Replaces every secret, and the password of any URL with credentials, by `***`. */
+// Credentials known by their shape, whatever variable (or log line) they came from: GitHub tokens
+// (classic, fine-grained, app installation, OAuth, refresh), JSON Web Tokens (an OIDC identity
+// token, a Supabase key), Slack tokens and the secret path of a Slack incoming webhook.
+const TOKEN_SHAPES =
+  /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|xox[abposr]-[A-Za-z0-9-]{10,})/g;
+const SLACK_WEBHOOK_PATH = /(hooks\.slack\.com\/services\/)[A-Za-z0-9_/-]+/gi;
+
+/**
+ * Replaces every secret, the password of any URL with credentials and every credential known by its
+ * shape (a GitHub token, a JWT, a Slack token or webhook path) by `***`.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of secrets) out = out.split(s).join('***');
-  // user:password@ in any URL
-  return out.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+):[^\s@/"']+@/gi, '$1:***@');
+  for (const s of secrets) {
+    out = out.split(s).join('***');
+    // JSON text (the --json output, the notification log) holds a secret with a quote, a backslash
+    // or a line break (a PEM key, a passphrase) escaped: `"` as `\"`, a line break as `\n`
+    const escaped = JSON.stringify(s).slice(1, -1);
+    if (escaped !== s) out = out.split(escaped).join('***');
+  }
+  out = out.replace(TOKEN_SHAPES, '***').replace(SLACK_WEBHOOK_PATH, '$1***');
+  // user:password@ in any URL, up to the last `@` of its authority: a password pasted with a raw `@`
+  // in it (`p@ss`, not `p%40ss`) is cut there, as the URL parser does
+  return out.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+):[^\s/"']+@/gi, '$1:***@');
+}
+
+/**
+ * JSON data with `redact` applied to every string in it (object keys are left as they are). The
+ * value itself when no string changed, so data without secrets keeps its identity.
+ */
+export function redactJson<T>(value: T, secrets: readonly string[]): T {
+  if (typeof value === 'string') return redact(value, secrets) as T;
+  if (Array.isArray(value)) {
+    const items = value.map((item: unknown) => redactJson(item, secrets));
+    return (items.some((item, i) => item !== value[i]) ? items : value) as T;
+  }
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = redactJson(item, secrets);
+      if (out[key] !== item) changed = true;
+    }
+    return (changed ? out : value) as T;
+  }
+  return value;
 }
