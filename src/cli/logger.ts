@@ -7,7 +7,10 @@ export function createStderrLogger(options: {
   verbose: boolean;
   quiet: boolean;
   write: (s: string) => void;
+  /** applied to a message before it is escaped (a secret holding an escaped character is still found) */
+  redact?: (s: string) => string;
 }): Logger {
+  const hide = options.redact ?? ((s: string): string => s);
   let lastDraw = 0;
   let drawing = false;
   const clear = (): void => {
@@ -20,18 +23,18 @@ export function createStderrLogger(options: {
     info(message) {
       if (options.quiet) return;
       clear();
-      options.write(`${escapeUnprintableLines(message)}\n`);
+      options.write(`${escapeUnprintableLines(hide(message))}\n`);
     },
     warn(message) {
       clear();
       // one line: a warning quotes what it refused (a planted path, a file's text), and a line
       // break there must not start a line of its own
-      options.write(`warning: ${escapeUnprintable(message)}\n`);
+      options.write(`warning: ${escapeUnprintable(hide(message))}\n`);
     },
     debug(message) {
       if (!options.verbose) return;
       clear();
-      options.write(`debug: ${escapeUnprintableLines(message)}\n`);
+      options.write(`debug: ${escapeUnprintableLines(hide(message))}\n`);
     },
     progress(label, done, total) {
       if (!options.isTty) return;
@@ -47,7 +50,7 @@ export function createStderrLogger(options: {
       } else {
         line = `${label} ${done}`;
       }
-      options.write(`\r\x1b[2K${escapeUnprintableLines(line)}`);
+      options.write(`\r\x1b[2K${escapeUnprintableLines(hide(line))}`);
       drawing = true;
     },
     progressDone() {

@@ -56,6 +56,19 @@ describe('redact', () => {
 });
 
 describe('runCli', () => {
+  it('redacts a secret before it escapes what the terminal must not see (a no-break space or a line break in the secret)', async () => {
+    for (const token of ['ghp_tok\u00a0en1234567', 'ghp_tok\nen1234567']) {
+      const env = { PATH: process.env.PATH, GITHUB_TOKEN: token };
+      const r = await runCliCaptured(['record', '--no-sign', '--entry', `/nonexistent/${token}.json`], {
+        env,
+      });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('INPUT_FILE_MISSING');
+      expect(r.stderr).not.toContain('tok\\u00a0en');
+      expect(r.stderr).not.toContain('tok\\u000aen');
+      expect(r.stderr).not.toContain('en1234567');
+    }
+  });
   it('prints the version', async () => {
     const r = await runCliCaptured(['--version']);
     expect(r.code).toBe(0);

@@ -71,8 +71,11 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   const secrets = collectSecrets(env);
   const out = (s: string): void => void stdout.write(redact(s, secrets));
   const err = (s: string): void => void stderr.write(redact(s, secrets));
-  // human text quotes what inputs say: never a raw terminal control (the logger escapes its lines too)
-  const errText = (s: string): void => err(escapeUnprintableLines(s));
+  // human text quotes what inputs say: never a raw terminal control (the logger escapes its lines
+  // too). Redacted before it is escaped: a secret holding a character the escape rewrites (a line
+  // break, a no-break space) is still found.
+  const hide = (s: string): string => redact(s, secrets);
+  const errText = (s: string): void => err(escapeUnprintableLines(hide(s)));
   const json = argv.includes('--json');
   const verbose = argv.includes('--verbose');
 
@@ -128,7 +131,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       json,
       verbose,
       isTty,
-      logger: createStderrLogger({ isTty, verbose, quiet: json, write: err }),
+      logger: createStderrLogger({ isTty, verbose, quiet: json, write: err, redact: hide }),
     };
     // files the command writes are redacted with the same secrets as its output
     const result: CommandResult = await withSecrets(secrets, () => command.run(args, ctx));
@@ -147,8 +150,8 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       } else {
         // one line, whatever the message quotes (a source a provenance claims once held
         // "\nPASSED widget": a forged verdict line under the real one); then the error's own lines
-        err(`slsa-ledger: ${error.code}: ${escapeUnprintable(error.message)}\n`);
-        for (const line of error.lines) err(`${escapeUnprintable(line)}\n`);
+        err(`slsa-ledger: ${error.code}: ${escapeUnprintable(hide(error.message))}\n`);
+        for (const line of error.lines) err(`${escapeUnprintable(hide(line))}\n`);
         if (verbose && error.details !== undefined) err(`${stringifyJsonPrintable(error.details, 2)}\n`);
         if (verbose && error.cause instanceof Error)
           errText(`cause: ${error.cause.stack ?? error.cause.message}\n`);
