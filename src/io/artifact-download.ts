@@ -1,10 +1,12 @@
 import yauzl from 'yauzl';
+import { readArtifactList } from '../core/input/github-answers.js';
+import { parseJson } from '../core/input/strict-json.js';
 import {
   pickProvenanceArtifact,
   pickProvenanceFiles,
   resolveArtifactLocation,
 } from '../core/validate/validate-plan.js';
-import { SlsaLedgerError, type ErrorCode } from '../errors.js';
+import { isSlsaLedgerError, SlsaLedgerError, type ErrorCode } from '../errors.js';
 import { isAllowedScheme, normaliseApiUrl } from './github.js';
 import { networkReason } from './slack.js';
 
@@ -176,13 +178,16 @@ export async function downloadProvenance(options: ProvenanceDownloadOptions): Pr
       `${apiBase}/repos/${location.owner}/${location.repo}/actions/runs/${location.runId}/artifacts?per_page=100`,
       { ...common, accept: 'application/vnd.github+json', what: `artifacts of run ${location.runId}` },
     );
-    let artifacts: { id: number; name: string; expired?: boolean }[];
+    let artifacts: { id: number; name: string; expired: boolean }[];
     try {
-      artifacts = (JSON.parse(listing.bytes.toString('utf8')) as { artifacts: typeof artifacts }).artifacts;
-      if (!Array.isArray(artifacts)) throw new Error('no artifacts array');
+      artifacts = readArtifactList(
+        parseJson(listing.bytes, 'apiResponse', `artifacts of run ${location.runId}`),
+        `artifacts of run ${location.runId}`,
+      );
     } catch (error) {
       throw new SlsaLedgerError(code, `artifacts of run ${location.runId}: unexpected answer`, {
         cause: error,
+        ...(isSlsaLedgerError(error) ? { details: { reason: error.message } } : {}),
       });
     }
     const chosen = pickProvenanceArtifact(artifacts, options.artifactName);
