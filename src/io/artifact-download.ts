@@ -8,6 +8,7 @@ import {
 } from '../core/validate/validate-plan.js';
 import { isSlsaLedgerError, SlsaLedgerError, type ErrorCode } from '../errors.js';
 import { isAllowedScheme, normaliseApiUrl } from './github.js';
+import { BodyTooLargeError, readBodyBounded } from './http-body.js';
 import { networkReason } from './slack.js';
 
 const maxRedirects = 5;
@@ -100,30 +101,24 @@ export async function fetchBytes(start: string, options: FetchOptions): Promise<
       );
     }
     const max = options.maxBytes ?? 64 * 1024 * 1024;
-    const declared = Number(response.headers.get('content-length') ?? '0');
-    if (declared > max) {
-      await response.body?.cancel();
+    let bytes: Buffer;
+    try {
+      // read within the limit: a server that streams without end (no content-length) stops here
+      bytes = await readBodyBounded(response, max, deadline);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        throw new SlsaLedgerError(options.code, `${options.what}: more than the limit of ${max} bytes`, {
+          details: { url: describeUrl(url), limit_bytes: max },
+        });
+      }
       throw new SlsaLedgerError(
         options.code,
-        `${options.what}: ${declared} bytes is more than the limit of ${max}`,
+        `${options.what}: the download from ${url.host} broke off (${networkReason(error)})`,
         {
+          cause: error,
           details: { url: describeUrl(url) },
         },
       );
-    }
-    let bytes: Buffer;
-    try {
-      bytes = Buffer.from(await response.arrayBuffer());
-    } catch (error) {
-      throw new SlsaLedgerError(options.code, `${options.what}: the download from ${url.host} broke off`, {
-        cause: error,
-        details: { url: describeUrl(url) },
-      });
-    }
-    if (bytes.length > max) {
-      throw new SlsaLedgerError(options.code, `${options.what}: more than the limit of ${max} bytes`, {
-        details: { url: describeUrl(url) },
-      });
     }
     return { bytes, url };
   }

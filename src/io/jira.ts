@@ -1,6 +1,9 @@
 import { parseJiraIssue, type JiraIssueFields } from '../core/validate/signoff.js';
 import { SlsaLedgerError } from '../errors.js';
+import { limits } from '../core/input/limits.js';
+import { parseJson } from '../core/input/strict-json.js';
 import { isAllowedScheme } from './github.js';
+import { BodyTooLargeError, readBodyBounded } from './http-body.js';
 import { networkReason } from './slack.js';
 
 export interface JiraCredentials {
@@ -45,10 +48,12 @@ export async function fetchJiraIssue(
   const url = new URL(`${base.href.replace(/\/+$/, '')}/rest/api/3/issue/${encodeURIComponent(key)}`);
   url.searchParams.set('fields', 'status,labels');
   let response: Response;
+  // one deadline for the headers and the body
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
     response = await fetch(url, {
       redirect: 'error',
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
       headers: {
         accept: 'application/json',
         authorization: `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`,
@@ -59,9 +64,12 @@ export async function fetchJiraIssue(
       cause: error,
     });
   }
-  const text = await response.text();
-  if (response.status === 404) return undefined;
+  if (response.status === 404) {
+    await response.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
   if (response.status === 401 || response.status === 403) {
+    await response.body?.cancel().catch(() => undefined);
     throw new SlsaLedgerError(
       'JIRA_REJECTED',
       `jira refused the credentials (${response.status}): check JIRA_EMAIL and JIRA_API_TOKEN`,
@@ -71,16 +79,26 @@ export async function fetchJiraIssue(
     );
   }
   if (response.status !== 200) {
+    await response.body?.cancel().catch(() => undefined);
     throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${response.status} for ${key}`, {
       details: { status: response.status },
     });
   }
   let json: unknown;
   try {
-    json = JSON.parse(text) as unknown;
+    // within the API-answer limits (docs/limits.md), under the same timeout as the headers
+    const bytes = await readBodyBounded(response, limits.apiResponse.maxBytes, signal);
+    json = parseJson(bytes, 'apiResponse', `jira issue ${key}`);
   } catch (error) {
-    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${key} with something that is not JSON`, {
+    const why =
+      error instanceof BodyTooLargeError
+        ? `more than ${limits.apiResponse.maxBytes} bytes`
+        : error instanceof SlsaLedgerError
+          ? `something that is not acceptable json (${error.code})`
+          : `a body that broke off (${networkReason(error)})`;
+    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${key} with ${why}`, {
       cause: error,
+      details: { key },
     });
   }
   return parseJiraIssue(key, json);

@@ -1,6 +1,7 @@
 import type { AttemptOutcome } from '../core/notify/retry.js';
 import { SlsaLedgerError } from '../errors.js';
 import { isAllowedScheme } from './github.js';
+import { readBodyPrefix } from './http-body.js';
 
 /**
  * Checks a Slack incoming-webhook URL without ever echoing it (its path is the secret): https, or
@@ -32,14 +33,17 @@ export async function postSlackWebhook(
   timeoutMs = 10_000,
 ): Promise<AttemptOutcome> {
   try {
+    const signal = AbortSignal.timeout(timeoutMs);
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8' },
       body: JSON.stringify(payload),
       redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
     });
-    const body = (await response.text()).slice(0, 1000);
+    // only the first bytes matter (Slack's answer is a short code such as `no_service`); the rest
+    // of a body that does not end is cancelled unread
+    const body = (await readBodyPrefix(response, 1000, signal)).toString('utf8');
     const retryAfter = response.headers.get('retry-after');
     return {
       kind: 'response',
