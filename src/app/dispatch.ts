@@ -235,7 +235,7 @@ async function dispatchOnce(
         { cause: error, details: { status, rotate: rotateHint } },
       );
     }
-    if (error.code === 'GITHUB_UNAVAILABLE') {
+    if (error.code === 'GITHUB_UNAVAILABLE' || error.code === 'GITHUB_RATE_LIMITED') {
       throw new SlsaLedgerError('DISPATCH_FAILED', `${error.message}; safe to retry`, {
         cause: error,
         details: error.details ?? {},
@@ -308,7 +308,7 @@ async function findDispatchedRun(
       // retries the dispatch itself; a listing the server could not answer (5xx, network) is tried
       // again at the next poll within --run-timeout, as an empty listing is
       if (!isSlsaLedgerError(error)) throw error;
-      if (error.code !== 'GITHUB_UNAVAILABLE') {
+      if (error.code !== 'GITHUB_UNAVAILABLE' && error.code !== 'GITHUB_RATE_LIMITED') {
         throw new SlsaLedgerError(error.code, error.message, {
           cause: error,
           details: { ...error.details, dispatched: true },

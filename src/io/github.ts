@@ -2,6 +2,7 @@ import { Octokit } from '@octokit/rest';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { limits } from '../core/input/limits.js';
+import { decideRateLimit } from '../core/retry/rate-limit.js';
 import { SlsaLedgerError } from '../errors.js';
 import { BodyTooLargeError, readBodyBounded } from './http-body.js';
 
@@ -169,7 +170,29 @@ export function githubError(what: string, error: unknown): SlsaLedgerError {
     const status = response.status;
     const apiMessage = apiMessageOf(response.data);
     const details = { status, what, ...(apiMessage === undefined ? {} : { github_message: apiMessage }) };
-    if (status >= 500 || status === 429) {
+    // a rate limit is not a refusal (the rate-limit page of the REST docs, src/core/retry/rate-limit.ts):
+    // a 403 of the secondary limit had been GITHUB_REJECTED (exit 3, "do not retry")
+    const header = (name: string): string | null => {
+      const value = response.headers?.[name];
+      return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
+    };
+    const limit = decideRateLimit(
+      status,
+      {
+        remaining: header('x-ratelimit-remaining'),
+        reset: header('x-ratelimit-reset'),
+        retryAfter: header('retry-after'),
+      },
+      apiMessage ?? '',
+    );
+    if (limit !== undefined) {
+      return new SlsaLedgerError(
+        'GITHUB_RATE_LIMITED',
+        `${what}: github rate limit exceeded (${status})${limit.resetAt === null ? '' : `; it resets at ${limit.resetAt}`}${limit.retryAfterS === null ? '' : `; retry after ${limit.retryAfterS} s`}`,
+        { cause: error, details: { ...details, resetAt: limit.resetAt, retryAfterS: limit.retryAfterS } },
+      );
+    }
+    if (status >= 500) {
       return new SlsaLedgerError(
         'GITHUB_UNAVAILABLE',
         `${what}: github answered ${status}${suffix(apiMessage)}`,
