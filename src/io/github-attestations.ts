@@ -21,7 +21,7 @@
 import { decideRetry, retryPolicies, type BackoffPolicy } from '../core/retry/decide-retry.js';
 import { decideRateLimit } from '../core/retry/rate-limit.js';
 import { uncompress } from 'snappyjs';
-import { limits } from '../core/input/limits.js';
+import { limits, otherLimits } from '../core/input/limits.js';
 import { parseJson } from '../core/input/strict-json.js';
 import { SlsaLedgerError, UnavailableError } from '../errors.js';
 import { BodyTooLargeError, readBodyBounded, readBodyPrefix } from './http-body.js';
@@ -47,6 +47,28 @@ export interface FetchAttestationsOptions {
   readonly retryDelayMs?: number;
   /** each request, its redirects and its body included (default 30 s) */
   readonly timeoutMs?: number;
+  /** bytes of all answers together, pages and bundles (default `otherLimits.attestationsBytes`) */
+  readonly maxTotalBytes?: number;
+}
+
+/** Bundles downloaded at once. */
+const DOWNLOADS_AT_ONCE = 8;
+
+/** What is left of the bytes all answers of one call may take together. */
+interface Budget {
+  left: number;
+  readonly total: number;
+}
+
+function spend(budget: Budget, bytes: number): void {
+  budget.left -= bytes;
+  if (budget.left < 0) {
+    throw new SlsaLedgerError(
+      'INPUT_TOO_LARGE',
+      `the attestations api's answers are more than ${budget.total} bytes together`,
+      { details: { limit: 'attestationsBytes', max: budget.total } },
+    );
+  }
 }
 
 export interface FetchedAttestation {
@@ -88,6 +110,8 @@ export async function fetchAttestations(options: FetchAttestationsOptions): Prom
     `${base}/${scope}/attestations/${encodeURIComponent(options.digest)}?${query.toString()}`;
   const items: { bundle?: unknown; bundle_url?: unknown; repository_id?: unknown }[] = [];
   const apiOrigin = new URL(base).origin;
+  const total = options.maxTotalBytes ?? otherLimits.attestationsBytes;
+  const budget: Budget = { left: total, total };
   while (url !== undefined && items.length < limit) {
     if (new URL(url).origin !== apiOrigin) {
       throw new SlsaLedgerError('GITHUB_REJECTED', 'the next page is on another host than the api', {
@@ -102,11 +126,9 @@ export async function fetchAttestations(options: FetchAttestationsOptions): Prom
       options.timeoutMs,
     );
     if (response.status === 404) break;
-    const body = parseJson(
-      await boundedBody(response, limits.apiResponse.maxBytes),
-      'apiResponse',
-      'attestations api answer',
-    ) as {
+    const page = await boundedBody(response, Math.min(limits.apiResponse.maxBytes, budget.left + 1));
+    spend(budget, page.byteLength);
+    const body = parseJson(page, 'apiResponse', 'attestations api answer') as {
       attestations?: unknown;
     };
     if (!Array.isArray(body.attestations)) {
@@ -130,22 +152,33 @@ export async function fetchAttestations(options: FetchAttestationsOptions): Prom
     );
   }
   const kept = items.slice(0, limit);
-  return Promise.all(
-    kept.map(async (item, i) => {
+  // a few downloads at a time, every bundle within what is left of the budget: 1,000 bundle urls
+  // were fetched at once, each up to 32 MiB
+  const out: FetchedAttestation[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < kept.length; i = next++) {
+      const item = kept[i] as (typeof kept)[number];
       const source = `github:${options.repo ?? options.owner ?? ''}#${i}`;
       const repositoryId = typeof item.repository_id === 'number' ? { repositoryId: item.repository_id } : {};
       if (typeof item.bundle_url === 'string' && item.bundle_url !== '') {
-        return {
-          bundle: await downloadBundle(doFetch, item.bundle_url, options.timeoutMs),
+        out[i] = {
+          bundle: await downloadBundle(doFetch, item.bundle_url, budget, options.timeoutMs),
           source,
           ...repositoryId,
         };
+      } else if (item.bundle !== undefined && item.bundle !== null) {
+        out[i] = { bundle: item.bundle, source, ...repositoryId };
+      } else {
+        throw new SlsaLedgerError(
+          'GITHUB_REJECTED',
+          `attestation ${i} has neither a bundle nor a bundle url`,
+        );
       }
-      if (item.bundle !== undefined && item.bundle !== null)
-        return { bundle: item.bundle, source, ...repositoryId };
-      throw new SlsaLedgerError('GITHUB_REJECTED', `attestation ${i} has neither a bundle nor a bundle url`);
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DOWNLOADS_AT_ONCE, kept.length) }, worker));
+  return out;
 }
 
 function apiHeaders(token: string | undefined): Record<string, string> {
@@ -303,7 +336,12 @@ async function readErrorMessage(response: Response): Promise<string> {
   );
 }
 
-async function downloadBundle(doFetch: typeof fetch, url: string, timeoutMs?: number): Promise<unknown> {
+async function downloadBundle(
+  doFetch: typeof fetch,
+  url: string,
+  budget: Budget,
+  timeoutMs?: number,
+): Promise<unknown> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -317,7 +355,8 @@ async function downloadBundle(doFetch: typeof fetch, url: string, timeoutMs?: nu
   const response = await requestWithRetry(doFetch, url, { 'user-agent': 'slsa-ledger' }, 200, timeoutMs);
   if (response.status === 404)
     throw new SlsaLedgerError('GITHUB_REJECTED', 'a bundle url answered 404 (expired?)');
-  const compressed = await boundedBody(response, limits.signed.maxBytes);
+  const compressed = await boundedBody(response, Math.min(limits.signed.maxBytes, budget.left + 1));
+  spend(budget, compressed.byteLength);
   let json: Buffer;
   try {
     json = uncompress(Buffer.from(compressed), limits.signed.maxBytes);
@@ -330,6 +369,7 @@ async function downloadBundle(doFetch: typeof fetch, url: string, timeoutMs?: nu
       },
     );
   }
+  spend(budget, json.byteLength);
   return parseJson(json, 'signed', 'downloaded attestation bundle');
 }
 
