@@ -1,6 +1,8 @@
 import { parseJiraIssue, type JiraIssueFields } from '../core/validate/signoff.js';
 import { SlsaLedgerError } from '../errors.js';
 import { limits } from '../core/input/limits.js';
+import { parseRetryAfter } from '../core/notify/retry.js';
+import { decideRetry, retryPolicies } from '../core/retry/decide-retry.js';
 import { parseJson } from '../core/input/strict-json.js';
 import { isAllowedScheme } from './github.js';
 import { BodyTooLargeError, readBodyBounded } from './http-body.js';
@@ -47,6 +49,42 @@ export async function fetchJiraIssue(
   }
   const url = new URL(`${base.href.replace(/\/+$/, '')}/rest/api/3/issue/${encodeURIComponent(key)}`);
   url.searchParams.set('fields', 'status,labels');
+  const authorization = `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`;
+  // the one retry policy (src/core/retry): a 5xx, a 429 (its Retry-After within the cap) and a
+  // network failure or timeout are tried again; 401/403/404 and a malformed answer are not
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchJiraIssueOnce(url, authorization, key, base.host, timeoutMs);
+    } catch (error) {
+      const retry = error instanceof SlsaLedgerError ? error.details?.retry : undefined;
+      if (!(error instanceof SlsaLedgerError) || typeof retry !== 'object' || retry === null) throw error;
+      const after = (retry as { retryAfter?: unknown }).retryAfter;
+      const seconds = typeof after === 'string' ? parseRetryAfter(after, new Date()) : undefined;
+      const verdict = decideRetry(retryPolicies.jira, attempt, {
+        retryable: true,
+        random: Math.random(),
+        ...(seconds === undefined ? {} : { serverDelayMs: seconds * 1000 }),
+      });
+      if (verdict.kind === 'stop') {
+        const { retry: _retry, ...details } = error.details ?? {};
+        throw new SlsaLedgerError(error.code, `${error.message} (after ${attempt} attempt(s))`, {
+          cause: error,
+          details: { ...details, attempts: attempt },
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
+    }
+  }
+}
+
+/** One GET of the issue; a failure worth another attempt carries `details.retry`. */
+async function fetchJiraIssueOnce(
+  url: URL,
+  authorization: string,
+  key: string,
+  host: string,
+  timeoutMs: number,
+): Promise<JiraIssueFields | undefined> {
   let response: Response;
   // one deadline for the headers and the body
   const signal = AbortSignal.timeout(timeoutMs);
@@ -56,12 +94,13 @@ export async function fetchJiraIssue(
       signal,
       headers: {
         accept: 'application/json',
-        authorization: `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`,
+        authorization,
       },
     });
   } catch (error) {
-    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira: ${networkReason(error)} reaching ${base.host}`, {
+    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira: ${networkReason(error)} reaching ${host}`, {
       cause: error,
+      details: { retry: {} },
     });
   }
   if (response.status === 404) {
@@ -80,8 +119,13 @@ export async function fetchJiraIssue(
   }
   if (response.status !== 200) {
     await response.body?.cancel().catch(() => undefined);
+    const retryable = response.status >= 500 || response.status === 429;
+    const retryAfter = response.headers.get('retry-after');
     throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${response.status} for ${key}`, {
-      details: { status: response.status },
+      details: {
+        status: response.status,
+        ...(retryable ? { retry: retryAfter === null ? {} : { retryAfter } } : {}),
+      },
     });
   }
   let json: unknown;
