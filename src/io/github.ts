@@ -113,6 +113,16 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
  */
 async function boundedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await fetch(input, init);
+  // fetch follows redirects (GitHub answers 301 for a renamed repository), and drops the token when
+  // one leaves the origin; an answer reached over plain http is refused, as GITHUB_API_URL is
+  if (response.redirected && !isAllowedScheme(new URL(response.url))) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new SlsaLedgerError(
+      'GITHUB_ANSWER_INVALID',
+      `github redirected to ${new URL(response.url).origin}: only https (or http to a loopback address) is followed`,
+      { details: { location: new URL(response.url).origin } },
+    );
+  }
   // statuses whose answers carry no body (the Response constructor refuses one for them)
   if ([101, 204, 205, 304].includes(response.status)) return response;
   let bytes: Buffer;
