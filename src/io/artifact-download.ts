@@ -1,6 +1,8 @@
 import yauzl from 'yauzl';
 import { readArtifactList } from '../core/input/github-answers.js';
 import { parseJson } from '../core/input/strict-json.js';
+import { parseRetryAfter } from '../core/notify/retry.js';
+import { decideRetry, retryPolicies } from '../core/retry/decide-retry.js';
 import {
   pickProvenanceArtifact,
   pickProvenanceFiles,
@@ -37,8 +39,41 @@ export function describeUrl(url: URL): string {
  * store refuses a second credential, and the token must not leak there).
  */
 export async function fetchBytes(start: string, options: FetchOptions): Promise<{ bytes: Buffer; url: URL }> {
-  let url = new URL(start);
   const deadline = AbortSignal.timeout(options.timeoutMs ?? 60_000);
+  // the one retry policy (src/core/retry): a network failure, a 5xx and a 429 (its Retry-After
+  // within the cap) are tried again from the start (a signed blob url may have been renewed), all
+  // within the one deadline; a 4xx, a refused redirect and an answer over the limit are not
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchBytesOnce(start, options, deadline);
+    } catch (error) {
+      const retry = error instanceof SlsaLedgerError ? error.details?.retry : undefined;
+      if (!(error instanceof SlsaLedgerError) || typeof retry !== 'object' || retry === null) throw error;
+      const after = (retry as { retryAfter?: unknown }).retryAfter;
+      const seconds = typeof after === 'string' ? parseRetryAfter(after, new Date()) : undefined;
+      const verdict = decideRetry(retryPolicies.download, attempt, {
+        retryable: !deadline.aborted,
+        random: Math.random(),
+        ...(seconds === undefined ? {} : { serverDelayMs: seconds * 1000 }),
+      });
+      const { retry: _retry, ...details } = error.details ?? {};
+      if (verdict.kind === 'stop') {
+        throw new SlsaLedgerError(error.code, error.message, {
+          cause: error,
+          details: { ...details, attempts: attempt },
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
+    }
+  }
+}
+
+async function fetchBytesOnce(
+  start: string,
+  options: FetchOptions,
+  deadline: AbortSignal,
+): Promise<{ bytes: Buffer; url: URL }> {
+  let url = new URL(start);
   for (let hop = 0; ; hop++) {
     if (!isAllowedScheme(url)) {
       throw new SlsaLedgerError(
@@ -70,7 +105,7 @@ export async function fetchBytes(start: string, options: FetchOptions): Promise<
         `${options.what}: ${networkReason(error)} reaching ${url.host}`,
         {
           cause: error,
-          details: { url: describeUrl(url) },
+          details: { url: describeUrl(url), retry: {} },
         },
       );
     }
@@ -96,7 +131,13 @@ export async function fetchBytes(start: string, options: FetchOptions): Promise<
         options.code,
         `${options.what}: ${url.host} answered ${response.status}${hint}`,
         {
-          details: { url: describeUrl(url), status: response.status },
+          details: {
+            url: describeUrl(url),
+            status: response.status,
+            ...(response.status >= 500 || response.status === 429
+              ? { retry: { retryAfter: response.headers.get('retry-after') ?? undefined } }
+              : {}),
+          },
         },
       );
     }
