@@ -9,7 +9,8 @@ import {
   type BuildContext,
   type Subject,
 } from '../core/provenance/statement.js';
-import { parseSha256Sums } from '../core/provenance/subjects.js';
+import { checkSubjectName, parseSha256Sums } from '../core/provenance/subjects.js';
+import { escapeUnprintable } from '../core/text/unprintable.js';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import type { InTotoStatement } from '../core/verify/types.js';
@@ -133,6 +134,16 @@ export async function attestArtifacts(options: AttestOptions): Promise<AttestRes
       : undefined;
 
   const paths = await resolveArtifactPaths(options.files, cwd);
+  // a subject is named by the file's base name: refuse one that cannot be a subject name before
+  // hashing (a line break forged attest's output; the ledger refuses control characters)
+  for (const path of paths) {
+    const unfit = checkSubjectName(basename(path));
+    if (unfit !== undefined) {
+      throw new SlsaLedgerError('INPUT_INVALID', `artifact ${escapeUnprintable(path)}: ${unfit}`, {
+        details: { path: escapeUnprintable(path) },
+      });
+    }
+  }
   const listed =
     options.subjectsFrom === undefined
       ? []

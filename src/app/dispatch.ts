@@ -10,6 +10,7 @@ import {
   type WorkflowRunSummary,
 } from '../core/dispatch/dispatch-plan.js';
 import { decideTokenAudit, toRfc3339, type TokenFlag } from '../core/dispatch/token-audit.js';
+import { readWorkflowRuns } from '../core/input/github-answers.js';
 import type { EntryMetrics } from '../core/ledger/entry.js';
 import type { Clock, Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
@@ -234,7 +235,7 @@ async function dispatchOnce(
         { cause: error, details: { status, rotate: rotateHint } },
       );
     }
-    if (error.code === 'GITHUB_UNAVAILABLE') {
+    if (error.code === 'GITHUB_UNAVAILABLE' || error.code === 'GITHUB_RATE_LIMITED') {
       throw new SlsaLedgerError('DISPATCH_FAILED', `${error.message}; safe to retry`, {
         cause: error,
         details: error.details ?? {},
@@ -283,27 +284,49 @@ async function findDispatchedRun(
 ): Promise<{ run: WorkflowRunSummary; ambiguous: boolean }> {
   const deadline = o.clock.now().getTime() + o.timeoutMs;
   const created = `>=${toRfc3339(o.since)}`;
+  let unavailable: SlsaLedgerError | undefined;
   for (let attempt = 1; ; attempt++) {
-    const response = await client.request<{ workflow_runs?: WorkflowRunSummary[] }>(
-      'list workflow runs',
-      'GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs',
-      {
-        owner: o.owner,
-        repo: o.repo,
-        workflow_id: o.workflow,
-        event: 'workflow_dispatch',
-        branch: shortRefName(o.ref),
-        created,
-        per_page: 30,
-      },
-    );
-    const found = pickDispatchedRun(response.data.workflow_runs ?? [], { ref: o.ref, since: o.since });
+    let runs: WorkflowRunSummary[] | undefined;
+    try {
+      const response = await client.request(
+        'list workflow runs',
+        'GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs',
+        {
+          owner: o.owner,
+          repo: o.repo,
+          workflow_id: o.workflow,
+          event: 'workflow_dispatch',
+          branch: shortRefName(o.ref),
+          created,
+          per_page: 30,
+        },
+      );
+      runs = readWorkflowRuns(response.data);
+      unavailable = undefined;
+    } catch (error) {
+      // the workflow was dispatched: every failure from here says so (details.dispatched), so nobody
+      // retries the dispatch itself; a listing the server could not answer (5xx, network) is tried
+      // again at the next poll within --run-timeout, as an empty listing is
+      if (!isSlsaLedgerError(error)) throw error;
+      if (error.code !== 'GITHUB_UNAVAILABLE' && error.code !== 'GITHUB_RATE_LIMITED') {
+        throw new SlsaLedgerError(error.code, error.message, {
+          cause: error,
+          details: { ...error.details, dispatched: true },
+        });
+      }
+      unavailable = error;
+      o.logger.warn(`${error.message}; trying again`);
+    }
+    const found = runs === undefined ? undefined : pickDispatchedRun(runs, { ref: o.ref, since: o.since });
     if (found !== undefined) return found;
     if (o.clock.now().getTime() + o.pollIntervalMs > deadline) {
       throw new SlsaLedgerError(
         'DISPATCH_RUN_NOT_FOUND',
-        `the workflow was dispatched but no workflow_dispatch run on ${shortRefName(o.ref)} appeared within ${Math.round(o.timeoutMs / 1000)} s`,
-        { details: { dispatched: true, attempts: attempt, since: toRfc3339(o.since) } },
+        `the workflow was dispatched but no workflow_dispatch run on ${shortRefName(o.ref)} appeared within ${Math.round(o.timeoutMs / 1000)} s${unavailable === undefined ? '' : ` (last listing: ${unavailable.message})`}`,
+        {
+          ...(unavailable === undefined ? {} : { cause: unavailable }),
+          details: { dispatched: true, attempts: attempt, since: toRfc3339(o.since) },
+        },
       );
     }
     o.logger.debug(`no run yet (attempt ${attempt}); waiting ${o.pollIntervalMs} ms`);

@@ -9,6 +9,7 @@ import {
   type NotifyEvent,
   type NotifySubject,
 } from '../core/notify/events.js';
+import { readIssueList, readNumbered, type IssueListItem } from '../core/input/github-answers.js';
 import type { NotificationAttempt } from '../core/notify/metrics.js';
 import { decideRetry, defaultRetryPolicy, describeOutcome, type RetryPolicy } from '../core/notify/retry.js';
 import type { Clock, Logger } from '../core/ports.js';
@@ -277,14 +278,6 @@ export async function notifyEvent(options: NotifyOptions): Promise<NotifyResult>
 /** 100 issues a page: the alert labels' issues beyond 10,000 are not searched (documented). */
 const maxIssuePages = 100;
 
-interface IssueListItem {
-  number: number;
-  title: string;
-  state: string;
-  html_url: string;
-  pull_request?: unknown;
-}
-
 async function upsertIssue(
   client: GithubClient,
   repo: { owner: string; repo: string },
@@ -294,34 +287,26 @@ async function upsertIssue(
   // an alert whose issue is older than the first 100 must still comment on it, not open another
   const same: IssueListItem[] = [];
   for (let page = 1; page <= maxIssuePages; page++) {
-    const listed = await client.request<IssueListItem[]>('list issues', 'GET /repos/{owner}/{repo}/issues', {
+    const listed = await client.request('list issues', 'GET /repos/{owner}/{repo}/issues', {
       ...repo,
       labels: issue.labels.join(','),
       state: 'all',
       per_page: 100,
       page,
     });
-    same.push(...listed.data.filter((i) => i.pull_request === undefined && i.title === issue.title));
+    same.push(...readIssueList(listed.data).filter((i) => !i.isPullRequest && i.title === issue.title));
     if (same.some((i) => i.state === 'open') || !/\brel="next"/.test(listed.headers.link ?? '')) break;
   }
   const existing = same.find((i) => i.state === 'open') ?? same[0];
   if (existing === undefined) {
-    const created = await client.request<{ number: number; html_url: string }>(
-      'create issue',
-      'POST /repos/{owner}/{repo}/issues',
-      {
-        ...repo,
-        title: issue.title,
-        body: issue.body,
-        labels: issue.labels,
-      },
-    );
-    return {
-      action: 'created',
-      number: created.data.number,
-      url: created.data.html_url,
-      status: created.status,
-    };
+    const created = await client.request('create issue', 'POST /repos/{owner}/{repo}/issues', {
+      ...repo,
+      title: issue.title,
+      body: issue.body,
+      labels: issue.labels,
+    });
+    const { number, html_url: url } = readNumbered(created.data, 'create issue');
+    return { action: 'created', number, url, status: created.status };
   }
   let action: 'commented' | 'reopened' = 'commented';
   if (existing.state !== 'open') {
@@ -332,7 +317,7 @@ async function upsertIssue(
     });
     action = 'reopened';
   }
-  const comment = await client.request<{ html_url: string }>(
+  const comment = await client.request(
     'comment on issue',
     'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
     {

@@ -8,6 +8,8 @@ export const integrationCodes = {
   DISPATCH_RUN_NOT_FOUND: 'unavailable',
   GITHUB_UNAVAILABLE: 'unavailable',
   GITHUB_REJECTED: 'invalid-input',
+  /** a GitHub answer that is not the documented shape (a list that is not one, an id past 2^53, an HTML page) */
+  GITHUB_ANSWER_INVALID: 'invalid-input',
   NOTIFY_FAILED: 'unavailable',
   NOTIFY_REJECTED: 'invalid-input',
   NOTIFY_WEBHOOK_MISSING: 'usage',

@@ -1,11 +1,16 @@
 import yauzl from 'yauzl';
+import { readArtifactList } from '../core/input/github-answers.js';
+import { parseJson } from '../core/input/strict-json.js';
+import { parseRetryAfter } from '../core/notify/retry.js';
+import { decideRetry, retryPolicies } from '../core/retry/decide-retry.js';
 import {
   pickProvenanceArtifact,
   pickProvenanceFiles,
   resolveArtifactLocation,
 } from '../core/validate/validate-plan.js';
-import { SlsaLedgerError, type ErrorCode } from '../errors.js';
+import { isSlsaLedgerError, SlsaLedgerError, type ErrorCode } from '../errors.js';
 import { isAllowedScheme, normaliseApiUrl } from './github.js';
+import { BodyTooLargeError, readBodyBounded } from './http-body.js';
 import { networkReason } from './slack.js';
 
 const maxRedirects = 5;
@@ -34,8 +39,41 @@ export function describeUrl(url: URL): string {
  * store refuses a second credential, and the token must not leak there).
  */
 export async function fetchBytes(start: string, options: FetchOptions): Promise<{ bytes: Buffer; url: URL }> {
-  let url = new URL(start);
   const deadline = AbortSignal.timeout(options.timeoutMs ?? 60_000);
+  // the one retry policy (src/core/retry): a network failure, a 5xx and a 429 (its Retry-After
+  // within the cap) are tried again from the start (a signed blob url may have been renewed), all
+  // within the one deadline; a 4xx, a refused redirect and an answer over the limit are not
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchBytesOnce(start, options, deadline);
+    } catch (error) {
+      const retry = error instanceof SlsaLedgerError ? error.details?.retry : undefined;
+      if (!(error instanceof SlsaLedgerError) || typeof retry !== 'object' || retry === null) throw error;
+      const after = (retry as { retryAfter?: unknown }).retryAfter;
+      const seconds = typeof after === 'string' ? parseRetryAfter(after, new Date()) : undefined;
+      const verdict = decideRetry(retryPolicies.download, attempt, {
+        retryable: !deadline.aborted,
+        random: Math.random(),
+        ...(seconds === undefined ? {} : { serverDelayMs: seconds * 1000 }),
+      });
+      const { retry: _retry, ...details } = error.details ?? {};
+      if (verdict.kind === 'stop') {
+        throw new SlsaLedgerError(error.code, error.message, {
+          cause: error,
+          details: { ...details, attempts: attempt },
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
+    }
+  }
+}
+
+async function fetchBytesOnce(
+  start: string,
+  options: FetchOptions,
+  deadline: AbortSignal,
+): Promise<{ bytes: Buffer; url: URL }> {
+  let url = new URL(start);
   for (let hop = 0; ; hop++) {
     if (!isAllowedScheme(url)) {
       throw new SlsaLedgerError(
@@ -67,7 +105,7 @@ export async function fetchBytes(start: string, options: FetchOptions): Promise<
         `${options.what}: ${networkReason(error)} reaching ${url.host}`,
         {
           cause: error,
-          details: { url: describeUrl(url) },
+          details: { url: describeUrl(url), retry: {} },
         },
       );
     }
@@ -93,35 +131,35 @@ export async function fetchBytes(start: string, options: FetchOptions): Promise<
         options.code,
         `${options.what}: ${url.host} answered ${response.status}${hint}`,
         {
-          details: { url: describeUrl(url), status: response.status },
+          details: {
+            url: describeUrl(url),
+            status: response.status,
+            ...(response.status >= 500 || response.status === 429
+              ? { retry: { retryAfter: response.headers.get('retry-after') ?? undefined } }
+              : {}),
+          },
         },
       );
     }
     const max = options.maxBytes ?? 64 * 1024 * 1024;
-    const declared = Number(response.headers.get('content-length') ?? '0');
-    if (declared > max) {
-      await response.body?.cancel();
+    let bytes: Buffer;
+    try {
+      // read within the limit: a server that streams without end (no content-length) stops here
+      bytes = await readBodyBounded(response, max, deadline);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        throw new SlsaLedgerError(options.code, `${options.what}: more than the limit of ${max} bytes`, {
+          details: { url: describeUrl(url), limit_bytes: max },
+        });
+      }
       throw new SlsaLedgerError(
         options.code,
-        `${options.what}: ${declared} bytes is more than the limit of ${max}`,
+        `${options.what}: the download from ${url.host} broke off (${networkReason(error)})`,
         {
+          cause: error,
           details: { url: describeUrl(url) },
         },
       );
-    }
-    let bytes: Buffer;
-    try {
-      bytes = Buffer.from(await response.arrayBuffer());
-    } catch (error) {
-      throw new SlsaLedgerError(options.code, `${options.what}: the download from ${url.host} broke off`, {
-        cause: error,
-        details: { url: describeUrl(url) },
-      });
-    }
-    if (bytes.length > max) {
-      throw new SlsaLedgerError(options.code, `${options.what}: more than the limit of ${max} bytes`, {
-        details: { url: describeUrl(url) },
-      });
     }
     return { bytes, url };
   }
@@ -176,13 +214,16 @@ export async function downloadProvenance(options: ProvenanceDownloadOptions): Pr
       `${apiBase}/repos/${location.owner}/${location.repo}/actions/runs/${location.runId}/artifacts?per_page=100`,
       { ...common, accept: 'application/vnd.github+json', what: `artifacts of run ${location.runId}` },
     );
-    let artifacts: { id: number; name: string; expired?: boolean }[];
+    let artifacts: { id: number; name: string; expired: boolean }[];
     try {
-      artifacts = (JSON.parse(listing.bytes.toString('utf8')) as { artifacts: typeof artifacts }).artifacts;
-      if (!Array.isArray(artifacts)) throw new Error('no artifacts array');
+      artifacts = readArtifactList(
+        parseJson(listing.bytes, 'apiResponse', `artifacts of run ${location.runId}`),
+        `artifacts of run ${location.runId}`,
+      );
     } catch (error) {
       throw new SlsaLedgerError(code, `artifacts of run ${location.runId}: unexpected answer`, {
         cause: error,
+        ...(isSlsaLedgerError(error) ? { details: { reason: error.message } } : {}),
       });
     }
     const chosen = pickProvenanceArtifact(artifacts, options.artifactName);

@@ -21,9 +21,10 @@
 import { decideRetry, retryPolicies, type BackoffPolicy } from '../core/retry/decide-retry.js';
 import { decideRateLimit } from '../core/retry/rate-limit.js';
 import { uncompress } from 'snappyjs';
-import { limits } from '../core/input/limits.js';
+import { limits, otherLimits } from '../core/input/limits.js';
 import { parseJson } from '../core/input/strict-json.js';
 import { SlsaLedgerError, UnavailableError } from '../errors.js';
+import { BodyTooLargeError, readBodyBounded, readBodyPrefix } from './http-body.js';
 
 export interface FetchAttestationsOptions {
   /** default https://api.github.com (GITHUB_API_URL) */
@@ -44,6 +45,30 @@ export interface FetchAttestationsOptions {
   readonly fetch?: typeof fetch;
   /** waits between retries of a 5xx (ms, default 200 as gh) */
   readonly retryDelayMs?: number;
+  /** each request, its redirects and its body included (default 30 s) */
+  readonly timeoutMs?: number;
+  /** bytes of all answers together, pages and bundles (default `otherLimits.attestationsBytes`) */
+  readonly maxTotalBytes?: number;
+}
+
+/** Bundles downloaded at once. */
+const DOWNLOADS_AT_ONCE = 8;
+
+/** What is left of the bytes all answers of one call may take together. */
+interface Budget {
+  left: number;
+  readonly total: number;
+}
+
+function spend(budget: Budget, bytes: number): void {
+  budget.left -= bytes;
+  if (budget.left < 0) {
+    throw new SlsaLedgerError(
+      'INPUT_TOO_LARGE',
+      `the attestations api's answers are more than ${budget.total} bytes together`,
+      { details: { limit: 'attestationsBytes', max: budget.total } },
+    );
+  }
 }
 
 export interface FetchedAttestation {
@@ -85,6 +110,8 @@ export async function fetchAttestations(options: FetchAttestationsOptions): Prom
     `${base}/${scope}/attestations/${encodeURIComponent(options.digest)}?${query.toString()}`;
   const items: { bundle?: unknown; bundle_url?: unknown; repository_id?: unknown }[] = [];
   const apiOrigin = new URL(base).origin;
+  const total = options.maxTotalBytes ?? otherLimits.attestationsBytes;
+  const budget: Budget = { left: total, total };
   while (url !== undefined && items.length < limit) {
     if (new URL(url).origin !== apiOrigin) {
       throw new SlsaLedgerError('GITHUB_REJECTED', 'the next page is on another host than the api', {
@@ -96,13 +123,12 @@ export async function fetchAttestations(options: FetchAttestationsOptions): Prom
       url,
       apiHeaders(options.token),
       options.retryDelayMs ?? 200,
+      options.timeoutMs,
     );
     if (response.status === 404) break;
-    const body = parseJson(
-      await boundedBody(response, limits.apiResponse.maxBytes),
-      'apiResponse',
-      'attestations api answer',
-    ) as {
+    const page = await boundedBody(response, Math.min(limits.apiResponse.maxBytes, budget.left + 1));
+    spend(budget, page.byteLength);
+    const body = parseJson(page, 'apiResponse', 'attestations api answer') as {
       attestations?: unknown;
     };
     if (!Array.isArray(body.attestations)) {
@@ -112,7 +138,9 @@ export async function fetchAttestations(options: FetchAttestationsOptions): Prom
       );
     }
     items.push(...(body.attestations as typeof items));
-    url = nextLink(response.headers.get('link'));
+    // a page that adds nothing ends the walk: a `Link: rel="next"` to the same (or another) empty
+    // page, forever, had the loop request without end; so the pages are at most `limit`
+    url = body.attestations.length === 0 ? undefined : nextLink(response.headers.get('link'));
   }
   if (items.length === 0) {
     throw new SlsaLedgerError(
@@ -124,18 +152,33 @@ export async function fetchAttestations(options: FetchAttestationsOptions): Prom
     );
   }
   const kept = items.slice(0, limit);
-  return Promise.all(
-    kept.map(async (item, i) => {
+  // a few downloads at a time, every bundle within what is left of the budget: 1,000 bundle urls
+  // were fetched at once, each up to 32 MiB
+  const out: FetchedAttestation[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < kept.length; i = next++) {
+      const item = kept[i] as (typeof kept)[number];
       const source = `github:${options.repo ?? options.owner ?? ''}#${i}`;
       const repositoryId = typeof item.repository_id === 'number' ? { repositoryId: item.repository_id } : {};
       if (typeof item.bundle_url === 'string' && item.bundle_url !== '') {
-        return { bundle: await downloadBundle(doFetch, item.bundle_url), source, ...repositoryId };
+        out[i] = {
+          bundle: await downloadBundle(doFetch, item.bundle_url, budget, options.timeoutMs),
+          source,
+          ...repositoryId,
+        };
+      } else if (item.bundle !== undefined && item.bundle !== null) {
+        out[i] = { bundle: item.bundle, source, ...repositoryId };
+      } else {
+        throw new SlsaLedgerError(
+          'GITHUB_REJECTED',
+          `attestation ${i} has neither a bundle nor a bundle url`,
+        );
       }
-      if (item.bundle !== undefined && item.bundle !== null)
-        return { bundle: item.bundle, source, ...repositoryId };
-      throw new SlsaLedgerError('GITHUB_REJECTED', `attestation ${i} has neither a bundle nor a bundle url`);
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DOWNLOADS_AT_ONCE, kept.length) }, worker));
+  return out;
 }
 
 function apiHeaders(token: string | undefined): Record<string, string> {
@@ -147,16 +190,27 @@ function apiHeaders(token: string | undefined): Record<string, string> {
   };
 }
 
+/** The deadline of each answer, for the read of its body (readBodyBounded holds it). */
+const deadlines = new WeakMap<Response, AbortSignal>();
+
+/** The default time for one request of the attestations API, its redirects and body included. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 async function requestWithRetry(
   doFetch: typeof fetch,
   url: string,
   headers: Record<string, string>,
   delayMs: number,
+  timeoutMs = REQUEST_TIMEOUT_MS,
 ): Promise<Response> {
   for (let attempt = 0; ; attempt += 1) {
     let response: Response;
     try {
-      response = await fetchFollowingRedirects(doFetch, url, headers);
+      // one deadline per attempt, for the redirects, the headers and the body read after it (the
+      // signal stays with the response): a server that never answers, or drips, had no limit
+      const deadline = AbortSignal.timeout(timeoutMs);
+      response = await fetchFollowingRedirects(doFetch, url, headers, deadline);
+      deadlines.set(response, deadline);
     } catch (cause) {
       if (cause instanceof SlsaLedgerError) throw cause;
       const verdict = decideRetry(policyOf(delayMs), attempt + 1, { retryable: true, random: Math.random() });
@@ -228,11 +282,12 @@ async function fetchFollowingRedirects(
   doFetch: typeof fetch,
   url: string,
   headers: Record<string, string>,
+  signal: AbortSignal,
 ): Promise<Response> {
   let current = new URL(url);
   let sent = headers;
   for (let hop = 0; ; hop += 1) {
-    const response = await doFetch(current, { headers: sent, redirect: 'manual' });
+    const response = await doFetch(current, { headers: sent, redirect: 'manual', signal });
     const location = response.headers.get('location');
     if (!REDIRECTS.has(response.status) || location === null) return response;
     await response.body?.cancel();
@@ -266,8 +321,10 @@ function isLoopback(hostname: string): boolean {
 
 /** The `message` of a GitHub error answer (at most 200 characters), or '' when there is none. */
 async function readErrorMessage(response: Response): Promise<string> {
-  return response.text().then(
-    (t) => {
+  // an error answer's message is short: read its first 64 KiB, never an endless body
+  return readBodyPrefix(response, 64 * 1024, deadlines.get(response)).then(
+    (bytes) => {
+      const t = bytes.toString('utf8');
       try {
         const m = (JSON.parse(t) as { message?: unknown }).message;
         return typeof m === 'string' ? m.slice(0, 200) : '';
@@ -279,7 +336,12 @@ async function readErrorMessage(response: Response): Promise<string> {
   );
 }
 
-async function downloadBundle(doFetch: typeof fetch, url: string): Promise<unknown> {
+async function downloadBundle(
+  doFetch: typeof fetch,
+  url: string,
+  budget: Budget,
+  timeoutMs?: number,
+): Promise<unknown> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -290,10 +352,11 @@ async function downloadBundle(doFetch: typeof fetch, url: string): Promise<unkno
     throw new SlsaLedgerError('GITHUB_REJECTED', `a bundle url is not https (${parsed.protocol})`);
   }
   // a signed blob-storage url: no GitHub token goes there
-  const response = await requestWithRetry(doFetch, url, { 'user-agent': 'slsa-ledger' }, 200);
+  const response = await requestWithRetry(doFetch, url, { 'user-agent': 'slsa-ledger' }, 200, timeoutMs);
   if (response.status === 404)
     throw new SlsaLedgerError('GITHUB_REJECTED', 'a bundle url answered 404 (expired?)');
-  const compressed = await boundedBody(response, limits.signed.maxBytes);
+  const compressed = await boundedBody(response, Math.min(limits.signed.maxBytes, budget.left + 1));
+  spend(budget, compressed.byteLength);
   let json: Buffer;
   try {
     json = uncompress(Buffer.from(compressed), limits.signed.maxBytes);
@@ -306,31 +369,23 @@ async function downloadBundle(doFetch: typeof fetch, url: string): Promise<unkno
       },
     );
   }
+  spend(budget, json.byteLength);
   return parseJson(json, 'signed', 'downloaded attestation bundle');
 }
 
 async function boundedBody(response: Response, max: number): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > max)
-    throw new SlsaLedgerError(
-      'INPUT_TOO_LARGE',
-      `an answer of ${declared} bytes is over the limit of ${max}`,
-    );
-  const reader = response.body?.getReader();
-  if (reader === undefined) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = (await reader.read()) as { done: boolean; value: Uint8Array };
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel();
+  try {
+    return await readBodyBounded(response, max, deadlines.get(response));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
       throw new SlsaLedgerError('INPUT_TOO_LARGE', `an answer is over the limit of ${max} bytes`);
     }
-    chunks.push(value);
+    // a body that timed out or broke off: the service is unavailable, never an internal error
+    const reason = (error as { name?: string }).name === 'TimeoutError' ? 'timed out' : 'broke off';
+    throw new UnavailableError('GITHUB_UNAVAILABLE', `an answer of the github api ${reason}`, {
+      cause: error,
+    });
   }
-  return Buffer.concat(chunks);
 }
 
 /** The `rel="next"` target of a Link header. */

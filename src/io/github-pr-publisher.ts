@@ -1,3 +1,4 @@
+import { readFirstPullRequest, readPullRequest } from '../core/input/github-answers.js';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { isSlsaLedgerError } from '../errors.js';
@@ -75,12 +76,16 @@ export class PullRequestPublisher implements Publisher {
     let nodeId: string;
     let reused = false;
     try {
-      const created = await client.request<{ number: number; html_url: string; node_id: string }>(
-        'open pull request',
-        'POST /repos/{owner}/{repo}/pulls',
-        { owner, repo: name, title, head: branch, base: request.branch, body, maintainer_can_modify: false },
-      );
-      ({ number, html_url: url, node_id: nodeId } = created.data);
+      const created = await client.request('open pull request', 'POST /repos/{owner}/{repo}/pulls', {
+        owner,
+        repo: name,
+        title,
+        head: branch,
+        base: request.branch,
+        body,
+        maintainer_can_modify: false,
+      });
+      ({ number, html_url: url, node_id: nodeId } = readPullRequest(created.data, 'open pull request'));
     } catch (error) {
       const existing =
         isSlsaLedgerError(error) && error.details?.status === 422 ? await this.findOpen(branch) : undefined;
@@ -134,15 +139,17 @@ export class PullRequestPublisher implements Publisher {
     branch: string,
   ): Promise<{ number: number; html_url: string; node_id: string } | undefined> {
     try {
-      const listed = await this.options.client.request<
-        { number: number; html_url: string; node_id: string }[]
-      >('find pull request', 'GET /repos/{owner}/{repo}/pulls', {
-        owner: this.options.owner,
-        repo: this.options.repo,
-        head: `${this.options.owner}:${branch}`,
-        state: 'open',
-      });
-      return listed.data[0];
+      const listed = await this.options.client.request(
+        'find pull request',
+        'GET /repos/{owner}/{repo}/pulls',
+        {
+          owner: this.options.owner,
+          repo: this.options.repo,
+          head: `${this.options.owner}:${branch}`,
+          state: 'open',
+        },
+      );
+      return readFirstPullRequest(listed.data, 'find pull request');
     } catch {
       return undefined;
     }

@@ -1,7 +1,10 @@
 import { Octokit } from '@octokit/rest';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
+import { limits } from '../core/input/limits.js';
+import { decideRateLimit } from '../core/retry/rate-limit.js';
 import { SlsaLedgerError } from '../errors.js';
+import { BodyTooLargeError, readBodyBounded } from './http-body.js';
 import { redactText } from './redaction.js';
 
 export const defaultGithubApiUrl = 'https://api.github.com';
@@ -82,7 +85,7 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       try {
         const response = await octokit.request(route, {
           ...params,
-          request: { signal: AbortSignal.timeout(timeoutMs) },
+          request: { signal: AbortSignal.timeout(timeoutMs), fetch: boundedFetch },
         });
         return { status: response.status, data: response.data as T, headers: lowerHeaders(response.headers) };
       } catch (error) {
@@ -93,13 +96,57 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       try {
         return await octokit.graphql<T>(query, {
           ...variables,
-          request: { signal: AbortSignal.timeout(timeoutMs) },
+          request: { signal: AbortSignal.timeout(timeoutMs), fetch: boundedFetch },
         });
       } catch (error) {
         throw githubError(what, error);
       }
     },
   };
+}
+
+/**
+ * `fetch` for octokit with the answer's body read here first, within `limits.apiResponse.maxBytes`
+ * and under the request's timeout: octokit reads a body to its end (`response.text()`), so a server
+ * streaming without end had it hold everything sent until the timeout, and a body cut off by the
+ * timeout came back as a success whose data was "". A body over the limit is GITHUB_ANSWER_INVALID;
+ * one that breaks off is the fetch's own failure (a timeout or network error: GITHUB_UNAVAILABLE).
+ */
+async function boundedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  // fetch follows redirects (GitHub answers 301 for a renamed repository), and drops the token when
+  // one leaves the origin; an answer reached over plain http is refused, as GITHUB_API_URL is
+  if (response.redirected && !isAllowedScheme(new URL(response.url))) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new SlsaLedgerError(
+      'GITHUB_ANSWER_INVALID',
+      `github redirected to ${new URL(response.url).origin}: only https (or http to a loopback address) is followed`,
+      { details: { location: new URL(response.url).origin } },
+    );
+  }
+  // statuses whose answers carry no body (the Response constructor refuses one for them)
+  if ([101, 204, 205, 304].includes(response.status)) return response;
+  let bytes: Buffer;
+  try {
+    bytes = await readBodyBounded(response, limits.apiResponse.maxBytes, init?.signal ?? undefined);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      throw new SlsaLedgerError(
+        'GITHUB_ANSWER_INVALID',
+        `github answered with more than ${error.maxBytes} bytes (the limit of an api answer)`,
+        { details: { limit_bytes: error.maxBytes } },
+      );
+    }
+    throw error;
+  }
+  const buffered = new Response(new Uint8Array(bytes), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+  // octokit reads the final url of the answer (after redirects) from the response
+  Object.defineProperty(buffered, 'url', { value: response.url });
+  return buffered;
 }
 
 function lowerHeaders(headers: Readonly<Record<string, unknown>>): Record<string, string | undefined> {
@@ -121,12 +168,42 @@ export function githubError(what: string, error: unknown): SlsaLedgerError {
     response?: { status?: number; data?: unknown; headers?: Record<string, unknown> };
     errors?: unknown;
   };
+  // a failure of our own fetch wrapper (an answer over the limit), wrapped by octokit
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof SlsaLedgerError) {
+    return new SlsaLedgerError(cause.code, `${what}: ${cause.message}`, {
+      cause: error,
+      details: { ...cause.details, what },
+    });
+  }
   const response = e.response;
   if (response?.status !== undefined) {
     const status = response.status;
     const apiMessage = apiMessageOf(response.data);
     const details = { status, what, ...(apiMessage === undefined ? {} : { github_message: apiMessage }) };
-    if (status >= 500 || status === 429) {
+    // a rate limit is not a refusal (the rate-limit page of the REST docs, src/core/retry/rate-limit.ts):
+    // a 403 of the secondary limit had been GITHUB_REJECTED (exit 3, "do not retry")
+    const header = (name: string): string | null => {
+      const value = response.headers?.[name];
+      return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
+    };
+    const limit = decideRateLimit(
+      status,
+      {
+        remaining: header('x-ratelimit-remaining'),
+        reset: header('x-ratelimit-reset'),
+        retryAfter: header('retry-after'),
+      },
+      apiMessage ?? '',
+    );
+    if (limit !== undefined) {
+      return new SlsaLedgerError(
+        'GITHUB_RATE_LIMITED',
+        `${what}: github rate limit exceeded (${status})${limit.resetAt === null ? '' : `; it resets at ${limit.resetAt}`}${limit.retryAfterS === null ? '' : `; retry after ${limit.retryAfterS} s`}`,
+        { cause: error, details: { ...details, resetAt: limit.resetAt, retryAfterS: limit.retryAfterS } },
+      );
+    }
+    if (status >= 500) {
       return new SlsaLedgerError(
         'GITHUB_UNAVAILABLE',
         `${what}: github answered ${status}${suffix(apiMessage)}`,
@@ -149,7 +226,10 @@ export function githubError(what: string, error: unknown): SlsaLedgerError {
       { cause: error, details: { what, graphql_type: first?.type } },
     );
   }
-  const reason = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'timed out' : 'network error';
+  const causeName = (cause as { name?: string } | undefined)?.name;
+  const reason = [e.name, causeName].some((n) => n === 'TimeoutError' || n === 'AbortError')
+    ? 'timed out'
+    : 'network error';
   return new SlsaLedgerError('GITHUB_UNAVAILABLE', `${what}: ${reason} reaching the github api`, {
     cause: error,
     details: { what },

@@ -1,6 +1,11 @@
 import { parseJiraIssue, type JiraIssueFields } from '../core/validate/signoff.js';
 import { SlsaLedgerError } from '../errors.js';
+import { limits } from '../core/input/limits.js';
+import { parseRetryAfter } from '../core/notify/retry.js';
+import { decideRetry, retryPolicies } from '../core/retry/decide-retry.js';
+import { parseJson } from '../core/input/strict-json.js';
 import { isAllowedScheme } from './github.js';
+import { BodyTooLargeError, readBodyBounded } from './http-body.js';
 import { networkReason } from './slack.js';
 
 export interface JiraCredentials {
@@ -44,24 +49,66 @@ export async function fetchJiraIssue(
   }
   const url = new URL(`${base.href.replace(/\/+$/, '')}/rest/api/3/issue/${encodeURIComponent(key)}`);
   url.searchParams.set('fields', 'status,labels');
+  const authorization = `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`;
+  // the one retry policy (src/core/retry): a 5xx, a 429 (its Retry-After within the cap) and a
+  // network failure or timeout are tried again; 401/403/404 and a malformed answer are not
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchJiraIssueOnce(url, authorization, key, base.host, timeoutMs);
+    } catch (error) {
+      const retry = error instanceof SlsaLedgerError ? error.details?.retry : undefined;
+      if (!(error instanceof SlsaLedgerError) || typeof retry !== 'object' || retry === null) throw error;
+      const after = (retry as { retryAfter?: unknown }).retryAfter;
+      const seconds = typeof after === 'string' ? parseRetryAfter(after, new Date()) : undefined;
+      const verdict = decideRetry(retryPolicies.jira, attempt, {
+        retryable: true,
+        random: Math.random(),
+        ...(seconds === undefined ? {} : { serverDelayMs: seconds * 1000 }),
+      });
+      if (verdict.kind === 'stop') {
+        const { retry: _retry, ...details } = error.details ?? {};
+        throw new SlsaLedgerError(error.code, `${error.message} (after ${attempt} attempt(s))`, {
+          cause: error,
+          details: { ...details, attempts: attempt },
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
+    }
+  }
+}
+
+/** One GET of the issue; a failure worth another attempt carries `details.retry`. */
+async function fetchJiraIssueOnce(
+  url: URL,
+  authorization: string,
+  key: string,
+  host: string,
+  timeoutMs: number,
+): Promise<JiraIssueFields | undefined> {
   let response: Response;
+  // one deadline for the headers and the body
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
     response = await fetch(url, {
       redirect: 'error',
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
       headers: {
         accept: 'application/json',
-        authorization: `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`,
+        authorization,
       },
     });
   } catch (error) {
-    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira: ${networkReason(error)} reaching ${base.host}`, {
+    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira: ${networkReason(error)} reaching ${host}`, {
       cause: error,
+      details: { retry: {} },
     });
   }
-  const text = await response.text();
-  if (response.status === 404) return undefined;
+  if (response.status === 404) {
+    await response.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
   if (response.status === 401 || response.status === 403) {
+    await response.body?.cancel().catch(() => undefined);
     throw new SlsaLedgerError(
       'JIRA_REJECTED',
       `jira refused the credentials (${response.status}): check JIRA_EMAIL and JIRA_API_TOKEN`,
@@ -71,16 +118,31 @@ export async function fetchJiraIssue(
     );
   }
   if (response.status !== 200) {
+    await response.body?.cancel().catch(() => undefined);
+    const retryable = response.status >= 500 || response.status === 429;
+    const retryAfter = response.headers.get('retry-after');
     throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${response.status} for ${key}`, {
-      details: { status: response.status },
+      details: {
+        status: response.status,
+        ...(retryable ? { retry: retryAfter === null ? {} : { retryAfter } } : {}),
+      },
     });
   }
   let json: unknown;
   try {
-    json = JSON.parse(text) as unknown;
+    // within the API-answer limits (docs/limits.md), under the same timeout as the headers
+    const bytes = await readBodyBounded(response, limits.apiResponse.maxBytes, signal);
+    json = parseJson(bytes, 'apiResponse', `jira issue ${key}`);
   } catch (error) {
-    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${key} with something that is not JSON`, {
+    const why =
+      error instanceof BodyTooLargeError
+        ? `more than ${limits.apiResponse.maxBytes} bytes`
+        : error instanceof SlsaLedgerError
+          ? `something that is not acceptable json (${error.code})`
+          : `a body that broke off (${networkReason(error)})`;
+    throw new SlsaLedgerError('JIRA_UNAVAILABLE', `jira answered ${key} with ${why}`, {
       cause: error,
+      details: { key },
     });
   }
   return parseJiraIssue(key, json);

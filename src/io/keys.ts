@@ -1,9 +1,16 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
+import { link, lstat, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { SlsaLedgerError } from '../errors.js';
 import { computeKeyId } from '../core/verify/key-id.js';
 import type { TrustedPublicKey } from '../core/verify/signature-key.js';
-import { fileExists, readInputFile } from './files.js';
+import { readInputFile } from './files.js';
 
 /** Key types slsa-ledger signs and verifies with. */
 export type KeyType = 'ed25519' | 'ecdsa-p256';
@@ -119,9 +126,13 @@ export function generateSigningKeyPair(keyType: KeyType, passphrase?: string): G
 }
 
 /**
- * Writes a generated key pair: the private key with mode 0600 and the public key 0644, each
- * created exclusively (an existing file is refused unless `overwrite`), so no key is ever
- * replaced by mistake. A failure leaves no partial private key behind.
+ * Writes a generated key pair: the private key with mode 0600 and the public key 0644. Both are
+ * written to temporary files beside their targets first, then put in place: without `overwrite`
+ * by a hard link, which fails if anything is at the path (a dangling symlink too) and never
+ * replaces it; with `overwrite` by a rename, which replaces the path itself, never the file a
+ * symlink there points to. A failure leaves every path as it was: no partial key, and with
+ * `overwrite` the old pair is still there (the old private key is kept under a temporary name
+ * until the new public key is in place).
  * @throws `OUTPUT_EXISTS` (exit 2), `OUTPUT_WRITE_FAILED` (exit 5)
  */
 export async function writeKeyPair(
@@ -129,44 +140,79 @@ export async function writeKeyPair(
   paths: { readonly privateKey: string; readonly publicKey: string },
   overwrite = false,
 ): Promise<void> {
+  const exists = (path: string): SlsaLedgerError =>
+    new SlsaLedgerError('OUTPUT_EXISTS', `${path} exists: pass --force to replace it`, {
+      details: { path },
+    });
+  const failed = (path: string, error: unknown): SlsaLedgerError =>
+    error instanceof SlsaLedgerError
+      ? error
+      : new SlsaLedgerError('OUTPUT_WRITE_FAILED', `cannot write ${path}: ${(error as Error).message}`, {
+          cause: error,
+          details: { path },
+        });
   for (const p of [paths.privateKey, paths.publicKey]) {
-    if (!overwrite && (await fileExists(p))) {
-      throw new SlsaLedgerError('OUTPUT_EXISTS', `${p} exists: pass --force to replace it`, {
-        details: { path: p },
-      });
-    }
+    // lstat: a symlink at the path exists, dangling or not
+    const info = await lstat(p).catch(() => undefined);
+    if (info !== undefined && (!overwrite || info.isDirectory())) throw exists(p);
   }
-  const write = async (path: string, data: string, mode: number): Promise<void> => {
-    if (overwrite) await rm(path, { force: true });
-    let handle;
+  const temporary = (path: string): string =>
+    join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const staged: string[] = [];
+  const removeStaged = async (): Promise<void> => {
+    await Promise.all(staged.map((t) => rm(t, { force: true })));
+  };
+  const stage = async (path: string, data: string, mode: number): Promise<string> => {
+    const tmp = temporary(path);
+    const handle = await open(tmp, 'wx', mode).catch((error: unknown) => {
+      throw failed(path, error);
+    });
+    staged.push(tmp);
     try {
-      handle = await open(path, 'wx', mode);
       await handle.writeFile(data);
       await handle.chmod(mode);
       await handle.sync();
     } catch (error) {
-      await handle?.close();
-      handle = undefined;
-      await rm(path, { force: true });
-      if ((error as { code?: string }).code === 'EEXIST') {
-        throw new SlsaLedgerError('OUTPUT_EXISTS', `${path} exists: pass --force to replace it`, {
-          details: { path },
-        });
-      }
-      throw new SlsaLedgerError('OUTPUT_WRITE_FAILED', `cannot write ${path}: ${(error as Error).message}`, {
-        cause: error,
-        details: { path },
-      });
+      throw failed(path, error);
     } finally {
-      await handle?.close();
+      await handle.close();
+    }
+    return tmp;
+  };
+  const place = async (tmp: string, path: string): Promise<void> => {
+    try {
+      if (overwrite) await rename(tmp, path);
+      else await link(tmp, path);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EEXIST') throw exists(path);
+      throw failed(path, error);
     }
   };
-  await write(paths.privateKey, pair.privateKeyPem, 0o600);
+  let backup: string | undefined;
   try {
-    await write(paths.publicKey, pair.publicKeyPem, 0o644);
-  } catch (error) {
-    await rm(paths.privateKey, { force: true });
-    throw error;
+    const privateTmp = await stage(paths.privateKey, pair.privateKeyPem, 0o600);
+    const publicTmp = await stage(paths.publicKey, pair.publicKeyPem, 0o644);
+    if (overwrite && (await lstat(paths.privateKey).catch(() => undefined)) !== undefined) {
+      // the old private key (or the symlink there, not its target) under a temporary name
+      backup = temporary(paths.privateKey);
+      await link(paths.privateKey, backup).catch((error: unknown) => {
+        backup = undefined;
+        throw failed(paths.privateKey, error);
+      });
+    }
+    await place(privateTmp, paths.privateKey);
+    try {
+      await place(publicTmp, paths.publicKey);
+    } catch (error) {
+      // put the private key path back as it was
+      if (backup !== undefined) await rename(backup, paths.privateKey);
+      else await rm(paths.privateKey, { force: true });
+      backup = undefined;
+      throw error;
+    }
+  } finally {
+    await removeStaged();
+    if (backup !== undefined) await rm(backup, { force: true });
   }
 }
 

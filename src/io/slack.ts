@@ -1,6 +1,7 @@
 import type { AttemptOutcome } from '../core/notify/retry.js';
 import { SlsaLedgerError } from '../errors.js';
 import { isAllowedScheme } from './github.js';
+import { readBodyPrefix } from './http-body.js';
 import { redactText } from './redaction.js';
 
 /**
@@ -33,16 +34,22 @@ export async function postSlackWebhook(
   timeoutMs = 10_000,
 ): Promise<AttemptOutcome> {
   try {
+    const signal = AbortSignal.timeout(timeoutMs);
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8' },
       body: JSON.stringify(payload),
       redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
     });
-    // redacted before it is cut: a receiver that echoes the webhook's path would otherwise leave
-    // the part of it before the cut, which no redaction recognises
-    const body = redactText((await response.text()).slice(0, 64 * 1024)).slice(0, 1000);
+    // only the first bytes matter (Slack's answer is a short code such as `no_service`); the rest
+    // of a body that does not end is cancelled unread. Redacted before it is cut: a receiver that
+    // echoes the webhook's path would otherwise leave the part of it before the cut, which no
+    // redaction recognises
+    const body = redactText((await readBodyPrefix(response, 64 * 1024, signal)).toString('utf8')).slice(
+      0,
+      1000,
+    );
     const retryAfter = response.headers.get('retry-after');
     return {
       kind: 'response',

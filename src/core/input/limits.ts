@@ -155,6 +155,12 @@ export const otherLimits = {
   ledgerLogSegmentBytes: 256 * KiB,
   /** the highest segment number of a day's log (`transitions.<n>.jsonl`); a name above it is no segment */
   ledgerLogSegments: 4096,
+  /**
+   * bytes of the attestations API's answers for one digest together (`verify --repo/--owner`): the
+   * pages and the downloaded bundles (after snappy). Each is within its own limit, but up to 1,000
+   * attestations of 32 MiB each were held at once; GitHub's own are ~10 KiB each.
+   */
+  attestationsBytes: 256 * MiB,
   /** how far ahead of the clock an entry's timestamp may be (clock skew allowance), in seconds */
   futureSkewS: 300,
 } as const;

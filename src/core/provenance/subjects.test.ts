@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSha256Sums } from './subjects.js';
+import { checkSubjectName, parseSha256Sums } from './subjects.js';
 
 const a = 'A'.repeat(64);
 const b = 'b'.repeat(64);
@@ -21,5 +21,35 @@ describe('parseSha256Sums', () => {
   });
   it('refuses an empty file', () => {
     expect(() => parseSha256Sums('\n', 'SUMS')).toThrowCode('INPUT_INVALID');
+  });
+  it("unescapes GNU sha256sum's escaped names (a line marked with a backslash)", () => {
+    expect(parseSha256Sums(`\\${b}  dir\\\\app.tgz\n`, 'SUMS')).toStrictEqual([
+      { name: 'dir\\app.tgz', sha256: b },
+    ]);
+  });
+  it.each([
+    ['an escaped line break', `\\${b}  app.tgz\\nforged`],
+    ['an escaped carriage return', `\\${b}  app\\r.tgz`],
+    ['an unknown escape', `\\${b}  app\\t.tgz`],
+    ['an escape at the end', `\\${b}  app\\`],
+    ['an escape character', `${b}  app\u001b[2J.tgz`],
+    ['a bidi override', `${b}  app\u202egpj.exe`],
+    ['a name of spaces', `${b}     `],
+  ])('refuses a name with %s (INPUT_INVALID)', (_name, text) => {
+    expect(() => parseSha256Sums(text, 'SUMS')).toThrowCode('INPUT_INVALID');
+  });
+});
+
+describe('checkSubjectName', () => {
+  it.each([
+    ['app.tgz', undefined],
+    ['dir\\app two.zip', undefined],
+    [' ', 'an empty name'],
+    ['a'.repeat(1025), 'a name of 1025 characters (at most 1024)'],
+    ['a\tb', "the name 'a\\u0009b' holds a control or invisible character"],
+    ['a\u200bb', "the name 'a\\u200bb' holds a control or invisible character"],
+    ['a\ud800b', "the name 'a\\ud800b' is not well-formed unicode"],
+  ])('%j: %s', (name, expected) => {
+    expect(checkSubjectName(name)).toBe(expected);
   });
 });

@@ -60,6 +60,10 @@ export const retryPolicies = {
   slack: { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 8_000, maxServerDelayMs: 30_000 },
   /** an ingest batch the database rolled back for a deadlock or serialization failure (40P01, 40001) */
   databaseTurn: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 },
+  /** the Jira issue of a sign-off (`signoff`, `validate --require-signoff`): 5xx, 429, network */
+  jira: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 4_000, maxServerDelayMs: 30_000 },
+  /** `validate`'s downloads (artifact, provenance, --manifest-url): network errors, 5xx, 429 */
+  download: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 4_000, maxServerDelayMs: 30_000 },
   /** GitHub REST reads (attestations): network errors and 5xx */
   githubApi: { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 2_000 },
 } as const satisfies Record<string, BackoffPolicy>;
