@@ -293,7 +293,7 @@ export interface ServeDashboardOptions {
   readonly rateLimitPerMinute?: number;
   /** PostgreSQL only: every statement is cancelled past this (`--statement-timeout`; default 10 s) */
   readonly statementTimeoutMs?: number;
-  /** connections held at once (default 256) and from one client address (default 32) */
+  /** connections held at once (default 256) and from one client address (default 32 beyond loopback) */
   readonly maxConnections?: number;
   readonly maxConnectionsPerClient?: number;
   /** ingest in this process on a schedule (milliseconds between the end of one and the next) */
@@ -468,7 +468,12 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
         logger: options.logger,
       }),
       maxConnections: options.maxConnections ?? defaultMaxConnections,
-      maxConnectionsPerClient: options.maxConnectionsPerClient ?? defaultMaxConnectionsPerClient,
+      // on loopback every client is this machine's (a proxy in front holds many connections)
+      maxConnectionsPerClient:
+        options.maxConnectionsPerClient ??
+        (isLoopbackHost(host)
+          ? (options.maxConnections ?? defaultMaxConnections)
+          : defaultMaxConnectionsPerClient),
       onError: (error) =>
         options.logger.warn(`serve: ${error instanceof Error ? error.message : String(error)}`),
     });

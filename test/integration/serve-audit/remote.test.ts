@@ -2,8 +2,15 @@
 // audit such a server answered any Host (DNS rebinding), any number of requests from one address,
 // any number of connections, read (and drained) any request body, and ran a statement for as long
 // as it took.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveDashboard } from '../../../src/app/serve.js';
+import { command as serveCommand } from '../../../src/cli/commands/serve.js';
+import { loadConfigDefaults } from '../../../src/cli/config.js';
+import { silentLogger } from '../../../src/core/ports.js';
 import { openDatabase } from '../../../src/io/db.js';
 import { startHttpServer } from '../../../src/io/http-server.js';
 import { assertPostgresInCi, hasPostgres } from '../../support/postgres.js';
@@ -100,6 +107,22 @@ describe('serve beyond loopback: the default rate limit', () => {
     const local = await startServe('pglite');
     try {
       for (let i = 0; i < 70; i++) expect((await send(local.server.url, '/healthz')).status).toBe(200);
+      // nor the per-address connection cap: on loopback every client (a proxy included) is this machine
+      const url = new URL(local.server.url);
+      const held = await Promise.all(
+        Array.from(
+          { length: 40 },
+          () =>
+            new Promise<ReturnType<typeof connect>>((resolve) => {
+              const s = connect(Number(url.port), url.hostname, () => resolve(s));
+            }),
+        ),
+      );
+      try {
+        expect((await send(local.server.url, '/healthz')).status).toBe(200);
+      } finally {
+        for (const s of held) s.destroy();
+      }
     } finally {
       await local.close();
     }
@@ -247,6 +270,38 @@ describe.skipIf(!withPostgres)('serve on PostgreSQL: the statement time limit', 
       expect((await send(started.server.url, '/api/runs')).status).toBe(200);
     } finally {
       await started.close();
+    }
+  });
+});
+
+describe('serve --allowed-host', () => {
+  it('is refused when it is not a host name, before the database is opened', async () => {
+    for (const name of ['https://dash.internal', 'dash.internal:8080', '*', '']) {
+      await expect(
+        serveDashboard({
+          dataDir: join(tmpdir(), 'hs-no-such-db'),
+          host: '0.0.0.0',
+          port: 0,
+          allowRemote: true,
+          allowedHosts: [name],
+          logger: silentLogger,
+        }),
+      ).rejects.toThrowCode('USAGE_INVALID_FLAG');
+    }
+  });
+
+  it('is read from .slsa-ledger.yml as a list', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-serve-config-'));
+    try {
+      writeFileSync(
+        join(dir, '.slsa-ledger.yml'),
+        'serve:\n  allowed-host: [dash.internal, dash.example.com]\n  rate-limit: 120\n',
+      );
+      const defaults = await loadConfigDefaults(dir, serveCommand.spec);
+      expect(defaults['allowed-host']).toEqual(['dash.internal', 'dash.example.com']);
+      expect(defaults['rate-limit']).toBe('120');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
