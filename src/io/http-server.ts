@@ -53,6 +53,8 @@ export interface StartHttpServerOptions {
   /** time for a request's headers to arrive (default 10 s) and for the whole request (30 s) */
   readonly headersTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /** a connection without traffic this long is closed, a request in flight too (default 60 s) */
+  readonly idleTimeoutMs?: number;
 }
 
 export interface RunningHttpServer {
@@ -160,47 +162,51 @@ export async function startHttpServer(options: StartHttpServerOptions): Promise<
   // take 40 s instead of 10)
   // sockets past a connection cap: answered and closed at once, never handed a request
   const refused = new WeakSet<Socket>();
-  const server: Server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
-    if (refused.has(req.socket)) {
-      res.destroy();
-      return;
-    }
-    if (announcesBody(req)) {
-      // never read: the socket is closed once the answer is out, whatever the client still sends.
-      // On the next turn, so that a body node:http cannot parse (arrived with the headers) is
-      // answered as such (400) rather than as a body
-      setImmediate(() => {
-        if (res.headersSent || res.destroyed || !req.socket.writable) return;
-        res.on('finish', () => setTimeout(() => req.socket.destroy(), 1_000).unref());
-        send(res, req.method ?? 'GET', bodyRefused);
-      });
-      return;
-    }
-    let request: HttpRequest;
-    try {
-      request = toRequest(req);
-    } catch (error) {
-      options.onError?.(error);
-      send(res, 'GET', internalError);
-      return;
-    }
-    // The API is read-only: a request body is never read, so drain it rather than buffer it.
-    req.resume();
-    options.handler(request).then(
-      (response) => send(res, request.method, response),
-      (error: unknown) => {
+  // maxHeaderSize explicit: NODE_OPTIONS=--max-http-header-size must not widen what a client may send
+  const server: Server = createServer(
+    { connectionsCheckingInterval: 1_000, maxHeaderSize: 16 * 1024 },
+    (req, res) => {
+      if (refused.has(req.socket)) {
+        res.destroy();
+        return;
+      }
+      if (announcesBody(req)) {
+        // never read: the socket is closed once the answer is out, whatever the client still sends.
+        // On the next turn, so that a body node:http cannot parse (arrived with the headers) is
+        // answered as such (400) rather than as a body
+        setImmediate(() => {
+          if (res.headersSent || res.destroyed || !req.socket.writable) return;
+          res.on('finish', () => setTimeout(() => req.socket.destroy(), 1_000).unref());
+          send(res, req.method ?? 'GET', bodyRefused);
+        });
+        return;
+      }
+      let request: HttpRequest;
+      try {
+        request = toRequest(req);
+      } catch (error) {
         options.onError?.(error);
-        if (!res.headersSent) send(res, request.method, internalError);
-        else res.destroy();
-      },
-    );
-  });
+        send(res, 'GET', internalError);
+        return;
+      }
+      // The API is read-only: a request body is never read, so drain it rather than buffer it.
+      req.resume();
+      options.handler(request).then(
+        (response) => send(res, request.method, response),
+        (error: unknown) => {
+          options.onError?.(error);
+          if (!res.headersSent) send(res, request.method, internalError);
+          else res.destroy();
+        },
+      );
+    },
+  );
   server.on('clientError', answerClientError);
   server.headersTimeout = options.headersTimeoutMs ?? 10_000;
   server.requestTimeout = options.requestTimeoutMs ?? 30_000;
   server.keepAliveTimeout = 5_000;
   // a socket with no traffic for a minute (a client that stopped reading its answer) is closed
-  server.timeout = 60_000;
+  server.timeout = options.idleTimeoutMs ?? 60_000;
   // connection caps: in all, and per client address (an IPv6 client's /64)
   const maxConnections = options.maxConnections ?? 256;
   const perClient = options.maxConnectionsPerClient ?? 32;
