@@ -2,6 +2,7 @@ import { SlsaLedgerError, VerificationError } from '../../errors.js';
 import { compareTimestamps } from '../ledger/merge.js';
 import type { EntryValidation, LedgerEntry } from '../ledger/entry.js';
 import type { VerificationPolicy } from '../verify/types.js';
+import { escapeUnprintable } from '../text/unprintable.js';
 
 export const defaultProvenanceWorkflow = '.github/workflows/slsa-provenance.yml';
 
@@ -95,6 +96,25 @@ export function derivePolicy(entry: LedgerEntry, flags: PolicyFlags = {}): Verif
   return { sourceUri, sourceTag: entry.tag, commit: entry.sha, builderId };
 }
 
+/** The longest `validation.reason` a verdict writes (code units). */
+export const MAX_VERDICT_REASON = 1000;
+
+/**
+ * A failure's message as the entry schema's plain text: it quotes what a signed provenance says (a
+ * ref, a source, a predicate type, a subject), so a control, format or lone-surrogate character there
+ * is written as `\uXXXX`, and the text is cut on a code point boundary. Otherwise the schema refused
+ * the failed verdict and the run kept its earlier `validated` flag.
+ */
+export function verdictReason(reason: string): string {
+  const text = escapeUnprintable(reason);
+  if (text.length <= MAX_VERDICT_REASON) return text;
+  let end = MAX_VERDICT_REASON;
+  // never end on the high half of a surrogate pair
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return text.slice(0, end);
+}
+
 /** The entry with the verdict, to write back through the merge rule. */
 export function buildVerdictEntry(
   entry: LedgerEntry,
@@ -109,7 +129,7 @@ export function buildVerdictEntry(
     status: verdict.passed ? 'passed' : 'failed',
     validated_at: verdict.validatedAt,
     ...(verdict.validatorRunId === undefined ? {} : { validator_run_id: verdict.validatorRunId }),
-    ...(verdict.reason === undefined ? {} : { reason: verdict.reason.slice(0, 1000) }),
+    ...(verdict.reason === undefined ? {} : { reason: verdictReason(verdict.reason) }),
   };
   return { ...entry, governance_flag: verdict.passed ? 'validated' : 'validation-failed', validation };
 }
