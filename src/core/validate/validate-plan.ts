@@ -8,7 +8,10 @@ export const defaultProvenanceWorkflow = '.github/workflows/slsa-provenance.yml'
 
 /**
  * Finds the entry to validate: the given run of the tag, else its latest run (newest `timestamp`,
- * then highest `run_id`). Throws LEDGER_ENTRY_NOT_FOUND naming the runs that exist.
+ * then highest `run_id`). Throws LEDGER_ENTRY_NOT_FOUND naming the runs that exist, and
+ * VALIDATE_ENTRY_AMBIGUOUS when the ledger holds that run twice (the merge rule keeps one entry per
+ * key across every day file; a second one is a hand push, and which copy was judged, and which one
+ * the verdict lands on, would be the pusher's choice).
  */
 export function selectEntry(entries: readonly LedgerEntry[], tag: string, runId?: number): LedgerEntry {
   const runs = entries.filter((e) => e.tag === tag);
@@ -23,6 +26,14 @@ export function selectEntry(entries: readonly LedgerEntry[], tag: string, runId?
         ? `no ledger entry for tag ${tag}`
         : `no ledger entry for tag ${tag} run ${runId}${runs.length > 0 ? ` (runs: ${runs.map((r) => r.run_id).join(', ')})` : ''}`,
       { details: { tag, run_id: runId ?? null, runs: runs.map((r) => r.run_id) } },
+    );
+  }
+  const copies = runs.filter((e) => e.run_id === chosen.run_id).length;
+  if (copies > 1) {
+    throw new SlsaLedgerError(
+      'VALIDATE_ENTRY_AMBIGUOUS',
+      `the ledger holds ${copies} entries for ${tag} run ${chosen.run_id}: run slsa-ledger check and remove the one that was pushed by hand`,
+      { details: { tag, run_id: chosen.run_id, count: copies } },
     );
   }
   return chosen;

@@ -100,6 +100,45 @@ describe('validate: the failed verdict is always recordable', () => {
   });
 });
 
+describe('validate: one entry per run', () => {
+  it('a second entry for the same tag and run, planted in another day file, is refused (exit 3)', async () => {
+    const release = await makeRelease();
+    // a hand push: the same key in an older day file, naming another repository's release
+    const planted: LedgerEntry = {
+      ...release.entry,
+      timestamp: '2026-11-19T10:00:00Z',
+      release_url: 'https://github.com/evil/app/releases/tag/v1.2.3',
+    };
+    const ledger = join(release.dir, 'ledger');
+    await writeLedger(ledger, [release.entry, planted]);
+    for (const runId of [55, undefined]) {
+      let recorded = false;
+      const outcome = await validateRelease({
+        tag: 'v1.2.3',
+        ...(runId === undefined ? {} : { runId }),
+        repo: ledger,
+        artifacts: [release.artifact],
+        provenance: [release.provenance],
+        key: release.publicKey,
+        cwd: release.dir,
+        record: () => {
+          recorded = true;
+          return Promise.resolve({ outcome: 'updated', queued: false });
+        },
+      }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(outcome, String(runId)).toMatchObject({
+        code: 'VALIDATE_ENTRY_AMBIGUOUS',
+        details: { tag: 'v1.2.3', run_id: 55, count: 2 },
+      });
+      expect((outcome as { exitCode: number }).exitCode).toBe(3);
+      expect(recorded).toBe(false);
+    }
+  });
+});
+
 describe('validate: every provenance file given is read', () => {
   it('an unreadable provenance file beside a verifying one is refused, nothing recorded', async () => {
     const release = await makeRelease();
