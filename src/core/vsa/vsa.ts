@@ -211,5 +211,6 @@ export function checkVsa(statement: InTotoStatement, expected: VsaExpectations):
     if (!l.startsWith('SLSA_') && !got.includes(l))
       mismatch('verifiedLevels', `the vsa does not state ${l}`, { expected: l });
   }
-  return p as VsaPredicate;
+  // the levels as read (none stated: an empty list), so callers never meet a missing field
+  return { ...(p as VsaPredicate), verifiedLevels: [...got] };
 }
