@@ -234,3 +234,59 @@ describe('verify --vsa: a VSA that contradicts itself', () => {
     }
   });
 });
+
+describe('validate --record --vsa-out: nothing written when the ledger refuses the verdict', () => {
+  it('a LEDGER_CONFLICT (exit 4) leaves no signed VSA behind', async () => {
+    const { cloneRemote, createRemote, git } = await import('../../support/git.js');
+    const release = await makeRelease();
+    const remote = await createRemote(release.dir);
+    const clone = await cloneRemote(remote, join(release.dir, 'clone'));
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      SLSA_LEDGER_LOCK_DIR: join(release.dir, 'locks'),
+    };
+    // the remote's entry names another release page than the one this clone's HEAD shows
+    const other = { ...release.entry, release_url: 'https://github.com/acme/app/releases/tag/v1.2.3-first' };
+    await writeFile(join(release.dir, 'entry.json'), JSON.stringify(other));
+    const seeded = await runCliCaptured(
+      ['record', '--no-sign', '--json', '--repo', clone, '--entry', join(release.dir, 'entry.json')],
+      { env },
+    );
+    expect(seeded.code, seeded.stdout + seeded.stderr).toBe(0);
+    await git(clone, ['pull', '-q', 'origin', 'main']);
+    const path = join(clone, 'docs/reports/2026-11-20/manifest.json');
+    const text = await readFile(path, 'utf8');
+    await writeFile(path, text.replace(other.release_url, release.entry.release_url!));
+    await git(clone, ['commit', '-qam', 'local view']);
+    const vsaOut = join(release.dir, 'verdict.vsa.json');
+    const r = await runCliCaptured(
+      [
+        'validate',
+        '--json',
+        '--tag',
+        'v1.2.3',
+        '--repo',
+        'clone',
+        '--ref',
+        'HEAD',
+        '--key',
+        'signing.pub',
+        '--artifact',
+        'app.tgz',
+        '--provenance',
+        'app.intoto.json',
+        '--record',
+        '--sign-key',
+        'signing.key',
+        '--vsa-out',
+        vsaOut,
+      ],
+      { env, cwd: release.dir },
+    );
+    expect(r.json().error?.code, r.stdout + r.stderr).toBe('LEDGER_CONFLICT');
+    expect(r.code).toBe(4);
+    // before: the signed PASSED VSA was written before the ledger was asked, and stayed
+    await expect(readFile(vsaOut)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
