@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveDashboard } from '../../../src/app/serve.js';
+import { parseInterval, serveDashboard, statementTimeoutBounds } from '../../../src/app/serve.js';
 import { command as serveCommand } from '../../../src/cli/commands/serve.js';
 import { loadConfigDefaults } from '../../../src/cli/config.js';
 import { silentLogger } from '../../../src/core/ports.js';
@@ -303,6 +303,17 @@ describe('serve --allowed-host', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('serve --statement-timeout', () => {
+  it('takes 100ms to 60s', () => {
+    expect(parseInterval('500ms', 'statement-timeout', statementTimeoutBounds)).toBe(500);
+    expect(parseInterval('1m', 'statement-timeout', statementTimeoutBounds)).toBe(60_000);
+    for (const raw of ['99ms', '61s', '0', '10', ''])
+      expect(() => parseInterval(raw, 'statement-timeout', statementTimeoutBounds)).toThrowCode(
+        'USAGE_INVALID_FLAG',
+      );
   });
 });
 
