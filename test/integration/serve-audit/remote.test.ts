@@ -210,6 +210,22 @@ describe('serve beyond loopback: connections and bodies', () => {
     expect(head.text).toBe('');
   });
 
+  it('refuses repeated or huge query parameters before any query runs', async () => {
+    const many = await send(base, `/api/runs?${'repository=a/b&'.repeat(101)}`);
+    expect(many.status).toBe(400);
+    expect(many.json.error.code).toBe('DASHBOARD_PARAM_INVALID');
+    const twice = await send(base, '/api/runs?status=success&status=failure');
+    expect(twice.status).toBe(400);
+    const long = await send(base, `/api/runs?tag_prefix=${'a'.repeat(12_000)}`);
+    expect(long.status).toBe(400);
+    const huge = await sendRaw(
+      base,
+      `GET /api/runs?tag_prefix=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: ${new URL(base).host}\r\n\r\n`,
+      3_000,
+    );
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+  });
+
   it('sends only its fixed files, whatever the path says', async () => {
     for (const path of [
       '/../package.json',
