@@ -82,7 +82,7 @@ export const command: CommandModule = {
         valueName: 'DURATION',
         default: '10s',
         description:
-          'PostgreSQL: cancel any dashboard statement after DURATION (100ms to 10m); 503 DB_QUERY_TIMEOUT',
+          'PostgreSQL: cancel any dashboard statement after DURATION (100ms to 60s); 503 DB_QUERY_TIMEOUT',
       },
       'ingest-every': {
         type: 'string',

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveDashboard } from '../../../src/app/serve.js';
+import { parseInterval, serveDashboard, statementTimeoutBounds } from '../../../src/app/serve.js';
 import { command as serveCommand } from '../../../src/cli/commands/serve.js';
 import { loadConfigDefaults } from '../../../src/cli/config.js';
 import { silentLogger } from '../../../src/core/ports.js';
@@ -210,6 +210,22 @@ describe('serve beyond loopback: connections and bodies', () => {
     expect(head.text).toBe('');
   });
 
+  it('refuses repeated or huge query parameters before any query runs', async () => {
+    const many = await send(base, `/api/runs?${'repository=a/b&'.repeat(101)}`);
+    expect(many.status).toBe(400);
+    expect(many.json.error.code).toBe('DASHBOARD_PARAM_INVALID');
+    const twice = await send(base, '/api/runs?status=success&status=failure');
+    expect(twice.status).toBe(400);
+    const long = await send(base, `/api/runs?tag_prefix=${'a'.repeat(12_000)}`);
+    expect(long.status).toBe(400);
+    const huge = await sendRaw(
+      base,
+      `GET /api/runs?tag_prefix=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: ${new URL(base).host}\r\n\r\n`,
+      3_000,
+    );
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+  });
+
   it('sends only its fixed files, whatever the path says', async () => {
     for (const path of [
       '/../package.json',
@@ -303,6 +319,17 @@ describe('serve --allowed-host', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('serve --statement-timeout', () => {
+  it('takes 100ms to 60s', () => {
+    expect(parseInterval('500ms', 'statement-timeout', statementTimeoutBounds)).toBe(500);
+    expect(parseInterval('1m', 'statement-timeout', statementTimeoutBounds)).toBe(60_000);
+    for (const raw of ['99ms', '61s', '0', '10', ''])
+      expect(() => parseInterval(raw, 'statement-timeout', statementTimeoutBounds)).toThrowCode(
+        'USAGE_INVALID_FLAG',
+      );
   });
 });
 
