@@ -896,7 +896,7 @@ async function ingestOne(
   }
   for (const f of counts.failed)
     logger.warn(
-      `${repository}: ${f.manifest_path ?? '?'}: ${f.tag ?? '?'} run ${f.run_id ?? '?'} refused: ${f.reason}`,
+      `${repository}: ${f.manifest_path ?? '?'}: ${f.tag ?? '?'} run ${f.run_id ?? '?'} refused${f.code === undefined ? '' : ` (${f.code})`}: ${f.reason}`,
     );
   const ok = invalidFiles.length === 0 && counts.failed.length === 0;
   // ingest_runs.error carries the first reason of each kind, so the database says why (issue 13
@@ -912,7 +912,7 @@ async function ingestOne(
     ...(firstRefused === undefined
       ? []
       : [
-          `${counts.failed.length} entr${counts.failed.length === 1 ? 'y' : 'ies'} refused (first: ${firstRefused.tag ?? '?'} run ${firstRefused.run_id ?? '?'}: ${firstRefused.reason.slice(0, 500)})`,
+          `${counts.failed.length} entr${counts.failed.length === 1 ? 'y' : 'ies'} refused (first: ${firstRefused.tag ?? '?'} run ${firstRefused.run_id ?? '?'}: ${firstRefused.code === undefined ? '' : `${firstRefused.code}: `}${firstRefused.reason.slice(0, 500)})`,
         ]),
   ];
   const clientOnly = counts.failed.filter((f) => f.reason.includes('lone UTF-16 surrogate')).length;
@@ -972,7 +972,7 @@ async function ingestOne(
     const first = counts.failed[0]!;
     throw new SlsaLedgerError(
       'INGEST_ENTRIES_REFUSED',
-      `${repository}: ${counts.failed.length} entr${counts.failed.length === 1 ? 'y was' : 'ies were'} refused and recorded as failed (first: ${first.tag ?? '?'} run ${first.run_id ?? '?'}: ${first.reason}); the others landed; the watermark stays at ${fromCommit ?? 'none'} until the ledger is fixed`,
+      `${repository}: ${counts.failed.length} entr${counts.failed.length === 1 ? 'y was' : 'ies were'} refused and recorded as failed (first: ${first.tag ?? '?'} run ${first.run_id ?? '?'}: ${first.code === undefined ? '' : `${first.code}: `}${first.reason}); the others landed; the watermark stays at ${fromCommit ?? 'none'} until the ledger is fixed`,
       { details: { result } },
     );
   }
