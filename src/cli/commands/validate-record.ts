@@ -71,6 +71,7 @@ export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext
       const r = await recordEntryViaPullRequest({
         ...common,
         entry,
+        urlsFromLedger: true,
         signing,
         ...(vsa === undefined ? {} : { vsa }),
         token: env.GITHUB_TOKEN || env.GH_TOKEN || undefined,
@@ -85,7 +86,13 @@ export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext
         vsa: vsaInfo,
       };
     }
-    const r = await recordEntry({ ...common, entry, signing, ...(vsa === undefined ? {} : { vsa }) });
+    const r = await recordEntry({
+      ...common,
+      entry,
+      urlsFromLedger: true,
+      signing,
+      ...(vsa === undefined ? {} : { vsa }),
+    });
     return {
       outcome: r.outcome,
       queued: r.outcome === 'queued',
