@@ -1370,12 +1370,15 @@ async function withSignatureStatuses<T extends { items: IngestItem[] }>(
   const listing = await listTrustDaysAt(dir, commit, reportsDir);
   for await (const group of readTrustDayGroups(dir, listing)) {
     for (const r of verifyEntrySignatures(group.days, options.trust, location))
-      statuses.set(`${r.tag}\u0000${r.run_id}`, r.signature_status);
+      statuses.set(`${r.path}\u0000${r.tag}\u0000${r.run_id}`, r.signature_status);
   }
   const counts = new Map<string, number>();
   let downgraded = 0;
   const items = collected.items.map((item) => {
-    const atHead = statuses.get(`${item.entry.tag}\u0000${item.entry.run_id}`) ?? 'unsigned';
+    // the status of this copy in its own day file: a run copied into another day file by hand (a
+    // duplicate key, CHECK_DUPLICATE_KEY) never takes the status of the signed copy elsewhere
+    const atHead =
+      statuses.get(`${item.manifest_path}\u0000${item.entry.tag}\u0000${item.entry.run_id}`) ?? 'unsigned';
     // a day whose signed log an accepted rewrite cut: its logs at the head prove nothing (a run put
     // back to an earlier signed state verifies there), so its runs are never stored as verified
     const status = rewrittenDayPaths.has(item.manifest_path) ? statusAfterRewrite(atHead) : atHead;
