@@ -686,3 +686,22 @@ describe('urlCredentialProblem (a write rule: record refuses, the readable schem
     }
   });
 });
+
+describe('durations (seconds)', () => {
+  // the ingest function refuses more than 1e9 (slsa_check_seconds): an entry the schema accepted
+  // but the database refused held every later ingest's watermark back for good
+  it.each([
+    ['metrics.lock_wait_s', { lock_wait_s: 1e9 + 1 }],
+    ['metrics.artifact_upload_latency_s', { artifact_upload_latency_s: 1e300 }],
+    ['metrics.notify.latency_s', { notify: { attempts: 1, delivered: 1, latency_s: 2e9 } }],
+  ])('refuses %s beyond 1e9', (path, metrics) => {
+    expect(entryProblems(makeEntry({ metrics }))).toEqual([
+      { path, message: expect.stringContaining('must be a number of seconds from 0 to 1e9') },
+    ]);
+  });
+  it('takes 0 and 1e9', () => {
+    expect(entryProblems(makeEntry({ metrics: { lock_wait_s: 0, artifact_upload_latency_s: 1e9 } }))).toEqual(
+      [],
+    );
+  });
+});

@@ -311,9 +311,15 @@ function checkRunId(value: unknown, name: string): string | undefined {
   return undefined;
 }
 
-function checkNonNegative(value: unknown, name: string): string | undefined {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    return `${name} must be a number of at least 0, got ${describe(value)}`;
+/**
+ * The most seconds a duration may hold (about 31.7 years): the ingest function's bound
+ * (`slsa_check_seconds`), which the KPI histograms' buckets cover.
+ */
+export const MAX_SECONDS = 1e9;
+
+function checkSeconds(value: unknown, name: string): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_SECONDS) {
+    return `${name} must be a number of seconds from 0 to 1e9, got ${describe(value)}`;
   }
   return undefined;
 }
@@ -516,7 +522,7 @@ const VALIDATION_SPEC = objectSpec([
 const NOTIFY_SPEC = objectSpec([
   req('attempts', val(checkInt4Count)),
   req('delivered', val(checkInt4Count)),
-  opt('latency_s', val(checkNonNegative)),
+  opt('latency_s', val(checkSeconds)),
 ]);
 const METRICS_SPEC = objectSpec(
   [
@@ -524,8 +530,8 @@ const METRICS_SPEC = objectSpec(
     opt('dispatch_token_rotated_at', timestamp),
     opt('dispatch_token_last_used_run_id', runId),
     opt('dispatch_token_last_used_at', timestamp),
-    opt('artifact_upload_latency_s', val(checkNonNegative)),
-    opt('lock_wait_s', val(checkNonNegative)),
+    opt('artifact_upload_latency_s', val(checkSeconds)),
+    opt('lock_wait_s', val(checkSeconds)),
     opt('notify', { kind: 'object', spec: NOTIFY_SPEC }),
   ],
   '{} must be an object',
