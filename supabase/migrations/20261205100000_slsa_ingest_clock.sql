@@ -15,8 +15,18 @@
 -- widen it. A run stored before this migration with such a time keeps its row (nothing is ever
 -- deleted) until its entry is read again: then it is refused and named like any other.
 --
--- The ingest function as in …20261204030000, with the clock check in the `input` step and the code
--- in `failed`.
+-- The ingest function as in …20261204030000, with the clock check in the `input` step, the code in
+-- `failed`, and the entry's times cut to the microsecond (slsa_utc_time, below), never rounded.
+-- An entry's RFC 3339 UTC time as Postgres keeps it: cut to the microsecond, never rounded. A cast
+-- rounds 7 to 9 fraction digits, so 2025-12-31T23:59:59.9999999Z was stored as 2026-01-01T00:00:00Z:
+-- the run counted on another day, month and year than its day file's and than `check` and every
+-- reader of the ledger take it (JavaScript cuts to the millisecond). The value is one the schema
+-- check accepted (`…Z`, at most 9 fraction digits).
+CREATE OR REPLACE FUNCTION public.slsa_utc_time(t text) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT (CASE WHEN length(t) > 27 THEN left(t, 26) || 'Z' ELSE t END)::timestamptz
+$$;
+
 CREATE OR REPLACE FUNCTION public.slsa_entry_clock_problem(e jsonb) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = '' AS $$
 DECLARE
@@ -25,14 +35,14 @@ DECLARE
 BEGIN
   -- a time the schema check refuses is that check's to name (and would not cast): nothing to say here
   IF public.slsa_check_timestamp(e->'timestamp', 'timestamp') IS NULL THEN
-    IF (e->>'timestamp')::timestamptz > v_limit THEN
+    IF public.slsa_utc_time(e->>'timestamp') > v_limit THEN
       RETURN format('timestamp %s is more than 300 s ahead of the database clock (%s): not stored; read again by every ingest until that time or until the ledger corrects it',
                     e->>'timestamp', v_now);
     END IF;
   END IF;
   IF jsonb_typeof(e->'validation') = 'object'
      AND public.slsa_check_timestamp(e->'validation'->'validated_at', 'validation.validated_at') IS NULL THEN
-    IF (e->'validation'->>'validated_at')::timestamptz > v_limit THEN
+    IF public.slsa_utc_time(e->'validation'->>'validated_at') > v_limit THEN
       RETURN format('validation.validated_at %s is more than 300 s ahead of the database clock (%s): not stored; read again by every ingest until that time or until the ledger corrects it',
                     e->'validation'->>'validated_at', v_now);
     END IF;
@@ -180,7 +190,7 @@ BEGIN
         v.item->'entry'->>'sha' AS sha,
         v.item->'entry'->>'artifact_url' AS artifact_url,
         v.item->'entry'->>'actor' AS actor,
-        (v.item->'entry'->>'timestamp')::timestamptz AS ts,
+        public.slsa_utc_time(v.item->'entry'->>'timestamp') AS ts,
         v.item->'entry'->>'status' AS status,
         v.item->'entry'->>'governance_flag' AS governance_flag,
         v.item->'entry'->>'release_url' AS release_url,
@@ -190,7 +200,7 @@ BEGIN
         v.item->'entry'->'validation' AS validation,
         v.item->'entry'->'metrics' AS metrics,
         v.item->'entry'->'validation'->>'status' AS validation_status,
-        (v.item->'entry'->'validation'->>'validated_at')::timestamptz AS validated_at,
+        public.slsa_utc_time(v.item->'entry'->'validation'->>'validated_at') AS validated_at,
         CASE WHEN v.item->'entry'->'provenance'->>'digest' LIKE 'sha256:%'
              THEN substr(v.item->'entry'->'provenance'->>'digest', 8) END AS content_sha256,
         (v.item->'entry'->'metrics'->>'artifact_upload_latency_s')::double precision AS artifact_upload_latency_s,
@@ -198,8 +208,8 @@ BEGIN
         (v.item->'entry'->'metrics'->'notify'->'attempts')::numeric::integer AS notify_attempts,
         (v.item->'entry'->'metrics'->'notify'->'delivered')::numeric::integer AS notify_delivered,
         (v.item->'entry'->'metrics'->'notify'->>'latency_s')::double precision AS notify_latency_s,
-        (v.item->'entry'->'metrics'->>'dispatch_token_expires_at')::timestamptz AS dispatch_token_expires_at,
-        (v.item->'entry'->'metrics'->>'dispatch_token_rotated_at')::timestamptz AS dispatch_token_rotated_at,
+        public.slsa_utc_time(v.item->'entry'->'metrics'->>'dispatch_token_expires_at') AS dispatch_token_expires_at,
+        public.slsa_utc_time(v.item->'entry'->'metrics'->>'dispatch_token_rotated_at') AS dispatch_token_rotated_at,
         coalesce(v.item->>'signature_status', 'unverified') AS signature_status,
         v.item->>'manifest_path' AS manifest_path,
         v.item->>'manifest_hash' AS manifest_hash,
@@ -452,14 +462,14 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION public.slsa_entry_clock_problem(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.slsa_entry_clock_problem(jsonb), public.slsa_utc_time(text) FROM PUBLIC;
 DO $$
 DECLARE
   r text;
 BEGIN
   FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role'] LOOP
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
-      EXECUTE format('REVOKE ALL ON FUNCTION public.slsa_entry_clock_problem(jsonb) FROM %I', r);
+      EXECUTE format('REVOKE ALL ON FUNCTION public.slsa_entry_clock_problem(jsonb), public.slsa_utc_time(text) FROM %I', r);
     END IF;
   END LOOP;
 END

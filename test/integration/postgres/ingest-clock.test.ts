@@ -132,4 +132,37 @@ describe.each(engines)('an entry stamped ahead of the clock, on %s', (engine) =>
     );
     expect(stored).toEqual([{ tag: 'v9.0.3' }]);
   }, 300_000);
+  it('a time with 7 to 9 fraction digits is cut to the microsecond, never rounded into the next day', async () => {
+    const head = repo.commit(entries, 'a third commit');
+    const db = await openDatabase({ ...target.options, role: 'ingest' });
+    const sink = createSqlIngestSink(db);
+    try {
+      const id = crypto.randomUUID();
+      await sink.begin({ ingest_id: id, repository: 'acme/clock', engine, to_commit: head });
+      const counts = await sink.upsert(id, [
+        {
+          entry: {
+            ...entries[0]!,
+            tag: 'v8.0.0',
+            run_id: 8,
+            timestamp: '2025-12-31T23:59:59.9999999Z',
+            validation: { status: 'passed', validated_at: '2025-12-31T23:59:59.999999999Z' },
+          },
+          manifest_path: 'docs/reports/2025-12-31/manifest.json',
+          manifest_hash: 'e'.repeat(64),
+          git_commit: head,
+        },
+      ]);
+      expect(counts.inserted).toBe(1);
+      await sink.finish({ ingest_id: id, status: 'failed', entries_failed: 0, watermark: null });
+    } finally {
+      await sink.close();
+    }
+    const [row] = await owner<{ ts: string; va: string }>(
+      `SELECT to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS ts,
+              to_char(validated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS va
+         FROM slsa_runs WHERE repository = 'acme/clock' AND tag = 'v8.0.0'`,
+    );
+    expect(row).toEqual({ ts: '2025-12-31 23:59:59.999999', va: '2025-12-31 23:59:59.999999' });
+  }, 300_000);
 });
