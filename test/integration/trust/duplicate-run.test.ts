@@ -82,5 +82,38 @@ describe('a signed run copied into another day file', () => {
         manifest_path: 'docs/reports/2025-11-20/manifest.json',
       },
     ]);
+
+    // a full read sees both copies: the later day file's is stored (the honest one here, verified),
+    // and the other is said, never dropped silently
+    const full = await runCliCaptured(
+      [
+        'ingest',
+        '--json',
+        '--full',
+        '--repo',
+        reader,
+        '--ledger',
+        'acme/ledger',
+        '--data-dir',
+        dataDir,
+      ].concat(['--trust-key', join(tmp.path, 'ledger.pub')]),
+      { env },
+    );
+    expect(full.code, full.stdout + full.stderr).toBe(0);
+    expect(JSON.stringify(full.json().result)).toContain(
+      JSON.stringify({
+        tag: 'v1.2.4',
+        run_id: 102,
+        stored: 'docs/reports/2025-11-24/manifest.json',
+        dropped: 'docs/reports/2025-11-20/manifest.json',
+      }),
+    );
+    expect(full.stderr).toContain('v1.2.4 run 102 is in two day files (CHECK_DUPLICATE_KEY)');
+    const again = new PGlite(dataDir);
+    const after = await again.query<{ status: string; signature_status: string }>(
+      'SELECT status, signature_status FROM public.slsa_runs WHERE run_id = 102',
+    );
+    await again.close();
+    expect(after.rows).toEqual([{ status: 'failure', signature_status: 'verified' }]);
   }, 120_000);
 });
