@@ -69,13 +69,14 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   const stderr = io.stderr ?? process.stderr;
   const env = io.env ?? process.env;
   const secrets = collectSecrets(env);
-  const out = (s: string): void => void stdout.write(redact(s, secrets));
-  const err = (s: string): void => void stderr.write(redact(s, secrets));
-  // human text quotes what inputs say: never a raw terminal control (the logger escapes its lines
-  // too). Redacted before it is escaped: a secret holding a character the escape rewrites (a line
-  // break, a no-break space) is still found.
   const hide = (s: string): string => redact(s, secrets);
-  const errText = (s: string): void => err(escapeUnprintableLines(hide(s)));
+  const out = (s: string): void => void stdout.write(hide(s));
+  const err = (s: string): void => void stderr.write(hide(s));
+  // human text quotes what inputs say: never a raw terminal control (the logger escapes its lines
+  // too). Redacted once, before it is escaped: a secret holding a character the escape rewrites (a
+  // line break, a no-break space) is still found; the escaped text is then written as it is.
+  const errHidden = (s: string): void => void stderr.write(s);
+  const errText = (s: string): void => errHidden(escapeUnprintableLines(hide(s)));
   const json = argv.includes('--json');
   const verbose = argv.includes('--verbose');
 
@@ -131,10 +132,17 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       json,
       verbose,
       isTty,
-      logger: createStderrLogger({ isTty, verbose, quiet: json, write: err, redact: hide }),
+      logger: createStderrLogger({ isTty, verbose, quiet: json, write: errHidden, redact: hide }),
     };
     // files the command writes are redacted with the same secrets as its output
-    const result: CommandResult = await withSecrets(secrets, () => command.run(args, ctx));
+    // a secret learnt while running (an OIDC token fetched for keyless signing) is added to
+    // `secrets`, and in GitHub Actions the runner is asked to mask it in the job's log (its
+    // `add-mask` command, read on stderr as on stdout; the value is a JWT: no line break)
+    const mask =
+      env.GITHUB_ACTIONS === 'true'
+        ? (value: string): void => void stderr.write(`::add-mask::${value}\n`)
+        : undefined;
+    const result: CommandResult = await withSecrets(secrets, () => command.run(args, ctx), mask);
     if (result.stdout !== undefined) out(result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`);
     if (json) out(`${stringifyJsonPrintable({ ok: true, result: result.result ?? null })}\n`);
     else if (result.human !== undefined && result.human !== '') {
@@ -150,8 +158,8 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       } else {
         // one line, whatever the message quotes (a source a provenance claims once held
         // "\nPASSED widget": a forged verdict line under the real one); then the error's own lines
-        err(`slsa-ledger: ${error.code}: ${escapeUnprintable(hide(error.message))}\n`);
-        for (const line of error.lines) err(`${escapeUnprintable(hide(line))}\n`);
+        errHidden(`slsa-ledger: ${error.code}: ${escapeUnprintable(hide(error.message))}\n`);
+        for (const line of error.lines) errHidden(`${escapeUnprintable(hide(line))}\n`);
         if (verbose && error.details !== undefined) err(`${stringifyJsonPrintable(error.details, 2)}\n`);
         if (verbose && error.cause instanceof Error)
           errText(`cause: ${error.cause.stack ?? error.cause.message}\n`);

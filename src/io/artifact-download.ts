@@ -1,8 +1,7 @@
 import yauzl from 'yauzl';
 import { readArtifactList } from '../core/input/github-answers.js';
 import { parseJson } from '../core/input/strict-json.js';
-import { parseRetryAfter } from '../core/notify/retry.js';
-import { decideRetry, retryPolicies } from '../core/retry/decide-retry.js';
+import { retryPolicies } from '../core/retry/decide-retry.js';
 import {
   pickProvenanceArtifact,
   pickProvenanceFiles,
@@ -11,6 +10,7 @@ import {
 import { isSlsaLedgerError, SlsaLedgerError, type ErrorCode } from '../errors.js';
 import { isAllowedScheme, normaliseApiUrl } from './github.js';
 import { BodyTooLargeError, readBodyBounded } from './http-body.js';
+import { withRetries } from './retry-loop.js';
 import { networkReason } from './slack.js';
 
 const maxRedirects = 5;
@@ -43,29 +43,9 @@ export async function fetchBytes(start: string, options: FetchOptions): Promise<
   // the one retry policy (src/core/retry): a network failure, a 5xx and a 429 (its Retry-After
   // within the cap) are tried again from the start (a signed blob url may have been renewed), all
   // within the one deadline; a 4xx, a refused redirect and an answer over the limit are not
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fetchBytesOnce(start, options, deadline);
-    } catch (error) {
-      const retry = error instanceof SlsaLedgerError ? error.details?.retry : undefined;
-      if (!(error instanceof SlsaLedgerError) || typeof retry !== 'object' || retry === null) throw error;
-      const after = (retry as { retryAfter?: unknown }).retryAfter;
-      const seconds = typeof after === 'string' ? parseRetryAfter(after, new Date()) : undefined;
-      const verdict = decideRetry(retryPolicies.download, attempt, {
-        retryable: !deadline.aborted,
-        random: Math.random(),
-        ...(seconds === undefined ? {} : { serverDelayMs: seconds * 1000 }),
-      });
-      const { retry: _retry, ...details } = error.details ?? {};
-      if (verdict.kind === 'stop') {
-        throw new SlsaLedgerError(error.code, error.message, {
-          cause: error,
-          details: { ...details, attempts: attempt },
-        });
-      }
-      await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
-    }
-  }
+  return withRetries(retryPolicies.download, () => fetchBytesOnce(start, options, deadline), {
+    stopped: () => deadline.aborted,
+  });
 }
 
 async function fetchBytesOnce(

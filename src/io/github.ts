@@ -6,6 +6,8 @@ import { decideRateLimit } from '../core/retry/rate-limit.js';
 import { SlsaLedgerError } from '../errors.js';
 import { BodyTooLargeError, readBodyBounded } from './http-body.js';
 import { redactText } from './redaction.js';
+import { retryMarker, withRetries } from './retry-loop.js';
+import { retryPolicies } from '../core/retry/decide-retry.js';
 
 export const defaultGithubApiUrl = 'https://api.github.com';
 
@@ -82,15 +84,26 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
   return {
     baseUrl,
     async request<T>(what: string, route: string, params: Readonly<Record<string, unknown>> = {}) {
-      try {
-        const response = await octokit.request(route, {
-          ...params,
-          request: { signal: AbortSignal.timeout(timeoutMs), fetch: boundedFetch },
-        });
-        return { status: response.status, data: response.data as T, headers: lowerHeaders(response.headers) };
-      } catch (error) {
-        throw githubError(what, error);
-      }
+      // a read is tried again on a 5xx or a network failure, as GitHub's REST docs advise (the one
+      // retry policy, `githubApi`); a write (a dispatch, an issue, a pull request) never: it may
+      // have been done though the answer failed
+      const isRead = /^(GET|HEAD) /i.test(route);
+      const once = async (): Promise<GithubResponse<T>> => {
+        try {
+          const response = await octokit.request(route, {
+            ...params,
+            request: { signal: AbortSignal.timeout(timeoutMs), fetch: boundedFetch },
+          });
+          return {
+            status: response.status,
+            data: response.data as T,
+            headers: lowerHeaders(response.headers),
+          };
+        } catch (error) {
+          throw githubError(what, error, { retryable: isRead });
+        }
+      };
+      return isRead ? withRetries(retryPolicies.githubApi, once) : once();
     },
     async graphql<T>(what: string, query: string, variables: Readonly<Record<string, unknown>>) {
       try {
@@ -161,7 +174,14 @@ function lowerHeaders(headers: Readonly<Record<string, unknown>>): Record<string
  * Wraps an octokit failure once: a response with 4xx is GITHUB_REJECTED (details.status, the API's
  * message), a 5xx, a timeout or a network failure GITHUB_UNAVAILABLE. Never includes the token.
  */
-export function githubError(what: string, error: unknown): SlsaLedgerError {
+export function githubError(
+  what: string,
+  error: unknown,
+  options: { readonly retryable?: boolean } = {},
+): SlsaLedgerError {
+  // a 5xx or a network failure of a read may pass (src/io/retry-loop.ts); a timeout has already
+  // waited its whole deadline, and is not tried again
+  const marker = options.retryable === true ? retryMarker(undefined) : {};
   const e = error as {
     status?: number;
     name?: string;
@@ -209,7 +229,7 @@ export function githubError(what: string, error: unknown): SlsaLedgerError {
         `${what}: github answered ${status}${suffix(apiMessage)}`,
         {
           cause: error,
-          details,
+          details: { ...details, ...marker },
         },
       );
     }
@@ -232,7 +252,7 @@ export function githubError(what: string, error: unknown): SlsaLedgerError {
     : 'network error';
   return new SlsaLedgerError('GITHUB_UNAVAILABLE', `${what}: ${reason} reaching the github api`, {
     cause: error,
-    details: { what },
+    details: { what, ...(reason === 'network error' ? marker : {}) },
   });
 }
 

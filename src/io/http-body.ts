@@ -44,6 +44,43 @@ function abortedPromise(signal: AbortSignal | undefined): Promise<never> | undef
 }
 
 /**
+ * The one reader loop. `refuse`: past `maxBytes` throws BodyTooLargeError, a broken stream throws
+ * what it threw and the signal (the request's deadline) ends the read with its reason; `prefix`:
+ * stops at `maxBytes` and gives the first `maxBytes`, or what had arrived when the stream broke or
+ * the signal fired. The rest of the body is cancelled unread whenever the read stops early.
+ */
+async function readChunks(
+  response: Response,
+  maxBytes: number,
+  mode: 'refuse' | 'prefix',
+  signal: AbortSignal | undefined,
+): Promise<Buffer> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return Buffer.alloc(0);
+  const aborted = abortedPromise(signal);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (mode === 'refuse' || total < maxBytes) {
+      const { done, value } = await readBefore(reader, aborted);
+      if (done) return Buffer.concat(chunks, total);
+      if (value === undefined) continue;
+      total += value.byteLength;
+      if (mode === 'refuse' && total > maxBytes) throw new BodyTooLargeError(maxBytes, total);
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (mode === 'refuse') {
+      await reader.cancel().catch(() => undefined);
+      throw error;
+    }
+    // a prefix is what arrived
+  }
+  await reader.cancel().catch(() => undefined);
+  return Buffer.concat(chunks, total).subarray(0, maxBytes);
+}
+
+/**
  * The body's bytes, at most `maxBytes`. A declared `content-length` over the limit is refused before
  * any byte is read. Throws BodyTooLargeError past the limit; a broken stream throws what the stream
  * threw, and `signal` (the request's deadline) ends the read with its reason (a TimeoutError).
@@ -58,25 +95,7 @@ export async function readBodyBounded(
     await response.body?.cancel().catch(() => undefined);
     throw new BodyTooLargeError(maxBytes, 0);
   }
-  const reader = response.body?.getReader();
-  if (reader === undefined) return Buffer.alloc(0);
-  const aborted = abortedPromise(signal);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await readBefore(reader, aborted);
-      if (done) break;
-      if (value === undefined) continue;
-      total += value.byteLength;
-      if (total > maxBytes) throw new BodyTooLargeError(maxBytes, total);
-      chunks.push(value);
-    }
-  } catch (error) {
-    await reader.cancel().catch(() => undefined);
-    throw error;
-  }
-  return Buffer.concat(chunks, total);
+  return readChunks(response, maxBytes, 'refuse', signal);
 }
 
 /**
@@ -89,22 +108,5 @@ export async function readBodyPrefix(
   maxBytes: number,
   signal?: AbortSignal,
 ): Promise<Buffer> {
-  const reader = response.body?.getReader();
-  if (reader === undefined) return Buffer.alloc(0);
-  const aborted = abortedPromise(signal);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (total < maxBytes) {
-      const { done, value } = await readBefore(reader, aborted);
-      if (done) return Buffer.concat(chunks, total);
-      if (value === undefined) continue;
-      chunks.push(value);
-      total += value.byteLength;
-    }
-  } catch {
-    // what arrived is what there is
-  }
-  await reader.cancel().catch(() => undefined);
-  return Buffer.concat(chunks, total).subarray(0, maxBytes);
+  return readChunks(response, maxBytes, 'prefix', signal);
 }

@@ -1,11 +1,11 @@
 import { parseJiraIssue, type JiraIssueFields } from '../core/validate/signoff.js';
 import { SlsaLedgerError } from '../errors.js';
 import { limits } from '../core/input/limits.js';
-import { parseRetryAfter } from '../core/notify/retry.js';
-import { decideRetry, retryPolicies } from '../core/retry/decide-retry.js';
+import { retryPolicies } from '../core/retry/decide-retry.js';
 import { parseJson } from '../core/input/strict-json.js';
 import { isAllowedScheme } from './github.js';
 import { BodyTooLargeError, readBodyBounded } from './http-body.js';
+import { withRetries } from './retry-loop.js';
 import { networkReason } from './slack.js';
 
 export interface JiraCredentials {
@@ -52,29 +52,13 @@ export async function fetchJiraIssue(
   const authorization = `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`;
   // the one retry policy (src/core/retry): a 5xx, a 429 (its Retry-After within the cap) and a
   // network failure or timeout are tried again; 401/403/404 and a malformed answer are not
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fetchJiraIssueOnce(url, authorization, key, base.host, timeoutMs);
-    } catch (error) {
-      const retry = error instanceof SlsaLedgerError ? error.details?.retry : undefined;
-      if (!(error instanceof SlsaLedgerError) || typeof retry !== 'object' || retry === null) throw error;
-      const after = (retry as { retryAfter?: unknown }).retryAfter;
-      const seconds = typeof after === 'string' ? parseRetryAfter(after, new Date()) : undefined;
-      const verdict = decideRetry(retryPolicies.jira, attempt, {
-        retryable: true,
-        random: Math.random(),
-        ...(seconds === undefined ? {} : { serverDelayMs: seconds * 1000 }),
-      });
-      if (verdict.kind === 'stop') {
-        const { retry: _retry, ...details } = error.details ?? {};
-        throw new SlsaLedgerError(error.code, `${error.message} (after ${attempt} attempt(s))`, {
-          cause: error,
-          details: { ...details, attempts: attempt },
-        });
-      }
-      await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
-    }
-  }
+  return withRetries(
+    retryPolicies.jira,
+    () => fetchJiraIssueOnce(url, authorization, key, base.host, timeoutMs),
+    {
+      noteAttempts: true,
+    },
+  );
 }
 
 /** One GET of the issue; a failure worth another attempt carries `details.retry`. */

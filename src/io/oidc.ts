@@ -1,4 +1,8 @@
+import { limits } from '../core/input/limits.js';
+import { parseJson } from '../core/input/strict-json.js';
 import { UnavailableError } from '../errors.js';
+import { readBodyBounded } from './http-body.js';
+import { learnSecret } from './redaction.js';
 
 export interface IdentityTokenOptions {
   /** audience requested from GitHub's OIDC endpoint (Fulcio expects `sigstore`) */
@@ -57,9 +61,20 @@ export async function fetchIdentityToken(
       { details: { status: response.status } },
     );
   }
-  const body = (await response.json().catch(() => undefined)) as { value?: unknown } | undefined;
-  if (typeof body?.value !== 'string' || body.value === '') {
+  // within the API-answer limits (docs/limits.md): `response.json()` read to the end, however long
+  let body: { value?: unknown } | undefined;
+  try {
+    const bytes = await readBodyBounded(response, limits.apiResponse.maxBytes);
+    body = parseJson(bytes, 'apiResponse', 'the oidc token answer') as { value?: unknown } | undefined;
+  } catch {
+    body = undefined;
+  }
+  const token = body?.value;
+  if (typeof token !== 'string' || token === '' || !/^[A-Za-z0-9._-]+$/.test(token)) {
     throw new UnavailableError('OIDC_TOKEN_UNAVAILABLE', 'the oidc endpoint returned no token');
   }
-  return body.value;
+  // a bearer credential for Fulcio while it lives: redacted from everything written from now on,
+  // and masked in the job's log (what @actions/core's getIDToken does with setSecret)
+  learnSecret(token);
+  return token;
 }

@@ -6,16 +6,41 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { redact, redactJson } from '../core/redact/redact.js';
 
-const scope = new AsyncLocalStorage<readonly string[]>();
+interface SecretScope {
+  /** longest first (src/core/redact/redact.ts); grows when a secret is learnt during the run */
+  readonly secrets: string[];
+  readonly onLearnt: ((value: string) => void) | undefined;
+}
 
-/** Runs `fn` with `secrets` redacted from every file written inside it. */
-export function withSecrets<T>(secrets: readonly string[], fn: () => T): T {
-  return scope.run(secrets, fn);
+const scope = new AsyncLocalStorage<SecretScope>();
+
+/**
+ * Runs `fn` with `secrets` redacted from every file written inside it. The array is the scope's
+ * own: a secret learnt during the run (`learnSecret`) is added to it, so a caller that redacts its
+ * output with the same array (the CLI) hides it too. `onLearnt` hears of each learnt secret (the
+ * CLI asks a GitHub runner to mask it).
+ */
+export function withSecrets<T>(secrets: string[], fn: () => T, onLearnt?: (value: string) => void): T {
+  return scope.run({ secrets, onLearnt }, fn);
 }
 
 /** The secrets of the current scope (none outside `withSecrets`). */
 export function currentSecrets(): readonly string[] {
-  return scope.getStore() ?? [];
+  return scope.getStore()?.secrets ?? [];
+}
+
+/**
+ * A secret the tool obtained while running, not from its environment (an OIDC identity token
+ * fetched from GitHub's endpoint): from now on redacted wherever the scope's secrets are. As
+ * `@actions/core`'s `getIDToken` does, the caller of `withSecrets` is told, to have the runner mask
+ * it in the job's log too. Values shorter than 6 characters are ignored (as in `collectSecrets`).
+ */
+export function learnSecret(value: string): void {
+  const current = scope.getStore();
+  if (current === undefined || value.length < 6 || current.secrets.includes(value)) return;
+  current.secrets.push(value);
+  current.secrets.sort((a, b) => b.length - a.length);
+  current.onLearnt?.(value);
 }
 
 /** `text` with the current scope's secrets (and URL passwords) replaced by `***`. */
