@@ -182,7 +182,7 @@ export function baselineUpsertSql(repository, ingestId) {
   if (/\bv_[a-z]+\b|batch->/.test(sql)) throw new Error('the upsert statement uses more variables');
   return sql.trimEnd().replace(/;$/, '') + ';';
 }
-const BASELINE_MIGRATION = '20261204030000_slsa_repository_case.sql';
+const BASELINE_MIGRATION = '20261205100000_slsa_ingest_clock.sql';
 
 async function baseline(r, now, dir) {
   // the same staging shape the function fills from its batch: (ord, item jsonb)

@@ -56,6 +56,9 @@ import {
 
 export const DEFAULT_BATCH_SIZE = 1000;
 
+/** The most runs in two day files an ingest lists (each a warning and a `duplicates` item). */
+const MAX_LISTED_DUPLICATES = 100;
+
 export interface IngestOptions {
   /** the ledger clone (default cwd) when no ledger names its own; a plain directory is read whole */
   readonly repo?: string;
@@ -163,6 +166,11 @@ export interface LedgerIngestResult {
   readonly invalid_files: readonly { readonly path: string; readonly message: string }[];
   /** entries the database (or the client's own check) refused, with the reason */
   readonly refused: readonly RefusedEntry[];
+  /**
+   * runs found in two day files read (a hand edit; `check` reports CHECK_DUPLICATE_KEY): the later
+   * file's copy is stored (its signature status is its own day's), the other left out; at most 100
+   */
+  readonly duplicates?: readonly DuplicateRun[];
   /** with `reconcile`: the runs in the database that are no longer in the ledger */
   readonly reconcile?: ReconcileResult;
   /** why this ledger failed */
@@ -246,9 +254,14 @@ async function openSink(options: IngestOptions, jobs = 1): Promise<IngestSink> {
 export function collectItems(
   files: readonly { path: string; bytes: Buffer; sha256: string }[],
   commit: string | null,
-): { items: IngestItem[]; invalid: { path: string; message: string; entries: number }[] } {
+): {
+  items: IngestItem[];
+  invalid: { path: string; message: string; entries: number }[];
+  duplicates: DuplicateRun[];
+} {
   const byKey = new Map<string, IngestItem>();
   const invalid: { path: string; message: string; entries: number }[] = [];
+  const duplicates: DuplicateRun[] = [];
   for (const file of files) {
     let value: unknown;
     try {
@@ -284,11 +297,30 @@ export function collectItems(
     }
     for (const entry of entries) {
       const key = entryKey(entry);
+      const earlier = byKey.get(key);
+      // a run in two day files (check's CHECK_DUPLICATE_KEY): the later file's copy is stored, and
+      // the other is said, never dropped silently
+      if (earlier !== undefined && earlier.manifest_path !== file.path) {
+        duplicates.push({
+          tag: entry.tag,
+          run_id: entry.run_id,
+          stored: file.path,
+          dropped: earlier.manifest_path,
+        });
+      }
       byKey.delete(key); // keep file order: a later file's copy moves to the end
       byKey.set(key, { entry, manifest_path: file.path, manifest_hash: file.sha256, git_commit: commit });
     }
   }
-  return { items: [...byKey.values()], invalid };
+  return { items: [...byKey.values()], invalid, duplicates };
+}
+
+/** A run found in two day files read by one ingest: the copy stored and the one left out. */
+export interface DuplicateRun {
+  readonly tag: string;
+  readonly run_id: number;
+  readonly stored: string;
+  readonly dropped: string;
 }
 
 // Text the database cannot hold (a lone UTF-16 surrogate: Postgres refuses the whole JSON document
@@ -658,6 +690,7 @@ async function ingestOne(
   let invalidFiles: { path: string; message: string; entries: number }[] = [];
   let unreadable = 0;
   let reconciled: ReconcileResult | undefined;
+  let duplicates: readonly DuplicateRun[] = [];
   const named = options.acceptRewrites ?? [];
   // the rewrites this ingest accepts and records, and every accepted one of the repository (earlier
   // ingests' too): the runs of their days are never stored as verified
@@ -787,6 +820,15 @@ async function ingestOne(
       logger,
       acceptedDays,
     );
+    duplicates = collected.duplicates;
+    for (const d of duplicates.slice(0, MAX_LISTED_DUPLICATES)) {
+      logger.warn(
+        `${repository}: ${d.tag} run ${d.run_id} is in two day files (CHECK_DUPLICATE_KEY): ${d.stored} stored, ${d.dropped} left out`,
+      );
+    }
+    if (duplicates.length > MAX_LISTED_DUPLICATES) {
+      logger.warn(`${repository}: ${duplicates.length - MAX_LISTED_DUPLICATES} more run(s) in two day files`);
+    }
     // a repository the database holds no ingested commit of may be one it holds under another
     // name (a renamed or moved repository): refused before any run is written, never a second copy
     if (begun.watermark === null) {
@@ -896,7 +938,7 @@ async function ingestOne(
   }
   for (const f of counts.failed)
     logger.warn(
-      `${repository}: ${f.manifest_path ?? '?'}: ${f.tag ?? '?'} run ${f.run_id ?? '?'} refused: ${f.reason}`,
+      `${repository}: ${f.manifest_path ?? '?'}: ${f.tag ?? '?'} run ${f.run_id ?? '?'} refused${f.code === undefined ? '' : ` (${f.code})`}: ${f.reason}`,
     );
   const ok = invalidFiles.length === 0 && counts.failed.length === 0;
   // ingest_runs.error carries the first reason of each kind, so the database says why (issue 13
@@ -912,7 +954,7 @@ async function ingestOne(
     ...(firstRefused === undefined
       ? []
       : [
-          `${counts.failed.length} entr${counts.failed.length === 1 ? 'y' : 'ies'} refused (first: ${firstRefused.tag ?? '?'} run ${firstRefused.run_id ?? '?'}: ${firstRefused.reason.slice(0, 500)})`,
+          `${counts.failed.length} entr${counts.failed.length === 1 ? 'y' : 'ies'} refused (first: ${firstRefused.tag ?? '?'} run ${firstRefused.run_id ?? '?'}: ${firstRefused.code === undefined ? '' : `${firstRefused.code}: `}${firstRefused.reason.slice(0, 500)})`,
         ]),
   ];
   const clientOnly = counts.failed.filter((f) => f.reason.includes('lone UTF-16 surrogate')).length;
@@ -947,6 +989,7 @@ async function ingestOne(
     watermark: finished.watermark,
     invalid_files: invalidFiles.map(({ path, message }) => ({ path, message })),
     refused: counts.failed,
+    ...(duplicates.length === 0 ? {} : { duplicates: duplicates.slice(0, MAX_LISTED_DUPLICATES) }),
     ...(reconciled === undefined ? {} : { reconcile: reconciled }),
     ...(accepted.length === 0 && replaced === undefined
       ? {}
@@ -972,7 +1015,7 @@ async function ingestOne(
     const first = counts.failed[0]!;
     throw new SlsaLedgerError(
       'INGEST_ENTRIES_REFUSED',
-      `${repository}: ${counts.failed.length} entr${counts.failed.length === 1 ? 'y was' : 'ies were'} refused and recorded as failed (first: ${first.tag ?? '?'} run ${first.run_id ?? '?'}: ${first.reason}); the others landed; the watermark stays at ${fromCommit ?? 'none'} until the ledger is fixed`,
+      `${repository}: ${counts.failed.length} entr${counts.failed.length === 1 ? 'y was' : 'ies were'} refused and recorded as failed (first: ${first.tag ?? '?'} run ${first.run_id ?? '?'}: ${first.code === undefined ? '' : `${first.code}: `}${first.reason}); the others landed; the watermark stays at ${fromCommit ?? 'none'} until the ledger is fixed`,
       { details: { result } },
     );
   }
@@ -1370,12 +1413,15 @@ async function withSignatureStatuses<T extends { items: IngestItem[] }>(
   const listing = await listTrustDaysAt(dir, commit, reportsDir);
   for await (const group of readTrustDayGroups(dir, listing)) {
     for (const r of verifyEntrySignatures(group.days, options.trust, location))
-      statuses.set(`${r.tag}\u0000${r.run_id}`, r.signature_status);
+      statuses.set(`${r.path}\u0000${r.tag}\u0000${r.run_id}`, r.signature_status);
   }
   const counts = new Map<string, number>();
   let downgraded = 0;
   const items = collected.items.map((item) => {
-    const atHead = statuses.get(`${item.entry.tag}\u0000${item.entry.run_id}`) ?? 'unsigned';
+    // the status of this copy in its own day file: a run copied into another day file by hand (a
+    // duplicate key, CHECK_DUPLICATE_KEY) never takes the status of the signed copy elsewhere
+    const atHead =
+      statuses.get(`${item.manifest_path}\u0000${item.entry.tag}\u0000${item.entry.run_id}`) ?? 'unsigned';
     // a day whose signed log an accepted rewrite cut: its logs at the head prove nothing (a run put
     // back to an earlier signed state verifies there), so its runs are never stored as verified
     const status = rewrittenDayPaths.has(item.manifest_path) ? statusAfterRewrite(atHead) : atHead;

@@ -1,6 +1,6 @@
 // `record`: merge one entry into the git ledger through the ledger engine (fetch, merge at the
 // fetched head, commit, push, retry); queue the entry when it cannot land.
-import { parseEntry, type LedgerEntry } from '../core/ledger/entry.js';
+import { checkEntryUrls, parseEntry, type LedgerEntry } from '../core/ledger/entry.js';
 import type { MergeOutcome } from '../core/ledger/merge.js';
 import {
   LedgerEngine,
@@ -28,6 +28,12 @@ export interface RecordOptions extends LedgerWriteOptions {
   readonly signing?: LedgerSigning;
   /** `validate --record`: the verdict's signed VSA, bound by its transition and stored in `vsa.jsonl` */
   readonly vsa?: SignedDocument;
+  /**
+   * `validate --record`: the entry's urls are the ones of the ledger entry it validated, not new
+   * ones, so a url an older ledger already holds (a signed query the rule now refuses) is carried
+   * back as it is; every other caller's urls are checked (`LEDGER_URL_CREDENTIAL`)
+   */
+  readonly urlsFromLedger?: boolean;
 }
 
 export type RecordOutcome = 'committed' | 'unchanged' | 'stale' | 'queued';
@@ -60,11 +66,13 @@ export interface RecordResult {
 
 /**
  * Records one entry in the git ledger.
- * @throws `LEDGER_ENTRY_INVALID` (exit 3, nothing changed), `LEDGER_REPO_INVALID` (exit 2),
+ * @throws `LEDGER_ENTRY_INVALID`, `LEDGER_URL_CREDENTIAL` (exit 3, nothing changed), `LEDGER_REPO_INVALID` (exit 2),
  *   `LEDGER_CONFLICT` (exit 4), `LEDGER_LOCK_TIMEOUT`, `LEDGER_GIT_FAILED`
  * @returns outcome `committed`, `unchanged`, `stale` or `queued` (the CLI exits 75 for `queued`)
  */
 export async function recordEntry(options: RecordOptions): Promise<RecordResult> {
+  // a url that would publish a credential is refused before anything (the queue branch is pushed too)
+  if (options.urlsFromLedger !== true) checkEntryUrls(options.entry);
   const entry = parseEntry(redactFreeText(options.entry));
   const signer = ledgerTransitionSigner(options.signing, options.vsa);
   const engine = await LedgerEngine.open({

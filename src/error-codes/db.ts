@@ -29,6 +29,11 @@ export const dbCodes = {
   INGEST_LEDGERS_FAILED: 'unavailable',
   /** `ingest`: entries the database refused (recorded as failed; the others landed) */
   INGEST_ENTRIES_REFUSED: 'invalid-input',
+  /**
+   * `ingest`: a refused entry's code (`refused[].code`, under `INGEST_ENTRIES_REFUSED`): its
+   * `timestamp` or `validation.validated_at` is more than 300 s ahead of the database clock
+   */
+  INGEST_TIMESTAMP_FUTURE: 'invalid-input',
   /** `ingest`: the ledger's history was rewritten (the watermark is not on the head's first-parent history) */
   INGEST_HISTORY_REWRITTEN: 'conflict',
   /**

@@ -3,6 +3,12 @@ import type { Category } from './category.js';
 // Ledger codes (DESIGN.md §4). Owned by the ledger work.
 export const ledgerCodes = {
   LEDGER_ENTRY_INVALID: 'invalid-input',
+  /**
+   * `record` / `validate --record`: the entry's `artifact_url` or `release_url` carries a credential
+   * (user or password before `@`, a query or fragment parameter named like one: `X-Amz-Signature`,
+   * `sig`, `token`, …); nothing written or queued
+   */
+  LEDGER_URL_CREDENTIAL: 'invalid-input',
   LEDGER_MANIFEST_INVALID: 'invalid-input',
   LEDGER_CONFLICT: 'conflict',
   LEDGER_PUSH_REFUSED: 'queued',

@@ -56,6 +56,11 @@ export interface RefusedEntry {
   readonly run_id: string | null;
   readonly manifest_path: string | null;
   readonly reason: string;
+  /**
+   * why, as a stable code, where the function gives one: `INGEST_TIMESTAMP_FUTURE` (the entry's
+   * `timestamp` or `validation.validated_at` is more than 300 s ahead of the database clock)
+   */
+  readonly code?: string;
 }
 
 export interface ReconcileResult {
@@ -234,6 +239,7 @@ export function upsertCountsOf(reply: unknown): UpsertCounts {
       run_id: text(f.run_id),
       manifest_path: text(f.manifest_path),
       reason: text(f.reason) ?? 'refused',
+      ...(typeof f.code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(f.code) ? { code: f.code } : {}),
     })),
   };
 }

@@ -75,6 +75,7 @@ export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext
       const r = await recordEntryViaPullRequest({
         ...common,
         entry,
+        urlsFromLedger: true,
         signing,
         ...(vsa === undefined ? {} : { vsa }),
         token: env.GITHUB_TOKEN || env.GH_TOKEN || undefined,
@@ -90,7 +91,13 @@ export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext
         vsa: vsaInfo,
       };
     }
-    const r = await recordEntry({ ...common, entry, signing, ...(vsa === undefined ? {} : { vsa }) });
+    const r = await recordEntry({
+      ...common,
+      entry,
+      urlsFromLedger: true,
+      signing,
+      ...(vsa === undefined ? {} : { vsa }),
+    });
     await writeVsa();
     return {
       outcome: r.outcome,

@@ -21,6 +21,9 @@ describe('repositoryFromRemoteUrl', () => {
     ['https://gitlab.com/grp/sub/widgets.git', 'sub/widgets', 'https://gitlab.com/grp/sub/widgets'],
     ['git@gitlab.com:grp/sub/widgets.git', 'sub/widgets', 'https://gitlab.com/grp/sub/widgets'],
     ['file:///srv/git/acme/widgets.git', 'acme/widgets', null],
+    // the suffix in any case: `widgets.GIT` is the same GitHub repository, never a second one
+    ['https://github.com/acme/widgets.GIT', 'acme/widgets', 'https://github.com/acme/widgets'],
+    ['git@github.com:acme/widgets.Git/', 'acme/widgets', 'https://github.com/acme/widgets'],
   ])('%s -> %s', (url, repository, link) => {
     expect(repositoryFromRemoteUrl(url)).toEqual({ repository, url: link });
   });

@@ -74,7 +74,7 @@ export function repositoryFromRemoteUrl(remoteUrl: string): RemoteRepository | u
     .split('/')
     .filter((p) => p !== '');
   if (parts.length < 2) return undefined;
-  const name = (parts[parts.length - 1] ?? '').replace(/\.git$/, '');
+  const name = (parts[parts.length - 1] ?? '').replace(/\.git$/i, '');
   const owner = parts[parts.length - 2] ?? '';
   const repository = `${owner}/${name}`;
   if (!isRepositoryName(repository)) return undefined;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   checkEntryClock,
+  checkEntryUrls,
   compareTags,
   entryProblems,
   isEntryValid,
@@ -14,6 +15,7 @@ import {
   serializeManifest,
   sortEntries,
   tagProblem,
+  urlCredentialProblem,
   type LedgerEntry,
 } from './entry.js';
 import { makeEntry } from '../../../test/support/ledger.js';
@@ -633,5 +635,73 @@ describe('parseDayFile: limits before the value is built', () => {
   it('reads a canonical file', () => {
     const text = serializeManifest([makeEntry()]);
     expect(parseDayFile(Buffer.from(text), 'd')).toEqual([makeEntry()]);
+  });
+});
+
+describe('urlCredentialProblem (a write rule: record refuses, the readable schema does not)', () => {
+  const secret = 'S3CR3TVALUE0123';
+  it.each([
+    `https://b.s3.amazonaws.com/a.tgz?X-Amz-Credential=AKIA&X-Amz-Signature=${secret}`,
+    `https://b.s3.amazonaws.com/a.tgz?AWSAccessKeyId=AKIA&Signature=${secret}&Expires=1`,
+    `https://storage.googleapis.com/b/a.tgz?X-Goog-Signature=${secret}`,
+    `https://a.blob.core.windows.net/c/a.tgz?sv=2024&sig=${secret}`,
+    `https://d.cloudfront.net/a.tgz?Key-Pair-Id=K&Policy=p`,
+    `https://e.com/a.tgz?token=${secret}`,
+    `https://e.com/a.tgz?access_token=${secret}`,
+    `https://gitlab.com/api/v4/a?private_token=${secret}`,
+    `https://e.com/a?API_KEY=${secret}`,
+    `https://e.com/a?x=1;jwt=${secret}`,
+    `https://e.com/a?%74oken=${secret}`,
+    `https://e.com/a#access_token=${secret}`,
+    `https://user:${secret}@e.com/a.tgz`,
+    `https://${secret}@e.com/a.tgz`,
+  ])('refuses %s without echoing the value', (url) => {
+    const message = urlCredentialProblem(url, 'artifact_url');
+    expect(message).toMatch(/^artifact_url must not carry (a credential|credentials)/);
+    expect(message).not.toContain(secret);
+    expect(() => checkEntryUrls(makeEntry({ artifact_url: url }))).toThrowCode('LEDGER_URL_CREDENTIAL');
+    // entries already in a ledger stay readable: the schema takes a signed query
+    if (!url.includes('@')) expect(entryProblems(makeEntry({ artifact_url: url }))).toEqual([]);
+  });
+
+  it.each([
+    'https://github.com/o/r/releases/download/v1.2.3/app.tgz',
+    'https://e.com/dl?file=app.tgz&version=1.2&tokenizer=x&signed=true',
+    'https://e.com/a?q=a@b',
+    'https://e.com/a@b/c',
+  ])('accepts %s', (url) => {
+    expect(urlCredentialProblem(url, 'artifact_url')).toBeUndefined();
+    expect(() => checkEntryUrls(makeEntry({ artifact_url: url }))).not.toThrow();
+  });
+
+  it("the schema's own url messages never show userinfo, query or fragment", () => {
+    for (const url of [
+      `https://u:${secret}@e.com/a b`,
+      `https://e.com/a b?token=${secret}`,
+      `https://u:${secret}@`,
+    ]) {
+      const problems = entryProblems(makeEntry({ artifact_url: url }));
+      expect(problems.length).toBeGreaterThan(0);
+      expect(JSON.stringify(problems)).not.toContain(secret);
+    }
+  });
+});
+
+describe('durations (seconds)', () => {
+  // the ingest function refuses more than 1e9 (slsa_check_seconds): an entry the schema accepted
+  // but the database refused held every later ingest's watermark back for good
+  it.each([
+    ['metrics.lock_wait_s', { lock_wait_s: 1e9 + 1 }],
+    ['metrics.artifact_upload_latency_s', { artifact_upload_latency_s: 1e300 }],
+    ['metrics.notify.latency_s', { notify: { attempts: 1, delivered: 1, latency_s: 2e9 } }],
+  ])('refuses %s beyond 1e9', (path, metrics) => {
+    expect(entryProblems(makeEntry({ metrics }))).toEqual([
+      { path, message: expect.stringContaining('must be a number of seconds from 0 to 1e9') },
+    ]);
+  });
+  it('takes 0 and 1e9', () => {
+    expect(entryProblems(makeEntry({ metrics: { lock_wait_s: 0, artifact_upload_latency_s: 1e9 } }))).toEqual(
+      [],
+    );
   });
 });

@@ -150,18 +150,90 @@ export function checkHttpsUrl(value: unknown, name: string): string | undefined 
   const s = value as string;
   // the common shape, decided without the (slow) URL parser: host without port or credentials
   if (SIMPLE_HTTPS_RE.test(s)) return undefined;
-  if (/\s/.test(s)) return `${name} must be an https url without spaces, got ${describe(s)}`;
+  // a refused url is shown without what may be a credential (user:password@, the query, the fragment)
+  if (/\s/.test(s)) return `${name} must be an https url without spaces, got ${describe(maskUrl(s))}`;
   let url: URL;
   try {
     url = new URL(s);
   } catch {
-    return `${name} must be an https url, got ${describe(s)}`;
+    return `${name} must be an https url, got ${describe(maskUrl(s))}`;
   }
   if (url.protocol !== 'https:') return `${name} must be an https url, got scheme '${url.protocol}'`;
   if (url.hostname === '') return `${name} must name a host`;
   // credentials in a URL would end up in the ledger and every clone of it
   if (url.username !== '' || url.password !== '') return `${name} must not carry credentials`;
   return undefined;
+}
+
+/** A url as a message may show it: no userinfo (`***@`), no query or fragment (`?…`). */
+function maskUrl(s: string): string {
+  return s.replace(/^([^:/?#]*:[/\\]*)[^/\\?#]*@/, '$1***@').replace(/[?#][\s\S]*$/, '?…');
+}
+
+// A query or fragment parameter whose name says it is a credential: AWS (`X-Amz-Signature`,
+// `X-Amz-Credential`, `X-Amz-Security-Token`, `AWSAccessKeyId`, `Signature`), Google Cloud Storage
+// (`X-Goog-Signature`, `X-Goog-Credential`, `GoogleAccessId`), Azure SAS (`sig`), CloudFront
+// (`Signature`, `Key-Pair-Id`), GitHub's asset redirects (`jwt`), and the generic `token`,
+// `access_token`, `private_token`, `api_key`, `apikey`, `access_key`, `secret`, `password`, `auth`,
+// `authorization`: the whole name, or its last part after `-`, `_` or `.`.
+const CREDENTIAL_PARAM_RE =
+  /(?:^|[-_.])(?:sig|signature|token|jwt|secret|password|passwd|credential|credentials|apikey|api[-_]key|access[-_]key|awsaccesskeyid|googleaccessid|key-pair-id|auth|authorization)$/i;
+
+function paramName(part: string): string {
+  const raw = part.split('=', 1)[0]!.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(raw).trim();
+  } catch {
+    return raw.trim();
+  }
+}
+
+/**
+ * Why a url would publish a credential in the ledger, or undefined: user or password before `@`,
+ * or a query or fragment parameter named like a credential (`?X-Amz-Signature=…`, `?sig=…`,
+ * `?token=…`, `#access_token=…`). The message names the field and the parameter, never its value.
+ * A write rule (`record`, `validate --record`): entries already in a ledger stay readable.
+ */
+export function urlCredentialProblem(value: unknown, name: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const authority = /^[^:/?#]*:[/\\]*([^/\\?#]*)/.exec(value)?.[1] ?? '';
+  if (authority.includes('@')) {
+    return `${name} must not carry credentials (a user or password before '@'): they would be published in the ledger and every clone of it; record the url without them`;
+  }
+  const at = value.search(/[?#]/);
+  if (at === -1) return undefined;
+  for (const part of value.slice(at + 1).split(/[&;?#]/)) {
+    if (part === '') continue;
+    const param = paramName(part);
+    if (CREDENTIAL_PARAM_RE.test(param)) {
+      const shown = escapeUnprintable(param.length > 40 ? `${param.slice(0, 37)}...` : param);
+      return `${name} must not carry a credential: its parameter '${shown}' is one by its name (a signed or tokenised url would be published in the ledger and every clone of it); record the url without it, e.g. the release asset's own url`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a new entry whose `artifact_url` or `release_url` carries a credential
+ * (`urlCredentialProblem`). Takes the raw value before the schema: the refusal is the same whatever
+ * else is wrong, and nothing of the url is echoed.
+ * @throws ValidationError `LEDGER_URL_CREDENTIAL` (`details.problems`)
+ */
+export function checkEntryUrls(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+  const o = value as Record<string, unknown>;
+  const problems: EntryProblem[] = [];
+  for (const field of ['artifact_url', 'release_url'] as const) {
+    const message = urlCredentialProblem(o[field], field);
+    if (message !== undefined) problems.push({ path: field, message });
+  }
+  if (problems.length > 0) {
+    throw new ValidationError(
+      'LEDGER_URL_CREDENTIAL',
+      `invalid ledger entry: ${problems[0]!.message}${problems.length > 1 ? ' (and 1 more)' : ''}`,
+      { details: { problems } },
+    );
+  }
 }
 
 export function checkTimestamp(value: unknown, name: string): string | undefined {
@@ -239,9 +311,15 @@ function checkRunId(value: unknown, name: string): string | undefined {
   return undefined;
 }
 
-function checkNonNegative(value: unknown, name: string): string | undefined {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    return `${name} must be a number of at least 0, got ${describe(value)}`;
+/**
+ * The most seconds a duration may hold (about 31.7 years): the ingest function's bound
+ * (`slsa_check_seconds`), which the KPI histograms' buckets cover.
+ */
+export const MAX_SECONDS = 1e9;
+
+function checkSeconds(value: unknown, name: string): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_SECONDS) {
+    return `${name} must be a number of seconds from 0 to 1e9, got ${describe(value)}`;
   }
   return undefined;
 }
@@ -444,7 +522,7 @@ const VALIDATION_SPEC = objectSpec([
 const NOTIFY_SPEC = objectSpec([
   req('attempts', val(checkInt4Count)),
   req('delivered', val(checkInt4Count)),
-  opt('latency_s', val(checkNonNegative)),
+  opt('latency_s', val(checkSeconds)),
 ]);
 const METRICS_SPEC = objectSpec(
   [
@@ -452,8 +530,8 @@ const METRICS_SPEC = objectSpec(
     opt('dispatch_token_rotated_at', timestamp),
     opt('dispatch_token_last_used_run_id', runId),
     opt('dispatch_token_last_used_at', timestamp),
-    opt('artifact_upload_latency_s', val(checkNonNegative)),
-    opt('lock_wait_s', val(checkNonNegative)),
+    opt('artifact_upload_latency_s', val(checkSeconds)),
+    opt('lock_wait_s', val(checkSeconds)),
     opt('notify', { kind: 'object', spec: NOTIFY_SPEC }),
   ],
   '{} must be an object',
