@@ -17,6 +17,7 @@ import { loadCheckerTrust } from '../../../src/app/check-trust.js';
 import { readLedgerConfigFile, findLedgerConfigFile } from '../../../src/io/ledger-location.js';
 import { readTrustPolicyFile } from '../../../src/io/trust-policy-file.js';
 import { BIN } from '../../support/git.js';
+import { runCliCaptured } from '../../support/cli.js';
 import { runNodeBounded } from '../../support/spawn-bounded.js';
 
 const root = mkdtempSync(join(tmpdir(), 'slsa-hostile-config-'));
@@ -163,5 +164,33 @@ describe('a .slsa-ledger.yml above the working directory', () => {
     expect(findConfigFile(join(clone, 'a', 'b'))).toBe(join(clone, '.slsa-ledger.yml'));
     writeFileSync(join(clone, 'a', '.slsa-ledger.yml'), 'record:\n  remote: nearer\n');
     expect(await loadConfigDefaults(join(clone, 'a', 'b'), recordSpec)).toEqual({ remote: 'nearer' });
+  });
+});
+
+describe('the public-log guard reads the config’s defaults as flags', () => {
+  function privateRun(config: string): { dir: string; env: Record<string, string> } {
+    const dir = repo((f) => writeFileSync(f, config));
+    writeFileSync(join(dir, 'app.txt'), 'app\n');
+    const event = join(dir, 'event.json');
+    writeFileSync(event, JSON.stringify({ repository: { full_name: 'acme/app', private: true } }));
+    return { dir, env: { PATH: process.env.PATH ?? '', GITHUB_ACTIONS: 'true', GITHUB_EVENT_PATH: event } };
+  }
+
+  it.each([
+    ['attest: {sigstore: true}', ['attest', 'app.txt']],
+    ['validate: {record: true}', ['validate', '--tag', 'v1']],
+    ['record: {rekor-url: "https://rekor.sigstore.dev"}', ['record', '--entry', 'e.json']],
+  ])('%s in a private repository: PUBLIC_LOG_REFUSED before anything is signed', async (config, argv) => {
+    const { dir, env } = privateRun(`${config}\n`);
+    const run = await runCliCaptured([...argv, '--json'], { env, cwd: dir });
+    expect(run.json().error?.code, config).toBe('PUBLIC_LOG_REFUSED');
+  });
+
+  it('record: {sign-key: …} or {no-sign: true} in the config logs nothing and is not refused', async () => {
+    for (const config of ['record: {sign-key: k.pem}', 'record: {no-sign: true}']) {
+      const { dir, env } = privateRun(`${config}\n`);
+      const run = await runCliCaptured(['record', '--entry', 'e.json', '--json'], { env, cwd: dir });
+      expect(run.json().error?.code, config).not.toBe('PUBLIC_LOG_REFUSED');
+    }
   });
 });
