@@ -38,6 +38,13 @@ export async function loadConfigDefaults(cwd: string, spec: CommandSpec): Promis
       problems.push(`${spec.name}.${key}: unknown flag`);
       continue;
     }
+    if (o.receivesCredential !== undefined) {
+      // a pusher's `record: {fulcio-url: https://evil}` would otherwise send them the credential
+      problems.push(
+        `${spec.name}.${key}: not read from ${CONFIG_FILE_NAME} (it receives ${o.receivesCredential}); pass --${key}`,
+      );
+      continue;
+    }
     if (o.type === 'boolean') {
       if (typeof value !== 'boolean') problems.push(`${spec.name}.${key}: expected true or false`);
       else out[key] = value;

@@ -194,3 +194,26 @@ describe('the public-log guard reads the config’s defaults as flags', () => {
     }
   });
 });
+
+describe('a URL that receives a credential is never read from .slsa-ledger.yml', () => {
+  it.each([
+    ['record', 'fulcio-url', 'the OIDC identity token'],
+    ['flush', 'fulcio-url', 'the OIDC identity token'],
+    ['validate', 'fulcio-url', 'the OIDC identity token'],
+    ['attest', 'fulcio-url', 'the OIDC identity token'],
+    ['ingest', 'supabase-url', 'SLSA_MANIFEST_SERVICE_KEY'],
+  ])(
+    '%s: {%s: https://attacker.invalid}: CONFIG_INVALID, naming what it would receive',
+    async (command, key, what) => {
+      const spec = (await commands[command]!.load()).command.spec;
+      const dir = repo((f) => writeFileSync(f, `${command}:\n  ${key}: https://attacker.invalid/\n`));
+      const error = await loadConfigDefaults(dir, spec).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
+      expect((error as Error).message).toContain(
+        `${command}.${key}: not read from .slsa-ledger.yml (it receives ${what})`,
+      );
+      // on the command line it is the user's own choice
+      expect(spec.options[key]!.receivesCredential).toBe(what);
+    },
+  );
+});
