@@ -20,9 +20,11 @@ import {
   isHostAllowed,
   isLoopbackName,
   matchRoute,
+  parseAllowedHost,
   staticAssets,
   type AssetPath,
 } from '../core/dashboard/routes.js';
+import { ClientRateLimiter, rateLimitOf } from '../core/dashboard/rate-limit.js';
 import { buildDashboardView, type HeadlineKpis } from '../core/dashboard/view-model.js';
 import type { KpiReport, KpiScope, KpiWindow } from '../core/kpi/kpi.js';
 import type { Clock, Logger } from '../core/ports.js';
@@ -77,7 +79,16 @@ function errorResponse(error: unknown, onUnexpected: (error: unknown) => void): 
     return json(500, { error: { code: 'INTERNAL', message: 'internal error' } });
   }
   const status = httpStatusOf(error.code);
-  if (status === 503) return json(503, { error: { code: error.code, message: 'database unavailable' } });
+  if (status === 503) {
+    // never the statement or the driver's text; a cancelled statement says so, and when to retry
+    return error.code === 'DB_QUERY_TIMEOUT'
+      ? json(
+          503,
+          { error: { code: error.code, message: 'the database took too long to answer' } },
+          { 'Retry-After': '5' },
+        )
+      : json(503, { error: { code: error.code, message: 'database unavailable' } });
+  }
   if (status === 500) {
     onUnexpected(error);
     return json(500, { error: { code: 'INTERNAL', message: 'internal error' } });
@@ -95,6 +106,10 @@ export interface DashboardHandlerOptions {
   readonly assets: DashboardAssets;
   /** the address the server is bound to (for the Host-header check) */
   readonly boundHost: string;
+  /** names answered besides loopback names and, beyond loopback, IP literals (`--allowed-host`) */
+  readonly allowedHosts?: readonly string[];
+  /** a token bucket per client address for everything but the page's files (`--rate-limit`) */
+  readonly rateLimiter?: ClientRateLimiter;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -102,14 +117,16 @@ export interface DashboardHandlerOptions {
 /** The request handler: routing, parameter checks, the API's JSON and the static page. */
 export function createDashboardHandler(options: DashboardHandlerOptions): HttpHandler {
   const { backend } = options;
+  const allowedHosts = options.allowedHosts ?? [];
+  const loopbackBind = isLoopbackName(options.boundHost);
   const onUnexpected = (error: unknown): void =>
     options.logger.warn(`serve: ${error instanceof Error ? error.message : String(error)}`);
   return async (request) => {
     try {
-      if (!isHostAllowed(options.boundHost, request.headers.host)) {
+      if (!isHostAllowed(options.boundHost, request.headers.host, allowedHosts)) {
         throw new SlsaLedgerError(
           'DASHBOARD_HOST_REFUSED',
-          'this server answers only requests addressed to a loopback name',
+          `this server answers only requests addressed to ${loopbackBind ? 'a loopback name' : 'its IP address'}${allowedHosts.length === 0 ? '' : ' or a name given with --allowed-host'}`,
         );
       }
       if (!isFetchSiteAllowed(request.headers)) {
@@ -118,6 +135,22 @@ export function createDashboardHandler(options: DashboardHandlerOptions): HttpHa
           'this server answers only its own page: the request came from another site',
           { details: { sec_fetch_site: (request.headers['sec-fetch-site'] ?? '').slice(0, 40) } },
         );
+      }
+      if (options.rateLimiter !== undefined && !Object.hasOwn(staticAssets, request.path)) {
+        const decision = options.rateLimiter.take(request.client, options.clock.now().getTime());
+        if (!decision.allowed) {
+          return json(
+            429,
+            {
+              error: {
+                code: 'DASHBOARD_RATE_LIMITED',
+                message: `too many requests from this address: retry after ${decision.retryAfterS} s`,
+                details: { retry_after_s: decision.retryAfterS },
+              },
+            },
+            { 'Retry-After': String(decision.retryAfterS) },
+          );
+        }
       }
       const route = matchRoute(request.method, request.path);
       switch (route.kind) {
@@ -248,6 +281,21 @@ export interface ServeDashboardOptions {
   readonly clock?: Clock;
   /** serve on an address that is not loopback (the API has no authentication) */
   readonly allowRemote?: boolean;
+  /**
+   * host names the server answers besides loopback names and (beyond loopback) IP literals
+   * (`--allowed-host`): any other `Host` is 421 `DASHBOARD_HOST_REFUSED` (DNS rebinding)
+   */
+  readonly allowedHosts?: readonly string[];
+  /**
+   * requests per minute per client address (`--rate-limit`; 0: no limit). Default: none on
+   * loopback, `defaultRemoteRateLimit` beyond it.
+   */
+  readonly rateLimitPerMinute?: number;
+  /** PostgreSQL only: every statement is cancelled past this (`--statement-timeout`; default 10 s) */
+  readonly statementTimeoutMs?: number;
+  /** connections held at once (default 256) and from one client address (default 32 beyond loopback) */
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerClient?: number;
   /** ingest in this process on a schedule (milliseconds between the end of one and the next) */
   readonly ingestEveryMs?: number;
   /** what to ingest: as `ingestLedgers` takes it (repo, ledgers, reportsDir, ref) */
@@ -272,10 +320,18 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /**
- * `5m`, `30s`, `1h`, `2h30m` as milliseconds (10 seconds to 7 days).
+ * `5m`, `30s`, `1h`, `2h30m`, `500ms` as milliseconds, within `bounds` (default 10 seconds to 7 days).
  * @throws SlsaLedgerError `USAGE_INVALID_FLAG`
  */
-export function parseInterval(raw: string, flag = 'ingest-every'): number {
+export function parseInterval(
+  raw: string,
+  flag = 'ingest-every',
+  bounds: { readonly minMs: number; readonly maxMs: number; readonly range: string } = {
+    minMs: 10_000,
+    maxMs: 7 * 86_400_000,
+    range: 'from 10s to 7d such as 30s, 5m, 1h or 1h30m',
+  },
+): number {
   const value = raw.trim();
   const re = /(\d{1,6})(ms|s|m|h|d)/gy;
   let total = 0;
@@ -287,15 +343,33 @@ export function parseInterval(raw: string, flag = 'ingest-every'): number {
     total += Number(m[1]) * unit;
     matched = re.lastIndex;
   }
-  if (value === '' || matched !== value.length || total < 10_000 || total > 7 * 86_400_000) {
+  if (value === '' || matched !== value.length || total < bounds.minMs || total > bounds.maxMs) {
     throw new SlsaLedgerError(
       'USAGE_INVALID_FLAG',
-      `--${flag} takes a duration from 10s to 7d such as 30s, 5m, 1h or 1h30m, got '${raw.slice(0, 40)}'`,
+      `--${flag} takes a duration ${bounds.range}, got '${raw.slice(0, 40)}'`,
       { details: { flag, value: raw.slice(0, 100) } },
     );
   }
   return total;
 }
+
+/**
+ * `--statement-timeout`: 100 ms to 60 s (a request is dropped after 60 s without an answer anyway:
+ * the server's idle timeout).
+ */
+export const statementTimeoutBounds = {
+  minMs: 100,
+  maxMs: 60_000,
+  range: 'from 100ms to 60s such as 500ms, 10s or 30s',
+} as const;
+
+/** Every dashboard statement on PostgreSQL is cancelled past this (`--statement-timeout`). */
+export const defaultStatementTimeoutMs = 10_000;
+/** `--rate-limit` beyond loopback: requests per minute per client address (0: none). */
+export const defaultRemoteRateLimit = 300;
+/** Connections the server holds at once, and from one client address. */
+export const defaultMaxConnections = 256;
+export const defaultMaxConnectionsPerClient = 32;
 
 export const defaultHost = '127.0.0.1';
 export const defaultPort = 8080;
@@ -342,6 +416,17 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
       { details: { host: host.slice(0, 100) } },
     );
   }
+  const allowedHosts = (options.allowedHosts ?? []).map(parseAllowedHost);
+  const perMinute = options.rateLimitPerMinute ?? (isLoopbackHost(host) ? 0 : defaultRemoteRateLimit);
+  if (!(Number.isSafeInteger(perMinute) && perMinute >= 0)) {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      '--rate-limit takes a whole number of requests a minute',
+      {
+        details: { flag: 'rate-limit' },
+      },
+    );
+  }
   const assets = await loadDashboardAssets();
   const embedded = options.databaseUrl === undefined;
   const scheduled = options.ingestEveryMs !== undefined;
@@ -363,6 +448,7 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
     ...(embedded
       ? {}
       : {
+          statementTimeoutMs: options.statementTimeoutMs ?? defaultStatementTimeoutMs,
           warm: warmKpiReader(options.clock ?? { now: () => new Date() }, options.logger, [
             (reader, window) => loadDashboardAggregates(reader, window),
           ]),
@@ -379,9 +465,18 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
         backend: createDatabaseBackend(db),
         assets,
         boundHost: host,
+        allowedHosts,
+        ...(perMinute === 0 ? {} : { rateLimiter: new ClientRateLimiter(rateLimitOf(perMinute)) }),
         clock: options.clock ?? { now: () => new Date() },
         logger: options.logger,
       }),
+      maxConnections: options.maxConnections ?? defaultMaxConnections,
+      // on loopback every client is this machine's (a proxy in front holds many connections)
+      maxConnectionsPerClient:
+        options.maxConnectionsPerClient ??
+        (isLoopbackHost(host)
+          ? (options.maxConnections ?? defaultMaxConnections)
+          : defaultMaxConnectionsPerClient),
       onError: (error) =>
         options.logger.warn(`serve: ${error instanceof Error ? error.message : String(error)}`),
     });
@@ -389,6 +484,16 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
       options.logger.warn(
         `serve: listening on ${server.url} beyond loopback: the API has no authentication, so anyone who can reach this address reads every run`,
       );
+      if (allowedHosts.length === 0) {
+        options.logger.warn(
+          'serve: no --allowed-host: only requests addressed to an IP address (or a loopback name) are answered; give the names clients use with --allowed-host NAME',
+        );
+      }
+      if (embedded) {
+        options.logger.warn(
+          'serve: the embedded database has no statement time limit and runs in this process (a slow statement holds every request): use PostgreSQL (--database-url) for a shared server',
+        );
+      }
     }
     options.logger.debug(`serve: ${db.engine} database, reads as role slsa_kpi_reader`);
     if (scheduled) {

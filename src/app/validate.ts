@@ -220,6 +220,7 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
     let code: ErrorCode | null = null;
     let reason: string | null = null;
     let verdicts: VerifyResult['verdicts'] = [];
+    let keySigned = false;
     try {
       await checkRecordedDigest(entry, provenance);
       const verified = await verifyArtifacts({
@@ -232,7 +233,19 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
         ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
         logger,
       });
+      // every provenance file given must be read: verify's batch mode sets an unreadable one aside
+      // as that file's verdict, but a verdict on a run may not rest on part of what was handed in
+      const unreadable = verified.unreadable[0];
+      if (unreadable !== undefined) {
+        throw new SlsaLedgerError(unreadable.code, unreadable.message, {
+          details: {
+            provenance: basename(unreadable.provenance),
+            unreadable: verified.unreadable.length,
+          },
+        });
+      }
       verdicts = verified.verdicts;
+      keySigned = verified.provenance.some((p) => p.signer.kind === 'key');
       const failed = verified.verdicts.find((v) => !v.ok);
       if (failed !== undefined) {
         code = failed.code ?? 'VERIFY_BATCH_FAILED';
@@ -296,6 +309,7 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
         policy,
         timeVerified: clock.now(),
         builderIds: verdicts.flatMap((v) => (v.ok && v.builderId !== undefined ? [v.builderId] : [])),
+        keySigned,
       });
       recorded = await options.record(verdictEntry, vsa);
       if (recorded.queued) logger.warn('the verdict is queued: the ledger push was refused');

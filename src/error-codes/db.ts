@@ -6,6 +6,8 @@ export const dbCodes = {
   DB_MIGRATION_FAILED: 'unavailable',
   DB_INGEST_FAILED: 'unavailable',
   DB_QUERY_FAILED: 'unavailable',
+  /** a statement ran past the session's `statement_timeout` and the server cancelled it (SQLSTATE 57014) */
+  DB_QUERY_TIMEOUT: 'unavailable',
   DB_PERMISSION_DENIED: 'usage',
   SUPABASE_UNAVAILABLE: 'unavailable',
   SUPABASE_REJECTED: 'invalid-input',

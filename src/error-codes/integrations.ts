@@ -22,5 +22,7 @@ export const integrationCodes = {
   JIRA_REJECTED: 'invalid-input',
   JIRA_CREDENTIALS_MISSING: 'usage',
   VALIDATE_PROVENANCE_DIGEST_MISMATCH: 'verification',
+  /** the ledger holds more than one entry for the tag and run to validate (a hand push; `check` reports it) */
+  VALIDATE_ENTRY_AMBIGUOUS: 'invalid-input',
   MANIFEST_URL_UNAVAILABLE: 'unavailable',
 } as const satisfies Record<string, Category>;

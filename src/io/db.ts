@@ -113,6 +113,13 @@ export interface OpenDatabaseOptions {
    * and keep idle connections open (docs/database.md "A warm reader")
    */
   readonly warm?: (db: DbClient) => Promise<void>;
+  /**
+   * a server only: every statement of every connection is cancelled by the server past this many
+   * milliseconds (`statement_timeout`, set at connection start; `DB_QUERY_TIMEOUT`). Embedded PGlite
+   * has no such bound: its single-user backend runs on this process's thread, where no timer fires
+   * while a statement runs (docs/dashboard.md "Exposed beyond loopback").
+   */
+  readonly statementTimeoutMs?: number;
 }
 
 /** `--database-url`, else `DATABASE_URL` from the given environment, else undefined (embedded). */
@@ -170,6 +177,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     return openPostgres(options.databaseUrl, role, {
       connections: options.connections ?? 4,
       ...(options.warm === undefined ? {} : { warm: options.warm }),
+      ...(options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs }),
     });
   }
   const dataDir = resolve(options.cwd ?? process.cwd(), options.dataDir ?? DEFAULT_DATA_DIR);
@@ -257,6 +265,14 @@ export function wrapDbError(error: unknown, where: string, doing: string): SlsaL
         cause: error,
         details,
       },
+    );
+  }
+  if (code === '57014') {
+    // query_canceled: the session's statement_timeout (nothing else cancels a statement of ours)
+    return new SlsaLedgerError(
+      'DB_QUERY_TIMEOUT',
+      `${doing} on ${where} ran past the statement time limit and was cancelled`,
+      { cause: error, details },
     );
   }
   if (code === '42883' || code === '42P01' || code === '3F000') {

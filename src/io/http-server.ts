@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { clientKeyOf } from '../core/dashboard/rate-limit.js';
 import { SlsaLedgerError } from '../errors.js';
 
 // A small node:http adapter: it turns requests into plain values for a handler, sets the security
@@ -13,6 +14,8 @@ export interface HttpRequest {
   /** query parameters in order, decoded */
   readonly query: readonly (readonly [string, string])[];
   readonly headers: Readonly<Record<string, string | undefined>>;
+  /** the client's address as the socket says (a proxy's, behind one; never a forwarded header) */
+  readonly client: string;
 }
 
 export interface HttpResponse {
@@ -43,6 +46,15 @@ export interface StartHttpServerOptions {
   readonly handler: HttpHandler;
   /** called with unexpected handler failures (the client gets a bare 500) */
   readonly onError?: (error: unknown) => void;
+  /** connections held at once (default 256); more are answered 503 and closed */
+  readonly maxConnections?: number;
+  /** connections held at once from one client address (IPv6: one /64; default 32) */
+  readonly maxConnectionsPerClient?: number;
+  /** time for a request's headers to arrive (default 10 s) and for the whole request (30 s) */
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** a connection without traffic this long is closed, a request in flight too (default 60 s) */
+  readonly idleTimeoutMs?: number;
 }
 
 export interface RunningHttpServer {
@@ -62,7 +74,7 @@ function toRequest(req: IncomingMessage): HttpRequest {
   if (q !== -1) query = [...new URLSearchParams(target.slice(q + 1))];
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-  return { method: req.method ?? 'GET', path, query, headers };
+  return { method: req.method ?? 'GET', path, query, headers, client: req.socket.remoteAddress ?? '' };
 }
 
 function send(res: ServerResponse, method: string, response: HttpResponse): void {
@@ -98,7 +110,12 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'Request Timeout', 'the request took too long to arrive']
         : [400, 'Bad Request', 'the request is not valid HTTP/1.1'];
-  const body = `${JSON.stringify({ error: { code: 'DASHBOARD_REQUEST_MALFORMED', message } })}\n`;
+  answerRaw(socket, status, reason, 'DASHBOARD_REQUEST_MALFORMED', message);
+}
+
+/** A coded JSON answer written straight to the socket, which is then closed. */
+function answerRaw(socket: Duplex, status: number, reason: string, code: string, message: string): void {
+  const body = `${JSON.stringify({ error: { code, message } })}\n`;
   const headers = {
     ...securityHeaders,
     'Content-Type': 'application/json; charset=utf-8',
@@ -114,36 +131,113 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   );
 }
 
+/** True when a request announces a body (a length other than 0, or any transfer coding). */
+function announcesBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length.trim() !== '0');
+}
+
+const bodyRefused: HttpResponse = {
+  status: 413,
+  headers: {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    Connection: 'close',
+  },
+  body: `${JSON.stringify({
+    error: {
+      code: 'DASHBOARD_BODY_REFUSED',
+      message: 'the API is read-only: a request must not have a body',
+    },
+  })}\n`,
+};
+
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
 /** Starts a node:http server on host:port; resolves once it listens. */
 export async function startHttpServer(options: StartHttpServerOptions): Promise<RunningHttpServer> {
-  const server: Server = createServer((req, res) => {
-    let request: HttpRequest;
-    try {
-      request = toRequest(req);
-    } catch (error) {
-      options.onError?.(error);
-      send(res, 'GET', internalError);
+  // timeouts are checked every second (node's default, 30 s, let a slow-loris request's headers
+  // take 40 s instead of 10)
+  // sockets past a connection cap: answered and closed at once, never handed a request
+  const refused = new WeakSet<Socket>();
+  // maxHeaderSize explicit: NODE_OPTIONS=--max-http-header-size must not widen what a client may send
+  const server: Server = createServer(
+    { connectionsCheckingInterval: 1_000, maxHeaderSize: 16 * 1024 },
+    (req, res) => {
+      if (refused.has(req.socket)) {
+        res.destroy();
+        return;
+      }
+      if (announcesBody(req)) {
+        // never read: the socket is closed once the answer is out, whatever the client still sends.
+        // On the next turn, so that a body node:http cannot parse (arrived with the headers) is
+        // answered as such (400) rather than as a body
+        setImmediate(() => {
+          if (res.headersSent || res.destroyed || !req.socket.writable) return;
+          res.on('finish', () => setTimeout(() => req.socket.destroy(), 1_000).unref());
+          send(res, req.method ?? 'GET', bodyRefused);
+        });
+        return;
+      }
+      let request: HttpRequest;
+      try {
+        request = toRequest(req);
+      } catch (error) {
+        options.onError?.(error);
+        send(res, 'GET', internalError);
+        return;
+      }
+      // The API is read-only: a request body is never read, so drain it rather than buffer it.
+      req.resume();
+      options.handler(request).then(
+        (response) => send(res, request.method, response),
+        (error: unknown) => {
+          options.onError?.(error);
+          if (!res.headersSent) send(res, request.method, internalError);
+          else res.destroy();
+        },
+      );
+    },
+  );
+  server.on('clientError', answerClientError);
+  server.headersTimeout = options.headersTimeoutMs ?? 10_000;
+  server.requestTimeout = options.requestTimeoutMs ?? 30_000;
+  server.keepAliveTimeout = 5_000;
+  // a socket with no traffic for a minute (a client that stopped reading its answer) is closed
+  server.timeout = options.idleTimeoutMs ?? 60_000;
+  // connection caps: in all, and per client address (an IPv6 client's /64)
+  const maxConnections = options.maxConnections ?? 256;
+  const perClient = options.maxConnectionsPerClient ?? 32;
+  const open = new Map<string, number>();
+  let total = 0;
+  server.on('connection', (socket: Socket) => {
+    const key = clientKeyOf(socket.remoteAddress ?? '');
+    const mine = open.get(key) ?? 0;
+    if (total >= maxConnections || mine >= perClient) {
+      refused.add(socket);
+      socket.on('error', () => undefined);
+      answerRaw(
+        socket,
+        503,
+        'Service Unavailable',
+        'DASHBOARD_TOO_MANY_CONNECTIONS',
+        total >= maxConnections
+          ? 'the server holds as many connections as it takes: retry later'
+          : 'too many connections from this address: close some, then retry',
+      );
       return;
     }
-    // The API is read-only: a request body is never read, so drain it rather than buffer it.
-    req.resume();
-    options.handler(request).then(
-      (response) => send(res, request.method, response),
-      (error: unknown) => {
-        options.onError?.(error);
-        if (!res.headersSent) send(res, request.method, internalError);
-        else res.destroy();
-      },
-    );
+    total += 1;
+    open.set(key, mine + 1);
+    socket.once('close', () => {
+      total -= 1;
+      const left = (open.get(key) ?? 1) - 1;
+      if (left <= 0) open.delete(key);
+      else open.set(key, left);
+    });
   });
-  server.on('clientError', answerClientError);
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       reject(

@@ -53,11 +53,21 @@ export async function openPostgres(
      * spell plans on warm catalog caches rather than on a new, cold connection
      */
     readonly warm?: (db: DbClient) => Promise<void>;
+    /** `statement_timeout` of every connection, in milliseconds (a whole number, at least 1) */
+    readonly statementTimeoutMs?: number;
   } = {},
 ): Promise<DbClient> {
   const where = databaseHostOf(url);
   const target = describeDatabaseUrl(url);
   const setRole = roleName(role);
+  const timeout = options.statementTimeoutMs;
+  if (timeout !== undefined && !(Number.isSafeInteger(timeout) && timeout >= 1)) {
+    throw new SlsaLedgerError('USAGE_INVALID_FLAG', 'the statement timeout must be a whole number of ms', {
+      details: { flag: 'statement-timeout' },
+    });
+  }
+  // set at connection start, like the role: no statement of the session runs without it
+  const timeoutOption = timeout === undefined ? '' : ` -c statement_timeout=${timeout}`;
   const pool = new pg.Pool({
     connectionString: url,
     // the role is set at connection start (`-c role=…`, as SET ROLE), so no query ever runs as the
@@ -67,11 +77,13 @@ export async function openPostgres(
     // report's statements read a few thousand rows each, where starting workers (~20-50 ms) or
     // compiling (~0.1-0.4 s) costs more than the statement
     ...(setRole === undefined
-      ? {}
+      ? timeoutOption === ''
+        ? {}
+        : { options: timeoutOption.trim() }
       : {
           options: `-c role=${setRole}${
             role === 'reader' ? ' -c work_mem=64MB -c max_parallel_workers_per_gather=0 -c jit=off' : ''
-          }`,
+          }${timeoutOption}`,
         }),
     // `ingest --jobs N` holds one connection per ledger at once
     max: Math.max(4, options.connections ?? 4),

@@ -28,6 +28,8 @@ export interface Scenario {
   readonly world: (ctx: { databaseUrl?: string }) => WorldOptions;
   readonly act: (world: World) => Promise<void>;
   readonly expect: (r: Observed) => string[];
+  /** the scenario edits the ledger by hand: the drift guard's issue is expected, not a problem */
+  readonly expectsDrift?: boolean;
 }
 
 export interface Observed {
@@ -337,6 +339,63 @@ export const scenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'validate-own-run',
+    expectsDrift: true,
+    summary:
+      'a pusher plants a later run of the tag in the ledger, then slsa-provenance runs again on the tag: provenance-validate judges the run that triggered it (--run-id), never the newest run of the tag',
+    world: () => ({ approveRelease: false }),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+      // a copy of the tag's entry as another run, stamped a little later than anything to come
+      // (within the writers' clock-skew allowance), pushed by hand
+      await w.pushLedgerEdit((text) => {
+        const entries = JSON.parse(text) as Record<string, Json>[];
+        const genuine = entries.find((e) => e.tag === 'v1.0.0');
+        if (genuine === undefined) throw new Error('no v1.0.0 entry to copy');
+        const planted = {
+          ...genuine,
+          run_id: 999_999,
+          timestamp: new Date(Date.now() + 240_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        };
+        delete (planted as Record<string, Json>).validation;
+        return `${JSON.stringify([...entries, planted], null, 2)}\n`;
+      });
+      await w.settle();
+      w.environments.release!.approve = true;
+      const res = await fetch(
+        `${w.api.url}/repos/${w.api.fullName}/actions/workflows/slsa-provenance.yml/dispatches`,
+        {
+          method: 'POST',
+          headers: { authorization: `token ${w.userToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ ref: 'v1.0.0', inputs: { tag: 'v1.0.0' } }),
+        },
+      );
+      if (res.status !== 204) throw new Error(`the re-dispatch was refused: ${res.status}`);
+      await w.settle();
+    },
+    expect: (r) => {
+      const out: string[] = [];
+      const provenanceRuns = r.world.runs.filter((x) => x.name === 'slsa-provenance');
+      const own = provenanceRuns.at(-1);
+      if (provenanceRuns.length < 2 || own === undefined)
+        return [`expected two slsa-provenance runs, got ${provenanceRuns.length}`];
+      const byRun = (id: number): Record<string, Json> | undefined =>
+        r.entries.find((e) => e.tag === 'v1.0.0' && Number(e.run_id) === id);
+      const validation = (e: Record<string, Json> | undefined): string | undefined =>
+        (e?.validation as { status?: string } | null | undefined)?.status;
+      if (validation(byRun(own.id)) !== 'passed')
+        out.push(
+          `expected run ${own.id} (the one that triggered validate) validated, got ${describeEntry(byRun(own.id))}`,
+        );
+      if (!r.issues.some((i) => i.includes('ledger-drift')))
+        out.push('expected the drift guard to report the planted run');
+      if (validation(byRun(999_999)) !== undefined)
+        out.push(`expected the planted run 999999 never judged, got ${describeEntry(byRun(999_999))}`);
+      return out;
+    },
+  },
+  {
     name: 'default-branch-master',
     summary: 'a fresh repository whose default branch is master (protected), immutable releases',
     world: () => ({ defaultBranch: 'master' }),
@@ -396,6 +455,7 @@ export const scenarios: readonly Scenario[] = [
   },
   {
     name: 'ledger-hand-edit',
+    expectsDrift: true,
     summary:
       'a person edits the ledger branch by hand: the push starts nothing (the branch holds no workflows); the ledger-check after the next writer run opens one drift issue, the daily one comments on it',
     world: () => ({}),

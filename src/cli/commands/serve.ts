@@ -1,4 +1,10 @@
-import { defaultHost, defaultPort, parseInterval, serveDashboard } from '../../app/serve.js';
+import {
+  defaultHost,
+  defaultPort,
+  parseInterval,
+  serveDashboard,
+  statementTimeoutBounds,
+} from '../../app/serve.js';
 import { parseLedgerSpecs } from '../../core/ingest/repository.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
@@ -38,9 +44,9 @@ export const command: CommandModule = {
     name: 'serve',
     summary: 'KPI dashboard and read-only JSON API',
     usage:
-      'serve [--port N] [--host ADDR [--allow-remote]] [--ingest-every DURATION [--repo DIR] [--ledger OWNER/NAME=DIR]…] [--database-url URL | --data-dir DIR]',
+      'serve [--port N] [--host ADDR [--allow-remote]] [--allowed-host NAME]… [--rate-limit N] [--statement-timeout DURATION] [--ingest-every DURATION [--repo DIR] [--ledger OWNER/NAME=DIR]…] [--database-url URL | --data-dir DIR]',
     description:
-      'Serves the KPI dashboard page and a read-only JSON API (/api/kpi, /api/runs, /api/runs/:tag/:run_id, /healthz) until Ctrl-C or SIGTERM. Reads as the database role slsa_kpi_reader (SELECT on the views only). Prints the URL on stderr. The API has no authentication: a --host that is not loopback is refused unless --allow-remote is given (and then warned about). With --ingest-every (e.g. 5m) the server also ingests the ledgers (--repo, --ledger as ingest takes them) in this process, now and then on that schedule, so an embedded database is never opened by a second process. Database from --database-url, else DATABASE_URL, else the embedded database, which must exist (a mistyped --data-dir is an error, exit 3) unless --ingest-every creates it.',
+      'Serves the KPI dashboard page and a read-only JSON API (/api/kpi, /api/runs, /api/runs/:tag/:run_id, /healthz) until Ctrl-C or SIGTERM. Reads as the database role slsa_kpi_reader (SELECT on the views only). Prints the URL on stderr. The API has no authentication: a --host that is not loopback is refused unless --allow-remote is given (and then warned about). Requests addressed to a name other than a loopback name, an IP literal (beyond loopback) or a --allowed-host name are refused (421, DNS rebinding). Beyond loopback each client address may make --rate-limit requests a minute (default 300; 429 past it). On PostgreSQL every statement is cancelled after --statement-timeout (default 10s; 503 DB_QUERY_TIMEOUT). With --ingest-every (e.g. 5m) the server also ingests the ledgers (--repo, --ledger as ingest takes them) in this process, now and then on that schedule, so an embedded database is never opened by a second process. Database from --database-url, else DATABASE_URL, else the embedded database, which must exist (a mistyped --data-dir is an error, exit 3) unless --ingest-every creates it.',
     options: {
       port: {
         type: 'string',
@@ -57,6 +63,26 @@ export const command: CommandModule = {
       'allow-remote': {
         type: 'boolean',
         description: 'allow a --host that is not loopback (anyone who reaches it reads every run)',
+      },
+      'allowed-host': {
+        type: 'string',
+        multiple: true,
+        valueName: 'NAME',
+        description:
+          'a host name clients reach the server by (repeatable); any other name in Host is refused (421). Default: loopback names, and beyond loopback IP addresses',
+      },
+      'rate-limit': {
+        type: 'string',
+        valueName: 'N',
+        description:
+          'requests a minute per client address, bursts of N/5 (0: no limit; default 300 beyond loopback, none on loopback)',
+      },
+      'statement-timeout': {
+        type: 'string',
+        valueName: 'DURATION',
+        default: '10s',
+        description:
+          'PostgreSQL: cancel any dashboard statement after DURATION (100ms to 60s); 503 DB_QUERY_TIMEOUT',
       },
       'ingest-every': {
         type: 'string',
@@ -88,12 +114,13 @@ export const command: CommandModule = {
       'slsa-ledger serve                       # http://127.0.0.1:8080/ on .slsa-ledger/db',
       'slsa-ledger serve --ingest-every 5m --repo ../ledger',
       'slsa-ledger serve --port 0 --database-url postgres://postgres@127.0.0.1:5432/ledger',
-      'slsa-ledger serve --host 0.0.0.0 --allow-remote   # behind your own authenticating proxy',
+      'slsa-ledger serve --host 0.0.0.0 --allow-remote --allowed-host dash.internal   # behind your own authenticating proxy',
     ],
   },
   async run(args, ctx) {
     const port = integerFlag(args, 'port', { min: 0, max: 65_535 }) ?? defaultPort;
     const every = stringFlag(args, 'ingest-every');
+    const rateLimit = integerFlag(args, 'rate-limit', { min: 0, max: 1_000_000 });
     // the organisation's list is written once, for ingest: serve's own ingest takes it too
     const ledgers =
       listFlag(args, 'ledger').length > 0 || every === undefined
@@ -105,6 +132,13 @@ export const command: CommandModule = {
       host: stringFlag(args, 'host') ?? defaultHost,
       port,
       allowRemote: booleanFlag(args, 'allow-remote'),
+      allowedHosts: listFlag(args, 'allowed-host'),
+      ...(rateLimit === undefined ? {} : { rateLimitPerMinute: rateLimit }),
+      statementTimeoutMs: parseInterval(
+        stringFlag(args, 'statement-timeout') ?? '10s',
+        'statement-timeout',
+        statementTimeoutBounds,
+      ),
       ...(every === undefined
         ? {}
         : {

@@ -64,8 +64,12 @@ export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext
   return async (entry, statement) => {
     // the VSA is signed once with the writer's signer; the verdict's transition binds it
     const vsa = await signLedgerVsa(signing, statement);
-    if (vsa !== undefined && vsaOut !== undefined)
-      await writeFileAtomic(vsaOut, `${JSON.stringify(vsa.bundle)}\n`);
+    // --vsa-out is written once the ledger took the verdict (landed, or safe in the queue): a
+    // refused verdict (LEDGER_CONFLICT, an invalid entry) leaves no signed VSA behind
+    const writeVsa = async (): Promise<void> => {
+      if (vsa !== undefined && vsaOut !== undefined)
+        await writeFileAtomic(vsaOut, `${JSON.stringify(vsa.bundle)}\n`);
+    };
     const vsaInfo = vsa === undefined ? null : { sha256: vsa.payloadSha256, file: vsaOut ?? null };
     if (viaPr) {
       const r = await recordEntryViaPullRequest({
@@ -77,6 +81,7 @@ export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext
         ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
         ...(env.GITHUB_API_URL ? { apiUrl: env.GITHUB_API_URL } : {}),
       });
+      await writeVsa();
       return {
         outcome: r.outcome,
         queued: r.outcome === 'queued',
@@ -86,6 +91,7 @@ export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext
       };
     }
     const r = await recordEntry({ ...common, entry, signing, ...(vsa === undefined ? {} : { vsa }) });
+    await writeVsa();
     return {
       outcome: r.outcome,
       queued: r.outcome === 'queued',

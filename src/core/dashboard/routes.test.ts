@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { httpStatusOf, isFetchSiteAllowed, isHostAllowed, matchRoute } from './routes.js';
+import { httpStatusOf, isFetchSiteAllowed, isHostAllowed, matchRoute, parseAllowedHost } from './routes.js';
 
 describe('matchRoute', () => {
   it.each([
@@ -58,6 +58,9 @@ describe('httpStatusOf', () => {
     ['DB_UNAVAILABLE', 503],
     ['DB_QUERY_FAILED', 503],
     ['DB_PERMISSION_DENIED', 503],
+    ['DB_QUERY_TIMEOUT', 503],
+    ['DASHBOARD_RATE_LIMITED', 429],
+    ['DASHBOARD_BODY_REFUSED', 413],
     ['INTERNAL', 500],
     ['DASHBOARD_ASSETS_MISSING', 500],
   ] as const)('%s -> %d', (code, status) => {
@@ -78,10 +81,49 @@ describe('isHostAllowed', () => {
     // `--host LOCALHOST` is loopback (no --allow-remote needed), so the check must apply to it too
     ['LOCALHOST', 'evil.example:8080', false],
     ['Localhost', 'localhost:8080', true],
-    ['0.0.0.0', 'dash.internal:8080', true],
+    // beyond loopback: before, every Host was answered, so a DNS-rebinding page reached the API
+    ['0.0.0.0', 'dash.internal:8080', false],
+    ['0.0.0.0', '10.1.2.3:8080', true],
+    ['0.0.0.0', '[2001:db8::1]:8080', true],
+    ['0.0.0.0', 'localhost:8080', true],
+    ['0.0.0.0', '10.1.2.3.evil.example', false],
+    ['0.0.0.0', '999.1.2.3', false],
+    ['0.0.0.0', '', false],
     ['10.1.2.3', undefined, true],
   ] as const)('bound %s, Host %s -> %s', (bound, header, allowed) => {
     expect(isHostAllowed(bound, header)).toBe(allowed);
+  });
+
+  it.each([
+    ['0.0.0.0', 'dash.internal:8080', true],
+    ['0.0.0.0', 'DASH.Internal.', true],
+    ['0.0.0.0', 'dash.internal.evil.example', false],
+    ['0.0.0.0', 'other.internal', false],
+    // a loopback server behind a proxy on the same machine that keeps the public name
+    ['127.0.0.1', 'dash.internal', true],
+    ['127.0.0.1', 'evil.example', false],
+  ] as const)('--allowed-host dash.internal: bound %s, Host %s -> %s', (bound, header, allowed) => {
+    expect(isHostAllowed(bound, header, ['dash.internal'])).toBe(allowed);
+  });
+});
+
+describe('parseAllowedHost', () => {
+  it('takes a DNS name or an IP address, in lower case', () => {
+    expect(parseAllowedHost('Dash.Internal')).toBe('dash.internal');
+    expect(parseAllowedHost('dash.internal.')).toBe('dash.internal');
+    expect(parseAllowedHost('10.0.0.5')).toBe('10.0.0.5');
+  });
+  it.each([
+    '',
+    '*',
+    'https://dash.internal',
+    'dash.internal:8080',
+    'dash.internal/x',
+    '-dash',
+    'a..b',
+    'x'.repeat(64),
+  ])('refuses %j', (raw) => {
+    expect(() => parseAllowedHost(raw)).toThrowCode('USAGE_INVALID_FLAG');
   });
 });
 

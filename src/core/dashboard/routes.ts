@@ -74,6 +74,9 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   DASHBOARD_PARAM_INVALID: 400,
   DASHBOARD_PARAM_UNKNOWN: 400,
   DASHBOARD_PATH_INVALID: 400,
+  DASHBOARD_BODY_REFUSED: 413,
+  DASHBOARD_RATE_LIMITED: 429,
+  DASHBOARD_TOO_MANY_CONNECTIONS: 503,
 };
 
 export function httpStatusOf(code: ErrorCode): number {
@@ -90,18 +93,59 @@ export function isLoopbackName(host: string): boolean {
   return /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\])$/i.test(host);
 }
 
-/**
- * Host-header check against DNS rebinding: a server bound to a loopback address answers only
- * requests addressed to a loopback name, so a web page on another origin that re-points its
- * own name at 127.0.0.1 cannot read the API. Servers bound elsewhere accept any Host.
- */
-export function isHostAllowed(boundHost: string, hostHeader: string | undefined): boolean {
-  if (!isLoopbackName(boundHost)) return true;
-  if (hostHeader === undefined) return false;
+/** An IPv4 or IPv6 literal (IPv6 with or without brackets). */
+function isIpLiteral(name: string): boolean {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return name.split('.').every((o) => Number(o) <= 255);
+  const bare = name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
+  return bare.includes(':') && /^[0-9a-f:.]+$/i.test(bare);
+}
+
+/** The host name of a `Host` header, lower case, without its port or a trailing dot. */
+export function hostNameOf(hostHeader: string): string {
   const name = hostHeader.startsWith('[')
     ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
-    : hostHeader.split(':')[0];
-  return name !== undefined && isLoopbackName(name);
+    : (hostHeader.split(':')[0] ?? '');
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * A `--allowed-host` value: a DNS name or an IP address, without scheme, port or path, normalised
+ * to lower case. Throws USAGE_INVALID_FLAG otherwise.
+ */
+export function parseAllowedHost(raw: string): string {
+  const name = raw.trim().toLowerCase().replace(/\.$/, '');
+  const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+  const dns = new RegExp(`^${label}(?:\\.${label})*$`);
+  if (name.length > 253 || !(dns.test(name) || isIpLiteral(name))) {
+    throw new SlsaLedgerError(
+      'USAGE_INVALID_FLAG',
+      `--allowed-host takes a host name such as dashboard.example.com (no scheme, port or path), got '${raw.slice(0, 100)}'`,
+      { details: { flag: 'allowed-host', value: raw.slice(0, 100) } },
+    );
+  }
+  return name;
+}
+
+/**
+ * Host-header check against DNS rebinding: a web page on another origin that re-points its own name
+ * at the server's address sends its own name as `Host`. Answered: loopback names, the names given
+ * with `--allowed-host` (any case, any port) and, on a server bound beyond loopback, IP literals
+ * (a page whose origin is an IP address is the server's own origin: an address cannot be rebound).
+ * Every other name is refused, on loopback and beyond: before, a server bound to 0.0.0.0 answered
+ * any Host, so a rebinding page read its API through the browser of anyone who could reach it. A
+ * request without `Host` (HTTP/1.0; browsers always send one) is answered beyond loopback only.
+ */
+export function isHostAllowed(
+  boundHost: string,
+  hostHeader: string | undefined,
+  allowedHosts: readonly string[] = [],
+): boolean {
+  const loopbackBind = isLoopbackName(boundHost);
+  if (hostHeader === undefined) return !loopbackBind;
+  const name = hostNameOf(hostHeader);
+  if (name === '') return false;
+  if (isLoopbackName(name) || allowedHosts.includes(name)) return true;
+  return !loopbackBind && isIpLiteral(name);
 }
 
 /**

@@ -2,12 +2,16 @@ import { SlsaLedgerError, VerificationError } from '../../errors.js';
 import { compareTimestamps } from '../ledger/merge.js';
 import type { EntryValidation, LedgerEntry } from '../ledger/entry.js';
 import type { VerificationPolicy } from '../verify/types.js';
+import { escapeUnprintable } from '../text/unprintable.js';
 
 export const defaultProvenanceWorkflow = '.github/workflows/slsa-provenance.yml';
 
 /**
  * Finds the entry to validate: the given run of the tag, else its latest run (newest `timestamp`,
- * then highest `run_id`). Throws LEDGER_ENTRY_NOT_FOUND naming the runs that exist.
+ * then highest `run_id`). Throws LEDGER_ENTRY_NOT_FOUND naming the runs that exist, and
+ * VALIDATE_ENTRY_AMBIGUOUS when the ledger holds that run twice (the merge rule keeps one entry per
+ * key across every day file; a second one is a hand push, and which copy was judged, and which one
+ * the verdict lands on, would be the pusher's choice).
  */
 export function selectEntry(entries: readonly LedgerEntry[], tag: string, runId?: number): LedgerEntry {
   const runs = entries.filter((e) => e.tag === tag);
@@ -22,6 +26,14 @@ export function selectEntry(entries: readonly LedgerEntry[], tag: string, runId?
         ? `no ledger entry for tag ${tag}`
         : `no ledger entry for tag ${tag} run ${runId}${runs.length > 0 ? ` (runs: ${runs.map((r) => r.run_id).join(', ')})` : ''}`,
       { details: { tag, run_id: runId ?? null, runs: runs.map((r) => r.run_id) } },
+    );
+  }
+  const copies = runs.filter((e) => e.run_id === chosen.run_id).length;
+  if (copies > 1) {
+    throw new SlsaLedgerError(
+      'VALIDATE_ENTRY_AMBIGUOUS',
+      `the ledger holds ${copies} entries for ${tag} run ${chosen.run_id}: run slsa-ledger check and remove the one that was pushed by hand`,
+      { details: { tag, run_id: chosen.run_id, count: copies } },
     );
   }
   return chosen;
@@ -95,6 +107,25 @@ export function derivePolicy(entry: LedgerEntry, flags: PolicyFlags = {}): Verif
   return { sourceUri, sourceTag: entry.tag, commit: entry.sha, builderId };
 }
 
+/** The longest `validation.reason` a verdict writes (code units). */
+export const MAX_VERDICT_REASON = 1000;
+
+/**
+ * A failure's message as the entry schema's plain text: it quotes what a signed provenance says (a
+ * ref, a source, a predicate type, a subject), so a control, format or lone-surrogate character there
+ * is written as `\uXXXX`, and the text is cut on a code point boundary. Otherwise the schema refused
+ * the failed verdict and the run kept its earlier `validated` flag.
+ */
+export function verdictReason(reason: string): string {
+  const text = escapeUnprintable(reason);
+  if (text.length <= MAX_VERDICT_REASON) return text;
+  let end = MAX_VERDICT_REASON;
+  // never end on the high half of a surrogate pair
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return text.slice(0, end);
+}
+
 /** The entry with the verdict, to write back through the merge rule. */
 export function buildVerdictEntry(
   entry: LedgerEntry,
@@ -109,7 +140,7 @@ export function buildVerdictEntry(
     status: verdict.passed ? 'passed' : 'failed',
     validated_at: verdict.validatedAt,
     ...(verdict.validatorRunId === undefined ? {} : { validator_run_id: verdict.validatorRunId }),
-    ...(verdict.reason === undefined ? {} : { reason: verdict.reason.slice(0, 1000) }),
+    ...(verdict.reason === undefined ? {} : { reason: verdictReason(verdict.reason) }),
   };
   return { ...entry, governance_flag: verdict.passed ? 'validated' : 'validation-failed', validation };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LedgerEntry } from '../ledger/entry.js';
+import { entryProblems, type LedgerEntry } from '../ledger/entry.js';
 import { decideSignoff, parseJiraIssue, parseJiraKey } from './signoff.js';
 import {
   buildVerdictEntry,
@@ -107,6 +107,26 @@ describe('buildVerdictEntry', () => {
     expect(e.governance_flag).toBe(flag);
     expect(e.validation).toMatchObject({ status, validated_at: '2026-11-26T00:00:00Z', validator_run_id: 5 });
     expect(e.timestamp).toBe(makeEntry().timestamp);
+  });
+
+  it('writes the reason as plain text for the schema: controls escaped, cut on a code point', () => {
+    const quoted = buildVerdictEntry(makeEntry(), {
+      passed: false,
+      validatedAt: '2026-11-26T00:00:00Z',
+      reason: 'VERIFY_TAG_MISMATCH: tag mismatch: expected v1.2.3, found v1.2.3\u001b[2J\u202e\ud800',
+    });
+    expect(quoted.validation?.reason).toBe(
+      'VERIFY_TAG_MISMATCH: tag mismatch: expected v1.2.3, found v1.2.3\\u001b[2J\\u202e\\ud800',
+    );
+    expect(entryProblems(quoted)).toEqual([]);
+    // an emoji across the 1,000th code unit: the pair is dropped whole, never halved
+    const long = buildVerdictEntry(makeEntry(), {
+      passed: false,
+      validatedAt: '2026-11-26T00:00:00Z',
+      reason: `${'x'.repeat(999)}\u{1f600}tail`,
+    });
+    expect(long.validation?.reason).toBe('x'.repeat(999));
+    expect(entryProblems(long)).toEqual([]);
   });
 });
 

@@ -43,6 +43,15 @@ describe('buildVerdictVsa', () => {
         'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.0.0',
       ]),
     ).toBe('SLSA_BUILD_LEVEL_3');
+    // a key-signed provenance names whatever builder its signer writes: never L3
+    expect(
+      buildLevelOf(
+        [
+          'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.0.0',
+        ],
+        true,
+      ),
+    ).toBe('SLSA_BUILD_LEVEL_2');
     expect(verdictResourceUri(makeEntry({ artifact_url: 'https://x.example/a.tgz' }))).toBe(
       'https://x.example/a.tgz',
     );

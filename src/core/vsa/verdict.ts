@@ -24,11 +24,21 @@ export interface VerdictVsaOptions {
   readonly verifierVersion?: string;
   /** the builders that signed the verified provenance (their ids set the build level) */
   readonly builderIds?: readonly string[];
+  /**
+   * some verified provenance was key-signed: its builder id is the key holder's own claim, not a
+   * certificate's, so it earns no more than L2 whatever builder it names
+   */
+  readonly keySigned?: boolean;
 }
 
-/** SLSA Build L3 for slsa-github-generator's isolated builders, L2 for any other hosted, signed provenance. */
-export function buildLevelOf(builderIds: readonly string[]): string {
-  return builderIds.length > 0 &&
+/**
+ * SLSA Build L3 for slsa-github-generator's isolated builders, L2 for any other hosted, signed
+ * provenance. The generator's L3 holds only when its identity comes from a certificate: a
+ * key-signed provenance (`keySigned`) names whatever builder its signer writes.
+ */
+export function buildLevelOf(builderIds: readonly string[], keySigned = false): string {
+  return !keySigned &&
+    builderIds.length > 0 &&
     builderIds.every((b) => b.startsWith('https://github.com/slsa-framework/slsa-github-generator/'))
     ? 'SLSA_BUILD_LEVEL_3'
     : 'SLSA_BUILD_LEVEL_2';
@@ -74,7 +84,7 @@ export function buildVerdictVsa(options: VerdictVsaOptions): InTotoStatement & {
     policy: { uri: VALIDATE_POLICY_URI, digest: { sha256: policyDigest } },
     inputAttestations: options.provenance.map((p) => ({ uri: p.name, digest: { sha256: p.sha256 } })),
     passed: options.passed,
-    verifiedLevels: [buildLevelOf(options.builderIds ?? [])],
+    verifiedLevels: [buildLevelOf(options.builderIds ?? [], options.keySigned ?? false)],
     slsaVersion: '1.0',
   });
 }

@@ -87,6 +87,12 @@ describe('checkVsa (slsa-verifier verify-vsa semantics)', () => {
       'VERIFY_VSA_MISMATCH',
     );
   });
+  it('a PASSED vsa whose levels say FAILED, or are not strings, contradicts itself', () => {
+    for (const verifiedLevels of [['FAILED'], ['SLSA_BUILD_LEVEL_3', 'FAILED'], [3], 'SLSA_BUILD_LEVEL_3']) {
+      const bad = { ...st, predicate: { ...st.predicate, verifiedLevels } };
+      expect(() => checkVsa(bad, expectations)).toThrowCode('VERIFY_VSA_MISMATCH');
+    }
+  });
   it('another predicate type is VERIFY_PREDICATE_TYPE_INVALID', () => {
     expect(() =>
       checkVsa({ ...st, predicateType: 'https://slsa.dev/provenance/v1' }, expectations),

@@ -182,9 +182,19 @@ export function checkVsa(statement: InTotoStatement, expected: VsaExpectations):
       },
     );
   }
-  const got = Array.isArray(p.verifiedLevels)
-    ? p.verifiedLevels.filter((l): l is string => typeof l === 'string')
-    : [];
+  // the levels must say what the result says: a PASSED vsa whose levels are `FAILED`, or are not a
+  // list of strings, contradicts itself (slsa-verifier skips what it cannot read; we refuse it)
+  const rawLevels: unknown = p.verifiedLevels;
+  if (
+    rawLevels !== undefined &&
+    (!Array.isArray(rawLevels) || !rawLevels.every((l): l is string => typeof l === 'string'))
+  ) {
+    mismatch('verifiedLevels', "the vsa's verifiedLevels is not a list of levels");
+  }
+  const got: readonly string[] = rawLevels ?? [];
+  if (got.includes('FAILED')) {
+    mismatch('verifiedLevels', 'the vsa says PASSED but its verified levels say FAILED', { actual: got });
+  }
   const wanted = expected.verifiedLevels ?? [];
   const gotTracks = trackLevels(got);
   for (const [track, level] of trackLevels(wanted)) {
@@ -201,5 +211,6 @@ export function checkVsa(statement: InTotoStatement, expected: VsaExpectations):
     if (!l.startsWith('SLSA_') && !got.includes(l))
       mismatch('verifiedLevels', `the vsa does not state ${l}`, { expected: l });
   }
-  return p as VsaPredicate;
+  // the levels as read (none stated: an empty list), so callers never meet a missing field
+  return { ...(p as VsaPredicate), verifiedLevels: [...got] };
 }

@@ -5,7 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveDashboard, type RunningDashboard } from '../../../src/app/serve.js';
+import { serveDashboard, type RunningDashboard, type ServeDashboardOptions } from '../../../src/app/serve.js';
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { silentLogger, type Logger } from '../../../src/core/ports.js';
 import { openDatabase, type DbClient } from '../../../src/io/db.js';
@@ -86,8 +86,10 @@ export async function startServe(
     prepare?: (db: DbClient) => Promise<void>;
     /** `--host` (default 127.0.0.1) */
     host?: string;
+    /** more of serve's options (`allowRemote`, `allowedHosts`, `rateLimitPerMinute`, …) */
+    serve?: Partial<ServeDashboardOptions>;
   } = {},
-): Promise<{ server: RunningDashboard; close(): Promise<void> }> {
+): Promise<{ server: RunningDashboard; close(): Promise<void>; databaseUrl?: string }> {
   const entries = options.entries ?? makeDashboardEntries(new Date(), 20, 10);
   const dir = await mkdtemp(join(tmpdir(), 'slsa-serve-audit-'));
   const logger = options.logger ?? silentLogger;
@@ -99,6 +101,7 @@ export async function startServe(
       port: 0,
       logger,
       ...(options.host === undefined ? {} : { host: options.host }),
+      ...options.serve,
     });
     return {
       server,
@@ -112,9 +115,16 @@ export async function startServe(
   if (options.prepare !== undefined) {
     await withOwner(openDatabase({ databaseUrl: db.url }), options.prepare);
   }
-  const server = await serveDashboard({ databaseUrl: db.url, port: 0, logger });
+  const server = await serveDashboard({
+    databaseUrl: db.url,
+    port: 0,
+    logger,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...options.serve,
+  });
   return {
     server,
+    databaseUrl: db.url,
     async close() {
       await server.close();
       await db.drop();

@@ -5,8 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchIdentityToken } from '../../../src/io/oidc.js';
 import { redactText, withSecrets } from '../../../src/io/redaction.js';
-import { runCli } from '../../../src/cli/main.js';
-import { PassThrough } from 'node:stream';
+import { runCliCaptured } from '../../support/cli.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,13 +128,7 @@ describe('a fetched identity token is a secret from then on', () => {
   ] as const)('the CLI %s', async (_name, githubActions, masked) => {
     const dir = mkdtempSync(join(tmpdir(), 'oidc-mask-'));
     writeFileSync(join(dir, 'app.bin'), 'artifact');
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    stdout.on('data', (b: Buffer) => out.push(b));
-    stderr.on('data', (b: Buffer) => err.push(b));
-    const code = await runCli(
+    const run = await runCliCaptured(
       [
         'attest',
         'app.bin',
@@ -158,16 +151,13 @@ describe('a fetched identity token is a secret from then on', () => {
         'push',
       ],
       {
-        stdout,
-        stderr,
         cwd: dir,
-        isTty: false,
         env: { ...actionsEnv(), ...(githubActions === undefined ? {} : { GITHUB_ACTIONS: githubActions }) },
       },
     );
-    expect(code).not.toBe(0);
-    const errText = Buffer.concat(err).toString('utf8');
-    const outText = Buffer.concat(out).toString('utf8');
+    expect(run.code).not.toBe(0);
+    const errText = run.stderr;
+    const outText = run.stdout;
     expect(errText.includes('::add-mask::eyJ.id.token\n')).toBe(masked);
     // the token itself appears nowhere but in the mask command
     expect(errText.replace('::add-mask::eyJ.id.token\n', '')).not.toContain('eyJ.id.token');
