@@ -3,12 +3,14 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { WorkflowModel } from '../core/governance/model.js';
+import { decodeYamlBytes } from '../core/input/bounded-yaml.js';
+import { otherLimits } from '../core/input/limits.js';
 import { buildAuditReport, type AuditReport } from '../core/governance/report.js';
 import { checkWorkflows } from '../core/governance/rules.js';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
-import { inputFileError, readInputText } from '../io/files.js';
+import { inputFileError, readInputFile } from '../io/files.js';
 import { parseWorkflowYaml } from '../io/workflow-yaml.js';
 
 export interface AuditWorkflowsOptions {
@@ -52,9 +54,9 @@ export async function auditWorkflows(options: AuditWorkflowsOptions = {}): Promi
   for (const path of files) {
     const rel = relative(cwd, path);
     const shown = (rel.startsWith('..') ? path : rel).split(sep).join('/');
-    const text = await readInputText(path, 'workflow');
+    const bytes = await readInputFile(path, 'workflow', { maxBytes: otherLimits.yamlBytes });
     try {
-      models.push(parseWorkflowYaml(text, shown));
+      models.push(parseWorkflowYaml(decodeYamlBytes(bytes, shown, 'WORKFLOW_INVALID'), shown));
     } catch (error) {
       if (error instanceof SlsaLedgerError && error.code === 'WORKFLOW_INVALID') {
         problems.push({ file: shown, message: error.message });

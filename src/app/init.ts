@@ -2,14 +2,14 @@
 // operations docs into a repository. Every target is checked before anything is written, so a
 // refusal (INIT_FILE_EXISTS) leaves the directory exactly as it was.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
 import { isRepositoryName, repositoryFromRemoteUrl } from '../core/ingest/repository.js';
-import { writeFileAtomic } from '../io/files.js';
+import { fileKind, writeFileAtomic } from '../io/files.js';
 import { runGit } from '../io/git.js';
 
 /** Who attests the release artifacts (issue 15 item 1). */
@@ -592,9 +592,52 @@ async function planFiles(root: string, choices: ResolvedInit): Promise<PlannedFi
   ];
 }
 
+/** What is at `path` when it is not a real folder (a symbolic link, a file), else undefined. */
+async function notAFolder(path: string): Promise<string | undefined> {
+  const info = await lstat(path).catch(() => undefined);
+  if (info === undefined || info.isDirectory()) return undefined;
+  return info.isSymbolicLink() ? 'is a symbolic link' : `is ${fileKind(info)}, not a folder`;
+}
+
+/**
+ * Every target below `dir` as it is before anything is written: the folders on its path must be
+ * real folders (or not exist yet) and the target a regular file or a symbolic link (replaced by the
+ * write, never followed) or absent. A linked folder (`.github` to somewhere outside the repository)
+ * would send the write through it.
+ */
+async function inspectTargets(
+  dir: string,
+  targets: readonly string[],
+): Promise<{ existing: string[]; unsafe: { path: string; reason: string }[] }> {
+  const folders = new Map<string, string | undefined>();
+  const existing: string[] = [];
+  const unsafe: { path: string; reason: string }[] = [];
+  for (const target of targets) {
+    const parts = target.split('/');
+    let reason: string | undefined;
+    for (let i = 1; i < parts.length && reason === undefined; i += 1) {
+      const folder = parts.slice(0, i).join('/');
+      if (!folders.has(folder)) folders.set(folder, await notAFolder(join(dir, folder)));
+      const problem = folders.get(folder);
+      if (problem !== undefined) reason = `${folder} ${problem}`;
+    }
+    if (reason === undefined) {
+      const info = await lstat(join(dir, target)).catch(() => undefined);
+      if (info !== undefined) {
+        existing.push(target);
+        if (!info.isFile() && !info.isSymbolicLink()) reason = `${target} is ${fileKind(info)}`;
+      }
+    }
+    if (reason !== undefined) unsafe.push({ path: target, reason });
+  }
+  return { existing, unsafe };
+}
+
 /**
  * Installs the workflows, the action, `.slsa-ledger.yml`, the migrations and the docs.
  * @throws INIT_FILE_EXISTS (exit 4, nothing written) when a target exists and `force` is not set;
+ *   INIT_PATH_UNSAFE (exit 3, nothing written, even with `force`) when a folder on a target's path is
+ *   a symbolic link or a file, or a target is a folder, a FIFO, …;
  *   INIT_TEMPLATE_MISSING when the package is incomplete; OUTPUT_WRITE_FAILED
  */
 export async function initRepository(options: InitOptions = {}): Promise<InitResult> {
@@ -662,9 +705,21 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
     );
   }
   const plan = await planFiles(root, choices);
-  const existing: string[] = [];
-  for (const f of plan) {
-    if (existsSync(join(dir, f.target))) existing.push(f.target);
+  const { existing, unsafe } = await inspectTargets(
+    dir,
+    plan.map((f) => f.target),
+  );
+  if (unsafe.length > 0) {
+    throw new SlsaLedgerError(
+      'INIT_PATH_UNSAFE',
+      `${unsafe.length} file(s) cannot be written safely in ${dir}: ${unsafe
+        .slice(0, 3)
+        .map((u) => u.reason)
+        .join(
+          '; ',
+        )}${unsafe.length > 3 ? '; …' : ''}; nothing was written (--force does not write through a symbolic link)`,
+      { details: { dir, unsafe } },
+    );
   }
   if (existing.length > 0 && options.force !== true) {
     throw new SlsaLedgerError(
@@ -681,10 +736,19 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
   const contents = await Promise.all(plan.map((f) => f.content()));
   await mkdir(dir, { recursive: true });
   const files: { path: string; action: 'created' | 'overwritten' }[] = [];
-  for (const [i, f] of plan.entries()) {
-    await writeFileAtomic(join(dir, f.target), contents[i]!);
-    files.push({ path: f.target, action: existing.includes(f.target) ? 'overwritten' : 'created' });
-    logger.info(`${existing.includes(f.target) ? 'overwrote' : 'created'} ${f.target}`);
+  try {
+    for (const [i, f] of plan.entries()) {
+      await writeFileAtomic(join(dir, f.target), contents[i]!);
+      files.push({ path: f.target, action: existing.includes(f.target) ? 'overwritten' : 'created' });
+      logger.info(`${existing.includes(f.target) ? 'overwrote' : 'created'} ${f.target}`);
+    }
+  } catch (error) {
+    // no half install: the files this run created are removed again (each write is atomic, so an
+    // overwritten file holds either its old bytes or the new ones)
+    await Promise.all(
+      files.filter((f) => f.action === 'created').map((f) => rm(join(dir, f.path), { force: true })),
+    );
+    throw error;
   }
   return {
     dir,

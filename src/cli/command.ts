@@ -17,6 +17,12 @@ export interface OptionSpec {
    * every other FILE/DIR value there is relative to the file (`isConfigPath`)
    */
   readonly isRepositoryPath?: boolean;
+  /**
+   * the credential from the environment this URL receives (`fulcio-url`: the OIDC identity token;
+   * `supabase-url`: SLSA_MANIFEST_SERVICE_KEY): never taken from `.slsa-ledger.yml`, which anyone
+   * who can push may write, only from the command line (or the option's environment variable)
+   */
+  readonly receivesCredential?: string;
 }
 
 export interface CommandSpec {

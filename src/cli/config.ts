@@ -1,21 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { SlsaLedgerError } from '../errors.js';
+import { CONFIG_FILE_NAME, configSection, findConfigFileFrom, readConfigFile } from '../io/config-file.js';
 import type { CommandSpec, FlagValue, OptionSpec } from './command.js';
 
-export const configFileName = '.slsa-ledger.yml';
+export const configFileName = CONFIG_FILE_NAME;
 
-/** Finds `.slsa-ledger.yml` at the repository root (the nearest directory with `.git`), else in cwd. */
+/**
+ * Finds `.slsa-ledger.yml`: the nearest from `cwd` up to the repository root (the nearest directory
+ * with `.git`), else (outside a repository) in `cwd` only.
+ */
 export function findConfigFile(cwd: string): string | undefined {
-  let dir = cwd;
-  for (;;) {
-    const candidate = join(dir, configFileName);
-    if (existsSync(candidate)) return candidate;
-    if (existsSync(join(dir, '.git'))) return undefined;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  return findConfigFileFrom(cwd);
 }
 
 /**
@@ -25,27 +20,9 @@ export function findConfigFile(cwd: string): string | undefined {
 export async function loadConfigDefaults(cwd: string, spec: CommandSpec): Promise<Record<string, FlagValue>> {
   const file = findConfigFile(cwd);
   if (file === undefined) return {};
-  const { parse } = await import('yaml');
-  let doc: unknown;
-  try {
-    doc = parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new SlsaLedgerError(
-      'CONFIG_INVALID',
-      `${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`,
-      {
-        cause: error,
-        details: { file },
-      },
-    );
-  }
-  if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new SlsaLedgerError('CONFIG_INVALID', `${file}: expected a mapping of command names to flags`, {
-      details: { file },
-    });
-  }
-  const section = (doc as Record<string, unknown>)[spec.name];
+  const doc = await readConfigFile(file);
+  if (doc === undefined) return {};
+  const section = configSection(doc, spec.name);
   if (section === undefined || section === null) return {};
   if (typeof section !== 'object' || Array.isArray(section)) {
     throw new SlsaLedgerError('CONFIG_INVALID', `${file}: '${spec.name}' must be a mapping of flags`, {
@@ -55,34 +32,44 @@ export async function loadConfigDefaults(cwd: string, spec: CommandSpec): Promis
   const out: Record<string, FlagValue> = {};
   const problems: string[] = [];
   for (const [key, value] of Object.entries(section as Record<string, unknown>)) {
-    const o = spec.options[key];
+    // an own flag only: `constructor`, `toString` or `__proto__` name no flag
+    const o = Object.hasOwn(spec.options, key) ? spec.options[key] : undefined;
     if (o === undefined) {
       problems.push(`${spec.name}.${key}: unknown flag`);
+      continue;
+    }
+    if (o.receivesCredential !== undefined) {
+      // a pusher's `record: {fulcio-url: https://evil}` would otherwise send them the credential
+      problems.push(
+        `${spec.name}.${key}: not read from ${CONFIG_FILE_NAME} (it receives ${o.receivesCredential}); pass --${key}`,
+      );
       continue;
     }
     if (o.type === 'boolean') {
       if (typeof value !== 'boolean') problems.push(`${spec.name}.${key}: expected true or false`);
       else out[key] = value;
-    } else if (
-      key === 'ledger' &&
-      o.multiple === true &&
-      (Array.isArray(value) || typeof value === 'string')
-    ) {
-      // a ledger's clone is relative to the file, which is found from any folder below it
-      out[key] = (Array.isArray(value) ? value : [value]).map((v) =>
-        ledgerRelativeTo(dirname(file), String(v)),
+      continue;
+    }
+    const many = o.multiple === true && (Array.isArray(value) || isConfigPath(o) || key === 'ledger');
+    const list = many && Array.isArray(value) ? (value as unknown[]) : [value];
+    const texts = list.map(configText);
+    const bad = texts.findIndex((t) => t === undefined || typeof t !== 'string');
+    if (bad !== -1) {
+      const t = texts[bad];
+      problems.push(
+        `${spec.name}.${key}: ${typeof t === 'object' ? 'holds a control character' : many ? 'expected a string or a list of strings' : 'expected a string'}`,
       );
-    } else if (
-      o.multiple === true &&
-      (Array.isArray(value) || (isConfigPath(o) && typeof value === 'string'))
-    ) {
+      continue;
+    }
+    const strings = texts as string[];
+    if (key === 'ledger' && many) {
+      // a ledger's clone is relative to the file, which is found from any folder below it
+      out[key] = strings.map((v) => ledgerRelativeTo(dirname(file), v));
+    } else if (many) {
       // a path is relative to the file, as the ledger list is, not to the folder the command runs in
-      const list = (Array.isArray(value) ? value : [value]).map(String);
-      out[key] = isConfigPath(o) ? list.map((v) => pathRelativeTo(dirname(file), v)) : list;
-    } else if (typeof value === 'string' || typeof value === 'number') {
-      out[key] = isConfigPath(o) ? pathRelativeTo(dirname(file), String(value)) : String(value);
+      out[key] = isConfigPath(o) ? strings.map((v) => pathRelativeTo(dirname(file), v)) : strings;
     } else {
-      problems.push(`${spec.name}.${key}: expected a string`);
+      out[key] = isConfigPath(o) ? pathRelativeTo(dirname(file), strings[0]!) : strings[0]!;
     }
   }
   if (problems.length > 0) {
@@ -91,6 +78,24 @@ export async function loadConfigDefaults(cwd: string, spec: CommandSpec): Promis
     });
   }
   return out;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * A flag's value as the command line would hold it: a string or a finite number; a string with a
+ * control character (`"a\0b"`, a line break) is `{ control: true }`; anything else undefined.
+ */
+function configText(value: unknown): string | { control: true } | undefined {
+  const text =
+    typeof value === 'string'
+      ? value
+      : typeof value === 'number' && Number.isFinite(value)
+        ? String(value)
+        : undefined;
+  if (text === undefined) return undefined;
+  return CONTROL.test(text) ? { control: true } : text;
 }
 
 /** `OWNER/NAME=DIR` with a relative DIR made absolute against `base`; anything else as it is. */

@@ -113,14 +113,24 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       err(renderHelp(command.spec));
       return 0;
     }
-    // in a private repository's workflow, keyless signing never reaches the public log unopted,
-    // whether the command runs through the action or as `npx slsa-ledger` in a `run:` step
-    if (env.GITHUB_ACTIONS === 'true') {
-      const refusal = publicLogRefusal([name, ...rest], readGithubEvent(env.GITHUB_EVENT_PATH), env);
-      if (refusal !== undefined) throw new SlsaLedgerError('PUBLIC_LOG_REFUSED', refusal);
-    }
     const cwd = io.cwd ?? process.cwd();
     const defaults = await loadConfigDefaults(cwd, command.spec);
+    // in a private repository's workflow, keyless signing never reaches the public log unopted,
+    // whether the command runs through the action or as `npx slsa-ledger` in a `run:` step. The
+    // config's defaults are flags too (`attest: {sigstore: true}`, `validate: {record: true}` sign
+    // keyless as the flags do); a Rekor of one's own counts only from the command line or the
+    // environment, never from the file (which a pusher may write)
+    if (env.GITHUB_ACTIONS === 'true') {
+      const fromConfig = Object.entries(defaults)
+        .filter(([flag, value]) => flag !== 'rekor-url' && value !== false)
+        .map(([flag]) => `--${flag}`);
+      const refusal = publicLogRefusal(
+        [name, ...rest, ...fromConfig],
+        readGithubEvent(env.GITHUB_EVENT_PATH),
+        env,
+      );
+      if (refusal !== undefined) throw new SlsaLedgerError('PUBLIC_LOG_REFUSED', refusal);
+    }
     const args = parseCommandArgs(command.spec, rest, defaults);
     const isTty = io.isTty ?? (stderr as { isTTY?: boolean }).isTTY === true;
     const ctx: CommandContext = {

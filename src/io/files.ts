@@ -18,9 +18,10 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   // secrets never reach a file: text is redacted as the CLI's output is (src/io/redaction.ts)
   data = redactFileData(data);
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
+    // a folder that cannot be made (a file in its place) is the same coded error as a failed write
+    await mkdir(dir, { recursive: true });
     const handle = await open(tmp, 'wx', mode);
     try {
       await handle.writeFile(data);

@@ -2,9 +2,7 @@
 // section of `.slsa-ledger.yml` (the working directory's, else the clone's: `findLedgerConfigFile`), then
 // `origin` and the remote's own default branch (`git ls-remote --symref <remote> HEAD`).
 // Used by every writer (`record`, `flush`, `validate --record`) and by the read commands.
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { otherLimits } from '../core/input/limits.js';
+import { resolve } from 'node:path';
 import {
   parseLedgerConfigSection,
   parseSymrefHead,
@@ -14,26 +12,13 @@ import {
   type LedgerLocation,
   type LedgerLocationFlags,
 } from '../core/ledger/location.js';
-import { SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
-import { readInputFile } from './files.js';
+import { UnavailableError, UsageError } from '../errors.js';
+import { CONFIG_FILE_NAME, configSection, findConfigFileFrom, readConfigFile } from './config-file.js';
 import { fetchForcedInto, lsRemoteHead, remoteHeadOfClone } from './git-ledger-repo.js';
 
 export type { LedgerLocation, LedgerLocationFlags, LedgerConfigSection } from '../core/ledger/location.js';
 
-export const CONFIG_FILE_NAME = '.slsa-ledger.yml';
-
-/** `.slsa-ledger.yml` in `dir` or above it, stopping at the first directory holding `.git`. */
-export function findConfigFileFrom(dir: string): string | undefined {
-  let at = resolve(dir);
-  for (;;) {
-    const candidate = join(at, CONFIG_FILE_NAME);
-    if (existsSync(candidate)) return candidate;
-    if (existsSync(join(at, '.git'))) return undefined;
-    const parent = dirname(at);
-    if (parent === at) return undefined;
-    at = parent;
-  }
-}
+export { CONFIG_FILE_NAME, findConfigFileFrom };
 
 /**
  * The `.slsa-ledger.yml` that says where the ledger is: the working directory's (the operator's
@@ -52,23 +37,7 @@ export function findLedgerConfigFile(repoDir: string, cwd: string | undefined): 
  * @throws SlsaLedgerError `CONFIG_INVALID`, the INPUT_FILE_* codes
  */
 export async function readLedgerConfigFile(path: string): Promise<LedgerConfigSection | undefined> {
-  const bytes = await readInputFile(path, 'config', { maxBytes: otherLimits.yamlBytes });
-  const { parse } = await import('yaml');
-  let doc: unknown;
-  try {
-    doc = parse(bytes.toString('utf8'), { maxAliasCount: otherLimits.yamlAliases, uniqueKeys: true });
-  } catch (error) {
-    throw new SlsaLedgerError(
-      'CONFIG_INVALID',
-      `${path}: not valid yaml: ${((error as Error).message.split('\n')[0] ?? '').toLowerCase()}`,
-      { cause: error, details: { file: path } },
-    );
-  }
-  if (doc === null || doc === undefined) return undefined;
-  if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new SlsaLedgerError('CONFIG_INVALID', `${path}: expected a mapping`, { details: { file: path } });
-  }
-  return parseLedgerConfigSection((doc as Record<string, unknown>).ledger, path);
+  return parseLedgerConfigSection(configSection(await readConfigFile(path), 'ledger'), path);
 }
 
 export interface ResolveLedgerLocationOptions {

@@ -2,8 +2,6 @@
 // of the checker's own `.slsa-ledger.yml` (bounded YAML, duplicate keys refused), the public keys it
 // names and `--trust-key PUB` (each parsed once), and Sigstore trust when a keyless signer is allowed.
 import { dirname, isAbsolute, join } from 'node:path';
-import { SlsaLedgerError } from '../errors.js';
-import { otherLimits } from '../core/input/limits.js';
 import type { TrustMaterial } from '../core/ledger-trust/bundle-verify.js';
 import {
   parseTrustPolicy,
@@ -13,7 +11,7 @@ import {
 } from '../core/ledger-trust/policy.js';
 import type { TrustedPublicKey } from '../core/verify/signature-key.js';
 import type { Logger } from '../core/ports.js';
-import { readInputFile } from './files.js';
+import { configSection, readConfigFile } from './config-file.js';
 import { loadPublicKey } from './keys.js';
 import { loadSigstoreTrust } from './trust.js';
 
@@ -23,25 +21,7 @@ import { loadSigstoreTrust } from './trust.js';
  *   the INPUT_FILE_* codes
  */
 export async function readTrustPolicyFile(configPath: string): Promise<TrustPolicyDocument | undefined> {
-  const bytes = await readInputFile(configPath, 'config', { maxBytes: otherLimits.yamlBytes });
-  const { parse } = await import('yaml');
-  let doc: unknown;
-  try {
-    doc = parse(bytes.toString('utf8'), { maxAliasCount: otherLimits.yamlAliases, uniqueKeys: true });
-  } catch (error) {
-    throw new SlsaLedgerError(
-      'CONFIG_INVALID',
-      `${configPath}: not valid yaml: ${(error as Error).message.split('\n')[0] ?? ''}`.toLowerCase(),
-      { cause: error, details: { file: configPath } },
-    );
-  }
-  if (doc === null || doc === undefined) return undefined;
-  if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new SlsaLedgerError('CONFIG_INVALID', `${configPath}: expected a mapping`, {
-      details: { file: configPath },
-    });
-  }
-  const section = (doc as Record<string, unknown>).trust;
+  const section = configSection(await readConfigFile(configPath), 'trust');
   if (section === undefined || section === null) return undefined;
   return parseTrustPolicy(section, configPath);
 }

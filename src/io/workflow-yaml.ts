@@ -1,16 +1,6 @@
 // Parses GitHub workflow YAML into the governance model with 1-based line/column positions, using
 // the `yaml` package's document API and a LineCounter. Only the shape the rules need is read.
-import {
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  type Document,
-  type Pair,
-} from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Pair } from 'yaml';
 import type {
   ConcurrencyModel,
   JobModel,
@@ -22,6 +12,8 @@ import type {
   UsesRef,
   WorkflowModel,
 } from '../core/governance/model.js';
+import { parseBoundedYaml } from '../core/input/bounded-yaml.js';
+import { otherLimits } from '../core/input/limits.js';
 import { SlsaLedgerError } from '../errors.js';
 
 type Path = readonly (string | number)[];
@@ -81,7 +73,8 @@ function stringMap(lc: LineCounter, node: unknown): Record<string, Located<strin
 function parsePermissions(lc: LineCounter, pair: Pair | undefined): PermissionsModel | undefined {
   if (pair === undefined) return undefined;
   const pos = positionOf(lc, pair.key);
-  const node = pair.value;
+  // every value is read through its alias (`permissions: *perms`), as GitHub reads it
+  const node = deref(pair.value);
   if (node === null || node === undefined || (isScalar(node) && node.value === null)) {
     return { kind: 'map', pos, scopes: [] };
   }
@@ -107,12 +100,13 @@ function parsePermissions(lc: LineCounter, pair: Pair | undefined): PermissionsM
 function parseConcurrency(lc: LineCounter, pair: Pair | undefined): ConcurrencyModel | undefined {
   if (pair === undefined) return undefined;
   const pos = positionOf(lc, pair.key);
-  if (isMap(pair.value)) {
-    const cancel = get(pair.value, 'cancel-in-progress')?.value;
+  const value = deref(pair.value);
+  if (isMap(value)) {
+    const cancel = deref(get(value, 'cancel-in-progress')?.value);
     const cancelText = isScalar(cancel) ? cancel.value : undefined;
     return {
       pos,
-      group: scalarText(get(pair.value, 'group')?.value),
+      group: scalarText(get(value, 'group')?.value),
       cancelInProgress:
         typeof cancelText === 'boolean'
           ? cancelText
@@ -122,7 +116,7 @@ function parseConcurrency(lc: LineCounter, pair: Pair | undefined): ConcurrencyM
     };
   }
   // `concurrency: name` is a group with GitHub's default cancel-in-progress: false
-  return { pos, group: scalarText(pair.value), cancelInProgress: undefined };
+  return { pos, group: scalarText(value), cancelInProgress: undefined };
 }
 
 function parseUses(lc: LineCounter, text: string, node: unknown): UsesRef | undefined {
@@ -182,20 +176,44 @@ function parseJob(lc: LineCounter, text: string, pair: Pair): JobModel {
   };
 }
 
-function collectTexts(lc: LineCounter, node: unknown, path: Path, out: TextNode[], depth = 0): void {
-  if (depth > 64) return;
+function collectTexts(
+  lc: LineCounter,
+  node: unknown,
+  path: Path,
+  out: TextNode[],
+  file: string,
+  depth = 0,
+): void {
+  if (depth > otherLimits.yamlDepth) {
+    // only aliases nest a read this deep (the text itself is within the depth limit): refused, never
+    // cut short, so no text hides below the cut
+    throw new SlsaLedgerError(
+      'WORKFLOW_INVALID',
+      `${file}: nests more than ${otherLimits.yamlDepth} levels deep once its aliases are expanded (docs/limits.md)`,
+      { details: { file, limit: 'depth', max: otherLimits.yamlDepth } },
+    );
+  }
+  // aliases are read where they are used (a `run: *script` is a run step's text), so the texts of
+  // an alias are read once per use: bounded, as the expansion of an alias bomb is not
+  if (out.length > otherLimits.workflowTextNodes) {
+    throw new SlsaLedgerError(
+      'WORKFLOW_INVALID',
+      `${file}: more than ${otherLimits.workflowTextNodes} keys and values once its aliases are expanded (docs/limits.md)`,
+      { details: { file, limit: 'nodes', max: otherLimits.workflowTextNodes } },
+    );
+  }
   node = deref(node);
   if (isMap(node)) {
     for (const p of node.items) {
       const key = keyOf(p);
       if (isScalar(p.key))
         out.push({ path: [...path, key], value: key, pos: positionOf(lc, p.key), isKey: true });
-      collectTexts(lc, p.value, [...path, key], out, depth + 1);
+      collectTexts(lc, p.value, [...path, key], out, file, depth + 1);
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => collectTexts(lc, item, [...path, i], out, depth + 1));
+    node.items.forEach((item, i) => collectTexts(lc, item, [...path, i], out, file, depth + 1));
   } else if (isPair(node)) {
-    collectTexts(lc, node.value, path, out, depth + 1);
+    collectTexts(lc, node.value, path, out, file, depth + 1);
   } else {
     const t = scalarText(node);
     if (t !== undefined) out.push({ path, value: t, pos: positionOf(lc, node), isKey: false });
@@ -204,7 +222,7 @@ function collectTexts(lc: LineCounter, node: unknown, path: Path, out: TextNode[
 
 function parseTriggers(lc: LineCounter, pair: Pair | undefined): Located<string>[] {
   if (pair === undefined) return [];
-  const node = pair.value;
+  const node = deref(pair.value);
   if (isScalar(node)) {
     const v = located(lc, node);
     return v === undefined ? [] : [v];
@@ -219,22 +237,7 @@ function parseTriggers(lc: LineCounter, pair: Pair | undefined): Located<string>
  */
 export function parseWorkflowYaml(text: string, file: string): WorkflowModel {
   const lc = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lc,
-    prettyErrors: false,
-    uniqueKeys: true,
-  });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const p = lc.linePos(e.pos[0]);
-    throw new SlsaLedgerError(
-      'WORKFLOW_INVALID',
-      `${file}:${p.line}:${p.col}: not valid YAML: ${e.message.split('\n')[0]}`,
-      {
-        details: { file, line: p.line, column: p.col },
-      },
-    );
-  }
+  const doc = parseBoundedYaml(text, { what: file, invalidCode: 'WORKFLOW_INVALID', lineCounter: lc });
   currentDoc = doc;
   try {
     return buildModel(lc, text, file, doc);
@@ -245,7 +248,7 @@ export function parseWorkflowYaml(text: string, file: string): WorkflowModel {
 
 function buildModel(lc: LineCounter, text: string, file: string, doc: Document): WorkflowModel {
   const root = doc.contents;
-  if (!isMap(root) || get(root, 'jobs') === undefined || !isMap(get(root, 'jobs')?.value)) {
+  if (!isMap(root) || get(root, 'jobs') === undefined || !isMap(deref(get(root, 'jobs')?.value))) {
     throw new SlsaLedgerError('WORKFLOW_INVALID', `${file}: not a workflow: expected a mapping with 'jobs'`, {
       details: { file },
     });
@@ -253,7 +256,7 @@ function buildModel(lc: LineCounter, text: string, file: string, doc: Document):
   // `on` is a YAML 1.1 boolean in some parsers; the yaml package (1.2 core) keeps it a string key
   const on = get(root, 'on');
   const texts: TextNode[] = [];
-  collectTexts(lc, root, [], texts);
+  collectTexts(lc, root, [], texts, file);
   return {
     file,
     name: scalarText(get(root, 'name')?.value),

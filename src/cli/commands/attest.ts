@@ -16,7 +16,10 @@ export const command: CommandModule = {
     options: {
       key: s('PEM', 'ed25519 or ecdsa p-256 private key (pem)'),
       sigstore: { type: 'boolean', description: 'keyless signing: fulcio certificate + rekor entry' },
-      'fulcio-url': s('URL', 'fulcio url (default: sigstore public good)'),
+      'fulcio-url': {
+        ...s('URL', 'fulcio url (default: sigstore public good)'),
+        receivesCredential: 'the OIDC identity token',
+      },
       'rekor-url': s('URL', 'rekor url (default: sigstore public good)'),
       'tsa-url': s('URL', 'rfc 3161 timestamp authority url (optional)'),
       'subjects-from': s('FILE', 'more subjects, in sha256sum format'),

@@ -89,6 +89,7 @@ export const command: CommandModule = {
         type: 'string',
         valueName: 'URL',
         description: 'Supabase project URL: ingest through its REST API with SLSA_MANIFEST_SERVICE_KEY',
+        receivesCredential: 'SLSA_MANIFEST_SERVICE_KEY',
       },
       'batch-size': {
         type: 'string',

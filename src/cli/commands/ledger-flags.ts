@@ -25,6 +25,7 @@ export const signingFlags: Readonly<Record<string, OptionSpec>> = {
     type: 'string',
     valueName: 'URL',
     description: 'with --sign sigstore: the Fulcio url (default: SLSA_LEDGER_FULCIO_URL, else public good)',
+    receivesCredential: 'the OIDC identity token',
   },
   'rekor-url': {
     type: 'string',

@@ -121,6 +121,10 @@ export const otherLimits = {
   yamlBytes: 1 * MiB,
   /** YAML alias expansions (the `yaml` library's maxAliasCount) */
   yamlAliases: 100,
+  /** YAML nesting depth (an upper bound from the lexer, checked before the composer, which recurses) */
+  yamlDepth: 64,
+  /** scalars and keys `audit-workflows` reads from one workflow, aliases expanded */
+  workflowTextNodes: 200_000,
   /**
    * bytes of day files one read of the ledger holds at once: a commit's day files (`check`,
    * `ingest`, `validate --repo`, a writer's full read), one step of `check`'s history. Each file is
