@@ -4,7 +4,6 @@
 // most `otherLimits.yamlBytes`, valid UTF-8, bounded YAML (src/core/input/bounded-yaml.ts).
 import { lstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseBoundedYamlValue } from '../core/input/bounded-yaml.js';
 import { otherLimits } from '../core/input/limits.js';
 import { SlsaLedgerError } from '../errors.js';
 import { readInputFile } from './files.js';
@@ -50,6 +49,9 @@ function present(path: string): boolean {
  */
 export async function readConfigFile(path: string): Promise<Record<string, unknown> | undefined> {
   const bytes = await readInputFile(path, 'config', { maxBytes: otherLimits.yamlBytes });
+  // loaded only when there is a file to parse: the YAML library is ~10 ms of every command's start
+  // (a `record` without a config file never loads it; docs/ledger.md "Sixteenth session")
+  const { parseBoundedYamlValue } = await import('../core/input/bounded-yaml.js');
   const doc = parseBoundedYamlValue(bytes, path, 'CONFIG_INVALID');
   if (doc === null || doc === undefined) return undefined;
   if (typeof doc !== 'object' || Array.isArray(doc) || doc instanceof Uint8Array || doc instanceof Map) {
