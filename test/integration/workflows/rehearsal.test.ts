@@ -56,6 +56,7 @@ describe('npm run rehearse', () => {
       'second-release-during-first',
       'rerun-failed-job',
       'redispatch-after-build-change',
+      'validate-own-run',
       'default-branch-master',
       'private-repository',
       'no-slack-no-database',
