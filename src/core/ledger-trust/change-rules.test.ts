@@ -147,7 +147,48 @@ const cases: readonly [
     'merge-rule',
   ],
   ['a newer verdict over an older one', 'verdict', verdict, reJudged, undefined],
+  // mutation audit (issue 14): a verdict may change only validation and its flag, so neither a
+  // later timestamp nor a swapped provenance block may ride along (the merge rule allows both)
+  [
+    'a verdict that moves the timestamp forward',
+    'verdict',
+    later,
+    merged(later, { ...verdict, timestamp: '2025-11-24T11:00:00Z' }),
+    'kind-exceeded',
+  ],
+  [
+    'a verdict that swaps the provenance block',
+    'verdict',
+    later,
+    merged(later, {
+      ...verdict,
+      provenance: {
+        digest: `sha256:${'e'.repeat(64)}`,
+        predicate_type: 'p',
+        builder_id: 'evil',
+        subjects: [],
+      },
+    }),
+    'kind-exceeded',
+  ],
+  // a record whose previous state exists (the callers never pass one; the public API may) still
+  // answers to the merge rule
+  [
+    'a record that rewrites an existing run',
+    'record',
+    later,
+    { ...later, sha: 'b'.repeat(40) },
+    'merge-rule',
+  ],
 ];
+
+describe('checkMergeRule messages', () => {
+  it('names a timestamp that went back, not just a state it cannot make', () => {
+    expect(checkMergeRule(later, { ...later, timestamp: '2025-11-24T09:00:00Z' })?.message).toContain(
+      'the timestamp went back from 2025-11-24T10:05:00Z to 2025-11-24T09:00:00Z',
+    );
+  });
+});
 
 describe('checkTransitionChange', () => {
   it.each(cases)('%s', (_name, kind, previous, next, rule) => {
