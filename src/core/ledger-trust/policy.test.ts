@@ -289,3 +289,82 @@ describe('workflow signers with several refs and wildcards', () => {
     expect(problems(['refs/heads/main', 'main']).join('\n')).toMatch(/trust\.signers\.a\.ref/);
   });
 });
+
+// Mutation audit (issue 14, seventeenth session): each case below fails on a plausible bug in the
+// matching or parsing of signers that no test above caught (a prefix match, an unanchored
+// alternation, a dropped escape, a ref list reduced to its first ref, a server's trailing slash…).
+describe('signer matching, mutation audit', () => {
+  const resolve = (signers: Record<string, unknown>, kinds: Record<string, string[]> = {}) =>
+    resolveTrustPolicy(parseTrustPolicy({ signers, record: Object.keys(signers), ...kinds }, 'f'), {
+      trustKeys: 'k' in signers ? [laptop.trusted] : [],
+    });
+  const wf = 'acme/app/.github/workflows/r.yml';
+  const san = (ref: string, server = 'https://github.com') => `${server}/${wf}@${ref}`;
+  const allowed = (policy: ReturnType<typeof resolve>, signer: SignerIdentity) =>
+    decideSigner(policy, 'record', signer).allowed;
+
+  it('compares an exact identity whole, not as a prefix', () => {
+    const p = resolve({ ops: { issuer: 'https://issuer.example', identity: 'ops@example.com' } });
+    expect(allowed(p, cert('ops@example.com', 'https://issuer.example'))).toBe(true);
+    expect(allowed(p, cert('ops@example.com.evil', 'https://issuer.example'))).toBe(false);
+  });
+
+  it('compares a single exact ref whole, not as a prefix', () => {
+    const p = resolve({ r: { workflow: wf, ref: 'refs/heads/main' } });
+    expect(allowed(p, cert(san('refs/heads/main')))).toBe(true);
+    expect(allowed(p, cert(san('refs/heads/main-evil')))).toBe(false);
+  });
+
+  it('anchors every alternative of an identity_regex', () => {
+    const p = resolve({ qa: { issuer: 'https://issuer.example', identity_regex: 'a@x\\.com|b@x\\.com' } });
+    expect(allowed(p, cert('a@x.com', 'https://issuer.example'))).toBe(true);
+    expect(allowed(p, cert('b@x.com', 'https://issuer.example'))).toBe(true);
+    expect(allowed(p, cert('a@x.com.evil', 'https://issuer.example'))).toBe(false);
+    expect(allowed(p, cert('evil-b@x.com', 'https://issuer.example'))).toBe(false);
+  });
+
+  it('allows every ref of a list without wildcards, not only the first', () => {
+    const p = resolve({ r: { workflow: wf, ref: ['refs/heads/main', 'refs/heads/release'] } });
+    expect(allowed(p, cert(san('refs/heads/main')))).toBe(true);
+    expect(allowed(p, cert(san('refs/heads/release')))).toBe(true);
+    expect(allowed(p, cert(san('refs/heads/other')))).toBe(false);
+  });
+
+  it('takes the characters around a * literally (a . is a dot)', () => {
+    const p = resolve({ r: { workflow: wf, ref: 'refs/tags/v1.*' } });
+    expect(allowed(p, cert(san('refs/tags/v1.2')))).toBe(true);
+    expect(allowed(p, cert(san('refs/tags/v1x2')))).toBe(false);
+  });
+
+  it('drops the trailing slash of a server', () => {
+    const ghe = 'https://ghe.example.com';
+    const p = resolve({ r: { workflow: wf, ref: 'refs/heads/main', server: `${ghe}/` } });
+    expect(allowed(p, cert(san('refs/heads/main', ghe)))).toBe(true);
+    expect(allowed(p, cert(san('refs/heads/main', `${ghe}/`)))).toBe(false);
+    expect(allowed(p, cert(san('refs/heads/main')))).toBe(false);
+  });
+
+  it("uses a workflow signer's own issuer when it names one", () => {
+    const issuer = 'https://ghe.example.com/_services/token';
+    const p = resolve({ r: { workflow: wf, issuer } });
+    expect(allowed(p, cert(san('refs/heads/main'), issuer))).toBe(true);
+    expect(allowed(p, cert(san('refs/heads/main')))).toBe(false);
+  });
+
+  it('needs Sigstore as soon as one keyless signer is allowed, even beside a key', () => {
+    const mixed = resolve({ r: { workflow: wf }, k: { key_id: laptop.keyId } }, { update: ['r', 'k'] });
+    expect(mixed.needsSigstore).toBe(true);
+    expect(resolve({ k: { key_id: laptop.keyId } }).needsSigstore).toBe(false);
+  });
+
+  it.each([
+    ['a server on a key signer', { key_id: laptop.keyId, server: 'https://ghe.example.com' }, 'server'],
+    ['an @ in a ref', { workflow: wf, ref: 'refs/heads/main@evil' }, 'ref'],
+    ['an @ in a workflow file name', { workflow: 'acme/app/.github/workflows/r@x.yml' }, 'workflow'],
+    ['a workflow in a sub-folder', { workflow: 'acme/app/.github/workflows/sub/r.yml' }, 'workflow'],
+  ])('refuses %s', (_name, signer, field) => {
+    expect(problemsOf({ signers: { a: signer }, record: ['a'] }).join('\n')).toContain(
+      `trust.signers.a.${field}`,
+    );
+  });
+});
