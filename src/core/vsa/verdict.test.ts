@@ -70,3 +70,39 @@ describe('buildVerdictVsa', () => {
     ).toBe('urn:slsa-ledger:v1.2.3:101');
   });
 });
+
+// Mutation audit (issue 14, seventeenth session): L3 only when every builder is the generator's,
+// matched up to its own path (not a look-alike repository); the artifact before the release page;
+// the tag of a urn escaped.
+describe('buildLevelOf and verdictResourceUri, mutation audit', () => {
+  const generator =
+    'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.0.0';
+  it('gives L3 only when every builder is the generator', () => {
+    expect(
+      buildLevelOf([generator, 'https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main']),
+    ).toBe('SLSA_BUILD_LEVEL_2');
+    expect(buildLevelOf([generator, generator])).toBe('SLSA_BUILD_LEVEL_3');
+  });
+  it('does not take a repository named like the generator for it', () => {
+    expect(buildLevelOf([generator.replace('slsa-github-generator/', 'slsa-github-generator-evil/')])).toBe(
+      'SLSA_BUILD_LEVEL_2',
+    );
+  });
+  it('prefers the artifact to the release page', () => {
+    expect(
+      verdictResourceUri(
+        makeEntry({
+          artifact_url: 'https://x.example/a.tgz',
+          release_url: 'https://github.com/o/r/releases/tag/v1.2.3',
+        }),
+      ),
+    ).toBe('https://x.example/a.tgz');
+  });
+  it('escapes the tag in the urn', () => {
+    expect(
+      verdictResourceUri(
+        makeEntry({ tag: 'release/v1:2', artifact_url: null, status: 'failure', failure_reason: 'x' }),
+      ),
+    ).toBe('urn:slsa-ledger:release%2Fv1%3A2:101');
+  });
+});

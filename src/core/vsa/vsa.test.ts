@@ -99,3 +99,57 @@ describe('checkVsa (slsa-verifier verify-vsa semantics)', () => {
     ).toThrowCode('VERIFY_PREDICATE_TYPE_INVALID');
   });
 });
+
+// Mutation audit (issue 14, seventeenth session): each case fails on a plausible bug no test
+// above caught (a result other than PASSED let through, a digest list checked only for its first
+// item, a prefix or case-insensitive comparison, a track's lower level hiding its higher one).
+describe('checkVsa, mutation audit', () => {
+  const st = buildVsaStatement(base);
+  const withPredicate = (change: Record<string, unknown>) => ({
+    ...st,
+    predicate: { ...st.predicate, ...change },
+  });
+
+  it.each([
+    ['no result', { verificationResult: undefined }],
+    ['a lower-case passed', { verificationResult: 'passed' }],
+    ['a result of its own', { verificationResult: 'PARTIAL' }],
+  ])('passes only PASSED, not %s', (_n, change) => {
+    expect(() => checkVsa(withPredicate(change), expectations)).toThrowCode('VERIFY_VSA_MISMATCH');
+  });
+
+  it('needs every expected subject digest, not only the first', () => {
+    expect(() =>
+      checkVsa(st, {
+        ...expectations,
+        subjectDigests: [...expectations.subjectDigests, `sha256:${'00'.repeat(32)}`],
+      }),
+    ).toThrowCode('VERIFY_VSA_MISMATCH');
+  });
+
+  it('compares the verifier id and the resource uri exactly', () => {
+    expect(() => checkVsa(st, { ...expectations, verifierId: base.verifierId.toUpperCase() })).toThrowCode(
+      'VERIFY_VSA_MISMATCH',
+    );
+    expect(() =>
+      checkVsa(withPredicate({ resourceUri: `${base.resourceUri}-evil` }), expectations),
+    ).toThrowCode('VERIFY_VSA_MISMATCH');
+  });
+
+  it("takes a track's highest stated level, whatever the order", () => {
+    const both = withPredicate({ verifiedLevels: ['SLSA_BUILD_LEVEL_3', 'SLSA_BUILD_LEVEL_1'] });
+    expect(
+      checkVsa(both, { ...expectations, verifiedLevels: ['SLSA_BUILD_LEVEL_3'] }).verifiedLevels,
+    ).toEqual(['SLSA_BUILD_LEVEL_3', 'SLSA_BUILD_LEVEL_1']);
+  });
+
+  it('refuses a malformed SLSA level with its own code', () => {
+    expect(() =>
+      checkVsa(withPredicate({ verifiedLevels: ['SLSA_BUILD_LEVEL_three'] }), expectations),
+    ).toThrowCode('VERIFY_VSA_MISMATCH');
+  });
+
+  it('building refuses an empty policy uri', () => {
+    expect(() => buildVsaStatement({ ...base, policy: { uri: '' } })).toThrowCode('INPUT_INVALID');
+  });
+});
