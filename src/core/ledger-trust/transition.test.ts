@@ -193,6 +193,27 @@ describe('parseTransitionStatement', () => {
     expect(() => parseTransitionStatement(bytes(value), 's')).toThrowCode(code);
   });
 
+  // mutation audit (issue 14): a state of another run (or tag) whose subject agrees with the
+  // predicate's key and digests the state is caught only by the state-vs-entry check; a state that
+  // is no entry at all must stop at the entry problems, not crash on `state.tag`
+  const otherState = (change: { tag?: string; run_id?: number }) => {
+    const state = makeEntry({ ...updated, ...change });
+    return {
+      ...json,
+      subject: [{ name: 'v1.2.3#101', digest: { sha256: entryDigest(state) } }],
+      predicate: { ...predicate, state },
+    };
+  };
+  it.each([
+    ['a state of another run id', otherState({ run_id: 202 })],
+    ['a state of another tag', otherState({ tag: 'v9.9.9' })],
+    ['a null state', { ...json, predicate: { ...predicate, state: null } }],
+    ['a string state', { ...json, predicate: { ...predicate, state: 'x' } }],
+    ['a list state', { ...json, predicate: { ...predicate, state: [] } }],
+  ])('refuses %s (TRUST_TRANSITION_INVALID)', (_name, value) => {
+    expect(() => parseTransitionStatement(bytes(value), 's')).toThrowCode('TRUST_TRANSITION_INVALID');
+  });
+
   it('canonicalises the state it returns', () => {
     const reordered = {
       ...json,
