@@ -330,3 +330,83 @@ describe('lists parsed from a canonical file (marked canonical)', () => {
     }
   });
 });
+
+// Mutation audit (issue 14, seventeenth session): each case fails on a plausible bug in the merge
+// rule that no test above caught.
+describe('applyMergeRule, mutation audit', () => {
+  const daysOf = (r: {
+    files: readonly { path: string; entries: readonly LedgerEntry[] }[];
+  }): ManifestDay[] => r.files.map((f) => ({ path: f.path, entries: f.entries }));
+
+  it('keys on tag and run id together: another tag of the same run is a new entry', () => {
+    const r = applyMergeRule(
+      days(),
+      makeEntry({ tag: 'v2.0.0', run_id: 2, timestamp: '2025-11-24T11:00:00Z' }),
+    );
+    expect(r.outcome).toBe('inserted');
+    expect(r.entry.tag).toBe('v2.0.0');
+    expect(r.files[0]!.entries.map((e) => e.tag)).toEqual(['v1.0.9', 'v2.0.0']);
+  });
+
+  it('keeps a stored release_url when a later update does not carry one (no conflict)', () => {
+    const withUrl = applyMergeRule(
+      days(),
+      makeEntry({
+        tag: 'v1.0.9',
+        run_id: 2,
+        timestamp: '2025-11-24T11:00:00Z',
+        release_url: 'https://x.example/r/1',
+      }),
+    );
+    const later = applyMergeRule(
+      daysOf(withUrl),
+      makeEntry({
+        tag: 'v1.0.9',
+        run_id: 2,
+        timestamp: '2025-11-24T12:00:00Z',
+        status: 'failure',
+        failure_reason: 'x',
+        artifact_url: null,
+      }),
+    );
+    expect(later.outcome).toBe('updated');
+    expect(later.entry.release_url).toBe('https://x.example/r/1');
+  });
+
+  it('starts no history when an entry gets its first flag', () => {
+    const r = applyMergeRule(
+      days(),
+      makeEntry({
+        tag: 'v1.0.9',
+        run_id: 2,
+        timestamp: '2025-11-24T11:00:00Z',
+        governance_flag: 'provenance-ready',
+      }),
+    );
+    expect(r.entry.governance_flag).toBe('provenance-ready');
+    expect(r.entry.governance_history).toBeUndefined();
+  });
+
+  it('an update carrying an older verdict keeps the newer verdict but lands its own non-verdict flag', () => {
+    const judged = applyMergeRule(
+      [],
+      makeEntry({
+        governance_flag: 'validation-failed',
+        validation: { status: 'failed', validated_at: '2025-11-24T13:00:00Z', reason: 'revoked' },
+      }),
+    );
+    const update = applyMergeRule(
+      daysOf(judged),
+      makeEntry({
+        timestamp: '2025-11-24T14:00:00Z',
+        governance_flag: 'artifact-missing',
+        validation: { status: 'passed', validated_at: '2025-11-24T12:00:00Z' },
+      }),
+    );
+    expect(update.entry).toMatchObject({
+      governance_flag: 'artifact-missing',
+      validation: { status: 'failed', validated_at: '2025-11-24T13:00:00Z' },
+      governance_history: [{ flag: 'validation-failed' }],
+    });
+  });
+});
