@@ -5,13 +5,14 @@ import {
   keyPolicy,
   LOCATION,
   makeTestKey,
+  makeVsa,
   type TestKey,
 } from '../../../test/support/trust-ledger.js';
 import type { LedgerEntry } from '../ledger/entry.js';
 import { applyMergeRule } from '../ledger/merge.js';
 import { buildVerdictEntry } from '../validate/validate-plan.js';
 import { decideQueuedTransition, type QueueDecision } from './queue-gate.js';
-import { signTransition } from './sign.js';
+import { signTransition, signVsa } from './sign.js';
 import { buildTransitionStatement, type TransitionKind } from './transition.js';
 
 const provenanceKey = makeTestKey();
@@ -312,6 +313,145 @@ describe('decideQueuedTransition: two states of one run in the same second', () 
     expect(decide(await queued('record', null, later), failedSameSecond)).toMatchObject({
       kind: 'rebase',
       transitionKind: 'update',
+    });
+  });
+});
+
+// Mutation audit (issue 14, seventeenth session): each case is caught by exactly one check of the
+// gate, so removing that check lets it land (the cases above are each caught by several).
+describe('decideQueuedTransition, mutation audit', () => {
+  const judged = merge(
+    recorded,
+    buildVerdictEntry(recorded, { passed: true, validatedAt: '2025-11-24T12:00:00Z' }),
+  );
+  async function verdictItem(
+    over: {
+      vsaResult?: 'PASSED' | 'FAILED';
+      vsaKey?: TestKey;
+      queuedVsa?: (signed: { bundle: unknown }) => unknown;
+    } = {},
+  ): Promise<{ entry: LedgerEntry; transition: unknown; vsa: unknown }> {
+    const vsa = await signVsa(
+      makeVsa(judged, over.vsaResult ?? 'PASSED'),
+      (over.vsaKey ?? validateKey).signer,
+    );
+    const st = buildTransitionStatement({
+      kind: 'verdict',
+      previous: recorded,
+      state: judged,
+      writer: { actor: 'bot', run_id: 1, run_attempt: 1, workflow_ref: null },
+      time: new Date('2025-11-24T12:00:00Z'),
+      ledger: { ...LOCATION, path: DAY },
+      vsaSha256: vsa.payloadSha256,
+    });
+    return {
+      entry: judged,
+      transition: (await signTransition(st, validateKey.signer)).bundle,
+      vsa: over.queuedVsa === undefined ? vsa.bundle : await over.queuedVsa(vsa),
+    };
+  }
+  const decideWithVsa = (
+    item: { entry: LedgerEntry; transition: unknown; vsa?: unknown },
+    current?: LedgerEntry,
+  ) =>
+    decideQueuedTransition({
+      item,
+      current: current === undefined ? undefined : { entry: current, path: DAY },
+      policy,
+      material,
+      location: LOCATION,
+    });
+
+  it('lands a verdict queued with its own VSA (the baseline of the cases below)', async () => {
+    expect(decideWithVsa(await verdictItem(), recorded)).toMatchObject({
+      kind: 'land',
+      transitionKind: 'verdict',
+    });
+  });
+
+  it.each<[string, () => Promise<{ entry: LedgerEntry; transition: unknown; vsa?: unknown }>, LedgerEntry?]>([
+    [
+      'an entry other than the one signed, in a way its kind may change (another artifact url)',
+      async () => {
+        const item = await queued('record', null, recorded);
+        return { ...item, entry: { ...recorded, artifact_url: 'https://evil.example/app.tgz' } };
+      },
+    ],
+    [
+      'a state signed for another branch of the same ledger',
+      async () => {
+        const st = buildTransitionStatement({
+          kind: 'record',
+          previous: null,
+          state: recorded,
+          writer: { actor: 'bot', run_id: 1, run_attempt: 1, workflow_ref: null },
+          time: new Date('2025-11-24T12:00:00Z'),
+          ledger: { repository: LOCATION.repository, branch: 'other', path: DAY },
+        });
+        return { entry: recorded, transition: (await signTransition(st, provenanceKey.signer)).bundle };
+      },
+    ],
+    [
+      'a VSA queued with a statement that names none',
+      async () => ({
+        ...(await queued('update', recorded, updated)),
+        vsa: (await signVsa(makeVsa(judged), validateKey.signer)).bundle,
+      }),
+      recorded,
+    ],
+    [
+      'the named VSA signed by a key the policy does not allow to give verdicts',
+      () => verdictItem({ vsaKey: provenanceKey }),
+      recorded,
+    ],
+    [
+      'another VSA than the one named (signed by the verdict key, saying PASSED)',
+      () =>
+        verdictItem({
+          queuedVsa: async () =>
+            (
+              await signVsa(
+                {
+                  ...makeVsa(judged),
+                  predicate: {
+                    ...(makeVsa(judged).predicate as Record<string, unknown>),
+                    timeVerified: '2025-11-24T12:31:00Z',
+                  },
+                },
+                validateKey.signer,
+              )
+            ).bundle,
+        }),
+      recorded,
+    ],
+    [
+      'the named VSA saying FAILED for a passed verdict',
+      () => verdictItem({ vsaResult: 'FAILED' }),
+      recorded,
+    ],
+    [
+      'the named VSA with a signature that does not verify',
+      () =>
+        verdictItem({
+          queuedVsa: (signed) => {
+            const b = signed.bundle as { dsseEnvelope: { signatures: { sig: string }[] } };
+            const sig = Buffer.from(b.dsseEnvelope.signatures[0]!.sig, 'base64');
+            sig[0] = sig[0]! ^ 1;
+            return {
+              ...b,
+              dsseEnvelope: {
+                ...b.dsseEnvelope,
+                signatures: [{ ...b.dsseEnvelope.signatures[0]!, sig: sig.toString('base64') }],
+              },
+            };
+          },
+        }),
+      recorded,
+    ],
+  ])('refuses %s: FLUSH_ENTRY_UNTRUSTED', async (_name, make, current) => {
+    expect(decideWithVsa(await make(), current)).toMatchObject({
+      kind: 'untrusted',
+      code: 'FLUSH_ENTRY_UNTRUSTED',
     });
   });
 });
