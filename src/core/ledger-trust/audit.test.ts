@@ -897,3 +897,46 @@ describe('auditLedgerTrustStreamed: day groups, the witness and history streamed
     ]);
   });
 });
+
+// Mutation audit (issue 14, seventeenth session): cases caught by exactly one check of the audit
+// (the attacks above are mostly caught twice, by the head pass and by the history replay).
+describe('auditLedgerTrust, mutation audit', () => {
+  it('a run removed from the day file only is found by the head pass alone (no history)', async () => {
+    const l = await healthyLedger();
+    l.commit({
+      [DAY]: serializeManifest(
+        (JSON.parse(l.files.get(DAY)!) as LedgerEntry[]).filter((e) => e.run_id !== 102),
+      ),
+    });
+    const result = l.audit(policy, material, { history: false });
+    expect(result.findings.map((f) => [f.code, f.run_id, f.message])).toEqual([
+      ['CHECK_HISTORY_REWRITTEN', 102, expect.stringContaining(`but is gone from ${DAY}`)],
+    ]);
+  });
+
+  it('a transition signed for another branch of the same repository is refused', async () => {
+    const l = await healthyLedger();
+    const other = new SignedLedger({ repository: l.location.repository, branch: 'other' });
+    const w = await other.write(
+      release({ run_id: 106, timestamp: '2025-11-24T13:00:00Z' }),
+      provenanceKey.signer,
+    );
+    l.commit({
+      [DAY]: serializeManifest([...(JSON.parse(l.files.get(DAY)!) as LedgerEntry[]), w.entry]),
+      [LOG]: appendLogLines(l.files.get(LOG), [w.line!]),
+    });
+    const result = l.audit(policy, material);
+    expect(codes(result)).toEqual(['CHECK_SIGNATURE_INVALID']);
+    expect(result.findings[0]!.message).toContain('branch other, not this ledger');
+    expect(result.entries.find((e) => e.run_id === 106)?.status).toBe('invalid');
+  });
+
+  it('says a named vsa is not stored, not merely that it disagrees', async () => {
+    const l = await healthyLedger();
+    l.commit({ [vsaPathFor(DAY)]: undefined });
+    const result = l.audit(policy, material, { history: false });
+    expect(result.findings.map((f) => f.message)).toContainEqual(
+      expect.stringContaining('which is not stored in'),
+    );
+  });
+});
