@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sign } from 'node:crypto';
 import { makeTestKey } from '../../../test/support/trust-ledger.js';
 import { verifyStoredBundle, type TrustMaterial } from './bundle-verify.js';
 
@@ -126,5 +127,31 @@ describe('verifyStoredBundle (key mode)', () => {
       sigstore: { trustedRoot: { mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' } },
     };
     expect(verifyStoredBundle(keyless, trusted)).toMatchObject({ ok: false, failure: 'invalid' });
+  });
+});
+
+// Mutation audit (issue 14, seventeenth session): a trusted key's signature over something other
+// than an in-toto DSSE envelope (another payload type, or the raw payload without the PAE, as a
+// `sign-blob` of the same bytes would be) must never count as a signed statement.
+describe('verifyStoredBundle (key mode), mutation audit', () => {
+  it('refuses a bundle properly signed under another payload type', async () => {
+    const b = (await ed.signer.signDsse('text/plain', payload)) as Bundle;
+    expect(verifyStoredBundle(b, material)).toMatchObject({ ok: false, failure: 'invalid' });
+  });
+
+  it('refuses a signature over the raw payload instead of the DSSE PAE', async () => {
+    const b = await signed();
+    const raw = sign(null, payload, ed.privateKey).toString('base64');
+    const forged = {
+      ...b,
+      dsseEnvelope: { ...b.dsseEnvelope, signatures: [{ ...b.dsseEnvelope.signatures[0]!, sig: raw }] },
+    };
+    expect(verifyStoredBundle(forged, material)).toMatchObject({ ok: false, failure: 'invalid' });
+  });
+
+  it('an empty key hint is malformed (invalid), not an unknown signer', async () => {
+    const b = await signed();
+    const noHint = { ...b, verificationMaterial: { ...b.verificationMaterial, publicKey: { hint: '' } } };
+    expect(verifyStoredBundle(noHint, material)).toMatchObject({ ok: false, failure: 'invalid' });
   });
 });

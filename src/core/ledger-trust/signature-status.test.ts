@@ -52,3 +52,20 @@ describe('verifyEntrySignatures', () => {
     ]);
   });
 });
+
+// Mutation audit (issue 14, seventeenth session): ingest's signature_status applies the ledger's
+// location like check does, so a run replayed from a fork is not `verified`.
+describe('verifyEntrySignatures, mutation audit', () => {
+  it('marks a run signed for another ledger invalid', async () => {
+    const l = new SignedLedger();
+    await l.write(makeEntry({ run_id: 1 }), writer.signer);
+    await l.write(makeEntry({ run_id: 2 }), writer.signer, {
+      location: { repository: 'acme/ledger-fork', branch: 'ledger' },
+    });
+    const statuses = verifyEntrySignatures(l.days(), { policy, material: keyMaterial(policy) }, l.location);
+    expect(statuses.map((s) => [s.run_id, s.signature_status])).toEqual([
+      [1, 'verified'],
+      [2, 'invalid'],
+    ]);
+  });
+});
