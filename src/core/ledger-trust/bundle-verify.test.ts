@@ -151,7 +151,12 @@ describe('verifyStoredBundle (key mode), mutation audit', () => {
 
   it('an empty key hint is malformed (invalid), not an unknown signer', async () => {
     const b = await signed();
-    const noHint = { ...b, verificationMaterial: { ...b.verificationMaterial, publicKey: { hint: '' } } };
+    const { keyid: _keyid, ...sigWithoutKeyid } = b.dsseEnvelope.signatures[0]!;
+    const noHint = {
+      ...b,
+      verificationMaterial: { ...b.verificationMaterial, publicKey: { hint: '' } },
+      dsseEnvelope: { ...b.dsseEnvelope, signatures: [sigWithoutKeyid] },
+    };
     expect(verifyStoredBundle(noHint, material)).toMatchObject({ ok: false, failure: 'invalid' });
   });
 });
