@@ -767,6 +767,21 @@ describe('auditLedgerTrust over a log in segments (docs/trust.md "Storage layout
     expect(found.find((f) => f.commit === c)!.message).toContain("only a log's last segment grows");
   });
 
+  it('reports a line appended to the segment just before the last (mutation audit)', async () => {
+    const l = await withSegmentBytes(1, healthyLedger);
+    const SEG4 = 'docs/reports/2025-11-24/transitions.4.jsonl';
+    const c = l.commit({ [SEG3]: l.files.get(SEG3)! + l.files.get(SEG4)! });
+    const found = l.audit(policy, material).findings;
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        code: 'CHECK_HISTORY_REWRITTEN',
+        commit: c,
+        path: SEG3,
+        message: expect.stringContaining("only a log's last segment grows"),
+      }),
+    );
+  });
+
   it('reports a segment removed, in history and at the head', async () => {
     const l = await withSegmentBytes(1, healthyLedger);
     const c = l.commit({ [SEG2]: undefined });
@@ -937,6 +952,64 @@ describe('auditLedgerTrust, mutation audit', () => {
     const result = l.audit(policy, material, { history: false });
     expect(result.findings.map((f) => f.message)).toContainEqual(
       expect.stringContaining('which is not stored in'),
+    );
+  });
+});
+
+// Mutation audit (issue 14, seventeenth session): tampering the history replay alone can see (it
+// is undone before the head), each caught by exactly one check of the replay.
+describe('auditLedgerHistoryStreamed, mutation audit', () => {
+  async function* all<T>(items: readonly T[]): AsyncGenerator<T[]> {
+    yield await Promise.resolve([...items]);
+  }
+  const dayAt = (l: SignedLedger, i: number): LedgerEntry[] =>
+    JSON.parse(l.history[i]!.changes.find((ch) => ch.path === DAY)!.after!) as LedgerEntry[];
+
+  it('a commit that puts a run back to an earlier signed state (not its latest), later undone', async () => {
+    const l = await healthyLedger();
+    const good = l.files.get(DAY)!;
+    const recordState = dayAt(l, 0).find((e) => e.run_id === 101)!;
+    const c = l.commit({ [DAY]: rewriteEntry(l, 101, () => recordState) });
+    l.commit({ [DAY]: good });
+    const found = await auditLedgerHistoryStreamed(all(l.history));
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        code: 'CHECK_HISTORY_REWRITTEN',
+        commit: c,
+        run_id: 101,
+        message: expect.stringContaining('back to an earlier signed state'),
+      }),
+    );
+  });
+
+  it('a commit that removes a run, later put back', async () => {
+    const l = await healthyLedger();
+    const good = l.files.get(DAY)!;
+    const c = l.commit({
+      [DAY]: serializeManifest((JSON.parse(good) as LedgerEntry[]).filter((e) => e.run_id !== 102)),
+    });
+    l.commit({ [DAY]: good });
+    const found = await auditLedgerHistoryStreamed(all(l.history));
+    expect(found).toContainEqual(
+      expect.objectContaining({ code: 'CHECK_HISTORY_REWRITTEN', commit: c, run_id: 102 }),
+    );
+  });
+
+  it('a commit that creates a day file holding an unsigned run', async () => {
+    const l = await healthyLedger();
+    const day2 = 'docs/reports/2025-11-25/manifest.json';
+    const c = l.commit({
+      [day2]: serializeManifest([release({ run_id: 201, timestamp: '2025-11-25T10:00:00Z' })]),
+    });
+    l.commit({ [day2]: undefined });
+    const found = await auditLedgerHistoryStreamed(all(l.history));
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        code: 'CHECK_ENTRY_UNSIGNED',
+        commit: c,
+        run_id: 201,
+        message: expect.stringContaining('a state no signed transition names'),
+      }),
     );
   });
 });
