@@ -995,6 +995,24 @@ describe('auditLedgerHistoryStreamed, mutation audit', () => {
     );
   });
 
+  it('a run changed unsigned right after a commit that left the day file unreadable, later undone', async () => {
+    const l = await healthyLedger();
+    const good = l.files.get(DAY)!;
+    l.commit({ [DAY]: 'not json' });
+    const c = l.commit({
+      [DAY]: serializeManifest(
+        (JSON.parse(good) as LedgerEntry[]).map((e) =>
+          e.run_id === 102 ? { ...e, sha: 'b'.repeat(40) } : e,
+        ),
+      ),
+    });
+    l.commit({ [DAY]: good });
+    const found = await auditLedgerHistoryStreamed(all(l.history));
+    expect(found).toContainEqual(
+      expect.objectContaining({ code: 'CHECK_ENTRY_UNSIGNED', commit: c, run_id: 102 }),
+    );
+  });
+
   it('a commit that creates a day file holding an unsigned run', async () => {
     const l = await healthyLedger();
     const day2 = 'docs/reports/2025-11-25/manifest.json';
