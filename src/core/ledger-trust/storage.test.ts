@@ -150,6 +150,8 @@ describe('checkAppendOnly', () => {
     ['a line inserted before', 'a\n', 'x\na\n', false],
     ['an incomplete line appended', 'a\n', 'a\nb', false],
     ['a line extended', 'a', 'ab\n', false],
+    // mutation audit (issue 14): the last complete line extended past its newline
+    ['the last complete line extended in place', 'a\n', 'ab\n', false],
   ])('%s', (_name, before, after, ok) => {
     const check = checkAppendOnly(before, after);
     expect(check.ok).toBe(ok);
