@@ -705,3 +705,30 @@ describe('durations (seconds)', () => {
     );
   });
 });
+
+// Mutation audit (issue 14, seventeenth session): the fast paths (`isPlainTimestamp`, `tagFast`)
+// must refuse every value the full checks refuse, and the full checks must keep the calendar.
+describe('entry timestamps and tags, mutation audit', () => {
+  const timestampProblems = (timestamp: string) =>
+    entryProblems({ ...makeEntry(), timestamp }).filter((p) => p.path === 'timestamp');
+  it.each([
+    '2025-02-29T00:00:00Z', // not a leap year (fast path)
+    '2025-04-31T00:00:00Z', // a 30-day month (fast path)
+    '1969-12-31T23:59:59Z', // before 1970 (fast path)
+    '2025-01-01T00:00:60Z', // a leap second (fast path)
+    '2025-01-01T24:00:00Z', // hour 24 (full check)
+    '2100-02-29T00:00:00Z', // a century that is no leap year (full check)
+    '2025-02-29T00:00:00.5Z', // with a fraction: the full check
+  ])('refuses %s', (timestamp) => {
+    expect(timestampProblems(timestamp)).toHaveLength(1);
+  });
+  it.each(['2024-02-29T00:00:00Z', '2000-02-29T00:00:00Z', '2000-02-29T00:00:00.5Z', '2025-12-31T23:59:59Z'])(
+    'accepts %s',
+    (timestamp) => {
+      expect(timestampProblems(timestamp)).toEqual([]);
+    },
+  );
+  it('refuses a tag ending in .lock (git check-ref-format)', () => {
+    expect(entryProblems(makeEntry({ tag: 'v1.2.3.lock' })).map((p) => p.path)).toEqual(['tag']);
+  });
+});
