@@ -112,3 +112,29 @@ describe('parseCanonicalJson agrees with the strict scanner', () => {
     }
   });
 });
+
+// Mutation audit (issue 14, seventeenth session): the fast path at each limit's boundary, where
+// random values seldom land (an off-by-one or a dropped check there made it accept what the
+// scanner refuses).
+describe('parseCanonicalJson at the limits, mutation audit', () => {
+  const nested = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+  const big = JSON.stringify(
+    Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((k) => [k, Array(5).fill('x'.repeat(20))])),
+  );
+  it.each([
+    ['depth at the limit', nested(4)],
+    ['depth over the limit', nested(5)],
+    ['a string at the limit', JSON.stringify('x'.repeat(20))],
+    ['a string over the limit', JSON.stringify('x'.repeat(21))],
+    ['a key over the string limit', JSON.stringify({ ['k'.repeat(21)]: 1 })],
+    ['a document over the byte limit, every other limit kept', big],
+    ['keys equal once upper- then lower-cased (ſ and s)', '{"ſ":1,"s":2}'],
+    ['keys equal once upper- then lower-cased (ß and ss)', '{"ß":1,"ss":2}'],
+  ])('%s', (_name, text) => {
+    agree(text, tight);
+  });
+  it('the byte-limit case is over the limit and refused', () => {
+    expect(Buffer.byteLength(big)).toBeGreaterThan(tight.maxBytes);
+    expect(outcome(() => parseCanonicalJson(big, tight, 'doc')).code).toBeDefined();
+  });
+});
