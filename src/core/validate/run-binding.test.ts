@@ -118,6 +118,22 @@ describe('runNamedBy', () => {
     });
   });
 
+  it("falls back to a v0.2 predicate's recorded environment", () => {
+    const withEnvironment = (environment: Record<string, unknown>): InTotoStatement => {
+      const st = v02({});
+      return { ...st, predicate: { ...(st.predicate as object), invocation: { environment } } };
+    };
+    expect(runNamedBy(withEnvironment({ github_run_id: '13530999509' }), key)).toMatchObject({
+      runId: '13530999509',
+      value: 'invocation.environment.github_run_id 13530999509',
+    });
+    expect(runNamedBy(withEnvironment({ GITHUB_RUN_ID: '4735384265' }), key)).toMatchObject({
+      runId: '4735384265',
+    });
+    expect(runNamedBy(withEnvironment({ github_run_id: 5 }), key)).toBeUndefined();
+    expect(runNamedBy(withEnvironment({ github_run_id: '05' }), key)).toBeUndefined();
+  });
+
   it('names no run when nothing readable is signed', () => {
     expect(runNamedBy(v1(), key)).toBeUndefined();
     expect(runNamedBy(v1(42), key)).toBeUndefined();

@@ -50,7 +50,8 @@ export function parseRunReference(
  * Fulcio certificate that carries one (GitHub's own statement about the job that signed), else the
  * predicate's invocation id (SLSA v1 `runDetails.metadata.invocationId`; SLSA v0.2
  * `metadata.buildInvocationID` as slsa-github-generator writes it through in-toto-golang, or
- * `buildInvocationId` as the v0.2 spec and the npm CLI spell it). Undefined: it names no run.
+ * `buildInvocationId` as the v0.2 spec and the npm CLI spell it; failing those, v0.2's
+ * `invocation.environment` run id). Undefined: it names no run.
  */
 export function runNamedBy(statement: InTotoStatement, signer: SignerIdentity): NamedRun | undefined {
   if (signer.kind === 'certificate' && signer.runInvocationUri !== undefined) {
@@ -67,6 +68,15 @@ export function runNamedBy(statement: InTotoStatement, signer: SignerIdentity): 
     if (typeof candidate !== 'string') continue;
     const run = parseRunReference(candidate);
     if (run !== undefined) return { ...run, from: 'predicate', value: candidate };
+  }
+  // SLSA v0.2 without an invocation id: the run in the recorded environment (slsa-github-generator's
+  // `github_run_id`, the npm CLI's `GITHUB_RUN_ID`)
+  const environment = record(record(predicate?.invocation)?.environment);
+  for (const name of ['github_run_id', 'GITHUB_RUN_ID']) {
+    const value = environment?.[name];
+    if (typeof value === 'string' && /^[1-9][0-9]*$/.test(value)) {
+      return { runId: value, from: 'predicate', value: `invocation.environment.${name} ${value}` };
+    }
   }
   return undefined;
 }
