@@ -187,7 +187,14 @@ describe('validate: SLSA v0.2 and provenance naming no run (key-signed)', () => 
 
   // slsa-github-generator's generic v0.2 layout (test/fixtures/vectors/slsa-verifier/gha_generic),
   // signed with the release key: buildInvocationID is `RUN-ATTEMPT`
-  const v02 = (metadata: Record<string, unknown>) => ({
+  const v02 = (
+    metadata: Record<string, unknown>,
+    environment: Record<string, unknown> = {
+      github_ref: 'refs/tags/v1.2.3',
+      github_run_id: '55',
+      github_run_attempt: '1',
+    },
+  ) => ({
     _type: 'https://in-toto.io/Statement/v0.1',
     predicateType: 'https://slsa.dev/provenance/v0.2',
     subject: [subject],
@@ -201,7 +208,7 @@ describe('validate: SLSA v0.2 and provenance naming no run (key-signed)', () => 
           entryPoint: '.github/workflows/slsa-provenance.yml',
         },
         parameters: {},
-        environment: { github_ref: 'refs/tags/v1.2.3', github_run_id: '55', github_run_attempt: '1' },
+        environment,
       },
       metadata,
       materials: [{ uri: 'git+https://github.com/acme/app@refs/tags/v1.2.3', digest: { sha1: releaseSha } }],
@@ -237,7 +244,12 @@ describe('validate: SLSA v0.2 and provenance naming no run (key-signed)', () => 
   });
 
   it('provenance naming no run passes with a note, and fails with --require-run-binding', async () => {
-    const bytes = await signEnvelope(release, v02({}), 'norun.intoto.jsonl');
+    // no invocation id and no run in the recorded environment
+    const bytes = await signEnvelope(
+      release,
+      v02({}, { github_ref: 'refs/tags/v1.2.3' }),
+      'norun.intoto.jsonl',
+    );
     const provenance = [join(release.dir, 'norun.intoto.jsonl')];
     const lines: string[] = [];
     const logger: Logger = { ...silentLogger, info: (m: string) => void lines.push(m) };
