@@ -70,9 +70,9 @@ describe('parseRunReference', () => {
       attempt: '1',
       repository: 'github.com/actions/attest-build-provenance',
     });
-    expect(parseRunReference('https://GHE.example.com/Acme/App/actions/runs/7')).toEqual({
+    expect(parseRunReference('https://GHE.example.com:8443/Acme/App/actions/runs/7')).toEqual({
       runId: '7',
-      repository: 'ghe.example.com/acme/app',
+      repository: 'ghe.example.com:8443/acme/app',
     });
     expect(parseRunReference('13530999509-1')).toEqual({ runId: '13530999509', attempt: '1' });
   });
@@ -86,6 +86,8 @@ describe('parseRunReference', () => {
       'http://github.com/acme/app/actions/runs/5/attempts/1',
       'https://github.com/acme/app/actions/runs/5/jobs/1',
       'https://gitlab.com/acme/app/-/pipelines/5',
+      'https://github.com/acme/app\u001b[2J/actions/runs/5/attempts/1',
+      'https://github.com/acme/a pp/actions/runs/5',
     ]) {
       expect(parseRunReference(value), value).toBeUndefined();
     }

@@ -24,13 +24,14 @@ function record(value: unknown): Readonly<Record<string, unknown>> | undefined {
  * extension (1.3.6.1.4.1.57264.1.21) and slsa-github-generator / actions/attest-build-provenance
  * write as `runDetails.metadata.invocationId` (`https://HOST/OWNER/REPO/actions/runs/RUN/attempts/N`),
  * or slsa-github-generator's SLSA v0.2 `buildInvocationID` (`RUN-ATTEMPT`, e.g. `13530999509-1`).
- * Anything else names no run we can read.
+ * Anything else names no run we can read. Host, owner and repository are held to the characters
+ * GitHub allows, so a value quoted in a message or a log line is plain text.
  */
 export function parseRunReference(
   value: string,
 ): { runId: string; attempt?: string; repository?: string } | undefined {
   const url =
-    /^https:\/\/([^/\s]+)\/([^/\s]+)\/([^/\s]+)\/actions\/runs\/([1-9][0-9]*)(?:\/attempts\/([1-9][0-9]*))?\/?$/.exec(
+    /^https:\/\/([A-Za-z0-9.-]+(?::[0-9]+)?)\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/actions\/runs\/([1-9][0-9]*)(?:\/attempts\/([1-9][0-9]*))?\/?$/.exec(
       value,
     );
   if (url !== null) {
