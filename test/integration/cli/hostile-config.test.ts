@@ -202,6 +202,10 @@ describe('a URL that receives a credential is never read from .slsa-ledger.yml',
     ['validate', 'fulcio-url', 'the OIDC identity token'],
     ['attest', 'fulcio-url', 'the OIDC identity token'],
     ['ingest', 'supabase-url', 'SLSA_MANIFEST_SERVICE_KEY'],
+    ['ingest', 'database-url', 'the database password (PGPASSWORD, ~/.pgpass)'],
+    ['migrate', 'database-url', 'the database password (PGPASSWORD, ~/.pgpass)'],
+    ['kpi', 'database-url', 'the database password (PGPASSWORD, ~/.pgpass)'],
+    ['serve', 'database-url', 'the database password (PGPASSWORD, ~/.pgpass)'],
   ])(
     '%s: {%s: https://attacker.invalid}: CONFIG_INVALID, naming what it would receive',
     async (command, key, what) => {
