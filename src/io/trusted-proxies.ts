@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, SocketAddress } from 'node:net';
 import { SlsaLedgerError } from '../errors.js';
 
 // `serve --trusted-proxy ADDR|CIDR`: which peers may say, in `X-Forwarded-For`, whose request they
@@ -31,16 +31,13 @@ function familyOf(address: string): 'ipv4' | 'ipv6' | undefined {
 
 /**
  * One address as the rate limiter keys it: IPv4 in dotted decimal, IPv6 in its canonical text
- * (RFC 5952, as WHATWG URL writes it), an IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, in any
- * spelling) as its IPv4 address.
+ * (`inet_ntop`'s, through `net.SocketAddress`: the parser `isIP` uses), an IPv4-mapped IPv6
+ * address (`::ffff:10.0.0.1`, in any spelling) as its IPv4 address.
  */
 function canonicalAddress(address: string, family: 'ipv4' | 'ipv6'): string {
   if (family === 'ipv4') return address;
-  const text = new URL(`http://[${address}]/`).hostname.slice(1, -1);
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(text);
-  if (mapped === null) return text;
-  const [high, low] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
-  return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
+  const text = new SocketAddress({ address, family }).address;
+  return /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text)?.[1] ?? text;
 }
 
 /**
