@@ -34,6 +34,7 @@ import { loadKpiReport, warmKpiReader } from './kpi.js';
 import { createSqlIngestSink } from '../io/ingest-sink.js';
 import { startHttpServer, type HttpHandler, type HttpResponse } from '../io/http-server.js';
 import { openDatabase, type DbClient, type DbEngine } from '../io/db.js';
+import { parseTrustedProxies } from '../io/trusted-proxies.js';
 import { listManifestFiles, type ManifestPage } from '../io/manifests-query.js';
 import {
   getRun,
@@ -288,9 +289,14 @@ export interface ServeDashboardOptions {
   readonly allowedHosts?: readonly string[];
   /**
    * requests per minute per client address (`--rate-limit`; 0: no limit). Default: none on
-   * loopback, `defaultRemoteRateLimit` beyond it.
+   * loopback without trusted proxies, `defaultRemoteRateLimit` beyond loopback or behind one.
    */
   readonly rateLimitPerMinute?: number;
+  /**
+   * reverse proxies (addresses or CIDR ranges, `--trusted-proxy`) whose `X-Forwarded-For` names
+   * the client; from any other peer the header is ignored
+   */
+  readonly trustedProxies?: readonly string[];
   /** PostgreSQL only: every statement is cancelled past this (`--statement-timeout`; default 10 s) */
   readonly statementTimeoutMs?: number;
   /** connections held at once (default 256) and from one client address (default 32 beyond loopback) */
@@ -417,7 +423,11 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
     );
   }
   const allowedHosts = (options.allowedHosts ?? []).map(parseAllowedHost);
-  const perMinute = options.rateLimitPerMinute ?? (isLoopbackHost(host) ? 0 : defaultRemoteRateLimit);
+  const trustedProxies = parseTrustedProxies(options.trustedProxies ?? []);
+  // behind a trusted proxy the clients are the proxy's, remote ones, whatever the bind
+  const perMinute =
+    options.rateLimitPerMinute ??
+    (isLoopbackHost(host) && trustedProxies === undefined ? 0 : defaultRemoteRateLimit);
   if (!(Number.isSafeInteger(perMinute) && perMinute >= 0)) {
     throw new SlsaLedgerError(
       'USAGE_INVALID_FLAG',
@@ -470,6 +480,7 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
         clock: options.clock ?? { now: () => new Date() },
         logger: options.logger,
       }),
+      ...(trustedProxies === undefined ? {} : { trustedProxies }),
       maxConnections: options.maxConnections ?? defaultMaxConnections,
       // on loopback every client is this machine's (a proxy in front holds many connections)
       maxConnectionsPerClient:
@@ -494,6 +505,11 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
           'serve: the embedded database has no statement time limit and runs in this process (a slow statement holds every request): use PostgreSQL (--database-url) for a shared server',
         );
       }
+    }
+    if (trustedProxies !== undefined) {
+      options.logger.info(
+        `serve: the client of a request from ${trustedProxies.ranges.join(', ')} is the one its X-Forwarded-For names`,
+      );
     }
     options.logger.debug(`serve: ${db.engine} database, reads as role slsa_kpi_reader`);
     if (scheduled) {

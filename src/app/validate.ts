@@ -15,6 +15,7 @@ import {
   selectEntry,
   type PolicyFlags,
 } from '../core/validate/validate-plan.js';
+import { checkRunBinding, type RunBindingResult } from '../core/validate/run-binding.js';
 import type { InTotoStatement, VerificationPolicy } from '../core/verify/types.js';
 import { buildVerdictVsa } from '../core/vsa/verdict.js';
 import { hashFiles } from '../io/hash.js';
@@ -53,6 +54,14 @@ export interface RecordedVerdict {
 export interface ValidateOptions {
   readonly tag: string;
   readonly runId?: number;
+  /**
+   * `--provenance-run`: the workflow run that built the provenance, when it is not the entry's own
+   * run (a release workflow that records, dispatching a separate provenance workflow); default: the
+   * entry's `run_id`
+   */
+  readonly provenanceRun?: number;
+  /** `--require-run-binding`: provenance that names no workflow run fails (VALIDATE_RUN_UNBOUND) */
+  readonly requireRunBinding?: boolean;
   /** a clone of the ledger repository */
   readonly repo?: string;
   /** or one day file over HTTPS (e.g. a raw file URL) */
@@ -99,6 +108,16 @@ export interface ValidateResult {
   readonly policy: VerificationPolicy;
   readonly provenance_source: 'file' | 'downloaded';
   readonly verdicts: VerifyResult['verdicts'];
+  /**
+   * the run the verified provenance names, checked against the entry's run (or --provenance-run);
+   * null when verification failed before the check
+   */
+  readonly run_binding: {
+    readonly expected_run_id: number;
+    readonly runs: readonly { readonly run_id: string; readonly from: string; readonly value: string }[];
+    /** provenance documents that name no run (accepted unless --require-run-binding) */
+    readonly unbound: number;
+  } | null;
   readonly signoff: { readonly key: string; readonly approved_by: 'status' | 'label' } | null;
   readonly validation: LedgerEntry['validation'] | null;
   readonly recorded: RecordedVerdict | null;
@@ -114,7 +133,8 @@ export interface ValidateResult {
  * against its provenance with a policy derived from the entry, optionally checks a Jira sign-off and
  * writes the verdict back. A negative verdict throws its VerificationError (exit 1) after recording.
  * @throws VALIDATE_STATUS_NOT_SUCCESS, LEDGER_ENTRY_NOT_FOUND, ARTIFACT_UNAVAILABLE (exit 5, escalated),
- *   VALIDATE_PROVENANCE_DIGEST_MISMATCH, VALIDATE_SIGNOFF_MISSING, any VERIFY_* code
+ *   VALIDATE_PROVENANCE_DIGEST_MISMATCH, VALIDATE_RUN_MISMATCH, VALIDATE_RUN_UNBOUND,
+ *   VALIDATE_SIGNOFF_MISSING, any VERIFY_* code
  */
 export async function validateRelease(options: ValidateOptions): Promise<ValidateResult> {
   const logger = options.logger ?? silentLogger;
@@ -133,6 +153,16 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
       'USAGE_MISSING_ARGUMENT',
       'validate needs the artifacts to check: --artifact FILE…',
       { details: { flag: 'artifact' } },
+    );
+  }
+  if (
+    options.provenanceRun !== undefined &&
+    (!Number.isSafeInteger(options.provenanceRun) || options.provenanceRun < 1)
+  ) {
+    throw new UsageError(
+      'USAGE_INVALID_FLAG',
+      `--provenance-run takes a workflow run id (a whole number from 1 to ${Number.MAX_SAFE_INTEGER}), got '${String(options.provenanceRun)}'`,
+      { details: { flag: 'provenance-run' } },
     );
   }
   const signoffKey = options.signoff === undefined ? undefined : parseJiraKey(options.signoff.key);
@@ -221,6 +251,7 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
     let reason: string | null = null;
     let verdicts: VerifyResult['verdicts'] = [];
     let keySigned = false;
+    let binding: RunBindingResult | null = null;
     try {
       await checkRecordedDigest(entry, provenance);
       const verified = await verifyArtifacts({
@@ -250,6 +281,30 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
       if (failed !== undefined) {
         code = failed.code ?? 'VERIFY_BATCH_FAILED';
         reason = `${code}: ${failed.artifact}: ${failed.message ?? 'failed'}`;
+      } else {
+        // the provenance verified: it must also be the entry's run's own (docs/integrations.md)
+        binding = checkRunBinding({
+          tag: entry.tag,
+          entryRunId: entry.run_id,
+          ...(options.provenanceRun === undefined ? {} : { provenanceRun: options.provenanceRun }),
+          sourceUri: policy.sourceUri,
+          ...(options.requireRunBinding === undefined ? {} : { requireRun: options.requireRunBinding }),
+          provenance: verified.provenance.map((p, i) => ({
+            source: basename(p.source),
+            statement: verified.statements[i]!,
+            signer: p.signer,
+          })),
+        });
+        for (const run of binding.runs) {
+          logger.info(
+            `run binding: ${run.source} names run ${run.runId} (${run.from}: ${run.value})${options.provenanceRun === undefined ? '' : `, the run given with --provenance-run for entry run ${entry.run_id}`}`,
+          );
+        }
+        if (binding.unbound.length > 0) {
+          logger.info(
+            `run binding: ${binding.unbound.join(', ')} names no workflow run (no certificate run invocation URI, no invocation id): it could not be tied to run ${options.provenanceRun ?? entry.run_id} (pass --require-run-binding to refuse such provenance)`,
+          );
+        }
       }
     } catch (error) {
       if (!isSlsaLedgerError(error) || error.category !== 'verification') throw error;
@@ -324,6 +379,14 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
       policy,
       provenance_source: source,
       verdicts,
+      run_binding:
+        binding === null
+          ? null
+          : {
+              expected_run_id: options.provenanceRun ?? entry.run_id,
+              runs: binding.runs.map((r) => ({ run_id: r.runId, from: r.from, value: r.value })),
+              unbound: binding.unbound.length,
+            },
       signoff,
       validation: verdictEntry.validation ?? null,
       recorded,

@@ -24,5 +24,9 @@ export const integrationCodes = {
   VALIDATE_PROVENANCE_DIGEST_MISMATCH: 'verification',
   /** the ledger holds more than one entry for the tag and run to validate (a hand push; `check` reports it) */
   VALIDATE_ENTRY_AMBIGUOUS: 'invalid-input',
+  /** the verified provenance names another workflow run (or repository) than the entry's run (or --provenance-run) */
+  VALIDATE_RUN_MISMATCH: 'verification',
+  /** --require-run-binding: the verified provenance names no workflow run at all */
+  VALIDATE_RUN_UNBOUND: 'verification',
   MANIFEST_URL_UNAVAILABLE: 'unavailable',
 } as const satisfies Record<string, Category>;

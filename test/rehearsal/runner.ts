@@ -559,6 +559,7 @@ export class WorkflowRunner {
         repository: world.api.fullName,
         ref,
         sha: e.sha,
+        runId: run.id,
       });
       // the route to Sigstore's public-good instance (the CLI's default URLs) is the local one; a
       // repository's own instance comes from vars.SLSA_LEDGER_FULCIO_URL/_REKOR_URL (the

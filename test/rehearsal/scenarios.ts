@@ -396,6 +396,63 @@ export const scenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'validate-planted-run',
+    expectsDrift: true,
+    summary:
+      "a pusher plants a copy of the tag's entry as run 999999 (the same artifact_url and provenance digest), then someone dispatches provenance-validate by hand, which judges the newest run: the provenance names the run that built it, so the planted run fails (VALIDATE_RUN_MISMATCH) and is never validated",
+    world: () => ({}),
+    act: async (w) => {
+      await w.pushTag('v1.0.0');
+      await w.settle();
+      await w.pushLedgerEdit((text) => {
+        const entries = JSON.parse(text) as Record<string, Json>[];
+        const genuine = entries.find((e) => e.tag === 'v1.0.0');
+        if (genuine === undefined) throw new Error('no v1.0.0 entry to copy');
+        const planted = {
+          ...genuine,
+          run_id: 999_999,
+          governance_flag: 'provenance-ready',
+          timestamp: new Date(Date.now() + 240_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        };
+        delete (planted as Record<string, Json>).validation;
+        delete (planted as Record<string, Json>).governance_history;
+        return `${JSON.stringify([...entries, planted], null, 2)}\n`;
+      });
+      await w.settle();
+      const res = await fetch(
+        `${w.api.url}/repos/${w.api.fullName}/actions/workflows/provenance-validate.yml/dispatches`,
+        {
+          method: 'POST',
+          headers: { authorization: `token ${w.userToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ ref: w.defaultBranch, inputs: { tag: 'v1.0.0' } }),
+        },
+      );
+      if (res.status !== 204) throw new Error(`the validation dispatch was refused: ${res.status}`);
+      await w.settle();
+    },
+    expect: (r) => {
+      const out: string[] = [];
+      const own = r.world.runs.filter((x) => x.name === 'slsa-provenance').at(-1);
+      if (own === undefined) return ['expected a slsa-provenance run'];
+      const byRun = (id: number): Record<string, Json> | undefined =>
+        r.entries.find((e) => e.tag === 'v1.0.0' && Number(e.run_id) === id);
+      const validation = (e: Record<string, Json> | undefined) =>
+        e?.validation as { status?: string; reason?: string } | null | undefined;
+      if (validation(byRun(own.id))?.status !== 'passed')
+        out.push(
+          `expected run ${own.id} (the one that built) validated, got ${describeEntry(byRun(own.id))}`,
+        );
+      const planted = validation(byRun(999_999));
+      if (planted?.status !== 'failed' || !(planted.reason ?? '').startsWith('VALIDATE_RUN_MISMATCH'))
+        out.push(
+          `expected the planted run 999999 to fail with VALIDATE_RUN_MISMATCH, got ${describeEntry(byRun(999_999))} ${planted?.reason ?? ''}`,
+        );
+      if (!r.issues.some((i) => i.includes('validation-failed for v1.0.0')))
+        out.push('expected a validation-failed issue');
+      return out;
+    },
+  },
+  {
     name: 'default-branch-master',
     summary: 'a fresh repository whose default branch is master (protected), immutable releases',
     world: () => ({ defaultBranch: 'master' }),

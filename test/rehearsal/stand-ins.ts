@@ -228,6 +228,7 @@ export class StandIns {
       ref: tag,
       sha: jc.run.event.sha,
       cwd: jc.workspace,
+      runId: jc.run.id,
     });
     jc.log.push(`[attest-build-provenance] ${p.stdout}${p.stderr}`.trimEnd());
     if (p.code !== 0) return fail(jc, 'attestation failed');
@@ -304,6 +305,8 @@ export class StandIns {
       ref: tagRef,
       sha: jc.run.event.sha,
       cwd: dir,
+      // a reusable workflow's jobs run in the caller's workflow run (same run id)
+      runId: jc.run.id,
     });
     jc.log.push(`[slsa-github-generator ${m[1]}] ${p.stdout}${p.stderr}`.trimEnd());
     if (p.code !== 0) return fail(jc, 'the generator failed to sign');

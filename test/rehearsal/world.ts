@@ -315,9 +315,12 @@ export class World {
       ref: string;
       sha: string;
       cwd: string;
+      /** the workflow run of the job that signs: its certificate and its predicate name it */
+      runId: number;
     },
   ): Promise<ProcessResult> {
     const token = identityToken({
+      runId: o.runId,
       jobWorkflowUri: o.workflowUri,
       // the top-level workflow of the run (a reusable workflow's caller)
       callerWorkflowRef: `${this.api.fullName}/.github/workflows/slsa-provenance.yml@${o.ref}`,
@@ -346,7 +349,7 @@ export class World {
       '--workflow-path',
       '.github/workflows/slsa-provenance.yml',
       '--run-id',
-      '1',
+      String(o.runId),
       '--run-attempt',
       '1',
       '--event-name',
@@ -684,6 +687,9 @@ export function identityToken(c: {
   repository: string;
   ref: string;
   sha: string;
+  /** the workflow run the job belongs to (GitHub's `run_id` claim; Fulcio's run invocation URI) */
+  runId: number;
+  runAttempt?: number;
 }): string {
   const now = Math.floor(Date.now() / 1000);
   const payload = {
@@ -700,8 +706,8 @@ export function identityToken(c: {
     workflow_ref: c.callerWorkflowRef,
     workflow_sha: c.sha,
     runner_environment: 'github-hosted',
-    run_id: '1',
-    run_attempt: '1',
+    run_id: String(c.runId),
+    run_attempt: String(c.runAttempt ?? 1),
     exp: now + 600,
     iat: now,
   };

@@ -249,6 +249,12 @@ export interface GithubClaims {
   readonly eventName?: string;
   /** `repository_owner`: Fulcio's source repository owner URI (1.3.6.1.4.1.57264.1.16); omitted when not given */
   readonly repositoryOwner?: string;
+  /**
+   * `run_id` / `run_attempt`: with `repository`, Fulcio's Run Invocation URI (1.3.6.1.4.1.57264.1.21,
+   * `https://github.com/OWNER/REPO/actions/runs/RUN/attempts/N`); omitted when not given
+   */
+  readonly runId?: number;
+  readonly runAttempt?: number;
 }
 
 /**
@@ -269,6 +275,9 @@ export function githubIdentityToken(claims: GithubClaims): string {
     workflow_ref: jobWorkflowRef,
     runner_environment: 'github-hosted',
     ...(claims.repositoryOwner === undefined ? {} : { repository_owner: claims.repositoryOwner }),
+    ...(claims.runId === undefined
+      ? {}
+      : { run_id: String(claims.runId), run_attempt: String(claims.runAttempt ?? 1) }),
     exp: Math.floor(Date.now() / 1000) + 600,
     iat: Math.floor(Date.now() / 1000),
   };

@@ -44,9 +44,9 @@ export const command: CommandModule = {
     name: 'serve',
     summary: 'KPI dashboard and read-only JSON API',
     usage:
-      'serve [--port N] [--host ADDR [--allow-remote]] [--allowed-host NAME]… [--rate-limit N] [--statement-timeout DURATION] [--ingest-every DURATION [--repo DIR] [--ledger OWNER/NAME=DIR]…] [--database-url URL | --data-dir DIR]',
+      'serve [--port N] [--host ADDR [--allow-remote]] [--allowed-host NAME]… [--trusted-proxy ADDR|CIDR]… [--rate-limit N] [--statement-timeout DURATION] [--ingest-every DURATION [--repo DIR] [--ledger OWNER/NAME=DIR]…] [--database-url URL | --data-dir DIR]',
     description:
-      'Serves the KPI dashboard page and a read-only JSON API (/api/kpi, /api/runs, /api/runs/:tag/:run_id, /healthz) until Ctrl-C or SIGTERM. Reads as the database role slsa_kpi_reader (SELECT on the views only). Prints the URL on stderr. The API has no authentication: a --host that is not loopback is refused unless --allow-remote is given (and then warned about). Requests addressed to a name other than a loopback name, an IP literal (beyond loopback) or a --allowed-host name are refused (421, DNS rebinding). Beyond loopback each client address may make --rate-limit requests a minute (default 300; 429 past it). On PostgreSQL every statement is cancelled after --statement-timeout (default 10s; 503 DB_QUERY_TIMEOUT). With --ingest-every (e.g. 5m) the server also ingests the ledgers (--repo, --ledger as ingest takes them) in this process, now and then on that schedule, so an embedded database is never opened by a second process. Database from --database-url, else DATABASE_URL, else the embedded database, which must exist (a mistyped --data-dir is an error, exit 3) unless --ingest-every creates it.',
+      'Serves the KPI dashboard page and a read-only JSON API (/api/kpi, /api/runs, /api/runs/:tag/:run_id, /healthz) until Ctrl-C or SIGTERM. Reads as the database role slsa_kpi_reader (SELECT on the views only). Prints the URL on stderr. The API has no authentication: a --host that is not loopback is refused unless --allow-remote is given (and then warned about). Requests addressed to a name other than a loopback name, an IP literal (beyond loopback) or a --allowed-host name are refused (421, DNS rebinding). Beyond loopback each client address may make --rate-limit requests a minute (default 300; 429 past it). Behind a reverse proxy, --trusted-proxy names it: from that peer the client is the address X-Forwarded-For gives (read from the right, trusted proxies skipped); from anyone else the header is ignored. On PostgreSQL every statement is cancelled after --statement-timeout (default 10s; 503 DB_QUERY_TIMEOUT). With --ingest-every (e.g. 5m) the server also ingests the ledgers (--repo, --ledger as ingest takes them) in this process, now and then on that schedule, so an embedded database is never opened by a second process. Database from --database-url, else DATABASE_URL, else the embedded database, which must exist (a mistyped --data-dir is an error, exit 3) unless --ingest-every creates it.',
     options: {
       port: {
         type: 'string',
@@ -71,11 +71,18 @@ export const command: CommandModule = {
         description:
           'a host name clients reach the server by (repeatable); any other name in Host is refused (421). Default: loopback names, and beyond loopback IP addresses',
       },
+      'trusted-proxy': {
+        type: 'string',
+        multiple: true,
+        valueName: 'ADDR|CIDR',
+        description:
+          'a reverse proxy in front of the server (repeatable): from it, the client is the rightmost untrusted X-Forwarded-For address; the rate limit then applies also on loopback (default 300)',
+      },
       'rate-limit': {
         type: 'string',
         valueName: 'N',
         description:
-          'requests a minute per client address, bursts of N/5 (0: no limit; default 300 beyond loopback, none on loopback)',
+          'requests a minute per client address, bursts of N/5 (0: no limit; default 300 beyond loopback or with --trusted-proxy, none on loopback)',
       },
       'statement-timeout': {
         type: 'string',
@@ -115,6 +122,7 @@ export const command: CommandModule = {
       'slsa-ledger serve --ingest-every 5m --repo ../ledger',
       'slsa-ledger serve --port 0 --database-url postgres://postgres@127.0.0.1:5432/ledger',
       'slsa-ledger serve --host 0.0.0.0 --allow-remote --allowed-host dash.internal   # behind your own authenticating proxy',
+      'slsa-ledger serve --allowed-host dash.example.com --trusted-proxy 127.0.0.1   # nginx on this machine in front',
     ],
   },
   async run(args, ctx) {
@@ -133,6 +141,7 @@ export const command: CommandModule = {
       port,
       allowRemote: booleanFlag(args, 'allow-remote'),
       allowedHosts: listFlag(args, 'allowed-host'),
+      trustedProxies: listFlag(args, 'trusted-proxy'),
       ...(rateLimit === undefined ? {} : { rateLimitPerMinute: rateLimit }),
       statementTimeoutMs: parseInterval(
         stringFlag(args, 'statement-timeout') ?? '10s',

@@ -17,11 +17,20 @@ export const command: CommandModule = {
     summary: 'security CI: verify a ledger entry and record the verdict',
     usage: 'validate --tag TAG (--repo DIR | --manifest-url URL) --artifact FILE… [options]',
     description:
-      "Loads the tag's entry (latest run unless --run-id), refuses unless its status is success (exit 1), obtains the provenance (--provenance, else downloaded from the entry's artifact_url with GITHUB_TOKEN), verifies the artifacts with a policy derived from the entry (source from release_url, tag, commit = sha, builder = the provenance workflow) and with --record writes the verdict back through the ledger's merge rule. An artifact that cannot be downloaded is ARTIFACT_UNAVAILABLE (exit 5) and, when SLACK_WEBHOOK_URL is set, an alert.",
+      "Loads the tag's entry (latest run unless --run-id), refuses unless its status is success (exit 1), obtains the provenance (--provenance, else downloaded from the entry's artifact_url with GITHUB_TOKEN), verifies the artifacts with a policy derived from the entry (source from release_url, tag, commit = sha, builder = the provenance workflow), checks that the run the provenance names (its certificate's run invocation URI, else its invocation id) is the entry's run_id (or --provenance-run), and with --record writes the verdict back through the ledger's merge rule. An artifact that cannot be downloaded is ARTIFACT_UNAVAILABLE (exit 5) and, when SLACK_WEBHOOK_URL is set, an alert.",
     positionals: { name: 'FILE…', min: 0 },
     options: {
       tag: { ...s('TAG', 'release tag to validate'), required: true },
       'run-id': s('N', 'the run to validate (default: the latest run of the tag)'),
+      'provenance-run': s(
+        'N',
+        "the workflow run that built the provenance, when it is not the entry's own run (default: the entry's run_id)",
+      ),
+      'require-run-binding': {
+        type: 'boolean',
+        description:
+          'refuse provenance that names no workflow run (key-signed outside GitHub, third-party builders); default: accept it with a note',
+      },
       repo: s('DIR', 'a clone of the ledger repository'),
       ref: s(
         'REF',
@@ -86,6 +95,7 @@ export const command: CommandModule = {
       tag: opt('tag') ?? '',
       ...defined({
         runId: integerFlag(args, 'run-id', { min: 1 }),
+        provenanceRun: integerFlag(args, 'provenance-run', { min: 1 }),
         repo: path(opt('repo')),
         manifestUrl: opt('manifest-url'),
         reportsDir: opt('reports-dir'),
@@ -110,6 +120,7 @@ export const command: CommandModule = {
         provenanceWorkflow: opt('provenance-workflow'),
       }),
       offline: booleanFlag(args, 'offline'),
+      requireRunBinding: booleanFlag(args, 'require-run-binding'),
       cwd: ctx.cwd,
       ...(booleanFlag(args, 'record') ? { record: await buildVerdictRecorder(args, ctx) } : {}),
       ...(signoffKey === undefined

@@ -22,17 +22,24 @@ export interface Reply {
 export function send(
   base: string,
   path: string,
-  options: { method?: string; host?: string; headers?: Record<string, string> } = {},
+  options: {
+    method?: string;
+    host?: string;
+    headers?: Record<string, string>;
+    /** the client's own address (127.0.0.2 …: another peer on loopback) */
+    localAddress?: string;
+  } = {},
 ): Promise<Reply> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       {
-        host: url.hostname,
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
         port: url.port,
         path,
         method: options.method ?? 'GET',
         headers: { Host: options.host ?? url.host, ...options.headers },
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
       },
       (res) => {
         const chunks: Buffer[] = [];

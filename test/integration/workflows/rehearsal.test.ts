@@ -57,6 +57,7 @@ describe('npm run rehearse', () => {
       'rerun-failed-job',
       'redispatch-after-build-change',
       'validate-own-run',
+      'validate-planted-run',
       'default-branch-master',
       'private-repository',
       'no-slack-no-database',
