@@ -1,7 +1,7 @@
 // `serve --ingest-every` with SLACK_WEBHOOK_URL: a ledger that fails is alerted by name as `ingest`
 // alerts it (the scheduled ingest sent nothing before), once an hour, not at every run. The built
 // binary, against a local stand-in of the webhook.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
 const bin = join(import.meta.dirname, '../../../dist/bin/slsa-ledger.js');
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
 
 describe('serve --ingest-every alerts a failing ledger', () => {
   let dir: string;
@@ -49,9 +57,9 @@ describe('serve --ingest-every alerts a failing ledger', () => {
     );
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    onTestFinished(() => {
-      child.kill('SIGTERM');
-    });
+    // wait for the exit: the server closes its database on SIGTERM, and removing the directory
+    // while it still writes there fails with ENOTEMPTY (seen in CI on Node 24)
+    onTestFinished(() => stopChild(child));
     // the first run at start, the second ten seconds after it ends
     const deadline = Date.now() + 90_000;
     while ((stderr.match(/scheduled ingest failed/g) ?? []).length < 2 && Date.now() < deadline) {
@@ -74,9 +82,9 @@ describe('serve --ingest-every alerts a failing ledger', () => {
     );
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    onTestFinished(() => {
-      child.kill('SIGTERM');
-    });
+    // wait for the exit: the server closes its database on SIGTERM, and removing the directory
+    // while it still writes there fails with ENOTEMPTY (seen in CI on Node 24)
+    onTestFinished(() => stopChild(child));
     const deadline = Date.now() + 90_000;
     while (!stderr.includes('scheduled ingest failed') && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
