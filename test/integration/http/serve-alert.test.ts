@@ -1,23 +1,16 @@
 // `serve --ingest-every` with SLACK_WEBHOOK_URL: a ledger that fails is alerted by name as `ingest`
 // alerts it (the scheduled ingest sent nothing before), once an hour, not at every run. The built
 // binary, against a local stand-in of the webhook.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { stopChild } from '../../support/child.js';
 
 const bin = join(import.meta.dirname, '../../../dist/bin/slsa-ledger.js');
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 describe('serve --ingest-every alerts a failing ledger', () => {
   let dir: string;

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateDatabase } from '../../../src/app/migrate.js';
+import { stopChild } from '../../support/child.js';
 import { kpiFixtureEntries } from '../../support/kpi-fixture.js';
 import {
   assertPostgresInCi,
@@ -68,7 +69,10 @@ describe.runIf(runPg)('provenance-manifest-sync under Deno', () => {
     });
   });
   afterAll(async () => {
-    deno?.kill('SIGTERM');
+    // wait for Deno's exit (test/support/child.ts): a Deno still answering while the PostgREST
+    // stand-in closes and the database is dropped, or still running when the file ends, is the
+    // race serve-alert.test.ts hit in CI
+    if (deno !== undefined) await stopChild(deno);
     await rest?.close();
     await db?.drop();
   });
