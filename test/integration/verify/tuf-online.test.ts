@@ -133,7 +133,10 @@ describe('refresh, rotation', () => {
   it('refreshes after the timestamp expires, not before', async () => {
     // GitHub's repository first serves the wrong root (public good's): the GitHub bundle fails
     const gh = new LocalTufRepository({ 'trusted_root.json': PUBLIC_GOOD_ROOT });
-    gh.publish({ timestampSeconds: 3 });
+    // the timestamp expires 10 s from now (whole seconds: 9 to 10 s): both verifies below must run
+    // before that. 3 s (2 to 3 s) failed when two verifies on a loaded machine took longer
+    const expiresBy = Date.now() + 10_000;
+    gh.publish({ timestampSeconds: 10 });
     const r = repos('refresh', gh);
     const flags = serve('refresh', r);
     const first = await verify([...GITHUB_INSTANCE, ...flags]);
@@ -144,7 +147,7 @@ describe('refresh, rotation', () => {
     expect((await verify([...GITHUB_INSTANCE, ...flags])).code).toBe(1);
     expect(server.requestsFor('refresh-gh')).toBe(requests);
     // once the cached timestamp has expired, the client goes back to the repository
-    await new Promise((resolve) => setTimeout(resolve, 3500));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresBy + 1_000 - Date.now())));
     expect(await verify([...GITHUB_INSTANCE, ...flags])).toEqual({ code: 0 });
     expect(server.requestsFor('refresh-gh')).toBeGreaterThan(requests);
   });
