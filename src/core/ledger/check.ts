@@ -353,8 +353,23 @@ function checkOneFile(
   }
 }
 
-/** The last readable state of one day file: key -> entry (loose: maybe schema-invalid) and its text. */
-type DayState = Map<string, { readonly entry: LedgerEntry; readonly text: string }>;
+/**
+ * The last readable state of one day file: key -> entry (loose: maybe schema-invalid), its text and
+ * the last schema-valid state of that entry in this file's history (`undefined`: not yet known, the
+ * entry itself when it is valid; `null`: none). The merge rule is checked against that last valid
+ * state, so a schema-invalid intermediate state of an entry hides no rewrite.
+ */
+interface DayEntry {
+  readonly entry: LedgerEntry;
+  readonly text: string;
+  readonly lastValid?: LedgerEntry | null;
+}
+type DayState = Map<string, DayEntry>;
+
+function lastValidOf(d: DayEntry): LedgerEntry | undefined {
+  if (d.lastValid !== undefined) return d.lastValid ?? undefined;
+  return entryProblems(d.entry).length === 0 ? d.entry : undefined;
+}
 
 function dayState(entries: readonly LedgerEntry[]): DayState {
   return new Map(entries.map((e) => [entryKey(e), { entry: e, text: JSON.stringify(e) }]));
@@ -470,13 +485,16 @@ export class HistoryAudit {
       }
       next = dayState(list);
     }
-    const before = previous ?? new Map<string, { entry: LedgerEntry; text: string }>();
+    const before: DayState = previous ?? new Map();
     const keys = new Set([...before.keys(), ...next.keys()]);
     const findings = cappedFindings(this.findings, ch.path, c.commit);
     for (const k of keys) {
       const a = before.get(k);
       const b = next.get(k);
-      if (a?.text === b?.text) continue;
+      if (a !== undefined && b !== undefined && a.text === b.text) {
+        next.set(k, a); // unchanged: keeps what is known of its last valid state
+        continue;
+      }
       const e = (b ?? a)!.entry;
       if (named !== undefined && !(e.tag === named.tag && e.run_id === named.runId)) {
         findings.push({
@@ -488,7 +506,10 @@ export class HistoryAudit {
           message: `commit ${short} records ${named.tag} run ${named.runId} but also changes ${label(e)}`,
         });
       }
-      const broken = mergeRuleBroken(a?.entry, b?.entry);
+      const valid = b === undefined ? undefined : entryProblems(b.entry).length === 0;
+      const last = a === undefined ? undefined : lastValidOf(a);
+      if (b !== undefined) next.set(k, { ...b, lastValid: valid === true ? b.entry : (last ?? null) });
+      const broken = mergeRuleBroken(a?.entry, b?.entry, last, valid === true);
       if (broken !== undefined) {
         findings.push({
           code: 'CHECK_MERGE_RULE_BROKEN',
@@ -542,12 +563,23 @@ function looseList(v: unknown[]): LedgerEntry[] {
   );
 }
 
-/** Why `a` -> `b` (same key) breaks the merge rule, or undefined. Schema problems are reported at the head. */
-function mergeRuleBroken(a: LedgerEntry | undefined, b: LedgerEntry | undefined): string | undefined {
+/**
+ * Why `a` -> `b` (same key) breaks the merge rule, or undefined. Schema problems are reported at the
+ * head; a schema-valid `b` is compared with `lastValid`, the last schema-valid state of the entry
+ * (`a` itself, or the state before `a` and any other schema-invalid states).
+ */
+function mergeRuleBroken(
+  a: LedgerEntry | undefined,
+  b: LedgerEntry | undefined,
+  lastValid: LedgerEntry | undefined,
+  bValid: boolean,
+): string | undefined {
   if (a === undefined) return undefined; // a new key
   if (b === undefined) return 'the entry was removed: the merge rule never removes an entry';
-  if (entryProblems(a).length > 0 || entryProblems(b).length > 0) return undefined;
-  return checkMergeRule(a, b)?.message;
+  if (lastValid === undefined || !bValid) return undefined;
+  const broken = checkMergeRule(lastValid, b)?.message;
+  if (broken === undefined || lastValid === a) return broken;
+  return `${broken} (compared with its last schema-valid state: a schema-invalid state in between hides nothing)`;
 }
 
 /** Findings over the history: trailers, Manifest-Sha256 per commit and at the head, foreign runs, the merge rule, signatures. */
