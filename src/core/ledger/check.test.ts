@@ -288,10 +288,7 @@ describe('checkLedgerFindings: history states', () => {
   it.each<[string, Partial<ManifestChange>]>([
     ['not json', { after: '[', afterSha256: sha('[') }],
     ['not an array', { after: '{}\n', afterSha256: sha('{}\n') }],
-    [
-      'not read (a symlink)',
-      { after: undefined, afterRefused: { code: 'INPUT_FILE_NOT_REGULAR', message: 'a symlink' } },
-    ],
+    ['not read (a symlink)', { afterRefused: { code: 'INPUT_FILE_NOT_REGULAR', message: 'a symlink' } }],
   ])(
     'reports a commit writing a day file that is %s, and the next state is compared with the last readable one',
     (_name, bad) => {
@@ -396,6 +393,22 @@ describe('checkLedgerFindings: a schema-invalid state in between', () => {
     // a schema-invalid state repaired back to what it was is no finding
     const back = [c1, recordCommit(2, P23, t23, invalid, e1), recordCommit(3, P23, invalid, t23, e1)];
     expect(codes([snap(P23, t23)], back)).toEqual([]);
+    // nor does a commit in between that leaves the invalid entry as it is
+    const other = makeEntry({ tag: 'v1.1.0', run_id: 4, timestamp: '2025-11-23T12:00:00Z' });
+    const invalidAndOther = JSON.stringify([{ ...rewritten, extra: 1 }, other], null, 2) + '\n';
+    const repairedAndOther = serializeManifest([rewritten, other]);
+    const later = [
+      c1,
+      recordCommit(2, P23, t23, invalid, e1),
+      recordCommit(3, P23, invalid, invalidAndOther, other),
+      recordCommit(4, P23, invalidAndOther, repairedAndOther, e1),
+    ];
+    expect(
+      checkLedgerFindings({ files: [snap(P23, repairedAndOther)], commits: later }).map((f) => [
+        f.code,
+        f.commit?.[0],
+      ]),
+    ).toEqual([['CHECK_MERGE_RULE_BROKEN', '4']]);
   });
 });
 

@@ -485,7 +485,7 @@ export class HistoryAudit {
       }
       next = dayState(list);
     }
-    const before: DayState = previous ?? new Map();
+    const before: DayState = previous ?? new Map<string, DayEntry>();
     const keys = new Set([...before.keys(), ...next.keys()]);
     const findings = cappedFindings(this.findings, ch.path, c.commit);
     for (const k of keys) {
