@@ -23,15 +23,29 @@ const URLS: readonly string[] = [
   ...['example.com/x', 'example.com', 'example.com/', 'a.b-c.d/x', 'a..b/x', '1-1.2.3.4/x', '0/x', '1/x'].map(
     (s) => H + s,
   ),
-  ...['999.1.1.1/x', '999.1.1.1', '1.2.3.4.5/x', '4294967296/x', '09.1.1.1/x', 'a.1/x', 'a.01/x'].map((s) => H + s),
+  ...['999.1.1.1/x', '999.1.1.1', '1.2.3.4.5/x', '4294967296/x', '09.1.1.1/x', 'a.1/x', 'a.01/x'].map(
+    (s) => H + s,
+  ),
   'https://Example.COM/a/b?c=d#e',
   'https://example.com/a@b',
   'https://example.com/a\\b',
   'https://example.com?a@b',
   // ports
-  ...['70000', '65535', '65536', '99999', '0', '', '00000000080', '0000000065536', '123456', '0x50', '8a', '-1', '1:2'].map(
-    (p) => `https://example.com:${p}/x`,
-  ),
+  ...[
+    '70000',
+    '65535',
+    '65536',
+    '99999',
+    '0',
+    '',
+    '00000000080',
+    '0000000065536',
+    '123456',
+    '0x50',
+    '8a',
+    '-1',
+    '1:2',
+  ].map((p) => `https://example.com:${p}/x`),
   ...['443', '443?q', '443#f', '70000\\x', '65536?q', '65536#f'].map((p) => `https://example.com:${p}`),
   'https://999.1.1.1:443/x',
   'https://999.1.1.1./x',
@@ -40,7 +54,9 @@ const URLS: readonly string[] = [
   'https://999.1.1.1\\x',
   'https://1.2.3.4.:65536/x',
   // IPv4: parts, radixes, ranges (a trailing dot or a port takes the URL parser's path)
-  ...['1.2.3', '1.2.3.4', '0x7f.1', '01.2.3.4', '09.1.1.1', '1.2.3.4.5', '0xg', 'a.0x1g'].map((s) => `${H}${s}:1/x`),
+  ...['1.2.3', '1.2.3.4', '0x7f.1', '01.2.3.4', '09.1.1.1', '1.2.3.4.5', '0xg', 'a.0x1g'].map(
+    (s) => `${H}${s}:1/x`,
+  ),
   ...[
     '08.1.1.1.',
     '07.1.1.1.',
@@ -149,12 +165,47 @@ const URLS: readonly string[] = [
     (s) => `${H}${s}/x`,
   ),
   // host characters and percent-encoding
-  ...['<', '>', '^', '|', '%', '%zz', '%2', '%2F', '%3A', '%40', '%25', '%20', '%00', '%7F', '%C3%A4', '%C3', '%ff'].map(
-    (c) => `${H}a${c}b/x`,
-  ),
-  ...['%5B', '%5E', '%7C', '%3C', '_', '~', '!', '$', '&', "'", '(', '*', '+', ',', ';', '=', '"', '`', '{', '}'].map(
-    (c) => `${H}a${c}b/x`,
-  ),
+  ...[
+    '<',
+    '>',
+    '^',
+    '|',
+    '%',
+    '%zz',
+    '%2',
+    '%2F',
+    '%3A',
+    '%40',
+    '%25',
+    '%20',
+    '%00',
+    '%7F',
+    '%C3%A4',
+    '%C3',
+    '%ff',
+  ].map((c) => `${H}a${c}b/x`),
+  ...[
+    '%5B',
+    '%5E',
+    '%7C',
+    '%3C',
+    '_',
+    '~',
+    '!',
+    '$',
+    '&',
+    "'",
+    '(',
+    '*',
+    '+',
+    ',',
+    ';',
+    '=',
+    '"',
+    '`',
+    '{',
+    '}',
+  ].map((c) => `${H}a${c}b/x`),
   'https://ex%61mple.com/x',
   'https://%31.2.3.4/x',
   'https://%39%39%39.1.1.1/x',
@@ -163,8 +214,6 @@ const URLS: readonly string[] = [
   'https://exämple.com/x',
   'https://EXÄMPLE.com/x',
   'https://xn--mnchen-3ya.de/x',
-  'https://xn--/x',
-  'https://a.xn--/x',
   'https://９９９.1.1.1/x',
   'https://１.２.３.４/x',
   'https://１２７.0.0.1:70000/x',
@@ -221,6 +270,12 @@ const KNOWN_GAPS: readonly string[] = [
   'https://a\u2025b/x',
 ];
 
+/**
+ * An empty punycode label: Node 20's URL parser refuses it, Node 24's takes it. The function refuses
+ * it, so it never stores what `record` refuses on either.
+ */
+const NODE_DEPENDENT: readonly string[] = ['https://xn--/x', 'https://a.xn--/x', 'https://xn--.:1/x'];
+
 /** What `record` decides: its credential check, then the entry schema. */
 function recordAccepts(url: string): boolean {
   const entry = makeEntry({ artifact_url: url });
@@ -264,7 +319,9 @@ describe.each(engines)('the URL check of the ingest function, on %s', (engine) =
         "SELECT u, public.slsa_check_url_full(to_jsonb(u), 'artifact_url') AS problem FROM unnest($1::text[]) AS u",
         [URLS],
       );
-      expect(full.rows.filter((r) => (r.problem === null) !== recordAccepts(r.u)).map((r) => r.u)).toEqual([]);
+      expect(full.rows.filter((r) => (r.problem === null) !== recordAccepts(r.u)).map((r) => r.u)).toEqual(
+        [],
+      );
       const gaps = await db.query<{ u: string; problem: string | null }>(
         "SELECT u, public.slsa_check_url(to_jsonb(u), 'artifact_url') AS problem FROM unnest($1::text[]) AS u",
         [KNOWN_GAPS],
@@ -272,6 +329,11 @@ describe.each(engines)('the URL check of the ingest function, on %s', (engine) =
       expect(gaps.rows.map((r) => [r.u, r.problem, recordAccepts(r.u)])).toEqual(
         KNOWN_GAPS.map((u) => [u, null, false]),
       );
+      const strict = await db.query<{ u: string; problem: string | null }>(
+        "SELECT u, public.slsa_check_url(to_jsonb(u), 'artifact_url') AS problem FROM unnest($1::text[]) AS u",
+        [NODE_DEPENDENT],
+      );
+      expect(strict.rows.filter((r) => r.problem === null).map((r) => r.u)).toEqual([]);
     } finally {
       await db.close();
     }
