@@ -104,11 +104,7 @@ export async function checkLedgerTrust(options: CheckLedgerTrustOptions): Promis
  * otherwise (statements are then not checked against a ledger location).
  */
 export async function ledgerIdentityOfRef(repoDir: string, ref: string): Promise<LedgerIdentity | undefined> {
-  const git = async (args: string[]): Promise<string | undefined> => {
-    const r = await runGit(args, { cwd: repoDir, allowFailure: true });
-    const out = r.stdout.toString('utf8').trim();
-    return r.code === 0 && out !== '' ? out : undefined;
-  };
+  const git = gitValue(repoDir);
   const full = await symbolicFullName(repoDir, ref);
   if (full === undefined) return undefined;
   let remote: string | undefined;
@@ -123,8 +119,31 @@ export async function ledgerIdentityOfRef(repoDir: string, ref: string): Promise
     const merge = await git(['config', '--get', `branch.${local}.merge`]);
     branch = merge?.replace(/^refs\/heads\//, '');
   }
-  if (remote === undefined || branch === undefined || !/^[A-Za-z0-9._-]+$/.test(remote)) return undefined;
-  const url = await git(['remote', 'get-url', remote]);
+  if (remote === undefined || branch === undefined) return undefined;
+  return ledgerIdentityOfRemote(repoDir, remote, branch);
+}
+
+/** One git value of the clone (trimmed stdout), undefined when git fails or prints nothing. */
+const gitValue =
+  (repoDir: string) =>
+  async (args: string[]): Promise<string | undefined> => {
+    const r = await runGit(args, { cwd: repoDir, allowFailure: true });
+    const out = r.stdout.toString('utf8').trim();
+    return r.code === 0 && out !== '' ? out : undefined;
+  };
+
+/**
+ * The ledger `branch` of the clone's remote `remote` (its URL from the clone's config, a local path
+ * resolved against the clone): what the statements of that ledger name. Undefined when the clone
+ * has no such remote.
+ */
+export async function ledgerIdentityOfRemote(
+  repoDir: string,
+  remote: string,
+  branch: string,
+): Promise<LedgerIdentity | undefined> {
+  if (!/^[A-Za-z0-9._-]+$/.test(remote)) return undefined;
+  const url = await gitValue(repoDir)(['remote', 'get-url', remote]);
   if (url === undefined) return undefined;
   const isLocal = !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[^/]+:/.test(url);
   return ledgerIdentity(isLocal ? resolve(repoDir, url) : url, branch);
@@ -138,16 +157,21 @@ export interface TrustFindingsOptions {
   readonly trust: LedgerTrust;
   /** the head verified before (check's witness): history after it, and its logs must still be prefixes */
   readonly witnessCommit?: string | null;
+  /**
+   * the ledger `ref` is audited as (`check --ref REF --branch B [--remote R]`): the statements must
+   * name it, whatever branch the ref itself tracks
+   */
+  readonly auditedAs?: LedgerIdentity;
   readonly logger?: Logger;
 }
 
 /** `check`'s one call: the trust findings of the ledger at `commit`. */
 export async function checkTrustFindings(options: TrustFindingsOptions): Promise<TrustFinding[]> {
   const { repoDir, commit, reportsDir } = options;
-  const location = await ledgerIdentityOfRef(repoDir, options.ref);
+  const location = options.auditedAs ?? (await ledgerIdentityOfRef(repoDir, options.ref));
   if (location === undefined)
     options.logger?.info(
-      `trust: ${options.ref} names no remote branch; statements are not checked against a ledger location`,
+      `trust: ${options.ref} names no remote branch; statements are not checked against a ledger location (name the ledger with --branch and --remote)`,
     );
   let witnessCommit: string | undefined;
   const previous = options.witnessCommit ?? undefined;

@@ -40,7 +40,7 @@ import { resolveReadTarget } from '../io/ledger-source.js';
 import { readWitness, writeWitness, type Witness } from '../io/check-witness.js';
 import type { TrustFinding } from '../core/ledger-trust/audit.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
-import { checkTrustFindings } from './check-trust.js';
+import { checkTrustFindings, ledgerIdentityOfRemote } from './check-trust.js';
 
 export interface CheckOptions {
   /** a clone of the ledger repository, or any folder inside it (default: the current directory) */
@@ -350,6 +350,18 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
 
   // who wrote what: the trust audit under the checker's policy (src/app/check-trust.ts)
   if (options.trust !== undefined) {
+    // `--ref REF --branch B`: the statements must name that ledger, not whatever REF tracks
+    const auditedAs =
+      target.auditedAs === undefined
+        ? undefined
+        : await ledgerIdentityOfRemote(repoDir, target.auditedAs.remote, target.auditedAs.branch);
+    if (target.auditedAs !== undefined && auditedAs === undefined) {
+      throw new SlsaLedgerError(
+        'LEDGER_REPO_INVALID',
+        `--remote ${target.auditedAs.remote}: no such remote in ${repoDir}, so the ledger ${options.ref ?? ref} is read as has no address`,
+        { details: { remote: target.auditedAs.remote } },
+      );
+    }
     findings.push(
       ...(await checkTrustFindings({
         repoDir,
@@ -358,6 +370,7 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
         reportsDir,
         trust: options.trust,
         witnessCommit: witnessInfo?.previous ?? null,
+        ...(auditedAs === undefined ? {} : { auditedAs }),
         logger,
       })),
     );

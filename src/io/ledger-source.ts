@@ -244,6 +244,11 @@ export interface LedgerReadTarget {
   readonly reportsDir: string;
   /** the remote and branch fetched (absent with `--ref` or a clone without remotes) */
   readonly location?: { readonly remote: string; readonly branch: string };
+  /**
+   * with `--ref` and `--branch` (and `--remote`, else `ledger.remote` or origin): the ledger the
+   * ref is read as, for the statements' location check; nothing is fetched
+   */
+  readonly auditedAs?: { readonly remote: string; readonly branch: string };
 }
 
 export interface ResolveReadTargetOptions {
@@ -313,6 +318,13 @@ export async function resolveReadTarget(options: ResolveReadTargetOptions): Prom
     const remotes = await runGit(['remote'], { cwd: root, allowFailure: true });
     if (remotes.stdout.toString('utf8').trim() === '') useRef = 'HEAD'; // nothing to fetch from
   }
+  if (explicit !== undefined && options.remote !== undefined && options.branch === undefined) {
+    throw new SlsaLedgerError(
+      'USAGE_MISSING_FLAG',
+      `--ref with --remote needs --branch: the ledger branch '${explicit}' is read as (without both, the ref's own upstream)`,
+      { details: { ref: explicit, remote: options.remote } },
+    );
+  }
   if (useRef !== undefined) {
     const commit = await commitOf(root, useRef);
     if (commit === undefined) {
@@ -331,6 +343,9 @@ export async function resolveReadTarget(options: ResolveReadTargetOptions): Prom
       ref: useRef,
       label: explicit === undefined ? `${useRef} (the clone has no remote)` : `--ref ${useRef}`,
       reportsDir,
+      ...(explicit !== undefined && options.branch !== undefined
+        ? { auditedAs: { remote: plan.remote, branch: options.branch } }
+        : {}),
     };
   }
   let location;

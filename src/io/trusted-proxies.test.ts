@@ -136,6 +136,15 @@ describe('clientAddressOf', () => {
     expect(clientAddressOf('::ffff:10.0.0.2', 'unknown', proxies)).toBe('10.0.0.2');
   });
 
+  it('strips the zone id of a link-local peer, once, before trusting and keying it', () => {
+    const linkLocal = parseTrustedProxies(['fe80::/10']);
+    expect(clientAddressOf('fe80::1%eth0', '203.0.113.7', linkLocal)).toBe('203.0.113.7');
+    expect(clientAddressOf('fe80::1%eth0', 'unknown', linkLocal)).toBe('fe80::1');
+    expect(clientAddressOf('FE80:0::1%25', 'unknown', linkLocal)).toBe('fe80::1');
+    // not trusted: the peer as the socket gave it, zone id and all
+    expect(clientAddressOf('fe80::1%eth0', '203.0.113.7', proxies)).toBe('fe80::1%eth0');
+  });
+
   it('reads at most maxForwardedHops entries from the right, whatever the header holds', () => {
     const trustedChain = Array.from({ length: 40 }, (_, i) => `10.0.${i}.1`);
     expect(clientAddressOf('10.0.0.2', trustedChain.join(', '), proxies)).toBe(

@@ -30,6 +30,14 @@ function familyOf(address: string): 'ipv4' | 'ipv6' | undefined {
 }
 
 /**
+ * A socket peer without its IPv6 zone id (`fe80::1%eth0` is `fe80::1`): the socket gives one for a
+ * link-local peer; a forwarded address never has one (`familyOf` refuses it).
+ */
+function withoutZone(peer: string): string {
+  return peer.replace(/%.*$/, '');
+}
+
+/**
  * One address as the rate limiter keys it: IPv4 in dotted decimal, IPv6 in its canonical text
  * (`inet_ntop`'s, through `net.SocketAddress`: the parser `isIP` uses), an IPv4-mapped IPv6
  * address (`::ffff:10.0.0.1`, in any spelling) as its IPv4 address.
@@ -77,8 +85,9 @@ export function clientAddressOf(
   trusted: TrustedProxies | undefined,
 ): string {
   if (trusted === undefined || forwardedFor === undefined || !trusted.isTrusted(peer)) return peer;
-  const peerFamily = familyOf(peer.replace(/%.*$/, ''));
-  let client = peerFamily === undefined ? peer : canonicalAddress(peer.replace(/%.*$/, ''), peerFamily);
+  const bare = withoutZone(peer);
+  const peerFamily = familyOf(bare);
+  let client = peerFamily === undefined ? peer : canonicalAddress(bare, peerFamily);
   // from the right, one entry at a time: whatever the header's length, at most maxForwardedHops
   // entries (and the characters up to them) are read
   let end = forwardedFor.length;
@@ -132,7 +141,7 @@ export function parseTrustedProxies(values: readonly string[]): TrustedProxies |
   return {
     ranges,
     isTrusted(address) {
-      const bare = address.replace(/%.*$/, '');
+      const bare = withoutZone(address);
       const family = familyOf(bare);
       return family !== undefined && list.check(bare, family);
     },

@@ -12,7 +12,7 @@ export const command: CommandModule = {
     name: 'check',
     summary: 'audit the ledger: schema, order, bytes, history',
     usage:
-      'check [--repo DIR] [--ref REF | --remote NAME --branch BRANCH] [--witness FILE] [--require-signed]',
+      'check [--repo DIR] [--ref REF] [--remote NAME] [--branch BRANCH] [--witness FILE] [--require-signed]',
     description: `Audits the day files of the ledger and every commit that touched them: by default the remote's ledger branch, fetched now (what record just pushed); --ref REF audits a commit-ish of the clone instead (--ref HEAD: the clone as it is). Keeps the last head it verified (per clone under .git/slsa-ledger/, or in --witness FILE) and reports CHECK_HISTORY_REWRITTEN when the new head does not descend from it. Hostile blobs (symlinks, over a limit, too deep, not JSON) are findings, never read past their limit. With a trust policy (trust: in your .slsa-ledger.yml, or --trust-key PUB), also who wrote what: every entry's signed transitions, their signers and chains (docs/trust.md). Exit 1 (CHECK_FINDINGS) when anything is found; --json lists the findings with code, path and commit. Finding codes:\n${Object.entries(
       { ...findingCodes, ...trustFindingCodes },
     )
@@ -34,13 +34,13 @@ export const command: CommandModule = {
         type: 'string',
         valueName: 'NAME',
         description:
-          'remote to fetch the ledger from (default: ledger.remote of .slsa-ledger.yml, else origin)',
+          'remote to fetch the ledger from (default: ledger.remote of .slsa-ledger.yml, else origin); with --ref and --branch, the remote of the ledger REF is audited as',
       },
       branch: {
         type: 'string',
         valueName: 'BRANCH',
         description:
-          "ledger branch (default: ledger.branch of .slsa-ledger.yml, else the remote's default branch)",
+          "ledger branch (default: ledger.branch of .slsa-ledger.yml, else the remote's default branch); with --ref, the ledger REF is audited as: every signed statement must name this remote's branch (default: the branch REF tracks, if any)",
       },
       'reports-dir': {
         isRepositoryPath: true,
@@ -62,6 +62,7 @@ export const command: CommandModule = {
       'slsa-ledger check --branch ledger --witness /var/lib/audit/witness.json',
       'slsa-ledger check --require-signed',
       'slsa-ledger check --ref origin/slsa-ledger --trust-key ledger.pub',
+      'slsa-ledger check --ref "$GITHUB_SHA" --branch slsa-ledger --trust-key ledger.pub',
     ],
   },
   async run(args, ctx) {

@@ -368,3 +368,156 @@ describe('signer matching, mutation audit', () => {
     );
   });
 });
+
+// GitHub owner and repository names are case-insensitive (cli/cli#9392: `gh attestation verify`
+// matches them with `(?i)`): the scheme, host, OWNER and REPO of a workflow identity fold, ASCII
+// only; the workflow path, the ref, the issuer and key ids stay exact.
+describe('GitHub workflow identities, letter case', () => {
+  const resolve = (signers: Record<string, unknown>) =>
+    resolveTrustPolicy(parseTrustPolicy({ signers, record: Object.keys(signers) }, 'f'), {
+      trustKeys: 'k' in signers ? [laptop.trusted] : [],
+    });
+  const allowed = (policy: ReturnType<typeof resolve>, signer: SignerIdentity) =>
+    decideSigner(policy, 'record', signer).allowed;
+  const gh = (path: string, host = 'https://github.com') => cert(`${host}/${path}`);
+  const mixed = resolve({
+    r: { workflow: 'Acme/App/.github/workflows/provenance.yml', ref: 'refs/heads/main' },
+  });
+  const lower = resolve({
+    r: { workflow: 'acme/app/.github/workflows/provenance.yml', ref: 'refs/heads/main' },
+  });
+
+  it.each([
+    [
+      'a mixed-case policy, a lower-case SAN',
+      mixed,
+      'acme/app/.github/workflows/provenance.yml@refs/heads/main',
+    ],
+    [
+      'a lower-case policy, a mixed-case SAN',
+      lower,
+      'Acme/App/.github/workflows/provenance.yml@refs/heads/main',
+    ],
+    [
+      'a lower-case policy, an upper-case SAN',
+      lower,
+      'ACME/APP/.github/workflows/provenance.yml@refs/heads/main',
+    ],
+    [
+      'names with the other characters GitHub allows',
+      resolve({ r: { workflow: 'My-Org.X/App_1.js/.github/workflows/r.yml', ref: 'refs/heads/main' } }),
+      'my-org.x/APP_1.JS/.github/workflows/r.yml@refs/heads/main',
+    ],
+  ])('accepts %s', (_name, policy, path) => {
+    expect(allowed(policy, gh(path))).toBe(true);
+  });
+
+  it('folds the scheme and host too', () => {
+    expect(
+      allowed(lower, gh('acme/app/.github/workflows/provenance.yml@refs/heads/main', 'HTTPS://GitHub.com')),
+    ).toBe(true);
+    const ghe = resolve({
+      r: {
+        workflow: 'acme/app/.github/workflows/r.yml',
+        ref: 'refs/heads/main',
+        server: 'https://GHE.Example.com',
+      },
+    });
+    expect(
+      allowed(ghe, gh('ACME/app/.github/workflows/r.yml@refs/heads/main', 'https://ghe.example.com')),
+    ).toBe(true);
+    expect(allowed(ghe, gh('acme/app/.github/workflows/r.yml@refs/heads/main'))).toBe(false);
+  });
+
+  it.each([
+    ['the workflow file in another case', 'acme/app/.github/workflows/Provenance.yml@refs/heads/main'],
+    ['the workflow folder in another case', 'acme/app/.GitHub/workflows/provenance.yml@refs/heads/main'],
+    ['the workflows folder in another case', 'acme/app/.github/Workflows/provenance.yml@refs/heads/main'],
+    ['the branch in another case', 'acme/app/.github/workflows/provenance.yml@refs/heads/Main'],
+    ['the ref prefix in another case', 'acme/app/.github/workflows/provenance.yml@refs/Heads/main'],
+    ['another repository', 'acme/app2/.github/workflows/provenance.yml@refs/heads/main'],
+    ['a SAN that ends inside the owner', 'Acm'],
+    ['a SAN that ends at the host', ''],
+  ])('refuses %s', (_name, path) => {
+    expect(allowed(mixed, gh(path))).toBe(false);
+    expect(allowed(lower, gh(path))).toBe(false);
+  });
+
+  it('refuses Unicode look-alikes that fold to ASCII outside ASCII (long s, Kelvin sign, dotted I)', () => {
+    for (const workflow of ['acme/skit/.github/workflows/r.yml', 'ACME/SKIT/.github/workflows/r.yml']) {
+      const p = resolve({ r: { workflow, ref: 'refs/heads/main' } });
+      expect(allowed(p, gh('acme/skit/.github/workflows/r.yml@refs/heads/main'))).toBe(true);
+      // U+017F LATIN SMALL LETTER LONG S: `toUpperCase()` gives S, a regex `iu` folds it to s
+      expect(allowed(p, gh('acme/\u017Fkit/.github/workflows/r.yml@refs/heads/main'))).toBe(false);
+      // U+212A KELVIN SIGN: `toLowerCase()` gives k
+      expect(allowed(p, gh('acme/s\u212Ait/.github/workflows/r.yml@refs/heads/main'))).toBe(false);
+      // U+0130 LATIN CAPITAL LETTER I WITH DOT ABOVE: `toLowerCase()` gives i + U+0307
+      expect(allowed(p, gh('acme/sk\u0130t/.github/workflows/r.yml@refs/heads/main'))).toBe(false);
+    }
+  });
+
+  it('applies the same rule to ref lists, wildcards and any ref', () => {
+    const wild = resolve({
+      r: { workflow: 'Acme/App/.github/workflows/r.yml', ref: ['refs/tags/v*', 'refs/heads/main'] },
+    });
+    expect(allowed(wild, gh('acme/app/.github/workflows/r.yml@refs/tags/v1.2.3'))).toBe(true);
+    expect(allowed(wild, gh('ACME/APP/.github/workflows/r.yml@refs/heads/main'))).toBe(true);
+    expect(allowed(wild, gh('acme/app/.github/workflows/r.yml@refs/tags/V1.2.3'))).toBe(false);
+    expect(allowed(wild, gh('acme/app/.github/workflows/R.yml@refs/tags/v1.2.3'))).toBe(false);
+    const any = resolve({ r: { workflow: 'Acme/App/.github/workflows/r.yml' } });
+    expect(allowed(any, gh('acme/app/.github/workflows/r.yml@refs/heads/dev'))).toBe(true);
+    expect(allowed(any, gh('acme/app/.github/workflows/r.yml@Refs/heads/dev'))).toBe(false);
+    expect(allowed(any, gh('acme/app/.github/workflows/r.YML@refs/heads/dev'))).toBe(false);
+  });
+
+  it('keeps the path of a server exact; only its scheme and host fold', () => {
+    const p = resolve({
+      r: {
+        workflow: 'acme/app/.github/workflows/r.yml',
+        ref: 'refs/heads/main',
+        server: 'https://example.com/GH',
+      },
+    });
+    expect(allowed(p, gh('Acme/App/.github/workflows/r.yml@refs/heads/main', 'https://EXAMPLE.com/GH'))).toBe(
+      true,
+    );
+    expect(allowed(p, gh('acme/app/.github/workflows/r.yml@refs/heads/main', 'https://example.com/gh'))).toBe(
+      false,
+    );
+  });
+
+  it('folds an exact identity that names a GitHub workflow, and nothing else of it', () => {
+    const p = resolve({
+      r: {
+        issuer: GITHUB_ACTIONS_ISSUER,
+        identity: 'https://github.com/Acme/App/.github/workflows/provenance.yml@refs/heads/main',
+      },
+    });
+    expect(allowed(p, gh('acme/app/.github/workflows/provenance.yml@refs/heads/main'))).toBe(true);
+    expect(allowed(p, gh('ACME/app/.github/workflows/provenance.yml@refs/heads/main'))).toBe(true);
+    expect(allowed(p, gh('acme/app/.github/workflows/Provenance.yml@refs/heads/main'))).toBe(false);
+    expect(allowed(p, gh('acme/app/.github/workflows/provenance.yml@refs/heads/MAIN'))).toBe(false);
+    expect(allowed(p, gh('acme/app/.github/workflows/provenance.yml@refs/heads/main-x'))).toBe(false);
+    expect(allowed(p, gh('acme/\u212App/.github/workflows/provenance.yml@refs/heads/main'))).toBe(false);
+  });
+
+  it('keeps the issuer, an identity_regex, a non-GitHub identity and key ids exact', () => {
+    const san = 'https://github.com/acme/app/.github/workflows/provenance.yml@refs/heads/main';
+    expect(allowed(lower, cert(san))).toBe(true);
+    expect(allowed(lower, cert(san, 'https://Token.actions.githubusercontent.com'))).toBe(false);
+    expect(allowed(lower, cert(san, 'HTTPS://token.actions.githubusercontent.com'))).toBe(false);
+    const regex = resolve({
+      r: {
+        issuer: GITHUB_ACTIONS_ISSUER,
+        identity_regex: 'https://github\\.com/acme/app/\\.github/workflows/.+',
+      },
+    });
+    expect(allowed(regex, gh('acme/app/.github/workflows/r.yml@refs/heads/main'))).toBe(true);
+    expect(allowed(regex, gh('Acme/App/.github/workflows/r.yml@refs/heads/main'))).toBe(false);
+    const email = resolve({ r: { issuer: 'https://issuer.example', identity: 'Ops@Example.com' } });
+    expect(allowed(email, cert('ops@example.com', 'https://issuer.example'))).toBe(false);
+    const key = resolve({ k: { key_id: laptop.keyId } });
+    expect(allowed(key, { kind: 'key', keyId: laptop.keyId })).toBe(true);
+    expect(allowed(key, { kind: 'key', keyId: laptop.keyId.toUpperCase() })).toBe(false);
+  });
+});

@@ -16,11 +16,18 @@ export const DEFAULT_GITHUB_SERVER = 'https://github.com';
 export interface SignerSpec {
   /** keyless: the OIDC issuer of the certificate (Fulcio extension 1.3.6.1.4.1.57264.1.8) */
   readonly issuer?: string;
-  /** keyless: the certificate identity (SAN), exactly */
+  /**
+   * keyless: the certificate identity (SAN), exactly — but for a GitHub workflow identity
+   * (`https://HOST/OWNER/REPO/.github/workflows/…@…`), whose scheme, host, owner and repository
+   * compare ASCII-case-insensitively
+   */
   readonly identity?: string;
-  /** keyless: a regular expression the whole SAN must match */
+  /** keyless: a regular expression the whole SAN must match (as written: case-sensitively) */
   readonly identity_regex?: string;
-  /** keyless, GitHub Actions: `OWNER/REPO/.github/workflows/FILE.yml`; the SAN is `<server>/<workflow>@<ref>` */
+  /**
+   * keyless, GitHub Actions: `OWNER/REPO/.github/workflows/FILE.yml`; the SAN is
+   * `<server>/<workflow>@<ref>` (the server's scheme and host and `OWNER/REPO` in any ASCII case)
+   */
   readonly workflow?: string;
   /**
    * with `workflow`: the refs allowed — one or a list, each a full ref (`refs/heads/main`) where `*`
@@ -53,6 +60,12 @@ export type SignerRule =
       /** what the SAN must be: exactly `exact`, or a full match of `pattern` */
       readonly exact?: string;
       readonly pattern?: RegExp;
+      /**
+       * a GitHub workflow identity: the spans (`[start, end)`, UTF-16 offsets) of the SAN that are
+       * compared ASCII-case-insensitively — the scheme and host, and `OWNER/REPO`; `exact` and
+       * `pattern` hold those spans lower-cased and everything else as written
+       */
+      readonly caseInsensitiveSpans?: readonly (readonly [number, number])[];
     };
 
 /** The policy the audit evaluates. */
@@ -256,15 +269,27 @@ export function resolveTrustPolicy(
       rules.set(name, { kind: 'key', name, keyId: spec.key_id });
     } else if (spec.workflow !== undefined) {
       const server = (spec.server ?? DEFAULT_GITHUB_SERVER).replace(/\/+$/, '');
-      const base = `${server}/${spec.workflow}@`;
+      const ownerRepo = spec.workflow.split('/', 2).join('/');
+      const spans = githubSpans(server, ownerRepo);
+      const base = foldSpans(`${server}/${spec.workflow}@`, spans);
       rules.set(name, {
         kind: 'keyless',
         name,
         issuer: spec.issuer ?? GITHUB_ACTIONS_ISSUER,
         ...workflowIdentity(base, spec.ref),
+        caseInsensitiveSpans: spans,
       });
     } else if (spec.identity !== undefined) {
-      rules.set(name, { kind: 'keyless', name, issuer: spec.issuer!, exact: spec.identity });
+      const github = GITHUB_WORKFLOW_IDENTITY.exec(spec.identity);
+      const spans = github === null ? undefined : githubSpans(github[1]!, github[2]!);
+      rules.set(name, {
+        kind: 'keyless',
+        name,
+        issuer: spec.issuer!,
+        ...(spans === undefined
+          ? { exact: spec.identity }
+          : { exact: foldSpans(spec.identity, spans), caseInsensitiveSpans: spans }),
+      });
     } else {
       rules.set(name, {
         kind: 'keyless',
@@ -293,12 +318,56 @@ export function resolveTrustPolicy(
   return { signers: [...rules.values()], allowed, keys, needsSigstore };
 }
 
-/** True when the rule names this signer. */
+/**
+ * True when the rule names this signer. The issuer is compared exactly, as sigstore-go compares
+ * the Fulcio issuer extension (pkg/fulcio/certificate CompareExtensions: `!=`); key ids exactly.
+ */
 export function signerMatches(rule: SignerRule, signer: SignerIdentity): boolean {
   if (rule.kind === 'key') return signer.kind === 'key' && signer.keyId === rule.keyId;
   if (signer.kind !== 'certificate' || signer.issuer !== rule.issuer) return false;
-  if (rule.exact !== undefined) return signer.subjectAlternativeName === rule.exact;
-  return rule.pattern!.test(signer.subjectAlternativeName);
+  const san =
+    rule.caseInsensitiveSpans === undefined
+      ? signer.subjectAlternativeName
+      : foldSpans(signer.subjectAlternativeName, rule.caseInsensitiveSpans);
+  if (rule.exact !== undefined) return san === rule.exact;
+  return rule.pattern!.test(san);
+}
+
+// GitHub owner and repository names are case-insensitive ASCII (`[A-Za-z0-9_.-]`: two repositories
+// cannot differ only in case), and a URL's scheme and host are case-insensitive (RFC 3986 §3.1,
+// §3.2.2), so a policy naming `Acme/App` must accept the certificate GitHub issues for `acme/app`.
+// `gh attestation verify` matches `--owner`/`--repo`/`--signer-repo` with a `(?i)` regex for the
+// same reason (cli/cli#9392, "handle attest case insensitivity"; pkg/cmd/attestation/verify/policy.go;
+// our core/verify/github-policy.ts). Only those parts fold: the workflow path and the `@ref` are
+// case-sensitive in git and stay exact, and the fold is ASCII A-Z to a-z only — never
+// `toLowerCase()`, `toUpperCase()` or a regex `i` flag, which map the Kelvin sign `K` to `k` and
+// (`iu`) the long s `ſ` to `s`, so a look-alike name would match. The spans are the rule's own (from
+// the policy text), never parsed out of the certificate, so a SAN cannot move them.
+
+/** `https://HOST[:PORT]/OWNER/REPO/.github/workflows/FILE@REF`: an `identity:` that names a GitHub workflow. */
+const GITHUB_WORKFLOW_IDENTITY =
+  /^(https:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?)\/([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)\/\.github\/workflows\/[^\s@]+@\S+$/;
+
+/** The case-insensitive spans of `<server>/<OWNER/REPO>…`: the server's scheme and host (not a path it may have), and OWNER/REPO. */
+function githubSpans(server: string, ownerRepo: string): readonly (readonly [number, number])[] {
+  const pathStart = server.indexOf('/', server.indexOf('://') + 3);
+  const originEnd = pathStart === -1 ? server.length : pathStart;
+  return [
+    [0, originEnd],
+    [server.length + 1, server.length + 1 + ownerRepo.length],
+  ];
+}
+
+/** ASCII A-Z to a-z inside the spans; every other character (and all of it outside) as it is. */
+function foldSpans(text: string, spans: readonly (readonly [number, number])[]): string {
+  let out = '';
+  let at = 0;
+  for (const [start, end] of spans) {
+    if (start >= text.length) break;
+    out += text.slice(at, start) + text.slice(start, end).replace(/[A-Z]+/g, (run) => run.toLowerCase());
+    at = Math.min(end, text.length);
+  }
+  return out + text.slice(at);
 }
 
 /** How a signer is named in findings: the key id or `issuer` + SAN. */

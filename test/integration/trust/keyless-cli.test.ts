@@ -2,7 +2,9 @@
 // Actions job would run it — the OIDC token in SIGSTORE_ID_TOKEN, a local Fulcio and Rekor
 // (@sigstore/mock behind node:http) named by SLSA_LEDGER_FULCIO_URL / _REKOR_URL — then `check`
 // under the checker's trust policy with that Sigstore's trusted_root.json: the workflow the policy
-// names is verified; the same change signed from a branch a pusher made is CHECK_SIGNER_UNTRUSTED.
+// names is verified (also when the policy spells the repository `Acme/App`); the same change signed
+// from a branch a pusher made, or a policy naming the workflow file in another case, is
+// CHECK_SIGNER_UNTRUSTED.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,12 +62,31 @@ describe('record --sign sigstore, then check under the policy', () => {
       env: { ...env, SIGSTORE_ID_TOKEN: token(ref) },
     });
   };
-  const check = async () => {
+  const check = async (cwd = cfg) => {
     await git(clone, ['fetch', '-q', 'origin']);
     return runCliCaptured(
-      ['check', '--json', '--repo', clone, '--ref', 'origin/main', '--trusted-root', 'trusted_root.json'],
-      { env, cwd: cfg },
+      [
+        'check',
+        '--json',
+        '--repo',
+        clone,
+        '--ref',
+        'origin/main',
+        '--trusted-root',
+        join(cfg, 'trusted_root.json'),
+      ],
+      { env, cwd },
     );
+  };
+  // a checker whose policy spells the repository (or the workflow file) in other letter cases
+  const checker = async (name: string, workflow: string) => {
+    const dir = join(tmp.path, name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, '.slsa-ledger.yml'),
+      `trust:\n  signers:\n    provenance:\n      workflow: ${workflow}\n      ref: [refs/tags/v*]\n  record: [provenance]\n  update: [provenance]\n`,
+    );
+    return dir;
   };
 
   it('signs with a Fulcio certificate and a Rekor entry; check verifies the workflow the policy names', async () => {
@@ -82,6 +103,16 @@ describe('record --sign sigstore, then check under the policy', () => {
     expect(bundle.verificationMaterial.tlogEntries).toHaveLength(1);
     const checked = await check();
     expect(checked.code, checked.stdout + checked.stderr).toBe(0);
+  });
+
+  it('a policy naming Acme/App verifies the certificate for acme/app; a workflow file in another case does not', async () => {
+    const mixed = await check(
+      await checker('checker-mixed', 'Acme/App/.github/workflows/slsa-provenance.yml'),
+    );
+    expect(mixed.code, mixed.stdout + mixed.stderr).toBe(0);
+    const path = await check(await checker('checker-path', 'acme/app/.github/workflows/SLSA-provenance.yml'));
+    expect(path.code).toBe(1);
+    expect(JSON.stringify(path.json())).toContain('CHECK_SIGNER_UNTRUSTED');
   });
 
   it('attack: the same workflow run from a branch a pusher made is CHECK_SIGNER_UNTRUSTED', async () => {

@@ -307,6 +307,63 @@ describe('check verifies who wrote what', () => {
     );
   });
 
+  it('--ref COMMIT --branch B audits a detached commit as that ledger: the replayed transition is found, the bad flags refused', async () => {
+    // a detached commit (a CI checkout by SHA) names no branch, so its statements were checked
+    // against no location; `--branch` (and `--remote`) name the ledger it is read as
+    const k = await keygen('ledger');
+    expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
+    const otherRemote = await createRemote(tmp.path, 'other.git');
+    const other = await cloneRemote(otherRemote, join(tmp.path, 'other'));
+    const file = join(tmp.path, 'other-entry.json');
+    await writeFile(file, JSON.stringify(makeEntry({ tag: 'v9.9.9', run_id: 909 })));
+    const r = await runCliCaptured(
+      ['record', '--json', '--repo', other, '--entry', file, '--sign-key', k.key],
+      { env },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    const theirs = JSON.parse((await showFile(otherRemote, 'main', DAY))!) as unknown[];
+    const day = [...(JSON.parse(await readFile(join(attacker, DAY), 'utf8')) as unknown[]), ...theirs];
+    await writeFile(join(attacker, DAY), `${JSON.stringify(day, null, 2)}\n`);
+    await writeFile(
+      join(attacker, LOG),
+      `${await readFile(join(attacker, LOG), 'utf8')}${(await showFile(otherRemote, 'main', LOG))!}`,
+    );
+    await git(attacker, ['commit', '-qam', 'replay']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+    await git(clone, ['fetch', '-q', 'origin']);
+    const sha = await git(clone, ['rev-parse', 'origin/main']);
+    const checkAt = (...flags: string[]) =>
+      runCliCaptured(['check', '--json', '--repo', clone, '--ref', sha, '--trust-key', k.pub, ...flags], {
+        env,
+        cwd: tmp.path,
+      });
+    const runIds = (res: Awaited<ReturnType<typeof checkAt>>) =>
+      ((res.json().error?.details.findings ?? []) as { code: string; run_id?: number }[])
+        .filter((f) => f.code === 'CHECK_SIGNATURE_INVALID')
+        .map((f) => f.run_id);
+
+    // the commit alone: both transitions verify under the key, and nothing ties them to a ledger
+    const unbound = await checkAt();
+    expect(runIds(unbound)).not.toContain(909);
+
+    const bound = await checkAt('--branch', 'main');
+    expect(bound.code, bound.stdout + bound.stderr).toBe(1);
+    expect(runIds(bound)).toEqual([909]);
+    const named = await checkAt('--remote', 'origin', '--branch', 'main');
+    expect(runIds(named)).toEqual([909]);
+    // audited as another branch, this ledger's own statement is the stranger
+    const elsewhere = await checkAt('--branch', 'release');
+    expect(runIds(elsewhere)).toEqual(expect.arrayContaining([101, 909]));
+
+    const noBranch = await checkAt('--remote', 'origin');
+    expect(noBranch.code).toBe(2);
+    expect(noBranch.json().error!.code).toBe('USAGE_MISSING_FLAG');
+    const noRemote = await checkAt('--remote', 'upstream', '--branch', 'main');
+    expect(noRemote.code).toBe(2);
+    expect(noRemote.json().error!.code).toBe('LEDGER_REPO_INVALID');
+  });
+
   it('attack: a fast-forward to a merge keeping the old head only as its second parent (a run dropped) is a rewrite for check and the writers', async () => {
     const k = await keygen('ledger');
     expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
