@@ -3,9 +3,9 @@
 --
 -- `artifact_url` and `release_url` pass the schema (src/core/ledger/entry.ts, `checkHttpsUrl`) in
 -- two ways: the common shape `https://` + a host of ASCII letters, digits, dots and hyphens that
--- starts and ends with a letter or digit, no port, then nothing or `/` + printable ASCII without
--- `@` or `\` (taken as it is, without a URL parser, an IPv4-looking host included); anything else
--- must parse as a WHATWG URL (Node's `new URL`) with the https scheme, a host and no credentials.
+-- starts and ends with a letter or digit and whose last label is not a number (the URL parser
+-- reads such a host as IPv4: `999.1.1.1`, `a.1`), no port, then nothing or `/` + printable ASCII
+-- without `@` or `\` (taken as it is, without a URL parser); anything else must parse as a WHATWG URL (Node's `new URL`) with the https scheme, a host and no credentials.
 -- The function's check (slsa_check_url as in …20261203070000, slsa_check_url_full as in
 -- …20261203040000) looked at the scheme, white space, a host and '@' only, so whoever holds the
 -- ingest key could store what `record` refuses: a port above 65535 (`https://example.com:70000/x`,
@@ -202,19 +202,22 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     WHEN (v #>> '{}') !~ '^[A-Za-z]+:[/\\]*[^/\\?#]' THEN name || ' must name a host'
     WHEN substring(v #>> '{}' FROM '^[A-Za-z]+:[/\\]*([^/\\?#]*)') LIKE '%@%' THEN name || ' must not carry credentials'
     WHEN (v #>> '{}') ~ '^https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(/[\u0021-\u003f\u0041-\u005b\u005d-\u007e]*)?$'
+         AND split_part(v #>> '{}', '/', 3) !~ '(^|\.)([0-9]+|0[xX][0-9A-Fa-f]*)$'
       THEN NULL
     WHEN NOT public.slsa_url_host_port_valid(v #>> '{}') THEN name || ' must be an https url with a valid host and port'
   END)
 $$;
 
 -- The fast path: printable ASCII of at most 2048, `https://`, and the part before the next '/' the
--- schema's common host (letters, digits, dots and hyphens, a letter or digit at each end), no port;
--- anything else (a port, a query right after the host, brackets) goes to the full check.
+-- schema's common host (letters, digits, dots and hyphens, a letter or digit at each end, the last
+-- label not a number), no port; anything else (a port, a query right after the host, brackets, an
+-- IPv4-looking host) goes to the full check.
 CREATE OR REPLACE FUNCTION public.slsa_check_url(v jsonb, name text) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT CASE WHEN jsonb_typeof(v) = 'string' AND left(v #>> '{}', 8) = 'https://'
                    AND octet_length(v #>> '{}') <= 2048 AND (v #>> '{}') !~ '[^!-~]'
                    AND split_part(v #>> '{}', '/', 3) ~ '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$'
+                   AND split_part(v #>> '{}', '/', 3) !~ '(^|\.)([0-9]+|0[xX][0-9A-Fa-f]*)$'
                 THEN NULL
               ELSE public.slsa_check_url_full(v, name) END
 $$;

@@ -115,9 +115,11 @@ const SHA_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const HEX64_RE = /^[0-9a-f]{64}$/;
 const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 const KEBAB_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-// printable ASCII but '@' and '\\' in the path
+// printable ASCII but '@' and '\\' in the path; not a host whose last label is a number (all
+// digits, or 0x and hex digits): the WHATWG URL parser reads such a host as an IPv4 address and
+// refuses `999.1.1.1` or `a.1`, so those go to the parser (its "ends in a number" rule)
 const SIMPLE_HTTPS_RE =
-  /^https:\/\/[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?:\/[\x21-\x3f\x41-\x5b\x5d-\x7e]*)?$/;
+  /^https:\/\/(?!(?:[A-Za-z0-9-]*\.)*(?:[0-9]+|0[xX][0-9A-Fa-f]*)(?:\/|$))[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?:\/[\x21-\x3f\x41-\x5b\x5d-\x7e]*)?$/;
 const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
 
 function describe(value: unknown): string {

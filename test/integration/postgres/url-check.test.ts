@@ -19,7 +19,8 @@ const H = 'https://';
 
 /** URLs around every rule of the WHATWG host and port parsers, and the schema's fast path. */
 const URLS: readonly string[] = [
-  // the common shape (the schema takes these without a URL parser, an IPv4-looking host too)
+  // the common shape (the schema takes these without a URL parser), and hosts that look like it but
+  // end in a number, which the parser reads as IPv4 (the schema refuses `999.1.1.1` and `a.1`)
   ...['example.com/x', 'example.com', 'example.com/', 'a.b-c.d/x', 'a..b/x', '1-1.2.3.4/x', '0/x', '1/x'].map(
     (s) => H + s,
   ),
