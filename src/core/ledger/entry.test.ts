@@ -91,6 +91,8 @@ describe('parseEntry', () => {
     ['ipv4 host of five parts', { artifact_url: 'https://1.2.3.4.5/x' }, 'artifact_url'],
     ['host ending in a number', { artifact_url: 'https://a.1/x' }, 'artifact_url'],
     ['host ending in a hex number', { release_url: 'https://a.0x1f/x' }, 'release_url'],
+    ['host ending in a bare 0x', { release_url: 'https://a.0X/x' }, 'release_url'],
+    ['host ending in an upper-case hex number', { artifact_url: 'https://b.0XAB' }, 'artifact_url'],
     ['null artifact on success', { artifact_url: null }, 'artifact_url'],
     ['missing artifact_url', { artifact_url: undefined }, 'artifact_url'],
     ['bad status', { status: 'ok' }, 'status'],
