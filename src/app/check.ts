@@ -167,6 +167,13 @@ const STEP_BYTES = 64 * 1024 * 1024;
  */
 export async function checkLedger(options: CheckOptions = {}): Promise<CheckResult> {
   const logger = options.logger ?? silentLogger;
+  if (options.ref !== undefined && options.remote !== undefined && options.branch === undefined) {
+    throw new SlsaLedgerError(
+      'USAGE_MISSING_FLAG',
+      `--ref with --remote needs --branch: the ledger branch '${options.ref}' is audited as (without both, the ref's own upstream)`,
+      { details: { ref: options.ref, remote: options.remote } },
+    );
+  }
   const target = await resolveReadTarget({
     repoDir: resolve(options.repoDir ?? '.'),
     ...(options.ref === undefined ? {} : { ref: options.ref }),

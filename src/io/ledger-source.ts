@@ -318,13 +318,6 @@ export async function resolveReadTarget(options: ResolveReadTargetOptions): Prom
     const remotes = await runGit(['remote'], { cwd: root, allowFailure: true });
     if (remotes.stdout.toString('utf8').trim() === '') useRef = 'HEAD'; // nothing to fetch from
   }
-  if (explicit !== undefined && options.remote !== undefined && options.branch === undefined) {
-    throw new SlsaLedgerError(
-      'USAGE_MISSING_FLAG',
-      `--ref with --remote needs --branch: the ledger branch '${explicit}' is read as (without both, the ref's own upstream)`,
-      { details: { ref: explicit, remote: options.remote } },
-    );
-  }
   if (useRef !== undefined) {
     const commit = await commitOf(root, useRef);
     if (commit === undefined) {

@@ -53,6 +53,13 @@ describe('parseEntry', () => {
     expect(parseEntry(makeEntry({ sha: 'd'.repeat(64) })).sha).toHaveLength(64);
   });
 
+  it.each(['https://10.0.0.1/x', 'https://0x7f.0.0.1/x', 'https://a1.b2/x', 'https://1a.example/x'])(
+    'accepts %s (an IPv4 host the parser takes, labels that are not numbers)',
+    (url) => {
+      expect(parseEntry(makeEntry({ artifact_url: url })).artifact_url).toBe(url);
+    },
+  );
+
   it('accepts a failure with a null artifact_url and a reason', () => {
     const e = makeEntry({
       status: 'failure',
@@ -79,6 +86,13 @@ describe('parseEntry', () => {
     ['run_id as text', { run_id: '5' }, 'run_id'],
     ['http artifact url', { artifact_url: 'http://x.example/a' }, 'artifact_url'],
     ['url with credentials', { artifact_url: 'https://u:p@x.example/a' }, 'artifact_url'],
+    // a host ending in a number is an IPv4 address to the WHATWG parser, which refuses these
+    ['ipv4 host out of range', { artifact_url: 'https://999.1.1.1/x' }, 'artifact_url'],
+    ['ipv4 host of five parts', { artifact_url: 'https://1.2.3.4.5/x' }, 'artifact_url'],
+    ['host ending in a number', { artifact_url: 'https://a.1/x' }, 'artifact_url'],
+    ['host ending in a hex number', { release_url: 'https://a.0x1f/x' }, 'release_url'],
+    ['host ending in a bare 0x', { release_url: 'https://a.0X/x' }, 'release_url'],
+    ['host ending in an upper-case hex number', { artifact_url: 'https://b.0XAB' }, 'artifact_url'],
     ['null artifact on success', { artifact_url: null }, 'artifact_url'],
     ['missing artifact_url', { artifact_url: undefined }, 'artifact_url'],
     ['bad status', { status: 'ok' }, 'status'],

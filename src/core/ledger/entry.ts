@@ -118,6 +118,20 @@ const KEBAB_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 // printable ASCII but '@' and '\\' in the path
 const SIMPLE_HTTPS_RE =
   /^https:\/\/[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?:\/[\x21-\x3f\x41-\x5b\x5d-\x7e]*)?$/;
+// the WHATWG URL parser's "ends in a number": a host whose last label is all digits, or `0x` and hex
+// digits, is an IPv4 address to it (`999.1.1.1` and `a.1` are refused, `10.0.0.1` taken)
+const NUMBER_LABEL_RE = /(?:^|\.)(?:[0-9]+|0[xX][0-9A-Fa-f]*)$/;
+
+/** The common shape (SIMPLE_HTTPS_RE), unless the parser would read its host as IPv4. */
+function simpleHttpsUrl(s: string): boolean {
+  if (!SIMPLE_HTTPS_RE.test(s)) return false;
+  const slash = s.indexOf('/', 8);
+  const hostEnd = slash === -1 ? s.length : slash;
+  // a number ends in a digit, a hex letter or the x of a bare `0x`: any other host needs no more look
+  const c = s.charCodeAt(hostEnd - 1) | 0x20;
+  if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || c === 0x78)) return true;
+  return !NUMBER_LABEL_RE.test(s.slice(8, hostEnd));
+}
 const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
 
 function describe(value: unknown): string {
@@ -149,7 +163,7 @@ export function checkHttpsUrl(value: unknown, name: string): string | undefined 
   if (text !== undefined) return text;
   const s = value as string;
   // the common shape, decided without the (slow) URL parser: host without port or credentials
-  if (SIMPLE_HTTPS_RE.test(s)) return undefined;
+  if (simpleHttpsUrl(s)) return undefined;
   // a refused url is shown without what may be a credential (user:password@, the query, the fragment)
   if (/\s/.test(s)) return `${name} must be an https url without spaces, got ${describe(maskUrl(s))}`;
   let url: URL;
@@ -285,7 +299,7 @@ function isPlainTimestamp(v: string): boolean {
 
 // An https url of the common shape is plain text too: no space or control character, not empty.
 function httpsUrlFast(v: unknown): boolean {
-  return typeof v === 'string' && v.length <= 2048 && SIMPLE_HTTPS_RE.test(v);
+  return typeof v === 'string' && v.length <= 2048 && simpleHttpsUrl(v);
 }
 
 // One path component of ASCII letters, digits and `_+.-`, not starting with `.` or `-`: the

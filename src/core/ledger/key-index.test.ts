@@ -1,13 +1,16 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   buildKeyIndex,
   checkKeyIndex,
   keyIndexShard,
   keyIndexShardPath,
+  keyIndexVersionPath,
   lookupKey,
   parseKeyIndexShard,
   refreshShard,
   serializeKeyIndexShard,
+  type KeyIndexRow,
 } from './key-index.js';
 
 describe('the key index', () => {
@@ -81,5 +84,87 @@ describe('checkKeyIndex: the index the writers trust against the day files', () 
   it('a key held by two day files is the duplicate finding, not an index one', () => {
     const dup = new Map([...days, ['2025-11-22', [{ tag: 'v1', run_id: 1 }]]]);
     expect(checkKeyIndex(dup, new Map([[s, [row(1, '2025-11-20'), row(2, '2025-11-21')]]]))).toEqual([]);
+  });
+});
+
+// The mutation audit (eighteenth session): each case below failed a mutant the tests above let pass.
+describe('the key index at its edges', () => {
+  it('the shard is the first two hex digits of sha256(tag as UTF-8); VERSION beside the shards', () => {
+    for (const tag of ['v1.2.3', 'vé', 'release-2025'])
+      expect(keyIndexShard(tag)).toBe(createHash('sha256').update(tag, 'utf8').digest('hex').slice(0, 2));
+    expect(keyIndexVersionPath('docs/reports/')).toBe('docs/reports/index/VERSION');
+  });
+  it('serializes canonical bytes: tag, run_id, day in that order, 2-space indent, nothing else', () => {
+    const row = { day: '2025-11-24', run_id: 1, tag: 'v1', extra: true } as KeyIndexRow;
+    expect(serializeKeyIndexShard([row])).toBe(
+      '[\n  {\n    "tag": "v1",\n    "run_id": 1,\n    "day": "2025-11-24"\n  }\n]\n',
+    );
+  });
+  it.each([
+    '[null]',
+    '[{"tag":1,"run_id":1,"day":"2025-01-01"}]',
+    '[{"tag":"a","run_id":1,"day":["2025-01-01"]}]',
+    '[{"tag":"a","run_id":1,"day":"2025-01-01x"}]',
+    '[{"tag":"a","run_id":1,"day":"x2025-01-01"}]',
+    '[{"tag":"a","run_id":0,"day":"2025-01-01"}]',
+    '[{"tag":"a","run_id":1.5,"day":"2025-01-01"}]',
+    '[{"tag":"a","run_id":9007199254740992,"day":"2025-01-01"}]',
+  ])('refuses a bad shard %s', (text) => expect(parseKeyIndexShard(text)).toBeUndefined());
+  it('looks a key up by its tag and its run id', () => {
+    const rows = [
+      { tag: 'a', run_id: 1, day: '2025-01-01' },
+      { tag: 'b', run_id: 1, day: '2025-01-02' },
+    ];
+    expect(lookupKey(rows, 'b', 1)).toBe('2025-01-02');
+  });
+  it('refresh: a re-read day replaces its rows, the other days stay, the key just written moves', () => {
+    const s = keyIndexShard('v1');
+    const other = ['v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8'].find((t) => keyIndexShard(t) !== s)!;
+    const rows = [
+      { tag: 'v1', run_id: 1, day: '2025-11-20' },
+      { tag: 'v1', run_id: 2, day: '2025-11-21' },
+      { tag: 'v1', run_id: 3, day: '2025-11-22' },
+    ];
+    // 2025-11-21 re-read: run 2 left it, run 4 and a key of another shard are in it now
+    const reread = new Map([
+      [
+        '2025-11-21',
+        [
+          { tag: 'v1', run_id: 4 },
+          { tag: other, run_id: 9 },
+        ],
+      ],
+    ]);
+    expect(refreshShard(rows, s, reread, { tag: 'v1', run_id: 3, day: '2025-11-23' })).toEqual([
+      { tag: 'v1', run_id: 1, day: '2025-11-20' },
+      { tag: 'v1', run_id: 3, day: '2025-11-23' },
+      { tag: 'v1', run_id: 4, day: '2025-11-21' },
+    ]);
+    // a key of another shard is not this shard's
+    expect(refreshShard(rows, s, new Map(), { tag: other, run_id: 1, day: '2025-11-24' })).toEqual(rows);
+  });
+  it('one row per key, the first day winning, when refreshing and when building', () => {
+    const s = keyIndexShard('v1');
+    const twice = [
+      { tag: 'v1', run_id: 1, day: '2025-11-22' },
+      { tag: 'v1', run_id: 1, day: '2025-11-20' },
+    ];
+    expect(refreshShard(twice, s, new Map())).toEqual([{ tag: 'v1', run_id: 1, day: '2025-11-20' }]);
+    const built = buildKeyIndex(
+      new Map([
+        [
+          '2025-11-22',
+          [
+            { tag: 'v1', run_id: 2 },
+            { tag: 'v1', run_id: 1 },
+          ],
+        ],
+        ['2025-11-20', [{ tag: 'v1', run_id: 1 }]],
+      ]),
+    );
+    expect(built.get(s)).toEqual([
+      { tag: 'v1', run_id: 1, day: '2025-11-20' },
+      { tag: 'v1', run_id: 2, day: '2025-11-22' },
+    ]);
   });
 });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   branchNameProblem,
+  normalizeReportsDir,
   parseLedgerConfigSection,
   parseSymrefHead,
   pathHasControlCharacter,
   planLedgerLocation,
   readerTrackingRef,
+  remoteNameProblem,
   writerTrackingRef,
 } from './location.js';
 
@@ -126,5 +128,54 @@ describe('paths with control characters', () => {
     expect(pathHasControlCharacter('docs/reports/2026-01-01/manifest.json')).toBe(false);
     expect(pathHasControlCharacter('docs/reports/2026-01-01/transitions.2.jsonl')).toBe(false);
     expect(pathHasControlCharacter('docs/reports/\u00e9t\u00e9 \u2028/manifest.json')).toBe(false);
+  });
+});
+
+// The mutation audit (eighteenth session): each case below failed a mutant the tests above let pass.
+describe('the location rules at their edges', () => {
+  it.each(['.', '..', '-x', 'a b', 'a/b', ''])('refuses the remote name %j', (r) => {
+    expect(remoteNameProblem(r)).toBeDefined();
+  });
+  it('a branch name of 255 characters is fine, 256 is not', () => {
+    expect(branchNameProblem('b'.repeat(255))).toBeUndefined();
+    expect(branchNameProblem('b'.repeat(256))).toBeDefined();
+  });
+  it.each([
+    'a\u007fb',
+    'a\u0000b',
+    'a\tb',
+    'a~b',
+    'a^b',
+    'a?b',
+    'a*b',
+    'a[b',
+    'a\\b',
+    'a//b',
+    '/a',
+    'a.',
+    'a/.b',
+    'a.lock/b',
+  ])('refuses the branch %j', (b) => {
+    expect(branchNameProblem(b)).toBeDefined();
+  });
+  it('normalises the reports folder, and refuses one that is not a plain relative path', () => {
+    expect(normalizeReportsDir('./docs/reports//')).toBe('docs/reports');
+    for (const bad of ['docs/./reports', 'docs/x y', 'docs/x\ny', '/docs'])
+      expect(normalizeReportsDir(bad)).toBeUndefined();
+  });
+  it('the section: an empty list is not a mapping; null values are absent ones', () => {
+    expect(codeOf(() => parseLedgerConfigSection([], 'f'))).toBe('CONFIG_INVALID');
+    expect(
+      parseLedgerConfigSection({ remote: null, branch: null, reports_dir: null, clock_skew: null }, 'f'),
+    ).toEqual({});
+  });
+  it('clock_skew from 0 to 86400 seconds', () => {
+    expect(parseLedgerConfigSection({ clock_skew: 0 }, 'f')).toEqual({ clock_skew: 0 });
+    expect(parseLedgerConfigSection({ clock_skew: 86_400 }, 'f')).toEqual({ clock_skew: 86_400 });
+    expect(codeOf(() => parseLedgerConfigSection({ clock_skew: 86_401 }, 'f'))).toBe('CONFIG_INVALID');
+  });
+  it('reads only the symbolic HEAD line of ls-remote', () => {
+    expect(parseSymrefHead('xref: refs/heads/a\tHEAD\n')).toBeUndefined();
+    expect(parseSymrefHead('ref: refs/heads/a\trefs/remotes/origin/HEAD\n')).toBeUndefined();
   });
 });

@@ -271,6 +271,12 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
       ['a javascript: url', { ...good, artifact_url: 'javascript:alert(1)' }, 'artifact_url'],
       ['an http url', { ...good, release_url: 'http://example.com/r' }, 'release_url'],
       ['credentials in a url', { ...good, artifact_url: 'https://u:p@example.com/a' }, 'credentials'],
+      ['a port above 65535', { ...good, artifact_url: 'https://example.com:70000/a' }, 'artifact_url'],
+      [
+        'an IPv4 host with an octet above 255',
+        { ...good, release_url: 'https://999.1.1.1:443/r' },
+        'release_url',
+      ],
       ['sha "x"', { ...good, sha: 'x' }, 'sha'],
       ['an upper-case sha', { ...good, sha: 'A'.repeat(40) }, 'sha'],
       ['an unknown status', { ...good, status: 'passed' }, 'status'],
