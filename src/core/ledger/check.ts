@@ -506,9 +506,11 @@ export class HistoryAudit {
           message: `commit ${short} records ${named.tag} run ${named.runId} but also changes ${label(e)}`,
         });
       }
-      const valid = b === undefined ? undefined : entryProblems(b.entry).length === 0;
+      // a new key keeps `lastValid` unknown (the entry itself when valid): no schema walk per insert
+      const valid = a === undefined || b === undefined ? undefined : entryProblems(b.entry).length === 0;
       const last = a === undefined ? undefined : lastValidOf(a);
-      if (b !== undefined) next.set(k, { ...b, lastValid: valid === true ? b.entry : (last ?? null) });
+      if (a !== undefined && b !== undefined)
+        next.set(k, { ...b, lastValid: valid === true ? b.entry : (last ?? null) });
       const broken = mergeRuleBroken(a?.entry, b?.entry, last, valid === true);
       if (broken !== undefined) {
         findings.push({
