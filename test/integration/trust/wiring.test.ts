@@ -238,6 +238,35 @@ describe('signing in the writers', () => {
 });
 
 describe('check verifies who wrote what', () => {
+  /**
+   * One key signs for two ledgers (an organisation's key): run 101 recorded here, run 909 in
+   * another repository's ledger, then a pusher appends that entry and its signed transition here.
+   */
+  async function replayAnotherLedgersEntry() {
+    const k = await keygen('ledger');
+    expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
+    const otherRemote = await createRemote(tmp.path, 'other.git');
+    const other = await cloneRemote(otherRemote, join(tmp.path, 'other'));
+    const file = join(tmp.path, 'other-entry.json');
+    await writeFile(file, JSON.stringify(makeEntry({ tag: 'v9.9.9', run_id: 909 })));
+    const r = await runCliCaptured(
+      ['record', '--json', '--repo', other, '--entry', file, '--sign-key', k.key],
+      { env },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    const theirs = JSON.parse((await showFile(otherRemote, 'main', DAY))!) as unknown[];
+    const day = [...(JSON.parse(await readFile(join(attacker, DAY), 'utf8')) as unknown[]), ...theirs];
+    await writeFile(join(attacker, DAY), `${JSON.stringify(day, null, 2)}\n`);
+    await writeFile(
+      join(attacker, LOG),
+      `${await readFile(join(attacker, LOG), 'utf8')}${(await showFile(otherRemote, 'main', LOG))!}`,
+    );
+    await git(attacker, ['commit', '-qam', 'replay']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+    return k;
+  }
+
   async function check(cwd: string, ...flags: string[]) {
     await git(clone, ['fetch', '-q', 'origin']);
     return runCliCaptured(['check', '--json', '--repo', clone, '--ref', 'origin/main', ...flags], {
@@ -276,28 +305,7 @@ describe('check verifies who wrote what', () => {
   it("attack: a transition signed for another repository's ledger, replayed here with its entry: CHECK_SIGNATURE_INVALID", async () => {
     // one key signs for two ledgers (an organisation's key); git before 2.43 once hid this ledger's
     // location from the audit (`rev-parse --end-of-options` echoed), so the binding was not checked
-    const k = await keygen('ledger');
-    expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
-    const otherRemote = await createRemote(tmp.path, 'other.git');
-    const other = await cloneRemote(otherRemote, join(tmp.path, 'other'));
-    const file = join(tmp.path, 'other-entry.json');
-    await writeFile(file, JSON.stringify(makeEntry({ tag: 'v9.9.9', run_id: 909 })));
-    const r = await runCliCaptured(
-      ['record', '--json', '--repo', other, '--entry', file, '--sign-key', k.key],
-      { env },
-    );
-    expect(r.code, r.stderr).toBe(0);
-
-    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
-    const theirs = JSON.parse((await showFile(otherRemote, 'main', DAY))!) as unknown[];
-    const day = [...(JSON.parse(await readFile(join(attacker, DAY), 'utf8')) as unknown[]), ...theirs];
-    await writeFile(join(attacker, DAY), `${JSON.stringify(day, null, 2)}\n`);
-    await writeFile(
-      join(attacker, LOG),
-      `${await readFile(join(attacker, LOG), 'utf8')}${(await showFile(otherRemote, 'main', LOG))!}`,
-    );
-    await git(attacker, ['commit', '-qam', 'replay']);
-    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+    const k = await replayAnotherLedgersEntry();
 
     const found = await check(tmp.path, '--trust-key', k.pub);
     expect(found.code).toBe(1);
@@ -310,27 +318,7 @@ describe('check verifies who wrote what', () => {
   it('--ref COMMIT --branch B audits a detached commit as that ledger: the replayed transition is found, the bad flags refused', async () => {
     // a detached commit (a CI checkout by SHA) names no branch, so its statements were checked
     // against no location; `--branch` (and `--remote`) name the ledger it is read as
-    const k = await keygen('ledger');
-    expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
-    const otherRemote = await createRemote(tmp.path, 'other.git');
-    const other = await cloneRemote(otherRemote, join(tmp.path, 'other'));
-    const file = join(tmp.path, 'other-entry.json');
-    await writeFile(file, JSON.stringify(makeEntry({ tag: 'v9.9.9', run_id: 909 })));
-    const r = await runCliCaptured(
-      ['record', '--json', '--repo', other, '--entry', file, '--sign-key', k.key],
-      { env },
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
-    const theirs = JSON.parse((await showFile(otherRemote, 'main', DAY))!) as unknown[];
-    const day = [...(JSON.parse(await readFile(join(attacker, DAY), 'utf8')) as unknown[]), ...theirs];
-    await writeFile(join(attacker, DAY), `${JSON.stringify(day, null, 2)}\n`);
-    await writeFile(
-      join(attacker, LOG),
-      `${await readFile(join(attacker, LOG), 'utf8')}${(await showFile(otherRemote, 'main', LOG))!}`,
-    );
-    await git(attacker, ['commit', '-qam', 'replay']);
-    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+    const k = await replayAnotherLedgersEntry();
     await git(clone, ['fetch', '-q', 'origin']);
     const sha = await git(clone, ['rev-parse', 'origin/main']);
     const checkAt = (...flags: string[]) =>
