@@ -116,6 +116,7 @@ describe('facts: the rules a mutant broke unseen', () => {
     ['HTTPS://github.com/o/r', 'github.com/o/r'],
     ['ssh://github.com/o/r', 'github.com/o/r'],
     ['git+ssh://github.com/o/r.git', 'github.com/o/r'],
+    ['git+github.com/o/r', 'github.com/o/r'],
     ['github.com/o/r.github', 'github.com/o/r.github'],
     ['github.com/o/r.git/', 'github.com/o/r'],
   ])('normalises %s', (uri, expected) => expect(normalizeRepositoryUri(uri)).toBe(expected));
