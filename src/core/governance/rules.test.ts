@@ -789,3 +789,28 @@ describe('the scopes GitHub knows', () => {
     ).toEqual([]);
   });
 });
+
+describe('ledger-signing-identity, command by command', () => {
+  const signing = (script: string) =>
+    checkWorkflow(
+      wf({
+        jobs: [job({ permissions: perms({ contents: 'write' }), concurrency: lock, steps: [run(script)] })],
+      }),
+    ).filter((f) => f.rule === 'ledger-signing-identity');
+
+  // the bug: `--sign-key` on one command of a step exempted the whole step, though the flush after
+  // it signs keyless and fails without id-token: write
+  it('a flush after a key-signed record in the same step still needs id-token: write', () => {
+    const [f, ...rest] = signing(
+      'npx slsa-ledger record --sign-key k.pem --entry e.json\nnpx slsa-ledger flush',
+    );
+    expect(rest).toEqual([]);
+    expect(f?.message).toContain('writes the ledger (flush)');
+    expect(
+      signing('npx slsa-ledger record --sign-key k.pem --entry e.json\nnpx slsa-ledger flush --no-sign'),
+    ).toEqual([]);
+    expect(signing('npx slsa-ledger record --entry e.json\nnpx slsa-ledger kpi --sign-key x')).toHaveLength(
+      1,
+    );
+  });
+});
