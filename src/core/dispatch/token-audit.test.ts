@@ -101,6 +101,11 @@ describe('token audit edges', () => {
     expect(a.warnings).toHaveLength(1);
   });
 
+  it('refuses a header with text after its zone', () => {
+    expect(parseTokenExpiration('2026-12-01 12:00:00 UTC tomorrow')).toBeUndefined();
+    expect(parseTokenExpiration('2026-12-01 12:00:00 +01:00x')).toBeUndefined();
+  });
+
   it('reads the zone name in any letter case', () => {
     expect(parseTokenExpiration('2026-12-01 12:00:00 utc')?.toISOString()).toBe('2026-12-01T12:00:00.000Z');
     expect(parseTokenExpiration('2026-12-01 12:00:00 gmt')?.toISOString()).toBe('2026-12-01T12:00:00.000Z');
