@@ -73,3 +73,65 @@ describe('parseRenameSpec', () => {
     },
   );
 });
+
+// mutation audit (nineteenth session): each case below failed a mutant the tests above let through
+describe('repositoryFromRemoteUrl, hostile and unusual remotes (mutation audit)', () => {
+  it.each([
+    // `.git` only as the whole suffix: `widgetsxgit` and `acme.github.io` are names of their own
+    ['https://github.com/acme/widgetsxgit', 'acme/widgetsxgit', 'https://github.com/acme/widgetsxgit'],
+    [
+      'https://github.com/acme/acme.github.io.git',
+      'acme/acme.github.io',
+      'https://github.com/acme/acme.github.io',
+    ],
+    // a percent-encoded letter is that letter
+    ['https://github.com/acme/wid%67ets.git', 'acme/widgets', 'https://github.com/acme/widgets'],
+    // credentials never reach the link
+    [
+      'https://x-access-token:ghs_secret@github.com/acme/widgets.git',
+      'acme/widgets',
+      'https://github.com/acme/widgets',
+    ],
+    // another scheme of the URL form
+    ['git+ssh://git@github.com/acme/widgets.git', 'acme/widgets', 'https://github.com/acme/widgets'],
+    // a line end around the URL (as `git remote get-url` prints it)
+    [' https://github.com/acme/widgets.git\n', 'acme/widgets', 'https://github.com/acme/widgets'],
+    // not a web page: a file URL with a host, an absolute path on an ssh host, a path going up,
+    // a Windows path
+    ['file://srv/git/acme/widgets.git', 'acme/widgets', null],
+    ['git@git.example.com:/srv/git/acme/widgets.git', 'acme/widgets', null],
+    ['git@github.com:../../evil/acme/widgets.git', 'acme/widgets', null],
+    ['C:\\srv\\git\\acme\\widgets.git', 'acme/widgets', null],
+    // an encoded separator before the owner is no separator: no page
+    ['https://github.com/evil%2Fx/acme/widgets.git', 'acme/widgets', null],
+  ])('%j -> %s', (url, repository, link) => {
+    expect(repositoryFromRemoteUrl(url)).toEqual({ repository, url: link });
+  });
+
+  it.each([
+    // a host holding a path: the scp form's host is a host name
+    'git@github.com/x:acme/widgets.git',
+    // an encoded `/` or `\` inside a part names no repository there (`acme/widgets` is not this remote)
+    'https://github.com/evil/x%2Facme%2Fwidgets',
+    'https://github.com/evil/x%5Cacme%5Cwidgets.git',
+    'ssh://git@github.com/acme%2Fwidgets.git',
+    // a malformed escape: no repository, never an exception
+    'https://github.com/acme/wid%zzgets.git',
+  ])('gives nothing for %j', (url) => {
+    expect(repositoryFromRemoteUrl(url)).toBeUndefined();
+  });
+});
+
+describe('repository names, GitHub rules (mutation audit)', () => {
+  it('refuses `.`, characters GitHub does not allow and parts over 100 characters', () => {
+    for (const bad of ['acme/.', '.', './x', 'acme/wid:gets', 'ac@me/widgets', `acme/${'w'.repeat(101)}`]) {
+      expect(() => parseRepositoryName(bad), bad).toThrowCode('INGEST_REPOSITORY_INVALID');
+    }
+    expect(parseRepositoryName(`acme/${'w'.repeat(100)}`)).toBe(`acme/${'w'.repeat(100)}`);
+  });
+
+  it('splits OWNER/NAME=DIR at the first `=` and trims the directory', () => {
+    expect(parseLedgerSpecs(['acme/a= ../a '])).toEqual([{ repository: 'acme/a', dir: '../a' }]);
+    expect(parseLedgerSpecs(['acme/a=dir=x'])).toEqual([{ repository: 'acme/a', dir: 'dir=x' }]);
+  });
+});

@@ -45,6 +45,20 @@ export interface RemoteRepository {
 }
 
 /**
+ * One percent-encoded part of a URL's path. `%2F` or `%5C` is no separator there (a name never holds
+ * one), and a malformed escape is no name: both stay as written, which no name matches.
+ */
+function decodePart(part: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+  return /[/\\]/.test(decoded) ? part : decoded;
+}
+
+/**
  * `owner/name` from a git remote URL: `https://host/owner/name(.git)`, `git@host:owner/name.git`,
  * `ssh://git@host/owner/name.git`, or a path whose last two parts are `owner/name(.git)`.
  * Undefined when the URL gives none.
@@ -53,6 +67,8 @@ export function repositoryFromRemoteUrl(remoteUrl: string): RemoteRepository | u
   const raw = remoteUrl.trim();
   let host: string | undefined;
   let path: string;
+  // a URL's path is percent-encoded: each part is decoded alone, after the split
+  let encoded = false;
   const scp = /^[A-Za-z0-9_.-]+@([A-Za-z0-9.-]+):(?!\/)(.*)$/.exec(raw);
   if (scp !== null) {
     host = scp[1];
@@ -65,14 +81,16 @@ export function repositoryFromRemoteUrl(remoteUrl: string): RemoteRepository | u
       return undefined;
     }
     if (u.protocol !== 'file:') host = u.hostname;
-    path = decodeURIComponent(u.pathname);
+    path = u.pathname;
+    encoded = true;
   } else {
     path = raw;
   }
   const parts = path
     .replace(/\\/g, '/')
     .split('/')
-    .filter((p) => p !== '');
+    .filter((p) => p !== '')
+    .map((p) => (encoded ? decodePart(p) : p));
   if (parts.length < 2) return undefined;
   const name = (parts[parts.length - 1] ?? '').replace(/\.git$/i, '');
   const owner = parts[parts.length - 2] ?? '';
