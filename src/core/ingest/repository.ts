@@ -45,17 +45,16 @@ export interface RemoteRepository {
 }
 
 /**
- * One percent-encoded part of a URL's path. `%2F` or `%5C` is no separator there (a name never holds
- * one), and a malformed escape is no name: both stay as written, which no name matches.
+ * One percent-encoded part of a URL's path, decoded after the split: `%2F` is no separator there, so
+ * a decoded `/` (or `\`) stays inside its part, where no name allows it; a malformed escape stays
+ * as written (no name allows `%`), never an exception.
  */
 function decodePart(part: string): string {
-  let decoded: string;
   try {
-    decoded = decodeURIComponent(part);
+    return decodeURIComponent(part);
   } catch {
     return part;
   }
-  return /[/\\]/.test(decoded) ? part : decoded;
 }
 
 /**
