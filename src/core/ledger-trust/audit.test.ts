@@ -1013,6 +1013,30 @@ describe('auditLedgerHistoryStreamed, mutation audit', () => {
     );
   });
 
+  // The gap the eighteenth session found in check's merge rule (a schema-invalid state in between
+  // hid a sha rewrite), tried against the signed history: the replay skips schema-invalid entries,
+  // so the breaking commit reads as a removal and the repairing one as an unsigned state.
+  it('a sha rewritten in a commit that breaks the entry schema, then repaired keeping the new sha', async () => {
+    const l = await healthyLedger();
+    const entries = JSON.parse(l.files.get(DAY)!) as LedgerEntry[];
+    const forged = 'b'.repeat(40);
+    const broken = l.commit({
+      [DAY]: serializeManifest(
+        entries.map((e) => (e.run_id === 102 ? { ...e, sha: forged, status: 'bogus' } : e)) as LedgerEntry[],
+      ),
+    });
+    const repaired = l.commit({
+      [DAY]: serializeManifest(entries.map((e) => (e.run_id === 102 ? { ...e, sha: forged } : e))),
+    });
+    const found = await auditLedgerHistoryStreamed(all(l.history));
+    expect(found).toContainEqual(
+      expect.objectContaining({ code: 'CHECK_HISTORY_REWRITTEN', commit: broken, run_id: 102 }),
+    );
+    expect(found).toContainEqual(
+      expect.objectContaining({ code: 'CHECK_ENTRY_UNSIGNED', commit: repaired, run_id: 102 }),
+    );
+  });
+
   it('a commit that creates a day file holding an unsigned run', async () => {
     const l = await healthyLedger();
     const day2 = 'docs/reports/2025-11-25/manifest.json';
