@@ -6,6 +6,38 @@ import {
   repositoryFromRemoteUrl,
 } from './repository.js';
 
+/** The host each remote of the tables below names (lower case; null for a path or a `file:` URL). */
+const HOSTS: Readonly<Record<string, string | null>> = {
+  'https://github.com/acme/widgets.git': 'github.com',
+  'https://github.com/acme/widgets': 'github.com',
+  'git@github.com:acme/widgets.git': 'github.com',
+  'ssh://git@git.example.com:2222/acme/widgets.git': 'git.example.com',
+  '/srv/git/acme/widgets.git': null,
+  'https://gitlab.com/grp/sub/widgets.git': 'gitlab.com',
+  'git@gitlab.com:grp/sub/widgets.git': 'gitlab.com',
+  'file:///srv/git/acme/widgets.git': null,
+  'https://github.com/acme/widgets.GIT': 'github.com',
+  'git@github.com:acme/widgets.Git/': 'github.com',
+  'https://github.com/acme/widgetsxgit': 'github.com',
+  'https://github.com/acme/acme.github.io.git': 'github.com',
+  'https://github.com/acme/wid%67ets.git': 'github.com',
+  'https://x-access-token:ghs_secret@github.com/acme/widgets.git': 'github.com',
+  'git+ssh://git@github.com/acme/widgets.git': 'github.com',
+  ' https://github.com/acme/widgets.git\n': 'github.com',
+  'file://srv/git/acme/widgets.git': null,
+  'git@git.example.com:/srv/git/acme/widgets.git': null,
+  'git@github.com:../../evil/acme/widgets.git': 'github.com',
+  'C:\\srv\\git\\acme\\widgets.git': null,
+  'https://github.com/evil%2Fx/acme/widgets.git': 'github.com',
+  'git@GitHub.COM:acme/widgets.git': 'github.com',
+  'https://GitHub.COM/acme/widgets.git': 'github.com',
+  'ssh://git@GitHub.COM/acme/widgets.git': 'github.com',
+};
+const hostOf = (url: string): string | null => {
+  expect(url in HOSTS, `HOSTS lists ${url}`).toBe(true);
+  return HOSTS[url]!;
+};
+
 describe('repositoryFromRemoteUrl', () => {
   it.each([
     ['https://github.com/acme/widgets.git', 'acme/widgets', 'https://github.com/acme/widgets'],
@@ -24,8 +56,12 @@ describe('repositoryFromRemoteUrl', () => {
     // the suffix in any case: `widgets.GIT` is the same GitHub repository, never a second one
     ['https://github.com/acme/widgets.GIT', 'acme/widgets', 'https://github.com/acme/widgets'],
     ['git@github.com:acme/widgets.Git/', 'acme/widgets', 'https://github.com/acme/widgets'],
+    // a host in any case is that host (the scp form's host too)
+    ['git@GitHub.COM:acme/widgets.git', 'acme/widgets', 'https://github.com/acme/widgets'],
+    ['https://GitHub.COM/acme/widgets.git', 'acme/widgets', 'https://github.com/acme/widgets'],
+    ['ssh://git@GitHub.COM/acme/widgets.git', 'acme/widgets', 'https://github.com/acme/widgets'],
   ])('%s -> %s', (url, repository, link) => {
-    expect(repositoryFromRemoteUrl(url)).toEqual({ repository, url: link });
+    expect(repositoryFromRemoteUrl(url)).toEqual({ repository, url: link, host: hostOf(url) });
   });
 
   it.each(['widgets.git', '/', 'https://github.com/', 'https://host/a/..', 'not a url://x'])(
@@ -105,7 +141,7 @@ describe('repositoryFromRemoteUrl, hostile and unusual remotes (mutation audit)'
     // an encoded separator before the owner is no separator: no page
     ['https://github.com/evil%2Fx/acme/widgets.git', 'acme/widgets', null],
   ])('%j -> %s', (url, repository, link) => {
-    expect(repositoryFromRemoteUrl(url)).toEqual({ repository, url: link });
+    expect(repositoryFromRemoteUrl(url)).toEqual({ repository, url: link, host: hostOf(url) });
   });
 
   it.each([

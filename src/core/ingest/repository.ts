@@ -42,6 +42,8 @@ export interface RemoteRepository {
   readonly repository: string;
   /** an https page of the repository, when the remote is on a web host; null for a local path */
   readonly url: string | null;
+  /** the remote's host, lower case (`github.com`); null for a local path or a `file:` URL */
+  readonly host: string | null;
 }
 
 /**
@@ -70,7 +72,7 @@ export function repositoryFromRemoteUrl(remoteUrl: string): RemoteRepository | u
   let encoded = false;
   const scp = /^[A-Za-z0-9_.-]+@([A-Za-z0-9.-]+):(?!\/)(.*)$/.exec(raw);
   if (scp !== null) {
-    host = scp[1];
+    host = scp[1]?.toLowerCase();
     path = scp[2] ?? '';
   } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
     let u: URL;
@@ -79,7 +81,8 @@ export function repositoryFromRemoteUrl(remoteUrl: string): RemoteRepository | u
     } catch {
       return undefined;
     }
-    if (u.protocol !== 'file:') host = u.hostname;
+    // lower case: the parser folds the host of http(s) URLs only, not of `ssh://` or `git://`
+    if (u.protocol !== 'file:') host = u.hostname.toLowerCase();
     path = u.pathname;
     encoded = true;
   } else {
@@ -102,7 +105,7 @@ export function repositoryFromRemoteUrl(remoteUrl: string): RemoteRepository | u
     host !== undefined && host !== '' && page.every((p) => PART.test(p) && p !== '.' && p !== '..')
       ? `https://${host}/${page.join('/')}`
       : null;
-  return { repository, url };
+  return { repository, url, host: host === undefined || host === '' ? null : host };
 }
 
 /** One `--ledger` value: `OWNER/NAME` (the `--repo` clone) or `OWNER/NAME=DIR`. */
