@@ -946,6 +946,25 @@ describe('auditLedgerTrust, mutation audit', () => {
     expect(result.entries.find((e) => e.run_id === 106)?.status).toBe('invalid');
   });
 
+  it('a transition signed for this OWNER/NAME in another letter case is this ledger (GitHub names ignore case)', async () => {
+    const l = await healthyLedger();
+    const other = new SignedLedger({
+      repository: l.location.repository.toUpperCase(),
+      branch: l.location.branch,
+    });
+    const w = await other.write(
+      release({ run_id: 106, timestamp: '2025-11-24T13:00:00Z' }),
+      provenanceKey.signer,
+    );
+    l.commit({
+      [DAY]: serializeManifest([...(JSON.parse(l.files.get(DAY)!) as LedgerEntry[]), w.entry]),
+      [LOG]: appendLogLines(l.files.get(LOG), [w.line!]),
+    });
+    const result = l.audit(policy, material);
+    expect(codes(result)).toEqual([]);
+    expect(result.entries.find((e) => e.run_id === 106)?.status).toBe('verified');
+  });
+
   it('says a named vsa is not stored, not merely that it disagrees', async () => {
     const l = await healthyLedger();
     l.commit({ [vsaPathFor(DAY)]: undefined });
