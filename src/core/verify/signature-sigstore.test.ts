@@ -1,8 +1,12 @@
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { readVector } from '../../../test/support/vectors.js';
+import { readVector, readVectorBytes } from '../../../test/support/vectors.js';
+import { computeKeyId } from './key-id.js';
+import type { TrustedPublicKey } from './signature-key.js';
 import {
   buildTrustMaterial,
   parseStatement,
+  verifyBundleSignature,
   verifyCertificateSigned,
   type SigstoreTrust,
 } from './signature-sigstore.js';
@@ -301,5 +305,43 @@ describe('parseStatement: the verified payload', () => {
     expect(() => parseStatement('application/vnd.in-toto+json', payload(subject))).toThrowCode(
       'INPUT_PROVENANCE_MALFORMED',
     );
+  });
+});
+
+describe('verifyBundleSignature: what the mutation audit found untested', () => {
+  const MANAGED = 'sigstore-conformance/bundle-verify/managed-key-happy-path';
+  const keyOf = (pem: string): TrustedPublicKey => {
+    const keyObject = createPublicKey(pem);
+    return { keyObject, keyId: computeKeyId(keyObject) };
+  };
+
+  it('picks the given key the bundle names (publicKey.hint), not the first one', () => {
+    const b = read(`${MANAGED}/bundle.sigstore.json`);
+    const right = keyOf(readVectorBytes(`${MANAGED}/key.pub`).toString('utf8'));
+    const other = keyOf(
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+        type: 'spki',
+        format: 'pem',
+      }) as string,
+    );
+    const named = { keyObject: right.keyObject, keyId: b.verificationMaterial.publicKey.hint as string };
+    const artifact = readVectorBytes('sigstore-conformance/a.txt');
+    const verified = verifyBundleSignature(b, trust, { artifact, publicKeys: [other, named] });
+    expect(verified.signer).toStrictEqual({ kind: 'key', keyId: named.keyId });
+    expect(() => verifyBundleSignature(b, trust, { artifact, publicKeys: [other] })).toThrowCode(
+      'VERIFY_SIGNATURE_INVALID',
+    );
+  });
+
+  it('refuses a chain certificate after the leaf that is not canonical DER (bundle v0.2)', () => {
+    const b = bundle(V02);
+    const certificates = b.verificationMaterial.x509CertificateChain.certificates as { rawBytes: string }[];
+    const leaf = Buffer.from(certificates[0]!.rawBytes, 'base64');
+    expect(leaf[1]).toBe(0x82);
+    // the leaf again with a long-form outer length padded with a zero byte: BER, not DER
+    const ber = Buffer.concat([Buffer.from([0x30, 0x83, 0x00]), leaf.subarray(2)]);
+    expect(() => verify(b)).not.toThrow();
+    certificates.push({ rawBytes: ber.toString('base64') });
+    expect(() => verify(b)).toThrowCode('VERIFY_CERTIFICATE_INVALID');
   });
 });
