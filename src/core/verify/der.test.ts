@@ -56,6 +56,22 @@ describe('nestsDeeperThan (a bound for @sigstore/core’s recursive ASN.1 reader
     expect(nestsDeeperThan(tlv(0x30, cat(garbage, nest(3))), 64)).toBe(false);
   });
 
+  it('reads lengths of up to six bytes, zero-padded, as the reader does', () => {
+    // each level's length in five bytes (0x85 00 00 00 LL LL): legal for the reader, not DER
+    let inner: Uint8Array = NULL;
+    for (let i = 0; i < 70; i++) {
+      const n = inner.length;
+      inner = Uint8Array.from([0x30, 0x85, 0, 0, 0, n >> 8, n & 0xff, ...inner]);
+    }
+    expect(nestsDeeperThan(inner, 64)).toBe(true);
+  });
+
+  it('stops where the reader fails: a long-form zero length, an element one byte past its container', () => {
+    expect(nestsDeeperThan(tlv(0x30, cat(Uint8Array.from([0x30, 0x81, 0x00]), nest(70))), 64)).toBe(false);
+    const deep = nest(70);
+    expect(nestsDeeperThan(Uint8Array.from([0x30, ...length(deep.length + 1), ...deep]), 64)).toBe(false);
+  });
+
   it.each([
     ['an indefinite length', Uint8Array.from([0x30, 0x80, 0x05, 0x00, 0x00, 0x00])],
     ['a length of seven bytes', Uint8Array.from([0x30, 0x87, 1, 0, 0, 0, 0, 0, 0])],
