@@ -117,6 +117,15 @@ const brokenBundles: readonly Case[] = [
     'VERIFY_TLOG_MISSING',
   ],
   [
+    // an integrated time of 0 is no time (sigstore-go): the signed entry timestamp proves nothing
+    'a signed entry timestamp with integrated time 0 and no tsa token',
+    (b) => {
+      b.verificationMaterial.tlogEntries[0].integratedTime = '0';
+      return b;
+    },
+    'VERIFY_TLOG_MISSING',
+  ],
+  [
     'a truncated inclusion proof',
     (b) => {
       b.verificationMaterial.tlogEntries[0].inclusionProof.hashes.pop();
