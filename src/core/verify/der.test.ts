@@ -168,6 +168,12 @@ describe('derProblem: canonical DER certificates, byte by byte', () => {
 
   it.each<[string, () => Uint8Array, 'not-certificate' | 'non-canonical']>([
     ['a lone byte', () => b(0x30), 'not-certificate'],
+    ['an element longer than the input', () => b(0x04, 0x05, 0x00), 'not-certificate'],
+    [
+      'a length of five bytes',
+      () => certificate({ value: b(0x04, 0x85, 0x00, 0x00, 0x00, 0x00, 0x01, 0x41) }),
+      'not-certificate',
+    ],
     ['a multi-byte tag', () => certificate({ value: b(0x9f, 0x01, 0x00) }), 'not-certificate'],
     ['a length cut short at the end of the input', () => endingWith(b(0x03, 0x82, 0x01)), 'not-certificate'],
     [
