@@ -315,6 +315,32 @@ describe('parseStatement: the verified payload', () => {
       'INPUT_PROVENANCE_MALFORMED',
     );
   });
+  const good = [{ name: 'a', digest: { sha256: 'ab'.repeat(32) } }];
+
+  it.each([
+    'application/vnd.in-toto+json; charset=utf-8',
+    'application/vnd.in-toto+jsonl',
+    'APPLICATION/VND.IN-TOTO+JSON',
+    'application/json',
+  ])(
+    'the payload type %j -> VERIFY_PAYLOAD_TYPE_INVALID (exact, as sigstore-go and slsa-verifier)',
+    (type) => {
+      expect(() => parseStatement(type, payload(good))).toThrowCode('VERIFY_PAYLOAD_TYPE_INVALID');
+    },
+  );
+
+  it.each([
+    ['no _type', { _type: undefined }],
+    ['no predicateType', { predicateType: undefined }],
+    ['subject that is no list', { subject: { name: 'a', digest: { sha256: 'ab' } } }],
+    ['a list as the statement', null],
+  ])('%s -> INPUT_PROVENANCE_MALFORMED', (_name, change) => {
+    const statement = JSON.parse(payload(good).toString('utf8')) as Record<string, unknown>;
+    const raw = change === null ? [statement] : { ...statement, ...change };
+    expect(() =>
+      parseStatement('application/vnd.in-toto+json', Buffer.from(JSON.stringify(raw))),
+    ).toThrowCode('INPUT_PROVENANCE_MALFORMED');
+  });
 });
 
 describe('verifyBundleSignature: what the mutation audit found untested', () => {
