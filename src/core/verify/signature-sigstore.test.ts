@@ -1,10 +1,12 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { X509Certificate } from '@sigstore/core';
 import { describe, expect, it } from 'vitest';
 import { readVector, readVectorBytes } from '../../../test/support/vectors.js';
 import { computeKeyId } from './key-id.js';
 import type { TrustedPublicKey } from './signature-key.js';
 import {
   buildTrustMaterial,
+  certificateIdentity,
   parseStatement,
   verifyBundleSignature,
   verifyCertificateSigned,
@@ -378,5 +380,70 @@ describe('verifyBundleSignature: what the mutation audit found untested', () => 
     expect(() => verify(b)).not.toThrow();
     certificates.push({ rawBytes: ber.toString('base64') });
     expect(() => verify(b)).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+  });
+});
+
+describe('certificateIdentity: the Fulcio extensions', () => {
+  // a certificate with only what certificateIdentity reads (not signed: it reads, never verifies)
+  const tlv = (tag: number, ...parts: Uint8Array[]): Buffer => {
+    const content = Buffer.concat(parts);
+    const n = content.length;
+    return Buffer.concat([
+      Buffer.from(n < 0x80 ? [tag, n] : n < 0x100 ? [tag, 0x81, n] : [tag, 0x82, n >> 8, n & 0xff]),
+      content,
+    ]);
+  };
+  const seq = (...parts: Uint8Array[]): Buffer => tlv(0x30, ...parts);
+  const fulcio = (arc: number): Buffer =>
+    tlv(0x06, Buffer.from([0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, arc]));
+  const ALGORITHM = seq(tlv(0x06, Buffer.from('2a8648ce3d040302', 'hex')));
+  const NAME = seq(tlv(0x31, seq(tlv(0x06, Buffer.from('550403', 'hex')), tlv(0x0c, Buffer.from('x')))));
+  const SAN = 'https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1';
+  const san = (name: Buffer = tlv(0x86, Buffer.from(SAN))): Buffer =>
+    seq(tlv(0x06, Buffer.from('551d11', 'hex')), tlv(0x04, seq(name)));
+  const raw = (arc: number, value: string): Buffer => seq(fulcio(arc), tlv(0x04, Buffer.from(value)));
+  const utf8 = (arc: number, value: string, tag = 0x0c): Buffer =>
+    seq(fulcio(arc), tlv(0x04, tlv(tag, Buffer.from(value))));
+  const certificate = (...extensions: Buffer[]): X509Certificate => {
+    const spki = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      type: 'spki',
+      format: 'der',
+    });
+    const validity = seq(tlv(0x17, Buffer.from('250101000000Z')), tlv(0x17, Buffer.from('260101000000Z')));
+    const tbs = seq(
+      tlv(0xa0, tlv(0x02, Buffer.from([2]))),
+      tlv(0x02, Buffer.from([1])),
+      ALGORITHM,
+      NAME,
+      validity,
+      NAME,
+      spki,
+      tlv(0xa3, seq(...extensions)),
+    );
+    return X509Certificate.parse(seq(tbs, ALGORITHM, tlv(0x03, Buffer.from([0, 0x30, 0]))));
+  };
+  const ISSUER = 'https://token.actions.githubusercontent.com';
+
+  it('reads the issuer from the current (1.8) and the deprecated (1.1) extension when they agree', () => {
+    expect(certificateIdentity(certificate(san(), raw(1, ISSUER), utf8(8, ISSUER)))).toStrictEqual({
+      kind: 'certificate',
+      issuer: ISSUER,
+      subjectAlternativeName: SAN,
+    });
+    expect(certificateIdentity(certificate(san(), raw(1, ISSUER))).issuer).toBe(ISSUER);
+    expect(certificateIdentity(certificate(san(), utf8(8, ISSUER))).issuer).toBe(ISSUER);
+  });
+
+  it.each([
+    ['an issuer the two extensions disagree on', [san(), raw(1, ISSUER), utf8(8, 'https://evil.example')]],
+    [
+      'a source ref the two extensions disagree on',
+      [san(), raw(6, 'refs/tags/v1'), utf8(14, 'refs/tags/v2')],
+    ],
+    ['a current extension that is no UTF8String', [san(), utf8(8, ISSUER, 0x16)]],
+    ['an empty subject alternative name', [san(tlv(0x81, Buffer.alloc(0))), utf8(8, ISSUER)]],
+    ['no subject alternative name', [utf8(8, ISSUER)]],
+  ])('refuses %s (VERIFY_CERTIFICATE_INVALID)', (_name, extensions) => {
+    expect(() => certificateIdentity(certificate(...extensions))).toThrowCode('VERIFY_CERTIFICATE_INVALID');
   });
 });
