@@ -279,6 +279,16 @@ describe('derProblem: canonical DER certificates, byte by byte', () => {
     ['a byte after the certificate', () => cat(certificate(), b(0x00)), 'non-canonical'],
     ['a fourth element in the certificate', () => seq(tbs(), ALGORITHM, SIGNATURE, NULL), 'not-certificate'],
     [
+      'an outer signature algorithm other than the TBS one (RFC 5280 §4.1.1.2)',
+      () => seq(tbs(), seq(tlv(0x06, b(0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03))), SIGNATURE),
+      'not-certificate',
+    ],
+    [
+      'an outer signature algorithm with parameters the TBS one has not',
+      () => seq(tbs(), seq(tlv(0x06, b(0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02)), NULL), SIGNATURE),
+      'not-certificate',
+    ],
+    [
       'a signature that is not a BIT STRING',
       () => seq(tbs(), ALGORITHM, tlv(0x04, b(0x00))),
       'not-certificate',

@@ -447,3 +447,85 @@ describe('certificateIdentity: the Fulcio extensions', () => {
     expect(() => certificateIdentity(certificate(...extensions))).toThrowCode('VERIFY_CERTIFICATE_INVALID');
   });
 });
+
+describe('verifyBundleSignature: the thresholds follow the trusted root', () => {
+  // GitHub's own instance (private repositories): a TSA timestamp, no log entry, no SCT, and a
+  // trusted root with neither logs nor CT logs. The same bundle under that root with public good's
+  // logs added must show what they would require.
+  const GH = 'other-tools/github-instance';
+  const [publicGood, github] = readVectorBytes(`${GH}/gh-trusted-root.jsonl`)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>) as [
+    Record<string, unknown>,
+    Record<string, unknown>,
+  ];
+  const ghBundle = (): unknown =>
+    read(`${GH}/actions-attest-build-provenance-attestation-13531551.sigstore.json`);
+
+  it('verifies under its own root', () => {
+    expect(verifyBundleSignature(ghBundle(), { trustedRoot: github }).timestamps.map((t) => t.kind)).toEqual([
+      'tsa',
+    ]);
+  });
+
+  it('needs an SCT once the root trusts a CT log', () => {
+    expect(() =>
+      verifyBundleSignature(ghBundle(), { trustedRoot: { ...github, ctlogs: publicGood.ctlogs } }),
+    ).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+  });
+
+  it('needs a transparency-log entry once the root trusts a log', () => {
+    expect(() =>
+      verifyBundleSignature(ghBundle(), { trustedRoot: { ...github, tlogs: publicGood.tlogs } }),
+    ).toThrowCode('VERIFY_TLOG_MISSING');
+  });
+
+  it('needs a verified timestamp: without its TSA token it proves no time', () => {
+    const b = ghBundle() as { verificationMaterial: { timestampVerificationData: unknown } };
+    b.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [] };
+    expect(() => verifyBundleSignature(b, { trustedRoot: github })).toThrowCode('VERIFY_TLOG_MISSING');
+  });
+});
+
+describe('verifyBundleSignature: one signed certificate, one byte form', () => {
+  // GitHub's instance bundle (a TSA timestamp, no log entry to pin the certificate's bytes) with its
+  // certificate's outer signature algorithm rewritten from ecdsa-with-SHA384 to sha384WithRSAEncryption:
+  // not signed, and @sigstore/core verifies with the hash it maps from either. Go's x509 parser
+  // (sigstore-go, slsa-verifier, gh) refuses a certificate whose two algorithm identifiers differ.
+  const GH = 'other-tools/github-instance';
+  const header = (tag: number, n: number): Buffer =>
+    Buffer.from(n < 0x80 ? [tag, n] : n < 0x100 ? [tag, 0x81, n] : [tag, 0x82, n >> 8, n & 0xff]);
+  const element = (der: Buffer, at: number): { end: number } => {
+    const first = der[at + 1]!;
+    if (first < 0x80) return { end: at + 2 + first };
+    const n = first & 0x7f;
+    return { end: at + 2 + n + der.readUIntBE(at + 2, n) };
+  };
+  const withOuterAlgorithm = (der: Buffer, algorithm: Buffer): Buffer => {
+    const contentStart = 2 + (der[1]! & 0x7f);
+    const tbsEnd = element(der, contentStart).end;
+    const algorithmEnd = element(der, tbsEnd).end;
+    const content = Buffer.concat([
+      der.subarray(contentStart, tbsEnd),
+      algorithm,
+      der.subarray(algorithmEnd),
+    ]);
+    return Buffer.concat([header(0x30, content.length), content]);
+  };
+  const SHA384_WITH_RSA = Buffer.from('300d06092a864886f70d01010c0500', 'hex');
+
+  it('refuses a certificate whose outer signature algorithm is not its TBS one', () => {
+    const [, github] = readVectorBytes(`${GH}/gh-trusted-root.jsonl`)
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as unknown);
+    const b = read(`${GH}/actions-attest-build-provenance-attestation-13531551.sigstore.json`);
+    const der = Buffer.from(b.verificationMaterial.certificate.rawBytes as string, 'base64');
+    expect(der.includes(Buffer.from('06082a8648ce3d040303', 'hex'))).toBe(true);
+    b.verificationMaterial.certificate.rawBytes = withOuterAlgorithm(der, SHA384_WITH_RSA).toString('base64');
+    expect(() => verifyBundleSignature(b, { trustedRoot: github })).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+  });
+});
