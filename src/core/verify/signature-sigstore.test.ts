@@ -482,6 +482,18 @@ describe('verifyBundleSignature: the thresholds follow the trusted root', () => 
     ).toThrowCode('VERIFY_TLOG_MISSING');
   });
 
+  it('under several roots, answers with the failure under the root whose CA issued the certificate', () => {
+    // a public-good bundle: under GitHub's root its chain fails, under public good without its
+    // log key the log entry does; the answer is public good's, whatever the order of the roots
+    const withoutLog = { ...trustedRoot, tlogs: [] };
+    for (const trustedRoots of [
+      [github, withoutLog],
+      [withoutLog, github],
+    ]) {
+      expect(() => verifyBundleSignature(bundle(), { trustedRoots })).toThrowCode('VERIFY_TLOG_INVALID');
+    }
+  });
+
   it('needs a verified timestamp: without its TSA token it proves no time', () => {
     const b = ghBundle() as { verificationMaterial: { timestampVerificationData: unknown } };
     b.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [] };
@@ -527,5 +539,14 @@ describe('verifyBundleSignature: one signed certificate, one byte form', () => {
     expect(der.includes(Buffer.from('06082a8648ce3d040303', 'hex'))).toBe(true);
     b.verificationMaterial.certificate.rawBytes = withOuterAlgorithm(der, SHA384_WITH_RSA).toString('base64');
     expect(() => verifyBundleSignature(b, { trustedRoot: github })).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+  });
+});
+
+describe('verifyBundleSignature: the verified times', () => {
+  it('a Rekor v2 entry (an inclusion proof, no signed entry timestamp) gives no time: only the TSA token does', () => {
+    const staging = read('sigstore-python/staging_trusted_root.json');
+    const b = read('sigstore-python/rekor2-dsse-0.0.2/bundle.sigstore.json');
+    const verified = verifyBundleSignature(b, { trustedRoot: staging });
+    expect(verified.timestamps.map((t) => t.kind)).toEqual(['tsa']);
   });
 });
