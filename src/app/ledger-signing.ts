@@ -91,10 +91,24 @@ export interface LedgerIdentity {
   readonly branch: string;
 }
 
-/** The writer and the checker compute it the same way, from the remote's URL and the branch. */
+/** Hosts whose repositories are GitHub's (`ssh.github.com`: SSH over port 443). */
+const GITHUB_HOSTS: ReadonlySet<string> = new Set(['github.com', 'www.github.com', 'ssh.github.com']);
+
+/**
+ * The ledger a statement is signed for (docs/trust.md): the writer and the checker compute it the
+ * same way, from the remote's URL and the branch. On GitHub `OWNER/NAME` (its https and ssh remotes
+ * give the same); on any other host the host and the whole path (`gitlab.example/group/sub/name`:
+ * a project of the same `OWNER/NAME` on another host, or in another group, is another ledger); a
+ * local path its last two parts; a URL that names no repository, itself without credentials.
+ */
 export function ledgerIdentity(remoteUrl: string, branch: string): LedgerIdentity {
-  const named = repositoryFromRemoteUrl(remoteUrl)?.repository;
-  return { repository: named ?? scrubCredentials(remoteUrl.trim()), branch };
+  const named = repositoryFromRemoteUrl(remoteUrl);
+  if (named === undefined) return { repository: scrubCredentials(remoteUrl.trim()), branch };
+  if (named.host === null || GITHUB_HOSTS.has(named.host)) return { repository: named.repository, branch };
+  return {
+    repository: named.url === null ? scrubCredentials(remoteUrl.trim()) : named.url.slice('https://'.length),
+    branch,
+  };
 }
 
 export interface SignLandingInput {

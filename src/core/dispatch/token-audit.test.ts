@@ -84,3 +84,58 @@ describe('decideTokenAudit', () => {
     expect(() => audit({ rotatedAt: '2027-01-01' })).toThrowCode('USAGE_INVALID_FLAG');
   });
 });
+
+// mutation audit (nineteenth session): each case failed a mutant, or the bug, that the cases above
+// let through
+describe('token audit edges', () => {
+  it('a day the calendar lacks is no date: not rolled over into the next month (the bug)', () => {
+    expect(parseRotatedAt('2026-02-30')).toBeUndefined();
+    expect(parseRotatedAt('2026-02-29T10:00:00Z')).toBeUndefined();
+    expect(parseRotatedAt('2026-04-31T10:00:00+02:00')).toBeUndefined();
+    expect(parseRotatedAt('2024-02-29')?.toISOString()).toBe('2024-02-29T00:00:00.000Z');
+    expect(parseTokenExpiration('2026-02-30 12:00:00 UTC')).toBeUndefined();
+    expect(parseTokenExpiration('2026-06-31 12:00:00 -0800')).toBeUndefined();
+    expect(() => audit({ rotatedAt: '2026-09-31' })).toThrowCode('USAGE_INVALID_FLAG');
+    const a = audit({ expirationHeader: '2026-11-31 12:00:00 UTC' });
+    expect(a).toMatchObject({ expiresAt: undefined, flags: [] });
+    expect(a.warnings).toHaveLength(1);
+  });
+
+  it('refuses a header with text after its zone', () => {
+    expect(parseTokenExpiration('2026-12-01 12:00:00 UTC tomorrow')).toBeUndefined();
+    expect(parseTokenExpiration('2026-12-01 12:00:00 +01:00x')).toBeUndefined();
+  });
+
+  it('reads the zone name in any letter case', () => {
+    expect(parseTokenExpiration('2026-12-01 12:00:00 utc')?.toISOString()).toBe('2026-12-01T12:00:00.000Z');
+    expect(parseTokenExpiration('2026-12-01 12:00:00 gmt')?.toISOString()).toBe('2026-12-01T12:00:00.000Z');
+  });
+
+  it('an empty header or rotation date (an unset repository variable) is no value, no warning, no error', () => {
+    expect(audit({ expirationHeader: ' ', rotatedAt: '' })).toEqual({
+      expiresAt: undefined,
+      daysToExpiry: undefined,
+      rotatedAt: undefined,
+      ageDays: undefined,
+      flags: [],
+      warnings: [],
+    });
+  });
+
+  it('whole days to expiry round down: expired 12 hours ago is -1, not 0', () => {
+    expect(audit({ expirationHeader: '2026-11-26 00:00:00 UTC' }).daysToExpiry).toBe(-1);
+  });
+
+  it('rotated just now is age 0; overdue only past max-age-days, not at it', () => {
+    expect(audit({ rotatedAt: '2026-11-26T12:00:00Z' })).toMatchObject({ ageDays: 0, flags: [] });
+    expect(audit({ rotatedAt: '2026-08-28T12:00:00Z' })).toMatchObject({ ageDays: 90, flags: [] });
+    expect(audit({ rotatedAt: '2026-08-28T11:59:59Z' })).toMatchObject({
+      ageDays: 90,
+      flags: [],
+    });
+    expect(audit({ rotatedAt: '2026-08-27T12:00:00Z' })).toMatchObject({
+      ageDays: 91,
+      flags: ['dispatch-token-rotation-overdue'],
+    });
+  });
+});

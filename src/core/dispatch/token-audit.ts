@@ -30,6 +30,15 @@ export interface TokenAudit {
 
 const dayMs = 86_400_000;
 
+// `new Date('2026-02-30T00:00:00Z')` is 2 March: a day the calendar lacks must not roll over into
+// another date, it is not a date at all
+function isCalendarDay(ymd: string): boolean {
+  const [y, m, d] = ymd.split('-').map(Number) as [number, number, number];
+  const t = new Date(0);
+  t.setUTCFullYear(y, m - 1, d); // not Date.UTC, which reads years 0–99 as 1900–1999
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+}
+
 /**
  * Parses GitHub's `github-authentication-token-expiration` header. GitHub documents
  * `YYYY-MM-DD HH:MM:SS UTC`; some servers send a numeric offset (`-0800`) instead of `UTC`.
@@ -38,7 +47,7 @@ export function parseTokenExpiration(header: string): Date | undefined {
   const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.\d+)?\s*(UTC|GMT|Z|[+-]\d{2}:?\d{2})?$/i.exec(
     header.trim(),
   );
-  if (m === null) return undefined;
+  if (m === null || !isCalendarDay(m[1]!)) return undefined;
   const zone =
     m[3] === undefined || /^(utc|gmt|z)$/i.test(m[3]) ? 'Z' : m[3].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
   const date = new Date(`${m[1]}T${m[2]}${zone}`);
@@ -48,6 +57,7 @@ export function parseTokenExpiration(header: string): Date | undefined {
 /** Parses a rotation date: RFC 3339 with a zone, or a bare `YYYY-MM-DD` (midnight UTC). */
 export function parseRotatedAt(value: string): Date | undefined {
   const v = value.trim();
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || !isCalendarDay(v.slice(0, 10))) return undefined;
   if (/^\d{4}-\d{2}-\d{2}$/.test(v)) {
     const d = new Date(`${v}T00:00:00Z`);
     return Number.isNaN(d.getTime()) ? undefined : d;

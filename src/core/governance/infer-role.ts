@@ -73,14 +73,16 @@ export function isDispatchStep(step: StepModel): boolean {
   return stepCommands(step).some((c) => c.command === 'dispatch');
 }
 
+/** True when the command writes the git ledger: record, flush, or validate --record. */
+export function isLedgerWriteCommand(c: StepCommand): boolean {
+  return (
+    c.command === 'record' || c.command === 'flush' || (c.command === 'validate' && /--record\b/.test(c.args))
+  );
+}
+
 /** True when the step writes the git ledger: record, flush, or validate --record. */
 export function isLedgerWriteStep(step: StepModel): boolean {
-  return stepCommands(step).some(
-    (c) =>
-      c.command === 'record' ||
-      c.command === 'flush' ||
-      (c.command === 'validate' && /--record\b/.test(c.args)),
-  );
+  return stepCommands(step).some(isLedgerWriteCommand);
 }
 
 /** The roles whose work the job does; empty for an unclassified job. */

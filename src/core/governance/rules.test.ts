@@ -506,3 +506,311 @@ describe('reports', () => {
     expect(JSON.parse(renderAuditReport(report, 'sarif', '1.0.0')).runs[0].results).toHaveLength(2);
   });
 });
+
+// The mutation audit of the nineteenth session (docs/status.md, Issue 17): each case below failed
+// a hand mutant of rules.ts, infer-role.ts or role-matrix.ts that every earlier test let through.
+describe('rules, case by case', () => {
+  const sha = '11bd71901bbe5b1630ceea73d27597364c9af683';
+  const only = (rule: RuleId, w: WorkflowModel) => checkWorkflow(w).filter((f) => f.rule === rule);
+
+  it('packages: write for a container only on a provenance writer, not on a validator that logs in', () => {
+    const login = uses(`docker/login-action@${sha}`, 'v3.3.0');
+    const grants = perms({ contents: 'read', 'id-token': 'write', packages: 'write' });
+    expect(
+      only(
+        'job-permissions',
+        wf({ jobs: [job({ permissions: grants, steps: [login, action('validate', '--tag v1')] })] }),
+      ),
+    ).toHaveLength(1);
+    const writer = perms({ contents: 'write', 'id-token': 'write', packages: 'write' });
+    expect(
+      only(
+        'job-permissions',
+        wf({ jobs: [job({ permissions: writer, concurrency: lock, steps: [login, action('record')] })] }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('an unknown scope is reported on an unclassified job too', () => {
+    const found = only(
+      'job-permissions',
+      wf({ jobs: [job({ permissions: perms({ 'made-up': 'read' }), steps: [run('npm test')] })] }),
+    );
+    expect(found).toMatchObject([{ line: 11, level: 'error' }]);
+  });
+
+  it('a ledger writer with no permissions anywhere, or write-all, can push: it needs the lock', () => {
+    const writer = (w: Partial<WorkflowModel>, j: Partial<JobModel>) =>
+      only('ledger-concurrency', wf({ ...w, jobs: [job({ steps: [action('record')], ...j })] }));
+    expect(writer({ permissions: undefined }, { permissions: undefined })).toHaveLength(1);
+    expect(writer({}, { permissions: { kind: 'write-all', pos: p(9) } })).toHaveLength(1);
+  });
+
+  it('a reader in the lock is reported at its own concurrency; a workflow-level group is not its own', () => {
+    const reader = (w: Partial<WorkflowModel>, j: Partial<JobModel>) =>
+      checkWorkflow(wf({ ...w, jobs: [job({ steps: [run('npm test')], ...j })] })).filter(
+        (f) => f.rule === 'ledger-concurrency-reader',
+      );
+    expect(reader({}, { concurrency: lock })).toMatchObject([{ line: 8, column: 5, level: 'warning' }]);
+    expect(reader({ concurrency: lock }, {})).toEqual([]);
+    expect(reader({}, { concurrency: lock, permissions: perms({ contents: 'write' }) })).toEqual([]);
+  });
+
+  it('--sign-key and --no-sign count as flags only, not inside another word or path', () => {
+    const signing = (args: string) =>
+      only(
+        'ledger-signing-identity',
+        wf({
+          jobs: [
+            job({
+              permissions: perms({ contents: 'write' }),
+              concurrency: lock,
+              steps: [action('record', args)],
+            }),
+          ],
+        }),
+      );
+    expect(signing('--entry out/x--no-sign.json')).toHaveLength(1);
+    expect(signing('--entry e.json --sign-key=k.pem')).toEqual([]);
+  });
+
+  it.each([
+    [`docker://alpine@sha256:${'a'.repeat(64)}0`, 'a digest of 65 hex digits'],
+    [`actions/checkout@feature-${sha}`, 'a branch whose name ends in a SHA'],
+    [
+      'slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@v2',
+      'the generator by a short tag',
+    ],
+    [
+      'slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@v2.1.0-rc.0',
+      'the generator by a pre-release suffix',
+    ],
+    [
+      'attacker/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@v2.1.0',
+      'a look-alike of the generator by tag',
+    ],
+  ])('%s is not pinned (%s)', (value) => {
+    expect(rules(checkWorkflow(wf({ jobs: [job({ steps: [uses(value, 'v1.0.0')] })] })))).toEqual([
+      'action-pinned',
+    ]);
+  });
+
+  it('the generator by its full release tag passes', () => {
+    const call = {
+      value: 'slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@v2.1.0',
+      pos: p(6),
+      comment: undefined,
+    };
+    expect(
+      only(
+        'action-pinned',
+        wf({
+          jobs: [
+            job({
+              uses: call,
+              permissions: perms({ contents: 'write', 'id-token': 'write', actions: 'read' }),
+            }),
+          ],
+        }),
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('untrusted input rules, case by case', () => {
+  const onPrTarget = (steps: StepModel[]) =>
+    checkWorkflow(wf({ triggers: [loc('pull_request_target', 3)], jobs: [job({ steps })] })).filter(
+      (f) => f.rule === 'pull-request-target-checkout',
+    );
+
+  it("a checkout of the head's repository is reported", () => {
+    const checkout = step({
+      uses: { value: 'actions/checkout@' + 'a'.repeat(40), pos: p(30), comment: 'v4.2.2' },
+      withs: { repository: '${{ github.event.pull_request.head.repo.full_name }}' },
+    });
+    expect(onPrTarget([checkout])).toHaveLength(1);
+  });
+
+  it.each([
+    'git pull origin pull/1/head',
+    'git switch --detach ${{ github.head_ref }}',
+    'git checkout FETCH_HEAD && git fetch origin ${{ github.event.pull_request.head.sha }}',
+  ])('the script %j is reported', (script) => {
+    expect(onPrTarget([run(script)])).toHaveLength(1);
+  });
+
+  const injections = (steps: StepModel[]) =>
+    checkWorkflow(wf({ jobs: [job({ steps })] })).filter((f) => f.rule === 'script-injection');
+
+  it.each([
+    ['echo "${{ inputs.tag }}"', 'inputs.tag'],
+    ['git push origin ${{ github.head_ref }}', 'github.head_ref'],
+    ['echo "${{ github.event.issue.title }}"', 'github.event.issue.title'],
+  ])('%s interpolates %s', (script, what) => {
+    const [f] = injections([run(script)]);
+    expect(f?.message).toContain(`\${{ ${what} }}`);
+  });
+
+  it('actions/github-script: its script input is a script; one finding per expression', () => {
+    const gs = step({
+      uses: { value: `actions/github-script@${'a'.repeat(40)}`, pos: p(30), comment: 'v7.0.1' },
+      withs: {
+        script:
+          'core.info("${{ github.event.comment.body }}"); core.info("${{ github.event.comment.body }}")',
+      },
+    });
+    expect(injections([gs])).toHaveLength(1);
+    expect(
+      injections([run('echo "${{ github.event.comment.body }}" "${{ github.event.comment.body }}"')]),
+    ).toHaveLength(1);
+    expect(injections([run('echo "$BODY"')])).toEqual([]);
+  });
+
+  it('toJSON(secrets) in any letter case (GitHub expression functions are case-insensitive)', () => {
+    const texts = [
+      { path: ['jobs', 'j', 'env', 'ALL'], value: '${{ tojson(secrets) }}', pos: p(12, 9), isKey: false },
+    ];
+    expect(
+      checkWorkflow(wf({ texts, jobs: [job()] })).filter((f) => f.rule === 'secrets-to-json'),
+    ).toMatchObject([{ line: 12, job: 'j' }]);
+  });
+});
+
+describe('workflow_run jobs, case by case', () => {
+  const ifs = (value: string) => loc(value, 6);
+  const check = (jobs: JobModel[]) =>
+    checkWorkflow(wf({ triggers: [loc('workflow_run', 3)], jobs }))
+      .filter((f) => f.rule === 'workflow-run-head-repository')
+      .map((f) => f.job);
+  const guard = 'github.event.workflow_run.head_repository.full_name == github.repository';
+
+  it.each([
+    ['full_name', guard],
+    ['fork', 'github.event.workflow_run.head_repository.fork == false'],
+    ['id', 'github.event.workflow_run.head_repository.id == github.repository_id'],
+  ])('a check of the head repository %s covers the job', (_n, cond) => {
+    expect(check([job({ id: 'a', if: ifs(cond) })])).toEqual([]);
+  });
+
+  it('a job is covered by needing any covered job, in any order of the file, through a chain', () => {
+    const jobs = [
+      job({ id: 'c', needs: ['b'] }),
+      job({ id: 'b', needs: ['a', 'x'] }),
+      job({ id: 'a', if: ifs(guard) }),
+      job({ id: 'x' }),
+    ];
+    expect(check(jobs)).toEqual(['x']);
+  });
+});
+
+describe('finding order', () => {
+  it('by line, then column, then rule', () => {
+    const at = (value: string, column: number) =>
+      step({ uses: { value, pos: p(30, column), comment: undefined } });
+    const found = checkWorkflow(
+      wf({ jobs: [job({ steps: [at('actions/checkout@v4', 15), at('actions/setup-node@v4', 9)] })] }),
+    );
+    expect(found.map((f) => f.column)).toEqual([9, 15]);
+  });
+});
+
+describe('role inference, case by case', () => {
+  const sha = 'a'.repeat(40);
+  it('the slsa-ledger action by its exact name, not a look-alike', () => {
+    const withCommand = (value: string) =>
+      step({ uses: { value, pos: p(1), comment: 'v1.0.0' }, withs: { command: 'record' } });
+    expect(isLedgerWriteStep(withCommand(`acme/slsa-ledger@${sha}`))).toBe(true);
+    expect(isLedgerWriteStep(withCommand(`acme/slsa-ledger-fork@${sha}`))).toBe(false);
+    expect(isLedgerWriteStep(withCommand(`acme/not-slsa-ledger@${sha}`))).toBe(false);
+  });
+
+  it('packages: write only when the attestation goes to a registry (push-to-registry)', () => {
+    const attest = (withs: Record<string, string>) =>
+      step({
+        uses: { value: `actions/attest-build-provenance@${sha}`, pos: p(30), comment: 'v2.2.0' },
+        withs,
+      });
+    const grants = perms({
+      contents: 'write',
+      'id-token': 'write',
+      attestations: 'write',
+      packages: 'write',
+    });
+    const found = (s: StepModel) =>
+      checkWorkflow(wf({ jobs: [job({ permissions: grants, steps: [s] })] })).filter(
+        (f) => f.rule === 'job-permissions',
+      );
+    expect(found(attest({ 'subject-path': 'dist/*' }))).toHaveLength(1);
+    expect(found(attest({ 'subject-name': 'ghcr.io/acme/app', 'push-to-registry': 'true' }))).toEqual([]);
+  });
+});
+
+describe('dispatch with GITHUB_TOKEN and command lines', () => {
+  it('a dispatch step that names no PAT dispatches with GITHUB_TOKEN: actions: write is allowed', () => {
+    const found = checkWorkflow(
+      wf({
+        jobs: [
+          job({ permissions: perms({ contents: 'write', actions: 'write' }), steps: [action('dispatch')] }),
+        ],
+      }),
+    ).filter((f) => f.rule === 'job-permissions');
+    expect(found).toEqual([]);
+  });
+
+  it('a command is on the line of slsa-ledger, never on the next one', () => {
+    expect(stepCommands(run('npm install --global slsa-ledger\nrecord-keeper --help'))).toEqual([]);
+    expect(stepCommands(run('slsa-ledger\trecord --entry e.json')).map((c) => c.command)).toEqual(['record']);
+  });
+});
+
+describe('the scopes GitHub knows', () => {
+  it.each([
+    'actions',
+    'artifact-metadata',
+    'attestations',
+    'checks',
+    'contents',
+    'deployments',
+    'discussions',
+    'id-token',
+    'issues',
+    'models',
+    'packages',
+    'pages',
+    'pull-requests',
+    'repository-projects',
+    'security-events',
+    'statuses',
+  ])('%s: read is a valid grant for an unclassified job', (scope) => {
+    expect(
+      checkWorkflow(
+        wf({ jobs: [job({ permissions: perms({ [scope]: 'read' }), steps: [run('npm test')] })] }),
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('ledger-signing-identity, command by command', () => {
+  const signing = (script: string) =>
+    checkWorkflow(
+      wf({
+        jobs: [job({ permissions: perms({ contents: 'write' }), concurrency: lock, steps: [run(script)] })],
+      }),
+    ).filter((f) => f.rule === 'ledger-signing-identity');
+
+  // the bug: `--sign-key` on one command of a step exempted the whole step, though the flush after
+  // it signs keyless and fails without id-token: write
+  it('a flush after a key-signed record in the same step still needs id-token: write', () => {
+    const [f, ...rest] = signing(
+      'npx slsa-ledger record --sign-key k.pem --entry e.json\nnpx slsa-ledger flush',
+    );
+    expect(rest).toEqual([]);
+    expect(f?.message).toContain('writes the ledger (flush)');
+    expect(
+      signing('npx slsa-ledger record --sign-key k.pem --entry e.json\nnpx slsa-ledger flush --no-sign'),
+    ).toEqual([]);
+    expect(signing('npx slsa-ledger record --entry e.json\nnpx slsa-ledger kpi --sign-key x')).toHaveLength(
+      1,
+    );
+  });
+});

@@ -5,6 +5,7 @@ import {
   dispatchesWithGithubToken,
   inferJobRoles,
   isDispatchStep,
+  isLedgerWriteCommand,
   isLedgerWriteStep,
   stepCommands,
 } from './infer-role.js';
@@ -142,7 +143,7 @@ export const workflowRules: readonly RuleInfo[] = [
     level: 'error',
     summary: 'jobs that write the ledger can sign keyless (`id-token: write`)',
     description:
-      'In GitHub Actions `record`, `flush` and `validate --record` sign every change keyless with the job’s OIDC identity (docs/trust.md); without `permissions: id-token: write` they cannot get a token and fail (`SIGN_FAILED`), so no entry lands. Exempt: a step that signs with `--sign-key FILE` or opts out with `--no-sign`.',
+      'In GitHub Actions `record`, `flush` and `validate --record` sign every change keyless with the job’s OIDC identity (docs/trust.md); without `permissions: id-token: write` they cannot get a token and fail (`SIGN_FAILED`), so no entry lands. Exempt: a command that signs with `--sign-key FILE` or opts out with `--no-sign` (each command of a step on its own: `record --sign-key` does not exempt the `flush` after it).',
   },
 ];
 
@@ -353,24 +354,31 @@ function canSignKeyless(wf: WorkflowModel, job: JobModel): boolean {
   return perms.scopes.some((s) => s.scope === 'id-token' && s.level === 'write');
 }
 
+const signsWithoutIdentity = /(^|\s)--(sign-key|no-sign)\b/;
+
 function checkLedgerSigning(wf: WorkflowModel, job: JobModel): Finding[] {
   if (canSignKeyless(wf, job)) return [];
-  return job.steps
-    .filter(isLedgerWriteStep)
-    .filter((step) => !stepCommands(step).some((c) => /(^|\s)--(sign-key|no-sign)\b/.test(c.args)))
-    .map((step) =>
-      finding(
-        wf,
-        'ledger-signing-identity',
-        step.pos,
-        `job '${job.id}' writes the ledger (${stepCommands(step)
-          .map((c) => c.command)
-          .join(
-            ', ',
-          )}) without permissions id-token: write: keyless signing fails and nothing lands; grant it, or sign with --sign-key`,
-        { job: job.id },
-      ),
+  return job.steps.flatMap((step) => {
+    // each command signs on its own: `record --sign-key k.pem … && flush` still signs the flush keyless
+    const keyless = stepCommands(step).filter(
+      (c) => isLedgerWriteCommand(c) && !signsWithoutIdentity.test(c.args),
     );
+    return keyless.length === 0
+      ? []
+      : [
+          finding(
+            wf,
+            'ledger-signing-identity',
+            step.pos,
+            `job '${job.id}' writes the ledger (${keyless
+              .map((c) => c.command)
+              .join(
+                ', ',
+              )}) without permissions id-token: write: keyless signing fails and nothing lands; grant it, or sign with --sign-key`,
+            { job: job.id },
+          ),
+        ];
+  });
 }
 
 function checkLedgerConcurrency(wf: WorkflowModel, job: JobModel): Finding[] {

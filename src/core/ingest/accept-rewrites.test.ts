@@ -68,6 +68,22 @@ describe('decideRewriteAcceptance', () => {
   });
 });
 
+// mutation audit (nineteenth session): each case below failed a mutant the tests above let through
+describe('decideRewriteAcceptance, exact matches (mutation audit)', () => {
+  it("an earlier acceptance covers its own commit's cut only, never another commit's cut of the same log", () => {
+    const d = decideRewriteAcceptance([rw(B, LOG1)], [], [{ commit: A, path: LOG1 }]);
+    expect(d.previously).toEqual([]);
+    expect(d.refused).toEqual([rw(B, LOG1)]);
+  });
+
+  it('names are full commit ids (the app resolves abbreviations): a prefix accepts nothing', () => {
+    const d = decideRewriteAcceptance([rw(A, LOG1)], ['aaaa'], []);
+    expect(d.accepted).toEqual([]);
+    expect(d.refused).toEqual([rw(A, LOG1)]);
+    expect(d.unmatched).toEqual(['aaaa']);
+  });
+});
+
 describe('commitsOf and rewrittenDays', () => {
   it('distinct commits in order; the day of each log, vsa logs included', () => {
     expect(commitsOf([rw(B, LOG1), rw(A, LOG1), rw(B, LOG2)])).toEqual([B, A]);

@@ -42,6 +42,21 @@ export interface RemoteRepository {
   readonly repository: string;
   /** an https page of the repository, when the remote is on a web host; null for a local path */
   readonly url: string | null;
+  /** the remote's host, lower case (`github.com`); null for a local path or a `file:` URL */
+  readonly host: string | null;
+}
+
+/**
+ * One percent-encoded part of a URL's path, decoded after the split: `%2F` is no separator there, so
+ * a decoded `/` (or `\`) stays inside its part, where no name allows it; a malformed escape stays
+ * as written (no name allows `%`), never an exception.
+ */
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 /**
@@ -53,9 +68,11 @@ export function repositoryFromRemoteUrl(remoteUrl: string): RemoteRepository | u
   const raw = remoteUrl.trim();
   let host: string | undefined;
   let path: string;
+  // a URL's path is percent-encoded: each part is decoded alone, after the split
+  let encoded = false;
   const scp = /^[A-Za-z0-9_.-]+@([A-Za-z0-9.-]+):(?!\/)(.*)$/.exec(raw);
   if (scp !== null) {
-    host = scp[1];
+    host = scp[1]?.toLowerCase();
     path = scp[2] ?? '';
   } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
     let u: URL;
@@ -64,15 +81,18 @@ export function repositoryFromRemoteUrl(remoteUrl: string): RemoteRepository | u
     } catch {
       return undefined;
     }
-    if (u.protocol !== 'file:') host = u.hostname;
-    path = decodeURIComponent(u.pathname);
+    // lower case: the parser folds the host of http(s) URLs only, not of `ssh://` or `git://`
+    if (u.protocol !== 'file:') host = u.hostname.toLowerCase();
+    path = u.pathname;
+    encoded = true;
   } else {
     path = raw;
   }
   const parts = path
     .replace(/\\/g, '/')
     .split('/')
-    .filter((p) => p !== '');
+    .filter((p) => p !== '')
+    .map((p) => (encoded ? decodePart(p) : p));
   if (parts.length < 2) return undefined;
   const name = (parts[parts.length - 1] ?? '').replace(/\.git$/i, '');
   const owner = parts[parts.length - 2] ?? '';
@@ -85,7 +105,7 @@ export function repositoryFromRemoteUrl(remoteUrl: string): RemoteRepository | u
     host !== undefined && host !== '' && page.every((p) => PART.test(p) && p !== '.' && p !== '..')
       ? `https://${host}/${page.join('/')}`
       : null;
-  return { repository, url };
+  return { repository, url, host: host === undefined || host === '' ? null : host };
 }
 
 /** One `--ledger` value: `OWNER/NAME` (the `--repo` clone) or `OWNER/NAME=DIR`. */

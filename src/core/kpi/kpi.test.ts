@@ -5,16 +5,19 @@ import {
   kpiFixtureNow,
   kpiFixtureWindow,
 } from '../../../test/support/kpi-fixture.js';
+import type { LedgerEntry } from '../ledger/entry.js';
 import {
   aggregateRuns,
   buildKpiReport,
   computeKpis,
+  inScope,
   isMissingArtifact,
   manifestListElsewhere,
   percentileCont,
   roundTo,
   shouldListManifests,
   type KpiRun,
+  type KpiScope,
 } from './kpi.js';
 
 const lagSeconds = [0, 60, 120, 30, 600, 1];
@@ -184,5 +187,222 @@ describe('helpers', () => {
     const copy = structuredClone(runs);
     computeKpis(runs, kpiFixtureWindow, { now: kpiFixtureNow });
     expect(runs).toEqual(copy);
+  });
+});
+
+// The mutation audit of the nineteenth session (docs/status.md, Issue 17): each case below failed
+// a hand mutant of kpi.ts that every earlier unit test let through.
+describe('the definitions, case by case (docs/database.md "KPIs")', () => {
+  const base = kpiFixtureEntries[4]!; // success, validated, notify 1/1, no token metrics
+  const at = (timestamp: string, over: Partial<LedgerEntry> = {}): LedgerEntry => ({
+    ...base,
+    timestamp,
+    ...over,
+  });
+  const day = { since: '2025-11-24T00:00:00.000Z', until: '2025-11-25T00:00:00.000Z' };
+  const noon = '2025-11-24T12:00:00Z';
+
+  it('scope: an exact repository name, or the owner followed by a slash in any letter case', () => {
+    const list = { repositories: ['acme/a'] };
+    expect(['acme/a', 'acme/ab', 'acme/a-b'].map((r) => inScope(r, list))).toEqual([true, false, false]);
+    const owner = { owner: 'acme' };
+    expect(['acme/x', 'acme-evil/x', 'acmex/y', 'Acme/X'].map((r) => inScope(r, owner))).toEqual([
+      true,
+      false,
+      false,
+      true,
+    ]);
+    expect(inScope('acme/x', { owner: 'ACME' })).toBe(true);
+  });
+
+  it('the window takes its since and leaves its until out', () => {
+    const runs = [at('2025-11-24T00:00:00Z'), at('2025-11-25T00:00:00Z'), at('2025-11-23T23:59:59Z')];
+    const a = aggregateRuns(
+      runs.map((entry) => ({ entry })),
+      day,
+    );
+    expect(a.entries).toBe(1);
+    expect(a.per_day).toEqual({ '2025-11-24': 1 });
+  });
+
+  it('provenance_kpi_counts and the per-tag notification success on the fixture', () => {
+    const report = computeKpis(runs, kpiFixtureWindow, { now: kpiFixtureNow });
+    expect(report.provenance_kpi_counts).toEqual({
+      runs: 5,
+      success: 4,
+      failure: 1,
+      validated: 2, // 101, 104
+      validation_failed: 1, // 103
+      not_validated: 2, // 102, 105: no validation is neither passed nor failed
+    });
+    // 101 (2 of 2), 102 (1 of 3), 104 (1 of 1): a run whose every attempt was delivered counts
+    expect(report.notification_success_per_tag).toEqual({
+      tags_notified: 3,
+      tags_all_delivered: 2,
+      ratio: 0.666667,
+    });
+  });
+
+  it('per tag: a run with no attempt is not notified; the ratio is over runs, not attempts', () => {
+    const runs = [
+      at(noon, { run_id: 1, metrics: { notify: { attempts: 3, delivered: 2 } } }),
+      at(noon, { run_id: 2, metrics: { notify: { attempts: 1, delivered: 1 } } }),
+      at(noon, { run_id: 3, metrics: { notify: { attempts: 0, delivered: 0 } } }),
+    ].map((entry) => ({ entry }));
+    const report = computeKpis(runs, day, { now: kpiFixtureNow });
+    expect(report.notification_success_per_tag).toEqual({
+      tags_notified: 2,
+      tags_all_delivered: 1,
+      ratio: 0.5,
+    });
+    expect(report.notification_success_ratio).toBe(0.75);
+  });
+
+  it('latencies and lock waits only from the runs that report them', () => {
+    const notify = (latency_s?: number) => ({
+      attempts: 1,
+      delivered: 1,
+      ...(latency_s === undefined ? {} : { latency_s }),
+    });
+    const runs = [
+      at(noon, { run_id: 1, metrics: { notify: notify(2), lock_wait_s: 4 } }),
+      at(noon, { run_id: 2, metrics: { notify: notify(4) } }),
+      at(noon, { run_id: 3, metrics: { notify: notify() } }),
+      at(noon, { run_id: 4 }),
+    ].map((entry) => ({ entry }));
+    const report = computeKpis(runs, day, { now: kpiFixtureNow });
+    expect(report.notification_latency_s).toEqual({ p50: 3, p95: 3.9 });
+    expect(report.lock_wait_s).toEqual({ p50: 4, p95: 4 });
+  });
+
+  it('percentiles sort by value, not as text', () => {
+    const runs = [9, 10, 100].map((lock_wait_s, i) => ({
+      entry: at(noon, { run_id: i + 1, metrics: { lock_wait_s } }),
+    }));
+    expect(computeKpis(runs, day, { now: kpiFixtureNow }).lock_wait_s).toEqual({ p50: 10, p95: 91 });
+  });
+
+  it('lag has millisecond resolution and three decimals', () => {
+    const runs = [1500, 1, 2].map((ms, i) => {
+      const entry = at(noon, { run_id: i + 1 });
+      return { entry, ingested_at: new Date(Date.parse(noon) + ms).toISOString() };
+    });
+    // [0.001, 0.002, 1.5]: p50 0.002, p95 0.002 + 0.9 * 1.498 = 1.3502 -> 1.35
+    expect(computeKpis(runs, day, { now: kpiFixtureNow }).manifest_to_db_lag_s).toEqual({
+      p50: 0.002,
+      p95: 1.35,
+      max: 1.5,
+    });
+    const two = computeKpis(runs.slice(1), day, { now: kpiFixtureNow }).manifest_to_db_lag_s;
+    expect(two).toEqual({ p50: 0.002, p95: 0.002, max: 0.002 }); // p95 0.00195, 3 decimals
+  });
+
+  it('signatures: a run without a status is unverified; missing only when marked true', () => {
+    const runs: KpiRun[] = [
+      { entry: at(noon, { run_id: 1 }) },
+      { entry: at(noon, { run_id: 2 }), signature_status: 'verified', missing: false },
+      { entry: at(noon, { run_id: 3 }), signature_status: 'unsigned', missing: true },
+    ];
+    const report = computeKpis(runs, day, { now: kpiFixtureNow });
+    expect(report.signatures).toEqual({ verified: 1, unsigned: 1, invalid: 0, untrusted: 0, unverified: 1 });
+    expect(report.missing_from_ledger).toBe(1);
+  });
+
+  it("a repository's own manifest hash beats the same path's bare one", () => {
+    const runs: KpiRun[] = [
+      { repository: 'acme/a', entry: at(noon), manifest_path: 'm.json', manifest_hash: 'old' },
+    ];
+    const manifests = { 'm.json': 'bare', 'acme/a:m.json': 'mine' };
+    const report = computeKpis(runs, day, { now: kpiFixtureNow, manifests });
+    expect(report.manifest_hash).toEqual({ 'm.json': 'mine' });
+    expect(report.repositories[0]?.latest_manifest).toEqual({ path: 'm.json', hash: 'mine' });
+  });
+
+  it('failed ingests and refusals: only failed ones, in the window and in scope; total is both', () => {
+    const report = computeKpis([], day, {
+      now: kpiFixtureNow,
+      scope: { repositories: ['acme/a'] },
+      ingestRuns: [
+        { started_at: noon, status: 'failed', repository: 'acme/a' },
+        { started_at: noon, status: 'running', repository: 'acme/a' },
+        { started_at: noon, status: 'failed', repository: 'acme/b' },
+        { started_at: '2025-11-25T00:00:00Z', status: 'failed', repository: 'acme/a' },
+      ],
+      refusals: [
+        { failed_at: noon, repository: 'acme/a' },
+        { failed_at: '2025-11-23T12:00:00Z', repository: 'acme/a' },
+        { failed_at: noon, repository: 'acme/b' },
+      ],
+    });
+    expect(report.ingest_failures).toBe(1);
+    expect(report.provenance_audit_failures).toEqual({ ingests_failed: 1, entries_refused: 1, total: 2 });
+  });
+
+  it('the latest entry: newest time, then the greater tag, then the greater run id, whatever the order', () => {
+    const newest = (entries: LedgerEntry[]) =>
+      computeKpis(
+        entries.map((entry) => ({ repository: 'acme/a', entry })),
+        day,
+        { now: kpiFixtureNow },
+      ).repositories[0]?.latest_entry;
+    const later = at('2025-11-24T13:00:00Z', { tag: 'v1.0.0', run_id: 1 });
+    const tagB = at(noon, { tag: 'v1.0.2', run_id: 2 });
+    const tagA = at(noon, { tag: 'v1.0.1', run_id: 3 });
+    expect(newest([later, tagB])).toEqual({
+      tag: 'v1.0.0',
+      run_id: 1,
+      timestamp: '2025-11-24T13:00:00.000Z',
+    });
+    expect(newest([tagB, tagA])?.tag).toBe('v1.0.2');
+    expect(newest([tagA, tagB])?.tag).toBe('v1.0.2');
+    const run9 = at(noon, { tag: 'v1.0.2', run_id: 9 });
+    expect(newest([run9, tagB])?.run_id).toBe(9);
+    expect(newest([tagB, run9])?.run_id).toBe(9);
+  });
+
+  it("a repository's row carries its ledger url, watermark and rewrite times", () => {
+    const report = computeKpis([], day, {
+      now: kpiFixtureNow,
+      repositoryInfo: {
+        'acme/a': {
+          ledger_url: 'https://github.com/acme/a',
+          watermark: 'abc',
+          rewritten_at: '2025-11-24T01:00:00.000Z',
+          rewrite_accepted_at: '2025-11-24T02:00:00.000Z',
+        },
+      },
+    });
+    expect(report.repositories).toEqual([
+      {
+        repository: 'acme/a',
+        ledger_url: 'https://github.com/acme/a',
+        entries: 0,
+        failure_rate: null,
+        validated_rate: null,
+        latest_entry: null,
+        latest_manifest: null,
+        watermark: 'abc',
+        history_rewritten_at: '2025-11-24T01:00:00.000Z',
+        history_rewrite_accepted_at: '2025-11-24T02:00:00.000Z',
+      },
+    ]);
+  });
+
+  it('token age and days to expiry keep two decimals', () => {
+    const agg = aggregateRuns(runs, kpiFixtureWindow);
+    const report = buildKpiReport(agg, kpiFixtureWindow, new Date('2025-11-30T06:00:00Z'));
+    expect(report.dispatch_token_age_days).toBe(10.25);
+    expect(report.dispatch_token_days_to_expiry).toBe(19.75);
+  });
+
+  it("the scope: 'all', an owner's (no list), or the sorted list", () => {
+    const scopeOf = (scope?: KpiScope) =>
+      computeKpis([], day, { now: kpiFixtureNow, ...(scope === undefined ? {} : { scope }) }).scope;
+    expect(scopeOf()).toEqual({ repositories: 'all', owner: null });
+    expect(scopeOf({ owner: 'acme' })).toEqual({ repositories: [], owner: 'acme' });
+    expect(scopeOf({ repositories: ['acme/b', 'acme/a'] })).toEqual({
+      repositories: ['acme/a', 'acme/b'],
+      owner: null,
+    });
   });
 });

@@ -3,12 +3,13 @@ import { kpiFixtureEntries, kpiFixtureNow, kpiFixtureWindow } from '../../../tes
 import { computeKpis } from './kpi.js';
 import {
   csvField,
+  describeScope,
   formatHumanDuration,
   renderKpiCsv,
   renderKpiTable,
   renderRepositoryTable,
 } from './table.js';
-import type { RepositoryKpis } from './kpi.js';
+import type { KpiScope, RepositoryKpis } from './kpi.js';
 
 describe('renderRepositoryTable', () => {
   const row = (overrides: Partial<RepositoryKpis>): RepositoryKpis => ({
@@ -153,5 +154,53 @@ describe('renderKpiCsv', () => {
     expect(csvField('=cmd()')).toBe("'=cmd()");
     expect(csvField('a,"b"')).toBe('"a,""b"""');
     expect(csvField(null)).toBe('');
+  });
+});
+
+// mutation audit (nineteenth session): each case failed a mutant the cases above let through
+describe('the renderings, field by field', () => {
+  const runs = kpiFixtureEntries.map((entry, i) => ({
+    repository: i % 2 === 0 ? 'acme/a' : 'acme/b',
+    entry,
+    manifest_path: 'docs/m.json',
+    manifest_hash: '0123456789abcdef',
+  }));
+
+  it('describeScope: the owner, the names, and one repository in the singular', () => {
+    const report = (scope?: KpiScope) =>
+      computeKpis(runs, kpiFixtureWindow, { now: kpiFixtureNow, ...(scope === undefined ? {} : { scope }) });
+    expect(describeScope(report())).toBe('all repositories (2)');
+    expect(describeScope(report({ repositories: ['acme/a'] }))).toBe('acme/a (1 repository)');
+    expect(describeScope(report({ owner: 'acme', repositories: ['other/x'] }))).toBe(
+      'owner acme, other/x (2 repositories)',
+    );
+  });
+
+  it('the repository table right-aligns entries and shortens the manifest hash to 12 characters', () => {
+    const lines = renderRepositoryTable(
+      computeKpis(runs, kpiFixtureWindow, { now: kpiFixtureNow }).repositories,
+    );
+    const header = lines[0]!;
+    const row = lines[1]!;
+    const end = header.indexOf('entries') + 'entries'.length;
+    expect(row.slice(0, end)).toMatch(/ 2$/);
+    expect(row).toContain('docs/m.json 0123456789ab ');
+    expect(row).not.toContain('0123456789abc');
+  });
+
+  it('CSV: every column in its place for the scope row and a repository row', () => {
+    const csv = renderKpiCsv(computeKpis(runs, kpiFixtureWindow, { now: kpiFixtureNow })).split('\r\n');
+    const header = csv[0]!.split(',');
+    const cell = (line: string, name: string) => line.split(',')[header.indexOf(name)];
+    expect(cell(csv[1]!, 'missing_artifact_rate')).toBe('0.4');
+    expect(cell(csv[1]!, 'notification_success_ratio')).toBe('0.666667');
+    expect(cell(csv[2]!, 'latest_tag')).toBe('v1.0.3');
+    expect(cell(csv[2]!, 'latest_timestamp')).toBe('2025-11-25T18:30:00.000Z');
+  });
+
+  it('csvField: every formula lead (= + - @ tab CR) is defused; a CR alone is quoted', () => {
+    for (const lead of ['=', '+', '-', '@', '\t', '\r']) expect(csvField(`${lead}1`)).toMatch(/^"?'/);
+    expect(csvField('a\rb')).toBe('"a\rb"');
+    expect(csvField('a b')).toBe('a b');
   });
 });

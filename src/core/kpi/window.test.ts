@@ -63,3 +63,24 @@ describe('resolveKpiWindow', () => {
     );
   });
 });
+
+// mutation audit (nineteenth session): each case failed a mutant the cases above let through
+describe('parseWindowBound, the edges of each form', () => {
+  it('takes a bound with blanks around it', () => {
+    expect(parseWindowBound('since', ' 7d ', now)).toBe('2025-11-23T12:00:00.000Z');
+    expect(parseWindowBound('until', '\t2025-11-01 ', now)).toBe('2025-11-02T00:00:00.000Z');
+  });
+
+  it.each(['2025-11-01T10:00:00', '2025-11-01T10:00', '7dx', '7d ago', '12hours'])(
+    'refuses %j (a time needs its zone; an age is digits and d or h, nothing after)',
+    (raw) => {
+      expect(() => parseWindowBound('since', raw, now)).toThrowCode('KPI_WINDOW_INVALID');
+    },
+  );
+
+  it('refuses a window whose since equals its until', () => {
+    expect(() =>
+      resolveKpiWindow({ since: '2025-11-01T00:00:00Z', until: '2025-11-01T00:00:00Z' }, now),
+    ).toThrowCode('KPI_WINDOW_INVALID');
+  });
+});

@@ -946,6 +946,25 @@ describe('auditLedgerTrust, mutation audit', () => {
     expect(result.entries.find((e) => e.run_id === 106)?.status).toBe('invalid');
   });
 
+  it('a transition signed for this OWNER/NAME in another letter case is this ledger (GitHub names ignore case)', async () => {
+    const l = await healthyLedger();
+    const other = new SignedLedger({
+      repository: l.location.repository.toUpperCase(),
+      branch: l.location.branch,
+    });
+    const w = await other.write(
+      release({ run_id: 106, timestamp: '2025-11-24T13:00:00Z' }),
+      provenanceKey.signer,
+    );
+    l.commit({
+      [DAY]: serializeManifest([...(JSON.parse(l.files.get(DAY)!) as LedgerEntry[]), w.entry]),
+      [LOG]: appendLogLines(l.files.get(LOG), [w.line!]),
+    });
+    const result = l.audit(policy, material);
+    expect(codes(result)).toEqual([]);
+    expect(result.entries.find((e) => e.run_id === 106)?.status).toBe('verified');
+  });
+
   it('says a named vsa is not stored, not merely that it disagrees', async () => {
     const l = await healthyLedger();
     l.commit({ [vsaPathFor(DAY)]: undefined });
@@ -1010,6 +1029,30 @@ describe('auditLedgerHistoryStreamed, mutation audit', () => {
     const found = await auditLedgerHistoryStreamed(all(l.history));
     expect(found).toContainEqual(
       expect.objectContaining({ code: 'CHECK_ENTRY_UNSIGNED', commit: c, run_id: 102 }),
+    );
+  });
+
+  // The gap the eighteenth session found in check's merge rule (a schema-invalid state in between
+  // hid a sha rewrite), tried against the signed history: the replay skips schema-invalid entries,
+  // so the breaking commit reads as a removal and the repairing one as an unsigned state.
+  it('a sha rewritten in a commit that breaks the entry schema, then repaired keeping the new sha', async () => {
+    const l = await healthyLedger();
+    const entries = JSON.parse(l.files.get(DAY)!) as LedgerEntry[];
+    const forged = 'b'.repeat(40);
+    const broken = l.commit({
+      [DAY]: serializeManifest(
+        entries.map((e) => (e.run_id === 102 ? { ...e, sha: forged, status: 'bogus' } : e)) as LedgerEntry[],
+      ),
+    });
+    const repaired = l.commit({
+      [DAY]: serializeManifest(entries.map((e) => (e.run_id === 102 ? { ...e, sha: forged } : e))),
+    });
+    const found = await auditLedgerHistoryStreamed(all(l.history));
+    expect(found).toContainEqual(
+      expect.objectContaining({ code: 'CHECK_HISTORY_REWRITTEN', commit: broken, run_id: 102 }),
+    );
+    expect(found).toContainEqual(
+      expect.objectContaining({ code: 'CHECK_ENTRY_UNSIGNED', commit: repaired, run_id: 102 }),
     );
   });
 

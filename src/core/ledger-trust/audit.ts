@@ -19,7 +19,7 @@ import {
   vsaPathFor,
   type LogInput,
 } from './storage.js';
-import { entryDigest, type TransitionStatement } from './transition.js';
+import { entryDigest, sameLedger, type TransitionStatement } from './transition.js';
 import { parseTransitionStatement } from './transition-parse.js';
 import { decodeBase64 } from '../provenance/dsse.js';
 import { createHash } from 'node:crypto';
@@ -382,8 +382,7 @@ class Audit {
       const elsewhere =
         p.ledger.path !== day.path
           ? `signed for ${p.ledger.path}, stored beside ${day.path}`
-          : location !== undefined &&
-              (p.ledger.repository !== location.repository || p.ledger.branch !== location.branch)
+          : location !== undefined && !sameLedger(p.ledger, location)
             ? `signed for ${p.ledger.repository} branch ${p.ledger.branch}, not this ledger (${location.repository} branch ${location.branch})`
             : undefined;
       if (elsewhere !== undefined) {

@@ -74,6 +74,13 @@ describe('decideQueuedTransition', () => {
     expect(d.kind === 'land' && JSON.parse(d.line)).toEqual(item.transition);
   });
 
+  it('lands a record signed for this GitHub OWNER/NAME in another letter case (GitHub names ignore case)', async () => {
+    const item = await queued('record', null, recorded, provenanceKey, {
+      repository: LOCATION.repository.toUpperCase(),
+    });
+    expect(decide(item)).toMatchObject({ kind: 'land', transitionKind: 'record' });
+  });
+
   it('lands a signed update that follows the head', async () => {
     expect(decide(await queued('update', recorded, updated), recorded)).toMatchObject({
       kind: 'land',
@@ -166,6 +173,13 @@ describe('decideQueuedTransition', () => {
     [
       'a state for another ledger',
       () => queued('record', null, recorded, provenanceKey, { repository: 'acme/other' }),
+    ],
+    [
+      'a state for the same OWNER/NAME on another host',
+      () =>
+        queued('record', null, recorded, provenanceKey, {
+          repository: `gitlab.example/${LOCATION.repository}`,
+        }),
     ],
     [
       'a verdict signed by the provenance key',

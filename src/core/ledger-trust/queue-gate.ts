@@ -12,7 +12,7 @@ import { verifyStoredBundle, type TrustMaterial } from './bundle-verify.js';
 import { checkTransitionChange } from './change-rules.js';
 import { decideSigner, describeSigner, type ResolvedTrustPolicy } from './policy.js';
 import { serializeLogLine } from './storage.js';
-import { entryDigest, type TransitionKind, type TransitionStatement } from './transition.js';
+import { entryDigest, sameLedger, type TransitionKind, type TransitionStatement } from './transition.js';
 import { parseTransitionStatement } from './transition-parse.js';
 
 /** A queued item as flush sees it: the entry to land and the bundle signed when it was queued. */
@@ -120,10 +120,7 @@ export function decideQueuedTransition(input: QueueGateInput): QueueDecision {
   const path = current?.path ?? manifestPathFor(item.entry, input.reportsDir);
   if (p.ledger.path !== path)
     return untrusted(`${name}: signed for ${p.ledger.path}, but the entry lives in ${path}`);
-  if (
-    location !== undefined &&
-    (p.ledger.repository !== location.repository || p.ledger.branch !== location.branch)
-  ) {
+  if (location !== undefined && !sameLedger(p.ledger, location)) {
     return untrusted(
       `${name}: signed for ${p.ledger.repository} branch ${p.ledger.branch}, not ${location.repository} branch ${location.branch}`,
     );

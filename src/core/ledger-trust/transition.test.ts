@@ -6,6 +6,7 @@ import {
   buildTransitionStatement,
   canonicalEntryText,
   entryDigest,
+  sameLedger,
   serializeTransitionStatement,
   TRANSITION_PREDICATE_TYPE,
   transitionSubjectName,
@@ -221,5 +222,31 @@ describe('parseTransitionStatement', () => {
     };
     const st = parseTransitionStatement(bytes(reordered), 's');
     expect(Object.keys(st.predicate.state)).toEqual(Object.keys(updated));
+  });
+});
+
+describe('sameLedger', () => {
+  const here = { repository: 'acme/ledger', branch: 'ledger' };
+  it('is the same repository and branch', () => {
+    expect(sameLedger({ ...here }, here)).toBe(true);
+    expect(sameLedger({ ...here, branch: 'main' }, here)).toBe(false);
+    expect(sameLedger({ ...here, branch: 'Ledger' }, here)).toBe(false);
+    expect(sameLedger({ ...here, repository: 'acme/other' }, here)).toBe(false);
+  });
+
+  it('matches a GitHub OWNER/NAME in any ASCII letter case, nothing else', () => {
+    expect(sameLedger({ ...here, repository: 'Acme/Ledger' }, here)).toBe(true);
+    expect(sameLedger(here, { ...here, repository: 'ACME/LEDGER' })).toBe(true);
+    // a host's path stays exact, and never matches an OWNER/NAME
+    const lab = { ...here, repository: 'gitlab.example/grp/ledger' };
+    expect(sameLedger(lab, { ...lab, repository: 'gitlab.example/GRP/ledger' })).toBe(false);
+    expect(sameLedger(lab, { ...here, repository: 'grp/ledger' })).toBe(false);
+    // no Unicode folding: the Kelvin sign is not k, the long s is not s
+    expect(
+      sameLedger({ ...here, repository: 'acme/ledger\u212a' }, { ...here, repository: 'acme/ledgerk' }),
+    ).toBe(false);
+    expect(
+      sameLedger({ ...here, repository: '\u017fcme/ledger' }, { ...here, repository: 'scme/ledger' }),
+    ).toBe(false);
   });
 });

@@ -40,11 +40,36 @@ export interface TransitionWriter {
 
 /** Where the entry lives: the ledger repository, its branch and the day file. */
 export interface LedgerLocation {
-  /** `OWNER/NAME` on GitHub, else the remote URL without credentials */
+  /**
+   * `OWNER/NAME` on GitHub (and for a ledger on a local path: its last two parts); on any other host
+   * `HOST/every/part/of/the/path`; the remote URL without credentials when it names no repository
+   */
   readonly repository: string;
   readonly branch: string;
   /** the day file holding the entry, e.g. `docs/reports/2025-11-24/manifest.json` */
   readonly path: string;
+}
+
+const OWNER_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+/**
+ * Whether a statement signed for the ledger `signed` belongs to the ledger `here`. The branch is
+ * exact, and so is the repository, except that an `OWNER/NAME` matches in any ASCII letter case:
+ * GitHub's owner and repository names are case-insensitive, so a clone made as `acme/ledger`
+ * audits what was written through `Acme/Ledger`. A host's path (`gitlab.example/group/name`)
+ * stays exact.
+ */
+export function sameLedger(
+  signed: Pick<LedgerLocation, 'repository' | 'branch'>,
+  here: Pick<LedgerLocation, 'repository' | 'branch'>,
+): boolean {
+  if (signed.branch !== here.branch) return false;
+  if (signed.repository === here.repository) return true;
+  return (
+    OWNER_NAME.test(signed.repository) &&
+    OWNER_NAME.test(here.repository) &&
+    signed.repository.toLowerCase() === here.repository.toLowerCase()
+  );
 }
 
 export interface TransitionPredicate {

@@ -219,3 +219,96 @@ describe('checkRunBinding', () => {
     expect(bind([{ statement: v1(runUrl(55)), signer: key }], { requireRun: true }).unbound).toEqual([]);
   });
 });
+
+// mutation audit (nineteenth session): each case below failed a mutant the tests above let through
+describe('run binding, exact matches (mutation audit)', () => {
+  it('reads a run reference only as the whole value', () => {
+    for (const value of [
+      // a run URL quoted inside another value, or after other text
+      'https://evil.example/?https://github.com/acme/app/actions/runs/55/attempts/1',
+      'x https://github.com/acme/app/actions/runs/55',
+      // credentials or other characters in the host, a control character in the owner
+      'https://user@github.com/acme/app/actions/runs/55/attempts/1',
+      'https://github.com/ac\u001bme/app/actions/runs/55/attempts/1',
+      // attempt 0, a RUN-ATTEMPT pair with text around it or attempt 0
+      'https://github.com/acme/app/actions/runs/55/attempts/0',
+      '55-0',
+      '55-1x',
+      'x55-1',
+    ]) {
+      expect(parseRunReference(value), value).toBeUndefined();
+    }
+  });
+
+  it('reads the next candidate when an invocation id names no run it can read', () => {
+    const st = v02({ buildInvocationID: 'not a run' });
+    const withEnvironment: InTotoStatement = {
+      ...st,
+      predicate: { ...(st.predicate as object), invocation: { environment: { github_run_id: '55' } } },
+    };
+    expect(runNamedBy(withEnvironment, key)).toMatchObject({ runId: '55' });
+    const env = (github_run_id: string): InTotoStatement => ({
+      ...st,
+      predicate: { ...(v02({}).predicate as object), invocation: { environment: { github_run_id } } },
+    });
+    expect(runNamedBy(env('55x'), key)).toBeUndefined();
+  });
+
+  it('compares the run id exactly, never as a prefix or suffix', () => {
+    // entry run 5, provenance of run 55; entry run 55, provenance of run 155
+    expect(() => bind([{ statement: v1(runUrl(55)), signer: key }], { entryRunId: 5 })).toThrowCode(
+      'VALIDATE_RUN_MISMATCH',
+    );
+    expect(() => bind([{ statement: v1(runUrl(155)), signer: key }], { entryRunId: 55 })).toThrowCode(
+      'VALIDATE_RUN_MISMATCH',
+    );
+  });
+
+  it("compares the whole HOST/OWNER/REPO with the entry's source, in any letter case", () => {
+    const at = (url: string) => () => bind([{ statement: v1(url), signer: key }]);
+    // a look-alike host, another host, a repository whose name begins with the entry's, another name
+    expect(at('https://evilgithub.com/acme/app/actions/runs/55/attempts/1')).toThrowCode(
+      'VALIDATE_RUN_MISMATCH',
+    );
+    expect(at('https://ghe.example.com/acme/app/actions/runs/55/attempts/1')).toThrowCode(
+      'VALIDATE_RUN_MISMATCH',
+    );
+    expect(at('https://github.com/acme/app-evil/actions/runs/55/attempts/1')).toThrowCode(
+      'VALIDATE_RUN_MISMATCH',
+    );
+    expect(at('https://github.com/acme/other/actions/runs/55/attempts/1')).toThrowCode(
+      'VALIDATE_RUN_MISMATCH',
+    );
+    // the source as the release URL spells it (`Acme/App`) is the same repository
+    expect(
+      bind([{ statement: v1(runUrl(55)), signer: key }], { sourceUri: 'github.com/Acme/App' }).runs,
+    ).toHaveLength(1);
+  });
+
+  it('checks every document, whatever comes before it', () => {
+    // a document naming no run, then one of another run
+    expect(() =>
+      bind([
+        { statement: v1(), signer: key },
+        { statement: v1(runUrl(54)), signer: key },
+      ]),
+    ).toThrowCode('VALIDATE_RUN_MISMATCH');
+    // a certificate bound to the entry's run, then a document of another run
+    expect(() =>
+      bind([
+        { statement: v1(runUrl(55)), signer: cert(runUrl(55)) },
+        { statement: v1(runUrl(54)), signer: key },
+      ]),
+    ).toThrowCode('VALIDATE_RUN_MISMATCH');
+    // with --require-run-binding, one document naming no run fails the lot, even beside a bound one
+    expect(() =>
+      bind(
+        [
+          { statement: v1(runUrl(55)), signer: key },
+          { statement: v1(), signer: key },
+        ],
+        { requireRun: true },
+      ),
+    ).toThrowCode('VALIDATE_RUN_UNBOUND');
+  });
+});

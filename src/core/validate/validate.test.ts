@@ -187,3 +187,101 @@ describe('sign-off', () => {
       expect(() => parseJiraKey(k)).toThrowCode('USAGE_INVALID_FLAG');
   });
 });
+
+// mutation audit (nineteenth session): each case below failed a mutant the tests above let through
+describe('validate plan, exact matches (mutation audit)', () => {
+  it('selects by the exact tag, then by timestamp before run id', () => {
+    const entries = [
+      makeEntry({ run_id: 12, timestamp: '2026-11-21T10:00:00Z' }),
+      // an older run with a higher id, and later runs of look-alike tags
+      makeEntry({ run_id: 13, timestamp: '2026-11-19T10:00:00Z' }),
+      makeEntry({ tag: 'v1.2.3-evil', run_id: 20, timestamp: '2026-11-23T10:00:00Z' }),
+      makeEntry({ tag: 'V1.2.3', run_id: 21, timestamp: '2026-11-23T10:00:00Z' }),
+    ];
+    expect(selectEntry(entries, 'v1.2.3').run_id).toBe(12);
+  });
+
+  it('refuses a tag and run the ledger holds twice (VALIDATE_ENTRY_AMBIGUOUS), not one run of two tags', () => {
+    const twice = [makeEntry({ run_id: 10 }), makeEntry({ run_id: 10, actor: 'mallory' })];
+    expect(() => selectEntry(twice, 'v1.2.3', 10)).toThrowCode('VALIDATE_ENTRY_AMBIGUOUS');
+    expect(() => selectEntry(twice, 'v1.2.3')).toThrowCode('VALIDATE_ENTRY_AMBIGUOUS');
+    const twoTags = [makeEntry({ run_id: 10 }), makeEntry({ run_id: 10, tag: 'v1.2.4' })];
+    expect(selectEntry(twoTags, 'v1.2.3', 10).tag).toBe('v1.2.3');
+  });
+
+  it('reads a release URL only as /OWNER/REPO/releases/…, keeping the port', () => {
+    expect(sourceOfReleaseUrl('https://github.com/x/o/r/releases/tag/v1')).toBeUndefined();
+    expect(sourceOfReleaseUrl('https://github.com/o/r/releases-evil/tag/v1')).toBeUndefined();
+    expect(sourceOfReleaseUrl('https://ghes.example:8443/o/r/releases/tag/v1')).toEqual({
+      origin: 'https://ghes.example:8443',
+      sourceUri: 'ghes.example:8443/o/r',
+    });
+  });
+
+  it('refuses a --source-uri that is not exactly HOST/OWNER/REPO; a workflow path loses its leading /', () => {
+    for (const sourceUri of ['github.com/o/r/x', 'git@github.com/o/r']) {
+      expect(() => derivePolicy(makeEntry(), { sourceUri }), sourceUri).toThrowCode('USAGE_INVALID_FLAG');
+    }
+    expect(derivePolicy(makeEntry(), { provenanceWorkflow: '/.github/workflows/p.yml' }).builderId).toBe(
+      'https://github.com/acme/app/.github/workflows/p.yml',
+    );
+  });
+
+  it('keeps a surrogate pair that ends exactly at the 1,000th code unit', () => {
+    const e = buildVerdictEntry(makeEntry(), {
+      passed: false,
+      validatedAt: '2026-11-26T00:00:00Z',
+      reason: `${'x'.repeat(998)}\u{1f600}tail`,
+    });
+    expect(e.validation?.reason).toBe(`${'x'.repeat(998)}\u{1f600}`);
+  });
+
+  it.each([
+    // a web link or a REST URL with something after the artifact, a run link under another path
+    'https://github.com/o/r/actions/runs/10/artifacts/5/evil',
+    'https://api.github.com/repos/o/r/actions/artifacts/5/zipx',
+    'https://github.com/x/o/r/actions/runs/10',
+  ])('fetches %s as is', (url) => expect(resolveArtifactLocation(url)).toEqual({ kind: 'direct', url }));
+
+  it('ranks provenance files by their whole suffix and ignores directories', () => {
+    expect(pickProvenanceFiles(['only.bin', 'dir/'])).toEqual(['only.bin']);
+    expect(pickProvenanceFiles(['a.intoto.jsonl.sig', 'b.json'])).toEqual(['b.json']);
+  });
+
+  it('takes a named artifact by its exact name, never an expired one', () => {
+    const list = [{ name: 'provenance', expired: true }, { name: 'binaries' }];
+    expect(pickProvenanceArtifact(list, 'provenance')).toBeUndefined();
+    expect(pickProvenanceArtifact(list, 'bin')).toBeUndefined();
+  });
+});
+
+describe('sign-off, exact matches (mutation audit)', () => {
+  const refused = (fields: unknown) => () =>
+    decideSignoff(parseJiraIssue('REL-1', { fields }), 'release-approved');
+  it('signs off only on the status category done or the exact label', () => {
+    // a status named Done in another category, a category that is not exactly done, no category
+    expect(
+      refused({ status: { name: 'Done', statusCategory: { key: 'indeterminate' } }, labels: [] }),
+    ).toThrowCode('VALIDATE_SIGNOFF_MISSING');
+    expect(refused({ status: { name: 'S', statusCategory: { key: 'done-ish' } }, labels: [] })).toThrowCode(
+      'VALIDATE_SIGNOFF_MISSING',
+    );
+    expect(refused({ status: { name: 'S' }, labels: [] })).toThrowCode('VALIDATE_SIGNOFF_MISSING');
+    // a status without a name is no status
+    expect(refused({ status: { statusCategory: { key: 'done' } }, labels: [] })).toThrowCode(
+      'VALIDATE_SIGNOFF_MISSING',
+    );
+    // labels that contain the label, or spell it in another case; labels that are a string
+    for (const labels of [['not-release-approved'], ['Release-Approved'], 'release-approved']) {
+      expect(refused({ status: { name: 'S', statusCategory: { key: 'new' } }, labels })).toThrowCode(
+        'VALIDATE_SIGNOFF_MISSING',
+      );
+    }
+  });
+
+  it('refuses fields that are null (JIRA_UNAVAILABLE) and keys with text around them', () => {
+    expect(() => parseJiraIssue('REL-1', { fields: null })).toThrowCode('JIRA_UNAVAILABLE');
+    for (const k of ['REL-1/../x', 'aREL-1', `REL-${'1'.repeat(19)}`])
+      expect(() => parseJiraKey(k), k).toThrowCode('USAGE_INVALID_FLAG');
+  });
+});

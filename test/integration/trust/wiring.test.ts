@@ -55,6 +55,35 @@ async function audit(trustKeys: string[]) {
   });
 }
 
+/**
+ * One key signs for two ledgers (an organisation's key): run 101 recorded here, run 909 in
+ * another repository's ledger, then a pusher appends that entry and its signed transition here.
+ */
+async function replayAnotherLedgersEntry() {
+  const k = await keygen('ledger');
+  expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
+  const otherRemote = await createRemote(tmp.path, 'other.git');
+  const other = await cloneRemote(otherRemote, join(tmp.path, 'other'));
+  const file = join(tmp.path, 'other-entry.json');
+  await writeFile(file, JSON.stringify(makeEntry({ tag: 'v9.9.9', run_id: 909 })));
+  const r = await runCliCaptured(
+    ['record', '--json', '--repo', other, '--entry', file, '--sign-key', k.key],
+    { env },
+  );
+  expect(r.code, r.stderr).toBe(0);
+  const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+  const theirs = JSON.parse((await showFile(otherRemote, 'main', DAY))!) as unknown[];
+  const day = [...(JSON.parse(await readFile(join(attacker, DAY), 'utf8')) as unknown[]), ...theirs];
+  await writeFile(join(attacker, DAY), `${JSON.stringify(day, null, 2)}\n`);
+  await writeFile(
+    join(attacker, LOG),
+    `${await readFile(join(attacker, LOG), 'utf8')}${(await showFile(otherRemote, 'main', LOG))!}`,
+  );
+  await git(attacker, ['commit', '-qam', 'replay']);
+  await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+  return k;
+}
+
 beforeEach(async () => {
   tmp = await makeTempDir('slsa-ledger-trust-wiring-');
   remote = await createRemote(tmp.path);
@@ -238,35 +267,6 @@ describe('signing in the writers', () => {
 });
 
 describe('check verifies who wrote what', () => {
-  /**
-   * One key signs for two ledgers (an organisation's key): run 101 recorded here, run 909 in
-   * another repository's ledger, then a pusher appends that entry and its signed transition here.
-   */
-  async function replayAnotherLedgersEntry() {
-    const k = await keygen('ledger');
-    expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
-    const otherRemote = await createRemote(tmp.path, 'other.git');
-    const other = await cloneRemote(otherRemote, join(tmp.path, 'other'));
-    const file = join(tmp.path, 'other-entry.json');
-    await writeFile(file, JSON.stringify(makeEntry({ tag: 'v9.9.9', run_id: 909 })));
-    const r = await runCliCaptured(
-      ['record', '--json', '--repo', other, '--entry', file, '--sign-key', k.key],
-      { env },
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
-    const theirs = JSON.parse((await showFile(otherRemote, 'main', DAY))!) as unknown[];
-    const day = [...(JSON.parse(await readFile(join(attacker, DAY), 'utf8')) as unknown[]), ...theirs];
-    await writeFile(join(attacker, DAY), `${JSON.stringify(day, null, 2)}\n`);
-    await writeFile(
-      join(attacker, LOG),
-      `${await readFile(join(attacker, LOG), 'utf8')}${(await showFile(otherRemote, 'main', LOG))!}`,
-    );
-    await git(attacker, ['commit', '-qam', 'replay']);
-    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
-    return k;
-  }
-
   async function check(cwd: string, ...flags: string[]) {
     await git(clone, ['fetch', '-q', 'origin']);
     return runCliCaptured(['check', '--json', '--repo', clone, '--ref', 'origin/main', ...flags], {
@@ -745,29 +745,7 @@ describe('the database copy: signature_status', () => {
   });
 
   it("attack: a transition signed for another repository's ledger is not verified by ingest run on a detached worktree (as the shipped workflow runs it)", async () => {
-    const k = await keygen('ledger');
-    expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
-    const otherRemote = await createRemote(tmp.path, 'other.git');
-    const other = await cloneRemote(otherRemote, join(tmp.path, 'other'));
-    const file = join(tmp.path, 'other-entry.json');
-    await writeFile(file, JSON.stringify(makeEntry({ tag: 'v9.9.9', run_id: 909 })));
-    const r = await runCliCaptured(
-      ['record', '--json', '--repo', other, '--entry', file, '--sign-key', k.key],
-      {
-        env,
-      },
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
-    const theirs = JSON.parse((await showFile(otherRemote, 'main', DAY))!) as unknown[];
-    const day = [...(JSON.parse(await readFile(join(attacker, DAY), 'utf8')) as unknown[]), ...theirs];
-    await writeFile(join(attacker, DAY), `${JSON.stringify(day, null, 2)}\n`);
-    await writeFile(
-      join(attacker, LOG),
-      `${await readFile(join(attacker, LOG), 'utf8')}${(await showFile(otherRemote, 'main', LOG))!}`,
-    );
-    await git(attacker, ['commit', '-qam', 'replay']);
-    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+    const k = await replayAnotherLedgersEntry();
 
     const checker = await cloneRemote(remote, join(tmp.path, 'checker'));
     await git(checker, ['worktree', 'add', '-q', '--detach', 'ledger', 'origin/main']);
