@@ -121,7 +121,7 @@ function material(
 }
 
 function leafOf(issued: Issued): X509Certificate {
-  const leaf = X509Certificate.parse(issued.der);
+  const leaf = X509Certificate.parse(Buffer.from(issued.der));
   registerCertificateBytes(leaf, issued.der);
   return leaf;
 }

@@ -420,7 +420,7 @@ describe('certificateIdentity: the Fulcio extensions', () => {
       spki,
       tlv(0xa3, seq(...extensions)),
     );
-    return X509Certificate.parse(seq(tbs, ALGORITHM, tlv(0x03, Buffer.from([0, 0x30, 0]))));
+    return X509Certificate.parse(Buffer.from(seq(tbs, ALGORITHM, tlv(0x03, Buffer.from([0, 0x30, 0])))));
   };
   const ISSUER = 'https://token.actions.githubusercontent.com';
 
