@@ -692,6 +692,56 @@ describe('workflow_run jobs, case by case', () => {
     expect(check([job({ id: 'a', if: ifs(cond) })])).toEqual([]);
   });
 
+  // nineteenth session: the rule took any mention of head_repository as a check
+  it.each([
+    ['the comparison the other way round (forks only)', guard.replace('==', '!=')],
+    ['an alternative that skips the check', `${guard} || github.event.workflow_run.conclusion == 'success'`],
+    ['a fork flag read as true', 'github.event.workflow_run.head_repository.fork'],
+    ['a fork flag compared with true', 'github.event.workflow_run.head_repository.fork == true'],
+    ['a negated group', `!(${guard})`],
+    ['two expressions in one string (always true)', `\${{ github.actor == 'x' }} && \${{ ${guard} }}`],
+    ['a check on another event only', `github.event_name == 'workflow_run' || ${guard}`],
+    [
+      'the head repository compared with itself',
+      'github.event.workflow_run.head_repository.full_name == github.event.workflow_run.head_repository.full_name',
+    ],
+  ])('does not cover the job: %s', (_n, cond) => {
+    expect(check([job({ id: 'a', if: ifs(cond) })])).toEqual(['a']);
+  });
+
+  it.each([
+    ['wrapped in ${{ }}', `\${{ ${guard} }}`],
+    ['in any letter case', 'GitHub.Event.Workflow_Run.Head_Repository.Full_Name == github.REPOSITORY'],
+    ['reversed', 'github.repository == github.event.workflow_run.head_repository.full_name'],
+    ['not a fork, negated', '!github.event.workflow_run.head_repository.fork'],
+    ['beside another required condition', `github.event.workflow_run.conclusion == 'success' && (${guard})`],
+    ['when the other alternative is another event', `github.event_name != 'workflow_run' || ${guard}`],
+    [
+      'with a dispatch alternative and a group',
+      `github.event_name == 'workflow_dispatch' || (github.event.workflow_run.conclusion == 'success' && ${guard})`,
+    ],
+    ['with || inside a string literal', `${guard} && github.event.workflow_run.name != 'a || b'`],
+  ])('covers the job: %s', (_n, cond) => {
+    expect(check([job({ id: 'a', if: ifs(cond) })])).toEqual([]);
+  });
+
+  it('needing a covered job covers a job that runs only if that job ran, not one that runs always', () => {
+    const guarded = job({ id: 'g', if: ifs(guard) });
+    const after = (id: string, cond: string) => job({ id, needs: ['g'], if: ifs(cond) });
+    expect(
+      check([
+        guarded,
+        after('always', 'always()'),
+        after('notcancelled', '!cancelled()'),
+        after('emptyoutput', "always() && needs.g.outputs.queued == ''"),
+        after('orelse', "always() && (needs.g.result == 'success' || github.actor == 'x')"),
+        after('output', "${{ always() && needs.g.outputs.queued == 'true' }}"),
+        after('result', "always() && needs.g.result == 'success'"),
+        after('plain', "needs.g.outputs.queued == 'true'"),
+      ]),
+    ).toEqual(['always', 'notcancelled', 'emptyoutput', 'orelse']);
+  });
+
   it('a job is covered by needing any covered job, in any order of the file, through a chain', () => {
     const jobs = [
       job({ id: 'c', needs: ['b'] }),

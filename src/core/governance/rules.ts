@@ -129,7 +129,7 @@ export const workflowRules: readonly RuleInfo[] = [
     level: 'error',
     summary: 'workflow_run jobs check the head repository',
     description:
-      'A `workflow_run` workflow runs with this repository’s token and secrets even when the run that triggered it came from a fork; each job must check `github.event.workflow_run.head_repository.full_name == github.repository` (or need a job that does) before trusting anything of that run.',
+      'A `workflow_run` workflow runs with this repository’s token and secrets even when the run that triggered it came from a fork; each job’s `if:` must require `github.event.workflow_run.head_repository.full_name == github.repository` (or the same id, or `head_repository.fork == false`; every `||` alternative either requires it or is another event), or the job must need a job that does (and, with `always()` or `cancelled()`, require that job’s result `success` or a non-empty output), before trusting anything of that run.',
   },
   {
     id: 'ledger-concurrency-reader',
@@ -619,17 +619,160 @@ function checkSecretsToJson(wf: WorkflowModel): Finding[] {
     });
 }
 
-const headRepositoryCheck = /workflow_run\.head_repository\.(full_name|fork|id|node_id)/;
+/**
+ * Comparisons that hold only for a run of this repository (GitHub's expressions ignore case in
+ * property names and in `==` on strings): the head repository's name, id or node id equal to this
+ * repository's, or the head repository not a fork. Whitespace removed, lower case.
+ */
+const SAME_REPOSITORY = new Set(
+  [
+    ['github.event.workflow_run.head_repository.full_name', 'github.repository'],
+    ['github.event.workflow_run.head_repository.full_name', 'github.event.repository.full_name'],
+    ['github.event.workflow_run.head_repository.id', 'github.repository_id'],
+    ['github.event.workflow_run.head_repository.id', 'github.event.repository.id'],
+    ['github.event.workflow_run.head_repository.node_id', 'github.event.repository.node_id'],
+    ['github.event.workflow_run.head_repository.fork', 'false'],
+  ].flatMap(([a, b]) => [`${a}==${b}`, `${b}==${a}`]),
+);
+const NOT_A_FORK = new Set([
+  '!github.event.workflow_run.head_repository.fork',
+  'github.event.workflow_run.head_repository.fork!=true',
+  'true!=github.event.workflow_run.head_repository.fork',
+]);
+
+/** The index after the string literal that starts at `i` (`''` is a quote inside it). */
+function afterString(text: string, i: number): number {
+  for (let j = i + 1; j < text.length; j++) {
+    if (text[j] !== "'") continue;
+    if (text[j + 1] === "'") j++;
+    else return j + 1;
+  }
+  return text.length;
+}
+
+/** `text` split at `op` (`&&` or `||`) outside parentheses and string literals. */
+function splitTopLevel(text: string, op: '&&' | '||'): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length;) {
+    const c = text[i];
+    if (c === "'") {
+      i = afterString(text, i);
+      continue;
+    }
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && text.startsWith(op, i)) {
+      parts.push(text.slice(start, i));
+      start = i + op.length;
+      i = start;
+      continue;
+    }
+    i++;
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
+/** Whether the `(` that starts `text` closes at its last character (`(a)&&(b)`: no). */
+function enclosedWhole(text: string): boolean {
+  if (!text.startsWith('(') || !text.endsWith(')')) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length;) {
+    if (text[i] === "'") {
+      i = afterString(text, i);
+      continue;
+    }
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')') depth--;
+    if (depth === 0) return i === text.length - 1;
+    i++;
+  }
+  return false;
+}
+
+/** `(x)` as `x`, as long as the outer parentheses enclose the whole text. */
+function unwrap(text: string): string {
+  let t = text;
+  while (enclosedWhole(t)) t = t.slice(1, -1);
+  return t;
+}
+
+/** `github.event_name != 'workflow_run'`, or `== 'x'` for another event: false for a workflow_run. */
+function excludesWorkflowRun(d: string): boolean {
+  const m = /^(?:github\.event_name(==|!=)'([a-z_]+)'|'([a-z_]+)'(==|!=)github\.event_name)$/.exec(d);
+  if (m === null) return false;
+  const op = m[1] ?? m[4];
+  const event = m[2] ?? m[3];
+  return op === '!=' ? event === 'workflow_run' : event !== 'workflow_run';
+}
+
+/**
+ * Whether an `if:` (whitespace removed, lower case) can be true for a workflow_run only when the run
+ * is this repository's own: every alternative (`||`) is an event other than workflow_run, or has a
+ * same-repository comparison (or a group that is itself guarded) among what it requires (`&&`). A
+ * comparison the other way round (`!=`), a negated group, or one beside an alternative that skips
+ * it does not guard (a false finding there is the safe side).
+ */
+function guardsHeadRepository(expr: string, depth = 0): boolean {
+  if (depth > 32) return false;
+  return splitTopLevel(unwrap(expr), '||').every((alt) => {
+    const d = unwrap(alt);
+    if (excludesWorkflowRun(d)) return true;
+    const required = splitTopLevel(d, '&&');
+    if (required.length === 1 && splitTopLevel(d, '||').length > 1) return guardsHeadRepository(d, depth + 1);
+    return required.some((c) => {
+      if (SAME_REPOSITORY.has(c) || NOT_A_FORK.has(c)) return true;
+      return enclosedWhole(c) && guardsHeadRepository(c, depth + 1);
+    });
+  });
+}
+
+/** An `if:` as `guardsHeadRepository` reads it: `${{ }}` dropped, no whitespace outside strings, lower case. */
+function normalizeCondition(value: string): string {
+  const v = value.trim();
+  const bare = /^\$\{\{([\s\S]*)\}\}$/.exec(v)?.[1] ?? v;
+  return bare.replace(/'(?:[^']|'')*'|\s+/g, (m) => (m.startsWith("'") ? m : '')).toLowerCase();
+}
+
+// A job whose `if:` calls always() or cancelled() (also as !cancelled()) runs when the jobs it needs
+// were skipped, so needing a guarded job guards it only when the `if:` also requires that job to
+// have run: its result `success`, or one of its outputs equal to a non-empty text (a skipped job
+// has the result `skipped` and empty outputs).
+const RUNS_AFTER_SKIPPED = /\b(?:always|cancelled)\s*\(/i;
+const RAN = /^needs\.([a-z0-9_-]+)\.(?:result=='success'|outputs\.[a-z0-9_-]+=='(?:[^']|'')+')$/;
+const RAN_REVERSED =
+  /^(?:'success'==needs\.([a-z0-9_-]+)\.result|'(?:[^']|'')+'==needs\.([a-z0-9_-]+)\.outputs\.[a-z0-9_-]+)$/;
+
+/** Whether a normalized `if:` requires one of `jobs` (lower case ids) to have run. */
+function requiresJobRan(cond: string, jobs: ReadonlySet<string>): boolean {
+  const alternatives = splitTopLevel(unwrap(cond), '||');
+  if (alternatives.length !== 1) return false;
+  return splitTopLevel(unwrap(cond), '&&').some((c) => {
+    const m = RAN.exec(c) ?? RAN_REVERSED.exec(c);
+    const id = m?.[1] ?? m?.[2];
+    return id !== undefined && jobs.has(id);
+  });
+}
 
 function checkWorkflowRun(wf: WorkflowModel): Finding[] {
   if (!wf.triggers.some((t) => t.value === 'workflow_run')) return [];
   const checked = new Set<string>();
-  // a job is covered by its own `if:` or by needing a covered job (it never runs otherwise)
+  // a job is covered by its own `if:`, or by needing a covered job: it never runs otherwise
   for (let changed = true; changed;) {
     changed = false;
     for (const job of wf.jobs) {
       if (checked.has(job.id)) continue;
-      if (headRepositoryCheck.test(job.if?.value ?? '') || (job.needs ?? []).some((n) => checked.has(n))) {
+      const raw = job.if?.value ?? '';
+      const cond = normalizeCondition(raw);
+      const needsChecked = (job.needs ?? []).filter((n) => checked.has(n));
+      if (
+        (raw.trim() !== '' && guardsHeadRepository(cond)) ||
+        (needsChecked.length > 0 &&
+          (!RUNS_AFTER_SKIPPED.test(raw) ||
+            requiresJobRan(cond, new Set(needsChecked.map((n) => n.toLowerCase())))))
+      ) {
         checked.add(job.id);
         changed = true;
       }

@@ -385,3 +385,236 @@ describe('builder id helpers', () => {
     expect(isPinnedReleaseRef(ref)).toBe(result);
   });
 });
+
+// Mutation audit of the verify policy (nineteenth session): each case below was missed by a mutant
+// of builder-trust.ts before (docs/status.md, issue 16).
+describe('checkBuilderTrust: the rules a mutant broke unseen', () => {
+  const RUNNER = 'https://github.com/actions/runner/github-hosted';
+  const npm = (overrides: Partial<ProvenanceFacts> = {}): ProvenanceFacts =>
+    makeFacts({ ...attestation, builderId: RUNNER, ...overrides });
+  const ownSigner = (overrides: Partial<CertificateSigner> = {}): CertificateSigner =>
+    makeSigner({ subjectAlternativeName: `${OWN}@refs/tags/v1.0.0`, ...overrides });
+  const key: SignerIdentity = { kind: 'key', keyId: 'k' };
+
+  it.each([
+    [
+      'an issuer that only starts with GitHub Actions (an enterprise issuer)',
+      makeFacts(),
+      makeSigner({ issuer: `${GITHUB_ACTIONS_ISSUER}/acme` }),
+      policy(),
+      'VERIFY_OIDC_ISSUER_MISMATCH',
+    ],
+    [
+      'the issuer in another letter case (compared exactly, as slsa-verifier)',
+      makeFacts(),
+      makeSigner({ issuer: GITHUB_ACTIONS_ISSUER.toUpperCase() }),
+      policy(),
+      'VERIFY_OIDC_ISSUER_MISMATCH',
+    ],
+    [
+      'a predicate naming the runner, without --builder-id',
+      npm(),
+      ownSigner(),
+      policy(),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      'a predicate naming the runner, --builder-id naming another workflow than the signer',
+      npm(),
+      ownSigner(),
+      policy({ builderId: PUBLISH }),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      'a san with a second @',
+      makeFacts(),
+      makeSigner({ subjectAlternativeName: `${GENERIC}@refs/tags/v2.1.0@refs/heads/evil` }),
+      policy(),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'a san naming a repository but no workflow',
+      makeFacts(),
+      makeSigner({ subjectAlternativeName: 'https://github.com/acme/widget@refs/tags/v1.0.0' }),
+      policy({ builderId: 'https://github.com/acme/widget' }),
+      'VERIFY_CERTIFICATE_INVALID',
+    ],
+    [
+      'a san with an empty path part',
+      makeFacts(),
+      makeSigner({
+        subjectAlternativeName:
+          'https://github.com/slsa-framework//.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0',
+      }),
+      policy(),
+      'VERIFY_CERTIFICATE_INVALID',
+    ],
+    [
+      'a san on another host that ends like a github workflow',
+      makeFacts(),
+      makeSigner({
+        subjectAlternativeName: `https://evil.example/github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0`,
+      }),
+      policy(),
+      'VERIFY_CERTIFICATE_INVALID',
+    ],
+    [
+      "a repository's own workflow named like a delegator",
+      makeFacts({ ...byob }),
+      makeSigner({
+        subjectAlternativeName:
+          'https://github.com/acme/widget/.github/workflows/delegator_generic_slsa3.yml@refs/tags/v1.0.0',
+      }),
+      policy({ builderId: TRW }),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      "another repository's workflow, unpinned, at a ref equal to the source ref",
+      makeFacts({ ...attestation, builderId: `${PUBLISH}@refs/heads/main`, sourceRef: 'refs/heads/main' }),
+      makeSigner({
+        subjectAlternativeName: `${PUBLISH}@refs/heads/main`,
+        sourceRepositoryRef: 'refs/heads/main',
+      }),
+      policy({ builderId: PUBLISH }),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'a predicate naming the github-hosted runner, the certificate a self-hosted one',
+      npm(),
+      ownSigner({ runnerEnvironment: 'self-hosted' }),
+      policy({ builderId: OWN }),
+      'VERIFY_BUILDER_MISMATCH',
+    ],
+    [
+      'npm trust (--builder-id the runner) on a self-hosted runner',
+      npm(),
+      ownSigner({ runnerEnvironment: 'self-hosted' }),
+      policy({ builderId: RUNNER }),
+      'VERIFY_BUILDER_MISMATCH',
+    ],
+    [
+      'npm trust (--builder-id the runner), the predicate naming a workflow',
+      npm({ builderId: `${OWN}@refs/tags/v1.0.0` }),
+      ownSigner({ runnerEnvironment: 'github-hosted' }),
+      policy({ builderId: RUNNER }),
+      'VERIFY_BUILDER_MISMATCH',
+    ],
+    [
+      'a certificate of a repository whose name only starts with --source-uri',
+      makeFacts({ sourceRepository: 'github.com/acme/widget-evil' }),
+      makeSigner({ sourceRepositoryUri: 'https://github.com/acme/widget-evil' }),
+      policy(),
+      'VERIFY_SOURCE_MISMATCH',
+    ],
+    [
+      'a certificate and predicate naming the source in another letter case (exact, as slsa-verifier)',
+      makeFacts({ sourceRepository: 'github.com/Acme/Widget' }),
+      makeSigner({ sourceRepositoryUri: 'https://github.com/Acme/Widget' }),
+      policy(),
+      'VERIFY_SOURCE_MISMATCH',
+    ],
+    [
+      'a predicate workflow that is only the end of the certificate build config',
+      makeFacts({ workflowPath: 'workflows/release.yml' }),
+      makeSigner({
+        buildConfigUri: 'https://github.com/acme/widget/.github/workflows/release.yml@refs/tags/v1.0.0',
+      }),
+      policy(),
+      'VERIFY_WORKFLOW_MISMATCH',
+    ],
+    [
+      'a certificate build config in another repository',
+      makeFacts(),
+      makeSigner({
+        buildConfigUri: 'https://github.com/mallory/x/.github/workflows/release.yml@refs/tags/v1.0.0',
+      }),
+      policy(),
+      'VERIFY_WORKFLOW_MISMATCH',
+    ],
+    [
+      'a predicate naming the builder without its version',
+      makeFacts({ builderId: GENERIC }),
+      makeSigner(),
+      policy(),
+      'VERIFY_BUILDER_MISMATCH',
+    ],
+  ] as const)('refuses %s -> %s', (_name, facts, signer, p, code) => {
+    expect(() => checkBuilderTrust(facts, signer as SignerIdentity, p)).toThrowCode(code);
+  });
+
+  it.each([
+    [
+      'a certificate without runner environment (before Fulcio 1.11) and a predicate naming the runner',
+      npm({ sourceRef: 'refs/tags/v1.0.0' }),
+      ownSigner(),
+      policy({ builderId: OWN }),
+      `${OWN}@refs/tags/v1.0.0`,
+    ],
+    ['npm trust with such a certificate', npm(), ownSigner(), policy({ builderId: RUNNER }), RUNNER],
+    [
+      'a predicate workflow path with a leading /',
+      makeFacts({ workflowPath: '/.github/workflows/release.yml' }),
+      makeSigner({
+        buildConfigUri: 'https://github.com/acme/widget/.github/workflows/release.yml@refs/tags/v1.0.0',
+      }),
+      policy(),
+      `${GENERIC}@refs/tags/v2.1.0`,
+    ],
+    [
+      'the certificate commit in upper case',
+      makeFacts(),
+      makeSigner({ sourceRepositoryDigest: SHA.toUpperCase() }),
+      policy(),
+      `${GENERIC}@refs/tags/v2.1.0`,
+    ],
+    [
+      'a predicate naming the builder at v2.1.0 for refs/tags/v2.1.0',
+      makeFacts({ builderId: `${GENERIC}@v2.1.0` }),
+      makeSigner(),
+      policy(),
+      `${GENERIC}@refs/tags/v2.1.0`,
+    ],
+    [
+      'the container-based builder (its buildType is not the generator repository) without --builder-id',
+      makeFacts({
+        buildType: 'https://slsa.dev/container-based-build/v0.1?draft',
+        builderId: `${GEN}/builder_container-based_slsa3.yml@refs/tags/v2.1.0`,
+      }),
+      makeSigner({ subjectAlternativeName: `${GEN}/builder_container-based_slsa3.yml@refs/tags/v2.1.0` }),
+      policy(),
+      `${GEN}/builder_container-based_slsa3.yml@refs/tags/v2.1.0`,
+    ],
+    [
+      'an empty --builder-id as none',
+      makeFacts(),
+      makeSigner(),
+      policy({ builderId: '' }),
+      `${GENERIC}@refs/tags/v2.1.0`,
+    ],
+  ] as const)('accepts %s', (_name, facts, signer, p, trusted) => {
+    expect(checkBuilderTrust(facts, signer as SignerIdentity, p)).toBe(trusted);
+  });
+
+  it('key-signed: --builder-id @v1.2.3 is not refs/tags/v1.2.3 (MatchesLoose without allowRef)', () => {
+    expect(() => checkBuilderTrust(makeFacts(), key, policy({ builderId: `${GENERIC}@v2.1.0` }))).toThrowCode(
+      'VERIFY_BUILDER_MISMATCH',
+    );
+    expect(checkBuilderTrust(makeFacts(), key, policy({ builderId: '' }))).toBe(
+      `${GENERIC}@refs/tags/v2.1.0`,
+    );
+  });
+
+  it.each([
+    [GENERIC, `${GENERIC}.evil@refs/tags/v2.1.0`, true, false],
+    [GENERIC, `${GENERIC.toUpperCase()}@refs/tags/v2.1.0`, true, false],
+    [`${GENERIC}@v2.1`, `${GENERIC}@v2.1.0`, true, false],
+    [`${GENERIC}@v2.1.0`, `${GENERIC}@refs/heads/v2.1.0`, true, false],
+    [GENERIC, `${GENERIC}@`, true, false],
+  ] as const)('builderIdMatchesLoose(%s, %s, allowRef=%s) = %s', (expected, actual, allowRef, result) => {
+    expect(builderIdMatchesLoose(expected, actual, allowRef)).toBe(result);
+  });
+
+  it('isPinnedReleaseRef needs refs/tags/ itself, not any ten characters before the version', () => {
+    expect(isPinnedReleaseRef('refs/pull/v1.2.3')).toBe(false);
+  });
+});

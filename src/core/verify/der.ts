@@ -262,12 +262,12 @@ function certificate(der: Uint8Array, top: Element): void {
     return f;
   };
   expect(0x02, 'serial number');
-  // RFC 5280 §4.1.1.2: the outer signatureAlgorithm MUST be the TBS's `signature` field. Neither is
-  // signed twice: the outer one is not signed at all, so a certificate whose outer algorithm differs
-  // is another byte form of the same signed certificate (@sigstore/core verifies with the outer
-  // one, and a hash it maps from an RSA identifier verifies an ECDSA signature too). Go's x509
-  // parser refuses it ("inner and outer signature algorithm identifiers don't match"), and with it
-  // sigstore-go, slsa-verifier and `gh attestation verify`.
+  // RFC 5280 §4.1.1.2: the outer signatureAlgorithm MUST be the TBS's `signature` field. Only the
+  // TBS one is signed, so a certificate whose outer algorithm differs is another byte form of the
+  // same signed certificate (@sigstore/core verifies with the outer one, and a hash it maps from
+  // an RSA identifier verifies an ECDSA signature too). Go's x509 parser refuses it ("inner and
+  // outer signature algorithm identifiers don't match"), and with it sigstore-go, slsa-verifier
+  // and `gh attestation verify`.
   const inner = expect(SEQUENCE, 'signature algorithm');
   if (
     Buffer.compare(der.subarray(inner.start, inner.end), der.subarray(algorithm.start, algorithm.end)) !== 0

@@ -107,3 +107,65 @@ describe('slsa-github-generator facts (read where slsa-verifier reads them)', ()
     expect(() => extractFacts(st)).toThrowCode(code);
   });
 });
+
+// Mutation audit of the verify policy (nineteenth session, docs/status.md issue 16): where each
+// fact is read when two places could give it, each case missed by a mutant before.
+describe('slsa-github-generator facts: which field wins', () => {
+  const V02 = 'gha_generic/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl';
+  const V1 = 'gha_delegator/v2.1.0/binary-linux-amd64-push-v14.2.build.slsa';
+  const COMMIT = '4d329c75e7ec1725f7c9ce917a8799d408d06be3';
+  const read = (path: string, mutate: (p: any) => void) => {
+    const st = statementOf(path) as any;
+    mutate(st.predicate);
+    return extractFacts(st);
+  };
+
+  it('v0.2: the ref is environment.github_ref, the commit configSource.digest.sha1', () => {
+    const facts = read(V02, (p) => {
+      p.invocation.configSource.uri = 'git+https://github.com/slsa-framework/example-package@refs/heads/evil';
+      p.materials[0].uri = 'git+https://github.com/slsa-framework/example-package@refs/heads/evil';
+      p.materials[0].digest.sha1 = 'f'.repeat(40);
+    });
+    expect(facts).toMatchObject({ sourceRef: 'refs/tags/v14', sourceCommit: COMMIT });
+  });
+
+  it('v0.2: an empty github_ref is no ref (the trigger names it)', () => {
+    const facts = read(V02, (p) => {
+      p.invocation.environment.github_ref = '';
+    });
+    expect(facts.sourceRef).toBe('refs/tags/v14');
+  });
+
+  it('v0.2: workflow inputs that are a list are no inputs', () => {
+    const facts = read(V02, (p) => {
+      p.invocation.environment.github_event_payload.inputs = ['a'];
+    });
+    expect(facts.workflowInputs).toBeUndefined();
+  });
+
+  it('v1 delegator: resolvedDependencies[0] before internalParameters, the first dependency only', () => {
+    const facts = read(V1, (p) => {
+      const internal = p.buildDefinition.internalParameters;
+      internal.GITHUB_REPOSITORY = 'mallory/example-package';
+      internal.GITHUB_REF = 'refs/heads/evil';
+      internal.GITHUB_SHA = 'f'.repeat(40);
+      p.buildDefinition.resolvedDependencies.push({
+        uri: 'git+https://github.com/mallory/other@refs/heads/evil',
+        digest: { gitCommit: 'e'.repeat(40) },
+      });
+    });
+    expect(facts).toMatchObject({
+      sourceRepository: 'github.com/slsa-framework/example-package',
+      sourceRef: 'refs/tags/v14.2',
+      sourceCommit: COMMIT,
+    });
+  });
+
+  it('v1 delegator: a GITHUB_WORKFLOW_REF without a path names no workflow', () => {
+    const facts = read(V1, (p) => {
+      p.buildDefinition.internalParameters.GITHUB_WORKFLOW_REF =
+        'slsa-framework/example-package@refs/tags/v14.2';
+    });
+    expect(facts.workflowPath).toBeUndefined();
+  });
+});
