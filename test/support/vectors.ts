@@ -11,3 +11,8 @@ export function readVector(path: string): any {
   const text = readFileSync(resolve(VECTORS_DIR, path), 'utf8');
   return JSON.parse(path.endsWith('.json') ? text : (text.trimEnd().split('\n')[0] ?? ''));
 }
+
+/** The raw bytes of a vector file (a PEM key, an artifact). */
+export function readVectorBytes(path: string): Buffer {
+  return readFileSync(resolve(VECTORS_DIR, path));
+}

@@ -52,6 +52,9 @@ describe('parseEnvelope', () => {
     ['signature without sig', { ...good, signatures: [{ keyid: 'k' }] }],
     ['sig not base64', { ...good, signatures: [{ sig: '!!' }] }],
     ['keyid not a string', { ...good, signatures: [{ sig: 'AAAA', keyid: 3 }] }],
+    ['null', null],
+    ['an empty sig', { ...good, signatures: [{ sig: '' }] }],
+    ['a second signature with an empty sig', { ...good, signatures: [...good.signatures, { sig: '' }] }],
   ])('refuses %s with INPUT_PROVENANCE_MALFORMED', (_name, value) => {
     expect(() => parseEnvelope(value, 'f')).toThrowCode('INPUT_PROVENANCE_MALFORMED');
   });
@@ -71,8 +74,15 @@ describe('decodeStatement', () => {
     const env = buildEnvelope('application/vnd.in-toto+json', bytes(JSON.stringify(statement)), []);
     expect(decodeStatement(env, 'f')).toStrictEqual(statement);
   });
-  it('refuses another payload type with VERIFY_PAYLOAD_TYPE_INVALID', () => {
-    const env = buildEnvelope('text/plain', bytes(JSON.stringify(statement)), []);
+  it.each([
+    'text/plain',
+    // exact, as slsa-verifier, sigstore-go and gh compare it: no parameters, no other letter case
+    'application/vnd.in-toto+json; charset=utf-8',
+    'application/vnd.in-toto+jsonl',
+    'APPLICATION/VND.IN-TOTO+JSON',
+    'Application/vnd.in-toto+json',
+  ])('refuses the payload type %j with VERIFY_PAYLOAD_TYPE_INVALID', (payloadType) => {
+    const env = buildEnvelope(payloadType, bytes(JSON.stringify(statement)), []);
     expect(() => decodeStatement(env, 'f')).toThrowCode('VERIFY_PAYLOAD_TYPE_INVALID');
   });
   it.each([
@@ -129,6 +139,20 @@ describe('decodeStatement', () => {
     ],
     ['no _type', JSON.stringify({ ...statement, _type: undefined })],
     ['no predicateType', JSON.stringify({ ...statement, predicateType: 1 })],
+    ['without a predicateType', JSON.stringify({ ...statement, predicateType: undefined })],
+    ['a predicate that is a list', JSON.stringify({ ...statement, predicate: [] })],
+    [
+      'a subject whose name is a number',
+      JSON.stringify({ ...statement, subject: [{ name: 1, digest: { sha256: 'a' } }] }),
+    ],
+    [
+      'a subject whose uri is a number',
+      JSON.stringify({ ...statement, subject: [{ name: 'a', uri: 1, digest: { sha256: 'a' } }] }),
+    ],
+    [
+      'a digest set with one value that is not a string',
+      JSON.stringify({ ...statement, subject: [{ name: 'a', digest: { sha256: 'a', sha512: 1 } }] }),
+    ],
     ['no subjects', JSON.stringify({ ...statement, subject: [] })],
     ['a subject without digest', JSON.stringify({ ...statement, subject: [{ name: 'a' }] })],
     [

@@ -95,4 +95,15 @@ describe('buildProvenanceStatement', () => {
       'https://ghe.example.com/octo-org/octo-repo/actions/runs/1234567890/attempts/2',
     );
   });
+
+  it('strips every trailing slash from the server url', () => {
+    const statement = buildProvenanceStatement(subjects, {
+      ...context,
+      serverUrl: 'https://ghe.example.com///',
+    });
+    const p = statement.predicate as typeof golden.predicate;
+    expect(p.runDetails.metadata.invocationId).toBe(
+      'https://ghe.example.com/octo-org/octo-repo/actions/runs/1234567890/attempts/2',
+    );
+  });
 });

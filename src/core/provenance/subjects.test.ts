@@ -16,6 +16,10 @@ describe('parseSha256Sums', () => {
     ['no name', `${b}  `],
     ['one space only', `${b} x`.replace(' ', '')],
     ['garbage', 'hello'],
+    ['a single space between digest and name', `${b} x`],
+    ['a digest of 65 hex digits', `${b}b  x`],
+    ['text before the digest', `x${b}  x`],
+    ['one bad line among good ones', `${a}  a\nhello\n${b}  b`],
   ])('refuses %s with INPUT_INVALID', (_name, text) => {
     expect(() => parseSha256Sums(text, 'SUMS')).toThrowCode('INPUT_INVALID');
   });
@@ -25,6 +29,11 @@ describe('parseSha256Sums', () => {
   it("unescapes GNU sha256sum's escaped names (a line marked with a backslash)", () => {
     expect(parseSha256Sums(`\\${b}  dir\\\\app.tgz\n`, 'SUMS')).toStrictEqual([
       { name: 'dir\\app.tgz', sha256: b },
+    ]);
+  });
+  it('keeps a backslash of a line not marked as escaped', () => {
+    expect(parseSha256Sums(`${b}  dir\\app\\\\x.tgz\n`, 'SUMS')).toStrictEqual([
+      { name: 'dir\\app\\\\x.tgz', sha256: b },
     ]);
   });
   it.each([
@@ -48,6 +57,8 @@ describe('checkSubjectName', () => {
     ['a'.repeat(1025), 'a name of 1025 characters (at most 1024)'],
     ['a\tb', "the name 'a\\u0009b' holds a control or invisible character"],
     ['a\u200bb', "the name 'a\\u200bb' holds a control or invisible character"],
+    ['a\u2028b', "the name 'a\\u2028b' holds a control or invisible character"],
+    ['a\u2029b', "the name 'a\\u2029b' holds a control or invisible character"],
     ['a\ud800b', "the name 'a\\ud800b' is not well-formed unicode"],
   ])('%j: %s', (name, expected) => {
     expect(checkSubjectName(name)).toBe(expected);

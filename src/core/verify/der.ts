@@ -11,7 +11,8 @@ import { VerificationError } from '../../errors.js';
 // primitive in its canonical content (BOOLEAN, INTEGER, BIT STRING, NULL, OBJECT IDENTIFIER,
 // UTCTime, GeneralizedTime, UTF8String, BMPString), SET OF in DER order, no trailing bytes; and the
 // Certificate / TBSCertificate / Extension structure of RFC 5280 §4.1, where DER forbids encoding a
-// DEFAULT: a version of v1, an extension's `critical` of FALSE. Extension values (OCTET STRING) are
+// DEFAULT: a version of v1, an extension's `critical` of FALSE; and the outer signature algorithm
+// must be the TBS's, byte for byte (RFC 5280 §4.1.1.2). Extension values (OCTET STRING) are
 // read by their own parsers and are not walked. It replaces a parse-and-re-encode round trip
 // through an X.509 schema (a fifth of a verification) with the same refusals and a few more (an
 // INTEGER with a redundant leading byte, SET OF order, invalid UTF-8 are not DER either).
@@ -261,7 +262,18 @@ function certificate(der: Uint8Array, top: Element): void {
     return f;
   };
   expect(0x02, 'serial number');
-  expect(SEQUENCE, 'signature algorithm');
+  // RFC 5280 §4.1.1.2: the outer signatureAlgorithm MUST be the TBS's `signature` field. Only the
+  // TBS one is signed, so a certificate whose outer algorithm differs is another byte form of the
+  // same signed certificate (@sigstore/core verifies with the outer one, and a hash it maps from
+  // an RSA identifier verifies an ECDSA signature too). Go's x509 parser refuses it ("inner and
+  // outer signature algorithm identifiers don't match"), and with it sigstore-go, slsa-verifier
+  // and `gh attestation verify`.
+  const inner = expect(SEQUENCE, 'signature algorithm');
+  if (
+    Buffer.compare(der.subarray(inner.start, inner.end), der.subarray(algorithm.start, algorithm.end)) !== 0
+  ) {
+    throw notCertificate('signature algorithm differs from the to-be-signed one', algorithm.start);
+  }
   expect(SEQUENCE, 'issuer');
   const validity = expect(SEQUENCE, 'validity');
   const times = childrenOf(der, validity);

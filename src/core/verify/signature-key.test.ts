@@ -6,7 +6,7 @@ import { buildEnvelope, computePae, IN_TOTO_PAYLOAD_TYPE } from '../provenance/d
 import { serializeStatement } from '../provenance/statement.js';
 import { ARTIFACT_SHA, makePolicy, makeStatement } from '../../../test/support/provenance-factories.js';
 import { checkProvenance } from './policy.js';
-import { computeKeyId, verifyKeySigned } from './signature-key.js';
+import { computeKeyId, isValidSignature, verifyKeySigned } from './signature-key.js';
 import type { DsseEnvelope, InTotoStatement } from './types.js';
 
 const ed = generateKeyPairSync('ed25519');
@@ -84,6 +84,29 @@ describe('verifyKeySigned', () => {
   it('refuses a validly signed non-in-toto payload with VERIFY_PAYLOAD_TYPE_INVALID', () => {
     const env = signStatement(makeStatement(), ed.privateKey, 'application/vnd.example+json');
     expect(() => verifyKeySigned(env, trusted(ed.publicKey), 'f')).toThrowCode('VERIFY_PAYLOAD_TYPE_INVALID');
+  });
+});
+
+describe('isValidSignature', () => {
+  const pae = computePae(IN_TOTO_PAYLOAD_TYPE, new TextEncoder().encode('{}'));
+
+  it('takes an ECDSA P-256 signature as DER or as r||s (IEEE P1363), and nothing else', () => {
+    const der = sign('sha256', pae, p256.privateKey);
+    const p1363 = sign('sha256', pae, { key: p256.privateKey, dsaEncoding: 'ieee-p1363' });
+    expect(isValidSignature(p256.publicKey, pae, der)).toBe(true);
+    expect(isValidSignature(p256.publicKey, pae, p1363)).toBe(true);
+    expect(isValidSignature(p256.publicKey, pae, Buffer.concat([p1363, Buffer.from([0])]))).toBe(false);
+    expect(
+      isValidSignature(p256.publicKey, computePae('text/plain', new TextEncoder().encode('{}')), p1363),
+    ).toBe(false);
+  });
+
+  it('a key the verifier cannot use is no valid signature, whatever the signature', () => {
+    // node's verify throws for an X25519 key: that is a "no", never a pass
+    const x = generateKeyPairSync('x25519').publicKey;
+    for (const sig of [new Uint8Array(), new Uint8Array(64), sign(null, pae, ed.privateKey)]) {
+      expect(isValidSignature(x, pae, sig)).toBe(false);
+    }
   });
 });
 

@@ -1,8 +1,14 @@
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { X509Certificate } from '@sigstore/core';
 import { describe, expect, it } from 'vitest';
-import { readVector } from '../../../test/support/vectors.js';
+import { readVector, readVectorBytes } from '../../../test/support/vectors.js';
+import { computeKeyId } from './key-id.js';
+import type { TrustedPublicKey } from './signature-key.js';
 import {
   buildTrustMaterial,
+  certificateIdentity,
   parseStatement,
+  verifyBundleSignature,
   verifyCertificateSigned,
   type SigstoreTrust,
 } from './signature-sigstore.js';
@@ -108,6 +114,15 @@ const brokenBundles: readonly Case[] = [
     'an inclusion proof but no signed entry timestamp nor tsa token',
     (b) => {
       delete b.verificationMaterial.tlogEntries[0].inclusionPromise;
+      return b;
+    },
+    'VERIFY_TLOG_MISSING',
+  ],
+  [
+    // an integrated time of 0 is no time (sigstore-go): the signed entry timestamp proves nothing
+    'a signed entry timestamp with integrated time 0 and no tsa token',
+    (b) => {
+      b.verificationMaterial.tlogEntries[0].integratedTime = '0';
       return b;
     },
     'VERIFY_TLOG_MISSING',
@@ -301,5 +316,237 @@ describe('parseStatement: the verified payload', () => {
     expect(() => parseStatement('application/vnd.in-toto+json', payload(subject))).toThrowCode(
       'INPUT_PROVENANCE_MALFORMED',
     );
+  });
+  const good = [{ name: 'a', digest: { sha256: 'ab'.repeat(32) } }];
+
+  it.each([
+    'application/vnd.in-toto+json; charset=utf-8',
+    'application/vnd.in-toto+jsonl',
+    'APPLICATION/VND.IN-TOTO+JSON',
+    'application/json',
+  ])(
+    'the payload type %j -> VERIFY_PAYLOAD_TYPE_INVALID (exact, as sigstore-go and slsa-verifier)',
+    (type) => {
+      expect(() => parseStatement(type, payload(good))).toThrowCode('VERIFY_PAYLOAD_TYPE_INVALID');
+    },
+  );
+
+  it.each([
+    ['no _type', { _type: undefined }],
+    ['no predicateType', { predicateType: undefined }],
+    ['subject that is no list', { subject: { name: 'a', digest: { sha256: 'ab' } } }],
+    ['a list as the statement', null],
+  ])('%s -> INPUT_PROVENANCE_MALFORMED', (_name, change) => {
+    const statement = JSON.parse(payload(good).toString('utf8')) as Record<string, unknown>;
+    const raw = change === null ? [statement] : { ...statement, ...change };
+    expect(() =>
+      parseStatement('application/vnd.in-toto+json', Buffer.from(JSON.stringify(raw))),
+    ).toThrowCode('INPUT_PROVENANCE_MALFORMED');
+  });
+});
+
+describe('verifyBundleSignature: what the mutation audit found untested', () => {
+  const MANAGED = 'sigstore-conformance/bundle-verify/managed-key-happy-path';
+  const keyOf = (pem: string): TrustedPublicKey => {
+    const keyObject = createPublicKey(pem);
+    return { keyObject, keyId: computeKeyId(keyObject) };
+  };
+
+  it('picks the given key the bundle names (publicKey.hint), not the first one', () => {
+    const b = read(`${MANAGED}/bundle.sigstore.json`);
+    const right = keyOf(readVectorBytes(`${MANAGED}/key.pub`).toString('utf8'));
+    const other = keyOf(
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+        type: 'spki',
+        format: 'pem',
+      }) as string,
+    );
+    const named = { keyObject: right.keyObject, keyId: b.verificationMaterial.publicKey.hint as string };
+    const artifact = readVectorBytes('sigstore-conformance/a.txt');
+    const verified = verifyBundleSignature(b, trust, { artifact, publicKeys: [other, named] });
+    expect(verified.signer).toStrictEqual({ kind: 'key', keyId: named.keyId });
+    expect(() => verifyBundleSignature(b, trust, { artifact, publicKeys: [other] })).toThrowCode(
+      'VERIFY_SIGNATURE_INVALID',
+    );
+  });
+
+  it('refuses a chain certificate after the leaf that is not canonical DER (bundle v0.2)', () => {
+    const b = bundle(V02);
+    const certificates = b.verificationMaterial.x509CertificateChain.certificates as { rawBytes: string }[];
+    const leaf = Buffer.from(certificates[0]!.rawBytes, 'base64');
+    expect(leaf[1]).toBe(0x82);
+    // the leaf again with a long-form outer length padded with a zero byte: BER, not DER
+    const ber = Buffer.concat([Buffer.from([0x30, 0x83, 0x00]), leaf.subarray(2)]);
+    expect(() => verify(b)).not.toThrow();
+    certificates.push({ rawBytes: ber.toString('base64') });
+    expect(() => verify(b)).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+  });
+});
+
+describe('certificateIdentity: the Fulcio extensions', () => {
+  // a certificate with only what certificateIdentity reads (not signed: it reads, never verifies)
+  const tlv = (tag: number, ...parts: Uint8Array[]): Buffer => {
+    const content = Buffer.concat(parts);
+    const n = content.length;
+    return Buffer.concat([
+      Buffer.from(n < 0x80 ? [tag, n] : n < 0x100 ? [tag, 0x81, n] : [tag, 0x82, n >> 8, n & 0xff]),
+      content,
+    ]);
+  };
+  const seq = (...parts: Uint8Array[]): Buffer => tlv(0x30, ...parts);
+  const fulcio = (arc: number): Buffer =>
+    tlv(0x06, Buffer.from([0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, arc]));
+  const ALGORITHM = seq(tlv(0x06, Buffer.from('2a8648ce3d040302', 'hex')));
+  const NAME = seq(tlv(0x31, seq(tlv(0x06, Buffer.from('550403', 'hex')), tlv(0x0c, Buffer.from('x')))));
+  const SAN = 'https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1';
+  const san = (name: Buffer = tlv(0x86, Buffer.from(SAN))): Buffer =>
+    seq(tlv(0x06, Buffer.from('551d11', 'hex')), tlv(0x04, seq(name)));
+  const raw = (arc: number, value: string): Buffer => seq(fulcio(arc), tlv(0x04, Buffer.from(value)));
+  const utf8 = (arc: number, value: string, tag = 0x0c): Buffer =>
+    seq(fulcio(arc), tlv(0x04, tlv(tag, Buffer.from(value))));
+  const certificate = (...extensions: Buffer[]): X509Certificate => {
+    const spki = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      type: 'spki',
+      format: 'der',
+    });
+    const validity = seq(tlv(0x17, Buffer.from('250101000000Z')), tlv(0x17, Buffer.from('260101000000Z')));
+    const tbs = seq(
+      tlv(0xa0, tlv(0x02, Buffer.from([2]))),
+      tlv(0x02, Buffer.from([1])),
+      ALGORITHM,
+      NAME,
+      validity,
+      NAME,
+      spki,
+      tlv(0xa3, seq(...extensions)),
+    );
+    return X509Certificate.parse(Buffer.from(seq(tbs, ALGORITHM, tlv(0x03, Buffer.from([0, 0x30, 0])))));
+  };
+  const ISSUER = 'https://token.actions.githubusercontent.com';
+
+  it('reads the issuer from the current (1.8) and the deprecated (1.1) extension when they agree', () => {
+    expect(certificateIdentity(certificate(san(), raw(1, ISSUER), utf8(8, ISSUER)))).toStrictEqual({
+      kind: 'certificate',
+      issuer: ISSUER,
+      subjectAlternativeName: SAN,
+    });
+    expect(certificateIdentity(certificate(san(), raw(1, ISSUER))).issuer).toBe(ISSUER);
+    expect(certificateIdentity(certificate(san(), utf8(8, ISSUER))).issuer).toBe(ISSUER);
+  });
+
+  it.each([
+    ['an issuer the two extensions disagree on', [san(), raw(1, ISSUER), utf8(8, 'https://evil.example')]],
+    [
+      'a source ref the two extensions disagree on',
+      [san(), raw(6, 'refs/tags/v1'), utf8(14, 'refs/tags/v2')],
+    ],
+    ['a current extension that is no UTF8String', [san(), utf8(8, ISSUER, 0x16)]],
+    ['an empty subject alternative name', [san(tlv(0x81, Buffer.alloc(0))), utf8(8, ISSUER)]],
+    ['no subject alternative name', [utf8(8, ISSUER)]],
+  ])('refuses %s (VERIFY_CERTIFICATE_INVALID)', (_name, extensions) => {
+    expect(() => certificateIdentity(certificate(...extensions))).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+  });
+});
+
+describe('verifyBundleSignature: the thresholds follow the trusted root', () => {
+  // GitHub's own instance (private repositories): a TSA timestamp, no log entry, no SCT, and a
+  // trusted root with neither logs nor CT logs. The same bundle under that root with public good's
+  // logs added must show what they would require.
+  const GH = 'other-tools/github-instance';
+  const [publicGood, github] = readVectorBytes(`${GH}/gh-trusted-root.jsonl`)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>) as [
+    Record<string, unknown>,
+    Record<string, unknown>,
+  ];
+  const ghBundle = (): unknown =>
+    read(`${GH}/actions-attest-build-provenance-attestation-13531551.sigstore.json`);
+
+  it('verifies under its own root', () => {
+    expect(verifyBundleSignature(ghBundle(), { trustedRoot: github }).timestamps.map((t) => t.kind)).toEqual([
+      'tsa',
+    ]);
+  });
+
+  it('needs an SCT once the root trusts a CT log', () => {
+    expect(() =>
+      verifyBundleSignature(ghBundle(), { trustedRoot: { ...github, ctlogs: publicGood.ctlogs } }),
+    ).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+  });
+
+  it('needs a transparency-log entry once the root trusts a log', () => {
+    expect(() =>
+      verifyBundleSignature(ghBundle(), { trustedRoot: { ...github, tlogs: publicGood.tlogs } }),
+    ).toThrowCode('VERIFY_TLOG_MISSING');
+  });
+
+  it('under several roots, answers with the failure under the root whose CA issued the certificate', () => {
+    // a public-good bundle: under GitHub's root its chain fails, under public good without its
+    // log key the log entry does; the answer is public good's, whatever the order of the roots
+    const withoutLog = { ...trustedRoot, tlogs: [] };
+    for (const trustedRoots of [
+      [github, withoutLog],
+      [withoutLog, github],
+    ]) {
+      expect(() => verifyBundleSignature(bundle(), { trustedRoots })).toThrowCode('VERIFY_TLOG_INVALID');
+    }
+  });
+
+  it('needs a verified timestamp: without its TSA token it proves no time', () => {
+    const b = ghBundle() as { verificationMaterial: { timestampVerificationData: unknown } };
+    b.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [] };
+    expect(() => verifyBundleSignature(b, { trustedRoot: github })).toThrowCode('VERIFY_TLOG_MISSING');
+  });
+});
+
+describe('verifyBundleSignature: one signed certificate, one byte form', () => {
+  // GitHub's instance bundle (a TSA timestamp, no log entry to pin the certificate's bytes) with its
+  // certificate's outer signature algorithm rewritten from ecdsa-with-SHA384 to sha384WithRSAEncryption:
+  // not signed, and @sigstore/core verifies with the hash it maps from either. Go's x509 parser
+  // (sigstore-go, slsa-verifier, gh) refuses a certificate whose two algorithm identifiers differ.
+  const GH = 'other-tools/github-instance';
+  const header = (tag: number, n: number): Buffer =>
+    Buffer.from(n < 0x80 ? [tag, n] : n < 0x100 ? [tag, 0x81, n] : [tag, 0x82, n >> 8, n & 0xff]);
+  const element = (der: Buffer, at: number): { end: number } => {
+    const first = der[at + 1]!;
+    if (first < 0x80) return { end: at + 2 + first };
+    const n = first & 0x7f;
+    return { end: at + 2 + n + der.readUIntBE(at + 2, n) };
+  };
+  const withOuterAlgorithm = (der: Buffer, algorithm: Buffer): Buffer => {
+    const contentStart = 2 + (der[1]! & 0x7f);
+    const tbsEnd = element(der, contentStart).end;
+    const algorithmEnd = element(der, tbsEnd).end;
+    const content = Buffer.concat([
+      der.subarray(contentStart, tbsEnd),
+      algorithm,
+      der.subarray(algorithmEnd),
+    ]);
+    return Buffer.concat([header(0x30, content.length), content]);
+  };
+  const SHA384_WITH_RSA = Buffer.from('300d06092a864886f70d01010c0500', 'hex');
+
+  it('refuses a certificate whose outer signature algorithm is not its TBS one', () => {
+    const [, github] = readVectorBytes(`${GH}/gh-trusted-root.jsonl`)
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as unknown);
+    const b = read(`${GH}/actions-attest-build-provenance-attestation-13531551.sigstore.json`);
+    const der = Buffer.from(b.verificationMaterial.certificate.rawBytes as string, 'base64');
+    expect(der.includes(Buffer.from('06082a8648ce3d040303', 'hex'))).toBe(true);
+    b.verificationMaterial.certificate.rawBytes = withOuterAlgorithm(der, SHA384_WITH_RSA).toString('base64');
+    expect(() => verifyBundleSignature(b, { trustedRoot: github })).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+  });
+});
+
+describe('verifyBundleSignature: the verified times', () => {
+  it('a Rekor v2 entry (an inclusion proof, no signed entry timestamp) gives no time: only the TSA token does', () => {
+    const staging = read('sigstore-python/staging_trusted_root.json');
+    const b = read('sigstore-python/rekor2-dsse-0.0.2/bundle.sigstore.json');
+    const verified = verifyBundleSignature(b, { trustedRoot: staging });
+    expect(verified.timestamps.map((t) => t.kind)).toEqual(['tsa']);
   });
 });
