@@ -929,10 +929,9 @@ describe('auditLedgerTrust, mutation audit', () => {
     ]);
   });
 
-  it('a transition signed for another branch of the same repository is refused', async () => {
-    const l = await healthyLedger();
-    const other = new SignedLedger({ repository: l.location.repository, branch: 'other' });
-    const w = await other.write(
+  /** Run 106 recorded in a ledger at `location`, its entry and signed line appended to `l`. */
+  async function appendSignedFor(l: SignedLedger, location: { repository: string; branch: string }) {
+    const w = await new SignedLedger(location).write(
       release({ run_id: 106, timestamp: '2025-11-24T13:00:00Z' }),
       provenanceKey.signer,
     );
@@ -940,6 +939,11 @@ describe('auditLedgerTrust, mutation audit', () => {
       [DAY]: serializeManifest([...(JSON.parse(l.files.get(DAY)!) as LedgerEntry[]), w.entry]),
       [LOG]: appendLogLines(l.files.get(LOG), [w.line!]),
     });
+  }
+
+  it('a transition signed for another branch of the same repository is refused', async () => {
+    const l = await healthyLedger();
+    await appendSignedFor(l, { repository: l.location.repository, branch: 'other' });
     const result = l.audit(policy, material);
     expect(codes(result)).toEqual(['CHECK_SIGNATURE_INVALID']);
     expect(result.findings[0]!.message).toContain('branch other, not this ledger');
@@ -948,18 +952,7 @@ describe('auditLedgerTrust, mutation audit', () => {
 
   it('a transition signed for this OWNER/NAME in another letter case is this ledger (GitHub names ignore case)', async () => {
     const l = await healthyLedger();
-    const other = new SignedLedger({
-      repository: l.location.repository.toUpperCase(),
-      branch: l.location.branch,
-    });
-    const w = await other.write(
-      release({ run_id: 106, timestamp: '2025-11-24T13:00:00Z' }),
-      provenanceKey.signer,
-    );
-    l.commit({
-      [DAY]: serializeManifest([...(JSON.parse(l.files.get(DAY)!) as LedgerEntry[]), w.entry]),
-      [LOG]: appendLogLines(l.files.get(LOG), [w.line!]),
-    });
+    await appendSignedFor(l, { repository: l.location.repository.toUpperCase(), branch: l.location.branch });
     const result = l.audit(policy, material);
     expect(codes(result)).toEqual([]);
     expect(result.entries.find((e) => e.run_id === 106)?.status).toBe('verified');
