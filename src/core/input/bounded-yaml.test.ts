@@ -122,3 +122,101 @@ describe('decodeYamlBytes', () => {
     expect(decodeYamlBytes(Buffer.from('a:\tb\r\n'), 'c', 'CONFIG_INVALID')).toBe('a:\tb\r\n');
   });
 });
+
+// The mutation audit of the bounded parsers (docs/status.md, issue 13): every limit accepts N and
+// refuses N + 1, and each check refuses on its own.
+describe('YAML limits at their edges (mutation audit)', () => {
+  function errorOf(f: () => unknown): { code?: string; message: string; details: Record<string, unknown> } {
+    try {
+      f();
+    } catch (error) {
+      return error as { code?: string; message: string; details: Record<string, unknown> };
+    }
+    throw new Error('no error');
+  }
+  const parse = (text: string, maxDepth?: number) =>
+    parseBoundedYaml(text, {
+      what: 'c.yml',
+      invalidCode: 'CONFIG_INVALID',
+      ...(maxDepth === undefined ? {} : { maxDepth }),
+    });
+
+  it('accepts 100 aliases of one anchor and refuses 101 (docs/limits.md), details.limit aliases', () => {
+    const aliases = (n: number, value = 'x') => `a: &a ${value}\nb: [${Array(n).fill('*a').join(', ')}]\n`;
+    expect(parseBoundedYamlValue(Buffer.from(aliases(100)), 'c.yml', 'CONFIG_INVALID')).toMatchObject({
+      b: Array(100).fill('x'),
+    });
+    expect(errorOf(() => parse(aliases(101)))).toMatchObject({
+      code: 'CONFIG_INVALID',
+      details: { limit: 'aliases', max: 100 },
+    });
+    expect(() => parse(aliases(100, '[x, y]'))).not.toThrow();
+    expect(errorOf(() => parse(aliases(101, '[x, y]'))).details.limit).toBe('aliases');
+    expect(errorOf(() => parse(aliases(101))).message).toBe(
+      'c.yml: has more than 100 alias expansions (docs/limits.md)',
+    );
+  });
+
+  it('refuses a bound over maxDepth with the line, and accepts a bound of exactly maxDepth', () => {
+    // '[' × k: the lexer's bound is k + 2 (the line, the value, k flow levels)
+    const flow = (k: number) => '['.repeat(k) + ']'.repeat(k);
+    expect(yamlDepthOver(flow(62), 64)).toBeUndefined();
+    expect(yamlDepthOver(flow(63), 64)).toEqual({ line: 1, depth: 65 });
+    expect(() => parse(flow(62))).not.toThrow();
+    expect(errorOf(() => parse(flow(63)))).toMatchObject({ details: { limit: 'depth', max: 64, line: 1 } });
+    const text = 'a: 1\n\nb:\n  c:\n    d: [[1]]\n';
+    // its bound is 9, reached on line 5; 5 is first passed on line 4
+    expect(() => parse(text, 9)).not.toThrow();
+    expect(errorOf(() => parse(text, 8))).toMatchObject({ details: { limit: 'depth', max: 8, line: 5 } });
+    expect(errorOf(() => parse(text, 4))).toMatchObject({ details: { limit: 'depth', max: 4, line: 4 } });
+    expect(errorOf(() => parse(text, 4)).message).toBe(
+      'c.yml: nests more than 4 levels deep (line 4) (docs/limits.md)',
+    );
+  });
+
+  it('bounds block and flow nesting of everyday shapes exactly (an upper bound, never far above)', () => {
+    const bounds: [string, number][] = [
+      ['a: 1\nb: 2\nc: 3', 3],
+      ['a:\n  b: 1\nc:\n  d: 1', 5],
+      ['- x', 3],
+      ['- - x', 4],
+      ['a:\n- b', 3],
+      ['? a\n: b', 3],
+      ['a: [1, {b: 2}]', 5],
+      ['a: |\n  x\n  y\nb:\n  c: 1', 5],
+      ['# c\na:\n  # c\n  b: 1', 5],
+      ["a: 'x\n  y'\nb: 1", 3],
+      ['a: [\n  [\n    x\n  ]\n]\nb: 1', 5],
+      ['- a: 1\n  b: 2\n- c: 3', 6],
+      ['a:\n  - b\n  - c\nd: e', 5],
+      ['a:\n  b:\n    c: 1\n  d: 2\ne: 3', 7],
+      ['a: [x]\nb: [y]\nc: [z]', 4],
+      ['- >\n  - - - -\n- x', 3],
+    ];
+    for (const [text, bound] of bounds) {
+      expect(yamlDepthOver(text, bound), text).toBeUndefined();
+      expect(yamlDepthOver(text, bound - 1), text).toEqual(expect.objectContaining({ depth: bound }));
+    }
+  });
+
+  it('refuses each raw control character YAML excludes, at its line; keeps TAB, LF, CR', () => {
+    for (const c of ['\u0000', '\u0008', '\u000b', '\u000c', '\u000e', '\u001f', '\u007f']) {
+      const e = errorOf(() => decodeYamlBytes(Buffer.from(`a: 1\nb: x${c}y\n`), 'c', 'CONFIG_INVALID'));
+      expect(e.code, JSON.stringify(c)).toBe('CONFIG_INVALID');
+      expect(e.details.line).toBe(2);
+      expect(e.message).toContain(`U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+    }
+    expect(decodeYamlBytes(Buffer.from('a:\tb\r\nc: " "\n'), 'c', 'CONFIG_INVALID')).toBe(
+      'a:\tb\r\nc: " "\n',
+    );
+    expect(errorOf(() => decodeYamlBytes(Buffer.from([0x61, 0xc3]), 'c', 'WORKFLOW_INVALID')).message).toBe(
+      'c: not valid UTF-8',
+    );
+  });
+
+  it('refuses a duplicate key, a second document and a syntax error at their line', () => {
+    expect(errorOf(() => parse('a: 1\nb: 2\na: 3\n')).details.line).toBe(3);
+    expect(errorOf(() => parse('a: 1\nb: [\n')).details).toMatchObject({ line: 3, column: 1 });
+    expect(errorOf(() => parse('a: 1\n---\nb: 2\n')).details.line).toBe(2);
+  });
+});

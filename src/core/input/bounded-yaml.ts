@@ -130,6 +130,14 @@ export function yamlDepthOver(text: string, max: number): { line: number; depth:
   return undefined;
 }
 
+/**
+ * The `yaml` library's `maxAliasCount` for `otherLimits.yamlAliases` aliases of one anchor: it counts
+ * the anchored node itself too (an anchor's count starts at 1 and the check is `count × aliasCount >
+ * maxAliasCount`), so `maxAliasCount: 100` refused the 100th alias of a scalar. An anchor whose value
+ * holds aliases counts as what it expands to.
+ */
+const YAML_MAX_ALIAS_COUNT = otherLimits.yamlAliases + 1;
+
 export interface BoundedYamlOptions {
   /** the file, for messages */
   readonly what: string;
@@ -141,8 +149,8 @@ export interface BoundedYamlOptions {
 
 /**
  * Parses one outside YAML document within the limits: depth before parsing, duplicate keys refused,
- * one document only, aliases bounded (`otherLimits.yamlAliases`, as the `yaml` library counts them
- * when it builds values) before the document is returned.
+ * one document only, aliases bounded (`otherLimits.yamlAliases` per anchor, as the `yaml` library
+ * counts them when it builds values) before the document is returned.
  * @throws `invalidCode`: not YAML (with the line), or over a limit (`details.limit` `depth` or
  *   `aliases`, `details.max`)
  */
@@ -163,7 +171,7 @@ export function parseBoundedYaml(text: string, options: BoundedYamlOptions): Doc
     );
   }
   try {
-    doc.toJS({ maxAliasCount: otherLimits.yamlAliases });
+    doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT });
   } catch (error) {
     if (error instanceof ReferenceError && /alias/i.test(error.message)) {
       throw limitExceeded(invalidCode, what, 'aliases', otherLimits.yamlAliases);
@@ -190,5 +198,5 @@ export function parseBoundedYamlValue(
   invalidCode: YamlInvalidCode,
 ): unknown {
   const doc = parseBoundedYaml(decodeYamlBytes(bytes, what, invalidCode), { what, invalidCode });
-  return doc.toJS({ maxAliasCount: otherLimits.yamlAliases }) as unknown;
+  return doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }) as unknown;
 }
