@@ -14,3 +14,18 @@ describe('admitWithinBudget', () => {
     expect(admitWithinBudget([5, 5, 5], 10)).toEqual([true, true, false]);
   });
 });
+
+describe('admitWithinBudget at its edges (mutation audit)', () => {
+  it('admits a sum of exactly the budget and refuses one byte more', () => {
+    expect(admitWithinBudget([5, 5], 10)).toEqual([true, true]);
+    expect(admitWithinBudget([5, 6], 10)).toEqual([true, false]);
+    expect(admitWithinBudget([10], 10)).toEqual([true]);
+    expect(admitWithinBudget([11], 10)).toEqual([false]);
+  });
+  it('counts the sum, not each size alone', () => {
+    expect(admitWithinBudget([4, 4, 4], 10)).toEqual([true, true, false]);
+  });
+  it('among equal sizes, admits the first given', () => {
+    expect(admitWithinBudget([7, 3, 7], 10)).toEqual([true, true, false]);
+  });
+});

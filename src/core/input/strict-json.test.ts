@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { limits, type JsonLimits } from './limits.js';
-import { checkJson, foldLongWhitespace, parseJson } from './strict-json.js';
+import { checkJson, foldLongWhitespace, isWellFormedText, jsonPointer, parseJson } from './strict-json.js';
 
 const small: JsonLimits = {
   maxBytes: 1000,
@@ -166,5 +166,126 @@ describe('long whitespace runs (a hostile 25 MiB run of spaces cost ~12 s of GC 
     expect(foldLongWhitespace(inString)).toBe(inString);
     // a long run of escaped quotes is one linear pass (a regular expression over strings backtracks on it)
     expect(() => parseJson(`"${'\\"'.repeat(1_000_000)}`, wide, 'doc')).toThrowCode('INPUT_JSON_MALFORMED');
+  });
+});
+
+// The mutation audit of the bounded parsers (docs/status.md, issue 13): every limit accepts N and
+// refuses N + 1, and each check is seen to refuse on its own.
+describe('limits at their edges (mutation audit)', () => {
+  function errorOf(f: () => unknown): { code?: string; message: string; details: Record<string, unknown> } {
+    try {
+      f();
+    } catch (error) {
+      return error as { code?: string; message: string; details: Record<string, unknown> };
+    }
+    throw new Error('no error');
+  }
+
+  it('accepts exactly maxBytes and refuses one byte more, counting UTF-8 bytes of a string', () => {
+    expect(parseJson(' '.repeat(999) + '1', small, 'doc')).toBe(1);
+    expect(parseJson(Buffer.from(' '.repeat(999) + '1'), small, 'doc')).toBe(1);
+    // 502 UTF-16 units but 1,002 UTF-8 bytes: over the byte limit, refused before the string limit
+    expect(errorOf(() => parseJson(`"${'é'.repeat(500)}"`, small, 'doc'))).toMatchObject({
+      code: 'INPUT_TOO_LARGE',
+      details: { limit: 'bytes', max: 1000, actual: 1002 },
+    });
+  });
+
+  it('accepts every limit at N and refuses N + 1, with details naming it', () => {
+    expect(parseJson('"1234567890"', small, 'doc')).toBe('1234567890');
+    expect(parseJson('{"1234567890":1}', small, 'doc')).toEqual({ '1234567890': 1 });
+    expect(parseJson('{"a":1,"b":2,"c":3}', small, 'doc')).toEqual({ a: 1, b: 2, c: 3 });
+    expect(parseJson('[1,2,3,4,5]', small, 'doc')).toEqual([1, 2, 3, 4, 5]);
+    expect(errorOf(() => parseJson('[1,2,3,4,5,6]', small, 'doc'))).toMatchObject({
+      code: 'INPUT_LIMIT_EXCEEDED',
+      details: { limit: 'array length', max: 5, actual: 6, pointer: '/5' },
+    });
+    expect(errorOf(() => parseJson('{"a":1,"b":2,"c":3,"d":4}', small, 'doc'))).toMatchObject({
+      details: { limit: 'keys per object', max: 3, actual: 4, pointer: '' },
+    });
+    expect(errorOf(() => parseJson('[[[[[1]]]]]', small, 'doc'))).toMatchObject({
+      details: { limit: 'depth', max: 4, actual: 5 },
+    });
+    const root = errorOf(() => parseJson('"12345678901"', small, 'doc'));
+    expect(root).toMatchObject({ details: { limit: 'string length', max: 10, actual: 11, pointer: '' } });
+    expect(root.message).toContain("at '/'");
+    expect(errorOf(() => parseJson('{"12345678901":1}', small, 'doc'))).toMatchObject({
+      details: { limit: 'key length', max: 10, actual: 11 },
+    });
+  });
+
+  it('counts nested arrays and objects as items of their array, and only array items', () => {
+    expect(errorOf(() => parseJson('[[],[],[],[],[],[]]', small, 'doc'))).toMatchObject({
+      details: { limit: 'array length', actual: 6 },
+    });
+    expect(errorOf(() => parseJson('[{},{},{},{},{},{}]', small, 'doc'))).toMatchObject({
+      details: { limit: 'array length', actual: 6 },
+    });
+    // an object's values are not array items: three keys within maxObjectKeys pass a maxArrayLength of 2
+    expect(parseJson('{"a":1,"b":2,"c":3}', { ...small, maxArrayLength: 2 }, 'doc')).toEqual({
+      a: 1,
+      b: 2,
+      c: 3,
+    });
+  });
+
+  it('counts depth along one path: siblings do not add up', () => {
+    const flat = { ...small, maxDepth: 2 };
+    expect(parseJson('[[],[],[],[],[]]', flat, 'doc')).toEqual([[], [], [], [], []]);
+    expect(parseJson('{"a":{},"b":{},"c":{}}', flat, 'doc')).toEqual({ a: {}, b: {}, c: {} });
+  });
+
+  it('names the place with RFC 6901 escapes (~0, ~1)', () => {
+    expect(errorOf(() => parseJson('{"a/b":{"c~d":"12345678901"}}', small, 'doc')).details.pointer).toBe(
+      '/a~1b/c~0d',
+    );
+  });
+
+  it('reports the first scanner error, the duplicate key with its offset, the BOM of bytes', () => {
+    // "[1,]x": a value expected at offset 3, then an end of file expected at 4
+    expect(errorOf(() => parseJson('[1,]x', small, 'doc')).details.offset).toBe(3);
+    expect(errorOf(() => parseJson('{"a":1, "a":2}', small, 'doc'))).toMatchObject({
+      code: 'INPUT_JSON_DUPLICATE_KEY',
+      details: { key: 'a', pointer: '', offset: 8 },
+    });
+    const bom = errorOf(() => parseJson(Buffer.from('\ufeff[]'), small, 'doc'));
+    expect(bom).toMatchObject({ code: 'INPUT_JSON_MALFORMED', details: { offset: 0 } });
+    expect(bom.message).toContain('byte-order mark');
+    expect(errorOf(() => parseJson('\ufeff[]', small, 'doc')).message).toContain('byte-order mark');
+  });
+
+  it('checkJson refuses an empty text (not only JSON.parse)', () => {
+    expect(() => checkJson('', small, 'doc')).toThrowCode('INPUT_JSON_MALFORMED');
+    expect(() => checkJson('  ', small, 'doc')).toThrowCode('INPUT_JSON_MALFORMED');
+    expect(() => checkJson('[1,]', small, 'doc')).toThrowCode('INPUT_JSON_MALFORMED');
+  });
+
+  it('folds a run of exactly 64 whitespace characters of each kind, never 63', () => {
+    for (const c of [' ', '\t', '\n', '\r']) {
+      expect(foldLongWhitespace(`[1,${c.repeat(64)}2]`)).toBe('[1, 2]');
+      expect(foldLongWhitespace(`[1,${c.repeat(63)}2]`)).toBe(`[1,${c.repeat(63)}2]`);
+    }
+    expect(foldLongWhitespace(`${' '.repeat(70)}1${' '.repeat(70)}`)).toBe(' 1 ');
+  });
+
+  it('keeps whitespace inside strings after a folded run, and never joins two tokens', () => {
+    const inner = ' '.repeat(100);
+    expect(foldLongWhitespace(`[${' '.repeat(64)}"${inner}"]`)).toBe(`[ "${inner}"]`);
+    expect(foldLongWhitespace(`["a",${' '.repeat(64)}"${inner}"]`)).toBe(`["a", "${inner}"]`);
+    // "[1 <64 spaces> 2]" is not JSON, and folding must not make it "[12]"
+    expect(() => parseJson(`[1${' '.repeat(64)}2]`, small, 'doc')).toThrowCode('INPUT_JSON_MALFORMED');
+  });
+});
+
+describe('isWellFormedText and jsonPointer (mutation audit)', () => {
+  it('finds lone surrogates, and accepts pairs', () => {
+    expect(isWellFormedText('tag \u{1f600}')).toBe(true);
+    expect(isWellFormedText('x\ud800')).toBe(false);
+    expect(isWellFormedText('\udc00x')).toBe(false);
+  });
+
+  it('escapes ~ and / as RFC 6901 says', () => {
+    expect(jsonPointer(['a/b', 'c~d', 0, '~1'])).toBe('/a~1b/c~0d/0/~01');
+    expect(jsonPointer([])).toBe('');
   });
 });

@@ -57,3 +57,55 @@ describe('escapeUnprintableLines', () => {
     expect(escapeUnprintableLines(input)).toBe(shown);
   });
 });
+
+// The mutation audit of the bounded parsers (docs/status.md, issue 13): each class of the set, and
+// each end of its ranges, is escaped; its neighbours are not.
+describe('the unprintable set, class by class (mutation audit)', () => {
+  it.each([
+    ['\u0000', '\\u0000'],
+    ['\u001f', '\\u001f'],
+    ['\u007f', '\\u007f'],
+    ['\u0085', '\\u0085'],
+    ['\u009f', '\\u009f'],
+    ['\u00ad', '\\u00ad'],
+    ['\u061c', '\\u061c'],
+    ['\u200e', '\\u200e'],
+    ['\u2066', '\\u2066'],
+    ['\u2028', '\\u2028'],
+    ['\u2029', '\\u2029'],
+    ['\u00a0', '\\u00a0'],
+    ['\u2000', '\\u2000'],
+    ['\u2005', '\\u2005'],
+    ['\u200a', '\\u200a'],
+    ['\u202f', '\\u202f'],
+    ['\u205f', '\\u205f'],
+    ['\u3000', '\\u3000'],
+    ['\ud800', '\\ud800'],
+    ['\udfff', '\\udfff'],
+    ['\u{e007f}', '\\u{e007f}'],
+  ])('escapeUnprintable(%j) is %j', (raw, shown) => {
+    expect(escapeUnprintable(`a${raw}b`)).toBe(`a${shown}b`);
+    expect(escapeUnprintableLines(`a${raw}b`)).toBe(`a${shown}b`);
+  });
+
+  it('leaves the neighbours of the ranges alone', () => {
+    const printable = ' ~\u00a1\u1fff\u2010\u2030\u205e\u3001\ufffd\u{1f600}';
+    expect(escapeUnprintable(printable)).toBe(printable);
+  });
+
+  it('escapes every occurrence, not only the first', () => {
+    expect(escapeUnprintable('\u202e\u202e x \u001b')).toBe('\\u202e\\u202e x \\u001b');
+    expect(stringifyJsonPrintable('\u202e\u202e')).toBe('"\\u202e\\u202e"');
+  });
+
+  it('keeps only LF and TAB raw in lines; CR and the rest are escaped', () => {
+    expect(escapeUnprintableLines('a\tb\nc\rd\u000be')).toBe('a\tb\nc\\u000dd\\u000be');
+  });
+
+  it('prints a code point above U+FFFF as a pair of JSON escapes, and undefined as null', () => {
+    expect(stringifyJsonPrintable('\u{e0041}')).toBe('"\\udb40\\udc41"');
+    expect(stringifyJsonPrintable(undefined)).toBe('null');
+    // layout newlines of an indented document are not escaped (that would not be JSON)
+    expect(stringifyJsonPrintable({ a: ['\u2028'] }, 2)).toBe('{\n  "a": [\n    "\\u2028"\n  ]\n}');
+  });
+});
