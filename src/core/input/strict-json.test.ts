@@ -254,10 +254,13 @@ describe('limits at their edges (mutation audit)', () => {
     expect(errorOf(() => parseJson('\ufeff[]', small, 'doc')).message).toContain('byte-order mark');
   });
 
-  it('checkJson refuses an empty text (not only JSON.parse)', () => {
+  it('checkJson refuses an empty text, comments and trailing commas (not only JSON.parse)', () => {
     expect(() => checkJson('', small, 'doc')).toThrowCode('INPUT_JSON_MALFORMED');
     expect(() => checkJson('  ', small, 'doc')).toThrowCode('INPUT_JSON_MALFORMED');
     expect(() => checkJson('[1,]', small, 'doc')).toThrowCode('INPUT_JSON_MALFORMED');
+    expect(() => checkJson('{"a":1,}', small, 'doc')).toThrowCode('INPUT_JSON_MALFORMED');
+    expect(() => checkJson('[1]/*c*/', small, 'doc')).toThrowCode('INPUT_JSON_MALFORMED');
+    expect(() => checkJson('[1]//c', small, 'doc')).toThrowCode('INPUT_JSON_MALFORMED');
   });
 
   it('folds a run of exactly 64 whitespace characters of each kind, never 63', () => {
