@@ -192,11 +192,20 @@ describe('YAML limits at their edges (mutation audit)', () => {
       ['a:\n  b:\n    c: 1\n  d: 2\ne: 3', 7],
       ['a: [x]\nb: [y]\nc: [z]', 4],
       ['- >\n  - - - -\n- x', 3],
+      // a comment deeper than the content around it is no nesting
+      ['a:\n  b: 1\n    # deep comment\n', 5],
+      // a quoted key over two lines: what follows it is on its line, not at the start of one
+      ['a:\n  "x\n  y": [[1]]', 7],
     ];
     for (const [text, bound] of bounds) {
       expect(yamlDepthOver(text, bound), text).toBeUndefined();
       expect(yamlDepthOver(text, bound - 1), text).toEqual(expect.objectContaining({ depth: bound }));
     }
+  });
+
+  it('stray closing brackets never lower the bound of what follows them', () => {
+    expect(yamlDepthOver(']'.repeat(100) + '['.repeat(100), 64)).toBeDefined();
+    expect(yamlDepthOver('a: ]]]]\nb: [[[[x]]]]', 6)).toEqual(expect.objectContaining({ depth: 7 }));
   });
 
   it('refuses each raw control character YAML excludes, at its line; keeps TAB, LF, CR', () => {
