@@ -159,6 +159,27 @@ describe('buildDashboardView', () => {
     expect(view.headline).toHaveLength(14);
   });
 
+  it('gives a flag named like an Object.prototype member the neutral tone, as a string', () => {
+    // a pusher may write any kebab-case flag; `constructor` looked up in a plain object literal is
+    // Object itself, which JSON drops: the row went out without its tone
+    const view = buildDashboardView({
+      headline,
+      daily: [],
+      statusCounts: [{ label: 'constructor', count: 1 }],
+      flagCounts: [
+        { label: 'constructor', count: 2 },
+        { label: 'validated', count: 1 },
+      ],
+    });
+    expect(view.breakdown.governance_flag).toEqual([
+      { label: 'constructor', count: 2, share: 2 / 3, tone: 'neutral' },
+      { label: 'validated', count: 1, share: 1 / 3, tone: 'good' },
+    ]);
+    expect(JSON.parse(JSON.stringify(view.breakdown.status))).toEqual([
+      { label: 'constructor', count: 1, share: 1, tone: 'neutral' },
+    ]);
+  });
+
   it('keeps a breakdown of many distinct flags to maxBreakdownRows rows, the rest as one', () => {
     const flagCounts = Array.from({ length: 5_000 }, (_, i) => ({ label: `flag-${i}`, count: 1 }));
     flagCounts.push({ label: 'validated', count: 100 });
