@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { inferJobRoles, isLedgerWriteStep, stepCommands } from './infer-role.js';
-import type { JobModel, Located, PermissionsModel, StepModel, WorkflowModel } from './model.js';
+import { attestsContainer, inferJobRoles, isLedgerWriteStep, stepCommands } from './infer-role.js';
+import {
+  usesName,
+  type JobModel,
+  type Located,
+  type PermissionsModel,
+  type StepModel,
+  type WorkflowModel,
+} from './model.js';
 import { buildAuditReport, buildSarif, renderAuditReport, renderAuditText } from './report.js';
 import { checkWorkflow, checkWorkflows, workflowRules, type Finding, type RuleId } from './rules.js';
 
@@ -939,5 +946,78 @@ describe('reports, case by case', () => {
       level: 'warning',
       partialFingerprints: { primaryLocationLineHash: 'action-version-comment:w.yml::no version comment' },
     });
+  });
+});
+
+describe('`uses:` names in any letter case (GitHub resolves OWNER/REPO case-insensitively)', () => {
+  const sha = 'a'.repeat(40);
+  const named = (value: string, withs: Record<string, string> = {}) =>
+    step({ uses: { value, pos: p(30), comment: 'v1.2.3' }, withs });
+
+  it('lower-cases the owner and name only; paths, local actions and images stay as written', () => {
+    expect(usesName(`Actions/Checkout@${sha}`)).toBe('actions/checkout');
+    expect(usesName(` Org/Repo/Path/To/Action@v1 `)).toBe('org/repo/Path/To/Action');
+    expect(usesName('./.github/Actions/Slsa-Ledger')).toBe('./.github/Actions/Slsa-Ledger');
+    expect(usesName('docker://Alpine@sha256:00')).toBe('docker://Alpine');
+    expect(usesName('actions/checkout')).toBe('actions/checkout');
+  });
+
+  it('a case variant of the slsa-ledger action is a ledger writer, and its rules apply', () => {
+    const writer = named(`Acme/SLSA-Ledger@${sha}`, { command: 'record' });
+    expect(isLedgerWriteStep(writer)).toBe(true);
+    expect(inferJobRoles(job({ steps: [writer] }))).toEqual(['provenance-writer']);
+    const found = checkWorkflow(
+      wf({ jobs: [job({ permissions: perms({ contents: 'write' }), concurrency: lock, steps: [writer] })] }),
+    );
+    expect(rules(found)).toContain('ledger-signing-identity');
+    // a path inside another repository is not the action, whatever its case
+    expect(isLedgerWriteStep(named(`acme/tools/SLSA-Ledger@${sha}`, { command: 'record' }))).toBe(false);
+  });
+
+  it('a case variant of actions/checkout in a pull_request_target workflow is still reported', () => {
+    const checkout = named(`Actions/Checkout@${sha}`, {
+      ref: '${{ github.event.pull_request.head.sha }}',
+    });
+    const found = checkWorkflow(
+      wf({ triggers: [loc('pull_request_target', 3)], jobs: [job({ steps: [checkout] })] }),
+    );
+    expect(rules(found)).toContain('pull-request-target-checkout');
+  });
+
+  it('a case variant of actions/github-script: its script is still read for injections', () => {
+    const gs = named(`ACTIONS/GitHub-Script@${sha}`, {
+      script: 'core.info("${{ github.event.comment.body }}")',
+    });
+    expect(rules(checkWorkflow(wf({ jobs: [job({ steps: [gs] })] })))).toContain('script-injection');
+  });
+
+  it('case variants of the attest actions, cosign and the generator make a provenance writer', () => {
+    for (const value of [
+      `Actions/Attest-Build-Provenance@${sha}`,
+      `actions/ATTEST@${sha}`,
+      `Sigstore/Cosign-Installer@${sha}`,
+    ])
+      expect(inferJobRoles(job({ steps: [named(value)] }))).toEqual(['provenance-writer']);
+    const generator = {
+      value: 'SLSA-Framework/SLSA-GitHub-Generator/.github/workflows/generator_generic_slsa3.yml@v2.1.0',
+      pos: p(6),
+      comment: undefined,
+    };
+    expect(inferJobRoles(job({ uses: generator }))).toEqual(['provenance-writer']);
+    // pinned by its release tag, as the generator's docs require, in any case of OWNER/REPO
+    expect(rules(checkWorkflow(wf({ jobs: [job({ uses: generator })] })))).not.toContain('action-pinned');
+    // a path in another case is another file: a tag is not a pin there
+    const otherPath = { ...generator, value: generator.value.replace('workflows', 'Workflows') };
+    expect(rules(checkWorkflow(wf({ jobs: [job({ uses: otherPath })] })))).toContain('action-pinned');
+  });
+
+  it('a container attestation through a case variant of the container generator', () => {
+    const container = {
+      value: 'Slsa-Framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml@v2.1.0',
+      pos: p(6),
+      comment: undefined,
+    };
+    expect(attestsContainer(job({ uses: container }))).toBe(true);
+    expect(attestsContainer(job({ steps: [named(`Docker/Login-Action@${sha}`)] }))).toBe(true);
   });
 });
