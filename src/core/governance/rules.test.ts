@@ -872,6 +872,83 @@ describe('ledger-signing-identity, command by command', () => {
   });
 });
 
+// The mutation audit of the twentieth session (docs/status.md, Issue 17): each case below failed a
+// hand mutant of report.ts that every earlier test let through.
+describe('reports, case by case', () => {
+  const error: Finding = {
+    rule: 'action-pinned',
+    level: 'error',
+    file: 'w\u001b[2J.yml',
+    line: 3,
+    column: 7,
+    message: 'uses x@v1\u0007',
+    job: 'build',
+  };
+  const warning: Finding = {
+    rule: 'action-version-comment',
+    level: 'warning',
+    file: 'w.yml',
+    line: 9,
+    column: 1,
+    message: 'no version comment',
+  };
+  const report = buildAuditReport(['w.yml', 'v.yml', 'u.yml'], [error, warning]);
+
+  it('counts errors and warnings apart', () => {
+    expect(report).toMatchObject({ errors: 1, warnings: 1 });
+    expect(renderAuditText(report).split('\n').at(-1)).toBe(
+      'audit-workflows: 3 workflow file(s), 1 error(s), 1 warning(s)',
+    );
+  });
+  it('escapes the file name and the message of a text line, findings first, then the summary', () => {
+    const lines = renderAuditText(report).split('\n');
+    expect(lines[0]).toBe('w\\u001b[2J.yml:3:7: error action-pinned: uses x@v1\\u0007');
+    expect(lines).toHaveLength(3);
+  });
+  it('a report of warnings only is not "no findings"', () => {
+    expect(renderAuditText(buildAuditReport(['w.yml'], [warning]))).toBe(
+      'w.yml:9:1: warning action-version-comment: no version comment\naudit-workflows: 1 workflow file(s), 0 error(s), 1 warning(s)',
+    );
+    expect(renderAuditReport(buildAuditReport(['w.yml'], []), 'text', '1')).toBe(
+      'audit-workflows: 1 workflow file(s), no findings\n',
+    );
+  });
+  it('SARIF: schema, tool version, rule index, level, location base and fingerprint of each result', () => {
+    const sarif = buildSarif(report, '9.8.7') as any;
+    expect(sarif.$schema).toBe('https://json.schemastore.org/sarif-2.1.0.json');
+    const driver = sarif.runs[0].tool.driver;
+    expect(driver.version).toBe('9.8.7');
+    const pinned = workflowRules.findIndex((r) => r.id === 'action-pinned');
+    const comment = workflowRules.findIndex((r) => r.id === 'action-version-comment');
+    expect(driver.rules[comment]).toMatchObject({
+      defaultConfiguration: { level: 'warning' },
+      fullDescription: { text: workflowRules[comment]!.description },
+    });
+    expect(driver.rules[pinned].defaultConfiguration).toEqual({ level: 'error' });
+    const [r0, r1] = sarif.runs[0].results;
+    expect(r0).toEqual({
+      ruleId: 'action-pinned',
+      ruleIndex: pinned,
+      level: 'error',
+      message: { text: 'uses x@v1\u0007' },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: 'w\u001b[2J.yml', uriBaseId: '%SRCROOT%' },
+            region: { startLine: 3, startColumn: 7 },
+          },
+        },
+      ],
+      partialFingerprints: { primaryLocationLineHash: 'action-pinned:w\u001b[2J.yml:build:uses x@v1\u0007' },
+    });
+    expect(r1).toMatchObject({
+      ruleIndex: comment,
+      level: 'warning',
+      partialFingerprints: { primaryLocationLineHash: 'action-version-comment:w.yml::no version comment' },
+    });
+  });
+});
+
 describe('`uses:` names in any letter case (GitHub resolves OWNER/REPO case-insensitively)', () => {
   const sha = 'a'.repeat(40);
   const named = (value: string, withs: Record<string, string> = {}) =>
