@@ -70,3 +70,60 @@ describe('expandArtifactPatterns', () => {
     await expect(expandArtifactPatterns(['dist/{x,y}.tgz'], dir)).rejects.toThrowCode('INPUT_FILE_MISSING');
   });
 });
+
+// Mutation audit (twentieth session): each case below fails with one mutant of glob.ts applied.
+describe('expandGlob: what a pattern never reaches', () => {
+  let own: string;
+  beforeAll(() => {
+    own = mkdtempSync(join(tmpdir(), 'slsa-ledger-glob-audit-'));
+    mkdirSync(join(own, 'd', 'sub'), { recursive: true });
+    for (const f of ['d/a.tgz', 'd/lit*.tgz', 'd/litx.tgz', 'd/sub/b.tgz']) writeFileSync(join(own, f), f);
+    // a link back up: a loop that `**` must not walk round
+    symlinkSync('..', join(own, 'd', 'sub', 'up'));
+  });
+  afterAll(() => rmSync(own, { recursive: true, force: true }));
+
+  it('`**` enters a symlinked directory once, never round a loop', async () => {
+    expect(await expandGlob('d/**/*.tgz', own)).toEqual([
+      'd/a.tgz',
+      'd/lit*.tgz',
+      'd/litx.tgz',
+      'd/sub/b.tgz',
+      'd/sub/up/a.tgz',
+      'd/sub/up/lit*.tgz',
+      'd/sub/up/litx.tgz',
+    ]);
+  });
+
+  it('matches with case, as bash does on Linux', async () => {
+    expect(await expandGlob('d/A.*', own)).toEqual([]);
+  });
+
+  it('a backslash escapes a glob character, it is not a path separator', async () => {
+    expect(await expandGlob('d/lit\\*.tgz', own)).toEqual(['d/lit*.tgz']);
+  });
+
+  it('an escaped glob character is no glob syntax: the pattern is a literal path', () => {
+    expect(hasGlobMagic('d/lit\\*.tgz')).toBe(false);
+    expect(hasGlobMagic('d/lit*.tgz')).toBe(true);
+  });
+
+  it('a pattern glob refuses (over 64 KiB) matches nothing, never throws', async () => {
+    await expect(expandGlob(`${'x'.repeat(70_000)}*`, own)).resolves.toEqual([]);
+  });
+
+  it('a directory is never a match', async () => {
+    expect(await expandGlob('d/s*', own)).toEqual([]);
+  });
+
+  it('gives the matches sorted, whatever order the directory lists them in', async () => {
+    const many = mkdtempSync(join(tmpdir(), 'slsa-ledger-glob-order-'));
+    const names = Array.from({ length: 40 }, (_, i) => `f${String((i * 17) % 40).padStart(2, '0')}.bin`);
+    for (const n of names) writeFileSync(join(many, n), n);
+    try {
+      expect(await expandGlob('*.bin', many)).toEqual([...names].sort());
+    } finally {
+      rmSync(many, { recursive: true, force: true });
+    }
+  });
+});

@@ -81,3 +81,64 @@ describe('readBodyPrefix', () => {
     expect((await readBodyPrefix(new Response(body), 10, controller.signal)).toString()).toBe('ab');
   });
 });
+
+// Mutation audit (twentieth session): each case below fails with one mutant of http-body.ts applied.
+describe('the limit, exactly', () => {
+  const wasCancelled = (r: Response): boolean => (r as unknown as { wasCancelled: boolean }).wasCancelled;
+
+  it('refuses a body whose first chunks fill the limit exactly and that goes on', async () => {
+    const response = streamed(['ab', 'cd', 'ef']);
+    const error = await readBodyBounded(response, 4).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BodyTooLargeError);
+    expect(wasCancelled(response)).toBe(true);
+  });
+
+  it('takes a declared length equal to the limit, refuses one byte more before reading', async () => {
+    expect(
+      (await readBodyBounded(streamed(['abcd'], 'close', { 'content-length': '4' }), 4)).toString(),
+    ).toBe('abcd');
+    const response = streamed(['ab'], 'close', { 'content-length': '5' });
+    const error = await readBodyBounded(response, 4).catch((e: unknown) => e);
+    expect((error as BodyTooLargeError).read).toBe(0);
+    expect(wasCancelled(response)).toBe(true);
+  });
+
+  it('a prefix reads no chunk past the limit', async () => {
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(c) {
+          pulls += 1;
+          c.enqueue(new TextEncoder().encode('ab'));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    expect((await readBodyPrefix(new Response(body), 4)).toString()).toBe('abab');
+    expect(pulls).toBe(2);
+  });
+});
+
+describe('readBodyBounded: the deadline', () => {
+  /** A body that sends one chunk, then nothing, ever. */
+  const stalled = (): Response =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new TextEncoder().encode('ab'));
+        },
+      }),
+    );
+
+  it('ends a read that waits with the signal’s reason', async () => {
+    const controller = new AbortController();
+    const reason = new DOMException('the deadline passed', 'TimeoutError');
+    setTimeout(() => controller.abort(reason), 20);
+    await expect(readBodyBounded(stalled(), 100, controller.signal)).rejects.toBe(reason);
+  }, 2_000);
+
+  it('a signal already aborted ends the read at once', async () => {
+    const reason = new Error('deadline');
+    await expect(readBodyBounded(stalled(), 100, AbortSignal.abort(reason))).rejects.toBe(reason);
+  }, 2_000);
+});

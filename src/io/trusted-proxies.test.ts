@@ -158,3 +158,44 @@ describe('clientAddressOf', () => {
     expect(clientAddressOf('10.0.0.2', '10.0.0.7, 10.0.0.8', proxies)).toBe('10.0.0.7');
   });
 });
+
+// Mutation audit (twentieth session): each case below fails with one mutant of trusted-proxies.ts
+// applied.
+describe('the documented limits, as numbers', () => {
+  it('reads the rightmost 32 entries, never the 33rd', () => {
+    const chain = Array.from({ length: 32 }, (_, i) => `10.0.${i}.1`);
+    // 32 trusted entries: the leftmost of them is the client, the 33rd (a spoof) is never read
+    expect(clientAddressOf('10.0.0.2', ['203.0.113.7', ...chain].join(','), proxies)).toBe('10.0.0.1');
+    // 31 trusted entries: the 32nd from the right is read, and it is the client
+    expect(clientAddressOf('10.0.0.2', ['203.0.113.7', ...chain.slice(1)].join(','), proxies)).toBe(
+      '203.0.113.7',
+    );
+  });
+
+  it('takes the longest entry an address can be (53 characters), refuses anything over 64', () => {
+    const longest = '[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535';
+    expect(longest).toHaveLength(53);
+    expect(parseForwardedAddress(longest)).toBe('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff');
+    expect(parseForwardedAddress(`${' '.repeat(20)}203.0.113.7${' '.repeat(40)}`)).toBe('203.0.113.7');
+  });
+
+  it('takes port 65535, refuses 65536', () => {
+    expect(parseForwardedAddress('203.0.113.7:65535')).toBe('203.0.113.7');
+    expect(parseForwardedAddress('[2001:db8::1]:65535')).toBe('2001:db8::1');
+    expect(parseForwardedAddress('[2001:db8::1]:65536')).toBeUndefined();
+  });
+
+  it('takes /1 to /32 for IPv4 and /1 to /128 for IPv6, and trims a value', () => {
+    expect(parseTrustedProxies(['192.0.2.7/32'])!.isTrusted('192.0.2.7')).toBe(true);
+    expect(parseTrustedProxies(['192.0.2.7/32'])!.isTrusted('192.0.2.8')).toBe(false);
+    expect(parseTrustedProxies(['2001:db8::7/128'])!.isTrusted('2001:db8::7')).toBe(true);
+    expect(parseTrustedProxies(['128.0.0.0/1'])!.isTrusted('200.1.2.3')).toBe(true);
+    expect(parseTrustedProxies(['128.0.0.0/1'])!.isTrusted('100.1.2.3')).toBe(false);
+    expect(parseTrustedProxies(['::/1'])!.isTrusted('2001:db8::1')).toBe(true);
+    expect(() => parseTrustedProxies(['::ffff:10.0.0.0/129'])).toThrowCode('USAGE_INVALID_FLAG');
+    const trimmed = parseTrustedProxies([' 192.0.2.7 ', '\t2001:DB8::/32\n'])!;
+    expect(trimmed.isTrusted('192.0.2.7')).toBe(true);
+    expect(trimmed.ranges).toEqual(['192.0.2.7', '2001:db8::/32']);
+    expect(parseTrustedProxies(['2001:DB8::7'])!.ranges).toEqual(['2001:db8::7']);
+  });
+});

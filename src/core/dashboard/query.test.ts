@@ -252,9 +252,12 @@ describe('run keys', () => {
     expect(parseRunId('1')).toBe(1);
     expect(parseRunId(String(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
   });
-  it.each(['0', '-1', '1e3', '9007199254740992', 'abc', ''])('refuses run id %j', (raw) => {
-    expect(() => parseRunId(raw)).toThrowCode('DASHBOARD_PARAM_INVALID');
-  });
+  it.each(['0', '-1', '1e3', '9007199254740992', 'abc', '', '00000000000000001', ' 1', '1 ', '+1', '0x1'])(
+    'refuses run id %j',
+    (raw) => {
+      expect(() => parseRunId(raw)).toThrowCode('DASHBOARD_PARAM_INVALID');
+    },
+  );
   it('checks tag text', () => {
     expect(checkTagText('tag', 'v1<script>')).toBe('v1<script>');
     expect(() => checkTagText('tag', 'v1\n')).toThrowCode('DASHBOARD_PARAM_INVALID');
@@ -262,5 +265,233 @@ describe('run keys', () => {
   it('refuses any query parameter where none is taken', () => {
     expect(() => parseNoQuery([['x', '1']])).toThrowCode('DASHBOARD_PARAM_UNKNOWN');
     expect(parseNoQuery([])).toBeUndefined();
+  });
+});
+
+// Mutation audit of the dashboard core (twentieth session): each test below failed with a mutant
+// the tests above let through.
+describe('hostile query parameters', () => {
+  const codeOf = (run: () => unknown): { code: string; message: string; details: any } => {
+    try {
+      run();
+    } catch (error) {
+      return error as { code: string; message: string; details: any };
+    }
+    throw new Error('no error thrown');
+  };
+
+  it('takes an empty since, until, page, per_page and limit as absent', () => {
+    expect(
+      parseKpiQuery(
+        [
+          ['since', ''],
+          ['until', ''],
+        ],
+        now,
+      ),
+    ).toEqual({});
+    expect(
+      parseRunsQuery(
+        [
+          ['page', ''],
+          ['per_page', ''],
+        ],
+        now,
+      ),
+    ).toEqual({ page: 1, perPage: 50, sort: 'timestamp', order: 'desc' });
+    expect(parseManifestsQuery([['limit', '']], now)).toEqual({ limit: defaultManifestLimit });
+  });
+
+  it('refuses per_page=0 (per_page is 1 to 200)', () => {
+    expect(() => parseRunsQuery([['per_page', '0']], now)).toThrowCode('DASHBOARD_PARAM_INVALID');
+    expect(parseRunsQuery([['per_page', '1']], now).perPage).toBe(1);
+  });
+
+  it('refuses a number of more than nine digits, leading zeros too', () => {
+    expect(() => parseRunsQuery([['page', '0000000001']], now)).toThrowCode('DASHBOARD_PARAM_INVALID');
+    expect(parseRunsQuery([['page', '000000001']], now).page).toBe(1);
+  });
+
+  it('refuses repository on an endpoint that takes no parameter', () => {
+    expect(() => parseNoQuery([['repository', 'acme/a']])).toThrowCode('DASHBOARD_PARAM_UNKNOWN');
+  });
+
+  it('bounds what an error repeats of a long name or value', () => {
+    const name = `n${'x'.repeat(5_000)}`;
+    const unknown = codeOf(() => parseKpiQuery([[name, '1']], now));
+    expect(unknown.code).toBe('DASHBOARD_PARAM_UNKNOWN');
+    expect(unknown.details.param).toHaveLength(50);
+    expect(unknown.message.length).toBeLessThan(200);
+    const page = codeOf(() => parseRunsQuery([['page', '9'.repeat(5_000)]], now));
+    expect(page.details).toEqual({ param: 'page', value: '9'.repeat(100) });
+    const cursor = codeOf(() => parseManifestsQuery([['after', 'A'.repeat(5_000)]], now));
+    expect(cursor.details).toEqual({ param: 'after', value: 'A'.repeat(100) });
+    // short enough to be decoded, not JSON: the decoder's own error
+    const undecodable = codeOf(() => parseManifestsQuery([['after', 'A'.repeat(2_000)]], now));
+    expect(undecodable.details).toEqual({ param: 'after', value: 'A'.repeat(100) });
+  });
+});
+
+describe('tag text, repositories and owners from a URL', () => {
+  it('counts a tag in UTF-8 bytes: 255 bytes pass, 256 do not, whatever the characters', () => {
+    expect(checkTagText('tag', 'é'.repeat(127) + 'x')).toHaveLength(128); // 255 bytes
+    expect(() => checkTagText('tag', 'é'.repeat(128))).toThrowCode('DASHBOARD_PARAM_INVALID'); // 256 bytes
+    expect(() => parseRunsQuery([['tag_prefix', '€'.repeat(86)]], now)).toThrowCode(
+      'DASHBOARD_PARAM_INVALID',
+    );
+  });
+
+  it('refuses DEL as it refuses the C0 controls, in a tag and in a cursor path', () => {
+    expect(() => checkTagText('tag', 'v1\u007f')).toThrowCode('DASHBOARD_PARAM_INVALID');
+    const after = Buffer.from(JSON.stringify(['acme/a', 'docs/\u007f.json']), 'utf8').toString('base64url');
+    expect(() => decodeManifestCursor(after)).toThrowCode('DASHBOARD_PARAM_INVALID');
+  });
+
+  it('takes at most 100 repository parameters', () => {
+    const repos = (n: number) => Array.from({ length: n }, (_, i) => ['repository', `acme/r${i}`] as const);
+    expect(parseKpiQuery(repos(100), now).scope?.repositories).toHaveLength(100);
+    expect(() => parseKpiQuery(repos(101), now)).toThrowCode('DASHBOARD_PARAM_INVALID');
+    expect(() => parseRunsQuery(repos(101), now)).toThrowCode('DASHBOARD_PARAM_INVALID');
+  });
+
+  it('takes an empty repository or owner as absent (all repositories)', () => {
+    expect(
+      parseKpiQuery(
+        [
+          ['repository', ''],
+          ['owner', ''],
+        ],
+        now,
+      ),
+    ).toEqual({});
+    expect(
+      parseKpiQuery(
+        [
+          ['repository', ''],
+          ['repository', 'acme/a'],
+        ],
+        now,
+      ),
+    ).toEqual({ scope: { repositories: ['acme/a'] } });
+    expect(parseRunQuery([['repository', '']])).toEqual({});
+  });
+
+  it.each(['x/acme', 'acme/', 'acme/x', 'ac me', '.', '..', 'a'.repeat(101), 'acme\n', '%2e%2e'])(
+    'refuses owner=%j',
+    (owner) => {
+      expect(() => parseKpiQuery([['owner', owner]], now)).toThrowCode('DASHBOARD_PARAM_INVALID');
+    },
+  );
+
+  it('takes an owner name of 1 to 100 characters, dots inside too', () => {
+    for (const owner of ['a', 'a'.repeat(100), 'acme.io', '..acme', 'a_b-c']) {
+      expect(parseKpiQuery([['owner', owner]], now)).toEqual({ scope: { owner } });
+    }
+  });
+});
+
+describe('manifest cursors from a URL', () => {
+  const b64 = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64url');
+  const valid = encodeManifestCursor({ repository: 'acme/a', path: 'docs/reports/2026-11-01/manifest.json' });
+
+  it('takes limit 1 to 5,000 (the documented bounds, not the constant)', () => {
+    expect(parseManifestsQuery([['limit', '5000']], now).limit).toBe(5_000);
+    expect(parseManifestsQuery([['limit', '1']], now).limit).toBe(1);
+    expect(() => parseManifestsQuery([['limit', '5001']], now)).toThrowCode('DASHBOARD_PARAM_INVALID');
+    expect(defaultManifestLimit).toBe(500);
+  });
+
+  it('takes an empty after as the first page', () => {
+    expect(parseManifestsQuery([['after', '']], now)).toEqual({ limit: defaultManifestLimit });
+  });
+
+  it('refuses a well-formed cursor longer than 2,800 characters', () => {
+    const long = encodeManifestCursor({ repository: 'acme/a', path: '€'.repeat(1_000) });
+    expect(long.length).toBeGreaterThan(2_800);
+    expect(() => decodeManifestCursor(long)).toThrowCode('DASHBOARD_PARAM_INVALID');
+  });
+
+  it('refuses what atob would forgive: padding, white space', () => {
+    expect(decodeManifestCursor(valid)).toEqual({
+      repository: 'acme/a',
+      path: 'docs/reports/2026-11-01/manifest.json',
+    });
+    expect(valid.length % 4).not.toBe(0);
+    const padded = valid + '='.repeat(4 - (valid.length % 4));
+    expect(() => decodeManifestCursor(padded)).toThrowCode('DASHBOARD_PARAM_INVALID');
+    expect(() => decodeManifestCursor(`${valid.slice(0, 8)} ${valid.slice(8)}`)).toThrowCode(
+      'DASHBOARD_PARAM_INVALID',
+    );
+  });
+
+  it('refuses invalid UTF-8 inside a string of an otherwise good pair', () => {
+    const bytes = Buffer.concat([Buffer.from('["acme/a","docs/'), Buffer.from([0xff]), Buffer.from('"]')]);
+    expect(() => decodeManifestCursor(b64(bytes))).toThrowCode('DASHBOARD_PARAM_INVALID');
+  });
+
+  it.each([
+    ['three items', ['acme/a', 'docs/x', 'y']],
+    ['a number as repository', [7, 'docs/x']],
+    ['an escaped control character', ['acme/a', 'docs/\u0007x']],
+    ['an escaped NUL', ['acme/a', 'docs/\u0000']],
+  ])('refuses a JSON cursor of %s', (_label, value) => {
+    expect(() => decodeManifestCursor(b64(JSON.stringify(value)))).toThrowCode('DASHBOARD_PARAM_INVALID');
+  });
+});
+
+describe('run filters and sorting', () => {
+  it.each(['validated-', 'validated;drop', 'validated ', '-validated', 'a--b', 'validated\n'])(
+    'refuses governance_flag=%j',
+    (flag) => {
+      expect(() => parseRunsQuery([['governance_flag', flag]], now)).toThrowCode('DASHBOARD_PARAM_INVALID');
+    },
+  );
+
+  it('takes a kebab-case flag of 64 characters', () => {
+    const flag = `a-${'b'.repeat(62)}`;
+    expect(parseRunsQuery([['governance_flag', flag]], now).governanceFlag).toBe(flag);
+  });
+
+  it('sorts both times newest first by default, everything else A to Z', () => {
+    expect(parseRunsQuery([['sort', 'validated_at']], now).order).toBe('desc');
+    expect(parseRunsQuery([['sort', 'timestamp']], now).order).toBe('desc');
+    expect(parseRunsQuery([['sort', 'actor']], now).order).toBe('asc');
+    expect(
+      parseRunsQuery(
+        [
+          ['sort', 'validated_at'],
+          ['order', 'asc'],
+        ],
+        now,
+      ).order,
+    ).toBe('asc');
+  });
+});
+
+describe('repository parameters per endpoint', () => {
+  it('takes one repository for a single run, never two', () => {
+    expect(() =>
+      parseRunQuery([
+        ['repository', 'acme/a'],
+        ['repository', 'acme/b'],
+      ]),
+    ).toThrowCode('DASHBOARD_PARAM_INVALID');
+    expect(() => parseRunQuery([['owner', 'acme']])).toThrowCode('DASHBOARD_PARAM_UNKNOWN');
+  });
+
+  it('lists a repository given twice once', () => {
+    expect(
+      parseKpiQuery(
+        [
+          ['repository', 'acme/a'],
+          ['repository', 'acme/a'],
+        ],
+        now,
+      ).scope,
+    ).toEqual({ repositories: ['acme/a'] });
+  });
+
+  it.each(['after', 'limit', 'page', 'tag_prefix'])('refuses %s on /api/kpi', (name) => {
+    expect(() => parseKpiQuery([[name, '1']], now)).toThrowCode('DASHBOARD_PARAM_UNKNOWN');
   });
 });

@@ -143,3 +143,79 @@ describe('isFetchSiteAllowed', () => {
     expect(isFetchSiteAllowed(headers)).toBe(allowed);
   });
 });
+
+// Mutation audit of the dashboard core (twentieth session)
+describe('matchRoute on hostile request lines', () => {
+  it.each([
+    'constructor',
+    '__proto__',
+    'toString',
+    'hasOwnProperty',
+    '/api/runsv1/7',
+    '/healthz/',
+    '/api/kpi/',
+  ])('404 for %j (own routes only, exact paths)', (path) => {
+    expect(() => matchRoute('GET', path)).toThrowCode('DASHBOARD_NOT_FOUND');
+  });
+
+  it('takes /api/runs/ as /api/runs', () => {
+    expect(matchRoute('GET', '/api/runs/')).toEqual({ kind: 'runs' });
+  });
+
+  it.each(['get', 'head', 'Get'])('refuses the method %j (methods are case-sensitive)', (method) => {
+    expect(() => matchRoute(method, '/healthz')).toThrowCode('DASHBOARD_METHOD_NOT_ALLOWED');
+  });
+
+  it('decodes the run id segment and checks the decoded tag', () => {
+    expect(matchRoute('GET', '/api/runs/v1/%34%32')).toEqual({ kind: 'run', tag: 'v1', runId: 42 });
+    expect(() => matchRoute('GET', `/api/runs/${'%C3%A9'.repeat(128)}/1`)).toThrowCode(
+      'DASHBOARD_PARAM_INVALID',
+    );
+    expect(() => matchRoute('GET', '/api/runs/v1%7F/1')).toThrowCode('DASHBOARD_PARAM_INVALID');
+  });
+});
+
+describe('isHostAllowed on look-alike names', () => {
+  it.each([
+    ['127.0.0.1', 'evil-localhost', false],
+    ['127.0.0.1', 'x.localhost.evil', false],
+    ['127.0.0.1', '127x0x0x1', false],
+    ['127.0.0.1', '127-0-0-1:8080', false],
+    ['0.0.0.0', '256.1.2.3', false],
+    ['0.0.0.0', '255.255.255.255:80', true],
+    ['0.0.0.0', '[fe80::1]:8080', true],
+    // an IPv6 Host is bracketed; bare, its first group reads as the name
+    ['0.0.0.0', 'fe80::1', false],
+    ['127.0.0.1', '10.1.2.3', false],
+    ['0.0.0.0', 'abc', false],
+    ['0.0.0.0', 'dead:beef.evil', false],
+    // `--host LOCALHOST` is a loopback bind: no IP literal, no missing Host
+    ['LOCALHOST', '10.1.2.3', false],
+    ['LOCALHOST', undefined, false],
+    ['[::1]', '10.1.2.3', false],
+  ] as const)('bound %s, Host %s -> %s', (bound, header, allowed) => {
+    expect(isHostAllowed(bound, header)).toBe(allowed);
+  });
+});
+
+describe('parseAllowedHost lengths', () => {
+  it('takes a name of 253 characters, not 254', () => {
+    const label = 'a'.repeat(63);
+    const name253 = `${label}.${label}.${label}.${'b'.repeat(61)}`;
+    expect(name253).toHaveLength(253);
+    expect(parseAllowedHost(name253)).toBe(name253);
+    expect(() => parseAllowedHost(`${name253.slice(0, -1)}.cc`)).toThrowCode('USAGE_INVALID_FLAG');
+    expect(parseAllowedHost('x'.repeat(63))).toBe('x'.repeat(63));
+  });
+});
+
+describe('isFetchSiteAllowed needs both navigate and document', () => {
+  it.each([
+    [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'document' }, false],
+    [{ 'sec-fetch-site': 'cross-site', 'sec-fetch-dest': 'document' }, false],
+    [{ 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate' }, false],
+    [{ 'sec-fetch-site': 'none' }, true],
+  ] as const)('%j -> %s', (headers, allowed) => {
+    expect(isFetchSiteAllowed(headers)).toBe(allowed);
+  });
+});

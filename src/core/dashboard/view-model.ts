@@ -414,7 +414,10 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
       status: breakdown(input.statusCounts, (l) =>
         l === 'success' ? 'good' : l === 'failure' ? 'bad' : 'neutral',
       ),
-      governance_flag: breakdown(input.flagCounts, (l) => flagTone[l] ?? 'neutral'),
+      // own keys only: a flag `constructor` is Object.prototype's, not a tone
+      governance_flag: breakdown(input.flagCounts, (l) =>
+        Object.hasOwn(flagTone, l) ? flagTone[l]! : 'neutral',
+      ),
     },
   };
 }

@@ -97,3 +97,88 @@ describe('outputs', () => {
     expect(renderStepSummary('T', [['k', 'a|b\nc']])).toContain('| k | a\\|b c |');
   });
 });
+
+// The mutation audit of the twentieth session (docs/status.md, Issue 17): each case below failed a
+// hand mutant of dispatch-plan.ts that every earlier test let through.
+
+describe('flag parsing: the edges (mutation audit)', () => {
+  it('takes an owner of up to 39 characters and a repository of up to 100', () => {
+    expect(parseRepository(`${'a'.repeat(39)}/${'r'.repeat(100)}`).repo).toHaveLength(100);
+    expect(() => parseRepository(`${'a'.repeat(40)}/r`)).toThrowCode('USAGE_INVALID_FLAG');
+    expect(() => parseRepository(`a/${'r'.repeat(101)}`)).toThrowCode('USAGE_INVALID_FLAG');
+    expect(() => parseRepository('acme/.')).toThrowCode('USAGE_INVALID_FLAG');
+    expect(parseRepository('acme/.github')).toEqual({ owner: 'acme', repo: '.github' });
+  });
+  it.each(['12abc', 'x.yml.bak', 'x.yaml~'])('refuses workflow %j', (w) => {
+    expect(() => parseWorkflow(w)).toThrowCode('USAGE_INVALID_FLAG');
+  });
+  it.each(['a\\b', 'a\u0001b', 'a\u007fb', 'a:b', 'a?b', 'a*b', 'a[b', 'a^b', `${'r'.repeat(256)}`])(
+    'refuses ref %j',
+    (r) => {
+      expect(() => parseRef(r)).toThrowCode('USAGE_INVALID_FLAG');
+    },
+  );
+  it('takes a ref of 255 characters', () => {
+    expect(parseRef('r'.repeat(255))).toHaveLength(255);
+  });
+  it('shortens only a leading refs/heads/ or refs/tags/', () => {
+    expect(decideDispatchTag(undefined, {}, 'refs/heads/main')).toBe('main');
+    expect(decideDispatchTag(undefined, {}, 'feature/refs/tags/v1')).toBe('feature/refs/tags/v1');
+  });
+  it.each([
+    ['0', 0],
+    ['10', 10_000],
+    ['0.0015', 2],
+  ])('seconds %s at the bounds and rounding', (v, ms) => {
+    expect(parseSecondsFlag('x', v, { min: 0, max: 10 })).toBe(ms);
+  });
+  it.each(['', ' 2', '+1', '2s', '0x1', '1.'])('refuses seconds %j', (v) => {
+    expect(() => parseSecondsFlag('x', v, { min: 0, max: 10 })).toThrowCode('USAGE_INVALID_FLAG');
+  });
+  it('is undefined without the flag', () => {
+    expect(parseSecondsFlag('x', undefined, { min: 0, max: 10 })).toBeUndefined();
+  });
+});
+
+describe('pickDispatchedRun: the edges (mutation audit)', () => {
+  const since = new Date('2026-11-26T12:00:00Z');
+  const run = (id: number, created: string) => ({
+    id,
+    event: 'workflow_dispatch',
+    head_branch: 'main',
+    created_at: created,
+  });
+  it('takes a run created at the very call, and the lower id of two created together', () => {
+    expect(pickDispatchedRun([run(1, '2026-11-26T12:00:00Z')], { ref: 'main', since })).toEqual({
+      run: run(1, '2026-11-26T12:00:00Z'),
+      ambiguous: false,
+    });
+    expect(
+      pickDispatchedRun([run(5, '2026-11-26T12:00:03Z'), run(4, '2026-11-26T12:00:03Z')], {
+        ref: 'main',
+        since,
+      }),
+    ).toEqual({ run: run(4, '2026-11-26T12:00:03Z'), ambiguous: true });
+  });
+});
+
+describe('outputs: the edges (mutation audit)', () => {
+  it('has no metric keys for what the audit did not learn', () => {
+    const audit = decideTokenAudit({
+      now: new Date('2026-11-26T00:00:00Z'),
+      expirationHeader: undefined,
+      rotatedAt: undefined,
+      warnDays: 14,
+      maxAgeDays: 90,
+    });
+    expect(buildDispatchMetrics(audit, { usedAt: '2026-11-26T00:00:00Z' })).toStrictEqual({
+      dispatch_token_last_used_at: '2026-11-26T00:00:00Z',
+    });
+  });
+  it('uses the delimiter form for a carriage return too', () => {
+    expect(renderGithubOutput({ a: 'x\ry' }, 'EOF_1')).toBe('a<<EOF_1\nx\ry\nEOF_1\n');
+  });
+  it('escapes backslashes, carriage returns and the key of a table cell', () => {
+    expect(renderStepSummary('T', [['k|1', 'a\\|b\rc']])).toContain('| k\\|1 | a\\\\\\|b c |');
+  });
+});

@@ -7,7 +7,7 @@
 // - `gh release create` in a script, or a reference to PROVENANCE_DISPATCH_TOKEN → release-operator.
 // A job doing the work of several roles may hold the union of their permissions. A job with no
 // signal is unclassified: it may hold read permissions only.
-import type { JobModel, StepModel } from './model.js';
+import { usesName, type JobModel, type StepModel } from './model.js';
 import { dispatchTokenName, type RoleId } from './role-matrix.js';
 
 export interface StepCommand {
@@ -34,7 +34,7 @@ const cliPattern = /(?:\bslsa-ledger(?:@[^\s]+)?|\bcli\/bin\.js)[ \t]+([a-z][a-z
 
 /** True for `uses:` of the slsa-ledger action: a local `./…/slsa-ledger` or `owner/slsa-ledger@ref`. */
 export function isSlsaLedgerAction(uses: string): boolean {
-  const path = uses.split('@')[0] ?? '';
+  const path = usesName(uses);
   return /(^|\/)slsa-ledger$/.test(path) || (path.startsWith('./') && /slsa-ledger/.test(path));
 }
 
@@ -93,7 +93,7 @@ export function inferJobRoles(job: JobModel): RoleId[] {
       const role = commandRoles[c.command];
       if (role !== undefined) roles.add(role);
     }
-    const uses = step.uses?.value.split('@')[0] ?? '';
+    const uses = usesName(step.uses?.value ?? '');
     if (uses === 'actions/attest-build-provenance' || uses === 'actions/attest')
       roles.add('provenance-writer');
     // cosign signs and attests images and blobs (keyless with the job's OIDC token)
@@ -104,7 +104,7 @@ export function inferJobRoles(job: JobModel): RoleId[] {
     if (tokenPattern.test(stepText(step))) roles.add('release-operator');
   }
   // a call of slsa-github-generator's reusable workflows makes and signs provenance
-  const called = job.uses?.value.split('@')[0] ?? '';
+  const called = usesName(job.uses?.value ?? '');
   if (/^slsa-framework\/slsa-github-generator\/\.github\/workflows\//.test(called))
     roles.add('provenance-writer');
   const order: RoleId[] = [
@@ -125,13 +125,12 @@ export function inferJobRoles(job: JobModel): RoleId[] {
  */
 export function attestsContainer(job: JobModel): boolean {
   if (
-    /^slsa-framework\/slsa-github-generator\/\.github\/workflows\/generator_container_slsa3\.yml@/.test(
-      job.uses?.value ?? '',
-    )
+    usesName(job.uses?.value ?? '') ===
+    'slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml'
   )
     return true;
   return job.steps.some((step) => {
-    const uses = step.uses?.value.split('@')[0] ?? '';
+    const uses = usesName(step.uses?.value ?? '');
     if (
       (uses === 'actions/attest-build-provenance' || uses === 'actions/attest') &&
       step.with['push-to-registry']

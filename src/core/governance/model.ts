@@ -54,6 +54,22 @@ export interface UsesRef {
   readonly comment: string | undefined;
 }
 
+/**
+ * The action or reusable workflow a `uses:` names, without its `@ref`, in the one form the rules
+ * compare. GitHub resolves a repository's OWNER and NAME in any letter case
+ * (`Actions/Checkout@v4` runs `actions/checkout`), so those two parts are lower-cased; a path inside
+ * the repository (`owner/repo/path/to/action`, `.github/workflows/x.yml`) is a file path and stays
+ * as written, as do a local `./…` action and a `docker://` image.
+ */
+export function usesName(uses: string): string {
+  const value = uses.trim();
+  const at = value.indexOf('@');
+  const name = at === -1 ? value : value.slice(0, at);
+  if (name.startsWith('./') || name.startsWith('docker://')) return name;
+  const parts = name.split('/');
+  return parts.map((p, i) => (i < 2 ? p.toLowerCase() : p)).join('/');
+}
+
 export interface StepModel {
   readonly index: number;
   readonly pos: Position;

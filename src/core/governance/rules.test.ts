@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { inferJobRoles, isLedgerWriteStep, stepCommands } from './infer-role.js';
-import type { JobModel, Located, PermissionsModel, StepModel, WorkflowModel } from './model.js';
+import { attestsContainer, inferJobRoles, isLedgerWriteStep, stepCommands } from './infer-role.js';
+import {
+  usesName,
+  type JobModel,
+  type Located,
+  type PermissionsModel,
+  type StepModel,
+  type WorkflowModel,
+} from './model.js';
 import { buildAuditReport, buildSarif, renderAuditReport, renderAuditText } from './report.js';
 import { checkWorkflow, checkWorkflows, workflowRules, type Finding, type RuleId } from './rules.js';
 
@@ -862,5 +869,155 @@ describe('ledger-signing-identity, command by command', () => {
     expect(signing('npx slsa-ledger record --entry e.json\nnpx slsa-ledger kpi --sign-key x')).toHaveLength(
       1,
     );
+  });
+});
+
+// The mutation audit of the twentieth session (docs/status.md, Issue 17): each case below failed a
+// hand mutant of report.ts that every earlier test let through.
+describe('reports, case by case', () => {
+  const error: Finding = {
+    rule: 'action-pinned',
+    level: 'error',
+    file: 'w\u001b[2J.yml',
+    line: 3,
+    column: 7,
+    message: 'uses x@v1\u0007',
+    job: 'build',
+  };
+  const warning: Finding = {
+    rule: 'action-version-comment',
+    level: 'warning',
+    file: 'w.yml',
+    line: 9,
+    column: 1,
+    message: 'no version comment',
+  };
+  const report = buildAuditReport(['w.yml', 'v.yml', 'u.yml'], [error, warning]);
+
+  it('counts errors and warnings apart', () => {
+    expect(report).toMatchObject({ errors: 1, warnings: 1 });
+    expect(renderAuditText(report).split('\n').at(-1)).toBe(
+      'audit-workflows: 3 workflow file(s), 1 error(s), 1 warning(s)',
+    );
+  });
+  it('escapes the file name and the message of a text line, findings first, then the summary', () => {
+    const lines = renderAuditText(report).split('\n');
+    expect(lines[0]).toBe('w\\u001b[2J.yml:3:7: error action-pinned: uses x@v1\\u0007');
+    expect(lines).toHaveLength(3);
+  });
+  it('a report of warnings only is not "no findings"', () => {
+    expect(renderAuditText(buildAuditReport(['w.yml'], [warning]))).toBe(
+      'w.yml:9:1: warning action-version-comment: no version comment\naudit-workflows: 1 workflow file(s), 0 error(s), 1 warning(s)',
+    );
+    expect(renderAuditReport(buildAuditReport(['w.yml'], []), 'text', '1')).toBe(
+      'audit-workflows: 1 workflow file(s), no findings\n',
+    );
+  });
+  it('SARIF: schema, tool version, rule index, level, location base and fingerprint of each result', () => {
+    const sarif = buildSarif(report, '9.8.7') as any;
+    expect(sarif.$schema).toBe('https://json.schemastore.org/sarif-2.1.0.json');
+    const driver = sarif.runs[0].tool.driver;
+    expect(driver.version).toBe('9.8.7');
+    const pinned = workflowRules.findIndex((r) => r.id === 'action-pinned');
+    const comment = workflowRules.findIndex((r) => r.id === 'action-version-comment');
+    expect(driver.rules[comment]).toMatchObject({
+      defaultConfiguration: { level: 'warning' },
+      fullDescription: { text: workflowRules[comment]!.description },
+    });
+    expect(driver.rules[pinned].defaultConfiguration).toEqual({ level: 'error' });
+    const [r0, r1] = sarif.runs[0].results;
+    expect(r0).toEqual({
+      ruleId: 'action-pinned',
+      ruleIndex: pinned,
+      level: 'error',
+      message: { text: 'uses x@v1\u0007' },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: 'w\u001b[2J.yml', uriBaseId: '%SRCROOT%' },
+            region: { startLine: 3, startColumn: 7 },
+          },
+        },
+      ],
+      partialFingerprints: { primaryLocationLineHash: 'action-pinned:w\u001b[2J.yml:build:uses x@v1\u0007' },
+    });
+    expect(r1).toMatchObject({
+      ruleIndex: comment,
+      level: 'warning',
+      partialFingerprints: { primaryLocationLineHash: 'action-version-comment:w.yml::no version comment' },
+    });
+  });
+});
+
+describe('`uses:` names in any letter case (GitHub resolves OWNER/REPO case-insensitively)', () => {
+  const sha = 'a'.repeat(40);
+  const named = (value: string, withs: Record<string, string> = {}) =>
+    step({ uses: { value, pos: p(30), comment: 'v1.2.3' }, withs });
+
+  it('lower-cases the owner and name only; paths, local actions and images stay as written', () => {
+    expect(usesName(`Actions/Checkout@${sha}`)).toBe('actions/checkout');
+    expect(usesName(` Org/Repo/Path/To/Action@v1 `)).toBe('org/repo/Path/To/Action');
+    expect(usesName('./.github/Actions/Slsa-Ledger')).toBe('./.github/Actions/Slsa-Ledger');
+    expect(usesName('docker://Alpine@sha256:00')).toBe('docker://Alpine');
+    expect(usesName('actions/checkout')).toBe('actions/checkout');
+  });
+
+  it('a case variant of the slsa-ledger action is a ledger writer, and its rules apply', () => {
+    const writer = named(`Acme/SLSA-Ledger@${sha}`, { command: 'record' });
+    expect(isLedgerWriteStep(writer)).toBe(true);
+    expect(inferJobRoles(job({ steps: [writer] }))).toEqual(['provenance-writer']);
+    const found = checkWorkflow(
+      wf({ jobs: [job({ permissions: perms({ contents: 'write' }), concurrency: lock, steps: [writer] })] }),
+    );
+    expect(rules(found)).toContain('ledger-signing-identity');
+    // a path inside another repository is not the action, whatever its case
+    expect(isLedgerWriteStep(named(`acme/tools/SLSA-Ledger@${sha}`, { command: 'record' }))).toBe(false);
+  });
+
+  it('a case variant of actions/checkout in a pull_request_target workflow is still reported', () => {
+    const checkout = named(`Actions/Checkout@${sha}`, {
+      ref: '${{ github.event.pull_request.head.sha }}',
+    });
+    const found = checkWorkflow(
+      wf({ triggers: [loc('pull_request_target', 3)], jobs: [job({ steps: [checkout] })] }),
+    );
+    expect(rules(found)).toContain('pull-request-target-checkout');
+  });
+
+  it('a case variant of actions/github-script: its script is still read for injections', () => {
+    const gs = named(`ACTIONS/GitHub-Script@${sha}`, {
+      script: 'core.info("${{ github.event.comment.body }}")',
+    });
+    expect(rules(checkWorkflow(wf({ jobs: [job({ steps: [gs] })] })))).toContain('script-injection');
+  });
+
+  it('case variants of the attest actions, cosign and the generator make a provenance writer', () => {
+    for (const value of [
+      `Actions/Attest-Build-Provenance@${sha}`,
+      `actions/ATTEST@${sha}`,
+      `Sigstore/Cosign-Installer@${sha}`,
+    ])
+      expect(inferJobRoles(job({ steps: [named(value)] }))).toEqual(['provenance-writer']);
+    const generator = {
+      value: 'SLSA-Framework/SLSA-GitHub-Generator/.github/workflows/generator_generic_slsa3.yml@v2.1.0',
+      pos: p(6),
+      comment: undefined,
+    };
+    expect(inferJobRoles(job({ uses: generator }))).toEqual(['provenance-writer']);
+    // pinned by its release tag, as the generator's docs require, in any case of OWNER/REPO
+    expect(rules(checkWorkflow(wf({ jobs: [job({ uses: generator })] })))).not.toContain('action-pinned');
+    // a path in another case is another file: a tag is not a pin there
+    const otherPath = { ...generator, value: generator.value.replace('workflows', 'Workflows') };
+    expect(rules(checkWorkflow(wf({ jobs: [job({ uses: otherPath })] })))).toContain('action-pinned');
+  });
+
+  it('a container attestation through a case variant of the container generator', () => {
+    const container = {
+      value: 'Slsa-Framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml@v2.1.0',
+      pos: p(6),
+      comment: undefined,
+    };
+    expect(attestsContainer(job({ uses: container }))).toBe(true);
+    expect(attestsContainer(job({ steps: [named(`Docker/Login-Action@${sha}`)] }))).toBe(true);
   });
 });

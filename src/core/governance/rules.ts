@@ -9,13 +9,14 @@ import {
   isLedgerWriteStep,
   stepCommands,
 } from './infer-role.js';
-import type {
-  JobModel,
-  PermissionLevel,
-  PermissionsModel,
-  Position,
-  UsesRef,
-  WorkflowModel,
+import {
+  usesName,
+  type JobModel,
+  type PermissionLevel,
+  type PermissionsModel,
+  type Position,
+  type UsesRef,
+  type WorkflowModel,
 } from './model.js';
 import {
   containerAttestationGrant,
@@ -444,7 +445,8 @@ function checkUses(wf: WorkflowModel, uses: UsesRef, job: string): Finding[] {
   }
   const at = value.lastIndexOf('@');
   const ref = at === -1 ? '' : value.slice(at + 1);
-  if (at !== -1 && tagPinnedReusableWorkflows.test(value.slice(0, at))) {
+  const name = at === -1 ? value : value.slice(0, at);
+  if (at !== -1 && !name.includes('@') && tagPinnedReusableWorkflows.test(usesName(name))) {
     // slsa-github-generator: its docs require `@vX.Y.Z`; its verifier reads the tag from the
     // certificate, so a SHA (or a short tag) makes the build fail
     return /^v\d+\.\d+\.\d+$/.test(ref)
@@ -523,7 +525,7 @@ function checkPullRequestTarget(wf: WorkflowModel, job: JobModel): Finding[] {
   if (!wf.triggers.some((t) => t.value === 'pull_request_target')) return [];
   const out: Finding[] = [];
   for (const step of job.steps) {
-    const isCheckout = (step.uses?.value.split('@')[0] ?? '') === 'actions/checkout';
+    const isCheckout = usesName(step.uses?.value ?? '') === 'actions/checkout';
     if (isCheckout) {
       for (const key of ['ref', 'repository'] as const) {
         const v = step.with[key];
@@ -564,7 +566,7 @@ function checkScriptInjection(wf: WorkflowModel, job: JobModel): Finding[] {
   for (const step of job.steps) {
     const scripts = [
       step.run,
-      (step.uses?.value.split('@')[0] ?? '') === 'actions/github-script' ? step.with.script : undefined,
+      usesName(step.uses?.value ?? '') === 'actions/github-script' ? step.with.script : undefined,
     ];
     for (const script of scripts) {
       if (script === undefined) continue;

@@ -96,3 +96,30 @@ describe('planRankReads', () => {
     );
   });
 });
+
+// Mutation audit of the dashboard core (twentieth session)
+describe('planRankReads and rankValue, single ranks and read order', () => {
+  const one: RankBucket[] = [{ bucket: 0, runs: 100, min: 0, max: 99 }];
+
+  it('reads a single rank from the nearer end too', () => {
+    expect(planRankReads(one, [{ lo: 10, hi: 10 }]).reads).toEqual([
+      { bucket: 0, descending: false, offset: 10, first: 10 },
+    ]);
+    expect(planRankReads(one, [{ lo: 90, hi: 90 }]).reads).toEqual([
+      { bucket: 0, descending: true, offset: 9, first: 90 },
+    ]);
+  });
+
+  it('puts the values of a read in its direction, whatever order they came in', () => {
+    const plan = planRankReads(one, [
+      { lo: 10, hi: 11 },
+      { lo: 89, hi: 90 },
+    ]);
+    // up from 10: ranks 10, 11; down from 90: ranks 90, 89 (the values equal their ranks)
+    const returned = [
+      [11, 10],
+      [89, 90],
+    ];
+    expect([10, 11, 89, 90].map((rank) => rankValue(plan, returned, rank))).toEqual([10, 11, 89, 90]);
+  });
+});

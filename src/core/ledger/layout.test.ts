@@ -66,3 +66,35 @@ describe('the paths no writer writes', () => {
     expect(unexpectedLedgerPath('docs/Reports/README.md', R)).toBeUndefined();
   });
 });
+
+// Mutation audit (twentieth session): each case below fails with one mutant of layout.ts applied.
+describe('the ledger part of the folder, exactly', () => {
+  it.each([
+    '2025-11-24x/notes.txt',
+    'x2025-11-24/notes.txt',
+    'archive/manifest.json.orig',
+    'archive/transitions.jsonl.bak',
+  ])('%j is not the ledger part of the folder: left alone', (rel) => {
+    expect(judge(rel)).toBeUndefined();
+  });
+
+  it.each([
+    ['index/a.json', /no writer writes/],
+    ['index/x0a.json', /no writer writes/],
+    ['index/00.json/extra', /no writer writes/],
+    ['index/VERSION/extra', /no writer writes/],
+    ['archive/manifest-queue.json', /no writer writes/],
+    ['archive/transitions.2.jsonl', /no writer writes/],
+    ['archive/Manifest.json', /no writer writes/],
+    ['archive/2024/manifest.json', /no writer writes/],
+    ['2025-13-01/sub/manifest.json', /no writer writes/],
+  ])('%j: %s', (rel, reason) => {
+    expect(judge(rel)).toMatch(reason);
+  });
+
+  it('a reports folder given with a trailing slash is the same folder', () => {
+    expect(unexpectedLedgerPath(`${R}/2025-11-24/manifest.json`, `${R}/`)).toBeUndefined();
+    expect(unexpectedLedgerPath(`${R}/index/00.json`, `${R}//`)).toBeUndefined();
+    expect(unexpectedLedgerPath(`${R}/2025-11-24/notes.txt`, `${R}/`)).toMatch(/no writer writes/);
+  });
+});

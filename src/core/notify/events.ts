@@ -200,7 +200,10 @@ export interface MessageContext {
 }
 
 function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (text.length <= max) return text;
+  // never half of a surrogate pair before the ellipsis (an emoji in a tag or reason): that is no Unicode
+  const end = /[\ud800-\udbff]/.test(text.charAt(max - 2)) ? max - 2 : max - 1;
+  return `${text.slice(0, end)}…`;
 }
 
 /** The reason a notification shows. */

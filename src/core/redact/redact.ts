@@ -95,8 +95,9 @@ export function redact(text: string, secrets: readonly string[]): string {
   }
   out = out.replace(TOKEN_SHAPES, '***').replace(SLACK_WEBHOOK_PATH, '$1***');
   // user:password@ in any URL, up to the last `@` of its authority: a password pasted with a raw `@`
-  // in it (`p@ss`, not `p%40ss`) is cut there, as the URL parser does
-  return out.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+):[^\s/"']+@/gi, '$1:***@');
+  // in it (`p@ss`, not `p%40ss`) is cut there, as the URL parser does; the user may be empty
+  // (`redis://:password@host`, a token-only URL), as the URL parser allows
+  return out.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']*):[^\s/"']+@/gi, '$1:***@');
 }
 
 /**

@@ -37,3 +37,33 @@ describe('decideRetry: the one retry policy', () => {
     }
   });
 });
+
+// The mutation audit of the twentieth session (docs/status.md, Issue 17): each case below failed a
+// hand mutant of decide-retry.ts that every earlier test let through.
+
+describe('decideRetry: the edges (mutation audit)', () => {
+  it('clamps the random number into [0, 1]', () => {
+    expect(backoffDelay(p, 1, -1)).toBe(50);
+    expect(backoffDelay(p, 1, 2)).toBe(100);
+  });
+  it('honours a server wait equal to the cap, and a negative one as no wait', () => {
+    expect(decideRetry(p, 1, { retryable: true, random: 0, serverDelayMs: 5_000 })).toEqual({
+      kind: 'retry',
+      delayMs: 5_000,
+    });
+    expect(decideRetry(p, 1, { retryable: true, random: 0, serverDelayMs: -20 })).toEqual({
+      kind: 'retry',
+      delayMs: 0,
+    });
+  });
+  it('keeps the documented policies (docs/ledger.md, docs/integrations.md)', () => {
+    expect(retryPolicies.ledgerPush).toEqual({ maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 });
+    expect(retryPolicies.slack).toEqual({
+      maxAttempts: 4,
+      baseDelayMs: 500,
+      maxDelayMs: 8_000,
+      maxServerDelayMs: 30_000,
+    });
+    expect(retryPolicies.githubApi).toEqual({ maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 2_000 });
+  });
+});

@@ -54,3 +54,48 @@ describe('decideRateLimit (the rate-limit page of the REST API docs)', () => {
     expect(decideRateLimit(status, headers, message)).toBeUndefined();
   });
 });
+
+// The mutation audit of the twentieth session (docs/status.md, Issue 17): each case below failed a
+// hand mutant of rate-limit.ts that every earlier test let through.
+
+describe('decideRateLimit: the edges (mutation audit)', () => {
+  it('a 403 with retry-after alone is a limit, whatever its message', () => {
+    expect(decideRateLimit(403, { ...none, retryAfter: '12' }, '')).toEqual({
+      primary: false,
+      resetAt: null,
+      retryAfterS: 12,
+    });
+  });
+  it('a 403 whose message says rate limit in any letter case is a limit', () => {
+    expect(decideRateLimit(403, none, 'You have exceeded a secondary Rate Limit')).toMatchObject({
+      primary: false,
+      retryAfterS: 60,
+    });
+  });
+  it('a 403 whose message says "rate" but not "rate limit" is a refusal', () => {
+    expect(decideRateLimit(403, none, 'Separate permissions are needed: accelerate nothing')).toBeUndefined();
+  });
+  it('a secondary limit names no reset time, though the header is sent', () => {
+    expect(
+      decideRateLimit(429, { remaining: '57', reset: '1767225600', retryAfter: '5' }, secondary),
+    ).toEqual({
+      primary: false,
+      resetAt: null,
+      retryAfterS: 5,
+    });
+  });
+  it('a primary limit keeps a retry-after it is given', () => {
+    expect(decideRateLimit(403, { remaining: '0', reset: '1767225600', retryAfter: '30' }, '')).toEqual({
+      primary: true,
+      resetAt: '2026-01-01T00:00:00.000Z',
+      retryAfterS: 30,
+    });
+  });
+  it('a reset header with text after the number is no reset time', () => {
+    expect(
+      decideRateLimit(403, { remaining: '0', reset: '1767225600s', retryAfter: null }, ''),
+    ).toMatchObject({
+      resetAt: null,
+    });
+  });
+});

@@ -244,4 +244,34 @@ describe('notify against a local Slack webhook and GitHub API', () => {
     expect(plainHttp.stdout).not.toContain('hooks.example.com');
     expect(s.slack.requests).toHaveLength(0);
   });
+  // mutation audit, twentieth session (docs/status.md, Issue 17): informationalEvents emptied or
+  // grown by an event passed every earlier test
+  it('sends good news to Slack only, bad news to an issue too', async () => {
+    const s = await setup();
+    const github = new FakeGithub({ token: githubToken });
+    const api = await github.mount();
+    const more = { GITHUB_TOKEN: githubToken, GITHUB_API_URL: api };
+    const cli = (event: string) =>
+      runCliCaptured(
+        [
+          'notify',
+          '--json',
+          '--event',
+          event,
+          '--entry',
+          'entry.json',
+          '--github-issue',
+          '--repository',
+          'acme/app',
+        ],
+        { env: { ...s.env, ...more }, cwd: s.dir },
+      );
+    const good = await cli('provenance-ready');
+    expect(good.code).toBe(2);
+    expect(good.json().error!.code).toBe('USAGE_INVALID_FLAG');
+    expect(s.slack.requests).toHaveLength(0);
+    const drift = await cli('ledger-drift');
+    expect(drift.code, drift.stdout + drift.stderr).toBe(0);
+    expect(drift.json().result.github_issue).toMatchObject({ delivered: true, action: 'created' });
+  });
 });
