@@ -262,6 +262,20 @@ export function buildSlackMessage(
   return { text, blocks };
 }
 
+/**
+ * `text` as a Markdown code span, which GitHub shows as it is: an `@mention`, a `#123` reference,
+ * a link or HTML in a reason someone pushed into the ledger is neither rendered nor notified. The
+ * fence is one backtick longer than the longest run inside; a text that starts or ends with a
+ * backtick or a space is padded with one space each side (CommonMark strips exactly that).
+ */
+export function markdownCodeSpan(text: string): string {
+  if (text === '') return '';
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = /^[` ]|[` ]$/.test(text) ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
 /** The GitHub issue for (event, tag): found again by its labels and exact title. */
 export function buildIssue(
   event: NotifyEvent,
@@ -271,12 +285,15 @@ export function buildIssue(
   const t = eventTexts[event];
   const reason = reasonOf(subject, context);
   const title = `slsa-ledger: ${event} for ${subject.tag}`;
+  // text from the ledger (tag, status, flag, reason) is shown as code; the urls stay links
+  const code = (v: string | undefined): string | undefined =>
+    v === undefined ? undefined : markdownCodeSpan(v.replace(/[\r\n]+/g, ' '));
   const rows = [
-    ['tag', subject.tag],
+    ['tag', code(subject.tag)],
     ['run', subject.run_id === undefined ? 'n/a' : String(subject.run_id)],
-    ['status', subject.status ?? 'n/a'],
-    ['flag', subject.governance_flag ?? event],
-    ['reason', reason ?? 'n/a'],
+    ['status', code(subject.status) ?? 'n/a'],
+    ['flag', code(subject.governance_flag ?? event)],
+    ['reason', code(reason) ?? 'n/a'],
     ['workflow run', context.runUrl ?? 'n/a'],
     ['release', subject.release_url ?? 'n/a'],
     ['artifact', subject.artifact_url ?? 'n/a'],
@@ -285,7 +302,7 @@ export function buildIssue(
   return {
     title,
     labels: ['slsa-ledger', `slsa-ledger:${event}`],
-    body: `**${t.headline}** for \`${subject.tag}\`.\n\n${table}\n\n**Next:** ${t.action}\n\n<!-- slsa-ledger event=${event} -->\n`,
-    comment: `**${t.headline} again** for \`${subject.tag}\`.\n\n${table}\n`,
+    body: `**${t.headline}** for ${markdownCodeSpan(subject.tag)}.\n\n${table}\n\n**Next:** ${t.action}\n\n<!-- slsa-ledger event=${event} -->\n`,
+    comment: `**${t.headline} again** for ${markdownCodeSpan(subject.tag)}.\n\n${table}\n`,
   };
 }

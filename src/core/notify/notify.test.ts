@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildIssue,
+  markdownCodeSpan,
   buildSlackMessage,
   escapeSlack,
   eventTexts,
@@ -92,7 +93,7 @@ describe('buildIssue', () => {
     const i = buildIssue('manifest-queued', subject);
     expect(i.title).toBe('slsa-ledger: manifest-queued for v1.2.3');
     expect(i.labels).toEqual(['slsa-ledger', 'slsa-ledger:manifest-queued']);
-    expect(i.body).toContain('| reason | upload <failed> & retried |');
+    expect(i.body).toContain('| reason | `upload <failed> & retried` |');
     expect(i.comment).toContain('again');
   });
 });
@@ -312,15 +313,15 @@ describe('buildIssue: the edges (mutation audit)', () => {
       { tag: 'v1', governance_flag: 'g', failure_reason: 'a|b\r\nc\rd' },
       { runUrl: 'https://github.com/acme/app/actions/runs/9' },
     );
-    expect(i.body).toContain('| reason | a\\|b c d |');
-    expect(i.body).toContain('| flag | g |');
+    expect(i.body).toContain('| reason | `a\\|b c d` |');
+    expect(i.body).toContain('| flag | `g` |');
     expect(i.body).toContain('| workflow run | https://github.com/acme/app/actions/runs/9 |');
     expect(i.body).toContain('<!-- slsa-ledger event=provenance-failure -->');
-    expect(i.comment).toContain('| reason | a\\|b c d |');
+    expect(i.comment).toContain('| reason | `a\\|b c d` |');
   });
   it('shows the given reason before the entry one', () => {
     const i = buildIssue('provenance-failure', { tag: 'v1', failure_reason: 'entry' }, { reason: 'given' });
-    expect(i.body).toContain('| reason | given |');
+    expect(i.body).toContain('| reason | `given` |');
   });
 });
 
@@ -469,5 +470,46 @@ describe('buildSlackMessage: a cut never splits a character', () => {
       expect(lone.test(t), JSON.stringify(t.slice(-4))).toBe(false);
       expect(t).toMatch(/😀…/u);
     }
+  });
+});
+
+describe('buildIssue: text from the ledger is shown, never rendered', () => {
+  it('puts tag, status, flag and reason in code spans: no mention, reference, link or HTML', () => {
+    const i = buildIssue('provenance-failure', {
+      tag: 'v1',
+      status: 'failed',
+      governance_flag: 'needs-review',
+      failure_reason: 'ask @acme/security, see #1 and [docs](https://evil.example) <img src=x>',
+    });
+    expect(i.body).toContain(
+      '| reason | `ask @acme/security, see #1 and [docs](https://evil.example) <img src=x>` |',
+    );
+    expect(i.body).toContain('| tag | `v1` |');
+    expect(i.body).toContain('| status | `failed` |');
+    expect(i.body).toContain('| flag | `needs-review` |');
+    expect(i.body).toMatch(/^\*\*[^*]+\*\* for `v1`\./);
+    // outside the code spans nothing of the reason is left
+    const outside = i.body.replace(/(`+) ?[^`]*?(?: ?)\1/g, '');
+    expect(outside).not.toMatch(/@acme|#1|evil\.example|<img/);
+  });
+
+  it('a reason holding backticks gets a longer fence, padded where it starts or ends with one', () => {
+    expect(markdownCodeSpan('a `b` c')).toBe('``a `b` c``');
+    expect(markdownCodeSpan('``x')).toBe('``` ``x ```');
+    expect(markdownCodeSpan('x` ')).toBe('`` x`  ``');
+    expect(markdownCodeSpan(' y')).toBe('`  y `');
+    expect(markdownCodeSpan('')).toBe('');
+    const i = buildIssue('provenance-failure', { tag: 'v1', failure_reason: '`@acme` ``#2``' });
+    expect(i.body).toContain('| reason | ``` `@acme` ``#2`` ``` |');
+  });
+
+  it('keeps the urls as links', () => {
+    const i = buildIssue(
+      'provenance-failure',
+      { tag: 'v1', release_url: 'https://github.com/acme/app/releases/tag/v1' },
+      { runUrl: 'https://github.com/acme/app/actions/runs/9' },
+    );
+    expect(i.body).toContain('| release | https://github.com/acme/app/releases/tag/v1 |');
+    expect(i.body).toContain('| workflow run | https://github.com/acme/app/actions/runs/9 |');
   });
 });
