@@ -5,6 +5,7 @@ import { isSlsaLedgerError } from '../errors.js';
 import { gitText, runGit } from './git.js';
 import type { PublishOutcome, PublishRequest, Publisher } from './git-ledger-repo.js';
 import type { GithubClient } from './github.js';
+import { markdownCodeBlock, markdownCodeSpan } from '../core/text/markdown.js';
 
 /** The pull request a `record --via-pr` opened (or found open). */
 export interface PullRequestInfo {
@@ -65,10 +66,12 @@ export class PullRequestPublisher implements Publisher {
     }
     const message = await gitText(['log', '-1', '--format=%B', request.commit], { cwd: repo.root });
     const [title = '', ...rest] = message.trim().split('\n');
+    // the commit's trailers name the tag, which whoever pushes tags chooses: shown, never rendered
+    const trailers = rest.join('\n').trim();
     const body = [
-      rest.join('\n').trim(),
+      trailers === '' ? '' : markdownCodeBlock(trailers),
       '',
-      `Opened by \`slsa-ledger record --via-pr\`: one ledger entry (${request.tag}, run ${request.runId}) in \`${request.manifestPath}\`.`,
+      `Opened by \`slsa-ledger record --via-pr\`: one ledger entry (${markdownCodeSpan(request.tag)}, run ${request.runId}) in ${markdownCodeSpan(request.manifestPath)}.`,
     ].join('\n');
     const { client, owner, repo: name } = this.options;
     let number: number;

@@ -1,4 +1,5 @@
 import { SlsaLedgerError } from '../../errors.js';
+import { markdownCodeSpan } from '../text/markdown.js';
 
 /** The events `notify` sends; each has one message and one alert path (docs/integrations.md). */
 export const notifyEvents = [
@@ -260,20 +261,6 @@ export function buildSlackMessage(
     .filter((s) => s !== undefined)
     .join(' · ');
   return { text, blocks };
-}
-
-/**
- * `text` as a Markdown code span, which GitHub shows as it is: an `@mention`, a `#123` reference,
- * a link or HTML in a reason someone pushed into the ledger is neither rendered nor notified. The
- * fence is one backtick longer than the longest run inside; a text that starts or ends with a
- * backtick or a space is padded with one space each side (CommonMark strips exactly that).
- */
-export function markdownCodeSpan(text: string): string {
-  if (text === '') return '';
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = '`'.repeat(longest + 1);
-  const pad = /^[` ]|[` ]$/.test(text) ? ' ' : '';
-  return `${fence}${pad}${text}${pad}${fence}`;
 }
 
 /** The GitHub issue for (event, tag): found again by its labels and exact title. */

@@ -75,6 +75,22 @@ async function setup(pullMode: 'ok' | 'refuse' | 'no-auto-merge' = 'ok') {
 }
 
 describe('record --via-pr against a bare remote and a local GitHub API', () => {
+  it('shows the tag in the pull request body as code: a tag like @acme-team mentions no one', async () => {
+    const s = await setup();
+    const tag = '@acme-team';
+    await writeFile(
+      join(s.root, 'entry.json'),
+      JSON.stringify({ ...entry, tag, release_url: `https://github.com/acme/app/releases/tag/${tag}` }),
+    );
+    const r = await s.record();
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const body = s.github.pulls[0]!.body;
+    expect(body).toMatch(/^```text\n[^`]*Provenance-Tag: @acme-team\n[^`]*```\n/);
+    expect(body).toContain('one ledger entry (`@acme-team`, run 55)');
+    // outside code, no @ at all
+    expect(body.replace(/```text\n[^`]*```/, '').replace(/`[^`]*`/g, '')).not.toContain('@');
+  });
+
   it('pushes provenance/<tag>-<run_id>, opens a pull request with the same title and trailers, enables auto-merge', async () => {
     const s = await setup();
     const r = await s.record();
