@@ -138,27 +138,29 @@ describe('decideRetry', () => {
   });
 });
 
+/** One logged notification attempt (the metrics' input). */
+const a = (
+  id: string,
+  outcome: NotificationAttempt['outcome'],
+  latency: number,
+  elapsed: number,
+  channel: NotificationAttempt['channel'] = 'slack',
+): NotificationAttempt => ({
+  timestamp: '2026-11-26T12:00:00Z',
+  notification_id: id,
+  channel,
+  event: 'provenance-failure',
+  tag: 'v1',
+  run_id: 1,
+  attempt: 1,
+  outcome,
+  status: null,
+  reason: null,
+  latency_ms: latency,
+  elapsed_ms: elapsed,
+});
+
 describe('metrics', () => {
-  const a = (
-    id: string,
-    outcome: NotificationAttempt['outcome'],
-    latency: number,
-    elapsed: number,
-    channel: NotificationAttempt['channel'] = 'slack',
-  ): NotificationAttempt => ({
-    timestamp: '2026-11-26T12:00:00Z',
-    notification_id: id,
-    channel,
-    event: 'provenance-failure',
-    tag: 'v1',
-    run_id: 1,
-    attempt: 1,
-    outcome,
-    status: null,
-    reason: null,
-    latency_ms: latency,
-    elapsed_ms: elapsed,
-  });
   it('computes the success ratio per notification and latency percentiles', () => {
     const records = [
       a('n1', 'retry', 100, 100),
@@ -386,26 +388,6 @@ describe('decideRetry: the edges (mutation audit)', () => {
 });
 
 describe('metrics: the edges (mutation audit)', () => {
-  const a = (
-    id: string,
-    outcome: NotificationAttempt['outcome'],
-    latency: number,
-    elapsed: number,
-    channel: NotificationAttempt['channel'] = 'slack',
-  ): NotificationAttempt => ({
-    timestamp: '2026-11-26T12:00:00Z',
-    notification_id: id,
-    channel,
-    event: 'provenance-failure',
-    tag: 'v1',
-    run_id: 1,
-    attempt: 1,
-    outcome,
-    status: null,
-    reason: null,
-    latency_ms: latency,
-    elapsed_ms: elapsed,
-  });
   it('takes the nearest rank of numbers (not of their text), p0 as the least', () => {
     expect(percentile([100, 9, 10], 50)).toBe(10);
     expect(percentile([100, 9, 10], 0)).toBe(9);
