@@ -97,14 +97,16 @@ describe('buildIssue', () => {
   });
 });
 
+/** An HTTP answer as the retry policy sees it. */
+const r = (status: number, body = '', retryAfter?: string): AttemptOutcome => ({
+  kind: 'response',
+  status,
+  body,
+  ...(retryAfter === undefined ? {} : { retryAfter }),
+});
+
 describe('decideRetry', () => {
   const policy = defaultRetryPolicy;
-  const r = (status: number, body = '', retryAfter?: string): AttemptOutcome => ({
-    kind: 'response',
-    status,
-    body,
-    ...(retryAfter === undefined ? {} : { retryAfter }),
-  });
   it.each([
     ['200 ok', r(200, 'ok'), 1, { kind: 'delivered' }],
     ['400 invalid_payload', r(400, 'invalid_payload'), 1, { kind: 'give-up', code: 'NOTIFY_REJECTED' }],
@@ -328,12 +330,6 @@ describe('buildIssue: the edges (mutation audit)', () => {
 
 describe('decideRetry: the edges (mutation audit)', () => {
   const policy = defaultRetryPolicy;
-  const r = (status: number, body = '', retryAfter?: string): AttemptOutcome => ({
-    kind: 'response',
-    status,
-    body,
-    ...(retryAfter === undefined ? {} : { retryAfter }),
-  });
   const ctx = { now, jitter: 0.5 };
   it('is the Slack policy of the one retry module (docs/integrations.md: 4 attempts, 500 ms, 8 s, 30 s)', () => {
     expect(defaultRetryPolicy).toEqual({

@@ -1,5 +1,12 @@
 // Text shown in GitHub Markdown (issue and pull request bodies) exactly as written.
 
+/** The length of the longest run of backticks in `text` (0 when there is none). */
+function longestBacktickRun(text: string): number {
+  let longest = 0;
+  for (const m of text.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  return longest;
+}
+
 /**
  * `text` as a Markdown code span, which GitHub shows as it is: an `@mention`, a `#123` reference,
  * a link or HTML in a reason someone pushed into the ledger is neither rendered nor notified. The
@@ -8,7 +15,7 @@
  */
 export function markdownCodeSpan(text: string): string {
   if (text === '') return '';
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const longest = longestBacktickRun(text);
   const fence = '`'.repeat(longest + 1);
   const pad = /^[` ]|[` ]$/.test(text) ? ' ' : '';
   return `${fence}${pad}${text}${pad}${fence}`;
@@ -19,7 +26,7 @@ export function markdownCodeSpan(text: string): string {
  * one more than the longest run of backticks in the text.
  */
 export function markdownCodeBlock(text: string): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const longest = longestBacktickRun(text);
   const fence = '`'.repeat(Math.max(3, longest + 1));
   return `${fence}text\n${text}\n${fence}`;
 }
