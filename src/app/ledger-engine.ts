@@ -356,6 +356,31 @@ export class LedgerEngine {
   }
 
   /**
+   * `fetchHead` for a writer about to write `entry`: an unreachable remote or a rewritten history
+   * is a Refusal (the entry waits in the queue), and a rewritten history raises the
+   * `ledger-history-rewritten` alert; any other failure is thrown. `land` and flush's queue gate
+   * both fetch through it, so neither can skip the alert or lose the replay's result.
+   */
+  async fetchHeadForWrite(
+    entry: LedgerEntry | undefined,
+    attempts: number,
+    onStarted?: () => void,
+  ): Promise<{ readonly kind: 'fetched'; readonly head: string | undefined } | Refusal> {
+    try {
+      return { kind: 'fetched', head: await this.fetchHead(onStarted) };
+    } catch (error) {
+      if (
+        isSlsaLedgerError(error) &&
+        (error.code === 'LEDGER_REMOTE_UNAVAILABLE' || error.code === 'LEDGER_HISTORY_REWRITTEN')
+      ) {
+        if (error.code === 'LEDGER_HISTORY_REWRITTEN') await this.alertRewrite(error.message, entry);
+        return { kind: 'refused', reason: error.message, code: error.code, attempts };
+      }
+      throw error;
+    }
+  }
+
+  /**
    * The branch came from the default-branch cache and the remote has no such branch (or it is
    * gone): ask the remote again. Unchanged: nothing to do (the caller goes on as without a cache).
    * Changed (the default branch was renamed): the cache takes the new name and nothing is written
@@ -568,19 +593,9 @@ export class LedgerEngine {
     let attempts = 0;
     for (;;) {
       attempts += 1;
-      let head: string | undefined;
-      try {
-        head = await this.fetchHead(readCheckout);
-      } catch (error) {
-        if (
-          isSlsaLedgerError(error) &&
-          (error.code === 'LEDGER_REMOTE_UNAVAILABLE' || error.code === 'LEDGER_HISTORY_REWRITTEN')
-        ) {
-          if (error.code === 'LEDGER_HISTORY_REWRITTEN') await this.raiseRewrite(error.message, entry);
-          return { kind: 'refused', reason: error.message, code: error.code, attempts };
-        }
-        throw error;
-      }
+      const fetched = await this.fetchHeadForWrite(entry, attempts, readCheckout);
+      if (fetched.kind === 'refused') return fetched;
+      const head = fetched.head;
       const input = await this.loadForMerge(head, entry);
       const { days, broken } = input;
       const merge = applyMergeRule(days, entry, {
@@ -717,7 +732,8 @@ export class LedgerEngine {
     }
   }
 
-  private async raiseRewrite(message: string, entry?: LedgerEntry): Promise<void> {
+  /** Raises the `ledger-history-rewritten` alert (a failing alert is a warning, never a stop). */
+  async alertRewrite(message: string, entry?: LedgerEntry): Promise<void> {
     this.logger.warn(`ledger-history-rewritten: ${message}`);
     await this.options
       .alert?.({

@@ -1,0 +1,180 @@
+// The queue replay under a trust policy (issue 14 items 3, 5; the twenty-first session's mutation
+// audit of src/app/flush.ts): a rewritten history or an unreachable remote met by the queue gate's
+// fetch stops the replay as it does in `land` (the item refused, the rest skipped, exit 75, the
+// `ledger-history-rewritten` alert), never an escaping error that skips the alert; and the queue
+// stays exactly as it was.
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadCheckerTrust } from '../../../src/app/check-trust.js';
+import { flushQueue } from '../../../src/app/flush.js';
+import type { LedgerAlert } from '../../../src/app/ledger-engine.js';
+import { runCliCaptured } from '../../support/cli.js';
+import {
+  cloneRemote,
+  commitFiles,
+  createRemote,
+  git,
+  installFreezeHook,
+  makeTempDir,
+  removeFreezeHook,
+} from '../../support/git.js';
+import { makeEntry } from '../../support/ledger.js';
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let remote: string;
+let clone: string;
+let env: Record<string, string | undefined>;
+let k: { key: string; pub: string };
+
+async function record(entry: unknown) {
+  const file = join(tmp.path, `entry-${Math.random().toString(16).slice(2)}.json`);
+  await writeFile(file, JSON.stringify(entry));
+  return runCliCaptured(['record', '--json', '--repo', clone, '--entry', file, '--sign-key', k.key], {
+    env,
+  });
+}
+
+const queueFile = () => join(clone, 'out/provenance/queued-manifest.json');
+const lockDir = () => join(tmp.path, 'locks');
+
+beforeEach(async () => {
+  tmp = await makeTempDir('slsa-ledger-flush-replay-');
+  remote = await createRemote(tmp.path);
+  clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+  env = { PATH: process.env.PATH, HOME: process.env.HOME, SLSA_LEDGER_LOCK_DIR: lockDir() };
+  const key = join(tmp.path, 'ledger.key');
+  const made = await runCliCaptured(['keygen', '--type', 'ed25519', '--out', key, '--json'], { env });
+  expect(made.code, made.stderr).toBe(0);
+  k = { key, pub: join(tmp.path, 'ledger.pub') };
+  // run 1 lands; runs 2 and 3 are refused and queued, signed
+  expect((await record(makeEntry({ run_id: 1 }))).code).toBe(0);
+  await installFreezeHook(remote);
+  for (const run_id of [2, 3]) expect((await record(makeEntry({ run_id }))).code).toBe(75);
+  await removeFreezeHook(remote);
+});
+afterEach(() => tmp.cleanup());
+
+/** Someone with force-push rights replaces the ledger's history (run 1 gone). */
+async function rewriteHistory(): Promise<void> {
+  const other = await cloneRemote(remote, join(tmp.path, 'other'));
+  await git(other, ['checkout', '-q', '--orphan', 'rewritten']);
+  await git(other, ['rm', '-rq', '--cached', '.']);
+  await commitFiles(other, { 'README.md': 'nothing here\n' }, 'a new history');
+  await git(other, ['push', '-q', '--force', 'origin', 'rewritten:main']);
+}
+
+describe('flush under a trust policy: the gate meets the remote first', () => {
+  it('a rewritten history: the first item refused, the rest skipped, the alert raised once, exit 75, the queue kept', async () => {
+    await rewriteHistory();
+    const mainBefore = await git(remote, ['rev-parse', 'main']);
+    const trust = await loadCheckerTrust({ cwd: tmp.path, trustKeys: [k.pub] });
+    const alerts: LedgerAlert[] = [];
+    // before: LEDGER_HISTORY_REWRITTEN escaped from the gate's fetch, and no alert was raised
+    const r = await flushQueue({
+      repoDir: clone,
+      lockDir: lockDir(),
+      trust: trust!,
+      alert: (a) => {
+        alerts.push(a);
+        return Promise.resolve();
+      },
+    });
+    expect(r).toMatchObject({
+      outcome: 'queued',
+      alert: 'ledger-history-rewritten',
+      landed: 0,
+      remaining: 2,
+      items: [
+        { run_id: 2, outcome: 'refused', code: 'LEDGER_HISTORY_REWRITTEN' },
+        { run_id: 3, outcome: 'skipped', reason: 'the ledger history was rewritten' },
+      ],
+    });
+    expect(alerts).toEqual([
+      expect.objectContaining({
+        event: 'ledger-history-rewritten',
+        code: 'LEDGER_HISTORY_REWRITTEN',
+        run_id: 2,
+      }),
+    ]);
+    expect(await git(remote, ['rev-parse', 'main'])).toBe(mainBefore);
+    // the queue keeps both items; the refused one counts its attempt
+    const queue = JSON.parse(await readFile(queueFile(), 'utf8')) as { entry: { run_id: number } }[];
+    expect(queue.map((q) => q.entry.run_id)).toEqual([2, 3]);
+
+    // through the CLI: exit 75 (waits for a retry), ok true, as record's queued entry
+    const cli = await runCliCaptured(
+      ['flush', '--json', '--repo', clone, '--sign-key', k.key, '--trust-key', k.pub],
+      { env },
+    );
+    expect(cli.code, cli.stdout + cli.stderr).toBe(75);
+    expect(cli.json()).toMatchObject({ ok: true, result: { alert: 'ledger-history-rewritten' } });
+    expect(await git(remote, ['rev-parse', 'main'])).toBe(mainBefore);
+  });
+
+  it('without a policy the rewrite is still reported (exit 75) and now raises the alert too', async () => {
+    await rewriteHistory();
+    const alerts: LedgerAlert[] = [];
+    const flushed = flushQueue({
+      repoDir: clone,
+      lockDir: lockDir(),
+      alert: (a) => {
+        alerts.push(a);
+        return Promise.resolve();
+      },
+    });
+    await expect(flushed).rejects.toThrowCode('LEDGER_HISTORY_REWRITTEN');
+    expect(alerts).toEqual([expect.objectContaining({ event: 'ledger-history-rewritten' })]);
+  });
+
+  it('an unreachable remote: the items wait (refused, then skipped, exit 75), never exit 5 with the result lost', async () => {
+    await rename(remote, `${remote}.away`);
+    const trust = await loadCheckerTrust({ cwd: tmp.path, trustKeys: [k.pub] });
+    const r = await flushQueue({ repoDir: clone, lockDir: lockDir(), trust: trust! });
+    expect(r).toMatchObject({
+      outcome: 'queued',
+      landed: 0,
+      remaining: 2,
+      queue_branch: false,
+      items: [
+        { run_id: 2, outcome: 'refused', code: 'LEDGER_REMOTE_UNAVAILABLE' },
+        { run_id: 3, outcome: 'skipped', reason: 'the remote is unavailable' },
+      ],
+    });
+    expect(r.alert).toBeUndefined();
+    const queue = JSON.parse(await readFile(queueFile(), 'utf8')) as { entry: { run_id: number } }[];
+    expect(queue.map((q) => q.entry.run_id)).toEqual([2, 3]);
+    await rename(`${remote}.away`, remote);
+  });
+});
+
+describe('--allow-unauthenticated never loosens a trust policy', () => {
+  it('an unsigned item planted in the queue file stays untrusted (exit 1); the signed ones land', async () => {
+    const queue = JSON.parse(await readFile(queueFile(), 'utf8')) as unknown[];
+    const forged = makeEntry({ run_id: 9, timestamp: '2025-11-24T10:30:00Z' });
+    queue.push({ entry: forged, reason: 'x', queued_at: '2025-11-24T10:30:00Z', attempts: 1 });
+    await writeFile(queueFile(), `${JSON.stringify(queue, null, 2)}\n`);
+    const r = await runCliCaptured(
+      [
+        'flush',
+        '--json',
+        '--repo',
+        clone,
+        '--sign-key',
+        k.key,
+        '--trust-key',
+        k.pub,
+        '--allow-unauthenticated',
+      ],
+      { env },
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.json().error).toMatchObject({
+      code: 'FLUSH_ENTRY_UNTRUSTED',
+      details: { result: { landed: 2, remaining: 1, untrusted: 1 } },
+    });
+    expect(r.stderr).toContain('--allow-unauthenticated is ignored');
+    const left = JSON.parse(await readFile(queueFile(), 'utf8')) as { entry: { run_id: number } }[];
+    expect(left.map((q) => q.entry.run_id)).toEqual([9]);
+  });
+});
