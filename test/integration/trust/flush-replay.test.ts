@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadCheckerTrust } from '../../../src/app/check-trust.js';
 import { flushQueue } from '../../../src/app/flush.js';
 import type { LedgerAlert } from '../../../src/app/ledger-engine.js';
+import { UnavailableError } from '../../../src/errors.js';
 import { runCliCaptured } from '../../support/cli.js';
 import {
   cloneRemote,
@@ -18,6 +19,7 @@ import {
   installFreezeHook,
   makeTempDir,
   removeFreezeHook,
+  showFile,
 } from '../../support/git.js';
 import { makeEntry } from '../../support/ledger.js';
 
@@ -176,5 +178,111 @@ describe('--allow-unauthenticated never loosens a trust policy', () => {
     expect(r.stderr).toContain('--allow-unauthenticated is ignored');
     const left = JSON.parse(await readFile(queueFile(), 'utf8')) as { entry: { run_id: number } }[];
     expect(left.map((q) => q.entry.run_id)).toEqual([9]);
+  });
+});
+
+describe('the gate leaves what it does not land where it is', () => {
+  it('a queued item that conflicts with the ledger (another sha landed meanwhile) stays in both queues; the other lands (exit 4)', async () => {
+    expect((await record(makeEntry({ run_id: 3, sha: 'b'.repeat(40) }))).code).toBe(0);
+    const r = await runCliCaptured(
+      ['flush', '--json', '--repo', clone, '--sign-key', k.key, '--trust-key', k.pub],
+      { env },
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.json().error).toMatchObject({
+      code: 'LEDGER_CONFLICT',
+      details: {
+        result: {
+          landed: 1,
+          remaining: 1,
+          conflicts: 1,
+          items: [
+            { run_id: 2, outcome: 'committed' },
+            { run_id: 3, outcome: 'conflict', code: 'LEDGER_CONFLICT' },
+          ],
+        },
+      },
+    });
+    const left = JSON.parse(await readFile(queueFile(), 'utf8')) as { entry: { run_id: number } }[];
+    expect(left.map((q) => q.entry.run_id)).toEqual([3]);
+    const branch = JSON.parse(
+      (await showFile(remote, 'provenance-queue', 'docs/reports/2025-11-24/manifest-queue.json'))!,
+    ) as { entry: { run_id: number } }[];
+    expect(branch.map((q) => q.entry.run_id)).toEqual([3]);
+  });
+});
+
+describe('an error flush does not know is never swallowed', () => {
+  it('a push that fails with LEDGER_GIT_FAILED stops flush with that error; the queue is untouched', async () => {
+    const before = await readFile(queueFile(), 'utf8');
+    const trust = await loadCheckerTrust({ cwd: tmp.path, trustKeys: [k.pub] });
+    const flushed = flushQueue({
+      repoDir: clone,
+      lockDir: lockDir(),
+      trust: trust!,
+      publisher: {
+        publish: () => Promise.reject(new UnavailableError('LEDGER_GIT_FAILED', 'git push died')),
+      },
+    });
+    // before a mutant that swallowed it: resolved, the item missing from the report
+    await expect(flushed).rejects.toThrowCode('LEDGER_GIT_FAILED');
+    expect(await readFile(queueFile(), 'utf8')).toBe(before);
+  });
+});
+
+describe('what does not land stays, and says why', () => {
+  it('an entry stamped far ahead of the clock is invalid (LEDGER_ENTRY_INVALID) and stays; the others land and the checkout moves forward', async () => {
+    const queue = JSON.parse(await readFile(queueFile(), 'utf8')) as unknown[];
+    const ahead = makeEntry({ run_id: 9, timestamp: '2099-01-01T00:00:00Z' });
+    queue.push({ entry: ahead, reason: 'x', queued_at: '2025-11-24T10:30:00Z', attempts: 1 });
+    await writeFile(queueFile(), `${JSON.stringify(queue, null, 2)}\n`);
+    const r = await flushQueue({ repoDir: clone, lockDir: lockDir(), allowUnauthenticated: true });
+    expect(r).toMatchObject({ outcome: 'queued', landed: 2, remaining: 1, invalid: 1 });
+    expect(r.items.find((i) => i.run_id === 9)).toMatchObject({
+      outcome: 'invalid',
+      code: 'LEDGER_ENTRY_INVALID',
+    });
+    const left = JSON.parse(await readFile(queueFile(), 'utf8')) as { entry: { run_id: number } }[];
+    expect(left.map((q) => q.entry.run_id)).toEqual([9]);
+    // read-after-write: the clone's checked-out ledger branch is moved to the last commit flush made
+    expect(r.local_branch).toBe('fast-forwarded');
+    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(await git(remote, ['rev-parse', 'main']));
+  });
+
+  it('a refused push leaves the items and counts the attempt in the queue file', async () => {
+    const before = JSON.parse(await readFile(queueFile(), 'utf8')) as { attempts: number }[];
+    await installFreezeHook(remote);
+    const trust = await loadCheckerTrust({ cwd: tmp.path, trustKeys: [k.pub] });
+    const r = await flushQueue({ repoDir: clone, lockDir: lockDir(), trust: trust!, maxAttempts: 1 });
+    expect(r).toMatchObject({ outcome: 'queued', landed: 0, remaining: 2 });
+    expect(r.items.map((i) => [i.run_id, i.outcome, i.code])).toEqual([
+      [2, 'refused', 'LEDGER_PUSH_REFUSED'],
+      [3, 'refused', 'LEDGER_PUSH_REFUSED'],
+    ]);
+    const after = JSON.parse(await readFile(queueFile(), 'utf8')) as { attempts: number }[];
+    expect(after.map((q) => q.attempts)).toEqual(before.map((q) => q.attempts + 1));
+  });
+});
+
+describe('a queue file that cannot be read is never written over', () => {
+  it("the queue branch's items land; the unreadable local file stays byte for byte; the outcome says queued (exit 75)", async () => {
+    await writeFile(queueFile(), 'not json {');
+    const trust = await loadCheckerTrust({ cwd: tmp.path, trustKeys: [k.pub] });
+    const r = await flushQueue({ repoDir: clone, lockDir: lockDir(), trust: trust! });
+    expect(r).toMatchObject({
+      outcome: 'queued',
+      landed: 2,
+      remaining: 0,
+      queue_file_error: { code: 'LEDGER_QUEUE_INVALID' },
+    });
+    expect(await readFile(queueFile(), 'utf8')).toBe('not json {');
+    // nothing left anywhere else: still queued (exit 75, a retry once it is repaired), never "empty"
+    const again = await flushQueue({ repoDir: clone, lockDir: lockDir(), trust: trust! });
+    expect(again).toMatchObject({
+      outcome: 'queued',
+      landed: 0,
+      queue_file_error: { code: 'LEDGER_QUEUE_INVALID' },
+    });
+    expect(await readFile(queueFile(), 'utf8')).toBe('not json {');
   });
 });
