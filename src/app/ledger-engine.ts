@@ -43,7 +43,6 @@ import {
   parseQueueItems,
   queueBranchPathFor,
   removeLanded,
-  serializeQueue,
   serializeQueueWith,
   type InvalidQueueItem,
   type QueueItem,
@@ -848,16 +847,22 @@ export class LedgerEngine {
     };
   }
 
-  /** The queue files on the queue branch at `head`; an unreadable one is skipped with a warning. */
+  /**
+   * The queue files on the queue branch at `head`; an unreadable one is skipped with a warning.
+   * `invalidByFile` keeps each file's invalid items, written back unchanged when the file is
+   * rewritten (they never land, and are never dropped).
+   */
   async readQueueBranch(): Promise<{
     files: Map<string, QueueItem[]>;
     invalid: InvalidQueueItem[];
+    invalidByFile: Map<string, InvalidQueueItem[]>;
     head: string | undefined;
   }> {
     const head = await this.repo.fetch(QUEUE_BRANCH, { allowRewrite: true });
     const files = new Map<string, QueueItem[]>();
     const invalid: InvalidQueueItem[] = [];
-    if (head === undefined) return { files, invalid, head };
+    const invalidByFile = new Map<string, InvalidQueueItem[]>();
+    if (head === undefined) return { files, invalid, invalidByFile, head };
     const listed = (await this.repo.listFiles(head, this.repo.reportsDir)).filter((p) =>
       p.endsWith('/manifest-queue.json'),
     );
@@ -876,11 +881,12 @@ export class LedgerEngine {
         const parsed = parseQueueItems(bytes, `${QUEUE_BRANCH}:${path}`);
         files.set(path, parsed.items);
         invalid.push(...parsed.invalid);
+        if (parsed.invalid.length > 0) invalidByFile.set(path, parsed.invalid);
       } catch (error) {
         this.logger.warn(`skipping ${QUEUE_BRANCH}:${path}: ${(error as Error).message}`);
       }
     });
-    return { files, invalid, head };
+    return { files, invalid, invalidByFile, head };
   }
 
   /**
@@ -895,13 +901,15 @@ export class LedgerEngine {
     const sleep = this.options.sleep ?? defaultSleep;
     try {
       for (let attempt = 1; ; attempt++) {
-        const { files: current, head } = await this.readQueueBranch();
+        const { files: current, invalidByFile, head } = await this.readQueueBranch();
         const next = change(current);
         const files: CommitFile[] = [];
         for (const path of new Set([...current.keys(), ...next.keys()])) {
-          const before = current.has(path) ? serializeQueue(current.get(path)!) : undefined;
+          // a file's invalid items stay in it, as the local queue file keeps its own
+          const kept = invalidByFile.get(path) ?? [];
+          const before = current.has(path) ? serializeQueueWith(current.get(path)!, kept) : undefined;
           const items = next.get(path) ?? [];
-          const after = items.length === 0 ? undefined : serializeQueue(items);
+          const after = items.length === 0 && kept.length === 0 ? undefined : serializeQueueWith(items, kept);
           if (before === after) continue;
           files.push({ path, bytes: after === undefined ? null : Buffer.from(after) });
         }

@@ -286,3 +286,88 @@ describe('a queue file that cannot be read is never written over', () => {
     expect(await readFile(queueFile(), 'utf8')).toBe('not json {');
   });
 });
+
+describe('an invalid item on the queue branch', () => {
+  it('is reported (LEDGER_QUEUE_INVALID, exit 3) and counted, and stays on the branch when the items beside it land', async () => {
+    const qpath = 'docs/reports/2025-11-24/manifest-queue.json';
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    await git(attacker, ['fetch', '-q', 'origin', 'provenance-queue:provenance-queue']);
+    await git(attacker, ['checkout', '-q', 'provenance-queue']);
+    const items = JSON.parse(await readFile(join(attacker, qpath), 'utf8')) as unknown[];
+    const bad = {
+      entry: { ...makeEntry({ run_id: 7 }), run_id: '7' },
+      reason: 'x',
+      queued_at: '2025-11-24T10:30:00Z',
+      attempts: 1,
+    };
+    await writeFile(join(attacker, qpath), `${JSON.stringify([...items, bad], null, 2)}\n`);
+    await git(attacker, ['commit', '-qam', 'queue']);
+    await git(attacker, ['push', '-q', 'origin', 'provenance-queue']);
+    const r = await runCliCaptured(
+      ['flush', '--json', '--repo', clone, '--sign-key', k.key, '--trust-key', k.pub],
+      { env },
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.json().error).toMatchObject({
+      code: 'LEDGER_QUEUE_INVALID',
+      details: { result: { landed: 2, remaining: 1, invalid: 1 } },
+    });
+    // nothing is lost: the item that cannot land stays where it was found
+    const left = JSON.parse((await showFile(remote, 'provenance-queue', qpath))!) as unknown[];
+    expect(left).toEqual([bad]);
+  });
+});
+
+describe("flush's fetch moves the witness", () => {
+  it("another writer's commit seen by a flush that lands nothing, then rewound away: the next record refuses (LEDGER_HISTORY_REWRITTEN)", async () => {
+    const first = await git(remote, ['rev-parse', 'main']);
+    const other = await cloneRemote(remote, join(tmp.path, 'other'));
+    const file = join(tmp.path, 'other-entry.json');
+    await writeFile(file, JSON.stringify(makeEntry({ run_id: 5 })));
+    const theirs = await runCliCaptured(
+      ['record', '--json', '--repo', other, '--entry', file, '--sign-key', k.key],
+      { env },
+    );
+    expect(theirs.code, theirs.stderr).toBe(0);
+    // no policy: nothing lands, but the ledger branch is fetched (and the witness moves to run 5's commit)
+    await expect(flushQueue({ repoDir: clone, lockDir: lockDir() })).resolves.toMatchObject({
+      landed: 0,
+      unauthenticated: 2,
+    });
+    // the attacker rewinds main to before run 5
+    await git(other, ['push', '-q', '--force', 'origin', `${first}:refs/heads/main`]);
+    // the fetched ref alone would refuse the non-fast-forward: without it, only the witness remembers
+    await git(clone, ['update-ref', '-d', 'refs/slsa-ledger/origin/main']);
+    const r = await record(makeEntry({ run_id: 6 }));
+    expect(r.code, r.stdout + r.stderr).toBe(75);
+    expect(r.json().result.queue.code).toBe('LEDGER_HISTORY_REWRITTEN');
+    expect(await git(remote, ['rev-parse', 'main'])).toBe(first);
+  });
+});
+
+describe('an unreadable file on the queue branch', () => {
+  it('is skipped with a warning; the items of the other files land, and it stays as it is', async () => {
+    const junk = 'docs/reports/2025-11-25/manifest-queue.json';
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    await git(attacker, ['fetch', '-q', 'origin', 'provenance-queue:provenance-queue']);
+    await git(attacker, ['checkout', '-q', 'provenance-queue']);
+    await commitFiles(attacker, { [junk]: 'not json {' }, 'junk');
+    await git(attacker, ['push', '-q', 'origin', 'provenance-queue']);
+    await writeFile(queueFile(), '[]\n');
+    const trust = await loadCheckerTrust({ cwd: tmp.path, trustKeys: [k.pub] });
+    const r = await flushQueue({ repoDir: clone, lockDir: lockDir(), trust: trust! });
+    expect(r).toMatchObject({ outcome: 'flushed', landed: 2, queue_branch: true });
+    expect(await showFile(remote, 'provenance-queue', junk)).toBe('not json {');
+  });
+});
+
+describe('the queue branch cannot be updated', () => {
+  it('the entries land; queue_branch says false, and the branch keeps them', async () => {
+    await installFreezeHook(remote, 'provenance-queue');
+    const trust = await loadCheckerTrust({ cwd: tmp.path, trustKeys: [k.pub] });
+    const r = await flushQueue({ repoDir: clone, lockDir: lockDir(), trust: trust! });
+    expect(r).toMatchObject({ outcome: 'flushed', landed: 2, queue_branch: false });
+    const qpath = 'docs/reports/2025-11-24/manifest-queue.json';
+    expect(JSON.parse((await showFile(remote, 'provenance-queue', qpath))!)).toHaveLength(2);
+  });
+});
