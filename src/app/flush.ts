@@ -15,7 +15,7 @@ import {
 import { decideQueuedTransition } from '../core/ledger-trust/queue-gate.js';
 import { signedDocumentOf, type SignedDocument } from '../core/ledger-trust/sign.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
-import { LedgerEngine, QUEUE_BRANCH, type LedgerWriteOptions } from './ledger-engine.js';
+import { LedgerEngine, QUEUE_BRANCH, type LedgerWriteOptions, type Refusal } from './ledger-engine.js';
 import {
   landingSigner,
   LedgerTransitionSigner,
@@ -240,7 +240,10 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
         try {
           await engine.fetchHead();
         } catch (error) {
-          if (isSlsaLedgerError(error) && error.code === 'LEDGER_HISTORY_REWRITTEN') throw error;
+          if (isSlsaLedgerError(error) && error.code === 'LEDGER_HISTORY_REWRITTEN') {
+            await engine.alertRewrite(error.message);
+            throw error;
+          }
           logger.debug(`fetch before the unauthenticated report failed: ${(error as Error).message}`);
         }
       }
@@ -256,6 +259,19 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
           items.push({ ...id, outcome: 'skipped', reason: stop });
           continue;
         }
+        // a refused item stays and counts its attempts; when the remote as a whole cannot take
+        // anything now (unreachable, or its history rewritten) the rest wait, untried
+        const refuse = (r: Refusal): void => {
+          attemptsByEntry.set(keyOf(item.entry), r.attempts);
+          items.push({ ...id, outcome: 'refused', reason: r.reason, code: r.code });
+          if (r.code === 'LEDGER_REMOTE_UNAVAILABLE' || r.code === 'LEDGER_HISTORY_REWRITTEN') {
+            stop =
+              r.code === 'LEDGER_HISTORY_REWRITTEN'
+                ? 'the ledger history was rewritten'
+                : 'the remote is unavailable';
+            if (r.code === 'LEDGER_HISTORY_REWRITTEN') alert = 'ledger-history-rewritten';
+          }
+        };
         if (unauthenticated) {
           items.push({
             ...id,
@@ -270,8 +286,14 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
           let toLand = item.entry;
           signer.sign = own('record');
           if (options.trust !== undefined) {
-            // the queue gate: at the fetched head, what may this item do?
-            const head = await engine.fetchHead();
+            // the queue gate: at the fetched head, what may this item do? The fetch refuses as
+            // `land` does (an unreachable remote, a rewritten history and its alert), never throws
+            const fetched = await engine.fetchHeadForWrite(item.entry, 1);
+            if (fetched.kind === 'refused') {
+              refuse(fetched);
+              continue;
+            }
+            const head = fetched.head;
             const { days } = await engine.readDays(head);
             let current: { path: string; entry: LedgerEntry } | undefined;
             for (const d of days) {
@@ -337,16 +359,7 @@ export async function flushQueue(options: FlushOptions = {}): Promise<FlushResul
             items.push({ ...id, outcome: r.outcome, path: r.path, commit: r.commit });
             continue;
           }
-          attemptsByEntry.set(keyOf(item.entry), r.attempts);
-          items.push({ ...id, outcome: 'refused', reason: r.reason, code: r.code });
-          // the remote as a whole cannot take anything now: the rest wait, untried
-          if (r.code === 'LEDGER_REMOTE_UNAVAILABLE' || r.code === 'LEDGER_HISTORY_REWRITTEN') {
-            stop =
-              r.code === 'LEDGER_HISTORY_REWRITTEN'
-                ? 'the ledger history was rewritten'
-                : 'the remote is unavailable';
-            if (r.code === 'LEDGER_HISTORY_REWRITTEN') alert = 'ledger-history-rewritten';
-          }
+          refuse(r);
         } catch (error) {
           if (isSlsaLedgerError(error) && error.code === 'LEDGER_CONFLICT') {
             items.push({ ...id, outcome: 'conflict', reason: error.message, code: error.code });

@@ -43,7 +43,6 @@ import {
   parseQueueItems,
   queueBranchPathFor,
   removeLanded,
-  serializeQueue,
   serializeQueueWith,
   type InvalidQueueItem,
   type QueueItem,
@@ -356,6 +355,31 @@ export class LedgerEngine {
   }
 
   /**
+   * `fetchHead` for a writer about to write `entry`: an unreachable remote or a rewritten history
+   * is a Refusal (the entry waits in the queue), and a rewritten history raises the
+   * `ledger-history-rewritten` alert; any other failure is thrown. `land` and flush's queue gate
+   * both fetch through it, so neither can skip the alert or lose the replay's result.
+   */
+  async fetchHeadForWrite(
+    entry: LedgerEntry | undefined,
+    attempts: number,
+    onStarted?: () => void,
+  ): Promise<{ readonly kind: 'fetched'; readonly head: string | undefined } | Refusal> {
+    try {
+      return { kind: 'fetched', head: await this.fetchHead(onStarted) };
+    } catch (error) {
+      if (
+        isSlsaLedgerError(error) &&
+        (error.code === 'LEDGER_REMOTE_UNAVAILABLE' || error.code === 'LEDGER_HISTORY_REWRITTEN')
+      ) {
+        if (error.code === 'LEDGER_HISTORY_REWRITTEN') await this.alertRewrite(error.message, entry);
+        return { kind: 'refused', reason: error.message, code: error.code, attempts };
+      }
+      throw error;
+    }
+  }
+
+  /**
    * The branch came from the default-branch cache and the remote has no such branch (or it is
    * gone): ask the remote again. Unchanged: nothing to do (the caller goes on as without a cache).
    * Changed (the default branch was renamed): the cache takes the new name and nothing is written
@@ -568,19 +592,9 @@ export class LedgerEngine {
     let attempts = 0;
     for (;;) {
       attempts += 1;
-      let head: string | undefined;
-      try {
-        head = await this.fetchHead(readCheckout);
-      } catch (error) {
-        if (
-          isSlsaLedgerError(error) &&
-          (error.code === 'LEDGER_REMOTE_UNAVAILABLE' || error.code === 'LEDGER_HISTORY_REWRITTEN')
-        ) {
-          if (error.code === 'LEDGER_HISTORY_REWRITTEN') await this.raiseRewrite(error.message, entry);
-          return { kind: 'refused', reason: error.message, code: error.code, attempts };
-        }
-        throw error;
-      }
+      const fetched = await this.fetchHeadForWrite(entry, attempts, readCheckout);
+      if (fetched.kind === 'refused') return fetched;
+      const head = fetched.head;
       const input = await this.loadForMerge(head, entry);
       const { days, broken } = input;
       const merge = applyMergeRule(days, entry, {
@@ -717,7 +731,8 @@ export class LedgerEngine {
     }
   }
 
-  private async raiseRewrite(message: string, entry?: LedgerEntry): Promise<void> {
+  /** Raises the `ledger-history-rewritten` alert (a failing alert is a warning, never a stop). */
+  async alertRewrite(message: string, entry?: LedgerEntry): Promise<void> {
     this.logger.warn(`ledger-history-rewritten: ${message}`);
     await this.options
       .alert?.({
@@ -832,16 +847,22 @@ export class LedgerEngine {
     };
   }
 
-  /** The queue files on the queue branch at `head`; an unreadable one is skipped with a warning. */
+  /**
+   * The queue files on the queue branch at `head`; an unreadable one is skipped with a warning.
+   * `invalidByFile` keeps each file's invalid items, written back unchanged when the file is
+   * rewritten (they never land, and are never dropped).
+   */
   async readQueueBranch(): Promise<{
     files: Map<string, QueueItem[]>;
     invalid: InvalidQueueItem[];
+    invalidByFile: Map<string, InvalidQueueItem[]>;
     head: string | undefined;
   }> {
     const head = await this.repo.fetch(QUEUE_BRANCH, { allowRewrite: true });
     const files = new Map<string, QueueItem[]>();
     const invalid: InvalidQueueItem[] = [];
-    if (head === undefined) return { files, invalid, head };
+    const invalidByFile = new Map<string, InvalidQueueItem[]>();
+    if (head === undefined) return { files, invalid, invalidByFile, head };
     const listed = (await this.repo.listFiles(head, this.repo.reportsDir)).filter((p) =>
       p.endsWith('/manifest-queue.json'),
     );
@@ -860,11 +881,12 @@ export class LedgerEngine {
         const parsed = parseQueueItems(bytes, `${QUEUE_BRANCH}:${path}`);
         files.set(path, parsed.items);
         invalid.push(...parsed.invalid);
+        if (parsed.invalid.length > 0) invalidByFile.set(path, parsed.invalid);
       } catch (error) {
         this.logger.warn(`skipping ${QUEUE_BRANCH}:${path}: ${(error as Error).message}`);
       }
     });
-    return { files, invalid, head };
+    return { files, invalid, invalidByFile, head };
   }
 
   /**
@@ -879,13 +901,15 @@ export class LedgerEngine {
     const sleep = this.options.sleep ?? defaultSleep;
     try {
       for (let attempt = 1; ; attempt++) {
-        const { files: current, head } = await this.readQueueBranch();
+        const { files: current, invalidByFile, head } = await this.readQueueBranch();
         const next = change(current);
         const files: CommitFile[] = [];
         for (const path of new Set([...current.keys(), ...next.keys()])) {
-          const before = current.has(path) ? serializeQueue(current.get(path)!) : undefined;
+          // a file's invalid items stay in it, as the local queue file keeps its own
+          const kept = invalidByFile.get(path) ?? [];
+          const before = current.has(path) ? serializeQueueWith(current.get(path)!, kept) : undefined;
           const items = next.get(path) ?? [];
-          const after = items.length === 0 ? undefined : serializeQueue(items);
+          const after = items.length === 0 && kept.length === 0 ? undefined : serializeQueueWith(items, kept);
           if (before === after) continue;
           files.push({ path, bytes: after === undefined ? null : Buffer.from(after) });
         }
