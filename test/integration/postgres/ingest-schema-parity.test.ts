@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { checkEntryClock, parseEntry } from '../../../src/core/ledger/entry.js';
-import { openDatabase, type Database } from '../../../src/io/db.js';
+import { openDatabase, type DbClient } from '../../../src/io/db.js';
 import { makeEntry } from '../../support/ledger.js';
 import { createEngineTarget, testEngines, type EngineTarget } from '../../support/postgres.js';
 
@@ -82,6 +82,7 @@ const CASES: readonly (readonly [string, (e: Json) => unknown])[] = [
   ),
   ['sha upper case', (e) => ({ ...e, sha: hex(40, 'A') })],
   ['sha "g…"', (e) => ({ ...e, sha: hex(40, 'g') })],
+  ['sha of 39 hex digits after a "g"', (e) => ({ ...e, sha: `g${hex(39)}` })],
   ['sha missing', (e) => without(e, 'sha')],
   ['sha 40 digits as a number', (e) => ({ ...e, sha: 1234567890 })],
   // artifact_url and release_url
@@ -134,6 +135,7 @@ const CASES: readonly (readonly [string, (e: Json) => unknown])[] = [
     '2025-11-24T10:00:00+00:00',
     '2025-11-24T10:00:00z',
     '2025-11-24T10:00Z',
+    '1969-12-28T00:00:00Z',
     '1969-12-31T23:59:59Z',
     '1970-01-01T00:00:00Z',
     '2024-02-29T00:00:00Z',
@@ -152,6 +154,9 @@ const CASES: readonly (readonly [string, (e: Json) => unknown])[] = [
     '2025-11-24T10:60:00Z',
     '2025-11-24T10:00:60Z',
     '2099-01-01T00:00:00Z',
+    // the clock: 300 s ahead is check's allowance; 50 s either side of it leaves room for the call
+    later(250),
+    later(350),
     later(3600),
     later(-86400),
   ].map((t) => [`timestamp ${t}`, (e: Json) => ({ ...e, timestamp: t })] as const),
@@ -326,6 +331,14 @@ const CASES: readonly (readonly [string, (e: Json) => unknown])[] = [
     'validation.validated_at an hour ahead',
     (e) => ({ ...e, validation: validation({ validated_at: later(3600) }) }),
   ],
+  [
+    'validation.validated_at 250 s ahead',
+    (e) => ({ ...e, validation: validation({ validated_at: later(250) }) }),
+  ],
+  [
+    'validation.validated_at 350 s ahead',
+    (e) => ({ ...e, validation: validation({ validated_at: later(350) }) }),
+  ],
   ['validation.validator_run_id 0', (e) => ({ ...e, validation: validation({ validator_run_id: 0 }) })],
   [
     'validation.validator_run_id 2^53',
@@ -395,7 +408,7 @@ function recordRefuses(entry: unknown): boolean {
 
 describe.each(engines)('what the ingest key may store, on %s', (engine) => {
   let target: EngineTarget;
-  let db: Database;
+  let db: DbClient;
   const commit = 'c'.repeat(40);
   const call = async (batch: unknown): Promise<Json> =>
     (await db.query<{ r: Json }>('SELECT public.slsa_ingest_batch($1::jsonb) AS r', [JSON.stringify(batch)]))
@@ -425,7 +438,9 @@ describe.each(engines)('what the ingest key may store, on %s', (engine) => {
   });
 
   it('refuses exactly the entries record refuses', async () => {
-    const entries = CASES.map(([, change], i) => change(makeEntry({ run_id: 1000 + i, tag: `v1.0.${i}` })));
+    const entries = CASES.map(([, change], i) =>
+      change({ ...makeEntry({ run_id: 1000 + i, tag: `v1.0.${i}` }) }),
+    );
     const id = await begin('acme/parity');
     const reply = await call({ op: 'upsert', ingest_id: id, entries: entries.map((e) => item(e)) });
     const failed = new Set((reply.failed as { index: number }[]).map((f) => f.index));
@@ -445,7 +460,7 @@ describe.each(engines)('what the ingest key may store, on %s', (engine) => {
 
   it('refuses an item that does not come from a day file of the commit the ingest declared', async () => {
     const id = await begin('acme/items');
-    const good = (i: number): Json => makeEntry({ run_id: 2000 + i, tag: `v2.0.${i}` });
+    const good = (i: number): Json => ({ ...makeEntry({ run_id: 2000 + i, tag: `v2.0.${i}` }) });
     const items: [string, unknown, boolean][] = [
       ['a good item', item(good(0)), true],
       ['an item that is not an object', [good(1)], false],
