@@ -4,8 +4,9 @@
 // function through the earlier tests: a repository name of three parts, a `to_commit` that is no
 // commit id, an http or credential-bearing ledger link, an upsert into a finished ingest, a finish
 // back to `running`, a watermark moved by a failed ingest, an alert name or head out of shape, a
-// refused entry without its row in ingest_entry_failures. Called as the ingest role, the way an
-// attacker holding the key would. Both engines.
+// refused entry without its row in ingest_entry_failures, a rename merging into a name that holds
+// an ingested commit or runs, rewrites accepted twice or after the ingest ended. Called as the
+// ingest role, the way an attacker holding the key would. Both engines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { openDatabase, type DbClient } from '../../../src/io/db.js';
@@ -191,5 +192,60 @@ describe.each(engines)('the ingest key’s ops around the entries, on %s', (engi
       "SELECT watermark, rewritten_at, rewritten_head FROM public.provenance_repositories WHERE repository = 'acme/finish'",
     );
     expect(repo).toEqual([{ watermark: null, rewritten_at: expect.any(Date), rewritten_head: null }]);
+  });
+
+  it('rename never merges into a name that holds an ingested commit or runs; rewrites are accepted once per ingest', async () => {
+    const fill = async (
+      repository: string,
+      status: 'succeeded' | 'failed',
+      entries: Json[],
+    ): Promise<void> => {
+      const id = crypto.randomUUID();
+      await call({ op: 'begin', ingest_id: id, repository, engine, to_commit: commit });
+      await call({ op: 'upsert', ingest_id: id, entries });
+      await call({
+        op: 'finish',
+        ingest_id: id,
+        status,
+        ...(status === 'succeeded' ? { watermark: commit } : {}),
+      });
+    };
+    await fill('acme/source', 'succeeded', [item(90)]);
+    await fill('acme/committed', 'succeeded', []); // an ingested commit, no run
+    await fill('acme/populated', 'failed', [item(91)]); // a run, no ingested commit
+    const rename = async (to: string): Promise<Json> =>
+      (
+        await db.query<{ r: Json }>('SELECT public.slsa_rename_repository($1::jsonb) AS r', [
+          JSON.stringify({ rename_id: crypto.randomUUID(), from: 'acme/source', to }),
+        ])
+      ).rows[0]!.r;
+    expect(await rename('acme/committed')).toMatchObject({ renamed: false, refused: 'taken' });
+    expect(await rename('acme/populated')).toMatchObject({ renamed: false, refused: 'taken' });
+
+    const id = crypto.randomUUID();
+    await call({ op: 'begin', ingest_id: id, repository: 'acme/rewritten', engine, to_commit: commit });
+    const accept = () =>
+      db.query('SELECT public.slsa_ingest_rewrites($1::jsonb) AS r', [
+        JSON.stringify({
+          op: 'accept',
+          ingest_id: id,
+          head: commit,
+          rewrites: [
+            { commit: 'd'.repeat(40), path: 'docs/reports/2025-11-24/manifest.log', message: 'cut' },
+          ],
+        }),
+      ]);
+    await accept();
+    await expect(accept()).rejects.toMatchObject({ details: { sqlstate: '22023' } });
+    // nor into a finished ingest
+    await call({ op: 'finish', ingest_id: id, status: 'failed' });
+    const closed = crypto.randomUUID();
+    await call({ op: 'begin', ingest_id: closed, repository: 'acme/rewritten', engine, to_commit: commit });
+    await call({ op: 'finish', ingest_id: closed, status: 'failed' });
+    await expect(
+      db.query('SELECT public.slsa_ingest_rewrites($1::jsonb) AS r', [
+        JSON.stringify({ op: 'list', ingest_id: closed }),
+      ]),
+    ).rejects.toMatchObject({ details: { sqlstate: '22023' } });
   });
 });
