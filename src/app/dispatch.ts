@@ -354,13 +354,18 @@ async function writeActionsFiles(result: DispatchResult, options: DispatchOption
       renderStepSummary('Provenance dispatch', [
         ['workflow', `${result.repository} ${result.workflow} @ ${result.ref}`],
         ['tag', result.dispatch_tag],
-        ['run', result.dispatch_run_url ?? String(result.dispatch_run_id)],
+        [
+          'run',
+          result.dispatch_run_url ?? String(result.dispatch_run_id),
+          result.dispatch_run_url ?? undefined,
+        ],
         ['token expires', result.token.expires_at ?? 'no expiry reported'],
         ['token rotated', result.token.rotated_at ?? 'unknown'],
         [
           'token used by run',
           result.token.used_by_run_url ??
             (result.token.used_by_run_id === null ? 'unknown' : String(result.token.used_by_run_id)),
+          result.token.used_by_run_url ?? undefined,
         ],
         ['flags', result.flags.length === 0 ? 'none' : result.flags.join(', ')],
       ]),

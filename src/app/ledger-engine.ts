@@ -27,7 +27,7 @@ import {
   lookupKey,
   parseKeyIndexShard,
   refreshShard,
-  serializeKeyIndexShard,
+  serializeOrderedShard,
   type KeyIndexRow,
 } from '../core/ledger/key-index.js';
 import type { LedgerConfigSection } from '../core/ledger/location.js';
@@ -520,7 +520,7 @@ export class LedgerEngine {
       return [
         {
           path: keyIndexShardPath(reportsDir, input.index.shard),
-          bytes: Buffer.from(serializeKeyIndexShard(rows)),
+          bytes: Buffer.from(serializeOrderedShard(rows)),
         },
       ];
     }
@@ -537,7 +537,7 @@ export class LedgerEngine {
     for (const [s, rows] of buildKeyIndex(all)) {
       files.push({
         path: keyIndexShardPath(reportsDir, s),
-        bytes: Buffer.from(serializeKeyIndexShard(rows)),
+        bytes: Buffer.from(serializeOrderedShard(rows)),
       });
     }
     return files;

@@ -1091,14 +1091,17 @@ export class GitLedgerRepo {
         }),
       );
       if (subtrees.some((t) => t === undefined)) return undefined;
+      for (const [name, bytes] of f.files) changes.set(name, { mode: '100644', oid: write('blob', bytes) });
+      // one pass over the parent's tree edits it and gives what each changed name was before
+      const edited = editTreeBody(body, 20, changes);
+      if (edited === undefined) return undefined;
       for (const name of f.folders) {
-        const before = findInTree(body, 20, name);
+        const before = edited.replaced.get(name);
         if (before !== undefined && before.mode !== '40000') exact = false;
       }
-      for (const [name, bytes] of f.files) {
-        const oid = write('blob', bytes);
-        changes.set(name, { mode: '100644', oid });
-        const before = findInTree(body, 20, name);
+      for (const name of f.files.keys()) {
+        const { oid } = changes.get(name)!;
+        const before = edited.replaced.get(name);
         const filePath = path === '' ? name : `${path}/${name}`;
         if (before === undefined)
           changed.push({ oldMode: '000000', newMode: '100644', status: 'A', path: filePath });
@@ -1112,8 +1115,7 @@ export class GitLedgerRepo {
             path: filePath,
           });
       }
-      const edited = editTreeBody(body, 20, changes);
-      return edited === undefined ? undefined : write('tree', edited);
+      return write('tree', edited.body);
     };
     const root = await build('');
     if (root === undefined) return undefined;

@@ -14,68 +14,87 @@ export interface TreeChange {
   readonly oid: string;
 }
 
-/** Compares the sort key of the entry named `body[start, end)` (a tree's name ends in `/`) with `key`. */
-function compareKey(body: Buffer, start: number, end: number, isTree: boolean, key: Buffer): number {
-  const n = end - start + (isTree ? 1 : 0);
-  const m = Math.min(n, key.length);
-  for (let i = 0; i < m; i++) {
-    const c = start + i < end ? body[start + i]! : 0x2f;
-    const d = key[i]!;
-    if (c !== d) return c < d ? -1 : 1;
-  }
-  return n === key.length ? 0 : n < key.length ? -1 : 1;
+// A tree object's body is read as latin1 text: one code unit a byte, so string order is git's byte
+// order, and V8's own string builtins (`indexOf`, `startsWith`, `<`) find and compare entries. An
+// entry is `<mode> <name>\0<id>`: its mode ends at the first space, its name at the next NUL.
+// Each loop below does a few builtin calls an entry and nothing else: in a five-year ledger the
+// `docs/reports` tree has ~1,800 entries, and a byte loop in JavaScript (or `Buffer` methods, whose
+// argument checks are JavaScript) ran long enough there for V8 to optimise these functions in
+// every record, ~200 M instructions of compiling that Node waits for at exit (issue 14,
+// docs/ledger.md "Twenty-first session").
+
+/** `name` as latin1 text of its UTF-8 bytes, the form the loops below compare. */
+const latin1Of = (name: string): string => Buffer.from(name, 'utf8').toString('latin1');
+
+/** A tree's body after `editTreeBody`, and the entries it replaced (the first of a name). */
+export interface EditedTree {
+  readonly body: Buffer;
+  readonly replaced: ReadonlyMap<string, TreeChange>;
 }
 
 /**
  * The body of the tree `body` with `changes` applied (names added or replaced, whatever they were
- * before): one pass over the raw entries, nothing parsed but the names that sort near a change,
- * so a folder of thousands of day folders costs one copy. Undefined when `body` is malformed.
+ * before), and what each replaced name was: one pass over the raw entries, nothing parsed but the
+ * names that sort near a change, so a folder of thousands of day folders costs one copy.
+ * Undefined when `body` is malformed.
  */
 export function editTreeBody(
   body: Buffer,
   oidBytes: number,
   changes: ReadonlyMap<string, TreeChange>,
-): Buffer | undefined {
+): EditedTree | undefined {
+  // git's order: a folder's name sorts as if it ended in `/`
   const pending = [...changes].map(([name, c]) => ({
-    name: Buffer.from(name, 'utf8'),
-    key: Buffer.from(c.mode === '40000' ? `${name}/` : name, 'utf8'),
+    key: latin1Of(c.mode === '40000' ? `${name}/` : name),
     entry: Buffer.concat([Buffer.from(`${c.mode} ${name}\0`, 'utf8'), Buffer.from(c.oid, 'hex')]),
   }));
-  pending.sort((a, b) => Buffer.compare(a.key, b.key));
+  pending.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const text = body.toString('latin1');
+  // where an entry a change names (as a file or as a folder) may start its name: the next place
+  // its ` <name>\0` occurs; only a place that is an entry's own space counts
+  // (a name holding a NUL names no entry)
+  const names = [...changes.keys()].filter((n) => !n.includes('\0')).map((n) => ` ${latin1Of(n)}\0`);
+  const nextAt = (from: number): number =>
+    names.reduce((min, n) => {
+      const i = text.indexOf(n, from);
+      return i !== -1 && (min === -1 || i < min) ? i : min;
+    }, -1);
+  let hit = nextAt(0);
+  const replaced = new Map<string, TreeChange>();
   const parts: Buffer[] = [];
   let next = 0;
   let at = 0;
   let kept = 0; // the untouched run of entries since `kept` is copied as one slice
-  const n = body.length;
-  while (at < n) {
-    // plain byte loops: a folder of thousands of entries, read once, mostly by cold code
-    let space = at;
-    while (space < n && body[space] !== 0x20) space++;
-    let nul = space + 1;
-    while (nul < n && body[nul] !== 0) nul++;
+  while (at < text.length) {
+    const space = text.indexOf(' ', at);
+    const nul = space === -1 ? -1 : text.indexOf('\0', space + 1);
     const end = nul + 1 + oidBytes;
-    if (space >= n || nul >= n || end > n) return undefined;
-    // `40000` is the one five-digit mode (files, links and submodules have six)
-    const isTree = space - at === 5;
-    while (next < pending.length && compareKey(body, space + 1, nul, isTree, pending[next]!.key) > 0) {
-      parts.push(body.subarray(kept, at), pending[next]!.entry);
-      kept = at;
-      next += 1;
+    if (nul === -1 || end > text.length) return undefined;
+    if (next < pending.length) {
+      // `40000` is the one five-digit mode (files, links and submodules have six)
+      const name = space - at === 5 ? `${text.slice(space + 1, nul)}/` : text.slice(space + 1, nul);
+      while (next < pending.length && name > pending[next]!.key) {
+        parts.push(body.subarray(kept, at), pending[next]!.entry);
+        kept = at;
+        next += 1;
+      }
     }
-    // an entry a change names (as a file or as a folder) is replaced
-    const length = nul - space - 1;
-    for (const p of pending) {
-      if (p.name.length === length && compareKey(body, space + 1, nul, false, p.name) === 0) {
+    if (hit !== -1 && hit < end) {
+      // a changed name: the entry is replaced
+      if (hit === space) {
         parts.push(body.subarray(kept, at));
         kept = end;
-        break;
+        const name = body.toString('utf8', space + 1, nul);
+        if (!replaced.has(name))
+          replaced.set(name, { mode: text.slice(at, space), oid: body.toString('hex', nul + 1, end) });
       }
+      hit = nextAt(end);
     }
     at = end;
   }
-  parts.push(body.subarray(kept, n));
+  parts.push(body.subarray(kept));
   for (; next < pending.length; next++) parts.push(pending[next]!.entry);
-  return Buffer.concat(parts);
+  return { body: Buffer.concat(parts), replaced };
 }
 
 /** The entry `name` of a tree object's body, or undefined (also when the body is malformed). */
@@ -84,22 +103,20 @@ export function findInTree(
   oidBytes: number,
   name: string,
 ): { mode: string; oid: string } | undefined {
-  const wanted = Buffer.from(name, 'utf8');
-  const n = body.length;
+  if (name.includes('\0')) return undefined; // no entry's name holds one
+  const text = body.toString('latin1');
+  const wanted = ` ${latin1Of(name)}\0`;
+  // the entry starts its name where ` <name>\0` occurs at an entry's own space: none, no entry
+  let hit = text.indexOf(wanted);
   let at = 0;
-  while (at < n) {
-    let space = at;
-    while (space < n && body[space] !== 0x20) space++;
-    let nul = space + 1;
-    while (nul < n && body[nul] !== 0) nul++;
-    if (space >= n || nul >= n || nul + 1 + oidBytes > n) return undefined;
-    if (nul - space - 1 === wanted.length && compareKey(body, space + 1, nul, false, wanted) === 0) {
-      return {
-        mode: body.toString('latin1', at, space),
-        oid: body.toString('hex', nul + 1, nul + 1 + oidBytes),
-      };
-    }
-    at = nul + 1 + oidBytes;
+  while (hit !== -1 && at < text.length) {
+    const space = text.indexOf(' ', at);
+    const nul = space === -1 ? -1 : text.indexOf('\0', space + 1);
+    const end = nul + 1 + oidBytes;
+    if (nul === -1 || end > text.length) return undefined;
+    if (hit === space) return { mode: text.slice(at, space), oid: body.toString('hex', nul + 1, end) };
+    if (hit < end) hit = text.indexOf(wanted, end);
+    at = end;
   }
   return undefined;
 }
@@ -110,18 +127,19 @@ export function listTree(
   oidBytes: number,
 ): { mode: string; name: string; oid: string }[] | undefined {
   const out: { mode: string; name: string; oid: string }[] = [];
-  const n = body.length;
+  const text = body.toString('latin1');
   let at = 0;
-  while (at < n) {
-    const space = body.indexOf(0x20, at);
-    const nul = space === -1 ? -1 : body.indexOf(0, space + 1);
-    if (space === -1 || nul === -1 || nul + 1 + oidBytes > n) return undefined;
+  while (at < text.length) {
+    const space = text.indexOf(' ', at);
+    const nul = space === -1 ? -1 : text.indexOf('\0', space + 1);
+    const end = nul + 1 + oidBytes;
+    if (nul === -1 || end > text.length) return undefined;
     out.push({
-      mode: body.toString('latin1', at, space),
+      mode: text.slice(at, space),
       name: body.toString('utf8', space + 1, nul),
-      oid: body.toString('hex', nul + 1, nul + 1 + oidBytes),
+      oid: body.toString('hex', nul + 1, end),
     });
-    at = nul + 1 + oidBytes;
+    at = end;
   }
   return out;
 }

@@ -93,8 +93,27 @@ describe('outputs', () => {
   it('renders GITHUB_OUTPUT lines, with a delimiter for multi-line values', () => {
     expect(renderGithubOutput({ a: '1', b: 'x\ny' }, 'EOF_1')).toBe('a=1\nb<<EOF_1\nx\ny\nEOF_1\n');
   });
-  it('escapes table cells in the step summary', () => {
-    expect(renderStepSummary('T', [['k', 'a|b\nc']])).toContain('| k | a\\|b c |');
+  it('shows step summary values as written: code, one line, no cell split', () => {
+    expect(renderStepSummary('T', [['k', 'a|b\nc']])).toBe(
+      '### T\n\n<table>\n<tr><th>k</th><td><code>a|b c</code></td></tr>\n</table>\n\n',
+    );
+  });
+  it('shows a pushed tag holding HTML, Markdown and a mention as text in the step summary', () => {
+    const out = renderStepSummary('T', [['tag', `<img src=x onerror=alert(1)>_x_@acme-team#1&amp;'"`]]);
+    expect(out).toContain(
+      '<td><code>&lt;img src=x onerror=alert(1)&gt;_x_@acme-team#1&amp;amp;&#39;&quot;</code></td>',
+    );
+    expect(out).not.toContain('<img');
+  });
+  it('links a step summary value only to an https address, escaped', () => {
+    const run = 'https://github.com/acme/app/actions/runs/7?a=1&b="2"';
+    expect(renderStepSummary('T', [['run', run, run]])).toContain(
+      '<td><a href="https://github.com/acme/app/actions/runs/7?a=1&amp;b=&quot;2&quot;"><code>https://github.com/acme/app/actions/runs/7?a=1&amp;b=&quot;2&quot;</code></a></td>',
+    );
+    expect(renderStepSummary('T', [['run', 'javascript:alert(1)', 'javascript:alert(1)']])).toContain(
+      '<td><code>javascript:alert(1)</code></td>',
+    );
+    expect(renderStepSummary('T', [['run', 'x', 'HTTPS://h/\n\nx']])).toContain('<a href="HTTPS://h/ x">');
   });
 });
 
@@ -178,7 +197,9 @@ describe('outputs: the edges (mutation audit)', () => {
   it('uses the delimiter form for a carriage return too', () => {
     expect(renderGithubOutput({ a: 'x\ry' }, 'EOF_1')).toBe('a<<EOF_1\nx\ry\nEOF_1\n');
   });
-  it('escapes backslashes, carriage returns and the key of a table cell', () => {
-    expect(renderStepSummary('T', [['k|1', 'a\\|b\rc']])).toContain('| k\\|1 | a\\\\\\|b c |');
+  it('keeps backslashes, turns carriage returns into spaces and escapes the label', () => {
+    expect(renderStepSummary('T', [['k<1>\r', 'a\\|b\rc']])).toContain(
+      '<tr><th>k&lt;1&gt; </th><td><code>a\\|b c</code></td></tr>',
+    );
   });
 });

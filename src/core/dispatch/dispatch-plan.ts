@@ -1,6 +1,7 @@
 import { SlsaLedgerError } from '../../errors.js';
 import type { EntryMetrics } from '../ledger/entry.js';
 import type { TokenAudit } from './token-audit.js';
+import { htmlText } from '../text/markdown.js';
 
 export interface RepositoryName {
   readonly owner: string;
@@ -114,25 +115,38 @@ export function renderGithubOutput(outputs: Readonly<Record<string, string>>, de
     .join('');
 }
 
-/** Escapes text for a Markdown table cell. */
-export function markdownCell(text: string): string {
-  return text
-    .replace(/\\/g, '\\\\')
-    .replace(/\|/g, '\\|')
-    .replace(/[\r\n]+/g, ' ');
-}
+/** A row of the step summary: a label, the value shown as written, and a link for it when it is https. */
+export type StepSummaryRow = readonly [label: string, value: string, href?: string | undefined];
 
-/** The step summary table for `$GITHUB_STEP_SUMMARY`. */
-export function renderStepSummary(title: string, rows: readonly (readonly [string, string])[]): string {
+/**
+ * The step summary for `$GITHUB_STEP_SUMMARY`: an HTML table (GitHub renders HTML in job summaries).
+ * Values come from outside (a pushed tag, a workflow path, GitHub's answers), so each is HTML text
+ * inside `<code>`: Markdown, HTML, `@mentions` and `#123` references are shown as written, and a
+ * `|` cannot split a cell as it can in a Markdown table. Line breaks become spaces (a blank line
+ * would end the HTML block).
+ */
+export function renderStepSummary(title: string, rows: readonly StepSummaryRow[]): string {
+  const cell = (value: string, href: string | undefined): string => {
+    const code = `<code>${htmlText(oneLine(value))}</code>`;
+    return href !== undefined && /^https:\/\//i.test(href)
+      ? `<a href="${htmlText(oneLine(href))}">${code}</a>`
+      : code;
+  };
   return [
     `### ${title}`,
     '',
-    '| | |',
-    '| --- | --- |',
-    ...rows.map(([k, v]) => `| ${markdownCell(k)} | ${markdownCell(v)} |`),
+    '<table>',
+    ...rows.map(
+      ([label, value, href]) => `<tr><th>${htmlText(oneLine(label))}</th><td>${cell(value, href)}</td></tr>`,
+    ),
+    '</table>',
     '',
     '',
   ].join('\n');
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
 }
 
 /** A duration flag in seconds (decimals allowed) within [min, max], as milliseconds. */

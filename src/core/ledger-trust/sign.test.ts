@@ -6,6 +6,7 @@ import { verifyStoredBundle } from './bundle-verify.js';
 import {
   decideSigningMode,
   signChange,
+  signedDocumentOf,
   signTransition,
   signVsa,
   transitionKindFor,
@@ -48,6 +49,18 @@ describe('signTransition and signVsa', () => {
     await expect(signVsa({ ...vsa, subject: [] }, key.signer)).rejects.toThrowCode(
       'TRUST_TRANSITION_INVALID',
     );
+    // mutation audit: a subject that is no list (the statement comes from a caller, typed or not)
+    await expect(
+      signVsa({ ...vsa, subject: vsa.subject[0] } as unknown as typeof vsa, key.signer),
+    ).rejects.toThrowCode('TRUST_TRANSITION_INVALID');
+  });
+
+  it('gives a stored bundle back as the document signVsa made, or undefined without a dsse payload', async () => {
+    const signed = await signVsa(makeVsa(makeEntry()), key.signer);
+    expect(signedDocumentOf(JSON.parse(signed.line))).toEqual(signed);
+    expect(signedDocumentOf({ dsseEnvelope: { payload: 7 } })).toBeUndefined();
+    expect(signedDocumentOf({ dsseEnvelope: {} })).toBeUndefined();
+    expect(signedDocumentOf(null)).toBeUndefined();
   });
 });
 
@@ -75,6 +88,9 @@ describe('decideSigningMode', () => {
     [{ noSign: true }, actions, { kind: 'none' }],
     [{ noSign: true }, outside, { kind: 'none' }],
     [{ noSign: false }, actions, { kind: 'sigstore' }],
+    // `--no-sign` counts only when given: false beside another flag is no contradiction
+    [{ sign: 'sigstore', noSign: false }, outside, { kind: 'sigstore' }],
+    [{ signKey: 'k.pem', noSign: false }, outside, { kind: 'key', keyPath: 'k.pem' }],
   ] as const)('%j in %j', (flags, env, mode) => {
     expect(decideSigningMode(flags, env)).toEqual(mode);
   });
@@ -123,6 +139,25 @@ describe('writerFromEnvironment', () => {
       workflow_ref: null,
     });
   });
+
+  it('takes run ids up to the largest safe integer, and nothing that only starts like one', () => {
+    const ids = (GITHUB_RUN_ID: string, GITHUB_RUN_ATTEMPT: string) => {
+      const w = writerFromEnvironment({ GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT }, 'me');
+      return [w.run_id, w.run_attempt];
+    };
+    expect(ids('9007199254740991', '1000000000000000')).toEqual([9007199254740991, 1000000000000000]);
+    expect(ids('9007199254740992', '9999999999999999')).toEqual([null, null]);
+    expect(ids('1e3', '12 ')).toEqual([null, null]);
+  });
+
+  it('falls back on an absent actor, and an empty workflow ref is none', () => {
+    expect(writerFromEnvironment({ GITHUB_WORKFLOW_REF: '' }, 'me')).toEqual({
+      actor: 'me',
+      run_id: null,
+      run_attempt: null,
+      workflow_ref: null,
+    });
+  });
 });
 
 describe('signChange', () => {
@@ -149,6 +184,20 @@ describe('signChange', () => {
       branch: 'ledger',
       path: DAY,
     });
+    expect(signed?.statement.predicate.writer).toEqual(base.context);
+    expect(signed?.statement.predicate.time).toBe('2025-11-24T12:00:00.000Z');
+  });
+
+  it('signs for the day file the merge wrote, whatever else the ledger identity carries', async () => {
+    const ledger = { ...base.ledger, path: 'docs/reports/2025-11-23/manifest.json' };
+    const signed = await signChange({
+      ...base,
+      ledger,
+      merge: { outcome: 'inserted', path: DAY, entry: makeEntry() },
+      writer: 'record',
+      log: undefined,
+    });
+    expect(signed?.statement.predicate.ledger.path).toBe(DAY);
   });
 
   it('signs a verdict with its vsa, appending to both logs', async () => {
@@ -168,6 +217,9 @@ describe('signChange', () => {
       vsaLog: undefined,
     });
     expect(signed?.kind).toBe('verdict');
+    // the bundle queued with the entry is the transition's, not the vsa's
+    expect(signed?.bundle).toEqual(JSON.parse(signed!.line));
+    expect(signed?.bundle).not.toEqual(vsa.bundle);
     expect(signed?.statement.predicate.vsa).toEqual({ sha256: vsa.payloadSha256 });
     expect(signed?.files['docs/reports/2025-11-24/transitions.jsonl']).toBe(`x\n${signed?.line}`);
     expect(signed?.files['docs/reports/2025-11-24/vsa.jsonl']).toBe(vsa.line);

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compareEntries } from './entry.js';
 import {
   buildKeyIndex,
   checkKeyIndex,
@@ -10,6 +12,7 @@ import {
   parseKeyIndexShard,
   refreshShard,
   serializeKeyIndexShard,
+  serializeOrderedShard,
   type KeyIndexRow,
 } from './key-index.js';
 
@@ -166,5 +169,60 @@ describe('the key index at its edges', () => {
       { tag: 'v1', run_id: 1, day: '2025-11-20' },
       { tag: 'v1', run_id: 2, day: '2025-11-22' },
     ]);
+  });
+});
+
+describe('refreshShard: placed by binary search, the same as sorting', () => {
+  // the specification: the kept rows, then the new ones, stably sorted; the first row of a key wins
+  const bySort = (
+    rows: readonly KeyIndexRow[],
+    shard: string,
+    days: ReadonlyMap<string, readonly { tag: string; run_id: number }[]>,
+    set?: KeyIndexRow,
+  ): KeyIndexRow[] => {
+    const all = rows.filter(
+      (r) => !days.has(r.day) && !(set !== undefined && r.tag === set.tag && r.run_id === set.run_id),
+    );
+    for (const [day, entries] of days)
+      for (const e of entries)
+        if (keyIndexShard(e.tag) === shard) all.push({ tag: e.tag, run_id: e.run_id, day });
+    if (set !== undefined && keyIndexShard(set.tag) === shard) all.push(set);
+    all.sort((a, b) => compareEntries(a, b) || (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+    return all.filter((r, i) => all.findIndex((q) => q.tag === r.tag && q.run_id === r.run_id) === i);
+  };
+  // few tags (so keys repeat and sort equal), all in one shard or not, days that collide
+  const tagArb = fc.constantFrom('v1', 'v2', 'v10', 'v1.0', 'v01', 'a', 'v2-rc');
+  const rowArb = fc.record({
+    tag: tagArb,
+    run_id: fc.integer({ min: 1, max: 4 }),
+    day: fc.constantFrom('2025-11-20', '2025-11-21', '2025-11-22'),
+  });
+  it('for ordered and unordered shards, with and without re-read days and a key just written', () => {
+    fc.assert(
+      fc.property(
+        fc.array(rowArb, { maxLength: 30 }),
+        fc.boolean(),
+        fc.array(rowArb, { maxLength: 20 }),
+        fc.option(rowArb, { nil: undefined }),
+        (raw, ordered, reread, set) => {
+          const shard = keyIndexShard(set?.tag ?? raw[0]?.tag ?? 'v1');
+          // a canonical shard holds only its own tags, in order
+          const rows = ordered
+            ? bySort(
+                raw.filter((r) => keyIndexShard(r.tag) === shard),
+                shard,
+                new Map(),
+              )
+            : raw;
+          const days = new Map<string, { tag: string; run_id: number }[]>();
+          for (const r of reread) days.set(r.day, [...(days.get(r.day) ?? []), r]);
+          const got = refreshShard(rows, shard, days, set);
+          expect(got).toEqual(bySort(rows, shard, days, set));
+          // the writers serialise the result as it is: it must already be in canonical order
+          expect(serializeOrderedShard(got)).toBe(serializeKeyIndexShard(got));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

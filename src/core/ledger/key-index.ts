@@ -9,7 +9,7 @@
 // Writers refresh the rows of day files changed by commits that did not touch the index (another
 // tool, a hand edit); `check` verifies the whole index against the day files.
 import { hash } from 'node:crypto';
-import { compareEntries, type LedgerEntry } from './entry.js';
+import { compareEntries, sortEntries, type LedgerEntry } from './entry.js';
 
 export const KEY_INDEX_VERSION = '1\n';
 
@@ -63,9 +63,16 @@ export function parseKeyIndexShard(text: string): KeyIndexRow[] | undefined {
 
 /** Canonical shard bytes. */
 export function serializeKeyIndexShard(rows: readonly KeyIndexRow[]): string {
-  const sorted = [...rows].sort(compareEntries);
+  return serializeOrderedShard(sortEntries(rows));
+}
+
+/**
+ * Canonical shard bytes of rows already in shard order, as `refreshShard` and `buildKeyIndex`
+ * give them (the writers' path: no second pass over a shard's tags).
+ */
+export function serializeOrderedShard(rows: readonly KeyIndexRow[]): string {
   return `${JSON.stringify(
-    sorted.map((r) => ({ tag: r.tag, run_id: r.run_id, day: r.day })),
+    rows.map((r) => ({ tag: r.tag, run_id: r.run_id, day: r.day })),
     null,
     2,
   )}\n`;
@@ -76,9 +83,18 @@ export function lookupKey(rows: readonly KeyIndexRow[], tag: string, runId: numb
   return rows.find((r) => r.run_id === runId && r.tag === tag)?.day;
 }
 
+/** Shard order: the ledger's (tag in version order, then run_id), then the day. */
+function compareRows(a: KeyIndexRow, b: KeyIndexRow): number {
+  return compareEntries(a, b) || (a.day < b.day ? -1 : a.day > b.day ? 1 : 0);
+}
+
 /**
  * The rows of `shard` after replacing those of `days` (re-read) with their entries, and setting
- * `set` (the key just written).
+ * `set` (the key just written). A shard as the writers leave it is already in order: the new rows
+ * are placed by binary search after one pass that checks the order, so a record into an old ledger
+ * (hundreds of rows a shard) compares tags a few hundred times, not a sort's thousands (issue 14:
+ * V8 optimised `compareTags` in every such record, ~50 ms of compiling). Anything else is sorted;
+ * the result is the same either way: the stable sort of the kept rows followed by the new ones.
  */
 export function refreshShard(
   rows: readonly KeyIndexRow[],
@@ -89,21 +105,38 @@ export function refreshShard(
   const out = rows.filter(
     (r) => !days.has(r.day) && !(set !== undefined && r.tag === set.tag && r.run_id === set.run_id),
   );
+  const added: KeyIndexRow[] = [];
   for (const [day, entries] of days) {
     for (const e of entries)
-      if (keyIndexShard(e.tag) === shard) out.push({ tag: e.tag, run_id: e.run_id, day });
+      if (keyIndexShard(e.tag) === shard) added.push({ tag: e.tag, run_id: e.run_id, day });
   }
-  if (set !== undefined && keyIndexShard(set.tag) === shard) out.push(set);
+  if (set !== undefined && keyIndexShard(set.tag) === shard) added.push(set);
+  let inOrder = true;
+  for (let i = 1; i < out.length && inOrder; i++) inOrder = compareRows(out[i - 1]!, out[i]!) <= 0;
+  if (inOrder && added.length <= 16) {
+    for (const r of added) {
+      // after every row that sorts with it or before it, as a stable sort leaves it
+      let lo = 0;
+      let hi = out.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareRows(out[mid]!, r) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      out.splice(lo, 0, r);
+    }
+  } else {
+    out.push(...added);
+    out.sort(compareRows);
+  }
   // one row per key (a duplicate key across days is a `check` finding; the first day wins here)
   const seen = new Set<string>();
-  return out
-    .sort((a, b) => compareEntries(a, b) || (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))
-    .filter((r) => {
-      const k = `${r.tag}\u0000${r.run_id}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    });
+  return out.filter((r) => {
+    const k = `${r.tag}\u0000${r.run_id}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 /** Every shard of a full index built from all day files (`day` -> entries). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markdownCodeBlock, markdownCodeSpan } from './markdown.js';
+import { htmlText, markdownCodeBlock, markdownCodeSpan } from './markdown.js';
 
 describe('markdownCodeSpan', () => {
   it('fences with one backtick more than the longest run inside', () => {
@@ -24,5 +24,14 @@ describe('markdownCodeBlock', () => {
   it('fences the lines with three backticks, or more than the text holds', () => {
     expect(markdownCodeBlock('A: @acme\nB: #1')).toBe('```text\nA: @acme\nB: #1\n```');
     expect(markdownCodeBlock('x ```` y')).toBe('`````text\nx ```` y\n`````');
+  });
+});
+
+describe('htmlText', () => {
+  it('writes the five characters HTML gives meaning to as references, ampersand first', () => {
+    expect(htmlText(`<a href="x" title='y'>&amp;</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;',
+    );
+    expect(htmlText('plain @acme #1 _x_')).toBe('plain @acme #1 _x_');
   });
 });

@@ -1,4 +1,4 @@
-// Text shown in GitHub Markdown (issue and pull request bodies) exactly as written.
+// Text shown in GitHub Markdown (issue and pull request bodies, step summaries) exactly as written.
 
 /** The length of the longest run of backticks in `text` (0 when there is none). */
 function longestBacktickRun(text: string): number {
@@ -29,4 +29,14 @@ export function markdownCodeBlock(text: string): string {
   const longest = longestBacktickRun(text);
   const fence = '`'.repeat(Math.max(3, longest + 1));
   return `${fence}text\n${text}\n${fence}`;
+}
+
+/** `text` as HTML text or attribute value: `&`, `<`, `>`, `"` and `'` as character references. */
+export function htmlText(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }

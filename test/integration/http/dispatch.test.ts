@@ -87,6 +87,7 @@ describe('dispatch against a local GitHub API', () => {
     );
     const summary = await readFile(s.summary, 'utf8');
     expect(summary).toContain('### Provenance dispatch');
+    expect(summary).toContain('<tr><th>tag</th><td><code>v1.2.3</code></td></tr>');
     expect(findSecret([run.stdout, run.stderr, outputs, summary], [token])).toBeUndefined();
   });
 
