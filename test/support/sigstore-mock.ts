@@ -8,7 +8,7 @@
 // - the mock Rekor stores a `dsse` proposed entry as sent, whereas real Rekor stores the canonical
 //   form (envelope hash, payload hash, signatures with verifiers); we transform the request
 //   before handing it to the mock's handler, as Rekor would.
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createECDH, createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -50,8 +50,29 @@ interface KeyPair {
   privateKey: KeyObject;
 }
 
+/**
+ * A P-256 key pair for the mock's CA, CT log, Rekor and TSA, made without a key-generation job.
+ * @sigstore/mock exports each key as JWK, and on Node 20 a garbage collection during that export
+ * can run the destructor of the `generateKeyPairSync` job that made the key, which takes the lock
+ * the export already holds on it: the process waits on itself forever (seen once in `npm run
+ * rehearse`, twenty-first session; gdb: ExportJWKEcKey → GC → ~KeyGenJob → uv_mutex_lock). ECDH
+ * makes the numbers and the keys are imported from them: no job, no shared lock.
+ */
 function ecKeyPair(): KeyPair {
-  return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ecdh = createECDH('prime256v1');
+  const point = ecdh.generateKeys(); // 0x04 ‖ x ‖ y
+  const jwk = {
+    kty: 'EC',
+    crv: 'P-256',
+    x: point.subarray(1, 33).toString('base64url'),
+    y: point.subarray(33, 65).toString('base64url'),
+  };
+  const scalar = ecdh.getPrivateKey(); // without its leading zero bytes: JWK wants all 32
+  const d = Buffer.concat([Buffer.alloc(32 - scalar.length), scalar]).toString('base64url');
+  return {
+    privateKey: createPrivateKey({ key: { ...jwk, d }, format: 'jwk' }),
+    publicKey: createPublicKey({ key: jwk, format: 'jwk' }),
+  };
 }
 
 function bytes(view: ArrayBufferView): Buffer {

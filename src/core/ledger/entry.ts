@@ -1053,6 +1053,23 @@ export function compareEntries(
   return compareTags(a.tag, b.tag) || a.run_id - b.run_id;
 }
 
+/**
+ * A copy of `sorted` with `item` placed after every element that sorts with it or before it, as a
+ * stable sort would: O(log n) comparisons (a large day file, a key-index shard).
+ */
+export function insertSorted<T>(sorted: readonly T[], item: T, compare: (a: T, b: T) => number): T[] {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compare(sorted[mid]!, item) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  const out = sorted.slice();
+  out.splice(lo, 0, item); // native copy and shift, not spreading two slices through the iterator protocol
+  return out;
+}
+
 /** A sorted copy (already sorted input, the usual case, costs one pass). */
 export function sortEntries<T extends Pick<LedgerEntry, 'tag' | 'run_id'>>(entries: readonly T[]): T[] {
   return isSorted(entries) ? [...entries] : [...entries].sort(compareEntries);

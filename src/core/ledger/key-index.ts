@@ -9,7 +9,7 @@
 // Writers refresh the rows of day files changed by commits that did not touch the index (another
 // tool, a hand edit); `check` verifies the whole index against the day files.
 import { hash } from 'node:crypto';
-import { compareEntries, sortEntries, type LedgerEntry } from './entry.js';
+import { compareEntries, insertSorted, sortEntries, type LedgerEntry } from './entry.js';
 
 export const KEY_INDEX_VERSION = '1\n';
 
@@ -113,25 +113,13 @@ export function refreshShard(
   if (set !== undefined && keyIndexShard(set.tag) === shard) added.push(set);
   let inOrder = true;
   for (let i = 1; i < out.length && inOrder; i++) inOrder = compareRows(out[i - 1]!, out[i]!) <= 0;
-  if (inOrder && added.length <= 16) {
-    for (const r of added) {
-      // after every row that sorts with it or before it, as a stable sort leaves it
-      let lo = 0;
-      let hi = out.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareRows(out[mid]!, r) <= 0) lo = mid + 1;
-        else hi = mid;
-      }
-      out.splice(lo, 0, r);
-    }
-  } else {
-    out.push(...added);
-    out.sort(compareRows);
-  }
+  let placed: KeyIndexRow[];
+  if (inOrder && added.length <= 16)
+    placed = added.reduce((rows, r) => insertSorted(rows, r, compareRows), out);
+  else placed = [...out, ...added].sort(compareRows);
   // one row per key (a duplicate key across days is a `check` finding; the first day wins here)
   const seen = new Set<string>();
-  return out.filter((r) => {
+  return placed.filter((r) => {
     const k = `${r.tag}\u0000${r.run_id}`;
     if (seen.has(k)) return false;
     seen.add(k);

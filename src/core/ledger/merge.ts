@@ -3,6 +3,7 @@ import { ConflictError } from '../../errors.js';
 import {
   canonicalEntry,
   compareEntries,
+  insertSorted,
   DEFAULT_REPORTS_DIR,
   isMarkedCanonical,
   manifestPathFor,
@@ -167,7 +168,7 @@ export function applyMergeRule(
     const entry = withLockWait(clean, options.lockWaitS);
     const day = days.find((d) => d.path === path);
     // the entry is canonical: a list of canonical entries stays one (the serialiser skips its walk)
-    const entries = keepMark(day?.entries ?? [], insertSorted(day?.entries ?? [], entry));
+    const entries = keepMark(day?.entries ?? [], insertSorted(day?.entries ?? [], entry, compareEntries));
     return { outcome: 'inserted', path, entry, files: [{ path, entries, text: serializeManifest(entries) }] };
   }
 
@@ -205,18 +206,4 @@ export function applyMergeRule(
 /** `next` (old entries plus one canonical entry) is marked canonical when `old` was (or was empty). */
 function keepMark(old: readonly LedgerEntry[], next: LedgerEntry[]): readonly LedgerEntry[] {
   return old.length === 0 || isMarkedCanonical(old) ? markCanonical(next) : next;
-}
-
-function insertSorted(entries: readonly LedgerEntry[], entry: LedgerEntry): LedgerEntry[] {
-  // binary search keeps inserts into a large day file O(log n) comparisons
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareEntries(entries[mid]!, entry) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  const out = entries.slice();
-  out.splice(lo, 0, entry); // native copy and shift, not spreading two slices through the iterator protocol
-  return out;
 }
