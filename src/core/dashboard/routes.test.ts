@@ -193,6 +193,17 @@ describe('isHostAllowed on look-alike names', () => {
     ['LOCALHOST', '10.1.2.3', false],
     ['LOCALHOST', undefined, false],
     ['[::1]', '10.1.2.3', false],
+    // not `host [":" port]`: refused whole, not read up to the first `]` or `:`
+    ['127.0.0.1', '[::1]evil', false],
+    ['127.0.0.1', '[::1]evil.example:8080', false],
+    ['127.0.0.1', 'localhost:8080:evil', false],
+    ['127.0.0.1', 'localhost:evil', false],
+    ['127.0.0.1', 'localhost:123456', false],
+    ['127.0.0.1', '[::1', false],
+    ['127.0.0.1', 'localhost]', false],
+    ['0.0.0.0', '10.1.2.3:80x', false],
+    ['127.0.0.1', '[::1]:', true],
+    ['127.0.0.1', 'localhost:', true],
   ] as const)('bound %s, Host %s -> %s', (bound, header, allowed) => {
     expect(isHostAllowed(bound, header)).toBe(allowed);
   });

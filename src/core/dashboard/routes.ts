@@ -100,12 +100,16 @@ function isIpLiteral(name: string): boolean {
   return bare.includes(':') && /^[0-9a-f:.]+$/i.test(bare);
 }
 
-/** The host name of a `Host` header, lower case, without its port or a trailing dot. */
+/**
+ * The host name of a `Host` header, lower case, without its port or a trailing dot; '' (refused)
+ * when the header is not `host [":" port]` (RFC 9110 §7.2, RFC 3986 §3.2.2): a bracketed IPv6
+ * literal or a name without `:`, `[` or `]`, then at most a port of digits. Read loosely,
+ * `[::1]evil` was the loopback name `[::1]` and `evil:80:x` the name `evil`.
+ */
 export function hostNameOf(hostHeader: string): string {
-  const name = hostHeader.startsWith('[')
-    ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
-    : (hostHeader.split(':')[0] ?? '');
-  return name.toLowerCase().replace(/\.$/, '');
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[^[\]:]*)(?::\d{0,5})?$/.exec(hostHeader);
+  if (m === null) return '';
+  return (m[1] ?? '').toLowerCase().replace(/\.$/, '');
 }
 
 /**
