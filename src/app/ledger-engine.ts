@@ -100,6 +100,12 @@ export interface LedgerChange {
  */
 export interface TransitionSigner {
   filesFor(change: LedgerChange): Promise<readonly CommitFile[]>;
+  /**
+   * true when a signature reaches outside services (keyless: a Fulcio certificate and a public
+   * Rekor entry): the engine then signs only at a fetched head, never on a first try that may be
+   * thrown away
+   */
+  readonly remote?: boolean;
 }
 
 /** Options shared by `record` and `flush`. */
@@ -589,107 +595,31 @@ export class LedgerEngine {
             this.checkout ??= { state: this.repo.readCheckout().catch(() => undefined) };
           }
         : undefined;
+    // the first try is built on the head this clone last saw (the witness) without a fetch, and
+    // pushed only if the branch is still exactly there (`--force-with-lease`, a compare-and-swap
+    // done by the remote): a sole writer saves the fetch's round trip and process. Anything else
+    // — the branch moved, the push refused, the remote unreachable, nothing to commit at that head
+    // — is forgotten, and the write goes the fetched way below as if it had not been tried.
+    const seen = await this.headForFirstTry(publisher);
+    if (seen !== undefined) {
+      readCheckout?.();
+      const tried = await this.landAt(seen, entry, lockWaitS, publisher, 1);
+      if (tried.kind === 'done' && tried.outcome === 'committed') return tried;
+      const why =
+        tried.kind === 'moved'
+          ? `${this.branch} moved on the remote`
+          : tried.kind === 'refused'
+            ? tried.reason
+            : `the entry is ${tried.outcome} there`;
+      this.logger.debug(`first try at ${seen.slice(0, 12)} did not land (${why}); fetching ${this.branch}`);
+    }
     let attempts = 0;
     for (;;) {
       attempts += 1;
       const fetched = await this.fetchHeadForWrite(entry, attempts, readCheckout);
       if (fetched.kind === 'refused') return fetched;
-      const head = fetched.head;
-      const input = await this.loadForMerge(head, entry);
-      const { days, broken } = input;
-      const merge = applyMergeRule(days, entry, {
-        reportsDir: this.repo.reportsDir,
-        ...(lockWaitS === undefined ? {} : { lockWaitS }),
-      });
-      const target = broken.get(merge.path);
-      if (target !== undefined) {
-        // the entry's own day file cannot be read: writing it would destroy what is there
-        return {
-          kind: 'refused',
-          reason: `the day file ${merge.path} cannot be read (${target.code}); the entry waits in the queue until it is repaired`,
-          code: 'LEDGER_MANIFEST_INVALID',
-          attempts,
-        };
-      }
-      // a stored entry stamped ahead of the clock (pushed by hand: the writers refuse such a
-      // timestamp) would make this update, a verdict included, "stale" and drop it: it waits in the
-      // queue instead, and check reports the stored entry (CHECK_TIMESTAMP_FUTURE)
-      if (
-        merge.outcome === 'stale' &&
-        Date.parse(merge.previous?.timestamp ?? '') > this.now().getTime() + this.clockSkewS * 1000
-      ) {
-        return {
-          kind: 'refused',
-          reason: `the ledger holds ${entry.tag} run ${entry.run_id} with timestamp ${merge.previous!.timestamp}, more than ${this.clockSkewS} s ahead of the clock: this update would be dropped as stale; it waits in the queue until the ledger is repaired`,
-          code: 'LEDGER_MANIFEST_INVALID',
-          attempts,
-        };
-      }
-      if (merge.outcome === 'unchanged' || merge.outcome === 'stale') {
-        return {
-          kind: 'done',
-          outcome: merge.outcome,
-          path: merge.path,
-          commit: head ?? null,
-          sha256: null,
-          attempts,
-        };
-      }
-      const changed = merge.files[0]!;
-      const bytes = Buffer.from(changed.text, 'utf8');
-      const sha256 = sha256Hex(bytes);
-      let signed: readonly CommitFile[] = [];
-      try {
-        signed =
-          this.options.transitionSigner === undefined
-            ? []
-            : await this.options.transitionSigner.filesFor({
-                merge,
-                parent: head,
-                repo: this.repo,
-                branch: this.branch,
-              });
-      } catch (error) {
-        // the day's signed log cannot be read (over its limit): appending to it would need it whole
-        if (!isSlsaLedgerError(error) || error.code !== 'INPUT_TOO_LARGE') throw error;
-        return {
-          kind: 'refused',
-          reason: `${error.message} (${error.code}); the entry waits in the queue until it is repaired`,
-          code: 'LEDGER_MANIFEST_INVALID',
-          attempts,
-        };
-      }
-      const commit = await this.repo.createCommit(
-        head,
-        [{ path: changed.path, bytes }, ...this.indexFilesFor(input, merge), ...signed],
-        recordMessage(merge.entry, changed.path, sha256),
-      );
-      const published = await publisher.publish({
-        repo: this.repo,
-        commit,
-        parent: head,
-        branch: this.branch,
-        tag: entry.tag,
-        runId: entry.run_id,
-        manifestPath: changed.path,
-      });
-      if (published.kind === 'landed') {
-        // a pull-request publisher lands elsewhere first: only a direct landing moves the witness
-        if (publisher === directPushPublisher) await this.repo.writeWitness(this.branch, commit);
-        return {
-          kind: 'done',
-          outcome: 'committed',
-          merge: merge.outcome,
-          path: changed.path,
-          commit,
-          parent: head ?? null,
-          sha256,
-          attempts,
-        };
-      }
-      if (published.kind === 'refused') {
-        return { kind: 'refused', reason: published.reason, code: 'LEDGER_PUSH_REFUSED', attempts };
-      }
+      const landed = await this.landAt(fetched.head, entry, lockWaitS, publisher, attempts);
+      if (landed.kind !== 'moved') return landed;
       const verdict = decideRetry(this.policy, attempts, { retryable: true, random: random() });
       if (verdict.kind === 'stop') {
         return {
@@ -704,6 +634,123 @@ export class LedgerEngine {
       );
       await sleep(verdict.delayMs);
     }
+  }
+
+  /**
+   * The witness, when a first try may be built on it without a fetch: a direct push, a signer
+   * that signs locally (a keyless signature is a Fulcio certificate and a public Rekor entry, made
+   * only at a fetched head), and the commit in this clone's objects.
+   */
+  private async headForFirstTry(publisher: Publisher): Promise<string | undefined> {
+    if (publisher !== directPushPublisher || this.options.transitionSigner?.remote === true) return undefined;
+    const seen = await this.repo.readWitness(this.branch);
+    return seen !== undefined && (await this.repo.hasCommit(seen)) ? seen : undefined;
+  }
+
+  /** One try of `land` at `head`: the merge, its signature, the commit and the push. */
+  private async landAt(
+    head: string | undefined,
+    entry: LedgerEntry,
+    lockWaitS: number | undefined,
+    publisher: Publisher,
+    attempts: number,
+  ): Promise<Landing | Refusal | { readonly kind: 'moved' }> {
+    const input = await this.loadForMerge(head, entry);
+    const { days, broken } = input;
+    const merge = applyMergeRule(days, entry, {
+      reportsDir: this.repo.reportsDir,
+      ...(lockWaitS === undefined ? {} : { lockWaitS }),
+    });
+    const target = broken.get(merge.path);
+    if (target !== undefined) {
+      // the entry's own day file cannot be read: writing it would destroy what is there
+      return {
+        kind: 'refused',
+        reason: `the day file ${merge.path} cannot be read (${target.code}); the entry waits in the queue until it is repaired`,
+        code: 'LEDGER_MANIFEST_INVALID',
+        attempts,
+      };
+    }
+    // a stored entry stamped ahead of the clock (pushed by hand: the writers refuse such a
+    // timestamp) would make this update, a verdict included, "stale" and drop it: it waits in the
+    // queue instead, and check reports the stored entry (CHECK_TIMESTAMP_FUTURE)
+    if (
+      merge.outcome === 'stale' &&
+      Date.parse(merge.previous?.timestamp ?? '') > this.now().getTime() + this.clockSkewS * 1000
+    ) {
+      return {
+        kind: 'refused',
+        reason: `the ledger holds ${entry.tag} run ${entry.run_id} with timestamp ${merge.previous!.timestamp}, more than ${this.clockSkewS} s ahead of the clock: this update would be dropped as stale; it waits in the queue until the ledger is repaired`,
+        code: 'LEDGER_MANIFEST_INVALID',
+        attempts,
+      };
+    }
+    if (merge.outcome === 'unchanged' || merge.outcome === 'stale') {
+      return {
+        kind: 'done',
+        outcome: merge.outcome,
+        path: merge.path,
+        commit: head ?? null,
+        sha256: null,
+        attempts,
+      };
+    }
+    const changed = merge.files[0]!;
+    const bytes = Buffer.from(changed.text, 'utf8');
+    const sha256 = sha256Hex(bytes);
+    let signed: readonly CommitFile[] = [];
+    try {
+      signed =
+        this.options.transitionSigner === undefined
+          ? []
+          : await this.options.transitionSigner.filesFor({
+              merge,
+              parent: head,
+              repo: this.repo,
+              branch: this.branch,
+            });
+    } catch (error) {
+      // the day's signed log cannot be read (over its limit): appending to it would need it whole
+      if (!isSlsaLedgerError(error) || error.code !== 'INPUT_TOO_LARGE') throw error;
+      return {
+        kind: 'refused',
+        reason: `${error.message} (${error.code}); the entry waits in the queue until it is repaired`,
+        code: 'LEDGER_MANIFEST_INVALID',
+        attempts,
+      };
+    }
+    const commit = await this.repo.createCommit(
+      head,
+      [{ path: changed.path, bytes }, ...this.indexFilesFor(input, merge), ...signed],
+      recordMessage(merge.entry, changed.path, sha256),
+    );
+    const published = await publisher.publish({
+      repo: this.repo,
+      commit,
+      parent: head,
+      branch: this.branch,
+      tag: entry.tag,
+      runId: entry.run_id,
+      manifestPath: changed.path,
+    });
+    if (published.kind === 'landed') {
+      // a pull-request publisher lands elsewhere first: only a direct landing moves the witness
+      if (publisher === directPushPublisher) await this.repo.writeWitness(this.branch, commit);
+      return {
+        kind: 'done',
+        outcome: 'committed',
+        merge: merge.outcome,
+        path: changed.path,
+        commit,
+        parent: head ?? null,
+        sha256,
+        attempts,
+      };
+    }
+    if (published.kind === 'refused') {
+      return { kind: 'refused', reason: published.reason, code: 'LEDGER_PUSH_REFUSED', attempts };
+    }
+    return { kind: 'moved' };
   }
 
   /**

@@ -252,6 +252,8 @@ export class LedgerTransitionSigner implements TransitionSigner {
   constructor(
     /** the hook for a change in a given ledger; swapped per item by flush */
     public sign: ((ledger: LedgerIdentity) => LandingSigner | undefined) | undefined,
+    /** keyless signing (Fulcio, Rekor): see `TransitionSigner.remote` */
+    readonly remote = false,
   ) {}
 
   async filesFor(change: LedgerChange): Promise<readonly CommitFile[]> {
@@ -297,5 +299,8 @@ export function ledgerTransitionSigner(
   vsa?: SignedDocument,
 ): LedgerTransitionSigner | undefined {
   if (signing?.signer === undefined) return undefined;
-  return new LedgerTransitionSigner((ledger) => landingSigner(signing, ledger, vsa));
+  return new LedgerTransitionSigner(
+    (ledger) => landingSigner(signing, ledger, vsa),
+    signing.mode === 'sigstore',
+  );
 }

@@ -25,6 +25,12 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     ]);
     prestartHashWorkers(availableParallelism() - 1);
   }
+  if ((argv[0] === 'record' || argv[0] === 'flush') && !argv.includes('--help') && !argv.includes('-h')) {
+    // a writer's first git processes (the clone's config and paths) run while the CLI loads
+    const { prestartCloneProbe, repoDirOfArgs } = await import('../io/clone-probe.js');
+    const dir = repoDirOfArgs(argv.slice(1));
+    if (dir !== undefined) prestartCloneProbe(dir);
+  }
   const { runCli } = await import('./main.js');
   process.exitCode = await runCli(argv);
 }

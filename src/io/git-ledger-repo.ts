@@ -13,6 +13,7 @@ import { logSegmentOf, type LogKind } from '../core/ledger-trust/storage.js';
 import { branchNameProblem } from '../core/ledger/location.js';
 import type { Logger } from '../core/ports.js';
 import { isSlsaLedgerError, SlsaLedgerError, UnavailableError, UsageError } from '../errors.js';
+import { CONFIG_LIST_ARGS, revParseArgs } from './clone-probe.js';
 import { readInputFile, writeFileAtomic } from './files.js';
 import {
   GitObjectReader,
@@ -296,11 +297,10 @@ export class GitLedgerRepo {
       );
     }
     // the config is read at the same time (inside a work tree, any directory gives the same list)
-    const listed = runGit(['config', '-z', '--list'], { cwd: dir, allowFailure: true }).catch(
-      () => undefined,
-    );
+    // (bin.ts starts both for `record` and `flush` while the CLI loads: src/io/clone-probe.ts)
+    const listed = runGit(CONFIG_LIST_ARGS, { cwd: dir, allowFailure: true }).catch(() => undefined);
     const revParse = (args: readonly string[]): Promise<GitOutput> =>
-      runGit(['rev-parse', '--git-path', 'objects', '--is-bare-repository', ...args, '--absolute-git-dir'], {
+      runGit(revParseArgs(args), {
         cwd: dir,
         allowFailure: true,
       }).catch((error: unknown) => {
@@ -478,6 +478,11 @@ export class GitLedgerRepo {
   }
 
   /** The last head seen, or undefined (never seen, or the file is unreadable: reported by the caller). */
+  /** Whether `oid` names a commit in this clone's objects (through the object reader, no process). */
+  async hasCommit(oid: string): Promise<boolean> {
+    return (await this.reader().read(`${oid}^{commit}`))?.oid === oid;
+  }
+
   async readWitness(branch: string): Promise<string | undefined> {
     let bytes: Buffer;
     try {
@@ -1163,11 +1168,23 @@ export class GitLedgerRepo {
   }
 
   /** Pushes `commit` to `branch` as a fast-forward and classifies the answer. */
-  async push(commit: string, branch: string): Promise<PublishOutcome> {
-    const out = await runGit(['push', '--porcelain', this.remote, `${commit}:refs/heads/${branch}`], {
-      cwd: this.root,
-      allowFailure: true,
-    });
+  /**
+   * Pushes `commit` to `branch`. With `lease`, only if the branch is exactly `lease.expected` on
+   * the remote (null: absent) — `--force-with-lease=<ref>:<expect>`, whose old value the remote
+   * itself compares under its ref lock; the commit descends from that value, so the update is a
+   * fast-forward (branch protection sees no force). Moved: `non-fast-forward`.
+   */
+  async push(
+    commit: string,
+    branch: string,
+    lease?: { readonly expected: string | null },
+  ): Promise<PublishOutcome> {
+    const leaseArgs =
+      lease === undefined ? [] : [`--force-with-lease=refs/heads/${branch}:${lease.expected ?? ''}`];
+    const out = await runGit(
+      ['push', '--porcelain', ...leaseArgs, this.remote, `${commit}:refs/heads/${branch}`],
+      { cwd: this.root, allowFailure: true },
+    );
     const text = out.stdout.toString('utf8');
     const status = text.split('\n').find((l) => l.includes(`:refs/heads/${branch}\t`));
     if (out.code === 0 && (status === undefined || !status.startsWith('!'))) return { kind: 'landed' };
@@ -1291,7 +1308,8 @@ function lastLine(text: string): string {
 
 /** The default publisher: a fast-forward push of the branch. */
 export const directPushPublisher: Publisher = {
-  publish: (request) => request.repo.push(request.commit, request.branch),
+  publish: (request) =>
+    request.repo.push(request.commit, request.branch, { expected: request.parent ?? null }),
 };
 
 /** At most this many paths take `fastForwardOwnCommit`'s way (a record changes three). */

@@ -48,8 +48,37 @@ function baseEnv(extra: Readonly<Record<string, string | undefined>> | undefined
   return env;
 }
 
+/** Commands started before they were asked for (`prestartGit`), by directory and arguments. */
+const prestarted = new Map<string, Promise<GitOutput>>();
+const prestartKey = (args: readonly string[], cwd: string): string => `${resolve(cwd)}\0${args.join('\0')}`;
+
+/**
+ * Starts `git args…` in `cwd` now, for the `runGit(args, { cwd, allowFailure: true })` that will
+ * ask for it (once; any other call runs its own). For read-only questions whose answer cannot
+ * change in between: bin.ts asks a `record`'s or `flush`'s clone for its config and paths while
+ * the CLI's modules load, so the answer is there when the ledger engine opens the clone.
+ */
+export function prestartGit(args: readonly string[], cwd: string): void {
+  const running = runGit(args, { cwd, allowFailure: true });
+  running.catch(() => undefined); // rejected only if git cannot start: the caller sees it when it asks
+  prestarted.set(prestartKey(args, cwd), running);
+}
+
 /** Runs `git args…`; throws a coded error on a non-zero exit unless `allowFailure`. */
 export function runGit(args: readonly string[], options: GitRunOptions): Promise<GitOutput> {
+  if (
+    prestarted.size > 0 &&
+    options.allowFailure === true &&
+    options.input === undefined &&
+    options.env === undefined
+  ) {
+    const key = prestartKey(args, options.cwd);
+    const running = prestarted.get(key);
+    if (running !== undefined) {
+      prestarted.delete(key);
+      return running;
+    }
+  }
   return new Promise((resolve, reject) => {
     const child = spawn('git', [...args], {
       cwd: options.cwd,
