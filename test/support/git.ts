@@ -2,7 +2,7 @@
 // gc off, deterministic dates for the commits the helpers make.
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { appendFile, chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,6 +26,19 @@ export function fixedGitEnv(): NodeJS.ProcessEnv {
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_TERMINAL_PROMPT: '0',
   };
+}
+
+/**
+ * The git commands a `GIT_TRACE2_EVENT` file recorded, in start order, each as `<command> <args…>`
+ * (without `git`); none when the file is missing (no git process ran).
+ */
+export async function gitTraceCommands(trace: string): Promise<string[]> {
+  return (await readFile(trace, 'utf8').catch(() => ''))
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { event: string; argv?: string[] })
+    .filter((e) => e.event === 'start' && e.argv !== undefined)
+    .map((e) => e.argv!.slice(1).join(' '));
 }
 
 /** Runs git in `cwd` and returns stdout without the final newline. */

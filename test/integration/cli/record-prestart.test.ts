@@ -1,12 +1,12 @@
 // bin.ts starts a writer's first two git processes (the clone's config and paths) while the CLI
 // loads (src/io/clone-probe.ts); the ledger engine must take those answers, not ask again.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cloneRemote, createRemote, makeTempDir } from '../../support/git.js';
+import { cloneRemote, createRemote, gitTraceCommands, makeTempDir } from '../../support/git.js';
 import { makeEntry } from '../../support/ledger.js';
 
 const run = promisify(execFile);
@@ -20,15 +20,6 @@ beforeEach(async () => {
 });
 afterEach(() => tmp.cleanup());
 
-async function gitCommands(trace: string): Promise<string[]> {
-  return (await readFile(trace, 'utf8'))
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as { event: string; argv?: string[] })
-    .filter((e) => e.event === 'start' && e.argv !== undefined)
-    .map((e) => e.argv!.slice(1).join(' '));
-}
-
 describe('record from the built binary: the clone is asked once', () => {
   it.each([
     ['--repo DIR', (dir: string) => ['--repo', dir]],
@@ -36,14 +27,14 @@ describe('record from the built binary: the clone is asked once', () => {
   ])('%s: one config list and one rev-parse, the entry committed', async (_, repoArgs) => {
     const trace = join(tmp.path, 'trace.json');
     const entry = join(tmp.path, 'entry.json');
-    await import('node:fs/promises').then((fs) => fs.writeFile(entry, JSON.stringify(makeEntry())));
+    await writeFile(entry, JSON.stringify(makeEntry()));
     const { stdout } = await run(
       process.execPath,
       [bin, 'record', '--json', '--no-sign', ...repoArgs(clone), '--entry', entry],
       { env: { ...process.env, GIT_TRACE2_EVENT: trace, SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks') } },
     );
     expect(JSON.parse(stdout)).toMatchObject({ ok: true, result: { outcome: 'committed' } });
-    const commands = await gitCommands(trace);
+    const commands = await gitTraceCommands(trace);
     expect(commands.filter((c) => c === 'config -z --list')).toHaveLength(1);
     expect(commands.filter((c) => c.startsWith('rev-parse --git-path objects'))).toHaveLength(1);
   });

@@ -3,13 +3,12 @@
 // head. These tests hold what it must never change: a moved branch is merged at its new head, a
 // history rewritten back to an older commit is still refused and alerted, an entry unchanged at
 // the old head is decided at the fetched one, and a keyless signature is never thrown away.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerAlert, TransitionSigner } from '../../../src/app/ledger-engine.js';
 import { recordEntry, type RecordOptions } from '../../../src/app/record.js';
 import { readLedgerFromCommit } from '../../../src/io/ledger-reader.js';
-import { cloneRemote, createRemote, git, makeTempDir } from '../../support/git.js';
+import { cloneRemote, createRemote, git, gitTraceCommands, makeTempDir } from '../../support/git.js';
 import { makeEntry } from '../../support/ledger.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -39,11 +38,7 @@ async function traced<T>(fn: () => Promise<T>): Promise<{ result: T; commands: s
     if (saved === undefined) delete process.env.GIT_TRACE2_EVENT;
     else process.env.GIT_TRACE2_EVENT = saved;
   }
-  const lines = (await readFile(trace, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '');
-  const commands = lines
-    .map((l) => JSON.parse(l) as { event: string; argv?: string[] })
-    .filter((e) => e.event === 'start' && e.argv !== undefined)
-    .map((e) => e.argv!.slice(1).join(' '));
+  const commands = await gitTraceCommands(trace);
   return { result, commands };
 }
 
