@@ -374,6 +374,23 @@ export async function runLedgerBench({ log }) {
       ];
       for (let k = 0; k < order.length; k++) order[(k + r) % order.length]();
     }
+    // a record right after a verdict (`validate --record` updates a run where its day file is, in
+    // an old day): the update changes no key-index shard; the record after it must still read one
+    // shard and two day files (twenty-third session: it read every day file, ~1.1 s more)
+    const tAfterUpdate = [];
+    for (let r = 0; r < REPS; r++) {
+      const old = entry(r * 997, {
+        timestamp: `2025-12-01T11:00:${String(r).padStart(2, '0')}Z`,
+        governance_flag: 'validated',
+      });
+      const upd = spawnSync(
+        process.execPath,
+        [bin, 'record', '--json', '--sign-key', signKey, '--repo', aged.clone, '--entry', '-'],
+        { input: JSON.stringify(old), env: { ...process.env, SLSA_LEDGER_LOCK_DIR: lockDir } },
+      );
+      if (upd.status !== 0) throw new Error(`update failed: ${upd.stdout}${upd.stderr}`);
+      tAfterUpdate.push(recordInto(aged, 100 + r));
+    }
     const agedRatio = median(tAged) / median(tOne);
     const floorRatio = median(tAged) / median(tFloor);
     // Node reads NODE_EXTRA_CA_CERTS at every start (this machine sets it: ~416 M instructions,
@@ -460,6 +477,18 @@ export async function runLedgerBench({ log }) {
               },
             ];
           })()),
+      {
+        metric: `record (CLI) into ${YEARS} years right after an update of an old run, median`,
+        value: ms(median(tAfterUpdate)),
+        unit: 'ms',
+      },
+      {
+        metric: `record after an update / record (${YEARS}-year ledger)`,
+        value: Math.round((median(tAfterUpdate) / median(tAged)) * 100) / 100,
+        unit: '×',
+        goal: '0.8–1.2×',
+        met: median(tAfterUpdate) / median(tAged) >= 0.8 && median(tAfterUpdate) / median(tAged) <= 1.2,
+      },
       { metric: 'first record into the aged ledger (builds the key index)', value: ms(boot), unit: 'ms' },
     );
   }

@@ -19,7 +19,10 @@ import {
 import { manifestDayOf, type LedgerEntry } from '../core/ledger/entry.js';
 import {
   checkKeyIndex,
+  isKeyIndexLastText,
+  KEY_INDEX_VERSION,
   keyIndexDir,
+  keyIndexLastPath,
   keyIndexShard,
   keyIndexShardPath,
   keyIndexVersionPath,
@@ -420,6 +423,42 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
 }
 
 /**
+ * `index/VERSION` and `index/LAST` as the writers write them (`1\n`; `<day> <sha256>\n`): no
+ * reader acts on their bytes, so anything else there is text planted in the ledger's folder.
+ */
+async function keyIndexMarkFindings(
+  repoDir: string,
+  reportsDir: string,
+  tree: readonly { path: string; oid: string; mode: string }[],
+): Promise<CheckFinding[]> {
+  const expected = new Map<string, { ok: (text: string) => boolean; shape: string }>([
+    [keyIndexVersionPath(reportsDir), { ok: (t) => t === KEY_INDEX_VERSION, shape: '`1` and a newline' }],
+    [
+      keyIndexLastPath(reportsDir),
+      { ok: isKeyIndexLastText, shape: '`<YYYY-MM-DD> <sha256>` and a newline' },
+    ],
+  ]);
+  const marks = tree.filter((t) => expected.has(t.path));
+  const reads = await readBlobsBounded(
+    repoDir,
+    marks.map((t) => ({ oid: t.oid, mode: t.mode, what: `key index file ${t.path}` })),
+    1024, // either is under 100 bytes as written: nothing larger is read
+  );
+  const findings: CheckFinding[] = [];
+  marks.forEach((t, i) => {
+    const r = reads[i]!;
+    const want = expected.get(t.path)!;
+    if (r.kind === 'ok' && want.ok(r.bytes.toString('utf8'))) return;
+    findings.push({
+      code: 'CHECK_INDEX_MISMATCH',
+      path: t.path,
+      message: `${t.path} is not what the writers write (${want.shape})${r.kind === 'ok' ? '' : `: ${r.message}`}`,
+    });
+  });
+  return findings;
+}
+
+/**
  * The key index against the day files at `commit` (docs/ledger.md "the key index"), when the
  * writers would trust it: it exists (`VERSION`) and no day file changed since the last commit
  * that changed it (else the writers read every day file and write it anew). Read as the writers
@@ -436,6 +475,7 @@ async function keyIndexFindings(
   const dir = keyIndexDir(reportsDir);
   const tree = await listTree(repoDir, commit, dir);
   if (!tree.some((t) => t.path === keyIndexVersionPath(reportsDir))) return [];
+  const marks = await keyIndexMarkFindings(repoDir, reportsDir, tree);
   const last = await runGit(['log', '-1', '--format=%H', commit, '--', dir], { cwd: repoDir });
   const lastIndexed = last.stdout.toString('utf8').trim();
   if (lastIndexed === '') return [];
@@ -445,7 +485,7 @@ async function keyIndexFindings(
       { cwd: repoDir },
     );
     const changed = diff.stdout.toString('utf8').split('\0');
-    if (changed.some((p) => p !== '' && manifestDayOf(p, reportsDir) !== undefined)) return [];
+    if (changed.some((p) => p !== '' && manifestDayOf(p, reportsDir) !== undefined)) return marks;
   }
   const shardFiles = tree.filter((t) => /^[0-9a-f]{2}\.json$/.test(t.path.slice(dir.length + 1)));
   const reads = await readBlobsBounded(
@@ -458,7 +498,7 @@ async function keyIndexFindings(
     const rows = r.kind === 'ok' ? parseKeyIndexShard(r.bytes.toString('utf8')) : undefined;
     shards.set(t.path.slice(dir.length + 1, -'.json'.length), rows ?? 'unreadable');
   });
-  return checkKeyIndex(days, shards).map((p) => {
+  const keys = checkKeyIndex(days, shards).map((p) => {
     const shard = keyIndexShardPath(reportsDir, keyIndexShard(p.tag));
     return {
       code: 'CHECK_INDEX_MISMATCH' as const,
@@ -472,6 +512,7 @@ async function keyIndexFindings(
           : `the key index (${shard}) names day ${p.indexed} for ${p.tag} run ${p.run_id}, which ${reportsDir}/${p.day}/manifest.json holds`,
     };
   });
+  return [...marks, ...keys];
 }
 
 /** The empty tree's id by the length of the repository's object ids (SHA-1, SHA-256): git knows it without storing it. */

@@ -41,6 +41,27 @@ export async function gitTraceCommands(trace: string): Promise<string[]> {
     .map((e) => e.argv!.slice(1).join(' '));
 }
 
+/**
+ * `fn`'s git commands (`GIT_TRACE2_EVENT`, set for the processes `fn` starts), as `<command>
+ * <args…>`; the trace file goes under `dir`.
+ */
+export async function tracedGit<T>(
+  dir: string,
+  fn: () => Promise<T>,
+): Promise<{ result: T; commands: string[] }> {
+  const trace = join(dir, `trace-${Math.random().toString(36).slice(2)}.json`);
+  const saved = process.env.GIT_TRACE2_EVENT;
+  process.env.GIT_TRACE2_EVENT = trace;
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    if (saved === undefined) delete process.env.GIT_TRACE2_EVENT;
+    else process.env.GIT_TRACE2_EVENT = saved;
+  }
+  return { result, commands: await gitTraceCommands(trace) };
+}
+
 /** Runs git in `cwd` and returns stdout without the final newline. */
 export async function git(cwd: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
   const { stdout } = await exec('git', [...args], {

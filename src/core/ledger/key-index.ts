@@ -2,6 +2,11 @@
 // index shard and one day file instead of every day file of the ledger. Layout, under the reports
 // folder:
 //   index/VERSION        "1\n" — the index exists and is kept by the writers
+//   index/LAST           "<YYYY-MM-DD> <sha256>\n": the day file the last writer commit wrote and
+//                        the SHA-256 of its bytes. Every writer commit rewrites it, so the index
+//                        folder changes in every commit that keeps the index, updates included
+//                        (which change no shard): a day file changed since the folder last changed
+//                        was changed by a commit that did not keep the index.
 //   index/<xx>.json      xx = the first two hex digits of SHA-256(tag as UTF-8); a JSON array of
 //                        {"tag", "run_id", "day"} sorted like the ledger (tag in version order,
 //                        then run_id), 2-space indent, final newline (canonical bytes)
@@ -36,6 +41,20 @@ export function keyIndexShardPath(reportsDir: string, shard: string): string {
 
 export function keyIndexVersionPath(reportsDir: string): string {
   return `${keyIndexDir(reportsDir)}/VERSION`;
+}
+
+export function keyIndexLastPath(reportsDir: string): string {
+  return `${keyIndexDir(reportsDir)}/LAST`;
+}
+
+/** `index/LAST`'s bytes for a commit that writes day file `day` with bytes of SHA-256 `sha256`. */
+export function keyIndexLastText(day: string, sha256: string): string {
+  return `${day} ${sha256}\n`;
+}
+
+/** Whether `text` is an `index/LAST` as the writers write it (`check` audits it). */
+export function isKeyIndexLastText(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2} [0-9a-f]{64}\n$/.test(text);
 }
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;

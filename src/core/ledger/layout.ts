@@ -4,7 +4,7 @@
 // is one of the ledger's file names. There the writers write exactly:
 //   <day>/manifest.json                       the day file (a real calendar day)
 //   <day>/transitions[.<n>].jsonl, vsa[.<n>].jsonl   the day's signed logs (ledger-trust/storage)
-//   index/VERSION, index/<xx>.json            the key index (key-index.ts)
+//   index/VERSION, index/LAST, index/<xx>.json   the key index (key-index.ts)
 // Anything else there is planted: no reader reads it and nothing audits its content, yet a person
 // browsing the repository sees it, and a case variant (`Manifest.json` beside `manifest.json`)
 // becomes the day file itself in a checkout on a case-insensitive file system (macOS, Windows),
@@ -16,6 +16,8 @@ import { pathHasControlCharacter } from './location.js';
 
 const DAY_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 const SHARD = /^[0-9a-f]{2}\.json$/;
+const INDEX_NAMES: ReadonlySet<string> = new Set(['VERSION', 'LAST']);
+const INDEX_NAMES_FOLDED: ReadonlySet<string> = new Set([...INDEX_NAMES].map((n) => n.toLowerCase()));
 /** Names of the ledger's files, lower-case; also the queue branch's, which the ledger never holds. */
 const LEDGER_NAME = /^(?:manifest\.json|manifest-queue\.json|(?:transitions|vsa)(?:\.[0-9]+)?\.jsonl)$/;
 
@@ -63,7 +65,7 @@ export function unexpectedLedgerPath(path: string, reportsDir: string): string |
 function isWritten(parts: readonly string[], reportsDir: string, folded = false): boolean {
   if (parts.length !== 2) return false;
   const [folder = '', name = ''] = parts;
-  if (folder === 'index') return (folded ? name === 'version' : name === 'VERSION') || SHARD.test(name);
+  if (folder === 'index') return (folded ? INDEX_NAMES_FOLDED : INDEX_NAMES).has(name) || SHARD.test(name);
   const path = `${reportsDir.replace(/\/+$/, '')}/${folder}/${name}`;
   if (manifestDayOf(path, reportsDir) !== undefined) return true;
   const log = logSegmentOf(path);

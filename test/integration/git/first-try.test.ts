@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerAlert, TransitionSigner } from '../../../src/app/ledger-engine.js';
 import { recordEntry, type RecordOptions } from '../../../src/app/record.js';
 import { readLedgerFromCommit } from '../../../src/io/ledger-reader.js';
-import { cloneRemote, createRemote, git, gitTraceCommands, makeTempDir } from '../../support/git.js';
+import { cloneRemote, createRemote, git, makeTempDir, tracedGit } from '../../support/git.js';
 import { makeEntry } from '../../support/ledger.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -27,20 +27,7 @@ function record(dir: string, entry: unknown, extra: Partial<RecordOptions> = {})
 }
 
 /** `fn`'s git commands (GIT_TRACE2_EVENT), as `<command> <args…>`. */
-async function traced<T>(fn: () => Promise<T>): Promise<{ result: T; commands: string[] }> {
-  const trace = join(tmp.path, `trace-${Math.random().toString(36).slice(2)}.json`);
-  const saved = process.env.GIT_TRACE2_EVENT;
-  process.env.GIT_TRACE2_EVENT = trace;
-  let result: T;
-  try {
-    result = await fn();
-  } finally {
-    if (saved === undefined) delete process.env.GIT_TRACE2_EVENT;
-    else process.env.GIT_TRACE2_EVENT = saved;
-  }
-  const commands = await gitTraceCommands(trace);
-  return { result, commands };
-}
+const traced = <T>(fn: () => Promise<T>) => tracedGit(tmp.path, fn);
 
 async function remoteEntries(): Promise<string[]> {
   const head = await git(remote, ['rev-parse', 'main']);

@@ -1,5 +1,6 @@
 // Hostile input on the write side (issue 13 items 3 and 4) and history that only grows (issue 14
 // item 5), against real git and bare remotes.
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +9,15 @@ import { checkLedger } from '../../../src/app/check.js';
 import { flushQueue } from '../../../src/app/flush.js';
 import { recordEntry, type RecordOptions } from '../../../src/app/record.js';
 import { serializeManifest } from '../../../src/core/ledger/entry.js';
-import { cloneRemote, commitFiles, createRemote, git, makeTempDir, showFile } from '../../support/git.js';
+import {
+  cloneRemote,
+  commitFiles,
+  createRemote,
+  git,
+  makeTempDir,
+  showFile,
+  tracedGit,
+} from '../../support/git.js';
 import { commitBlobs, writeWhitespaceBlob } from '../../support/hostile-git.js';
 import { makeEntry } from '../../support/ledger.js';
 
@@ -283,6 +292,9 @@ describe('the key index: record reads one shard and one day file (issue 14 perfo
   async function checkIndex(): Promise<void> {
     const expected = await remoteIndex();
     expect(await showFile(remote, 'main', 'docs/reports/index/VERSION')).toBe('1\n');
+    expect(await showFile(remote, 'main', 'docs/reports/index/LAST')).toMatch(
+      /^\d{4}-\d{2}-\d{2} [0-9a-f]{64}\n$/,
+    );
     for (const [s, text] of expected)
       expect(await showFile(remote, 'main', `docs/reports/index/${s}.json`)).toBe(text);
   }
@@ -295,6 +307,53 @@ describe('the key index: record reads one shard and one day file (issue 14 perfo
       makeEntry({ run_id: 1, timestamp: '2025-11-24T10:00:00Z', governance_flag: 'validated' }),
     );
     expect(upd).toMatchObject({ outcome: 'committed', merge: 'updated', path: day('2025-11-20') });
+    await checkIndex();
+  });
+
+  // the commands that mean every day file was read: the index's last change looked up in the
+  // history (`log`), the day files changed since (`diff`), all of them listed (`ls-tree -r`)
+  const fullRead = (commands: readonly string[]): string[] =>
+    commands.filter((c) => /^(?:log|diff|ls-tree) /.test(c));
+  const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+  it('after an update (a verdict) the next record still reads one shard: every writer commit rewrites index/LAST', async () => {
+    await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
+    await record(makeEntry({ run_id: 2, timestamp: '2025-11-21T10:00:00Z' }));
+    const upd = await record(
+      makeEntry({ run_id: 1, timestamp: '2025-11-24T10:00:00Z', governance_flag: 'validated' }),
+    );
+    expect(upd).toMatchObject({ merge: 'updated', path: day('2025-11-20') });
+    expect(await showFile(remote, 'main', 'docs/reports/index/LAST')).toBe(
+      `2025-11-20 ${sha256(await showFile(remote, 'main', day('2025-11-20')))}\n`,
+    );
+    // before: the update changed a day file and no shard, so the next writer took it for a change
+    // made without the index and read every day file (~1.1 s more in five years of entries)
+    const next = await tracedGit(tmp.path, () =>
+      record(makeEntry({ run_id: 3, timestamp: '2025-11-22T10:00:00Z' })),
+    );
+    expect(next.result).toMatchObject({ outcome: 'committed', merge: 'inserted' });
+    expect(fullRead(next.commands)).toEqual([]);
+    await checkIndex();
+  });
+
+  it('a hand edit that changes no key: the next record reads every day file once, the one after reads one shard', async () => {
+    await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
+    // the same entry, laid out by another tool: a day file changed without the index
+    await pushRaw({
+      [day('2025-11-20')]: JSON.stringify([makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' })]),
+    });
+    // an update: the index the full read builds is byte for byte the one there
+    const first = await tracedGit(tmp.path, () =>
+      record(makeEntry({ run_id: 1, timestamp: '2025-11-21T10:00:00Z', governance_flag: 'validated' })),
+    );
+    expect(first.result).toMatchObject({ outcome: 'committed', merge: 'updated' });
+    expect(fullRead(first.commands)).toContainEqual(expect.stringMatching(/^ls-tree -r/));
+    // before: that commit left the index folder as it was, and every later record read every
+    // day file again, until one inserted a key
+    const second = await tracedGit(tmp.path, () =>
+      record(makeEntry({ run_id: 3, timestamp: '2025-11-22T10:00:00Z' })),
+    );
+    expect(fullRead(second.commands)).toEqual([]);
     await checkIndex();
   });
 
@@ -346,6 +405,28 @@ describe('the key index: record reads one shard and one day file (issue 14 perfo
     expect(await audit()).toEqual([
       expect.objectContaining({ code: 'CHECK_INDEX_MISMATCH', tag: 'v1.2.3', run_id: 1 }),
     ]);
+  });
+
+  it('attack: text planted in index/LAST or index/VERSION is CHECK_INDEX_MISMATCH for check', async () => {
+    await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
+    const audit = async () => {
+      const reader = await cloneRemote(
+        remote,
+        join(tmp.path, `reader-${Math.random().toString(16).slice(2)}`),
+      );
+      return (await checkLedger({ repoDir: reader, ref: 'origin/main' })).findings;
+    };
+    expect(await audit()).toEqual([]);
+    await pushRaw({
+      'docs/reports/index/LAST': 'visit https://evil.example/ for the real ledger\n',
+      'docs/reports/index/VERSION': '2\n',
+    });
+    const findings = await audit();
+    expect(findings).toEqual([
+      expect.objectContaining({ code: 'CHECK_INDEX_MISMATCH', path: 'docs/reports/index/LAST' }),
+      expect.objectContaining({ code: 'CHECK_INDEX_MISMATCH', path: 'docs/reports/index/VERSION' }),
+    ]);
+    expect(findings[0]!.message).not.toContain('evil');
   });
 
   // with an index, the day files come from tree objects (no sizes): the limits still hold

@@ -71,6 +71,7 @@ describe('paths no writer writes', () => {
     expect(tree).toContain(`${DAY}/manifest.json`);
     expect(tree).toContain(`${DAY}/transitions.jsonl`);
     expect(tree).toContain('docs/reports/index/VERSION');
+    expect(tree).toContain('docs/reports/index/LAST');
     await plant({ 'docs/reports/README.md': 'our ledger\n', 'docs/reports/q3/summary.txt': 'q3\n' });
     const r = await check('--trust-key', key.pub);
     expect(r.findings).toEqual([]);

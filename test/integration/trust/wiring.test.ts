@@ -108,9 +108,10 @@ describe('signing in the writers', () => {
     const log2 = (await showFile(remote, 'main', LOG))!;
     expect(log2.startsWith(log1)).toBe(true);
     expect(parseLedgerLog(log2, LOG).lines).toHaveLength(2);
-    // one commit per change: the day file and its log together
+    // one commit per change: the day file and its log together (and the key index's LAST, which
+    // every writer commit rewrites: an update changes no shard)
     const files = await git(remote, ['show', '--name-only', '--format=', 'main']);
-    expect(files.split('\n').sort()).toEqual([DAY, LOG]);
+    expect(files.split('\n').sort()).toEqual([DAY, LOG, 'docs/reports/index/LAST']);
 
     const result = await audit([k.pub]);
     expect(result.findings).toEqual([]);
