@@ -95,7 +95,10 @@ export interface GitLedgerRepoOptions {
   readonly logger?: Logger;
 }
 
-/** From this many bytes of file contents, a commit is written as a pack (see createCommit). */
+/**
+ * From this many bytes of file contents, a commit that goes through `git fast-import` (the first
+ * commit, a deletion, an unreadable parent tree) is written as a pack (see createCommit).
+ */
 const LARGE_COMMIT_BYTES = 1 << 20;
 
 const FALLBACK_NAME = 'slsa-ledger';
@@ -959,13 +962,15 @@ export class GitLedgerRepo {
     const bytes = files.reduce((n, f) => n + (f.bytes?.length ?? 0), 0);
     const author = `${sanitizeIdent(id.authorName)} <${sanitizeIdent(id.authorEmail)}> ${now}`;
     const committer = `${sanitizeIdent(id.committerName)} <${sanitizeIdent(id.committerEmail)}> ${now}`;
-    // a small commit on a parent, files written (not deleted): its objects are written here, as
-    // git writes loose objects (no process); fast-import does everything else
+    // a commit on a parent, files written (not deleted): its objects are written here, as git
+    // writes loose objects (no process); fast-import does everything else. A 4 MiB day file too
+    // (twenty-third session): deflating it here at git's loose level (~30 ms) costs less than the
+    // fast-import process (~105 ms), and the read-after-write then knows what the commit changed
+    // (no `diff-tree`): a record into a 10,000-entry day 930 → 790 ms
     if (
       options.via !== 'fast-import' &&
       this.objectStore !== undefined &&
       parent !== undefined &&
-      bytes < LARGE_COMMIT_BYTES &&
       files.every((f) => f.bytes !== null)
     ) {
       const made = await this.writeCommitObjects(this.objectStore, parent, files, author, committer, message);

@@ -6,7 +6,7 @@ import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitLedgerRepo } from '../../../src/io/git-ledger-repo.js';
-import { cloneRemote, commitFiles, createRemote, git, makeTempDir } from '../../support/git.js';
+import { cloneRemote, commitFiles, createRemote, git, makeTempDir, tracedGit } from '../../support/git.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let clone: string;
@@ -94,7 +94,7 @@ describe('GitLedgerRepo reads through the object reader', () => {
   });
 });
 
-describe('GitLedgerRepo writes a small commit without git fast-import', () => {
+describe('GitLedgerRepo writes a commit without git fast-import', () => {
   it('the same commit id as fast-import, for new and existing folders, replaced files and a file where a folder goes', async () => {
     await commitFiles(
       clone,
@@ -141,6 +141,8 @@ describe('GitLedgerRepo writes a small commit without git fast-import', () => {
           { path: 'docs/reports/2025-11-21.md/b', text: 'b\n' },
         ],
         [{ path: 'docs/reports/index/00.json', text: '[]\n' }], // unchanged content
+        // a 10,000-entry day file is ~4 MiB: written here too, not by fast-import (twenty-third session)
+        [{ path: 'docs/reports/2025-11-22/manifest.json', text: `[${'1,'.repeat(1 << 20)}1]\n` }],
         [
           { path: 'docs/reports/2025-11-20/link.json', text: '[]\n' },
           { path: 'docs/reports/2025-11-20/run.sh', text: '#!/bin/sh\n' },
@@ -175,6 +177,23 @@ describe('GitLedgerRepo writes a small commit without git fast-import', () => {
           expect(await git(clone, ['show', `${direct}:${f.path}`])).toBe(f.text.trimEnd());
       }
       await git(clone, ['fsck', '--strict', '--no-dangling']);
+      // the path taken when none is asked for: no process for a file over 1 MiB either
+      const big = await tracedGit(tmp.path, () =>
+        repo.createCommit(
+          parent,
+          [
+            {
+              path: 'docs/reports/2025-11-22/manifest.json',
+              bytes: Buffer.from(`[${'2,'.repeat(1 << 20)}2]\n`),
+            },
+          ],
+          'big\n',
+        ),
+      );
+      expect(big.commands).toEqual([]);
+      expect(repo.ownCommitChanges(big.result, parent)).toEqual([
+        { oldMode: '000000', newMode: '100644', status: 'A', path: 'docs/reports/2025-11-22/manifest.json' },
+      ]);
       // the objects were written by the direct path (not found there from fast-import's run): a
       // fresh clone's objects directory has none of them before
       const fresh = await cloneRemote(await createRemote(tmp.path, 'fresh.git'), join(tmp.path, 'fresh'));
