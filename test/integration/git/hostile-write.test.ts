@@ -324,7 +324,7 @@ describe('the key index: record reads one shard and one day file (issue 14 perfo
     );
     expect(upd).toMatchObject({ merge: 'updated', path: day('2025-11-20') });
     expect(await showFile(remote, 'main', 'docs/reports/index/LAST')).toBe(
-      `2025-11-20 ${sha256(await showFile(remote, 'main', day('2025-11-20')))}\n`,
+      `2025-11-20 ${sha256((await showFile(remote, 'main', day('2025-11-20')))!)}\n`,
     );
     // before: the update changed a day file and no shard, so the next writer took it for a change
     // made without the index and read every day file (~1.1 s more in five years of entries)
