@@ -289,6 +289,11 @@ describe('the key index: record reads one shard and one day file (issue 14 perfo
     const built = buildKeyIndex(new Map(files.map((f) => [f.path.split('/')[2]!, f.entries])));
     return new Map([...built].map(([s, rows]) => [s, serializeKeyIndexShard(rows)]));
   }
+  /** `check`'s findings at the remote's head, from a fresh clone. */
+  async function audit() {
+    const reader = await cloneRemote(remote, join(tmp.path, `reader-${Math.random().toString(16).slice(2)}`));
+    return (await checkLedger({ repoDir: reader, ref: 'origin/main' })).findings;
+  }
   async function checkIndex(): Promise<void> {
     const expected = await remoteIndex();
     expect(await showFile(remote, 'main', 'docs/reports/index/VERSION')).toBe('1\n');
@@ -387,13 +392,6 @@ describe('the key index: record reads one shard and one day file (issue 14 perfo
   it('attack: an index that omits a key, pushed alone, is CHECK_INDEX_MISMATCH for check (a writer would record the run again in another day file, past the merge rule)', async () => {
     await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
     await record(makeEntry({ run_id: 2, timestamp: '2025-11-21T10:00:00Z' }));
-    const audit = async () => {
-      const reader = await cloneRemote(
-        remote,
-        join(tmp.path, `reader-${Math.random().toString(16).slice(2)}`),
-      );
-      return (await checkLedger({ repoDir: reader, ref: 'origin/main' })).findings;
-    };
     expect(await audit()).toEqual([]);
     const { keyIndexShard } = await import('../../../src/core/ledger/key-index.js');
     const s = keyIndexShard('v1.2.3');
@@ -409,13 +407,6 @@ describe('the key index: record reads one shard and one day file (issue 14 perfo
 
   it('attack: text planted in index/LAST or index/VERSION is CHECK_INDEX_MISMATCH for check', async () => {
     await record(makeEntry({ run_id: 1, timestamp: '2025-11-20T10:00:00Z' }));
-    const audit = async () => {
-      const reader = await cloneRemote(
-        remote,
-        join(tmp.path, `reader-${Math.random().toString(16).slice(2)}`),
-      );
-      return (await checkLedger({ repoDir: reader, ref: 'origin/main' })).findings;
-    };
     expect(await audit()).toEqual([]);
     await pushRaw({
       'docs/reports/index/LAST': 'visit https://evil.example/ for the real ledger\n',
