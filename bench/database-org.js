@@ -185,7 +185,7 @@ export function baselineUpsertSql(repository, ingestId) {
   if (/\bv_[a-z]+\b|batch->/.test(sql)) throw new Error('the upsert statement uses more variables');
   return sql.trimEnd().replace(/;$/, '') + ';';
 }
-const BASELINE_MIGRATION = '20261206020000_slsa_ingest_item_checks.sql';
+const BASELINE_MIGRATION = '20261206120000_slsa_ingest_checks_once.sql';
 
 async function baseline(r, now, dir) {
   // the same staging shape the function fills from its batch: (ord, item jsonb)
