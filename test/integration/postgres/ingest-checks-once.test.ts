@@ -43,9 +43,11 @@ describe.each(engines)('the ingest function’s checks, on %s', (engine) => {
     }));
     entries.push({ ...entries[0]!, manifest_hash: 'not hex' });
     const call = async (batch: Record<string, unknown>) =>
-      (await db.query<{ r: Record<string, unknown> }>('SELECT public.slsa_ingest_batch($1::jsonb) AS r', [
-        JSON.stringify(batch),
-      ])).rows[0]!.r;
+      (
+        await db.query<{ r: Record<string, unknown> }>('SELECT public.slsa_ingest_batch($1::jsonb) AS r', [
+          JSON.stringify(batch),
+        ])
+      ).rows[0]!.r;
     await db.query('BEGIN');
     try {
       await db.query("SET LOCAL track_functions = 'all'");
