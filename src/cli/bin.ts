@@ -25,12 +25,25 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     ]);
     prestartHashWorkers(availableParallelism() - 1);
   }
-  if ((argv[0] === 'record' || argv[0] === 'flush') && !argv.includes('--help') && !argv.includes('-h')) {
-    // a writer's first git processes (the clone's config and paths) run while the CLI loads
-    const { prestartCloneProbe, repoDirOfArgs } = await import('../io/clone-probe.js');
-    const dir = repoDirOfArgs(argv.slice(1));
-    if (dir !== undefined) prestartCloneProbe(dir);
+  const help = argv.includes('--help') || argv.includes('-h');
+  if (argv[0] === 'record') {
+    // record's first git processes (the clone's config and paths) run while its runner loads; the
+    // runner is one bundle of its own (record-runner.ts; issue 14 performance)
+    if (!help) {
+      const { prestartCloneProbe, repoDirOfArgs } = await import('./record-probe.js');
+      const dir = repoDirOfArgs(argv.slice(1));
+      if (dir !== undefined) prestartCloneProbe(dir);
+    }
+    const { runRecord } = await import('./record-runner.js');
+    process.exitCode = await runRecord(argv);
+  } else {
+    if (argv[0] === 'flush' && !help) {
+      // flush's first git processes run while the CLI loads
+      const { prestartCloneProbe, repoDirOfArgs } = await import('../io/clone-probe.js');
+      const dir = repoDirOfArgs(argv.slice(1));
+      if (dir !== undefined) prestartCloneProbe(dir);
+    }
+    const { runCli } = await import('./main.js');
+    process.exitCode = await runCli(argv);
   }
-  const { runCli } = await import('./main.js');
-  process.exitCode = await runCli(argv);
 }

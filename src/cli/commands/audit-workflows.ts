@@ -4,7 +4,7 @@ import { SlsaLedgerError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/files.js';
 import { stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
-import { packageVersion } from '../main.js';
+import { packageVersion } from '../run.js';
 import { resolve } from 'node:path';
 
 export const command: CommandModule = {

@@ -22,4 +22,21 @@ describe('slsa-ledger binary', () => {
     expect(error.stdout).toBe('');
     expect(error.stderr).toContain('USAGE_UNKNOWN_COMMAND');
   });
+  // `record` runs from a bundle of its own (src/cli/record-runner.ts): the same help, usage errors
+  // and exit codes as every other command (its hostile entries: test/integration/git/hostile-write)
+  it('record: its help from its own bundle, as the CLI renders it', async () => {
+    const { stdout, stderr } = await run(bin, ['record', '--help']);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^usage: slsa-ledger record /);
+    expect(stderr).toContain('--sign-key FILE');
+  });
+  it('record: an unknown option exits 2 with its code, on stdout as JSON with --json', async () => {
+    const error = (await run(bin, ['record', '--json', '--frobnicate']).catch((e: unknown) => e)) as {
+      code: number;
+      stdout: string;
+      stderr: string;
+    };
+    expect(error.code).toBe(2);
+    expect(JSON.parse(error.stdout)).toMatchObject({ ok: false, error: { code: 'USAGE_UNKNOWN_FLAG' } });
+  });
 });
