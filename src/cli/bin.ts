@@ -26,23 +26,21 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     prestartHashWorkers(availableParallelism() - 1);
   }
   const help = argv.includes('--help') || argv.includes('-h');
-  if (argv[0] === 'record') {
-    // record's first git processes (the clone's config and paths) run while its runner loads; the
-    // runner is one bundle of its own (record-runner.ts; issue 14 performance)
-    if (!help) {
-      const { prestartCloneProbe, repoDirOfArgs } = await import('./record-probe.js');
-      const dir = repoDirOfArgs(argv.slice(1));
-      if (dir !== undefined) prestartCloneProbe(dir);
-    }
+  const record = argv[0] === 'record';
+  if ((record || argv[0] === 'flush') && !help) {
+    // the first git processes of record and flush (the clone's config and paths) run while the CLI
+    // loads; record asks through the probe its own bundle shares (record-runner.ts, issue 14
+    // performance), so the clone is asked once
+    const { prestartCloneProbe, repoDirOfArgs } = record
+      ? await import('./record-probe.js')
+      : await import('../io/clone-probe.js');
+    const dir = repoDirOfArgs(argv.slice(1));
+    if (dir !== undefined) prestartCloneProbe(dir);
+  }
+  if (record) {
     const { runRecord } = await import('./record-runner.js');
     process.exitCode = await runRecord(argv);
   } else {
-    if (argv[0] === 'flush' && !help) {
-      // flush's first git processes run while the CLI loads
-      const { prestartCloneProbe, repoDirOfArgs } = await import('../io/clone-probe.js');
-      const dir = repoDirOfArgs(argv.slice(1));
-      if (dir !== undefined) prestartCloneProbe(dir);
-    }
     const { runCli } = await import('./main.js');
     process.exitCode = await runCli(argv);
   }
