@@ -59,6 +59,7 @@ import {
   historyRewritten,
   type CommitFile,
   type DayBlob,
+  type PreparedFastForward,
   type Publisher,
 } from '../io/git-ledger-repo.js';
 import type { GitOutput } from '../io/git.js';
@@ -247,7 +248,9 @@ export class LedgerEngine {
   readonly warnings: DayFileWarning[] = [];
   private readonly policy: BackoffPolicy;
   /** `git status` of the clone, started when the last landing began */
-  private checkout: { readonly state: Promise<GitOutput | undefined> } | undefined;
+  private checkout: { readonly state: Promise<GitOutput | undefined>; answer?: GitOutput } | undefined;
+  /** the read-after-write's git processes, started while the push runs (`land`'s `readAfterWrite`) */
+  private prepared: PreparedFastForward | undefined;
 
   private constructor(
     readonly repo: GitLedgerRepo,
@@ -324,6 +327,7 @@ export class LedgerEngine {
 
   /** Ends the git processes the engine keeps open (the object reader). */
   close(): void {
+    this.dropPrepared();
     this.repo.close();
   }
 
@@ -593,7 +597,15 @@ export class LedgerEngine {
    * LEDGER_ENTRY_INVALID (a timestamp too far ahead); a refused push, a rewritten history, an
    * unreadable target day file, exhausted attempts or an unreachable remote come back as a Refusal.
    */
-  async land(entry: LedgerEntry, lockWaitS: number | undefined): Promise<Landing | Refusal> {
+  async land(
+    entry: LedgerEntry,
+    lockWaitS: number | undefined,
+    /**
+     * `afterLanding(commit, parent)` follows a committed landing (record): its usual case's git
+     * processes are started while the push runs (`GitLedgerRepo.prepareOwnFastForward`)
+     */
+    readAfterWrite = false,
+  ): Promise<Landing | Refusal> {
     checkEntryClock(entry, this.now(), this.clockSkewS);
     const random = this.options.random ?? Math.random;
     const sleep = this.options.sleep ?? defaultSleep;
@@ -606,7 +618,14 @@ export class LedgerEngine {
     const readCheckout =
       publisher === directPushPublisher && this.options.fastForward !== false && !this.repo.bare
         ? (): void => {
-            this.checkout ??= { state: this.repo.readCheckout().catch(() => undefined) };
+            if (this.checkout !== undefined) return;
+            const slot: { readonly state: Promise<GitOutput | undefined>; answer?: GitOutput } = {
+              state: this.repo.readCheckout().then(
+                (answer) => (slot.answer = answer),
+                () => undefined,
+              ),
+            };
+            this.checkout = slot;
           }
         : undefined;
     // the first try is built on the head this clone last saw (the witness) without a fetch, and
@@ -617,7 +636,7 @@ export class LedgerEngine {
     const seen = await this.headForFirstTry(publisher);
     if (seen !== undefined) {
       readCheckout?.();
-      const tried = await this.landAt(seen, entry, lockWaitS, publisher, 1);
+      const tried = await this.landAt(seen, entry, lockWaitS, publisher, 1, readAfterWrite);
       if (tried.kind === 'done' && tried.outcome === 'committed') return tried;
       const why =
         tried.kind === 'moved'
@@ -632,7 +651,7 @@ export class LedgerEngine {
       attempts += 1;
       const fetched = await this.fetchHeadForWrite(entry, attempts, readCheckout);
       if (fetched.kind === 'refused') return fetched;
-      const landed = await this.landAt(fetched.head, entry, lockWaitS, publisher, attempts);
+      const landed = await this.landAt(fetched.head, entry, lockWaitS, publisher, attempts, readAfterWrite);
       if (landed.kind !== 'moved') return landed;
       const verdict = decideRetry(this.policy, attempts, { retryable: true, random: random() });
       if (verdict.kind === 'stop') {
@@ -668,6 +687,7 @@ export class LedgerEngine {
     lockWaitS: number | undefined,
     publisher: Publisher,
     attempts: number,
+    readAfterWrite: boolean,
   ): Promise<Landing | Refusal | { readonly kind: 'moved' }> {
     const input = await this.loadForMerge(head, entry);
     const { days, broken } = input;
@@ -738,7 +758,7 @@ export class LedgerEngine {
       [{ path: changed.path, bytes }, ...this.indexFilesFor(input, merge, sha256), ...signed],
       recordMessage(merge.entry, changed.path, sha256),
     );
-    const published = await publisher.publish({
+    const publishing = publisher.publish({
       repo: this.repo,
       commit,
       parent: head,
@@ -747,6 +767,21 @@ export class LedgerEngine {
       runId: entry.run_id,
       manifestPath: changed.path,
     });
+    // the push has started: the read-after-write's git processes start while it runs, when what
+    // is checked out is already known (they are fed once it has landed, or cancelled)
+    this.dropPrepared();
+    const checkedOut = this.checkout?.answer;
+    if (readAfterWrite && publisher === directPushPublisher && head !== undefined && checkedOut !== undefined)
+      this.prepared = this.repo.prepareOwnFastForward(this.branch, head, commit, checkedOut);
+    let published: Awaited<typeof publishing>;
+    try {
+      published = await publishing;
+    } catch (error) {
+      this.dropPrepared();
+      throw error;
+    }
+    // kept only for the afterLanding of a landed commit
+    if (published.kind !== 'landed') this.dropPrepared();
     if (published.kind === 'landed') {
       // a pull-request publisher lands elsewhere first: only a direct landing moves the witness
       if (publisher === directPushPublisher) await this.repo.writeWitness(this.branch, commit);
@@ -792,6 +827,12 @@ export class LedgerEngine {
     }
   }
 
+  /** Cancels the read-after-write's processes started for a commit that is not taken forward. */
+  private dropPrepared(): void {
+    this.prepared?.cancel();
+    this.prepared = undefined;
+  }
+
   /** Raises the `ledger-history-rewritten` alert (a failing alert is a warning, never a stop). */
   async alertRewrite(message: string, entry?: LedgerEntry): Promise<void> {
     this.logger.warn(`ledger-history-rewritten: ${message}`);
@@ -815,11 +856,14 @@ export class LedgerEngine {
     try {
       const early = this.checkout === undefined ? undefined : await this.checkout.state;
       this.checkout = undefined;
+      const prepared = this.prepared;
+      this.prepared = undefined;
       const r = await this.repo.fastForwardCheckedOut(
         this.branch,
         commit,
         parent ?? undefined,
         early === undefined ? undefined : Promise.resolve(early),
+        prepared,
       );
       if (r === 'fast-forwarded')
         this.logger.info(`fast-forwarded your ${this.branch} to ${commit.slice(0, 12)}`);

@@ -84,7 +84,7 @@ export async function recordEntry(options: RecordOptions): Promise<RecordResult>
       engine.logger.info(
         `recording ${entry.tag} run ${entry.run_id} (${entry.status}) into ${engine.repo.remote}/${engine.branch}`,
       );
-      const landing = await engine.land(entry, lockWaitS);
+      const landing = await engine.land(entry, lockWaitS, true);
       const base = {
         tag: entry.tag,
         run_id: entry.run_id,

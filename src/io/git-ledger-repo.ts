@@ -21,6 +21,8 @@ import {
   isFirstParentAncestor,
   runGit,
   scrubCredentials,
+  startGitFedLater,
+  type GitFedLater,
   type GitOutput,
 } from './git.js';
 import { editTreeBody, findInTree, listTree, writeLooseObject } from './git-objects.js';
@@ -58,6 +60,21 @@ export interface Publisher {
 }
 
 /** A day file's blob at a commit, before it is read. */
+/**
+ * The read-after-write's two git processes started before the push (`prepareOwnFastForward`):
+ * the checkout of `commit`'s paths (`restore --source`) and the compare-and-swap of `branch`
+ * from `parent` to `commit` (`update-ref --stdin`).
+ */
+export interface PreparedFastForward {
+  readonly branch: string;
+  readonly parent: string;
+  readonly commit: string;
+  readonly checkout: GitFedLater;
+  readonly move: GitFedLater;
+  /** both processes read an empty input and change nothing (idempotent; nothing once fed) */
+  cancel(): void;
+}
+
 export interface DayBlob {
   readonly path: string;
   readonly oid: string;
@@ -584,37 +601,91 @@ export class GitLedgerRepo {
     parent?: string,
     /** `readCheckout()` started earlier (e.g. while the push ran) */
     checkout?: Promise<GitOutput>,
+    /** `prepareOwnFastForward` of this commit (used or cancelled here) */
+    prepared?: PreparedFastForward,
   ): Promise<
     'fast-forwarded' | 'not-checked-out' | 'dirty' | 'diverged' | 'up-to-date' | 'bare' | 'too-large'
   > {
-    if (this.bare) return 'bare';
-    const status = await (checkout ?? this.readCheckout());
-    if (status.code !== 0) return 'not-checked-out';
-    const lines = status.stdout.toString('utf8').split('\n');
-    const header = (name: string): string | undefined =>
-      lines.find((l) => l.startsWith(`# branch.${name} `))?.slice(`# branch.${name} `.length);
-    if (header('head') !== branch) return 'not-checked-out';
-    const oid = header('oid');
-    const local = oid === undefined || !/^[0-9a-f]{40,64}$/.test(oid) ? undefined : oid;
-    if (local === commit) return 'up-to-date';
-    // the commit's parent is the fetched head: the usual case needs no merge-base
-    if (local !== undefined && local !== parent && !(await this.isAncestor(local, commit))) return 'diverged';
-    if (lines.some((l) => l !== '' && !l.startsWith('#'))) return 'dirty';
-    // behind by more than our own commit: what others pushed is checked out only within the
-    // limits, so a pusher's 32 MiB blob under hundreds of paths never fills the user's disk
-    if (local !== undefined && local !== parent && !(await this.changesWithin(local, commit)))
-      return 'too-large';
-    // the usual case: the branch is at our own commit's parent, which changed a few files
-    if (local !== undefined && local === parent) {
-      const own = await this.fastForwardOwnCommit(branch, parent, commit);
-      if (own !== undefined) return own;
+    try {
+      if (this.bare) return 'bare';
+      const status = await (checkout ?? this.readCheckout());
+      const seen = parseCheckout(status);
+      if (seen === undefined || seen.branch !== branch) return 'not-checked-out';
+      const local = seen.oid;
+      if (local === commit) return 'up-to-date';
+      // the commit's parent is the fetched head: the usual case needs no merge-base
+      if (local !== undefined && local !== parent && !(await this.isAncestor(local, commit)))
+        return 'diverged';
+      if (!seen.clean) return 'dirty';
+      // behind by more than our own commit: what others pushed is checked out only within the
+      // limits, so a pusher's 32 MiB blob under hundreds of paths never fills the user's disk
+      if (local !== undefined && local !== parent && !(await this.changesWithin(local, commit)))
+        return 'too-large';
+      // the usual case: the branch is at our own commit's parent, which changed a few files
+      if (local !== undefined && local === parent) {
+        const own = await this.fastForwardOwnCommit(branch, parent, commit, prepared);
+        if (own !== undefined) return own;
+      }
+      // `merge --ff-only` updates the branch, index and work tree together and refuses anything else
+      const merged = await runGit(['merge', '--ff-only', '--quiet', commit], {
+        cwd: this.root,
+        allowFailure: true,
+      });
+      return merged.code === 0 ? 'fast-forwarded' : 'dirty';
+    } finally {
+      prepared?.cancel();
     }
-    // `merge --ff-only` updates the branch, index and work tree together and refuses anything else
-    const merged = await runGit(['merge', '--ff-only', '--quiet', commit], {
-      cwd: this.root,
-      allowFailure: true,
-    });
-    return merged.code === 0 ? 'fast-forwarded' : 'dirty';
+  }
+
+  /**
+   * Starts the two git processes of the read-after-write's usual case (`fastForwardOwnCommit`: the
+   * checkout of the commit's paths and the compare-and-swap of the branch) before the commit is
+   * pushed, each waiting for its input, so that once the push has landed the read-after-write only
+   * writes to them: their start (Node's spawn, ~5 ms of its main thread each, and git's own) runs
+   * while the push does (issue 14 performance). Only when `checkout` (a `readCheckout()` already
+   * answered) shows `branch` checked out, clean and at `parent`, and `commit` is one this object
+   * wrote that `fastForwardOwnCommit` may take; undefined otherwise. What is prepared must be
+   * passed to `fastForwardCheckedOut` or cancelled: cancelled (or left by a process that dies), its
+   * processes read an empty input and change nothing — `restore` with no path refuses, and
+   * `update-ref --stdin` with no command does nothing.
+   */
+  prepareOwnFastForward(
+    branch: string,
+    parent: string,
+    commit: string,
+    checkout: GitOutput,
+  ): PreparedFastForward | undefined {
+    if (this.bare) return undefined;
+    const seen = parseCheckout(checkout);
+    if (seen === undefined || seen.branch !== branch || seen.oid !== parent || !seen.clean) return undefined;
+    const changes = this.ownCommitChanges(commit, parent);
+    if (changes === undefined || ownCommitPaths(changes) === undefined) return undefined;
+    const options = { cwd: this.root };
+    return {
+      branch,
+      parent,
+      commit,
+      checkout: startGitFedLater(
+        [
+          '--literal-pathspecs',
+          'restore',
+          `--source=${commit}`,
+          '--staged',
+          '--worktree',
+          '--pathspec-from-file=-',
+          '--pathspec-file-nul',
+        ],
+        options,
+      ),
+      move: startGitFedLater(
+        ['update-ref', '-m', `slsa-ledger: fast-forward to ${commit}`, '--stdin'],
+        options,
+      ),
+      cancel() {
+        this.checkout.cancel();
+        this.move.cancel();
+      },
+    };
   }
 
   /**
@@ -631,6 +702,7 @@ export class GitLedgerRepo {
     branch: string,
     parent: string,
     commit: string,
+    prepared: PreparedFastForward | undefined,
   ): Promise<'fast-forwarded' | 'diverged' | undefined> {
     let changes = this.ownCommitChanges(commit, parent);
     if (changes === undefined) {
@@ -641,35 +713,40 @@ export class GitLedgerRepo {
       if (diff.code !== 0) return undefined;
       changes = parseRawDiff(diff.stdout.toString('utf8'));
     }
-    if (changes === undefined || changes.length === 0 || changes.length > OWN_COMMIT_MAX_PATHS)
-      return undefined;
-    const added: string[] = [];
-    for (const c of changes) {
-      if (c.newMode !== '100644' || (c.status === 'M' && c.oldMode !== '100644')) return undefined;
-      if (c.status === 'A') added.push(c.path);
-      else if (c.status !== 'M') return undefined;
-    }
+    const own = changes === undefined ? undefined : ownCommitPaths(changes);
+    if (own === undefined) return undefined;
+    const { paths, added } = own;
     // an untracked file where the commit adds one: `merge --ff-only` refuses, and so must we
     for (const path of added) if (await pathExists(join(this.root, path))) return undefined;
-    const paths = changes.map((c) => c.path);
+    const ahead =
+      prepared !== undefined &&
+      prepared.branch === branch &&
+      prepared.parent === parent &&
+      prepared.commit === commit
+        ? prepared
+        : undefined;
     // the checkout (index.lock) and the compare-and-swap of the branch (its ref lock) take
     // different locks: they run at once, and whichever fails undoes the other
     const [checkedOut, moved] = await Promise.all([
-      runGit(['--literal-pathspecs', 'checkout', '-q', commit, '--', ...paths], {
-        cwd: this.root,
-        allowFailure: true,
-      }),
-      runGit(
-        [
-          'update-ref',
-          '-m',
-          `slsa-ledger: fast-forward to ${commit}`,
-          `refs/heads/${branch}`,
-          commit,
-          parent,
-        ],
-        { cwd: this.root, allowFailure: true },
-      ),
+      ahead !== undefined
+        ? ahead.checkout.feed(paths.map((p) => `${p}\0`).join(''))
+        : runGit(['--literal-pathspecs', 'checkout', '-q', commit, '--', ...paths], {
+            cwd: this.root,
+            allowFailure: true,
+          }),
+      ahead !== undefined
+        ? ahead.move.feed(`update refs/heads/${branch} ${commit} ${parent}\n`)
+        : runGit(
+            [
+              'update-ref',
+              '-m',
+              `slsa-ledger: fast-forward to ${commit}`,
+              `refs/heads/${branch}`,
+              commit,
+              parent,
+            ],
+            { cwd: this.root, allowFailure: true },
+          ),
     ]);
     if (checkedOut.code === 0 && moved.code === 0) return 'fast-forwarded';
     if (checkedOut.code !== 0) {
@@ -690,7 +767,7 @@ export class GitLedgerRepo {
       return back.code === 0 ? undefined : 'diverged';
     }
     // the branch moved between the status and now: the paths go back to the parent's versions
-    const changed = changes.filter((c) => c.status === 'M').map((c) => c.path);
+    const changed = paths.filter((p) => !added.includes(p));
     if (changed.length > 0)
       await runGit(['--literal-pathspecs', 'checkout', '-q', parent, '--', ...changed], { cwd: this.root });
     if (added.length > 0)
@@ -1319,6 +1396,44 @@ export const directPushPublisher: Publisher = {
 
 /** At most this many paths take `fastForwardOwnCommit`'s way (a record changes three). */
 const OWN_COMMIT_MAX_PATHS = 16;
+
+/**
+ * The paths of a commit's changes when the read-after-write's usual case may take them (a few
+ * plain files, added or changed), and the added ones; undefined for anything else.
+ */
+function ownCommitPaths(
+  changes: readonly RawChange[],
+): { readonly paths: readonly string[]; readonly added: readonly string[] } | undefined {
+  if (changes.length === 0 || changes.length > OWN_COMMIT_MAX_PATHS) return undefined;
+  const added: string[] = [];
+  for (const c of changes) {
+    if (c.newMode !== '100644' || (c.status === 'M' && c.oldMode !== '100644')) return undefined;
+    if (c.status === 'A') added.push(c.path);
+    else if (c.status !== 'M') return undefined;
+  }
+  return { paths: changes.map((c) => c.path), added };
+}
+
+/**
+ * What `readCheckout()` saw: the branch checked out, where it points, and whether the tracked
+ * files are clean; undefined when git failed (no work tree) or the header names no branch line.
+ */
+function parseCheckout(
+  status: GitOutput,
+):
+  | { readonly branch: string | undefined; readonly oid: string | undefined; readonly clean: boolean }
+  | undefined {
+  if (status.code !== 0) return undefined;
+  const lines = status.stdout.toString('utf8').split('\n');
+  const header = (name: string): string | undefined =>
+    lines.find((l) => l.startsWith(`# branch.${name} `))?.slice(`# branch.${name} `.length);
+  const oid = header('oid');
+  return {
+    branch: header('head'),
+    oid: oid === undefined || !/^[0-9a-f]{40,64}$/.test(oid) ? undefined : oid,
+    clean: !lines.some((l) => l !== '' && !l.startsWith('#')),
+  };
+}
 
 export interface RawChange {
   readonly oldMode: string;

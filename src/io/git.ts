@@ -8,8 +8,11 @@ import { SlsaLedgerError, UnavailableError, type ErrorCode } from '../errors.js'
 export interface GitRunOptions {
   /** the directory git runs in */
   readonly cwd: string;
-  /** written to git's stdin (a list is written part by part, never copied into one buffer) */
-  readonly input?: string | Uint8Array | readonly (string | Uint8Array)[];
+  /**
+   * written to git's stdin (a list is written part by part, never copied into one buffer; a promise
+   * when it settles, git waiting meanwhile: `startGitFedLater`)
+   */
+  readonly input?: string | Uint8Array | readonly (string | Uint8Array)[] | PromiseLike<string>;
   /** added to the environment git runs with */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** return a non-zero exit instead of throwing */
@@ -121,11 +124,54 @@ export function runGit(args: readonly string[], options: GitRunOptions): Promise
     const input = options.input;
     if (input === undefined) child.stdin.end();
     else if (typeof input === 'string' || input instanceof Uint8Array) child.stdin.end(input);
+    else if ('then' in input)
+      input.then(
+        (text) => child.stdin.end(text),
+        () => child.stdin.end(),
+      );
     else {
       for (const part of input) child.stdin.write(part);
       child.stdin.end();
     }
   });
+}
+
+/** A git process started ahead of its input (`startGitFedLater`). */
+export interface GitFedLater {
+  /** writes `input` to its stdin and closes it; its output once it exits (the same promise each call) */
+  feed(input: string): Promise<GitOutput>;
+  /** closes its stdin empty (idempotent; nothing once fed): for a command that then does nothing */
+  cancel(): void;
+}
+
+/**
+ * Starts `git args…` now, reading its stdin only when `feed` is called: git starts (Node's spawn,
+ * git's own start) while the caller waits for something else, and runs as soon as it is fed. Only
+ * for commands that do nothing on an empty input (`update-ref --stdin`; `restore
+ * --pathspec-from-file=-`, which refuses with no path: `checkout <commit> --pathspec-from-file=-`
+ * would switch to the commit instead), since a caller that dies closes its stdin empty too. Never
+ * throws: the output says how git exited.
+ */
+export function startGitFedLater(
+  args: readonly string[],
+  options: Omit<GitRunOptions, 'input'>,
+): GitFedLater {
+  let give: (input: string) => void = () => undefined;
+  const input = new Promise<string>((resolve) => {
+    give = resolve;
+  });
+  const running = runGit(args, { ...options, input, allowFailure: true }).catch(
+    (error: unknown): GitOutput => ({ code: 128, stdout: Buffer.alloc(0), stderr: (error as Error).message }),
+  );
+  return {
+    feed(text) {
+      give(text);
+      return running;
+    },
+    cancel() {
+      give('');
+    },
+  };
 }
 
 /** `git args…` and its stdout as text, without the final newline. */

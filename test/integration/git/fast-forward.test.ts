@@ -6,8 +6,18 @@
 import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordEntry } from '../../../src/app/record.js';
 import { GitLedgerRepo } from '../../../src/io/git-ledger-repo.js';
-import { cloneRemote, commitFiles, createRemote, git, makeTempDir } from '../../support/git.js';
+import {
+  cloneRemote,
+  commitFiles,
+  createRemote,
+  git,
+  installFreezeHook,
+  makeTempDir,
+  tracedGit,
+} from '../../support/git.js';
+import { makeEntry } from '../../support/ledger.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let remote: string;
@@ -179,5 +189,184 @@ describe('read-after-write fast-forward of the checked-out branch', () => {
     expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(commit);
     expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
     expect(await git(clone, ['reflog', '-1', '--format=%gs', 'main'])).toContain('Fast-forward');
+  });
+});
+
+// issue 14 performance: record starts the usual case's two git processes (the checkout of the
+// commit's paths, `restore`, and the compare-and-swap, `update-ref --stdin`) while its push runs,
+// each waiting for its input; they are fed once the push has landed, or closed empty and change
+// nothing
+describe('read-after-write prepared while the push runs', () => {
+  /** The clone's own writer makes a commit as record does; returns it with the status read before. */
+  async function ownCommit(repo: GitLedgerRepo) {
+    const parent = await git(clone, ['rev-parse', 'HEAD']);
+    const checkout = await repo.readCheckout();
+    const commit = await repo.createCommit(
+      parent,
+      [
+        { path: DAY, bytes: Buffer.from('[{"tag":"v1"}]\n') },
+        { path: 'docs/reports/2025-12-01/manifest.json', bytes: Buffer.from('[{"tag":"v0"}]\n') },
+      ],
+      'provenance: record v1\n',
+      { via: 'objects' },
+    );
+    return { parent, commit, checkout };
+  }
+
+  it('fed after the push: the branch and the paths move as without it, and no git process starts then', async () => {
+    const repo = await GitLedgerRepo.open({ repoDir: clone });
+    try {
+      const { parent, commit, checkout } = await ownCommit(repo);
+      const prepared = repo.prepareOwnFastForward('main', parent, commit, checkout);
+      expect(prepared).toBeDefined();
+      expect(await repo.push(commit, 'main')).toEqual({ kind: 'landed' });
+      const { result, commands } = await tracedGit(tmp.path, () =>
+        repo.fastForwardCheckedOut('main', commit, parent, Promise.resolve(checkout), prepared),
+      );
+      expect(result).toBe('fast-forwarded');
+      expect(commands).toEqual([]);
+      expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(commit);
+      expect(await git(clone, ['symbolic-ref', 'HEAD'])).toBe('refs/heads/main');
+      expect(await readFile(join(clone, DAY), 'utf8')).toBe('[{"tag":"v1"}]\n');
+      expect(await readFile(join(clone, 'docs/reports/2025-12-01/manifest.json'), 'utf8')).toBe(
+        '[{"tag":"v0"}]\n',
+      );
+      expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
+      expect(await git(clone, ['diff', '--cached', '--name-only', commit])).toBe('');
+      expect(await git(clone, ['reflog', '-1', '--format=%gs', 'main'])).toBe(
+        `slsa-ledger: fast-forward to ${commit}`,
+      );
+    } finally {
+      repo.close();
+    }
+  });
+
+  it('cancelled (the push did not land): both processes exit, and the branch, index and files are as they were', async () => {
+    const repo = await GitLedgerRepo.open({ repoDir: clone });
+    try {
+      const { parent, commit, checkout } = await ownCommit(repo);
+      const reflog = await git(clone, ['reflog', '--format=%gs', 'main']);
+      const prepared = repo.prepareOwnFastForward('main', parent, commit, checkout)!;
+      prepared.cancel();
+      // what git says once its input closed empty: restore refuses (no path), update-ref has nothing to do
+      const [restored, moved] = await Promise.all([
+        prepared.checkout.feed('ignored'),
+        prepared.move.feed('ignored'),
+      ]);
+      expect(restored.code).not.toBe(0);
+      expect(restored.stderr).toMatch(/must specify path/);
+      expect(moved.code).toBe(0);
+      expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(parent);
+      expect(await readFile(join(clone, 'docs/reports/2025-12-01/manifest.json'), 'utf8')).toBe('[]\n');
+      expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
+      expect(await git(clone, ['reflog', '--format=%gs', 'main'])).toBe(reflog);
+    } finally {
+      repo.close();
+    }
+  });
+
+  it('the branch moved after it was prepared: the compare-and-swap fails, the paths go back, the user keeps the commit', async () => {
+    const repo = await GitLedgerRepo.open({ repoDir: clone });
+    try {
+      const { parent, commit, checkout } = await ownCommit(repo);
+      const prepared = repo.prepareOwnFastForward('main', parent, commit, checkout);
+      expect(await repo.push(commit, 'main')).toEqual({ kind: 'landed' });
+      const mine = await commitFiles(clone, { 'notes.txt': 'mine\n' }, 'a local commit meanwhile');
+      expect(
+        await repo.fastForwardCheckedOut('main', commit, parent, Promise.resolve(checkout), prepared),
+      ).toBe('diverged');
+      expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(mine);
+      expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
+      expect(await readFile(join(clone, 'docs/reports/2025-12-01/manifest.json'), 'utf8')).toBe('[]\n');
+    } finally {
+      repo.close();
+    }
+  });
+
+  it('nothing is prepared for a dirty tree, another branch, or a branch not at the parent', async () => {
+    const repo = await GitLedgerRepo.open({ repoDir: clone });
+    try {
+      const { parent, commit, checkout } = await ownCommit(repo);
+      expect(repo.prepareOwnFastForward('other', parent, commit, checkout)).toBeUndefined();
+      expect(repo.prepareOwnFastForward('main', commit, commit, checkout)).toBeUndefined();
+      await writeFile(join(clone, 'docs/reports/2025-12-01/manifest.json'), 'edited\n');
+      const dirty = await repo.readCheckout();
+      expect(repo.prepareOwnFastForward('main', parent, commit, dirty)).toBeUndefined();
+      // a commit this object did not write
+      const theirs = await land({ [DAY]: '[{"tag":"v9"}]\n' });
+      expect(repo.prepareOwnFastForward('main', theirs.parent, theirs.commit, checkout)).toBeUndefined();
+    } finally {
+      repo.close();
+    }
+  });
+
+  it('record: the checkout and the compare-and-swap start after the push did, and the branch ends at the landed commit', async () => {
+    const { result, commands } = await tracedGit(tmp.path, () =>
+      recordEntry({ repoDir: clone, entry: makeEntry(), lockDir: join(tmp.path, 'locks') }),
+    );
+    expect(result.outcome).toBe('committed');
+    expect(result.local_branch).toBe('fast-forwarded');
+    const push = commands.findIndex((c) => c.startsWith('push '));
+    const restore = commands.findIndex((c) => c.startsWith('--literal-pathspecs restore '));
+    const move = commands.findIndex((c) => c.startsWith('update-ref ') && c.endsWith('--stdin'));
+    expect(push).toBeGreaterThanOrEqual(0);
+    expect(restore).toBeGreaterThan(push);
+    expect(move).toBeGreaterThan(push);
+    expect(commands.some((c) => / checkout /.test(` ${c} `))).toBe(false);
+    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(result.commit);
+    expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
+  });
+
+  it('record whose push is refused: what was prepared exits without a change, and the entry is queued', async () => {
+    await installFreezeHook(remote);
+    const head = await git(clone, ['rev-parse', 'HEAD']);
+    const reflog = await git(clone, ['reflog', '--format=%gs', 'main']);
+    const trace = join(tmp.path, 'refused-trace.json');
+    const saved = process.env.GIT_TRACE2_EVENT;
+    process.env.GIT_TRACE2_EVENT = trace;
+    let result: Awaited<ReturnType<typeof recordEntry>>;
+    try {
+      result = await recordEntry({
+        repoDir: clone,
+        entry: makeEntry(),
+        lockDir: join(tmp.path, 'locks'),
+        backoffMs: 1,
+      });
+    } finally {
+      if (saved === undefined) delete process.env.GIT_TRACE2_EVENT;
+      else process.env.GIT_TRACE2_EVENT = saved;
+    }
+    expect(result.outcome).toBe('queued');
+    // every prepared process exits once its input is closed (none waits forever)
+    const exited = async (): Promise<{ starts: number; exits: number }> => {
+      const events = (await readFile(trace, 'utf8'))
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { event: string; sid: string; argv?: string[] });
+      const prepared = new Set(
+        events
+          .filter(
+            (e) =>
+              e.event === 'start' &&
+              (e.argv?.includes('restore') === true ||
+                (e.argv?.[1] === 'update-ref' && e.argv.includes('--stdin'))),
+          )
+          .map((e) => e.sid),
+      );
+      return {
+        starts: prepared.size,
+        exits: events.filter((e) => e.event === 'exit' && prepared.has(e.sid)).length,
+      };
+    };
+    let seen = await exited();
+    for (let i = 0; i < 100 && seen.exits < seen.starts; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      seen = await exited();
+    }
+    expect(seen.starts).toBe(2);
+    expect(seen.exits).toBe(seen.starts);
+    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(head);
+    expect(await git(clone, ['reflog', '--format=%gs', 'main'])).toBe(reflog);
+    expect(await git(clone, ['status', '--porcelain', '--untracked-files=no'])).toBe('');
   });
 });
