@@ -249,8 +249,13 @@ export class LedgerEngine {
   private readonly policy: BackoffPolicy;
   /** `git status` of the clone, started when the last landing began */
   private checkout: { readonly state: Promise<GitOutput | undefined>; answer?: GitOutput } | undefined;
-  /** the read-after-write's git processes, started while the push runs (`land`'s `readAfterWrite`) */
-  private prepared: PreparedFastForward | undefined;
+  /**
+   * the read-after-write's git processes for `commit`, started while its push runs (`land`'s
+   * `readAfterWrite`) once what is checked out is known; `dropped` once it is not to be used
+   */
+  private prepared:
+    | { readonly commit: string; ready: Promise<PreparedFastForward | undefined>; dropped: boolean }
+    | undefined;
 
   private constructor(
     readonly repo: GitLedgerRepo,
@@ -613,7 +618,9 @@ export class LedgerEngine {
     // what is checked out (for read-after-write) is read while the landing runs, and before the
     // day files are in memory: a process spawned from a large heap costs more (fork copies its
     // page tables). It starts once the fetch has started: a spawn holds Node until the child
-    // runs, and the fetch is the one everything else waits for.
+    // runs, and the fetch is the one everything else waits for. With `readAfterWrite` (record) it
+    // starts once the push has: Node's main thread, busy until then, only waits for git there, so
+    // the spawn and git's work cost the landing nothing (issue 14 performance).
     this.checkout = undefined;
     const readCheckout =
       publisher === directPushPublisher && this.options.fastForward !== false && !this.repo.bare
@@ -634,9 +641,11 @@ export class LedgerEngine {
     // — the branch moved, the push refused, the remote unreachable, nothing to commit at that head
     // — is forgotten, and the write goes the fetched way below as if it had not been tried.
     const seen = await this.headForFirstTry(publisher);
+    const duringPush = readAfterWrite ? readCheckout : undefined;
+    const beforeMerge = readAfterWrite ? undefined : readCheckout;
     if (seen !== undefined) {
-      readCheckout?.();
-      const tried = await this.landAt(seen, entry, lockWaitS, publisher, 1, readAfterWrite);
+      beforeMerge?.();
+      const tried = await this.landAt(seen, entry, lockWaitS, publisher, 1, duringPush);
       if (tried.kind === 'done' && tried.outcome === 'committed') return tried;
       const why =
         tried.kind === 'moved'
@@ -649,9 +658,9 @@ export class LedgerEngine {
     let attempts = 0;
     for (;;) {
       attempts += 1;
-      const fetched = await this.fetchHeadForWrite(entry, attempts, readCheckout);
+      const fetched = await this.fetchHeadForWrite(entry, attempts, beforeMerge);
       if (fetched.kind === 'refused') return fetched;
-      const landed = await this.landAt(fetched.head, entry, lockWaitS, publisher, attempts, readAfterWrite);
+      const landed = await this.landAt(fetched.head, entry, lockWaitS, publisher, attempts, duringPush);
       if (landed.kind !== 'moved') return landed;
       const verdict = decideRetry(this.policy, attempts, { retryable: true, random: random() });
       if (verdict.kind === 'stop') {
@@ -687,7 +696,8 @@ export class LedgerEngine {
     lockWaitS: number | undefined,
     publisher: Publisher,
     attempts: number,
-    readAfterWrite: boolean,
+    /** reads what is checked out (for the read-after-write), called once the push has started */
+    duringPush: (() => void) | undefined,
   ): Promise<Landing | Refusal | { readonly kind: 'moved' }> {
     const input = await this.loadForMerge(head, entry);
     const { days, broken } = input;
@@ -767,12 +777,24 @@ export class LedgerEngine {
       runId: entry.run_id,
       manifestPath: changed.path,
     });
-    // the push has started: the read-after-write's git processes start while it runs, when what
-    // is checked out is already known (they are fed once it has landed, or cancelled)
+    // the push has started: what is checked out is read now, and the read-after-write's git
+    // processes start as soon as it is known, while the push runs (fed once it has landed, or
+    // cancelled)
     this.dropPrepared();
-    const checkedOut = this.checkout?.answer;
-    if (readAfterWrite && publisher === directPushPublisher && head !== undefined && checkedOut !== undefined)
-      this.prepared = this.repo.prepareOwnFastForward(this.branch, head, commit, checkedOut);
+    duringPush?.();
+    const checkout = this.checkout;
+    if (duringPush !== undefined && checkout !== undefined && head !== undefined) {
+      const prepared: NonNullable<LedgerEngine['prepared']> = {
+        commit,
+        dropped: false,
+        ready: checkout.state.then((answer) =>
+          answer === undefined || prepared.dropped
+            ? undefined
+            : this.repo.prepareOwnFastForward(this.branch, head, commit, answer),
+        ),
+      };
+      this.prepared = prepared;
+    }
     let published: Awaited<typeof publishing>;
     try {
       published = await publishing;
@@ -829,8 +851,11 @@ export class LedgerEngine {
 
   /** Cancels the read-after-write's processes started for a commit that is not taken forward. */
   private dropPrepared(): void {
-    this.prepared?.cancel();
+    const pending = this.prepared;
     this.prepared = undefined;
+    if (pending === undefined) return;
+    pending.dropped = true;
+    void pending.ready.then((p) => p?.cancel());
   }
 
   /** Raises the `ledger-history-rewritten` alert (a failing alert is a warning, never a stop). */
@@ -856,8 +881,10 @@ export class LedgerEngine {
     try {
       const early = this.checkout === undefined ? undefined : await this.checkout.state;
       this.checkout = undefined;
-      const prepared = this.prepared;
+      const pending = this.prepared;
       this.prepared = undefined;
+      const prepared = pending?.commit === commit ? await pending.ready : undefined;
+      if (pending !== undefined && prepared === undefined) void pending.ready.then((p) => p?.cancel());
       const r = await this.repo.fastForwardCheckedOut(
         this.branch,
         commit,

@@ -300,7 +300,7 @@ describe('read-after-write prepared while the push runs', () => {
     }
   });
 
-  it('record: the checkout and the compare-and-swap start after the push did, and the branch ends at the landed commit', async () => {
+  it('record: the status, the checkout and the compare-and-swap start after the push did, and the branch ends at the landed commit', async () => {
     const { result, commands } = await tracedGit(tmp.path, () =>
       recordEntry({ repoDir: clone, entry: makeEntry(), lockDir: join(tmp.path, 'locks') }),
     );
@@ -310,8 +310,11 @@ describe('read-after-write prepared while the push runs', () => {
     const restore = commands.findIndex((c) => c.startsWith('--literal-pathspecs restore '));
     const move = commands.findIndex((c) => c.startsWith('update-ref ') && c.endsWith('--stdin'));
     expect(push).toBeGreaterThanOrEqual(0);
-    expect(restore).toBeGreaterThan(push);
-    expect(move).toBeGreaterThan(push);
+    // what is checked out is read once the push has started (Node only waits for git then)
+    const status = commands.findIndex((c) => c.includes(' status --porcelain=v2'));
+    expect(status).toBeGreaterThan(push);
+    expect(restore).toBeGreaterThan(status);
+    expect(move).toBeGreaterThan(status);
     expect(commands.some((c) => / checkout /.test(` ${c} `))).toBe(false);
     expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(result.commit);
     expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
