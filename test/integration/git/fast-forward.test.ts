@@ -73,6 +73,40 @@ async function fastForward(
   }
 }
 
+/** The clone's own writer makes a commit as record does; returns it with the status read before. */
+async function ownCommit(repo: GitLedgerRepo) {
+  const parent = await git(clone, ['rev-parse', 'HEAD']);
+  const checkout = await repo.readCheckout();
+  const commit = await repo.createCommit(
+    parent,
+    [
+      { path: DAY, bytes: Buffer.from('[{"tag":"v1"}]\n') },
+      { path: 'docs/reports/2025-12-01/manifest.json', bytes: Buffer.from('[{"tag":"v0"}]\n') },
+    ],
+    'provenance: record v1\n',
+    { via: 'objects' },
+  );
+  return { parent, commit, checkout };
+}
+
+/**
+ * The clone is at `commit` (which wrote v1 into DAY and v0 into the first day) as git's own
+ * fast-forward would leave it, moved the fast way (`merge` writes "merge <commit>: Fast-forward").
+ */
+async function expectOwnFastForward(commit: string): Promise<void> {
+  expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(commit);
+  expect(await git(clone, ['symbolic-ref', 'HEAD'])).toBe('refs/heads/main');
+  expect(await readFile(join(clone, DAY), 'utf8')).toBe('[{"tag":"v1"}]\n');
+  expect(await readFile(join(clone, 'docs/reports/2025-12-01/manifest.json'), 'utf8')).toBe(
+    '[{"tag":"v0"}]\n',
+  );
+  expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
+  expect(await git(clone, ['diff', '--cached', '--name-only', commit])).toBe('');
+  expect(await git(clone, ['reflog', '-1', '--format=%gs', 'main'])).toBe(
+    `slsa-ledger: fast-forward to ${commit}`,
+  );
+}
+
 describe('read-after-write fast-forward of the checked-out branch', () => {
   it("our own commit: only its paths are checked out, the branch moves, the tree is clean as after git's fast-forward", async () => {
     const { parent, commit } = await land({
@@ -80,18 +114,7 @@ describe('read-after-write fast-forward of the checked-out branch', () => {
       'docs/reports/2025-12-01/manifest.json': '[{"tag":"v0"}]\n',
     });
     expect(await fastForward(commit, parent)).toBe('fast-forwarded');
-    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(commit);
-    expect(await git(clone, ['symbolic-ref', 'HEAD'])).toBe('refs/heads/main');
-    expect(await readFile(join(clone, DAY), 'utf8')).toBe('[{"tag":"v1"}]\n');
-    expect(await readFile(join(clone, 'docs/reports/2025-12-01/manifest.json'), 'utf8')).toBe(
-      '[{"tag":"v0"}]\n',
-    );
-    expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
-    expect(await git(clone, ['diff', '--cached', '--name-only', commit])).toBe('');
-    // the fast way was taken (merge writes "merge <commit>: Fast-forward"), and the reflog says so
-    expect(await git(clone, ['reflog', '-1', '--format=%gs', 'main'])).toBe(
-      `slsa-ledger: fast-forward to ${commit}`,
-    );
+    await expectOwnFastForward(commit);
     // the next commit on top sees the index as git left it
     expect(await commitFiles(clone, { 'notes.txt': 'x\n' }, 'a local commit')).toMatch(/^[0-9a-f]{40}$/);
     expect(await git(clone, ['diff', '--name-only', commit, 'HEAD'])).toBe('notes.txt');
@@ -135,16 +158,7 @@ describe('read-after-write fast-forward of the checked-out branch', () => {
     const trace = join(tmp.path, 'trace.json');
     const saved = process.env.GIT_TRACE2_EVENT;
     try {
-      const parent = await git(clone, ['rev-parse', 'HEAD']);
-      const commit = await repo.createCommit(
-        parent,
-        [
-          { path: DAY, bytes: Buffer.from('[{"tag":"v1"}]\n') },
-          { path: 'docs/reports/2025-12-01/manifest.json', bytes: Buffer.from('[{"tag":"v0"}]\n') },
-        ],
-        'provenance: record v1\n',
-        { via: 'objects' },
-      );
+      const { parent, commit } = await ownCommit(repo);
       expect(await repo.push(commit, 'main')).toEqual({ kind: 'landed' });
       process.env.GIT_TRACE2_EVENT = trace;
       expect(await repo.fastForwardCheckedOut('main', commit, parent)).toBe('fast-forwarded');
@@ -197,25 +211,18 @@ describe('read-after-write fast-forward of the checked-out branch', () => {
 // each waiting for its input; they are fed once the push has landed, or closed empty and change
 // nothing
 describe('read-after-write prepared while the push runs', () => {
-  /** The clone's own writer makes a commit as record does; returns it with the status read before. */
-  async function ownCommit(repo: GitLedgerRepo) {
-    const parent = await git(clone, ['rev-parse', 'HEAD']);
-    const checkout = await repo.readCheckout();
-    const commit = await repo.createCommit(
-      parent,
-      [
-        { path: DAY, bytes: Buffer.from('[{"tag":"v1"}]\n') },
-        { path: 'docs/reports/2025-12-01/manifest.json', bytes: Buffer.from('[{"tag":"v0"}]\n') },
-      ],
-      'provenance: record v1\n',
-      { via: 'objects' },
-    );
-    return { parent, commit, checkout };
+  /** `fn` with the clone opened as the writers open it, closed after. */
+  async function withRepo(fn: (repo: GitLedgerRepo) => Promise<void>): Promise<void> {
+    const repo = await GitLedgerRepo.open({ repoDir: clone });
+    try {
+      await fn(repo);
+    } finally {
+      repo.close();
+    }
   }
 
   it('fed after the push: the branch and the paths move as without it, and no git process starts then', async () => {
-    const repo = await GitLedgerRepo.open({ repoDir: clone });
-    try {
+    await withRepo(async (repo) => {
       const { parent, commit, checkout } = await ownCommit(repo);
       const prepared = repo.prepareOwnFastForward('main', parent, commit, checkout);
       expect(prepared).toBeDefined();
@@ -225,25 +232,12 @@ describe('read-after-write prepared while the push runs', () => {
       );
       expect(result).toBe('fast-forwarded');
       expect(commands).toEqual([]);
-      expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(commit);
-      expect(await git(clone, ['symbolic-ref', 'HEAD'])).toBe('refs/heads/main');
-      expect(await readFile(join(clone, DAY), 'utf8')).toBe('[{"tag":"v1"}]\n');
-      expect(await readFile(join(clone, 'docs/reports/2025-12-01/manifest.json'), 'utf8')).toBe(
-        '[{"tag":"v0"}]\n',
-      );
-      expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
-      expect(await git(clone, ['diff', '--cached', '--name-only', commit])).toBe('');
-      expect(await git(clone, ['reflog', '-1', '--format=%gs', 'main'])).toBe(
-        `slsa-ledger: fast-forward to ${commit}`,
-      );
-    } finally {
-      repo.close();
-    }
+      await expectOwnFastForward(commit);
+    });
   });
 
   it('cancelled (the push did not land): both processes exit, and the branch, index and files are as they were', async () => {
-    const repo = await GitLedgerRepo.open({ repoDir: clone });
-    try {
+    await withRepo(async (repo) => {
       const { parent, commit, checkout } = await ownCommit(repo);
       const reflog = await git(clone, ['reflog', '--format=%gs', 'main']);
       const prepared = repo.prepareOwnFastForward('main', parent, commit, checkout)!;
@@ -260,14 +254,11 @@ describe('read-after-write prepared while the push runs', () => {
       expect(await readFile(join(clone, 'docs/reports/2025-12-01/manifest.json'), 'utf8')).toBe('[]\n');
       expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
       expect(await git(clone, ['reflog', '--format=%gs', 'main'])).toBe(reflog);
-    } finally {
-      repo.close();
-    }
+    });
   });
 
   it('the branch moved after it was prepared: the compare-and-swap fails, the paths go back, the user keeps the commit', async () => {
-    const repo = await GitLedgerRepo.open({ repoDir: clone });
-    try {
+    await withRepo(async (repo) => {
       const { parent, commit, checkout } = await ownCommit(repo);
       const prepared = repo.prepareOwnFastForward('main', parent, commit, checkout);
       expect(await repo.push(commit, 'main')).toEqual({ kind: 'landed' });
@@ -278,14 +269,11 @@ describe('read-after-write prepared while the push runs', () => {
       expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(mine);
       expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
       expect(await readFile(join(clone, 'docs/reports/2025-12-01/manifest.json'), 'utf8')).toBe('[]\n');
-    } finally {
-      repo.close();
-    }
+    });
   });
 
   it('nothing is prepared for a dirty tree, another branch, or a branch not at the parent', async () => {
-    const repo = await GitLedgerRepo.open({ repoDir: clone });
-    try {
+    await withRepo(async (repo) => {
       const { parent, commit, checkout } = await ownCommit(repo);
       expect(repo.prepareOwnFastForward('other', parent, commit, checkout)).toBeUndefined();
       expect(repo.prepareOwnFastForward('main', commit, commit, checkout)).toBeUndefined();
@@ -295,9 +283,7 @@ describe('read-after-write prepared while the push runs', () => {
       // a commit this object did not write
       const theirs = await land({ [DAY]: '[{"tag":"v9"}]\n' });
       expect(repo.prepareOwnFastForward('main', theirs.parent, theirs.commit, checkout)).toBeUndefined();
-    } finally {
-      repo.close();
-    }
+    });
   });
 
   it('record: the status, the checkout and the compare-and-swap start after the push did, and the branch ends at the landed commit', async () => {
