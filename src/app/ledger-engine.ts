@@ -247,7 +247,7 @@ export class LedgerEngine {
   /** day files at the last head read that could not be parsed */
   readonly warnings: DayFileWarning[] = [];
   private readonly policy: BackoffPolicy;
-  /** `git status` of the clone, started when the last landing began */
+  /** `git status` of the clone, started when the last landing began (record: when its push did) */
   private checkout: { readonly state: Promise<GitOutput | undefined>; answer?: GitOutput } | undefined;
   /**
    * the read-after-write's git processes for `commit`, started while its push runs (`land`'s

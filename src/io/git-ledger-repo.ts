@@ -59,9 +59,8 @@ export interface Publisher {
   publish(request: PublishRequest): Promise<PublishOutcome>;
 }
 
-/** A day file's blob at a commit, before it is read. */
 /**
- * The read-after-write's two git processes started before the push (`prepareOwnFastForward`):
+ * The read-after-write's two git processes started while the push runs (`prepareOwnFastForward`):
  * the checkout of `commit`'s paths (`restore --source`) and the compare-and-swap of `branch`
  * from `parent` to `commit` (`update-ref --stdin`).
  */
@@ -75,6 +74,7 @@ export interface PreparedFastForward {
   cancel(): void;
 }
 
+/** A day file's blob at a commit, before it is read. */
 export interface DayBlob {
   readonly path: string;
   readonly oid: string;
@@ -639,8 +639,8 @@ export class GitLedgerRepo {
 
   /**
    * Starts the two git processes of the read-after-write's usual case (`fastForwardOwnCommit`: the
-   * checkout of the commit's paths and the compare-and-swap of the branch) before the commit is
-   * pushed, each waiting for its input, so that once the push has landed the read-after-write only
+   * checkout of the commit's paths and the compare-and-swap of the branch) while the commit's push
+   * runs, each waiting for its input, so that once the push has landed the read-after-write only
    * writes to them: their start (Node's spawn, ~5 ms of its main thread each, and git's own) runs
    * while the push does (issue 14 performance). Only when `checkout` (a `readCheckout()` already
    * answered) shows `branch` checked out, clean and at `parent`, and `commit` is one this object
@@ -1394,7 +1394,7 @@ export const directPushPublisher: Publisher = {
     request.repo.push(request.commit, request.branch, { expected: request.parent ?? null }),
 };
 
-/** At most this many paths take `fastForwardOwnCommit`'s way (a record changes three). */
+/** At most this many paths take `fastForwardOwnCommit`'s way (a record changes four). */
 const OWN_COMMIT_MAX_PATHS = 16;
 
 /**
