@@ -28,8 +28,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   const help = argv.includes('--help') || argv.includes('-h');
   const record = argv[0] === 'record';
   if ((record || argv[0] === 'flush') && !help) {
-    // the first git processes of record and flush (the clone's config and paths) run while the CLI
-    // loads; record asks through the probe its own bundle shares (record-runner.ts, issue 14
+    // the first git processes of record and flush (the clone's config and paths, and its object
+    // reader) run while the CLI loads; record asks through the probe its own bundle shares (record-runner.ts, issue 14
     // performance), so the clone is asked once
     const { prestartCloneProbe, repoDirOfArgs } = record
       ? await import('./record-probe.js')
@@ -39,7 +39,14 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   }
   if (record) {
     const { runRecord } = await import('./record-runner.js');
-    process.exitCode = await runRecord(argv);
+    const code = await runRecord(argv);
+    process.exitCode = code;
+    // a record has awaited everything it started (its git processes, lock, witness, queue) when
+    // runRecord returns: once what it printed is written, it exits without tearing down V8's heap
+    // and Node's objects one by one (~300 page faults on the measuring VM, 5–8 ms a record: issue 14
+    // performance, docs/ledger.md "Twenty-seventh session"). A write's callback comes after every
+    // write queued before it; an error (a closed pipe) calls it too.
+    process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   } else {
     const { runCli } = await import('./main.js');
     process.exitCode = await runCli(argv);

@@ -1,8 +1,9 @@
 // The two questions the ledger engine asks a clone when it opens it (`GitLedgerRepo.open`): its
 // config, and its object store, kind and paths. Here, apart from the adapter, so bin.ts can start
 // them for `record` and `flush` while the CLI's modules load (issue 14 performance): by the time
-// the engine opens the clone, git has answered.
-import { prestartGit } from './git.js';
+// the engine opens the clone, git has answered. The clone's object reader (`git cat-file --batch`)
+// starts with them: forked while Node's heap is small, and running before the first read.
+import { prestartGit, prestartObjectReader } from './git.js';
 
 export const CONFIG_LIST_ARGS: readonly string[] = ['config', '-z', '--list'];
 
@@ -11,10 +12,14 @@ export function revParseArgs(extra: readonly string[]): string[] {
   return ['rev-parse', '--git-path', 'objects', '--is-bare-repository', ...extra, '--absolute-git-dir'];
 }
 
-/** Starts both questions in `repoDir`; `GitLedgerRepo.open` of the same directory takes the answers. */
+/**
+ * Starts both questions in `repoDir`, and the object reader the clone is read through;
+ * `GitLedgerRepo.open` of the same directory takes the answers and the reader.
+ */
 export function prestartCloneProbe(repoDir: string): void {
   prestartGit(CONFIG_LIST_ARGS, repoDir);
   prestartGit(revParseArgs(['--show-toplevel']), repoDir);
+  prestartObjectReader(repoDir);
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   runGit,
   scrubCredentials,
   startGitFedLater,
+  takeObjectReader,
   type GitFedLater,
   type GitOutput,
 } from './git.js';
@@ -240,7 +241,11 @@ export class GitLedgerRepo {
     private readonly objectStore: ObjectStore | undefined = undefined,
     /** git's auto-gc limits when this object may check them itself (see `fetch`) */
     private readonly autoGc: AutoGcLimits | undefined = undefined,
-  ) {}
+    /** an object reader already started in the clone (`takeObjectReader`) */
+    objects: GitObjectReader | undefined = undefined,
+  ) {
+    this.objects = objects;
+  }
 
   /**
    * Whether the fetch may skip git's automatic maintenance: only when git's own check would find
@@ -380,6 +385,8 @@ export class GitLedgerRepo {
         objectsLine === undefined || objectsLine === '' ? undefined : resolve(dir, objectsLine),
       ),
       autoGcLimitsOf(config),
+      // bin.ts starts a record's reader in the directory it names, the one rev-parse answered for
+      takeObjectReader(dir),
     );
   }
 
@@ -404,8 +411,11 @@ export class GitLedgerRepo {
     } = {},
   ): Promise<string | undefined> {
     await this.clearStaleRefLocks();
-    // objects and refs the fetch brings are read by a new reader
-    this.close();
+    // the reader (one started before the fetch too: a record's, bin.ts) finds what the fetch brings:
+    // every read after it names an object by its id or a ref git resolves anew at each request, and
+    // cat-file looks a loose object up by its path and rescans the packs after a miss (a pack the
+    // fetch wrote, or a repack by its `gc --auto`); a read by id is never stale (issue 14 performance,
+    // docs/ledger.md "Twenty-seventh session")
     const ref = this.trackingRef(branch);
     for (let pass = 0; ; pass++) {
       const fetching = runGit(

@@ -67,6 +67,33 @@ export function prestartGit(args: readonly string[], cwd: string): void {
   prestarted.set(prestartKey(args, cwd), running);
 }
 
+/** Object readers started before they were asked for (`prestartObjectReader`), by directory. */
+const prestartedReaders = new Map<string, GitObjectReader>();
+
+/**
+ * Starts a `git cat-file --batch` in `cwd` now, for the ledger repository opened on the same
+ * directory to take (`takeObjectReader`): bin.ts starts one for `record` and `flush` with the clone
+ * probe, so its process is forked while the CLI loads, when Node's heap is small (each fork costs
+ * Node's main thread more the more memory it has written: issue 14 performance, docs/ledger.md
+ * "Twenty-seventh session"). Safe to start early: cat-file looks each object up when asked (a loose
+ * object by its path, a pack it does not know yet after a miss), and an idle reader holds Node's
+ * event loop open no more than a reader nobody asks does.
+ */
+export function prestartObjectReader(cwd: string): void {
+  const dir = resolve(cwd);
+  const reader = new GitObjectReader(dir);
+  reader.start();
+  prestartedReaders.set(dir, reader);
+}
+
+/** The reader `prestartObjectReader` started in `cwd` (once), or undefined. */
+export function takeObjectReader(cwd: string): GitObjectReader | undefined {
+  const dir = resolve(cwd);
+  const reader = prestartedReaders.get(dir);
+  prestartedReaders.delete(dir);
+  return reader;
+}
+
 /** Runs `git args…`; throws a coded error on a non-zero exit unless `allowFailure`. */
 export function runGit(args: readonly string[], options: GitRunOptions): Promise<GitOutput> {
   if (
@@ -315,7 +342,8 @@ export class GitObjectReader {
     this.failed = undefined;
   }
 
-  private start(): ReturnType<typeof spawn> {
+  /** Starts the process (a request starts it too); an idle one holds no event loop open. */
+  start(): ReturnType<typeof spawn> {
     if (this.child !== undefined) return this.child;
     const child = spawn('git', ['cat-file', '--batch'], {
       cwd: this.cwd,

@@ -66,12 +66,17 @@ async function isStale(path: string, holder: LockContent | 'unreadable'): Promis
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+// Node's monotonic clock without the global `performance`, whose first use loads nine of Node's
+// own modules (~2 ms and ~55 page faults a process; every `record` takes this lock: issue 14
+// performance, docs/ledger.md "Twenty-seventh session").
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 /**
  * Takes the lock at `path`, waiting while another live process holds it.
  * @throws UnavailableError `LEDGER_LOCK_TIMEOUT`
  */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<LockHandle> {
-  const started = performance.now();
+  const started = monotonicMs();
   const timeoutMs = options.timeoutMs ?? 600_000;
   const content: LockContent = {
     pid: process.pid,
@@ -90,7 +95,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       } finally {
         await handle.close();
       }
-      const waitedS = (performance.now() - started) / 1000;
+      const waitedS = (monotonicMs() - started) / 1000;
       return {
         path,
         waitedS,
@@ -128,7 +133,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       told = true;
       options.onWait?.(typeof holder === 'object' ? `pid ${holder.pid} on ${holder.host}` : 'another writer');
     }
-    if (performance.now() - started > timeoutMs) {
+    if (monotonicMs() - started > timeoutMs) {
       throw new UnavailableError(
         'LEDGER_LOCK_TIMEOUT',
         `waited ${Math.round(timeoutMs / 1000)}s for the ledger lock ${path}, held by ${typeof holder === 'object' ? `pid ${holder.pid}` : 'another writer'}`,

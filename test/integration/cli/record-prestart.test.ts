@@ -1,5 +1,6 @@
-// bin.ts starts a writer's first two git processes (the clone's config and paths) while the CLI
-// loads (src/io/clone-probe.ts); the ledger engine must take those answers, not ask again.
+// bin.ts starts a writer's first two git processes (the clone's config and paths), and a record's
+// object reader, while the CLI loads (src/io/clone-probe.ts); the ledger engine must take those
+// answers and that reader, not ask again.
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ describe('record from the built binary: the clone is asked once', () => {
   it.each([
     ['--repo DIR', (dir: string) => ['--repo', dir]],
     ['--repo=DIR', (dir: string) => [`--repo=${dir}`]],
-  ])('%s: one config list and one rev-parse, the entry committed', async (_, repoArgs) => {
+  ])('%s: one config list, one rev-parse and one object reader, the entry committed', async (_, repoArgs) => {
     const trace = join(tmp.path, 'trace.json');
     const entry = join(tmp.path, 'entry.json');
     await writeFile(entry, JSON.stringify(makeEntry()));
@@ -37,5 +38,6 @@ describe('record from the built binary: the clone is asked once', () => {
     const commands = await gitTraceCommands(trace);
     expect(commands.filter((c) => c === 'config -z --list')).toHaveLength(1);
     expect(commands.filter((c) => c.startsWith('rev-parse --git-path objects'))).toHaveLength(1);
+    expect(commands.filter((c) => c === 'cat-file --batch')).toHaveLength(1);
   });
 });

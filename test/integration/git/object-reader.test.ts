@@ -4,8 +4,19 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GitObjectReader } from '../../../src/io/git.js';
-import { configureRepo, git, makeTempDir } from '../../support/git.js';
+import { fileURLToPath } from 'node:url';
+import { GitLedgerRepo } from '../../../src/io/git-ledger-repo.js';
+import { GitObjectReader, prestartObjectReader, takeObjectReader } from '../../../src/io/git.js';
+import {
+  cloneRemote,
+  commitFiles,
+  configureRepo,
+  createRemote,
+  git,
+  makeTempDir,
+  tracedGit,
+} from '../../support/git.js';
+import { runNodeBounded } from '../../support/spawn-bounded.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 
@@ -92,5 +103,65 @@ describe('GitObjectReader', () => {
     const outside = new GitObjectReader(tmp.path);
     await expect(outside.read('HEAD')).rejects.toMatchObject({ code: 'LEDGER_GIT_FAILED' });
     outside.close();
+  });
+});
+
+// bin.ts starts a record's reader with the clone probe, while the CLI loads (issue 14 performance,
+// docs/ledger.md "Twenty-seventh session"); the clone opened on the same directory reads through it
+describe('a reader started before the clone is opened (prestartObjectReader)', () => {
+  const catFiles = (commands: readonly string[]): number =>
+    commands.filter((c) => c === 'cat-file --batch').length;
+
+  it('the clone opened on that directory takes it: one cat-file, objects written after its start found', async () => {
+    const clone = await cloneRemote(await createRemote(tmp.path), join(tmp.path, 'clone'));
+    const { commands } = await tracedGit(tmp.path, async () => {
+      prestartObjectReader(clone);
+      // written after the reader started: a loose commit, then the same history packed and pruned
+      const first = await commitFiles(clone, { 'a.txt': 'one\n' }, 'one');
+      await git(clone, ['gc', '-q', '--prune=now']);
+      const second = await commitFiles(clone, { 'b.txt': 'two\n' }, 'two');
+      const repo = await GitLedgerRepo.open({ repoDir: clone });
+      try {
+        expect(takeObjectReader(clone)).toBeUndefined(); // taken by open
+        expect(await repo.hasCommit(first)).toBe(true);
+        expect(await repo.hasCommit(second)).toBe(true);
+        const [a, b] = await repo.readFiles(second, ['a.txt', 'b.txt']);
+        expect([a?.toString(), b?.toString()]).toEqual(['one\n', 'two\n']);
+      } finally {
+        repo.close();
+      }
+    });
+    expect(catFiles(commands)).toBe(1);
+  });
+
+  it('a clone opened elsewhere starts its own and leaves the early one to be taken by its directory', async () => {
+    const remote = await createRemote(tmp.path);
+    const clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+    const other = await cloneRemote(remote, join(tmp.path, 'other'));
+    const head = await commitFiles(clone, { 'a.txt': 'one\n' }, 'one');
+    const { commands } = await tracedGit(tmp.path, async () => {
+      prestartObjectReader(other);
+      const repo = await GitLedgerRepo.open({ repoDir: clone });
+      try {
+        expect(await repo.hasCommit(head)).toBe(true);
+      } finally {
+        repo.close();
+      }
+      const early = takeObjectReader(other);
+      expect(early).toBeInstanceOf(GitObjectReader);
+      expect(await early!.read(`${head}^{commit}`)).toBeUndefined(); // not in that clone
+      early!.close();
+    });
+    expect(catFiles(commands)).toBe(2);
+  });
+
+  it('one nobody takes holds no process open: Node exits on its own', async () => {
+    const clone = await cloneRemote(await createRemote(tmp.path), join(tmp.path, 'clone'));
+    const git = fileURLToPath(new URL('../../../dist/io/git.js', import.meta.url));
+    const run = await runNodeBounded(
+      ['--input-type=module', '-e', `(await import(${JSON.stringify(git)})).prestartObjectReader(${JSON.stringify(clone)})`],
+      { env: process.env, timeoutMs: 20_000, heapMb: 256 },
+    );
+    expect(run).toMatchObject({ code: 0, timedOut: false });
   });
 });
