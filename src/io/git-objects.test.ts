@@ -205,7 +205,7 @@ describe('tree bodies: boundaries', () => {
 });
 
 describe('loose objects written with a window sized to the object (deflateWindow)', () => {
-  it('a window no larger than the input, from zlib\'s smallest to its default, the memory level to match', () => {
+  it("a window no larger than the input, from zlib's smallest to its default, the memory level to match", () => {
     expect(deflateWindow(0)).toEqual({ windowBits: 9, memLevel: 2 });
     expect(deflateWindow(512)).toEqual({ windowBits: 9, memLevel: 2 });
     expect(deflateWindow(513)).toEqual({ windowBits: 10, memLevel: 3 });

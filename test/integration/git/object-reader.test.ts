@@ -159,7 +159,11 @@ describe('a reader started before the clone is opened (prestartObjectReader)', (
     const clone = await cloneRemote(await createRemote(tmp.path), join(tmp.path, 'clone'));
     const git = fileURLToPath(new URL('../../../dist/io/git.js', import.meta.url));
     const run = await runNodeBounded(
-      ['--input-type=module', '-e', `(await import(${JSON.stringify(git)})).prestartObjectReader(${JSON.stringify(clone)})`],
+      [
+        '--input-type=module',
+        '-e',
+        `(await import(${JSON.stringify(git)})).prestartObjectReader(${JSON.stringify(clone)})`,
+      ],
       { env: process.env, timeoutMs: 20_000, heapMb: 256 },
     );
     expect(run).toMatchObject({ code: 0, timedOut: false });
