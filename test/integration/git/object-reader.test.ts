@@ -134,6 +134,32 @@ describe('a reader started before the clone is opened (prestartObjectReader)', (
     expect(catFiles(commands)).toBe(1);
   });
 
+  it('a fetch keeps the reader: what it brings (loose objects, then a pack of 150 files) is read through it', async () => {
+    const remote = await createRemote(tmp.path);
+    const clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+    const pusher = await cloneRemote(remote, join(tmp.path, 'pusher'));
+    const { commands } = await tracedGit(tmp.path, async () => {
+      prestartObjectReader(clone);
+      const repo = await GitLedgerRepo.open({ repoDir: clone });
+      try {
+        expect(await repo.hasCommit(await git(clone, ['rev-parse', 'HEAD']))).toBe(true); // reader running
+        // fewer objects than fetch.unpackLimit (100) arrive loose, more as a pack kept as it is
+        const small = await commitFiles(pusher, { 'one.txt': 'one\n' }, 'one', { push: true });
+        expect(await repo.fetch('main')).toBe(small);
+        expect((await repo.readFiles(small, ['one.txt']))[0]?.toString()).toBe('one\n');
+        const files = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`many/${i}.txt`, `${i}\n`]));
+        const big = await commitFiles(pusher, files, 'many', { push: true });
+        expect(await repo.fetch('main')).toBe(big);
+        const read = await repo.readFiles(big, ['many/0.txt', 'many/149.txt', 'one.txt']);
+        expect(read.map((b) => b?.toString())).toEqual(['0\n', '149\n', 'one\n']);
+      } finally {
+        repo.close();
+      }
+    });
+    expect(catFiles(commands)).toBe(1);
+    expect(commands.filter((c) => c.startsWith('index-pack'))).not.toHaveLength(0); // the pack was kept
+  });
+
   it('a clone opened elsewhere starts its own and leaves the early one to be taken by its directory', async () => {
     const remote = await createRemote(tmp.path);
     const clone = await cloneRemote(remote, join(tmp.path, 'clone'));
