@@ -29,8 +29,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   const record = argv[0] === 'record';
   if ((record || argv[0] === 'flush') && !help) {
     // the first git processes of record and flush (the clone's config and paths, and its object
-    // reader) run while the CLI loads; record asks through the probe its own bundle shares (record-runner.ts, issue 14
-    // performance), so the clone is asked once
+    // reader) run while the CLI loads; record asks through the probe its own bundle shares
+    // (record-runner.ts, issue 14 performance), so the clone is asked once
     const { prestartCloneProbe, repoDirOfArgs } = record
       ? await import('./record-probe.js')
       : await import('../io/clone-probe.js');

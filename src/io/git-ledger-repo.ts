@@ -385,7 +385,8 @@ export class GitLedgerRepo {
         objectsLine === undefined || objectsLine === '' ? undefined : resolve(dir, objectsLine),
       ),
       autoGcLimitsOf(config),
-      // bin.ts starts a record's reader in the directory it names, the one rev-parse answered for
+      // bin.ts starts the reader of a record or a flush in the directory it names, the one
+      // rev-parse answered for
       takeObjectReader(dir),
     );
   }

@@ -151,19 +151,6 @@ export function gitObject(type: 'blob' | 'tree' | 'commit', body: Uint8Array): {
 }
 
 /**
- * zlib's window and memory level for deflating `bytes` bytes: a window no larger than the input
- * (from 2^9, zlib's smallest, to 2^15, its default) and a memory level to match. zlib's defaults
- * allocate ~256 KB of state for each stream, fresh memory that Node's process faults in page by page
- * for every object (~25 page faults for a 12 KB day file; on the measuring VM ~20 µs each: issue 14
- * performance, docs/ledger.md "Twenty-seventh session"). A window that covers the whole input finds
- * every match the default one would, and the stream is standard zlib, as git's own inflate reads any.
- */
-export function deflateWindow(bytes: number): { windowBits: number; memLevel: number } {
-  const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(Math.max(bytes, 1)))));
-  return { windowBits, memLevel: Math.max(1, windowBits - 7) };
-}
-
-/**
  * Writes a loose object into `objectsDir` (as `git hash-object -w` does) and returns its id. An
  * object already there is left as it is. `level` is the zlib level (`core.looseCompression`).
  * Synchronous on purpose: a commit is a dozen small objects, and each asynchronous open, write,
@@ -180,7 +167,7 @@ export function writeLooseObject(
   const dir = join(objectsDir, oid.slice(0, 2));
   const path = join(dir, oid.slice(2));
   const tmp = join(dir, `tmp_obj_slsa_${process.pid}_${Math.random().toString(36).slice(2)}`);
-  const data = deflateSync(raw, { level, ...deflateWindow(raw.length) });
+  const data = deflateSync(raw, { level });
   try {
     writeFileSync(tmp, data, { flag: 'wx', mode: 0o444 });
   } catch (error) {
