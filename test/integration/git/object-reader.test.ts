@@ -106,8 +106,9 @@ describe('GitObjectReader', () => {
   });
 });
 
-// bin.ts starts the reader of a record or a flush with the clone probe, while the CLI loads (issue 14 performance,
-// docs/ledger.md "Twenty-seventh session"); the clone opened on the same directory reads through it
+// bin.ts starts the reader of a record or a flush with the clone probe, while the CLI loads (issue
+// 14 performance, docs/ledger.md "Twenty-seventh session"); the clone opened on the same directory
+// reads through it
 describe('a reader started before the clone is opened (prestartObjectReader)', () => {
   const catFiles = (commands: readonly string[]): number =>
     commands.filter((c) => c === 'cat-file --batch').length;
