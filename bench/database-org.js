@@ -278,10 +278,12 @@ async function ratioRows(first, now, dir) {
   ];
 }
 
-async function p95(fn, times = QUERIES) {
+// `before` runs untimed before each timed call (the commit that makes `serve`'s kept answers stale)
+async function p95(fn, times = QUERIES, before = async () => {}) {
   await fn();
   const all = [];
   for (let i = 0; i < times; i++) {
+    await before();
     const t = performance.now();
     await fn();
     all.push(performance.now() - t);
@@ -562,14 +564,39 @@ export async function runDatabaseOrgBench({ log }) {
         '/api/manifests (organisation, a year, 500 a page)',
         `/api/manifests?since=365d&limit=500&after=${first.next}`,
       ]);
+      const get = (path) => async () => {
+        const res = await fetch(new URL(path, server.url));
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
+      };
       for (const [label, path] of cases) {
-        const t = await p95(async () => {
-          const res = await fetch(new URL(path, server.url));
-          await res.arrayBuffer();
-          if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
-        });
+        const t = await p95(get(path));
         log(`${label}: p95 ${t} ms`);
         rows.push({ metric: `dashboard ${label} p95`, value: t, unit: 'ms', goal: '< 100', met: t < 100 });
+      }
+      // `serve` keeps the KPI reads' answers per database snapshot (src/io/snapshot-cache.ts): the rows
+      // above are a dashboard between two ingests. Here each request follows a commit (a transaction
+      // that takes a transaction id and changes nothing), so nothing kept is used: every request
+      // reads everything, as the first after an ingest does.
+      const committer = new pg.Client({ connectionString: url });
+      await committer.connect();
+      try {
+        const commit = async () => {
+          await committer.query('SELECT pg_current_xact_id()');
+        };
+        for (const [label, path] of cases.filter(([l]) => l.startsWith('/api/kpi'))) {
+          const t = await p95(get(path), QUERIES, commit);
+          log(`${label}, each after a commit: p95 ${t} ms`);
+          rows.push({
+            metric: `dashboard ${label} p95, each request after a commit (nothing kept)`,
+            value: t,
+            unit: 'ms',
+            goal: '< 100',
+            met: t < 100,
+          });
+        }
+      } finally {
+        await committer.end();
       }
     } finally {
       await server.close();

@@ -14,6 +14,8 @@ const { buildDashboardView } = await import(new URL('core/dashboard/view-model.j
 const { resolveKpiWindow } = await import(new URL('core/kpi/window.js', dist));
 const { openDatabase } = await import(new URL('io/db.js', dist));
 const { loadDashboardAggregates } = await import(new URL('io/runs-query.js', dist));
+// serve's cache of answers per snapshot (twenty-eighth session; absent from older builds)
+const { cacheBySnapshot } = await import(new URL('io/snapshot-cache.js', dist)).catch(() => ({}));
 
 const name = process.argv[2];
 if (name === undefined) throw new Error('usage: node bench/probe/api-kpi-parts.js <database> [since]');
@@ -103,6 +105,21 @@ try {
       label = 'one';
       await loadKpiReportWithCharts(db, window, now);
     });
+  }
+  if (cacheBySnapshot !== undefined) {
+    // as `serve` reads them: only the statements the cache could not answer reach the database
+    const cached = cacheBySnapshot(db);
+    await rounds(
+      'report and charts side by side through the snapshot cache (only misses listed)',
+      async () => {
+        label = 'cached';
+        // a request's window, as serve resolves it: `365d` moves with the clock, a time does not
+        const at = new Date();
+        const w = resolveKpiWindow({ since }, at);
+        await Promise.all([loadKpiReport(cached, w, at), loadDashboardAggregates(cached, w)]);
+      },
+    );
+    console.log(`  cache: ${JSON.stringify({ ...cached.cacheStats(), snapshot: undefined })}`);
   }
   const metrics = await loadKpiReport(base, window, now);
   const aggregates = await loadDashboardAggregates(base, window);

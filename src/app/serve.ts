@@ -35,6 +35,7 @@ import { createSqlIngestSink } from '../io/ingest-sink.js';
 import { startHttpServer, type HttpHandler, type HttpResponse } from '../io/http-server.js';
 import { openDatabase, type DbClient, type DbEngine } from '../io/db.js';
 import { parseTrustedProxies } from '../io/trusted-proxies.js';
+import { cacheBySnapshot } from '../io/snapshot-cache.js';
 import { listManifestFiles, type ManifestPage } from '../io/manifests-query.js';
 import {
   getRun,
@@ -380,21 +381,27 @@ export const defaultMaxConnectionsPerClient = 32;
 export const defaultHost = '127.0.0.1';
 export const defaultPort = 8080;
 
-/** The backend of the API on a database opened as the reader role. */
+/**
+ * The backend of the API on a database opened as the reader role. The KPI reads (`/api/kpi`, the
+ * page's charts) go through a cache of answers per database snapshot (src/io/snapshot-cache.ts):
+ * between two commits a statement already answered, such as a whole day's rollup over the same days,
+ * is not sent again; the first read after any commit reads everything anew.
+ */
 export function createDatabaseBackend(db: DbClient): DashboardBackend {
+  const kpiReader = cacheBySnapshot(db);
   return {
     async kpis(window, now, scope) {
       // the `kpi` command's report (read-only transaction over the reader views)
       let metrics: KpiReport;
       try {
-        metrics = await loadKpiReport(db, window, now, scope);
+        metrics = await loadKpiReport(kpiReader, window, now, scope);
       } catch (error) {
         if (isSlsaLedgerError(error)) throw error;
         throw new SlsaLedgerError('DB_QUERY_FAILED', 'database query failed', { cause: error });
       }
       return { metrics, headline: headlineFromKpis(metrics) };
     },
-    aggregates: (window, scope) => loadDashboardAggregates(db, window, scope),
+    aggregates: (window, scope) => loadDashboardAggregates(kpiReader, window, scope),
     runs: (query) => listRuns(db, query),
     run: (key) => getRun(db, key),
     manifests: (window, query) =>

@@ -972,10 +972,27 @@ function wholeDayQuery(sql: string, params: readonly unknown[]): [string, unknow
   return [sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) - 2}`), params.slice(2)];
 }
 
-/** $1–$4 of the statements that read whole days from the rollup and the edges from the runs. */
+/**
+ * $1–$4 of the statements that read whole days from the rollup and the edges from the runs. A
+ * settled edge's bound is its midnight (the `from` or `to` that wholeUtcDays moved past it): no run
+ * lies between the two (wholeEdges, same snapshot), so every statement that filters runs by $1, $2
+ * counts the same runs, and a window that ends now gives the same parameters all day. `serve` keeps
+ * answers by statement and parameters (src/io/snapshot-cache.ts): with the bound that moves with the
+ * clock gone, a window from a fixed time to now is answered from memory until the next commit.
+ */
 export function splitWindowParams(window: KpiWindow, edges: SettledEdges = unsettled): string[] {
   const days = wholeUtcDays(window, edges);
-  return [window.since, window.until, days.from, days.to];
+  const since = Date.parse(window.since);
+  const until = Date.parse(window.until);
+  // wholeUtcDays moved from (to) past since (until) only for a settled edge
+  const from = Date.parse(days.from);
+  const to = Date.parse(days.to);
+  return [
+    edges.lower && from < since ? days.from : window.since,
+    edges.upper && to > until ? days.to : window.until,
+    days.from,
+    days.to,
+  ];
 }
 
 /**

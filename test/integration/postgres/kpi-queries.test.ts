@@ -19,7 +19,12 @@ import {
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
 import { openDatabase, type DbClient } from '../../../src/io/db.js';
-import { queryKpiAggregates, wholeUtcDays, wholeUtcHours } from '../../../src/io/kpi-queries.js';
+import {
+  queryKpiAggregates,
+  splitWindowParams,
+  wholeUtcDays,
+  wholeUtcHours,
+} from '../../../src/io/kpi-queries.js';
 import { listManifestFiles } from '../../../src/io/manifests-query.js';
 import { defaultMigrationsDir } from '../../../src/io/migrations.js';
 import { loadDashboardAggregates, type DashboardAggregates } from '../../../src/io/runs-query.js';
@@ -112,6 +117,45 @@ describe('wholeUtcDays with settled edges', () => {
     const window = w('2025-11-24T00:00:00.000Z', '2025-11-26T00:00:00.000Z');
     for (const edges of [undefined, { lower: true, upper: true }])
       expect(wholeUtcDays(window, edges)).toEqual({ from: window.since, to: window.until });
+  });
+});
+
+describe('splitWindowParams', () => {
+  const w = (since: string, until: string): KpiWindow => ({ since, until });
+  // serve keeps answers by statement and parameters (src/io/snapshot-cache.ts): a settled edge's
+  // bound is its midnight, so a window from a fixed time to now has the same parameters all day
+  it('gives a settled edge its midnight, and keeps an unsettled one', () => {
+    const at = (until: string) => w('2025-11-20T13:17:00.000Z', until);
+    const upper = { lower: false, upper: true };
+    expect(splitWindowParams(at('2025-11-26T09:00:00.000Z'), upper)).toEqual([
+      '2025-11-20T13:17:00.000Z',
+      '2025-11-27T00:00:00.000Z',
+      '2025-11-21T00:00:00.000Z',
+      '2025-11-27T00:00:00.000Z',
+    ]);
+    expect(splitWindowParams(at('2025-11-26T23:59:59.999Z'), upper)).toEqual(
+      splitWindowParams(at('2025-11-26T00:00:00.001Z'), upper),
+    );
+    expect(splitWindowParams(at('2025-11-26T09:00:00.000Z'))).toEqual([
+      '2025-11-20T13:17:00.000Z',
+      '2025-11-26T09:00:00.000Z',
+      '2025-11-21T00:00:00.000Z',
+      '2025-11-26T00:00:00.000Z',
+    ]);
+    expect(splitWindowParams(at('2025-11-26T09:00:00.000Z'), { lower: true, upper: false })).toEqual([
+      '2025-11-20T00:00:00.000Z',
+      '2025-11-26T09:00:00.000Z',
+      '2025-11-20T00:00:00.000Z',
+      '2025-11-26T00:00:00.000Z',
+    ]);
+    // a midnight is its own midnight
+    const whole = w('2025-11-24T00:00:00.000Z', '2025-11-26T00:00:00.000Z');
+    expect(splitWindowParams(whole, { lower: true, upper: true })).toEqual([
+      whole.since,
+      whole.until,
+      whole.since,
+      whole.until,
+    ]);
   });
 });
 
