@@ -76,7 +76,7 @@ export function cacheBySnapshot(
 
   const keep = (s: string, key: string, result: QueryResult<unknown>): void => {
     // a slower transaction of an older snapshot must not replace the newer snapshot's answers
-    if (s !== snapshot || result.rows.length > limits.maxRowsPerEntry) return;
+    if (s !== snapshot || result.rows.length > limits.maxRowsPerEntry || kept.has(key)) return;
     kept.set(key, freeze(result));
     rows += result.rows.length;
     for (const [k, old] of kept) {
@@ -90,7 +90,11 @@ export function cacheBySnapshot(
     // undefined: not yet known; null: this transaction is not cached
     let mine: string | null | undefined;
     return {
-      exec: (sql) => tx.exec(sql),
+      exec: (sql) => {
+        // statements run unseen (a setting, a write): nothing more of this transaction is kept or answered
+        mine = null;
+        return tx.exec(sql);
+      },
       async query<T>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
         if (mine === undefined) {
           if (sql !== READ_ONLY_SNAPSHOT || params !== undefined) {

@@ -212,6 +212,20 @@ describe.each(engines)('answers kept per snapshot, on %s', (engine) => {
     expect(cached.cacheStats()).toEqual({ hits: 0, misses: 0, entries: 0, snapshot: null });
   });
 
+  it('neither answers nor keeps anything in a transaction once it ran statements through exec', async () => {
+    const cached = cacheBySnapshot(reader);
+    const read = (exec: boolean) =>
+      cached.transaction(async (tx) => {
+        await tx.query(READ_ONLY_SNAPSHOT);
+        if (exec) await tx.exec('SET LOCAL extra_float_digits = 0');
+        return tx.query<{ n: number }>('SELECT 0.1::float8 * 3 AS n');
+      });
+    await read(false);
+    await read(true);
+    await read(true);
+    expect(cached.cacheStats()).toMatchObject({ hits: 0, misses: 1, entries: 1 });
+  });
+
   it('keeps no answer above its row limit and no more answers than its entry limit', async () => {
     const cached = cacheBySnapshot(reader, { maxEntries: 2, maxRowsPerEntry: 3, maxRows: 100 });
     const read = (sql: string) =>
