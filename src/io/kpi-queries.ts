@@ -14,6 +14,8 @@ import {
   planRankReads,
   rankValue,
   readBucketRange,
+  valueAtOffset,
+  type ValueCounts,
   type BucketRange,
   type RankRead,
 } from '../core/kpi/rank-reads.js';
@@ -561,11 +563,13 @@ async function queryDirectPercentiles(
 }
 
 // The organisation's reads (migration …100000): a bucket's 32 fine buckets (slsa_kpi_fine_bucket:
-// the bucket times 64 plus its part, 1-33) counted over the window, from the organisation's fine
-// histograms (whole months, the other whole days) and the edge runs; $7, $8: the (metric, bucket)
-// pairs wanted. A pair's parts over the days outside the whole months (two ranges) and over the
-// months are each one range of a table's key (metric, bucket, day or month, sub).
-const fineCountsSql = (edge: string): string => `
+// the bucket times 64 plus its part, 1-33) counted over the window, the whole days from the
+// organisation's fine histograms (whole months, the other whole days) and the edge runs apart; $7,
+// $8: the (metric, bucket) pairs wanted. A pair's parts over the days outside the whole months (two
+// ranges) and over the months are each one range of a table's key (metric, bucket, day or month,
+// sub). Its parameters are the whole days' only (wholeDayQuery), which do not move with a window
+// that does (`365d`): `serve` answers it from memory until the next commit.
+const wholeFineCountsSql = `
 WITH w AS (SELECT w.metric, w.bucket, w.i FROM unnest($7::smallint[], $8::integer[]) WITH ORDINALITY AS w(metric, bucket, i))
 SELECT c.i, c.bucket * 64 + c.sub AS fine, sum(c.runs)::double precision AS runs
   FROM (SELECT w.i, w.bucket, d.sub, d.runs FROM w JOIN ${orgFineDays} d ON d.metric = w.metric AND d.bucket = w.bucket
@@ -575,10 +579,7 @@ SELECT c.i, c.bucket * 64 + c.sub AS fine, sum(c.runs)::double precision AS runs
          WHERE d.day >= greatest(($3::timestamptz AT TIME ZONE 'UTC')::date, $6::date) AND d.day < ($4::timestamptz AT TIME ZONE 'UTC')::date
         UNION ALL
         SELECT w.i, w.bucket, m.sub, m.runs FROM w JOIN ${orgFineMonths} m ON m.metric = w.metric AND m.bucket = w.bucket
-         WHERE m.month >= $5::date AND m.month < $6::date
-        UNION ALL
-        SELECT w.i, w.bucket, e.fine - w.bucket * 64, e.runs
-          FROM w JOIN (${edge}) e ON e.metric = w.metric AND e.fine / 64 = w.bucket) c
+         WHERE m.month >= $5::date AND m.month < $6::date) c
  GROUP BY c.i, c.bucket, c.sub
 HAVING sum(c.runs) > 0`;
 
@@ -600,6 +601,31 @@ const edgeFineSql = (metric: number, column: MetricColumn, n: number): string =>
     )
     .join('\nUNION ALL\n');
 
+/**
+ * The values of some fine buckets in some time ranges, one row per fine bucket (`read`, its place in
+ * the list): each distinct value once, ascending, with how many runs hold it (ValueCounts). From the
+ * metric's (fine bucket, timestamp) index, which carries the value (index-only). `ranges` are
+ * conditions on $1… (the time bounds); `first` is the number of the first fine bucket's parameter.
+ */
+const fineValuesSql = (
+  reads: readonly { readonly metric: number }[],
+  ranges: readonly string[],
+  first: number,
+): string =>
+  reads
+    .map((r, i) => {
+      const column = metricColumns[r.metric - 1]!;
+      const runsIn = ranges
+        .map(
+          (range) => `SELECT ${column} AS v FROM ${runs}
+                WHERE public.slsa_kpi_fine_bucket(${column}) = $${first + i}::integer AND ${range}`,
+        )
+        .join('\n               UNION ALL\n               ');
+      return `(SELECT ${i} AS read, array_agg(v ORDER BY v) AS v, array_agg(n ORDER BY v) AS n
+           FROM (SELECT v, count(*)::double precision AS n FROM (${runsIn}) x GROUP BY v) s)`;
+    })
+    .join('\nUNION ALL\n');
+
 /** A rank of one metric's window that the fine buckets place: its bucket and its offset in it. */
 interface FineRank {
   readonly metric: number;
@@ -607,10 +633,25 @@ interface FineRank {
   readonly offset: number;
 }
 
+/** fineValuesSql's rows, as ValueCounts per read. */
+function fineValues(
+  rows: readonly { read: number; v: number[] | null; n: number[] | null }[],
+  reads: number,
+): ValueCounts[] {
+  const out: ValueCounts[] = Array.from({ length: reads }, () => ({ values: [], counts: [] }));
+  for (const row of rows) {
+    out[Number(row.read)] = { values: (row.v ?? []).map(Number), counts: (row.n ?? []).map(Number) };
+  }
+  return out;
+}
+
 /**
  * The organisation's ranks that the bucket counts do not tell: the window's fine counts of each
- * rank's bucket place it in a fine bucket, then one read per fine bucket takes its values from the
- * lowest offset wanted to the highest (the window's runs of one fine bucket, sorted).
+ * rank's bucket place it in a fine bucket, then the fine bucket's values (each distinct one with its
+ * count) are read, the whole days' and the edge runs' apart, and the rank taken from both
+ * (valueAtOffset). The whole days' statements have the whole days' parameters only, so between two
+ * commits `serve` sends only the edge's for a window that moves with the clock (docs/database.md
+ * "Twenty-ninth session"); a window without edge runs sends no edge statement at all.
  */
 async function readFineRanks(
   db: DbQueryable,
@@ -624,21 +665,44 @@ async function readFineRanks(
       .filter((p) => p.metric === m)
       .flatMap((p) => Array.from({ length: 34 }, (_, sub) => p.bucket * 64 + sub)),
   );
-  const edge = metrics.map((m, k) => edgeFineSql(m, metricColumns[m - 1]!, 9 + k)).join('\nUNION ALL\n');
-  const counts = (
-    await db.query<{ i: number; fine: number; runs: number }>(fineCountsSql(edge), [
-      ...orgParams,
-      pairs.map((p) => p.metric),
-      pairs.map((p) => p.bucket),
-      ...fines,
-    ])
-  ).rows
-    .map((r) => ({ i: Number(r.i) - 1, fine: Number(r.fine), runs: Number(r.runs) }))
-    .sort((x, y) => x.i - y.i || x.fine - y.fine);
+  const edgeParams = orgParams.slice(0, 4);
+  // [$1, $3) and [$4, $2): empty when the window's bounds are whole days or settled (splitWindowParams)
+  const time = (i: number): number => Date.parse(String(orgParams[i]));
+  const withEdges = time(0) < time(2) || time(3) < time(1);
+  const counts = new Map<string, { i: number; fine: number; runs: number }>();
+  const add = (i: number, fine: number, runs: number): void => {
+    const c = counts.get(`${i}:${fine}`);
+    if (c === undefined) counts.set(`${i}:${fine}`, { i, fine, runs });
+    else c.runs += runs;
+  };
+  for (const r of (
+    await db.query<{ i: number; fine: number; runs: number }>(
+      ...wholeDayQuery(wholeFineCountsSql, [
+        ...orgParams,
+        pairs.map((p) => p.metric),
+        pairs.map((p) => p.bucket),
+      ]),
+    )
+  ).rows) {
+    add(Number(r.i) - 1, Number(r.fine), Number(r.runs));
+  }
+  const edgeCounts = new Map<string, number>();
+  if (withEdges) {
+    const edge = metrics.map((m, k) => edgeFineSql(m, metricColumns[m - 1]!, 5 + k)).join('\nUNION ALL\n');
+    for (const r of (
+      await db.query<{ metric: number; fine: number; runs: number }>(edge, [...edgeParams, ...fines])
+    ).rows) {
+      const [metric, fine, runs] = [Number(r.metric), Number(r.fine), Number(r.runs)];
+      const i = pairs.findIndex((p) => p.metric === metric && p.bucket === Math.floor(fine / 64));
+      add(i, fine, runs);
+      edgeCounts.set(`${metric}:${fine}`, (edgeCounts.get(`${metric}:${fine}`) ?? 0) + runs);
+    }
+  }
+  const sorted = [...counts.values()].sort((x, y) => x.i - y.i || x.fine - y.fine);
   const located = wanted.map((r) => {
     const i = pairs.findIndex((p) => p.metric === r.metric && p.bucket === r.bucket);
     let below = 0;
-    for (const c of counts) {
+    for (const c of sorted) {
       if (c.i !== i) continue;
       if (r.offset < below + c.runs) return { metric: r.metric, fine: c.fine, offset: r.offset - below };
       below += c.runs;
@@ -649,35 +713,43 @@ async function readFineRanks(
   });
   const reads = [
     ...new Map(located.map((r) => [`${r.metric}:${r.fine}`, { metric: r.metric, fine: r.fine }])).values(),
-  ].map((read) => {
-    const offsets = located
-      .filter((r) => r.metric === read.metric && r.fine === read.fine)
-      .map((r) => r.offset);
-    return { ...read, first: Math.min(...offsets), last: Math.max(...offsets) };
-  });
-  const params: unknown[] = [orgParams[0], orgParams[1]];
-  const sql = reads
-    .map((r, i) => {
-      const column = metricColumns[r.metric - 1]!;
-      params.push(r.fine, r.first, r.last - r.first + 1);
-      const n = params.length;
-      return `(SELECT ${i} AS read, v FROM (SELECT ${column} AS v FROM ${runs}
-                WHERE public.slsa_kpi_fine_bucket(${column}) = $${n - 2}::integer
-                  AND "timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz
-                ORDER BY ${column} OFFSET $${n - 1}::integer LIMIT $${n}::integer) s)`;
-    })
-    .join('\nUNION ALL\n');
-  const values: number[][] = reads.map(() => []);
-  for (const row of (await db.query<{ read: number; v: number }>(sql, params)).rows) {
-    values[Number(row.read)]!.push(Number(row.v));
+  ];
+  // the whole days' values: [$1, $2) the whole days, then the fine buckets
+  const whole = fineValues(
+    (
+      await db.query<{ read: number; v: number[] | null; n: number[] | null }>(
+        fineValuesSql(reads, ['"timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz'], 3),
+        [orgParams[2], orgParams[3], ...reads.map((r) => r.fine)],
+      )
+    ).rows,
+    reads.length,
+  );
+  // the edge runs' values, of the fine buckets that hold some
+  const edgeReads = reads.filter((r) => (edgeCounts.get(`${r.metric}:${r.fine}`) ?? 0) > 0);
+  const edge = new Map<string, ValueCounts>();
+  if (edgeReads.length > 0) {
+    const values = fineValues(
+      (
+        await db.query<{ read: number; v: number[] | null; n: number[] | null }>(
+          fineValuesSql(
+            edgeReads,
+            [
+              '"timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz',
+              '"timestamp" >= $4::timestamptz AND "timestamp" < $2::timestamptz',
+            ],
+            5,
+          ),
+          [...edgeParams, ...edgeReads.map((r) => r.fine)],
+        )
+      ).rows,
+      edgeReads.length,
+    );
+    edgeReads.forEach((r, k) => edge.set(`${r.metric}:${r.fine}`, values[k]!));
   }
   return located.map((r) => {
     const index = reads.findIndex((x) => x.metric === r.metric && x.fine === r.fine);
-    const sorted = values[index]!.sort((x, y) => x - y);
-    const v = sorted[r.offset - reads[index]!.first];
-    if (v === undefined)
-      throw new RangeError(`fine bucket ${r.fine} of metric ${r.metric} lacks offset ${r.offset}`);
-    return v;
+    const parts = [whole[index]!, edge.get(`${r.metric}:${r.fine}`) ?? { values: [], counts: [] }];
+    return valueAtOffset(parts, r.offset);
   });
 }
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { percentileCont } from './kpi.js';
-import { planRankReads, rankValue, readBucketRange, type RankBucket, type RankRead } from './rank-reads.js';
+import {
+  planRankReads,
+  rankValue,
+  readBucketRange,
+  valueAtOffset,
+  type RankBucket,
+  type RankRead,
+  type ValueCounts,
+} from './rank-reads.js';
 
 // A model of the database side: values bucketed by sorted thresholds (width_bucket), a read as SQL
 // runs it (the window's values from the bucket's lower bound up, or upper bound down, skip, take two).
@@ -121,5 +129,48 @@ describe('planRankReads and rankValue, single ranks and read order', () => {
       [89, 90],
     ];
     expect([10, 11, 89, 90].map((rank) => rankValue(plan, returned, rank))).toEqual([10, 11, 89, 90]);
+  });
+});
+
+describe('valueAtOffset', () => {
+  /** values as ValueCounts (distinct, ascending, with their multiplicity) */
+  const counted = (values: readonly number[]): ValueCounts => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const out = { values: [] as number[], counts: [] as number[] };
+    for (const v of sorted) {
+      if (out.values.at(-1) === v) out.counts[out.counts.length - 1]! += 1;
+      else {
+        out.values.push(v);
+        out.counts.push(1);
+      }
+    }
+    return out;
+  };
+
+  it('gives every rank of the union of its parts, duplicates across parts included', () => {
+    // a deterministic spread with repeats inside and across the parts
+    const whole = Array.from({ length: 300 }, (_, i) => Math.round(Math.sin(i * 7.3) * 40) / 4 + 0.125);
+    const edge = Array.from({ length: 41 }, (_, i) => Math.round(Math.cos(i * 3.1) * 40) / 4 + 0.125);
+    const other = [whole[5]!, edge[3]!, 99, -99];
+    const union = [...whole, ...edge, ...other].sort((a, b) => a - b);
+    const parts = [counted(whole), counted(edge), counted(other)];
+    for (let r = 0; r < union.length; r++) expect(valueAtOffset(parts, r)).toBe(union[r]);
+    // one part alone, and an empty part beside it
+    for (let r = 0; r < edge.length; r++)
+      expect(valueAtOffset([counted([]), counted(edge)], r)).toBe([...edge].sort((a, b) => a - b)[r]);
+  });
+
+  it('refuses a rank the parts do not hold, and parts that are not value counts', () => {
+    const parts = [counted([1, 2, 2]), counted([2, 3])];
+    expect(valueAtOffset(parts, 4)).toBe(3);
+    expect(() => valueAtOffset(parts, 5)).toThrow(/hold 5 values, not rank 5/);
+    expect(() => valueAtOffset([], 0)).toThrow(/hold 0 values/);
+    expect(() => valueAtOffset(parts, -1)).toThrow(RangeError);
+    expect(() => valueAtOffset(parts, 1.5)).toThrow(RangeError);
+    expect(() => valueAtOffset([{ values: [2, 1], counts: [1, 1] }], 0)).toThrow(/not ascending/);
+    expect(() => valueAtOffset([{ values: [1, 1], counts: [1, 1] }], 0)).toThrow(/not ascending/);
+    expect(() => valueAtOffset([{ values: [1], counts: [0] }], 0)).toThrow(/counts 0/);
+    expect(() => valueAtOffset([{ values: [1], counts: [1.5] }], 0)).toThrow(/counts 1.5/);
+    expect(() => valueAtOffset([{ values: [1, 2], counts: [1] }], 0)).toThrow(/2 values and 1 counts/);
   });
 });

@@ -119,3 +119,58 @@ export function readBucketRange(buckets: readonly RankBucket[], read: RankRead):
   }
   return { from: read.bucket, to: locate(buckets, Math.min(read.first + 1, n - 1)).row.bucket };
 }
+
+/**
+ * Some values, each distinct value once with how many times it occurs, in ascending order (what
+ * `array_agg(v ORDER BY v)`, `array_agg(count)` of a `GROUP BY v` give).
+ */
+export interface ValueCounts {
+  readonly values: readonly number[];
+  readonly counts: readonly number[];
+}
+
+/**
+ * The value at `offset` (0-based, ascending) of the union of several multisets of values, each given
+ * as ValueCounts: a window's fine bucket read in parts (its whole days, kept between commits, and
+ * its edge runs). Throws a RangeError when the parts hold `offset` values or fewer, or when a part
+ * is not ascending or its counts are not positive whole numbers (the parts must come from the same
+ * snapshot as the counts that gave the offset).
+ */
+export function valueAtOffset(parts: readonly ValueCounts[], offset: number): number {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset ${offset} is not a rank`);
+  const next = parts.map(() => 0);
+  for (const [k, p] of parts.entries()) {
+    if (p.values.length !== p.counts.length)
+      throw new RangeError(`part ${k} holds ${p.values.length} values and ${p.counts.length} counts`);
+    for (let i = 0; i < p.values.length; i++) {
+      const c = p.counts[i]!;
+      if (!Number.isSafeInteger(c) || c <= 0) throw new RangeError(`part ${k} counts ${c} at ${i}`);
+      if (i > 0 && !(p.values[i - 1]! < p.values[i]!))
+        throw new RangeError(`part ${k} is not ascending at ${i}`);
+    }
+  }
+  let below = 0;
+  for (;;) {
+    // the smallest value not yet passed, over every part
+    let min = Infinity;
+    let any = false;
+    for (const [k, p] of parts.entries()) {
+      const i = next[k]!;
+      if (i < p.values.length && (!any || p.values[i]! < min)) {
+        min = p.values[i]!;
+        any = true;
+      }
+    }
+    if (!any) throw new RangeError(`the parts hold ${below} values, not rank ${offset}`);
+    let count = 0;
+    for (const [k, p] of parts.entries()) {
+      const i = next[k]!;
+      if (i < p.values.length && p.values[i] === min) {
+        count += p.counts[i]!;
+        next[k] = i + 1;
+      }
+    }
+    if (offset < below + count) return min;
+    below += count;
+  }
+}

@@ -11,6 +11,7 @@ import type { KpiWindow } from '../../../src/core/kpi/kpi.js';
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { openDatabase, READ_ONLY_SNAPSHOT, type DbClient } from '../../../src/io/db.js';
 import { createSqlIngestSink } from '../../../src/io/ingest-sink.js';
+import { queryKpiAggregates } from '../../../src/io/kpi-queries.js';
 import { loadDashboardAggregates } from '../../../src/io/runs-query.js';
 import { cacheBySnapshot } from '../../../src/io/snapshot-cache.js';
 import { makeEntry } from '../../support/ledger.js';
@@ -241,5 +242,76 @@ describe.each(engines)('answers kept per snapshot, on %s', (engine) => {
     await read('SELECT 3 AS n'); // the newest two are kept
     await read('SELECT 1 AS n'); // the oldest went
     expect(cached.cacheStats()).toMatchObject({ hits: 1, misses: 6, entries: 2 });
+  });
+
+  it("sends only a moving window's edge reads of the organisation's percentiles again (twenty-ninth session)", async () => {
+    // October, apart from the other tests' runs: 60 runs over 2025-10-05 … 10-19 whose lock waits
+    // all lie in one bucket, spread over a few of its fine buckets, on the first day before and
+    // after both `since`s below
+    const runs = Array.from({ length: 60 }, (_, k) => {
+      const day = 5 + (k % 15);
+      const minute = 5 * 60 + Math.floor(k / 15) * 50; // 05:00, 05:50, 06:40, 07:30 …
+      const at = new Date(Date.UTC(2025, 9, day, 0, minute, k)).toISOString();
+      return makeEntry({
+        run_id: 9000 + k,
+        tag: `v9.0.${k}`,
+        timestamp: `${at.slice(0, 19)}Z`,
+        metrics: {
+          lock_wait_s: 1 + ((k * 37) % 60) / 10_000,
+          artifact_upload_latency_s: 2 + ((k * 13) % 60) / 1000,
+          notify: { attempts: 1, delivered: 1, latency_s: 0.5 + k / 100 },
+        },
+      });
+    });
+    await ingest(runs);
+    // the statements the database was sent, through the cache
+    const sent: string[] = [];
+    const recorded: DbClient = {
+      ...reader,
+      transaction: (fn) =>
+        reader.transaction((tx) =>
+          fn({
+            exec: (sql) => tx.exec(sql),
+            query: (sql, params) => {
+              sent.push(sql);
+              return tx.query(sql, params);
+            },
+          }),
+        ),
+    };
+    const cached = cacheBySnapshot(recorded);
+    const at = (since: string): KpiWindow => ({ since, until: '2025-10-20T00:00:00.000Z' });
+    const viaFine = (db: DbClient, w: KpiWindow) =>
+      db.transaction(async (tx) => {
+        await tx.query(READ_ONLY_SNAPSHOT);
+        return queryKpiAggregates(tx, w, undefined, { directPercentileRuns: 0 });
+      });
+    // percentile_cont over the window's runs (60 runs: the direct way), uncached
+    const direct = (w: KpiWindow) =>
+      reader.transaction(async (tx) => {
+        await tx.query(READ_ONLY_SNAPSHOT);
+        return queryKpiAggregates(tx, w, undefined);
+      });
+    const percentiles = (a: Awaited<ReturnType<typeof direct>>) => ({
+      lock: a.lock_wait_s,
+      upload: a.artifact_upload_latency_s,
+      notify: a.notify_latency_s,
+      entries: a.entries,
+    });
+    const first = await viaFine(cached, at('2025-10-05T05:55:00.000Z'));
+    expect(sent.some((sql) => /provenance_kpi_org_fine_(days|months)/.test(sql))).toBe(true);
+    sent.length = 0;
+    const w = at('2025-10-05T06:30:00.000Z');
+    const later = await viaFine(cached, w);
+    expect(percentiles(later)).toEqual(percentiles(await direct(w)));
+    expect(percentiles(first)).toEqual(percentiles(await direct(at('2025-10-05T05:55:00.000Z'))));
+    // no run between the two: the same runs, the same ranks, so the same fine buckets
+    expect(later.entries).toBe(first.entries);
+    // the whole days' fine counts and values were answered from memory; the edge's were read
+    expect(sent.filter((sql) => /provenance_kpi_org_fine_(days|months)/.test(sql))).toEqual([]);
+    const fineSent = sent.filter((sql) => sql.includes('slsa_kpi_fine_bucket'));
+    expect(fineSent.length).toBeGreaterThan(0);
+    for (const sql of fineSent)
+      expect(sql).toContain('"timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz');
   });
 });
