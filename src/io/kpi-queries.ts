@@ -14,8 +14,8 @@ import {
   planRankReads,
   rankValue,
   readBucketRange,
-  valueAtOffset,
-  type ValueCounts,
+  unionRank,
+  wholeSlice,
   type BucketRange,
   type RankRead,
 } from '../core/kpi/rank-reads.js';
@@ -602,29 +602,41 @@ const edgeFineSql = (metric: number, column: MetricColumn, n: number): string =>
     .join('\nUNION ALL\n');
 
 /**
- * The values of some fine buckets in some time ranges, one row per fine bucket (`read`, its place in
- * the list): each distinct value once, ascending, with how many runs hold it (ValueCounts). From the
- * metric's (fine bucket, timestamp) index, which carries the value (index-only). `ranges` are
- * conditions on $1… (the time bounds); `first` is the number of the first fine bucket's parameter.
+ * Some fine buckets' values in some time ranges, one row per fine bucket (`read`, its place in the
+ * list) with its values ascending, from the metric's (fine bucket, timestamp) index, which carries the
+ * value (index-only). `ranges` are conditions on $1… (the time bounds); each read's parameters follow
+ * from `first` on: its fine bucket, and with `sliced` the offset and the number of values to keep
+ * (the sorted values' slice wholeSlice chose).
  */
 const fineValuesSql = (
   reads: readonly { readonly metric: number }[],
   ranges: readonly string[],
   first: number,
+  sliced: boolean,
 ): string =>
   reads
     .map((r, i) => {
       const column = metricColumns[r.metric - 1]!;
+      const n = first + i * (sliced ? 3 : 1);
       const runsIn = ranges
         .map(
           (range) => `SELECT ${column} AS v FROM ${runs}
-                WHERE public.slsa_kpi_fine_bucket(${column}) = $${first + i}::integer AND ${range}`,
+                WHERE public.slsa_kpi_fine_bucket(${column}) = $${n}::integer AND ${range}`,
         )
         .join('\n               UNION ALL\n               ');
-      return `(SELECT ${i} AS read, array_agg(v ORDER BY v) AS v, array_agg(n ORDER BY v) AS n
-           FROM (SELECT v, count(*)::double precision AS n FROM (${runsIn}) x GROUP BY v) s)`;
+      const slice = sliced
+        ? `(${runsIn} ORDER BY v OFFSET $${n + 1}::integer LIMIT $${n + 2}::integer)`
+        : `(${runsIn})`;
+      return `(SELECT ${i} AS read, array_agg(v ORDER BY v) AS v FROM ${slice} s)`;
     })
     .join('\nUNION ALL\n');
+
+/** fineValuesSql's rows: the values of each read, ascending. */
+function fineValues(rows: readonly { read: number; v: number[] | null }[], reads: number): number[][] {
+  const out: number[][] = Array.from({ length: reads }, () => []);
+  for (const row of rows) out[Number(row.read)] = (row.v ?? []).map(Number);
+  return out;
+}
 
 /** A rank of one metric's window that the fine buckets place: its bucket and its offset in it. */
 interface FineRank {
@@ -633,23 +645,11 @@ interface FineRank {
   readonly offset: number;
 }
 
-/** fineValuesSql's rows, as ValueCounts per read. */
-function fineValues(
-  rows: readonly { read: number; v: number[] | null; n: number[] | null }[],
-  reads: number,
-): ValueCounts[] {
-  const out: ValueCounts[] = Array.from({ length: reads }, () => ({ values: [], counts: [] }));
-  for (const row of rows) {
-    out[Number(row.read)] = { values: (row.v ?? []).map(Number), counts: (row.n ?? []).map(Number) };
-  }
-  return out;
-}
-
 /**
  * The organisation's ranks that the bucket counts do not tell: the window's fine counts of each
- * rank's bucket place it in a fine bucket, then the fine bucket's values (each distinct one with its
- * count) are read, the whole days' and the edge runs' apart, and the rank taken from both
- * (valueAtOffset). The whole days' statements have the whole days' parameters only, so between two
+ * rank's bucket place it in a fine bucket, then the fine bucket's values are read, the whole days'
+ * (the slice of them the rank needs, wholeSlice) and the edge runs' (all) apart, and the rank taken
+ * from both (unionRank). The whole days' statements have the whole days' parameters only, so between two
  * commits `serve` sends only the edge's for a window that moves with the clock (docs/database.md
  * "Twenty-ninth session"); a window without edge runs sends no edge statement at all.
  */
@@ -670,6 +670,8 @@ async function readFineRanks(
   const time = (i: number): number => Date.parse(String(orgParams[i]));
   const withEdges = time(0) < time(2) || time(3) < time(1);
   const counts = new Map<string, { i: number; fine: number; runs: number }>();
+  // per `metric:fine`, the whole days' runs and the edge runs
+  const wholeCounts = new Map<string, number>();
   const add = (i: number, fine: number, runs: number): void => {
     const c = counts.get(`${i}:${fine}`);
     if (c === undefined) counts.set(`${i}:${fine}`, { i, fine, runs });
@@ -684,7 +686,9 @@ async function readFineRanks(
       ]),
     )
   ).rows) {
-    add(Number(r.i) - 1, Number(r.fine), Number(r.runs));
+    const [i, fine, runs] = [Number(r.i) - 1, Number(r.fine), Number(r.runs)];
+    add(i, fine, runs);
+    wholeCounts.set(`${pairs[i]!.metric}:${fine}`, runs);
   }
   const edgeCounts = new Map<string, number>();
   if (withEdges) {
@@ -713,24 +717,36 @@ async function readFineRanks(
   });
   const reads = [
     ...new Map(located.map((r) => [`${r.metric}:${r.fine}`, { metric: r.metric, fine: r.fine }])).values(),
-  ];
-  // the whole days' values: [$1, $2) the whole days, then the fine buckets
+  ].map((read) => {
+    const key = `${read.metric}:${read.fine}`;
+    const offsets = located.filter((r) => `${r.metric}:${r.fine}` === key).map((r) => r.offset);
+    const edge = edgeCounts.get(key) ?? 0;
+    return {
+      ...read,
+      key,
+      edge,
+      size: wholeCounts.get(key) ?? 0,
+      slice: wholeSlice(Math.min(...offsets), Math.max(...offsets), edge),
+    };
+  });
+  // the whole days' values, a slice of each fine bucket: [$1, $2) the whole days, then per read its
+  // fine bucket, offset and length
   const whole = fineValues(
     (
-      await db.query<{ read: number; v: number[] | null; n: number[] | null }>(
-        fineValuesSql(reads, ['"timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz'], 3),
-        [orgParams[2], orgParams[3], ...reads.map((r) => r.fine)],
+      await db.query<{ read: number; v: number[] | null }>(
+        fineValuesSql(reads, ['"timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz'], 3, true),
+        [orgParams[2], orgParams[3], ...reads.flatMap((r) => [r.fine, r.slice.offset, r.slice.limit])],
       )
     ).rows,
     reads.length,
   );
-  // the edge runs' values, of the fine buckets that hold some
-  const edgeReads = reads.filter((r) => (edgeCounts.get(`${r.metric}:${r.fine}`) ?? 0) > 0);
-  const edge = new Map<string, ValueCounts>();
+  // the edge runs' values, all of them, of the fine buckets that hold some
+  const edgeReads = reads.filter((r) => r.edge > 0);
+  const edge = new Map<string, number[]>();
   if (edgeReads.length > 0) {
     const values = fineValues(
       (
-        await db.query<{ read: number; v: number[] | null; n: number[] | null }>(
+        await db.query<{ read: number; v: number[] | null }>(
           fineValuesSql(
             edgeReads,
             [
@@ -738,18 +754,29 @@ async function readFineRanks(
               '"timestamp" >= $4::timestamptz AND "timestamp" < $2::timestamptz',
             ],
             5,
+            false,
           ),
           [...edgeParams, ...edgeReads.map((r) => r.fine)],
         )
       ).rows,
       edgeReads.length,
     );
-    edgeReads.forEach((r, k) => edge.set(`${r.metric}:${r.fine}`, values[k]!));
+    edgeReads.forEach((r, k) => {
+      if (values[k]!.length !== r.edge)
+        throw new RangeError(
+          `fine bucket ${r.fine} of metric ${r.metric} holds ${values[k]!.length} edge values, not ${r.edge}`,
+        );
+      edge.set(r.key, values[k]!);
+    });
   }
   return located.map((r) => {
     const index = reads.findIndex((x) => x.metric === r.metric && x.fine === r.fine);
-    const parts = [whole[index]!, edge.get(`${r.metric}:${r.fine}`) ?? { values: [], counts: [] }];
-    return valueAtOffset(parts, r.offset);
+    const read = reads[index]!;
+    return unionRank(
+      { offset: read.slice.offset, values: whole[index]!, size: read.size },
+      edge.get(read.key) ?? [],
+      r.offset,
+    );
   });
 }
 

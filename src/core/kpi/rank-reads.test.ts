@@ -4,10 +4,10 @@ import {
   planRankReads,
   rankValue,
   readBucketRange,
-  valueAtOffset,
+  unionRank,
+  wholeSlice,
   type RankBucket,
   type RankRead,
-  type ValueCounts,
 } from './rank-reads.js';
 
 // A model of the database side: values bucketed by sorted thresholds (width_bucket), a read as SQL
@@ -132,45 +132,60 @@ describe('planRankReads and rankValue, single ranks and read order', () => {
   });
 });
 
-describe('valueAtOffset', () => {
-  /** values as ValueCounts (distinct, ascending, with their multiplicity) */
-  const counted = (values: readonly number[]): ValueCounts => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const out = { values: [] as number[], counts: [] as number[] };
-    for (const v of sorted) {
-      if (out.values.at(-1) === v) out.counts[out.counts.length - 1]! += 1;
-      else {
-        out.values.push(v);
-        out.counts.push(1);
+describe('wholeSlice and unionRank', () => {
+  // deterministic values with repeats inside each part and across the two
+  const whole = Array.from({ length: 300 }, (_, i) => Math.round(Math.sin(i * 7.3) * 40) / 4 + 0.125).sort(
+    (a, b) => a - b,
+  );
+  const edgeOf = (n: number) =>
+    Array.from({ length: n }, (_, i) => Math.round(Math.cos(i * 3.1) * 44) / 4 + 0.125).sort((a, b) => a - b);
+
+  it('gives every rank of the union from the slice wholeSlice asks for, with ties across the parts', () => {
+    for (const k of [0, 1, 2, 7, 41]) {
+      const edge = edgeOf(k);
+      const union = [...whole, ...edge].sort((a, b) => a - b);
+      for (const block of [1, 4, 256]) {
+        for (let r = 0; r < union.length; r++) {
+          const { offset, limit } = wholeSlice(r, r, k, block);
+          expect(offset % block).toBe(0);
+          const values = whole.slice(offset, offset + limit);
+          expect(unionRank({ offset, values, size: whole.length }, edge, r)).toBe(union[r]);
+        }
       }
     }
-    return out;
-  };
-
-  it('gives every rank of the union of its parts, duplicates across parts included', () => {
-    // a deterministic spread with repeats inside and across the parts
-    const whole = Array.from({ length: 300 }, (_, i) => Math.round(Math.sin(i * 7.3) * 40) / 4 + 0.125);
-    const edge = Array.from({ length: 41 }, (_, i) => Math.round(Math.cos(i * 3.1) * 40) / 4 + 0.125);
-    const other = [whole[5]!, edge[3]!, 99, -99];
-    const union = [...whole, ...edge, ...other].sort((a, b) => a - b);
-    const parts = [counted(whole), counted(edge), counted(other)];
-    for (let r = 0; r < union.length; r++) expect(valueAtOffset(parts, r)).toBe(union[r]);
-    // one part alone, and an empty part beside it
-    for (let r = 0; r < edge.length; r++)
-      expect(valueAtOffset([counted([]), counted(edge)], r)).toBe([...edge].sort((a, b) => a - b)[r]);
+    // no whole-day value at all, or no edge value
+    expect(unionRank({ offset: 0, values: [], size: 0 }, [1, 2, 2, 5], 3)).toBe(5);
+    expect(unionRank({ offset: 8, values: whole.slice(8, 12), size: 300 }, [], 9)).toBe(whole[9]);
   });
 
-  it('refuses a rank the parts do not hold, and parts that are not value counts', () => {
-    const parts = [counted([1, 2, 2]), counted([2, 3])];
-    expect(valueAtOffset(parts, 4)).toBe(3);
-    expect(() => valueAtOffset(parts, 5)).toThrow(/hold 5 values, not rank 5/);
-    expect(() => valueAtOffset([], 0)).toThrow(/hold 0 values/);
-    expect(() => valueAtOffset(parts, -1)).toThrow(RangeError);
-    expect(() => valueAtOffset(parts, 1.5)).toThrow(RangeError);
-    expect(() => valueAtOffset([{ values: [2, 1], counts: [1, 1] }], 0)).toThrow(/not ascending/);
-    expect(() => valueAtOffset([{ values: [1, 1], counts: [1, 1] }], 0)).toThrow(/not ascending/);
-    expect(() => valueAtOffset([{ values: [1], counts: [0] }], 0)).toThrow(/counts 0/);
-    expect(() => valueAtOffset([{ values: [1], counts: [1.5] }], 0)).toThrow(/counts 1.5/);
-    expect(() => valueAtOffset([{ values: [1, 2], counts: [1] }], 0)).toThrow(/2 values and 1 counts/);
+  it('asks for the same slice while the ranks move inside a block', () => {
+    expect(wholeSlice(300, 301, 20)).toEqual({ offset: 256, limit: 256 });
+    expect(wholeSlice(290, 300, 30)).toEqual({ offset: 256, limit: 256 });
+    expect(wholeSlice(300, 301, 45)).toEqual({ offset: 0, limit: 512 });
+    expect(wholeSlice(511, 512, 0)).toEqual({ offset: 256, limit: 512 });
+    expect(() => wholeSlice(5, 4, 0)).toThrow(RangeError);
+    expect(() => wholeSlice(1, 2, -1)).toThrow(RangeError);
+    expect(() => wholeSlice(1, 2, 0, 0)).toThrow(RangeError);
+  });
+
+  it('refuses a slice that does not cover the rank, a rank out of range and parts out of order', () => {
+    const edge = edgeOf(7);
+    const at = (offset: number, length: number) => ({
+      offset,
+      values: whole.slice(offset, offset + length),
+      size: 300,
+    });
+    // rank 100 needs whole-day ranks 93..100
+    expect(() => unionRank(at(94, 50), edge, 100)).toThrow(/does not cover ranks 93..100/);
+    expect(() => unionRank(at(40, 60), edge, 100)).toThrow(/does not cover/);
+    expect(unionRank(at(93, 8), edge, 100)).toBe([...whole, ...edge].sort((a, b) => a - b)[100]);
+    expect(() => unionRank(at(0, 300), edge, 307)).toThrow(/not among the 307 values/);
+    expect(() => unionRank(at(0, 300), edge, -1)).toThrow(RangeError);
+    expect(() => unionRank({ offset: 299, values: [1, 2], size: 300 }, [], 299)).toThrow(/past the 300/);
+    expect(() => unionRank({ offset: 0, values: [2, 1], size: 2 }, [], 0)).toThrow(/not ascending/);
+    expect(() => unionRank({ offset: 0, values: [1, 2], size: 2 }, [3, 1], 0)).toThrow(/not ascending/);
+    // counts that do not match the values (another snapshot's): no value lies at the rank
+    expect(() => unionRank({ offset: 0, values: [5, 6], size: 2 }, [1, 9], 1)).not.toThrow();
+    expect(() => unionRank({ offset: 0, values: [NaN, NaN], size: 2 }, [], 1)).toThrow(RangeError);
   });
 });

@@ -121,56 +121,71 @@ export function readBucketRange(buckets: readonly RankBucket[], read: RankRead):
 }
 
 /**
- * Some values, each distinct value once with how many times it occurs, in ascending order (what
- * `array_agg(v ORDER BY v)`, `array_agg(count)` of a `GROUP BY v` give).
+ * The slice of a fine bucket's whole-day values to read for the ranks [first, last] of the window's
+ * values in that fine bucket, when `edge` of them are the edge runs' (unionRank): the value at union
+ * rank r is a whole-day value at a rank in [r - edge, r], or an edge value placed by the whole-day
+ * values at ranks r - i - 1 and r - i (i < edge). The bounds are rounded out to multiples of `block`, so that a
+ * window whose ranks move a little between two requests asks for the same slice (and `serve` answers
+ * it from memory between commits).
  */
-export interface ValueCounts {
-  readonly values: readonly number[];
-  readonly counts: readonly number[];
+export function wholeSlice(
+  first: number,
+  last: number,
+  edge: number,
+  block = 256,
+): { offset: number; limit: number } {
+  for (const [name, v] of Object.entries({ first, last, edge, block }))
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} ${v} is not a count`);
+  if (block === 0 || last < first)
+    throw new RangeError(`no slice for ranks ${first}..${last} in blocks of ${block}`);
+  const offset = Math.max(0, Math.floor((first - edge) / block) * block);
+  const end = (Math.floor(last / block) + 1) * block;
+  return { offset, limit: end - offset };
 }
 
 /**
- * The value at `offset` (0-based, ascending) of the union of several multisets of values, each given
- * as ValueCounts: a window's fine bucket read in parts (its whole days, kept between commits, and
- * its edge runs). Throws a RangeError when the parts hold `offset` values or fewer, or when a part
- * is not ascending or its counts are not positive whole numbers (the parts must come from the same
- * snapshot as the counts that gave the offset).
+ * The value at `rank` (0-based, ascending) of the union of a fine bucket's whole-day values W and
+ * its edge runs' values E: `whole` holds W's values at ranks [offset, offset + values.length) in
+ * ascending order (a slice that wholeSlice chose, or shorter where W ends: W holds `size` values),
+ * `edge` all of E, ascending. Exact with ties: ordering equal values W first, W[j] lies at union rank
+ * j + (E's values below W[j]), and E[i] at (W's values at or below E[i]) + i. Throws a RangeError
+ * when the slice does not cover what the rank needs, or when no value lies at that rank (the parts
+ * must come from the same snapshot as the counts that gave the rank).
  */
-export function valueAtOffset(parts: readonly ValueCounts[], offset: number): number {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset ${offset} is not a rank`);
-  const next = parts.map(() => 0);
-  for (const [k, p] of parts.entries()) {
-    if (p.values.length !== p.counts.length)
-      throw new RangeError(`part ${k} holds ${p.values.length} values and ${p.counts.length} counts`);
-    for (let i = 0; i < p.values.length; i++) {
-      const c = p.counts[i]!;
-      if (!Number.isSafeInteger(c) || c <= 0) throw new RangeError(`part ${k} counts ${c} at ${i}`);
-      if (i > 0 && !(p.values[i - 1]! < p.values[i]!))
-        throw new RangeError(`part ${k} is not ascending at ${i}`);
-    }
+export function unionRank(
+  whole: { readonly offset: number; readonly values: readonly number[]; readonly size: number },
+  edge: readonly number[],
+  rank: number,
+): number {
+  const k = edge.length;
+  if (!Number.isSafeInteger(rank) || rank < 0 || rank >= whole.size + k)
+    throw new RangeError(`rank ${rank} is not among the ${whole.size + k} values`);
+  for (let i = 1; i < k; i++)
+    if (!(edge[i - 1]! <= edge[i]!)) throw new RangeError(`the edge values are not ascending at ${i}`);
+  for (let i = 1; i < whole.values.length; i++)
+    if (!(whole.values[i - 1]! <= whole.values[i]!))
+      throw new RangeError(`the whole-day slice is not ascending at ${i}`);
+  const end = whole.offset + whole.values.length;
+  if (end > whole.size)
+    throw new RangeError(`the whole-day slice ends at ${end}, past the ${whole.size} values`);
+  // W[j] for j in [rank - k, rank], as far as W goes
+  const from = Math.max(0, rank - k);
+  const to = Math.min(rank, whole.size - 1);
+  if (from <= to && (whole.offset > from || end <= to))
+    throw new RangeError(`the whole-day slice [${whole.offset}, ${end}) does not cover ranks ${from}..${to}`);
+  const w = (j: number): number => whole.values[j - whole.offset]!;
+  // an edge value E[i] at union rank `rank`: exactly rank - i whole-day values at or below it
+  for (let i = 0; i < k && i <= rank; i++) {
+    const j = rank - i;
+    if (j > whole.size) continue;
+    if ((j === 0 || w(j - 1) <= edge[i]!) && (j === whole.size || edge[i]! < w(j))) return edge[i]!;
   }
+  // else a whole-day value W[j] with j + (E's values below it) = rank
   let below = 0;
-  for (;;) {
-    // the smallest value not yet passed, over every part
-    let min = Infinity;
-    let any = false;
-    for (const [k, p] of parts.entries()) {
-      const i = next[k]!;
-      if (i < p.values.length && (!any || p.values[i]! < min)) {
-        min = p.values[i]!;
-        any = true;
-      }
-    }
-    if (!any) throw new RangeError(`the parts hold ${below} values, not rank ${offset}`);
-    let count = 0;
-    for (const [k, p] of parts.entries()) {
-      const i = next[k]!;
-      if (i < p.values.length && p.values[i] === min) {
-        count += p.counts[i]!;
-        next[k] = i + 1;
-      }
-    }
-    if (offset < below + count) return min;
-    below += count;
+  for (let j = Math.max(0, rank - k); j <= to; j++) {
+    const v = w(j);
+    while (below < k && edge[below]! < v) below++;
+    if (j + below === rank) return v;
   }
+  throw new RangeError(`no value lies at rank ${rank} of the whole-day slice and the ${k} edge values`);
 }
