@@ -35,7 +35,7 @@ import { createSqlIngestSink } from '../io/ingest-sink.js';
 import { startHttpServer, type HttpHandler, type HttpResponse } from '../io/http-server.js';
 import { openDatabase, type DbClient, type DbEngine } from '../io/db.js';
 import { parseTrustedProxies } from '../io/trusted-proxies.js';
-import { cacheBySnapshot } from '../io/snapshot-cache.js';
+import { cacheBySnapshot, type SnapshotCacheStats } from '../io/snapshot-cache.js';
 import { listManifestFiles, type ManifestPage } from '../io/manifests-query.js';
 import {
   getRun,
@@ -317,6 +317,8 @@ export interface RunningDashboard {
   readonly engine: DbEngine;
   /** resolves when the scheduled ingest has run (the next one), for tests and the demo */
   readonly ingested?: () => Promise<IngestLedgersResult | undefined>;
+  /** the KPI reads' cache of answers per snapshot (src/io/snapshot-cache.ts): hits, misses, size */
+  readonly kpiCacheStats: () => SnapshotCacheStats;
   /** stops the server (in-flight requests finish), the schedule, and closes the database */
   close(): Promise<void>;
 }
@@ -381,15 +383,38 @@ export const defaultMaxConnectionsPerClient = 32;
 export const defaultHost = '127.0.0.1';
 export const defaultPort = 8080;
 
+/** The page's window presets (src/dashboard/assets/index.html), as the page sends them as `since`. */
+export const pageWindowPresets: readonly string[] = ['7d', '30d', '90d', '365d', '1970-01-01'];
+
+export interface DatabaseBackend extends DashboardBackend {
+  /**
+   * Reads the organisation's report and charts over each of the page's presets through the cache,
+   * so that the page's next requests in this snapshot find the whole days' answers kept (`serve`
+   * calls it after each scheduled ingest: the ingest's commit started a new snapshot).
+   */
+  readAhead(now: Date): Promise<void>;
+  readonly cacheStats: () => SnapshotCacheStats;
+}
+
 /**
  * The backend of the API on a database opened as the reader role. The KPI reads (`/api/kpi`, the
  * page's charts) go through a cache of answers per database snapshot (src/io/snapshot-cache.ts):
  * between two commits a statement already answered, such as a whole day's rollup over the same days,
  * is not sent again; the first read after any commit reads everything anew.
  */
-export function createDatabaseBackend(db: DbClient): DashboardBackend {
+export function createDatabaseBackend(db: DbClient): DatabaseBackend {
   const kpiReader = cacheBySnapshot(db);
   return {
+    cacheStats: () => kpiReader.cacheStats(),
+    async readAhead(now) {
+      for (const since of pageWindowPresets) {
+        const window = resolveRequestWindow(parseKpiQuery([['since', since]], now), now);
+        await Promise.all([
+          loadKpiReport(kpiReader, window, now),
+          loadDashboardAggregates(kpiReader, window),
+        ]);
+      }
+    },
     async kpis(window, now, scope) {
       // the `kpi` command's report (read-only transaction over the reader views)
       let metrics: KpiReport;
@@ -474,17 +499,19 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
   const db = embedded && scheduled ? base.withRole!('reader') : base;
   let stopSchedule: (() => Promise<void>) | undefined;
   let nextIngest: (() => Promise<IngestLedgersResult | undefined>) | undefined;
+  const backend = createDatabaseBackend(db);
+  const clock = options.clock ?? { now: () => new Date() };
   try {
     const server = await startHttpServer({
       host,
       port: options.port ?? defaultPort,
       handler: createDashboardHandler({
-        backend: createDatabaseBackend(db),
+        backend,
         assets,
         boundHost: host,
         allowedHosts,
         ...(perMinute === 0 ? {} : { rateLimiter: new ClientRateLimiter(rateLimitOf(perMinute)) }),
-        clock: options.clock ?? { now: () => new Date() },
+        clock,
         logger: options.logger,
       }),
       ...(trustedProxies === undefined ? {} : { trustedProxies }),
@@ -520,7 +547,22 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
     }
     options.logger.debug(`serve: ${db.engine} database, reads as role slsa_kpi_reader`);
     if (scheduled) {
-      const schedule = startIngestSchedule(base, embedded, options);
+      // after each ingest, the page's presets read ahead: its next requests find the whole days'
+      // answers of the new snapshot kept (a window that moves reads only its edges)
+      const readAhead = async (): Promise<void> => {
+        const started = performance.now();
+        try {
+          await backend.readAhead(clock.now());
+          options.logger.debug(
+            `serve: read the page's ${pageWindowPresets.length} windows ahead after the ingest (${Math.round(performance.now() - started)} ms)`,
+          );
+        } catch (error) {
+          options.logger.warn(
+            `serve: reading the page's windows ahead after the ingest failed: ${isSlsaLedgerError(error) ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      };
+      const schedule = startIngestSchedule(base, embedded, options, readAhead);
       stopSchedule = schedule.stop;
       nextIngest = schedule.next;
     }
@@ -530,6 +572,7 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
       port: server.port,
       engine: db.engine,
       ...(nextIngest === undefined ? {} : { ingested: nextIngest }),
+      kpiCacheStats: () => backend.cacheStats(),
       async close() {
         await server.close();
         await stopSchedule?.();
@@ -552,6 +595,7 @@ function startIngestSchedule(
   base: DbClient,
   embedded: boolean,
   options: ServeDashboardOptions,
+  afterIngest: () => Promise<void>,
 ): { stop: () => Promise<void>; next: () => Promise<IngestLedgersResult | undefined> } {
   const logger = options.logger;
   let timer: NodeJS.Timeout | undefined;
@@ -582,6 +626,8 @@ function startIngestSchedule(
         `serve: scheduled ingest failed: ${isSlsaLedgerError(error) ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}`,
       );
     }
+    // something was written (at least the ingest's own row): a new snapshot to read ahead in
+    if (result !== undefined && !stopped) await afterIngest();
     for (const w of waiters.splice(0)) w(result);
     return result;
   };

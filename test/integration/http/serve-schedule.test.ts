@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveDashboard } from '../../../src/app/serve.js';
+import { pageWindowPresets, serveDashboard } from '../../../src/app/serve.js';
 import type { Logger } from '../../../src/core/ports.js';
 import { silentLogger } from '../../../src/core/ports.js';
 import { kpiFixtureEntries } from '../../support/kpi-fixture.js';
@@ -43,6 +43,43 @@ describe('serve --ingest-every on the embedded database', () => {
       ).json()) as { metrics: { entries: number; repositories: { repository: string }[] } };
       expect(body.metrics.entries).toBeGreaterThan(0);
       expect(body.metrics.repositories.map((r) => r.repository)).toEqual(['acme/widgets']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("reads the page's presets ahead after each ingest: the page's next requests are answered from memory", async () => {
+    const now = new Date('2025-12-01T12:00:00.000Z');
+    const debug: string[] = [];
+    const server = await serveDashboard({
+      dataDir: join(dir, 'ahead'),
+      port: 0,
+      logger: { ...silentLogger, debug: (m) => debug.push(m) },
+      clock: { now: () => now },
+      ingestEveryMs: 60_000,
+      ingest: { repo: repo.dir, ledgers: [{ repository: 'acme/widgets', dir: repo.dir }] },
+    });
+    try {
+      await server.ingested!();
+      expect(debug.some((m) => /read the page's 5 windows ahead after the ingest/.test(m))).toBe(true);
+      const before = server.kpiCacheStats();
+      expect(before.entries).toBeGreaterThan(0);
+      for (const since of pageWindowPresets) {
+        const res = await fetch(new URL(`/api/kpi?since=${since}`, server.url));
+        expect(res.status).toBe(200);
+        await res.arrayBuffer();
+      }
+      // every statement of the five preset requests was answered from memory
+      const after = server.kpiCacheStats();
+      expect(after.misses).toBe(before.misses);
+      expect(after.hits).toBeGreaterThan(before.hits + 5 * 10);
+      const body = (await (await fetch(new URL('/api/kpi?since=365d', server.url))).json()) as {
+        metrics: { entries: number };
+      };
+      expect(body.metrics.entries).toBe(kpiFixtureEntries.length);
+      // a window the page does not offer is read from the database
+      await (await fetch(new URL('/api/kpi?since=2025-11-02', server.url))).arrayBuffer();
+      expect(server.kpiCacheStats().misses).toBeGreaterThan(after.misses);
     } finally {
       await server.close();
     }
