@@ -648,10 +648,10 @@ interface FineRank {
 /**
  * The organisation's ranks that the bucket counts do not tell: the window's fine counts of each
  * rank's bucket place it in a fine bucket, then the fine bucket's values are read, the whole days'
- * (the slice of them the rank needs, wholeSlice) and the edge runs' (all) apart, and the rank taken
- * from both (unionRank). The whole days' statements have the whole days' parameters only, so between two
- * commits `serve` sends only the edge's for a window that moves with the clock (docs/database.md
- * "Twenty-ninth session"); a window without edge runs sends no edge statement at all.
+ * (the slice of them the rank needs, wholeSlice) and the edge runs' (all) apart, and the rank
+ * taken from both (unionRank). The whole days' statements have the whole days' parameters only, so
+ * between two commits `serve` sends only the edge's for a window that moves with the clock
+ * (docs/database.md "Twenty-ninth session"); a window without edge runs sends no edge statement.
  */
 async function readFineRanks(
   db: DbQueryable,
@@ -670,7 +670,7 @@ async function readFineRanks(
   const time = (i: number): number => Date.parse(String(orgParams[i]));
   const withEdges = time(0) < time(2) || time(3) < time(1);
   const counts = new Map<string, { i: number; fine: number; runs: number }>();
-  // per `metric:fine`, the whole days' runs and the edge runs
+  // per `metric:fine`, the whole days' runs (edgeCounts below: the edge runs')
   const wholeCounts = new Map<string, number>();
   const add = (i: number, fine: number, runs: number): void => {
     const c = counts.get(`${i}:${fine}`);

@@ -123,10 +123,10 @@ export function readBucketRange(buckets: readonly RankBucket[], read: RankRead):
 /**
  * The slice of a fine bucket's whole-day values to read for the ranks [first, last] of the window's
  * values in that fine bucket, when `edge` of them are the edge runs' (unionRank): the value at union
- * rank r is a whole-day value at a rank in [r - edge, r], or an edge value placed by the whole-day
- * values at ranks r - i - 1 and r - i (i < edge). The bounds are rounded out to multiples of `block`, so that a
- * window whose ranks move a little between two requests asks for the same slice (and `serve` answers
- * it from memory between commits).
+ * rank r is a whole-day value at a rank in [r - edge, r], or an edge value E[i] placed by the
+ * whole-day values at ranks r - i - 1 and r - i (i < edge). The bounds are rounded out to multiples
+ * of `block`, so that a window whose ranks move a little between two requests asks for the same
+ * slice (and `serve` answers it from memory between commits).
  */
 export function wholeSlice(
   first: number,
