@@ -9,6 +9,7 @@ import {
   ledgerEntrySchema,
   manifestDayOf,
   manifestPathFor,
+  jsonDepthOver,
   parseDayFile,
   parseEntry,
   parseManifest,
@@ -649,6 +650,77 @@ describe('parseDayFile: limits before the value is built', () => {
   it('reads a canonical file', () => {
     const text = serializeManifest([makeEntry()]);
     expect(parseDayFile(Buffer.from(text), 'd')).toEqual([makeEntry()]);
+  });
+  it('reads ASCII and non-ASCII text alike, from a Buffer or a plain Uint8Array inside a larger one', () => {
+    for (const entry of [makeEntry(), makeEntry({ actor: 'José-Ångström' }), makeEntry({ actor: 'bot😀' })]) {
+      const bytes = Buffer.from(`xyz${serializeManifest([entry])}`);
+      const view = new Uint8Array(bytes.buffer, bytes.byteOffset + 3, bytes.length - 3);
+      expect(parseDayFile(view, 'd')).toEqual([entry]);
+      expect(parseDayFile(Buffer.from(view), 'd')).toEqual([entry]);
+    }
+    // a byte-order mark before the array is dropped, as the decoder did before the ASCII path
+    expect(parseDayFile(Buffer.from(`\ufeff${serializeManifest([makeEntry()])}`), 'd')).toEqual([
+      makeEntry(),
+    ]);
+    // Latin-1 bytes that are not UTF-8 are refused, not read as Latin-1
+    try {
+      parseDayFile(Buffer.from('["caf\xe9"]', 'latin1'), 'd');
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toMatchObject({ details: { cause_code: 'INPUT_JSON_MALFORMED' } });
+    }
+  });
+});
+
+describe('jsonDepthOver: strings crossed by indexOf', () => {
+  // the byte loop it replaced, as the reference
+  const reference = (bytes: Uint8Array, max: number): number | undefined => {
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes[i]!;
+      if (inString) {
+        if (c === 0x5c) i++;
+        else if (c === 0x22) inString = false;
+      } else if (c === 0x22) inString = true;
+      else if (c === 0x5b || c === 0x7b) {
+        if (++depth > max) return i;
+      } else if (c === 0x5d || c === 0x7d) depth--;
+    }
+    return undefined;
+  };
+  it.each([
+    ['brackets inside a string', '["[[[[[[[[[[{{{{{{{{"]', 3, undefined],
+    ['an escaped quote keeps the string open', '["a\\"[[[[[[[[[["]', 3, undefined],
+    ['two backslashes close it', '["a\\\\",[[[[[[]]]]]]]', 3, 9],
+    ['three backslashes do not', '["a\\\\\\"[[[[[["]', 3, undefined],
+    ['deep after strings', '[{"k":"v","l":[[["x"]]]}]', 4, 16],
+    ['exactly at the limit', '[[[[]]]]', 4, undefined],
+    ['an unclosed string ends the scan', '["abc', 1, undefined],
+    ['a quote as the last byte', '[[[[["', 4, 4],
+  ])('%s', (_n, text, max, at) => {
+    const bytes = Buffer.from(text);
+    expect(reference(bytes, max)).toBe(at);
+    expect(jsonDepthOver(bytes, max)).toBe(at);
+  });
+  it('agrees with the byte loop on any mix of quotes, backslashes and brackets, Buffer or not', () => {
+    const alphabet = ['"', '\\', '[', ']', '{', '}', 'a', ' ', ','];
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...alphabet), { maxLength: 200 }),
+        fc.integer({ min: 0, max: 6 }),
+        (chars, max) => {
+          const text = chars.join('');
+          const bytes = Buffer.from(`xx${text}`);
+          // a plain Uint8Array that starts inside a larger buffer
+          const plain = new Uint8Array(bytes.buffer, bytes.byteOffset + 2, bytes.length - 2);
+          const want = reference(Buffer.from(text), max);
+          expect(jsonDepthOver(Buffer.from(text), max)).toBe(want);
+          expect(jsonDepthOver(plain, max)).toBe(want);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 
