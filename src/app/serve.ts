@@ -33,7 +33,7 @@ import { ingestLedgers, type IngestLedgersResult, type IngestOptions } from './i
 import { loadKpiReport, warmKpiReader } from './kpi.js';
 import { createSqlIngestSink } from '../io/ingest-sink.js';
 import { startHttpServer, type HttpHandler, type HttpResponse } from '../io/http-server.js';
-import { openDatabase, type DbClient, type DbEngine } from '../io/db.js';
+import { openDatabase, type DbClient, type DbEngine, type Listening } from '../io/db.js';
 import { parseTrustedProxies } from '../io/trusted-proxies.js';
 import { cacheBySnapshot, type SnapshotCacheStats } from '../io/snapshot-cache.js';
 import { listManifestFiles, type ManifestPage } from '../io/manifests-query.js';
@@ -307,7 +307,20 @@ export interface ServeDashboardOptions {
   readonly ingestEveryMs?: number;
   /** what to ingest: as `ingestLedgers` takes it (repo, ledgers, reportsDir, ref) */
   readonly ingest?: Pick<IngestOptions, 'repo' | 'ledgers' | 'reportsDir' | 'ref' | 'alert' | 'batchSize'>;
+  /**
+   * PostgreSQL only: after a notification that runs changed (another process's ingest), the page's
+   * windows are read ahead once no other has come for this long (default `readAheadQuietMs`)
+   */
+  readonly readAheadQuietMs?: number;
 }
+
+/** The notification channel the run table's trigger sends on (…20261207080000_slsa_runs_changed_notify.sql). */
+export const runsChangedChannel = 'slsa_ledger_runs_changed';
+/**
+ * Quiet time after the last "runs changed" before `serve` reads ahead: an ingest commits batch after
+ * batch, and a read ahead between two of them is wasted (the next commit starts a new snapshot).
+ */
+export const readAheadQuietMs = 1_000;
 
 export interface RunningDashboard {
   /** e.g. http://127.0.0.1:8080/ */
@@ -319,6 +332,11 @@ export interface RunningDashboard {
   readonly ingested?: () => Promise<IngestLedgersResult | undefined>;
   /** the KPI reads' cache of answers per snapshot (src/io/snapshot-cache.ts): hits, misses, size */
   readonly kpiCacheStats: () => SnapshotCacheStats;
+  /**
+   * read-aheads finished, and why each ran (after this process's ingest, or another's commit);
+   * `pending`: one is running or waiting for the writers to be quiet
+   */
+  readonly readAheads: () => ReadAheadCounts;
   /** stops the server (in-flight requests finish), the schedule, and closes the database */
   close(): Promise<void>;
 }
@@ -498,6 +516,8 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
   });
   const db = embedded && scheduled ? base.withRole!('reader') : base;
   let stopSchedule: (() => Promise<void>) | undefined;
+  let readAhead: ReadAheadRunner | undefined;
+  let listening: Listening | undefined;
   let nextIngest: (() => Promise<IngestLedgersResult | undefined>) | undefined;
   const backend = createDatabaseBackend(db);
   const clock = options.clock ?? { now: () => new Date() };
@@ -546,25 +566,34 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
       );
     }
     options.logger.debug(`serve: ${db.engine} database, reads as role slsa_kpi_reader`);
+    // after an ingest, the page's presets read ahead: its next requests find the whole days' answers
+    // of the new snapshot kept (a window that moves reads only its edges)
+    readAhead = readAheadRunner(backend, clock, options.logger);
+    const ahead = readAhead;
     if (scheduled) {
-      // after each ingest, the page's presets read ahead: its next requests find the whole days'
-      // answers of the new snapshot kept (a window that moves reads only its edges)
-      const readAhead = async (): Promise<void> => {
-        const started = performance.now();
-        try {
-          await backend.readAhead(clock.now());
-          options.logger.debug(
-            `serve: read the page's ${pageWindowPresets.length} windows ahead after the ingest (${Math.round(performance.now() - started)} ms)`,
-          );
-        } catch (error) {
-          options.logger.warn(
-            `serve: reading the page's windows ahead after the ingest failed: ${isSlsaLedgerError(error) ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}`,
-          );
-        }
-      };
-      const schedule = startIngestSchedule(base, embedded, options, readAhead);
+      const schedule = startIngestSchedule(base, embedded, options, () => ahead.now('the ingest'));
       stopSchedule = schedule.stop;
       nextIngest = schedule.next;
+    }
+    if (db.listen !== undefined) {
+      // another process's ingest (PostgreSQL only: an embedded database has no other writer) is
+      // announced by the run table's trigger at its commit
+      const quietMs = options.readAheadQuietMs ?? readAheadQuietMs;
+      listening = await db.listen(runsChangedChannel, {
+        onNotify: () => ahead.soon(quietMs),
+        onListening: (again) => {
+          if (!again) return;
+          options.logger.info("serve: listening for other processes' ingests again");
+          // commits may have come while the connection was down
+          ahead.soon(quietMs);
+        },
+        onError: (error, retryInMs) =>
+          options.logger.warn(
+            retryInMs === undefined
+              ? `serve: cannot listen for other processes' ingests (${error.code}: ${error.message}); the first request after each of their commits reads the database (a pooler in transaction mode cannot hold a LISTEN: give serve a direct or session-mode URL)`
+              : `serve: listening for other processes' ingests: ${error.code}: ${error.message}; again in ${Math.ceil(retryInMs / 1000)} s`,
+          ),
+      });
     }
     return {
       url: server.url,
@@ -573,17 +602,100 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
       engine: db.engine,
       ...(nextIngest === undefined ? {} : { ingested: nextIngest }),
       kpiCacheStats: () => backend.cacheStats(),
+      readAheads: () => ahead.counts(),
       async close() {
         await server.close();
+        await listening?.close();
         await stopSchedule?.();
+        await ahead.stop();
         await base.close();
       },
     };
   } catch (error) {
+    await listening?.close().catch(() => undefined);
     await stopSchedule?.().catch(() => undefined);
+    await readAhead?.stop().catch(() => undefined);
     await base.close().catch(() => undefined);
     throw error;
   }
+}
+
+type ReadAheadReason = 'the ingest' | "another process's commit";
+
+export interface ReadAheadCounts {
+  readonly afterIngest: number;
+  readonly afterCommit: number;
+  readonly pending: boolean;
+}
+
+interface ReadAheadRunner {
+  /** reads ahead now (after a running one, once more); resolves when done, never rejects */
+  now(why: ReadAheadReason): Promise<void>;
+  /** reads ahead once nothing has asked for `quietMs` (each call starts the wait again) */
+  soon(quietMs: number): void;
+  counts(): ReadAheadCounts;
+  /** no more read-aheads; waits for a running one */
+  stop(): Promise<void>;
+}
+
+/** One read-ahead at a time: a request for one while it runs runs it once more after. */
+function readAheadRunner(backend: DatabaseBackend, clock: Clock, logger: Logger): ReadAheadRunner {
+  let running: Promise<void> | undefined;
+  let again: ReadAheadReason | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const done = { afterIngest: 0, afterCommit: 0 };
+  const once = async (why: ReadAheadReason): Promise<void> => {
+    const started = performance.now();
+    try {
+      await backend.readAhead(clock.now());
+      if (why === 'the ingest') done.afterIngest++;
+      else done.afterCommit++;
+      logger.debug(
+        `serve: read the page's ${pageWindowPresets.length} windows ahead after ${why} (${Math.round(performance.now() - started)} ms)`,
+      );
+    } catch (error) {
+      logger.warn(
+        `serve: reading the page's windows ahead after ${why} failed: ${isSlsaLedgerError(error) ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  };
+  const now = (why: ReadAheadReason): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    if (running !== undefined) {
+      again = why;
+      return running;
+    }
+    running = (async () => {
+      let next: ReadAheadReason | undefined = why;
+      while (next !== undefined && !stopped) {
+        again = undefined;
+        await once(next);
+        next = again;
+      }
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  return {
+    now,
+    soon(quietMs) {
+      if (stopped) return;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        void now("another process's commit");
+      }, quietMs);
+      timer.unref();
+    },
+    counts: () => ({ ...done, pending: running !== undefined || timer !== undefined }),
+    async stop() {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await running;
+    },
+  };
 }
 
 /**

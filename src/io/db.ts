@@ -84,6 +84,25 @@ export interface DbClient extends DbQueryable {
    * database has it.
    */
   readonly withRole?: (role: DbRole) => DbClient;
+  /**
+   * A server only: listens on `channel` on a connection of its own (not the pool's), calling
+   * `onNotify` for each notification and reconnecting with backoff when the connection drops
+   * (`serve` reads ahead after other processes' commits). Resolves once the first `LISTEN` has
+   * answered or failed; a failure is reported through `onError`, never thrown.
+   */
+  readonly listen?: (channel: string, handlers: ListenHandlers) => Promise<Listening>;
+  close(): Promise<void>;
+}
+
+export interface ListenHandlers {
+  readonly onNotify: () => void;
+  /** listening (again): `again` after a lost connection, when notifications may have been missed */
+  readonly onListening?: (again: boolean) => void;
+  /** a lost connection or a refused `LISTEN`; `retryInMs` is undefined when it gives up */
+  readonly onError: (error: SlsaLedgerError, retryInMs: number | undefined) => void;
+}
+
+export interface Listening {
   close(): Promise<void>;
 }
 

@@ -1,8 +1,16 @@
 // DbClient over any Postgres URL with `pg`: a small pool, each connection switched to the role.
 import pg from 'pg';
-import { SlsaLedgerError } from '../errors.js';
-import type { DbClient, DbQueryable, DbRole, QueryResult } from './db.js';
-import { databaseHostOf, describeDatabaseUrl, INGEST_ROLE, READER_ROLE, wrapDbError } from './db.js';
+import { backoffDelay, decideRetry, retryPolicies } from '../core/retry/decide-retry.js';
+import { SlsaLedgerError, UnavailableError } from '../errors.js';
+import type { DbClient, DbQueryable, DbRole, ListenHandlers, Listening, QueryResult } from './db.js';
+import {
+  databaseHostOf,
+  describeDatabaseUrl,
+  INGEST_ROLE,
+  isConnectionError,
+  READER_ROLE,
+  wrapDbError,
+} from './db.js';
 
 // bigint run ids are at most 2^53 - 1 (DESIGN.md §4), so numbers are exact; numeric stays text.
 const INT8_OID = 20;
@@ -68,7 +76,7 @@ export async function openPostgres(
   }
   // set at connection start, like the role: no statement of the session runs without it
   const timeoutOption = timeout === undefined ? '' : ` -c statement_timeout=${timeout}`;
-  const pool = new pg.Pool({
+  const connection = {
     connectionString: url,
     // the role is set at connection start (`-c role=…`, as SET ROLE), so no query ever runs as the
     // connecting user, and a missing role fails the connection itself
@@ -85,13 +93,16 @@ export async function openPostgres(
             role === 'reader' ? ' -c work_mem=64MB -c max_parallel_workers_per_gather=0 -c jit=off' : ''
           }${timeoutOption}`,
         }),
-    // `ingest --jobs N` holds one connection per ledger at once
-    max: Math.max(4, options.connections ?? 4),
     connectionTimeoutMillis: 10_000,
-    // 0: kept until the server drops them (a warm pool); else closed after 10 s idle
-    idleTimeoutMillis: options.warm === undefined ? 10_000 : 0,
     types,
     application_name: 'slsa-ledger',
+  };
+  const pool = new pg.Pool({
+    ...connection,
+    // `ingest --jobs N` holds one connection per ledger at once
+    max: Math.max(4, options.connections ?? 4),
+    // 0: kept until the server drops them (a warm pool); else closed after 10 s idle
+    idleTimeoutMillis: options.warm === undefined ? 10_000 : 0,
   });
   // an idle connection dropped by the server must not crash the process; the next query reports it
   pool.on('error', () => undefined);
@@ -162,8 +173,95 @@ export async function openPostgres(
         client.release(broken === undefined ? undefined : (broken as Error));
       }
     },
+    listen: (channel, handlers) =>
+      listenOn({ ...connection, application_name: 'slsa-ledger-listen' }, where, channel, handlers),
     async close(): Promise<void> {
       await pool.end().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * `LISTEN channel` on a client of its own, reconnecting after a lost connection with the one retry
+ * policy's backoff (`databaseListen`) for as long as it is not closed. A refusal that is not the
+ * connection's (a pooler in transaction mode, which cannot hold a session's `LISTEN`) is reported
+ * once and not retried.
+ */
+async function listenOn(
+  config: pg.ClientConfig,
+  where: string,
+  channel: string,
+  handlers: ListenHandlers,
+): Promise<Listening> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) {
+    throw new SlsaLedgerError('USAGE_INVALID_FLAG', `not a channel name: ${channel.slice(0, 70)}`);
+  }
+  let closed = false;
+  let client: pg.Client | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let listened = false;
+  const attempt = async (): Promise<void> => {
+    timer = undefined;
+    const c = new pg.Client(config);
+    // a dropped connection: `end` follows (the error itself is what `end` reports)
+    c.on('error', () => undefined);
+    c.on('notification', (n) => {
+      if (n.channel === channel && !closed) handlers.onNotify();
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${channel}`);
+    } catch (error) {
+      await c.end().catch(() => undefined);
+      if (closed) return;
+      failures++;
+      const verdict = decideRetry(retryPolicies.databaseListen, failures, {
+        retryable: isConnectionError(error),
+        random: Math.random(),
+      });
+      const retryInMs = verdict.kind === 'retry' ? verdict.delayMs : undefined;
+      handlers.onError(wrapDbError(error, where, `listening on ${channel}`), retryInMs);
+      if (retryInMs !== undefined) schedule(retryInMs);
+      return;
+    }
+    if (closed) {
+      await c.end().catch(() => undefined);
+      return;
+    }
+    client = c;
+    failures = 0;
+    handlers.onListening?.(listened);
+    listened = true;
+    c.once('end', () => {
+      if (closed || client !== c) return;
+      client = undefined;
+      failures++;
+      const delay = backoffDelay(retryPolicies.databaseListen, failures, Math.random());
+      handlers.onError(
+        new UnavailableError(
+          'DB_UNAVAILABLE',
+          `the connection listening on ${channel} at ${where} was lost`,
+          {
+            details: { target: where },
+          },
+        ),
+        delay,
+      );
+      schedule(delay);
+    });
+  };
+  const schedule = (delayMs: number): void => {
+    timer = setTimeout(() => void attempt(), delayMs);
+    timer.unref();
+  };
+  await attempt();
+  return {
+    async close() {
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await client?.end().catch(() => undefined);
+      client = undefined;
     },
   };
 }

@@ -66,4 +66,6 @@ export const retryPolicies = {
   download: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 4_000, maxServerDelayMs: 30_000 },
   /** GitHub REST reads (attestations): network errors and 5xx */
   githubApi: { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 2_000 },
+  /** `serve`'s listening connection (reads ahead after other processes' commits): for as long as it runs */
+  databaseListen: { maxAttempts: Number.MAX_SAFE_INTEGER, baseDelayMs: 500, maxDelayMs: 30_000 },
 } as const satisfies Record<string, BackoffPolicy>;
