@@ -174,7 +174,18 @@ export async function openPostgres(
       }
     },
     listen: (channel, handlers) =>
-      listenOn({ ...connection, application_name: 'slsa-ledger-listen' }, where, channel, handlers),
+      listenOn(
+        // TCP keepalive: a connection that died without a word (a dropped route) ends, and is opened again
+        {
+          ...connection,
+          application_name: 'slsa-ledger-listen',
+          keepAlive: true,
+          keepAliveInitialDelayMillis: 30_000,
+        },
+        where,
+        channel,
+        handlers,
+      ),
     async close(): Promise<void> {
       await pool.end().catch(() => undefined);
     },
