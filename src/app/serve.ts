@@ -620,7 +620,7 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
   }
 }
 
-type ReadAheadReason = 'the ingest' | "another process's commit";
+export type ReadAheadReason = 'the ingest' | "another process's commit";
 
 export interface ReadAheadCounts {
   readonly afterIngest: number;
@@ -628,7 +628,7 @@ export interface ReadAheadCounts {
   readonly pending: boolean;
 }
 
-interface ReadAheadRunner {
+export interface ReadAheadRunner {
   /** reads ahead now (after a running one, once more); resolves when done, never rejects */
   now(why: ReadAheadReason): Promise<void>;
   /** reads ahead once nothing has asked for `quietMs` (each call starts the wait again) */
@@ -639,7 +639,7 @@ interface ReadAheadRunner {
 }
 
 /** One read-ahead at a time: a request for one while it runs runs it once more after. */
-function readAheadRunner(backend: DatabaseBackend, clock: Clock, logger: Logger): ReadAheadRunner {
+export function readAheadRunner(backend: DatabaseBackend, clock: Clock, logger: Logger): ReadAheadRunner {
   let running: Promise<void> | undefined;
   let again: ReadAheadReason | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -693,6 +693,7 @@ function readAheadRunner(backend: DatabaseBackend, clock: Clock, logger: Logger)
     async stop() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
       await running;
     },
   };
