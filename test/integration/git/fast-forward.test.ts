@@ -3,9 +3,10 @@
 // checked out and the branch is moved by a compare-and-swap `update-ref`; anything else goes through
 // `merge --ff-only`. Either way the user's work tree, index and untracked files end as git's own
 // fast-forward would leave them, or are not touched at all.
+import type * as ChildProcessModule from 'node:child_process';
 import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { recordEntry } from '../../../src/app/record.js';
 import { GitLedgerRepo } from '../../../src/io/git-ledger-repo.js';
 import {
@@ -25,6 +26,20 @@ let clone: string;
 let writer: string;
 
 const DAY = 'docs/reports/2025-12-02/manifest.json';
+
+// The order in which Node spawned git (src/io/git.ts), for the tests of what starts after what: the
+// order of git's own trace2 `start` events is the order the processes got to run, and on a loaded
+// machine a process spawned later can write its `start` first (a CI run failed so: `status`, spawned
+// after the push, traced before it).
+const spawnOrder = vi.hoisted(() => [] as string[]);
+vi.mock('node:child_process', async (importOriginal) => {
+  const real = await importOriginal<typeof ChildProcessModule>();
+  const spawn = ((command: string, args: readonly string[], ...rest: unknown[]) => {
+    if (command === 'git' && Array.isArray(args)) spawnOrder.push(args.join(' '));
+    return (real.spawn as (...a: unknown[]) => unknown)(command, args, ...rest);
+  }) as typeof real.spawn;
+  return { ...real, spawn };
+});
 
 beforeEach(async () => {
   tmp = await makeTempDir();
@@ -287,9 +302,13 @@ describe('read-after-write prepared while the push runs', () => {
   });
 
   it('record: the status, the checkout and the compare-and-swap start after the push did, and the branch ends at the landed commit', async () => {
-    const { result, commands } = await tracedGit(tmp.path, () =>
-      recordEntry({ repoDir: clone, entry: makeEntry(), lockDir: join(tmp.path, 'locks') }),
-    );
+    spawnOrder.length = 0;
+    const result = await recordEntry({
+      repoDir: clone,
+      entry: makeEntry(),
+      lockDir: join(tmp.path, 'locks'),
+    });
+    const commands = [...spawnOrder];
     expect(result.outcome).toBe('committed');
     expect(result.local_branch).toBe('fast-forwarded');
     const push = commands.findIndex((c) => c.startsWith('push '));
