@@ -325,6 +325,49 @@ describe('read-after-write prepared while the push runs', () => {
     expect(await git(clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
   });
 
+  it('record: the witness is written while the read-after-write runs, and is there when record returns', async () => {
+    const result = await recordEntry({
+      repoDir: clone,
+      entry: makeEntry(),
+      lockDir: join(tmp.path, 'locks'),
+    });
+    expect(result.local_branch).toBe('fast-forwarded');
+    const repo = await GitLedgerRepo.open({ repoDir: clone });
+    try {
+      const witness = JSON.parse(await readFile(repo.witnessPath('main'), 'utf8')) as { head: string };
+      expect(witness.head).toBe(result.commit);
+    } finally {
+      repo.close();
+    }
+  });
+
+  it('record whose witness cannot be written fails with that error, after its entry landed', async () => {
+    // a first record writes the witness, so the second is built on it (no fetch, which writes it too)
+    await recordEntry({ repoDir: clone, entry: makeEntry(), lockDir: join(tmp.path, 'locks') });
+    const before = await git(remote, ['rev-parse', 'main']);
+    const spy = vi
+      .spyOn(GitLedgerRepo.prototype, 'writeWitness')
+      .mockRejectedValue(
+        Object.assign(new Error('cannot write the witness'), { code: 'OUTPUT_WRITE_FAILED' }),
+      );
+    try {
+      await expect(
+        recordEntry({
+          repoDir: clone,
+          entry: makeEntry({ run_id: 777_001, tag: 'v9.9.9' }),
+          lockDir: join(tmp.path, 'locks'),
+        }),
+      ).rejects.toThrow('cannot write the witness');
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
+    // the entry landed (the push came first), and the clone's branch was moved to it all the same
+    const after = await git(remote, ['rev-parse', 'main']);
+    expect(after).not.toBe(before);
+    expect(await git(clone, ['rev-parse', 'HEAD'])).toBe(after);
+  });
+
   it('record whose push is refused: what was prepared exits without a change, and the entry is queued', async () => {
     await installFreezeHook(remote);
     const head = await git(clone, ['rev-parse', 'HEAD']);
