@@ -256,6 +256,8 @@ export class LedgerEngine {
   private prepared:
     | { readonly commit: string; ready: Promise<PreparedFastForward | undefined>; dropped: boolean }
     | undefined;
+  /** the witness of a landing whose read-after-write was prepared, being written (afterLanding awaits it) */
+  private witnessWrite: Promise<void> | undefined;
 
   private constructor(
     readonly repo: GitLedgerRepo,
@@ -806,7 +808,16 @@ export class LedgerEngine {
     if (published.kind !== 'landed') this.dropPrepared();
     if (published.kind === 'landed') {
       // a pull-request publisher lands elsewhere first: only a direct landing moves the witness
-      if (publisher === directPushPublisher) await this.repo.writeWitness(this.branch, commit);
+      if (publisher === directPushPublisher) {
+        const witness = this.repo.writeWitness(this.branch, commit);
+        if (this.prepared?.commit === commit) {
+          // record: written while the read-after-write runs, which afterLanding feeds and then waits
+          // for the witness, throwing what it threw: a witness that cannot be written still leaves
+          // the clone at the landed commit and no prepared git process waiting for its input
+          witness.catch(() => undefined);
+          this.witnessWrite = witness;
+        } else await witness;
+      }
       return {
         kind: 'done',
         outcome: 'committed',
@@ -875,8 +886,25 @@ export class LedgerEngine {
       );
   }
 
-  /** After a landing: the checked-out ledger branch moves forward when it is clean and behind. */
+  /**
+   * After a landing: the checked-out ledger branch moves forward when it is clean and behind. The
+   * landing's witness, when it is still being written, is written by the time this resolves (a
+   * failure to write it is thrown, as `land` throws it otherwise).
+   */
   async afterLanding(commit: string | null, parent?: string | null): Promise<string | undefined> {
+    const witness = this.witnessWrite;
+    this.witnessWrite = undefined;
+    try {
+      return await this.fastForwardAfterLanding(commit, parent);
+    } finally {
+      await witness;
+    }
+  }
+
+  private async fastForwardAfterLanding(
+    commit: string | null,
+    parent?: string | null,
+  ): Promise<string | undefined> {
     if (commit === null || this.options.fastForward === false) return undefined;
     try {
       const early = this.checkout === undefined ? undefined : await this.checkout.state;

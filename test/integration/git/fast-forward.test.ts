@@ -341,7 +341,7 @@ describe('read-after-write prepared while the push runs', () => {
     }
   });
 
-  it('record whose witness cannot be written fails with that error, after its entry landed', async () => {
+  it('record whose witness cannot be written fails with that error after its entry landed, its clone moved to it (the prepared processes fed, not left waiting)', async () => {
     // a first record writes the witness, so the second is built on it (no fetch, which writes it too)
     await recordEntry({ repoDir: clone, entry: makeEntry(), lockDir: join(tmp.path, 'locks') });
     const before = await git(remote, ['rev-parse', 'main']);
