@@ -540,8 +540,14 @@ export async function runDatabaseOrgBench({ log }) {
       await reader.close();
     }
 
-    // the dashboard over HTTP
-    const server = await serveDashboard({ databaseUrl: url, port: 0, logger: silentLogger });
+    // the dashboard over HTTP (read ahead 50 ms after the last notification instead of 1 s: the same
+    // path, sooner)
+    const server = await serveDashboard({
+      databaseUrl: url,
+      port: 0,
+      logger: silentLogger,
+      readAheadQuietMs: 50,
+    });
     try {
       const cases = [
         ['/api/kpi (organisation, 30 days)', '/api/kpi'],
@@ -595,6 +601,53 @@ export async function runDatabaseOrgBench({ log }) {
             met: t < 100,
           });
         }
+        // The same, but each commit notifies as an ingest's does (the run table's trigger,
+        // …20261207080000_slsa_runs_changed_notify.sql): serve reads the page's presets ahead once
+        // the writers are quiet, and the request comes after that, as a user's does unless it
+        // arrives within the read ahead itself (timed apart: commit to warm).
+        const aheadTimes = [];
+        const ingestCommit = async () => {
+          const done = server.readAheads().afterCommit;
+          const t0 = performance.now();
+          await committer.query('BEGIN');
+          await committer.query('SELECT pg_current_xact_id()');
+          await committer.query("SELECT pg_notify('slsa_ledger_runs_changed', '')");
+          await committer.query('COMMIT');
+          for (;;) {
+            const r = server.readAheads();
+            if (r.afterCommit > done && !r.pending) break;
+            if (performance.now() - t0 > 60_000) throw new Error('no read ahead within 60 s of a commit');
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+          aheadTimes.push(performance.now() - t0 - 50);
+        };
+        for (const [label, path] of cases.filter(([l]) => l.startsWith('/api/kpi'))) {
+          const t = await p95(get(path), QUERIES, ingestCommit);
+          log(`${label}, each after an ingest's commit, once read ahead: p95 ${t} ms`);
+          rows.push({
+            metric: `dashboard ${label} p95, each request after an ingest's commit once serve has read ahead`,
+            value: t,
+            unit: 'ms',
+            goal: '< 100',
+            met: t < 100,
+          });
+        }
+        aheadTimes.sort((a, b) => a - b);
+        const aheadMedian = Math.round(percentile(aheadTimes, 0.5));
+        const aheadP95 = Math.round(percentile(aheadTimes, 0.95));
+        log(
+          `serve's read ahead of the page's 5 presets after a commit: median ${aheadMedian} ms, p95 ${aheadP95} ms`,
+        );
+        rows.push({
+          metric: "serve's read ahead of the page's 5 presets after a commit, median (no goal)",
+          value: aheadMedian,
+          unit: 'ms',
+        });
+        rows.push({
+          metric: "serve's read ahead of the page's 5 presets after a commit, p95 (no goal)",
+          value: aheadP95,
+          unit: 'ms',
+        });
       } finally {
         await committer.end();
       }
