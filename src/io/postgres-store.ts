@@ -195,8 +195,8 @@ export async function openPostgres(
 /**
  * `LISTEN channel` on a client of its own, reconnecting after a lost connection with the one retry
  * policy's backoff (`databaseListen`) for as long as it is not closed. A refusal that is not the
- * connection's (a pooler in transaction mode, which cannot hold a session's `LISTEN`) is reported
- * once and not retried.
+ * connection's is reported once and not retried. A pooler in transaction mode may accept the
+ * `LISTEN` and never deliver a notification: nothing here can tell (docs/database.md).
  */
 async function listenOn(
   config: pg.ClientConfig,
