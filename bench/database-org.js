@@ -580,15 +580,17 @@ export async function runDatabaseOrgBench({ log }) {
         log(`${label}: p95 ${t} ms`);
         rows.push({ metric: `dashboard ${label} p95`, value: t, unit: 'ms', goal: '< 100', met: t < 100 });
       }
-      // `serve` keeps the KPI reads' answers per database snapshot (src/io/snapshot-cache.ts): the rows
-      // above are a dashboard between two ingests. Here each request follows a commit (a transaction
-      // that takes a transaction id and changes nothing), so nothing kept is used: every request
-      // reads everything, as the first after an ingest does.
+      // `serve` keeps the KPI reads' answers per change count of the schema (src/io/snapshot-cache.ts):
+      // the rows above are a dashboard between two ingests. Here each request follows a commit that
+      // writes a table of the schema without notifying (a statement on `ingest_entry_failures` that
+      // changes no row: the change count moves, as at an ingest's commit), so nothing kept is used:
+      // every request reads everything, as the first after an ingest does when serve has not read
+      // ahead.
       const committer = new pg.Client({ connectionString: url });
       await committer.connect();
       try {
         const commit = async () => {
-          await committer.query('SELECT pg_current_xact_id()');
+          await committer.query('DELETE FROM public.ingest_entry_failures WHERE false');
         };
         for (const [label, path] of cases.filter(([l]) => l.startsWith('/api/kpi'))) {
           const t = await p95(get(path), QUERIES, commit);
@@ -601,7 +603,25 @@ export async function runDatabaseOrgBench({ log }) {
             met: t < 100,
           });
         }
-        // The same, but each commit notifies as an ingest's does (the run table's trigger,
+        // Each request after a commit outside the schema (a transaction that takes an id and writes
+        // nothing here: as a commit in another database of the cluster, or Supabase's own services
+        // writing their schemas, does). Until the thirty-first session the key was the cluster's
+        // snapshot and these read everything anew too; the change count keeps the answers.
+        const elsewhere = async () => {
+          await committer.query('SELECT pg_current_xact_id()');
+        };
+        for (const [label, path] of cases.filter(([l]) => l.startsWith('/api/kpi'))) {
+          const t = await p95(get(path), QUERIES, elsewhere);
+          log(`${label}, each after a commit outside the schema: p95 ${t} ms`);
+          rows.push({
+            metric: `dashboard ${label} p95, each request after a commit outside the schema`,
+            value: t,
+            unit: 'ms',
+            goal: '< 100',
+            met: t < 100,
+          });
+        }
+        // Each commit counted and notified as an ingest's is (the run table's triggers,
         // …20261207080000_slsa_runs_changed_notify.sql): serve reads the page's presets ahead once
         // the writers are quiet, and the request comes after that, as a user's does unless it
         // arrives within the read ahead itself (timed apart: commit to warm).
@@ -609,10 +629,8 @@ export async function runDatabaseOrgBench({ log }) {
         const ingestCommit = async () => {
           const done = server.readAheads().afterCommit;
           const t0 = performance.now();
-          await committer.query('BEGIN');
-          await committer.query('SELECT pg_current_xact_id()');
-          await committer.query("SELECT pg_notify('slsa_ledger_runs_changed', '')");
-          await committer.query('COMMIT');
+          // a statement on the run table that changes no run: counted and notified, as an ingest's
+          await committer.query('DELETE FROM public.slsa_runs WHERE false');
           for (;;) {
             const r = server.readAheads();
             if (r.afterCommit > done && !r.pending) break;

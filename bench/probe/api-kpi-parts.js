@@ -119,7 +119,7 @@ try {
         await Promise.all([loadKpiReport(cached, w, at), loadDashboardAggregates(cached, w)]);
       },
     );
-    console.log(`  cache: ${JSON.stringify({ ...cached.cacheStats(), snapshot: undefined })}`);
+    console.log(`  cache: ${JSON.stringify({ ...cached.cacheStats(), changes: undefined })}`);
   }
   const metrics = await loadKpiReport(base, window, now);
   const aggregates = await loadDashboardAggregates(base, window);

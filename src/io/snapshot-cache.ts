@@ -1,14 +1,18 @@
-// A reader whose statements are answered from memory when they were already answered in the same
-// snapshot of the database (docs/database.md "Answers kept per snapshot", twenty-eighth session).
+// A reader whose statements are answered from memory when they were already answered in a snapshot
+// of the database that saw the same rows (docs/database.md "Answers kept per snapshot", twenty-eighth
+// session; "Answers kept per change count", thirty-first).
 //
-// Why this is exact: a READ ONLY REPEATABLE READ transaction reads one snapshot, and what a snapshot
-// sees is fixed by its `xmax` and its list of in-progress transactions (`xip`): every transaction
-// below `xmax` and not in that list had ended when it was taken, and an ended transaction's outcome
-// never changes. `pg_current_snapshot()` returns both (PostgreSQL 13+, 64-bit ids that never wrap).
-// Two transactions whose snapshots print the same saw the same rows, so the same statement with the
-// same parameters, if it reads only tables (no `now()`, no `random()`, no session setting), gives the
-// same answer. Any commit or abort anywhere in the cluster since then gives a new snapshot, so a write
-// is never hidden (it may cost a miss that was not needed: the key is the cluster's state, not ours).
+// Why this is exact: a READ ONLY REPEATABLE READ transaction reads one snapshot. Its first statement
+// reads the schema's change count (`provenance_change_count`, migration
+// 20261207110000_slsa_change_count.sql): the number of committed transactions that wrote any table of
+// the schema, as that snapshot sees them. A later snapshot sees a superset of an earlier one's
+// commits, so two snapshots with the same count saw the same writing transactions, hence the same
+// rows in every table the reads use; the same statement with the same parameters, if it reads only
+// those tables (no `now()`, no `random()`, no session setting), gives the same answer. A commit
+// elsewhere in the cluster (another database, Supabase's own schemas) no longer costs a read anew, as
+// it did while the key was `pg_current_snapshot()`. Counts only grow: a transaction that reads a
+// smaller count than the newest seen (it took its snapshot earlier and answered later) is passed
+// through, its answers neither used nor kept.
 import type { DbClient, DbQueryable, QueryResult } from './db.js';
 import { READ_ONLY_SNAPSHOT } from './db.js';
 
@@ -32,8 +36,8 @@ export interface SnapshotCacheStats {
   misses: number;
   /** answers kept now */
   entries: number;
-  /** the snapshot the kept answers belong to (`xmin:xmax:xip`), or null */
-  snapshot: string | null;
+  /** the schema's change count the kept answers belong to, or null */
+  changes: string | null;
 }
 
 export interface SnapshotCachedClient extends DbClient {
@@ -49,10 +53,13 @@ function freeze<T>(value: T): T {
   return value;
 }
 
+/** The key statement: the schema's change count in the transaction's snapshot (a bigint as text). */
+export const CHANGE_COUNT_QUERY = 'SELECT changes::text AS c FROM public.provenance_change_count';
+
 /**
- * Wraps `db` (a reader): in a transaction that begins with READ_ONLY_SNAPSHOT, the snapshot is read
- * once and every later statement is looked up by (snapshot, text, parameters) before it is sent.
- * Answers are kept only for the newest snapshot seen (a new one drops the rest), frozen, and only
+ * Wraps `db` (a reader): in a transaction that begins with READ_ONLY_SNAPSHOT, the change count is
+ * read once and every later statement is looked up by (count, text, parameters) before it is sent.
+ * Answers are kept only for the highest count seen (a higher one drops the rest), frozen, and only
  * when small (limits). Only for statements that read nothing but tables: the KPI reads qualify
  * (src/io/kpi-queries.ts calls no clock and no session setting; the views neither).
  * A transaction that begins any other way is passed through untouched.
@@ -61,22 +68,23 @@ export function cacheBySnapshot(
   db: DbClient,
   limits: SnapshotCacheLimits = defaultSnapshotCacheLimits,
 ): SnapshotCachedClient {
-  let snapshot: string | null = null;
+  let current: bigint | null = null;
   let kept = new Map<string, QueryResult<unknown>>();
   let rows = 0;
   let hits = 0;
   let misses = 0;
 
-  const forSnapshot = (s: string): void => {
-    if (s === snapshot) return;
-    snapshot = s;
+  const forSnapshot = (s: bigint): void => {
+    // counts only grow: an older transaction answering late does not drop the newer answers
+    if (current !== null && s <= current) return;
+    current = s;
     kept = new Map();
     rows = 0;
   };
 
-  const keep = (s: string, key: string, result: QueryResult<unknown>): void => {
+  const keep = (s: bigint, key: string, result: QueryResult<unknown>): void => {
     // a slower transaction of an older snapshot must not replace the newer snapshot's answers
-    if (s !== snapshot || result.rows.length > limits.maxRowsPerEntry || kept.has(key)) return;
+    if (s !== current || result.rows.length > limits.maxRowsPerEntry || kept.has(key)) return;
     kept.set(key, freeze(result));
     rows += result.rows.length;
     for (const [k, old] of kept) {
@@ -88,7 +96,7 @@ export function cacheBySnapshot(
 
   const cachingTx = (tx: DbQueryable): DbQueryable => {
     // undefined: not yet known; null: this transaction is not cached
-    let mine: string | null | undefined;
+    let mine: bigint | null | undefined;
     return {
       exec: (sql) => {
         // statements run unseen (a setting, a write): nothing more of this transaction is kept or answered
@@ -102,8 +110,8 @@ export function cacheBySnapshot(
             return tx.query<T>(sql, params);
           }
           const begun = await tx.query<T>(sql);
-          const s = await tx.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s');
-          mine = s.rows[0]!.s;
+          const c = await tx.query<{ c: string }>(CHANGE_COUNT_QUERY);
+          mine = BigInt(c.rows[0]!.c);
           forSnapshot(mine);
           return begun;
         }
@@ -114,7 +122,7 @@ export function cacheBySnapshot(
         } catch {
           return tx.query<T>(sql, params); // a parameter JSON cannot spell (a bigint): not kept
         }
-        const hit = mine === snapshot ? kept.get(key) : undefined;
+        const hit = mine === current ? kept.get(key) : undefined;
         if (hit !== undefined) {
           hits++;
           return hit as QueryResult<T>;
@@ -135,6 +143,11 @@ export function cacheBySnapshot(
     exec: (sql) => db.exec(sql),
     transaction: (fn) => db.transaction((tx) => fn(cachingTx(tx))),
     close: () => db.close(),
-    cacheStats: () => ({ hits, misses, entries: kept.size, snapshot }),
+    cacheStats: () => ({
+      hits,
+      misses,
+      entries: kept.size,
+      changes: current === null ? null : String(current),
+    }),
   };
 }

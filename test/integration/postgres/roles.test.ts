@@ -34,6 +34,8 @@ const tables = [
   'slsa_kpi_hour_flags',
   'slsa_kpi_org_hour_buckets',
   'ingest_entry_failures',
+  'slsa_changes',
+  'slsa_changes_folded',
 ];
 const views = [
   'provenance_runs',
@@ -52,6 +54,7 @@ const views = [
   'provenance_kpi_org_hour_buckets',
   'provenance_ingest_failures',
   'provenance_repositories',
+  'provenance_change_count',
 ];
 
 describe.runIf(runPg)('roles on PostgreSQL', () => {
@@ -116,6 +119,8 @@ describe.runIf(runPg)('roles on PostgreSQL', () => {
         slsa_kpi_hour_flags: 'runs',
         slsa_kpi_org_hour_buckets: 'runs',
         ingest_entry_failures: 'reason',
+        slsa_changes: 'xact',
+        slsa_changes_folded: 'changes',
       }[table] ?? 'actor';
     const sql =
       op === 'UPDATE'
