@@ -312,6 +312,11 @@ export interface ServeDashboardOptions {
    * windows are read ahead once no other has come for this long (default `readAheadQuietMs`)
    */
   readonly readAheadQuietMs?: number;
+  /**
+   * PostgreSQL only: how long the test notification sent after each `LISTEN` may take before serve
+   * warns that notifications are not delivered (a pooler in transaction mode; default 5 s)
+   */
+  readonly listenSilentAfterMs?: number;
 }
 
 /** The notification channel the run table's trigger sends on (…20261207080000_slsa_runs_changed_notify.sql). */
@@ -593,6 +598,11 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Ru
               ? `serve: cannot listen for other processes' ingests (${error.code}: ${error.message}); the first request after each of their commits reads the database (a pooler in transaction mode cannot hold a LISTEN: give serve a direct or session-mode URL)`
               : `serve: listening for other processes' ingests: ${error.code}: ${error.message}; again in ${Math.ceil(retryInMs / 1000)} s`,
           ),
+        onSilent: (waitedMs) =>
+          options.logger.warn(
+            `serve: a test notification sent after LISTEN did not arrive within ${Math.round(waitedMs / 1000)} s: the database URL seems to go through a pooler in transaction mode (Supabase's port 6543, PgBouncer's pool_mode = transaction), which does not deliver notifications; the dashboard stays correct, but the first request after each of another process's ingests reads the database anew: give serve the direct or session-mode URL`,
+          ),
+        ...(options.listenSilentAfterMs === undefined ? {} : { silentAfterMs: options.listenSilentAfterMs }),
       });
     }
     return {

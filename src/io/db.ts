@@ -100,6 +100,14 @@ export interface ListenHandlers {
   readonly onListening?: (again: boolean) => void;
   /** a lost connection or a refused `LISTEN`; `retryInMs` is undefined when it gives up */
   readonly onError: (error: SlsaLedgerError, retryInMs: number | undefined) => void;
+  /**
+   * the test notification sent from another connection right after each `LISTEN` did not arrive
+   * within `waitedMs`: the server takes the `LISTEN` but does not deliver (a pooler in transaction
+   * mode); still listening, and told again if a later connection's test fails too
+   */
+  readonly onSilent?: (waitedMs: number) => void;
+  /** how long the test notification may take before `onSilent` (default 5 s) */
+  readonly silentAfterMs?: number;
 }
 
 export interface Listening {

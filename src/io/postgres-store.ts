@@ -1,4 +1,5 @@
 // DbClient over any Postgres URL with `pg`: a small pool, each connection switched to the role.
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { backoffDelay, decideRetry, retryPolicies } from '../core/retry/decide-retry.js';
 import { SlsaLedgerError, UnavailableError } from '../errors.js';
@@ -196,7 +197,11 @@ export async function openPostgres(
  * `LISTEN channel` on a client of its own, reconnecting after a lost connection with the one retry
  * policy's backoff (`databaseListen`) for as long as it is not closed. A refusal that is not the
  * connection's is reported once and not retried. A pooler in transaction mode may accept the
- * `LISTEN` and never deliver a notification: nothing here can tell (docs/database.md).
+ * `LISTEN` and never deliver a notification (PgBouncer hands the server connection that ran it to
+ * other clients, and a notification that reaches it while no client holds it is dropped), so after
+ * each `LISTEN` a test notification (a random payload) is sent from a connection of its own: when it
+ * has not arrived within `silentAfterMs`, `onSilent` says so (docs/database.md). A test notification
+ * is not passed on as `onNotify`.
  */
 async function listenOn(
   config: pg.ClientConfig,
@@ -212,13 +217,59 @@ async function listenOn(
   let timer: NodeJS.Timeout | undefined;
   let failures = 0;
   let listened = false;
+  // the test notification in flight: its payload, and what to do when it arrives
+  let test: { readonly payload: string; readonly arrived: () => void } | undefined;
+  let testTimer: NodeJS.Timeout | undefined;
+  const senders = new Set<pg.Client>();
+  const silentAfterMs = handlers.silentAfterMs ?? 5_000;
+
+  const sendTest = async (c: pg.Client): Promise<void> => {
+    const payload = `slsa-ledger-listen-test:${randomUUID()}`;
+    const arrived = new Promise<boolean>((resolve) => {
+      test = { payload, arrived: () => resolve(true) };
+      testTimer = setTimeout(() => resolve(false), silentAfterMs);
+      testTimer.unref();
+    });
+    // bounded: a pool with no free server connection (session pooling at its limit) must not hold it
+    const sender = new pg.Client({
+      ...config,
+      application_name: 'slsa-ledger-listen-test',
+      keepAlive: false,
+      connectionTimeoutMillis: silentAfterMs,
+      query_timeout: silentAfterMs,
+    });
+    sender.on('error', () => undefined);
+    senders.add(sender);
+    try {
+      await sender.connect();
+      await sender.query('SELECT pg_catalog.pg_notify($1, $2)', [channel, payload]);
+    } catch {
+      // a server that cannot be reached now: the listening connection's own loss says so
+      clearTimeout(testTimer);
+      test = undefined;
+      return;
+    } finally {
+      senders.delete(sender);
+      await sender.end().catch(() => undefined);
+    }
+    const delivered = await arrived;
+    clearTimeout(testTimer);
+    if (test?.payload === payload) test = undefined;
+    if (!delivered && !closed && client === c) handlers.onSilent?.(silentAfterMs);
+  };
+
   const attempt = async (): Promise<void> => {
     timer = undefined;
     const c = new pg.Client(config);
     // a dropped connection: `end` follows (the error itself is what `end` reports)
     c.on('error', () => undefined);
     c.on('notification', (n) => {
-      if (n.channel === channel && !closed) handlers.onNotify();
+      if (n.channel !== channel || closed) return;
+      if (test !== undefined && n.payload === test.payload) {
+        test.arrived();
+        return;
+      }
+      handlers.onNotify();
     });
     try {
       await c.connect();
@@ -244,6 +295,7 @@ async function listenOn(
     failures = 0;
     handlers.onListening?.(listened);
     listened = true;
+    void sendTest(c);
     c.once('end', () => {
       if (closed || client !== c) return;
       client = undefined;
@@ -271,6 +323,10 @@ async function listenOn(
     async close() {
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
+      if (testTimer !== undefined) clearTimeout(testTimer);
+      test?.arrived();
+      test = undefined;
+      await Promise.all([...senders].map((c) => c.end().catch(() => undefined)));
       await client?.end().catch(() => undefined);
       client = undefined;
     },
