@@ -217,19 +217,28 @@ async function listenOn(
   let timer: NodeJS.Timeout | undefined;
   let failures = 0;
   let listened = false;
-  // the test notification in flight: its payload, and what to do when it arrives
-  let test: { readonly payload: string; readonly arrived: () => void } | undefined;
-  let testTimer: NodeJS.Timeout | undefined;
+  // the test notification in flight: its payload, and how it ends (true: it arrived, or there is
+  // nothing to say: it could not be sent, the listener closed)
+  let test: { readonly payload: string; readonly end: (arrived: boolean) => void } | undefined;
   const senders = new Set<pg.Client>();
   const silentAfterMs = handlers.silentAfterMs ?? 5_000;
 
   const sendTest = async (c: pg.Client): Promise<void> => {
     const payload = `slsa-ledger-listen-test:${randomUUID()}`;
+    const mine = {
+      payload,
+      end: (_arrived: boolean): void => undefined,
+    };
     const arrived = new Promise<boolean>((resolve) => {
-      test = { payload, arrived: () => resolve(true) };
-      testTimer = setTimeout(() => resolve(false), silentAfterMs);
-      testTimer.unref();
+      mine.end = (ok: boolean) => {
+        clearTimeout(timer);
+        if (test === mine) test = undefined;
+        resolve(ok);
+      };
     });
+    test = mine;
+    const timer = setTimeout(() => mine.end(false), silentAfterMs);
+    timer.unref();
     // bounded: a pool with no free server connection (session pooling at its limit) must not hold it
     const sender = new pg.Client({
       ...config,
@@ -245,17 +254,12 @@ async function listenOn(
       await sender.query('SELECT pg_catalog.pg_notify($1, $2)', [channel, payload]);
     } catch {
       // a server that cannot be reached now: the listening connection's own loss says so
-      clearTimeout(testTimer);
-      test = undefined;
-      return;
+      mine.end(true);
     } finally {
       senders.delete(sender);
       await sender.end().catch(() => undefined);
     }
-    const delivered = await arrived;
-    clearTimeout(testTimer);
-    if (test?.payload === payload) test = undefined;
-    if (!delivered && !closed && client === c) handlers.onSilent?.(silentAfterMs);
+    if (!(await arrived) && !closed && client === c) handlers.onSilent?.(silentAfterMs);
   };
 
   const attempt = async (): Promise<void> => {
@@ -266,7 +270,7 @@ async function listenOn(
     c.on('notification', (n) => {
       if (n.channel !== channel || closed) return;
       if (test !== undefined && n.payload === test.payload) {
-        test.arrived();
+        test.end(true);
         return;
       }
       handlers.onNotify();
@@ -323,9 +327,7 @@ async function listenOn(
     async close() {
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
-      if (testTimer !== undefined) clearTimeout(testTimer);
-      test?.arrived();
-      test = undefined;
+      test?.end(true);
       await Promise.all([...senders].map((c) => c.end().catch(() => undefined)));
       await client?.end().catch(() => undefined);
       client = undefined;
