@@ -1,6 +1,6 @@
 // A reader whose statements are answered from memory when they were already answered in a snapshot
 // of the database that saw the same rows (docs/database.md "Answers kept per snapshot", twenty-eighth
-// session; "Answers kept per change count", thirty-first).
+// session; its change count, thirty-first).
 //
 // Why this is exact: a READ ONLY REPEATABLE READ transaction reads one snapshot. Its first statement
 // reads the schema's change count (`provenance_change_count`, migration

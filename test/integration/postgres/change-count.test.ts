@@ -1,5 +1,5 @@
 // The schema's change count (migration 20261207110000_slsa_change_count.sql), the key of the answers
-// `serve` keeps (src/io/snapshot-cache.ts; docs/database.md "Answers kept per change count"). It must
+// `serve` keeps (src/io/snapshot-cache.ts; docs/database.md "Answers kept per snapshot"). It must
 // change with every committed write to any table the reads can see, never with a rolled-back one,
 // and not with a commit elsewhere in the cluster; folding the log must leave it as it was.
 import pg from 'pg';
