@@ -16,6 +16,7 @@ import { loadKpiReport } from '../../../src/app/kpi.js';
 import { computeKpis } from '../../../src/core/kpi/kpi.js';
 import { openDatabase } from '../../../src/io/db.js';
 import { defaultMigrationsDir } from '../../../src/io/migrations.js';
+import { CHANGE_COUNT_QUERY } from '../../../src/io/snapshot-cache.js';
 import { kpiFixtureEntries, kpiFixtureNow, kpiFixtureWindow } from '../../support/kpi-fixture.js';
 import { loadReferenceInputs } from '../../support/kpi-reference.js';
 import { createLedgerRepo, type LedgerRepo } from '../../support/ledger-repo.js';
@@ -77,9 +78,22 @@ describe.runIf(runPg)('migrations applied by the Supabase CLI', () => {
     );
     expect(applied.map((r) => r.version)).toEqual(versions);
 
+    // the change count's triggers on every table (no slsa_schema_migrations here: the CLI keeps its own)
+    const untracked = await sqlOn<{ relname: string }>(
+      db.url,
+      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname NOT IN ('slsa_changes', 'slsa_changes_folded')
+          AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'slsa_note_change')`,
+    );
+    expect(untracked).toEqual([]);
+    const changes = async (): Promise<bigint> =>
+      BigInt((await sqlOn<{ c: string }>(db.url, CHANGE_COUNT_QUERY))[0]!.c);
+    const before = await changes();
+
     // ingest through the function, as the ingest role
     const result = await ingestLedger({ repo: repo.dir, ledger: 'acme/widgets', databaseUrl: db.url });
     expect(result).toMatchObject({ repository: 'acme/widgets', inserted: kpiFixtureEntries.length });
+    expect(await changes()).toBeGreaterThan(before);
 
     // the KPIs of that database equal the reference
     const reader = await openDatabase({ databaseUrl: db.url, role: 'reader' });
