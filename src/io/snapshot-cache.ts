@@ -4,8 +4,8 @@
 //
 // Why this is exact: a READ ONLY REPEATABLE READ transaction reads one snapshot. Its first statement
 // reads the schema's change count (`provenance_change_count`, migration
-// 20261207110000_slsa_change_count.sql): the number of committed transactions that wrote any table of
-// the schema, as that snapshot sees them. A later snapshot sees a superset of an earlier one's
+// 20261207110000_slsa_change_count.sql): the number of committed transactions that wrote any of
+// slsa-ledger's tables, as that snapshot sees them. A later snapshot sees a superset of an earlier one's
 // commits, so two snapshots with the same count saw the same writing transactions, hence the same
 // rows in every table the reads use; the same statement with the same parameters, if it reads only
 // those tables (no `now()`, no `random()`, no session setting), gives the same answer. A commit
