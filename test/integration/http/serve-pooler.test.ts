@@ -31,7 +31,7 @@ if (pgbouncer === undefined)
 const now = new Date();
 const first = makeDashboardEntries(now, 30, 30, 21);
 const second = makeDashboardEntries(now, 20, 30, 22).map((e) => ({ ...e, tag: `${e.tag}-b` }));
-const SILENT_AFTER_MS = 1_500;
+const SILENT_AFTER_MS = 3_000;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
