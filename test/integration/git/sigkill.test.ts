@@ -1,6 +1,6 @@
 // A record or flush killed with SIGKILL (the whole process group, git included) at random moments
 // never leaves a corrupt ledger or loses an entry it had confirmed as queued or committed.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,14 @@ describe('SIGKILL at random moments', () => {
     tmp = await makeTempDir();
     remote = await createRemote(tmp.path);
     clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+    // The remote's side of a push runs in a session of its own, as a server's does: killing the
+    // client's process group must not kill it. Over the local transport `git receive-pack` is the
+    // client's child, and killed with it mid-update it left `refs/heads/main.lock` (and `HEAD.lock`)
+    // in the bare remote, which refused every later push ("main kept moving"); a real server (GitHub,
+    // sshd) sees the client's end of input and aborts or completes its own update.
+    const receivePack = join(tmp.path, 'receive-pack');
+    await writeFile(receivePack, '#!/bin/sh\nexec setsid git receive-pack "$@"\n', { mode: 0o755 });
+    await git(clone, ['config', 'remote.origin.receivepack', receivePack]);
     env = { PATH: process.env.PATH, HOME: process.env.HOME, SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks') };
   });
   afterAll(() => tmp?.cleanup());
