@@ -12,6 +12,7 @@ import { pageWindowPresets, runsChangedChannel, serveDashboard } from '../../../
 import type { Logger } from '../../../src/core/ports.js';
 import { silentLogger } from '../../../src/core/ports.js';
 import { assertPostgresInCi, hasPostgres, sqlOn } from '../../support/postgres.js';
+import { until } from '../../support/until.js';
 import { makeDashboardEntries, preparePostgres, writeLedger } from './dashboard-fixtures.js';
 
 await assertPostgresInCi();
@@ -21,14 +22,6 @@ const now = new Date();
 const first = makeDashboardEntries(now, 60, 30, 11);
 const second = makeDashboardEntries(now, 40, 30, 12).map((e) => ({ ...e, tag: `${e.tag}-b` }));
 const third = makeDashboardEntries(now, 30, 30, 13).map((e) => ({ ...e, tag: `${e.tag}-c` }));
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe.skipIf(!withPostgres)('serve reads ahead after another process commits (PostgreSQL)', () => {
   let dir: string;

@@ -17,6 +17,7 @@ import { serveDashboard } from '../../../src/app/serve.js';
 import type { Logger } from '../../../src/core/ports.js';
 import { silentLogger } from '../../../src/core/ports.js';
 import { assertPostgresInCi, hasPostgres } from '../../support/postgres.js';
+import { until } from '../../support/until.js';
 import { makeDashboardEntries, preparePostgres, writeLedger } from './dashboard-fixtures.js';
 
 await assertPostgresInCi();
@@ -42,14 +43,6 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function accepting(port: number): Promise<boolean> {
