@@ -225,20 +225,19 @@ async function listenOn(
 
   const sendTest = async (c: pg.Client): Promise<void> => {
     const payload = `slsa-ledger-listen-test:${randomUUID()}`;
+    let resolve!: (arrived: boolean) => void;
+    const arrived = new Promise<boolean>((r) => (resolve = r));
+    const waiting = setTimeout(() => mine.end(false), silentAfterMs);
+    waiting.unref();
     const mine = {
       payload,
-      end: (_arrived: boolean): void => undefined,
-    };
-    const arrived = new Promise<boolean>((resolve) => {
-      mine.end = (ok: boolean) => {
-        clearTimeout(timer);
+      end: (ok: boolean): void => {
+        clearTimeout(waiting);
         if (test === mine) test = undefined;
         resolve(ok);
-      };
-    });
+      },
+    };
     test = mine;
-    const timer = setTimeout(() => mine.end(false), silentAfterMs);
-    timer.unref();
     // bounded: a pool with no free server connection (session pooling at its limit) must not hold it
     const sender = new pg.Client({
       ...config,
