@@ -68,6 +68,17 @@ export interface DbQueryable {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
   /** Runs one or more statements without parameters (e.g. a migration file). */
   exec(sql: string): Promise<void>;
+  /**
+   * In a server's transaction that began with READ_ONLY_SNAPSHOT: a transaction on another
+   * connection that reads the same snapshot (`pg_export_snapshot()` here, `SET TRANSACTION SNAPSHOT`
+   * there), so that a report's independent statements run side by side with the same answers as one
+   * after the other (docs/database.md "Two connections, one snapshot"). The same one on every call;
+   * it ends with this transaction. Undefined when there is none to give: the embedded database (one
+   * connection), any other transaction, a pool with no free connection (never waited for: two
+   * transactions each waiting for a second connection would wait for ever), or a refusal (the
+   * transaction goes on alone).
+   */
+  readonly beside?: () => Promise<DbQueryable | undefined>;
 }
 
 export interface DbClient extends DbQueryable {

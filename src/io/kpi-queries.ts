@@ -657,6 +657,7 @@ async function readFineRanks(
   db: DbQueryable,
   orgParams: readonly unknown[],
   wanted: readonly FineRank[],
+  side: DbQueryable = db,
 ): Promise<number[]> {
   const pairs = [...new Map(wanted.map((r) => [`${r.metric}:${r.bucket}`, r])).values()];
   const metrics = [...new Set(pairs.map((p) => p.metric))];
@@ -677,25 +678,37 @@ async function readFineRanks(
     if (c === undefined) counts.set(`${i}:${fine}`, { i, fine, runs });
     else c.runs += runs;
   };
-  for (const r of (
-    await db.query<{ i: number; fine: number; runs: number }>(
-      ...wholeDayQuery(wholeFineCountsSql, [
-        ...orgParams,
-        pairs.map((p) => p.metric),
-        pairs.map((p) => p.bucket),
-      ]),
-    )
-  ).rows) {
+  // the whole days' fine counts here, the edge runs' beside them (a second connection, or after)
+  const [wholeRows, edgeRows] = await both(
+    side !== db,
+    async () =>
+      (
+        await db.query<{ i: number; fine: number; runs: number }>(
+          ...wholeDayQuery(wholeFineCountsSql, [
+            ...orgParams,
+            pairs.map((p) => p.metric),
+            pairs.map((p) => p.bucket),
+          ]),
+        )
+      ).rows,
+    async () =>
+      withEdges
+        ? (
+            await side.query<{ metric: number; fine: number; runs: number }>(
+              metrics.map((m, k) => edgeFineSql(m, metricColumns[m - 1]!, 5 + k)).join('\nUNION ALL\n'),
+              [...edgeParams, ...fines],
+            )
+          ).rows
+        : [],
+  );
+  for (const r of wholeRows) {
     const [i, fine, runs] = [Number(r.i) - 1, Number(r.fine), Number(r.runs)];
     add(i, fine, runs);
     wholeCounts.set(`${pairs[i]!.metric}:${fine}`, runs);
   }
   const edgeCounts = new Map<string, number>();
   if (withEdges) {
-    const edge = metrics.map((m, k) => edgeFineSql(m, metricColumns[m - 1]!, 5 + k)).join('\nUNION ALL\n');
-    for (const r of (
-      await db.query<{ metric: number; fine: number; runs: number }>(edge, [...edgeParams, ...fines])
-    ).rows) {
+    for (const r of edgeRows) {
       const [metric, fine, runs] = [Number(r.metric), Number(r.fine), Number(r.runs)];
       const i = pairs.findIndex((p) => p.metric === metric && p.bucket === Math.floor(fine / 64));
       add(i, fine, runs);
@@ -730,23 +743,44 @@ async function readFineRanks(
     };
   });
   // the whole days' values, a slice of each fine bucket: [$1, $2) the whole days, then per read its
-  // fine bucket, offset and length
-  const whole = fineValues(
-    (
-      await db.query<{ read: number; v: number[] | null }>(
-        fineValuesSql(reads, ['"timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz'], 3, true),
-        [orgParams[2], orgParams[3], ...reads.flatMap((r) => [r.fine, r.slice.offset, r.slice.limit])],
-      )
-    ).rows,
-    reads.length,
-  );
+  // fine bucket, offset and length. With a second connection the reads are shared out between the
+  // two by the values each one walks (its fine bucket's whole-day count; largest first, each to the
+  // lighter side), and the edge runs' values go to the lighter one.
+  const apart = side !== db;
+  const groups: { on: DbQueryable; reads: number[]; load: number }[] = apart
+    ? [
+        { on: db, reads: [], load: 0 },
+        { on: side, reads: [], load: 0 },
+      ]
+    : [{ on: db, reads: [], load: 0 }];
+  for (const k of reads.map((_, k) => k).sort((a, b) => reads[b]!.size - reads[a]!.size || a - b)) {
+    const lighter = groups.reduce((x, y) => (y.load < x.load ? y : x));
+    lighter.reads.push(k);
+    lighter.load += reads[k]!.size;
+  }
+  const whole: number[][] = reads.map(() => []);
+  const readWhole = async (group: { on: DbQueryable; reads: number[] }): Promise<void> => {
+    if (group.reads.length === 0) return;
+    const mine = group.reads.map((k) => reads[k]!);
+    const values = fineValues(
+      (
+        await group.on.query<{ read: number; v: number[] | null }>(
+          fineValuesSql(mine, ['"timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz'], 3, true),
+          [orgParams[2], orgParams[3], ...mine.flatMap((r) => [r.fine, r.slice.offset, r.slice.limit])],
+        )
+      ).rows,
+      mine.length,
+    );
+    group.reads.forEach((k, j) => (whole[k] = values[j]!));
+  };
   // the edge runs' values, all of them, of the fine buckets that hold some
   const edgeReads = reads.filter((r) => r.edge > 0);
   const edge = new Map<string, number[]>();
-  if (edgeReads.length > 0) {
+  const readEdge = async (on: DbQueryable): Promise<void> => {
+    if (edgeReads.length === 0) return;
     const values = fineValues(
       (
-        await db.query<{ read: number; v: number[] | null }>(
+        await on.query<{ read: number; v: number[] | null }>(
           fineValuesSql(
             edgeReads,
             [
@@ -768,6 +802,14 @@ async function readFineRanks(
         );
       edge.set(r.key, values[k]!);
     });
+  };
+  if (apart) {
+    const [a, b] = groups as [(typeof groups)[0], (typeof groups)[0]];
+    const [heavy, light] = a.load >= b.load ? [a, b] : [b, a];
+    await Promise.all([readWhole(heavy), (async () => (await readWhole(light), await readEdge(light.on)))()]);
+  } else {
+    await readWhole(groups[0]!);
+    await readEdge(db);
   }
   return located.map((r) => {
     const index = reads.findIndex((x) => x.metric === r.metric && x.fine === r.fine);
@@ -788,6 +830,7 @@ async function queryOrgPercentiles(
   db: DbQueryable,
   orgParams: readonly unknown[],
   rows: readonly { metric: number; bucket: number; runs: number; min: number; max: number }[],
+  side: DbQueryable = db,
 ): Promise<Record<MetricColumn, Percentiles>> {
   const plans = metricColumns.map((column, i) => {
     const buckets = rows.filter((r) => Number(r.metric) === i + 1);
@@ -815,7 +858,7 @@ async function queryOrgPercentiles(
     }
   }
   if (wanted.length > 0) {
-    const values = await readFineRanks(db, orgParams, wanted);
+    const values = await readFineRanks(db, orgParams, wanted, side);
     wanted.forEach((w, i) => known.set(w.key, values[i]!));
   }
   const result = {} as Record<MetricColumn, Percentiles>;
@@ -845,6 +888,7 @@ async function queryPercentiles(
   scope: readonly string[] | undefined,
   direct: boolean,
   edgeBuckets: readonly BucketRow[],
+  side: DbQueryable = db,
 ): Promise<Record<MetricColumn, Percentiles>> {
   if (direct) return queryDirectPercentiles(db, split, scope);
   const scoped = scope !== undefined;
@@ -861,7 +905,7 @@ async function queryPercentiles(
       max: Number(r.max_value),
     }))
     .sort((x, y) => x.metric - y.metric || x.bucket - y.bucket);
-  if (!scoped) return queryOrgPercentiles(db, params, rows);
+  if (!scoped) return queryOrgPercentiles(db, params, rows, side);
   const plans = metricColumns.map((column, i) => {
     const buckets = rows.filter((r) => r.metric === i + 1);
     const n = buckets.reduce((sum, r) => sum + r.runs, 0);
@@ -1171,6 +1215,11 @@ export interface KpiAggregatesOptions {
    * the parts this read needs: `report`, and `charts` for the charts), on the same edges
    */
   readonly edgeRuns?: EdgeSummary;
+  /**
+   * a transaction on another connection that reads this one's snapshot (besideOf): the statements
+   * that the totals and percentiles do not wait for are sent there, side by side with them
+   */
+  readonly side?: DbQueryable;
 }
 
 /**
@@ -1281,6 +1330,53 @@ async function readCharts(
   };
 }
 
+/**
+ * `db`'s second connection on the same snapshot when it has one (DbQueryable.beside), else `db`
+ * itself: what `side` options take.
+ */
+export async function besideOf(db: DbQueryable): Promise<DbQueryable> {
+  return (await db.beside?.()) ?? db;
+}
+
+/**
+ * `a` and `b` side by side when they read on two connections, else one after the other: one
+ * connection's statements queue anyway, and the embedded database's must not overlap.
+ */
+export async function both<A, B>(apart: boolean, a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> {
+  if (apart) return Promise.all([a(), b()]);
+  const x = await a();
+  return [x, await b()];
+}
+
+/**
+ * The manifest list of a window (`manifest_hash`: each file's smallest hash over the window, keyed
+ * `repository:path` when several repositories hold files, else by path).
+ */
+async function readManifestHashes(
+  db: DbQueryable,
+  split: readonly unknown[],
+  repos: readonly string[] | undefined,
+): Promise<Record<string, string>> {
+  const files = await db.query<{ repository: string; path: string; hash: string }>(
+    manifestsSql(repos !== undefined),
+    repos === undefined ? split : [...split, repos],
+  );
+  const hashes: Record<string, string> = {};
+  const several = new Set(files.rows.map((f) => f.repository)).size > 1;
+  for (const f of files.rows) hashes[several ? `${f.repository}:${f.path}` : f.path] = f.hash;
+  return hashes;
+}
+
+/** The manifest list of a window (readManifestHashes), on the caller's probed edges. */
+export async function queryManifestHashes(
+  db: DbQueryable,
+  window: KpiWindow,
+  scope: KpiScope | undefined,
+  edges: SettledEdges,
+): Promise<Record<string, string>> {
+  return readManifestHashes(db, splitWindowParams(window, edges), await resolveScope(db, scope));
+}
+
 async function readKpiAggregates(
   db: DbQueryable,
   window: KpiWindow,
@@ -1302,42 +1398,43 @@ async function readKpiAggregates(
   const edges = options.edges ?? (await wholeEdges(db, window));
   const split = splitWindowParams(window, edges);
   const edgeRuns = options.edgeRuns ?? (await readEdgeSummary(db, split, repos, { report: true, charts }));
-  const totals = addEdgeTotals(
-    (
-      await db.query<TotalsRow>(
-        ...wholeDayQuery(totalsSql(scoped), scoped ? withScope(split) : orgWindowParams(window, edges)),
-      )
-    ).rows[0]!,
-    edgeRuns.days,
+  // the totals and the percentiles they choose the reads of, here; the rest beside them when the
+  // transaction has a second connection on its snapshot (the same statements, the same answers)
+  const side = options.side ?? db;
+  const [[totals, percentiles], [perDayRows, hashes, failures, refusals]] = await both(
+    side !== db,
+    async () => {
+      const totals = addEdgeTotals(
+        (
+          await db.query<TotalsRow>(
+            ...wholeDayQuery(totalsSql(scoped), scoped ? withScope(split) : orgWindowParams(window, edges)),
+          )
+        ).rows[0]!,
+        edgeRuns.days,
+      );
+      const percentiles = await queryPercentiles(
+        db,
+        split,
+        repos,
+        Number(totals.entries) <= (options.directPercentileRuns ?? directPercentileRuns),
+        edgeRuns.buckets,
+        side,
+      );
+      return [totals, percentiles] as const;
+    },
+    async () => {
+      const perDayRows = addEdgeDays(
+        (await side.query<ChartDayRow>(...wholeDayQuery(perDaySql(scoped, charts), withScope(split)))).rows,
+        edgeRuns.days,
+      );
+      const hashes = options.listManifests === false ? null : await readManifestHashes(side, split, repos);
+      const failures = await side.query<{ n: number }>(ingestFailuresSql(scoped), withScope(params));
+      const refusals = await side.query<{ n: number }>(refusalsSql(scoped), withScope(params));
+      return [perDayRows, hashes, failures, refusals] as const;
+    },
   );
-  const percentiles = await queryPercentiles(
-    db,
-    split,
-    repos,
-    Number(totals.entries) <= (options.directPercentileRuns ?? directPercentileRuns),
-    edgeRuns.buckets,
-  );
-  const perDayRows = addEdgeDays(
-    (await db.query<ChartDayRow>(...wholeDayQuery(perDaySql(scoped, charts), withScope(split)))).rows,
-    edgeRuns.days,
-  );
-  const files =
-    options.listManifests === false
-      ? undefined
-      : await db.query<{ repository: string; path: string; hash: string }>(
-          manifestsSql(scoped),
-          withScope(split),
-        );
-  const failures = await db.query<{ n: number }>(ingestFailuresSql(scoped), withScope(params));
-  const refusals = await db.query<{ n: number }>(refusalsSql(scoped), withScope(params));
   const perDay: Record<string, number> = {};
   for (const d of perDayRows) perDay[d.day] = Number(d.n);
-  let hashes: Record<string, string> | null = null;
-  if (files !== undefined) {
-    hashes = {};
-    const several = new Set(files.rows.map((f) => f.repository)).size > 1;
-    for (const f of files.rows) hashes[several ? `${f.repository}:${f.path}` : f.path] = f.hash;
-  }
   const signatures: SignatureCounts = {
     verified: Number(totals.sig_verified),
     unsigned: Number(totals.sig_unsigned),

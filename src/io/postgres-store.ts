@@ -9,6 +9,7 @@ import {
   describeDatabaseUrl,
   INGEST_ROLE,
   isConnectionError,
+  READ_ONLY_SNAPSHOT,
   READER_ROLE,
   wrapDbError,
 } from './db.js';
@@ -98,10 +99,11 @@ export async function openPostgres(
     types,
     application_name: 'slsa-ledger',
   };
+  // `ingest --jobs N` holds one connection per ledger at once
+  const max = Math.max(4, options.connections ?? 4);
   const pool = new pg.Pool({
     ...connection,
-    // `ingest --jobs N` holds one connection per ledger at once
-    max: Math.max(4, options.connections ?? 4),
+    max,
     // 0: kept until the server drops them (a warm pool); else closed after 10 s idle
     idleTimeoutMillis: options.warm === undefined ? 10_000 : 0,
   });
@@ -128,7 +130,6 @@ export async function openPostgres(
   }
   if (options.warm !== undefined) {
     // all at once: one after another, the pool would hand out the same idle connection each time
-    const max = Math.max(4, options.connections ?? 4);
     const clients = await Promise.all(Array.from({ length: max }, () => pool.connect()));
     try {
       await Promise.all(
@@ -157,13 +158,16 @@ export async function openPostgres(
         throw wrapDbError(error, where, 'connecting');
       }
       let broken: unknown;
+      const tx = snapshotSharing(client, pool, max, where);
       try {
         await client.query('BEGIN');
-        const result = await fn(queryable(client, where));
+        const result = await fn(tx.queryable);
         await client.query('COMMIT');
         return result;
       } catch (error) {
         try {
+          // a statement of the body still running (side by side with the one that failed) answers first
+          await tx.settled();
           await client.query('ROLLBACK');
         } catch (rollbackError) {
           // the connection is gone: the server rolls the transaction back itself
@@ -171,6 +175,7 @@ export async function openPostgres(
         }
         throw wrapDbError(error, where, 'a transaction');
       } finally {
+        await tx.end();
         client.release(broken === undefined ? undefined : (broken as Error));
       }
     },
@@ -189,6 +194,115 @@ export async function openPostgres(
       ),
     async close(): Promise<void> {
       await pool.end().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * One statement at a time on a connection, in the order they were asked for: a report sends the
+ * statements of independent reads to one connection at once (node-postgres queues them itself, but
+ * that is deprecated and goes in pg 9).
+ */
+function oneAtATime(q: DbQueryable): DbQueryable & { readonly settled: () => Promise<unknown> } {
+  let last: Promise<unknown> = Promise.resolve();
+  const turn = <T>(run: () => Promise<T>): Promise<T> => {
+    const mine = last.then(run, run);
+    last = mine.catch(() => undefined);
+    return mine;
+  };
+  return {
+    query: (sql, params) => turn(() => q.query(sql, params)),
+    exec: (sql) => turn(() => q.exec(sql)),
+    // every statement asked for so far has answered (a failed one included)
+    settled: () => last,
+  };
+}
+
+/** What a transaction's `beside` may be given at most: its exported snapshot's id, checked. */
+const SNAPSHOT_ID = /^[0-9A-F]{8}-[0-9A-F]{8}-[0-9]{1,10}$/;
+
+/**
+ * A transaction's queryable with `beside` (DbQueryable): once its first statement was
+ * READ_ONLY_SNAPSHOT, a second connection taken from the pool only when one is free at once, its
+ * transaction set to this one's exported snapshot. `end()` ends that second transaction (read only:
+ * nothing to commit) and gives its connection back; the caller's statements on it have all answered
+ * by then (a report awaits every statement before it returns or throws).
+ */
+function snapshotSharing(
+  client: pg.PoolClient,
+  pool: pg.Pool,
+  max: number,
+  where: string,
+): { queryable: DbQueryable; settled: () => Promise<unknown>; end: () => Promise<void> } {
+  const base = oneAtATime(queryable(client, where));
+  let first: string | undefined;
+  let second: { client: pg.PoolClient; q: ReturnType<typeof oneAtATime> } | undefined;
+  let side: Promise<DbQueryable | undefined> | undefined;
+  const open = async (): Promise<DbQueryable | undefined> => {
+    if (first !== READ_ONLY_SNAPSHOT) return undefined;
+    // taken only when the pool gives one now: pg-pool hands out an idle connection or opens a new one
+    // in this same call when nobody waits, and a caller that waited could hold its first while others
+    // hold theirs
+    if (pool.waitingCount > 0 || (pool.idleCount === 0 && pool.totalCount >= max)) return undefined;
+    const taking = pool.connect();
+    let id: string;
+    try {
+      const exported = await base.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+      id = String(exported.rows[0]?.id ?? '');
+    } catch (error) {
+      void taking.then(
+        (c) => c.release(),
+        () => undefined,
+      );
+      // this transaction is aborted now: its next statement reports the refusal
+      throw error;
+    }
+    let c: pg.PoolClient;
+    try {
+      c = await taking;
+    } catch {
+      return undefined; // no second connection: the transaction goes on alone
+    }
+    try {
+      if (!SNAPSHOT_ID.test(id)) throw new Error('the server exported a snapshot id of an unknown form');
+      await c.query('BEGIN');
+      await c.query(READ_ONLY_SNAPSHOT);
+      await c.query(`SET TRANSACTION SNAPSHOT '${id}'`);
+    } catch (error) {
+      // a pooler that cannot give the snapshot to another server connection, say: alone, then
+      await c.query('ROLLBACK').catch(() => undefined);
+      c.release(error as Error);
+      return undefined;
+    }
+    second = { client: c, q: oneAtATime(queryable(c, where)) };
+    return second.q;
+  };
+  return {
+    queryable: {
+      query(sql, params) {
+        first ??= params === undefined ? sql : '';
+        return base.query(sql, params);
+      },
+      exec(sql) {
+        first ??= '';
+        return base.exec(sql);
+      },
+      beside: () => (side ??= open()),
+    },
+    settled: () => base.settled(),
+    async end() {
+      if (side !== undefined) await side.catch(() => undefined);
+      const other = second;
+      if (other === undefined) return;
+      second = undefined;
+      // a statement still running there when the first connection failed answers first
+      await other.q.settled();
+      try {
+        await other.client.query('ROLLBACK');
+        other.client.release();
+      } catch (error) {
+        other.client.release(error as Error);
+      }
     },
   };
 }

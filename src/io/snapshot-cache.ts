@@ -94,10 +94,22 @@ export function cacheBySnapshot(
     }
   };
 
-  const cachingTx = (tx: DbQueryable): DbQueryable => {
+  // `count`: a transaction beside another on its snapshot (DbQueryable.beside) starts with that one's
+  const cachingTx = (tx: DbQueryable, count?: bigint | null): DbQueryable => {
     // undefined: not yet known; null: this transaction is not cached
-    let mine: bigint | null | undefined;
+    let mine: bigint | null | undefined = count;
+    let side: Promise<DbQueryable | undefined> | undefined;
     return {
+      ...(tx.beside === undefined
+        ? {}
+        : {
+            beside: () =>
+              (side ??= (async () => {
+                const other = await tx.beside!();
+                // asked before the count was read: its statements are passed through
+                return other === undefined ? undefined : cachingTx(other, mine ?? null);
+              })()),
+          }),
       exec: (sql) => {
         // statements run unseen (a setting, a write): nothing more of this transaction is kept or answered
         mine = null;

@@ -13,9 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestLedger } from '../../../src/app/ingest.js';
+import { loadKpiReport } from '../../../src/app/kpi.js';
 import { serveDashboard } from '../../../src/app/serve.js';
 import type { Logger } from '../../../src/core/ports.js';
 import { silentLogger } from '../../../src/core/ports.js';
+import { openDatabase, READ_ONLY_SNAPSHOT } from '../../../src/io/db.js';
 import { assertPostgresInCi, hasPostgres } from '../../support/postgres.js';
 import { until } from '../../support/until.js';
 import { makeDashboardEntries, preparePostgres, writeLedger } from './dashboard-fixtures.js';
@@ -149,6 +151,41 @@ describe.skipIf(!withPostgres || pgbouncer === undefined)('serve behind PgBounce
       expect(server.readAheads().afterCommit).toBe(0);
     } finally {
       await server.close();
+    }
+  });
+
+  it('gives a report a second connection on its snapshot through transaction pooling', async () => {
+    // each transaction gets a server connection of its own there: the exported snapshot is imported
+    // by another server process (docs/database.md "Two connections, one snapshot")
+    const pooled = await openDatabase({ databaseUrl: via('transaction'), role: 'reader' });
+    const direct = await openDatabase({ databaseUrl: db.url, role: 'owner' });
+    try {
+      await direct.exec('CREATE TABLE IF NOT EXISTS public.beside_probe (x integer)');
+      const [before, beside, pids] = await pooled.transaction(async (tx) => {
+        await tx.query(READ_ONLY_SNAPSHOT);
+        const count = 'SELECT count(*)::integer AS n FROM public.beside_probe';
+        const n = (await tx.query<{ n: number }>(count)).rows[0]!.n;
+        await direct.query('INSERT INTO public.beside_probe VALUES (1)');
+        const side = await tx.beside!();
+        expect(side).toBeDefined();
+        const pid = 'SELECT pg_backend_pid() AS p';
+        return [
+          n,
+          (await side!.query<{ n: number }>(count)).rows[0]!.n,
+          [
+            (await tx.query<{ p: number }>(pid)).rows[0]!.p,
+            (await side!.query<{ p: number }>(pid)).rows[0]!.p,
+          ],
+        ] as const;
+      });
+      expect(beside).toBe(before);
+      expect(pids[0]).not.toBe(pids[1]);
+      const window = { since: '1970-01-01T00:00:00.000Z', until: now.toISOString() };
+      expect(await loadKpiReport(pooled, window, now)).toEqual(await loadKpiReport(direct, window, now));
+    } finally {
+      await direct.exec('DROP TABLE IF EXISTS public.beside_probe').catch(() => undefined);
+      await pooled.close();
+      await direct.close();
     }
   });
 

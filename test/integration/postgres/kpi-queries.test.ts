@@ -18,8 +18,9 @@ import {
 } from '../../../src/core/kpi/kpi.js';
 import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { migrateDatabase } from '../../../src/app/migrate.js';
-import { openDatabase, type DbClient } from '../../../src/io/db.js';
+import { openDatabase, READ_ONLY_SNAPSHOT, type DbClient } from '../../../src/io/db.js';
 import {
+  besideOf,
   queryKpiAggregates,
   splitWindowParams,
   wholeUtcDays,
@@ -861,18 +862,27 @@ describe.each(engines)('KPI percentiles from bucket counts on %s', (engine) => {
       ]) {
         // the organisation (its own histograms) and one repository (its per-day histograms); both
         // ways to the percentiles: percentile_cont over a small window's runs (the default here), and
-        // the histogram with the rank reads (what a window of more than directPercentileRuns takes)
+        // the histogram with the rank reads (what a window of more than directPercentileRuns takes),
+        // on the server also with the reads shared out with a second connection on the snapshot
+        // (`beside`: docs/database.md "Two connections, one snapshot")
         for (const [scope, direct] of [undefined, { repositories: ['acme/b'] }].flatMap((scope) =>
-          [undefined, 0].map((d) => [scope, d] as const),
+          [undefined, 0, ...(engine === 'postgres' ? (['beside'] as const) : [])].map(
+            (d) => [scope, d] as const,
+          ),
         )) {
-          const fromSql = await db.transaction((tx) =>
-            queryKpiAggregates(
-              tx,
-              window,
-              scope,
-              direct === undefined ? {} : { directPercentileRuns: direct },
-            ),
-          );
+          const fromSql = await db.transaction(async (tx) => {
+            if (direct !== 'beside')
+              return queryKpiAggregates(
+                tx,
+                window,
+                scope,
+                direct === undefined ? {} : { directPercentileRuns: direct },
+              );
+            await tx.query(READ_ONLY_SNAPSHOT);
+            const side = await besideOf(tx);
+            expect(side).not.toBe(tx);
+            return queryKpiAggregates(tx, window, scope, { directPercentileRuns: 0, side });
+          });
           const reference = aggregateRuns(runs, window, scope === undefined ? {} : { scope });
           expect({
             window,
