@@ -678,12 +678,13 @@ async function readFineRanks(
     if (c === undefined) counts.set(`${i}:${fine}`, { i, fine, runs });
     else c.runs += runs;
   };
-  // the whole days' fine counts here, the edge runs' beside them (a second connection, or after)
+  // the whole days' fine counts beside (a second connection, or here after), the edge runs' here:
+  // what a moving window sends anew at each request stays on the first connection (readKpiAggregates)
   const [wholeRows, edgeRows] = await both(
     side !== db,
     async () =>
       (
-        await db.query<{ i: number; fine: number; runs: number }>(
+        await side.query<{ i: number; fine: number; runs: number }>(
           ...wholeDayQuery(wholeFineCountsSql, [
             ...orgParams,
             pairs.map((p) => p.metric),
@@ -694,7 +695,7 @@ async function readFineRanks(
     async () =>
       withEdges
         ? (
-            await side.query<{ metric: number; fine: number; runs: number }>(
+            await db.query<{ metric: number; fine: number; runs: number }>(
               metrics.map((m, k) => edgeFineSql(m, metricColumns[m - 1]!, 5 + k)).join('\nUNION ALL\n'),
               [...edgeParams, ...fines],
             )
@@ -745,11 +746,13 @@ async function readFineRanks(
   // the whole days' values, a slice of each fine bucket: [$1, $2) the whole days, then per read its
   // fine bucket, offset and length. With a second connection the reads are shared out between the
   // two by the values each one walks (its fine bucket's whole-day count; largest first, each to the
-  // lighter side), and the edge runs' values go to the lighter one.
+  // lighter side); the edge runs' values are read here after this side's share, which starts with
+  // their weight.
   const apart = side !== db;
+  const edgeWeight = reads.reduce((sum, r) => sum + r.edge, 0);
   const groups: { on: DbQueryable; reads: number[]; load: number }[] = apart
     ? [
-        { on: db, reads: [], load: 0 },
+        { on: db, reads: [], load: edgeWeight },
         { on: side, reads: [], load: 0 },
       ]
     : [{ on: db, reads: [], load: 0 }];
@@ -804,9 +807,8 @@ async function readFineRanks(
     });
   };
   if (apart) {
-    const [a, b] = groups as [(typeof groups)[0], (typeof groups)[0]];
-    const [heavy, light] = a.load >= b.load ? [a, b] : [b, a];
-    await Promise.all([readWhole(heavy), (async () => (await readWhole(light), await readEdge(light.on)))()]);
+    const [here, beside] = groups as [(typeof groups)[0], (typeof groups)[0]];
+    await Promise.all([(async () => (await readWhole(here), await readEdge(db)))(), readWhole(beside)]);
   } else {
     await readWhole(groups[0]!);
     await readEdge(db);
@@ -1398,10 +1400,13 @@ async function readKpiAggregates(
   const edges = options.edges ?? (await wholeEdges(db, window));
   const split = splitWindowParams(window, edges);
   const edgeRuns = options.edgeRuns ?? (await readEdgeSummary(db, split, repos, { report: true, charts }));
-  // the totals and the percentiles they choose the reads of, here; the rest beside them when the
-  // transaction has a second connection on its snapshot (the same statements, the same answers)
+  // the totals and the percentiles they choose the reads of, here; the per-day counts (and the
+  // manifest list) beside them when the transaction has a second connection on its snapshot (the
+  // same statements, the same answers). The ingest counts, cheap but on the window as given (never
+  // kept by `serve` from one request to the next), stay here: between two commits the statements
+  // sent beside are all answered from memory, and `serve` then opens no second transaction.
   const side = options.side ?? db;
-  const [[totals, percentiles], [perDayRows, hashes, failures, refusals]] = await both(
+  const [[totals, percentiles, failures, refusals], [perDayRows, hashes]] = await both(
     side !== db,
     async () => {
       const totals = addEdgeTotals(
@@ -1420,7 +1425,9 @@ async function readKpiAggregates(
         edgeRuns.buckets,
         side,
       );
-      return [totals, percentiles] as const;
+      const failures = await db.query<{ n: number }>(ingestFailuresSql(scoped), withScope(params));
+      const refusals = await db.query<{ n: number }>(refusalsSql(scoped), withScope(params));
+      return [totals, percentiles, failures, refusals] as const;
     },
     async () => {
       const perDayRows = addEdgeDays(
@@ -1428,9 +1435,7 @@ async function readKpiAggregates(
         edgeRuns.days,
       );
       const hashes = options.listManifests === false ? null : await readManifestHashes(side, split, repos);
-      const failures = await side.query<{ n: number }>(ingestFailuresSql(scoped), withScope(params));
-      const refusals = await side.query<{ n: number }>(refusalsSql(scoped), withScope(params));
-      return [perDayRows, hashes, failures, refusals] as const;
+      return [perDayRows, hashes] as const;
     },
   );
   const perDay: Record<string, number> = {};

@@ -265,9 +265,8 @@ function snapshotSharing(
     }
     try {
       if (!SNAPSHOT_ID.test(id)) throw new Error('the server exported a snapshot id of an unknown form');
-      await c.query('BEGIN');
-      await c.query(READ_ONLY_SNAPSHOT);
-      await c.query(`SET TRANSACTION SNAPSHOT '${id}'`);
+      // one round trip: BEGIN with the first one's isolation, then the snapshot, before any query
+      await c.query(`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '${id}'`);
     } catch (error) {
       // a pooler that cannot give the snapshot to another server connection, say: alone, then
       await c.query('ROLLBACK').catch(() => undefined);

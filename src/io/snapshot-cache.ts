@@ -105,9 +105,23 @@ export function cacheBySnapshot(
         : {
             beside: () =>
               (side ??= (async () => {
-                const other = await tx.beside!();
-                // asked before the count was read: its statements are passed through
-                return other === undefined ? undefined : cachingTx(other, mine ?? null);
+                if (typeof mine !== 'bigint') {
+                  const other = await tx.beside!();
+                  // asked before the count was read, or not kept: its statements are passed through
+                  return other === undefined ? undefined : cachingTx(other, null);
+                }
+                // opened at the first statement not answered from memory: between two commits a
+                // report's statements are, and the second transaction would cost its round trips
+                // for nothing; where none can be had then, this transaction's own connection reads
+                let opened: Promise<DbQueryable> | undefined;
+                const other = (): Promise<DbQueryable> => (opened ??= tx.beside!().then((o) => o ?? tx));
+                return cachingTx(
+                  {
+                    query: async (sql, params) => (await other()).query(sql, params),
+                    exec: async (sql) => (await other()).exec(sql),
+                  },
+                  mine,
+                );
               })()),
           }),
       exec: (sql) => {
