@@ -56,9 +56,9 @@ export async function loadKpiReport(
 ): Promise<KpiReport> {
   const { aggregates, repositories } = await db.transaction(async (tx) => {
     await tx.query(READ_ONLY_SNAPSHOT);
-    // on a server, a second connection on this snapshot takes the repository table and the
-    // statements the percentiles do not wait for (docs/database.md "Two connections, one snapshot"),
-    // opened while the edges are read (a failure is still met where it is awaited)
+    // on a server, a second connection on this snapshot takes the whole days' reads: the repository
+    // table and those the percentiles do not wait for (docs/database.md "Two connections, one
+    // snapshot"), opened while the edges are read (a failure is still met where it is awaited)
     const besides = besideOf(tx);
     besides.catch(() => undefined);
     const edges = await wholeEdges(tx, window);

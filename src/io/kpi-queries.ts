@@ -1218,8 +1218,8 @@ export interface KpiAggregatesOptions {
    */
   readonly edgeRuns?: EdgeSummary;
   /**
-   * a transaction on another connection that reads this one's snapshot (besideOf): the statements
-   * that the totals and percentiles do not wait for are sent there, side by side with them
+   * a transaction on another connection that reads this one's snapshot (besideOf): the whole days'
+   * reads that the totals and percentiles do not wait for are sent there, side by side with them
    */
   readonly side?: DbQueryable;
 }

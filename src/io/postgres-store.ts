@@ -162,11 +162,14 @@ export async function openPostgres(
       try {
         await client.query('BEGIN');
         const result = await fn(tx.queryable);
+        tx.close();
         await client.query('COMMIT');
         return result;
       } catch (error) {
         try {
-          // a statement of the body still running (side by side with the one that failed) answers first
+          // a statement of the body still running (side by side with the one that failed) answers
+          // first, and none is taken after it
+          tx.close();
           await tx.settled();
           await client.query('ROLLBACK');
         } catch (rollbackError) {
@@ -203,9 +206,20 @@ export async function openPostgres(
  * statements of independent reads to one connection at once (node-postgres queues them itself, but
  * that is deprecated and goes in pg 9).
  */
-function oneAtATime(q: DbQueryable): DbQueryable & { readonly settled: () => Promise<unknown> } {
+function oneAtATime(
+  q: DbQueryable,
+  where: string,
+): DbQueryable & { readonly settled: () => Promise<unknown>; readonly close: () => void } {
   let last: Promise<unknown> = Promise.resolve();
+  let closed = false;
   const turn = <T>(run: () => Promise<T>): Promise<T> => {
+    // a read still running beside one that failed must not reach a connection given back to the pool
+    if (closed)
+      return Promise.reject(
+        new SlsaLedgerError('DB_QUERY_FAILED', `a statement came after its transaction ended on ${where}`, {
+          details: { target: where },
+        }),
+      );
     const mine = last.then(run, run);
     last = mine.catch(() => undefined);
     return mine;
@@ -215,6 +229,10 @@ function oneAtATime(q: DbQueryable): DbQueryable & { readonly settled: () => Pro
     exec: (sql) => turn(() => q.exec(sql)),
     // every statement asked for so far has answered (a failed one included)
     settled: () => last,
+    // no statement from now on
+    close: () => {
+      closed = true;
+    },
   };
 }
 
@@ -233,13 +251,19 @@ function snapshotSharing(
   pool: pg.Pool,
   max: number,
   where: string,
-): { queryable: DbQueryable; settled: () => Promise<unknown>; end: () => Promise<void> } {
-  const base = oneAtATime(queryable(client, where));
+): {
+  queryable: DbQueryable;
+  settled: () => Promise<unknown>;
+  close: () => void;
+  end: () => Promise<void>;
+} {
+  const base = oneAtATime(queryable(client, where), where);
   let first: string | undefined;
   let second: { client: pg.PoolClient; q: ReturnType<typeof oneAtATime> } | undefined;
   let side: Promise<DbQueryable | undefined> | undefined;
+  let closed = false;
   const open = async (): Promise<DbQueryable | undefined> => {
-    if (first !== READ_ONLY_SNAPSHOT) return undefined;
+    if (first !== READ_ONLY_SNAPSHOT || closed) return undefined;
     // taken only when the pool gives one now: pg-pool hands out an idle connection or opens a new one
     // in this same call when nobody waits, and a caller that waited could hold its first while others
     // hold theirs
@@ -273,7 +297,9 @@ function snapshotSharing(
       c.release(error as Error);
       return undefined;
     }
-    second = { client: c, q: oneAtATime(queryable(c, where)) };
+    second = { client: c, q: oneAtATime(queryable(c, where), where) };
+    // the first transaction ended meanwhile: this one ends with it (end() gives the connection back)
+    if (closed) second.q.close();
     return second.q;
   };
   return {
@@ -289,6 +315,11 @@ function snapshotSharing(
       beside: () => (side ??= open()),
     },
     settled: () => base.settled(),
+    close() {
+      closed = true;
+      base.close();
+      second?.q.close();
+    },
     async end() {
       if (side !== undefined) await side.catch(() => undefined);
       const other = second;

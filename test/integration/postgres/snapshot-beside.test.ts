@@ -252,6 +252,30 @@ describe.runIf(engines.includes('postgres'))('two connections, one snapshot (pos
     expect((await loadKpiReport(reader, window, now)).entries).toBeGreaterThan(0);
   });
 
+  it('refuses a statement sent after its transaction ended, on either connection', async () => {
+    // a read still running beside a failed one must not reach a connection given back to the pool
+    let kept: DbQueryable[] = [];
+    await reader.transaction(async (tx) => {
+      await tx.query(READ_ONLY_SNAPSHOT);
+      kept = [tx, (await tx.beside!())!];
+    });
+    for (const q of kept) {
+      await expect(q.query('SELECT 1')).rejects.toMatchObject({
+        code: 'DB_QUERY_FAILED',
+        message: expect.stringMatching(/after its transaction ended/),
+      });
+    }
+    // and a second connection asked for only after the end is none
+    expect(await kept[0]!.beside!()).toBe(kept[1]);
+    let late: DbQueryable | undefined;
+    await reader.transaction(async (tx) => {
+      await tx.query(READ_ONLY_SNAPSHOT);
+      late = tx;
+    });
+    expect(await late!.beside!()).toBeUndefined();
+    expect(await inTransaction()).toBe(0);
+  });
+
   it("keeps the statements beside in serve's answers, and opens no second transaction for them", async () => {
     const spy = spying(reader, true);
     const cached = cacheBySnapshot(spy.db);
