@@ -29,6 +29,7 @@ import {
 import { listManifestFiles } from '../../../src/io/manifests-query.js';
 import { defaultMigrationsDir } from '../../../src/io/migrations.js';
 import { loadDashboardAggregates, type DashboardAggregates } from '../../../src/io/runs-query.js';
+import { wrapTransactions } from '../../support/db-wrap.js';
 import { loadReferenceInputs } from '../../support/kpi-reference.js';
 import { createEngineTarget, testEngines, type EngineTarget } from '../../support/postgres.js';
 
@@ -930,25 +931,14 @@ describe.each(engines)("KPI reports read the window's edge runs once on %s", (en
   ): { db: DbClient; edgeReads: () => number; hourReads: () => number; reset: () => void } => {
     let n = 0;
     let byHour = 0;
-    const wrapped: DbClient = {
-      engine: db.engine,
-      role: db.role,
-      target: db.target,
-      close: () => db.close(),
-      query: (sql, params) => db.query(sql, params),
-      exec: (sql) => db.exec(sql),
-      transaction: (fn) =>
-        db.transaction((tx) =>
-          fn({
-            exec: (sql) => tx.exec(sql),
-            query: (sql, params) => {
-              if (sql.includes('"timestamp" < $3::timestamptz')) n++;
-              if (sql.includes('provenance_kpi_hours')) byHour++;
-              return tx.query(sql, params);
-            },
-          }),
-        ),
-    };
+    const wrapped = wrapTransactions(db, (tx) => ({
+      exec: (sql) => tx.exec(sql),
+      query: (sql, params) => {
+        if (sql.includes('"timestamp" < $3::timestamptz')) n++;
+        if (sql.includes('provenance_kpi_hours')) byHour++;
+        return tx.query(sql, params);
+      },
+    }));
     return {
       db: wrapped,
       edgeReads: () => n,

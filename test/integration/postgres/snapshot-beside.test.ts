@@ -13,6 +13,7 @@ import type { LedgerEntry } from '../../../src/core/ledger/entry.js';
 import { openDatabase, READ_ONLY_SNAPSHOT, type DbClient, type DbQueryable } from '../../../src/io/db.js';
 import { createSqlIngestSink } from '../../../src/io/ingest-sink.js';
 import { cacheBySnapshot } from '../../../src/io/snapshot-cache.js';
+import { wrapTransactions } from '../../support/db-wrap.js';
 import { makeEntry } from '../../support/ledger.js';
 import { createEngineTarget, sqlOn, testEngines, type EngineTarget } from '../../support/postgres.js';
 
@@ -96,31 +97,19 @@ describe.runIf(engines.includes('postgres'))('two connections, one snapshot (pos
     return {
       besideStatements: () => n,
       opened: () => opened,
-      db: {
-        ...db,
-        engine: db.engine,
-        role: db.role,
-        target: db.target,
-        close: () => db.close(),
-        query: (sql, params) => db.query(sql, params),
-        exec: (sql) => db.exec(sql),
-        transaction: (fn) =>
-          db.transaction((tx) =>
-            fn({
-              exec: (sql) => tx.exec(sql),
-              query: (sql, params) => tx.query(sql, params),
-              ...(withBeside
-                ? {
-                    beside: async () => {
-                      const side = await tx.beside?.();
-                      if (side !== undefined) opened++;
-                      return side === undefined ? undefined : counted(side);
-                    },
-                  }
-                : {}),
-            }),
-          ),
-      },
+      db: wrapTransactions(db, (tx) => ({
+        exec: (sql) => tx.exec(sql),
+        query: (sql, params) => tx.query(sql, params),
+        ...(withBeside
+          ? {
+              beside: async () => {
+                const side = await tx.beside?.();
+                if (side !== undefined) opened++;
+                return side === undefined ? undefined : counted(side);
+              },
+            }
+          : {}),
+      })),
     };
   }
 
