@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { crypto as sigstoreCrypto, type X509Certificate } from '@sigstore/core';
 import { VerificationError as SigstoreVerificationError, type TrustMaterial } from '@sigstore/verify';
 // @sigstore/verify's certificate step, reused for what this module leaves to it: the chain when a
@@ -34,6 +34,8 @@ interface PreparedCa {
   readonly ca: TrustMaterial['certificateAuthorities'][number];
   readonly certs: readonly ChainCert[];
   readonly up: ReadonlyMap<ChainCert, readonly (readonly ChainCert[])[]> | undefined;
+  /** why the CA's own chain could not be prepared (`up` undefined): said when the chain fails */
+  readonly problem?: string;
 }
 
 type Signer = { key: KeyObject };
@@ -75,7 +77,9 @@ function prepareCa(ca: PreparedCa['ca']): PreparedCa {
       if (visiting.has(c)) throw new Error('certificate chain cycle');
       visiting.add(c);
       const issuers = issuersOf(c.cert, certs);
-      if (issuers.length === 0) throw new Error('no valid certificate path found');
+      if (issuers.length === 0) {
+        throw new Error(`no valid certificate path found from the trusted root's ${described(c)}`);
+      }
       const paths: ChainCert[][] = [];
       for (const issuer of issuers) {
         if (issuer === c) {
@@ -90,8 +94,8 @@ function prepareCa(ca: PreparedCa['ca']): PreparedCa {
     };
     for (const c of certs) pathsUp(c);
     return { ca, certs, up };
-  } catch {
-    return { ca, certs: [], up: undefined };
+  } catch (error) {
+    return { ca, certs: [], up: undefined, problem: (error as Error).message };
   }
 }
 
@@ -100,17 +104,7 @@ function issuersOf(certificate: X509Certificate, pool: readonly ChainCert[]): Ch
   if (certificate.subject.equals(certificate.issuer)) {
     const self = pool.find((p) => p.cert === certificate);
     // as the library: a self-signature that cannot be checked is an error, not a "no"
-    if (
-      self !== undefined &&
-      sigstoreCrypto.verify(
-        tbsOf(certificate),
-        self.key,
-        certificate.signatureValue,
-        certificate.signatureAlgorithm,
-      )
-    ) {
-      return [self];
-    }
+    if (self !== undefined && verifiesOrSays(certificate, self)) return [self];
   }
   return pool.filter((p) => maybeIssuer(certificate, p.cert) && signedBy(certificate, p));
 }
@@ -264,6 +258,32 @@ function signedBy(certificate: X509Certificate, issuer: ChainCert): boolean {
   }
 }
 
+/**
+ * A self-signed CA certificate's own signature, as the library decides it, except that a check
+ * that threw says so: Node's crypto throws for an unsupported algorithm or a key it cannot use,
+ * and @sigstore/core turns that into `false`, which reads as a root that does not sign itself.
+ * Either way this CA's chain is not prepared and the library decides; the message says why.
+ */
+function verifiesOrSays(certificate: X509Certificate, self: ChainCert): boolean {
+  try {
+    return nodeVerify(
+      certificate.signatureAlgorithm,
+      tbsOf(certificate),
+      self.key,
+      certificate.signatureValue,
+    );
+  } catch (error) {
+    throw new Error(
+      `the self-signature of the trusted root's ${described(self)} could not be checked: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** a CA certificate by the start of its SHA-256 fingerprint */
+function described(c: ChainCert): string {
+  return `ca certificate sha256:${sigstoreCrypto.digest('sha256', c.der).toString('hex').slice(0, 16)}`;
+}
+
 function chainError(message: string, cause?: unknown): SigstoreVerificationError {
   return new SigstoreVerificationError({ code: 'CERTIFICATE_ERROR', message, cause });
 }
@@ -281,7 +301,12 @@ function verifyChainAt(
     if (!(p.ca.validFor.start <= timestamp && p.ca.validFor.end >= timestamp)) continue;
     try {
       if (p.up === undefined || leafTakesPart(leaf, leafDer, p.certs)) {
-        return verifyCertificateChain(timestamp, leaf, [p.ca]);
+        try {
+          return verifyCertificateChain(timestamp, leaf, [p.ca]);
+        } catch (libraryError) {
+          // the library found no chain either: say first why this CA's own chain was not usable
+          throw p.problem === undefined ? libraryError : chainError(p.problem, libraryError);
+        }
       }
       return verifyPath(timestamp, leaf, p);
     } catch (err) {

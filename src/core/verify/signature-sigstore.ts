@@ -832,10 +832,26 @@ function mapSigstoreError(cause: unknown): SlsaLedgerError {
   );
 }
 
+/** the messages of an error's causes below it, a repeated one once, at most four */
+function causeMessages(cause: unknown): string[] {
+  const out: string[] = [];
+  let at = (cause as { cause?: unknown } | null)?.cause;
+  for (let depth = 0; at !== undefined && at !== null && depth < 4; depth++) {
+    const message = messageOf(at);
+    if (out.at(-1) !== message) out.push(message);
+    at = (at as { cause?: unknown }).cause;
+  }
+  return out;
+}
+
 function describeSigstoreFailure(code: string, cause: unknown): string {
   const detail = messageOf(cause);
-  const inner = (cause as { cause?: unknown }).cause;
-  const suffix = inner === undefined ? '' : `: ${messageOf(inner)}`;
+  // the whole chain of causes: a chain failure says which step failed (no issuer, an expired
+  // certificate, a CA outside its validity), not only that the chain did not verify
+  const suffix = causeMessages(cause)
+    .filter((m, i) => i > 0 || m !== detail)
+    .map((m) => `: ${m}`)
+    .join('');
   switch (code) {
     case 'CERTIFICATE_ERROR':
       return `certificate does not chain to a trusted fulcio ca at the signing time (${detail}${suffix})`;

@@ -293,6 +293,10 @@ describe('certificate validity window', () => {
       expect(() => verify(bundle, { trustedRoot: sigstore.trustedRoot })).toThrowCode(
         'VERIFY_CERTIFICATE_INVALID',
       );
+      // the message names the step that failed, below the chain's own "failed to verify"
+      expect(() => verify(bundle, { trustedRoot: sigstore.trustedRoot })).toThrow(
+        /at the signing time \(failed to verify certificate chain: certificate is not valid or expired at the specified date\)/,
+      );
     } finally {
       await sigstore.close();
     }
@@ -308,6 +312,34 @@ describe('certificate validity window', () => {
       const bundle = await sign(sigstore, githubIdentityToken(claims));
       expect(() => verify(bundle, { trustedRoot: sigstore.trustedRoot })).toThrowCode(
         'VERIFY_CERTIFICATE_INVALID',
+      );
+      // the message names the step that failed, below the chain's own "failed to verify"
+      expect(() => verify(bundle, { trustedRoot: sigstore.trustedRoot })).toThrow(
+        /at the signing time \(failed to verify certificate chain: certificate is not valid or expired at the specified date\)/,
+      );
+    } finally {
+      await sigstore.close();
+    }
+  });
+});
+
+describe('a trusted root whose CA certificate does not verify', () => {
+  it('says which step of the chain failed, not only that the chain did not verify', async () => {
+    const sigstore = await startLocalSigstore();
+    try {
+      const bundle = await sign(sigstore, githubIdentityToken(claims));
+      // the root certificate's signature with its last byte changed: still well-formed DER, the
+      // leaf still names it as issuer, but it no longer signs itself
+      const root = structuredClone(sigstore.trustedRoot) as {
+        certificateAuthorities: { certChain: { certificates: { rawBytes: string }[] } }[];
+      };
+      const cert = root.certificateAuthorities[0]!.certChain.certificates[0]!;
+      const der = Buffer.from(cert.rawBytes, 'base64');
+      der[der.length - 1] = (der[der.length - 1] as number) ^ 0x01;
+      cert.rawBytes = der.toString('base64');
+      expect(() => verify(bundle, { trustedRoot: root })).toThrowCode('VERIFY_CERTIFICATE_INVALID');
+      expect(() => verify(bundle, { trustedRoot: root })).toThrow(
+        /at the signing time \(failed to verify certificate chain: no valid certificate path found from the trusted root's ca certificate sha256:[0-9a-f]{16}: failed to verify certificate chain: no valid certificate path found\)/,
       );
     } finally {
       await sigstore.close();
