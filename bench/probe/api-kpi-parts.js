@@ -4,7 +4,7 @@
 // Median and p95 of ROUNDS rounds after one warm-up. Reads only. After `npm run build`:
 //   node bench/probe/api-kpi-parts.js <database> [since, default 365d]   (postgres@127.0.0.1:5432)
 //   PROBE_DIST=/path/to/other/dist ROUNDS=15 node bench/probe/api-kpi-parts.js …
-import { readFileSync } from 'node:fs';
+import { load, silent, wrapTransactions } from './support.js';
 
 // PROBE_DIST: another build's dist (e.g. main's, to compare; it may lack loadKpiReportWithCharts)
 const dist = new URL(`${process.env.PROBE_DIST ?? '../../dist'}/`, import.meta.url);
@@ -22,8 +22,6 @@ if (name === undefined) throw new Error('usage: node bench/probe/api-kpi-parts.j
 const since = process.argv[3] ?? '365d';
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
 const url = `postgres://postgres@127.0.0.1:5432/${name}`;
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 // every statement of a transaction timed, keyed by the function it serves and its order
 const timings = new Map();
@@ -31,28 +29,21 @@ let label = '';
 function timed(db) {
   return {
     ...db,
-    engine: db.engine,
-    role: db.role,
-    target: db.target,
-    close: () => db.close(),
-    query: (sql, params) => db.query(sql, params),
-    exec: (sql) => db.exec(sql),
-    transaction: (fn) =>
-      db.transaction((tx) => {
-        let i = 0;
-        return fn({
-          exec: (sql) => tx.exec(sql),
-          async query(sql, params) {
-            const key = `${label} ${String(++i).padStart(2)} ${sql.replace(/\s+/g, ' ').trim().slice(0, 70)}`;
-            const t = performance.now();
-            const result = await tx.query(sql, params);
-            const all = timings.get(key) ?? [];
-            all.push(performance.now() - t);
-            timings.set(key, all);
-            return result;
-          },
-        });
-      }),
+    ...wrapTransactions(db, (tx) => {
+      let i = 0;
+      return {
+        exec: (sql) => tx.exec(sql),
+        async query(sql, params) {
+          const key = `${label} ${String(++i).padStart(2)} ${sql.replace(/\s+/g, ' ').trim().slice(0, 70)}`;
+          const t = performance.now();
+          const result = await tx.query(sql, params);
+          const all = timings.get(key) ?? [];
+          all.push(performance.now() - t);
+          timings.set(key, all);
+          return result;
+        },
+      };
+    }),
   };
 }
 

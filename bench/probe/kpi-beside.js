@@ -5,32 +5,23 @@
 // for the bench's windows, the organisation and one repository. Median and p95 of ROUNDS rounds each,
 // after one warm-up of each; the two reports are checked equal. Reads only. After `npm run build`:
 //   node bench/probe/kpi-beside.js <database> [ROUNDS=21]   (postgres@127.0.0.1:5432)
-import { readFileSync } from 'node:fs';
 import { loadKpiReport, warmKpiReader } from '../../dist/app/kpi.js';
 import { resolveKpiWindow } from '../../dist/core/kpi/window.js';
 import { openDatabase } from '../../dist/io/db.js';
 import { isDeepStrictEqual } from 'node:util';
+import { load, silent, wrapTransactions } from './support.js';
 
 const name = process.argv[2];
 if (name === undefined) throw new Error('usage: node bench/probe/kpi-beside.js <database>');
 const ROUNDS = Number(process.env.ROUNDS ?? 21);
 const url = `postgres://postgres@127.0.0.1:5432/${name}`;
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 // the same client, its transactions without `beside`: one connection, as before
-const alone = (db) => ({
-  engine: db.engine,
-  role: db.role,
-  target: db.target,
-  close: () => db.close(),
-  query: (sql, params) => db.query(sql, params),
-  exec: (sql) => db.exec(sql),
-  transaction: (fn) =>
-    db.transaction((tx) =>
-      fn({ query: (sql, params) => tx.query(sql, params), exec: (sql) => tx.exec(sql) }),
-    ),
-});
+const alone = (db) =>
+  wrapTransactions(db, (tx) => ({
+    query: (sql, params) => tx.query(sql, params),
+    exec: (sql) => tx.exec(sql),
+  }));
 
 const stats = (all) => {
   const s = [...all].sort((a, b) => a - b);
