@@ -16,7 +16,7 @@ import { silentLogger } from '../core/ports.js';
 import type { InTotoStatement } from '../core/verify/types.js';
 import { SlsaLedgerError, UsageError } from '../errors.js';
 import { readInputText, writeFileAtomic } from '../io/files.js';
-import { expandGlob, hasGlobMagic } from '../io/glob.js';
+import { expandArtifactPatterns } from '../io/glob.js';
 import { hashFiles } from '../io/hash.js';
 import { createKeySigner } from '../io/key-signer.js';
 import { loadPrivateKey } from '../io/keys.js';
@@ -71,25 +71,6 @@ export interface AttestResult {
   readonly statement: InTotoStatement;
 }
 
-/** Expands globs; a pattern that matches nothing, or a missing literal path, names itself. */
-export async function resolveArtifactPaths(patterns: readonly string[], cwd: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const pattern of patterns) {
-    if (!hasGlobMagic(pattern)) {
-      out.push(pattern);
-      continue;
-    }
-    const matches = await expandGlob(pattern, cwd);
-    if (matches.length === 0) {
-      throw new SlsaLedgerError('INPUT_FILE_MISSING', `no files match '${pattern}'`, {
-        details: { pattern },
-      });
-    }
-    out.push(...matches);
-  }
-  return [...new Set(out)];
-}
-
 /**
  * Subjects are named by the file's base name, as actions/attest-build-provenance names them; two
  * different files with the same base name are refused rather than silently merged.
@@ -133,7 +114,7 @@ export async function attestArtifacts(options: AttestOptions): Promise<AttestRes
       ? await loadPrivateKey(resolve(cwd, options.signing.keyPath), options.signing.passphrase)
       : undefined;
 
-  const paths = await resolveArtifactPaths(options.files, cwd);
+  const paths = await expandArtifactPatterns(options.files, cwd);
   // a subject is named by the file's base name: refuse one that cannot be a subject name before
   // hashing (a line break forged attest's output; the ledger refuses control characters)
   for (const path of paths) {

@@ -317,15 +317,7 @@ ${policy
   .join('\n')}`;
 }
 
-function configText(o: {
-  readonly attestor: InitAttestor;
-  readonly signoff: InitSignoff;
-  readonly ledgerBranch: string;
-  readonly buildCommand: string;
-  readonly artifactsDir: string;
-  readonly repository: string | null;
-  readonly defaultBranch: string;
-}): string {
+function configText(o: ResolvedInit): string {
   return `# slsa-ledger configuration, written by \`slsa-ledger init\` (flags given on the command line win).
 # Secrets never go here: they come from the environment (GitHub secrets in the workflows).
 # The workflows carry the same ledger branch and build settings in their \`env:\` (re-run

@@ -275,17 +275,19 @@ export function watermarkOf(reply: unknown): string | null {
   return typeof w === 'string' ? w : null;
 }
 
-/** The SQL sink: `SELECT public.slsa_ingest_batch($1::jsonb)`, one autocommitted call per batch. */
-export function createSqlIngestSink(db: DbClient): IngestSink {
-  const call = async (batch: unknown, fn: string = INGEST_FUNCTION): Promise<unknown> => {
-    const result = await db.query<{ result: unknown }>(`SELECT public.${fn}($1::jsonb) AS result`, [
-      JSON.stringify(batch),
-    ]);
-    return result.rows[0]?.result;
-  };
+/** One call of a database function with a JSON batch: the one thing the SQL and REST sinks do differently. */
+export type IngestCall = (batch: Record<string, unknown>, fn?: string) => Promise<unknown>;
+
+/** An ingest sink over a function caller: each sink operation is one call, its reply read by the same parser. */
+export function sinkOverCalls(
+  engine: IngestSink['engine'],
+  target: string,
+  call: IngestCall,
+  close: () => Promise<void>,
+): IngestSink {
   return {
-    engine: db.engine,
-    target: db.target,
+    engine,
+    target,
     async begin(batch) {
       return begunOf(await call({ op: 'begin', ...batch }));
     },
@@ -302,7 +304,7 @@ export function createSqlIngestSink(db: DbClient): IngestSink {
       return lineageMatchesOf(await call({ ingest_id: ingestId, commits, runs }, LINEAGE_FUNCTION));
     },
     async renameRepository(batch) {
-      return renameReplyOf(await call(batch, RENAME_FUNCTION));
+      return renameReplyOf(await call({ ...batch }, RENAME_FUNCTION));
     },
     async acceptedRewrites(ingestId) {
       return acceptedRewritesOf(await call({ op: 'list', ingest_id: ingestId }, REWRITES_FUNCTION));
@@ -310,6 +312,17 @@ export function createSqlIngestSink(db: DbClient): IngestSink {
     async acceptRewrites(batch) {
       return acceptReplyOf(await call({ op: 'accept', ...batch }, REWRITES_FUNCTION));
     },
-    close: () => db.close(),
+    close,
   };
+}
+
+/** The SQL sink: `SELECT public.slsa_ingest_batch($1::jsonb)`, one autocommitted call per batch. */
+export function createSqlIngestSink(db: DbClient): IngestSink {
+  const call: IngestCall = async (batch, fn = INGEST_FUNCTION) => {
+    const result = await db.query<{ result: unknown }>(`SELECT public.${fn}($1::jsonb) AS result`, [
+      JSON.stringify(batch),
+    ]);
+    return result.rows[0]?.result;
+  };
+  return sinkOverCalls(db.engine, db.target, call, () => db.close());
 }

@@ -4,21 +4,8 @@
 import { PostgrestClient } from '@supabase/postgrest-js';
 import { SlsaLedgerError, UnavailableError } from '../errors.js';
 import { INGEST_FUNCTION } from './db.js';
-import type { IngestSink } from './ingest-sink.js';
-import {
-  LINEAGE_FUNCTION,
-  RENAME_FUNCTION,
-  REWRITES_FUNCTION,
-  acceptReplyOf,
-  acceptedRewritesOf,
-  begunOf,
-  lineageMatchesOf,
-  reconcileResultOf,
-  renameReplyOf,
-  upsertBatch,
-  upsertCountsOf,
-  watermarkOf,
-} from './ingest-sink.js';
+import type { IngestCall, IngestSink } from './ingest-sink.js';
+import { sinkOverCalls } from './ingest-sink.js';
 
 export interface SupabaseSinkOptions {
   /** the project URL, e.g. https://abcd.supabase.co (the REST API is at `<url>/rest/v1`) */
@@ -117,7 +104,7 @@ export function createSupabaseIngestSink(options: SupabaseSinkOptions): IngestSi
     retry: false,
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
-  const call = async (batch: Record<string, unknown>, fn: string = INGEST_FUNCTION): Promise<unknown> => {
+  const call: IngestCall = async (batch, fn = INGEST_FUNCTION) => {
     let response: { data: unknown; error: RpcError | null; status: number };
     try {
       response = await client.rpc(fn, { batch });
@@ -131,33 +118,5 @@ export function createSupabaseIngestSink(options: SupabaseSinkOptions): IngestSi
     if (response.error !== null) throw rpcError(response.status, response.error, host, key);
     return response.data;
   };
-  return {
-    engine: 'supabase',
-    target: rest,
-    async begin(batch) {
-      return begunOf(await call({ op: 'begin', ...batch }));
-    },
-    async upsert(ingestId, items) {
-      return upsertCountsOf(await call(upsertBatch(ingestId, items)));
-    },
-    async reconcile(ingestId, keys) {
-      return reconcileResultOf(await call({ op: 'reconcile', ingest_id: ingestId, keys }));
-    },
-    async finish(batch) {
-      return { watermark: watermarkOf(await call({ op: 'finish', ...batch })) };
-    },
-    async lineage(ingestId, commits, runs) {
-      return lineageMatchesOf(await call({ ingest_id: ingestId, commits, runs }, LINEAGE_FUNCTION));
-    },
-    async renameRepository(batch) {
-      return renameReplyOf(await call({ ...batch }, RENAME_FUNCTION));
-    },
-    async acceptedRewrites(ingestId) {
-      return acceptedRewritesOf(await call({ op: 'list', ingest_id: ingestId }, REWRITES_FUNCTION));
-    },
-    async acceptRewrites(batch) {
-      return acceptReplyOf(await call({ op: 'accept', ...batch }, REWRITES_FUNCTION));
-    },
-    close: () => Promise.resolve(),
-  };
+  return sinkOverCalls('supabase', rest, call, () => Promise.resolve());
 }

@@ -3,15 +3,9 @@ import { recordEntry } from '../../app/record.js';
 import { recordEntryViaPullRequest } from '../../app/record-via-pr.js';
 import type { VerdictRecorder } from '../../app/validate.js';
 import { UsageError } from '../../errors.js';
-import { booleanFlag, integerFlag, stringFlag } from '../args.js';
+import { booleanFlag, stringFlag } from '../args.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
-import {
-  alertOption,
-  clockSkewOption,
-  ledgerSigningFrom,
-  ledgerWriteFlags,
-  signingFlags,
-} from './ledger-flags.js';
+import { ledgerSigningFrom, ledgerWriteFlags, ledgerWriteOptions, signingFlags } from './ledger-flags.js';
 import { signLedgerVsa } from '../../app/ledger-signing.js';
 import { writeFileAtomic } from '../../io/files.js';
 
@@ -41,20 +35,7 @@ export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext
       details: { flag: 'repo' },
     });
   }
-  const lockDir = ctx.env.SLSA_LEDGER_LOCK_DIR;
-  const common = {
-    repoDir: resolve(ctx.cwd, repo),
-    remote: stringFlag(args, 'remote'),
-    branch: stringFlag(args, 'branch'),
-    reportsDir: stringFlag(args, 'reports-dir'),
-    cwd: ctx.cwd,
-    queuePath: stringFlag(args, 'queue') ?? 'out/provenance/queued-manifest.json',
-    maxAttempts: integerFlag(args, 'max-attempts', { min: 1, max: 100 }) ?? 5,
-    ...clockSkewOption(args),
-    ...alertOption(ctx),
-    logger: ctx.logger,
-    ...(lockDir ? { lockDir } : {}),
-  };
+  const common = ledgerWriteOptions(args, ctx);
   const viaPr = booleanFlag(args, 'via-pr');
   const env = ctx.env;
   // decided now, so a missing sign mode or a bad key fails before the verdict is computed

@@ -335,17 +335,23 @@ class Audit {
     return links;
   }
 
-  private verifySegment(day: TrustDay, segment: { path: string; text: string }, links: Link[]): void {
-    const { path } = segment;
-    const parsed = parseLedgerLog(segment.text, path);
+  /** A transitions or VSA file's lines; each line that cannot be read is a finding of its own. */
+  private parsedLog(segment: { path: string; text: string }): ReturnType<typeof parseLedgerLog> {
+    const parsed = parseLedgerLog(segment.text, segment.path);
     for (const p of parsed.problems) {
       this.add({
         code: 'CHECK_SIGNATURE_INVALID',
-        path,
+        path: segment.path,
         ...(p.line > 0 ? { line: p.line } : {}),
         message: p.message,
       });
     }
+    return parsed;
+  }
+
+  private verifySegment(day: TrustDay, segment: { path: string; text: string }, links: Link[]): void {
+    const { path } = segment;
+    const parsed = this.parsedLog(segment);
     const { location, policy, material } = this.setup;
     for (const l of parsed.lines) {
       const where = `${path} line ${l.line}`;
@@ -425,15 +431,7 @@ class Audit {
     good: Map<string, string | undefined>,
   ): void {
     const { path } = segment;
-    const parsed = parseLedgerLog(segment.text, path);
-    for (const p of parsed.problems) {
-      this.add({
-        code: 'CHECK_SIGNATURE_INVALID',
-        path,
-        ...(p.line > 0 ? { line: p.line } : {}),
-        message: p.message,
-      });
-    }
+    const parsed = this.parsedLog(segment);
     for (const l of parsed.lines) {
       const where = `${path} line ${l.line}`;
       const result = verifyStoredBundle(l.bundle, this.setup.material);
