@@ -822,19 +822,8 @@ export class GitLedgerRepo {
    */
   async listDayBlobs(commit: string | undefined): Promise<DayBlob[]> {
     if (commit === undefined) return [];
-    const out = await runGit(['ls-tree', '-r', '-l', '-z', '--full-tree', commit, '--', this.reportsDir], {
-      cwd: this.root,
-    });
-    const blobs: DayBlob[] = [];
-    for (const record of out.stdout.toString('utf8').split('\0')) {
-      if (record === '') continue;
-      const tab = record.indexOf('\t');
-      const [mode = '', type = '', oid = '', size = ''] = record.slice(0, tab).split(/ +/);
-      const path = record.slice(tab + 1);
-      if (manifestDayOf(path, this.reportsDir) === undefined) continue;
-      blobs.push({ path, oid, mode, type, size: Number(size) });
-    }
-    return blobs;
+    const blobs = await this.listPaths(commit, [this.reportsDir]);
+    return blobs.filter((b) => manifestDayOf(b.path, this.reportsDir) !== undefined);
   }
 
   /** `ls-tree -r -l` of the given paths (files or folders) at `commit`, with modes and sizes. */

@@ -95,13 +95,7 @@ async function commitOf(dir: string, ref: string): Promise<string | undefined> {
 export async function resolveLedgerCommit(repoDir: string, ref?: string): Promise<string | null> {
   if (!(await isGitRepo(repoDir))) {
     if (ref !== undefined) {
-      throw new SlsaLedgerError(
-        'USAGE_INVALID_FLAG',
-        `--ref needs a git repository, and ${repoDir} is not one`,
-        {
-          details: { flag: 'ref', repo: repoDir },
-        },
-      );
+      throw refNeedsRepository(repoDir);
     }
     return null;
   }
@@ -130,13 +124,7 @@ export async function readLedgerChanges(
   const reportsDir = (options.reportsDir ?? DEFAULT_REPORTS_DIR).replace(/^\.\//, '').replace(/\/+$/, '');
   if (!(await isGitRepo(repoDir))) {
     if (options.ref !== undefined) {
-      throw new SlsaLedgerError(
-        'USAGE_INVALID_FLAG',
-        `--ref needs a git repository, and ${repoDir} is not one`,
-        {
-          details: { flag: 'ref', repo: repoDir },
-        },
-      );
+      throw refNeedsRepository(repoDir);
     }
     if (!existsSync(join(repoDir, reportsDir))) {
       throw new SlsaLedgerError(
@@ -417,13 +405,7 @@ export async function readLedgerForRead(
 ): Promise<{ files: LedgerFile[]; commit: string | null; label: string }> {
   if (!(await isGitRepo(repoDir))) {
     if (options.ref !== undefined) {
-      throw new SlsaLedgerError(
-        'USAGE_INVALID_FLAG',
-        `--ref needs a git repository, and ${repoDir} is not one`,
-        {
-          details: { flag: 'ref', repo: repoDir },
-        },
-      );
+      throw refNeedsRepository(repoDir);
     }
     const changes = await readLedgerChanges(repoDir, {
       ...(options.reportsDir === undefined ? {} : { reportsDir: options.reportsDir }),
@@ -455,4 +437,14 @@ export async function listFirstParentCommits(repoDir: string, commit: string): P
     .toString('utf8')
     .split('\n')
     .filter((line) => /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(line));
+}
+
+function refNeedsRepository(repoDir: string): SlsaLedgerError {
+  return new SlsaLedgerError(
+    'USAGE_INVALID_FLAG',
+    `--ref needs a git repository, and ${repoDir} is not one`,
+    {
+      details: { flag: 'ref', repo: repoDir },
+    },
+  );
 }
