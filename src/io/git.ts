@@ -43,6 +43,10 @@ function baseEnv(extra: Readonly<Record<string, string | undefined>> | undefined
     GIT_ASKPASS: process.env.GIT_ASKPASS ?? 'echo',
     LC_ALL: 'C',
     LANGUAGE: 'C',
+    // objects are what their ids name: a `refs/replace/*` pushed by anyone with push access and
+    // fetched by a mirror (`+refs/*:refs/*`) would otherwise swap a day file, a signed log or a
+    // commit for another under the same id (git-replace(1)), past the witness and the watermark
+    GIT_NO_REPLACE_OBJECTS: '1',
   };
   for (const [k, v] of Object.entries(extra ?? {})) {
     if (v === undefined) delete env[k];
