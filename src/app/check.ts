@@ -475,7 +475,20 @@ async function keyIndexFindings(
   const dir = keyIndexDir(reportsDir);
   const tree = await listTree(repoDir, commit, dir);
   if (!tree.some((t) => t.path === keyIndexVersionPath(reportsDir))) return [];
-  const marks = await keyIndexMarkFindings(repoDir, reportsDir, tree);
+  const shardFiles = tree.filter((t) => /^[0-9a-f]{2}\.json$/.test(t.path.slice(dir.length + 1)));
+  // a shard the writers cannot read (a symlink, a submodule): they read every day file instead, so
+  // it misleads none of them, but no writer writes it: text planted in the ledger's folder
+  const marks = [
+    ...(await keyIndexMarkFindings(repoDir, reportsDir, tree)),
+    ...shardFiles
+      .filter((t) => t.type !== 'blob' || t.mode === '120000')
+      .map((t) =>
+        unreadableShard(
+          t.path,
+          `it is ${t.mode === '120000' ? 'a symbolic link' : `a ${t.type} (mode ${t.mode})`} in git`,
+        ),
+      ),
+  ];
   const last = await runGit(['log', '-1', '--format=%H', commit, '--', dir], { cwd: repoDir });
   const lastIndexed = last.stdout.toString('utf8').trim();
   if (lastIndexed === '') return [];
@@ -487,15 +500,21 @@ async function keyIndexFindings(
     const changed = diff.stdout.toString('utf8').split('\0');
     if (changed.some((p) => p !== '' && manifestDayOf(p, reportsDir) !== undefined)) return marks;
   }
-  const shardFiles = tree.filter((t) => /^[0-9a-f]{2}\.json$/.test(t.path.slice(dir.length + 1)));
+  const blobShards = shardFiles.filter((t) => t.type === 'blob' && t.mode !== '120000');
   const reads = await readBlobsBounded(
     repoDir,
-    shardFiles.map((t) => ({ oid: t.oid, mode: t.mode, what: `key index shard ${t.path}` })),
+    blobShards.map((t) => ({ oid: t.oid, mode: t.mode, what: `key index shard ${t.path}` })),
   );
   const shards = new Map<string, readonly KeyIndexRow[] | 'unreadable'>();
-  shardFiles.forEach((t, i) => {
+  const unreadable: CheckFinding[] = [];
+  for (const t of shardFiles) shards.set(t.path.slice(dir.length + 1, -'.json'.length), 'unreadable');
+  blobShards.forEach((t, i) => {
     const r = reads[i]!;
     const rows = r.kind === 'ok' ? parseKeyIndexShard(r.bytes.toString('utf8')) : undefined;
+    if (rows === undefined)
+      unreadable.push(
+        unreadableShard(t.path, r.kind === 'ok' ? 'it is not a list of index rows' : r.message),
+      );
     shards.set(t.path.slice(dir.length + 1, -'.json'.length), rows ?? 'unreadable');
   });
   const keys = checkKeyIndex(days, shards).map((p) => {
@@ -512,7 +531,16 @@ async function keyIndexFindings(
           : `the key index (${shard}) names day ${p.indexed} for ${p.tag} run ${p.run_id}, which ${reportsDir}/${p.day}/manifest.json holds`,
     };
   });
-  return [...marks, ...keys];
+  return [...marks, ...unreadable, ...keys];
+}
+
+/** A key-index shard no writer wrote: they would read every day file instead of it. */
+function unreadableShard(path: string, why: string): CheckFinding {
+  return {
+    code: 'CHECK_INDEX_MISMATCH',
+    path,
+    message: `${path} is not what the writers write (a regular file of index rows): ${why}; the writers read every day file instead of it`,
+  };
 }
 
 /** The empty tree's id by the length of the repository's object ids (SHA-1, SHA-256): git knows it without storing it. */

@@ -719,7 +719,11 @@ async function ingestOne(
     if ((replays || options.trust !== undefined) && head !== null) {
       acceptedBefore = await sink.acceptedRewrites(ingestId);
     }
-    if (changes.rewritten === true && fromCommit !== null) {
+    if (changes.malformed !== undefined) {
+      why = changes.malformed;
+      hint =
+        "no writer makes such a tree, and the ledger cannot be read as one: find the commit that made it with 'slsa-ledger check' (CHECK_UNEXPECTED_PATH), restore the branch to a tree with one entry per name, then ingest again";
+    } else if (changes.rewritten === true && fromCommit !== null) {
       why =
         changes.note ??
         `the watermark ${fromCommit.slice(0, 12)} is not on the first-parent history of ${head?.slice(0, 12) ?? 'the head'}`;
@@ -771,7 +775,7 @@ async function ingestOne(
       await sink.finish({
         ingest_id: ingestId,
         status: 'failed',
-        error: `ledger history rewritten: ${why}`,
+        error: `${changes.malformed === undefined ? 'ledger history rewritten' : 'ledger tree malformed'}: ${why}`,
         entries_failed: 0,
         watermark: null,
         alert: 'ledger-history-rewritten',
@@ -789,7 +793,7 @@ async function ingestOne(
       );
       throw new SlsaLedgerError(
         'INGEST_HISTORY_REWRITTEN',
-        `${repository}: the ledger's history was rewritten: ${why}; nothing was ingested and the watermark stays (${hint})`,
+        `${repository}: ${changes.malformed === undefined ? "the ledger's history was rewritten" : "the ledger's head is not a tree any writer writes"}: ${why}; nothing was ingested and the watermark stays (${hint})`,
         { details: { repository, watermark: fromCommit, head, ...rewriteDetails } },
       );
     }

@@ -34,6 +34,7 @@ import {
 } from '../core/ledger/key-index.js';
 import type { LedgerConfigSection } from '../core/ledger/location.js';
 import { pathHasControlCharacter } from '../core/ledger/location.js';
+import { NAMED_TWICE, pathsNamedTwice } from '../core/ledger/layout.js';
 import {
   applyMergeRule,
   type ManifestDay,
@@ -432,7 +433,16 @@ export class LedgerEngine {
   ): Promise<{ days: ManifestDay[]; broken: Map<string, DayFileWarning> }> {
     const broken = new Map<string, DayFileWarning>();
     const blobs = only ?? (await this.repo.listDayBlobs(head));
+    const twice = new Set(pathsNamedTwice(blobs.map((b) => b.path)));
     const readable = blobs.filter((b) => {
+      if (twice.has(b.path)) {
+        broken.set(b.path, {
+          path: b.path,
+          code: 'LEDGER_MANIFEST_INVALID',
+          message: `${b.path} is ${NAMED_TWICE}`,
+        });
+        return false;
+      }
       if (b.type !== 'blob' || (b.mode !== '100644' && b.mode !== '100755')) {
         broken.set(b.path, {
           path: b.path,
@@ -514,7 +524,8 @@ export class LedgerEngine {
       this.repo.lastChange(head, keyIndexDir(reportsDir)),
     ]);
     const version = listed.find((b) => b.path === keyIndexVersionPath(reportsDir));
-    if (version === undefined) return full();
+    // a path named twice: which entry git answers for is not what a listing keeps (readDays refuses it)
+    if (version === undefined || pathsNamedTwice(listed.map((b) => b.path)).length > 0) return full();
     const shardBlob = listed.find((b) => b.path === keyIndexShardPath(reportsDir, shard));
     const stale =
       lastIndexed === undefined

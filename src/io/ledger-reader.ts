@@ -18,7 +18,7 @@ import {
 } from '../core/ledger/entry.js';
 import { SlsaLedgerError, ValidationError, isSlsaLedgerError, type ErrorCode } from '../errors.js';
 import { inputFileError, readInputFile } from './files.js';
-import { listTree, readObjects, runGit } from './git.js';
+import { listTree, readObjects, runGit, type TreeEntry } from './git.js';
 
 /** One day file, as stored: repo-relative `path` (with `/`), bytes and their SHA-256 (hex). */
 export interface RawLedgerFile {
@@ -304,10 +304,14 @@ export async function readBlobsBounded(
 export async function readLedgerAtCommit(
   repoDir: string,
   commit: string,
-  options: LedgerReadOptions & { readonly only?: ReadonlySet<string> } = {},
+  options: LedgerReadOptions & {
+    readonly only?: ReadonlySet<string>;
+    /** the listing of the reports folder at `commit`, when the caller has it */
+    readonly listing?: readonly TreeEntry[];
+  } = {},
 ): Promise<BoundedLedgerRead> {
   const reportsDir = reportsDirOf(options);
-  const tree = (await listTree(repoDir, commit, reportsDir)).filter(
+  const tree = (options.listing ?? (await listTree(repoDir, commit, reportsDir))).filter(
     (t) =>
       t.type !== 'tree' &&
       manifestDayOf(t.path, reportsDir) !== undefined &&

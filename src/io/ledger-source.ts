@@ -13,7 +13,8 @@ import {
 } from './ledger-location.js';
 import { checkAppendOnly, logSegmentOf } from '../core/ledger-trust/storage.js';
 import { otherLimits } from '../core/input/limits.js';
-import { GitObjectReader, hasCompleteHistory, isFirstParentAncestor, runGit } from './git.js';
+import { GitObjectReader, hasCompleteHistory, isFirstParentAncestor, listTree, runGit } from './git.js';
+import { NAMED_TWICE, pathsNamedTwice } from '../core/ledger/layout.js';
 import {
   parseLedgerFiles,
   readLedgerAtCommit,
@@ -40,6 +41,11 @@ export interface LedgerChanges {
    * was rewritten; nothing was read
    */
   readonly rewritten?: boolean;
+  /**
+   * why `commit`'s tree cannot be read as one ledger (a path under the reports folder named twice:
+   * `<commit>:<path>` answers with one entry, a listing or a checkout with the other); nothing was read
+   */
+  readonly malformed?: string;
 }
 
 export interface ReadLedgerChangesOptions {
@@ -143,6 +149,20 @@ export async function readLedgerChanges(
       details: { flag: 'ref', ref },
     });
   }
+  // one ledger per commit: a reports folder whose tree names a path twice is refused whole, before
+  // the witness reads a log by its path and the day files are read from the listing
+  const listing = await listTree(repoDir, commit, reportsDir);
+  const twice = pathsNamedTwice(listing.map((t) => t.path));
+  if (twice.length > 0) {
+    const more = twice.length > 1 ? ` (and ${twice.length - 1} more)` : '';
+    return {
+      commit,
+      files: [],
+      refused: [],
+      full: false,
+      malformed: `${twice[0]}${more} at ${commit.slice(0, 12)} is ${NAMED_TWICE}`,
+    };
+  }
   let changed: Set<string> | undefined;
   let note: string | undefined;
   const since = options.since ?? null;
@@ -169,6 +189,7 @@ export async function readLedgerChanges(
   }
   const { files, refused } = await readLedgerAtCommit(repoDir, commit, {
     reportsDir,
+    listing,
     ...(changed === undefined ? {} : { only: changed }),
   });
   return {

@@ -2,7 +2,7 @@
 // the commits that touched them. Pure: the app layer reads files and `git log`, this decides.
 import { parseJson } from '../input/strict-json.js';
 import { checkMergeRule } from '../ledger-trust/change-rules.js';
-import { unexpectedLedgerPath } from './layout.js';
+import { NAMED_TWICE, pathsNamedTwice, unexpectedLedgerPath } from './layout.js';
 import { isSlsaLedgerError } from '../../errors.js';
 import {
   DEFAULT_REPORTS_DIR,
@@ -175,7 +175,8 @@ export const MAX_FINDINGS_PER_FILE_AND_CODE = 100;
 
 /**
  * Paths (every path at the audited commit under the reports folder or a case variant of it) that
- * no writer writes in the ledger's part of the folder (core/ledger/layout.ts), at most
+ * no writer writes in the ledger's part of the folder (core/ledger/layout.ts), or that the tree
+ * names twice (anywhere in the folder: a reader and a checkout would disagree on it), at most
  * `MAX_FINDINGS_PER_FILE_AND_CODE` listed and the rest counted in one closing finding.
  */
 export function findUnexpectedPaths(
@@ -184,8 +185,9 @@ export function findUnexpectedPaths(
 ): CheckFinding[] {
   const out: CheckFinding[] = [];
   const findings = cappedFindings(out, reportsDir);
-  for (const path of [...paths].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const why = unexpectedLedgerPath(path, reportsDir);
+  const twice = new Set(pathsNamedTwice(paths));
+  for (const path of [...new Set(paths)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const why = twice.has(path) ? NAMED_TWICE : unexpectedLedgerPath(path, reportsDir);
     if (why !== undefined) findings.push({ code: 'CHECK_UNEXPECTED_PATH', path, message: why });
   }
   findings.close();

@@ -71,3 +71,23 @@ function isWritten(parts: readonly string[], reportsDir: string, folded = false)
   const log = logSegmentOf(path);
   return log !== undefined && manifestDayOf(log.day, reportsDir) !== undefined;
 }
+
+/**
+ * The paths a tree listing names more than once, each once, in the listing's order. git writes one
+ * entry per name in a tree (fsck's `duplicateEntries`), but `hash-object --literally` or a
+ * hand-made tree object can hold two: `<commit>:<path>` then answers with the first, a checkout and
+ * a map of the listing keep the second, so two readers of one commit would read two ledgers.
+ */
+export function pathsNamedTwice(paths: Iterable<string>): string[] {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const p of paths) {
+    if (seen.has(p)) twice.add(p);
+    else seen.add(p);
+  }
+  return [...twice];
+}
+
+/** Why a path named twice in one tree is a finding (`CHECK_UNEXPECTED_PATH`) and never read. */
+export const NAMED_TWICE =
+  'named twice in its tree (a tree no git command writes): git answers a read with the first entry, a checkout keeps the second, so neither copy is read as the ledger';
