@@ -1,3 +1,4 @@
+import { BUNDLE_V01_MEDIA_TYPE } from '@sigstore/bundle';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { envelopePayload, parseStatement } from '../core/provenance/dsse.js';
@@ -313,6 +314,7 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
   const verifySignature = (c: Candidate): { statement: InTotoStatement; signer: SignerIdentity } => {
     if (c.verified === undefined) {
       try {
+        if (options.githubPolicy !== undefined) refuseOldBundleForGh(c.doc);
         c.verified =
           c.doc.kind === 'key-signed'
             ? verifyWithKeys(c.doc, keys)
@@ -751,4 +753,20 @@ async function verifyKeylessVsa(
   if (options.githubPolicy !== undefined) checkGithubSigner(verified.signer, options.githubPolicy);
   else checkCertificateIdentity(verified.signer, options.identity ?? {});
   return verified;
+}
+
+/**
+ * `gh attestation verify` takes Sigstore bundles from v0.2 on: a v0.1 bundle (no inclusion proof
+ * required, the log's promise alone) is "unsupported bundle version" there (cli/cli
+ * pkg/cmd/attestation/verification/sigstore.go `chooseVerifier`), so under gh's policy it is too.
+ */
+function refuseOldBundleForGh(doc: ProvenanceDocument): void {
+  if (doc.kind !== 'certificate-signed' || doc.provenance.kind !== 'bundle') return;
+  const mediaType = (doc.provenance.bundle as { mediaType?: unknown } | null)?.mediaType;
+  if (mediaType !== BUNDLE_V01_MEDIA_TYPE) return;
+  throw new VerificationError(
+    'VERIFY_BUNDLE_VERSION_UNSUPPORTED',
+    `${doc.source}: a Sigstore bundle v0.1, which gh attestation verify does not take (unsupported bundle version: v0.2 or later)`,
+    { details: { source: doc.source, mediaType } },
+  );
 }

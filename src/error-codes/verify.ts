@@ -28,6 +28,8 @@ export const verifyCodes = {
   VERIFY_IDENTITY_MISMATCH: 'verification',
   /** the certificate lacks a property a policy flag asks for (runner, source ref/digest, signer digest) */
   VERIFY_CERTIFICATE_POLICY_MISMATCH: 'verification',
+  /** gh's policy takes Sigstore bundles from v0.2 on (cli/cli `chooseVerifier`: "unsupported bundle version") */
+  VERIFY_BUNDLE_VERSION_UNSUPPORTED: 'verification',
   /** no attestation of the predicate type asked for (`--predicate-type`) */
   VERIFY_NO_ATTESTATION: 'verification',
   /** a verification summary attestation says something else than asked (verify --vsa) */

@@ -432,4 +432,41 @@ describe('verify --repo/--owner: attestations fetched from the API', () => {
     expect(r.code).toBe(0);
     expect(api.requests.length).toBe(before);
   });
+
+  it('a Sigstore bundle v0.1 is not taken under gh policy (unsupported bundle version), as gh', async () => {
+    // cli/cli sigstore_integration_test.go "with invalid bundle version": the same bundle as v0.1
+    const args = ['npm/sigstore-2.1.0.tgz', '--owner', 'sigstore', '--digest-alg', 'sha512'];
+    const PUBLIC_GOOD = join(import.meta.dirname, '../../fixtures/vectors/sigstore/trusted_root.json');
+    const run = (bundle: string) =>
+      runCliCaptured(
+        ['verify', ...args, '--provenance', bundle, '--trusted-root', PUBLIC_GOOD, '--offline', '--json'],
+        {
+          cwd: DIR,
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+        },
+      );
+    const old = await run('npm/sigstore-js-2.1.0-bundle-v0.1.json');
+    expect(old.code, old.stdout).toBe(1);
+    expect(old.json().error?.code).toBe('VERIFY_BUNDLE_VERSION_UNSUPPORTED');
+    // the v0.2 bundle of the same provenance passes, and slsa-verifier's policy takes v0.1
+    expect((await run('npm/sigstore-js-2.1.0-bundle.json')).code).toBe(0);
+    const slsa = await runCliCaptured(
+      [
+        'verify',
+        'npm/sigstore-2.1.0.tgz',
+        '--provenance',
+        'npm/sigstore-js-2.1.0-bundle-v0.1.json',
+        '--source-uri',
+        'github.com/sigstore/sigstore-js',
+        '--builder-id',
+        'https://github.com/actions/runner/github-hosted',
+        '--trusted-root',
+        PUBLIC_GOOD,
+        '--offline',
+        '--json',
+      ],
+      { cwd: DIR, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } },
+    );
+    expect(slsa.code, slsa.stdout).toBe(0);
+  });
 });
