@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { limits as jsonLimits, type JsonLimits, type JsonLimitsName } from '../core/input/limits.js';
 import { parseJson } from '../core/input/strict-json.js';
 import { SlsaLedgerError } from '../errors.js';
@@ -12,16 +12,33 @@ export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Writes a file atomically: a temporary file in the same directory, fsync, rename, fsync of the
- * directory. A crash leaves either the old bytes or the new ones, never a truncated file.
+ * directory. A crash leaves either the old bytes or the new ones, never a truncated file. Only a
+ * regular file (or nothing) at `path` is replaced: the rename would put a regular file in place of
+ * a device (`--out /dev/null` as root), a FIFO, a socket, a directory or a symbolic link
+ * (`/dev/stdout`), so those are refused and left as they are (`lstat`, not following a link).
+ * @throws SlsaLedgerError `INPUT_FILE_NOT_REGULAR` (exit 3) for such a path; `OUTPUT_WRITE_FAILED`
+ *   (a folder on the way that is a file, no permission, a read-only or full file system), each
+ *   naming the path
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   // secrets never reach a file: text is redacted as the CLI's output is (src/io/redaction.ts)
   data = redactFileData(data);
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const info = await lstat(path).catch((error: unknown) => {
+    if ((error as { code?: string }).code === 'ENOENT') return undefined;
+    throw writeFailed(path, error);
+  });
+  if (info !== undefined && !info.isFile()) {
+    throw new SlsaLedgerError(
+      'INPUT_FILE_NOT_REGULAR',
+      `output ${path} is ${fileKind(info)}, not a regular file: it is left as it is; name a regular file (what a command prints on stdout, if anything, is in its --help)`,
+      { details: { path, kind: fileKind(info) } },
+    );
+  }
   try {
     // a folder that cannot be made (a file in its place) is the same coded error as a failed write
-    await mkdir(dir, { recursive: true });
+    await makeFolders(dir);
     const handle = await open(tmp, 'wx', mode);
     try {
       await handle.writeFile(data);
@@ -31,11 +48,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     }
     await rename(tmp, path);
   } catch (error) {
-    await rm(tmp, { force: true });
-    throw new SlsaLedgerError('OUTPUT_WRITE_FAILED', `cannot write ${path}: ${(error as Error).message}`, {
-      cause: error,
-      details: { path },
-    });
+    // the temporary file may not exist, nor its folder (ENOTDIR under a file): the write's error counts
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw writeFailed(path, error);
   }
   try {
     const d = await open(dir, 'r');
@@ -47,6 +62,44 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   } catch {
     // fsync of a directory is not supported everywhere; the rename itself is atomic
   }
+}
+
+/**
+ * `mkdir -p`, one folder at a time, at most one `stat` and one `mkdir` per component. Node's
+ * `mkdir(dir, { recursive: true })` retries forever where the kernel answers ENOENT under a parent
+ * that exists (`/proc/self/fd/x`: init and `--out` spun the CPU); here that ENOENT is the answer.
+ * Folders on the way may be links to folders, as with `mkdir -p`.
+ */
+export async function makeFolders(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let path = resolve(dir); ; path = dirname(path)) {
+    const info = await stat(path).catch((error: unknown) => {
+      if ((error as { code?: string }).code !== 'ENOENT' || dirname(path) === path) throw error;
+      return undefined;
+    });
+    if (info === undefined) {
+      missing.push(path);
+      continue;
+    }
+    if (!info.isDirectory()) {
+      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${path}'`), { code: 'ENOTDIR' });
+    }
+    break;
+  }
+  for (const path of missing.reverse()) {
+    await mkdir(path).catch((error: unknown) => {
+      // made meanwhile by another writer: the next mkdir (or the write) finds out what it is
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    });
+  }
+}
+
+/** `OUTPUT_WRITE_FAILED` naming the path, with the system's reason (ENOTDIR, EACCES, ENOSPC, …). */
+function writeFailed(path: string, error: unknown): SlsaLedgerError {
+  return new SlsaLedgerError('OUTPUT_WRITE_FAILED', `cannot write ${path}: ${(error as Error).message}`, {
+    cause: error,
+    details: { path },
+  });
 }
 
 export interface ReadInputOptions {
