@@ -62,6 +62,13 @@ export function parseCommandArgs(
         details: { flag: name },
       });
     }
+    if (o.isOutputPath === true && values[name] === '') {
+      throw new SlsaLedgerError(
+        'USAGE_INVALID_FLAG',
+        `--${name} takes a file name, got an empty value; ${hint(spec)}`,
+        { details: { flag: name, value: '' } },
+      );
+    }
   }
   for (const name of Object.keys(globalOptions)) values[name] = parsed.values[name];
 

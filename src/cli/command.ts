@@ -23,6 +23,11 @@ export interface OptionSpec {
    * who can push may write, only from the command line (or the option's environment variable)
    */
   readonly receivesCredential?: string;
+  /**
+   * a file the command writes (`--out`, `--vsa-out`): an empty value is a usage error before
+   * anything is done (resolved, '' would name the working directory)
+   */
+  readonly isOutputPath?: boolean;
 }
 
 export interface CommandSpec {

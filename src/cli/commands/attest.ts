@@ -23,10 +23,13 @@ export const command: CommandModule = {
       'rekor-url': s('URL', 'rekor url (default: sigstore public good)'),
       'tsa-url': s('URL', 'rfc 3161 timestamp authority url (optional)'),
       'subjects-from': s('FILE', 'more subjects, in sha256sum format'),
-      out: s(
-        'FILE',
-        'output (default: provenance.sigstore.json, or provenance.intoto.jsonl with --format dsse)',
-      ),
+      out: {
+        ...s(
+          'FILE',
+          'output (default: provenance.sigstore.json, or provenance.intoto.jsonl with --format dsse)',
+        ),
+        isOutputPath: true,
+      },
       format: {
         ...s('FORMAT', 'bundle (sigstore bundle v0.3) or dsse (one envelope per line)'),
         default: 'bundle',

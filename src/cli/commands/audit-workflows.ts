@@ -25,6 +25,7 @@ export const command: CommandModule = {
       out: {
         type: 'string',
         valueName: 'FILE',
+        isOutputPath: true,
         description: 'write the report to FILE instead of stdout (json/sarif) or stderr (text)',
       },
     },

@@ -12,10 +12,16 @@ export const command: CommandModule = {
       'Writes the private key (PKCS#8 PEM, mode 0600; encrypted when SLSA_LEDGER_KEY_PASSPHRASE is set) and the public key (SPKI PEM), and prints the public key and its key id (hex SHA-256 of the public key DER, the `publicKey.hint` of the bundles it signs). Existing files are never replaced without --force.',
     options: {
       type: { type: 'string', valueName: 'TYPE', description: 'ed25519 (default) or p256' },
-      out: { type: 'string', valueName: 'FILE', description: 'private key file (default slsa-ledger.key)' },
+      out: {
+        type: 'string',
+        valueName: 'FILE',
+        isOutputPath: true,
+        description: 'private key file (default slsa-ledger.key)',
+      },
       'public-out': {
         type: 'string',
         valueName: 'FILE',
+        isOutputPath: true,
         description: 'public key file (default: OUT with .pub)',
       },
       force: { type: 'boolean', description: 'replace existing key files' },

@@ -23,6 +23,7 @@ export const recordFlags: Readonly<Record<string, OptionSpec>> = {
   'vsa-out': {
     type: 'string',
     valueName: 'FILE',
+    isOutputPath: true,
     description:
       "with --record: write the verdict's signed SLSA VSA (a Sigstore bundle) here; verify it with verify --vsa",
   },
