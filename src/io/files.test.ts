@@ -1,11 +1,13 @@
 // The file helpers every command shares: the atomic writer refuses what it would replace by a
-// regular file and maps the system's errors to a code. Real files in a temp dir per test.
+// regular file and maps the system's errors to a code; stdin is bounded while it is read; one
+// reader of `--entry FILE|-` is strict about UTF-8. Real files in a temp dir per test.
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { makeFolders, writeFileAtomic } from './files.js';
+import { makeFolders, readInputStream, readJsonInput, writeFileAtomic } from './files.js';
 
 function temp(): string {
   const dir = mkdtempSync(join(tmpdir(), 'slsa-ledger-files-'));
@@ -67,4 +69,46 @@ describe('writeFileAtomic', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     },
   );
+});
+
+describe('readInputStream', () => {
+  it('stops an endless stream once past the limit', async () => {
+    let chunks = 0;
+    const endless = Readable.from(
+      (function* () {
+        for (;;) {
+          chunks += 1;
+          yield Buffer.alloc(64 * 1024);
+        }
+      })(),
+    );
+    const error = await readInputStream(endless, 'stdin', 'entry', { maxBytes: 1024 * 1024 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'INPUT_TOO_LARGE', details: { path: 'stdin', max: 1024 * 1024 } });
+    expect(chunks).toBeLessThan(40);
+  });
+
+  it('reads a stream within the limit whole', async () => {
+    const bytes = await readInputStream(Readable.from([Buffer.from('{"a":'), '1}']), 'stdin', 'entry', {
+      maxBytes: 7,
+    });
+    expect(bytes.toString('utf8')).toBe('{"a":1}');
+  });
+});
+
+describe('readJsonInput', () => {
+  it('refuses invalid UTF-8 from a file and from stdin alike', async () => {
+    const dir = temp();
+    const bytes = Buffer.concat([Buffer.from('{"actor":"bot'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    writeFileSync(join(dir, 'entry.json'), bytes);
+    const none = Readable.from([]);
+    expect(await codeOf(readJsonInput('entry.json', none, 'entry', 'entry', dir))).toBe(
+      'INPUT_JSON_MALFORMED',
+    );
+    expect(await codeOf(readJsonInput('-', Readable.from([bytes]), 'entry', 'entry'))).toBe(
+      'INPUT_JSON_MALFORMED',
+    );
+    expect(await readJsonInput('-', Readable.from(['{"a":1}']), 'entry', 'entry')).toEqual({ a: 1 });
+  });
 });

@@ -214,6 +214,53 @@ export async function readJsonFile(
   return parseJson(await readInputFile(path, what, { maxBytes: lim.maxBytes }), lim, `${what} ${path}`);
 }
 
+/**
+ * Reads a stream (stdin) as bytes, at most `maxBytes`, the bound applied while reading: the first
+ * chunk past the limit stops the read, so `< /dev/zero` or `< /dev/urandom` is refused after about
+ * `maxBytes`, never read whole.
+ * @throws SlsaLedgerError `INPUT_TOO_LARGE`, `INPUT_FILE_UNREADABLE` (exit 3), naming `what` and `name`
+ */
+export async function readInputStream(
+  stream: AsyncIterable<unknown>,
+  name = 'stdin',
+  what = 'input',
+  options: ReadInputOptions = {},
+): Promise<Buffer> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_INPUT_BYTES;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    // leaving the loop (the throw below) ends the iterator, which destroys the stream
+    for await (const chunk of stream) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk as Uint8Array);
+      total += bytes.length;
+      if (total > maxBytes) throw tooLarge(name, what, maxBytes, total);
+      chunks.push(bytes);
+    }
+  } catch (error) {
+    if (error instanceof SlsaLedgerError) throw error;
+    throw inputFileError(name, what, error);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Reads and parses one JSON document from a file, or from `stdin` when `source` is `-`, within a
+ * limits profile: the one reader of `--entry FILE|-` (`record`, `notify`). Bytes are bounded while
+ * read (a regular file only, or the stream), then parsed strictly (valid UTF-8, docs/limits.md).
+ */
+export async function readJsonInput(
+  source: string,
+  stdin: AsyncIterable<unknown>,
+  what: string,
+  limits: JsonLimitsName,
+  cwd?: string,
+): Promise<unknown> {
+  if (source !== '-') return readJsonFile(cwd === undefined ? source : resolve(cwd, source), what, limits);
+  const bytes = await readInputStream(stdin, 'stdin', what, { maxBytes: jsonLimits[limits].maxBytes });
+  return parseJson(bytes, limits, `${what} stdin`);
+}
+
 export function inputFileError(path: string, what: string, error: unknown): SlsaLedgerError {
   const code = (error as { code?: string }).code;
   if (code === 'ENOENT') {

@@ -16,7 +16,7 @@ export interface CliRun {
 /** Runs the CLI in-process and captures its streams. */
 export async function runCliCaptured(
   argv: readonly string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string } = {},
+  options: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string | Readable } = {},
 ): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -27,7 +27,7 @@ export async function runCliCaptured(
   const code = await runCli(argv, {
     stdout,
     stderr,
-    stdin: Readable.from([options.stdin ?? '']),
+    stdin: typeof options.stdin === 'object' ? options.stdin : Readable.from([options.stdin ?? '']),
     env: options.env ?? { PATH: process.env.PATH, HOME: process.env.HOME },
     cwd: options.cwd ?? process.cwd(),
     isTty: false,

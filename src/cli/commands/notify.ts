@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
-import { text } from 'node:stream/consumers';
 import { notifyEvent } from '../../app/notify.js';
 import { parseSecondsFlag } from '../../core/dispatch/dispatch-plan.js';
 import { parseNotifyEvent, parseNotifySubject, type NotifySubject } from '../../core/notify/events.js';
-import { parseJsonText, readJsonFile } from '../../io/files.js';
+import { readJsonInput } from '../../io/files.js';
 import { defaultNotificationsLog } from '../../io/notifications-log.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag } from '../args.js';
 import type { CommandModule } from '../command.js';
@@ -60,9 +59,7 @@ export const command: CommandModule = {
     const entry =
       entryPath === undefined
         ? undefined
-        : entryPath === '-'
-          ? parseJsonText(await text(ctx.stdin), '-', 'entry', 'entry')
-          : await readJsonFile(resolve(ctx.cwd, entryPath), 'entry', 'entry');
+        : await readJsonInput(entryPath, ctx.stdin, 'entry', 'entry', ctx.cwd);
     const overrides: Partial<Record<keyof NotifySubject, unknown>> = {};
     const tag = stringFlag(args, 'tag');
     if (tag !== undefined) overrides.tag = tag;

@@ -1,14 +1,8 @@
 import { recordEntry } from '../../app/record.js';
-import { parseJsonText, readInputText } from '../../io/files.js';
+import { readJsonInput } from '../../io/files.js';
 import { booleanFlag, stringFlag } from '../args.js';
 import type { CommandContext, CommandModule, ParsedArgs } from '../command.js';
 import { ledgerSigningFrom, ledgerWriteFlags, ledgerWriteOptions } from './ledger-flags.js';
-
-async function readStdin(ctx: CommandContext): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of ctx.stdin) chunks.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 const fieldFlags = {
   'run-id': ['run_id', 'N', 'run id (default: GITHUB_RUN_ID)'],
@@ -28,8 +22,7 @@ async function entryFrom(args: ParsedArgs, ctx: CommandContext): Promise<unknown
   const file = stringFlag(args, 'entry');
   let base: Record<string, unknown> = {};
   if (file !== undefined) {
-    const text = file === '-' ? await readStdin(ctx) : await readInputText(file, 'entry');
-    const value = parseJsonText(text, file === '-' ? 'stdin' : file, 'entry', 'entry');
+    const value = await readJsonInput(file, ctx.stdin, 'entry', 'entry', ctx.cwd);
     // not an object: recordEntry refuses it with LEDGER_ENTRY_INVALID
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
     base = value as Record<string, unknown>;
