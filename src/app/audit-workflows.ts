@@ -10,7 +10,7 @@ import { checkWorkflows } from '../core/governance/rules.js';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
-import { inputFileError, readInputFile } from '../io/files.js';
+import { fileKind, inputFileError, notRegular, readInputFile } from '../io/files.js';
 import { parseWorkflowYaml } from '../io/workflow-yaml.js';
 
 export interface AuditWorkflowsOptions {
@@ -31,6 +31,9 @@ async function listWorkflowFiles(target: string): Promise<string[]> {
     throw inputFileError(target, 'workflow directory', error);
   }
   if (info.isFile()) return [target];
+  // a FIFO, a socket or a device (or a link to one) is neither a workflow file nor a folder of them:
+  // refused as the file reader refuses it, never handed to readdir (ENOTDIR, exit 70)
+  if (!info.isDirectory()) throw notRegular(target, 'workflow', fileKind(info));
   const names = (await readdir(target)).filter((n) => /\.ya?ml$/.test(n)).sort();
   if (names.length === 0) {
     throw new SlsaLedgerError('WORKFLOW_DIR_EMPTY', `${target} holds no .yml or .yaml workflow file`, {
@@ -42,7 +45,7 @@ async function listWorkflowFiles(target: string): Promise<string[]> {
 
 /**
  * Audits GitHub workflows against the role matrix (DESIGN.md §6).
- * @throws INPUT_FILE_MISSING, WORKFLOW_DIR_EMPTY, WORKFLOW_INVALID (every unparsable file listed)
+ * @throws INPUT_FILE_MISSING, INPUT_FILE_NOT_REGULAR, WORKFLOW_DIR_EMPTY, WORKFLOW_INVALID (every unparsable file listed)
  */
 export async function auditWorkflows(options: AuditWorkflowsOptions = {}): Promise<AuditWorkflowsResult> {
   const cwd = options.cwd ?? process.cwd();
