@@ -2,14 +2,14 @@
 // operations docs into a repository. Every target is checked before anything is written, so a
 // refusal (INIT_FILE_EXISTS) leaves the directory exactly as it was.
 import { existsSync, readFileSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { SlsaLedgerError } from '../errors.js';
 import { isRepositoryName, repositoryFromRemoteUrl } from '../core/ingest/repository.js';
-import { fileKind, writeFileAtomic } from '../io/files.js';
+import { fileKind, makeFolders, writeFileAtomic } from '../io/files.js';
 import { runGit } from '../io/git.js';
 
 /** Who attests the release artifacts (issue 15 item 1). */
@@ -592,6 +592,40 @@ async function notAFolder(path: string): Promise<string | undefined> {
 }
 
 /**
+ * Why `dir` (the folder init writes into) cannot be used, or undefined. The nearest path that
+ * exists, walking up from `dir`, must be a folder or a link that leads to one: a dangling link, a
+ * link loop or a file on the way would make `mkdir` fail with ENOENT, ELOOP or ENOTDIR. One `lstat`
+ * per component and one `stat` of a link, never a walk of what is inside (`/proc/self/fd`).
+ */
+async function initDirProblem(dir: string): Promise<string | undefined> {
+  for (let path = dir; ; path = dirname(path)) {
+    let info;
+    try {
+      info = await lstat(path);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      // not there yet (or under a file, found one step up): mkdir makes it
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(path) !== path) continue;
+      return `${path} cannot be inspected (${code ?? (error as Error).message})`;
+    }
+    if (info.isDirectory()) return undefined;
+    if (!info.isSymbolicLink()) {
+      return path === dir
+        ? undefined
+        : `${path} is ${info.isFile() ? 'a file' : fileKind(info)}, not a folder`;
+    }
+    const target = await stat(path).catch((error: unknown) => error as { code?: string });
+    if ('isDirectory' in target)
+      return target.isDirectory() || path === dir
+        ? undefined
+        : `${path} is a symbolic link to ${fileKind(target)}, not a folder`;
+    return target.code === 'ELOOP'
+      ? `${path} is a symbolic link loop`
+      : `${path} is a symbolic link that leads nowhere (${target.code ?? 'unknown'})`;
+  }
+}
+
+/**
  * Every target below `dir` as it is before anything is written: the folders on its path must be
  * real folders (or not exist yet) and the target a regular file or a symbolic link (replaced by the
  * write, never followed) or absent. A linked folder (`.github` to somewhere outside the repository)
@@ -635,6 +669,14 @@ async function inspectTargets(
 export async function initRepository(options: InitOptions = {}): Promise<InitResult> {
   const logger = options.logger ?? silentLogger;
   const dir = resolve(options.dir ?? process.cwd());
+  const dirProblem = await initDirProblem(dir);
+  if (dirProblem !== undefined) {
+    throw new SlsaLedgerError(
+      'INIT_PATH_UNSAFE',
+      `${dir} cannot be written safely: ${dirProblem}; nothing was written`,
+      { details: { dir, unsafe: [{ path: '.', reason: dirProblem }] } },
+    );
+  }
   const root = options.packageRoot ?? findPackageRoot();
   const dirExists = existsSync(dir);
   const repository =
@@ -726,7 +768,12 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
   }
   // read every source before the first write, so a read failure writes nothing
   const contents = await Promise.all(plan.map((f) => f.content()));
-  await mkdir(dir, { recursive: true });
+  await makeFolders(dir).catch((error: unknown) => {
+    throw new SlsaLedgerError('OUTPUT_WRITE_FAILED', `cannot make ${dir}: ${(error as Error).message}`, {
+      cause: error,
+      details: { path: dir },
+    });
+  });
   const files: { path: string; action: 'created' | 'overwritten' }[] = [];
   try {
     for (const [i, f] of plan.entries()) {
