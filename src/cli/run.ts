@@ -7,6 +7,8 @@ import type { CommandEntry } from './commands/index.js';
 import { loadConfigDefaults } from './config.js';
 import { createStderrLogger } from './logger.js';
 import { publicLogRefusal } from './public-log.js';
+import { limits } from '../core/input/limits.js';
+import { readJsonFile } from '../io/files.js';
 import { withSecrets } from '../io/redaction.js';
 import { collectSecrets, redact } from './redact.js';
 import {
@@ -52,16 +54,21 @@ function topLevelHelp(commands: CommandTable): string {
   ].join('\n');
 }
 
-/** GitHub's event payload (GITHUB_EVENT_PATH, at most 16 MiB), or undefined when absent or unreadable. */
-function readGithubEvent(path: string | undefined): unknown {
+/**
+ * GitHub's event payload (GITHUB_EVENT_PATH, at most 16 MiB), or undefined when absent or
+ * unreadable. Read as every outside file is (docs/limits.md): a regular file only, bounded before
+ * and while reading, so a FIFO there cannot hang every command nor `/dev/zero` fill the memory.
+ */
+async function readGithubEvent(path: string | undefined): Promise<unknown> {
   if (path === undefined || path === '') return undefined;
   try {
-    const text = readFileSync(path, 'utf8');
-    return text.length > 16 * 1024 * 1024 ? undefined : (JSON.parse(text) as unknown);
+    return await readJsonFile(path, 'GITHUB_EVENT_PATH', githubEventLimits);
   } catch {
     return undefined;
   }
 }
+
+const githubEventLimits = { ...limits.apiResponse, maxBytes: 16 * 1024 * 1024 };
 
 /**
  * Runs the CLI in-process over a table of commands and returns the exit code. The sole owner of
@@ -134,7 +141,7 @@ export async function runCliWith(
         .map(([flag]) => `--${flag}`);
       const refusal = publicLogRefusal(
         [name, ...rest, ...fromConfig],
-        readGithubEvent(env.GITHUB_EVENT_PATH),
+        await readGithubEvent(env.GITHUB_EVENT_PATH),
         env,
       );
       if (refusal !== undefined) throw new SlsaLedgerError('PUBLIC_LOG_REFUSED', refusal);
