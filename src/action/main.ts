@@ -1,10 +1,11 @@
 // Entry point of the slsa-ledger GitHub Action (action.yml, `runs.using: node24`): runs the CLI
 // in-process with `--json`, prints the human output, and maps the result to step outputs.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../cli/main.js';
+import { readGithubEvent } from '../cli/run.js';
 import {
   buildOutputs,
   findEnvelope,
@@ -15,16 +16,6 @@ import {
   splitArgs,
   workflowCommand,
 } from './inputs.js';
-
-/** The event payload (GITHUB_EVENT_PATH), or undefined when absent or unreadable. */
-function readEvent(path: string | undefined): unknown {
-  if (path === undefined || path === '') return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 async function main(): Promise<number> {
   const env = process.env;
@@ -38,7 +29,7 @@ async function main(): Promise<number> {
     process.stderr.write(workflowCommand('error', {}, (error as Error).message));
     return 2;
   }
-  const refusal = publicLogRefusal(argv, readEvent(env.GITHUB_EVENT_PATH), env);
+  const refusal = publicLogRefusal(argv, await readGithubEvent(env.GITHUB_EVENT_PATH), env);
   if (refusal !== undefined) {
     process.stderr.write(
       workflowCommand('error', { title: `slsa-ledger ${argv[0] ?? ''}` }, `PUBLIC_LOG_REFUSED: ${refusal}`),

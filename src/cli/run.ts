@@ -58,8 +58,9 @@ function topLevelHelp(commands: CommandTable): string {
  * GitHub's event payload (GITHUB_EVENT_PATH, at most 16 MiB), or undefined when absent or
  * unreadable. Read as every outside file is (docs/limits.md): a regular file only, bounded before
  * and while reading, so a FIFO there cannot hang every command nor `/dev/zero` fill the memory.
+ * The Action's entry point (src/action/main.ts) reads it here too.
  */
-async function readGithubEvent(path: string | undefined): Promise<unknown> {
+export async function readGithubEvent(path: string | undefined): Promise<unknown> {
   if (path === undefined || path === '') return undefined;
   try {
     return await readJsonFile(path, 'GITHUB_EVENT_PATH', githubEventLimits);
