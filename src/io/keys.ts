@@ -155,6 +155,16 @@ export async function writeKeyPair(
     // lstat: a symlink at the path exists, dangling or not
     const info = await lstat(p).catch(() => undefined);
     if (info !== undefined && (!overwrite || info.isDirectory())) throw exists(p);
+    // --force replaces a key file, never a device, FIFO, socket or symlink (as root, a rename over
+    // /dev/null would replace the system's)
+    if (info !== undefined && !info.isFile())
+      throw new SlsaLedgerError(
+        'INPUT_FILE_NOT_REGULAR',
+        `${p} is not a regular file: --force replaces only a key file, it is left as it is`,
+        {
+          details: { path: p },
+        },
+      );
   }
   const temporary = (path: string): string =>
     join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
