@@ -91,6 +91,11 @@ function toRequest(req: IncomingMessage, trustedProxies: TrustedProxies | undefi
   if (q !== -1) query = [...new URLSearchParams(target.slice(q + 1))];
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  // node keeps the first of two Host headers; a request with more than one names no host (RFC 9112
+  // §3.2: answered 400), so none is passed on and the handler's Host check refuses it
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
+  if (hosts > 1) headers.host = '';
   const client = clientAddressOf(req.socket.remoteAddress ?? '', headers['x-forwarded-for'], trustedProxies);
   return { method: req.method ?? 'GET', path, query, headers, client };
 }

@@ -1,5 +1,6 @@
 // The DNS-rebinding check (a loopback server answers only Host names of loopback) must hold for
 // every --host that serve takes as loopback without --allow-remote.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, startServe } from './support.js';
 
@@ -24,5 +25,31 @@ describe('serve --host LOCALHOST', () => {
     const port = new URL(base).port;
     expect((await send(base, '/healthz', { host: `localhost:${port}` })).status).toBe(200);
     expect((await send(base, '/healthz', { host: `LocalHost:${port}` })).status).toBe(200);
+  });
+
+  // node keeps the first of two Host headers: a loopback one first let the request through
+  it('a request with two Host headers names no host: refused, whatever their order', async () => {
+    const { hostname, port } = new URL(base);
+    const raw = (hosts: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname);
+        let answer = '';
+        socket.on('data', (b: Buffer) => (answer += b.toString('latin1')));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+        socket.write(
+          `GET /healthz HTTP/1.1\r\n${hosts.map((h) => `Host: ${h}\r\n`).join('')}Connection: close\r\n\r\n`,
+        );
+      });
+    expect(await raw([`localhost:${port}`])).toMatch(/^HTTP\/1\.1 200 /);
+    for (const hosts of [
+      [`localhost:${port}`, 'attacker.example'],
+      ['attacker.example', `localhost:${port}`],
+      [`localhost:${port}`, `localhost:${port}`],
+    ]) {
+      const answer = await raw(hosts);
+      expect(answer).toMatch(/^HTTP\/1\.1 421 /);
+      expect(answer).toContain('DASHBOARD_HOST_REFUSED');
+    }
   });
 });
