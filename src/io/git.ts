@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SlsaLedgerError, UnavailableError, type ErrorCode } from '../errors.js';
+import { scrubUrlCredentials } from '../core/redact/redact.js';
 
 export interface GitRunOptions {
   /** the directory git runs in */
@@ -28,11 +29,13 @@ export interface GitOutput {
 }
 
 /**
- * `https://user:token@host` -> `https://***@host`, so a remote URL never leaks a token: up to the
- * last `@` of the authority, so a password pasted with a raw `@` in it is hidden whole.
+ * `https://user:token@host` -> `https://***@host` and `?access_token=…` -> `?access_token=***`, so a
+ * remote URL (or git's stderr quoting it) never leaks a token: the userinfo up to the last `@` of
+ * the authority, even with a raw `@` or space pasted in the password, and every query parameter
+ * named like a credential (src/core/redact/redact.ts `scrubUrlCredentials`, the one list).
  */
 export function scrubCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+(?:@[^/\s@]+)*@/gi, '$1***@');
+  return scrubUrlCredentials(text);
 }
 
 function baseEnv(extra: Readonly<Record<string, string | undefined>> | undefined): NodeJS.ProcessEnv {

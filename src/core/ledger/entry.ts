@@ -4,6 +4,7 @@ import { isAscii } from 'node:buffer';
 import { SlsaLedgerError, ValidationError } from '../../errors.js';
 import { limits } from '../input/limits.js';
 import { escapeUnprintable } from '../text/unprintable.js';
+import { isCredentialParam } from '../redact/redact.js';
 
 export type EntryStatus = 'success' | 'failure';
 
@@ -185,15 +186,8 @@ function maskUrl(s: string): string {
   return s.replace(/^([^:/?#]*:[/\\]*)[^/\\?#]*@/, '$1***@').replace(/[?#][\s\S]*$/, '?…');
 }
 
-// A query or fragment parameter whose name says it is a credential: AWS (`X-Amz-Signature`,
-// `X-Amz-Credential`, `X-Amz-Security-Token`, `AWSAccessKeyId`, `Signature`), Google Cloud Storage
-// (`X-Goog-Signature`, `X-Goog-Credential`, `GoogleAccessId`), Azure SAS (`sig`), CloudFront
-// (`Signature`, `Key-Pair-Id`), GitHub's asset redirects (`jwt`), and the generic `token`,
-// `access_token`, `private_token`, `api_key`, `apikey`, `access_key`, `secret`, `password`, `auth`,
-// `authorization`: the whole name, or its last part after `-`, `_` or `.`.
-const CREDENTIAL_PARAM_RE =
-  /(?:^|[-_.])(?:sig|signature|token|jwt|secret|password|passwd|credential|credentials|apikey|api[-_]key|access[-_]key|awsaccesskeyid|googleaccessid|key-pair-id|auth|authorization)$/i;
-
+// The credential parameter names are the redaction's (src/core/redact/redact.ts `isCredentialParam`):
+// one list for what the writers refuse and what messages and files hide.
 function paramName(part: string): string {
   const raw = part.split('=', 1)[0]!.replace(/\+/g, ' ');
   try {
@@ -220,7 +214,7 @@ export function urlCredentialProblem(value: unknown, name: string): string | und
   for (const part of value.slice(at + 1).split(/[&;?#]/)) {
     if (part === '') continue;
     const param = paramName(part);
-    if (CREDENTIAL_PARAM_RE.test(param)) {
+    if (isCredentialParam(param)) {
       const shown = escapeUnprintable(param.length > 40 ? `${param.slice(0, 37)}...` : param);
       return `${name} must not carry a credential: its parameter '${shown}' is one by its name (a signed or tokenised url would be published in the ledger and every clone of it); record the url without it, e.g. the release asset's own url`;
     }

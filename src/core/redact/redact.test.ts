@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collectSecrets, redact, redactJson } from './redact.js';
+import { collectSecrets, isCredentialParam, redact, redactJson, scrubUrlCredentials } from './redact.js';
 
 describe('redactJson', () => {
   const secrets = ['s3cr3t-token'];
@@ -256,5 +256,34 @@ describe('redactJson: identity', () => {
     }
     const held = new Holder('s3cr3t-token');
     expect(redactJson(held, ['s3cr3t-token'])).toBe(held);
+  });
+});
+
+describe('scrubUrlCredentials', () => {
+  it.each([
+    ['https://x:SECRET TOKEN123456@127.0.0.1:1/o/r.git', 'https://***@127.0.0.1:1/o/r.git'],
+    [
+      "fatal: unable to access 'https://x:p@ss w@host/o/r.git/': refused",
+      "fatal: unable to access 'https://***@host/o/r.git/': refused",
+    ],
+    ['https://host/o/r.git?access_token=SECRETTOKEN123456', 'https://host/o/r.git?access_token=***'],
+    ['https://host/r.git?a=1&token=S3CRET&sig=abc#key=k', 'https://host/r.git?a=1&token=***&sig=***#key=***'],
+    ["'https://host/r?X-Amz-Signature=deadbeef': failed", "'https://host/r?X-Amz-Signature=***': failed"],
+    ['https://host/r?password=p;private_token=t', 'https://host/r?password=***;private_token=***'],
+  ])('hides the credentials of %j', (text, expected) => {
+    expect(scrubUrlCredentials(text)).toBe(expected);
+  });
+
+  it('leaves a url without credentials, and other parameters, as they are', () => {
+    const text = 'git push https://host/o/r.git?ref=main&page=2 failed: a@b';
+    expect(scrubUrlCredentials(text)).toBe(text);
+  });
+
+  it('knows a credential parameter by its whole name or its last part', () => {
+    for (const name of ['access_token', 'token', 'password', 'sig', 'key', 'X-Amz-Signature', 'api.key']) {
+      expect(isCredentialParam(name)).toBe(true);
+    }
+    for (const name of ['ref', 'keys', 'monkey', 'signed', 'page'])
+      expect(isCredentialParam(name)).toBe(false);
   });
 });

@@ -80,6 +80,44 @@ const TOKEN_SHAPES =
   /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|xox[abposr]-[A-Za-z0-9-]{10,})/g;
 const SLACK_WEBHOOK_PATH = /(hooks\.slack\.com\/services\/)[A-Za-z0-9_/-]+/gi;
 
+// A query or fragment parameter whose name says it is a credential: AWS (`X-Amz-Signature`,
+// `X-Amz-Credential`, `X-Amz-Security-Token`, `AWSAccessKeyId`, `Signature`), Google Cloud Storage
+// (`X-Goog-Signature`, `X-Goog-Credential`, `GoogleAccessId`), Azure SAS (`sig`), CloudFront
+// (`Signature`, `Key-Pair-Id`), GitHub's asset redirects (`jwt`), and the generic `token`,
+// `access_token`, `private_token`, `api_key`, `apikey`, `access_key`, `key`, `secret`, `password`,
+// `auth`, `authorization`: the whole name, or its last part after `-`, `_` or `.`.
+const CREDENTIAL_PARAM_RE =
+  /(?:^|[-_.])(?:sig|signature|token|jwt|secret|password|passwd|credential|credentials|apikey|api[-_]key|access[-_]key|key|awsaccesskeyid|googleaccessid|key-pair-id|auth|authorization)$/i;
+
+/** Whether a query or fragment parameter name (decoded) names a credential (`access_token`, `sig`…). */
+export function isCredentialParam(name: string): boolean {
+  return CREDENTIAL_PARAM_RE.test(name.trim());
+}
+
+function decodedParamName(raw: string): string {
+  const name = raw.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
+
+/**
+ * Text with the credentials of every URL in it hidden: the userinfo (`https://user:token@host` ->
+ * `https://***@host`) up to the last `@` of the authority, even with a raw `@` or space pasted in
+ * the password (the authority ends at `/`, `\\`, `?`, `#` or the end of the line), and the value of
+ * every query or fragment parameter named like a credential (`?access_token=***`, `&sig=***`), up
+ * to the next `&`, `;`, `#`, quote or white space.
+ */
+export function scrubUrlCredentials(text: string): string {
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\\?#\r\n]*@/gi, '$1***@')
+    .replace(/([?&;#])([^=&;#?\s'"]+)=([^&;#\s'"]+)/g, (whole, sep: string, name: string) =>
+      isCredentialParam(decodedParamName(name)) ? `${sep}${name}=***` : whole,
+    );
+}
+
 /**
  * Replaces every secret, the password of any URL with credentials and every credential known by its
  * shape (a GitHub token, a JWT, a Slack token or webhook path) by `***`.
