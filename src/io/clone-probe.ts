@@ -3,7 +3,7 @@
 // them for `record` and `flush` while the CLI's modules load (issue 14 performance): by the time
 // the engine opens the clone, git has answered. The clone's object reader (`git cat-file --batch`)
 // starts with them: forked while Node's heap is small, and running before the first read.
-import { prestartGit, prestartObjectReader } from './git.js';
+import { prestartGit, prestartObjectReader, runGit } from './git.js';
 
 export const CONFIG_LIST_ARGS: readonly string[] = ['config', '-z', '--list'];
 
@@ -14,12 +14,24 @@ export function revParseArgs(extra: readonly string[]): string[] {
 
 /**
  * Starts both questions in `repoDir`, and the object reader the clone is read through;
- * `GitLedgerRepo.open` of the same directory takes the answers and the reader.
+ * `GitLedgerRepo.open` of the same directory takes the answers and the reader. Never throws: when
+ * git cannot even be started there (`--repo` a file, a FIFO, a device, a symlink loop, a path under
+ * a file: Node's spawn throws `ENOTDIR`/`ELOOP` at once), nothing is left prestarted, and the
+ * command opens the clone the normal way, which reports the coded error (`LEDGER_NOT_FOUND`).
  */
 export function prestartCloneProbe(repoDir: string): void {
-  prestartGit(CONFIG_LIST_ARGS, repoDir);
-  prestartGit(revParseArgs(['--show-toplevel']), repoDir);
-  prestartObjectReader(repoDir);
+  const config = CONFIG_LIST_ARGS;
+  const paths = revParseArgs(['--show-toplevel']);
+  prestartGit(config, repoDir);
+  prestartGit(paths, repoDir);
+  try {
+    prestartObjectReader(repoDir);
+  } catch {
+    // the same spawn failed both questions: take their (rejected) answers back, unread, so the
+    // normal path asks git itself and reports the coded error
+    for (const args of [config, paths])
+      runGit(args, { cwd: repoDir, allowFailure: true }).catch(() => undefined);
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
 // object reader, while the CLI loads (src/io/clone-probe.ts); the ledger engine must take those
 // answers and that reader, not ask again.
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -40,4 +40,37 @@ describe('record from the built binary: the clone is asked once', () => {
     expect(commands.filter((c) => c.startsWith('rev-parse --git-path objects'))).toHaveLength(1);
     expect(commands.filter((c) => c === 'cat-file --batch')).toHaveLength(1);
   });
+});
+
+describe('record and flush from the built binary: --repo that git cannot start in', () => {
+  it.each(['record', 'flush'])(
+    '%s: a file, a path under a file, a symlink loop, /dev/zero give LEDGER_REPO_INVALID (exit 2, as a missing directory), never a crash',
+    async (verb) => {
+      const file = join(tmp.path, 'file');
+      await writeFile(file, 'x\n');
+      await symlink('loop-b', join(tmp.path, 'loop-a'));
+      await symlink('loop-a', join(tmp.path, 'loop-b'));
+      const entry = join(tmp.path, 'entry.json');
+      await writeFile(entry, JSON.stringify(makeEntry()));
+      for (const repo of [file, join(file, 'sub'), join(tmp.path, 'loop-a'), '/dev/zero']) {
+        const args = verb === 'record' ? ['--entry', entry] : [];
+        const result = await run(
+          process.execPath,
+          [bin, verb, '--json', '--no-sign', '--repo', repo, ...args],
+          {
+            env: { ...process.env, SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks') },
+          },
+        ).then(
+          () => ({ code: 0, stdout: '', stderr: '' }),
+          (error: { code: number; stdout: string; stderr: string }) => error,
+        );
+        expect(result.stderr, repo).not.toMatch(/spawn E|node:internal/);
+        expect(result.code, repo).toBe(2);
+        expect(JSON.parse(result.stdout), repo).toMatchObject({
+          ok: false,
+          error: { code: 'LEDGER_REPO_INVALID' },
+        });
+      }
+    },
+  );
 });
