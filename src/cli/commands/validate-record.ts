@@ -8,6 +8,7 @@ import type { CommandContext, OptionSpec, ParsedArgs } from '../command.js';
 import { ledgerSigningFrom, ledgerWriteFlags, ledgerWriteOptions, signingFlags } from './ledger-flags.js';
 import { signLedgerVsa } from '../../app/ledger-signing.js';
 import { writeFileAtomic } from '../../io/files.js';
+import { checkOutputFileTarget } from '../../io/output-target.js';
 
 // `validate --record`: the verdict goes through the ledger's record use case (the same merge rule,
 // commit, push, PR and queue as `record`), into the clone given with --repo.
@@ -43,6 +44,9 @@ export async function buildVerdictRecorder(args: ParsedArgs, ctx: CommandContext
   const signing = await ledgerSigningFrom(args, ctx, 'validate');
   const vsaOutFlag = stringFlag(args, 'vsa-out');
   const vsaOut = vsaOutFlag === undefined ? undefined : resolve(ctx.cwd, vsaOutFlag);
+  // the VSA is written last (below): a target that cannot take it is refused now, before anything
+  // is verified or pushed
+  if (vsaOut !== undefined) await checkOutputFileTarget(vsaOut, 'vsa-out');
   return async (entry, statement) => {
     // the VSA is signed once with the writer's signer; the verdict's transition binds it
     const vsa = await signLedgerVsa(signing, statement);

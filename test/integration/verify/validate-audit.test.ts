@@ -290,3 +290,60 @@ describe('validate --record --vsa-out: nothing written when the ledger refuses t
     await expect(readFile(vsaOut)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
+
+describe('validate --record --vsa-out: a target that cannot take the VSA is refused up front', () => {
+  it('a directory, a FIFO, a missing folder or a folder that is a file: USAGE_INVALID_FLAG (exit 2), nothing pushed', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdir } = await import('node:fs/promises');
+    const { cloneRemote, createRemote, git } = await import('../../support/git.js');
+    const release = await makeRelease();
+    const remote = await createRemote(release.dir);
+    const clone = await cloneRemote(remote, join(release.dir, 'clone'));
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      SLSA_LEDGER_LOCK_DIR: join(release.dir, 'locks'),
+    };
+    await writeFile(join(release.dir, 'entry.json'), JSON.stringify(release.entry));
+    const seeded = await runCliCaptured(
+      ['record', '--no-sign', '--json', '--repo', clone, '--entry', join(release.dir, 'entry.json')],
+      { env },
+    );
+    expect(seeded.code, seeded.stdout + seeded.stderr).toBe(0);
+    await git(clone, ['pull', '-q', 'origin', 'main']);
+    const head = (): Promise<string> => git(remote, ['rev-parse', 'main']);
+    const before = await head();
+    await mkdir(join(release.dir, 'adir'));
+    execFileSync('mkfifo', [join(release.dir, 'fifo')]);
+    for (const target of ['adir', 'fifo', 'missing/vsa.json', 'app.tgz/vsa.json']) {
+      const r = await runCliCaptured(
+        [
+          'validate',
+          '--json',
+          '--tag',
+          'v1.2.3',
+          '--repo',
+          'clone',
+          '--ref',
+          'HEAD',
+          '--key',
+          'signing.pub',
+          '--artifact',
+          'app.tgz',
+          '--provenance',
+          'app.intoto.json',
+          '--record',
+          '--sign-key',
+          'signing.key',
+          '--vsa-out',
+          target,
+        ],
+        { env, cwd: release.dir },
+      );
+      expect(r.json().error?.code, target + r.stdout + r.stderr).toBe('USAGE_INVALID_FLAG');
+      expect(r.json().error?.details).toMatchObject({ flag: 'vsa-out' });
+      expect(r.code).toBe(2);
+      expect(await head(), target).toBe(before);
+    }
+  });
+});
