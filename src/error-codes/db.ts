@@ -21,7 +21,10 @@ export const dbCodes = {
   DB_LOCKED: 'unavailable',
   /** `--since` / `--until` are not dates, or since is not before until */
   KPI_WINDOW_INVALID: 'usage',
-  /** `kpi` / `serve`: the embedded database directory does not exist or holds no database */
+  /**
+   * `kpi` / `serve`: the embedded database directory does not exist or holds no database; any
+   * command: `--data-dir` is not a directory, or a directory of other files (no `PG_VERSION`)
+   */
   DB_NOT_FOUND: 'invalid-input',
   /** `ingest`: the repository name of a ledger is not `owner/name`, or cannot be found */
   INGEST_REPOSITORY_INVALID: 'usage',

@@ -218,6 +218,12 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       ...(options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs }),
     });
   }
+  if (options.dataDir === '') {
+    // resolved, an empty folder name is the working directory: never a database built there
+    throw new SlsaLedgerError('USAGE_INVALID_FLAG', '--data-dir takes a folder, got an empty value', {
+      details: { flag: 'data-dir' },
+    });
+  }
   const dataDir = resolve(options.cwd ?? process.cwd(), options.dataDir ?? DEFAULT_DATA_DIR);
   const { openPglite } = await import('./pglite-store.js');
   return openPglite(dataDir, role, migrate, {

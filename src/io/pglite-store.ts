@@ -4,6 +4,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readdirSync,
   rmSync,
   statSync,
   writeSync,
@@ -107,6 +108,43 @@ export function hasEmbeddedDatabase(dataDir: string): boolean {
   }
 }
 
+/**
+ * Refuses, before anything is locked or written, a `dataDir` that cannot hold a new embedded database:
+ * a path that is not a directory (a file, a FIFO, a device), or a directory that holds files but no
+ * database (no `PG_VERSION`): a new cluster would be built among the user's own files (a
+ * `--data-dir` naming the project folder). A missing or empty directory is where one is created.
+ * @throws SlsaLedgerError `DB_NOT_FOUND` (exit 3), `details: { dataDir }`
+ */
+function refuseForeignDataDir(dataDir: string): void {
+  let entries: string[];
+  try {
+    if (!statSync(dataDir).isDirectory()) {
+      throw new SlsaLedgerError(
+        'DB_NOT_FOUND',
+        `--data-dir ${dataDir} is not a directory: give the folder of an embedded database (or a new one)`,
+        { details: { dataDir } },
+      );
+    }
+    entries = readdirSync(dataDir);
+  } catch (error) {
+    if (error instanceof SlsaLedgerError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return; // created on first use (or DB_NOT_FOUND below when it must exist)
+    throw new SlsaLedgerError(
+      'DB_NOT_FOUND',
+      `--data-dir ${dataDir} cannot be used as an embedded database folder: ${(error as Error).message}`,
+      { cause: error, details: { dataDir } },
+    );
+  }
+  if (entries.length > 0) {
+    throw new SlsaLedgerError(
+      'DB_NOT_FOUND',
+      `--data-dir ${dataDir} holds files but no embedded database (no PG_VERSION): refusing to create one among them; give an empty or new folder, or the folder of an existing database`,
+      { details: { dataDir } },
+    );
+  }
+}
+
 /** Opens (creating on first use) the embedded database in `dataDir`, or in memory for `memory://`. */
 export async function openPglite(
   dataDir: string,
@@ -117,6 +155,7 @@ export async function openPglite(
   const inMemory = dataDir.startsWith('memory://') || dataDir.endsWith('/memory:');
   const where = inMemory ? 'embedded database (in memory)' : `embedded database ${dataDir}`;
   const fresh = !inMemory && !hasEmbeddedDatabase(dataDir);
+  if (fresh) refuseForeignDataDir(dataDir);
   if (fresh && options.mustExist === true) {
     throw new SlsaLedgerError(
       'DB_NOT_FOUND',

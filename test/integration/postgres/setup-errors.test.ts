@@ -1,6 +1,7 @@
 // Coded errors of a database that is not ready: not migrated, a broken migration, a locked
 // embedded database.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +30,46 @@ it('kpi and serve with a --data-dir that holds no database: DB_NOT_FOUND, exit 3
       expect(run.json().error!.code).toBe('DB_NOT_FOUND');
       expect(existsSync(dataDir)).toBe(false);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('migrate and ingest with --data-dir a file, FIFO, device or a folder of other files: DB_NOT_FOUND, exit 3, nothing written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slsa-foreign-'));
+  try {
+    writeFileSync(join(dir, 'notes.txt'), 'mine\n');
+    writeFileSync(join(dir, 'file'), 'x\n');
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    for (const dataDir of [dir, join(dir, 'file'), join(dir, 'fifo'), '/dev/zero', join(dir, 'file', 'db')]) {
+      for (const args of [
+        ['migrate', '--data-dir', dataDir, '--json'],
+        ['ingest', '--data-dir', dataDir, '--repo', dir, '--json'],
+      ]) {
+        const run = await runCliCaptured(args, { env });
+        expect(run.json().error?.code, `${args.join(' ')}: ${run.stdout}`).toBe('DB_NOT_FOUND');
+        expect(run.code).toBe(3);
+      }
+    }
+    expect(readdirSync(dir).sort()).toEqual(['fifo', 'file', 'notes.txt']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('an empty --data-dir is a usage error (exit 2), never the working directory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slsa-emptydir-'));
+  try {
+    for (const args of [
+      ['migrate', '--data-dir=', '--json'],
+      ['ingest', '--data-dir', '', '--json'],
+    ]) {
+      const run = await runCliCaptured(args, { env, cwd: dir });
+      expect(run.json().error?.code).toBe('USAGE_INVALID_FLAG');
+      expect(run.code).toBe(2);
+    }
+    await expect(openDatabase({ dataDir: '', cwd: dir })).rejects.toThrowCode('USAGE_INVALID_FLAG');
+    expect(readdirSync(dir)).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
