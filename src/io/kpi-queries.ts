@@ -484,8 +484,10 @@ SELECT h.metric, h.bucket, sum(h.runs)::double precision AS runs, min(h.min_valu
 export function wholeUtcMonths(days: { from: string; to: string }): { first: string; end: string } {
   const from = new Date(days.from);
   const to = new Date(days.to);
-  const start = Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + (from.getUTCDate() === 1 ? 0 : 1), 1);
-  const end = Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), 1);
+  // setUTCFullYear, not Date.UTC, which reads the years 0 to 99 as 1900 to 1999 (a window from 0001)
+  const monthStart = (year: number, month: number): number => new Date(0).setUTCFullYear(year, month, 1);
+  const start = monthStart(from.getUTCFullYear(), from.getUTCMonth() + (from.getUTCDate() === 1 ? 0 : 1));
+  const end = monthStart(to.getUTCFullYear(), to.getUTCMonth());
   const date = (t: number): string => new Date(t).toISOString().slice(0, 10);
   return start < end ? { first: date(start), end: date(end) } : { first: date(start), end: date(start) };
 }

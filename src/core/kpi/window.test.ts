@@ -45,6 +45,23 @@ describe('parseWindowBound', () => {
   ] as const)('takes %s %j, at the edges of that range', (flag, raw, expected) => {
     expect(parseWindowBound(flag, raw, now)).toBe(expected);
   });
+
+  // Date.UTC reads the years 0 to 99 as 1900 to 1999: those dates were refused as not real days
+  it.each([
+    ['since', '0001-01-01', '0001-01-01T00:00:00.000Z'],
+    ['since', '0099-12-31', '0099-12-31T00:00:00.000Z'],
+    ['until', '0050-06-15', '0050-06-16T00:00:00.000Z'],
+    ['since', '0004-02-29', '0004-02-29T00:00:00.000Z'],
+    ['since', '0004-02-29T12:00:00Z', '0004-02-29T12:00:00.000Z'],
+    ['since', '0100-01-01', '0100-01-01T00:00:00.000Z'],
+  ] as const)('takes %s %j, a year below 100', (flag, raw, expected) => {
+    expect(parseWindowBound(flag, raw, now)).toBe(expected);
+  });
+
+  it('still refuses a day that is not real in a year below 100', () => {
+    expect(() => parseWindowBound('since', '0003-02-29', now)).toThrowCode('KPI_WINDOW_INVALID');
+    expect(() => parseWindowBound('since', '0003-02-29T00:00:00Z', now)).toThrowCode('KPI_WINDOW_INVALID');
+  });
 });
 
 describe('resolveKpiWindow', () => {

@@ -36,6 +36,16 @@ export function parseWindowBound(flag: 'since' | 'until', raw: string, now: Date
   return new Date(t).toISOString();
 }
 
+/**
+ * Midnight UTC of a day, any year: `Date.UTC` takes years 0 to 99 for 1900 to 1999, so the year is
+ * set on its own (`setUTCFullYear` keeps it as given).
+ */
+function utcDay(year: number, month: number, day: number): Date {
+  const t = new Date(0);
+  t.setUTCFullYear(year, month - 1, day);
+  return t;
+}
+
 function parseBoundMs(flag: 'since' | 'until', raw: string, now: Date): number {
   const value = raw.trim();
   const rel = RELATIVE_RE.exec(value);
@@ -46,7 +56,7 @@ function parseBoundMs(flag: 'since' | 'until', raw: string, now: Date): number {
   const date = DATE_RE.exec(value);
   if (date !== null) {
     const [y, m, d] = [Number(date[1]), Number(date[2]), Number(date[3])];
-    const t = new Date(Date.UTC(y, m - 1, d));
+    const t = utcDay(y, m, d);
     if (t.getUTCFullYear() !== y || t.getUTCMonth() !== m - 1 || t.getUTCDate() !== d)
       throw invalid(flag, raw);
     return t.getTime() + (flag === 'until' ? 86_400_000 : 0);
@@ -58,7 +68,7 @@ function parseBoundMs(flag: 'since' | 'until', raw: string, now: Date): number {
     // Date.parse rolls 2025-02-30 over to March: refuse what is not a real day
     const check = DATE_RE.exec(day);
     if (check !== null) {
-      const probe = new Date(Date.UTC(Number(check[1]), Number(check[2]) - 1, Number(check[3])));
+      const probe = utcDay(Number(check[1]), Number(check[2]), Number(check[3]));
       if (probe.getUTCDate() !== Number(check[3])) throw invalid(flag, raw);
     }
     return t;
