@@ -89,6 +89,19 @@ describe('runCli', () => {
     const r = await runCliCaptured([]);
     expect(r.code).toBe(2);
   });
+  it('exits 2 without a command whatever global flag is given: the same usage error, an envelope with --json', async () => {
+    for (const argv of [[], ['--verbose'], ['--json'], ['--json', '--verbose']]) {
+      const r = await runCliCaptured(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      if (argv.includes('--json')) {
+        expect(r.json()).toMatchObject({ ok: false, error: { code: 'USAGE_MISSING_ARGUMENT' } });
+      } else {
+        expect(r.stderr).toContain('USAGE_MISSING_ARGUMENT');
+        expect(r.stdout).toBe('');
+      }
+    }
+    expect((await runCliCaptured(['--help', '--json'])).code).toBe(0);
+  });
   it('shows per-command help', async () => {
     const r = await runCliCaptured(['demo', '--help']);
     expect(r.code).toBe(0);

@@ -115,7 +115,13 @@ export async function runCliWith(
         );
       }
       err(topLevelHelp(commands));
-      return argv.length === 0 ? 2 : 0;
+      if (argv.includes('--help') || argv.includes('-h')) return 0;
+      // no command (`slsa-ledger`, `slsa-ledger --json`, `slsa-ledger --verbose`): one usage error,
+      // exit 2, an error envelope with --json
+      throw new SlsaLedgerError(
+        'USAGE_MISSING_ARGUMENT',
+        "missing command; run 'slsa-ledger --help' for usage",
+      );
     }
     const entry = commands[name];
     if (entry === undefined) {
