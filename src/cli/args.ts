@@ -17,6 +17,29 @@ function hint(spec: CommandSpec): string {
 }
 
 /**
+ * An empty value given on the command line (`--source-uri=`, `--data-dir ''`) is a usage error: an
+ * expected value of '' would fail a check (or pass one) that the caller never meant, and a folder
+ * of '' is the working directory. Flags whose empty value means something say so (`allowEmpty`).
+ * The config file's defaults are not checked here (an empty one there reads as absent where the
+ * command says so).
+ */
+function refuseEmptyValues(spec: CommandSpec, values: Readonly<Record<string, FlagValue>>): void {
+  for (const [name, o] of Object.entries(spec.options)) {
+    if (o.type !== 'string' || o.allowEmpty === true) continue;
+    const given = values[name];
+    if (given === '' || (Array.isArray(given) && given.includes(''))) {
+      throw new SlsaLedgerError(
+        'USAGE_INVALID_FLAG',
+        `--${name} takes a value, got an empty one; ${hint(spec)}`,
+        {
+          details: { flag: name },
+        },
+      );
+    }
+  }
+}
+
+/**
  * Parses argv strictly against the command's flags. `defaults` come from the config file and are
  * overridden by flags. Unknown or missing flags are usage errors (exit 2) with a one-line hint.
  */
@@ -51,6 +74,7 @@ export function parseCommandArgs(
     throw new SlsaLedgerError('USAGE_INVALID_FLAG', `${message}; ${hint(spec)}`, { cause: error });
   }
   if (parsed.values.help === true) return { values: parsed.values, positionals: parsed.positionals };
+  refuseEmptyValues(spec, parsed.values);
 
   const values: Record<string, FlagValue> = {};
   for (const [name, o] of Object.entries(spec.options)) {

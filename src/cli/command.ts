@@ -8,6 +8,11 @@ export interface OptionSpec {
   readonly multiple?: boolean;
   readonly short?: string;
   readonly required?: boolean;
+  /**
+   * an empty value (`--flag=`) means something here; otherwise it is a usage error
+   * (`USAGE_INVALID_FLAG`, args.ts `refuseEmptyValues`)
+   */
+  readonly allowEmpty?: boolean;
   /** shown in --help, e.g. FILE, URL, N */
   readonly valueName?: string;
   readonly default?: string | boolean;

@@ -74,7 +74,9 @@ export const command: CommandModule = {
         ...s('LEVEL', '--vsa: a level the vsa must state (SLSA_BUILD_LEVEL_3)'),
         multiple: true,
       },
-      'public-key-id': s('ID', '--vsa: the key id the signature must name'),
+      // an empty key id is one a signature may name (slsa-verifier's verify-vsa data has that case):
+      // checked against the VSA, as slsa-verifier does, not refused as a missing value
+      'public-key-id': { ...s('ID', '--vsa: the key id the signature must name'), allowEmpty: true },
     },
     examples: [
       'slsa-ledger verify app.tar.gz --provenance app.sigstore.json --key signing.pub --source-uri github.com/o/r --source-tag v1.2.3',

@@ -172,7 +172,6 @@ describe('npm provenance', () => {
   it.each([
     ['another tarball', ['npm/gundam-visor-cli-v1-tag.tgz'], 'VERIFY_SUBJECT_DIGEST_MISMATCH'],
     ['another source', ['--source-uri', 'github.com/mallory/sigstore-js'], 'VERIFY_SOURCE_MISMATCH'],
-    ['no --builder-id', ['--builder-id', ''], 'VERIFY_UNTRUSTED_BUILDER'],
     [
       'a self-hosted builder id',
       ['--builder-id', 'https://github.com/actions/runner/self-hosted'],
@@ -192,6 +191,43 @@ describe('npm provenance', () => {
     expect(r.code).toBe(1);
     expect(r.json.error?.code).toBe(code);
   });
+
+  it('fails closed without --builder-id (a runner is no trusted builder by default)', async () => {
+    const r = await verify([
+      'npm/sigstore-2.1.0.tgz',
+      '--provenance',
+      'npm/sigstore-js-2.1.0-bundle.json',
+      '--trusted-root',
+      PUBLIC_GOOD,
+      '--source-uri',
+      'github.com/sigstore/sigstore-js',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.json.error?.code).toBe('VERIFY_UNTRUSTED_BUILDER');
+  });
+
+  // an empty value was an expected value of '' (a negative verdict, exit 1) or, for --builder-id,
+  // silently ignored: each is a usage error now
+  it.each(['--source-uri', '--source-tag', '--commit', '--predicate-type', '--builder-id'])(
+    'an empty %s is USAGE_INVALID_FLAG (exit 2)',
+    async (flag) => {
+      const base: Record<string, string> = {
+        '--source-uri': 'github.com/sigstore/sigstore-js',
+        '--builder-id': RUNNER,
+        [flag]: '',
+      };
+      const r = await verify([
+        'npm/sigstore-2.1.0.tgz',
+        '--provenance',
+        'npm/sigstore-js-2.1.0-bundle.json',
+        '--trusted-root',
+        PUBLIC_GOOD,
+        ...Object.entries(base).flat(),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.json.error).toMatchObject({ code: 'USAGE_INVALID_FLAG', details: { flag: flag.slice(2) } });
+    },
+  );
 });
 
 describe("slsa-github-generator's container-based builder (trusted by default)", () => {
