@@ -26,8 +26,8 @@ import {
   isSlsaLedgerError,
   type ErrorCode,
 } from '../errors.js';
-import { downloadProvenance, fetchBytes } from '../io/artifact-download.js';
-import { defaultGithubApiUrl, normaliseApiUrl } from '../io/github.js';
+import { describeUrl, downloadProvenance, fetchBytes } from '../io/artifact-download.js';
+import { defaultGithubApiUrl, isAllowedScheme, normaliseApiUrl } from '../io/github.js';
 import { readInputFile } from '../io/files.js';
 import { fetchJiraIssue, type JiraCredentials } from '../io/jira.js';
 import { readLedgerForRead } from '../io/ledger-source.js';
@@ -434,6 +434,15 @@ async function loadEntries(options: ValidateOptions, apiUrl: string): Promise<Le
       'USAGE_INVALID_FLAG',
       `--manifest-url must be an https URL, got '${shown.slice(0, 100)}'`,
       { details: { flag: 'manifest-url' } },
+    );
+  }
+  // a scheme fetch will never read (file:, ftp:, data:, plain http beyond loopback) is the caller's
+  // mistake, refused before any request, not an outage to retry
+  if (!isAllowedScheme(url)) {
+    throw new UsageError(
+      'USAGE_INVALID_FLAG',
+      `--manifest-url must be an https URL, got '${describeUrl(url).slice(0, 100)}'`,
+      { details: { flag: 'manifest-url', url: describeUrl(url) } },
     );
   }
   // the token goes only to GitHub's own hosts, never to an arbitrary URL

@@ -28,9 +28,12 @@ export interface FetchOptions {
   readonly what: string;
 }
 
-/** `origin + path` of a URL: what a message may show of it. */
+/**
+ * Scheme, host and path of a URL: what a message may show of it (no user, password, query or
+ * fragment). Not `url.origin`, which is `null` for a `file:` or `data:` URL.
+ */
 export function describeUrl(url: URL): string {
-  return `${url.origin}${url.pathname}`;
+  return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
 /**

@@ -276,6 +276,28 @@ describe('validate against a ledger clone and a local GitHub API', () => {
     expect(s.github.requests).toHaveLength(0);
   });
 
+  it('refuses a --manifest-url that is not https as a usage error (exit 2), its url shown without credentials', async () => {
+    const s = await setup();
+    for (const [raw, shown] of [
+      ['file:///etc/passwd', 'file:///etc/passwd'],
+      ['ftp://u:secret@example.com/m.json?token=t', 'ftp://example.com/m.json'],
+      ['http://example.com/m.json', 'http://example.com/m.json'],
+    ]) {
+      const args = ['--artifact', 'app.tgz', '--key', 'signing.pub', '--manifest-url', raw!];
+      const r = await runCliCaptured(['validate', '--json', '--tag', 'v1.2.3', ...args], {
+        env: s.env,
+        cwd: s.release.dir,
+      });
+      expect(r.code, r.stdout).toBe(2);
+      expect(r.json().error).toMatchObject({
+        code: 'USAGE_INVALID_FLAG',
+        details: { flag: 'manifest-url', url: shown },
+      });
+      expect(r.stdout).not.toContain('secret');
+    }
+    expect(s.github.requests).toHaveLength(0);
+  });
+
   it('--record writes the verdict back through the merge rule (validated, then validation-failed)', async () => {
     const release = await makeRelease();
     const remote = await createRemote(release.dir);
