@@ -53,7 +53,7 @@ export async function auditWorkflows(options: AuditWorkflowsOptions = {}): Promi
   const target = resolve(cwd, options.dir ?? join('.github', 'workflows'));
   const files = await listWorkflowFiles(target);
   const models: WorkflowModel[] = [];
-  const problems: { file: string; message: string }[] = [];
+  const problems: { file: string; message: string; limit?: unknown; max?: unknown; line?: unknown }[] = [];
   for (const path of files) {
     const rel = relative(cwd, path);
     const shown = (rel.startsWith('..') ? path : rel).split(sep).join('/');
@@ -62,13 +62,22 @@ export async function auditWorkflows(options: AuditWorkflowsOptions = {}): Promi
       models.push(parseWorkflowYaml(decodeYamlBytes(bytes, shown, 'WORKFLOW_INVALID'), shown));
     } catch (error) {
       if (error instanceof SlsaLedgerError && error.code === 'WORKFLOW_INVALID') {
-        problems.push({ file: shown, message: error.message });
+        // a limit's refusal keeps which limit (docs/limits.md: `details.limit` depth, aliases, nodes)
+        const { limit, max, line } = (error.details ?? {}) as Record<string, unknown>;
+        problems.push({
+          file: shown,
+          message: error.message,
+          ...(limit === undefined ? {} : { limit, max }),
+          ...(line === undefined ? {} : { line }),
+        });
       } else throw error;
     }
   }
   if (problems.length > 0) {
+    // the first limit broken is named at the top too, as CONFIG_INVALID names it
+    const limited = problems.find((p) => p.limit !== undefined);
     throw new SlsaLedgerError('WORKFLOW_INVALID', problems.map((p) => p.message).join('; '), {
-      details: { problems },
+      details: { problems, ...(limited === undefined ? {} : { limit: limited.limit, max: limited.max }) },
     });
   }
   logger.info(`auditing ${models.length} workflow file(s) in ${basename(target)}`);

@@ -76,6 +76,23 @@ describe('audit-workflows: hostile YAML is refused, never a hang or a crash', ()
     expect(r.code).toBe(3);
     expect(r.error.code).toBe('WORKFLOW_INVALID');
     expect(JSON.stringify(r.error.details)).toMatch(/alias/);
+    expect(r.error.details).toMatchObject({ limit: 'aliases', max: otherLimits.yamlAliases });
+  });
+
+  it('details.limit names the limit broken, at the top and for each file (docs/limits.md)', async () => {
+    const aliases = `a: &a [x]\nb: [${Array(101).fill('*a').join(',')}]\non: push\n${JOB}`;
+    const deep = `on: push\n${JOB}a: &a ${'['.repeat(40)}x${']'.repeat(40)}\nz: ${'['.repeat(30)}*a${']'.repeat(30)}\n`;
+    for (const [text, limit] of [
+      [aliases, 'aliases'],
+      [deep, 'depth'],
+    ] as const) {
+      const r = await runCliCaptured(['audit-workflows', '--json'], { cwd: repoWith({ 'w.yml': text }) });
+      expect(r.code).toBe(3);
+      expect(r.json().error).toMatchObject({
+        code: 'WORKFLOW_INVALID',
+        details: { limit, problems: [{ file: '.github/workflows/w.yml', limit }] },
+      });
+    }
   });
 
   it('aliases nesting past the depth limit once expanded: refused, not read short', async () => {
