@@ -244,6 +244,11 @@ describe('limits at their edges (mutation audit)', () => {
   it('reports the first scanner error, the duplicate key with its offset, the BOM of bytes', () => {
     // "[1,]x": a value expected at offset 3, then an end of file expected at 4
     expect(errorOf(() => parseJson('[1,]x', small, 'doc')).details.offset).toBe(3);
+    // the scanner's codes in words, not run together ("valueexpected", "invalidcharacter")
+    expect(errorOf(() => parseJson('[1,]x', small, 'doc')).message).toContain(
+      'value expected at byte offset 3',
+    );
+    expect(errorOf(() => parseJson('[\u0001]', small, 'doc')).message).toMatch(/invalid (character|symbol)/);
     expect(errorOf(() => parseJson('{"a":1, "a":2}', small, 'doc'))).toMatchObject({
       code: 'INPUT_JSON_DUPLICATE_KEY',
       details: { key: 'a', pointer: '', offset: 8 },

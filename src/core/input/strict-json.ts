@@ -19,6 +19,13 @@ export function jsonPointer(path: JSONPath): string {
   return path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
 
+/** A scanner error code in words: `InvalidCharacter` -> `invalid character`, `ValueExpected` -> `value expected`. */
+function parseErrorWords(code: ParseErrorCode): string {
+  return printParseErrorCode(code)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+}
+
 function limitsOf(limits: JsonLimits | JsonLimitsName): JsonLimits {
   return typeof limits === 'string' ? namedLimits[limits] : limits;
 }
@@ -212,7 +219,7 @@ export function checkJson(
   if (firstError !== undefined) {
     throw new SlsaLedgerError(
       'INPUT_JSON_MALFORMED',
-      `${what} is not valid JSON: ${printParseErrorCode(firstError.code).toLowerCase()} at byte offset ${firstError.offset}`,
+      `${what} is not valid JSON: ${parseErrorWords(firstError.code)} at byte offset ${firstError.offset}`,
       { details: { what, offset: firstError.offset, reason: printParseErrorCode(firstError.code) } },
     );
   }
