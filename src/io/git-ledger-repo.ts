@@ -329,14 +329,13 @@ export class GitLedgerRepo {
         cwd: dir,
         allowFailure: true,
       }).catch((error: unknown) => {
-        throw new UsageError(
-          'LEDGER_REPO_INVALID',
-          `${dir} is not a git clone: ${(error as Error).message}`,
-          {
-            cause: error,
-            details: { repo: dir },
-          },
-        );
+        // git cannot even start there: a file, a FIFO, a device, a symlink loop, a path under a file
+        const errno = (error as NodeJS.ErrnoException).code;
+        const why = errno === 'ENOTDIR' || errno === 'ELOOP' ? 'not a directory' : (error as Error).message;
+        throw new UsageError('LEDGER_REPO_INVALID', `${dir} is not a git clone: ${why} (pass --repo DIR)`, {
+          cause: error,
+          details: { repo: dir },
+        });
       });
     let probe = await revParse(['--show-toplevel']);
     // git 2.25+ refuses --show-toplevel outside a work tree: a bare repository is asked again

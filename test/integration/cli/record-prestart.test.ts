@@ -68,7 +68,7 @@ describe('record and flush from the built binary: --repo that git cannot start i
         expect(result.code, repo).toBe(2);
         expect(JSON.parse(result.stdout), repo).toMatchObject({
           ok: false,
-          error: { code: 'LEDGER_REPO_INVALID' },
+          error: { code: 'LEDGER_REPO_INVALID', message: expect.stringContaining('not a directory') },
         });
       }
     },
