@@ -48,3 +48,33 @@ describe('a remote URL with a raw @ in its password', () => {
     }
   });
 });
+
+describe('a remote URL with a raw space in its password, or a token in its query', () => {
+  it.each([
+    ['http://x:SECRET TOKEN123456@127.0.0.1:9/acme/ledger.git', 'http://***@127.0.0.1:9/acme/ledger.git'],
+    [
+      'http://127.0.0.1:9/acme/ledger.git?access_token=SECRETTOKEN123456',
+      'http://127.0.0.1:9/acme/ledger.git?access_token=***',
+    ],
+  ])('%s is shown as %s on stdout, stderr and in the queue file', async (url, shown) => {
+    const remote = await createRemote(tmp.path);
+    const clone = await cloneRemote(remote, join(tmp.path, 'clone'));
+    await git(clone, ['remote', 'set-url', 'origin', url]);
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      SLSA_LEDGER_LOCK_DIR: join(tmp.path, 'locks'),
+    };
+    const entry = JSON.stringify(makeEntry({ run_id: 22 }));
+    const json = await runCliCaptured(
+      ['record', '--no-sign', '--json', '--verbose', '--repo', clone, '--branch', 'main', '--entry', '-'],
+      { env, stdin: entry },
+    );
+    expect(json.code).toBe(75);
+    expect(json.json().result.queue.reason).toContain(shown);
+    const queue = await readFile(join(clone, 'out/provenance/queued-manifest.json'), 'utf8');
+    for (const text of [json.stdout, json.stderr, queue]) {
+      expect(text).not.toContain('TOKEN123456');
+    }
+  });
+});
