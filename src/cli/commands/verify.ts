@@ -26,7 +26,8 @@ export const command: CommandModule = {
       'source-tag': s('TAG', 'expected tag, exactly'),
       'source-versioned-tag': s('TAG', 'expected semver tag: major must match, minor/patch if given'),
       'source-branch': s('BRANCH', 'expected branch'),
-      'builder-id': s('ID', 'expected builder id (name[@version])'),
+      // empty is absent, as slsa-verifier reads `--builder-id ""` (docs/verifying.md, deviations)
+      'builder-id': { ...s('ID', 'expected builder id (name[@version])'), allowEmpty: true },
       'build-workflow-input': { ...s('K=V', 'expected workflow_dispatch input'), multiple: true },
       commit: s('SHA', 'expected source commit'),
       'predicate-type': s(

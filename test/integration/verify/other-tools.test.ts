@@ -173,6 +173,11 @@ describe('npm provenance', () => {
     ['another tarball', ['npm/gundam-visor-cli-v1-tag.tgz'], 'VERIFY_SUBJECT_DIGEST_MISMATCH'],
     ['another source', ['--source-uri', 'github.com/mallory/sigstore-js'], 'VERIFY_SOURCE_MISMATCH'],
     [
+      'no --builder-id (empty is absent, as in slsa-verifier)',
+      ['--builder-id', ''],
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
       'a self-hosted builder id',
       ['--builder-id', 'https://github.com/actions/runner/self-hosted'],
       'VERIFY_UNTRUSTED_BUILDER',
@@ -206,9 +211,9 @@ describe('npm provenance', () => {
     expect(r.json.error?.code).toBe('VERIFY_UNTRUSTED_BUILDER');
   });
 
-  // an empty value was an expected value of '' (a negative verdict, exit 1) or, for --builder-id,
-  // silently ignored: each is a usage error now
-  it.each(['--source-uri', '--source-tag', '--commit', '--predicate-type', '--builder-id'])(
+  // an empty value was an expected value of '' (a negative verdict, exit 1): a usage error now
+  // (`--builder-id ""` stays absent, as slsa-verifier reads it)
+  it.each(['--source-uri', '--source-tag', '--commit', '--predicate-type'])(
     'an empty %s is USAGE_INVALID_FLAG (exit 2)',
     async (flag) => {
       const base: Record<string, string> = {
