@@ -777,7 +777,8 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
   const files: { path: string; action: 'created' | 'overwritten' }[] = [];
   try {
     for (const [i, f] of plan.entries()) {
-      await writeFileAtomic(join(dir, f.target), contents[i]!);
+      // a symbolic link here was vetted above (--force replaces the link, never what it names)
+      await writeFileAtomic(join(dir, f.target), contents[i]!, 0o644, { replaceSymlink: true });
       files.push({ path: f.target, action: existing.includes(f.target) ? 'overwritten' : 'created' });
       logger.info(`${existing.includes(f.target) ? 'overwrote' : 'created'} ${f.target}`);
     }

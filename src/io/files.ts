@@ -20,7 +20,13 @@ export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024;
  *   (a folder on the way that is a file, no permission, a read-only or full file system), each
  *   naming the path
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+  /** a symbolic link at `path` is replaced (the link, never what it names): `init --force`, which vetted it */
+  options: { readonly replaceSymlink?: boolean } = {},
+): Promise<void> {
   // secrets never reach a file: text is redacted as the CLI's output is (src/io/redaction.ts)
   data = redactFileData(data);
   const dir = dirname(path);
@@ -29,7 +35,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     if ((error as { code?: string }).code === 'ENOENT') return undefined;
     throw writeFailed(path, error);
   });
-  if (info !== undefined && !info.isFile()) {
+  if (info !== undefined && !info.isFile() && !(options.replaceSymlink === true && info.isSymbolicLink())) {
     throw new SlsaLedgerError(
       'INPUT_FILE_NOT_REGULAR',
       `output ${path} is ${fileKind(info)}, not a regular file: it is left as it is; name a regular file (what a command prints on stdout, if anything, is in its --help)`,

@@ -155,12 +155,12 @@ export async function writeKeyPair(
     // lstat: a symlink at the path exists, dangling or not
     const info = await lstat(p).catch(() => undefined);
     if (info !== undefined && (!overwrite || info.isDirectory())) throw exists(p);
-    // --force replaces a key file, never a device, FIFO, socket or symlink (as root, a rename over
-    // /dev/null would replace the system's)
-    if (info !== undefined && !info.isFile())
+    // --force replaces a key file or a symbolic link (the link, never what it names), never a
+    // device, FIFO or socket (as root, a rename over /dev/null would replace the system's)
+    if (info !== undefined && !info.isFile() && !info.isSymbolicLink())
       throw new SlsaLedgerError(
         'INPUT_FILE_NOT_REGULAR',
-        `${p} is not a regular file: --force replaces only a key file, it is left as it is`,
+        `${p} is not a regular file: --force replaces only a key file or a link, it is left as it is`,
         {
           details: { path: p },
         },

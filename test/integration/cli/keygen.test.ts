@@ -2,15 +2,7 @@
 // `verify --key` repeated (old and new key) through the CLI, on real files.
 import { createPublicKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import {
-  lstatSync,
-  mkdtempSync,
-  readFileSync,
-  readlinkSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -95,17 +87,13 @@ describe('keygen', () => {
     expect(readFileSync(join(d, 'k.pem'), 'utf8')).not.toBe(before);
   });
 
-  it('--force replaces a key file, never a FIFO or a symbolic link at the path (exit 3, left as it is)', async () => {
+  it('--force replaces a key file, never a FIFO at the path (exit 3, left as it is)', async () => {
     const d = dir();
     execFileSync('mkfifo', [join(d, 'fifo.pem')]);
-    symlinkSync('/dev/null', join(d, 'null.pem'));
-    for (const out of ['fifo.pem', 'null.pem']) {
-      const r = await runCliCaptured(['keygen', '--out', out, '--force', '--json'], { cwd: d, env });
-      expect(r.code, r.stdout).toBe(3);
-      expect(r.json().error?.code).toBe('INPUT_FILE_NOT_REGULAR');
-    }
+    const r = await runCliCaptured(['keygen', '--out', 'fifo.pem', '--force', '--json'], { cwd: d, env });
+    expect(r.code, r.stdout).toBe(3);
+    expect(r.json().error?.code).toBe('INPUT_FILE_NOT_REGULAR');
     expect(lstatSync(join(d, 'fifo.pem')).isFIFO()).toBe(true);
-    expect(readlinkSync(join(d, 'null.pem'))).toBe('/dev/null');
   });
 
   it('rotation: bundles carry the key id; --key repeated verifies old and new signatures', async () => {
