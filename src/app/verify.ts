@@ -16,10 +16,19 @@ import {
   type CertificateIdentityPolicy,
   type GithubPolicy,
 } from '../core/verify/github-policy.js';
+import {
+  checkNpmPackagePolicy,
+  checkNpmPublish,
+  isNpmPublishStatement,
+  npmAttestationKeys,
+  npmProvenancePackage,
+} from '../core/verify/npm-publish.js';
 import { verifyKeySigned, type TrustedPublicKey } from '../core/verify/signature-key.js';
 import type {
   SigstoreTrust,
   verifyCertificateSigned as VerifyCertificateSigned,
+  verifyBundleSignature as VerifyBundleSignature,
+  parseStatement as ParseSignedStatement,
 } from '../core/verify/signature-sigstore.js';
 import type {
   ArtifactDigest,
@@ -133,6 +142,8 @@ export interface TrustOptions {
   /** for the TUF cache directory (HOME, XDG_CACHE_HOME) */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
+  /** also the npm registry's keys from public good's TUF repository (npm's publish attestations) */
+  readonly npmRegistryKeys?: boolean;
 }
 
 /**
@@ -154,6 +165,7 @@ export async function loadVerifyTrust(options: TrustOptions): Promise<SigstoreTr
     ...(tuf.githubRootPath === undefined ? {} : { githubTufRootPath: at(tuf.githubRootPath) }),
     ...(tuf.cacheDir === undefined ? {} : { cacheDir: at(tuf.cacheDir) }),
     ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.npmRegistryKeys === true ? { npmRegistryKeys: true } : {}),
     logger: options.logger,
   });
 }
@@ -261,13 +273,21 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
       ? candidates
       : candidates.filter((c) => wantedTypes.includes(c.statement.predicateType));
 
-  const needsKey = relevant.some((c) => c.doc.kind === 'key-signed');
-  const needsTrust = relevant.some((c) => c.doc.kind === 'certificate-signed');
+  // npm's publish attestations, by the attestations document they came in: each is checked beside
+  // the provenance of its set that verifies an artifact (signed with the registry's key, logged)
+  const npmPublish = candidates.filter((c) => c.doc.set !== undefined && isNpmPublishStatement(c.statement));
+  const publishBeside = (c: Candidate): Candidate[] =>
+    c.doc.set === undefined ? [] : npmPublish.filter((p) => p !== c && p.doc.set === c.doc.set);
+
+  const needsKey = relevant.some((c) => c.doc.kind === 'key-signed' && !npmPublish.includes(c));
+  const needsTrust =
+    relevant.some((c) => c.doc.kind === 'certificate-signed') ||
+    relevant.some((c) => publishBeside(c).length > 0);
   const keyPaths = [...(options.key === undefined ? [] : [options.key]), ...(options.keys ?? [])];
   let keys: TrustedPublicKey[] = [];
   if (needsKey) {
     if (keyPaths.length === 0) {
-      const first = relevant.find((c) => c.doc.kind === 'key-signed');
+      const first = relevant.find((c) => c.doc.kind === 'key-signed' && !npmPublish.includes(c));
       throw new UsageError(
         'USAGE_MISSING_FLAG',
         `${first?.doc.source ?? ''} is key-signed: pass --key PUBLIC_KEY.pem`,
@@ -279,18 +299,26 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     keys = await Promise.all(keyPaths.map((k) => loadPublicKey(at(k))));
   }
   let trust: SigstoreTrust | undefined;
-  let verifyCertificateSigned: typeof VerifyCertificateSigned = () => {
+  const notLoaded = (): never => {
     throw new SlsaLedgerError('INTERNAL', 'certificate verification was not loaded');
   };
+  let verifyCertificateSigned: typeof VerifyCertificateSigned = notLoaded;
+  let verifyBundleSignature: typeof VerifyBundleSignature = notLoaded;
+  let parseSignedStatement: typeof ParseSignedStatement = notLoaded;
   if (needsTrust) {
     // loaded only when needed: sigstore's verifier is heavy to import
-    ({ verifyCertificateSigned } = await import('../core/verify/signature-sigstore.js'));
+    ({
+      verifyCertificateSigned,
+      verifyBundleSignature,
+      parseStatement: parseSignedStatement,
+    } = await import('../core/verify/signature-sigstore.js'));
     trust = await loadVerifyTrust({
       ...(options.trustedRoot === undefined ? {} : { trustedRoot: at(options.trustedRoot) }),
       ...(options.offline === undefined ? {} : { offline: options.offline }),
       ...(options.tuf === undefined ? {} : { tuf: options.tuf }),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       ...(options.env === undefined ? {} : { env: options.env }),
+      ...(npmPublish.length > 0 ? { npmRegistryKeys: true } : {}),
       logger,
     });
   }
@@ -298,7 +326,9 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
   // the digests the statements name the artifacts by, beyond sha256 (npm's sha512, in-toto v1.1)
   const hashable = new Set(hashableAlgorithms());
   const extraAlgorithms = [
-    ...new Set(relevant.flatMap((c) => c.statement.subject.flatMap((s) => Object.keys(s.digest)))),
+    ...new Set(
+      [...relevant, ...npmPublish].flatMap((c) => c.statement.subject.flatMap((s) => Object.keys(s.digest))),
+    ),
   ].filter((a) => a !== 'sha256' && hashable.has(a));
   logger.debug(`hashing ${options.artifacts.length} artifact(s)`);
   const fileDigests = await hashFiles(options.artifacts.map(at), { logger });
@@ -325,6 +355,79 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
     }
     if ('error' in c.verified) throw c.verified.error;
     return c.verified;
+  };
+
+  // npm's publish attestation: a Sigstore bundle signed with one of the registry's attestation keys
+  // (the key its hint names, valid when the log entry was made), its log entry verified
+  let npmKeys: TrustedPublicKey[] | undefined;
+  const verifyNpmPublishSignature = (p: Candidate): { statement: InTotoStatement; payloadType: string } => {
+    const doc = p.doc;
+    if (doc.kind !== 'key-signed' || doc.bundle === undefined) {
+      throw new VerificationError(
+        'VERIFY_SIGNATURE_INVALID',
+        `${doc.source}: npm's publish attestation must be a sigstore bundle signed with the npm registry's key`,
+        { details: { source: doc.source } },
+      );
+    }
+    npmKeys ??=
+      trust?.npmRegistryKeys === undefined
+        ? npmAttestationKeys()
+        : npmAttestationKeys(trust.npmRegistryKeys, "sigstore public good's registry.npmjs.org/keys.json");
+    const key = npmKeys.find((k) => k.keyId === doc.keyHint);
+    if (key === undefined) {
+      throw new VerificationError(
+        'VERIFY_SIGNATURE_INVALID',
+        `${doc.source}: npm's publish attestation names key ${JSON.stringify(doc.keyHint ?? null)}, not one of the npm registry's attestation keys`,
+        { details: { source: doc.source, keyHint: doc.keyHint ?? null } },
+      );
+    }
+    const bundle = verifyBundleSignature(doc.bundle, trust as SigstoreTrust, { publicKeys: [key] });
+    if (bundle.content.kind !== 'dsse') {
+      throw new VerificationError(
+        'VERIFY_PAYLOAD_TYPE_INVALID',
+        `${doc.source}: npm's publish attestation holds no dsse envelope`,
+      );
+    }
+    return {
+      statement: parseSignedStatement(bundle.content.payloadType, bundle.content.payload),
+      payloadType: bundle.content.payloadType,
+    };
+  };
+  const npmVerified = new Map<Candidate, ReturnType<typeof verifyNpmPublishSignature> | { error: unknown }>();
+  const checkNpm = (c: Candidate, statement: InTotoStatement, artifact: ArtifactDigest): void => {
+    const publish = publishBeside(c);
+    const policy = options.policy;
+    const asked = policy.packageName !== undefined || policy.packageVersion !== undefined;
+    if (publish.length === 0 && !asked) return;
+    const pkg = npmProvenancePackage(statement, c.doc.source);
+    if (publish.length === 0) {
+      throw new VerificationError(
+        'VERIFY_NO_ATTESTATION',
+        `${c.doc.source}: --package-name and --package-version need npm's publish attestation beside the provenance (the registry's attestations document)`,
+        { details: { source: c.doc.source } },
+      );
+    }
+    for (const p of publish) {
+      let signed = npmVerified.get(p);
+      if (signed === undefined) {
+        try {
+          signed = verifyNpmPublishSignature(p);
+        } catch (error) {
+          signed = { error };
+        }
+        npmVerified.set(p, signed);
+      }
+      if ('error' in signed) throw signed.error;
+      checkNpmPublish({
+        payloadType: signed.payloadType,
+        publish: signed.statement,
+        source: p.doc.source,
+        provenancePackage: pkg,
+        artifact,
+      });
+    }
+    checkNpmPackagePolicy(pkg, policy, c.doc.source);
+    logger.debug(`${c.doc.source}: npm's publish attestation verified (${pkg.name}@${pkg.version})`);
   };
 
   const verdicts: ArtifactVerdict[] = [];
@@ -358,6 +461,7 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
           options.githubPolicy === undefined
             ? checkProvenance({ ...signed, artifacts: [artifact], policy: options.policy })
             : checkGithubAttestation({ ...signed, artifacts: [artifact], policy: options.githubPolicy });
+        checkNpm(c, verified.statement, artifact);
         passed.set(c, verified);
         matched.push(c.doc.source);
         verdict ??= {

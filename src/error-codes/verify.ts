@@ -32,6 +32,8 @@ export const verifyCodes = {
   VERIFY_BUNDLE_VERSION_UNSUPPORTED: 'verification',
   /** no attestation of the predicate type asked for (`--predicate-type`) */
   VERIFY_NO_ATTESTATION: 'verification',
+  /** npm: the publish attestation or the provenance names another package or version (slsa-verifier's ErrorMismatchPackageName/Version) */
+  VERIFY_PACKAGE_MISMATCH: 'verification',
   /** a verification summary attestation says something else than asked (verify --vsa) */
   VERIFY_VSA_MISMATCH: 'verification',
   /** GitHub's attestations API has none for the digest in the repository or organisation */

@@ -32,6 +32,10 @@ export type ProvenanceDocument =
       readonly envelope: DsseEnvelope;
       /** the key id the bundle names (`verificationMaterial.publicKey.hint`) */
       readonly keyHint?: string;
+      /** the whole bundle, when the document is one (its log entries are verified with it) */
+      readonly bundle?: unknown;
+      /** the attestations document (npm registry, GitHub API) it came from */
+      readonly set?: string;
     }
   | {
       readonly kind: 'certificate-signed';
@@ -40,6 +44,8 @@ export type ProvenanceDocument =
       /** the envelope as found (its signature is not verified yet) */
       readonly envelope: DsseEnvelope;
       readonly provenance: CertificateSignedProvenance;
+      /** the attestations document (npm registry, GitHub API) it came from */
+      readonly set?: string;
     };
 
 function malformed(source: string, problem: string, cause?: unknown): SlsaLedgerError {
@@ -88,6 +94,7 @@ function classifyBundle(value: Record<string, unknown>, source: string): Provena
       source,
       format: 'bundle',
       envelope,
+      bundle: value,
       ...(typeof hint === 'string' && hint !== '' ? { keyHint: hint } : {}),
     };
   }
@@ -155,7 +162,8 @@ export function parseProvenanceText(text: string, path: string): ProvenanceDocum
 /**
  * One document: a bundle or envelope, or `{"attestations":[{"bundle":…}, …]}` (npm registry's
  * `/-/npm/v1/attestations/NAME@VERSION`, GitHub's attestations API): each bundle is a document,
- * named `source#N`; entries without an inline bundle are skipped.
+ * named `source#N` and marked with the set it came from (npm's publish attestation is checked
+ * beside the provenance of its set); entries without an inline bundle are skipped.
  */
 function classifyDocument(value: unknown, source: string): ProvenanceDocument[] {
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'attestations' in value) {
@@ -163,7 +171,9 @@ function classifyDocument(value: unknown, source: string): ProvenanceDocument[] 
     if (!Array.isArray(list)) throw malformed(source, 'attestations must be a list');
     return list.flatMap((a: unknown, i) => {
       const bundle = (a as { bundle?: unknown } | null)?.bundle;
-      return bundle === undefined || bundle === null ? [] : [classifyProvenance(bundle, `${source}#${i}`)];
+      return bundle === undefined || bundle === null
+        ? []
+        : [{ ...classifyProvenance(bundle, `${source}#${i}`), set: source }];
     });
   }
   return [classifyProvenance(value, source)];

@@ -5,6 +5,7 @@ import { SlsaLedgerError, UnavailableError, UsageError, VerificationError } from
 import type { Logger } from '../core/ports.js';
 import { buildTrustMaterial, type SigstoreTrust } from '../core/verify/signature-sigstore.js';
 import { fileExists, parseJsonText, readInputFile, readInputText } from './files.js';
+import { checkNpmRegistryKeys } from '../core/verify/npm-publish.js';
 import { GITHUB_TUF_MIRROR, GITHUB_TUF_ROOT_JSON } from './tuf-seeds.js';
 
 export interface LoadSigstoreTrustOptions {
@@ -25,6 +26,12 @@ export interface LoadSigstoreTrustOptions {
   /** the environment, for the default cache directory (never read from process.env here) */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logger?: Logger;
+  /**
+   * also take the npm registry's keys (target `registry.npmjs.org/keys.json`) from Sigstore public
+   * good's TUF repository, or its cache offline; a repository without that target leaves them to
+   * the copy slsa-ledger ships. Never with `trustedRootPath`.
+   */
+  readonly npmRegistryKeys?: boolean;
 }
 
 /** One TUF repository serving a Sigstore `trusted_root.json` target. */
@@ -68,6 +75,8 @@ export async function loadSigstoreTrust(options: LoadSigstoreTrustOptions = {}):
       validated(json, cached);
       roots.push(json);
     }
+    const npmKeys =
+      options.npmRegistryKeys === true ? await cachedNpmRegistryKeys(cacheDir, repositories[0]) : undefined;
     if (roots.length === 0) {
       throw new UnavailableError(
         'TRUST_ROOT_UNAVAILABLE',
@@ -75,7 +84,10 @@ export async function loadSigstoreTrust(options: LoadSigstoreTrustOptions = {}):
         { details: { cacheDir: cacheDir ?? null } },
       );
     }
-    return roots.length === 1 ? { trustedRoot: roots[0] } : { trustedRoots: roots };
+    return {
+      ...(roots.length === 1 ? { trustedRoot: roots[0] } : { trustedRoots: roots }),
+      ...(npmKeys === undefined ? {} : { npmRegistryKeys: npmKeys }),
+    };
   }
   if (cacheDir === undefined) {
     throw new UnavailableError(
@@ -84,10 +96,14 @@ export async function loadSigstoreTrust(options: LoadSigstoreTrustOptions = {}):
     );
   }
   const roots: unknown[] = [];
+  let npmKeys: string | undefined;
   for (const repository of repositories) {
-    roots.push(await fetchTrustedRoot(repository, cacheDir, options.logger));
+    const wantsNpmKeys = options.npmRegistryKeys === true && repository.name === 'sigstore public good';
+    const fetched = await fetchTrustedRoot(repository, cacheDir, options.logger, wantsNpmKeys);
+    roots.push(fetched.root);
+    npmKeys ??= fetched.npmRegistryKeys;
   }
-  return { trustedRoots: roots };
+  return { trustedRoots: roots, ...(npmKeys === undefined ? {} : { npmRegistryKeys: npmKeys }) };
 }
 
 function tufRepositories(options: LoadSigstoreTrustOptions): TufRepository[] {
@@ -143,7 +159,8 @@ async function fetchTrustedRoot(
   repository: TufRepository,
   cacheDir: string,
   logger: Logger | undefined,
-): Promise<unknown> {
+  wantsNpmKeys = false,
+): Promise<{ root: unknown; npmRegistryKeys?: string }> {
   const repoCache = join(cacheDir, tufRepoName(repository.mirrorUrl));
   const cachedRoot = join(repoCache, 'root.json');
   const haveRoot = await fileExists(cachedRoot);
@@ -184,6 +201,7 @@ async function fetchTrustedRoot(
   }
   logger?.debug(`fetching the ${repository.name} trusted root from ${repository.mirrorUrl}`);
   let text: string;
+  let npmText: string | undefined;
   try {
     const tuf = await initTUF({
       mirrorURL: repository.mirrorUrl,
@@ -197,6 +215,17 @@ async function fetchTrustedRoot(
       ...(repository.rootPath === undefined ? {} : { rootPath: repository.rootPath }),
     });
     text = await tuf.getTarget(TRUSTED_ROOT_TARGET);
+    if (wantsNpmKeys) {
+      try {
+        npmText = await tuf.getTarget(NPM_KEYS_TARGET);
+      } catch (cause) {
+        // a repository (a private mirror, a test) without the target: the keys slsa-ledger ships
+        if ((cause as { code?: unknown }).code !== 'TUF_FIND_TARGET_ERROR') throw cause;
+        logger?.debug(
+          `${repository.mirrorUrl} has no ${NPM_KEYS_TARGET}: using the npm keys slsa-ledger ships`,
+        );
+      }
+    }
   } catch (cause) {
     const refused = isRefusal(cause);
     const message = `${refused ? 'refused' : 'cannot fetch'} the ${repository.name} trusted root from ${repository.mirrorUrl}: ${causeMessages(cause)}`;
@@ -210,10 +239,10 @@ async function fetchTrustedRoot(
       : new UnavailableError('TRUST_ROOT_UNAVAILABLE', message, { cause, details });
   }
   const source = `${repository.mirrorUrl}/targets/${TRUSTED_ROOT_TARGET}`;
+  let json: unknown;
   try {
-    const json = parseJsonText(text, source, 'trusted root', 'trustedRoot');
+    json = parseJsonText(text, source, 'trusted root', 'trustedRoot');
     validated(json, source);
-    return json;
   } catch (error) {
     if (!(error instanceof SlsaLedgerError)) throw error;
     throw new VerificationError(
@@ -225,9 +254,49 @@ async function fetchTrustedRoot(
       },
     );
   }
+  if (npmText === undefined) return { root: json };
+  try {
+    checkNpmRegistryKeys(npmText, `${repository.mirrorUrl}/targets/${NPM_KEYS_TARGET}`);
+  } catch (error) {
+    if (!(error instanceof SlsaLedgerError)) throw error;
+    throw new VerificationError(
+      'TRUST_ROOT_REFUSED',
+      `refused the npm registry's keys from ${repository.mirrorUrl}: ${error.message}`,
+      { cause: error, details: { mirrorUrl: repository.mirrorUrl, target: NPM_KEYS_TARGET } },
+    );
+  }
+  return { root: json, npmRegistryKeys: npmText };
 }
 
 const TRUSTED_ROOT_TARGET = 'trusted_root.json';
+/** Sigstore public good's TUF target of the npm registry's keys (slsa-verifier reads it too) */
+const NPM_KEYS_TARGET = 'registry.npmjs.org/keys.json';
+
+/** The cached npm keys target of public good's repository (an earlier online run), if any. */
+async function cachedNpmRegistryKeys(
+  cacheDir: string | undefined,
+  repository: TufRepository | undefined,
+): Promise<string | undefined> {
+  if (cacheDir === undefined || repository === undefined) return undefined;
+  const path = join(
+    cacheDir,
+    tufRepoName(repository.mirrorUrl),
+    'targets',
+    encodeURIComponent(NPM_KEYS_TARGET),
+  );
+  if (!(await fileExists(path))) return undefined;
+  const text = await readInputText(path, 'cached npm registry keys');
+  try {
+    checkNpmRegistryKeys(text, path);
+  } catch (error) {
+    if (!(error instanceof SlsaLedgerError)) throw error;
+    throw new SlsaLedgerError('INPUT_TRUSTED_ROOT_INVALID', error.message, {
+      cause: error,
+      details: { path },
+    });
+  }
+  return text;
+}
 
 /**
  * A TUF failure that says the repository is not to be trusted (as opposed to not reachable):

@@ -30,6 +30,11 @@ export const command: CommandModule = {
       'builder-id': { ...s('ID', 'expected builder id (name[@version])'), allowEmpty: true },
       'build-workflow-input': { ...s('K=V', 'expected workflow_dispatch input'), multiple: true },
       commit: s('SHA', 'expected source commit'),
+      'package-name': s(
+        'NAME',
+        "npm: the package the provenance and npm's publish attestation must name (@scope/name)",
+      ),
+      'package-version': s('VERSION', 'npm: the version they must name'),
       'predicate-type': s(
         'URI',
         'predicate type to verify (default slsa provenance; https://in-toto.io/attestation/release/v0.1 for release attestations)',
@@ -82,7 +87,7 @@ export const command: CommandModule = {
     examples: [
       'slsa-ledger verify app.tar.gz --provenance app.sigstore.json --key signing.pub --source-uri github.com/o/r --source-tag v1.2.3',
       'slsa-ledger verify dist/* --provenance provenance/ --source-uri github.com/o/r --trusted-root trusted_root.json --offline',
-      'slsa-ledger verify sigstore-2.1.0.tgz --provenance attestations.json --source-uri github.com/sigstore/sigstore-js --builder-id https://github.com/actions/runner/github-hosted',
+      'slsa-ledger verify sigstore-2.1.0.tgz --provenance attestations.json --source-uri github.com/sigstore/sigstore-js --builder-id https://github.com/actions/runner/github-hosted --package-name sigstore --package-version 2.1.0',
       'slsa-ledger verify app.zip --repo o/r --signer-workflow o/r/.github/workflows/release.yml',
       'slsa-ledger verify --digest sha256:… --vsa app.vsa.json --key verifier.pub --verifier-id https://example.com/verifier --resource-uri git+https://github.com/o/r',
       'slsa-ledger verify app.tar.gz --vsa app.vsa.json --repo o/r --signer-workflow o/r/.github/workflows/provenance-validate.yml --verifier-id https://github.com/o/r/.github/workflows/provenance-validate.yml --resource-uri git+https://github.com/o/r@refs/tags/v1.2.3',
@@ -117,6 +122,8 @@ export const command: CommandModule = {
         builderId: opt('builder-id'),
         commit: opt('commit'),
         predicateType: opt('predicate-type'),
+        packageName: opt('package-name'),
+        packageVersion: opt('package-version'),
         buildWorkflowInputs: inputs,
       }),
     };

@@ -8,8 +8,10 @@ export { computeKeyId } from './key-id.js';
 /** A public key `verify --key` trusts: Ed25519 or ECDSA P-256 (checked when it is loaded). */
 export interface TrustedPublicKey {
   readonly keyObject: KeyObject;
-  /** hex SHA-256 of the DER SubjectPublicKeyInfo */
+  /** hex SHA-256 of the DER SubjectPublicKeyInfo (or the id its publisher gives it, npm's `SHA256:…`) */
   readonly keyId: string;
+  /** when the key may have signed (a log entry's time must fall in it), as a Sigstore trusted root says */
+  readonly validFor?: { readonly start: Date; readonly end?: Date };
 }
 
 /** Checks one signature over the PAE: Ed25519 (pure), ECDSA P-256 with SHA-256 (DER, as sigstore signs). */

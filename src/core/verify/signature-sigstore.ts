@@ -39,6 +39,11 @@ export interface SigstoreTrust {
   readonly trustedRoot?: unknown;
   /** several, e.g. the lines of `gh attestation trusted-root` */
   readonly trustedRoots?: readonly unknown[];
+  /**
+   * the npm registry's keys (`registry.npmjs.org/keys.json`) as Sigstore public good's TUF repository
+   * served them with the trusted root; absent: the copy slsa-ledger ships (npm-registry-keys.ts)
+   */
+  readonly npmRegistryKeys?: string;
 }
 
 /** A certificate-signed provenance as read from disk: a Sigstore bundle (v0.1–v0.3) or a bare DSSE envelope with a cert. */
@@ -319,6 +324,7 @@ export function verifyBundleSignature(
       [hint]: {
         rawBytes: key.keyObject.export({ type: 'spki', format: 'der' }),
         keyDetails: key.keyObject.asymmetricKeyType === 'ed25519' ? 7 : 5, // PKIX_ED25519 / PKIX_ECDSA_P256_SHA_256
+        ...(key.validFor === undefined ? {} : { validFor: key.validFor }),
       },
     };
     rootVerifiers = trustedRootsOf(trust).map((r) => rootVerifier(parseTrustedRoot(r), keys));

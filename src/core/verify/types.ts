@@ -100,6 +100,10 @@ export interface VerificationPolicy {
    * `https://in-toto.io/attestation/release/v0.1` (or v0.2) selects GitHub's release attestations
    */
   readonly predicateType?: string;
+  /** npm: the package the provenance and npm's publish attestation must name (`--package-name`) */
+  readonly packageName?: string;
+  /** npm: the version they must name (`--package-version`) */
+  readonly packageVersion?: string;
 }
 
 export interface VerifiedProvenance {

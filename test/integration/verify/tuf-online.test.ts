@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metadata, MetadataKind } from '@tufjs/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NPM_REGISTRY_KEYS_JSON } from '../../../src/core/verify/npm-registry-keys.js';
 import { GITHUB_TUF_ROOT_JSON } from '../../../src/io/tuf-seeds.js';
 import { runCliCaptured } from '../../support/cli.js';
 import { LocalTufRepository, TufServer } from '../../support/tuf-repo.js';
@@ -256,5 +257,69 @@ describe('unreachable, usage', () => {
     const root = Metadata.fromJSON(MetadataKind.Root, JSON.parse(GITHUB_TUF_ROOT_JSON));
     expect(root.signed.version).toBe(3);
     expect(() => root.verifyDelegate('root', root)).not.toThrow();
+  });
+});
+
+describe("the npm registry's keys (publish attestations) from public good's TUF repository", () => {
+  // an npm attestations document: the provenance and npm's publish attestation (gundam-visor@1.0.1,
+  // logged 2024-06-03, signed with the registry key valid 2022-12-01 – 2025-01-29)
+  const NPM = [
+    'npm/gundam-visor-cli-v1-tag.tgz',
+    '--provenance',
+    'npm/gundam-visor-cli-v1-tag.tgz.json',
+    '--source-uri',
+    'github.com/ramonpetgrave64/gundam-visor',
+    '--builder-id',
+    RUNNER,
+  ];
+  const keysWith = (
+    edit: (keys: { keyUsage: string; publicKey: { validFor: { end?: string } } }[]) => unknown,
+  ) => {
+    const doc = JSON.parse(NPM_REGISTRY_KEYS_JSON) as { keys: [] };
+    const keys = edit(doc.keys);
+    return JSON.stringify({ keys: Array.isArray(keys) ? keys : doc.keys });
+  };
+  const npmRepos = (name: string, keys?: string): Repos => {
+    const r = repos(name);
+    if (keys !== undefined) r.pg.setTarget('registry.npmjs.org/keys.json', keys);
+    return r;
+  };
+
+  it('the keys the repository serves are used, cached, and read offline', async () => {
+    const flags = serve('npmok', npmRepos('npmok', NPM_REGISTRY_KEYS_JSON));
+    expect(await verify([...NPM, ...flags])).toEqual({ code: 0 });
+    const targets = join(
+      dir,
+      'npmok-cache',
+      encodeURIComponent(`${server.url.replace('http://', '')}/npmok-pg`),
+      'targets',
+    );
+    expect(readFileSync(join(targets, encodeURIComponent('registry.npmjs.org/keys.json')), 'utf8')).toBe(
+      NPM_REGISTRY_KEYS_JSON,
+    );
+    expect(await verify([...NPM, ...flags, '--offline'])).toEqual({ code: 0 });
+  });
+
+  it('a key the repository says had ended before the entry was logged fails, online and offline', async () => {
+    const ended = keysWith((keys) => {
+      for (const k of keys) k.publicKey.validFor.end = '2024-01-01T00:00:00.000Z';
+    });
+    const flags = serve('npmend', npmRepos('npmend', ended));
+    const run = await verify([...NPM, ...flags]);
+    expect(run.code).toBe(1);
+    expect(run.error?.message).toMatch(/not valid for timestamp/);
+    expect((await verify([...NPM, ...flags, '--offline'])).code).toBe(1);
+  });
+
+  it('keys without the attestation key fail; a target that is not a key list is refused', async () => {
+    const none = keysWith((keys) => keys.filter((k) => k.keyUsage !== 'npm:attestations'));
+    const run = await verify([...NPM, ...serve('npmnone', npmRepos('npmnone', none))]);
+    expect(run).toMatchObject({ code: 1, error: { code: 'VERIFY_SIGNATURE_INVALID' } });
+    const junk = await verify([...NPM, ...serve('npmjunk', npmRepos('npmjunk', '{"keys":7}'))]);
+    expect(junk).toMatchObject({ code: 1, error: { code: 'TRUST_ROOT_REFUSED' } });
+  });
+
+  it('a repository without the target: the keys slsa-ledger ships', async () => {
+    expect(await verify([...NPM, ...serve('npmnot', npmRepos('npmnot'))])).toEqual({ code: 0 });
   });
 });
