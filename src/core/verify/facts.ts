@@ -23,6 +23,7 @@ const extractors: readonly FactsExtractor[] = [
   generator.slsaGeneratorGoV02Facts,
   generator.slsaGeneratorContainerV02Facts,
   generator.slsaGeneratorDelegatorV1Facts,
+  generator.slsaGeneratorDelegatorV02Facts,
   generator.slsaGeneratorLowPermsDelegatorV1Facts,
   generator.slsaContainerBasedV1Facts,
   slsaV1GithubActionsBuildtypesFacts,

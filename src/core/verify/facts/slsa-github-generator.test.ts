@@ -169,3 +169,101 @@ describe('slsa-github-generator facts: which field wins', () => {
     expect(facts.workflowPath).toBeUndefined();
   });
 });
+
+// slsa-github-generator's Node.js builder writes SLSA v0.2 through the BYOB delegator (buildType
+// delegator-generic@v0); slsa-verifier reads it with slsaprovenance/v0.2/byob.go.
+describe('slsa-github-generator facts: SLSA v0.2 from a BYOB delegator (the Node.js builder)', () => {
+  const NPM = 'slsa-verifier/npm/gha/provenance-npm-test-ossf.tgz.json';
+  const REPO = 'git+https://github.com/laurentsimon/provenance-npm-test';
+  const COMMIT = '34490b44db557f009617bcb92b8780f972c189ab';
+  const nodejs = (mutate: (p: any) => void = () => undefined): InTotoStatement => {
+    const doc = readVector(NPM);
+    const bundle = doc.attestations.find(
+      (a: any) => a.predicateType === 'https://slsa.dev/provenance/v0.2',
+    ).bundle;
+    const st = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+    mutate(st.predicate);
+    return st as InTotoStatement;
+  };
+
+  it('reads the npm registry copy of provenance-npm-test@1.0.5', () => {
+    expect(extractFacts(nodejs())).toEqual({
+      predicateType: 'https://slsa.dev/provenance/v0.2',
+      buildType: `${GEN}/delegator-generic@v0`,
+      builderId: `${GEN}/.github/workflows/builder_nodejs_slsa3.yml@refs/tags/v1.6.0`,
+      sourceRepository: 'github.com/laurentsimon/provenance-npm-test',
+      sourceRef: 'refs/heads/main',
+      sourceCommit: COMMIT,
+      workflowInputs: undefined,
+      workflowPath: '.github/workflows/release-slsa3.yml',
+    });
+  });
+
+  it('the ref and commit are those of materials[0]: a build of another commit names no ref', () => {
+    const facts = extractFacts(
+      nodejs((p) => {
+        p.materials[0] = { uri: REPO, digest: { sha1: 'e'.repeat(40) } };
+      }),
+    );
+    expect(facts).toMatchObject({ sourceRef: undefined, sourceCommit: 'e'.repeat(40) });
+  });
+
+  it('workflow inputs from GITHUB_EVENT_PAYLOAD, for a workflow_dispatch trigger only', () => {
+    const withInputs = (event: string) =>
+      extractFacts(
+        nodejs((p) => {
+          p.invocation.environment.GITHUB_EVENT_NAME = event;
+          p.invocation.environment.GITHUB_EVENT_PAYLOAD = { inputs: { version: '1.0.5', dry: true } };
+        }),
+      ).workflowInputs;
+    expect(withInputs('workflow_dispatch')).toEqual({ version: '1.0.5', dry: 'true' });
+    expect(withInputs('push')).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'a source of another repository than the trigger',
+      (p: any) => {
+        p.materials[0].uri = 'git+https://github.com/mallory/provenance-npm-test@refs/heads/main';
+      },
+      'VERIFY_SOURCE_MISMATCH',
+    ],
+    [
+      'a source at another ref than the trigger',
+      (p: any) => {
+        p.materials[0].uri = `${REPO}@refs/heads/evil`;
+      },
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
+    [
+      'a trigger without a ref',
+      (p: any) => {
+        p.invocation.configSource.uri = REPO;
+      },
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
+    [
+      'no materials',
+      (p: any) => {
+        p.materials = [];
+      },
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
+    [
+      'no trigger',
+      (p: any) => {
+        delete p.invocation.configSource;
+      },
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
+    [
+      'no builder id',
+      (p: any) => {
+        delete p.builder;
+      },
+      'INPUT_PROVENANCE_MALFORMED',
+    ],
+  ] as const)('%s -> %s', (_name, mutate, code) => {
+    expect(() => extractFacts(nodejs(mutate))).toThrowCode(code);
+  });
+});

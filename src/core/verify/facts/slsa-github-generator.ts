@@ -133,6 +133,65 @@ function extractDelegator(
   };
 }
 
+/**
+ * SLSA v0.2 from the BYOB delegators (slsa-github-generator's Node.js builder writes it): read as
+ * slsa-verifier reads it (slsaprovenance/v0.2/byob.go). The source is `materials[0]` and the
+ * trigger `invocation.configSource`, both required and of one repository; the ref is the one
+ * `materials[0]` names — the tool may build another commit than the trigger's, and then names
+ * none, so no tag or branch can be claimed for it; when it names one, the trigger must be the same
+ * URI. The commit is that of `materials[0]`; the environment is upper-case (GITHUB_*), and workflow
+ * inputs count only for a `workflow_dispatch` trigger.
+ */
+function extractDelegatorV02(
+  predicate: Readonly<Record<string, unknown>>,
+  predicateType: string,
+  buildType: string,
+): ProvenanceFacts {
+  const builderId = optionalString(record(predicate.builder)?.id);
+  if (builderId === undefined) throw malformed('builder.id is required');
+  const invocation = record(predicate.invocation);
+  const configSource = record(invocation?.configSource);
+  const environment = record(invocation?.environment);
+  const materials = Array.isArray(predicate.materials) ? (predicate.materials as unknown[]) : [];
+  const material = record(materials[0]);
+  const materialUri = optionalString(material?.uri);
+  const configUri = optionalString(configSource?.uri);
+  if (materialUri === undefined) throw malformed('materials[0].uri (the source) is required');
+  if (configUri === undefined) throw malformed('invocation.configSource.uri (the trigger) is required');
+  const source = splitGitUri(materialUri);
+  const trigger = splitGitUri(configUri);
+  if (source.repository !== trigger.repository) {
+    throw new VerificationError(
+      'VERIFY_SOURCE_MISMATCH',
+      `provenance source ${source.repository} differs from its trigger ${trigger.repository}`,
+      { details: { material: source.repository, trigger: trigger.repository } },
+    );
+  }
+  if (trigger.ref === undefined || trigger.ref === '')
+    throw malformed(`the trigger ${configUri} names no ref`);
+  if (source.ref !== undefined && materialUri !== configUri) {
+    throw malformed(`source ${materialUri} and trigger ${configUri} differ`);
+  }
+  const eventPayload = record(environment?.GITHUB_EVENT_PAYLOAD);
+  const dispatched = environment?.GITHUB_EVENT_NAME === 'workflow_dispatch';
+  const workflowRef = optionalString(environment?.GITHUB_WORKFLOW_REF);
+  const workflowPath = workflowRef?.split('@')[0]?.split('/').slice(2).join('/');
+  return {
+    predicateType,
+    buildType,
+    builderId,
+    sourceRepository: source.repository,
+    sourceRef: source.ref === '' ? undefined : source.ref,
+    sourceCommit:
+      optionalString(record(material?.digest)?.sha1) ??
+      optionalString(record(material?.digest)?.gitCommit) ??
+      optionalString(record(configSource?.digest)?.sha1),
+    workflowInputs: dispatched ? stringifyInputs(eventPayload?.inputs) : undefined,
+    workflowPath:
+      optionalString(configSource?.entryPoint) ?? (workflowPath === '' ? undefined : workflowPath),
+  };
+}
+
 function v02(buildType: string): FactsExtractor {
   return {
     predicateType: 'https://slsa.dev/provenance/v0.2',
@@ -155,6 +214,16 @@ export const slsaGeneratorGenericV02Facts = v02(`${GENERATOR_BUILD_TYPE}/generic
 export const slsaGeneratorGoV02Facts = v02(`${GENERATOR_BUILD_TYPE}/go@v1`);
 /** SLSA v0.2, container generator (`generator_container_slsa3.yml`). */
 export const slsaGeneratorContainerV02Facts = v02(`${GENERATOR_BUILD_TYPE}/container@v1`);
+/**
+ * SLSA v0.2, BYOB delegators (the Node.js builder `builder_nodejs_slsa3.yml` writes it; slsa-verifier
+ * reads it for both delegators).
+ */
+export const slsaGeneratorDelegatorV02Facts: FactsExtractor = {
+  predicateType: 'https://slsa.dev/provenance/v0.2',
+  buildType: `${GENERATOR_BUILD_TYPE}/delegator-generic@v0`,
+  extract: (predicate, predicateType) =>
+    extractDelegatorV02(predicate, predicateType, `${GENERATOR_BUILD_TYPE}/delegator-generic@v0`),
+};
 /** SLSA v1, BYOB generic delegator (`delegator_generic_slsa3.yml`). */
 export const slsaGeneratorDelegatorV1Facts = delegator(`${GENERATOR_BUILD_TYPE}/delegator-generic@v0`);
 /** SLSA v1, BYOB low-permissions delegator (`delegator_lowperms-generic_slsa3.yml`). */
