@@ -618,3 +618,178 @@ describe('checkBuilderTrust: the rules a mutant broke unseen', () => {
     expect(isPinnedReleaseRef('refs/pull/v1.2.3')).toBe(false);
   });
 });
+
+describe("checkBuilderTrust: slsa-github-generator's own delegated builders (BYOB), as slsa-verifier", () => {
+  const LOWPERMS = `${GEN}/delegator_lowperms-generic_slsa3.yml`;
+  const MAVEN = `${GEN}/builder_maven_slsa3.yml`;
+  const NODEJS = `${GEN}/builder_nodejs_slsa3.yml`;
+  const JRELEASER = 'https://github.com/jreleaser/release-action/.github/workflows/builder_slsa3.yml';
+  const delegated = (builderId: string, more: Partial<ProvenanceFacts> = {}): ProvenanceFacts =>
+    makeFacts({ ...byob, builderId, ...more });
+  const signedBy = (delegator: string, ref = 'refs/tags/v2.1.0'): CertificateSigner =>
+    makeSigner({ subjectAlternativeName: `${delegator}@${ref}` });
+
+  it.each([
+    [
+      'the Maven builder, no --builder-id',
+      delegated(`${MAVEN}@refs/tags/v2.1.0`),
+      signedBy(LOWPERMS),
+      policy(),
+    ],
+    [
+      'the Node.js builder, no --builder-id',
+      delegated(`${NODEJS}@refs/tags/v1.6.0`),
+      signedBy(LOWPERMS),
+      policy(),
+    ],
+    ['through the generic delegator', delegated(`${MAVEN}@refs/tags/v2.1.0`), signedBy(DELEGATOR), policy()],
+    [
+      'the low-permissions buildType',
+      delegated(`${MAVEN}@refs/tags/v2.1.0`, {
+        buildType: 'https://github.com/slsa-framework/slsa-github-generator/delegator-lowperms-generic@v0',
+      }),
+      signedBy(LOWPERMS),
+      policy(),
+    ],
+    [
+      '--builder-id by name',
+      delegated(`${MAVEN}@refs/tags/v2.1.0`),
+      signedBy(LOWPERMS),
+      policy({ builderId: MAVEN }),
+    ],
+    [
+      '--builder-id with short version',
+      delegated(`${MAVEN}@refs/tags/v2.1.0`),
+      signedBy(LOWPERMS),
+      policy({ builderId: `${MAVEN}@v2.1.0` }),
+    ],
+    [
+      "JReleaser's vX.Y.Z-java, named by --builder-id",
+      delegated(`${JRELEASER}@refs/tags/v1.2.3-java`),
+      signedBy(DELEGATOR),
+      policy({ builderId: JRELEASER }),
+    ],
+  ] as const)('trusted: %s', (_name, facts, signer, p) => {
+    expect(checkBuilderTrust(facts, signer, p)).toBe(facts.builderId);
+  });
+
+  it.each([
+    [
+      'a tool workflow of another repository, no --builder-id',
+      delegated(`${TRW}@refs/tags/v2.1.0`),
+      signedBy(DELEGATOR),
+      policy(),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      "a fork's Maven builder, no --builder-id",
+      delegated(`${MAVEN.replace('slsa-framework', 'asraa')}@refs/tags/v2.1.0`),
+      signedBy(LOWPERMS),
+      policy(),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      'a repository whose name only starts with the generator',
+      delegated(`${MAVEN.replace('slsa-github-generator/', 'slsa-github-generator-evil/')}@refs/tags/v2.1.0`),
+      signedBy(LOWPERMS),
+      policy(),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      'a workflow below a folder of .github/workflows',
+      delegated(`${GEN}/x/builder_maven_slsa3.yml@refs/tags/v2.1.0`),
+      signedBy(LOWPERMS),
+      policy(),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      'the generator workflows folder itself',
+      delegated(`${GEN}/@refs/tags/v2.1.0`),
+      signedBy(LOWPERMS),
+      policy(),
+      'VERIFY_UNTRUSTED_BUILDER',
+    ],
+    [
+      'another builder than --builder-id',
+      delegated(`${MAVEN}@refs/tags/v2.1.0`),
+      signedBy(LOWPERMS),
+      policy({ builderId: `${GEN}/builder_gradle_slsa3.yml` }),
+      'VERIFY_BUILDER_MISMATCH',
+    ],
+    [
+      'another version than --builder-id',
+      delegated(`${MAVEN}@refs/tags/v2.1.0`),
+      signedBy(LOWPERMS),
+      policy({ builderId: `${MAVEN}@v2.0.0` }),
+      'VERIFY_BUILDER_MISMATCH',
+    ],
+    [
+      'the tool workflow on a branch',
+      delegated(`${MAVEN}@refs/heads/main`),
+      signedBy(LOWPERMS),
+      policy(),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'the tool workflow on a branch, named by --builder-id',
+      delegated(`${TRW}@refs/heads/main`),
+      signedBy(DELEGATOR),
+      policy({ builderId: TRW }),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'the tool workflow at a pre-release',
+      delegated(`${MAVEN}@refs/tags/v2.1.0-rc.1`),
+      signedBy(LOWPERMS),
+      policy(),
+      'VERIFY_INVALID_REF',
+    ],
+    ['the tool workflow without a ref', delegated(MAVEN), signedBy(LOWPERMS), policy(), 'VERIFY_INVALID_REF'],
+    [
+      'a -java tag on another tool than JReleaser',
+      delegated(`${TRW}@refs/tags/v1.2.3-java`),
+      signedBy(DELEGATOR),
+      policy({ builderId: TRW }),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'JReleaser at a plain vX.Y.Z',
+      delegated(`${JRELEASER}@refs/tags/v1.2.3`),
+      signedBy(DELEGATOR),
+      policy({ builderId: JRELEASER }),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'the delegator on a branch',
+      delegated(`${MAVEN}@refs/tags/v2.1.0`),
+      signedBy(LOWPERMS, 'refs/heads/main'),
+      policy(),
+      'VERIFY_INVALID_REF',
+    ],
+    [
+      'a build type the delegator does not write',
+      delegated(`${MAVEN}@refs/tags/v2.1.0`, {
+        buildType: 'https://github.com/slsa-framework/slsa-github-generator/generic@v1',
+      }),
+      signedBy(LOWPERMS),
+      policy(),
+      'VERIFY_PREDICATE_TYPE_INVALID',
+    ],
+    [
+      'a predicate naming another commit than the certificate',
+      delegated(`${MAVEN}@refs/tags/v2.1.0`, { sourceCommit: 'f'.repeat(40) }),
+      signedBy(LOWPERMS),
+      policy(),
+      'VERIFY_COMMIT_MISMATCH',
+    ],
+    [
+      'a certificate of another source',
+      delegated(`${MAVEN}@refs/tags/v2.1.0`),
+      signedBy(LOWPERMS),
+      policy({ sourceUri: 'github.com/acme/other' }),
+      'VERIFY_SOURCE_MISMATCH',
+    ],
+  ] as const)('%s -> %s', (_name, facts, signer, p, code) => {
+    expect(() => checkBuilderTrust(facts, signer, p)).toThrowCode(code);
+  });
+});

@@ -141,32 +141,17 @@ function trustGeneratorBuilder(
   workflow: SigningWorkflow,
   policy: VerificationPolicy,
 ): string {
+  if (TRUSTED_DELEGATOR_BUILDERS.includes(workflow.name))
+    return trustDelegatedBuilder(facts, workflow, policy);
   const certificateBuilder = `${workflow.name}@${workflow.ref}`;
-  const isDelegator = TRUSTED_DELEGATOR_BUILDERS.includes(workflow.name);
-  let trustedBuilder = certificateBuilder;
   if (!isGiven(policy.builderId)) {
     if (!TRUSTED_GENERATOR_BUILDERS.includes(workflow.name)) {
       fail(
         'VERIFY_UNTRUSTED_BUILDER',
-        isDelegator
-          ? `provenance was signed by the delegator ${workflow.name}: pass --builder-id naming the tool's builder`
-          : `signing workflow ${workflow.name} is not a trusted slsa-github-generator builder; pass --builder-id to trust it`,
+        `signing workflow ${workflow.name} is not a trusted slsa-github-generator builder; pass --builder-id to trust it`,
         { actual: certificateBuilder, trusted: TRUSTED_GENERATOR_BUILDERS },
       );
     }
-  } else if (isDelegator) {
-    // BYOB: the delegator signs for the tool workflow the predicate names; the user trusts that one.
-    if (!builderIdMatchesLoose(policy.builderId, facts.builderId, true)) {
-      fail(
-        'VERIFY_BUILDER_MISMATCH',
-        `builder id mismatch: expected ${policy.builderId}, found ${facts.builderId}`,
-        {
-          expected: policy.builderId,
-          actual: facts.builderId,
-        },
-      );
-    }
-    trustedBuilder = facts.builderId;
   } else if (!builderIdMatchesLoose(policy.builderId, certificateBuilder, true)) {
     fail(
       'VERIFY_UNTRUSTED_BUILDER',
@@ -174,6 +159,91 @@ function trustGeneratorBuilder(
       { expected: policy.builderId, actual: certificateBuilder },
     );
   }
+  checkPinnedBuilder(workflow);
+  if (!builderIdMatchesFull(facts.builderId, certificateBuilder)) {
+    fail(
+      'VERIFY_BUILDER_MISMATCH',
+      `provenance names builder ${facts.builderId}, but ${certificateBuilder} signed it`,
+      { expected: certificateBuilder, actual: facts.builderId },
+    );
+  }
+  return certificateBuilder;
+}
+
+/** The buildTypes a BYOB delegator writes (slsa-verifier reads only the first; see facts/). */
+export const DELEGATOR_BUILD_TYPES: readonly string[] = [
+  'https://github.com/slsa-framework/slsa-github-generator/delegator-generic@v0',
+  'https://github.com/slsa-framework/slsa-github-generator/delegator-lowperms-generic@v0',
+];
+
+/** JReleaser's tool workflows are released as `vX.Y.Z-java` (slsa-verifier's exception). */
+const JRELEASER = `${GITHUB}jreleaser/release-action`;
+
+/**
+ * BYOB (slsa-verifier's VerifyProvenance with `byob`): the delegator signs for the tool's reusable
+ * workflow (TRW) the predicate names, and that is the builder trusted. The delegator must be
+ * pinned to `vX.Y.Z` and have written its own buildType; the TRW must be named with a ref, a
+ * `vX.Y.Z` tag (JReleaser's `vX.Y.Z-java`). Without `--builder-id` the TRW must be one of
+ * slsa-github-generator's own (a workflow of its `.github/workflows/`: the Maven, Gradle and
+ * Node.js builders), else VERIFY_UNTRUSTED_BUILDER; with it, `--builder-id` must loosely match the
+ * TRW (VERIFY_BUILDER_MISMATCH).
+ */
+function trustDelegatedBuilder(
+  facts: ProvenanceFacts,
+  workflow: SigningWorkflow,
+  policy: VerificationPolicy,
+): string {
+  checkPinnedBuilder(workflow);
+  if (!DELEGATOR_BUILD_TYPES.includes(facts.buildType)) {
+    fail(
+      'VERIFY_PREDICATE_TYPE_INVALID',
+      `the delegator ${workflow.name} signed provenance of build type ${facts.buildType}, which it does not write`,
+      { expected: DELEGATOR_BUILD_TYPES, actual: facts.buildType },
+    );
+  }
+  const tool = splitBuilderId(facts.builderId);
+  if (tool?.version === undefined) {
+    fail(
+      'VERIFY_INVALID_REF',
+      `the tool's builder ${facts.builderId} must be named with a vX.Y.Z tag (name@refs/tags/vX.Y.Z)`,
+      { expected: 'name@refs/tags/vX.Y.Z', actual: facts.builderId },
+    );
+  }
+  const pinned = tool.name.startsWith(JRELEASER)
+    ? isPinnedJreleaserRef(tool.version)
+    : isPinnedReleaseRef(tool.version);
+  if (!pinned) {
+    fail(
+      'VERIFY_INVALID_REF',
+      `the tool's builder ${tool.name} must be pinned to a vX.Y.Z tag, found ${tool.version}`,
+      { expected: 'refs/tags/vX.Y.Z', actual: tool.version },
+    );
+  }
+  if (!isGiven(policy.builderId)) {
+    // GitHub runs reusable workflows only from .github/workflows itself: one file name, no folder.
+    const file = tool.name.startsWith(GENERATOR) ? tool.name.slice(GENERATOR.length) : '';
+    if (file === '' || file.includes('/')) {
+      fail(
+        'VERIFY_UNTRUSTED_BUILDER',
+        `provenance was signed by the delegator ${workflow.name} for ${tool.name}, which is not a slsa-github-generator builder: pass --builder-id naming the tool's builder`,
+        { actual: facts.builderId, trusted: `${GENERATOR}*` },
+      );
+    }
+  } else if (!builderIdMatchesLoose(policy.builderId, facts.builderId, true)) {
+    fail(
+      'VERIFY_BUILDER_MISMATCH',
+      `builder id mismatch: expected ${policy.builderId}, found ${facts.builderId}`,
+      {
+        expected: policy.builderId,
+        actual: facts.builderId,
+      },
+    );
+  }
+  return facts.builderId;
+}
+
+/** A reusable builder must be pinned to a `vX.Y.Z` tag (slsa-verifier's verifyTrustedBuilderRef). */
+function checkPinnedBuilder(workflow: SigningWorkflow): void {
   if (!isPinnedReleaseRef(workflow.ref)) {
     fail(
       'VERIFY_INVALID_REF',
@@ -184,14 +254,6 @@ function trustGeneratorBuilder(
       },
     );
   }
-  if (!isDelegator && !builderIdMatchesFull(facts.builderId, certificateBuilder)) {
-    fail(
-      'VERIFY_BUILDER_MISMATCH',
-      `provenance names builder ${facts.builderId}, but ${certificateBuilder} signed it`,
-      { expected: certificateBuilder, actual: facts.builderId },
-    );
-  }
-  return trustedBuilder;
 }
 
 function trustGithubAttestation(
@@ -344,6 +406,12 @@ function checkCertificateSource(
 export function isPinnedReleaseRef(ref: string): boolean {
   if (!ref.startsWith('refs/tags/')) return false;
   return /^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$/.test(ref.slice('refs/tags/'.length));
+}
+
+/** `refs/tags/vX.Y.Z-java` (slsa-verifier's IsValidJreleaserBuilderTag: the language is the pre-release). */
+export function isPinnedJreleaserRef(ref: string): boolean {
+  if (!ref.startsWith('refs/tags/')) return false;
+  return /^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)-java$/.test(ref.slice('refs/tags/'.length));
 }
 
 /** `expected` without `@version` matches any version of the same builder; with one, exactly. */
