@@ -25,7 +25,8 @@ export const TRUSTED_GENERATOR_BUILDERS: readonly string[] = [
 
 /**
  * The BYOB delegators: they sign on behalf of a tool's reusable workflow (TRW), whose id the
- * predicate's builder.id carries; `--builder-id` then names the TRW, not the signer.
+ * predicate's builder.id carries; `--builder-id` then names the TRW, not the signer. Without it,
+ * a TRW of slsa-github-generator's own `.github/workflows/` is trusted (trustDelegatedBuilder).
  */
 export const TRUSTED_DELEGATOR_BUILDERS: readonly string[] = [
   `${GENERATOR}delegator_generic_slsa3.yml`,
@@ -64,7 +65,8 @@ export const GITHUB_RUNNER_BUILDER_IDS: readonly string[] = [
  * 2. the signing workflow (certificate SAN) must be trusted: without `--builder-id` one of the
  *    slsa-github-generator builders; with it, a loose match (name, and version if given, `v1.2.3`
  *    standing for `refs/tags/v1.2.3`) (VERIFY_UNTRUSTED_BUILDER). A BYOB delegator signs for a tool
- *    workflow: `--builder-id` is then matched against the predicate's builder id
+ *    workflow, pinned to `vX.Y.Z` (VERIFY_INVALID_REF): without `--builder-id` one of
+ *    slsa-github-generator's own (VERIFY_UNTRUSTED_BUILDER), with it matched against `--builder-id`
  *    (VERIFY_BUILDER_MISMATCH). GitHub attestations have no default builders: `--builder-id` names
  *    the publishing (or the repository's own) workflow;
  * 3. a reusable builder must be pinned to a `vX.Y.Z` tag; a GitHub attestation signed by the
