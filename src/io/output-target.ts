@@ -4,6 +4,7 @@
 import { lstat, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
+import { fileKind } from './files.js';
 
 /**
  * Refuses an output file path whose folder is missing or not a folder, or that names an existing
@@ -22,8 +23,6 @@ export async function checkOutputFileTarget(path: string, flag: string): Promise
   else if (!parent.isDirectory()) refuse(`${dirname(path)} is not a folder`);
   const target = await lstat(path).catch(() => undefined);
   if (target !== undefined && !target.isFile()) {
-    refuse(
-      `${path} is ${target.isDirectory() ? 'a directory' : target.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`,
-    );
+    refuse(`${path} is ${fileKind(target)}`);
   }
 }
