@@ -1,7 +1,7 @@
 // `audit-workflows`: read every workflow file of a directory, check it against the role matrix,
 // and return the report (rendering and the exit code are the CLI's).
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import type { WorkflowModel } from '../core/governance/model.js';
 import { decodeYamlBytes } from '../core/input/bounded-yaml.js';
 import { otherLimits } from '../core/input/limits.js';
@@ -80,7 +80,9 @@ export async function auditWorkflows(options: AuditWorkflowsOptions = {}): Promi
       details: { problems, ...(limited === undefined ? {} : { limit: limited.limit, max: limited.max }) },
     });
   }
-  logger.info(`auditing ${models.length} workflow file(s) in ${basename(target)}`);
+  // the folder as the findings name their files (`.github/workflows`, not its last part `workflows`)
+  const shownTarget = relative(cwd, target) || '.';
+  logger.info(`auditing ${models.length} workflow file(s) in ${shownTarget}`);
   return buildAuditReport(
     models.map((m) => m.file),
     checkWorkflows(models),

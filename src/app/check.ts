@@ -82,6 +82,11 @@ export interface CheckResult {
   readonly entries: number;
   readonly commits: number;
   readonly findings: readonly (CheckFinding | TrustFinding)[];
+  /**
+   * whether a trust policy was given, so that every change's signature, signer and chain were
+   * audited; false: who wrote what was not checked (docs/trust.md)
+   */
+  readonly signatures_checked: boolean;
   /** the witness: the head verified before this run (if any) and the file it is kept in */
   readonly witness?: { readonly file: string; readonly previous: string | null; readonly updated: boolean };
 }
@@ -418,6 +423,7 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
     entries,
     commits: audit.count,
     findings,
+    signatures_checked: options.trust !== undefined,
     ...(witnessInfo === undefined ? {} : { witness: witnessInfo }),
   };
 }

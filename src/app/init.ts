@@ -56,7 +56,8 @@ export interface InitOptions {
 
 export interface InitSetting {
   readonly name: string;
-  readonly kind: 'secret' | 'variable' | 'environment' | 'ruleset' | 'app-permission';
+  /** `setting`: a repository (or organization) setting, not a ruleset */
+  readonly kind: 'secret' | 'variable' | 'environment' | 'ruleset' | 'setting' | 'app-permission';
   readonly required: boolean;
   readonly usedBy: readonly string[];
   readonly purpose: string;
@@ -88,11 +89,12 @@ export function initSettings(options: {
   const settings: InitSetting[] = [
     {
       name: 'Settings → Actions → General → Workflow permissions',
-      kind: 'ruleset',
-      required: true,
+      kind: 'setting',
+      // recommended, as the README's set-up table says: every workflow sets its own permissions
+      required: false,
       usedBy: ['every workflow'],
       purpose:
-        'leave "Read repository contents" (the workflows widen GITHUB_TOKEN per job); "Allow GitHub Actions to create and approve pull requests" is not needed',
+        'recommended: leave "Read repository contents" (the workflows widen GITHUB_TOKEN per job); "Allow GitHub Actions to create and approve pull requests" is not needed. Missing: the workflows still grant per job; a write-all default only matters for other workflows',
       command:
         'gh api -X PUT repos/{owner}/{repo}/actions/permissions/workflow -f default_workflow_permissions=read',
     },
@@ -235,7 +237,7 @@ export function initSettings(options: {
   settings.push(
     {
       name: 'Settings → General → Releases → Enable release immutability',
-      kind: 'ruleset',
+      kind: 'setting',
       required: false,
       usedBy: ['release.yml', 'slsa-provenance.yml'],
       purpose:
@@ -248,7 +250,7 @@ export function initSettings(options: {
       required: false,
       usedBy: ['release.yml', 'slsa-provenance.yml', 'the trust: policy in .slsa-ledger.yml'],
       purpose:
-        'recommended: the trust: policy trusts release.yml and slsa-provenance.yml on refs/tags/v*, so whoever can create a v* tag can sign ledger records with a workflow edited at that tag. Missing: anyone with push access can',
+        'recommended: the trust: policy trusts release.yml and slsa-provenance.yml on refs/tags/v*, so whoever can create a v* tag can sign ledger records with a workflow edited at that tag. Missing: anyone with push access can create a v* tag whose edited workflow signs ledger records the policy accepts',
       command:
         'gh api -X POST repos/{owner}/{repo}/rulesets -f name=release-tags -f target=tag -f enforcement=active -f "conditions[ref_name][include][]=refs/tags/v*" -f "conditions[ref_name][exclude][]=" -f "rules[][type]=creation"  # add update and deletion rules and your release managers as bypass actors',
     },

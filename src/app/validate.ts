@@ -393,9 +393,16 @@ export async function validateRelease(options: ValidateOptions): Promise<Validat
       escalation,
     };
     if (!passed) {
-      throw new VerificationError(code ?? 'VERIFY_BATCH_FAILED', reason ?? 'validation failed', {
-        details: { result },
-      });
+      // `reason` is stored as `CODE: message` (the entry's validation.reason); the error carries the
+      // code apart, so its message leaves the prefix out ("CODE: CODE: …" on the terminal)
+      const failedCode = code ?? 'VERIFY_BATCH_FAILED';
+      const message =
+        reason === null
+          ? 'validation failed'
+          : reason.startsWith(`${failedCode}: `)
+            ? reason.slice(failedCode.length + 2)
+            : reason;
+      throw new VerificationError(failedCode, message, { details: { result } });
     }
     return result;
   } finally {

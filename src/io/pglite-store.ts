@@ -183,7 +183,7 @@ export async function openPglite(
     try {
       const { applyMigrations } = await import('./migrations.js');
       await applyMigrations(
-        ownerClient(db, dataDir),
+        ownerClient(db, dataDir, inMemory),
         options.logger === undefined ? {} : { logger: options.logger },
       );
     } catch (error) {
@@ -211,12 +211,13 @@ export async function openPglite(
 }
 
 // A throwaway owner view of the open database, for migrating before the role switch.
-function ownerClient(db: PGlite, dataDir: string): DbClient {
-  const where = `embedded database ${dataDir}`;
+function ownerClient(db: PGlite, dataDir: string, inMemory: boolean): DbClient {
+  const where = inMemory ? 'embedded database (in memory)' : `embedded database ${dataDir}`;
   return clientFor(db, {
     dataDir,
     where,
-    inMemory: true,
+    // the target the migrations name ("applying … to <target>"): the folder, never memory:// for one
+    inMemory,
     role: 'owner',
     roleSql: undefined,
     lockPath: undefined,

@@ -100,6 +100,10 @@ export const command: CommandModule = {
         },
       );
     }
-    return { result, human: `ledger ok: ${summary}` };
+    // an auditor must see when "ok" says nothing about who wrote the entries
+    const signatures = result.signatures_checked
+      ? 'every change signed by a signer of the trust policy'
+      : 'signatures not checked: no trust policy (trust: in .slsa-ledger.yml, or --trust-key PUB)';
+    return { result, human: `ledger ok: ${summary}; ${signatures}` };
   },
 };

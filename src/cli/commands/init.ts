@@ -18,7 +18,7 @@ function renderNextSteps(result: InitResult): string {
   lines.push(
     '',
     'then commit .github/, .slsa-ledger.yml, supabase/ and docs/, and check the workflows:',
-    '  npx slsa-ledger audit-workflows',
+    '  slsa-ledger audit-workflows',
   );
   return lines.join('\n');
 }
@@ -30,7 +30,7 @@ export const command: CommandModule = {
     usage:
       'init [--dir DIR] [--attestor slsa-github-generator|attest-build-provenance] [--signoff environment|jira] [--ledger-branch NAME] [--build-command CMD] [--artifacts-dir DIR] [--repository OWNER/NAME] [--default-branch NAME] [--private] [--force]',
     description:
-      'Writes .github/workflows/{release,slsa-provenance,provenance-validate,manifest-ingest,notify-on-failure}.yml, the slsa-ledger action (.github/actions/slsa-ledger), .slsa-ledger.yml, supabase/migrations/*.sql and docs/ops + docs/governance, then prints the secrets and variables to create. The trust: policy in the config names the writer workflows of this repository, each on the refs GitHub runs it on (docs/trust.md). Refuses (exit 4, nothing written) when any of these files exists, unless --force.',
+      'Writes .github/workflows/{release,slsa-provenance,provenance-validate,manifest-ingest,notify-on-failure,ledger-check}.yml, the slsa-ledger action (.github/actions/slsa-ledger), .slsa-ledger.yml, supabase/migrations/*.sql and docs/ops + docs/governance, then prints the secrets and variables to create. The trust: policy in the config names the writer workflows of this repository, each on the refs GitHub runs it on (docs/trust.md). Refuses (exit 4, nothing written) when any of these files exists, unless --force.',
     options: {
       dir: { type: 'string', valueName: 'DIR', description: 'the repository to install into (default: .)' },
       force: { type: 'boolean', description: 'overwrite files that exist' },
