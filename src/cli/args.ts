@@ -61,7 +61,10 @@ export function parseCommandArgs(
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true }) as typeof parsed;
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const message = (error as Error).message.split('\n')[0] ?? 'invalid arguments';
+    // node's own words ("Unknown option '--x'", "Option '--key <value>' argument missing"), lower-cased
+    // at the start as every other message of the CLI
+    const first = (error as Error).message.split('\n')[0] || 'invalid arguments';
+    const message = first.charAt(0).toLowerCase() + first.slice(1);
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       throw new SlsaLedgerError(
         'USAGE_UNKNOWN_FLAG',

@@ -141,6 +141,21 @@ describe('init and audit-workflows name what they touch', () => {
   });
 });
 
+describe('flag errors read like every other message', () => {
+  it('an unknown flag and a missing value start lower-case, with the usage hint', async () => {
+    const unknown = await runCliCaptured(['verify', '--bogus', '--json'], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.json().error).toMatchObject({ code: 'USAGE_UNKNOWN_FLAG' });
+    expect(unknown.json().error!.message).toMatch(
+      /^unknown option '--bogus'; run 'slsa-ledger verify --help'/,
+    );
+    const missing = await runCliCaptured(['verify', 'a', '--json', '--key'], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.json().error!.message).toMatch(/^option '--key <value>' argument missing/i);
+    expect(missing.json().error!.message.charAt(0)).toBe('o');
+  });
+});
+
 describe('the first ingest into the embedded database', () => {
   it('names the folder it migrates, never memory://', async () => {
     const clone = await cloneRemote(await createRemote(tmp.path), join(tmp.path, 'clone'));
