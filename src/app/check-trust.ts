@@ -155,7 +155,11 @@ export interface TrustFindingsOptions {
   readonly commit: string;
   readonly reportsDir: string;
   readonly trust: LedgerTrust;
-  /** the head verified before (check's witness): history after it, and its logs must still be prefixes */
+  /**
+   * the head last audited under this same policy (check's witness, `trusted`): history after it,
+   * and its logs must still be prefixes; none (a first audit, another policy, or only checks without
+   * a policy since): the whole history
+   */
   readonly witnessCommit?: string | null;
   /**
    * the ledger `ref` is audited as (`check --ref REF --branch B [--remote R]`): the statements must

@@ -43,6 +43,7 @@ import { resolveReadTarget } from '../io/ledger-source.js';
 import { readWitness, writeWitness, type Witness } from '../io/check-witness.js';
 import type { TrustFinding } from '../core/ledger-trust/audit.js';
 import type { LedgerTrust } from '../io/trust-policy-file.js';
+import { trustPolicyDigest } from '../core/ledger-trust/policy.js';
 import { checkTrustFindings, ledgerIdentityOfRemote } from './check-trust.js';
 
 export interface CheckOptions {
@@ -86,7 +87,7 @@ export interface CheckResult {
    * whether a trust policy was given, so that every change's signature, signer and chain were
    * audited; false: who wrote what was not checked (docs/trust.md)
    */
-  readonly signatures_checked: boolean;
+  readonly signaturesChecked: boolean;
   /** the witness: the head verified before this run (if any) and the file it is kept in */
   readonly witness?: { readonly file: string; readonly previous: string | null; readonly updated: boolean };
 }
@@ -327,6 +328,8 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
   // the witness: the head must descend from the last head this clone verified
   let witnessInfo: CheckResult['witness'];
   let pendingWitness: (() => Promise<void>) | undefined;
+  let trustedSince: string | null = null;
+  const policyDigest = options.trust === undefined ? undefined : trustPolicyDigest(options.trust.policy);
   if (options.noWitness !== true) {
     const file = options.witnessFile ?? join(gitDir, 'slsa-ledger', 'check-witness.json');
     const { key, legacy } = await witnessKey(repoDir, ref, reportsDir);
@@ -337,6 +340,11 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
         ? stored
         : { ...stored, heads: { ...heads, [key]: old } };
     const previous = witness.heads[key]?.commit ?? null;
+    // the head last audited under this same trust policy: a run without one, or under another,
+    // checked less, so its head is no start for this policy's history audit
+    const storedTrusted = witness.heads[key]?.trusted;
+    trustedSince =
+      policyDigest !== undefined && storedTrusted?.policy === policyDigest ? storedTrusted.commit : null;
     let rewritten = false;
     if (
       previous !== null &&
@@ -359,7 +367,18 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
       : async () =>
           writeWitness(file, {
             ...witness,
-            heads: { ...witness.heads, [key]: { commit, checked_at: new Date().toISOString() } },
+            heads: {
+              ...witness.heads,
+              [key]: {
+                commit,
+                checked_at: new Date().toISOString(),
+                ...(policyDigest !== undefined
+                  ? { trusted: { policy: policyDigest, commit } }
+                  : storedTrusted === undefined
+                    ? {}
+                    : { trusted: storedTrusted }),
+              },
+            },
           });
   }
 
@@ -384,7 +403,9 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
         commit,
         reportsDir,
         trust: options.trust,
-        witnessCommit: witnessInfo?.previous ?? null,
+        // the head last audited under this policy, not merely the last one checked: a check without
+        // a policy (or under another) moves the witness without auditing who wrote what
+        witnessCommit: trustedSince,
         ...(auditedAs === undefined ? {} : { auditedAs }),
         logger,
       })),
@@ -423,7 +444,7 @@ export async function checkLedger(options: CheckOptions = {}): Promise<CheckResu
     entries,
     commits: audit.count,
     findings,
-    signatures_checked: options.trust !== undefined,
+    signaturesChecked: options.trust !== undefined,
     ...(witnessInfo === undefined ? {} : { witness: witnessInfo }),
   };
 }

@@ -2,13 +2,17 @@
 // `check` can tell when the head no longer descends from it (a force-push). Kept per clone in
 // `<git dir>/slsa-ledger/check-witness.json`, or in the file `--witness FILE` names. Format
 // (docs/ledger.md "The witness"):
-//   {"version": 1, "heads": {"<full ref>:<reports dir>": {"commit": "<hex>", "checked_at": "<RFC 3339>"}}}
+//   {"version": 1, "heads": {"<full ref>:<reports dir>": {"commit": "<hex>", "checked_at": "<RFC 3339>",
+//     "trusted": {"policy": "<sha256 of the trust policy>", "commit": "<hex>"}}}}
+// `trusted` is the last head audited under that trust policy (absent: none yet).
 import { SlsaLedgerError, isSlsaLedgerError } from '../errors.js';
 import { readJsonFile, writeFileAtomic } from './files.js';
 
 export interface WitnessHead {
   readonly commit: string;
   readonly checked_at: string;
+  /** the last head whose history was audited under a trust policy, and that policy's digest */
+  readonly trusted?: { readonly policy: string; readonly commit: string };
 }
 
 export interface Witness {
@@ -17,6 +21,7 @@ export interface Witness {
 }
 
 const empty: Witness = { version: 1, heads: {} };
+const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 function invalid(file: string, why: string): SlsaLedgerError {
   return new SlsaLedgerError('INPUT_JSON_MALFORMED', `witness file ${file} is not a witness: ${why}`, {
@@ -48,12 +53,27 @@ export async function readWitness(file: string): Promise<Witness> {
     const at = (v as { checked_at?: unknown } | null)?.checked_at;
     if (
       typeof commit !== 'string' ||
-      !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit) ||
+      !COMMIT.test(commit) ||
       typeof at !== 'string'
     ) {
       throw invalid(file, `head '${k.slice(0, 100)}' is not {commit, checked_at}`);
     }
-    out[k] = { commit, checked_at: at };
+    const trusted = (v as { trusted?: { policy?: unknown; commit?: unknown } | null }).trusted;
+    if (trusted === undefined) {
+      out[k] = { commit, checked_at: at };
+      continue;
+    }
+    const policy = trusted?.policy;
+    const trustedCommit = trusted?.commit;
+    if (
+      typeof policy !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(policy) ||
+      typeof trustedCommit !== 'string' ||
+      !COMMIT.test(trustedCommit)
+    ) {
+      throw invalid(file, `head '${k.slice(0, 100)}' has a trusted that is not {policy, commit}`);
+    }
+    out[k] = { commit, checked_at: at, trusted: { policy, commit: trustedCommit } };
   }
   return { version: 1, heads: out };
 }

@@ -101,7 +101,7 @@ export const command: CommandModule = {
       );
     }
     // an auditor must see when "ok" says nothing about who wrote the entries
-    const signatures = result.signatures_checked
+    const signatures = result.signaturesChecked
       ? 'every change signed by a signer of the trust policy'
       : 'signatures not checked: no trust policy (trust: in .slsa-ledger.yml, or --trust-key PUB)';
     return { result, human: `ledger ok: ${summary}; ${signatures}` };

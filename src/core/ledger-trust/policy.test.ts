@@ -8,6 +8,7 @@ import {
   parseTrustPolicy,
   resolveTrustPolicy,
   signerMatches,
+  trustPolicyDigest,
   type TrustPolicyDocument,
 } from './policy.js';
 
@@ -214,6 +215,25 @@ describe('resolveTrustPolicy and decideSigner', () => {
     );
     const d3 = decideSigner(idle, 'record', { kind: 'key', keyId: ci.keyId });
     expect(!d3.allowed && d3.reason).toContain('(signer b) is not allowed any kind');
+  });
+
+  it('trustPolicyDigest: the same for the same rules, another for another signer, kind or identity', () => {
+    const again = resolveTrustPolicy(parseTrustPolicy(written, 'f'), {
+      keyFiles: new Map([['keys/ci.pub', ci.trusted]]),
+      trustKeys: [laptop.trusted],
+    });
+    expect(trustPolicyDigest(again)).toBe(trustPolicyDigest(policy));
+    expect(trustPolicyDigest(policy)).toMatch(/^[0-9a-f]{64}$/);
+    const laptopOnly = resolveTrustPolicy(undefined, { trustKeys: [laptop.trusted] });
+    const ciOnly = resolveTrustPolicy(undefined, { trustKeys: [ci.trusted] });
+    const both = resolveTrustPolicy(undefined, { trustKeys: [laptop.trusted, ci.trusted] });
+    const digests = new Set([laptopOnly, ciOnly, both, policy].map(trustPolicyDigest));
+    expect(digests.size).toBe(4);
+    const other = resolveTrustPolicy(parseTrustPolicy({ ...written, record: ['ci-key'] }, 'f'), {
+      keyFiles: new Map([['keys/ci.pub', ci.trusted]]),
+      trustKeys: [laptop.trusted],
+    });
+    expect(trustPolicyDigest(other)).not.toBe(trustPolicyDigest(policy));
   });
 
   it('without a document, trusts every --trust-key for every kind', () => {

@@ -2,6 +2,7 @@
 // may make which kind of transition. Written in `.slsa-ledger.yml` under `trust:` (the checker's
 // own copy, never the ledger ref being checked), plus `--trust-key PUB` (repeatable). Parsed
 // strictly (unknown keys refused, every problem listed); evaluated purely.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SlsaLedgerError } from '../../errors.js';
 import type { TrustedPublicKey } from '../verify/signature-key.js';
@@ -415,4 +416,29 @@ function workflowIdentity(
   if (refs.length === 1 && !refs[0]!.includes('*')) return { exact: `${base}${refs[0]!}` };
   const alternatives = refs.map((r) => r.split('*').map(escapeRegExp).join('[^\\s@]*'));
   return { pattern: new RegExp(`^${escapeRegExp(base)}(?:${alternatives.join('|')})$`, 'u') };
+}
+
+/**
+ * A digest of what a policy allows (each signer's rule, the signers allowed per kind): `check`'s
+ * witness remembers the head it audited under a policy by it, so that a later audit under another
+ * policy, or after a run without one, reads the whole history again (docs/ledger.md "The witness").
+ */
+export function trustPolicyDigest(policy: ResolvedTrustPolicy): string {
+  const rule = (r: SignerRule): unknown[] =>
+    r.kind === 'key'
+      ? ['key', r.name, r.keyId]
+      : [
+          'keyless',
+          r.name,
+          r.issuer,
+          r.exact ?? null,
+          r.pattern === undefined ? null : [r.pattern.source, r.pattern.flags],
+          r.caseInsensitiveSpans ?? [],
+        ];
+  const allowed = Object.keys(policy.allowed)
+    .sort()
+    .map((kind) => [kind, (policy.allowed[kind as TransitionKind] ?? []).map(rule)]);
+  return createHash('sha256')
+    .update(JSON.stringify({ signers: policy.signers.map(rule), allowed }))
+    .digest('hex');
 }

@@ -44,7 +44,7 @@ describe('check says whether it checked who wrote the entries', () => {
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stderr).toMatch(/ledger ok: .*; signatures not checked: no trust policy/);
     const plainJson = await runCliCaptured(['check', '--repo', clone, '--json'], { env });
-    expect(plainJson.json().result).toMatchObject({ ok: true, signatures_checked: false });
+    expect(plainJson.json().result).toMatchObject({ ok: true, signaturesChecked: false });
 
     const trusted = await runCliCaptured(
       [
@@ -64,7 +64,7 @@ describe('check says whether it checked who wrote the entries', () => {
       ['check', '--repo', clone, '--trust-key', join(tmp.path, 'ledger.pub'), '--json'],
       { env },
     );
-    expect(trustedJson.json().result).toMatchObject({ ok: true, signatures_checked: true });
+    expect(trustedJson.json().result).toMatchObject({ ok: true, signaturesChecked: true });
   });
 });
 

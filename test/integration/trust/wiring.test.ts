@@ -303,6 +303,58 @@ describe('check verifies who wrote what', () => {
     expect(codes).toContain('CHECK_ENTRY_UNSIGNED');
   });
 
+  it('attack: a change made and undone without a signature is reported under a policy, even after a check without one moved the witness past it', async () => {
+    const k = await keygen('ledger');
+    expect((await record(makeEntry(), '--sign-key', k.key)).code).toBe(0);
+    expect((await check(tmp.path, '--trust-key', k.pub)).code).toBe(0);
+
+    // a pusher points the release at another artifact for one commit, then puts it back
+    const attacker = await cloneRemote(remote, join(tmp.path, 'attacker'));
+    const signed = await readFile(join(attacker, DAY), 'utf8');
+    const day = JSON.parse(signed);
+    day[0].artifact_url = 'https://evil.example/app.tgz';
+    await writeFile(join(attacker, DAY), `${JSON.stringify(day, null, 2)}\n`);
+    await git(attacker, ['commit', '-qam', 'provenance: record v1.2.3 (run 101, success)']);
+    await writeFile(join(attacker, DAY), signed);
+    await git(attacker, ['commit', '-qam', 'provenance: record v1.2.3 (run 101, success)']);
+    await git(attacker, ['push', '-q', 'origin', 'HEAD:main']);
+
+    const codesOf = (r: Awaited<ReturnType<typeof check>>) =>
+      ((r.json().error?.details.findings ?? []) as { code: string }[]).map((f) => f.code);
+    const witnessFile = join(clone, '.git', 'slsa-ledger', 'check-witness.json');
+    const heads = async () =>
+      Object.values(
+        (JSON.parse(await readFile(witnessFile, 'utf8')) as { heads: Record<string, unknown> }).heads,
+      ) as { commit: string; trusted?: { policy: string; commit: string } }[];
+    const [audited] = await heads();
+    expect(audited?.trusted?.commit).toBe(audited?.commit);
+
+    // a check without a policy audits bytes and history, not signers: the witness moves on, the
+    // head last audited under the policy stays
+    const plain = await check(tmp.path);
+    expect(codesOf(plain)).not.toContain('CHECK_ENTRY_UNSIGNED');
+    const [moved] = await heads();
+    expect(moved?.commit).not.toBe(audited?.commit);
+    expect(moved?.trusted).toEqual(audited?.trusted);
+
+    // a signed record lands after it; under the policy the history since its last audit is read:
+    // the unsigned change is reported (it was not: the audit started at the witness the check
+    // without a policy had moved)
+    expect((await record(makeEntry({ tag: 'v1.2.4', run_id: 102 }), '--sign-key', k.key)).code).toBe(0);
+    const found = await check(tmp.path, '--trust-key', k.pub);
+    expect(found.code).toBe(1);
+    expect(codesOf(found)).toContain('CHECK_ENTRY_UNSIGNED');
+    const [after] = await heads();
+    expect(after?.trusted?.commit).toBe(after?.commit);
+    expect(after?.commit).not.toBe(moved?.commit);
+
+    // another policy (a second key allowed too) starts from the whole history again
+    const k2 = await keygen('other');
+    await check(tmp.path, '--trust-key', k.pub, '--trust-key', k2.pub);
+    const [other] = await heads();
+    expect(other?.trusted?.policy).not.toBe(after?.trusted?.policy);
+  });
+
   it("attack: a transition signed for another repository's ledger, replayed here with its entry: CHECK_SIGNATURE_INVALID", async () => {
     // one key signs for two ledgers (an organisation's key); git before 2.43 once hid this ledger's
     // location from the audit (`rev-parse --end-of-options` echoed), so the binding was not checked
