@@ -268,14 +268,15 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
   // predicate type); several, or gh's policy (`gh attestation verify` filters by predicate type
   // first, whatever the count, and then has "no attestations"): those of another predicate type
   // are not what was asked for
-  const relevant =
+  // npm's publish attestations, by the attestations document they came in: each is checked beside
+  // the provenance of its set that verifies an artifact (signed with the registry's key, logged),
+  // never as provenance itself (alone, or asked for with --predicate-type, it ended in exit 70)
+  const npmPublish = candidates.filter((c) => c.doc.set !== undefined && isNpmPublishStatement(c.statement));
+  const relevant = (
     candidates.length <= 1 && options.githubPolicy === undefined
       ? candidates
-      : candidates.filter((c) => wantedTypes.includes(c.statement.predicateType));
-
-  // npm's publish attestations, by the attestations document they came in: each is checked beside
-  // the provenance of its set that verifies an artifact (signed with the registry's key, logged)
-  const npmPublish = candidates.filter((c) => c.doc.set !== undefined && isNpmPublishStatement(c.statement));
+      : candidates.filter((c) => wantedTypes.includes(c.statement.predicateType))
+  ).filter((c) => !npmPublish.includes(c));
   const publishBeside = (c: Candidate): Candidate[] =>
     c.doc.set === undefined ? [] : npmPublish.filter((p) => p !== c && p.doc.set === c.doc.set);
 
@@ -442,7 +443,11 @@ export async function verifyArtifacts(options: VerifyOptions): Promise<VerifyRes
       candidates.length > 0 && relevant.length === 0
         ? new VerificationError(
             'VERIFY_NO_ATTESTATION',
-            `no attestation of predicate type ${wantedTypes.join(' or ')} was given`,
+            `no attestation of predicate type ${wantedTypes.join(' or ')} was given${
+              npmPublish.length > 0
+                ? " (npm's publish attestation is not provenance: it is checked beside the provenance of its attestations document)"
+                : ''
+            }`,
             { details: { predicateTypes: wantedTypes } },
           )
         : new VerificationError(
@@ -524,6 +529,11 @@ function verifyWithKeys(
   const named = new Set(
     [doc.keyHint, ...doc.envelope.signatures.map((s) => s.keyid)].filter((k) => k !== undefined),
   );
+  if (keys.length === 0) {
+    throw new UsageError('USAGE_MISSING_FLAG', `${doc.source} is key-signed: pass --key PUBLIC_KEY.pem`, {
+      details: { flag: 'key' },
+    });
+  }
   const ordered = [...keys.filter((k) => named.has(k.keyId)), ...keys.filter((k) => !named.has(k.keyId))];
   let first: unknown;
   for (const key of ordered) {

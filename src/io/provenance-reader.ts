@@ -35,7 +35,7 @@ export type ProvenanceDocument =
       /** the whole bundle, when the document is one (its log entries are verified with it) */
       readonly bundle?: unknown;
       /** the attestations document (npm registry, GitHub API) it came from */
-      readonly set?: string;
+      readonly set?: AttestationSet;
     }
   | {
       readonly kind: 'certificate-signed';
@@ -45,8 +45,19 @@ export type ProvenanceDocument =
       readonly envelope: DsseEnvelope;
       readonly provenance: CertificateSignedProvenance;
       /** the attestations document (npm registry, GitHub API) it came from */
-      readonly set?: string;
+      readonly set?: AttestationSet;
     };
+
+/**
+ * One attestations document `{"attestations":[…]}`, compared by identity: its bundles are one set
+ * (npm's publish attestation is checked beside the provenance of its own document only). Not by
+ * name: line 1 of `a.jsonl` and a file named `a.jsonl:1` are both `a.jsonl:1`, and a file given
+ * twice is two documents.
+ */
+export interface AttestationSet {
+  /** `path`, `path:line` */
+  readonly source: string;
+}
 
 function malformed(source: string, problem: string, cause?: unknown): SlsaLedgerError {
   return new SlsaLedgerError('INPUT_PROVENANCE_MALFORMED', `${source}: ${problem}`, {
@@ -169,11 +180,12 @@ function classifyDocument(value: unknown, source: string): ProvenanceDocument[] 
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'attestations' in value) {
     const list = value.attestations;
     if (!Array.isArray(list)) throw malformed(source, 'attestations must be a list');
+    const set: AttestationSet = { source };
     return list.flatMap((a: unknown, i) => {
       const bundle = (a as { bundle?: unknown } | null)?.bundle;
       return bundle === undefined || bundle === null
         ? []
-        : [{ ...classifyProvenance(bundle, `${source}#${i}`), set: source }];
+        : [{ ...classifyProvenance(bundle, `${source}#${i}`), set }];
     });
   }
   return [classifyProvenance(value, source)];

@@ -197,4 +197,57 @@ describe("npm's publish attestation beside the provenance", () => {
     );
     expect(plain.code).toBe(0);
   });
+
+  it("npm's publish attestation alone, or asked for with --predicate-type, is no provenance (was exit 70)", async () => {
+    const alone = changed(GUNDAM, (set) => {
+      set.attestations = [publishOf(set)];
+    });
+    const r = await verify(GUNDAM, alone);
+    expect(r.code).toBe(1);
+    expect(r.json.error?.code).toBe('VERIFY_NO_ATTESTATION');
+    expect(r.json.error?.message).toContain("npm's publish attestation is not provenance");
+    const asked = await verify(GUNDAM, `npm/${GUNDAM.file}.tgz.json`, [
+      '--predicate-type',
+      'https://github.com/npm/attestation/tree/main/specs/publish/v0.1',
+    ]);
+    expect(asked.code).toBe(1);
+    expect(asked.json.error?.code).toBe('VERIFY_NO_ATTESTATION');
+  });
+
+  it('attestations documents do not mix: line 1 of a.jsonl and a file named a.jsonl:1 are two sets', async () => {
+    const set = readSet(GUNDAM);
+    const provenance = set.attestations.find((a) => !a.predicateType.includes('/npm/attestation/'))!;
+    const dir = mkdtempSync(join(tmpdir(), 'npm-publish-'));
+    // the provenance's document names no publish attestation; another document, whose source
+    // reads the same (`a.jsonl:1`), holds this package's valid one
+    writeFileSync(
+      join(dir, 'a.jsonl'),
+      `${JSON.stringify({ attestations: [provenance] })}\n${JSON.stringify({ attestations: [] })}\n`,
+    );
+    writeFileSync(join(dir, 'a.jsonl:1'), JSON.stringify({ attestations: [publishOf(set)] }));
+    const run = await runCliCaptured(
+      [
+        'verify',
+        join(DIR, `npm/${GUNDAM.file}.tgz`),
+        '--provenance',
+        'a.jsonl',
+        '--provenance',
+        'a.jsonl:1',
+        '--source-uri',
+        GUNDAM.source,
+        '--builder-id',
+        RUNNER,
+        '--trusted-root',
+        PUBLIC_GOOD,
+        '--package-name',
+        GUNDAM.name,
+        '--offline',
+        '--json',
+      ],
+      { cwd: dir },
+    );
+    expect(run.code).toBe(1);
+    const verdict = run.json().result?.verdicts?.[0];
+    expect(verdict?.code).toBe('VERIFY_NO_ATTESTATION');
+  });
 });
