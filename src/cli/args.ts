@@ -115,7 +115,7 @@ export function parseCommandArgs(
       `too many arguments (at most ${p.max} ${p.name}); ${hint(spec)}`,
     );
   }
-  return { values, positionals: parsed.positionals };
+  return { values, positionals: parsed.positionals, given: new Set(Object.keys(parsed.values)) };
 }
 
 /** A string flag, or undefined. */

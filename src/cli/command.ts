@@ -52,6 +52,8 @@ export type FlagValue = string | boolean | string[] | undefined;
 export interface ParsedArgs {
   readonly values: Readonly<Record<string, FlagValue>>;
   readonly positionals: readonly string[];
+  /** the flags given on the command line (not the config file's defaults) */
+  readonly given?: ReadonlySet<string>;
 }
 
 /** What a command gets from the shell: streams, environment, working directory. */

@@ -95,6 +95,7 @@ export const command: CommandModule = {
   },
   async run(args, ctx) {
     const opt = (name: string): string | undefined => stringFlag(args, name);
+    refuseOtherModesFlags(args);
     if (opt('vsa') !== undefined) {
       const { runVerifyVsa } = await import('./verify-vsa.js');
       return runVerifyVsa(args, ctx);
@@ -143,6 +144,99 @@ export const command: CommandModule = {
     return renderResult(result, booleanFlag(args, 'print-provenance'));
   },
 };
+
+const COMMON_FLAGS = [
+  'digest',
+  'key',
+  'trusted-root',
+  'offline',
+  'tuf-mirror',
+  'tuf-root',
+  'github-tuf-mirror',
+  'github-tuf-root',
+  'tuf-cache',
+  'print-provenance',
+  'json',
+  'verbose',
+  'help',
+];
+const IDENTITY_FLAGS = [
+  'signer-workflow',
+  'signer-repo',
+  'cert-identity',
+  'cert-identity-regex',
+  'cert-oidc-issuer',
+];
+const GH_POLICY_FLAGS = [
+  'repo',
+  'owner',
+  ...IDENTITY_FLAGS,
+  'deny-self-hosted-runners',
+  'source-digest',
+  'source-ref',
+  'signer-digest',
+];
+/** the flags each mode of `verify` reads; it reads no other */
+const MODE_FLAGS = {
+  'slsa-verifier': [
+    'provenance',
+    'source-uri',
+    'source-tag',
+    'source-versioned-tag',
+    'source-branch',
+    'builder-id',
+    'build-workflow-input',
+    'commit',
+    'package-name',
+    'package-version',
+    'predicate-type',
+  ],
+  gh: ['provenance', ...GH_POLICY_FLAGS, 'limit', 'digest-alg', 'predicate-type'],
+  vsa: ['vsa', 'verifier-id', 'resource-uri', 'verified-level', 'public-key-id', ...IDENTITY_FLAGS],
+  'vsa-gh': ['vsa', 'verifier-id', 'resource-uri', 'verified-level', 'public-key-id', ...GH_POLICY_FLAGS],
+} as const;
+const MODE_NAMES: Record<keyof typeof MODE_FLAGS, string> = {
+  'slsa-verifier': "slsa-verifier's policy (--provenance with --source-uri)",
+  gh: "gh attestation verify's policy (--repo/--owner)",
+  vsa: '--vsa (keyless: --cert-identity, --cert-identity-regex, --signer-workflow, --signer-repo)',
+  'vsa-gh': '--vsa with --repo/--owner',
+};
+
+/**
+ * A flag given on the command line that the chosen mode does not read is a usage error: it would
+ * not be checked, and a verdict that passes without the check asked for is a wrong verdict
+ * (`--repo o/r --source-tag v1` passed any tag, `--source-uri … --signer-workflow …` any workflow).
+ * The config file's defaults are not refused (one `verify:` section serves every mode).
+ */
+export function refuseOtherModesFlags(args: ParsedArgs): void {
+  const given = args.given;
+  if (given === undefined) return;
+  const has = (name: string): boolean => args.values[name] !== undefined && args.values[name] !== false;
+  const mode: keyof typeof MODE_FLAGS = has('vsa')
+    ? has('repo') || has('owner')
+      ? 'vsa-gh'
+      : 'vsa'
+    : has('repo') || has('owner')
+      ? 'gh'
+      : 'slsa-verifier';
+  const allowed = new Set<string>([...COMMON_FLAGS, ...MODE_FLAGS[mode]]);
+  const refused = [...given].filter((f) => !allowed.has(f)).sort();
+  const first = refused[0];
+  if (first === undefined) return;
+  const hint =
+    mode === 'gh' && (first === 'source-tag' || first === 'source-branch')
+      ? '; gh checks the ref with --source-ref refs/tags/TAG (or refs/heads/BRANCH)'
+      : mode === 'gh' && first === 'commit'
+        ? '; gh checks the commit with --source-digest SHA'
+        : mode === 'vsa' && GH_POLICY_FLAGS.includes(first)
+          ? '; with --repo/--owner (gh policy) it is checked'
+          : '';
+  throw new UsageError(
+    'USAGE_INVALID_FLAG',
+    `${refused.map((f) => `--${f}`).join(', ')} ${refused.length > 1 ? 'are' : 'is'} not read by ${MODE_NAMES[mode]}: it would not be checked${hint}`,
+    { details: { flag: first, mode, flags: refused } },
+  );
+}
 
 /** The command's answer for a VerifyResult (shared with gh mode). */
 export function renderResult(
