@@ -185,6 +185,51 @@ interface Candidate {
 
 const DIGEST_ARGUMENT = /^([A-Za-z0-9_-]{2,32}):([0-9A-Fa-f]{8,256})$/;
 
+// the in-toto digest set's algorithm names (in-toto attestation spec, digest_set.md)
+const IN_TOTO_ALGORITHMS = new Map(
+  [
+    'sha224',
+    'sha256',
+    'sha384',
+    'sha512',
+    'sha512_224',
+    'sha512_256',
+    'sha3_224',
+    'sha3_256',
+    'sha3_384',
+    'sha3_512',
+    'shake128',
+    'shake256',
+    'blake2b',
+    'blake2s',
+    'ripemd160',
+    'sm3',
+    'gost',
+    'sha1',
+    'md5',
+    'dirHash',
+    'gitCommit',
+    'gitTree',
+    'gitBlob',
+    'gitTag',
+  ].map((a) => [a.toLowerCase(), a]),
+);
+
+/**
+ * The in-toto name of an algorithm as a user writes it (`SHA512` as PowerShell's Get-FileHash
+ * prints it, `sha-256`, `SHA3-256`, `gitcommit`); any other name is kept as given (a VSA's
+ * `gce_image_id`). Subjects name algorithms by their in-toto names: `SHA512:…` matched nothing.
+ */
+export function inTotoAlgorithmName(alg: string): string {
+  const lower = alg.toLowerCase();
+  return (
+    IN_TOTO_ALGORITHMS.get(lower) ??
+    IN_TOTO_ALGORITHMS.get(lower.replaceAll('-', '_')) ??
+    IN_TOTO_ALGORITHMS.get(lower.replaceAll('-', '')) ??
+    alg
+  );
+}
+
 /** `ALG:HEX` of `--digest`, as an artifact named by it. */
 export function parseDigestArgument(value: string): ArtifactDigest {
   const m = DIGEST_ARGUMENT.exec(value);
@@ -197,7 +242,7 @@ export function parseDigestArgument(value: string): ArtifactDigest {
       },
     );
   }
-  const alg = m[1] as string;
+  const alg = inTotoAlgorithmName(m[1] as string);
   const hex = (m[2] as string).toLowerCase();
   return { name: `${alg}:${hex}`, sha256: alg === 'sha256' ? hex : '', digests: { [alg]: hex } };
 }

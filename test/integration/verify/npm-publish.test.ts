@@ -4,6 +4,7 @@
 // (test/fixtures/vectors/other-tools/SOURCE.md), offline, through the CLI. Its `*-invalidsigpub`
 // documents (the publish statement altered after signing) passed before: the publish attestation
 // was left aside.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -249,5 +250,33 @@ describe("npm's publish attestation beside the provenance", () => {
     expect(run.code).toBe(1);
     const verdict = run.json().result?.verdicts?.[0];
     expect(verdict?.code).toBe('VERIFY_NO_ATTESTATION');
+  });
+
+  it('--digest SHA512:HEX in upper case (PowerShell Get-FileHash) names the tarball as sha512:hex', async () => {
+    const sha512 = createHash('sha512')
+      .update(readFileSync(join(DIR, `npm/${GUNDAM.file}.tgz`)))
+      .digest('hex');
+    const run = await runCliCaptured(
+      [
+        'verify',
+        '--digest',
+        `SHA512:${sha512.toUpperCase()}`,
+        '--provenance',
+        `npm/${GUNDAM.file}.tgz.json`,
+        '--source-uri',
+        GUNDAM.source,
+        '--builder-id',
+        RUNNER,
+        '--trusted-root',
+        PUBLIC_GOOD,
+        '--package-name',
+        GUNDAM.name,
+        '--offline',
+        '--json',
+      ],
+      { cwd: DIR },
+    );
+    expect(run.code).toBe(0);
+    expect(run.json().result?.verdicts?.[0]?.artifact).toBe(`sha512:${sha512}`);
   });
 });
