@@ -203,7 +203,8 @@ const PROVENANCE_FILE = /\.(intoto\.jsonl|jsonl|sigstore\.json|sigstore|bundle|j
 
 /**
  * Expands `--provenance` values: files as given, directories to the provenance files directly in
- * them (`*.intoto.jsonl`, `*.jsonl`, `*.sigstore.json`, `*.json`, `*.build.slsa`, …), sorted.
+ * them (`*.intoto.jsonl`, `*.jsonl`, `*.sigstore.json`, `*.json`, `*.build.slsa`, …), sorted; a
+ * symbolic link or other non-regular entry of such a name is listed too, and refused when read.
  */
 export async function expandProvenancePaths(
   paths: readonly string[],
@@ -223,8 +224,11 @@ export async function expandProvenancePaths(
     }
     hadDirectory = true;
     const entries = await readdir(path, { withFileTypes: true });
+    // every entry with a provenance file's name but a directory: a symbolic link, FIFO or device
+    // is read as any file given (INPUT_FILE_NOT_REGULAR, its own UNREADABLE verdict), not dropped
+    // without a word (a directory of links was "holds no provenance files")
     const found = entries
-      .filter((e) => e.isFile() && PROVENANCE_FILE.test(e.name))
+      .filter((e) => !e.isDirectory() && PROVENANCE_FILE.test(e.name))
       .map((e) => join(path, e.name))
       .sort();
     if (found.length === 0) {
