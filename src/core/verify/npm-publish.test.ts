@@ -187,5 +187,9 @@ describe("the npm registry's keys", () => {
     expect(() => verifyBundleSignature(bundle, trust, { publicKeys: keys })).toThrow(
       /public key is not valid for timestamp: 2024-06-03/,
     );
+    // the key may not have signed then: the signature does not count (it said "certificate")
+    expect(codeOf(() => verifyBundleSignature(bundle, trust, { publicKeys: keys }))).toBe(
+      'VERIFY_SIGNATURE_INVALID',
+    );
   });
 });

@@ -805,7 +805,8 @@ function utf8Extension(certificate: X509Certificate, oid: string): string | unde
 // @sigstore/verify error codes -> DESIGN.md §3 codes.
 const sigstoreCodeMap: Readonly<Record<string, ErrorCode>> = {
   CERTIFICATE_ERROR: 'VERIFY_CERTIFICATE_INVALID',
-  PUBLIC_KEY_ERROR: 'VERIFY_CERTIFICATE_INVALID',
+  // a key-signed bundle's key is unknown, or was not valid when the log entry was made
+  PUBLIC_KEY_ERROR: 'VERIFY_SIGNATURE_INVALID',
   SIGNATURE_ERROR: 'VERIFY_SIGNATURE_INVALID',
   TLOG_ERROR: 'VERIFY_TLOG_MISSING',
   TLOG_MISSING_INCLUSION_ERROR: 'VERIFY_TLOG_MISSING',
