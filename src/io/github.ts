@@ -78,7 +78,9 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
       debug: (m: string) => logger.debug(m),
       info: (m: string) => logger.debug(m),
       warn: (m: string) => logger.warn(m),
-      error: (m: string) => logger.warn(m),
+      // its request log's failure line ("POST … - 500 with id UNKNOWN", also when no server
+      // answered at all): the coded error that follows says what failed
+      error: (m: string) => logger.debug(m),
     },
   });
   return {

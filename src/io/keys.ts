@@ -62,12 +62,17 @@ export async function loadPrivateKey(path: string, passphrase?: string): Promise
     });
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
-    const encrypted = /ENCRYPTED/.test(pem.toString('utf8'));
-    const problem = encrypted
-      ? passphrase === undefined
-        ? 'the key is encrypted: set SLSA_LEDGER_KEY_PASSPHRASE'
-        : 'cannot decrypt the key with the passphrase from SLSA_LEDGER_KEY_PASSPHRASE'
-      : `not a valid pem private key (${code || 'unreadable'})`;
+    const text = pem.toString('utf8');
+    const encrypted = /ENCRYPTED/.test(text);
+    const problem = /-----BEGIN PUBLIC KEY-----/.test(text)
+      ? 'a public key, where the private key is needed (keygen writes KEY and KEY.pub: pass the one without .pub)'
+      : /-----BEGIN CERTIFICATE-----/.test(text)
+        ? 'a certificate, where a private key is needed'
+        : encrypted
+          ? passphrase === undefined
+            ? 'the key is encrypted: set SLSA_LEDGER_KEY_PASSPHRASE'
+            : 'cannot decrypt the key with the passphrase from SLSA_LEDGER_KEY_PASSPHRASE'
+          : `not a valid pem private key (${code || 'unreadable'})`;
     // the cause is dropped on purpose: openssl messages can echo key material
     throw keyError(path, problem);
   }

@@ -332,6 +332,16 @@ describe('attest refuses bad input, leaving no output behind', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toStrictEqual([]);
   });
 
+  it('says a public key given for --key is the public half, not that the pem is invalid', async () => {
+    const dir = workspace();
+    const run = await runCliCaptured(['attest', 'notes.txt', '--key', 'ed.pub', ...contextFlags], {
+      cwd: dir,
+      env: baseEnv,
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/INPUT_KEY_INVALID: .*ed\.pub: a public key, where the private key is needed/);
+  });
+
   it('names the missing file in the error', async () => {
     const dir = workspace();
     const run = await runCliCaptured(['attest', 'missing.bin', '--key', 'ed.pem', ...contextFlags], {

@@ -76,3 +76,27 @@ describe('the github client tries a read again on a 5xx, never a write', () => {
     expect(count).toBe(1);
   });
 });
+
+describe("octokit's request log", () => {
+  it('a failed write is said once, by the coded error: octokit\'s own "POST … - 500 with id UNKNOWN" line is not a warning', async () => {
+    const api = await mountFake(() => ({ status: 500, body: { message: 'Server Error' } }));
+    const lines: { level: string; message: string }[] = [];
+    const log = (level: string) => (message: string) => lines.push({ level, message });
+    const client = createGithubClient({
+      token: 'ghp_RETRY0123456789',
+      baseUrl: api.url,
+      logger: {
+        debug: log('debug'),
+        info: log('info'),
+        warn: log('warn'),
+        progress: () => {},
+        progressDone: () => {},
+      },
+    });
+    const error = await client
+      .request('dispatch', 'POST /repos/{owner}/{repo}/dispatches', { owner: 'acme', repo: 'app' })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'GITHUB_UNAVAILABLE' });
+    expect(lines.filter((l) => l.level !== 'debug')).toEqual([]);
+  });
+});
