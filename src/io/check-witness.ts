@@ -51,11 +51,7 @@ export async function readWitness(file: string): Promise<Witness> {
   for (const [k, v] of Object.entries(heads)) {
     const commit = (v as { commit?: unknown } | null)?.commit;
     const at = (v as { checked_at?: unknown } | null)?.checked_at;
-    if (
-      typeof commit !== 'string' ||
-      !COMMIT.test(commit) ||
-      typeof at !== 'string'
-    ) {
+    if (typeof commit !== 'string' || !COMMIT.test(commit) || typeof at !== 'string') {
       throw invalid(file, `head '${k.slice(0, 100)}' is not {commit, checked_at}`);
     }
     const trusted = (v as { trusted?: { policy?: unknown; commit?: unknown } | null }).trusted;
