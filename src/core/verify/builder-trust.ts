@@ -83,14 +83,7 @@ export function checkBuilderTrust(
 ): string {
   if (signer.kind === 'key') {
     if (isGiven(policy.builderId) && !builderIdMatches(policy.builderId, facts.builderId)) {
-      fail(
-        'VERIFY_BUILDER_MISMATCH',
-        `builder id mismatch: expected ${policy.builderId}, found ${facts.builderId}`,
-        {
-          expected: policy.builderId,
-          actual: facts.builderId,
-        },
-      );
+      builderMismatch(policy.builderId, facts.builderId);
     }
     return facts.builderId;
   }
@@ -163,11 +156,7 @@ function trustGeneratorBuilder(
   }
   checkPinnedBuilder(workflow);
   if (!builderIdMatchesFull(facts.builderId, certificateBuilder)) {
-    fail(
-      'VERIFY_BUILDER_MISMATCH',
-      `provenance names builder ${facts.builderId}, but ${certificateBuilder} signed it`,
-      { expected: certificateBuilder, actual: facts.builderId },
-    );
+    notTheSigner(facts.builderId, certificateBuilder);
   }
   return certificateBuilder;
 }
@@ -232,14 +221,7 @@ function trustDelegatedBuilder(
       );
     }
   } else if (!builderIdMatchesLoose(policy.builderId, facts.builderId, true)) {
-    fail(
-      'VERIFY_BUILDER_MISMATCH',
-      `builder id mismatch: expected ${policy.builderId}, found ${facts.builderId}`,
-      {
-        expected: policy.builderId,
-        actual: facts.builderId,
-      },
-    );
+    builderMismatch(policy.builderId, facts.builderId);
   }
   return facts.builderId;
 }
@@ -296,11 +278,7 @@ function trustGithubAttestation(
   const namesRunner =
     GITHUB_RUNNER_BUILDER_IDS.includes(facts.builderId) && runnerMatches(facts.builderId, signer);
   if (!namesRunner && !builderIdMatchesFull(facts.builderId, certificateBuilder)) {
-    fail(
-      'VERIFY_BUILDER_MISMATCH',
-      `provenance names builder ${facts.builderId}, but ${certificateBuilder} signed it`,
-      { expected: certificateBuilder, actual: facts.builderId },
-    );
+    notTheSigner(facts.builderId, certificateBuilder);
   }
   return certificateBuilder;
 }
@@ -331,10 +309,7 @@ function trustGithubRunner(
     );
   }
   if (!GITHUB_RUNNER_BUILDER_IDS.includes(facts.builderId)) {
-    fail('VERIFY_BUILDER_MISMATCH', `builder id mismatch: expected ${builderId}, found ${facts.builderId}`, {
-      expected: builderId,
-      actual: facts.builderId,
-    });
+    builderMismatch(builderId, facts.builderId);
   }
   return builderId;
 }
@@ -451,6 +426,23 @@ function splitBuilderId(id: string): { name: string; version: string | undefined
 
 function isGiven(value: string | undefined): value is string {
   return value !== undefined && value !== '';
+}
+
+/** `--builder-id` names another builder than the provenance's */
+function builderMismatch(expected: string, actual: string): never {
+  return fail('VERIFY_BUILDER_MISMATCH', `builder id mismatch: expected ${expected}, found ${actual}`, {
+    expected,
+    actual,
+  });
+}
+
+/** the provenance names another builder than the workflow that signed it */
+function notTheSigner(named: string, certificateBuilder: string): never {
+  return fail(
+    'VERIFY_BUILDER_MISMATCH',
+    `provenance names builder ${named}, but ${certificateBuilder} signed it`,
+    { expected: certificateBuilder, actual: named },
+  );
 }
 
 function fail(code: ErrorCode, message: string, details: Record<string, unknown>): never {

@@ -74,23 +74,25 @@ describe('validate names the failed check once', () => {
     try {
       await writeLedger(join(release.dir, 'ledger'), [release.entry]);
       await writeFile(release.artifact, 'tampered');
-      const r = await runCliCaptured(
-        [
-          'validate',
-          '--json',
-          '--tag',
-          'v1.2.3',
-          '--repo',
-          'ledger',
-          '--key',
-          'signing.pub',
-          '--artifact',
-          'app.tgz',
-          '--provenance',
-          'app.intoto.json',
-        ],
-        { env: { PATH: process.env.PATH }, cwd: release.dir },
-      );
+      const validate = (...flags: string[]) =>
+        runCliCaptured(
+          [
+            'validate',
+            ...flags,
+            '--tag',
+            'v1.2.3',
+            '--repo',
+            'ledger',
+            '--key',
+            'signing.pub',
+            '--artifact',
+            'app.tgz',
+            '--provenance',
+            'app.intoto.json',
+          ],
+          { env: { PATH: process.env.PATH }, cwd: release.dir },
+        );
+      const r = await validate('--json');
       expect(r.code, r.stderr).toBe(1);
       const error = r.json().error!;
       expect(error.code).toBe('VERIFY_SUBJECT_DIGEST_MISMATCH');
@@ -98,22 +100,7 @@ describe('validate names the failed check once', () => {
       expect((error.details as { result: { reason: string } }).result.reason).toMatch(
         /^VERIFY_SUBJECT_DIGEST_MISMATCH: /,
       );
-      const human = await runCliCaptured(
-        [
-          'validate',
-          '--tag',
-          'v1.2.3',
-          '--repo',
-          'ledger',
-          '--key',
-          'signing.pub',
-          '--artifact',
-          'app.tgz',
-          '--provenance',
-          'app.intoto.json',
-        ],
-        { env: { PATH: process.env.PATH }, cwd: release.dir },
-      );
+      const human = await validate();
       expect(human.stderr).not.toContain('VERIFY_SUBJECT_DIGEST_MISMATCH: VERIFY_SUBJECT_DIGEST_MISMATCH');
     } finally {
       await rm(release.dir, { recursive: true, force: true });

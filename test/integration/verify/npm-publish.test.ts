@@ -158,45 +158,30 @@ describe("npm's publish attestation beside the provenance", () => {
   });
 
   it('--package-name needs the publish attestation: a provenance bundle alone fails', async () => {
-    const run = await runCliCaptured(
-      [
-        'verify',
-        'npm/sigstore-2.1.0.tgz',
-        '--provenance',
-        'npm/sigstore-js-2.1.0-bundle.json',
-        '--source-uri',
-        'github.com/sigstore/sigstore-js',
-        '--builder-id',
-        RUNNER,
-        '--trusted-root',
-        PUBLIC_GOOD,
-        '--package-name',
-        'sigstore',
-        '--offline',
-        '--json',
-      ],
-      { cwd: DIR },
-    );
+    // sigstore@2.1.0's provenance as one bundle, without the registry's attestations document
+    const sigstoreJs = (...flags: string[]) =>
+      runCliCaptured(
+        [
+          'verify',
+          'npm/sigstore-2.1.0.tgz',
+          '--provenance',
+          'npm/sigstore-js-2.1.0-bundle.json',
+          '--source-uri',
+          'github.com/sigstore/sigstore-js',
+          '--builder-id',
+          RUNNER,
+          '--trusted-root',
+          PUBLIC_GOOD,
+          '--offline',
+          ...flags,
+        ],
+        { cwd: DIR },
+      );
+    const run = await sigstoreJs('--package-name', 'sigstore', '--json');
     expect(run.code).toBe(1);
     expect(run.json().error?.code).toBe('VERIFY_NO_ATTESTATION');
     // without the flags the provenance alone still verifies, as before
-    const plain = await runCliCaptured(
-      [
-        'verify',
-        'npm/sigstore-2.1.0.tgz',
-        '--provenance',
-        'npm/sigstore-js-2.1.0-bundle.json',
-        '--source-uri',
-        'github.com/sigstore/sigstore-js',
-        '--builder-id',
-        RUNNER,
-        '--trusted-root',
-        PUBLIC_GOOD,
-        '--offline',
-      ],
-      { cwd: DIR },
-    );
-    expect(plain.code).toBe(0);
+    expect((await sigstoreJs()).code).toBe(0);
   });
 
   it("npm's publish attestation alone, or asked for with --predicate-type, is no provenance (was exit 70)", async () => {

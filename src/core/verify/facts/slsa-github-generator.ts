@@ -39,6 +39,27 @@ function stringifyInputs(inputs: unknown): Readonly<Record<string, string>> | un
 }
 
 /**
+ * What both SLSA v0.2 readers start from: the builder id (required), the trigger
+ * (`invocation.configSource`) and its environment, and `materials[0]`, with their URIs.
+ */
+function v02Fields(predicate: Readonly<Record<string, unknown>>) {
+  const builderId = optionalString(record(predicate.builder)?.id);
+  if (builderId === undefined) throw malformed('builder.id is required');
+  const invocation = record(predicate.invocation);
+  const configSource = record(invocation?.configSource);
+  const materials = Array.isArray(predicate.materials) ? (predicate.materials as unknown[]) : [];
+  const material = record(materials[0]);
+  return {
+    builderId,
+    configSource,
+    environment: record(invocation?.environment),
+    material,
+    materialUri: optionalString(material?.uri),
+    configUri: optionalString(configSource?.uri),
+  };
+}
+
+/**
  * SLSA v0.2 from the generic generator and the Go builder (and the container generator): the
  * source is `materials[0]` and must be the repository of `invocation.configSource` (the trigger);
  * the ref is `environment.github_ref`, the commit `configSource.digest.sha1`, the inputs
@@ -49,15 +70,7 @@ function extractV02(
   predicateType: string,
   buildType: string,
 ): ProvenanceFacts {
-  const builderId = optionalString(record(predicate.builder)?.id);
-  if (builderId === undefined) throw malformed('builder.id is required');
-  const invocation = record(predicate.invocation);
-  const configSource = record(invocation?.configSource);
-  const environment = record(invocation?.environment);
-  const materials = Array.isArray(predicate.materials) ? (predicate.materials as unknown[]) : [];
-  const material = record(materials[0]);
-  const materialUri = optionalString(material?.uri);
-  const configUri = optionalString(configSource?.uri);
+  const { builderId, configSource, environment, material, materialUri, configUri } = v02Fields(predicate);
   if (materialUri === undefined && configUri === undefined) {
     throw malformed('neither materials[0].uri nor invocation.configSource.uri names the source');
   }
@@ -147,15 +160,7 @@ function extractDelegatorV02(
   predicateType: string,
   buildType: string,
 ): ProvenanceFacts {
-  const builderId = optionalString(record(predicate.builder)?.id);
-  if (builderId === undefined) throw malformed('builder.id is required');
-  const invocation = record(predicate.invocation);
-  const configSource = record(invocation?.configSource);
-  const environment = record(invocation?.environment);
-  const materials = Array.isArray(predicate.materials) ? (predicate.materials as unknown[]) : [];
-  const material = record(materials[0]);
-  const materialUri = optionalString(material?.uri);
-  const configUri = optionalString(configSource?.uri);
+  const { builderId, configSource, environment, material, materialUri, configUri } = v02Fields(predicate);
   if (materialUri === undefined) throw malformed('materials[0].uri (the source) is required');
   if (configUri === undefined) throw malformed('invocation.configSource.uri (the trigger) is required');
   const source = splitGitUri(materialUri);
