@@ -730,16 +730,6 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
       `--artifacts-dir '${choices.artifactsDir}' must be a relative path inside the repository`,
     );
   }
-  if (options.isPrivate === true && choices.attestor === 'slsa-github-generator') {
-    logger.warn(
-      'a private repository with slsa-github-generator: its provenance goes to the public Rekor log only when vars.SLSA_LEDGER_PUBLIC_LOG_OPT_IN is true; otherwise the generator refuses',
-    );
-  }
-  if (repository === null) {
-    logger.warn(
-      'the trust: policy in .slsa-ledger.yml is written commented out: init found no GitHub repository (origin remote or GITHUB_REPOSITORY); pass --repository OWNER/NAME. Until it is set, flush lands no queued entry (FLUSH_NO_TRUST_POLICY)',
-    );
-  }
   const plan = await planFiles(root, choices);
   const { existing, unsafe } = await inspectTargets(
     dir,
@@ -767,6 +757,17 @@ export async function initRepository(options: InitOptions = {}): Promise<InitRes
   const info = await stat(dir).catch(() => undefined);
   if (info !== undefined && !info.isDirectory()) {
     throw new SlsaLedgerError('INPUT_INVALID', `${dir} is not a directory`, { details: { dir } });
+  }
+  // what the files will say, once nothing refuses them (a refusal warned first, then wrote nothing)
+  if (options.isPrivate === true && choices.attestor === 'slsa-github-generator') {
+    logger.warn(
+      'a private repository with slsa-github-generator: its provenance goes to the public Rekor log only when vars.SLSA_LEDGER_PUBLIC_LOG_OPT_IN is true; otherwise the generator refuses',
+    );
+  }
+  if (repository === null) {
+    logger.warn(
+      'the trust: policy in .slsa-ledger.yml is written commented out: init found no GitHub repository (origin remote or GITHUB_REPOSITORY); pass --repository OWNER/NAME. Until it is set, flush lands no queued entry (FLUSH_NO_TRUST_POLICY)',
+    );
   }
   // read every source before the first write, so a read failure writes nothing
   const contents = await Promise.all(plan.map((f) => f.content()));

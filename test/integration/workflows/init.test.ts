@@ -145,12 +145,17 @@ describe('init', () => {
 
   it('a second run refuses with INIT_FILE_EXISTS (exit 4) and writes nothing; --force overwrites', async () => {
     const dir = tempDir();
-    expect((await runCliCaptured(['init', '--dir', dir])).code).toBe(0);
+    const first = await runCliCaptured(['init', '--dir', dir]);
+    expect(first.code).toBe(0);
+    // no repository known: the policy is written commented out, and init says so
+    expect(first.stderr).toContain('written commented out');
     writeFileSync(join(dir, '.slsa-ledger.yml'), 'audit-workflows:\n  format: json\n');
     const before = snapshot(dir);
     const again = await runCliCaptured(['init', '--dir', dir, '--json']);
     expect(again.code).toBe(4);
     expect(again.json().error?.code).toBe('INIT_FILE_EXISTS');
+    // a refusal writes nothing, so it warns of nothing it would have written
+    expect(again.stderr).not.toContain('written commented out');
     expect((again.json().error?.details as any).existing).toContain('.github/workflows/release.yml');
     expect(snapshot(dir)).toEqual(before);
 
