@@ -5,10 +5,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import type * as SignatureSigstore from '../../../src/core/verify/signature-sigstore.js';
 
 const calls = vi.hoisted(() => ({ count: 0 }));
 vi.mock('../../../src/core/verify/signature-sigstore.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../../src/core/verify/signature-sigstore.js')>();
+  const original = await importOriginal<typeof SignatureSigstore>();
   return {
     ...original,
     verifyCertificateSigned: (...args: Parameters<typeof original.verifyCertificateSigned>) => {
