@@ -97,7 +97,9 @@ describe.skipIf(!withPostgres)('serve reads ahead after another process commits 
           const after = server.kpiCacheStats();
           if (after.changes === before.changes) {
             expect(after.misses).toBe(before.misses);
-            expect(after.hits).toBeGreaterThan(before.hits + 5 * 10);
+            // at least ten kept answers a preset: exactly ten in a run just after 00:00 UTC (a CI run at
+            // 00:08 counted 52 after 2, and `toBeGreaterThan` failed it); a miss is what must not happen
+            expect(after.hits).toBeGreaterThanOrEqual(before.hits + 5 * 10);
             return;
           }
           if (attempt === 20) throw new Error('the database never stayed quiet for five requests');
